@@ -1,0 +1,26 @@
+// Lint rules for the whole workspace: typescript-eslint's recommended set, no process.env outside config.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '.hub/**', 'services/query-api/public/vendor/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through @hub/config only.' },
+      ],
+    },
+  },
+  {
+    files: ['services/config/**', 'scripts/**', 'test/**', 'bench/**', '**/test/**'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    files: ['**/*.mjs', '**/*.cjs', 'services/query-api/public/**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', document: 'readonly', window: 'readonly', fetch: 'readonly', localStorage: 'readonly', EventSource: 'readonly' } },
+  },
+);
