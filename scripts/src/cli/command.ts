@@ -1,0 +1,29 @@
+// What one CLI verb looks like: a name, a help text and a run function that returns the exit code.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { HubError } from '@hub/errors';
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Returns the process exit code. Long-running verbs resolve only when they stop. */
+  run(args: string[]): Promise<number>;
+}
+
+/** parseArgs with errors a person can act on. */
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new HubError('USAGE', `${(err as Error).message}\nusage: ${usage}`);
+  }
+}
+
+export function wantsHelp(args: string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
+
+/** A progress line on stderr for a person watching, e.g. "[stack] Kafka is ready". */
+export function say(prefix: string): (line: string) => void {
+  return (line) => process.stderr.write(`[${prefix}] ${line}\n`);
+}

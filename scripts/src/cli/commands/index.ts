@@ -1,0 +1,6 @@
+// Every verb of the CLI, in the order `hub --help` lists them.
+import type { Command } from '../command';
+import { stackCommand } from './stack';
+import { testCommand } from './test';
+
+export const commands: Command[] = [stackCommand, testCommand];

@@ -1,0 +1,42 @@
+// `hub stack up|down|status`.
+import { loadConfig } from '@hub/config';
+import type { Command } from '../command';
+import { say } from '../command';
+import { stackDown, stackStatus, stackUp } from '../../stack/stack';
+
+export const stackCommand: Command = {
+  name: 'stack',
+  summary: 'start, stop or report the local Kafka broker and MongoDB-wire store',
+  usage: `hub stack up|down|status
+
+  up      provision (first run: Kafka jars from Maven Central, FerretDB built with Go) and start both servers
+  down    stop what 'stack up' started
+  status  report both servers with their versions (exit 1 when one is down)
+
+Environment: HUB_HOME, HUB_STACK_KAFKA_PORT (39092), HUB_STACK_KAFKA_CONTROLLER_PORT (39093),
+HUB_STACK_MONGO_PORT (37017); HUB_KAFKA_BROKERS / HUB_MONGO_URL use existing servers instead.`,
+  async run(args) {
+    const config = loadConfig();
+    const verb = args[0];
+    if (verb === 'up') {
+      await stackUp(config, say('stack'));
+      return 0;
+    }
+    if (verb === 'down') {
+      await stackDown(config, say('stack'));
+      return 0;
+    }
+    if (verb === 'status') {
+      const s = await stackStatus(config);
+      const line = (ok: boolean) => (ok ? 'running' : 'DOWN');
+      process.stdout.write(
+        `kafka  ${line(s.kafka.running)}  Apache Kafka ${s.kafka.version}  ${s.kafka.brokers.join(',')}` +
+          `${s.kafka.pid ? `  pid ${s.kafka.pid}` : ''}\n` +
+          `store  ${line(s.mongo.running)}  ${s.mongo.version}  ${s.mongo.url}${s.mongo.pid ? `  pid ${s.mongo.pid}` : ''}\n`,
+      );
+      return s.kafka.running && s.mongo.running ? 0 : 1;
+    }
+    process.stderr.write(`usage: ${this.usage}\n`);
+    return 2;
+  },
+};

@@ -1,0 +1,48 @@
+// `hub test`: the whole suite against the real local stack (started when needed, stopped after if we started it).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { loadConfig, repoRoot } from '@hub/config';
+import type { Command } from '../command';
+import { say } from '../command';
+import { stackDown, stackUp } from '../../stack/stack';
+import { probeKafka, probeMongo } from '../../stack/probes';
+
+const UNIT = ['schemas/test/**/*.test.ts', 'services/*/test/**/*.test.ts'];
+const INTEGRATION = ['test/**/*.test.ts'];
+
+export const testCommand: Command = {
+  name: 'test',
+  summary: 'run the test suite against the real local stack (starts it if not running)',
+  usage: `hub test [--unit] [--soak] [--keep-stack] [-- <extra mocha args>]
+
+  --unit        unit tests only (no servers needed)
+  --soak        also the long fault-injection and load tests (HUB_SOAK=1)
+  --keep-stack  leave the local stack running afterwards even if this run started it`,
+  async run(args) {
+    const sep = args.indexOf('--');
+    const own = sep >= 0 ? args.slice(0, sep) : args;
+    const extra = sep >= 0 ? args.slice(sep + 1) : [];
+    const unitOnly = own.includes('--unit');
+    const log = say('test');
+    const config = loadConfig();
+    let started = false;
+    if (!unitOnly) {
+      const running =
+        (await probeKafka(config.kafka.brokers)).ok && (await probeMongo(config.mongo.url)).ok;
+      if (!running) {
+        log('starting the local stack for the tests');
+        started = true;
+        await stackUp(config, log);
+      }
+    }
+    const specs = unitOnly ? UNIT : [...UNIT, ...INTEGRATION];
+    const env = { ...process.env, HUB_SOAK: own.includes('--soak') ? '1' : (process.env.HUB_SOAK ?? '') };
+    const mocha = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [mocha, ...specs, ...extra], { cwd: repoRoot, stdio: 'inherit', env });
+      child.on('exit', (c) => resolve(c ?? 1));
+    });
+    if (started && !own.includes('--keep-stack')) await stackDown(loadConfig(), log);
+    return code;
+  },
+};

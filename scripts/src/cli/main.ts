@@ -1,0 +1,45 @@
+// The `hub` operator CLI: one verb per file under commands/.
+import { HubError } from '@hub/errors';
+import type { Command } from './command';
+import { wantsHelp } from './command';
+import { commands } from './commands/index';
+
+function helpText(list: Command[]): string {
+  const width = Math.max(...list.map((c) => c.name.length));
+  return `hub <verb> [options]  (every verb answers --help)\n\n${list
+    .map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
+    .join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
+    process.stdout.write(helpText(commands));
+    return verb ? 0 : 2;
+  }
+  const command = commands.find((c) => c.name === verb);
+  if (!command) {
+    process.stderr.write(`hub: unknown verb '${verb}'.\n\n${helpText(commands)}`);
+    return 2;
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(`usage: ${command.usage}\n`);
+    return 0;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof HubError) {
+      process.stderr.write(`hub: ${err.message}\n`);
+      process.exitCode = err.code === 'USAGE' ? 2 : 1;
+    } else {
+      process.stderr.write(`hub: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,113 @@
+// The local Kafka broker: jars from Maven Central into the user cache, one KRaft broker+controller under HUB_HOME.
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HubError } from '@hub/errors';
+import { repoRoot } from '@hub/config';
+import { requireTool } from './prereqs';
+import { run, startDetached } from './proc';
+
+export interface KafkaLayout {
+  libs: string;
+  dataDir: string;
+  configDir: string;
+  logFile: string;
+}
+
+export function kafkaLayout(cacheDir: string, hubHome: string, version: string): KafkaLayout {
+  return {
+    libs: join(cacheDir, `kafka-${version}`, 'libs'),
+    dataDir: join(hubHome, 'stack', 'kafka', 'data'),
+    configDir: join(hubHome, 'stack', 'kafka'),
+    logFile: join(hubHome, 'logs', 'kafka.log'),
+  };
+}
+
+/** Resolve the broker's jars with Maven once; later calls find them in the cache. */
+export async function ensureKafkaJars(layout: KafkaLayout, version: string, cacheDir: string, say: (s: string) => void): Promise<void> {
+  const marker = join(layout.libs, '.complete');
+  if (existsSync(marker)) return;
+  requireTool('java', 'to run the local Kafka broker');
+  requireTool('mvn', 'to fetch the Kafka broker jars from Maven Central');
+  say(`Kafka ${version}: resolving the broker jars from Maven Central into ${layout.libs} (first run only, about a minute)`);
+  rmSync(layout.libs, { recursive: true, force: true });
+  const r = await run('mvn', [
+    '-q', '-B',
+    '-f', join(repoRoot, 'infra', 'local', 'kafka', 'pom.xml'),
+    'dependency:copy-dependencies',
+    `-Dkafka.version=${version}`,
+    '-DincludeScope=runtime',
+    `-DoutputDirectory=${layout.libs}`,
+    `-Dmaven.repo.local=${join(cacheDir, 'm2')}`,
+  ]);
+  if (r.code !== 0) {
+    throw new HubError('STACK_PROVISION_FAILED', `Maven could not fetch Kafka ${version}:\n${(r.stdout + r.stderr).slice(-2000)}`);
+  }
+  if (!readdirSync(layout.libs).some((f) => f.startsWith('kafka_'))) {
+    throw new HubError('STACK_PROVISION_FAILED', `Maven finished but no kafka_*.jar is in ${layout.libs}`);
+  }
+  writeFileSync(marker, new Date().toISOString());
+}
+
+function serverProperties(layout: KafkaLayout, port: number, controllerPort: number): string {
+  return [
+    '# Written by `hub stack up`: one combined KRaft broker+controller for development and tests.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${layout.dataDir}`,
+    'num.partitions=3',
+    'auto.create.topics.enable=false',
+    // A single broker: internal topics cannot have more than one replica, or groups and transactions never start.
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=10',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'log.retention.hours=-1',
+    'log.segment.bytes=67108864',
+    'message.max.bytes=2097152',
+    '',
+  ].join('\n');
+}
+
+const LOG4J = `<?xml version="1.0" encoding="UTF-8"?>
+<Configuration status="warn">
+  <Appenders><Console name="out" target="SYSTEM_OUT"><PatternLayout pattern="[%d] %p %m (%c)%n"/></Console></Appenders>
+  <Loggers>
+    <Root level="warn"><AppenderRef ref="out"/></Root>
+    <Logger name="kafka.server.KafkaServer" level="info"/>
+    <Logger name="kafka.server.BrokerServer" level="info"/>
+  </Loggers>
+</Configuration>
+`;
+
+/** Write the config, format the storage on first use, and start the broker. Returns its pid. */
+export async function startKafka(layout: KafkaLayout, port: number, controllerPort: number): Promise<number> {
+  mkdirSync(layout.dataDir, { recursive: true });
+  mkdirSync(join(layout.logFile, '..'), { recursive: true });
+  const props = join(layout.configDir, 'server.properties');
+  const log4j = join(layout.configDir, 'log4j2.xml');
+  writeFileSync(props, serverProperties(layout, port, controllerPort));
+  writeFileSync(log4j, LOG4J);
+  const cp = `${layout.libs}/*`;
+  const java = requireTool('java', 'to run the local Kafka broker') && 'java';
+  if (!existsSync(join(layout.dataDir, 'meta.properties'))) {
+    const id = await run(java, ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid']);
+    const clusterId = id.stdout.trim().split('\n').pop() ?? '';
+    const f = await run(java, [`-Dlog4j2.configurationFile=${log4j}`, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props]);
+    if (f.code !== 0) throw new HubError('STACK_START_FAILED', `formatting Kafka storage failed:\n${f.stdout}${f.stderr}`);
+  }
+  return startDetached(
+    java,
+    ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4j}`, '-Dhub.stack=kafka', '-cp', cp, 'kafka.Kafka', props],
+    layout.logFile,
+    layout.configDir,
+  );
+}

@@ -1,0 +1,96 @@
+// The one place that reads the environment. Everything else receives a typed HubConfig.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HubError } from '@hub/errors';
+import { defaultCacheDir, defaultHubHome } from './paths';
+
+export interface StackPorts {
+  kafka: number;
+  kafkaController: number;
+  mongo: number;
+}
+
+export interface HubConfig {
+  hubHome: string;
+  cacheDir: string;
+  /** Prefix for topics, consumer groups and the database, so that several hubs (or test runs) share servers. */
+  namespace: string;
+  kafka: { brokers: string[]; fromLocalStack: boolean; replicationFactor: number; clientId: string };
+  mongo: { url: string; dbName: string; fromLocalStack: boolean };
+  apiPort: number;
+  /** First port of the demo national nodes started by `npm start`; node i listens on nodeBasePort + i. */
+  nodeBasePort: number;
+  stackPorts: StackPorts;
+  logLevel: string;
+  /** Countries whose national nodes `npm start` runs. */
+  demoCountries: string[];
+}
+
+/** Contents of `$HUB_HOME/run/stack.json`, written by `hub stack up`. */
+export interface LocalStackInfo {
+  kafka: { brokers: string[]; version: string; pid?: number };
+  mongo: { url: string; version: string; pid?: number; kind: 'ferretdb' | 'mongod' | 'external' };
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new HubError('CONFIG_INVALID', `${name}=${raw} is not a valid port/number (expected an integer 1-65535)`);
+  }
+  return n;
+}
+
+export function readLocalStackInfo(hubHome: string): LocalStackInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(join(hubHome, 'run', 'stack.json'), 'utf8')) as LocalStackInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parse and validate the configuration once, at start-up. Brokers and store come from
+ * HUB_KAFKA_BROKERS / HUB_MONGO_URL when set, otherwise from the local stack that `hub stack up` started.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const hubHome = defaultHubHome(env);
+  const namespace = env.HUB_NAMESPACE ?? '';
+  if (namespace && !/^[a-z0-9][a-z0-9-]{0,40}$/.test(namespace)) {
+    throw new HubError('CONFIG_INVALID', `HUB_NAMESPACE=${namespace} must be lower-case letters, digits and dashes`);
+  }
+  const stackPorts: StackPorts = {
+    kafka: intFrom(env, 'HUB_STACK_KAFKA_PORT', 39092),
+    kafkaController: intFrom(env, 'HUB_STACK_KAFKA_CONTROLLER_PORT', 39093),
+    mongo: intFrom(env, 'HUB_STACK_MONGO_PORT', 37017),
+  };
+  const stack = readLocalStackInfo(hubHome);
+  const brokersEnv = env.HUB_KAFKA_BROKERS?.trim();
+  const brokers = brokersEnv
+    ? brokersEnv.split(',').map((b) => b.trim()).filter(Boolean)
+    : (stack?.kafka.brokers ?? [`127.0.0.1:${stackPorts.kafka}`]);
+  const mongoUrl = env.HUB_MONGO_URL?.trim() || stack?.mongo.url || `mongodb://127.0.0.1:${stackPorts.mongo}/`;
+  const demo = (env.HUB_DEMO_COUNTRIES ?? 'KZ,KG,TJ,UZ,TM').split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
+  return {
+    hubHome,
+    cacheDir: defaultCacheDir(env),
+    namespace,
+    kafka: {
+      brokers,
+      fromLocalStack: !brokersEnv,
+      replicationFactor: intFrom(env, 'HUB_KAFKA_REPLICATION_FACTOR', brokersEnv ? Math.min(3, brokers.length) : 1),
+      clientId: env.HUB_KAFKA_CLIENT_ID ?? 'seizure-hub',
+    },
+    mongo: {
+      url: mongoUrl,
+      dbName: env.HUB_MONGO_DB ?? (namespace ? `seizurehub-${namespace}` : 'seizurehub'),
+      fromLocalStack: !env.HUB_MONGO_URL,
+    },
+    apiPort: intFrom(env, 'HUB_API_PORT', 8080),
+    nodeBasePort: intFrom(env, 'HUB_NODE_BASE_PORT', 8101),
+    stackPorts,
+    logLevel: env.HUB_LOG_LEVEL ?? 'info',
+    demoCountries: demo,
+  };
+}

@@ -1,0 +1,5 @@
+export * from './topics';
+export * from './client';
+export * from './admin';
+export type { Kafka, Producer, Consumer, Admin, EachBatchPayload, KafkaMessage, Message, ITopicConfig } from 'kafkajs';
+export { CompressionTypes } from 'kafkajs';

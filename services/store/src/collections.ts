@@ -1,0 +1,49 @@
+// The consolidated store's collections and their indexes, declared in code and created at start-up.
+import type { IndexDescription } from 'mongodb';
+
+/** Collection names. One place, so that every service and the replay tool agree. */
+export const COLLECTIONS = {
+  /** Current version of each report: _id = reportId. */
+  reports: 'reports',
+  /** Every version of every report: _id = `${reportId}:${version}`. History is never overwritten. */
+  reportVersions: 'report_versions',
+  /** Write-once archive of original envelope bytes: _id = messageId. */
+  envelopes: 'envelopes',
+  routes: 'routes',
+  annualReturns: 'annual_returns',
+  alerts: 'alerts',
+  receipts: 'receipts',
+  quarantine: 'quarantine',
+  certificates: 'certificates',
+  revocations: 'revocations',
+  audit: 'audit',
+  /** Read model: totals by source, country, substance, month. */
+  statsMonthly: 'stats_monthly',
+  /** Read model: route legs between countries. */
+  routeLegs: 'route_legs',
+  /** Keyed hashes of conveyance identifiers and other match keys, for correlation. */
+  matchKeys: 'match_keys',
+  requests: 'requests',
+  erasures: 'erasures',
+  meta: 'meta',
+} as const;
+
+export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
+
+/** Indexes by collection. Services add theirs here so that `ensureIndexes` creates them all. */
+export const INDEXES: Partial<Record<CollectionName, IndexDescription[]>> = {
+  [COLLECTIONS.reports]: [
+    { key: { country: 1, seizedAt: -1 }, name: 'country_seizedAt' },
+    { key: { 'drugs.substance': 1, seizedAt: -1 }, name: 'substance_seizedAt' },
+    { key: { 'route.country': 1, seizedAt: -1 }, name: 'routeCountry_seizedAt' },
+    { key: { 'conveyance.mode': 1, seizedAt: -1 }, name: 'mode_seizedAt' },
+    { key: { seizedAt: -1, _id: -1 }, name: 'seizedAt_id' },
+  ],
+  [COLLECTIONS.reportVersions]: [{ key: { reportId: 1, version: 1 }, name: 'report_version', unique: true }],
+  [COLLECTIONS.envelopes]: [{ key: { subjectId: 1 }, name: 'subject' }],
+  [COLLECTIONS.receipts]: [{ key: { subjectId: 1, issuedAt: -1 }, name: 'subject_issuedAt' }],
+  [COLLECTIONS.alerts]: [{ key: { countries: 1, createdAt: -1 }, name: 'countries_createdAt' }],
+  [COLLECTIONS.audit]: [{ key: { seq: 1 }, name: 'seq', unique: true }],
+  [COLLECTIONS.matchKeys]: [{ key: { key: 1, seizedAt: -1 }, name: 'key_seizedAt' }],
+  [COLLECTIONS.statsMonthly]: [{ key: { source: 1, country: 1, month: 1 }, name: 'source_country_month' }],
+};

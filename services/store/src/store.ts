@@ -1,0 +1,64 @@
+// Connecting to the MongoDB-wire store (a real mongod, a replica set, or FerretDB locally).
+import { MongoClient, type Collection, type Db, type Document } from 'mongodb';
+import { HubError } from '@hub/errors';
+import { COLLECTIONS, INDEXES, type CollectionName } from './collections';
+
+export interface StoreOptions {
+  url: string;
+  dbName: string;
+  /** How long to wait for the server before giving up on one operation. */
+  serverSelectionTimeoutMs?: number;
+  appName?: string;
+}
+
+export interface Store {
+  client: MongoClient;
+  db: Db;
+  collection<T extends Document = Document>(name: CollectionName): Collection<T>;
+  ensureIndexes(): Promise<void>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function connectStore(options: StoreOptions): Promise<Store> {
+  const client = new MongoClient(options.url, {
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5000,
+    appName: options.appName ?? 'seizure-hub',
+    retryWrites: false, // FerretDB and standalone servers have no retryable writes; our writes are idempotent anyway.
+  });
+  try {
+    await client.connect();
+  } catch (cause) {
+    throw new HubError('STORE_UNAVAILABLE', `cannot reach the store at ${redactUrl(options.url)}: ${(cause as Error).message}`, {
+      retriable: true,
+      cause,
+    });
+  }
+  const db = client.db(options.dbName);
+  return {
+    client,
+    db,
+    collection: <T extends Document = Document>(name: CollectionName) => db.collection<T>(name),
+    async ensureIndexes() {
+      for (const [name, specs] of Object.entries(INDEXES)) {
+        if (specs && specs.length > 0) await db.collection(name).createIndexes(specs);
+      }
+    },
+    async ping() {
+      try {
+        await db.command({ ping: 1 });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+/** The connection string without credentials, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+export { COLLECTIONS };
