@@ -2,5 +2,6 @@
 import type { Command } from '../command';
 import { stackCommand } from './stack';
 import { testCommand } from './test';
+import { startCommand } from './start';
 
-export const commands: Command[] = [stackCommand, testCommand];
+export const commands: Command[] = [startCommand, stackCommand, testCommand];

@@ -1,0 +1,146 @@
+// `hub start` (npm start): the local stack, the PKI, a coordinator, demo national nodes, the query API and demo data.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '@hub/config';
+import type { Command } from '../command';
+import { parse, say } from '../command';
+import { stackUp } from '../../stack/stack';
+import { runHub, spawnHub, stopChildren, waitHealthy, type Child } from '../../run/children';
+import { demoReports } from '../../demo/reports';
+
+const USAGE = `hub start [--reports N] [--no-demo]
+
+Starts everything on this machine: the local stack (provisioned on first use), the hub CA and node certificates,
+the coordinator, a national node for each demo country (HUB_DEMO_COUNTRIES, default KZ,KG,TJ,UZ,TM) on ports
+HUB_NODE_BASE_PORT+i (default 8101...), the query API and dashboard on HUB_API_PORT (default 8080), and loads demo
+reports. Prints the URLs and a ready analyst token and writes them to $HUB_HOME/run/endpoints.json. Ctrl-C stops it.`;
+
+async function postReports(nodes: Record<string, string>, count: number, log: (s: string) => void): Promise<number> {
+  const reports = demoReports(Object.keys(nodes), count);
+  let accepted = 0;
+  const failures: string[] = [];
+  // A few at a time: the nodes acknowledge only once each report is durable in their outbox.
+  for (let i = 0; i < reports.length; i += 20) {
+    const slice = reports.slice(i, i + 20);
+    const results = await Promise.all(
+      slice.map(async (r) => {
+        const res = await fetch(`${nodes[r.node]}/v1/seizures`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(r.body),
+        });
+        if (res.status !== 202) failures.push(`${r.node}: ${res.status} ${(await res.text()).slice(0, 300)}`);
+        return res.status === 202;
+      }),
+    );
+    accepted += results.filter(Boolean).length;
+  }
+  if (failures.length) log(`${failures.length} demo reports were refused, first: ${failures[0]}`);
+  return accepted;
+}
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'run the whole hub locally with demo national nodes and demo data (npm start)',
+  usage: USAGE,
+  async run(args) {
+    const { values } = parse(args, { reports: { type: 'string' }, 'no-demo': { type: 'boolean' } }, USAGE);
+    const log = say('start');
+    let config = loadConfig();
+    log('1/6 local stack (Kafka + MongoDB-wire store)');
+    await stackUp(config, say('stack'));
+    config = loadConfig();
+    const logs = join(config.hubHome, 'logs');
+    const children: Child[] = [];
+    let stopping = false;
+    const stop = async (code: number) => {
+      if (stopping) return;
+      stopping = true;
+      await stopChildren(children, log);
+      log('stopped (the local stack keeps running; `npx hub stack down` stops it)');
+      process.exit(code);
+    };
+    process.once('SIGINT', () => void stop(0));
+    process.once('SIGTERM', () => void stop(0));
+    try {
+      log(`2/6 PKI: hub CA and certificates for ${config.demoCountries.join(', ')}`);
+      await runHub(['pki', 'init']);
+      for (const cc of config.demoCountries) await runHub(['pki', 'issue', cc, '--if-missing']);
+
+      log('3/6 coordinator');
+      const coordinatorOps = config.apiPort + 1;
+      const coordinator = spawnHub('coordinator', ['coordinator', '--ops-port', String(coordinatorOps)], logs);
+      children.push(coordinator);
+      await waitHealthy(coordinator, `http://127.0.0.1:${coordinatorOps}/healthz`, 90000);
+
+      log(`4/6 national nodes ${config.demoCountries.join(', ')}`);
+      const nodes: Record<string, string> = {};
+      await Promise.all(
+        config.demoCountries.map(async (cc, i) => {
+          const port = config.nodeBasePort + i;
+          const child = spawnHub(`node-${cc}`, ['node', cc, '--port', String(port)], logs);
+          children.push(child);
+          nodes[cc] = `http://127.0.0.1:${port}`;
+          await waitHealthy(child, `${nodes[cc]}/healthz`, 90000);
+        }),
+      );
+
+      log('5/6 query API and dashboard');
+      const api = spawnHub('api', ['api', '--port', String(config.apiPort)], logs);
+      children.push(api);
+      const apiUrl = `http://127.0.0.1:${config.apiPort}`;
+      await waitHealthy(api, `${apiUrl}/healthz`, 90000);
+
+      const token = (await runHub(['token', '--role', 'analyst', '--country', config.demoCountries[0] ?? 'KZ', '--clearance', 'AMBER', '--ttl', String(12 * 3600)])).trim();
+      const endpoints = { api: apiUrl, kafka: config.kafka.brokers.join(','), mongo: config.mongo.url, nodes, token };
+      mkdirSync(join(config.hubHome, 'run'), { recursive: true });
+      writeFileSync(join(config.hubHome, 'run', 'endpoints.json'), JSON.stringify(endpoints, null, 2));
+
+      if (!values['no-demo']) {
+        const n = Number(values.reports ?? 300);
+        log(`6/6 demo data: posting ${n} seizure reports to the national nodes`);
+        const accepted = await postReports(nodes, n, log);
+        log(`${accepted} reports queued; they reach the query API within seconds`);
+      } else {
+        log('6/6 demo data skipped (--no-demo)');
+      }
+
+      process.stdout.write(
+        [
+          '',
+          'The seizure-exchange hub is running.',
+          `  Dashboard and query API  ${apiUrl}/   (OpenAPI: ${apiUrl}/openapi.json)`,
+          ...Object.entries(nodes).map(([cc, url]) => `  National node ${cc}         ${url}/v1/seizures`),
+          `  Kafka                    ${endpoints.kafka}`,
+          `  Store                    ${endpoints.mongo}`,
+          `  Logs                     ${logs}/`,
+          `  Endpoints file           ${join(config.hubHome, 'run', 'endpoints.json')}`,
+          '',
+          'Analyst token (KZ, AMBER clearance, 12 h):',
+          token,
+          '',
+          'Try:',
+          `  curl -s -X POST ${nodes[config.demoCountries[0] ?? 'KZ']}/v1/seizures -H 'content-type: application/json' -d @docs/examples/minimal-report.json`,
+          `  curl -s ${apiUrl}/v1/seizures?limit=5 -H "authorization: Bearer $(node -p "require('./.hub/run/endpoints.json').token")"`,
+          '',
+          'Press Ctrl-C to stop.',
+          '',
+        ].join('\n'),
+      );
+      // Stay up until a signal, or until a service dies.
+      await new Promise<void>((resolve) => {
+        for (const c of children) {
+          c.process.once('exit', (code) => {
+            if (!stopping) log(`${c.name} exited with code ${code}; see ${c.logFile}`);
+            resolve();
+          });
+        }
+      });
+      await stop(1);
+      return 1;
+    } catch (err) {
+      await stopChildren(children, log);
+      throw err;
+    }
+  },
+};
