@@ -1,0 +1,3 @@
+export * from './rabin';
+export * from './registry';
+export * from './plain';

@@ -1,0 +1,24 @@
+// Signature algorithms by the name the envelope carries. RSA-PSS with SHA-256 is the only one today.
+import { constants, sign, verify, type KeyObject } from 'node:crypto';
+
+export interface SignatureAlgorithm {
+  name: string;
+  sign(input: Buffer, key: KeyObject): Buffer;
+  verify(input: Buffer, key: KeyObject, signature: Buffer): boolean;
+}
+
+const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
+
+export const RSA_PSS_SHA256: SignatureAlgorithm = {
+  name: 'RSA-PSS-SHA256',
+  sign: (input, key) => sign('sha256', input, { key, ...PSS }),
+  verify: (input, key, signature) => {
+    try {
+      return verify('sha256', input, { key, ...PSS }, signature);
+    } catch {
+      return false;
+    }
+  },
+};
+
+export const ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new Map([[RSA_PSS_SHA256.name, RSA_PSS_SHA256]]);

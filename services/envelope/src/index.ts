@@ -1,0 +1,6 @@
+export * from './types';
+export * from './signing-input';
+export * from './algorithms';
+export * from './codec';
+export * from './signer';
+export * from './verifier';

@@ -1,0 +1,86 @@
+// Verifying an envelope: decode → algorithm → signer known → chain → validity → revocation → country → signature.
+// Nobody decodes a payload before this says ok.
+import type { KeyObject } from 'node:crypto';
+import { ALGORITHMS } from './algorithms';
+import { decodeEnvelope } from './codec';
+import { signingInput } from './signing-input';
+import type { Envelope, SignerInfo, VerifyReason, VerifyResult } from './types';
+
+/** What the verifier needs to know about a certificate; @hub/pki's TrustStore provides it. */
+export interface TrustedCertificate {
+  fingerprint: string;
+  pem: string;
+  publicKey: KeyObject;
+  /** ISO alpha-2 from the subject's C, or "HUB" for the coordinator's certificate. */
+  origin: string;
+  agency: string;
+  notBefore: number;
+  notAfter: number;
+  /** Issued by the hub CA and its signature checks. */
+  chainValid: boolean;
+}
+
+export interface TrustLookup {
+  lookup(fingerprintHex: string): TrustedCertificate | undefined;
+  isRevoked(fingerprintHex: string): { revokedAt: number; reason: string } | undefined;
+}
+
+export interface VerifierOptions {
+  trust: TrustLookup;
+  clock?: () => number;
+  /** How far in the future signedAt may be (clock skew between nodes). */
+  maxClockSkewMs?: number;
+}
+
+export interface VerifyOptions {
+  /** The country of the topic the envelope was read from: the origin must match it. */
+  expectedCountry?: string;
+}
+
+export interface Verifier {
+  verify(input: Buffer | Envelope, options?: VerifyOptions): VerifyResult;
+}
+
+export function createVerifier(options: VerifierOptions): Verifier {
+  const clock = options.clock ?? Date.now;
+  const skew = options.maxClockSkewMs ?? 5 * 60 * 1000;
+  return {
+    verify(input, verifyOptions = {}) {
+      let envelope: Envelope;
+      if (Buffer.isBuffer(input)) {
+        const decoded = decodeEnvelope(input);
+        if (!decoded.ok) return decoded;
+        envelope = decoded.envelope;
+      } else {
+        envelope = input;
+      }
+      const fail = (reason: VerifyReason, detail: string): VerifyResult => ({
+        ok: false,
+        reason,
+        detail,
+        envelope,
+      });
+      const algorithm = ALGORITHMS.get(envelope.signatureAlgorithm);
+      if (!algorithm) return fail('unsupported-algorithm', `signature algorithm ${envelope.signatureAlgorithm} is not supported`);
+      const fp = envelope.signerCertFingerprint.toString('hex');
+      const cert = options.trust.lookup(fp);
+      if (!cert) return fail('unknown-signer', `no certificate with fingerprint ${fp} is known`);
+      if (!cert.chainValid) return fail('chain-invalid', `certificate ${fp} was not issued by the hub CA`);
+      const now = clock();
+      if (envelope.signedAt > now + skew) return fail('not-yet-valid', `signedAt ${new Date(envelope.signedAt).toISOString()} is in the future`);
+      if (envelope.signedAt < cert.notBefore) return fail('not-yet-valid', `certificate ${fp} was not yet valid when the envelope was signed`);
+      if (envelope.signedAt > cert.notAfter || now > cert.notAfter) return fail('expired', `certificate ${fp} expired on ${new Date(cert.notAfter).toISOString()}`);
+      const revoked = options.trust.isRevoked(fp);
+      if (revoked) return fail('revoked', `certificate ${fp} was revoked on ${new Date(revoked.revokedAt).toISOString()}: ${revoked.reason}`);
+      if (cert.origin !== envelope.origin) return fail('country-mismatch', `envelope origin ${envelope.origin} but the certificate names ${cert.origin}`);
+      if (verifyOptions.expectedCountry && verifyOptions.expectedCountry !== envelope.origin) {
+        return fail('country-mismatch', `envelope from ${envelope.origin} read from the topic of ${verifyOptions.expectedCountry}`);
+      }
+      if (!algorithm.verify(signingInput(envelope, envelope.payload), cert.publicKey, envelope.signature)) {
+        return fail('bad-signature', 'the signature does not match the header and payload');
+      }
+      const signer: SignerInfo = { fingerprint: fp, country: cert.origin, agency: cert.agency, certificatePem: cert.pem };
+      return { ok: true, envelope, signer };
+    },
+  };
+}

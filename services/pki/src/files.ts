@@ -1,0 +1,128 @@
+// The PKI on disk under $HUB_HOME/pki: ca/, nodes/<CC>/, coordinator/, revocations.json. Keys 0600, folders 0700.
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { join } from 'node:path';
+import { HubError } from '@hub/errors';
+import { HUB_ORIGIN } from '@hub/envelope';
+import { createCa, issueCertificate, type CaMaterial, type IssuedCertificate, type NodeCertificateOptions } from './ca';
+import { createTrustStore, fingerprintOf, type Revocation, type TrustStore } from './trust-store';
+
+export interface NodeIdentity {
+  origin: string;
+  certificatePem: string;
+  privateKey: KeyObject;
+  fingerprint: string;
+}
+
+function writeSecret(path: string, data: string): void {
+  writeFileSync(path, data, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+function ensureDir(path: string): void {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+}
+
+export class PkiStore {
+  constructor(readonly dir: string) {}
+
+  private identityDir(origin: string): string {
+    return origin === HUB_ORIGIN ? join(this.dir, 'coordinator') : join(this.dir, 'nodes', origin);
+  }
+
+  get caCertPath(): string {
+    return join(this.dir, 'ca', 'ca.crt');
+  }
+
+  hasCa(): boolean {
+    return existsSync(this.caCertPath);
+  }
+
+  /** Create the hub CA unless it exists. Returns true when it was created. */
+  initCa(options: { commonName?: string; bits?: number } = {}): boolean {
+    if (this.hasCa()) return false;
+    ensureDir(join(this.dir, 'ca'));
+    const ca = createCa(options);
+    writeSecret(join(this.dir, 'ca', 'ca.key'), ca.keyPem);
+    writeFileSync(this.caCertPath, ca.certPem);
+    return true;
+  }
+
+  caCertPem(): string {
+    if (!this.hasCa()) throw new HubError('PKI_MISSING', `no hub CA at ${this.caCertPath}; run 'hub pki init' first`);
+    return readFileSync(this.caCertPath, 'utf8');
+  }
+
+  ca(): CaMaterial {
+    const keyPath = join(this.dir, 'ca', 'ca.key');
+    if (!existsSync(keyPath)) throw new HubError('PKI_MISSING', `the CA key is not at ${keyPath}; issue certificates where the CA key is kept`);
+    return { certPem: this.caCertPem(), keyPem: readFileSync(keyPath, 'utf8') };
+  }
+
+  /**
+   * Issue a certificate for a node (or the coordinator, origin HUB). The previous one stays on disk as
+   * node-<fingerprint>.crt and remains valid until it expires, so renewal overlaps.
+   */
+  issue(options: NodeCertificateOptions): IssuedCertificate {
+    const issued = issueCertificate(this.ca(), options);
+    const dir = this.identityDir(options.country);
+    ensureDir(dir);
+    const current = join(dir, 'node.crt');
+    if (existsSync(current)) {
+      const old = new X509Certificate(readFileSync(current, 'utf8'));
+      writeFileSync(join(dir, `node-${fingerprintOf(old).slice(0, 16)}.crt`), old.toString());
+    }
+    writeSecret(join(dir, 'node.key'), issued.privateKeyPem);
+    writeFileSync(current, issued.certificatePem);
+    return issued;
+  }
+
+  hasIdentity(origin: string): boolean {
+    return existsSync(join(this.identityDir(origin), 'node.crt')) && existsSync(join(this.identityDir(origin), 'node.key'));
+  }
+
+  /** The current key and certificate of a node or of the coordinator. */
+  identity(origin: string): NodeIdentity {
+    const dir = this.identityDir(origin);
+    if (!this.hasIdentity(origin)) {
+      throw new HubError('PKI_MISSING', `no certificate for ${origin} in ${dir}; run 'hub pki issue ${origin}'`);
+    }
+    const certificatePem = readFileSync(join(dir, 'node.crt'), 'utf8');
+    return {
+      origin,
+      certificatePem,
+      privateKey: createPrivateKey(readFileSync(join(dir, 'node.key'), 'utf8')),
+      fingerprint: fingerprintOf(new X509Certificate(certificatePem)),
+    };
+  }
+
+  /** Every certificate on disk (current and previous), for seeding a trust store. */
+  allCertificates(): string[] {
+    const out: string[] = [];
+    const dirs = [join(this.dir, 'coordinator')];
+    if (existsSync(join(this.dir, 'nodes'))) for (const cc of readdirSync(join(this.dir, 'nodes'))) dirs.push(join(this.dir, 'nodes', cc));
+    for (const d of dirs) {
+      if (!existsSync(d)) continue;
+      for (const f of readdirSync(d)) if (f.endsWith('.crt')) out.push(readFileSync(join(d, f), 'utf8'));
+    }
+    return out;
+  }
+
+  revocations(): Revocation[] {
+    const path = join(this.dir, 'revocations.json');
+    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Revocation[]) : [];
+  }
+
+  addRevocation(revocation: Revocation): void {
+    const list = this.revocations().filter((r) => r.fingerprint !== revocation.fingerprint);
+    writeFileSync(join(this.dir, 'revocations.json'), JSON.stringify([...list, revocation], null, 2));
+  }
+
+  /** A trust store with the CA, every certificate on disk and the local revocation list. */
+  trustStore(): TrustStore {
+    const store = createTrustStore(this.caCertPem());
+    for (const pem of this.allCertificates()) store.add(pem);
+    for (const r of this.revocations()) store.revoke(r);
+    return store;
+  }
+}

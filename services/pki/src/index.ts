@@ -1,0 +1,5 @@
+export * from './certificates';
+export * from './ca';
+export * from './trust-store';
+export * from './files';
+export * from './notices';

@@ -1,0 +1,107 @@
+// hub.pki notices: a node announces its own certificate (signed with that certificate's key, which proves
+// possession; the certificate itself chains to the CA); a revocation is signed by the hub CA's key.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createSigner, decodeEnvelope, createVerifier, type Signer, type TrustLookup } from '@hub/envelope';
+import type { SchemaRegistry } from '@hub/schemas';
+import type { CaMaterial } from './ca';
+import { agencyOf, fingerprintOf, originOf, type TrustStore } from './trust-store';
+
+export interface CertificateNotice {
+  kind: 'certificate' | 'revocation' | 'unknown';
+  fingerprint: string;
+  origin: string;
+  agency: string | null;
+  certificatePem: string | null;
+  notBefore: number | null;
+  notAfter: number | null;
+  revokedAt: number | null;
+  reason: string | null;
+  issuedAt: number;
+}
+
+/** Envelope bytes announcing `signer`'s own certificate. Kafka key: the fingerprint. */
+export function certificateAnnouncement(registry: SchemaRegistry, signer: Signer, certificatePem: string): { key: string; bytes: Buffer } {
+  const x = new X509Certificate(certificatePem);
+  const notice: CertificateNotice = {
+    kind: 'certificate',
+    fingerprint: fingerprintOf(x),
+    origin: originOf(x),
+    agency: agencyOf(x),
+    certificatePem: x.toString(),
+    notBefore: Date.parse(x.validFrom),
+    notAfter: Date.parse(x.validTo),
+    revokedAt: null,
+    reason: null,
+    issuedAt: Date.now(),
+  };
+  const { payload, fingerprint } = registry.encode('CertificateNotice', notice);
+  return { key: notice.fingerprint, bytes: signer.signEncoded({ messageType: 'CertificateNotice', schemaFingerprint: fingerprint, payload }).bytes };
+}
+
+/** Envelope bytes revoking a certificate, signed with the CA key. Kafka key: the revoked fingerprint. */
+export function revocationNotice(registry: SchemaRegistry, ca: CaMaterial, revoked: { fingerprint: string; origin: string; reason: string; revokedAt: number }): { key: string; bytes: Buffer } {
+  const signer = createSigner({ privateKey: createPrivateKey(ca.keyPem), certificate: ca.certPem, origin: 'HUB' });
+  const notice: CertificateNotice = {
+    kind: 'revocation',
+    fingerprint: revoked.fingerprint,
+    origin: revoked.origin,
+    agency: null,
+    certificatePem: null,
+    notBefore: null,
+    notAfter: null,
+    revokedAt: revoked.revokedAt,
+    reason: revoked.reason,
+    issuedAt: Date.now(),
+  };
+  const { payload, fingerprint } = registry.encode('CertificateNotice', notice);
+  return { key: revoked.fingerprint, bytes: signer.signEncoded({ messageType: 'CertificateNotice', schemaFingerprint: fingerprint, payload }).bytes };
+}
+
+export type NoticeResult = { ok: true; notice: CertificateNotice } | { ok: false; detail: string };
+
+/** Verify a hub.pki record and apply it to `trust` (no restart needed). Anything unverifiable is ignored. */
+export function applyPkiRecord(registry: SchemaRegistry, trust: TrustStore, bytes: Buffer): NoticeResult {
+  const decoded = decodeEnvelope(bytes);
+  if (!decoded.ok) return { ok: false, detail: decoded.detail };
+  const env = decoded.envelope;
+  if (env.messageType !== 'CertificateNotice') return { ok: false, detail: `unexpected ${env.messageType} on the pki topic` };
+  const caFingerprint = fingerprintOf(trust.caCertificate);
+  const signerFp = env.signerCertFingerprint.toString('hex');
+  if (signerFp === caFingerprint) {
+    // A revocation: only the CA's own signature counts.
+    const caOnly: TrustLookup = {
+      lookup: (fp) =>
+        fp === caFingerprint
+          ? { fingerprint: fp, pem: trust.caCertificate.toString(), publicKey: trust.caCertificate.publicKey, origin: 'HUB', agency: 'hub CA', notBefore: Date.parse(trust.caCertificate.validFrom), notAfter: Date.parse(trust.caCertificate.validTo), chainValid: true }
+          : undefined,
+      isRevoked: () => undefined,
+    };
+    const v = createVerifier({ trust: caOnly }).verify(env);
+    if (!v.ok) return { ok: false, detail: `revocation not signed by the hub CA: ${v.detail}` };
+    const notice = decodeNotice(registry, env.schemaFingerprint, env.payload);
+    if (!notice || notice.kind !== 'revocation') return { ok: false, detail: 'CA-signed notice is not a revocation' };
+    trust.revoke({ fingerprint: notice.fingerprint, revokedAt: notice.revokedAt ?? notice.issuedAt, reason: notice.reason ?? 'revoked' });
+    return { ok: true, notice };
+  }
+  // An announcement: the certificate is authenticated by its chain, the envelope by the certificate's key.
+  const notice = decodeNotice(registry, env.schemaFingerprint, env.payload);
+  if (!notice || notice.kind !== 'certificate' || !notice.certificatePem) return { ok: false, detail: 'not a certificate announcement' };
+  let cert;
+  try {
+    cert = trust.add(notice.certificatePem);
+  } catch (err) {
+    return { ok: false, detail: `unreadable certificate: ${(err as Error).message}` };
+  }
+  if (!cert.chainValid) return { ok: false, detail: `certificate ${cert.fingerprint} is not issued by the hub CA` };
+  const v = createVerifier({ trust }).verify(env);
+  if (!v.ok && v.reason !== 'revoked' && v.reason !== 'expired') return { ok: false, detail: `announcement does not verify: ${v.detail}` };
+  return { ok: true, notice };
+}
+
+function decodeNotice(registry: SchemaRegistry, fp: Buffer, payload: Buffer): CertificateNotice | undefined {
+  try {
+    return registry.decode<CertificateNotice>(fp, payload, 'CertificateNotice');
+  } catch {
+    return undefined;
+  }
+}
