@@ -1,3 +1,4 @@
 export * from './rabin';
 export * from './registry';
 export * from './plain';
+export * from './regions';

@@ -3,3 +3,4 @@ export * from './client';
 export * from './admin';
 export type { Kafka, Producer, Consumer, Admin, EachBatchPayload, KafkaMessage, Message, ITopicConfig } from 'kafkajs';
 export { CompressionTypes } from 'kafkajs';
+export * from './tail';

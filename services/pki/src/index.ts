@@ -3,3 +3,4 @@ export * from './ca';
 export * from './trust-store';
 export * from './files';
 export * from './notices';
+export * from './sync';

@@ -24,6 +24,7 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
   const client = new MongoClient(options.url, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5000,
     appName: options.appName ?? 'seizure-hub',
+    promoteBuffers: true,
     retryWrites: false, // FerretDB and standalone servers have no retryable writes; our writes are idempotent anyway.
   });
   try {
@@ -40,8 +41,11 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
     db,
     collection: <T extends Document = Document>(name: CollectionName) => db.collection<T>(name),
     async ensureIndexes() {
+      // One index at a time, only those missing: FerretDB 1.24 drops the connection (a server panic) when one
+      // createIndexes command names several indexes of which some already exist.
       for (const [name, specs] of Object.entries(INDEXES)) {
-        if (specs && specs.length > 0) await db.collection(name).createIndexes(specs);
+        const existing = new Set((await db.collection(name).listIndexes().toArray().catch(() => [])).map((i) => String(i.name)));
+        for (const spec of specs ?? []) if (!existing.has(String(spec.name))) await db.collection(name).createIndexes([spec]);
       }
     },
     async ping() {

@@ -1,7 +1,11 @@
 // Every verb of the CLI, in the order `hub --help` lists them.
 import type { Command } from '../command';
+import { pkiCommand } from './pki';
+import { apiCommand, coordinatorCommand, nodeCommand } from './services';
 import { stackCommand } from './stack';
-import { testCommand } from './test';
 import { startCommand } from './start';
+import { testCommand } from './test';
+import { tokenCommand } from './token';
+import { verifyCommand } from './verify';
 
-export const commands: Command[] = [startCommand, stackCommand, testCommand];
+export const commands: Command[] = [startCommand, stackCommand, pkiCommand, nodeCommand, coordinatorCommand, apiCommand, tokenCommand, verifyCommand, testCommand];

@@ -1,0 +1,86 @@
+// `hub pki init|issue|revoke`.
+import { X509Certificate } from 'node:crypto';
+import { join } from 'node:path';
+import { loadConfig } from '@hub/config';
+import { HubError } from '@hub/errors';
+import { createKafka, ensureTopics, hubTopicConfigs, topicNames } from '@hub/kafka';
+import { createLogger } from '@hub/observability';
+import { PkiStore, fingerprintOf, originOf, revocationNotice } from '@hub/pki';
+import { loadSchemaRegistry } from '@hub/schemas';
+import type { Command } from '../command';
+import { parse, say } from '../command';
+
+const USAGE = `hub pki init [--bits 3072]
+hub pki issue <CC|HUB> [--agency NAME] [--bits 2048|3072|4096] [--days N] [--if-missing]
+hub pki revoke <fingerprint|CC> [--reason TEXT]
+
+init    create the hub CA in $HUB_HOME/pki/ca (idempotent; the key is written 0600)
+issue   a key pair and a certificate for a national node (or HUB, the coordinator); the previous
+        certificate stays valid until it expires, so renewal overlaps
+revoke  revoke a certificate (by SHA-256 fingerprint, or a country's current one), record it locally and
+        publish a CA-signed revocation on hub.pki, which every verifier applies without a restart`;
+
+export const pkiCommand: Command = {
+  name: 'pki',
+  summary: 'the hub CA: init, issue node certificates, revoke',
+  usage: USAGE,
+  async run(args) {
+    const [verb, ...rest] = args;
+    const config = loadConfig();
+    const pki = new PkiStore(join(config.hubHome, 'pki'));
+    const log = say('pki');
+    if (verb === 'init') {
+      const { values } = parse(rest, { bits: { type: 'string' } }, USAGE);
+      const created = pki.initCa({ bits: values.bits ? Number(values.bits) : undefined });
+      log(created ? `hub CA created: ${pki.caCertPath}` : `hub CA already exists: ${pki.caCertPath}`);
+      process.stdout.write(`${fingerprintOf(new X509Certificate(pki.caCertPem()))}\n`);
+      return 0;
+    }
+    if (verb === 'issue') {
+      const { values, positionals } = parse(rest, { agency: { type: 'string' }, bits: { type: 'string' }, days: { type: 'string' }, 'if-missing': { type: 'boolean' } }, USAGE);
+      const cc = (positionals[0] ?? '').toUpperCase();
+      if (!/^([A-Z]{2}|HUB)$/.test(cc)) throw new HubError('USAGE', `give the country as an ISO alpha-2 code (like KZ) or HUB\nusage: ${USAGE}`);
+      if (values['if-missing'] && pki.hasIdentity(cc)) {
+        log(`${cc} already has a certificate (${pki.identity(cc).fingerprint})`);
+        return 0;
+      }
+      pki.initCa();
+      const bits = values.bits ? Number(values.bits) : 2048;
+      const issued = pki.issue({ country: cc, agency: values.agency ?? (cc === 'HUB' ? 'Regional coordination centre' : `National node ${cc}`), bits: bits as 2048, validityDays: values.days ? Number(values.days) : undefined });
+      log(`certificate for ${cc} valid until ${issued.notAfter.toISOString()}`);
+      process.stdout.write(`${issued.fingerprint}\n`);
+      return 0;
+    }
+    if (verb === 'revoke') {
+      const { values, positionals } = parse(rest, { reason: { type: 'string' } }, USAGE);
+      const target = positionals[0] ?? '';
+      let fingerprint = target.toLowerCase();
+      let origin = '??';
+      if (/^([A-Z]{2}|HUB)$/i.test(target)) {
+        const id = pki.identity(target.toUpperCase());
+        fingerprint = id.fingerprint;
+        origin = target.toUpperCase();
+      } else if (!/^[0-9a-f]{64}$/.test(fingerprint)) {
+        throw new HubError('USAGE', `give a SHA-256 certificate fingerprint (64 hex digits) or a country code\nusage: ${USAGE}`);
+      } else {
+        const pem = pki.allCertificates().find((p) => fingerprintOf(new X509Certificate(p)) === fingerprint);
+        if (pem) origin = originOf(new X509Certificate(pem));
+      }
+      const revocation = { fingerprint, revokedAt: Date.now(), reason: values.reason ?? 'revoked by the hub operator' };
+      pki.addRevocation(revocation);
+      const notice = revocationNotice(loadSchemaRegistry(), pki.ca(), { ...revocation, origin });
+      const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'hub-cli', logger: createLogger('hub-cli', { level: 'warn' }) });
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      const admin = kafka.admin();
+      await admin.connect();
+      await ensureTopics(admin, hubTopicConfigs(topicNames(config.namespace), [], { partitions: 3, replicationFactor: config.kafka.replicationFactor }));
+      await admin.disconnect();
+      await producer.connect();
+      await producer.send({ topic: topicNames(config.namespace).pki, acks: -1, messages: [{ key: notice.key, value: notice.bytes }] });
+      await producer.disconnect();
+      log(`revoked ${fingerprint} (${origin}) and published the revocation on hub.pki`);
+      return 0;
+    }
+    throw new HubError('USAGE', `usage: ${USAGE}`);
+  },
+};

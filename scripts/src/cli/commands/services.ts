@@ -1,0 +1,59 @@
+// `hub node <CC>`, `hub coordinator`, `hub api`: run one service in the foreground until SIGTERM.
+import { HubError } from '@hub/errors';
+import { loadConfig } from '@hub/config';
+import type { Command } from '../command';
+import { parse } from '../command';
+
+function port(value: string | undefined, fallback: number): number {
+  const n = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new HubError('USAGE', `--port must be a port number, got ${value}`);
+  return n;
+}
+
+const forever = () => new Promise<number>(() => undefined);
+
+export const nodeCommand: Command = {
+  name: 'node',
+  summary: 'run one national node',
+  usage: `hub node <CC> [--port N]
+
+Runs the national node of country CC (ISO alpha-2) with the key and certificate in $HUB_HOME/pki/nodes/<CC>
+(create them with 'hub pki issue <CC>'). Default port: HUB_NODE_BASE_PORT (8101).`,
+  async run(args) {
+    const { values, positionals } = parse(args, { port: { type: 'string' } }, this.usage);
+    const cc = (positionals[0] ?? '').toUpperCase();
+    if (!/^[A-Z]{2}$/.test(cc)) throw new HubError('USAGE', `give the node's country as an ISO alpha-2 code\nusage: ${this.usage}`);
+    const { runNationalNode } = await import('@hub/national-node/main');
+    await runNationalNode(cc, port(values.port, loadConfig().nodeBasePort));
+    return forever();
+  },
+};
+
+export const coordinatorCommand: Command = {
+  name: 'coordinator',
+  summary: 'run the coordination node',
+  usage: `hub coordinator [--ops-port N]
+
+Runs the coordination node: verifies every national node's envelopes, stores, answers with receipts.
+/healthz and /metrics listen on --ops-port (default HUB_API_PORT+1).`,
+  async run(args) {
+    const { values } = parse(args, { 'ops-port': { type: 'string' } }, this.usage);
+    const { runCoordinator } = await import('@hub/coordinator/main');
+    await runCoordinator(port(values['ops-port'], loadConfig().apiPort + 1));
+    return forever();
+  },
+};
+
+export const apiCommand: Command = {
+  name: 'api',
+  summary: 'run the query API and dashboard',
+  usage: `hub api [--port N]
+
+Runs the query API and the analyst dashboard on --port (default HUB_API_PORT, 8080).`,
+  async run(args) {
+    const { values } = parse(args, { port: { type: 'string' } }, this.usage);
+    const { runQueryApi } = await import('@hub/query-api/main');
+    await runQueryApi(port(values.port, loadConfig().apiPort));
+    return forever();
+  },
+};

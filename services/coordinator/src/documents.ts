@@ -1,0 +1,63 @@
+// Building store documents from accepted messages (pure functions).
+import { expandReleasable, type Region } from '@hub/schemas';
+import type { StoredEnvelope, StoredHandling, StoredReport, Tlp } from '@hub/store';
+import type { Accepted } from './outcome';
+
+export function tlpLabel(avro: unknown): Tlp {
+  return (avro === 'AMBER_STRICT' ? 'AMBER+STRICT' : String(avro)) as Tlp;
+}
+
+export function storedHandling(handling: Record<string, unknown>, regions: Region[]): StoredHandling {
+  const releasableTo = Array.isArray(handling.releasableTo) ? (handling.releasableTo as string[]) : [];
+  return {
+    tlp: tlpLabel(handling.tlp),
+    releasableTo,
+    releasableCountries: expandReleasable(releasableTo, regions),
+    evaluation: (handling.evaluation as string | null) ?? null,
+  };
+}
+
+export function envelopeDocument(a: Accepted, now: Date): StoredEnvelope {
+  return {
+    _id: a.envelope.messageId,
+    messageType: a.envelope.messageType,
+    origin: a.envelope.origin,
+    subjectId: a.subjectId,
+    subjectVersion: a.subjectVersion,
+    topic: a.record.topic,
+    partition: a.record.partition,
+    offset: a.record.offset,
+    bytes: a.record.bytes,
+    sha256: a.sha256,
+    signerFingerprint: a.signer.fingerprint,
+    signerCertificatePem: a.signer.certificatePem,
+    receivedAt: now,
+  };
+}
+
+export function reportDocument(a: Accepted, regions: Region[], now: Date): StoredReport {
+  const r = a.value;
+  const drugs = (r.drugs as { substance: string; quantityKg: number | null }[]) ?? [];
+  const route = (r.route as { country: string }[]) ?? [];
+  const conveyance = r.conveyance as { mode?: string } | null;
+  return {
+    _id: a.subjectId,
+    reportId: a.subjectId,
+    version: r.version as number,
+    status: 'active',
+    originCountry: a.envelope.origin,
+    country: r.country as string,
+    seizedAt: new Date(r.seizedAt as number),
+    reportedAt: new Date(r.reportedAt as number),
+    receivedAt: now,
+    messageId: a.envelope.messageId,
+    signerFingerprint: a.signer.fingerprint,
+    handling: storedHandling(r.handling as Record<string, unknown>, regions),
+    report: r,
+    substances: [...new Set(drugs.map((d) => d.substance))],
+    drugGroups: [],
+    routeCountries: [...new Set(route.map((p) => p.country))],
+    conveyanceMode: conveyance?.mode ?? null,
+    totalKg: drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0),
+  };
+}

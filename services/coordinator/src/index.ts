@@ -1,0 +1,6 @@
+export * from './coordinator';
+export * from './intake';
+export * from './persist';
+export * from './read-models';
+export * from './replies';
+export * from './outcome';

@@ -1,0 +1,70 @@
+// Receipts to the sending node and quarantine records, signed by the coordinator. Message ids are derived from
+// the message they answer, so a batch processed twice sends byte-for-byte the same ids (nodes dedupe on them).
+import { createHash } from 'node:crypto';
+import type { Signer } from '@hub/envelope';
+import type { Message } from '@hub/kafka';
+import type { SchemaRegistry } from '@hub/schemas';
+import type { TopicNames } from '@hub/kafka';
+import type { Outcome } from './outcome';
+
+/** A UUID (version 4 layout) derived from `seed`. */
+export function derivedUuid(seed: string): string {
+  const h = createHash('sha256').update(seed).digest();
+  h[6] = ((h[6] as number) & 0x0f) | 0x40;
+  h[8] = ((h[8] as number) & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}
+
+export interface ReplyMessages {
+  /** By topic. */
+  byTopic: Map<string, Message[]>;
+  receipts: Record<string, unknown>[];
+  quarantined: Record<string, unknown>[];
+}
+
+export function buildReplies(outcomes: Outcome[], deps: { signer: Signer; registry: SchemaRegistry; names: TopicNames; clock: () => number }): ReplyMessages {
+  const byTopic = new Map<string, Message[]>();
+  const push = (topic: string, m: Message) => byTopic.set(topic, [...(byTopic.get(topic) ?? []), m]);
+  const receipts: Record<string, unknown>[] = [];
+  const quarantined: Record<string, unknown>[] = [];
+  const now = deps.clock();
+  const sign = (type: string, value: unknown, messageId: string) => {
+    const { payload, fingerprint } = deps.registry.encode(type, value);
+    return deps.signer.signEncoded({ messageType: type, schemaFingerprint: fingerprint, payload, messageId }).bytes;
+  };
+  for (const o of outcomes) {
+    const env = o.envelope;
+    if (o.kind === 'rejected') {
+      const seed = env ? env.messageId : createHash('sha256').update(o.record.bytes).digest('hex');
+      const q = {
+        originalBytes: o.record.bytes,
+        topic: o.record.topic,
+        partition: o.record.partition,
+        offset: o.record.offset,
+        reasonCode: o.reason,
+        detail: o.detail.slice(0, 2000),
+        quarantinedAt: now,
+      };
+      quarantined.push({ _id: `${o.record.topic}:${o.record.partition}:${o.record.offset}`, ...q, messageId: env?.messageId ?? null, origin: env?.origin ?? null });
+      push(deps.names.quarantine, { key: seed, value: sign('QuarantineRecord', q, derivedUuid(`quarantine:${seed}:${o.record.topic}:${o.record.offset}`)) });
+    }
+    // A receipt goes back only to a sender we could identify; forged or malformed bytes get none.
+    if (!env || !/^[A-Z]{2}$/.test(env.origin) || (o.kind === 'rejected' && ['malformed', 'unknown-signer', 'chain-invalid', 'bad-signature', 'country-mismatch'].includes(o.reason))) continue;
+    const status = o.kind === 'accepted' ? 'accepted' : 'rejected';
+    const receipt = {
+      receiptId: derivedUuid(`receipt:${env.messageId}:${status}`),
+      inReplyTo: env.messageId,
+      subjectType: env.messageType,
+      subjectId: o.kind === 'accepted' ? o.subjectId : (o.record.key ?? null),
+      subjectVersion: o.kind === 'accepted' ? o.subjectVersion : null,
+      status,
+      reasons: o.kind === 'accepted' ? [] : (o.fields?.length ? o.fields.map((f) => ({ code: o.reason, field: f.field, message: f.message })) : [{ code: o.reason, field: null, message: o.detail }]),
+      normalisations: [],
+      issuedAt: now,
+    };
+    receipts.push({ _id: receipt.receiptId, ...receipt, origin: env.origin });
+    push(deps.names.nodeIn(env.origin), { key: receipt.subjectId ?? env.messageId, value: sign('Receipt', receipt, receipt.receiptId) });
+  }
+  return { byTopic, receipts, quarantined };
+}

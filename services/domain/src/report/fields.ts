@@ -1,0 +1,85 @@
+// Small field readers that collect every problem instead of stopping at the first one.
+import type { FieldError } from '@hub/errors';
+
+export class FieldReader {
+  readonly errors: FieldError[] = [];
+  readonly notes: string[] = [];
+
+  error(field: string, message: string, value?: unknown): void {
+    const short = typeof value === 'string' ? value.slice(0, 100) : typeof value === 'number' || typeof value === 'boolean' ? value : undefined;
+    this.errors.push(short === undefined ? { field, message } : { field, message, value: short });
+  }
+
+  string(obj: Record<string, unknown>, key: string, path: string, opts: { required?: boolean; max?: number } = {}): string | null {
+    const v = obj[key];
+    if (v === undefined || v === null || v === '') {
+      if (opts.required) this.error(path, 'is required');
+      return null;
+    }
+    if (typeof v !== 'string') {
+      this.error(path, `must be a string, got ${typeof v}`, v);
+      return null;
+    }
+    const max = opts.max ?? 500;
+    if (v.length > max) {
+      this.error(path, `must be at most ${max} characters (got ${v.length})`);
+      return null;
+    }
+    return v.trim();
+  }
+
+  number(obj: Record<string, unknown>, key: string, path: string, opts: { required?: boolean; min?: number; max?: number; positive?: boolean } = {}): number | null {
+    const v = obj[key];
+    if (v === undefined || v === null || v === '') {
+      if (opts.required) this.error(path, 'is required');
+      return null;
+    }
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isFinite(n)) {
+      this.error(path, 'must be a finite number', v);
+      return null;
+    }
+    if (opts.positive && n <= 0) this.error(path, 'must be greater than 0', n);
+    else if (opts.min !== undefined && n < opts.min) this.error(path, `must be at least ${opts.min}`, n);
+    else if (opts.max !== undefined && n > opts.max) this.error(path, `must be at most ${opts.max}`, n);
+    else return n;
+    return null;
+  }
+
+  object(obj: Record<string, unknown>, key: string, path: string, required = false): Record<string, unknown> | null {
+    const v = obj[key];
+    if (v === undefined || v === null) {
+      if (required) this.error(path, 'is required');
+      return null;
+    }
+    if (typeof v !== 'object' || Array.isArray(v)) {
+      this.error(path, 'must be an object');
+      return null;
+    }
+    return v as Record<string, unknown>;
+  }
+
+  array(obj: Record<string, unknown>, key: string, path: string, opts: { required?: boolean; max?: number } = {}): Record<string, unknown>[] {
+    const v = obj[key];
+    if (v === undefined || v === null) {
+      if (opts.required) this.error(path, 'is required (a non-empty list)');
+      return [];
+    }
+    if (!Array.isArray(v)) {
+      this.error(path, 'must be a list');
+      return [];
+    }
+    if (opts.required && v.length === 0) this.error(path, 'must not be empty');
+    if (v.length > (opts.max ?? 200)) {
+      this.error(path, `must have at most ${opts.max ?? 200} entries`);
+      return [];
+    }
+    return v.map((item, i) => {
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        this.error(`${path}[${i}]`, 'must be an object');
+        return {};
+      }
+      return item as Record<string, unknown>;
+    });
+  }
+}

@@ -1,0 +1,187 @@
+// The national node's JSON seizure report (CONTRACT.md's minimal report and more) → a validated SeizureReport.
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '@hub/errors';
+import { FieldReader } from './fields';
+import { parseSeizedAt } from './dates';
+import { normaliseCode, normaliseCountryCode, normaliseTlp, toKilograms } from './terms';
+
+export interface SeizureReportRecord {
+  reportId: string;
+  version: number;
+  supersedesVersion: number | null;
+  reportedAt: number;
+  seizedAt: number;
+  seizedAtOffsetMinutes: number | null;
+  country: string;
+  place: {
+    name: string | null;
+    lat: number | null;
+    lon: number | null;
+    locationType: string | null;
+    city: string | null;
+    adminRegion: string | null;
+    borderCrossingPoint: string | null;
+    direction: 'import' | 'export' | 'transit' | 'domestic' | 'unknown';
+  };
+  agency: string;
+  agencyName: string | null;
+  caseReference: string | null;
+  drugs: {
+    substance: string;
+    substanceReported: string | null;
+    form: string | null;
+    quantity: number;
+    unit: string;
+    quantityKg: number | null;
+    purityPct: number | null;
+  }[];
+  conveyance: { mode: string; vehicle: string | null; identifiers: { kind: string; value: string }[] } | null;
+  concealment: string | null;
+  detection: string | null;
+  route: { country: string; role: 'origin' | 'departure' | 'transit' | 'destination' | 'seizure' | 'unknown'; place: string | null }[];
+  arrested: { nationality: string; count: number }[];
+  links: { kind: string; ref: string }[];
+  handling: { tlp: 'CLEAR' | 'GREEN' | 'AMBER' | 'AMBER_STRICT' | 'RED'; releasableTo: string[]; evaluation: string | null };
+  notes: string | null;
+  source: string | null;
+}
+
+export interface Normalised<T> {
+  value: T;
+  /** What was changed on the way in, for the receipt. */
+  normalisations: string[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ROLES = new Set(['origin', 'departure', 'transit', 'destination', 'seizure', 'unknown']);
+const DIRECTIONS = new Set(['import', 'export', 'transit', 'domestic', 'unknown']);
+const EVALUATION = /^[A-EX][1-4]$/;
+
+export interface ReportContext {
+  /** The node's own country: a node reports seizures it made. */
+  nodeCountry: string;
+  now: number;
+  /** Version to assign (the node knows the latest version of each of its reports). */
+  versionOf: (reportId: string) => number;
+  /** Region ids that releasableTo may name. */
+  regions: ReadonlySet<string>;
+}
+
+/** Validate and normalise; throws ValidationError listing every field problem. */
+export function seizureReportFromJson(input: unknown, ctx: ReportContext): Normalised<SeizureReportRecord> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError([{ field: '(body)', message: 'must be a JSON object (one seizure report)' }]);
+  }
+  const obj = input as Record<string, unknown>;
+  const r = new FieldReader();
+  let reportId = r.string(obj, 'reportId', 'reportId');
+  if (reportId && !UUID.test(reportId)) {
+    r.error('reportId', 'must be a UUID (or left out, to have one generated)', reportId);
+    reportId = null;
+  }
+  if (!reportId) reportId = randomUUID();
+  const country = normaliseCountryCode(r, r.string(obj, 'country', 'country', { required: true }), 'country');
+  if (country && country !== ctx.nodeCountry) r.error('country', `a ${ctx.nodeCountry} node reports seizures made in ${ctx.nodeCountry}`, country);
+  const seized = parseSeizedAt(r, obj.seizedAt, ctx.now);
+  const placeIn = r.object(obj, 'place', 'place') ?? {};
+  const lat = r.number(placeIn, 'lat', 'place.lat', { min: -90, max: 90 });
+  const lon = r.number(placeIn, 'lon', 'place.lon', { min: -180, max: 180 });
+  if ((lat === null) !== (lon === null) && (placeIn.lat !== undefined || placeIn.lon !== undefined)) r.error('place', 'lat and lon go together');
+  const direction = r.string(placeIn, 'direction', 'place.direction') ?? 'unknown';
+  if (!DIRECTIONS.has(direction)) r.error('place.direction', `must be one of ${[...DIRECTIONS].join(', ')}`, direction);
+  const drugs = r.array(obj, 'drugs', 'drugs', { required: true, max: 50 }).map((d, i) => {
+    const p = `drugs[${i}]`;
+    const reported = r.string(d, 'substance', `${p}.substance`, { required: true, max: 200 });
+    const substance = reported ? normaliseCode(reported) : '';
+    const quantity = r.number(d, 'quantity', `${p}.quantity`, { required: true, positive: true }) ?? 0;
+    const unit = (r.string(d, 'unit', `${p}.unit`, { required: true, max: 20 }) ?? '').toLowerCase();
+    const quantityKg = unit ? toKilograms(r, quantity, unit, `${p}.unit`) : null;
+    if (quantityKg !== null && unit !== 'kg') r.notes.push(`${p}: ${quantity} ${unit} → ${quantityKg} kg`);
+    if (reported && substance !== reported) r.notes.push(`${p}.substance '${reported}' → ${substance}`);
+    return {
+      substance,
+      substanceReported: reported !== substance ? reported : null,
+      form: r.string(d, 'form', `${p}.form`, { max: 100 }),
+      quantity,
+      unit,
+      quantityKg,
+      purityPct: r.number(d, 'purityPct', `${p}.purityPct`, { min: 0, max: 100 }),
+    };
+  });
+  const conv = r.object(obj, 'conveyance', 'conveyance');
+  const conveyance = conv
+    ? {
+        mode: normaliseCode(r.string(conv, 'mode', 'conveyance.mode', { required: true, max: 50 }) ?? ''),
+        vehicle: r.string(conv, 'vehicle', 'conveyance.vehicle', { max: 100 }),
+        identifiers: r.array(conv, 'identifiers', 'conveyance.identifiers', { max: 20 }).map((id, i) => ({
+          kind: normaliseCode(r.string(id, 'kind', `conveyance.identifiers[${i}].kind`, { required: true, max: 40 }) ?? ''),
+          value: r.string(id, 'value', `conveyance.identifiers[${i}].value`, { required: true, max: 100 }) ?? '',
+        })),
+      }
+    : null;
+  const route = r.array(obj, 'route', 'route', { max: 30 }).map((leg, i) => {
+    const role = r.string(leg, 'role', `route[${i}].role`) ?? 'unknown';
+    if (!ROLES.has(role)) r.error(`route[${i}].role`, `must be one of ${[...ROLES].join(', ')}`, role);
+    return {
+      country: normaliseCountryCode(r, r.string(leg, 'country', `route[${i}].country`, { required: true }), `route[${i}].country`) ?? '',
+      role: (ROLES.has(role) ? role : 'unknown') as SeizureReportRecord['route'][number]['role'],
+      place: r.string(leg, 'place', `route[${i}].place`, { max: 200 }),
+    };
+  });
+  const arrested = r.array(obj, 'arrested', 'arrested', { max: 50 }).map((a, i) => ({
+    nationality: normaliseCountryCode(r, r.string(a, 'nationality', `arrested[${i}].nationality`, { required: true }), `arrested[${i}].nationality`) ?? '',
+    count: Math.trunc(r.number(a, 'count', `arrested[${i}].count`, { required: true, min: 1, max: 10000 }) ?? 0),
+  }));
+  const links = r.array(obj, 'links', 'links', { max: 50 }).map((l, i) => ({
+    kind: r.string(l, 'kind', `links[${i}].kind`, { required: true, max: 40 }) ?? '',
+    ref: r.string(l, 'ref', `links[${i}].ref`, { required: true, max: 200 }) ?? '',
+  }));
+  const h = r.object(obj, 'handling', 'handling', true) ?? {};
+  const tlp = normaliseTlp(r, r.string(h, 'tlp', 'handling.tlp', { required: true }));
+  const releasableTo = (Array.isArray(h.releasableTo) ? h.releasableTo : h.releasableTo === undefined ? [] : null) as unknown[] | null;
+  if (releasableTo === null) r.error('handling.releasableTo', 'must be a list of ISO country codes or region ids');
+  const releasable = (releasableTo ?? []).map((x, i) => {
+    if (typeof x === 'string' && ctx.regions.has(x)) return x;
+    return normaliseCountryCode(r, typeof x === 'string' ? x : null, `handling.releasableTo[${i}]`) ?? '';
+  });
+  const evaluation = r.string(h, 'evaluation', 'handling.evaluation', { max: 2 });
+  if (evaluation && !EVALUATION.test(evaluation)) r.error('handling.evaluation', 'must be a 4x4 code: source A-E or X, then information 1-4 (e.g. B2)', evaluation);
+  const agency = r.string(obj, 'agency', 'agency', { required: true, max: 100 }) ?? '';
+  if (r.errors.length > 0) throw new ValidationError(r.errors, 'the seizure report is not valid');
+  const version = ctx.versionOf(reportId);
+  return {
+    normalisations: [...seized.notes, ...r.notes],
+    value: {
+      reportId,
+      version,
+      supersedesVersion: version > 1 ? version - 1 : null,
+      reportedAt: ctx.now,
+      seizedAt: seized.utcMs,
+      seizedAtOffsetMinutes: seized.offsetMinutes,
+      country: country ?? '',
+      place: {
+        name: r.string(placeIn, 'name', 'place.name', { max: 200 }),
+        lat,
+        lon,
+        locationType: placeIn.locationType ? normaliseCode(String(placeIn.locationType)) : null,
+        city: r.string(placeIn, 'city', 'place.city', { max: 200 }),
+        adminRegion: r.string(placeIn, 'adminRegion', 'place.adminRegion', { max: 200 }),
+        borderCrossingPoint: r.string(placeIn, 'borderCrossingPoint', 'place.borderCrossingPoint', { max: 200 }),
+        direction: direction as SeizureReportRecord['place']['direction'],
+      },
+      agency,
+      agencyName: r.string(obj, 'agencyName', 'agencyName', { max: 200 }),
+      caseReference: r.string(obj, 'caseReference', 'caseReference', { max: 100 }),
+      drugs,
+      conveyance,
+      concealment: r.string(obj, 'concealment', 'concealment', { max: 200 }),
+      detection: r.string(obj, 'detection', 'detection', { max: 200 }),
+      route,
+      arrested,
+      links,
+      handling: { tlp: tlp ?? 'RED', releasableTo: releasable, evaluation },
+      notes: r.string(obj, 'notes', 'notes', { max: 4000 }),
+      source: r.string(obj, 'source', 'source', { max: 200 }),
+    },
+  };
+}

@@ -1,0 +1,121 @@
+// The national node's HTTP API (CONTRACT.md): what agencies' systems call.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { HubError, ValidationError } from '@hub/errors';
+import { seizureReportFromJson, type ReportContext } from '@hub/domain';
+import { opsRouter, type HealthCheck, type Logger, type Registry } from '@hub/observability';
+import type { InboundStore } from './inbox-store';
+import type { ReportsIndex } from './reports-index';
+import type { Submitter } from './submit';
+
+export interface NodeAppDeps {
+  country: string;
+  submitter: Submitter;
+  reports: ReportsIndex;
+  inbound: InboundStore;
+  regions: ReadonlySet<string>;
+  metrics: Registry;
+  health: HealthCheck[];
+  logger: Logger;
+  clock?: () => number;
+  onAccepted?: (n: number) => void;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function createApp(deps: NodeAppDeps): express.Express {
+  const app = express();
+  const clock = deps.clock ?? Date.now;
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '2mb' }));
+  app.use(opsRouter(deps.metrics, deps.health));
+
+  const context = (): ReportContext => ({
+    nodeCountry: deps.country,
+    now: clock(),
+    versionOf: (id) => deps.reports.next(id),
+    regions: deps.regions,
+  });
+
+  async function acceptSeizure(body: unknown) {
+    const { value, normalisations } = seizureReportFromJson(body, context());
+    const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value);
+    deps.reports.record(value.reportId, value.version);
+    deps.onAccepted?.(1);
+    return { reportId: value.reportId, version: value.version, messageId, status: 'queued' as const, normalisations };
+  }
+
+  app.post('/v1/seizures', async (req, res) => {
+    res.status(202).json(await acceptSeizure(req.body));
+  });
+
+  app.post('/v1/seizures/batch', async (req, res) => {
+    if (!Array.isArray(req.body)) throw new ValidationError([{ field: '(body)', message: 'must be a JSON array of seizure reports' }]);
+    if (req.body.length > 5000) throw new ValidationError([{ field: '(body)', message: 'at most 5000 reports per batch' }]);
+    const results = [];
+    for (const [index, item] of (req.body as unknown[]).entries()) {
+      try {
+        results.push({ index, ...(await acceptSeizure(item)) });
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        results.push({ index, status: 'invalid', errors: err.errors });
+      }
+    }
+    const accepted = results.filter((r) => r.status === 'queued').length;
+    res.status(accepted === results.length ? 202 : 207).json({ accepted, rejected: results.length - accepted, results });
+  });
+
+  app.post('/v1/seizures/:reportId/retract', async (req, res) => {
+    const reportId = String(req.params.reportId);
+    if (!UUID.test(reportId)) throw new ValidationError([{ field: 'reportId', message: 'must be a UUID', value: reportId }]);
+    if (deps.reports.latest(reportId) === 0) throw new HubError('NOT_FOUND', `this node has not sent report ${reportId}`);
+    const reason = typeof req.body?.reason === 'string' ? req.body.reason.trim() : '';
+    if (!reason) throw new ValidationError([{ field: 'reason', message: 'is required: say why the report is withdrawn' }]);
+    const version = deps.reports.next(reportId);
+    const { messageId } = await deps.submitter.submit('SeizureRetraction', reportId, { reportId, version, retractedAt: clock(), reason: reason.slice(0, 1000) });
+    deps.reports.record(reportId, version);
+    res.status(202).json({ reportId, version, messageId, status: 'queued' });
+  });
+
+  app.get('/v1/receipts/:reportId', (req, res) => {
+    const reportId = String(req.params.reportId);
+    const receipts = deps.inbound.receipts(reportId);
+    if (receipts.length === 0) {
+      if (deps.reports.latest(reportId) === 0) throw new HubError('NOT_FOUND', `no report ${reportId} was sent by this node`);
+      res.json({ reportId, status: 'pending', receipts: [] });
+      return;
+    }
+    const latest = receipts[receipts.length - 1]?.value as { status: string; reasons: unknown[]; subjectVersion: number | null; normalisations: string[] };
+    res.json({ reportId, status: latest.status, version: latest.subjectVersion, reasons: latest.reasons, normalisations: latest.normalisations, receipts: receipts.map((r) => r.value) });
+  });
+
+  app.get('/v1/alerts', (_req, res) => {
+    res.json({ alerts: deps.inbound.ofType('CrossBorderAlert').map((a) => a.value) });
+  });
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such endpoint; see /openapi.json' } });
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof ValidationError) {
+      res.status(400).json({ error: { code: err.code, message: err.message }, errors: err.errors });
+      return;
+    }
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e?.type === 'entity.too.large') {
+      res.status(413).json({ error: { code: 'BODY_TOO_LARGE', message: 'the request body exceeds 2 MB; split the batch' } });
+      return;
+    }
+    if (e?.type === 'entity.parse.failed') {
+      res.status(400).json({ error: { code: 'MALFORMED_JSON', message: `the body is not valid JSON: ${e.message}` } });
+      return;
+    }
+    if (err instanceof HubError) {
+      const status = err.code === 'NOT_FOUND' ? 404 : err.retriable ? 503 : 400;
+      res.status(status).json({ error: { code: err.code, message: err.message } });
+      return;
+    }
+    deps.logger.error({ err }, 'request failed');
+    res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error; the report was not accepted, send it again' } });
+  });
+  return app;
+}

@@ -1,0 +1,57 @@
+// What the coordinator sent this node (receipts, alerts, requests), kept in a JSON-lines file and indexed in memory.
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface InboundItem {
+  messageId: string;
+  messageType: string;
+  receivedAt: number;
+  value: Record<string, unknown>;
+}
+
+export class InboundStore {
+  private readonly byMessage = new Map<string, InboundItem>();
+  private readonly receiptsBySubject = new Map<string, InboundItem[]>();
+  private readonly others: InboundItem[] = [];
+
+  constructor(private readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    if (existsSync(file)) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          this.index(JSON.parse(line) as InboundItem);
+        } catch {
+          // a torn last line after a crash; the message will be redelivered
+        }
+      }
+    }
+  }
+
+  private index(item: InboundItem): void {
+    if (this.byMessage.has(item.messageId)) return;
+    this.byMessage.set(item.messageId, item);
+    const subject = item.value.subjectId;
+    if (item.messageType === 'Receipt' && typeof subject === 'string') {
+      this.receiptsBySubject.set(subject, [...(this.receiptsBySubject.get(subject) ?? []), item]);
+    } else {
+      this.others.push(item);
+    }
+  }
+
+  /** Idempotent: an already-known messageId is ignored. */
+  add(item: InboundItem): boolean {
+    if (this.byMessage.has(item.messageId)) return false;
+    appendFileSync(this.file, `${JSON.stringify(item)}\n`);
+    this.index(item);
+    return true;
+  }
+
+  receipts(subjectId: string): InboundItem[] {
+    return this.receiptsBySubject.get(subjectId) ?? [];
+  }
+
+  ofType(messageType: string): InboundItem[] {
+    return this.others.filter((i) => i.messageType === messageType);
+  }
+}

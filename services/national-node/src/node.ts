@@ -1,0 +1,126 @@
+// Wiring of one national node: identity, outbox, publisher, inbound receipts, HTTP API.
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { HubConfig } from '@hub/config';
+import { createSigner, createVerifier, HUB_ORIGIN } from '@hub/envelope';
+import { createKafka, ensureTopics, hubTopicConfigs, nodeTopicConfigs, tailTopic, topicNames } from '@hub/kafka';
+import { Counter, Gauge, createMetricsRegistry, type Logger } from '@hub/observability';
+import { PkiStore, certificateAnnouncement, createTrustStore, followPki } from '@hub/pki';
+import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
+import { createApp } from './app';
+import { InboundStore } from './inbox-store';
+import { OutboxLog } from './outbox/log';
+import { startPublisher } from './outbox/publisher';
+import { ReportsIndex } from './reports-index';
+import { createSubmitter } from './submit';
+
+export interface NationalNodeOptions {
+  config: HubConfig;
+  country: string;
+  logger: Logger;
+  /** 0 for an ephemeral port. */
+  port: number;
+  host?: string;
+}
+
+export interface RunningNationalNode {
+  url: string;
+  country: string;
+  outboxDepth(): number;
+  close(): Promise<void>;
+}
+
+export async function startNationalNode(options: NationalNodeOptions): Promise<RunningNationalNode> {
+  const { config, country } = options;
+  const logger = options.logger.child({ node: country });
+  const names = topicNames(config.namespace);
+  const registry = loadSchemaRegistry();
+  const regions = loadRegions();
+  const pki = new PkiStore(join(config.hubHome, 'pki'));
+  const identity = pki.identity(country);
+  // A node needs only the CA certificate and its own; the coordinator's arrives on hub.pki.
+  const trust = createTrustStore(pki.caCertPem());
+  trust.add(identity.certificatePem);
+  const signer = createSigner({ privateKey: identity.privateKey, certificate: identity.certificatePem, origin: country });
+  const verifier = createVerifier({ trust });
+
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-node-${country}`, logger });
+  const admin = kafka.admin();
+  await admin.connect();
+  const plan = { partitions: 3, replicationFactor: config.kafka.replicationFactor };
+  await ensureTopics(admin, [...nodeTopicConfigs(names, country, plan), ...hubTopicConfigs(names, [], plan)]);
+  await admin.disconnect();
+
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  const announcement = certificateAnnouncement(registry, signer, identity.certificatePem);
+  await producer.send({ topic: names.pki, acks: -1, messages: [{ key: announcement.key, value: announcement.bytes }] });
+  const pkiTail = await followPki({ kafka, topic: names.pki, registry, trust, logger });
+
+  const metrics = createMetricsRegistry(`national-node-${country}`);
+  const nodeDir = join(config.hubHome, 'nodes', country);
+  const { log, pending } = OutboxLog.open({ dir: join(nodeDir, 'outbox') });
+  if (pending.length) logger.info({ pending: pending.length }, 'resuming outbox: unpublished envelopes from before the last stop');
+  const published = new Counter({ name: 'hub_node_published_total', help: 'Envelopes published to Kafka', registers: [metrics] });
+  const accepted = new Counter({ name: 'hub_node_accepted_total', help: 'Reports accepted from agencies (202)', registers: [metrics] });
+  const publisher = startPublisher({ log, producer, topic: names.nodeOut(country), logger, pending, onPublished: (n) => published.inc(n) });
+  new Gauge({ name: 'hub_node_outbox_depth', help: 'Envelopes in the outbox not yet published', registers: [metrics], collect() { this.set(publisher.depth()); } });
+  new Gauge({ name: 'hub_node_outbox_oldest_age_seconds', help: 'Age of the oldest unpublished envelope', registers: [metrics], collect() { this.set(publisher.oldestAgeMs() / 1000); } });
+
+  const inbound = new InboundStore(join(nodeDir, 'inbound.jsonl'));
+  const inboundTail = await tailTopic({
+    kafka,
+    topic: names.nodeIn(country),
+    groupId: names.group(`node-${country}-inbound`),
+    onMessage: (message) => {
+      if (!message.value) return;
+      const v = verifier.verify(message.value);
+      if (!v.ok || v.envelope.origin !== HUB_ORIGIN) {
+        // Unknown signer usually means the coordinator's certificate has not arrived on hub.pki yet: retry.
+        if (!v.ok && v.reason === 'unknown-signer') throw new Error('coordinator certificate not known yet');
+        logger.warn({ reason: v.ok ? 'not from the coordinator' : v.reason }, 'inbound message refused');
+        return;
+      }
+      const value = registry.decode(v.envelope.schemaFingerprint, v.envelope.payload);
+      inbound.add({ messageId: v.envelope.messageId, messageType: v.envelope.messageType, receivedAt: Date.now(), value });
+    },
+  });
+
+  const reports = new ReportsIndex(join(nodeDir, 'reports.idx'));
+  const app = createApp({
+    country,
+    submitter: createSubmitter({ registry, signer, log, publisher }),
+    reports,
+    inbound,
+    regions: new Set(regions.map((r) => r.id)),
+    metrics,
+    logger,
+    onAccepted: (n) => accepted.inc(n),
+    health: [
+      { name: 'broker', check: async () => ({ ok: publisher.healthy(), detail: publisher.lastError() ?? 'publishing' }) },
+      { name: 'outbox', check: async () => ({ ok: true, detail: { depth: publisher.depth(), oldestAgeSeconds: publisher.oldestAgeMs() / 1000 } }) },
+    ],
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(options.port, options.host ?? '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+  const address = server.address() as { port: number };
+  const url = `http://127.0.0.1:${address.port}`;
+  logger.info({ url, country }, 'national node ready');
+
+  return {
+    url,
+    country,
+    outboxDepth: () => publisher.depth(),
+    async close() {
+      await new Promise<void>((r) => server.close(() => r()));
+      await publisher.drain(5000);
+      await publisher.stop();
+      await log.close();
+      await inboundTail.stop().catch(() => undefined);
+      await pkiTail.stop().catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+    },
+  };
+}

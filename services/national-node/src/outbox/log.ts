@@ -1,0 +1,188 @@
+// The durable outbox: an append-only log of signed envelopes on the node's disk. A report is acknowledged to the
+// agency only after its envelope is here and fsynced; many concurrent appends share one fsync (group commit).
+// Record: u32 length of the rest | u32 CRC-32 of the rest | u64 appendedAt ms | u16 key length | key | envelope bytes.
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HubError } from '@hub/errors';
+import { crc32 } from './crc32';
+
+export interface OutboxRecord {
+  key: string;
+  value: Buffer;
+  appendedAt: number;
+  /** Position just after this record: the cursor once it is published. */
+  end: Position;
+}
+
+export interface Position {
+  segment: number;
+  offset: number;
+}
+
+export interface OutboxLogOptions {
+  dir: string;
+  segmentBytes?: number;
+  clock?: () => number;
+}
+
+const HEADER = 8;
+
+function segName(n: number): string {
+  return `segment-${String(n).padStart(8, '0')}.log`;
+}
+
+function encode(key: string, value: Buffer, at: number): Buffer {
+  const k = Buffer.from(key, 'utf8');
+  const rest = Buffer.alloc(8 + 2 + k.length + value.length);
+  rest.writeBigUInt64BE(BigInt(at), 0);
+  rest.writeUInt16BE(k.length, 8);
+  k.copy(rest, 10);
+  value.copy(rest, 10 + k.length);
+  const head = Buffer.alloc(HEADER);
+  head.writeUInt32BE(rest.length, 0);
+  head.writeUInt32BE(crc32(rest), 4);
+  return Buffer.concat([head, rest]);
+}
+
+/** Read the valid records of one segment from `from`; returns them and the offset where valid data ends. */
+function scanSegment(path: string, segment: number, from: number): { records: OutboxRecord[]; validEnd: number } {
+  const buf = readFileSync(path);
+  const records: OutboxRecord[] = [];
+  let off = from;
+  while (off + HEADER <= buf.length) {
+    const len = buf.readUInt32BE(off);
+    const crc = buf.readUInt32BE(off + 4);
+    if (len < 10 || off + HEADER + len > buf.length) break;
+    const rest = buf.subarray(off + HEADER, off + HEADER + len);
+    if (crc32(rest) !== crc) break;
+    const keyLen = rest.readUInt16BE(8);
+    off += HEADER + len;
+    records.push({
+      appendedAt: Number(rest.readBigUInt64BE(0)),
+      key: rest.subarray(10, 10 + keyLen).toString('utf8'),
+      value: Buffer.from(rest.subarray(10 + keyLen)),
+      end: { segment, offset: off },
+    });
+  }
+  return { records, validEnd: off };
+}
+
+export class OutboxLog {
+  private fd = -1;
+  private segment = 1;
+  private size = 0;
+  private queue: { buf: Buffer; rec: Omit<OutboxRecord, 'end'>; resolve: (r: OutboxRecord) => void; reject: (e: Error) => void }[] = [];
+  private flushing = false;
+  private readonly segmentBytes: number;
+  private readonly clock: () => number;
+  private closed = false;
+
+  private constructor(private readonly dir: string, options: OutboxLogOptions) {
+    this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Open the log, drop a torn tail, and return the records not yet published (after the cursor). */
+  static open(options: OutboxLogOptions): { log: OutboxLog; pending: OutboxRecord[]; cursor: Position } {
+    mkdirSync(options.dir, { recursive: true });
+    const log = new OutboxLog(options.dir, options);
+    const cursor = log.readCursor();
+    const segments = log.segments();
+    const pending: OutboxRecord[] = [];
+    for (const seg of segments) {
+      if (seg < cursor.segment) continue;
+      const path = join(options.dir, segName(seg));
+      const { records, validEnd } = scanSegment(path, seg, seg === cursor.segment ? Math.min(cursor.offset, statSync(path).size) : 0);
+      pending.push(...records);
+      if (validEnd < statSync(path).size) {
+        // A torn write from a crash: never acknowledged, safe to drop.
+        const fd = openSync(path, 'r+');
+        ftruncateSync(fd, validEnd);
+        fdatasyncSync(fd);
+        closeSync(fd);
+      }
+    }
+    log.segment = segments.length ? Math.max(...segments) : cursor.segment;
+    log.openSegment();
+    return { log, pending, cursor };
+  }
+
+  private segments(): number[] {
+    return readdirSync(this.dir)
+      .map((f) => /^segment-(\d+)\.log$/.exec(f)?.[1])
+      .filter((x): x is string => x !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  private openSegment(): void {
+    const path = join(this.dir, segName(this.segment));
+    this.fd = openSync(path, 'a');
+    this.size = existsSync(path) ? statSync(path).size : 0;
+  }
+
+  /** Append and fsync; resolves once the record is durable. */
+  append(key: string, value: Buffer): Promise<OutboxRecord> {
+    if (this.closed) return Promise.reject(new HubError('OUTBOX_CLOSED', 'the outbox is closed (the node is shutting down)', { retriable: true }));
+    const appendedAt = this.clock();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ buf: encode(key, value, appendedAt), rec: { key, value, appendedAt }, resolve, reject });
+      if (!this.flushing) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = true;
+    const batch = this.queue.splice(0, this.queue.length);
+    try {
+      const results: OutboxRecord[] = [];
+      const bufs: Buffer[] = [];
+      for (const item of batch) {
+        if (this.size > 0 && this.size + item.buf.length > this.segmentBytes && bufs.length === 0) this.rotate();
+        this.size += item.buf.length;
+        bufs.push(item.buf);
+        results.push({ ...item.rec, end: { segment: this.segment, offset: this.size } });
+      }
+      const all = Buffer.concat(bufs);
+      let written = 0;
+      while (written < all.length) written += writeSync(this.fd, all, written);
+      fdatasyncSync(this.fd);
+      batch.forEach((item, i) => item.resolve(results[i] as OutboxRecord));
+    } catch (err) {
+      const e = new HubError('OUTBOX_WRITE_FAILED', `could not write to the outbox in ${this.dir}: ${(err as Error).message}`, { retriable: true, cause: err });
+      batch.forEach((item) => item.reject(e));
+    } finally {
+      this.flushing = false;
+      if (this.queue.length) setImmediate(() => this.flush());
+    }
+  }
+
+  private rotate(): void {
+    fdatasyncSync(this.fd);
+    closeSync(this.fd);
+    this.segment += 1;
+    this.openSegment();
+  }
+
+  readCursor(): Position {
+    const path = join(this.dir, 'cursor.json');
+    if (!existsSync(path)) return { segment: 1, offset: 0 };
+    return JSON.parse(readFileSync(path, 'utf8')) as Position;
+  }
+
+  /** Record that everything before `pos` is published; delete segments entirely behind it. */
+  commit(pos: Position): void {
+    const tmp = join(this.dir, 'cursor.json.tmp');
+    writeFileSync(tmp, JSON.stringify(pos));
+    renameSync(tmp, join(this.dir, 'cursor.json'));
+    for (const seg of this.segments()) if (seg < pos.segment) rmSync(join(this.dir, segName(seg)), { force: true });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing || this.queue.length) await new Promise((r) => setImmediate(r));
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}

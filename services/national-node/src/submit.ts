@@ -1,0 +1,22 @@
+// One submission path for every adapter: validate → encode (Avro) → sign → durable outbox → publisher.
+import type { Signer } from '@hub/envelope';
+import type { SchemaRegistry } from '@hub/schemas';
+import type { OutboxLog } from './outbox/log';
+import type { Publisher } from './outbox/publisher';
+
+export interface Submitter {
+  /** Sign `value` as `messageType` and make it durable; resolves once it is in the outbox. */
+  submit(messageType: string, key: string, value: unknown): Promise<{ messageId: string }>;
+}
+
+export function createSubmitter(deps: { registry: SchemaRegistry; signer: Signer; log: OutboxLog; publisher: Publisher }): Submitter {
+  return {
+    async submit(messageType, key, value) {
+      const { payload, fingerprint } = deps.registry.encode(messageType, value);
+      const { envelope, bytes } = deps.signer.signEncoded({ messageType, schemaFingerprint: fingerprint, payload });
+      const record = await deps.log.append(key, bytes);
+      deps.publisher.enqueue(record);
+      return { messageId: envelope.messageId };
+    },
+  };
+}

@@ -1,0 +1,21 @@
+// Keeping a trust store current from the compacted hub.pki topic: certificates and revocations apply at once.
+import type { Kafka } from '@hub/kafka';
+import { tailTopic, type Tail } from '@hub/kafka';
+import type { Logger } from '@hub/observability';
+import type { SchemaRegistry } from '@hub/schemas';
+import { applyPkiRecord } from './notices';
+import type { TrustStore } from './trust-store';
+
+export async function followPki(options: { kafka: Kafka; topic: string; registry: SchemaRegistry; trust: TrustStore; logger: Logger }): Promise<Tail> {
+  return tailTopic({
+    kafka: options.kafka,
+    topic: options.topic,
+    fromBeginning: true,
+    onMessage: (message) => {
+      if (!message.value) return;
+      const result = applyPkiRecord(options.registry, options.trust, message.value);
+      if (result.ok) options.logger.info({ kind: result.notice.kind, fingerprint: result.notice.fingerprint, origin: result.notice.origin }, 'pki notice applied');
+      else options.logger.warn({ detail: result.detail }, 'pki record ignored');
+    },
+  });
+}

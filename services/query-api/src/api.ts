@@ -1,0 +1,54 @@
+// Wiring of the query API service.
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { HubConfig } from '@hub/config';
+import { createMetricsRegistry, type Logger } from '@hub/observability';
+import { PkiStore } from '@hub/pki';
+import { connectStore } from '@hub/store';
+import { createApp } from './app';
+import { createAuditLog } from './audit';
+import { authDir, loadKeyRing } from './issuer';
+
+export interface QueryApiOptions {
+  config: HubConfig;
+  logger: Logger;
+  port: number;
+  host?: string;
+}
+
+export interface RunningQueryApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startQueryApi(options: QueryApiOptions): Promise<RunningQueryApi> {
+  const { config } = options;
+  const logger = options.logger.child({ service: 'query-api' });
+  const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName, appName: 'query-api' });
+  await store.ensureIndexes();
+  const keys = loadKeyRing(authDir(config.hubHome));
+  const caPem = new PkiStore(join(config.hubHome, 'pki')).caCertPem();
+  const metrics = createMetricsRegistry('query-api');
+  const app = createApp({
+    store,
+    keys,
+    audit: createAuditLog(store),
+    caPem,
+    metrics,
+    logger,
+    health: [{ name: 'store', check: async () => ({ ok: await store.ping() }) }],
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(options.port, options.host ?? '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  logger.info({ url }, 'query API ready');
+  return {
+    url,
+    async close() {
+      await new Promise<void>((r) => server.close(() => r()));
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+// The query API: express app built from its collaborators (tested through an ephemeral port).
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { HubError, ValidationError } from '@hub/errors';
+import { opsRouter, type HealthCheck, type Logger, type Registry } from '@hub/observability';
+import { COLLECTIONS, type Store } from '@hub/store';
+import type { AuditLog } from './audit';
+import { authenticate, requireRole } from './auth';
+import { ERROR_STATUS } from './errors';
+import { readableFilter } from './handling';
+import { jwks, type KeyRing } from './issuer';
+import { openApiDocument } from './openapi';
+import { actorOf, seizureRoutes } from './routes-seizures';
+import { statsRoutes } from './routes-stats';
+
+export interface ApiDeps {
+  store: Store;
+  keys: KeyRing;
+  audit: AuditLog;
+  caPem: string;
+  metrics: Registry;
+  health: HealthCheck[];
+  logger: Logger;
+  /** Extra routers (the feed stream) mounted after authentication. */
+  extra?: express.Router[];
+}
+
+const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
+
+export function createApp(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((req, res, next) => {
+    const id = randomUUID();
+    res.setHeader('x-request-id', id);
+    (req as Request & { log?: Logger }).log = deps.logger.child({ requestId: id });
+    next();
+  });
+  app.use(opsRouter(deps.metrics, deps.health));
+  app.get('/.well-known/jwks.json', (_req, res) => res.json(jwks(deps.keys)));
+  app.get('/openapi.json', (_req, res) => res.json(openApiDocument()));
+  if (existsSync(PUBLIC_DIR)) app.use(express.static(PUBLIC_DIR, { index: 'index.html' }));
+
+  const v1 = express.Router();
+  v1.use('/v1', authenticate(deps.keys));
+  v1.use(seizureRoutes(deps));
+  v1.use(statsRoutes(deps));
+  v1.get('/v1/alerts', async (req, res) => {
+    const caller = req.caller!;
+    const filter = caller.role === 'coordinator' ? {} : { countries: caller.country };
+    const alerts = await deps.store.collection(COLLECTIONS.alerts).find(filter, { sort: { createdAt: -1 }, limit: 500 }).toArray();
+    await deps.audit.append({ actor: actorOf(caller), action: 'alerts', query: {}, count: alerts.length, reportIds: [] });
+    res.json({ alerts });
+  });
+  v1.get('/v1/audit', requireRole('auditor', 'admin'), async (req, res) => {
+    const result = await deps.audit.verify();
+    const limit = Math.min(Number(req.query.limit ?? 200) || 200, 1000);
+    const entries = await deps.store.collection(COLLECTIONS.audit).find({}, { sort: { seq: -1 }, limit }).toArray();
+    res.json({ ...result, entries });
+  });
+  for (const r of deps.extra ?? []) v1.use(r);
+  app.use(v1);
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such endpoint; see /openapi.json' } });
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof ValidationError) {
+      res.status(400).json({ error: { code: err.code, message: err.message }, errors: err.errors });
+      return;
+    }
+    if (err instanceof HubError) {
+      const status = ERROR_STATUS[err.code]?.status ?? (err.retriable ? 503 : 400);
+      res.status(status).json({ error: { code: err.code, message: err.message } });
+      return;
+    }
+    ((req as Request & { log?: Logger }).log ?? deps.logger).error({ err }, 'request failed');
+    res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error', requestId: res.getHeader('x-request-id') } });
+  });
+  return app;
+}

@@ -1,0 +1,84 @@
+// The hash-chained audit log: every read of records and every administrative action, in order.
+// hash = SHA-256(prevHash + canonical JSON of the entry without its hash); verification walks the chain.
+import { createHash } from 'node:crypto';
+import { COLLECTIONS, type Store } from '@hub/store';
+
+export interface AuditEntry {
+  _id?: string;
+  seq: number;
+  at: Date;
+  actor: { sub: string; role: string; country: string };
+  action: string;
+  query: Record<string, unknown>;
+  count: number;
+  reportIds: string[];
+  prevHash: string;
+  hash: string;
+}
+
+const GENESIS = '0'.repeat(64);
+
+function canonical(value: unknown): string {
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as object)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function entryHash(entry: Omit<AuditEntry, 'hash' | '_id'>): string {
+  const { seq, at, actor, action, query, count, reportIds, prevHash } = entry;
+  return createHash('sha256').update(prevHash).update(canonical({ seq, at, actor, action, query, count, reportIds })).digest('hex');
+}
+
+export interface AuditLog {
+  append(e: Pick<AuditEntry, 'actor' | 'action' | 'query' | 'count' | 'reportIds'>): Promise<AuditEntry>;
+  verify(): Promise<{ valid: boolean; entries: number; brokenAt?: number; reason?: string }>;
+}
+
+export function createAuditLog(store: Store, clock: () => number = Date.now): AuditLog {
+  const col = store.collection<AuditEntry>(COLLECTIONS.audit);
+  let chain: Promise<unknown> = Promise.resolve();
+  const appendOne = async (e: Pick<AuditEntry, 'actor' | 'action' | 'query' | 'count' | 'reportIds'>): Promise<AuditEntry> => {
+    for (let attempt = 0; ; attempt++) {
+      const last = await col.find({}, { sort: { seq: -1 }, limit: 1 }).next();
+      const body = { seq: (last?.seq ?? 0) + 1, at: new Date(clock()), ...e, reportIds: e.reportIds.slice(0, 1000), prevHash: last?.hash ?? GENESIS };
+      const entry: AuditEntry = { ...body, _id: `audit-${String(body.seq).padStart(12, '0')}`, hash: entryHash(body) };
+      try {
+        await col.insertOne(entry);
+        return entry;
+      } catch (err) {
+        // Another API instance took this seq: read the new tail and chain after it.
+        if ((err as { code?: number }).code !== 11000 || attempt > 20) throw err;
+      }
+    }
+  };
+  return {
+    append(e) {
+      const next = chain.then(() => appendOne(e));
+      chain = next.catch(() => undefined);
+      return next;
+    },
+    async verify() {
+      let prev = GENESIS;
+      let expected = 1;
+      let n = 0;
+      for await (const entry of col.find({}, { sort: { seq: 1 } })) {
+        n++;
+        if (entry.seq !== expected) return { valid: false, entries: n, brokenAt: expected, reason: `entry ${expected} is missing` };
+        if (entry.prevHash !== prev) return { valid: false, entries: n, brokenAt: entry.seq, reason: 'prevHash does not match the previous entry' };
+        const { _id, hash, ...body } = entry;
+        void _id;
+        if (entryHash(body) !== hash) return { valid: false, entries: n, brokenAt: entry.seq, reason: 'entry content does not match its hash' };
+        prev = hash;
+        expected++;
+      }
+      return { valid: true, entries: n };
+    },
+  };
+}

@@ -1,0 +1,7 @@
+export * from './api';
+export * from './app';
+export * from './auth';
+export * from './audit';
+export * from './handling';
+export * from './issuer';
+export * from './errors';

@@ -1,0 +1,82 @@
+// The local token issuer: ES256 signing keys in $HUB_HOME/auth, one file per kid, the newest signs.
+// Older keys keep verifying until removed, which is how keys rotate without logging everyone out.
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
+import { HubError } from '@hub/errors';
+
+export const ISSUER = 'seizure-hub';
+export const AUDIENCE = 'seizure-hub-api';
+export const ROLES = ['analyst', 'coordinator', 'auditor', 'node-operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+export const TLP_LEVELS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'] as const;
+export type Clearance = (typeof TLP_LEVELS)[number];
+
+export interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  createdAt: number;
+}
+
+export interface KeyRing {
+  current: SigningKey;
+  byKid: Map<string, SigningKey>;
+}
+
+/** Load every key in `dir`; create the first one when there is none. `rotate` adds a new current key. */
+export function loadKeyRing(dir: string, options: { rotate?: boolean } = {}): KeyRing {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const files = readdirSync(dir).filter((f) => /^jwt-[a-z0-9]+\.key$/.test(f));
+  if (files.length === 0 || options.rotate) {
+    const kid = `${new Date().toISOString().slice(0, 10).replace(/-/g, '')}${randomBytes(4).toString('hex')}`;
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const path = join(dir, `jwt-${kid}.key`);
+    writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    chmodSync(path, 0o600);
+    files.push(`jwt-${kid}.key`);
+  }
+  const keys = files.map((f) => {
+    const privateKey = createPrivateKey(readFileSync(join(dir, f), 'utf8'));
+    return { kid: f.slice(4, -4), privateKey, publicKey: createPublicKey(privateKey), createdAt: statSync(join(dir, f)).mtimeMs };
+  });
+  keys.sort((a, b) => a.createdAt - b.createdAt || a.kid.localeCompare(b.kid));
+  return { current: keys[keys.length - 1] as SigningKey, byKid: new Map(keys.map((k) => [k.kid, k])) };
+}
+
+export interface TokenRequest {
+  sub: string;
+  role: Role;
+  country: string;
+  clearance: Clearance;
+  regions?: string[];
+  ttlSeconds: number;
+}
+
+export function mintToken(ring: KeyRing, req: TokenRequest): string {
+  if (!ROLES.includes(req.role)) throw new HubError('USAGE', `role must be one of ${ROLES.join(', ')}`);
+  if (!/^[A-Z]{2}$/.test(req.country)) throw new HubError('USAGE', `country must be an ISO alpha-2 code like KZ, got ${req.country}`);
+  if (!TLP_LEVELS.includes(req.clearance)) throw new HubError('USAGE', `clearance must be one of ${TLP_LEVELS.join(', ')}`);
+  const now = Math.floor(Date.now() / 1000);
+  return jwt.sign(
+    { role: req.role, country: req.country, clearance: req.clearance, ...(req.regions ? { regions: req.regions } : {}), iat: now, exp: now + req.ttlSeconds },
+    req.ttlSeconds < 0 ? ring.current.privateKey : ring.current.privateKey,
+    { algorithm: 'ES256', keyid: ring.current.kid, issuer: ISSUER, audience: AUDIENCE, subject: req.sub },
+  );
+}
+
+/** The public keys as a JSON Web Key Set. */
+export function jwks(ring: KeyRing): { keys: Record<string, unknown>[] } {
+  return {
+    keys: [...ring.byKid.values()].map((k) => ({ ...(k.publicKey.export({ format: 'jwk' }) as Record<string, unknown>), kid: k.kid, alg: 'ES256', use: 'sig' })),
+  };
+}
+
+export function authDir(hubHome: string): string {
+  return join(hubHome, 'auth');
+}
+
+export function hasKeys(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.key'));
+}

@@ -1,0 +1,70 @@
+// Strict query-parameter parsing: known names only, plain strings of a known shape, so that no MongoDB
+// operator (country[$ne]=…, {"$gt":""}) can ever reach a filter.
+import { ValidationError, type FieldError } from '@hub/errors';
+
+type Kind = 'country' | 'code' | 'date' | 'int' | 'cursor' | 'enum';
+
+export interface ParamSpec {
+  kind: Kind;
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+}
+
+const SHAPES: Record<Exclude<Kind, 'enum' | 'int' | 'date'>, RegExp> = {
+  country: /^[A-Z]{2}$/,
+  code: /^[a-z0-9][a-z0-9-]{0,60}$/,
+  cursor: /^[A-Za-z0-9_-]{1,200}$/,
+};
+
+export function parseParams<T extends Record<string, ParamSpec>>(query: Record<string, unknown>, specs: T): { [K in keyof T]?: string | number | Date } {
+  const errors: FieldError[] = [];
+  const out: Record<string, string | number | Date> = {};
+  for (const [name, raw] of Object.entries(query)) {
+    const spec = specs[name];
+    if (!spec) {
+      errors.push({ field: name, message: `unknown parameter; use one of ${Object.keys(specs).join(', ')}` });
+      continue;
+    }
+    if (typeof raw !== 'string') {
+      errors.push({ field: name, message: 'must be a single plain value (no brackets, no repeats)' });
+      continue;
+    }
+    const v = raw.trim();
+    switch (spec.kind) {
+      case 'int': {
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n < (spec.min ?? 0) || n > (spec.max ?? Number.MAX_SAFE_INTEGER)) errors.push({ field: name, message: `must be a whole number from ${spec.min ?? 0} to ${spec.max}`, value: v });
+        else out[name] = n;
+        break;
+      }
+      case 'date': {
+        const t = /^\d{4}-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?$/.test(v) ? Date.parse(v.length === 7 ? `${v}-01` : v) : NaN;
+        if (Number.isNaN(t)) errors.push({ field: name, message: 'must be an ISO 8601 date like 2026-03-14', value: v });
+        else out[name] = new Date(t);
+        break;
+      }
+      case 'enum':
+        if (!spec.values?.includes(v)) errors.push({ field: name, message: `must be one of ${spec.values?.join(', ')}`, value: v });
+        else out[name] = v;
+        break;
+      default: {
+        const value = spec.kind === 'country' ? v.toUpperCase() : v;
+        if (!SHAPES[spec.kind].test(value)) errors.push({ field: name, message: spec.kind === 'country' ? 'must be an ISO 3166-1 alpha-2 code like KZ' : 'has characters that are not allowed', value: v.slice(0, 60) });
+        else out[name] = value;
+      }
+    }
+  }
+  if (errors.length) throw new ValidationError(errors, 'query parameters are not valid');
+  return out as { [K in keyof T]?: string | number | Date };
+}
+
+export function encodeCursor(seizedAt: Date, id: string): string {
+  return Buffer.from(`${seizedAt.getTime()}|${id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { seizedAt: Date; id: string } {
+  const [ms, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!ms || !id || !/^\d+$/.test(ms)) throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this API returned' }]);
+  return { seizedAt: new Date(Number(ms)), id };
+}

@@ -1,0 +1,105 @@
+// GET /v1/seizures (search with cursor paging), GET /v1/seizures/:reportId (record, history, provenance).
+import { Router } from 'express';
+import type { Filter } from 'mongodb';
+import { createVerifier } from '@hub/envelope';
+import { HubError } from '@hub/errors';
+import { createTrustStore } from '@hub/pki';
+import { COLLECTIONS, type Store, type StoredEnvelope, type StoredReport } from '@hub/store';
+import type { AuditLog } from './audit';
+import { mayRead, readableFilter } from './handling';
+import { decodeCursor, encodeCursor, parseParams } from './params';
+
+const SEARCH = {
+  country: { kind: 'country' },
+  drug: { kind: 'code' },
+  from: { kind: 'date' },
+  to: { kind: 'date' },
+  routeCountry: { kind: 'country' },
+  conveyance: { kind: 'code' },
+  limit: { kind: 'int', min: 1, max: 500 },
+  cursor: { kind: 'cursor' },
+} as const;
+
+export function publicReport(doc: StoredReport): Record<string, unknown> {
+  return {
+    reportId: doc.reportId,
+    version: doc.version,
+    status: doc.status,
+    originCountry: doc.originCountry,
+    country: doc.country,
+    seizedAt: doc.seizedAt,
+    receivedAt: doc.receivedAt,
+    handling: { tlp: doc.handling.tlp, releasableTo: doc.handling.releasableTo, evaluation: doc.handling.evaluation },
+    substances: doc.substances,
+    totalKg: doc.totalKg,
+    report: doc.report,
+  };
+}
+
+export function seizureRoutes(deps: { store: Store; audit: AuditLog; caPem: string }): Router {
+  const router = Router();
+  const reports = deps.store.collection<StoredReport>(COLLECTIONS.reports);
+
+  router.get('/v1/seizures', async (req, res) => {
+    const p = parseParams(req.query as Record<string, unknown>, SEARCH);
+    const caller = req.caller!;
+    const and: Filter<StoredReport>[] = [readableFilter(caller) as Filter<StoredReport>, { status: 'active' }];
+    if (p.country) and.push({ country: p.country as string });
+    if (p.drug) and.push({ substances: p.drug as string });
+    if (p.routeCountry) and.push({ routeCountries: p.routeCountry as string });
+    if (p.conveyance) and.push({ conveyanceMode: p.conveyance as string });
+    if (p.from) and.push({ seizedAt: { $gte: p.from as Date } });
+    if (p.to) and.push({ seizedAt: { $lte: p.to as Date } });
+    if (p.cursor) {
+      const c = decodeCursor(p.cursor as string);
+      and.push({ $or: [{ seizedAt: { $lt: c.seizedAt } }, { seizedAt: c.seizedAt, _id: { $lt: c.id } }] });
+    }
+    const limit = (p.limit as number | undefined) ?? 50;
+    const docs = await reports.find({ $and: and }, { sort: { seizedAt: -1, _id: -1 }, limit: limit + 1 }).toArray();
+    const page = docs.slice(0, limit);
+    const last = page[page.length - 1];
+    await deps.audit.append({ actor: actorOf(caller), action: 'search', query: { ...p }, count: page.length, reportIds: page.map((d) => d._id) });
+    res.json({ items: page.map(publicReport), nextCursor: docs.length > limit && last ? encodeCursor(last.seizedAt, last._id) : null });
+  });
+
+  router.get('/v1/seizures/:reportId', async (req, res) => {
+    const id = String(req.params.reportId);
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new HubError('NOT_FOUND', `no report ${id.slice(0, 60)}`);
+    const doc = await reports.findOne({ _id: id });
+    const caller = req.caller!;
+    // A record the caller may not see is reported as absent, not as forbidden: its existence is information too.
+    if (!doc || !mayRead(caller, { ...doc.handling, originCountry: doc.originCountry })) throw new HubError('NOT_FOUND', `no report ${id} visible to you`);
+    const history = await deps.store
+      .collection<StoredReport & { supersededAt: Date | null }>(COLLECTIONS.reportVersions)
+      .find({ reportId: id }, { sort: { version: 1 }, projection: { version: 1, status: 1, messageId: 1, receivedAt: 1, supersededAt: 1 } })
+      .toArray();
+    const envelope = await deps.store.collection<StoredEnvelope>(COLLECTIONS.envelopes).findOne({ _id: doc.messageId });
+    await deps.audit.append({ actor: actorOf(caller), action: 'read', query: { reportId: id }, count: 1, reportIds: [id] });
+    res.json({ ...publicReport(doc), history: history.map(({ _id, ...h }) => ({ ...h, id: _id })), provenance: envelope ? provenanceOf(envelope, deps.caPem) : { verified: false, reason: 'no archived envelope' } });
+  });
+  return router;
+}
+
+/** Re-verify the archived original with the CA certificate alone. */
+export function provenanceOf(envelope: StoredEnvelope, caPem: string): Record<string, unknown> {
+  const trust = createTrustStore(caPem);
+  trust.add(envelope.signerCertificatePem);
+  // Provenance asks whether the signature was valid when made, so judge validity at signing time.
+  const result = createVerifier({ trust, clock: () => envelope.receivedAt.getTime() }).verify(Buffer.from(envelope.bytes));
+  return {
+    verified: result.ok,
+    reason: result.ok ? undefined : result.reason,
+    messageId: envelope._id,
+    signer: { origin: envelope.origin, certificateFingerprint: envelope.signerFingerprint },
+    signedAt: result.envelope ? new Date(result.envelope.signedAt) : undefined,
+    signatureAlgorithm: result.envelope?.signatureAlgorithm,
+    certificate: envelope.signerCertificatePem,
+    topic: envelope.topic,
+    partition: envelope.partition,
+    offset: envelope.offset,
+  };
+}
+
+export function actorOf(caller: { sub: string; role: string; country: string }) {
+  return { sub: caller.sub, role: caller.role, country: caller.country };
+}
