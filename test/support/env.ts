@@ -22,6 +22,7 @@ export function createTestEnv(name: string): TestEnv {
   const base = loadConfig(process.env);
   const config: HubConfig = {
     ...base,
+    hubHome: home,
     namespace,
     mongo: { ...base.mongo, dbName: `seizurehub-${namespace}` },
   };
@@ -52,4 +53,15 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
     }
     await sleep(everyMs);
   }
+}
+
+/** The test env as environment variables, for running the `hub` CLI against it. */
+export function cliEnv(env: TestEnv): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    HUB_HOME: env.home,
+    HUB_NAMESPACE: env.config.namespace,
+    HUB_KAFKA_BROKERS: env.config.kafka.brokers.join(','),
+    HUB_MONGO_URL: env.config.mongo.url,
+  };
 }
