@@ -37,9 +37,10 @@ export function runHub(args: string[], env: NodeJS.ProcessEnv = process.env): Pr
   });
 }
 
+/** Stop the children: the entry points first (API, nodes) together, the coordinator last. */
 export async function stopChildren(children: Child[], say: (s: string) => void): Promise<void> {
-  for (const c of [...children].reverse()) {
-    if (c.process.exitCode !== null) continue;
+  const stopOne = async (c: Child) => {
+    if (c.process.exitCode !== null || c.process.signalCode !== null) return;
     say(`stopping ${c.name}`);
     c.process.kill('SIGTERM');
     await new Promise<void>((resolve) => {
@@ -52,7 +53,9 @@ export async function stopChildren(children: Child[], say: (s: string) => void):
         resolve();
       });
     });
-  }
+  };
+  await Promise.all(children.filter((c) => c.name !== 'coordinator').map(stopOne));
+  await Promise.all(children.filter((c) => c.name === 'coordinator').map(stopOne));
 }
 
 /** Wait until `url` answers 200, or fail naming the log to read. */

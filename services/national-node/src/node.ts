@@ -114,7 +114,10 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     country,
     outboxDepth: () => publisher.depth(),
     async close() {
-      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeIdleConnections();
+      });
       await publisher.drain(5000);
       await publisher.stop();
       await log.close();

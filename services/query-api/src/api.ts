@@ -47,7 +47,10 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
   return {
     url,
     async close() {
-      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeIdleConnections();
+      });
       await store.close();
     },
   };
