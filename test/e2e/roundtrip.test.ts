@@ -38,7 +38,7 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
     expect(report.seizedAtOffsetMinutes).to.equal(300);
     expect(report.place).to.include({ name: 'Khorgos border crossing', lat: 44.21, lon: 80.41, locationType: 'border-crossing' });
     expect(report.agency).to.equal('customs');
-    expect(report.drugs).to.deep.equal([{ substance: 'heroin', substanceReported: null, form: 'powder', quantity: 12.5, unit: 'kg', quantityKg: 12.5, purityPct: 62 }]);
+    expect(report.drugs).to.deep.equal([{ substance: 'heroin', substanceReported: null, form: 'powder', quantity: 12.5, unit: 'kg', quantityKg: 12.5, purityPct: 62, packageCount: null }]);
     expect(report.conveyance).to.deep.equal({ mode: 'road', vehicle: 'truck', identifiers: [{ kind: 'plate', value: '777ABC02' }] });
     expect(report.concealment).to.equal('false floor');
     expect(report.detection).to.equal('x-ray');
@@ -46,6 +46,7 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
     expect(report.arrested).to.deep.equal([{ nationality: 'TJ', count: 2 }]);
     expect(report.handling).to.deep.equal({ tlp: 'AMBER', releasableTo: ['KZ', 'KG', 'TJ', 'UZ', 'TM'], evaluation: 'B2' });
     expect(report.notes).to.equal('free text');
+    expect(report.reportingChannel).to.equal('api');
     const provenance = record.provenance as Record<string, any>;
     expect(provenance.verified).to.equal(true);
     expect(provenance.signer.origin).to.equal('KZ');

@@ -34,6 +34,7 @@ export interface SeizureReportRecord {
     unit: string;
     quantityKg: number | null;
     purityPct: number | null;
+    packageCount: number | null;
   }[];
   conveyance: { mode: string; vehicle: string | null; identifiers: { kind: string; value: string }[] } | null;
   concealment: string | null;
@@ -44,6 +45,7 @@ export interface SeizureReportRecord {
   handling: { tlp: 'CLEAR' | 'GREEN' | 'AMBER' | 'AMBER_STRICT' | 'RED'; releasableTo: string[]; evaluation: string | null };
   notes: string | null;
   source: string | null;
+  reportingChannel: string | null;
 }
 
 export interface Normalised<T> {
@@ -65,6 +67,12 @@ export interface ReportContext {
   versionOf: (reportId: string) => number;
   /** Region ids that releasableTo may name. */
   regions: ReadonlySet<string>;
+  /** How the report arrived: api, csv, inbox. */
+  channel?: string;
+}
+
+function intOrNull(n: number | null): number | null {
+  return n === null ? null : Math.trunc(n);
 }
 
 /** Validate and normalise; throws ValidationError listing every field problem. */
@@ -106,6 +114,7 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
       unit,
       quantityKg,
       purityPct: r.number(d, 'purityPct', `${p}.purityPct`, { min: 0, max: 100 }),
+      packageCount: intOrNull(r.number(d, 'packageCount', `${p}.packageCount`, { min: 0, max: 10_000_000 })),
     };
   });
   const conv = r.object(obj, 'conveyance', 'conveyance');
@@ -182,6 +191,7 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
       handling: { tlp: tlp ?? 'RED', releasableTo: releasable, evaluation },
       notes: r.string(obj, 'notes', 'notes', { max: 4000 }),
       source: r.string(obj, 'source', 'source', { max: 200 }),
+      reportingChannel: ctx.channel ?? 'api',
     },
   };
 }

@@ -1,0 +1,119 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { createTrustStore } from '@hub/pki';
+import { identity, testPki } from '../../pki/test/fixtures';
+import { createSigner } from '../src/signer';
+import { createVerifier } from '../src/verifier';
+import { decodeEnvelope, encodeEnvelope } from '../src/codec';
+import { signingInput } from '../src/signing-input';
+import type { Envelope } from '../src/types';
+
+const FP = Buffer.from('0123456789abcdef', 'hex');
+
+describe('signed envelope', function () {
+  this.timeout(30000);
+  const pki = testPki();
+  const trust = createTrustStore(pki.ca.certPem);
+  for (const id of [pki.kz, pki.uz, pki.hub, pki.foreignKz]) trust.add(id.cert.certificatePem);
+  const signer = createSigner({ privateKey: pki.kz.key, certificate: pki.kz.cert.certificatePem, origin: 'KZ' });
+  const verifier = createVerifier({ trust });
+  const sign = (payload = Buffer.from('payload bytes')) => signer.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload });
+
+  it('verifies what a node signed, naming the signer', () => {
+    const { bytes, envelope } = sign();
+    const result = verifier.verify(bytes, { expectedCountry: 'KZ' });
+    expect(result.ok).to.equal(true);
+    if (result.ok) {
+      expect(result.signer.country).to.equal('KZ');
+      expect(result.envelope.messageId).to.equal(envelope.messageId);
+    }
+  });
+
+  const reasonOf = (bytes: Buffer | Envelope, expectedCountry = 'KZ', v = verifier) => {
+    const r = v.verify(bytes, { expectedCountry });
+    return r.ok ? 'ok' : r.reason;
+  };
+
+  it('detects a change to the payload or to any header field', () => {
+    const { envelope } = sign();
+    expect(reasonOf({ ...envelope, payload: Buffer.from('payload bytez') })).to.equal('bad-signature');
+    expect(reasonOf({ ...envelope, messageId: '00000000-0000-4000-8000-000000000000' })).to.equal('bad-signature');
+    expect(reasonOf({ ...envelope, messageType: 'SeizureRetraction' })).to.equal('bad-signature');
+    expect(reasonOf({ ...envelope, schemaFingerprint: Buffer.alloc(8) })).to.equal('bad-signature');
+    expect(reasonOf({ ...envelope, signedAt: envelope.signedAt - 1 })).to.equal('bad-signature');
+    expect(reasonOf({ ...envelope, signature: Buffer.alloc(256) })).to.equal('bad-signature');
+  });
+
+  it('refuses a signer from another CA, another country, an unknown certificate and an unknown algorithm', () => {
+    const foreign = createSigner({ privateKey: pki.foreignKz.key, certificate: pki.foreignKz.cert.certificatePem, origin: 'KZ' });
+    expect(reasonOf(foreign.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes)).to.equal('chain-invalid');
+    const uz = createSigner({ privateKey: pki.uz.key, certificate: pki.uz.cert.certificatePem, origin: 'UZ' });
+    expect(reasonOf(uz.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes, 'KZ')).to.equal('country-mismatch');
+    const liar = createSigner({ privateKey: pki.uz.key, certificate: pki.uz.cert.certificatePem, origin: 'KZ' });
+    expect(reasonOf(liar.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes, 'KZ')).to.equal('country-mismatch');
+    const stranger = identity(pki.ca, 'TJ');
+    const unknown = createSigner({ privateKey: stranger.key, certificate: stranger.cert.certificatePem, origin: 'TJ' });
+    expect(reasonOf(unknown.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes, 'TJ')).to.equal('unknown-signer');
+    expect(reasonOf({ ...sign().envelope, signatureAlgorithm: 'ED25519' })).to.equal('unsupported-algorithm');
+  });
+
+  it('refuses expired, not-yet-valid and revoked certificates', () => {
+    const old = identity(pki.ca, 'TM', { notBefore: new Date(Date.now() - 10 * 86400000), validityDays: 1 });
+    const future = identity(pki.ca, 'TM', { notBefore: new Date(Date.now() + 86400000) });
+    const t = createTrustStore(pki.ca.certPem);
+    t.add(old.cert.certificatePem);
+    t.add(future.cert.certificatePem);
+    t.add(pki.kz.cert.certificatePem);
+    const v = createVerifier({ trust: t });
+    const s1 = createSigner({ privateKey: old.key, certificate: old.cert.certificatePem, origin: 'TM' });
+    expect(reasonOf(s1.signEncoded({ messageType: 'X', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes, 'TM', v)).to.equal('expired');
+    const s2 = createSigner({ privateKey: future.key, certificate: future.cert.certificatePem, origin: 'TM' });
+    expect(reasonOf(s2.signEncoded({ messageType: 'X', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes, 'TM', v)).to.equal('not-yet-valid');
+    const bytes = sign().bytes;
+    expect(reasonOf(bytes, 'KZ', v)).to.equal('ok');
+    t.revoke({ fingerprint: pki.kz.cert.fingerprint, revokedAt: Date.now(), reason: 'key compromised' });
+    expect(reasonOf(bytes, 'KZ', v)).to.equal('revoked');
+  });
+
+  it('puts every header field, length-prefixed, into the signing input', () => {
+    const { envelope } = sign(Buffer.from('abc'));
+    const input = signingInput(envelope, envelope.payload);
+    expect(input.subarray(0, 8).toString('latin1')).to.equal('SXH-SIG\x01');
+    expect(input.subarray(input.length - 3).toString()).to.equal('abc');
+    expect(input.readUInt32BE(input.length - 7)).to.equal(3);
+    expect(input.includes(Buffer.from(envelope.messageId))).to.equal(true);
+    expect(input.includes(envelope.signerCertFingerprint)).to.equal(true);
+  });
+
+  it('never throws on random, truncated, bit-flipped or oversized bytes (30,000 cases)', function () {
+    this.timeout(120000);
+    const good = sign().bytes;
+    expect(decodeEnvelope(Buffer.alloc(2 * 1024 * 1024)).ok).to.equal(false);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 800 }),
+          fc.integer({ min: 0, max: good.length }).map((n) => good.subarray(0, n)),
+          fc.tuple(fc.integer({ min: 0, max: good.length - 1 }), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
+            const b = Buffer.from(good);
+            b[i] = (b[i] as number) ^ x;
+            return b;
+          }),
+        ),
+        (bytes) => {
+          const r = verifier.verify(Buffer.from(bytes), { expectedCountry: 'KZ' });
+          expect(r.ok === true || typeof r.reason === 'string').to.equal(true);
+          if (!r.ok) expect(r.detail).to.be.a('string');
+        },
+      ),
+      { numRuns: 30000 },
+    );
+  });
+
+  it('round-trips envelope bytes exactly', () => {
+    const { bytes } = sign();
+    const d = decodeEnvelope(bytes);
+    expect(d.ok).to.equal(true);
+    if (d.ok) expect(encodeEnvelope(d.envelope).equals(bytes)).to.equal(true);
+  });
+});

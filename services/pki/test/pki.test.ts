@@ -1,0 +1,83 @@
+import { expect } from 'chai';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSigner } from '@hub/envelope';
+import { loadSchemaRegistry } from '@hub/schemas';
+import { PkiStore } from '../src/files';
+import { applyPkiRecord, certificateAnnouncement, revocationNotice } from '../src/notices';
+import { createTrustStore, fingerprintOf } from '../src/trust-store';
+import { testPki } from './fixtures';
+
+describe('hub PKI', function () {
+  this.timeout(60000);
+  let dir: string;
+  let pki: PkiStore;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hub-pki-'));
+    pki = new PkiStore(dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates the CA once and keeps it; private keys are readable by the owner only', () => {
+    expect(pki.initCa({ bits: 2048 })).to.equal(true);
+    const first = pki.caCertPem();
+    expect(pki.initCa({ bits: 2048 })).to.equal(false);
+    expect(pki.caCertPem()).to.equal(first);
+    expect(statSync(join(dir, 'ca', 'ca.key')).mode & 0o777).to.equal(0o600);
+    expect(new X509Certificate(first).ca).to.equal(true);
+  });
+
+  it('issues a node certificate naming country and agency, chained to the CA, key 0600', () => {
+    const issued = pki.issue({ country: 'KZ', agency: 'Customs Committee' });
+    const x = new X509Certificate(issued.certificatePem);
+    expect(x.subject).to.contain('C=KZ').and.contain('O=Customs Committee');
+    expect(x.checkIssued(new X509Certificate(pki.caCertPem()))).to.equal(true);
+    expect(x.publicKey.asymmetricKeyType).to.equal('rsa');
+    expect(x.publicKey.asymmetricKeyDetails?.modulusLength).to.equal(2048);
+    expect(statSync(join(dir, 'nodes', 'KZ', 'node.key')).mode & 0o777).to.equal(0o600);
+  });
+
+  it('renews with overlap: the previous certificate stays trusted until it expires', () => {
+    const before = pki.identity('KZ').fingerprint;
+    const renewed = pki.issue({ country: 'KZ', agency: 'Customs Committee', bits: 3072 });
+    expect(renewed.fingerprint).to.not.equal(before);
+    expect(pki.identity('KZ').fingerprint).to.equal(renewed.fingerprint);
+    const trust = pki.trustStore();
+    expect(trust.lookup(before)?.chainValid).to.equal(true);
+    expect(trust.lookup(renewed.fingerprint)?.chainValid).to.equal(true);
+  });
+
+  it('refuses a country code that is not ISO alpha-2, and odd key sizes', () => {
+    expect(() => pki.issue({ country: 'Kazakhstan', agency: 'x' })).to.throw(/ISO 3166-1 alpha-2/);
+    expect(() => pki.issue({ country: 'KZ', agency: 'x', bits: 1024 as 2048 })).to.throw(/2048, 3072 or 4096/);
+  });
+
+  it('applies certificate announcements and CA-signed revocations from hub.pki; ignores forged revocations', () => {
+    const registry = loadSchemaRegistry();
+    const t = testPki();
+    const trust = createTrustStore(t.ca.certPem);
+    const kzSigner = createSigner({ privateKey: t.kz.key, certificate: t.kz.cert.certificatePem, origin: 'KZ' });
+    const announced = applyPkiRecord(registry, trust, certificateAnnouncement(registry, kzSigner, t.kz.cert.certificatePem).bytes);
+    expect(announced.ok).to.equal(true);
+    expect(trust.lookup(t.kz.cert.fingerprint)?.origin).to.equal('KZ');
+
+    const forged = revocationNotice(registry, { certPem: t.uz.cert.certificatePem, keyPem: t.uz.cert.privateKeyPem }, { fingerprint: t.kz.cert.fingerprint, origin: 'KZ', reason: 'forged', revokedAt: Date.now() });
+    expect(applyPkiRecord(registry, trust, forged.bytes).ok).to.equal(false);
+    expect(trust.isRevoked(t.kz.cert.fingerprint)).to.equal(undefined);
+
+    const real = revocationNotice(registry, t.ca, { fingerprint: t.kz.cert.fingerprint, origin: 'KZ', reason: 'key lost', revokedAt: Date.now() });
+    expect(applyPkiRecord(registry, trust, real.bytes).ok).to.equal(true);
+    expect(trust.isRevoked(t.kz.cert.fingerprint)?.reason).to.equal('key lost');
+    expect(fingerprintOf(new X509Certificate(t.kz.cert.certificatePem))).to.equal(t.kz.cert.fingerprint);
+  });
+
+  it('does not trust an announced certificate from another CA', () => {
+    const registry = loadSchemaRegistry();
+    const t = testPki();
+    const trust = createTrustStore(t.ca.certPem);
+    const signer = createSigner({ privateKey: t.foreignKz.key, certificate: t.foreignKz.cert.certificatePem, origin: 'KZ' });
+    expect(applyPkiRecord(registry, trust, certificateAnnouncement(registry, signer, t.foreignKz.cert.certificatePem).bytes).ok).to.equal(false);
+  });
+});
