@@ -38,7 +38,7 @@ export function entryHash(entry: Omit<AuditEntry, 'hash' | '_id'>): string {
 
 export interface AuditLog {
   append(e: Pick<AuditEntry, 'actor' | 'action' | 'query' | 'count' | 'reportIds'>): Promise<AuditEntry>;
-  verify(): Promise<{ valid: boolean; entries: number; brokenAt?: number; reason?: string }>;
+  verify(): Promise<{ valid: boolean; checked: number; brokenAt?: number; reason?: string }>;
 }
 
 export function createAuditLog(store: Store, clock: () => number = Date.now): AuditLog {
@@ -70,15 +70,15 @@ export function createAuditLog(store: Store, clock: () => number = Date.now): Au
       let n = 0;
       for await (const entry of col.find({}, { sort: { seq: 1 } })) {
         n++;
-        if (entry.seq !== expected) return { valid: false, entries: n, brokenAt: expected, reason: `entry ${expected} is missing` };
-        if (entry.prevHash !== prev) return { valid: false, entries: n, brokenAt: entry.seq, reason: 'prevHash does not match the previous entry' };
+        if (entry.seq !== expected) return { valid: false, checked: n, brokenAt: expected, reason: `entry ${expected} is missing` };
+        if (entry.prevHash !== prev) return { valid: false, checked: n, brokenAt: entry.seq, reason: 'prevHash does not match the previous entry' };
         const { _id, hash, ...body } = entry;
         void _id;
-        if (entryHash(body) !== hash) return { valid: false, entries: n, brokenAt: entry.seq, reason: 'entry content does not match its hash' };
+        if (entryHash(body) !== hash) return { valid: false, checked: n, brokenAt: entry.seq, reason: 'entry content does not match its hash' };
         prev = hash;
         expected++;
       }
-      return { valid: true, entries: n };
+      return { valid: true, checked: n };
     },
   };
 }
