@@ -31,7 +31,7 @@ describe('schema evolution: every version resolves every other version of the sa
   it('fills the defaults of fields a newer version added when reading an older record', () => {
     const v1 = registry.get('SeizureReport', 1);
     const v2 = registry.get('SeizureReport', 2);
-    const old = v1.type.random() as { drugs: unknown[] };
+    const old: unknown = v1.type.random();
     const read = v2.type.fromBuffer(v1.type.toBuffer(old), v2.type.createResolver(v1.type)) as { reportingChannel: unknown; drugs: { packageCount: unknown }[] };
     expect(read.reportingChannel).to.equal(null);
     for (const d of read.drugs) expect(d.packageCount).to.equal(null);
