@@ -40,7 +40,8 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
     expect(report.agency).to.equal('customs');
     expect(report.drugs).to.deep.equal([{ substance: 'heroin', substanceReported: null, form: 'powder', quantity: 12.5, unit: 'kg', quantityKg: 12.5, purityPct: 62, packageCount: null }]);
     expect(report.conveyance).to.deep.equal({ mode: 'road', vehicle: 'truck', identifiers: [{ kind: 'plate', value: '777ABC02' }] });
-    expect(report.concealment).to.equal('false floor');
+    expect(report.concealment).to.equal('false-floor');
+    expect(posted.body.normalisations).to.include("concealment 'false floor' → false-floor");
     expect(report.detection).to.equal('x-ray');
     expect(report.route.map((p: { country: string; role: string }) => `${p.country}:${p.role}`)).to.deep.equal(['AF:origin', 'TJ:transit', 'RU:destination']);
     expect(report.arrested).to.deep.equal([{ nationality: 'TJ', count: 2 }]);

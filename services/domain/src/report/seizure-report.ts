@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@hub/errors';
 import { FieldReader } from './fields';
 import { parseSeizedAt } from './dates';
-import { normaliseCode, normaliseCountryCode, normaliseTlp, toKilograms } from './terms';
+import { loadVocabularies, toKg } from '../vocab/index';
+import { normaliseCountryCode, normaliseTlp, resolveTermField } from './terms';
 
 export interface SeizureReportRecord {
   reportId: string;
@@ -82,6 +83,7 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
   }
   const obj = input as Record<string, unknown>;
   const r = new FieldReader();
+  const v = loadVocabularies();
   let reportId = r.string(obj, 'reportId', 'reportId');
   if (reportId && !UUID.test(reportId)) {
     r.error('reportId', 'must be a UUID (or left out, to have one generated)', reportId);
@@ -100,16 +102,15 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
   const drugs = r.array(obj, 'drugs', 'drugs', { required: true, max: 50 }).map((d, i) => {
     const p = `drugs[${i}]`;
     const reported = r.string(d, 'substance', `${p}.substance`, { required: true, max: 200 });
-    const substance = reported ? normaliseCode(reported) : '';
+    const substance = resolveTermField(r, v.substances, reported, `${p}.substance`) ?? '';
     const quantity = r.number(d, 'quantity', `${p}.quantity`, { required: true, positive: true }) ?? 0;
-    const unit = (r.string(d, 'unit', `${p}.unit`, { required: true, max: 20 }) ?? '').toLowerCase();
-    const quantityKg = unit ? toKilograms(r, quantity, unit, `${p}.unit`) : null;
+    const unit = resolveTermField(r, v.units, r.string(d, 'unit', `${p}.unit`, { required: true, max: 30 }), `${p}.unit`) ?? '';
+    const quantityKg = unit && substance ? toKg(v, quantity, unit, substance) : null;
     if (quantityKg !== null && unit !== 'kg') r.notes.push(`${p}: ${quantity} ${unit} → ${quantityKg} kg`);
-    if (reported && substance !== reported) r.notes.push(`${p}.substance '${reported}' → ${substance}`);
     return {
       substance,
       substanceReported: reported !== substance ? reported : null,
-      form: r.string(d, 'form', `${p}.form`, { max: 100 }),
+      form: resolveTermField(r, v.drugForms, r.string(d, 'form', `${p}.form`, { max: 100 }), `${p}.form`),
       quantity,
       unit,
       quantityKg,
@@ -120,10 +121,10 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
   const conv = r.object(obj, 'conveyance', 'conveyance');
   const conveyance = conv
     ? {
-        mode: normaliseCode(r.string(conv, 'mode', 'conveyance.mode', { required: true, max: 50 }) ?? ''),
+        mode: resolveTermField(r, v.transportModes, r.string(conv, 'mode', 'conveyance.mode', { required: true, max: 50 }), 'conveyance.mode') ?? '',
         vehicle: r.string(conv, 'vehicle', 'conveyance.vehicle', { max: 100 }),
         identifiers: r.array(conv, 'identifiers', 'conveyance.identifiers', { max: 20 }).map((id, i) => ({
-          kind: normaliseCode(r.string(id, 'kind', `conveyance.identifiers[${i}].kind`, { required: true, max: 40 }) ?? ''),
+          kind: resolveTermField(r, v.identifierKinds, r.string(id, 'kind', `conveyance.identifiers[${i}].kind`, { required: true, max: 40 }), `conveyance.identifiers[${i}].kind`) ?? '',
           value: r.string(id, 'value', `conveyance.identifiers[${i}].value`, { required: true, max: 100 }) ?? '',
         })),
       }
@@ -155,7 +156,11 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
   });
   const evaluation = r.string(h, 'evaluation', 'handling.evaluation', { max: 2 });
   if (evaluation && !EVALUATION.test(evaluation)) r.error('handling.evaluation', 'must be a 4x4 code: source A-E or X, then information 1-4 (e.g. B2)', evaluation);
-  const agency = r.string(obj, 'agency', 'agency', { required: true, max: 100 }) ?? '';
+  const agencyIn = r.string(obj, 'agency', 'agency', { required: true, max: 100 });
+  // The agency is a type from the vocabulary; a name we do not know is kept as agencyName under 'other'.
+  const agencyType = agencyIn ? v.agencyTypes.resolve(agencyIn) : undefined;
+  const agency = agencyType ?? (agencyIn ? 'other' : '');
+  if (agencyIn && !agencyType) r.notes.push(`agency '${agencyIn}' is not an agency type; kept as agencyName, type 'other'`);
   if (r.errors.length > 0) throw new ValidationError(r.errors, 'the seizure report is not valid');
   const version = ctx.versionOf(reportId);
   return {
@@ -172,19 +177,19 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
         name: r.string(placeIn, 'name', 'place.name', { max: 200 }),
         lat,
         lon,
-        locationType: placeIn.locationType ? normaliseCode(String(placeIn.locationType)) : null,
+        locationType: resolveTermField(r, v.locationTypes, r.string(placeIn, 'locationType', 'place.locationType', { max: 100 }), 'place.locationType'),
         city: r.string(placeIn, 'city', 'place.city', { max: 200 }),
         adminRegion: r.string(placeIn, 'adminRegion', 'place.adminRegion', { max: 200 }),
         borderCrossingPoint: r.string(placeIn, 'borderCrossingPoint', 'place.borderCrossingPoint', { max: 200 }),
         direction: direction as SeizureReportRecord['place']['direction'],
       },
       agency,
-      agencyName: r.string(obj, 'agencyName', 'agencyName', { max: 200 }),
+      agencyName: r.string(obj, 'agencyName', 'agencyName', { max: 200 }) ?? (agencyIn && !agencyType ? agencyIn : null),
       caseReference: r.string(obj, 'caseReference', 'caseReference', { max: 100 }),
       drugs,
       conveyance,
-      concealment: r.string(obj, 'concealment', 'concealment', { max: 200 }),
-      detection: r.string(obj, 'detection', 'detection', { max: 200 }),
+      concealment: resolveTermField(r, v.concealment, r.string(obj, 'concealment', 'concealment', { max: 200 }), 'concealment'),
+      detection: resolveTermField(r, v.detection, r.string(obj, 'detection', 'detection', { max: 200 }), 'detection'),
       route,
       arrested,
       links,

@@ -1,40 +1,34 @@
 // Field-level normalisation used by the report readers (countries, codes, TLP, units).
-import countries from 'i18n-iso-countries';
+import type { FieldError } from '@hub/errors';
+import { resolveCountry, suggestCountries } from '../vocab/countries';
+import type { Vocabulary } from '../vocab/vocabulary';
 import type { FieldReader } from './fields';
-
-const UNIT_KG: Record<string, number> = {
-  kg: 1,
-  g: 0.001,
-  mg: 0.000001,
-  t: 1000,
-  ton: 1000,
-  tonne: 1000,
-  lb: 0.45359237,
-  oz: 0.028349523125,
-  // Litres at 1 kg/l, as the World Drug Report counts them.
-  l: 1,
-  ml: 0.001,
-};
-
-/** Lower-case kebab code: "False Floor" → "false-floor". */
-export function normaliseCode(value: string): string {
-  return value.trim().toLowerCase().replace(/[\s_/]+/g, '-');
-}
 
 export function normaliseCountryCode(r: FieldReader, value: string | null, field: string): string | null {
   if (value === null) return null;
-  const v = value.trim();
-  if (/^[A-Za-z]{2}$/.test(v) && countries.isValid(v.toUpperCase())) {
-    if (v !== v.toUpperCase()) r.notes.push(`${field} '${v}' → ${v.toUpperCase()}`);
-    return v.toUpperCase();
+  const code = resolveCountry(value);
+  if (!code) {
+    const suggestions = suggestCountries(value);
+    r.error(field, `unknown country; use an ISO 3166-1 alpha-2 code (e.g. KZ)${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`, value);
+    if (suggestions.length) (r.errors[r.errors.length - 1] as FieldError).suggestions = suggestions;
+    return null;
   }
-  if (/^[A-Za-z]{3}$/.test(v) && countries.isValid(v.toUpperCase())) {
-    const a2 = countries.alpha3ToAlpha2(v.toUpperCase()) as string;
-    r.notes.push(`${field} '${v}' → ${a2}`);
-    return a2;
+  if (code !== value) r.notes.push(`${field} '${value}' → ${code}`);
+  return code;
+}
+
+/** A vocabulary field: the code for any label or alias, or an error naming the nearest valid codes. */
+export function resolveTermField(r: FieldReader, vocab: Vocabulary, value: string | null, field: string): string | null {
+  if (value === null) return null;
+  const code = vocab.resolve(value);
+  if (!code) {
+    const suggestions = vocab.suggest(value);
+    r.error(field, `unknown ${vocab.name} term${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : `; see schemas/vocab/${vocab.name}.json`}`, value);
+    if (suggestions.length) (r.errors[r.errors.length - 1] as FieldError).suggestions = suggestions;
+    return null;
   }
-  r.error(field, 'must be an ISO 3166-1 alpha-2 country code (e.g. KZ)', value);
-  return null;
+  if (code !== value) r.notes.push(`${field} '${value}' → ${code}`);
+  return code;
 }
 
 const TLP: Record<string, 'CLEAR' | 'GREEN' | 'AMBER' | 'AMBER_STRICT' | 'RED'> = {
@@ -53,15 +47,6 @@ export function normaliseTlp(r: FieldReader, value: string | null): (typeof TLP)
   const tlp = TLP[key];
   if (!tlp) r.error('handling.tlp', 'must be a TLP 2.0 level: CLEAR, GREEN, AMBER, AMBER+STRICT or RED', value);
   return tlp ?? null;
-}
-
-export function toKilograms(r: FieldReader, quantity: number, unit: string, field: string): number | null {
-  const factor = UNIT_KG[unit];
-  if (factor === undefined) {
-    r.error(field, `unknown unit; use one of ${Object.keys(UNIT_KG).join(', ')}`, unit);
-    return null;
-  }
-  return Math.round(quantity * factor * 1e9) / 1e9;
 }
 
 /** TLP as the rest of the hub spells it (TLP 2.0): AMBER_STRICT ↔ AMBER+STRICT. */

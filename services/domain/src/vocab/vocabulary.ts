@@ -1,0 +1,64 @@
+// One controlled vocabulary: codes with labels in several languages and aliases, looked up in O(1).
+import { distance, latinKey, textKey } from './text';
+
+export interface Term {
+  code: string;
+  labels: Record<string, string>;
+  aliases?: string[];
+  [extra: string]: unknown;
+}
+
+export interface Vocabulary<T extends Term = Term> {
+  name: string;
+  terms: T[];
+  get(code: string): T | undefined;
+  /** The code for a code, label (any language) or alias, or undefined. */
+  resolve(input: string): string | undefined;
+  /** Up to `n` codes nearest to `input`, nearest first. */
+  suggest(input: string, n?: number): string[];
+  label(code: string, lang: string): string;
+}
+
+export function createVocabulary<T extends Term>(name: string, terms: T[]): Vocabulary<T> {
+  const byCode = new Map(terms.map((t) => [t.code, t]));
+  const index = new Map<string, string>();
+  const keys: { key: string; code: string }[] = [];
+  const add = (text: string, code: string) => {
+    for (const k of [textKey(text), latinKey(text)]) {
+      if (!k) continue;
+      if (!index.has(k)) index.set(k, code);
+      keys.push({ key: k, code });
+    }
+  };
+  for (const t of terms) {
+    add(t.code, t.code);
+    Object.values(t.labels).forEach((l) => add(l, t.code));
+    (t.aliases ?? []).forEach((a) => add(a, t.code));
+    ((t.wdrNames as string[] | undefined) ?? []).forEach((w) => add(w, t.code));
+  }
+  return {
+    name,
+    terms,
+    get: (code) => byCode.get(code),
+    resolve(input) {
+      return index.get(textKey(input)) ?? index.get(latinKey(input));
+    },
+    suggest(input, n = 5) {
+      const k = latinKey(input);
+      const best = new Map<string, number>();
+      for (const { key, code } of keys) {
+        const d = distance(k, key) / Math.max(k.length, key.length, 1);
+        if (d < (best.get(code) ?? Infinity)) best.set(code, d);
+      }
+      return [...best.entries()]
+        .filter(([, d]) => d <= 0.5)
+        .sort((a, b) => a[1] - b[1])
+        .slice(0, n)
+        .map(([code]) => code);
+    },
+    label(code, lang) {
+      const t = byCode.get(code);
+      return t ? (t.labels[lang] ?? t.labels.en ?? code) : code;
+    },
+  };
+}

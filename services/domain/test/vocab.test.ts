@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { ValidationError } from '@hub/errors';
+import { isValidContainerNumber, loadVocabularies, normaliseIdentifier, resolveCountry, suggestCountries, toKg } from '../src/vocab/index';
+import { seizureReportFromJson } from '../src/report/seizure-report';
+
+const v = loadVocabularies();
+const WDR = '/work/shared/data/wdr2025_annex7.1_seizures_2019-2023.csv';
+
+describe('reference vocabularies', () => {
+  it('finds a substance by code, English or Russian label, alias or transliteration', () => {
+    for (const input of ['heroin', 'Героин', 'geroin', ' HEROIN ', 'diacetylmorphine']) expect(v.substances.resolve(input), input).to.equal('heroin');
+    expect(v.substances.resolve('гашиш')).to.equal('cannabis-resin');
+    expect(v.substances.resolve('Hashish (resin)')).to.equal('cannabis-resin');
+    expect(v.substances.resolve('первитин')).to.equal('methamphetamine');
+    expect(v.substances.resolve('Cocaine hydrochloride')).to.equal('cocaine-hcl');
+  });
+
+  it('suggests the nearest valid terms for a typo', () => {
+    expect(v.substances.suggest('heroine')[0]).to.equal('heroin');
+    expect(v.substances.suggest('metamfetamine')).to.include('methamphetamine');
+    expect(v.units.suggest('kilgram')).to.include('kg');
+  });
+
+  it('keeps the convention and schedule of each substance as data, apart from its drug group', () => {
+    expect(v.substances.get('heroin')?.control).to.deep.equal({ convention: '1961', schedule: 'I, IV' });
+    expect(v.substances.get('acetic-anhydride')?.control).to.deep.equal({ convention: '1988', schedule: 'Table I' });
+    expect(v.substances.get('diazepam')?.control.convention).to.equal('1971');
+    expect(v.substances.get('coca-leaf')?.aggregates).to.not.include('cocaine');
+    expect(v.substances.get('crack-cocaine')?.aggregates).to.include('cocaine');
+  });
+
+  it('uses the drug groups and drug names of the World Drug Report annex exactly', () => {
+    const rows = readFileSync(WDR, 'utf8').split('\n').slice(1).filter(Boolean);
+    const pairs = new Set(rows.map((line) => {
+      const cells = line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"'));
+      return `${cells[3]}|${cells[4]}`;
+    }));
+    const groups = new Set([...pairs].map((p) => p.split('|')[0]));
+    for (const s of v.substances.terms) {
+      expect(groups.has(s.group), `${s.code}: group ${s.group}`).to.equal(true);
+      for (const name of s.wdrNames) expect(pairs.has(`${s.group}|${name}`), `${s.code}: ${name}`).to.equal(true);
+    }
+  });
+
+  it('resolves countries by code, alpha-3, English, Russian and UN names, and suggests for typos', () => {
+    expect(resolveCountry('kz')).to.equal('KZ');
+    expect(resolveCountry('KAZ')).to.equal('KZ');
+    expect(resolveCountry('Kazakhstan')).to.equal('KZ');
+    expect(resolveCountry('Казахстан')).to.equal('KZ');
+    expect(resolveCountry('Iran (Islamic Republic of)')).to.equal('IR');
+    expect(resolveCountry('Türkiye')).to.equal('TR');
+    expect(resolveCountry('Atlantis')).to.equal(undefined);
+    expect(suggestCountries('Kazakstan')).to.include('KZ');
+  });
+
+  it('converts units to kilograms, tablets by the substance tablet mass', () => {
+    expect(toKg(v, 12500, 'g')).to.equal(12.5);
+    expect(toKg(v, 2, 't')).to.equal(2000);
+    expect(toKg(v, 30, 'l')).to.equal(30);
+    expect(toKg(v, 10000, 'tablets', 'captagon')).to.equal(1.7);
+    expect(toKg(v, 10000, 'tablets', 'heroin')).to.equal(1);
+  });
+
+  it('normalises plates with Cyrillic look-alike letters and validates container check digits', () => {
+    expect(normaliseIdentifier('plate', '777 АВС 02')).to.equal(normaliseIdentifier('plate', '777abc-02'));
+    expect(isValidContainerNumber('CSQU3054383')).to.equal(true);
+    expect(isValidContainerNumber('CSQU3054384')).to.equal(false);
+  });
+
+  it('normalises a Russian-language report and says what it changed; refuses unknown terms with suggestions', () => {
+    const ctx = { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set<string>() };
+    const { value, normalisations } = seizureReportFromJson(
+      {
+        seizedAt: '2026-03-14T09:30:00+05:00',
+        country: 'Казахстан',
+        agency: 'таможня',
+        drugs: [{ substance: 'Героин', quantity: 1500, unit: 'г', form: 'порошок' }],
+        conveyance: { mode: 'грузовик', identifiers: [{ kind: 'госномер', value: '777 АВС 02' }] },
+        concealment: 'двойное дно',
+        detection: 'рентген',
+        route: [{ country: 'Афганистан', role: 'origin' }],
+        handling: { tlp: 'AMBER', releasableTo: ['Кыргызстан'] },
+      },
+      ctx,
+    );
+    expect(value.country).to.equal('KZ');
+    expect(value.agency).to.equal('customs');
+    expect(value.drugs[0]).to.include({ substance: 'heroin', unit: 'g', quantityKg: 1.5, form: 'powder', substanceReported: 'Героин' });
+    expect(value.conveyance?.mode).to.equal('road');
+    expect(value.concealment).to.equal('false-floor');
+    expect(value.detection).to.equal('x-ray');
+    expect(value.route[0]?.country).to.equal('AF');
+    expect(value.handling.releasableTo).to.deep.equal(['KG']);
+    expect(normalisations.join('\n')).to.contain("'Героин' → heroin");
+    try {
+      seizureReportFromJson({ seizedAt: '2026-03-14', country: 'KZ', agency: 'customs', drugs: [{ substance: 'herion', quantity: 1, unit: 'kilgram' }], handling: { tlp: 'GREEN' } }, ctx);
+      expect.fail('accepted an unknown substance');
+    } catch (err) {
+      const errors = (err as ValidationError).errors;
+      expect(errors.find((e) => e.field === 'drugs[0].substance')?.suggestions).to.include('heroin');
+      expect(errors.find((e) => e.field === 'drugs[0].unit')?.suggestions).to.include('kg');
+    }
+  });
+});
