@@ -40,10 +40,18 @@ export interface SeizureReportRecord {
   conveyance: { mode: string; vehicle: string | null; identifiers: { kind: string; value: string }[] } | null;
   concealment: string | null;
   detection: string | null;
-  route: { country: string; role: 'origin' | 'departure' | 'transit' | 'destination' | 'seizure' | 'unknown'; place: string | null }[];
+  route: {
+    country: string;
+    role: 'origin' | 'departure' | 'transit' | 'destination' | 'seizure' | 'unknown';
+    place: string | null;
+  }[];
   arrested: { nationality: string; count: number }[];
   links: { kind: string; ref: string }[];
-  handling: { tlp: 'CLEAR' | 'GREEN' | 'AMBER' | 'AMBER_STRICT' | 'RED'; releasableTo: string[]; evaluation: string | null };
+  handling: {
+    tlp: 'CLEAR' | 'GREEN' | 'AMBER' | 'AMBER_STRICT' | 'RED';
+    releasableTo: string[];
+    evaluation: string | null;
+  };
   notes: string | null;
   source: string | null;
   reportingChannel: string | null;
@@ -91,20 +99,29 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
   }
   if (!reportId) reportId = randomUUID();
   const country = normaliseCountryCode(r, r.string(obj, 'country', 'country', { required: true }), 'country');
-  if (country && country !== ctx.nodeCountry) r.error('country', `a ${ctx.nodeCountry} node reports seizures made in ${ctx.nodeCountry}`, country);
+  if (country && country !== ctx.nodeCountry)
+    r.error('country', `a ${ctx.nodeCountry} node reports seizures made in ${ctx.nodeCountry}`, country);
   const seized = parseSeizedAt(r, obj.seizedAt, ctx.now);
   const placeIn = r.object(obj, 'place', 'place') ?? {};
   const lat = r.number(placeIn, 'lat', 'place.lat', { min: -90, max: 90 });
   const lon = r.number(placeIn, 'lon', 'place.lon', { min: -180, max: 180 });
-  if ((lat === null) !== (lon === null) && (placeIn.lat !== undefined || placeIn.lon !== undefined)) r.error('place', 'lat and lon go together');
+  if ((lat === null) !== (lon === null) && (placeIn.lat !== undefined || placeIn.lon !== undefined))
+    r.error('place', 'lat and lon go together');
   const direction = r.string(placeIn, 'direction', 'place.direction') ?? 'unknown';
-  if (!DIRECTIONS.has(direction)) r.error('place.direction', `must be one of ${[...DIRECTIONS].join(', ')}`, direction);
+  if (!DIRECTIONS.has(direction))
+    r.error('place.direction', `must be one of ${[...DIRECTIONS].join(', ')}`, direction);
   const drugs = r.array(obj, 'drugs', 'drugs', { required: true, max: 50 }).map((d, i) => {
     const p = `drugs[${i}]`;
     const reported = r.string(d, 'substance', `${p}.substance`, { required: true, max: 200 });
     const substance = resolveTermField(r, v.substances, reported, `${p}.substance`) ?? '';
     const quantity = r.number(d, 'quantity', `${p}.quantity`, { required: true, positive: true }) ?? 0;
-    const unit = resolveTermField(r, v.units, r.string(d, 'unit', `${p}.unit`, { required: true, max: 30 }), `${p}.unit`) ?? '';
+    const unit =
+      resolveTermField(
+        r,
+        v.units,
+        r.string(d, 'unit', `${p}.unit`, { required: true, max: 30 }),
+        `${p}.unit`,
+      ) ?? '';
     const quantityKg = unit && substance ? toKg(v, quantity, unit, substance) : null;
     if (quantityKg !== null && unit !== 'kg') r.notes.push(`${p}: ${quantity} ${unit} → ${quantityKg} kg`);
     return {
@@ -121,11 +138,24 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
   const conv = r.object(obj, 'conveyance', 'conveyance');
   const conveyance = conv
     ? {
-        mode: resolveTermField(r, v.transportModes, r.string(conv, 'mode', 'conveyance.mode', { required: true, max: 50 }), 'conveyance.mode') ?? '',
+        mode:
+          resolveTermField(
+            r,
+            v.transportModes,
+            r.string(conv, 'mode', 'conveyance.mode', { required: true, max: 50 }),
+            'conveyance.mode',
+          ) ?? '',
         vehicle: r.string(conv, 'vehicle', 'conveyance.vehicle', { max: 100 }),
         identifiers: r.array(conv, 'identifiers', 'conveyance.identifiers', { max: 20 }).map((id, i) => ({
-          kind: resolveTermField(r, v.identifierKinds, r.string(id, 'kind', `conveyance.identifiers[${i}].kind`, { required: true, max: 40 }), `conveyance.identifiers[${i}].kind`) ?? '',
-          value: r.string(id, 'value', `conveyance.identifiers[${i}].value`, { required: true, max: 100 }) ?? '',
+          kind:
+            resolveTermField(
+              r,
+              v.identifierKinds,
+              r.string(id, 'kind', `conveyance.identifiers[${i}].kind`, { required: true, max: 40 }),
+              `conveyance.identifiers[${i}].kind`,
+            ) ?? '',
+          value:
+            r.string(id, 'value', `conveyance.identifiers[${i}].value`, { required: true, max: 100 }) ?? '',
         })),
       }
     : null;
@@ -133,14 +163,26 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
     const role = r.string(leg, 'role', `route[${i}].role`) ?? 'unknown';
     if (!ROLES.has(role)) r.error(`route[${i}].role`, `must be one of ${[...ROLES].join(', ')}`, role);
     return {
-      country: normaliseCountryCode(r, r.string(leg, 'country', `route[${i}].country`, { required: true }), `route[${i}].country`) ?? '',
+      country:
+        normaliseCountryCode(
+          r,
+          r.string(leg, 'country', `route[${i}].country`, { required: true }),
+          `route[${i}].country`,
+        ) ?? '',
       role: (ROLES.has(role) ? role : 'unknown') as SeizureReportRecord['route'][number]['role'],
       place: r.string(leg, 'place', `route[${i}].place`, { max: 200 }),
     };
   });
   const arrested = r.array(obj, 'arrested', 'arrested', { max: 50 }).map((a, i) => ({
-    nationality: normaliseCountryCode(r, r.string(a, 'nationality', `arrested[${i}].nationality`, { required: true }), `arrested[${i}].nationality`) ?? '',
-    count: Math.trunc(r.number(a, 'count', `arrested[${i}].count`, { required: true, min: 1, max: 10000 }) ?? 0),
+    nationality:
+      normaliseCountryCode(
+        r,
+        r.string(a, 'nationality', `arrested[${i}].nationality`, { required: true }),
+        `arrested[${i}].nationality`,
+      ) ?? '',
+    count: Math.trunc(
+      r.number(a, 'count', `arrested[${i}].count`, { required: true, min: 1, max: 10000 }) ?? 0,
+    ),
   }));
   const links = r.array(obj, 'links', 'links', { max: 50 }).map((l, i) => ({
     kind: r.string(l, 'kind', `links[${i}].kind`, { required: true, max: 40 }) ?? '',
@@ -148,55 +190,82 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
   }));
   const h = r.object(obj, 'handling', 'handling', true) ?? {};
   const tlp = normaliseTlp(r, r.string(h, 'tlp', 'handling.tlp', { required: true }));
-  const releasableTo = (Array.isArray(h.releasableTo) ? h.releasableTo : h.releasableTo === undefined ? [] : null) as unknown[] | null;
-  if (releasableTo === null) r.error('handling.releasableTo', 'must be a list of ISO country codes or region ids');
+  const releasableTo = (
+    Array.isArray(h.releasableTo) ? h.releasableTo : h.releasableTo === undefined ? [] : null
+  ) as unknown[] | null;
+  if (releasableTo === null)
+    r.error('handling.releasableTo', 'must be a list of ISO country codes or region ids');
   const releasable = (releasableTo ?? []).map((x, i) => {
     if (typeof x === 'string' && ctx.regions.has(x)) return x;
     return normaliseCountryCode(r, typeof x === 'string' ? x : null, `handling.releasableTo[${i}]`) ?? '';
   });
   const evaluation = r.string(h, 'evaluation', 'handling.evaluation', { max: 2 });
-  if (evaluation && !EVALUATION.test(evaluation)) r.error('handling.evaluation', 'must be a 4x4 code: source A-E or X, then information 1-4 (e.g. B2)', evaluation);
+  if (evaluation && !EVALUATION.test(evaluation))
+    r.error(
+      'handling.evaluation',
+      'must be a 4x4 code: source A-E or X, then information 1-4 (e.g. B2)',
+      evaluation,
+    );
   const agencyIn = r.string(obj, 'agency', 'agency', { required: true, max: 100 });
   // The agency is a type from the vocabulary; a name we do not know is kept as agencyName under 'other'.
   const agencyType = agencyIn ? v.agencyTypes.resolve(agencyIn) : undefined;
   const agency = agencyType ?? (agencyIn ? 'other' : '');
-  if (agencyIn && !agencyType) r.notes.push(`agency '${agencyIn}' is not an agency type; kept as agencyName, type 'other'`);
-  if (r.errors.length > 0) throw new ValidationError(r.errors, 'the seizure report is not valid');
-  const version = ctx.versionOf(reportId);
-  return {
-    normalisations: [...seized.notes, ...r.notes],
-    value: {
-      reportId,
-      version,
-      supersedesVersion: version > 1 ? version - 1 : null,
-      reportedAt: ctx.now,
-      seizedAt: seized.utcMs,
-      seizedAtOffsetMinutes: seized.offsetMinutes,
-      country: country ?? '',
-      place: {
-        name: r.string(placeIn, 'name', 'place.name', { max: 200 }),
-        lat,
-        lon,
-        locationType: resolveTermField(r, v.locationTypes, r.string(placeIn, 'locationType', 'place.locationType', { max: 100 }), 'place.locationType'),
-        city: r.string(placeIn, 'city', 'place.city', { max: 200 }),
-        adminRegion: r.string(placeIn, 'adminRegion', 'place.adminRegion', { max: 200 }),
-        borderCrossingPoint: r.string(placeIn, 'borderCrossingPoint', 'place.borderCrossingPoint', { max: 200 }),
-        direction: direction as SeizureReportRecord['place']['direction'],
-      },
-      agency,
-      agencyName: r.string(obj, 'agencyName', 'agencyName', { max: 200 }) ?? (agencyIn && !agencyType ? agencyIn : null),
-      caseReference: r.string(obj, 'caseReference', 'caseReference', { max: 100 }),
-      drugs,
-      conveyance,
-      concealment: resolveTermField(r, v.concealment, r.string(obj, 'concealment', 'concealment', { max: 200 }), 'concealment'),
-      detection: resolveTermField(r, v.detection, r.string(obj, 'detection', 'detection', { max: 200 }), 'detection'),
-      route,
-      arrested,
-      links,
-      handling: { tlp: tlp ?? 'RED', releasableTo: releasable, evaluation },
-      notes: r.string(obj, 'notes', 'notes', { max: 4000 }),
-      source: r.string(obj, 'source', 'source', { max: 200 }),
-      reportingChannel: ctx.channel ?? 'api',
+  if (agencyIn && !agencyType)
+    r.notes.push(`agency '${agencyIn}' is not an agency type; kept as agencyName, type 'other'`);
+  const value: SeizureReportRecord = {
+    reportId,
+    version: 0,
+    supersedesVersion: null,
+    reportedAt: ctx.now,
+    seizedAt: seized.utcMs,
+    seizedAtOffsetMinutes: seized.offsetMinutes,
+    country: country ?? '',
+    place: {
+      name: r.string(placeIn, 'name', 'place.name', { max: 200 }),
+      lat,
+      lon,
+      locationType: resolveTermField(
+        r,
+        v.locationTypes,
+        r.string(placeIn, 'locationType', 'place.locationType', { max: 100 }),
+        'place.locationType',
+      ),
+      city: r.string(placeIn, 'city', 'place.city', { max: 200 }),
+      adminRegion: r.string(placeIn, 'adminRegion', 'place.adminRegion', { max: 200 }),
+      borderCrossingPoint: r.string(placeIn, 'borderCrossingPoint', 'place.borderCrossingPoint', {
+        max: 200,
+      }),
+      direction: direction as SeizureReportRecord['place']['direction'],
     },
+    agency,
+    agencyName:
+      r.string(obj, 'agencyName', 'agencyName', { max: 200 }) ?? (agencyIn && !agencyType ? agencyIn : null),
+    caseReference: r.string(obj, 'caseReference', 'caseReference', { max: 100 }),
+    drugs,
+    conveyance,
+    concealment: resolveTermField(
+      r,
+      v.concealment,
+      r.string(obj, 'concealment', 'concealment', { max: 200 }),
+      'concealment',
+    ),
+    detection: resolveTermField(
+      r,
+      v.detection,
+      r.string(obj, 'detection', 'detection', { max: 200 }),
+      'detection',
+    ),
+    route,
+    arrested,
+    links,
+    handling: { tlp: tlp ?? 'RED', releasableTo: releasable, evaluation },
+    notes: r.string(obj, 'notes', 'notes', { max: 4000 }),
+    source: r.string(obj, 'source', 'source', { max: 200 }),
+    reportingChannel: ctx.channel ?? 'api',
   };
+  // Every field is read before deciding, so the sender gets all problems at once.
+  if (r.errors.length > 0) throw new ValidationError(r.errors, 'the seizure report is not valid');
+  value.version = ctx.versionOf(reportId);
+  value.supersedesVersion = value.version > 1 ? value.version - 1 : null;
+  return { value, normalisations: [...seized.notes, ...r.notes] };
 }
