@@ -2,3 +2,4 @@ export * from './rabin';
 export * from './registry';
 export * from './plain';
 export * from './regions';
+export * from './bounded';

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { HubError, ValidationError, type FieldError } from '@hub/errors';
 import { rabinFingerprint } from './rabin';
 import { toPlain } from './plain';
+import { checkBounded } from './bounded';
 
 export const AVRO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'avro');
 const FILE = /^([A-Za-z][A-Za-z0-9]*)\.v(\d+)\.avsc$/;
@@ -102,6 +103,8 @@ export function loadSchemaRegistry(dir: string = AVRO_DIR): SchemaRegistry {
         }
         resolvers.set(key, resolver);
       }
+      const bounded = checkBounded(writer.type, payload);
+      if (!bounded.ok) throw new HubError('MALFORMED_PAYLOAD', `payload is not a valid ${writer.name} v${writer.version}: ${bounded.reason}`);
       try {
         const { value, offset } = reader.type.decode(payload, 0, resolver);
         if (offset !== payload.length) throw new Error(offset < 0 ? 'truncated' : `${payload.length - offset} trailing bytes`);

@@ -68,6 +68,22 @@ describe('schema registry', () => {
     );
   });
 
+  it('refuses a forged block count instead of looping over it (a billion receipt reasons in 20 bytes)', () => {
+    const zigzag = (n: number) => {
+      const out: number[] = [];
+      let v = BigInt(n) << 1n;
+      while (v > 0x7fn) {
+        out.push(Number((v & 0x7fn) | 0x80n));
+        v >>= 7n;
+      }
+      out.push(Number(v));
+      return out;
+    };
+    const str = (x: string) => [...zigzag(x.length), ...Buffer.from(x)];
+    const forged = Buffer.from([...str('a'), ...str('b'), ...str('c'), 0, 0, 0, ...zigzag(1_000_000_000)]);
+    expect(() => registry.decode(registry.latest('Receipt').fingerprint, forged)).to.throw(HubError).with.property('code', 'MALFORMED_PAYLOAD');
+  });
+
   it('refuses a payload larger than the limit before decoding it', () => {
     const { fingerprint } = registry.encode('SeizureReport', report());
     expect(() => registry.decode(fingerprint, Buffer.alloc(2 * 1024 * 1024))).to.throw(HubError).with.property('code', 'MALFORMED_PAYLOAD');

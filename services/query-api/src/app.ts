@@ -10,7 +10,6 @@ import { COLLECTIONS, type Store } from '@hub/store';
 import type { AuditLog } from './audit';
 import { authenticate, requireRole } from './auth';
 import { ERROR_STATUS } from './errors';
-import { readableFilter } from './handling';
 import { jwks, type KeyRing } from './issuer';
 import { openApiDocument } from './openapi';
 import { actorOf, seizureRoutes } from './routes-seizures';

@@ -8,7 +8,7 @@ const LOOK_ALIKES: Record<string, string> = {
 export function normaliseIdentifier(kind: string, value: string): string {
   const upper = value.normalize('NFKC').toUpperCase();
   const latin = [...upper].map((ch) => LOOK_ALIKES[ch] ?? ch).join('');
-  const compact = latin.replace(/[\s\-_.\/]+/g, '');
+  const compact = latin.replace(/[\s\-_./]+/g, '');
   return `${kind}:${compact}`;
 }
 
