@@ -21,7 +21,8 @@ class Reader {
       result |= BigInt(b & 0x7f) << BigInt(shift);
       if ((b & 0x80) === 0) {
         const n = (result >> 1n) ^ -(result & 1n);
-        if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) throw new Error('varint out of range');
+        if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER))
+          throw new Error('varint out of range');
         return Number(n);
       }
       shift += 7;
@@ -118,7 +119,8 @@ function walk(type: avro.Type, r: Reader, depth: number): void {
           r.skip(r.long() < 0 ? Infinity : 0); // block size follows a negative count; it is re-read by avsc
         }
         total += count;
-        if (per > 0 ? count * per > r.left() : total > ZERO_SIZE_ITEMS_LIMIT) throw new Error(`block of ${count} items cannot fit the bytes left`);
+        if (per > 0 ? count * per > r.left() : total > ZERO_SIZE_ITEMS_LIMIT)
+          throw new Error(`block of ${count} items cannot fit the bytes left`);
         for (let i = 0; i < count; i++) {
           if (t.typeName === 'map') r.skip(r.long());
           walk(item, r, depth + 1);

@@ -10,7 +10,10 @@ export interface Region {
 }
 
 export function loadRegions(file = join(AVRO_DIR, '..', 'vocab', 'regions.json')): Region[] {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { labels: Record<string, string>; members: string[] }>;
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<
+    string,
+    { labels: Record<string, string>; members: string[] }
+  >;
   return Object.entries(raw).map(([id, r]) => ({ id, labels: r.labels, members: r.members }));
 }
 

@@ -48,8 +48,17 @@ export function loadSchemaRegistry(dir: string = AVRO_DIR): SchemaRegistry {
     const [, name, v] = m as unknown as [string, string, string];
     const type = avro.Type.forSchema(JSON.parse(readFileSync(join(dir, file), 'utf8')), { registry: {} });
     const canonical = canonicalForm(type);
-    const sv: SchemaVersion = { name, version: Number(v), type, canonical, fingerprint: rabinFingerprint(canonical) };
-    byName.set(name, [...(byName.get(name) ?? []), sv].sort((a, b) => a.version - b.version));
+    const sv: SchemaVersion = {
+      name,
+      version: Number(v),
+      type,
+      canonical,
+      fingerprint: rabinFingerprint(canonical),
+    };
+    byName.set(
+      name,
+      [...(byName.get(name) ?? []), sv].sort((a, b) => a.version - b.version),
+    );
     byFp.set(sv.fingerprint.toString('hex'), sv);
   }
   const resolvers = new Map<string, avro.Resolver>();
@@ -88,9 +97,13 @@ export function loadSchemaRegistry(dir: string = AVRO_DIR): SchemaRegistry {
     },
     decode<T>(fingerprint: Buffer, payload: Buffer, readerName?: string): T {
       const writer = byFp.get(fingerprint.toString('hex'));
-      if (!writer) throw new HubError('UNKNOWN_SCHEMA', `no schema has fingerprint ${fingerprint.toString('hex')}`);
+      if (!writer)
+        throw new HubError('UNKNOWN_SCHEMA', `no schema has fingerprint ${fingerprint.toString('hex')}`);
       if (payload.length > MAX_PAYLOAD_BYTES) {
-        throw new HubError('MALFORMED_PAYLOAD', `payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
+        throw new HubError(
+          'MALFORMED_PAYLOAD',
+          `payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`,
+        );
       }
       const reader = latest(readerName ?? writer.name);
       const key = `${writer.fingerprint.toString('hex')}>${reader.fingerprint.toString('hex')}`;
@@ -99,18 +112,31 @@ export function loadSchemaRegistry(dir: string = AVRO_DIR): SchemaRegistry {
         try {
           resolver = reader.type.createResolver(writer.type);
         } catch (cause) {
-          throw new HubError('UNKNOWN_SCHEMA', `${reader.name} v${reader.version} cannot read ${writer.name} v${writer.version}`, { cause });
+          throw new HubError(
+            'UNKNOWN_SCHEMA',
+            `${reader.name} v${reader.version} cannot read ${writer.name} v${writer.version}`,
+            { cause },
+          );
         }
         resolvers.set(key, resolver);
       }
       const bounded = checkBounded(writer.type, payload);
-      if (!bounded.ok) throw new HubError('MALFORMED_PAYLOAD', `payload is not a valid ${writer.name} v${writer.version}: ${bounded.reason}`);
+      if (!bounded.ok)
+        throw new HubError(
+          'MALFORMED_PAYLOAD',
+          `payload is not a valid ${writer.name} v${writer.version}: ${bounded.reason}`,
+        );
       try {
         const { value, offset } = reader.type.decode(payload, 0, resolver);
-        if (offset !== payload.length) throw new Error(offset < 0 ? 'truncated' : `${payload.length - offset} trailing bytes`);
+        if (offset !== payload.length)
+          throw new Error(offset < 0 ? 'truncated' : `${payload.length - offset} trailing bytes`);
         return toPlain(value) as T;
       } catch (cause) {
-        throw new HubError('MALFORMED_PAYLOAD', `payload is not a valid ${writer.name} v${writer.version}: ${(cause as Error).message}`, { cause });
+        throw new HubError(
+          'MALFORMED_PAYLOAD',
+          `payload is not a valid ${writer.name} v${writer.version}: ${(cause as Error).message}`,
+          { cause },
+        );
       }
     },
   };

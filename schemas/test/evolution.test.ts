@@ -21,7 +21,10 @@ describe('schema evolution: every version resolves every other version of the sa
           for (let i = 0; i < 20; i++) {
             const bytes = writer.type.toBuffer(sample(writer.type));
             const read = reader.type.fromBuffer(bytes, resolver);
-            expect(reader.type.isValid(read), `${name} v${writer.version} read as v${reader.version}`).to.equal(true);
+            expect(
+              reader.type.isValid(read),
+              `${name} v${writer.version} read as v${reader.version}`,
+            ).to.equal(true);
           }
         }
       }
@@ -32,7 +35,10 @@ describe('schema evolution: every version resolves every other version of the sa
     const v1 = registry.get('SeizureReport', 1);
     const v2 = registry.get('SeizureReport', 2);
     const old: unknown = v1.type.random();
-    const read = v2.type.fromBuffer(v1.type.toBuffer(old), v2.type.createResolver(v1.type)) as { reportingChannel: unknown; drugs: { packageCount: unknown }[] };
+    const read = v2.type.fromBuffer(v1.type.toBuffer(old), v2.type.createResolver(v1.type)) as {
+      reportingChannel: unknown;
+      drugs: { packageCount: unknown }[];
+    };
     expect(read.reportingChannel).to.equal(null);
     for (const d of read.drugs) expect(d.packageCount).to.equal(null);
   });
@@ -46,7 +52,8 @@ describe('schema evolution: every version resolves every other version of the sa
       if (s.type === 'enum' && s.default === undefined) enums.push(String(s.name));
       Object.values(s).forEach(visit);
     };
-    for (const file of readdirSync(AVRO_DIR).filter((f) => f.endsWith('.avsc'))) visit(JSON.parse(readFileSync(join(AVRO_DIR, file), 'utf8')));
+    for (const file of readdirSync(AVRO_DIR).filter((f) => f.endsWith('.avsc')))
+      visit(JSON.parse(readFileSync(join(AVRO_DIR, file), 'utf8')));
     expect(enums, 'enums without a default').to.deep.equal([]);
   });
 });

@@ -9,11 +9,24 @@ import { loadSchemaRegistry } from '../src/registry';
 
 const registry = loadSchemaRegistry();
 const minimal = JSON.parse(readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'));
-const report = () => seizureReportFromJson(minimal, { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set(['central-asia']) }).value;
+const report = () =>
+  seizureReportFromJson(minimal, {
+    nodeCountry: 'KZ',
+    now: Date.now(),
+    versionOf: () => 1,
+    regions: new Set(['central-asia']),
+  }).value;
 
 describe('schema registry', () => {
   it('holds every message type of the design', () => {
-    expect(registry.names()).to.include.members(['SeizureReport', 'SeizureRetraction', 'Receipt', 'Envelope', 'CertificateNotice', 'QuarantineRecord']);
+    expect(registry.names()).to.include.members([
+      'SeizureReport',
+      'SeizureRetraction',
+      'Receipt',
+      'Envelope',
+      'CertificateNotice',
+      'QuarantineRecord',
+    ]);
   });
 
   it('round-trips a seizure report and addresses its schema by Rabin fingerprint', () => {
@@ -36,7 +49,9 @@ describe('schema registry', () => {
   });
 
   it('refuses an unknown fingerprint with UNKNOWN_SCHEMA', () => {
-    expect(() => registry.decode(Buffer.alloc(8, 7), Buffer.from([0]))).to.throw(HubError).with.property('code', 'UNKNOWN_SCHEMA');
+    expect(() => registry.decode(Buffer.alloc(8, 7), Buffer.from([0])))
+      .to.throw(HubError)
+      .with.property('code', 'UNKNOWN_SCHEMA');
   });
 
   it('never throws anything but a HubError on random, truncated or oversized payloads (20,000 cases)', function () {
@@ -48,11 +63,13 @@ describe('schema registry', () => {
         fc.oneof(
           fc.uint8Array({ maxLength: 600 }),
           fc.integer({ min: 0, max: payload.length }).map((n) => payload.subarray(0, n)),
-          fc.tuple(fc.integer({ min: 0, max: payload.length - 1 }), fc.integer({ min: 0, max: 255 })).map(([i, b]) => {
-            const copy = Buffer.from(payload);
-            copy[i] = b;
-            return copy;
-          }),
+          fc
+            .tuple(fc.integer({ min: 0, max: payload.length - 1 }), fc.integer({ min: 0, max: 255 }))
+            .map(([i, b]) => {
+              const copy = Buffer.from(payload);
+              copy[i] = b;
+              return copy;
+            }),
         ),
         fc.constantFrom(fingerprint, ...fps),
         (bytes, fp) => {
@@ -81,11 +98,15 @@ describe('schema registry', () => {
     };
     const str = (x: string) => [...zigzag(x.length), ...Buffer.from(x)];
     const forged = Buffer.from([...str('a'), ...str('b'), ...str('c'), 0, 0, 0, ...zigzag(1_000_000_000)]);
-    expect(() => registry.decode(registry.latest('Receipt').fingerprint, forged)).to.throw(HubError).with.property('code', 'MALFORMED_PAYLOAD');
+    expect(() => registry.decode(registry.latest('Receipt').fingerprint, forged))
+      .to.throw(HubError)
+      .with.property('code', 'MALFORMED_PAYLOAD');
   });
 
   it('refuses a payload larger than the limit before decoding it', () => {
     const { fingerprint } = registry.encode('SeizureReport', report());
-    expect(() => registry.decode(fingerprint, Buffer.alloc(2 * 1024 * 1024))).to.throw(HubError).with.property('code', 'MALFORMED_PAYLOAD');
+    expect(() => registry.decode(fingerprint, Buffer.alloc(2 * 1024 * 1024)))
+      .to.throw(HubError)
+      .with.property('code', 'MALFORMED_PAYLOAD');
   });
 });

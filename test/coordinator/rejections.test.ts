@@ -29,24 +29,49 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
   const names = () => topicNames(env.config.namespace);
 
   const report = (overrides: Record<string, unknown> = {}) =>
-    seizureReportFromJson({ ...minimal, ...overrides }, { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set() }).value;
+    seizureReportFromJson(
+      { ...minimal, ...overrides },
+      { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set() },
+    ).value;
   const envelopeOf = (signer: Signer, value: unknown, messageId?: string) => {
     const { payload, fingerprint } = registry.encode('SeizureReport', value);
-    return signer.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: fingerprint, payload, messageId });
+    return signer.signEncoded({
+      messageType: 'SeizureReport',
+      schemaFingerprint: fingerprint,
+      payload,
+      messageId,
+    });
   };
-  const send = (topic: string, value: Buffer, key: string = randomUUID()) => producer.send({ topic, acks: -1, messages: [{ key, value }] });
-  const quarantineReasons = async () => (await store.collection(COLLECTIONS.quarantine).find({}).toArray()).map((q) => String(q.reasonCode));
+  const send = (topic: string, value: Buffer, key: string = randomUUID()) =>
+    producer.send({ topic, acks: -1, messages: [{ key, value }] });
+  const quarantineReasons = async () =>
+    (await store.collection(COLLECTIONS.quarantine).find({}).toArray()).map((q) => String(q.reasonCode));
 
   before(async () => {
     env = createTestEnv('rejections');
     pki = testPki(env, ['KZ', 'UZ']);
     const id = (cc: string) => pki.identity(cc);
-    kz = createSigner({ privateKey: id('KZ').privateKey, certificate: id('KZ').certificatePem, origin: 'KZ' });
-    uz = createSigner({ privateKey: id('UZ').privateKey, certificate: id('UZ').certificatePem, origin: 'UZ' });
-    const kafka = createKafka({ brokers: env.config.kafka.brokers, clientId: 'test-rejections', logger: env.logger });
+    kz = createSigner({
+      privateKey: id('KZ').privateKey,
+      certificate: id('KZ').certificatePem,
+      origin: 'KZ',
+    });
+    uz = createSigner({
+      privateKey: id('UZ').privateKey,
+      certificate: id('UZ').certificatePem,
+      origin: 'UZ',
+    });
+    const kafka = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'test-rejections',
+      logger: env.logger,
+    });
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, [...nodeTopicConfigs(names(), 'KZ', { partitions: 1, replicationFactor: 1 }), ...nodeTopicConfigs(names(), 'UZ', { partitions: 1, replicationFactor: 1 })]);
+    await ensureTopics(admin, [
+      ...nodeTopicConfigs(names(), 'KZ', { partitions: 1, replicationFactor: 1 }),
+      ...nodeTopicConfigs(names(), 'UZ', { partitions: 1, replicationFactor: 1 }),
+    ]);
     await admin.disconnect();
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
@@ -63,19 +88,38 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
   it('quarantines each kind of bad envelope with its reason, answers the sender, and stores none of them', async () => {
     const good = envelopeOf(kz, report());
     await send(names().nodeOut('KZ'), good.bytes);
-    await waitUntil('the control report stored', async () => (await store.collection(COLLECTIONS.reports).countDocuments()) === 1 || undefined);
+    await waitUntil(
+      'the control report stored',
+      async () => (await store.collection(COLLECTIONS.reports).countDocuments()) === 1 || undefined,
+    );
 
     // not an envelope at all
     await send(names().nodeOut('KZ'), Buffer.from('not an envelope'));
     // payload altered after signing
     const tampered = envelopeOf(kz, report());
-    await send(names().nodeOut('KZ'), Buffer.concat([tampered.bytes.subarray(0, tampered.bytes.length - 300), Buffer.from(tampered.bytes.subarray(tampered.bytes.length - 300)).fill(7, 0, 1)]));
+    await send(
+      names().nodeOut('KZ'),
+      Buffer.concat([
+        tampered.bytes.subarray(0, tampered.bytes.length - 300),
+        Buffer.from(tampered.bytes.subarray(tampered.bytes.length - 300)).fill(7, 0, 1),
+      ]),
+    );
     // a UZ envelope written into KZ's topic
     await send(names().nodeOut('KZ'), envelopeOf(uz, report({ country: 'KZ' })).bytes);
     // the same message id again with different content
-    await send(names().nodeOut('KZ'), envelopeOf(kz, report({ notes: 'changed' }), good.envelope.messageId).bytes);
+    await send(
+      names().nodeOut('KZ'),
+      envelopeOf(kz, report({ notes: 'changed' }), good.envelope.messageId).bytes,
+    );
     // a schema nobody knows
-    await send(names().nodeOut('KZ'), kz.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: Buffer.alloc(8, 1), payload: Buffer.from([1, 2, 3]) }).bytes);
+    await send(
+      names().nodeOut('KZ'),
+      kz.signEncoded({
+        messageType: 'SeizureReport',
+        schemaFingerprint: Buffer.alloc(8, 1),
+        payload: Buffer.from([1, 2, 3]),
+      }).bytes,
+    );
     // signed, but the content is impossible
     const future = { ...report(), seizedAt: Date.now() + 30 * 86400000 };
     const invalid = envelopeOf(kz, future);
@@ -83,33 +127,64 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     // a certificate from another CA, announced on hub.pki
     const otherCa = createCa({ bits: 2048 });
     const foreign = issueCertificate(otherCa, { country: 'KZ', agency: 'impostor' });
-    const foreignSigner = createSigner({ privateKey: createPrivateKey(foreign.privateKeyPem), certificate: foreign.certificatePem, origin: 'KZ' });
+    const foreignSigner = createSigner({
+      privateKey: createPrivateKey(foreign.privateKeyPem),
+      certificate: foreign.certificatePem,
+      origin: 'KZ',
+    });
     const ann = certificateAnnouncement(registry, foreignSigner, foreign.certificatePem);
     await producer.send({ topic: names().pki, acks: -1, messages: [{ key: ann.key, value: ann.bytes }] });
     await new Promise((r) => setTimeout(r, 1000));
     await send(names().nodeOut('KZ'), envelopeOf(foreignSigner, report()).bytes);
 
-    const expected = ['malformed', 'bad-signature', 'country-mismatch', 'replay', 'unknown-schema', 'invalid-content', 'chain-invalid'];
-    const reasons = await waitUntil('every bad envelope quarantined', async () => {
-      const r = await quarantineReasons();
-      return expected.every((e) => r.includes(e)) ? r : undefined;
-    }, 40000);
+    const expected = [
+      'malformed',
+      'bad-signature',
+      'country-mismatch',
+      'replay',
+      'unknown-schema',
+      'invalid-content',
+      'chain-invalid',
+    ];
+    const reasons = await waitUntil(
+      'every bad envelope quarantined',
+      async () => {
+        const r = await quarantineReasons();
+        return expected.every((e) => r.includes(e)) ? r : undefined;
+      },
+      40000,
+    );
     expect(reasons).to.have.length(expected.length);
     expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(1);
     const stored = await store.collection(COLLECTIONS.reports).findOne({});
     expect((stored?.report as { notes: string }).notes).to.equal('free text');
 
-    const receipt = await waitUntil('a negative receipt for the invalid content', () => store.collection(COLLECTIONS.receipts).findOne({ inReplyTo: invalid.envelope.messageId }));
+    const receipt = await waitUntil('a negative receipt for the invalid content', () =>
+      store.collection(COLLECTIONS.receipts).findOne({ inReplyTo: invalid.envelope.messageId }),
+    );
     expect(receipt?.status).to.equal('rejected');
     expect((receipt?.reasons as { field: string }[]).map((r) => r.field)).to.include('seizedAt');
   });
 
   it('applies a revocation from hub.pki without a restart', async () => {
-    const notice = revocationNotice(registry, pki.ca(), { fingerprint: pki.identity('KZ').fingerprint, origin: 'KZ', reason: 'key lost', revokedAt: Date.now() });
-    await producer.send({ topic: names().pki, acks: -1, messages: [{ key: notice.key, value: notice.bytes }] });
+    const notice = revocationNotice(registry, pki.ca(), {
+      fingerprint: pki.identity('KZ').fingerprint,
+      origin: 'KZ',
+      reason: 'key lost',
+      revokedAt: Date.now(),
+    });
+    await producer.send({
+      topic: names().pki,
+      acks: -1,
+      messages: [{ key: notice.key, value: notice.bytes }],
+    });
     await new Promise((r) => setTimeout(r, 1500));
     await send(names().nodeOut('KZ'), envelopeOf(kz, report()).bytes);
-    await waitUntil('the revoked signer quarantined', async () => (await quarantineReasons()).includes('revoked') || undefined, 30000);
+    await waitUntil(
+      'the revoked signer quarantined',
+      async () => (await quarantineReasons()).includes('revoked') || undefined,
+      30000,
+    );
     expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(1);
   });
 });

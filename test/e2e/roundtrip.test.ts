@@ -6,7 +6,9 @@ import { repoRoot } from '@hub/config';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
 
-const minimal = JSON.parse(readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8')) as Record<string, unknown>;
+const minimal = JSON.parse(
+  readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
+) as Record<string, unknown>;
 
 describe('walking skeleton: national node → Kafka → coordinator → store → query API', function () {
   this.timeout(120000);
@@ -36,16 +38,42 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
     expect(report.country).to.equal('KZ');
     expect(report.seizedAt).to.equal(Date.parse('2026-03-14T09:30:00+05:00'));
     expect(report.seizedAtOffsetMinutes).to.equal(300);
-    expect(report.place).to.include({ name: 'Khorgos border crossing', lat: 44.21, lon: 80.41, locationType: 'border-crossing' });
+    expect(report.place).to.include({
+      name: 'Khorgos border crossing',
+      lat: 44.21,
+      lon: 80.41,
+      locationType: 'border-crossing',
+    });
     expect(report.agency).to.equal('customs');
-    expect(report.drugs).to.deep.equal([{ substance: 'heroin', substanceReported: null, form: 'powder', quantity: 12.5, unit: 'kg', quantityKg: 12.5, purityPct: 62, packageCount: null }]);
-    expect(report.conveyance).to.deep.equal({ mode: 'road', vehicle: 'truck', identifiers: [{ kind: 'plate', value: '777ABC02' }] });
+    expect(report.drugs).to.deep.equal([
+      {
+        substance: 'heroin',
+        substanceReported: null,
+        form: 'powder',
+        quantity: 12.5,
+        unit: 'kg',
+        quantityKg: 12.5,
+        purityPct: 62,
+        packageCount: null,
+      },
+    ]);
+    expect(report.conveyance).to.deep.equal({
+      mode: 'road',
+      vehicle: 'truck',
+      identifiers: [{ kind: 'plate', value: '777ABC02' }],
+    });
     expect(report.concealment).to.equal('false-floor');
     expect(posted.body.normalisations).to.include("concealment 'false floor' → false-floor");
     expect(report.detection).to.equal('x-ray');
-    expect(report.route.map((p: { country: string; role: string }) => `${p.country}:${p.role}`)).to.deep.equal(['AF:origin', 'TJ:transit', 'RU:destination']);
+    expect(
+      report.route.map((p: { country: string; role: string }) => `${p.country}:${p.role}`),
+    ).to.deep.equal(['AF:origin', 'TJ:transit', 'RU:destination']);
     expect(report.arrested).to.deep.equal([{ nationality: 'TJ', count: 2 }]);
-    expect(report.handling).to.deep.equal({ tlp: 'AMBER', releasableTo: ['KZ', 'KG', 'TJ', 'UZ', 'TM'], evaluation: 'B2' });
+    expect(report.handling).to.deep.equal({
+      tlp: 'AMBER',
+      releasableTo: ['KZ', 'KG', 'TJ', 'UZ', 'TM'],
+      evaluation: 'B2',
+    });
     expect(report.notes).to.equal('free text');
     expect(report.reportingChannel).to.equal('api');
     const provenance = record.provenance as Record<string, any>;
@@ -59,32 +87,55 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
     });
     expect(receipt.version).to.equal(1);
 
-    const verify = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), 'verify', reportId], { env: cliEnv(env), encoding: 'utf8', timeout: 60000 });
+    const verify = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), 'verify', reportId],
+      { env: cliEnv(env), encoding: 'utf8', timeout: 60000 },
+    );
     expect(verify.stdout).to.contain('VALID');
     expect(verify.status, verify.stderr).to.equal(0);
   });
 
   it('makes a re-post of the same reportId its next version, and a retraction removes it from the totals', async () => {
-    const first = await postJson(`${hub.nodes.KZ!.url}/v1/seizures`, { ...minimal, drugs: [{ substance: 'opium', quantity: 40, unit: 'kg' }] });
+    const first = await postJson(`${hub.nodes.KZ!.url}/v1/seizures`, {
+      ...minimal,
+      drugs: [{ substance: 'opium', quantity: 40, unit: 'kg' }],
+    });
     const reportId = first.body.reportId as string;
-    const second = await postJson(`${hub.nodes.KZ!.url}/v1/seizures`, { ...minimal, reportId, drugs: [{ substance: 'opium', quantity: 45000, unit: 'g' }] });
+    const second = await postJson(`${hub.nodes.KZ!.url}/v1/seizures`, {
+      ...minimal,
+      reportId,
+      drugs: [{ substance: 'opium', quantity: 45000, unit: 'g' }],
+    });
     expect(second.status).to.equal(202);
     expect(second.body.version).to.equal(2);
     const token = hub.token('analyst', 'KZ', 'AMBER');
     const opium = async () => {
       const r = await getJson(`${hub.apiUrl}/v1/stats?groupBy=drug&drug=opium`, token);
-      return (r.body.rows as { key: string; quantityKg: number }[]).find((row) => row.key === 'opium')?.quantityKg ?? 0;
+      return (
+        (r.body.rows as { key: string; quantityKg: number }[]).find((row) => row.key === 'opium')
+          ?.quantityKg ?? 0
+      );
     };
-    expect(await waitUntil('version 2 in the totals', async () => ((await opium()) === 45 ? 45 : undefined))).to.equal(45);
+    expect(
+      await waitUntil('version 2 in the totals', async () => ((await opium()) === 45 ? 45 : undefined)),
+    ).to.equal(45);
     const record = await getJson(`${hub.apiUrl}/v1/seizures/${reportId}`, token);
     expect((record.body.history as unknown[]).length).to.equal(2);
-    const retract = await postJson(`${hub.nodes.KZ!.url}/v1/seizures/${reportId}/retract`, { reason: 'duplicate of a customs report' });
+    const retract = await postJson(`${hub.nodes.KZ!.url}/v1/seizures/${reportId}/retract`, {
+      reason: 'duplicate of a customs report',
+    });
     expect(retract.status).to.equal(202);
     await waitUntil('the retraction in the totals', async () => ((await opium()) === 0 ? true : undefined));
   });
 
   it('answers an invalid report with field errors and queues nothing', async () => {
-    const bad = await postJson(`${hub.nodes.KZ!.url}/v1/seizures`, { ...minimal, country: 'XX', drugs: [{ substance: 'heroin', quantity: -1, unit: 'bags' }], handling: { tlp: 'PURPLE' } });
+    const bad = await postJson(`${hub.nodes.KZ!.url}/v1/seizures`, {
+      ...minimal,
+      country: 'XX',
+      drugs: [{ substance: 'heroin', quantity: -1, unit: 'bags' }],
+      handling: { tlp: 'PURPLE' },
+    });
     expect(bad.status).to.equal(400);
     const fields = (bad.body.errors as { field: string }[]).map((e) => e.field);
     expect(fields).to.include.members(['country', 'drugs[0].quantity', 'drugs[0].unit', 'handling.tlp']);
@@ -92,7 +143,9 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
 
   it('refuses requests without a valid token', async () => {
     expect((await getJson(`${hub.apiUrl}/v1/seizures`)).status).to.equal(401);
-    expect((await getJson(`${hub.apiUrl}/v1/seizures`, hub.token('analyst', 'KZ', 'GREEN', -120))).status).to.equal(401);
+    expect(
+      (await getJson(`${hub.apiUrl}/v1/seizures`, hub.token('analyst', 'KZ', 'GREEN', -120))).status,
+    ).to.equal(401);
     expect((await getJson(`${hub.apiUrl}/v1/audit`, hub.token('analyst', 'KZ'))).status).to.equal(403);
   });
 });

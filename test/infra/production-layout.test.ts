@@ -11,7 +11,10 @@ describe('production layout (infra/production)', () => {
     const names = [...new Set(compose.match(/\bHUB_[A-Z_]+/g) ?? [])];
     expect(names).to.include.members(['HUB_KAFKA_BROKERS', 'HUB_MONGO_URL', 'HUB_HOME']);
     for (const name of names.filter((n) => n !== 'HUB_HOME')) {
-      expect(new RegExp(`\\b${name}\\b`).test(configSource), `${name} is set in docker-compose.yml but services/config never reads it`).to.equal(true);
+      expect(
+        new RegExp(`\\b${name}\\b`).test(configSource),
+        `${name} is set in docker-compose.yml but services/config never reads it`,
+      ).to.equal(true);
     }
   });
 

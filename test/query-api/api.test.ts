@@ -22,17 +22,37 @@ describe('query API on the real stack', function () {
     env = createTestEnv('query-api');
     hub = await startTestHub(env, ['KZ', 'UZ']);
     store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
-    const post = async (name: string, cc: string, handling: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
-      const r = await postJson(`${hub.nodes[cc]!.url}/v1/seizures`, { ...minimal, country: cc, handling, ...extra });
+    const post = async (
+      name: string,
+      cc: string,
+      handling: Record<string, unknown>,
+      extra: Record<string, unknown> = {},
+    ) => {
+      const r = await postJson(`${hub.nodes[cc]!.url}/v1/seizures`, {
+        ...minimal,
+        country: cc,
+        handling,
+        ...extra,
+      });
       expect(r.status, JSON.stringify(r.body)).to.equal(202);
       ids[name] = r.body.reportId as string;
     };
     await post('kzGreen', 'KZ', { tlp: 'GREEN' });
     await post('kzAmberUz', 'KZ', { tlp: 'AMBER', releasableTo: ['UZ'] });
     await post('kzRed', 'KZ', { tlp: 'RED' });
-    await post('uzAmberRegion', 'UZ', { tlp: 'AMBER', releasableTo: ['central-asia'] }, { place: { name: 'Termez', lat: 37.23, lon: 67.27 } });
-    for (let i = 0; i < 7; i++) await post(`page${i}`, 'KZ', { tlp: 'CLEAR' }, { seizedAt: `2025-0${i + 1}-10T10:00:00Z` });
-    await waitUntil('all reports stored', async () => (await store.collection(COLLECTIONS.reports).countDocuments()) === 11 || undefined, 40000);
+    await post(
+      'uzAmberRegion',
+      'UZ',
+      { tlp: 'AMBER', releasableTo: ['central-asia'] },
+      { place: { name: 'Termez', lat: 37.23, lon: 67.27 } },
+    );
+    for (let i = 0; i < 7; i++)
+      await post(`page${i}`, 'KZ', { tlp: 'CLEAR' }, { seizedAt: `2025-0${i + 1}-10T10:00:00Z` });
+    await waitUntil(
+      'all reports stored',
+      async () => (await store.collection(COLLECTIONS.reports).countDocuments()) === 11 || undefined,
+      40000,
+    );
   });
   after(async () => {
     await hub?.close();
@@ -44,7 +64,10 @@ describe('query API on the real stack', function () {
     const items: string[] = [];
     let cursor: string | null = null;
     do {
-      const r = await getJson(`${hub.apiUrl}/v1/seizures?limit=3${qs}${cursor ? `&cursor=${cursor}` : ''}`, token);
+      const r = await getJson(
+        `${hub.apiUrl}/v1/seizures?limit=3${qs}${cursor ? `&cursor=${cursor}` : ''}`,
+        token,
+      );
       expect(r.status, JSON.stringify(r.body)).to.equal(200);
       items.push(...(r.body.items as { reportId: string }[]).map((i) => i.reportId));
       cursor = r.body.nextCursor as string | null;
@@ -55,7 +78,9 @@ describe('query API on the real stack', function () {
   it('pages through search results with a cursor, each visible record exactly once', async () => {
     const seen = await search(hub.token('analyst', 'KZ', 'RED'));
     expect(seen).to.have.length(new Set(seen).size);
-    expect(new Set(seen)).to.deep.equal(new Set([...Object.values(ids)].filter((id) => id !== ids.uzAmberRegion).concat(ids.uzAmberRegion!)));
+    expect(new Set(seen)).to.deep.equal(
+      new Set([...Object.values(ids)].filter((id) => id !== ids.uzAmberRegion).concat(ids.uzAmberRegion!)),
+    );
   });
 
   it('applies handling to every caller: nothing leaks across TLP and releasable-to', async () => {
@@ -65,15 +90,29 @@ describe('query API on the real stack', function () {
     const kgGreen = await search(hub.token('analyst', 'KG', 'GREEN'));
     expect(kgGreen).to.include(ids.kzGreen);
     expect(kgGreen).to.not.include.members([ids.kzAmberUz, ids.kzRed, ids.uzAmberRegion]);
-    expect((await getJson(`${hub.apiUrl}/v1/seizures/${ids.kzRed}`, hub.token('analyst', 'UZ', 'RED'))).status).to.equal(404);
-    expect((await getJson(`${hub.apiUrl}/v1/seizures/${ids.kzRed}`, hub.token('analyst', 'KZ', 'CLEAR'))).status).to.equal(200);
-    const stats = await getJson(`${hub.apiUrl}/v1/stats?groupBy=country`, hub.token('analyst', 'KG', 'GREEN'));
+    expect(
+      (await getJson(`${hub.apiUrl}/v1/seizures/${ids.kzRed}`, hub.token('analyst', 'UZ', 'RED'))).status,
+    ).to.equal(404);
+    expect(
+      (await getJson(`${hub.apiUrl}/v1/seizures/${ids.kzRed}`, hub.token('analyst', 'KZ', 'CLEAR'))).status,
+    ).to.equal(200);
+    const stats = await getJson(
+      `${hub.apiUrl}/v1/stats?groupBy=country`,
+      hub.token('analyst', 'KG', 'GREEN'),
+    );
     expect(stats.body.rows).to.deep.equal([{ key: 'KZ', quantityKg: 12.5 * 8, count: 8 }]);
   });
 
   it('refuses MongoDB operators and unknown parameters in the query string', async () => {
     const token = hub.token('analyst', 'KZ');
-    for (const qs of ['country[$ne]=KZ', 'country=%7B%22%24gt%22%3A%22%22%7D', 'drug[$regex]=.*', 'limit=100000', 'sort=-1', 'from=yesterday']) {
+    for (const qs of [
+      'country[$ne]=KZ',
+      'country=%7B%22%24gt%22%3A%22%22%7D',
+      'drug[$regex]=.*',
+      'limit=100000',
+      'sort=-1',
+      'from=yesterday',
+    ]) {
       const r = await getJson(`${hub.apiUrl}/v1/seizures?${qs}`, token);
       expect(r.status, qs).to.equal(400);
       expect((r.body.error as { code: string }).code).to.equal('VALIDATION_FAILED');
@@ -86,25 +125,57 @@ describe('query API on the real stack', function () {
     const pub = ring.current.publicKey.export({ format: 'pem', type: 'spki' }) as string;
     const attacks: Record<string, string> = {
       'alg none': `${Buffer.from(JSON.stringify({ alg: 'none', kid: ring.current.kid })).toString('base64url')}.${Buffer.from(JSON.stringify({ ...claims, iss: ISSUER, aud: AUDIENCE, exp: 9999999999 })).toString('base64url')}.`,
-      'HS256 with the public key as secret': jwt.sign(claims, pub, { algorithm: 'HS256', keyid: ring.current.kid, issuer: ISSUER, audience: AUDIENCE }),
-      'unknown kid': jwt.sign(claims, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, { algorithm: 'ES256', keyid: 'nope', issuer: ISSUER, audience: AUDIENCE }),
-      'right kid, wrong key': jwt.sign(claims, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, { algorithm: 'ES256', keyid: ring.current.kid, issuer: ISSUER, audience: AUDIENCE }),
-      'wrong audience': jwt.sign(claims, ring.current.privateKey, { algorithm: 'ES256', keyid: ring.current.kid, issuer: ISSUER, audience: 'other' }),
-      'wrong issuer': jwt.sign(claims, ring.current.privateKey, { algorithm: 'ES256', keyid: ring.current.kid, issuer: 'evil', audience: AUDIENCE }),
-      'not yet valid': jwt.sign({ ...claims, nbf: Math.floor(Date.now() / 1000) + 3600 }, ring.current.privateKey, { algorithm: 'ES256', keyid: ring.current.kid, issuer: ISSUER, audience: AUDIENCE }),
+      'HS256 with the public key as secret': jwt.sign(claims, pub, {
+        algorithm: 'HS256',
+        keyid: ring.current.kid,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      }),
+      'unknown kid': jwt.sign(claims, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, {
+        algorithm: 'ES256',
+        keyid: 'nope',
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      }),
+      'right kid, wrong key': jwt.sign(
+        claims,
+        generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+        { algorithm: 'ES256', keyid: ring.current.kid, issuer: ISSUER, audience: AUDIENCE },
+      ),
+      'wrong audience': jwt.sign(claims, ring.current.privateKey, {
+        algorithm: 'ES256',
+        keyid: ring.current.kid,
+        issuer: ISSUER,
+        audience: 'other',
+      }),
+      'wrong issuer': jwt.sign(claims, ring.current.privateKey, {
+        algorithm: 'ES256',
+        keyid: ring.current.kid,
+        issuer: 'evil',
+        audience: AUDIENCE,
+      }),
+      'not yet valid': jwt.sign(
+        { ...claims, nbf: Math.floor(Date.now() / 1000) + 3600 },
+        ring.current.privateKey,
+        { algorithm: 'ES256', keyid: ring.current.kid, issuer: ISSUER, audience: AUDIENCE },
+      ),
       expired: hub.token('analyst', 'KZ', 'RED', -300),
     };
     const good = hub.token('analyst', 'KZ', 'GREEN');
     const [h, p, s] = good.split('.');
     const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
-    attacks['payload changed after signing'] = `${h}.${Buffer.from(JSON.stringify({ ...payload, clearance: 'RED' })).toString('base64url')}.${s}`;
+    attacks['payload changed after signing'] =
+      `${h}.${Buffer.from(JSON.stringify({ ...payload, clearance: 'RED' })).toString('base64url')}.${s}`;
     for (const [name, token] of Object.entries(attacks)) {
       const r = await getJson(`${hub.apiUrl}/v1/seizures`, token);
       expect(r.status, name).to.equal(401);
     }
     expect((await getJson(`${hub.apiUrl}/v1/seizures`, good)).status).to.equal(200);
     const jwks = await getJson(`${hub.apiUrl}/.well-known/jwks.json`);
-    expect((jwks.body.keys as { kid: string; kty: string }[])[0]).to.include({ kid: ring.current.kid, kty: 'EC' });
+    expect((jwks.body.keys as { kid: string; kty: string }[])[0]).to.include({
+      kid: ring.current.kid,
+      kty: 'EC',
+    });
   });
 
   it('keeps a hash-chained audit log and detects tampering with it', async () => {
@@ -125,13 +196,20 @@ describe('query API on the real stack', function () {
 
   it('documents every error code in docs/errors.md', () => {
     const doc = readFileSync(join(repoRoot, 'docs', 'errors.md'), 'utf8');
-    for (const [code, { status }] of Object.entries(ERROR_STATUS)) expect(doc, code).to.match(new RegExp(`\\| \`${code}\` \\| ${status} \\|`));
+    for (const [code, { status }] of Object.entries(ERROR_STATUS))
+      expect(doc, code).to.match(new RegExp(`\\| \`${code}\` \\| ${status} \\|`));
   });
 
   it('describes itself in OpenAPI 3 and answers health and metrics', async () => {
     const spec = await getJson(`${hub.apiUrl}/openapi.json`);
     expect(spec.body.openapi).to.match(/^3\./);
-    expect(Object.keys(spec.body.paths as object)).to.include.members(['/v1/seizures', '/v1/seizures/{reportId}', '/v1/stats', '/v1/routes', '/v1/audit']);
+    expect(Object.keys(spec.body.paths as object)).to.include.members([
+      '/v1/seizures',
+      '/v1/seizures/{reportId}',
+      '/v1/stats',
+      '/v1/routes',
+      '/v1/audit',
+    ]);
     expect((await getJson(`${hub.apiUrl}/healthz`)).status).to.equal(200);
     const metrics = await fetch(`${hub.apiUrl}/metrics`);
     expect(await metrics.text()).to.contain('hub_process_cpu_seconds_total');

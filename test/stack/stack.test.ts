@@ -33,7 +33,11 @@ describe('local stack (hub stack)', () => {
     const port = (server.address() as { port: number }).port;
     const home = mkdtempSync(join(tmpdir(), 'hub-stack-'));
     try {
-      const config = loadConfig({ HUB_HOME: home, HUB_STACK_KAFKA_PORT: String(port), HUB_CACHE_DIR: loadConfig().cacheDir });
+      const config = loadConfig({
+        HUB_HOME: home,
+        HUB_STACK_KAFKA_PORT: String(port),
+        HUB_CACHE_DIR: loadConfig().cacheDir,
+      });
       let error: Error | undefined;
       await stackUp(config, () => undefined).catch((e: Error) => (error = e));
       expect(error?.message).to.contain(`port ${port}`).and.contain('HUB_STACK_KAFKA_PORT');
@@ -47,9 +51,16 @@ describe('local stack (hub stack)', () => {
     const home = mkdtempSync(join(tmpdir(), 'hub-stack-'));
     const cache = mkdtempSync(join(tmpdir(), 'hub-cache-'));
     try {
-      const r = hub(['stack', 'up'], { HUB_HOME: home, HUB_CACHE_DIR: cache, PATH: '/nonexistent', HOME: home });
+      const r = hub(['stack', 'up'], {
+        HUB_HOME: home,
+        HUB_CACHE_DIR: cache,
+        PATH: '/nonexistent',
+        HOME: home,
+      });
       expect(r.status).to.equal(1);
-      expect(r.stderr).to.match(/'(java|mvn)' was not found on PATH/).and.match(/Install /);
+      expect(r.stderr)
+        .to.match(/'(java|mvn)' was not found on PATH/)
+        .and.match(/Install /);
     } finally {
       rmSync(home, { recursive: true, force: true });
       rmSync(cache, { recursive: true, force: true });

@@ -17,7 +17,10 @@ export interface TestEnv {
 
 /** A namespace-isolated config pointing at the running local stack (or HUB_KAFKA_BROKERS / HUB_MONGO_URL). */
 export function createTestEnv(name: string): TestEnv {
-  const namespace = `t-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 20)}-${randomBytes(3).toString('hex')}`;
+  const namespace = `t-${name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 20)}-${randomBytes(3).toString('hex')}`;
   const home = mkdtempSync(join(tmpdir(), `hub-${name.slice(0, 20)}-`));
   const base = loadConfig(process.env);
   const config: HubConfig = {
@@ -38,7 +41,12 @@ export function createTestEnv(name: string): TestEnv {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll until `probe` returns a value other than undefined/false, or fail with `what` after `timeoutMs`. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20000, everyMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 20000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -49,7 +57,9 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     }
     await sleep(everyMs);
   }

@@ -10,7 +10,9 @@ import type { TestEnv } from './env';
 export function testPki(env: TestEnv, countries: string[]): PkiStore {
   const pki = new PkiStore(join(env.config.hubHome, 'pki'));
   pki.initCa({ bits: 2048 });
-  for (const cc of [...countries, HUB_ORIGIN]) if (!pki.hasIdentity(cc)) pki.issue({ country: cc, agency: cc === HUB_ORIGIN ? 'Coordination centre' : `${cc} customs` });
+  for (const cc of [...countries, HUB_ORIGIN])
+    if (!pki.hasIdentity(cc))
+      pki.issue({ country: cc, agency: cc === HUB_ORIGIN ? 'Coordination centre' : `${cc} customs` });
   return pki;
 }
 
@@ -24,16 +26,23 @@ export interface TestHub {
 
 export async function startTestHub(env: TestEnv, countries: string[]): Promise<TestHub> {
   testPki(env, countries);
-  const coordinator = await startCoordinator({ config: env.config, logger: env.logger, opsPort: 0, topicRefreshMs: 1000 });
+  const coordinator = await startCoordinator({
+    config: env.config,
+    logger: env.logger,
+    opsPort: 0,
+    topicRefreshMs: 1000,
+  });
   const nodes: Record<string, RunningNationalNode> = {};
-  for (const cc of countries) nodes[cc] = await startNationalNode({ config: env.config, country: cc, logger: env.logger, port: 0 });
+  for (const cc of countries)
+    nodes[cc] = await startNationalNode({ config: env.config, country: cc, logger: env.logger, port: 0 });
   const api = await startQueryApi({ config: env.config, logger: env.logger, port: 0 });
   const ring = loadKeyRing(authDir(env.config.hubHome));
   return {
     coordinator,
     nodes,
     apiUrl: api.url,
-    token: (role, country, clearance = 'AMBER', ttlSeconds = 600) => mintToken(ring, { sub: `${role}-${country}`, role, country, clearance, ttlSeconds }),
+    token: (role, country, clearance = 'AMBER', ttlSeconds = 600) =>
+      mintToken(ring, { sub: `${role}-${country}`, role, country, clearance, ttlSeconds }),
     async close() {
       await api.close();
       for (const n of Object.values(nodes)) await n.close();
@@ -42,12 +51,22 @@ export async function startTestHub(env: TestEnv, countries: string[]): Promise<T
   };
 }
 
-export async function postJson(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export async function postJson(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-export async function getJson(url: string, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function getJson(
+  url: string,
+  token?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }

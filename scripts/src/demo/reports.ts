@@ -61,7 +61,14 @@ const DRUGS = [
   { substance: 'acetic-anhydride', form: 'liquid', min: 50, max: 4000, unit: 'l' },
 ];
 
-const CONCEALMENT = ['false floor', 'hidden compartment', 'fuel tank', 'mixed with legitimate cargo', 'luggage', 'body carry'];
+const CONCEALMENT = [
+  'false floor',
+  'hidden compartment',
+  'fuel tank',
+  'mixed with legitimate cargo',
+  'luggage',
+  'body carry',
+];
 const DETECTION = ['x-ray', 'canine', 'risk profiling', 'intelligence', 'random check'];
 const AGENCY = ['customs', 'police', 'border-guard', 'drug-control-agency'];
 const TLP = ['GREEN', 'GREEN', 'AMBER', 'AMBER', 'CLEAR', 'AMBER+STRICT', 'RED'];
@@ -75,7 +82,12 @@ export interface DemoReport {
 }
 
 /** `count` reports spread over the last 18 months, each to be posted to the node of its country of seizure. */
-export function demoReports(countries: string[], count: number, now = Date.now(), seed = 20260314): DemoReport[] {
+export function demoReports(
+  countries: string[],
+  count: number,
+  now = Date.now(),
+  seed = 20260314,
+): DemoReport[] {
   const rng = createRng(seed);
   const out: DemoReport[] = [];
   const nodes = countries.filter((c) => PLACES[c]);
@@ -86,7 +98,9 @@ export function demoReports(countries: string[], count: number, now = Date.now()
     const drug = rng.pick(DRUGS);
     const quantity = Math.round((drug.min + rng.next() * (drug.max - drug.min)) * 100) / 100;
     const seizedAt = new Date(now - rng.int(1, 540) * 86400000 - rng.int(0, 86399) * 1000);
-    const plate = rng.chance(0.04) ? rng.pick(SHARED_PLATES) : `${rng.int(100, 999)}${rng.pick(['ABC', 'KZA', 'TRK', 'XYZ'])}${rng.int(10, 99)}`;
+    const plate = rng.chance(0.04)
+      ? rng.pick(SHARED_PLATES)
+      : `${rng.int(100, 999)}${rng.pick(['ABC', 'KZA', 'TRK', 'XYZ'])}${rng.int(10, 99)}`;
     const tlp = rng.pick(TLP);
     out.push({
       node: country,
@@ -96,7 +110,11 @@ export function demoReports(countries: string[], count: number, now = Date.now()
         place,
         agency: rng.pick(AGENCY),
         drugs: [{ substance: drug.substance, quantity, unit: drug.unit, form: drug.form }],
-        conveyance: { mode: 'road', vehicle: rng.pick(['truck', 'car', 'bus']), identifiers: [{ kind: 'plate', value: plate }] },
+        conveyance: {
+          mode: 'road',
+          vehicle: rng.pick(['truck', 'car', 'bus']),
+          identifiers: [{ kind: 'plate', value: plate }],
+        },
         concealment: rng.pick(CONCEALMENT),
         detection: rng.pick(DETECTION),
         route: route.map((c, idx) => ({
@@ -104,7 +122,11 @@ export function demoReports(countries: string[], count: number, now = Date.now()
           role: idx === 0 ? 'origin' : idx === route.length - 1 ? 'destination' : 'transit',
         })),
         arrested: rng.chance(0.7) ? [{ nationality: rng.pick(route), count: rng.int(1, 4) }] : [],
-        handling: { tlp, releasableTo: tlp === 'CLEAR' || tlp === 'GREEN' ? [] : ['central-asia'], evaluation: `${rng.pick(['A', 'B', 'C'])}${rng.int(1, 3)}` },
+        handling: {
+          tlp,
+          releasableTo: tlp === 'CLEAR' || tlp === 'GREEN' ? [] : ['central-asia'],
+          evaluation: `${rng.pick(['A', 'B', 'C'])}${rng.int(1, 3)}`,
+        },
         notes: 'demo data',
       },
     });

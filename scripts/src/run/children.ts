@@ -14,7 +14,12 @@ export interface Child {
 }
 
 /** Run `hub <args>` in the background, output appended to $HUB_HOME/logs/<name>.log. */
-export function spawnHub(name: string, args: string[], logsDir: string, env: NodeJS.ProcessEnv = process.env): Child {
+export function spawnHub(
+  name: string,
+  args: string[],
+  logsDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Child {
   mkdirSync(logsDir, { recursive: true });
   const logFile = join(logsDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
@@ -32,7 +37,9 @@ export function runHub(args: string[], env: NodeJS.ProcessEnv = process.env): Pr
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new HubError('CHILD_FAILED', `hub ${args.join(' ')} failed (exit ${code}):\n${err.trim()}`)),
+      code === 0
+        ? resolve(out)
+        : reject(new HubError('CHILD_FAILED', `hub ${args.join(' ')} failed (exit ${code}):\n${err.trim()}`)),
     );
   });
 }
@@ -63,7 +70,10 @@ export async function waitHealthy(child: Child, url: string, timeoutMs = 60000):
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.process.exitCode !== null) {
-      throw new HubError('CHILD_FAILED', `${child.name} exited (code ${child.process.exitCode}); see ${child.logFile}`);
+      throw new HubError(
+        'CHILD_FAILED',
+        `${child.name} exited (code ${child.process.exitCode}); see ${child.logFile}`,
+      );
     }
     try {
       const res = await fetch(url);
@@ -73,5 +83,8 @@ export async function waitHealthy(child: Child, url: string, timeoutMs = 60000):
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new HubError('CHILD_FAILED', `${child.name} did not become healthy at ${url} within ${timeoutMs / 1000} s; see ${child.logFile}`);
+  throw new HubError(
+    'CHILD_FAILED',
+    `${child.name} did not become healthy at ${url} within ${timeoutMs / 1000} s; see ${child.logFile}`,
+  );
 }

@@ -23,16 +23,25 @@ export function kafkaLayout(cacheDir: string, hubHome: string, version: string):
 }
 
 /** Resolve the broker's jars with Maven once; later calls find them in the cache. */
-export async function ensureKafkaJars(layout: KafkaLayout, version: string, cacheDir: string, say: (s: string) => void): Promise<void> {
+export async function ensureKafkaJars(
+  layout: KafkaLayout,
+  version: string,
+  cacheDir: string,
+  say: (s: string) => void,
+): Promise<void> {
   const marker = join(layout.libs, '.complete');
   if (existsSync(marker)) return;
   requireTool('java', 'to run the local Kafka broker');
   requireTool('mvn', 'to fetch the Kafka broker jars from Maven Central');
-  say(`Kafka ${version}: resolving the broker jars from Maven Central into ${layout.libs} (first run only, about a minute)`);
+  say(
+    `Kafka ${version}: resolving the broker jars from Maven Central into ${layout.libs} (first run only, about a minute)`,
+  );
   rmSync(layout.libs, { recursive: true, force: true });
   const r = await run('mvn', [
-    '-q', '-B',
-    '-f', join(repoRoot, 'infra', 'local', 'kafka', 'pom.xml'),
+    '-q',
+    '-B',
+    '-f',
+    join(repoRoot, 'infra', 'local', 'kafka', 'pom.xml'),
     'dependency:copy-dependencies',
     `-Dkafka.version=${version}`,
     '-DincludeScope=runtime',
@@ -40,7 +49,10 @@ export async function ensureKafkaJars(layout: KafkaLayout, version: string, cach
     `-Dmaven.repo.local=${join(cacheDir, 'm2')}`,
   ]);
   if (r.code !== 0) {
-    throw new HubError('STACK_PROVISION_FAILED', `Maven could not fetch Kafka ${version}:\n${(r.stdout + r.stderr).slice(-2000)}`);
+    throw new HubError(
+      'STACK_PROVISION_FAILED',
+      `Maven could not fetch Kafka ${version}:\n${(r.stdout + r.stderr).slice(-2000)}`,
+    );
   }
   if (!readdirSync(layout.libs).some((f) => f.startsWith('kafka_'))) {
     throw new HubError('STACK_PROVISION_FAILED', `Maven finished but no kafka_*.jar is in ${layout.libs}`);
@@ -101,12 +113,33 @@ export async function startKafka(layout: KafkaLayout, port: number, controllerPo
   if (!existsSync(join(layout.dataDir, 'meta.properties'))) {
     const id = await run(java, ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid']);
     const clusterId = id.stdout.trim().split('\n').pop() ?? '';
-    const f = await run(java, [`-Dlog4j2.configurationFile=${log4j}`, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props]);
-    if (f.code !== 0) throw new HubError('STACK_START_FAILED', `formatting Kafka storage failed:\n${f.stdout}${f.stderr}`);
+    const f = await run(java, [
+      `-Dlog4j2.configurationFile=${log4j}`,
+      '-cp',
+      cp,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      props,
+    ]);
+    if (f.code !== 0)
+      throw new HubError('STACK_START_FAILED', `formatting Kafka storage failed:\n${f.stdout}${f.stderr}`);
   }
   return startDetached(
     java,
-    ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4j}`, '-Dhub.stack=kafka', '-cp', cp, 'kafka.Kafka', props],
+    [
+      '-Xms256m',
+      '-Xmx512m',
+      '-XX:+UseG1GC',
+      `-Dlog4j2.configurationFile=${log4j}`,
+      '-Dhub.stack=kafka',
+      '-cp',
+      cp,
+      'kafka.Kafka',
+      props,
+    ],
     layout.logFile,
     layout.configDir,
   );

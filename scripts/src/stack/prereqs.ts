@@ -10,7 +10,8 @@ const INSTALL = {
 
 export function requireTool(tool: keyof typeof INSTALL, why: string): string {
   const args = tool === 'go' ? ['version'] : ['-version'];
-  const version = commandVersion(tool, args) ?? (tool === 'mvn' ? commandVersion('mvn', ['--version']) : undefined);
+  const version =
+    commandVersion(tool, args) ?? (tool === 'mvn' ? commandVersion('mvn', ['--version']) : undefined);
   if (!version) {
     throw new HubError(
       'PREREQUISITE_MISSING',
@@ -21,7 +22,10 @@ export function requireTool(tool: keyof typeof INSTALL, why: string): string {
   if (tool === 'java') {
     const m = /version "(\d+)/.exec(version);
     if (m && Number(m[1]) < 17) {
-      throw new HubError('PREREQUISITE_MISSING', `Kafka 4 needs Java 17 or newer; found: ${version}. Install ${INSTALL.java}.`);
+      throw new HubError(
+        'PREREQUISITE_MISSING',
+        `Kafka 4 needs Java 17 or newer; found: ${version}. Install ${INSTALL.java}.`,
+      );
     }
   }
   return version;

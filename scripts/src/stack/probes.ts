@@ -2,13 +2,25 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
-export async function probeKafka(brokers: string[]): Promise<{ ok: boolean; brokers?: number; controller?: number | null }> {
-  const kafka = new Kafka({ clientId: 'hub-probe', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1500, retry: { retries: 0 } });
+export async function probeKafka(
+  brokers: string[],
+): Promise<{ ok: boolean; brokers?: number; controller?: number | null }> {
+  const kafka = new Kafka({
+    clientId: 'hub-probe',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1500,
+    retry: { retries: 0 },
+  });
   const admin = kafka.admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return { ok: cluster.brokers.length > 0, brokers: cluster.brokers.length, controller: cluster.controller };
+    return {
+      ok: cluster.brokers.length > 0,
+      brokers: cluster.brokers.length,
+      controller: cluster.controller,
+    };
   } catch {
     return { ok: false };
   } finally {
@@ -21,7 +33,11 @@ export async function probeMongo(url: string): Promise<{ ok: boolean; version?: 
   try {
     await client.connect();
     const info = await client.db('admin').command({ buildInfo: 1 });
-    return { ok: true, version: String(info.version), ferretdb: info.ferretdbVersion ? String(info.ferretdbVersion) : undefined };
+    return {
+      ok: true,
+      version: String(info.version),
+      ferretdb: info.ferretdbVersion ? String(info.ferretdbVersion) : undefined,
+    };
   } catch {
     return { ok: false };
   } finally {

@@ -76,12 +76,20 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `probe` until it returns true or `timeoutMs` passes. */
-export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, hint = ''): Promise<void> {
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  hint = '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await probe().catch(() => false)) return;
     if (Date.now() > deadline) {
-      throw new HubError('STACK_START_FAILED', `${what} did not become ready within ${Math.round(timeoutMs / 1000)} s. ${hint}`);
+      throw new HubError(
+        'STACK_START_FAILED',
+        `${what} did not become ready within ${Math.round(timeoutMs / 1000)} s. ${hint}`,
+      );
     }
     await sleep(250);
   }

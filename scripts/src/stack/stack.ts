@@ -59,12 +59,21 @@ export async function stackUp(config: HubConfig, say: Say): Promise<LocalStackIn
       const layout = kafkaLayout(config.cacheDir, config.hubHome, versions.kafka);
       await ensureKafkaJars(layout, versions.kafka, config.cacheDir, say);
       await checkPortFree(config.stackPorts.kafka, 'Kafka broker', 'HUB_STACK_KAFKA_PORT');
-      await checkPortFree(config.stackPorts.kafkaController, 'Kafka controller', 'HUB_STACK_KAFKA_CONTROLLER_PORT');
+      await checkPortFree(
+        config.stackPorts.kafkaController,
+        'Kafka controller',
+        'HUB_STACK_KAFKA_CONTROLLER_PORT',
+      );
       say(`Kafka ${versions.kafka}: starting a KRaft broker at ${brokers[0]} (log: ${layout.logFile})`);
       const pid = await startKafka(layout, config.stackPorts.kafka, config.stackPorts.kafkaController);
       info.kafka = { brokers, version: versions.kafka, pid };
       writeStackInfo(config.hubHome, info);
-      await waitFor('Kafka', async () => isAlive(pid) && (await probeKafka(brokers)).ok, 90000, `See ${layout.logFile}.`);
+      await waitFor(
+        'Kafka',
+        async () => isAlive(pid) && (await probeKafka(brokers)).ok,
+        90000,
+        `See ${layout.logFile}.`,
+      );
       say('Kafka is ready');
     }
   }
@@ -78,7 +87,9 @@ export async function stackUp(config: HubConfig, say: Say): Promise<LocalStackIn
     const url = `mongodb://127.0.0.1:${config.stackPorts.mongo}/`;
     const marker = previous?.mongo.kind === 'mongod' ? 'mongod' : 'ferretdb';
     if (ours(previous?.mongo.pid, marker) && (await probeMongo(url)).ok) {
-      say(`Store (${previous?.mongo.kind} ${previous?.mongo.version}) already running at ${url} (pid ${previous?.mongo.pid})`);
+      say(
+        `Store (${previous?.mongo.kind} ${previous?.mongo.version}) already running at ${url} (pid ${previous?.mongo.pid})`,
+      );
     } else {
       await checkPortFree(config.stackPorts.mongo, 'MongoDB-wire store', 'HUB_STACK_MONGO_PORT');
       let pid: number;
@@ -98,7 +109,12 @@ export async function stackUp(config: HubConfig, say: Say): Promise<LocalStackIn
       }
       info.mongo = { url, version: '', kind, pid };
       writeStackInfo(config.hubHome, info);
-      await waitFor('the store', async () => isAlive(pid) && (await probeMongo(url)).ok, 60000, `See ${config.hubHome}/logs.`);
+      await waitFor(
+        'the store',
+        async () => isAlive(pid) && (await probeMongo(url)).ok,
+        60000,
+        `See ${config.hubHome}/logs.`,
+      );
       const p = await probeMongo(url);
       info.mongo.version = p.ferretdb ?? p.version ?? '';
       say(`Store is ready (${kind} ${info.mongo.version})`);
@@ -148,7 +164,11 @@ export async function stackStatus(config: HubConfig): Promise<StackStatus> {
     mongo: {
       url: config.mongo.url,
       running: m.ok,
-      version: m.ferretdb ? `FerretDB ${m.ferretdb} (MongoDB wire ${m.version})` : m.version ? `MongoDB ${m.version}` : 'unknown',
+      version: m.ferretdb
+        ? `FerretDB ${m.ferretdb} (MongoDB wire ${m.version})`
+        : m.version
+          ? `MongoDB ${m.version}`
+          : 'unknown',
       kind: config.mongo.fromLocalStack ? (info?.mongo.kind ?? 'ferretdb') : 'external',
       pid: info?.mongo.pid,
     },

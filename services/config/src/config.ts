@@ -37,7 +37,10 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 65535) {
-    throw new HubError('CONFIG_INVALID', `${name}=${raw} is not a valid port/number (expected an integer 1-65535)`);
+    throw new HubError(
+      'CONFIG_INVALID',
+      `${name}=${raw} is not a valid port/number (expected an integer 1-65535)`,
+    );
   }
   return n;
 }
@@ -58,7 +61,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const hubHome = defaultHubHome(env);
   const namespace = env.HUB_NAMESPACE ?? '';
   if (namespace && !/^[a-z0-9][a-z0-9-]{0,40}$/.test(namespace)) {
-    throw new HubError('CONFIG_INVALID', `HUB_NAMESPACE=${namespace} must be lower-case letters, digits and dashes`);
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_NAMESPACE=${namespace} must be lower-case letters, digits and dashes`,
+    );
   }
   const stackPorts: StackPorts = {
     kafka: intFrom(env, 'HUB_STACK_KAFKA_PORT', 39092),
@@ -68,10 +74,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const stack = readLocalStackInfo(hubHome);
   const brokersEnv = env.HUB_KAFKA_BROKERS?.trim();
   const brokers = brokersEnv
-    ? brokersEnv.split(',').map((b) => b.trim()).filter(Boolean)
+    ? brokersEnv
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean)
     : (stack?.kafka.brokers ?? [`127.0.0.1:${stackPorts.kafka}`]);
-  const mongoUrl = env.HUB_MONGO_URL?.trim() || stack?.mongo.url || `mongodb://127.0.0.1:${stackPorts.mongo}/`;
-  const demo = (env.HUB_DEMO_COUNTRIES ?? 'KZ,KG,TJ,UZ,TM').split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
+  const mongoUrl =
+    env.HUB_MONGO_URL?.trim() || stack?.mongo.url || `mongodb://127.0.0.1:${stackPorts.mongo}/`;
+  const demo = (env.HUB_DEMO_COUNTRIES ?? 'KZ,KG,TJ,UZ,TM')
+    .split(',')
+    .map((c) => c.trim().toUpperCase())
+    .filter(Boolean);
   return {
     hubHome,
     cacheDir: defaultCacheDir(env),
@@ -79,7 +92,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     kafka: {
       brokers,
       fromLocalStack: !brokersEnv,
-      replicationFactor: intFrom(env, 'HUB_KAFKA_REPLICATION_FACTOR', brokersEnv ? Math.min(3, brokers.length) : 1),
+      replicationFactor: intFrom(
+        env,
+        'HUB_KAFKA_REPLICATION_FACTOR',
+        brokersEnv ? Math.min(3, brokers.length) : 1,
+      ),
       clientId: env.HUB_KAFKA_CLIENT_ID ?? 'seizure-hub',
     },
     mongo: {

@@ -3,17 +3,33 @@ import type { FieldError } from '@hub/errors';
 
 const QUANTITY_LIMIT_KG = 500_000; // more than any single seizure on record: a unit mistake
 
-export function checkSeizureReport(value: Record<string, unknown>, origin: string, now: number): FieldError[] {
+export function checkSeizureReport(
+  value: Record<string, unknown>,
+  origin: string,
+  now: number,
+): FieldError[] {
   const errors: FieldError[] = [];
-  if (value.country !== origin) errors.push({ field: 'country', message: `a node of ${origin} may only report seizures in ${origin}`, value: value.country });
-  if (typeof value.seizedAt === 'number' && value.seizedAt > now + 5 * 60000) errors.push({ field: 'seizedAt', message: 'is in the future' });
-  if (typeof value.version !== 'number' || value.version < 1) errors.push({ field: 'version', message: 'must be 1 or more' });
+  if (value.country !== origin)
+    errors.push({
+      field: 'country',
+      message: `a node of ${origin} may only report seizures in ${origin}`,
+      value: value.country,
+    });
+  if (typeof value.seizedAt === 'number' && value.seizedAt > now + 5 * 60000)
+    errors.push({ field: 'seizedAt', message: 'is in the future' });
+  if (typeof value.version !== 'number' || value.version < 1)
+    errors.push({ field: 'version', message: 'must be 1 or more' });
   const drugs = Array.isArray(value.drugs) ? (value.drugs as Record<string, unknown>[]) : [];
   if (drugs.length === 0) errors.push({ field: 'drugs', message: 'must list at least one drug' });
   drugs.forEach((d, i) => {
-    if (typeof d.quantity !== 'number' || !(d.quantity > 0)) errors.push({ field: `drugs[${i}].quantity`, message: 'must be positive', value: d.quantity });
+    if (typeof d.quantity !== 'number' || !(d.quantity > 0))
+      errors.push({ field: `drugs[${i}].quantity`, message: 'must be positive', value: d.quantity });
     if (typeof d.quantityKg === 'number' && d.quantityKg > QUANTITY_LIMIT_KG) {
-      errors.push({ field: `drugs[${i}].quantity`, message: `${d.quantityKg} kg is implausible for one seizure; check the unit`, value: d.quantity });
+      errors.push({
+        field: `drugs[${i}].quantity`,
+        message: `${d.quantityKg} kg is implausible for one seizure; check the unit`,
+        value: d.quantity,
+      });
     }
   });
   return errors;

@@ -3,7 +3,14 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
 import { createSigner, createVerifier, HUB_ORIGIN } from '@hub/envelope';
-import { createKafka, ensureTopics, hubTopicConfigs, topicNames, type Consumer, type EachBatchPayload } from '@hub/kafka';
+import {
+  createKafka,
+  ensureTopics,
+  hubTopicConfigs,
+  topicNames,
+  type Consumer,
+  type EachBatchPayload,
+} from '@hub/kafka';
 import { Counter, createMetricsRegistry, startOpsServer, type Logger } from '@hub/observability';
 import { PkiStore, certificateAnnouncement, followPki } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
@@ -44,29 +51,72 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   }
   const identity = pki.identity(HUB_ORIGIN);
   const trust = pki.trustStore();
-  const signer = createSigner({ privateKey: identity.privateKey, certificate: identity.certificatePem, origin: HUB_ORIGIN });
+  const signer = createSigner({
+    privateKey: identity.privateKey,
+    certificate: identity.certificatePem,
+    origin: HUB_ORIGIN,
+  });
   const verifier = createVerifier({ trust, clock });
 
-  const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName, appName: 'coordinator' });
+  const store = await connectStore({
+    url: config.mongo.url,
+    dbName: config.mongo.dbName,
+    appName: 'coordinator',
+  });
   await store.ensureIndexes();
 
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-coordinator`, logger });
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: `${config.kafka.clientId}-coordinator`,
+    logger,
+  });
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, hubTopicConfigs(names, regions.map((r) => r.id), { partitions: 3, replicationFactor: config.kafka.replicationFactor }));
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await ensureTopics(
+    admin,
+    hubTopicConfigs(
+      names,
+      regions.map((r) => r.id),
+      { partitions: 3, replicationFactor: config.kafka.replicationFactor },
+    ),
+  );
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   const announcement = certificateAnnouncement(registry, signer, identity.certificatePem);
-  await producer.send({ topic: names.pki, acks: -1, messages: [{ key: announcement.key, value: announcement.bytes }] });
+  await producer.send({
+    topic: names.pki,
+    acks: -1,
+    messages: [{ key: announcement.key, value: announcement.bytes }],
+  });
   const pkiTail = await followPki({ kafka, topic: names.pki, registry, trust, logger });
 
   const metrics = createMetricsRegistry('coordinator');
-  const acceptedCounter = new Counter({ name: 'hub_coordinator_accepted_total', help: 'Envelopes accepted', registers: [metrics] });
-  const rejectedCounter = new Counter({ name: 'hub_coordinator_rejected_total', help: 'Envelopes quarantined', labelNames: ['reason'], registers: [metrics] });
+  const acceptedCounter = new Counter({
+    name: 'hub_coordinator_accepted_total',
+    help: 'Envelopes accepted',
+    registers: [metrics],
+  });
+  const rejectedCounter = new Counter({
+    name: 'hub_coordinator_rejected_total',
+    help: 'Envelopes quarantined',
+    labelNames: ['reason'],
+    registers: [metrics],
+  });
   let processed = 0;
   let lastBatchError: string | undefined;
 
-  const handleBatch = async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) => {
+  const handleBatch = async ({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload) => {
     const records: IntakeRecord[] = batch.messages.map((m) => ({
       topic: batch.topic,
       partition: batch.partition,
@@ -81,19 +131,37 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       registry,
       clock,
       countryOf: names.countryOf,
-      archivedDigests: async (ids) => new Map((await envelopes.find({ _id: { $in: ids } }, { projection: { sha256: 1 } }).toArray()).map((d) => [d._id, d.sha256])),
+      archivedDigests: async (ids) =>
+        new Map(
+          (await envelopes.find({ _id: { $in: ids } }, { projection: { sha256: 1 } }).toArray()).map((d) => [
+            d._id,
+            d.sha256,
+          ]),
+        ),
     });
     const { outcomes, changedReports } = await persistBatch(store, classified, regions, clock);
     await updateReadModels(store, changedReports);
     await heartbeat();
     const replies = buildReplies(outcomes, { signer, registry, names, clock });
     if (replies.quarantined.length) {
-      await store.collection<{ _id: string }>(COLLECTIONS.quarantine).bulkWrite(replies.quarantined.map((q) => ({ replaceOne: { filter: { _id: String(q._id) }, replacement: q, upsert: true } })));
+      await store.collection<{ _id: string }>(COLLECTIONS.quarantine).bulkWrite(
+        replies.quarantined.map((q) => ({
+          replaceOne: { filter: { _id: String(q._id) }, replacement: q, upsert: true },
+        })),
+      );
     }
     if (replies.receipts.length) {
-      await store.collection<{ _id: string }>(COLLECTIONS.receipts).bulkWrite(replies.receipts.map((r) => ({ replaceOne: { filter: { _id: String(r._id) }, replacement: r, upsert: true } })));
+      await store.collection<{ _id: string }>(COLLECTIONS.receipts).bulkWrite(
+        replies.receipts.map((r) => ({
+          replaceOne: { filter: { _id: String(r._id) }, replacement: r, upsert: true },
+        })),
+      );
     }
-    if (replies.byTopic.size) await producer.sendBatch({ acks: -1, topicMessages: [...replies.byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    if (replies.byTopic.size)
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...replies.byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
     // Only now is everything stored and answered: the offsets may move.
     for (const r of records) resolveOffset(r.offset);
     await commitOffsetsIfNecessary();
@@ -102,7 +170,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       if (o.kind === 'accepted') acceptedCounter.inc();
       else {
         rejectedCounter.inc({ reason: o.reason });
-        logger.warn({ reason: o.reason, topic: o.record.topic, offset: o.record.offset, messageId: o.envelope?.messageId }, 'quarantined');
+        logger.warn(
+          {
+            reason: o.reason,
+            topic: o.record.topic,
+            offset: o.record.offset,
+            messageId: o.envelope?.messageId,
+          },
+          'quarantined',
+        );
       }
     }
     lastBatchError = undefined;
@@ -111,12 +187,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   // kafkajs resolves a topic regex only when subscribing, so new countries' topics are picked up by re-subscribing.
   let consumer: Consumer | undefined;
   let subscribed = new Set<string>();
-  const nodeTopics = async () => (await admin.listTopics()).filter((t) => names.nodeOutPattern.test(t)).sort();
+  const nodeTopics = async () =>
+    (await admin.listTopics()).filter((t) => names.nodeOutPattern.test(t)).sort();
   const subscribe = async (topics: string[]) => {
     if (consumer) await consumer.disconnect();
     subscribed = new Set(topics);
     if (topics.length === 0) return;
-    consumer = kafka.consumer({ groupId: names.group('coordinator'), sessionTimeout: 20000, heartbeatInterval: 3000, maxBytesPerPartition: 2 * 1024 * 1024 });
+    consumer = kafka.consumer({
+      groupId: names.group('coordinator'),
+      sessionTimeout: 20000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       lastBatchError = String(e.payload.error?.message ?? e.payload.error);
       logger.error({ err: lastBatchError }, 'intake consumer crashed; kafkajs restarts it');
@@ -132,7 +214,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         } catch (err) {
           // Store or broker trouble: nothing was committed, the batch comes again. Pause briefly.
           lastBatchError = (err as Error).message;
-          logger.error({ err: lastBatchError, topic: payload.batch.topic, partition: payload.batch.partition }, 'batch failed; will retry');
+          logger.error(
+            { err: lastBatchError, topic: payload.batch.topic, partition: payload.batch.partition },
+            'batch failed; will retry',
+          );
           await new Promise((r) => setTimeout(r, 1000));
           throw err;
         }
@@ -157,10 +242,21 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
 
   let ops: Server | undefined;
   if (options.opsPort !== undefined) {
-    ops = await startOpsServer(options.opsPort, metrics, [
-      { name: 'store', check: async () => ({ ok: await store.ping() }) },
-      { name: 'intake', check: async () => ({ ok: lastBatchError === undefined, detail: lastBatchError ?? { topics: [...subscribed], processed } }) },
-    ], '0.0.0.0');
+    ops = await startOpsServer(
+      options.opsPort,
+      metrics,
+      [
+        { name: 'store', check: async () => ({ ok: await store.ping() }) },
+        {
+          name: 'intake',
+          check: async () => ({
+            ok: lastBatchError === undefined,
+            detail: lastBatchError ?? { topics: [...subscribed], processed },
+          }),
+        },
+      ],
+      '0.0.0.0',
+    );
   }
   logger.info('coordinator ready');
   return {

@@ -21,39 +21,92 @@ const SUBJECT_FIELD: Record<string, string> = {
 };
 
 export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): Promise<Outcome[]> {
-  const verified = records.map((record) => ({ record, result: deps.verifier.verify(record.bytes, { expectedCountry: deps.countryOf(record.topic) }) }));
+  const verified = records.map((record) => ({
+    record,
+    result: deps.verifier.verify(record.bytes, { expectedCountry: deps.countryOf(record.topic) }),
+  }));
   const ids = verified.flatMap((v) => (v.result.ok ? [v.result.envelope.messageId] : []));
   const archived = ids.length ? await deps.archivedDigests(ids) : new Map<string, string>();
   const seenInBatch = new Map<string, string>();
   return verified.map(({ record, result }): Outcome => {
-    if (!result.ok) return { kind: 'rejected', record, reason: result.reason, detail: result.detail, envelope: result.envelope };
+    if (!result.ok)
+      return {
+        kind: 'rejected',
+        record,
+        reason: result.reason,
+        detail: result.detail,
+        envelope: result.envelope,
+      };
     const envelope = result.envelope;
     const sha256 = createHash('sha256').update(record.bytes).digest('hex');
     const known = archived.get(envelope.messageId) ?? seenInBatch.get(envelope.messageId);
     if (known && known !== sha256) {
-      return { kind: 'rejected', record, reason: 'replay', detail: `message id ${envelope.messageId} was seen before with different content`, envelope };
+      return {
+        kind: 'rejected',
+        record,
+        reason: 'replay',
+        detail: `message id ${envelope.messageId} was seen before with different content`,
+        envelope,
+      };
     }
     seenInBatch.set(envelope.messageId, sha256);
     const subjectField = SUBJECT_FIELD[envelope.messageType];
     if (!subjectField) {
-      return { kind: 'rejected', record, reason: 'unknown-schema', detail: `message type ${envelope.messageType} is not accepted from national nodes`, envelope };
+      return {
+        kind: 'rejected',
+        record,
+        reason: 'unknown-schema',
+        detail: `message type ${envelope.messageType} is not accepted from national nodes`,
+        envelope,
+      };
     }
     const writer = deps.registry.byFingerprint(envelope.schemaFingerprint);
     if (!writer || writer.name !== envelope.messageType) {
-      return { kind: 'rejected', record, reason: 'unknown-schema', detail: `no ${envelope.messageType} schema has fingerprint ${envelope.schemaFingerprint.toString('hex')}`, envelope };
+      return {
+        kind: 'rejected',
+        record,
+        reason: 'unknown-schema',
+        detail: `no ${envelope.messageType} schema has fingerprint ${envelope.schemaFingerprint.toString('hex')}`,
+        envelope,
+      };
     }
     let value: Record<string, unknown>;
     try {
       value = deps.registry.decode(envelope.schemaFingerprint, envelope.payload);
     } catch (err) {
-      return { kind: 'rejected', record, reason: err instanceof HubError && err.code === 'UNKNOWN_SCHEMA' ? 'unknown-schema' : 'malformed', detail: (err as Error).message, envelope };
+      return {
+        kind: 'rejected',
+        record,
+        reason: err instanceof HubError && err.code === 'UNKNOWN_SCHEMA' ? 'unknown-schema' : 'malformed',
+        detail: (err as Error).message,
+        envelope,
+      };
     }
-    const fields = envelope.messageType === 'SeizureReport' ? checkSeizureReport(value, envelope.origin, deps.clock()) : [];
+    const fields =
+      envelope.messageType === 'SeizureReport'
+        ? checkSeizureReport(value, envelope.origin, deps.clock())
+        : [];
     if (fields.length) {
-      return { kind: 'rejected', record, reason: 'invalid-content', detail: fields.map((f) => `${f.field}: ${f.message}`).join('; '), envelope, fields };
+      return {
+        kind: 'rejected',
+        record,
+        reason: 'invalid-content',
+        detail: fields.map((f) => `${f.field}: ${f.message}`).join('; '),
+        envelope,
+        fields,
+      };
     }
     const subjectId = String(value[subjectField]);
     const subjectVersion = typeof value.version === 'number' ? value.version : null;
-    return { kind: 'accepted', record, envelope, signer: result.signer, sha256, value, subjectId, subjectVersion };
+    return {
+      kind: 'accepted',
+      record,
+      envelope,
+      signer: result.signer,
+      sha256,
+      value,
+      subjectId,
+      subjectVersion,
+    };
   });
 }

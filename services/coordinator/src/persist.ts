@@ -12,7 +12,12 @@ export interface PersistResult {
   changedReports: string[];
 }
 
-export async function persistBatch(store: Store, outcomes: Outcome[], regions: Region[], clock: () => number): Promise<PersistResult> {
+export async function persistBatch(
+  store: Store,
+  outcomes: Outcome[],
+  regions: Region[],
+  clock: () => number,
+): Promise<PersistResult> {
   const now = new Date(clock());
   const envelopes = store.collection<StoredEnvelope>(COLLECTIONS.envelopes);
   const versions = store.collection<StoredReport>(COLLECTIONS.reportVersions);
@@ -20,25 +25,46 @@ export async function persistBatch(store: Store, outcomes: Outcome[], regions: R
 
   const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
   const reportIds = [...new Set(accepted.map((a) => a.subjectId))];
-  const current = new Map((await reports.find({ _id: { $in: reportIds } }, { projection: { version: 1, messageId: 1 } }).toArray()).map((d) => [d._id, d]));
+  const current = new Map(
+    (
+      await reports.find({ _id: { $in: reportIds } }, { projection: { version: 1, messageId: 1 } }).toArray()
+    ).map((d) => [d._id, d]),
+  );
   const versionKeys = accepted.map((a) => `${a.subjectId}:${a.subjectVersion}`);
-  const history = new Map((await versions.find({ _id: { $in: versionKeys } }, { projection: { messageId: 1 } }).toArray()).map((d) => [d._id, d.messageId]));
+  const history = new Map(
+    (await versions.find({ _id: { $in: versionKeys } }, { projection: { messageId: 1 } }).toArray()).map(
+      (d) => [d._id, d.messageId],
+    ),
+  );
 
   // A version number may be used once: another message claiming it is stale.
   const final: Outcome[] = outcomes.map((o) => {
     if (o.kind !== 'accepted') return o;
     const claimed = history.get(`${o.subjectId}:${o.subjectVersion}`);
     if (claimed && claimed !== o.envelope.messageId) {
-      return { kind: 'rejected', record: o.record, envelope: o.envelope, reason: 'stale-version', detail: `version ${o.subjectVersion} of ${o.subjectId} already exists (message ${claimed})` };
+      return {
+        kind: 'rejected',
+        record: o.record,
+        envelope: o.envelope,
+        reason: 'stale-version',
+        detail: `version ${o.subjectVersion} of ${o.subjectId} already exists (message ${claimed})`,
+      };
     }
     return o;
   });
   const good = final.filter((o): o is Accepted => o.kind === 'accepted');
 
   // 1. The write-once archive.
-  const archived = new Set((await envelopes.find({ _id: { $in: good.map((a) => a.envelope.messageId) } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
+  const archived = new Set(
+    (
+      await envelopes
+        .find({ _id: { $in: good.map((a) => a.envelope.messageId) } }, { projection: { _id: 1 } })
+        .toArray()
+    ).map((d) => d._id),
+  );
   const toArchive = new Map<string, StoredEnvelope>();
-  for (const a of good) if (!archived.has(a.envelope.messageId)) toArchive.set(a.envelope.messageId, envelopeDocument(a, now));
+  for (const a of good)
+    if (!archived.has(a.envelope.messageId)) toArchive.set(a.envelope.messageId, envelopeDocument(a, now));
   if (toArchive.size) await envelopes.insertMany([...toArchive.values()], { ordered: false });
 
   // 2. History, one document per version, never overwritten.
@@ -46,14 +72,23 @@ export async function persistBatch(store: Store, outcomes: Outcome[], regions: R
   for (const a of good) {
     const key = `${a.subjectId}:${a.subjectVersion}`;
     if (history.has(key)) continue;
-    const doc = a.envelope.messageType === 'SeizureReport' ? reportDocument(a, regions, now) : retractionDocument(a, now);
-    await versions.updateOne({ _id: key }, { $setOnInsert: { ...doc, _id: key, supersededAt: null } }, { upsert: true });
+    const doc =
+      a.envelope.messageType === 'SeizureReport'
+        ? reportDocument(a, regions, now)
+        : retractionDocument(a, now);
+    await versions.updateOne(
+      { _id: key },
+      { $setOnInsert: { ...doc, _id: key, supersededAt: null } },
+      { upsert: true },
+    );
     history.set(key, a.envelope.messageId);
   }
 
   // 3. The current version of each report: versions apply in ascending order, whatever order they arrive in.
   for (const id of reportIds) {
-    const mine = good.filter((a) => a.subjectId === id).sort((x, y) => (x.subjectVersion ?? 0) - (y.subjectVersion ?? 0));
+    const mine = good
+      .filter((a) => a.subjectId === id)
+      .sort((x, y) => (x.subjectVersion ?? 0) - (y.subjectVersion ?? 0));
     let state = current.get(id) as { version: number } | undefined;
     for (const a of mine) {
       const v = a.subjectVersion ?? 0;
@@ -61,7 +96,10 @@ export async function persistBatch(store: Store, outcomes: Outcome[], regions: R
       if (a.envelope.messageType === 'SeizureReport') {
         await reports.replaceOne({ _id: id }, reportDocument(a, regions, now), { upsert: true });
       } else if (state) {
-        await reports.updateOne({ _id: id }, { $set: { status: 'retracted', version: v, messageId: a.envelope.messageId, retraction: a.value } });
+        await reports.updateOne(
+          { _id: id },
+          { $set: { status: 'retracted', version: v, messageId: a.envelope.messageId, retraction: a.value } },
+        );
       } else {
         continue; // a retraction of a report we never had: kept in history only
       }

@@ -23,8 +23,25 @@ export function contributionsOf(report: StoredReport): Contribution[] {
   const month = d.getUTCMonth() + 1;
   const drugs = (report.report.drugs as { substance: string; quantityKg: number | null }[]) ?? [];
   drugs.forEach((drug, i) => {
-    const fields = { source: 'seizures', country: report.country, substance: drug.substance, year, month, originCountry: report.originCountry, tlp: h.tlp, releasableCountries: h.releasableCountries };
-    out.push({ _id: `${report._id}:s${i}`, reportId: report._id, kind: 'stats', bucket: `s|${report.country}|${drug.substance}|${year}-${month}|${audience}`, fields, kg: drug.quantityKg ?? 0, seizedAt: d });
+    const fields = {
+      source: 'seizures',
+      country: report.country,
+      substance: drug.substance,
+      year,
+      month,
+      originCountry: report.originCountry,
+      tlp: h.tlp,
+      releasableCountries: h.releasableCountries,
+    };
+    out.push({
+      _id: `${report._id}:s${i}`,
+      reportId: report._id,
+      kind: 'stats',
+      bucket: `s|${report.country}|${drug.substance}|${year}-${month}|${audience}`,
+      fields,
+      kg: drug.quantityKg ?? 0,
+      seizedAt: d,
+    });
   });
   const route = ((report.report.route as { country: string }[]) ?? []).map((p) => p.country);
   const substances = report.substances.length ? report.substances : ['unknown'];
@@ -34,7 +51,22 @@ export function contributionsOf(report: StoredReport): Contribution[] {
     if (from === to) continue;
     for (const substance of substances) {
       const kg = drugs.filter((x) => x.substance === substance).reduce((s, x) => s + (x.quantityKg ?? 0), 0);
-      out.push({ _id: `${report._id}:l${i}:${substance}`, reportId: report._id, kind: 'leg', bucket: `l|${from}|${to}|${substance}|${audience}`, fields: { from, to, substance, originCountry: report.originCountry, tlp: h.tlp, releasableCountries: h.releasableCountries }, kg, seizedAt: d });
+      out.push({
+        _id: `${report._id}:l${i}:${substance}`,
+        reportId: report._id,
+        kind: 'leg',
+        bucket: `l|${from}|${to}|${substance}|${audience}`,
+        fields: {
+          from,
+          to,
+          substance,
+          originCountry: report.originCountry,
+          tlp: h.tlp,
+          releasableCountries: h.releasableCountries,
+        },
+        kg,
+        seizedAt: d,
+      });
     }
   }
   return out;
@@ -43,8 +75,13 @@ export function contributionsOf(report: StoredReport): Contribution[] {
 export async function updateReadModels(store: Store, reportIds: string[]): Promise<void> {
   if (reportIds.length === 0) return;
   const contributions = store.collection<Contribution>(COLLECTIONS.contributions);
-  const reports = await store.collection<StoredReport>(COLLECTIONS.reports).find({ _id: { $in: reportIds } }).toArray();
-  const before = await contributions.find({ reportId: { $in: reportIds } }, { projection: { bucket: 1 } }).toArray();
+  const reports = await store
+    .collection<StoredReport>(COLLECTIONS.reports)
+    .find({ _id: { $in: reportIds } })
+    .toArray();
+  const before = await contributions
+    .find({ reportId: { $in: reportIds } }, { projection: { bucket: 1 } })
+    .toArray();
   const after = reports.flatMap(contributionsOf);
   const affected = new Set([...before.map((c) => c.bucket), ...after.map((c) => c.bucket)]);
   await contributions.deleteMany({ reportId: { $in: reportIds } });
@@ -52,7 +89,10 @@ export async function updateReadModels(store: Store, reportIds: string[]): Promi
   const fieldsOf = new Map(after.map((c) => [c.bucket, c.fields]));
   // Summed here rather than with $group: FerretDB 1.24 has no $max accumulator.
   const totals = new Map<string, { kg: number; n: number; last: Date }>();
-  for await (const c of contributions.find({ bucket: { $in: [...affected] } }, { projection: { bucket: 1, kg: 1, seizedAt: 1 } })) {
+  for await (const c of contributions.find(
+    { bucket: { $in: [...affected] } },
+    { projection: { bucket: 1, kg: 1, seizedAt: 1 } },
+  )) {
     const t = totals.get(c.bucket) ?? { kg: 0, n: 0, last: c.seizedAt };
     t.kg += c.kg;
     t.n += 1;
@@ -60,7 +100,9 @@ export async function updateReadModels(store: Store, reportIds: string[]): Promi
     totals.set(c.bucket, t);
   }
   for (const bucket of affected) {
-    const target = store.collection(bucket.startsWith('s|') ? COLLECTIONS.statsMonthly : COLLECTIONS.routeLegs);
+    const target = store.collection(
+      bucket.startsWith('s|') ? COLLECTIONS.statsMonthly : COLLECTIONS.routeLegs,
+    );
     const t = totals.get(bucket);
     if (!t) {
       await target.deleteOne({ _id: bucket as never });
@@ -68,7 +110,9 @@ export async function updateReadModels(store: Store, reportIds: string[]): Promi
     }
     const fields = fieldsOf.get(bucket) ?? (await target.findOne({ _id: bucket as never })) ?? {};
     const { _id: _ignored, ...rest } = fields as Record<string, unknown>;
-    const amounts = bucket.startsWith('s|') ? { quantityKg: t.kg, count: t.n } : { quantityKg: t.kg, count: t.n, lastSeenAt: t.last };
+    const amounts = bucket.startsWith('s|')
+      ? { quantityKg: t.kg, count: t.n }
+      : { quantityKg: t.kg, count: t.n, lastSeenAt: t.last };
     await target.replaceOne({ _id: bucket as never }, { ...rest, ...amounts }, { upsert: true });
   }
 }

@@ -23,7 +23,10 @@ export interface ReplyMessages {
   quarantined: Record<string, unknown>[];
 }
 
-export function buildReplies(outcomes: Outcome[], deps: { signer: Signer; registry: SchemaRegistry; names: TopicNames; clock: () => number }): ReplyMessages {
+export function buildReplies(
+  outcomes: Outcome[],
+  deps: { signer: Signer; registry: SchemaRegistry; names: TopicNames; clock: () => number },
+): ReplyMessages {
   const byTopic = new Map<string, Message[]>();
   const push = (topic: string, m: Message) => byTopic.set(topic, [...(byTopic.get(topic) ?? []), m]);
   const receipts: Record<string, unknown>[] = [];
@@ -31,7 +34,8 @@ export function buildReplies(outcomes: Outcome[], deps: { signer: Signer; regist
   const now = deps.clock();
   const sign = (type: string, value: unknown, messageId: string) => {
     const { payload, fingerprint } = deps.registry.encode(type, value);
-    return deps.signer.signEncoded({ messageType: type, schemaFingerprint: fingerprint, payload, messageId }).bytes;
+    return deps.signer.signEncoded({ messageType: type, schemaFingerprint: fingerprint, payload, messageId })
+      .bytes;
   };
   for (const o of outcomes) {
     const env = o.envelope;
@@ -46,11 +50,31 @@ export function buildReplies(outcomes: Outcome[], deps: { signer: Signer; regist
         detail: o.detail.slice(0, 2000),
         quarantinedAt: now,
       };
-      quarantined.push({ _id: `${o.record.topic}:${o.record.partition}:${o.record.offset}`, ...q, messageId: env?.messageId ?? null, origin: env?.origin ?? null });
-      push(deps.names.quarantine, { key: seed, value: sign('QuarantineRecord', q, derivedUuid(`quarantine:${seed}:${o.record.topic}:${o.record.offset}`)) });
+      quarantined.push({
+        _id: `${o.record.topic}:${o.record.partition}:${o.record.offset}`,
+        ...q,
+        messageId: env?.messageId ?? null,
+        origin: env?.origin ?? null,
+      });
+      push(deps.names.quarantine, {
+        key: seed,
+        value: sign(
+          'QuarantineRecord',
+          q,
+          derivedUuid(`quarantine:${seed}:${o.record.topic}:${o.record.offset}`),
+        ),
+      });
     }
     // A receipt goes back only to a sender we could identify; forged or malformed bytes get none.
-    if (!env || !/^[A-Z]{2}$/.test(env.origin) || (o.kind === 'rejected' && ['malformed', 'unknown-signer', 'chain-invalid', 'bad-signature', 'country-mismatch'].includes(o.reason))) continue;
+    if (
+      !env ||
+      !/^[A-Z]{2}$/.test(env.origin) ||
+      (o.kind === 'rejected' &&
+        ['malformed', 'unknown-signer', 'chain-invalid', 'bad-signature', 'country-mismatch'].includes(
+          o.reason,
+        ))
+    )
+      continue;
     const status = o.kind === 'accepted' ? 'accepted' : 'rejected';
     const receipt = {
       receiptId: derivedUuid(`receipt:${env.messageId}:${status}`),
@@ -59,12 +83,20 @@ export function buildReplies(outcomes: Outcome[], deps: { signer: Signer; regist
       subjectId: o.kind === 'accepted' ? o.subjectId : (o.record.key ?? null),
       subjectVersion: o.kind === 'accepted' ? o.subjectVersion : null,
       status,
-      reasons: o.kind === 'accepted' ? [] : (o.fields?.length ? o.fields.map((f) => ({ code: o.reason, field: f.field, message: f.message })) : [{ code: o.reason, field: null, message: o.detail }]),
+      reasons:
+        o.kind === 'accepted'
+          ? []
+          : o.fields?.length
+            ? o.fields.map((f) => ({ code: o.reason, field: f.field, message: f.message }))
+            : [{ code: o.reason, field: null, message: o.detail }],
       normalisations: [],
       issuedAt: now,
     };
     receipts.push({ _id: receipt.receiptId, ...receipt, origin: env.origin });
-    push(deps.names.nodeIn(env.origin), { key: receipt.subjectId ?? env.messageId, value: sign('Receipt', receipt, receipt.receiptId) });
+    push(deps.names.nodeIn(env.origin), {
+      key: receipt.subjectId ?? env.messageId,
+      value: sign('Receipt', receipt, receipt.receiptId),
+    });
   }
   return { byTopic, receipts, quarantined };
 }

@@ -1,7 +1,14 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '@hub/errors';
-import { isValidContainerNumber, loadVocabularies, normaliseIdentifier, resolveCountry, suggestCountries, toKg } from '../src/vocab/index';
+import {
+  isValidContainerNumber,
+  loadVocabularies,
+  normaliseIdentifier,
+  resolveCountry,
+  suggestCountries,
+  toKg,
+} from '../src/vocab/index';
 import { seizureReportFromJson } from '../src/report/seizure-report';
 
 const v = loadVocabularies();
@@ -9,7 +16,8 @@ const WDR = '/work/shared/data/wdr2025_annex7.1_seizures_2019-2023.csv';
 
 describe('reference vocabularies', () => {
   it('finds a substance by code, English or Russian label, alias or transliteration', () => {
-    for (const input of ['heroin', 'Героин', 'geroin', ' HEROIN ', 'diacetylmorphine']) expect(v.substances.resolve(input), input).to.equal('heroin');
+    for (const input of ['heroin', 'Героин', 'geroin', ' HEROIN ', 'diacetylmorphine'])
+      expect(v.substances.resolve(input), input).to.equal('heroin');
     expect(v.substances.resolve('гашиш')).to.equal('cannabis-resin');
     expect(v.substances.resolve('Hashish (resin)')).to.equal('cannabis-resin');
     expect(v.substances.resolve('первитин')).to.equal('methamphetamine');
@@ -24,7 +32,10 @@ describe('reference vocabularies', () => {
 
   it('keeps the convention and schedule of each substance as data, apart from its drug group', () => {
     expect(v.substances.get('heroin')?.control).to.deep.equal({ convention: '1961', schedule: 'I, IV' });
-    expect(v.substances.get('acetic-anhydride')?.control).to.deep.equal({ convention: '1988', schedule: 'Table I' });
+    expect(v.substances.get('acetic-anhydride')?.control).to.deep.equal({
+      convention: '1988',
+      schedule: 'Table I',
+    });
     expect(v.substances.get('diazepam')?.control.convention).to.equal('1971');
     expect(v.substances.get('coca-leaf')?.aggregates).to.not.include('cocaine');
     expect(v.substances.get('crack-cocaine')?.aggregates).to.include('cocaine');
@@ -32,14 +43,19 @@ describe('reference vocabularies', () => {
 
   it('uses the drug groups and drug names of the World Drug Report annex exactly', () => {
     const rows = readFileSync(WDR, 'utf8').split('\n').slice(1).filter(Boolean);
-    const pairs = new Set(rows.map((line) => {
-      const cells = line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"'));
-      return `${cells[3]}|${cells[4]}`;
-    }));
+    const pairs = new Set(
+      rows.map((line) => {
+        const cells = line
+          .match(/("([^"]|"")*"|[^,]*)(,|$)/g)!
+          .map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"'));
+        return `${cells[3]}|${cells[4]}`;
+      }),
+    );
     const groups = new Set([...pairs].map((p) => p.split('|')[0]));
     for (const s of v.substances.terms) {
       expect(groups.has(s.group), `${s.code}: group ${s.group}`).to.equal(true);
-      for (const name of s.wdrNames) expect(pairs.has(`${s.group}|${name}`), `${s.code}: ${name}`).to.equal(true);
+      for (const name of s.wdrNames)
+        expect(pairs.has(`${s.group}|${name}`), `${s.code}: ${name}`).to.equal(true);
     }
   });
 
@@ -86,7 +102,13 @@ describe('reference vocabularies', () => {
     );
     expect(value.country).to.equal('KZ');
     expect(value.agency).to.equal('customs');
-    expect(value.drugs[0]).to.include({ substance: 'heroin', unit: 'g', quantityKg: 1.5, form: 'powder', substanceReported: 'Героин' });
+    expect(value.drugs[0]).to.include({
+      substance: 'heroin',
+      unit: 'g',
+      quantityKg: 1.5,
+      form: 'powder',
+      substanceReported: 'Героин',
+    });
     expect(value.conveyance?.mode).to.equal('road');
     expect(value.concealment).to.equal('false-floor');
     expect(value.detection).to.equal('x-ray');
@@ -94,7 +116,16 @@ describe('reference vocabularies', () => {
     expect(value.handling.releasableTo).to.deep.equal(['KG']);
     expect(normalisations.join('\n')).to.contain("'Героин' → heroin");
     try {
-      seizureReportFromJson({ seizedAt: '2026-03-14', country: 'KZ', agency: 'customs', drugs: [{ substance: 'herion', quantity: 1, unit: 'kilgram' }], handling: { tlp: 'GREEN' } }, ctx);
+      seizureReportFromJson(
+        {
+          seizedAt: '2026-03-14',
+          country: 'KZ',
+          agency: 'customs',
+          drugs: [{ substance: 'herion', quantity: 1, unit: 'kilgram' }],
+          handling: { tlp: 'GREEN' },
+        },
+        ctx,
+      );
       expect.fail('accepted an unknown substance');
     } catch (err) {
       const errors = (err as ValidationError).errors;

@@ -21,4 +21,6 @@ export const RSA_PSS_SHA256: SignatureAlgorithm = {
   },
 };
 
-export const ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new Map([[RSA_PSS_SHA256.name, RSA_PSS_SHA256]]);
+export const ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new Map([
+  [RSA_PSS_SHA256.name, RSA_PSS_SHA256],
+]);

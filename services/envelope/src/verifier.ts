@@ -61,25 +61,51 @@ export function createVerifier(options: VerifierOptions): Verifier {
         envelope,
       });
       const algorithm = ALGORITHMS.get(envelope.signatureAlgorithm);
-      if (!algorithm) return fail('unsupported-algorithm', `signature algorithm ${envelope.signatureAlgorithm} is not supported`);
+      if (!algorithm)
+        return fail(
+          'unsupported-algorithm',
+          `signature algorithm ${envelope.signatureAlgorithm} is not supported`,
+        );
       const fp = envelope.signerCertFingerprint.toString('hex');
       const cert = options.trust.lookup(fp);
       if (!cert) return fail('unknown-signer', `no certificate with fingerprint ${fp} is known`);
       if (!cert.chainValid) return fail('chain-invalid', `certificate ${fp} was not issued by the hub CA`);
       const now = clock();
-      if (envelope.signedAt > now + skew) return fail('not-yet-valid', `signedAt ${new Date(envelope.signedAt).toISOString()} is in the future`);
-      if (envelope.signedAt < cert.notBefore) return fail('not-yet-valid', `certificate ${fp} was not yet valid when the envelope was signed`);
-      if (envelope.signedAt > cert.notAfter || now > cert.notAfter) return fail('expired', `certificate ${fp} expired on ${new Date(cert.notAfter).toISOString()}`);
+      if (envelope.signedAt > now + skew)
+        return fail(
+          'not-yet-valid',
+          `signedAt ${new Date(envelope.signedAt).toISOString()} is in the future`,
+        );
+      if (envelope.signedAt < cert.notBefore)
+        return fail('not-yet-valid', `certificate ${fp} was not yet valid when the envelope was signed`);
+      if (envelope.signedAt > cert.notAfter || now > cert.notAfter)
+        return fail('expired', `certificate ${fp} expired on ${new Date(cert.notAfter).toISOString()}`);
       const revoked = options.trust.isRevoked(fp);
-      if (revoked) return fail('revoked', `certificate ${fp} was revoked on ${new Date(revoked.revokedAt).toISOString()}: ${revoked.reason}`);
-      if (cert.origin !== envelope.origin) return fail('country-mismatch', `envelope origin ${envelope.origin} but the certificate names ${cert.origin}`);
+      if (revoked)
+        return fail(
+          'revoked',
+          `certificate ${fp} was revoked on ${new Date(revoked.revokedAt).toISOString()}: ${revoked.reason}`,
+        );
+      if (cert.origin !== envelope.origin)
+        return fail(
+          'country-mismatch',
+          `envelope origin ${envelope.origin} but the certificate names ${cert.origin}`,
+        );
       if (verifyOptions.expectedCountry && verifyOptions.expectedCountry !== envelope.origin) {
-        return fail('country-mismatch', `envelope from ${envelope.origin} read from the topic of ${verifyOptions.expectedCountry}`);
+        return fail(
+          'country-mismatch',
+          `envelope from ${envelope.origin} read from the topic of ${verifyOptions.expectedCountry}`,
+        );
       }
       if (!algorithm.verify(signingInput(envelope, envelope.payload), cert.publicKey, envelope.signature)) {
         return fail('bad-signature', 'the signature does not match the header and payload');
       }
-      const signer: SignerInfo = { fingerprint: fp, country: cert.origin, agency: cert.agency, certificatePem: cert.pem };
+      const signer: SignerInfo = {
+        fingerprint: fp,
+        country: cert.origin,
+        agency: cert.agency,
+        certificatePem: cert.pem,
+      };
       return { ok: true, envelope, signer };
     },
   };

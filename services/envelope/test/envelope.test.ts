@@ -15,9 +15,14 @@ describe('signed envelope', function () {
   const pki = testPki();
   const trust = createTrustStore(pki.ca.certPem);
   for (const id of [pki.kz, pki.uz, pki.hub, pki.foreignKz]) trust.add(id.cert.certificatePem);
-  const signer = createSigner({ privateKey: pki.kz.key, certificate: pki.kz.cert.certificatePem, origin: 'KZ' });
+  const signer = createSigner({
+    privateKey: pki.kz.key,
+    certificate: pki.kz.cert.certificatePem,
+    origin: 'KZ',
+  });
   const verifier = createVerifier({ trust });
-  const sign = (payload = Buffer.from('payload bytes')) => signer.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload });
+  const sign = (payload = Buffer.from('payload bytes')) =>
+    signer.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload });
 
   it('verifies what a node signed, naming the signer', () => {
     const { bytes, envelope } = sign();
@@ -37,7 +42,9 @@ describe('signed envelope', function () {
   it('detects a change to the payload or to any header field', () => {
     const { envelope } = sign();
     expect(reasonOf({ ...envelope, payload: Buffer.from('payload bytez') })).to.equal('bad-signature');
-    expect(reasonOf({ ...envelope, messageId: '00000000-0000-4000-8000-000000000000' })).to.equal('bad-signature');
+    expect(reasonOf({ ...envelope, messageId: '00000000-0000-4000-8000-000000000000' })).to.equal(
+      'bad-signature',
+    );
     expect(reasonOf({ ...envelope, messageType: 'SeizureRetraction' })).to.equal('bad-signature');
     expect(reasonOf({ ...envelope, schemaFingerprint: Buffer.alloc(8) })).to.equal('bad-signature');
     expect(reasonOf({ ...envelope, signedAt: envelope.signedAt - 1 })).to.equal('bad-signature');
@@ -45,15 +52,60 @@ describe('signed envelope', function () {
   });
 
   it('refuses a signer from another CA, another country, an unknown certificate and an unknown algorithm', () => {
-    const foreign = createSigner({ privateKey: pki.foreignKz.key, certificate: pki.foreignKz.cert.certificatePem, origin: 'KZ' });
-    expect(reasonOf(foreign.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes)).to.equal('chain-invalid');
-    const uz = createSigner({ privateKey: pki.uz.key, certificate: pki.uz.cert.certificatePem, origin: 'UZ' });
-    expect(reasonOf(uz.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes, 'KZ')).to.equal('country-mismatch');
-    const liar = createSigner({ privateKey: pki.uz.key, certificate: pki.uz.cert.certificatePem, origin: 'KZ' });
-    expect(reasonOf(liar.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes, 'KZ')).to.equal('country-mismatch');
+    const foreign = createSigner({
+      privateKey: pki.foreignKz.key,
+      certificate: pki.foreignKz.cert.certificatePem,
+      origin: 'KZ',
+    });
+    expect(
+      reasonOf(
+        foreign.signEncoded({
+          messageType: 'SeizureReport',
+          schemaFingerprint: FP,
+          payload: Buffer.from('x'),
+        }).bytes,
+      ),
+    ).to.equal('chain-invalid');
+    const uz = createSigner({
+      privateKey: pki.uz.key,
+      certificate: pki.uz.cert.certificatePem,
+      origin: 'UZ',
+    });
+    expect(
+      reasonOf(
+        uz.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload: Buffer.from('x') })
+          .bytes,
+        'KZ',
+      ),
+    ).to.equal('country-mismatch');
+    const liar = createSigner({
+      privateKey: pki.uz.key,
+      certificate: pki.uz.cert.certificatePem,
+      origin: 'KZ',
+    });
+    expect(
+      reasonOf(
+        liar.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload: Buffer.from('x') })
+          .bytes,
+        'KZ',
+      ),
+    ).to.equal('country-mismatch');
     const stranger = identity(pki.ca, 'TJ');
-    const unknown = createSigner({ privateKey: stranger.key, certificate: stranger.cert.certificatePem, origin: 'TJ' });
-    expect(reasonOf(unknown.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes, 'TJ')).to.equal('unknown-signer');
+    const unknown = createSigner({
+      privateKey: stranger.key,
+      certificate: stranger.cert.certificatePem,
+      origin: 'TJ',
+    });
+    expect(
+      reasonOf(
+        unknown.signEncoded({
+          messageType: 'SeizureReport',
+          schemaFingerprint: FP,
+          payload: Buffer.from('x'),
+        }).bytes,
+        'TJ',
+      ),
+    ).to.equal('unknown-signer');
     expect(reasonOf({ ...sign().envelope, signatureAlgorithm: 'ED25519' })).to.equal('unsupported-algorithm');
   });
 
@@ -66,9 +118,25 @@ describe('signed envelope', function () {
     t.add(pki.kz.cert.certificatePem);
     const v = createVerifier({ trust: t });
     const s1 = createSigner({ privateKey: old.key, certificate: old.cert.certificatePem, origin: 'TM' });
-    expect(reasonOf(s1.signEncoded({ messageType: 'X', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes, 'TM', v)).to.equal('expired');
-    const s2 = createSigner({ privateKey: future.key, certificate: future.cert.certificatePem, origin: 'TM' });
-    expect(reasonOf(s2.signEncoded({ messageType: 'X', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes, 'TM', v)).to.equal('not-yet-valid');
+    expect(
+      reasonOf(
+        s1.signEncoded({ messageType: 'X', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes,
+        'TM',
+        v,
+      ),
+    ).to.equal('expired');
+    const s2 = createSigner({
+      privateKey: future.key,
+      certificate: future.cert.certificatePem,
+      origin: 'TM',
+    });
+    expect(
+      reasonOf(
+        s2.signEncoded({ messageType: 'X', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes,
+        'TM',
+        v,
+      ),
+    ).to.equal('not-yet-valid');
     const bytes = sign().bytes;
     expect(reasonOf(bytes, 'KZ', v)).to.equal('ok');
     t.revoke({ fingerprint: pki.kz.cert.fingerprint, revokedAt: Date.now(), reason: 'key compromised' });
@@ -94,11 +162,13 @@ describe('signed envelope', function () {
         fc.oneof(
           fc.uint8Array({ maxLength: 800 }),
           fc.integer({ min: 0, max: good.length }).map((n) => good.subarray(0, n)),
-          fc.tuple(fc.integer({ min: 0, max: good.length - 1 }), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
-            const b = Buffer.from(good);
-            b[i] = (b[i] as number) ^ x;
-            return b;
-          }),
+          fc
+            .tuple(fc.integer({ min: 0, max: good.length - 1 }), fc.integer({ min: 1, max: 255 }))
+            .map(([i, x]) => {
+              const b = Buffer.from(good);
+              b[i] = (b[i] as number) ^ x;
+              return b;
+            }),
         ),
         (bytes) => {
           const r = verifier.verify(Buffer.from(bytes), { expectedCountry: 'KZ' });

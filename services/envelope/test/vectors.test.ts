@@ -8,14 +8,22 @@ import { decodeEnvelope } from '../src/codec';
 import { signingInput } from '../src/signing-input';
 import { createVerifier } from '../src/verifier';
 
-const vector = JSON.parse(readFileSync(join(repoRoot, 'schemas', 'test', 'fixtures', 'vectors', 'envelope-v1.json'), 'utf8'));
+const vector = JSON.parse(
+  readFileSync(join(repoRoot, 'schemas', 'test', 'fixtures', 'vectors', 'envelope-v1.json'), 'utf8'),
+);
 
 describe('published envelope test vectors (schemas/test/fixtures/vectors)', () => {
   const h = vector.header;
-  const header = { ...h, schemaFingerprint: Buffer.from(h.schemaFingerprint, 'hex'), signerCertFingerprint: Buffer.from(h.signerCertFingerprint, 'hex') };
+  const header = {
+    ...h,
+    schemaFingerprint: Buffer.from(h.schemaFingerprint, 'hex'),
+    signerCertFingerprint: Buffer.from(h.signerCertFingerprint, 'hex'),
+  };
 
   it('rebuilds the signing input byte for byte from the header and payload', () => {
-    expect(signingInput(header, Buffer.from(vector.payloadHex, 'hex')).toString('hex')).to.equal(vector.signingInputHex);
+    expect(signingInput(header, Buffer.from(vector.payloadHex, 'hex')).toString('hex')).to.equal(
+      vector.signingInputHex,
+    );
   });
 
   it('decodes the envelope bytes to the header, payload and signature of the vector', () => {
@@ -31,7 +39,10 @@ describe('published envelope test vectors (schemas/test/fixtures/vectors)', () =
   it('verifies the vector signature with the vector CA, and the payload decodes to the vector JSON', () => {
     const trust = createTrustStore(vector.caCertificatePem);
     trust.add(vector.nodeCertificatePem);
-    const result = createVerifier({ trust, clock: () => h.signedAt }).verify(Buffer.from(vector.envelopeHex, 'hex'), { expectedCountry: 'KZ' });
+    const result = createVerifier({ trust, clock: () => h.signedAt }).verify(
+      Buffer.from(vector.envelopeHex, 'hex'),
+      { expectedCountry: 'KZ' },
+    );
     expect(result.ok).to.equal(true);
     const registry = loadSchemaRegistry();
     const decoded = registry.decode(header.schemaFingerprint, Buffer.from(vector.payloadHex, 'hex'));

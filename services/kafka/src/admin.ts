@@ -28,7 +28,12 @@ export function hubTopicConfigs(names: TopicNames, regions: string[], plan: Topi
       replicationFactor: rf,
       configEntries: [isr, { name: 'cleanup.policy', value: 'compact' }],
     },
-    ...regions.map((r) => ({ topic: names.feed(r), numPartitions: plan.partitions, replicationFactor: rf, configEntries: [isr] })),
+    ...regions.map((r) => ({
+      topic: names.feed(r),
+      numPartitions: plan.partitions,
+      replicationFactor: rf,
+      configEntries: [isr],
+    })),
   ];
 }
 

@@ -20,7 +20,8 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 // kafkajs logs transient coordinator start-up errors at ERROR level although it retries them; they are noise.
-const TRANSIENT = /coordinator is (loading|not available)|not the correct coordinator|leadership election|There is no leader/i;
+const TRANSIENT =
+  /coordinator is (loading|not available)|not the correct coordinator|leadership election|There is no leader/i;
 
 export function createKafka(options: KafkaClientOptions): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });

@@ -1,6 +1,15 @@
 export * from './topics';
 export * from './client';
 export * from './admin';
-export type { Kafka, Producer, Consumer, Admin, EachBatchPayload, KafkaMessage, Message, ITopicConfig } from 'kafkajs';
+export type {
+  Kafka,
+  Producer,
+  Consumer,
+  Admin,
+  EachBatchPayload,
+  KafkaMessage,
+  Message,
+  ITopicConfig,
+} from 'kafkajs';
 export { CompressionTypes } from 'kafkajs';
 export * from './tail';

@@ -41,7 +41,13 @@ export function createApp(deps: NodeAppDeps): express.Express {
     const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value);
     deps.reports.record(value.reportId, value.version);
     deps.onAccepted?.(1);
-    return { reportId: value.reportId, version: value.version, messageId, status: 'queued' as const, normalisations };
+    return {
+      reportId: value.reportId,
+      version: value.version,
+      messageId,
+      status: 'queued' as const,
+      normalisations,
+    };
   }
 
   app.post('/v1/seizures', async (req, res) => {
@@ -49,8 +55,10 @@ export function createApp(deps: NodeAppDeps): express.Express {
   });
 
   app.post('/v1/seizures/batch', async (req, res) => {
-    if (!Array.isArray(req.body)) throw new ValidationError([{ field: '(body)', message: 'must be a JSON array of seizure reports' }]);
-    if (req.body.length > 5000) throw new ValidationError([{ field: '(body)', message: 'at most 5000 reports per batch' }]);
+    if (!Array.isArray(req.body))
+      throw new ValidationError([{ field: '(body)', message: 'must be a JSON array of seizure reports' }]);
+    if (req.body.length > 5000)
+      throw new ValidationError([{ field: '(body)', message: 'at most 5000 reports per batch' }]);
     const results = [];
     for (const [index, item] of (req.body as unknown[]).entries()) {
       try {
@@ -61,17 +69,29 @@ export function createApp(deps: NodeAppDeps): express.Express {
       }
     }
     const accepted = results.filter((r) => r.status === 'queued').length;
-    res.status(accepted === results.length ? 202 : 207).json({ accepted, rejected: results.length - accepted, results });
+    res
+      .status(accepted === results.length ? 202 : 207)
+      .json({ accepted, rejected: results.length - accepted, results });
   });
 
   app.post('/v1/seizures/:reportId/retract', async (req, res) => {
     const reportId = String(req.params.reportId);
-    if (!UUID.test(reportId)) throw new ValidationError([{ field: 'reportId', message: 'must be a UUID', value: reportId }]);
-    if (deps.reports.latest(reportId) === 0) throw new HubError('NOT_FOUND', `this node has not sent report ${reportId}`);
+    if (!UUID.test(reportId))
+      throw new ValidationError([{ field: 'reportId', message: 'must be a UUID', value: reportId }]);
+    if (deps.reports.latest(reportId) === 0)
+      throw new HubError('NOT_FOUND', `this node has not sent report ${reportId}`);
     const reason = typeof req.body?.reason === 'string' ? req.body.reason.trim() : '';
-    if (!reason) throw new ValidationError([{ field: 'reason', message: 'is required: say why the report is withdrawn' }]);
+    if (!reason)
+      throw new ValidationError([
+        { field: 'reason', message: 'is required: say why the report is withdrawn' },
+      ]);
     const version = deps.reports.next(reportId);
-    const { messageId } = await deps.submitter.submit('SeizureRetraction', reportId, { reportId, version, retractedAt: clock(), reason: reason.slice(0, 1000) });
+    const { messageId } = await deps.submitter.submit('SeizureRetraction', reportId, {
+      reportId,
+      version,
+      retractedAt: clock(),
+      reason: reason.slice(0, 1000),
+    });
     deps.reports.record(reportId, version);
     res.status(202).json({ reportId, version, messageId, status: 'queued' });
   });
@@ -80,12 +100,25 @@ export function createApp(deps: NodeAppDeps): express.Express {
     const reportId = String(req.params.reportId);
     const receipts = deps.inbound.receipts(reportId);
     if (receipts.length === 0) {
-      if (deps.reports.latest(reportId) === 0) throw new HubError('NOT_FOUND', `no report ${reportId} was sent by this node`);
+      if (deps.reports.latest(reportId) === 0)
+        throw new HubError('NOT_FOUND', `no report ${reportId} was sent by this node`);
       res.json({ reportId, status: 'pending', receipts: [] });
       return;
     }
-    const latest = receipts[receipts.length - 1]?.value as { status: string; reasons: unknown[]; subjectVersion: number | null; normalisations: string[] };
-    res.json({ reportId, status: latest.status, version: latest.subjectVersion, reasons: latest.reasons, normalisations: latest.normalisations, receipts: receipts.map((r) => r.value) });
+    const latest = receipts[receipts.length - 1]?.value as {
+      status: string;
+      reasons: unknown[];
+      subjectVersion: number | null;
+      normalisations: string[];
+    };
+    res.json({
+      reportId,
+      status: latest.status,
+      version: latest.subjectVersion,
+      reasons: latest.reasons,
+      normalisations: latest.normalisations,
+      receipts: receipts.map((r) => r.value),
+    });
   });
 
   app.get('/v1/alerts', (_req, res) => {
@@ -102,11 +135,15 @@ export function createApp(deps: NodeAppDeps): express.Express {
     }
     const e = err as { type?: string; status?: number; message?: string };
     if (e?.type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'BODY_TOO_LARGE', message: 'the request body exceeds 2 MB; split the batch' } });
+      res.status(413).json({
+        error: { code: 'BODY_TOO_LARGE', message: 'the request body exceeds 2 MB; split the batch' },
+      });
       return;
     }
     if (e?.type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'MALFORMED_JSON', message: `the body is not valid JSON: ${e.message}` } });
+      res
+        .status(400)
+        .json({ error: { code: 'MALFORMED_JSON', message: `the body is not valid JSON: ${e.message}` } });
       return;
     }
     if (err instanceof HubError) {
@@ -115,7 +152,9 @@ export function createApp(deps: NodeAppDeps): express.Express {
       return;
     }
     deps.logger.error({ err }, 'request failed');
-    res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error; the report was not accepted, send it again' } });
+    res.status(500).json({
+      error: { code: 'INTERNAL', message: 'internal error; the report was not accepted, send it again' },
+    });
   });
   return app;
 }

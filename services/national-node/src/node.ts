@@ -3,7 +3,14 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
 import { createSigner, createVerifier, HUB_ORIGIN } from '@hub/envelope';
-import { createKafka, ensureTopics, hubTopicConfigs, nodeTopicConfigs, tailTopic, topicNames } from '@hub/kafka';
+import {
+  createKafka,
+  ensureTopics,
+  hubTopicConfigs,
+  nodeTopicConfigs,
+  tailTopic,
+  topicNames,
+} from '@hub/kafka';
 import { Counter, Gauge, createMetricsRegistry, type Logger } from '@hub/observability';
 import { PkiStore, certificateAnnouncement, createTrustStore, followPki } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
@@ -41,31 +48,80 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   // A node needs only the CA certificate and its own; the coordinator's arrives on hub.pki.
   const trust = createTrustStore(pki.caCertPem());
   trust.add(identity.certificatePem);
-  const signer = createSigner({ privateKey: identity.privateKey, certificate: identity.certificatePem, origin: country });
+  const signer = createSigner({
+    privateKey: identity.privateKey,
+    certificate: identity.certificatePem,
+    origin: country,
+  });
   const verifier = createVerifier({ trust });
 
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-node-${country}`, logger });
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: `${config.kafka.clientId}-node-${country}`,
+    logger,
+  });
   const admin = kafka.admin();
   await admin.connect();
   const plan = { partitions: 3, replicationFactor: config.kafka.replicationFactor };
   await ensureTopics(admin, [...nodeTopicConfigs(names, country, plan), ...hubTopicConfigs(names, [], plan)]);
   await admin.disconnect();
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   const announcement = certificateAnnouncement(registry, signer, identity.certificatePem);
-  await producer.send({ topic: names.pki, acks: -1, messages: [{ key: announcement.key, value: announcement.bytes }] });
+  await producer.send({
+    topic: names.pki,
+    acks: -1,
+    messages: [{ key: announcement.key, value: announcement.bytes }],
+  });
   const pkiTail = await followPki({ kafka, topic: names.pki, registry, trust, logger });
 
   const metrics = createMetricsRegistry(`national-node-${country}`);
   const nodeDir = join(config.hubHome, 'nodes', country);
   const { log, pending } = OutboxLog.open({ dir: join(nodeDir, 'outbox') });
-  if (pending.length) logger.info({ pending: pending.length }, 'resuming outbox: unpublished envelopes from before the last stop');
-  const published = new Counter({ name: 'hub_node_published_total', help: 'Envelopes published to Kafka', registers: [metrics] });
-  const accepted = new Counter({ name: 'hub_node_accepted_total', help: 'Reports accepted from agencies (202)', registers: [metrics] });
-  const publisher = startPublisher({ log, producer, topic: names.nodeOut(country), logger, pending, onPublished: (n) => published.inc(n) });
-  new Gauge({ name: 'hub_node_outbox_depth', help: 'Envelopes in the outbox not yet published', registers: [metrics], collect() { this.set(publisher.depth()); } });
-  new Gauge({ name: 'hub_node_outbox_oldest_age_seconds', help: 'Age of the oldest unpublished envelope', registers: [metrics], collect() { this.set(publisher.oldestAgeMs() / 1000); } });
+  if (pending.length)
+    logger.info(
+      { pending: pending.length },
+      'resuming outbox: unpublished envelopes from before the last stop',
+    );
+  const published = new Counter({
+    name: 'hub_node_published_total',
+    help: 'Envelopes published to Kafka',
+    registers: [metrics],
+  });
+  const accepted = new Counter({
+    name: 'hub_node_accepted_total',
+    help: 'Reports accepted from agencies (202)',
+    registers: [metrics],
+  });
+  const publisher = startPublisher({
+    log,
+    producer,
+    topic: names.nodeOut(country),
+    logger,
+    pending,
+    onPublished: (n) => published.inc(n),
+  });
+  new Gauge({
+    name: 'hub_node_outbox_depth',
+    help: 'Envelopes in the outbox not yet published',
+    registers: [metrics],
+    collect() {
+      this.set(publisher.depth());
+    },
+  });
+  new Gauge({
+    name: 'hub_node_outbox_oldest_age_seconds',
+    help: 'Age of the oldest unpublished envelope',
+    registers: [metrics],
+    collect() {
+      this.set(publisher.oldestAgeMs() / 1000);
+    },
+  });
 
   const inbound = new InboundStore(join(nodeDir, 'inbound.jsonl'));
   const inboundTail = await tailTopic({
@@ -82,7 +138,12 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
         return;
       }
       const value = registry.decode(v.envelope.schemaFingerprint, v.envelope.payload);
-      inbound.add({ messageId: v.envelope.messageId, messageType: v.envelope.messageType, receivedAt: Date.now(), value });
+      inbound.add({
+        messageId: v.envelope.messageId,
+        messageType: v.envelope.messageType,
+        receivedAt: Date.now(),
+        value,
+      });
     },
   });
 
@@ -97,8 +158,17 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     logger,
     onAccepted: (n) => accepted.inc(n),
     health: [
-      { name: 'broker', check: async () => ({ ok: publisher.healthy(), detail: publisher.lastError() ?? 'publishing' }) },
-      { name: 'outbox', check: async () => ({ ok: true, detail: { depth: publisher.depth(), oldestAgeSeconds: publisher.oldestAgeMs() / 1000 } }) },
+      {
+        name: 'broker',
+        check: async () => ({ ok: publisher.healthy(), detail: publisher.lastError() ?? 'publishing' }),
+      },
+      {
+        name: 'outbox',
+        check: async () => ({
+          ok: true,
+          detail: { depth: publisher.depth(), oldestAgeSeconds: publisher.oldestAgeMs() / 1000 },
+        }),
+      },
     ],
   });
   const server: Server = await new Promise((resolve, reject) => {

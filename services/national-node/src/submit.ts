@@ -9,11 +9,20 @@ export interface Submitter {
   submit(messageType: string, key: string, value: unknown): Promise<{ messageId: string }>;
 }
 
-export function createSubmitter(deps: { registry: SchemaRegistry; signer: Signer; log: OutboxLog; publisher: Publisher }): Submitter {
+export function createSubmitter(deps: {
+  registry: SchemaRegistry;
+  signer: Signer;
+  log: OutboxLog;
+  publisher: Publisher;
+}): Submitter {
   return {
     async submit(messageType, key, value) {
       const { payload, fingerprint } = deps.registry.encode(messageType, value);
-      const { envelope, bytes } = deps.signer.signEncoded({ messageType, schemaFingerprint: fingerprint, payload });
+      const { envelope, bytes } = deps.signer.signEncoded({
+        messageType,
+        schemaFingerprint: fingerprint,
+        payload,
+      });
       const record = await deps.log.append(key, bytes);
       deps.publisher.enqueue(record);
       return { messageId: envelope.messageId };

@@ -13,18 +13,24 @@ describe('durable outbox log', () => {
 
   it('gives back, after a restart, every appended record that was not published, in order', async () => {
     const { log } = OutboxLog.open({ dir });
-    const records = await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(`key-${i}`, Buffer.from(`envelope ${i}`))));
+    const records = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => log.append(`key-${i}`, Buffer.from(`envelope ${i}`))),
+    );
     log.commit(records[19]!.end);
     await log.close();
     const reopened = OutboxLog.open({ dir });
-    expect(reopened.pending.map((r) => r.key)).to.deep.equal(Array.from({ length: 30 }, (_, i) => `key-${i + 20}`));
+    expect(reopened.pending.map((r) => r.key)).to.deep.equal(
+      Array.from({ length: 30 }, (_, i) => `key-${i + 20}`),
+    );
     expect(reopened.pending[0]!.value.toString()).to.equal('envelope 20');
     await reopened.log.close();
   });
 
   it('shares one fsync among concurrent appends and keeps each one intact', async () => {
     const { log } = OutboxLog.open({ dir });
-    const all = await Promise.all(Array.from({ length: 500 }, (_, i) => log.append(`k${i}`, Buffer.alloc(100, i % 256))));
+    const all = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => log.append(`k${i}`, Buffer.alloc(100, i % 256))),
+    );
     const ends = all.map((r) => r.end.offset);
     expect([...ends].sort((a, b) => a - b)).to.deep.equal(ends);
     await log.close();
@@ -36,7 +42,10 @@ describe('durable outbox log', () => {
     await log.append('a', Buffer.from('first'));
     await log.append('b', Buffer.from('second'));
     await log.close();
-    const segment = join(dir, readdirSync(dir).find((f) => f.startsWith('segment-'))!);
+    const segment = join(
+      dir,
+      readdirSync(dir).find((f) => f.startsWith('segment-'))!,
+    );
     const sizeBefore = statSync(segment).size;
     appendFileSync(segment, Buffer.from([0, 0, 0, 40, 1, 2, 3, 4, 5, 6]));
     const reopened = OutboxLog.open({ dir });

@@ -43,7 +43,12 @@ export function opsRouter(registry: Registry, checks: HealthCheck[]): Router {
 }
 
 /** A server that only answers /healthz and /metrics, for services without an HTTP API of their own. */
-export function startOpsServer(port: number, registry: Registry, checks: HealthCheck[], host = '127.0.0.1'): Promise<Server> {
+export function startOpsServer(
+  port: number,
+  registry: Registry,
+  checks: HealthCheck[],
+  host = '127.0.0.1',
+): Promise<Server> {
   const app = express();
   app.use(opsRouter(registry, checks));
   return new Promise((resolve, reject) => {

@@ -17,7 +17,10 @@ export function createLogger(service: string, options: LoggerOptions = {}): Logg
       base: { service, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: ['*.privateKey', '*.signature', '*.payload', 'authorization', '*.authorization'], censor: '[redacted]' },
+      redact: {
+        paths: ['*.privateKey', '*.signature', '*.payload', 'authorization', '*.authorization'],
+        censor: '[redacted]',
+      },
     },
     options.destination,
   );

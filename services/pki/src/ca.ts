@@ -20,7 +20,9 @@ export interface IssuedCertificate {
 
 const DAY = 86400000;
 
-export function createCa(options: { commonName?: string; bits?: number; validityYears?: number; now?: Date } = {}): CaMaterial {
+export function createCa(
+  options: { commonName?: string; bits?: number; validityYears?: number; now?: Date } = {},
+): CaMaterial {
   const now = options.now ?? new Date();
   const keys = generateRsaKeyPair(options.bits ?? 3072);
   const certPem = buildCertificate(
@@ -52,10 +54,14 @@ export interface NodeCertificateOptions {
 export function issueCertificate(ca: CaMaterial, options: NodeCertificateOptions): IssuedCertificate {
   const isHub = options.country === HUB_ORIGIN;
   if (!isHub && !/^[A-Z]{2}$/.test(options.country)) {
-    throw new HubError('PKI_INVALID', `country must be an ISO 3166-1 alpha-2 code (like KZ), got ${JSON.stringify(options.country)}`);
+    throw new HubError(
+      'PKI_INVALID',
+      `country must be an ISO 3166-1 alpha-2 code (like KZ), got ${JSON.stringify(options.country)}`,
+    );
   }
   const bits = options.bits ?? 2048;
-  if (![2048, 3072, 4096].includes(bits)) throw new HubError('PKI_INVALID', `key size must be 2048, 3072 or 4096 bits, got ${bits}`);
+  if (![2048, 3072, 4096].includes(bits))
+    throw new HubError('PKI_INVALID', `key size must be 2048, 3072 or 4096 bits, got ${bits}`);
   const keys = generateRsaKeyPair(bits);
   const notBefore = options.notBefore ?? new Date(Date.now() - 60000);
   const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 397) * DAY);

@@ -26,7 +26,11 @@ export interface CertificateRequest {
 }
 
 /** Sign `request` with the issuer's key; self-signed when `issuer` is undefined. Returns the certificate PEM. */
-export function buildCertificate(request: CertificateRequest, issuer?: { certPem: string; keyPem: string }, selfKeyPem?: string): string {
+export function buildCertificate(
+  request: CertificateRequest,
+  issuer?: { certPem: string; keyPem: string },
+  selfKeyPem?: string,
+): string {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(request.publicKeyPem);
   // Positive serial: first byte below 0x80.
@@ -46,7 +50,11 @@ export function buildCertificate(request: CertificateRequest, issuer?: { certPem
   if (!request.isCa) extensions.push({ name: 'extKeyUsage', serverAuth: true, clientAuth: true });
   if (issuerCert) {
     const ski = issuerCert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | null;
-    if (ski?.subjectKeyIdentifier) extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: forge.util.hexToBytes(ski.subjectKeyIdentifier) });
+    if (ski?.subjectKeyIdentifier)
+      extensions.push({
+        name: 'authorityKeyIdentifier',
+        keyIdentifier: forge.util.hexToBytes(ski.subjectKeyIdentifier),
+      });
   }
   if (request.altNames) {
     extensions.push({

@@ -4,7 +4,13 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
 import { HUB_ORIGIN } from '@hub/envelope';
-import { createCa, issueCertificate, type CaMaterial, type IssuedCertificate, type NodeCertificateOptions } from './ca';
+import {
+  createCa,
+  issueCertificate,
+  type CaMaterial,
+  type IssuedCertificate,
+  type NodeCertificateOptions,
+} from './ca';
 import { createTrustStore, fingerprintOf, type Revocation, type TrustStore } from './trust-store';
 
 export interface NodeIdentity {
@@ -49,13 +55,18 @@ export class PkiStore {
   }
 
   caCertPem(): string {
-    if (!this.hasCa()) throw new HubError('PKI_MISSING', `no hub CA at ${this.caCertPath}; run 'hub pki init' first`);
+    if (!this.hasCa())
+      throw new HubError('PKI_MISSING', `no hub CA at ${this.caCertPath}; run 'hub pki init' first`);
     return readFileSync(this.caCertPath, 'utf8');
   }
 
   ca(): CaMaterial {
     const keyPath = join(this.dir, 'ca', 'ca.key');
-    if (!existsSync(keyPath)) throw new HubError('PKI_MISSING', `the CA key is not at ${keyPath}; issue certificates where the CA key is kept`);
+    if (!existsSync(keyPath))
+      throw new HubError(
+        'PKI_MISSING',
+        `the CA key is not at ${keyPath}; issue certificates where the CA key is kept`,
+      );
     return { certPem: this.caCertPem(), keyPem: readFileSync(keyPath, 'utf8') };
   }
 
@@ -78,14 +89,20 @@ export class PkiStore {
   }
 
   hasIdentity(origin: string): boolean {
-    return existsSync(join(this.identityDir(origin), 'node.crt')) && existsSync(join(this.identityDir(origin), 'node.key'));
+    return (
+      existsSync(join(this.identityDir(origin), 'node.crt')) &&
+      existsSync(join(this.identityDir(origin), 'node.key'))
+    );
   }
 
   /** The current key and certificate of a node or of the coordinator. */
   identity(origin: string): NodeIdentity {
     const dir = this.identityDir(origin);
     if (!this.hasIdentity(origin)) {
-      throw new HubError('PKI_MISSING', `no certificate for ${origin} in ${dir}; run 'hub pki issue ${origin}'`);
+      throw new HubError(
+        'PKI_MISSING',
+        `no certificate for ${origin} in ${dir}; run 'hub pki issue ${origin}'`,
+      );
     }
     const certificatePem = readFileSync(join(dir, 'node.crt'), 'utf8');
     return {
@@ -100,7 +117,8 @@ export class PkiStore {
   allCertificates(): string[] {
     const out: string[] = [];
     const dirs = [join(this.dir, 'coordinator')];
-    if (existsSync(join(this.dir, 'nodes'))) for (const cc of readdirSync(join(this.dir, 'nodes'))) dirs.push(join(this.dir, 'nodes', cc));
+    if (existsSync(join(this.dir, 'nodes')))
+      for (const cc of readdirSync(join(this.dir, 'nodes'))) dirs.push(join(this.dir, 'nodes', cc));
     for (const d of dirs) {
       if (!existsSync(d)) continue;
       for (const f of readdirSync(d)) if (f.endsWith('.crt')) out.push(readFileSync(join(d, f), 'utf8'));

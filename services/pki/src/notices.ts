@@ -20,7 +20,11 @@ export interface CertificateNotice {
 }
 
 /** Envelope bytes announcing `signer`'s own certificate. Kafka key: the fingerprint. */
-export function certificateAnnouncement(registry: SchemaRegistry, signer: Signer, certificatePem: string): { key: string; bytes: Buffer } {
+export function certificateAnnouncement(
+  registry: SchemaRegistry,
+  signer: Signer,
+  certificatePem: string,
+): { key: string; bytes: Buffer } {
   const x = new X509Certificate(certificatePem);
   const notice: CertificateNotice = {
     kind: 'certificate',
@@ -35,12 +39,24 @@ export function certificateAnnouncement(registry: SchemaRegistry, signer: Signer
     issuedAt: Date.now(),
   };
   const { payload, fingerprint } = registry.encode('CertificateNotice', notice);
-  return { key: notice.fingerprint, bytes: signer.signEncoded({ messageType: 'CertificateNotice', schemaFingerprint: fingerprint, payload }).bytes };
+  return {
+    key: notice.fingerprint,
+    bytes: signer.signEncoded({ messageType: 'CertificateNotice', schemaFingerprint: fingerprint, payload })
+      .bytes,
+  };
 }
 
 /** Envelope bytes revoking a certificate, signed with the CA key. Kafka key: the revoked fingerprint. */
-export function revocationNotice(registry: SchemaRegistry, ca: CaMaterial, revoked: { fingerprint: string; origin: string; reason: string; revokedAt: number }): { key: string; bytes: Buffer } {
-  const signer = createSigner({ privateKey: createPrivateKey(ca.keyPem), certificate: ca.certPem, origin: 'HUB' });
+export function revocationNotice(
+  registry: SchemaRegistry,
+  ca: CaMaterial,
+  revoked: { fingerprint: string; origin: string; reason: string; revokedAt: number },
+): { key: string; bytes: Buffer } {
+  const signer = createSigner({
+    privateKey: createPrivateKey(ca.keyPem),
+    certificate: ca.certPem,
+    origin: 'HUB',
+  });
   const notice: CertificateNotice = {
     kind: 'revocation',
     fingerprint: revoked.fingerprint,
@@ -54,7 +70,11 @@ export function revocationNotice(registry: SchemaRegistry, ca: CaMaterial, revok
     issuedAt: Date.now(),
   };
   const { payload, fingerprint } = registry.encode('CertificateNotice', notice);
-  return { key: revoked.fingerprint, bytes: signer.signEncoded({ messageType: 'CertificateNotice', schemaFingerprint: fingerprint, payload }).bytes };
+  return {
+    key: revoked.fingerprint,
+    bytes: signer.signEncoded({ messageType: 'CertificateNotice', schemaFingerprint: fingerprint, payload })
+      .bytes,
+  };
 }
 
 export type NoticeResult = { ok: true; notice: CertificateNotice } | { ok: false; detail: string };
@@ -64,7 +84,8 @@ export function applyPkiRecord(registry: SchemaRegistry, trust: TrustStore, byte
   const decoded = decodeEnvelope(bytes);
   if (!decoded.ok) return { ok: false, detail: decoded.detail };
   const env = decoded.envelope;
-  if (env.messageType !== 'CertificateNotice') return { ok: false, detail: `unexpected ${env.messageType} on the pki topic` };
+  if (env.messageType !== 'CertificateNotice')
+    return { ok: false, detail: `unexpected ${env.messageType} on the pki topic` };
   const caFingerprint = fingerprintOf(trust.caCertificate);
   const signerFp = env.signerCertFingerprint.toString('hex');
   if (signerFp === caFingerprint) {
@@ -72,29 +93,46 @@ export function applyPkiRecord(registry: SchemaRegistry, trust: TrustStore, byte
     const caOnly: TrustLookup = {
       lookup: (fp) =>
         fp === caFingerprint
-          ? { fingerprint: fp, pem: trust.caCertificate.toString(), publicKey: trust.caCertificate.publicKey, origin: 'HUB', agency: 'hub CA', notBefore: Date.parse(trust.caCertificate.validFrom), notAfter: Date.parse(trust.caCertificate.validTo), chainValid: true }
+          ? {
+              fingerprint: fp,
+              pem: trust.caCertificate.toString(),
+              publicKey: trust.caCertificate.publicKey,
+              origin: 'HUB',
+              agency: 'hub CA',
+              notBefore: Date.parse(trust.caCertificate.validFrom),
+              notAfter: Date.parse(trust.caCertificate.validTo),
+              chainValid: true,
+            }
           : undefined,
       isRevoked: () => undefined,
     };
     const v = createVerifier({ trust: caOnly }).verify(env);
     if (!v.ok) return { ok: false, detail: `revocation not signed by the hub CA: ${v.detail}` };
     const notice = decodeNotice(registry, env.schemaFingerprint, env.payload);
-    if (!notice || notice.kind !== 'revocation') return { ok: false, detail: 'CA-signed notice is not a revocation' };
-    trust.revoke({ fingerprint: notice.fingerprint, revokedAt: notice.revokedAt ?? notice.issuedAt, reason: notice.reason ?? 'revoked' });
+    if (!notice || notice.kind !== 'revocation')
+      return { ok: false, detail: 'CA-signed notice is not a revocation' };
+    trust.revoke({
+      fingerprint: notice.fingerprint,
+      revokedAt: notice.revokedAt ?? notice.issuedAt,
+      reason: notice.reason ?? 'revoked',
+    });
     return { ok: true, notice };
   }
   // An announcement: the certificate is authenticated by its chain, the envelope by the certificate's key.
   const notice = decodeNotice(registry, env.schemaFingerprint, env.payload);
-  if (!notice || notice.kind !== 'certificate' || !notice.certificatePem) return { ok: false, detail: 'not a certificate announcement' };
+  if (!notice || notice.kind !== 'certificate' || !notice.certificatePem)
+    return { ok: false, detail: 'not a certificate announcement' };
   let cert;
   try {
     cert = trust.add(notice.certificatePem);
   } catch (err) {
     return { ok: false, detail: `unreadable certificate: ${(err as Error).message}` };
   }
-  if (!cert.chainValid) return { ok: false, detail: `certificate ${cert.fingerprint} is not issued by the hub CA` };
+  if (!cert.chainValid)
+    return { ok: false, detail: `certificate ${cert.fingerprint} is not issued by the hub CA` };
   const v = createVerifier({ trust }).verify(env);
-  if (!v.ok && v.reason !== 'revoked' && v.reason !== 'expired') return { ok: false, detail: `announcement does not verify: ${v.detail}` };
+  if (!v.ok && v.reason !== 'revoked' && v.reason !== 'expired')
+    return { ok: false, detail: `announcement does not verify: ${v.detail}` };
   return { ok: true, notice };
 }
 

@@ -6,7 +6,13 @@ import type { SchemaRegistry } from '@hub/schemas';
 import { applyPkiRecord } from './notices';
 import type { TrustStore } from './trust-store';
 
-export async function followPki(options: { kafka: Kafka; topic: string; registry: SchemaRegistry; trust: TrustStore; logger: Logger }): Promise<Tail> {
+export async function followPki(options: {
+  kafka: Kafka;
+  topic: string;
+  registry: SchemaRegistry;
+  trust: TrustStore;
+  logger: Logger;
+}): Promise<Tail> {
   return tailTopic({
     kafka: options.kafka,
     topic: options.topic,
@@ -14,7 +20,11 @@ export async function followPki(options: { kafka: Kafka; topic: string; registry
     onMessage: (message) => {
       if (!message.value) return;
       const result = applyPkiRecord(options.registry, options.trust, message.value);
-      if (result.ok) options.logger.info({ kind: result.notice.kind, fingerprint: result.notice.fingerprint, origin: result.notice.origin }, 'pki notice applied');
+      if (result.ok)
+        options.logger.info(
+          { kind: result.notice.kind, fingerprint: result.notice.fingerprint, origin: result.notice.origin },
+          'pki notice applied',
+        );
       else options.logger.warn({ detail: result.detail }, 'pki record ignored');
     },
   });

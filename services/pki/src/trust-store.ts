@@ -26,7 +26,12 @@ export function originOf(cert: X509Certificate): string {
 }
 
 export function agencyOf(cert: X509Certificate): string {
-  return cert.subject.split('\n').find((l) => l.startsWith('O='))?.slice(2) ?? '';
+  return (
+    cert.subject
+      .split('\n')
+      .find((l) => l.startsWith('O='))
+      ?.slice(2) ?? ''
+  );
 }
 
 export function fingerprintOf(cert: X509Certificate): string {

@@ -7,9 +7,22 @@ export interface TestIdentity {
   key: KeyObject;
 }
 
-let cached: { ca: CaMaterial; foreignCa: CaMaterial; kz: TestIdentity; uz: TestIdentity; hub: TestIdentity; foreignKz: TestIdentity } | undefined;
+let cached:
+  | {
+      ca: CaMaterial;
+      foreignCa: CaMaterial;
+      kz: TestIdentity;
+      uz: TestIdentity;
+      hub: TestIdentity;
+      foreignKz: TestIdentity;
+    }
+  | undefined;
 
-function identity(ca: CaMaterial, country: string, options: { validityDays?: number; notBefore?: Date } = {}): TestIdentity {
+function identity(
+  ca: CaMaterial,
+  country: string,
+  options: { validityDays?: number; notBefore?: Date } = {},
+): TestIdentity {
   const cert = issueCertificate(ca, { country, agency: `${country} customs`, ...options });
   return { cert, key: createPrivateKey(cert.privateKeyPem) };
 }
@@ -18,7 +31,14 @@ export function testPki() {
   if (!cached) {
     const ca = createCa({ bits: 2048 });
     const foreignCa = createCa({ bits: 2048, commonName: 'Somebody else' });
-    cached = { ca, foreignCa, kz: identity(ca, 'KZ'), uz: identity(ca, 'UZ'), hub: identity(ca, 'HUB'), foreignKz: identity(foreignCa, 'KZ') };
+    cached = {
+      ca,
+      foreignCa,
+      kz: identity(ca, 'KZ'),
+      uz: identity(ca, 'UZ'),
+      hub: identity(ca, 'HUB'),
+      foreignKz: identity(foreignCa, 'KZ'),
+    };
   }
   return cached;
 }

@@ -51,23 +51,42 @@ describe('hub PKI', function () {
 
   it('refuses a country code that is not ISO alpha-2, and odd key sizes', () => {
     expect(() => pki.issue({ country: 'Kazakhstan', agency: 'x' })).to.throw(/ISO 3166-1 alpha-2/);
-    expect(() => pki.issue({ country: 'KZ', agency: 'x', bits: 1024 as 2048 })).to.throw(/2048, 3072 or 4096/);
+    expect(() => pki.issue({ country: 'KZ', agency: 'x', bits: 1024 as 2048 })).to.throw(
+      /2048, 3072 or 4096/,
+    );
   });
 
   it('applies certificate announcements and CA-signed revocations from hub.pki; ignores forged revocations', () => {
     const registry = loadSchemaRegistry();
     const t = testPki();
     const trust = createTrustStore(t.ca.certPem);
-    const kzSigner = createSigner({ privateKey: t.kz.key, certificate: t.kz.cert.certificatePem, origin: 'KZ' });
-    const announced = applyPkiRecord(registry, trust, certificateAnnouncement(registry, kzSigner, t.kz.cert.certificatePem).bytes);
+    const kzSigner = createSigner({
+      privateKey: t.kz.key,
+      certificate: t.kz.cert.certificatePem,
+      origin: 'KZ',
+    });
+    const announced = applyPkiRecord(
+      registry,
+      trust,
+      certificateAnnouncement(registry, kzSigner, t.kz.cert.certificatePem).bytes,
+    );
     expect(announced.ok).to.equal(true);
     expect(trust.lookup(t.kz.cert.fingerprint)?.origin).to.equal('KZ');
 
-    const forged = revocationNotice(registry, { certPem: t.uz.cert.certificatePem, keyPem: t.uz.cert.privateKeyPem }, { fingerprint: t.kz.cert.fingerprint, origin: 'KZ', reason: 'forged', revokedAt: Date.now() });
+    const forged = revocationNotice(
+      registry,
+      { certPem: t.uz.cert.certificatePem, keyPem: t.uz.cert.privateKeyPem },
+      { fingerprint: t.kz.cert.fingerprint, origin: 'KZ', reason: 'forged', revokedAt: Date.now() },
+    );
     expect(applyPkiRecord(registry, trust, forged.bytes).ok).to.equal(false);
     expect(trust.isRevoked(t.kz.cert.fingerprint)).to.equal(undefined);
 
-    const real = revocationNotice(registry, t.ca, { fingerprint: t.kz.cert.fingerprint, origin: 'KZ', reason: 'key lost', revokedAt: Date.now() });
+    const real = revocationNotice(registry, t.ca, {
+      fingerprint: t.kz.cert.fingerprint,
+      origin: 'KZ',
+      reason: 'key lost',
+      revokedAt: Date.now(),
+    });
     expect(applyPkiRecord(registry, trust, real.bytes).ok).to.equal(true);
     expect(trust.isRevoked(t.kz.cert.fingerprint)?.reason).to.equal('key lost');
     expect(fingerprintOf(new X509Certificate(t.kz.cert.certificatePem))).to.equal(t.kz.cert.fingerprint);
@@ -77,7 +96,17 @@ describe('hub PKI', function () {
     const registry = loadSchemaRegistry();
     const t = testPki();
     const trust = createTrustStore(t.ca.certPem);
-    const signer = createSigner({ privateKey: t.foreignKz.key, certificate: t.foreignKz.cert.certificatePem, origin: 'KZ' });
-    expect(applyPkiRecord(registry, trust, certificateAnnouncement(registry, signer, t.foreignKz.cert.certificatePem).bytes).ok).to.equal(false);
+    const signer = createSigner({
+      privateKey: t.foreignKz.key,
+      certificate: t.foreignKz.cert.certificatePem,
+      origin: 'KZ',
+    });
+    expect(
+      applyPkiRecord(
+        registry,
+        trust,
+        certificateAnnouncement(registry, signer, t.foreignKz.cert.certificatePem).bytes,
+      ).ok,
+    ).to.equal(false);
   });
 });

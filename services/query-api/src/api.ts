@@ -24,7 +24,11 @@ export interface RunningQueryApi {
 export async function startQueryApi(options: QueryApiOptions): Promise<RunningQueryApi> {
   const { config } = options;
   const logger = options.logger.child({ service: 'query-api' });
-  const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName, appName: 'query-api' });
+  const store = await connectStore({
+    url: config.mongo.url,
+    dbName: config.mongo.dbName,
+    appName: 'query-api',
+  });
   await store.ensureIndexes();
   const keys = loadKeyRing(authDir(config.hubHome));
   const caPem = new PkiStore(join(config.hubHome, 'pki')).caCertPem();

@@ -50,14 +50,26 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.get('/v1/alerts', async (req, res) => {
     const caller = req.caller!;
     const filter = caller.role === 'coordinator' ? {} : { countries: caller.country };
-    const alerts = await deps.store.collection(COLLECTIONS.alerts).find(filter, { sort: { createdAt: -1 }, limit: 500 }).toArray();
-    await deps.audit.append({ actor: actorOf(caller), action: 'alerts', query: {}, count: alerts.length, reportIds: [] });
+    const alerts = await deps.store
+      .collection(COLLECTIONS.alerts)
+      .find(filter, { sort: { createdAt: -1 }, limit: 500 })
+      .toArray();
+    await deps.audit.append({
+      actor: actorOf(caller),
+      action: 'alerts',
+      query: {},
+      count: alerts.length,
+      reportIds: [],
+    });
     res.json({ alerts });
   });
   v1.get('/v1/audit', requireRole('auditor', 'admin'), async (req, res) => {
     const result = await deps.audit.verify();
     const limit = Math.min(Number(req.query.limit ?? 200) || 200, 1000);
-    const entries = await deps.store.collection(COLLECTIONS.audit).find({}, { sort: { seq: -1 }, limit }).toArray();
+    const entries = await deps.store
+      .collection(COLLECTIONS.audit)
+      .find({}, { sort: { seq: -1 }, limit })
+      .toArray();
     res.json({ ...result, entries });
   });
   for (const r of deps.extra ?? []) v1.use(r);
@@ -77,7 +89,9 @@ export function createApp(deps: ApiDeps): express.Express {
       return;
     }
     ((req as Request & { log?: Logger }).log ?? deps.logger).error({ err }, 'request failed');
-    res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error', requestId: res.getHeader('x-request-id') } });
+    res.status(500).json({
+      error: { code: 'INTERNAL', message: 'internal error', requestId: res.getHeader('x-request-id') },
+    });
   });
   return app;
 }

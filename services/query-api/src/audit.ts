@@ -33,7 +33,10 @@ function canonical(value: unknown): string {
 
 export function entryHash(entry: Omit<AuditEntry, 'hash' | '_id'>): string {
   const { seq, at, actor, action, query, count, reportIds, prevHash } = entry;
-  return createHash('sha256').update(prevHash).update(canonical({ seq, at, actor, action, query, count, reportIds })).digest('hex');
+  return createHash('sha256')
+    .update(prevHash)
+    .update(canonical({ seq, at, actor, action, query, count, reportIds }))
+    .digest('hex');
 }
 
 export interface AuditLog {
@@ -44,11 +47,23 @@ export interface AuditLog {
 export function createAuditLog(store: Store, clock: () => number = Date.now): AuditLog {
   const col = store.collection<AuditEntry>(COLLECTIONS.audit);
   let chain: Promise<unknown> = Promise.resolve();
-  const appendOne = async (e: Pick<AuditEntry, 'actor' | 'action' | 'query' | 'count' | 'reportIds'>): Promise<AuditEntry> => {
+  const appendOne = async (
+    e: Pick<AuditEntry, 'actor' | 'action' | 'query' | 'count' | 'reportIds'>,
+  ): Promise<AuditEntry> => {
     for (let attempt = 0; ; attempt++) {
       const last = await col.find({}, { sort: { seq: -1 }, limit: 1 }).next();
-      const body = { seq: (last?.seq ?? 0) + 1, at: new Date(clock()), ...e, reportIds: e.reportIds.slice(0, 1000), prevHash: last?.hash ?? GENESIS };
-      const entry: AuditEntry = { ...body, _id: `audit-${String(body.seq).padStart(12, '0')}`, hash: entryHash(body) };
+      const body = {
+        seq: (last?.seq ?? 0) + 1,
+        at: new Date(clock()),
+        ...e,
+        reportIds: e.reportIds.slice(0, 1000),
+        prevHash: last?.hash ?? GENESIS,
+      };
+      const entry: AuditEntry = {
+        ...body,
+        _id: `audit-${String(body.seq).padStart(12, '0')}`,
+        hash: entryHash(body),
+      };
       try {
         await col.insertOne(entry);
         return entry;
@@ -70,11 +85,24 @@ export function createAuditLog(store: Store, clock: () => number = Date.now): Au
       let n = 0;
       for await (const entry of col.find({}, { sort: { seq: 1 } })) {
         n++;
-        if (entry.seq !== expected) return { valid: false, checked: n, brokenAt: expected, reason: `entry ${expected} is missing` };
-        if (entry.prevHash !== prev) return { valid: false, checked: n, brokenAt: entry.seq, reason: 'prevHash does not match the previous entry' };
+        if (entry.seq !== expected)
+          return { valid: false, checked: n, brokenAt: expected, reason: `entry ${expected} is missing` };
+        if (entry.prevHash !== prev)
+          return {
+            valid: false,
+            checked: n,
+            brokenAt: entry.seq,
+            reason: 'prevHash does not match the previous entry',
+          };
         const { _id, hash, ...body } = entry;
         void _id;
-        if (entryHash(body) !== hash) return { valid: false, checked: n, brokenAt: entry.seq, reason: 'entry content does not match its hash' };
+        if (entryHash(body) !== hash)
+          return {
+            valid: false,
+            checked: n,
+            brokenAt: entry.seq,
+            reason: 'entry content does not match its hash',
+          };
         prev = hash;
         expected++;
       }

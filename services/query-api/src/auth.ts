@@ -20,32 +20,64 @@ declare module 'express-serve-static-core' {
 
 export function verifyToken(ring: KeyRing, token: string, now = Date.now()): Caller {
   const decoded = jwt.decode(token, { complete: true });
-  if (!decoded || typeof decoded === 'string') throw new HubError('TOKEN_INVALID', 'the bearer token is not a JWT');
-  if (decoded.header.alg !== 'ES256') throw new HubError('TOKEN_INVALID', `token algorithm ${decoded.header.alg} is not accepted (ES256 only)`);
+  if (!decoded || typeof decoded === 'string')
+    throw new HubError('TOKEN_INVALID', 'the bearer token is not a JWT');
+  if (decoded.header.alg !== 'ES256')
+    throw new HubError('TOKEN_INVALID', `token algorithm ${decoded.header.alg} is not accepted (ES256 only)`);
   const kid = decoded.header.kid;
   const key = kid ? ring.byKid.get(kid) : undefined;
-  if (!key) throw new HubError('TOKEN_INVALID', `unknown key id ${JSON.stringify(kid ?? null)}; fetch /.well-known/jwks.json`);
+  if (!key)
+    throw new HubError(
+      'TOKEN_INVALID',
+      `unknown key id ${JSON.stringify(kid ?? null)}; fetch /.well-known/jwks.json`,
+    );
   let claims: jwt.JwtPayload;
   try {
-    claims = jwt.verify(token, key.publicKey, { algorithms: ['ES256'], issuer: ISSUER, audience: AUDIENCE, clockTolerance: 30, clockTimestamp: Math.floor(now / 1000) }) as jwt.JwtPayload;
+    claims = jwt.verify(token, key.publicKey, {
+      algorithms: ['ES256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clockTolerance: 30,
+      clockTimestamp: Math.floor(now / 1000),
+    }) as jwt.JwtPayload;
   } catch (err) {
     const e = err as Error;
-    const code = e.name === 'TokenExpiredError' ? 'TOKEN_EXPIRED' : e.name === 'NotBeforeError' ? 'TOKEN_NOT_YET_VALID' : 'TOKEN_INVALID';
+    const code =
+      e.name === 'TokenExpiredError'
+        ? 'TOKEN_EXPIRED'
+        : e.name === 'NotBeforeError'
+          ? 'TOKEN_NOT_YET_VALID'
+          : 'TOKEN_INVALID';
     throw new HubError(code, `the bearer token was refused: ${e.message}`);
   }
   const role = claims.role as Role;
   const clearance = claims.clearance as Clearance;
-  if (!ROLES.includes(role)) throw new HubError('TOKEN_INVALID', `token role ${String(claims.role)} is not one of ${ROLES.join(', ')}`);
-  if (typeof claims.country !== 'string' || !/^[A-Z]{2}$/.test(claims.country)) throw new HubError('TOKEN_INVALID', 'token has no ISO alpha-2 country claim');
-  if (!TLP_LEVELS.includes(clearance)) throw new HubError('TOKEN_INVALID', `token clearance ${String(claims.clearance)} is not a TLP 2.0 level`);
-  return { sub: String(claims.sub ?? 'unknown'), role, country: claims.country, clearance, regions: Array.isArray(claims.regions) ? claims.regions.map(String) : [] };
+  if (!ROLES.includes(role))
+    throw new HubError(
+      'TOKEN_INVALID',
+      `token role ${String(claims.role)} is not one of ${ROLES.join(', ')}`,
+    );
+  if (typeof claims.country !== 'string' || !/^[A-Z]{2}$/.test(claims.country))
+    throw new HubError('TOKEN_INVALID', 'token has no ISO alpha-2 country claim');
+  if (!TLP_LEVELS.includes(clearance))
+    throw new HubError('TOKEN_INVALID', `token clearance ${String(claims.clearance)} is not a TLP 2.0 level`);
+  return {
+    sub: String(claims.sub ?? 'unknown'),
+    role,
+    country: claims.country,
+    clearance,
+    regions: Array.isArray(claims.regions) ? claims.regions.map(String) : [],
+  };
 }
 
 export function authenticate(ring: KeyRing) {
   return (req: Request, _res: Response, next: NextFunction) => {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) return next(new HubError('TOKEN_MISSING', 'send Authorization: Bearer <JWT> (get one with `npx hub token`)'));
+    if (!m)
+      return next(
+        new HubError('TOKEN_MISSING', 'send Authorization: Bearer <JWT> (get one with `npx hub token`)'),
+      );
     try {
       req.caller = verifyToken(ring, m[1] as string);
       next();
@@ -58,7 +90,12 @@ export function authenticate(ring: KeyRing) {
 export function requireRole(...roles: Role[]) {
   return (req: Request, _res: Response, next: NextFunction) => {
     if (!req.caller || !roles.includes(req.caller.role)) {
-      return next(new HubError('FORBIDDEN', `this endpoint needs one of the roles ${roles.join(', ')}; your token has ${req.caller?.role ?? 'none'}`));
+      return next(
+        new HubError(
+          'FORBIDDEN',
+          `this endpoint needs one of the roles ${roles.join(', ')}; your token has ${req.caller?.role ?? 'none'}`,
+        ),
+      );
     }
     next();
   };

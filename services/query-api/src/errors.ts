@@ -2,11 +2,18 @@
 // (a test keeps the two in sync).
 export const ERROR_STATUS: Record<string, { status: number; meaning: string }> = {
   TOKEN_MISSING: { status: 401, meaning: 'No Authorization: Bearer header.' },
-  TOKEN_INVALID: { status: 401, meaning: 'Not a JWT, wrong algorithm, unknown kid, bad signature, wrong issuer or audience, or missing claims.' },
+  TOKEN_INVALID: {
+    status: 401,
+    meaning:
+      'Not a JWT, wrong algorithm, unknown kid, bad signature, wrong issuer or audience, or missing claims.',
+  },
   TOKEN_EXPIRED: { status: 401, meaning: 'The token is past its exp (30 s skew allowed).' },
   TOKEN_NOT_YET_VALID: { status: 401, meaning: 'The token is before its nbf (30 s skew allowed).' },
   FORBIDDEN: { status: 403, meaning: 'The token is valid but its role may not use this endpoint.' },
-  VALIDATION_FAILED: { status: 400, meaning: 'A query parameter is unknown or malformed; `errors` names each one.' },
+  VALIDATION_FAILED: {
+    status: 400,
+    meaning: 'A query parameter is unknown or malformed; `errors` names each one.',
+  },
   NOT_FOUND: { status: 404, meaning: 'No such record visible to the caller, or no such endpoint.' },
   STORE_UNAVAILABLE: { status: 503, meaning: 'The store cannot be reached; retry later.' },
   INTERNAL: { status: 500, meaning: 'An unexpected error; it is logged with the request id.' },

@@ -36,12 +36,18 @@ export function mayRead(caller: Pick<Caller, 'country' | 'clearance'>, record: H
 }
 
 /** The same rule as a MongoDB filter over documents whose handling sits at `prefix` (e.g. 'handling.'). */
-export function readableFilter(caller: Pick<Caller, 'country' | 'clearance'>, prefix = 'handling.', originField = 'originCountry'): Filter<Document> {
+export function readableFilter(
+  caller: Pick<Caller, 'country' | 'clearance'>,
+  prefix = 'handling.',
+  originField = 'originCountry',
+): Filter<Document> {
   const within = (t: Tlp) => RANK[t] <= RANK[caller.clearance];
   const open = (['CLEAR', 'GREEN'] as Tlp[]).filter(within);
   const or: Filter<Document>[] = [{ [originField]: caller.country }];
   if (open.length) or.push({ [`${prefix}tlp`]: { $in: open } });
-  if (within('AMBER')) or.push({ [`${prefix}tlp`]: 'AMBER', [`${prefix}releasableCountries`]: caller.country });
-  if (within('AMBER+STRICT') && prefix === 'handling.') or.push({ [`${prefix}tlp`]: 'AMBER+STRICT', [`${prefix}releasableTo`]: caller.country });
+  if (within('AMBER'))
+    or.push({ [`${prefix}tlp`]: 'AMBER', [`${prefix}releasableCountries`]: caller.country });
+  if (within('AMBER+STRICT') && prefix === 'handling.')
+    or.push({ [`${prefix}tlp`]: 'AMBER+STRICT', [`${prefix}releasableTo`]: caller.country });
   return { $or: or };
 }

@@ -1,7 +1,21 @@
 // The local token issuer: ES256 signing keys in $HUB_HOME/auth, one file per kid, the newest signs.
 // Older keys keep verifying until removed, which is how keys rotate without logging everyone out.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { HubError } from '@hub/errors';
@@ -39,7 +53,12 @@ export function loadKeyRing(dir: string, options: { rotate?: boolean } = {}): Ke
   }
   const keys = files.map((f) => {
     const privateKey = createPrivateKey(readFileSync(join(dir, f), 'utf8'));
-    return { kid: f.slice(4, -4), privateKey, publicKey: createPublicKey(privateKey), createdAt: statSync(join(dir, f)).mtimeMs };
+    return {
+      kid: f.slice(4, -4),
+      privateKey,
+      publicKey: createPublicKey(privateKey),
+      createdAt: statSync(join(dir, f)).mtimeMs,
+    };
   });
   keys.sort((a, b) => a.createdAt - b.createdAt || a.kid.localeCompare(b.kid));
   return { current: keys[keys.length - 1] as SigningKey, byKid: new Map(keys.map((k) => [k.kid, k])) };
@@ -56,11 +75,20 @@ export interface TokenRequest {
 
 export function mintToken(ring: KeyRing, req: TokenRequest): string {
   if (!ROLES.includes(req.role)) throw new HubError('USAGE', `role must be one of ${ROLES.join(', ')}`);
-  if (!/^[A-Z]{2}$/.test(req.country)) throw new HubError('USAGE', `country must be an ISO alpha-2 code like KZ, got ${req.country}`);
-  if (!TLP_LEVELS.includes(req.clearance)) throw new HubError('USAGE', `clearance must be one of ${TLP_LEVELS.join(', ')}`);
+  if (!/^[A-Z]{2}$/.test(req.country))
+    throw new HubError('USAGE', `country must be an ISO alpha-2 code like KZ, got ${req.country}`);
+  if (!TLP_LEVELS.includes(req.clearance))
+    throw new HubError('USAGE', `clearance must be one of ${TLP_LEVELS.join(', ')}`);
   const now = Math.floor(Date.now() / 1000);
   return jwt.sign(
-    { role: req.role, country: req.country, clearance: req.clearance, ...(req.regions ? { regions: req.regions } : {}), iat: now, exp: now + req.ttlSeconds },
+    {
+      role: req.role,
+      country: req.country,
+      clearance: req.clearance,
+      ...(req.regions ? { regions: req.regions } : {}),
+      iat: now,
+      exp: now + req.ttlSeconds,
+    },
     req.ttlSeconds < 0 ? ring.current.privateKey : ring.current.privateKey,
     { algorithm: 'ES256', keyid: ring.current.kid, issuer: ISSUER, audience: AUDIENCE, subject: req.sub },
   );
@@ -69,7 +97,12 @@ export function mintToken(ring: KeyRing, req: TokenRequest): string {
 /** The public keys as a JSON Web Key Set. */
 export function jwks(ring: KeyRing): { keys: Record<string, unknown>[] } {
   return {
-    keys: [...ring.byKid.values()].map((k) => ({ ...(k.publicKey.export({ format: 'jwk' }) as Record<string, unknown>), kid: k.kid, alg: 'ES256', use: 'sig' })),
+    keys: [...ring.byKid.values()].map((k) => ({
+      ...(k.publicKey.export({ format: 'jwk' }) as Record<string, unknown>),
+      kid: k.kid,
+      alg: 'ES256',
+      use: 'sig',
+    })),
   };
 }
 

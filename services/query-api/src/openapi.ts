@@ -1,25 +1,136 @@
 // The OpenAPI 3 description of the query API.
 const bearer = [{ bearer: [] }];
-const param = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema });
-const ok = (description: string) => ({ 200: { description, content: { 'application/json': { schema: { type: 'object' } } } }, 400: { $ref: '#/components/responses/Error' }, 401: { $ref: '#/components/responses/Error' } });
+const param = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+const ok = (description: string) => ({
+  200: { description, content: { 'application/json': { schema: { type: 'object' } } } },
+  400: { $ref: '#/components/responses/Error' },
+  401: { $ref: '#/components/responses/Error' },
+});
 
 export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.0.3',
-    info: { title: 'Seizure-exchange hub query API', version: '1.0.0', description: 'Search, statistics, routes, provenance and audit over the consolidated store. Every record is filtered by its handling (TLP 2.0, releasable-to) for the caller.' },
+    info: {
+      title: 'Seizure-exchange hub query API',
+      version: '1.0.0',
+      description:
+        'Search, statistics, routes, provenance and audit over the consolidated store. Every record is filtered by its handling (TLP 2.0, releasable-to) for the caller.',
+    },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (ES256, kid from /.well-known/jwks.json)' } },
-      responses: { Error: { description: 'Error with a stable code', content: { 'application/json': { schema: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } }, errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } } } } } } } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT (ES256, kid from /.well-known/jwks.json)',
+        },
+      },
+      responses: {
+        Error: {
+          description: 'Error with a stable code',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  error: {
+                    type: 'object',
+                    properties: { code: { type: 'string' }, message: { type: 'string' } },
+                  },
+                  errors: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: { field: { type: 'string' }, message: { type: 'string' } },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
     },
     paths: {
-      '/v1/seizures': { get: { summary: 'Search seizure reports', security: bearer, parameters: [param('country', 'ISO alpha-2 country of seizure'), param('drug', 'substance code'), param('from', 'ISO date'), param('to', 'ISO date'), param('routeCountry', 'country anywhere on the route'), param('conveyance', 'mode of transport'), param('limit', '1-500', { type: 'integer' }), param('cursor', 'nextCursor of the previous page')], responses: ok('{ items, nextCursor }') } },
-      '/v1/seizures/{reportId}': { get: { summary: 'One record with its version history and re-verified provenance', security: bearer, parameters: [{ name: 'reportId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }], responses: ok('the record, history, provenance') } },
-      '/v1/stats': { get: { summary: 'Aggregates from the read models, in kg', security: bearer, parameters: [param('groupBy', 'country|drug|drugGroup|month|year'), param('country', ''), param('drug', 'substance code or WDR aggregate (e.g. cocaine)'), param('drugGroup', ''), param('from', ''), param('to', ''), param('source', 'seizures|annual')], responses: ok('{ rows: [{ key, quantityKg, count }] }') } },
-      '/v1/routes': { get: { summary: 'Route legs between countries', security: bearer, parameters: [param('country', ''), param('drug', '')], responses: ok('{ legs }') } },
-      '/v1/alerts': { get: { summary: 'Cross-border alerts visible to the caller', security: bearer, responses: ok('{ alerts }') } },
-      '/v1/audit': { get: { summary: 'Audit log with chain verification (auditor)', security: bearer, responses: ok('{ valid, entries, brokenAt? }') } },
-      '/.well-known/jwks.json': { get: { summary: 'Token verification keys', responses: { 200: { description: 'JWKS' } } } },
-      '/healthz': { get: { summary: 'Health', responses: { 200: { description: 'ok' }, 503: { description: 'degraded' } } } },
+      '/v1/seizures': {
+        get: {
+          summary: 'Search seizure reports',
+          security: bearer,
+          parameters: [
+            param('country', 'ISO alpha-2 country of seizure'),
+            param('drug', 'substance code'),
+            param('from', 'ISO date'),
+            param('to', 'ISO date'),
+            param('routeCountry', 'country anywhere on the route'),
+            param('conveyance', 'mode of transport'),
+            param('limit', '1-500', { type: 'integer' }),
+            param('cursor', 'nextCursor of the previous page'),
+          ],
+          responses: ok('{ items, nextCursor }'),
+        },
+      },
+      '/v1/seizures/{reportId}': {
+        get: {
+          summary: 'One record with its version history and re-verified provenance',
+          security: bearer,
+          parameters: [
+            { name: 'reportId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+          ],
+          responses: ok('the record, history, provenance'),
+        },
+      },
+      '/v1/stats': {
+        get: {
+          summary: 'Aggregates from the read models, in kg',
+          security: bearer,
+          parameters: [
+            param('groupBy', 'country|drug|drugGroup|month|year'),
+            param('country', ''),
+            param('drug', 'substance code or WDR aggregate (e.g. cocaine)'),
+            param('drugGroup', ''),
+            param('from', ''),
+            param('to', ''),
+            param('source', 'seizures|annual'),
+          ],
+          responses: ok('{ rows: [{ key, quantityKg, count }] }'),
+        },
+      },
+      '/v1/routes': {
+        get: {
+          summary: 'Route legs between countries',
+          security: bearer,
+          parameters: [param('country', ''), param('drug', '')],
+          responses: ok('{ legs }'),
+        },
+      },
+      '/v1/alerts': {
+        get: {
+          summary: 'Cross-border alerts visible to the caller',
+          security: bearer,
+          responses: ok('{ alerts }'),
+        },
+      },
+      '/v1/audit': {
+        get: {
+          summary: 'Audit log with chain verification (auditor)',
+          security: bearer,
+          responses: ok('{ valid, entries, brokenAt? }'),
+        },
+      },
+      '/.well-known/jwks.json': {
+        get: { summary: 'Token verification keys', responses: { 200: { description: 'JWKS' } } },
+      },
+      '/healthz': {
+        get: {
+          summary: 'Health',
+          responses: { 200: { description: 'ok' }, 503: { description: 'degraded' } },
+        },
+      },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text' } } } },
     },
   };

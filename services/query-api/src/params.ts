@@ -17,7 +17,10 @@ const SHAPES: Record<Exclude<Kind, 'enum' | 'int' | 'date'>, RegExp> = {
   cursor: /^[A-Za-z0-9_-]{1,200}$/,
 };
 
-export function parseParams<T extends Record<string, ParamSpec>>(query: Record<string, unknown>, specs: T): { [K in keyof T]?: string | number | Date } {
+export function parseParams<T extends Record<string, ParamSpec>>(
+  query: Record<string, unknown>,
+  specs: T,
+): { [K in keyof T]?: string | number | Date } {
   const errors: FieldError[] = [];
   const out: Record<string, string | number | Date> = {};
   for (const [name, raw] of Object.entries(query)) {
@@ -34,23 +37,40 @@ export function parseParams<T extends Record<string, ParamSpec>>(query: Record<s
     switch (spec.kind) {
       case 'int': {
         const n = Number(v);
-        if (!/^\d+$/.test(v) || n < (spec.min ?? 0) || n > (spec.max ?? Number.MAX_SAFE_INTEGER)) errors.push({ field: name, message: `must be a whole number from ${spec.min ?? 0} to ${spec.max}`, value: v });
+        if (!/^\d+$/.test(v) || n < (spec.min ?? 0) || n > (spec.max ?? Number.MAX_SAFE_INTEGER))
+          errors.push({
+            field: name,
+            message: `must be a whole number from ${spec.min ?? 0} to ${spec.max}`,
+            value: v,
+          });
         else out[name] = n;
         break;
       }
       case 'date': {
-        const t = /^\d{4}-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?$/.test(v) ? Date.parse(v.length === 7 ? `${v}-01` : v) : NaN;
-        if (Number.isNaN(t)) errors.push({ field: name, message: 'must be an ISO 8601 date like 2026-03-14', value: v });
+        const t = /^\d{4}-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?$/.test(v)
+          ? Date.parse(v.length === 7 ? `${v}-01` : v)
+          : NaN;
+        if (Number.isNaN(t))
+          errors.push({ field: name, message: 'must be an ISO 8601 date like 2026-03-14', value: v });
         else out[name] = new Date(t);
         break;
       }
       case 'enum':
-        if (!spec.values?.includes(v)) errors.push({ field: name, message: `must be one of ${spec.values?.join(', ')}`, value: v });
+        if (!spec.values?.includes(v))
+          errors.push({ field: name, message: `must be one of ${spec.values?.join(', ')}`, value: v });
         else out[name] = v;
         break;
       default: {
         const value = spec.kind === 'country' ? v.toUpperCase() : v;
-        if (!SHAPES[spec.kind].test(value)) errors.push({ field: name, message: spec.kind === 'country' ? 'must be an ISO 3166-1 alpha-2 code like KZ' : 'has characters that are not allowed', value: v.slice(0, 60) });
+        if (!SHAPES[spec.kind].test(value))
+          errors.push({
+            field: name,
+            message:
+              spec.kind === 'country'
+                ? 'must be an ISO 3166-1 alpha-2 code like KZ'
+                : 'has characters that are not allowed',
+            value: v.slice(0, 60),
+          });
         else out[name] = value;
       }
     }
@@ -65,6 +85,7 @@ export function encodeCursor(seizedAt: Date, id: string): string {
 
 export function decodeCursor(cursor: string): { seizedAt: Date; id: string } {
   const [ms, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!ms || !id || !/^\d+$/.test(ms)) throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this API returned' }]);
+  if (!ms || !id || !/^\d+$/.test(ms))
+    throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this API returned' }]);
   return { seizedAt: new Date(Number(ms)), id };
 }

@@ -29,7 +29,11 @@ export function publicReport(doc: StoredReport): Record<string, unknown> {
     country: doc.country,
     seizedAt: doc.seizedAt,
     receivedAt: doc.receivedAt,
-    handling: { tlp: doc.handling.tlp, releasableTo: doc.handling.releasableTo, evaluation: doc.handling.evaluation },
+    handling: {
+      tlp: doc.handling.tlp,
+      releasableTo: doc.handling.releasableTo,
+      evaluation: doc.handling.evaluation,
+    },
     substances: doc.substances,
     totalKg: doc.totalKg,
     report: doc.report,
@@ -43,7 +47,10 @@ export function seizureRoutes(deps: { store: Store; audit: AuditLog; caPem: stri
   router.get('/v1/seizures', async (req, res) => {
     const p = parseParams(req.query as Record<string, unknown>, SEARCH);
     const caller = req.caller!;
-    const and: Filter<StoredReport>[] = [readableFilter(caller) as Filter<StoredReport>, { status: 'active' }];
+    const and: Filter<StoredReport>[] = [
+      readableFilter(caller) as Filter<StoredReport>,
+      { status: 'active' },
+    ];
     if (p.country) and.push({ country: p.country as string });
     if (p.drug) and.push({ substances: p.drug as string });
     if (p.routeCountry) and.push({ routeCountries: p.routeCountry as string });
@@ -55,11 +62,22 @@ export function seizureRoutes(deps: { store: Store; audit: AuditLog; caPem: stri
       and.push({ $or: [{ seizedAt: { $lt: c.seizedAt } }, { seizedAt: c.seizedAt, _id: { $lt: c.id } }] });
     }
     const limit = (p.limit as number | undefined) ?? 50;
-    const docs = await reports.find({ $and: and }, { sort: { seizedAt: -1, _id: -1 }, limit: limit + 1 }).toArray();
+    const docs = await reports
+      .find({ $and: and }, { sort: { seizedAt: -1, _id: -1 }, limit: limit + 1 })
+      .toArray();
     const page = docs.slice(0, limit);
     const last = page[page.length - 1];
-    await deps.audit.append({ actor: actorOf(caller), action: 'search', query: { ...p }, count: page.length, reportIds: page.map((d) => d._id) });
-    res.json({ items: page.map(publicReport), nextCursor: docs.length > limit && last ? encodeCursor(last.seizedAt, last._id) : null });
+    await deps.audit.append({
+      actor: actorOf(caller),
+      action: 'search',
+      query: { ...p },
+      count: page.length,
+      reportIds: page.map((d) => d._id),
+    });
+    res.json({
+      items: page.map(publicReport),
+      nextCursor: docs.length > limit && last ? encodeCursor(last.seizedAt, last._id) : null,
+    });
   });
 
   router.get('/v1/seizures/:reportId', async (req, res) => {
@@ -68,14 +86,35 @@ export function seizureRoutes(deps: { store: Store; audit: AuditLog; caPem: stri
     const doc = await reports.findOne({ _id: id });
     const caller = req.caller!;
     // A record the caller may not see is reported as absent, not as forbidden: its existence is information too.
-    if (!doc || !mayRead(caller, { ...doc.handling, originCountry: doc.originCountry })) throw new HubError('NOT_FOUND', `no report ${id} visible to you`);
+    if (!doc || !mayRead(caller, { ...doc.handling, originCountry: doc.originCountry }))
+      throw new HubError('NOT_FOUND', `no report ${id} visible to you`);
     const history = await deps.store
       .collection<StoredReport & { supersededAt: Date | null }>(COLLECTIONS.reportVersions)
-      .find({ reportId: id }, { sort: { version: 1 }, projection: { version: 1, status: 1, messageId: 1, receivedAt: 1, supersededAt: 1 } })
+      .find(
+        { reportId: id },
+        {
+          sort: { version: 1 },
+          projection: { version: 1, status: 1, messageId: 1, receivedAt: 1, supersededAt: 1 },
+        },
+      )
       .toArray();
-    const envelope = await deps.store.collection<StoredEnvelope>(COLLECTIONS.envelopes).findOne({ _id: doc.messageId });
-    await deps.audit.append({ actor: actorOf(caller), action: 'read', query: { reportId: id }, count: 1, reportIds: [id] });
-    res.json({ ...publicReport(doc), history: history.map(({ _id, ...h }) => ({ ...h, id: _id })), provenance: envelope ? provenanceOf(envelope, deps.caPem) : { verified: false, reason: 'no archived envelope' } });
+    const envelope = await deps.store
+      .collection<StoredEnvelope>(COLLECTIONS.envelopes)
+      .findOne({ _id: doc.messageId });
+    await deps.audit.append({
+      actor: actorOf(caller),
+      action: 'read',
+      query: { reportId: id },
+      count: 1,
+      reportIds: [id],
+    });
+    res.json({
+      ...publicReport(doc),
+      history: history.map(({ _id, ...h }) => ({ ...h, id: _id })),
+      provenance: envelope
+        ? provenanceOf(envelope, deps.caPem)
+        : { verified: false, reason: 'no archived envelope' },
+    });
   });
   return router;
 }
@@ -85,7 +124,9 @@ export function provenanceOf(envelope: StoredEnvelope, caPem: string): Record<st
   const trust = createTrustStore(caPem);
   trust.add(envelope.signerCertificatePem);
   // Provenance asks whether the signature was valid when made, so judge validity at signing time.
-  const result = createVerifier({ trust, clock: () => envelope.receivedAt.getTime() }).verify(Buffer.from(envelope.bytes));
+  const result = createVerifier({ trust, clock: () => envelope.receivedAt.getTime() }).verify(
+    Buffer.from(envelope.bytes),
+  );
   return {
     verified: result.ok,
     reason: result.ok ? undefined : result.reason,

@@ -6,10 +6,20 @@ import type { Clearance } from '../src/issuer';
 const records: Record<string, Handled> = {
   clear: { originCountry: 'KZ', tlp: 'CLEAR', releasableCountries: [] },
   green: { originCountry: 'KZ', tlp: 'GREEN', releasableCountries: [] },
-  amberRegion: { originCountry: 'KZ', tlp: 'AMBER', releasableTo: ['central-asia'], releasableCountries: ['KG', 'KZ', 'TJ', 'TM', 'UZ'] },
+  amberRegion: {
+    originCountry: 'KZ',
+    tlp: 'AMBER',
+    releasableTo: ['central-asia'],
+    releasableCountries: ['KG', 'KZ', 'TJ', 'TM', 'UZ'],
+  },
   amberKg: { originCountry: 'KZ', tlp: 'AMBER', releasableTo: ['KG'], releasableCountries: ['KG'] },
   strictKg: { originCountry: 'KZ', tlp: 'AMBER+STRICT', releasableTo: ['KG'], releasableCountries: ['KG'] },
-  strictRegion: { originCountry: 'KZ', tlp: 'AMBER+STRICT', releasableTo: ['central-asia'], releasableCountries: ['KG', 'KZ', 'TJ', 'TM', 'UZ'] },
+  strictRegion: {
+    originCountry: 'KZ',
+    tlp: 'AMBER+STRICT',
+    releasableTo: ['central-asia'],
+    releasableCountries: ['KG', 'KZ', 'TJ', 'TM', 'UZ'],
+  },
   red: { originCountry: 'KZ', tlp: 'RED', releasableTo: ['KG'], releasableCountries: ['KG'] },
 };
 
@@ -34,7 +44,9 @@ const MATRIX: Record<string, string[]> = {
 describe('handling: the access matrix of users by records', () => {
   for (const [user, caller] of Object.entries(users)) {
     it(`${user} sees exactly ${MATRIX[user]!.join(', ')}`, () => {
-      const visible = Object.entries(records).filter(([, r]) => mayRead(caller, r)).map(([name]) => name);
+      const visible = Object.entries(records)
+        .filter(([, r]) => mayRead(caller, r))
+        .map(([name]) => name);
       expect(visible).to.deep.equal(MATRIX[user]);
     });
   }

@@ -30,10 +30,14 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
   try {
     await client.connect();
   } catch (cause) {
-    throw new HubError('STORE_UNAVAILABLE', `cannot reach the store at ${redactUrl(options.url)}: ${(cause as Error).message}`, {
-      retriable: true,
-      cause,
-    });
+    throw new HubError(
+      'STORE_UNAVAILABLE',
+      `cannot reach the store at ${redactUrl(options.url)}: ${(cause as Error).message}`,
+      {
+        retriable: true,
+        cause,
+      },
+    );
   }
   const db = client.db(options.dbName);
   return {
@@ -44,8 +48,17 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
       // One index at a time, only those missing: FerretDB 1.24 drops the connection (a server panic) when one
       // createIndexes command names several indexes of which some already exist.
       for (const [name, specs] of Object.entries(INDEXES)) {
-        const existing = new Set((await db.collection(name).listIndexes().toArray().catch(() => [])).map((i) => String(i.name)));
-        for (const spec of specs ?? []) if (!existing.has(String(spec.name))) await db.collection(name).createIndexes([spec]);
+        const existing = new Set(
+          (
+            await db
+              .collection(name)
+              .listIndexes()
+              .toArray()
+              .catch(() => [])
+          ).map((i) => String(i.name)),
+        );
+        for (const spec of specs ?? [])
+          if (!existing.has(String(spec.name))) await db.collection(name).createIndexes([spec]);
       }
     },
     async ping() {

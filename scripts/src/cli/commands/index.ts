@@ -8,4 +8,14 @@ import { testCommand } from './test';
 import { tokenCommand } from './token';
 import { verifyCommand } from './verify';
 
-export const commands: Command[] = [startCommand, stackCommand, pkiCommand, nodeCommand, coordinatorCommand, apiCommand, tokenCommand, verifyCommand, testCommand];
+export const commands: Command[] = [
+  startCommand,
+  stackCommand,
+  pkiCommand,
+  nodeCommand,
+  coordinatorCommand,
+  apiCommand,
+  tokenCommand,
+  verifyCommand,
+  testCommand,
+];

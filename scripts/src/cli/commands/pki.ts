@@ -37,16 +37,34 @@ export const pkiCommand: Command = {
       return 0;
     }
     if (verb === 'issue') {
-      const { values, positionals } = parse(rest, { agency: { type: 'string' }, bits: { type: 'string' }, days: { type: 'string' }, 'if-missing': { type: 'boolean' } }, USAGE);
+      const { values, positionals } = parse(
+        rest,
+        {
+          agency: { type: 'string' },
+          bits: { type: 'string' },
+          days: { type: 'string' },
+          'if-missing': { type: 'boolean' },
+        },
+        USAGE,
+      );
       const cc = (positionals[0] ?? '').toUpperCase();
-      if (!/^([A-Z]{2}|HUB)$/.test(cc)) throw new HubError('USAGE', `give the country as an ISO alpha-2 code (like KZ) or HUB\nusage: ${USAGE}`);
+      if (!/^([A-Z]{2}|HUB)$/.test(cc))
+        throw new HubError(
+          'USAGE',
+          `give the country as an ISO alpha-2 code (like KZ) or HUB\nusage: ${USAGE}`,
+        );
       if (values['if-missing'] && pki.hasIdentity(cc)) {
         log(`${cc} already has a certificate (${pki.identity(cc).fingerprint})`);
         return 0;
       }
       pki.initCa();
       const bits = values.bits ? Number(values.bits) : 2048;
-      const issued = pki.issue({ country: cc, agency: values.agency ?? (cc === 'HUB' ? 'Regional coordination centre' : `National node ${cc}`), bits: bits as 2048, validityDays: values.days ? Number(values.days) : undefined });
+      const issued = pki.issue({
+        country: cc,
+        agency: values.agency ?? (cc === 'HUB' ? 'Regional coordination centre' : `National node ${cc}`),
+        bits: bits as 2048,
+        validityDays: values.days ? Number(values.days) : undefined,
+      });
       log(`certificate for ${cc} valid until ${issued.notAfter.toISOString()}`);
       process.stdout.write(`${issued.fingerprint}\n`);
       return 0;
@@ -61,22 +79,43 @@ export const pkiCommand: Command = {
         fingerprint = id.fingerprint;
         origin = target.toUpperCase();
       } else if (!/^[0-9a-f]{64}$/.test(fingerprint)) {
-        throw new HubError('USAGE', `give a SHA-256 certificate fingerprint (64 hex digits) or a country code\nusage: ${USAGE}`);
+        throw new HubError(
+          'USAGE',
+          `give a SHA-256 certificate fingerprint (64 hex digits) or a country code\nusage: ${USAGE}`,
+        );
       } else {
         const pem = pki.allCertificates().find((p) => fingerprintOf(new X509Certificate(p)) === fingerprint);
         if (pem) origin = originOf(new X509Certificate(pem));
       }
-      const revocation = { fingerprint, revokedAt: Date.now(), reason: values.reason ?? 'revoked by the hub operator' };
+      const revocation = {
+        fingerprint,
+        revokedAt: Date.now(),
+        reason: values.reason ?? 'revoked by the hub operator',
+      };
       pki.addRevocation(revocation);
       const notice = revocationNotice(loadSchemaRegistry(), pki.ca(), { ...revocation, origin });
-      const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'hub-cli', logger: createLogger('hub-cli', { level: 'warn' }) });
+      const kafka = createKafka({
+        brokers: config.kafka.brokers,
+        clientId: 'hub-cli',
+        logger: createLogger('hub-cli', { level: 'warn' }),
+      });
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       const admin = kafka.admin();
       await admin.connect();
-      await ensureTopics(admin, hubTopicConfigs(topicNames(config.namespace), [], { partitions: 3, replicationFactor: config.kafka.replicationFactor }));
+      await ensureTopics(
+        admin,
+        hubTopicConfigs(topicNames(config.namespace), [], {
+          partitions: 3,
+          replicationFactor: config.kafka.replicationFactor,
+        }),
+      );
       await admin.disconnect();
       await producer.connect();
-      await producer.send({ topic: topicNames(config.namespace).pki, acks: -1, messages: [{ key: notice.key, value: notice.bytes }] });
+      await producer.send({
+        topic: topicNames(config.namespace).pki,
+        acks: -1,
+        messages: [{ key: notice.key, value: notice.bytes }],
+      });
       await producer.disconnect();
       log(`revoked ${fingerprint} (${origin}) and published the revocation on hub.pki`);
       return 0;

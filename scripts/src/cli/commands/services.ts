@@ -6,7 +6,8 @@ import { parse } from '../command';
 
 function port(value: string | undefined, fallback: number): number {
   const n = value === undefined ? fallback : Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new HubError('USAGE', `--port must be a port number, got ${value}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new HubError('USAGE', `--port must be a port number, got ${value}`);
   return n;
 }
 
@@ -22,7 +23,8 @@ Runs the national node of country CC (ISO alpha-2) with the key and certificate 
   async run(args) {
     const { values, positionals } = parse(args, { port: { type: 'string' } }, this.usage);
     const cc = (positionals[0] ?? '').toUpperCase();
-    if (!/^[A-Z]{2}$/.test(cc)) throw new HubError('USAGE', `give the node's country as an ISO alpha-2 code\nusage: ${this.usage}`);
+    if (!/^[A-Z]{2}$/.test(cc))
+      throw new HubError('USAGE', `give the node's country as an ISO alpha-2 code\nusage: ${this.usage}`);
     const { runNationalNode } = await import('@hub/national-node/main');
     await runNationalNode(cc, port(values.port, loadConfig().nodeBasePort));
     return forever();

@@ -15,7 +15,11 @@ the coordinator, a national node for each demo country (HUB_DEMO_COUNTRIES, defa
 HUB_NODE_BASE_PORT+i (default 8101...), the query API and dashboard on HUB_API_PORT (default 8080), and loads demo
 reports. Prints the URLs and a ready analyst token and writes them to $HUB_HOME/run/endpoints.json. Ctrl-C stops it.`;
 
-async function postReports(nodes: Record<string, string>, count: number, log: (s: string) => void): Promise<number> {
+async function postReports(
+  nodes: Record<string, string>,
+  count: number,
+  log: (s: string) => void,
+): Promise<number> {
   const reports = demoReports(Object.keys(nodes), count);
   let accepted = 0;
   const failures: string[] = [];
@@ -69,7 +73,11 @@ export const startCommand: Command = {
 
       log('3/6 coordinator');
       const coordinatorOps = config.apiPort + 1;
-      const coordinator = spawnHub('coordinator', ['coordinator', '--ops-port', String(coordinatorOps)], logs);
+      const coordinator = spawnHub(
+        'coordinator',
+        ['coordinator', '--ops-port', String(coordinatorOps)],
+        logs,
+      );
       children.push(coordinator);
       await waitHealthy(coordinator, `http://127.0.0.1:${coordinatorOps}/healthz`, 90000);
 
@@ -91,8 +99,26 @@ export const startCommand: Command = {
       const apiUrl = `http://127.0.0.1:${config.apiPort}`;
       await waitHealthy(api, `${apiUrl}/healthz`, 90000);
 
-      const token = (await runHub(['token', '--role', 'analyst', '--country', config.demoCountries[0] ?? 'KZ', '--clearance', 'AMBER', '--ttl', String(12 * 3600)])).trim();
-      const endpoints = { api: apiUrl, kafka: config.kafka.brokers.join(','), mongo: config.mongo.url, nodes, token };
+      const token = (
+        await runHub([
+          'token',
+          '--role',
+          'analyst',
+          '--country',
+          config.demoCountries[0] ?? 'KZ',
+          '--clearance',
+          'AMBER',
+          '--ttl',
+          String(12 * 3600),
+        ])
+      ).trim();
+      const endpoints = {
+        api: apiUrl,
+        kafka: config.kafka.brokers.join(','),
+        mongo: config.mongo.url,
+        nodes,
+        token,
+      };
       mkdirSync(join(config.hubHome, 'run'), { recursive: true });
       writeFileSync(join(config.hubHome, 'run', 'endpoints.json'), JSON.stringify(endpoints, null, 2));
 

@@ -27,8 +27,7 @@ export const testCommand: Command = {
     const config = loadConfig();
     let started = false;
     if (!unitOnly) {
-      const running =
-        (await probeKafka(config.kafka.brokers)).ok && (await probeMongo(config.mongo.url)).ok;
+      const running = (await probeKafka(config.kafka.brokers)).ok && (await probeMongo(config.mongo.url)).ok;
       if (!running) {
         log('starting the local stack for the tests');
         started = true;
@@ -39,7 +38,11 @@ export const testCommand: Command = {
     const env = { ...process.env, HUB_SOAK: own.includes('--soak') ? '1' : (process.env.HUB_SOAK ?? '') };
     const mocha = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, [mocha, ...specs, ...extra], { cwd: repoRoot, stdio: 'inherit', env });
+      const child = spawn(process.execPath, [mocha, ...specs, ...extra], {
+        cwd: repoRoot,
+        stdio: 'inherit',
+        env,
+      });
       child.on('exit', (c) => resolve(c ?? 1));
     });
     if (started && !own.includes('--keep-stack')) await stackDown(loadConfig(), log);

@@ -15,10 +15,22 @@ export const tokenCommand: Command = {
   summary: 'mint a development token for the local issuer',
   usage: USAGE,
   async run(args) {
-    const { values } = parse(args, { role: { type: 'string' }, country: { type: 'string' }, clearance: { type: 'string' }, ttl: { type: 'string' }, sub: { type: 'string' } }, USAGE);
-    if (!values.role || !values.country) throw new HubError('USAGE', `--role and --country are required\nusage: ${USAGE}`);
+    const { values } = parse(
+      args,
+      {
+        role: { type: 'string' },
+        country: { type: 'string' },
+        clearance: { type: 'string' },
+        ttl: { type: 'string' },
+        sub: { type: 'string' },
+      },
+      USAGE,
+    );
+    if (!values.role || !values.country)
+      throw new HubError('USAGE', `--role and --country are required\nusage: ${USAGE}`);
     const ttl = values.ttl === undefined ? 3600 : Number(values.ttl);
-    if (!Number.isInteger(ttl)) throw new HubError('USAGE', `--ttl must be a whole number of seconds, got ${values.ttl}`);
+    if (!Number.isInteger(ttl))
+      throw new HubError('USAGE', `--ttl must be a whole number of seconds, got ${values.ttl}`);
     const ring = loadKeyRing(authDir(loadConfig().hubHome));
     const token = mintToken(ring, {
       sub: values.sub ?? `${values.role}@${values.country.toUpperCase()}`,

@@ -20,7 +20,10 @@ function stable(value: unknown): string {
   if (Buffer.isBuffer(value)) return JSON.stringify(value.toString('base64'));
   if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stable((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -30,35 +33,71 @@ export const verifyCommand: Command = {
   summary: "re-verify a stored record's signature and certificate chain offline",
   usage: USAGE,
   async run(args) {
-    const { values, positionals } = parse(args, { ca: { type: 'string' }, version: { type: 'string' } }, USAGE);
+    const { values, positionals } = parse(
+      args,
+      { ca: { type: 'string' }, version: { type: 'string' } },
+      USAGE,
+    );
     const reportId = positionals[0];
     if (!reportId) throw new HubError('USAGE', `give a report id\nusage: ${USAGE}`);
     const config = loadConfig();
     const caPem = readFileSync(values.ca ?? join(config.hubHome, 'pki', 'ca', 'ca.crt'), 'utf8');
-    const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName, appName: 'hub-verify' });
+    const store = await connectStore({
+      url: config.mongo.url,
+      dbName: config.mongo.dbName,
+      appName: 'hub-verify',
+    });
     try {
       const doc = values.version
-        ? await store.collection<StoredReport>(COLLECTIONS.reportVersions).findOne({ _id: `${reportId}:${Number(values.version)}` })
+        ? await store
+            .collection<StoredReport>(COLLECTIONS.reportVersions)
+            .findOne({ _id: `${reportId}:${Number(values.version)}` })
         : await store.collection<StoredReport>(COLLECTIONS.reports).findOne({ _id: reportId });
-      if (!doc) throw new HubError('NOT_FOUND', `no stored report ${reportId}${values.version ? ` version ${values.version}` : ''}`);
-      const archived = await store.collection<StoredEnvelope>(COLLECTIONS.envelopes).findOne({ _id: doc.messageId });
-      if (!archived) throw new HubError('NOT_FOUND', `the archived envelope ${doc.messageId} of report ${reportId} is missing`);
+      if (!doc)
+        throw new HubError(
+          'NOT_FOUND',
+          `no stored report ${reportId}${values.version ? ` version ${values.version}` : ''}`,
+        );
+      const archived = await store
+        .collection<StoredEnvelope>(COLLECTIONS.envelopes)
+        .findOne({ _id: doc.messageId });
+      if (!archived)
+        throw new HubError(
+          'NOT_FOUND',
+          `the archived envelope ${doc.messageId} of report ${reportId} is missing`,
+        );
       const trust = createTrustStore(caPem);
       trust.add(archived.signerCertificatePem);
       // Offline: what matters is validity when signed, so the clock is the signing time.
-      const probe = createVerifier({ trust, clock: () => Number.MAX_SAFE_INTEGER }).verify(Buffer.from(archived.bytes));
+      const probe = createVerifier({ trust, clock: () => Number.MAX_SAFE_INTEGER }).verify(
+        Buffer.from(archived.bytes),
+      );
       const signedAt = probe.envelope?.signedAt ?? 0;
       const result = createVerifier({ trust, clock: () => signedAt }).verify(Buffer.from(archived.bytes));
-      const lines: string[] = [`report   ${reportId} version ${doc.version}`, `message  ${archived._id} from ${archived.origin}`];
+      const lines: string[] = [
+        `report   ${reportId} version ${doc.version}`,
+        `message  ${archived._id} from ${archived.origin}`,
+      ];
       let ok = result.ok;
       if (result.ok) {
-        lines.push(`signer   ${result.signer.country} ${result.signer.agency} (certificate ${result.signer.fingerprint})`);
-        lines.push(`signed   ${new Date(result.envelope.signedAt).toISOString()} with ${result.envelope.signatureAlgorithm}`);
+        lines.push(
+          `signer   ${result.signer.country} ${result.signer.agency} (certificate ${result.signer.fingerprint})`,
+        );
+        lines.push(
+          `signed   ${new Date(result.envelope.signedAt).toISOString()} with ${result.envelope.signatureAlgorithm}`,
+        );
         lines.push('chain    issued by the hub CA, valid at signing time');
         if (doc.status !== 'retracted') {
-          const decoded = loadSchemaRegistry().decode(result.envelope.schemaFingerprint, result.envelope.payload);
+          const decoded = loadSchemaRegistry().decode(
+            result.envelope.schemaFingerprint,
+            result.envelope.payload,
+          );
           const same = stable(decoded) === stable(doc.report);
-          lines.push(same ? 'content  the stored record equals the signed payload' : 'content  MISMATCH: the stored record differs from the signed payload');
+          lines.push(
+            same
+              ? 'content  the stored record equals the signed payload'
+              : 'content  MISMATCH: the stored record differs from the signed payload',
+          );
           ok = ok && same;
         }
       } else {

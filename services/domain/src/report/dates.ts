@@ -1,7 +1,8 @@
 // Seizure dates: ISO 8601 with or without a UTC offset → UTC milliseconds plus the offset the agency gave.
 import type { FieldReader } from './fields';
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
 export interface SeizedAt {
   utcMs: number;
@@ -28,7 +29,9 @@ export function parseSeizedAt(r: FieldReader, value: unknown, now: number): Seiz
   } else if (zone === 'Z') {
     offsetMinutes = 0;
   }
-  const ms = Date.parse(m[4] ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}Z` : `${m[1]}-${m[2]}-${m[3]}T00:00:00Z`);
+  const ms = Date.parse(
+    m[4] ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}Z` : `${m[1]}-${m[2]}-${m[3]}T00:00:00Z`,
+  );
   if (Number.isNaN(ms)) {
     r.error('seizedAt', 'is not a real calendar date', value);
     return { utcMs: 0, offsetMinutes: null, notes: [] };

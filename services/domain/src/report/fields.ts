@@ -6,11 +6,21 @@ export class FieldReader {
   readonly notes: string[] = [];
 
   error(field: string, message: string, value?: unknown): void {
-    const short = typeof value === 'string' ? value.slice(0, 100) : typeof value === 'number' || typeof value === 'boolean' ? value : undefined;
+    const short =
+      typeof value === 'string'
+        ? value.slice(0, 100)
+        : typeof value === 'number' || typeof value === 'boolean'
+          ? value
+          : undefined;
     this.errors.push(short === undefined ? { field, message } : { field, message, value: short });
   }
 
-  string(obj: Record<string, unknown>, key: string, path: string, opts: { required?: boolean; max?: number } = {}): string | null {
+  string(
+    obj: Record<string, unknown>,
+    key: string,
+    path: string,
+    opts: { required?: boolean; max?: number } = {},
+  ): string | null {
     const v = obj[key];
     if (v === undefined || v === null || v === '') {
       if (opts.required) this.error(path, 'is required');
@@ -28,7 +38,12 @@ export class FieldReader {
     return v.trim();
   }
 
-  number(obj: Record<string, unknown>, key: string, path: string, opts: { required?: boolean; min?: number; max?: number; positive?: boolean } = {}): number | null {
+  number(
+    obj: Record<string, unknown>,
+    key: string,
+    path: string,
+    opts: { required?: boolean; min?: number; max?: number; positive?: boolean } = {},
+  ): number | null {
     const v = obj[key];
     if (v === undefined || v === null || v === '') {
       if (opts.required) this.error(path, 'is required');
@@ -46,7 +61,12 @@ export class FieldReader {
     return null;
   }
 
-  object(obj: Record<string, unknown>, key: string, path: string, required = false): Record<string, unknown> | null {
+  object(
+    obj: Record<string, unknown>,
+    key: string,
+    path: string,
+    required = false,
+  ): Record<string, unknown> | null {
     const v = obj[key];
     if (v === undefined || v === null) {
       if (required) this.error(path, 'is required');
@@ -59,7 +79,12 @@ export class FieldReader {
     return v as Record<string, unknown>;
   }
 
-  array(obj: Record<string, unknown>, key: string, path: string, opts: { required?: boolean; max?: number } = {}): Record<string, unknown>[] {
+  array(
+    obj: Record<string, unknown>,
+    key: string,
+    path: string,
+    opts: { required?: boolean; max?: number } = {},
+  ): Record<string, unknown>[] {
     const v = obj[key];
     if (v === undefined || v === null) {
       if (opts.required) this.error(path, 'is required (a non-empty list)');

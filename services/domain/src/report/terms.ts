@@ -9,7 +9,11 @@ export function normaliseCountryCode(r: FieldReader, value: string | null, field
   const code = resolveCountry(value);
   if (!code) {
     const suggestions = suggestCountries(value);
-    r.error(field, `unknown country; use an ISO 3166-1 alpha-2 code (e.g. KZ)${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`, value);
+    r.error(
+      field,
+      `unknown country; use an ISO 3166-1 alpha-2 code (e.g. KZ)${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`,
+      value,
+    );
     if (suggestions.length) (r.errors[r.errors.length - 1] as FieldError).suggestions = suggestions;
     return null;
   }
@@ -18,12 +22,21 @@ export function normaliseCountryCode(r: FieldReader, value: string | null, field
 }
 
 /** A vocabulary field: the code for any label or alias, or an error naming the nearest valid codes. */
-export function resolveTermField(r: FieldReader, vocab: Vocabulary, value: string | null, field: string): string | null {
+export function resolveTermField(
+  r: FieldReader,
+  vocab: Vocabulary,
+  value: string | null,
+  field: string,
+): string | null {
   if (value === null) return null;
   const code = vocab.resolve(value);
   if (!code) {
     const suggestions = vocab.suggest(value);
-    r.error(field, `unknown ${vocab.name} term${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : `; see schemas/vocab/${vocab.name}.json`}`, value);
+    r.error(
+      field,
+      `unknown ${vocab.name} term${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : `; see schemas/vocab/${vocab.name}.json`}`,
+      value,
+    );
     if (suggestions.length) (r.errors[r.errors.length - 1] as FieldError).suggestions = suggestions;
     return null;
   }
@@ -45,7 +58,8 @@ export function normaliseTlp(r: FieldReader, value: string | null): (typeof TLP)
   if (value === null) return null;
   const key = value.trim().toUpperCase().replace(/^TLP:/, '');
   const tlp = TLP[key];
-  if (!tlp) r.error('handling.tlp', 'must be a TLP 2.0 level: CLEAR, GREEN, AMBER, AMBER+STRICT or RED', value);
+  if (!tlp)
+    r.error('handling.tlp', 'must be a TLP 2.0 level: CLEAR, GREEN, AMBER, AMBER+STRICT or RED', value);
   return tlp ?? null;
 }
 

@@ -58,8 +58,10 @@ for (const [k, code] of Object.entries(EXTRA)) index.set(k, code);
 /** ISO alpha-2 for a code (alpha-2 or alpha-3) or a name in any supported language; undefined when unknown. */
 export function resolveCountry(input: string): string | undefined {
   const v = input.trim();
-  if (/^[A-Za-z]{2}$/.test(v)) return countries.isValid(v.toUpperCase()) || v.toUpperCase() === 'XK' ? v.toUpperCase() : undefined;
-  if (/^[A-Za-z]{3}$/.test(v) && countries.isValid(v.toUpperCase())) return countries.alpha3ToAlpha2(v.toUpperCase());
+  if (/^[A-Za-z]{2}$/.test(v))
+    return countries.isValid(v.toUpperCase()) || v.toUpperCase() === 'XK' ? v.toUpperCase() : undefined;
+  if (/^[A-Za-z]{3}$/.test(v) && countries.isValid(v.toUpperCase()))
+    return countries.alpha3ToAlpha2(v.toUpperCase());
   return index.get(textKey(v)) ?? index.get(latinKey(v));
 }
 
@@ -70,7 +72,11 @@ export function suggestCountries(input: string, n = 5): string[] {
     const d = distance(k, key) / Math.max(k.length, key.length, 1);
     if (d < (best.get(code) ?? Infinity)) best.set(code, d);
   }
-  return [...best.entries()].filter(([, d]) => d <= 0.4).sort((a, b) => a[1] - b[1]).slice(0, n).map(([c]) => c);
+  return [...best.entries()]
+    .filter(([, d]) => d <= 0.4)
+    .sort((a, b) => a[1] - b[1])
+    .slice(0, n)
+    .map(([c]) => c);
 }
 
 export function countryName(code: string, lang = 'en'): string {

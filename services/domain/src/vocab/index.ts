@@ -50,7 +50,10 @@ export function loadVocabularies(dir = VOCAB_DIR): Vocabularies {
     units: createVocabulary('units', read<UnitTerm>(dir, 'units.json', 'terms')),
     transportModes: createVocabulary('transport-modes', read<Term>(dir, 'transport-modes.json', 'terms')),
     locationTypes: createVocabulary('location-types', read<Term>(dir, 'location-types.json', 'terms')),
-    concealment: createVocabulary('concealment-methods', read<Term>(dir, 'concealment-methods.json', 'terms')),
+    concealment: createVocabulary(
+      'concealment-methods',
+      read<Term>(dir, 'concealment-methods.json', 'terms'),
+    ),
     detection: createVocabulary('detection-methods', read<Term>(dir, 'detection-methods.json', 'terms')),
     drugForms: createVocabulary('drug-forms', read<Term>(dir, 'drug-forms.json', 'terms')),
     identifierKinds: createVocabulary('identifier-kinds', read<Term>(dir, 'identifier-kinds.json', 'terms')),
@@ -61,7 +64,12 @@ export function loadVocabularies(dir = VOCAB_DIR): Vocabularies {
 }
 
 /** Kilograms for a quantity in a unit of the vocabulary; tablets and doses by the substance's unit mass. */
-export function toKg(v: Vocabularies, quantity: number, unitCode: string, substanceCode?: string): number | null {
+export function toKg(
+  v: Vocabularies,
+  quantity: number,
+  unitCode: string,
+  substanceCode?: string,
+): number | null {
   const unit = v.units.get(unitCode);
   if (!unit) return null;
   if (unit.toKg !== undefined) return Math.round(quantity * unit.toKg * 1e9) / 1e9;

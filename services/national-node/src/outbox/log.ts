@@ -1,7 +1,21 @@
 // The durable outbox: an append-only log of signed envelopes on the node's disk. A report is acknowledged to the
 // agency only after its envelope is here and fsynced; many concurrent appends share one fsync (group commit).
 // Record: u32 length of the rest | u32 CRC-32 of the rest | u64 appendedAt ms | u16 key length | key | envelope bytes.
-import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
 import { crc32 } from './crc32';
@@ -45,7 +59,11 @@ function encode(key: string, value: Buffer, at: number): Buffer {
 }
 
 /** Read the valid records of one segment from `from`; returns them and the offset where valid data ends. */
-function scanSegment(path: string, segment: number, from: number): { records: OutboxRecord[]; validEnd: number } {
+function scanSegment(
+  path: string,
+  segment: number,
+  from: number,
+): { records: OutboxRecord[]; validEnd: number } {
   const buf = readFileSync(path);
   const records: OutboxRecord[] = [];
   let off = from;
@@ -71,13 +89,21 @@ export class OutboxLog {
   private fd = -1;
   private segment = 1;
   private size = 0;
-  private queue: { buf: Buffer; rec: Omit<OutboxRecord, 'end'>; resolve: (r: OutboxRecord) => void; reject: (e: Error) => void }[] = [];
+  private queue: {
+    buf: Buffer;
+    rec: Omit<OutboxRecord, 'end'>;
+    resolve: (r: OutboxRecord) => void;
+    reject: (e: Error) => void;
+  }[] = [];
   private flushing = false;
   private readonly segmentBytes: number;
   private readonly clock: () => number;
   private closed = false;
 
-  private constructor(private readonly dir: string, options: OutboxLogOptions) {
+  private constructor(
+    private readonly dir: string,
+    options: OutboxLogOptions,
+  ) {
     this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     this.clock = options.clock ?? Date.now;
   }
@@ -92,7 +118,11 @@ export class OutboxLog {
     for (const seg of segments) {
       if (seg < cursor.segment) continue;
       const path = join(options.dir, segName(seg));
-      const { records, validEnd } = scanSegment(path, seg, seg === cursor.segment ? Math.min(cursor.offset, statSync(path).size) : 0);
+      const { records, validEnd } = scanSegment(
+        path,
+        seg,
+        seg === cursor.segment ? Math.min(cursor.offset, statSync(path).size) : 0,
+      );
       pending.push(...records);
       if (validEnd < statSync(path).size) {
         // A torn write from a crash: never acknowledged, safe to drop.
@@ -123,10 +153,20 @@ export class OutboxLog {
 
   /** Append and fsync; resolves once the record is durable. */
   append(key: string, value: Buffer): Promise<OutboxRecord> {
-    if (this.closed) return Promise.reject(new HubError('OUTBOX_CLOSED', 'the outbox is closed (the node is shutting down)', { retriable: true }));
+    if (this.closed)
+      return Promise.reject(
+        new HubError('OUTBOX_CLOSED', 'the outbox is closed (the node is shutting down)', {
+          retriable: true,
+        }),
+      );
     const appendedAt = this.clock();
     return new Promise((resolve, reject) => {
-      this.queue.push({ buf: encode(key, value, appendedAt), rec: { key, value, appendedAt }, resolve, reject });
+      this.queue.push({
+        buf: encode(key, value, appendedAt),
+        rec: { key, value, appendedAt },
+        resolve,
+        reject,
+      });
       if (!this.flushing) setImmediate(() => this.flush());
     });
   }
@@ -139,7 +179,8 @@ export class OutboxLog {
       const results: OutboxRecord[] = [];
       const bufs: Buffer[] = [];
       for (const item of batch) {
-        if (this.size > 0 && this.size + item.buf.length > this.segmentBytes && bufs.length === 0) this.rotate();
+        if (this.size > 0 && this.size + item.buf.length > this.segmentBytes && bufs.length === 0)
+          this.rotate();
         this.size += item.buf.length;
         bufs.push(item.buf);
         results.push({ ...item.rec, end: { segment: this.segment, offset: this.size } });
@@ -150,7 +191,11 @@ export class OutboxLog {
       fdatasyncSync(this.fd);
       batch.forEach((item, i) => item.resolve(results[i] as OutboxRecord));
     } catch (err) {
-      const e = new HubError('OUTBOX_WRITE_FAILED', `could not write to the outbox in ${this.dir}: ${(err as Error).message}`, { retriable: true, cause: err });
+      const e = new HubError(
+        'OUTBOX_WRITE_FAILED',
+        `could not write to the outbox in ${this.dir}: ${(err as Error).message}`,
+        { retriable: true, cause: err },
+      );
       batch.forEach((item) => item.reject(e));
     } finally {
       this.flushing = false;
@@ -176,7 +221,8 @@ export class OutboxLog {
     const tmp = join(this.dir, 'cursor.json.tmp');
     writeFileSync(tmp, JSON.stringify(pos));
     renameSync(tmp, join(this.dir, 'cursor.json'));
-    for (const seg of this.segments()) if (seg < pos.segment) rmSync(join(this.dir, segName(seg)), { force: true });
+    for (const seg of this.segments())
+      if (seg < pos.segment) rmSync(join(this.dir, segName(seg)), { force: true });
   }
 
   async close(): Promise<void> {

@@ -58,7 +58,11 @@ export function startPublisher(options: PublisherOptions): Publisher {
         lastError = undefined;
         backoff = 200;
       } catch (err) {
-        if (ok) options.logger.warn({ err: (err as Error).message, depth: queue.length }, 'publishing failed; retrying with backoff');
+        if (ok)
+          options.logger.warn(
+            { err: (err as Error).message, depth: queue.length },
+            'publishing failed; retrying with backoff',
+          );
         ok = false;
         lastError = (err as Error).message;
         await new Promise((r) => setTimeout(r, backoff));
