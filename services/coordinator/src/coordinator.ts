@@ -14,7 +14,7 @@ import {
 import { Counter, createMetricsRegistry, startOpsServer, type Logger } from '@hub/observability';
 import { PkiStore, certificateAnnouncement, followPki } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, connectStore, type StoredEnvelope } from '@hub/store';
+import { COLLECTIONS, connectStore, findEach, type StoredEnvelope } from '@hub/store';
 import { classifyBatch } from './intake';
 import type { IntakeRecord } from './outcome';
 import { persistBatch } from './persist';
@@ -109,6 +109,68 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   let processed = 0;
   let lastBatchError: string | undefined;
 
+  /** One chunk of a Kafka batch: classify, store, update read models, answer; then its offsets may move. */
+  const processChunk = async (records: IntakeRecord[]) => {
+    const envelopes = store.collection<StoredEnvelope>(COLLECTIONS.envelopes);
+    const classified = await classifyBatch(records, {
+      verifier,
+      registry,
+      clock,
+      countryOf: names.countryOf,
+      archivedDigests: async (ids) =>
+        new Map((await findEach(envelopes, '_id', ids, { sha256: 1 })).map((d) => [d._id, d.sha256])),
+    });
+    const t1 = Date.now();
+    const { outcomes, changedReports } = await persistBatch(store, classified, regions, clock);
+    const t2 = Date.now();
+    await updateReadModels(store, changedReports);
+    const t3 = Date.now();
+    const replies = buildReplies(outcomes, { signer, registry, names, clock });
+    if (replies.quarantined.length) {
+      await store
+        .collection<{ _id: string }>(COLLECTIONS.quarantine)
+        .bulkWrite(
+          replies.quarantined.map((q) => ({
+            replaceOne: { filter: { _id: String(q._id) }, replacement: q, upsert: true },
+          })),
+        );
+    }
+    if (replies.receipts.length) {
+      await store
+        .collection<{ _id: string }>(COLLECTIONS.receipts)
+        .bulkWrite(
+          replies.receipts.map((r) => ({
+            replaceOne: { filter: { _id: String(r._id) }, replacement: r, upsert: true },
+          })),
+        );
+    }
+    if (replies.byTopic.size) {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...replies.byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    }
+    logger.debug({ persistMs: t2 - t1, readModelsMs: t3 - t2, repliesMs: Date.now() - t3 }, 'chunk timings');
+    for (const o of outcomes) {
+      if (o.kind === 'accepted') acceptedCounter.inc();
+      else {
+        rejectedCounter.inc({ reason: o.reason });
+        logger.warn(
+          {
+            reason: o.reason,
+            topic: o.record.topic,
+            offset: o.record.offset,
+            messageId: o.envelope?.messageId,
+          },
+          'quarantined',
+        );
+      }
+    }
+  };
+
+  // Large fetches are processed in chunks, each committed once stored, with heartbeats in between, so that a
+  // slow store never makes the group think this member died (which would redeliver the whole fetch).
+  const CHUNK = 250;
   const handleBatch = async ({
     batch,
     resolveOffset,
@@ -124,62 +186,20 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       key: m.key?.toString('utf8') ?? null,
       bytes: m.value ?? Buffer.alloc(0),
     }));
-    if (!isRunning() || isStale() || records.length === 0) return;
-    const envelopes = store.collection<StoredEnvelope>(COLLECTIONS.envelopes);
-    const classified = await classifyBatch(records, {
-      verifier,
-      registry,
-      clock,
-      countryOf: names.countryOf,
-      archivedDigests: async (ids) =>
-        new Map(
-          (await envelopes.find({ _id: { $in: ids } }, { projection: { sha256: 1 } }).toArray()).map((d) => [
-            d._id,
-            d.sha256,
-          ]),
-        ),
-    });
-    const { outcomes, changedReports } = await persistBatch(store, classified, regions, clock);
-    await updateReadModels(store, changedReports);
-    await heartbeat();
-    const replies = buildReplies(outcomes, { signer, registry, names, clock });
-    if (replies.quarantined.length) {
-      await store.collection<{ _id: string }>(COLLECTIONS.quarantine).bulkWrite(
-        replies.quarantined.map((q) => ({
-          replaceOne: { filter: { _id: String(q._id) }, replacement: q, upsert: true },
-        })),
+    for (let i = 0; i < records.length; i += CHUNK) {
+      if (!isRunning() || isStale()) return;
+      const chunk = records.slice(i, i + CHUNK);
+      const started = Date.now();
+      await processChunk(chunk);
+      logger.debug(
+        { topic: batch.topic, partition: batch.partition, records: chunk.length, ms: Date.now() - started },
+        'chunk stored',
       );
-    }
-    if (replies.receipts.length) {
-      await store.collection<{ _id: string }>(COLLECTIONS.receipts).bulkWrite(
-        replies.receipts.map((r) => ({
-          replaceOne: { filter: { _id: String(r._id) }, replacement: r, upsert: true },
-        })),
-      );
-    }
-    if (replies.byTopic.size)
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [...replies.byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
-    // Only now is everything stored and answered: the offsets may move.
-    for (const r of records) resolveOffset(r.offset);
-    await commitOffsetsIfNecessary();
-    processed += records.length;
-    for (const o of outcomes) {
-      if (o.kind === 'accepted') acceptedCounter.inc();
-      else {
-        rejectedCounter.inc({ reason: o.reason });
-        logger.warn(
-          {
-            reason: o.reason,
-            topic: o.record.topic,
-            offset: o.record.offset,
-            messageId: o.envelope?.messageId,
-          },
-          'quarantined',
-        );
-      }
+      // Only now is everything stored and answered: the offsets may move.
+      resolveOffset((chunk[chunk.length - 1] as IntakeRecord).offset);
+      await heartbeat();
+      await commitOffsetsIfNecessary();
+      processed += chunk.length;
     }
     lastBatchError = undefined;
   };

@@ -1,6 +1,7 @@
 // Read models kept on ingest. Each affected report's contributions are rewritten, then every bucket they touch is
 // recomputed from the contributions: exact under versions, retractions and redelivery (no increments to double).
-import { COLLECTIONS, type Store, type StoredReport } from '@hub/store';
+import type { AnyBulkWriteOperation } from 'mongodb';
+import { COLLECTIONS, findEach, type Store, type StoredReport } from '@hub/store';
 
 export interface Contribution {
   _id: string;
@@ -72,47 +73,119 @@ export function contributionsOf(report: StoredReport): Contribution[] {
   return out;
 }
 
+/** Per report: the buckets it currently counts in (`contributions`, _id = reportId). */
+interface ReportContributions {
+  _id: string;
+  buckets: string[];
+}
+
+/**
+ * Read models stay exact under versions, retractions and redelivery without transactions: each bucket keeps the
+ * amount of every report in it (`members.<reportId>`), set or unset idempotently, and its totals are recomputed
+ * from its members. Every read and write goes by _id (FerretDB evaluates other filters by scanning).
+ */
 export async function updateReadModels(store: Store, reportIds: string[]): Promise<void> {
   if (reportIds.length === 0) return;
-  const contributions = store.collection<Contribution>(COLLECTIONS.contributions);
-  const reports = await store
-    .collection<StoredReport>(COLLECTIONS.reports)
-    .find({ _id: { $in: reportIds } })
-    .toArray();
-  const before = await contributions
-    .find({ reportId: { $in: reportIds } }, { projection: { bucket: 1 } })
-    .toArray();
-  const after = reports.flatMap(contributionsOf);
-  const affected = new Set([...before.map((c) => c.bucket), ...after.map((c) => c.bucket)]);
-  await contributions.deleteMany({ reportId: { $in: reportIds } });
-  if (after.length) await contributions.insertMany(after);
-  const fieldsOf = new Map(after.map((c) => [c.bucket, c.fields]));
-  // Summed here rather than with $group: FerretDB 1.24 has no $max accumulator.
-  const totals = new Map<string, { kg: number; n: number; last: Date }>();
-  for await (const c of contributions.find(
-    { bucket: { $in: [...affected] } },
-    { projection: { bucket: 1, kg: 1, seizedAt: 1 } },
-  )) {
-    const t = totals.get(c.bucket) ?? { kg: 0, n: 0, last: c.seizedAt };
-    t.kg += c.kg;
-    t.n += 1;
-    if (c.seizedAt > t.last) t.last = c.seizedAt;
-    totals.set(c.bucket, t);
-  }
-  for (const bucket of affected) {
-    const target = store.collection(
-      bucket.startsWith('s|') ? COLLECTIONS.statsMonthly : COLLECTIONS.routeLegs,
-    );
-    const t = totals.get(bucket);
-    if (!t) {
-      await target.deleteOne({ _id: bucket as never });
-      continue;
+  const contributions = store.collection<ReportContributions>(COLLECTIONS.contributions);
+  const reports = await findEach(store.collection<StoredReport>(COLLECTIONS.reports), '_id', reportIds);
+  const before = new Map((await findEach(contributions, '_id', reportIds)).map((c) => [c._id, c.buckets]));
+  const after = new Map<string, Contribution[]>(reportIds.map((id) => [id, []]));
+  for (const r of reports) after.set(r._id, contributionsOf(r));
+  const memberOps = new Map<
+    string,
+    { set: Record<string, unknown>; unset: Record<string, ''>; fields?: Record<string, unknown> }
+  >();
+  const opFor = (bucket: string) => {
+    let op = memberOps.get(bucket);
+    if (!op) memberOps.set(bucket, (op = { set: {}, unset: {} }));
+    return op;
+  };
+  for (const id of reportIds) {
+    const now = after.get(id) ?? [];
+    const perBucket = new Map<string, Contribution[]>();
+    for (const c of now) perBucket.set(c.bucket, [...(perBucket.get(c.bucket) ?? []), c]);
+    for (const [bucket, list] of perBucket) {
+      const op = opFor(bucket);
+      op.set[`members.${id}`] = {
+        kg: list.reduce((s, c) => s + c.kg, 0),
+        n: list.length,
+        at: (list[0] as Contribution).seizedAt,
+      };
+      op.fields = (list[0] as Contribution).fields;
     }
-    const fields = fieldsOf.get(bucket) ?? (await target.findOne({ _id: bucket as never })) ?? {};
-    const { _id: _ignored, ...rest } = fields as Record<string, unknown>;
-    const amounts = bucket.startsWith('s|')
-      ? { quantityKg: t.kg, count: t.n }
-      : { quantityKg: t.kg, count: t.n, lastSeenAt: t.last };
-    await target.replaceOne({ _id: bucket as never }, { ...rest, ...amounts }, { upsert: true });
+    for (const bucket of before.get(id) ?? [])
+      if (!perBucket.has(bucket)) opFor(bucket).unset[`members.${id}`] = '';
   }
+  const byTarget = (stats: boolean) => [...memberOps].filter(([b]) => b.startsWith('s|') === stats);
+  for (const stats of [true, false]) {
+    const target = store.collection<Record<string, unknown>>(
+      stats ? COLLECTIONS.statsMonthly : COLLECTIONS.routeLegs,
+    );
+    const entries = byTarget(stats);
+    if (entries.length === 0) continue;
+    const existing = new Set(
+      (
+        await findEach(
+          target,
+          '_id',
+          entries.map(([b]) => b),
+          { _id: 1 },
+        )
+      ).map((d) => String(d._id)),
+    );
+    const ops: AnyBulkWriteOperation<Record<string, unknown>>[] = entries.map(([bucket, op]) =>
+      !existing.has(bucket) && Object.keys(op.set).length
+        ? {
+            insertOne: {
+              document: {
+                _id: bucket,
+                ...(op.fields ?? {}),
+                members: Object.fromEntries(
+                  Object.entries(op.set).map(([k, v]) => [k.slice('members.'.length), v]),
+                ),
+              } as never,
+            },
+          }
+        : {
+            updateOne: {
+              filter: { _id: bucket as never },
+              update: {
+                ...(Object.keys(op.set).length ? { $set: { ...(op.fields ?? {}), ...op.set } } : {}),
+                ...(Object.keys(op.unset).length ? { $unset: op.unset } : {}),
+              } as never,
+              upsert: Object.keys(op.set).length > 0,
+            },
+          },
+    );
+    await target.bulkWrite(ops, { ordered: false });
+    // Totals from the members, so a redelivered batch cannot count anything twice.
+    const docs = await findEach(
+      target,
+      '_id',
+      entries.map(([b]) => b),
+    );
+    const totals: AnyBulkWriteOperation<Record<string, unknown>>[] = docs.map((d) => {
+      const members = Object.values((d.members ?? {}) as Record<string, { kg: number; n: number; at: Date }>);
+      if (members.length === 0) return { deleteOne: { filter: { _id: d._id as never } } };
+      const quantityKg = Math.round(members.reduce((s, m) => s + m.kg, 0) * 1e9) / 1e9;
+      const count = members.reduce((s, m) => s + m.n, 0);
+      const lastSeenAt = members.reduce((last, m) => (m.at > last ? m.at : last), members[0]!.at);
+      return {
+        updateOne: {
+          filter: { _id: d._id as never },
+          update: { $set: stats ? { quantityKg, count } : { quantityKg, count, lastSeenAt } } as never,
+        },
+      };
+    });
+    if (totals.length) await target.bulkWrite(totals, { ordered: false });
+  }
+  await contributions.bulkWrite(
+    reportIds.map((id) => {
+      const doc = { _id: id, buckets: [...new Set((after.get(id) ?? []).map((c) => c.bucket))] };
+      return before.has(id)
+        ? { replaceOne: { filter: { _id: id }, replacement: doc } }
+        : { insertOne: { document: doc } };
+    }),
+    { ordered: false },
+  );
 }

@@ -40,7 +40,7 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
     if (p.to) and.push({ year: { $lte: (p.to as Date).getUTCFullYear() } });
     const buckets = await deps.store
       .collection<StatsBucket>(COLLECTIONS.statsMonthly)
-      .find({ $and: and })
+      .find({ $and: and }, { projection: { members: 0 } })
       .toArray();
     const from = p.from as Date | undefined;
     const to = p.to as Date | undefined;
@@ -91,7 +91,7 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
     if (p.drug) and.push({ substance: p.drug as string });
     const buckets = await deps.store
       .collection<RouteLegBucket>(COLLECTIONS.routeLegs)
-      .find({ $and: and })
+      .find({ $and: and }, { projection: { members: 0 } })
       .toArray();
     const legs = new Map<
       string,

@@ -23,7 +23,7 @@ export const COLLECTIONS = {
   routeLegs: 'route_legs',
   /** Keyed hashes of conveyance identifiers and other match keys, for correlation. */
   matchKeys: 'match_keys',
-  /** Per-report contributions to read-model buckets, so buckets can be recomputed exactly. */
+  /** Per report, the read-model buckets it counts in (_id = reportId). */
   contributions: 'contributions',
   requests: 'requests',
   erasures: 'erasures',
@@ -46,10 +46,6 @@ export const INDEXES: Partial<Record<CollectionName, IndexDescription[]>> = {
   [COLLECTIONS.receipts]: [{ key: { subjectId: 1, issuedAt: -1 }, name: 'subject_issuedAt' }],
   [COLLECTIONS.alerts]: [{ key: { countries: 1, createdAt: -1 }, name: 'countries_createdAt' }],
   [COLLECTIONS.audit]: [{ key: { seq: 1 }, name: 'seq', unique: true }],
-  [COLLECTIONS.contributions]: [
-    { key: { bucket: 1 }, name: 'bucket' },
-    { key: { reportId: 1 }, name: 'reportId' },
-  ],
   [COLLECTIONS.matchKeys]: [{ key: { key: 1, seizedAt: -1 }, name: 'key_seizedAt' }],
   [COLLECTIONS.statsMonthly]: [{ key: { source: 1, country: 1, month: 1 }, name: 'source_country_month' }],
 };

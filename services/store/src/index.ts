@@ -1,3 +1,4 @@
 export * from './collections';
 export * from './store';
 export * from './documents';
+export * from './lookup';

@@ -1,5 +1,6 @@
 // Every verb of the CLI, in the order `hub --help` lists them.
 import type { Command } from '../command';
+import { benchCommand } from './bench';
 import { pkiCommand } from './pki';
 import { apiCommand, coordinatorCommand, nodeCommand } from './services';
 import { stackCommand } from './stack';
@@ -18,4 +19,5 @@ export const commands: Command[] = [
   tokenCommand,
   verifyCommand,
   testCommand,
+  benchCommand,
 ];
