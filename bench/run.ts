@@ -9,7 +9,7 @@ import { loadConfig, repoRoot, type HubConfig } from '@hub/config';
 import { startCoordinator } from '@hub/coordinator';
 import { seizureReportFromJson } from '@hub/domain';
 import { createSigner, signingInput, decodeEnvelope } from '@hub/envelope';
-import { createKafka, ensureTopics, topicNames } from '@hub/kafka';
+import { createKafka, ensureTopics } from '@hub/kafka';
 import { startNationalNode } from '@hub/national-node';
 import { createLogger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';

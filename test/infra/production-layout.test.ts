@@ -34,7 +34,7 @@ describe('production layout (infra/production)', () => {
 
   it('runs only verbs that the hub CLI has', async () => {
     const { commands } = await import('../../scripts/src/cli/commands/index');
-    const verbs = [...compose.matchAll(/command: \["([a-z-]+)"/g)].map((m) => m[1]);
+    const verbs = [...compose.matchAll(/command: \[\s*['"]([a-z-]+)['"]/g)].map((m) => m[1]);
     expect(verbs.length).to.be.greaterThan(2);
     const known = commands.map((c) => c.name);
     for (const verb of verbs) expect(known, `compose runs 'hub ${verb}'`).to.include(verb);

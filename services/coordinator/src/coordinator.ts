@@ -110,7 +110,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   let lastBatchError: string | undefined;
 
   /** One chunk of a Kafka batch: classify, store, update read models, answer; then its offsets may move. */
-  const processChunk = async (records: IntakeRecord[]) => {
+  const processChunk = async (records: IntakeRecord[], heartbeat: () => Promise<void>) => {
     const envelopes = store.collection<StoredEnvelope>(COLLECTIONS.envelopes);
     const classified = await classifyBatch(records, {
       verifier,
@@ -120,10 +120,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       archivedDigests: async (ids) =>
         new Map((await findEach(envelopes, '_id', ids, { sha256: 1 })).map((d) => [d._id, d.sha256])),
     });
+    await heartbeat();
     const t1 = Date.now();
     const { outcomes, changedReports } = await persistBatch(store, classified, regions, clock);
+    await heartbeat();
     const t2 = Date.now();
     await updateReadModels(store, changedReports);
+    await heartbeat();
     const t3 = Date.now();
     const replies = buildReplies(outcomes, { signer, registry, names, clock });
     if (replies.quarantined.length) {
@@ -170,7 +173,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
 
   // Large fetches are processed in chunks, each committed once stored, with heartbeats in between, so that a
   // slow store never makes the group think this member died (which would redeliver the whole fetch).
-  const CHUNK = 250;
+  const CHUNK = 100;
   const handleBatch = async ({
     batch,
     resolveOffset,
@@ -190,7 +193,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       if (!isRunning() || isStale()) return;
       const chunk = records.slice(i, i + CHUNK);
       const started = Date.now();
-      await processChunk(chunk);
+      await processChunk(chunk, heartbeat);
       logger.debug(
         { topic: batch.topic, partition: batch.partition, records: chunk.length, ms: Date.now() - started },
         'chunk stored',

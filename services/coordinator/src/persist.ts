@@ -27,15 +27,11 @@ export async function persistBatch(
   const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
   const reportIds = [...new Set(accepted.map((a) => a.subjectId))];
   const current = new Map(
-    (
-      await reports.find({ _id: { $in: reportIds } }, { projection: { version: 1, messageId: 1 } }).toArray()
-    ).map((d) => [d._id, d]),
+    (await findEach(reports, '_id', reportIds, { version: 1, messageId: 1 })).map((d) => [d._id, d]),
   );
   const versionKeys = accepted.map((a) => `${a.subjectId}:${a.subjectVersion}`);
   const history = new Map(
-    (await versions.find({ _id: { $in: versionKeys } }, { projection: { messageId: 1 } }).toArray()).map(
-      (d) => [d._id, d.messageId],
-    ),
+    (await findEach(versions, '_id', versionKeys, { messageId: 1 })).map((d) => [d._id, d.messageId]),
   );
 
   // A version number may be used once: another message claiming it is stale.
@@ -58,9 +54,12 @@ export async function persistBatch(
   // 1. The write-once archive.
   const archived = new Set(
     (
-      await envelopes
-        .find({ _id: { $in: good.map((a) => a.envelope.messageId) } }, { projection: { _id: 1 } })
-        .toArray()
+      await findEach(
+        envelopes,
+        '_id',
+        good.map((a) => a.envelope.messageId),
+        { _id: 1 },
+      )
     ).map((d) => d._id),
   );
   const toArchive = new Map<string, StoredEnvelope>();
