@@ -130,22 +130,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     const t3 = Date.now();
     const replies = buildReplies(outcomes, { signer, registry, names, clock });
     if (replies.quarantined.length) {
-      await store
-        .collection<{ _id: string }>(COLLECTIONS.quarantine)
-        .bulkWrite(
-          replies.quarantined.map((q) => ({
-            replaceOne: { filter: { _id: String(q._id) }, replacement: q, upsert: true },
-          })),
-        );
+      await store.collection<{ _id: string }>(COLLECTIONS.quarantine).bulkWrite(
+        replies.quarantined.map((q) => ({
+          replaceOne: { filter: { _id: String(q._id) }, replacement: q, upsert: true },
+        })),
+      );
     }
     if (replies.receipts.length) {
-      await store
-        .collection<{ _id: string }>(COLLECTIONS.receipts)
-        .bulkWrite(
-          replies.receipts.map((r) => ({
-            replaceOne: { filter: { _id: String(r._id) }, replacement: r, upsert: true },
-          })),
-        );
+      await store.collection<{ _id: string }>(COLLECTIONS.receipts).bulkWrite(
+        replies.receipts.map((r) => ({
+          replaceOne: { filter: { _id: String(r._id) }, replacement: r, upsert: true },
+        })),
+      );
     }
     if (replies.byTopic.size) {
       await producer.sendBatch({

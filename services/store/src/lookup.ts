@@ -14,7 +14,9 @@ export async function findEach<T extends Document>(
   const out: T[] = [];
   for (let i = 0; i < unique.length; i += concurrency) {
     const found = await Promise.all(
-      unique.slice(i, i + concurrency).map((v) => collection.find({ [field]: v } as Filter<T>, projection ? { projection } : {}).toArray()),
+      unique
+        .slice(i, i + concurrency)
+        .map((v) => collection.find({ [field]: v } as Filter<T>, projection ? { projection } : {}).toArray()),
     );
     for (const docs of found) out.push(...(docs as T[]));
   }

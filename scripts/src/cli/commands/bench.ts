@@ -18,7 +18,10 @@ BENCH_REPORTS=N sets the count.`,
   async run() {
     await stackUp(loadConfig(), say('bench'));
     return new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', 'run.ts')], { stdio: 'inherit', cwd: repoRoot });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', 'run.ts')], {
+        stdio: 'inherit',
+        cwd: repoRoot,
+      });
       child.on('exit', (code) => resolve(code ?? 1));
     });
   },
