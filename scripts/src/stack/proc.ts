@@ -1,6 +1,7 @@
 // Small process helpers for provisioning: run a command, start a detached server, wait for a port.
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createConnection } from 'node:net';
 import { HubError } from '@hub/errors';
 
@@ -101,4 +102,50 @@ export async function stopPid(pid: number, timeoutMs = 20000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(200);
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+/**
+ * Run `fn` holding an exclusive lock (a directory made atomically, with the holder's pid inside), so that two
+ * `stack up`s, or two checkouts sharing the cache, never provision or start the same thing at once. A lock left
+ * by a process that died is taken over.
+ */
+export async function withLock<T>(
+  lockDir: string,
+  what: string,
+  say: (line: string) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
+  mkdirSync(dirname(lockDir), { recursive: true });
+  const pidFile = join(lockDir, 'pid');
+  let announced = false;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(pidFile, String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let holder: number | undefined;
+      try {
+        holder = Number(readFileSync(pidFile, 'utf8')) || undefined;
+      } catch {
+        holder = undefined; // being created right now, or left half-made by a crash
+      }
+      const stale =
+        (holder !== undefined && !isAlive(holder)) ||
+        (holder === undefined && Date.now() - statSync(lockDir).mtimeMs > 10000);
+      if (stale) {
+        rmSync(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      if (!announced) say(`waiting for another process (pid ${holder ?? '?'}) that is ${what}`);
+      announced = true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
 }

@@ -7,7 +7,7 @@ import { readLocalStackInfo, type HubConfig, type LocalStackInfo } from '@hub/co
 import { ensureFerretBinary, ferretLayout, startFerret, startMongod } from './ferretdb';
 import { ensureKafkaJars, kafkaLayout, startKafka } from './kafka';
 import { probeKafka, probeMongo } from './probes';
-import { commandLineOf, isAlive, portInUse, stopPid, waitFor } from './proc';
+import { commandLineOf, isAlive, portInUse, stopPid, waitFor, withLock } from './proc';
 import { stackVersions } from './versions';
 
 export type Say = (line: string) => void;
@@ -40,6 +40,12 @@ async function checkPortFree(port: number, what: string, envName: string): Promi
 
 /** Start whatever of the local stack is needed and not yet running. Idempotent. */
 export async function stackUp(config: HubConfig, say: Say): Promise<LocalStackInfo> {
+  return withLock(join(config.hubHome, 'run', 'stack.lock'), 'starting the local stack', say, () =>
+    stackUpLocked(config, say),
+  );
+}
+
+async function stackUpLocked(config: HubConfig, say: Say): Promise<LocalStackInfo> {
   const versions = stackVersions();
   const previous = readLocalStackInfo(config.hubHome);
   const info: LocalStackInfo = previous ?? {
@@ -57,7 +63,9 @@ export async function stackUp(config: HubConfig, say: Say): Promise<LocalStackIn
       say(`Kafka ${previous?.kafka.version} already running at ${brokers[0]} (pid ${previous?.kafka.pid})`);
     } else {
       const layout = kafkaLayout(config.cacheDir, config.hubHome, versions.kafka);
-      await ensureKafkaJars(layout, versions.kafka, config.cacheDir, say);
+      await withLock(join(config.cacheDir, '.provision.lock'), 'provisioning the cache', say, () =>
+        ensureKafkaJars(layout, versions.kafka, config.cacheDir, say),
+      );
       await checkPortFree(config.stackPorts.kafka, 'Kafka broker', 'HUB_STACK_KAFKA_PORT');
       await checkPortFree(
         config.stackPorts.kafkaController,
@@ -103,7 +111,9 @@ export async function stackUp(config: HubConfig, say: Say): Promise<LocalStackIn
       } else {
         kind = 'ferretdb';
         const layout = ferretLayout(config.cacheDir, config.hubHome, versions.ferretdb);
-        await ensureFerretBinary(layout, versions.ferretdbModule, versions.ferretdb, config.cacheDir, say);
+        await withLock(join(config.cacheDir, '.provision.lock'), 'provisioning the cache', say, () =>
+          ensureFerretBinary(layout, versions.ferretdbModule, versions.ferretdb, config.cacheDir, say),
+        );
         say(`FerretDB ${versions.ferretdb}: starting on SQLite at ${url} (log: ${layout.logFile})`);
         pid = startFerret(layout, config.stackPorts.mongo);
       }

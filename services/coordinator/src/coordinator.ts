@@ -12,7 +12,7 @@ import {
   type EachBatchPayload,
 } from '@hub/kafka';
 import { Counter, createMetricsRegistry, startOpsServer, type Logger } from '@hub/observability';
-import { PkiStore, certificateAnnouncement, followPki } from '@hub/pki';
+import { PkiStore, joinPki } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, findEach, type StoredEnvelope } from '@hub/store';
 import { classifyBatch } from './intake';
@@ -86,13 +86,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     allowAutoTopicCreation: false,
   });
   await producer.connect();
-  const announcement = certificateAnnouncement(registry, signer, identity.certificatePem);
-  await producer.send({
+  const pkiTail = await joinPki({
+    kafka,
+    producer,
     topic: names.pki,
-    acks: -1,
-    messages: [{ key: announcement.key, value: announcement.bytes }],
+    registry,
+    trust,
+    logger,
+    signer,
+    certificatePem: identity.certificatePem,
   });
-  const pkiTail = await followPki({ kafka, topic: names.pki, registry, trust, logger });
 
   const metrics = createMetricsRegistry('coordinator');
   const acceptedCounter = new Counter({

@@ -1,20 +1,8 @@
 // What intake decided about one Kafka record: accepted (with what to store) or rejected (with a typed reason).
-import type { Envelope, SignerInfo } from '@hub/envelope';
+import type { Envelope, SignerInfo, VerifyReason } from '@hub/envelope';
 
-export type RejectReason =
-  | 'malformed'
-  | 'unsupported-algorithm'
-  | 'unknown-signer'
-  | 'chain-invalid'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'revoked'
-  | 'country-mismatch'
-  | 'bad-signature'
-  | 'replay'
-  | 'unknown-schema'
-  | 'invalid-content'
-  | 'stale-version';
+/** Why intake refused a record: the verifier's reasons, and what the coordinator decides after decoding. */
+export type RejectReason = VerifyReason | 'invalid-content' | 'stale-version';
 
 export interface IntakeRecord {
   topic: string;

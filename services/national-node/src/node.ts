@@ -12,7 +12,7 @@ import {
   topicNames,
 } from '@hub/kafka';
 import { Counter, Gauge, createMetricsRegistry, type Logger } from '@hub/observability';
-import { PkiStore, certificateAnnouncement, createTrustStore, followPki } from '@hub/pki';
+import { PkiStore, createTrustStore, joinPki } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { createApp } from './app';
 import { InboundStore } from './inbox-store';
@@ -72,13 +72,16 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     allowAutoTopicCreation: false,
   });
   await producer.connect();
-  const announcement = certificateAnnouncement(registry, signer, identity.certificatePem);
-  await producer.send({
+  const pkiTail = await joinPki({
+    kafka,
+    producer,
     topic: names.pki,
-    acks: -1,
-    messages: [{ key: announcement.key, value: announcement.bytes }],
+    registry,
+    trust,
+    logger,
+    signer,
+    certificatePem: identity.certificatePem,
   });
-  const pkiTail = await followPki({ kafka, topic: names.pki, registry, trust, logger });
 
   const metrics = createMetricsRegistry(`national-node-${country}`);
   const nodeDir = join(config.hubHome, 'nodes', country);

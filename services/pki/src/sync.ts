@@ -1,9 +1,10 @@
 // Keeping a trust store current from the compacted hub.pki topic: certificates and revocations apply at once.
-import type { Kafka } from '@hub/kafka';
+import type { Kafka, Producer } from '@hub/kafka';
+import type { Signer } from '@hub/envelope';
 import { tailTopic, type Tail } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
-import { applyPkiRecord } from './notices';
+import { applyPkiRecord, certificateAnnouncement } from './notices';
 import type { TrustStore } from './trust-store';
 
 export async function followPki(options: {
@@ -28,4 +29,24 @@ export async function followPki(options: {
       else options.logger.warn({ detail: result.detail }, 'pki record ignored');
     },
   });
+}
+
+/** Announce this process's own certificate on hub.pki, then follow the topic. */
+export async function joinPki(options: {
+  kafka: Kafka;
+  producer: Producer;
+  topic: string;
+  registry: SchemaRegistry;
+  trust: TrustStore;
+  logger: Logger;
+  signer: Signer;
+  certificatePem: string;
+}): Promise<Tail> {
+  const announcement = certificateAnnouncement(options.registry, options.signer, options.certificatePem);
+  await options.producer.send({
+    topic: options.topic,
+    acks: -1,
+    messages: [{ key: announcement.key, value: announcement.bytes }],
+  });
+  return followPki(options);
 }
