@@ -1,6 +1,6 @@
 // Starting real services in-process for integration tests, each on an ephemeral port.
 import { join } from 'node:path';
-import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
+import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from '@hub/coordinator';
 import { HUB_ORIGIN } from '@hub/envelope';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { PkiStore } from '@hub/pki';
@@ -24,13 +24,18 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-export async function startTestHub(env: TestEnv, countries: string[]): Promise<TestHub> {
+export async function startTestHub(
+  env: TestEnv,
+  countries: string[],
+  coordinatorOptions: Partial<CoordinatorOptions> = {},
+): Promise<TestHub> {
   testPki(env, countries);
   const coordinator = await startCoordinator({
     config: env.config,
     logger: env.logger,
     opsPort: 0,
     topicRefreshMs: 1000,
+    ...coordinatorOptions,
   });
   const nodes: Record<string, RunningNationalNode> = {};
   for (const cc of countries)

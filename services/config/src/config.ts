@@ -24,6 +24,8 @@ export interface HubConfig {
   logLevel: string;
   /** Countries whose national nodes `npm start` runs. */
   demoCountries: string[];
+  /** HUB_MATCH_SECRET: hex key of the correlation hashes; unset: generated once into $HUB_HOME/secrets. */
+  matchSecretHex?: string;
 }
 
 /** Contents of `$HUB_HOME/run/stack.json`, written by `hub stack up`. */
@@ -109,5 +111,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     stackPorts,
     logLevel: env.HUB_LOG_LEVEL ?? 'info',
     demoCountries: demo,
+    matchSecretHex: matchSecret(env.HUB_MATCH_SECRET),
   };
+}
+
+function matchSecret(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (!/^[0-9a-fA-F]{64,}$/.test(raw.trim()))
+    throw new HubError(
+      'CONFIG_INVALID',
+      'HUB_MATCH_SECRET must be at least 32 bytes written in hex (64 hex digits)',
+    );
+  return raw.trim();
 }

@@ -34,3 +34,27 @@ export function checkSeizureReport(
   });
   return errors;
 }
+
+export function checkAnnualReturn(value: Record<string, unknown>, origin: string, now: number): FieldError[] {
+  const errors: FieldError[] = [];
+  if (value.country !== origin)
+    errors.push({
+      field: 'country',
+      message: `a node of ${origin} may only send ${origin}'s annual returns`,
+      value: value.country,
+    });
+  const year = value.year as number;
+  if (!Number.isInteger(year) || year < 1950 || year > new Date(now).getUTCFullYear())
+    errors.push({ field: 'year', message: 'must be a past or current year', value: year });
+  if (typeof value.version !== 'number' || value.version < 1)
+    errors.push({ field: 'version', message: 'must be 1 or more' });
+  const rows = Array.isArray(value.rows) ? (value.rows as Record<string, unknown>[]) : [];
+  if (rows.length === 0) errors.push({ field: 'rows', message: 'must list at least one drug' });
+  rows.forEach((r, i) => {
+    if (typeof r.kilograms !== 'number' || !Number.isFinite(r.kilograms) || r.kilograms < 0)
+      errors.push({ field: `rows[${i}].kilograms`, message: 'must be 0 or more', value: r.kilograms });
+    if (typeof r.drugName !== 'string' || r.drugName.trim() === '')
+      errors.push({ field: `rows[${i}].drugName`, message: 'is required' });
+  });
+  return errors;
+}

@@ -10,15 +10,19 @@ import {
   topicNames,
   type Consumer,
   type EachBatchPayload,
+  type Message,
 } from '@hub/kafka';
 import { Counter, createMetricsRegistry, startOpsServer, type Logger } from '@hub/observability';
 import { PkiStore, joinPki } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, connectStore, findEach, type StoredEnvelope } from '@hub/store';
+import { COLLECTIONS, connectStore, findEach, type StoredEnvelope, type StoredReport } from '@hub/store';
 import { classifyBatch } from './intake';
-import type { IntakeRecord } from './outcome';
+import { correlate, loadMatchSecret, type AlertRecord } from './correlate';
+import { storedHandling } from './documents';
+import { feedMessages } from './feeds';
+import type { Accepted, IntakeRecord, Outcome } from './outcome';
 import { persistBatch } from './persist';
-import { buildReplies } from './replies';
+import { buildReplies, derivedUuid } from './replies';
 import { updateReadModels } from './read-models';
 
 export interface CoordinatorOptions {
@@ -29,7 +33,18 @@ export interface CoordinatorOptions {
   /** How often to look for new countries' topics. */
   topicRefreshMs?: number;
   clock?: () => number;
+  /** Consumer group of the intake (default: the coordinators' group). `hub replay` uses a fresh one. */
+  groupId?: string;
+  /**
+   * false: rebuild only (hub replay): store and read models are written, but no receipt, alert or feed record is
+   * sent again.
+   */
+  sideEffects?: boolean;
+  /** How long an envelope from an unknown signer waits for its certificate on hub.pki before quarantine. */
+  unknownSignerGraceMs?: number;
 }
+
+class RetryLater extends Error {}
 
 export interface RunningCoordinator {
   opsUrl?: string;
@@ -112,6 +127,77 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   let processed = 0;
   let lastBatchError: string | undefined;
 
+  const matchSecret = loadMatchSecret(config.hubHome, config.matchSecretHex);
+  const alertCounter = new Counter({
+    name: 'hub_coordinator_alerts_total',
+    help: 'Cross-border alerts raised',
+    registers: [metrics],
+  });
+
+  /** Countersigned records for the regional feeds, and each new alert to the countries concerned and the feeds. */
+  const addFeedsAndAlerts = async (
+    byTopic: Map<string, Message[]>,
+    outcomes: Outcome[],
+    alerts: AlertRecord[],
+  ) => {
+    const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
+    const reportIds = [
+      ...accepted.filter((a) => a.envelope.messageType !== 'AnnualSeizureReturn').map((a) => a.subjectId),
+      ...alerts.flatMap((al) => al.matched.map((m) => m.reportId)),
+    ];
+    const docs = new Map(
+      (
+        await findEach(store.collection<StoredReport>(COLLECTIONS.reports), '_id', [...new Set(reportIds)], {
+          handling: 1,
+          originCountry: 1,
+        })
+      ).map((d) => [d._id, { originCountry: d.originCountry, ...d.handling }]),
+    );
+    const feeds = feedMessages(accepted, alerts, {
+      regions,
+      signer,
+      registry,
+      names,
+      now: clock(),
+      handlingOf: (a) =>
+        a.envelope.messageType === 'AnnualSeizureReturn'
+          ? {
+              originCountry: a.envelope.origin,
+              ...storedHandling(a.value.handling as Record<string, unknown>, regions),
+            }
+          : docs.get(a.subjectId),
+      alertHandling: (al) =>
+        al.matched.flatMap((m) => {
+          const h = docs.get(m.reportId);
+          return h ? [h] : [];
+        }),
+    });
+    for (const [topic, messages] of feeds) byTopic.set(topic, [...(byTopic.get(topic) ?? []), ...messages]);
+    for (const alert of alerts) {
+      const { payload, fingerprint } = registry.encode('CrossBorderAlert', alert);
+      for (const cc of alert.countries) {
+        const bytes = signer.signEncoded({
+          messageType: 'CrossBorderAlert',
+          schemaFingerprint: fingerprint,
+          payload,
+          messageId: derivedUuid(`alert:${alert.alertId}:${cc}`),
+        }).bytes;
+        const topic = names.nodeIn(cc);
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: alert.alertId, value: bytes }]);
+      }
+    }
+  };
+
+  const unknownSince = new Map<string, number>();
+  const graceMs = options.unknownSignerGraceMs ?? 15000;
+  const withinGrace = (r: IntakeRecord) => {
+    const key = `${r.topic}:${r.partition}:${r.offset}`;
+    const since = unknownSince.get(key) ?? Date.now();
+    unknownSince.set(key, since);
+    if (unknownSince.size > 10000) unknownSince.clear();
+    return Date.now() - since < graceMs;
+  };
+
   /** One chunk of a Kafka batch: classify, store, update read models, answer; then its offsets may move. */
   const processChunk = async (records: IntakeRecord[], heartbeat: () => Promise<void>) => {
     const envelopes = store.collection<StoredEnvelope>(COLLECTIONS.envelopes);
@@ -123,6 +209,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       archivedDigests: async (ids) =>
         new Map((await findEach(envelopes, '_id', ids, { sha256: 1 })).map((d) => [d._id, d.sha256])),
     });
+    // A new node announces its certificate on hub.pki before it publishes, but our tail of hub.pki may not have
+    // applied it yet: an unknown signer is retried for a grace period before it is quarantined.
+    const waiting = classified.filter(
+      (o) => o.kind === 'rejected' && o.reason === 'unknown-signer' && withinGrace(o.record),
+    );
+    if (waiting.length) {
+      throw new RetryLater(`${waiting.length} envelope(s) from a signer not known yet; waiting for hub.pki`);
+    }
     await heartbeat();
     const t1 = Date.now();
     const { outcomes, changedReports } = await persistBatch(store, classified, regions, clock);
@@ -131,7 +225,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     await updateReadModels(store, changedReports);
     await heartbeat();
     const t3 = Date.now();
+    const alerts = await correlate(store, changedReports, matchSecret, clock());
+    await heartbeat();
     const replies = buildReplies(outcomes, { signer, registry, names, clock });
+    await addFeedsAndAlerts(replies.byTopic, outcomes, alerts);
     if (replies.quarantined.length) {
       await store.collection<{ _id: string }>(COLLECTIONS.quarantine).bulkWrite(
         replies.quarantined.map((q) => ({
@@ -146,11 +243,24 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         })),
       );
     }
-    if (replies.byTopic.size) {
+    if (replies.byTopic.size && options.sideEffects !== false) {
       await producer.sendBatch({
         acks: -1,
         topicMessages: [...replies.byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
+    }
+    if (alerts.length) {
+      await store.collection<{ _id: string }>(COLLECTIONS.alerts).bulkWrite(
+        alerts.map((a) => ({
+          updateOne: { filter: { _id: a.alertId }, update: { $set: { published: true } } },
+        })),
+        { ordered: false },
+      );
+      alertCounter.inc(alerts.length);
+      logger.info(
+        { alerts: alerts.map((a) => ({ id: a.alertId, rule: a.rule, countries: a.countries })) },
+        'alerts',
+      );
     }
     logger.debug({ persistMs: t2 - t1, readModelsMs: t3 - t2, repliesMs: Date.now() - t3 }, 'chunk timings');
     for (const o of outcomes) {
@@ -198,9 +308,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         'chunk stored',
       );
       // Only now is everything stored and answered: the offsets may move.
-      resolveOffset((chunk[chunk.length - 1] as IntakeRecord).offset);
+      const last = (chunk[chunk.length - 1] as IntakeRecord).offset;
+      resolveOffset(last);
       await heartbeat();
-      await commitOffsetsIfNecessary();
+      // With autoCommit off, kafkajs commits only offsets given explicitly: the next one to read.
+      await commitOffsetsIfNecessary({
+        topics: [
+          {
+            topic: batch.topic,
+            partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
+          },
+        ],
+      });
       processed += chunk.length;
     }
     lastBatchError = undefined;
@@ -216,7 +335,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     subscribed = new Set(topics);
     if (topics.length === 0) return;
     consumer = kafka.consumer({
-      groupId: names.group('coordinator'),
+      groupId: options.groupId ?? names.group('coordinator'),
       sessionTimeout: 20000,
       heartbeatInterval: 3000,
       maxBytesPerPartition: 2 * 1024 * 1024,
@@ -235,6 +354,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           await handleBatch(payload);
         } catch (err) {
           // Store or broker trouble: nothing was committed, the batch comes again. Pause briefly.
+          if (err instanceof RetryLater) {
+            logger.info({ topic: payload.batch.topic, detail: err.message }, 'batch deferred');
+            await new Promise((r) => setTimeout(r, 500));
+            throw err;
+          }
           lastBatchError = (err as Error).message;
           logger.error(
             { err: lastBatchError, topic: payload.batch.topic, partition: payload.batch.partition },

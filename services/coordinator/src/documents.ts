@@ -1,4 +1,5 @@
 // Building store documents from accepted messages (pure functions).
+import { groupOfSubstance } from '@hub/domain';
 import { expandReleasable, type Region } from '@hub/schemas';
 import type { StoredEnvelope, StoredHandling, StoredReport, Tlp } from '@hub/store';
 import type { Accepted } from './outcome';
@@ -55,7 +56,7 @@ export function reportDocument(a: Accepted, regions: Region[], now: Date): Store
     handling: storedHandling(r.handling as Record<string, unknown>, regions),
     report: r,
     substances: [...new Set(drugs.map((d) => d.substance))],
-    drugGroups: [],
+    drugGroups: [...new Set(drugs.map((d) => groupOfSubstance(d.substance) ?? 'other'))],
     routeCountries: [...new Set(route.map((p) => p.country))],
     conveyanceMode: conveyance?.mode ?? null,
     totalKg: drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0),

@@ -4,3 +4,4 @@ export * from './persist';
 export * from './read-models';
 export * from './replies';
 export * from './outcome';
+export * from './digest';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Verifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import type { SchemaRegistry } from '@hub/schemas';
-import { checkSeizureReport } from './content-checks';
+import { checkAnnualReturn, checkSeizureReport } from './content-checks';
 import type { IntakeRecord, Outcome } from './outcome';
 
 export interface IntakeDeps {
@@ -18,6 +18,12 @@ export interface IntakeDeps {
 const SUBJECT_FIELD: Record<string, string> = {
   SeizureReport: 'reportId',
   SeizureRetraction: 'reportId',
+  AnnualSeizureReturn: 'returnId',
+};
+
+const CONTENT_CHECKS: Record<string, typeof checkSeizureReport> = {
+  SeizureReport: checkSeizureReport,
+  AnnualSeizureReturn: checkAnnualReturn,
 };
 
 export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): Promise<Outcome[]> {
@@ -82,10 +88,7 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
         envelope,
       };
     }
-    const fields =
-      envelope.messageType === 'SeizureReport'
-        ? checkSeizureReport(value, envelope.origin, deps.clock())
-        : [];
+    const fields = CONTENT_CHECKS[envelope.messageType]?.(value, envelope.origin, deps.clock()) ?? [];
     if (fields.length) {
       return {
         kind: 'rejected',

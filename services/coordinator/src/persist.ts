@@ -4,6 +4,7 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Region } from '@hub/schemas';
 import { COLLECTIONS, findEach, type Store, type StoredEnvelope, type StoredReport } from '@hub/store';
+import { annualHistoryDocument, applyAnnualReturns } from './annual';
 import { envelopeDocument, reportDocument } from './documents';
 import type { Accepted, Outcome } from './outcome';
 
@@ -25,7 +26,7 @@ export async function persistBatch(
   const reports = store.collection<StoredReport>(COLLECTIONS.reports);
 
   const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
-  const reportIds = [...new Set(accepted.map((a) => a.subjectId))];
+  const reportIds = [...new Set(accepted.filter((a) => !isAnnual(a)).map((a) => a.subjectId))];
   const current = new Map(
     (await findEach(reports, '_id', reportIds, { version: 1, messageId: 1 })).map((d) => [d._id, d]),
   );
@@ -76,12 +77,15 @@ export async function persistBatch(
     const doc =
       a.envelope.messageType === 'SeizureReport'
         ? reportDocument(a, regions, now)
-        : retractionDocument(a, now);
+        : isAnnual(a)
+          ? annualHistoryDocument(a, now)
+          : retractionDocument(a, now);
     // Known absent (looked up above): a plain insert, which FerretDB does far faster than an upsert.
     historyOps.push({ insertOne: { document: { ...doc, _id: key, supersededAt: null } as never } });
     history.set(key, a.envelope.messageId);
   }
   if (historyOps.length) await versions.bulkWrite(historyOps, { ordered: true });
+  await applyAnnualReturns(store, good.filter(isAnnual), regions, now);
 
   // 3. The current version of each report: versions apply in ascending order, whatever order they arrive in.
   const currentOps: AnyBulkWriteOperation<StoredReport>[] = [];
@@ -133,8 +137,12 @@ export async function persistBatch(
   if (supersededOps.length) await versions.bulkWrite(supersededOps, { ordered: false });
   // Every report touched by the batch is recomputed, also on redelivery: a crash after step 3 and before the
   // read models were updated is repaired this way.
-  for (const a of good) changed.add(a.subjectId);
+  for (const a of good) if (!isAnnual(a)) changed.add(a.subjectId);
   return { outcomes: final, changedReports: [...changed] };
+}
+
+function isAnnual(a: Accepted): boolean {
+  return a.envelope.messageType === 'AnnualSeizureReturn';
 }
 
 function retractionDocument(a: Accepted, now: Date): Record<string, unknown> {

@@ -1,6 +1,7 @@
 // Read models kept on ingest. Each affected report's contributions are rewritten, then every bucket they touch is
 // recomputed from the contributions: exact under versions, retractions and redelivery (no increments to double).
 import type { AnyBulkWriteOperation } from 'mongodb';
+import { aggregatesOf, groupOfSubstance } from '@hub/domain';
 import { COLLECTIONS, findEach, type Store, type StoredReport } from '@hub/store';
 
 export interface Contribution {
@@ -24,10 +25,13 @@ export function contributionsOf(report: StoredReport): Contribution[] {
   const month = d.getUTCMonth() + 1;
   const drugs = (report.report.drugs as { substance: string; quantityKg: number | null }[]) ?? [];
   drugs.forEach((drug, i) => {
+    const drugGroup = groupOfSubstance(drug.substance) ?? 'other';
     const fields = {
       source: 'seizures',
       country: report.country,
       substance: drug.substance,
+      drugGroup,
+      aggregates: aggregatesOf(drug.substance, drugGroup),
       year,
       month,
       originCountry: report.originCountry,

@@ -1,7 +1,9 @@
 // Wiring of one national node: identity, outbox, publisher, inbound receipts, HTTP API.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
+import { HubError } from '@hub/errors';
 import { createSigner, createVerifier, HUB_ORIGIN } from '@hub/envelope';
 import {
   createKafka,
@@ -12,14 +14,16 @@ import {
   topicNames,
 } from '@hub/kafka';
 import { Counter, Gauge, createMetricsRegistry, type Logger } from '@hub/observability';
-import { PkiStore, createTrustStore, joinPki } from '@hub/pki';
+import { PkiStore, announceCertificate, createTrustStore, joinPki } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
-import { createApp } from './app';
+import { createApp, createSeizureAcceptor } from './app';
+import { startInboxWatcher, type InboxWatcherOptions } from './inbox-watcher';
 import { InboundStore } from './inbox-store';
 import { OutboxLog } from './outbox/log';
 import { startPublisher } from './outbox/publisher';
 import { ReportsIndex } from './reports-index';
 import { createSubmitter } from './submit';
+import { createCsvImporter } from './routes-csv';
 
 export interface NationalNodeOptions {
   config: HubConfig;
@@ -28,6 +32,13 @@ export interface NationalNodeOptions {
   /** 0 for an ephemeral port. */
   port: number;
   host?: string;
+  /** The CSV inbox folder $HUB_HOME/nodes/<CC>/inbox (on by default); false turns it off. */
+  inbox?: false | Pick<InboxWatcherOptions, 'pollMs' | 'stableMs' | 'defaults'>;
+  /**
+   * false: a send-only node (bulk imports): it announces its certificate and publishes, but neither follows
+   * hub.pki nor consumes its inbound topic.
+   */
+  inbound?: boolean;
 }
 
 export interface RunningNationalNode {
@@ -72,7 +83,8 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     allowAutoTopicCreation: false,
   });
   await producer.connect();
-  const pkiTail = await joinPki({
+  const inboundEnabled = options.inbound ?? true;
+  const pkiOptions = {
     kafka,
     producer,
     topic: names.pki,
@@ -81,10 +93,12 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     logger,
     signer,
     certificatePem: identity.certificatePem,
-  });
+  };
+  const pkiTail = inboundEnabled ? await joinPki(pkiOptions) : await announceOnly(pkiOptions);
 
   const metrics = createMetricsRegistry(`national-node-${country}`);
   const nodeDir = join(config.hubHome, 'nodes', country);
+  const claim = claimNodeDir(nodeDir, country);
   const { log, pending } = OutboxLog.open({ dir: join(nodeDir, 'outbox') });
   if (pending.length)
     logger.info(
@@ -127,28 +141,31 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   });
 
   const inbound = new InboundStore(join(nodeDir, 'inbound.jsonl'));
-  const inboundTail = await tailTopic({
-    kafka,
-    topic: names.nodeIn(country),
-    groupId: names.group(`node-${country}-inbound`),
-    onMessage: (message) => {
-      if (!message.value) return;
-      const v = verifier.verify(message.value);
-      if (!v.ok || v.envelope.origin !== HUB_ORIGIN) {
-        // Unknown signer usually means the coordinator's certificate has not arrived on hub.pki yet: retry.
-        if (!v.ok && v.reason === 'unknown-signer') throw new Error('coordinator certificate not known yet');
-        logger.warn({ reason: v.ok ? 'not from the coordinator' : v.reason }, 'inbound message refused');
-        return;
-      }
-      const value = registry.decode(v.envelope.schemaFingerprint, v.envelope.payload);
-      inbound.add({
-        messageId: v.envelope.messageId,
-        messageType: v.envelope.messageType,
-        receivedAt: Date.now(),
-        value,
+  const inboundTail = !inboundEnabled
+    ? { stop: async () => undefined }
+    : await tailTopic({
+        kafka,
+        topic: names.nodeIn(country),
+        groupId: names.group(`node-${country}-inbound`),
+        onMessage: (message) => {
+          if (!message.value) return;
+          const v = verifier.verify(message.value);
+          if (!v.ok || v.envelope.origin !== HUB_ORIGIN) {
+            // Unknown signer usually means the coordinator's certificate has not arrived on hub.pki yet: retry.
+            if (!v.ok && v.reason === 'unknown-signer')
+              throw new Error('coordinator certificate not known yet');
+            logger.warn({ reason: v.ok ? 'not from the coordinator' : v.reason }, 'inbound message refused');
+            return;
+          }
+          const value = registry.decode(v.envelope.schemaFingerprint, v.envelope.payload);
+          inbound.add({
+            messageId: v.envelope.messageId,
+            messageType: v.envelope.messageType,
+            receivedAt: Date.now(),
+            value,
+          });
+        },
       });
-    },
-  });
 
   const reports = new ReportsIndex(join(nodeDir, 'reports.idx'));
   const app = createApp({
@@ -180,13 +197,33 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   });
   const address = server.address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
+  claim.publish(url);
   logger.info({ url, country }, 'national node ready');
+  const inbox =
+    options.inbox === false
+      ? undefined
+      : startInboxWatcher({
+          ...options.inbox,
+          dir: join(nodeDir, 'inbox'),
+          logger,
+          importCsv: createCsvImporter({
+            logger,
+            acceptor: createSeizureAcceptor({
+              country,
+              submitter: createSubmitter({ registry, signer, log, publisher }),
+              reports,
+              regions: new Set(regions.map((r) => r.id)),
+              onAccepted: (n) => accepted.inc(n),
+            }),
+          }),
+        });
 
   return {
     url,
     country,
     outboxDepth: () => publisher.depth(),
     async close() {
+      await inbox?.close();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeIdleConnections();
@@ -197,6 +234,52 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
       await inboundTail.stop().catch(() => undefined);
       await pkiTail.stop().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
+      claim.release();
     },
   };
+}
+
+const claimed = new Set<string>();
+
+/**
+ * One node per country folder: its outbox and version index must have a single writer. The running node's pid and
+ * URL are kept in node.json, so that tools (hub import-annual) send through it instead of starting another.
+ */
+function claimNodeDir(nodeDir: string, country: string) {
+  const file = join(nodeDir, 'node.json');
+  const running = runningNode(nodeDir);
+  if (claimed.has(nodeDir) || (running && running.pid !== process.pid))
+    throw new HubError(
+      'NODE_RUNNING',
+      `the national node of ${country} already runs${running ? ` (pid ${running.pid}, ${running.url})` : ''} on ${nodeDir}; stop it or use it`,
+    );
+  claimed.add(nodeDir);
+  mkdirSync(nodeDir, { recursive: true });
+  return {
+    publish(url: string) {
+      writeFileSync(file, JSON.stringify({ pid: process.pid, url, startedAt: new Date().toISOString() }));
+    },
+    release() {
+      claimed.delete(nodeDir);
+      rmSync(file, { force: true });
+    },
+  };
+}
+
+/** The node running on this folder (pid alive), if any. */
+export function runningNode(nodeDir: string): { pid: number; url: string } | undefined {
+  try {
+    const info = JSON.parse(readFileSync(join(nodeDir, 'node.json'), 'utf8')) as { pid: number; url: string };
+    process.kill(info.pid, 0);
+    return info;
+  } catch {
+    return undefined;
+  }
+}
+
+async function announceOnly(
+  options: Parameters<typeof announceCertificate>[0],
+): Promise<{ stop(): Promise<void> }> {
+  await announceCertificate(options);
+  return { stop: async () => undefined };
 }

@@ -31,6 +31,22 @@ export async function followPki(options: {
   });
 }
 
+/** Announce a certificate on hub.pki (idempotent: the topic is compacted by fingerprint). */
+export async function announceCertificate(options: {
+  producer: Producer;
+  topic: string;
+  registry: SchemaRegistry;
+  signer: Signer;
+  certificatePem: string;
+}): Promise<void> {
+  const announcement = certificateAnnouncement(options.registry, options.signer, options.certificatePem);
+  await options.producer.send({
+    topic: options.topic,
+    acks: -1,
+    messages: [{ key: announcement.key, value: announcement.bytes }],
+  });
+}
+
 /** Announce this process's own certificate on hub.pki, then follow the topic. */
 export async function joinPki(options: {
   kafka: Kafka;
@@ -42,11 +58,6 @@ export async function joinPki(options: {
   signer: Signer;
   certificatePem: string;
 }): Promise<Tail> {
-  const announcement = certificateAnnouncement(options.registry, options.signer, options.certificatePem);
-  await options.producer.send({
-    topic: options.topic,
-    acks: -1,
-    messages: [{ key: announcement.key, value: announcement.bytes }],
-  });
+  await announceCertificate(options);
   return followPki(options);
 }

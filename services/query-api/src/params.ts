@@ -2,7 +2,7 @@
 // operator (country[$ne]=…, {"$gt":""}) can ever reach a filter.
 import { ValidationError, type FieldError } from '@hub/errors';
 
-type Kind = 'country' | 'code' | 'date' | 'int' | 'cursor' | 'enum';
+type Kind = 'country' | 'code' | 'date' | 'int' | 'cursor' | 'enum' | 'list';
 
 export interface ParamSpec {
   kind: Kind;
@@ -11,7 +11,7 @@ export interface ParamSpec {
   max?: number;
 }
 
-const SHAPES: Record<Exclude<Kind, 'enum' | 'int' | 'date'>, RegExp> = {
+const SHAPES: Record<Exclude<Kind, 'enum' | 'list' | 'int' | 'date'>, RegExp> = {
   country: /^[A-Z]{2}$/,
   code: /^[a-z0-9][a-z0-9-]{0,60}$/,
   cursor: /^[A-Za-z0-9_-]{1,200}$/,
@@ -47,12 +47,36 @@ export function parseParams<T extends Record<string, ParamSpec>>(
         break;
       }
       case 'date': {
-        const t = /^\d{4}-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?$/.test(v)
-          ? Date.parse(v.length === 7 ? `${v}-01` : v)
+        const t = /^\d{4}(-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?$/.test(v)
+          ? Date.parse(v.length === 4 ? `${v}-01-01` : v.length === 7 ? `${v}-01` : v)
           : NaN;
         if (Number.isNaN(t))
-          errors.push({ field: name, message: 'must be an ISO 8601 date like 2026-03-14', value: v });
-        else out[name] = new Date(t);
+          errors.push({
+            field: name,
+            message: 'must be an ISO 8601 date like 2026-03-14 (or a month 2026-03, or a year 2026)',
+            value: v,
+          });
+        else if (name === 'to' && v.length <= 7) {
+          // A year or month given as the end of a range includes the whole of it.
+          const d = new Date(t);
+          out[name] = new Date(
+            v.length === 4
+              ? Date.UTC(d.getUTCFullYear() + 1, 0, 1) - 1
+              : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - 1,
+          );
+        } else out[name] = new Date(t);
+        break;
+      }
+      case 'list': {
+        const items = v.split(',').map((x) => x.trim());
+        const bad = items.filter((x) => !spec.values?.includes(x));
+        if (bad.length || new Set(items).size !== items.length)
+          errors.push({
+            field: name,
+            message: `must be one or more of ${spec.values?.join(', ')}, comma-separated, each once`,
+            value: v.slice(0, 100),
+          });
+        else out[name] = items.join(',');
         break;
       }
       case 'enum':

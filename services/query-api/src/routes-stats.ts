@@ -1,19 +1,32 @@
 // GET /v1/stats and GET /v1/routes: from the read models only, summing the buckets the caller may see.
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
-import { COLLECTIONS, type RouteLegBucket, type StatsBucket, type Store } from '@hub/store';
+import { drugAggregates } from '@hub/domain';
+import { ValidationError } from '@hub/errors';
+import {
+  COLLECTIONS,
+  type RouteLegBucket,
+  type StatsBucket,
+  type Store,
+  type StoredAnnualReturn,
+} from '@hub/store';
 import type { AuditLog } from './audit';
 import { readableFilter } from './handling';
 import { parseParams } from './params';
 import { actorOf } from './routes-seizures';
+import { annualItems, type StatItem } from './stats-annual';
+
+const DIMENSIONS = ['country', 'drug', 'drugGroup', 'month', 'year'] as const;
+type Dimension = (typeof DIMENSIONS)[number];
 
 const STATS = {
-  groupBy: { kind: 'enum', values: ['country', 'drug', 'drugGroup', 'month', 'year'] },
+  groupBy: { kind: 'list', values: DIMENSIONS },
   country: { kind: 'country' },
   drug: { kind: 'code' },
   drugGroup: { kind: 'code' },
   from: { kind: 'date' },
   to: { kind: 'date' },
+  year: { kind: 'int', min: 1900, max: 2200 },
   source: { kind: 'enum', values: ['seizures', 'annual'] },
 } as const;
 
@@ -23,50 +36,94 @@ function round(n: number): number {
   return Math.round(n * 1e6) / 1e6;
 }
 
+function valueOf(item: StatItem, d: Dimension): string | number {
+  switch (d) {
+    case 'month':
+      return `${item.year}-${String(item.month ?? 0).padStart(2, '0')}`;
+    case 'year':
+      return item.year;
+    default:
+      return item[d];
+  }
+}
+
 export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
   const router = Router();
+  const aggregates = drugAggregates();
   router.get('/v1/stats', async (req, res) => {
     const p = parseParams(req.query as Record<string, unknown>, STATS);
     const caller = req.caller!;
     const source = (p.source as string | undefined) ?? 'seizures';
-    const and: Filter<StatsBucket>[] = [
-      { source: source as StatsBucket['source'] },
-      readableFilter(caller, '', 'originCountry') as Filter<StatsBucket>,
-    ];
-    if (p.country) and.push({ country: p.country as string });
-    if (p.drug) and.push({ $or: [{ substance: p.drug as string }, { aggregates: p.drug as string }] });
-    if (p.drugGroup) and.push({ drugGroup: p.drugGroup as string });
-    if (p.from) and.push({ year: { $gte: (p.from as Date).getUTCFullYear() } });
-    if (p.to) and.push({ year: { $lte: (p.to as Date).getUTCFullYear() } });
-    const buckets = await deps.store
-      .collection<StatsBucket>(COLLECTIONS.statsMonthly)
-      .find({ $and: and }, { projection: { members: 0 } })
-      .toArray();
-    const from = p.from as Date | undefined;
-    const to = p.to as Date | undefined;
-    const inRange = (b: StatsBucket) => {
-      const start = Date.UTC(b.year, (b.month ?? 1) - 1, 1);
-      const end = b.month ? Date.UTC(b.year, b.month, 1) : Date.UTC(b.year + 1, 0, 1);
-      return (!from || end > from.getTime()) && (!to || start <= to.getTime());
-    };
-    const groupBy = (p.groupBy as string | undefined) ?? 'country';
-    const keyOf = (b: StatsBucket): string =>
-      groupBy === 'drug'
-        ? b.substance
-        : groupBy === 'drugGroup'
-          ? b.drugGroup
-          : groupBy === 'month'
-            ? `${b.year}-${String(b.month ?? 0).padStart(2, '0')}`
-            : groupBy === 'year'
-              ? String(b.year)
-              : b.country;
-    const groups = new Map<string, { key: string; quantityKg: number; count: number }>();
-    for (const b of buckets.filter(inRange)) {
-      const k = keyOf(b);
-      const g = groups.get(k) ?? { key: k, quantityKg: 0, count: 0 };
-      g.quantityKg += b.quantityKg;
-      g.count += b.count;
-      groups.set(k, g);
+    const groupBy = ((p.groupBy as string | undefined) ?? 'country').split(',') as Dimension[];
+    if (source === 'annual' && groupBy.includes('month'))
+      throw new ValidationError([
+        { field: 'groupBy', message: 'annual returns are yearly: group by year, not month', value: 'month' },
+      ]);
+    const drug = p.drug as string | undefined;
+    const drugGroup = p.drugGroup as string | undefined;
+    const fromYear = (p.year as number | undefined) ?? (p.from as Date | undefined)?.getUTCFullYear();
+    const toYear = (p.year as number | undefined) ?? (p.to as Date | undefined)?.getUTCFullYear();
+    const years: Record<string, number> = {};
+    if (fromYear !== undefined) years.$gte = fromYear;
+    if (toYear !== undefined) years.$lte = toYear;
+    let items: StatItem[];
+    if (source === 'annual') {
+      const and: Filter<StoredAnnualReturn>[] = [readableFilter(caller) as Filter<StoredAnnualReturn>];
+      if (p.country) and.push({ country: p.country as string });
+      if (Object.keys(years).length) and.push({ year: years });
+      const docs = await deps.store
+        .collection<StoredAnnualReturn>(COLLECTIONS.annualReturns)
+        .find({ $and: and }, { projection: { country: 1, year: 1, cells: 1 } })
+        .toArray();
+      const query = { drug, drugGroup, byDrug: groupBy.includes('drug'), aggregates };
+      items = docs.flatMap((d) => annualItems(d, query));
+    } else {
+      const and: Filter<StatsBucket>[] = [
+        { source: 'seizures' },
+        readableFilter(caller, '', 'originCountry') as Filter<StatsBucket>,
+      ];
+      if (p.country) and.push({ country: p.country as string });
+      if (drug) and.push({ $or: [{ substance: drug }, { aggregates: drug }] });
+      if (drugGroup) and.push({ drugGroup });
+      if (Object.keys(years).length) and.push({ year: years });
+      const buckets = await deps.store
+        .collection<StatsBucket>(COLLECTIONS.statsMonthly)
+        .find({ $and: and }, { projection: { members: 0 } })
+        .toArray();
+      const from = p.year === undefined ? (p.from as Date | undefined) : undefined;
+      const to = p.year === undefined ? (p.to as Date | undefined) : undefined;
+      items = buckets
+        .filter((b) => {
+          const start = Date.UTC(b.year, (b.month ?? 1) - 1, 1);
+          const end = b.month ? Date.UTC(b.year, b.month, 1) : Date.UTC(b.year + 1, 0, 1);
+          return (!from || end > from.getTime()) && (!to || start <= to.getTime());
+        })
+        .map((b) => ({
+          country: b.country,
+          year: b.year,
+          month: b.month,
+          drug: drug && aggregates.has(drug) ? drug : b.substance,
+          drugGroup: b.drugGroup ?? 'other',
+          kg: b.quantityKg,
+          count: b.count,
+        }));
+    }
+    const groups = new Map<
+      string,
+      Record<string, unknown> & { key: string; quantityKg: number; count: number }
+    >();
+    for (const item of items) {
+      const values = groupBy.map((d) => valueOf(item, d));
+      const key = values.join('|');
+      const g = groups.get(key) ?? {
+        key,
+        ...Object.fromEntries(groupBy.map((d, i) => [d, values[i]])),
+        quantityKg: 0,
+        count: 0,
+      };
+      g.quantityKg += item.kg;
+      g.count += item.count;
+      groups.set(key, g);
     }
     const rows = [...groups.values()]
       .map((g) => ({ ...g, quantityKg: round(g.quantityKg) }))
@@ -78,7 +135,7 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
       count: rows.length,
       reportIds: [],
     });
-    res.json({ source, groupBy, unit: 'kg', rows });
+    res.json({ source, groupBy: groupBy.join(','), unit: 'kg', rows });
   });
 
   router.get('/v1/routes', async (req, res) => {

@@ -47,5 +47,6 @@ export const INDEXES: Partial<Record<CollectionName, IndexDescription[]>> = {
   [COLLECTIONS.alerts]: [{ key: { countries: 1, createdAt: -1 }, name: 'countries_createdAt' }],
   [COLLECTIONS.audit]: [{ key: { seq: 1 }, name: 'seq', unique: true }],
   [COLLECTIONS.matchKeys]: [{ key: { key: 1, seizedAt: -1 }, name: 'key_seizedAt' }],
+  [COLLECTIONS.annualReturns]: [{ key: { country: 1, year: 1 }, name: 'country_year' }],
   [COLLECTIONS.statsMonthly]: [{ key: { source: 1, country: 1, month: 1 }, name: 'source_country_month' }],
 };

@@ -102,3 +102,38 @@ export interface RouteLegBucket {
   quantityKg: number;
   lastSeenAt: Date;
 }
+
+/** One cell of an annual return: a drug (taxonomy code, or a slug of its annex name) with its kilograms. */
+export interface AnnualCell {
+  drug: string;
+  drugName: string;
+  /** Drug-group code (schemas/vocab/drug-groups.json). */
+  drugGroup: string;
+  substance: string | null;
+  /** The World Drug Report aggregates this cell is part of (none for total rows). */
+  aggregates: string[];
+  /** For a "(total ...)" row: the aggregate it totals, which stands beside its parts. */
+  totalOf: string | null;
+  kg: number;
+  /** Rows of the return added up in this cell (the annex repeats some drug names). */
+  rows: number;
+}
+
+/** Current version of one annual return (`annual_returns`, _id = returnId); also the annual statistics' read model. */
+export interface StoredAnnualReturn {
+  _id: string;
+  returnId: string;
+  version: number;
+  country: string;
+  year: number;
+  originCountry: string;
+  messageId: string;
+  signerFingerprint: string;
+  reportedAt: Date;
+  receivedAt: Date;
+  source: string | null;
+  handling: StoredHandling;
+  tlp: Tlp;
+  releasableCountries: string[];
+  cells: AnnualCell[];
+}

@@ -2,3 +2,4 @@ export * from './collections';
 export * from './store';
 export * from './documents';
 export * from './lookup';
+export * from './handling';

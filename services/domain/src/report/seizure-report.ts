@@ -4,7 +4,7 @@ import { ValidationError } from '@hub/errors';
 import { FieldReader } from './fields';
 import { parseSeizedAt } from './dates';
 import { loadVocabularies, toKg } from '../vocab/index';
-import { normaliseCountryCode, normaliseTlp, resolveTermField } from './terms';
+import { normaliseCountryCode, readHandling, resolveTermField } from './terms';
 
 export interface SeizureReportRecord {
   reportId: string;
@@ -66,7 +66,6 @@ export interface Normalised<T> {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROLES = new Set(['origin', 'departure', 'transit', 'destination', 'seizure', 'unknown']);
 const DIRECTIONS = new Set(['import', 'export', 'transit', 'domestic', 'unknown']);
-const EVALUATION = /^[A-EX][1-4]$/;
 
 export interface ReportContext {
   /** The node's own country: a node reports seizures it made. */
@@ -188,24 +187,7 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
     kind: r.string(l, 'kind', `links[${i}].kind`, { required: true, max: 40 }) ?? '',
     ref: r.string(l, 'ref', `links[${i}].ref`, { required: true, max: 200 }) ?? '',
   }));
-  const h = r.object(obj, 'handling', 'handling', true) ?? {};
-  const tlp = normaliseTlp(r, r.string(h, 'tlp', 'handling.tlp', { required: true }));
-  const releasableTo = (
-    Array.isArray(h.releasableTo) ? h.releasableTo : h.releasableTo === undefined ? [] : null
-  ) as unknown[] | null;
-  if (releasableTo === null)
-    r.error('handling.releasableTo', 'must be a list of ISO country codes or region ids');
-  const releasable = (releasableTo ?? []).map((x, i) => {
-    if (typeof x === 'string' && ctx.regions.has(x)) return x;
-    return normaliseCountryCode(r, typeof x === 'string' ? x : null, `handling.releasableTo[${i}]`) ?? '';
-  });
-  const evaluation = r.string(h, 'evaluation', 'handling.evaluation', { max: 2 });
-  if (evaluation && !EVALUATION.test(evaluation))
-    r.error(
-      'handling.evaluation',
-      'must be a 4x4 code: source A-E or X, then information 1-4 (e.g. B2)',
-      evaluation,
-    );
+  const handling = readHandling(r, obj, ctx.regions);
   const agencyIn = r.string(obj, 'agency', 'agency', { required: true, max: 100 });
   // The agency is a type from the vocabulary; a name we do not know is kept as agencyName under 'other'.
   const agencyType = agencyIn ? v.agencyTypes.resolve(agencyIn) : undefined;
@@ -258,7 +240,7 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
     route,
     arrested,
     links,
-    handling: { tlp: tlp ?? 'RED', releasableTo: releasable, evaluation },
+    handling,
     notes: r.string(obj, 'notes', 'notes', { max: 4000 }),
     source: r.string(obj, 'source', 'source', { max: 200 }),
     reportingChannel: ctx.channel ?? 'api',

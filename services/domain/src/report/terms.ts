@@ -67,3 +67,38 @@ export function normaliseTlp(r: FieldReader, value: string | null): (typeof TLP)
 export function tlpLabel(avroTlp: string): string {
   return avroTlp === 'AMBER_STRICT' ? 'AMBER+STRICT' : avroTlp;
 }
+
+const EVALUATION = /^[A-EX][1-4]$/;
+
+export interface HandlingRecord {
+  tlp: 'CLEAR' | 'GREEN' | 'AMBER' | 'AMBER_STRICT' | 'RED';
+  releasableTo: string[];
+  evaluation: string | null;
+}
+
+/** `handling` of any record: TLP (required), releasable-to countries or region ids, the 4x4 evaluation. */
+export function readHandling(
+  r: FieldReader,
+  obj: Record<string, unknown>,
+  regions: ReadonlySet<string>,
+): HandlingRecord {
+  const h = r.object(obj, 'handling', 'handling', true) ?? {};
+  const tlp = normaliseTlp(r, r.string(h, 'tlp', 'handling.tlp', { required: true }));
+  const releasableTo = (
+    Array.isArray(h.releasableTo) ? h.releasableTo : h.releasableTo === undefined ? [] : null
+  ) as unknown[] | null;
+  if (releasableTo === null)
+    r.error('handling.releasableTo', 'must be a list of ISO country codes or region ids');
+  const releasable = (releasableTo ?? []).map((x, i) => {
+    if (typeof x === 'string' && regions.has(x)) return x;
+    return normaliseCountryCode(r, typeof x === 'string' ? x : null, `handling.releasableTo[${i}]`) ?? '';
+  });
+  const evaluation = r.string(h, 'evaluation', 'handling.evaluation', { max: 2 });
+  if (evaluation && !EVALUATION.test(evaluation))
+    r.error(
+      'handling.evaluation',
+      'must be a 4x4 code: source A-E or X, then information 1-4 (e.g. B2)',
+      evaluation,
+    );
+  return { tlp: tlp ?? 'RED', releasableTo: releasable, evaluation };
+}

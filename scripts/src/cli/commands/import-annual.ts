@@ -1,0 +1,176 @@
+// `hub import-annual <file.csv>`: annual seizure totals in the World Drug Report annex shape, each country's rows
+// sent through that country's national node and signed by it.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '@hub/config';
+import { readWdrAnnex, type AnnexError, type AnnexReturn } from '@hub/domain';
+import { HubError } from '@hub/errors';
+import { createLogger } from '@hub/observability';
+import { PkiStore } from '@hub/pki';
+import type { Command } from '../command';
+import { parse, say } from '../command';
+
+const USAGE = `hub import-annual <file.csv> [--tlp CLEAR] [--only CC,CC] [--errors <file>] [--concurrency N]
+
+Imports annual national seizure totals in the World Drug Report annex 7.1 shape
+(region,country,iso3,drug_group,drug_name,year,kilograms): one AnnualSeizureReturn per country and year, each
+sent through that country's national node and signed with its key. A node already running on this HUB_HOME is
+used over HTTP; for other countries a send-only node runs inside this command (its certificate is issued with the hub CA
+in $HUB_HOME/pki when missing). Re-importing sends new versions of the same returns.
+
+  --tlp          handling of the returns (default CLEAR: the annex is public)
+  --only         import only these countries (ISO alpha-2)
+  --errors       where to write the rows that were refused (default <file>.errors.csv)
+  --concurrency  countries in flight at once (default 4)
+
+Exit status: 0 everything sent, 1 some rows refused (see the error file), 2 usage error.`;
+
+interface Outcome {
+  sent: number;
+  errors: AnnexError[];
+}
+
+function csvCell(v: string | number): string {
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Post one country's returns to its node; field errors map back to the file's lines. */
+async function sendCountry(url: string, returns: AnnexReturn[], tlp: string): Promise<Outcome> {
+  const out: Outcome = { sent: 0, errors: [] };
+  for (const ret of returns) {
+    const res = await fetch(`${url}/v1/annual-returns`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ country: ret.country, year: ret.year, rows: ret.rows, handling: { tlp } }),
+    });
+    const body = (await res.json()) as {
+      errors?: { field: string; message: string; value?: unknown }[];
+      error?: { message: string };
+    };
+    if (res.status === 202) {
+      out.sent += ret.rows.length;
+      continue;
+    }
+    const errors = body.errors ?? [
+      { field: '(return)', message: body.error?.message ?? `HTTP ${res.status}` },
+    ];
+    for (const e of errors) {
+      const m = /^rows\[(\d+)\]\.(\w+)/.exec(e.field);
+      const line = m ? (ret.lines[Number(m[1])] ?? ret.lines[0] ?? 0) : (ret.lines[0] ?? 0);
+      out.errors.push({
+        line,
+        column: m
+          ? ({ drugName: 'drug_name', drugGroup: 'drug_group' }[m[2] as string] ?? (m[2] as string))
+          : e.field,
+        value: e.value === undefined ? '' : String(e.value),
+        message: m ? e.message : `${e.message} (the whole ${ret.country} ${ret.year} return was refused)`,
+      });
+    }
+  }
+  return out;
+}
+
+export const importAnnualCommand: Command = {
+  name: 'import-annual',
+  summary: 'import annual seizure totals (World Drug Report annex shape) through each country’s node',
+  usage: USAGE,
+  async run(args) {
+    const { values, positionals } = parse(
+      args,
+      {
+        tlp: { type: 'string' },
+        only: { type: 'string' },
+        errors: { type: 'string' },
+        concurrency: { type: 'string' },
+      },
+      USAGE,
+    );
+    const file = positionals[0];
+    if (!file) throw new HubError('USAGE', `name the CSV file to import\nusage: ${USAGE}`);
+    if (!existsSync(file)) throw new HubError('USAGE', `no such file: ${file}`);
+    const concurrency = Math.max(1, Math.min(16, Number(values.concurrency ?? 4) || 4));
+    const tlp = (values.tlp ?? 'CLEAR').toUpperCase();
+    const log = say('import-annual');
+    const config = loadConfig();
+    const { returns, errors, rows } = readWdrAnnex(readFileSync(file, 'utf8'));
+    const only = values.only ? new Set(values.only.toUpperCase().split(',')) : undefined;
+    const byCountry = new Map<string, AnnexReturn[]>();
+    for (const r of returns) {
+      if (only && !only.has(r.country)) continue;
+      byCountry.set(r.country, [...(byCountry.get(r.country) ?? []), r]);
+    }
+    const selected = [...byCountry.values()].flat();
+    log(
+      `${rows} rows read: ${selected.length} returns (country × year) of ${byCountry.size} countries to send, ${errors.length} rows unreadable`,
+    );
+
+    const pki = new PkiStore(join(config.hubHome, 'pki'));
+    if (!pki.hasCa())
+      throw new HubError(
+        'PKI_MISSING',
+        `no hub CA in ${config.hubHome}/pki; run 'hub pki init' (or 'npm start') first`,
+      );
+    const logger = createLogger('import-annual', { level: process.env.HUB_LOG_LEVEL ?? 'warn' });
+    const { startNationalNode, runningNode } = await import('@hub/national-node');
+
+    let done = 0;
+    let sentRows = 0;
+    const queue = [...byCountry.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const [cc, list] = next;
+        let url = runningNode(join(config.hubHome, 'nodes', cc))?.url;
+        let close: (() => Promise<void>) | undefined;
+        if (!url || !(await healthy(url))) {
+          if (!pki.hasIdentity(cc)) pki.issue({ country: cc, agency: `${cc} national focal point` });
+          const node = await startNationalNode({ config, country: cc, logger, port: 0, inbound: false });
+          url = node.url;
+          close = async () => {
+            const deadline = Date.now() + 60000;
+            while (node.outboxDepth() > 0 && Date.now() < deadline)
+              await new Promise((r) => setTimeout(r, 100));
+            await node.close();
+          };
+        }
+        try {
+          const outcome = await sendCountry(url, list, tlp);
+          sentRows += outcome.sent;
+          errors.push(...outcome.errors);
+        } finally {
+          await close?.();
+        }
+        done += 1;
+        log(
+          `${done}/${byCountry.size} countries · ${cc}: ${list.length} returns sent and signed by ${cc}'s node`,
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+
+    const errorFile = values.errors ?? `${file}.errors.csv`;
+    if (errors.length) {
+      errors.sort((a, b) => a.line - b.line);
+      writeFileSync(
+        errorFile,
+        [
+          'line,column,value,message',
+          ...errors.map((e) => [e.line, e.column, e.value, e.message].map(csvCell).join(',')),
+        ].join('\n') + '\n',
+      );
+      log(`${errors.length} rows refused: see ${errorFile}`);
+    }
+    log(
+      `done: ${sentRows} rows in ${selected.length} returns sent; the coordinator's receipts follow on each node`,
+    );
+    return errors.length ? 1 : 0;
+  },
+};

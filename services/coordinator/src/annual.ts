@@ -1,0 +1,110 @@
+// Annual returns: the current version of each country-year return, with its cells keyed and classified for the
+// statistics (source=annual). The document is its own read model: a return is small and replaced whole.
+import type { AnyBulkWriteOperation } from 'mongodb';
+import { aggregatesOf, annualDrugKey, loadDrugGroups } from '@hub/domain';
+import type { Region } from '@hub/schemas';
+import { COLLECTIONS, findEach, type AnnualCell, type StoredAnnualReturn, type Store } from '@hub/store';
+import { storedHandling } from './documents';
+import type { Accepted } from './outcome';
+
+export function annualCells(rows: Record<string, unknown>[]): AnnualCell[] {
+  const groups = loadDrugGroups();
+  const cells = new Map<string, AnnualCell>();
+  for (const row of rows) {
+    const drugName = String(row.drugName);
+    const group = groups.resolve(String(row.drugGroup)) ?? null;
+    const { key, substance } = annualDrugKey(drugName, group);
+    const isTotal = row.isTotal === true;
+    // Rows repeating a drug name in one return (the annex lists some under two sub-groups) add up in one cell.
+    const cell = cells.get(key) ?? {
+      drug: key,
+      drugName,
+      drugGroup: group ?? 'other',
+      substance,
+      aggregates: isTotal ? [] : aggregatesOf(substance, group),
+      totalOf: isTotal ? (group ? (groups.get(group)?.aggregate ?? null) : null) : null,
+      kg: 0,
+      rows: 0,
+    };
+    cell.kg = Math.round((cell.kg + Number(row.kilograms)) * 1e9) / 1e9;
+    cell.rows += 1;
+    cells.set(key, cell);
+  }
+  return [...cells.values()];
+}
+
+export function annualDocument(a: Accepted, regions: Region[], now: Date): StoredAnnualReturn {
+  const v = a.value;
+  const handling = storedHandling(v.handling as Record<string, unknown>, regions);
+  return {
+    _id: a.subjectId,
+    returnId: a.subjectId,
+    version: v.version as number,
+    country: v.country as string,
+    year: v.year as number,
+    originCountry: a.envelope.origin,
+    messageId: a.envelope.messageId,
+    signerFingerprint: a.signer.fingerprint,
+    reportedAt: new Date(v.reportedAt as number),
+    receivedAt: now,
+    source: (v.source as string | null) ?? null,
+    handling,
+    tlp: handling.tlp,
+    releasableCountries: handling.releasableCountries,
+    cells: annualCells(v.rows as Record<string, unknown>[]),
+  };
+}
+
+/** Apply accepted annual returns: the highest version of each wins, whatever order they arrive in. */
+export async function applyAnnualReturns(
+  store: Store,
+  accepted: Accepted[],
+  regions: Region[],
+  now: Date,
+): Promise<void> {
+  if (accepted.length === 0) return;
+  const returns = store.collection<StoredAnnualReturn>(COLLECTIONS.annualReturns);
+  const ids = [...new Set(accepted.map((a) => a.subjectId))];
+  const current = new Map(
+    (await findEach(returns, '_id', ids, { version: 1 })).map((d) => [d._id, d.version]),
+  );
+  const ops: AnyBulkWriteOperation<StoredAnnualReturn>[] = [];
+  const superseded: AnyBulkWriteOperation<Record<string, unknown>>[] = [];
+  for (const id of ids) {
+    const newest = accepted
+      .filter((a) => a.subjectId === id)
+      .reduce((best, a) => ((a.subjectVersion ?? 0) > (best.subjectVersion ?? 0) ? a : best));
+    const have = current.get(id);
+    if (have !== undefined && have >= (newest.subjectVersion ?? 0)) continue;
+    const doc = annualDocument(newest, regions, now);
+    ops.push(
+      have === undefined
+        ? { insertOne: { document: doc } }
+        : { replaceOne: { filter: { _id: id }, replacement: doc } },
+    );
+    if (have !== undefined)
+      superseded.push({
+        updateOne: { filter: { _id: `${id}:${have}` as never }, update: { $set: { supersededAt: now } } },
+      });
+  }
+  if (ops.length) await returns.bulkWrite(ops, { ordered: false });
+  if (superseded.length)
+    await store
+      .collection<Record<string, unknown>>(COLLECTIONS.reportVersions)
+      .bulkWrite(superseded, { ordered: false });
+}
+
+export function annualHistoryDocument(a: Accepted, now: Date): Record<string, unknown> {
+  return {
+    kind: 'annual',
+    reportId: a.subjectId,
+    version: a.subjectVersion,
+    country: a.value.country,
+    year: a.value.year,
+    originCountry: a.envelope.origin,
+    messageId: a.envelope.messageId,
+    signerFingerprint: a.signer.fingerprint,
+    receivedAt: now,
+    report: a.value,
+  };
+}

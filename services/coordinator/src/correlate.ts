@@ -1,0 +1,262 @@
+// Correlation: reports of different countries that share a conveyance identifier, a linked case, or a route and
+// concealment method within a time window become a cross-border alert. Identifiers are compared as keyed hashes
+// (HMAC-SHA256 with the hub's secret) of their normalised form, so an alert tells the owners "your reports match"
+// without the identifier travelling to anyone. Matching looks up one document per key (by _id): it never scans
+// history.
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { AnyBulkWriteOperation } from 'mongodb';
+import { normaliseIdentifier } from '@hub/domain';
+import { COLLECTIONS, findEach, type Store, type StoredReport } from '@hub/store';
+import { derivedUuid } from './replies';
+
+export type AlertRule = 'shared_identifier' | 'linked_case' | 'route_and_concealment';
+
+const BASE_SCORE: Record<AlertRule, number> = {
+  shared_identifier: 0.9,
+  linked_case: 0.8,
+  route_and_concealment: 0.5,
+};
+const DAY = 86400000;
+/** Route and concealment match only within this window; identifiers and cases at any distance in time. */
+export const ROUTE_WINDOW_MS = 30 * DAY;
+
+export interface AlertRecord {
+  alertId: string;
+  rule: AlertRule;
+  identifierKind: string | null;
+  matchKeyPrefix: string | null;
+  matched: { reportId: string; country: string; version: number; evaluation: string | null }[];
+  countries: string[];
+  score: number;
+  reason: string;
+  createdAt: number;
+}
+
+interface Member {
+  country: string;
+  version: number;
+  seizedAt: Date;
+  evaluation: string | null;
+}
+
+interface KeyDoc {
+  _id: string;
+  rule: AlertRule;
+  kind: string | null;
+  members: Record<string, Member>;
+}
+
+interface ReportKeys {
+  _id: string;
+  keys: string[];
+}
+
+/** The hub's matching secret: HUB_MATCH_SECRET (hex), else generated once into $HUB_HOME/secrets/match-key. */
+export function loadMatchSecret(hubHome: string, fromEnv?: string): Buffer {
+  if (fromEnv) return Buffer.from(fromEnv, 'hex');
+  const file = join(hubHome, 'secrets', 'match-key');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  }
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+}
+
+/** The keyed hashes a report can be matched on. */
+export function matchKeysOf(
+  report: StoredReport,
+  secret: Buffer,
+): { key: string; rule: AlertRule; kind: string | null }[] {
+  if (report.status !== 'active') return [];
+  const hmac = (text: string) => createHmac('sha256', secret).update(text).digest('hex');
+  const r = report.report as {
+    conveyance: { identifiers: { kind: string; value: string }[] } | null;
+    links: { kind: string; ref: string }[];
+    concealment: string | null;
+    route: { country: string }[];
+  };
+  const out: { key: string; rule: AlertRule; kind: string | null }[] = [];
+  for (const id of r.conveyance?.identifiers ?? [])
+    out.push({
+      key: hmac(`id|${normaliseIdentifier(id.kind, id.value)}`),
+      rule: 'shared_identifier',
+      kind: id.kind,
+    });
+  for (const link of r.links ?? [])
+    out.push({
+      key: hmac(`case|${link.kind}|${link.ref.normalize('NFKC').trim().toUpperCase()}`),
+      rule: 'linked_case',
+      kind: link.kind,
+    });
+  const route = (r.route ?? []).map((p) => p.country);
+  if (r.concealment && new Set(route).size >= 2)
+    out.push({
+      key: hmac(`route|${route.join('>')}|${r.concealment}`),
+      rule: 'route_and_concealment',
+      kind: null,
+    });
+  return [...new Map(out.map((k) => [k.key, k])).values()];
+}
+
+const SOURCE: Record<string, number> = { A: 1, B: 0.8, C: 0.6, D: 0.4, E: 0.2, X: 0.5 };
+const INFO: Record<string, number> = { '1': 1, '2': 0.8, '3': 0.6, '4': 0.4 };
+
+/** 0..1: the rule's strength, weighed by the 4x4 evaluations of the matched reports (unevaluated counts as X3). */
+export function alertScore(rule: AlertRule, evaluations: (string | null)[]): number {
+  const weights = evaluations.map((e) => (SOURCE[e?.[0] ?? 'X'] ?? 0.5) * (INFO[e?.[1] ?? '3'] ?? 0.6));
+  const mean = weights.reduce((s, w) => s + w, 0) / Math.max(1, weights.length);
+  return Math.round(BASE_SCORE[rule] * (0.5 + 0.5 * mean) * 1000) / 1000;
+}
+
+const REASON: Record<AlertRule, (kind: string | null, n: number) => string> = {
+  shared_identifier: (kind, n) => `${n} reports name the same ${kind ?? 'conveyance'} identifier`,
+  linked_case: (kind, n) => `${n} reports are linked to the same ${kind ?? 'case'}`,
+  route_and_concealment: (_k, n) =>
+    `${n} reports within ${ROUTE_WINDOW_MS / DAY} days share the route and the concealment method`,
+};
+
+/**
+ * Update the match keys of the changed reports and return the alerts that are new. Idempotent: a redelivered
+ * batch finds its alerts stored already (alert ids derive from the rule, key and matched reports).
+ */
+export async function correlate(
+  store: Store,
+  reportIds: string[],
+  secret: Buffer,
+  now: number,
+): Promise<AlertRecord[]> {
+  if (reportIds.length === 0) return [];
+  const keysColl = store.collection<KeyDoc>(COLLECTIONS.matchKeys);
+  const perReport = store.collection<ReportKeys>(COLLECTIONS.matchKeys);
+  const reports = await findEach(store.collection<StoredReport>(COLLECTIONS.reports), '_id', reportIds);
+  const before = new Map(
+    (
+      await findEach(
+        perReport,
+        '_id',
+        reportIds.map((id) => `r:${id}`),
+      )
+    ).map((d) => [d._id.slice(2), d.keys]),
+  );
+  const ops: AnyBulkWriteOperation<KeyDoc>[] = [];
+  const touched = new Map<string, { reportId: string; seizedAt: Date }[]>();
+  const reportOps: AnyBulkWriteOperation<ReportKeys>[] = [];
+  const found = new Set(reports.map((r) => r._id));
+  for (const report of reports) {
+    const keys = matchKeysOf(report, secret);
+    const member: Member = {
+      country: report.originCountry,
+      version: report.version,
+      seizedAt: report.seizedAt,
+      evaluation: report.handling.evaluation ?? null,
+    };
+    for (const k of keys) {
+      ops.push({
+        updateOne: {
+          filter: { _id: `k:${k.key}` },
+          update: { $set: { rule: k.rule, kind: k.kind, [`members.${report._id}`]: member } } as never,
+          upsert: true,
+        },
+      });
+      touched.set(k.key, [
+        ...(touched.get(k.key) ?? []),
+        { reportId: report._id, seizedAt: report.seizedAt },
+      ]);
+    }
+    const now = new Set(keys.map((k) => k.key));
+    for (const old of before.get(report._id) ?? [])
+      if (!now.has(old))
+        ops.push({
+          updateOne: {
+            filter: { _id: `k:${old}` },
+            update: { $unset: { [`members.${report._id}`]: '' } } as never,
+          },
+        });
+    reportOps.push(
+      (before.has(report._id)
+        ? {
+            replaceOne: {
+              filter: { _id: `r:${report._id}` },
+              replacement: { _id: `r:${report._id}`, keys: [...now] },
+            },
+          }
+        : { insertOne: { document: { _id: `r:${report._id}`, keys: [...now] } } }) as never,
+    );
+  }
+  // Reports that are gone (never stored) keep nothing.
+  for (const id of reportIds)
+    if (!found.has(id) && before.has(id))
+      reportOps.push({ deleteOne: { filter: { _id: `r:${id}` } } } as never);
+  if (ops.length) await keysColl.bulkWrite(ops, { ordered: true });
+  if (reportOps.length) await perReport.bulkWrite(reportOps, { ordered: false });
+  if (touched.size === 0) return [];
+
+  const docs = await findEach(
+    keysColl,
+    '_id',
+    [...touched.keys()].map((k) => `k:${k}`),
+  );
+  const candidates: AlertRecord[] = [];
+  for (const doc of docs) {
+    const key = doc._id.slice(2);
+    for (const trigger of touched.get(key) ?? []) {
+      const members = Object.entries(doc.members ?? {}).filter(
+        ([, m]) =>
+          doc.rule !== 'route_and_concealment' ||
+          Math.abs(new Date(m.seizedAt).getTime() - trigger.seizedAt.getTime()) <= ROUTE_WINDOW_MS,
+      );
+      const countries = [...new Set(members.map(([, m]) => m.country))].sort();
+      if (countries.length < 2) continue;
+      const matched = members
+        .map(([reportId, m]) => ({
+          reportId,
+          country: m.country,
+          version: m.version,
+          evaluation: m.evaluation,
+        }))
+        .sort((a, b) => a.reportId.localeCompare(b.reportId));
+      candidates.push({
+        alertId: derivedUuid(`alert:${doc.rule}:${key}:${matched.map((m) => m.reportId).join(',')}`),
+        rule: doc.rule,
+        identifierKind: doc.kind,
+        matchKeyPrefix: key.slice(0, 12),
+        matched,
+        countries,
+        score: alertScore(
+          doc.rule,
+          matched.map((m) => m.evaluation),
+        ),
+        reason: REASON[doc.rule](doc.kind, matched.length),
+        createdAt: now,
+      });
+    }
+  }
+  const unique = [...new Map(candidates.map((a) => [a.alertId, a])).values()];
+  if (unique.length === 0) return [];
+  const alerts = store.collection<AlertRecord & { _id: string }>(COLLECTIONS.alerts);
+  const known = new Map(
+    (
+      await findEach(
+        alerts,
+        '_id',
+        unique.map((a) => a.alertId),
+        { published: 1 },
+      )
+    ).map((d) => [d._id, (d as { published?: boolean }).published === true]),
+  );
+  const fresh = unique.filter((a) => !known.has(a.alertId));
+  if (fresh.length)
+    await alerts.insertMany(
+      fresh.map((a) => ({
+        _id: a.alertId,
+        ...a,
+        createdAt: new Date(a.createdAt) as never,
+        published: false,
+      })),
+      { ordered: false },
+    );
+  // An alert stored but not yet sent (a crash in between) is sent again with the redelivered batch.
+  return unique.filter((a) => known.get(a.alertId) !== true);
+}

@@ -1,0 +1,61 @@
+// A digest of the consolidated store's state, for comparing a replayed store with the live one. Times of
+// processing (when a message happened to be received, an alert created) are left out; everything derived from the
+// messages themselves is in.
+import { createHash } from 'node:crypto';
+import { COLLECTIONS, type Store } from '@hub/store';
+
+const VOLATILE = new Set([
+  'receivedAt',
+  'supersededAt',
+  'createdAt',
+  'published',
+  'acceptedAt',
+  'offset',
+  'partition',
+]);
+
+function canonical(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (Buffer.isBuffer(value)) return value.toString('hex');
+  const bin = value as { _bsontype?: string; buffer?: Uint8Array };
+  if (bin._bsontype === 'Binary' && bin.buffer) return Buffer.from(bin.buffer).toString('hex');
+  if (Array.isArray(value)) return value.map(canonical);
+  return Object.fromEntries(
+    Object.keys(value)
+      .filter((k) => !VOLATILE.has(k))
+      .sort()
+      .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+  );
+}
+
+export const DIGESTED = [
+  COLLECTIONS.envelopes,
+  COLLECTIONS.reports,
+  COLLECTIONS.reportVersions,
+  COLLECTIONS.annualReturns,
+  COLLECTIONS.statsMonthly,
+  COLLECTIONS.routeLegs,
+  COLLECTIONS.alerts,
+] as const;
+
+/** sha256 per collection and overall, with document counts. */
+export async function storeDigest(
+  store: Store,
+): Promise<{ digest: string; collections: Record<string, { count: number; sha256: string }> }> {
+  const all = createHash('sha256');
+  const collections: Record<string, { count: number; sha256: string }> = {};
+  for (const name of DIGESTED) {
+    const h = createHash('sha256');
+    let count = 0;
+    for await (const doc of store.collection<Record<string, unknown>>(name).find({}).sort({ _id: 1 })) {
+      h.update(JSON.stringify(canonical(doc)));
+      h.update('\n');
+      count++;
+    }
+    const sha256 = h.digest('hex');
+    collections[name] = { count, sha256 };
+    all.update(`${name}:${sha256}\n`);
+  }
+  return { digest: all.digest('hex'), collections };
+}

@@ -1,0 +1,75 @@
+// Regional feeds: each accepted record, countersigned by the coordinator (its own envelope around the originator's
+// unchanged bytes), goes to hub.feed.<region> for every region all of whose members may see it under its handling.
+// A region's feed is readable by every member, so a record goes there only if nobody in it would be refused.
+import type { Signer } from '@hub/envelope';
+import type { Message, TopicNames } from '@hub/kafka';
+import type { Region, SchemaRegistry } from '@hub/schemas';
+import { mayRead, type Handled } from '@hub/store';
+import type { AlertRecord } from './correlate';
+import type { Accepted } from './outcome';
+import { derivedUuid } from './replies';
+
+/** Regions whose every member may read a record with this handling. */
+export function releasableRegions(handling: Handled, regions: Region[]): string[] {
+  return regions
+    .filter((r) => r.members.every((m) => mayRead({ country: m, clearance: 'RED' }, handling)))
+    .map((r) => r.id);
+}
+
+export function feedMessages(
+  accepted: Accepted[],
+  alerts: AlertRecord[],
+  deps: {
+    regions: Region[];
+    signer: Signer;
+    registry: SchemaRegistry;
+    names: TopicNames;
+    now: number;
+    /** Handling of each subject as stored (a retraction inherits its report's). */
+    handlingOf: (a: Accepted) => Handled | undefined;
+    alertHandling: (alert: AlertRecord) => Handled[];
+  },
+): Map<string, Message[]> {
+  const byTopic = new Map<string, Message[]>();
+  const push = (region: string, key: string, type: string, value: unknown, seed: string) => {
+    const { payload, fingerprint } = deps.registry.encode(type, value);
+    const bytes = deps.signer.signEncoded({
+      messageType: type,
+      schemaFingerprint: fingerprint,
+      payload,
+      messageId: derivedUuid(seed),
+    }).bytes;
+    const topic = deps.names.feed(region);
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key, value: bytes }]);
+  };
+  for (const a of accepted) {
+    const handling = deps.handlingOf(a);
+    if (!handling) continue;
+    for (const region of releasableRegions(handling, deps.regions))
+      push(
+        region,
+        a.subjectId,
+        'FeedRecord',
+        {
+          originalEnvelope: a.record.bytes,
+          messageType: a.envelope.messageType,
+          subjectId: a.subjectId,
+          version: a.subjectVersion,
+          originCountry: a.envelope.origin,
+          region,
+          acceptedAt: deps.now,
+        },
+        `feed:${a.envelope.messageId}:${region}`,
+      );
+  }
+  for (const alert of alerts) {
+    // An alert names reports: it goes only where every one of them may be seen.
+    const handlings = deps.alertHandling(alert);
+    const regions = deps.regions
+      .map((r) => r.id)
+      .filter((id) => handlings.every((h) => releasableRegions(h, deps.regions).includes(id)));
+    for (const region of regions)
+      push(region, alert.alertId, 'CrossBorderAlert', alert, `feed-alert:${alert.alertId}:${region}`);
+  }
+  return byTopic;
+}

@@ -1,0 +1,91 @@
+// The World Drug Report's drug groups and aggregates, and how annex rows are keyed (schemas/vocab/drug-groups.json).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadVocabularies, VOCAB_DIR } from '../vocab/index';
+import { createVocabulary, type Term, type Vocabulary } from '../vocab/vocabulary';
+import { textKey } from '../vocab/text';
+
+export interface DrugGroupTerm extends Term {
+  wdrName: string;
+  /** The World Drug Report aggregate the group's rows make up, if any. */
+  aggregate: string | null;
+  /** Substances of the group that are outside its aggregate (coca leaf and bush are not cocaine). */
+  excludes: string[];
+}
+
+let groups: Vocabulary<DrugGroupTerm> | undefined;
+
+export function loadDrugGroups(): Vocabulary<DrugGroupTerm> {
+  if (!groups) {
+    const terms = (
+      JSON.parse(readFileSync(join(VOCAB_DIR, 'drug-groups.json'), 'utf8')) as { terms: DrugGroupTerm[] }
+    ).terms.map((t) => ({ ...t, aliases: [...(t.aliases ?? []), t.wdrName] }));
+    groups = createVocabulary('drug-groups', terms);
+  }
+  return groups;
+}
+
+/** Every aggregate code the World Drug Report uses (cocaine, opiates, ats, ...). */
+export function drugAggregates(): Set<string> {
+  const out = new Set<string>();
+  for (const s of loadVocabularies().substances.terms) for (const a of s.aggregates) out.add(a);
+  for (const g of loadDrugGroups().terms) if (g.aggregate) out.add(g.aggregate);
+  return out;
+}
+
+/** The group code of a substance code (for read models of individual seizures). */
+export function groupOfSubstance(substance: string): string | null {
+  const s = loadVocabularies().substances.get(substance);
+  return s ? (loadDrugGroups().resolve(s.group) ?? null) : null;
+}
+
+/** The aggregates a row or drug line counts in: its substance's, and its group's unless excluded. */
+export function aggregatesOf(substance: string | null, group: string | null): string[] {
+  const out = new Set<string>(
+    substance ? (loadVocabularies().substances.get(substance)?.aggregates ?? []) : [],
+  );
+  const g = group ? loadDrugGroups().get(group) : undefined;
+  if (g?.aggregate && !(substance && g.excludes.includes(substance))) out.add(g.aggregate);
+  return [...out].sort();
+}
+
+/** A "(total of the above ...)" or "Total ..." row of the annex, which stands beside its parts. */
+export function isTotalRowName(drugName: string): boolean {
+  return /^\s*total\b/i.test(drugName) || /\(\s*total of the above/i.test(drugName);
+}
+
+/** A short, stable code for a drug name of the annex that is not the primary name of a taxonomy substance. */
+export function drugNameSlug(drugName: string): string {
+  const slug = textKey(drugName)
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (slug.length <= 56) return slug || 'unnamed';
+  const hash = createHash('sha256').update(slug).digest('hex').slice(0, 6);
+  return `${slug.slice(0, 49).replace(/-+$/, '')}-${hash}`;
+}
+
+/**
+ * The drug key of an annual row: the taxonomy code when the name is the substance's primary annex name, the
+ * aggregate's `-total` key for total rows, otherwise a slug of the name (so every annex cell keeps its identity).
+ */
+export function annualDrugKey(
+  drugName: string,
+  group: string | null,
+): { key: string; substance: string | null } {
+  const v = loadVocabularies();
+  if (isTotalRowName(drugName)) {
+    const g = group ? loadDrugGroups().get(group) : undefined;
+    return { key: `${g?.aggregate ?? group ?? 'drugs'}-total`, substance: null };
+  }
+  const substance = v.substances.resolve(drugName) ?? null;
+  const term = substance ? v.substances.get(substance) : undefined;
+  const primary = term?.wdrNames[0];
+  if (
+    substance &&
+    (!primary || textKey(primary) === textKey(drugName) || textKey(term.code) === textKey(drugName))
+  )
+    return { key: substance, substance };
+  return { key: drugNameSlug(drugName), substance };
+}

@@ -1,0 +1,198 @@
+// Cross-border alerts for each matching rule, and the regional feeds' releasability, on the real stack.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { createVerifier, type Envelope } from '@hub/envelope';
+import { createKafka, topicNames } from '@hub/kafka';
+import { PkiStore } from '@hub/pki';
+import { loadSchemaRegistry } from '@hub/schemas';
+import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
+import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+
+type Alert = {
+  alertId: string;
+  rule: string;
+  countries: string[];
+  score: number;
+  matchKeyPrefix: string | null;
+  matched: { reportId: string; country: string }[];
+};
+
+const DAY = 86400000;
+
+function report(country: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    reportId: randomUUID(),
+    seizedAt: new Date(Date.now() - 2 * DAY).toISOString(),
+    country,
+    agency: 'customs',
+    drugs: [{ substance: 'heroin', quantity: 3, unit: 'kg' }],
+    handling: { tlp: 'GREEN' },
+    ...over,
+  };
+}
+
+describe('coordinator: correlation and regional feeds', function () {
+  this.timeout(180000);
+  let env: TestEnv;
+  let hub: TestHub;
+
+  before(async () => {
+    env = createTestEnv('correlation');
+    hub = await startTestHub(env, ['KZ', 'UZ', 'KG']);
+  });
+  after(async () => {
+    await hub?.close();
+    env?.cleanup();
+  });
+
+  const post = async (cc: string, body: Record<string, unknown>) => {
+    const r = await postJson(`${hub.nodes[cc]!.url}/v1/seizures`, body);
+    expect(r.status, JSON.stringify(r.body)).to.equal(202);
+    return r.body.reportId as string;
+  };
+  const alertsOf = async (cc: string, role: 'analyst' | 'coordinator' = 'analyst') =>
+    (await getJson(`${hub.apiUrl}/v1/alerts`, hub.token(role, cc, 'RED'))).body.alerts as Alert[];
+  const alertFor = (cc: string, ids: string[]) =>
+    waitUntil(`an alert on ${ids.join(', ')} for ${cc}`, async () =>
+      (await alertsOf(cc)).find((a) => ids.every((id) => a.matched.some((m) => m.reportId === id))),
+    );
+
+  it('matches the same plate written with Cyrillic look-alikes and spaces, without the plate travelling', async () => {
+    const kz = await post(
+      'KZ',
+      report('KZ', {
+        conveyance: { mode: 'road', identifiers: [{ kind: 'plate', value: '01 КZ 777 АВА' }] },
+        handling: { tlp: 'GREEN', evaluation: 'A1' },
+      }),
+    );
+    const uz = await post(
+      'UZ',
+      report('UZ', {
+        conveyance: { mode: 'road', identifiers: [{ kind: 'plate', value: '01-KZ-777ABA' }] },
+        handling: { tlp: 'GREEN', evaluation: 'A1' },
+      }),
+    );
+    const alert = await alertFor('KZ', [kz, uz]);
+    expect(alert.rule).to.equal('shared_identifier');
+    expect(alert.countries).to.deep.equal(['KZ', 'UZ']);
+    expect(JSON.stringify(alert)).not.to.match(/777/);
+    expect(alert.matchKeyPrefix).to.match(/^[0-9a-f]{12}$/);
+    // Each country concerned hears of it on its node; the country not concerned sees nothing.
+    for (const cc of ['KZ', 'UZ']) {
+      await waitUntil(`the alert at ${cc}'s node`, async () => {
+        const r = await getJson(`${hub.nodes[cc]!.url}/v1/alerts`);
+        return (r.body.alerts as Alert[]).some((a) => a.alertId === alert.alertId) || undefined;
+      });
+    }
+    expect((await alertsOf('KG')).some((a) => a.alertId === alert.alertId)).to.equal(false);
+    expect(((await getJson(`${hub.nodes.KG!.url}/v1/alerts`)).body.alerts as Alert[]).length).to.equal(0);
+    expect((await alertsOf('KG', 'coordinator')).some((a) => a.alertId === alert.alertId)).to.equal(true);
+
+    // The same rule with poorly evaluated reports scores lower.
+    const weakA = await post(
+      'KZ',
+      report('KZ', {
+        conveyance: { mode: 'sea', identifiers: [{ kind: 'container', value: 'CSQU3054383' }] },
+        handling: { tlp: 'GREEN', evaluation: 'E4' },
+      }),
+    );
+    const weakB = await post(
+      'UZ',
+      report('UZ', {
+        conveyance: { mode: 'sea', identifiers: [{ kind: 'container', value: 'csqu 305438 3' }] },
+        handling: { tlp: 'GREEN', evaluation: 'X4' },
+      }),
+    );
+    const weak = await alertFor('UZ', [weakA, weakB]);
+    expect(weak.score).to.be.below(alert.score);
+  });
+
+  it('matches a linked case across countries, and a route with its concealment only within the window', async () => {
+    const a = await post('KZ', report('KZ', { links: [{ kind: 'case', ref: 'op-north-17' }] }));
+    const b = await post('KG', report('KG', { links: [{ kind: 'case', ref: 'OP-NORTH-17 ' }] }));
+    expect((await alertFor('KG', [a, b])).rule).to.equal('linked_case');
+
+    const route = [
+      { country: 'AF', role: 'origin' },
+      { country: 'TJ', role: 'transit' },
+      { country: 'KG', role: 'transit' },
+      { country: 'RU', role: 'destination' },
+    ];
+    const late = await post(
+      'KZ',
+      report('KZ', {
+        route,
+        concealment: 'fuel tank',
+        seizedAt: new Date(Date.now() - 90 * DAY).toISOString(),
+      }),
+    );
+    const r1 = await post('KG', report('KG', { route, concealment: 'fuel-tank' }));
+    const r2 = await post(
+      'UZ',
+      report('UZ', {
+        route,
+        concealment: 'fuel-tank',
+        seizedAt: new Date(Date.now() - 10 * DAY).toISOString(),
+      }),
+    );
+    const alert = await alertFor('UZ', [r1, r2]);
+    expect(alert.rule).to.equal('route_and_concealment');
+    expect(alert.matched.map((m) => m.reportId)).not.to.include(late);
+    // A different concealment on the same route is no match.
+    const other = await post('KZ', report('KZ', { route, concealment: 'cargo' }));
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(
+      (await alertsOf('KZ', 'coordinator')).some((x) => x.matched.some((m) => m.reportId === other)),
+    ).to.equal(false);
+  });
+
+  it('countersigns records onto the regional feeds only where every member may see them', async () => {
+    const open = await post('KZ', report('KZ', { handling: { tlp: 'GREEN' } }));
+    const toRegion = await post(
+      'KZ',
+      report('KZ', { handling: { tlp: 'AMBER', releasableTo: ['central-asia'] } }),
+    );
+    const toOne = await post('KZ', report('KZ', { handling: { tlp: 'AMBER', releasableTo: ['UZ'] } }));
+    const red = await post('KZ', report('KZ', { handling: { tlp: 'RED' } }));
+    const names = topicNames(env.config.namespace);
+    const registry = loadSchemaRegistry();
+    const pki = new PkiStore(join(env.config.hubHome, 'pki'));
+    const verifier = createVerifier({ trust: pki.trustStore() });
+    const kafka = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'feed-test',
+      logger: env.logger,
+    });
+    const seen = new Map<string, { outer: Envelope; inner: Envelope | undefined }>();
+    const consumer = kafka.consumer({ groupId: `${names.group('feed-test')}-${randomUUID()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [names.feed('central-asia')], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const outer = verifier.verify(message.value!);
+        if (!outer.ok || outer.envelope.messageType !== 'FeedRecord') return;
+        expect(outer.envelope.origin).to.equal('HUB');
+        const record = registry.decode(outer.envelope.schemaFingerprint, outer.envelope.payload) as {
+          subjectId: string;
+          originalEnvelope: Buffer;
+        };
+        const inner = verifier.verify(record.originalEnvelope);
+        seen.set(record.subjectId, { outer: outer.envelope, inner: inner.ok ? inner.envelope : undefined });
+      },
+    });
+    try {
+      await waitUntil(
+        'the releasable records on the feed',
+        () => seen.has(open) && seen.has(toRegion),
+        60000,
+      );
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(seen.get(open)?.inner?.origin).to.equal('KZ');
+      expect(seen.has(toOne), 'AMBER for UZ alone is not for all of Central Asia').to.equal(false);
+      expect(seen.has(red), 'RED never goes on a feed').to.equal(false);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+});
