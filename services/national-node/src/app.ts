@@ -1,10 +1,17 @@
 // The national node's HTTP API (CONTRACT.md): what agencies' systems call.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
-import { seizureReportFromJson, type ReportContext } from '@hub/domain';
+import {
+  seizureReportFromJson,
+  type Normalised,
+  type ReportContext,
+  type SeizureReportRecord,
+} from '@hub/domain';
 import { opsRouter, type HealthCheck, type Logger, type Registry } from '@hub/observability';
 import type { InboundStore } from './inbox-store';
 import type { ReportsIndex } from './reports-index';
+import { csvRouter } from './routes-csv';
+import { annualRoutes } from './routes-annual';
 import type { Submitter } from './submit';
 
 export interface NodeAppDeps {
@@ -22,22 +29,36 @@ export interface NodeAppDeps {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function createApp(deps: NodeAppDeps): express.Express {
-  const app = express();
-  const clock = deps.clock ?? Date.now;
-  app.disable('x-powered-by');
-  app.use(express.json({ limit: '2mb' }));
-  app.use(opsRouter(deps.metrics, deps.health));
+export interface AcceptedSeizure {
+  reportId: string;
+  version: number;
+  messageId: string;
+  status: 'queued';
+  normalisations: string[];
+}
 
-  const context = (): ReportContext => ({
+/** The one path of a seizure report into the outbox, shared by the JSON API, the CSV import and the inbox. */
+export interface SeizureAcceptor {
+  /** A validation context; its versionOf reserves the next version of a report. */
+  context(channel?: string): ReportContext;
+  /** Sign and make durable a report validated against `context()`. */
+  submit(report: Normalised<SeizureReportRecord>): Promise<AcceptedSeizure>;
+  /** Validate (throws ValidationError) and submit one JSON report. */
+  accept(body: unknown, channel?: string): Promise<AcceptedSeizure>;
+}
+
+export function createSeizureAcceptor(
+  deps: Pick<NodeAppDeps, 'country' | 'submitter' | 'reports' | 'regions' | 'clock' | 'onAccepted'>,
+): SeizureAcceptor {
+  const clock = deps.clock ?? Date.now;
+  const context = (channel?: string): ReportContext => ({
     nodeCountry: deps.country,
     now: clock(),
     versionOf: (id) => deps.reports.next(id),
     regions: deps.regions,
+    ...(channel ? { channel } : {}),
   });
-
-  async function acceptSeizure(body: unknown) {
-    const { value, normalisations } = seizureReportFromJson(body, context());
+  const submit = async ({ value, normalisations }: Normalised<SeizureReportRecord>) => {
     const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value);
     deps.reports.record(value.reportId, value.version);
     deps.onAccepted?.(1);
@@ -48,11 +69,40 @@ export function createApp(deps: NodeAppDeps): express.Express {
       status: 'queued' as const,
       normalisations,
     };
-  }
+  };
+  return {
+    context,
+    submit,
+    accept: (body, channel) => submit(seizureReportFromJson(body, context(channel))),
+  };
+}
+
+export function createApp(deps: NodeAppDeps): express.Express {
+  const app = express();
+  const clock = deps.clock ?? Date.now;
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '2mb' }));
+  app.use(opsRouter(deps.metrics, deps.health));
+
+  const acceptor = createSeizureAcceptor(deps);
+  const acceptSeizure = (body: unknown) => acceptor.accept(body);
+
+  app.use(
+    annualRoutes({
+      country: deps.country,
+      submitter: deps.submitter,
+      reports: deps.reports,
+      regions: deps.regions,
+      clock,
+      onAccepted: deps.onAccepted,
+    }),
+  );
 
   app.post('/v1/seizures', async (req, res) => {
     res.status(202).json(await acceptSeizure(req.body));
   });
+
+  app.use(csvRouter({ acceptor, logger: deps.logger }));
 
   app.post('/v1/seizures/batch', async (req, res) => {
     if (!Array.isArray(req.body))

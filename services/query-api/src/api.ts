@@ -3,10 +3,12 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
 import { createMetricsRegistry, type Logger } from '@hub/observability';
-import { PkiStore } from '@hub/pki';
+import { PkiStore, createTrustStore } from '@hub/pki';
+import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { connectStore } from '@hub/store';
 import { createApp } from './app';
 import { createAuditLog } from './audit';
+import { feedStreams } from './feed-stream';
 import { authDir, loadKeyRing } from './issuer';
 
 export interface QueryApiOptions {
@@ -33,10 +35,21 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
   const keys = loadKeyRing(authDir(config.hubHome));
   const caPem = new PkiStore(join(config.hubHome, 'pki')).caCertPem();
   const metrics = createMetricsRegistry('query-api');
+  const audit = createAuditLog(store);
+  const pki = new PkiStore(join(config.hubHome, 'pki'));
+  const feeds = feedStreams({
+    config,
+    logger,
+    registry: loadSchemaRegistry(),
+    regions: loadRegions(),
+    trust: createTrustStore(pki.caCertPem()),
+    audit,
+  });
   const app = createApp({
     store,
     keys,
-    audit: createAuditLog(store),
+    audit,
+    extra: [feeds.router],
     caPem,
     metrics,
     logger,
@@ -55,6 +68,7 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
         server.close(() => r());
         server.closeIdleConnections();
       });
+      await feeds.close();
       await store.close();
     },
   };

@@ -132,7 +132,14 @@ export const importAnnualCommand: Command = {
         let close: (() => Promise<void>) | undefined;
         if (!url || !(await healthy(url))) {
           if (!pki.hasIdentity(cc)) pki.issue({ country: cc, agency: `${cc} national focal point` });
-          const node = await startNationalNode({ config, country: cc, logger, port: 0, inbound: false });
+          const node = await startNationalNode({
+            config,
+            country: cc,
+            logger,
+            port: 0,
+            inbound: false,
+            inbox: false,
+          });
           url = node.url;
           close = async () => {
             const deadline = Date.now() + 60000;

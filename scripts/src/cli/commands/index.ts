@@ -1,7 +1,10 @@
 // Every verb of the CLI, in the order `hub --help` lists them.
 import type { Command } from '../command';
 import { benchCommand } from './bench';
+import { importCommand } from './import';
+import { importAnnualCommand } from './import-annual';
 import { pkiCommand } from './pki';
+import { replayCommand } from './replay';
 import { apiCommand, coordinatorCommand, nodeCommand } from './services';
 import { stackCommand } from './stack';
 import { startCommand } from './start';
@@ -16,8 +19,11 @@ export const commands: Command[] = [
   nodeCommand,
   coordinatorCommand,
   apiCommand,
+  importCommand,
+  importAnnualCommand,
   tokenCommand,
   verifyCommand,
+  replayCommand,
   testCommand,
   benchCommand,
 ];

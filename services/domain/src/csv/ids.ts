@@ -1,0 +1,341 @@
+// IDS-shaped CSV rows → the JSON seizure reports that seizureReportFromJson reads. One row is one drug line;
+// rows sharing a seizure reference are one report, with an id derived from (node country, reference) so that
+// importing the same file again sends new versions of the same reports instead of duplicates.
+import { createHash } from 'node:crypto';
+import { resolveCountry } from '../vocab/countries';
+import {
+  COLUMNS,
+  columnTitle,
+  isAbsent,
+  readIdsHeader,
+  type ColumnKey,
+  type CsvDefaults,
+  type CsvError,
+  type IdsHeader,
+} from './columns';
+import { isoSeizureDate, parseNumber, splitList } from './cells';
+import type { CsvRow, CsvSeparator, ParsedCsv } from './parse';
+
+/** Where a field of the JSON report came from, to point an error at the right cell. */
+export interface CellSource {
+  line: number;
+  column: string;
+  value: string;
+}
+
+export interface IdsReport {
+  reference: string | null;
+  reportId: string;
+  /** The line on which each of the report's rows starts, in file order. */
+  lines: number[];
+  body: Record<string, unknown>;
+  /** JSON field path (as ValidationError names it, e.g. `drugs[1].quantity`) → CSV cell. */
+  sources: Map<string, CellSource>;
+  /** Problems found while mapping (conflicting values, unreadable cells, CSV syntax). */
+  errors: CsvError[];
+}
+
+export interface IdsMappingOptions {
+  nodeCountry: string;
+  defaults?: CsvDefaults;
+}
+
+/** The hub's namespace for report ids derived from CSV references (a fixed, random UUID). */
+const ID_NAMESPACE = Buffer.from('3c0f6a8e5d2b4f1c9a7e1b2d4c6f8a0e', 'hex');
+
+/** A name-based (version 5, SHA-1) UUID for `name` in the hub's CSV namespace. */
+export function uuidV5(name: string, namespace: Buffer = ID_NAMESPACE): string {
+  const h = createHash('sha1').update(namespace).update(name, 'utf8').digest();
+  h[6] = ((h[6] as number) & 0x0f) | 0x50;
+  h[8] = ((h[8] as number) & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}
+
+/** The stable report id of a seizure reference sent by a node. */
+export function csvReportId(nodeCountry: string, reference: string): string {
+  return uuidV5(`${nodeCountry.toUpperCase()}\nref\n${reference.trim()}`);
+}
+
+/** A trimmed cell, or null when empty or "Data not available". */
+export function idsCell(header: IdsHeader, row: CsvRow, key: ColumnKey): string | null {
+  const i = header.index[key];
+  if (i === undefined) return null;
+  const v = (row.fields[i] ?? '').trim();
+  return isAbsent(v, key) ? null : v;
+}
+
+export interface RowGroup {
+  reference: string | null;
+  rows: CsvRow[];
+}
+
+/** Rows sharing a reference form one group (in order of first appearance); rows without one are alone. */
+export function groupRows(header: IdsHeader, rows: readonly CsvRow[]): RowGroup[] {
+  const groups: RowGroup[] = [];
+  const byRef = new Map<string, RowGroup>();
+  for (const row of rows) {
+    if (row.fields.every((f) => f.trim() === '')) continue;
+    const reference = idsCell(header, row, 'reference');
+    if (reference === null) {
+      groups.push({ reference, rows: [row] });
+      continue;
+    }
+    const group = byRef.get(reference);
+    if (group) group.rows.push(row);
+    else {
+      const g = { reference, rows: [row] };
+      byRef.set(reference, g);
+      groups.push(g);
+    }
+  }
+  return groups;
+}
+
+/** Map every group of rows to a JSON report, keeping where each field came from. */
+export function idsReports(
+  parsed: ParsedCsv,
+  options: IdsMappingOptions,
+): { header: IdsHeader; reports: IdsReport[] } {
+  const header = readIdsHeader(parsed.header, options.defaults);
+  if (header.errors.length && header.keys.length === 0) return { header, reports: [] };
+  const seen = new Map<string, number>();
+  const reports = groupRows(header, parsed.rows).map((g) => {
+    let reportId: string;
+    if (g.reference !== null) reportId = csvReportId(options.nodeCountry, g.reference);
+    else {
+      // No reference: the row's content names it; identical rows in one file stay distinct reports.
+      const content = rowContent(header, g.rows[0] as CsvRow);
+      const n = (seen.get(content) ?? 0) + 1;
+      seen.set(content, n);
+      reportId = uuidV5(`${options.nodeCountry.toUpperCase()}\nrow\n${content}\n${n}`);
+    }
+    return mapGroup(header, g, reportId, options, parsed.separator);
+  });
+  return { header, reports };
+}
+
+function rowContent(header: IdsHeader, row: CsvRow): string {
+  return header.keys
+    .map((k, i) => [k ?? `?${i}`, (row.fields[i] ?? '').trim()] as const)
+    .filter(([, v]) => v !== '')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
+}
+
+function mapGroup(
+  header: IdsHeader,
+  group: RowGroup,
+  reportId: string,
+  options: IdsMappingOptions,
+  separator: CsvSeparator,
+): IdsReport {
+  const first = group.rows[0] as CsvRow;
+  const report: IdsReport = {
+    reference: group.reference,
+    reportId,
+    lines: group.rows.map((r) => r.line),
+    body: { reportId },
+    sources: new Map(),
+    errors: [],
+  };
+  const fail = (line: number, key: ColumnKey | '', value: string, message: string) =>
+    report.errors.push({ line, column: key ? columnTitle(header, key) : '', value, message });
+  for (const row of group.rows) {
+    if (row.error) fail(row.line, '', '', row.error);
+    if (row.fields.length > header.keys.length)
+      fail(
+        row.line,
+        '',
+        '',
+        `has ${row.fields.length} fields but the header has ${header.keys.length}; quote a value that holds the separator '${separator}'`,
+      );
+  }
+
+  // Report-level columns: the first row that gives a value decides; a different value later is an error.
+  const value = (key: ColumnKey): { v: string; line: number } | null => {
+    let found: { v: string; line: number } | null = null;
+    for (const row of group.rows) {
+      const v = idsCell(header, row, key);
+      if (v === null) continue;
+      if (!found) found = { v, line: row.line };
+      else if (norm(v) !== norm(found.v))
+        fail(
+          row.line,
+          key,
+          v,
+          `differs from line ${found.line} ('${found.v}') of the same seizure reference; one seizure has one ${COLUMNS[key].title}`,
+        );
+    }
+    return found;
+  };
+  const src = (path: string, key: ColumnKey, at: { v: string; line: number } | null) =>
+    report.sources.set(path, {
+      line: at?.line ?? first.line,
+      column: columnTitle(header, key),
+      value: at?.v ?? '',
+    });
+  const text = (path: string, key: ColumnKey, at = value(key)) => {
+    src(path, key, at);
+    return at?.v;
+  };
+  const num = (path: string, key: ColumnKey, at = value(key)) => {
+    src(path, key, at);
+    return at ? parseNumber(at.v, separator) : undefined;
+  };
+  const body = report.body;
+  const put = (obj: Record<string, unknown>, k: string, v: unknown) => {
+    if (v !== undefined) obj[k] = v;
+  };
+
+  if (group.reference !== null) {
+    src('caseReference', 'reference', { v: group.reference, line: first.line });
+    body.caseReference = group.reference;
+  }
+  src('reportId', 'reference', null);
+  const date = value('date');
+  const time = value('time');
+  src('seizedAt', 'date', date ?? time);
+  if (date) body.seizedAt = isoSeizureDate(date.v, time?.v ?? null);
+  body.country = mapCountry(header, value('iso3'), value('countryName'), options.nodeCountry, report);
+
+  const place: Record<string, unknown> = {};
+  put(place, 'name', text('place.name', 'placeName'));
+  put(place, 'city', text('place.city', 'city'));
+  put(place, 'adminRegion', text('place.adminRegion', 'adminRegion'));
+  put(place, 'locationType', text('place.locationType', 'locationType'));
+  put(place, 'lat', num('place.lat', 'lat'));
+  put(place, 'lon', num('place.lon', 'lon'));
+  report.sources.set('place', report.sources.get('place.lat') as CellSource);
+  put(place, 'borderCrossingPoint', text('place.borderCrossingPoint', 'borderCrossing'));
+  put(place, 'direction', text('place.direction', 'direction')?.toLowerCase());
+  if (Object.keys(place).length) body.place = place;
+
+  const agency = value('agency');
+  if (agency) body.agency = text('agency', 'agency', agency);
+  else if (options.defaults?.agency) body.agency = options.defaults.agency;
+  else src('agency', 'agency', null);
+  put(body, 'agencyName', text('agencyName', 'agencyName'));
+
+  body.drugs = group.rows.map((row, i) => {
+    const at = (key: ColumnKey) => {
+      const v = idsCell(header, row, key);
+      return v === null ? null : { v, line: row.line };
+    };
+    const p = `drugs[${i}]`;
+    const drug: Record<string, unknown> = {};
+    put(drug, 'substance', text(`${p}.substance`, 'substance', at('substance')));
+    put(drug, 'quantity', num(`${p}.quantity`, 'quantity', at('quantity')));
+    put(drug, 'unit', text(`${p}.unit`, 'unit', at('unit')));
+    put(drug, 'form', text(`${p}.form`, 'form', at('form')));
+    put(drug, 'purityPct', num(`${p}.purityPct`, 'purity', at('purity')));
+    put(drug, 'packageCount', num(`${p}.packageCount`, 'packages', at('packages')));
+    report.sources.set(p, { line: row.line, column: columnTitle(header, 'substance'), value: '' });
+    return drug;
+  });
+  report.sources.set('drugs', {
+    line: first.line,
+    column: columnTitle(header, 'substance'),
+    value: '',
+  });
+
+  const conveyance: Record<string, unknown> = {};
+  put(conveyance, 'mode', text('conveyance.mode', 'mode'));
+  put(conveyance, 'vehicle', text('conveyance.vehicle', 'vehicle'));
+  const identifiers: { kind: string; value: string }[] = [];
+  const plate = value('plate');
+  if (plate) {
+    src(`conveyance.identifiers[${identifiers.length}]`, 'plate', plate);
+    identifiers.push({ kind: 'plate', value: plate.v });
+  }
+  const ids = value('identifiers');
+  for (const item of ids ? splitList(ids.v, /[;|\n]/) : []) {
+    const colon = item.indexOf(':');
+    if (colon <= 0) {
+      fail(
+        ids?.line ?? first.line,
+        'identifiers',
+        item,
+        'write identifiers as kind:value, e.g. flight:KC921',
+      );
+      continue;
+    }
+    src(`conveyance.identifiers[${identifiers.length}]`, 'identifiers', ids);
+    identifiers.push({ kind: item.slice(0, colon).trim(), value: item.slice(colon + 1).trim() });
+  }
+  if (identifiers.length) conveyance.identifiers = identifiers;
+  if (Object.keys(conveyance).length) body.conveyance = conveyance;
+
+  put(body, 'concealment', text('concealment', 'concealment'));
+  put(body, 'detection', text('detection', 'detection'));
+
+  const route: { country: string; role: string }[] = [];
+  const leg = (key: ColumnKey, role: string, split: RegExp | null) => {
+    const at = value(key);
+    for (const country of at ? (split ? splitList(at.v, split) : [at.v]) : []) {
+      src(`route[${route.length}]`, key, at);
+      route.push({ country, role });
+    }
+  };
+  leg('producing', 'origin', null);
+  leg('departure', 'departure', null);
+  leg('transit', 'transit', /[;|]/);
+  leg('destination', 'destination', null);
+  if (route.length) body.route = route;
+
+  const arrested = value('arrested');
+  if (arrested) {
+    body.arrested = splitList(arrested.v, /[;|,]/).map((item, i) => {
+      src(`arrested[${i}]`, 'arrested', arrested);
+      const m = /^(.*?)[\s:=x×]*(\d+)$/.exec(item);
+      return m ? { nationality: (m[1] ?? '').trim(), count: Number(m[2]) } : { nationality: item, count: 1 };
+    });
+  }
+
+  const handling: Record<string, unknown> = {};
+  const tlp = value('tlp');
+  handling.tlp = tlp ? text('handling.tlp', 'tlp', tlp) : options.defaults?.tlp;
+  if (!tlp) src('handling.tlp', 'tlp', null);
+  const releasable = value('releasableTo');
+  const releasableText = releasable ? text('handling.releasableTo', 'releasableTo', releasable) : undefined;
+  const releasableList = releasableText ?? options.defaults?.releasableTo;
+  if (releasableList) handling.releasableTo = splitList(releasableList, /[\s,;|]+/);
+  put(handling, 'evaluation', text('handling.evaluation', 'evaluation') ?? options.defaults?.evaluation);
+  body.handling = handling;
+
+  put(body, 'notes', text('notes', 'notes'));
+  put(body, 'source', text('source', 'source'));
+  return report;
+}
+
+const norm = (v: string) => v.replace(/\s+/g, ' ').toLowerCase();
+
+/** The seizing country: ISO3 (or any code) first, else the name, else the node's own; both must agree. */
+function mapCountry(
+  header: IdsHeader,
+  code: { v: string; line: number } | null,
+  name: { v: string; line: number } | null,
+  nodeCountry: string,
+  report: IdsReport,
+): string {
+  const at = code ?? name;
+  const key: ColumnKey = code ? 'iso3' : 'countryName';
+  report.sources.set('country', {
+    line: at?.line ?? (report.lines[0] as number),
+    column: columnTitle(header, key),
+    value: at?.v ?? '',
+  });
+  if (code && name) {
+    const a = resolveCountry(code.v);
+    const b = resolveCountry(name.v);
+    if (a && b && a !== b)
+      report.errors.push({
+        line: name.line,
+        column: columnTitle(header, 'countryName'),
+        value: name.v,
+        message: `is ${b}, but the ${columnTitle(header, 'iso3')} column says ${code.v} (${a})`,
+      });
+  }
+  return at?.v ?? nodeCountry;
+}

@@ -1,0 +1,199 @@
+// GET /v1/feeds/:region/stream: the regional feed as server-sent events. One Kafka consumer per region, started
+// on the first subscriber; every record's countersignature is verified, and each subscriber receives only what its
+// own handling rule lets it read (the feed holds what every member may see, but clearances differ).
+import { randomBytes } from 'node:crypto';
+import { Router, type Response } from 'express';
+import type { HubConfig } from '@hub/config';
+import { createVerifier, HUB_ORIGIN } from '@hub/envelope';
+import { HubError } from '@hub/errors';
+import { createKafka, tailTopic, topicNames, type Tail } from '@hub/kafka';
+import type { Logger } from '@hub/observability';
+import { followPki, type TrustStore } from '@hub/pki';
+import type { Region, SchemaRegistry } from '@hub/schemas';
+import { mayRead, type Handled } from '@hub/store';
+import { tlpLabel } from '@hub/domain';
+import type { AuditLog } from './audit';
+import type { Caller } from './auth';
+import { actorOf } from './routes-seizures';
+
+interface Subscriber {
+  caller: Caller;
+  res: Response;
+}
+
+interface FeedEvent {
+  id: string;
+  type: string;
+  data: Record<string, unknown>;
+  /** Who may receive it. */
+  visibleTo(caller: Caller): boolean;
+}
+
+export interface FeedStreams {
+  router: Router;
+  close(): Promise<void>;
+}
+
+export function feedStreams(deps: {
+  config: HubConfig;
+  logger: Logger;
+  registry: SchemaRegistry;
+  regions: Region[];
+  trust: TrustStore;
+  audit: AuditLog;
+}): FeedStreams {
+  const names = topicNames(deps.config.namespace);
+  const kafka = createKafka({
+    brokers: deps.config.kafka.brokers,
+    clientId: `${deps.config.kafka.clientId}-query-api-feeds`,
+    logger: deps.logger,
+  });
+  const verifier = createVerifier({ trust: deps.trust });
+  const subscribers = new Map<string, Set<Subscriber>>();
+  const tails = new Map<string, Promise<Tail>>();
+  let pki: Promise<Tail> | undefined;
+
+  const toEvent = (bytes: Buffer, partition: number, offset: string): FeedEvent | undefined => {
+    const outer = verifier.verify(bytes);
+    if (!outer.ok || outer.envelope.origin !== HUB_ORIGIN) {
+      deps.logger.warn(
+        { reason: outer.ok ? 'not countersigned by the coordinator' : outer.reason },
+        'feed record refused',
+      );
+      return undefined;
+    }
+    const value = deps.registry.decode(outer.envelope.schemaFingerprint, outer.envelope.payload);
+    const id = `${partition}:${offset}`;
+    if (outer.envelope.messageType === 'CrossBorderAlert') {
+      return { id, type: 'alert', data: value, visibleTo: () => true };
+    }
+    const record = value as {
+      originalEnvelope: Buffer;
+      messageType: string;
+      subjectId: string;
+      version: number | null;
+      originCountry: string;
+      region: string;
+      acceptedAt: number;
+    };
+    const inner = verifier.verify(record.originalEnvelope);
+    if (!inner.ok) return undefined;
+    const payload = deps.registry.decode(inner.envelope.schemaFingerprint, inner.envelope.payload);
+    const h = payload.handling as { tlp: string; releasableTo: string[] } | undefined;
+    const handled: Handled | undefined = h && {
+      originCountry: record.originCountry,
+      tlp: tlpLabel(h.tlp) as Handled['tlp'],
+      releasableTo: h.releasableTo,
+      releasableCountries: h.releasableTo.flatMap(
+        (r) => deps.regions.find((g) => g.id === r)?.members ?? [r],
+      ),
+    };
+    const drugs = (payload.drugs as { substance: string; quantityKg: number | null }[] | undefined) ?? [];
+    return {
+      id,
+      type: record.messageType,
+      data: {
+        messageType: record.messageType,
+        subjectId: record.subjectId,
+        version: record.version,
+        originCountry: record.originCountry,
+        region: record.region,
+        acceptedAt: new Date(Number(record.acceptedAt)).toISOString(),
+        ...(record.messageType === 'SeizureReport'
+          ? {
+              country: payload.country,
+              seizedAt: new Date(Number(payload.seizedAt)).toISOString(),
+              substances: [...new Set(drugs.map((d) => d.substance))],
+              totalKg: drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0),
+            }
+          : {}),
+        ...(record.messageType === 'AnnualSeizureReturn'
+          ? { country: payload.country, year: payload.year }
+          : {}),
+      },
+      // A retraction carries no handling of its own: it was put on this feed because its report was releasable.
+      visibleTo: (caller) => (handled ? mayRead(caller, handled) : true),
+    };
+  };
+
+  const startTail = (region: string) => {
+    let tail = tails.get(region);
+    if (!tail) {
+      pki ??= followPki({
+        kafka,
+        topic: names.pki,
+        registry: deps.registry,
+        trust: deps.trust,
+        logger: deps.logger,
+      });
+      tail = pki.then(() =>
+        tailTopic({
+          kafka,
+          topic: names.feed(region),
+          groupId: names.group(`query-api-feed-${region}-${randomBytes(4).toString('hex')}`),
+          fromBeginning: false,
+          onMessage: (message, partition) => {
+            if (!message.value) return;
+            const event = toEvent(message.value, partition, message.offset);
+            if (!event) return;
+            for (const s of subscribers.get(region) ?? [])
+              if (event.visibleTo(s.caller))
+                s.res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+          },
+        }),
+      );
+      tails.set(region, tail);
+    }
+    return tail;
+  };
+
+  const router = Router();
+  router.get('/v1/feeds/:region/stream', async (req, res) => {
+    const caller = req.caller!;
+    const regionId = String(req.params.region);
+    const region = deps.regions.find((r) => r.id === regionId);
+    if (!region)
+      throw new HubError(
+        'NOT_FOUND',
+        `no region ${JSON.stringify(regionId.slice(0, 40))}; see schemas/vocab/regions.json`,
+      );
+    if (!['coordinator', 'admin'].includes(caller.role) && !region.members.includes(caller.country))
+      throw new HubError(
+        'FORBIDDEN',
+        `${caller.country} is not a member of ${region.id}; its feed is for its members`,
+      );
+    const tail = await startTail(region.id);
+    await tail.ready;
+    await deps.audit.append({
+      actor: actorOf(caller),
+      action: 'feed-stream',
+      query: { region: region.id },
+      count: 0,
+      reportIds: [],
+    });
+    res.status(200).set({
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+    res.write(`event: ready\ndata: ${JSON.stringify({ region: region.id })}\n\n`);
+    const sub: Subscriber = { caller, res };
+    const set = subscribers.get(region.id) ?? new Set<Subscriber>();
+    subscribers.set(region.id, set.add(sub));
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15000);
+    req.on('close', () => {
+      clearInterval(keepAlive);
+      set.delete(sub);
+    });
+  });
+
+  return {
+    router,
+    async close() {
+      for (const set of subscribers.values()) for (const s of set) s.res.end();
+      for (const t of tails.values()) await (await t).stop().catch(() => undefined);
+      if (pki) await (await pki).stop().catch(() => undefined);
+    },
+  };
+}

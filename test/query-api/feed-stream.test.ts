@@ -1,0 +1,104 @@
+// GET /v1/feeds/:region/stream: server-sent events of a regional feed, filtered per subscriber.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
+import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+
+interface Stream {
+  events: { event: string; data: Record<string, unknown> }[];
+  close(): void;
+}
+
+async function openStream(url: string, token: string): Promise<Stream> {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+  expect(res.status).to.equal(200);
+  expect(res.headers.get('content-type')).to.match(/^text\/event-stream/);
+  const events: Stream['events'] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  void (async () => {
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  await waitUntil('the ready event', () => events.some((e) => e.event === 'ready'));
+  return { events, close: () => controller.abort() };
+}
+
+describe('query API: the regional feed as server-sent events', function () {
+  this.timeout(120000);
+  let env: TestEnv;
+  let hub: TestHub;
+
+  before(async () => {
+    env = createTestEnv('feed-stream');
+    hub = await startTestHub(env, ['KZ', 'UZ']);
+  });
+  after(async () => {
+    await hub?.close();
+    env?.cleanup();
+  });
+
+  it('streams what each member may read, live, and refuses non-members', async () => {
+    const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
+    const amberReader = await openStream(url, hub.token('analyst', 'KG', 'AMBER'));
+    const greenReader = await openStream(url, hub.token('analyst', 'TJ', 'GREEN'));
+    try {
+      const report = (tlp: string) => ({
+        reportId: randomUUID(),
+        seizedAt: '2026-06-01T08:00:00Z',
+        country: 'UZ',
+        agency: 'border guard',
+        drugs: [{ substance: 'opium', quantity: 7, unit: 'kg' }],
+        handling: { tlp, releasableTo: ['central-asia'] },
+      });
+      const green = report('GREEN');
+      const amber = report('AMBER');
+      for (const r of [green, amber])
+        expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, r)).status).to.equal(202);
+      const ids = (s: Stream) =>
+        s.events.filter((e) => e.event === 'SeizureReport').map((e) => e.data.subjectId);
+      await waitUntil(
+        'both records at the AMBER reader',
+        () => ids(amberReader).length === 2 || undefined,
+        60000,
+      );
+      const first = amberReader.events.find((e) => e.data.subjectId === green.reportId)!;
+      expect(first.data).to.include({
+        originCountry: 'UZ',
+        country: 'UZ',
+        region: 'central-asia',
+        totalKg: 7,
+      });
+      await waitUntil(
+        'the GREEN record at the GREEN reader',
+        () => ids(greenReader).includes(green.reportId) || undefined,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(ids(greenReader), 'AMBER is above a GREEN clearance').to.deep.equal([green.reportId]);
+    } finally {
+      amberReader.close();
+      greenReader.close();
+    }
+    const outsider = await getJson(url, hub.token('analyst', 'DE', 'RED'));
+    expect(outsider.status).to.equal(403);
+    expect(
+      await getJson(`${hub.apiUrl}/v1/feeds/atlantis/stream`, hub.token('coordinator', 'KZ', 'RED')),
+    ).to.include({
+      status: 404,
+    });
+  });
+});
