@@ -53,4 +53,23 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // The dashboard's browser modules.
+    files: ['services/query-api/public/**/*.js'],
+    languageOptions: {
+      globals: {
+        navigator: 'readonly',
+        Node: 'readonly',
+        FormData: 'readonly',
+        URLSearchParams: 'readonly',
+        TextDecoder: 'readonly',
+        TextDecoderStream: 'readonly',
+        AbortController: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+      },
+    },
+  },
 );

@@ -100,7 +100,7 @@ describe('query API on the real stack', function () {
       `${hub.apiUrl}/v1/stats?groupBy=country`,
       hub.token('analyst', 'KG', 'GREEN'),
     );
-    expect(stats.body.rows).to.deep.equal([{ key: 'KZ', quantityKg: 12.5 * 8, count: 8 }]);
+    expect(stats.body.rows).to.deep.equal([{ key: 'KZ', country: 'KZ', quantityKg: 12.5 * 8, count: 8 }]);
   });
 
   it('refuses MongoDB operators and unknown parameters in the query string', async () => {

@@ -1,17 +1,16 @@
 // The query API: express app built from its collaborators (tested through an ephemeral port).
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
 import { opsRouter, type HealthCheck, type Logger, type Registry } from '@hub/observability';
 import { COLLECTIONS, type Store } from '@hub/store';
 import type { AuditLog } from './audit';
 import { authenticate, requireRole } from './auth';
+import { dashboardRouter } from './dashboard';
 import { ERROR_STATUS } from './errors';
 import { jwks, type KeyRing } from './issuer';
 import { openApiDocument } from './openapi';
+import { exportRoutes } from './routes-export';
 import { actorOf, seizureRoutes } from './routes-seizures';
 import { statsRoutes } from './routes-stats';
 
@@ -27,8 +26,6 @@ export interface ApiDeps {
   extra?: express.Router[];
 }
 
-const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
-
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -41,12 +38,13 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(opsRouter(deps.metrics, deps.health));
   app.get('/.well-known/jwks.json', (_req, res) => res.json(jwks(deps.keys)));
   app.get('/openapi.json', (_req, res) => res.json(openApiDocument()));
-  if (existsSync(PUBLIC_DIR)) app.use(express.static(PUBLIC_DIR, { index: 'index.html' }));
+  app.use(dashboardRouter());
 
   const v1 = express.Router();
   v1.use('/v1', authenticate(deps.keys));
   v1.use(seizureRoutes(deps));
   v1.use(statsRoutes(deps));
+  v1.use(exportRoutes(deps));
   v1.get('/v1/alerts', async (req, res) => {
     const caller = req.caller!;
     const filter = caller.role === 'coordinator' ? {} : { countries: caller.country };

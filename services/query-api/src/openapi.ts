@@ -122,6 +122,69 @@ export function openApiDocument(): Record<string, unknown> {
           responses: ok('{ valid, entries, brokenAt? }'),
         },
       },
+      '/v1/export/seizures.csv': {
+        get: {
+          summary: 'Download the search result as CSV (audited as an export)',
+          security: bearer,
+          parameters: [
+            param('country', 'ISO alpha-2 country of seizure'),
+            param('drug', 'substance code'),
+            param('from', 'ISO date'),
+            param('to', 'ISO date'),
+            param('routeCountry', 'country anywhere on the route'),
+            param('conveyance', 'mode of transport'),
+            param('limit', '1-10000 (default 10000); x-export-truncated tells whether more matched', {
+              type: 'integer',
+            }),
+          ],
+          responses: {
+            200: { description: 'text/csv, one row per visible report', content: { 'text/csv': {} } },
+            400: { $ref: '#/components/responses/Error' },
+            401: { $ref: '#/components/responses/Error' },
+          },
+        },
+      },
+      '/v1/export/routes.geojson': {
+        get: {
+          summary:
+            'Download the route legs as GeoJSON lines between country centroids (audited as an export)',
+          security: bearer,
+          parameters: [param('country', ''), param('drug', '')],
+          responses: {
+            200: {
+              description: 'FeatureCollection of LineString legs with count, quantityKg, substances',
+              content: { 'application/geo+json': {} },
+            },
+            400: { $ref: '#/components/responses/Error' },
+            401: { $ref: '#/components/responses/Error' },
+          },
+        },
+      },
+      '/': {
+        get: {
+          summary: 'The analyst dashboard (HTML; sign in with a bearer token)',
+          responses: { 200: { description: 'text/html' } },
+        },
+      },
+      '/data/countries.json': {
+        get: {
+          summary: 'Reference data: ISO countries with numeric code, English and Russian names, centroid',
+          responses: { 200: { description: '{ CC: { numeric, en, ru, centroid } }' } },
+        },
+      },
+      '/data/substances.json': {
+        get: {
+          summary: 'Reference data: substance codes with group and English and Russian labels',
+          responses: { 200: { description: '[{ code, group, en, ru }]' } },
+        },
+      },
+      '/data/regions.json': {
+        get: {
+          summary:
+            'Reference data: regions (the feeds of GET /v1/feeds/{region}/stream) with members and names',
+          responses: { 200: { description: '[{ id, en, ru, members }]' } },
+        },
+      },
       '/.well-known/jwks.json': {
         get: { summary: 'Token verification keys', responses: { 200: { description: 'JWKS' } } },
       },

@@ -6,6 +6,7 @@ import { HubError } from '@hub/errors';
 import { createTrustStore } from '@hub/pki';
 import { COLLECTIONS, type Store, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { AuditLog } from './audit';
+import type { Caller } from './auth';
 import { mayRead, readableFilter } from './handling';
 import { decodeCursor, encodeCursor, parseParams } from './params';
 
@@ -40,6 +41,28 @@ export function publicReport(doc: StoredReport): Record<string, unknown> {
   };
 }
 
+/** The search filters (and the caller's handling rule) shared by search and export. */
+export function searchFilter(
+  caller: Caller,
+  p: {
+    country?: unknown;
+    drug?: unknown;
+    routeCountry?: unknown;
+    conveyance?: unknown;
+    from?: unknown;
+    to?: unknown;
+  },
+): Filter<StoredReport>[] {
+  const and: Filter<StoredReport>[] = [readableFilter(caller) as Filter<StoredReport>, { status: 'active' }];
+  if (p.country) and.push({ country: p.country as string });
+  if (p.drug) and.push({ substances: p.drug as string });
+  if (p.routeCountry) and.push({ routeCountries: p.routeCountry as string });
+  if (p.conveyance) and.push({ conveyanceMode: p.conveyance as string });
+  if (p.from) and.push({ seizedAt: { $gte: p.from as Date } });
+  if (p.to) and.push({ seizedAt: { $lte: p.to as Date } });
+  return and;
+}
+
 export function seizureRoutes(deps: { store: Store; audit: AuditLog; caPem: string }): Router {
   const router = Router();
   const reports = deps.store.collection<StoredReport>(COLLECTIONS.reports);
@@ -47,16 +70,7 @@ export function seizureRoutes(deps: { store: Store; audit: AuditLog; caPem: stri
   router.get('/v1/seizures', async (req, res) => {
     const p = parseParams(req.query as Record<string, unknown>, SEARCH);
     const caller = req.caller!;
-    const and: Filter<StoredReport>[] = [
-      readableFilter(caller) as Filter<StoredReport>,
-      { status: 'active' },
-    ];
-    if (p.country) and.push({ country: p.country as string });
-    if (p.drug) and.push({ substances: p.drug as string });
-    if (p.routeCountry) and.push({ routeCountries: p.routeCountry as string });
-    if (p.conveyance) and.push({ conveyanceMode: p.conveyance as string });
-    if (p.from) and.push({ seizedAt: { $gte: p.from as Date } });
-    if (p.to) and.push({ seizedAt: { $lte: p.to as Date } });
+    const and = searchFilter(caller, p);
     if (p.cursor) {
       const c = decodeCursor(p.cursor as string);
       and.push({ $or: [{ seizedAt: { $lt: c.seizedAt } }, { seizedAt: c.seizedAt, _id: { $lt: c.id } }] });

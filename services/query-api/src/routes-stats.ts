@@ -11,6 +11,7 @@ import {
   type StoredAnnualReturn,
 } from '@hub/store';
 import type { AuditLog } from './audit';
+import type { Caller } from './auth';
 import { readableFilter } from './handling';
 import { parseParams } from './params';
 import { actorOf } from './routes-seizures';
@@ -45,6 +46,23 @@ function valueOf(item: StatItem, d: Dimension): string | number {
     default:
       return item[d];
   }
+}
+
+/** The route-leg buckets the caller may see, filtered by country (either end) and drug. */
+export async function routeLegBuckets(
+  store: Store,
+  caller: Caller,
+  p: { country?: unknown; drug?: unknown },
+): Promise<RouteLegBucket[]> {
+  const and: Filter<RouteLegBucket>[] = [
+    readableFilter(caller, '', 'originCountry') as Filter<RouteLegBucket>,
+  ];
+  if (p.country) and.push({ $or: [{ from: p.country as string }, { to: p.country as string }] });
+  if (p.drug) and.push({ substance: p.drug as string });
+  return store
+    .collection<RouteLegBucket>(COLLECTIONS.routeLegs)
+    .find({ $and: and }, { projection: { members: 0 } })
+    .toArray();
 }
 
 export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
@@ -141,15 +159,7 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
   router.get('/v1/routes', async (req, res) => {
     const p = parseParams(req.query as Record<string, unknown>, ROUTES);
     const caller = req.caller!;
-    const and: Filter<RouteLegBucket>[] = [
-      readableFilter(caller, '', 'originCountry') as Filter<RouteLegBucket>,
-    ];
-    if (p.country) and.push({ $or: [{ from: p.country as string }, { to: p.country as string }] });
-    if (p.drug) and.push({ substance: p.drug as string });
-    const buckets = await deps.store
-      .collection<RouteLegBucket>(COLLECTIONS.routeLegs)
-      .find({ $and: and }, { projection: { members: 0 } })
-      .toArray();
+    const buckets = await routeLegBuckets(deps.store, caller, p);
     const legs = new Map<
       string,
       {

@@ -1,0 +1,76 @@
+// Calls to the query API with the bearer token; errors carry the API's stable code and message.
+
+export class ApiError extends Error {
+  constructor(status, code, message, errors = []) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.errors = errors;
+  }
+}
+
+function query(params = {}) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const text = q.toString();
+  return text ? `?${text}` : '';
+}
+
+async function failure(res) {
+  let body = {};
+  try {
+    body = await res.json();
+  } catch {
+    // not JSON: keep the status alone
+  }
+  const detail = (body.errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
+  return new ApiError(
+    res.status,
+    body.error?.code ?? `HTTP_${res.status}`,
+    [body.error?.message ?? res.statusText, detail].filter(Boolean).join(' — '),
+    body.errors ?? [],
+  );
+}
+
+/**
+ * `token()` gives the current token; `onUnauthorized(error)` is told of every 401 (the session is over).
+ */
+export function createApi({ token, onUnauthorized }) {
+  async function call(path, params) {
+    let res;
+    try {
+      res = await fetch(`${path}${query(params)}`, {
+        headers: { authorization: `Bearer ${token()}`, accept: 'application/json' },
+      });
+    } catch (err) {
+      throw new ApiError(0, 'NETWORK', err.message);
+    }
+    if (!res.ok) {
+      const err = await failure(res);
+      if (res.status === 401) onUnauthorized(err);
+      throw err;
+    }
+    return res;
+  }
+  return {
+    async get(path, params) {
+      return (await call(path, params)).json();
+    },
+    /** Fetch a file with the token and hand it to the browser as a download; resolves to its name. */
+    async download(path, params, fallbackName) {
+      const res = await call(path, params);
+      const name =
+        /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      return name;
+    },
+  };
+}

@@ -1,0 +1,330 @@
+// The dashboard's wiring: sign-in, views by URL hash, loading and periodic refresh, language switch.
+import { createApi } from './api.js';
+import { renderAlerts } from './alerts.js';
+import { renderBarChart, renderLineChart } from './charts.js';
+import { byId, fill } from './dom.js';
+import { applyStatic, fmtTime, getLang, has, LANGS, setLang, t } from './i18n.js';
+import { followFeeds } from './live.js';
+import { loadWorld, renderMap } from './map.js';
+import { renderRecord } from './record.js';
+import { countryName, loadReference, regionName, regionsOf, substanceName } from './reference.js';
+import { createSearch } from './search.js';
+
+const TOKEN_KEY = 'hub.token';
+const LANG_KEY = 'hub.lang';
+const VIEWS = ['overview', 'alerts', 'search', 'record'];
+// ?refresh=<seconds> sets the live-update period (at least 2 s; default 30 s).
+const REFRESH_S = Math.max(2, Number(new URLSearchParams(window.location.search).get('refresh')) || 30);
+
+const state = {
+  overview: null,
+  alerts: null,
+  record: null,
+  seriesBy: 'drug',
+  updatedAt: null,
+  lastList: '#/search',
+};
+let timer = null;
+let refreshing = false;
+let again = false;
+let feeds = null;
+let feedTimer = null;
+const liveRegions = new Set();
+
+const api = createApi({
+  token: () => window.sessionStorage.getItem(TOKEN_KEY),
+  onUnauthorized: (err) => signOut(err),
+});
+const search = createSearch({
+  api,
+  report: showError,
+  say: (text) => (byId('search-status').textContent = text),
+});
+
+function messageOf(err) {
+  if (!err) return '';
+  if (err.code === 'NETWORK') return t('errNetwork');
+  return has(err.code) ? `${t(err.code)} (${err.message})` : `${t('errGeneric')} ${err.message}`;
+}
+
+function showError(err) {
+  byId('app-error').textContent = messageOf(err);
+}
+
+/** The claims of a JWT, read without verifying (the API verifies; this is only for display). */
+function claimsOf(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(window.atob(part), (c) => c.charCodeAt(0))));
+  } catch {
+    return {};
+  }
+}
+
+function renderWho() {
+  const token = window.sessionStorage.getItem(TOKEN_KEY);
+  const who = byId('who');
+  if (!token) return (who.hidden = true);
+  const c = claimsOf(token);
+  who.textContent = t('signedInAs', {
+    role: has(`role_${c.role}`) ? t(`role_${c.role}`) : (c.role ?? '?'),
+    country: c.country ? countryName(c.country) : '?',
+    clearance: c.clearance ?? '?',
+  });
+  if (c.exp) who.title = t('expires', { time: new Date(c.exp * 1000).toLocaleString(getLang()) });
+  who.hidden = false;
+}
+
+// ---- overview: routes, statistics, charts ----
+
+async function loadOverview() {
+  const [routes, byDrug, byCountry, byMonth] = await Promise.all([
+    api.get('/v1/routes'),
+    api.get('/v1/stats', { groupBy: 'drug' }),
+    api.get('/v1/stats', { groupBy: 'country' }),
+    api.get('/v1/stats', { groupBy: 'month' }),
+  ]);
+  // The five largest drugs (or countries), each as its own line over the months.
+  const dimension = state.seriesBy;
+  const top = [...(dimension === 'drug' ? byDrug : byCountry).rows]
+    .sort((a, b) => b.quantityKg - a.quantityKg)
+    .slice(0, 5);
+  const perSeries = await Promise.all(
+    top.map((r) => api.get('/v1/stats', { groupBy: 'month', [dimension]: r.key })),
+  );
+  state.overview = {
+    legs: routes.legs,
+    byDrug: byDrug.rows,
+    byCountry: byCountry.rows,
+    total: byMonth.rows,
+    series: top.map((r, i) => ({ dimension, key: r.key, rows: perSeries[i].rows })),
+  };
+}
+
+function renderOverview() {
+  const o = state.overview;
+  if (!o) return;
+  renderMap(byId('map'), o.legs);
+  const label = (x) => (x.dimension === 'drug' ? substanceName(x.key) : countryName(x.key));
+  renderLineChart(byId('chart-time'), {
+    labelledBy: 'chart-time-title',
+    width: 1100,
+    series: [
+      { label: t('total'), rows: o.total },
+      ...o.series.map((x) => ({ label: label(x), rows: x.rows })),
+    ],
+  });
+  renderBarChart(byId('chart-drug'), {
+    labelledBy: 'chart-drug-title',
+    rows: o.byDrug.map((r) => ({ ...r, label: substanceName(r.key) })),
+  });
+  renderBarChart(byId('chart-country'), {
+    labelledBy: 'chart-country-title',
+    rows: o.byCountry.map((r) => ({ ...r, label: countryName(r.key) })),
+  });
+  if (state.updatedAt)
+    byId('updated').textContent = t('updatedAt', { time: fmtTime(state.updatedAt), seconds: REFRESH_S });
+}
+
+function renderAllAlerts() {
+  if (state.alerts) renderAlerts(byId('alerts'), state.alerts);
+}
+
+/** Reload the live parts (routes, statistics, alerts); a call during a reload makes it run once more. */
+async function refresh() {
+  if (!window.sessionStorage.getItem(TOKEN_KEY)) return;
+  if (refreshing) {
+    again = true;
+    return;
+  }
+  refreshing = true;
+  try {
+    const [alerts] = await Promise.all([api.get('/v1/alerts'), loadOverview()]);
+    if (!window.sessionStorage.getItem(TOKEN_KEY)) return; // signed out meanwhile: show nothing
+    state.alerts = alerts.alerts;
+    state.updatedAt = Date.now();
+    byId('app-error').textContent = '';
+    renderOverview();
+    renderAllAlerts();
+  } catch (err) {
+    if (err.status !== 401) showError(err);
+  } finally {
+    refreshing = false;
+    if (again) {
+      again = false;
+      refresh();
+    }
+  }
+}
+
+// ---- live feeds: an event on a regional feed triggers a refresh at once; polling remains the fallback ----
+
+function renderLive() {
+  const el = byId('live');
+  el.dataset.state = liveRegions.size ? 'on' : 'off';
+  el.textContent = liveRegions.size
+    ? t('liveOn', { regions: [...liveRegions].map(regionName).join(', ') })
+    : '';
+}
+
+function startFeeds() {
+  const c = claimsOf(window.sessionStorage.getItem(TOKEN_KEY));
+  feeds?.stop();
+  liveRegions.clear();
+  feeds = followFeeds({
+    regions: regionsOf(c.country, ['coordinator', 'admin'].includes(c.role)),
+    token: () => window.sessionStorage.getItem(TOKEN_KEY),
+    // Records come in bursts (a batch at a node); one refresh for a burst is enough.
+    onEvent: () => {
+      clearTimeout(feedTimer);
+      feedTimer = setTimeout(refresh, 300);
+    },
+    onState: (region, status) => {
+      if (status === 'on') liveRegions.add(region);
+      else liveRegions.delete(region);
+      renderLive();
+    },
+  });
+}
+
+// ---- views ----
+
+async function showRecord(id) {
+  fill(byId('record'), t('loading'));
+  try {
+    state.record = await api.get(`/v1/seizures/${encodeURIComponent(id)}`);
+    renderRecord(byId('record'), state.record);
+  } catch (err) {
+    state.record = null;
+    fill(byId('record'));
+    showError(err);
+  }
+}
+
+function route() {
+  // Views live under #/; other fragments (the skip link's #main) are in-page anchors.
+  if (!window.sessionStorage.getItem(TOKEN_KEY) || /^#(?!\/)./.test(window.location.hash)) return;
+  const [, name = 'overview', id] = /^#\/([a-z]+)(?:\/(.+))?$/.exec(window.location.hash) ?? [];
+  const view = VIEWS.includes(name) ? name : 'overview';
+  if (view !== 'record') state.lastList = `#/${view}`;
+  for (const v of VIEWS) byId(`view-${v}`).hidden = v !== view;
+  for (const a of document.querySelectorAll('.tabs a')) {
+    if (a.dataset.view === view) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  byId('app-error').textContent = '';
+  if (view === 'record' && id) showRecord(id);
+  byId(`${view}-h`).focus({ preventScroll: true });
+}
+
+// ---- sign-in ----
+
+function showSignIn(message = '') {
+  byId('app').hidden = true;
+  byId('signout').hidden = true;
+  byId('signin').hidden = false;
+  byId('signin-error').textContent = message;
+  renderWho();
+}
+
+async function enter() {
+  byId('signin').hidden = true;
+  byId('app').hidden = false;
+  byId('signout').hidden = false;
+  renderWho();
+  route();
+  startFeeds();
+  await refresh();
+  clearInterval(timer);
+  timer = setInterval(() => document.visibilityState === 'visible' && refresh(), REFRESH_S * 1000);
+}
+
+/** Forget the token and everything shown with it. */
+function signOut(err) {
+  clearInterval(timer);
+  feeds?.stop();
+  feeds = null;
+  liveRegions.clear();
+  renderLive();
+  window.sessionStorage.removeItem(TOKEN_KEY);
+  Object.assign(state, { overview: null, alerts: null, record: null });
+  for (const id of ['map', 'chart-time', 'chart-drug', 'chart-country', 'alerts', 'record']) fill(byId(id));
+  search.clear();
+  showSignIn(err ? `${t('sessionEnded')} ${messageOf(err)}` : '');
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const token = byId('token')
+    .value.trim()
+    .replace(/^Bearer\s+/i, '');
+  const error = byId('signin-error');
+  if (!token) return (error.textContent = t('errEmpty'));
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token))
+    return (error.textContent = t('errNotJwt'));
+  error.textContent = t('signingIn');
+  try {
+    // The one cheap call that proves the token before anything is shown.
+    const res = await fetch('/v1/alerts', { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      return (error.textContent = messageOf({
+        code: body.error?.code ?? `HTTP_${res.status}`,
+        message: body.error?.message ?? res.statusText,
+      }));
+    }
+  } catch (err) {
+    return (error.textContent = messageOf({ code: 'NETWORK', message: err.message }));
+  }
+  window.sessionStorage.setItem(TOKEN_KEY, token);
+  byId('token').value = '';
+  error.textContent = '';
+  await enter();
+}
+
+// ---- language ----
+
+function relabel() {
+  applyStatic();
+  renderWho();
+  renderLive();
+  search.render();
+  renderOverview();
+  renderAllAlerts();
+  if (state.record && !byId('view-record').hidden) renderRecord(byId('record'), state.record);
+}
+
+async function start() {
+  const saved = window.localStorage.getItem(LANG_KEY);
+  setLang(LANGS.includes(saved) ? saved : (navigator.language ?? '').startsWith('ru') ? 'ru' : 'en');
+  byId('lang').value = getLang();
+  applyStatic();
+  await loadReference();
+  await loadWorld(); // needs the numeric codes of the reference data
+  search.render();
+  byId('lang').addEventListener('change', (e) => {
+    setLang(e.target.value);
+    window.localStorage.setItem(LANG_KEY, getLang());
+    relabel();
+  });
+  byId('signin-form').addEventListener('submit', signIn);
+  byId('signout').addEventListener('click', () => signOut());
+  byId('refresh').addEventListener('click', refresh);
+  byId('back').addEventListener('click', (e) => {
+    e.preventDefault();
+    window.location.hash = state.lastList;
+  });
+  for (const radio of document.querySelectorAll('input[name="seriesBy"]'))
+    radio.addEventListener('change', (e) => {
+      state.seriesBy = e.target.value;
+      refresh();
+    });
+  window.addEventListener('hashchange', route);
+  document.body.dataset.ready = 'true';
+  if (window.sessionStorage.getItem(TOKEN_KEY)) await enter();
+  else showSignIn();
+}
+
+start().catch((err) => {
+  showSignIn(`${t('errGeneric')} ${err.message}`);
+});

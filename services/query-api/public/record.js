@@ -1,0 +1,161 @@
+// One record: its fields, the re-verified provenance of its signed original, and its version history.
+import { fill, h } from './dom.js';
+import { fmtDateTime, fmtNumber, has, t } from './i18n.js';
+import { countryName, substanceName } from './reference.js';
+
+function pairs(list) {
+  return h(
+    'dl',
+    { class: 'pairs' },
+    list
+      .filter(([, v]) => v !== undefined && v !== null && v !== '')
+      .map(([k, v]) => [h('dt', { text: t(k) }), h('dd', {}, v)]),
+  );
+}
+
+function table(caption, head, rows) {
+  return h(
+    'table',
+    {},
+    caption ? h('caption', { text: caption }) : null,
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        head.map((k) => h('th', { scope: 'col', text: t(k) })),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((r) =>
+        h(
+          'tr',
+          {},
+          r.map((c) => h('td', {}, c ?? '')),
+        ),
+      ),
+    ),
+  );
+}
+
+function provenanceBox(p) {
+  const ok = p.verified === true;
+  return h(
+    'section',
+    { class: `provenance ${ok ? 'ok' : 'bad'}`, 'aria-labelledby': 'provenance-h' },
+    h('h3', { id: 'provenance-h', text: t('provenance') }),
+    h(
+      'p',
+      { class: 'verdict', id: 'verdict', 'data-verified': String(ok) },
+      h('span', { 'aria-hidden': 'true', text: ok ? '✔ ' : '✘ ' }),
+      t(ok ? 'verified' : 'notVerified'),
+      p.reason ? ` — ${p.reason}` : '',
+    ),
+    pairs([
+      ['signer', p.signer ? `${countryName(p.signer.origin)} (${p.signer.origin})` : undefined],
+      [
+        'certificateFingerprint',
+        p.signer?.certificateFingerprint ? h('code', { text: p.signer.certificateFingerprint }) : undefined,
+      ],
+      ['signedAt', fmtDateTime(p.signedAt)],
+      ['algorithm', p.signatureAlgorithm],
+      ['messageId', p.messageId ? h('code', { text: p.messageId }) : undefined],
+      ['kafkaPosition', p.topic ? `${p.topic} / ${p.partition} / ${p.offset}` : undefined],
+    ]),
+    p.certificate
+      ? h(
+          'details',
+          {},
+          h('summary', { text: t('certificate') }),
+          h('pre', { class: 'pem', text: p.certificate }),
+        )
+      : null,
+  );
+}
+
+/** Render the answer of GET /v1/seizures/:reportId. */
+export function renderRecord(container, rec) {
+  const r = rec.report ?? {};
+  const drugs = r.drugs ?? [];
+  fill(
+    container,
+    h(
+      'div',
+      { class: 'record-grid' },
+      h(
+        'section',
+        { 'aria-labelledby': 'record-facts-h' },
+        h('h3', { id: 'record-facts-h', class: 'sr-only', text: t('recordTitle') }),
+        pairs([
+          ['reportId', h('code', { text: rec.reportId })],
+          ['version', String(rec.version)],
+          ['status', t(`status_${rec.status}`)],
+          ['seizedAt', fmtDateTime(rec.seizedAt)],
+          ['country', countryName(rec.country)],
+          [
+            'place',
+            r.place
+              ? `${r.place.name ?? ''}${r.place.lat !== undefined && r.place.lat !== null ? ` (${r.place.lat}, ${r.place.lon})` : ''}`
+              : undefined,
+          ],
+          ['originCountry', countryName(rec.originCountry)],
+          ['agency', r.agencyName ?? r.agency],
+          [
+            'conveyance',
+            r.conveyance ? [r.conveyance.mode, r.conveyance.vehicle].filter(Boolean).join(', ') : undefined,
+          ],
+          ['concealment', r.concealment],
+          ['detection', r.detection],
+          [
+            'route',
+            (r.route ?? [])
+              .map(
+                (p) =>
+                  `${countryName(p.country)}${has(`routeRole_${p.role}`) ? ` (${t(`routeRole_${p.role}`)})` : ''}`,
+              )
+              .join(' → '),
+          ],
+          ['arrested', (r.arrested ?? []).map((a) => `${countryName(a.nationality)}: ${a.count}`).join(', ')],
+          ['handling', `TLP:${rec.handling.tlp}`],
+          ['releasableTo', (rec.handling.releasableTo ?? []).join(', ')],
+          ['evaluation', rec.handling.evaluation],
+          ['receivedAt', fmtDateTime(rec.receivedAt)],
+          ['notes', r.notes],
+        ]),
+        drugs.length
+          ? table(
+              t('drugs'),
+              ['drug', 'quantity', 'quantityKg', 'form', 'purity'],
+              drugs.map((d) => [
+                substanceName(d.substance),
+                `${fmtNumber(d.quantity, 3)} ${d.unit}`,
+                fmtNumber(d.quantityKg, 3),
+                d.form,
+                d.purityPct === null || d.purityPct === undefined ? '' : fmtNumber(d.purityPct, 1),
+              ]),
+            )
+          : null,
+      ),
+      provenanceBox(rec.provenance ?? { verified: false }),
+    ),
+    h(
+      'section',
+      { class: 'history', 'aria-labelledby': 'history-h' },
+      h('h3', { id: 'history-h', text: t('history') }),
+      table(
+        null,
+        ['version', 'status', 'receivedAt', 'supersededAt', 'messageId'],
+        (rec.history ?? []).map((v) => [
+          String(v.version),
+          t(`status_${v.status}`),
+          fmtDateTime(v.receivedAt),
+          v.supersededAt ? fmtDateTime(v.supersededAt) : t('current'),
+          h('code', { text: v.messageId ?? '' }),
+        ]),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,65 @@
+// Reference data served by the query API without a token: country names and centroids, substance labels.
+import { getLang } from './i18n.js';
+
+let countries = {};
+let substances = new Map();
+let regions = [];
+
+export async function loadReference() {
+  const [c, sub, reg] = await Promise.all([
+    fetch('/data/countries.json').then((r) => r.json()),
+    fetch('/data/substances.json').then((r) => r.json()),
+    fetch('/data/regions.json').then((r) => r.json()),
+  ]);
+  countries = c;
+  substances = new Map(sub.map((x) => [x.code, x]));
+  regions = reg;
+}
+
+/** Ids of the regions `country` belongs to (every region when `all`). */
+export function regionsOf(country, all = false) {
+  return regions.filter((r) => all || r.members.includes(country)).map((r) => r.id);
+}
+
+export function regionName(id) {
+  const r = regions.find((x) => x.id === id);
+  return (r && (r[getLang()] || r.en)) || id;
+}
+
+/** The country's name in the current language, or its code when unknown. */
+export function countryName(code) {
+  const c = countries[code];
+  return (c && (c[getLang()] || c.en)) || code;
+}
+
+export function centroidOf(code) {
+  return countries[code]?.centroid ?? null;
+}
+
+/** ISO alpha-2 for the numeric id world-atlas gives its features. */
+export function alpha2OfNumeric() {
+  const map = new Map();
+  for (const [a2, c] of Object.entries(countries)) if (c.numeric) map.set(c.numeric, a2);
+  return map;
+}
+
+export function countryCodes() {
+  return Object.keys(countries);
+}
+
+export function substanceName(code) {
+  const x = substances.get(code);
+  return (x && (x[getLang()] || x.en)) || code;
+}
+
+export function substanceCodes() {
+  return [...substances.keys()];
+}
+
+/** Options sorted by their label in the current language. */
+export function sortedByLabel(codes, label) {
+  const collator = new Intl.Collator(getLang());
+  return codes
+    .map((code) => ({ code, label: label(code) }))
+    .sort((a, b) => collator.compare(a.label, b.label));
+}

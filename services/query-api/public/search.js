@@ -1,0 +1,144 @@
+// Search over GET /v1/seizures with filters and cursor paging, and the exports of the same filters.
+import { byId, fill, h } from './dom.js';
+import { fmtDate, fmtNumber, t } from './i18n.js';
+import { countryCodes, countryName, sortedByLabel, substanceCodes, substanceName } from './reference.js';
+
+function options(select, codes, label) {
+  const value = select.value;
+  fill(
+    select,
+    h('option', { value: '', text: t('any') }),
+    sortedByLabel(codes, label).map((o) => h('option', { value: o.code, text: `${o.label} (${o.code})` })),
+  );
+  select.value = value;
+}
+
+/** The form's filters as query parameters; `to` includes the whole day it names. */
+function filters(form) {
+  const f = Object.fromEntries(new FormData(form));
+  return {
+    country: f.country || undefined,
+    drug: f.drug || undefined,
+    routeCountry: f.routeCountry || undefined,
+    from: f.from || undefined,
+    to: f.to ? `${f.to}T23:59:59.999Z` : undefined,
+  };
+}
+
+function resultRow(item) {
+  const route = (item.report?.route ?? []).map((p) => p.country).join(' → ');
+  return h(
+    'tr',
+    { 'data-report-id': item.reportId },
+    h('td', {}, h('a', { href: `#/record/${item.reportId}`, text: fmtDate(item.seizedAt) })),
+    h('td', { text: countryName(item.country) }),
+    h('td', { text: item.report?.place?.name ?? '' }),
+    h('td', { text: item.substances.map(substanceName).join(', ') }),
+    h('td', { class: 'num', text: fmtNumber(item.totalKg) }),
+    h('td', { text: route }),
+    h(
+      'td',
+      {},
+      h('span', {
+        class: `tlp tlp-${item.handling.tlp.replace('+', '-').toLowerCase()}`,
+        text: `TLP:${item.handling.tlp}`,
+      }),
+    ),
+  );
+}
+
+/** Wire the search form; `report(error)` shows a failure, `say(text)` a status line. */
+export function createSearch({ api, report, say }) {
+  const form = byId('search-form');
+  const state = { params: null, items: [], nextCursor: null };
+
+  async function run(more) {
+    const params = more ? state.params : { ...filters(form), limit: form.elements.limit.value };
+    try {
+      const page = await api.get('/v1/seizures', { ...params, cursor: more ? state.nextCursor : undefined });
+      state.params = params;
+      state.items = more ? [...state.items, ...page.items] : page.items;
+      state.nextCursor = page.nextCursor;
+      render();
+    } catch (err) {
+      report(err);
+    }
+  }
+
+  function render() {
+    const box = byId('search-results');
+    if (!state.params) return fill(box);
+    const n = state.items.length;
+    fill(
+      box,
+      h('p', {
+        id: 'results-count',
+        role: 'status',
+        text: n ? t(state.nextCursor ? 'resultsMore' : 'resultsCount', { count: n }) : t('resultsNone'),
+      }),
+      n
+        ? h(
+            'div',
+            { class: 'table-wrap' },
+            h(
+              'table',
+              { class: 'results' },
+              h('caption', { class: 'sr-only', text: t('searchTitle') }),
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  ['seizedAt', 'country', 'place', 'substances', 'totalKg', 'route', 'tlp'].map((k) =>
+                    h('th', { scope: 'col', text: t(k) }),
+                  ),
+                ),
+              ),
+              h('tbody', {}, state.items.map(resultRow)),
+            ),
+          )
+        : null,
+      state.nextCursor
+        ? h('button', { type: 'button', id: 'load-more', text: t('loadMore'), onclick: () => run(true) })
+        : null,
+    );
+  }
+
+  async function download(path, params, name) {
+    try {
+      say(t('exported', { file: await api.download(path, params, name) }));
+    } catch (err) {
+      report(err);
+    }
+  }
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    run(false);
+  });
+  form.addEventListener('reset', () => {
+    Object.assign(state, { params: null, items: [], nextCursor: null });
+    render();
+  });
+  byId('export-csv').addEventListener('click', () =>
+    download('/v1/export/seizures.csv', filters(form), 'seizures.csv'),
+  );
+  byId('export-geojson').addEventListener('click', () => {
+    const { country, drug } = filters(form);
+    download('/v1/export/routes.geojson', { country, drug }, 'routes.geojson');
+  });
+
+  return {
+    /** Re-label the selects and the results (language change). */
+    render() {
+      options(form.elements.country, countryCodes(), countryName);
+      options(form.elements.routeCountry, countryCodes(), countryName);
+      options(form.elements.drug, substanceCodes(), substanceName);
+      render();
+    },
+    clear() {
+      form.reset();
+    },
+  };
+}

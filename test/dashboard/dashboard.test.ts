@@ -1,0 +1,511 @@
+// The analyst dashboard in headless Chromium against a real hub on the local stack: sign-in, map, charts,
+// alerts, search with paging, record provenance and history, exports, Russian labels and live updates.
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { repoRoot } from '@hub/config';
+import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
+import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const minimal = JSON.parse(
+  readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
+) as Record<string, unknown>;
+
+/** A seizure report from the minimal example with what a test cares about changed. */
+function report(
+  country: string,
+  seizedAt: string,
+  substance: string,
+  kg: number,
+  route: string[],
+  handling: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    ...minimal,
+    country,
+    seizedAt,
+    drugs: [{ substance, quantity: kg, unit: 'kg', form: 'powder' }],
+    route: route.map((c, i) => ({
+      country: c,
+      role: i === 0 ? 'origin' : i === route.length - 1 ? 'destination' : 'transit',
+    })),
+    conveyance: {
+      mode: 'road',
+      vehicle: 'truck',
+      identifiers: [{ kind: 'plate', value: `${country}${seizedAt.slice(0, 10)}` }],
+    },
+    handling,
+    ...extra,
+  };
+}
+
+describe('analyst dashboard in a browser', function () {
+  this.timeout(180000);
+  let env: TestEnv;
+  let hub: TestHub;
+  let store: Store;
+  let browser: Browser;
+  const ids: Record<string, string> = {};
+  // Every page a test opens reports its requests and console errors here; afterEach checks them.
+  let opened: { context: BrowserContext; requests: string[]; errors: string[] }[] = [];
+
+  const post = async (name: string, node: string, body: Record<string, unknown>) => {
+    const r = await postJson(`${hub.nodes[node]!.url}/v1/seizures`, body);
+    expect(r.status, JSON.stringify(r.body)).to.equal(202);
+    ids[name] = r.body.reportId as string;
+  };
+  const analyst = () => hub.token('analyst', 'KZ', 'AMBER');
+
+  before(async () => {
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    env = createTestEnv('dashboard');
+    hub = await startTestHub(env, ['KZ', 'UZ']);
+    store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    await post(
+      'kzHeroin',
+      'KZ',
+      report('KZ', '2025-11-10T08:00:00Z', 'heroin', 12.5, ['AF', 'TJ', 'KZ', 'RU'], { tlp: 'GREEN' }),
+    );
+    await post(
+      'kzResin',
+      'KZ',
+      report('KZ', '2025-12-05T08:00:00Z', 'cannabis-resin', 40, ['AF', 'UZ', 'KZ'], {
+        tlp: 'AMBER',
+        releasableTo: ['UZ'],
+      }),
+    );
+    const uzHeroin = report(
+      'UZ',
+      '2026-01-20T08:00:00Z',
+      'heroin',
+      5,
+      ['AF', 'UZ'],
+      { tlp: 'AMBER', releasableTo: ['central-asia'] },
+      { place: { name: 'Termez', lat: 37.23, lon: 67.27, locationType: 'border-crossing' } },
+    );
+    await post('uzHeroin', 'UZ', uzHeroin);
+    await post(
+      'uzCocaine',
+      'UZ',
+      report('UZ', '2026-02-14T08:00:00Z', 'cocaine-hcl', 3, ['CO', 'ES', 'UZ'], { tlp: 'GREEN' }),
+    );
+    await post(
+      'uzRed',
+      'UZ',
+      report('UZ', '2026-02-20T08:00:00Z', 'opium', 7, ['IR', 'TM', 'UZ'], { tlp: 'RED' }),
+    );
+    await post('kzSmall', 'KZ', report('KZ', '2026-01-03T08:00:00Z', 'heroin', 2, [], { tlp: 'CLEAR' }));
+    await post(
+      'kzMeth',
+      'KZ',
+      report('KZ', '2025-10-01T08:00:00Z', 'methamphetamine', 1.5, [], { tlp: 'CLEAR' }),
+    );
+    await waitUntil(
+      'seven reports stored',
+      async () => (await store.collection(COLLECTIONS.reports).countDocuments()) === 7 || undefined,
+      60000,
+    );
+    // A second version of the Termez report, so that its record has a history.
+    const v2 = await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, {
+      ...uzHeroin,
+      reportId: ids.uzHeroin,
+      drugs: [{ substance: 'heroin', quantity: 6, unit: 'kg', form: 'powder' }],
+    });
+    expect(v2.status, JSON.stringify(v2.body)).to.equal(202);
+    await waitUntil(
+      'version 2 and the read models',
+      async () => {
+        const rec = await getJson(`${hub.apiUrl}/v1/seizures/${ids.uzHeroin}`, analyst());
+        const routes = await getJson(`${hub.apiUrl}/v1/routes`, analyst());
+        const stats = await getJson(`${hub.apiUrl}/v1/stats?groupBy=drug`, analyst());
+        const heroin = (stats.body.rows as { key: string; quantityKg: number }[] | undefined)?.find(
+          (r) => r.key === 'heroin',
+        );
+        return (
+          rec.body.version === 2 &&
+          (routes.body.legs as unknown[] | undefined)?.length === 7 &&
+          heroin?.quantityKg === 20.5
+        );
+      },
+      60000,
+    );
+    // The coordinator's correlation writes alerts; this one is put where it would, to show it is listed.
+    await store.collection(COLLECTIONS.alerts).insertOne({
+      _id: 'alert-dashboard-1' as never,
+      alertId: 'alert-dashboard-1',
+      rule: 'shared_identifier',
+      identifierKind: 'plate',
+      matchKeyPrefix: '3fa9c2',
+      matched: [
+        { reportId: ids.kzHeroin, country: 'KZ', version: 1, evaluation: 'B2' },
+        { reportId: ids.uzHeroin, country: 'UZ', version: 2, evaluation: 'B2' },
+      ],
+      countries: ['KZ', 'UZ'],
+      score: 0.82,
+      reason: 'the same truck plate in reports of Kazakhstan and Uzbekistan',
+      createdAt: Date.now(), // as the coordinator stores it: ms since the epoch
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await hub?.close();
+    await store?.close();
+    env?.cleanup();
+  });
+
+  afterEach(async () => {
+    const seen = opened;
+    opened = [];
+    for (const o of seen) {
+      await o.context.close();
+      // Everything offline: the map libraries come from the hub, and no request goes to a CDN or other host.
+      expect(o.requests).to.include(`${hub.apiUrl}/vendor/d3-geo.mjs`);
+      for (const url of o.requests)
+        expect(url.startsWith(`${hub.apiUrl}/`) || /^(blob|data):/.test(url), url).to.equal(true);
+      // This includes any Content-Security-Policy violation, which Chromium reports on the console.
+      expect(o.errors, 'console errors').to.deep.equal([]);
+    }
+  });
+
+  async function open(path = '/', locale = 'en-GB'): Promise<Page> {
+    const context = await browser.newContext({ locale, acceptDownloads: true });
+    const page = await context.newPage();
+    const probe = { context, requests: [] as string[], errors: [] as string[] };
+    page.on('request', (r) => probe.requests.push(r.url()));
+    page.on('pageerror', (e) => probe.errors.push(e.message));
+    page.on('console', (m) => {
+      // A refused token is an expected 401, which Chromium logs as a failed resource load.
+      if (m.type() === 'error' && !/status of 401/.test(m.text())) probe.errors.push(m.text());
+    });
+    opened.push(probe);
+    await page.goto(`${hub.apiUrl}${path}`);
+    await page.waitForSelector('body[data-ready="true"]');
+    return page;
+  }
+
+  async function signIn(page: Page, token = analyst()) {
+    await page.fill('#token', token);
+    await page.click('#signin-button');
+    await page.waitForSelector('#app:not([hidden])');
+    // The overview is loaded whichever view is open (hidden views still hold their content).
+    await page.waitForSelector('svg.map path.flow', { state: 'attached' });
+  }
+
+  const texts = (page: Page, selector: string) => page.locator(selector).allTextContents();
+
+  it('refuses a garbage, expired or forged token with a clear sign-in error and shows no data', async () => {
+    const page = await open();
+    const html = await fetch(`${hub.apiUrl}/`);
+    expect(html.headers.get('content-security-policy')).to.match(
+      /script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/,
+    );
+    expect(await page.isVisible('#signin')).to.equal(true);
+    expect(await page.isVisible('#signout')).to.equal(false);
+    await page.fill('#token', 'hello, this is not a token');
+    await page.click('#signin-button');
+    expect(await page.textContent('#signin-error')).to.contain('This is not a JWT');
+    await page.fill('#token', hub.token('analyst', 'KZ', 'AMBER', -300));
+    await page.click('#signin-button');
+    await page.waitForFunction(() =>
+      /expired/.test(document.getElementById('signin-error')!.textContent ?? ''),
+    );
+    expect(await page.textContent('#signin-error')).to.contain('This token has expired');
+    const [h, , sig] = analyst().split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify({ role: 'admin', country: 'KZ', clearance: 'RED' })).toString('base64url')}.${sig}`;
+    await page.fill('#token', forged);
+    await page.click('#signin-button');
+    await page.waitForFunction(() =>
+      /refused/.test(document.getElementById('signin-error')!.textContent ?? ''),
+    );
+    expect(await page.textContent('#signin-error')).to.contain('The hub refused this token');
+    expect(await page.isHidden('#app')).to.equal(true);
+    expect(await page.locator('path.flow').count()).to.equal(0);
+    expect(await page.evaluate(() => window.sessionStorage.getItem('hub.token'))).to.equal(null);
+  });
+
+  it('signs in with a token kept in the tab, and signs out forgetting it and what was shown', async () => {
+    const page = await open();
+    await signIn(page);
+    expect(await page.textContent('#who')).to.contain('analyst · Kazakhstan · clearance AMBER');
+    expect(await page.evaluate(() => window.sessionStorage.getItem('hub.token'))).to.match(
+      /^ey[\w-]+\.[\w-]+\.[\w-]+$/,
+    );
+    expect(await page.evaluate(() => window.localStorage.getItem('hub.token'))).to.equal(null);
+    await page.reload();
+    await page.waitForSelector('svg.map path.flow'); // still signed in within the tab
+    await page.click('#signout');
+    await page.waitForSelector('#signin:not([hidden])');
+    expect(await page.evaluate(() => window.sessionStorage.getItem('hub.token'))).to.equal(null);
+    expect(await page.locator('path.flow').count()).to.equal(0);
+    expect(await page.isHidden('#app')).to.equal(true);
+  });
+
+  it('maps a flow line for every route leg the analyst may see, and none from a report they may not', async () => {
+    const page = await open();
+    await signIn(page);
+    const legs = await page.$$eval('svg.map path.flow', (ps) =>
+      ps.map((p) => `${p.getAttribute('data-from')}>${p.getAttribute('data-to')}`).sort(),
+    );
+    expect(legs).to.deep.equal(['AF>TJ', 'AF>UZ', 'CO>ES', 'ES>UZ', 'KZ>RU', 'TJ>KZ', 'UZ>KZ']);
+    // The Uzbek RED report's legs (IR→TM→UZ) are not the Kazakh analyst's to see.
+    expect(await page.locator('path.flow[data-from="IR"]').count()).to.equal(0);
+    const afUz = page.locator('path.flow[data-from="AF"][data-to="UZ"]');
+    expect(await afUz.getAttribute('data-count')).to.equal('2');
+    expect(await afUz.getAttribute('d')).to.match(/^M[\d.]+,[\d.]+Q[\d.]+,[\d.]+ [\d.]+,[\d.]+$/);
+    expect(await afUz.getAttribute('aria-label')).to.equal(
+      'Afghanistan → Uzbekistan: 2 reports, 46 kg (Cannabis resin (hashish), Heroin)',
+    );
+    // The widest line is the largest quantity (AF→UZ: 40 + 6 kg).
+    const widths = await page.$$eval('svg.map path.flow', (ps) =>
+      ps.map(
+        (p) =>
+          [
+            `${p.getAttribute('data-from')}>${p.getAttribute('data-to')}`,
+            Number(p.getAttribute('stroke-width')),
+          ] as const,
+      ),
+    );
+    expect([...widths].sort((a, b) => b[1] - a[1])[0]![0]).to.equal('AF>UZ');
+    expect(await page.locator('svg.map path.country').count()).to.be.greaterThan(150);
+    expect(await page.locator('svg.map path.country.involved[data-country="UZ"]').count()).to.equal(1);
+    expect(await texts(page, 'svg.map g.place > title')).to.have.members([
+      'Afghanistan',
+      'Tajikistan',
+      'Kazakhstan',
+      'Russian Federation',
+      'Uzbekistan',
+      'Colombia',
+      'Spain',
+    ]);
+    expect(await page.locator('svg.map g.place > text').count()).to.be.greaterThan(3);
+  });
+
+  it('charts the quantities by month, by drug and by country', async () => {
+    const page = await open();
+    await signIn(page);
+    await page.waitForSelector('#chart-time path.series');
+    // All seizures plus one line per drug.
+    expect(await page.locator('#chart-time path.series').count()).to.equal(5);
+    const months = await texts(page, '#chart-time details tbody th');
+    expect(months).to.deep.equal(['Oct 2025', 'Nov 2025', 'Dec 2025', 'Jan 2026', 'Feb 2026']);
+    const drugBars = await page.$$eval('#chart-drug rect.bar', (rs) =>
+      rs.map((r) => r.getAttribute('data-key')),
+    );
+    expect(drugBars).to.deep.equal(['cannabis-resin', 'heroin', 'cocaine-hcl', 'methamphetamine']);
+    const countryBars = await page.$$eval('#chart-country rect.bar', (rs) =>
+      rs.map((r) => [r.getAttribute('data-key'), Number(r.getAttribute('width'))] as const),
+    );
+    expect(countryBars.map(([k]) => k)).to.deep.equal(['KZ', 'UZ']);
+    expect(countryBars[0]![1]).to.be.greaterThan(countryBars[1]![1]);
+    expect(await texts(page, '#chart-country details tbody td')).to.include.members(['56', '9']);
+    await page.check('input[name="seriesBy"][value="country"]');
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('#chart-time path.series'))
+          .map((p) => p.getAttribute('data-series'))
+          .join('|') === 'All seizures|Kazakhstan|Uzbekistan',
+    );
+  });
+
+  it('lists the cross-border alerts visible to the analyst, linked to the matched records', async () => {
+    const page = await open('/#/alerts');
+    await signIn(page);
+    await page.waitForSelector('#view-alerts:not([hidden]) li.alert');
+    const alert = page.locator('li.alert[data-alert-id="alert-dashboard-1"]');
+    expect(await alert.locator('h3').textContent()).to.contain('Shared conveyance identifier');
+    expect(await alert.locator('.badge').textContent()).to.equal('score 82%');
+    expect(await alert.locator('.reason').textContent()).to.equal(
+      'the same truck plate in reports of Kazakhstan and Uzbekistan',
+    );
+    await alert.locator(`a[href="#/record/${ids.uzHeroin}"]`).click();
+    await page.waitForSelector('#verdict');
+    expect(await page.textContent('#record')).to.contain('Termez');
+  });
+
+  it('searches with filters and pages through the results with the cursor', async () => {
+    const page = await open('/#/search');
+    await signIn(page);
+    await page.selectOption('#f-country', 'UZ');
+    await page.click('#search-button');
+    await page.waitForSelector('#search-results tbody tr');
+    const uz = await page.$$eval('#search-results tbody tr', (rs) =>
+      rs.map((r) => r.getAttribute('data-report-id')),
+    );
+    expect(uz).to.deep.equal([ids.uzCocaine, ids.uzHeroin]); // newest first; the RED one is not visible
+    expect(await texts(page, '#search-results tbody tr:first-child td')).to.include.members([
+      'Uzbekistan',
+      '3',
+      'CO → ES → UZ',
+    ]);
+    await page.selectOption('#f-drug', 'heroin');
+    await page.fill('#f-from', '2026-01-01');
+    await page.fill('#f-to', '2026-01-20');
+    await page.click('#search-button');
+    await page.waitForFunction(() => document.querySelectorAll('#search-results tbody tr').length === 1);
+    expect(await page.getAttribute('#search-results tbody tr', 'data-report-id')).to.equal(ids.uzHeroin);
+    await page.click('button[type="reset"]');
+    await page.selectOption('#f-limit', '5');
+    await page.fill('#f-to', '2026-02-28');
+    await page.click('#search-button');
+    await page.waitForSelector('#load-more');
+    expect(await page.locator('#search-results tbody tr').count()).to.equal(5);
+    expect(await page.textContent('#results-count')).to.equal('5 reports shown; more match');
+    await page.click('#load-more');
+    await page.waitForSelector('#load-more', { state: 'detached' });
+    const all = await page.$$eval('#search-results tbody tr', (rs) =>
+      rs.map((r) => r.getAttribute('data-report-id')),
+    );
+    expect(all).to.deep.equal([
+      ids.uzCocaine,
+      ids.uzHeroin,
+      ids.kzSmall,
+      ids.kzResin,
+      ids.kzHeroin,
+      ids.kzMeth,
+    ]);
+    expect(await page.textContent('#results-count')).to.equal('6 reports shown');
+  });
+
+  it('opens a record with its signature verified, its signer and certificate, and its version history', async () => {
+    const page = await open('/#/search');
+    await signIn(page);
+    await page.selectOption('#f-country', 'UZ');
+    await page.click('#search-button');
+    await page.click(`#search-results tr[data-report-id="${ids.uzHeroin}"] a`);
+    await page.waitForSelector('#verdict');
+    expect(page.url()).to.contain(`#/record/${ids.uzHeroin}`);
+    expect(await page.getAttribute('#verdict', 'data-verified')).to.equal('true');
+    expect(await page.textContent('#verdict')).to.contain('Signature verified');
+    const provenance = await page.textContent('.provenance');
+    expect(provenance).to.contain('Uzbekistan (UZ)');
+    expect(provenance).to.match(/Certificate fingerprint[0-9a-f:]{32,}/i);
+    expect(await page.textContent('.provenance pre.pem')).to.contain('BEGIN CERTIFICATE');
+    const history = await page.$$eval('.history tbody tr', (rs) =>
+      rs.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)),
+    );
+    expect(history.map((r) => r[0])).to.deep.equal(['1', '2']);
+    expect(history[1]![3]).to.equal('current');
+    expect(history[0]![3]).to.match(/UTC$/);
+    expect(await page.textContent('#record')).to.contain('Afghanistan (origin) → Uzbekistan (destination)');
+    await page.click('#back');
+    await page.waitForSelector('#view-search:not([hidden]) #search-results tbody tr');
+  });
+
+  it('exports the filtered search as CSV and the routes as GeoJSON, each written to the audit log', async () => {
+    expect((await getJson(`${hub.apiUrl}/v1/export/seizures.csv`)).status).to.equal(401);
+    const page = await open('/#/search');
+    await signIn(page);
+    await page.selectOption('#f-country', 'UZ');
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    expect(csv.suggestedFilename()).to.match(/^seizures-\d{8}\.csv$/);
+    const lines = readFileSync((await csv.path())!, 'utf8')
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).to.match(/^reportId,version,seizedAt,country,/);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).to.deep.equal([ids.uzCocaine, ids.uzHeroin]);
+    expect(lines[1]).to.contain('CO>ES>UZ');
+    await page.waitForFunction(() =>
+      /Downloaded seizures-/.test(document.getElementById('search-status')!.textContent ?? ''),
+    );
+    const [geo] = await Promise.all([page.waitForEvent('download'), page.click('#export-geojson')]);
+    const collection = JSON.parse(readFileSync((await geo.path())!, 'utf8'));
+    expect(collection.type).to.equal('FeatureCollection');
+    const legs = collection.features.map((f: any) => `${f.properties.from}>${f.properties.to}`).sort();
+    expect(legs).to.deep.equal(['AF>UZ', 'ES>UZ', 'UZ>KZ']);
+    for (const f of collection.features) {
+      expect(f.geometry.type).to.equal('LineString');
+      expect(f.geometry.coordinates).to.have.length(2);
+    }
+    const audit = await getJson(`${hub.apiUrl}/v1/audit`, hub.token('auditor', 'KZ'));
+    expect(audit.body.valid).to.equal(true);
+    const exports = (audit.body.entries as any[]).filter((e) => e.action === 'export');
+    const csvEntry = exports.find((e) => e.query.format === 'csv');
+    expect(csvEntry.actor).to.deep.equal({ sub: 'analyst-KZ', role: 'analyst', country: 'KZ' });
+    expect(csvEntry.query.country).to.equal('UZ');
+    expect(csvEntry.reportIds).to.have.members([ids.uzCocaine, ids.uzHeroin]);
+    expect(exports.some((e) => e.query.format === 'geojson' && e.count === 3)).to.equal(true);
+  });
+
+  it('switches to Russian labels, country and substance names, and keeps the choice', async () => {
+    const page = await open('/#/search');
+    await signIn(page);
+    await page.selectOption('#f-country', 'UZ');
+    await page.click('#search-button');
+    await page.waitForSelector('#search-results tbody tr');
+    await page.selectOption('#lang', 'ru');
+    expect(await page.getAttribute('html', 'lang')).to.equal('ru');
+    expect(await texts(page, 'nav.tabs a')).to.deep.equal(['Обзор', 'Оповещения', 'Поиск']);
+    expect(await page.textContent('#search-h')).to.equal('Поиск сообщений об изъятиях');
+    expect(await page.textContent('#signout')).to.equal('Выйти');
+    expect(await page.textContent('#who')).to.equal('аналитик · Казахстан · допуск AMBER');
+    const row = await texts(page, `#search-results tr[data-report-id="${ids.uzHeroin}"] td`);
+    expect(row).to.include.members(['Узбекистан', 'Героин']);
+    expect(await page.textContent('#f-drug option[value="cannabis-resin"]')).to.equal(
+      'Гашиш (cannabis-resin)',
+    );
+    await page.click(`#search-results tr[data-report-id="${ids.uzHeroin}"] a`);
+    await page.waitForSelector('#verdict');
+    expect(await page.textContent('#verdict')).to.contain('Подпись проверена');
+    expect(await page.textContent('#record')).to.contain(
+      'Афганистан (отправление) → Узбекистан (назначение)',
+    );
+    expect(await page.textContent('#history-h')).to.equal('История версий');
+    await page.click('nav.tabs a[data-view="overview"]');
+    expect(await texts(page, 'svg.map g.place > title')).to.include.members(['Афганистан', 'Узбекистан']);
+    expect(await page.getAttribute('path.flow[data-from="AF"][data-to="UZ"]', 'aria-label')).to.match(
+      /^Афганистан → Узбекистан: сообщений 2, 46 кг/,
+    );
+    await page.reload();
+    await page.waitForSelector('svg.map path.flow');
+    expect(await page.textContent('#overview-h')).to.equal('Маршруты и статистика');
+    await page.selectOption('#lang', 'en');
+    expect(await page.textContent('#overview-h')).to.equal('Route picture and statistics');
+  });
+
+  it('updates the map from the regional feed as soon as a new report arrives', async () => {
+    const page = await open('/?refresh=600'); // no polling within the test: only the feed can update it
+    await signIn(page);
+    await page.waitForSelector('#live[data-state="on"]');
+    expect(await page.textContent('#live')).to.equal('Live: Central Asia, Northern route');
+    expect(await page.locator('path.flow[data-from="CN"]').count()).to.equal(0);
+    await post(
+      'kzLive',
+      'KZ',
+      report('KZ', '2026-03-01T08:00:00Z', 'heroin', 1, ['CN', 'KZ'], { tlp: 'CLEAR' }),
+    );
+    await page.waitForSelector('path.flow[data-from="CN"][data-to="KZ"]', {
+      state: 'attached',
+      timeout: 30000,
+    });
+  });
+
+  it('falls back to polling for a caller with no regional feed', async () => {
+    const page = await open('/?refresh=2');
+    await signIn(page, hub.token('analyst', 'FR', 'GREEN'));
+    expect(await page.getAttribute('#live', 'data-state')).to.equal('off');
+    expect(await page.locator('path.flow[data-from="PK"]').count()).to.equal(0);
+    await post(
+      'kzPolled',
+      'KZ',
+      report('KZ', '2026-03-02T08:00:00Z', 'heroin', 1, ['PK', 'KZ'], { tlp: 'CLEAR' }),
+    );
+    await page.waitForSelector('path.flow[data-from="PK"][data-to="KZ"]', { timeout: 60000 });
+    expect(await page.textContent('#updated')).to.match(/^Updated .+; refreshes every 2 s$/);
+  });
+});
