@@ -141,6 +141,34 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
     expect(fields).to.include.members(['country', 'drugs[0].quantity', 'drugs[0].unit', 'handling.tlp']);
   });
 
+  it('accepts coordinates outside the stated country but flags them in the receipt and the record', async () => {
+    const inSpain = { ...minimal, place: { ...(minimal.place as object), lat: 40.42, lon: -3.7 } };
+    const posted = await postJson(`${hub.nodes.KZ!.url}/v1/seizures`, inSpain);
+    expect(posted.status).to.equal(202);
+    const id = posted.body.reportId as string;
+    const receipt = await waitUntil('the receipt', async () => {
+      const r = await getJson(`${hub.nodes.KZ!.url}/v1/receipts/${id}`);
+      return r.body.status === 'accepted' ? r.body : undefined;
+    });
+    expect(receipt.reasons).to.deep.equal([
+      {
+        code: 'coordinates-outside-country',
+        field: 'place',
+        message:
+          "40.42, -3.7 lies outside KZ's bounding box; accepted and flagged for review (check the sign of longitude and the order of lat/lon)",
+      },
+    ]);
+    const record = await getJson(`${hub.apiUrl}/v1/seizures/${id}`, hub.token('analyst', 'KZ', 'AMBER'));
+    expect(record.body.flags).to.deep.equal(['coordinates-outside-country']);
+    // Khorgos (the minimal report) lies inside Kazakhstan: no flag.
+    const inside = await postJson(`${hub.nodes.KZ!.url}/v1/seizures`, minimal);
+    const ok = await waitUntil('the second receipt', async () => {
+      const r = await getJson(`${hub.nodes.KZ!.url}/v1/receipts/${inside.body.reportId as string}`);
+      return r.body.status === 'accepted' ? r.body : undefined;
+    });
+    expect(ok.reasons).to.deep.equal([]);
+  });
+
   it('refuses requests without a valid token', async () => {
     expect((await getJson(`${hub.apiUrl}/v1/seizures`)).status).to.equal(401);
     expect(

@@ -1,5 +1,5 @@
 // The local Kafka broker: jars from Maven Central into the user cache, one KRaft broker+controller under HUB_HOME.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
 import { repoRoot } from '@hub/config';
@@ -60,17 +60,9 @@ export async function ensureKafkaJars(
   writeFileSync(marker, new Date().toISOString());
 }
 
-function serverProperties(layout: KafkaLayout, port: number, controllerPort: number): string {
+/** The settings every hub broker shares, whatever its listeners and security. */
+export function commonServerProperties(layout: KafkaLayout): string[] {
   return [
-    '# Written by `hub stack up`: one combined KRaft broker+controller for development and tests.',
-    'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-    'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${layout.dataDir}`,
     'num.partitions=3',
     'auto.create.topics.enable=false',
@@ -85,6 +77,21 @@ function serverProperties(layout: KafkaLayout, port: number, controllerPort: num
     'log.retention.hours=-1',
     'log.segment.bytes=67108864',
     'message.max.bytes=2097152',
+  ];
+}
+
+function serverProperties(layout: KafkaLayout, port: number, controllerPort: number): string {
+  return [
+    '# Written by `hub stack up`: one combined KRaft broker+controller for development and tests.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    ...commonServerProperties(layout),
     '',
   ].join('\n');
 }
@@ -100,13 +107,32 @@ const LOG4J = `<?xml version="1.0" encoding="UTF-8"?>
 </Configuration>
 `;
 
+/** How to start a broker other than the plaintext development one. */
+export interface KafkaStartOptions {
+  /** The whole server.properties; default: the plaintext broker of `hub stack up`. */
+  properties?: string;
+  /** More arguments for the first `kafka-storage format`, e.g. `--add-scram` for credentials that must exist at once. */
+  formatArgs?: string[];
+  /** Maximum heap; default 512 MB. */
+  heapMb?: number;
+  /** Marker on the java command line that tells our processes apart; default `kafka` (`hub stack` looks for it). */
+  marker?: string;
+}
+
 /** Write the config, format the storage on first use, and start the broker. Returns its pid. */
-export async function startKafka(layout: KafkaLayout, port: number, controllerPort: number): Promise<number> {
+export async function startKafka(
+  layout: KafkaLayout,
+  port: number,
+  controllerPort: number,
+  options: KafkaStartOptions = {},
+): Promise<number> {
   mkdirSync(layout.dataDir, { recursive: true });
   mkdirSync(join(layout.logFile, '..'), { recursive: true });
   const props = join(layout.configDir, 'server.properties');
   const log4j = join(layout.configDir, 'log4j2.xml');
-  writeFileSync(props, serverProperties(layout, port, controllerPort));
+  // Secured brokers keep a password in here: readable by this user only.
+  writeFileSync(props, options.properties ?? serverProperties(layout, port, controllerPort), { mode: 0o600 });
+  chmodSync(props, 0o600);
   writeFileSync(log4j, LOG4J);
   const cp = `${layout.libs}/*`;
   const java = requireTool('java', 'to run the local Kafka broker') && 'java';
@@ -123,18 +149,20 @@ export async function startKafka(layout: KafkaLayout, port: number, controllerPo
       clusterId,
       '-c',
       props,
+      ...(options.formatArgs ?? []),
     ]);
     if (f.code !== 0)
       throw new HubError('STACK_START_FAILED', `formatting Kafka storage failed:\n${f.stdout}${f.stderr}`);
   }
+  const heap = options.heapMb ?? 512;
   return startDetached(
     java,
     [
-      '-Xms256m',
-      '-Xmx512m',
+      `-Xms${Math.min(256, heap)}m`,
+      `-Xmx${heap}m`,
       '-XX:+UseG1GC',
       `-Dlog4j2.configurationFile=${log4j}`,
-      '-Dhub.stack=kafka',
+      `-Dhub.stack=${options.marker ?? 'kafka'}`,
       '-cp',
       cp,
       'kafka.Kafka',

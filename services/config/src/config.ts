@@ -10,12 +10,29 @@ export interface StackPorts {
   mongo: number;
 }
 
+/** SASL/SCRAM over TLS to the brokers (HUB_KAFKA_SECURITY=sasl_ssl); absent: plaintext, as the local stack. */
+export interface KafkaSecurity {
+  protocol: 'sasl_ssl';
+  mechanism: 'scram-sha-512';
+  /** The Kafka principal: `node-<CC>`, `coordinator`, `query-api` or `hub-admin`. */
+  username: string;
+  password: string;
+  /** PEM of the CA that issued the brokers' certificates: the hub CA unless HUB_KAFKA_CA_FILE names another. */
+  caPem: string;
+}
+
 export interface HubConfig {
   hubHome: string;
   cacheDir: string;
   /** Prefix for topics, consumer groups and the database, so that several hubs (or test runs) share servers. */
   namespace: string;
-  kafka: { brokers: string[]; fromLocalStack: boolean; replicationFactor: number; clientId: string };
+  kafka: {
+    brokers: string[];
+    fromLocalStack: boolean;
+    replicationFactor: number;
+    clientId: string;
+    security?: KafkaSecurity;
+  };
   mongo: { url: string; dbName: string; fromLocalStack: boolean };
   apiPort: number;
   /** First port of the demo national nodes started by `npm start`; node i listens on nodeBasePort + i. */
@@ -100,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
         brokersEnv ? Math.min(3, brokers.length) : 1,
       ),
       clientId: env.HUB_KAFKA_CLIENT_ID ?? 'seizure-hub',
+      security: kafkaSecurity(env, hubHome),
     },
     mongo: {
       url: mongoUrl,
@@ -123,4 +141,48 @@ function matchSecret(raw: string | undefined): string | undefined {
       'HUB_MATCH_SECRET must be at least 32 bytes written in hex (64 hex digits)',
     );
   return raw.trim();
+}
+
+function readConfigFile(name: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new HubError('CONFIG_INVALID', `${name}=${path} cannot be read: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * HUB_KAFKA_SECURITY=sasl_ssl: TLS to the brokers (trusting HUB_KAFKA_CA_FILE, default the hub CA certificate)
+ * and SASL/SCRAM-SHA-512 as HUB_KAFKA_USERNAME with HUB_KAFKA_PASSWORD or the first line of HUB_KAFKA_PASSWORD_FILE.
+ */
+function kafkaSecurity(env: NodeJS.ProcessEnv, hubHome: string): KafkaSecurity | undefined {
+  const mode = (env.HUB_KAFKA_SECURITY ?? '').trim().toLowerCase();
+  if (mode === '' || mode === 'plaintext') return undefined;
+  if (mode !== 'sasl_ssl')
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_KAFKA_SECURITY=${env.HUB_KAFKA_SECURITY} is not known; use plaintext (the default) or sasl_ssl`,
+    );
+  const username = env.HUB_KAFKA_USERNAME?.trim();
+  if (!username)
+    throw new HubError(
+      'CONFIG_INVALID',
+      'HUB_KAFKA_SECURITY=sasl_ssl needs HUB_KAFKA_USERNAME (node-<CC>, coordinator, query-api or hub-admin)',
+    );
+  const passwordFile = env.HUB_KAFKA_PASSWORD_FILE?.trim();
+  const password = passwordFile
+    ? (readConfigFile('HUB_KAFKA_PASSWORD_FILE', passwordFile).split(/\r?\n/)[0] ?? '')
+    : (env.HUB_KAFKA_PASSWORD ?? '');
+  if (!password)
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_KAFKA_SECURITY=sasl_ssl needs the password of ${username}: set HUB_KAFKA_PASSWORD_FILE (preferred) or HUB_KAFKA_PASSWORD`,
+    );
+  const caFile = env.HUB_KAFKA_CA_FILE?.trim() || join(hubHome, 'pki', 'ca', 'ca.crt');
+  const caPem = readConfigFile('HUB_KAFKA_CA_FILE', caFile);
+  if (!caPem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new HubError('CONFIG_INVALID', `HUB_KAFKA_CA_FILE=${caFile} holds no PEM certificate`);
+  return { protocol: 'sasl_ssl', mechanism: 'scram-sha-512', username, password, caPem };
 }

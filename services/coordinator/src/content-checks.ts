@@ -1,5 +1,9 @@
 // Checks of a verified, decoded message's content that the schema cannot express.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FieldError } from '@hub/errors';
+import { AVRO_DIR } from '@hub/schemas';
+import type { Flag } from './outcome';
 
 const QUANTITY_LIMIT_KG = 500_000; // more than any single seizure on record: a unit mistake
 
@@ -57,4 +61,45 @@ export function checkAnnualReturn(value: Record<string, unknown>, origin: string
       errors.push({ field: `rows[${i}].drugName`, message: 'is required' });
   });
   return errors;
+}
+
+type Box = [number, number, number, number];
+let boxes: Record<string, Box> | undefined;
+
+/** Countries' bounding boxes (schemas/vocab/country-bbox.json, from Natural Earth via world-atlas). */
+function countryBox(country: string): Box | undefined {
+  boxes ??= (
+    JSON.parse(readFileSync(join(AVRO_DIR, '..', 'vocab', 'country-bbox.json'), 'utf8')) as {
+      boxes: Record<string, Box>;
+    }
+  ).boxes;
+  return boxes[country];
+}
+
+/** Half a degree of slack: borders, coastal waters and the boxes' rounding. */
+const BOX_MARGIN = 0.5;
+
+export function insideBox(box: Box, lat: number, lon: number): boolean {
+  const [w, s, e, n] = box;
+  if (lat < s - BOX_MARGIN || lat > n + BOX_MARGIN) return false;
+  // A box whose west edge is east of its east edge crosses the antimeridian (Russia, the United States, Fiji).
+  return w <= e
+    ? lon >= w - BOX_MARGIN && lon <= e + BOX_MARGIN
+    : lon >= w - BOX_MARGIN || lon <= e + BOX_MARGIN;
+}
+
+/** What is accepted but flagged for a second look: coordinates outside the stated country's bounding box. */
+export function flagSeizureReport(value: Record<string, unknown>): Flag[] {
+  const place = value.place as { lat: number | null; lon: number | null } | null;
+  const country = value.country as string;
+  if (!place || place.lat === null || place.lon === null) return [];
+  const box = countryBox(country);
+  if (!box || insideBox(box, place.lat, place.lon)) return [];
+  return [
+    {
+      code: 'coordinates-outside-country',
+      field: 'place',
+      message: `${place.lat}, ${place.lon} lies outside ${country}'s bounding box; accepted and flagged for review (check the sign of longitude and the order of lat/lon)`,
+    },
+  ];
 }

@@ -15,7 +15,14 @@ import {
 import { Counter, createMetricsRegistry, startOpsServer, type Logger } from '@hub/observability';
 import { PkiStore, joinPki } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, connectStore, findEach, type StoredEnvelope, type StoredReport } from '@hub/store';
+import {
+  COLLECTIONS,
+  connectStore,
+  findEach,
+  withLock,
+  type StoredEnvelope,
+  type StoredReport,
+} from '@hub/store';
 import { classifyBatch } from './intake';
 import { correlate, loadMatchSecret, type AlertRecord } from './correlate';
 import { storedHandling } from './documents';
@@ -24,6 +31,8 @@ import type { Accepted, IntakeRecord, Outcome } from './outcome';
 import { persistBatch } from './persist';
 import { buildReplies, derivedUuid } from './replies';
 import { updateReadModels } from './read-models';
+import { addRequestDeliveries, checkRequestMessages, nodeDirectory } from './requests';
+import { startEscalation } from './request-escalation';
 
 export interface CoordinatorOptions {
   config: HubConfig;
@@ -42,6 +51,8 @@ export interface CoordinatorOptions {
   sideEffects?: boolean;
   /** How long an envelope from an unknown signer waits for its certificate on hub.pki before quarantine. */
   unknownSignerGraceMs?: number;
+  /** How often overdue information requests are looked for and escalated (default 60 s). */
+  requestCheckMs?: number;
 }
 
 class RetryLater extends Error {}
@@ -84,6 +95,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     brokers: config.kafka.brokers,
     clientId: `${config.kafka.clientId}-coordinator`,
     logger,
+    security: config.kafka.security,
   });
   const admin = kafka.admin();
   await admin.connect();
@@ -110,6 +122,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     logger,
     signer,
     certificatePem: identity.certificatePem,
+    groupPrefix: names.group('coordinator-pki'),
   });
 
   const metrics = createMetricsRegistry('coordinator');
@@ -188,6 +201,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     }
   };
 
+  const hasNode = nodeDirectory(admin, names);
   const unknownSince = new Map<string, number>();
   const graceMs = options.unknownSignerGraceMs ?? 15000;
   const withinGrace = (r: IntakeRecord) => {
@@ -219,15 +233,25 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     }
     await heartbeat();
     const t1 = Date.now();
-    const { outcomes, changedReports } = await persistBatch(store, classified, regions, clock);
+    const checked = await checkRequestMessages(store, classified, hasNode);
+    const { outcomes, changedReports } = await persistBatch(store, checked, regions, clock);
     await heartbeat();
     const t2 = Date.now();
-    await updateReadModels(store, changedReports);
-    await heartbeat();
+    // Read models and match keys are read-modify-write documents shared by every instance: one at a time.
+    const alerts = await withLock(
+      store,
+      'read-models',
+      async () => {
+        await updateReadModels(store, changedReports);
+        await heartbeat();
+        return correlate(store, changedReports, matchSecret, clock());
+      },
+      { onWait: heartbeat },
+    );
     const t3 = Date.now();
-    const alerts = await correlate(store, changedReports, matchSecret, clock());
     await heartbeat();
     const replies = buildReplies(outcomes, { signer, registry, names, clock });
+    addRequestDeliveries(replies.byTopic, outcomes, { signer, registry, names, now: clock() });
     await addFeedsAndAlerts(replies.byTopic, outcomes, alerts);
     if (replies.quarantined.length) {
       await store.collection<{ _id: string }>(COLLECTIONS.quarantine).bulkWrite(
@@ -373,6 +397,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   };
   await subscribe(await nodeTopics());
   let refreshing = false;
+  const escalation = startEscalation({
+    store,
+    producer,
+    signer,
+    registry,
+    names,
+    clock,
+    logger,
+    metrics,
+    intervalMs: options.requestCheckMs,
+    send: options.sideEffects !== false,
+  });
   const refresh = setInterval(async () => {
     if (refreshing) return;
     refreshing = true;
@@ -410,6 +446,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     processed: () => processed,
     async close() {
       clearInterval(refresh);
+      await escalation.stop();
       await consumer?.disconnect().catch(() => undefined);
       await pkiTail.stop().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);

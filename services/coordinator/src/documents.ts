@@ -60,5 +60,6 @@ export function reportDocument(a: Accepted, regions: Region[], now: Date): Store
     routeCountries: [...new Set(route.map((p) => p.country))],
     conveyanceMode: conveyance?.mode ?? null,
     totalKg: drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0),
+    flags: (a.flags ?? []).map((f) => f.code),
   };
 }

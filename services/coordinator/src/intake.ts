@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import type { Verifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import type { SchemaRegistry } from '@hub/schemas';
-import { checkAnnualReturn, checkSeizureReport } from './content-checks';
+import { checkAnnualReturn, checkSeizureReport, flagSeizureReport } from './content-checks';
+import { checkInformationRequest, checkInformationResponse } from './requests';
 import type { IntakeRecord, Outcome } from './outcome';
 
 export interface IntakeDeps {
@@ -19,11 +20,15 @@ const SUBJECT_FIELD: Record<string, string> = {
   SeizureReport: 'reportId',
   SeizureRetraction: 'reportId',
   AnnualSeizureReturn: 'returnId',
+  InformationRequest: 'requestId',
+  InformationResponse: 'responseId',
 };
 
 const CONTENT_CHECKS: Record<string, typeof checkSeizureReport> = {
   SeizureReport: checkSeizureReport,
   AnnualSeizureReturn: checkAnnualReturn,
+  InformationRequest: checkInformationRequest,
+  InformationResponse: checkInformationResponse,
 };
 
 export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): Promise<Outcome[]> {
@@ -110,6 +115,7 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
       value,
       subjectId,
       subjectVersion,
+      flags: envelope.messageType === 'SeizureReport' ? flagSeizureReport(value) : [],
     };
   });
 }

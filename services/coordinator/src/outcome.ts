@@ -21,6 +21,14 @@ export interface Accepted {
   value: Record<string, unknown>;
   subjectId: string;
   subjectVersion: number | null;
+  /** Accepted, but worth a second look (e.g. coordinates outside the stated country): told in the receipt. */
+  flags?: Flag[];
+}
+
+export interface Flag {
+  code: string;
+  field: string;
+  message: string;
 }
 
 export interface Rejected {

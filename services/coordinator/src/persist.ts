@@ -7,6 +7,7 @@ import { COLLECTIONS, findEach, type Store, type StoredEnvelope, type StoredRepo
 import { annualHistoryDocument, applyAnnualReturns } from './annual';
 import { envelopeDocument, reportDocument } from './documents';
 import type { Accepted, Outcome } from './outcome';
+import { isRequestMessage, persistRequests } from './requests';
 
 export interface PersistResult {
   outcomes: Outcome[];
@@ -26,7 +27,9 @@ export async function persistBatch(
   const reports = store.collection<StoredReport>(COLLECTIONS.reports);
 
   const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
-  const reportIds = [...new Set(accepted.filter((a) => !isAnnual(a)).map((a) => a.subjectId))];
+  const reportIds = [
+    ...new Set(accepted.filter((a) => !isAnnual(a) && !isRequest(a)).map((a) => a.subjectId)),
+  ];
   const current = new Map(
     (await findEach(reports, '_id', reportIds, { version: 1, messageId: 1 })).map((d) => [d._id, d]),
   );
@@ -73,7 +76,7 @@ export async function persistBatch(
   const historyOps: AnyBulkWriteOperation<StoredReport>[] = [];
   for (const a of good) {
     const key = `${a.subjectId}:${a.subjectVersion}`;
-    if (history.has(key)) continue;
+    if (history.has(key) || isRequest(a)) continue;
     const doc =
       a.envelope.messageType === 'SeizureReport'
         ? reportDocument(a, regions, now)
@@ -86,6 +89,7 @@ export async function persistBatch(
   }
   if (historyOps.length) await versions.bulkWrite(historyOps, { ordered: true });
   await applyAnnualReturns(store, good.filter(isAnnual), regions, now);
+  await persistRequests(store, good, regions, now);
 
   // 3. The current version of each report: versions apply in ascending order, whatever order they arrive in.
   const currentOps: AnyBulkWriteOperation<StoredReport>[] = [];
@@ -137,12 +141,17 @@ export async function persistBatch(
   if (supersededOps.length) await versions.bulkWrite(supersededOps, { ordered: false });
   // Every report touched by the batch is recomputed, also on redelivery: a crash after step 3 and before the
   // read models were updated is repaired this way.
-  for (const a of good) if (!isAnnual(a)) changed.add(a.subjectId);
+  for (const a of good) if (!isAnnual(a) && !isRequest(a)) changed.add(a.subjectId);
   return { outcomes: final, changedReports: [...changed] };
 }
 
 function isAnnual(a: Accepted): boolean {
   return a.envelope.messageType === 'AnnualSeizureReturn';
+}
+
+/** Information requests and responses live in `requests` (requests.ts), not in the report history. */
+function isRequest(a: Accepted): boolean {
+  return isRequestMessage(a.envelope.messageType);
 }
 
 function retractionDocument(a: Accepted, now: Date): Record<string, unknown> {

@@ -1,6 +1,6 @@
 // Read models kept on ingest. Each affected report's contributions are rewritten, then every bucket they touch is
 // recomputed from the contributions: exact under versions, retractions and redelivery (no increments to double).
-import type { AnyBulkWriteOperation } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import { aggregatesOf, groupOfSubstance } from '@hub/domain';
 import { COLLECTIONS, findEach, type Store, type StoredReport } from '@hub/store';
 
@@ -122,66 +122,9 @@ export async function updateReadModels(store: Store, reportIds: string[]): Promi
   }
   const byTarget = (stats: boolean) => [...memberOps].filter(([b]) => b.startsWith('s|') === stats);
   for (const stats of [true, false]) {
-    const target = store.collection<Record<string, unknown>>(
-      stats ? COLLECTIONS.statsMonthly : COLLECTIONS.routeLegs,
-    );
+    const target = store.collection<BucketDoc>(stats ? COLLECTIONS.statsMonthly : COLLECTIONS.routeLegs);
     const entries = byTarget(stats);
-    if (entries.length === 0) continue;
-    const existing = new Set(
-      (
-        await findEach(
-          target,
-          '_id',
-          entries.map(([b]) => b),
-          { _id: 1 },
-        )
-      ).map((d) => String(d._id)),
-    );
-    const ops: AnyBulkWriteOperation<Record<string, unknown>>[] = entries.map(([bucket, op]) =>
-      !existing.has(bucket) && Object.keys(op.set).length
-        ? {
-            insertOne: {
-              document: {
-                _id: bucket,
-                ...(op.fields ?? {}),
-                members: Object.fromEntries(
-                  Object.entries(op.set).map(([k, v]) => [k.slice('members.'.length), v]),
-                ),
-              } as never,
-            },
-          }
-        : {
-            updateOne: {
-              filter: { _id: bucket as never },
-              update: {
-                ...(Object.keys(op.set).length ? { $set: { ...(op.fields ?? {}), ...op.set } } : {}),
-                ...(Object.keys(op.unset).length ? { $unset: op.unset } : {}),
-              } as never,
-              upsert: Object.keys(op.set).length > 0,
-            },
-          },
-    );
-    await target.bulkWrite(ops, { ordered: false });
-    // Totals from the members, so a redelivered batch cannot count anything twice.
-    const docs = await findEach(
-      target,
-      '_id',
-      entries.map(([b]) => b),
-    );
-    const totals: AnyBulkWriteOperation<Record<string, unknown>>[] = docs.map((d) => {
-      const members = Object.values((d.members ?? {}) as Record<string, { kg: number; n: number; at: Date }>);
-      if (members.length === 0) return { deleteOne: { filter: { _id: d._id as never } } };
-      const quantityKg = Math.round(members.reduce((s, m) => s + m.kg, 0) * 1e9) / 1e9;
-      const count = members.reduce((s, m) => s + m.n, 0);
-      const lastSeenAt = members.reduce((last, m) => (m.at > last ? m.at : last), members[0]!.at);
-      return {
-        updateOne: {
-          filter: { _id: d._id as never },
-          update: { $set: stats ? { quantityKg, count } : { quantityKg, count, lastSeenAt } } as never,
-        },
-      };
-    });
-    if (totals.length) await target.bulkWrite(totals, { ordered: false });
+    if (entries.length) await applyBucketChanges(target, entries, stats);
   }
   await contributions.bulkWrite(
     reportIds.map((id) => {
@@ -192,4 +135,89 @@ export async function updateReadModels(store: Store, reportIds: string[]): Promi
     }),
     { ordered: false },
   );
+}
+
+interface Member {
+  kg: number;
+  n: number;
+  at: Date;
+}
+
+type BucketDoc = Record<string, unknown> & { _id: string; rev?: number; members?: Record<string, Member> };
+
+interface BucketChange {
+  set: Record<string, unknown>;
+  unset: Record<string, ''>;
+  fields?: Record<string, unknown>;
+}
+
+/**
+ * One write per bucket: read it (by _id), apply the members' changes and recompute its totals in memory, then
+ * insert, replace or delete it. FerretDB's updates cost a scan of the collection each, so halving them matters.
+ * Two coordinators may touch one bucket at once: each replacement is conditional on the revision it read, and a
+ * lost race is read and applied again.
+ */
+async function applyBucketChanges(
+  target: Collection<BucketDoc>,
+  entries: [string, BucketChange][],
+  stats: boolean,
+): Promise<void> {
+  let pending = entries;
+  for (let attempt = 0; pending.length && attempt < 20; attempt++) {
+    const current = new Map(
+      (
+        await findEach(
+          target,
+          '_id',
+          pending.map(([b]) => b),
+        )
+      ).map((d) => [d._id, d]),
+    );
+    const ops: AnyBulkWriteOperation<BucketDoc>[] = [];
+    for (const [bucket, change] of pending) {
+      const doc = current.get(bucket);
+      const members: Record<string, Member> = { ...(doc?.members ?? {}) };
+      for (const [k, v] of Object.entries(change.set)) members[k.slice('members.'.length)] = v as Member;
+      for (const k of Object.keys(change.unset)) delete members[k.slice('members.'.length)];
+      const list = Object.values(members);
+      const rev = doc?.rev ?? 0;
+      if (list.length === 0) {
+        if (doc) ops.push({ deleteOne: { filter: { _id: bucket, rev: doc.rev } as never } });
+        continue;
+      }
+      const quantityKg = Math.round(list.reduce((s, m) => s + m.kg, 0) * 1e9) / 1e9;
+      const count = list.reduce((s, m) => s + m.n, 0);
+      const lastSeenAt = list.reduce((last, m) => (m.at > last ? m.at : last), (list[0] as Member).at);
+      const next: BucketDoc = {
+        ...(doc ?? {}),
+        ...(change.fields ?? {}),
+        _id: bucket,
+        rev: rev + 1,
+        members,
+        quantityKg,
+        count,
+        ...(stats ? {} : { lastSeenAt }),
+      };
+      ops.push(
+        doc
+          ? { replaceOne: { filter: { _id: bucket, rev: doc.rev } as never, replacement: next } }
+          : { insertOne: { document: next } },
+      );
+    }
+    if (ops.length === 0) return;
+    const lost = new Set<string>();
+    try {
+      const result = await target.bulkWrite(ops, { ordered: false });
+      if (result.matchedCount + result.insertedCount + result.deletedCount < ops.length)
+        // Some conditional writes matched nothing: another instance got there first.
+        for (const [bucket] of pending) lost.add(bucket);
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000 && !String(err).includes('E11000')) throw err;
+      for (const [bucket] of pending) lost.add(bucket);
+    }
+    // Re-applying a change already applied is harmless (members are set or unset by report id).
+    pending = pending.filter(([b]) => lost.has(b));
+  }
+  if (pending.length)
+    throw new Error(`read-model buckets still contended after 20 attempts: ${pending.length}`);
 }

@@ -85,7 +85,7 @@ export function buildReplies(
       status,
       reasons:
         o.kind === 'accepted'
-          ? []
+          ? (o.flags ?? []).map((f) => ({ code: f.code, field: f.field, message: f.message }))
           : o.fields?.length
             ? o.fields.map((f) => ({ code: o.reason, field: f.field, message: f.message }))
             : [{ code: o.reason, field: null, message: o.detail }],

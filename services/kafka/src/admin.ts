@@ -17,17 +17,26 @@ export function nodeTopicConfigs(names: TopicNames, cc: string, plan: TopicPlan)
   }));
 }
 
+/** The compacted hub.pki topic: one partition, so every reader sees notices in one order. */
+export function pkiTopicConfig(names: TopicNames, plan: TopicPlan): ITopicConfig {
+  const rf = plan.replicationFactor;
+  return {
+    topic: names.pki,
+    numPartitions: 1,
+    replicationFactor: rf,
+    configEntries: [
+      { name: 'min.insync.replicas', value: String(Math.min(2, rf)) },
+      { name: 'cleanup.policy', value: 'compact' },
+    ],
+  };
+}
+
 export function hubTopicConfigs(names: TopicNames, regions: string[], plan: TopicPlan): ITopicConfig[] {
   const rf = plan.replicationFactor;
   const isr = { name: 'min.insync.replicas', value: String(Math.min(2, rf)) };
   return [
     { topic: names.quarantine, numPartitions: plan.partitions, replicationFactor: rf, configEntries: [isr] },
-    {
-      topic: names.pki,
-      numPartitions: 1,
-      replicationFactor: rf,
-      configEntries: [isr, { name: 'cleanup.policy', value: 'compact' }],
-    },
+    pkiTopicConfig(names, plan),
     ...regions.map((r) => ({
       topic: names.feed(r),
       numPartitions: plan.partitions,

@@ -3,13 +3,35 @@ import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } fr
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '@hub/observability';
 
+/** The broker security profile as HubConfig carries it (`config.kafka.security`). */
+export interface KafkaClientSecurity {
+  protocol: 'sasl_ssl';
+  mechanism: 'scram-sha-512';
+  username: string;
+  password: string;
+  /** The CA that issued the brokers' certificates, PEM. */
+  caPem: string;
+}
+
 export interface KafkaClientOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  /** TLS and SASL/SCRAM from the configuration; `ssl` and `sasl` below override its parts. */
+  security?: KafkaClientSecurity;
   ssl?: ConnectionOptions;
   sasl?: SASLOptions;
   connectionTimeoutMs?: number;
+  /** Retries of a failed connection or request before giving up (default 8, about a minute in all). */
+  retries?: number;
+}
+
+/** kafkajs's `ssl` and `sasl` for the security profile: the hub CA as the only trust anchor, SCRAM-SHA-512. */
+export function securityOptions(security: KafkaClientSecurity): { ssl: ConnectionOptions; sasl: SASLOptions } {
+  return {
+    ssl: { ca: [security.caPem], rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+    sasl: { mechanism: 'scram-sha-512', username: security.username, password: security.password },
+  };
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -29,7 +51,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     clientId: options.clientId,
     brokers: options.brokers,
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
-    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10000 },
+    retry: { initialRetryTime: 200, retries: options.retries ?? 8, maxRetryTime: 10000 },
     logLevel: logLevel.WARN,
     logCreator:
       () =>
@@ -39,6 +61,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
         log[lvl]({ ...rest, timestamp: undefined, logger: undefined }, message);
       },
   };
+  if (options.security) Object.assign(config, securityOptions(options.security));
   if (options.ssl) config.ssl = options.ssl;
   if (options.sasl) config.sasl = options.sasl;
   return new Kafka(config);

@@ -1,6 +1,7 @@
 export * from './topics';
 export * from './client';
 export * from './admin';
+export * from './acls';
 export type {
   Kafka,
   Producer,

@@ -8,6 +8,11 @@ export interface TailOptions {
   topic: string;
   /** Stable group id to resume where this process left off; a fresh private one when omitted. */
   groupId?: string;
+  /**
+   * Start of the fresh private group's id (default `tail-<topic>`): with broker ACLs each principal may only
+   * join groups under its own prefix, e.g. `names.group('node-KZ-pki')`.
+   */
+  groupPrefix?: string;
   fromBeginning?: boolean;
   onMessage: (message: KafkaMessage, partition: number) => Promise<void> | void;
 }
@@ -19,7 +24,8 @@ export interface Tail {
 }
 
 export async function tailTopic(options: TailOptions): Promise<Tail> {
-  const groupId = options.groupId ?? `tail-${options.topic}-${randomBytes(6).toString('hex')}`;
+  const groupId =
+    options.groupId ?? `${options.groupPrefix ?? `tail-${options.topic}`}-${randomBytes(6).toString('hex')}`;
   const consumer = options.kafka.consumer({ groupId, sessionTimeout: 15000, heartbeatInterval: 3000 });
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((r) => (markReady = r));

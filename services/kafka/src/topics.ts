@@ -19,6 +19,10 @@ export interface TopicNames {
   countryOf(topic: string): string | undefined;
   /** A consumer-group id under this namespace. */
   group(name: string): string;
+  /** What every node topic name (in and out) starts with, for prefixed ACLs. */
+  nodeTopicPrefix: string;
+  /** What every feed topic name starts with, for prefixed ACLs. */
+  feedPrefix: string;
 }
 
 export function topicNames(namespace = ''): TopicNames {
@@ -41,5 +45,7 @@ export function topicNames(namespace = ''): TopicNames {
     nodeOutPattern: new RegExp(`^${esc}hub\\.node\\.[A-Z]{2}\\.out$`),
     countryOf: (topic) => nodeTopic.exec(topic)?.[1],
     group: (name) => `${p}${name}`,
+    nodeTopicPrefix: `${p}hub.node.`,
+    feedPrefix: `${p}hub.feed.`,
   };
 }

@@ -1,4 +1,5 @@
 // The national node's HTTP API (CONTRACT.md): what agencies' systems call.
+import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
 import {
@@ -12,6 +13,8 @@ import type { InboundStore } from './inbox-store';
 import type { ReportsIndex } from './reports-index';
 import { csvRouter } from './routes-csv';
 import { annualRoutes } from './routes-annual';
+import { requestRoutes } from './routes-requests';
+import type { RequestsLog } from './requests-log';
 import type { Submitter } from './submit';
 
 export interface NodeAppDeps {
@@ -19,6 +22,8 @@ export interface NodeAppDeps {
   submitter: Submitter;
   reports: ReportsIndex;
   inbound: InboundStore;
+  /** Information requests this node sent and the answers it gave. */
+  requests: RequestsLog;
   regions: ReadonlySet<string>;
   metrics: Registry;
   health: HealthCheck[];
@@ -32,9 +37,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface AcceptedSeizure {
   reportId: string;
   version: number;
-  messageId: string;
+  /** Absent when the same body was re-sent: nothing new was queued. */
+  messageId?: string;
   status: 'queued';
   normalisations: string[];
+  /** The very same body was accepted before: this answer repeats the first one. */
+  duplicate?: boolean;
 }
 
 /** The one path of a seizure report into the outbox, shared by the JSON API, the CSV import and the inbox. */
@@ -58,9 +66,9 @@ export function createSeizureAcceptor(
     regions: deps.regions,
     ...(channel ? { channel } : {}),
   });
-  const submit = async ({ value, normalisations }: Normalised<SeizureReportRecord>) => {
+  const submit = async ({ value, normalisations }: Normalised<SeizureReportRecord>, digest?: string) => {
     const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value);
-    deps.reports.record(value.reportId, value.version);
+    deps.reports.record(value.reportId, value.version, digest);
     deps.onAccepted?.(1);
     return {
       reportId: value.reportId,
@@ -73,7 +81,21 @@ export function createSeizureAcceptor(
   return {
     context,
     submit,
-    accept: (body, channel) => submit(seizureReportFromJson(body, context(channel))),
+    accept: async (body, channel) => {
+      // The very same body re-sent (a client that lost our answer) is answered with what it made, not re-sent.
+      const id = (body as { reportId?: unknown } | null)?.reportId;
+      const digest = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32);
+      const earlier = typeof id === 'string' ? deps.reports.sameAsLatest(id, digest) : undefined;
+      if (earlier !== undefined)
+        return {
+          reportId: id as string,
+          version: earlier,
+          status: 'queued' as const,
+          duplicate: true,
+          normalisations: [],
+        };
+      return submit(seizureReportFromJson(body, context(channel)), digest);
+    },
   };
 }
 
@@ -97,6 +119,8 @@ export function createApp(deps: NodeAppDeps): express.Express {
       onAccepted: deps.onAccepted,
     }),
   );
+
+  app.use(requestRoutes({ ...deps, clock }));
 
   app.post('/v1/seizures', async (req, res) => {
     res.status(202).json(await acceptSeizure(req.body));
@@ -197,7 +221,8 @@ export function createApp(deps: NodeAppDeps): express.Express {
       return;
     }
     if (err instanceof HubError) {
-      const status = err.code === 'NOT_FOUND' ? 404 : err.retriable ? 503 : 400;
+      const status =
+        err.code === 'NOT_FOUND' ? 404 : err.code === 'CONFLICT' ? 409 : err.retriable ? 503 : 400;
       res.status(status).json({ error: { code: err.code, message: err.message } });
       return;
     }

@@ -4,11 +4,11 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
-import { createSigner, createVerifier, HUB_ORIGIN } from '@hub/envelope';
+import { createSigner, createVerifier, decodeEnvelope, HUB_ORIGIN } from '@hub/envelope';
 import {
   createKafka,
   ensureTopics,
-  hubTopicConfigs,
+  pkiTopicConfig,
   nodeTopicConfigs,
   tailTopic,
   topicNames,
@@ -22,6 +22,8 @@ import { InboundStore } from './inbox-store';
 import { OutboxLog } from './outbox/log';
 import { startPublisher } from './outbox/publisher';
 import { ReportsIndex } from './reports-index';
+import { inboundValue } from './request-notices';
+import { RequestsLog } from './requests-log';
 import { createSubmitter } from './submit';
 import { createCsvImporter } from './routes-csv';
 
@@ -70,11 +72,13 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     brokers: config.kafka.brokers,
     clientId: `${config.kafka.clientId}-node-${country}`,
     logger,
+    security: config.kafka.security,
   });
   const admin = kafka.admin();
   await admin.connect();
   const plan = { partitions: 3, replicationFactor: config.kafka.replicationFactor };
-  await ensureTopics(admin, [...nodeTopicConfigs(names, country, plan), ...hubTopicConfigs(names, [], plan)]);
+  // Only the topics this node may see: with broker ACLs it may describe nothing else (hub-admin creates them).
+  await ensureTopics(admin, [...nodeTopicConfigs(names, country, plan), pkiTopicConfig(names, plan)]);
   await admin.disconnect();
 
   const producer = kafka.producer({
@@ -93,6 +97,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     logger,
     signer,
     certificatePem: identity.certificatePem,
+    groupPrefix: names.group(`node-${country}-pki`),
   };
   const pkiTail = inboundEnabled ? await joinPki(pkiOptions) : await announceOnly(pkiOptions);
 
@@ -157,7 +162,10 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
             logger.warn({ reason: v.ok ? 'not from the coordinator' : v.reason }, 'inbound message refused');
             return;
           }
-          const value = registry.decode(v.envelope.schemaFingerprint, v.envelope.payload);
+          const decoded = registry.decode(v.envelope.schemaFingerprint, v.envelope.payload);
+          // A request or response inside a RequestNotice is verified against its originator's signature too.
+          const value = inboundValue(v.envelope.messageType, decoded, { verifier, registry, logger });
+          if (!value) return;
           inbound.add({
             messageId: v.envelope.messageId,
             messageType: v.envelope.messageType,
@@ -168,11 +176,28 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
       });
 
   const reports = new ReportsIndex(join(nodeDir, 'reports.idx'));
+  const reconciled = reports.reconcile(
+    pending.flatMap((record) => {
+      const decoded = decodeEnvelope(record.value);
+      if (!decoded.ok) return [];
+      try {
+        const v = registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload);
+        const id = v.reportId ?? v.returnId;
+        return typeof id === 'string' && typeof v.version === 'number'
+          ? [{ reportId: id, version: v.version }]
+          : [];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  if (reconciled) logger.info({ reconciled }, 'versions recovered from the outbox after an interrupted stop');
   const app = createApp({
     country,
     submitter: createSubmitter({ registry, signer, log, publisher }),
     reports,
     inbound,
+    requests: new RequestsLog(join(nodeDir, 'requests.jsonl')),
     regions: new Set(regions.map((r) => r.id)),
     metrics,
     logger,
@@ -192,7 +217,9 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     ],
   });
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port, options.host ?? '127.0.0.1', () => resolve(s));
+    const s = app.listen(options.port, options.host ?? '127.0.0.1', (err?: Error) =>
+      err ? reject(err) : resolve(s),
+    );
     s.on('error', reject);
   });
   const address = server.address() as { port: number };

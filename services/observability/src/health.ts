@@ -52,7 +52,8 @@ export function startOpsServer(
   const app = express();
   app.use(opsRouter(registry, checks));
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
+    // Express 5 passes a listen error (a port in use) to this callback.
+    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
     server.on('error', reject);
   });
 }

@@ -1,5 +1,6 @@
 export * from './certificates';
 export * from './ca';
+export * from './server-certificate';
 export * from './trust-store';
 export * from './files';
 export * from './notices';

@@ -13,10 +13,13 @@ export async function followPki(options: {
   registry: SchemaRegistry;
   trust: TrustStore;
   logger: Logger;
+  /** Start of the private consumer group's id; with broker ACLs, one the principal may join. */
+  groupPrefix?: string;
 }): Promise<Tail> {
   return tailTopic({
     kafka: options.kafka,
     topic: options.topic,
+    groupPrefix: options.groupPrefix,
     fromBeginning: true,
     onMessage: (message) => {
       if (!message.value) return;
@@ -57,6 +60,7 @@ export async function joinPki(options: {
   logger: Logger;
   signer: Signer;
   certificatePem: string;
+  groupPrefix?: string;
 }): Promise<Tail> {
   await announceCertificate(options);
   return followPki(options);

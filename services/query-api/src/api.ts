@@ -56,7 +56,9 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
     health: [{ name: 'store', check: async () => ({ ok: await store.ping() }) }],
   });
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port, options.host ?? '127.0.0.1', () => resolve(s));
+    const s = app.listen(options.port, options.host ?? '127.0.0.1', (err?: Error) =>
+      err ? reject(err) : resolve(s),
+    );
     s.on('error', reject);
   });
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

@@ -13,6 +13,7 @@ import { openApiDocument } from './openapi';
 import { exportRoutes } from './routes-export';
 import { actorOf, seizureRoutes } from './routes-seizures';
 import { statsRoutes } from './routes-stats';
+import { requestRoutes } from './routes-requests';
 
 export interface ApiDeps {
   store: Store;
@@ -45,6 +46,7 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.use(seizureRoutes(deps));
   v1.use(statsRoutes(deps));
   v1.use(exportRoutes(deps));
+  v1.use(requestRoutes(deps));
   v1.get('/v1/alerts', async (req, res) => {
     const caller = req.caller!;
     const filter = caller.role === 'coordinator' ? {} : { countries: caller.country };

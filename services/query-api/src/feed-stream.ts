@@ -47,6 +47,7 @@ export function feedStreams(deps: {
     brokers: deps.config.kafka.brokers,
     clientId: `${deps.config.kafka.clientId}-query-api-feeds`,
     logger: deps.logger,
+    security: deps.config.kafka.security,
   });
   const verifier = createVerifier({ trust: deps.trust });
   const subscribers = new Map<string, Set<Subscriber>>();
@@ -125,6 +126,7 @@ export function feedStreams(deps: {
         registry: deps.registry,
         trust: deps.trust,
         logger: deps.logger,
+        groupPrefix: names.group('query-api-pki'),
       });
       tail = pki.then(() =>
         tailTopic({

@@ -115,6 +115,28 @@ export function openApiDocument(): Record<string, unknown> {
           responses: ok('{ alerts }'),
         },
       },
+      '/v1/requests': {
+        get: {
+          summary:
+            "Information requests between countries with their deadlines (roles coordinator, analyst, node-operator): all for a coordinator, else those the caller's country sent or was asked; a response's content only where its handling allows (else withheld: true)",
+          security: bearer,
+          parameters: [
+            param(
+              'status',
+              'open (not due yet) | overdue (past due without an answer, escalated or not) | escalated | answered',
+            ),
+            param('country', 'requests this country sent or was asked'),
+            param('urgency', 'routine | urgent | immediate'),
+            param('limit', '1-500 (default 200)', { type: 'integer' }),
+          ],
+          responses: {
+            ...ok(
+              '{ requests: [{ requestId, requester, addressee, urgency, dueAt, status, overdue, escalatedAt, response }] }, soonest due first',
+            ),
+            403: { $ref: '#/components/responses/Error' },
+          },
+        },
+      },
       '/v1/audit': {
         get: {
           summary: 'Audit log with chain verification (auditor)',

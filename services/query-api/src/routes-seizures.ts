@@ -37,6 +37,7 @@ export function publicReport(doc: StoredReport): Record<string, unknown> {
     },
     substances: doc.substances,
     totalKg: doc.totalKg,
+    flags: doc.flags ?? [],
     report: doc.report,
   };
 }

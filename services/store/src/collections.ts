@@ -23,8 +23,11 @@ export const COLLECTIONS = {
   routeLegs: 'route_legs',
   /** Keyed hashes of conveyance identifiers and other match keys, for correlation. */
   matchKeys: 'match_keys',
+  /** Locks between service instances (see lock.ts). */
+  locks: 'locks',
   /** Per report, the read-model buckets it counts in (_id = reportId). */
   contributions: 'contributions',
+  /** Information requests between countries, each with its response: _id = requestId. */
   requests: 'requests',
   erasures: 'erasures',
   meta: 'meta',
@@ -48,5 +51,10 @@ export const INDEXES: Partial<Record<CollectionName, IndexDescription[]>> = {
   [COLLECTIONS.audit]: [{ key: { seq: 1 }, name: 'seq', unique: true }],
   [COLLECTIONS.matchKeys]: [{ key: { key: 1, seizedAt: -1 }, name: 'key_seizedAt' }],
   [COLLECTIONS.annualReturns]: [{ key: { country: 1, year: 1 }, name: 'country_year' }],
+  [COLLECTIONS.requests]: [
+    { key: { requester: 1, sentAt: -1 }, name: 'requester_sentAt' },
+    { key: { addressee: 1, sentAt: -1 }, name: 'addressee_sentAt' },
+    { key: { status: 1, dueAt: 1 }, name: 'status_dueAt' },
+  ],
   [COLLECTIONS.statsMonthly]: [{ key: { source: 1, country: 1, month: 1 }, name: 'source_country_month' }],
 };

@@ -38,6 +38,8 @@ export interface StoredReport {
   routeCountries: string[];
   conveyanceMode: string | null;
   totalKg: number;
+  /** Accepted but flagged for review (e.g. coordinates-outside-country). */
+  flags?: string[];
   reviewAt?: Date;
 }
 

@@ -3,3 +3,5 @@ export * from './store';
 export * from './documents';
 export * from './lookup';
 export * from './handling';
+export * from './requests';
+export * from './lock';

@@ -5,6 +5,7 @@ import { importCommand } from './import';
 import { importAnnualCommand } from './import-annual';
 import { pkiCommand } from './pki';
 import { replayCommand } from './replay';
+import { securityCommand } from './security';
 import { apiCommand, coordinatorCommand, nodeCommand } from './services';
 import { stackCommand } from './stack';
 import { startCommand } from './start';
@@ -16,6 +17,7 @@ export const commands: Command[] = [
   startCommand,
   stackCommand,
   pkiCommand,
+  securityCommand,
   nodeCommand,
   coordinatorCommand,
   apiCommand,

@@ -98,6 +98,7 @@ export const pkiCommand: Command = {
         brokers: config.kafka.brokers,
         clientId: 'hub-cli',
         logger: createLogger('hub-cli', { level: 'warn' }),
+        security: config.kafka.security,
       });
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       const admin = kafka.admin();

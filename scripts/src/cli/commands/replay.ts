@@ -46,6 +46,7 @@ export const replayCommand: Command = {
       brokers: config.kafka.brokers,
       clientId: `${config.kafka.clientId}-replay`,
       logger,
+      security: config.kafka.security,
     });
     const admin = kafka.admin();
     await admin.connect();

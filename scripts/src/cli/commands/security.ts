@@ -1,0 +1,149 @@
+// `hub security certs|passwords|render|acls|apply|grant`: the broker security profile (TLS from the hub CA,
+// SASL/SCRAM-SHA-512 per principal, ACLs from DESIGN.md's topic table).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfig, repoRoot, type HubConfig } from '@hub/config';
+import { HubError } from '@hub/errors';
+import { createKafka, hubAcls, topicNames, type HubAcl } from '@hub/kafka';
+import { createLogger } from '@hub/observability';
+import { PkiStore } from '@hub/pki';
+import { loadRegions } from '@hub/schemas';
+import { ensurePasswordFile, kafkaSecretsDir } from '../../stack/secrets';
+import { grantNode, provisionHub, writeBrokerTls } from '../../stack/security';
+import { bootstrapScript, productionBrokerProperties, productionPrincipals } from '../../stack/security-production';
+import type { Command } from '../command';
+import { parse, say } from '../command';
+
+const USAGE = `hub security certs <hostname>... [--out DIR]
+hub security passwords [--countries CC,...] [--out DIR]
+hub security render [--countries CC,...] [--brokers HOST,...] [--out DIR]
+hub security acls [--countries CC,...]
+hub security apply [--countries CC,...]
+hub security grant <CC>
+
+certs      a TLS keystore (broker.pem: key, certificate, CA) and truststore (ca.crt) issued by the hub CA for each
+           broker hostname (and 127.0.0.1, localhost), into DIR/<hostname>/ (default $HUB_HOME/secrets/brokers)
+passwords  a random password per principal (hub-admin, coordinator, query-api, node-<CC>), one 0600 file each in
+           DIR (default $HUB_HOME/secrets/kafka); existing ones are kept
+render     the production profile: DIR/kafka/server-<n>.properties for each broker and
+           DIR/security/bootstrap-security.sh (SCRAM credentials, topics, ACLs); default DIR infra/production
+acls       print the ACLs of the topic table for these countries (namespace: HUB_NAMESPACE)
+apply      on the configured cluster, as hub-admin: create the hub's topics and every ACL for these countries
+grant      on the configured cluster, as hub-admin: onboard one country (its topics, its ACLs, the coordinator's
+           write to its in topic); its SCRAM credential comes from 'render' + the bootstrap script, or kafka-configs
+
+Countries default to HUB_DEMO_COUNTRIES. apply and grant need HUB_KAFKA_SECURITY=sasl_ssl,
+HUB_KAFKA_USERNAME=hub-admin and its HUB_KAFKA_PASSWORD_FILE.`;
+
+const countryList = (raw: string | undefined, config: HubConfig): string[] => {
+  const list = raw
+    ? raw
+        .split(',')
+        .map((c) => c.trim().toUpperCase())
+        .filter(Boolean)
+    : config.demoCountries;
+  for (const cc of list)
+    if (!/^[A-Z]{2}$/.test(cc)) throw new HubError('USAGE', `not an ISO alpha-2 country code: ${cc}\nusage: ${USAGE}`);
+  return list;
+};
+
+function describeAcl(a: HubAcl): string {
+  const resource = a.resourceType === 'cluster' ? 'cluster' : `${a.resourceType} ${a.name}${a.pattern === 'prefixed' ? '*' : ''}`;
+  return `${a.principal.padEnd(12)} ${a.operations.join(',').padEnd(22)} ${resource}`;
+}
+
+async function asAdmin<T>(config: HubConfig, fn: (admin: ReturnType<ReturnType<typeof createKafka>['admin']>) => Promise<T>) {
+  if (config.kafka.security?.username !== 'hub-admin')
+    throw new HubError(
+      'USAGE',
+      'this needs the hub-admin principal: set HUB_KAFKA_SECURITY=sasl_ssl, HUB_KAFKA_USERNAME=hub-admin and HUB_KAFKA_PASSWORD_FILE',
+    );
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: 'hub-security',
+    security: config.kafka.security,
+    logger: createLogger('hub-security', { level: 'warn' }),
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export const securityCommand: Command = {
+  name: 'security',
+  summary: 'the broker security profile: TLS certificates, SCRAM passwords, ACLs, production files',
+  usage: USAGE,
+  async run(args) {
+    const [verb, ...rest] = args;
+    const config = loadConfig();
+    const log = say('security');
+    const options = {
+      countries: { type: 'string' },
+      out: { type: 'string' },
+      brokers: { type: 'string' },
+    } as const;
+    const { values, positionals } = parse(rest, options, USAGE);
+    const countries = countryList(values.countries, config);
+    const regions = loadRegions();
+
+    if (verb === 'certs') {
+      if (positionals.length === 0) throw new HubError('USAGE', `name at least one broker hostname\nusage: ${USAGE}`);
+      const pki = new PkiStore(join(config.hubHome, 'pki'));
+      const out = resolve(values.out ?? join(config.hubHome, 'secrets', 'brokers'));
+      for (const host of positionals) {
+        const files = writeBrokerTls(pki, join(out, host), [host]);
+        log(`${host}: ${files.keystore} (0600), ${files.truststore}`);
+      }
+      return 0;
+    }
+    if (verb === 'passwords') {
+      const out = resolve(values.out ?? kafkaSecretsDir(config.hubHome));
+      for (const principal of productionPrincipals(countries)) log(ensurePasswordFile(out, principal));
+      return 0;
+    }
+    if (verb === 'render') {
+      const out = resolve(values.out ?? join(repoRoot, 'infra', 'production'));
+      const brokers = (values.brokers ?? 'kafka-1,kafka-2,kafka-3').split(',').map((b) => b.trim());
+      const plan = { brokers, countries, regions, partitions: 3, replicationFactor: Math.min(3, brokers.length) };
+      mkdirSync(join(out, 'kafka'), { recursive: true });
+      mkdirSync(join(out, 'security'), { recursive: true });
+      brokers.forEach((_, i) => {
+        const file = join(out, 'kafka', `server-${i + 1}.properties`);
+        writeFileSync(file, productionBrokerProperties(plan, i + 1));
+        log(file);
+      });
+      const script = join(out, 'security', 'bootstrap-security.sh');
+      writeFileSync(script, bootstrapScript(plan), { mode: 0o755 });
+      log(script);
+      return 0;
+    }
+    if (verb === 'acls') {
+      const acls = hubAcls(topicNames(config.namespace), countries, regions);
+      process.stdout.write(`${acls.map(describeAcl).join('\n')}\n`);
+      return 0;
+    }
+    const plan = {
+      names: topicNames(config.namespace),
+      regions,
+      topics: { partitions: 3, replicationFactor: config.kafka.replicationFactor },
+    };
+    if (verb === 'apply') {
+      const r = await asAdmin(config, (admin) => provisionHub(admin, { ...plan, countries }));
+      log(`created ${r.topics.length} topics; ${r.acls} ACL entries in place for ${countries.join(', ')}`);
+      return 0;
+    }
+    if (verb === 'grant') {
+      const cc = (positionals[0] ?? '').toUpperCase();
+      if (!/^[A-Z]{2}$/.test(cc)) throw new HubError('USAGE', `give the country as an ISO alpha-2 code\nusage: ${USAGE}`);
+      const r = await asAdmin(config, (admin) => grantNode(admin, plan, cc));
+      log(`${cc}: created ${r.topics.length} topics; ${r.acls} ACL entries in place for node-${cc}`);
+      return 0;
+    }
+    process.stderr.write(`usage: ${USAGE}\n`);
+    return 2;
+  },
+};

@@ -1,0 +1,43 @@
+// Passwords of the Kafka principals: generated at random on first use into $HUB_HOME/secrets/kafka, one file
+// per principal, readable by this user only. Never committed (HUB_HOME is gitignored), never logged.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function kafkaSecretsDir(hubHome: string): string {
+  return join(hubHome, 'secrets', 'kafka');
+}
+
+/** The file holding `principal`'s password (what HUB_KAFKA_PASSWORD_FILE names); created when missing. */
+export function passwordFile(hubHome: string, principal: string): string {
+  return ensurePasswordFile(kafkaSecretsDir(hubHome), principal);
+}
+
+/** `dir/<principal>.password` with a fresh random password unless it exists; the folder 0700, the file 0600. */
+export function ensurePasswordFile(dir: string, principal: string): string {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$/.test(principal))
+    throw new Error(`not a principal name: ${JSON.stringify(principal)}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const file = join(dir, `${principal}.password`);
+  if (!existsSync(file)) {
+    // 192 random bits in base64url: no character that needs quoting in JAAS or kafka-configs' [k=v,...] syntax.
+    try {
+      writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // another process made it meanwhile
+    }
+  }
+  chmodSync(file, 0o600);
+  return file;
+}
+
+export function principalPassword(hubHome: string, principal: string): string {
+  return readFileSync(passwordFile(hubHome, principal), 'utf8').trim();
+}
+
+/** Write a file with secrets in it, readable by this user only. */
+export function writeSecretFile(path: string, data: string): void {
+  writeFileSync(path, data, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}

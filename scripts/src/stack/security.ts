@@ -1,0 +1,325 @@
+// The broker security profile, provisioned: TLS with a server certificate from the hub CA, SASL/SCRAM-SHA-512
+// with one principal per service, StandardAuthorizer with no access unless an ACL grants it, and the ACLs that
+// enforce DESIGN.md's topic table (services/kafka/src/acls.ts). Used by tests and by `hub security`.
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KafkaSecurity } from '@hub/config';
+import { HubError } from '@hub/errors';
+import {
+  PRINCIPALS,
+  coordinatorAcls,
+  createKafka,
+  ensureTopics,
+  hubAcls,
+  hubTopicConfigs,
+  nodeAcls,
+  nodeTopicConfigs,
+  toAclEntries,
+  type Admin,
+  type HubAcl,
+  type Kafka,
+  type RegionMembers,
+  type TopicNames,
+  type TopicPlan,
+} from '@hub/kafka';
+import { createLogger } from '@hub/observability';
+import { BROKER_OU, PkiStore, issueServerCertificate } from '@hub/pki';
+import { commonServerProperties, startKafka, type KafkaLayout } from './kafka';
+import { run, waitFor } from './proc';
+import { principalPassword, writeSecretFile } from './secrets';
+
+export interface BrokerTlsFiles {
+  /** PEM keystore: the broker's private key, then its certificate and the CA's (ssl.keystore.type=PEM). */
+  keystore: string;
+  /** PEM truststore: the hub CA certificate alone (ssl.truststore.type=PEM). */
+  truststore: string;
+}
+
+const RENEW_BEFORE_MS = 30 * 86400000;
+
+/**
+ * The broker's TLS files in `dir`, issued by the hub CA for 127.0.0.1, localhost and `hostnames`. An existing
+ * certificate is kept while it is from the current CA, names every hostname and has 30 days left.
+ */
+export function writeBrokerTls(pki: PkiStore, dir: string, hostnames: string[] = []): BrokerTlsFiles {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const files = { keystore: join(dir, 'broker.pem'), truststore: join(dir, 'ca.crt') };
+  const caPem = pki.caCertPem();
+  if (existsSync(files.keystore) && existsSync(files.truststore)) {
+    const current = new X509Certificate(readFileSync(files.keystore, 'utf8'));
+    const ca = new X509Certificate(caPem);
+    const fresh =
+      current.checkIssued(ca) &&
+      current.verify(ca.publicKey) &&
+      Date.parse(current.validTo) - Date.now() > RENEW_BEFORE_MS &&
+      hostnames.every((h) => current.checkHost(h) !== undefined);
+    if (fresh && readFileSync(files.truststore, 'utf8') === caPem) return files;
+  }
+  const issued = issueServerCertificate(pki.ca(), { hostnames: [...hostnames, 'localhost'] });
+  writeSecretFile(files.keystore, `${issued.privateKeyPem.trim()}\n${issued.certificatePem.trim()}\n${caPem.trim()}\n`);
+  writeFileSync(files.truststore, caPem);
+  return files;
+}
+
+export interface SecureListeners {
+  /** SASL_SSL with SCRAM-SHA-512: every client (national nodes, coordinator, query API, hub-admin). */
+  client: number;
+  /** SSL with a required client certificate: broker to broker, and Kafka's own tools run with a broker certificate. */
+  internal: number;
+  /** The KRaft controller: SSL with a required client certificate, like `internal`. */
+  controller: number;
+  host?: string;
+}
+
+/**
+ * The security settings every broker of the profile shares (local and infra/production), as server.properties
+ * lines. A client certificate from the hub CA with OU=kafka-broker maps to the super user hub-broker; any other
+ * certificate (a national node's, say) maps to its distinguished name, which no ACL names.
+ */
+export function securityProperties(tls: BrokerTlsFiles): string[] {
+  return [
+    'listener.security.protocol.map=SASL_SSL:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL',
+    'inter.broker.listener.name=INTERNAL',
+    'controller.listener.names=CONTROLLER',
+    'sasl.enabled.mechanisms=SCRAM-SHA-512',
+    // The server side of SCRAM needs its login module; credentials live in the cluster metadata, not here.
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.internal.ssl.client.auth=required',
+    'listener.name.controller.ssl.client.auth=required',
+    `ssl.principal.mapping.rules=RULE:^CN=[^,]+,OU=${BROKER_OU},.*$/${PRINCIPALS.broker}/,DEFAULT`,
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${tls.keystore}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${tls.truststore}`,
+    'ssl.enabled.protocols=TLSv1.3,TLSv1.2',
+    'ssl.endpoint.identification.algorithm=https',
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'allow.everyone.if.no.acl.found=false',
+    `super.users=User:${PRINCIPALS.admin};User:${PRINCIPALS.broker}`,
+  ];
+}
+
+/** server.properties of a combined KRaft broker+controller in the security profile. Holds no secret. */
+export function secureServerProperties(layout: KafkaLayout, listeners: SecureListeners, tls: BrokerTlsFiles): string {
+  const host = listeners.host ?? '127.0.0.1';
+  return [
+    '# Written by the hub security profile (scripts/src/stack/security.ts).',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@${host}:${listeners.controller}`,
+    `listeners=SASL_SSL://${host}:${listeners.client},INTERNAL://${host}:${listeners.internal},CONTROLLER://${host}:${listeners.controller}`,
+    `advertised.listeners=SASL_SSL://${host}:${listeners.client},INTERNAL://${host}:${listeners.internal}`,
+    ...securityProperties(tls),
+    ...commonServerProperties(layout),
+    '',
+  ].join('\n');
+}
+
+/** `kafka-storage format` arguments that create SCRAM-SHA-512 credentials before the broker first starts. */
+export function scramFormatArgs(hubHome: string, principals: string[]): string[] {
+  return principals.flatMap((name) => [
+    '--add-scram',
+    `SCRAM-SHA-512=[name=${name},password=${principalPassword(hubHome, name)}]`,
+  ]);
+}
+
+/** The client security of `principal` against a broker trusting the hub CA, password from $HUB_HOME/secrets. */
+export function principalSecurity(hubHome: string, principal: string, caPem: string): KafkaSecurity {
+  return {
+    protocol: 'sasl_ssl',
+    mechanism: 'scram-sha-512',
+    username: principal,
+    password: principalPassword(hubHome, principal),
+    caPem,
+  };
+}
+
+/** Java client properties for Kafka's own tools on the INTERNAL listener, authenticated by a broker certificate. */
+export function brokerClientProperties(tls: BrokerTlsFiles): string {
+  return [
+    'security.protocol=SSL',
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${tls.keystore}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${tls.truststore}`,
+    '',
+  ].join('\n');
+}
+
+export interface SecureBrokerOptions {
+  /** Cached broker jars, data dir, config dir and log file (kafkaLayout). */
+  layout: KafkaLayout;
+  /** HUB_HOME with the hub PKI (pki/) and the principals' passwords (secrets/kafka/). */
+  hubHome: string;
+  listeners: SecureListeners;
+  /** More DNS names for the broker certificate. */
+  hostnames?: string[];
+  /** Principals whose SCRAM credentials exist from the start, besides hub-admin. */
+  principals?: string[];
+  heapMb?: number;
+  marker?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface SecureBroker {
+  pid: number;
+  brokers: string[];
+  /** The INTERNAL listener, for Kafka's tools with a broker certificate. */
+  internal: string[];
+  caPem: string;
+  tls: BrokerTlsFiles;
+  /** Client security for one principal. */
+  security(principal: string): KafkaSecurity;
+}
+
+/** Start a secured broker (formatting it with the first SCRAM credentials) and wait until hub-admin gets in. */
+export async function startSecureKafka(options: SecureBrokerOptions): Promise<SecureBroker> {
+  const pki = new PkiStore(join(options.hubHome, 'pki'));
+  pki.initCa();
+  const tls = writeBrokerTls(pki, join(options.layout.configDir, 'tls'), options.hostnames);
+  const caPem = pki.caCertPem();
+  const initial = [...new Set([PRINCIPALS.admin, ...(options.principals ?? [])])];
+  const properties = secureServerProperties(options.layout, options.listeners, tls);
+  const pid = await startKafka(options.layout, options.listeners.client, options.listeners.controller, {
+    properties,
+    formatArgs: scramFormatArgs(options.hubHome, initial),
+    heapMb: options.heapMb,
+    marker: options.marker ?? 'kafka-secure',
+  });
+  const host = options.listeners.host ?? '127.0.0.1';
+  const brokers = [`${host}:${options.listeners.client}`];
+  const broker: SecureBroker = {
+    pid,
+    brokers,
+    internal: [`${host}:${options.listeners.internal}`],
+    caPem,
+    tls,
+    security: (principal) => principalSecurity(options.hubHome, principal, caPem),
+  };
+  await waitFor(
+    'the secured Kafka broker',
+    () => probeSecureKafka(brokers, broker.security(PRINCIPALS.admin)),
+    options.readyTimeoutMs ?? 90000,
+    `See ${options.layout.logFile}.`,
+  );
+  return broker;
+}
+
+/** A kafkajs client for `security`'s principal, logging only errors. */
+export function secureKafka(brokers: string[], security: KafkaSecurity, clientId = 'hub-security'): Kafka {
+  return createKafka({
+    brokers,
+    clientId,
+    security,
+    logger: createLogger(clientId, { level: 'silent' }),
+    connectionTimeoutMs: 5000,
+  });
+}
+
+async function probeSecureKafka(brokers: string[], security: KafkaSecurity): Promise<boolean> {
+  const admin = secureKafka(brokers, security, 'hub-probe').admin({ retry: { retries: 0 } });
+  try {
+    await admin.connect();
+    return (await admin.describeCluster()).brokers.length > 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Create or update SCRAM-SHA-512 credentials on a running cluster. kafkajs has no API for it, so this runs
+ * Kafka's ConfigCommand from the cached jars on the INTERNAL listener with the broker certificate (the same way
+ * infra/production's bootstrap does); the password goes through a 0600 file, not argv.
+ */
+export async function addScramUsers(options: {
+  libs: string;
+  /** The INTERNAL listener(s). */
+  internal: string[];
+  hubHome: string;
+  tls: BrokerTlsFiles;
+  principals: string[];
+}): Promise<void> {
+  const dir = join(options.tls.keystore, '..');
+  const commandConfig = join(dir, 'tools-client.properties');
+  writeSecretFile(commandConfig, brokerClientProperties(options.tls));
+  for (const principal of options.principals) {
+    const file = join(dir, `.scram-${principal}.properties`);
+    const password = principalPassword(options.hubHome, principal);
+    // A properties file: the value is what `--add-config` takes between the brackets.
+    writeSecretFile(file, `SCRAM-SHA-512=iterations=8192,password=${password}\n`);
+    try {
+      const r = await run('java', [
+        '-Xmx128m',
+        '-cp',
+        `${options.libs}/*`,
+        'kafka.admin.ConfigCommand',
+        '--bootstrap-server',
+        options.internal.join(','),
+        '--command-config',
+        commandConfig,
+        '--alter',
+        '--entity-type',
+        'users',
+        '--entity-name',
+        principal,
+        '--add-config-file',
+        file,
+      ]);
+      if (r.code !== 0)
+        throw new HubError(
+          'KAFKA_SECURITY_FAILED',
+          `creating the SCRAM credential of ${principal} failed:\n${(r.stdout + r.stderr).split(password).join('[redacted]').slice(-2000)}`,
+        );
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
+}
+
+/** Apply ACLs as a super user. Creating an ACL that exists is a no-op for Kafka, so this is idempotent. */
+export async function applyAcls(admin: Admin, acls: HubAcl[]): Promise<number> {
+  const entries = toAclEntries(acls);
+  await admin.createAcls({ acl: entries });
+  return entries.length;
+}
+
+export interface HubPlan {
+  names: TopicNames;
+  countries: string[];
+  regions: RegionMembers[];
+  topics: TopicPlan;
+}
+
+/**
+ * As hub-admin: create every hub topic (the national nodes may not create topics) and every ACL for these
+ * countries, the coordinator and the query API.
+ */
+export async function provisionHub(admin: Admin, plan: HubPlan): Promise<{ topics: string[]; acls: number }> {
+  const topics = await ensureTopics(admin, [
+    ...hubTopicConfigs(
+      plan.names,
+      plan.regions.map((r) => r.id),
+      plan.topics,
+    ),
+    ...plan.countries.flatMap((cc) => nodeTopicConfigs(plan.names, cc, plan.topics)),
+  ]);
+  const acls = await applyAcls(admin, hubAcls(plan.names, plan.countries, plan.regions));
+  return { topics, acls };
+}
+
+/** Onboard one country on a running secured cluster: its topics, its ACLs and the coordinator's write to its in topic. */
+export async function grantNode(
+  admin: Admin,
+  plan: Omit<HubPlan, 'countries'>,
+  cc: string,
+): Promise<{ topics: string[]; acls: number }> {
+  const topics = await ensureTopics(admin, nodeTopicConfigs(plan.names, cc, plan.topics));
+  const acls = await applyAcls(admin, [
+    ...nodeAcls(plan.names, cc, plan.regions),
+    ...coordinatorAcls(plan.names, [cc]).filter((a) => a.name === plan.names.nodeIn(cc)),
+  ]);
+  return { topics, acls };
+}

@@ -1,0 +1,86 @@
+// The coordinator's notices about information requests (RequestNotice): a request or response arrives as its
+// originator's own signed envelope inside the coordinator's, so this node verifies the original too, before it
+// decodes it, and keeps both signatures' evidence.
+import type { Verifier } from '@hub/envelope';
+import type { Logger } from '@hub/observability';
+import type { SchemaRegistry } from '@hub/schemas';
+
+export const REQUEST_NOTICE = 'RequestNotice';
+
+/** A RequestNotice as kept in the inbound store. */
+export interface KeptRequestNotice {
+  noticeId: string;
+  kind: 'request' | 'response' | 'escalation' | 'unknown';
+  requestId: string;
+  requester: string;
+  addressee: string;
+  dueAt: number | null;
+  reason: string | null;
+  issuedAt: number;
+  /** The originator's envelope, verified here: who signed it, when, and its bytes (base64) as evidence. */
+  original: {
+    messageId: string;
+    messageType: string;
+    origin: string;
+    signedAt: number;
+    signerFingerprint: string;
+    envelope: string;
+  } | null;
+  /** The decoded InformationRequest or InformationResponse. */
+  content: Record<string, unknown> | null;
+}
+
+const EXPECTED: Record<string, { type: string; signer: 'requester' | 'addressee' }> = {
+  request: { type: 'InformationRequest', signer: 'requester' },
+  response: { type: 'InformationResponse', signer: 'addressee' },
+};
+
+/**
+ * The value to keep for an inbound message: for a RequestNotice, its original verified (signed by the requester
+ * for a request, by the addressee for a response) and decoded; any other message unchanged. undefined: refused
+ * (logged). Throws while the original's signer is not known yet (its certificate is still on its way on hub.pki),
+ * so that the message is retried.
+ */
+export function inboundValue(
+  messageType: string,
+  value: Record<string, unknown>,
+  deps: { verifier: Verifier; registry: SchemaRegistry; logger: Logger },
+): Record<string, unknown> | undefined {
+  if (messageType !== REQUEST_NOTICE) return value;
+  const { originalEnvelope, ...notice } = value;
+  const expected = EXPECTED[String(notice.kind)];
+  if (!expected || !Buffer.isBuffer(originalEnvelope)) return { ...notice, original: null, content: null };
+  const refuse = (detail: string) => {
+    deps.logger.warn(
+      { noticeId: notice.noticeId, requestId: notice.requestId, detail },
+      'request notice refused',
+    );
+    return undefined;
+  };
+  const expectedCountry = String(notice[expected.signer]);
+  const inner = deps.verifier.verify(originalEnvelope, { expectedCountry });
+  if (!inner.ok) {
+    if (inner.reason === 'unknown-signer')
+      throw new Error(`the certificate of ${expectedCountry}'s node is not known yet`);
+    return refuse(`the original ${expected.type} does not verify: ${inner.reason} (${inner.detail})`);
+  }
+  if (inner.envelope.messageType !== expected.type)
+    return refuse(`a ${String(notice.kind)} notice carries a ${inner.envelope.messageType}`);
+  const content = deps.registry.decode(inner.envelope.schemaFingerprint, inner.envelope.payload);
+  if (content.requestId !== notice.requestId)
+    return refuse(
+      `the original is about request ${String(content.requestId)}, not ${String(notice.requestId)}`,
+    );
+  return {
+    ...notice,
+    original: {
+      messageId: inner.envelope.messageId,
+      messageType: inner.envelope.messageType,
+      origin: inner.envelope.origin,
+      signedAt: inner.envelope.signedAt,
+      signerFingerprint: inner.signer.fingerprint,
+      envelope: originalEnvelope.toString('base64'),
+    },
+    content,
+  };
+}

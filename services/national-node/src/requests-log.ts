@@ -1,0 +1,55 @@
+// The node's own side of information requests: those it sent and the answers it gave, in a JSON-lines file
+// (what arrives from the coordinator is in the inbound store). Durable before the agency gets its 202.
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { InformationRequestRecord, InformationResponseRecord } from './request-input';
+
+export type RequestsLogEntry =
+  | { kind: 'sent'; messageId: string; at: number; request: InformationRequestRecord }
+  | { kind: 'answered'; messageId: string; at: number; response: InformationResponseRecord };
+
+export class RequestsLog {
+  private readonly sentById = new Map<string, Extract<RequestsLogEntry, { kind: 'sent' }>>();
+  private readonly answersById = new Map<string, Extract<RequestsLogEntry, { kind: 'answered' }>[]>();
+
+  constructor(private readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    if (existsSync(file)) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          this.index(JSON.parse(line) as RequestsLogEntry);
+        } catch {
+          // a torn last line after a crash: that submission never got its 202
+        }
+      }
+    }
+  }
+
+  private index(entry: RequestsLogEntry): void {
+    if (entry.kind === 'sent') this.sentById.set(entry.request.requestId, entry);
+    else {
+      const id = entry.response.requestId;
+      this.answersById.set(id, [...(this.answersById.get(id) ?? []), entry]);
+    }
+  }
+
+  add(entry: RequestsLogEntry): void {
+    appendFileSync(this.file, `${JSON.stringify(entry)}\n`);
+    this.index(entry);
+  }
+
+  /** A request this node sent. */
+  sent(requestId: string): Extract<RequestsLogEntry, { kind: 'sent' }> | undefined {
+    return this.sentById.get(requestId);
+  }
+
+  allSent(): Extract<RequestsLogEntry, { kind: 'sent' }>[] {
+    return [...this.sentById.values()];
+  }
+
+  /** The answers this node gave to a request addressed to it, oldest first. */
+  answers(requestId: string): Extract<RequestsLogEntry, { kind: 'answered' }>[] {
+    return this.answersById.get(requestId) ?? [];
+  }
+}

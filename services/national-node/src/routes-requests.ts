@@ -1,0 +1,255 @@
+// Information requests at the national node (CONTRACT.md): POST /v1/requests asks another country,
+// GET /v1/requests lists those addressed to this country and those it sent, POST /v1/requests/:id/response answers.
+import { Router } from 'express';
+import { tlpLabel } from '@hub/domain';
+import { HubError, ValidationError, type FieldError } from '@hub/errors';
+import type { InboundStore } from './inbox-store';
+import {
+  informationRequestFromJson,
+  informationResponseFromJson,
+  type InformationRequestRecord,
+  type InformationResponseRecord,
+} from './request-input';
+import { REQUEST_NOTICE, type KeptRequestNotice } from './request-notices';
+import type { RequestsLog } from './requests-log';
+import type { Submitter } from './submit';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const STATUSES = ['open', 'overdue', 'escalated', 'answered', 'rejected'] as const;
+const DIRECTIONS = ['incoming', 'outgoing'] as const;
+type Status = (typeof STATUSES)[number];
+
+export interface RequestRoutesDeps {
+  country: string;
+  submitter: Submitter;
+  inbound: InboundStore;
+  requests: RequestsLog;
+  regions: ReadonlySet<string>;
+  clock: () => number;
+}
+
+const iso = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+
+function handlingView(h: { tlp: string; releasableTo: string[] }) {
+  return { tlp: tlpLabel(h.tlp), releasableTo: h.releasableTo };
+}
+
+function responseView(r: InformationResponseRecord, signedBy: string) {
+  return {
+    responseId: r.responseId,
+    status: r.status,
+    answer: r.answer,
+    relatedReports: r.relatedReports,
+    respondedAt: iso(r.respondedAt),
+    handling: handlingView(r.handling),
+    signedBy,
+  };
+}
+
+/** The coordinator's latest receipt for a message this node sent, by its subject id. */
+function receiptOf(inbound: InboundStore, subjectId: string) {
+  const latest = inbound.receipts(subjectId).at(-1);
+  if (!latest) return null;
+  const v = latest.value as { status: string; reasons: unknown[]; receiptId: string; issuedAt: number };
+  return { status: v.status, reasons: v.reasons, receiptId: v.receiptId, issuedAt: iso(v.issuedAt) };
+}
+
+export function requestRoutes(deps: RequestRoutesDeps): Router {
+  const router = Router();
+  const ctx = () => ({ nodeCountry: deps.country, now: deps.clock(), regions: deps.regions });
+  const answering = new Set<string>();
+
+  /** The notices of the coordinator, by kind and request id (a re-delivered one is kept once). */
+  const notices = () => {
+    const byKind = {
+      request: new Map<string, KeptRequestNotice>(),
+      response: new Map(),
+      escalation: new Map(),
+    };
+    for (const item of deps.inbound.ofType(REQUEST_NOTICE)) {
+      const n = item.value as unknown as KeptRequestNotice;
+      const map = (byKind as Record<string, Map<string, KeptRequestNotice>>)[n.kind];
+      if (map && !map.has(n.requestId)) map.set(n.requestId, n);
+    }
+    return byKind as Record<'request' | 'response' | 'escalation', Map<string, KeptRequestNotice>>;
+  };
+
+  /** The answer this node gave that still stands (the coordinator did not reject it). */
+  const standingAnswer = (requestId: string) =>
+    deps.requests
+      .answers(requestId)
+      .filter((a) => receiptOf(deps.inbound, a.response.responseId)?.status !== 'rejected')
+      .at(-1);
+
+  const list = () => {
+    const now = deps.clock();
+    const n = notices();
+    const base = (r: InformationRequestRecord) => ({
+      requestId: r.requestId,
+      requester: r.from,
+      addressee: r.to,
+      subjectKind: r.subjectKind,
+      subjectRef: r.subjectRef,
+      purpose: r.purpose,
+      question: r.question,
+      urgency: r.urgency,
+      sentAt: iso(r.sentAt),
+      dueAt: iso(r.dueAt),
+      handling: handlingView(r.handling),
+    });
+    const outgoing = deps.requests.allSent().map(({ request: r, messageId }) => {
+      const response = n.response.get(r.requestId);
+      const escalation = n.escalation.get(r.requestId);
+      const receipt = receiptOf(deps.inbound, r.requestId);
+      const pastDue = r.dueAt < now && !response;
+      const status: Status =
+        receipt?.status === 'rejected'
+          ? 'rejected'
+          : response
+            ? 'answered'
+            : escalation
+              ? 'escalated'
+              : pastDue
+                ? 'overdue'
+                : 'open';
+      return {
+        ...base(r),
+        direction: 'outgoing' as const,
+        status,
+        overdue: pastDue && status !== 'rejected',
+        escalatedAt: iso(escalation?.issuedAt),
+        escalation: escalation?.reason ?? null,
+        messageId,
+        receipt,
+        response:
+          response?.content && response.original
+            ? responseView(response.content as unknown as InformationResponseRecord, response.original.origin)
+            : null,
+        responseEvidence: response?.original
+          ? {
+              messageId: response.original.messageId,
+              signedAt: iso(response.original.signedAt),
+              verified: true,
+            }
+          : null,
+      };
+    });
+    const incoming = [...n.request.values()]
+      .filter((x) => x.content && x.original && x.addressee === deps.country)
+      .map((x) => {
+        const r = x.content as unknown as InformationRequestRecord;
+        const answer = standingAnswer(r.requestId);
+        const pastDue = r.dueAt < now && !answer;
+        return {
+          ...base(r),
+          direction: 'incoming' as const,
+          status: (answer ? 'answered' : pastDue ? 'overdue' : 'open') as Status,
+          overdue: pastDue,
+          escalatedAt: null,
+          escalation: null,
+          messageId: x.original?.messageId,
+          requestEvidence: {
+            messageId: x.original?.messageId,
+            signedBy: x.original?.origin,
+            signedAt: iso(x.original?.signedAt),
+            verified: true,
+            countersignedBy: 'HUB',
+          },
+          receipt: answer ? receiptOf(deps.inbound, answer.response.responseId) : null,
+          response: answer ? responseView(answer.response, deps.country) : null,
+        };
+      });
+    return [...incoming, ...outgoing].sort((a, b) => String(a.dueAt).localeCompare(String(b.dueAt)));
+  };
+
+  router.post('/v1/requests', async (req, res) => {
+    const { value, normalisations } = informationRequestFromJson(req.body, ctx());
+    if (deps.requests.sent(value.requestId))
+      throw new HubError(
+        'CONFLICT',
+        `request ${value.requestId} was sent already; leave requestId out for a new one`,
+      );
+    const { messageId } = await deps.submitter.submit('InformationRequest', value.requestId, value);
+    deps.requests.add({ kind: 'sent', messageId, at: deps.clock(), request: value });
+    res.status(202).json({
+      requestId: value.requestId,
+      to: value.to,
+      urgency: value.urgency,
+      dueAt: iso(value.dueAt),
+      messageId,
+      status: 'queued',
+      normalisations,
+    });
+  });
+
+  router.get('/v1/requests', (req, res) => {
+    const errors: FieldError[] = [];
+    const query = req.query as Record<string, unknown>;
+    const pick = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
+      const v = query[name];
+      if (v === undefined) return undefined;
+      if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+      errors.push({
+        field: name,
+        message: `must be one of ${allowed.join(', ')}`,
+        value: typeof v === 'string' ? v : undefined,
+      });
+      return undefined;
+    };
+    for (const name of Object.keys(query))
+      if (name !== 'status' && name !== 'direction')
+        errors.push({ field: name, message: 'unknown parameter; use status or direction' });
+    const status = pick('status', STATUSES);
+    const direction = pick('direction', DIRECTIONS);
+    if (errors.length) throw new ValidationError(errors, 'query parameters are not valid');
+    // `overdue` also lists escalated ones: past due without an answer either way.
+    const items = list().filter(
+      (i) =>
+        (!direction || i.direction === direction) &&
+        (!status || (status === 'overdue' ? i.overdue : i.status === status)),
+    );
+    res.json({ country: deps.country, requests: items });
+  });
+
+  router.post('/v1/requests/:requestId/response', async (req, res) => {
+    const requestId = String(req.params.requestId).toLowerCase();
+    if (!UUID.test(requestId))
+      throw new ValidationError([
+        { field: 'requestId', message: 'must be a UUID', value: requestId.slice(0, 60) },
+      ]);
+    const notice = notices().request.get(requestId);
+    const own = deps.requests.sent(requestId);
+    if (!notice?.content || notice.addressee !== deps.country) {
+      if (own)
+        throw new HubError(
+          'CONFLICT',
+          `request ${requestId} was sent by ${deps.country} to ${own.request.to}: only ${own.request.to} can answer it`,
+        );
+      throw new HubError('NOT_FOUND', `no request ${requestId} addressed to ${deps.country} has arrived`);
+    }
+    const given = standingAnswer(requestId);
+    if (given || answering.has(requestId))
+      throw new HubError(
+        'CONFLICT',
+        `request ${requestId} is answered already${given ? ` (response ${given.response.responseId} at ${iso(given.at)})` : ''}`,
+      );
+    const request = notice.content as unknown as InformationRequestRecord;
+    const { value, normalisations } = informationResponseFromJson(req.body, request, ctx());
+    answering.add(requestId);
+    try {
+      const { messageId } = await deps.submitter.submit('InformationResponse', value.responseId, value);
+      deps.requests.add({ kind: 'answered', messageId, at: deps.clock(), response: value });
+      res.status(202).json({
+        requestId,
+        responseId: value.responseId,
+        to: value.to,
+        messageId,
+        status: 'queued',
+        normalisations,
+      });
+    } finally {
+      answering.delete(requestId);
+    }
+  });
+  return router;
+}

@@ -1,0 +1,345 @@
+// Information requests between countries on the real stack: asking, countersigned delivery, answering, receipts,
+// deadlines and escalation, who sees what in the query API, and a response from a country that was not asked.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { createSigner, createVerifier } from '@hub/envelope';
+import { createKafka, topicNames } from '@hub/kafka';
+import { PkiStore } from '@hub/pki';
+import { loadSchemaRegistry } from '@hub/schemas';
+import { COLLECTIONS, connectStore, type Store, type StoredRequest } from '@hub/store';
+import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
+import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+
+type NodeRequest = {
+  requestId: string;
+  direction: 'incoming' | 'outgoing';
+  requester: string;
+  addressee: string;
+  status: string;
+  overdue: boolean;
+  dueAt: string;
+  urgency: string;
+  receipt: { status: string; reasons: { code: string; field: string | null; message: string }[] } | null;
+  response: { responseId: string; answer: string; signedBy: string; handling: { tlp: string } } | null;
+  requestEvidence?: { signedBy: string; verified: boolean; countersignedBy: string };
+  escalatedAt: string | null;
+};
+type ApiRequest = {
+  requestId: string;
+  status: string;
+  overdue: boolean;
+  escalatedAt: string | null;
+  response: { withheld: boolean; answer?: string } | null;
+};
+
+const HOUR = 3600000;
+
+describe('coordinator: information requests between countries', function () {
+  this.timeout(180000);
+  let env: TestEnv;
+  let hub: TestHub;
+  let store: Store;
+
+  before(async () => {
+    env = createTestEnv('requests');
+    hub = await startTestHub(env, ['KZ', 'UZ'], { requestCheckMs: 1000 });
+    store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+  });
+  after(async () => {
+    await store?.close();
+    await hub?.close();
+    env?.cleanup();
+  });
+
+  const node = (cc: string) => hub.nodes[cc]!.url;
+  const listAt = async (cc: string, query = '') =>
+    (await getJson(`${node(cc)}/v1/requests${query}`)).body.requests as NodeRequest[];
+  const itemAt = (cc: string, requestId: string, what: string, ok: (r: NodeRequest) => boolean) =>
+    waitUntil(
+      `${what} at ${cc}'s node`,
+      async () => (await listAt(cc)).find((r) => r.requestId === requestId && ok(r)),
+      30000,
+    );
+  const apiList = async (token: string, query = '') => {
+    const r = await getJson(`${hub.apiUrl}/v1/requests${query}`, token);
+    expect(r.status, JSON.stringify(r.body)).to.equal(200);
+    return r.body.requests as ApiRequest[];
+  };
+  const ask = async (body: Record<string, unknown>) => {
+    const r = await postJson(`${node('KZ')}/v1/requests`, {
+      to: 'UZ',
+      purpose: 'criminal investigation 2026/117',
+      question: 'Was the driver of this shipment seen at your border before?',
+      handling: { tlp: 'AMBER', releasableTo: ['UZ'] },
+      ...body,
+    });
+    expect(r.status, JSON.stringify(r.body)).to.equal(202);
+    return r.body as { requestId: string; to: string; dueAt: string; normalisations: string[] };
+  };
+
+  let answeredId: string;
+
+  it('refuses an invalid request field by field', async () => {
+    const r = await postJson(`${node('KZ')}/v1/requests`, {
+      to: 'Atlantis',
+      subjectKind: 'report',
+      urgency: 'whenever',
+      dueAt: '2020-01-01T00:00:00Z',
+      handling: { tlp: 'AMBER' },
+    });
+    expect(r.status).to.equal(400);
+    const fields = (r.body.errors as { field: string; message: string }[]).map((e) => e.field);
+    expect(fields).to.include.members(['to', 'subjectRef', 'purpose', 'question', 'urgency', 'dueAt']);
+    const own = await postJson(`${node('KZ')}/v1/requests`, {
+      to: 'KZ',
+      purpose: 'p',
+      question: 'q',
+      handling: { tlp: 'GREEN' },
+    });
+    expect(own.status).to.equal(400);
+  });
+
+  it('KZ asks UZ about a report; UZ lists it, answers it; KZ gets the answer; both get signed receipts', async () => {
+    const reportId = randomUUID();
+    const asked = await ask({
+      to: 'Uzbekistan',
+      subjectKind: 'report',
+      subjectRef: reportId,
+      urgency: 'urgent',
+    });
+    answeredId = asked.requestId;
+    expect(asked.to).to.equal('UZ');
+    // Urgent and no due time given: due in 24 hours.
+    expect(Math.abs(Date.parse(asked.dueAt) - (Date.now() + 24 * HOUR))).to.be.below(60000);
+    expect(asked.normalisations.join(' ')).to.match(/Uzbekistan.*UZ/);
+
+    // UZ's node has it, the original verified as KZ's, delivered by the coordinator.
+    const incoming = await itemAt('UZ', answeredId, 'the request', (r) => r.direction === 'incoming');
+    expect(incoming).to.include({ requester: 'KZ', addressee: 'UZ', status: 'open', urgency: 'urgent' });
+    expect(incoming.requestEvidence).to.deep.equal({
+      ...incoming.requestEvidence,
+      signedBy: 'KZ',
+      verified: true,
+      countersignedBy: 'HUB',
+    });
+    const sent = await itemAt('KZ', answeredId, 'the receipt', (r) => r.receipt?.status === 'accepted');
+    expect(sent).to.include({ direction: 'outgoing', status: 'open' });
+
+    // Only the addressee answers, once.
+    const byKz = await postJson(`${node('KZ')}/v1/requests/${answeredId}/response`, { answer: 'x' });
+    expect(byKz.status).to.equal(409);
+    const unknown = await postJson(`${node('UZ')}/v1/requests/${randomUUID()}/response`, { answer: 'x' });
+    expect(unknown.status).to.equal(404);
+    const invalid = await postJson(`${node('UZ')}/v1/requests/${answeredId}/response`, {
+      status: 'maybe',
+      relatedReports: ['not-a-uuid'],
+    });
+    expect(invalid.status).to.equal(400);
+    expect((invalid.body.errors as { field: string }[]).map((e) => e.field)).to.include.members([
+      'status',
+      'answer',
+      'relatedReports[0]',
+    ]);
+    const answer = await postJson(`${node('UZ')}/v1/requests/${answeredId}/response`, {
+      answer: 'Yes: the same driver crossed at Gisht-Kuprik on 2026-02-11 with an empty truck.',
+      relatedReports: [reportId],
+      handling: { tlp: 'AMBER', releasableTo: ['KZ'] },
+    });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    const again = await postJson(`${node('UZ')}/v1/requests/${answeredId}/response`, { answer: 'again' });
+    expect(again.status).to.equal(409);
+
+    const answered = await itemAt('KZ', answeredId, 'the answer', (r) => r.status === 'answered');
+    expect(answered.response).to.include({ signedBy: 'UZ' });
+    expect(answered.response?.answer).to.match(/Gisht-Kuprik/);
+    const uzSide = await itemAt(
+      'UZ',
+      answeredId,
+      "the response's receipt",
+      (r) => r.receipt?.status === 'accepted',
+    );
+    expect(uzSide.status).to.equal('answered');
+    expect(uzSide.response?.responseId).to.equal(answer.body.responseId);
+
+    // The coordinator's store has both, and the archive both signed originals.
+    const doc = await store.collection<StoredRequest>(COLLECTIONS.requests).findOne({ _id: answeredId });
+    expect(doc).to.include({ requester: 'KZ', addressee: 'UZ', status: 'answered', urgency: 'urgent' });
+    expect(doc?.response).to.include({ responseId: answer.body.responseId, from: 'UZ', to: 'KZ' });
+    const archived = await store
+      .collection(COLLECTIONS.envelopes)
+      .find({ subjectId: { $in: [answeredId, answer.body.responseId] } })
+      .toArray();
+    expect(archived.map((e) => `${e.messageType}:${e.origin}`).sort()).to.deep.equal([
+      'InformationRequest:KZ',
+      'InformationResponse:UZ',
+    ]);
+  });
+
+  it("delivers the request countersigned: the coordinator's envelope around KZ's unchanged one", async () => {
+    const names = topicNames(env.config.namespace);
+    const registry = loadSchemaRegistry();
+    const verifier = createVerifier({ trust: new PkiStore(join(env.config.hubHome, 'pki')).trustStore() });
+    const kafka = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'requests-test',
+      logger: env.logger,
+    });
+    const consumer = kafka.consumer({ groupId: `${names.group('requests-test')}-${randomUUID()}` });
+    let found: { outer: string; inner: string; innerType: string } | undefined;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [names.nodeIn('UZ')], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const outer = verifier.verify(message.value!);
+        if (!outer.ok || outer.envelope.messageType !== 'RequestNotice') return;
+        const notice = registry.decode(outer.envelope.schemaFingerprint, outer.envelope.payload) as {
+          requestId: string;
+          originalEnvelope: Buffer;
+        };
+        if (notice.requestId !== answeredId) return;
+        const inner = verifier.verify(notice.originalEnvelope, { expectedCountry: 'KZ' });
+        found = {
+          outer: outer.envelope.origin,
+          inner: inner.ok ? inner.envelope.origin : `invalid: ${inner.reason}`,
+          innerType: inner.envelope?.messageType ?? '',
+        };
+      },
+    });
+    try {
+      await waitUntil('the notice on hub.node.UZ.in', () => found, 30000);
+      expect(found).to.deep.equal({ outer: 'HUB', inner: 'KZ', innerType: 'InformationRequest' });
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
+  it('escalates a request nobody answered by its due time, visible to coordinators and not to a third country', async () => {
+    const { requestId } = await ask({
+      subjectKind: 'identifier',
+      subjectRef: 'plate 01KZ777ABA',
+      urgency: 'immediate',
+      dueAt: new Date(Date.now() + 4000).toISOString(),
+    });
+    const coordinator = hub.token('coordinator', 'TJ', 'RED');
+    const escalated = await waitUntil(
+      'the escalation in the query API',
+      async () => (await apiList(coordinator, '?status=escalated')).find((r) => r.requestId === requestId),
+      30000,
+    );
+    expect(escalated.overdue).to.equal(true);
+    expect(escalated.escalatedAt).to.be.a('string');
+    expect((await apiList(coordinator, '?status=overdue')).map((r) => r.requestId)).to.include(requestId);
+    expect((await apiList(coordinator, '?status=open')).map((r) => r.requestId)).not.to.include(requestId);
+    expect((await apiList(coordinator, '?status=answered')).map((r) => r.requestId)).to.include(answeredId);
+
+    // The requester's node is told; the countries concerned see it; a third country sees neither request.
+    const atKz = await itemAt('KZ', requestId, 'the escalation notice', (r) => r.status === 'escalated');
+    expect(atKz.overdue).to.equal(true);
+    expect(atKz.escalatedAt).to.be.a('string');
+    expect((await listAt('KZ', '?status=overdue')).map((r) => r.requestId)).to.include(requestId);
+    expect((await listAt('UZ', '?status=overdue')).map((r) => r.requestId)).to.include(requestId);
+    const uz = await apiList(hub.token('analyst', 'UZ'), '?status=overdue');
+    expect(uz.map((r) => r.requestId)).to.include(requestId);
+    for (const role of ['analyst', 'node-operator'] as const)
+      expect(await apiList(hub.token(role, 'KG', 'RED'))).to.deep.equal([]);
+
+    // The answer is AMBER for KZ: a coordinator elsewhere sees that it was answered, not what.
+    const all = await apiList(coordinator);
+    expect(all.find((r) => r.requestId === answeredId)?.response).to.include({ withheld: true });
+    expect(all.find((r) => r.requestId === answeredId)?.response).not.to.have.property('answer');
+    const kz = await apiList(hub.token('analyst', 'KZ'));
+    expect(kz.find((r) => r.requestId === answeredId)?.response?.answer).to.match(/Gisht-Kuprik/);
+
+    const doc = await store.collection<StoredRequest>(COLLECTIONS.requests).findOne({ _id: requestId });
+    expect(doc?.status).to.equal('escalated');
+    const metrics = await (await fetch(`${hub.coordinator.opsUrl}/metrics`)).text();
+    expect(metrics).to.match(
+      /hub_coordinator_requests_escalated_total\{[^}]*urgency="immediate"[^}]*\} [1-9]/,
+    );
+
+    const auditor = await getJson(`${hub.apiUrl}/v1/requests`, hub.token('auditor', 'KZ'));
+    expect(auditor.status).to.equal(403);
+    const bad = await getJson(`${hub.apiUrl}/v1/requests?status=late`, coordinator);
+    expect(bad.status).to.equal(400);
+  });
+
+  it('rejects a response from a country that was not asked, and one to a request nobody sent', async () => {
+    // KZ's node refuses to answer its own request, so the forged response is signed with KZ's key directly.
+    const { requestId } = await ask({ subjectKind: 'route', subjectRef: 'AF>TJ>KZ' });
+    await itemAt('UZ', requestId, 'the request', () => true);
+    const names = topicNames(env.config.namespace);
+    const registry = loadSchemaRegistry();
+    const identity = new PkiStore(join(env.config.hubHome, 'pki')).identity('KZ');
+    const signer = createSigner({
+      privateKey: identity.privateKey,
+      certificate: identity.certificatePem,
+      origin: 'KZ',
+    });
+    const response = (over: Record<string, unknown>) => {
+      const value = {
+        responseId: randomUUID(),
+        requestId,
+        from: 'KZ',
+        to: 'KZ',
+        status: 'answered',
+        answer: 'an answer nobody asked KZ for',
+        relatedReports: [],
+        respondedAt: Date.now(),
+        handling: { tlp: 'GREEN', releasableTo: [] },
+        ...over,
+      };
+      const { payload, fingerprint } = registry.encode('InformationResponse', value);
+      const bytes = signer.signEncoded({
+        messageType: 'InformationResponse',
+        schemaFingerprint: fingerprint,
+        payload,
+      }).bytes;
+      return { id: value.responseId, message: { key: value.responseId, value: bytes } };
+    };
+    const notAsked = response({});
+    const nobodySent = response({ requestId: randomUUID() });
+    const kafka = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'requests-test',
+      logger: env.logger,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: names.nodeOut('KZ'),
+        acks: -1,
+        messages: [notAsked.message, nobodySent.message],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const receiptOf = (id: string) =>
+      waitUntil(
+        `the receipt of ${id} at KZ's node`,
+        async () => {
+          const r = await getJson(`${node('KZ')}/v1/receipts/${id}`);
+          return r.status === 200 && r.body.status !== 'pending' ? r.body : undefined;
+        },
+        30000,
+      );
+    const first = (await receiptOf(notAsked.id)) as {
+      status: string;
+      reasons: { field: string; message: string }[];
+    };
+    expect(first.status).to.equal('rejected');
+    expect(first.reasons[0]).to.include({ field: 'from' });
+    expect(first.reasons[0]?.message).to.equal(`KZ was not asked: request ${requestId} is addressed to UZ`);
+    const second = (await receiptOf(nobodySent.id)) as { status: string; reasons: { message: string }[] };
+    expect(second.status).to.equal('rejected');
+    expect(second.reasons[0]?.message).to.match(/no request .* is known to the hub/);
+
+    const doc = await store.collection<StoredRequest>(COLLECTIONS.requests).findOne({ _id: requestId });
+    expect(doc?.response).to.equal(null);
+    expect(
+      await store.collection(COLLECTIONS.quarantine).countDocuments({ reasonCode: 'invalid-content' }),
+    ).to.be.at.least(2);
+    expect((await listAt('KZ')).find((r) => r.requestId === requestId)?.status).to.equal('open');
+  });
+});

@@ -1,0 +1,290 @@
+// Fault injection during sustained ingest, on real servers: a broker stopped and restarted, the store stopped and
+// restarted, the coordinator and a national node killed with SIGKILL. Each ends with every report stored exactly
+// once and every receipt delivered. `npm test` runs short versions; `npm run test:soak` (HUB_SOAK=1) the long
+// ones of the issues (10,000 submissions through a broker outage, 50,000 reports through three coordinator kills).
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { repoRoot, type HubConfig } from '@hub/config';
+import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
+import { startNationalNode } from '@hub/national-node';
+import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { cliEnv, createTestEnv, sleep, waitUntil, type TestEnv } from '../support/env';
+import { getJson, postJson, testPki } from '../support/hub';
+import { freePort, ownedFerret, ownedKafka } from '../support/servers';
+
+const SOAK = process.env.HUB_SOAK === '1';
+
+function report(i: number): Record<string, unknown> {
+  return {
+    reportId: randomUUID(),
+    seizedAt: new Date(Date.now() - 86400000 - i * 1000).toISOString(),
+    country: 'KZ',
+    agency: 'customs',
+    drugs: [{ substance: i % 2 ? 'heroin' : 'cannabis-resin', quantity: 1 + (i % 40), unit: 'kg' }],
+    route: [
+      { country: 'AF', role: 'origin' },
+      { country: i % 3 ? 'TJ' : 'UZ', role: 'transit' },
+      { country: 'KZ', role: 'seizure' },
+    ],
+    handling: { tlp: 'GREEN' },
+    notes: `fault test ${i}`,
+  };
+}
+
+/** Post reports in batches; returns the ids the node acknowledged (202: durable in its outbox). */
+async function submit(url: string, reports: Record<string, unknown>[], batch = 50): Promise<string[]> {
+  const acked: string[] = [];
+  for (let i = 0; i < reports.length; i += batch) {
+    const r = await postJson(`${url}/v1/seizures/batch`, reports.slice(i, i + batch));
+    expect(r.status, JSON.stringify(r.body).slice(0, 300)).to.equal(202);
+    for (const x of r.body.results as { reportId: string; status: string }[]) acked.push(x.reportId);
+  }
+  return acked;
+}
+
+/** Exactly these reports stored, each once, with one version each and one archived envelope each. */
+async function expectExactlyOnce(
+  store: Store,
+  ids: string[],
+  timeoutMs: number,
+  options: { resent?: boolean } = {},
+): Promise<void> {
+  await waitUntil(
+    `${ids.length} reports stored`,
+    async () => (await store.collection(COLLECTIONS.reports).countDocuments()) >= ids.length || undefined,
+    timeoutMs,
+    1000,
+  );
+  const stored = await store
+    .collection(COLLECTIONS.reports)
+    .find({}, { projection: { _id: 1 } })
+    .toArray();
+  expect(stored.length).to.equal(ids.length);
+  expect(new Set(stored.map((d) => String(d._id)))).to.deep.equal(new Set(ids));
+  // A body re-sent after a crash that lost its acknowledgement may become a second, identical version.
+  const versions = await store.collection(COLLECTIONS.reportVersions).countDocuments();
+  if (options.resent) expect(versions).to.be.at.least(ids.length);
+  else expect(versions).to.equal(ids.length);
+  expect(await store.collection(COLLECTIONS.envelopes).countDocuments()).to.equal(versions);
+  const stats = await store
+    .collection<{ count: number }>(COLLECTIONS.statsMonthly)
+    .find({}, { projection: { count: 1 } })
+    .toArray();
+  expect(
+    stats.reduce((s, b) => s + b.count, 0),
+    'read models count each report once',
+  ).to.equal(ids.length);
+}
+
+/** Every report's receipt reached the node: `accepted`. */
+async function expectReceipts(nodeUrl: string, ids: string[], timeoutMs: number): Promise<void> {
+  let missing = ids;
+  await waitUntil(
+    'every receipt at the node',
+    async () => {
+      const still: string[] = [];
+      for (const id of missing) {
+        const r = await getJson(`${nodeUrl}/v1/receipts/${id}`);
+        if (r.body.status !== 'accepted') still.push(id);
+      }
+      missing = still;
+      return missing.length === 0 || undefined;
+    },
+    timeoutMs,
+    1000,
+  );
+}
+
+function hubProcess(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), ...args], {
+    env: { ...env, HUB_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function killed(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exit = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exit;
+}
+
+describe('fault injection during sustained ingest', function () {
+  this.timeout(SOAK ? 4 * 3600000 : 600000);
+  let env: TestEnv;
+  const cleanups: (() => Promise<void>)[] = [];
+  const withConfig = (over: Partial<HubConfig>) => ({ ...env.config, ...over });
+
+  beforeEach(() => {
+    env = createTestEnv('faults');
+    testPki(env, ['KZ']);
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+    env.cleanup();
+  });
+
+  it('a broker stopped and restarted during submissions loses and duplicates nothing', async () => {
+    const n = SOAK ? 10000 : 600;
+    const kafka = await ownedKafka(join(env.home, 'kafka'));
+    cleanups.push(() => kafka.stop());
+    const config = withConfig({ kafka: { ...env.config.kafka, brokers: kafka.brokers } });
+    const coordinator = await startCoordinator({ config, logger: env.logger, topicRefreshMs: 1000 });
+    cleanups.push(() => coordinator.close());
+    const node = await startNationalNode({
+      config,
+      country: 'KZ',
+      logger: env.logger,
+      port: 0,
+      inbox: false,
+    });
+    cleanups.push(() => node.close());
+    const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName });
+    cleanups.push(() => store.close());
+
+    const reports = Array.from({ length: n }, (_, i) => report(i));
+    const third = Math.floor(n / 3);
+    const acked = await submit(node.url, reports.slice(0, third));
+    await kafka.stop();
+    // The node keeps acknowledging: reports are durable in its outbox while the broker is away.
+    acked.push(...(await submit(node.url, reports.slice(third, 2 * third))));
+    expect(node.outboxDepth()).to.be.greaterThan(0);
+    await kafka.start();
+    acked.push(...(await submit(node.url, reports.slice(2 * third))));
+    expect(acked).to.have.length(n);
+    await expectExactlyOnce(store, acked, SOAK ? 3600000 : 300000);
+    await expectReceipts(node.url, acked, 120000);
+  });
+
+  it('the store stopped and restarted during ingest: intake pauses and resumes without loss', async () => {
+    const n = SOAK ? 5000 : 400;
+    const ferret = await ownedFerret(join(env.home, 'ferret'));
+    cleanups.push(() => ferret.stop());
+    const config = withConfig({ mongo: { ...env.config.mongo, url: ferret.url } });
+    const coordinator = await startCoordinator({
+      config,
+      logger: env.logger,
+      opsPort: 0,
+      topicRefreshMs: 1000,
+    });
+    cleanups.push(() => coordinator.close());
+    const node = await startNationalNode({
+      config,
+      country: 'KZ',
+      logger: env.logger,
+      port: 0,
+      inbox: false,
+    });
+    cleanups.push(() => node.close());
+    const acked = await submit(
+      node.url,
+      Array.from({ length: n }, (_, i) => report(i)),
+    );
+    await waitUntil('ingest under way', () => coordinator.processed() > 0, 60000);
+    await ferret.stop();
+    const health = await waitUntil(
+      'the coordinator reporting the store down',
+      async () => {
+        const r = await fetch(`${coordinator.opsUrl}/healthz`);
+        return r.status === 503 ? r.status : undefined;
+      },
+      60000,
+      500,
+    );
+    expect(health).to.equal(503);
+    await sleep(3000);
+    await ferret.start();
+    const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName });
+    cleanups.push(() => store.close());
+    await expectExactlyOnce(store, acked, SOAK ? 3600000 : 300000);
+    await expectReceipts(node.url, acked, 120000);
+  });
+
+  it('a coordinator killed with SIGKILL three times ends with every report stored exactly once', async () => {
+    const n = SOAK ? 50000 : 900;
+    const node = await startNationalNode({
+      config: env.config,
+      country: 'KZ',
+      logger: env.logger,
+      port: 0,
+      inbox: false,
+    });
+    cleanups.push(() => node.close());
+    const store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    cleanups.push(() => store.close());
+    const acked = await submit(
+      node.url,
+      Array.from({ length: n }, (_, i) => report(i)),
+      250,
+    );
+    const opsPort = await freePort();
+    const start = () => hubProcess(['coordinator', '--ops-port', String(opsPort)], cliEnv(env));
+    let child = start();
+    cleanups.push(() => killed(child));
+    const count = () => store.collection(COLLECTIONS.reports).countDocuments();
+    for (const fraction of [0.2, 0.45, 0.7]) {
+      await waitUntil(
+        `${fraction * 100}% stored`,
+        async () => (await count()) >= n * fraction || undefined,
+        600000,
+        250,
+      );
+      await killed(child);
+      child = start();
+    }
+    await expectExactlyOnce(store, acked, SOAK ? 4 * 3600000 : 400000);
+    await expectReceipts(node.url, acked, 120000);
+  });
+
+  it('a national node killed with SIGKILL mid-stream resumes its outbox: every acknowledged report arrives once', async () => {
+    const n = SOAK ? 5000 : 400;
+    const coordinator: RunningCoordinator = await startCoordinator({
+      config: env.config,
+      logger: env.logger,
+      topicRefreshMs: 1000,
+    });
+    cleanups.push(() => coordinator.close());
+    const store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    cleanups.push(() => store.close());
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const start = async () => {
+      const child = hubProcess(['node', 'KZ', '--port', String(port)], cliEnv(env));
+      await waitUntil(
+        'the node up',
+        async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok,
+        60000,
+        250,
+      );
+      return child;
+    };
+    let child = await start();
+    cleanups.push(() => killed(child));
+    const reports = Array.from({ length: n }, (_, i) => report(i));
+    const acked: string[] = [];
+    // Keep submitting while the node is killed: what it acknowledged must arrive, what it did not may be re-sent.
+    const sending = (async () => {
+      for (let i = 0; i < n; i += 20) {
+        const chunk = reports.slice(i, i + 20);
+        for (;;) {
+          const r = await postJson(`${url}/v1/seizures/batch`, chunk).catch(() => undefined);
+          if (r?.status === 202) {
+            acked.push(...(r.body.results as { reportId: string }[]).map((x) => x.reportId));
+            break;
+          }
+          await sleep(200);
+        }
+      }
+    })();
+    await waitUntil('a third acknowledged', () => acked.length >= n / 3 || undefined, 120000, 50);
+    await killed(child);
+    await sleep(500);
+    child = await start();
+    await sending;
+    expect(new Set(acked).size).to.equal(n);
+    await expectExactlyOnce(store, acked, SOAK ? 3600000 : 300000, { resent: true });
+    await expectReceipts(url, acked, 120000);
+  });
+});
