@@ -1,7 +1,7 @@
 // Writes schemas/vocab/country-bbox.json: each country's bounding box (ISO alpha-2 → [west, south, east, north]),
 // computed from Natural Earth's 1:50m geometry in the world-atlas package. The coordinator flags a seizure whose
 // coordinates fall outside the stated country's box. Re-run after upgrading world-atlas:
-//   node --import tsx scripts/src/tools/make-country-bbox.ts
+//   node --import tsx scripts/src/tools/make-country-bbox.ts && npx prettier --write schemas/vocab/country-bbox.json
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -12,7 +12,9 @@ import type { GeometryCollection, Topology } from 'topojson-specification';
 import { AVRO_DIR } from '@hub/schemas';
 
 const require = createRequire(import.meta.url);
-const topology = JSON.parse(readFileSync(require.resolve('world-atlas/countries-50m.json'), 'utf8')) as Topology;
+const topology = JSON.parse(
+  readFileSync(require.resolve('world-atlas/countries-50m.json'), 'utf8'),
+) as Topology;
 const collection = feature(topology, topology.objects.countries as GeometryCollection);
 const out: Record<string, [number, number, number, number]> = {};
 for (const f of collection.features) {
