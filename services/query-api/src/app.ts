@@ -11,6 +11,8 @@ import { ERROR_STATUS } from './errors';
 import { jwks, type KeyRing } from './issuer';
 import { openApiDocument } from './openapi';
 import { exportRoutes } from './routes-export';
+import { qualityRoutes } from './routes-quality';
+import { readsRoutes } from './routes-reads';
 import { actorOf, seizureRoutes } from './routes-seizures';
 import { statsRoutes } from './routes-stats';
 import { requestRoutes } from './routes-requests';
@@ -46,6 +48,8 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.use(seizureRoutes(deps));
   v1.use(statsRoutes(deps));
   v1.use(exportRoutes(deps));
+  v1.use(readsRoutes(deps));
+  v1.use(qualityRoutes(deps));
   v1.use(requestRoutes(deps));
   v1.get('/v1/alerts', async (req, res) => {
     const caller = req.caller!;

@@ -12,6 +12,10 @@ export interface AuditEntry {
   query: Record<string, unknown>;
   count: number;
   reportIds: string[];
+  /** The originating country of each of reportIds (same order): lets an owner see who read its records. */
+  reportOrigins?: string[];
+  /** The distinct originating countries of the records read. */
+  origins?: string[];
   prevHash: string;
   hash: string;
 }
@@ -32,15 +36,17 @@ function canonical(value: unknown): string {
 }
 
 export function entryHash(entry: Omit<AuditEntry, 'hash' | '_id'>): string {
-  const { seq, at, actor, action, query, count, reportIds, prevHash } = entry;
+  const { seq, at, actor, action, query, count, reportIds, reportOrigins, origins, prevHash } = entry;
   return createHash('sha256')
     .update(prevHash)
-    .update(canonical({ seq, at, actor, action, query, count, reportIds }))
+    .update(canonical({ seq, at, actor, action, query, count, reportIds, reportOrigins, origins }))
     .digest('hex');
 }
 
 export interface AuditLog {
-  append(e: Pick<AuditEntry, 'actor' | 'action' | 'query' | 'count' | 'reportIds'>): Promise<AuditEntry>;
+  append(
+    e: Pick<AuditEntry, 'actor' | 'action' | 'query' | 'count' | 'reportIds' | 'reportOrigins'>,
+  ): Promise<AuditEntry>;
   verify(): Promise<{ valid: boolean; checked: number; brokenAt?: number; reason?: string }>;
 }
 
@@ -48,7 +54,7 @@ export function createAuditLog(store: Store, clock: () => number = Date.now): Au
   const col = store.collection<AuditEntry>(COLLECTIONS.audit);
   let chain: Promise<unknown> = Promise.resolve();
   const appendOne = async (
-    e: Pick<AuditEntry, 'actor' | 'action' | 'query' | 'count' | 'reportIds'>,
+    e: Pick<AuditEntry, 'actor' | 'action' | 'query' | 'count' | 'reportIds' | 'reportOrigins'>,
   ): Promise<AuditEntry> => {
     for (let attempt = 0; ; attempt++) {
       const last = await col.find({}, { sort: { seq: -1 }, limit: 1 }).next();
@@ -57,6 +63,12 @@ export function createAuditLog(store: Store, clock: () => number = Date.now): Au
         at: new Date(clock()),
         ...e,
         reportIds: e.reportIds.slice(0, 1000),
+        ...(e.reportOrigins
+          ? {
+              reportOrigins: e.reportOrigins.slice(0, 1000),
+              origins: [...new Set(e.reportOrigins)].sort(),
+            }
+          : {}),
         prevHash: last?.hash ?? GENESIS,
       };
       const entry: AuditEntry = {

@@ -137,6 +137,35 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/v1/reads': {
+        get: {
+          summary:
+            "Owner's view: who (country, role, user) read or exported the caller's country's records, and when (from the audit log)",
+          security: bearer,
+          parameters: [
+            param('reportId', 'only reads of this record'),
+            param('from', 'ISO date'),
+            param('to', 'ISO date'),
+            param('limit', '1-1000 (default 200)', { type: 'integer' }),
+          ],
+          responses: ok(
+            '{ country, reads: [{ at, seq, reader: { country, role, user }, action, reportIds }] }',
+          ),
+        },
+      },
+      '/v1/quality': {
+        get: {
+          summary:
+            'Data quality per contributor (coordinators): completeness of fields, delay from seizure to report, rejection rate',
+          security: bearer,
+          parameters: [
+            param('fresh', '1 to recompute now instead of the cached figures (at most a minute old)'),
+          ],
+          responses: ok(
+            '{ computedAt, contributors: [{ country, reports, retracted, accepted, rejected, rejectionRate, delayHours: { median, p90 }, within7Days, completeness, completenessScore }] }',
+          ),
+        },
+      },
       '/v1/audit': {
         get: {
           summary: 'Audit log with chain verification (auditor)',

@@ -142,6 +142,7 @@ export function exportRoutes(deps: { store: Store; audit: AuditLog }): Router {
       query: { ...p, format: 'csv' },
       count: rows.length,
       reportIds: rows.map((d) => d._id),
+      reportOrigins: rows.map((d) => d.originCountry),
     });
     const lines = [COLUMNS.join(','), ...rows.map((d) => COLUMNS.map((c) => csvCell(rowOf(d)[c])).join(','))];
     res.setHeader('content-type', 'text/csv; charset=utf-8');

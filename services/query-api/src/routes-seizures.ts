@@ -88,6 +88,7 @@ export function seizureRoutes(deps: { store: Store; audit: AuditLog; caPem: stri
       query: { ...p },
       count: page.length,
       reportIds: page.map((d) => d._id),
+      reportOrigins: page.map((d) => d.originCountry),
     });
     res.json({
       items: page.map(publicReport),
@@ -122,6 +123,7 @@ export function seizureRoutes(deps: { store: Store; audit: AuditLog; caPem: stri
       query: { reportId: id },
       count: 1,
       reportIds: [id],
+      reportOrigins: [doc.originCountry],
     });
     res.json({
       ...publicReport(doc),

@@ -1,0 +1,147 @@
+// GET /v1/quality: how complete and timely each contributor's reports are, for coordinators. Computed from the
+// consolidated store (current reports, the envelope archive, the quarantine), cached for a minute.
+import { Router } from 'express';
+import { HubError } from '@hub/errors';
+import { COLLECTIONS, type Store, type StoredReport } from '@hub/store';
+import type { AuditLog } from './audit';
+import { actorOf } from './routes-seizures';
+
+interface ReportShape {
+  place?: { lat: number | null; lon: number | null; locationType: string | null } | null;
+  conveyance?: { identifiers?: unknown[] } | null;
+  route?: unknown[];
+  concealment?: string | null;
+  detection?: string | null;
+  drugs?: { purityPct: number | null }[];
+  handling?: { evaluation: string | null };
+}
+
+const FIELDS = {
+  coordinates: (r: ReportShape) => r.place?.lat != null && r.place?.lon != null,
+  locationType: (r: ReportShape) => Boolean(r.place?.locationType),
+  conveyance: (r: ReportShape) => Boolean(r.conveyance),
+  identifiers: (r: ReportShape) => (r.conveyance?.identifiers?.length ?? 0) > 0,
+  route: (r: ReportShape) => (r.route?.length ?? 0) >= 2,
+  concealment: (r: ReportShape) => Boolean(r.concealment),
+  detection: (r: ReportShape) => Boolean(r.detection),
+  purity: (r: ReportShape) => (r.drugs ?? []).some((d) => d.purityPct != null),
+  evaluation: (r: ReportShape) => Boolean(r.handling?.evaluation),
+} as const;
+
+export interface ContributorQuality {
+  country: string;
+  reports: number;
+  retracted: number;
+  accepted: number;
+  rejected: number;
+  rejectionRate: number;
+  /** Hours from seizure to the coordinator's receipt of the current version. */
+  delayHours: { median: number | null; p90: number | null };
+  /** Share of reports received within 7 days of the seizure. */
+  within7Days: number | null;
+  /** Share of reports with each field filled, 0..1. */
+  completeness: Record<keyof typeof FIELDS, number>;
+  /** Mean of the completeness shares. */
+  completenessScore: number;
+}
+
+function quantile(sorted: number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number) * 10) / 10;
+}
+
+export async function computeQuality(store: Store): Promise<ContributorQuality[]> {
+  const by = new Map<
+    string,
+    {
+      reports: number;
+      retracted: number;
+      delays: number[];
+      filled: Record<string, number>;
+      accepted: number;
+      rejected: number;
+    }
+  >();
+  const get = (cc: string) => {
+    let q = by.get(cc);
+    if (!q) by.set(cc, (q = { reports: 0, retracted: 0, delays: [], filled: {}, accepted: 0, rejected: 0 }));
+    return q;
+  };
+  const reports = store
+    .collection<StoredReport>(COLLECTIONS.reports)
+    .find({}, { projection: { originCountry: 1, status: 1, seizedAt: 1, receivedAt: 1, report: 1 } });
+  for await (const r of reports) {
+    const q = get(r.originCountry);
+    if (r.status !== 'active') {
+      q.retracted++;
+      continue;
+    }
+    q.reports++;
+    q.delays.push((new Date(r.receivedAt).getTime() - new Date(r.seizedAt).getTime()) / 3600000);
+    for (const [name, test] of Object.entries(FIELDS))
+      if (test(r.report as ReportShape)) q.filled[name] = (q.filled[name] ?? 0) + 1;
+  }
+  for await (const e of store
+    .collection<{ origin: string; messageType: string }>(COLLECTIONS.envelopes)
+    .find({}, { projection: { origin: 1 } }))
+    if (/^[A-Z]{2}$/.test(e.origin)) get(e.origin).accepted++;
+  // A refused envelope counts against the country whose topic it came in on (only that node may write there),
+  // also when it was too broken to name its origin.
+  for await (const q of store
+    .collection<{ origin: string | null; topic: string }>(COLLECTIONS.quarantine)
+    .find({}, { projection: { origin: 1, topic: 1 } })) {
+    const country = /hub\.node\.([A-Z]{2})\.out$/.exec(q.topic ?? '')?.[1] ?? q.origin;
+    if (country && /^[A-Z]{2}$/.test(country)) get(country).rejected++;
+  }
+  return [...by]
+    .map(([country, q]) => {
+      const delays = q.delays.sort((a, b) => a - b);
+      const completeness = Object.fromEntries(
+        Object.keys(FIELDS).map((f) => [
+          f,
+          q.reports ? Math.round(((q.filled[f] ?? 0) / q.reports) * 1000) / 1000 : 0,
+        ]),
+      ) as Record<keyof typeof FIELDS, number>;
+      const shares = Object.values(completeness);
+      return {
+        country,
+        reports: q.reports,
+        retracted: q.retracted,
+        accepted: q.accepted,
+        rejected: q.rejected,
+        rejectionRate:
+          q.accepted + q.rejected ? Math.round((q.rejected / (q.accepted + q.rejected)) * 1000) / 1000 : 0,
+        delayHours: { median: quantile(delays, 0.5), p90: quantile(delays, 0.9) },
+        within7Days: delays.length
+          ? Math.round((delays.filter((d) => d <= 168).length / delays.length) * 1000) / 1000
+          : null,
+        completeness,
+        completenessScore: shares.length
+          ? Math.round((shares.reduce((s, x) => s + x, 0) / shares.length) * 1000) / 1000
+          : 0,
+      };
+    })
+    .sort((a, b) => a.country.localeCompare(b.country));
+}
+
+export function qualityRoutes(deps: { store: Store; audit: AuditLog }, cacheMs = 60000): Router {
+  const router = Router();
+  let cached: { at: number; value: ContributorQuality[] } | undefined;
+  router.get('/v1/quality', async (req, res) => {
+    const caller = req.caller!;
+    if (!['coordinator', 'admin'].includes(caller.role))
+      throw new HubError('FORBIDDEN', 'the data-quality view is for coordinators');
+    const fresh = req.query.fresh === '1';
+    if (!cached || fresh || Date.now() - cached.at > cacheMs)
+      cached = { at: Date.now(), value: await computeQuality(deps.store) };
+    await deps.audit.append({
+      actor: actorOf(caller),
+      action: 'quality',
+      query: {},
+      count: cached.value.length,
+      reportIds: [],
+    });
+    res.json({ computedAt: new Date(cached.at).toISOString(), contributors: cached.value });
+  });
+  return router;
+}

@@ -1,0 +1,63 @@
+// GET /v1/reads: an owner's view of who read or exported its records, from the audit log. A caller sees the reads
+// of its own country's records only, never which other records a reader looked at in the same request.
+import { Router } from 'express';
+import type { Filter } from 'mongodb';
+import { HubError, ValidationError } from '@hub/errors';
+import { COLLECTIONS, type Store } from '@hub/store';
+import type { AuditEntry, AuditLog } from './audit';
+import { parseParams } from './params';
+import { actorOf } from './routes-seizures';
+
+const READS = {
+  reportId: { kind: 'cursor' },
+  from: { kind: 'date' },
+  to: { kind: 'date' },
+  limit: { kind: 'int', min: 1, max: 1000 },
+} as const;
+
+export function readsRoutes(deps: { store: Store; audit: AuditLog }): Router {
+  const router = Router();
+  router.get('/v1/reads', async (req, res) => {
+    const caller = req.caller!;
+    if (!['analyst', 'node-operator', 'coordinator', 'admin'].includes(caller.role))
+      throw new HubError('FORBIDDEN', `the ${caller.role} role has no owner's view of reads`);
+    const p = parseParams(req.query as Record<string, unknown>, READS);
+    const reportId = p.reportId as string | undefined;
+    if (reportId && !/^[0-9a-f-]{36}$/i.test(reportId))
+      throw new ValidationError([
+        { field: 'reportId', message: 'must be a report id (UUID)', value: reportId },
+      ]);
+    const and: Filter<AuditEntry>[] = [{ origins: caller.country }];
+    if (reportId) and.push({ reportIds: reportId });
+    if (p.from) and.push({ at: { $gte: p.from as Date } });
+    if (p.to) and.push({ at: { $lte: p.to as Date } });
+    const limit = (p.limit as number | undefined) ?? 200;
+    const entries = await deps.store
+      .collection<AuditEntry>(COLLECTIONS.audit)
+      .find({ $and: and }, { sort: { seq: -1 }, limit })
+      .toArray();
+    const reads = entries
+      .map((e) => {
+        const own = e.reportIds.filter(
+          (id, i) => e.reportOrigins?.[i] === caller.country && (!reportId || id === reportId),
+        );
+        return {
+          at: e.at,
+          seq: e.seq,
+          reader: { country: e.actor.country, role: e.actor.role, user: e.actor.sub },
+          action: e.action,
+          reportIds: own,
+        };
+      })
+      .filter((r) => r.reportIds.length > 0);
+    await deps.audit.append({
+      actor: actorOf(caller),
+      action: 'owner-reads',
+      query: { ...p },
+      count: reads.length,
+      reportIds: [],
+    });
+    res.json({ country: caller.country, reads });
+  });
+  return router;
+}

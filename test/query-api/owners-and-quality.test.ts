@@ -1,0 +1,147 @@
+// An owner's view of who read its records, and the data-quality figures per contributor, from real traffic.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { createKafka, topicNames } from '@hub/kafka';
+import { COLLECTIONS, connectStore } from '@hub/store';
+import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
+import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+
+type Read = { reader: { country: string; role: string; user: string }; action: string; reportIds: string[] };
+
+describe('query API: owners’ view of reads and data quality', function () {
+  this.timeout(180000);
+  let env: TestEnv;
+  let hub: TestHub;
+  const ids: Record<string, string> = {};
+
+  before(async () => {
+    env = createTestEnv('owners');
+    hub = await startTestHub(env, ['KZ', 'UZ']);
+    const full = (cc: string) => ({
+      reportId: randomUUID(),
+      seizedAt: new Date(Date.now() - 3 * 86400000).toISOString(),
+      country: cc,
+      place: {
+        name: 'checkpoint',
+        lat: cc === 'KZ' ? 43.2 : 41.3,
+        lon: cc === 'KZ' ? 76.9 : 69.2,
+        locationType: 'road',
+      },
+      agency: 'customs',
+      drugs: [{ substance: 'heroin', quantity: 2, unit: 'kg', purityPct: 40 }],
+      conveyance: { mode: 'road', identifiers: [{ kind: 'plate', value: `${cc}1234` }] },
+      concealment: 'fuel tank',
+      detection: 'dog',
+      route: [
+        { country: 'AF', role: 'origin' },
+        { country: cc, role: 'seizure' },
+      ],
+      handling: { tlp: 'AMBER', releasableTo: ['central-asia'], evaluation: 'B2' },
+    });
+    const sparse = (cc: string, daysAgo: number) => ({
+      reportId: randomUUID(),
+      seizedAt: new Date(Date.now() - daysAgo * 86400000).toISOString(),
+      country: cc,
+      agency: 'police',
+      drugs: [{ substance: 'cannabis-herb', quantity: 5, unit: 'kg' }],
+      handling: { tlp: 'GREEN' },
+    });
+    const posts: [string, string, Record<string, unknown>][] = [
+      ['kzFull', 'KZ', full('KZ')],
+      ['kzFull2', 'KZ', full('KZ')],
+      ['uzSparse', 'UZ', sparse('UZ', 20)],
+      ['uzSparse2', 'UZ', sparse('UZ', 2)],
+    ];
+    for (const [name, cc, body] of posts) {
+      const r = await postJson(`${hub.nodes[cc]!.url}/v1/seizures`, body);
+      expect(r.status).to.equal(202);
+      ids[name] = r.body.reportId as string;
+    }
+    // One envelope from UZ that the coordinator must refuse: counted in UZ's rejection rate.
+    const kafka = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'owners-test',
+      logger: env.logger,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: topicNames(env.config.namespace).nodeOut('UZ'),
+      messages: [{ value: Buffer.from('garbage') }],
+    });
+    await producer.disconnect();
+    const store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    await waitUntil(
+      'all stored and the garbage quarantined',
+      async () =>
+        (await store.collection(COLLECTIONS.reports).countDocuments()) === 4 &&
+        (await store.collection(COLLECTIONS.quarantine).countDocuments()) === 1,
+      60000,
+    );
+    await store.close();
+  });
+  after(async () => {
+    await hub?.close();
+    env?.cleanup();
+  });
+
+  it('shows an owner exactly who read or exported its own records, and nothing of others’', async () => {
+    // UZ opens a KZ record; a KG analyst searches and sees records of both countries; KZ exports its own.
+    expect(
+      (await getJson(`${hub.apiUrl}/v1/seizures/${ids.kzFull}`, hub.token('analyst', 'UZ', 'AMBER'))).status,
+    ).to.equal(200);
+    const search = await getJson(`${hub.apiUrl}/v1/seizures?limit=10`, hub.token('analyst', 'KG', 'AMBER'));
+    expect((search.body.items as unknown[]).length).to.equal(4);
+    const csv = await fetch(`${hub.apiUrl}/v1/export/seizures.csv?country=KZ`, {
+      headers: { authorization: `Bearer ${hub.token('analyst', 'UZ', 'AMBER')}` },
+    });
+    expect(csv.status).to.equal(200);
+
+    const kz = (await getJson(`${hub.apiUrl}/v1/reads`, hub.token('node-operator', 'KZ', 'AMBER'))).body
+      .reads as Read[];
+    const kzOwn = new Set([ids.kzFull, ids.kzFull2]);
+    expect(
+      kz.every((r) => r.reportIds.every((id) => kzOwn.has(id))),
+      'only KZ records appear',
+    ).to.equal(true);
+    expect(kz.find((r) => r.action === 'read')).to.deep.include({
+      reader: { country: 'UZ', role: 'analyst', user: 'analyst-UZ' },
+      reportIds: [ids.kzFull],
+    });
+    expect(kz.find((r) => r.action === 'search')?.reader.country).to.equal('KG');
+    expect(kz.find((r) => r.action === 'search')?.reportIds.sort()).to.deep.equal([...kzOwn].sort());
+    expect(kz.find((r) => r.action === 'export')?.reader.country).to.equal('UZ');
+
+    const one = (await getJson(`${hub.apiUrl}/v1/reads?reportId=${ids.kzFull2}`, hub.token('analyst', 'KZ')))
+      .body.reads as Read[];
+    expect(one.every((r) => r.reportIds.join() === ids.kzFull2)).to.equal(true);
+    expect(one.some((r) => r.action === 'read')).to.equal(false);
+
+    const uz = (await getJson(`${hub.apiUrl}/v1/reads`, hub.token('analyst', 'UZ'))).body.reads as Read[];
+    expect(uz.map((r) => r.action)).to.deep.equal(['search']);
+    expect(uz[0]!.reportIds.sort()).to.deep.equal([ids.uzSparse, ids.uzSparse2].sort());
+    const de = (await getJson(`${hub.apiUrl}/v1/reads`, hub.token('analyst', 'DE'))).body.reads as Read[];
+    expect(de).to.deep.equal([]);
+    expect((await getJson(`${hub.apiUrl}/v1/reads`, hub.token('auditor', 'KZ'))).status).to.equal(403);
+  });
+
+  it('computes completeness, delay and rejection rate per contributor for coordinators', async () => {
+    expect((await getJson(`${hub.apiUrl}/v1/quality`, hub.token('analyst', 'KZ'))).status).to.equal(403);
+    const r = await getJson(`${hub.apiUrl}/v1/quality?fresh=1`, hub.token('coordinator', 'KZ', 'RED'));
+    expect(r.status).to.equal(200);
+    const by = Object.fromEntries(
+      (r.body.contributors as { country: string }[]).map((c) => [c.country, c as Record<string, any>]),
+    );
+    expect(by.KZ!.reports).to.equal(2);
+    expect(by.KZ!.completenessScore).to.equal(1);
+    expect(by.KZ!.rejectionRate).to.equal(0);
+    expect(by.KZ!.within7Days).to.equal(1);
+    expect(by.KZ!.delayHours.median).to.be.within(71, 73);
+    expect(by.UZ!.reports).to.equal(2);
+    expect(by.UZ!.completeness.coordinates).to.equal(0);
+    expect(by.UZ!.completenessScore).to.equal(0);
+    expect(by.UZ!.within7Days).to.equal(0.5);
+    expect(by.UZ!.rejected).to.equal(1);
+    expect(by.UZ!.rejectionRate).to.equal(0.333);
+  });
+});
