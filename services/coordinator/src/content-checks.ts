@@ -103,3 +103,16 @@ export function flagSeizureReport(value: Record<string, unknown>): Flag[] {
     },
   ];
 }
+
+export function checkRenewal(value: Record<string, unknown>): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!['SeizureReport', 'AnnualSeizureReturn'].includes(String(value.subjectType)))
+    errors.push({
+      field: 'subjectType',
+      message: 'must be SeizureReport or AnnualSeizureReturn',
+      value: value.subjectType,
+    });
+  if (typeof value.reason !== 'string' || value.reason.trim() === '')
+    errors.push({ field: 'reason', message: 'is required: say why the record is still needed' });
+  return errors;
+}

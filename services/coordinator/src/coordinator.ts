@@ -1,4 +1,5 @@
 // Wiring of the coordination node: trust, intake consumer over every node's out topic, store, replies.
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
@@ -25,6 +26,17 @@ import {
 } from '@hub/store';
 import { classifyBatch } from './intake';
 import { correlate, loadMatchSecret, type AlertRecord } from './correlate';
+import {
+  applyRenewals,
+  DEFAULT_RETENTION,
+  ErasedSet,
+  followErasures,
+  registerRetention,
+  startRetention,
+  type ErasureLogEntry,
+  type RetentionDeps,
+  type RetentionPolicy,
+} from './retention';
 import { storedHandling } from './documents';
 import { feedMessages } from './feeds';
 import type { Accepted, IntakeRecord, Outcome } from './outcome';
@@ -49,6 +61,8 @@ export interface CoordinatorOptions {
    * sent again.
    */
   sideEffects?: boolean;
+  /** Retention review: periods by category, warning lead time, how often it runs (tests shorten them). */
+  retention?: Partial<RetentionPolicy>;
   /** How long an envelope from an unknown signer waits for its certificate on hub.pki before quarantine. */
   unknownSignerGraceMs?: number;
   /** How often overdue information requests are looked for and escalated (default 60 s). */
@@ -202,6 +216,40 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   };
 
   const hasNode = nodeDirectory(admin, names);
+  const retentionPolicy: RetentionPolicy = { ...DEFAULT_RETENTION, ...options.retention };
+  const erased = new ErasedSet();
+  const retentionDeps: RetentionDeps = {
+    store,
+    producer,
+    signer,
+    registry,
+    names,
+    regions,
+    policy: retentionPolicy,
+    erased,
+    matchSecret,
+    logger,
+    clock,
+    send: options.sideEffects !== false,
+  };
+  // Every erasure already ordered is known before the first message is read.
+  const erasuresTail = await followErasures({
+    kafka,
+    topic: names.erasures,
+    groupId: names.group(`erasures-${randomBytes(6).toString('hex')}`),
+    registry,
+    verify: (bytes) => {
+      const v = verifier.verify(bytes);
+      if (!v.ok || v.envelope.origin !== HUB_ORIGIN || v.envelope.messageType !== 'ErasureNotice')
+        return { ok: false };
+      return { ok: true, value: registry.decode(v.envelope.schemaFingerprint, v.envelope.payload) };
+    },
+    erased,
+    logger,
+  });
+  for (const e of await store.collection<ErasureLogEntry>(COLLECTIONS.erasures).find({}).toArray())
+    erased.add(e.subjectId, e.versionsUpTo);
+
   const unknownSince = new Map<string, number>();
   const graceMs = options.unknownSignerGraceMs ?? 15000;
   const withinGrace = (r: IntakeRecord) => {
@@ -233,8 +281,20 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     }
     await heartbeat();
     const t1 = Date.now();
-    const checked = await checkRequestMessages(store, classified, hasNode);
+    // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay).
+    const live = classified.filter(
+      (o) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)),
+    );
+    if (live.length < classified.length)
+      logger.info({ skipped: classified.length - live.length }, 'messages of erased records skipped');
+    const checked = await checkRequestMessages(store, live, hasNode);
     const { outcomes, changedReports } = await persistBatch(store, checked, regions, clock);
+    const acceptedNow = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
+    await registerRetention(store, acceptedNow, retentionPolicy, clock());
+    const renewalNotices = await applyRenewals(
+      retentionDeps,
+      acceptedNow.filter((a) => a.envelope.messageType === 'RetentionRenewal'),
+    );
     await heartbeat();
     const t2 = Date.now();
     // Read models and match keys are read-modify-write documents shared by every instance: one at a time.
@@ -253,6 +313,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     const replies = buildReplies(outcomes, { signer, registry, names, clock });
     addRequestDeliveries(replies.byTopic, outcomes, { signer, registry, names, now: clock() });
     await addFeedsAndAlerts(replies.byTopic, outcomes, alerts);
+    for (const [topic, messages] of renewalNotices)
+      replies.byTopic.set(topic, [...(replies.byTopic.get(topic) ?? []), ...messages]);
     if (replies.quarantined.length) {
       await store.collection<{ _id: string }>(COLLECTIONS.quarantine).bulkWrite(
         replies.quarantined.map((q) => ({
@@ -396,6 +458,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     logger.info({ topics }, 'intake subscribed');
   };
   await subscribe(await nodeTopics());
+  const retention = startRetention(retentionDeps);
   let refreshing = false;
   const escalation = startEscalation({
     store,
@@ -447,6 +510,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     async close() {
       clearInterval(refresh);
       await escalation.stop();
+      await retention.stop();
+      await erasuresTail.stop().catch(() => undefined);
       await consumer?.disconnect().catch(() => undefined);
       await pkiTail.stop().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);

@@ -185,10 +185,15 @@ export async function correlate(
         : { insertOne: { document: { _id: `r:${report._id}`, keys: [...now] } } }) as never,
     );
   }
-  // Reports that are gone (never stored) keep nothing.
+  // Reports that are gone (erased) leave every key they were matched on.
   for (const id of reportIds)
-    if (!found.has(id) && before.has(id))
+    if (!found.has(id) && before.has(id)) {
+      for (const key of before.get(id) ?? [])
+        ops.push({
+          updateOne: { filter: { _id: `k:${key}` }, update: { $unset: { [`members.${id}`]: '' } } as never },
+        });
       reportOps.push({ deleteOne: { filter: { _id: `r:${id}` } } } as never);
+    }
   if (ops.length) await keysColl.bulkWrite(ops, { ordered: true });
   if (reportOps.length) await perReport.bulkWrite(reportOps, { ordered: false });
   if (touched.size === 0) return [];

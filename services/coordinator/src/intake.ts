@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Verifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import type { SchemaRegistry } from '@hub/schemas';
-import { checkAnnualReturn, checkSeizureReport, flagSeizureReport } from './content-checks';
+import { checkAnnualReturn, checkRenewal, checkSeizureReport, flagSeizureReport } from './content-checks';
 import { checkInformationRequest, checkInformationResponse } from './requests';
 import type { IntakeRecord, Outcome } from './outcome';
 
@@ -22,6 +22,7 @@ const SUBJECT_FIELD: Record<string, string> = {
   AnnualSeizureReturn: 'returnId',
   InformationRequest: 'requestId',
   InformationResponse: 'responseId',
+  RetentionRenewal: 'subjectId',
 };
 
 const CONTENT_CHECKS: Record<string, typeof checkSeizureReport> = {
@@ -29,6 +30,7 @@ const CONTENT_CHECKS: Record<string, typeof checkSeizureReport> = {
   AnnualSeizureReturn: checkAnnualReturn,
   InformationRequest: checkInformationRequest,
   InformationResponse: checkInformationResponse,
+  RetentionRenewal: checkRenewal,
 };
 
 export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): Promise<Outcome[]> {

@@ -150,8 +150,9 @@ function isAnnual(a: Accepted): boolean {
 }
 
 /** Information requests and responses live in `requests` (requests.ts), not in the report history. */
+/** Messages that are not versions of a record (requests, responses, retention renewals): no report history. */
 function isRequest(a: Accepted): boolean {
-  return isRequestMessage(a.envelope.messageType);
+  return isRequestMessage(a.envelope.messageType) || a.envelope.messageType === 'RetentionRenewal';
 }
 
 function retractionDocument(a: Accepted, now: Date): Record<string, unknown> {

@@ -14,6 +14,7 @@ import type { ReportsIndex } from './reports-index';
 import { csvRouter } from './routes-csv';
 import { annualRoutes } from './routes-annual';
 import { requestRoutes } from './routes-requests';
+import { retentionRoutes } from './routes-retention';
 import type { RequestsLog } from './requests-log';
 import type { Submitter } from './submit';
 
@@ -121,6 +122,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
   );
 
   app.use(requestRoutes({ ...deps, clock }));
+  app.use(retentionRoutes({ ...deps, clock }));
 
   app.post('/v1/seizures', async (req, res) => {
     res.status(202).json(await acceptSeizure(req.body));

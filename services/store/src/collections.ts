@@ -23,13 +23,16 @@ export const COLLECTIONS = {
   routeLegs: 'route_legs',
   /** Keyed hashes of conveyance identifiers and other match keys, for correlation. */
   matchKeys: 'match_keys',
+  /** Review dates of stored records (_id = subject id). */
+  retention: 'retention',
+  /** What was erased and why, never its content (_id = subject id). */
+  erasures: 'erasures',
   /** Locks between service instances (see lock.ts). */
   locks: 'locks',
   /** Per report, the read-model buckets it counts in (_id = reportId). */
   contributions: 'contributions',
   /** Information requests between countries, each with its response: _id = requestId. */
   requests: 'requests',
-  erasures: 'erasures',
   meta: 'meta',
 } as const;
 

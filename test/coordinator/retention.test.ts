@@ -1,0 +1,162 @@
+// Retention review: a record's originator is warned before its review date and may renew it; a record not renewed
+// is erased from the store and the read models, a signed erasure notice goes out, and a replay honours it.
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { repoRoot } from '@hub/config';
+import { createVerifier } from '@hub/envelope';
+import { createKafka, topicNames } from '@hub/kafka';
+import { PkiStore } from '@hub/pki';
+import { loadSchemaRegistry } from '@hub/schemas';
+import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
+import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+
+type Notice = { kind: string; subjectId: string; reviewAt: number };
+
+describe('retention review and erasure', function () {
+  this.timeout(240000);
+  let env: TestEnv;
+  let hub: TestHub;
+  let store: Store;
+
+  before(async () => {
+    env = createTestEnv('retention');
+    hub = await startTestHub(env, ['KZ'], {
+      retention: { periods: { seizure: 10000, annual: 600000 }, warnMs: 7000, checkMs: 300 },
+    });
+    store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+  });
+  after(async () => {
+    await store?.close();
+    await hub?.close();
+    env?.cleanup();
+  });
+
+  it('warns, renews on request, erases what was not renewed everywhere, and a replay agrees', async () => {
+    const node = hub.nodes.KZ!.url;
+    const body = () => ({
+      reportId: randomUUID(),
+      seizedAt: '2026-02-01T06:00:00Z',
+      country: 'KZ',
+      agency: 'customs',
+      drugs: [{ substance: 'heroin', quantity: 4, unit: 'kg' }],
+      conveyance: { mode: 'road', identifiers: [{ kind: 'plate', value: 'KZ777' }] },
+      route: [
+        { country: 'AF', role: 'origin' },
+        { country: 'KZ', role: 'seizure' },
+      ],
+      handling: { tlp: 'GREEN' },
+    });
+    const a = body();
+    const b = body();
+    for (const r of [a, b]) expect((await postJson(`${node}/v1/seizures`, r)).status).to.equal(202);
+    await waitUntil(
+      'both stored',
+      async () => (await store.collection(COLLECTIONS.reports).countDocuments()) === 2 || undefined,
+    );
+
+    const notices = async () => ((await getJson(`${node}/v1/retention`)).body.notices as Notice[]) ?? [];
+    await waitUntil('both warned ahead of their review date', async () => {
+      const n = await notices();
+      return (
+        [a, b].every((r) => n.some((x) => x.kind === 'review_due' && x.subjectId === r.reportId)) || undefined
+      );
+    });
+    const renewed = await postJson(`${node}/v1/seizures/${b.reportId}/renew`, {
+      reason: 'case still open in court',
+    });
+    expect(renewed.status).to.equal(202);
+    const renewal = await waitUntil('the renewal confirmed', async () =>
+      (await notices()).find((x) => x.kind === 'renewed' && x.subjectId === b.reportId),
+    );
+    const firstReview = (await notices()).find((x) => x.kind === 'review_due' && x.subjectId === b.reportId)!;
+    expect(renewal.reviewAt).to.be.greaterThan(firstReview.reviewAt);
+
+    await waitUntil(
+      'A erased',
+      async () =>
+        (await store.collection(COLLECTIONS.reports).countDocuments({ _id: a.reportId as never })) === 0 ||
+        undefined,
+      30000,
+    );
+    // Gone from every collection and from the read models; B untouched.
+    expect(
+      await store.collection(COLLECTIONS.reportVersions).countDocuments({ reportId: a.reportId }),
+    ).to.equal(0);
+    expect(await store.collection(COLLECTIONS.envelopes).countDocuments({ subjectId: a.reportId })).to.equal(
+      0,
+    );
+    const stats = await store.collection<{ count: number }>(COLLECTIONS.statsMonthly).find({}).toArray();
+    expect(stats.reduce((s, x) => s + x.count, 0)).to.equal(1);
+    expect(
+      JSON.stringify(await store.collection(COLLECTIONS.statsMonthly).find({}).toArray()),
+    ).not.to.include(a.reportId);
+    expect(JSON.stringify(await store.collection(COLLECTIONS.matchKeys).find({}).toArray())).not.to.include(
+      a.reportId,
+    );
+    expect(await store.collection(COLLECTIONS.reports).countDocuments({ _id: b.reportId as never })).to.equal(
+      1,
+    );
+    const token = hub.token('analyst', 'KZ', 'AMBER');
+    expect((await getJson(`${hub.apiUrl}/v1/seizures/${a.reportId}`, token)).status).to.equal(404);
+
+    // The erasure log says what and why, without content.
+    const log = await store.collection(COLLECTIONS.erasures).findOne({ _id: a.reportId as never });
+    expect(log).to.include({
+      subjectId: a.reportId,
+      originCountry: 'KZ',
+      reasonCode: 'retention_expired',
+      versionsUpTo: 1,
+    });
+    expect(JSON.stringify(log)).not.to.match(/heroin|KZ777|customs/);
+
+    // The originator hears of it, and the notice on hub.erasures is signed by the coordinator.
+    await waitUntil('the erasure notice at the node', async () => {
+      const r = await getJson(`${node}/v1/retention`);
+      return (
+        (r.body.erasures as { subjectId: string }[]).some((e) => e.subjectId === a.reportId) || undefined
+      );
+    });
+    const names = topicNames(env.config.namespace);
+    const verifier = createVerifier({ trust: new PkiStore(join(env.config.hubHome, 'pki')).trustStore() });
+    const registry = loadSchemaRegistry();
+    const kafka = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'retention-test',
+      logger: env.logger,
+    });
+    const consumer = kafka.consumer({ groupId: names.group(`retention-test-${randomUUID()}`) });
+    const seen: Record<string, unknown>[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topics: [names.erasures], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const v = verifier.verify(message.value!);
+        if (v.ok && v.envelope.origin === 'HUB')
+          seen.push(registry.decode(v.envelope.schemaFingerprint, v.envelope.payload));
+      },
+    });
+    await waitUntil(
+      'the signed notice on hub.erasures',
+      () => seen.some((n) => n.subjectId === a.reportId) || undefined,
+    );
+    await consumer.disconnect();
+
+    // A replay from the topics, which still hold A's envelope, honours the erasure: the same state as live.
+    await hub.coordinator.close();
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), 'replay'], {
+        env: cliEnv(env),
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    });
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stderr).to.match(/the rebuilt store equals the live one/);
+  });
+});
