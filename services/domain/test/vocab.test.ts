@@ -84,6 +84,44 @@ describe('reference vocabularies', () => {
     expect(isValidContainerNumber('CSQU3054384')).to.equal(false);
   });
 
+  it('normalises Uzbek, Kazakh, Kyrgyz and Tajik labels of the region where the data files know them', () => {
+    const ctx = { nodeCountry: 'UZ', now: Date.now(), versionOf: () => 1, regions: new Set<string>() };
+    const { value } = seizureReportFromJson(
+      {
+        seizedAt: '2026-03-14T09:30:00+05:00',
+        country: 'UZ',
+        place: { name: 'Termiz', locationType: 'Chegara oʻtkazish punkti' },
+        agency: 'customs',
+        drugs: [
+          { substance: 'Geroin', quantity: 2, unit: 'kilogramm', form: 'Kukun' },
+          { substance: 'Метамфетамин', quantity: 300, unit: 'gramm' },
+        ],
+        conveyance: { mode: 'Temir yoʻl transporti' },
+        concealment: 'Yoqilgʻi baki',
+        handling: { tlp: 'GREEN' },
+      },
+      ctx,
+    );
+    expect(value.place.locationType).to.equal('border-crossing');
+    expect(value.drugs.map((d) => [d.substance, d.quantityKg, d.form])).to.deep.equal([
+      ['heroin', 2, 'powder'],
+      ['methamphetamine', 0.3, null],
+    ]);
+    expect(value.conveyance?.mode).to.equal('rail');
+    expect(value.concealment).to.equal('fuel-tank');
+    for (const [vocab, label, code] of [
+      [v.substances, 'Апийим', 'opium'],
+      [v.substances, 'Афюн', 'opium'],
+      [v.transportModes, 'Әуе көлігі', 'air'],
+      [v.locationTypes, 'Фурудгоҳ', 'airport'],
+    ] as const)
+      expect(vocab.resolve(label), label).to.equal(code);
+    // Every term of every vocabulary has English and Russian labels.
+    for (const vocab of Object.values(v))
+      for (const t of vocab.terms)
+        expect(Object.keys(t.labels), `${vocab.name}:${t.code}`).to.include.members(['en', 'ru']);
+  });
+
   it('normalises a Russian-language report and says what it changed; refuses unknown terms with suggestions', () => {
     const ctx = { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set<string>() };
     const { value, normalisations } = seizureReportFromJson(
