@@ -203,7 +203,7 @@ describe('fault injection during sustained ingest', function () {
   });
 
   it('a coordinator killed with SIGKILL three times ends with every report stored exactly once', async () => {
-    const n = SOAK ? 50000 : 900;
+    const n = SOAK ? 50000 : 400;
     const node = await startNationalNode({
       config: env.config,
       country: 'KZ',

@@ -16,7 +16,10 @@ import {
 import { securityProperties } from './security';
 
 /** Where the apache/kafka containers find their TLS files (mounted read-only from secrets/<host>/). */
-export const CONTAINER_TLS = { keystore: '/etc/kafka/secrets/broker.pem', truststore: '/etc/kafka/secrets/ca.crt' };
+export const CONTAINER_TLS = {
+  keystore: '/etc/kafka/secrets/broker.pem',
+  truststore: '/etc/kafka/secrets/ca.crt',
+};
 /** Where the bootstrap job finds the principals' passwords (secrets/kafka/<principal>.password). */
 export const CONTAINER_PASSWORDS = '/run/secrets/kafka';
 
@@ -106,6 +109,14 @@ export function bootstrapScript(plan: ProductionPlan): string {
     'ssl.truststore.type=PEM',
     'ssl.truststore.location=$TLS/ca.crt',
     'EOF',
+    '',
+    '# The brokers may still be starting.',
+    'tries=0',
+    'until "$BIN/kafka-topics.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --list >/dev/null 2>&1; do',
+    '  tries=$((tries + 1))',
+    '  if [ "$tries" -ge 60 ]; then echo "no broker answers at $BOOTSTRAP" >&2; exit 1; fi',
+    '  sleep 5',
+    'done',
     '',
     '# The password goes through a 0600 file, never the command line.',
     'scram() {',

@@ -57,7 +57,10 @@ export function writeBrokerTls(pki: PkiStore, dir: string, hostnames: string[] =
     if (fresh && readFileSync(files.truststore, 'utf8') === caPem) return files;
   }
   const issued = issueServerCertificate(pki.ca(), { hostnames: [...hostnames, 'localhost'] });
-  writeSecretFile(files.keystore, `${issued.privateKeyPem.trim()}\n${issued.certificatePem.trim()}\n${caPem.trim()}\n`);
+  writeSecretFile(
+    files.keystore,
+    `${issued.privateKeyPem.trim()}\n${issued.certificatePem.trim()}\n${caPem.trim()}\n`,
+  );
   writeFileSync(files.truststore, caPem);
   return files;
 }
@@ -101,7 +104,11 @@ export function securityProperties(tls: BrokerTlsFiles): string[] {
 }
 
 /** server.properties of a combined KRaft broker+controller in the security profile. Holds no secret. */
-export function secureServerProperties(layout: KafkaLayout, listeners: SecureListeners, tls: BrokerTlsFiles): string {
+export function secureServerProperties(
+  layout: KafkaLayout,
+  listeners: SecureListeners,
+  tls: BrokerTlsFiles,
+): string {
   const host = listeners.host ?? '127.0.0.1';
   return [
     '# Written by the hub security profile (scripts/src/stack/security.ts).',

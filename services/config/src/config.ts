@@ -43,6 +43,10 @@ export interface HubConfig {
   demoCountries: string[];
   /** HUB_MATCH_SECRET: hex key of the correlation hashes; unset: generated once into $HUB_HOME/secrets. */
   matchSecretHex?: string;
+  /** A national node forwards what it receives to this URL (HUB_NODE_WEBHOOK_URL), signed with HUB_NODE_WEBHOOK_SECRET. */
+  nodeWebhook?: { url: string; secret?: string };
+  /** Retention review (HUB_RETENTION_*): days kept by category, days of warning ahead, minutes between reviews. */
+  retention: { seizureDays: number; annualDays: number; warnDays: number; checkMinutes: number };
 }
 
 /** Contents of `$HUB_HOME/run/stack.json`, written by `hub stack up`. */
@@ -130,6 +134,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     logLevel: env.HUB_LOG_LEVEL ?? 'info',
     demoCountries: demo,
     matchSecretHex: matchSecret(env.HUB_MATCH_SECRET),
+    nodeWebhook: env.HUB_NODE_WEBHOOK_URL?.trim()
+      ? { url: webhookUrl(env.HUB_NODE_WEBHOOK_URL.trim()), secret: env.HUB_NODE_WEBHOOK_SECRET || undefined }
+      : undefined,
+    retention: {
+      seizureDays: positive(env, 'HUB_RETENTION_SEIZURE_DAYS', 3 * 365),
+      annualDays: positive(env, 'HUB_RETENTION_ANNUAL_DAYS', 10 * 365),
+      warnDays: positive(env, 'HUB_RETENTION_WARN_DAYS', 90),
+      checkMinutes: positive(env, 'HUB_RETENTION_CHECK_MINUTES', 60),
+    },
   };
 }
 
@@ -185,4 +198,23 @@ function kafkaSecurity(env: NodeJS.ProcessEnv, hubHome: string): KafkaSecurity |
   if (!caPem.includes('-----BEGIN CERTIFICATE-----'))
     throw new HubError('CONFIG_INVALID', `HUB_KAFKA_CA_FILE=${caFile} holds no PEM certificate`);
   return { protocol: 'sasl_ssl', mechanism: 'scram-sha-512', username, password, caPem };
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new HubError('CONFIG_INVALID', `${name}=${raw} must be a positive number`);
+  return n;
+}
+
+function webhookUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http');
+    return u.toString();
+  } catch {
+    throw new HubError('CONFIG_INVALID', `HUB_NODE_WEBHOOK_URL=${raw} must be an http(s) URL`);
+  }
 }

@@ -3,7 +3,14 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
 import { aggregatesOf, annualDrugKey, loadDrugGroups } from '@hub/domain';
 import type { Region } from '@hub/schemas';
-import { COLLECTIONS, findEach, type AnnualCell, type StoredAnnualReturn, type Store } from '@hub/store';
+import {
+  COLLECTIONS,
+  findEach,
+  type AnnualCell,
+  type CollectionName,
+  type StoredAnnualReturn,
+  type Store,
+} from '@hub/store';
 import { storedHandling } from './documents';
 import type { Accepted } from './outcome';
 
@@ -62,13 +69,29 @@ export async function applyAnnualReturns(
   regions: Region[],
   now: Date,
 ): Promise<void> {
+  await applyLatestVersions(store, COLLECTIONS.annualReturns, accepted, now, (a) =>
+    annualDocument(a, regions, now),
+  );
+}
+
+/**
+ * Keep the current version of each subject in `collection` (_id = subject id): the highest version wins, whatever
+ * order versions arrive in, and the version it replaces is marked superseded in the history.
+ */
+export async function applyLatestVersions(
+  store: Store,
+  collection: CollectionName,
+  accepted: Accepted[],
+  now: Date,
+  toDocument: (a: Accepted) => { _id: string; version: number },
+): Promise<void> {
   if (accepted.length === 0) return;
-  const returns = store.collection<StoredAnnualReturn>(COLLECTIONS.annualReturns);
+  const target = store.collection<{ _id: string; version: number }>(collection);
   const ids = [...new Set(accepted.map((a) => a.subjectId))];
   const current = new Map(
-    (await findEach(returns, '_id', ids, { version: 1 })).map((d) => [d._id, d.version]),
+    (await findEach(target, '_id', ids, { version: 1 })).map((d) => [d._id, d.version]),
   );
-  const ops: AnyBulkWriteOperation<StoredAnnualReturn>[] = [];
+  const ops: AnyBulkWriteOperation<{ _id: string; version: number }>[] = [];
   const superseded: AnyBulkWriteOperation<Record<string, unknown>>[] = [];
   for (const id of ids) {
     const newest = accepted
@@ -76,7 +99,7 @@ export async function applyAnnualReturns(
       .reduce((best, a) => ((a.subjectVersion ?? 0) > (best.subjectVersion ?? 0) ? a : best));
     const have = current.get(id);
     if (have !== undefined && have >= (newest.subjectVersion ?? 0)) continue;
-    const doc = annualDocument(newest, regions, now);
+    const doc = toDocument(newest);
     ops.push(
       have === undefined
         ? { insertOne: { document: doc } }
@@ -87,24 +110,47 @@ export async function applyAnnualReturns(
         updateOne: { filter: { _id: `${id}:${have}` as never }, update: { $set: { supersededAt: now } } },
       });
   }
-  if (ops.length) await returns.bulkWrite(ops, { ordered: false });
+  if (ops.length) await target.bulkWrite(ops, { ordered: false });
   if (superseded.length)
     await store
       .collection<Record<string, unknown>>(COLLECTIONS.reportVersions)
       .bulkWrite(superseded, { ordered: false });
 }
 
+/** One version of an annual return or a trafficking route in the history (report_versions). */
 export function annualHistoryDocument(a: Accepted, now: Date): Record<string, unknown> {
   return {
-    kind: 'annual',
+    kind: a.envelope.messageType === 'TraffickingRoute' ? 'route' : 'annual',
     reportId: a.subjectId,
     version: a.subjectVersion,
     country: a.value.country,
-    year: a.value.year,
+    ...(a.value.year !== undefined ? { year: a.value.year } : {}),
     originCountry: a.envelope.origin,
     messageId: a.envelope.messageId,
     signerFingerprint: a.signer.fingerprint,
     receivedAt: now,
     report: a.value,
+  };
+}
+
+/** The current version of a trafficking route (`routes`, _id = routeId), with its handling for the query API. */
+export function routeDocument(
+  a: Accepted,
+  regions: Region[],
+  now: Date,
+): { _id: string; version: number } & Record<string, unknown> {
+  const v = a.value;
+  const handling = storedHandling(v.handling as Record<string, unknown>, regions);
+  return {
+    _id: a.subjectId,
+    routeId: a.subjectId,
+    version: v.version as number,
+    country: v.country,
+    originCountry: a.envelope.origin,
+    messageId: a.envelope.messageId,
+    signerFingerprint: a.signer.fingerprint,
+    receivedAt: now,
+    handling,
+    route: v,
   };
 }

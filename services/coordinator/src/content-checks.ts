@@ -116,3 +116,20 @@ export function checkRenewal(value: Record<string, unknown>): FieldError[] {
     errors.push({ field: 'reason', message: 'is required: say why the record is still needed' });
   return errors;
 }
+
+export function checkRoute(value: Record<string, unknown>, origin: string): FieldError[] {
+  const errors: FieldError[] = [];
+  if (value.country !== origin)
+    errors.push({
+      field: 'country',
+      message: `a node of ${origin} may only report ${origin}'s routes`,
+      value: value.country,
+    });
+  const legs = Array.isArray(value.legs) ? (value.legs as { from: string; to: string }[]) : [];
+  if (legs.length === 0) errors.push({ field: 'legs', message: 'must list at least one leg' });
+  legs.forEach((l, i) => {
+    if (l.from === l.to)
+      errors.push({ field: `legs[${i}]`, message: 'a leg goes from one country to another', value: l.from });
+  });
+  return errors;
+}

@@ -169,7 +169,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   ) => {
     const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
     const reportIds = [
-      ...accepted.filter((a) => a.envelope.messageType !== 'AnnualSeizureReturn').map((a) => a.subjectId),
+      ...accepted
+        .filter((a) => !['AnnualSeizureReturn', 'TraffickingRoute'].includes(a.envelope.messageType))
+        .map((a) => a.subjectId),
       ...alerts.flatMap((al) => al.matched.map((m) => m.reportId)),
     ];
     const docs = new Map(
@@ -187,7 +189,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       names,
       now: clock(),
       handlingOf: (a) =>
-        a.envelope.messageType === 'AnnualSeizureReturn'
+        a.envelope.messageType === 'AnnualSeizureReturn' || a.envelope.messageType === 'TraffickingRoute'
           ? {
               originCountry: a.envelope.origin,
               ...storedHandling(a.value.handling as Record<string, unknown>, regions),
@@ -216,7 +218,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   };
 
   const hasNode = nodeDirectory(admin, names);
-  const retentionPolicy: RetentionPolicy = { ...DEFAULT_RETENTION, ...options.retention };
+  const DAY = 86400000;
+  const retentionPolicy: RetentionPolicy = {
+    ...DEFAULT_RETENTION,
+    periods: { seizure: config.retention.seizureDays * DAY, annual: config.retention.annualDays * DAY },
+    warnMs: config.retention.warnDays * DAY,
+    checkMs: config.retention.checkMinutes * 60000,
+    ...options.retention,
+  };
   const erased = new ErasedSet();
   const retentionDeps: RetentionDeps = {
     store,

@@ -43,6 +43,8 @@ export function feedMessages(
     byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key, value: bytes }]);
   };
   for (const a of accepted) {
+    // A renewal is bookkeeping between the originator and the coordinator, not a record for the region.
+    if (a.envelope.messageType === 'RetentionRenewal') continue;
     const handling = deps.handlingOf(a);
     if (!handling) continue;
     for (const region of releasableRegions(handling, deps.regions))

@@ -3,7 +3,13 @@ import { createHash } from 'node:crypto';
 import type { Verifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import type { SchemaRegistry } from '@hub/schemas';
-import { checkAnnualReturn, checkRenewal, checkSeizureReport, flagSeizureReport } from './content-checks';
+import {
+  checkAnnualReturn,
+  checkRenewal,
+  checkRoute,
+  checkSeizureReport,
+  flagSeizureReport,
+} from './content-checks';
 import { checkInformationRequest, checkInformationResponse } from './requests';
 import type { IntakeRecord, Outcome } from './outcome';
 
@@ -20,6 +26,7 @@ const SUBJECT_FIELD: Record<string, string> = {
   SeizureReport: 'reportId',
   SeizureRetraction: 'reportId',
   AnnualSeizureReturn: 'returnId',
+  TraffickingRoute: 'routeId',
   InformationRequest: 'requestId',
   InformationResponse: 'responseId',
   RetentionRenewal: 'subjectId',
@@ -28,6 +35,7 @@ const SUBJECT_FIELD: Record<string, string> = {
 const CONTENT_CHECKS: Record<string, typeof checkSeizureReport> = {
   SeizureReport: checkSeizureReport,
   AnnualSeizureReturn: checkAnnualReturn,
+  TraffickingRoute: checkRoute,
   InformationRequest: checkInformationRequest,
   InformationResponse: checkInformationResponse,
   RetentionRenewal: checkRenewal,

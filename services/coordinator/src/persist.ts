@@ -4,7 +4,7 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Region } from '@hub/schemas';
 import { COLLECTIONS, findEach, type Store, type StoredEnvelope, type StoredReport } from '@hub/store';
-import { annualHistoryDocument, applyAnnualReturns } from './annual';
+import { annualHistoryDocument, applyAnnualReturns, applyLatestVersions, routeDocument } from './annual';
 import { envelopeDocument, reportDocument } from './documents';
 import type { Accepted, Outcome } from './outcome';
 import { isRequestMessage, persistRequests } from './requests';
@@ -88,7 +88,16 @@ export async function persistBatch(
     history.set(key, a.envelope.messageId);
   }
   if (historyOps.length) await versions.bulkWrite(historyOps, { ordered: true });
-  await applyAnnualReturns(store, good.filter(isAnnual), regions, now);
+  const isRoute = (a: Accepted) => a.envelope.messageType === 'TraffickingRoute';
+  await applyAnnualReturns(
+    store,
+    good.filter((a) => isAnnual(a) && !isRoute(a)),
+    regions,
+    now,
+  );
+  await applyLatestVersions(store, COLLECTIONS.routes, good.filter(isRoute), now, (a) =>
+    routeDocument(a, regions, now),
+  );
   await persistRequests(store, good, regions, now);
 
   // 3. The current version of each report: versions apply in ascending order, whatever order they arrive in.
@@ -145,8 +154,9 @@ export async function persistBatch(
   return { outcomes: final, changedReports: [...changed] };
 }
 
+/** Records kept as one current document per subject beside the history: annual returns and trafficking routes. */
 function isAnnual(a: Accepted): boolean {
-  return a.envelope.messageType === 'AnnualSeizureReturn';
+  return a.envelope.messageType === 'AnnualSeizureReturn' || a.envelope.messageType === 'TraffickingRoute';
 }
 
 /** Information requests and responses live in `requests` (requests.ts), not in the report history. */

@@ -32,7 +32,11 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
   checkMs: 3600000,
 };
 
-const CATEGORY: Record<string, string> = { SeizureReport: 'seizure', AnnualSeizureReturn: 'annual' };
+const CATEGORY: Record<string, string> = {
+  SeizureReport: 'seizure',
+  AnnualSeizureReturn: 'annual',
+  TraffickingRoute: 'seizure',
+};
 
 export interface RetentionDoc {
   _id: string;
@@ -279,6 +283,7 @@ export async function eraseRecord(
   };
   await del(COLLECTIONS.reports, { _id: doc._id });
   await del(COLLECTIONS.annualReturns, { _id: doc._id });
+  await del(COLLECTIONS.routes, { _id: doc._id });
   await del(COLLECTIONS.reportVersions, { reportId: doc._id });
   await del(COLLECTIONS.envelopes, { subjectId: doc._id });
   await del(COLLECTIONS.alerts, { 'matched.reportId': doc._id });

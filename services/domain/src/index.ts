@@ -13,3 +13,4 @@ export * from './csv/validate';
 export * from './csv/chunks';
 export * from './csv/export';
 export * from './csv/cells';
+export * from './report/route-report';

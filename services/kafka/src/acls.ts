@@ -44,7 +44,12 @@ const topic = (principal: string, name: string, operations: AclOperation[]): Hub
   name,
   operations,
 });
-const prefixed = (principal: string, type: 'topic' | 'group', name: string, operations: AclOperation[]): HubAcl => ({
+const prefixed = (
+  principal: string,
+  type: 'topic' | 'group',
+  name: string,
+  operations: AclOperation[],
+): HubAcl => ({
   principal,
   resourceType: type,
   pattern: 'prefixed',
@@ -69,7 +74,9 @@ export function nodeAcls(names: TopicNames, cc: string, regions: RegionMembers[]
     topic(p, names.nodeOut(cc), ['write', 'describe']),
     topic(p, names.nodeIn(cc), ['read', 'describe']),
     topic(p, names.pki, ['read', 'write', 'describe']),
-    ...regions.filter((r) => r.members.includes(cc)).map((r) => topic(p, names.feed(r.id), ['read', 'describe'])),
+    ...regions
+      .filter((r) => r.members.includes(cc))
+      .map((r) => topic(p, names.feed(r.id), ['read', 'describe'])),
     prefixed(p, 'group', names.group(`${p}-`), ['read', 'describe']),
     idempotentProducer(p),
   ];
@@ -133,7 +140,8 @@ export function toAclEntries(acls: HubAcl[]): AclEntry[] {
       permissionType: AclPermissionTypes.ALLOW,
       resourceType: RESOURCE[acl.resourceType],
       resourceName: acl.name,
-      resourcePatternType: acl.pattern === 'prefixed' ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
+      resourcePatternType:
+        acl.pattern === 'prefixed' ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
     })),
   );
 }
@@ -147,8 +155,7 @@ const CLI_OPERATION: Record<AclOperation, string> = {
 
 /** The same grant as arguments of Kafka's `kafka-acls.sh --add` (for the production bootstrap script). */
 export function toAclCommandArgs(acl: HubAcl): string[] {
-  const resource =
-    acl.resourceType === 'cluster' ? ['--cluster'] : [`--${acl.resourceType}`, acl.name];
+  const resource = acl.resourceType === 'cluster' ? ['--cluster'] : [`--${acl.resourceType}`, acl.name];
   return [
     '--add',
     '--allow-principal',

@@ -37,6 +37,12 @@ export function hubTopicConfigs(names: TopicNames, regions: string[], plan: Topi
   return [
     { topic: names.quarantine, numPartitions: plan.partitions, replicationFactor: rf, configEntries: [isr] },
     pkiTopicConfig(names, plan),
+    {
+      topic: names.erasures,
+      numPartitions: 1,
+      replicationFactor: rf,
+      configEntries: [isr, { name: 'cleanup.policy', value: 'compact' }],
+    },
     ...regions.map((r) => ({
       topic: names.feed(r),
       numPartitions: plan.partitions,

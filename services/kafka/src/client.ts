@@ -27,7 +27,10 @@ export interface KafkaClientOptions {
 }
 
 /** kafkajs's `ssl` and `sasl` for the security profile: the hub CA as the only trust anchor, SCRAM-SHA-512. */
-export function securityOptions(security: KafkaClientSecurity): { ssl: ConnectionOptions; sasl: SASLOptions } {
+export function securityOptions(security: KafkaClientSecurity): {
+  ssl: ConnectionOptions;
+  sasl: SASLOptions;
+} {
   return {
     ssl: { ca: [security.caPem], rejectUnauthorized: true, minVersion: 'TLSv1.2' },
     sasl: { mechanism: 'scram-sha-512', username: security.username, password: security.password },

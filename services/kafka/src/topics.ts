@@ -13,6 +13,8 @@ export interface TopicNames {
   quarantine: string;
   /** Compacted: certificates and revocations, keyed by certificate fingerprint. */
   pki: string;
+  /** Compacted: the coordinator's signed erasure notices, keyed by subject id; replicas and replays honour them. */
+  erasures: string;
   /** Matches every node's out topic, so a new country is picked up without a restart. */
   nodeOutPattern: RegExp;
   /** The country of a node topic, or undefined when `topic` is not one. */
@@ -42,6 +44,7 @@ export function topicNames(namespace = ''): TopicNames {
     },
     quarantine: `${p}hub.quarantine`,
     pki: `${p}hub.pki`,
+    erasures: `${p}hub.erasures`,
     nodeOutPattern: new RegExp(`^${esc}hub\\.node\\.[A-Z]{2}\\.out$`),
     countryOf: (topic) => nodeTopic.exec(topic)?.[1],
     group: (name) => `${p}${name}`,

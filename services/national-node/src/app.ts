@@ -12,6 +12,7 @@ import { opsRouter, type HealthCheck, type Logger, type Registry } from '@hub/ob
 import type { InboundStore } from './inbox-store';
 import type { ReportsIndex } from './reports-index';
 import { csvRouter } from './routes-csv';
+import { nodeOpenApi } from './openapi';
 import { annualRoutes } from './routes-annual';
 import { requestRoutes } from './routes-requests';
 import { retentionRoutes } from './routes-retention';
@@ -85,7 +86,10 @@ export function createSeizureAcceptor(
     accept: async (body, channel) => {
       // The very same body re-sent (a client that lost our answer) is answered with what it made, not re-sent.
       const id = (body as { reportId?: unknown } | null)?.reportId;
-      const digest = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32);
+      const digest = createHash('sha256')
+        .update(JSON.stringify(body) ?? '')
+        .digest('hex')
+        .slice(0, 32);
       const earlier = typeof id === 'string' ? deps.reports.sameAsLatest(id, digest) : undefined;
       if (earlier !== undefined)
         return {
@@ -106,6 +110,23 @@ export function createApp(deps: NodeAppDeps): express.Express {
   app.disable('x-powered-by');
   app.use(express.json({ limit: '2mb' }));
   app.use(opsRouter(deps.metrics, deps.health));
+  app.get('/openapi.json', (_req, res) => res.json(nodeOpenApi(deps.country)));
+  // A body no parser took (a wrong content type) is refused here, with what to send instead.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (
+      req.method !== 'POST' ||
+      req.body !== undefined ||
+      req.is('text/csv') ||
+      !req.headers['content-length']
+    )
+      return next();
+    res.status(415).json({
+      error: {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: `send JSON with content-type: application/json (CSV as text/csv to /v1/seizures/csv); got ${String(req.headers['content-type'] ?? 'no content type').slice(0, 80)}`,
+      },
+    });
+  });
 
   const acceptor = createSeizureAcceptor(deps);
   const acceptSeizure = (body: unknown) => acceptor.accept(body);

@@ -39,12 +39,24 @@ export class InboundStore {
     }
   }
 
+  private readonly listeners: (() => void)[] = [];
+
   /** Idempotent: an already-known messageId is ignored. */
   add(item: InboundItem): boolean {
     if (this.byMessage.has(item.messageId)) return false;
     appendFileSync(this.file, `${JSON.stringify(item)}\n`);
     this.index(item);
+    for (const l of this.listeners) l();
     return true;
+  }
+
+  /** Everything received, in the order it arrived (the same order after a restart). */
+  all(): InboundItem[] {
+    return [...this.byMessage.values()];
+  }
+
+  onAdd(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   receipts(subjectId: string): InboundItem[] {

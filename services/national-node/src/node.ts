@@ -22,6 +22,7 @@ import { InboundStore } from './inbox-store';
 import { OutboxLog } from './outbox/log';
 import { startPublisher } from './outbox/publisher';
 import { ReportsIndex } from './reports-index';
+import { startWebhook } from './webhook';
 import { inboundValue } from './request-notices';
 import { RequestsLog } from './requests-log';
 import { createSubmitter } from './submit';
@@ -36,6 +37,8 @@ export interface NationalNodeOptions {
   host?: string;
   /** The CSV inbox folder $HUB_HOME/nodes/<CC>/inbox (on by default); false turns it off. */
   inbox?: false | Pick<InboxWatcherOptions, 'pollMs' | 'stableMs' | 'defaults'>;
+  /** Forward what arrives from the coordinator to the agency's system (default: HUB_NODE_WEBHOOK_URL), or false. */
+  webhook?: false | { url: string; secret?: string };
   /**
    * false: a send-only node (bulk imports): it announces its certificate and publishes, but neither follows
    * hub.pki nor consumes its inbound topic.
@@ -146,6 +149,19 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   });
 
   const inbound = new InboundStore(join(nodeDir, 'inbound.jsonl'));
+  const webhookTarget = options.webhook === false ? undefined : (options.webhook ?? config.nodeWebhook);
+  const webhook = webhookTarget
+    ? startWebhook({ ...webhookTarget, cursorFile: join(nodeDir, 'webhook.cursor'), inbound, logger })
+    : undefined;
+  if (webhook)
+    new Gauge({
+      name: 'hub_node_webhook_pending',
+      help: 'Inbound messages not yet delivered to the webhook',
+      registers: [metrics],
+      collect() {
+        this.set(webhook.pending());
+      },
+    });
   const inboundTail = !inboundEnabled
     ? { stop: async () => undefined }
     : await tailTopic({
@@ -214,6 +230,18 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
           detail: { depth: publisher.depth(), oldestAgeSeconds: publisher.oldestAgeMs() / 1000 },
         }),
       },
+      ...(webhook
+        ? [
+            {
+              name: 'webhook',
+              // A failing webhook is reported but does not make the node unhealthy: reports still flow.
+              check: async () => ({
+                ok: true,
+                detail: { pending: webhook.pending(), lastError: webhook.lastError() ?? null },
+              }),
+            },
+          ]
+        : []),
     ],
   });
   const server: Server = await new Promise((resolve, reject) => {
@@ -259,6 +287,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
       await publisher.stop();
       await log.close();
       await inboundTail.stop().catch(() => undefined);
+      await webhook?.stop();
       await pkiTail.stop().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       claim.release();

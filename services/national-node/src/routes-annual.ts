@@ -1,6 +1,7 @@
-// POST /v1/annual-returns: a country's yearly seizure totals by drug (World Drug Report annex shape).
+// POST /v1/annual-returns (a country's yearly seizure totals by drug, World Drug Report annex shape) and
+// POST /v1/routes (a trafficking route as the agency understands it).
 import { Router } from 'express';
-import { annualReturnFromJson } from '@hub/domain';
+import { annualReturnFromJson, routeReportFromJson } from '@hub/domain';
 import type { ReportsIndex } from './reports-index';
 import type { Submitter } from './submit';
 
@@ -29,6 +30,25 @@ export function annualRoutes(deps: {
       country: value.country,
       year: value.year,
       rows: value.rows.length,
+      messageId,
+      status: 'queued',
+      normalisations,
+    });
+  });
+  router.post('/v1/routes', async (req, res) => {
+    const { value, normalisations } = routeReportFromJson(req.body, {
+      nodeCountry: deps.country,
+      now: deps.clock(),
+      versionOf: (id) => deps.reports.next(id),
+      regions: deps.regions,
+    });
+    const { messageId } = await deps.submitter.submit('TraffickingRoute', value.routeId, value);
+    deps.reports.record(value.routeId, value.version);
+    deps.onAccepted?.(1);
+    res.status(202).json({
+      routeId: value.routeId,
+      version: value.version,
+      legs: value.legs.length,
       messageId,
       status: 'queued',
       normalisations,

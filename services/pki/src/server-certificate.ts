@@ -22,18 +22,25 @@ export interface ServerCertificateOptions {
 }
 
 const DAY = 86400000;
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const HOSTNAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 /**
  * Issue a server certificate (serverAuth and clientAuth, since brokers also connect to each other) naming the
  * given hostnames and addresses, always including localhost and 127.0.0.1 for loopback clients.
  */
-export function issueServerCertificate(ca: CaMaterial, options: ServerCertificateOptions = {}): IssuedCertificate {
+export function issueServerCertificate(
+  ca: CaMaterial,
+  options: ServerCertificateOptions = {},
+): IssuedCertificate {
   const dns = [...new Set([...(options.hostnames ?? []), 'localhost'])];
   const ips = [...new Set([...(options.ips ?? []), '127.0.0.1'])];
   for (const name of dns)
     if (!HOSTNAME.test(name))
-      throw new HubError('PKI_INVALID', `not a DNS hostname for a server certificate: ${JSON.stringify(name)}`);
+      throw new HubError(
+        'PKI_INVALID',
+        `not a DNS hostname for a server certificate: ${JSON.stringify(name)}`,
+      );
   for (const ip of ips)
     if (isIP(ip) === 0)
       throw new HubError('PKI_INVALID', `not an IP address for a server certificate: ${JSON.stringify(ip)}`);

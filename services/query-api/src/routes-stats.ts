@@ -31,6 +31,17 @@ const STATS = {
   source: { kind: 'enum', values: ['seizures', 'annual'] },
 } as const;
 
+interface RouteRecord {
+  name: string | null;
+  substances: string[];
+  legs: { from: string; to: string; mode: string | null; via: string | null }[];
+  concealment: string[];
+  periodFrom: number | null;
+  periodTo: number | null;
+  relatedReports: string[];
+  description: string | null;
+}
+
 const ROUTES = { country: { kind: 'country' }, drug: { kind: 'code' } } as const;
 
 function round(n: number): number {
@@ -187,18 +198,45 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
       if (b.lastSeenAt > l.lastSeenAt) l.lastSeenAt = b.lastSeenAt;
       legs.set(k, l);
     }
+    // Routes as agencies reported them (TraffickingRoute), beside the legs seen in seizures.
+    const reported = (
+      await deps.store
+        .collection<{ _id: string; originCountry: string; version: number; route: RouteRecord }>(
+          COLLECTIONS.routes,
+        )
+        .find(readableFilter(caller) as Filter<{ _id: string }>)
+        .toArray()
+    ).filter(
+      (d) =>
+        (!p.country || d.route.legs.some((l) => l.from === p.country || l.to === p.country)) &&
+        (!p.drug || d.route.substances.includes(p.drug as string)),
+    );
     await deps.audit.append({
       actor: actorOf(caller),
       action: 'routes',
       query: { ...p },
-      count: legs.size,
-      reportIds: [],
+      count: legs.size + reported.length,
+      reportIds: reported.map((d) => d._id),
+      reportOrigins: reported.map((d) => d.originCountry),
     });
     res.json({
       legs: [...legs.values()].map((l) => ({
         ...l,
         quantityKg: round(l.quantityKg),
         substances: [...l.substances].sort(),
+      })),
+      reportedRoutes: reported.map((d) => ({
+        routeId: d._id,
+        version: d.version,
+        originCountry: d.originCountry,
+        name: d.route.name,
+        substances: d.route.substances,
+        legs: d.route.legs,
+        concealment: d.route.concealment,
+        periodFrom: d.route.periodFrom === null ? null : new Date(Number(d.route.periodFrom)).toISOString(),
+        periodTo: d.route.periodTo === null ? null : new Date(Number(d.route.periodTo)).toISOString(),
+        relatedReports: d.route.relatedReports,
+        description: d.route.description,
       })),
     });
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
 import { readWdrAnnex, type AnnexError, type AnnexReturn } from '@hub/domain';
 import { HubError } from '@hub/errors';
+import { createKafka, ensureTopics, nodeTopicConfigs, topicNames } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
 import type { Command } from '../command';
@@ -121,6 +122,24 @@ export const importAnnualCommand: Command = {
       );
     const logger = createLogger('import-annual', { level: process.env.HUB_LOG_LEVEL ?? 'warn' });
     const { startNationalNode, runningNode } = await import('@hub/national-node');
+
+    // Every country's topics at once: one round trip instead of one per node, and the coordinator sees all the
+    // new countries in one refresh instead of re-subscribing again and again while the import runs.
+    const kafka = createKafka({
+      brokers: config.kafka.brokers,
+      clientId: `${config.kafka.clientId}-import-annual`,
+      logger,
+      security: config.kafka.security,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const plan = { partitions: 3, replicationFactor: config.kafka.replicationFactor };
+    const created = await ensureTopics(
+      admin,
+      [...byCountry.keys()].flatMap((cc) => nodeTopicConfigs(topicNames(config.namespace), cc, plan)),
+    );
+    await admin.disconnect();
+    if (created.length) log(`created the topics of ${created.length / 2} countries`);
 
     let done = 0;
     let sentRows = 0;

@@ -4,13 +4,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig, repoRoot, type HubConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
-import { createKafka, hubAcls, topicNames, type HubAcl } from '@hub/kafka';
+import { createKafka, hubAcls, topicNames, type Admin, type HubAcl } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
 import { loadRegions } from '@hub/schemas';
 import { ensurePasswordFile, kafkaSecretsDir } from '../../stack/secrets';
 import { grantNode, provisionHub, writeBrokerTls } from '../../stack/security';
-import { bootstrapScript, productionBrokerProperties, productionPrincipals } from '../../stack/security-production';
+import {
+  bootstrapScript,
+  productionBrokerProperties,
+  productionPrincipals,
+} from '../../stack/security-production';
 import type { Command } from '../command';
 import { parse, say } from '../command';
 
@@ -43,16 +47,20 @@ const countryList = (raw: string | undefined, config: HubConfig): string[] => {
         .filter(Boolean)
     : config.demoCountries;
   for (const cc of list)
-    if (!/^[A-Z]{2}$/.test(cc)) throw new HubError('USAGE', `not an ISO alpha-2 country code: ${cc}\nusage: ${USAGE}`);
+    if (!/^[A-Z]{2}$/.test(cc))
+      throw new HubError('USAGE', `not an ISO alpha-2 country code: ${cc}\nusage: ${USAGE}`);
   return list;
 };
 
 function describeAcl(a: HubAcl): string {
-  const resource = a.resourceType === 'cluster' ? 'cluster' : `${a.resourceType} ${a.name}${a.pattern === 'prefixed' ? '*' : ''}`;
+  const resource =
+    a.resourceType === 'cluster'
+      ? 'cluster'
+      : `${a.resourceType} ${a.name}${a.pattern === 'prefixed' ? '*' : ''}`;
   return `${a.principal.padEnd(12)} ${a.operations.join(',').padEnd(22)} ${resource}`;
 }
 
-async function asAdmin<T>(config: HubConfig, fn: (admin: ReturnType<ReturnType<typeof createKafka>['admin']>) => Promise<T>) {
+async function asAdmin<T>(config: HubConfig, fn: (admin: Admin) => Promise<T>): Promise<T> {
   if (config.kafka.security?.username !== 'hub-admin')
     throw new HubError(
       'USAGE',
@@ -91,7 +99,8 @@ export const securityCommand: Command = {
     const regions = loadRegions();
 
     if (verb === 'certs') {
-      if (positionals.length === 0) throw new HubError('USAGE', `name at least one broker hostname\nusage: ${USAGE}`);
+      if (positionals.length === 0)
+        throw new HubError('USAGE', `name at least one broker hostname\nusage: ${USAGE}`);
       const pki = new PkiStore(join(config.hubHome, 'pki'));
       const out = resolve(values.out ?? join(config.hubHome, 'secrets', 'brokers'));
       for (const host of positionals) {
@@ -108,7 +117,13 @@ export const securityCommand: Command = {
     if (verb === 'render') {
       const out = resolve(values.out ?? join(repoRoot, 'infra', 'production'));
       const brokers = (values.brokers ?? 'kafka-1,kafka-2,kafka-3').split(',').map((b) => b.trim());
-      const plan = { brokers, countries, regions, partitions: 3, replicationFactor: Math.min(3, brokers.length) };
+      const plan = {
+        brokers,
+        countries,
+        regions,
+        partitions: 3,
+        replicationFactor: Math.min(3, brokers.length),
+      };
       mkdirSync(join(out, 'kafka'), { recursive: true });
       mkdirSync(join(out, 'security'), { recursive: true });
       brokers.forEach((_, i) => {
@@ -138,7 +153,8 @@ export const securityCommand: Command = {
     }
     if (verb === 'grant') {
       const cc = (positionals[0] ?? '').toUpperCase();
-      if (!/^[A-Z]{2}$/.test(cc)) throw new HubError('USAGE', `give the country as an ISO alpha-2 code\nusage: ${USAGE}`);
+      if (!/^[A-Z]{2}$/.test(cc))
+        throw new HubError('USAGE', `give the country as an ISO alpha-2 code\nusage: ${USAGE}`);
       const r = await asAdmin(config, (admin) => grantNode(admin, plan, cc));
       log(`${cc}: created ${r.topics.length} topics; ${r.acls} ACL entries in place for node-${cc}`);
       return 0;

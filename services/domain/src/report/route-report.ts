@@ -1,0 +1,132 @@
+// A trafficking route as an agency understands it (legs between countries, drugs, modes, period) from JSON → a
+// validated TraffickingRoute.
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '@hub/errors';
+import { loadVocabularies } from '../vocab/index';
+import { FieldReader } from './fields';
+import type { Normalised } from './seizure-report';
+import { normaliseCountryCode, readHandling, resolveTermField, type HandlingRecord } from './terms';
+
+export interface RouteReportRecord {
+  routeId: string;
+  version: number;
+  reportedAt: number;
+  country: string;
+  name: string | null;
+  substances: string[];
+  legs: { from: string; to: string; mode: string | null; via: string | null }[];
+  concealment: string[];
+  periodFrom: number | null;
+  periodTo: number | null;
+  relatedReports: string[];
+  description: string | null;
+  handling: HandlingRecord;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function day(r: FieldReader, value: unknown, field: string): number | null {
+  if (value === undefined || value === null || value === '') return null;
+  const t = typeof value === 'string' && /^\d{4}-\d{2}(-\d{2})?/.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(t)) {
+    r.error(field, 'must be an ISO 8601 date like 2026-01-31', value);
+    return null;
+  }
+  return t;
+}
+
+export function routeReportFromJson(
+  input: unknown,
+  ctx: { nodeCountry: string; now: number; versionOf: (id: string) => number; regions: ReadonlySet<string> },
+): Normalised<RouteReportRecord> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new ValidationError([
+      { field: '(body)', message: 'must be a JSON object (one trafficking route)' },
+    ]);
+  const obj = input as Record<string, unknown>;
+  const r = new FieldReader();
+  const v = loadVocabularies();
+  let routeId = r.string(obj, 'routeId', 'routeId');
+  if (routeId && !UUID.test(routeId)) {
+    r.error('routeId', 'must be a UUID (or left out, to have one generated)', routeId);
+    routeId = null;
+  }
+  const legs = r.array(obj, 'legs', 'legs', { required: true, max: 50 }).map((leg, i) => {
+    const from = normaliseCountryCode(
+      r,
+      r.string(leg, 'from', `legs[${i}].from`, { required: true, max: 100 }),
+      `legs[${i}].from`,
+    );
+    const to = normaliseCountryCode(
+      r,
+      r.string(leg, 'to', `legs[${i}].to`, { required: true, max: 100 }),
+      `legs[${i}].to`,
+    );
+    if (from && to && from === to) r.error(`legs[${i}]`, 'a leg goes from one country to another', from);
+    return {
+      from: from ?? '',
+      to: to ?? '',
+      mode: resolveTermField(
+        r,
+        v.transportModes,
+        r.string(leg, 'mode', `legs[${i}].mode`, { max: 60 }),
+        `legs[${i}].mode`,
+      ),
+      via: r.string(leg, 'via', `legs[${i}].via`, { max: 200 }),
+    };
+  });
+  const list = (key: string, max: number) => {
+    const raw = obj[key];
+    if (raw === undefined || raw === null) return [];
+    if (!Array.isArray(raw) || raw.length > max) {
+      r.error(key, `must be a list of at most ${max} entries`);
+      return [];
+    }
+    return raw.map((x) => (typeof x === 'string' ? x.trim() : ''));
+  };
+  const substances = list('substances', 20).map(
+    (s, i) => resolveTermField(r, v.substances, s || null, `substances[${i}]`) ?? '',
+  );
+  const concealment = list('concealment', 20).map(
+    (c, i) => resolveTermField(r, v.concealment, c || null, `concealment[${i}]`) ?? '',
+  );
+  const relatedReports = list('relatedReports', 200);
+  relatedReports.forEach((id, i) => {
+    if (!UUID.test(id)) r.error(`relatedReports[${i}]`, 'must be a report id (UUID)', id);
+  });
+  const periodFrom = day(r, obj.periodFrom, 'periodFrom');
+  const periodTo = day(r, obj.periodTo, 'periodTo');
+  if (periodFrom !== null && periodTo !== null && periodTo < periodFrom)
+    r.error('periodTo', 'must not be before periodFrom', obj.periodTo);
+  const countryIn = r.string(obj, 'country', 'country', { max: 100 });
+  const country = countryIn ? normaliseCountryCode(r, countryIn, 'country') : ctx.nodeCountry;
+  if (country && country !== ctx.nodeCountry)
+    r.error(
+      'country',
+      `this node reports ${ctx.nodeCountry}'s routes; ${country}'s go through its own node`,
+      countryIn,
+    );
+  const handling = readHandling(r, obj, ctx.regions);
+  const name = r.string(obj, 'name', 'name', { max: 200 });
+  const description = r.string(obj, 'description', 'description', { max: 4000 });
+  if (r.errors.length) throw new ValidationError(r.errors, 'the trafficking route is not valid');
+  const id = routeId ?? randomUUID();
+  return {
+    value: {
+      routeId: id,
+      version: ctx.versionOf(id),
+      reportedAt: ctx.now,
+      country: country as string,
+      name,
+      substances,
+      legs,
+      concealment,
+      periodFrom,
+      periodTo,
+      relatedReports,
+      description,
+      handling,
+    },
+    normalisations: r.notes,
+  };
+}

@@ -1,0 +1,95 @@
+// Forwarding what the coordinator sends this node (receipts, alerts, requests, retention notices) to the agency's
+// own system: POST one JSON item at a time to a webhook, in arrival order, at least once. A cursor file remembers
+// how far delivery got, so a restart resumes; a failing endpoint is retried with backoff and never blocks the node.
+import { createHmac } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Logger } from '@hub/observability';
+import type { InboundStore } from './inbox-store';
+
+export interface WebhookOptions {
+  url: string;
+  /** When set, each body is signed: `x-hub-signature: sha256=<hex HMAC of the body>`. */
+  secret?: string;
+  cursorFile: string;
+  inbound: InboundStore;
+  logger: Logger;
+  timeoutMs?: number;
+}
+
+export interface WebhookForwarder {
+  pending(): number;
+  lastError(): string | undefined;
+  stop(): Promise<void>;
+}
+
+export function startWebhook(options: WebhookOptions): WebhookForwarder {
+  let cursor = existsSync(options.cursorFile) ? Number(readFileSync(options.cursorFile, 'utf8')) || 0 : 0;
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let error: string | undefined;
+  let backoff = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const deliver = async () => {
+    const items = options.inbound.all();
+    while (!stopped && cursor < items.length) {
+      const item = items[cursor]!;
+      const body = JSON.stringify({
+        messageId: item.messageId,
+        messageType: item.messageType,
+        receivedAt: new Date(item.receivedAt).toISOString(),
+        value: item.value,
+      });
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'x-hub-message-id': item.messageId,
+        'x-hub-message-type': item.messageType,
+      };
+      if (options.secret)
+        headers['x-hub-signature'] =
+          `sha256=${createHmac('sha256', options.secret).update(body).digest('hex')}`;
+      const res = await fetch(options.url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10000),
+      });
+      if (!res.ok) throw new Error(`the webhook answered HTTP ${res.status}`);
+      cursor++;
+      writeFileSync(options.cursorFile, String(cursor));
+    }
+  };
+
+  const kick = () => {
+    if (stopped || running || timer) return;
+    running = deliver()
+      .then(() => {
+        error = undefined;
+        backoff = 0;
+      })
+      .catch((err: unknown) => {
+        error = (err as Error).message;
+        backoff = Math.min(backoff ? backoff * 2 : 1000, 60000);
+        options.logger.warn({ err: error, retryInMs: backoff }, 'webhook delivery failed; will retry');
+        timer = setTimeout(() => {
+          timer = undefined;
+          kick();
+        }, backoff);
+      })
+      .finally(() => {
+        running = undefined;
+        if (!error && cursor < options.inbound.all().length) kick();
+      });
+  };
+  options.inbound.onAdd(kick);
+  kick();
+  return {
+    pending: () => Math.max(0, options.inbound.all().length - cursor),
+    lastError: () => error,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
