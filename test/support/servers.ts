@@ -1,12 +1,13 @@
 // Servers a fault test owns: its own Kafka broker or FerretDB on free ports with their own data, so that stopping
 // or killing them never disturbs the shared local stack (nor other test files). Built from the cached jars and
 // binary that `hub stack up` provisioned.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
 import { ferretLayout, startFerret } from '../../scripts/src/stack/ferretdb';
-import { kafkaLayout, startKafka } from '../../scripts/src/stack/kafka';
+import { commonServerProperties, kafkaLayout, startKafka } from '../../scripts/src/stack/kafka';
 import { probeKafka, probeMongo } from '../../scripts/src/stack/probes';
 import { isAlive, stopPid } from '../../scripts/src/stack/proc';
 import { stackVersions } from '../../scripts/src/stack/versions';
@@ -100,4 +101,83 @@ export async function ownedFerret(dir: string): Promise<OwnedStore> {
   };
   await server.start();
   return server;
+}
+
+export interface OwnedCluster {
+  brokers: string[];
+  nodes: OwnedServer[];
+  stopAll(): Promise<void>;
+}
+
+/**
+ * Three KRaft nodes on loopback ports, each broker and controller, replicating everything three ways with
+ * min.insync.replicas=2 (internal topics too): losing any one broker loses nothing and stops nothing.
+ */
+export async function ownedCluster(dir: string, size = 3): Promise<OwnedCluster> {
+  const config = loadConfig();
+  const clusterId = randomBytes(16).toString('base64url');
+  const ports = await Promise.all(
+    Array.from({ length: size }, async () => [await freePort(), await freePort()]),
+  );
+  const voters = ports.map(([, c], i) => `${i + 1}@127.0.0.1:${c}`).join(',');
+  const brokers = ports.map(([p]) => `127.0.0.1:${p}`);
+  const nodes = ports.map(([port, controllerPort], i) => {
+    const nodeDir = join(dir, `broker-${i + 1}`);
+    mkdirSync(nodeDir, { recursive: true });
+    const layout = {
+      ...kafkaLayout(config.cacheDir, nodeDir, stackVersions().kafka),
+      logFile: join(nodeDir, 'kafka.log'),
+    };
+    const properties = [
+      `# A node of a ${size}-broker test cluster.`,
+      'process.roles=broker,controller',
+      `node.id=${i + 1}`,
+      `controller.quorum.voters=${voters}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name=PLAINTEXT',
+      ...commonServerProperties(layout),
+      // Later lines win: the cluster replicates its internal topics too.
+      `offsets.topic.replication.factor=${size}`,
+      `transaction.state.log.replication.factor=${size}`,
+      'transaction.state.log.min.isr=2',
+      `share.coordinator.state.topic.replication.factor=${size}`,
+      'share.coordinator.state.topic.min.isr=2',
+      'min.insync.replicas=2',
+      `default.replication.factor=${size}`,
+      '',
+    ].join('\n');
+    let pid: number | undefined;
+    const node: OwnedServer = {
+      async start() {
+        pid = await startKafka(layout, port as number, controllerPort as number, {
+          properties,
+          clusterId,
+          heapMb: 384,
+          marker: 'kafka-test-cluster',
+        });
+      },
+      async stop() {
+        if (pid) await stopPid(pid, 30000);
+        pid = undefined;
+      },
+      kill() {
+        if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
+        pid = undefined;
+      },
+      running: () => isAlive(pid),
+    };
+    return node;
+  });
+  // The controllers need each other for a quorum: start all, then wait for the cluster.
+  await Promise.all(nodes.map((n) => n.start()));
+  await waitUntil(
+    'the test cluster',
+    async () => (await probeKafka(brokers)).brokers === size || undefined,
+    120000,
+    1000,
+  );
+  return { brokers, nodes, stopAll: async () => void (await Promise.all(nodes.map((n) => n.stop()))) };
 }

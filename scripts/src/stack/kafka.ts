@@ -117,6 +117,8 @@ export interface KafkaStartOptions {
   heapMb?: number;
   /** Marker on the java command line that tells our processes apart; default `kafka` (`hub stack` looks for it). */
   marker?: string;
+  /** The cluster id to format with: the same on every node of a multi-broker cluster; default a random one. */
+  clusterId?: string;
 }
 
 /** Write the config, format the storage on first use, and start the broker. Returns its pid. */
@@ -137,8 +139,13 @@ export async function startKafka(
   const cp = `${layout.libs}/*`;
   const java = requireTool('java', 'to run the local Kafka broker') && 'java';
   if (!existsSync(join(layout.dataDir, 'meta.properties'))) {
-    const id = await run(java, ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid']);
-    const clusterId = id.stdout.trim().split('\n').pop() ?? '';
+    const clusterId =
+      options.clusterId ??
+      (await run(java, ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'])).stdout
+        .trim()
+        .split('\n')
+        .pop() ??
+      '';
     const f = await run(java, [
       `-Dlog4j2.configurationFile=${log4j}`,
       '-cp',
