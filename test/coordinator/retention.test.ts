@@ -93,6 +93,9 @@ describe('retention review and erasure', function () {
     expect(
       JSON.stringify(await store.collection(COLLECTIONS.statsMonthly).find({}).toArray()),
     ).not.to.include(a.reportId);
+    expect(JSON.stringify(await store.collection(COLLECTIONS.reportKeys).find({}).toArray())).not.to.include(
+      a.reportId,
+    );
     expect(JSON.stringify(await store.collection(COLLECTIONS.matchKeys).find({}).toArray())).not.to.include(
       a.reportId,
     );

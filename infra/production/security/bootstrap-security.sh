@@ -60,6 +60,7 @@ scram node-TM
 # Topics (hub-admin creates them; no service may)
 topic hub.quarantine 3 --config min.insync.replicas=2
 topic hub.pki 1 --config min.insync.replicas=2 --config cleanup.policy=compact
+topic hub.erasures 1 --config min.insync.replicas=2 --config cleanup.policy=compact
 topic hub.feed.central-asia 3 --config min.insync.replicas=2
 topic hub.feed.northern-route 3 --config min.insync.replicas=2
 topic hub.feed.balkan-route 3 --config min.insync.replicas=2
@@ -85,6 +86,7 @@ acl --add --allow-principal User:coordinator --operation Write --operation Descr
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.feed. --resource-pattern-type prefixed
 acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --topic hub.quarantine
 acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --topic hub.pki
+acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --topic hub.erasures
 acl --add --allow-principal User:coordinator --operation Read --operation Describe --group coordinator --resource-pattern-type prefixed
 acl --add --allow-principal User:coordinator --operation IdempotentWrite --cluster
 acl --add --allow-principal User:query-api --operation Read --operation Describe --topic hub.feed. --resource-pattern-type prefixed
@@ -126,4 +128,4 @@ acl --add --allow-principal User:node-TM --operation Read --operation Describe -
 acl --add --allow-principal User:node-TM --operation Read --operation Describe --group node-TM- --resource-pattern-type prefixed
 acl --add --allow-principal User:node-TM --operation IdempotentWrite --cluster
 
-echo "broker security profile applied: 8 principals, 16 topics, 49 ACL grants"
+echo "broker security profile applied: 8 principals, 17 topics, 50 ACL grants"

@@ -245,7 +245,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const erasuresTail = await followErasures({
     kafka,
     topic: names.erasures,
-    groupId: names.group(`erasures-${randomBytes(6).toString('hex')}`),
+    groupId: names.group(`coordinator-erasures-${randomBytes(6).toString('hex')}`),
     registry,
     verify: (bytes) => {
       const v = verifier.verify(bytes);

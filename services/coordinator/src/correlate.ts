@@ -129,7 +129,7 @@ export async function correlate(
 ): Promise<AlertRecord[]> {
   if (reportIds.length === 0) return [];
   const keysColl = store.collection<KeyDoc>(COLLECTIONS.matchKeys);
-  const perReport = store.collection<ReportKeys>(COLLECTIONS.matchKeys);
+  const perReport = store.collection<ReportKeys>(COLLECTIONS.reportKeys);
   const reports = await findEach(store.collection<StoredReport>(COLLECTIONS.reports), '_id', reportIds);
   const before = new Map(
     (
@@ -140,7 +140,16 @@ export async function correlate(
       )
     ).map((d) => [d._id.slice(2), d.keys]),
   );
-  const ops: AnyBulkWriteOperation<KeyDoc>[] = [];
+  // Per key, the members to set and to unset; written as one insert (a new key) or one update (a known key).
+  const changes = new Map<
+    string,
+    { rule?: AlertRule; kind?: string | null; set: Record<string, Member>; unset: string[] }
+  >();
+  const change = (key: string) => {
+    let c = changes.get(key);
+    if (!c) changes.set(key, (c = { set: {}, unset: [] }));
+    return c;
+  };
   const touched = new Map<string, { reportId: string; seizedAt: Date }[]>();
   const reportOps: AnyBulkWriteOperation<ReportKeys>[] = [];
   const found = new Set(reports.map((r) => r._id));
@@ -153,27 +162,17 @@ export async function correlate(
       evaluation: report.handling.evaluation ?? null,
     };
     for (const k of keys) {
-      ops.push({
-        updateOne: {
-          filter: { _id: `k:${k.key}` },
-          update: { $set: { rule: k.rule, kind: k.kind, [`members.${report._id}`]: member } } as never,
-          upsert: true,
-        },
-      });
+      const c = change(k.key);
+      c.rule = k.rule;
+      c.kind = k.kind;
+      c.set[report._id] = member;
       touched.set(k.key, [
         ...(touched.get(k.key) ?? []),
         { reportId: report._id, seizedAt: report.seizedAt },
       ]);
     }
     const now = new Set(keys.map((k) => k.key));
-    for (const old of before.get(report._id) ?? [])
-      if (!now.has(old))
-        ops.push({
-          updateOne: {
-            filter: { _id: `k:${old}` },
-            update: { $unset: { [`members.${report._id}`]: '' } } as never,
-          },
-        });
+    for (const old of before.get(report._id) ?? []) if (!now.has(old)) change(old).unset.push(report._id);
     reportOps.push(
       (before.has(report._id)
         ? {
@@ -188,12 +187,46 @@ export async function correlate(
   // Reports that are gone (erased) leave every key they were matched on.
   for (const id of reportIds)
     if (!found.has(id) && before.has(id)) {
-      for (const key of before.get(id) ?? [])
-        ops.push({
-          updateOne: { filter: { _id: `k:${key}` }, update: { $unset: { [`members.${id}`]: '' } } as never },
-        });
+      for (const key of before.get(id) ?? []) change(key).unset.push(id);
       reportOps.push({ deleteOne: { filter: { _id: `r:${id}` } } } as never);
     }
+  // FerretDB scans a collection for every update or upsert, but inserts cheaply: most keys are new (a plate seen
+  // once), so they are inserted; only keys already known are updated.
+  const existing = new Set(
+    (
+      await findEach(
+        keysColl,
+        '_id',
+        [...changes.keys()].map((k) => `k:${k}`),
+        { _id: 1 },
+      )
+    ).map((d) => d._id),
+  );
+  const ops: AnyBulkWriteOperation<KeyDoc>[] = [];
+  for (const [key, c] of changes) {
+    const id = `k:${key}`;
+    if (!existing.has(id)) {
+      if (Object.keys(c.set).length && c.rule)
+        ops.push({
+          insertOne: { document: { _id: id, rule: c.rule, kind: c.kind ?? null, members: c.set } },
+        });
+      continue;
+    }
+    const $set: Record<string, unknown> = {};
+    for (const [reportId, m] of Object.entries(c.set)) $set[`members.${reportId}`] = m;
+    const $unset: Record<string, ''> = {};
+    for (const reportId of c.unset) if (!c.set[reportId]) $unset[`members.${reportId}`] = '';
+    if (Object.keys($set).length || Object.keys($unset).length)
+      ops.push({
+        updateOne: {
+          filter: { _id: id },
+          update: {
+            ...(Object.keys($set).length ? { $set } : {}),
+            ...(Object.keys($unset).length ? { $unset } : {}),
+          } as never,
+        },
+      });
+  }
   if (ops.length) await keysColl.bulkWrite(ops, { ordered: true });
   if (reportOps.length) await perReport.bulkWrite(reportOps, { ordered: false });
   if (touched.size === 0) return [];

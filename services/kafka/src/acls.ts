@@ -84,7 +84,8 @@ export function nodeAcls(names: TopicNames, cc: string, regions: RegionMembers[]
 
 /**
  * The coordinator: reads every node's out topic (prefixed, so a new country needs no grant to be read), writes
- * the in topic of each onboarded country (literal: it must not write as a node), the feeds, quarantine and pki.
+ * the in topic of each onboarded country (literal: it must not write as a node), the feeds, quarantine, pki and
+ * erasures.
  */
 export function coordinatorAcls(names: TopicNames, countries: string[]): HubAcl[] {
   const p = PRINCIPALS.coordinator;
@@ -94,6 +95,7 @@ export function coordinatorAcls(names: TopicNames, countries: string[]): HubAcl[
     prefixed(p, 'topic', names.feedPrefix, ['write', 'describe']),
     topic(p, names.quarantine, ['read', 'write', 'describe']),
     topic(p, names.pki, ['read', 'write', 'describe']),
+    topic(p, names.erasures, ['read', 'write', 'describe']),
     prefixed(p, 'group', names.group(p), ['read', 'describe']),
     idempotentProducer(p),
   ];

@@ -18,7 +18,15 @@ export function createLogger(service: string, options: LoggerOptions = {}): Logg
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: {
-        paths: ['*.privateKey', '*.signature', '*.payload', 'authorization', '*.authorization'],
+        paths: [
+          '*.privateKey',
+          '*.signature',
+          '*.payload',
+          'authorization',
+          '*.authorization',
+          '*.password',
+          '*.*.password',
+        ],
         censor: '[redacted]',
       },
     },

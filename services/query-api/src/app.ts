@@ -65,7 +65,8 @@ export function createApp(deps: ApiDeps): express.Express {
       count: alerts.length,
       reportIds: [],
     });
-    res.json({ alerts });
+    // Internal bookkeeping (the store's _id, whether it was sent) stays inside.
+    res.json({ alerts: alerts.map(({ _id, published, ...a }) => (void _id, void published, a)) });
   });
   v1.get('/v1/audit', requireRole('auditor', 'admin'), async (req, res) => {
     const result = await deps.audit.verify();

@@ -23,6 +23,8 @@ export const COLLECTIONS = {
   routeLegs: 'route_legs',
   /** Keyed hashes of conveyance identifiers and other match keys, for correlation. */
   matchKeys: 'match_keys',
+  /** Per report, the match keys it counts in (_id = `r:<reportId>`); kept apart so that match_keys stays small. */
+  reportKeys: 'report_keys',
   /** Review dates of stored records (_id = subject id). */
   retention: 'retention',
   /** What was erased and why, never its content (_id = subject id). */

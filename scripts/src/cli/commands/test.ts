@@ -6,6 +6,7 @@ import type { Command } from '../command';
 import { say } from '../command';
 import { stackDown, stackUp } from '../../stack/stack';
 import { probeKafka, probeMongo } from '../../stack/probes';
+import { sweepTestLeftovers } from '../../stack/sweep';
 
 const UNIT = ['schemas/test/**/*.test.ts', 'services/*/test/**/*.test.ts'];
 const INTEGRATION = ['test/**/*.test.ts'];
@@ -33,6 +34,11 @@ export const testCommand: Command = {
         started = true;
         await stackUp(config, log);
       }
+    }
+    if (!unitOnly && config.kafka.fromLocalStack && config.mongo.fromLocalStack) {
+      const swept = await sweepTestLeftovers(config.kafka.brokers, config.mongo.url).catch(() => undefined);
+      if (swept && (swept.topics || swept.databases))
+        log(`removed ${swept.topics} topics and ${swept.databases} databases left by earlier test runs`);
     }
     const specs = unitOnly ? UNIT : [...UNIT, ...INTEGRATION];
     const env = { ...process.env, HUB_SOAK: own.includes('--soak') ? '1' : (process.env.HUB_SOAK ?? '') };

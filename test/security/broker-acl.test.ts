@@ -1,0 +1,349 @@
+// The broker security profile on a real secured broker that this file starts (its own ports and data): TLS with
+// the hub CA, SASL/SCRAM-SHA-512 per principal, and ACLs that enforce DESIGN.md's topic table.
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { loadConfig, repoRoot, type KafkaSecurity } from '@hub/config';
+import { Kafka, logLevel } from 'kafkajs';
+import {
+  PRINCIPALS,
+  createKafka,
+  nodePrincipal,
+  securityOptions,
+  topicNames,
+  type KafkaMessage,
+} from '@hub/kafka';
+import { createLogger } from '@hub/observability';
+import { PkiStore } from '@hub/pki';
+import { loadRegions } from '@hub/schemas';
+import { kafkaLayout } from '../../scripts/src/stack/kafka';
+import { isAlive, stopPid } from '../../scripts/src/stack/proc';
+import { passwordFile } from '../../scripts/src/stack/secrets';
+import {
+  addScramUsers,
+  grantNode,
+  provisionHub,
+  type SecureBroker,
+  startSecureKafka,
+} from '../../scripts/src/stack/security';
+import { stackVersions } from '../../scripts/src/stack/versions';
+import { freePort, refusal, refusedWith } from './support';
+
+describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () {
+  this.timeout(120000);
+  const namespace = `t-sec-${randomBytes(3).toString('hex')}`;
+  const names = topicNames(namespace);
+  const regions = loadRegions();
+  const plan = { names, regions, topics: { partitions: 2, replicationFactor: 1 } };
+  const logger = createLogger('test:security', { level: process.env.HUB_TEST_LOG_LEVEL ?? 'silent' });
+  let home: string;
+  let broker: SecureBroker | undefined;
+  const clients: { disconnect(): Promise<void> }[] = [];
+
+  // Refusals are not retriable, so they come at once; retries only ride out the new broker's start-up.
+  const client = (security: KafkaSecurity | undefined, clientId: string, retries?: number): Kafka =>
+    createKafka({ brokers: broker!.brokers, clientId, logger, security, connectionTimeoutMs: 5000, retries });
+  const as = (principal: string): Kafka => client(broker!.security(principal), principal);
+
+  async function produce(kafka: Kafka, topic: string, value: string): Promise<void> {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    clients.push(producer);
+    await producer.connect();
+    try {
+      await producer.send({ topic, acks: -1, messages: [{ key: value, value }] });
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
+  /** Read from the beginning until `count` messages arrived; rejects with the consumer's error (ACL refusals). */
+  async function consume(
+    kafka: Kafka,
+    topics: string[] | RegExp,
+    groupId: string,
+    count = 1,
+  ): Promise<{ topic: string; message: KafkaMessage }[]> {
+    const consumer = kafka.consumer({ groupId, sessionTimeout: 10000 });
+    clients.push(consumer);
+    const got: { topic: string; message: KafkaMessage }[] = [];
+    try {
+      await consumer.connect();
+      return await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`got ${got.length} of ${count} messages`)), 30000);
+        consumer.on(consumer.events.CRASH, (e) => {
+          // A new broker's group coordinator may still be loading: kafkajs restarts the consumer for that.
+          if (e.payload.restart) return;
+          clearTimeout(timer);
+          reject(e.payload.error);
+        });
+        const subscribe = Array.isArray(topics) ? { topics } : { topics: [topics] };
+        consumer
+          .subscribe({ ...subscribe, fromBeginning: true })
+          .then(() =>
+            consumer.run({
+              eachMessage: async ({ topic, message }) => {
+                got.push({ topic, message });
+                if (got.length >= count) {
+                  clearTimeout(timer);
+                  resolve(got);
+                }
+              },
+            }),
+          )
+          .catch((e) => {
+            clearTimeout(timer);
+            reject(e);
+          });
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+  }
+
+  before(async function () {
+    this.timeout(240000);
+    home = mkdtempSync(join(tmpdir(), 'hub-security-'));
+    new PkiStore(join(home, 'pki')).initCa({ bits: 2048 });
+    const base = kafkaLayout(loadConfig().cacheDir, home, stackVersions().kafka);
+    broker = await startSecureKafka({
+      layout: { ...base, logFile: join(home, 'kafka.log') },
+      hubHome: home,
+      listeners: { client: await freePort(), internal: await freePort(), controller: await freePort() },
+      principals: [PRINCIPALS.coordinator, PRINCIPALS.queryApi, nodePrincipal('KZ')],
+      heapMb: 384,
+      marker: 'kafka-security-test',
+    });
+    const admin = as(PRINCIPALS.admin).admin();
+    clients.push(admin);
+    await admin.connect();
+    await provisionHub(admin, { ...plan, countries: ['KZ'] });
+    // UZ is onboarded later, on the running broker: SCRAM through Kafka's ConfigCommand, then topics and ACLs.
+    await addScramUsers({
+      libs: base.libs,
+      internal: broker.internal,
+      hubHome: home,
+      tls: broker.tls,
+      principals: [nodePrincipal('UZ')],
+    });
+    await grantNode(admin, plan, 'UZ');
+    // A topic outside the namespace, named like KZ's: the ACLs must not cover it.
+    await admin.createTopics({
+      topics: [{ topic: 'hub.node.KZ.out', numPartitions: 1 }],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+  });
+
+  after(async function () {
+    this.timeout(60000);
+    for (const c of clients) await c.disconnect().catch(() => undefined);
+    if (broker) await stopPid(broker.pid, 30000);
+    if (broker) expect(isAlive(broker.pid)).to.equal(false);
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it('keeps the generated passwords and the broker key readable by their owner only', () => {
+    for (const file of [passwordFile(home, nodePrincipal('KZ')), broker!.tls.keystore])
+      expect(statSync(file).mode & 0o077, file).to.equal(0);
+    expect(readFileSync(broker!.tls.keystore, 'utf8')).to.contain('BEGIN PRIVATE KEY');
+  });
+
+  it('lets node KZ produce to its own out topic and consume its own in topic', async () => {
+    const kz = as(nodePrincipal('KZ'));
+    await produce(kz, names.nodeOut('KZ'), 'kz-report-1');
+    await produce(as(PRINCIPALS.coordinator), names.nodeIn('KZ'), 'receipt-for-kz');
+    const got = await consume(kz, [names.nodeIn('KZ')], names.group('node-KZ-inbound'));
+    expect(got[0]?.message.value?.toString()).to.equal('receipt-for-kz');
+  });
+
+  it('lets node KZ announce on hub.pki and follow it', async () => {
+    const kz = as(nodePrincipal('KZ'));
+    await produce(kz, names.pki, 'kz-certificate');
+    const got = await consume(kz, [names.pki], names.group(`node-KZ-pki-${randomBytes(3).toString('hex')}`));
+    expect(got[0]?.message.value?.toString()).to.equal('kz-certificate');
+  });
+
+  it("refuses node KZ writing to UZ's out topic", async () => {
+    expect(await refusedWith(() => produce(as(nodePrincipal('KZ')), names.nodeOut('UZ'), 'forged'))).to.equal(
+      'TOPIC_AUTHORIZATION_FAILED',
+    );
+  });
+
+  it("refuses node KZ reading UZ's in topic", async () => {
+    const kz = as(nodePrincipal('KZ'));
+    expect(await refusedWith(() => consume(kz, [names.nodeIn('UZ')], names.group('node-KZ-spy')))).to.equal(
+      'TOPIC_AUTHORIZATION_FAILED',
+    );
+  });
+
+  it("refuses node KZ a consumer group outside its own prefix (UZ's)", async () => {
+    // kafkajs reports a refused FindCoordinator only as "group coordinator not found"; the broker's reason is in
+    // its debug log, which this client keeps.
+    const reasons: string[] = [];
+    const kz = new Kafka({
+      clientId: 'kz-debug',
+      brokers: broker!.brokers,
+      ...securityOptions(broker!.security(nodePrincipal('KZ'))),
+      retry: { retries: 0 },
+      logLevel: logLevel.DEBUG,
+      logCreator: () => (entry) => {
+        const error = (entry.log as { error?: unknown }).error;
+        if (error) reasons.push(refusal(error));
+      },
+    });
+    expect(
+      await refusedWith(() => consume(kz, [names.nodeIn('KZ')], names.group('node-UZ-inbound'))),
+    ).to.match(/GROUP_AUTHORIZATION_FAILED|KafkaJSGroupCoordinatorNotFound/);
+    expect(reasons).to.include('GROUP_AUTHORIZATION_FAILED');
+  });
+
+  it('lets node KZ read the feed of central-asia but not of balkan-route, a region it is not in', async () => {
+    const coordinator = as(PRINCIPALS.coordinator);
+    await produce(coordinator, names.feed('central-asia'), 'ca-record');
+    await produce(coordinator, names.feed('balkan-route'), 'balkan-record');
+    const kz = as(nodePrincipal('KZ'));
+    const got = await consume(kz, [names.feed('central-asia')], names.group('node-KZ-feed-central-asia'));
+    expect(got[0]?.message.value?.toString()).to.equal('ca-record');
+    expect(
+      await refusedWith(() => consume(kz, [names.feed('balkan-route')], names.group('node-KZ-feed-balkan'))),
+    ).to.equal('TOPIC_AUTHORIZATION_FAILED');
+  });
+
+  it("includes the namespace in every grant: KZ may not write another hub's hub.node.KZ.out", async () => {
+    expect(
+      await refusedWith(() => produce(as(nodePrincipal('KZ')), 'hub.node.KZ.out', 'elsewhere')),
+    ).to.equal('TOPIC_AUTHORIZATION_FAILED');
+  });
+
+  it('refuses node KZ creating topics (only hub-admin does)', async () => {
+    const admin = as(nodePrincipal('KZ')).admin({ retry: { retries: 0 } });
+    clients.push(admin);
+    await admin.connect();
+    try {
+      const err = await refusedWith(() =>
+        admin.createTopics({ topics: [{ topic: names.nodeOut('KG'), numPartitions: 1 }] }),
+      );
+      expect(err).to.match(/TOPIC_AUTHORIZATION_FAILED|CLUSTER_AUTHORIZATION_FAILED/);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('refuses a wrong password', async () => {
+    const security = { ...broker!.security(nodePrincipal('KZ')), password: 'not-the-password' };
+    const admin = client(security, 'wrong-password', 0).admin({ retry: { retries: 0 } });
+    clients.push(admin);
+    expect(await refusedWith(() => admin.connect())).to.match(
+      /KafkaJSSASLAuthenticationError|SASL_AUTHENTICATION_FAILED/,
+    );
+  });
+
+  it('refuses a plaintext connection', async () => {
+    const kafka = createKafka({
+      brokers: broker!.brokers,
+      clientId: 'plaintext',
+      logger,
+      connectionTimeoutMs: 3000,
+      retries: 0,
+    });
+    const admin = kafka.admin({ retry: { retries: 0 } });
+    clients.push(admin);
+    expect(await refusedWith(() => admin.connect())).to.match(/Connection|closed|timeout|ECONNRESET/i);
+  });
+
+  it('refuses TLS that does not chain to the hub CA: the client does not trust a stranger broker', async () => {
+    const stranger = new PkiStore(join(home, 'stranger-pki'));
+    stranger.initCa({ bits: 2048 });
+    const security = { ...broker!.security(nodePrincipal('KZ')), caPem: stranger.caCertPem() };
+    const admin = client(security, 'wrong-ca', 0).admin({ retry: { retries: 0 } });
+    clients.push(admin);
+    expect(await refusedWith(() => admin.connect())).to.match(/certificate|self.signed|unable to verify/i);
+  });
+
+  it("admits only brokers' certificates as super users on the internal listener, not a node's from the same CA", async () => {
+    const pki = new PkiStore(join(home, 'pki'));
+    const issued = pki.issue({ country: 'KZ', agency: 'KZ customs' });
+    const withCert = new Kafka({
+      clientId: 'kz-certificate',
+      brokers: broker!.internal,
+      ssl: { ca: [broker!.caPem], cert: issued.certificatePem, key: issued.privateKeyPem },
+      retry: { retries: 1 },
+      logLevel: logLevel.NOTHING,
+    });
+    // TLS succeeds (the CA issued it), but the principal is the node's distinguished name, which no ACL names.
+    expect(await refusedWith(() => produce(withCert, names.nodeOut('KZ'), 'via-internal'))).to.match(
+      /^(CLUSTER|TOPIC)_AUTHORIZATION_FAILED$/,
+    );
+    const noCert = new Kafka({
+      clientId: 'no-certificate',
+      brokers: broker!.internal,
+      ssl: { ca: [broker!.caPem] },
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = noCert.admin({ retry: { retries: 0 } });
+    clients.push(admin);
+    expect(await refusedWith(() => admin.connect())).to.match(
+      /Connection|closed|certificate|handshake|ECONNRESET/i,
+    );
+  });
+
+  it("lets the coordinator read every node's out topic, and nothing it may write as a node", async () => {
+    await produce(as(nodePrincipal('UZ')), names.nodeOut('UZ'), 'uz-report-1');
+    const coordinator = as(PRINCIPALS.coordinator);
+    const got = await consume(coordinator, names.nodeOutPattern, names.group('coordinator'), 2);
+    expect(got.map((g) => g.topic).sort()).to.deep.equal([names.nodeOut('KZ'), names.nodeOut('UZ')]);
+    expect(await refusedWith(() => produce(coordinator, names.nodeOut('KZ'), 'as-kz'))).to.equal(
+      'TOPIC_AUTHORIZATION_FAILED',
+    );
+  });
+
+  it('onboards a country with `hub security grant` as hub-admin: KG may then write its own out topic', async () => {
+    const r = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), 'security', 'grant', 'KG'],
+      {
+        encoding: 'utf8',
+        timeout: 60000,
+        env: {
+          ...process.env,
+          HUB_HOME: home,
+          HUB_NAMESPACE: namespace,
+          HUB_KAFKA_BROKERS: broker!.brokers.join(','),
+          HUB_KAFKA_REPLICATION_FACTOR: '1',
+          HUB_KAFKA_SECURITY: 'sasl_ssl',
+          HUB_KAFKA_USERNAME: PRINCIPALS.admin,
+          HUB_KAFKA_PASSWORD_FILE: passwordFile(home, PRINCIPALS.admin),
+        },
+      },
+    );
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stderr).to.match(/KG: created 2 topics/);
+    expect(r.stdout + r.stderr).not.to.contain(
+      readFileSync(passwordFile(home, PRINCIPALS.admin), 'utf8').trim(),
+    );
+    await addScramUsers({
+      libs: kafkaLayout(loadConfig().cacheDir, home, stackVersions().kafka).libs,
+      internal: broker!.internal,
+      hubHome: home,
+      tls: broker!.tls,
+      principals: [nodePrincipal('KG')],
+    });
+    await produce(as(nodePrincipal('KG')), names.nodeOut('KG'), 'kg-report-1');
+    expect(await refusedWith(() => produce(as(nodePrincipal('KG')), names.nodeOut('KZ'), 'as-kz'))).to.equal(
+      'TOPIC_AUTHORIZATION_FAILED',
+    );
+  });
+
+  it('lets the query API read the feeds but write nothing', async () => {
+    const api = as(PRINCIPALS.queryApi);
+    const got = await consume(api, [names.feed('balkan-route')], names.group('query-api-feed-test'));
+    expect(got[0]?.message.value?.toString()).to.equal('balkan-record');
+    expect(await refusedWith(() => produce(api, names.feed('balkan-route'), 'injected'))).to.match(
+      /TOPIC_AUTHORIZATION_FAILED|CLUSTER_AUTHORIZATION_FAILED/,
+    );
+  });
+});

@@ -1,0 +1,137 @@
+// Unit tier: the security settings of HubConfig and the ACL plan, without a broker.
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { loadConfig } from '@hub/config';
+import { HubError } from '@hub/errors';
+import { coordinatorAcls, nodeAcls, queryApiAcls, toAclEntries, topicNames, type HubAcl } from '@hub/kafka';
+import { BROKER_OU, PkiStore, issueServerCertificate } from '@hub/pki';
+import { loadRegions } from '@hub/schemas';
+
+const grants = (acls: HubAcl[], op: string) =>
+  acls
+    .filter((a) => a.operations.includes(op as never))
+    .map((a) => `${a.resourceType}:${a.pattern}:${a.name}`);
+
+describe('broker security settings (HUB_KAFKA_SECURITY)', () => {
+  let home: string;
+  before(() => {
+    home = mkdtempSync(join(tmpdir(), 'hub-security-config-'));
+    new PkiStore(join(home, 'pki')).initCa({ bits: 2048 });
+    writeFileSync(join(home, 'kz.password'), 's3cret\nignored second line\n');
+  });
+  after(() => rmSync(home, { recursive: true, force: true }));
+
+  it('is plaintext unless asked for', () => {
+    expect(loadConfig({ HUB_HOME: home }).kafka.security).to.equal(undefined);
+    expect(loadConfig({ HUB_HOME: home, HUB_KAFKA_SECURITY: 'plaintext' }).kafka.security).to.equal(
+      undefined,
+    );
+  });
+
+  it('reads the principal, the first line of the password file and the hub CA by default', () => {
+    const security = loadConfig({
+      HUB_HOME: home,
+      HUB_KAFKA_SECURITY: 'sasl_ssl',
+      HUB_KAFKA_USERNAME: 'node-KZ',
+      HUB_KAFKA_PASSWORD_FILE: join(home, 'kz.password'),
+    }).kafka.security;
+    expect(security).to.include({ protocol: 'sasl_ssl', mechanism: 'scram-sha-512', username: 'node-KZ' });
+    expect(security?.password).to.equal('s3cret');
+    expect(security?.caPem).to.contain('BEGIN CERTIFICATE');
+  });
+
+  it('refuses what it cannot use, saying which variable to fix', () => {
+    const attempt = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadConfig({ HUB_HOME: home, HUB_KAFKA_SECURITY: 'sasl_ssl', ...env });
+      } catch (err) {
+        expect(err).to.be.instanceOf(HubError);
+        return (err as HubError).message;
+      }
+      return 'accepted';
+    };
+    expect(attempt({ HUB_KAFKA_SECURITY: 'ssl' })).to.match(/HUB_KAFKA_SECURITY=ssl is not known/);
+    expect(attempt({ HUB_KAFKA_PASSWORD: 'x' })).to.match(/needs HUB_KAFKA_USERNAME/);
+    expect(attempt({ HUB_KAFKA_USERNAME: 'coordinator' })).to.match(/HUB_KAFKA_PASSWORD_FILE/);
+    expect(
+      attempt({ HUB_KAFKA_USERNAME: 'coordinator', HUB_KAFKA_PASSWORD_FILE: join(home, 'missing') }),
+    ).to.match(/HUB_KAFKA_PASSWORD_FILE=.*cannot be read/);
+    expect(
+      attempt({
+        HUB_KAFKA_USERNAME: 'coordinator',
+        HUB_KAFKA_PASSWORD: 'x',
+        HUB_KAFKA_CA_FILE: join(home, 'kz.password'),
+      }),
+    ).to.match(/HUB_KAFKA_CA_FILE=.* holds no PEM certificate/);
+  });
+});
+
+describe('broker server certificate (issueServerCertificate)', () => {
+  it('is issued by the hub CA for loopback and the given hostnames, as a broker', () => {
+    const home = mkdtempSync(join(tmpdir(), 'hub-server-cert-'));
+    try {
+      const pki = new PkiStore(join(home, 'pki'));
+      pki.initCa({ bits: 2048 });
+      const issued = issueServerCertificate(pki.ca(), { hostnames: ['kafka-1'] });
+      const cert = new X509Certificate(issued.certificatePem);
+      const ca = new X509Certificate(pki.caCertPem());
+      expect(cert.checkIssued(ca) && cert.verify(ca.publicKey)).to.equal(true);
+      expect(cert.checkHost('kafka-1')).to.equal('kafka-1');
+      expect(cert.checkHost('localhost')).to.equal('localhost');
+      expect(cert.checkIP('127.0.0.1')).to.equal('127.0.0.1');
+      expect(cert.subject).to.contain(`OU=${BROKER_OU}`);
+      expect(() => issueServerCertificate(pki.ca(), { hostnames: ['not a host'] })).to.throw(
+        /not a DNS hostname/,
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the ACL plan (DESIGN.md topic table)', () => {
+  const names = topicNames('prod-a');
+  const regions = loadRegions();
+
+  it('lets a node write only its own out topic and hub.pki, and read its in topic, hub.pki and its regions', () => {
+    const kz = nodeAcls(names, 'KZ', regions);
+    expect(grants(kz, 'write')).to.have.members([
+      'topic:literal:prod-a.hub.node.KZ.out',
+      'topic:literal:prod-a.hub.pki',
+    ]);
+    expect(grants(kz, 'read')).to.have.members([
+      'topic:literal:prod-a.hub.node.KZ.in',
+      'topic:literal:prod-a.hub.pki',
+      'topic:literal:prod-a.hub.feed.central-asia',
+      'topic:literal:prod-a.hub.feed.northern-route',
+      'group:prefixed:prod-a.node-KZ-',
+    ]);
+    expect(grants(kz, 'idempotent-write')).to.deep.equal(['cluster:literal:kafka-cluster']);
+    expect(kz.every((a) => a.principal === 'node-KZ')).to.equal(true);
+  });
+
+  it('never lets the coordinator write an out topic, nor the query API write anything', () => {
+    const coordinator = coordinatorAcls(names, ['KZ', 'UZ']);
+    expect(grants(coordinator, 'write')).to.include.members([
+      'topic:literal:prod-a.hub.node.KZ.in',
+      'topic:literal:prod-a.hub.node.UZ.in',
+      'topic:prefixed:prod-a.hub.feed.',
+    ]);
+    expect(grants(coordinator, 'write').some((g) => g.endsWith('.out') || g.endsWith('hub.node.'))).to.equal(
+      false,
+    );
+    expect(grants(coordinator, 'read')).to.include('topic:prefixed:prod-a.hub.node.');
+    expect(grants(queryApiAcls(names), 'write')).to.deep.equal([]);
+  });
+
+  it('becomes one allow entry per operation for kafkajs', () => {
+    const entries = toAclEntries(nodeAcls(names, 'KZ', regions));
+    expect(entries.every((e) => e.principal === 'User:node-KZ' && e.host === '*')).to.equal(true);
+    expect(entries.length).to.equal(
+      nodeAcls(names, 'KZ', regions).reduce((n, a) => n + a.operations.length, 0),
+    );
+  });
+});
