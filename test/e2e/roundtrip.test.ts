@@ -158,6 +158,8 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
           "40.42, -3.7 lies outside KZ's bounding box; accepted and flagged for review (check the sign of longitude and the order of lat/lon)",
       },
     ]);
+    // The receipt also says what the node normalised in this version.
+    expect(receipt.normalisations).to.include("concealment 'false floor' → false-floor");
     const record = await getJson(`${hub.apiUrl}/v1/seizures/${id}`, hub.token('analyst', 'KZ', 'AMBER'));
     expect(record.body.flags).to.deep.equal(['coordinates-outside-country']);
     // Khorgos (the minimal report) lies inside Kazakhstan: no flag.

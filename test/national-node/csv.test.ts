@@ -160,6 +160,30 @@ describe('national node CSV import: POST /v1/seizures/csv, hub import and the in
     expect(sameReference).to.equal(1);
   });
 
+  it('withdraws earlier reports by their seizure reference, and names a reference it never sent', async () => {
+    const withdrawals = [
+      'Seizure Reference,Retraction Reason',
+      'KZ-POL-2026-0077,entered twice: the same seizure as KZ-POL-2026-0076',
+      'KZ-NEVER-SENT,wrong file',
+    ].join('\n');
+    const { status, body } = await postCsv(`${kz}/v1/seizures/csv`, withdrawals);
+    expect(status).to.equal(207);
+    expect(body.errors).to.deep.equal([
+      {
+        line: 3,
+        column: 'Retraction Reason',
+        value: 'KZ-NEVER-SENT',
+        message:
+          'no report with this Seizure Reference was sent by this node, so there is nothing to withdraw',
+      },
+    ]);
+    const id = csvReportId('KZ', 'KZ-POL-2026-0077');
+    await waitUntil('the withdrawal stored', async () => {
+      const doc = await store.collection(COLLECTIONS.reports).findOne({ _id: id as never });
+      return (doc as { status?: string } | null)?.status === 'retracted' || undefined;
+    });
+  });
+
   it('answers a file with bad rows with 207, naming line, column and reason, and queues the good ones', async () => {
     const { status, body } = await postCsv(`${kz}/v1/seizures/csv`, mixedFile('API'));
     expect(status).to.equal(207);

@@ -281,7 +281,7 @@ describe('validateCsvReports', () => {
     expect(v.rows).to.equal(5);
     expect(v.reports).to.have.length(4);
     const first = v.reports[0]!;
-    if (!first.ok) throw new Error('first report refused');
+    if (!first.ok || !first.report) throw new Error('first report refused');
     expect(first.lines).to.deep.equal([2, 3]);
     expect(first.report.value.version).to.equal(1);
     expect(first.report.value.drugs.map((d) => d.substance)).to.deep.equal(['heroin', 'cannabis-resin']);
@@ -307,7 +307,9 @@ describe('validateCsvReports', () => {
     const versions = new Map<string, number>();
     validateCsvReports(TEMPLATE, kzContext(versions));
     const again = validateCsvReports(TEMPLATE, kzContext(versions));
-    expect(again.reports.map((r) => (r.ok ? r.report.value.version : 0))).to.deep.equal([2, 2, 2, 2]);
+    expect(again.reports.map((r) => (r.ok && r.report ? r.report.value.version : 0))).to.deep.equal([
+      2, 2, 2, 2,
+    ]);
   });
 
   it('points field errors at the line, column and value they came from', () => {

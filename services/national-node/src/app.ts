@@ -55,6 +55,11 @@ export interface SeizureAcceptor {
   submit(report: Normalised<SeizureReportRecord>): Promise<AcceptedSeizure>;
   /** Validate (throws ValidationError) and submit one JSON report. */
   accept(body: unknown, channel?: string): Promise<AcceptedSeizure>;
+  /** Withdraw a report this node sent (its next version is the retraction); NOT_FOUND for one it never sent. */
+  retract(
+    reportId: string,
+    reason: string,
+  ): Promise<{ reportId: string; version: number; messageId: string }>;
 }
 
 export function createSeizureAcceptor(
@@ -71,6 +76,7 @@ export function createSeizureAcceptor(
   const submit = async ({ value, normalisations }: Normalised<SeizureReportRecord>, digest?: string) => {
     const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value);
     deps.reports.record(value.reportId, value.version, digest);
+    deps.reports.noteNormalisations(value.reportId, value.version, normalisations);
     deps.onAccepted?.(1);
     return {
       reportId: value.reportId,
@@ -80,9 +86,23 @@ export function createSeizureAcceptor(
       normalisations,
     };
   };
+  const retract = async (reportId: string, reason: string) => {
+    if (deps.reports.latest(reportId) === 0)
+      throw new HubError('NOT_FOUND', `this node has not sent report ${reportId}`);
+    const version = deps.reports.next(reportId);
+    const { messageId } = await deps.submitter.submit('SeizureRetraction', reportId, {
+      reportId,
+      version,
+      retractedAt: clock(),
+      reason: reason.slice(0, 1000),
+    });
+    deps.reports.record(reportId, version);
+    return { reportId, version, messageId };
+  };
   return {
     context,
     submit,
+    retract,
     accept: async (body, channel) => {
       // The very same body re-sent (a client that lost our answer) is answered with what it made, not re-sent.
       const id = (body as { reportId?: unknown } | null)?.reportId;
@@ -175,21 +195,12 @@ export function createApp(deps: NodeAppDeps): express.Express {
     const reportId = String(req.params.reportId);
     if (!UUID.test(reportId))
       throw new ValidationError([{ field: 'reportId', message: 'must be a UUID', value: reportId }]);
-    if (deps.reports.latest(reportId) === 0)
-      throw new HubError('NOT_FOUND', `this node has not sent report ${reportId}`);
     const reason = typeof req.body?.reason === 'string' ? req.body.reason.trim() : '';
     if (!reason)
       throw new ValidationError([
         { field: 'reason', message: 'is required: say why the report is withdrawn' },
       ]);
-    const version = deps.reports.next(reportId);
-    const { messageId } = await deps.submitter.submit('SeizureRetraction', reportId, {
-      reportId,
-      version,
-      retractedAt: clock(),
-      reason: reason.slice(0, 1000),
-    });
-    deps.reports.record(reportId, version);
+    const { version, messageId } = await acceptor.retract(reportId, reason);
     res.status(202).json({ reportId, version, messageId, status: 'queued' });
   });
 
@@ -213,7 +224,11 @@ export function createApp(deps: NodeAppDeps): express.Express {
       status: latest.status,
       version: latest.subjectVersion,
       reasons: latest.reasons,
-      normalisations: latest.normalisations,
+      // The coordinator's receipt, with what this node normalised in that version.
+      normalisations: [
+        ...deps.reports.normalisationsOf(reportId, latest.subjectVersion),
+        ...(latest.normalisations ?? []),
+      ],
       receipts: receipts.map((r) => r.value),
     });
   });

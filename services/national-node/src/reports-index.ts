@@ -10,9 +10,22 @@ interface Entry {
 
 export class ReportsIndex {
   private readonly entries = new Map<string, Entry>();
+  /** `${reportId}:${version}` → what the node normalised in that version (kept only when there was something). */
+  private readonly notes = new Map<string, string[]>();
+  private readonly notesFile: string;
 
   constructor(private readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
+    this.notesFile = `${file}.normalisations.jsonl`;
+    if (existsSync(this.notesFile))
+      for (const line of readFileSync(this.notesFile, 'utf8').split('\n')) {
+        try {
+          const { id, v, notes } = JSON.parse(line) as { id: string; v: number; notes: string[] };
+          this.notes.set(`${id}:${v}`, notes);
+        } catch {
+          // an empty or torn last line
+        }
+      }
     if (existsSync(file)) {
       for (const line of readFileSync(file, 'utf8').split('\n')) {
         const [id, v, digest] = line.split(' ');
@@ -34,6 +47,17 @@ export class ReportsIndex {
   sameAsLatest(reportId: string, digest: string): number | undefined {
     const e = this.entries.get(reportId);
     return e?.digest === digest ? e.version : undefined;
+  }
+
+  /** What the node normalised in a version (for the receipt), e.g. "country 'Казахстан' → KZ". */
+  noteNormalisations(reportId: string, version: number, notes: string[]): void {
+    if (notes.length === 0) return;
+    this.notes.set(`${reportId}:${version}`, notes);
+    appendFileSync(this.notesFile, `${JSON.stringify({ id: reportId, v: version, notes })}\n`);
+  }
+
+  normalisationsOf(reportId: string, version: number | null): string[] {
+    return version === null ? [] : (this.notes.get(`${reportId}:${version}`) ?? []);
   }
 
   /** Reserve the next version (in memory); `record` makes it durable once the envelope is in the outbox. */

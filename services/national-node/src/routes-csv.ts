@@ -2,7 +2,7 @@
 // Every valid report is submitted even when others in the file are refused; the answer names each refused
 // cell by line and column.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { ValidationError } from '@hub/errors';
+import { HubError, ValidationError } from '@hub/errors';
 import { validateCsvReports, type CsvDefaults, type CsvError } from '@hub/domain';
 import type { Logger } from '@hub/observability';
 import type { SeizureAcceptor } from './app';
@@ -20,6 +20,8 @@ export interface CsvReportResult {
   status: 'queued' | 'invalid' | 'failed';
   version?: number;
   messageId?: string;
+  /** The row withdrew the report its reference made before (a SeizureRetraction was queued). */
+  retracted?: boolean;
   errors?: CsvError[];
 }
 
@@ -63,10 +65,30 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
         const result = results[i] as CsvReportResult;
         if (!outcome?.ok) continue;
         try {
+          if (outcome.retraction) {
+            const retracted = await deps.acceptor.retract(outcome.reportId, outcome.retraction.reason);
+            result.version = retracted.version;
+            result.messageId = retracted.messageId;
+            result.retracted = true;
+            continue;
+          }
           const accepted = await deps.acceptor.submit(outcome.report);
           result.version = accepted.version;
           result.messageId = accepted.messageId;
         } catch (err) {
+          if (err instanceof HubError && err.code === 'NOT_FOUND') {
+            const error = {
+              line: outcome.lines[0] as number,
+              column: 'Retraction Reason',
+              value: outcome.reference ?? '',
+              message:
+                'no report with this Seizure Reference was sent by this node, so there is nothing to withdraw',
+            };
+            result.status = 'invalid';
+            result.errors = [error];
+            failures.push(error);
+            continue;
+          }
           deps.logger.error({ err, reportId: outcome.reportId }, 'a CSV report could not be made durable');
           const error = {
             line: outcome.lines[0] as number,

@@ -35,6 +35,18 @@ export const COLUMNS = {
     ],
     level: 'report',
   },
+  retraction: {
+    title: 'Retraction Reason',
+    aliases: [
+      'retraction',
+      'retract',
+      'retracted because',
+      'withdrawal reason',
+      'withdraw',
+      'причина отзыва',
+    ],
+    level: 'report',
+  },
   date: {
     title: 'Seizure Date',
     aliases: ['date', 'seizedAt', 'seized at', 'date of seizure'],
@@ -144,7 +156,8 @@ export type ColumnKey = keyof typeof COLUMNS;
 
 /** The template's header, in order (the ignored IDS columns are accepted but not part of it). */
 export const TEMPLATE_COLUMNS: ColumnKey[] = (Object.keys(COLUMNS) as ColumnKey[]).filter(
-  (k) => COLUMNS[k].level !== 'ignored',
+  // Withdrawals are a file of their own (reference and reason), not a column of the seizure template.
+  (k) => COLUMNS[k].level !== 'ignored' && k !== 'retraction',
 );
 
 /** A header name's key for matching: case, spaces and punctuation do not matter. */
@@ -246,7 +259,12 @@ export function readIdsHeader(header: CsvRow | undefined, defaults: CsvDefaults 
     result.index[key] = i;
     result.titles[key] = name;
   });
-  for (const need of REQUIRED) {
+  // A file of withdrawals only needs the references and the reasons.
+  const withdrawalsOnly =
+    result.index.retraction !== undefined &&
+    result.index.reference !== undefined &&
+    result.index.substance === undefined;
+  for (const need of withdrawalsOnly ? [] : REQUIRED) {
     if (need.keys.some((k) => result.index[k] !== undefined)) continue;
     if (need.default && defaults[need.default]) continue;
     const title = COLUMNS[need.keys[0] as ColumnKey].title;

@@ -194,6 +194,20 @@ function mapGroup(
     body.caseReference = group.reference;
   }
   src('reportId', 'reference', null);
+  // A filled retraction reason withdraws the report this reference made before: nothing else is read.
+  const retraction = value('retraction');
+  if (retraction) {
+    src('retraction', 'retraction', retraction);
+    body.retraction = retraction.v;
+    if (group.reference === null)
+      fail(
+        retraction.line,
+        'retraction',
+        retraction.v,
+        `needs the ${COLUMNS.reference.title} of the report to withdraw`,
+      );
+    return report;
+  }
   const date = value('date');
   const time = value('time');
   src('seizedAt', 'date', date ?? time);

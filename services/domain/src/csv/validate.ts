@@ -18,7 +18,8 @@ interface OutcomeBase {
 }
 
 export type CsvReportOutcome =
-  | (OutcomeBase & { ok: true; report: Normalised<SeizureReportRecord> })
+  | (OutcomeBase & { ok: true; report: Normalised<SeizureReportRecord>; retraction?: undefined })
+  | (OutcomeBase & { ok: true; retraction: { reason: string }; report?: undefined })
   | (OutcomeBase & { ok: false; errors: CsvError[] });
 
 export interface CsvValidation {
@@ -95,6 +96,10 @@ export function validateCsvReports(
   }
   const outcomes = reports.map((r): CsvReportOutcome => {
     // A report already refused while mapping must not reserve a version: validate it against a dry context.
+    if (typeof r.body.retraction === 'string') {
+      if (r.errors.length) return { ...base(r), ok: false, errors: [...r.errors].sort(byLine) };
+      return { ...base(r), ok: true, retraction: { reason: r.body.retraction.slice(0, 1000) } };
+    }
     const context = r.errors.length ? { ...ctx, versionOf: () => 0 } : ctx;
     try {
       const report = seizureReportFromJson(r.body, context);
