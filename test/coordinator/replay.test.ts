@@ -36,7 +36,7 @@ describe('hub replay', function () {
     env?.cleanup();
   });
 
-  it('rebuilds reports, versions, retractions, annual returns, read models and alerts with an equal digest', async () => {
+  it('rebuilds reports, versions, retractions, annual returns and read models with an equal digest', async () => {
     const base = (cc: string, over: Record<string, unknown> = {}) => ({
       seizedAt: '2026-05-02T10:00:00Z',
       country: cc,

@@ -450,7 +450,7 @@ describe('analyst dashboard in a browser', function () {
     await page.waitForSelector('#search-results tbody tr');
     await page.selectOption('#lang', 'ru');
     expect(await page.getAttribute('html', 'lang')).to.equal('ru');
-    expect(await texts(page, 'nav.tabs a')).to.deep.equal(['Обзор', 'Оповещения', 'Поиск']);
+    expect(await texts(page, 'nav.tabs a')).to.deep.equal(['Обзор', 'Оповещения', 'Поиск', 'Сотрудничество']);
     expect(await page.textContent('#search-h')).to.equal('Поиск сообщений об изъятиях');
     expect(await page.textContent('#signout')).to.equal('Выйти');
     expect(await page.textContent('#who')).to.equal('аналитик · Казахстан · допуск AMBER');

@@ -1,4 +1,5 @@
 // Removing what earlier test runs left on a shared local stack: their topics (namespaces `t-…`) and databases. A broker holding thousands of forgotten partitions slows every metadata request.
+import { existsSync, readdirSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
@@ -8,6 +9,8 @@ const LEFTOVER_DB = /^seizurehub-t-/;
 export async function sweepTestLeftovers(
   brokers: string[],
   mongoUrl: string,
+  /** The local FerretDB's data folder: its file names list the databases at once (listDatabases sizes each one). */
+  ferretDataDir?: string,
 ): Promise<{ topics: number; databases: number }> {
   const kafka = new Kafka({ clientId: 'hub-sweep', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -26,10 +29,15 @@ export async function sweepTestLeftovers(
   let databases = 0;
   try {
     await client.connect();
-    const { databases: list } = await client.db('admin').admin().listDatabases({ nameOnly: true });
-    for (const d of list)
-      if (LEFTOVER_DB.test(d.name)) {
-        await client.db(d.name).dropDatabase();
+    const names =
+      ferretDataDir && existsSync(ferretDataDir)
+        ? readdirSync(ferretDataDir)
+            .filter((f) => f.endsWith('.sqlite'))
+            .map((f) => f.slice(0, -'.sqlite'.length))
+        : (await client.db('admin').admin().listDatabases({ nameOnly: true })).databases.map((d) => d.name);
+    for (const name of names)
+      if (LEFTOVER_DB.test(name)) {
+        await client.db(name).dropDatabase();
         databases++;
       }
   } finally {

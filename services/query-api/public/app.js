@@ -2,6 +2,7 @@
 import { createApi } from './api.js';
 import { renderAlerts } from './alerts.js';
 import { renderBarChart, renderLineChart } from './charts.js';
+import { createCooperation } from './cooperation.js';
 import { byId, fill } from './dom.js';
 import { applyStatic, fmtTime, getLang, has, LANGS, setLang, t } from './i18n.js';
 import { followFeeds } from './live.js';
@@ -12,7 +13,7 @@ import { createSearch } from './search.js';
 
 const TOKEN_KEY = 'hub.token';
 const LANG_KEY = 'hub.lang';
-const VIEWS = ['overview', 'alerts', 'search', 'record'];
+const VIEWS = ['overview', 'alerts', 'search', 'cooperation', 'record'];
 // ?refresh=<seconds> sets the live-update period (at least 2 s; default 30 s).
 const REFRESH_S = Math.max(2, Number(new URLSearchParams(window.location.search).get('refresh')) || 30);
 
@@ -41,6 +42,11 @@ const search = createSearch({
   say: (text) => (byId('search-status').textContent = text),
 });
 
+const cooperation = createCooperation({
+  api,
+  claims: () => claimsOf(window.sessionStorage.getItem(TOKEN_KEY)),
+});
+
 function messageOf(err) {
   if (!err) return '';
   if (err.code === 'NETWORK') return t('errNetwork');
@@ -53,6 +59,7 @@ function showError(err) {
 
 /** The claims of a JWT, read without verifying (the API verifies; this is only for display). */
 function claimsOf(token) {
+  if (!token) return {};
   try {
     const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
     return JSON.parse(new TextDecoder().decode(Uint8Array.from(window.atob(part), (c) => c.charCodeAt(0))));
@@ -146,6 +153,7 @@ async function refresh() {
     byId('app-error').textContent = '';
     renderOverview();
     renderAllAlerts();
+    if (!byId('view-cooperation').hidden) await cooperation.load();
   } catch (err) {
     if (err.status !== 401) showError(err);
   } finally {
@@ -214,6 +222,7 @@ function route() {
   }
   byId('app-error').textContent = '';
   if (view === 'record' && id) showRecord(id);
+  if (view === 'cooperation') cooperation.load();
   byId(`${view}-h`).focus({ preventScroll: true });
 }
 
@@ -250,6 +259,7 @@ function signOut(err) {
   Object.assign(state, { overview: null, alerts: null, record: null });
   for (const id of ['map', 'chart-time', 'chart-drug', 'chart-country', 'alerts', 'record']) fill(byId(id));
   search.clear();
+  cooperation.clear();
   showSignIn(err ? `${t('sessionEnded')} ${messageOf(err)}` : '');
 }
 
@@ -291,6 +301,7 @@ function relabel() {
   search.render();
   renderOverview();
   renderAllAlerts();
+  cooperation.render();
   if (state.record && !byId('view-record').hidden) renderRecord(byId('record'), state.record);
 }
 

@@ -1,7 +1,7 @@
 // One record: its fields, the re-verified provenance of its signed original, and its version history.
 import { fill, h } from './dom.js';
 import { fmtDateTime, fmtNumber, has, t } from './i18n.js';
-import { countryName, substanceName } from './reference.js';
+import { countryName, substanceName, termLabel } from './reference.js';
 
 function pairs(list) {
   return h(
@@ -9,7 +9,7 @@ function pairs(list) {
     { class: 'pairs' },
     list
       .filter(([, v]) => v !== undefined && v !== null && v !== '')
-      .map(([k, v]) => [h('dt', { text: t(k) }), h('dd', {}, v)]),
+      .map(([k, v]) => [h('dt', { text: t(k) }), h('dd', { 'data-field': k }, v)]),
   );
 }
 
@@ -101,14 +101,19 @@ export function renderRecord(container, rec) {
               ? `${r.place.name ?? ''}${r.place.lat !== undefined && r.place.lat !== null ? ` (${r.place.lat}, ${r.place.lon})` : ''}`
               : undefined,
           ],
+          ['locationType', termLabel('location-types', r.place?.locationType)],
           ['originCountry', countryName(rec.originCountry)],
-          ['agency', r.agencyName ?? r.agency],
+          ['agency', r.agencyName ?? termLabel('agency-types', r.agency)],
           [
             'conveyance',
-            r.conveyance ? [r.conveyance.mode, r.conveyance.vehicle].filter(Boolean).join(', ') : undefined,
+            r.conveyance
+              ? [termLabel('transport-modes', r.conveyance.mode), r.conveyance.vehicle]
+                  .filter(Boolean)
+                  .join(', ')
+              : undefined,
           ],
-          ['concealment', r.concealment],
-          ['detection', r.detection],
+          ['concealment', termLabel('concealment-methods', r.concealment)],
+          ['detection', termLabel('detection-methods', r.detection)],
           [
             'route',
             (r.route ?? [])
@@ -133,7 +138,7 @@ export function renderRecord(container, rec) {
                 substanceName(d.substance),
                 `${fmtNumber(d.quantity, 3)} ${d.unit}`,
                 fmtNumber(d.quantityKg, 3),
-                d.form,
+                termLabel('drug-forms', d.form),
                 d.purityPct === null || d.purityPct === undefined ? '' : fmtNumber(d.purityPct, 1),
               ]),
             )

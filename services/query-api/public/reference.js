@@ -1,19 +1,36 @@
-// Reference data served by the query API without a token: country names and centroids, substance labels.
+// Reference data served by the query API without a token: country names and centroids, substance labels, and the
+// labels of the coded vocabularies (concealment, detection, transport mode, location type, drug form…).
 import { getLang } from './i18n.js';
 
 let countries = {};
 let substances = new Map();
 let regions = [];
+let vocab = {};
 
 export async function loadReference() {
-  const [c, sub, reg] = await Promise.all([
+  const [c, sub, reg, voc] = await Promise.all([
     fetch('/data/countries.json').then((r) => r.json()),
     fetch('/data/substances.json').then((r) => r.json()),
     fetch('/data/regions.json').then((r) => r.json()),
+    // Without the vocabularies the dashboard still works: it shows the codes.
+    fetch('/data/vocab.json')
+      .then((r) => (r.ok ? r.json() : {}))
+      .catch(() => ({})),
   ]);
   countries = c;
   substances = new Map(sub.map((x) => [x.code, x]));
   regions = reg;
+  vocab = voc ?? {};
+}
+
+/**
+ * The label of `code` in vocabulary `name` (a file name of schemas/vocab: 'concealment-methods', 'detection-methods',
+ * 'transport-modes', 'location-types', 'drug-forms', …) in the current language, else in English, else the code.
+ */
+export function termLabel(name, code) {
+  if (code === undefined || code === null || code === '') return '';
+  const labels = vocab[name]?.[code];
+  return (labels && (labels[getLang()] || labels.en)) || String(code);
 }
 
 /** Ids of the regions `country` belongs to (every region when `all`). */

@@ -1,7 +1,14 @@
 // Search over GET /v1/seizures with filters and cursor paging, and the exports of the same filters.
 import { byId, fill, h } from './dom.js';
 import { fmtDate, fmtNumber, t } from './i18n.js';
-import { countryCodes, countryName, sortedByLabel, substanceCodes, substanceName } from './reference.js';
+import {
+  countryCodes,
+  countryName,
+  sortedByLabel,
+  substanceCodes,
+  substanceName,
+  termLabel,
+} from './reference.js';
 
 function options(select, codes, label) {
   const value = select.value;
@@ -27,14 +34,25 @@ function filters(form) {
 
 function resultRow(item) {
   const route = (item.report?.route ?? []).map((p) => p.country).join(' → ');
+  const place = item.report?.place;
   return h(
     'tr',
     { 'data-report-id': item.reportId },
     h('td', {}, h('a', { href: `#/record/${item.reportId}`, text: fmtDate(item.seizedAt) })),
     h('td', { text: countryName(item.country) }),
-    h('td', { text: item.report?.place?.name ?? '' }),
+    h(
+      'td',
+      { 'data-col': 'place' },
+      item.report?.place?.name ?? '',
+      place?.locationType
+        ? h('span', { class: 'sub', text: termLabel('location-types', place.locationType) })
+        : null,
+    ),
     h('td', { text: item.substances.map(substanceName).join(', ') }),
     h('td', { class: 'num', text: fmtNumber(item.totalKg) }),
+    h('td', { 'data-col': 'conveyance', text: termLabel('transport-modes', item.report?.conveyance?.mode) }),
+    h('td', { 'data-col': 'concealment', text: termLabel('concealment-methods', item.report?.concealment) }),
+    h('td', { 'data-col': 'detection', text: termLabel('detection-methods', item.report?.detection) }),
     h('td', { text: route }),
     h(
       'td',
@@ -90,9 +108,18 @@ export function createSearch({ api, report, say }) {
                 h(
                   'tr',
                   {},
-                  ['seizedAt', 'country', 'place', 'substances', 'totalKg', 'route', 'tlp'].map((k) =>
-                    h('th', { scope: 'col', text: t(k) }),
-                  ),
+                  [
+                    'seizedAt',
+                    'country',
+                    'place',
+                    'substances',
+                    'totalKg',
+                    'conveyance',
+                    'concealment',
+                    'detection',
+                    'route',
+                    'tlp',
+                  ].map((k) => h('th', { scope: 'col', text: t(k) })),
                 ),
               ),
               h('tbody', {}, state.items.map(resultRow)),

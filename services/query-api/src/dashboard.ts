@@ -1,7 +1,8 @@
 // The analyst dashboard at `/`: static files from public/, browser builds of the map libraries straight from
-// node_modules (no bundler, no CDN), and the reference data the browser needs (countries, substances, regions).
+// node_modules (no bundler, no CDN), and the reference data the browser needs (countries, substances, regions and
+// the labels of the coded vocabularies).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import countries from 'i18n-iso-countries';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import type { Feature, Geometry, Polygon } from 'geojson';
-import { countryName, loadVocabularies } from '@hub/domain';
+import { countryName, loadVocabularies, VOCAB_DIR } from '@hub/domain';
 import { loadRegions } from '@hub/schemas';
 
 const require = createRequire(import.meta.url);
@@ -76,6 +77,46 @@ export function substanceLabels(): { code: string; group: string; en: string; ru
   }));
 }
 
+/** The vocabularies the dashboard labels codes with, by the name of their file in schemas/vocab. */
+export const DASHBOARD_VOCABULARIES = [
+  'concealment-methods',
+  'detection-methods',
+  'transport-modes',
+  'location-types',
+  'drug-forms',
+  'drug-groups',
+  'agency-types',
+  'identifier-kinds',
+] as const;
+
+/** Labels per language of one term; the languages are those its file gives (en and ru, some kk, ky, tg, uz). */
+export type TermLabels = Record<string, string>;
+
+/**
+ * Every term of the dashboard's vocabularies as `{ vocabulary: { code: { en, ru, … } } }`, read from
+ * schemas/vocab/*.json when asked (so an edited vocabulary is served without a rebuild). A missing file gives an
+ * empty vocabulary; the browser then shows the codes.
+ */
+export function vocabularyLabels(dir = VOCAB_DIR): Record<string, Record<string, TermLabels>> {
+  const out: Record<string, Record<string, TermLabels>> = {};
+  for (const name of DASHBOARD_VOCABULARIES) {
+    const file = join(dir, `${name}.json`);
+    const terms = existsSync(file)
+      ? ((JSON.parse(readFileSync(file, 'utf8')) as { terms?: { code: string; labels?: TermLabels }[] })
+          .terms ?? [])
+      : [];
+    out[name] = Object.fromEntries(
+      terms.map((t) => [
+        t.code,
+        Object.fromEntries(
+          Object.entries(t.labels ?? {}).filter(([, v]) => typeof v === 'string' && v.length > 0),
+        ),
+      ]),
+    );
+  }
+  return out;
+}
+
 /** Regions with their members and English and Russian names (schemas/vocab/regions.json), for the live feeds. */
 export function regionLabels(): { id: string; en: string; ru: string; members: string[] }[] {
   return loadRegions().map((r) => ({
@@ -137,6 +178,10 @@ export function dashboardRouter(publicDir = PUBLIC_DIR): Router {
   router.get('/data/substances.json', (_req, res) => {
     res.setHeader('cache-control', 'public, max-age=3600');
     res.json(substanceLabels());
+  });
+  router.get('/data/vocab.json', (_req, res) => {
+    res.setHeader('cache-control', 'public, max-age=3600');
+    res.json(vocabularyLabels());
   });
   router.get('/data/regions.json', (_req, res) => {
     res.setHeader('cache-control', 'public, max-age=3600');

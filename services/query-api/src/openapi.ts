@@ -229,6 +229,13 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: { description: '[{ code, group, en, ru }]' } },
         },
       },
+      '/data/vocab.json': {
+        get: {
+          summary:
+            'Reference data: the controlled vocabularies (concealment, detection, transport modes, location types, drug forms, drug groups, agency types, identifier kinds) with labels in every language the data files have',
+          responses: { 200: { description: '{ <vocabulary>: { <code>: { en, ru, kk?, ky?, tg?, uz? } } }' } },
+        },
+      },
       '/data/regions.json': {
         get: {
           summary:

@@ -8,13 +8,22 @@ import { stackUp } from '../../stack/stack';
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'benchmarks: end-to-end ingest against its raw baselines (BENCH_QUICK=1 for a short run)',
+  summary:
+    'benchmarks: ingest, query API and memory, each against a raw baseline (BENCH_QUICK=1 for a short run)',
   usage: `hub bench
 
-Starts the local stack if needed, then measures end-to-end ingest (JSON at a national node → verified and stored at
-the coordinator) beside raw kafkajs produce+consume, raw RSA-PSS signing and verification and raw insertMany of the
-same data, prints the table with ratios and writes bench/results.md. BENCH_QUICK=1: 1,000 reports instead of 5,000;
-BENCH_REPORTS=N sets the count.`,
+Starts the local stack if needed, then measures, each beside a raw baseline taken in the same run, and prints the
+table with ratios to bench/results.md:
+  ingest  end-to-end ingest (JSON at a national node → verified and stored at the coordinator) beside raw kafkajs
+          produce+consume, RSA-PSS signing and verification and insertMany of the same data (BENCH_REPORTS=N,
+          default 5,000; quick 1,000)
+  query   query API p50/p95 of stats and searches over a store filled straight with N stored reports and their
+          read-model buckets, beside the same finds with the driver (BENCH_QUERY_REPORTS=N, default 1,000,000,
+          quick 2,000; BENCH_QUERY_FILL_MINUTES caps the fill, BENCH_QUERY_BUDGET_S the time per query)
+  memory  peak RSS (VmHWM) of the coordinator, a national node and the query API run as processes under sustained
+          load, beside an idle node process (BENCH_MEMORY_SECONDS, default 60; quick 20)
+BENCH_SECTIONS=query,memory runs only those (written to bench/results-<sections>.md). On FerretDB every filtered
+read scans the whole collection, so the full query section at 1,000,000 reports takes about an hour.`,
   async run() {
     await stackUp(loadConfig(), say('bench'));
     return new Promise<number>((resolve) => {

@@ -36,7 +36,11 @@ export const testCommand: Command = {
       }
     }
     if (!unitOnly && config.kafka.fromLocalStack && config.mongo.fromLocalStack) {
-      const swept = await sweepTestLeftovers(config.kafka.brokers, config.mongo.url).catch(() => undefined);
+      const swept = await sweepTestLeftovers(
+        config.kafka.brokers,
+        config.mongo.url,
+        join(config.hubHome, 'stack', 'ferretdb'),
+      ).catch(() => undefined);
       if (swept && (swept.topics || swept.databases))
         log(`removed ${swept.topics} topics and ${swept.databases} databases left by earlier test runs`);
     }

@@ -1,0 +1,396 @@
+// The co-operation view: information requests between countries (GET /v1/requests), data quality per contributor
+// for coordinators (GET /v1/quality) and who read the caller's country's records (GET /v1/reads). The API decides
+// what each caller may see; this only renders it, and says so when the caller's role is refused.
+import { byId, fill, h } from './dom.js';
+import { fmtDateTime, fmtNumber, fmtPercent, has, t } from './i18n.js';
+import { countryName } from './reference.js';
+
+/** Roles the quality view is for (the API refuses the others with 403 anyway). */
+const QUALITY_ROLES = ['coordinator', 'admin'];
+
+/** The per-field completeness figures of GET /v1/quality, in the order shown. */
+export const QUALITY_FIELDS = [
+  'coordinates',
+  'locationType',
+  'conveyance',
+  'identifiers',
+  'route',
+  'concealment',
+  'detection',
+  'purity',
+  'evaluation',
+];
+
+/**
+ * When a figure is weak enough to be pointed out. Shares are 0..1, delays in hours: a report should reach the hub
+ * within a week of the seizure (the share within 7 days is the same target seen per report).
+ */
+export const WEAK = {
+  completenessScore: (x) => x < 0.6,
+  field: (x) => x < 0.5,
+  delayMedian: (x) => x !== null && x > 168,
+  delayP90: (x) => x !== null && x > 336,
+  within7Days: (x) => x !== null && x < 0.8,
+  rejectionRate: (x) => x > 0.05,
+};
+
+const label = (prefix, value) =>
+  value === undefined || value === null
+    ? ''
+    : has(`${prefix}${value}`)
+      ? t(`${prefix}${value}`)
+      : String(value);
+
+function head(keys) {
+  return h(
+    'thead',
+    {},
+    h(
+      'tr',
+      {},
+      keys.map((k) => h('th', { scope: 'col', text: t(k) })),
+    ),
+  );
+}
+
+/** What to show instead of a list the caller may not have: the role's refusal, or the error. */
+function failureNote(err) {
+  if (err.status === 403)
+    return h('p', {
+      class: 'empty refused',
+      'data-refused': 'true',
+      text: `${t('FORBIDDEN')} (${err.message})`,
+    });
+  if (err.code === 'NETWORK') return h('p', { class: 'error', text: t('errNetwork') });
+  return h('p', { class: 'error', text: `${t('errGeneric')} ${err.message}` });
+}
+
+// ---- information requests ----
+
+/** Overdue (and escalated) requests first, then by due time, soonest first. */
+export function sortRequests(list) {
+  return [...list].sort(
+    (a, b) =>
+      Number(Boolean(b.overdue)) - Number(Boolean(a.overdue)) ||
+      new Date(a.dueAt).getTime() - new Date(b.dueAt).getTime() ||
+      String(a.requestId).localeCompare(String(b.requestId)),
+  );
+}
+
+function responseCell(r) {
+  if (!r.response) return '';
+  const status = label('respStatus_', r.response.status);
+  if (r.response.withheld) return [status, h('span', { class: 'sub', text: t('responseWithheld') })];
+  return [status, r.response.answer ? h('span', { class: 'sub answer', text: r.response.answer }) : null];
+}
+
+function requestRow(r) {
+  return h(
+    'tr',
+    {
+      'data-request-id': r.requestId,
+      'data-status': r.status,
+      'data-overdue': String(Boolean(r.overdue)),
+      class: r.overdue ? 'overdue' : null,
+    },
+    h('td', { 'data-col': 'requester', text: countryName(r.requester) }),
+    h('td', { 'data-col': 'addressee', text: countryName(r.addressee) }),
+    h(
+      'td',
+      { 'data-col': 'subject' },
+      label('subject_', r.subjectKind),
+      r.subjectRef ? ': ' : '',
+      // A request about a report links to it (the record page says so if the caller may not see it).
+      r.subjectKind === 'report' && /^[0-9a-f-]{36}$/i.test(r.subjectRef ?? '')
+        ? h('a', { href: `#/record/${r.subjectRef}`, 'data-report-id': r.subjectRef, text: r.subjectRef })
+        : (r.subjectRef ?? ''),
+      r.question ? h('span', { class: 'sub', text: r.question }) : null,
+    ),
+    h('td', { 'data-col': 'urgency', class: `urgency-${r.urgency}`, text: label('urgency_', r.urgency) }),
+    h('td', { 'data-col': 'dueAt', text: fmtDateTime(r.dueAt) }),
+    h(
+      'td',
+      { 'data-col': 'status' },
+      h('span', { class: `status status-${r.status}`, text: label('reqStatus_', r.status) }),
+      r.overdue && r.status !== 'overdue'
+        ? [' ', h('span', { class: 'badge', text: t('reqOverdue') })]
+        : null,
+      r.escalatedAt
+        ? h('span', { class: 'sub', text: t('escalatedAt', { time: fmtDateTime(r.escalatedAt) }) })
+        : null,
+    ),
+    h('td', { 'data-col': 'response' }, responseCell(r)),
+  );
+}
+
+function renderRequests(box, data) {
+  if (data.error) return fill(box, failureNote(data.error));
+  const list = sortRequests(data.requests ?? []);
+  const overdue = list.filter((r) => r.overdue).length;
+  return fill(
+    box,
+    h('p', {
+      id: 'requests-count',
+      role: 'status',
+      text: list.length ? t('requestsCount', { count: list.length, overdue }) : t('requestsNone'),
+    }),
+    list.length
+      ? h(
+          'div',
+          { class: 'table-wrap' },
+          h(
+            'table',
+            { class: 'requests' },
+            h('caption', { class: 'sr-only', text: t('requestsTitle') }),
+            head(['requester', 'addressee', 'subject', 'urgency', 'dueAt', 'status', 'response']),
+            h('tbody', {}, list.map(requestRow)),
+          ),
+        )
+      : null,
+  );
+}
+
+// ---- data quality ----
+
+function figure(metric, value, text, weak) {
+  return h(
+    'td',
+    {
+      class: weak ? 'num weak' : 'num',
+      'data-metric': metric,
+      'data-value': value === null || value === undefined ? '' : String(value),
+      'data-weak': String(Boolean(weak)),
+      title: weak ? t('weakFigure') : null,
+    },
+    text,
+    weak ? h('span', { class: 'sr-only', text: ` (${t('weakFigure')})` }) : null,
+  );
+}
+
+const hours = (x) => (x === null || x === undefined ? '—' : fmtNumber(x, 1));
+const share = (x) => (x === null || x === undefined ? '—' : fmtPercent(x));
+
+const countryCell = (c) => h('th', { scope: 'row', text: countryName(c.country) });
+
+/** The headline figures of one contributor: volume, overall completeness, timeliness, rejections. */
+function qualityRow(c) {
+  const median = c.delayHours?.median ?? null;
+  const p90 = c.delayHours?.p90 ?? null;
+  return h(
+    'tr',
+    { 'data-country': c.country },
+    countryCell(c),
+    h('td', {
+      class: 'num',
+      'data-metric': 'reports',
+      'data-value': String(c.reports),
+      text: fmtNumber(c.reports, 0),
+    }),
+    figure(
+      'completenessScore',
+      c.completenessScore,
+      share(c.completenessScore),
+      WEAK.completenessScore(c.completenessScore),
+    ),
+    figure('delayMedian', median, hours(median), WEAK.delayMedian(median)),
+    figure('delayP90', p90, hours(p90), WEAK.delayP90(p90)),
+    figure('within7Days', c.within7Days, share(c.within7Days), WEAK.within7Days(c.within7Days)),
+    figure('rejectionRate', c.rejectionRate, share(c.rejectionRate), WEAK.rejectionRate(c.rejectionRate)),
+  );
+}
+
+/** The share of a contributor's reports with each field filled. */
+function fieldsRow(c) {
+  return h(
+    'tr',
+    { 'data-country': c.country },
+    countryCell(c),
+    QUALITY_FIELDS.map((f) => {
+      const x = c.completeness?.[f] ?? 0;
+      return figure(`completeness.${f}`, x, share(x), c.reports > 0 && WEAK.field(x));
+    }),
+  );
+}
+
+function qualityTable(id, caption, columns, rows) {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'quality', id },
+      h('caption', { text: caption }),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((text) => h('th', { scope: 'col', text })),
+        ),
+      ),
+      h('tbody', {}, rows),
+    ),
+  );
+}
+
+function renderQuality(box, data) {
+  if (data.error) return fill(box, failureNote(data.error));
+  const list = data.contributors ?? [];
+  if (!list.length) return fill(box, h('p', { class: 'empty', text: t('qualityNone') }));
+  return fill(
+    box,
+    h('p', {
+      class: 'muted',
+      id: 'quality-computed',
+      text: t('computedAt', { time: fmtDateTime(data.computedAt) }),
+    }),
+    qualityTable(
+      'quality-table',
+      t('qualityFigures'),
+      [
+        t('contributor'),
+        t('reports'),
+        t('completenessScore'),
+        t('delayMedian'),
+        t('delayP90'),
+        t('within7Days'),
+        t('rejectionRate'),
+      ],
+      list.map(qualityRow),
+    ),
+    qualityTable(
+      'quality-fields',
+      t('completenessByField'),
+      [t('contributor'), ...QUALITY_FIELDS.map((f) => t(`qf_${f}`))],
+      list.map(fieldsRow),
+    ),
+    h(
+      'p',
+      { class: 'muted legend-weak' },
+      h('span', { class: 'weak-swatch', 'aria-hidden': 'true' }),
+      t('weakLegend'),
+    ),
+  );
+}
+
+// ---- who read our records ----
+
+function readRow(r) {
+  return h(
+    'tr',
+    { 'data-seq': r.seq, 'data-action': r.action },
+    h('td', { 'data-col': 'readerCountry', text: countryName(r.reader?.country) }),
+    h('td', { 'data-col': 'readerRole', text: label('role_', r.reader?.role) }),
+    h('td', { 'data-col': 'readerUser' }, h('code', { text: r.reader?.user ?? '' })),
+    h('td', { 'data-col': 'action', text: label('action_', r.action) }),
+    h('td', { 'data-col': 'at', text: fmtDateTime(r.at) }),
+    h(
+      'td',
+      { 'data-col': 'records' },
+      (r.reportIds ?? []).map((id, i) => [
+        i ? ', ' : '',
+        h(
+          'a',
+          { href: `#/record/${id}`, 'data-report-id': id, title: id },
+          h('code', { text: id.slice(0, 8) }),
+        ),
+      ]),
+    ),
+  );
+}
+
+function renderReads(box, data) {
+  if (data.error) return fill(box, failureNote(data.error));
+  const list = data.reads ?? [];
+  return fill(
+    box,
+    h('p', {
+      id: 'reads-count',
+      role: 'status',
+      class: list.length ? null : 'empty',
+      text: list.length
+        ? t('readsCount', { count: list.length, country: countryName(data.country) })
+        : t('readsNone', { country: countryName(data.country) }),
+    }),
+    list.length
+      ? h(
+          'div',
+          { class: 'table-wrap' },
+          h(
+            'table',
+            { class: 'reads' },
+            h('caption', { class: 'sr-only', text: t('readsTitle') }),
+            head(['readerCountry', 'readerRole', 'readerUser', 'action', 'readAt', 'records']),
+            h('tbody', {}, list.map(readRow)),
+          ),
+        )
+      : null,
+  );
+}
+
+// ---- the view ----
+
+/** `claims()` gives the signed-in token's claims (read, not verified: the API verifies). */
+export function createCooperation({ api, claims }) {
+  const state = { requests: null, quality: null, reads: null };
+  let generation = 0;
+  const status = () => byId('requests-status');
+  const mayQuality = () => QUALITY_ROLES.includes(claims().role);
+
+  // A refused role (403) and other failures are shown in their section; a 401 has already signed the user out.
+  const settle = (promise) => promise.catch((error) => (error.status === 401 ? null : { error }));
+
+  let inflight = null;
+
+  /** Load all three lists; a call while the same load is under way (entering the view, then a refresh) joins it. */
+  function load({ fresh = false } = {}) {
+    const key = JSON.stringify([status().value, mayQuality(), fresh]);
+    if (inflight?.key === key) return inflight.promise;
+    const promise = loadNow(fresh).finally(() => {
+      if (inflight?.promise === promise) inflight = null;
+    });
+    inflight = { key, promise };
+    return promise;
+  }
+
+  async function loadNow(fresh) {
+    const mine = ++generation;
+    const quality = mayQuality();
+    byId('quality-section').hidden = !quality;
+    for (const id of ['requests', 'reads', ...(quality ? ['quality'] : [])])
+      if (!byId(id).hasChildNodes()) fill(byId(id), h('p', { class: 'muted', text: t('loading') }));
+    const [requests, qualityData, reads] = await Promise.all([
+      settle(api.get('/v1/requests', { status: status().value })),
+      quality ? settle(api.get('/v1/quality', { fresh: fresh ? 1 : undefined })) : null,
+      settle(api.get('/v1/reads')),
+    ]);
+    if (mine !== generation) return; // a newer load (or a sign-out) came in meanwhile
+    Object.assign(state, { requests, quality: qualityData, reads });
+    render();
+  }
+
+  function render() {
+    byId('quality-section').hidden = !mayQuality();
+    if (state.requests) renderRequests(byId('requests'), state.requests);
+    if (state.quality && mayQuality()) renderQuality(byId('quality'), state.quality);
+    if (state.reads) renderReads(byId('reads'), state.reads);
+  }
+
+  status().addEventListener('change', () => load());
+  byId('coop-refresh').addEventListener('click', () => load({ fresh: true }));
+
+  return {
+    load,
+    /** Re-label what is shown (language change). */
+    render,
+    clear() {
+      generation++;
+      inflight = null;
+      Object.assign(state, { requests: null, quality: null, reads: null });
+      status().value = '';
+      for (const id of ['requests', 'quality', 'reads']) fill(byId(id));
+      byId('quality-section').hidden = true;
+    },
+  };
+}
