@@ -24,7 +24,7 @@ describe('retention review and erasure', function () {
   before(async () => {
     env = createTestEnv('retention');
     hub = await startTestHub(env, ['KZ'], {
-      retention: { periods: { seizure: 10000, annual: 600000 }, warnMs: 7000, checkMs: 300 },
+      retention: { periods: { seizure: 10000, annual: 600000 }, warnMs: 7000, checkMs: 300, renewMs: 600000 },
     });
     store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
   });

@@ -96,12 +96,19 @@ describe('coordinator: two instances in one group', function () {
     expect(await store.collection(COLLECTIONS.envelopes).countDocuments()).to.equal(ids.length + 4);
     expect(a.processed(), 'instance A took a share').to.be.greaterThan(0);
     expect(b.processed(), 'instance B took a share').to.be.greaterThan(0);
-    // The read models count every report once, and the amended one at its latest quantity only.
-    const stats = await store
-      .collection<{ substance: string; count: number; quantityKg: number }>(COLLECTIONS.statsMonthly)
-      .find({}, { projection: { substance: 1, count: 1, quantityKg: 1 } })
-      .toArray();
-    expect(stats.reduce((s, x) => s + x.count, 0)).to.equal(ids.length);
+    // The read models count every report once, and the amended one at its latest quantity only (the last chunk's
+    // read models are written just after its reports).
+    const stats = await waitUntil(
+      'the read models caught up',
+      async () => {
+        const buckets = await store
+          .collection<{ substance: string; count: number; quantityKg: number }>(COLLECTIONS.statsMonthly)
+          .find({}, { projection: { substance: 1, count: 1, quantityKg: 1 } })
+          .toArray();
+        return buckets.reduce((s, x) => s + x.count, 0) === ids.length ? buckets : undefined;
+      },
+      60000,
+    );
     expect(stats.filter((x) => x.substance === 'opium').reduce((s, x) => s + x.quantityKg, 0)).to.equal(5);
   });
 });

@@ -290,30 +290,36 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     }
     await heartbeat();
     const t1 = Date.now();
-    // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay).
-    const live = classified.filter(
-      (o) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)),
-    );
-    if (live.length < classified.length)
-      logger.info({ skipped: classified.length - live.length }, 'messages of erased records skipped');
-    const checked = await checkRequestMessages(store, live, hasNode);
-    const { outcomes, changedReports } = await persistBatch(store, checked, regions, clock);
-    const acceptedNow = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
-    await registerRetention(store, acceptedNow, retentionPolicy, clock());
-    const renewalNotices = await applyRenewals(
-      retentionDeps,
-      acceptedNow.filter((a) => a.envelope.messageType === 'RetentionRenewal'),
-    );
-    await heartbeat();
-    const t2 = Date.now();
-    // Read models and match keys are read-modify-write documents shared by every instance: one at a time.
-    const alerts = await withLock(
+    let t2 = t1;
+    // Storing, read models and match keys happen one instance at a time: FerretDB's updates are read-then-write,
+    // and an erasure (which runs under the same lock) must never interleave with a batch of the record it erases.
+    const { outcomes, alerts, renewalNotices } = await withLock(
       store,
       'read-models',
       async () => {
-        await updateReadModels(store, changedReports);
+        // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay).
+        const live = classified.filter(
+          (o) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)),
+        );
+        if (live.length < classified.length)
+          logger.info({ skipped: classified.length - live.length }, 'messages of erased records skipped');
+        const checked = await checkRequestMessages(store, live, hasNode);
+        const persisted = await persistBatch(store, checked, regions, clock);
+        const acceptedNow = persisted.outcomes.filter((o): o is Accepted => o.kind === 'accepted');
+        await registerRetention(store, acceptedNow, retentionPolicy, clock());
+        const notices = await applyRenewals(
+          retentionDeps,
+          acceptedNow.filter((a) => a.envelope.messageType === 'RetentionRenewal'),
+        );
         await heartbeat();
-        return correlate(store, changedReports, matchSecret, clock());
+        t2 = Date.now();
+        await updateReadModels(store, persisted.changedReports);
+        await heartbeat();
+        return {
+          outcomes: persisted.outcomes,
+          alerts: await correlate(store, persisted.changedReports, matchSecret, clock()),
+          renewalNotices: notices,
+        };
       },
       { onWait: heartbeat },
     );

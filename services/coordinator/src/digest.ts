@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { COLLECTIONS, type Store } from '@hub/store';
 
 const VOLATILE = new Set([
+  'rev',
   'receivedAt',
   'supersededAt',
   'createdAt',

@@ -24,6 +24,8 @@ export interface RetentionPolicy {
   warnMs: number;
   /** How often the review runs. */
   checkMs: number;
+  /** How long a renewal keeps a record; default: its category's period again. */
+  renewMs?: number;
 }
 
 export const DEFAULT_RETENTION: RetentionPolicy = {
@@ -224,9 +226,9 @@ export async function applyRenewals(
       continue;
     }
     const now = deps.clock();
-    const reviewAt = new Date(
-      now + (deps.policy.periods[doc.category] ?? DEFAULT_RETENTION.periods.seizure!),
-    );
+    const period =
+      deps.policy.renewMs ?? deps.policy.periods[doc.category] ?? DEFAULT_RETENTION.periods.seizure!;
+    const reviewAt = new Date(now + period);
     const renewals = [...doc.renewals, { at: new Date(now), reason: String(r.value.reason).slice(0, 500) }];
     await retention.updateOne({ _id: doc._id }, { $set: { reviewAt, warnedAt: null, renewals } });
     const updated = { ...doc, reviewAt, warnedAt: null, renewals };
