@@ -1,4 +1,7 @@
 // Small measuring helpers for the benchmark table.
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+
 export interface Row {
   figure: string;
   value: number;
@@ -21,6 +24,11 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; resu
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, result };
 }
 
+/** Two decimals, or two significant digits for small ratios (0.0042 rather than 0.00). */
+function ratioText(r: number): string {
+  return r !== 0 && Math.abs(r) < 0.1 ? r.toPrecision(2) : r.toFixed(2);
+}
+
 export function table(rows: Row[]): string {
   const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2));
   const lines = [
@@ -28,8 +36,103 @@ export function table(rows: Row[]): string {
     '|---|---:|---|---:|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.figure} | ${fmt(r.value)} | ${r.unit} | ${r.ratio === undefined ? '' : r.ratio.toFixed(2)} | ${r.baseline ?? ''} | ${r.note ?? ''} |`,
+        `| ${r.figure} | ${fmt(r.value)} | ${r.unit} | ${r.ratio === undefined ? '' : ratioText(r.ratio)} | ${r.baseline ?? ''} | ${r.note ?? ''} |`,
     ),
   ];
   return lines.join('\n');
+}
+
+/** Latency samples of two ways to do the same read, taken in turn so that noise falls on both alike. */
+export interface PairedSamples {
+  a: number[];
+  b: number[];
+}
+
+/**
+ * Time `a` and `b` alternately. One warm-up pair first; when that pair alone overruns `budgetMs` (a read that takes
+ * minutes), it is kept as the only sample instead of being repeated. Otherwise pairs are taken until the budget is
+ * spent, at least `min` and at most `max` of them.
+ */
+export async function pairedLatencies(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  opts: { budgetMs: number; min: number; max: number },
+): Promise<PairedSamples> {
+  const out: PairedSamples = { a: [], b: [] };
+  const warmA = await timed(a);
+  const warmB = await timed(b);
+  if (warmA.ms + warmB.ms >= opts.budgetMs) return { a: [warmA.ms], b: [warmB.ms] };
+  const start = Date.now();
+  while (out.a.length < opts.max && (out.a.length < opts.min || Date.now() - start < opts.budgetMs)) {
+    out.a.push((await timed(a)).ms);
+    out.b.push((await timed(b)).ms);
+  }
+  return out;
+}
+
+/** Peak and current resident set of a process, from /proc (Linux), in MiB. */
+export function memoryOf(pid: number): { peakMiB: number; rssMiB: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { peakMiB: kb('VmHWM') / 1024, rssMiB: kb('VmRSS') / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Direct children of a process (Linux; /proc/<pid>/task/<pid>/children is not always there). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+const agent = new http.Agent({ keepAlive: true });
+
+/**
+ * GET a JSON body over a kept-alive connection, with no client-side timeout: on a store that scans, one read of a
+ * large collection can take minutes, longer than fetch's own limits. Sent again once if the server had just closed
+ * the idle connection.
+ */
+export async function getJson(url: string, token?: string): Promise<{ status: number; body: unknown }> {
+  try {
+    return await getOnce(url, token);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ECONNRESET') throw err;
+    return getOnce(url, token);
+  }
+}
+
+function getOnce(url: string, token?: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const headers = token ? { authorization: `Bearer ${token}` } : {};
+    const req = http.get(url, { agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+        } catch {
+          resolve({ status: res.statusCode ?? 0, body: text });
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Close the kept-alive connections of getJson, so that the process can end. */
+export function closeConnections(): void {
+  agent.destroy();
 }

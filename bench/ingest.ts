@@ -1,0 +1,221 @@
+// End-to-end ingest (agency JSON at a national node → verified and stored at the coordinator) and its raw
+// baselines: kafkajs produce+consume, RSA-PSS signing and verification, driver insertMany of the same data.
+import { constants, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '@hub/config';
+import { startCoordinator } from '@hub/coordinator';
+import { seizureReportFromJson } from '@hub/domain';
+import { createSigner, signingInput } from '@hub/envelope';
+import { createKafka, ensureTopics } from '@hub/kafka';
+import { startNationalNode } from '@hub/national-node';
+import { loadSchemaRegistry } from '@hub/schemas';
+import { COLLECTIONS, connectStore } from '@hub/store';
+import { percentile, timed, type Row } from './measure';
+import { benchPki, benchSection, QUICK, say } from './setup';
+
+const N = Number(process.env.BENCH_REPORTS ?? (QUICK ? 1000 : 5000));
+const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
+
+/** End-to-end ingest of N reports beside its raw baselines (a)-(d). */
+export async function ingestRows(): Promise<Row[]> {
+  const bench = benchSection('ingest');
+  const { home, config, logger } = bench;
+  const pki = benchPki(config, ['KZ']);
+  const registry = loadSchemaRegistry();
+  const minimal = JSON.parse(readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'));
+  const bodies = Array.from({ length: N }, (_, i) => ({
+    ...minimal,
+    notes: `bench ${i}`,
+    drugs: [{ substance: 'heroin', quantity: 1 + (i % 50), unit: 'kg' }],
+  }));
+  const records = bodies.map(
+    (b) =>
+      seizureReportFromJson(b, { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set() })
+        .value,
+  );
+  const identity = pki.identity('KZ');
+  const signer = createSigner({
+    privateKey: identity.privateKey,
+    certificate: identity.certificatePem,
+    origin: 'KZ',
+  });
+  const envelopes = records.map((r) => {
+    const { payload, fingerprint } = registry.encode('SeizureReport', r);
+    return signer.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: fingerprint, payload });
+  });
+  const rows: Row[] = [];
+
+  // (b) raw node:crypto signing of the same payloads with the same key
+  say(`raw signing of ${N} payloads`);
+  const key = createPrivateKey(readFileSync(join(home, 'pki', 'nodes', 'KZ', 'node.key'), 'utf8'));
+  const inputs = envelopes.map((e) => signingInput(e.envelope, e.envelope.payload));
+  const signT = await timed(async () => inputs.map((input) => sign('sha256', input, { key, ...PSS })));
+  const signRate = (N / signT.ms) * 1000;
+  // (c) raw verification
+  say('raw verification');
+  const pub = createPublicKey(identity.certificatePem);
+  const verifyT = await timed(async () =>
+    inputs.forEach((input, i) =>
+      verify('sha256', input, { key: pub, ...PSS }, envelopes[i]!.envelope.signature),
+    ),
+  );
+  const verifyRate = (N / verifyT.ms) * 1000;
+
+  // (a) raw kafkajs produce-and-consume of the same envelope bytes
+  say('raw kafkajs produce and consume');
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'bench', logger });
+  const admin = kafka.admin();
+  await admin.connect();
+  const rawTopic = `${config.namespace}.bench.raw`;
+  await ensureTopics(admin, [{ topic: rawTopic, numPartitions: 3, replicationFactor: 1 }]);
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const consumer = kafka.consumer({ groupId: `${config.namespace}-raw` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [rawTopic], fromBeginning: true });
+  let consumed = 0;
+  let doneConsuming: () => void = () => undefined;
+  const allConsumed = new Promise<void>((r) => (doneConsuming = r));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      consumed += batch.messages.length;
+      if (consumed >= N) doneConsuming();
+    },
+  });
+  const kafkaT = await timed(async () => {
+    for (let i = 0; i < N; i += 500)
+      await producer.send({
+        topic: rawTopic,
+        acks: -1,
+        messages: envelopes
+          .slice(i, i + 500)
+          .map((e, j) => ({ key: records[i + j]!.reportId, value: e.bytes })),
+      });
+    await allConsumed;
+  });
+  const kafkaRate = (N / kafkaT.ms) * 1000;
+  await consumer.disconnect();
+  await producer.disconnect();
+
+  // (d) raw driver insertMany of the same documents into the same store
+  say('raw insertMany');
+  const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName });
+  const docs = records.map((r, i) => ({
+    _id: `raw-${i}`,
+    report: r,
+    bytes: envelopes[i]!.bytes,
+    country: 'KZ',
+    seizedAt: new Date(r.seizedAt),
+  }));
+  const insertT = await timed(async () => {
+    for (let i = 0; i < N; i += 500)
+      await store.collection(COLLECTIONS.meta).insertMany(docs.slice(i, i + 500) as never[]);
+  });
+  const insertRate = (N / insertT.ms) * 1000;
+
+  // End to end: agency JSON in at the national node → verified and stored at the coordinator.
+  say(`end-to-end ingest of ${N} reports through a national node and the coordinator`);
+  const coordinator = await startCoordinator({ config, logger, topicRefreshMs: 500 });
+  const node = await startNationalNode({ config, country: 'KZ', logger, port: 0 });
+  const sentAt = new Map<string, number>();
+  const e2eStart = Date.now();
+  const BATCH = 100;
+  const queue = Array.from({ length: Math.ceil(N / BATCH) }, (_, i) =>
+    bodies.slice(i * BATCH, (i + 1) * BATCH),
+  );
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      for (let batch = queue.shift(); batch; batch = queue.shift()) {
+        const res = await fetch(`${node.url}/v1/seizures/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(batch),
+        });
+        const body = (await res.json()) as { results: { reportId: string }[] };
+        const t = Date.now();
+        for (const r of body.results) sentAt.set(r.reportId, t);
+      }
+    }),
+  );
+  const reports = store.collection(COLLECTIONS.reports);
+  for (;;) {
+    if ((await reports.countDocuments()) >= N) break;
+    if (Date.now() - e2eStart > 600000) throw new Error('end-to-end ingest did not finish in 10 minutes');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const e2eMs = Date.now() - e2eStart;
+  const e2eRate = (N / e2eMs) * 1000;
+  const latencies: number[] = [];
+  for await (const d of reports.find({}, { projection: { receivedAt: 1 } })) {
+    const t = sentAt.get(String(d._id));
+    if (t) latencies.push(Math.max(0, (d.receivedAt as Date).getTime() - t));
+  }
+  const slowest = Math.min(kafkaRate, signRate, verifyRate, insertRate);
+  const slowestName = [
+    ['raw kafkajs produce+consume', kafkaRate],
+    ['raw RSA-PSS signing', signRate],
+    ['raw RSA-PSS verification', verifyRate],
+    ['raw insertMany', insertRate],
+  ].find(([, r]) => r === slowest)?.[0] as string;
+  rows.push(
+    {
+      figure: 'end-to-end ingest (JSON at the node → verified and stored)',
+      value: e2eRate,
+      unit: 'reports/s',
+      ratio: e2eRate / slowest,
+      baseline: slowestName,
+      note: `${N} reports, batches of ${BATCH}, 4 clients`,
+    },
+    {
+      figure: 'end-to-end latency p50',
+      value: percentile(latencies, 50),
+      unit: 'ms',
+      note: '202 at the node → stored at the coordinator',
+    },
+    { figure: 'end-to-end latency p99', value: percentile(latencies, 99), unit: 'ms' },
+    {
+      figure: '(a) raw kafkajs produce+consume of the same envelopes',
+      value: kafkaRate,
+      unit: 'msgs/s',
+      ratio: e2eRate / kafkaRate,
+      baseline: 'ratio = end-to-end / this',
+    },
+    {
+      figure: '(b) raw node:crypto RSA-PSS signing, same payloads and key',
+      value: signRate,
+      unit: 'sigs/s',
+      ratio: e2eRate / signRate,
+      baseline: 'ratio = end-to-end / this',
+      note: 'one core',
+    },
+    {
+      figure: '(c) raw node:crypto RSA-PSS verification',
+      value: verifyRate,
+      unit: 'verifs/s',
+      ratio: e2eRate / verifyRate,
+      baseline: 'ratio = end-to-end / this',
+      note: 'one core',
+    },
+    {
+      figure: '(d) raw driver insertMany of the same documents',
+      value: insertRate,
+      unit: 'docs/s',
+      ratio: e2eRate / insertRate,
+      baseline: 'ratio = end-to-end / this',
+      note: `store: ${config.mongo.url}`,
+    },
+    {
+      figure: 'peak memory of the benchmark process (node + coordinator in-process)',
+      value: process.resourceUsage().maxRSS / 1024,
+      unit: 'MiB',
+    },
+  );
+  await node.close();
+  await coordinator.close();
+  await store.db.dropDatabase().catch(() => undefined);
+  await store.close();
+  await bench.cleanup();
+  return rows;
+}
