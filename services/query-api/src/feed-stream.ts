@@ -128,22 +128,31 @@ export function feedStreams(deps: {
         logger: deps.logger,
         groupPrefix: names.group('query-api-pki'),
       });
-      tail = pki.then(() =>
-        tailTopic({
+      tail = pki.then(async () => {
+        // "From now on", without a race: the end of each partition is read first, and the consumer starts from the
+        // beginning but passes on only what lies beyond it. (A new group starting "from the latest" would miss a
+        // record written between joining the group and fetching its first offsets.)
+        const admin = kafka.admin();
+        await admin.connect();
+        const from = new Map(
+          (await admin.fetchTopicOffsets(names.feed(region))).map((o) => [o.partition, BigInt(o.high)]),
+        );
+        await admin.disconnect();
+        return tailTopic({
           kafka,
           topic: names.feed(region),
           groupId: names.group(`query-api-feed-${region}-${randomBytes(4).toString('hex')}`),
-          fromBeginning: false,
+          fromBeginning: true,
           onMessage: (message, partition) => {
-            if (!message.value) return;
+            if (!message.value || BigInt(message.offset) < (from.get(partition) ?? 0n)) return;
             const event = toEvent(message.value, partition, message.offset);
             if (!event) return;
             for (const s of subscribers.get(region) ?? [])
               if (event.visibleTo(s.caller))
                 s.res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
           },
-        }),
-      );
+        });
+      });
       tails.set(region, tail);
     }
     return tail;
