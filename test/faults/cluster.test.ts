@@ -12,7 +12,7 @@ import { ownedCluster, type OwnedCluster } from '../support/servers';
 const SOAK = process.env.HUB_SOAK === '1';
 
 describe('a three-broker cluster', function () {
-  this.timeout(SOAK ? 3600000 : 600000);
+  this.timeout(SOAK ? 3600000 : 900000);
   let env: TestEnv;
   let cluster: OwnedCluster;
   const closers: (() => Promise<void>)[] = [];
@@ -66,7 +66,7 @@ describe('a three-broker cluster', function () {
     await waitUntil(
       `${n} reports stored with a broker down`,
       async () => (await store.collection(COLLECTIONS.reports).countDocuments()) >= n || undefined,
-      SOAK ? 3000000 : 400000,
+      SOAK ? 3000000 : 700000,
       1000,
     );
     expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(n);

@@ -112,7 +112,7 @@ async function killed(child: ChildProcess): Promise<void> {
 }
 
 describe('fault injection during sustained ingest', function () {
-  this.timeout(SOAK ? 4 * 3600000 : 600000);
+  this.timeout(SOAK ? 4 * 3600000 : 900000);
   let env: TestEnv;
   const cleanups: (() => Promise<void>)[] = [];
   const withConfig = (over: Partial<HubConfig>) => ({ ...env.config, ...over });
@@ -154,7 +154,7 @@ describe('fault injection during sustained ingest', function () {
     await kafka.start();
     acked.push(...(await submit(node.url, reports.slice(2 * third))));
     expect(acked).to.have.length(n);
-    await expectExactlyOnce(store, acked, SOAK ? 3600000 : 300000);
+    await expectExactlyOnce(store, acked, SOAK ? 3600000 : 600000);
     await expectReceipts(node.url, acked, 120000);
   });
 
@@ -198,7 +198,7 @@ describe('fault injection during sustained ingest', function () {
     await ferret.start();
     const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName });
     cleanups.push(() => store.close());
-    await expectExactlyOnce(store, acked, SOAK ? 3600000 : 300000);
+    await expectExactlyOnce(store, acked, SOAK ? 3600000 : 600000);
     await expectReceipts(node.url, acked, 120000);
   });
 
