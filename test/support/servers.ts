@@ -34,6 +34,30 @@ export interface OwnedServer {
   running(): boolean;
 }
 
+/** start/stop/kill/running around a server process whose pid `start` returns. */
+function ownedProcess(
+  start: () => Promise<number>,
+  ready: (pid: number) => Promise<unknown>,
+  stopMs: number,
+): OwnedServer {
+  let pid: number | undefined;
+  return {
+    async start() {
+      pid = await start();
+      await ready(pid);
+    },
+    async stop() {
+      if (pid) await stopPid(pid, stopMs);
+      pid = undefined;
+    },
+    kill() {
+      if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
+      pid = undefined;
+    },
+    running: () => isAlive(pid),
+  };
+}
+
 export interface OwnedKafka extends OwnedServer {
   brokers: string[];
 }
@@ -46,27 +70,14 @@ export async function ownedKafka(dir: string): Promise<OwnedKafka> {
   const port = await freePort();
   const controllerPort = await freePort();
   const brokers = [`127.0.0.1:${port}`];
-  let pid: number | undefined;
   const server: OwnedKafka = {
     brokers,
-    async start() {
-      pid = await startKafka(layout, port, controllerPort);
-      await waitUntil(
-        'the test broker',
-        async () => isAlive(pid) && (await probeKafka(brokers)).ok,
-        90000,
-        500,
-      );
-    },
-    async stop() {
-      if (pid) await stopPid(pid, 30000);
-      pid = undefined;
-    },
-    kill() {
-      if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
-      pid = undefined;
-    },
-    running: () => isAlive(pid),
+    ...ownedProcess(
+      () => startKafka(layout, port, controllerPort),
+      (pid) =>
+        waitUntil('the test broker', async () => isAlive(pid) && (await probeKafka(brokers)).ok, 90000, 500),
+      30000,
+    ),
   };
   await server.start();
   return server;
@@ -82,22 +93,14 @@ export async function ownedFerret(dir: string): Promise<OwnedStore> {
   const layout = { ...base, dataDir: join(dir, 'data'), logFile: join(dir, 'ferretdb.log') };
   const port = await freePort();
   const url = `mongodb://127.0.0.1:${port}/`;
-  let pid: number | undefined;
   const server: OwnedStore = {
     url,
-    async start() {
-      pid = startFerret(layout, port);
-      await waitUntil('the test store', async () => isAlive(pid) && (await probeMongo(url)).ok, 30000, 250);
-    },
-    async stop() {
-      if (pid) await stopPid(pid, 15000);
-      pid = undefined;
-    },
-    kill() {
-      if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
-      pid = undefined;
-    },
-    running: () => isAlive(pid),
+    ...ownedProcess(
+      async () => startFerret(layout, port),
+      (pid) =>
+        waitUntil('the test store', async () => isAlive(pid) && (await probeMongo(url)).ok, 30000, 250),
+      15000,
+    ),
   };
   await server.start();
   return server;
@@ -149,27 +152,17 @@ export async function ownedCluster(dir: string, size = 3): Promise<OwnedCluster>
       `default.replication.factor=${size}`,
       '',
     ].join('\n');
-    let pid: number | undefined;
-    const node: OwnedServer = {
-      async start() {
-        pid = await startKafka(layout, port as number, controllerPort as number, {
+    return ownedProcess(
+      () =>
+        startKafka(layout, port as number, controllerPort as number, {
           properties,
           clusterId,
           heapMb: 384,
           marker: 'kafka-test-cluster',
-        });
-      },
-      async stop() {
-        if (pid) await stopPid(pid, 30000);
-        pid = undefined;
-      },
-      kill() {
-        if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
-        pid = undefined;
-      },
-      running: () => isAlive(pid),
-    };
-    return node;
+        }),
+      async () => undefined,
+      30000,
+    );
   });
   // The controllers need each other for a quorum: start all, then wait for the cluster.
   await Promise.all(nodes.map((n) => n.start()));

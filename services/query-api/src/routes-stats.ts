@@ -1,7 +1,7 @@
 // GET /v1/stats and GET /v1/routes: from the read models only, summing the buckets the caller may see.
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
-import { drugAggregates } from '@hub/domain';
+import { drugAggregates, type RouteReportRecord } from '@hub/domain';
 import { ValidationError } from '@hub/errors';
 import {
   COLLECTIONS,
@@ -31,16 +31,8 @@ const STATS = {
   source: { kind: 'enum', values: ['seizures', 'annual'] },
 } as const;
 
-interface RouteRecord {
-  name: string | null;
-  substances: string[];
-  legs: { from: string; to: string; mode: string | null; via: string | null }[];
-  concealment: string[];
-  periodFrom: number | null;
-  periodTo: number | null;
-  relatedReports: string[];
-  description: string | null;
-}
+/** A trafficking route as stored (the TraffickingRoute the node signed). */
+type RouteRecord = Omit<RouteReportRecord, 'handling'>;
 
 const ROUTES = { country: { kind: 'country' }, drug: { kind: 'code' } } as const;
 
