@@ -20,7 +20,7 @@ const BUDGET_MS = Number(process.env.BENCH_QUERY_BUDGET_S ?? (QUICK ? 5 : 90)) *
 const BATCH = 1000;
 const DAY = 86400000;
 
-interface QueryCase {
+export interface QueryCase {
   path: string;
   /** The same read with the driver. */
   raw: (store: Store) => Promise<Document[]>;
@@ -28,7 +28,8 @@ interface QueryCase {
   size: (body: unknown) => number;
 }
 
-function cases(caller: Caller, from: string): QueryCase[] {
+/** The four reads of the table, each with its raw twin. */
+export function cases(caller: Caller, from: string): QueryCase[] {
   const buckets = (extra: Filter<Document>[]) => (store: Store) =>
     store
       .collection(COLLECTIONS.statsMonthly)
@@ -198,6 +199,9 @@ export async function queryRows(): Promise<Row[]> {
           percentile(s.b, 50),
           percentile(s.b, 95),
         ];
+        say(
+          `    API p50 ${a50.toFixed(0)} ms, p95 ${a95.toFixed(0)} ms; raw p50 ${r50.toFixed(0)} ms, p95 ${r95.toFixed(0)} ms (${s.a.length} each)`,
+        );
         const stat = c.path.startsWith('/v1/stats');
         const scanned = stat ? stats.length : n;
         rows.push(
