@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { startCoordinator } from '@hub/coordinator';
 import { startNationalNode } from '@hub/national-node';
+import { createKafka, tailTopic, topicNames } from '@hub/kafka';
 import { COLLECTIONS, connectStore } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, testPki } from '../support/hub';
@@ -63,6 +64,33 @@ describe('a three-broker cluster', function () {
       ids.push(...batch.map((b) => b.reportId));
     }
     expect(cluster.nodes[1]!.running()).to.equal(false);
+    // Everything the node acknowledged must be in its out topic once its outbox is drained. kafkajs alone
+    // resolves some sends whose partition changed leader mid-send without writing them (tulios/kafkajs#1303);
+    // this is the check that caught it, long before the store would have told.
+    await waitUntil(
+      'the node outbox drained',
+      async () => {
+        const { body } = await getJson(`${node.url}/healthz`);
+        const checks = body.checks as { outbox?: { detail?: { depth?: number } } } | undefined;
+        return checks?.outbox?.detail?.depth === 0 || undefined;
+      },
+      300000,
+    );
+    const keys = new Set<string>();
+    const kafka = createKafka({ brokers: cluster.brokers, clientId: 'cluster-test', logger: env.logger });
+    const tail = await tailTopic({
+      kafka,
+      topic: topicNames(config.namespace).nodeOut('KZ'),
+      onMessage: (m) => void keys.add(String(m.key)),
+    });
+    const missing = () => ids.filter((id) => !keys.has(id));
+    await waitUntil(
+      'every acknowledged report in the topic',
+      async () => missing().length === 0 || undefined,
+      60000,
+    ).catch(() => undefined);
+    await tail.stop();
+    expect(missing(), 'reports the node published but the topic lacks').to.deep.equal([]);
     await waitUntil(
       `${n} reports stored with a broker down`,
       async () => (await store.collection(COLLECTIONS.reports).countDocuments()) >= n || undefined,

@@ -8,6 +8,9 @@ import {
   createKafka,
   ensureTopics,
   hubTopicConfigs,
+  onFatalCrash,
+  PartitionCounts,
+  sendAll,
   topicNames,
   type Consumer,
   type EachBatchPayload,
@@ -127,6 +130,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     allowAutoTopicCreation: false,
   });
   await producer.connect();
+  const partitionCounts = PartitionCounts.fromCluster(kafka);
   const pkiTail = await joinPki({
     kafka,
     producer,
@@ -230,6 +234,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const retentionDeps: RetentionDeps = {
     store,
     producer,
+    partitions: partitionCounts,
     signer,
     registry,
     names,
@@ -345,10 +350,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       );
     }
     if (replies.byTopic.size && options.sideEffects !== false) {
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [...replies.byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      await sendAll(
+        producer,
+        partitionCounts,
+        [...replies.byTopic].map(([topic, messages]) => ({ topic, messages })),
+      );
     }
     if (alerts.length) {
       await store.collection<{ _id: string }>(COLLECTIONS.alerts).bulkWrite(
@@ -443,7 +449,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     });
     consumer.on(consumer.events.CRASH, (e) => {
       lastBatchError = String(e.payload.error?.message ?? e.payload.error);
-      logger.error({ err: lastBatchError }, 'intake consumer crashed; kafkajs restarts it');
+      logger.error({ err: lastBatchError, restart: e.payload.restart }, 'intake consumer crashed');
+    });
+    // After an error kafkajs deems fatal it leaves the consumer down: the next topic refresh subscribes anew.
+    onFatalCrash(consumer, () => {
+      subscribed = new Set();
     });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });

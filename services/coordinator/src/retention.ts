@@ -5,7 +5,7 @@
 // erased and why, never its content.
 import type { Signer } from '@hub/envelope';
 import type { Kafka, Message, Producer, TopicNames } from '@hub/kafka';
-import { tailTopic, type Tail } from '@hub/kafka';
+import { sendAll, tailTopic, type PartitionCounts, type Tail } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import type { Region, SchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, findEach, withLock, type Store, type StoredReport } from '@hub/store';
@@ -167,6 +167,7 @@ export async function followErasures(options: {
 export interface RetentionDeps {
   store: Store;
   producer: Producer;
+  partitions: PartitionCounts;
   signer: Signer;
   registry: SchemaRegistry;
   names: TopicNames;
@@ -273,10 +274,11 @@ export async function eraseRecord(
         deps.regions,
       ))
         topics.push(deps.names.feed(region));
-    await deps.producer.sendBatch({
-      acks: -1,
-      topicMessages: topics.map((topic) => ({ topic, messages: [{ key: doc._id, value: bytes }] })),
-    });
+    await sendAll(
+      deps.producer,
+      deps.partitions,
+      topics.map((topic) => ({ topic, messages: [{ key: doc._id, value: bytes }] })),
+    );
   }
   deps.erased.add(doc._id, versionsUpTo);
   const removed: Record<string, number> = {};

@@ -58,10 +58,39 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promis
   const missing = topics.filter((t) => !existing.has(t.topic));
   if (missing.length === 0) return [];
   try {
-    await admin.createTopics({ topics: missing, waitForLeaders: true });
+    await admin.createTopics({ topics: missing, waitForLeaders: false });
   } catch (err) {
     // Another process may have created some of them meanwhile; that is fine.
     if (!(err instanceof Error && /already exists/i.test(err.message))) throw err;
   }
+  await waitForLeaders(admin, missing);
   return missing.map((t) => t.topic);
+}
+
+/**
+ * Wait until every partition of the topics has a leader. kafkajs' own wait gives up when the broker it asks has
+ * not yet heard of a topic the controller just created ("This server does not host this topic-partition"),
+ * which on a cluster is routine for a moment; here that counts as not yet, like a missing leader.
+ */
+export async function waitForLeaders(admin: Admin, topics: ITopicConfig[], timeoutMs = 60000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      const waiting = topics.filter((t) => {
+        const m = meta.find((x) => x.name === t.topic);
+        const ps = m?.partitions ?? [];
+        return ps.length < (t.numPartitions ?? 1) || ps.some((p) => p.leader < 0);
+      });
+      if (waiting.length === 0) return;
+      last = `no leader yet for ${waiting.map((t) => t.topic).join(', ')}`;
+    } catch (err) {
+      if ((err as { retriable?: boolean }).retriable === false) throw err;
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics created but without leaders after ${timeoutMs} ms: ${last}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

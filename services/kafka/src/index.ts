@@ -14,3 +14,4 @@ export type {
 } from 'kafkajs';
 export { CompressionTypes } from 'kafkajs';
 export * from './tail';
+export * from './send';

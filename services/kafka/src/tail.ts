@@ -1,7 +1,7 @@
 // Following one topic from the beginning in a private consumer group: for the compacted hub.pki topic and for
 // small per-node inbound topics, where every process must see every record.
 import { randomBytes } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 
 export interface TailOptions {
   kafka: Kafka;
@@ -26,21 +26,49 @@ export interface Tail {
 export async function tailTopic(options: TailOptions): Promise<Tail> {
   const groupId =
     options.groupId ?? `${options.groupPrefix ?? `tail-${options.topic}`}-${randomBytes(6).toString('hex')}`;
-  const consumer = options.kafka.consumer({ groupId, sessionTimeout: 15000, heartbeatInterval: 3000 });
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((r) => (markReady = r));
-  consumer.on(consumer.events.GROUP_JOIN, () => markReady());
-  await consumer.connect();
-  await consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning ?? true });
-  await consumer.run({
-    eachMessage: async ({ message, partition }) => {
-      await options.onMessage(message, partition);
-    },
-  });
+  let consumer: Consumer;
+  let stopped = false;
+  let revive: NodeJS.Timeout | undefined;
+  const start = async () => {
+    consumer = options.kafka.consumer({ groupId, sessionTimeout: 15000, heartbeatInterval: 3000 });
+    consumer.on(consumer.events.GROUP_JOIN, () => markReady());
+    // kafkajs restarts a crashed consumer only after errors it deems retriable; after any other it stays down
+    // for good. Following a topic must outlive that, so a fresh consumer takes over in the same group.
+    onFatalCrash(consumer, () => {
+      if (stopped) return;
+      revive = setTimeout(() => {
+        if (!stopped) start().catch(() => onFatalRetry());
+      }, 2000);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning ?? true });
+    await consumer.run({
+      eachMessage: async ({ message, partition }) => {
+        await options.onMessage(message, partition);
+      },
+    });
+  };
+  const onFatalRetry = () => {
+    if (!stopped) revive = setTimeout(() => start().catch(() => onFatalRetry()), 5000);
+  };
+  await start();
   return {
     ready,
     stop: async () => {
+      stopped = true;
+      clearTimeout(revive);
       await consumer.disconnect();
     },
   };
+}
+
+/** Call `then` when the consumer crashed and kafkajs will not restart it (after a non-retriable error). */
+export function onFatalCrash(consumer: Consumer, then: (error: Error) => void): void {
+  consumer.on(consumer.events.CRASH, (e) => {
+    if (e.payload.restart) return;
+    void consumer.disconnect().catch(() => undefined);
+    then(e.payload.error);
+  });
 }

@@ -11,6 +11,7 @@ import {
   pkiTopicConfig,
   nodeTopicConfigs,
   tailTopic,
+  PartitionCounts,
   topicNames,
 } from '@hub/kafka';
 import { Counter, Gauge, createMetricsRegistry, type Logger } from '@hub/observability';
@@ -84,12 +85,12 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   await ensureTopics(admin, [...nodeTopicConfigs(names, country, plan), pkiTopicConfig(names, plan)]);
   await admin.disconnect();
 
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-  });
-  await producer.connect();
+  const newProducer = async () => {
+    const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await p.connect();
+    return p;
+  };
+  const producer = await newProducer();
   const inboundEnabled = options.inbound ?? true;
   const pkiOptions = {
     kafka,
@@ -125,7 +126,9 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   });
   const publisher = startPublisher({
     log,
-    producer,
+    producer: await newProducer(),
+    renewProducer: newProducer,
+    partitions: PartitionCounts.fromCluster(kafka),
     topic: names.nodeOut(country),
     logger,
     pending,

@@ -53,11 +53,22 @@ export interface AuditLog {
 export function createAuditLog(store: Store, clock: () => number = Date.now): AuditLog {
   const col = store.collection<AuditEntry>(COLLECTIONS.audit);
   let chain: Promise<unknown> = Promise.resolve();
+  const idOf = (seq: number) => `audit-${String(seq).padStart(12, '0')}`;
+  // The tail of the chain, kept in memory: reading it back on every append sorts the whole log on FerretDB
+  // (no sort pushdown), so the cost of a read would grow with the log. Read once; after another instance
+  // appended, follow its entries by _id.
+  let tail: Pick<AuditEntry, 'seq' | 'hash'> | null | undefined;
   const appendOne = async (
     e: Pick<AuditEntry, 'actor' | 'action' | 'query' | 'count' | 'reportIds' | 'reportOrigins'>,
   ): Promise<AuditEntry> => {
     for (let attempt = 0; ; attempt++) {
-      const last = await col.find({}, { sort: { seq: -1 }, limit: 1 }).next();
+      if (tail === undefined) tail = await col.find({}, { sort: { seq: -1 }, limit: 1 }).next();
+      for (;;) {
+        const newer: AuditEntry | null = await col.findOne({ _id: idOf((tail?.seq ?? 0) + 1) });
+        if (!newer) break;
+        tail = newer;
+      }
+      const last = tail;
       const body = {
         seq: (last?.seq ?? 0) + 1,
         at: new Date(clock()),
@@ -73,11 +84,12 @@ export function createAuditLog(store: Store, clock: () => number = Date.now): Au
       };
       const entry: AuditEntry = {
         ...body,
-        _id: `audit-${String(body.seq).padStart(12, '0')}`,
+        _id: idOf(body.seq),
         hash: entryHash(body),
       };
       try {
         await col.insertOne(entry);
+        tail = entry;
         return entry;
       } catch (err) {
         // Another API instance took this seq: read the new tail and chain after it.

@@ -40,13 +40,23 @@ export const COLLECTIONS = {
 
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
 
+/**
+ * Indexes that earlier versions created on paths no query uses (the nested report rather than the denormalised
+ * fields); `ensureIndexes` drops them, since every write pays for them.
+ */
+export const RETIRED_INDEXES: Partial<Record<CollectionName, string[]>> = {
+  [COLLECTIONS.reports]: ['substance_seizedAt', 'routeCountry_seizedAt', 'mode_seizedAt'],
+};
+
 /** Indexes by collection. Services add theirs here so that `ensureIndexes` creates them all. */
 export const INDEXES: Partial<Record<CollectionName, IndexDescription[]>> = {
   [COLLECTIONS.reports]: [
     { key: { country: 1, seizedAt: -1 }, name: 'country_seizedAt' },
-    { key: { 'drugs.substance': 1, seizedAt: -1 }, name: 'substance_seizedAt' },
-    { key: { 'route.country': 1, seizedAt: -1 }, name: 'routeCountry_seizedAt' },
-    { key: { 'conveyance.mode': 1, seizedAt: -1 }, name: 'mode_seizedAt' },
+    // The denormalised fields the query API filters on (StoredReport), not the nested report.
+    { key: { substances: 1, seizedAt: -1 }, name: 'substances_seizedAt' },
+    { key: { drugGroups: 1, seizedAt: -1 }, name: 'drugGroups_seizedAt' },
+    { key: { routeCountries: 1, seizedAt: -1 }, name: 'routeCountries_seizedAt' },
+    { key: { conveyanceMode: 1, seizedAt: -1 }, name: 'conveyanceMode_seizedAt' },
     { key: { seizedAt: -1, _id: -1 }, name: 'seizedAt_id' },
   ],
   [COLLECTIONS.reportVersions]: [{ key: { reportId: 1, version: 1 }, name: 'report_version', unique: true }],

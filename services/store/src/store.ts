@@ -1,7 +1,7 @@
 // Connecting to the MongoDB-wire store (a real mongod, a replica set, or FerretDB locally).
 import { MongoClient, type Collection, type Db, type Document } from 'mongodb';
 import { HubError } from '@hub/errors';
-import { COLLECTIONS, INDEXES, type CollectionName } from './collections';
+import { COLLECTIONS, INDEXES, RETIRED_INDEXES, type CollectionName } from './collections';
 
 export interface StoreOptions {
   url: string;
@@ -57,6 +57,8 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
               .catch(() => [])
           ).map((i) => String(i.name)),
         );
+        for (const retired of RETIRED_INDEXES[name as CollectionName] ?? [])
+          if (existing.has(retired)) await db.collection(name).dropIndex(retired);
         for (const spec of specs ?? [])
           if (!existing.has(String(spec.name))) await db.collection(name).createIndexes([spec]);
       }

@@ -1,13 +1,23 @@
 // Drains the outbox into Kafka with an idempotent producer (acks all), in order, retrying with backoff
 // through broker outages. The envelope bytes are final, so a re-send after a crash is deduplicated by
 // the coordinator on messageId.
-import type { Producer } from '@hub/kafka';
+import { sendAll, type PartitionCounts, type Producer } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import type { OutboxLog, OutboxRecord } from './log';
 
 export interface PublisherOptions {
   log: OutboxLog;
+  /** The publisher's own connected producer; `stop` disconnects it. */
   producer: Producer;
+  /**
+   * A fresh connected producer, to replace one that cannot recover: kafkajs' idempotent producer stays stuck
+   * after a sequence error (a broker that lost the producer's state) and every later send fails alike.
+   * Called after `renewAfterFailures` failures in a row, or at once after such an error.
+   */
+  renewProducer?: () => Promise<Producer>;
+  renewAfterFailures?: number;
+  /** Partition counts for `sendAll`, which splits each send by partition (see @hub/kafka send.ts). */
+  partitions: PartitionCounts;
   topic: string;
   logger: Logger;
   pending: OutboxRecord[];
@@ -27,6 +37,9 @@ export interface Publisher {
   stop(): Promise<void>;
 }
 
+/** kafkajs' messages for the broker errors after which an idempotent producer does not recover by itself. */
+const SEQUENCE_ERRORS = /out of order sequence|unknown producer|producer.*(epoch|fenced)|invalid producer/i;
+
 export function startPublisher(options: PublisherOptions): Publisher {
   const queue: OutboxRecord[] = [...options.pending];
   const batchSize = options.batchSize ?? 500;
@@ -35,6 +48,21 @@ export function startPublisher(options: PublisherOptions): Publisher {
   let ok = true;
   let lastError: string | undefined;
   let backoff = 200;
+  let producer = options.producer;
+  let failures = 0;
+  const renewAfter = options.renewAfterFailures ?? 6;
+  const renew = async (reason: string) => {
+    if (!options.renewProducer) return;
+    options.logger.warn({ reason, failures }, 'replacing the Kafka producer');
+    const old = producer;
+    try {
+      producer = await options.renewProducer();
+      failures = 0;
+      await old.disconnect().catch(() => undefined);
+    } catch (err) {
+      options.logger.warn({ err: (err as Error).message }, 'a new Kafka producer could not connect yet');
+    }
+  };
 
   const loop = async () => {
     while (!stopped) {
@@ -45,11 +73,9 @@ export function startPublisher(options: PublisherOptions): Publisher {
       }
       const batch = queue.slice(0, batchSize);
       try {
-        await options.producer.send({
-          topic: options.topic,
-          acks: -1,
-          messages: batch.map((r) => ({ key: r.key, value: r.value })),
-        });
+        await sendAll(producer, options.partitions, [
+          { topic: options.topic, messages: batch.map((r) => ({ key: r.key, value: r.value })) },
+        ]);
         queue.splice(0, batch.length);
         options.log.commit((batch[batch.length - 1] as OutboxRecord).end);
         options.onPublished?.(batch.length);
@@ -57,7 +83,9 @@ export function startPublisher(options: PublisherOptions): Publisher {
         ok = true;
         lastError = undefined;
         backoff = 200;
+        failures = 0;
       } catch (err) {
+        failures++;
         if (ok)
           options.logger.warn(
             { err: (err as Error).message, depth: queue.length },
@@ -67,6 +95,7 @@ export function startPublisher(options: PublisherOptions): Publisher {
         lastError = (err as Error).message;
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, 10000);
+        if (SEQUENCE_ERRORS.test(lastError) || failures >= renewAfter) await renew(lastError);
       }
     }
   };
@@ -90,6 +119,7 @@ export function startPublisher(options: PublisherOptions): Publisher {
       stopped = true;
       wake?.();
       await running;
+      await producer.disconnect().catch(() => undefined);
     },
   };
 }

@@ -1,0 +1,105 @@
+// Producing without kafkajs' silent loss on leader failover.
+//
+// kafkajs 2.2.4 keeps one response per broker across the retries of one send (tulios/kafkajs#1303; the fix,
+// #1798, is not released). When the leader of one partition dies mid-send and the partition moves to a broker
+// that already answered for its own partitions, the retry skips it and send() resolves although those
+// messages were never written. We saw exactly that: a broker killed under a national node's outbox, two
+// acknowledged reports missing from the topic. A send that touches one partition talks to one broker, so its
+// retry always goes to the partition's new leader. `sendAll` therefore splits every send by partition (with
+// kafkajs' own murmur2 partitioner, so keys land where they always did) and sends the parts side by side.
+import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
+
+export interface TopicBatch {
+  topic: string;
+  messages: Message[];
+}
+
+/** Partition counts of topics, looked up once and forgotten after a failed send. */
+export class PartitionCounts {
+  private readonly counts = new Map<string, Promise<number>>();
+  constructor(private readonly lookup: (topic: string) => Promise<number>) {}
+
+  /** Counts read from the cluster's metadata through a short-lived admin client. */
+  static fromCluster(kafka: Kafka): PartitionCounts {
+    return new PartitionCounts(async (topic) => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        const n = topics[0]?.partitions.length ?? 0;
+        if (n === 0) throw new Error(`topic ${topic} has no partitions`);
+        return n;
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    });
+  }
+
+  of(topic: string): Promise<number> {
+    let n = this.counts.get(topic);
+    if (!n) {
+      n = this.lookup(topic);
+      this.counts.set(topic, n);
+      n.catch(() => this.counts.delete(topic));
+    }
+    return n;
+  }
+
+  forget(topic: string): void {
+    this.counts.delete(topic);
+  }
+}
+
+export interface PartitionedPart {
+  topic: string;
+  partition: number;
+  messages: Message[];
+}
+
+/** Split batches into one part per topic partition, in message order, as kafkajs' default partitioner would. */
+export function splitByPartition(batches: TopicBatch[], counts: Map<string, number>): PartitionedPart[] {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const parts = new Map<string, PartitionedPart>();
+  for (const { topic, messages } of batches) {
+    const n = counts.get(topic) as number;
+    const partitionMetadata: PartitionMetadata[] = Array.from({ length: n }, (_, i) => ({
+      partitionId: i,
+      leader: 0,
+      partitionErrorCode: 0,
+      replicas: [],
+      isr: [],
+    }));
+    for (const message of messages) {
+      const partition = message.partition ?? partitioner({ topic, partitionMetadata, message });
+      const id = `${topic}\u0000${partition}`;
+      let part = parts.get(id);
+      if (!part) parts.set(id, (part = { topic, partition, messages: [] }));
+      part.messages.push({ ...message, partition });
+    }
+  }
+  return [...parts.values()];
+}
+
+/**
+ * Send the batches, one send per topic partition, all at once; resolve when every part is acknowledged, reject
+ * with the first failure once none is still in flight. A caller that sends again after a rejection may
+ * duplicate the parts that did succeed: consumers deduplicate on message ids.
+ */
+export async function sendAll(
+  producer: Producer,
+  counts: PartitionCounts,
+  batches: TopicBatch[],
+  acks = -1,
+): Promise<void> {
+  const known = new Map<string, number>();
+  for (const { topic } of batches) known.set(topic, await counts.of(topic));
+  const parts = splitByPartition(batches, known);
+  const results = await Promise.allSettled(
+    parts.map((p) => producer.send({ topic: p.topic, acks, messages: p.messages })),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    for (const { topic } of batches) counts.forget(topic);
+    throw failed.reason;
+  }
+}
