@@ -9,6 +9,7 @@ import {
   ensureTopics,
   hubTopicConfigs,
   onFatalCrash,
+  disconnectForGood,
   PartitionCounts,
   sendAll,
   topicNames,
@@ -437,8 +438,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   let subscribed = new Set<string>();
   const nodeTopics = async () =>
     (await admin.listTopics()).filter((t) => names.nodeOutPattern.test(t)).sort();
+  let closed = false;
   const subscribe = async (topics: string[]) => {
-    if (consumer) await consumer.disconnect();
+    if (closed) return;
+    if (consumer) await disconnectForGood(consumer);
     subscribed = new Set(topics);
     if (topics.length === 0) return;
     consumer = kafka.consumer({
@@ -480,7 +483,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         }
       },
     });
-    logger.info({ topics }, 'intake subscribed');
+    if (closed) await disconnectForGood(consumer);
+    else logger.info({ topics }, 'intake subscribed');
   };
   await subscribe(await nodeTopics());
   const retention = startRetention(retentionDeps);
@@ -533,11 +537,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     opsUrl: ops ? `http://127.0.0.1:${(ops.address() as { port: number }).port}` : undefined,
     processed: () => processed,
     async close() {
+      closed = true;
       clearInterval(refresh);
       await escalation.stop();
       await retention.stop();
       await erasuresTail.stop().catch(() => undefined);
-      await consumer?.disconnect().catch(() => undefined);
+      if (consumer) await disconnectForGood(consumer).catch(() => undefined);
       await pkiTail.stop().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);

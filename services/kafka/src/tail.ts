@@ -59,7 +59,7 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
     stop: async () => {
       stopped = true;
       clearTimeout(revive);
-      await consumer.disconnect();
+      await disconnectForGood(consumer);
     },
   };
 }
@@ -71,4 +71,15 @@ export function onFatalCrash(consumer: Consumer, then: (error: Error) => void): 
     void consumer.disconnect().catch(() => undefined);
     then(e.payload.error);
   });
+}
+
+/**
+ * Disconnect and keep the consumer down. kafkajs handles a crash by disconnecting and then scheduling a restart;
+ * a disconnect that lands in between is undone by that restart, and the consumer retries a gone cluster forever.
+ */
+export async function disconnectForGood(consumer: Consumer): Promise<void> {
+  const again = () => void setTimeout(() => void consumer.disconnect().catch(() => undefined), 0);
+  consumer.on(consumer.events.CRASH, again);
+  consumer.on(consumer.events.GROUP_JOIN, again);
+  await consumer.disconnect();
 }
