@@ -24,6 +24,7 @@ import {
   COLLECTIONS,
   connectStore,
   findEach,
+  insertNew,
   withLock,
   type StoredEnvelope,
   type StoredReport,
@@ -336,20 +337,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     await addFeedsAndAlerts(replies.byTopic, outcomes, alerts);
     for (const [topic, messages] of renewalNotices)
       replies.byTopic.set(topic, [...(replies.byTopic.get(topic) ?? []), ...messages]);
-    if (replies.quarantined.length) {
-      await store.collection<{ _id: string }>(COLLECTIONS.quarantine).bulkWrite(
-        replies.quarantined.map((q) => ({
-          replaceOne: { filter: { _id: String(q._id) }, replacement: q, upsert: true },
-        })),
-      );
-    }
-    if (replies.receipts.length) {
-      await store.collection<{ _id: string }>(COLLECTIONS.receipts).bulkWrite(
-        replies.receipts.map((r) => ({
-          replaceOne: { filter: { _id: String(r._id) }, replacement: r, upsert: true },
-        })),
-      );
-    }
+    // Both derive their _id from the message (its Kafka position; its id and status): a redelivered message
+    // finds its quarantine entry and receipt stored already.
+    await insertNew(
+      store.collection<{ _id: string }>(COLLECTIONS.quarantine),
+      replies.quarantined as never[],
+    );
+    await insertNew(store.collection<{ _id: string }>(COLLECTIONS.receipts), replies.receipts as never[]);
     if (replies.byTopic.size && options.sideEffects !== false) {
       await sendAll(
         producer,

@@ -154,8 +154,10 @@ interface BucketChange {
 /**
  * One write per bucket: read it (by _id), apply the members' changes and recompute its totals in memory, then
  * insert, replace or delete it. FerretDB's updates cost a scan of the collection each, so halving them matters.
- * Two coordinators may touch one bucket at once: each replacement is conditional on the revision it read, and a
- * lost race is read and applied again.
+ * Callers hold the 'read-models' lock (see lock.ts), so no other instance writes a bucket meanwhile; replacements
+ * go by _id alone (a condition on the revision as well made each one ten times slower on FerretDB: 1.9 s against
+ * 0.19 s on 5,000 documents). A bucket inserted meanwhile all the same (a lock lost to a stall) is read and
+ * applied again.
  */
 async function applyBucketChanges(
   target: Collection<BucketDoc>,
@@ -182,7 +184,7 @@ async function applyBucketChanges(
       const list = Object.values(members);
       const rev = doc?.rev ?? 0;
       if (list.length === 0) {
-        if (doc) ops.push({ deleteOne: { filter: { _id: bucket, rev: doc.rev } as never } });
+        if (doc) ops.push({ deleteOne: { filter: { _id: bucket } } });
         continue;
       }
       const quantityKg = Math.round(list.reduce((s, m) => s + m.kg, 0) * 1e9) / 1e9;
@@ -200,7 +202,7 @@ async function applyBucketChanges(
       };
       ops.push(
         doc
-          ? { replaceOne: { filter: { _id: bucket, rev: doc.rev } as never, replacement: next } }
+          ? { replaceOne: { filter: { _id: bucket }, replacement: next } }
           : { insertOne: { document: next } },
       );
     }
