@@ -18,6 +18,8 @@ function runHub(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number;
     const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), ...args], { env });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Read stdout too, or its logs fill the pipe and the child blocks on its next write.
+    child.stdout.resume();
     child.on('exit', (code) => resolve({ code: code ?? 1, stderr }));
   });
 }

@@ -60,8 +60,12 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promis
   try {
     await admin.createTopics({ topics: missing, waitForLeaders: false });
   } catch (err) {
-    // Another process may have created some of them meanwhile; that is fine.
-    if (!(err instanceof Error && /already exists/i.test(err.message))) throw err;
+    // Another process may have created some of them meanwhile (or listed topics before they reached this
+    // broker's metadata); that is fine. kafkajs reports several as one aggregate error.
+    const exists = (e: { type?: string; message?: string } | undefined) =>
+      e?.type === 'TOPIC_ALREADY_EXISTS' || /already exists/i.test(e?.message ?? '');
+    const each = (err as { errors?: { type?: string; message?: string }[] }).errors;
+    if (!(exists(err as Error) || (Array.isArray(each) && each.length > 0 && each.every(exists)))) throw err;
   }
   await waitForLeaders(admin, missing);
   return missing.map((t) => t.topic);

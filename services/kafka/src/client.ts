@@ -44,9 +44,10 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-// kafkajs logs transient coordinator start-up errors at ERROR level although it retries them; they are noise.
+// kafkajs logs transient coordinator start-up errors at ERROR level although it retries them, and warns at every
+// producer it creates about its partitioner change and about retries we limit on purpose; all are noise.
 const TRANSIENT =
-  /coordinator is (loading|not available)|not the correct coordinator|leadership election|There is no leader/i;
+  /coordinator is (loading|not available)|not the correct coordinator|leadership election|There is no leader|switched default partitioner|Limiting retries for the idempotent producer/i;
 
 export function createKafka(options: KafkaClientOptions): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });
