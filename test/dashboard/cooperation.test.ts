@@ -260,9 +260,12 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
     const first = page.locator('#requests tbody tr').first();
     expect(await first.getAttribute('class')).to.equal('overdue');
     expect(await first.getAttribute('data-status')).to.equal('escalated');
-    expect(await first.evaluate((tr) => getComputedStyle(tr.querySelector('td')!).backgroundColor)).to.equal(
-      'rgb(253, 236, 234)',
-    );
+    // The list re-renders when its data refreshes: read the style of the row in the page now, not of a node that
+    // may just have been replaced (its computed style is then empty).
+    await page.waitForFunction(() => {
+      const td = document.querySelector('#requests tbody tr td');
+      return !!td && getComputedStyle(td).backgroundColor === 'rgb(253, 236, 234)';
+    });
     expect(await first.locator('td[data-col="requester"]').textContent()).to.equal('Kazakhstan');
     expect(await first.locator('td[data-col="addressee"]').textContent()).to.equal('Uzbekistan');
     expect(await first.locator('td[data-col="urgency"]').textContent()).to.equal('immediate');
