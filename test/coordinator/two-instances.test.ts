@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
+import { createKafka, topicNames } from '@hub/kafka';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
@@ -32,6 +33,38 @@ describe('coordinator: two instances in one group', function () {
         }),
       );
     store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    // Both instances in the group, with both countries' topics, before anything is sent: otherwise the first one
+    // may ingest everything while the second is still joining.
+    const admin = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'two-instances',
+      logger: env.logger,
+    }).admin();
+    await admin.connect();
+    const out = (cc: string) => topicNames(env.config.namespace).nodeOut(cc);
+    try {
+      await waitUntil(
+        'two coordinator instances sharing both node topics',
+        async () => {
+          const { groups } = await admin.describeGroups([
+            topicNames(env.config.namespace).group('coordinator'),
+          ]);
+          const g = groups[0];
+          const assigned = (g?.members ?? []).map((m) => m.memberAssignment.toString('latin1'));
+          return (
+            (g?.state === 'Stable' &&
+              assigned.length === 2 &&
+              assigned.every((x) => x.length > 0) &&
+              ['KZ', 'UZ'].every((cc) => assigned.some((x) => x.includes(out(cc))))) ||
+            undefined
+          );
+        },
+        120000,
+        500,
+      );
+    } finally {
+      await admin.disconnect();
+    }
   });
   after(async () => {
     await store?.close();

@@ -8,7 +8,7 @@ import type { Kafka, Message, Producer, TopicNames } from '@hub/kafka';
 import { sendAll, tailTopic, type PartitionCounts, type Tail } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import type { Region, SchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, findEach, withLock, type Store, type StoredReport } from '@hub/store';
+import { COLLECTIONS, findEach, insertNew, withLock, type Store, type StoredReport } from '@hub/store';
 import { releasableRegions } from './feeds';
 import type { Accepted } from './outcome';
 import { derivedUuid } from './replies';
@@ -89,11 +89,7 @@ export async function registerRetention(
   const retention = store.collection<RetentionDoc>(COLLECTIONS.retention);
   const known = new Set((await findEach(retention, '_id', [...docs.keys()], { _id: 1 })).map((d) => d._id));
   const fresh = [...docs.values()].filter((d) => !known.has(d._id));
-  if (fresh.length) await retention.insertMany(fresh, { ordered: false }).catch(ignoreDuplicates);
-}
-
-function ignoreDuplicates(err: unknown): void {
-  if (!String(err).includes('E11000') && (err as { code?: number }).code !== 11000) throw err;
+  await insertNew(retention, fresh);
 }
 
 /** Subjects erased, with the last version erased: their messages are never stored again (redelivery, replay). */

@@ -91,8 +91,8 @@ export async function sendAll(
   batches: TopicBatch[],
   acks = -1,
 ): Promise<void> {
-  const known = new Map<string, number>();
-  for (const { topic } of batches) known.set(topic, await counts.of(topic));
+  const topics = [...new Set(batches.map((b) => b.topic))];
+  const known = new Map(await Promise.all(topics.map(async (t) => [t, await counts.of(t)] as const)));
   const parts = splitByPartition(batches, known);
   const results = await Promise.allSettled(
     parts.map((p) => producer.send({ topic: p.topic, acks, messages: p.messages })),

@@ -31,17 +31,16 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
   let consumer: Consumer;
   let stopped = false;
   let revive: NodeJS.Timeout | undefined;
+  // kafkajs restarts a crashed consumer only after errors it deems retriable; after any other it stays down
+  // for good. Following a topic must outlive that, so a fresh consumer takes over in the same group.
+  const reviveLater = (ms: number) => {
+    if (!stopped) revive = setTimeout(() => void start().catch(() => reviveLater(5000)), ms);
+  };
   const start = async () => {
+    if (stopped) return;
     consumer = options.kafka.consumer({ groupId, sessionTimeout: 15000, heartbeatInterval: 3000 });
     consumer.on(consumer.events.GROUP_JOIN, () => markReady());
-    // kafkajs restarts a crashed consumer only after errors it deems retriable; after any other it stays down
-    // for good. Following a topic must outlive that, so a fresh consumer takes over in the same group.
-    onFatalCrash(consumer, () => {
-      if (stopped) return;
-      revive = setTimeout(() => {
-        if (!stopped) start().catch(() => onFatalRetry());
-      }, 2000);
-    });
+    onFatalCrash(consumer, () => reviveLater(2000));
     await consumer.connect();
     await consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning ?? true });
     await consumer.run({
@@ -49,9 +48,6 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
         await options.onMessage(message, partition);
       },
     });
-  };
-  const onFatalRetry = () => {
-    if (!stopped) revive = setTimeout(() => start().catch(() => onFatalRetry()), 5000);
   };
   await start();
   return {
@@ -64,12 +60,13 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
   };
 }
 
-/** Call `then` when the consumer crashed and kafkajs will not restart it (after a non-retriable error). */
+/**
+ * Call `then` when the consumer crashed and kafkajs will not restart it (after a non-retriable error); kafkajs
+ * has disconnected it by then.
+ */
 export function onFatalCrash(consumer: Consumer, then: (error: Error) => void): void {
   consumer.on(consumer.events.CRASH, (e) => {
-    if (e.payload.restart) return;
-    void consumer.disconnect().catch(() => undefined);
-    then(e.payload.error);
+    if (!e.payload.restart) then(e.payload.error);
   });
 }
 
