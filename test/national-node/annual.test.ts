@@ -11,7 +11,8 @@ import { COLLECTIONS, connectStore } from '@hub/store';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
 
-const ANNEX = join(repoRoot, '..', 'shared', 'data', 'wdr2025_annex7.1_seizures_2019-2023.csv');
+// The World Drug Report 2025 annex 7.1 (UNODC, public), kept in the checkout so that any clone can run the test.
+const ANNEX = join(repoRoot, 'test', 'fixtures', 'wdr2025_annex7.1_seizures_2019-2023.csv');
 
 function runHub(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {

@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import {
   PRINCIPALS,
   createKafka,
+  ensureTopics,
   nodePrincipal,
   securityOptions,
   topicNames,
@@ -24,6 +25,7 @@ import { isAlive, stopPid } from '../../scripts/src/stack/proc';
 import { passwordFile } from '../../scripts/src/stack/secrets';
 import {
   addScramUsers,
+  applyAcls,
   grantNode,
   provisionHub,
   type SecureBroker,
@@ -230,6 +232,54 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
       expect(err).to.match(/TOPIC_AUTHORIZATION_FAILED|CLUSTER_AUTHORIZATION_FAILED/);
     } finally {
       await admin.disconnect();
+    }
+  });
+
+  it('names the topic and the refusal when a principal may not create a missing topic (ensureTopics)', async () => {
+    const admin = as(nodePrincipal('KZ')).admin();
+    clients.push(admin);
+    await admin.connect();
+    try {
+      const started = Date.now();
+      const err = await ensureTopics(admin, [{ topic: names.nodeOut('TJ'), numPartitions: 1 }], 1500).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).to.match(
+        new RegExp(
+          `creating topics failed: ${names.nodeOut('TJ').replace(/\./g, '\\.')}: TOPIC_AUTHORIZATION_FAILED`,
+        ),
+      );
+      expect(err?.message).to.contain('hub security grant');
+      expect(Date.now() - started, 'looked again before giving up').to.be.at.least(1500);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('waits for ACLs granted just after provisioning instead of failing on a topic it cannot see yet', async () => {
+    const topic = names.nodeOut('TM');
+    const superUser = as(PRINCIPALS.admin).admin();
+    const kz = as(nodePrincipal('KZ')).admin();
+    clients.push(superUser, kz);
+    await Promise.all([superUser.connect(), kz.connect()]);
+    try {
+      await superUser.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      const ensured = ensureTopics(kz, [{ topic, numPartitions: 1 }], 30000);
+      await new Promise((r) => setTimeout(r, 1500));
+      await applyAcls(superUser, [
+        {
+          principal: nodePrincipal('KZ'),
+          resourceType: 'topic',
+          pattern: 'literal',
+          name: topic,
+          operations: ['describe'],
+        },
+      ]);
+      expect(await ensured, 'created by nobody but hub-admin').to.deep.equal([]);
+      expect(await kz.listTopics()).to.include(topic);
+    } finally {
+      await Promise.all([superUser.disconnect(), kz.disconnect()]);
     }
   });
 

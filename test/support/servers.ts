@@ -118,7 +118,9 @@ export interface OwnedCluster {
  */
 export async function ownedCluster(dir: string, size = 3): Promise<OwnedCluster> {
   const config = loadConfig();
-  const clusterId = randomBytes(16).toString('base64url');
+  // Base64url of 16 random bytes, as Kafka's own ids; like Kafka, never one that begins with '-'.
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   const ports = await Promise.all(
     Array.from({ length: size }, async () => [await freePort(), await freePort()]),
   );

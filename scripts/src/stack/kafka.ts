@@ -152,8 +152,8 @@ export async function startKafka(
       cp,
       'kafka.tools.StorageTool',
       'format',
-      '-t',
-      clusterId,
+      // One argument with '=': a cluster id may begin with '-', which would otherwise read as an option.
+      `--cluster-id=${clusterId}`,
       '-c',
       props,
       ...(options.formatArgs ?? []),

@@ -25,6 +25,26 @@ function ours(pid: number | undefined, marker: string): pid is number {
   return pid !== undefined && isAlive(pid) && commandLineOf(pid).includes(marker);
 }
 
+/**
+ * True when the server an earlier `stack up` started is still alive and answers. One that is alive but busy (a
+ * broker under load can miss a 1.5 s probe) is waited for, not mistaken for another program on its port.
+ */
+async function stillRunning(
+  pid: number | undefined,
+  marker: string,
+  what: string,
+  probe: () => Promise<boolean>,
+): Promise<boolean> {
+  if (!ours(pid, marker)) return false;
+  await waitFor(
+    what,
+    async () => isAlive(pid) && (await probe()),
+    60000,
+    `It was started by an earlier 'hub stack up' (pid ${pid}) and does not answer; 'hub stack down' stops it.`,
+  );
+  return true;
+}
+
 function mongodOnPath(): boolean {
   return spawnSync('mongod', ['--version'], { encoding: 'utf8' }).status === 0;
 }
@@ -59,7 +79,14 @@ async function stackUpLocked(config: HubConfig, say: Say): Promise<LocalStackInf
     say(`Kafka: using HUB_KAFKA_BROKERS=${config.kafka.brokers.join(',')}`);
   } else {
     const brokers = [`127.0.0.1:${config.stackPorts.kafka}`];
-    if (ours(previous?.kafka.pid, 'hub.stack=kafka') && (await probeKafka(brokers)).ok) {
+    if (
+      await stillRunning(
+        previous?.kafka.pid,
+        'hub.stack=kafka',
+        'Kafka',
+        async () => (await probeKafka(brokers)).ok,
+      )
+    ) {
       say(`Kafka ${previous?.kafka.version} already running at ${brokers[0]} (pid ${previous?.kafka.pid})`);
     } else {
       const layout = kafkaLayout(config.cacheDir, config.hubHome, versions.kafka);
@@ -94,7 +121,9 @@ async function stackUpLocked(config: HubConfig, say: Say): Promise<LocalStackInf
   } else {
     const url = `mongodb://127.0.0.1:${config.stackPorts.mongo}/`;
     const marker = previous?.mongo.kind === 'mongod' ? 'mongod' : 'ferretdb';
-    if (ours(previous?.mongo.pid, marker) && (await probeMongo(url)).ok) {
+    if (
+      await stillRunning(previous?.mongo.pid, marker, 'The store', async () => (await probeMongo(url)).ok)
+    ) {
       say(
         `Store (${previous?.mongo.kind} ${previous?.mongo.version}) already running at ${url} (pid ${previous?.mongo.pid})`,
       );

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '@hub/errors';
 import {
@@ -12,7 +13,9 @@ import {
 import { seizureReportFromJson } from '../src/report/seizure-report';
 
 const v = loadVocabularies();
-const WDR = '/work/shared/data/wdr2025_annex7.1_seizures_2019-2023.csv';
+const WDR = fileURLToPath(
+  new URL('../../../test/fixtures/wdr2025_annex7.1_seizures_2019-2023.csv', import.meta.url),
+);
 
 describe('reference vocabularies', () => {
   it('finds a substance by code, English or Russian label, alias or transliteration', () => {

@@ -52,23 +52,79 @@ export function hubTopicConfigs(names: TopicNames, regions: string[], plan: Topi
   ];
 }
 
-/** Create whichever of `topics` do not exist yet; existing topics are left as they are. */
-export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promise<string[]> {
+/**
+ * Create whichever of `topics` do not exist yet; existing topics are left as they are. A principal without the
+ * right to create topics (the production profile: an administrator provisions them) gets a refusal for a topic
+ * it cannot yet see, which is routine for a moment after provisioning, before the broker has applied the new
+ * ACLs; such topics are looked for again until `aclWaitMs`, then reported with the broker's reason.
+ */
+export async function ensureTopics(
+  admin: Admin,
+  topics: ITopicConfig[],
+  aclWaitMs = 30000,
+): Promise<string[]> {
+  const deadline = Date.now() + aclWaitMs;
+  const created: ITopicConfig[] = [];
+  let todo = await notListed(admin, topics);
+  while (todo.length > 0) {
+    const refused = await createMissing(admin, todo);
+    created.push(...todo.filter((t) => !refused.some((r) => r.topic === t.topic)));
+    if (refused.length === 0) break;
+    const unlisted = new Set((await notListed(admin, todo)).map((t) => t.topic));
+    const unseen = refused.filter((r) => unlisted.has(r.topic));
+    if (unseen.length > 0 && Date.now() > deadline) {
+      const detail = unseen.map((e) => `${e.topic}: ${e.type} ${e.message}`.trim()).join('; ');
+      throw new Error(
+        `creating topics failed: ${detail} (on a secured broker hub-admin creates the topics and grants access: ` +
+          '`hub security apply`, or `hub security grant <CC>` for a new country)',
+      );
+    }
+    todo = todo.filter((t) => unseen.some((u) => u.topic === t.topic));
+    if (todo.length > 0) await new Promise((r) => setTimeout(r, 500));
+  }
+  await waitForLeaders(admin, created);
+  return created.map((t) => t.topic);
+}
+
+async function notListed(admin: Admin, topics: ITopicConfig[]): Promise<ITopicConfig[]> {
   const existing = new Set(await admin.listTopics());
-  const missing = topics.filter((t) => !existing.has(t.topic));
-  if (missing.length === 0) return [];
+  return topics.filter((t) => !existing.has(t.topic));
+}
+
+interface Refusal {
+  topic: string;
+  type: string;
+  message: string;
+}
+
+/** Create the topics; returns those the broker refused for want of authorization (anything else throws). */
+async function createMissing(admin: Admin, missing: ITopicConfig[]): Promise<Refusal[]> {
   try {
     await admin.createTopics({ topics: missing, waitForLeaders: false });
+    return [];
   } catch (err) {
     // Another process may have created some of them meanwhile (or listed topics before they reached this
     // broker's metadata); that is fine. kafkajs reports several as one aggregate error.
-    const exists = (e: { type?: string; message?: string } | undefined) =>
-      e?.type === 'TOPIC_ALREADY_EXISTS' || /already exists/i.test(e?.message ?? '');
-    const each = (err as { errors?: { type?: string; message?: string }[] }).errors;
-    if (!(exists(err as Error) || (Array.isArray(each) && each.length > 0 && each.every(exists)))) throw err;
+    const each = (err as { errors?: { type?: string; message?: string; topic?: string }[] }).errors;
+    if (!Array.isArray(each) || each.length === 0) {
+      if (exists(err as Error)) return [];
+      throw err;
+    }
+    const failed = each.filter((e) => !exists(e));
+    const refusals = failed.map((e) => ({
+      topic: e.topic ?? '?',
+      type: e.type ?? '',
+      message: e.message ?? '',
+    }));
+    if (failed.every((e) => e.type === 'TOPIC_AUTHORIZATION_FAILED')) return refusals;
+    // Name each topic and the broker's reason.
+    const detail = refusals.map((e) => `${e.topic}: ${e.type} ${e.message}`.trim()).join('; ');
+    throw new Error(`creating topics failed: ${detail}`, { cause: err });
   }
-  await waitForLeaders(admin, missing);
-  return missing.map((t) => t.topic);
+}
+
+function exists(e: { type?: string; message?: string } | undefined): boolean {
+  return e?.type === 'TOPIC_ALREADY_EXISTS' || /already exists/i.test(e?.message ?? '');
 }
 
 /**
