@@ -86,7 +86,8 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
   });
 
   it('quarantines each kind of bad envelope with its reason, answers the sender, and stores none of them', async () => {
-    const good = envelopeOf(kz, report());
+    const goodValue = report();
+    const good = envelopeOf(kz, goodValue);
     await send(names().nodeOut('KZ'), good.bytes);
     await waitUntil(
       'the control report stored',
@@ -110,6 +111,12 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     await send(
       names().nodeOut('KZ'),
       envelopeOf(kz, report({ notes: 'changed' }), good.envelope.messageId).bytes,
+    );
+    // another message (a new id) claiming the version already stored
+    await send(
+      names().nodeOut('KZ'),
+      envelopeOf(kz, { ...goodValue, notes: 'claims version 1 again' }).bytes,
+      String(goodValue.reportId),
     );
     // a schema nobody knows
     await send(
@@ -142,6 +149,7 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
       'bad-signature',
       'country-mismatch',
       'replay',
+      'stale-version',
       'unknown-schema',
       'invalid-content',
       'chain-invalid',

@@ -74,12 +74,15 @@ describe('retention review and erasure', function () {
     const firstReview = (await notices()).find((x) => x.kind === 'review_due' && x.subjectId === b.reportId)!;
     expect(renewal.reviewAt).to.be.greaterThan(firstReview.reviewAt);
 
+    // The erasure log entry is written last, once the record is gone from every collection and read model.
     await waitUntil(
       'A erased',
       async () =>
-        (await store.collection(COLLECTIONS.reports).countDocuments({ _id: a.reportId as never })) === 0 ||
-        undefined,
+        (await store.collection(COLLECTIONS.erasures).findOne({ _id: a.reportId as never })) ?? undefined,
       30000,
+    );
+    expect(await store.collection(COLLECTIONS.reports).countDocuments({ _id: a.reportId as never })).to.equal(
+      0,
     );
     // Gone from every collection and from the read models; B untouched.
     expect(

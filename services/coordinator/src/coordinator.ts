@@ -45,7 +45,7 @@ import {
 import { storedHandling } from './documents';
 import { feedMessages } from './feeds';
 import type { Accepted, IntakeRecord, Outcome } from './outcome';
-import { persistBatch } from './persist';
+import { persistBatch, reportsFor } from './persist';
 import { buildReplies, derivedUuid } from './replies';
 import { updateReadModels } from './read-models';
 import { addRequestDeliveries, checkRequestMessages, nodeDirectory } from './requests';
@@ -172,6 +172,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     byTopic: Map<string, Message[]>,
     outcomes: Outcome[],
     alerts: AlertRecord[],
+    written: Map<string, StoredReport>,
   ) => {
     const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
     const reportIds = [
@@ -182,7 +183,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     ];
     const docs = new Map(
       (
-        await findEach(store.collection<StoredReport>(COLLECTIONS.reports), '_id', [...new Set(reportIds)], {
+        await reportsFor(store, [...new Set(reportIds)], written, {
           handling: 1,
           originCountry: 1,
         })
@@ -278,6 +279,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
 
   /** One chunk of a Kafka batch: classify, store, update read models, answer; then its offsets may move. */
   const processChunk = async (records: IntakeRecord[], heartbeat: () => Promise<void>) => {
+    const t0 = Date.now();
     const envelopes = store.collection<StoredEnvelope>(COLLECTIONS.envelopes);
     const classified = await classifyBatch(records, {
       verifier,
@@ -298,9 +300,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     await heartbeat();
     const t1 = Date.now();
     let t2 = t1;
+    let tReadModels = t1;
     // Storing, read models and match keys happen one instance at a time: FerretDB's updates are read-then-write,
     // and an erasure (which runs under the same lock) must never interleave with a batch of the record it erases.
-    const { outcomes, alerts, renewalNotices } = await withLock(
+    const { outcomes, alerts, renewalNotices, written } = await withLock(
       store,
       'read-models',
       async () => {
@@ -320,12 +323,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         );
         await heartbeat();
         t2 = Date.now();
-        await updateReadModels(store, persisted.changedReports);
+        await updateReadModels(store, persisted.changedReports, persisted);
         await heartbeat();
+        tReadModels = Date.now();
         return {
           outcomes: persisted.outcomes,
-          alerts: await correlate(store, persisted.changedReports, matchSecret, clock()),
+          alerts: await correlate(store, persisted.changedReports, matchSecret, clock(), persisted),
           renewalNotices: notices,
+          written: persisted.written,
         };
       },
       { onWait: heartbeat },
@@ -334,16 +339,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     await heartbeat();
     const replies = buildReplies(outcomes, { signer, registry, names, clock });
     addRequestDeliveries(replies.byTopic, outcomes, { signer, registry, names, now: clock() });
-    await addFeedsAndAlerts(replies.byTopic, outcomes, alerts);
+    await addFeedsAndAlerts(replies.byTopic, outcomes, alerts, written);
     for (const [topic, messages] of renewalNotices)
       replies.byTopic.set(topic, [...(replies.byTopic.get(topic) ?? []), ...messages]);
     // Both derive their _id from the message (its Kafka position; its id and status): a redelivered message
     // finds its quarantine entry and receipt stored already.
+    const tFeeds = Date.now();
     await insertNew(
       store.collection<{ _id: string }>(COLLECTIONS.quarantine),
       replies.quarantined as never[],
     );
     await insertNew(store.collection<{ _id: string }>(COLLECTIONS.receipts), replies.receipts as never[]);
+    const tReceipts = Date.now();
     if (replies.byTopic.size && options.sideEffects !== false) {
       await sendAll(
         producer,
@@ -364,7 +371,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         'alerts',
       );
     }
-    logger.debug({ persistMs: t2 - t1, readModelsMs: t3 - t2, repliesMs: Date.now() - t3 }, 'chunk timings');
+    logger.debug(
+      {
+        records: records.length,
+        classifyMs: t1 - t0,
+        persistMs: t2 - t1,
+        readModelsMs: tReadModels - t2,
+        correlateMs: t3 - tReadModels,
+        feedsMs: tFeeds - t3,
+        receiptsMs: tReceipts - tFeeds,
+        sendMs: Date.now() - tReceipts,
+      },
+      'chunk timings',
+    );
     for (const o of outcomes) {
       if (o.kind === 'accepted') acceptedCounter.inc();
       else {

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import type { AnyBulkWriteOperation } from 'mongodb';
 import { normaliseIdentifier } from '@hub/domain';
 import { COLLECTIONS, findEach, type Store, type StoredReport } from '@hub/store';
+import { reportsFor, type BatchReports } from './persist';
 import { derivedUuid } from './replies';
 
 export type AlertRule = 'shared_identifier' | 'linked_case' | 'route_and_concealment';
@@ -126,17 +127,18 @@ export async function correlate(
   reportIds: string[],
   secret: Buffer,
   now: number,
+  batch?: BatchReports,
 ): Promise<AlertRecord[]> {
   if (reportIds.length === 0) return [];
   const keysColl = store.collection<KeyDoc>(COLLECTIONS.matchKeys);
   const perReport = store.collection<ReportKeys>(COLLECTIONS.reportKeys);
-  const reports = await findEach(store.collection<StoredReport>(COLLECTIONS.reports), '_id', reportIds);
+  const reports = await reportsFor(store, reportIds, batch?.written);
   const before = new Map(
     (
       await findEach(
         perReport,
         '_id',
-        reportIds.map((id) => `r:${id}`),
+        reportIds.filter((id) => !batch?.fresh.has(id)).map((id) => `r:${id}`),
       )
     ).map((d) => [d._id.slice(2), d.keys]),
   );

@@ -1,9 +1,23 @@
 // Writing a classified batch to the store. No transactions (FerretDB has none): every write is idempotent and
 // ordered so that a crash between any two leaves a state the redelivered batch repairs:
-// envelope archive → version history → current report → read models.
-import type { AnyBulkWriteOperation } from 'mongodb';
+// version history → envelope archive → current report → read models.
+// FerretDB 1.24 answers every lookup by reading the whole collection, and the history and current reports are the
+// largest documents we keep (0.7 s per lookup at 1,000 reports, growing with the store). Inserting is the one
+// write it does without a scan, and new records are the common case: history entries and first versions are
+// inserted outright, and only what turns out to exist already (a redelivery, a later version, a conflict) is
+// looked up.
+import type { AnyBulkWriteOperation, Document } from 'mongodb';
+import { BSON } from 'mongodb';
 import type { Region } from '@hub/schemas';
-import { COLLECTIONS, findEach, type Store, type StoredEnvelope, type StoredReport } from '@hub/store';
+import {
+  COLLECTIONS,
+  findEach,
+  insertFindingTaken,
+  insertNew,
+  type Store,
+  type StoredEnvelope,
+  type StoredReport,
+} from '@hub/store';
 import { annualHistoryDocument, applyAnnualReturns, applyLatestVersions, routeDocument } from './annual';
 import { envelopeDocument, reportDocument } from './documents';
 import type { Accepted, Outcome } from './outcome';
@@ -13,6 +27,16 @@ export interface PersistResult {
   outcomes: Outcome[];
   /** Reports touched by this batch (for read models, correlation, feeds). */
   changedReports: string[];
+  /**
+   * The current documents this batch wrote in full, as the store returns them: read models, correlation and feeds
+   * use them instead of reading the reports again. Reports changed otherwise (a retraction) are not in it.
+   */
+  written: Map<string, StoredReport>;
+  /**
+   * Reports this batch inserted for the first time: nothing was ever derived from them, so the read models and match
+   * keys need not look for their earlier contributions (reports are only deleted by an erasure, never stored again).
+   */
+  fresh: Set<string>;
 }
 
 export async function persistBatch(
@@ -27,21 +51,31 @@ export async function persistBatch(
   const reports = store.collection<StoredReport>(COLLECTIONS.reports);
 
   const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
-  const reportIds = [
-    ...new Set(accepted.filter((a) => !isAnnual(a) && !isRequest(a)).map((a) => a.subjectId)),
-  ];
-  const current = new Map(
-    (await findEach(reports, '_id', reportIds, { version: 1, messageId: 1 })).map((d) => [d._id, d]),
-  );
-  const versionKeys = accepted.map((a) => `${a.subjectId}:${a.subjectVersion}`);
-  const history = new Map(
-    (await findEach(versions, '_id', versionKeys, { messageId: 1 })).map((d) => [d._id, d.messageId]),
-  );
+  const keyOf = (a: Accepted) => `${a.subjectId}:${a.subjectVersion}`;
 
-  // A version number may be used once: another message claiming it is stale.
+  // 1. History, one document per version, never overwritten; a version number may be used once: another message
+  // claiming it is stale. The first message of each version in the batch is inserted; when any version existed
+  // already, the stored claims are read back (ours among them) and compared.
+  const firstOfVersion = new Map<string, Accepted>();
+  for (const a of accepted)
+    if (!isRequest(a) && !firstOfVersion.has(keyOf(a))) firstOfVersion.set(keyOf(a), a);
+  const historyDocs = [...firstOfVersion].map(([key, a]) => {
+    const doc =
+      a.envelope.messageType === 'SeizureReport'
+        ? reportDocument(a, regions, now)
+        : isAnnual(a)
+          ? annualHistoryDocument(a, now)
+          : retractionDocument(a, now);
+    return { ...doc, _id: key, supersededAt: null } as unknown as StoredReport;
+  });
+  const claims = new Map([...firstOfVersion].map(([key, a]) => [key, a.envelope.messageId]));
+  if ((await insertFindingTaken(versions, historyDocs)).size > 0) {
+    const stored = await findEach(versions, '_id', [...firstOfVersion.keys()], { messageId: 1 });
+    for (const d of stored) claims.set(d._id, d.messageId);
+  }
   const final: Outcome[] = outcomes.map((o) => {
-    if (o.kind !== 'accepted') return o;
-    const claimed = history.get(`${o.subjectId}:${o.subjectVersion}`);
+    if (o.kind !== 'accepted' || isRequest(o)) return o;
+    const claimed = claims.get(keyOf(o));
     if (claimed && claimed !== o.envelope.messageId) {
       return {
         kind: 'rejected',
@@ -55,39 +89,12 @@ export async function persistBatch(
   });
   const good = final.filter((o): o is Accepted => o.kind === 'accepted');
 
-  // 1. The write-once archive.
-  const archived = new Set(
-    (
-      await findEach(
-        envelopes,
-        '_id',
-        good.map((a) => a.envelope.messageId),
-        { _id: 1 },
-      )
-    ).map((d) => d._id),
-  );
+  // 2. The write-once archive (an envelope stored already is kept as it is).
   const toArchive = new Map<string, StoredEnvelope>();
   for (const a of good)
-    if (!archived.has(a.envelope.messageId)) toArchive.set(a.envelope.messageId, envelopeDocument(a, now));
-  if (toArchive.size) await envelopes.insertMany([...toArchive.values()], { ordered: false });
+    if (!toArchive.has(a.envelope.messageId)) toArchive.set(a.envelope.messageId, envelopeDocument(a, now));
+  await insertNew(envelopes, [...toArchive.values()]);
 
-  // 2. History, one document per version, never overwritten.
-  const changed = new Set<string>();
-  const historyOps: AnyBulkWriteOperation<StoredReport>[] = [];
-  for (const a of good) {
-    const key = `${a.subjectId}:${a.subjectVersion}`;
-    if (history.has(key) || isRequest(a)) continue;
-    const doc =
-      a.envelope.messageType === 'SeizureReport'
-        ? reportDocument(a, regions, now)
-        : isAnnual(a)
-          ? annualHistoryDocument(a, now)
-          : retractionDocument(a, now);
-    // Known absent (looked up above): a plain insert, which FerretDB does far faster than an upsert.
-    historyOps.push({ insertOne: { document: { ...doc, _id: key, supersededAt: null } as never } });
-    history.set(key, a.envelope.messageId);
-  }
-  if (historyOps.length) await versions.bulkWrite(historyOps, { ordered: true });
   const isRoute = (a: Accepted) => a.envelope.messageType === 'TraffickingRoute';
   await applyAnnualReturns(
     store,
@@ -101,23 +108,49 @@ export async function persistBatch(
   await persistRequests(store, good, regions, now);
 
   // 3. The current version of each report: versions apply in ascending order, whatever order they arrive in.
+  const reportIds = [...new Set(good.filter((a) => !isAnnual(a) && !isRequest(a)).map((a) => a.subjectId))];
+  const mineOf = new Map<string, Accepted[]>();
+  for (const id of reportIds) mineOf.set(id, []);
+  for (const a of good) mineOf.get(a.subjectId)?.push(a);
+  for (const list of mineOf.values()) list.sort((x, y) => (x.subjectVersion ?? 0) - (y.subjectVersion ?? 0));
+  const written = new Map<string, StoredReport>();
+  const fresh = new Set<string>();
+  const changed = new Set<string>();
+  // A report whose first version here is a SeizureReport is inserted as that version; where it existed already
+  // (the insert finds its _id taken), and where the batch starts with a retraction, its stored state is read.
+  const firstDocs = new Map<string, StoredReport>();
+  for (const [id, mine] of mineOf) {
+    const first = mine[0] as Accepted;
+    if (first.envelope.messageType === 'SeizureReport')
+      firstDocs.set(id, reportDocument(first, regions, now));
+  }
+  const taken = await insertFindingTaken(reports, [...firstDocs.values()]);
+  const toRead = reportIds.filter((id) => !firstDocs.has(id) || taken.has(id));
+  const current = new Map<string, { version: number }>(
+    (await findEach(reports, '_id', toRead, { version: 1, messageId: 1 })).map((d) => [d._id, d]),
+  );
+  for (const [id, doc] of firstDocs)
+    if (!taken.has(id)) {
+      current.set(id, { version: doc.version });
+      written.set(id, doc);
+      fresh.add(id);
+      changed.add(id);
+    }
   const currentOps: AnyBulkWriteOperation<StoredReport>[] = [];
   const supersededOps: AnyBulkWriteOperation<StoredReport>[] = [];
-  for (const id of reportIds) {
-    const mine = good
-      .filter((a) => a.subjectId === id)
-      .sort((x, y) => (x.subjectVersion ?? 0) - (y.subjectVersion ?? 0));
-    let state = current.get(id) as { version: number } | undefined;
+  for (const [id, mine] of mineOf) {
+    let state = current.get(id);
     for (const a of mine) {
       const v = a.subjectVersion ?? 0;
       if (state && state.version >= v) continue;
       if (a.envelope.messageType === 'SeizureReport') {
         const doc = reportDocument(a, regions, now);
         currentOps.push(
-          state || current.has(id)
+          state
             ? { replaceOne: { filter: { _id: id }, replacement: doc, upsert: true } }
             : { insertOne: { document: doc } },
         );
+        written.set(id, doc);
       } else if (state) {
         currentOps.push({
           updateOne: {
@@ -132,6 +165,7 @@ export async function persistBatch(
             },
           },
         });
+        written.delete(id);
       } else {
         continue; // a retraction of a report we never had: kept in history only
       }
@@ -150,8 +184,15 @@ export async function persistBatch(
   if (supersededOps.length) await versions.bulkWrite(supersededOps, { ordered: false });
   // Every report touched by the batch is recomputed, also on redelivery: a crash after step 3 and before the
   // read models were updated is repaired this way.
-  for (const a of good) if (!isAnnual(a) && !isRequest(a)) changed.add(a.subjectId);
-  return { outcomes: final, changedReports: [...changed] };
+  for (const id of reportIds) changed.add(id);
+  return { outcomes: final, changedReports: [...changed], written: asStored(written), fresh };
+}
+
+/** Documents as a read from the store returns them (BSON round trip: no undefined, the same number types). */
+function asStored(docs: Map<string, StoredReport>): Map<string, StoredReport> {
+  return new Map(
+    [...docs].map(([id, d]) => [id, BSON.deserialize(BSON.serialize(d as Document)) as StoredReport]),
+  );
 }
 
 /** Records kept as one current document per subject beside the history: annual returns and trafficking routes. */
@@ -176,4 +217,21 @@ function retractionDocument(a: Accepted, now: Date): Record<string, unknown> {
     receivedAt: now,
     retraction: a.value,
   };
+}
+
+/** What a stored batch hands on to the read models and correlation (see PersistResult). */
+export type BatchReports = Pick<PersistResult, 'written' | 'fresh'>;
+
+/** The current documents of these reports: those in `known` (written by this batch) as they are, the rest read. */
+export async function reportsFor(
+  store: Store,
+  ids: string[],
+  known: Map<string, StoredReport> = new Map(),
+  projection?: Document,
+): Promise<StoredReport[]> {
+  const missing = ids.filter((id) => !known.has(id));
+  const read = missing.length
+    ? await findEach(store.collection<StoredReport>(COLLECTIONS.reports), '_id', missing, projection)
+    : [];
+  return [...ids.flatMap((id) => known.get(id) ?? []), ...read];
 }

@@ -3,6 +3,7 @@
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import { aggregatesOf, groupOfSubstance } from '@hub/domain';
 import { COLLECTIONS, findEach, type Store, type StoredReport } from '@hub/store';
+import { reportsFor, type BatchReports } from './persist';
 
 export interface Contribution {
   _id: string;
@@ -88,11 +89,16 @@ interface ReportContributions {
  * amount of every report in it (`members.<reportId>`), set or unset idempotently, and its totals are recomputed
  * from its members. Every read and write goes by _id (FerretDB evaluates other filters by scanning).
  */
-export async function updateReadModels(store: Store, reportIds: string[]): Promise<void> {
+export async function updateReadModels(
+  store: Store,
+  reportIds: string[],
+  batch?: BatchReports,
+): Promise<void> {
   if (reportIds.length === 0) return;
   const contributions = store.collection<ReportContributions>(COLLECTIONS.contributions);
-  const reports = await findEach(store.collection<StoredReport>(COLLECTIONS.reports), '_id', reportIds);
-  const before = new Map((await findEach(contributions, '_id', reportIds)).map((c) => [c._id, c.buckets]));
+  const reports = await reportsFor(store, reportIds, batch?.written);
+  const earlier = reportIds.filter((id) => !batch?.fresh.has(id));
+  const before = new Map((await findEach(contributions, '_id', earlier)).map((c) => [c._id, c.buckets]));
   const after = new Map<string, Contribution[]>(reportIds.map((id) => [id, []]));
   for (const r of reports) after.set(r._id, contributionsOf(r));
   const memberOps = new Map<

@@ -87,9 +87,8 @@ export async function registerRetention(
   }
   if (docs.size === 0) return;
   const retention = store.collection<RetentionDoc>(COLLECTIONS.retention);
-  const known = new Set((await findEach(retention, '_id', [...docs.keys()], { _id: 1 })).map((d) => d._id));
-  const fresh = [...docs.values()].filter((d) => !known.has(d._id));
-  await insertNew(retention, fresh);
+  // A subject registered already keeps its entry (and its renewals): insertNew leaves it as it is.
+  await insertNew(retention, [...docs.values()]);
 }
 
 /** Subjects erased, with the last version erased: their messages are never stored again (redelivery, replay). */

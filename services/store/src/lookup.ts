@@ -46,13 +46,30 @@ export async function findEach<T extends Document>(
  * Rejects on any error but a duplicate key.
  */
 export async function insertNew<T extends Document>(collection: Collection<T>, docs: T[]): Promise<void> {
-  if (docs.length === 0) return;
+  await insertFindingTaken(collection as never, docs as never);
+}
+
+/**
+ * Insert documents (unordered) and return the _ids that were taken already (no error for those). Where the
+ * server's answer does not say which document each duplicate was, every _id counts as possibly taken.
+ */
+export async function insertFindingTaken<T extends { _id: string }>(
+  collection: Collection<T>,
+  docs: T[],
+): Promise<Set<string>> {
+  const taken = new Set<string>();
+  if (docs.length === 0) return taken;
   try {
     await collection.insertMany(docs as never, { ordered: false });
   } catch (err) {
-    const e = err as { code?: number; writeErrors?: { code?: number }[] | { code?: number } };
+    const e = err as { code?: number; writeErrors?: { code?: number; index?: number }[] | { code?: number } };
     const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
     const onlyDuplicates = writeErrors.length ? writeErrors.every((w) => w.code === 11000) : e.code === 11000;
     if (!onlyDuplicates) throw err;
+    const indexes = writeErrors.map((w) => (w as { index?: number }).index);
+    if (indexes.length === 0 || indexes.some((i) => typeof i !== 'number' || !docs[i]))
+      for (const d of docs) taken.add(d._id);
+    else for (const i of indexes) taken.add((docs[i as number] as T)._id);
   }
+  return taken;
 }
