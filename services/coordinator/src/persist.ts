@@ -200,7 +200,6 @@ function isAnnual(a: Accepted): boolean {
   return a.envelope.messageType === 'AnnualSeizureReturn' || a.envelope.messageType === 'TraffickingRoute';
 }
 
-/** Information requests and responses live in `requests` (requests.ts), not in the report history. */
 /** Messages that are not versions of a record (requests, responses, retention renewals): no report history. */
 function isRequest(a: Accepted): boolean {
   return isRequestMessage(a.envelope.messageType) || a.envelope.messageType === 'RetentionRenewal';
