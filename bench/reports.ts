@@ -197,30 +197,19 @@ interface BucketSum {
   kg: number;
   count: number;
   lastSeenAt: Date;
-  members: Record<string, { kg: number; n: number; at: Date }>;
 }
 
 /** The read-model buckets (stats_monthly and route_legs) of the reports added, summed in memory. */
 export class BucketTotals {
   private readonly buckets = new Map<string, BucketSum>();
 
-  constructor(private readonly membersPerBucket: number) {}
-
   add(report: StoredReport): void {
     for (const c of contributionsOf(report)) {
       let b = this.buckets.get(c.bucket);
-      if (!b)
-        this.buckets.set(
-          c.bucket,
-          (b = { fields: c.fields, kg: 0, count: 0, lastSeenAt: c.seizedAt, members: {} }),
-        );
+      if (!b) this.buckets.set(c.bucket, (b = { fields: c.fields, kg: 0, count: 0, lastSeenAt: c.seizedAt }));
       b.kg += c.kg;
       b.count += 1;
       if (c.seizedAt > b.lastSeenAt) b.lastSeenAt = c.seizedAt;
-      const m = b.members[c.reportId];
-      if (m) m.kg += c.kg;
-      else if (Object.keys(b.members).length < this.membersPerBucket)
-        b.members[c.reportId] = { kg: c.kg, n: 1, at: c.seizedAt };
     }
   }
 
@@ -233,7 +222,6 @@ export class BucketTotals {
         ...b.fields,
         _id: id,
         rev: 1,
-        members: b.members,
         quantityKg: Math.round(b.kg * 1e9) / 1e9,
         count: b.count,
       };

@@ -25,7 +25,7 @@ const NOTES: Record<string, string> = {
   query:
     'Query API: the store is filled straight with the driver: reports normalised by the domain and shaped by the ' +
     "coordinator's reportDocument (11 countries, Central Asia most; 14 substances; 3 years; TLP CLEAR to RED; 10 " +
-    'routes), and the read-model buckets from contributionsOf with every member, as the coordinator writes them; ' +
+    'routes), and the read-model buckets summed from contributionsOf, as the coordinator writes them; ' +
     'then ensureIndexes. The API runs in-process; the caller is an analyst of KZ cleared AMBER. The raw baseline is ' +
     "the API's own filter (readableFilter, searchFilter), sort, limit and projection run with the driver, timed in " +
     'turn with the API; ratio = API latency / raw latency (about 1: the store dominates). FerretDB 1.24 (SQLite) ' +

@@ -6,7 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
-import { classifyBatch, persistBatch, type Outcome } from '@hub/coordinator';
+import {
+  backfillMessageDigests,
+  classifyBatch,
+  convertReadModels,
+  digestClaimsIn,
+  persistBatch,
+  updateReadModels,
+  type Outcome,
+} from '@hub/coordinator';
 import { seizureReportFromJson } from '@hub/domain';
 import { createSigner, createVerifier, type Signer, type Verifier } from '@hub/envelope';
 import { topicNames } from '@hub/kafka';
@@ -23,7 +31,7 @@ import { testPki } from '../support/hub';
 
 const minimal = JSON.parse(readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'));
 
-describe('coordinator: storing a batch by insertion', function () {
+describe('coordinator: storing a batch by insertion, and its read models', function () {
   this.timeout(60000);
   const registry = loadSchemaRegistry();
   const regions = loadRegions();
@@ -55,7 +63,7 @@ describe('coordinator: storing a batch by insertion', function () {
         registry,
         clock: Date.now,
         countryOf: topicNames(env.config.namespace).countryOf,
-        archivedDigests: async () => new Map(),
+        claimDigests: digestClaimsIn(store),
       },
     );
   const persist = (outcomes: Outcome[]) => persistBatch(store, outcomes, regions, Date.now);
@@ -144,5 +152,160 @@ describe('coordinator: storing a batch by insertion', function () {
     expect(stored?.version).to.equal(3);
     expect((stored?.report as { notes: string }).notes).to.equal('third');
     expect(await versions().countDocuments({ reportId: id })).to.equal(3);
+  });
+
+  it('claims each message digest at intake: a redelivery passes, other bytes under a known message id are a replay', async () => {
+    const original = message(randomUUID(), 1);
+    expect(kinds(await classify([original]))).to.deep.equal(['accepted']);
+    expect(kinds(await classify([original])), 'the same bytes again').to.deep.equal(['accepted']);
+    // Other bytes under the same message id: the envelope re-signed with a changed payload.
+    const forged = kz.signEncoded({
+      messageType: 'SeizureReport',
+      schemaFingerprint: original.envelope.schemaFingerprint,
+      payload: message(randomUUID(), 1).envelope.payload,
+      messageId: original.envelope.messageId,
+    });
+    expect(forged.envelope.messageId).to.equal(original.envelope.messageId);
+    const refused = await classify([forged]);
+    expect(kinds(refused)).to.deep.equal(['replay']);
+    // Both in one batch, never seen before: the first is the claim, the second the replay.
+    const fresh = message(randomUUID(), 1);
+    const twin = kz.signEncoded({
+      messageType: 'SeizureReport',
+      schemaFingerprint: fresh.envelope.schemaFingerprint,
+      payload: message(randomUUID(), 1).envelope.payload,
+      messageId: fresh.envelope.messageId,
+    });
+    expect(kinds(await classify([fresh, twin]))).to.deep.equal(['accepted', 'replay']);
+  });
+
+  it('takes the digests of an archive written before claims existed, so its message ids stay spent', async () => {
+    const stored = message(randomUUID(), 1);
+    await persist(await classify([stored]));
+    const digests = store.collection(COLLECTIONS.messageDigests);
+    await digests.deleteMany({});
+    await backfillMessageDigests(store, env.logger);
+    expect(await digests.countDocuments()).to.equal(
+      await store.collection(COLLECTIONS.envelopes).countDocuments(),
+    );
+    const forged = kz.signEncoded({
+      messageType: 'SeizureReport',
+      schemaFingerprint: stored.envelope.schemaFingerprint,
+      payload: message(randomUUID(), 1).envelope.payload,
+      messageId: stored.envelope.messageId,
+    });
+    expect(kinds(await classify([forged]))).to.deep.equal(['replay']);
+  });
+
+  // Each read-model test routes its reports through a transit country of its own, and dates them in a year of its
+  // own, so that its buckets are its alone.
+  const routed = (transit: string, seizedAt: string, kg: number) => ({
+    seizedAt,
+    drugs: [{ substance: 'heroin', quantity: kg, unit: 'kg' }],
+    route: [
+      { country: 'AF', role: 'origin' },
+      { country: transit, role: 'transit' },
+      { country: 'RU', role: 'destination' },
+    ],
+  });
+  const ingest = async (messages: { bytes: Buffer }[], target: Store = store) => {
+    const persisted = await persist(await classify(messages));
+    await updateReadModels(target, persisted.changedReports, persisted);
+  };
+  type Bucket = { count: number; quantityKg: number; lastSeenAt?: Date; members?: unknown };
+  const leg = (from: string, to: string) =>
+    store
+      .collection<Bucket & { _id: string }>(COLLECTIONS.routeLegs)
+      .findOne({ from, to, substance: 'heroin' });
+  const month = (year: number, m: number) =>
+    store
+      .collection<Bucket & { _id: string }>(COLLECTIONS.statsMonthly)
+      .findOne({ country: 'KZ', substance: 'heroin', year, month: m });
+
+  it('keeps totals exact through versions, a leg losing its latest report finding its last-seen date again', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    await ingest([
+      message(a, 1, routed('TM', '2019-05-10T10:00:00Z', 10)),
+      message(b, 1, routed('TM', '2019-05-20T10:00:00Z', 5)),
+    ]);
+    expect(await month(2019, 5)).to.include({ count: 2, quantityKg: 15 });
+    expect(await leg('AF', 'TM')).to.include({ count: 2, quantityKg: 15 });
+    expect((await leg('TM', 'RU'))?.lastSeenAt?.toISOString()).to.equal('2019-05-20T10:00:00.000Z');
+    expect((await leg('AF', 'TM'))?.members, 'reports are not kept inside buckets').to.equal(undefined);
+
+    await ingest([message(b, 2, routed('TM', '2019-05-20T10:00:00Z', 7))]);
+    expect(await month(2019, 5)).to.include({ count: 2, quantityKg: 17 });
+    expect(await leg('AF', 'TM')).to.include({ count: 2, quantityKg: 17 });
+
+    // Version 3 re-dates b to April: May keeps a alone, and the leg's latest report is a again.
+    await ingest([message(b, 3, routed('TM', '2019-04-01T10:00:00Z', 7))]);
+    expect(await month(2019, 5)).to.include({ count: 1, quantityKg: 10 });
+    expect(await month(2019, 4)).to.include({ count: 1, quantityKg: 7 });
+    expect(await leg('AF', 'TM')).to.include({ count: 2, quantityKg: 17 });
+    expect((await leg('AF', 'TM'))?.lastSeenAt?.toISOString()).to.equal('2019-05-10T10:00:00.000Z');
+
+    // Redelivery of all three batches changes nothing.
+    await ingest([message(a, 1, routed('TM', '2019-05-10T10:00:00Z', 10))]);
+    expect(await month(2019, 5)).to.include({ count: 1, quantityKg: 10 });
+    expect(await leg('AF', 'TM')).to.include({ count: 2, quantityKg: 17 });
+  });
+
+  it('finishes a batch whose read models were written half-way (a crash) without counting anything twice', async () => {
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const batch = ids.map((id, i) => message(id, 1, routed('KG', `2018-0${i + 1}-15T10:00:00Z`, 2 + i)));
+    // The stats buckets are written, the route legs fail: the process "dies" there.
+    const failing: Store = {
+      ...store,
+      collection: ((name: string) =>
+        name === COLLECTIONS.routeLegs
+          ? Object.assign(Object.create(store.collection(name)), {
+              bulkWrite: () => Promise.reject(new Error('crash before the legs')),
+            })
+          : store.collection(name as never)) as Store['collection'],
+    };
+    await ingest(batch, failing).then(
+      () => expect.fail('the legs should have failed'),
+      (err: Error) => expect(err.message).to.equal('crash before the legs'),
+    );
+    expect(await month(2018, 1)).to.include({ count: 1, quantityKg: 2 });
+    expect(await leg('AF', 'KG'), 'not written yet').to.equal(null);
+    expect(await store.collection(COLLECTIONS.readModelJournal).countDocuments()).to.equal(1);
+    // The batch is delivered again (its offsets were never committed): the journal is finished first.
+    await ingest(batch);
+    expect(await store.collection(COLLECTIONS.readModelJournal).countDocuments()).to.equal(0);
+    for (let m = 1; m <= 3; m++) expect(await month(2018, m)).to.include({ count: 1, quantityKg: m + 1 });
+    expect(await leg('AF', 'KG')).to.include({ count: 3, quantityKg: 9 });
+    expect((await leg('KG', 'RU'))?.lastSeenAt?.toISOString()).to.equal('2018-03-15T10:00:00.000Z');
+  });
+
+  it('converts buckets of the earlier format (every report inside) and goes on exactly from there', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    await ingest([
+      message(a, 1, routed('UZ', '2017-06-01T10:00:00Z', 4)),
+      message(b, 1, routed('UZ', '2017-06-02T10:00:00Z', 6)),
+    ]);
+    // Rewrite them as the earlier coordinator kept them: members in the buckets, bucket names in the contributions.
+    const contributions = store.collection<{
+      _id: string;
+      amounts?: { bucket: string; kg: number; n: number; at: Date }[];
+    }>(COLLECTIONS.contributions);
+    const members = new Map<string, Record<string, unknown>>();
+    for (const c of await contributions.find({ _id: { $in: [a, b] } }).toArray()) {
+      for (const x of c.amounts ?? [])
+        members.set(x.bucket, { ...(members.get(x.bucket) ?? {}), [c._id]: { kg: x.kg, n: x.n, at: x.at } });
+      await contributions.replaceOne({ _id: c._id }, {
+        buckets: (c.amounts ?? []).map((x) => x.bucket),
+      } as never);
+    }
+    for (const [bucket, m] of members)
+      for (const name of [COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs])
+        await store.collection<{ _id: string }>(name).updateOne({ _id: bucket }, { $set: { members: m } });
+    expect(await convertReadModels(store)).to.equal(members.size);
+    expect((await leg('AF', 'UZ'))?.members).to.equal(undefined);
+    expect((await contributions.findOne({ _id: a }))?.amounts?.length).to.equal(3);
+    await ingest([message(b, 2, routed('UZ', '2017-06-02T10:00:00Z', 1))]);
+    expect(await month(2017, 6)).to.include({ count: 2, quantityKg: 5 });
+    expect(await leg('UZ', 'RU')).to.include({ count: 2, quantityKg: 5 });
+    expect(await convertReadModels(store), 'nothing left to convert').to.equal(0);
   });
 });

@@ -20,16 +20,8 @@ import {
 import { Counter, createMetricsRegistry, startOpsServer, type Logger } from '@hub/observability';
 import { PkiStore, joinPki } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
-import {
-  COLLECTIONS,
-  connectStore,
-  findEach,
-  insertNew,
-  withLock,
-  type StoredEnvelope,
-  type StoredReport,
-} from '@hub/store';
-import { classifyBatch } from './intake';
+import { COLLECTIONS, connectStore, insertNew, withLock, type StoredReport } from '@hub/store';
+import { backfillMessageDigests, classifyBatch, digestClaimsIn } from './intake';
 import { correlate, loadMatchSecret, type AlertRecord } from './correlate';
 import {
   applyRenewals,
@@ -47,7 +39,7 @@ import { feedMessages } from './feeds';
 import type { Accepted, IntakeRecord, Outcome } from './outcome';
 import { persistBatch, reportsFor } from './persist';
 import { buildReplies, derivedUuid } from './replies';
-import { updateReadModels } from './read-models';
+import { convertReadModels, updateReadModels } from './read-models';
 import { addRequestDeliveries, checkRequestMessages, nodeDirectory } from './requests';
 import { startEscalation } from './request-escalation';
 
@@ -109,6 +101,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     appName: 'coordinator',
   });
   await store.ensureIndexes();
+  await backfillMessageDigests(store, logger);
+  const convertedBuckets = await withLock(store, 'read-models', () => convertReadModels(store));
+  if (convertedBuckets)
+    logger.info({ buckets: convertedBuckets }, 'read-model buckets converted: report amounts kept apart');
+  const claimDigests = digestClaimsIn(store);
 
   const kafka = createKafka({
     brokers: config.kafka.brokers,
@@ -280,14 +277,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   /** One chunk of a Kafka batch: classify, store, update read models, answer; then its offsets may move. */
   const processChunk = async (records: IntakeRecord[], heartbeat: () => Promise<void>) => {
     const t0 = Date.now();
-    const envelopes = store.collection<StoredEnvelope>(COLLECTIONS.envelopes);
     const classified = await classifyBatch(records, {
       verifier,
       registry,
       clock,
       countryOf: names.countryOf,
-      archivedDigests: async (ids) =>
-        new Map((await findEach(envelopes, '_id', ids, { sha256: 1 })).map((d) => [d._id, d.sha256])),
+      claimDigests,
     });
     // A new node announces its certificate on hub.pki before it publishes, but our tail of hub.pki may not have
     // applied it yet: an unknown signer is retried for a grace period before it is quarantined.

@@ -6,6 +6,7 @@ import { COLLECTIONS, type Store } from '@hub/store';
 
 const VOLATILE = new Set([
   'rev',
+  'journal',
   'receivedAt',
   'supersededAt',
   'createdAt',

@@ -2,7 +2,16 @@
 import { createHash } from 'node:crypto';
 import type { Verifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
+import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
+import {
+  COLLECTIONS,
+  findEach,
+  insertFindingTaken,
+  insertNew,
+  type Store,
+  type StoredEnvelope,
+} from '@hub/store';
 import {
   checkAnnualReturn,
   checkRenewal,
@@ -17,8 +26,11 @@ export interface IntakeDeps {
   verifier: Verifier;
   registry: SchemaRegistry;
   countryOf: (topic: string) => string | undefined;
-  /** sha256 of archived envelopes by messageId, for the replay check. */
-  archivedDigests: (messageIds: string[]) => Promise<Map<string, string>>;
+  /**
+   * Claim each message id with the sha256 of its bytes; answers the digests of the ids claimed before (by an earlier
+   * message, a redelivery of this one, or another message of this batch), for the replay check.
+   */
+  claimDigests: (claims: { messageId: string; sha256: string }[]) => Promise<Map<string, string>>;
   clock: () => number;
 }
 
@@ -45,11 +57,14 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
   const verified = records.map((record) => ({
     record,
     result: deps.verifier.verify(record.bytes, { expectedCountry: deps.countryOf(record.topic) }),
+    sha256: createHash('sha256').update(record.bytes).digest('hex'),
   }));
-  const ids = verified.flatMap((v) => (v.result.ok ? [v.result.envelope.messageId] : []));
-  const archived = ids.length ? await deps.archivedDigests(ids) : new Map<string, string>();
+  const claims = verified.flatMap((v) =>
+    v.result.ok ? [{ messageId: v.result.envelope.messageId, sha256: v.sha256 }] : [],
+  );
+  const claimed = claims.length ? await deps.claimDigests(claims) : new Map<string, string>();
   const seenInBatch = new Map<string, string>();
-  return verified.map(({ record, result }): Outcome => {
+  return verified.map(({ record, result, sha256 }): Outcome => {
     if (!result.ok)
       return {
         kind: 'rejected',
@@ -59,8 +74,7 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
         envelope: result.envelope,
       };
     const envelope = result.envelope;
-    const sha256 = createHash('sha256').update(record.bytes).digest('hex');
-    const known = archived.get(envelope.messageId) ?? seenInBatch.get(envelope.messageId);
+    const known = claimed.get(envelope.messageId) ?? seenInBatch.get(envelope.messageId);
     if (known && known !== sha256) {
       return {
         kind: 'rejected',
@@ -128,4 +142,48 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
       flags: envelope.messageType === 'SeizureReport' ? flagSeizureReport(value) : [],
     };
   });
+}
+
+interface DigestClaim {
+  _id: string;
+  sha256: string;
+}
+
+/**
+ * Claims in the store (`message_digests`): inserted, and only the ids found taken are read back. The claims are
+ * kept when a record is erased (a digest says nothing of the content), so that its message ids stay spent.
+ */
+export function digestClaimsIn(store: Store): IntakeDeps['claimDigests'] {
+  const digests = store.collection<DigestClaim>(COLLECTIONS.messageDigests);
+  return async (claims) => {
+    const taken = await insertFindingTaken(
+      digests,
+      claims.map((c) => ({ _id: c.messageId, sha256: c.sha256 })),
+    );
+    if (taken.size === 0) return new Map();
+    return new Map((await findEach(digests, '_id', [...taken], { sha256: 1 })).map((d) => [d._id, d.sha256]));
+  };
+}
+
+/**
+ * A store written before message digests were claimed at intake has its archive but no claims: they are taken from
+ * the archive once, so that the replay check knows every message stored before.
+ */
+export async function backfillMessageDigests(store: Store, logger: Logger): Promise<void> {
+  const digests = store.collection<DigestClaim>(COLLECTIONS.messageDigests);
+  if ((await digests.estimatedDocumentCount()) > 0) return;
+  const archive = store.collection<StoredEnvelope>(COLLECTIONS.envelopes);
+  if ((await archive.estimatedDocumentCount()) === 0) return;
+  let batch: DigestClaim[] = [];
+  let n = 0;
+  for await (const d of archive.find({}, { projection: { sha256: 1 } })) {
+    batch.push({ _id: d._id, sha256: d.sha256 });
+    if (batch.length === 1000) {
+      await insertNew(digests, batch);
+      n += batch.length;
+      batch = [];
+    }
+  }
+  await insertNew(digests, batch);
+  logger.info({ digests: n + batch.length }, 'message digests taken from the envelope archive');
 }

@@ -1,8 +1,9 @@
-// Read models kept on ingest. Each affected report's contributions are rewritten, then every bucket they touch is
-// recomputed from the contributions: exact under versions, retractions and redelivery (no increments to double).
+// Read models kept on ingest: totals by country, drug and month, and route legs, changed by the difference each batch
+// makes to its reports' contributions: exact under versions, retractions and redelivery (see updateReadModels).
+import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import { aggregatesOf, groupOfSubstance } from '@hub/domain';
-import { COLLECTIONS, findEach, type Store, type StoredReport } from '@hub/store';
+import { COLLECTIONS, findEach, insertNew, type Store, type StoredReport } from '@hub/store';
 import { reportsFor, type BatchReports } from './persist';
 
 export interface Contribution {
@@ -78,154 +79,282 @@ export function contributionsOf(report: StoredReport): Contribution[] {
   return out;
 }
 
-/** Per report: the buckets it currently counts in (`contributions`, _id = reportId). */
+/** One report's share of one bucket: its amount, how many of its drug entries count there, and when it was seized. */
+export interface Amount {
+  bucket: string;
+  kg: number;
+  n: number;
+  at: Date;
+}
+
+/** Per report, the buckets it counts in and its amount in each (`contributions`, _id = reportId). */
 interface ReportContributions {
   _id: string;
-  buckets: string[];
+  amounts: Amount[];
+}
+
+/** A bucket's change in one batch: the sums to add, and for legs what its last-seen date may have become. */
+interface BucketDelta {
+  bucket: string;
+  kg: number;
+  n: number;
+  fields: Record<string, unknown> | null;
+  /** The latest seizure date counting in the bucket after the batch, among the reports the batch touched. */
+  latestAdded: Date | null;
+  /** The latest seizure date that left the bucket (a report gone, moved or re-dated). */
+  latestRemoved: Date | null;
 }
 
 /**
- * Read models stay exact under versions, retractions and redelivery without transactions: each bucket keeps the
- * amount of every report in it (`members.<reportId>`), set or unset idempotently, and its totals are recomputed
- * from its members. Every read and write goes by _id (FerretDB evaluates other filters by scanning).
+ * A batch's read-model change, written before it is applied: a crash half-way leaves the journal, and the next
+ * batch finishes it first. Each bucket written carries the journal's id, so that finishing it again adds nothing twice.
+ */
+interface JournalDoc {
+  _id: string;
+  deltas: BucketDelta[];
+  /** The reports' contributions after the batch (empty amounts: the report no longer counts anywhere). */
+  contributions: ReportContributions[];
+  createdAt: Date;
+}
+
+type BucketDoc = Record<string, unknown> & {
+  _id: string;
+  rev?: number;
+  journal?: string;
+  quantityKg: number;
+  count: number;
+  lastSeenAt?: Date;
+  members?: unknown;
+};
+
+const round = (kg: number) => Math.round(kg * 1e9) / 1e9;
+const later = (a: Date | null, b: Date | null) => (!a ? b : !b ? a : a > b ? a : b);
+const isStats = (bucket: string) => bucket.startsWith('s|');
+
+/**
+ * Read models stay exact under versions, retractions and redelivery without transactions and without keeping every
+ * report inside its buckets: each report's contributions (bucket, amount, date) are kept apart, the batch's change
+ * to each bucket is the difference between the contributions after and before, and that change is journalled
+ * before it is applied. A redelivered batch finds the contributions already at their new values: a difference of
+ * nothing. Buckets are read and written by _id only, and reports stored for the first time have no contributions
+ * to read, so the cost of a batch does not grow with the store.
  */
 export async function updateReadModels(
   store: Store,
   reportIds: string[],
   batch?: BatchReports,
 ): Promise<void> {
+  await finishJournals(store);
   if (reportIds.length === 0) return;
   const contributions = store.collection<ReportContributions>(COLLECTIONS.contributions);
   const reports = await reportsFor(store, reportIds, batch?.written);
   const earlier = reportIds.filter((id) => !batch?.fresh.has(id));
-  const before = new Map((await findEach(contributions, '_id', earlier)).map((c) => [c._id, c.buckets]));
-  const after = new Map<string, Contribution[]>(reportIds.map((id) => [id, []]));
-  for (const r of reports) after.set(r._id, contributionsOf(r));
-  const memberOps = new Map<
-    string,
-    { set: Record<string, unknown>; unset: Record<string, ''>; fields?: Record<string, unknown> }
-  >();
-  const opFor = (bucket: string) => {
-    let op = memberOps.get(bucket);
-    if (!op) memberOps.set(bucket, (op = { set: {}, unset: {} }));
-    return op;
-  };
-  for (const id of reportIds) {
-    const now = after.get(id) ?? [];
-    const perBucket = new Map<string, Contribution[]>();
-    for (const c of now) perBucket.set(c.bucket, [...(perBucket.get(c.bucket) ?? []), c]);
-    for (const [bucket, list] of perBucket) {
-      const op = opFor(bucket);
-      op.set[`members.${id}`] = {
-        kg: list.reduce((s, c) => s + c.kg, 0),
-        n: list.length,
-        at: (list[0] as Contribution).seizedAt,
-      };
-      op.fields = (list[0] as Contribution).fields;
+  const stored = await findEach(contributions, '_id', earlier);
+  const before = new Map(stored.map((c) => [c._id, c.amounts]));
+  const outdated = stored.filter((c) => !Array.isArray(c.amounts)).map((c) => c._id);
+  if (outdated.length)
+    throw new Error(
+      `contributions of an earlier format for ${outdated.slice(0, 3).join(', ')}: restart the coordinator (it converts them)`,
+    );
+  const after = new Map<string, Amount[]>(reportIds.map((id) => [id, []]));
+  const fieldsOf = new Map<string, Record<string, unknown>>();
+  for (const r of reports) {
+    const perBucket = new Map<string, Amount>();
+    for (const c of contributionsOf(r)) {
+      fieldsOf.set(c.bucket, c.fields);
+      const a = perBucket.get(c.bucket);
+      if (a) {
+        a.kg = round(a.kg + c.kg);
+        a.n += 1;
+      } else perBucket.set(c.bucket, { bucket: c.bucket, kg: c.kg, n: 1, at: c.seizedAt });
     }
-    for (const bucket of before.get(id) ?? [])
-      if (!perBucket.has(bucket)) opFor(bucket).unset[`members.${id}`] = '';
+    after.set(r._id, [...perBucket.values()]);
   }
-  const byTarget = (stats: boolean) => [...memberOps].filter(([b]) => b.startsWith('s|') === stats);
-  for (const stats of [true, false]) {
-    const target = store.collection<BucketDoc>(stats ? COLLECTIONS.statsMonthly : COLLECTIONS.routeLegs);
-    const entries = byTarget(stats);
-    if (entries.length) await applyBucketChanges(target, entries, stats);
+  const deltas = new Map<string, BucketDelta>();
+  const deltaOf = (bucket: string) => {
+    let d = deltas.get(bucket);
+    if (!d)
+      deltas.set(bucket, (d = { bucket, kg: 0, n: 0, fields: null, latestAdded: null, latestRemoved: null }));
+    return d;
+  };
+  const changedContributions: ReportContributions[] = [];
+  for (const id of reportIds) {
+    const old = new Map((before.get(id) ?? []).map((a) => [a.bucket, a]));
+    const now = new Map((after.get(id) ?? []).map((a) => [a.bucket, a]));
+    let changed = !before.has(id) && now.size > 0;
+    for (const [bucket, a] of now) {
+      const o = old.get(bucket);
+      if (o && o.kg === a.kg && o.n === a.n && o.at.getTime() === a.at.getTime()) continue;
+      changed = true;
+      const d = deltaOf(bucket);
+      d.kg = round(d.kg + a.kg - (o?.kg ?? 0));
+      d.n += a.n - (o?.n ?? 0);
+      d.fields = fieldsOf.get(bucket) ?? null;
+      d.latestAdded = later(d.latestAdded, a.at);
+      if (o && o.at.getTime() !== a.at.getTime()) d.latestRemoved = later(d.latestRemoved, o.at);
+    }
+    for (const [bucket, o] of old)
+      if (!now.has(bucket)) {
+        changed = true;
+        const d = deltaOf(bucket);
+        d.kg = round(d.kg - o.kg);
+        d.n -= o.n;
+        d.latestRemoved = later(d.latestRemoved, o.at);
+      }
+    if (changed) changedContributions.push({ _id: id, amounts: [...now.values()] });
   }
-  await contributions.bulkWrite(
-    reportIds.map((id) => {
-      const doc = { _id: id, buckets: [...new Set((after.get(id) ?? []).map((c) => c.bucket))] };
-      return before.has(id)
-        ? { replaceOne: { filter: { _id: id }, replacement: doc } }
-        : { insertOne: { document: doc } };
-    }),
-    { ordered: false },
-  );
+  if (changedContributions.length === 0) return;
+  const journal: JournalDoc = {
+    _id: randomUUID(),
+    deltas: [...deltas.values()],
+    contributions: changedContributions,
+    createdAt: new Date(),
+  };
+  await store.collection<JournalDoc>(COLLECTIONS.readModelJournal).insertOne(journal);
+  await applyJournal(store, journal, new Set(before.keys()));
 }
 
-interface Member {
-  kg: number;
-  n: number;
-  at: Date;
-}
-
-type BucketDoc = Record<string, unknown> & { _id: string; rev?: number; members?: Record<string, Member> };
-
-interface BucketChange {
-  set: Record<string, unknown>;
-  unset: Record<string, ''>;
-  fields?: Record<string, unknown>;
+/** Journals a crashed batch left behind, applied in the order they were written. */
+async function finishJournals(store: Store): Promise<void> {
+  const left = await store
+    .collection<JournalDoc>(COLLECTIONS.readModelJournal)
+    .find({})
+    .sort({ createdAt: 1 })
+    .toArray();
+  for (const journal of left) await applyJournal(store, journal);
 }
 
 /**
- * One write per bucket: read it (by _id), apply the members' changes and recompute its totals in memory, then
- * insert, replace or delete it. FerretDB's updates cost a scan of the collection each, so halving them matters.
- * Callers hold the 'read-models' lock (see lock.ts), so no other instance writes a bucket meanwhile; replacements
- * go by _id alone (a condition on the revision as well made each one ten times slower on FerretDB: 1.9 s against
- * 0.19 s on 5,000 documents). A bucket inserted meanwhile all the same (a lock lost to a stall) is read and
- * applied again.
+ * Contributions first (set to their values after the batch: idempotent), then each bucket not yet carrying this
+ * journal's id gets its change; then the journal goes. `stored`: the reports known to have contributions (the rest
+ * are inserted, the one write FerretDB does without a scan); when finishing a journal after a crash, unknown.
  */
-async function applyBucketChanges(
+async function applyJournal(store: Store, journal: JournalDoc, stored?: Set<string>): Promise<void> {
+  const contributions = store.collection<ReportContributions>(COLLECTIONS.contributions);
+  const fresh = journal.contributions.filter((c) => stored && !stored.has(c._id) && c.amounts.length);
+  await insertNew(contributions, fresh);
+  const ops: AnyBulkWriteOperation<ReportContributions>[] = journal.contributions
+    .filter((c) => !fresh.includes(c))
+    .map((c) =>
+      c.amounts.length
+        ? { replaceOne: { filter: { _id: c._id }, replacement: c, upsert: true } }
+        : { deleteOne: { filter: { _id: c._id } } },
+    );
+  if (ops.length) await contributions.bulkWrite(ops, { ordered: false });
+  for (const stats of [true, false]) {
+    const deltas = journal.deltas.filter((d) => isStats(d.bucket) === stats);
+    if (deltas.length)
+      await applyDeltas(
+        store,
+        store.collection<BucketDoc>(stats ? COLLECTIONS.statsMonthly : COLLECTIONS.routeLegs),
+        journal._id,
+        deltas,
+        stats,
+      );
+  }
+  await store.collection<JournalDoc>(COLLECTIONS.readModelJournal).deleteOne({ _id: journal._id });
+}
+
+/**
+ * One write per bucket: read it (by _id), add the change, then insert, replace or delete it. Callers hold the
+ * 'read-models' lock (see lock.ts), so no other instance writes a bucket meanwhile; replacements go by _id alone
+ * (a condition on the revision as well made each one ten times slower on FerretDB: 1.9 s against 0.19 s on 5,000
+ * documents).
+ */
+async function applyDeltas(
+  store: Store,
   target: Collection<BucketDoc>,
-  entries: [string, BucketChange][],
+  journalId: string,
+  deltas: BucketDelta[],
   stats: boolean,
 ): Promise<void> {
-  let pending = entries;
-  for (let attempt = 0; pending.length && attempt < 20; attempt++) {
-    const current = new Map(
-      (
-        await findEach(
-          target,
-          '_id',
-          pending.map(([b]) => b),
-        )
-      ).map((d) => [d._id, d]),
+  const current = new Map(
+    (
+      await findEach(
+        target,
+        '_id',
+        deltas.map((d) => d.bucket),
+      )
+    ).map((d) => [d._id, d]),
+  );
+  const ops: AnyBulkWriteOperation<BucketDoc>[] = [];
+  for (const d of deltas) {
+    const doc = current.get(d.bucket);
+    if (doc?.journal === journalId) continue; // applied before a crash
+    const count = (doc?.count ?? 0) + d.n;
+    if (count <= 0) {
+      if (doc) ops.push({ deleteOne: { filter: { _id: d.bucket } } });
+      continue;
+    }
+    let lastSeenAt: Date | undefined;
+    if (!stats) {
+      const kept = doc?.lastSeenAt ?? null;
+      lastSeenAt =
+        kept && d.latestRemoved && d.latestRemoved >= kept
+          ? ((await latestIn(store, d.bucket)) ?? (d.latestAdded as Date))
+          : (later(kept, d.latestAdded) as Date);
+    }
+    const next: BucketDoc = {
+      ...(doc ?? d.fields ?? {}),
+      _id: d.bucket,
+      rev: (doc?.rev ?? 0) + 1,
+      journal: journalId,
+      quantityKg: round((doc?.quantityKg ?? 0) + d.kg),
+      count,
+      ...(lastSeenAt ? { lastSeenAt } : {}),
+    };
+    ops.push(
+      doc
+        ? { replaceOne: { filter: { _id: d.bucket }, replacement: next } }
+        : { insertOne: { document: next } },
     );
-    const ops: AnyBulkWriteOperation<BucketDoc>[] = [];
-    for (const [bucket, change] of pending) {
-      const doc = current.get(bucket);
-      const members: Record<string, Member> = { ...(doc?.members ?? {}) };
-      for (const [k, v] of Object.entries(change.set)) members[k.slice('members.'.length)] = v as Member;
-      for (const k of Object.keys(change.unset)) delete members[k.slice('members.'.length)];
-      const list = Object.values(members);
-      const rev = doc?.rev ?? 0;
-      if (list.length === 0) {
-        if (doc) ops.push({ deleteOne: { filter: { _id: bucket } } });
-        continue;
-      }
-      const quantityKg = Math.round(list.reduce((s, m) => s + m.kg, 0) * 1e9) / 1e9;
-      const count = list.reduce((s, m) => s + m.n, 0);
-      const lastSeenAt = list.reduce((last, m) => (m.at > last ? m.at : last), (list[0] as Member).at);
-      const next: BucketDoc = {
-        ...(doc ?? {}),
-        ...(change.fields ?? {}),
-        _id: bucket,
-        rev: rev + 1,
-        members,
-        quantityKg,
-        count,
-        ...(stats ? {} : { lastSeenAt }),
-      };
-      ops.push(
-        doc
-          ? { replaceOne: { filter: { _id: bucket }, replacement: next } }
-          : { insertOne: { document: next } },
-      );
-    }
-    if (ops.length === 0) return;
-    const lost = new Set<string>();
-    try {
-      const result = await target.bulkWrite(ops, { ordered: false });
-      if (result.matchedCount + result.insertedCount + result.deletedCount < ops.length)
-        // Some conditional writes matched nothing: another instance got there first.
-        for (const [bucket] of pending) lost.add(bucket);
-    } catch (err) {
-      if ((err as { code?: number }).code !== 11000 && !String(err).includes('E11000')) throw err;
-      for (const [bucket] of pending) lost.add(bucket);
-    }
-    // Re-applying a change already applied is harmless (members are set or unset by report id).
-    pending = pending.filter(([b]) => lost.has(b));
   }
-  if (pending.length)
-    throw new Error(`read-model buckets still contended after 20 attempts: ${pending.length}`);
+  if (ops.length) await target.bulkWrite(ops, { ordered: false });
+}
+
+/** The latest seizure date still counting in a leg (its latest report left): read from the contributions. */
+async function latestIn(store: Store, bucket: string): Promise<Date | null> {
+  const holders = await store
+    .collection<ReportContributions>(COLLECTIONS.contributions)
+    .find({ 'amounts.bucket': bucket }, { projection: { amounts: 1 } })
+    .toArray();
+  let latest: Date | null = null;
+  for (const h of holders) for (const a of h.amounts) if (a.bucket === bucket) latest = later(latest, a.at);
+  return latest;
+}
+
+/**
+ * Stores written before contributions kept their amounts hold every report inside its buckets (`members`): the
+ * amounts are taken from there into the contributions, then the members leave the buckets. Run at start-up under
+ * the read-models lock; a crash half-way is finished by the next start (the members go last).
+ */
+export async function convertReadModels(store: Store): Promise<number> {
+  const contributions = store.collection<ReportContributions>(COLLECTIONS.contributions);
+  const amounts = new Map<string, Amount[]>();
+  const converted: { target: Collection<BucketDoc>; ids: string[] }[] = [];
+  for (const name of [COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs]) {
+    const target = store.collection<BucketDoc>(name);
+    const ids: string[] = [];
+    for await (const doc of target.find({ members: { $exists: true } })) {
+      ids.push(doc._id);
+      const members = doc.members as Record<string, { kg: number; n: number; at: Date }>;
+      for (const [reportId, m] of Object.entries(members))
+        amounts.set(reportId, [
+          ...(amounts.get(reportId) ?? []),
+          { bucket: doc._id, kg: m.kg, n: m.n, at: m.at },
+        ]);
+    }
+    converted.push({ target, ids });
+  }
+  if (converted.every((c) => c.ids.length === 0)) return 0;
+  const ops: AnyBulkWriteOperation<ReportContributions>[] = [...amounts].map(([id, list]) => ({
+    replaceOne: { filter: { _id: id }, replacement: { _id: id, amounts: list }, upsert: true },
+  }));
+  for (let i = 0; i < ops.length; i += 1000)
+    await contributions.bulkWrite(ops.slice(i, i + 1000), { ordered: false });
+  await contributions.deleteMany({ amounts: { $exists: false } });
+  for (const { target, ids } of converted)
+    for (let i = 0; i < ids.length; i += 1000)
+      await target.updateMany({ _id: { $in: ids.slice(i, i + 1000) } }, { $unset: { members: '' } });
+  return converted.reduce((s, c) => s + c.ids.length, 0);
 }

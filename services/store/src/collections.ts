@@ -9,6 +9,11 @@ export const COLLECTIONS = {
   reportVersions: 'report_versions',
   /** Write-once archive of original envelope bytes: _id = messageId. */
   envelopes: 'envelopes',
+  /**
+   * The sha256 of every verified message by its id (_id = messageId), claimed by an insert at intake: the replay
+   * check reads back only the ids already claimed, never the archive.
+   */
+  messageDigests: 'message_digests',
   routes: 'routes',
   annualReturns: 'annual_returns',
   alerts: 'alerts',
@@ -31,8 +36,10 @@ export const COLLECTIONS = {
   erasures: 'erasures',
   /** Locks between service instances (see lock.ts). */
   locks: 'locks',
-  /** Per report, the read-model buckets it counts in (_id = reportId). */
+  /** Per report, the read-model buckets it counts in and its amount in each (_id = reportId). */
   contributions: 'contributions',
+  /** Read-model changes written before they are applied, so that a crash half-way is finished, not doubled. */
+  readModelJournal: 'read_model_journal',
   /** Information requests between countries, each with its response: _id = requestId. */
   requests: 'requests',
   meta: 'meta',
@@ -72,4 +79,6 @@ export const INDEXES: Partial<Record<CollectionName, IndexDescription[]>> = {
     { key: { status: 1, dueAt: 1 }, name: 'status_dueAt' },
   ],
   [COLLECTIONS.statsMonthly]: [{ key: { source: 1, country: 1, month: 1 }, name: 'source_country_month' }],
+  // The reports counting in a bucket, when a leg's last-seen date must be found again (its latest report left).
+  [COLLECTIONS.contributions]: [{ key: { 'amounts.bucket': 1 }, name: 'amounts_bucket' }],
 };
