@@ -3,7 +3,6 @@
 import { constants, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '@hub/config';
 import { startCoordinator } from '@hub/coordinator';
 import { seizureReportFromJson } from '@hub/domain';
 import { createSigner, signingInput } from '@hub/envelope';
@@ -12,6 +11,7 @@ import { startNationalNode } from '@hub/national-node';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore } from '@hub/store';
 import { percentile, timed, type Row } from './measure';
+import { agencyJson, random } from './reports';
 import { benchPki, benchSection, QUICK, say } from './setup';
 
 const N = Number(process.env.BENCH_REPORTS ?? (QUICK ? 1000 : 5000));
@@ -23,12 +23,12 @@ export async function ingestRows(): Promise<Row[]> {
   const { home, config, logger } = bench;
   const pki = benchPki(config, ['KZ']);
   const registry = loadSchemaRegistry();
-  const minimal = JSON.parse(readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'));
-  const bodies = Array.from({ length: N }, (_, i) => ({
-    ...minimal,
-    notes: `bench ${i}`,
-    drugs: [{ substance: 'heroin', quantity: 1 + (i % 50), unit: 'kg' }],
-  }));
+  // Varied as the field sends them (bench/reports.ts): drugs, routes, concealments, dates over a year, and a plate
+  // or flight number of its own each, as real seizures have; all from one node (KZ).
+  const rnd = random(0x1e57);
+  const bodies = Array.from({ length: N }, (_, i) =>
+    agencyJson(rnd, i, { now: Date.now(), years: 1, country: 'KZ', idSeed: 0x1e57 }),
+  );
   const records = bodies.map(
     (b) =>
       seizureReportFromJson(b, { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set() })

@@ -147,6 +147,28 @@ describe('coordinator: correlation and regional feeds', function () {
     ).to.equal(false);
   });
 
+  it('matches a route with its concealment across the edge of the 30-day periods its keys are kept in', async () => {
+    // Keys are kept per 30-day period: two reports 4 days apart on either side of a period's edge still match.
+    const edge = Math.floor((Date.now() - 40 * DAY) / (30 * DAY)) * 30 * DAY;
+    const route = [
+      { country: 'AF', role: 'origin' },
+      { country: 'IR', role: 'transit' },
+      { country: 'TM', role: 'transit' },
+      { country: 'RU', role: 'destination' },
+    ];
+    const before = await post(
+      'KZ',
+      report('KZ', { route, concealment: 'fuel-tank', seizedAt: new Date(edge - 2 * DAY).toISOString() }),
+    );
+    const after = await post(
+      'KG',
+      report('KG', { route, concealment: 'fuel-tank', seizedAt: new Date(edge + 2 * DAY).toISOString() }),
+    );
+    const alert = await alertFor('KG', [before, after]);
+    expect(alert.rule).to.equal('route_and_concealment');
+    expect(alert.countries).to.deep.equal(['KG', 'KZ']);
+  });
+
   it('countersigns records onto the regional feeds only where every member may see them', async () => {
     const open = await post('KZ', report('KZ', { handling: { tlp: 'GREEN' } }));
     const toRegion = await post(

@@ -99,9 +99,10 @@ describe('retention review and erasure', function () {
     expect(JSON.stringify(await store.collection(COLLECTIONS.reportKeys).find({}).toArray())).not.to.include(
       a.reportId,
     );
-    expect(JSON.stringify(await store.collection(COLLECTIONS.matchKeys).find({}).toArray())).not.to.include(
-      a.reportId,
-    );
+    for (const name of [COLLECTIONS.matchKeys, COLLECTIONS.routeKeys, COLLECTIONS.contributions])
+      expect(JSON.stringify(await store.collection(name).find({}).toArray()), name).not.to.include(
+        a.reportId,
+      );
     expect(await store.collection(COLLECTIONS.reports).countDocuments({ _id: b.reportId as never })).to.equal(
       1,
     );

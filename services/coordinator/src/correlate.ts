@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AnyBulkWriteOperation } from 'mongodb';
 import { normaliseIdentifier } from '@hub/domain';
-import { COLLECTIONS, findEach, type Store, type StoredReport } from '@hub/store';
+import { COLLECTIONS, findEach, insertFindingTaken, type Store, type StoredReport } from '@hub/store';
 import { reportsFor, type BatchReports } from './persist';
 import { derivedUuid } from './replies';
 
@@ -101,6 +101,27 @@ export function matchKeysOf(
   return [...new Map(out.map((k) => [k.key, k])).values()];
 }
 
+/** Where a key is kept: route-pattern keys one per 30 days (`k:<hash>|p<period>`), the others once (`k:<hash>`). */
+function storedKeyId(key: string, rule: AlertRule, seizedAt: Date): string {
+  return rule === 'route_and_concealment'
+    ? `k:${key}|p${Math.floor(seizedAt.getTime() / ROUTE_WINDOW_MS)}`
+    : `k:${key}`;
+}
+
+const isRouteKey = (id: string) => id.includes('|p');
+const baseKey = (id: string) => id.slice(2).split('|p')[0] as string;
+
+/** The neighbouring periods' keys of a route-pattern key (a match within the window may lie in either). */
+function neighbours(id: string): string[] {
+  if (!isRouteKey(id)) return [];
+  const period = Number(id.split('|p')[1]);
+  return [period - 1, period + 1].map((p) => `k:${baseKey(id)}|p${p}`);
+}
+
+function keyCollection(store: Store, route: boolean) {
+  return store.collection<KeyDoc>(route ? COLLECTIONS.routeKeys : COLLECTIONS.matchKeys);
+}
+
 const SOURCE: Record<string, number> = { A: 1, B: 0.8, C: 0.6, D: 0.4, E: 0.2, X: 0.5 };
 const INFO: Record<string, number> = { '1': 1, '2': 0.8, '3': 0.6, '4': 0.4 };
 
@@ -130,7 +151,6 @@ export async function correlate(
   batch?: BatchReports,
 ): Promise<AlertRecord[]> {
   if (reportIds.length === 0) return [];
-  const keysColl = store.collection<KeyDoc>(COLLECTIONS.matchKeys);
   const perReport = store.collection<ReportKeys>(COLLECTIONS.reportKeys);
   const reports = await reportsFor(store, reportIds, batch?.written);
   const before = new Map(
@@ -142,38 +162,36 @@ export async function correlate(
       )
     ).map((d) => [d._id.slice(2), d.keys]),
   );
-  // Per key, the members to set and to unset; written as one insert (a new key) or one update (a known key).
+  // Per stored key, the members to set and to unset.
   const changes = new Map<
     string,
     { rule?: AlertRule; kind?: string | null; set: Record<string, Member>; unset: string[] }
   >();
-  const change = (key: string) => {
-    let c = changes.get(key);
-    if (!c) changes.set(key, (c = { set: {}, unset: [] }));
+  const change = (id: string) => {
+    let c = changes.get(id);
+    if (!c) changes.set(id, (c = { set: {}, unset: [] }));
     return c;
   };
   const touched = new Map<string, { reportId: string; seizedAt: Date }[]>();
   const reportOps: AnyBulkWriteOperation<ReportKeys>[] = [];
   const found = new Set(reports.map((r) => r._id));
   for (const report of reports) {
-    const keys = matchKeysOf(report, secret);
     const member: Member = {
       country: report.originCountry,
       version: report.version,
       seizedAt: report.seizedAt,
       evaluation: report.handling.evaluation ?? null,
     };
-    for (const k of keys) {
-      const c = change(k.key);
+    const now = new Set<string>();
+    for (const k of matchKeysOf(report, secret)) {
+      const id = storedKeyId(k.key, k.rule, report.seizedAt);
+      now.add(id);
+      const c = change(id);
       c.rule = k.rule;
       c.kind = k.kind;
       c.set[report._id] = member;
-      touched.set(k.key, [
-        ...(touched.get(k.key) ?? []),
-        { reportId: report._id, seizedAt: report.seizedAt },
-      ]);
+      touched.set(id, [...(touched.get(id) ?? []), { reportId: report._id, seizedAt: report.seizedAt }]);
     }
-    const now = new Set(keys.map((k) => k.key));
     for (const old of before.get(report._id) ?? []) if (!now.has(old)) change(old).unset.push(report._id);
     reportOps.push(
       (before.has(report._id)
@@ -192,57 +210,63 @@ export async function correlate(
       for (const key of before.get(id) ?? []) change(key).unset.push(id);
       reportOps.push({ deleteOne: { filter: { _id: `r:${id}` } } } as never);
     }
-  // FerretDB scans a collection for every update or upsert, but inserts cheaply: most keys are new (a plate seen
-  // once), so they are inserted; only keys already known are updated.
-  const existing = new Set(
-    (
-      await findEach(
-        keysColl,
-        '_id',
-        [...changes.keys()].map((k) => `k:${k}`),
-        { _id: 1 },
-      )
-    ).map((d) => d._id),
-  );
-  const ops: AnyBulkWriteOperation<KeyDoc>[] = [];
-  for (const [key, c] of changes) {
-    const id = `k:${key}`;
-    if (!existing.has(id)) {
-      if (Object.keys(c.set).length && c.rule)
+  // FerretDB scans a collection for every read and update by key, but inserts without a scan: most keys are new (a
+  // plate seen once), so each key is inserted with this batch's members, and only the keys found taken (a match, or
+  // a redelivery) are updated and read back. Route-pattern keys live apart, one per 30 days, so that the ones read
+  // every batch stay few and small.
+  const docs = new Map<string, KeyDoc>();
+  const toRead = new Set<string>();
+  for (const route of [false, true]) {
+    const coll = keyCollection(store, route);
+    const mine = [...changes].filter(([id]) => isRouteKey(id) === route);
+    const inserts = mine.flatMap(([id, c]) =>
+      Object.keys(c.set).length && c.rule
+        ? [{ _id: id, rule: c.rule, kind: c.kind ?? null, members: c.set }]
+        : [],
+    );
+    const taken = await insertFindingTaken(coll, inserts);
+    for (const d of inserts) if (!taken.has(d._id)) docs.set(d._id, d);
+    const ops: AnyBulkWriteOperation<KeyDoc>[] = [];
+    for (const [id, c] of mine) {
+      if (docs.has(id)) continue;
+      const $set: Record<string, unknown> = {};
+      for (const [reportId, m] of Object.entries(c.set)) $set[`members.${reportId}`] = m;
+      const $unset: Record<string, ''> = {};
+      for (const reportId of c.unset) if (!c.set[reportId]) $unset[`members.${reportId}`] = '';
+      if (Object.keys($set).length || Object.keys($unset).length)
         ops.push({
-          insertOne: { document: { _id: id, rule: c.rule, kind: c.kind ?? null, members: c.set } },
+          updateOne: {
+            filter: { _id: id },
+            update: {
+              ...(Object.keys($set).length ? { $set } : {}),
+              ...(Object.keys($unset).length ? { $unset } : {}),
+            } as never,
+          },
         });
-      continue;
+      if (touched.has(id)) toRead.add(id);
     }
-    const $set: Record<string, unknown> = {};
-    for (const [reportId, m] of Object.entries(c.set)) $set[`members.${reportId}`] = m;
-    const $unset: Record<string, ''> = {};
-    for (const reportId of c.unset) if (!c.set[reportId]) $unset[`members.${reportId}`] = '';
-    if (Object.keys($set).length || Object.keys($unset).length)
-      ops.push({
-        updateOne: {
-          filter: { _id: id },
-          update: {
-            ...(Object.keys($set).length ? { $set } : {}),
-            ...(Object.keys($unset).length ? { $unset } : {}),
-          } as never,
-        },
-      });
+    if (ops.length) await coll.bulkWrite(ops, { ordered: true });
   }
-  if (ops.length) await keysColl.bulkWrite(ops, { ordered: true });
   if (reportOps.length) await perReport.bulkWrite(reportOps, { ordered: false });
   if (touched.size === 0) return [];
 
-  const docs = await findEach(
-    keysColl,
-    '_id',
-    [...touched.keys()].map((k) => `k:${k}`),
-  );
+  // Route-pattern keys match within the window: the neighbouring 30 days' keys are read as well.
+  for (const id of touched.keys()) for (const n of neighbours(id)) if (!docs.has(n)) toRead.add(n);
+  for (const route of [false, true]) {
+    const ids = [...toRead].filter((id) => isRouteKey(id) === route);
+    if (ids.length)
+      for (const d of await findEach(keyCollection(store, route), '_id', ids)) docs.set(d._id, d);
+  }
   const candidates: AlertRecord[] = [];
-  for (const doc of docs) {
-    const key = doc._id.slice(2);
-    for (const trigger of touched.get(key) ?? []) {
-      const members = Object.entries(doc.members ?? {}).filter(
+  for (const [id, triggers] of touched) {
+    const doc = docs.get(id);
+    if (!doc) continue;
+    const key = baseKey(id);
+    const all: [string, Member][] = [id, ...neighbours(id)].flatMap((k) =>
+      Object.entries(docs.get(k)?.members ?? {}),
+    );
+    for (const trigger of triggers) {
+      const members = all.filter(
         ([, m]) =>
           doc.rule !== 'route_and_concealment' ||
           Math.abs(new Date(m.seizedAt).getTime() - trigger.seizedAt.getTime()) <= ROUTE_WINDOW_MS,
@@ -275,28 +299,21 @@ export async function correlate(
   }
   const unique = [...new Map(candidates.map((a) => [a.alertId, a])).values()];
   if (unique.length === 0) return [];
-  const alerts = store.collection<AlertRecord & { _id: string }>(COLLECTIONS.alerts);
-  const known = new Map(
-    (
-      await findEach(
-        alerts,
-        '_id',
-        unique.map((a) => a.alertId),
-        { published: 1 },
-      )
-    ).map((d) => [d._id, (d as { published?: boolean }).published === true]),
+  const alerts = store.collection<AlertRecord & { _id: string; published: boolean }>(COLLECTIONS.alerts);
+  // Alerts are inserted (ids derive from what they match); one stored before (a redelivered batch) is sent again
+  // only if it was never published.
+  const taken = await insertFindingTaken(
+    alerts,
+    unique.map((a) => ({
+      _id: a.alertId,
+      ...a,
+      createdAt: new Date(a.createdAt) as never,
+      published: false,
+    })),
   );
-  const fresh = unique.filter((a) => !known.has(a.alertId));
-  if (fresh.length)
-    await alerts.insertMany(
-      fresh.map((a) => ({
-        _id: a.alertId,
-        ...a,
-        createdAt: new Date(a.createdAt) as never,
-        published: false,
-      })),
-      { ordered: false },
-    );
+  const known = new Map(
+    (await findEach(alerts, '_id', [...taken], { published: 1 })).map((d) => [d._id, d.published === true]),
+  );
   // An alert stored but not yet sent (a crash in between) is sent again with the redelivered batch.
   return unique.filter((a) => known.get(a.alertId) !== true);
 }

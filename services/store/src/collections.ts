@@ -28,6 +28,8 @@ export const COLLECTIONS = {
   routeLegs: 'route_legs',
   /** Keyed hashes of conveyance identifiers and other match keys, for correlation. */
   matchKeys: 'match_keys',
+  /** Route-and-concealment match keys, one per 30-day period (_id = `k:<hash>|p<period>`); few, read every batch. */
+  routeKeys: 'route_keys',
   /** Per report, the match keys it counts in (_id = `r:<reportId>`); kept apart so that match_keys stays small. */
   reportKeys: 'report_keys',
   /** Review dates of stored records (_id = subject id). */
@@ -53,6 +55,8 @@ export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
  */
 export const RETIRED_INDEXES: Partial<Record<CollectionName, string[]>> = {
   [COLLECTIONS.reports]: ['substance_seizedAt', 'routeCountry_seizedAt', 'mode_seizedAt'],
+  // Match keys are looked up by _id only; no document has `key` or `seizedAt`.
+  [COLLECTIONS.matchKeys]: ['key_seizedAt'],
 };
 
 /** Indexes by collection. Services add theirs here so that `ensureIndexes` creates them all. */
@@ -71,7 +75,6 @@ export const INDEXES: Partial<Record<CollectionName, IndexDescription[]>> = {
   [COLLECTIONS.receipts]: [{ key: { subjectId: 1, issuedAt: -1 }, name: 'subject_issuedAt' }],
   [COLLECTIONS.alerts]: [{ key: { countries: 1, createdAt: -1 }, name: 'countries_createdAt' }],
   [COLLECTIONS.audit]: [{ key: { seq: 1 }, name: 'seq', unique: true }],
-  [COLLECTIONS.matchKeys]: [{ key: { key: 1, seizedAt: -1 }, name: 'key_seizedAt' }],
   [COLLECTIONS.annualReturns]: [{ key: { country: 1, year: 1 }, name: 'country_year' }],
   [COLLECTIONS.requests]: [
     { key: { requester: 1, sentAt: -1 }, name: 'requester_sentAt' },
