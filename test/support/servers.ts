@@ -31,6 +31,8 @@ export interface OwnedServer {
   stop(): Promise<void>;
   /** SIGKILL. */
   kill(): void;
+  /** Freeze (SIGSTOP) for `ms`, then let it go on (SIGCONT): a server that hangs without closing anything. */
+  freeze(ms: number): Promise<void>;
   running(): boolean;
 }
 
@@ -53,6 +55,15 @@ function ownedProcess(
     kill() {
       if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
       pid = undefined;
+    },
+    async freeze(ms) {
+      if (!pid) throw new Error('not running');
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await new Promise((r) => setTimeout(r, ms));
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
     },
     running: () => isAlive(pid),
   };

@@ -50,6 +50,8 @@ export interface CoordinatorOptions {
   opsPort?: number;
   /** How often to look for new countries' topics. */
   topicRefreshMs?: number;
+  /** The intake group's session timeout (default 20 s): how long the broker waits for a silent member. */
+  sessionTimeoutMs?: number;
   clock?: () => number;
   /** Consumer group of the intake (default: the coordinators' group). `hub replay` uses a fresh one. */
   groupId?: string;
@@ -152,6 +154,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     name: 'hub_coordinator_rejected_total',
     help: 'Envelopes quarantined',
     labelNames: ['reason'],
+    registers: [metrics],
+  });
+  const joinCounter = new Counter({
+    name: 'hub_coordinator_group_joins_total',
+    help: 'Times the intake joined its consumer group (more than once per subscription: a member dropped and rejoined)',
     registers: [metrics],
   });
   let processed = 0;
@@ -418,7 +425,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       if (!isRunning() || isStale()) return;
       const chunk = records.slice(i, i + CHUNK);
       const started = Date.now();
-      await processChunk(chunk, heartbeat);
+      // One store call can outlast the session (a redelivered chunk's lookups scan whole collections on FerretDB):
+      // heartbeats go on in the background, or the group would drop this member, redeliver the chunk, and drop it
+      // again for as long as the chunk stays slow. A rebalance still stops the chunk at its next stage, where
+      // `heartbeat` is awaited and throws.
+      const beating = setInterval(() => void heartbeat().catch(() => undefined), 1000);
+      try {
+        await processChunk(chunk, heartbeat);
+      } finally {
+        clearInterval(beating);
+      }
       logger.debug(
         { topic: batch.topic, partition: batch.partition, records: chunk.length, ms: Date.now() - started },
         'chunk stored',
@@ -454,10 +470,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     if (topics.length === 0) return;
     consumer = kafka.consumer({
       groupId: options.groupId ?? names.group('coordinator'),
-      sessionTimeout: 20000,
+      sessionTimeout: options.sessionTimeoutMs ?? 20000,
       heartbeatInterval: 3000,
       maxBytesPerPartition: 2 * 1024 * 1024,
     });
+    consumer.on(consumer.events.GROUP_JOIN, () => joinCounter.inc());
     consumer.on(consumer.events.CRASH, (e) => {
       lastBatchError = String(e.payload.error?.message ?? e.payload.error);
       logger.error({ err: lastBatchError, restart: e.payload.restart }, 'intake consumer crashed');
