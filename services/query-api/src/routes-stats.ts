@@ -64,7 +64,7 @@ export async function routeLegBuckets(
   if (p.drug) and.push({ substance: p.drug as string });
   return store
     .collection<RouteLegBucket>(COLLECTIONS.routeLegs)
-    .find({ $and: and }, { projection: { members: 0 } })
+    .find({ $and: and }, { projection: { rev: 0, journal: 0 } })
     .toArray();
 }
 
@@ -109,7 +109,7 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
       if (Object.keys(years).length) and.push({ year: years });
       const buckets = await deps.store
         .collection<StatsBucket>(COLLECTIONS.statsMonthly)
-        .find({ $and: and }, { projection: { members: 0 } })
+        .find({ $and: and }, { projection: { rev: 0, journal: 0 } })
         .toArray();
       const from = p.year === undefined ? (p.from as Date | undefined) : undefined;
       const to = p.year === undefined ? (p.to as Date | undefined) : undefined;
