@@ -8,7 +8,7 @@ import { seizureReportFromJson } from '@hub/domain';
 import { createSigner, signingInput } from '@hub/envelope';
 import { createKafka, ensureTopics } from '@hub/kafka';
 import { startNationalNode } from '@hub/national-node';
-import { loadSchemaRegistry } from '@hub/schemas';
+import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore } from '@hub/store';
 import { percentile, timed, type Row } from './measure';
 import { agencyJson, random } from './reports';
@@ -29,9 +29,10 @@ export async function ingestRows(): Promise<Row[]> {
   const bodies = Array.from({ length: N }, (_, i) =>
     agencyJson(rnd, i, { now: Date.now(), years: 1, country: 'KZ', idSeed: 0x1e57 }),
   );
+  const regionIds = new Set(loadRegions().map((r) => r.id));
   const records = bodies.map(
     (b) =>
-      seizureReportFromJson(b, { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set() })
+      seizureReportFromJson(b, { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: regionIds })
         .value,
   );
   const identity = pki.identity('KZ');

@@ -308,4 +308,20 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     expect(await leg('UZ', 'RU')).to.include({ count: 2, quantityKg: 5 });
     expect(await convertReadModels(store), 'nothing left to convert').to.equal(0);
   });
+
+  it('replaces 150 read-model buckets in one batch (FerretDB hangs on a command of about 100 updates)', async () => {
+    // A month each from 1995 (years no other test here uses): 150 stats buckets, then a second version of every
+    // report changes all 150 in one batch.
+    const ids = Array.from({ length: 150 }, () => randomUUID());
+    const at = (i: number) => new Date(Date.UTC(1995, i, 15, 10)).toISOString();
+    await ingest(ids.map((id, i) => message(id, 1, routed('PK', at(i), 1))));
+    await ingest(ids.map((id, i) => message(id, 2, routed('PK', at(i), 2))));
+    const buckets = await store
+      .collection<Bucket & { _id: string }>(COLLECTIONS.statsMonthly)
+      .find({ country: 'KZ', year: { $gte: 1995, $lte: 2007 } })
+      .toArray();
+    expect(buckets).to.have.length(150);
+    expect(buckets.every((b) => b.count === 1 && b.quantityKg === 2)).to.equal(true);
+    expect(await leg('AF', 'PK')).to.include({ count: 150, quantityKg: 300 });
+  });
 });

@@ -4,6 +4,7 @@ import type { AnyBulkWriteOperation } from 'mongodb';
 import { aggregatesOf, annualDrugKey, loadDrugGroups } from '@hub/domain';
 import type { Region } from '@hub/schemas';
 import {
+  bulkWriteInBatches,
   COLLECTIONS,
   findEach,
   type AnnualCell,
@@ -110,11 +111,12 @@ export async function applyLatestVersions(
         updateOne: { filter: { _id: `${id}:${have}` as never }, update: { $set: { supersededAt: now } } },
       });
   }
-  if (ops.length) await target.bulkWrite(ops, { ordered: false });
-  if (superseded.length)
-    await store
-      .collection<Record<string, unknown>>(COLLECTIONS.reportVersions)
-      .bulkWrite(superseded, { ordered: false });
+  await bulkWriteInBatches(target, ops, { ordered: false });
+  await bulkWriteInBatches(
+    store.collection<Record<string, unknown>>(COLLECTIONS.reportVersions),
+    superseded,
+    { ordered: false },
+  );
 }
 
 /** One version of an annual return or a trafficking route in the history (report_versions). */

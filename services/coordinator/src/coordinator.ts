@@ -20,7 +20,14 @@ import {
 import { Counter, createMetricsRegistry, startOpsServer, type Logger } from '@hub/observability';
 import { PkiStore, joinPki } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, connectStore, insertNew, withLock, type StoredReport } from '@hub/store';
+import {
+  bulkWriteInBatches,
+  COLLECTIONS,
+  connectStore,
+  insertNew,
+  withLock,
+  type StoredReport,
+} from '@hub/store';
 import { backfillMessageDigests, classifyBatch, digestClaimsIn } from './intake';
 import { correlate, loadMatchSecret, type AlertRecord } from './correlate';
 import {
@@ -361,7 +368,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       );
     }
     if (alerts.length) {
-      await store.collection<{ _id: string }>(COLLECTIONS.alerts).bulkWrite(
+      await bulkWriteInBatches(
+        store.collection<{ _id: string }>(COLLECTIONS.alerts),
         alerts.map((a) => ({
           updateOne: { filter: { _id: a.alertId }, update: { $set: { published: true } } },
         })),

@@ -8,7 +8,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AnyBulkWriteOperation } from 'mongodb';
 import { normaliseIdentifier } from '@hub/domain';
-import { COLLECTIONS, findEach, insertFindingTaken, type Store, type StoredReport } from '@hub/store';
+import {
+  bulkWriteInBatches,
+  COLLECTIONS,
+  findEach,
+  insertFindingTaken,
+  type Store,
+  type StoredReport,
+} from '@hub/store';
 import { reportsFor, type BatchReports } from './persist';
 import { derivedUuid } from './replies';
 
@@ -245,9 +252,9 @@ export async function correlate(
         });
       if (touched.has(id)) toRead.add(id);
     }
-    if (ops.length) await coll.bulkWrite(ops, { ordered: true });
+    await bulkWriteInBatches(coll, ops, { ordered: true });
   }
-  if (reportOps.length) await perReport.bulkWrite(reportOps, { ordered: false });
+  await bulkWriteInBatches(perReport, reportOps, { ordered: false });
   if (touched.size === 0) return [];
 
   // Route-pattern keys match within the window: the neighbouring 30 days' keys are read as well.

@@ -10,6 +10,7 @@ import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import { BSON } from 'mongodb';
 import type { Region } from '@hub/schemas';
 import {
+  bulkWriteInBatches,
   COLLECTIONS,
   findEach,
   insertFindingTaken,
@@ -180,8 +181,8 @@ export async function persistBatch(
       changed.add(id);
     }
   }
-  if (currentOps.length) await reports.bulkWrite(currentOps, { ordered: true });
-  if (supersededOps.length) await versions.bulkWrite(supersededOps, { ordered: false });
+  await bulkWriteInBatches(reports, currentOps, { ordered: true });
+  await bulkWriteInBatches(versions, supersededOps, { ordered: false });
   // Every report touched by the batch is recomputed, also on redelivery: a crash after step 3 and before the
   // read models were updated is repaired this way.
   for (const id of reportIds) changed.add(id);

@@ -3,7 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import { aggregatesOf, groupOfSubstance } from '@hub/domain';
-import { COLLECTIONS, findEach, insertNew, type Store, type StoredReport } from '@hub/store';
+import {
+  bulkWriteInBatches,
+  COLLECTIONS,
+  findEach,
+  insertNew,
+  type Store,
+  type StoredReport,
+} from '@hub/store';
 import { reportsFor, type BatchReports } from './persist';
 
 export interface Contribution {
@@ -240,7 +247,7 @@ async function applyJournal(store: Store, journal: JournalDoc, stored?: Set<stri
         ? { replaceOne: { filter: { _id: c._id }, replacement: c, upsert: true } }
         : { deleteOne: { filter: { _id: c._id } } },
     );
-  if (ops.length) await contributions.bulkWrite(ops, { ordered: false });
+  await bulkWriteInBatches(contributions, ops, { ordered: false });
   for (const stats of [true, false]) {
     const deltas = journal.deltas.filter((d) => isStats(d.bucket) === stats);
     if (deltas.length)
@@ -309,7 +316,7 @@ async function applyDeltas(
         : { insertOne: { document: next } },
     );
   }
-  if (ops.length) await target.bulkWrite(ops, { ordered: false });
+  await bulkWriteInBatches(target, ops, { ordered: false });
 }
 
 /** The latest seizure date still counting in a leg (its latest report left): read from the contributions. */
@@ -350,8 +357,7 @@ export async function convertReadModels(store: Store): Promise<number> {
   const ops: AnyBulkWriteOperation<ReportContributions>[] = [...amounts].map(([id, list]) => ({
     replaceOne: { filter: { _id: id }, replacement: { _id: id, amounts: list }, upsert: true },
   }));
-  for (let i = 0; i < ops.length; i += 1000)
-    await contributions.bulkWrite(ops.slice(i, i + 1000), { ordered: false });
+  await bulkWriteInBatches(contributions, ops, { ordered: false });
   await contributions.deleteMany({ amounts: { $exists: false } });
   for (const { target, ids } of converted)
     for (let i = 0; i < ids.length; i += 1000)
