@@ -197,7 +197,9 @@ export async function correlate(
       c.rule = k.rule;
       c.kind = k.kind;
       c.set[report._id] = member;
-      touched.set(id, [...(touched.get(id) ?? []), { reportId: report._id, seizedAt: report.seizedAt }]);
+      const triggers = touched.get(id) ?? [];
+      triggers.push({ reportId: report._id, seizedAt: report.seizedAt });
+      touched.set(id, triggers);
     }
     for (const old of before.get(report._id) ?? []) if (!now.has(old)) change(old).unset.push(report._id);
     reportOps.push(

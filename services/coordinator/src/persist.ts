@@ -57,13 +57,20 @@ export async function persistBatch(
   // 1. History, one document per version, never overwritten; a version number may be used once: another message
   // claiming it is stale. The first message of each version in the batch is inserted; when any version existed
   // already, the stored claims are read back (ours among them) and compared.
+  // A report version's stored document is made once: for its history entry and, if it becomes current, the report.
+  const reportDocs = new Map<Accepted, StoredReport>();
+  const reportDocOf = (a: Accepted) => {
+    let doc = reportDocs.get(a);
+    if (!doc) reportDocs.set(a, (doc = reportDocument(a, regions, now)));
+    return doc;
+  };
   const firstOfVersion = new Map<string, Accepted>();
   for (const a of accepted)
     if (!isRequest(a) && !firstOfVersion.has(keyOf(a))) firstOfVersion.set(keyOf(a), a);
   const historyDocs = [...firstOfVersion].map(([key, a]) => {
     const doc =
       a.envelope.messageType === 'SeizureReport'
-        ? reportDocument(a, regions, now)
+        ? reportDocOf(a)
         : isAnnual(a)
           ? annualHistoryDocument(a, now)
           : retractionDocument(a, now);
@@ -122,13 +129,12 @@ export async function persistBatch(
   const firstDocs = new Map<string, StoredReport>();
   for (const [id, mine] of mineOf) {
     const first = mine[0] as Accepted;
-    if (first.envelope.messageType === 'SeizureReport')
-      firstDocs.set(id, reportDocument(first, regions, now));
+    if (first.envelope.messageType === 'SeizureReport') firstDocs.set(id, reportDocOf(first));
   }
   const taken = await insertFindingTaken(reports, [...firstDocs.values()]);
   const toRead = reportIds.filter((id) => !firstDocs.has(id) || taken.has(id));
   const current = new Map<string, { version: number }>(
-    (await findEach(reports, '_id', toRead, { version: 1, messageId: 1 })).map((d) => [d._id, d]),
+    (await findEach(reports, '_id', toRead, { version: 1 })).map((d) => [d._id, d]),
   );
   for (const [id, doc] of firstDocs)
     if (!taken.has(id)) {
@@ -145,7 +151,7 @@ export async function persistBatch(
       const v = a.subjectVersion ?? 0;
       if (state && state.version >= v) continue;
       if (a.envelope.messageType === 'SeizureReport') {
-        const doc = reportDocument(a, regions, now);
+        const doc = reportDocOf(a);
         currentOps.push(
           state
             ? { replaceOne: { filter: { _id: id }, replacement: doc, upsert: true } }
