@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
 import {
   backfillMessageDigests,
+  BucketCache,
   classifyBatch,
   convertReadModels,
   digestClaimsIn,
@@ -208,9 +209,9 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
       { country: 'RU', role: 'destination' },
     ],
   });
-  const ingest = async (messages: { bytes: Buffer }[], target: Store = store) => {
+  const ingest = async (messages: { bytes: Buffer }[], target: Store = store, cache?: BucketCache) => {
     const persisted = await persist(await classify(messages));
-    await updateReadModels(target, persisted.changedReports, persisted);
+    await updateReadModels(target, persisted.changedReports, persisted, cache);
   };
   type Bucket = { count: number; quantityKg: number; lastSeenAt?: Date; members?: unknown };
   const leg = (from: string, to: string) =>
@@ -250,32 +251,113 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     expect(await leg('AF', 'TM')).to.include({ count: 2, quantityKg: 17 });
   });
 
-  it('finishes a batch whose read models were written half-way (a crash) without counting anything twice', async () => {
-    const ids = [randomUUID(), randomUUID(), randomUUID()];
-    const batch = ids.map((id, i) => message(id, 1, routed('KG', `2018-0${i + 1}-15T10:00:00Z`, 2 + i)));
-    // The stats buckets are written, the route legs fail: the process "dies" there.
-    const failing: Store = {
-      ...store,
-      collection: ((name: string) =>
-        name === COLLECTIONS.routeLegs
-          ? Object.assign(Object.create(store.collection(name)), {
-              bulkWrite: () => Promise.reject(new Error('crash before the legs')),
-            })
-          : store.collection(name as never)) as Store['collection'],
-    };
-    await ingest(batch, failing).then(
+  // A store whose route legs "crash" at the insert that follows their delete: the stats buckets are written, the
+  // legs the batch changes are deleted and not yet written again (the process dies there).
+  const crashingAtLegInsert = (): Store => ({
+    ...store,
+    collection: ((name: string) =>
+      name === COLLECTIONS.routeLegs
+        ? Object.assign(Object.create(store.collection(name)), {
+            insertMany: () => Promise.reject(new Error('crash before the legs')),
+            bulkWrite: (ops: object[], o: object) =>
+              ops.some((op) => 'replaceOne' in op || 'insertOne' in op)
+                ? Promise.reject(new Error('crash before the legs'))
+                : store.collection(name).bulkWrite(ops as never, o),
+          })
+        : store.collection(name as never)) as Store['collection'],
+  });
+
+  for (const engine of ['ferretdb', 'mongodb'] as const)
+    it(`finishes a batch whose read models were written half-way (a crash) without counting anything twice (${engine} writes)`, async () => {
+      // Each engine's way of writing buckets: delete and insert (FerretDB), replace by _id (MongoDB); both run here.
+      const target: Store = { ...store, engine };
+      const transit = engine === 'ferretdb' ? 'KG' : 'AZ';
+      const year = engine === 'ferretdb' ? 2018 : 2016;
+      const at = (m: number) => `${year}-0${m}-15T10:00:00Z`;
+      // The leg exists before the batch: the crash leaves it deleted and not written again.
+      await ingest([message(randomUUID(), 1, routed(transit, at(4), 1))], target);
+      const ids = [randomUUID(), randomUUID(), randomUUID()];
+      const batch = ids.map((id, i) => message(id, 1, routed(transit, at(i + 1), 2 + i)));
+      await ingest(batch, { ...crashingAtLegInsert(), engine }).then(
+        () => expect.fail('the legs should have failed'),
+        (err: Error) => expect(err.message).to.equal('crash before the legs'),
+      );
+      expect(await month(year, 1)).to.include({ count: 1, quantityKg: 2 });
+      if (engine === 'ferretdb')
+        expect(await leg('AF', transit), 'deleted, not written again').to.equal(null);
+      else expect(await leg('AF', transit), 'not written yet').to.include({ count: 1, quantityKg: 1 });
+      expect(await store.collection(COLLECTIONS.readModelJournal).countDocuments()).to.equal(1);
+      // The batch is delivered again (its offsets were never committed): the journal is finished first.
+      await ingest(batch, target);
+      expect(await store.collection(COLLECTIONS.readModelJournal).countDocuments()).to.equal(0);
+      for (let m = 1; m <= 3; m++) expect(await month(year, m)).to.include({ count: 1, quantityKg: m + 1 });
+      expect(await leg('AF', transit)).to.include({ count: 4, quantityKg: 10 });
+      expect((await leg(transit, 'RU'))?.lastSeenAt?.toISOString()).to.equal(`${year}-04-15T10:00:00.000Z`);
+      // And once more: nothing counts twice.
+      await ingest(batch, target);
+      expect(await leg('AF', transit)).to.include({ count: 4, quantityKg: 10 });
+    });
+
+  it('holds the buckets between batches, and starts again from the store when another writer wrote them', async () => {
+    const cache = new BucketCache();
+    const at = (d: number) => `2014-02-${d}T10:00:00Z`;
+    await ingest([message(randomUUID(), 1, routed('IR', at(10), 1))], store, cache);
+    // Proof the cache is used: a write that does not stamp the buckets (none of ours) is not seen.
+    const buckets = store.collection<Bucket & { _id: string }>(COLLECTIONS.statsMonthly);
+    const id = String((await month(2014, 2))?._id);
+    await buckets.updateOne({ _id: id }, { $set: { count: 100 } });
+    await ingest([message(randomUUID(), 1, routed('IR', at(11), 2))], store, cache);
+    expect(await month(2014, 2)).to.include({ count: 2, quantityKg: 3 });
+    // Another writer (here: one without a cache, as an erasure or another instance) stamps the buckets anew.
+    await ingest([message(randomUUID(), 1, routed('IR', at(12), 4))]);
+    expect(await month(2014, 2)).to.include({ count: 3, quantityKg: 7 });
+    await ingest([message(randomUUID(), 1, routed('IR', at(13), 8))], store, cache);
+    expect(await month(2014, 2)).to.include({ count: 4, quantityKg: 15 });
+    expect(await leg('AF', 'IR')).to.include({ count: 4, quantityKg: 15 });
+    // A write that fails leaves the store unknown: the cache starts again from it, and the redelivery is exact.
+    const batch = [message(randomUUID(), 1, routed('IR', at(14), 16))];
+    await ingest(batch, crashingAtLegInsert(), cache).then(
       () => expect.fail('the legs should have failed'),
       (err: Error) => expect(err.message).to.equal('crash before the legs'),
     );
-    expect(await month(2018, 1)).to.include({ count: 1, quantityKg: 2 });
-    expect(await leg('AF', 'KG'), 'not written yet').to.equal(null);
-    expect(await store.collection(COLLECTIONS.readModelJournal).countDocuments()).to.equal(1);
-    // The batch is delivered again (its offsets were never committed): the journal is finished first.
-    await ingest(batch);
+    await ingest(batch, store, cache);
+    expect(await month(2014, 2)).to.include({ count: 5, quantityKg: 31 });
+    expect(await leg('AF', 'IR')).to.include({ count: 5, quantityKg: 31 });
+  });
+
+  it('finishes a journal an earlier version left (deltas only), skipping the buckets that carry it already', async () => {
+    await ingest([message(randomUUID(), 1, routed('TJ', '2015-03-15T10:00:00Z', 3))]);
+    const idOf = async (
+      name: typeof COLLECTIONS.statsMonthly | typeof COLLECTIONS.routeLegs,
+      filter: object,
+    ) => String((await store.collection(name).findOne(filter))?._id);
+    const statsId = await idOf(COLLECTIONS.statsMonthly, { country: 'KZ', year: 2015, month: 3 });
+    const legId = await idOf(COLLECTIONS.routeLegs, { from: 'AF', to: 'TJ' });
+    // The earlier version crashed after writing the leg (it carries the journal's id) and before the stats.
+    const journalId = randomUUID();
+    await store.collection(COLLECTIONS.routeLegs).updateOne({ _id: legId } as never, {
+      $set: { journal: journalId, count: 2, quantityKg: 5 },
+    });
+    const delta = {
+      n: 1,
+      kg: 2,
+      fields: null,
+      latestAdded: new Date('2015-03-20T10:00:00Z'),
+      latestRemoved: null,
+    };
+    await store.collection(COLLECTIONS.readModelJournal).insertOne({
+      _id: journalId,
+      deltas: [
+        { bucket: statsId, ...delta },
+        { bucket: legId, ...delta },
+      ],
+      contributions: [],
+      createdAt: new Date(),
+    } as never);
+    await updateReadModels(store, []);
     expect(await store.collection(COLLECTIONS.readModelJournal).countDocuments()).to.equal(0);
-    for (let m = 1; m <= 3; m++) expect(await month(2018, m)).to.include({ count: 1, quantityKg: m + 1 });
-    expect(await leg('AF', 'KG')).to.include({ count: 3, quantityKg: 9 });
-    expect((await leg('KG', 'RU'))?.lastSeenAt?.toISOString()).to.equal('2018-03-15T10:00:00.000Z');
+    expect(await month(2015, 3)).to.include({ count: 2, quantityKg: 5 });
+    expect(await leg('AF', 'TJ')).to.include({ count: 2, quantityKg: 5 });
   });
 
   it('converts buckets of the earlier format (every report inside) and goes on exactly from there', async () => {

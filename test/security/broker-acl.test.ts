@@ -74,7 +74,10 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     try {
       await consumer.connect();
       return await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`got ${got.length} of ${count} messages`)), 30000);
+        const timer = setTimeout(
+          () => reject(new Error(`got ${got.length} of ${count} messages in 60 s`)),
+          60000,
+        );
         consumer.on(consumer.events.CRASH, (e) => {
           // A new broker's group coordinator may still be loading: kafkajs restarts the consumer for that.
           if (e.payload.restart) return;

@@ -29,6 +29,7 @@ import {
   type StoredReport,
 } from '@hub/store';
 import { backfillMessageDigests, classifyBatch, digestClaimsIn } from './intake';
+import { BucketCache } from './bucket-cache';
 import { correlate, loadMatchSecret, type AlertRecord } from './correlate';
 import {
   applyRenewals,
@@ -57,6 +58,10 @@ export interface CoordinatorOptions {
   opsPort?: number;
   /** How often to look for new countries' topics. */
   topicRefreshMs?: number;
+  /** Messages stored per chunk of a fetch (default 250), each chunk committed once stored and answered. */
+  chunkSize?: number;
+  /** Partitions processed at once (default 3); storing stays one chunk at a time. */
+  partitionsConcurrently?: number;
   /** The intake group's session timeout (default 20 s): how long the broker waits for a silent member. */
   sessionTimeoutMs?: number;
   clock?: () => number;
@@ -169,6 +174,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     registers: [metrics],
   });
   let processed = 0;
+  // The read-model buckets this instance writes, held between batches (see bucket-cache.ts).
+  const bucketCache = new BucketCache();
   let lastBatchError: string | undefined;
 
   const matchSecret = loadMatchSecret(config.hubHome, config.matchSecretHex);
@@ -309,6 +316,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     await heartbeat();
     const t1 = Date.now();
     let t2 = t1;
+    let tLocked = t1;
     let tReadModels = t1;
     // Storing, read models and match keys happen one instance at a time: FerretDB's updates are read-then-write,
     // and an erasure (which runs under the same lock) must never interleave with a batch of the record it erases.
@@ -316,6 +324,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       store,
       'read-models',
       async () => {
+        tLocked = Date.now();
         // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay).
         const live = classified.filter(
           (o) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)),
@@ -332,7 +341,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         );
         await heartbeat();
         t2 = Date.now();
-        await updateReadModels(store, persisted.changedReports, persisted);
+        await updateReadModels(store, persisted.changedReports, persisted, bucketCache);
         await heartbeat();
         tReadModels = Date.now();
         return {
@@ -385,7 +394,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       {
         records: records.length,
         classifyMs: t1 - t0,
-        persistMs: t2 - t1,
+        lockWaitMs: tLocked - t1,
+        persistMs: t2 - tLocked,
         readModelsMs: tReadModels - t2,
         correlateMs: t3 - tReadModels,
         feedsMs: tFeeds - t3,
@@ -412,8 +422,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   };
 
   // Large fetches are processed in chunks, each committed once stored, with heartbeats in between, so that a
-  // slow store never makes the group think this member died (which would redeliver the whole fetch).
-  const CHUNK = 100;
+  // slow store never makes the group think this member died (which would redeliver the whole fetch). On FerretDB
+  // each chunk reads and rewrites its read-model buckets and match keys with a few whole-collection reads, whatever
+  // its size: larger chunks share them among more reports.
+  const CHUNK = options.chunkSize ?? 250;
   const handleBatch = async ({
     batch,
     resolveOffset,
@@ -496,6 +508,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     await consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: false,
+      // Partitions are taken concurrently: one partition's chunk is verified, signed and sent while another's is
+      // stored (storing takes the 'read-models' lock, one chunk at a time).
+      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 3,
       eachBatch: async (payload) => {
         try {
           await handleBatch(payload);

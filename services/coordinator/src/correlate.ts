@@ -12,7 +12,9 @@ import {
   bulkWriteInBatches,
   COLLECTIONS,
   findEach,
+  finishRewrites,
   insertFindingTaken,
+  rewriteJournalled,
   type Store,
   type StoredReport,
 } from '@hub/store';
@@ -221,10 +223,11 @@ export async function correlate(
     }
   // FerretDB scans a collection for every read and update by key, but inserts without a scan: most keys are new (a
   // plate seen once), so each key is inserted with this batch's members, and only the keys found taken (a match, or
-  // a redelivery) are updated and read back. Route-pattern keys live apart, one per 30 days, so that the ones read
-  // every batch stay few and small.
+  // a redelivery) are read, together with the neighbouring periods' route keys the alerts need, in one read per
+  // collection; they are then rewritten whole (journalled: see rewriteJournalled), not updated one by one (a scan
+  // each). Route-pattern keys live apart, one per 30 days, so that the ones read every batch stay few and small.
+  await finishRewrites(store);
   const docs = new Map<string, KeyDoc>();
-  const toRead = new Set<string>();
   for (const route of [false, true]) {
     const coll = keyCollection(store, route);
     const mine = [...changes].filter(([id]) => isRouteKey(id) === route);
@@ -235,37 +238,35 @@ export async function correlate(
     );
     const taken = await insertFindingTaken(coll, inserts);
     for (const d of inserts) if (!taken.has(d._id)) docs.set(d._id, d);
-    const ops: AnyBulkWriteOperation<KeyDoc>[] = [];
-    for (const [id, c] of mine) {
-      if (docs.has(id)) continue;
-      const $set: Record<string, unknown> = {};
-      for (const [reportId, m] of Object.entries(c.set)) $set[`members.${reportId}`] = m;
-      const $unset: Record<string, ''> = {};
-      for (const reportId of c.unset) if (!c.set[reportId]) $unset[`members.${reportId}`] = '';
-      if (Object.keys($set).length || Object.keys($unset).length)
-        ops.push({
-          updateOne: {
-            filter: { _id: id },
-            update: {
-              ...(Object.keys($set).length ? { $set } : {}),
-              ...(Object.keys($unset).length ? { $unset } : {}),
-            } as never,
-          },
-        });
-      if (touched.has(id)) toRead.add(id);
+    const toChange = mine.filter(([id]) => !docs.has(id));
+    const toRead = new Set(toChange.map(([id]) => id));
+    for (const [id] of mine)
+      if (touched.has(id)) for (const n of neighbours(id)) if (!docs.has(n)) toRead.add(n);
+    const stored = new Map((await findEach(coll, '_id', [...toRead])).map((d) => [d._id, d]));
+    const put: KeyDoc[] = [];
+    for (const [id, c] of toChange) {
+      const doc = stored.get(id);
+      if (!doc) continue; // a key only left, never stored (or erased already)
+      const same = (a?: Member, b?: Member) => JSON.stringify(a) === JSON.stringify(b);
+      const unchanged =
+        Object.entries(c.set).every(([reportId, m]) => same(doc.members[reportId], m)) &&
+        c.unset.every((reportId) => c.set[reportId] || !(reportId in doc.members));
+      if (unchanged) continue; // a redelivery: the key holds this batch's members already
+      const members = { ...doc.members, ...c.set };
+      for (const reportId of c.unset) if (!c.set[reportId]) delete members[reportId];
+      put.push({ ...doc, members });
     }
-    await bulkWriteInBatches(coll, ops, { ordered: true });
+    await rewriteJournalled(store, route ? COLLECTIONS.routeKeys : COLLECTIONS.matchKeys, {
+      put,
+      remove: [],
+      existing: new Set(put.map((d) => d._id)),
+    });
+    for (const [id, d] of stored) docs.set(id, d);
+    for (const d of put) docs.set(d._id, d);
   }
   await bulkWriteInBatches(perReport, reportOps, { ordered: false });
   if (touched.size === 0) return [];
 
-  // Route-pattern keys match within the window: the neighbouring 30 days' keys are read as well.
-  for (const id of touched.keys()) for (const n of neighbours(id)) if (!docs.has(n)) toRead.add(n);
-  for (const route of [false, true]) {
-    const ids = [...toRead].filter((id) => isRouteKey(id) === route);
-    if (ids.length)
-      for (const d of await findEach(keyCollection(store, route), '_id', ids)) docs.set(d._id, d);
-  }
   const candidates: AlertRecord[] = [];
   for (const [id, triggers] of touched) {
     const doc = docs.get(id);

@@ -5,3 +5,4 @@ export * from './read-models';
 export * from './replies';
 export * from './outcome';
 export * from './digest';
+export * from './bucket-cache';

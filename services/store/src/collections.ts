@@ -42,6 +42,8 @@ export const COLLECTIONS = {
   contributions: 'contributions',
   /** Read-model changes written before they are applied, so that a crash half-way is finished, not doubled. */
   readModelJournal: 'read_model_journal',
+  /** Rewrites of documents by _id (see rewrite.ts), written before they are done, so that a crash half-way is finished. */
+  rewriteJournal: 'rewrite_journal',
   /** Information requests between countries, each with its response: _id = requestId. */
   requests: 'requests',
   meta: 'meta',

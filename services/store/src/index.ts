@@ -5,3 +5,4 @@ export * from './lookup';
 export * from './handling';
 export * from './requests';
 export * from './lock';
+export * from './rewrite';

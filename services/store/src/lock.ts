@@ -24,11 +24,32 @@ export interface LockOptions {
 const isDuplicate = (err: unknown) =>
   (err as { code?: number }).code === 11000 || String(err).includes('E11000');
 
+/** Callers in this process queue here first, so that they wait for each other without polling the store. */
+const local = new Map<string, Promise<unknown>>();
+
 export async function withLock<T>(
   store: Store,
   name: string,
   fn: () => Promise<T>,
   options: LockOptions = {},
+): Promise<T> {
+  const key = `${store.db.databaseName}/${name}`;
+  const before = local.get(key) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(() => withStoreLock(store, name, fn, options));
+  const tail = mine.catch(() => undefined);
+  local.set(key, tail);
+  try {
+    return await mine;
+  } finally {
+    if (local.get(key) === tail) local.delete(key);
+  }
+}
+
+async function withStoreLock<T>(
+  store: Store,
+  name: string,
+  fn: () => Promise<T>,
+  options: LockOptions,
 ): Promise<T> {
   const ttl = options.ttlMs ?? 20000;
   const locks = store.collection<LockDoc>(COLLECTIONS.locks);

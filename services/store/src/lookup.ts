@@ -104,3 +104,45 @@ export async function bulkWriteInBatches<T extends Document>(
   }
   if (batch.length) await collection.bulkWrite(batch, options);
 }
+
+/**
+ * Make `put` the stored documents of their _ids and delete the `remove` ids. On MongoDB, replaces by _id (each
+ * document changes at once). On FerretDB 1.24 every replace or delete by _id scans the collection (two scans each:
+ * 200 replaces took 12.9 s on 3,500 buckets, 73 s on 20,000), but one `$in` delete reads it once and inserts scan
+ * nothing: the ids are deleted in one command and the new documents inserted (0.7 s and 3.4 s for the same).
+ * Between the two commands a reader misses these documents; callers say where that matters.
+ * `existing`: the ids known to be stored now (only those are deleted); leave it out when unknown (after a crash).
+ */
+export async function rewriteById<T extends { _id: string }>(
+  collection: Collection<T>,
+  engine: 'mongodb' | 'ferretdb',
+  change: { put: T[]; remove: string[]; existing?: ReadonlySet<string> },
+): Promise<void> {
+  const { put, remove, existing } = change;
+  if (engine === 'mongodb') {
+    const ops: AnyBulkWriteOperation<T>[] = [
+      ...put.map((d) => ({ replaceOne: { filter: byId<T>(d._id), replacement: d, upsert: true } })),
+      ...remove.map((id) => ({ deleteOne: { filter: byId<T>(id) } })),
+    ];
+    await bulkWriteInBatches(collection, ops, { ordered: false });
+    return;
+  }
+  const ids = [...new Set([...put.map((d) => d._id), ...remove])].filter(
+    (id) => !existing || existing.has(id),
+  );
+  if (ids.length <= SMALL_DELETE)
+    await bulkWriteInBatches(
+      collection,
+      ids.map((id) => ({ deleteOne: { filter: byId<T>(id) } })),
+      { ordered: false },
+    );
+  else
+    for (let i = 0; i < ids.length; i += IN_CHUNK)
+      await collection.deleteMany({ _id: { $in: ids.slice(i, i + IN_CHUNK) } } as Filter<T>);
+  if (put.length) await collection.insertMany(put as never, { ordered: false });
+}
+
+/** Up to this many ids are deleted one statement each (a scan each) rather than by one `$in` (a decode of all). */
+const SMALL_DELETE = 8;
+
+const byId = <T extends Document>(id: string) => ({ _id: id }) as Filter<T>;

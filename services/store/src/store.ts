@@ -11,9 +11,13 @@ export interface StoreOptions {
   appName?: string;
 }
 
+/** What answers on the wire: a MongoDB server, or FerretDB (whose updates each scan the collection, see lookup.ts). */
+export type StoreEngine = 'mongodb' | 'ferretdb';
+
 export interface Store {
   client: MongoClient;
   db: Db;
+  engine: StoreEngine;
   collection<T extends Document = Document>(name: CollectionName): Collection<T>;
   ensureIndexes(): Promise<void>;
   ping(): Promise<boolean>;
@@ -40,9 +44,14 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
     );
   }
   const db = client.db(options.dbName);
+  const info = await client
+    .db('admin')
+    .command({ buildInfo: 1 })
+    .catch(() => ({}) as Document);
   return {
     client,
     db,
+    engine: info.ferretdbVersion ? 'ferretdb' : 'mongodb',
     collection: <T extends Document = Document>(name: CollectionName) => db.collection<T>(name),
     async ensureIndexes() {
       // One index at a time, only those missing: FerretDB 1.24 drops the connection (a server panic) when one

@@ -1,0 +1,52 @@
+// Rewriting documents by _id with a journal: on FerretDB a rewrite deletes, then inserts (see rewriteById), and a
+// crash between the two would lose what the deleted documents held for other records. The whole change is written
+// first; the next rewrite (or finishRewrites) finishes whatever a crash left.
+import { randomUUID } from 'node:crypto';
+import { COLLECTIONS, type CollectionName } from './collections';
+import { rewriteById } from './lookup';
+import type { Store } from './store';
+
+interface RewriteJournal<T> {
+  _id: string;
+  collection: CollectionName;
+  put: T[];
+  remove: string[];
+  createdAt: Date;
+}
+
+/**
+ * `put` become the stored documents of their _ids and `remove` are deleted, journalled. Callers hold a lock that keeps
+ * other writers of these documents out (correlation: 'read-models'), and call finishRewrites under it first.
+ */
+export async function rewriteJournalled<T extends { _id: string }>(
+  store: Store,
+  collection: CollectionName,
+  change: { put: T[]; remove: string[]; existing: ReadonlySet<string> },
+): Promise<void> {
+  if (change.put.length === 0 && change.remove.length === 0) return;
+  const journals = store.collection<RewriteJournal<T>>(COLLECTIONS.rewriteJournal);
+  const journal: RewriteJournal<T> = {
+    _id: randomUUID(),
+    collection,
+    put: change.put,
+    remove: change.remove,
+    createdAt: new Date(),
+  };
+  await journals.insertOne(journal as never);
+  await rewriteById(store.collection<T>(collection), store.engine, change);
+  await journals.deleteOne({ _id: journal._id });
+}
+
+/** Finish the rewrites a crash left, in the order they were written (every _id they name is deleted first). */
+export async function finishRewrites(store: Store): Promise<number> {
+  const journals = store.collection<RewriteJournal<{ _id: string }>>(COLLECTIONS.rewriteJournal);
+  const left = await journals.find({}).sort({ createdAt: 1 }).toArray();
+  for (const j of left) {
+    await rewriteById(store.collection<{ _id: string }>(j.collection), store.engine, {
+      put: j.put,
+      remove: j.remove,
+    });
+    await journals.deleteOne({ _id: j._id });
+  }
+  return left.length;
+}
