@@ -1,5 +1,5 @@
 // Wiring of the coordination node: trust, intake consumer over every node's out topic, store, replies.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
@@ -166,6 +166,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     name: 'hub_coordinator_rejected_total',
     help: 'Envelopes quarantined',
     labelNames: ['reason'],
+    registers: [metrics],
+  });
+  const alreadyDoneCounter = new Counter({
+    name: 'hub_coordinator_messages_done_before_total',
+    help: 'Messages redelivered after a restart or rebalance that were found stored and answered already, and skipped',
     registers: [metrics],
   });
   const joinCounter = new Counter({
@@ -426,6 +431,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   // each chunk reads and rewrites its read-model buckets and match keys with a few whole-collection reads, whatever
   // its size: larger chunks share them among more reports.
   const CHUNK = options.chunkSize ?? 250;
+  // Per partition of the intake, the messages of the last chunk stored and answered (offset → sha256 of the bytes),
+  // in `intake_progress`, one small document per group and partition: at most that chunk can be done and not yet
+  // committed (a partition's chunks go one after another), and the digests keep a topic made again, or another
+  // group such as a replay's, from ever matching.
+  const groupId = options.groupId ?? names.group('coordinator');
+  const intakeProgress = store.collection<{ _id: string; done: Record<string, string>; at: Date }>(
+    COLLECTIONS.intakeProgress,
+  );
+  const progressId = (topic: string, partition: number) => `${groupId}|${topic}|${partition}`;
+  const digestOf = (r: IntakeRecord) => createHash('sha256').update(r.bytes).digest('hex').slice(0, 32);
+  /** Partitions whose redelivered messages this instance has passed since it last joined the group. */
+  const caughtUp = new Set<string>();
   const handleBatch = async ({
     batch,
     resolveOffset,
@@ -441,17 +458,36 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       key: m.key?.toString('utf8') ?? null,
       bytes: m.value ?? Buffer.alloc(0),
     }));
+    const partitionKey = `${batch.topic}|${batch.partition}`;
     for (let i = 0; i < records.length; i += CHUNK) {
       if (!isRunning() || isStale()) return;
-      const chunk = records.slice(i, i + CHUNK);
+      let chunk = records.slice(i, i + CHUNK);
+      const last = (chunk[chunk.length - 1] as IntakeRecord).offset;
       const started = Date.now();
+      const count = chunk.length;
+      // After a restart or a rebalance, the chunk after the committed offset may have been stored and answered
+      // already (a chunk ends by recording its messages as done, then commits): those messages are skipped, not
+      // processed again (which on FerretDB costs whole-collection reads). Checked until a chunk has none done.
+      if (!caughtUp.has(partitionKey)) {
+        const progress = await intakeProgress.findOne({ _id: progressId(batch.topic, batch.partition) });
+        const done = chunk.filter((r) => progress?.done[r.offset] === digestOf(r));
+        if (done.length === 0) caughtUp.add(partitionKey);
+        else {
+          alreadyDoneCounter.inc(done.length);
+          logger.info(
+            { topic: batch.topic, partition: batch.partition, skipped: done.length },
+            'messages stored and answered before: skipped',
+          );
+          chunk = chunk.filter((r) => !done.includes(r));
+        }
+      }
       // One store call can outlast the session (a redelivered chunk's lookups scan whole collections on FerretDB):
       // heartbeats go on in the background, or the group would drop this member, redeliver the chunk, and drop it
       // again for as long as the chunk stays slow. A rebalance still stops the chunk at its next stage, where
       // `heartbeat` is awaited and throws.
       const beating = setInterval(() => void heartbeat().catch(() => undefined), 1000);
       try {
-        await processChunk(chunk, heartbeat);
+        if (chunk.length) await processChunk(chunk, heartbeat);
       } finally {
         clearInterval(beating);
       }
@@ -459,8 +495,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         { topic: batch.topic, partition: batch.partition, records: chunk.length, ms: Date.now() - started },
         'chunk stored',
       );
-      // Only now is everything stored and answered: the offsets may move.
-      const last = (chunk[chunk.length - 1] as IntakeRecord).offset;
+      // Only now is everything stored and answered: the chunk is recorded as done, and the offsets may move.
+      if (chunk.length)
+        await intakeProgress.replaceOne(
+          { _id: progressId(batch.topic, batch.partition) },
+          { done: Object.fromEntries(chunk.map((r) => [r.offset, digestOf(r)])), at: new Date() },
+          { upsert: true },
+        );
       resolveOffset(last);
       await heartbeat();
       // With autoCommit off, kafkajs commits only offsets given explicitly: the next one to read.
@@ -472,7 +513,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           },
         ],
       });
-      processed += chunk.length;
+      processed += count;
     }
     lastBatchError = undefined;
   };
@@ -489,12 +530,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     subscribed = new Set(topics);
     if (topics.length === 0) return;
     consumer = kafka.consumer({
-      groupId: options.groupId ?? names.group('coordinator'),
+      groupId,
       sessionTimeout: options.sessionTimeoutMs ?? 20000,
       heartbeatInterval: 3000,
       maxBytesPerPartition: 2 * 1024 * 1024,
     });
-    consumer.on(consumer.events.GROUP_JOIN, () => joinCounter.inc());
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joinCounter.inc();
+      caughtUp.clear();
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       lastBatchError = String(e.payload.error?.message ?? e.payload.error);
       logger.error({ err: lastBatchError, restart: e.payload.restart }, 'intake consumer crashed');
@@ -515,7 +559,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         try {
           await handleBatch(payload);
         } catch (err) {
-          // Store or broker trouble: nothing was committed, the batch comes again. Pause briefly.
+          // Store or broker trouble: nothing was committed, the batch comes again (its last chunk may have been
+          // recorded as done: look again). Pause briefly.
+          caughtUp.delete(`${payload.batch.topic}|${payload.batch.partition}`);
           if (err instanceof RetryLater) {
             logger.info({ topic: payload.batch.topic, detail: err.message }, 'batch deferred');
             await new Promise((r) => setTimeout(r, 500));

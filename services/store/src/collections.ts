@@ -46,6 +46,11 @@ export const COLLECTIONS = {
   rewriteJournal: 'rewrite_journal',
   /** Information requests between countries, each with its response: _id = requestId. */
   requests: 'requests',
+  /**
+   * Per consumer group and intake partition (_id = group|topic|partition), the messages of the last chunk stored and
+   * answered (offset → sha256), written before the offsets are committed: redelivered ones are skipped.
+   */
+  intakeProgress: 'intake_progress',
   meta: 'meta',
 } as const;
 

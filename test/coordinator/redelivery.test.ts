@@ -1,0 +1,138 @@
+// A coordinator that stored and answered a chunk but died before committing its offsets: the next instance of the
+// group finds the chunk recorded as done (intake_progress) and skips it, instead of processing it again (which on
+// FerretDB costs whole-collection reads per chunk). Nothing is stored twice and nothing is lost.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
+import { createKafka, topicNames } from '@hub/kafka';
+import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
+import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
+import { postJson, testPki } from '../support/hub';
+
+const metric = async (c: RunningCoordinator, name: string) => {
+  const text = await (await fetch(`${c.opsUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return Number(line?.split(' ').pop() ?? 0);
+};
+
+describe('coordinator: a chunk stored and answered but not committed', function () {
+  this.timeout(300000);
+  let env: TestEnv;
+  let node: RunningNationalNode;
+  let store: Store;
+  const running: RunningCoordinator[] = [];
+
+  before(async () => {
+    env = createTestEnv('redelivery');
+    testPki(env, ['KZ']);
+    store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+  });
+  after(async () => {
+    await node?.close();
+    for (const c of running) await c.close().catch(() => undefined);
+    await store?.close();
+    env?.cleanup();
+  });
+
+  const start = async () => {
+    const c = await startCoordinator({
+      config: env.config,
+      logger: env.logger,
+      topicRefreshMs: 500,
+      opsPort: 0,
+    });
+    running.push(c);
+    return c;
+  };
+
+  it('is skipped by the next instance: its messages are not processed again, everything stays stored once', async () => {
+    const first = await start();
+    node = await startNationalNode({
+      config: env.config,
+      country: 'KZ',
+      logger: env.logger,
+      port: 0,
+      inbox: false,
+    });
+    const reports = Array.from({ length: 90 }, (_, i) => ({
+      reportId: randomUUID(),
+      seizedAt: new Date(Date.UTC(2013, i % 12, 10)).toISOString(),
+      country: 'KZ',
+      agency: 'customs',
+      drugs: [{ substance: 'heroin', quantity: 1 + i, unit: 'kg' }],
+      handling: { tlp: 'GREEN' },
+    }));
+    const r = await postJson(`${node.url}/v1/seizures/batch`, reports);
+    expect(r.status).to.equal(202);
+    await waitUntil('90 reports processed', async () => first.processed() >= 90 || undefined, 120000, 200);
+    const kg = async () =>
+      (
+        await store
+          .collection<{ quantityKg: number; count: number }>(COLLECTIONS.statsMonthly)
+          .find({})
+          .toArray()
+      ).reduce((s, b) => ({ kg: s.kg + b.quantityKg, n: s.n + b.count }), { kg: 0, n: 0 });
+    const totals = await kg();
+    expect(totals).to.deep.equal({ kg: (90 * 91) / 2, n: 90 });
+    await first.close();
+
+    // As if it had died between recording the chunks and committing them: each partition's committed offset goes
+    // back to the first message of its last recorded chunk.
+    const names = topicNames(env.config.namespace);
+    const progress = await store
+      .collection<{ _id: string; done: Record<string, string> }>(COLLECTIONS.intakeProgress)
+      .find({})
+      .toArray();
+    const topic = names.nodeOut('KZ');
+    const rewound = progress.map((p) => ({
+      partition: Number(p._id.split('|').pop()),
+      offset: String(Math.min(...Object.keys(p.done).map(Number))),
+      size: Object.keys(p.done).length,
+    }));
+    expect(rewound.length, 'a recorded chunk per partition that received reports').to.be.greaterThan(0);
+    const admin = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'redelivery',
+      logger: env.logger,
+    }).admin();
+    await admin.connect();
+    try {
+      await admin.setOffsets({
+        groupId: names.group('coordinator'),
+        topic,
+        partitions: rewound.map(({ partition, offset }) => ({ partition, offset })),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const redelivered = rewound.reduce((s, p) => s + p.size, 0);
+
+    const second = await start();
+    await waitUntil(
+      'the rewound messages redelivered',
+      async () => second.processed() >= redelivered || undefined,
+      120000,
+      200,
+    );
+    expect(await metric(second, 'hub_coordinator_messages_done_before_total')).to.equal(redelivered);
+    expect(await metric(second, 'hub_coordinator_accepted_total'), 'nothing processed again').to.equal(0);
+    expect(await kg()).to.deep.equal(totals);
+    expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(90);
+
+    // The next report is processed as usual.
+    const one = {
+      ...reports[0],
+      reportId: randomUUID(),
+      drugs: [{ substance: 'heroin', quantity: 1000, unit: 'kg' }],
+    };
+    expect((await postJson(`${node.url}/v1/seizures`, one)).status).to.equal(202);
+    await waitUntil(
+      'the next report stored',
+      async () => (await metric(second, 'hub_coordinator_accepted_total')) === 1 || undefined,
+      120000,
+      200,
+    );
+    expect(await kg()).to.deep.equal({ kg: totals.kg + 1000, n: 91 });
+  });
+});
