@@ -171,9 +171,10 @@ export function digestClaimsIn(store: Store): IntakeDeps['claimDigests'] {
  */
 export async function backfillMessageDigests(store: Store, logger: Logger): Promise<void> {
   const digests = store.collection<DigestClaim>(COLLECTIONS.messageDigests);
-  if ((await digests.estimatedDocumentCount()) > 0) return;
+  // Whether any exist, by reading one (FerretDB counts, estimated or not, by decoding every document).
+  if (await digests.findOne({}, { projection: { _id: 1 } })) return;
   const archive = store.collection<StoredEnvelope>(COLLECTIONS.envelopes);
-  if ((await archive.estimatedDocumentCount()) === 0) return;
+  if (!(await archive.findOne({}, { projection: { _id: 1 } }))) return;
   let batch: DigestClaim[] = [];
   let n = 0;
   for await (const d of archive.find({}, { projection: { sha256: 1 } })) {
