@@ -122,6 +122,7 @@ interface BucketDelta {
  */
 interface JournalDoc {
   _id: string;
+  /** The change per bucket: kept only by journals of the earlier format (without `writes`). */
   deltas: BucketDelta[];
   /** The reports' contributions after the batch (empty amounts: the report no longer counts anywhere). */
   contributions: ReportContributions[];
@@ -250,6 +251,8 @@ async function changeReadModels(
     createdAt: new Date(),
   };
   journal.writes = await planBucketWrites(store, journal, cache);
+  // The writes say everything the deltas did (only journals of the earlier format need them): not stored twice.
+  journal.deltas = [];
   await store.collection<JournalDoc>(COLLECTIONS.readModelJournal).insertOne(journal);
   await applyJournal(store, journal, { stored: new Set(before.keys()), first: true, cache });
 }
