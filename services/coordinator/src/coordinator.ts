@@ -15,7 +15,6 @@ import {
   topicNames,
   type Consumer,
   type EachBatchPayload,
-  type Message,
 } from '@hub/kafka';
 import { Counter, createMetricsRegistry, startOpsServer, type Logger } from '@hub/observability';
 import { PkiStore, joinPki } from '@hub/pki';
@@ -46,6 +45,7 @@ import { storedHandling } from './documents';
 import { feedMessages } from './feeds';
 import type { Accepted, IntakeRecord, Outcome } from './outcome';
 import { persistBatch, reportsFor } from './persist';
+import { Outgoing } from './outgoing';
 import { buildReplies, derivedUuid } from './replies';
 import { convertReadModels, updateReadModels } from './read-models';
 import { addRequestDeliveries, checkRequestMessages, nodeDirectory } from './requests';
@@ -192,7 +192,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
 
   /** Countersigned records for the regional feeds, and each new alert to the countries concerned and the feeds. */
   const addFeedsAndAlerts = async (
-    byTopic: Map<string, Message[]>,
+    out: Outgoing,
     outcomes: Outcome[],
     alerts: AlertRecord[],
     written: Map<string, StoredReport>,
@@ -212,10 +212,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         })
       ).map((d) => [d._id, { originCountry: d.originCountry, ...d.handling }]),
     );
-    const feeds = feedMessages(accepted, alerts, {
+    feedMessages(accepted, alerts, out, {
       regions,
-      signer,
-      registry,
       names,
       now: clock(),
       handlingOf: (a) =>
@@ -231,20 +229,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           return h ? [h] : [];
         }),
     });
-    for (const [topic, messages] of feeds) byTopic.set(topic, [...(byTopic.get(topic) ?? []), ...messages]);
-    for (const alert of alerts) {
-      const { payload, fingerprint } = registry.encode('CrossBorderAlert', alert);
-      for (const cc of alert.countries) {
-        const bytes = signer.signEncoded({
-          messageType: 'CrossBorderAlert',
-          schemaFingerprint: fingerprint,
-          payload,
-          messageId: derivedUuid(`alert:${alert.alertId}:${cc}`),
-        }).bytes;
-        const topic = names.nodeIn(cc);
-        byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: alert.alertId, value: bytes }]);
-      }
-    }
+    for (const alert of alerts)
+      for (const cc of alert.countries)
+        out.sign(
+          names.nodeIn(cc),
+          alert.alertId,
+          'CrossBorderAlert',
+          alert,
+          derivedUuid(`alert:${alert.alertId}:${cc}`),
+        );
   };
 
   const hasNode = nodeDirectory(admin, names);
@@ -360,11 +353,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     );
     const t3 = Date.now();
     await heartbeat();
-    const replies = buildReplies(outcomes, { signer, registry, names, clock });
-    addRequestDeliveries(replies.byTopic, outcomes, { signer, registry, names, now: clock() });
-    await addFeedsAndAlerts(replies.byTopic, outcomes, alerts, written);
-    for (const [topic, messages] of renewalNotices)
-      replies.byTopic.set(topic, [...(replies.byTopic.get(topic) ?? []), ...messages]);
+    const out = new Outgoing(registry);
+    const replies = buildReplies(outcomes, out, { names, clock });
+    addRequestDeliveries(out, outcomes, { names, now: clock() });
+    await addFeedsAndAlerts(out, outcomes, alerts, written);
+    out.addSigned(renewalNotices);
+    const byTopic = await out.byTopic(signer);
     // Both derive their _id from the message (its Kafka position; its id and status): a redelivered message
     // finds its quarantine entry and receipt stored already.
     const tFeeds = Date.now();
@@ -374,11 +368,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     );
     await insertNew(store.collection<{ _id: string }>(COLLECTIONS.receipts), replies.receipts as never[]);
     const tReceipts = Date.now();
-    if (replies.byTopic.size && options.sideEffects !== false) {
+    if (byTopic.size && options.sideEffects !== false) {
       await sendAll(
         producer,
         partitionCounts,
-        [...replies.byTopic].map(([topic, messages]) => ({ topic, messages })),
+        [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       );
     }
     if (alerts.length) {

@@ -1,12 +1,12 @@
 // Regional feeds: each accepted record, countersigned by the coordinator (its own envelope around the originator's
 // unchanged bytes), goes to hub.feed.<region> for every region all of whose members may see it under its handling.
 // A region's feed is readable by every member, so a record goes there only if nobody in it would be refused.
-import type { Signer } from '@hub/envelope';
-import type { Message, TopicNames } from '@hub/kafka';
-import type { Region, SchemaRegistry } from '@hub/schemas';
+import type { TopicNames } from '@hub/kafka';
+import type { Region } from '@hub/schemas';
 import { mayRead, type Handled } from '@hub/store';
 import type { AlertRecord } from './correlate';
 import type { Accepted } from './outcome';
+import type { Outgoing } from './outgoing';
 import { derivedUuid } from './replies';
 
 /** Regions whose every member may read a record with this handling. */
@@ -16,32 +16,22 @@ export function releasableRegions(handling: Handled, regions: Region[]): string[
     .map((r) => r.id);
 }
 
+/** Adds to `out` each record and alert for every region's feed it may go to. */
 export function feedMessages(
   accepted: Accepted[],
   alerts: AlertRecord[],
+  out: Outgoing,
   deps: {
     regions: Region[];
-    signer: Signer;
-    registry: SchemaRegistry;
     names: TopicNames;
     now: number;
     /** Handling of each subject as stored (a retraction inherits its report's). */
     handlingOf: (a: Accepted) => Handled | undefined;
     alertHandling: (alert: AlertRecord) => Handled[];
   },
-): Map<string, Message[]> {
-  const byTopic = new Map<string, Message[]>();
-  const push = (region: string, key: string, type: string, value: unknown, seed: string) => {
-    const { payload, fingerprint } = deps.registry.encode(type, value);
-    const bytes = deps.signer.signEncoded({
-      messageType: type,
-      schemaFingerprint: fingerprint,
-      payload,
-      messageId: derivedUuid(seed),
-    }).bytes;
-    const topic = deps.names.feed(region);
-    byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key, value: bytes }]);
-  };
+): void {
+  const push = (region: string, key: string, type: string, value: unknown, seed: string) =>
+    out.sign(deps.names.feed(region), key, type, value, derivedUuid(seed));
   for (const a of accepted) {
     // A renewal is bookkeeping between the originator and the coordinator, not a record for the region.
     if (a.envelope.messageType === 'RetentionRenewal') continue;
@@ -73,5 +63,4 @@ export function feedMessages(
     for (const region of regions)
       push(region, alert.alertId, 'CrossBorderAlert', alert, `feed-alert:${alert.alertId}:${region}`);
   }
-  return byTopic;
 }

@@ -1,11 +1,9 @@
 // Receipts to the sending node and quarantine records, signed by the coordinator. Message ids are derived from
 // the message they answer, so a batch processed twice sends byte-for-byte the same ids (nodes dedupe on them).
 import { createHash } from 'node:crypto';
-import type { Signer } from '@hub/envelope';
-import type { Message } from '@hub/kafka';
-import type { SchemaRegistry } from '@hub/schemas';
 import type { TopicNames } from '@hub/kafka';
 import type { Outcome } from './outcome';
+import type { Outgoing } from './outgoing';
 
 /** A UUID (version 4 layout) derived from `seed`. */
 export function derivedUuid(seed: string): string {
@@ -17,26 +15,19 @@ export function derivedUuid(seed: string): string {
 }
 
 export interface ReplyMessages {
-  /** By topic. */
-  byTopic: Map<string, Message[]>;
   receipts: Record<string, unknown>[];
   quarantined: Record<string, unknown>[];
 }
 
+/** The receipts and quarantine records of `outcomes`, added to `out` to be signed and sent; those to store. */
 export function buildReplies(
   outcomes: Outcome[],
-  deps: { signer: Signer; registry: SchemaRegistry; names: TopicNames; clock: () => number },
+  out: Outgoing,
+  deps: { names: TopicNames; clock: () => number },
 ): ReplyMessages {
-  const byTopic = new Map<string, Message[]>();
-  const push = (topic: string, m: Message) => byTopic.set(topic, [...(byTopic.get(topic) ?? []), m]);
   const receipts: Record<string, unknown>[] = [];
   const quarantined: Record<string, unknown>[] = [];
   const now = deps.clock();
-  const sign = (type: string, value: unknown, messageId: string) => {
-    const { payload, fingerprint } = deps.registry.encode(type, value);
-    return deps.signer.signEncoded({ messageType: type, schemaFingerprint: fingerprint, payload, messageId })
-      .bytes;
-  };
   for (const o of outcomes) {
     const env = o.envelope;
     if (o.kind === 'rejected') {
@@ -56,14 +47,13 @@ export function buildReplies(
         messageId: env?.messageId ?? null,
         origin: env?.origin ?? null,
       });
-      push(deps.names.quarantine, {
-        key: seed,
-        value: sign(
-          'QuarantineRecord',
-          q,
-          derivedUuid(`quarantine:${seed}:${o.record.topic}:${o.record.offset}`),
-        ),
-      });
+      out.sign(
+        deps.names.quarantine,
+        seed,
+        'QuarantineRecord',
+        q,
+        derivedUuid(`quarantine:${seed}:${o.record.topic}:${o.record.offset}`),
+      );
     }
     // A receipt goes back only to a sender we could identify; forged or malformed bytes get none.
     if (
@@ -93,10 +83,13 @@ export function buildReplies(
       issuedAt: now,
     };
     receipts.push({ _id: receipt.receiptId, ...receipt, origin: env.origin });
-    push(deps.names.nodeIn(env.origin), {
-      key: receipt.subjectId ?? env.messageId,
-      value: sign('Receipt', receipt, receipt.receiptId),
-    });
+    out.sign(
+      deps.names.nodeIn(env.origin),
+      receipt.subjectId ?? env.messageId,
+      'Receipt',
+      receipt,
+      receipt.receiptId,
+    );
   }
-  return { byTopic, receipts, quarantined };
+  return { receipts, quarantined };
 }

@@ -3,11 +3,12 @@
 // countersigned delivery of each to the other side: the request to its addressee, the response to its requester.
 import type { Signer } from '@hub/envelope';
 import type { FieldError } from '@hub/errors';
-import type { Admin, Message, TopicNames } from '@hub/kafka';
+import type { Admin, TopicNames } from '@hub/kafka';
 import type { Region, SchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, findEach, type Store, type StoredRequest, type StoredResponse } from '@hub/store';
 import { storedHandling } from './documents';
 import type { Accepted, Outcome } from './outcome';
+import type { Outgoing } from './outgoing';
 import { derivedUuid } from './replies';
 
 const COUNTRY = /^[A-Z]{2}$/;
@@ -278,12 +279,12 @@ export function signedNotice(
 /**
  * The countersigned deliveries of this batch's accepted requests and responses: the originator's envelope bytes
  * unchanged inside the coordinator's RequestNotice, to the addressee's (request) or the requester's (response)
- * inbound topic. Added to `byTopic`, which is sent with the receipts.
+ * inbound topic. Added to `out`, which is signed and sent with the receipts.
  */
 export function addRequestDeliveries(
-  byTopic: Map<string, Message[]>,
+  out: Outgoing,
   outcomes: Outcome[],
-  deps: { signer: Signer; registry: SchemaRegistry; names: TopicNames; now: number },
+  deps: { names: TopicNames; now: number },
 ): void {
   for (const o of outcomes) {
     if (o.kind !== 'accepted' || !isRequestMessage(o.envelope.messageType)) continue;
@@ -303,10 +304,6 @@ export function addRequestDeliveries(
       reason: null,
       issuedAt: deps.now,
     };
-    const topic = deps.names.nodeIn(to);
-    byTopic.set(topic, [
-      ...(byTopic.get(topic) ?? []),
-      { key: String(v.requestId), value: signedNotice(notice, deps) },
-    ]);
+    out.sign(deps.names.nodeIn(to), String(v.requestId), 'RequestNotice', notice, notice.noticeId);
   }
 }

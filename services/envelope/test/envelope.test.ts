@@ -34,6 +34,31 @@ describe('signed envelope', function () {
     }
   });
 
+  it('signs a batch off the event loop, each envelope in the order asked and verifiable alone', async () => {
+    const requests = Array.from({ length: 12 }, (_, i) => ({
+      messageType: 'SeizureReport',
+      schemaFingerprint: FP,
+      payload: Buffer.from(`payload ${i}`),
+      ...(i % 2 ? { messageId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` } : {}),
+    }));
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    const signed = await signer.signEncodedAll(requests).finally(() => clearInterval(ticker));
+    expect(signed).to.have.length(12);
+    signed.forEach(({ bytes, envelope }, i) => {
+      expect(envelope.payload.toString()).to.equal(`payload ${i}`);
+      if (i % 2) expect(envelope.messageId).to.equal(requests[i]?.messageId);
+      const decoded = decodeEnvelope(bytes);
+      expect(decoded.ok && decoded.envelope).to.deep.equal(envelope);
+      const result = verifier.verify(bytes, { expectedCountry: 'KZ' });
+      expect(result.ok, `envelope ${i}`).to.equal(true);
+    });
+    // Twelve RSA signatures take several milliseconds: timers kept firing meanwhile.
+    expect(ticks).to.be.greaterThan(0);
+    expect(new Set(signed.map((s) => s.envelope.messageId)).size).to.equal(12);
+    expect(await signer.signEncodedAll([])).to.deep.equal([]);
+  });
+
   const reasonOf = (bytes: Buffer | Envelope, expectedCountry = 'KZ', v = verifier) => {
     const r = v.verify(bytes, { expectedCountry });
     return r.ok ? 'ok' : r.reason;
