@@ -114,4 +114,43 @@ describe('store: rewriting documents by _id', function () {
       expect(await store.collection(COLLECTIONS.rewriteJournal).countDocuments()).to.equal(0);
     });
   }
+  for (const engine of ['ferretdb', 'mongodb'] as const) {
+    it(`removes each journal once applied, after those a crash left (${engine}: ${engine === 'ferretdb' ? 'drops the collection' : 'deletes by _id'})`, async () => {
+      const as = { ...store, engine };
+      const journals = () =>
+        store.collection<{ _id: string; collection: string; put: Doc[]; remove: string[]; createdAt: Date }>(
+          COLLECTIONS.rewriteJournal,
+        );
+      await keys().insertMany([{ _id: 'k1', members: { a: 1 } }]);
+      // Two journals a crash left: finishing them removes them one by one (they are not the only documents).
+      for (const [i, members] of [{ a: 2 }, { a: 3 }].entries())
+        await journals().insertOne({
+          _id: `left-${i}`,
+          collection: COLLECTIONS.matchKeys,
+          put: [{ _id: 'k1', members }],
+          remove: [],
+          createdAt: new Date(Date.now() + i),
+        });
+      expect(await finishRewrites(as)).to.equal(2);
+      expect(await journals().countDocuments()).to.equal(0);
+      expect((await all())[0]?.members).to.deep.equal({ a: 3 });
+      // A batch's own rewrite, twice: its journal goes each time, and the collection takes the next one again.
+      for (const members of [{ a: 4 }, { a: 5 }]) {
+        await rewriteJournalled(as, COLLECTIONS.matchKeys, {
+          put: [
+            { _id: 'k1', members },
+            { _id: `k${members.a}`, members },
+          ],
+          remove: [],
+          existing: new Set(['k1']),
+        });
+        expect(await journals().countDocuments()).to.equal(0);
+      }
+      expect(await all()).to.deep.equal([
+        { _id: 'k1', members: { a: 5 } },
+        { _id: 'k4', members: { a: 4 } },
+        { _id: 'k5', members: { a: 5 } },
+      ]);
+    });
+  }
 });

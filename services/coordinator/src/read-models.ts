@@ -8,6 +8,7 @@ import {
   COLLECTIONS,
   findEach,
   insertNew,
+  removeLastJournal,
   rewriteById,
   type Store,
   type StoredReport,
@@ -300,7 +301,9 @@ async function applyJournal(
     });
     cache?.noteWritten(bucketName(w.stats), w.put, w.remove);
   }
-  await store.collection<JournalDoc>(COLLECTIONS.readModelJournal).deleteOne({ _id: journal._id });
+  // The batch's own journal is the only one left (finishJournals removed those a crash left, one by one).
+  if (first) await removeLastJournal(store, COLLECTIONS.readModelJournal, journal._id);
+  else await store.collection<JournalDoc>(COLLECTIONS.readModelJournal).deleteOne({ _id: journal._id });
   if (cache) await cache.stampStore(store);
   else await stampBuckets(store, randomUUID());
 }
