@@ -71,11 +71,20 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     const consumer = kafka.consumer({ groupId, sessionTimeout: 10000 });
     clients.push(consumer);
     const got: { topic: string; message: KafkaMessage }[] = [];
+    // What the group gave this consumer, for the error if the messages do not all come (it has happened under load).
+    const joins: string[] = [];
+    consumer.on(consumer.events.GROUP_JOIN, (e) => joins.push(JSON.stringify(e.payload.memberAssignment)));
     try {
       await consumer.connect();
       return await new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`got ${got.length} of ${count} messages in 60 s`)),
+          () =>
+            reject(
+              new Error(
+                `got ${got.length} of ${count} messages in 60 s (from ${JSON.stringify(got.map((g) => g.topic))}; ` +
+                  `assignments: ${joins.join(' then ') || 'none'})`,
+              ),
+            ),
           60000,
         );
         consumer.on(consumer.events.CRASH, (e) => {
