@@ -1,5 +1,5 @@
 // One submission path for every adapter: validate → encode (Avro) → sign → durable outbox → publisher.
-import type { Envelope, Signer } from '@hub/envelope';
+import type { Signer } from '@hub/envelope';
 import type { SchemaRegistry } from '@hub/schemas';
 import type { OutboxLog } from './outbox/log';
 import type { Publisher } from './outbox/publisher';
@@ -18,11 +18,11 @@ export function createSubmitter(deps: {
   return {
     async submit(messageType, key, value) {
       const { payload, fingerprint } = deps.registry.encode(messageType, value);
-      // Signed on libuv's thread pool: the node keeps answering other requests meanwhile.
-      const [signed] = await deps.signer.signEncodedAll([
-        { messageType, schemaFingerprint: fingerprint, payload },
-      ]);
-      const { envelope, bytes } = signed as { envelope: Envelope; bytes: Buffer };
+      const { envelope, bytes } = deps.signer.signEncoded({
+        messageType,
+        schemaFingerprint: fingerprint,
+        payload,
+      });
       const record = await deps.log.append(key, bytes);
       deps.publisher.enqueue(record);
       return { messageId: envelope.messageId };
