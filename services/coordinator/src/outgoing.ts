@@ -8,8 +8,8 @@ import type { SchemaRegistry } from '@hub/schemas';
 
 interface Entry {
   topic: string;
-  key: string;
-  value?: Buffer;
+  key: Message['key'];
+  value?: Message['value'];
   request?: SignRequest;
 }
 
@@ -31,11 +31,7 @@ export class Outgoing {
   /** Messages signed already. */
   addSigned(byTopic: Map<string, Message[]>): void {
     for (const [topic, messages] of byTopic)
-      for (const m of messages) this.entries.push({ topic, key: String(m.key), value: m.value as Buffer });
-  }
-
-  get size(): number {
-    return this.entries.length;
+      for (const m of messages) this.entries.push({ topic, key: m.key, value: m.value });
   }
 
   /** Every message signed, by topic, each topic's in the order added. */
@@ -47,7 +43,7 @@ export class Outgoing {
     for (const e of this.entries) {
       let list = out.get(e.topic);
       if (!list) out.set(e.topic, (list = []));
-      list.push({ key: e.key, value: e.value as Buffer });
+      list.push({ key: e.key, value: e.value ?? null });
     }
     return out;
   }
