@@ -15,6 +15,7 @@ import {
   topicNames,
   type Consumer,
   type EachBatchPayload,
+  type Message,
 } from '@hub/kafka';
 import { Counter, createMetricsRegistry, startOpsServer, type Logger } from '@hub/observability';
 import { PkiStore, joinPki } from '@hub/pki';
@@ -358,7 +359,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     addRequestDeliveries(out, outcomes, { names, now: clock() });
     await addFeedsAndAlerts(out, outcomes, alerts, written);
     out.addSigned(renewalNotices);
-    const byTopic = await out.byTopic(signer);
+    // A replay sends nothing: its messages are not signed either.
+    const byTopic = options.sideEffects === false ? new Map<string, Message[]>() : await out.byTopic(signer);
     // Both derive their _id from the message (its Kafka position; its id and status): a redelivered message
     // finds its quarantine entry and receipt stored already.
     const tFeeds = Date.now();
@@ -368,7 +370,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     );
     await insertNew(store.collection<{ _id: string }>(COLLECTIONS.receipts), replies.receipts as never[]);
     const tReceipts = Date.now();
-    if (byTopic.size && options.sideEffects !== false) {
+    if (byTopic.size) {
       await sendAll(
         producer,
         partitionCounts,
