@@ -59,7 +59,7 @@ export interface CoordinatorOptions {
   opsPort?: number;
   /** How often to look for new countries' topics. */
   topicRefreshMs?: number;
-  /** Messages stored per chunk of a fetch (default 250), each chunk committed once stored and answered. */
+  /** Messages stored per chunk of a fetch (default 500), each chunk committed once stored and answered. */
   chunkSize?: number;
   /** Partitions processed at once (default 3); storing stays one chunk at a time. */
   partitionsConcurrently?: number;
@@ -425,8 +425,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   // Large fetches are processed in chunks, each committed once stored, with heartbeats in between, so that a
   // slow store never makes the group think this member died (which would redeliver the whole fetch). On FerretDB
   // each chunk reads and rewrites its read-model buckets and match keys with a few whole-collection reads, whatever
-  // its size: larger chunks share them among more reports.
-  const CHUNK = options.chunkSize ?? 250;
+  // its size: larger chunks share them among more reports (on 3,000 reports, chunks of 500 held the lock 12-15 %
+  // less in all than chunks of 250; a fetch holds up to 2 MB a partition, about 1,000 envelopes).
+  const CHUNK = options.chunkSize ?? 500;
   // Per partition of the intake, the messages of the last chunk stored and answered (offset → sha256 of the bytes),
   // in `intake_progress`, one small document per group and partition: at most that chunk can be done and not yet
   // committed (a partition's chunks go one after another), and the digests keep a topic made again, or another
