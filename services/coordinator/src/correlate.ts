@@ -6,14 +6,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { AnyBulkWriteOperation } from 'mongodb';
 import { normaliseIdentifier } from '@hub/domain';
 import {
-  bulkWriteInBatches,
   COLLECTIONS,
   findEach,
   finishRewrites,
   insertFindingTaken,
+  insertNew,
   rewriteJournalled,
   type Store,
   type StoredReport,
@@ -182,7 +181,9 @@ export async function correlate(
     return c;
   };
   const touched = new Map<string, { reportId: string; seizedAt: Date }[]>();
-  const reportOps: AnyBulkWriteOperation<ReportKeys>[] = [];
+  const reportKeysNew: ReportKeys[] = [];
+  const reportKeysChanged: ReportKeys[] = [];
+  const reportKeysGone: string[] = [];
   const found = new Set(reports.map((r) => r._id));
   for (const report of reports) {
     const member: Member = {
@@ -203,23 +204,19 @@ export async function correlate(
       triggers.push({ reportId: report._id, seizedAt: report.seizedAt });
       touched.set(id, triggers);
     }
-    for (const old of before.get(report._id) ?? []) if (!now.has(old)) change(old).unset.push(report._id);
-    reportOps.push(
-      (before.has(report._id)
-        ? {
-            replaceOne: {
-              filter: { _id: `r:${report._id}` },
-              replacement: { _id: `r:${report._id}`, keys: [...now] },
-            },
-          }
-        : { insertOne: { document: { _id: `r:${report._id}`, keys: [...now] } } }) as never,
-    );
+    const old = before.get(report._id);
+    for (const key of old ?? []) if (!now.has(key)) change(key).unset.push(report._id);
+    const doc = { _id: `r:${report._id}`, keys: [...now] };
+    if (!old) reportKeysNew.push(doc);
+    // A redelivered report (after a crash, every report of the chunk that was being stored) has the same keys:
+    // nothing to write. Replacing each one would scan the collection once per report on FerretDB.
+    else if (old.length !== now.size || old.some((key) => !now.has(key))) reportKeysChanged.push(doc);
   }
   // Reports that are gone (erased) leave every key they were matched on.
   for (const id of reportIds)
     if (!found.has(id) && before.has(id)) {
       for (const key of before.get(id) ?? []) change(key).unset.push(id);
-      reportOps.push({ deleteOne: { filter: { _id: `r:${id}` } } } as never);
+      reportKeysGone.push(`r:${id}`);
     }
   // FerretDB scans a collection for every read and update by key, but inserts without a scan: most keys are new (a
   // plate seen once), so each key is inserted with this batch's members, and only the keys found taken (a match, or
@@ -264,7 +261,12 @@ export async function correlate(
     for (const [id, d] of stored) docs.set(id, d);
     for (const d of put) docs.set(d._id, d);
   }
-  await bulkWriteInBatches(perReport, reportOps, { ordered: false });
+  await insertNew(perReport, reportKeysNew);
+  await rewriteJournalled(store, COLLECTIONS.reportKeys, {
+    put: reportKeysChanged,
+    remove: reportKeysGone,
+    existing: new Set([...reportKeysChanged.map((d) => d._id), ...reportKeysGone]),
+  });
   if (touched.size === 0) return [];
 
   const candidates: AlertRecord[] = [];
