@@ -79,7 +79,7 @@ export function createSigner(options: SignerOptions): Signer {
     async signEncodedAll(requests) {
       const out: { envelope: Envelope; bytes: Buffer }[] = new Array(requests.length);
       // A few signatures in flight at a time, not the whole batch: libuv's pool (4 threads by default) also serves
-      // file writes such as a node's outbox, which would otherwise queue behind every signature of the batch.
+      // the process's file writes and DNS lookups, which would otherwise queue behind every signature of the batch.
       let next = 0;
       const lane = async () => {
         for (let i = next++; i < requests.length; i = next++) {
