@@ -2,10 +2,11 @@
 // scan), and what exists already (a redelivery, a version claimed twice, a late older version) is found from the
 // inserts' duplicate keys. The documents handed on to the read models are exactly what the store holds.
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
+import { correlate } from '@hub/coordinator/correlate';
 import {
   backfillMessageDigests,
   BucketCache,
@@ -323,6 +324,35 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     await ingest(batch, store, cache);
     expect(await month(2014, 2)).to.include({ count: 5, quantityKg: 31 });
     expect(await leg('AF', 'IR')).to.include({ count: 5, quantityKg: 31 });
+  });
+
+  it('holds the route-pattern match keys between batches, and reads them again when another writer wrote them', async () => {
+    const cache = new BucketCache();
+    const secret = randomBytes(32);
+    const routeKeys = store.collection<{ _id: string; members: Record<string, unknown> }>(
+      COLLECTIONS.routeKeys,
+    );
+    const correlated = async (messages: { bytes: Buffer }[], withCache?: BucketCache) => {
+      const persisted = await persist(await classify(messages));
+      await updateReadModels(store, persisted.changedReports, persisted, withCache);
+      await correlate(store, persisted.changedReports, secret, Date.now(), persisted, withCache);
+    };
+    // Four reports with the same route and concealment within one 30-day period: one key.
+    const [a, b, c, d] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const at = (day: number) => `2013-07-${day}T10:00:00Z`;
+    await correlated([message(a, 1, routed('GE', at(10), 1))], cache);
+    const key = (await routeKeys.find({}).toArray()).find((k) => a in k.members)?._id as string;
+    const membersOfKey = async () =>
+      Object.keys((await routeKeys.findOne({ _id: key }))?.members ?? {}).sort();
+    expect(await membersOfKey()).to.deep.equal([a]);
+    // Proof the cache is used: a write that does not stamp the epoch (none of ours) is not seen.
+    await routeKeys.updateOne({ _id: key }, { $set: { members: {} } });
+    await correlated([message(b, 1, routed('GE', at(10), 2))], cache);
+    expect(await membersOfKey()).to.deep.equal([a, b].sort());
+    // Another writer without a cache (an erasure, another instance) stamps the epoch: the cache reads the keys again.
+    await correlated([message(c, 1, routed('GE', at(11), 4))]);
+    await correlated([message(d, 1, routed('GE', at(11), 8))], cache);
+    expect(await membersOfKey()).to.deep.equal([a, b, c, d].sort());
   });
 
   it('finishes a journal an earlier version left (deltas only), skipping the buckets that carry it already', async () => {

@@ -1,7 +1,8 @@
-// The read-model buckets held in memory by the coordinator that writes them, so that a batch need not read the
-// buckets it changes (on FerretDB a read by many _ids decodes the whole collection). Valid only while this instance
-// is the last to have written any bucket: every write of buckets, by anyone, ends by stamping an epoch in the store
-// (`meta`, _id 'read-models-epoch'); a cache that finds the stamp is not its own starts again from the store.
+// The read-model buckets (and the route-pattern match keys) held in memory by the coordinator that writes them, so
+// that a batch need not read the documents it changes (on FerretDB a read by many _ids decodes the whole collection).
+// Valid only while this instance is the last to have written any of them: every write of these collections, by
+// anyone, ends by stamping an epoch in the store (`meta`, _id 'read-models-epoch'); a cache that finds the stamp is
+// not its own starts again from the store.
 import { randomUUID } from 'node:crypto';
 import { COLLECTIONS, findEach, type Store } from '@hub/store';
 
@@ -22,13 +23,20 @@ export async function stampBuckets(store: Store, stamp: string): Promise<void> {
 }
 
 export class BucketCache {
-  /** Per collection, every bucket stored (complete: a bucket not here does not exist), or null when not loaded. */
-  private loaded = new Map<string, Map<string, Bucket>>();
+  /** Per collection, every document stored (complete: one not here does not exist), and their weight in all. */
+  private loaded = new Map<string, { docs: Map<string, Bucket>; weight: number }>();
   private stamp: string | null = null;
-  private disabled = false;
+  /** Collections found too heavy to hold: read from the store by every batch. */
+  private disabled = new Set<string>();
 
-  /** `limit`: above this many buckets in a collection, it is not held in memory (each batch reads as without). */
-  constructor(private readonly limit = 50_000) {}
+  /**
+   * `limit`: a collection weighing more is not held in memory (each batch reads it as without a cache); `weigh`: a
+   * document's weight (one by default: the limit counts documents).
+   */
+  constructor(
+    private readonly limit = 50_000,
+    private readonly weigh: (collection: string, doc: Bucket) => number = () => 1,
+  ) {}
 
   /** Drop everything held unless the store's stamp is the one this cache wrote last. */
   async validate(store: Store): Promise<void> {
@@ -36,37 +44,65 @@ export class BucketCache {
     if (!this.stamp || doc?.stamp !== this.stamp) this.clear();
   }
 
+  /**
+   * Runs `write`, a change of held collections, first dropping what is held unless the store's stamp is this
+   * cache's. When it fails, what the store holds is not known: the next batch starts from the store.
+   */
+  async writing<T>(store: Store, write: () => Promise<T>): Promise<T> {
+    try {
+      await this.validate(store);
+      return await write();
+    } catch (err) {
+      this.clear();
+      throw err;
+    }
+  }
+
   clear(): void {
     this.loaded.clear();
     this.stamp = null;
   }
 
-  /** The stored buckets among `ids` (loading the whole collection the first time). */
+  /** The stored documents among `ids` (loading the whole collection the first time). */
   async get(store: Store, collection: string, ids: string[]): Promise<Bucket[]> {
     const target = store.collection<Bucket>(collection as never);
     let held = this.loaded.get(collection);
-    if (!held && !this.disabled) {
-      held = new Map();
+    if (!held && !this.disabled.has(collection)) {
+      held = { docs: new Map(), weight: 0 };
       for await (const d of target.find({})) {
-        held.set(d._id, d);
-        if (held.size > this.limit) {
-          this.disabled = true;
-          this.loaded.clear();
+        held.docs.set(d._id, d);
+        held.weight += this.weigh(collection, d);
+        if (held.weight > this.limit) {
+          this.disabled.add(collection);
           break;
         }
       }
-      if (!this.disabled) this.loaded.set(collection, held);
+      if (!this.disabled.has(collection)) this.loaded.set(collection, held);
     }
-    if (this.disabled || !held) return findEach(target, '_id', ids);
-    return ids.flatMap((id) => held.get(id) ?? []);
+    if (this.disabled.has(collection) || !held) return findEach(target, '_id', ids);
+    const docs = held.docs;
+    return ids.flatMap((id) => docs.get(id) ?? []);
   }
 
-  /** Record what was just written to a collection of buckets. */
+  /** Record what was just written to a collection held here. */
   noteWritten(collection: string, put: Bucket[], remove: string[]): void {
     const held = this.loaded.get(collection);
     if (!held) return;
-    for (const d of put) held.set(d._id, d);
-    for (const id of remove) held.delete(id);
+    const drop = (id: string) => {
+      const old = held.docs.get(id);
+      if (old) held.weight -= this.weigh(collection, old);
+      held.docs.delete(id);
+    };
+    for (const d of put) {
+      drop(d._id);
+      held.docs.set(d._id, d);
+      held.weight += this.weigh(collection, d);
+    }
+    for (const id of remove) drop(id);
+    if (held.weight > this.limit) {
+      this.disabled.add(collection);
+      this.loaded.delete(collection);
+    }
   }
 
   /** Stamp the store as last written by this cache (after its writes). */

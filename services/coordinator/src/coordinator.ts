@@ -181,7 +181,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
   let processed = 0;
   // The read-model buckets this instance writes, held between batches (see bucket-cache.ts).
-  const bucketCache = new BucketCache();
+  // Read-model buckets and route-pattern keys, held between batches; a key weighs a quarter of a bucket a member.
+  const bucketCache = new BucketCache(50_000, (collection, doc) =>
+    collection === COLLECTIONS.routeKeys ? 1 + Object.keys(doc.members ?? {}).length / 4 : 1,
+  );
   let lastBatchError: string | undefined;
 
   const matchSecret = loadMatchSecret(config.hubHome, config.matchSecretHex);
@@ -345,7 +348,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         tReadModels = Date.now();
         return {
           outcomes: persisted.outcomes,
-          alerts: await correlate(store, persisted.changedReports, matchSecret, clock(), persisted),
+          alerts: await correlate(
+            store,
+            persisted.changedReports,
+            matchSecret,
+            clock(),
+            persisted,
+            bucketCache,
+          ),
           renewalNotices: notices,
           written: persisted.written,
         };

@@ -3,7 +3,7 @@
 // (HMAC-SHA256 with the hub's secret) of their normalised form, so an alert tells the owners "your reports match"
 // without the identifier travelling to anyone. Matching looks up one document per key (by _id): it never scans
 // history.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { normaliseIdentifier } from '@hub/domain';
@@ -17,6 +17,7 @@ import {
   type Store,
   type StoredReport,
 } from '@hub/store';
+import { stampBuckets, type BucketCache } from './bucket-cache';
 import { reportsFor, type BatchReports } from './persist';
 import { derivedUuid } from './replies';
 
@@ -50,12 +51,12 @@ interface Member {
   evaluation: string | null;
 }
 
-interface KeyDoc {
+type KeyDoc = {
   _id: string;
   rule: AlertRule;
   kind: string | null;
   members: Record<string, Member>;
-}
+};
 
 interface ReportKeys {
   _id: string;
@@ -149,7 +150,9 @@ const REASON: Record<AlertRule, (kind: string | null, n: number) => string> = {
 
 /**
  * Update the match keys of the changed reports and return the alerts that are new. Idempotent: a redelivered
- * batch finds its alerts stored already (alert ids derive from the rule, key and matched reports).
+ * batch finds its alerts stored already (alert ids derive from the rule, key and matched reports). `cache` holds
+ * the route-pattern keys between batches (see bucket-cache.ts): most of a batch's reports share a route and
+ * concealment with earlier ones, and reading those keys by _id decoded the whole collection on FerretDB every batch.
  */
 export async function correlate(
   store: Store,
@@ -157,8 +160,21 @@ export async function correlate(
   secret: Buffer,
   now: number,
   batch?: BatchReports,
+  cache?: BucketCache,
 ): Promise<AlertRecord[]> {
   if (reportIds.length === 0) return [];
+  const match = () => matchReports(store, reportIds, secret, now, batch, cache);
+  return cache ? cache.writing(store, match) : match();
+}
+
+async function matchReports(
+  store: Store,
+  reportIds: string[],
+  secret: Buffer,
+  now: number,
+  batch: BatchReports | undefined,
+  cache: BucketCache | undefined,
+): Promise<AlertRecord[]> {
   const perReport = store.collection<ReportKeys>(COLLECTIONS.reportKeys);
   const reports = await reportsFor(store, reportIds, batch?.written);
   const before = new Map(
@@ -223,10 +239,14 @@ export async function correlate(
   // a redelivery) are read, together with the neighbouring periods' route keys the alerts need, in one read per
   // collection; they are then rewritten whole (journalled: see rewriteJournalled), not updated one by one (a scan
   // each). Route-pattern keys live apart, one per 30 days, so that the ones read every batch stay few and small.
-  await finishRewrites(store);
+  // Rewrites a crash left may be of route keys: whatever was held of them is read again.
+  const finished = await finishRewrites(store);
+  if (finished > 0) cache?.clear();
+  let routeKeysWritten = finished > 0;
   const docs = new Map<string, KeyDoc>();
   for (const route of [false, true]) {
     const coll = keyCollection(store, route);
+    const held = route ? cache : undefined;
     const mine = [...changes].filter(([id]) => isRouteKey(id) === route);
     const inserts = mine.flatMap(([id, c]) =>
       Object.keys(c.set).length && c.rule
@@ -234,12 +254,25 @@ export async function correlate(
         : [],
     );
     const taken = await insertFindingTaken(coll, inserts);
-    for (const d of inserts) if (!taken.has(d._id)) docs.set(d._id, d);
+    const inserted = inserts.filter((d) => !taken.has(d._id));
+    for (const d of inserted) docs.set(d._id, d);
+    held?.noteWritten(COLLECTIONS.routeKeys, inserted, []);
+    if (route && inserted.length) routeKeysWritten = true;
     const toChange = mine.filter(([id]) => !docs.has(id));
     const toRead = new Set(toChange.map(([id]) => id));
     for (const [id] of mine)
       if (touched.has(id)) for (const n of neighbours(id)) if (!docs.has(n)) toRead.add(n);
-    const stored = new Map((await findEach(coll, '_id', [...toRead])).map((d) => [d._id, d]));
+    let stored = new Map(
+      (held
+        ? ((await held.get(store, COLLECTIONS.routeKeys, [...toRead])) as KeyDoc[])
+        : await findEach(coll, '_id', [...toRead])
+      ).map((d) => [d._id, d]),
+    );
+    // A key the store has and the cache not (an insert whose answer did not say which _ids were taken): read.
+    if (held && [...taken].some((id) => !stored.has(id))) {
+      held.clear();
+      stored = new Map((await findEach(coll, '_id', [...toRead])).map((d) => [d._id, d]));
+    }
     const put: KeyDoc[] = [];
     for (const [id, c] of toChange) {
       const doc = stored.get(id);
@@ -258,8 +291,15 @@ export async function correlate(
       remove: [],
       existing: new Set(put.map((d) => d._id)),
     });
+    held?.noteWritten(COLLECTIONS.routeKeys, put, []);
+    if (route && put.length) routeKeysWritten = true;
     for (const [id, d] of stored) docs.set(id, d);
     for (const d of put) docs.set(d._id, d);
+  }
+  // Every writer of route keys stamps the epoch, so that another instance's cache reads them again.
+  if (routeKeysWritten) {
+    if (cache) await cache.stampStore(store);
+    else await stampBuckets(store, randomUUID());
   }
   await insertNew(perReport, reportKeysNew);
   await rewriteJournalled(store, COLLECTIONS.reportKeys, {

@@ -8,10 +8,13 @@ import {
   COLLECTIONS,
   findEach,
   insertNew,
+  packJournal,
+  type PackedJournal,
   removeLastJournal,
   rewriteById,
   type Store,
   type StoredReport,
+  unpackJournal,
 } from '@hub/store';
 import { stampBuckets, type BucketCache } from './bucket-cache';
 import { reportsFor, type BatchReports } from './persist';
@@ -169,15 +172,11 @@ export async function updateReadModels(
   batch?: BatchReports,
   cache?: BucketCache,
 ): Promise<void> {
-  try {
-    await cache?.validate(store);
+  const update = async () => {
     if ((await finishJournals(store)) > 0) cache?.clear();
     await changeReadModels(store, reportIds, batch, cache);
-  } catch (err) {
-    // What the store holds after a failed write is not known here: the next batch starts from the store.
-    cache?.clear();
-    throw err;
-  }
+  };
+  await (cache ? cache.writing(store, update) : update());
 }
 
 async function changeReadModels(
@@ -254,18 +253,14 @@ async function changeReadModels(
   journal.writes = await planBucketWrites(store, journal, cache);
   // The writes say everything the deltas did (only journals of the earlier format need them): not stored twice.
   journal.deltas = [];
-  await store.collection<JournalDoc>(COLLECTIONS.readModelJournal).insertOne(journal);
+  await store.collection<PackedJournal>(COLLECTIONS.readModelJournal).insertOne(packJournal(journal));
   await applyJournal(store, journal, { stored: new Set(before.keys()), first: true, cache });
 }
 
 /** Journals a crashed batch left behind, applied in the order they were written; how many. */
 async function finishJournals(store: Store): Promise<number> {
-  const left = await store
-    .collection<JournalDoc>(COLLECTIONS.readModelJournal)
-    .find({})
-    .sort({ createdAt: 1 })
-    .toArray();
-  for (const journal of left) await applyJournal(store, journal, {});
+  const left = await store.collection(COLLECTIONS.readModelJournal).find({}).sort({ createdAt: 1 }).toArray();
+  for (const stored of left) await applyJournal(store, unpackJournal<JournalDoc>(stored), {});
   return left.length;
 }
 

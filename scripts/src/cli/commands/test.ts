@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, repoRoot } from '@hub/config';
 import type { Command } from '../command';
 import { say } from '../command';
+import { ensureChromium } from '../../stack/browser';
 import { stackDown, stackUp } from '../../stack/stack';
 import { probeKafka, probeMongo } from '../../stack/probes';
 import { sweepTestLeftovers } from '../../stack/sweep';
@@ -44,6 +45,7 @@ export const testCommand: Command = {
       if (swept && (swept.topics || swept.databases))
         log(`removed ${swept.topics} topics and ${swept.databases} databases left by earlier test runs`);
     }
+    if (!unitOnly) ensureChromium(log);
     const specs = unitOnly ? UNIT : [...UNIT, ...INTEGRATION];
     const env = { ...process.env, HUB_SOAK: own.includes('--soak') ? '1' : (process.env.HUB_SOAK ?? '') };
     const mocha = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
