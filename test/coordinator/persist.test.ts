@@ -24,6 +24,7 @@ import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import {
   COLLECTIONS,
   connectStore,
+  findBuckets,
   type Store,
   type StoredReport,
   type StoredReportVersion,
@@ -214,15 +215,23 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     const persisted = await persist(await classify(messages));
     await updateReadModels(target, persisted.changedReports, persisted, cache);
   };
-  type Bucket = { count: number; quantityKg: number; lastSeenAt?: Date; members?: unknown };
-  const leg = (from: string, to: string) =>
-    store
-      .collection<Bucket & { _id: string }>(COLLECTIONS.routeLegs)
-      .findOne({ from, to, substance: 'heroin' });
+  type Bucket = { count: number; quantityKg: number; lastSeenAt?: Date; members?: unknown; bucket?: string };
+  // Buckets as they stand: each one's latest version (see @hub/store buckets.ts).
+  const bucket = async (
+    name: typeof COLLECTIONS.statsMonthly | typeof COLLECTIONS.routeLegs,
+    filter: object,
+  ) => (await findBuckets(store.collection<Bucket & { _id: string }>(name), filter))[0] ?? null;
+  const leg = (from: string, to: string) => bucket(COLLECTIONS.routeLegs, { from, to, substance: 'heroin' });
   const month = (year: number, m: number) =>
-    store
-      .collection<Bucket & { _id: string }>(COLLECTIONS.statsMonthly)
-      .findOne({ country: 'KZ', substance: 'heroin', year, month: m });
+    bucket(COLLECTIONS.statsMonthly, { country: 'KZ', substance: 'heroin', year, month: m });
+  /** The stored document of a bucket's latest version. */
+  const latestVersion = async (
+    name: typeof COLLECTIONS.statsMonthly | typeof COLLECTIONS.routeLegs,
+    filter: object,
+  ) =>
+    (await store.collection<Bucket & { _id: string; rev: number }>(name).find(filter).toArray()).sort(
+      (x, y) => y.rev - x.rev,
+    )[0];
 
   it('keeps totals exact through versions, a leg losing its latest report finding its last-seen date again', async () => {
     const [a, b] = [randomUUID(), randomUUID()];
@@ -268,35 +277,68 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
         : store.collection(name as never)) as Store['collection'],
   });
 
+  it('finishes a batch whose read models were written half-way (a crash) without counting anything twice', async () => {
+    const at = (m: number) => `2018-0${m}-15T10:00:00Z`;
+    // The leg exists before the batch: the crash leaves its version before in place (new versions go beside it).
+    await ingest([message(randomUUID(), 1, routed('KG', at(4), 1))]);
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const batch = ids.map((id, i) => message(id, 1, routed('KG', at(i + 1), 2 + i)));
+    await ingest(batch, crashingAtLegInsert()).then(
+      () => expect.fail('the legs should have failed'),
+      (err: Error) => expect(err.message).to.equal('crash before the legs'),
+    );
+    expect(await month(2018, 1)).to.include({ count: 1, quantityKg: 2 });
+    expect(await leg('AF', 'KG'), 'not written yet').to.include({ count: 1, quantityKg: 1 });
+    expect(await store.collection(COLLECTIONS.readModelJournal).countDocuments()).to.equal(1);
+    // The batch is delivered again (its offsets were never committed): the journal is finished first.
+    await ingest(batch);
+    expect(await store.collection(COLLECTIONS.readModelJournal).countDocuments()).to.equal(0);
+    for (let m = 1; m <= 3; m++) expect(await month(2018, m)).to.include({ count: 1, quantityKg: m + 1 });
+    expect(await leg('AF', 'KG')).to.include({ count: 4, quantityKg: 10 });
+    expect((await leg('KG', 'RU'))?.lastSeenAt?.toISOString()).to.equal('2018-04-15T10:00:00.000Z');
+    // Without a cache to keep count of them, the versions superseded are deleted at once.
+    expect(await store.collection(COLLECTIONS.routeLegs).countDocuments({ from: 'AF', to: 'KG' })).to.equal(
+      1,
+    );
+    // And once more: nothing counts twice.
+    await ingest(batch);
+    expect(await leg('AF', 'KG')).to.include({ count: 4, quantityKg: 10 });
+  });
+
   for (const engine of ['ferretdb', 'mongodb'] as const)
-    it(`finishes a batch whose read models were written half-way (a crash) without counting anything twice (${engine} writes)`, async () => {
-      // Each engine's way of writing buckets: delete and insert (FerretDB), replace by _id (MongoDB); both run here.
-      const target: Store = { ...store, engine };
-      const transit = engine === 'ferretdb' ? 'KG' : 'AZ';
-      const year = engine === 'ferretdb' ? 2018 : 2016;
-      const at = (m: number) => `${year}-0${m}-15T10:00:00Z`;
-      // The leg exists before the batch: the crash leaves it deleted and not written again.
-      await ingest([message(randomUUID(), 1, routed(transit, at(4), 1))], target);
-      const ids = [randomUUID(), randomUUID(), randomUUID()];
-      const batch = ids.map((id, i) => message(id, 1, routed(transit, at(i + 1), 2 + i)));
-      await ingest(batch, { ...crashingAtLegInsert(), engine }).then(
-        () => expect.fail('the legs should have failed'),
-        (err: Error) => expect(err.message).to.equal('crash before the legs'),
-      );
-      expect(await month(year, 1)).to.include({ count: 1, quantityKg: 2 });
-      if (engine === 'ferretdb')
-        expect(await leg('AF', transit), 'deleted, not written again').to.equal(null);
-      else expect(await leg('AF', transit), 'not written yet').to.include({ count: 1, quantityKg: 1 });
-      expect(await store.collection(COLLECTIONS.readModelJournal).countDocuments()).to.equal(1);
-      // The batch is delivered again (its offsets were never committed): the journal is finished first.
-      await ingest(batch, target);
+    it(`finishes a journal of the version before, which rewrote buckets in place (${engine} writes)`, async () => {
+      // Each engine's way of rewriting: delete and insert (FerretDB), replace by _id (MongoDB); both run here.
+      const transit = engine === 'ferretdb' ? 'AZ' : 'GE';
+      await ingest([message(randomUUID(), 1, routed(transit, '2016-05-15T10:00:00Z', 1))]);
+      // The store as the version before kept it: the bucket under its key; then its journal, left by a crash.
+      const legs = store.collection<Bucket & { _id: string; rev: number }>(COLLECTIONS.routeLegs);
+      const stored = await latestVersion(COLLECTIONS.routeLegs, { from: 'AF', to: transit });
+      const key = stored!.bucket as string;
+      const { bucket: _bucket, ...before } = { ...stored!, _id: key, rev: 1 };
+      await legs.deleteMany({ from: 'AF', to: transit });
+      await legs.insertOne(before);
+      await store.collection(COLLECTIONS.readModelJournal).insertOne({
+        _id: randomUUID(),
+        deltas: [],
+        contributions: [],
+        writes: [
+          {
+            stats: false,
+            put: [{ ...before, rev: 2, count: 5, quantityKg: 9 }],
+            remove: [],
+            existing: [key],
+          },
+        ],
+        createdAt: new Date(),
+      } as never);
+      await updateReadModels({ ...store, engine }, []);
       expect(await store.collection(COLLECTIONS.readModelJournal).countDocuments()).to.equal(0);
-      for (let m = 1; m <= 3; m++) expect(await month(year, m)).to.include({ count: 1, quantityKg: m + 1 });
-      expect(await leg('AF', transit)).to.include({ count: 4, quantityKg: 10 });
-      expect((await leg(transit, 'RU'))?.lastSeenAt?.toISOString()).to.equal(`${year}-04-15T10:00:00.000Z`);
-      // And once more: nothing counts twice.
-      await ingest(batch, target);
-      expect(await leg('AF', transit)).to.include({ count: 4, quantityKg: 10 });
+      expect(await leg('AF', transit)).to.include({ count: 5, quantityKg: 9 });
+      expect(await legs.countDocuments({ from: 'AF', to: transit })).to.equal(1);
+      // The next batch writes a version beside it and deletes it (no cache here).
+      await ingest([message(randomUUID(), 1, routed(transit, '2016-05-16T10:00:00Z', 2))]);
+      expect(await leg('AF', transit)).to.include({ count: 6, quantityKg: 11 });
+      expect(await legs.countDocuments({ from: 'AF', to: transit })).to.equal(1);
     });
 
   it('holds the buckets between batches, and starts again from the store when another writer wrote them', async () => {
@@ -305,7 +347,8 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     await ingest([message(randomUUID(), 1, routed('IR', at(10), 1))], store, cache);
     // Proof the cache is used: a write that does not stamp the buckets (none of ours) is not seen.
     const buckets = store.collection<Bucket & { _id: string }>(COLLECTIONS.statsMonthly);
-    const id = String((await month(2014, 2))?._id);
+    const filter = { country: 'KZ', substance: 'heroin', year: 2014, month: 2 };
+    const id = String((await latestVersion(COLLECTIONS.statsMonthly, filter))?._id);
     await buckets.updateOne({ _id: id }, { $set: { count: 100 } });
     await ingest([message(randomUUID(), 1, routed('IR', at(11), 2))], store, cache);
     expect(await month(2014, 2)).to.include({ count: 2, quantityKg: 3 });
@@ -324,6 +367,26 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     await ingest(batch, store, cache);
     expect(await month(2014, 2)).to.include({ count: 5, quantityKg: 31 });
     expect(await leg('AF', 'IR')).to.include({ count: 5, quantityKg: 31 });
+  });
+
+  it('keeps the versions a cache superseded until they are many, then deletes them together', async () => {
+    const cache = new BucketCache();
+    const at = (day: number) => `2012-09-${day}T10:00:00Z`;
+    for (let day = 10; day < 14; day++)
+      await ingest([message(randomUUID(), 1, routed('TM', at(day), 1))], store, cache);
+    const filter = { country: 'KZ', substance: 'heroin', year: 2012, month: 9 };
+    const stats = store.collection(COLLECTIONS.statsMonthly);
+    expect(await stats.countDocuments(filter), 'a version per batch').to.equal(4);
+    expect(await month(2012, 9)).to.include({ count: 4, quantityKg: 4 });
+    // Fewer than the threshold (2,000 by default): nothing is deleted yet.
+    expect(await cache.compact(store, COLLECTIONS.statsMonthly)).to.equal(0);
+    expect(await cache.compact(store, COLLECTIONS.statsMonthly, 1, 0)).to.be.at.least(3);
+    expect(await stats.countDocuments(filter)).to.equal(1);
+    expect(await month(2012, 9)).to.include({ count: 4, quantityKg: 4 });
+    // The next batch goes on from the version left.
+    await ingest([message(randomUUID(), 1, routed('TM', at(14), 1))], store, cache);
+    expect(await month(2012, 9)).to.include({ count: 5, quantityKg: 5 });
+    expect(await stats.countDocuments(filter)).to.equal(2);
   });
 
   it('holds the route-pattern match keys between batches, and reads them again when another writer wrote them', async () => {
@@ -360,12 +423,13 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     const idOf = async (
       name: typeof COLLECTIONS.statsMonthly | typeof COLLECTIONS.routeLegs,
       filter: object,
-    ) => String((await store.collection(name).findOne(filter))?._id);
-    const statsId = await idOf(COLLECTIONS.statsMonthly, { country: 'KZ', year: 2015, month: 3 });
-    const legId = await idOf(COLLECTIONS.routeLegs, { from: 'AF', to: 'TJ' });
+    ) => (await latestVersion(name, filter))!;
+    const statsId = (await idOf(COLLECTIONS.statsMonthly, { country: 'KZ', year: 2015, month: 3 })).bucket;
+    const legDoc = await idOf(COLLECTIONS.routeLegs, { from: 'AF', to: 'TJ' });
+    const legId = legDoc.bucket;
     // The earlier version crashed after writing the leg (it carries the journal's id) and before the stats.
     const journalId = randomUUID();
-    await store.collection(COLLECTIONS.routeLegs).updateOne({ _id: legId } as never, {
+    await store.collection(COLLECTIONS.routeLegs).updateOne({ _id: legDoc._id } as never, {
       $set: { journal: journalId, count: 2, quantityKg: 5 },
     });
     const delta = {
@@ -409,9 +473,16 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
         buckets: (c.amounts ?? []).map((x) => x.bucket),
       } as never);
     }
-    for (const [bucket, m] of members)
-      for (const name of [COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs])
-        await store.collection<{ _id: string }>(name).updateOne({ _id: bucket }, { $set: { members: m } });
+    // And the buckets as it stored them: under their key, with every report inside.
+    for (const [key, m] of members)
+      for (const name of [COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs]) {
+        const target = store.collection<Bucket & { _id: string }>(name);
+        const latest = await latestVersion(name, { bucket: key });
+        if (!latest) continue;
+        const { bucket: _bucket, ...earlier } = { ...latest, _id: key, members: m };
+        await target.deleteMany({ bucket: key });
+        await target.insertOne(earlier);
+      }
     expect(await convertReadModels(store)).to.equal(members.size);
     expect((await leg('AF', 'UZ'))?.members).to.equal(undefined);
     expect((await contributions.findOne({ _id: a }))?.amounts?.length).to.equal(3);
@@ -428,10 +499,10 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     const at = (i: number) => new Date(Date.UTC(1995, i, 15, 10)).toISOString();
     await ingest(ids.map((id, i) => message(id, 1, routed('PK', at(i), 1))));
     await ingest(ids.map((id, i) => message(id, 2, routed('PK', at(i), 2))));
-    const buckets = await store
-      .collection<Bucket & { _id: string }>(COLLECTIONS.statsMonthly)
-      .find({ country: 'KZ', year: { $gte: 1995, $lte: 2007 } })
-      .toArray();
+    const buckets = await findBuckets(store.collection<Bucket & { _id: string }>(COLLECTIONS.statsMonthly), {
+      country: 'KZ',
+      year: { $gte: 1995, $lte: 2007 },
+    });
     expect(buckets).to.have.length(150);
     expect(buckets.every((b) => b.count === 1 && b.quantityKg === 2)).to.equal(true);
     expect(await leg('AF', 'PK')).to.include({ count: 150, quantityKg: 300 });

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
 import { createKafka, topicNames } from '@hub/kafka';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
-import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { COLLECTIONS, connectStore, findBuckets, type Store } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { postJson, testPki } from '../support/hub';
 
@@ -68,10 +68,9 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     await waitUntil('90 reports processed', async () => first.processed() >= 90 || undefined, 120000, 200);
     const kg = async () =>
       (
-        await store
-          .collection<{ quantityKg: number; count: number }>(COLLECTIONS.statsMonthly)
-          .find({})
-          .toArray()
+        await findBuckets(
+          store.collection<{ _id: string; quantityKg: number; count: number }>(COLLECTIONS.statsMonthly),
+        )
       ).reduce((s, b) => ({ kg: s.kg + b.quantityKg, n: s.n + b.count }), { kg: 0, n: 0 });
     const totals = await kg();
     expect(totals).to.deep.equal({ kg: (90 * 91) / 2, n: 90 });

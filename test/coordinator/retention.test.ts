@@ -9,7 +9,7 @@ import { createVerifier } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { COLLECTIONS, connectStore, findBuckets, type Store } from '@hub/store';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
 
@@ -91,7 +91,9 @@ describe('retention review and erasure', function () {
     expect(await store.collection(COLLECTIONS.envelopes).countDocuments({ subjectId: a.reportId })).to.equal(
       0,
     );
-    const stats = await store.collection<{ count: number }>(COLLECTIONS.statsMonthly).find({}).toArray();
+    const stats = await findBuckets(
+      store.collection<{ _id: string; count: number }>(COLLECTIONS.statsMonthly),
+    );
     expect(stats.reduce((s, x) => s + x.count, 0)).to.equal(1);
     expect(
       JSON.stringify(await store.collection(COLLECTIONS.statsMonthly).find({}).toArray()),

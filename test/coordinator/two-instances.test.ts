@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
 import { createKafka, topicNames } from '@hub/kafka';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
-import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { COLLECTIONS, connectStore, findBuckets, type Store } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { postJson, testPki } from '../support/hub';
 
@@ -134,10 +134,11 @@ describe('coordinator: two instances in one group', function () {
     const stats = await waitUntil(
       'the read models caught up',
       async () => {
-        const buckets = await store
-          .collection<{ substance: string; count: number; quantityKg: number }>(COLLECTIONS.statsMonthly)
-          .find({}, { projection: { substance: 1, count: 1, quantityKg: 1 } })
-          .toArray();
+        const buckets = await findBuckets(
+          store.collection<{ _id: string; substance: string; count: number; quantityKg: number }>(
+            COLLECTIONS.statsMonthly,
+          ),
+        );
         return buckets.reduce((s, x) => s + x.count, 0) === ids.length ? buckets : undefined;
       },
       60000,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { repoRoot, type HubConfig } from '@hub/config';
 import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
 import { startNationalNode } from '@hub/national-node';
-import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { COLLECTIONS, connectStore, findBuckets, type Store } from '@hub/store';
 import { cliEnv, createTestEnv, sleep, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, testPki } from '../support/hub';
 import { freePort, ownedFerret, ownedKafka } from '../support/servers';
@@ -74,10 +74,7 @@ async function expectExactlyOnce(
   if (options.resent) expect(versions).to.be.at.least(ids.length);
   else expect(versions).to.equal(ids.length);
   expect(await store.collection(COLLECTIONS.envelopes).countDocuments()).to.equal(versions);
-  const stats = await store
-    .collection<{ count: number }>(COLLECTIONS.statsMonthly)
-    .find({}, { projection: { count: 1 } })
-    .toArray();
+  const stats = await findBuckets(store.collection<{ _id: string; count: number }>(COLLECTIONS.statsMonthly));
   expect(
     stats.reduce((s, b) => s + b.count, 0),
     'read models count each report once',

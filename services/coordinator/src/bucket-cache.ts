@@ -4,7 +4,7 @@
 // anyone, ends by stamping an epoch in the store (`meta`, _id 'read-models-epoch'); a cache that finds the stamp is
 // not its own starts again from the store.
 import { randomUUID } from 'node:crypto';
-import { COLLECTIONS, findEach, type Store } from '@hub/store';
+import { bucketKey, COLLECTIONS, deleteByIds, findEach, latestVersions, type Store } from '@hub/store';
 
 export type Bucket = Record<string, unknown> & { _id: string };
 
@@ -23,11 +23,13 @@ export async function stampBuckets(store: Store, stamp: string): Promise<void> {
 }
 
 export class BucketCache {
-  /** Per collection, every document stored (complete: one not here does not exist), and their weight in all. */
+  /** Per collection, each bucket's latest version by its key (complete: one not here does not exist), and weight. */
   private loaded = new Map<string, { docs: Map<string, Bucket>; weight: number }>();
   private stamp: string | null = null;
   /** Collections found too heavy to hold: read from the store by every batch. */
   private disabled = new Set<string>();
+  /** Per collection, the versions superseded by later ones, deleted together now and then (see compact). */
+  private superseded = new Map<string, Set<string>>();
 
   /**
    * `limit`: a collection weighing more is not held in memory (each batch reads it as without a cache); `weigh`: a
@@ -58,51 +60,91 @@ export class BucketCache {
     }
   }
 
+  /** Forget what is held (the versions known to be superseded stay so: a version is never current again). */
   clear(): void {
     this.loaded.clear();
     this.stamp = null;
   }
 
-  /** The stored documents among `ids` (loading the whole collection the first time). */
-  async get(store: Store, collection: string, ids: string[]): Promise<Bucket[]> {
+  /**
+   * The latest stored versions of the buckets `keys` (loading the whole collection the first time, and noting the
+   * versions it finds superseded). A collection too heavy to hold is read with `read`, by _id unless given.
+   */
+  async get(
+    store: Store,
+    collection: string,
+    keys: string[],
+    read?: (keys: string[]) => Promise<Bucket[]>,
+  ): Promise<Bucket[]> {
     const target = store.collection<Bucket>(collection as never);
     let held = this.loaded.get(collection);
     if (!held && !this.disabled.has(collection)) {
-      held = { docs: new Map(), weight: 0 };
+      const docs: Bucket[] = [];
+      let weight = 0;
       for await (const d of target.find({})) {
-        held.docs.set(d._id, d);
-        held.weight += this.weigh(collection, d);
-        if (held.weight > this.limit) {
+        docs.push(d);
+        weight += this.weigh(collection, d);
+        if (weight > this.limit) {
           this.disabled.add(collection);
           break;
         }
       }
-      if (!this.disabled.has(collection)) this.loaded.set(collection, held);
+      if (!this.disabled.has(collection)) {
+        const { latest, superseded } = latestVersions(docs);
+        held = { docs: latest, weight: 0 };
+        for (const d of latest.values()) held.weight += this.weigh(collection, d);
+        this.loaded.set(collection, held);
+        this.supersede(collection, superseded);
+      }
     }
-    if (this.disabled.has(collection) || !held) return findEach(target, '_id', ids);
+    if (this.disabled.has(collection) || !held) return read ? read(keys) : findEach(target, '_id', keys);
     const docs = held.docs;
-    return ids.flatMap((id) => docs.get(id) ?? []);
+    return keys.flatMap((key) => docs.get(key) ?? []);
   }
 
-  /** Record what was just written to a collection held here. */
-  noteWritten(collection: string, put: Bucket[], remove: string[]): void {
+  /** Record what was just written to a collection held here, and the versions it superseded. */
+  noteWritten(collection: string, put: Bucket[], remove: string[], superseded: string[] = []): void {
+    this.supersede(collection, superseded);
     const held = this.loaded.get(collection);
     if (!held) return;
-    const drop = (id: string) => {
-      const old = held.docs.get(id);
+    const drop = (key: string) => {
+      const old = held.docs.get(key);
       if (old) held.weight -= this.weigh(collection, old);
-      held.docs.delete(id);
+      held.docs.delete(key);
     };
     for (const d of put) {
-      drop(d._id);
-      held.docs.set(d._id, d);
+      drop(bucketKey(d));
+      held.docs.set(bucketKey(d), d);
       held.weight += this.weigh(collection, d);
     }
-    for (const id of remove) drop(id);
+    for (const key of remove) drop(key);
     if (held.weight > this.limit) {
       this.disabled.add(collection);
       this.loaded.delete(collection);
     }
+  }
+
+  private supersede(collection: string, ids: string[]): void {
+    if (ids.length === 0) return;
+    let set = this.superseded.get(collection);
+    if (!set) this.superseded.set(collection, (set = new Set()));
+    for (const id of ids) set.add(id);
+  }
+
+  /**
+   * Delete the superseded versions of a collection once they are many: at least `min`, and `share` of its buckets,
+   * so that readers, who take each bucket's latest version, never read much more than the buckets themselves, while
+   * the delete, a decode of the whole collection on FerretDB, comes once every several batches. Callers hold the
+   * read-models lock. Returns how many were deleted.
+   */
+  async compact(store: Store, collection: string, min = 2000, share = 0.25): Promise<number> {
+    const ids = this.superseded.get(collection);
+    const held = this.loaded.get(collection)?.docs.size ?? 0;
+    if (!ids || ids.size === 0 || ids.size < Math.max(min, held * share)) return 0;
+    const list = [...ids];
+    await deleteByIds(store.collection<Bucket>(collection as never), list);
+    this.superseded.delete(collection);
+    return list.length;
   }
 
   /** Stamp the store as last written by this cache (after its writes). */

@@ -2,7 +2,7 @@
 // processing (when a message happened to be received, an alert created) are left out; everything derived from the
 // messages themselves is in.
 import { createHash } from 'node:crypto';
-import { COLLECTIONS, type Store } from '@hub/store';
+import { COLLECTIONS, findBuckets, type Store } from '@hub/store';
 
 const VOLATILE = new Set([
   'rev',
@@ -44,6 +44,8 @@ export const DIGESTED = [
 // only by a version that a later one replaced within the same batch is never written, so both depend on how
 // arrivals were batched (a replay reads topic by topic). What they are derived from is in the digest.
 
+const BUCKETS = new Set<string>([COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs]);
+
 /** sha256 per collection and overall, with document counts. */
 export async function storeDigest(
   store: Store,
@@ -53,7 +55,12 @@ export async function storeDigest(
   for (const name of DIGESTED) {
     const h = createHash('sha256');
     let count = 0;
-    for await (const doc of store.collection<Record<string, unknown>>(name).find({}).sort({ _id: 1 })) {
+    const target = store.collection<Record<string, unknown> & { _id: string }>(name);
+    const docs: AsyncIterable<Record<string, unknown>> | Record<string, unknown>[] = BUCKETS.has(name)
+      ? // Buckets as they stand (their latest versions, by key): how many versions a batching left is not state.
+        (await findBuckets(target)).sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
+      : target.find({}).sort({ _id: 1 });
+    for await (const doc of docs) {
       h.update(JSON.stringify(canonical(doc)));
       h.update('\n');
       count++;

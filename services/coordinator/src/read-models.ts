@@ -4,10 +4,14 @@ import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import { aggregatesOf, groupOfSubstance } from '@hub/domain';
 import {
+  bucketKey,
   bulkWriteInBatches,
   COLLECTIONS,
+  deleteByIds,
   findEach,
   insertNew,
+  isTombstone,
+  latestVersions,
   packJournal,
   type PackedJournal,
   removeLastJournal,
@@ -15,6 +19,7 @@ import {
   type Store,
   type StoredReport,
   unpackJournal,
+  versionId,
 } from '@hub/store';
 import { stampBuckets, type BucketCache } from './bucket-cache';
 import { reportsFor, type BatchReports } from './persist';
@@ -134,17 +139,23 @@ interface JournalDoc {
   createdAt: Date;
 }
 
-/** The buckets of one collection as a batch leaves them: those to store whole, those to delete. */
+/**
+ * The buckets of one collection as a batch leaves them: the new versions to insert, and the versions they supersede
+ * (see @hub/store buckets.ts). Journals of earlier versions rewrote buckets in place: `put` under the bucket's key,
+ * `remove`, and `existing` (the ids stored before the batch, deleted before the insert); `versioned` is not set.
+ */
 interface BucketWrites {
   stats: boolean;
   put: BucketDoc[];
+  versioned?: boolean;
+  superseded?: string[];
   remove: string[];
-  /** The ids that were stored before the batch (only those need deleting before the insert). */
   existing: string[];
 }
 
 type BucketDoc = Record<string, unknown> & {
   _id: string;
+  bucket?: string;
   rev?: number;
   journal?: string;
   quantityKg: number;
@@ -175,6 +186,7 @@ export async function updateReadModels(
   const update = async () => {
     if ((await finishJournals(store)) > 0) cache?.clear();
     await changeReadModels(store, reportIds, batch, cache);
+    for (const stats of [true, false]) await cache?.compact(store, bucketName(stats));
   };
   await (cache ? cache.writing(store, update) : update());
 }
@@ -288,8 +300,17 @@ async function applyJournal(
     );
   await bulkWriteInBatches(contributions, ops, { ordered: false });
   for (const w of journal.writes ?? (await planBucketWrites(store, journal))) {
-    // Stats readers miss these buckets between the delete and the insert on FerretDB (milliseconds; see rewriteById).
-    await rewriteById(bucketsOf(store, w.stats), store.engine, {
+    const target = bucketsOf(store, w.stats);
+    if (w.versioned) {
+      // New versions beside the old (a version inserted before a crash is found taken: the same document); the old
+      // go later, many at once (compact), or now where no cache keeps count of them.
+      await insertNew(target, w.put);
+      if (cache) cache.noteWritten(bucketName(w.stats), w.put, [], w.superseded);
+      else await deleteByIds(target, w.superseded ?? []);
+      continue;
+    }
+    // A journal of an earlier version: buckets rewritten in place (readers miss them between delete and insert).
+    await rewriteById(target, store.engine, {
       put: w.put,
       remove: w.remove,
       ...(first ? { existing: new Set(w.existing) } : {}),
@@ -306,6 +327,16 @@ async function applyJournal(
 const bucketName = (stats: boolean) => (stats ? COLLECTIONS.statsMonthly : COLLECTIONS.routeLegs);
 const bucketsOf = (store: Store, stats: boolean) => store.collection<BucketDoc>(bucketName(stats));
 
+/** Every stored version of these buckets (those stored before versions under the key itself), in one read. */
+async function readVersions(target: Collection<BucketDoc>, keys: string[]) {
+  const docs: BucketDoc[] = [];
+  for (let i = 0; i < keys.length; i += 1000) {
+    const some = keys.slice(i, i + 1000);
+    docs.push(...(await target.find({ $or: [{ bucket: { $in: some } }, { _id: { $in: some } }] }).toArray()));
+  }
+  return latestVersions(docs);
+}
+
 /**
  * Each changed bucket as the journal leaves it: read (by _id, or from the cache), the change added, kept or removed.
  * Written buckets carry the journal's id. Callers hold the 'read-models' lock (see lock.ts), so no other instance
@@ -321,25 +352,45 @@ async function planBucketWrites(
   for (const stats of [true, false]) {
     const deltas = journal.deltas.filter((d) => isStats(d.bucket) === stats);
     if (deltas.length === 0) continue;
-    const ids = deltas.map((d) => d.bucket);
+    const keys = deltas.map((d) => d.bucket);
+    // Read without the cache: every version of these buckets (the latest counts; the others are deleted with it).
+    const superseded: string[] = [];
+    const read = async (wanted: string[]) => {
+      const versions = await readVersions(bucketsOf(store, stats), wanted);
+      superseded.push(...versions.superseded);
+      return [...versions.latest.values()];
+    };
     const current = new Map(
-      (cache
-        ? ((await cache.get(store, bucketName(stats), ids)) as BucketDoc[])
-        : await findEach(bucketsOf(store, stats), '_id', ids)
-      ).map((d) => [d._id, d]),
+      ((cache ? await cache.get(store, bucketName(stats), keys, read) : await read(keys)) as BucketDoc[]).map(
+        (d) => [bucketKey(d), d],
+      ),
     );
-    const w: BucketWrites = { stats, put: [], remove: [], existing: [...current.keys()] };
+    const w: BucketWrites = { stats, put: [], versioned: true, superseded, remove: [], existing: [] };
     for (const d of deltas) {
       const doc = current.get(d.bucket);
       if (doc?.journal === journal._id) continue; // applied before a crash
       const count = (doc?.count ?? 0) + d.n;
+      const rev = (doc?.rev ?? 0) + 1;
       if (count <= 0) {
-        if (doc) w.remove.push(d.bucket);
+        // Gone: a version that counts nothing (readers leave it out), the versions before it deleted.
+        if (doc && !isTombstone(doc)) {
+          w.put.push({
+            ...doc,
+            _id: versionId(d.bucket, rev),
+            bucket: d.bucket,
+            rev,
+            journal: journal._id,
+            quantityKg: 0,
+            count: 0,
+          });
+          superseded.push(doc._id);
+        }
         continue;
       }
+      if (doc) superseded.push(doc._id);
       let lastSeenAt: Date | undefined;
       if (!stats) {
-        const kept = doc?.lastSeenAt ?? null;
+        const kept = doc && !isTombstone(doc) ? (doc.lastSeenAt ?? null) : null;
         lastSeenAt =
           kept && d.latestRemoved && d.latestRemoved >= kept
             ? ((await latestIn(store, d.bucket, journal.contributions)) ?? (d.latestAdded as Date))
@@ -347,8 +398,9 @@ async function planBucketWrites(
       }
       w.put.push({
         ...(doc ?? d.fields ?? {}),
-        _id: d.bucket,
-        rev: (doc?.rev ?? 0) + 1,
+        _id: versionId(d.bucket, rev),
+        bucket: d.bucket,
+        rev,
         journal: journal._id,
         quantityKg: round((doc?.quantityKg ?? 0) + d.kg),
         count,

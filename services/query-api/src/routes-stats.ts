@@ -5,6 +5,7 @@ import { drugAggregates, type RouteReportRecord } from '@hub/domain';
 import { ValidationError } from '@hub/errors';
 import {
   COLLECTIONS,
+  findBuckets,
   type RouteLegBucket,
   type StatsBucket,
   type Store,
@@ -62,10 +63,8 @@ export async function routeLegBuckets(
   ];
   if (p.country) and.push({ $or: [{ from: p.country as string }, { to: p.country as string }] });
   if (p.drug) and.push({ substance: p.drug as string });
-  return store
-    .collection<RouteLegBucket>(COLLECTIONS.routeLegs)
-    .find({ $and: and }, { projection: { rev: 0, journal: 0 } })
-    .toArray();
+  // Each bucket as it stands (its latest version; see @hub/store buckets.ts).
+  return findBuckets(store.collection<RouteLegBucket>(COLLECTIONS.routeLegs), { $and: and });
 }
 
 export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
@@ -107,10 +106,9 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
       if (drug) and.push({ $or: [{ substance: drug }, { aggregates: drug }] });
       if (drugGroup) and.push({ drugGroup });
       if (Object.keys(years).length) and.push({ year: years });
-      const buckets = await deps.store
-        .collection<StatsBucket>(COLLECTIONS.statsMonthly)
-        .find({ $and: and }, { projection: { rev: 0, journal: 0 } })
-        .toArray();
+      const buckets = await findBuckets(deps.store.collection<StatsBucket>(COLLECTIONS.statsMonthly), {
+        $and: and,
+      });
       const from = p.year === undefined ? (p.from as Date | undefined) : undefined;
       const to = p.year === undefined ? (p.to as Date | undefined) : undefined;
       items = buckets

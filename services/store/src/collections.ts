@@ -88,7 +88,12 @@ export const INDEXES: Partial<Record<CollectionName, IndexDescription[]>> = {
     { key: { addressee: 1, sentAt: -1 }, name: 'addressee_sentAt' },
     { key: { status: 1, dueAt: 1 }, name: 'status_dueAt' },
   ],
-  [COLLECTIONS.statsMonthly]: [{ key: { source: 1, country: 1, month: 1 }, name: 'source_country_month' }],
+  [COLLECTIONS.statsMonthly]: [
+    { key: { source: 1, country: 1, month: 1 }, name: 'source_country_month' },
+    // A bucket's versions (see buckets.ts), read by key when the coordinator does not hold them.
+    { key: { bucket: 1 }, name: 'bucket' },
+  ],
+  [COLLECTIONS.routeLegs]: [{ key: { bucket: 1 }, name: 'bucket' }],
   // The reports counting in a bucket, when a leg's last-seen date must be found again (its latest report left).
   [COLLECTIONS.contributions]: [{ key: { 'amounts.bucket': 1 }, name: 'amounts_bucket' }],
 };

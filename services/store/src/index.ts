@@ -6,3 +6,4 @@ export * from './handling';
 export * from './requests';
 export * from './lock';
 export * from './rewrite';
+export * from './buckets';

@@ -130,6 +130,15 @@ export async function rewriteById<T extends { _id: string }>(
   const ids = [...new Set([...put.map((d) => d._id), ...remove])].filter(
     (id) => !existing || existing.has(id),
   );
+  await deleteByIds(collection, ids);
+  if (put.length) await collection.insertMany(put as never, { ordered: false });
+}
+
+/** Delete documents by _id: a few one statement each (a scan each on FerretDB), more by `$in` (a decode of all). */
+export async function deleteByIds<T extends { _id: string }>(
+  collection: Collection<T>,
+  ids: string[],
+): Promise<void> {
   if (ids.length <= SMALL_DELETE)
     await bulkWriteInBatches(
       collection,
@@ -139,7 +148,6 @@ export async function rewriteById<T extends { _id: string }>(
   else
     for (let i = 0; i < ids.length; i += IN_CHUNK)
       await collection.deleteMany({ _id: { $in: ids.slice(i, i + IN_CHUNK) } } as Filter<T>);
-  if (put.length) await collection.insertMany(put as never, { ordered: false });
 }
 
 /** Up to this many ids are deleted one statement each (a scan each) rather than by one `$in` (a decode of all). */
