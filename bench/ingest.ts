@@ -108,16 +108,33 @@ export async function ingestRows(): Promise<Row[]> {
   const prefill = Number(process.env.BENCH_PREFILL_BUCKETS ?? 0);
   if (prefill > 0) {
     say(`prefilling ${prefill} statistics and ${prefill} route-leg buckets`);
-    const audience = { originCountry: 'ZZ', tlp: 'GREEN', releasableCountries: [], quantityKg: 1, count: 1 };
+    const common = {
+      originCountry: 'ZZ',
+      tlp: 'GREEN',
+      releasableCountries: [],
+      quantityKg: 1,
+      count: 1,
+      rev: 1,
+      prefill: true,
+    };
     const stats = Array.from({ length: prefill }, (_, i) => ({
       _id: `s|ZZ|heroin|1990-${i}|ZZ|GREEN|`,
-      ...{ source: 'seizures', country: 'ZZ', substance: 'heroin', drugGroup: 'opiates', aggregates: [] },
-      ...{ year: 1990, month: 1 + (i % 12), ...audience, rev: 1, prefill: true },
+      source: 'seizures',
+      country: 'ZZ',
+      substance: 'heroin',
+      drugGroup: 'opiates',
+      aggregates: [],
+      year: 1990,
+      month: 1 + (i % 12),
+      ...common,
     }));
     const legs = stats.map((_, i) => ({
       _id: `l|ZZ|Z${i}|heroin|ZZ|GREEN|`,
-      ...{ from: 'ZZ', to: `Z${i}`, substance: 'heroin', ...audience, lastSeenAt: new Date(0) },
-      ...{ rev: 1, prefill: true },
+      from: 'ZZ',
+      to: `Z${i}`,
+      substance: 'heroin',
+      lastSeenAt: new Date(0),
+      ...common,
     }));
     for (const [name, docs] of [
       [COLLECTIONS.statsMonthly, stats],

@@ -4,23 +4,13 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { repoRoot } from '@hub/config';
 import { createKafka, topicNames } from '@hub/kafka';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { launchChromium } from '../support/browser';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const HOUR = 3600000;
 const ago = (hours: number) => new Date(Date.now() - hours * HOUR).toISOString();
@@ -78,7 +68,7 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
   };
 
   before(async () => {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     env = createTestEnv('cooperation');
     hub = await startTestHub(env, ['KZ', 'UZ'], { requestCheckMs: 500 });
     store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });

@@ -3,22 +3,12 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { repoRoot } from '@hub/config';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { launchChromium } from '../support/browser';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const minimal = JSON.parse(
   readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
@@ -71,7 +61,7 @@ describe('analyst dashboard in a browser', function () {
   const analyst = () => hub.token('analyst', 'KZ', 'AMBER');
 
   before(async () => {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     env = createTestEnv('dashboard');
     hub = await startTestHub(env, ['KZ', 'UZ']);
     store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });

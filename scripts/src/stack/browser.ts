@@ -6,14 +6,14 @@ import { existsSync } from 'node:fs';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-export function ensureChromium(log: (line: string) => void): boolean {
-  if (existsSync(CHROMIUM)) return true;
+export function ensureChromium(log: (line: string) => void): void {
+  if (existsSync(CHROMIUM)) return;
   const asRoot = process.getuid?.() === 0;
   if (!asRoot && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status !== 0) {
     log(
       `${CHROMIUM} is missing: the dashboard's browser tests need Debian's chromium (apt-get install chromium)`,
     );
-    return false;
+    return;
   }
   log("installing Debian's chromium for the dashboard's browser tests (first run only, 1-2 minutes)");
   const apt = (...args: string[]) =>
@@ -25,7 +25,5 @@ export function ensureChromium(log: (line: string) => void): boolean {
     log(
       `chromium could not be installed; the dashboard's browser tests will fail (apt-get install chromium)`,
     );
-    return false;
   }
-  return true;
 }

@@ -22,6 +22,12 @@ export async function stampBuckets(store: Store, stamp: string): Promise<void> {
     .replaceOne({ _id: EPOCH_ID }, { stamp }, { upsert: true });
 }
 
+/** After a write of held collections: stamped by `cache` when the writer has one, else with a stamp nobody holds. */
+export async function stampWritten(store: Store, cache?: BucketCache): Promise<void> {
+  if (cache) await cache.stampStore(store);
+  else await stampBuckets(store, randomUUID());
+}
+
 export class BucketCache {
   /** Per collection, each bucket's latest version by its key (complete: one not here does not exist), and weight. */
   private loaded = new Map<string, { docs: Map<string, Bucket>; weight: number }>();

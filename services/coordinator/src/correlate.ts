@@ -3,7 +3,7 @@
 // (HMAC-SHA256 with the hub's secret) of their normalised form, so an alert tells the owners "your reports match"
 // without the identifier travelling to anyone. Matching looks up one document per key (by _id): it never scans
 // history.
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { normaliseIdentifier } from '@hub/domain';
@@ -17,7 +17,7 @@ import {
   type Store,
   type StoredReport,
 } from '@hub/store';
-import { stampBuckets, type BucketCache } from './bucket-cache';
+import { stampWritten, type BucketCache } from './bucket-cache';
 import { reportsFor, type BatchReports } from './persist';
 import { derivedUuid } from './replies';
 
@@ -298,8 +298,7 @@ async function matchReports(
   }
   // Every writer of route keys stamps the epoch, so that another instance's cache reads them again.
   if (routeKeysWritten) {
-    if (cache) await cache.stampStore(store);
-    else await stampBuckets(store, randomUUID());
+    await stampWritten(store, cache);
   }
   await insertNew(perReport, reportKeysNew);
   await rewriteJournalled(store, COLLECTIONS.reportKeys, {

@@ -21,7 +21,7 @@ import {
   unpackJournal,
   versionId,
 } from '@hub/store';
-import { stampBuckets, type BucketCache } from './bucket-cache';
+import { stampWritten, type BucketCache } from './bucket-cache';
 import { reportsFor, type BatchReports } from './persist';
 
 export interface Contribution {
@@ -320,8 +320,7 @@ async function applyJournal(
   // The batch's own journal is the only one left (finishJournals removed those a crash left, one by one).
   if (first) await removeLastJournal(store, COLLECTIONS.readModelJournal, journal._id);
   else await store.collection<JournalDoc>(COLLECTIONS.readModelJournal).deleteOne({ _id: journal._id });
-  if (cache) await cache.stampStore(store);
-  else await stampBuckets(store, randomUUID());
+  await stampWritten(store, cache);
 }
 
 const bucketName = (stats: boolean) => (stats ? COLLECTIONS.statsMonthly : COLLECTIONS.routeLegs);
@@ -462,6 +461,6 @@ export async function convertReadModels(store: Store): Promise<number> {
   for (const { target, ids } of converted)
     for (let i = 0; i < ids.length; i += 1000)
       await target.updateMany({ _id: { $in: ids.slice(i, i + 1000) } }, { $unset: { members: '' } });
-  await stampBuckets(store, randomUUID());
+  await stampWritten(store);
   return converted.reduce((s, c) => s + c.ids.length, 0);
 }
