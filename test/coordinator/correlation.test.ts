@@ -189,33 +189,64 @@ describe('coordinator: correlation and regional feeds', function () {
       clientId: 'feed-test',
       logger: env.logger,
     });
-    const seen = new Map<string, { outer: Envelope; inner: Envelope | undefined }>();
+    // By feed: each record's countersigned bytes, and what it says.
+    const seen = new Map<
+      string,
+      Map<string, { bytes: Buffer; outer: Envelope; inner?: Envelope; region: string; regions: string[] }>
+    >();
+    const feeds = ['central-asia', 'balkan-route'];
     const consumer = kafka.consumer({ groupId: `${names.group('feed-test')}-${randomUUID()}` });
     await consumer.connect();
-    await consumer.subscribe({ topics: [names.feed('central-asia')], fromBeginning: true });
+    await consumer.subscribe({ topics: feeds.map((r) => names.feed(r)), fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ topic, message }) => {
         const outer = verifier.verify(message.value!);
         if (!outer.ok || outer.envelope.messageType !== 'FeedRecord') return;
         expect(outer.envelope.origin).to.equal('HUB');
         const record = registry.decode(outer.envelope.schemaFingerprint, outer.envelope.payload) as {
           subjectId: string;
           originalEnvelope: Buffer;
+          region: string;
+          regions: string[];
         };
         const inner = verifier.verify(record.originalEnvelope);
-        seen.set(record.subjectId, { outer: outer.envelope, inner: inner.ok ? inner.envelope : undefined });
+        const feed = feeds.find((r) => names.feed(r) === topic)!;
+        if (!seen.has(feed)) seen.set(feed, new Map());
+        seen.get(feed)!.set(record.subjectId, {
+          bytes: message.value!,
+          outer: outer.envelope,
+          inner: inner.ok ? inner.envelope : undefined,
+          region: record.region,
+          regions: record.regions,
+        });
       },
     });
+    const on = (feed: string) => seen.get(feed) ?? new Map();
     try {
       await waitUntil(
-        'the releasable records on the feed',
-        () => seen.has(open) && seen.has(toRegion),
+        'the releasable records on the feeds',
+        () =>
+          on('central-asia').has(open) && on('central-asia').has(toRegion) && on('balkan-route').has(open),
         60000,
       );
       await new Promise((r) => setTimeout(r, 3000));
-      expect(seen.get(open)?.inner?.origin).to.equal('KZ');
-      expect(seen.has(toOne), 'AMBER for UZ alone is not for all of Central Asia').to.equal(false);
-      expect(seen.has(red), 'RED never goes on a feed').to.equal(false);
+      const central = on('central-asia');
+      expect(central.get(open)?.inner?.origin).to.equal('KZ');
+      expect(central.has(toOne), 'AMBER for UZ alone is not for all of Central Asia').to.equal(false);
+      expect(central.has(red), 'RED never goes on a feed').to.equal(false);
+      // One countersignature for every feed a record goes to, naming them all.
+      expect(central.get(open)?.regions).to.deep.equal([
+        'central-asia',
+        'northern-route',
+        'balkan-route',
+        'south-caucasus',
+      ]);
+      expect(central.get(open)?.region, 'readers of v1 see the first region named').to.equal('central-asia');
+      expect(on('balkan-route').get(open)?.bytes.equals(central.get(open)!.bytes)).to.equal(true);
+      expect(central.get(toRegion)?.regions).to.deep.equal(['central-asia']);
+      expect(on('balkan-route').has(toRegion), 'AMBER for Central Asia stays off the Balkan route').to.equal(
+        false,
+      );
     } finally {
       await consumer.disconnect();
     }

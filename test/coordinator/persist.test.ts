@@ -107,18 +107,60 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     ).to.equal(3);
   });
 
-  it('changes nothing on redelivery and hands on nothing as written, but names the reports for recomputation', async () => {
+  it('changes nothing on redelivery, reads the report once and not its history, and hands the stored one on', async () => {
     const id = randomUUID();
     const batch = await classify([message(id, 1)]);
     await persist(batch);
     const before = await reports().findOne({ _id: id });
-    const again = await persist(batch);
+    // The store as it is, with every find recorded by collection (on FerretDB each is a decode of the collection).
+    const reads: string[] = [];
+    const spied = new Proxy(store, {
+      get: (target, prop) =>
+        prop === 'collection'
+          ? (name: string) =>
+              new Proxy(target.collection(name as never), {
+                get: (c, p) => {
+                  if (p === 'find') reads.push(name);
+                  const v = Reflect.get(c, p) as unknown;
+                  return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v;
+                },
+              })
+          : (Reflect.get(target, prop) as unknown),
+    });
+    const again = await persistBatch(spied, batch, regions, Date.now);
     expect(kinds(again.outcomes)).to.deep.equal(['accepted']);
-    expect(again.written.size).to.equal(0);
+    expect(again.written.get(id), 'the stored document, as it stands').to.deep.equal(before);
+    expect(again.written.size).to.equal(1);
     expect(again.fresh.size, 'stored before').to.equal(0);
     expect(again.changedReports).to.deep.equal([id]);
+    expect(reads, 'the current report, once; its history not at all').to.deep.equal([COLLECTIONS.reports]);
     expect(await reports().findOne({ _id: id })).to.deep.equal(before);
     expect(await versions().countDocuments({ reportId: id })).to.equal(1);
+  });
+
+  it('reads the history claims the current reports cannot confirm: a report missing after a crash, a later version', async () => {
+    // Caught between its history entry and its report: the claim is read, found ours, and the report inserted.
+    const lost = randomUUID();
+    const first = await classify([message(lost, 1)]);
+    await persist(first);
+    await reports().deleteOne({ _id: lost });
+    const repaired = await persist(first);
+    expect(kinds(repaired.outcomes)).to.deep.equal(['accepted']);
+    expect(repaired.fresh.has(lost), 'inserted now').to.equal(true);
+    expect((await reports().findOne({ _id: lost }))?.messageId).to.equal(first[0]!.envelope?.messageId);
+    // The current report is a later version: a redelivery of the first is still ours, another claim of it stale.
+    const id = randomUUID();
+    const v1 = message(id, 1);
+    const v1Batch = await classify([v1]);
+    await persist(v1Batch);
+    await persist(await classify([message(id, 2, { notes: 'second' })]));
+    const again = await persist(v1Batch);
+    expect(kinds(again.outcomes)).to.deep.equal(['accepted']);
+    expect(again.written.get(id)?.version, 'the current second version, handed on').to.equal(2);
+    const rival = await persist(await classify([message(id, 1, { notes: 'another first' })]));
+    expect(kinds(rival.outcomes)).to.deep.equal(['stale-version']);
+    expect((rival.outcomes[0] as { detail: string }).detail).to.contain(v1.envelope.messageId);
+    expect(await versions().countDocuments({ reportId: id })).to.equal(2);
   });
 
   it('rejects a second message claiming a stored version, or one claimed earlier in the same batch, as stale', async () => {
@@ -150,7 +192,7 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     expect((await versions().findOne({ _id: `${id}:1` }))?.supersededAt).to.be.instanceOf(Date);
     const late = await persist(await classify([message(id, 2, { notes: 'second, late' })]));
     expect(kinds(late.outcomes)).to.deep.equal(['accepted']);
-    expect(late.written.size).to.equal(0);
+    expect(late.written.get(id)?.version, 'the stored third version, handed on as it stands').to.equal(3);
     const stored = await reports().findOne({ _id: id });
     expect(stored?.version).to.equal(3);
     expect((stored?.report as { notes: string }).notes).to.equal('third');

@@ -1,6 +1,12 @@
 // GET /v1/feeds/:region/stream: server-sent events of a regional feed, filtered per subscriber.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { createSigner, HUB_ORIGIN } from '@hub/envelope';
+import { createKafka, topicNames } from '@hub/kafka';
+import { PkiStore } from '@hub/pki';
+import { loadSchemaRegistry } from '@hub/schemas';
+import { COLLECTIONS, connectStore, type StoredEnvelope } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
 
@@ -100,5 +106,67 @@ describe('query API: the regional feed as server-sent events', function () {
     ).to.include({
       status: 404,
     });
+  });
+
+  it('refuses a countersigned record found on a feed it does not name', async () => {
+    // A record signed by the coordinator for other regions' feeds (a misrouting, or a copy put there) is not for
+    // this feed's members, however valid its signatures.
+    const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
+    const reader = await openStream(url, hub.token('coordinator', 'KZ', 'RED'));
+    const store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    const kafka = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'feed-misroute',
+      logger: env.logger,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      const [original] = await store
+        .collection<StoredEnvelope>(COLLECTIONS.envelopes)
+        .find({ messageType: 'SeizureReport' })
+        .limit(1)
+        .toArray();
+      expect(original, 'a stored report from the test before').to.not.equal(undefined);
+      const registry = loadSchemaRegistry();
+      const hubKey = new PkiStore(join(env.config.hubHome, 'pki')).identity(HUB_ORIGIN);
+      const signer = createSigner({
+        privateKey: hubKey.privateKey,
+        certificate: hubKey.certificatePem,
+        origin: HUB_ORIGIN,
+      });
+      const record = (subjectId: string, regions: string[]) => {
+        const { payload, fingerprint } = registry.encode('FeedRecord', {
+          originalEnvelope: original!.bytes,
+          messageType: 'SeizureReport',
+          subjectId,
+          version: 1,
+          originCountry: original!.origin,
+          region: regions[0],
+          regions,
+          acceptedAt: Date.now(),
+        });
+        return signer.signEncoded({ messageType: 'FeedRecord', schemaFingerprint: fingerprint, payload })
+          .bytes;
+      };
+      const elsewhere = `elsewhere-${randomUUID()}`;
+      const named = `named-${randomUUID()}`;
+      await producer.send({
+        topic: topicNames(env.config.namespace).feed('central-asia'),
+        messages: [
+          { key: elsewhere, value: record(elsewhere, ['balkan-route', 'south-caucasus']) },
+          { key: named, value: record(named, ['balkan-route', 'central-asia']) },
+        ],
+      });
+      const ids = () => reader.events.filter((e) => e.event === 'SeizureReport').map((e) => e.data.subjectId);
+      await waitUntil('the record naming central-asia', () => ids().includes(named) || undefined, 60000);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(ids(), 'the record for other regions only').to.not.include(elsewhere);
+      expect(reader.events.find((e) => e.data.subjectId === named)?.data.region).to.equal('central-asia');
+    } finally {
+      reader.close();
+      await producer.disconnect();
+      await store.close();
+    }
   });
 });

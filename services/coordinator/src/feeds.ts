@@ -1,5 +1,6 @@
 // Regional feeds: each accepted record, countersigned by the coordinator (its own envelope around the originator's
-// unchanged bytes), goes to hub.feed.<region> for every region all of whose members may see it under its handling.
+// unchanged bytes, naming the regions it is for), goes to hub.feed.<region> for every region all of whose members
+// may see it under its handling.
 // A region's feed is readable by every member, so a record goes there only if nobody in it would be refused.
 import type { TopicNames } from '@hub/kafka';
 import type { Region } from '@hub/schemas';
@@ -30,29 +31,40 @@ export function feedMessages(
     alertHandling: (alert: AlertRecord) => Handled[];
   },
 ): void {
-  const push = (region: string, key: string, type: string, value: unknown, seed: string) =>
-    out.sign(deps.names.feed(region), key, type, value, derivedUuid(seed));
+  // One countersignature per record for all the feeds it goes to (the record names them): a CLEAR report goes to
+  // every region, and signing it once per region made the feeds most of the coordinator's RSA work.
+  const push = (regions: string[], key: string, type: string, value: unknown, seed: string) => {
+    if (regions.length)
+      out.sign(
+        regions.map((r) => deps.names.feed(r)),
+        key,
+        type,
+        value,
+        derivedUuid(seed),
+      );
+  };
   for (const a of accepted) {
     // A renewal is bookkeeping between the originator and the coordinator, not a record for the region.
     if (a.envelope.messageType === 'RetentionRenewal') continue;
     const handling = deps.handlingOf(a);
     if (!handling) continue;
-    for (const region of releasableRegions(handling, deps.regions))
-      push(
-        region,
-        a.subjectId,
-        'FeedRecord',
-        {
-          originalEnvelope: a.record.bytes,
-          messageType: a.envelope.messageType,
-          subjectId: a.subjectId,
-          version: a.subjectVersion,
-          originCountry: a.envelope.origin,
-          region,
-          acceptedAt: deps.now,
-        },
-        `feed:${a.envelope.messageId}:${region}`,
-      );
+    const regions = releasableRegions(handling, deps.regions);
+    push(
+      regions,
+      a.subjectId,
+      'FeedRecord',
+      {
+        originalEnvelope: a.record.bytes,
+        messageType: a.envelope.messageType,
+        subjectId: a.subjectId,
+        version: a.subjectVersion,
+        originCountry: a.envelope.origin,
+        region: regions[0] ?? '',
+        regions,
+        acceptedAt: deps.now,
+      },
+      `feed:${a.envelope.messageId}`,
+    );
   }
   for (const alert of alerts) {
     // An alert names reports: it goes only where every one of them may be seen.
@@ -60,7 +72,6 @@ export function feedMessages(
     const regions = deps.regions
       .map((r) => r.id)
       .filter((id) => handlings.every((h) => releasableRegions(h, deps.regions).includes(id)));
-    for (const region of regions)
-      push(region, alert.alertId, 'CrossBorderAlert', alert, `feed-alert:${alert.alertId}:${region}`);
+    push(regions, alert.alertId, 'CrossBorderAlert', alert, `feed-alert:${alert.alertId}`);
   }
 }

@@ -18,14 +18,15 @@ export class Outgoing {
 
   constructor(private readonly registry: SchemaRegistry) {}
 
-  /** `value` encoded as `messageType`, to be signed by the coordinator with the given message id. */
-  sign(topic: string, key: string, messageType: string, value: unknown, messageId: string): void {
+  /**
+   * `value` encoded as `messageType`, to be signed by the coordinator with the given message id: signed once, and
+   * the same signed bytes sent to each of `topics`.
+   */
+  sign(topics: string | string[], key: string, messageType: string, value: unknown, messageId: string): void {
     const { payload, fingerprint } = this.registry.encode(messageType, value);
-    this.entries.push({
-      topic,
-      key,
-      request: { messageType, schemaFingerprint: fingerprint, payload, messageId },
-    });
+    const request = { messageType, schemaFingerprint: fingerprint, payload, messageId };
+    for (const topic of typeof topics === 'string' ? [topics] : topics)
+      this.entries.push({ topic, key, request });
   }
 
   /** Messages signed already. */
@@ -36,9 +37,10 @@ export class Outgoing {
 
   /** Every message signed, by topic, each topic's in the order added. */
   async byTopic(signer: Signer): Promise<Map<string, Message[]>> {
-    const toSign = this.entries.filter((e) => e.request);
-    const signed = await signer.signEncodedAll(toSign.map((e) => e.request as SignRequest));
-    toSign.forEach((e, i) => (e.value = signed[i]?.bytes));
+    const requests = [...new Set(this.entries.flatMap((e) => (e.request ? [e.request] : [])))];
+    const signed = await signer.signEncodedAll(requests);
+    const bytesOf = new Map(requests.map((r, i) => [r, signed[i]?.bytes]));
+    for (const e of this.entries) if (e.request) e.value = bytesOf.get(e.request);
     const out = new Map<string, Message[]>();
     for (const e of this.entries) {
       let list = out.get(e.topic);

@@ -29,8 +29,9 @@ export interface PersistResult {
   /** Reports touched by this batch (for read models, correlation, feeds). */
   changedReports: string[];
   /**
-   * The current documents this batch wrote in full, as the store returns them: read models, correlation and feeds
-   * use them instead of reading the reports again. Reports changed otherwise (a retraction) are not in it.
+   * The current documents of this batch's reports, as the store returns them: those it wrote in full, and those it
+   * read and left as they were (a redelivery). Read models, correlation and feeds use them instead of reading the
+   * reports again. Reports changed otherwise (a retraction) are not in it.
    */
   written: Map<string, StoredReport>;
   /**
@@ -77,9 +78,25 @@ export async function persistBatch(
     return { ...doc, _id: key, supersededAt: null } as unknown as StoredReport;
   });
   const claims = new Map([...firstOfVersion].map(([key, a]) => [key, a.envelope.messageId]));
-  if ((await insertFindingTaken(versions, historyDocs)).size > 0) {
-    const stored = await findEach(versions, '_id', [...firstOfVersion.keys()], { messageId: 1 });
-    for (const d of stored) claims.set(d._id, d.messageId);
+  // The current reports this batch reads, read whole and once: here, in step 3, and handed on.
+  const stored = new Map<string, StoredReport>();
+  const takenVersions = await insertFindingTaken(versions, historyDocs);
+  if (takenVersions.size > 0) {
+    // A version taken already is ours where the current report is that version from this very message: a current
+    // document is only ever written by the holder of its version's claim. In a chunk redelivered after a crash that
+    // is every key, and the history, the largest collection, is not read (on FerretDB a decode of all of it).
+    const subjectOf = (key: string) => {
+      const a = firstOfVersion.get(key);
+      return a && !isAnnual(a) ? a.subjectId : undefined;
+    };
+    const subjects = [...new Set([...takenVersions].flatMap((k) => subjectOf(k) ?? []))];
+    for (const d of await findEach(reports, '_id', subjects)) stored.set(d._id, d);
+    const unsure = [...takenVersions].filter((key) => {
+      const a = firstOfVersion.get(key);
+      const cur = a && stored.get(a.subjectId);
+      return !(a && cur && cur.version === a.subjectVersion && cur.messageId === a.envelope.messageId);
+    });
+    for (const d of await findEach(versions, '_id', unsure, { messageId: 1 })) claims.set(d._id, d.messageId);
   }
   const final: Outcome[] = outcomes.map((o) => {
     if (o.kind !== 'accepted' || isRequest(o)) return o;
@@ -131,11 +148,20 @@ export async function persistBatch(
     const first = mine[0] as Accepted;
     if (first.envelope.messageType === 'SeizureReport') firstDocs.set(id, reportDocOf(first));
   }
-  const taken = await insertFindingTaken(reports, [...firstDocs.values()]);
-  const toRead = reportIds.filter((id) => !firstDocs.has(id) || taken.has(id));
-  const current = new Map<string, { version: number }>(
-    (await findEach(reports, '_id', toRead, { version: 1 })).map((d) => [d._id, d]),
-  );
+  // Those read in step 1 exist: they are not inserted again.
+  const taken = new Set([
+    ...(await insertFindingTaken(
+      reports,
+      [...firstDocs.values()].filter((d) => !stored.has(d._id)),
+    )),
+    ...stored.keys(),
+  ]);
+  // Read whole: those the batch leaves as they are (a redelivery) are handed on with the ones it writes, so that
+  // the read models, correlation and feeds do not each read them again (a decode of the whole collection each, on
+  // FerretDB: most of the time a chunk redelivered after a crash took).
+  const toRead = reportIds.filter((id) => !stored.has(id) && (!firstDocs.has(id) || taken.has(id)));
+  for (const d of await findEach(reports, '_id', toRead)) stored.set(d._id, d);
+  const current = new Map<string, { version: number }>(stored);
   for (const [id, doc] of firstDocs)
     if (!taken.has(id)) {
       current.set(id, { version: doc.version });
@@ -189,10 +215,13 @@ export async function persistBatch(
   }
   await bulkWriteInBatches(reports, currentOps, { ordered: true });
   await bulkWriteInBatches(versions, supersededOps, { ordered: false });
+  const unchanged = [...stored.values()].filter((d) => mineOf.has(d._id) && !changed.has(d._id));
   // Every report touched by the batch is recomputed, also on redelivery: a crash after step 3 and before the
   // read models were updated is repaired this way.
   for (const id of reportIds) changed.add(id);
-  return { outcomes: final, changedReports: [...changed], written: asStored(written), fresh };
+  const known = asStored(written);
+  for (const d of unchanged) known.set(d._id, d);
+  return { outcomes: final, changedReports: [...changed], written: known, fresh };
 }
 
 /** Documents as a read from the store returns them (BSON round trip: no undefined, the same number types). */

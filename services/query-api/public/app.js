@@ -31,6 +31,8 @@ let again = false;
 let feeds = null;
 let feedTimer = null;
 const liveRegions = new Set();
+/** The regions followed, in their configured order: the label names the live ones in it, whichever opened first. */
+let followedRegions = [];
 
 const api = createApi({
   token: () => window.sessionStorage.getItem(TOKEN_KEY),
@@ -171,7 +173,12 @@ function renderLive() {
   const el = byId('live');
   el.dataset.state = liveRegions.size ? 'on' : 'off';
   el.textContent = liveRegions.size
-    ? t('liveOn', { regions: [...liveRegions].map(regionName).join(', ') })
+    ? t('liveOn', {
+        regions: followedRegions
+          .filter((r) => liveRegions.has(r))
+          .map(regionName)
+          .join(', '),
+      })
     : '';
 }
 
@@ -179,8 +186,9 @@ function startFeeds() {
   const c = claimsOf(window.sessionStorage.getItem(TOKEN_KEY));
   feeds?.stop();
   liveRegions.clear();
+  followedRegions = regionsOf(c.country, ['coordinator', 'admin'].includes(c.role));
   feeds = followFeeds({
-    regions: regionsOf(c.country, ['coordinator', 'admin'].includes(c.role)),
+    regions: followedRegions,
     token: () => window.sessionStorage.getItem(TOKEN_KEY),
     // Records come in bursts (a batch at a node); one refresh for a burst is enough.
     onEvent: () => {

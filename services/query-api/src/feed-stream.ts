@@ -54,7 +54,12 @@ export function feedStreams(deps: {
   const tails = new Map<string, Promise<Tail>>();
   let pki: Promise<Tail> | undefined;
 
-  const toEvent = (bytes: Buffer, partition: number, offset: string): FeedEvent | undefined => {
+  const toEvent = (
+    region: string,
+    bytes: Buffer,
+    partition: number,
+    offset: string,
+  ): FeedEvent | undefined => {
     const outer = verifier.verify(bytes);
     if (!outer.ok || outer.envelope.origin !== HUB_ORIGIN) {
       deps.logger.warn(
@@ -76,7 +81,17 @@ export function feedStreams(deps: {
       originCountry: string;
       region: string;
       acceptedAt: number;
+      regions?: string[];
     };
+    // The countersignature covers the feeds a record is for: one found on another feed is not for its members.
+    const meantFor = record.regions?.length ? record.regions : [record.region];
+    if (!meantFor.includes(region)) {
+      deps.logger.warn(
+        { reason: `published for ${meantFor.join(', ')}, not for ${region}`, subjectId: record.subjectId },
+        'feed record refused',
+      );
+      return undefined;
+    }
     const inner = verifier.verify(record.originalEnvelope);
     if (!inner.ok) return undefined;
     const payload = deps.registry.decode(inner.envelope.schemaFingerprint, inner.envelope.payload);
@@ -98,7 +113,7 @@ export function feedStreams(deps: {
         subjectId: record.subjectId,
         version: record.version,
         originCountry: record.originCountry,
-        region: record.region,
+        region,
         acceptedAt: new Date(Number(record.acceptedAt)).toISOString(),
         ...(record.messageType === 'SeizureReport'
           ? {
@@ -145,7 +160,7 @@ export function feedStreams(deps: {
           fromBeginning: true,
           onMessage: (message, partition) => {
             if (!message.value || BigInt(message.offset) < (from.get(partition) ?? 0n)) return;
-            const event = toEvent(message.value, partition, message.offset);
+            const event = toEvent(region, message.value, partition, message.offset);
             if (!event) return;
             for (const s of subscribers.get(region) ?? [])
               if (event.visibleTo(s.caller))
