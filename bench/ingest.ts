@@ -191,9 +191,9 @@ export async function ingestRows(): Promise<Row[]> {
   // retention dates...), read back and inserted again into collections of their own, 500 per command.
   say('raw insertMany of the documents the pipeline stored');
   const stored: { name: string; docs: Document[] }[] = [];
-  // Read-model buckets as they stand (each one's latest version: those the pipeline superseded and had not deleted
-  // yet are not counted), as when buckets were rewritten in place.
-  const buckets = new Set<string>([COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs]);
+  // Read-model buckets and route-pattern keys as they stand (each one's latest version: those the pipeline
+  // superseded and had not deleted yet are not counted), as when they were rewritten in place.
+  const buckets = new Set<string>([COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs, COLLECTIONS.routeKeys]);
   for (const { name } of await store.db.listCollections({}, { nameOnly: true }).toArray()) {
     const docs = await store.db
       .collection(name)

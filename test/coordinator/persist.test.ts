@@ -25,6 +25,7 @@ import {
   COLLECTIONS,
   connectStore,
   findBuckets,
+  latestVersions,
   type Store,
   type StoredReport,
   type StoredReportVersion,
@@ -434,9 +435,12 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
   it('holds the route-pattern match keys between batches, and reads them again when another writer wrote them', async () => {
     const cache = new BucketCache();
     const secret = randomBytes(32);
-    const routeKeys = store.collection<{ _id: string; members: Record<string, unknown> }>(
-      COLLECTIONS.routeKeys,
-    );
+    const routeKeys = store.collection<{
+      _id: string;
+      bucket?: string;
+      rev?: number;
+      members: Record<string, unknown>;
+    }>(COLLECTIONS.routeKeys);
     const correlated = async (messages: { bytes: Buffer }[], withCache?: BucketCache) => {
       const persisted = await persist(await classify(messages));
       await updateReadModels(store, persisted.changedReports, persisted, withCache);
@@ -446,18 +450,28 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     const [a, b, c, d] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
     const at = (day: number) => `2013-07-${day}T10:00:00Z`;
     await correlated([message(a, 1, routed('GE', at(10), 1))], cache);
-    const key = (await routeKeys.find({}).toArray()).find((k) => a in k.members)?._id as string;
-    const membersOfKey = async () =>
-      Object.keys((await routeKeys.findOne({ _id: key }))?.members ?? {}).sort();
+    // Each change is a new version of the key (`<key>#<rev>`); the latest is the key as it stands.
+    const latest = async () => latestVersions(await routeKeys.find({}).toArray()).latest;
+    const key = [...(await latest())].find(([, k]) => a in k.members)?.[0] as string;
+    const membersOfKey = async () => Object.keys((await latest()).get(key)?.members ?? {}).sort();
     expect(await membersOfKey()).to.deep.equal([a]);
     // Proof the cache is used: a write that does not stamp the epoch (none of ours) is not seen.
-    await routeKeys.updateOne({ _id: key }, { $set: { members: {} } });
+    const stored = (await latest()).get(key)!;
+    await routeKeys.updateOne({ _id: stored._id }, { $set: { members: {} } });
     await correlated([message(b, 1, routed('GE', at(10), 2))], cache);
     expect(await membersOfKey()).to.deep.equal([a, b].sort());
+    expect((await latest()).get(key)?.rev, 'a new version beside the one before').to.equal(
+      (stored.rev ?? 0) + 1,
+    );
+    expect(await routeKeys.countDocuments({ _id: stored._id }), 'kept until compacted').to.equal(1);
     // Another writer without a cache (an erasure, another instance) stamps the epoch: the cache reads the keys again.
     await correlated([message(c, 1, routed('GE', at(11), 4))]);
     await correlated([message(d, 1, routed('GE', at(11), 8))], cache);
     expect(await membersOfKey()).to.deep.equal([a, b, c, d].sort());
+    // The writer without a cache deleted the versions it superseded; the cache deletes its own together, later.
+    expect(await cache.compact(store, COLLECTIONS.routeKeys, 1, 0)).to.be.at.least(1);
+    const versions = (await routeKeys.find({}).toArray()).filter((k) => (k.bucket ?? k._id) === key);
+    expect(versions, 'the latest version alone').to.have.length(1);
   });
 
   it('finishes a journal an earlier version left (deltas only), skipping the buckets that carry it already', async () => {

@@ -8,12 +8,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { normaliseIdentifier } from '@hub/domain';
 import {
+  bucketKey,
   COLLECTIONS,
+  deleteByIds,
   findEach,
   finishRewrites,
   insertFindingTaken,
   insertNew,
+  latestVersions,
+  readVersions,
   rewriteJournalled,
+  versionId,
   type Store,
   type StoredReport,
 } from '@hub/store';
@@ -56,7 +61,13 @@ type KeyDoc = {
   rule: AlertRule;
   kind: string | null;
   members: Record<string, Member>;
+  /** Route-pattern keys are versioned: the key (`k:<hash>|p<period>`) and the version (see writeRouteKeys). */
+  bucket?: string;
+  rev?: number;
 };
+
+/** Per stored key, the members a batch sets and unsets. */
+type KeyChange = { rule?: AlertRule; kind?: string | null; set: Record<string, Member>; unset: string[] };
 
 interface ReportKeys {
   _id: string;
@@ -127,6 +138,90 @@ function neighbours(id: string): string[] {
   return [period - 1, period + 1].map((p) => `k:${baseKey(id)}|p${p}`);
 }
 
+/** A key's members after a batch's change, or undefined when the key holds them already (a redelivery). */
+function membersAfter(members: Record<string, Member>, c: KeyChange): Record<string, Member> | undefined {
+  const same = (a?: Member, b?: Member) => JSON.stringify(a) === JSON.stringify(b);
+  const unchanged =
+    Object.entries(c.set).every(([reportId, m]) => same(members[reportId], m)) &&
+    c.unset.every((reportId) => c.set[reportId] || !(reportId in members));
+  if (unchanged) return undefined;
+  const after = { ...members, ...c.set };
+  for (const reportId of c.unset) if (!c.set[reportId]) delete after[reportId];
+  return after;
+}
+
+/**
+ * Route-pattern keys are versioned like the read-model buckets (`@hub/store` buckets.ts): a changed key is inserted
+ * as `<key>#<rev>` beside the version before, which goes later with others in one delete (the cache's compaction),
+ * or at once where no cache keeps count of them (an erasure). On FerretDB the delete decodes the whole collection,
+ * which grows with the periods kept: once every several batches instead of every batch. No journal: a version holds
+ * the key's whole member list, so a batch a crash caught half-way is redone from the versions it left (the cache is
+ * read again after a restart or a failure). Returns the latest version of each key in `wanted`, by key.
+ */
+async function writeRouteKeys(
+  store: Store,
+  changes: [string, KeyChange][],
+  wanted: string[],
+  cache: BucketCache | undefined,
+  stamp: boolean,
+): Promise<Map<string, KeyDoc>> {
+  const coll = keyCollection(store, true);
+  const superseded: string[] = [];
+  const read = async (keys: string[]) => {
+    const versions = await readVersions(coll, keys);
+    superseded.push(...versions.superseded);
+    return [...versions.latest.values()];
+  };
+  const current = new Map(
+    (
+      (cache ? await cache.get(store, COLLECTIONS.routeKeys, wanted, read) : await read(wanted)) as KeyDoc[]
+    ).map((d) => [bucketKey(d), d]),
+  );
+  const put: KeyDoc[] = [];
+  for (const [id, c] of changes) {
+    const doc = current.get(id);
+    if (!doc && !(Object.keys(c.set).length && c.rule)) continue; // a key only left, never stored
+    const members = membersAfter(doc?.members ?? {}, c);
+    if (!members) continue;
+    const rev = (doc?.rev ?? 0) + 1;
+    const next: KeyDoc = {
+      _id: versionId(id, rev),
+      bucket: id,
+      rev,
+      rule: doc?.rule ?? (c.rule as AlertRule),
+      kind: doc ? doc.kind : (c.kind ?? null),
+      members,
+    };
+    if (doc) superseded.push(doc._id);
+    put.push(next);
+    current.set(id, next);
+  }
+  // Under the lock, from the cache or a read of every version: a version found stored is a view gone stale.
+  const taken = await insertFindingTaken(coll, put);
+  if (taken.size > 0)
+    throw new Error(
+      `route-pattern key versions ${[...taken].slice(0, 3).join(', ')} were stored already; the batch is processed again`,
+    );
+  if (cache) cache.noteWritten(COLLECTIONS.routeKeys, put, [], superseded);
+  else await deleteByIds(coll, superseded);
+  // Every writer of route keys stamps the epoch, so that another instance's cache reads them again.
+  if (stamp || put.length || (!cache && superseded.length)) await stampWritten(store, cache);
+  await cache?.compact(store, COLLECTIONS.routeKeys);
+  return current;
+}
+
+/**
+ * Delete every superseded route-key version now, whoever superseded it: after an erasure, since a version a cache
+ * has not yet compacted may still name the erased report among a key's members. One read of the collection.
+ */
+export async function dropSupersededRouteKeys(store: Store): Promise<number> {
+  const coll = keyCollection(store, true);
+  const all = await coll.find({}, { projection: { _id: 1, bucket: 1, rev: 1 } }).toArray();
+  const { superseded } = latestVersions(all);
+  await deleteByIds(coll, superseded);
+  return superseded.length;
+}
+
 function keyCollection(store: Store, route: boolean) {
   return store.collection<KeyDoc>(route ? COLLECTIONS.routeKeys : COLLECTIONS.matchKeys);
 }
@@ -187,10 +282,7 @@ async function matchReports(
     ).map((d) => [d._id.slice(2), d.keys]),
   );
   // Per stored key, the members to set and to unset.
-  const changes = new Map<
-    string,
-    { rule?: AlertRule; kind?: string | null; set: Record<string, Member>; unset: string[] }
-  >();
+  const changes = new Map<string, KeyChange>();
   const change = (id: string) => {
     let c = changes.get(id);
     if (!c) changes.set(id, (c = { set: {}, unset: [] }));
@@ -234,72 +326,46 @@ async function matchReports(
       for (const key of before.get(id) ?? []) change(key).unset.push(id);
       reportKeysGone.push(`r:${id}`);
     }
-  // FerretDB scans a collection for every read and update by key, but inserts without a scan: most keys are new (a
-  // plate seen once), so each key is inserted with this batch's members, and only the keys found taken (a match, or
-  // a redelivery) are read, together with the neighbouring periods' route keys the alerts need, in one read per
-  // collection; they are then rewritten whole (journalled: see rewriteJournalled), not updated one by one (a scan
-  // each). Route-pattern keys live apart, one per 30 days, so that the ones read every batch stay few and small.
-  // Rewrites a crash left may be of route keys: whatever was held of them is read again.
+  // FerretDB scans a collection for every read and update by key, but inserts without a scan: most identifier and
+  // case keys are new (a plate seen once), so each is inserted with this batch's members, and only the keys found
+  // taken (a match, or a redelivery) are read, in one read, and rewritten whole (journalled: see
+  // rewriteJournalled), not updated one by one (a scan each). Route-pattern keys, which most reports share with
+  // earlier ones, are versioned instead (writeRouteKeys).
+  // Rewrites a crash left may be of route keys (before they were versioned): whatever was held of them is read again.
   const finished = await finishRewrites(store);
   if (finished > 0) cache?.clear();
-  let routeKeysWritten = finished > 0;
   const docs = new Map<string, KeyDoc>();
-  for (const route of [false, true]) {
-    const coll = keyCollection(store, route);
-    const held = route ? cache : undefined;
-    const mine = [...changes].filter(([id]) => isRouteKey(id) === route);
-    const inserts = mine.flatMap(([id, c]) =>
-      Object.keys(c.set).length && c.rule
-        ? [{ _id: id, rule: c.rule, kind: c.kind ?? null, members: c.set }]
-        : [],
-    );
-    const taken = await insertFindingTaken(coll, inserts);
-    const inserted = inserts.filter((d) => !taken.has(d._id));
-    for (const d of inserted) docs.set(d._id, d);
-    held?.noteWritten(COLLECTIONS.routeKeys, inserted, []);
-    if (route && inserted.length) routeKeysWritten = true;
-    const toChange = mine.filter(([id]) => !docs.has(id));
-    const toRead = new Set(toChange.map(([id]) => id));
-    for (const [id] of mine)
-      if (touched.has(id)) for (const n of neighbours(id)) if (!docs.has(n)) toRead.add(n);
-    let stored = new Map(
-      (held
-        ? ((await held.get(store, COLLECTIONS.routeKeys, [...toRead])) as KeyDoc[])
-        : await findEach(coll, '_id', [...toRead])
-      ).map((d) => [d._id, d]),
-    );
-    // A key the store has and the cache not (an insert whose answer did not say which _ids were taken): read.
-    if (held && [...taken].some((id) => !stored.has(id))) {
-      held.clear();
-      stored = new Map((await findEach(coll, '_id', [...toRead])).map((d) => [d._id, d]));
-    }
-    const put: KeyDoc[] = [];
-    for (const [id, c] of toChange) {
-      const doc = stored.get(id);
-      if (!doc) continue; // a key only left, never stored (or erased already)
-      const same = (a?: Member, b?: Member) => JSON.stringify(a) === JSON.stringify(b);
-      const unchanged =
-        Object.entries(c.set).every(([reportId, m]) => same(doc.members[reportId], m)) &&
-        c.unset.every((reportId) => c.set[reportId] || !(reportId in doc.members));
-      if (unchanged) continue; // a redelivery: the key holds this batch's members already
-      const members = { ...doc.members, ...c.set };
-      for (const reportId of c.unset) if (!c.set[reportId]) delete members[reportId];
-      put.push({ ...doc, members });
-    }
-    await rewriteJournalled(store, route ? COLLECTIONS.routeKeys : COLLECTIONS.matchKeys, {
-      put,
-      remove: [],
-      existing: new Set(put.map((d) => d._id)),
-    });
-    held?.noteWritten(COLLECTIONS.routeKeys, put, []);
-    if (route && put.length) routeKeysWritten = true;
-    for (const [id, d] of stored) docs.set(id, d);
-    for (const d of put) docs.set(d._id, d);
+  const mine = (route: boolean) => [...changes].filter(([id]) => isRouteKey(id) === route);
+  const coll = keyCollection(store, false);
+  const inserts = mine(false).flatMap(([id, c]) =>
+    Object.keys(c.set).length && c.rule
+      ? [{ _id: id, rule: c.rule, kind: c.kind ?? null, members: c.set }]
+      : [],
+  );
+  const keysTaken = await insertFindingTaken(coll, inserts);
+  for (const d of inserts) if (!keysTaken.has(d._id)) docs.set(d._id, d);
+  const toChange = mine(false).filter(([id]) => !docs.has(id));
+  const toRead = toChange.map(([id]) => id);
+  const stored = new Map((await findEach(coll, '_id', toRead)).map((d) => [d._id, d]));
+  const put: KeyDoc[] = [];
+  for (const [id, c] of toChange) {
+    const doc = stored.get(id);
+    if (!doc) continue; // a key only left, never stored (or erased already)
+    const members = membersAfter(doc.members, c);
+    if (members) put.push({ ...doc, members });
   }
-  // Every writer of route keys stamps the epoch, so that another instance's cache reads them again.
-  if (routeKeysWritten) {
-    await stampWritten(store, cache);
-  }
+  await rewriteJournalled(store, COLLECTIONS.matchKeys, {
+    put,
+    remove: [],
+    existing: new Set(put.map((d) => d._id)),
+  });
+  for (const [id, d] of stored) docs.set(id, d);
+  for (const d of put) docs.set(d._id, d);
+  // The route keys changed, and the neighbouring periods' keys of those matched on (an alert may span either).
+  const wanted = new Set(mine(true).map(([id]) => id));
+  for (const [id] of mine(true)) if (touched.has(id)) for (const n of neighbours(id)) wanted.add(n);
+  const routeKeys = await writeRouteKeys(store, mine(true), [...wanted], cache, finished > 0);
+  for (const [id, d] of routeKeys) docs.set(id, d);
   await insertNew(perReport, reportKeysNew);
   await rewriteJournalled(store, COLLECTIONS.reportKeys, {
     put: reportKeysChanged,

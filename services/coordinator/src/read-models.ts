@@ -11,8 +11,8 @@ import {
   findEach,
   insertNew,
   isTombstone,
-  latestVersions,
   packJournal,
+  readVersions,
   type PackedJournal,
   removeLastJournal,
   rewriteById,
@@ -325,16 +325,6 @@ async function applyJournal(
 
 const bucketName = (stats: boolean) => (stats ? COLLECTIONS.statsMonthly : COLLECTIONS.routeLegs);
 const bucketsOf = (store: Store, stats: boolean) => store.collection<BucketDoc>(bucketName(stats));
-
-/** Every stored version of these buckets (those stored before versions under the key itself), in one read. */
-async function readVersions(target: Collection<BucketDoc>, keys: string[]) {
-  const docs: BucketDoc[] = [];
-  for (let i = 0; i < keys.length; i += 1000) {
-    const some = keys.slice(i, i + 1000);
-    docs.push(...(await target.find({ $or: [{ bucket: { $in: some } }, { _id: { $in: some } }] }).toArray()));
-  }
-  return latestVersions(docs);
-}
 
 /**
  * Each changed bucket as the journal leaves it: read (by _id, or from the cache), the change added, kept or removed.

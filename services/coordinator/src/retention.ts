@@ -13,7 +13,7 @@ import { releasableRegions } from './feeds';
 import type { Accepted } from './outcome';
 import { derivedUuid } from './replies';
 import { updateReadModels } from './read-models';
-import { correlate } from './correlate';
+import { correlate, dropSupersededRouteKeys } from './correlate';
 
 const DAY = 86400000;
 
@@ -290,6 +290,8 @@ export async function eraseRecord(
     // Its report is gone: the read models and match keys drop its contributions.
     await updateReadModels(store, [doc._id]);
     await correlate(store, [doc._id], deps.matchSecret, deps.clock());
+    // Versions of route keys superseded but not yet compacted may still name it.
+    await dropSupersededRouteKeys(store);
   }
   const entry: ErasureLogEntry = {
     _id: doc._id,

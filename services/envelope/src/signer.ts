@@ -34,6 +34,8 @@ export interface Signer {
    * keep the order of the requests.
    */
   signEncodedAll(requests: SignRequest[]): Promise<{ envelope: Envelope; bytes: Buffer }[]>;
+  /** One request signed on libuv's thread pool, as signEncodedAll does. */
+  signEncodedAsync(request: SignRequest): Promise<{ envelope: Envelope; bytes: Buffer }>;
 }
 
 export function certificateFingerprint(cert: string | X509Certificate): Buffer {
@@ -68,10 +70,17 @@ export function createSigner(options: SignerOptions): Signer {
     const signature = algorithm.sign(signingInput(header, request.payload), options.privateKey);
     return { ...header, payload: request.payload, signature };
   };
+  const signAsync = async (request: SignRequest) => {
+    const header = headerOf(request);
+    const signature = await algorithm.signAsync(signingInput(header, request.payload), options.privateKey);
+    const envelope = { ...header, payload: request.payload, signature };
+    return { envelope, bytes: encodeEnvelope(envelope) };
+  };
   return {
     origin: options.origin,
     certFingerprint,
     sign,
+    signEncodedAsync: signAsync,
     signEncoded(request) {
       const envelope = sign(request);
       return { envelope, bytes: encodeEnvelope(envelope) };
@@ -82,16 +91,8 @@ export function createSigner(options: SignerOptions): Signer {
       // the process's file writes and DNS lookups, which would otherwise queue behind every signature of the batch.
       let next = 0;
       const lane = async () => {
-        for (let i = next++; i < requests.length; i = next++) {
-          const request = requests[i] as SignRequest;
-          const header = headerOf(request);
-          const signature = await algorithm.signAsync(
-            signingInput(header, request.payload),
-            options.privateKey,
-          );
-          const envelope = { ...header, payload: request.payload, signature };
-          out[i] = { envelope, bytes: encodeEnvelope(envelope) };
-        }
+        for (let i = next++; i < requests.length; i = next++)
+          out[i] = await signAsync(requests[i] as SignRequest);
       };
       await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, requests.length) }, lane));
       return out;

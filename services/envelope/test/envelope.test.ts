@@ -59,6 +59,22 @@ describe('signed envelope', function () {
     expect(await signer.signEncodedAll([])).to.deep.equal([]);
   });
 
+  it('signs one request off the event loop, as the node does for each submission', async () => {
+    const payload = Buffer.from('one payload');
+    const { bytes, envelope } = await signer.signEncodedAsync({
+      messageType: 'SeizureReport',
+      schemaFingerprint: FP,
+      payload,
+    });
+    expect(envelope.payload.equals(payload)).to.equal(true);
+    const result = verifier.verify(bytes, { expectedCountry: 'KZ' });
+    expect(result.ok && result.envelope.messageId).to.equal(envelope.messageId);
+    // The signature is the envelope's last field: one bit of it changed, and the envelope is refused.
+    const tampered = Buffer.from(bytes);
+    tampered.writeUInt8(tampered.readUInt8(tampered.length - 1) ^ 1, tampered.length - 1);
+    expect(verifier.verify(tampered, { expectedCountry: 'KZ' }).ok).to.equal(false);
+  });
+
   const reasonOf = (bytes: Buffer | Envelope, expectedCountry = 'KZ', v = verifier) => {
     const r = v.verify(bytes, { expectedCountry });
     return r.ok ? 'ok' : r.reason;

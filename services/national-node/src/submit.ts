@@ -18,7 +18,9 @@ export function createSubmitter(deps: {
   return {
     async submit(messageType, key, value) {
       const { payload, fingerprint } = deps.registry.encode(messageType, value);
-      const { envelope, bytes } = deps.signer.signEncoded({
+      // Signed on libuv's thread pool: the event loop goes on serving other requests (and the outbox's writes)
+      // meanwhile, and the signatures of concurrent requests run on every core.
+      const { envelope, bytes } = await deps.signer.signEncodedAsync({
         messageType,
         schemaFingerprint: fingerprint,
         payload,

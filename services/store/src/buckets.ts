@@ -61,3 +61,20 @@ export async function findBuckets<T extends Versioned & Document>(
 ): Promise<T[]> {
   return currentBuckets((await collection.find(filter).toArray()) as T[]);
 }
+
+/**
+ * Every stored version of these buckets (those stored before versions under the key itself), in one read per 1,000
+ * keys (on FerretDB a decode of the whole collection each): each one's latest, and the ids of those it supersedes.
+ */
+export async function readVersions<T extends Versioned & Document>(
+  collection: Collection<T>,
+  keys: string[],
+): Promise<{ latest: Map<string, T>; superseded: string[] }> {
+  const docs: T[] = [];
+  for (let i = 0; i < keys.length; i += 1000) {
+    const some = keys.slice(i, i + 1000);
+    const filter = { $or: [{ bucket: { $in: some } }, { _id: { $in: some } }] } as Filter<T>;
+    docs.push(...((await collection.find(filter).toArray()) as T[]));
+  }
+  return latestVersions(docs);
+}

@@ -94,6 +94,8 @@ export const INDEXES: Partial<Record<CollectionName, IndexDescription[]>> = {
     { key: { bucket: 1 }, name: 'bucket' },
   ],
   [COLLECTIONS.routeLegs]: [{ key: { bucket: 1 }, name: 'bucket' }],
+  // Route-pattern match keys are versioned the same way (see the coordinator's correlate.ts).
+  [COLLECTIONS.routeKeys]: [{ key: { bucket: 1 }, name: 'bucket' }],
   // The reports counting in a bucket, when a leg's last-seen date must be found again (its latest report left).
   [COLLECTIONS.contributions]: [{ key: { 'amounts.bucket': 1 }, name: 'amounts_bucket' }],
 };
