@@ -133,5 +133,15 @@ describe('coordinator: a chunk stored and answered but not committed', function 
       200,
     );
     expect(await kg()).to.deep.equal({ kg: totals.kg + 1000, n: 91 });
+    // Where a chunk's time went, per stage, for operators (Prometheus): the stored chunk passed every stage.
+    const text = await (await fetch(`${second.opsUrl}/metrics`)).text();
+    for (const stage of ['classify', 'persist', 'read_models', 'correlate', 'feeds', 'send']) {
+      const line = text
+        .split('\n')
+        .find(
+          (l) => l.startsWith('hub_coordinator_chunk_stage_seconds_count{') && l.includes(`stage="${stage}"`),
+        );
+      expect(Number(line?.split(' ').pop() ?? 0), stage).to.be.at.least(1);
+    }
   });
 });

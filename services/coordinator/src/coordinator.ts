@@ -17,7 +17,7 @@ import {
   type EachBatchPayload,
   type Message,
 } from '@hub/kafka';
-import { Counter, createMetricsRegistry, startOpsServer, type Logger } from '@hub/observability';
+import { Counter, createMetricsRegistry, Histogram, startOpsServer, type Logger } from '@hub/observability';
 import { PkiStore, joinPki } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import {
@@ -177,6 +177,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const joinCounter = new Counter({
     name: 'hub_coordinator_group_joins_total',
     help: 'Times the intake joined its consumer group (more than once per subscription: a member dropped and rejoined)',
+    registers: [metrics],
+  });
+  const stageHistogram = new Histogram({
+    name: 'hub_coordinator_chunk_stage_seconds',
+    help:
+      'Time a chunk of intake spent in each stage: classify (verify, replay check), lock_wait, persist, read_models ' +
+      'and correlate (under the store lock), feeds (countersigning), receipts, send',
+    labelNames: ['stage'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [metrics],
   });
   let processed = 0;
@@ -401,17 +410,28 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         'alerts',
       );
     }
+    const stages = {
+      classify: t1 - t0,
+      lock_wait: tLocked - t1,
+      persist: t2 - tLocked,
+      read_models: tReadModels - t2,
+      correlate: t3 - tReadModels,
+      feeds: tFeeds - t3,
+      receipts: tReceipts - tFeeds,
+      send: Date.now() - tReceipts,
+    };
+    for (const [stage, ms] of Object.entries(stages)) stageHistogram.observe({ stage }, ms / 1000);
     logger.debug(
       {
         records: records.length,
-        classifyMs: t1 - t0,
-        lockWaitMs: tLocked - t1,
-        persistMs: t2 - tLocked,
-        readModelsMs: tReadModels - t2,
-        correlateMs: t3 - tReadModels,
-        feedsMs: tFeeds - t3,
-        receiptsMs: tReceipts - tFeeds,
-        sendMs: Date.now() - tReceipts,
+        classifyMs: stages.classify,
+        lockWaitMs: stages.lock_wait,
+        persistMs: stages.persist,
+        readModelsMs: stages.read_models,
+        correlateMs: stages.correlate,
+        feedsMs: stages.feeds,
+        receiptsMs: stages.receipts,
+        sendMs: stages.send,
       },
       'chunk timings',
     );
