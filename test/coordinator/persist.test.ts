@@ -93,11 +93,11 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     const ids = [randomUUID(), randomUUID(), randomUUID()];
     const result = await persist(await classify(ids.map((id) => message(id, 1))));
     expect(kinds(result.outcomes)).to.deep.equal(['accepted', 'accepted', 'accepted']);
-    expect([...result.written.keys()].sort()).to.deep.equal([...ids].sort());
+    expect([...result.documents.keys()].sort()).to.deep.equal([...ids].sort());
     expect([...result.fresh].sort(), 'first stored now').to.deep.equal([...ids].sort());
     for (const id of ids) {
       const stored = await reports().findOne({ _id: id });
-      expect(result.written.get(id), id).to.deep.equal(stored);
+      expect(result.documents.get(id), id).to.deep.equal(stored);
       expect(await versions().countDocuments({ _id: `${id}:1` })).to.equal(1);
     }
     const messageIds = result.outcomes.map((o) => o.envelope?.messageId as string);
@@ -130,8 +130,8 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     });
     const again = await persistBatch(spied, batch, regions, Date.now);
     expect(kinds(again.outcomes)).to.deep.equal(['accepted']);
-    expect(again.written.get(id), 'the stored document, as it stands').to.deep.equal(before);
-    expect(again.written.size).to.equal(1);
+    expect(again.documents.get(id), 'the stored document, as it stands').to.deep.equal(before);
+    expect(again.documents.size).to.equal(1);
     expect(again.fresh.size, 'stored before').to.equal(0);
     expect(again.changedReports).to.deep.equal([id]);
     expect(reads, 'the current report, once; its history not at all').to.deep.equal([COLLECTIONS.reports]);
@@ -157,7 +157,7 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     await persist(await classify([message(id, 2, { notes: 'second' })]));
     const again = await persist(v1Batch);
     expect(kinds(again.outcomes)).to.deep.equal(['accepted']);
-    expect(again.written.get(id)?.version, 'the current second version, handed on').to.equal(2);
+    expect(again.documents.get(id)?.version, 'the current second version, handed on').to.equal(2);
     const rival = await persist(await classify([message(id, 1, { notes: 'another first' })]));
     expect(kinds(rival.outcomes)).to.deep.equal(['stale-version']);
     expect((rival.outcomes[0] as { detail: string }).detail).to.contain(v1.envelope.messageId);
@@ -187,13 +187,13 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     const id = randomUUID();
     await persist(await classify([message(id, 1)]));
     const v3 = await persist(await classify([message(id, 3, { notes: 'third' })]));
-    expect(v3.written.get(id)?.version).to.equal(3);
+    expect(v3.documents.get(id)?.version).to.equal(3);
     expect(v3.fresh.size, 'an earlier version was stored').to.equal(0);
-    expect(v3.written.get(id)).to.deep.equal(await reports().findOne({ _id: id }));
+    expect(v3.documents.get(id)).to.deep.equal(await reports().findOne({ _id: id }));
     expect((await versions().findOne({ _id: `${id}:1` }))?.supersededAt).to.be.instanceOf(Date);
     const late = await persist(await classify([message(id, 2, { notes: 'second, late' })]));
     expect(kinds(late.outcomes)).to.deep.equal(['accepted']);
-    expect(late.written.get(id)?.version, 'the stored third version, handed on as it stands').to.equal(3);
+    expect(late.documents.get(id)?.version, 'the stored third version, handed on as it stands').to.equal(3);
     const stored = await reports().findOne({ _id: id });
     expect(stored?.version).to.equal(3);
     expect((stored?.report as { notes: string }).notes).to.equal('third');

@@ -4,7 +4,7 @@
 // anyone, ends by stamping an epoch in the store (`meta`, _id 'read-models-epoch'); a cache that finds the stamp is
 // not its own starts again from the store.
 import { randomUUID } from 'node:crypto';
-import { bucketKey, COLLECTIONS, deleteByIds, findEach, latestVersions, type Store } from '@hub/store';
+import { bucketKey, COLLECTIONS, deleteByIds, latestVersions, readVersions, type Store } from '@hub/store';
 
 export type Bucket = Record<string, unknown> & { _id: string };
 
@@ -26,6 +26,21 @@ export async function stampBuckets(store: Store, stamp: string): Promise<void> {
 export async function stampWritten(store: Store, cache?: BucketCache): Promise<void> {
   if (cache) await cache.stampStore(store);
   else await stampBuckets(store, randomUUID());
+}
+
+/**
+ * The latest versions of `keys` in a versioned collection, by key: held by `cache`, or else read from the store with
+ * the versions they supersede, which a writer without a cache deletes at once (with a cache, they are compacted).
+ */
+export async function latestOf<T extends Bucket>(
+  store: Store,
+  collection: string,
+  keys: string[],
+  cache?: BucketCache,
+): Promise<{ latest: Map<string, T>; superseded: string[] }> {
+  if (!cache) return readVersions(store.collection<T>(collection as never), keys);
+  const held = (await cache.get(store, collection, keys)) as T[];
+  return { latest: new Map(held.map((d) => [bucketKey(d), d])), superseded: [] };
 }
 
 export class BucketCache {
@@ -74,7 +89,8 @@ export class BucketCache {
 
   /**
    * The latest stored versions of the buckets `keys` (loading the whole collection the first time, and noting the
-   * versions it finds superseded). A collection too heavy to hold is read with `read`, by _id unless given.
+   * versions it finds superseded). A collection too heavy to hold is read with `read`: by default every version of
+   * those keys, the superseded ones noted for the next compaction.
    */
   async get(
     store: Store,
@@ -103,7 +119,12 @@ export class BucketCache {
         this.supersede(collection, superseded);
       }
     }
-    if (this.disabled.has(collection) || !held) return read ? read(keys) : findEach(target, '_id', keys);
+    if (this.disabled.has(collection) || !held) {
+      if (read) return read(keys);
+      const versions = await readVersions(target, keys);
+      this.supersede(collection, versions.superseded);
+      return [...versions.latest.values()];
+    }
     const docs = held.docs;
     return keys.flatMap((key) => docs.get(key) ?? []);
   }

@@ -208,7 +208,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     out: Outgoing,
     outcomes: Outcome[],
     alerts: AlertRecord[],
-    written: Map<string, StoredReport>,
+    documents: Map<string, StoredReport>,
   ) => {
     const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
     const reportIds = [
@@ -219,7 +219,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     ];
     const docs = new Map(
       (
-        await reportsFor(store, [...new Set(reportIds)], written, {
+        await reportsFor(store, [...new Set(reportIds)], documents, {
           handling: 1,
           originCountry: 1,
         })
@@ -242,15 +242,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           return h ? [h] : [];
         }),
     });
+    // Each alert signed once for all the countries concerned, as feed records are for their feeds (ADR 005).
     for (const alert of alerts)
-      for (const cc of alert.countries)
-        out.sign(
-          names.nodeIn(cc),
-          alert.alertId,
-          'CrossBorderAlert',
-          alert,
-          derivedUuid(`alert:${alert.alertId}:${cc}`),
-        );
+      out.sign(
+        alert.countries.map((cc) => names.nodeIn(cc)),
+        alert.alertId,
+        'CrossBorderAlert',
+        alert,
+        derivedUuid(`alert:${alert.alertId}`),
+      );
   };
 
   const hasNode = nodeDirectory(admin, names);
@@ -331,7 +331,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     let tReadModels = t1;
     // Storing, read models and match keys happen one instance at a time: FerretDB's updates are read-then-write,
     // and an erasure (which runs under the same lock) must never interleave with a batch of the record it erases.
-    const { outcomes, alerts, renewalNotices, written } = await withLock(
+    const { outcomes, alerts, renewalNotices, documents } = await withLock(
       store,
       'read-models',
       async () => {
@@ -366,7 +366,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
             bucketCache,
           ),
           renewalNotices: notices,
-          written: persisted.written,
+          documents: persisted.documents,
         };
       },
       { onWait: heartbeat },
@@ -376,7 +376,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     const out = new Outgoing(registry);
     const replies = buildReplies(outcomes, out, { names, clock });
     addRequestDeliveries(out, outcomes, { names, now: clock() });
-    await addFeedsAndAlerts(out, outcomes, alerts, written);
+    await addFeedsAndAlerts(out, outcomes, alerts, documents);
     out.addSigned(renewalNotices);
     // A replay sends nothing: its messages are not signed either.
     const byTopic = options.sideEffects === false ? new Map<string, Message[]>() : await out.byTopic(signer);
@@ -421,20 +421,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       send: Date.now() - tReceipts,
     };
     for (const [stage, ms] of Object.entries(stages)) stageHistogram.observe({ stage }, ms / 1000);
-    logger.debug(
-      {
-        records: records.length,
-        classifyMs: stages.classify,
-        lockWaitMs: stages.lock_wait,
-        persistMs: stages.persist,
-        readModelsMs: stages.read_models,
-        correlateMs: stages.correlate,
-        feedsMs: stages.feeds,
-        receiptsMs: stages.receipts,
-        sendMs: stages.send,
-      },
-      'chunk timings',
-    );
+    logger.debug({ records: records.length, ms: stages }, 'chunk timings');
     for (const o of outcomes) {
       if (o.kind === 'accepted') acceptedCounter.inc();
       else {

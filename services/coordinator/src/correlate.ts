@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { normaliseIdentifier } from '@hub/domain';
 import {
-  bucketKey,
   COLLECTIONS,
   deleteByIds,
   findEach,
@@ -16,13 +15,12 @@ import {
   insertFindingTaken,
   insertNew,
   latestVersions,
-  readVersions,
   rewriteJournalled,
   versionId,
   type Store,
   type StoredReport,
 } from '@hub/store';
-import { stampWritten, type BucketCache } from './bucket-cache';
+import { latestOf, stampWritten, type BucketCache } from './bucket-cache';
 import { reportsFor, type BatchReports } from './persist';
 import { derivedUuid } from './replies';
 
@@ -163,20 +161,9 @@ async function writeRouteKeys(
   changes: [string, KeyChange][],
   wanted: string[],
   cache: BucketCache | undefined,
-  stamp: boolean,
 ): Promise<Map<string, KeyDoc>> {
   const coll = keyCollection(store, true);
-  const superseded: string[] = [];
-  const read = async (keys: string[]) => {
-    const versions = await readVersions(coll, keys);
-    superseded.push(...versions.superseded);
-    return [...versions.latest.values()];
-  };
-  const current = new Map(
-    (
-      (cache ? await cache.get(store, COLLECTIONS.routeKeys, wanted, read) : await read(wanted)) as KeyDoc[]
-    ).map((d) => [bucketKey(d), d]),
-  );
+  const { latest: current, superseded } = await latestOf<KeyDoc>(store, COLLECTIONS.routeKeys, wanted, cache);
   const put: KeyDoc[] = [];
   for (const [id, c] of changes) {
     const doc = current.get(id);
@@ -205,7 +192,7 @@ async function writeRouteKeys(
   if (cache) cache.noteWritten(COLLECTIONS.routeKeys, put, [], superseded);
   else await deleteByIds(coll, superseded);
   // Every writer of route keys stamps the epoch, so that another instance's cache reads them again.
-  if (stamp || put.length || (!cache && superseded.length)) await stampWritten(store, cache);
+  if (put.length) await stampWritten(store, cache);
   await cache?.compact(store, COLLECTIONS.routeKeys);
   return current;
 }
@@ -271,7 +258,7 @@ async function matchReports(
   cache: BucketCache | undefined,
 ): Promise<AlertRecord[]> {
   const perReport = store.collection<ReportKeys>(COLLECTIONS.reportKeys);
-  const reports = await reportsFor(store, reportIds, batch?.written);
+  const reports = await reportsFor(store, reportIds, batch?.documents);
   const before = new Map(
     (
       await findEach(
@@ -332,8 +319,10 @@ async function matchReports(
   // rewriteJournalled), not updated one by one (a scan each). Route-pattern keys, which most reports share with
   // earlier ones, are versioned instead (writeRouteKeys).
   // Rewrites a crash left may be of route keys (before they were versioned): whatever was held of them is read again.
-  const finished = await finishRewrites(store);
-  if (finished > 0) cache?.clear();
+  if ((await finishRewrites(store)) > 0) {
+    cache?.clear();
+    await stampWritten(store, cache);
+  }
   const docs = new Map<string, KeyDoc>();
   const mine = (route: boolean) => [...changes].filter(([id]) => isRouteKey(id) === route);
   const coll = keyCollection(store, false);
@@ -364,7 +353,7 @@ async function matchReports(
   // The route keys changed, and the neighbouring periods' keys of those matched on (an alert may span either).
   const wanted = new Set(mine(true).map(([id]) => id));
   for (const [id] of mine(true)) if (touched.has(id)) for (const n of neighbours(id)) wanted.add(n);
-  const routeKeys = await writeRouteKeys(store, mine(true), [...wanted], cache, finished > 0);
+  const routeKeys = await writeRouteKeys(store, mine(true), [...wanted], cache);
   for (const [id, d] of routeKeys) docs.set(id, d);
   await insertNew(perReport, reportKeysNew);
   await rewriteJournalled(store, COLLECTIONS.reportKeys, {

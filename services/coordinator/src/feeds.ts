@@ -33,22 +33,22 @@ export function feedMessages(
 ): void {
   // One countersignature per record for all the feeds it goes to (the record names them): a CLEAR report goes to
   // every region, and signing it once per region made the feeds most of the coordinator's RSA work.
-  const push = (regions: string[], key: string, type: string, value: unknown, seed: string) => {
-    if (regions.length)
-      out.sign(
-        regions.map((r) => deps.names.feed(r)),
-        key,
-        type,
-        value,
-        derivedUuid(seed),
-      );
-  };
+  const push = (regions: string[], key: string, type: string, value: unknown, seed: string) =>
+    out.sign(
+      regions.map((r) => deps.names.feed(r)),
+      key,
+      type,
+      value,
+      derivedUuid(seed),
+    );
   for (const a of accepted) {
     // A renewal is bookkeeping between the originator and the coordinator, not a record for the region.
     if (a.envelope.messageType === 'RetentionRenewal') continue;
     const handling = deps.handlingOf(a);
     if (!handling) continue;
     const regions = releasableRegions(handling, deps.regions);
+    const [first] = regions;
+    if (!first) continue;
     push(
       regions,
       a.subjectId,
@@ -59,7 +59,7 @@ export function feedMessages(
         subjectId: a.subjectId,
         version: a.subjectVersion,
         originCountry: a.envelope.origin,
-        region: regions[0] ?? '',
+        region: first,
         regions,
         acceptedAt: deps.now,
       },
@@ -68,10 +68,9 @@ export function feedMessages(
   }
   for (const alert of alerts) {
     // An alert names reports: it goes only where every one of them may be seen.
-    const handlings = deps.alertHandling(alert);
-    const regions = deps.regions
-      .map((r) => r.id)
-      .filter((id) => handlings.every((h) => releasableRegions(h, deps.regions).includes(id)));
-    push(regions, alert.alertId, 'CrossBorderAlert', alert, `feed-alert:${alert.alertId}`);
+    const each = deps.alertHandling(alert).map((h) => releasableRegions(h, deps.regions));
+    const regions = deps.regions.map((r) => r.id).filter((id) => each.every((ids) => ids.includes(id)));
+    if (regions.length)
+      push(regions, alert.alertId, 'CrossBorderAlert', alert, `feed-alert:${alert.alertId}`);
   }
 }

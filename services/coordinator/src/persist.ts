@@ -33,7 +33,7 @@ export interface PersistResult {
    * read and left as they were (a redelivery). Read models, correlation and feeds use them instead of reading the
    * reports again. Reports changed otherwise (a retraction) are not in it.
    */
-  written: Map<string, StoredReport>;
+  documents: Map<string, StoredReport>;
   /**
    * Reports this batch inserted for the first time: nothing was ever derived from them, so the read models and match
    * keys need not look for their earlier contributions (reports are only deleted by an erasure, never stored again).
@@ -221,7 +221,7 @@ export async function persistBatch(
   for (const id of reportIds) changed.add(id);
   const known = asStored(written);
   for (const d of unchanged) known.set(d._id, d);
-  return { outcomes: final, changedReports: [...changed], written: known, fresh };
+  return { outcomes: final, changedReports: [...changed], documents: known, fresh };
 }
 
 /** Documents as a read from the store returns them (BSON round trip: no undefined, the same number types). */
@@ -255,9 +255,9 @@ function retractionDocument(a: Accepted, now: Date): Record<string, unknown> {
 }
 
 /** What a stored batch hands on to the read models and correlation (see PersistResult). */
-export type BatchReports = Pick<PersistResult, 'written' | 'fresh'>;
+export type BatchReports = Pick<PersistResult, 'documents' | 'fresh'>;
 
-/** The current documents of these reports: those in `known` (written by this batch) as they are, the rest read. */
+/** The current documents of these reports: those in `known` (the batch's documents) as they are, the rest read. */
 export async function reportsFor(
   store: Store,
   ids: string[],

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import { aggregatesOf, groupOfSubstance } from '@hub/domain';
 import {
-  bucketKey,
   bulkWriteInBatches,
   COLLECTIONS,
   deleteByIds,
@@ -12,7 +11,6 @@ import {
   insertNew,
   isTombstone,
   packJournal,
-  readVersions,
   type PackedJournal,
   removeLastJournal,
   rewriteById,
@@ -21,7 +19,7 @@ import {
   unpackJournal,
   versionId,
 } from '@hub/store';
-import { stampWritten, type BucketCache } from './bucket-cache';
+import { latestOf, stampWritten, type BucketCache } from './bucket-cache';
 import { reportsFor, type BatchReports } from './persist';
 
 export interface Contribution {
@@ -199,7 +197,7 @@ async function changeReadModels(
 ): Promise<void> {
   if (reportIds.length === 0) return;
   const contributions = store.collection<ReportContributions>(COLLECTIONS.contributions);
-  const reports = await reportsFor(store, reportIds, batch?.written);
+  const reports = await reportsFor(store, reportIds, batch?.documents);
   const earlier = reportIds.filter((id) => !batch?.fresh.has(id));
   const stored = await findEach(contributions, '_id', earlier);
   const before = new Map(stored.map((c) => [c._id, c.amounts]));
@@ -342,18 +340,8 @@ async function planBucketWrites(
     const deltas = journal.deltas.filter((d) => isStats(d.bucket) === stats);
     if (deltas.length === 0) continue;
     const keys = deltas.map((d) => d.bucket);
-    // Read without the cache: every version of these buckets (the latest counts; the others are deleted with it).
-    const superseded: string[] = [];
-    const read = async (wanted: string[]) => {
-      const versions = await readVersions(bucketsOf(store, stats), wanted);
-      superseded.push(...versions.superseded);
-      return [...versions.latest.values()];
-    };
-    const current = new Map(
-      ((cache ? await cache.get(store, bucketName(stats), keys, read) : await read(keys)) as BucketDoc[]).map(
-        (d) => [bucketKey(d), d],
-      ),
-    );
+    // Without a cache, every version of these buckets is read: the latest counts, the others are deleted with it.
+    const { latest: current, superseded } = await latestOf<BucketDoc>(store, bucketName(stats), keys, cache);
     const w: BucketWrites = { stats, put: [], versioned: true, superseded, remove: [], existing: [] };
     for (const d of deltas) {
       const doc = current.get(d.bucket);
