@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
 import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
 import { seizureReportFromJson } from '@hub/domain';
-import { createSigner, type Signer } from '@hub/envelope';
+import {
+  createSigner,
+  decodeBatchSignature,
+  encodeBatchSignature,
+  encodeEnvelope,
+  type Signer,
+} from '@hub/envelope';
 import { createKafka, ensureTopics, nodeTopicConfigs, topicNames, type Producer } from '@hub/kafka';
 import { PkiStore, certificateAnnouncement, createCa, issueCertificate, revocationNotice } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
@@ -174,6 +180,46 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     expect((receipt?.reasons as { field: string }[]).map((r) => r.field)).to.include('seizedAt');
   });
 
+  it('refuses an envelope of a batch whose proof was altered or taken from another, and stores the rest of it', async () => {
+    const batchKz = createSigner({
+      privateKey: pki.identity('KZ').privateKey,
+      certificate: pki.identity('KZ').certificatePem,
+      origin: 'KZ',
+      batch: true,
+    });
+    const values = [report(), report(), report()];
+    const [a, b, c] = await batchKz.signEncodedAll(
+      values.map((v) => {
+        const { payload, fingerprint } = registry.encode('SeizureReport', v);
+        return { messageType: 'SeizureReport', schemaFingerprint: fingerprint, payload };
+      }),
+    );
+    expect(a!.envelope.signatureAlgorithm).to.equal('RSA-PSS-SHA256-BATCH');
+    const sigB = decodeBatchSignature(b!.envelope.signature)!;
+    const proof = sigB.proof.map((h) => Buffer.from(h));
+    proof[0]![0] = proof[0]![0]! ^ 1;
+    const alteredB = encodeEnvelope({ ...b!.envelope, signature: encodeBatchSignature({ ...sigB, proof }) });
+    const borrowedC = encodeEnvelope({ ...c!.envelope, signature: a!.envelope.signature });
+    await send(names().nodeOut('KZ'), alteredB, String(values[1]!.reportId));
+    await send(names().nodeOut('KZ'), borrowedC, String(values[2]!.reportId));
+    await send(names().nodeOut('KZ'), a!.bytes, String(values[0]!.reportId));
+    const reports = store.collection(COLLECTIONS.reports);
+    await waitUntil('the intact envelope of the batch stored', () =>
+      reports.findOne({ _id: values[0]!.reportId as never }),
+    );
+    const refused = await waitUntil('both altered envelopes quarantined', async () => {
+      const q = await store
+        .collection(COLLECTIONS.quarantine)
+        .find({ messageId: { $in: [b!.envelope.messageId, c!.envelope.messageId] } })
+        .toArray();
+      return q.length === 2 ? q : undefined;
+    });
+    expect(refused.map((q) => q.reasonCode)).to.deep.equal(['bad-signature', 'bad-signature']);
+    expect(
+      await reports.countDocuments({ _id: { $in: [values[1]!.reportId, values[2]!.reportId] } as never }),
+    ).to.equal(0);
+  });
+
   it('applies a revocation from hub.pki without a restart', async () => {
     const notice = revocationNotice(registry, pki.ca(), {
       fingerprint: pki.identity('KZ').fingerprint,
@@ -187,12 +233,13 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
       messages: [{ key: notice.key, value: notice.bytes }],
     });
     await new Promise((r) => setTimeout(r, 1500));
+    const storedBefore = await store.collection(COLLECTIONS.reports).countDocuments();
     await send(names().nodeOut('KZ'), envelopeOf(kz, report()).bytes);
     await waitUntil(
       'the revoked signer quarantined',
       async () => (await quarantineReasons()).includes('revoked') || undefined,
       30000,
     );
-    expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(1);
+    expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(storedBefore);
   });
 });

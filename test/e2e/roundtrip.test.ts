@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
@@ -94,6 +95,64 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
     );
     expect(verify.stdout).to.contain('VALID');
     expect(verify.status, verify.stderr).to.equal(0);
+  });
+
+  it('signs a batch of reports with one signature, each stored with a proof that verifies alone', async () => {
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const item = (reportId: string, kg: number) => ({
+      ...minimal,
+      reportId,
+      drugs: [{ substance: 'cannabis-resin', quantity: kg, unit: 'kg' }],
+    });
+    // The first id twice: its second report becomes version 2, after the first, whatever the batch's concurrency.
+    const posted = await postJson(`${hub.nodes.KZ!.url}/v1/seizures/batch`, [
+      item(ids[0]!, 1),
+      item(ids[1]!, 2),
+      item(ids[2]!, 3),
+      item(ids[0]!, 4),
+    ]);
+    expect(posted.status).to.equal(202);
+    const results = posted.body.results as { index: number; reportId: string; version: number }[];
+    expect(results.map((r) => `${r.index}:${r.reportId}:${r.version}`)).to.deep.equal([
+      `0:${ids[0]}:1`,
+      `1:${ids[1]}:1`,
+      `2:${ids[2]}:1`,
+      `3:${ids[0]}:2`,
+    ]);
+    const token = hub.token('analyst', 'KZ', 'AMBER');
+    const records = await waitUntil(
+      'the three reports in the query API, the first in version 2',
+      async () => {
+        const got = await Promise.all(ids.map((id) => getJson(`${hub.apiUrl}/v1/seizures/${id}`, token)));
+        return got.every((r) => r.status === 200) &&
+          (got[0]!.body.report as { version: number }).version === 2
+          ? got.map((r) => r.body)
+          : undefined;
+      },
+    );
+    expect(
+      records.map((r) => (r.report as { drugs: { quantity: number }[] }).drugs[0]?.quantity),
+    ).to.deep.equal([4, 2, 3]);
+    // The first wave (three reports) was signed as one batch.
+    const provenance = records.map((r) => r.provenance as { signatureAlgorithm: string; verified: boolean });
+    expect(provenance.map((p) => p.signatureAlgorithm).slice(1)).to.deep.equal([
+      'RSA-PSS-SHA256-BATCH',
+      'RSA-PSS-SHA256-BATCH',
+    ]);
+    expect(provenance.every((p) => p.verified)).to.equal(true);
+    const verify = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), 'verify', ids[1]!],
+      { env: cliEnv(env), encoding: 'utf8', timeout: 60000 },
+    );
+    expect(verify.stdout).to.contain('VALID');
+    expect(verify.stdout).to.contain('RSA-PSS-SHA256-BATCH');
+    expect(verify.status, verify.stderr).to.equal(0);
+    const receipt = await waitUntil('an accepted receipt for version 2', async () => {
+      const r = await getJson(`${hub.nodes.KZ!.url}/v1/receipts/${ids[0]}`);
+      return r.body.status === 'accepted' && r.body.version === 2 ? r.body : undefined;
+    });
+    expect(receipt.version).to.equal(2);
   });
 
   it('makes a re-post of the same reportId its next version, and a retraction removes it from the totals', async () => {

@@ -47,6 +47,11 @@ export interface HubConfig {
   nodeWebhook?: { url: string; secret?: string };
   /** Retention review (HUB_RETENTION_*): days kept by category, days of warning ahead, minutes between reviews. */
   retention: { seizureDays: number; annualDays: number; warnDays: number; checkMinutes: number };
+  /**
+   * HUB_SIGNATURE_BATCH (default on): sign the envelopes made together with one RSA-PSS signature over a Merkle
+   * tree (RSA-PSS-SHA256-BATCH, ADR 006). Off for peers that verify only RSA-PSS-SHA256.
+   */
+  signatureBatch: boolean;
 }
 
 /** Contents of `$HUB_HOME/run/stack.json`, written by `hub stack up`. */
@@ -143,7 +148,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       warnDays: positive(env, 'HUB_RETENTION_WARN_DAYS', 90),
       checkMinutes: positive(env, 'HUB_RETENTION_CHECK_MINUTES', 60),
     },
+    signatureBatch: onOff(env, 'HUB_SIGNATURE_BATCH', true),
   };
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new HubError('CONFIG_INVALID', `${name}=${env[name]} must be on or off`);
 }
 
 function matchSecret(raw: string | undefined): string | undefined {

@@ -107,6 +107,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     privateKey: identity.privateKey,
     certificate: identity.certificatePem,
     origin: HUB_ORIGIN,
+    batch: config.signatureBatch,
   });
   const verifier = createVerifier({ trust, clock });
 

@@ -1,7 +1,7 @@
 // The messages a batch sends, kept in the order they were added: each either signed already or a request to sign.
-// The requests are signed together at the end (Signer.signEncodedAll, on libuv's thread pool), so that the event
-// loop keeps serving the store and the broker meanwhile (the next batch's lock and writes among them) and the
-// signatures run on both cores.
+// The requests are signed together at the end (Signer.signEncodedAll, on libuv's thread pool: one RSA-PSS signature
+// for all of them with batch signatures, ADR 006), so that the event loop keeps serving the store and the broker
+// meanwhile (the next batch's lock and writes among them).
 import type { Signer, SignRequest } from '@hub/envelope';
 import type { Message } from '@hub/kafka';
 import type { SchemaRegistry } from '@hub/schemas';

@@ -1,4 +1,4 @@
-// Signature algorithms by the name the envelope carries. RSA-PSS with SHA-256 is the only one today.
+// RSA-PSS with SHA-256, the signature of one envelope (batch.ts signs many with one of these).
 import { constants, sign, verify, type KeyObject } from 'node:crypto';
 
 export interface SignatureAlgorithm {
@@ -26,7 +26,3 @@ export const RSA_PSS_SHA256: SignatureAlgorithm = {
     }
   },
 };
-
-export const ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new Map([
-  [RSA_PSS_SHA256.name, RSA_PSS_SHA256],
-]);

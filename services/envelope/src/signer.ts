@@ -3,6 +3,7 @@
 import { X509Certificate, createHash, randomUUID, type KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { RSA_PSS_SHA256, type SignatureAlgorithm } from './algorithms';
+import { RSA_PSS_SHA256_BATCH } from './batch';
 import { encodeEnvelope } from './codec';
 import { signingInput } from './signing-input';
 import { ENVELOPE_VERSION, type Envelope } from './types';
@@ -14,6 +15,12 @@ export interface SignerOptions {
   algorithm?: SignatureAlgorithm;
   clock?: () => number;
   idGenerator?: () => string;
+  /**
+   * Sign many envelopes with one RSA-PSS signature (RSA-PSS-SHA256-BATCH, ADR 006): signEncodedAll signs its
+   * requests as one batch, and signEncodedAsync gathers the requests that arrive while a signature is being computed
+   * into the next one. A lone request is signed with the plain algorithm. Off: one signature per envelope.
+   */
+  batch?: boolean;
 }
 
 export interface SignRequest {
@@ -30,11 +37,14 @@ export interface Signer {
   signEncoded(request: SignRequest): { envelope: Envelope; bytes: Buffer };
   /**
    * Signs on libuv's thread pool (node:crypto's asynchronous sign): the event loop stays free for the store's and
-   * the broker's replies while a batch is signed, and the signatures of a batch run on every core. The results
-   * keep the order of the requests.
+   * the broker's replies while a batch is signed. With `batch`, the requests share one RSA-PSS signature; without,
+   * each has its own, on every core but one. The results keep the order of the requests.
    */
   signEncodedAll(requests: SignRequest[]): Promise<{ envelope: Envelope; bytes: Buffer }[]>;
-  /** One request signed on libuv's thread pool, as signEncodedAll does. */
+  /**
+   * One request signed on libuv's thread pool. With `batch`, the requests made in the same turn of the event loop,
+   * or while a signature is being computed, are signed together.
+   */
   signEncodedAsync(request: SignRequest): Promise<{ envelope: Envelope; bytes: Buffer }>;
 }
 
@@ -49,6 +59,10 @@ export function certificateFingerprint(cert: string | X509Certificate): Buffer {
  * to end: the coordinator's work under its store lock slowed by as much as the signatures gained).
  */
 const IN_FLIGHT = Math.max(1, availableParallelism() - 1);
+/** Leaves per batch tree: proofs of 12 hashes at most, and a bounded wait for the requests gathered behind them. */
+const BATCH_LEAVES = 4096;
+
+type Signed = { envelope: Envelope; bytes: Buffer };
 
 export function createSigner(options: SignerOptions): Signer {
   const algorithm = options.algorithm ?? RSA_PSS_SHA256;
@@ -70,32 +84,80 @@ export function createSigner(options: SignerOptions): Signer {
     const signature = algorithm.sign(signingInput(header, request.payload), options.privateKey);
     return { ...header, payload: request.payload, signature };
   };
-  const signAsync = async (request: SignRequest) => {
+  const signAsync = async (request: SignRequest): Promise<Signed> => {
     const header = headerOf(request);
     const signature = await algorithm.signAsync(signingInput(header, request.payload), options.privateKey);
     const envelope = { ...header, payload: request.payload, signature };
     return { envelope, bytes: encodeEnvelope(envelope) };
   };
+  /** One tree (of at most BATCH_LEAVES requests), one RSA-PSS signature on libuv's thread pool. */
+  const signBatch = async (requests: SignRequest[]): Promise<Signed[]> => {
+    if (requests.length === 1) return [await signAsync(requests[0] as SignRequest)];
+    const headers = requests.map((r) => ({ ...headerOf(r), signatureAlgorithm: RSA_PSS_SHA256_BATCH.name }));
+    const signatures = await RSA_PSS_SHA256_BATCH.signBatch(
+      headers.map((h, i) => signingInput(h, (requests[i] as SignRequest).payload)),
+      options.privateKey,
+    );
+    return headers.map((header, i) => {
+      const envelope = {
+        ...header,
+        payload: (requests[i] as SignRequest).payload,
+        signature: signatures[i] as Buffer,
+      };
+      return { envelope, bytes: encodeEnvelope(envelope) };
+    });
+  };
+  const signAll = async (requests: SignRequest[]): Promise<Signed[]> => {
+    const out: Signed[] = [];
+    if (options.batch) {
+      for (let i = 0; i < requests.length; i += BATCH_LEAVES)
+        out.push(...(await signBatch(requests.slice(i, i + BATCH_LEAVES))));
+      return out;
+    }
+    // A few signatures in flight at a time, not the whole batch: libuv's pool (4 threads by default) also serves
+    // the process's file writes and DNS lookups, which would otherwise queue behind every signature of the batch.
+    let next = 0;
+    const lane = async () => {
+      for (let i = next++; i < requests.length; i = next++)
+        out[i] = await signAsync(requests[i] as SignRequest);
+    };
+    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, requests.length) }, lane));
+    return out;
+  };
+  // Requests of signEncodedAsync waiting for the signature in progress; they are signed together after it.
+  const waiting: { request: SignRequest; resolve: (s: Signed) => void; reject: (e: unknown) => void }[] = [];
+  let draining = false;
+  const drain = async () => {
+    while (waiting.length > 0) {
+      const taken = waiting.splice(0, BATCH_LEAVES);
+      try {
+        const signed = await signBatch(taken.map((t) => t.request));
+        taken.forEach((t, i) => t.resolve(signed[i] as Signed));
+      } catch (err) {
+        for (const t of taken) t.reject(err);
+      }
+    }
+    draining = false;
+  };
   return {
     origin: options.origin,
     certFingerprint,
     sign,
-    signEncodedAsync: signAsync,
+    signEncodedAsync(request) {
+      if (!options.batch) return signAsync(request);
+      return new Promise((resolve, reject) => {
+        waiting.push({ request, resolve, reject });
+        // On the next turn of the event loop: the requests made in this one (a batch's reports) sign together.
+        if (!draining) {
+          draining = true;
+          setImmediate(() => void drain());
+        }
+      });
+    },
     signEncoded(request) {
       const envelope = sign(request);
       return { envelope, bytes: encodeEnvelope(envelope) };
     },
-    async signEncodedAll(requests) {
-      const out: { envelope: Envelope; bytes: Buffer }[] = new Array(requests.length);
-      // A few signatures in flight at a time, not the whole batch: libuv's pool (4 threads by default) also serves
-      // the process's file writes and DNS lookups, which would otherwise queue behind every signature of the batch.
-      let next = 0;
-      const lane = async () => {
-        for (let i = next++; i < requests.length; i = next++)
-          out[i] = await signAsync(requests[i] as SignRequest);
-      };
-      await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, requests.length) }, lane));
-      return out;
-    },
+    signEncodedAll: signAll,
   };
 }

@@ -1,7 +1,8 @@
 // Verifying an envelope: decode → algorithm → signer known → chain → validity → revocation → country → signature.
 // Nobody decodes a payload before this says ok.
 import type { KeyObject } from 'node:crypto';
-import { ALGORITHMS } from './algorithms';
+import { RSA_PSS_SHA256, type SignatureAlgorithm } from './algorithms';
+import { RSA_PSS_SHA256_BATCH } from './batch';
 import { decodeEnvelope } from './codec';
 import { signingInput } from './signing-input';
 import type { Envelope, SignerInfo, VerifyReason, VerifyResult } from './types';
@@ -40,6 +41,11 @@ export interface VerifyOptions {
 export interface Verifier {
   verify(input: Buffer | Envelope, options?: VerifyOptions): VerifyResult;
 }
+
+/** The signature algorithms a verifier knows, by the name the envelope carries. */
+export const ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new Map(
+  [RSA_PSS_SHA256, RSA_PSS_SHA256_BATCH].map((a) => [a.name, a]),
+);
 
 export function createVerifier(options: VerifierOptions): Verifier {
   const clock = options.clock ?? Date.now;

@@ -176,15 +176,21 @@ export function createApp(deps: NodeAppDeps): express.Express {
       throw new ValidationError([{ field: '(body)', message: 'must be a JSON array of seizure reports' }]);
     if (req.body.length > 5000)
       throw new ValidationError([{ field: '(body)', message: 'at most 5000 reports per batch' }]);
-    const results = [];
-    for (const [index, item] of (req.body as unknown[]).entries()) {
-      try {
-        results.push({ index, ...(await acceptSeizure(item)) });
-      } catch (err) {
-        if (!(err instanceof ValidationError)) throw err;
-        results.push({ index, status: 'invalid', errors: err.errors });
-      }
-    }
+    const items = req.body as unknown[];
+    const results: ({ index: number; status: string } & Record<string, unknown>)[] = new Array(items.length);
+    // The reports of a batch are accepted together, so that their signatures share one RSA operation (the signer
+    // gathers them); a report id given twice waits for its earlier version (waves in the order of the body).
+    for (const wave of wavesByReportId(items))
+      await Promise.all(
+        wave.map(async (index) => {
+          try {
+            results[index] = { index, ...(await acceptSeizure(items[index])) };
+          } catch (err) {
+            if (!(err instanceof ValidationError)) throw err;
+            results[index] = { index, status: 'invalid', errors: err.errors };
+          }
+        }),
+      );
     const accepted = results.filter((r) => r.status === 'queued').length;
     res
       .status(accepted === results.length ? 202 : 207)
@@ -270,4 +276,20 @@ export function createApp(deps: NodeAppDeps): express.Express {
     });
   });
   return app;
+}
+
+/**
+ * The indexes of `items` in waves: each report id at most once per wave, its repeats in later waves in the order
+ * given. Items without a string reportId all go in the first.
+ */
+export function wavesByReportId(items: unknown[]): number[][] {
+  const waves: number[][] = [];
+  const seen = new Map<string, number>();
+  items.forEach((item, index) => {
+    const id = (item as { reportId?: unknown } | null)?.reportId;
+    const wave = typeof id === 'string' ? (seen.get(id) ?? 0) : 0;
+    if (typeof id === 'string') seen.set(id, wave + 1);
+    (waves[wave] ??= []).push(index);
+  });
+  return waves;
 }

@@ -69,6 +69,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     privateKey: identity.privateKey,
     certificate: identity.certificatePem,
     origin: country,
+    batch: config.signatureBatch,
   });
   const verifier = createVerifier({ trust });
 
