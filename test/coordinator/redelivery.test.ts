@@ -3,7 +3,7 @@
 // FerretDB costs whole-collection reads per chunk). Nothing is stored twice and nothing is lost.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
+import { decodeLockedStage, startCoordinator, type RunningCoordinator } from '@hub/coordinator';
 import { createKafka, topicNames } from '@hub/kafka';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { COLLECTIONS, connectStore, findBuckets, type Store } from '@hub/store';
@@ -13,6 +13,16 @@ import { postJson, testPki } from '../support/hub';
 const metric = async (c: RunningCoordinator, name: string) => {
   const text = await (await fetch(`${c.opsUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return Number(line?.split(' ').pop() ?? 0);
+};
+
+const stageCount = async (c: RunningCoordinator, stage: string) => {
+  const text = await (await fetch(`${c.opsUrl}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find(
+      (l) => l.startsWith('hub_coordinator_chunk_stage_seconds_count{') && l.includes(`stage="${stage}"`),
+    );
   return Number(line?.split(' ').pop() ?? 0);
 };
 
@@ -34,6 +44,25 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     await store?.close();
     env?.cleanup();
   });
+
+  /** Move the coordinator group's committed offsets back, as a crash before committing leaves them. */
+  const rewind = async (topic: string, to: { partition: number; offset: string }[]) => {
+    const admin = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'redelivery',
+      logger: env.logger,
+    }).admin();
+    await admin.connect();
+    try {
+      await admin.setOffsets({
+        groupId: topicNames(env.config.namespace).group('coordinator'),
+        topic,
+        partitions: to.map(({ partition, offset }) => ({ partition, offset })),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  };
 
   const start = async () => {
     const c = await startCoordinator({
@@ -90,21 +119,7 @@ describe('coordinator: a chunk stored and answered but not committed', function 
       size: Object.keys(p.done).length,
     }));
     expect(rewound.length, 'a recorded chunk per partition that received reports').to.be.greaterThan(0);
-    const admin = createKafka({
-      brokers: env.config.kafka.brokers,
-      clientId: 'redelivery',
-      logger: env.logger,
-    }).admin();
-    await admin.connect();
-    try {
-      await admin.setOffsets({
-        groupId: names.group('coordinator'),
-        topic,
-        partitions: rewound.map(({ partition, offset }) => ({ partition, offset })),
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    await rewind(topic, rewound);
     const redelivered = rewound.reduce((s, p) => s + p.size, 0);
 
     const second = await start();
@@ -134,14 +149,67 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     );
     expect(await kg()).to.deep.equal({ kg: totals.kg + 1000, n: 91 });
     // Where a chunk's time went, per stage, for operators (Prometheus): the stored chunk passed every stage.
-    const text = await (await fetch(`${second.opsUrl}/metrics`)).text();
-    for (const stage of ['classify', 'persist', 'read_models', 'correlate', 'feeds', 'send']) {
-      const line = text
-        .split('\n')
-        .find(
-          (l) => l.startsWith('hub_coordinator_chunk_stage_seconds_count{') && l.includes(`stage="${stage}"`),
-        );
-      expect(Number(line?.split(' ').pop() ?? 0), stage).to.be.at.least(1);
-    }
+    for (const stage of ['classify', 'persist', 'read_models', 'correlate', 'feeds', 'send'])
+      expect(await stageCount(second, stage), stage).to.be.at.least(1);
+    await second.close();
+  });
+
+  it('stored but not answered: the next instance answers it from its locked stage without storing it again', async () => {
+    const third = await start();
+    const reports = Array.from({ length: 60 }, (_, i) => ({
+      reportId: randomUUID(),
+      seizedAt: new Date(Date.UTC(2014, i % 12, 10)).toISOString(),
+      country: 'KZ',
+      agency: 'customs',
+      drugs: [{ substance: 'opium', quantity: 1 + i, unit: 'kg' }],
+      handling: { tlp: 'GREEN' },
+    }));
+    const ids = reports.map((r) => r.reportId);
+    expect((await postJson(`${node.url}/v1/seizures/batch`, reports)).status).to.equal(202);
+    const receipts = store.collection<{ _id: string; subjectId: string }>(COLLECTIONS.receipts);
+    await waitUntil(
+      'a receipt for each of the 60',
+      async () => (await receipts.countDocuments({ subjectId: { $in: ids } })) === 60 || undefined,
+      120000,
+      200,
+    );
+    const storedBefore = await store.collection(COLLECTIONS.reports).countDocuments();
+    const historyBefore = await store.collection(COLLECTIONS.reportVersions).countDocuments();
+    await third.close();
+
+    // As if it had died after its stage under the store lock, before answering: nothing recorded as done, no
+    // receipts, and the committed offsets back at the first message that stage recorded.
+    const names = topicNames(env.config.namespace);
+    const topic = names.nodeOut('KZ');
+    const locked = (
+      await store.collection<{ _id: string; body: Buffer }>(COLLECTIONS.intakeLockedStages).find({}).toArray()
+    ).filter((l) => l._id.includes(`|${topic}|`));
+    const rewound = locked.map((l) => {
+      const done = Object.keys(decodeLockedStage(l.body).done);
+      return {
+        partition: Number(l._id.split('|').pop()),
+        offset: String(Math.min(...done.map(Number))),
+        size: done.length,
+      };
+    });
+    const redelivered = rewound.reduce((n, p) => n + p.size, 0);
+    expect(redelivered, 'the 60 reports went in one chunk per partition').to.equal(60);
+    await store.collection(COLLECTIONS.intakeProgress).deleteMany({});
+    await receipts.deleteMany({ subjectId: { $in: ids } });
+    await rewind(topic, rewound);
+
+    const fourth = await start();
+    await waitUntil('the 60 answered again', async () => fourth.processed() >= 60 || undefined, 120000, 200);
+    expect(await metric(fourth, 'hub_coordinator_messages_resumed_total')).to.equal(60);
+    expect(await metric(fourth, 'hub_coordinator_accepted_total'), 'nothing accepted again').to.equal(0);
+    expect(await metric(fourth, 'hub_coordinator_messages_done_before_total')).to.equal(0);
+    for (const stage of ['persist', 'read_models', 'correlate'])
+      expect(await stageCount(fourth, stage), `${stage}: not run again`).to.equal(0);
+    expect(await stageCount(fourth, 'send')).to.be.at.least(1);
+    // Every receipt stored (and sent) again, nothing stored twice.
+    const again = await receipts.find({ subjectId: { $in: ids } }).toArray();
+    expect(again.map((r) => r.subjectId).sort()).to.deep.equal([...ids].sort());
+    expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(storedBefore);
+    expect(await store.collection(COLLECTIONS.reportVersions).countDocuments()).to.equal(historyBefore);
   });
 });

@@ -46,6 +46,15 @@ import { storedHandling } from './documents';
 import { feedMessages } from './feeds';
 import type { Accepted, IntakeRecord, Outcome } from './outcome';
 import { persistBatch, reportsFor } from './persist';
+import {
+  decodeLockedStage,
+  encodeLockedStage,
+  recordedHandlings,
+  resumedOutcomes,
+  type LockedStage,
+  type LockedStageDoc,
+  type SubjectHandling,
+} from './resume';
 import { Outgoing } from './outgoing';
 import { buildReplies, derivedUuid } from './replies';
 import { convertReadModels, updateReadModels } from './read-models';
@@ -175,6 +184,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     help: 'Messages redelivered after a restart or rebalance that were found stored and answered already, and skipped',
     registers: [metrics],
   });
+  const resumedCounter = new Counter({
+    name: 'hub_coordinator_messages_resumed_total',
+    help:
+      'Messages redelivered after a restart or rebalance whose storing had finished (intake_locked_stages) but not ' +
+      'their answers: answered again without being stored again',
+    registers: [metrics],
+  });
   const joinCounter = new Counter({
     name: 'hub_coordinator_group_joins_total',
     help: 'Times the intake joined its consumer group (more than once per subscription: a member dropped and rejoined)',
@@ -204,28 +220,40 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     registers: [metrics],
   });
 
-  /** Countersigned records for the regional feeds, and each new alert to the countries concerned and the feeds. */
-  const addFeedsAndAlerts = async (
-    out: Outgoing,
+  /** The handling, as stored, of each subject of `outcomes` and of each report an alert names (read where needed). */
+  const subjectHandlings = async (
     outcomes: Outcome[],
     alerts: AlertRecord[],
     documents: Map<string, StoredReport>,
-  ) => {
-    const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
+  ): Promise<Map<string, SubjectHandling>> => {
     const reportIds = [
-      ...accepted
-        .filter((a) => !['AnnualSeizureReturn', 'TraffickingRoute'].includes(a.envelope.messageType))
+      ...outcomes
+        .filter(
+          (o): o is Accepted =>
+            o.kind === 'accepted' &&
+            !['AnnualSeizureReturn', 'TraffickingRoute'].includes(o.envelope.messageType),
+        )
         .map((a) => a.subjectId),
       ...alerts.flatMap((al) => al.matched.map((m) => m.reportId)),
     ];
-    const docs = new Map(
+    return new Map(
       (
         await reportsFor(store, [...new Set(reportIds)], documents, {
           handling: 1,
           originCountry: 1,
         })
-      ).map((d) => [d._id, { originCountry: d.originCountry, ...d.handling }]),
+      ).map((d) => [d._id, { originCountry: d.originCountry, ...d.handling } as SubjectHandling]),
     );
+  };
+
+  /** Countersigned records for the regional feeds, and each new alert to the countries concerned and the feeds. */
+  const addFeedsAndAlerts = (
+    out: Outgoing,
+    outcomes: Outcome[],
+    alerts: AlertRecord[],
+    docs: Map<string, SubjectHandling>,
+  ) => {
+    const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
     feedMessages(accepted, alerts, out, {
       regions,
       names,
@@ -307,16 +335,36 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     return Date.now() - since < graceMs;
   };
 
-  /** One chunk of a Kafka batch: classify, store, update read models, answer; then its offsets may move. */
-  const processChunk = async (records: IntakeRecord[], heartbeat: () => Promise<void>) => {
+  /**
+   * One chunk of a Kafka batch: classify, store, update read models, answer; then its offsets may move. With
+   * `resumed`, what the chunk's locked stage decided before a crash (see resume.ts): the chunk is classified again
+   * and answered, not stored again. Returns false, having done nothing, when the classification no longer agrees with
+   * that record: the chunk is then to be processed in full.
+   */
+  const processChunk = async (
+    records: IntakeRecord[],
+    heartbeat: () => Promise<void>,
+    resumed?: LockedStage,
+  ): Promise<boolean> => {
     const t0 = Date.now();
     const classified = await classifyBatch(records, {
       verifier,
       registry,
       clock,
       countryOf: names.countryOf,
-      claimDigests,
+      // The locked stage recorded these very bytes (offset and digest) after their replay check: their message ids
+      // are claimed by themselves.
+      claimDigests: resumed
+        ? async (claims) => new Map(claims.map((c) => [c.messageId, c.sha256]))
+        : claimDigests,
     });
+    // Records erased since are not answered (the locked stage skips them the same way).
+    const resumedAs =
+      resumed &&
+      resumedOutcomes(resumed, classified)?.filter(
+        (o) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)),
+      );
+    if (resumed && !resumedAs) return false;
     // A new node announces its certificate on hub.pki before it publishes, but our tail of hub.pki may not have
     // applied it yet: an unknown signer is retried for a grace period before it is quarantined.
     const waiting = classified.filter(
@@ -330,54 +378,79 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     let t2 = t1;
     let tLocked = t1;
     let tReadModels = t1;
+    const lockedStageId = progressId(
+      (records[0] as IntakeRecord).topic,
+      (records[0] as IntakeRecord).partition,
+    );
     // Storing, read models and match keys happen one instance at a time: FerretDB's updates are read-then-write,
     // and an erasure (which runs under the same lock) must never interleave with a batch of the record it erases.
-    const { outcomes, alerts, renewalNotices, documents } = await withLock(
-      store,
-      'read-models',
-      async () => {
-        tLocked = Date.now();
-        // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay).
-        const live = classified.filter(
-          (o) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)),
+    const { outcomes, alerts, renewalNotices, handlings } = resumedAs
+      ? {
+          outcomes: resumedAs,
+          alerts: resumed!.alerts,
+          renewalNotices: new Map<string, Message[]>(),
+          handlings: recordedHandlings(resumed!),
+        }
+      : await withLock(
+          store,
+          'read-models',
+          async () => {
+            tLocked = Date.now();
+            // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay).
+            const live = classified.filter(
+              (o) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)),
+            );
+            if (live.length < classified.length)
+              logger.info({ skipped: classified.length - live.length }, 'messages of erased records skipped');
+            const checked = await checkRequestMessages(store, live, hasNode);
+            const persisted = await persistBatch(store, checked, regions, clock);
+            const acceptedNow = persisted.outcomes.filter((o): o is Accepted => o.kind === 'accepted');
+            await registerRetention(store, acceptedNow, retentionPolicy, clock());
+            const notices = await applyRenewals(
+              retentionDeps,
+              acceptedNow.filter((a) => a.envelope.messageType === 'RetentionRenewal'),
+            );
+            await heartbeat();
+            t2 = Date.now();
+            await updateReadModels(store, persisted.changedReports, persisted, bucketCache);
+            await heartbeat();
+            tReadModels = Date.now();
+            const alerts = await correlate(
+              store,
+              persisted.changedReports,
+              matchSecret,
+              clock(),
+              persisted,
+              bucketCache,
+            );
+            const handlings = await subjectHandlings(persisted.outcomes, alerts, persisted.documents);
+            // What this stage decided, for a redelivery of the chunk after a crash before its answers (resume.ts). Not
+            // for renewals, whose notices are signed here: such a chunk is processed again in full.
+            if (notices.size === 0)
+              await lockedStages.replaceOne(
+                { _id: lockedStageId },
+                {
+                  body: encodeLockedStage(
+                    Object.fromEntries(records.map((r) => [r.offset, digestOf(r)])),
+                    persisted.outcomes,
+                    alerts,
+                    handlings,
+                  ),
+                  at: new Date(),
+                },
+                { upsert: true },
+              );
+            return { outcomes: persisted.outcomes, alerts, renewalNotices: notices, handlings };
+          },
+          { onWait: heartbeat },
         );
-        if (live.length < classified.length)
-          logger.info({ skipped: classified.length - live.length }, 'messages of erased records skipped');
-        const checked = await checkRequestMessages(store, live, hasNode);
-        const persisted = await persistBatch(store, checked, regions, clock);
-        const acceptedNow = persisted.outcomes.filter((o): o is Accepted => o.kind === 'accepted');
-        await registerRetention(store, acceptedNow, retentionPolicy, clock());
-        const notices = await applyRenewals(
-          retentionDeps,
-          acceptedNow.filter((a) => a.envelope.messageType === 'RetentionRenewal'),
-        );
-        await heartbeat();
-        t2 = Date.now();
-        await updateReadModels(store, persisted.changedReports, persisted, bucketCache);
-        await heartbeat();
-        tReadModels = Date.now();
-        return {
-          outcomes: persisted.outcomes,
-          alerts: await correlate(
-            store,
-            persisted.changedReports,
-            matchSecret,
-            clock(),
-            persisted,
-            bucketCache,
-          ),
-          renewalNotices: notices,
-          documents: persisted.documents,
-        };
-      },
-      { onWait: heartbeat },
-    );
+    if (resumedAs) resumedCounter.inc(records.length);
     const t3 = Date.now();
     await heartbeat();
     const out = new Outgoing(registry);
     const replies = buildReplies(outcomes, out, { names, clock });
     addRequestDeliveries(out, outcomes, { names, now: clock() });
-    await addFeedsAndAlerts(out, outcomes, alerts, documents);
+    addFeedsAndAlerts(out, outcomes, alerts, handlings);
     out.addSigned(renewalNotices);
     // A replay sends nothing: its messages are not signed either.
     const byTopic = options.sideEffects === false ? new Map<string, Message[]>() : await out.byTopic(signer);
@@ -421,9 +494,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       receipts: tReceipts - tFeeds,
       send: Date.now() - tReceipts,
     };
-    for (const [stage, ms] of Object.entries(stages)) stageHistogram.observe({ stage }, ms / 1000);
-    logger.debug({ records: records.length, ms: stages }, 'chunk timings');
-    for (const o of outcomes) {
+    for (const [stage, ms] of Object.entries(stages))
+      // A resumed chunk skipped the locked stages: they are not observed for it.
+      if (!resumedAs || !['lock_wait', 'persist', 'read_models', 'correlate'].includes(stage))
+        stageHistogram.observe({ stage }, ms / 1000);
+    logger.debug({ records: records.length, resumed: Boolean(resumedAs), ms: stages }, 'chunk timings');
+    // Counted once, by the instance that stored them (a resumed chunk is in hub_coordinator_messages_resumed_total).
+    for (const o of resumedAs ? [] : outcomes) {
       if (o.kind === 'accepted') acceptedCounter.inc();
       else {
         rejectedCounter.inc({ reason: o.reason });
@@ -438,6 +515,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         );
       }
     }
+    return true;
   };
 
   // Large fetches are processed in chunks, each committed once stored, with heartbeats in between, so that a
@@ -455,6 +533,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     COLLECTIONS.intakeProgress,
   );
   const progressId = (topic: string, partition: number) => `${groupId}|${topic}|${partition}`;
+  /** Per group and partition, what the last chunk's locked stage decided (resume.ts). */
+  const lockedStages = store.collection<LockedStageDoc>(COLLECTIONS.intakeLockedStages);
   const digestOf = (r: IntakeRecord) => createHash('sha256').update(r.bytes).digest('hex').slice(0, 32);
   /** Partitions whose redelivered messages this instance has passed since it last joined the group. */
   const caughtUp = new Set<string>();
@@ -483,11 +563,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       // After a restart or a rebalance, the chunk after the committed offset may have been stored and answered
       // already (a chunk ends by recording its messages as done, then commits): those messages are skipped, not
       // processed again (which on FerretDB costs whole-collection reads). Checked until a chunk has none done.
+      // A chunk whose storing finished before a crash, but not its answers, is answered from what its locked stage
+      // recorded (resume.ts), without storing it again; the rest of the chunk, if any, is processed as usual.
+      let resumable: IntakeRecord[] = [];
+      let resumed: LockedStage | undefined;
       if (!caughtUp.has(partitionKey)) {
-        const progress = await intakeProgress.findOne({ _id: progressId(batch.topic, batch.partition) });
+        const id = progressId(batch.topic, batch.partition);
+        const [progress, locked] = await Promise.all([
+          intakeProgress.findOne({ _id: id }),
+          lockedStages.findOne({ _id: id }),
+        ]);
         const done = chunk.filter((r) => progress?.done[r.offset] === digestOf(r));
-        if (done.length === 0) caughtUp.add(partitionKey);
-        else {
+        if (done.length) {
           alreadyDoneCounter.inc(done.length);
           logger.info(
             { topic: batch.topic, partition: batch.partition, skipped: done.length },
@@ -495,26 +582,49 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           );
           chunk = chunk.filter((r) => !done.includes(r));
         }
+        resumed = locked ? decodeLockedStage(locked.body) : undefined;
+        // The locked stage's chunk began where the committed offset is, as this one does: a prefix of it.
+        let n = 0;
+        while (
+          n < chunk.length &&
+          resumed?.done[(chunk[n] as IntakeRecord).offset] === digestOf(chunk[n] as IntakeRecord)
+        )
+          n++;
+        resumable = chunk.slice(0, n);
+        chunk = chunk.slice(n);
+        if (done.length === 0 && resumable.length === 0) caughtUp.add(partitionKey);
       }
       // One store call can outlast the session (a redelivered chunk's lookups scan whole collections on FerretDB):
       // heartbeats go on in the background, or the group would drop this member, redeliver the chunk, and drop it
       // again for as long as the chunk stays slow. A rebalance still stops the chunk at its next stage, where
       // `heartbeat` is awaited and throws.
       const beating = setInterval(() => void heartbeat().catch(() => undefined), 1000);
+      const answered = [...resumable, ...chunk];
       try {
+        if (resumable.length && !(await processChunk(resumable, heartbeat, resumed))) chunk = answered;
+        else if (resumable.length)
+          logger.info(
+            { topic: batch.topic, partition: batch.partition, answered: resumable.length },
+            'messages stored before a crash but not answered: answered again, not stored again',
+          );
         if (chunk.length) await processChunk(chunk, heartbeat);
       } finally {
         clearInterval(beating);
       }
       logger.debug(
-        { topic: batch.topic, partition: batch.partition, records: chunk.length, ms: Date.now() - started },
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          records: answered.length,
+          ms: Date.now() - started,
+        },
         'chunk stored',
       );
       // Only now is everything stored and answered: the chunk is recorded as done, and the offsets may move.
-      if (chunk.length)
+      if (answered.length)
         await intakeProgress.replaceOne(
           { _id: progressId(batch.topic, batch.partition) },
-          { done: Object.fromEntries(chunk.map((r) => [r.offset, digestOf(r)])), at: new Date() },
+          { done: Object.fromEntries(answered.map((r) => [r.offset, digestOf(r)])), at: new Date() },
           { upsert: true },
         );
       resolveOffset(last);

@@ -6,3 +6,4 @@ export * from './replies';
 export * from './outcome';
 export * from './digest';
 export * from './bucket-cache';
+export * from './resume';

@@ -51,6 +51,12 @@ export const COLLECTIONS = {
    * answered (offset → sha256), written before the offsets are committed: redelivered ones are skipped.
    */
   intakeProgress: 'intake_progress',
+  /**
+   * Per consumer group and intake partition (_id as intake_progress), what the last chunk's stage under the store lock
+   * decided (outcomes, alerts, handlings; one binary body), so that a chunk redelivered after its storing but before
+   * its answers is only answered again.
+   */
+  intakeLockedStages: 'intake_locked_stages',
   meta: 'meta',
 } as const;
 
