@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
+import { decodeLockedStage } from '@hub/coordinator';
 import { createVerifier } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
@@ -105,6 +106,12 @@ describe('retention review and erasure', function () {
       expect(JSON.stringify(await store.collection(name).find({}).toArray()), name).not.to.include(
         a.reportId,
       );
+    // Nor what a chunk's locked stage recorded for a crash (a binary body).
+    for (const d of await store
+      .collection<{ body: Buffer }>(COLLECTIONS.intakeLockedStages)
+      .find({})
+      .toArray())
+      expect(JSON.stringify(decodeLockedStage(d.body))).not.to.include(a.reportId);
     expect(await store.collection(COLLECTIONS.reports).countDocuments({ _id: b.reportId as never })).to.equal(
       1,
     );

@@ -5,7 +5,7 @@
 //
 // One document per consumer group and intake partition (_id as in intake_progress), replaced by each chunk, its body
 // one binary field: FerretDB reads and replaces by scanning the collection, and a binary is cheap to decode.
-import type { Handled } from '@hub/store';
+import { COLLECTIONS, type Handled, type Store } from '@hub/store';
 import type { AlertRecord } from './correlate';
 import type { Outcome, Rejected } from './outcome';
 
@@ -71,9 +71,11 @@ export function encodeLockedStage(
 
 /** The record's body as read back: a Buffer (the store promotes binaries to Buffers) or a BSON Binary. */
 export function decodeLockedStage(body: Buffer | { buffer: Uint8Array }): LockedStage {
-  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer);
-  return JSON.parse(bytes.toString('utf8')) as LockedStage;
+  return JSON.parse(bodyBytes(body).toString('utf8')) as LockedStage;
 }
+
+const bodyBytes = (body: Buffer | { buffer: Uint8Array }): Buffer =>
+  Buffer.isBuffer(body) ? body : Buffer.from(body.buffer);
 
 /**
  * The outcomes the locked stage decided for `classified` (the same messages classified again), or undefined when the
@@ -103,4 +105,10 @@ export function recordedHandlings(stage: LockedStage): Map<string, SubjectHandli
       return h ? [[id, h] as const] : [];
     }),
   );
+}
+
+/** The _ids of the locked-stage records that name `subjectId` (a handful of documents: one per group and partition). */
+export async function lockedStagesNaming(store: Store, subjectId: string): Promise<string[]> {
+  const docs = await store.collection<LockedStageDoc>(COLLECTIONS.intakeLockedStages).find({}).toArray();
+  return docs.filter((d) => bodyBytes(d.body).includes(subjectId)).map((d) => d._id);
 }

@@ -14,6 +14,7 @@ import type { Accepted } from './outcome';
 import { derivedUuid } from './replies';
 import { updateReadModels } from './read-models';
 import { correlate, dropSupersededRouteKeys } from './correlate';
+import { lockedStagesNaming } from './resume';
 
 const DAY = 86400000;
 
@@ -286,6 +287,9 @@ export async function eraseRecord(
   await del(COLLECTIONS.reportVersions, { reportId: doc._id });
   await del(COLLECTIONS.envelopes, { subjectId: doc._id });
   await del(COLLECTIONS.alerts, { 'matched.reportId': doc._id });
+  // What a chunk's locked stage recorded for a crash may name it (resume.ts); such a chunk, if it comes again, is
+  // processed in full, and the record's messages are skipped there as erased.
+  await del(COLLECTIONS.intakeLockedStages, { _id: { $in: await lockedStagesNaming(store, doc._id) } });
   if (isReport) {
     // Its report is gone: the read models and match keys drop its contributions.
     await updateReadModels(store, [doc._id]);
