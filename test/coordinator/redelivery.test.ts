@@ -26,6 +26,17 @@ const stageCount = async (c: RunningCoordinator, stage: string) => {
   return Number(line?.split(' ').pop() ?? 0);
 };
 
+/** `n` GREEN seizures of `substance` by KZ customs in `year`, of 1, 2, … n kg. */
+const seizures = (n: number, year: number, substance: string) =>
+  Array.from({ length: n }, (_, i) => ({
+    reportId: randomUUID(),
+    seizedAt: new Date(Date.UTC(year, i % 12, 10)).toISOString(),
+    country: 'KZ',
+    agency: 'customs',
+    drugs: [{ substance, quantity: 1 + i, unit: 'kg' }],
+    handling: { tlp: 'GREEN' },
+  }));
+
 describe('coordinator: a chunk stored and answered but not committed', function () {
   this.timeout(300000);
   let env: TestEnv;
@@ -84,14 +95,7 @@ describe('coordinator: a chunk stored and answered but not committed', function 
       port: 0,
       inbox: false,
     });
-    const reports = Array.from({ length: 90 }, (_, i) => ({
-      reportId: randomUUID(),
-      seizedAt: new Date(Date.UTC(2013, i % 12, 10)).toISOString(),
-      country: 'KZ',
-      agency: 'customs',
-      drugs: [{ substance: 'heroin', quantity: 1 + i, unit: 'kg' }],
-      handling: { tlp: 'GREEN' },
-    }));
+    const reports = seizures(90, 2013, 'heroin');
     const r = await postJson(`${node.url}/v1/seizures/batch`, reports);
     expect(r.status).to.equal(202);
     await waitUntil('90 reports processed', async () => first.processed() >= 90 || undefined, 120000, 200);
@@ -156,14 +160,7 @@ describe('coordinator: a chunk stored and answered but not committed', function 
 
   it('stored but not answered: the next instance answers it from its locked stage without storing it again', async () => {
     const third = await start();
-    const reports = Array.from({ length: 60 }, (_, i) => ({
-      reportId: randomUUID(),
-      seizedAt: new Date(Date.UTC(2014, i % 12, 10)).toISOString(),
-      country: 'KZ',
-      agency: 'customs',
-      drugs: [{ substance: 'opium', quantity: 1 + i, unit: 'kg' }],
-      handling: { tlp: 'GREEN' },
-    }));
+    const reports = seizures(60, 2014, 'opium');
     const ids = reports.map((r) => r.reportId);
     expect((await postJson(`${node.url}/v1/seizures/batch`, reports)).status).to.equal(202);
     const receipts = store.collection<{ _id: string; subjectId: string }>(COLLECTIONS.receipts);

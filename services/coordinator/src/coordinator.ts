@@ -366,8 +366,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       );
     if (resumed && !resumedAs) return false;
     // A new node announces its certificate on hub.pki before it publishes, but our tail of hub.pki may not have
-    // applied it yet: an unknown signer is retried for a grace period before it is quarantined.
-    const waiting = classified.filter(
+    // applied it yet: an unknown signer is retried for a grace period before it is quarantined. (Not in a resumed
+    // chunk: its refusals were decided, after their grace, before the crash.)
+    const waiting = (resumedAs ? [] : classified).filter(
       (o) => o.kind === 'rejected' && o.reason === 'unknown-signer' && withinGrace(o.record),
     );
     if (waiting.length) {

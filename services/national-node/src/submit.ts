@@ -19,7 +19,7 @@ export function createSubmitter(deps: {
     async submit(messageType, key, value) {
       const { payload, fingerprint } = deps.registry.encode(messageType, value);
       // Signed on libuv's thread pool: the event loop goes on serving other requests (and the outbox's writes)
-      // meanwhile, and the signatures of concurrent requests run on every core.
+      // meanwhile. With batch signatures (HUB_SIGNATURE_BATCH), concurrent requests share one signature.
       const { envelope, bytes } = await deps.signer.signEncodedAsync({
         messageType,
         schemaFingerprint: fingerprint,
