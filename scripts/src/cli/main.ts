@@ -29,9 +29,24 @@ async function main(argv: string[]): Promise<number> {
   return command.run(rest);
 }
 
+/**
+ * A verb's work is done when its promise settles (the long-running ones settle after their graceful shutdown). A
+ * client that a library keeps retrying must not then hold the process for ever, in CI least of all: it is named and
+ * the process ends with the verb's own code.
+ */
+function exitSoon(): void {
+  setTimeout(() => {
+    process.stderr.write(
+      `hub: finished, but still held by ${process.getActiveResourcesInfo().join(', ')}; exiting\n`,
+    );
+    process.exit();
+  }, 10000).unref();
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    exitSoon();
   },
   (err: unknown) => {
     if (err instanceof HubError) {
@@ -41,5 +56,6 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`hub: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exitCode = 1;
     }
+    exitSoon();
   },
 );

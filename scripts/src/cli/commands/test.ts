@@ -27,6 +27,8 @@ export const testCommand: Command = {
     const unitOnly = own.includes('--unit');
     const log = say('test');
     const config = loadConfig();
+    const t0 = Date.now();
+    const since = (t: number) => `${Math.round((Date.now() - t) / 1000)} s`;
     let started = false;
     if (!unitOnly) {
       const running = (await probeKafka(config.kafka.brokers)).ok && (await probeMongo(config.mongo.url)).ok;
@@ -47,6 +49,8 @@ export const testCommand: Command = {
     }
     if (!unitOnly) ensureChromium(log);
     const specs = unitOnly ? UNIT : [...UNIT, ...INTEGRATION];
+    const tSuite = Date.now();
+    const setUp = since(t0);
     const env = { ...process.env, HUB_SOAK: own.includes('--soak') ? '1' : (process.env.HUB_SOAK ?? '') };
     const mocha = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
     const code = await new Promise<number>((resolve) => {
@@ -57,7 +61,13 @@ export const testCommand: Command = {
       });
       child.on('exit', (c) => resolve(c ?? 1));
     });
+    const suite = since(tSuite);
+    const tDown = Date.now();
     if (started && !own.includes('--keep-stack')) await stackDown(loadConfig(), log);
+    // On standard output, beside the suite's own closing line: where a slow run spent its time.
+    process.stdout.write(
+      `[test] finished in ${since(t0)}: set-up ${setUp}, suite ${suite}, stack stop ${since(tDown)}; exit code ${code}\n`,
+    );
     return code;
   },
 };
