@@ -148,6 +148,18 @@ export async function ingestRows(): Promise<Row[]> {
   say(`end-to-end ingest of ${N} reports through a national node and the coordinator`);
   const coordinator = await startCoordinator({ config, logger, topicRefreshMs: 500 });
   const node = await startNationalNode({ config, country: 'KZ', logger, port: 0 });
+  // One report first, outside the clock, as the raw baselines connect and subscribe before theirs: the coordinator
+  // finds the node's new topic, joins its group and takes the store lock once, so the figure is the pipeline's rate
+  // and not its start-up (about 0.5 s, which was a sixth of a quick run).
+  const warmUp = agencyJson(random(0x3a4d), N, { now: Date.now(), years: 1, country: 'KZ', idSeed: 0x3a4d });
+  const warmRes = await fetch(`${node.url}/v1/seizures`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(warmUp),
+  });
+  if (warmRes.status !== 202) throw new Error(`the warm-up report was refused: ${await warmRes.text()}`);
+  for (const t0 = Date.now(); coordinator.processed() < 1; await new Promise((r) => setTimeout(r, 20)))
+    if (Date.now() - t0 > 120000) throw new Error('the warm-up report was not stored within 2 minutes');
   const sentAt = new Map<string, number>();
   const e2eStart = Date.now();
   const BATCH = 100;
@@ -171,7 +183,7 @@ export async function ingestRows(): Promise<Row[]> {
   // Done when the coordinator has stored and answered every message (its own count: polling the store would
   // slow it, since FerretDB reads every document to count them).
   for (;;) {
-    if (coordinator.processed() >= N) break;
+    if (coordinator.processed() >= N + 1) break;
     if (Date.now() - e2eStart > 600000) throw new Error('end-to-end ingest did not finish in 10 minutes');
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -205,12 +217,28 @@ export async function ingestRows(): Promise<Row[]> {
     });
   }
   const storedDocs = stored.reduce((n, c) => n + c.docs.length, 0);
+  // The same store means the same indexes: each raw collection gets the secondary indexes its original has (those
+  // the query API's filters need), so that (d) pays for maintaining them as the pipeline does.
+  let indexCount = 0;
+  for (const { name } of stored) {
+    const specs = (await store.db.collection(name).indexes()).filter((ix) => ix.name !== '_id_');
+    for (const { key, name: ixName, unique, sparse, partialFilterExpression } of specs) {
+      await store.db.collection(`raw_${name}`).createIndex(key, {
+        name: ixName,
+        ...(unique ? { unique } : {}),
+        ...(sparse ? { sparse } : {}),
+        ...(partialFilterExpression ? { partialFilterExpression } : {}),
+      });
+      indexCount += 1;
+    }
+  }
   const insertT = await timed(async () => {
     for (const { name, docs } of stored)
       for (let i = 0; i < docs.length; i += 500)
         await store.db.collection(`raw_${name}`).insertMany(docs.slice(i, i + 500), { ordered: false });
   });
-  const insertRate = (N / insertT.ms) * 1000;
+  // N + 1: the warm-up report's documents are among them.
+  const insertRate = ((N + 1) / insertT.ms) * 1000;
   // The same, one document per report (the report and its envelope's bytes): what an ingest storing nothing else
   // could reach at best; shown for comparison with earlier runs, which used it as (d).
   const oneDocs = records.map((r, i) => ({
@@ -278,7 +306,7 @@ export async function ingestRows(): Promise<Row[]> {
       unit: 'reports/s',
       ratio: e2eRate / insertRate,
       baseline: 'ratio = end-to-end / this',
-      note: `${storedDocs.toLocaleString('en-US')} documents in ${stored.length} collections (${(storedDocs / N).toFixed(1)} per report), ${Math.round((storedDocs / insertT.ms) * 1000).toLocaleString('en-US')} docs/s; store: ${config.mongo.url}`,
+      note: `${storedDocs.toLocaleString('en-US')} documents in ${stored.length} collections with their ${indexCount} secondary indexes (${(storedDocs / (N + 1)).toFixed(1)} per report), ${Math.round((storedDocs / insertT.ms) * 1000).toLocaleString('en-US')} docs/s; store: ${config.mongo.url}`,
     },
     {
       figure: "(d') raw driver insertMany, one document per report (report and envelope bytes)",
