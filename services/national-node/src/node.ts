@@ -20,7 +20,7 @@ import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { createApp, createSeizureAcceptor } from './app';
 import { startInboxWatcher, type InboxWatcherOptions } from './inbox-watcher';
 import { InboundStore } from './inbox-store';
-import { OutboxLog } from './outbox/log';
+import { OutboxLog, type OutboxRecord, type Position } from './outbox/log';
 import { startPublisher } from './outbox/publisher';
 import { ReportsIndex } from './reports-index';
 import { startWebhook } from './webhook';
@@ -45,12 +45,16 @@ export interface NationalNodeOptions {
    * hub.pki nor consumes its inbound topic.
    */
   inbound?: boolean;
+  /** Envelope bytes the outbox publisher keeps in memory (default 32 MiB); a longer backlog waits on disk only. */
+  outboxMemoryBytes?: number;
 }
 
 export interface RunningNationalNode {
   url: string;
   country: string;
   outboxDepth(): number;
+  /** Bytes of unpublished envelopes held in memory (at most about `outboxMemoryBytes`). */
+  outboxMemoryBytes(): number;
   close(): Promise<void>;
 }
 
@@ -109,10 +113,13 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   const metrics = createMetricsRegistry(`national-node-${country}`);
   const nodeDir = join(config.hubHome, 'nodes', country);
   const claim = claimNodeDir(nodeDir, country);
-  const { log, pending } = OutboxLog.open({ dir: join(nodeDir, 'outbox') });
+  const { log, pending, spilled, cursor } = OutboxLog.open({
+    dir: join(nodeDir, 'outbox'),
+    pendingBytes: options.outboxMemoryBytes ?? OUTBOX_MEMORY_BYTES,
+  });
   if (pending.length)
     logger.info(
-      { pending: pending.length },
+      { pending: pending.length + spilled.length },
       'resuming outbox: unpublished envelopes from before the last stop',
     );
   const published = new Counter({
@@ -133,6 +140,8 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     topic: names.nodeOut(country),
     logger,
     pending,
+    spilled,
+    memoryBytes: options.outboxMemoryBytes ?? OUTBOX_MEMORY_BYTES,
     onPublished: (n) => published.inc(n),
   });
   new Gauge({
@@ -141,6 +150,14 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     registers: [metrics],
     collect() {
       this.set(publisher.depth());
+    },
+  });
+  new Gauge({
+    name: 'hub_node_outbox_memory_bytes',
+    help: 'Bytes of unpublished envelopes held in memory (the rest of a backlog waits on disk only)',
+    registers: [metrics],
+    collect() {
+      this.set(publisher.memoryBytes());
     },
   });
   new Gauge({
@@ -196,21 +213,22 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
       });
 
   const reports = new ReportsIndex(join(nodeDir, 'reports.idx'));
-  const reconciled = reports.reconcile(
-    pending.flatMap((record) => {
-      const decoded = decodeEnvelope(record.value);
-      if (!decoded.ok) return [];
-      try {
-        const v = registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload);
-        const id = v.reportId ?? v.returnId;
-        return typeof id === 'string' && typeof v.version === 'number'
-          ? [{ reportId: id, version: v.version }]
-          : [];
-      } catch {
-        return [];
-      }
-    }),
-  );
+  // Versions of reports still in the outbox, in case the index missed them (a stop between the two writes). Read
+  // window by window: a backlog from a long outage is not held whole.
+  const inOutbox: { reportId: string; version: number }[] = [];
+  for (const record of unpublished(log, cursor, pending, spilled.length)) {
+    const decoded = decodeEnvelope(record.value);
+    if (!decoded.ok) continue;
+    try {
+      const v = registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload);
+      const id = v.reportId ?? v.returnId;
+      if (typeof id === 'string' && typeof v.version === 'number')
+        inOutbox.push({ reportId: id, version: v.version });
+    } catch {
+      // not a report: nothing to reconcile
+    }
+  }
+  const reconciled = reports.reconcile(inOutbox);
   if (reconciled) logger.info({ reconciled }, 'versions recovered from the outbox after an interrupted stop');
   const app = createApp({
     country,
@@ -281,6 +299,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     url,
     country,
     outboxDepth: () => publisher.depth(),
+    outboxMemoryBytes: () => publisher.memoryBytes(),
     async close() {
       await inbox?.close();
       await new Promise<void>((r) => {
@@ -297,6 +316,26 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
       claim.release();
     },
   };
+}
+
+const OUTBOX_MEMORY_BYTES = 32 * 1024 * 1024;
+
+/** Every unpublished record: those `open` gave whole, then the spilled ones read back window by window. */
+function* unpublished(
+  log: OutboxLog,
+  cursor: Position,
+  pending: OutboxRecord[],
+  spilledCount: number,
+): Generator<OutboxRecord> {
+  yield* pending;
+  let from = pending.length ? (pending[pending.length - 1] as OutboxRecord).end : cursor;
+  for (let left = spilledCount; left > 0;) {
+    const window = log.readFrom(from, 8 * 1024 * 1024);
+    if (window.length === 0) return;
+    for (const r of window.slice(0, left)) yield r;
+    left -= window.length;
+    from = (window[window.length - 1] as OutboxRecord).end;
+  }
 }
 
 const claimed = new Set<string>();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PartitionCounts, type Producer } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
 import { OutboxLog } from '../src/outbox/log';
-import { startPublisher } from '../src/outbox/publisher';
+import { startPublisher, type PublisherOptions } from '../src/outbox/publisher';
 
 interface FakeProducer {
   producer: Producer;
@@ -91,5 +91,78 @@ describe('outbox publisher', function () {
     const second = await run(dead, [fresh], 2);
     expect(second.renewed).to.equal(1);
     expect(fresh.sent).to.deep.equal(['a', 'b', 'c']);
+  });
+
+  const publisherOn = (
+    log: OutboxLog,
+    broker: FakeProducer,
+    rest: Pick<PublisherOptions, 'pending' | 'spilled' | 'memoryBytes' | 'batchSize'>,
+  ) =>
+    startPublisher({
+      log,
+      producer: broker.producer,
+      topic: 'out',
+      partitions: new PartitionCounts(async () => 1),
+      logger,
+      ...rest,
+    });
+
+  it('keeps only a window of a long backlog in memory, the rest on disk, and publishes all of it in order once', async () => {
+    const { log, pending } = OutboxLog.open({ dir });
+    let down = true;
+    const broker = fakeProducer(() =>
+      down ? new Error('Connection error: connect ECONNREFUSED') : undefined,
+    );
+    const publisher = publisherOn(log, broker, { pending, memoryBytes: 10 * 1024, batchSize: 7 });
+    const keys = Array.from({ length: 120 }, (_, i) => `r${String(i).padStart(3, '0')}`);
+    let peak = 0;
+    for (const k of keys) {
+      // 1 KiB envelopes, appended while the broker is down, as an agency keeps submitting through an outage.
+      publisher.enqueue(await log.append(k, Buffer.alloc(1024, k)));
+      peak = Math.max(peak, publisher.memoryBytes());
+    }
+    expect(publisher.depth()).to.equal(120);
+    expect(peak, 'bytes held in memory during the outage').to.be.at.most(10 * 1024);
+    down = false;
+    const late = keys.map((_, i) => `s${String(i).padStart(3, '0')}`).slice(0, 30);
+    // More arrive while the backlog is read back: some end up both on disk and enqueued, and go out once.
+    const arriving = (async () => {
+      for (const k of late) {
+        publisher.enqueue(await log.append(k, Buffer.alloc(1024, k)));
+        peak = Math.max(peak, publisher.memoryBytes());
+      }
+    })();
+    await arriving;
+    expect(await publisher.drain(15000)).to.equal(true);
+    await publisher.stop();
+    await log.close();
+    expect(broker.sent).to.deep.equal([...keys, ...late]);
+    expect(peak).to.be.at.most(10 * 1024 + 4 * 1024);
+    expect(OutboxLog.open({ dir }).pending, 'the log knows all were published').to.have.length(0);
+  });
+
+  it('starts from a backlog left on disk with only its first window read, and publishes the rest from disk', async () => {
+    const first = OutboxLog.open({ dir, segmentBytes: 20 * 1024 }); // several segments to read across
+    const keys = Array.from({ length: 50 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    for (const k of keys) await first.log.append(k, Buffer.alloc(2048, k));
+    first.log.commit((await first.log.append('published', Buffer.from('x'))).end);
+    for (const k of keys) await first.log.append(`${k}b`, Buffer.alloc(2048, k));
+    await first.log.close();
+
+    const { log, pending, spilled } = OutboxLog.open({
+      dir,
+      segmentBytes: 20 * 1024,
+      pendingBytes: 8 * 1024,
+    });
+    expect(pending.map((r) => r.key)).to.deep.equal(['k00b', 'k01b', 'k02b', 'k03b']);
+    expect(spilled).to.have.length(46);
+    expect(log.readFrom(pending[3]!.end, 4 * 1024).map((r) => r.key)).to.deep.equal(['k04b', 'k05b']);
+    const broker = fakeProducer(() => undefined);
+    const publisher = publisherOn(log, broker, { pending, spilled, memoryBytes: 8 * 1024 });
+    expect(publisher.depth()).to.equal(50);
+    expect(await publisher.drain(15000)).to.equal(true);
+    await publisher.stop();
+    await log.close();
+    expect(broker.sent).to.deep.equal(keys.map((k) => `${k}b`));
   });
 });

@@ -5,10 +5,12 @@ import {
   closeSync,
   existsSync,
   fdatasyncSync,
+  fstatSync,
   ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -58,15 +60,22 @@ function encode(key: string, value: Buffer, at: number): Buffer {
   return Buffer.concat([head, rest]);
 }
 
-/** Read the valid records of one segment from `from`; returns them and the offset where valid data ends. */
-function scanSegment(
-  path: string,
+/** The bytes a record takes in its segment (header included), from its key and value. */
+export function recordBytes(key: string, value: Buffer): number {
+  return HEADER + 8 + 2 + Buffer.byteLength(key, 'utf8') + value.length;
+}
+
+/**
+ * The valid records of `buf` (a segment's bytes from `base`), from `from`, and the offset where valid data ends. A
+ * record's value is a view into `buf`: copy the ones kept.
+ */
+function* scanRecords(
+  buf: Buffer,
   segment: number,
+  base: number,
   from: number,
-): { records: OutboxRecord[]; validEnd: number } {
-  const buf = readFileSync(path);
-  const records: OutboxRecord[] = [];
-  let off = from;
+): Generator<OutboxRecord, number> {
+  let off = from - base;
   while (off + HEADER <= buf.length) {
     const len = buf.readUInt32BE(off);
     const crc = buf.readUInt32BE(off + 4);
@@ -75,14 +84,43 @@ function scanSegment(
     if (crc32(rest) !== crc) break;
     const keyLen = rest.readUInt16BE(8);
     off += HEADER + len;
-    records.push({
+    yield {
       appendedAt: Number(rest.readBigUInt64BE(0)),
       key: rest.subarray(10, 10 + keyLen).toString('utf8'),
-      value: Buffer.from(rest.subarray(10 + keyLen)),
-      end: { segment, offset: off },
-    });
+      value: rest.subarray(10 + keyLen),
+      end: { segment, offset: base + off },
+    };
   }
-  return { records, validEnd: off };
+  return base + off;
+}
+
+/** Bytes `[from, from + length)` of a file, fewer at its end. */
+function readAt(path: string, from: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(Math.max(0, Math.min(length, fstatSync(fd).size - from)));
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function positionBefore(a: Position, b: Position): boolean {
+  return a.segment < b.segment || (a.segment === b.segment && a.offset < b.offset);
+}
+
+/** What `OutboxLog.open` found after the cursor: the first records whole, the rest by position only. */
+export interface PendingRecords {
+  /** The oldest unpublished records, their values within `pendingBytes`, in order. */
+  records: OutboxRecord[];
+  /** Where each later unpublished record ends, in order: on disk only, read back by `readFrom` when their turn comes. */
+  spilled: Position[];
 }
 
 export class OutboxLog {
@@ -108,33 +146,84 @@ export class OutboxLog {
     this.clock = options.clock ?? Date.now;
   }
 
-  /** Open the log, drop a torn tail, and return the records not yet published (after the cursor). */
-  static open(options: OutboxLogOptions): { log: OutboxLog; pending: OutboxRecord[]; cursor: Position } {
+  /**
+   * Open the log, drop a torn tail, and return the records not yet published (after the cursor): the oldest whole,
+   * as many as fit in `pendingBytes` of values (all by default), the rest as positions (`spilled`).
+   */
+  static open(options: OutboxLogOptions & { pendingBytes?: number }): {
+    log: OutboxLog;
+    pending: OutboxRecord[];
+    spilled: Position[];
+    cursor: Position;
+  } {
     mkdirSync(options.dir, { recursive: true });
     const log = new OutboxLog(options.dir, options);
     const cursor = log.readCursor();
     const segments = log.segments();
     const pending: OutboxRecord[] = [];
+    const spilled: Position[] = [];
+    let budget = options.pendingBytes ?? Infinity;
     for (const seg of segments) {
       if (seg < cursor.segment) continue;
       const path = join(options.dir, segName(seg));
-      const { records, validEnd } = scanSegment(
-        path,
-        seg,
-        seg === cursor.segment ? Math.min(cursor.offset, statSync(path).size) : 0,
-      );
-      pending.push(...records);
-      if (validEnd < statSync(path).size) {
+      const size = statSync(path).size;
+      const from = seg === cursor.segment ? Math.min(cursor.offset, size) : 0;
+      const scan = scanRecords(readAt(path, from, size - from), seg, from, from);
+      let step = scan.next();
+      for (; !step.done; step = scan.next()) {
+        const r = step.value;
+        if (spilled.length === 0 && r.value.length <= budget) {
+          budget -= r.value.length;
+          pending.push({ ...r, value: Buffer.from(r.value) });
+        } else spilled.push(r.end);
+      }
+      if (step.value < size) {
         // A torn write from a crash: never acknowledged, safe to drop.
         const fd = openSync(path, 'r+');
-        ftruncateSync(fd, validEnd);
+        ftruncateSync(fd, step.value);
         fdatasyncSync(fd);
         closeSync(fd);
       }
     }
     log.segment = segments.length ? Math.max(...segments) : cursor.segment;
     log.openSegment();
-    return { log, pending, cursor };
+    return { log, pending, spilled, cursor };
+  }
+
+  /**
+   * The records after `from`, in order, until their values pass `maxBytes` (one at least, if there is one): for
+   * a publisher that keeps only a window of its backlog in memory.
+   */
+  readFrom(from: Position, maxBytes: number): OutboxRecord[] {
+    const out: OutboxRecord[] = [];
+    let pos = from;
+    let bytes = 0;
+    for (const seg of this.segments()) {
+      if (seg < pos.segment) continue;
+      if (seg > pos.segment) pos = { segment: seg, offset: 0 };
+      const path = join(this.dir, segName(seg));
+      let offset = pos.offset;
+      for (;;) {
+        const head = readAt(path, offset, HEADER);
+        if (head.length < HEADER) break;
+        // A block of about maxBytes, or the one record if it is larger.
+        const block = readAt(
+          path,
+          offset,
+          Math.max(HEADER + head.readUInt32BE(0), Math.min(maxBytes, 4 << 20)),
+        );
+        let read = 0;
+        for (const r of scanRecords(block, seg, offset, offset)) {
+          out.push({ ...r, value: Buffer.from(r.value) });
+          bytes += r.value.length;
+          read = r.end.offset;
+          if (bytes >= maxBytes) return out;
+        }
+        if (read === 0) break;
+        offset = read;
+      }
+    }
+    return out;
   }
 
   private segments(): number[] {

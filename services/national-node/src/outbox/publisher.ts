@@ -3,7 +3,7 @@
 // the coordinator on messageId.
 import { sendAll, type PartitionCounts, type Producer } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
-import type { OutboxLog, OutboxRecord } from './log';
+import { positionBefore, type OutboxLog, type OutboxRecord, type Position } from './log';
 
 export interface PublisherOptions {
   log: OutboxLog;
@@ -21,6 +21,13 @@ export interface PublisherOptions {
   topic: string;
   logger: Logger;
   pending: OutboxRecord[];
+  /** Unpublished records after `pending`, on disk only (from `OutboxLog.open`). */
+  spilled?: Position[];
+  /**
+   * Bytes of envelopes kept in memory (default 32 MiB). Beyond them, during a broker outage, a record stays on disk
+   * and only its position in memory, and it is read back from the log when its turn comes.
+   */
+  memoryBytes?: number;
   batchSize?: number;
   onPublished?: (count: number) => void;
 }
@@ -28,6 +35,8 @@ export interface PublisherOptions {
 export interface Publisher {
   enqueue(record: OutboxRecord): void;
   depth(): number;
+  /** Bytes of envelopes held in memory (at most about `memoryBytes`). */
+  memoryBytes(): number;
   oldestAgeMs(now?: number): number;
   /** True while the broker accepted the last send. */
   healthy(): boolean;
@@ -42,6 +51,28 @@ const SEQUENCE_ERRORS = /out of order sequence|unknown producer|producer.*(epoch
 
 export function startPublisher(options: PublisherOptions): Publisher {
   const queue: OutboxRecord[] = [...options.pending];
+  const limit = options.memoryBytes ?? 32 * 1024 * 1024;
+  let held = queue.reduce((n, r) => n + r.value.length, 0);
+  // Records on disk only, in order, by where each ends; `horizon` is the end of the last record taken into memory
+  // (a record appended before a read-back and enqueued after it is already in the queue).
+  const spilled: Position[] = [...(options.spilled ?? [])];
+  let horizon: Position | undefined = queue.length
+    ? (queue[queue.length - 1] as OutboxRecord).end
+    : undefined;
+  const readBack = () => {
+    const from = horizon ?? options.log.readCursor();
+    const records = options.log.readFrom(from, limit);
+    for (const r of records) {
+      queue.push(r);
+      held += r.value.length;
+    }
+    if (records.length) horizon = (records[records.length - 1] as OutboxRecord).end;
+    while (spilled.length && horizon && !positionBefore(horizon, spilled[0] as Position)) spilled.shift();
+    if (spilled.length && records.length === 0)
+      throw new Error(
+        `the outbox log has no record after ${JSON.stringify(from)}, where ${spilled.length} wait`,
+      );
+  };
   const batchSize = options.batchSize ?? 500;
   let wake: (() => void) | undefined;
   let stopped = false;
@@ -66,6 +97,15 @@ export function startPublisher(options: PublisherOptions): Publisher {
 
   const loop = async () => {
     while (!stopped) {
+      if (queue.length === 0 && spilled.length > 0) {
+        try {
+          readBack();
+        } catch (err) {
+          options.logger.error({ err: (err as Error).message }, 'reading the outbox back failed; retrying');
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        continue;
+      }
       if (queue.length === 0) {
         await new Promise<void>((r) => (wake = r));
         wake = undefined;
@@ -77,6 +117,7 @@ export function startPublisher(options: PublisherOptions): Publisher {
           { topic: options.topic, messages: batch.map((r) => ({ key: r.key, value: r.value })) },
         ]);
         queue.splice(0, batch.length);
+        for (const r of batch) held -= r.value.length;
         options.log.commit((batch[batch.length - 1] as OutboxRecord).end);
         options.onPublished?.(batch.length);
         if (!ok) options.logger.info({ depth: queue.length }, 'broker reachable again; outbox draining');
@@ -103,17 +144,25 @@ export function startPublisher(options: PublisherOptions): Publisher {
 
   return {
     enqueue(record) {
-      queue.push(record);
+      if (horizon && !positionBefore(horizon, record.end)) return; // read back from the log already
+      if (spilled.length > 0 || held + record.value.length > limit) spilled.push(record.end);
+      else {
+        queue.push(record);
+        held += record.value.length;
+        horizon = record.end;
+      }
       wake?.();
     },
-    depth: () => queue.length,
+    depth: () => queue.length + spilled.length,
+    memoryBytes: () => held,
     oldestAgeMs: (now = Date.now()) => (queue.length ? now - (queue[0] as OutboxRecord).appendedAt : 0),
     healthy: () => ok,
     lastError: () => lastError,
     async drain(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      while (queue.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      return queue.length === 0;
+      const depth = () => queue.length + spilled.length;
+      while (depth() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      return depth() === 0;
     },
     async stop() {
       stopped = true;
