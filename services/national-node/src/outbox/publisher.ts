@@ -55,7 +55,7 @@ export function startPublisher(options: PublisherOptions): Publisher {
   let held = queue.reduce((n, r) => n + r.value.length, 0);
   // Records on disk only, in order, by where each ends; `horizon` is the end of the last record taken into memory
   // (a record appended before a read-back and enqueued after it is already in the queue).
-  const spilled: Position[] = [...(options.spilled ?? [])];
+  let spilled: Position[] = [...(options.spilled ?? [])];
   let horizon: Position | undefined = queue.length
     ? (queue[queue.length - 1] as OutboxRecord).end
     : undefined;
@@ -67,7 +67,9 @@ export function startPublisher(options: PublisherOptions): Publisher {
       held += r.value.length;
     }
     if (records.length) horizon = (records[records.length - 1] as OutboxRecord).end;
-    while (spilled.length && horizon && !positionBefore(horizon, spilled[0] as Position)) spilled.shift();
+    // Filtered, not shifted: records handed over out of their order in the log must not be left behind.
+    const upTo = horizon;
+    if (upTo) spilled = spilled.filter((p) => positionBefore(upTo, p));
     if (spilled.length && records.length === 0)
       throw new Error(
         `the outbox log has no record after ${JSON.stringify(from)}, where ${spilled.length} wait`,
