@@ -20,7 +20,7 @@ import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { createApp, createSeizureAcceptor } from './app';
 import { startInboxWatcher, type InboxWatcherOptions } from './inbox-watcher';
 import { InboundStore } from './inbox-store';
-import { OutboxLog, type OutboxRecord, type Position } from './outbox/log';
+import { OutboxLog } from './outbox/log';
 import { startPublisher } from './outbox/publisher';
 import { ReportsIndex } from './reports-index';
 import { startWebhook } from './webhook';
@@ -113,11 +113,26 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   const metrics = createMetricsRegistry(`national-node-${country}`);
   const nodeDir = join(config.hubHome, 'nodes', country);
   const claim = claimNodeDir(nodeDir, country);
-  const { log, pending, spilled, cursor } = OutboxLog.open({
+  // Versions of reports still in the outbox, in case the index missed them (a stop between the two writes): seen as
+  // the log is opened, so a backlog from a long outage is read once and not held whole.
+  const inOutbox: { reportId: string; version: number }[] = [];
+  const { log, pending, spilled } = OutboxLog.open({
     dir: join(nodeDir, 'outbox'),
     pendingBytes: options.outboxMemoryBytes ?? OUTBOX_MEMORY_BYTES,
+    onRecord: (record) => {
+      const decoded = decodeEnvelope(record.value);
+      if (!decoded.ok) return;
+      try {
+        const v = registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload);
+        const id = v.reportId ?? v.returnId;
+        if (typeof id === 'string' && typeof v.version === 'number')
+          inOutbox.push({ reportId: id, version: v.version });
+      } catch {
+        // not a report: nothing to reconcile
+      }
+    },
   });
-  if (pending.length)
+  if (pending.length + spilled.length)
     logger.info(
       { pending: pending.length + spilled.length },
       'resuming outbox: unpublished envelopes from before the last stop',
@@ -213,21 +228,6 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
       });
 
   const reports = new ReportsIndex(join(nodeDir, 'reports.idx'));
-  // Versions of reports still in the outbox, in case the index missed them (a stop between the two writes). Read
-  // window by window: a backlog from a long outage is not held whole.
-  const inOutbox: { reportId: string; version: number }[] = [];
-  for (const record of unpublished(log, cursor, pending, spilled.length)) {
-    const decoded = decodeEnvelope(record.value);
-    if (!decoded.ok) continue;
-    try {
-      const v = registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload);
-      const id = v.reportId ?? v.returnId;
-      if (typeof id === 'string' && typeof v.version === 'number')
-        inOutbox.push({ reportId: id, version: v.version });
-    } catch {
-      // not a report: nothing to reconcile
-    }
-  }
   const reconciled = reports.reconcile(inOutbox);
   if (reconciled) logger.info({ reconciled }, 'versions recovered from the outbox after an interrupted stop');
   const app = createApp({
@@ -319,24 +319,6 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
 }
 
 const OUTBOX_MEMORY_BYTES = 32 * 1024 * 1024;
-
-/** Every unpublished record: those `open` gave whole, then the spilled ones read back window by window. */
-function* unpublished(
-  log: OutboxLog,
-  cursor: Position,
-  pending: OutboxRecord[],
-  spilledCount: number,
-): Generator<OutboxRecord> {
-  yield* pending;
-  let from = pending.length ? (pending[pending.length - 1] as OutboxRecord).end : cursor;
-  for (let left = spilledCount; left > 0;) {
-    const window = log.readFrom(from, 8 * 1024 * 1024);
-    if (window.length === 0) return;
-    for (const r of window.slice(0, left)) yield r;
-    left -= window.length;
-    from = (window[window.length - 1] as OutboxRecord).end;
-  }
-}
 
 const claimed = new Set<string>();
 

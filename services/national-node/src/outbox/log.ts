@@ -60,22 +60,12 @@ function encode(key: string, value: Buffer, at: number): Buffer {
   return Buffer.concat([head, rest]);
 }
 
-/** The bytes a record takes in its segment (header included), from its key and value. */
-export function recordBytes(key: string, value: Buffer): number {
-  return HEADER + 8 + 2 + Buffer.byteLength(key, 'utf8') + value.length;
-}
-
 /**
- * The valid records of `buf` (a segment's bytes from `base`), from `from`, and the offset where valid data ends. A
+ * The valid records of `buf` (a segment's bytes from offset `base`), and the offset where valid data ends. A
  * record's value is a view into `buf`: copy the ones kept.
  */
-function* scanRecords(
-  buf: Buffer,
-  segment: number,
-  base: number,
-  from: number,
-): Generator<OutboxRecord, number> {
-  let off = from - base;
+function* scanRecords(buf: Buffer, segment: number, base: number): Generator<OutboxRecord, number> {
+  let off = 0;
   while (off + HEADER <= buf.length) {
     const len = buf.readUInt32BE(off);
     const crc = buf.readUInt32BE(off + 4);
@@ -115,14 +105,6 @@ export function positionBefore(a: Position, b: Position): boolean {
   return a.segment < b.segment || (a.segment === b.segment && a.offset < b.offset);
 }
 
-/** What `OutboxLog.open` found after the cursor: the first records whole, the rest by position only. */
-export interface PendingRecords {
-  /** The oldest unpublished records, their values within `pendingBytes`, in order. */
-  records: OutboxRecord[];
-  /** Where each later unpublished record ends, in order: on disk only, read back by `readFrom` when their turn comes. */
-  spilled: Position[];
-}
-
 export class OutboxLog {
   private fd = -1;
   private segment = 1;
@@ -148,9 +130,12 @@ export class OutboxLog {
 
   /**
    * Open the log, drop a torn tail, and return the records not yet published (after the cursor): the oldest whole,
-   * as many as fit in `pendingBytes` of values (all by default), the rest as positions (`spilled`).
+   * as many as fit in `pendingBytes` of values (all by default), the rest as positions (`spilled`). `onRecord` sees
+   * every one of them on the way, whole (its value valid during the call only).
    */
-  static open(options: OutboxLogOptions & { pendingBytes?: number }): {
+  static open(
+    options: OutboxLogOptions & { pendingBytes?: number; onRecord?: (record: OutboxRecord) => void },
+  ): {
     log: OutboxLog;
     pending: OutboxRecord[];
     spilled: Position[];
@@ -168,10 +153,11 @@ export class OutboxLog {
       const path = join(options.dir, segName(seg));
       const size = statSync(path).size;
       const from = seg === cursor.segment ? Math.min(cursor.offset, size) : 0;
-      const scan = scanRecords(readAt(path, from, size - from), seg, from, from);
+      const scan = scanRecords(readAt(path, from, size - from), seg, from);
       let step = scan.next();
       for (; !step.done; step = scan.next()) {
         const r = step.value;
+        options.onRecord?.(r);
         if (spilled.length === 0 && r.value.length <= budget) {
           budget -= r.value.length;
           pending.push({ ...r, value: Buffer.from(r.value) });
@@ -213,7 +199,7 @@ export class OutboxLog {
           Math.max(HEADER + head.readUInt32BE(0), Math.min(maxBytes, 4 << 20)),
         );
         let read = 0;
-        for (const r of scanRecords(block, seg, offset, offset)) {
+        for (const r of scanRecords(block, seg, offset)) {
           out.push({ ...r, value: Buffer.from(r.value) });
           bytes += r.value.length;
           read = r.end.offset;

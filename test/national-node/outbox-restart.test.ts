@@ -1,0 +1,67 @@
+// A national node restarted with an outbox whose envelopes were not all published, and a version index that missed
+// some of them (a crash between the two writes): the versions are recovered from the outbox as it is opened, even
+// when the backlog is too large to be held in memory, and every envelope is published again from disk.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
+import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
+import { postJson, testPki } from '../support/hub';
+
+describe('national node restarted with an unpublished outbox', function () {
+  this.timeout(120000);
+  let env: TestEnv;
+  let node: RunningNationalNode | undefined;
+  const report = JSON.parse(
+    readFileSync(join(__dirname, '..', '..', 'docs', 'examples', 'minimal-report.json'), 'utf8'),
+  ) as Record<string, unknown>;
+  const start = (outboxMemoryBytes?: number) =>
+    startNationalNode({
+      config: env.config,
+      country: 'KZ',
+      logger: env.logger,
+      port: 0,
+      inbox: false,
+      outboxMemoryBytes,
+    });
+
+  before(() => {
+    env = createTestEnv('node-outbox');
+    testPki(env, ['KZ']);
+  });
+  after(async () => {
+    await node?.close();
+    env?.cleanup();
+  });
+
+  it('recovers the versions from a backlog it keeps on disk, and publishes that backlog again', async () => {
+    const reportId = randomUUID();
+    node = await start();
+    for (const version of [1, 2, 3]) {
+      const res = await postJson(`${node.url}/v1/seizures`, { ...report, reportId, notes: `v${version}` });
+      expect(res.status).to.equal(202);
+      expect(res.body.version).to.equal(version);
+    }
+    await waitUntil('the outbox published', async () => node!.outboxDepth() === 0 || undefined);
+    await node.close();
+    node = undefined;
+
+    // As after a crash: the index lost the versions, and the outbox's cursor is back before them.
+    const dir = join(env.config.hubHome, 'nodes', 'KZ');
+    rmSync(join(dir, 'reports.idx'), { force: true });
+    rmSync(join(dir, 'outbox', 'cursor.json'));
+    node = await start(1); // no envelope fits: the backlog is opened by position only, then read back one by one
+    const again = await postJson(`${node.url}/v1/seizures`, {
+      ...report,
+      reportId,
+      notes: 'after the crash',
+    });
+    expect(again.status).to.equal(202);
+    expect(again.body.version, 'the next version, not a reused one').to.equal(4);
+    await waitUntil(
+      'the backlog published again from disk',
+      async () => node!.outboxDepth() === 0 || undefined,
+    );
+  });
+});
