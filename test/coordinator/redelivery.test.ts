@@ -26,6 +26,17 @@ const stageCount = async (c: RunningCoordinator, stage: string) => {
   return Number(line?.split(' ').pop() ?? 0);
 };
 
+/** A histogram's count of observations, in all or (`le`) of those up to a bucket's bound. */
+const observations = async (c: RunningCoordinator, name: string, le?: string) => {
+  const text = await (await fetch(`${c.opsUrl}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) =>
+      le ? l.startsWith(`${name}_bucket{`) && l.includes(`le="${le}"`) : l.startsWith(`${name}_count`),
+    );
+  return Number(line?.split(' ').pop());
+};
+
 /** `n` GREEN seizures of `substance` by KZ customs in `year`, of 1, 2, … n kg. */
 const seizures = (n: number, year: number, substance: string) =>
   Array.from({ length: n }, (_, i) => ({
@@ -208,5 +219,75 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     expect(again.map((r) => r.subjectId).sort()).to.deep.equal([...ids].sort());
     expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(storedBefore);
     expect(await store.collection(COLLECTIONS.reportVersions).countDocuments()).to.equal(historyBefore);
+  });
+
+  it('chunks of several partitions that waited for the store lock are stored in one stage, answered and resumed each', async () => {
+    // Another instance holds the store lock. The reports are published while no coordinator runs, so that the next
+    // one's first fetch holds all three partitions' messages: each partition's chunk is classified and waits.
+    for (const c of running.splice(0)) await c.close().catch(() => undefined);
+    const names = topicNames(env.config.namespace);
+    const topic = names.nodeOut('KZ');
+    const locks = store.collection<{ _id: string; owner: string; expiresAt: Date }>(COLLECTIONS.locks);
+    await locks.insertOne({
+      _id: 'read-models',
+      owner: 'another instance',
+      expiresAt: new Date(Date.now() + 300000),
+    });
+    const reports = seizures(60, 2015, 'cocaine');
+    const ids = reports.map((r) => r.reportId);
+    const storedBefore = await store.collection(COLLECTIONS.reports).countDocuments();
+    expect((await postJson(`${node.url}/v1/seizures/batch`, reports)).status).to.equal(202);
+    await waitUntil('the 60 published', async () => node.outboxDepth() === 0 || undefined, 60000, 100);
+    const fifth = await start();
+    await waitUntil(
+      "a chunk of each of the topic's three partitions waiting",
+      async () => (await metric(fifth, 'hub_coordinator_chunks_waiting')) === 3 || undefined,
+      120000,
+      200,
+    );
+    expect(fifth.processed(), 'nothing stored while the lock is held elsewhere').to.equal(0);
+    await locks.deleteOne({ _id: 'read-models', owner: 'another instance' });
+    await waitUntil('the 60 processed', async () => fifth.processed() >= 60 || undefined, 120000, 200);
+    const receipts = store.collection<{ _id: string; subjectId: string }>(COLLECTIONS.receipts);
+    expect(await receipts.countDocuments({ subjectId: { $in: ids } })).to.equal(60);
+    // One locked stage stored the three chunks.
+    const stages = await observations(fifth, 'hub_coordinator_locked_stage_chunks');
+    const upToTwo = await observations(fifth, 'hub_coordinator_locked_stage_chunks', '2');
+    expect(stages - upToTwo, 'a stage of three chunks').to.equal(1);
+    expect(await metric(fifth, 'hub_coordinator_chunks_waiting')).to.equal(0);
+    expect(await metric(fifth, 'hub_coordinator_accepted_total')).to.equal(60);
+    expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(storedBefore + 60);
+    await fifth.close();
+
+    // Each chunk's record of that stage is its own: its partition's offsets, its own outcomes. Answered again from
+    // them after a crash before the answers, as in the test before, every report has its receipt again.
+    const records = (
+      await store.collection<{ _id: string; body: Buffer }>(COLLECTIONS.intakeLockedStages).find({}).toArray()
+    ).filter((l) => l._id.includes(`|${topic}|`));
+    expect(records).to.have.length(3);
+    const rewound = records.map((l) => {
+      const decoded = decodeLockedStage(l.body);
+      const done = Object.keys(decoded.done);
+      expect(
+        Object.keys(decoded.handlingOf),
+        `${l._id}: the handling of its own reports, not of the others stored with it`,
+      ).to.have.length(done.length);
+      return {
+        partition: Number(l._id.split('|').pop()),
+        offset: String(Math.min(...done.map(Number))),
+        size: done.length,
+      };
+    });
+    expect(rewound.reduce((n, p) => n + p.size, 0)).to.equal(60);
+    await store.collection(COLLECTIONS.intakeProgress).deleteMany({});
+    await receipts.deleteMany({ subjectId: { $in: ids } });
+    await rewind(topic, rewound);
+    const sixth = await start();
+    await waitUntil('the 60 answered again', async () => sixth.processed() >= 60 || undefined, 120000, 200);
+    expect(await metric(sixth, 'hub_coordinator_messages_resumed_total')).to.equal(60);
+    expect(await metric(sixth, 'hub_coordinator_accepted_total'), 'nothing accepted again').to.equal(0);
+    const again = await receipts.find({ subjectId: { $in: ids } }).toArray();
+    expect(again.map((r) => r.subjectId).sort()).to.deep.equal([...ids].sort());
+    expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(storedBefore + 60);
   });
 });

@@ -17,7 +17,14 @@ import {
   type EachBatchPayload,
   type Message,
 } from '@hub/kafka';
-import { Counter, createMetricsRegistry, Histogram, startOpsServer, type Logger } from '@hub/observability';
+import {
+  Counter,
+  createMetricsRegistry,
+  Gauge,
+  Histogram,
+  startOpsServer,
+  type Logger,
+} from '@hub/observability';
 import { PkiStore, joinPki } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import {
@@ -57,7 +64,7 @@ import {
 } from './resume';
 import { Outgoing } from './outgoing';
 import { buildReplies, derivedUuid } from './replies';
-import { convertReadModels, updateReadModels } from './read-models';
+import { convertReadModels, hasUnconvertedBuckets, updateReadModels } from './read-models';
 import { addRequestDeliveries, checkRequestMessages, nodeDirectory } from './requests';
 import { startEscalation } from './request-escalation';
 
@@ -70,7 +77,7 @@ export interface CoordinatorOptions {
   topicRefreshMs?: number;
   /** Messages stored per chunk of a fetch (default 500), each chunk committed once stored and answered. */
   chunkSize?: number;
-  /** Partitions processed at once (default 3); storing stays one chunk at a time. */
+  /** Partitions processed at once (default 3); their chunks that wait for the store lock are stored together. */
   partitionsConcurrently?: number;
   /** The intake group's session timeout (default 20 s): how long the broker waits for a silent member. */
   sessionTimeoutMs?: number;
@@ -127,7 +134,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
   await store.ensureIndexes();
   await backfillMessageDigests(store, logger);
-  const convertedBuckets = await withLock(store, 'read-models', () => convertReadModels(store));
+  // Only coordinators of before 2026-11-27 wrote buckets of that format: looked for first without the lock, so that
+  // a start does not wait for another instance's locked stage.
+  const convertedBuckets = (await hasUnconvertedBuckets(store))
+    ? await withLock(store, 'read-models', () => convertReadModels(store))
+    : 0;
   if (convertedBuckets)
     logger.info({ buckets: convertedBuckets }, 'read-model buckets converted: report amounts kept apart');
   const claimDigests = digestClaimsIn(store);
@@ -200,9 +211,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     name: 'hub_coordinator_chunk_stage_seconds',
     help:
       'Time a chunk of intake spent in each stage: classify (verify, replay check), lock_wait, persist, read_models ' +
-      'and correlate (under the store lock), feeds (countersigning), receipts, send',
+      'and correlate (under the store lock, shared with the chunks stored with it), feeds (countersigning), ' +
+      'receipts, send',
     labelNames: ['stage'],
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [metrics],
+  });
+  const groupHistogram = new Histogram({
+    name: 'hub_coordinator_locked_stage_chunks',
+    help: 'Chunks stored together in one locked stage (those of other partitions that waited for the store lock)',
+    buckets: [1, 2, 3, 4, 6, 8],
     registers: [metrics],
   });
   let processed = 0;
@@ -336,6 +354,165 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   };
 
   /**
+   * The locked stage (storing, read models, match keys), shared by the chunks waiting for it. FerretDB's updates are
+   * read-then-write, and an erasure (which runs under the same lock) must never interleave with a batch of the record
+   * it erases: one instance at a time stores, under the 'read-models' lock. Chunks of other partitions that arrive
+   * while it is held wait here, and the next holder stores them all as one batch: each locked stage has costs that do
+   * not grow with its size (the lock, the read-model journal, each touched bucket and match key rewritten once, the
+   * resume records), so a backlog shares them among more reports. A partition's chunks go one after another, so the
+   * chunks of one stage never hold the same subject; they are taken in the order they came, as if stored one after
+   * another. Each chunk then answers, sends and commits on its own, as before.
+   */
+  interface WaitingChunk {
+    records: IntakeRecord[];
+    classified: Outcome[];
+    since: number;
+    resolve: (stored: LockedResult) => void;
+    reject: (err: unknown) => void;
+  }
+  interface LockedResult {
+    outcomes: Outcome[];
+    alerts: AlertRecord[];
+    renewalNotices: Map<string, Message[]>;
+    handlings: Map<string, SubjectHandling>;
+    ms: { lockWait: number; persist: number; readModels: number; correlate: number; chunks: number };
+  }
+  const waitingChunks: WaitingChunk[] = [];
+  new Gauge({
+    name: 'hub_coordinator_chunks_waiting',
+    help: 'Chunks of intake classified and waiting for the store lock (the next locked stage stores them together)',
+    registers: [metrics],
+    collect() {
+      this.set(waitingChunks.length);
+    },
+  });
+  let storing = false;
+  const lockedStage = (records: IntakeRecord[], classified: Outcome[]) =>
+    new Promise<LockedResult>((resolve, reject) => {
+      waitingChunks.push({ records, classified, since: Date.now(), resolve, reject });
+      void storeWaiting();
+    });
+  const storeWaiting = async () => {
+    if (storing) return;
+    storing = true;
+    try {
+      while (waitingChunks.length) {
+        const group: WaitingChunk[] = [];
+        try {
+          await withLock(store, 'read-models', async () => {
+            // Taken once the lock is ours: whatever came while it was awaited is stored with it.
+            let size = 0;
+            while (
+              waitingChunks.length &&
+              (group.length === 0 || size + waitingChunks[0]!.records.length <= GROUP_MAX)
+            ) {
+              const next = waitingChunks.shift()!;
+              size += next.records.length;
+              group.push(next);
+            }
+            const stored = await storeChunks(group);
+            group.forEach((g, i) => g.resolve(stored[i]!));
+          });
+        } catch (err) {
+          // Nothing of it is answered: each chunk's batch comes again (a failure to take the lock fails all waiting).
+          for (const g of group.length ? group : waitingChunks.splice(0)) g.reject(err);
+        }
+      }
+    } finally {
+      storing = false;
+    }
+  };
+  // At most this many messages in one locked stage (two full fetches of a partition).
+  const GROUP_MAX = 2000;
+  const storeChunks = async (group: WaitingChunk[]): Promise<LockedResult[]> => {
+    const t0 = Date.now();
+    // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay).
+    const lives = group.map((g) =>
+      g.classified.filter((o) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion))),
+    );
+    const skipped = group.reduce((n, g, i) => n + g.classified.length - lives[i]!.length, 0);
+    if (skipped) logger.info({ skipped }, 'messages of erased records skipped');
+    const checked = await checkRequestMessages(store, lives.flat(), hasNode);
+    const persisted = await persistBatch(store, checked, regions, clock);
+    // Outcomes keep the order (and number) they came in: each chunk's are its slice.
+    let at = 0;
+    const outcomesOf = lives.map((l) => persisted.outcomes.slice(at, (at += l.length)));
+    const acceptedOf = outcomesOf.map((os) => os.filter((o): o is Accepted => o.kind === 'accepted'));
+    await registerRetention(store, acceptedOf.flat(), retentionPolicy, clock());
+    const notices: Map<string, Message[]>[] = [];
+    for (const accepted of acceptedOf)
+      notices.push(
+        await applyRenewals(
+          retentionDeps,
+          accepted.filter((a) => a.envelope.messageType === 'RetentionRenewal'),
+        ),
+      );
+    const t1 = Date.now();
+    await updateReadModels(store, persisted.changedReports, persisted, bucketCache);
+    const t2 = Date.now();
+    const alerts = await correlate(
+      store,
+      persisted.changedReports,
+      matchSecret,
+      clock(),
+      persisted,
+      bucketCache,
+    );
+    // Each alert goes out with the chunk of the first of its reports stored in this stage.
+    const chunkOf = new Map<string, number>();
+    acceptedOf.forEach((accepted, i) => {
+      for (const a of accepted) if (!chunkOf.has(a.subjectId)) chunkOf.set(a.subjectId, i);
+    });
+    const alertsOf = group.map((): AlertRecord[] => []);
+    for (const alert of alerts)
+      alertsOf[alert.matched.map((m) => chunkOf.get(m.reportId)).find((i) => i !== undefined) ?? 0]!.push(
+        alert,
+      );
+    const handlingsOf: Map<string, SubjectHandling>[] = [];
+    for (const [i, outcomes] of outcomesOf.entries())
+      handlingsOf.push(await subjectHandlings(outcomes, alertsOf[i]!, persisted.documents));
+    // What this stage decided for each chunk, for a redelivery of it after a crash before its answers (resume.ts).
+    // Not for renewals, whose notices are signed here: such a chunk is processed again in full.
+    const records = group.flatMap((g, i) =>
+      notices[i]!.size
+        ? []
+        : [
+            {
+              replaceOne: {
+                filter: { _id: progressId(g.records[0]!.topic, g.records[0]!.partition) },
+                replacement: {
+                  body: encodeLockedStage(
+                    Object.fromEntries(g.records.map((r) => [r.offset, digestOf(r)])),
+                    outcomesOf[i]!,
+                    alertsOf[i]!,
+                    handlingsOf[i]!,
+                  ),
+                  at: new Date(),
+                },
+                upsert: true,
+              },
+            },
+          ],
+    );
+    if (records.length) await lockedStages.bulkWrite(records, { ordered: false });
+    const t3 = Date.now();
+    groupHistogram.observe(group.length);
+    return group.map((g, i) => ({
+      outcomes: outcomesOf[i]!,
+      alerts: alertsOf[i]!,
+      renewalNotices: notices[i]!,
+      handlings: handlingsOf[i]!,
+      ms: {
+        lockWait: t0 - g.since,
+        persist: t1 - t0,
+        readModels: t2 - t1,
+        correlate: t3 - t2,
+        chunks: group.length,
+      },
+    }));
+  };
+
+  /**
    * One chunk of a Kafka batch: classify, store, update read models, answer; then its offsets may move. With
    * `resumed`, what the chunk's locked stage decided before a crash (see resume.ts): the chunk is classified again
    * and answered, not stored again. Returns false, having done nothing, when the classification no longer agrees with
@@ -376,75 +553,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     }
     await heartbeat();
     const t1 = Date.now();
-    let t2 = t1;
-    let tLocked = t1;
-    let tReadModels = t1;
-    const lockedStageId = progressId(
-      (records[0] as IntakeRecord).topic,
-      (records[0] as IntakeRecord).partition,
-    );
-    // Storing, read models and match keys happen one instance at a time: FerretDB's updates are read-then-write,
-    // and an erasure (which runs under the same lock) must never interleave with a batch of the record it erases.
-    const { outcomes, alerts, renewalNotices, handlings } = resumedAs
+    const { outcomes, alerts, renewalNotices, handlings, ms } = resumedAs
       ? {
           outcomes: resumedAs,
           alerts: resumed!.alerts,
           renewalNotices: new Map<string, Message[]>(),
           handlings: recordedHandlings(resumed!),
+          ms: undefined,
         }
-      : await withLock(
-          store,
-          'read-models',
-          async () => {
-            tLocked = Date.now();
-            // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay).
-            const live = classified.filter(
-              (o) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)),
-            );
-            if (live.length < classified.length)
-              logger.info({ skipped: classified.length - live.length }, 'messages of erased records skipped');
-            const checked = await checkRequestMessages(store, live, hasNode);
-            const persisted = await persistBatch(store, checked, regions, clock);
-            const acceptedNow = persisted.outcomes.filter((o): o is Accepted => o.kind === 'accepted');
-            await registerRetention(store, acceptedNow, retentionPolicy, clock());
-            const notices = await applyRenewals(
-              retentionDeps,
-              acceptedNow.filter((a) => a.envelope.messageType === 'RetentionRenewal'),
-            );
-            await heartbeat();
-            t2 = Date.now();
-            await updateReadModels(store, persisted.changedReports, persisted, bucketCache);
-            await heartbeat();
-            tReadModels = Date.now();
-            const alerts = await correlate(
-              store,
-              persisted.changedReports,
-              matchSecret,
-              clock(),
-              persisted,
-              bucketCache,
-            );
-            const handlings = await subjectHandlings(persisted.outcomes, alerts, persisted.documents);
-            // What this stage decided, for a redelivery of the chunk after a crash before its answers (resume.ts). Not
-            // for renewals, whose notices are signed here: such a chunk is processed again in full.
-            if (notices.size === 0)
-              await lockedStages.replaceOne(
-                { _id: lockedStageId },
-                {
-                  body: encodeLockedStage(
-                    Object.fromEntries(records.map((r) => [r.offset, digestOf(r)])),
-                    persisted.outcomes,
-                    alerts,
-                    handlings,
-                  ),
-                  at: new Date(),
-                },
-                { upsert: true },
-              );
-            return { outcomes: persisted.outcomes, alerts, renewalNotices: notices, handlings };
-          },
-          { onWait: heartbeat },
-        );
+      : await lockedStage(records, classified);
     if (resumedAs) resumedCounter.inc(records.length);
     const t3 = Date.now();
     await heartbeat();
@@ -487,10 +604,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     }
     const stages = {
       classify: t1 - t0,
-      lock_wait: tLocked - t1,
-      persist: t2 - tLocked,
-      read_models: tReadModels - t2,
-      correlate: t3 - tReadModels,
+      lock_wait: ms?.lockWait ?? 0,
+      persist: ms?.persist ?? 0,
+      read_models: ms?.readModels ?? 0,
+      correlate: ms?.correlate ?? 0,
       feeds: tFeeds - t3,
       receipts: tReceipts - tFeeds,
       send: Date.now() - tReceipts,
@@ -499,7 +616,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       // A resumed chunk skipped the locked stages: they are not observed for it.
       if (!resumedAs || !['lock_wait', 'persist', 'read_models', 'correlate'].includes(stage))
         stageHistogram.observe({ stage }, ms / 1000);
-    logger.debug({ records: records.length, resumed: Boolean(resumedAs), ms: stages }, 'chunk timings');
+    logger.debug(
+      { records: records.length, resumed: Boolean(resumedAs), storedWith: ms?.chunks ?? 0, ms: stages },
+      'chunk timings',
+    );
     // Counted once, by the instance that stored them (a resumed chunk is in hub_coordinator_messages_resumed_total).
     for (const o of resumedAs ? [] : outcomes) {
       if (o.kind === 'accepted') acceptedCounter.inc();
@@ -679,7 +799,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       eachBatchAutoResolve: false,
       autoCommit: false,
       // Partitions are taken concurrently: one partition's chunk is verified, signed and sent while another's is
-      // stored (storing takes the 'read-models' lock, one chunk at a time).
+      // stored (storing takes the 'read-models' lock; the chunks that waited for it are stored together).
       partitionsConsumedConcurrently: options.partitionsConcurrently ?? 3,
       eachBatch: async (payload) => {
         try {

@@ -407,6 +407,18 @@ async function latestIn(store: Store, bucket: string, changed: ReportContributio
   return latest;
 }
 
+/** Whether any bucket is of the earlier format that convertReadModels converts (looked for without the lock). */
+export async function hasUnconvertedBuckets(store: Store): Promise<boolean> {
+  for (const name of [COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs])
+    if (
+      await store
+        .collection<BucketDoc>(name)
+        .findOne({ members: { $exists: true } }, { projection: { _id: 1 } })
+    )
+      return true;
+  return false;
+}
+
 /**
  * Stores written before contributions kept their amounts hold every report inside its buckets (`members`): the
  * amounts are taken from there into the contributions, then the members leave the buckets. Run at start-up under
