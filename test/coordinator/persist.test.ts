@@ -12,6 +12,7 @@ import {
   BucketCache,
   classifyBatch,
   convertReadModels,
+  hasUnconvertedBuckets,
   digestClaimsIn,
   persistBatch,
   updateReadModels,
@@ -539,7 +540,11 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
         await target.deleteMany({ bucket: key });
         await target.insertOne(earlier);
       }
+    expect(await hasUnconvertedBuckets(store), 'found without the lock, so a start takes it').to.equal(true);
     expect(await convertReadModels(store)).to.equal(members.size);
+    expect(await hasUnconvertedBuckets(store), 'nothing left: a start no longer takes the lock').to.equal(
+      false,
+    );
     expect((await leg('AF', 'UZ'))?.members).to.equal(undefined);
     expect((await contributions.findOne({ _id: a }))?.amounts?.length).to.equal(3);
     await ingest([message(b, 2, routed('UZ', '2017-06-02T10:00:00Z', 1))]);

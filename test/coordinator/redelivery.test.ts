@@ -26,6 +26,16 @@ const stageCount = async (c: RunningCoordinator, stage: string) => {
   return Number(line?.split(' ').pop() ?? 0);
 };
 
+/** Where the chunk a locked-stage record speaks for began (partition, first offset) and its size: to rewind to it. */
+const chunkStart = (id: string, done: Record<string, string>) => {
+  const offsets = Object.keys(done).map(Number);
+  return {
+    partition: Number(id.split('|').pop()),
+    offset: String(Math.min(...offsets)),
+    size: offsets.length,
+  };
+};
+
 /** A histogram's count of observations, in all or (`le`) of those up to a bucket's bound. */
 const observations = async (c: RunningCoordinator, name: string, le?: string) => {
   const text = await (await fetch(`${c.opsUrl}/metrics`)).text();
@@ -192,14 +202,7 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     const locked = (
       await store.collection<{ _id: string; body: Buffer }>(COLLECTIONS.intakeLockedStages).find({}).toArray()
     ).filter((l) => l._id.includes(`|${topic}|`));
-    const rewound = locked.map((l) => {
-      const done = Object.keys(decodeLockedStage(l.body).done);
-      return {
-        partition: Number(l._id.split('|').pop()),
-        offset: String(Math.min(...done.map(Number))),
-        size: done.length,
-      };
-    });
+    const rewound = locked.map((l) => chunkStart(l._id, decodeLockedStage(l.body).done));
     const redelivered = rewound.reduce((n, p) => n + p.size, 0);
     expect(redelivered, 'the 60 reports went in one chunk per partition').to.equal(60);
     await store.collection(COLLECTIONS.intakeProgress).deleteMany({});
@@ -267,16 +270,11 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     expect(records).to.have.length(3);
     const rewound = records.map((l) => {
       const decoded = decodeLockedStage(l.body);
-      const done = Object.keys(decoded.done);
       expect(
         Object.keys(decoded.handlingOf),
         `${l._id}: the handling of its own reports, not of the others stored with it`,
-      ).to.have.length(done.length);
-      return {
-        partition: Number(l._id.split('|').pop()),
-        offset: String(Math.min(...done.map(Number))),
-        size: done.length,
-      };
+      ).to.have.length(Object.keys(decoded.done).length);
+      return chunkStart(l._id, decoded.done);
     });
     expect(rewound.reduce((n, p) => n + p.size, 0)).to.equal(60);
     await store.collection(COLLECTIONS.intakeProgress).deleteMany({});

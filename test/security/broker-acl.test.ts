@@ -61,6 +61,30 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     }
   }
 
+  /** For a consumer that did not get what it should: each assigned topic's offsets and the group's, as hub-admin sees them. */
+  async function positions(groupId: string, joins: string[]): Promise<string> {
+    const topics = [...new Set(joins.flatMap((j) => Object.keys(JSON.parse(j) as Record<string, number[]>)))];
+    const admin = as(PRINCIPALS.admin).admin();
+    try {
+      await admin.connect();
+      const seen: string[] = [];
+      for (const topic of topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [group] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        seen.push(
+          `${topic}: ` +
+            ends.map((e) => `p${e.partition} ${e.low}-${e.high}`).join(', ') +
+            ` committed ${JSON.stringify(group?.partitions.map((p) => `p${p.partition} ${p.offset}`))}`,
+        );
+      }
+      return `offsets: ${seen.join('; ')}`;
+    } catch (err) {
+      return `offsets not read: ${(err as Error).message}`;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   /** Read from the beginning until `count` messages arrived; rejects with the consumer's error (ACL refusals). */
   async function consume(
     kafka: Kafka,
@@ -79,10 +103,12 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
       return await new Promise((resolve, reject) => {
         const timer = setTimeout(
           () =>
-            reject(
-              new Error(
-                `got ${got.length} of ${count} messages in 60 s (from ${JSON.stringify(got.map((g) => g.topic))}; ` +
-                  `assignments: ${joins.join(' then ') || 'none'})`,
+            void positions(groupId, joins).then((where) =>
+              reject(
+                new Error(
+                  `got ${got.length} of ${count} messages in 60 s (from ${JSON.stringify(got.map((g) => g.topic))}; ` +
+                    `assignments: ${joins.join(' then ') || 'none'}; ${where})`,
+                ),
               ),
             ),
           60000,

@@ -134,8 +134,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
   await store.ensureIndexes();
   await backfillMessageDigests(store, logger);
-  // Only coordinators of before 2026-11-27 wrote buckets of that format: looked for first without the lock, so that
-  // a start does not wait for another instance's locked stage.
+  // Read-model buckets of the format before 2026-11-27 (every report inside) are converted once, under the lock. They
+  // are looked for without it first, so that a start does not wait for another instance's locked stage.
   const convertedBuckets = (await hasUnconvertedBuckets(store))
     ? await withLock(store, 'read-models', () => convertReadModels(store))
     : 0;
