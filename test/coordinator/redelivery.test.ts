@@ -107,6 +107,37 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     return c;
   };
 
+  /** The locked-stage records of this topic's partitions, decoded. */
+  const lockedRecords = async (topic: string) =>
+    (await store.collection<{ _id: string; body: Buffer }>(COLLECTIONS.intakeLockedStages).find({}).toArray())
+      .filter((l) => l._id.includes(`|${topic}|`))
+      .map((l) => ({ id: l._id, stage: decodeLockedStage(l.body) }));
+
+  /**
+   * As if the last coordinator had died after its locked stages, before answering (no chunk recorded as done, no
+   * receipts, the committed offsets back at each recorded chunk's first message), then a new one started: it must
+   * answer those `ids` from the records alone. Returns the new coordinator.
+   */
+  const resumeFromRecords = async (
+    topic: string,
+    rewound: ReturnType<typeof chunkStart>[],
+    ids: string[],
+  ) => {
+    const receipts = store.collection<{ _id: string; subjectId: string }>(COLLECTIONS.receipts);
+    await store.collection(COLLECTIONS.intakeProgress).deleteMany({});
+    await receipts.deleteMany({ subjectId: { $in: ids } });
+    await rewind(topic, rewound);
+    const next = await start();
+    const n = ids.length;
+    await waitUntil(`the ${n} answered again`, async () => next.processed() >= n || undefined, 120000, 200);
+    expect(await metric(next, 'hub_coordinator_messages_resumed_total')).to.equal(n);
+    expect(await metric(next, 'hub_coordinator_accepted_total'), 'nothing accepted again').to.equal(0);
+    // Every receipt stored (and sent) again.
+    const again = await receipts.find({ subjectId: { $in: ids } }).toArray();
+    expect(again.map((r) => r.subjectId).sort()).to.deep.equal([...ids].sort());
+    return next;
+  };
+
   it('is skipped by the next instance: its messages are not processed again, everything stays stored once', async () => {
     const first = await start();
     node = await startNationalNode({
@@ -199,27 +230,15 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     // receipts, and the committed offsets back at the first message that stage recorded.
     const names = topicNames(env.config.namespace);
     const topic = names.nodeOut('KZ');
-    const locked = (
-      await store.collection<{ _id: string; body: Buffer }>(COLLECTIONS.intakeLockedStages).find({}).toArray()
-    ).filter((l) => l._id.includes(`|${topic}|`));
-    const rewound = locked.map((l) => chunkStart(l._id, decodeLockedStage(l.body).done));
+    const rewound = (await lockedRecords(topic)).map((l) => chunkStart(l.id, l.stage.done));
     const redelivered = rewound.reduce((n, p) => n + p.size, 0);
     expect(redelivered, 'the 60 reports went in one chunk per partition').to.equal(60);
-    await store.collection(COLLECTIONS.intakeProgress).deleteMany({});
-    await receipts.deleteMany({ subjectId: { $in: ids } });
-    await rewind(topic, rewound);
-
-    const fourth = await start();
-    await waitUntil('the 60 answered again', async () => fourth.processed() >= 60 || undefined, 120000, 200);
-    expect(await metric(fourth, 'hub_coordinator_messages_resumed_total')).to.equal(60);
-    expect(await metric(fourth, 'hub_coordinator_accepted_total'), 'nothing accepted again').to.equal(0);
+    const fourth = await resumeFromRecords(topic, rewound, ids);
     expect(await metric(fourth, 'hub_coordinator_messages_done_before_total')).to.equal(0);
     for (const stage of ['persist', 'read_models', 'correlate'])
       expect(await stageCount(fourth, stage), `${stage}: not run again`).to.equal(0);
     expect(await stageCount(fourth, 'send')).to.be.at.least(1);
-    // Every receipt stored (and sent) again, nothing stored twice.
-    const again = await receipts.find({ subjectId: { $in: ids } }).toArray();
-    expect(again.map((r) => r.subjectId).sort()).to.deep.equal([...ids].sort());
+    // Nothing stored twice.
     expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(storedBefore);
     expect(await store.collection(COLLECTIONS.reportVersions).countDocuments()).to.equal(historyBefore);
   });
@@ -264,28 +283,17 @@ describe('coordinator: a chunk stored and answered but not committed', function 
 
     // Each chunk's record of that stage is its own: its partition's offsets, its own outcomes. Answered again from
     // them after a crash before the answers, as in the test before, every report has its receipt again.
-    const records = (
-      await store.collection<{ _id: string; body: Buffer }>(COLLECTIONS.intakeLockedStages).find({}).toArray()
-    ).filter((l) => l._id.includes(`|${topic}|`));
+    const records = await lockedRecords(topic);
     expect(records).to.have.length(3);
-    const rewound = records.map((l) => {
-      const decoded = decodeLockedStage(l.body);
+    const rewound = records.map(({ id, stage }) => {
       expect(
-        Object.keys(decoded.handlingOf),
-        `${l._id}: the handling of its own reports, not of the others stored with it`,
-      ).to.have.length(Object.keys(decoded.done).length);
-      return chunkStart(l._id, decoded.done);
+        Object.keys(stage.handlingOf),
+        `${id}: the handling of its own reports, not of the others stored with it`,
+      ).to.have.length(Object.keys(stage.done).length);
+      return chunkStart(id, stage.done);
     });
     expect(rewound.reduce((n, p) => n + p.size, 0)).to.equal(60);
-    await store.collection(COLLECTIONS.intakeProgress).deleteMany({});
-    await receipts.deleteMany({ subjectId: { $in: ids } });
-    await rewind(topic, rewound);
-    const sixth = await start();
-    await waitUntil('the 60 answered again', async () => sixth.processed() >= 60 || undefined, 120000, 200);
-    expect(await metric(sixth, 'hub_coordinator_messages_resumed_total')).to.equal(60);
-    expect(await metric(sixth, 'hub_coordinator_accepted_total'), 'nothing accepted again').to.equal(0);
-    const again = await receipts.find({ subjectId: { $in: ids } }).toArray();
-    expect(again.map((r) => r.subjectId).sort()).to.deep.equal([...ids].sort());
+    await resumeFromRecords(topic, rewound, ids);
     expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(storedBefore + 60);
   });
 });

@@ -238,31 +238,28 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     registers: [metrics],
   });
 
-  /** The handling, as stored, of each subject of `outcomes` and of each report an alert names (read where needed). */
+  /** The subjects whose handling a chunk's answers need: those of its outcomes, and each report its alerts name. */
+  const handledSubjects = (outcomes: Outcome[], alerts: AlertRecord[]): string[] => [
+    ...outcomes
+      .filter(
+        (o): o is Accepted =>
+          o.kind === 'accepted' &&
+          !['AnnualSeizureReturn', 'TraffickingRoute'].includes(o.envelope.messageType),
+      )
+      .map((a) => a.subjectId),
+    ...alerts.flatMap((al) => al.matched.map((m) => m.reportId)),
+  ];
+  /** The handling, as stored, of each of `ids` (from `documents`, read where needed). */
   const subjectHandlings = async (
-    outcomes: Outcome[],
-    alerts: AlertRecord[],
+    ids: Iterable<string>,
     documents: Map<string, StoredReport>,
-  ): Promise<Map<string, SubjectHandling>> => {
-    const reportIds = [
-      ...outcomes
-        .filter(
-          (o): o is Accepted =>
-            o.kind === 'accepted' &&
-            !['AnnualSeizureReturn', 'TraffickingRoute'].includes(o.envelope.messageType),
-        )
-        .map((a) => a.subjectId),
-      ...alerts.flatMap((al) => al.matched.map((m) => m.reportId)),
-    ];
-    return new Map(
-      (
-        await reportsFor(store, [...new Set(reportIds)], documents, {
-          handling: 1,
-          originCountry: 1,
-        })
-      ).map((d) => [d._id, { originCountry: d.originCountry, ...d.handling } as SubjectHandling]),
+  ): Promise<Map<string, SubjectHandling>> =>
+    new Map(
+      (await reportsFor(store, [...new Set(ids)], documents, { handling: 1, originCountry: 1 })).map((d) => [
+        d._id,
+        { originCountry: d.originCountry, ...d.handling } as SubjectHandling,
+      ]),
     );
-  };
 
   /** Countersigned records for the regional feeds, and each new alert to the countries concerned and the feeds. */
   const addFeedsAndAlerts = (
@@ -386,6 +383,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       this.set(waitingChunks.length);
     },
   });
+  /** Not a message of a record erased since (those are never stored or answered again). */
+  const notErased = (o: Outcome) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion));
   let storing = false;
   const lockedStage = (records: IntakeRecord[], classified: Outcome[]) =>
     new Promise<LockedResult>((resolve, reject) => {
@@ -427,9 +426,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const storeChunks = async (group: WaitingChunk[]): Promise<LockedResult[]> => {
     const t0 = Date.now();
     // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay).
-    const lives = group.map((g) =>
-      g.classified.filter((o) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion))),
-    );
+    const lives = group.map((g) => g.classified.filter(notErased));
     const skipped = group.reduce((n, g, i) => n + g.classified.length - lives[i]!.length, 0);
     if (skipped) logger.info({ skipped }, 'messages of erased records skipped');
     const checked = await checkRequestMessages(store, lives.flat(), hasNode);
@@ -468,9 +465,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       alertsOf[alert.matched.map((m) => chunkOf.get(m.reportId)).find((i) => i !== undefined) ?? 0]!.push(
         alert,
       );
-    const handlingsOf: Map<string, SubjectHandling>[] = [];
-    for (const [i, outcomes] of outcomesOf.entries())
-      handlingsOf.push(await subjectHandlings(outcomes, alertsOf[i]!, persisted.documents));
+    // Read once for the stage; each chunk's record holds only its own subjects.
+    const subjectsOf = outcomesOf.map((outcomes, i) => handledSubjects(outcomes, alertsOf[i]!));
+    const handled = await subjectHandlings(subjectsOf.flat(), persisted.documents);
+    const handlingsOf = subjectsOf.map(
+      (ids) => new Map(ids.flatMap((id) => (handled.has(id) ? [[id, handled.get(id)!] as const] : []))),
+    );
     // What this stage decided for each chunk, for a redelivery of it after a crash before its answers (resume.ts).
     // Not for renewals, whose notices are signed here: such a chunk is processed again in full.
     const records = group.flatMap((g, i) =>
@@ -494,7 +494,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
             },
           ],
     );
-    if (records.length) await lockedStages.bulkWrite(records, { ordered: false });
+    await bulkWriteInBatches(lockedStages, records, { ordered: false });
     const t3 = Date.now();
     groupHistogram.observe(group.length);
     return group.map((g, i) => ({
@@ -536,11 +536,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         : claimDigests,
     });
     // Records erased since are not answered (the locked stage skips them the same way).
-    const resumedAs =
-      resumed &&
-      resumedOutcomes(resumed, classified)?.filter(
-        (o) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)),
-      );
+    const resumedAs = resumed && resumedOutcomes(resumed, classified)?.filter(notErased);
     if (resumed && !resumedAs) return false;
     // A new node announces its certificate on hub.pki before it publishes, but our tail of hub.pki may not have
     // applied it yet: an unknown signer is retried for a grace period before it is quarantined. (Not in a resumed

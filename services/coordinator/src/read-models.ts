@@ -407,9 +407,12 @@ async function latestIn(store: Store, bucket: string, changed: ReportContributio
   return latest;
 }
 
+/** The buckets that had every report inside before contributions kept their amounts. */
+const MEMBER_BUCKETS = [COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs] as const;
+
 /** Whether any bucket is of the earlier format that convertReadModels converts (looked for without the lock). */
 export async function hasUnconvertedBuckets(store: Store): Promise<boolean> {
-  for (const name of [COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs])
+  for (const name of MEMBER_BUCKETS)
     if (
       await store
         .collection<BucketDoc>(name)
@@ -428,7 +431,7 @@ export async function convertReadModels(store: Store): Promise<number> {
   const contributions = store.collection<ReportContributions>(COLLECTIONS.contributions);
   const amounts = new Map<string, Amount[]>();
   const converted: { target: Collection<BucketDoc>; ids: string[] }[] = [];
-  for (const name of [COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs]) {
+  for (const name of MEMBER_BUCKETS) {
     const target = store.collection<BucketDoc>(name);
     const ids: string[] = [];
     for await (const doc of target.find({ members: { $exists: true } })) {
