@@ -10,21 +10,22 @@ import { COLLECTIONS, connectStore, findBuckets, type Store } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { postJson, testPki } from '../support/hub';
 
-const metric = async (c: RunningCoordinator, name: string) => {
-  const text = await (await fetch(`${c.opsUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return Number(line?.split(' ').pop() ?? 0);
-};
-
-const stageCount = async (c: RunningCoordinator, stage: string) => {
+/** A sample of the coordinator's /metrics: the first of `name` whose labels include `labels` (0 when none is). */
+const metric = async (c: RunningCoordinator, name: string, labels: Record<string, string> = {}) => {
   const text = await (await fetch(`${c.opsUrl}/metrics`)).text();
   const line = text
     .split('\n')
     .find(
-      (l) => l.startsWith('hub_coordinator_chunk_stage_seconds_count{') && l.includes(`stage="${stage}"`),
+      (l) =>
+        (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) &&
+        Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
     );
   return Number(line?.split(' ').pop() ?? 0);
 };
+
+/** How many chunks went through a stage (hub_coordinator_chunk_stage_seconds). */
+const stageCount = (c: RunningCoordinator, stage: string) =>
+  metric(c, 'hub_coordinator_chunk_stage_seconds_count', { stage });
 
 /** Where the chunk a locked-stage record speaks for began (partition, first offset) and its size: to rewind to it. */
 const chunkStart = (id: string, done: Record<string, string>) => {
@@ -34,17 +35,6 @@ const chunkStart = (id: string, done: Record<string, string>) => {
     offset: String(Math.min(...offsets)),
     size: offsets.length,
   };
-};
-
-/** A histogram's count of observations, in all or (`le`) of those up to a bucket's bound. */
-const observations = async (c: RunningCoordinator, name: string, le?: string) => {
-  const text = await (await fetch(`${c.opsUrl}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find((l) =>
-      le ? l.startsWith(`${name}_bucket{`) && l.includes(`le="${le}"`) : l.startsWith(`${name}_count`),
-    );
-  return Number(line?.split(' ').pop());
 };
 
 /** `n` GREEN seizures of `substance` by KZ customs in `year`, of 1, 2, … n kg. */
@@ -273,8 +263,8 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     const receipts = store.collection<{ _id: string; subjectId: string }>(COLLECTIONS.receipts);
     expect(await receipts.countDocuments({ subjectId: { $in: ids } })).to.equal(60);
     // One locked stage stored the three chunks.
-    const stages = await observations(fifth, 'hub_coordinator_locked_stage_chunks');
-    const upToTwo = await observations(fifth, 'hub_coordinator_locked_stage_chunks', '2');
+    const stages = await metric(fifth, 'hub_coordinator_locked_stage_chunks_count');
+    const upToTwo = await metric(fifth, 'hub_coordinator_locked_stage_chunks_bucket', { le: '2' });
     expect(stages - upToTwo, 'a stage of three chunks').to.equal(1);
     expect(await metric(fifth, 'hub_coordinator_chunks_waiting')).to.equal(0);
     expect(await metric(fifth, 'hub_coordinator_accepted_total')).to.equal(60);

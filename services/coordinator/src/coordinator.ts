@@ -52,7 +52,7 @@ import {
 import { storedHandling } from './documents';
 import { feedMessages } from './feeds';
 import type { Accepted, IntakeRecord, Outcome } from './outcome';
-import { persistBatch, reportsFor } from './persist';
+import { isAnnualOrRoute, persistBatch, reportsFor } from './persist';
 import {
   decodeLockedStage,
   encodeLockedStage,
@@ -241,11 +241,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   /** The subjects whose handling a chunk's answers need: those of its outcomes, and each report its alerts name. */
   const handledSubjects = (outcomes: Outcome[], alerts: AlertRecord[]): string[] => [
     ...outcomes
-      .filter(
-        (o): o is Accepted =>
-          o.kind === 'accepted' &&
-          !['AnnualSeizureReturn', 'TraffickingRoute'].includes(o.envelope.messageType),
-      )
+      .filter((o): o is Accepted => o.kind === 'accepted' && !isAnnualOrRoute(o))
       .map((a) => a.subjectId),
     ...alerts.flatMap((al) => al.matched.map((m) => m.reportId)),
   ];
@@ -274,7 +270,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       names,
       now: clock(),
       handlingOf: (a) =>
-        a.envelope.messageType === 'AnnualSeizureReturn' || a.envelope.messageType === 'TraffickingRoute'
+        isAnnualOrRoute(a)
           ? {
               originCountry: a.envelope.origin,
               ...storedHandling(a.value.handling as Record<string, unknown>, regions),
@@ -385,6 +381,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
   /** Not a message of a record erased since (those are never stored or answered again). */
   const notErased = (o: Outcome) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion));
+  // At most this many messages in one locked stage (two full fetches of a partition).
+  const GROUP_MAX = 2000;
   let storing = false;
   const lockedStage = (records: IntakeRecord[], classified: Outcome[]) =>
     new Promise<LockedResult>((resolve, reject) => {
@@ -421,8 +419,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       storing = false;
     }
   };
-  // At most this many messages in one locked stage (two full fetches of a partition).
-  const GROUP_MAX = 2000;
   const storeChunks = async (group: WaitingChunk[]): Promise<LockedResult[]> => {
     const t0 = Date.now();
     // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay).

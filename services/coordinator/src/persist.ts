@@ -72,7 +72,7 @@ export async function persistBatch(
     const doc =
       a.envelope.messageType === 'SeizureReport'
         ? reportDocOf(a)
-        : isAnnual(a)
+        : isAnnualOrRoute(a)
           ? annualHistoryDocument(a, now)
           : retractionDocument(a, now);
     return { ...doc, _id: key, supersededAt: null } as unknown as StoredReport;
@@ -87,7 +87,7 @@ export async function persistBatch(
     // is every key, and the history, the largest collection, is not read (on FerretDB a decode of all of it).
     const subjectOf = (key: string) => {
       const a = firstOfVersion.get(key);
-      return a && !isAnnual(a) ? a.subjectId : undefined;
+      return a && !isAnnualOrRoute(a) ? a.subjectId : undefined;
     };
     const subjects = [...new Set([...takenVersions].flatMap((k) => subjectOf(k) ?? []))];
     for (const d of await findEach(reports, '_id', subjects)) stored.set(d._id, d);
@@ -123,7 +123,7 @@ export async function persistBatch(
   const isRoute = (a: Accepted) => a.envelope.messageType === 'TraffickingRoute';
   await applyAnnualReturns(
     store,
-    good.filter((a) => isAnnual(a) && !isRoute(a)),
+    good.filter((a) => isAnnualOrRoute(a) && !isRoute(a)),
     regions,
     now,
   );
@@ -133,7 +133,9 @@ export async function persistBatch(
   await persistRequests(store, good, regions, now);
 
   // 3. The current version of each report: versions apply in ascending order, whatever order they arrive in.
-  const reportIds = [...new Set(good.filter((a) => !isAnnual(a) && !isRequest(a)).map((a) => a.subjectId))];
+  const reportIds = [
+    ...new Set(good.filter((a) => !isAnnualOrRoute(a) && !isRequest(a)).map((a) => a.subjectId)),
+  ];
   const mineOf = new Map<string, Accepted[]>();
   for (const id of reportIds) mineOf.set(id, []);
   for (const a of good) mineOf.get(a.subjectId)?.push(a);
@@ -232,7 +234,7 @@ function asStored(docs: Map<string, StoredReport>): Map<string, StoredReport> {
 }
 
 /** Records kept as one current document per subject beside the history: annual returns and trafficking routes. */
-function isAnnual(a: Accepted): boolean {
+export function isAnnualOrRoute(a: Accepted): boolean {
   return a.envelope.messageType === 'AnnualSeizureReturn' || a.envelope.messageType === 'TraffickingRoute';
 }
 
