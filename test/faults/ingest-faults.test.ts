@@ -1,5 +1,5 @@
 // Fault injection during sustained ingest, on real servers: a broker stopped and restarted, the store stopped and
-// restarted, the coordinator and a national node killed with SIGKILL. Each ends with every report stored exactly
+// restarted, the coordinator and a national node killed with SIGKILL, the coordinator stopped with SIGTERM. Each ends with every report stored exactly
 // once and every receipt delivered. `npm test` runs short versions; `npm run test:soak` (HUB_SOAK=1) the long
 // ones of the issues (10,000 submissions through a broker outage, 50,000 reports through three coordinator kills).
 import { expect } from 'chai';
@@ -39,9 +39,15 @@ function report(i: number): Record<string, unknown> {
 }
 
 /** Post reports in batches; returns the ids the node acknowledged (202: durable in its outbox). */
-async function submit(url: string, reports: Record<string, unknown>[], batch = 50): Promise<string[]> {
+async function submit(
+  url: string,
+  reports: Record<string, unknown>[],
+  batch = 50,
+  pauseMs = 0,
+): Promise<string[]> {
   const acked: string[] = [];
   for (let i = 0; i < reports.length; i += batch) {
+    if (pauseMs && i) await sleep(pauseMs);
     const r = await postJson(`${url}/v1/seizures/batch`, reports.slice(i, i + batch));
     expect(r.status, JSON.stringify(r.body).slice(0, 300)).to.equal(202);
     for (const x of r.body.results as { reportId: string; status: string }[]) acked.push(x.reportId);
@@ -143,6 +149,23 @@ describe('fault injection during sustained ingest', function () {
     });
     cleanups.push(() => node.close());
     return { coordinator, node };
+  };
+
+  /** Node KZ in-process, a store client, and how to start the coordinator as a process (`hub coordinator`). */
+  const nodeAndCoordinatorProcess = async () => {
+    const node = await startNationalNode({
+      config: env.config,
+      country: 'KZ',
+      logger: env.logger,
+      port: 0,
+      inbox: false,
+    });
+    cleanups.push(() => node.close());
+    const store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    cleanups.push(() => store.close());
+    const opsPort = await freePort();
+    const start = () => hubProcess(['coordinator', '--ops-port', String(opsPort)], cliEnv(env));
+    return { node, store, start, opsPort };
   };
 
   beforeEach(() => {
@@ -250,23 +273,12 @@ describe('fault injection during sustained ingest', function () {
         mongo: { ...env.config.mongo, url: ferret.url },
       });
     }
-    const node = await startNationalNode({
-      config: env.config,
-      country: 'KZ',
-      logger: env.logger,
-      port: 0,
-      inbox: false,
-    });
-    cleanups.push(() => node.close());
-    const store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
-    cleanups.push(() => store.close());
+    const { node, store, start } = await nodeAndCoordinatorProcess();
     const acked = await submit(
       node.url,
       Array.from({ length: n }, (_, i) => report(i)),
       250,
     );
-    const opsPort = await freePort();
-    const start = () => hubProcess(['coordinator', '--ops-port', String(opsPort)], cliEnv(env));
     let child = start();
     cleanups.push(() => killed(child));
     // Progress is polled on the smallest documents written last for each report (its match keys).
@@ -287,6 +299,42 @@ describe('fault injection during sustained ingest', function () {
     await expectExactlyOnce(store, acked, SOAK ? 4 * 3600000 : 400000);
     if (SOAK) console.log(`    ${n} stored exactly once in ${Math.round((Date.now() - started) / 1000)} s`);
     await expectReceipts(node.url, acked, SOAK ? 1800000 : 120000);
+  });
+
+  it('a coordinator stopped with SIGTERM mid-ingest exits cleanly, and its successor stores every report once', async () => {
+    const n = 600;
+    const { node, store, start, opsPort } = await nodeAndCoordinatorProcess();
+    let child = start();
+    cleanups.push(() => killed(child));
+    await waitUntil(
+      'the coordinator ready',
+      async () =>
+        (await getJson(`http://127.0.0.1:${opsPort}/healthz`).catch(() => ({ status: 0 }))).status === 200 ||
+        undefined,
+      120000,
+      250,
+    );
+    // Submitted once the coordinator runs, 20 at a time for about 6 s, so that it stores them chunk by chunk and
+    // is stopped while reports still arrive.
+    const submitted = submit(
+      node.url,
+      Array.from({ length: n }, (_, i) => report(i)),
+      20,
+      200,
+    );
+    const count = () => store.collection(COLLECTIONS.reportKeys).estimatedDocumentCount();
+    await waitUntil('the first reports stored', async () => (await count()) >= 40 || undefined, 300000, 250);
+    const atStop = await count();
+    // A graceful stop finishes the chunk it is storing, then closes its consumers (each waits for its fetch in
+    // flight) and its clients; a stop that outlasts the shutdown's time limit exits 1 instead.
+    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exit, 'exit code after SIGTERM').to.equal(0);
+    child = start();
+    const acked = await submitted;
+    expect(atStop, 'stopped mid-ingest').to.be.below(acked.length);
+    await expectExactlyOnce(store, acked, 400000);
+    await expectReceipts(node.url, acked, 120000);
   });
 
   it('a national node killed with SIGKILL mid-stream resumes its outbox: every acknowledged report arrives once', async () => {

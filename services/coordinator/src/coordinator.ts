@@ -10,6 +10,7 @@ import {
   hubTopicConfigs,
   onFatalCrash,
   disconnectForGood,
+  FETCH_WAIT_MS,
   PartitionCounts,
   sendAll,
   topicNames,
@@ -772,6 +773,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       sessionTimeout: options.sessionTimeoutMs ?? 20000,
       heartbeatInterval: 3000,
       maxBytesPerPartition: 2 * 1024 * 1024,
+      maxWaitTimeInMs: FETCH_WAIT_MS,
     });
     consumer.on(consumer.events.GROUP_JOIN, () => {
       joinCounter.inc();
@@ -873,9 +875,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       clearInterval(refresh);
       await escalation.stop();
       await retention.stop();
-      await erasuresTail.stop().catch(() => undefined);
-      if (consumer) await disconnectForGood(consumer).catch(() => undefined);
-      await pkiTail.stop().catch(() => undefined);
+      // Together: each waits for its fetch in flight; the intake's also for the batch it is storing.
+      await Promise.all([
+        erasuresTail.stop().catch(() => undefined),
+        consumer && disconnectForGood(consumer).catch(() => undefined),
+        pkiTail.stop().catch(() => undefined),
+      ]);
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       await store.close().catch(() => undefined);

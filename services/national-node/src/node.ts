@@ -309,9 +309,14 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
       await publisher.drain(5000);
       await publisher.stop();
       await log.close();
-      await inboundTail.stop().catch(() => undefined);
-      await webhook?.stop();
-      await pkiTail.stop().catch(() => undefined);
+      // The tails together (each waits for its fetch in flight); the webhook once nothing more comes in for it.
+      await Promise.all([
+        inboundTail
+          .stop()
+          .catch(() => undefined)
+          .then(() => webhook?.stop()),
+        pkiTail.stop().catch(() => undefined),
+      ]);
       await producer.disconnect().catch(() => undefined);
       claim.release();
     },
