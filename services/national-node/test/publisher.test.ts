@@ -157,6 +157,9 @@ describe('outbox publisher', function () {
     expect(pending.map((r) => r.key)).to.deep.equal(['k00b', 'k01b', 'k02b', 'k03b']);
     expect(spilled).to.have.length(46);
     expect(log.readFrom(pending[3]!.end, 4 * 1024).map((r) => r.key)).to.deep.equal(['k04b', 'k05b']);
+    // Never past the window: a third record of 2 KiB would pass 5 KiB. One at least, even larger than it.
+    expect(log.readFrom(pending[3]!.end, 5 * 1024).map((r) => r.key)).to.deep.equal(['k04b', 'k05b']);
+    expect(log.readFrom(pending[3]!.end, 1024).map((r) => r.key)).to.deep.equal(['k04b']);
     const broker = fakeProducer(() => undefined);
     const publisher = publisherOn(log, broker, { pending, spilled, memoryBytes: 8 * 1024 });
     expect(publisher.depth()).to.equal(50);

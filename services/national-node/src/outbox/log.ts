@@ -177,8 +177,8 @@ export class OutboxLog {
   }
 
   /**
-   * The records after `from`, in order, until their values pass `maxBytes` (one at least, if there is one): for
-   * a publisher that keeps only a window of its backlog in memory.
+   * The records after `from`, in order, as many as fit in `maxBytes` of values (one at least, if there is one, even
+   * a larger one): for a publisher that keeps only a window of its backlog in memory.
    */
   readFrom(from: Position, maxBytes: number): OutboxRecord[] {
     const out: OutboxRecord[] = [];
@@ -200,6 +200,7 @@ export class OutboxLog {
         );
         let read = 0;
         for (const r of scanRecords(block, seg, offset)) {
+          if (out.length && bytes + r.value.length > maxBytes) return out;
           out.push({ ...r, value: Buffer.from(r.value) });
           bytes += r.value.length;
           read = r.end.offset;
