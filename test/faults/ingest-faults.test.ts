@@ -1,6 +1,6 @@
 // Fault injection during sustained ingest, on real servers: a broker stopped and restarted, the store stopped and
-// restarted, the coordinator and a national node killed with SIGKILL, the coordinator stopped with SIGTERM. Each ends with every report stored exactly
-// once and every receipt delivered. `npm test` runs short versions; `npm run test:soak` (HUB_SOAK=1) the long
+// restarted, the coordinator and a national node killed with SIGKILL, the coordinator stopped with SIGTERM. Each
+// ends with every report stored exactly once and every receipt delivered. `npm test` runs short versions; `npm run test:soak` (HUB_SOAK=1) the long
 // ones of the issues (10,000 submissions through a broker outage, 50,000 reports through three coordinator kills).
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -151,7 +151,10 @@ describe('fault injection during sustained ingest', function () {
     return { coordinator, node };
   };
 
-  /** Node KZ in-process, a store client, and how to start the coordinator as a process (`hub coordinator`). */
+  /**
+   * Node KZ in-process, a store client, how to start the coordinator as a process (`hub coordinator`), and how many
+   * reports it has stored so far.
+   */
   const nodeAndCoordinatorProcess = async () => {
     const node = await startNationalNode({
       config: env.config,
@@ -165,7 +168,9 @@ describe('fault injection during sustained ingest', function () {
     cleanups.push(() => store.close());
     const opsPort = await freePort();
     const start = () => hubProcess(['coordinator', '--ops-port', String(opsPort)], cliEnv(env));
-    return { node, store, start, opsPort };
+    // Progress is polled on the smallest documents written last for each report (its match keys).
+    const stored = () => store.collection(COLLECTIONS.reportKeys).estimatedDocumentCount();
+    return { node, store, start, opsPort, stored };
   };
 
   beforeEach(() => {
@@ -273,7 +278,7 @@ describe('fault injection during sustained ingest', function () {
         mongo: { ...env.config.mongo, url: ferret.url },
       });
     }
-    const { node, store, start } = await nodeAndCoordinatorProcess();
+    const { node, store, start, stored: count } = await nodeAndCoordinatorProcess();
     const acked = await submit(
       node.url,
       Array.from({ length: n }, (_, i) => report(i)),
@@ -281,8 +286,6 @@ describe('fault injection during sustained ingest', function () {
     );
     let child = start();
     cleanups.push(() => killed(child));
-    // Progress is polled on the smallest documents written last for each report (its match keys).
-    const count = () => store.collection(COLLECTIONS.reportKeys).estimatedDocumentCount();
     const started = Date.now();
     for (const fraction of [0.2, 0.45, 0.7]) {
       await waitUntil(
@@ -303,14 +306,12 @@ describe('fault injection during sustained ingest', function () {
 
   it('a coordinator stopped with SIGTERM mid-ingest exits cleanly, and its successor stores every report once', async () => {
     const n = 600;
-    const { node, store, start, opsPort } = await nodeAndCoordinatorProcess();
+    const { node, store, start, opsPort, stored: count } = await nodeAndCoordinatorProcess();
     let child = start();
     cleanups.push(() => killed(child));
     await waitUntil(
       'the coordinator ready',
-      async () =>
-        (await getJson(`http://127.0.0.1:${opsPort}/healthz`).catch(() => ({ status: 0 }))).status === 200 ||
-        undefined,
+      async () => (await fetch(`http://127.0.0.1:${opsPort}/healthz`).catch(() => undefined))?.ok,
       120000,
       250,
     );
@@ -322,7 +323,6 @@ describe('fault injection during sustained ingest', function () {
       20,
       200,
     );
-    const count = () => store.collection(COLLECTIONS.reportKeys).estimatedDocumentCount();
     await waitUntil('the first reports stored', async () => (await count()) >= 40 || undefined, 300000, 250);
     const atStop = await count();
     // A graceful stop finishes the chunk it is storing, then closes its consumers (each waits for its fetch in

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadConfig, repoRoot, type KafkaSecurity } from '@hub/config';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import {
   PRINCIPALS,
   createKafka,
@@ -61,27 +61,31 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     }
   }
 
-  /** How many messages these topics hold, as hub-admin sees them: a consumer from the beginning reads them all. */
-  async function held(topics: string[] | RegExp): Promise<number> {
+  /** `use` with a hub-admin client, connected, then disconnected. */
+  async function asAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
     const admin = as(PRINCIPALS.admin).admin();
     try {
       await admin.connect();
-      const named = Array.isArray(topics) ? topics : (await admin.listTopics()).filter((t) => topics.test(t));
-      let n = 0;
-      for (const topic of named)
-        for (const e of await admin.fetchTopicOffsets(topic)) n += Number(e.high) - Number(e.low);
-      return n;
+      return await use(admin);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
   }
 
+  /** How many messages these topics hold, as hub-admin sees them: a consumer from the beginning reads them all. */
+  const held = (topics: string[] | RegExp): Promise<number> =>
+    asAdmin(async (admin) => {
+      const named = Array.isArray(topics) ? topics : (await admin.listTopics()).filter((t) => topics.test(t));
+      let n = 0;
+      for (const topic of named)
+        for (const e of await admin.fetchTopicOffsets(topic)) n += Number(e.high) - Number(e.low);
+      return n;
+    });
+
   /** For a consumer that did not get what it should: each assigned topic's offsets and the group's, as hub-admin sees them. */
   async function positions(groupId: string, joins: string[]): Promise<string> {
     const topics = [...new Set(joins.flatMap((j) => Object.keys(JSON.parse(j) as Record<string, number[]>)))];
-    const admin = as(PRINCIPALS.admin).admin();
-    try {
-      await admin.connect();
+    return asAdmin(async (admin) => {
       const seen: string[] = [];
       for (const topic of topics) {
         const ends = await admin.fetchTopicOffsets(topic);
@@ -93,11 +97,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
         );
       }
       return `offsets: ${seen.join('; ')}`;
-    } catch (err) {
-      return `offsets not read: ${(err as Error).message}`;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    }).catch((err: Error) => `offsets not read: ${err.message}`);
   }
 
   /** Read from the beginning until `count` messages arrived; rejects with the consumer's error (ACL refusals). */
