@@ -2,6 +2,7 @@
 // baselines: kafkajs produce+consume, RSA-PSS signing and verification, driver insertMany of the documents it stored.
 import { constants, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { startCoordinator } from '@hub/coordinator';
 import { seizureReportFromJson } from '@hub/domain';
@@ -11,7 +12,7 @@ import { startNationalNode } from '@hub/national-node';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import type { Document } from 'mongodb';
 import { COLLECTIONS, connectStore, currentBuckets } from '@hub/store';
-import { percentile, timed, type Row } from './measure';
+import { cpuMeter, percentile, timed, type Row } from './measure';
 import { agencyJson, random } from './reports';
 import { benchPki, benchSection, QUICK, say } from './setup';
 
@@ -161,6 +162,10 @@ export async function ingestRows(): Promise<Row[]> {
   for (const t0 = Date.now(); coordinator.processed() < 1; await new Promise((r) => setTimeout(r, 20)))
     if (Date.now() - t0 > 120000) throw new Error('the warm-up report was not stored within 2 minutes');
   const sentAt = new Map<string, number>();
+  // CPU time of every process the run uses (this one runs the national node, the coordinator and the clients),
+  // so that the table shows what the work costs besides how long it takes.
+  const cpu = cpuMeter(bench.stackPids);
+  cpu.start();
   const e2eStart = Date.now();
   const BATCH = 100;
   const queue = Array.from({ length: Math.ceil(N / BATCH) }, (_, i) =>
@@ -188,6 +193,7 @@ export async function ingestRows(): Promise<Row[]> {
     await new Promise((r) => setTimeout(r, 100));
   }
   const e2eMs = Date.now() - e2eStart;
+  const e2eCpu = cpu.stop();
   const reports = store.collection(COLLECTIONS.reports);
   const e2eRate = (N / e2eMs) * 1000;
   const latencies: number[] = [];
@@ -232,11 +238,13 @@ export async function ingestRows(): Promise<Row[]> {
       indexCount += 1;
     }
   }
+  cpu.start();
   const insertT = await timed(async () => {
     for (const { name, docs } of stored)
       for (let i = 0; i < docs.length; i += 500)
         await store.db.collection(`raw_${name}`).insertMany(docs.slice(i, i + 500), { ordered: false });
   });
+  const insertCpu = cpu.stop();
   // N + 1: the warm-up report's documents are among them.
   const insertRate = ((N + 1) / insertT.ms) * 1000;
   // The same, one document per report (the report and its envelope's bytes): what an ingest storing nothing else
@@ -255,6 +263,48 @@ export async function ingestRows(): Promise<Row[]> {
   const oneRate = (N / oneT.ms) * 1000;
 
   const slowest = Math.min(kafkaRate, signRate, verifyRate, insertRate);
+  // What the work costs in CPU, per report, and the rate the machine's cores could sustain at that cost if none
+  // of them ever waited: the ceiling that the cost alone puts on the ratio. Only with the local stack's servers,
+  // whose CPU time this machine can read.
+  const cpuRows = (): Row[] => {
+    const parts = (c: Record<string, number | undefined>, names: string[]) =>
+      names.map((n) => c[n] ?? Number.NaN);
+    const e2eParts = parts(e2eCpu, ['store', 'kafka', 'node']);
+    const dParts = parts(insertCpu, ['store', 'node']);
+    if ([...e2eParts, ...dParts].some(Number.isNaN)) return [];
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const perReport = (seconds: number) => (seconds / N) * 1000;
+    const e2eTotal = sum(e2eParts);
+    const dTotal = sum(dParts);
+    const cores = availableParallelism();
+    const ceiling = (cores * N) / e2eTotal;
+    const ms = (x: number) => perReport(x).toFixed(2);
+    const busy = (seconds: number, wallMs: number) => ((seconds / wallMs) * 1000).toFixed(2);
+    return [
+      {
+        figure: 'CPU per report, end-to-end (store, Kafka and the Node process together)',
+        value: perReport(e2eTotal),
+        unit: 'ms',
+        ratio: e2eTotal / dTotal,
+        baseline: "ratio = this / (d)'s CPU per report",
+        note: `store ${ms(e2eParts[0]!)}, Kafka ${ms(e2eParts[1]!)}, Node ${ms(e2eParts[2]!)} (national node, coordinator, clients); ${busy(e2eTotal, e2eMs)} of ${cores} cores busy on average`,
+      },
+      {
+        figure: 'CPU per report, (d) raw insertMany (store and the Node process)',
+        value: perReport(dTotal),
+        unit: 'ms',
+        note: `store ${ms(dParts[0]!)}, Node ${ms(dParts[1]!)}; ${busy(dTotal, insertT.ms)} of ${cores} cores busy on average`,
+      },
+      {
+        figure: 'end-to-end ceiling at that CPU cost (every core busy all the time)',
+        value: ceiling,
+        unit: 'reports/s',
+        ratio: ceiling / slowest,
+        baseline: 'ratio = this / the slowest raw baseline',
+        note: `${cores} cores / ${ms(e2eTotal)} ms per report: no schedule of this work on this machine ingests faster`,
+      },
+    ];
+  };
   const slowestName = [
     ['raw kafkajs produce+consume', kafkaRate],
     ['raw RSA-PSS signing', signRate],
@@ -316,6 +366,7 @@ export async function ingestRows(): Promise<Row[]> {
       baseline: 'ratio = end-to-end / this',
       note: 'for comparison with runs before 2026-11-27, which used it as (d)',
     },
+    ...cpuRows(),
     {
       figure: 'peak memory of the benchmark process (node + coordinator in-process)',
       value: process.resourceUsage().maxRSS / 1024,

@@ -1,4 +1,5 @@
 // Small measuring helpers for the benchmark table.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 
@@ -79,6 +80,48 @@ export function memoryOf(pid: number): { peakMiB: number; rssMiB: number } | und
   } catch {
     return undefined;
   }
+}
+
+let clockTicks: number | undefined;
+
+/** CPU time (user + system, all threads) a process has used so far, in seconds, from /proc (Linux). */
+export function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command's closing parenthesis: state is the 3rd field of stat, utime the 14th, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds used by each named process between `start()` and `stop()`; this process is always `node`. */
+export function cpuMeter(pids: Record<string, number | undefined>) {
+  const read = () => {
+    const usage = process.cpuUsage();
+    const out: Record<string, number | undefined> = { node: (usage.user + usage.system) / 1e6 };
+    for (const [name, pid] of Object.entries(pids))
+      out[name] = pid === undefined ? undefined : cpuSecondsOf(pid);
+    return out;
+  };
+  let start = read();
+  return {
+    start() {
+      start = read();
+    },
+    /** Seconds used since start, per process; undefined for a process that could not be read. */
+    stop(): Record<string, number | undefined> {
+      const end = read();
+      return Object.fromEntries(
+        Object.entries(end).map(([k, v]) => [
+          k,
+          v === undefined || start[k] === undefined ? undefined : v - start[k]!,
+        ]),
+      );
+    },
+  };
 }
 
 /** Direct children of a process (Linux; /proc/<pid>/task/<pid>/children is not always there). */

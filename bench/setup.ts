@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type HubConfig } from '@hub/config';
+import { loadConfig, readLocalStackInfo, type HubConfig } from '@hub/config';
 import { HUB_ORIGIN } from '@hub/envelope';
 import { createKafka } from '@hub/kafka';
 import { createLogger, type Logger } from '@hub/observability';
@@ -18,6 +18,11 @@ export interface Bench {
   home: string;
   config: HubConfig;
   logger: Logger;
+  /**
+   * Process ids of the store and the broker when they are the local stack's (`hub stack up`), so that their CPU
+   * time can be read; absent for servers elsewhere (HUB_MONGO_URL, HUB_KAFKA_BROKERS).
+   */
+  stackPids: { store?: number; kafka?: number };
   /** Delete the section's topics, database and home. */
   cleanup(): Promise<void>;
 }
@@ -34,10 +39,16 @@ export function benchSection(section: string): Bench {
     mongo: { ...base.mongo, dbName: `seizurehub-${namespace}` },
   };
   const logger = createLogger(`bench-${section}`, { level: process.env.BENCH_LOG_LEVEL ?? 'error' });
+  const stack = readLocalStackInfo(base.hubHome);
+  const stackPids = {
+    store: stack?.mongo.url === base.mongo.url ? stack.mongo.pid : undefined,
+    kafka: stack?.kafka.brokers.join(',') === base.kafka.brokers.join(',') ? stack.kafka.pid : undefined,
+  };
   return {
     home,
     config,
     logger,
+    stackPids,
     async cleanup() {
       await dropTopics(config, logger).catch((err) =>
         say(`could not delete topics: ${(err as Error).message}`),

@@ -13,6 +13,22 @@ class Reader {
   }
 
   long(): number {
+    // Up to 7 bytes (49 bits) in plain arithmetic, exact below 2^53: nearly every count, length and index.
+    const start = this.pos;
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 7; i++) {
+      if (this.pos >= this.buf.length) throw new Error('truncated varint');
+      const b = this.buf[this.pos++] as number;
+      result += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
+      scale *= 128;
+    }
+    this.pos = start;
+    return this.longWide();
+  }
+
+  private longWide(): number {
     let shift = 0;
     let result = 0n;
     for (let i = 0; i < 10; i++) {

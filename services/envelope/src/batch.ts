@@ -3,7 +3,7 @@
 // envelope carries that signature with its own inclusion proof. Every envelope stays verifiable on its own, offline,
 // with the CA certificate alone; the signer pays one private-key operation for the whole batch. X-Road's message
 // log signs in batches the same way.
-import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import { hash, randomBytes, type KeyObject } from 'node:crypto';
 import { RSA_PSS_SHA256, type SignatureAlgorithm } from './algorithms';
 
 export const BATCH_ALGORITHM_NAME = 'RSA-PSS-SHA256-BATCH';
@@ -14,11 +14,9 @@ const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 const ROOT_MAGIC = Buffer.from('SXH-BAT\x01', 'latin1');
 
-const sha256 = (...parts: Buffer[]): Buffer => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
+// One-shot hashing of the parts joined: for an inner node's 65 bytes, half the time of a Hash object fed part by
+// part (no object to create); for a leaf, the same.
+const sha256 = (...parts: Buffer[]): Buffer => hash('sha256', Buffer.concat(parts), 'buffer');
 const LEAF = Buffer.from([0]);
 const NODE = Buffer.from([1]);
 
