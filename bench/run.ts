@@ -28,7 +28,9 @@ const NOTES: Record<string, string> = {
     'coordinator subscribed to the node, as the raw baselines connect before theirs) and ends when the ' +
     'coordinator has stored and answered every message. CPU per report: the CPU time (user and system, all ' +
     "threads) of FerretDB and Kafka (from /proc, when they are the local stack's) and of this process over the " +
-    'end-to-end run, and over (d); the ceiling is the rate that cost allows with every core busy all the time.',
+    'end-to-end run, and over (d); the ceiling is the rate that cost allows with every core busy all the time. ' +
+    'With BENCH_INGEST_RUNS=n (3 in the full run), n end-to-end runs, each with its own (d): the rows are those of ' +
+    'the run of the median ratio.',
   query:
     'Query API: the store is filled straight with the driver: reports normalised by the domain and shaped by the ' +
     "coordinator's reportDocument (11 countries, Central Asia most; 14 substances; 3 years; TLP CLEAR to RED; 10 " +
