@@ -12,7 +12,7 @@ import { startNationalNode } from '@hub/national-node';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import type { Document } from 'mongodb';
 import { COLLECTIONS, connectStore, currentBuckets } from '@hub/store';
-import { cpuMeter, percentile, timed, type Row } from './measure';
+import { cpuMeter, percentile, timed, type CpuSeconds, type Row } from './measure';
 import { agencyJson, random } from './reports';
 import { benchPki, benchSection, QUICK, say } from './setup';
 
@@ -110,11 +110,12 @@ export async function ingestRows(): Promise<Row[]> {
   // BENCH_INGEST_RUNS=n: n end-to-end runs, each followed by its (d) and (d'), each in a namespace and database of
   // its own. The table shows the run of the median ratio (the lower of the two middle ones for an even n); its note
   // gives every run's ratio. Runs differ by a fifth on our machines without any change to the code.
+  const slowestWith = (insert: number) => Math.min(kafkaRate, signRate, verifyRate, insert);
   const runs: (PipelineRun & { ratio: number })[] = [];
   for (let r = 0; r < RUNS; r++) {
     if (RUNS > 1) say(`end-to-end run ${r + 1} of ${RUNS}`);
     const run = await pipelineRun({ bodies, records, envelopes });
-    runs.push({ ...run, ratio: run.e2eRate / Math.min(kafkaRate, signRate, verifyRate, run.insertRate) });
+    runs.push({ ...run, ratio: run.e2eRate / slowestWith(run.insertRate) });
   }
   const median = [...runs].sort((x, y) => x.ratio - y.ratio)[Math.floor((runs.length - 1) / 2)]!;
   const {
@@ -131,13 +132,12 @@ export async function ingestRows(): Promise<Row[]> {
   } = median;
   const insertT = { ms: median.insertMs };
 
-  const slowest = Math.min(kafkaRate, signRate, verifyRate, insertRate);
+  const slowest = slowestWith(insertRate);
   // What the work costs in CPU, per report, and the rate the machine's cores could sustain at that cost if none
   // of them ever waited: the ceiling that the cost alone puts on the ratio. Only with the local stack's servers,
   // whose CPU time this machine can read.
   const cpuRows = (): Row[] => {
-    const parts = (c: Record<string, number | undefined>, names: string[]) =>
-      names.map((n) => c[n] ?? Number.NaN);
+    const parts = (c: CpuSeconds, names: string[]) => names.map((n) => c[n] ?? Number.NaN);
     const e2eParts = parts(e2eCpu, ['store', 'kafka', 'node']);
     const dParts = parts(insertCpu, ['store', 'node']);
     if ([...e2eParts, ...dParts].some(Number.isNaN)) return [];
@@ -246,17 +246,15 @@ export async function ingestRows(): Promise<Row[]> {
   return rows;
 }
 
-type Cpu = Record<string, number | undefined>;
-
 /** One end-to-end run, then its (d) and (d'), in a section of its own (namespace, database, HUB_HOME, PKI). */
 interface PipelineRun {
   e2eRate: number;
   e2eMs: number;
   latencies: number[];
-  e2eCpu: Cpu;
+  e2eCpu: CpuSeconds;
   insertRate: number;
   insertMs: number;
-  insertCpu: Cpu;
+  insertCpu: CpuSeconds;
   storedDocs: number;
   collections: number;
   indexCount: number;

@@ -97,11 +97,14 @@ export function cpuSecondsOf(pid: number): number | undefined {
   }
 }
 
+/** CPU seconds per named process; undefined for a process that could not be read. */
+export type CpuSeconds = Record<string, number | undefined>;
+
 /** CPU seconds used by each named process between `start()` and `stop()`; this process is always `node`. */
 export function cpuMeter(pids: Record<string, number | undefined>) {
   const read = () => {
     const usage = process.cpuUsage();
-    const out: Record<string, number | undefined> = { node: (usage.user + usage.system) / 1e6 };
+    const out: CpuSeconds = { node: (usage.user + usage.system) / 1e6 };
     for (const [name, pid] of Object.entries(pids))
       out[name] = pid === undefined ? undefined : cpuSecondsOf(pid);
     return out;
@@ -111,8 +114,8 @@ export function cpuMeter(pids: Record<string, number | undefined>) {
     start() {
       start = read();
     },
-    /** Seconds used since start, per process; undefined for a process that could not be read. */
-    stop(): Record<string, number | undefined> {
+    /** Seconds used since start, per process. */
+    stop(): CpuSeconds {
       const end = read();
       return Object.fromEntries(
         Object.entries(end).map(([k, v]) => [

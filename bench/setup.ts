@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, readLocalStackInfo, type HubConfig } from '@hub/config';
+import { runningStackPids } from '@hub/cli/stack/stack';
+import { loadConfig, type HubConfig } from '@hub/config';
 import { HUB_ORIGIN } from '@hub/envelope';
 import { createKafka } from '@hub/kafka';
 import { createLogger, type Logger } from '@hub/observability';
@@ -19,8 +20,8 @@ export interface Bench {
   config: HubConfig;
   logger: Logger;
   /**
-   * Process ids of the store and the broker when they are the local stack's (`hub stack up`), so that their CPU
-   * time can be read; absent for servers elsewhere (HUB_MONGO_URL, HUB_KAFKA_BROKERS).
+   * Process ids of the store and the broker when they are the local stack's (`hub stack up`) and running, so that
+   * their CPU time can be read; absent for servers elsewhere (HUB_MONGO_URL, HUB_KAFKA_BROKERS).
    */
   stackPids: { store?: number; kafka?: number };
   /** Delete the section's topics, database and home. */
@@ -39,11 +40,7 @@ export function benchSection(section: string): Bench {
     mongo: { ...base.mongo, dbName: `seizurehub-${namespace}` },
   };
   const logger = createLogger(`bench-${section}`, { level: process.env.BENCH_LOG_LEVEL ?? 'error' });
-  const stack = readLocalStackInfo(base.hubHome);
-  const stackPids = {
-    store: stack?.mongo.url === base.mongo.url ? stack.mongo.pid : undefined,
-    kafka: stack?.kafka.brokers.join(',') === base.kafka.brokers.join(',') ? stack.kafka.pid : undefined,
-  };
+  const stackPids = runningStackPids(base);
   return {
     home,
     config,

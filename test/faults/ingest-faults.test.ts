@@ -1,7 +1,8 @@
 // Fault injection during sustained ingest, on real servers: a broker stopped and restarted, the store stopped and
 // restarted, the coordinator and a national node killed with SIGKILL, the coordinator stopped with SIGTERM. Each
-// ends with every report stored exactly once and every receipt delivered. `npm test` runs short versions; `npm run test:soak` (HUB_SOAK=1) the long
-// ones of the issues (10,000 submissions through a broker outage, 50,000 reports through three coordinator kills).
+// ends with every report stored exactly once and every receipt delivered. `npm test` runs short versions;
+// `npm run test:soak` (HUB_SOAK=1) the long ones of the issues (10,000 submissions through a broker outage, 50,000
+// reports through three coordinator kills).
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

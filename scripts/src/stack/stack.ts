@@ -25,6 +25,25 @@ function ours(pid: number | undefined, marker: string): pid is number {
   return pid !== undefined && isAlive(pid) && commandLineOf(pid).includes(marker);
 }
 
+/** What the command line of a server `stack up` started contains: how a recorded pid is known to be still ours. */
+const KAFKA_MARKER = 'hub.stack=kafka';
+const storeMarker = (kind: LocalStackInfo['mongo']['kind'] | undefined) =>
+  kind === 'mongod' ? 'mongod' : 'ferretdb';
+
+/**
+ * The pids of the local stack's store and broker while they run, for the servers this configuration uses from it
+ * (not those given by HUB_MONGO_URL or HUB_KAFKA_BROKERS): the benchmark reads their CPU time.
+ */
+export function runningStackPids(config: HubConfig): { store?: number; kafka?: number } {
+  const info = readLocalStackInfo(config.hubHome);
+  const store = info?.mongo.pid;
+  const kafka = info?.kafka.pid;
+  return {
+    store: config.mongo.fromLocalStack && ours(store, storeMarker(info?.mongo.kind)) ? store : undefined,
+    kafka: config.kafka.fromLocalStack && ours(kafka, KAFKA_MARKER) ? kafka : undefined,
+  };
+}
+
 /**
  * True when the server an earlier `stack up` started is still alive and answers. One that is alive but busy (a
  * broker under load can miss a 1.5 s probe) is waited for, not mistaken for another program on its port.
@@ -82,7 +101,7 @@ async function stackUpLocked(config: HubConfig, say: Say): Promise<LocalStackInf
     if (
       await stillRunning(
         previous?.kafka.pid,
-        'hub.stack=kafka',
+        KAFKA_MARKER,
         'Kafka',
         async () => (await probeKafka(brokers)).ok,
       )
@@ -120,7 +139,7 @@ async function stackUpLocked(config: HubConfig, say: Say): Promise<LocalStackInf
     say(`Store: using HUB_MONGO_URL (${p.ok ? `MongoDB wire ${p.version}` : 'not reachable yet'})`);
   } else {
     const url = `mongodb://127.0.0.1:${config.stackPorts.mongo}/`;
-    const marker = previous?.mongo.kind === 'mongod' ? 'mongod' : 'ferretdb';
+    const marker = storeMarker(previous?.mongo.kind);
     if (
       await stillRunning(previous?.mongo.pid, marker, 'The store', async () => (await probeMongo(url)).ok)
     ) {
@@ -170,11 +189,11 @@ export async function stackDown(config: HubConfig, say: Say): Promise<void> {
     say('No local stack recorded; nothing to stop.');
     return;
   }
-  if (ours(info.mongo.pid, info.mongo.kind === 'mongod' ? 'mongod' : 'ferretdb')) {
+  if (ours(info.mongo.pid, storeMarker(info.mongo.kind))) {
     say(`Stopping the store (pid ${info.mongo.pid})`);
     await stopPid(info.mongo.pid);
   }
-  if (ours(info.kafka.pid, 'hub.stack=kafka')) {
+  if (ours(info.kafka.pid, KAFKA_MARKER)) {
     say(`Stopping Kafka (pid ${info.kafka.pid})`);
     await stopPid(info.kafka.pid, 30000);
   }
