@@ -6,8 +6,9 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, type HubConfig } from '@hub/config';
+import { defaultHubHome, repoRoot, type HubConfig } from '@hub/config';
 import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
 import { startNationalNode } from '@hub/national-node';
 import { COLLECTIONS, connectStore, findBuckets, type Store } from '@hub/store';
@@ -108,11 +109,23 @@ async function expectReceipts(nodeUrl: string, ids: string[], timeoutMs: number)
   );
 }
 
+/**
+ * `hub <args>` as a child process. Its log (level HUB_TEST_LOG_LEVEL, default info; debug adds the coordinator's
+ * chunk timings) is appended to $HUB_HOME/logs/test-faults-<verb>.log and kept, so that a slow or failed run can be
+ * read afterwards: the test's own folder is removed.
+ */
 function hubProcess(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), ...args], {
-    env: { ...env, HUB_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const logs = join(defaultHubHome(process.env), 'logs');
+  mkdirSync(logs, { recursive: true });
+  const log = openSync(join(logs, `test-faults-${args[0]}.log`), 'a');
+  try {
+    return spawn(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), ...args], {
+      env: { ...env, HUB_LOG_LEVEL: process.env.HUB_TEST_LOG_LEVEL ?? 'info' },
+      stdio: ['ignore', log, 'inherit'],
+    });
+  } finally {
+    closeSync(log);
+  }
 }
 
 async function killed(child: ChildProcess): Promise<void> {

@@ -23,6 +23,7 @@ import {
   createMetricsRegistry,
   Gauge,
   Histogram,
+  serviceLogger,
   startOpsServer,
   type Logger,
 } from '@hub/observability';
@@ -108,7 +109,7 @@ export interface RunningCoordinator {
 
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
   const { config } = options;
-  const logger = options.logger.child({ service: 'coordinator' });
+  const logger = serviceLogger(options.logger, 'coordinator');
   const clock = options.clock ?? Date.now;
   const names = topicNames(config.namespace);
   const registry = loadSchemaRegistry();

@@ -33,3 +33,12 @@ export function createLogger(service: string, options: LoggerOptions = {}): Logg
     options.destination,
   );
 }
+
+/**
+ * The logger a service uses inside a process: the process's own when it is that service (`hub coordinator`), or a
+ * child marked `role: <service>` when it runs inside another's (the tests, the bench). Never a second `service` key:
+ * pino does not merge bindings, and a line with a key twice is refused by stricter JSON readers (Elasticsearch).
+ */
+export function serviceLogger(logger: Logger, service: string): Logger {
+  return logger.bindings().service === service ? logger : logger.child({ role: service });
+}

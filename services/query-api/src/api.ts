@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
-import { createMetricsRegistry, type Logger } from '@hub/observability';
+import { createMetricsRegistry, serviceLogger, type Logger } from '@hub/observability';
 import { PkiStore, createTrustStore } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { connectStore } from '@hub/store';
@@ -25,7 +25,7 @@ export interface RunningQueryApi {
 
 export async function startQueryApi(options: QueryApiOptions): Promise<RunningQueryApi> {
   const { config } = options;
-  const logger = options.logger.child({ service: 'query-api' });
+  const logger = serviceLogger(options.logger, 'query-api');
   const store = await connectStore({
     url: config.mongo.url,
     dbName: config.mongo.dbName,
