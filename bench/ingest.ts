@@ -129,8 +129,8 @@ export async function ingestRows(): Promise<Row[]> {
     collections,
     indexCount,
     oneRate,
+    insertMs,
   } = median;
-  const insertT = { ms: median.insertMs };
 
   const slowest = slowestWith(insertRate);
   // What the work costs in CPU, per report, and the rate the machine's cores could sustain at that cost if none
@@ -162,7 +162,7 @@ export async function ingestRows(): Promise<Row[]> {
         figure: 'CPU per report, (d) raw insertMany (store and the Node process)',
         value: perReport(dTotal),
         unit: 'ms',
-        note: `store ${ms(dParts[0]!)}, Node ${ms(dParts[1]!)}; ${busy(dTotal, insertT.ms)} of ${cores} cores busy on average`,
+        note: `store ${ms(dParts[0]!)}, Node ${ms(dParts[1]!)}; ${busy(dTotal, insertMs)} of ${cores} cores busy on average`,
       },
       {
         figure: 'end-to-end ceiling at that CPU cost (every core busy all the time)',
@@ -225,7 +225,7 @@ export async function ingestRows(): Promise<Row[]> {
       unit: 'reports/s',
       ratio: e2eRate / insertRate,
       baseline: 'ratio = end-to-end / this',
-      note: `${storedDocs.toLocaleString('en-US')} documents in ${collections} collections with their ${indexCount} secondary indexes (${(storedDocs / (N + 1)).toFixed(1)} per report), ${Math.round((storedDocs / insertT.ms) * 1000).toLocaleString('en-US')} docs/s; store: ${config.mongo.url}`,
+      note: `${storedDocs.toLocaleString('en-US')} documents in ${collections} collections with their ${indexCount} secondary indexes (${(storedDocs / (N + 1)).toFixed(1)} per report), ${Math.round((storedDocs / insertMs) * 1000).toLocaleString('en-US')} docs/s; store: ${config.mongo.url}`,
     },
     {
       figure: "(d') raw driver insertMany, one document per report (report and envelope bytes)",

@@ -4,11 +4,11 @@
 // `npm run test:soak` (HUB_SOAK=1) the long ones of the issues (10,000 submissions through a broker outage, 50,000
 // reports through three coordinator kills).
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultHubHome, repoRoot, type HubConfig } from '@hub/config';
+import { spawnHub } from '@hub/cli/run/children';
+import { defaultHubHome, type HubConfig } from '@hub/config';
 import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
 import { startNationalNode } from '@hub/national-node';
 import { COLLECTIONS, connectStore, findBuckets, type Store } from '@hub/store';
@@ -116,16 +116,14 @@ async function expectReceipts(nodeUrl: string, ids: string[], timeoutMs: number)
  */
 function hubProcess(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const logs = join(defaultHubHome(process.env), 'logs');
-  mkdirSync(logs, { recursive: true });
-  const log = openSync(join(logs, `test-faults-${args[0]}.log`), 'a');
-  try {
-    return spawn(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), ...args], {
-      env: { ...env, HUB_LOG_LEVEL: process.env.HUB_TEST_LOG_LEVEL ?? 'info' },
-      stdio: ['ignore', log, 'inherit'],
-    });
-  } finally {
-    closeSync(log);
-  }
+  const level = process.env.HUB_TEST_LOG_LEVEL ?? 'info';
+  return spawnHub(
+    `test-faults-${args[0]}`,
+    args,
+    logs,
+    { ...env, HUB_LOG_LEVEL: level },
+    { stderr: 'inherit' },
+  ).process;
 }
 
 async function killed(child: ChildProcess): Promise<void> {

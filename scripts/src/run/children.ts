@@ -13,17 +13,24 @@ export interface Child {
   logFile: string;
 }
 
-/** Run `hub <args>` in the background, output appended to $HUB_HOME/logs/<name>.log. */
+/**
+ * Run `hub <args>` in the background, output appended to `<logsDir>/<name>.log`; with `stderr: 'inherit'`, its
+ * stderr (a crash's stack) goes to the caller's instead, as the tests want it in their own output.
+ */
 export function spawnHub(
   name: string,
   args: string[],
   logsDir: string,
   env: NodeJS.ProcessEnv = process.env,
+  options: { stderr?: 'log' | 'inherit' } = {},
 ): Child {
   mkdirSync(logsDir, { recursive: true });
   const logFile = join(logsDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [HUB_BIN, ...args], { stdio: ['ignore', fd, fd], env });
+  const child = spawn(process.execPath, [HUB_BIN, ...args], {
+    stdio: ['ignore', fd, options.stderr === 'inherit' ? 'inherit' : fd],
+    env,
+  });
   closeSync(fd);
   return { name, process: child, logFile };
 }
