@@ -1,6 +1,6 @@
 // Unit tier: the security settings of HubConfig and the ACL plan, without a broker.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
@@ -66,6 +66,44 @@ describe('broker security settings (HUB_KAFKA_SECURITY)', () => {
         HUB_KAFKA_CA_FILE: join(home, 'kz.password'),
       }),
     ).to.match(/HUB_KAFKA_CA_FILE=.* holds no PEM certificate/);
+  });
+
+  it('on a local stack started --secure, connects each service as its own principal with the stack’s passwords', () => {
+    const local = mkdtempSync(join(tmpdir(), 'hub-security-local-'));
+    try {
+      new PkiStore(join(local, 'pki')).initCa({ bits: 2048 });
+      mkdirSync(join(local, 'run'), { recursive: true });
+      mkdirSync(join(local, 'secrets', 'kafka'), { recursive: true });
+      for (const p of ['coordinator', 'hub-admin', 'node-KZ'])
+        writeFileSync(join(local, 'secrets', 'kafka', `${p}.password`), `pw-of-${p}\n`);
+      const stack = (security?: string) =>
+        writeFileSync(
+          join(local, 'run', 'stack.json'),
+          JSON.stringify({
+            kafka: { brokers: ['127.0.0.1:39092'], version: '4.1.1', ...(security ? { security } : {}) },
+            mongo: { url: 'mongodb://127.0.0.1:37017/', version: '', kind: 'ferretdb' },
+          }),
+        );
+      stack('sasl_ssl');
+      const as = (env: NodeJS.ProcessEnv, principal?: string) =>
+        loadConfig({ HUB_HOME: local, ...env }, { kafkaPrincipal: principal }).kafka.security;
+      expect(as({}, 'coordinator')).to.include({ protocol: 'sasl_ssl', username: 'coordinator' });
+      expect(as({}, 'coordinator')?.password).to.equal('pw-of-coordinator');
+      expect(as({}, 'node-KZ')?.password).to.equal('pw-of-node-KZ');
+      // Commands that are not a service (hub replay, hub security apply) go as the super user.
+      expect(as({})).to.include({ username: 'hub-admin', password: 'pw-of-hub-admin' });
+      // The environment still decides where it speaks.
+      expect(as({ HUB_KAFKA_USERNAME: 'node-KZ' }, 'coordinator')?.password).to.equal('pw-of-node-KZ');
+      expect(as({ HUB_KAFKA_SECURITY: 'plaintext' }, 'coordinator')).to.equal(undefined);
+      // Other brokers than the local stack's are plaintext unless HUB_KAFKA_SECURITY says otherwise.
+      expect(as({ HUB_KAFKA_BROKERS: 'kafka-1:9092' }, 'coordinator')).to.equal(undefined);
+      // A missing password names the file it looked for.
+      expect(() => as({}, 'query-api')).to.throw(/query-api\.password cannot be read/);
+      stack();
+      expect(as({}, 'coordinator')).to.equal(undefined);
+    } finally {
+      rmSync(local, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,16 +1,20 @@
 // Readiness and version probes for the two servers, used by stack up/status and by tests.
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { securityOptions, type KafkaClientSecurity } from '@hub/kafka';
 
+/** Whether the brokers answer; `security`: over TLS and SASL/SCRAM as that principal (a secured broker). */
 export async function probeKafka(
   brokers: string[],
+  security?: KafkaClientSecurity,
 ): Promise<{ ok: boolean; brokers?: number; controller?: number | null }> {
   const kafka = new Kafka({
     clientId: 'hub-probe',
     brokers,
     logLevel: logLevel.NOTHING,
-    connectionTimeout: 1500,
+    connectionTimeout: security ? 5000 : 1500,
     retry: { retries: 0 },
+    ...(security ? securityOptions(security) : {}),
   });
   const admin = kafka.admin();
   try {

@@ -26,6 +26,7 @@ import {
 import { createLogger } from '@hub/observability';
 import { BROKER_OU, PkiStore, issueServerCertificate } from '@hub/pki';
 import { commonServerProperties, startKafka, type KafkaLayout } from './kafka';
+import { probeKafka } from './probes';
 import { run, waitFor } from './proc';
 import { principalPassword, writeSecretFile } from './secrets';
 
@@ -167,6 +168,8 @@ export interface SecureBrokerOptions {
   heapMb?: number;
   marker?: string;
   readyTimeoutMs?: number;
+  /** Called with the broker's pid as soon as it runs, before it is ready (to record it for a later stop). */
+  onStart?: (pid: number) => void;
 }
 
 export interface SecureBroker {
@@ -194,6 +197,7 @@ export async function startSecureKafka(options: SecureBrokerOptions): Promise<Se
     heapMb: options.heapMb,
     marker: options.marker ?? 'kafka-secure',
   });
+  options.onStart?.(pid);
   const host = options.listeners.host ?? '127.0.0.1';
   const brokers = [`${host}:${options.listeners.client}`];
   const broker: SecureBroker = {
@@ -206,7 +210,7 @@ export async function startSecureKafka(options: SecureBrokerOptions): Promise<Se
   };
   await waitFor(
     'the secured Kafka broker',
-    () => probeSecureKafka(brokers, broker.security(PRINCIPALS.admin)),
+    async () => (await probeKafka(brokers, broker.security(PRINCIPALS.admin))).ok,
     options.readyTimeoutMs ?? 90000,
     `See ${options.layout.logFile}.`,
   );
@@ -222,18 +226,6 @@ export function secureKafka(brokers: string[], security: KafkaSecurity, clientId
     logger: createLogger(clientId, { level: 'silent' }),
     connectionTimeoutMs: 5000,
   });
-}
-
-async function probeSecureKafka(brokers: string[], security: KafkaSecurity): Promise<boolean> {
-  const admin = secureKafka(brokers, security, 'hub-probe').admin({ retry: { retries: 0 } });
-  try {
-    await admin.connect();
-    return (await admin.describeCluster()).brokers.length > 0;
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
 }
 
 /**

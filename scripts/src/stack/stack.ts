@@ -1,12 +1,24 @@
 // `hub stack up|down|status`: the local Kafka broker and MongoDB-wire store, provisioned without Docker.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { HubError } from '@hub/errors';
-import { readLocalStackInfo, type HubConfig, type LocalStackInfo } from '@hub/config';
+import { readLocalStackInfo, type HubConfig, type KafkaSecurity, type LocalStackInfo } from '@hub/config';
+import { PRINCIPALS, nodePrincipal, topicNames } from '@hub/kafka';
+import { PkiStore } from '@hub/pki';
+import { loadRegions } from '@hub/schemas';
 import { ensureFerretBinary, ferretLayout, startFerret, startMongod } from './ferretdb';
-import { ensureKafkaJars, kafkaLayout, startKafka } from './kafka';
+import { ensureKafkaJars, kafkaLayout, startKafka, type KafkaLayout } from './kafka';
 import { probeKafka, probeMongo } from './probes';
+import { kafkaSecretsDir } from './secrets';
+import {
+  addScramUsers,
+  principalSecurity,
+  provisionHub,
+  secureKafka,
+  startSecureKafka,
+  writeBrokerTls,
+} from './security';
 import { commandLineOf, isAlive, portInUse, stopPid, waitFor, withLock } from './proc';
 import { stackVersions } from './versions';
 
@@ -77,14 +89,194 @@ async function checkPortFree(port: number, what: string, envName: string): Promi
   }
 }
 
+export interface StackUpOptions {
+  /**
+   * `sasl_ssl`: the broker security profile (`hub stack up --secure`); `plaintext`: the development broker. Either
+   * refuses a running broker of the other kind. Unset: the running broker whatever its kind, else a plaintext one.
+   */
+  security?: 'plaintext' | 'sasl_ssl';
+}
+
 /** Start whatever of the local stack is needed and not yet running. Idempotent. */
-export async function stackUp(config: HubConfig, say: Say): Promise<LocalStackInfo> {
+export async function stackUp(
+  config: HubConfig,
+  say: Say,
+  options: StackUpOptions = {},
+): Promise<LocalStackInfo> {
   return withLock(join(config.hubHome, 'run', 'stack.lock'), 'starting the local stack', say, () =>
-    stackUpLocked(config, say),
+    stackUpLocked(config, say, options),
   );
 }
 
-async function stackUpLocked(config: HubConfig, say: Say): Promise<LocalStackInfo> {
+type LocalKafka = LocalStackInfo['kafka'];
+
+/** The principals a secured local stack holds SCRAM credentials for: the services and the demo countries' nodes. */
+function localPrincipals(config: HubConfig): string[] {
+  return [
+    PRINCIPALS.admin,
+    PRINCIPALS.coordinator,
+    PRINCIPALS.queryApi,
+    ...config.demoCountries.map(nodePrincipal),
+  ];
+}
+
+function adminSecurity(hubHome: string): KafkaSecurity {
+  return principalSecurity(hubHome, PRINCIPALS.admin, new PkiStore(join(hubHome, 'pki')).caCertPem());
+}
+
+/** The principals the secured broker's storage holds SCRAM credentials for (kept beside it, not in stack.json). */
+const credentialedFile = (layout: KafkaLayout) => join(layout.configDir, 'scram-principals.json');
+
+function readCredentialed(layout: KafkaLayout): string[] {
+  try {
+    return JSON.parse(readFileSync(credentialedFile(layout), 'utf8')) as string[];
+  } catch {
+    return [PRINCIPALS.admin];
+  }
+}
+
+function writeCredentialed(layout: KafkaLayout, principals: string[]): void {
+  mkdirSync(layout.configDir, { recursive: true });
+  writeFileSync(credentialedFile(layout), JSON.stringify(principals));
+}
+
+/** The secured broker keeps its data and configuration apart from the plaintext one's (formatted differently). */
+function secureKafkaLayout(config: HubConfig, version: string): KafkaLayout {
+  const plain = kafkaLayout(config.cacheDir, config.hubHome, version);
+  const dir = join(config.hubHome, 'stack', 'kafka-secure');
+  return { ...plain, configDir: dir, dataDir: join(dir, 'data') };
+}
+
+/** The local broker: the one running if it is ours and of the kind asked for, else a new one. */
+async function localKafka(
+  config: HubConfig,
+  say: Say,
+  previous: LocalStackInfo | undefined,
+  wanted: StackUpOptions['security'],
+  record: (kafka: LocalKafka) => void,
+): Promise<LocalKafka> {
+  const versions = stackVersions();
+  const brokers = [`127.0.0.1:${config.stackPorts.kafka}`];
+  const running = previous?.kafka.security ?? 'plaintext';
+  if (wanted && wanted !== running && ours(previous?.kafka.pid, KAFKA_MARKER)) {
+    throw new HubError(
+      'STACK_MISMATCH',
+      running === 'sasl_ssl'
+        ? `the local stack's Kafka broker (pid ${previous?.kafka.pid}) runs the security profile, and this needs the plaintext one. Stop it with 'hub stack down' first.`
+        : `the local stack's Kafka broker (pid ${previous?.kafka.pid}) runs in plaintext. Stop it with 'hub stack down', then start again with --secure.`,
+    );
+  }
+  const secured = (wanted ?? running) === 'sasl_ssl';
+  if (
+    await stillRunning(previous?.kafka.pid, KAFKA_MARKER, 'Kafka', async () =>
+      secured
+        ? (await probeKafka(brokers, adminSecurity(config.hubHome))).ok
+        : (await probeKafka(brokers)).ok,
+    )
+  ) {
+    say(
+      `Kafka ${previous?.kafka.version} already running at ${brokers[0]} (pid ${previous?.kafka.pid}${secured ? ', security profile' : ''})`,
+    );
+    const kafka = previous!.kafka;
+    if (secured) await provisionSecured(config, say, kafka);
+    return kafka;
+  }
+  const layout = secured
+    ? secureKafkaLayout(config, versions.kafka)
+    : kafkaLayout(config.cacheDir, config.hubHome, versions.kafka);
+  await withLock(join(config.cacheDir, '.provision.lock'), 'provisioning the cache', say, () =>
+    ensureKafkaJars(layout, versions.kafka, config.cacheDir, say),
+  );
+  await checkPortFree(config.stackPorts.kafka, 'Kafka broker', 'HUB_STACK_KAFKA_PORT');
+  await checkPortFree(
+    config.stackPorts.kafkaController,
+    'Kafka controller',
+    'HUB_STACK_KAFKA_CONTROLLER_PORT',
+  );
+  if (!secured) {
+    say(`Kafka ${versions.kafka}: starting a KRaft broker at ${brokers[0]} (log: ${layout.logFile})`);
+    const pid = await startKafka(layout, config.stackPorts.kafka, config.stackPorts.kafkaController);
+    const kafka: LocalKafka = { brokers, version: versions.kafka, pid };
+    record(kafka);
+    await waitFor(
+      'Kafka',
+      async () => isAlive(pid) && (await probeKafka(brokers)).ok,
+      90000,
+      `See ${layout.logFile}.`,
+    );
+    say('Kafka is ready');
+    return kafka;
+  }
+  await checkPortFree(
+    config.stackPorts.kafkaInternal,
+    'Kafka internal listener',
+    'HUB_STACK_KAFKA_INTERNAL_PORT',
+  );
+  const principals = localPrincipals(config);
+  say(
+    `Kafka ${versions.kafka}: starting a KRaft broker with the security profile at ${brokers[0]} (TLS from the hub CA, ` +
+      `SASL/SCRAM per service, ACLs; log: ${layout.logFile})`,
+  );
+  // Credentials given at format time exist from the start; a broker formatted before has those it recorded then.
+  if (!existsSync(join(layout.dataDir, 'meta.properties'))) writeCredentialed(layout, principals);
+  let kafka: LocalKafka = { brokers, version: versions.kafka, security: 'sasl_ssl' };
+  const broker = await startSecureKafka({
+    layout,
+    hubHome: config.hubHome,
+    listeners: {
+      client: config.stackPorts.kafka,
+      internal: config.stackPorts.kafkaInternal,
+      controller: config.stackPorts.kafkaController,
+    },
+    principals,
+    marker: 'kafka',
+    onStart: (pid) => record((kafka = { ...kafka, pid })),
+  });
+  kafka = { ...kafka, internal: broker.internal };
+  record(kafka);
+  say('Kafka is ready');
+  await provisionSecured(config, say, kafka);
+  return kafka;
+}
+
+/**
+ * On the secured local broker, as hub-admin: SCRAM credentials for demo countries it has none for yet, then every
+ * hub topic and ACL for the demo countries (both idempotent).
+ */
+async function provisionSecured(config: HubConfig, say: Say, kafka: LocalKafka): Promise<void> {
+  const layout = secureKafkaLayout(config, kafka.version);
+  const credentialed = readCredentialed(layout);
+  const missing = localPrincipals(config).filter((p) => !credentialed.includes(p));
+  if (missing.length) {
+    say(`Kafka: SCRAM credentials for ${missing.join(', ')}`);
+    await addScramUsers({
+      libs: layout.libs,
+      internal: kafka.internal ?? [`127.0.0.1:${config.stackPorts.kafkaInternal}`],
+      hubHome: config.hubHome,
+      tls: writeBrokerTls(new PkiStore(join(config.hubHome, 'pki')), join(layout.configDir, 'tls')),
+      principals: missing,
+    });
+    writeCredentialed(layout, [...credentialed, ...missing]);
+  }
+  const admin = secureKafka(kafka.brokers, adminSecurity(config.hubHome)).admin();
+  await admin.connect();
+  try {
+    const r = await provisionHub(admin, {
+      names: topicNames(config.namespace),
+      countries: config.demoCountries,
+      regions: loadRegions(),
+      topics: { partitions: 3, replicationFactor: 1 },
+    });
+    say(
+      `Kafka security profile: ${r.acls} ACL entries for the coordinator, the query API and ${config.demoCountries.join(', ')}; ` +
+        `passwords in ${kafkaSecretsDir(config.hubHome)}`,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOptions): Promise<LocalStackInfo> {
   const versions = stackVersions();
   const previous = readLocalStackInfo(config.hubHome);
   const info: LocalStackInfo = previous ?? {
@@ -97,39 +289,10 @@ async function stackUpLocked(config: HubConfig, say: Say): Promise<LocalStackInf
     info.kafka = { brokers: config.kafka.brokers, version: 'external' };
     say(`Kafka: using HUB_KAFKA_BROKERS=${config.kafka.brokers.join(',')}`);
   } else {
-    const brokers = [`127.0.0.1:${config.stackPorts.kafka}`];
-    if (
-      await stillRunning(
-        previous?.kafka.pid,
-        KAFKA_MARKER,
-        'Kafka',
-        async () => (await probeKafka(brokers)).ok,
-      )
-    ) {
-      say(`Kafka ${previous?.kafka.version} already running at ${brokers[0]} (pid ${previous?.kafka.pid})`);
-    } else {
-      const layout = kafkaLayout(config.cacheDir, config.hubHome, versions.kafka);
-      await withLock(join(config.cacheDir, '.provision.lock'), 'provisioning the cache', say, () =>
-        ensureKafkaJars(layout, versions.kafka, config.cacheDir, say),
-      );
-      await checkPortFree(config.stackPorts.kafka, 'Kafka broker', 'HUB_STACK_KAFKA_PORT');
-      await checkPortFree(
-        config.stackPorts.kafkaController,
-        'Kafka controller',
-        'HUB_STACK_KAFKA_CONTROLLER_PORT',
-      );
-      say(`Kafka ${versions.kafka}: starting a KRaft broker at ${brokers[0]} (log: ${layout.logFile})`);
-      const pid = await startKafka(layout, config.stackPorts.kafka, config.stackPorts.kafkaController);
-      info.kafka = { brokers, version: versions.kafka, pid };
+    info.kafka = await localKafka(config, say, previous, options.security, (kafka) => {
+      info.kafka = kafka;
       writeStackInfo(config.hubHome, info);
-      await waitFor(
-        'Kafka',
-        async () => isAlive(pid) && (await probeKafka(brokers)).ok,
-        90000,
-        `See ${layout.logFile}.`,
-      );
-      say('Kafka is ready');
-    }
+    });
   }
 
   // Store
@@ -202,14 +365,23 @@ export async function stackDown(config: HubConfig, say: Say): Promise<void> {
 }
 
 export interface StackStatus {
-  kafka: { brokers: string[]; running: boolean; version: string; pid?: number; brokerCount?: number };
+  kafka: {
+    brokers: string[];
+    running: boolean;
+    version: string;
+    pid?: number;
+    brokerCount?: number;
+    /** The local broker runs the security profile. */
+    secured: boolean;
+  };
   mongo: { url: string; running: boolean; version: string; kind: string; pid?: number };
 }
 
 export async function stackStatus(config: HubConfig): Promise<StackStatus> {
   const info = readLocalStackInfo(config.hubHome);
   const brokers = config.kafka.brokers;
-  const k = await probeKafka(brokers);
+  const secured = config.kafka.fromLocalStack && info?.kafka.security === 'sasl_ssl';
+  const k = await probeKafka(brokers, secured ? adminSecurity(config.hubHome) : undefined);
   const m = await probeMongo(config.mongo.url);
   return {
     kafka: {
@@ -218,6 +390,7 @@ export async function stackStatus(config: HubConfig): Promise<StackStatus> {
       version: config.kafka.fromLocalStack ? (info?.kafka.version ?? stackVersions().kafka) : 'external',
       pid: info?.kafka.pid,
       brokerCount: k.brokers,
+      secured,
     },
     mongo: {
       url: config.mongo.url,

@@ -7,6 +7,8 @@ import { defaultCacheDir, defaultHubHome } from './paths';
 export interface StackPorts {
   kafka: number;
   kafkaController: number;
+  /** The secured broker's INTERNAL listener (TLS with a broker certificate), for Kafka's own tools. */
+  kafkaInternal: number;
   mongo: number;
 }
 
@@ -56,7 +58,15 @@ export interface HubConfig {
 
 /** Contents of `$HUB_HOME/run/stack.json`, written by `hub stack up`. */
 export interface LocalStackInfo {
-  kafka: { brokers: string[]; version: string; pid?: number };
+  kafka: {
+    brokers: string[];
+    version: string;
+    pid?: number;
+    /** `hub stack up --secure`: the broker security profile (SASL_SSL listener, ACLs); absent: plaintext. */
+    security?: 'sasl_ssl';
+    /** The secured broker's INTERNAL listener. */
+    internal?: string[];
+  };
   mongo: { url: string; version: string; pid?: number; kind: 'ferretdb' | 'mongod' | 'external' };
 }
 
@@ -81,11 +91,20 @@ export function readLocalStackInfo(hubHome: string): LocalStackInfo | undefined 
   }
 }
 
+export interface LoadOptions {
+  /**
+   * The Kafka principal of the service loading it (`coordinator`, `query-api`, `node-<CC>`): on a local stack started
+   * with `hub stack up --secure`, what it connects as unless HUB_KAFKA_USERNAME says otherwise (other commands
+   * connect as hub-admin there).
+   */
+  kafkaPrincipal?: string;
+}
+
 /**
  * Parse and validate the configuration once, at start-up. Brokers and store come from
  * HUB_KAFKA_BROKERS / HUB_MONGO_URL when set, otherwise from the local stack that `hub stack up` started.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): HubConfig {
   const hubHome = defaultHubHome(env);
   const namespace = env.HUB_NAMESPACE ?? '';
   if (namespace && !/^[a-z0-9][a-z0-9-]{0,40}$/.test(namespace)) {
@@ -97,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const stackPorts: StackPorts = {
     kafka: intFrom(env, 'HUB_STACK_KAFKA_PORT', 39092),
     kafkaController: intFrom(env, 'HUB_STACK_KAFKA_CONTROLLER_PORT', 39093),
+    kafkaInternal: intFrom(env, 'HUB_STACK_KAFKA_INTERNAL_PORT', 39094),
     mongo: intFrom(env, 'HUB_STACK_MONGO_PORT', 37017),
   };
   const stack = readLocalStackInfo(hubHome);
@@ -126,7 +146,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
         brokersEnv ? Math.min(3, brokers.length) : 1,
       ),
       clientId: env.HUB_KAFKA_CLIENT_ID ?? 'seizure-hub',
-      security: kafkaSecurity(env, hubHome),
+      security: kafkaSecurity(
+        env,
+        hubHome,
+        !brokersEnv && stack?.kafka.security === 'sasl_ssl'
+          ? (options.kafkaPrincipal ?? 'hub-admin')
+          : undefined,
+      ),
     },
     mongo: {
       url: mongoUrl,
@@ -183,10 +209,26 @@ function readConfigFile(name: string, path: string): string {
 /**
  * HUB_KAFKA_SECURITY=sasl_ssl: TLS to the brokers (trusting HUB_KAFKA_CA_FILE, default the hub CA certificate)
  * and SASL/SCRAM-SHA-512 as HUB_KAFKA_USERNAME with HUB_KAFKA_PASSWORD or the first line of HUB_KAFKA_PASSWORD_FILE.
+ * `localPrincipal` is given when the brokers are a local stack started secured: then sasl_ssl is the default, as
+ * that principal, with its password from `$HUB_HOME/secrets/kafka/<principal>.password` (where the stack wrote it).
  */
-function kafkaSecurity(env: NodeJS.ProcessEnv, hubHome: string): KafkaSecurity | undefined {
-  const mode = (env.HUB_KAFKA_SECURITY ?? '').trim().toLowerCase();
+function kafkaSecurity(
+  env: NodeJS.ProcessEnv,
+  hubHome: string,
+  localPrincipal?: string,
+): KafkaSecurity | undefined {
+  const mode = (env.HUB_KAFKA_SECURITY ?? (localPrincipal ? 'sasl_ssl' : '')).trim().toLowerCase();
   if (mode === '' || mode === 'plaintext') return undefined;
+  if (localPrincipal) {
+    const username = env.HUB_KAFKA_USERNAME?.trim() || localPrincipal;
+    env = {
+      ...env,
+      HUB_KAFKA_USERNAME: username,
+      HUB_KAFKA_PASSWORD_FILE:
+        env.HUB_KAFKA_PASSWORD_FILE?.trim() ||
+        (env.HUB_KAFKA_PASSWORD ? undefined : join(hubHome, 'secrets', 'kafka', `${username}.password`)),
+    };
+  }
   if (mode !== 'sasl_ssl')
     throw new HubError(
       'CONFIG_INVALID',

@@ -4,7 +4,7 @@ import { createLogger, createShutdown, exitOnSignals } from '@hub/observability'
 import { startCoordinator } from './coordinator';
 
 export async function runCoordinator(opsPort: number): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(undefined, { kafkaPrincipal: 'coordinator' });
   const logger = createLogger('coordinator', { level: config.logLevel });
   const shutdown = createShutdown(logger);
   exitOnSignals(shutdown);

@@ -4,7 +4,7 @@ import { createLogger, createShutdown, exitOnSignals } from '@hub/observability'
 import { startNationalNode } from './node';
 
 export async function runNationalNode(country: string, port: number): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(undefined, { kafkaPrincipal: `node-${country}` });
   const logger = createLogger(`national-node-${country}`, { level: config.logLevel });
   const shutdown = createShutdown(logger);
   exitOnSignals(shutdown);

@@ -4,7 +4,7 @@ import { createLogger, createShutdown, exitOnSignals } from '@hub/observability'
 import { startQueryApi } from './api';
 
 export async function runQueryApi(port: number): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(undefined, { kafkaPrincipal: 'query-api' });
   const logger = createLogger('query-api', { level: config.logLevel });
   const shutdown = createShutdown(logger);
   exitOnSignals(shutdown);

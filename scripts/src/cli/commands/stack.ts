@@ -1,25 +1,28 @@
 // `hub stack up|down|status`.
 import { loadConfig } from '@hub/config';
 import type { Command } from '../command';
-import { say } from '../command';
+import { parse, say } from '../command';
 import { stackDown, stackStatus, stackUp } from '../../stack/stack';
 
 export const stackCommand: Command = {
   name: 'stack',
   summary: 'start, stop or report the local Kafka broker and MongoDB-wire store',
-  usage: `hub stack up|down|status
+  usage: `hub stack up [--secure]|down|status
 
-  up      provision (first run: Kafka jars from Maven Central, FerretDB built with Go) and start both servers
+  up      provision (first run: Kafka jars from Maven Central, FerretDB built with Go) and start both servers;
+          --secure: the broker runs the security profile (TLS from the hub CA, SASL/SCRAM-SHA-512 per service,
+          ACLs of the topic table for HUB_DEMO_COUNTRIES), its passwords in $HUB_HOME/secrets/kafka
   down    stop what 'stack up' started
   status  report both servers with their versions (exit 1 when one is down)
 
 Environment: HUB_HOME, HUB_STACK_KAFKA_PORT (39092), HUB_STACK_KAFKA_CONTROLLER_PORT (39093),
-HUB_STACK_MONGO_PORT (37017); HUB_KAFKA_BROKERS / HUB_MONGO_URL use existing servers instead.`,
+HUB_STACK_KAFKA_INTERNAL_PORT (39094, --secure only), HUB_STACK_MONGO_PORT (37017); HUB_KAFKA_BROKERS / HUB_MONGO_URL use existing servers instead.`,
   async run(args) {
     const config = loadConfig();
-    const verb = args[0];
+    const [verb, ...rest] = args;
     if (verb === 'up') {
-      await stackUp(config, say('stack'));
+      const { values } = parse(rest, { secure: { type: 'boolean' } }, this.usage);
+      await stackUp(config, say('stack'), values.secure ? { security: 'sasl_ssl' } : {});
       return 0;
     }
     if (verb === 'down') {
@@ -31,6 +34,7 @@ HUB_STACK_MONGO_PORT (37017); HUB_KAFKA_BROKERS / HUB_MONGO_URL use existing ser
       const line = (ok: boolean) => (ok ? 'running' : 'DOWN');
       process.stdout.write(
         `kafka  ${line(s.kafka.running)}  Apache Kafka ${s.kafka.version}  ${s.kafka.brokers.join(',')}` +
+          `${s.kafka.secured ? '  SASL_SSL' : ''}` +
           `${s.kafka.pid ? `  pid ${s.kafka.pid}` : ''}\n` +
           `store  ${line(s.mongo.running)}  ${s.mongo.version}  ${s.mongo.url}${s.mongo.pid ? `  pid ${s.mongo.pid}` : ''}\n`,
       );

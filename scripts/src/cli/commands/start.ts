@@ -8,12 +8,17 @@ import { stackUp } from '../../stack/stack';
 import { runHub, spawnHub, stopChildren, waitHealthy, type Child } from '../../run/children';
 import { demoReports } from '../../demo/reports';
 
-const USAGE = `hub start [--reports N] [--no-demo]
+const USAGE = `hub start [--reports N] [--no-demo] [--secure]
 
 Starts everything on this machine: the local stack (provisioned on first use), the hub CA and node certificates,
 the coordinator, a national node for each demo country (HUB_DEMO_COUNTRIES, default KZ,KG,TJ,UZ,TM) on ports
 HUB_NODE_BASE_PORT+i (default 8101...), the query API and dashboard on HUB_API_PORT (default 8080), and loads demo
-reports. Prints the URLs and a ready analyst token and writes them to $HUB_HOME/run/endpoints.json. Ctrl-C stops it.`;
+reports. Prints the URLs and a ready analyst token and writes them to $HUB_HOME/run/endpoints.json. Ctrl-C stops it.
+
+--secure  the broker runs the security profile: TLS with a certificate from the hub CA, SASL/SCRAM-SHA-512 with
+          one principal per service (passwords generated into $HUB_HOME/secrets/kafka), and the ACLs of the topic
+          table, so that each national node can reach only its own country's topics (npm start -- --secure).
+          A local stack already running is used whatever its kind, unless it is a plaintext one and --secure is given.`;
 
 async function postReports(
   nodes: Record<string, string>,
@@ -48,12 +53,17 @@ export const startCommand: Command = {
   summary: 'run the whole hub locally with demo national nodes and demo data (npm start)',
   usage: USAGE,
   async run(args) {
-    const { values } = parse(args, { reports: { type: 'string' }, 'no-demo': { type: 'boolean' } }, USAGE);
+    const { values } = parse(
+      args,
+      { reports: { type: 'string' }, 'no-demo': { type: 'boolean' }, secure: { type: 'boolean' } },
+      USAGE,
+    );
     const log = say('start');
     let config = loadConfig();
     log('1/6 local stack (Kafka + MongoDB-wire store)');
-    await stackUp(config, say('stack'));
+    const stack = await stackUp(config, say('stack'), values.secure ? { security: 'sasl_ssl' } : {});
     config = loadConfig();
+    const secured = stack.kafka.security === 'sasl_ssl';
     const logs = join(config.hubHome, 'logs');
     const children: Child[] = [];
     let stopping = false;
@@ -115,6 +125,7 @@ export const startCommand: Command = {
       const endpoints = {
         api: apiUrl,
         kafka: config.kafka.brokers.join(','),
+        kafkaSecurity: secured ? 'sasl_ssl' : 'plaintext',
         mongo: config.mongo.url,
         nodes,
         token,
@@ -137,7 +148,11 @@ export const startCommand: Command = {
           'The seizure-exchange hub is running.',
           `  Dashboard and query API  ${apiUrl}/   (OpenAPI: ${apiUrl}/openapi.json)`,
           ...Object.entries(nodes).map(([cc, url]) => `  National node ${cc}         ${url}/v1/seizures`),
-          `  Kafka                    ${endpoints.kafka}`,
+          `  Kafka                    ${endpoints.kafka}${
+            secured
+              ? ` (SASL_SSL: TLS from the hub CA, each service its own SCRAM principal, ACLs; passwords in ${join(config.hubHome, 'secrets', 'kafka')}/)`
+              : ''
+          }`,
           `  Store                    ${endpoints.mongo}`,
           `  Logs                     ${logs}/`,
           `  Endpoints file           ${join(config.hubHome, 'run', 'endpoints.json')}`,
@@ -147,7 +162,7 @@ export const startCommand: Command = {
           '',
           'Try:',
           `  curl -s -X POST ${nodes[config.demoCountries[0] ?? 'KZ']}/v1/seizures -H 'content-type: application/json' -d @docs/examples/minimal-report.json`,
-          `  curl -s ${apiUrl}/v1/seizures?limit=5 -H "authorization: Bearer $(node -p "require('./.hub/run/endpoints.json').token")"`,
+          `  curl -s ${apiUrl}/v1/seizures?limit=5 -H "authorization: Bearer $(node -p "require('${join(config.hubHome, 'run', 'endpoints.json')}').token")"`,
           '',
           'Press Ctrl-C to stop.',
           '',

@@ -35,7 +35,7 @@ export const testCommand: Command = {
       if (!running) {
         log('starting the local stack for the tests');
         started = true;
-        await stackUp(config, log);
+        await stackUp(config, log, { security: 'plaintext' });
       }
     }
     if (!unitOnly && config.kafka.fromLocalStack && config.mongo.fromLocalStack) {

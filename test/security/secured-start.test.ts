@@ -1,0 +1,171 @@
+// `hub start --secure` (npm start -- --secure) as a user runs it: a local stack whose broker runs the security
+// profile, provisioned by `stack up` itself (TLS from the hub CA, a SCRAM principal per service, the topic table's
+// ACLs), and every service of the hub on it as its own principal. Its own HUB_HOME and broker ports; the store is
+// the shared one (a database of its own).
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { MongoClient } from 'mongodb';
+import { loadConfig, repoRoot } from '@hub/config';
+import { nodePrincipal, topicNames } from '@hub/kafka';
+import { PkiStore } from '@hub/pki';
+import { spawnHub, type Child } from '../../scripts/src/run/children';
+import { probeKafka } from '../../scripts/src/stack/probes';
+import { principalSecurity, secureKafka } from '../../scripts/src/stack/security';
+import { stackUp } from '../../scripts/src/stack/stack';
+import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
+import { getJson } from '../support/hub';
+import { freePort } from '../support/servers';
+import { refusedWith } from './support';
+
+const HUB = join(repoRoot, 'scripts', 'bin', 'hub.mjs');
+
+/** A port p with p + 1 free too (the demo nodes listen on HUB_NODE_BASE_PORT + i). */
+async function twoFreePorts(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    const q = await freePort();
+    if (q === p + 1) return p;
+    if (p < 65000 && (await portFree(p + 1))) return p;
+  }
+}
+
+async function portFree(port: number): Promise<boolean> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+describe('hub start --secure: the whole hub on a local broker with the security profile', function () {
+  this.timeout(240000);
+  let env: TestEnv;
+  let cli: NodeJS.ProcessEnv;
+  let start: Child | undefined;
+  let endpoints: {
+    api: string;
+    kafka: string;
+    kafkaSecurity: string;
+    nodes: Record<string, string>;
+    token: string;
+  };
+
+  before(async function () {
+    this.timeout(300000);
+    env = createTestEnv('secured-start');
+    cli = {
+      ...process.env,
+      HUB_HOME: env.home,
+      HUB_NAMESPACE: env.config.namespace,
+      HUB_CACHE_DIR: env.config.cacheDir,
+      HUB_MONGO_URL: env.config.mongo.url,
+      HUB_STACK_KAFKA_PORT: String(await freePort()),
+      HUB_STACK_KAFKA_CONTROLLER_PORT: String(await freePort()),
+      HUB_STACK_KAFKA_INTERNAL_PORT: String(await freePort()),
+      HUB_API_PORT: String(await freePort()),
+      HUB_NODE_BASE_PORT: String(await twoFreePorts()),
+      HUB_DEMO_COUNTRIES: 'KZ,KG',
+      HUB_LOG_LEVEL: 'info',
+    };
+    delete cli.HUB_KAFKA_BROKERS;
+    delete cli.HUB_KAFKA_SECURITY;
+    start = spawnHub('hub-start', ['start', '--secure', '--reports', '12'], join(env.home, 'test-logs'), cli);
+    const file = join(env.home, 'run', 'endpoints.json');
+    endpoints = await waitUntil(
+      'hub start to write its endpoints',
+      () => {
+        if (start!.process.exitCode !== null)
+          throw new Error(
+            `hub start exited (${start!.process.exitCode}): ${readFileSync(start!.logFile, 'utf8')}`,
+          );
+        try {
+          return JSON.parse(readFileSync(file, 'utf8')) as typeof endpoints;
+        } catch {
+          return undefined;
+        }
+      },
+      240000,
+      500,
+    );
+  });
+
+  after(async function () {
+    this.timeout(90000);
+    if (start && start.process.exitCode === null) {
+      start.process.kill('SIGTERM');
+      await new Promise((r) => start!.process.once('exit', r));
+    }
+    spawnSync(process.execPath, [HUB, 'stack', 'down'], { env: cli, encoding: 'utf8', timeout: 60000 });
+    const client = new MongoClient(env.config.mongo.url);
+    await client
+      .db(env.config.mongo.dbName)
+      .dropDatabase()
+      .catch(() => undefined);
+    await client.close();
+    env.cleanup();
+  });
+
+  it('carries the demo reports through the secured broker to the query API', async () => {
+    expect(endpoints.kafkaSecurity).to.equal('sasl_ssl');
+    const items = await waitUntil(
+      'the demo reports at the query API',
+      async () => {
+        const r = await getJson(`${endpoints.api}/v1/seizures?limit=50`, endpoints.token);
+        const list = (r.body.items ?? []) as unknown[];
+        return list.length >= 5 ? list : undefined;
+      },
+      90000,
+      500,
+    );
+    expect(items.length).to.be.at.least(5);
+    const status = spawnSync(process.execPath, [HUB, 'stack', 'status'], { env: cli, encoding: 'utf8' });
+    expect(status.status, status.stderr).to.equal(0);
+    expect(status.stdout).to.match(/kafka\s+running\s+Apache Kafka \S+\s+\S+\s+SASL_SSL/);
+  });
+
+  it('refuses plaintext clients, and a node writing to another country’s topic', async () => {
+    const brokers = endpoints.kafka.split(',');
+    expect((await probeKafka(brokers)).ok).to.equal(false);
+    const caPem = new PkiStore(join(env.home, 'pki')).caCertPem();
+    const kg = secureKafka(brokers, principalSecurity(env.home, nodePrincipal('KG'), caPem)).producer();
+    await kg.connect();
+    try {
+      const names = topicNames(env.config.namespace);
+      // Its own topic is open to it; KZ's is not.
+      await kg.send({ topic: names.nodeOut('KG'), messages: [{ value: 'x' }] }).catch((err: Error) => {
+        throw new Error(`node-KG could not write its own topic: ${err.message}`);
+      });
+      expect(
+        await refusedWith(() => kg.send({ topic: names.nodeOut('KZ'), messages: [{ value: 'forged' }] })),
+      ).to.equal('TOPIC_AUTHORIZATION_FAILED');
+    } finally {
+      await kg.disconnect();
+    }
+  });
+
+  it('tells a command that needs the plaintext broker to stop the secured one first', async () => {
+    let error: Error | undefined;
+    await stackUp(loadConfig(cli), () => undefined, { security: 'plaintext' }).catch(
+      (e: Error) => (error = e),
+    );
+    expect(error?.message).to.contain('security profile').and.contain("'hub stack down'");
+  });
+
+  it('stops every service on SIGTERM, leaving the stack running', async () => {
+    start!.process.kill('SIGTERM');
+    const code = await new Promise((r) => start!.process.once('exit', r));
+    expect(code).to.equal(0);
+    expect(readFileSync(start!.logFile, 'utf8')).to.contain('stopped (the local stack keeps running');
+    expect(
+      (
+        await probeKafka(
+          endpoints.kafka.split(','),
+          principalSecurity(env.home, 'hub-admin', new PkiStore(join(env.home, 'pki')).caCertPem()),
+        )
+      ).ok,
+    ).to.equal(true);
+  });
+});
