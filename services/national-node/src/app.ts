@@ -74,7 +74,7 @@ export function createSeizureAcceptor(
     ...(channel ? { channel } : {}),
   });
   const submit = async ({ value, normalisations }: Normalised<SeizureReportRecord>, digest?: string) => {
-    const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value);
+    const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value, digest);
     deps.reports.record(value.reportId, value.version, digest);
     deps.reports.noteNormalisations(value.reportId, value.version, normalisations);
     deps.onAccepted?.(1);

@@ -115,7 +115,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   const claim = claimNodeDir(nodeDir, country);
   // Versions of reports still in the outbox, in case the index missed them (a stop between the two writes): seen as
   // the log is opened, so a backlog from a long outage is read once and not held whole.
-  const inOutbox: { reportId: string; version: number }[] = [];
+  const inOutbox: { reportId: string; version: number; digest?: string }[] = [];
   const { log, pending, spilled } = OutboxLog.open({
     dir: join(nodeDir, 'outbox'),
     pendingBytes: options.outboxMemoryBytes ?? OUTBOX_MEMORY_BYTES,
@@ -126,7 +126,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
         const v = registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload);
         const id = v.reportId ?? v.returnId;
         if (typeof id === 'string' && typeof v.version === 'number')
-          inOutbox.push({ reportId: id, version: v.version });
+          inOutbox.push({ reportId: id, version: v.version, digest: record.bodyDigest });
       } catch {
         // not a report: nothing to reconcile
       }

@@ -74,13 +74,14 @@ export class ReportsIndex {
 
   /**
    * After a crash between an envelope reaching the outbox and its version reaching this file: versions found in
-   * the outbox's unpublished envelopes are taken over, so the next post never reuses one.
+   * the outbox's unpublished envelopes are taken over, so the next post never reuses one, with the digest of the
+   * body that made each, so that the same body re-sent is answered as before the crash.
    */
-  reconcile(found: { reportId: string; version: number }[]): number {
+  reconcile(found: { reportId: string; version: number; digest?: string }[]): number {
     let fixed = 0;
     for (const f of found)
       if (f.version > this.latest(f.reportId)) {
-        this.record(f.reportId, f.version);
+        this.record(f.reportId, f.version, f.digest);
         fixed++;
       }
     return fixed;

@@ -5,8 +5,16 @@ import type { OutboxLog } from './outbox/log';
 import type { Publisher } from './outbox/publisher';
 
 export interface Submitter {
-  /** Sign `value` as `messageType` and make it durable; resolves once it is in the outbox. */
-  submit(messageType: string, key: string, value: unknown): Promise<{ messageId: string }>;
+  /**
+   * Sign `value` as `messageType` and make it durable; resolves once it is in the outbox. `bodyDigest`: of the
+   * agency's body it was made from, kept with it so that the same body re-sent is known after a crash.
+   */
+  submit(
+    messageType: string,
+    key: string,
+    value: unknown,
+    bodyDigest?: string,
+  ): Promise<{ messageId: string }>;
 }
 
 export function createSubmitter(deps: {
@@ -16,7 +24,7 @@ export function createSubmitter(deps: {
   publisher: Publisher;
 }): Submitter {
   return {
-    async submit(messageType, key, value) {
+    async submit(messageType, key, value, bodyDigest) {
       const { payload, fingerprint } = deps.registry.encode(messageType, value);
       // Signed on libuv's thread pool: the event loop goes on serving other requests (and the outbox's writes)
       // meanwhile. With batch signatures (HUB_SIGNATURE_BATCH), concurrent requests share one signature.
@@ -25,7 +33,7 @@ export function createSubmitter(deps: {
         schemaFingerprint: fingerprint,
         payload,
       });
-      const record = await deps.log.append(key, bytes);
+      const record = await deps.log.append(key, bytes, bodyDigest);
       deps.publisher.enqueue(record);
       return { messageId: envelope.messageId };
     },

@@ -26,6 +26,21 @@ describe('durable outbox log', () => {
     await reopened.log.close();
   });
 
+  it('keeps the digest of the body that made a record, beside records written without one', async () => {
+    const { log } = OutboxLog.open({ dir });
+    await log.append('report-1', Buffer.from('envelope 1'));
+    await log.append('report-2', Buffer.from('envelope 2'), 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6');
+    await log.append('ключ-3', Buffer.from([0, 1, 2, 255]), '');
+    await log.close();
+    const { pending, log: reopened } = OutboxLog.open({ dir });
+    expect(pending.map((r) => [r.key, r.bodyDigest, r.value.toString('hex')])).to.deep.equal([
+      ['report-1', undefined, Buffer.from('envelope 1').toString('hex')],
+      ['report-2', 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6', Buffer.from('envelope 2').toString('hex')],
+      ['ключ-3', '', '000102ff'],
+    ]);
+    await reopened.close();
+  });
+
   it('shares one fsync among concurrent appends and keeps each one intact', async () => {
     const { log } = OutboxLog.open({ dir });
     const all = await Promise.all(

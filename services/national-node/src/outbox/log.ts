@@ -1,6 +1,9 @@
 // The durable outbox: an append-only log of signed envelopes on the node's disk. A report is acknowledged to the
 // agency only after its envelope is here and fsynced; many concurrent appends share one fsync (group commit).
-// Record: u32 length of the rest | u32 CRC-32 of the rest | u64 appendedAt ms | u16 key length | key | envelope bytes.
+// Record: u32 length of the rest | u32 CRC-32 of the rest | u64 appendedAt ms | u16 key length | key |
+// [u8 digest length | digest, when the key length's top bit is set] | envelope bytes. The digest is that of the agency's
+// body that made the envelope, so that a body re-sent after a crash is still known (records written before it have
+// none: keys are far shorter than 32,768 bytes, so the bit was always clear).
 import {
   closeSync,
   existsSync,
@@ -26,6 +29,8 @@ export interface OutboxRecord {
   key: string;
   value: Buffer;
   appendedAt: number;
+  /** The digest of the agency's body that made this envelope, when one was given. */
+  bodyDigest?: string;
   /** Position just after this record: the cursor once it is published. */
   end: Position;
 }
@@ -47,13 +52,23 @@ function segName(n: number): string {
   return `segment-${String(n).padStart(8, '0')}.log`;
 }
 
-function encode(key: string, value: Buffer, at: number): Buffer {
+const DIGEST_FLAG = 0x8000;
+
+function encode(key: string, value: Buffer, at: number, bodyDigest?: string): Buffer {
   const k = Buffer.from(key, 'utf8');
-  const rest = Buffer.alloc(8 + 2 + k.length + value.length);
+  const d = bodyDigest === undefined ? undefined : Buffer.from(bodyDigest, 'utf8');
+  if (k.length >= DIGEST_FLAG || (d && d.length > 255))
+    throw new HubError('OUTBOX_RECORD', `an outbox key (${k.length} bytes) or digest is too long`);
+  const meta = k.length + (d ? 1 + d.length : 0);
+  const rest = Buffer.alloc(8 + 2 + meta + value.length);
   rest.writeBigUInt64BE(BigInt(at), 0);
-  rest.writeUInt16BE(k.length, 8);
+  rest.writeUInt16BE(k.length | (d ? DIGEST_FLAG : 0), 8);
   k.copy(rest, 10);
-  value.copy(rest, 10 + k.length);
+  if (d) {
+    rest.writeUInt8(d.length, 10 + k.length);
+    d.copy(rest, 11 + k.length);
+  }
+  value.copy(rest, 10 + meta);
   const head = Buffer.alloc(HEADER);
   head.writeUInt32BE(rest.length, 0);
   head.writeUInt32BE(crc32(rest), 4);
@@ -72,12 +87,18 @@ function* scanRecords(buf: Buffer, segment: number, base: number): Generator<Out
     if (len < 10 || off + HEADER + len > buf.length) break;
     const rest = buf.subarray(off + HEADER, off + HEADER + len);
     if (crc32(rest) !== crc) break;
-    const keyLen = rest.readUInt16BE(8);
+    const flagged = rest.readUInt16BE(8);
+    const keyLen = flagged & ~DIGEST_FLAG;
+    const digestLen = flagged & DIGEST_FLAG ? rest.readUInt8(10 + keyLen) : undefined;
+    const valueAt = 10 + keyLen + (digestLen === undefined ? 0 : 1 + digestLen);
     off += HEADER + len;
     yield {
       appendedAt: Number(rest.readBigUInt64BE(0)),
       key: rest.subarray(10, 10 + keyLen).toString('utf8'),
-      value: rest.subarray(10 + keyLen),
+      ...(digestLen === undefined
+        ? {}
+        : { bodyDigest: rest.subarray(11 + keyLen, valueAt).toString('utf8') }),
+      value: rest.subarray(valueAt),
       end: { segment, offset: base + off },
     };
   }
@@ -227,8 +248,8 @@ export class OutboxLog {
     this.size = existsSync(path) ? statSync(path).size : 0;
   }
 
-  /** Append and fsync; resolves once the record is durable. */
-  append(key: string, value: Buffer): Promise<OutboxRecord> {
+  /** Append and fsync; resolves once the record is durable. `bodyDigest`: of the agency's body that made it. */
+  append(key: string, value: Buffer, bodyDigest?: string): Promise<OutboxRecord> {
     if (this.closed)
       return Promise.reject(
         new HubError('OUTBOX_CLOSED', 'the outbox is closed (the node is shutting down)', {
@@ -238,8 +259,8 @@ export class OutboxLog {
     const appendedAt = this.clock();
     return new Promise((resolve, reject) => {
       this.queue.push({
-        buf: encode(key, value, appendedAt),
-        rec: { key, value, appendedAt },
+        buf: encode(key, value, appendedAt, bodyDigest),
+        rec: { key, value, appendedAt, ...(bodyDigest === undefined ? {} : { bodyDigest }) },
         resolve,
         reject,
       });
