@@ -10,94 +10,41 @@ import { MongoClient } from 'mongodb';
 import { loadConfig, repoRoot } from '@hub/config';
 import { nodePrincipal, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
-import { spawnHub, type Child } from '../../scripts/src/run/children';
 import { probeKafka } from '../../scripts/src/stack/probes';
 import { principalSecurity, secureKafka } from '../../scripts/src/stack/security';
 import { stackUp } from '../../scripts/src/stack/stack';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson } from '../support/hub';
 import { freePort } from '../support/servers';
+import { startEnv, startHub, type Endpoints, type StartedHub } from '../support/start';
 import { refusedWith } from './support';
 
 const HUB = join(repoRoot, 'scripts', 'bin', 'hub.mjs');
-
-/** A port p with p + 1 free too (the demo nodes listen on HUB_NODE_BASE_PORT + i). */
-async function twoFreePorts(): Promise<number> {
-  for (;;) {
-    const p = await freePort();
-    const q = await freePort();
-    if (q === p + 1) return p;
-    if (p < 65000 && (await portFree(p + 1))) return p;
-  }
-}
-
-async function portFree(port: number): Promise<boolean> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
 
 describe('hub start --secure: the whole hub on a local broker with the security profile', function () {
   this.timeout(240000);
   let env: TestEnv;
   let cli: NodeJS.ProcessEnv;
-  let start: Child | undefined;
-  let endpoints: {
-    api: string;
-    kafka: string;
-    kafkaSecurity: string;
-    nodes: Record<string, string>;
-    token: string;
-  };
+  let hub: StartedHub | undefined;
+  let endpoints: Endpoints;
 
   before(async function () {
     this.timeout(300000);
     env = createTestEnv('secured-start');
-    cli = {
-      ...process.env,
-      HUB_HOME: env.home,
-      HUB_NAMESPACE: env.config.namespace,
-      HUB_CACHE_DIR: env.config.cacheDir,
-      HUB_MONGO_URL: env.config.mongo.url,
+    // The local stack's broker, on ports of its own (not HUB_KAFKA_BROKERS, which would be a broker of others).
+    cli = await startEnv(env, {
+      HUB_KAFKA_BROKERS: undefined,
       HUB_STACK_KAFKA_PORT: String(await freePort()),
       HUB_STACK_KAFKA_CONTROLLER_PORT: String(await freePort()),
       HUB_STACK_KAFKA_INTERNAL_PORT: String(await freePort()),
-      HUB_API_PORT: String(await freePort()),
-      HUB_NODE_BASE_PORT: String(await twoFreePorts()),
-      HUB_DEMO_COUNTRIES: 'KZ,KG',
-      HUB_LOG_LEVEL: 'info',
-    };
-    delete cli.HUB_KAFKA_BROKERS;
-    delete cli.HUB_KAFKA_SECURITY;
-    start = spawnHub('hub-start', ['start', '--secure', '--reports', '12'], join(env.home, 'test-logs'), cli);
-    const file = join(env.home, 'run', 'endpoints.json');
-    endpoints = await waitUntil(
-      'hub start to write its endpoints',
-      () => {
-        if (start!.process.exitCode !== null)
-          throw new Error(
-            `hub start exited (${start!.process.exitCode}): ${readFileSync(start!.logFile, 'utf8')}`,
-          );
-        try {
-          return JSON.parse(readFileSync(file, 'utf8')) as typeof endpoints;
-        } catch {
-          return undefined;
-        }
-      },
-      240000,
-      500,
-    );
+    });
+    hub = await startHub(env, cli, ['--secure', '--reports', '12']);
+    endpoints = hub.endpoints;
   });
 
   after(async function () {
     this.timeout(90000);
-    if (start && start.process.exitCode === null) {
-      start.process.kill('SIGTERM');
-      await new Promise((r) => start!.process.once('exit', r));
-    }
+    await hub?.stop();
     spawnSync(process.execPath, [HUB, 'stack', 'down'], { env: cli, encoding: 'utf8', timeout: 60000 });
     const client = new MongoClient(env.config.mongo.url);
     await client
@@ -155,17 +102,9 @@ describe('hub start --secure: the whole hub on a local broker with the security 
   });
 
   it('stops every service on SIGTERM, leaving the stack running', async () => {
-    start!.process.kill('SIGTERM');
-    const code = await new Promise((r) => start!.process.once('exit', r));
-    expect(code).to.equal(0);
-    expect(readFileSync(start!.logFile, 'utf8')).to.contain('stopped (the local stack keeps running');
-    expect(
-      (
-        await probeKafka(
-          endpoints.kafka.split(','),
-          principalSecurity(env.home, 'hub-admin', new PkiStore(join(env.home, 'pki')).caCertPem()),
-        )
-      ).ok,
-    ).to.equal(true);
+    expect(await hub!.stop()).to.equal(0);
+    expect(readFileSync(hub!.child.logFile, 'utf8')).to.contain('stopped (the local stack keeps running');
+    const admin = principalSecurity(env.home, 'hub-admin', new PkiStore(join(env.home, 'pki')).caCertPem());
+    expect((await probeKafka(endpoints.kafka.split(','), admin)).ok).to.equal(true);
   });
 });

@@ -1,0 +1,107 @@
+// `hub start` (npm start) as a user runs it: the coordinator, a national node per demo country, the query API and
+// dashboard as processes of their own, with demo data, on the shared broker and store (a namespace of its own).
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { repoRoot } from '@hub/config';
+import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
+import { getJson, postJson } from '../support/hub';
+import { startEnv, startHub, type StartedHub } from '../support/start';
+
+const minimal = JSON.parse(
+  readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
+) as Record<string, unknown>;
+
+describe('hub start: the whole hub with demo national nodes and demo data', function () {
+  this.timeout(180000);
+  let env: TestEnv;
+  let hub: StartedHub;
+  let cli: NodeJS.ProcessEnv;
+
+  before(async function () {
+    this.timeout(240000);
+    env = createTestEnv('hub-start');
+    cli = await startEnv(env, { HUB_KAFKA_BROKERS: env.config.kafka.brokers.join(',') });
+    hub = await startHub(env, cli, ['--reports', '12']);
+  });
+
+  after(async function () {
+    this.timeout(60000);
+    await hub?.stop();
+    const client = new MongoClient(env.config.mongo.url);
+    await client
+      .db(env.config.mongo.dbName)
+      .dropDatabase()
+      .catch(() => undefined);
+    await client.close();
+    env.cleanup();
+  });
+
+  it('runs every service healthy and prints where they are and an analyst token', async () => {
+    const { endpoints } = hub;
+    expect(endpoints.kafkaSecurity).to.equal('plaintext');
+    expect(Object.keys(endpoints.nodes)).to.deep.equal(['KZ', 'KG']);
+    for (const url of [...Object.values(endpoints.nodes), endpoints.api])
+      expect((await fetch(`${url}/healthz`)).status, url).to.equal(200);
+    const coordinatorOps = `http://127.0.0.1:${Number(cli.HUB_API_PORT) + 1}`;
+    expect(await (await fetch(`${coordinatorOps}/metrics`)).text()).to.contain('hub_coordinator_');
+    const dashboard = await fetch(`${endpoints.api}/`);
+    expect(dashboard.headers.get('content-type')).to.match(/text\/html/);
+    const printed = await waitUntil(
+      'the banner',
+      () => {
+        const log = readFileSync(hub.child.logFile, 'utf8');
+        return log.includes('Press Ctrl-C to stop.') && log;
+      },
+      60000,
+      250,
+    );
+    expect(printed).to.contain('The seizure-exchange hub is running.').and.contain(endpoints.token);
+    for (const step of ['1/6', '2/6', '3/6', '4/6', '5/6', '6/6'])
+      expect(printed).to.contain(`[start] ${step}`);
+  });
+
+  it('brings the demo reports and a posted one to the query API, and the receipt back to the node', async () => {
+    const { endpoints } = hub;
+    const demo = await waitUntil(
+      'the demo reports at the query API',
+      async () => {
+        const r = await getJson(`${endpoints.api}/v1/seizures?limit=50`, endpoints.token);
+        const items = (r.body.items ?? []) as unknown[];
+        return items.length >= 5 && items;
+      },
+      90000,
+      500,
+    );
+    expect(demo.length).to.be.at.least(5);
+    const posted = await postJson(`${endpoints.nodes.KZ}/v1/seizures`, minimal);
+    expect(posted.status).to.equal(202);
+    const reportId = posted.body.reportId as string;
+    const receipt = await waitUntil(
+      'an accepted receipt at node KZ',
+      async () => {
+        const r = await getJson(`${endpoints.nodes.KZ}/v1/receipts/${reportId}`);
+        return r.body.status === 'accepted' && r.body;
+      },
+      60000,
+      250,
+    );
+    expect(receipt.version).to.equal(1);
+    const record = await getJson(`${endpoints.api}/v1/seizures/${reportId}`, endpoints.token);
+    expect(record.status).to.equal(200);
+    expect((record.body.provenance as { verified: boolean }).verified).to.equal(true);
+  });
+
+  it('stops every service on SIGTERM with exit code 0', async () => {
+    const { endpoints } = hub;
+    expect(await hub.stop()).to.equal(0);
+    for (const url of [...Object.values(endpoints.nodes), endpoints.api]) {
+      const refused = await fetch(`${url}/healthz`).then(
+        () => false,
+        () => true,
+      );
+      expect(refused, `${url} still answers`).to.equal(true);
+    }
+  });
+});

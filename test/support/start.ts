@@ -1,0 +1,88 @@
+// `hub start` (npm start) run by a test as a user runs it: a process of its own with the test's HUB_HOME, its own
+// ports for the API and the demo nodes, and demo data; stopped with SIGTERM as Ctrl-C would.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { spawnHub, type Child } from '../../scripts/src/run/children';
+import { waitUntil, type TestEnv } from './env';
+import { freePort } from './servers';
+
+export interface Endpoints {
+  api: string;
+  kafka: string;
+  kafkaSecurity: string;
+  mongo: string;
+  nodes: Record<string, string>;
+  token: string;
+}
+
+export interface StartedHub {
+  child: Child;
+  endpoints: Endpoints;
+  /** SIGTERM, and the exit code. */
+  stop(): Promise<number | null>;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A free port p with p + 1 free too (the demo nodes listen on HUB_NODE_BASE_PORT + i). */
+async function twoFreePorts(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p < 65000 && (await portFree(p + 1))) return p;
+  }
+}
+
+/** The environment of `hub` commands for this test: its HUB_HOME, namespace, store and ports; two demo countries. */
+export async function startEnv(env: TestEnv, more: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
+  const cli: NodeJS.ProcessEnv = {
+    ...process.env,
+    HUB_HOME: env.home,
+    HUB_NAMESPACE: env.config.namespace,
+    HUB_CACHE_DIR: env.config.cacheDir,
+    HUB_MONGO_URL: env.config.mongo.url,
+    HUB_API_PORT: String(await freePort()),
+    HUB_NODE_BASE_PORT: String(await twoFreePorts()),
+    HUB_DEMO_COUNTRIES: 'KZ,KG',
+    HUB_LOG_LEVEL: 'info',
+    ...more,
+  };
+  delete cli.HUB_KAFKA_SECURITY;
+  for (const [k, v] of Object.entries(more)) if (v === undefined) delete cli[k];
+  return cli;
+}
+
+/** Run `hub start <args>` and wait until it has written its endpoints (every service healthy by then). */
+export async function startHub(env: TestEnv, cli: NodeJS.ProcessEnv, args: string[]): Promise<StartedHub> {
+  const child = spawnHub('hub-start', ['start', ...args], join(env.home, 'test-logs'), cli);
+  const file = join(env.home, 'run', 'endpoints.json');
+  const endpoints = await waitUntil(
+    'hub start to write its endpoints',
+    () => {
+      if (child.process.exitCode !== null)
+        throw new Error(
+          `hub start exited (${child.process.exitCode}): ${readFileSync(child.logFile, 'utf8')}`,
+        );
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')) as Endpoints;
+      } catch {
+        return undefined;
+      }
+    },
+    240000,
+    500,
+  );
+  const stop = async () => {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) return child.process.exitCode;
+    const exited = new Promise<number | null>((r) => child.process.once('exit', r));
+    child.process.kill('SIGTERM');
+    return exited;
+  };
+  return { child, endpoints, stop };
+}
