@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '@hub/config';
 import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
 import { seizureReportFromJson } from '@hub/domain';
 import { createSigner } from '@hub/envelope';
@@ -9,7 +7,7 @@ import { createKafka, ensureTopics, nodeTopicConfigs, topicNames, type Producer 
 import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { testPki } from '../support/hub';
+import { testPki, minimalReport } from '../support/hub';
 
 describe('schema evolution on the wire: a node still writing SeizureReport v1, a coordinator reading v2', function () {
   this.timeout(90000);
@@ -49,9 +47,7 @@ describe('schema evolution on the wire: a node still writing SeizureReport v1, a
     const registry = loadSchemaRegistry();
     const v1 = registry.get('SeizureReport', 1);
     expect(registry.latest('SeizureReport').version).to.be.greaterThan(1);
-    const minimal = JSON.parse(
-      readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
-    );
+    const minimal = minimalReport();
     const { value } = seizureReportFromJson(minimal, {
       nodeCountry: 'KZ',
       now: Date.now(),

@@ -3,9 +3,6 @@
 // inserts' duplicate keys. The documents handed on to the read models are exactly what the store holds.
 import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoRoot } from '@hub/config';
 import { correlate } from '@hub/coordinator/correlate';
 import {
   backfillMessageDigests,
@@ -32,9 +29,9 @@ import {
   type StoredReportVersion,
 } from '@hub/store';
 import { createTestEnv, type TestEnv } from '../support/env';
-import { testPki } from '../support/hub';
+import { testPki, minimalReport } from '../support/hub';
 
-const minimal = JSON.parse(readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'));
+const minimal = minimalReport();
 
 describe('coordinator: storing a batch by insertion, and its read models', function () {
   this.timeout(60000);

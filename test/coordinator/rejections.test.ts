@@ -1,8 +1,5 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoRoot } from '@hub/config';
 import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
 import { seizureReportFromJson } from '@hub/domain';
 import {
@@ -18,9 +15,9 @@ import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { createPrivateKey } from 'node:crypto';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { testPki } from '../support/hub';
+import { testPki, minimalReport } from '../support/hub';
 
-const minimal = JSON.parse(readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'));
+const minimal = minimalReport();
 
 describe('coordinator intake refuses whatever is not a valid, signed message of the topic country', function () {
   this.timeout(120000);

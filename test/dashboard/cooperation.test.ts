@@ -2,22 +2,17 @@
 // requests (overdue ones first and highlighted, filtered by status), data quality per contributor for coordinators
 // only, who read a country's records, and vocabulary labels (concealment, detection, mode…) in English and Russian.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { repoRoot } from '@hub/config';
 import { createKafka, topicNames } from '@hub/kafka';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { launchChromium } from '../support/browser';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+import { getJson, postJson, startTestHub, type TestHub, minimalReport } from '../support/hub';
 
 const HOUR = 3600000;
 const ago = (hours: number) => new Date(Date.now() - hours * HOUR).toISOString();
 
-const minimal = JSON.parse(
-  readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
-) as Record<string, unknown>;
+const minimal = minimalReport();
 
 type ApiRequest = { requestId: string; status: string; overdue: boolean };
 type Quality = {

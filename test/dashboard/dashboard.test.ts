@@ -2,17 +2,13 @@
 // alerts, search with paging, record provenance and history, exports, Russian labels and live updates.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { repoRoot } from '@hub/config';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { launchChromium } from '../support/browser';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+import { getJson, postJson, startTestHub, type TestHub, minimalReport } from '../support/hub';
 
-const minimal = JSON.parse(
-  readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
-) as Record<string, unknown>;
+const minimal = minimalReport();
 
 /** A seizure report from the minimal example with what a test cares about changed. */
 function report(

@@ -1,15 +1,12 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+import { getJson, postJson, startTestHub, type TestHub, minimalReport } from '../support/hub';
 
-const minimal = JSON.parse(
-  readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
-) as Record<string, unknown>;
+const minimal = minimalReport();
 
 describe('walking skeleton: national node → Kafka → coordinator → store → query API', function () {
   this.timeout(120000);

@@ -4,19 +4,17 @@
 // still known), and every envelope is published again from disk.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { postJson, testPki } from '../support/hub';
+import { postJson, testPki, minimalReport } from '../support/hub';
 
 describe('national node restarted with an unpublished outbox', function () {
   this.timeout(120000);
   let env: TestEnv;
   let node: RunningNationalNode | undefined;
-  const report = JSON.parse(
-    readFileSync(join(__dirname, '..', '..', 'docs', 'examples', 'minimal-report.json'), 'utf8'),
-  ) as Record<string, unknown>;
+  const report = minimalReport();
   const start = (outboxMemoryBytes?: number) =>
     startNationalNode({
       config: env.config,

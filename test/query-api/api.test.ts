@@ -7,9 +7,9 @@ import { repoRoot } from '@hub/config';
 import { ERROR_STATUS, authDir, loadKeyRing, AUDIENCE, ISSUER } from '@hub/query-api';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+import { getJson, postJson, startTestHub, type TestHub, minimalReport } from '../support/hub';
 
-const minimal = JSON.parse(readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'));
+const minimal = minimalReport();
 
 describe('query API on the real stack', function () {
   this.timeout(120000);

@@ -1,9 +1,8 @@
 // The real services under the broker security profile: a national node, the coordinator and the query API, each
 // with its own SCRAM principal, on a secured broker this file starts; the store is the shared local one.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, type HubConfig } from '@hub/config';
+import { type HubConfig } from '@hub/config';
 import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
 import { PRINCIPALS, nodePrincipal, topicNames } from '@hub/kafka';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
@@ -19,12 +18,10 @@ import {
 } from '../../scripts/src/stack/security';
 import { stackVersions } from '../../scripts/src/stack/versions';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, testPki } from '../support/hub';
+import { getJson, postJson, testPki, minimalReport } from '../support/hub';
 import { freePort } from './support';
 
-const minimal = JSON.parse(
-  readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
-) as Record<string, unknown>;
+const minimal = minimalReport();
 
 describe('the hub on a secured broker (each service its own principal)', function () {
   this.timeout(120000);

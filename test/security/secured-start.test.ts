@@ -6,7 +6,6 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { MongoClient } from 'mongodb';
 import { loadConfig, repoRoot } from '@hub/config';
 import { nodePrincipal, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
@@ -16,7 +15,7 @@ import { stackUp } from '../../scripts/src/stack/stack';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson } from '../support/hub';
 import { freePort } from '../support/servers';
-import { startEnv, startHub, type Endpoints, type StartedHub } from '../support/start';
+import { cleanUpStart, startEnv, startHub, type Endpoints, type StartedHub } from '../support/start';
 import { refusedWith } from './support';
 
 const HUB = join(repoRoot, 'scripts', 'bin', 'hub.mjs');
@@ -44,15 +43,7 @@ describe('hub start --secure: the whole hub on a local broker with the security 
 
   after(async function () {
     this.timeout(90000);
-    await hub?.stop();
-    spawnSync(process.execPath, [HUB, 'stack', 'down'], { env: cli, encoding: 'utf8', timeout: 60000 });
-    const client = new MongoClient(env.config.mongo.url);
-    await client
-      .db(env.config.mongo.dbName)
-      .dropDatabase()
-      .catch(() => undefined);
-    await client.close();
-    env.cleanup();
+    await cleanUpStart(env, cli, hub, { stackDown: true });
   });
 
   it('carries the demo reports through the secured broker to the query API', async () => {

@@ -2,16 +2,11 @@
 // dashboard as processes of their own, with demo data, on the shared broker and store (a namespace of its own).
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { MongoClient } from 'mongodb';
-import { repoRoot } from '@hub/config';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson } from '../support/hub';
-import { startEnv, startHub, type StartedHub } from '../support/start';
+import { getJson, postJson, minimalReport } from '../support/hub';
+import { cleanUpStart, startEnv, startHub, type StartedHub } from '../support/start';
 
-const minimal = JSON.parse(
-  readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
-) as Record<string, unknown>;
+const minimal = minimalReport();
 
 describe('hub start: the whole hub with demo national nodes and demo data', function () {
   this.timeout(180000);
@@ -28,14 +23,7 @@ describe('hub start: the whole hub with demo national nodes and demo data', func
 
   after(async function () {
     this.timeout(60000);
-    await hub?.stop();
-    const client = new MongoClient(env.config.mongo.url);
-    await client
-      .db(env.config.mongo.dbName)
-      .dropDatabase()
-      .catch(() => undefined);
-    await client.close();
-    env.cleanup();
+    await cleanUpStart(env, cli, hub);
   });
 
   it('runs every service healthy and prints where they are and an analyst token', async () => {

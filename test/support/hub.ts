@@ -1,11 +1,20 @@
 // Starting real services in-process for integration tests, each on an ephemeral port.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { repoRoot } from '@hub/config';
 import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from '@hub/coordinator';
 import { HUB_ORIGIN } from '@hub/envelope';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { PkiStore } from '@hub/pki';
 import { startQueryApi, loadKeyRing, mintToken, authDir, type Clearance, type Role } from '@hub/query-api';
 import type { TestEnv } from './env';
+
+/** CONTRACT.md's minimal seizure report (docs/examples/minimal-report.json), a fresh copy each call. */
+export function minimalReport(): Record<string, unknown> {
+  return JSON.parse(
+    readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
+  ) as Record<string, unknown>;
+}
 
 export function testPki(env: TestEnv, countries: string[]): PkiStore {
   const pki = new PkiStore(join(env.config.hubHome, 'pki'));

@@ -3,6 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { MongoClient } from 'mongodb';
+import { repoRoot } from '@hub/config';
 import { spawnHub, type Child } from '../../scripts/src/run/children';
 import { waitUntil, type TestEnv } from './env';
 import { freePort } from './servers';
@@ -85,4 +88,30 @@ export async function startHub(env: TestEnv, cli: NodeJS.ProcessEnv, args: strin
     return exited;
   };
   return { child, endpoints, stop };
+}
+
+/**
+ * After the test: the hub stopped, with `stackDown` the local stack it started (a broker of its own), the test's
+ * database dropped and its HUB_HOME removed.
+ */
+export async function cleanUpStart(
+  env: TestEnv,
+  cli: NodeJS.ProcessEnv,
+  hub: StartedHub | undefined,
+  options: { stackDown?: boolean } = {},
+): Promise<void> {
+  await hub?.stop();
+  if (options.stackDown)
+    spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), 'stack', 'down'], {
+      env: cli,
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+  const client = new MongoClient(env.config.mongo.url);
+  await client
+    .db(env.config.mongo.dbName)
+    .dropDatabase()
+    .catch(() => undefined);
+  await client.close();
+  env.cleanup();
 }
