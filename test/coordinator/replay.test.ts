@@ -1,23 +1,10 @@
 // `hub replay` rebuilds the store and its read models from the topics into the same state as the live store.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { repoRoot } from '@hub/config';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { hubAsync } from '../support/cli';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { postJson, startTestHub, type TestHub } from '../support/hub';
-
-function runHub(args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
 
 describe('hub replay', function () {
   this.timeout(300000);
@@ -83,8 +70,8 @@ describe('hub replay', function () {
       60000,
     );
 
-    const result = await runHub(['replay'], cliEnv(env));
-    expect(result.code, result.stderr).to.equal(0);
+    const result = await hubAsync(['replay'], cliEnv(env), 240000);
+    expect(result.status, result.stderr).to.equal(0);
     const [rebuilt, live] = result.stdout
       .trim()
       .split('\n')

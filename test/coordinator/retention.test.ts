@@ -1,16 +1,15 @@
 // Retention review: a record's originator is warned before its review date and may renew it; a record not renewed
 // is erased from the store and the read models, a signed erasure notice goes out, and a replay honours it.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { repoRoot } from '@hub/config';
 import { decodeLockedStage } from '@hub/coordinator';
 import { createVerifier } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, findBuckets, type Store } from '@hub/store';
+import { hubAsync } from '../support/cli';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
 
@@ -162,17 +161,8 @@ describe('retention review and erasure', function () {
 
     // A replay from the topics, which still hold A's envelope, honours the erasure: the same state as live.
     await hub.coordinator.close();
-    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), 'replay'], {
-        env: cliEnv(env),
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    });
-    expect(result.code, result.stderr).to.equal(0);
+    const result = await hubAsync(['replay'], cliEnv(env), 240000);
+    expect(result.status, result.stderr).to.equal(0);
     expect(result.stderr).to.match(/the rebuilt store equals the live one/);
   });
 });

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { repoRoot } from '@hub/config';
+import { hubSync } from '../support/cli';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, startTestHub, type TestHub, minimalReport } from '../support/hub';
 
@@ -85,11 +83,7 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
     });
     expect(receipt.version).to.equal(1);
 
-    const verify = spawnSync(
-      process.execPath,
-      [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), 'verify', reportId],
-      { env: cliEnv(env), encoding: 'utf8', timeout: 60000 },
-    );
+    const verify = hubSync(['verify', reportId], cliEnv(env));
     expect(verify.stdout).to.contain('VALID');
     expect(verify.status, verify.stderr).to.equal(0);
   });
@@ -137,11 +131,7 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
       'RSA-PSS-SHA256-BATCH',
     ]);
     expect(provenance.every((p) => p.verified)).to.equal(true);
-    const verify = spawnSync(
-      process.execPath,
-      [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), 'verify', ids[1]!],
-      { env: cliEnv(env), encoding: 'utf8', timeout: 60000 },
-    );
+    const verify = hubSync(['verify', ids[1]!], cliEnv(env));
     expect(verify.stdout).to.contain('VALID');
     expect(verify.stdout).to.contain('RSA-PSS-SHA256-BATCH');
     expect(verify.status, verify.stderr).to.equal(0);

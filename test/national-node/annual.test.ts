@@ -1,29 +1,18 @@
 // The World Drug Report annex imported through each country's node, and its cells returned exactly by the
 // query API's annual statistics.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import countries from 'i18n-iso-countries';
 import { repoRoot } from '@hub/config';
 import { annualDrugKey, csvRecords, loadDrugGroups } from '@hub/domain';
 import { COLLECTIONS, connectStore } from '@hub/store';
+import { hubAsync } from '../support/cli';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
 
 // The World Drug Report 2025 annex 7.1 (UNODC, public), kept in the checkout so that any clone can run the test.
 const ANNEX = join(repoRoot, 'test', 'fixtures', 'wdr2025_annex7.1_seizures_2019-2023.csv');
-
-function runHub(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), ...args], { env });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // Read stdout too, or its logs fill the pipe and the child blocks on its next write.
-    child.stdout.resume();
-    child.on('exit', (code) => resolve({ code: code ?? 1, stderr }));
-  });
-}
 
 /** The annex's cells computed straight from the file: (country, drug, year) → kilograms, repeats added. */
 function expectedCells(): Map<string, number> {
@@ -63,8 +52,8 @@ describe('annual returns: the World Drug Report annex through the national nodes
   });
 
   it('imports every row of the annex, each country signed by its own node', async () => {
-    const result = await runHub(['import-annual', ANNEX, '--concurrency', '6'], cliEnv(env));
-    expect(result.code, result.stderr).to.equal(0);
+    const result = await hubAsync(['import-annual', ANNEX, '--concurrency', '6'], cliEnv(env), 600000);
+    expect(result.status, result.stderr).to.equal(0);
     expect(result.stderr).to.match(/11198 rows read: 671 returns .* of 164 countries/);
     const store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
     try {

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
 import { csvReportId, parseCsv } from '@hub/domain';
 import { COLLECTIONS, connectStore, type Store, type StoredReport } from '@hub/store';
+import { hubAsync } from '../support/cli';
 import { cliEnv, createTestEnv, sleep, waitUntil, type TestEnv } from '../support/env';
 import { startTestHub, type TestHub } from '../support/hub';
 
@@ -43,28 +43,6 @@ interface CsvAnswer {
 async function postCsv(url: string, text: string): Promise<{ status: number; body: CsvAnswer }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: text });
   return { status: res.status, body: (await res.json()) as CsvAnswer };
-}
-
-/** Run the hub CLI without blocking this process (the node under test runs in it). */
-function hub(
-  env: TestEnv,
-  args: string[],
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), ...args], {
-      env: cliEnv(env),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
 }
 
 const errorRows = (path: string) =>
@@ -143,7 +121,10 @@ describe('national node CSV import: POST /v1/seizures/csv, hub import and the in
     mkdirSync(join(env.home, 'run'), { recursive: true });
     writeFileSync(join(env.home, 'run', 'endpoints.json'), JSON.stringify({ nodes: { KZ: kz } }));
     const errorsFile = join(env.home, 'template.errors.csv');
-    const run = await hub(env, ['import', TEMPLATE_PATH, '--node', 'KZ', '--errors', errorsFile]);
+    const run = await hubAsync(
+      ['import', TEMPLATE_PATH, '--node', 'KZ', '--errors', errorsFile],
+      cliEnv(env),
+    );
     expect(run.status, run.stderr).to.equal(0);
     expect(run.stdout).to.match(/accepted\s+5 rows in 4 reports/);
     expect(run.stdout).to.match(/refused\s+0 rows in 0 reports/);
@@ -240,7 +221,7 @@ describe('national node CSV import: POST /v1/seizures/csv, hub import and the in
     const file = join(env.home, 'mixed.csv');
     writeFileSync(file, mixedFile('CLI'));
     // Two reports a request: the error lines must still be the file's, across requests.
-    const run = await hub(env, ['import', file, '--node', 'KZ', '--url', kz, '--chunk', '2']);
+    const run = await hubAsync(['import', file, '--node', 'KZ', '--url', kz, '--chunk', '2'], cliEnv(env));
     expect(run.status, run.stderr).to.equal(1);
     expect(run.stdout).to.match(/accepted\s+3 rows in 2 reports/);
     expect(run.stdout).to.match(/refused\s+4 rows in 4 reports/);
@@ -258,10 +239,10 @@ describe('national node CSV import: POST /v1/seizures/csv, hub import and the in
   });
 
   it('hub import refuses to run without a node and explains (exit 2)', async () => {
-    const run = await hub(env, ['import', TEMPLATE_PATH]);
+    const run = await hubAsync(['import', TEMPLATE_PATH], cliEnv(env));
     expect(run.status).to.equal(2);
     expect(run.stderr).to.contain('--node');
-    const help = await hub(env, ['import', '--help']);
+    const help = await hubAsync(['import', '--help'], cliEnv(env));
     expect(help.status).to.equal(0);
     expect(help.stdout).to.contain('hub import <file.csv> --node <CC>');
   });

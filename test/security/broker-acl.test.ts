@@ -5,8 +5,7 @@ import { createPrivateKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { loadConfig, repoRoot, type KafkaSecurity } from '@hub/config';
+import { loadConfig, type KafkaSecurity } from '@hub/config';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import {
   PRINCIPALS,
@@ -32,6 +31,7 @@ import {
   startSecureKafka,
 } from '../../scripts/src/stack/security';
 import { stackVersions } from '../../scripts/src/stack/versions';
+import { hubSync } from '../support/cli';
 import { freePort, refusal, refusedWith } from './support';
 
 describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () {
@@ -412,24 +412,16 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
   });
 
   it('onboards a country with `hub security grant` as hub-admin: KG may then write its own out topic', async () => {
-    const r = spawnSync(
-      process.execPath,
-      [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), 'security', 'grant', 'KG'],
-      {
-        encoding: 'utf8',
-        timeout: 60000,
-        env: {
-          ...process.env,
-          HUB_HOME: home,
-          HUB_NAMESPACE: namespace,
-          HUB_KAFKA_BROKERS: broker!.brokers.join(','),
-          HUB_KAFKA_REPLICATION_FACTOR: '1',
-          HUB_KAFKA_SECURITY: 'sasl_ssl',
-          HUB_KAFKA_USERNAME: PRINCIPALS.admin,
-          HUB_KAFKA_PASSWORD_FILE: passwordFile(home, PRINCIPALS.admin),
-        },
-      },
-    );
+    const r = hubSync(['security', 'grant', 'KG'], {
+      ...process.env,
+      HUB_HOME: home,
+      HUB_NAMESPACE: namespace,
+      HUB_KAFKA_BROKERS: broker!.brokers.join(','),
+      HUB_KAFKA_REPLICATION_FACTOR: '1',
+      HUB_KAFKA_SECURITY: 'sasl_ssl',
+      HUB_KAFKA_USERNAME: PRINCIPALS.admin,
+      HUB_KAFKA_PASSWORD_FILE: passwordFile(home, PRINCIPALS.admin),
+    });
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stderr).to.match(/KG: created 2 topics/);
     expect(r.stdout + r.stderr).not.to.contain(

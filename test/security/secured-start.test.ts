@@ -5,8 +5,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { loadConfig, repoRoot } from '@hub/config';
+import { loadConfig } from '@hub/config';
 import { nodePrincipal, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { probeKafka } from '../../scripts/src/stack/probes';
@@ -14,11 +13,10 @@ import { principalSecurity, secureKafka } from '../../scripts/src/stack/security
 import { stackUp } from '../../scripts/src/stack/stack';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson } from '../support/hub';
+import { hubSync } from '../support/cli';
 import { freePort } from '../support/servers';
 import { cleanUpStart, startEnv, startHub, type Endpoints, type StartedHub } from '../support/start';
 import { refusedWith } from './support';
-
-const HUB = join(repoRoot, 'scripts', 'bin', 'hub.mjs');
 
 describe('hub start --secure: the whole hub on a local broker with the security profile', function () {
   this.timeout(240000);
@@ -59,7 +57,7 @@ describe('hub start --secure: the whole hub on a local broker with the security 
       500,
     );
     expect(items.length).to.be.at.least(5);
-    const status = spawnSync(process.execPath, [HUB, 'stack', 'status'], { env: cli, encoding: 'utf8' });
+    const status = hubSync(['stack', 'status'], cli);
     expect(status.status, status.stderr).to.equal(0);
     expect(status.stdout).to.match(/kafka\s+running\s+Apache Kafka \S+\s+\S+\s+SASL_SSL/);
   });

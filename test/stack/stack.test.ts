@@ -1,17 +1,13 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, repoRoot } from '@hub/config';
+import { loadConfig } from '@hub/config';
 import { stackUp } from '../../scripts/src/stack/stack';
+import { hubSync } from '../support/cli';
 
-const HUB = join(repoRoot, 'scripts', 'bin', 'hub.mjs');
-
-function hub(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  return spawnSync(process.execPath, [HUB, ...args], { encoding: 'utf8', env, timeout: 120000 });
-}
+const hub = (args: string[], env: NodeJS.ProcessEnv = process.env) => hubSync(args, env, 120000);
 
 describe('local stack (hub stack)', () => {
   it('reports both servers with their versions', () => {

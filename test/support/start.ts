@@ -3,10 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { MongoClient } from 'mongodb';
-import { repoRoot } from '@hub/config';
 import { spawnHub, type Child } from '../../scripts/src/run/children';
+import { hubSync } from './cli';
 import { waitUntil, type TestEnv } from './env';
 import { freePort } from './servers';
 
@@ -101,12 +100,7 @@ export async function cleanUpStart(
   options: { stackDown?: boolean } = {},
 ): Promise<void> {
   await hub?.stop();
-  if (options.stackDown)
-    spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bin', 'hub.mjs'), 'stack', 'down'], {
-      env: cli,
-      encoding: 'utf8',
-      timeout: 60000,
-    });
+  if (options.stackDown) hubSync(['stack', 'down'], cli);
   const client = new MongoClient(env.config.mongo.url);
   await client
     .db(env.config.mongo.dbName)
