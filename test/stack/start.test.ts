@@ -28,6 +28,10 @@ describe('hub start: the whole hub with demo national nodes and demo data', func
 
   it('runs every service healthy and prints where they are and an analyst token', async () => {
     const { endpoints } = hub;
+    // CONTRACT.md's shape of $HUB_HOME/run/endpoints.json, for scripts.
+    expect(endpoints).to.include.keys('api', 'kafka', 'mongo', 'nodes', 'token');
+    expect(endpoints.kafka).to.equal(cli.HUB_KAFKA_BROKERS);
+    expect(endpoints.mongo).to.equal(env.config.mongo.url);
     expect(endpoints.kafkaSecurity).to.equal('plaintext');
     expect(Object.keys(endpoints.nodes)).to.deep.equal(['KZ', 'KG']);
     for (const url of [...Object.values(endpoints.nodes), endpoints.api])
