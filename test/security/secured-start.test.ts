@@ -82,6 +82,12 @@ describe('hub start --secure: the whole hub on a local broker with the security 
     }
   });
 
+  it('refuses --secure with brokers of others named in HUB_KAFKA_BROKERS, saying what to set', () => {
+    const r = hubSync(['stack', 'up', '--secure'], { ...cli, HUB_KAFKA_BROKERS: endpoints.kafka });
+    expect(r.status, 'a usage error').to.equal(2);
+    expect(r.stderr).to.contain('HUB_KAFKA_BROKERS').and.contain('HUB_KAFKA_SECURITY=sasl_ssl');
+  });
+
   it('tells a command that needs the plaintext broker to stop the secured one first', async () => {
     let error: Error | undefined;
     await stackUp(loadConfig(cli), () => undefined, { security: 'plaintext' }).catch(

@@ -286,6 +286,11 @@ async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOption
 
   // Kafka
   if (!config.kafka.fromLocalStack) {
+    if (options.security === 'sasl_ssl' && !config.kafka.security)
+      throw new HubError(
+        'USAGE',
+        `--secure starts the local stack's broker in the security profile, but HUB_KAFKA_BROKERS names other brokers (${config.kafka.brokers.join(',')}). To reach those securely, set HUB_KAFKA_SECURITY=sasl_ssl with HUB_KAFKA_USERNAME and HUB_KAFKA_PASSWORD_FILE; or unset HUB_KAFKA_BROKERS.`,
+      );
     info.kafka = { brokers: config.kafka.brokers, version: 'external' };
     say(`Kafka: using HUB_KAFKA_BROKERS=${config.kafka.brokers.join(',')}`);
   } else {
