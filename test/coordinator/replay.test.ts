@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { hubAsync } from '../support/cli';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { postJson, startTestHub, type TestHub } from '../support/hub';
+import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
 
 describe('hub replay', function () {
   this.timeout(300000);
@@ -23,7 +23,27 @@ describe('hub replay', function () {
     env?.cleanup();
   });
 
-  it('rebuilds reports, versions, retractions, annual returns and read models with an equal digest', async () => {
+  /** `from` asks `to` and `to` answers, each through its own node; resolves once the answer is stored. */
+  const askAndAnswer = async (from: string, to: string, answer?: string): Promise<string> => {
+    const asked = await postJson(`${hub.nodes[from]!.url}/v1/requests`, {
+      to,
+      purpose: 'criminal investigation 2026/211',
+      question: `Has ${to} seen this truck before?`,
+      handling: { tlp: 'AMBER', releasableTo: [to] },
+    });
+    expect(asked.status, JSON.stringify(asked.body)).to.equal(202);
+    const requestId = asked.body.requestId as string;
+    if (answer === undefined) return requestId;
+    await waitUntil(`the request at ${to}'s node`, async () => {
+      const r = await getJson(`${hub.nodes[to]!.url}/v1/requests`);
+      return (r.body.requests as { requestId: string }[]).some((q) => q.requestId === requestId);
+    });
+    const answered = await postJson(`${hub.nodes[to]!.url}/v1/requests/${requestId}/response`, { answer });
+    expect(answered.status, JSON.stringify(answered.body)).to.equal(202);
+    return requestId;
+  };
+
+  it('rebuilds reports, versions, retractions, annual returns, read models and information requests with an equal digest', async () => {
     const base = (cc: string, over: Record<string, unknown> = {}) => ({
       seizedAt: '2026-05-02T10:00:00Z',
       country: cc,
@@ -61,6 +81,20 @@ describe('hub replay', function () {
         })
       ).status,
     ).to.equal(202);
+    // Information requests both ways. UZ's request is answered on KZ's topic, which a replay reads side by side with
+    // UZ's: the answer must still find its request.
+    const asked = {
+      kzAnswered: await askAndAnswer('KZ', 'UZ', 'Yes, twice in 2025.'),
+      uzAnswered: await askAndAnswer('UZ', 'KZ', 'No record of it.'),
+      open: await askAndAnswer('KZ', 'UZ'),
+    };
+    const requests = store.collection<{ _id: string; response: { answer: string } | null }>(
+      COLLECTIONS.requests,
+    );
+    await waitUntil(
+      'the answers stored',
+      async () => (await requests.countDocuments({ response: { $ne: null } })) === 2,
+    );
     await waitUntil(
       'everything stored, the retraction and the alert included',
       async () =>
@@ -90,6 +124,26 @@ describe('hub replay', function () {
     expect(rebuilt!.collections.report_versions!.count).to.equal(7);
     expect(rebuilt!.collections.annual_returns!.count).to.equal(1);
     expect(rebuilt!.collections.stats_monthly!.count).to.be.greaterThan(0);
+    expect(rebuilt!.collections.requests!.count).to.equal(3);
     expect(result.stderr).to.match(/the rebuilt store equals the live one/);
+    const replayed = await connectStore({ url: env.config.mongo.url, dbName: rebuilt!.database });
+    try {
+      const answers = Object.fromEntries(
+        (
+          await replayed
+            .collection<{ _id: string; response: { answer: string } | null }>(COLLECTIONS.requests)
+            .find({})
+            .toArray()
+        ).map((d) => [d._id, d.response?.answer ?? null]),
+      );
+      expect(answers).to.deep.equal({
+        [asked.kzAnswered]: 'Yes, twice in 2025.',
+        [asked.uzAnswered]: 'No record of it.',
+        [asked.open]: null,
+      });
+    } finally {
+      await replayed.db.dropDatabase();
+      await replayed.close();
+    }
   });
 });

@@ -91,6 +91,11 @@ export interface CoordinatorOptions {
    * sent again.
    */
   sideEffects?: boolean;
+  /**
+   * Which messages this instance stores, by message type (hub replay's passes: responses after every request);
+   * the others are skipped as the messages of erased records are, with nothing stored or answered. Default: all.
+   */
+  storesType?: (messageType: string | undefined) => boolean;
   /** Retention review: periods by category, warning lead time, how often it runs (tests shorten them). */
   retention?: Partial<RetentionPolicy>;
   /** How long an envelope from an unknown signer waits for its certificate on hub.pki before quarantine. */
@@ -381,8 +386,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       this.set(waitingChunks.length);
     },
   });
-  /** Not a message of a record erased since (those are never stored or answered again). */
-  const notErased = (o: Outcome) => !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion));
+  /**
+   * Not a message of a record erased since (those are never stored or answered again), and of a type this instance
+   * stores (`storesType`).
+   */
+  const kept = (o: Outcome) =>
+    !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)) &&
+    (options.storesType?.(o.envelope?.messageType) ?? true);
   // At most this many messages in one locked stage (two full fetches of a partition).
   const GROUP_MAX = 2000;
   let storing = false;
@@ -423,10 +433,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   };
   const storeChunks = async (group: WaitingChunk[]): Promise<LockedResult[]> => {
     const t0 = Date.now();
-    // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay).
-    const lives = group.map((g) => g.classified.filter(notErased));
+    // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay), nor those a
+    // replay pass leaves to another.
+    const lives = group.map((g) => g.classified.filter(kept));
     const skipped = group.reduce((n, g, i) => n + g.classified.length - lives[i]!.length, 0);
-    if (skipped) logger.info({ skipped }, 'messages of erased records skipped');
+    if (skipped)
+      logger.info({ skipped }, 'messages skipped (of erased records, or left to another replay pass)');
     const checked = await checkRequestMessages(store, lives.flat(), hasNode);
     const persisted = await persistBatch(store, checked, regions, clock);
     // Outcomes keep the order (and number) they came in: each chunk's are its slice.
@@ -534,7 +546,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         : claimDigests,
     });
     // Records erased since are not answered (the locked stage skips them the same way).
-    const resumedAs = resumed && resumedOutcomes(resumed, classified)?.filter(notErased);
+    const resumedAs = resumed && resumedOutcomes(resumed, classified)?.filter(kept);
     if (resumed && !resumedAs) return false;
     // A new node announces its certificate on hub.pki before it publishes, but our tail of hub.pki may not have
     // applied it yet: an unknown signer is retried for a grace period before it is quarantined. (Not in a resumed

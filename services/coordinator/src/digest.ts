@@ -39,12 +39,17 @@ export const DIGESTED = [
   COLLECTIONS.statsMonthly,
   COLLECTIONS.routeLegs,
   COLLECTIONS.routes,
+  COLLECTIONS.requests,
 ] as const;
 // Alerts and match keys are left out: an alert names the matching reports known when it was raised, and a key seen
 // only by a version that a later one replaced within the same batch is never written, so both depend on how
 // arrivals were batched (a replay reads topic by topic). What they are derived from is in the digest.
 
 const BUCKETS = new Set<string>([COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs]);
+
+// An information request's status and escalation are the coordinator's acts in time (escalated once its due time
+// passed unanswered), not derived from the messages; answered or not is, by its response, which is digested.
+const ACTS_IN_TIME: Partial<Record<string, string[]>> = { [COLLECTIONS.requests]: ['status', 'escalatedAt'] };
 
 /** sha256 per collection and overall, with document counts. */
 export async function storeDigest(
@@ -60,7 +65,9 @@ export async function storeDigest(
       ? // Buckets as they stand (their latest versions, by key): how many versions a batching left is not state.
         (await findBuckets(target)).sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
       : target.find({}).sort({ _id: 1 });
+    const omit = ACTS_IN_TIME[name] ?? [];
     for await (const doc of docs) {
+      for (const key of omit) delete doc[key];
       h.update(JSON.stringify(canonical(doc)));
       h.update('\n');
       count++;

@@ -12,7 +12,8 @@ const USAGE = `hub replay [--into <database>] [--replace] [--timeout <seconds>]
 
 Reads every national node's topic (hub.node.<CC>.out) from the beginning through the coordinator's own
 verification, storage and read-model code, into a fresh database, without sending any receipt, alert or feed record
-again. Then prints a digest of the rebuilt store beside the live one's (processing times left out): equal digests
+again. Two passes: every message but the responses to information requests, then those responses, so that each
+finds the request it answers. Then prints a digest of the rebuilt store beside the live one's (processing times left out): equal digests
 mean the topics and the store agree.
 
   --into      database to rebuild into (default: <live database>-replay; dropped first)
@@ -64,41 +65,56 @@ export const replayCommand: Command = {
     await targetStore.db.dropDatabase();
     await targetStore.close();
 
-    const groupId = names.group(`replay-${Date.now()}-${randomBytes(3).toString('hex')}`);
     const { startCoordinator, storeDigest } = await import('@hub/coordinator');
-    const coordinator = await startCoordinator({
-      config: { ...config, mongo: { ...config.mongo, dbName: target } },
-      logger,
-      groupId,
-      sideEffects: false,
-      unknownSignerGraceMs: 30000,
-    });
     const started = Date.now();
-    try {
-      for (;;) {
-        let behind = 0n;
-        for (const topic of topics) {
-          const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-          for (const p of committed[0]?.partitions ?? []) {
-            const end = ends.get(topic)?.get(p.partition) ?? 0n;
-            const at = BigInt(p.offset) < 0n ? 0n : BigInt(p.offset);
-            if (at < end) behind += end - at;
+    // Two passes over the topics: every message but the responses to information requests, then the responses
+    // alone. The topics are read side by side, so a response could otherwise come before the request it answers
+    // (the asking country's topic read later than the answering one's), be refused as answering no known request,
+    // and be lost from the rebuilt store.
+    const passes = [
+      { name: 'everything but responses', stores: (t: string | undefined) => t !== 'InformationResponse' },
+      {
+        name: 'responses to information requests',
+        stores: (t: string | undefined) => t === 'InformationResponse',
+      },
+    ];
+    for (const [i, pass] of passes.entries()) {
+      log(`pass ${i + 1} of ${passes.length}: ${pass.name}`);
+      const groupId = names.group(`replay-${Date.now()}-${randomBytes(3).toString('hex')}`);
+      const coordinator = await startCoordinator({
+        config: { ...config, mongo: { ...config.mongo, dbName: target } },
+        logger,
+        groupId,
+        sideEffects: false,
+        unknownSignerGraceMs: 30000,
+        storesType: pass.stores,
+      });
+      try {
+        for (;;) {
+          let behind = 0n;
+          for (const topic of topics) {
+            const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+            for (const p of committed[0]?.partitions ?? []) {
+              const end = ends.get(topic)?.get(p.partition) ?? 0n;
+              const at = BigInt(p.offset) < 0n ? 0n : BigInt(p.offset);
+              if (at < end) behind += end - at;
+            }
           }
+          if (behind === 0n) break;
+          if (Date.now() - started > timeoutMs)
+            throw new HubError(
+              'REPLAY_TIMEOUT',
+              `replay still ${behind} messages behind after ${timeoutMs / 1000} s`,
+            );
+          log(`${total - behind}/${total} read`);
+          await new Promise((r) => setTimeout(r, 2000));
         }
-        if (behind === 0n) break;
-        if (Date.now() - started > timeoutMs)
-          throw new HubError(
-            'REPLAY_TIMEOUT',
-            `replay still ${behind} messages behind after ${timeoutMs / 1000} s`,
-          );
-        log(`${total - behind}/${total} replayed`);
-        await new Promise((r) => setTimeout(r, 2000));
+      } finally {
+        await coordinator.close();
+        await admin.deleteGroups([groupId]).catch(() => undefined);
       }
-    } finally {
-      await coordinator.close();
-      await admin.deleteGroups([groupId]).catch(() => undefined);
-      await admin.disconnect();
     }
+    await admin.disconnect();
     log(`replayed ${total} messages in ${Math.round((Date.now() - started) / 1000)} s`);
 
     const rebuilt = await connectStore({ url: config.mongo.url, dbName: target, appName: 'replay' });
