@@ -9,7 +9,10 @@ import { stackDown, stackUp } from '../../stack/stack';
 import { probeKafka, probeMongo } from '../../stack/probes';
 import { sweepTestLeftovers } from '../../stack/sweep';
 
-const UNIT = ['schemas/test/**/*.test.ts', 'services/*/test/**/*.test.ts'];
+// test/unit: tests of several packages together that need no server (the configuration, the ACL plan, the
+// production layout's files). Everything else under test/ runs against the real stack.
+const UNIT = ['schemas/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/unit/**/*.test.ts'];
+// Mocha reads a file named by both lists once.
 const INTEGRATION = ['test/**/*.test.ts'];
 
 export const testCommand: Command = {
