@@ -24,8 +24,14 @@ describe('hub replay', function () {
   });
 
   /** `from` asks `to` and `to` answers, each through its own node; resolves once the answer is stored. */
-  const askAndAnswer = async (from: string, to: string, answer?: string): Promise<string> => {
+  const askAndAnswer = async (
+    from: string,
+    to: string,
+    answer?: string,
+    more: Record<string, unknown> = {},
+  ): Promise<string> => {
     const asked = await postJson(`${hub.nodes[from]!.url}/v1/requests`, {
+      ...more,
       to,
       purpose: 'criminal investigation 2026/211',
       question: `Has ${to} seen this truck before?`,
@@ -87,6 +93,10 @@ describe('hub replay', function () {
       kzAnswered: await askAndAnswer('KZ', 'UZ', 'Yes, twice in 2025.'),
       uzAnswered: await askAndAnswer('UZ', 'KZ', 'No record of it.'),
       open: await askAndAnswer('KZ', 'UZ'),
+      // Due in 2 s and never answered: overdue by the time of the replay, which escalates it at its end.
+      overdue: await askAndAnswer('UZ', 'KZ', undefined, {
+        dueAt: new Date(Date.now() + 2000).toISOString(),
+      }),
     };
     const requests = store.collection<{ _id: string; response: { answer: string } | null }>(
       COLLECTIONS.requests,
@@ -95,6 +105,7 @@ describe('hub replay', function () {
       'the answers stored',
       async () => (await requests.countDocuments({ response: { $ne: null } })) === 2,
     );
+    await waitUntil('every request stored', async () => (await requests.countDocuments()) === 4);
     await waitUntil(
       'everything stored, the retraction and the alert included',
       async () =>
@@ -124,22 +135,23 @@ describe('hub replay', function () {
     expect(rebuilt!.collections.report_versions!.count).to.equal(7);
     expect(rebuilt!.collections.annual_returns!.count).to.equal(1);
     expect(rebuilt!.collections.stats_monthly!.count).to.be.greaterThan(0);
-    expect(rebuilt!.collections.requests!.count).to.equal(3);
+    expect(rebuilt!.collections.requests!.count).to.equal(4);
+    expect(result.stderr).to.match(/1 overdue information requests marked escalated/);
     expect(result.stderr).to.match(/the rebuilt store equals the live one/);
     const replayed = await connectStore({ url: env.config.mongo.url, dbName: rebuilt!.database });
     try {
-      const answers = Object.fromEntries(
-        (
-          await replayed
-            .collection<{ _id: string; response: { answer: string } | null }>(COLLECTIONS.requests)
-            .find({})
-            .toArray()
-        ).map((d) => [d._id, d.response?.answer ?? null]),
-      );
-      expect(answers).to.deep.equal({
-        [asked.kzAnswered]: 'Yes, twice in 2025.',
-        [asked.uzAnswered]: 'No record of it.',
-        [asked.open]: null,
+      const docs = await replayed
+        .collection<{ _id: string; status: string; response: { answer: string } | null }>(
+          COLLECTIONS.requests,
+        )
+        .find({})
+        .toArray();
+      const stateOf = Object.fromEntries(docs.map((d) => [d._id, [d.status, d.response?.answer ?? null]]));
+      expect(stateOf).to.deep.equal({
+        [asked.kzAnswered]: ['answered', 'Yes, twice in 2025.'],
+        [asked.uzAnswered]: ['answered', 'No record of it.'],
+        [asked.open]: ['open', null],
+        [asked.overdue]: ['escalated', null],
       });
     } finally {
       await replayed.db.dropDatabase();

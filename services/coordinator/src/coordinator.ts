@@ -109,6 +109,8 @@ class RetryLater extends Error {}
 export interface RunningCoordinator {
   opsUrl?: string;
   processed(): number;
+  /** One check of information requests' due times now (otherwise every `requestCheckMs`): how many it escalated. */
+  checkRequests(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -883,6 +885,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   return {
     opsUrl: ops ? `http://127.0.0.1:${(ops.address() as { port: number }).port}` : undefined,
     processed: () => processed,
+    checkRequests: () => escalation.check(),
     async close() {
       closed = true;
       clearInterval(refresh);

@@ -109,6 +109,12 @@ export const replayCommand: Command = {
           log(`${total - behind}/${total} read`);
           await new Promise((r) => setTimeout(r, 2000));
         }
+        // Requests still unanswered past their due time are escalated now, as the live coordinator did (or will):
+        // marked in the store, with nothing sent.
+        if (i === passes.length - 1) {
+          const escalated = await coordinator.checkRequests();
+          if (escalated) log(`${escalated} overdue information requests marked escalated`);
+        }
       } finally {
         await coordinator.close();
         await admin.deleteGroups([groupId]).catch(() => undefined);
