@@ -99,6 +99,10 @@ describe('broker security settings (HUB_KAFKA_SECURITY)', () => {
       expect(as({ HUB_KAFKA_BROKERS: 'kafka-1:9092' }, 'coordinator')).to.equal(undefined);
       // A missing password names the file it looked for.
       expect(() => as({}, 'query-api')).to.throw(/query-api\.password cannot be read/);
+      // A country the stack gave no credential is told how to get one.
+      expect(() => as({}, 'node-UZ')).to.throw(
+        /Add UZ to HUB_DEMO_COUNTRIES and run 'hub stack up --secure'/,
+      );
       stack();
       expect(as({}, 'coordinator')).to.equal(undefined);
     } finally {

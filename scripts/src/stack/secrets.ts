@@ -3,10 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-export function kafkaSecretsDir(hubHome: string): string {
-  return join(hubHome, 'secrets', 'kafka');
-}
+import { kafkaSecretsDir } from '@hub/config';
 
 /** The file holding `principal`'s password (what HUB_KAFKA_PASSWORD_FILE names); created when missing. */
 export function passwordFile(hubHome: string, principal: string): string {

@@ -3,14 +3,19 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { HubError } from '@hub/errors';
-import { readLocalStackInfo, type HubConfig, type KafkaSecurity, type LocalStackInfo } from '@hub/config';
+import {
+  kafkaSecretsDir,
+  readLocalStackInfo,
+  type HubConfig,
+  type KafkaSecurity,
+  type LocalStackInfo,
+} from '@hub/config';
 import { PRINCIPALS, nodePrincipal, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { loadRegions } from '@hub/schemas';
 import { ensureFerretBinary, ferretLayout, startFerret, startMongod } from './ferretdb';
 import { ensureKafkaJars, kafkaLayout, startKafka, type KafkaLayout } from './kafka';
 import { probeKafka, probeMongo } from './probes';
-import { kafkaSecretsDir } from './secrets';
 import {
   addScramUsers,
   principalSecurity,

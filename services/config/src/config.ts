@@ -1,8 +1,8 @@
 // The one place that reads the environment. Everything else receives a typed HubConfig.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
-import { defaultCacheDir, defaultHubHome } from './paths';
+import { defaultCacheDir, defaultHubHome, kafkaSecretsDir } from './paths';
 
 export interface StackPorts {
   kafka: number;
@@ -219,28 +219,30 @@ function kafkaSecurity(
 ): KafkaSecurity | undefined {
   const mode = (env.HUB_KAFKA_SECURITY ?? (localPrincipal ? 'sasl_ssl' : '')).trim().toLowerCase();
   if (mode === '' || mode === 'plaintext') return undefined;
-  if (localPrincipal) {
-    const username = env.HUB_KAFKA_USERNAME?.trim() || localPrincipal;
-    env = {
-      ...env,
-      HUB_KAFKA_USERNAME: username,
-      HUB_KAFKA_PASSWORD_FILE:
-        env.HUB_KAFKA_PASSWORD_FILE?.trim() ||
-        (env.HUB_KAFKA_PASSWORD ? undefined : join(hubHome, 'secrets', 'kafka', `${username}.password`)),
-    };
-  }
   if (mode !== 'sasl_ssl')
     throw new HubError(
       'CONFIG_INVALID',
       `HUB_KAFKA_SECURITY=${env.HUB_KAFKA_SECURITY} is not known; use plaintext (the default) or sasl_ssl`,
     );
-  const username = env.HUB_KAFKA_USERNAME?.trim();
+  const username = env.HUB_KAFKA_USERNAME?.trim() || localPrincipal;
   if (!username)
     throw new HubError(
       'CONFIG_INVALID',
       'HUB_KAFKA_SECURITY=sasl_ssl needs HUB_KAFKA_USERNAME (node-<CC>, coordinator, query-api or hub-admin)',
     );
-  const passwordFile = env.HUB_KAFKA_PASSWORD_FILE?.trim();
+  let passwordFile = env.HUB_KAFKA_PASSWORD_FILE?.trim();
+  if (localPrincipal && !passwordFile && !env.HUB_KAFKA_PASSWORD) {
+    // The secured local stack wrote a password for each principal it gave a credential (and ACLs) to.
+    passwordFile = join(kafkaSecretsDir(hubHome), `${username}.password`);
+    if (!existsSync(passwordFile))
+      throw new HubError(
+        'CONFIG_INVALID',
+        `${passwordFile} cannot be read: the local stack's broker runs the security profile, and gives no credential to ${username}. ` +
+          (username.startsWith('node-')
+            ? `Add ${username.slice(5)} to HUB_DEMO_COUNTRIES and run 'hub stack up --secure' again: it gives the country its credential, topics and ACLs.`
+            : `Run 'hub stack up --secure' again, or 'hub stack down' and start it afresh.`),
+      );
+  }
   const password = passwordFile
     ? (readConfigFile('HUB_KAFKA_PASSWORD_FILE', passwordFile).split(/\r?\n/)[0] ?? '')
     : (env.HUB_KAFKA_PASSWORD ?? '');

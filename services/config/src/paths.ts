@@ -18,6 +18,11 @@ export function defaultHubHome(env: NodeJS.ProcessEnv): string {
   return env.HUB_HOME ? resolve(env.HUB_HOME) : join(repoRoot, '.hub');
 }
 
+/** Where the Kafka principals' passwords are kept, one `<principal>.password` file each (0600). */
+export function kafkaSecretsDir(hubHome: string): string {
+  return join(hubHome, 'secrets', 'kafka');
+}
+
 export function fileIfExists(path: string): string | undefined {
   return existsSync(path) ? path : undefined;
 }

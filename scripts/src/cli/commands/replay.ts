@@ -13,8 +13,9 @@ const USAGE = `hub replay [--into <database>] [--replace] [--timeout <seconds>]
 Reads every national node's topic (hub.node.<CC>.out) from the beginning through the coordinator's own
 verification, storage and read-model code, into a fresh database, without sending any receipt, alert or feed record
 again. Two passes: every message but the responses to information requests, then those responses, so that each
-finds the request it answers. Then prints a digest of the rebuilt store beside the live one's (processing times left out): equal digests
-mean the topics and the store agree.
+finds the request it answers; at the end, requests unanswered past their due time are marked escalated. Then prints
+a digest of the rebuilt store beside the live one's (processing times left out): equal digests mean the topics and
+the store agree.
 
   --into      database to rebuild into (default: <live database>-replay; dropped first)
   --replace   rebuild the live database itself (stop the coordinator first)

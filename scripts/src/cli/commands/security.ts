@@ -2,13 +2,13 @@
 // SASL/SCRAM-SHA-512 per principal, ACLs from DESIGN.md's topic table).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig, repoRoot, type HubConfig } from '@hub/config';
+import { kafkaSecretsDir, loadConfig, repoRoot, type HubConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
 import { createKafka, hubAcls, topicNames, type Admin, type HubAcl } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
 import { loadRegions } from '@hub/schemas';
-import { ensurePasswordFile, kafkaSecretsDir } from '../../stack/secrets';
+import { ensurePasswordFile } from '../../stack/secrets';
 import { grantNode, provisionHub, writeBrokerTls } from '../../stack/security';
 import {
   bootstrapScript,

@@ -1,7 +1,7 @@
 // `hub start` (npm start): the local stack, the PKI, a coordinator, demo national nodes, the query API and demo data.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '@hub/config';
+import { kafkaSecretsDir, loadConfig } from '@hub/config';
 import type { Command } from '../command';
 import { parse, say } from '../command';
 import { stackUp } from '../../stack/stack';
@@ -150,7 +150,7 @@ export const startCommand: Command = {
           ...Object.entries(nodes).map(([cc, url]) => `  National node ${cc}         ${url}/v1/seizures`),
           `  Kafka                    ${endpoints.kafka}${
             secured
-              ? ` (SASL_SSL: TLS from the hub CA, each service its own SCRAM principal, ACLs; passwords in ${join(config.hubHome, 'secrets', 'kafka')}/)`
+              ? ` (SASL_SSL: TLS from the hub CA, each service its own SCRAM principal, ACLs; passwords in ${kafkaSecretsDir(config.hubHome)}/)`
               : ''
           }`,
           `  Store                    ${endpoints.mongo}`,
