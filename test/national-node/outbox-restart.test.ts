@@ -1,7 +1,8 @@
 // A national node restarted with an outbox whose envelopes were not all published, and a version index that missed
 // some of them (a crash between the two writes): the versions are recovered from the outbox as it is opened, even
 // when the backlog is too large to be held in memory, with the digest of the body that made each (a re-sent body is
-// still known), and every envelope is published again from disk.
+// still known) and what the node normalised in it (the receipt still says so), and every envelope is published again
+// from disk.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -37,11 +38,14 @@ describe('national node restarted with an unpublished outbox', function () {
   it('recovers the versions from a backlog it keeps on disk, and publishes that backlog again', async () => {
     const reportId = randomUUID();
     node = await start();
+    let normalised: string[] = [];
     for (const version of [1, 2, 3]) {
       const res = await postJson(`${node.url}/v1/seizures`, { ...report, reportId, notes: `v${version}` });
       expect(res.status).to.equal(202);
       expect(res.body.version).to.equal(version);
+      normalised = res.body.normalisations as string[];
     }
+    expect(normalised).to.include("concealment 'false floor' → false-floor");
     await waitUntil('the outbox published', async () => node!.outboxDepth() === 0 || undefined);
     await node.close();
     node = undefined;
@@ -49,13 +53,16 @@ describe('national node restarted with an unpublished outbox', function () {
     // As after a crash: the index lost the versions, and the outbox's cursor is back before them.
     const dir = join(env.config.hubHome, 'nodes', 'KZ');
     rmSync(join(dir, 'reports.idx'), { force: true });
+    rmSync(join(dir, 'reports.idx.normalisations.jsonl'), { force: true });
     rmSync(join(dir, 'outbox', 'cursor.json'));
     node = await start(1); // no envelope fits: the backlog is opened by position only, then read back one by one
     // The last body re-sent (a client that lost the answer to it in the crash) is known by the digest its outbox
-    // record keeps: answered as before, not made into a fourth version.
+    // record keeps: answered as before, not made into a fourth version, with what the node normalised in it, which
+    // the record keeps too.
     const resent = await postJson(`${node.url}/v1/seizures`, { ...report, reportId, notes: 'v3' });
     expect(resent.status).to.equal(202);
     expect(resent.body).to.include({ version: 3, duplicate: true });
+    expect(resent.body.normalisations).to.deep.equal(normalised);
     const again = await postJson(`${node.url}/v1/seizures`, {
       ...report,
       reportId,

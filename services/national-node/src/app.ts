@@ -74,7 +74,10 @@ export function createSeizureAcceptor(
     ...(channel ? { channel } : {}),
   });
   const submit = async ({ value, normalisations }: Normalised<SeizureReportRecord>, digest?: string) => {
-    const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value, digest);
+    const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value, {
+      ...(digest === undefined ? {} : { bodyDigest: digest }),
+      notes: normalisations,
+    });
     deps.reports.record(value.reportId, value.version, digest);
     deps.reports.noteNormalisations(value.reportId, value.version, normalisations);
     deps.onAccepted?.(1);
@@ -117,7 +120,7 @@ export function createSeizureAcceptor(
           version: earlier,
           status: 'queued' as const,
           duplicate: true,
-          normalisations: [],
+          normalisations: deps.reports.normalisationsOf(id as string, earlier),
         };
       return submit(seizureReportFromJson(body, context(channel)), digest);
     },

@@ -115,18 +115,21 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   const claim = claimNodeDir(nodeDir, country);
   // Versions of reports still in the outbox, in case the index missed them (a stop between the two writes): seen as
   // the log is opened, so a backlog from a long outage is read once and not held whole.
-  const inOutbox: { reportId: string; version: number; digest?: string }[] = [];
+  const inOutbox: { reportId: string; version: number; digest?: string; notes?: string[] }[] = [];
+  const reports = new ReportsIndex(join(nodeDir, 'reports.idx'));
   const { log, pending, spilled } = OutboxLog.open({
     dir: join(nodeDir, 'outbox'),
     pendingBytes: options.outboxMemoryBytes ?? OUTBOX_MEMORY_BYTES,
+    // Published records are read no more at start-up: the versions recorded from them must be durable by then.
+    beforeCommit: () => reports.sync(),
     onRecord: (record) => {
       const decoded = decodeEnvelope(record.value);
       if (!decoded.ok) return;
       try {
         const v = registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload);
-        const id = v.reportId ?? v.returnId;
+        const id = v.reportId ?? v.returnId ?? v.routeId;
         if (typeof id === 'string' && typeof v.version === 'number')
-          inOutbox.push({ reportId: id, version: v.version, digest: record.bodyDigest });
+          inOutbox.push({ reportId: id, version: v.version, digest: record.bodyDigest, notes: record.notes });
       } catch {
         // not a report: nothing to reconcile
       }
@@ -227,7 +230,6 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
         },
       });
 
-  const reports = new ReportsIndex(join(nodeDir, 'reports.idx'));
   const reconciled = reports.reconcile(inOutbox);
   if (reconciled) logger.info({ reconciled }, 'versions recovered from the outbox after an interrupted stop');
   const app = createApp({
@@ -309,6 +311,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
       await publisher.drain(5000);
       await publisher.stop();
       await log.close();
+      reports.close();
       // The tails together (each waits for its fetch in flight); the webhook once nothing more comes in for it.
       await Promise.all([
         inboundTail

@@ -1,6 +1,8 @@
 // The node's memory of its own reports: the latest version of each (so that a re-post becomes the next version)
 // and the digest of the body that made it (so that re-sending the very same body is answered, not re-sent).
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+// Appends are not fsynced one by one: the outbox, which holds the same facts durably, asks for `sync()` before it
+// forgets published records, so that a power loss never takes a version whose envelope may have been published.
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 interface Entry {
@@ -13,25 +15,56 @@ export class ReportsIndex {
   /** `${reportId}:${version}` → what the node normalised in that version (kept only when there was something). */
   private readonly notes = new Map<string, string[]>();
   private readonly notesFile: string;
+  private fd = -1;
+  private notesFd = -1;
+  private dirty = false;
 
   constructor(private readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
     this.notesFile = `${file}.normalisations.jsonl`;
-    if (existsSync(this.notesFile))
-      for (const line of readFileSync(this.notesFile, 'utf8').split('\n')) {
-        try {
-          const { id, v, notes } = JSON.parse(line) as { id: string; v: number; notes: string[] };
-          this.notes.set(`${id}:${v}`, notes);
-        } catch {
-          // an empty or torn last line
-        }
-      }
-    if (existsSync(file)) {
-      for (const line of readFileSync(file, 'utf8').split('\n')) {
-        const [id, v, digest] = line.split(' ');
-        if (id && v) this.remember(id, Number(v), digest);
+    const notesText = existsSync(this.notesFile) ? readFileSync(this.notesFile, 'utf8') : '';
+    for (const line of notesText.split('\n')) {
+      try {
+        const { id, v, notes } = JSON.parse(line) as { id: string; v: number; notes: string[] };
+        this.notes.set(`${id}:${v}`, notes);
+      } catch {
+        // an empty or torn last line
       }
     }
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    for (const line of text.split('\n')) {
+      const [id, v, digest] = line.split(' ');
+      const version = Number(v);
+      if (id && Number.isInteger(version) && version > 0) this.remember(id, version, digest);
+    }
+    this.fd = openSync(file, 'a');
+    this.notesFd = openSync(this.notesFile, 'a');
+    // A line torn by a crash is ended, so that the next one is read whole.
+    if (text && !text.endsWith('\n')) this.append(this.fd, '\n');
+    if (notesText && !notesText.endsWith('\n')) this.append(this.notesFd, '\n');
+  }
+
+  private append(fd: number, line: string): void {
+    const buf = Buffer.from(line, 'utf8');
+    let written = 0;
+    while (written < buf.length) written += writeSync(fd, buf, written);
+    this.dirty = true;
+  }
+
+  /** Make every line written so far durable (a no-op when nothing was written since the last call). */
+  sync(): void {
+    if (!this.dirty || this.fd < 0) return;
+    this.dirty = false;
+    fdatasyncSync(this.fd);
+    fdatasyncSync(this.notesFd);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    this.sync();
+    closeSync(this.fd);
+    closeSync(this.notesFd);
+    this.fd = this.notesFd = -1;
   }
 
   private remember(id: string, version: number, digest?: string): void {
@@ -53,7 +86,7 @@ export class ReportsIndex {
   noteNormalisations(reportId: string, version: number, notes: string[]): void {
     if (notes.length === 0) return;
     this.notes.set(`${reportId}:${version}`, notes);
-    appendFileSync(this.notesFile, `${JSON.stringify({ id: reportId, v: version, notes })}\n`);
+    this.append(this.notesFd, `${JSON.stringify({ id: reportId, v: version, notes })}\n`);
   }
 
   normalisationsOf(reportId: string, version: number | null): string[] {
@@ -69,21 +102,25 @@ export class ReportsIndex {
 
   record(reportId: string, version: number, digest?: string): void {
     this.remember(reportId, version, digest);
-    appendFileSync(this.file, `${reportId} ${version}${digest ? ` ${digest}` : ''}\n`);
+    this.append(this.fd, `${reportId} ${version}${digest ? ` ${digest}` : ''}\n`);
   }
 
   /**
    * After a crash between an envelope reaching the outbox and its version reaching this file: versions found in
    * the outbox's unpublished envelopes are taken over, so the next post never reuses one, with the digest of the
-   * body that made each, so that the same body re-sent is answered as before the crash.
+   * body that made each, so that the same body re-sent is answered as before the crash, and what the node
+   * normalised in it, so that its receipt still says so.
    */
-  reconcile(found: { reportId: string; version: number; digest?: string }[]): number {
+  reconcile(found: { reportId: string; version: number; digest?: string; notes?: string[] }[]): number {
     let fixed = 0;
     for (const f of found)
       if (f.version > this.latest(f.reportId)) {
         this.record(f.reportId, f.version, f.digest);
+        if (f.notes && !this.notes.has(`${f.reportId}:${f.version}`))
+          this.noteNormalisations(f.reportId, f.version, f.notes);
         fixed++;
       }
+    this.sync();
     return fixed;
   }
 }

@@ -1,19 +1,20 @@
 // One submission path for every adapter: validate → encode (Avro) → sign → durable outbox → publisher.
 import type { Signer } from '@hub/envelope';
 import type { SchemaRegistry } from '@hub/schemas';
-import type { OutboxLog } from './outbox/log';
+import type { OutboxLog, RecordExtras } from './outbox/log';
 import type { Publisher } from './outbox/publisher';
 
 export interface Submitter {
   /**
-   * Sign `value` as `messageType` and make it durable; resolves once it is in the outbox. `bodyDigest`: of the
-   * agency's body it was made from, kept with it so that the same body re-sent is known after a crash.
+   * Sign `value` as `messageType` and make it durable; resolves once it is in the outbox. `extras`: the digest of
+   * the agency's body it was made from and what the node normalised in it, kept with it so that the same body re-sent
+   * is known, and the receipt's notes given, after a crash.
    */
   submit(
     messageType: string,
     key: string,
     value: unknown,
-    bodyDigest?: string,
+    extras?: RecordExtras,
   ): Promise<{ messageId: string }>;
 }
 
@@ -24,7 +25,7 @@ export function createSubmitter(deps: {
   publisher: Publisher;
 }): Submitter {
   return {
-    async submit(messageType, key, value, bodyDigest) {
+    async submit(messageType, key, value, extras) {
       const { payload, fingerprint } = deps.registry.encode(messageType, value);
       // Signed on libuv's thread pool: the event loop goes on serving other requests (and the outbox's writes)
       // meanwhile. With batch signatures (HUB_SIGNATURE_BATCH), concurrent requests share one signature.
@@ -33,7 +34,7 @@ export function createSubmitter(deps: {
         schemaFingerprint: fingerprint,
         payload,
       });
-      const record = await deps.log.append(key, bytes, bodyDigest);
+      const record = await deps.log.append(key, bytes, extras);
       deps.publisher.enqueue(record);
       return { messageId: envelope.messageId };
     },

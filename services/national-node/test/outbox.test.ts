@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutboxLog } from '../src/outbox/log';
@@ -26,19 +26,92 @@ describe('durable outbox log', () => {
     await reopened.log.close();
   });
 
-  it('keeps the digest of the body that made a record, beside records written without one', async () => {
+  it('keeps the digest and the notes of the body that made a record, beside records written without them', async () => {
     const { log } = OutboxLog.open({ dir });
     await log.append('report-1', Buffer.from('envelope 1'));
-    await log.append('report-2', Buffer.from('envelope 2'), 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6');
-    await log.append('ключ-3', Buffer.from([0, 1, 2, 255]), '');
+    await log.append('report-2', Buffer.from('envelope 2'), {
+      bodyDigest: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6',
+    });
+    await log.append('ключ-3', Buffer.from([0, 1, 2, 255]), { bodyDigest: '' });
+    await log.append('report-4', Buffer.from('envelope 4'), {
+      bodyDigest: 'f0e1',
+      notes: ["country 'Казахстан' → KZ", 'quantity 1,5 → 1.5'],
+    });
+    await log.append('report-5', Buffer.from('envelope 5'), { notes: ['unit kilo → kg'] });
+    await log.append('report-6', Buffer.from('envelope 6'), { notes: [] });
     await log.close();
     const { pending, log: reopened } = OutboxLog.open({ dir });
-    expect(pending.map((r) => [r.key, r.bodyDigest, r.value.toString('hex')])).to.deep.equal([
-      ['report-1', undefined, Buffer.from('envelope 1').toString('hex')],
-      ['report-2', 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6', Buffer.from('envelope 2').toString('hex')],
-      ['ключ-3', '', '000102ff'],
+    expect(pending.map((r) => [r.key, r.bodyDigest, r.notes, r.value.toString('hex')])).to.deep.equal([
+      ['report-1', undefined, undefined, Buffer.from('envelope 1').toString('hex')],
+      ['report-2', 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6', undefined, Buffer.from('envelope 2').toString('hex')],
+      ['ключ-3', '', undefined, '000102ff'],
+      [
+        'report-4',
+        'f0e1',
+        ["country 'Казахстан' → KZ", 'quantity 1,5 → 1.5'],
+        Buffer.from('envelope 4').toString('hex'),
+      ],
+      ['report-5', undefined, ['unit kilo → kg'], Buffer.from('envelope 5').toString('hex')],
+      ['report-6', undefined, undefined, Buffer.from('envelope 6').toString('hex')],
     ]);
     await reopened.close();
+  });
+
+  it('reads the records of the earlier format (a digest flagged by the top bit only) as before', async () => {
+    // Written byte by byte as the outbox wrote them before notes: u32 length | u32 CRC | u64 at | u16 key length
+    // (top bit: a digest follows) | key | u8 digest length | digest | envelope.
+    const { crc32 } = await import('../src/outbox/crc32');
+    const record = (key: string, value: string, digest?: string) => {
+      const k = Buffer.from(key);
+      const d =
+        digest === undefined
+          ? Buffer.alloc(0)
+          : Buffer.concat([Buffer.from([digest.length]), Buffer.from(digest)]);
+      const rest = Buffer.alloc(10 + k.length + d.length + value.length);
+      rest.writeBigUInt64BE(1700000000000n, 0);
+      rest.writeUInt16BE(k.length | (digest === undefined ? 0 : 0x8000), 8);
+      k.copy(rest, 10);
+      d.copy(rest, 10 + k.length);
+      Buffer.from(value).copy(rest, 10 + k.length + d.length);
+      const head = Buffer.alloc(8);
+      head.writeUInt32BE(rest.length, 0);
+      head.writeUInt32BE(crc32(rest), 4);
+      return Buffer.concat([head, rest]);
+    };
+    appendFileSync(
+      join(dir, 'segment-00000001.log'),
+      Buffer.concat([record('old-1', 'plain'), record('old-2', 'digested', 'abcd')]),
+    );
+    const { pending, log } = OutboxLog.open({ dir });
+    expect(
+      pending.map((r) => [r.key, r.bodyDigest, r.notes, r.value.toString(), r.appendedAt]),
+    ).to.deep.equal([
+      ['old-1', undefined, undefined, 'plain', 1700000000000],
+      ['old-2', 'abcd', undefined, 'digested', 1700000000000],
+    ]);
+    await log.close();
+  });
+
+  it('asks for what was derived from published records to be made durable before it moves its cursor', async () => {
+    const cursorAtHook: (string | undefined)[] = [];
+    const { log } = OutboxLog.open({
+      dir,
+      beforeCommit: () =>
+        cursorAtHook.push(
+          readdirSync(dir).includes('cursor.json')
+            ? readFileSync(join(dir, 'cursor.json'), 'utf8')
+            : undefined,
+        ),
+    });
+    const first = await log.append('a', Buffer.from('first'));
+    const second = await log.append('b', Buffer.from('second'));
+    log.commit(first.end);
+    log.commit(second.end);
+    expect(cursorAtHook, 'each hook call saw the cursor of before its commit').to.deep.equal([
+      undefined,
+      JSON.stringify(first.end),
+    ]);
+    await log.close();
   });
 
   it('shares one fsync among concurrent appends and keeps each one intact', async () => {

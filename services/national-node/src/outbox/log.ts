@@ -1,9 +1,10 @@
 // The durable outbox: an append-only log of signed envelopes on the node's disk. A report is acknowledged to the
 // agency only after its envelope is here and fsynced; many concurrent appends share one fsync (group commit).
 // Record: u32 length of the rest | u32 CRC-32 of the rest | u64 appendedAt ms | u16 key length | key |
-// [u8 digest length | digest, when the key length's top bit is set] | envelope bytes. The digest is that of the agency's
-// body that made the envelope, so that a body re-sent after a crash is still known (records written before it have
-// none: keys are far shorter than 32,768 bytes, so the bit was always clear).
+// [u8 digest length | digest, when the key length's top bit is set] | [u16 notes length | notes as a JSON array, when
+// its next bit is set] | envelope bytes. The digest is that of the agency's body that made the envelope, so that a
+// body re-sent after a crash is still known; the notes are what the node normalised in it (the receipt's notes).
+// Records written before either have neither: keys are far shorter than 16,384 bytes, so both bits were clear.
 import {
   closeSync,
   existsSync,
@@ -31,6 +32,8 @@ export interface OutboxRecord {
   appendedAt: number;
   /** The digest of the agency's body that made this envelope, when one was given. */
   bodyDigest?: string;
+  /** What the node normalised in the body (e.g. "country 'Казахстан' → KZ"), when anything. */
+  notes?: string[];
   /** Position just after this record: the cursor once it is published. */
   end: Position;
 }
@@ -44,6 +47,17 @@ export interface OutboxLogOptions {
   dir: string;
   segmentBytes?: number;
   clock?: () => number;
+  /**
+   * Called before the cursor moves past published records, which are then no longer read at start-up: what was
+   * derived from them elsewhere (the node's version index) must be durable first.
+   */
+  beforeCommit?: () => void;
+}
+
+/** What an outbox record keeps beside its envelope, about the agency's body that made it. */
+export interface RecordExtras {
+  bodyDigest?: string;
+  notes?: string[];
 }
 
 const HEADER = 8;
@@ -53,26 +67,46 @@ function segName(n: number): string {
 }
 
 const DIGEST_FLAG = 0x8000;
+const NOTES_FLAG = 0x4000;
+const KEY_MASK = NOTES_FLAG - 1;
 
-function encode(key: string, value: Buffer, at: number, bodyDigest?: string): Buffer {
+function encode(key: string, value: Buffer, at: number, extras: RecordExtras = {}): Buffer {
   const k = Buffer.from(key, 'utf8');
-  const d = bodyDigest === undefined ? undefined : Buffer.from(bodyDigest, 'utf8');
-  if (k.length >= DIGEST_FLAG || (d && d.length > 255))
-    throw new HubError('OUTBOX_RECORD', `an outbox key (${k.length} bytes) or digest is too long`);
-  const meta = k.length + (d ? 1 + d.length : 0);
-  const rest = Buffer.alloc(8 + 2 + meta + value.length);
+  const d = extras.bodyDigest === undefined ? undefined : Buffer.from(extras.bodyDigest, 'utf8');
+  const n = extras.notes?.length ? Buffer.from(JSON.stringify(extras.notes), 'utf8') : undefined;
+  if (k.length > KEY_MASK || (d && d.length > 255) || (n && n.length > 0xffff))
+    throw new HubError(
+      'OUTBOX_RECORD',
+      `an outbox key (${k.length} bytes), digest or set of notes is too long`,
+    );
+  const extra = (d ? 1 + d.length : 0) + (n ? 2 + n.length : 0);
+  const rest = Buffer.alloc(8 + 2 + k.length + extra + value.length);
   rest.writeBigUInt64BE(BigInt(at), 0);
-  rest.writeUInt16BE(k.length | (d ? DIGEST_FLAG : 0), 8);
-  k.copy(rest, 10);
+  rest.writeUInt16BE(k.length | (d ? DIGEST_FLAG : 0) | (n ? NOTES_FLAG : 0), 8);
+  let at2 = 10 + k.copy(rest, 10);
   if (d) {
-    rest.writeUInt8(d.length, 10 + k.length);
-    d.copy(rest, 11 + k.length);
+    rest.writeUInt8(d.length, at2);
+    at2 += 1 + d.copy(rest, at2 + 1);
   }
-  value.copy(rest, 10 + meta);
+  if (n) {
+    rest.writeUInt16BE(n.length, at2);
+    at2 += 2 + n.copy(rest, at2 + 2);
+  }
+  value.copy(rest, at2);
   const head = Buffer.alloc(HEADER);
   head.writeUInt32BE(rest.length, 0);
   head.writeUInt32BE(crc32(rest), 4);
   return Buffer.concat([head, rest]);
+}
+
+/** The notes a record keeps, or none when they cannot be read (a record is never refused for its notes). */
+function parseNotes(json: string): string[] | undefined {
+  try {
+    const notes: unknown = JSON.parse(json);
+    return Array.isArray(notes) ? notes.map(String) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -88,17 +122,27 @@ function* scanRecords(buf: Buffer, segment: number, base: number): Generator<Out
     const rest = buf.subarray(off + HEADER, off + HEADER + len);
     if (crc32(rest) !== crc) break;
     const flagged = rest.readUInt16BE(8);
-    const keyLen = flagged & ~DIGEST_FLAG;
-    const digestLen = flagged & DIGEST_FLAG ? rest.readUInt8(10 + keyLen) : undefined;
-    const valueAt = 10 + keyLen + (digestLen === undefined ? 0 : 1 + digestLen);
+    const keyLen = flagged & KEY_MASK;
+    let at = 10 + keyLen;
+    let bodyDigest: string | undefined;
+    let notes: string[] | undefined;
+    if (flagged & DIGEST_FLAG) {
+      const len = rest.readUInt8(at);
+      bodyDigest = rest.subarray(at + 1, at + 1 + len).toString('utf8');
+      at += 1 + len;
+    }
+    if (flagged & NOTES_FLAG) {
+      const len = rest.readUInt16BE(at);
+      notes = parseNotes(rest.subarray(at + 2, at + 2 + len).toString('utf8'));
+      at += 2 + len;
+    }
     off += HEADER + len;
     yield {
       appendedAt: Number(rest.readBigUInt64BE(0)),
       key: rest.subarray(10, 10 + keyLen).toString('utf8'),
-      ...(digestLen === undefined
-        ? {}
-        : { bodyDigest: rest.subarray(11 + keyLen, valueAt).toString('utf8') }),
-      value: rest.subarray(valueAt),
+      ...(bodyDigest === undefined ? {} : { bodyDigest }),
+      ...(notes === undefined ? {} : { notes }),
+      value: rest.subarray(at),
       end: { segment, offset: base + off },
     };
   }
@@ -139,6 +183,7 @@ export class OutboxLog {
   private flushing = false;
   private readonly segmentBytes: number;
   private readonly clock: () => number;
+  private readonly beforeCommit: (() => void) | undefined;
   private closed = false;
 
   private constructor(
@@ -147,6 +192,7 @@ export class OutboxLog {
   ) {
     this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     this.clock = options.clock ?? Date.now;
+    this.beforeCommit = options.beforeCommit;
   }
 
   /**
@@ -248,8 +294,8 @@ export class OutboxLog {
     this.size = existsSync(path) ? statSync(path).size : 0;
   }
 
-  /** Append and fsync; resolves once the record is durable. `bodyDigest`: of the agency's body that made it. */
-  append(key: string, value: Buffer, bodyDigest?: string): Promise<OutboxRecord> {
+  /** Append and fsync; resolves once the record is durable. `extras`: about the agency's body that made it. */
+  append(key: string, value: Buffer, extras: RecordExtras = {}): Promise<OutboxRecord> {
     if (this.closed)
       return Promise.reject(
         new HubError('OUTBOX_CLOSED', 'the outbox is closed (the node is shutting down)', {
@@ -259,8 +305,14 @@ export class OutboxLog {
     const appendedAt = this.clock();
     return new Promise((resolve, reject) => {
       this.queue.push({
-        buf: encode(key, value, appendedAt, bodyDigest),
-        rec: { key, value, appendedAt, ...(bodyDigest === undefined ? {} : { bodyDigest }) },
+        buf: encode(key, value, appendedAt, extras),
+        rec: {
+          key,
+          value,
+          appendedAt,
+          ...(extras.bodyDigest === undefined ? {} : { bodyDigest: extras.bodyDigest }),
+          ...(extras.notes?.length ? { notes: extras.notes } : {}),
+        },
         resolve,
         reject,
       });
@@ -315,6 +367,7 @@ export class OutboxLog {
 
   /** Record that everything before `pos` is published; delete segments entirely behind it. */
   commit(pos: Position): void {
+    this.beforeCommit?.();
     const tmp = join(this.dir, 'cursor.json.tmp');
     writeFileSync(tmp, JSON.stringify(pos));
     renameSync(tmp, join(this.dir, 'cursor.json'));
