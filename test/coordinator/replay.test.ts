@@ -1,6 +1,7 @@
 // `hub replay` rebuilds the store and its read models from the topics into the same state as the live store.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { askAsCoordinator } from '@hub/coordinator';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { hubAsync } from '../support/cli';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
@@ -97,15 +98,38 @@ describe('hub replay', function () {
       overdue: await askAndAnswer('UZ', 'KZ', undefined, {
         dueAt: new Date(Date.now() + 2000).toISOString(),
       }),
+      // The coordination node's own request (its own topic, signed by HUB), answered by KZ.
+      hubAnswered: await askAsCoordinator({
+        config: env.config,
+        logger: env.logger,
+        body: {
+          to: 'KZ',
+          purpose: 'regional analysis',
+          question: 'How many trucks?',
+          handling: { tlp: 'AMBER' },
+        },
+        waitMs: 30000,
+      }).then(async ({ request, stored }) => {
+        expect(stored).to.equal(true);
+        await waitUntil("the coordination node's request at KZ's node", async () => {
+          const r = await getJson(`${hub.nodes.KZ!.url}/v1/requests`);
+          return (r.body.requests as { requestId: string }[]).some((q) => q.requestId === request.requestId);
+        });
+        const answered = await postJson(`${hub.nodes.KZ!.url}/v1/requests/${request.requestId}/response`, {
+          answer: 'Eleven.',
+        });
+        expect(answered.status, JSON.stringify(answered.body)).to.equal(202);
+        return request.requestId;
+      }),
     };
     const requests = store.collection<{ _id: string; response: { answer: string } | null }>(
       COLLECTIONS.requests,
     );
     await waitUntil(
       'the answers stored',
-      async () => (await requests.countDocuments({ response: { $ne: null } })) === 2,
+      async () => (await requests.countDocuments({ response: { $ne: null } })) === 3,
     );
-    await waitUntil('every request stored', async () => (await requests.countDocuments()) === 4);
+    await waitUntil('every request stored', async () => (await requests.countDocuments()) === 5);
     await waitUntil(
       'everything stored, the retraction and the alert included',
       async () =>
@@ -135,7 +159,7 @@ describe('hub replay', function () {
     expect(rebuilt!.collections.report_versions!.count).to.equal(7);
     expect(rebuilt!.collections.annual_returns!.count).to.equal(1);
     expect(rebuilt!.collections.stats_monthly!.count).to.be.greaterThan(0);
-    expect(rebuilt!.collections.requests!.count).to.equal(4);
+    expect(rebuilt!.collections.requests!.count).to.equal(5);
     expect(result.stderr).to.match(/1 overdue information requests marked escalated/);
     expect(result.stderr).to.match(/the rebuilt store equals the live one/);
     const replayed = await connectStore({ url: env.config.mongo.url, dbName: rebuilt!.database });
@@ -152,6 +176,7 @@ describe('hub replay', function () {
         [asked.uzAnswered]: ['answered', 'No record of it.'],
         [asked.open]: ['open', null],
         [asked.overdue]: ['escalated', null],
+        [asked.hubAnswered]: ['answered', 'Eleven.'],
       });
     } finally {
       await replayed.db.dropDatabase();

@@ -7,9 +7,9 @@ import { createSigner, createVerifier } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, connectStore, type Store, type StoredRequest } from '@hub/store';
-import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+import { COLLECTIONS, type StoredRequest } from '@hub/store';
+import { waitUntil } from '../support/env';
+import { getJson, postJson, produceRaw, useTestHub } from '../support/hub';
 
 type NodeRequest = {
   requestId: string;
@@ -37,22 +37,9 @@ const HOUR = 3600000;
 
 describe('coordinator: information requests between countries', function () {
   this.timeout(180000);
-  let env: TestEnv;
-  let hub: TestHub;
-  let store: Store;
+  const fx = useTestHub('requests', ['KZ', 'UZ'], { requestCheckMs: 1000 });
 
-  before(async () => {
-    env = createTestEnv('requests');
-    hub = await startTestHub(env, ['KZ', 'UZ'], { requestCheckMs: 1000 });
-    store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
-  });
-  after(async () => {
-    await store?.close();
-    await hub?.close();
-    env?.cleanup();
-  });
-
-  const node = (cc: string) => hub.nodes[cc]!.url;
+  const node = (cc: string) => fx.hub.nodes[cc]!.url;
   const listAt = async (cc: string, query = '') =>
     (await getJson(`${node(cc)}/v1/requests${query}`)).body.requests as NodeRequest[];
   const itemAt = (cc: string, requestId: string, what: string, ok: (r: NodeRequest) => boolean) =>
@@ -62,7 +49,7 @@ describe('coordinator: information requests between countries', function () {
       30000,
     );
   const apiList = async (token: string, query = '') => {
-    const r = await getJson(`${hub.apiUrl}/v1/requests${query}`, token);
+    const r = await getJson(`${fx.hub.apiUrl}/v1/requests${query}`, token);
     expect(r.status, JSON.stringify(r.body)).to.equal(200);
     return r.body.requests as ApiRequest[];
   };
@@ -163,10 +150,10 @@ describe('coordinator: information requests between countries', function () {
     expect(uzSide.response?.responseId).to.equal(answer.body.responseId);
 
     // The coordinator's store has both, and the archive both signed originals.
-    const doc = await store.collection<StoredRequest>(COLLECTIONS.requests).findOne({ _id: answeredId });
+    const doc = await fx.store.collection<StoredRequest>(COLLECTIONS.requests).findOne({ _id: answeredId });
     expect(doc).to.include({ requester: 'KZ', addressee: 'UZ', status: 'answered', urgency: 'urgent' });
     expect(doc?.response).to.include({ responseId: answer.body.responseId, from: 'UZ', to: 'KZ' });
-    const archived = await store
+    const archived = await fx.store
       .collection(COLLECTIONS.envelopes)
       .find({ subjectId: { $in: [answeredId, answer.body.responseId] } })
       .toArray();
@@ -177,13 +164,13 @@ describe('coordinator: information requests between countries', function () {
   });
 
   it("delivers the request countersigned: the coordinator's envelope around KZ's unchanged one", async () => {
-    const names = topicNames(env.config.namespace);
+    const names = topicNames(fx.env.config.namespace);
     const registry = loadSchemaRegistry();
-    const verifier = createVerifier({ trust: new PkiStore(join(env.config.hubHome, 'pki')).trustStore() });
+    const verifier = createVerifier({ trust: new PkiStore(join(fx.env.config.hubHome, 'pki')).trustStore() });
     const kafka = createKafka({
-      brokers: env.config.kafka.brokers,
+      brokers: fx.env.config.kafka.brokers,
       clientId: 'requests-test',
-      logger: env.logger,
+      logger: fx.env.logger,
     });
     const consumer = kafka.consumer({ groupId: `${names.group('requests-test')}-${randomUUID()}` });
     let found: { outer: string; inner: string; innerType: string } | undefined;
@@ -207,7 +194,7 @@ describe('coordinator: information requests between countries', function () {
       },
     });
     try {
-      await waitUntil('the notice on hub.node.UZ.in', () => found, 30000);
+      await waitUntil('the notice on fx.hub.node.UZ.in', () => found, 30000);
       expect(found).to.deep.equal({ outer: 'HUB', inner: 'KZ', innerType: 'InformationRequest' });
     } finally {
       await consumer.disconnect();
@@ -221,7 +208,7 @@ describe('coordinator: information requests between countries', function () {
       urgency: 'immediate',
       dueAt: new Date(Date.now() + 4000).toISOString(),
     });
-    const coordinator = hub.token('coordinator', 'TJ', 'RED');
+    const coordinator = fx.hub.token('coordinator', 'TJ', 'RED');
     const escalated = await waitUntil(
       'the escalation in the query API',
       async () => (await apiList(coordinator, '?status=escalated')).find((r) => r.requestId === requestId),
@@ -239,28 +226,28 @@ describe('coordinator: information requests between countries', function () {
     expect(atKz.escalatedAt).to.be.a('string');
     expect((await listAt('KZ', '?status=overdue')).map((r) => r.requestId)).to.include(requestId);
     expect((await listAt('UZ', '?status=overdue')).map((r) => r.requestId)).to.include(requestId);
-    const uz = await apiList(hub.token('analyst', 'UZ'), '?status=overdue');
+    const uz = await apiList(fx.hub.token('analyst', 'UZ'), '?status=overdue');
     expect(uz.map((r) => r.requestId)).to.include(requestId);
     for (const role of ['analyst', 'node-operator'] as const)
-      expect(await apiList(hub.token(role, 'KG', 'RED'))).to.deep.equal([]);
+      expect(await apiList(fx.hub.token(role, 'KG', 'RED'))).to.deep.equal([]);
 
     // The answer is AMBER for KZ: a coordinator elsewhere sees that it was answered, not what.
     const all = await apiList(coordinator);
     expect(all.find((r) => r.requestId === answeredId)?.response).to.include({ withheld: true });
     expect(all.find((r) => r.requestId === answeredId)?.response).not.to.have.property('answer');
-    const kz = await apiList(hub.token('analyst', 'KZ'));
+    const kz = await apiList(fx.hub.token('analyst', 'KZ'));
     expect(kz.find((r) => r.requestId === answeredId)?.response?.answer).to.match(/Gisht-Kuprik/);
 
-    const doc = await store.collection<StoredRequest>(COLLECTIONS.requests).findOne({ _id: requestId });
+    const doc = await fx.store.collection<StoredRequest>(COLLECTIONS.requests).findOne({ _id: requestId });
     expect(doc?.status).to.equal('escalated');
-    const metrics = await (await fetch(`${hub.coordinator.opsUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${fx.hub.coordinator.opsUrl}/metrics`)).text();
     expect(metrics).to.match(
       /hub_coordinator_requests_escalated_total\{[^}]*urgency="immediate"[^}]*\} [1-9]/,
     );
 
-    const auditor = await getJson(`${hub.apiUrl}/v1/requests`, hub.token('auditor', 'KZ'));
+    const auditor = await getJson(`${fx.hub.apiUrl}/v1/requests`, fx.hub.token('auditor', 'KZ'));
     expect(auditor.status).to.equal(403);
-    const bad = await getJson(`${hub.apiUrl}/v1/requests?status=late`, coordinator);
+    const bad = await getJson(`${fx.hub.apiUrl}/v1/requests?status=late`, coordinator);
     expect(bad.status).to.equal(400);
   });
 
@@ -268,9 +255,9 @@ describe('coordinator: information requests between countries', function () {
     // KZ's node refuses to answer its own request, so the forged response is signed with KZ's key directly.
     const { requestId } = await ask({ subjectKind: 'route', subjectRef: 'AF>TJ>KZ' });
     await itemAt('UZ', requestId, 'the request', () => true);
-    const names = topicNames(env.config.namespace);
+    const names = topicNames(fx.env.config.namespace);
     const registry = loadSchemaRegistry();
-    const identity = new PkiStore(join(env.config.hubHome, 'pki')).identity('KZ');
+    const identity = new PkiStore(join(fx.env.config.hubHome, 'pki')).identity('KZ');
     const signer = createSigner({
       privateKey: identity.privateKey,
       certificate: identity.certificatePem,
@@ -299,22 +286,7 @@ describe('coordinator: information requests between countries', function () {
     };
     const notAsked = response({});
     const nobodySent = response({ requestId: randomUUID() });
-    const kafka = createKafka({
-      brokers: env.config.kafka.brokers,
-      clientId: 'requests-test',
-      logger: env.logger,
-    });
-    const producer = kafka.producer();
-    await producer.connect();
-    try {
-      await producer.send({
-        topic: names.nodeOut('KZ'),
-        acks: -1,
-        messages: [notAsked.message, nobodySent.message],
-      });
-    } finally {
-      await producer.disconnect();
-    }
+    await produceRaw(fx.env, names.nodeOut('KZ'), [notAsked.message, nobodySent.message]);
     const receiptOf = (id: string) =>
       waitUntil(
         `the receipt of ${id} at KZ's node`,
@@ -335,10 +307,10 @@ describe('coordinator: information requests between countries', function () {
     expect(second.status).to.equal('rejected');
     expect(second.reasons[0]?.message).to.match(/no request .* is known to the hub/);
 
-    const doc = await store.collection<StoredRequest>(COLLECTIONS.requests).findOne({ _id: requestId });
+    const doc = await fx.store.collection<StoredRequest>(COLLECTIONS.requests).findOne({ _id: requestId });
     expect(doc?.response).to.equal(null);
     expect(
-      await store.collection(COLLECTIONS.quarantine).countDocuments({ reasonCode: 'invalid-content' }),
+      await fx.store.collection(COLLECTIONS.quarantine).countDocuments({ reasonCode: 'invalid-content' }),
     ).to.be.at.least(2);
     expect((await listAt('KZ')).find((r) => r.requestId === requestId)?.status).to.equal('open');
   });

@@ -228,6 +228,12 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     );
   });
 
+  it("refuses node KZ writing to the coordination node's own topic (the requests it makes)", async () => {
+    expect(await refusedWith(() => produce(as(nodePrincipal('KZ')), names.hubOut, 'as-hub'))).to.equal(
+      'TOPIC_AUTHORIZATION_FAILED',
+    );
+  });
+
   it("refuses node KZ reading UZ's in topic", async () => {
     const kz = as(nodePrincipal('KZ'));
     expect(await refusedWith(() => consume(kz, [names.nodeIn('UZ')], names.group('node-KZ-spy')))).to.equal(
@@ -400,11 +406,14 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     await produce(as(nodePrincipal('KZ')), names.nodeOut('KZ'), 'kz-report-for-coordinator');
     await produce(as(nodePrincipal('UZ')), names.nodeOut('UZ'), 'uz-report-1');
     const coordinator = as(PRINCIPALS.coordinator);
+    // The coordination node writes its own requests, and reads them back with the nodes' messages.
+    await produce(coordinator, names.hubOut, 'hub-request-1');
     const count = await held(names.nodeOutPattern);
     const got = await consume(coordinator, names.nodeOutPattern, names.group('coordinator'), count);
     expect(got.map((g) => `${g.topic} ${g.message.value?.toString()}`)).to.include.members([
       `${names.nodeOut('KZ')} kz-report-for-coordinator`,
       `${names.nodeOut('UZ')} uz-report-1`,
+      `${names.hubOut} hub-request-1`,
     ]);
     expect(await refusedWith(() => produce(coordinator, names.nodeOut('KZ'), 'as-kz'))).to.equal(
       'TOPIC_AUTHORIZATION_FAILED',

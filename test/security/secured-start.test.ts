@@ -82,6 +82,24 @@ describe('hub start --secure: the whole hub on a local broker with the security 
     }
   });
 
+  it('lets the coordination node ask a country over the secured broker, as the coordinator (hub ask)', async () => {
+    const r = hubSync(
+      ['ask', 'KZ', '--purpose', 'regional analysis', '--question', 'Any escorts seen?', '--tlp', 'GREEN'],
+      cli,
+      90000,
+    );
+    expect(r.status, r.stderr).to.equal(0);
+    const asked = JSON.parse(r.stdout) as { requestId: string; stored: boolean };
+    expect(asked.stored).to.equal(true);
+    await waitUntil("the request at KZ's node", async () => {
+      const list = (await getJson(`${endpoints.nodes.KZ}/v1/requests`)).body.requests as {
+        requestId: string;
+        requester: string;
+      }[];
+      return list.find((q) => q.requestId === asked.requestId && q.requester === 'HUB');
+    });
+  });
+
   it('refuses --secure with brokers of others named in HUB_KAFKA_BROKERS, saying what to set', () => {
     const r = hubSync(['stack', 'up', '--secure'], { ...cli, HUB_KAFKA_BROKERS: endpoints.kafka });
     expect(r.status, 'a usage error').to.equal(2);

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
 import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from '@hub/coordinator';
 import { HUB_ORIGIN } from '@hub/envelope';
+import { createKafka } from '@hub/kafka';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { PkiStore } from '@hub/pki';
 import { startQueryApi, loadKeyRing, mintToken, authDir, type Clearance, type Role } from '@hub/query-api';
-import type { TestEnv } from './env';
+import { connectStore, type Store } from '@hub/store';
+import { createTestEnv, type TestEnv } from './env';
 
 /** CONTRACT.md's minimal seizure report (docs/examples/minimal-report.json), a fresh copy each call. */
 export function minimalReport(): Record<string, unknown> {
@@ -83,4 +85,54 @@ export async function getJson(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** What `useTestHub` gives a describe block once its `before` hook has run. */
+export interface HubFixture {
+  env: TestEnv;
+  hub: TestHub;
+  store: Store;
+}
+
+/**
+ * For a describe block: a test environment, a hub with national nodes for `countries` and a client of its store,
+ * started before the block's tests and closed after them. The object returned is filled in by the `before` hook.
+ */
+export function useTestHub(
+  name: string,
+  countries: string[],
+  coordinatorOptions: Partial<CoordinatorOptions> = {},
+): HubFixture {
+  const fixture = {} as HubFixture;
+  before(async () => {
+    fixture.env = createTestEnv(name);
+    fixture.hub = await startTestHub(fixture.env, countries, coordinatorOptions);
+    fixture.store = await connectStore({
+      url: fixture.env.config.mongo.url,
+      dbName: fixture.env.config.mongo.dbName,
+    });
+  });
+  after(async () => {
+    await fixture.store?.close();
+    await fixture.hub?.close();
+    fixture.env?.cleanup();
+  });
+  return fixture;
+}
+
+/** Bytes written straight into a topic of the test environment's broker (acks from all replicas), as an attacker or a
+ * misbehaving client would, bypassing every service. */
+export async function produceRaw(
+  env: TestEnv,
+  topic: string,
+  messages: { key: string; value: Buffer }[],
+): Promise<void> {
+  const kafka = createKafka({ brokers: env.config.kafka.brokers, clientId: 'test-raw', logger: env.logger });
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages });
+  } finally {
+    await producer.disconnect();
+  }
 }

@@ -155,18 +155,31 @@ describe('the ACL plan (DESIGN.md topic table)', () => {
     expect(kz.every((a) => a.principal === 'node-KZ')).to.equal(true);
   });
 
-  it('never lets the coordinator write an out topic, nor the query API write anything', () => {
+  it("never lets the coordinator write a country's out topic, only its own, nor the query API write anything", () => {
     const coordinator = coordinatorAcls(names, ['KZ', 'UZ']);
     expect(grants(coordinator, 'write')).to.include.members([
       'topic:literal:prod-a.hub.node.KZ.in',
       'topic:literal:prod-a.hub.node.UZ.in',
+      'topic:literal:prod-a.hub.node.HUB.out',
       'topic:prefixed:prod-a.hub.feed.',
     ]);
-    expect(grants(coordinator, 'write').some((g) => g.endsWith('.out') || g.endsWith('hub.node.'))).to.equal(
-      false,
-    );
+    expect(
+      grants(coordinator, 'write').filter((g) => g.endsWith('.out') || g.endsWith('hub.node.')),
+    ).to.deep.equal(['topic:literal:prod-a.hub.node.HUB.out']);
     expect(grants(coordinator, 'read')).to.include('topic:prefixed:prod-a.hub.node.');
     expect(grants(queryApiAcls(names), 'write')).to.deep.equal([]);
+  });
+
+  it("names the coordination node's own topic like a node's out topic, read with them, of no country", () => {
+    expect(names.hubOut).to.equal('prod-a.hub.node.HUB.out');
+    expect(names.nodeOutPattern.test(names.hubOut)).to.equal(true);
+    expect(names.nodeOutPattern.test(names.nodeOut('KZ'))).to.equal(true);
+    expect(names.nodeOutPattern.test('prod-a.hub.node.HUB.in')).to.equal(false);
+    expect(names.nodeOutPattern.test('hub.node.HUB.out'), 'another namespace').to.equal(false);
+    expect(names.countryOf(names.hubOut)).to.equal('HUB');
+    expect(names.countryOf(names.nodeIn('UZ'))).to.equal('UZ');
+    expect(names.countryOf('prod-a.hub.node.HUB.in')).to.equal(undefined);
+    expect(names.countryOf('prod-a.hub.node.HUBX.out')).to.equal(undefined);
   });
 
   it('becomes one allow entry per operation for kafkajs', () => {

@@ -59,6 +59,7 @@ scram node-TM
 
 # Topics (hub-admin creates them; no service may)
 topic hub.quarantine 3 --config min.insync.replicas=2
+topic hub.node.HUB.out 3 --config min.insync.replicas=2
 topic hub.pki 1 --config min.insync.replicas=2 --config cleanup.policy=compact
 topic hub.erasures 1 --config min.insync.replicas=2 --config cleanup.policy=compact
 topic hub.feed.central-asia 3 --config min.insync.replicas=2
@@ -83,6 +84,7 @@ acl --add --allow-principal User:coordinator --operation Write --operation Descr
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.node.TJ.in
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.node.UZ.in
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.node.TM.in
+acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.node.HUB.out
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.feed. --resource-pattern-type prefixed
 acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --topic hub.quarantine
 acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --topic hub.pki
@@ -128,4 +130,4 @@ acl --add --allow-principal User:node-TM --operation Read --operation Describe -
 acl --add --allow-principal User:node-TM --operation Read --operation Describe --group node-TM- --resource-pattern-type prefixed
 acl --add --allow-principal User:node-TM --operation IdempotentWrite --cluster
 
-echo "broker security profile applied: 8 principals, 17 topics, 50 ACL grants"
+echo "broker security profile applied: 8 principals, 18 topics, 51 ACL grants"

@@ -7,3 +7,4 @@ export * from './outcome';
 export * from './digest';
 export * from './bucket-cache';
 export * from './resume';
+export * from './ask';

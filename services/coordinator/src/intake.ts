@@ -1,6 +1,6 @@
 // Intake: verify each envelope before anything reads its payload, then replay check, schema, content.
 import { createHash } from 'node:crypto';
-import type { Verifier } from '@hub/envelope';
+import { HUB_ORIGIN, type Verifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
@@ -92,6 +92,16 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
         record,
         reason: 'unknown-schema',
         detail: `message type ${envelope.messageType} is not accepted from national nodes`,
+        envelope,
+      };
+    }
+    // The coordination node asks (information requests); it reports nothing and answers nobody on this path.
+    if (envelope.origin === HUB_ORIGIN && envelope.messageType !== 'InformationRequest') {
+      return {
+        kind: 'rejected',
+        record,
+        reason: 'unknown-schema',
+        detail: `the coordination node's topic carries information requests only, not ${envelope.messageType}`,
         envelope,
       };
     }

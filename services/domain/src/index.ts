@@ -14,3 +14,4 @@ export * from './csv/chunks';
 export * from './csv/export';
 export * from './csv/cells';
 export * from './report/route-report';
+export * from './requests/request-input';

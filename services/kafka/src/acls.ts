@@ -84,14 +84,15 @@ export function nodeAcls(names: TopicNames, cc: string, regions: RegionMembers[]
 
 /**
  * The coordinator: reads every node's out topic (prefixed, so a new country needs no grant to be read), writes
- * the in topic of each onboarded country (literal: it must not write as a node), the feeds, quarantine, pki and
- * erasures.
+ * the in topic of each onboarded country (literal: it must not write as a node), its own out topic (the requests
+ * the coordination node makes), the feeds, quarantine, pki and erasures.
  */
 export function coordinatorAcls(names: TopicNames, countries: string[]): HubAcl[] {
   const p = PRINCIPALS.coordinator;
   return [
     prefixed(p, 'topic', names.nodeTopicPrefix, ['read', 'describe']),
     ...countries.map((cc) => topic(p, names.nodeIn(cc), ['write', 'describe'])),
+    topic(p, names.hubOut, ['write', 'describe']),
     prefixed(p, 'topic', names.feedPrefix, ['write', 'describe']),
     topic(p, names.quarantine, ['read', 'write', 'describe']),
     topic(p, names.pki, ['read', 'write', 'describe']),

@@ -36,6 +36,8 @@ export function hubTopicConfigs(names: TopicNames, regions: string[], plan: Topi
   const isr = { name: 'min.insync.replicas', value: String(Math.min(2, rf)) };
   return [
     { topic: names.quarantine, numPartitions: plan.partitions, replicationFactor: rf, configEntries: [isr] },
+    // The coordination node's own requests, keyed by request id like a node's out topic.
+    { topic: names.hubOut, numPartitions: plan.partitions, replicationFactor: rf, configEntries: [isr] },
     pkiTopicConfig(names, plan),
     {
       topic: names.erasures,

@@ -2,7 +2,7 @@
 // (what arrives from the coordinator is in the inbound store). Durable before the agency gets its 202.
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { InformationRequestRecord, InformationResponseRecord } from './request-input';
+import type { InformationRequestRecord, InformationResponseRecord } from '@hub/domain';
 
 export type RequestsLogEntry =
   | { kind: 'sent'; messageId: string; at: number; request: InformationRequestRecord }

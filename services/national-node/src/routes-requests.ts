@@ -1,15 +1,15 @@
 // Information requests at the national node (CONTRACT.md): POST /v1/requests asks another country,
 // GET /v1/requests lists those addressed to this country and those it sent, POST /v1/requests/:id/response answers.
 import { Router } from 'express';
-import { tlpLabel } from '@hub/domain';
-import { HubError, ValidationError, type FieldError } from '@hub/errors';
-import type { InboundStore } from './inbox-store';
 import {
   informationRequestFromJson,
   informationResponseFromJson,
+  tlpLabel,
   type InformationRequestRecord,
   type InformationResponseRecord,
-} from './request-input';
+} from '@hub/domain';
+import { HubError, ValidationError, type FieldError } from '@hub/errors';
+import type { InboundStore } from './inbox-store';
 import { REQUEST_NOTICE, type KeptRequestNotice } from './request-notices';
 import type { RequestsLog } from './requests-log';
 import type { Submitter } from './submit';

@@ -6,6 +6,8 @@ export type { Logger };
 export interface LoggerOptions {
   level?: string;
   destination?: DestinationStream;
+  /** Log to stderr instead of stdout (a CLI verb whose stdout is its result). */
+  stderr?: boolean;
 }
 
 /** A pino logger for one service. Never log payloads, signatures or keys: log ids (reportId, messageId, node). */
@@ -30,7 +32,7 @@ export function createLogger(service: string, options: LoggerOptions = {}): Logg
         censor: '[redacted]',
       },
     },
-    options.destination,
+    options.destination ?? (options.stderr ? pino.destination(2) : undefined),
   );
 }
 

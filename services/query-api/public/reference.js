@@ -43,8 +43,12 @@ export function regionName(id) {
   return (r && (r[getLang()] || r.en)) || id;
 }
 
+/** The coordination node, which asks countries too (requester HUB). */
+const HUB_NAME = { en: 'Coordination centre', ru: 'Координационный центр' };
+
 /** The country's name in the current language, or its code when unknown. */
 export function countryName(code) {
+  if (code === 'HUB') return HUB_NAME[getLang()] || HUB_NAME.en;
   const c = countries[code];
   return (c && (c[getLang()] || c.en)) || code;
 }

@@ -118,7 +118,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/requests': {
         get: {
           summary:
-            "Information requests between countries with their deadlines (roles coordinator, analyst, node-operator): all for a coordinator, else those the caller's country sent or was asked; a response's content only where its handling allows (else withheld: true)",
+            "Information requests between countries, and those the coordination node made (requester HUB, `hub ask`), with their deadlines (roles coordinator, analyst, node-operator): all for a coordinator, else those the caller's country sent or was asked; a response's content only where its handling allows (else withheld: true), and to every coordinator for the coordination node's requests",
           security: bearer,
           parameters: [
             param(

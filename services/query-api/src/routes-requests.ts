@@ -2,6 +2,7 @@
 // (the dashboard's overdue list); an analyst or node operator sees those its country sent or was asked. A
 // response's content is shown only to whom its handling allows: the two countries concerned, and others by TLP.
 import { Router } from 'express';
+import { HUB_ORIGIN } from '@hub/envelope';
 import type { Filter } from 'mongodb';
 import { COLLECTIONS, requestStatus, type Store, type StoredRequest, type StoredResponse } from '@hub/store';
 import type { AuditLog } from './audit';
@@ -41,13 +42,20 @@ function statusFilter(status: string | undefined, now: Date): Filter<StoredReque
   }
 }
 
-/** May the caller read the response's content? The requester (to whom it was sent) and its author always may. */
+/**
+ * May the caller read the response's content? The requester (to whom it was sent) and its author always may; the
+ * coordination node's requests (requester HUB) were asked by the coordinators, so any coordinator may.
+ */
 export function mayReadResponse(
   caller: Caller,
   request: Pick<StoredRequest, 'requester'>,
   r: StoredResponse,
 ) {
-  return caller.country === request.requester || mayRead(caller, { ...r.handling, originCountry: r.from });
+  return (
+    caller.country === request.requester ||
+    (request.requester === HUB_ORIGIN && caller.role === 'coordinator') ||
+    mayRead(caller, { ...r.handling, originCountry: r.from })
+  );
 }
 
 function responseView(caller: Caller, doc: StoredRequest) {

@@ -1,5 +1,6 @@
 // Every verb of the CLI, in the order `hub --help` lists them.
 import type { Command } from '../command';
+import { askCommand } from './ask';
 import { benchCommand } from './bench';
 import { importCommand } from './import';
 import { importAnnualCommand } from './import-annual';
@@ -25,6 +26,7 @@ export const commands: Command[] = [
   importAnnualCommand,
   tokenCommand,
   verifyCommand,
+  askCommand,
   replayCommand,
   testCommand,
   benchCommand,

@@ -1,8 +1,11 @@
-// Information requests and responses from agencies' JSON to the records the node signs (InformationRequest,
-// InformationResponse), with every field error at once, like the other node endpoints.
+// Information requests and responses from agencies' JSON to the records a node signs (InformationRequest,
+// InformationResponse), with every field error at once, like the other node endpoints. The coordination node's own
+// requests (`hub ask`) are read by the same rules, with HUB as the asking country.
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@hub/errors';
-import { FieldReader, normaliseCountryCode, readHandling, type Normalised } from '@hub/domain';
+import { FieldReader } from '../report/fields';
+import type { Normalised } from '../report/seizure-report';
+import { normaliseCountryCode, readHandling } from '../report/terms';
 
 const HOUR = 3600000;
 const DAY = 24 * HOUR;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ValidationError } from '@hub/errors';
-import { informationRequestFromJson, informationResponseFromJson } from '../src/request-input';
+import { informationRequestFromJson, informationResponseFromJson } from '@hub/domain';
 
 const NOW = Date.UTC(2026, 2, 14, 9, 0);
 const ctx = { nodeCountry: 'KZ', now: NOW, regions: new Set(['central-asia']) };

@@ -1,0 +1,152 @@
+// The coordination node asks a country: an InformationRequest from HUB, read by the rules a national node applies
+// to an agency's request, signed with the coordinator's key and written to the coordination node's own out topic
+// (hub.node.HUB.out). The coordinator's intake takes it from there like any country's request: it verifies it,
+// stores it, delivers it countersigned to the addressee and watches its due time; the answer stays in the store
+// (coordinators read it in the query API). A replay reads that topic too, so the request is rebuilt with the rest.
+import { join } from 'node:path';
+import type { HubConfig } from '@hub/config';
+import { informationRequestFromJson, type InformationRequestRecord } from '@hub/domain';
+import { createSigner, HUB_ORIGIN } from '@hub/envelope';
+import { HubError } from '@hub/errors';
+import { createKafka, topicNames } from '@hub/kafka';
+import type { Logger } from '@hub/observability';
+import { PkiStore } from '@hub/pki';
+import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
+import { COLLECTIONS, connectStore, type StoredRequest } from '@hub/store';
+import { nodeDirectory } from './requests';
+
+export interface AskOptions {
+  config: HubConfig;
+  logger: Logger;
+  /** The request as a national node's `POST /v1/requests` takes it (to, purpose, question, urgency, ...). */
+  body: unknown;
+  /** How long to wait for the coordinator to have stored it (0: do not wait). */
+  waitMs?: number;
+  clock?: () => number;
+}
+
+export interface Asked {
+  request: InformationRequestRecord;
+  messageId: string;
+  normalisations: string[];
+  /**
+   * Whether the coordinator had stored it within `waitMs` (always false when not waited for). A request the
+   * coordinator refused within that time throws instead (REJECTED, with its reason).
+   */
+  stored: boolean;
+}
+
+export async function askAsCoordinator(options: AskOptions): Promise<Asked> {
+  const { config } = options;
+  const now = (options.clock ?? Date.now)();
+  const regions = loadRegions();
+  // Every field error at once (ValidationError), before anything is signed or sent.
+  const { value, normalisations } = informationRequestFromJson(options.body, {
+    nodeCountry: HUB_ORIGIN,
+    now,
+    regions: new Set(regions.map((r) => r.id)),
+  });
+
+  const pkiDir = join(config.hubHome, 'pki');
+  const pki = new PkiStore(pkiDir);
+  if (!pki.hasIdentity(HUB_ORIGIN))
+    throw new HubError(
+      'NOT_READY',
+      `the coordination node has no key and certificate in ${pkiDir} yet: start the coordinator once ` +
+        '(`hub coordinator`, or `npm start`), which issues them, on this machine or with this HUB_HOME',
+    );
+  const identity = pki.identity(HUB_ORIGIN);
+  const signer = createSigner({
+    privateKey: identity.privateKey,
+    certificate: identity.certificatePem,
+    origin: HUB_ORIGIN,
+  });
+  const registry = loadSchemaRegistry();
+  const names = topicNames(config.namespace);
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: `${config.kafka.clientId}-ask`,
+    logger: options.logger,
+    security: config.kafka.security,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  let messageId: string;
+  try {
+    const topics = new Set(await admin.listTopics());
+    if (!topics.has(names.hubOut))
+      throw new HubError(
+        'NOT_READY',
+        `the coordination node's topic ${names.hubOut} does not exist: start the coordinator of this version ` +
+          'once, which creates it (on a secured broker: `hub security apply`)',
+      );
+    // The coordinator would refuse a request to a country without a node; say so now, not in a quarantine.
+    if (!(await nodeDirectory(admin, names, 0)(value.to)))
+      throw new HubError(
+        'NOT_FOUND',
+        `${value.to} has no national node on the hub to answer (no topic ${names.nodeIn(value.to)})`,
+      );
+    const { payload, fingerprint } = registry.encode('InformationRequest', value);
+    const signed = signer.signEncoded({
+      messageType: 'InformationRequest',
+      schemaFingerprint: fingerprint,
+      payload,
+    });
+    messageId = signed.envelope.messageId;
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: names.hubOut,
+        acks: -1,
+        messages: [{ key: value.requestId, value: signed.bytes }],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  options.logger.info(
+    { requestId: value.requestId, to: value.to, messageId, urgency: value.urgency },
+    'information request of the coordination node sent',
+  );
+
+  let stored = false;
+  const waitMs = options.waitMs ?? 0;
+  if (waitMs > 0) {
+    const store = await connectStore({
+      url: config.mongo.url,
+      dbName: config.mongo.dbName,
+      appName: 'hub-ask',
+    });
+    try {
+      const requests = store.collection<StoredRequest>(COLLECTIONS.requests);
+      const quarantine = store.collection<{
+        _id: string;
+        messageId: string | null;
+        reasonCode: string;
+        detail: string;
+      }>(COLLECTIONS.quarantine);
+      const deadline = Date.now() + waitMs;
+      while (!stored && Date.now() < deadline) {
+        stored = (await requests.countDocuments({ _id: value.requestId, messageId }, { limit: 1 })) === 1;
+        if (stored) break;
+        const refused = await quarantine.findOne({ messageId });
+        if (refused)
+          throw new HubError(
+            'REJECTED',
+            `the coordinator refused request ${value.requestId}: ${refused.reasonCode}: ${refused.detail}`,
+          );
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      await store.close();
+    }
+  }
+  return { request: value, messageId, normalisations, stored };
+}

@@ -1,0 +1,229 @@
+// The coordination node asks a country (`hub ask`, an information request from HUB) on the real stack: the request
+// signed with the coordinator's key goes through the coordination node's own topic and the coordinator's intake to
+// the addressee's node, countersigned; the answer stays at the hub, readable by coordinators; an unanswered one is
+// escalated. What the coordination node's topic carries is checked like any node's: only requests, only its own.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { seizureReportFromJson } from '@hub/domain';
+import { createSigner } from '@hub/envelope';
+import { topicNames } from '@hub/kafka';
+import { PkiStore } from '@hub/pki';
+import { loadSchemaRegistry } from '@hub/schemas';
+import { COLLECTIONS, type StoredRequest } from '@hub/store';
+import { hubAsync } from '../support/cli';
+import { cliEnv, waitUntil } from '../support/env';
+import { getJson, minimalReport, postJson, produceRaw, useTestHub } from '../support/hub';
+
+type NodeRequest = {
+  requestId: string;
+  direction: string;
+  requester: string;
+  addressee: string;
+  status: string;
+  urgency: string;
+  requestEvidence?: { signedBy: string; verified: boolean; countersignedBy: string };
+};
+type ApiRequest = {
+  requestId: string;
+  requester: string;
+  addressee: string;
+  status: string;
+  escalatedAt: string | null;
+  response: { withheld: boolean; from: string; answer?: string } | null;
+};
+
+describe('coordinator: the coordination node asks a country (hub ask)', function () {
+  this.timeout(180000);
+  const fx = useTestHub('hub-requests', ['KZ', 'UZ'], { requestCheckMs: 1000 });
+
+  const ask = (args: string[]) => hubAsync(['ask', ...args], cliEnv(fx.env), 90000);
+  const apiList = async (token: string) => {
+    const r = await getJson(`${fx.hub.apiUrl}/v1/requests`, token);
+    expect(r.status, JSON.stringify(r.body)).to.equal(200);
+    return r.body.requests as ApiRequest[];
+  };
+  const atNode = (cc: string, requestId: string, what: string, ok: (r: NodeRequest) => boolean) =>
+    waitUntil(
+      `${what} at ${cc}'s node`,
+      async () =>
+        ((await getJson(`${fx.hub.nodes[cc]!.url}/v1/requests`)).body.requests as NodeRequest[]).find(
+          (r) => r.requestId === requestId && ok(r),
+        ),
+      30000,
+    );
+
+  it('asks KZ about a report: KZ gets it signed by HUB, answers, and coordinators read the answer', async () => {
+    const posted = await postJson(`${fx.hub.nodes.KZ!.url}/v1/seizures`, minimalReport());
+    expect(posted.status).to.equal(202);
+    const reportId = String(posted.body.reportId);
+    const run = await ask([
+      'KZ',
+      '--purpose',
+      'regional analysis of the Khorgos crossing',
+      '--question',
+      'Was the truck of this seizure escorted?',
+      '--subject-kind',
+      'report',
+      '--subject-ref',
+      reportId,
+      '--urgency',
+      'urgent',
+      '--tlp',
+      'AMBER',
+    ]);
+    expect(run.status, run.stderr).to.equal(0);
+    const asked = JSON.parse(run.stdout) as { requestId: string; from: string; to: string; stored: boolean };
+    expect(asked).to.include({ from: 'HUB', to: 'KZ', stored: true });
+
+    // KZ's node has it, the original verified as the coordination node's own.
+    const incoming = await atNode('KZ', asked.requestId, 'the request', (r) => r.direction === 'incoming');
+    expect(incoming).to.include({ requester: 'HUB', addressee: 'KZ', status: 'open', urgency: 'urgent' });
+    expect(incoming.requestEvidence).to.include({ signedBy: 'HUB', verified: true, countersignedBy: 'HUB' });
+
+    const answer = await postJson(`${fx.hub.nodes.KZ!.url}/v1/requests/${asked.requestId}/response`, {
+      answer: 'Yes: a car followed the truck from Zharkent.',
+      relatedReports: [reportId],
+      handling: { tlp: 'AMBER', releasableTo: [] },
+    });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    expect(answer.body.to).to.equal('HUB');
+
+    // Stored at the hub with its answer; the answer went to no node (there is no HUB node), the receipt to KZ.
+    const doc = await waitUntil(
+      'the answer in the store',
+      async () => {
+        const d = await fx.store
+          .collection<StoredRequest>(COLLECTIONS.requests)
+          .findOne({ _id: asked.requestId });
+        return d?.status === 'answered' ? d : undefined;
+      },
+      30000,
+    );
+    expect(doc).to.include({ requester: 'HUB', addressee: 'KZ', subjectRef: reportId });
+    expect(doc.response).to.include({ from: 'KZ', to: 'HUB' });
+    await atNode('KZ', asked.requestId, "the answer's receipt", (r) => r.status === 'answered');
+
+    // Any coordinator reads the answer; KZ, the addressee, sees it; another country sees neither.
+    const byCoordinator = (await apiList(fx.hub.token('coordinator', 'TJ', 'AMBER'))).find(
+      (r) => r.requestId === asked.requestId,
+    );
+    expect(byCoordinator).to.include({ requester: 'HUB', addressee: 'KZ', status: 'answered' });
+    expect(byCoordinator?.response).to.include({ withheld: false, from: 'KZ' });
+    expect(byCoordinator?.response?.answer).to.match(/Zharkent/);
+    const byKz = (await apiList(fx.hub.token('analyst', 'KZ'))).find((r) => r.requestId === asked.requestId);
+    expect(byKz?.response?.answer).to.match(/Zharkent/);
+    expect((await apiList(fx.hub.token('analyst', 'UZ'))).map((r) => r.requestId)).not.to.include(
+      asked.requestId,
+    );
+  });
+
+  it('marks a request of the coordination node escalated once its due time passes unanswered', async () => {
+    const run = await ask([
+      'UZ',
+      '--purpose',
+      'joint operation planning',
+      '--question',
+      'Which crossings does the convoy use?',
+      '--tlp',
+      'RED',
+      '--due-at',
+      new Date(Date.now() + 4000).toISOString(),
+    ]);
+    expect(run.status, run.stderr).to.equal(0);
+    const { requestId } = JSON.parse(run.stdout) as { requestId: string };
+    await atNode('UZ', requestId, 'the request', (r) => r.requester === 'HUB');
+    const escalated = await waitUntil(
+      'the escalation in the query API',
+      async () =>
+        (await apiList(fx.hub.token('coordinator', 'KZ', 'RED'))).find(
+          (r) => r.requestId === requestId && r.status === 'escalated',
+        ),
+      30000,
+    );
+    expect(escalated.escalatedAt).to.be.a('string');
+  });
+
+  it('refuses what cannot be asked, field by field (exit 2), and a country without a node (exit 1)', async () => {
+    const invalid = await ask(['KZ', '--subject-kind', 'report', '--urgency', 'whenever', '--wait', '0']);
+    expect(invalid.status).to.equal(2);
+    for (const expected of [
+      '--purpose: is required',
+      '--question: is required',
+      '--tlp',
+      '--subject-ref',
+      '--urgency',
+    ])
+      expect(invalid.stderr).to.include(expected);
+    const noNode = await ask(['TJ', '--purpose', 'p', '--question', 'q', '--tlp', 'GREEN']);
+    expect(noNode.status).to.equal(1);
+    expect(noNode.stderr).to.include('TJ has no national node on the hub');
+    const nowhere = await ask(['Atlantis', '--purpose', 'p', '--question', 'q', '--tlp', 'GREEN']);
+    expect(nowhere.status).to.equal(2);
+    expect(nowhere.stderr).to.include('<CC>');
+  });
+
+  it("quarantines on the coordination node's topic anything but its own requests", async () => {
+    const names = topicNames(fx.env.config.namespace);
+    const registry = loadSchemaRegistry();
+    const pki = new PkiStore(join(fx.env.config.hubHome, 'pki'));
+    const signed = (origin: string, messageType: string, value: object) => {
+      const identity = pki.identity(origin);
+      const signer = createSigner({
+        privateKey: identity.privateKey,
+        certificate: identity.certificatePem,
+        origin,
+      });
+      const { payload, fingerprint } = registry.encode(messageType, value);
+      return signer.signEncoded({ messageType, schemaFingerprint: fingerprint, payload });
+    };
+    const request = (from: string) => ({
+      requestId: randomUUID(),
+      from,
+      to: 'UZ',
+      subjectKind: 'other',
+      subjectRef: null,
+      purpose: 'p',
+      question: 'q',
+      urgency: 'routine',
+      dueAt: Date.now() + 86400000,
+      sentAt: Date.now(),
+      handling: { tlp: 'GREEN', releasableTo: [] },
+    });
+    // A report signed by the coordination node: it reports nothing.
+    const { value: reportValue } = seizureReportFromJson(minimalReport(), {
+      nodeCountry: 'KZ',
+      now: Date.now(),
+      versionOf: () => 1,
+      regions: new Set(),
+    });
+    const report = signed('HUB', 'SeizureReport', reportValue);
+    // A country's request written to the coordination node's topic: not its own.
+    const byKz = signed('KZ', 'InformationRequest', request('KZ'));
+    await produceRaw(fx.env, names.hubOut, [
+      { key: 'report', value: report.bytes },
+      { key: 'kz', value: byKz.bytes },
+    ]);
+    const quarantine = fx.store.collection<{ messageId: string; reasonCode: string; detail: string }>(
+      COLLECTIONS.quarantine,
+    );
+    const reasons = await waitUntil(
+      'both in quarantine',
+      async () => {
+        const found = await quarantine
+          .find({ messageId: { $in: [report.envelope.messageId, byKz.envelope.messageId] } })
+          .toArray();
+        return found.length === 2 ? new Map(found.map((q) => [q.messageId, q])) : undefined;
+      },
+      30000,
+    );
+    expect(reasons.get(report.envelope.messageId)).to.include({ reasonCode: 'unknown-schema' });
+    expect(reasons.get(report.envelope.messageId)?.detail).to.include('information requests only');
+    expect(reasons.get(byKz.envelope.messageId)).to.include({ reasonCode: 'country-mismatch' });
+    expect(
+      await fx.store
+        .collection<{ _id: string }>(COLLECTIONS.reports)
+        .countDocuments({ _id: reportValue.reportId }),
+    ).to.equal(0);
+  });
+});
