@@ -163,7 +163,7 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
     expect(nowhere.stderr).to.include('<CC>');
   });
 
-  it("quarantines on the coordination node's topic anything but its own requests", async () => {
+  it("quarantines on the coordination node's topic anything but its own requests and escalations, and escalations from a node", async () => {
     const names = topicNames(fx.env.config.namespace);
     const registry = loadSchemaRegistry();
     const pki = new PkiStore(join(fx.env.config.hubHome, 'pki'));
@@ -200,25 +200,58 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
     const report = signed('HUB', 'SeizureReport', reportValue);
     // A country's request written to the coordination node's topic: not its own.
     const byKz = signed('KZ', 'InformationRequest', request('KZ'));
+    // An escalation from a country, of a request it made: only the coordinator escalates.
+    const kzRequest = request('KZ');
+    const notice = (kind: string) => ({
+      noticeId: randomUUID(),
+      kind,
+      requestId: kzRequest.requestId,
+      requester: 'KZ',
+      addressee: 'UZ',
+      dueAt: kzRequest.dueAt,
+      originalEnvelope: null,
+      reason: 'impatient',
+      issuedAt: Date.now(),
+    });
+    const kzEscalation = signed('KZ', 'RequestNotice', notice('escalation'));
+    // A notice of the coordination node that is not an escalation: it records nothing else there.
+    const hubNotice = signed('HUB', 'RequestNotice', notice('request'));
+    await produceRaw(fx.env, names.nodeOut('KZ'), [
+      { key: kzRequest.requestId, value: signed('KZ', 'InformationRequest', kzRequest).bytes },
+      { key: kzRequest.requestId, value: kzEscalation.bytes },
+    ]);
     await produceRaw(fx.env, names.hubOut, [
       { key: 'report', value: report.bytes },
       { key: 'kz', value: byKz.bytes },
+      { key: kzRequest.requestId, value: hubNotice.bytes },
     ]);
     const quarantine = fx.store.collection<{ messageId: string; reasonCode: string; detail: string }>(
       COLLECTIONS.quarantine,
     );
+    const refused = [report, byKz, kzEscalation, hubNotice].map((m) => m.envelope.messageId);
     const reasons = await waitUntil(
-      'both in quarantine',
+      'all four in quarantine',
       async () => {
-        const found = await quarantine
-          .find({ messageId: { $in: [report.envelope.messageId, byKz.envelope.messageId] } })
-          .toArray();
-        return found.length === 2 ? new Map(found.map((q) => [q.messageId, q])) : undefined;
+        const found = await quarantine.find({ messageId: { $in: refused } }).toArray();
+        return found.length === refused.length ? new Map(found.map((q) => [q.messageId, q])) : undefined;
       },
       30000,
     );
+    expect(reasons.get(kzEscalation.envelope.messageId)).to.include({ reasonCode: 'unknown-schema' });
+    expect(reasons.get(kzEscalation.envelope.messageId)?.detail).to.include(
+      'not accepted from national nodes',
+    );
+    expect(reasons.get(hubNotice.envelope.messageId)).to.include({ reasonCode: 'invalid-content' });
+    expect(reasons.get(hubNotice.envelope.messageId)?.detail).to.include('only escalations');
+    // KZ's request itself was taken, and nobody escalated it.
+    const kept = await fx.store
+      .collection<StoredRequest>(COLLECTIONS.requests)
+      .findOne({ _id: kzRequest.requestId });
+    expect(kept).to.include({ status: 'open', escalatedAt: null });
     expect(reasons.get(report.envelope.messageId)).to.include({ reasonCode: 'unknown-schema' });
-    expect(reasons.get(report.envelope.messageId)?.detail).to.include('information requests only');
+    expect(reasons.get(report.envelope.messageId)?.detail).to.include(
+      'information requests and escalations only',
+    );
     expect(reasons.get(byKz.envelope.messageId)).to.include({ reasonCode: 'country-mismatch' });
     expect(
       await fx.store

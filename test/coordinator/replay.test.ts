@@ -15,7 +15,7 @@ describe('hub replay', function () {
 
   before(async () => {
     env = createTestEnv('replay');
-    hub = await startTestHub(env, ['KZ', 'UZ']);
+    hub = await startTestHub(env, ['KZ', 'UZ'], { requestCheckMs: 1000 });
     store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
   });
   after(async () => {
@@ -94,10 +94,12 @@ describe('hub replay', function () {
       kzAnswered: await askAndAnswer('KZ', 'UZ', 'Yes, twice in 2025.'),
       uzAnswered: await askAndAnswer('UZ', 'KZ', 'No record of it.'),
       open: await askAndAnswer('KZ', 'UZ'),
-      // Due in 2 s and never answered: overdue by the time of the replay, which escalates it at its end.
+      // Due in 2 s: escalated by the coordinator, and never answered.
       overdue: await askAndAnswer('UZ', 'KZ', undefined, {
         dueAt: new Date(Date.now() + 2000).toISOString(),
       }),
+      // Due in 2 s, escalated, then answered late: the answer wins the status, the escalation stays recorded.
+      late: await askAndAnswer('KZ', 'UZ', undefined, { dueAt: new Date(Date.now() + 2000).toISOString() }),
       // The coordination node's own request (its own topic, signed by HUB), answered by KZ.
       hubAnswered: await askAsCoordinator({
         config: env.config,
@@ -122,14 +124,30 @@ describe('hub replay', function () {
         return request.requestId;
       }),
     };
-    const requests = store.collection<{ _id: string; response: { answer: string } | null }>(
-      COLLECTIONS.requests,
+    const requests = store.collection<{
+      _id: string;
+      status: string;
+      escalatedAt: Date | null;
+      response: { answer: string } | null;
+    }>(COLLECTIONS.requests);
+    await waitUntil(
+      'both overdue requests escalated',
+      async () =>
+        (await requests.countDocuments({
+          _id: { $in: [asked.overdue, asked.late] },
+          status: 'escalated',
+        })) === 2,
+      30000,
     );
+    const lateAnswer = await postJson(`${hub.nodes.UZ!.url}/v1/requests/${asked.late}/response`, {
+      answer: 'Late, but yes.',
+    });
+    expect(lateAnswer.status, JSON.stringify(lateAnswer.body)).to.equal(202);
     await waitUntil(
       'the answers stored',
-      async () => (await requests.countDocuments({ response: { $ne: null } })) === 3,
+      async () => (await requests.countDocuments({ response: { $ne: null } })) === 4,
     );
-    await waitUntil('every request stored', async () => (await requests.countDocuments()) === 5);
+    await waitUntil('every request stored', async () => (await requests.countDocuments()) === 6);
     await waitUntil(
       'everything stored, the retraction and the alert included',
       async () =>
@@ -159,25 +177,39 @@ describe('hub replay', function () {
     expect(rebuilt!.collections.report_versions!.count).to.equal(7);
     expect(rebuilt!.collections.annual_returns!.count).to.equal(1);
     expect(rebuilt!.collections.stats_monthly!.count).to.be.greaterThan(0);
-    expect(rebuilt!.collections.requests!.count).to.equal(5);
-    expect(result.stderr).to.match(/1 overdue information requests marked escalated/);
+    expect(rebuilt!.collections.requests!.count).to.equal(6);
     expect(result.stderr).to.match(/the rebuilt store equals the live one/);
     const replayed = await connectStore({ url: env.config.mongo.url, dbName: rebuilt!.database });
     try {
-      const docs = await replayed
-        .collection<{ _id: string; status: string; response: { answer: string } | null }>(
-          COLLECTIONS.requests,
-        )
-        .find({})
-        .toArray();
-      const stateOf = Object.fromEntries(docs.map((d) => [d._id, [d.status, d.response?.answer ?? null]]));
-      expect(stateOf).to.deep.equal({
-        [asked.kzAnswered]: ['answered', 'Yes, twice in 2025.'],
-        [asked.uzAnswered]: ['answered', 'No record of it.'],
-        [asked.open]: ['open', null],
-        [asked.overdue]: ['escalated', null],
-        [asked.hubAnswered]: ['answered', 'Eleven.'],
-      });
+      type Kept = {
+        _id: string;
+        status: string;
+        escalatedAt: Date | null;
+        response: { answer: string } | null;
+      };
+      const stateIn = async (docs: Kept[]) =>
+        Object.fromEntries(
+          docs.map((d) => [
+            d._id,
+            [d.status, d.escalatedAt?.toISOString() ?? null, d.response?.answer ?? null],
+          ]),
+        );
+      const rebuiltState = await stateIn(
+        await replayed.collection<Kept>(COLLECTIONS.requests).find({}).toArray(),
+      );
+      // The same statuses and escalation times as the live store, each escalation rebuilt from its record.
+      expect(rebuiltState).to.deep.equal(await stateIn(await requests.find({}).toArray()));
+      const state = (id: string) => [
+        rebuiltState[id]![0],
+        rebuiltState[id]![1] !== null,
+        rebuiltState[id]![2],
+      ];
+      expect(state(asked.kzAnswered)).to.deep.equal(['answered', false, 'Yes, twice in 2025.']);
+      expect(state(asked.uzAnswered)).to.deep.equal(['answered', false, 'No record of it.']);
+      expect(state(asked.open)).to.deep.equal(['open', false, null]);
+      expect(state(asked.overdue)).to.deep.equal(['escalated', true, null]);
+      expect(state(asked.late)).to.deep.equal(['answered', true, 'Late, but yes.']);
+      expect(state(asked.hubAnswered)).to.deep.equal(['answered', false, 'Eleven.']);
     } finally {
       await replayed.db.dropDatabase();
       await replayed.close();

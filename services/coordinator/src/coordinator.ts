@@ -109,7 +109,10 @@ class RetryLater extends Error {}
 export interface RunningCoordinator {
   opsUrl?: string;
   processed(): number;
-  /** One check of information requests' due times now (otherwise every `requestCheckMs`): how many it escalated. */
+  /**
+   * One check of information requests' due times now (otherwise every `requestCheckMs`): how many escalations it
+   * recorded (the intake marks the requests from those records).
+   */
   checkRequests(): Promise<number>;
   close(): Promise<void>;
 }

@@ -47,9 +47,8 @@ export const DIGESTED = [
 
 const BUCKETS = new Set<string>([COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs]);
 
-// An information request's status and escalation are the coordinator's acts in time (escalated once its due time
-// passed unanswered), not derived from the messages; answered or not is, by its response, which is digested.
-const ACTS_IN_TIME: Partial<Record<string, string[]>> = { [COLLECTIONS.requests]: ['status', 'escalatedAt'] };
+// An information request's status and escalation are in too: the coordinator records each escalation on its own
+// topic (hub.node.HUB.out) and the intake applies it from there, so they derive from the messages like the rest.
 
 /** sha256 per collection and overall, with document counts. */
 export async function storeDigest(
@@ -65,9 +64,7 @@ export async function storeDigest(
       ? // Buckets as they stand (their latest versions, by key): how many versions a batching left is not state.
         (await findBuckets(target)).sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
       : target.find({}).sort({ _id: 1 });
-    const omit = ACTS_IN_TIME[name] ?? [];
     for await (const doc of docs) {
-      for (const key of omit) delete doc[key];
       h.update(JSON.stringify(canonical(doc)));
       h.update('\n');
       count++;

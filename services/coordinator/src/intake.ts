@@ -19,7 +19,7 @@ import {
   checkSeizureReport,
   flagSeizureReport,
 } from './content-checks';
-import { checkInformationRequest, checkInformationResponse } from './requests';
+import { checkEscalationRecord, checkInformationRequest, checkInformationResponse } from './requests';
 import type { IntakeRecord, Outcome } from './outcome';
 
 export interface IntakeDeps {
@@ -42,6 +42,7 @@ const SUBJECT_FIELD: Record<string, string> = {
   InformationRequest: 'requestId',
   InformationResponse: 'responseId',
   RetentionRenewal: 'subjectId',
+  RequestNotice: 'requestId',
 };
 
 const CONTENT_CHECKS: Record<string, typeof checkSeizureReport> = {
@@ -51,7 +52,11 @@ const CONTENT_CHECKS: Record<string, typeof checkSeizureReport> = {
   InformationRequest: checkInformationRequest,
   InformationResponse: checkInformationResponse,
   RetentionRenewal: checkRenewal,
+  RequestNotice: checkEscalationRecord,
 };
+
+/** What the coordination node writes on its own topic: the requests it makes, and its escalations' records. */
+const FROM_HUB = new Set(['InformationRequest', 'RequestNotice']);
 
 export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): Promise<Outcome[]> {
   const verified = records.map((record) => ({
@@ -95,13 +100,21 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
         envelope,
       };
     }
-    // The coordination node asks (information requests); it reports nothing and answers nobody on this path.
-    if (envelope.origin === HUB_ORIGIN && envelope.messageType !== 'InformationRequest') {
+    // The coordination node asks (information requests) and records its escalations; it reports nothing and
+    // answers nobody on this path. Escalations come only from it.
+    if (
+      envelope.origin === HUB_ORIGIN
+        ? !FROM_HUB.has(envelope.messageType)
+        : envelope.messageType === 'RequestNotice'
+    ) {
       return {
         kind: 'rejected',
         record,
         reason: 'unknown-schema',
-        detail: `the coordination node's topic carries information requests only, not ${envelope.messageType}`,
+        detail:
+          envelope.origin === HUB_ORIGIN
+            ? `the coordination node's topic carries information requests and escalations only, not ${envelope.messageType}`
+            : `message type ${envelope.messageType} is not accepted from national nodes`,
         envelope,
       };
     }

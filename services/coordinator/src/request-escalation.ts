@@ -1,5 +1,7 @@
 // Deadlines of information requests: a periodic check finds open requests past their due time, sends the requester
-// an escalation notice, marks them `escalated` (what coordinators see in the query API), logs and counts them.
+// an escalation notice and records the escalation on the coordination node's own topic (hub.node.HUB.out), from
+// where the intake marks them `escalated` (what coordinators see in the query API) as `hub replay` does; logs and
+// counts them.
 import type { Signer } from '@hub/envelope';
 import type { Producer, TopicNames } from '@hub/kafka';
 import { Counter, type Logger, type Registry } from '@hub/observability';
@@ -9,6 +11,7 @@ import { derivedUuid } from './replies';
 import { signedNotice } from './requests';
 
 export const DEFAULT_REQUEST_CHECK_MS = 60000;
+const RECORD_AGAIN_MS = 10 * 60000;
 const BATCH = 500;
 
 export interface EscalationOptions {
@@ -21,12 +24,12 @@ export interface EscalationOptions {
   logger: Logger;
   metrics: Registry;
   intervalMs?: number;
-  /** false (hub replay): mark in the store, send nothing. */
+  /** false (hub replay): send nothing, so escalate nothing (the replay rebuilds the escalations from their records). */
   send?: boolean;
 }
 
 export interface Escalation {
-  /** One check now; resolves to the number of requests escalated. */
+  /** One check now; resolves to the number of escalations recorded (the intake marks the requests). */
   check(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -40,6 +43,10 @@ export function startEscalation(options: EscalationOptions): Escalation {
     registers: [options.metrics],
   });
   const requests = store.collection<StoredRequest>(COLLECTIONS.requests);
+  // Escalations this process recorded, by request id, until the intake has applied them: not recorded again by the
+  // next checks meanwhile, unless it takes longer than RECORD_AGAIN_MS (the record was lost, or the intake is far
+  // behind).
+  const recorded = new Map<string, number>();
 
   const escalate = async (r: StoredRequest, now: number): Promise<boolean> => {
     const dueAt = new Date(r.dueAt).getTime();
@@ -56,19 +63,26 @@ export function startEscalation(options: EscalationOptions): Escalation {
       reason: `no response from ${r.addressee} by the due time ${new Date(dueAt).toISOString()} (${r.urgency})`,
       issuedAt: now,
     };
-    if (options.send !== false && /^[A-Z]{2}$/.test(r.requester))
+    if (options.send === false) return false;
+    if (/^[A-Z]{2}$/.test(r.requester))
       await options.producer.send({
         topic: names.nodeIn(r.requester),
         acks: -1,
         messages: [{ key: r.requestId, value: signedNotice(notice, options) }],
       });
-    // Marked after the notice is out: a crash in between sends it again (same id), never loses it. A response
-    // that arrived meanwhile wins: only a still-open request becomes escalated.
-    const { modifiedCount } = await requests.updateOne(
-      { _id: r._id, status: 'open' },
-      { $set: { status: 'escalated', escalatedAt: new Date(now) } },
-    );
-    if (modifiedCount !== 1) return false;
+    // The record of the act, from which the intake marks the request escalated, as a replay of the topics does: the
+    // store follows the topics. Each check writes a record of its own (its own message id); should a check repeat
+    // one before the intake applied it (a crash, a backlog), the first record in the topic counts.
+    await options.producer.send({
+      topic: names.hubOut,
+      acks: -1,
+      messages: [
+        {
+          key: r.requestId,
+          value: signedNotice(notice, options, derivedUuid(`request-escalation:${r.requestId}:${now}`)),
+        },
+      ],
+    });
     escalated.inc({ urgency: r.urgency });
     logger.warn(
       {
@@ -86,13 +100,20 @@ export function startEscalation(options: EscalationOptions): Escalation {
 
   const check = async (): Promise<number> => {
     const now = clock();
+    for (const [id, at] of recorded) if (at < now - RECORD_AGAIN_MS) recorded.delete(id);
     const overdue = await requests
       .find({ status: 'open', dueAt: { $lt: new Date(now) } }, { sort: { dueAt: 1 }, limit: BATCH })
       .toArray();
+    const open = new Set(overdue.map((r) => r.requestId));
+    for (const id of recorded.keys()) if (!open.has(id)) recorded.delete(id);
     let count = 0;
     for (const r of overdue) {
+      if (recorded.has(r.requestId)) continue;
       try {
-        if (await escalate(r, now)) count++;
+        if (await escalate(r, now)) {
+          recorded.set(r.requestId, now);
+          count++;
+        }
       } catch (err) {
         // Left open: the next check tries again.
         logger.error(

@@ -5,6 +5,7 @@ import type { Signer } from '@hub/envelope';
 import type { FieldError } from '@hub/errors';
 import type { Admin, TopicNames } from '@hub/kafka';
 import type { Region, SchemaRegistry } from '@hub/schemas';
+import type { Collection } from 'mongodb';
 import { COLLECTIONS, findEach, type Store, type StoredRequest, type StoredResponse } from '@hub/store';
 import { storedHandling } from './documents';
 import type { Accepted, Outcome } from './outcome';
@@ -15,9 +16,17 @@ const COUNTRY = /^[A-Z]{2}$/;
 const MAX_DUE_MS = 366 * 86400000;
 const SKEW_MS = 5 * 60000;
 
-/** Message types that belong to the request workflow (kept in `requests`, not as report versions). */
+/**
+ * Message types that belong to the request workflow (kept in `requests`, not as report versions): requests and
+ * responses from the countries (and the coordination node's own requests), and the coordination node's records of
+ * escalations (RequestNotice on its own topic).
+ */
 export function isRequestMessage(messageType: string): boolean {
-  return messageType === 'InformationRequest' || messageType === 'InformationResponse';
+  return (
+    messageType === 'InformationRequest' ||
+    messageType === 'InformationResponse' ||
+    messageType === 'RequestNotice'
+  );
 }
 
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
@@ -49,6 +58,19 @@ export function checkInformationRequest(
   else if (dueAt - sentAt > MAX_DUE_MS)
     errors.push({ field: 'dueAt', message: 'must be within a year of sentAt' });
   return errors;
+}
+
+/** The coordination node's record of an escalation: only escalations are recorded on its topic. */
+export function checkEscalationRecord(value: Record<string, unknown>): FieldError[] {
+  return value.kind === 'escalation'
+    ? []
+    : [
+        {
+          field: 'kind',
+          message: "only escalations are recorded on the coordination node's topic",
+          value: value.kind,
+        },
+      ];
 }
 
 /** Content checks of an InformationResponse on its own; whether it answers a request is `checkRequestMessages`. */
@@ -156,6 +178,8 @@ export async function checkRequestMessages(
         });
     } else if (!request) {
       problems.push({ field: 'requestId', message: `no request ${requestId} is known to the hub` });
+    } else if (o.envelope.messageType === 'RequestNotice') {
+      // An escalation of a request the hub holds: nothing more to check.
     } else if (request.addressee !== o.envelope.origin) {
       problems.push({
         field: 'from',
@@ -224,8 +248,9 @@ function responseDocument(a: Accepted, regions: Region[], now: Date): StoredResp
 }
 
 /**
- * Store the accepted requests (once) and attach each accepted response to its request. Idempotent: a redelivered
- * request is known already, and a response is attached only where none is.
+ * Store the accepted requests (once), attach each accepted response to its request, and apply the coordination
+ * node's escalation records. Idempotent: a redelivered request is known already, a response is attached only where
+ * none is, and only the first escalation of a request counts.
  */
 export async function persistRequests(
   store: Store,
@@ -260,20 +285,47 @@ export async function persistRequests(
       { _id: String(a.value.requestId), response: null },
       { $set: { response: responseDocument(a, regions, now), status: 'answered' } },
     );
+  // Escalations apply in any order with the answers (see applyEscalation), dated when the coordinator made them.
+  for (const a of accepted)
+    if (a.envelope.messageType === 'RequestNotice')
+      await applyEscalation(coll, String(a.value.requestId), new Date(a.value.issuedAt as number));
 }
 
-/** A notice to a node, signed by the coordinator with a message id derived from `seed`. */
+/** A notice signed by the coordinator, with the notice's id as message id unless `messageId` is given. */
 export function signedNotice(
   notice: Record<string, unknown>,
   deps: { signer: Signer; registry: SchemaRegistry },
+  messageId = String(notice.noticeId),
 ): Buffer {
   const { payload, fingerprint } = deps.registry.encode('RequestNotice', notice);
   return deps.signer.signEncoded({
     messageType: 'RequestNotice',
     schemaFingerprint: fingerprint,
     payload,
-    messageId: String(notice.noticeId),
+    messageId,
   }).bytes;
+}
+
+/**
+ * Mark a request escalated at `at`, once: the first escalation applied counts. A request answered already keeps its
+ * status (a late answer wins) and records when it was escalated, so that the result does not depend on whether the
+ * answer or the escalation is applied first (a replay reads their topics side by side).
+ */
+export async function applyEscalation(
+  requests: Collection<StoredRequest>,
+  requestId: string,
+  at: Date,
+): Promise<number> {
+  const open = await requests.updateOne(
+    { _id: requestId, escalatedAt: null, status: 'open' },
+    { $set: { status: 'escalated', escalatedAt: at } },
+  );
+  if (open.modifiedCount) return open.modifiedCount;
+  const answered = await requests.updateOne(
+    { _id: requestId, escalatedAt: null },
+    { $set: { escalatedAt: at } },
+  );
+  return answered.modifiedCount;
 }
 
 /**
@@ -288,6 +340,7 @@ export function addRequestDeliveries(
 ): void {
   for (const o of outcomes) {
     if (o.kind !== 'accepted' || !isRequestMessage(o.envelope.messageType)) continue;
+    if (o.envelope.messageType === 'RequestNotice') continue; // an escalation's record: its notice is sent already
     const isRequest = o.envelope.messageType === 'InformationRequest';
     const v = o.value;
     // A request goes to its addressee, a response to its requester: `to` either way.

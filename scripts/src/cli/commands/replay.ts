@@ -10,12 +10,12 @@ import { parse, say } from '../command';
 
 const USAGE = `hub replay [--into <database>] [--replace] [--timeout <seconds>]
 
-Reads every national node's topic (hub.node.<CC>.out) from the beginning through the coordinator's own
-verification, storage and read-model code, into a fresh database, without sending any receipt, alert or feed record
-again. Two passes: every message but the responses to information requests, then those responses, so that each
-finds the request it answers; at the end, requests unanswered past their due time are marked escalated. Then prints
-a digest of the rebuilt store beside the live one's (processing times left out): equal digests mean the topics and
-the store agree.
+Reads every national node's topic (hub.node.<CC>.out) and the coordination node's own (hub.node.HUB.out: the
+requests it made, the escalations it recorded) from the beginning through the coordinator's own verification,
+storage and read-model code, into a fresh database, without sending any receipt, alert, feed record or escalation
+again. Two passes: every message but the responses to information requests and the escalations, then those, so
+that each finds the request it concerns. Then prints a digest of the rebuilt store beside the live one's
+(processing times left out): equal digests mean the topics and the store agree.
 
   --into      database to rebuild into (default: <live database>-replay; dropped first)
   --replace   rebuild the live database itself (stop the coordinator first)
@@ -68,15 +68,19 @@ export const replayCommand: Command = {
 
     const { startCoordinator, storeDigest } = await import('@hub/coordinator');
     const started = Date.now();
-    // Two passes over the topics: every message but the responses to information requests, then the responses
-    // alone. The topics are read side by side, so a response could otherwise come before the request it answers
-    // (the asking country's topic read later than the answering one's), be refused as answering no known request,
-    // and be lost from the rebuilt store.
+    // Two passes over the topics: every message but the responses to information requests and the records of
+    // their escalations, then those alone. The topics are read side by side, so a response could otherwise come
+    // before the request it answers (the asking country's topic read later than the answering one's), be refused as
+    // answering no known request, and be lost from the rebuilt store; and an escalation's record likewise.
+    const second = new Set(['InformationResponse', 'RequestNotice']);
     const passes = [
-      { name: 'everything but responses', stores: (t: string | undefined) => t !== 'InformationResponse' },
       {
-        name: 'responses to information requests',
-        stores: (t: string | undefined) => t === 'InformationResponse',
+        name: 'everything but responses and escalations',
+        stores: (t: string | undefined) => t === undefined || !second.has(t),
+      },
+      {
+        name: 'responses to information requests, and escalations',
+        stores: (t: string | undefined) => t !== undefined && second.has(t),
       },
     ];
     for (const [i, pass] of passes.entries()) {
@@ -109,12 +113,6 @@ export const replayCommand: Command = {
             );
           log(`${total - behind}/${total} read`);
           await new Promise((r) => setTimeout(r, 2000));
-        }
-        // Requests still unanswered past their due time are escalated now, as the live coordinator did (or will):
-        // marked in the store, with nothing sent.
-        if (i === passes.length - 1) {
-          const escalated = await coordinator.checkRequests();
-          if (escalated) log(`${escalated} overdue information requests marked escalated`);
         }
       } finally {
         await coordinator.close();
