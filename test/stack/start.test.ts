@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
+import { hubSync } from '../support/cli';
 import { getJson, postJson, minimalReport } from '../support/hub';
 import { cleanUpStart, startEnv, startHub, type StartedHub } from '../support/start';
 
@@ -83,6 +84,29 @@ describe('hub start: the whole hub with demo national nodes and demo data', func
     const record = await getJson(`${endpoints.api}/v1/seizures/${reportId}`, endpoints.token);
     expect(record.status).to.equal(200);
     expect((record.body.provenance as { verified: boolean }).verified).to.equal(true);
+  });
+
+  it('shows a coordinator the demo information requests: one answered, one open, one of the coordination node', async () => {
+    const token = hubSync(['token', '--role', 'coordinator', '--country', 'KZ', '--clearance', 'RED'], cli);
+    expect(token.status, token.stderr).to.equal(0);
+    type Listed = { requester: string; addressee: string; status: string; urgency: string };
+    const listed = await waitUntil(
+      'the demo requests at the query API',
+      async () => {
+        const r = await getJson(`${hub.endpoints.api}/v1/requests`, token.stdout.trim());
+        const list = (r.body.requests ?? []) as Listed[];
+        return list.length >= 3 && list.some((q) => q.status === 'answered') && list;
+      },
+      60000,
+      500,
+    );
+    expect(listed.map((q) => `${q.requester}>${q.addressee} ${q.status}`).sort()).to.deep.equal([
+      'HUB>KZ open',
+      'KG>KZ open',
+      'KZ>KG answered',
+    ]);
+    expect(listed.find((q) => q.requester === 'KG')?.urgency).to.equal('urgent');
+    expect(readFileSync(hub.child.logFile, 'utf8')).to.contain('3 information requests');
   });
 
   it('stops every service on SIGTERM with exit code 0', async () => {
