@@ -2,6 +2,7 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '@hub/observability';
+import './kafkajs-fixes';
 
 /** The broker security profile as HubConfig carries it (`config.kafka.security`). */
 export interface KafkaClientSecurity {
