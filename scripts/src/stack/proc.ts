@@ -1,6 +1,15 @@
 // Small process helpers for provisioning: run a command, start a detached server, wait for a port.
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createConnection } from 'node:net';
 import { HubError } from '@hub/errors';
@@ -55,6 +64,33 @@ export function isAlive(pid: number | undefined): boolean {
 }
 
 /** The command line of a running process (Linux), to make sure a pid still belongs to our server. */
+/** The process `pid` and every descendant of it, deepest first (from /proc; only `pid` where there is none). */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        // The parent is the 2nd field after the command name, which is in parentheses and may contain spaces.
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    return [pid];
+  }
+  const order: number[] = [];
+  const visit = (p: number) => {
+    for (const c of children.get(p) ?? []) visit(c);
+    order.push(p);
+  };
+  visit(pid);
+  return order;
+}
+
 export function commandLineOf(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');

@@ -7,6 +7,7 @@ import { say } from '../command';
 import { ensureChromium } from '../../stack/browser';
 import { stackDown, stackUp } from '../../stack/stack';
 import { probeKafka, probeMongo } from '../../stack/probes';
+import { processTree } from '../../stack/proc';
 import { sweepTestLeftovers } from '../../stack/sweep';
 
 // test/unit: tests of several packages together that need no server (the configuration, the ACL plan, the
@@ -14,6 +15,10 @@ import { sweepTestLeftovers } from '../../stack/sweep';
 const UNIT = ['schemas/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/unit/**/*.test.ts'];
 // Mocha reads a file named by both lists once.
 const INTEGRATION = ['test/**/*.test.ts'];
+// No test of ours runs this long without a line of output (the soak's longest stretch is about 6 minutes): a suite
+// silent for longer is hung, for instance by an event loop starved in its process, where mocha's own timeouts
+// cannot fire. It is stopped with a message instead of running on to CI's bound.
+const SILENCE_LIMIT_S = { normal: 15 * 60, soak: 30 * 60 };
 
 export const testCommand: Command = {
   name: 'test',
@@ -56,13 +61,48 @@ export const testCommand: Command = {
     const setUp = since(t0);
     const env = { ...process.env, HUB_SOAK: own.includes('--soak') ? '1' : (process.env.HUB_SOAK ?? '') };
     const mocha = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
+    const silenceLimitS = Number(
+      process.env.HUB_TEST_SILENCE_LIMIT_S ??
+        (env.HUB_SOAK === '1' ? SILENCE_LIMIT_S.soak : SILENCE_LIMIT_S.normal),
+    );
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, [mocha, ...specs, ...extra], {
+      // Colours as on a terminal, though the output passes through this process (to watch for silence).
+      const color = process.stdout.isTTY ? ['--color'] : [];
+      const child = spawn(process.execPath, [mocha, ...specs, ...color, ...extra], {
         cwd: repoRoot,
-        stdio: 'inherit',
+        stdio: ['inherit', 'pipe', 'pipe'],
         env,
       });
-      child.on('exit', (c) => resolve(c ?? 1));
+      let lastOutput = Date.now();
+      child.stdout.on('data', (d: Buffer) => {
+        lastOutput = Date.now();
+        process.stdout.write(d);
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        lastOutput = Date.now();
+        process.stderr.write(d);
+      });
+      let hung = false;
+      const watchdog = setInterval(() => {
+        if (hung || Date.now() - lastOutput < silenceLimitS * 1000) return;
+        hung = true;
+        log(
+          `no output from the suite for ${silenceLimitS} s: it is hung (in the group of tests named last above); ` +
+            'stopping it. HUB_TEST_SILENCE_LIMIT_S changes the limit.',
+        );
+        // mocha runs the tests in a child process of its own: the whole tree goes.
+        for (const pid of processTree(child.pid ?? 0))
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+      }, 1000);
+      // 'close', not 'exit': the last lines (the suite's result) may still be in the pipes at exit.
+      child.on('close', (c) => {
+        clearInterval(watchdog);
+        resolve(hung ? 1 : (c ?? 1));
+      });
     });
     const suite = since(tSuite);
     const tDown = Date.now();
