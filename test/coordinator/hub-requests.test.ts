@@ -161,6 +161,9 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
     const nowhere = await ask(['Atlantis', '--purpose', 'p', '--question', 'q', '--tlp', 'GREEN']);
     expect(nowhere.status).to.equal(2);
     expect(nowhere.stderr).to.include('<CC>');
+    const missing = await ask(['--json', join(fx.env.home, 'no-such-request.json')]);
+    expect(missing.status).to.equal(2);
+    expect(missing.stderr).to.include('cannot be read');
   });
 
   it("quarantines on the coordination node's topic anything but its own requests and escalations, and escalations from a node", async () => {

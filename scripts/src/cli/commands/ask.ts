@@ -69,12 +69,21 @@ export const askCommand: Command = {
     const log = say('ask');
     const body: Record<string, unknown> = {};
     if (values.json !== undefined) {
-      const text = values.json === '-' ? readFileSync(0, 'utf8') : readFileSync(values.json, 'utf8');
+      let text: string;
       try {
-        Object.assign(body, JSON.parse(text) as Record<string, unknown>);
+        text = readFileSync(values.json === '-' ? 0 : values.json, 'utf8');
+      } catch (err) {
+        throw new HubError('USAGE', `--json ${values.json} cannot be read: ${(err as Error).message}`);
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
       } catch (err) {
         throw new HubError('USAGE', `--json ${values.json} is not JSON: ${(err as Error).message}`);
       }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new HubError('USAGE', `--json ${values.json} must hold one request, a JSON object`);
+      Object.assign(body, parsed);
     }
     if (positionals.length > 1) throw new HubError('USAGE', `ask one country at a time\nusage: ${USAGE}`);
     const fromFlags = new Set<string>();
