@@ -2,8 +2,7 @@
 // per principal, readable by this user only. Never committed (HUB_HOME is gitignored), never logged.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { kafkaSecretsDir } from '@hub/config';
+import { kafkaPasswordFile, kafkaSecretsDir } from '@hub/config';
 
 /** The file holding `principal`'s password (what HUB_KAFKA_PASSWORD_FILE names); created when missing. */
 export function passwordFile(hubHome: string, principal: string): string {
@@ -16,7 +15,7 @@ export function ensurePasswordFile(dir: string, principal: string): string {
     throw new Error(`not a principal name: ${JSON.stringify(principal)}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  const file = join(dir, `${principal}.password`);
+  const file = kafkaPasswordFile(dir, principal);
   if (!existsSync(file)) {
     // 192 random bits in base64url: no character that needs quoting in JAAS or kafka-configs' [k=v,...] syntax.
     try {

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
-import { defaultCacheDir, defaultHubHome, kafkaSecretsDir } from './paths';
+import { defaultCacheDir, defaultHubHome, kafkaPasswordFile, kafkaSecretsDir } from './paths';
 
 export interface StackPorts {
   kafka: number;
@@ -233,7 +233,7 @@ function kafkaSecurity(
   let passwordFile = env.HUB_KAFKA_PASSWORD_FILE?.trim();
   if (localPrincipal && !passwordFile && !env.HUB_KAFKA_PASSWORD) {
     // The secured local stack wrote a password for each principal it gave a credential (and ACLs) to.
-    passwordFile = join(kafkaSecretsDir(hubHome), `${username}.password`);
+    passwordFile = kafkaPasswordFile(kafkaSecretsDir(hubHome), username);
     if (!existsSync(passwordFile))
       throw new HubError(
         'CONFIG_INVALID',

@@ -23,6 +23,11 @@ export function kafkaSecretsDir(hubHome: string): string {
   return join(hubHome, 'secrets', 'kafka');
 }
 
+/** The file of `principal`'s password in a folder of them (`kafkaSecretsDir`, or the production layout's). */
+export function kafkaPasswordFile(dir: string, principal: string): string {
+  return join(dir, `${principal}.password`);
+}
+
 export function fileIfExists(path: string): string | undefined {
   return existsSync(path) ? path : undefined;
 }

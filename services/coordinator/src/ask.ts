@@ -13,7 +13,6 @@ import type { Logger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type StoredRequest } from '@hub/store';
-import { nodeDirectory } from './requests';
 
 export interface AskOptions {
   config: HubConfig;
@@ -81,7 +80,7 @@ export async function askAsCoordinator(options: AskOptions): Promise<Asked> {
           'once, which creates it (on a secured broker: `hub security apply`)',
       );
     // The coordinator would refuse a request to a country without a node; say so now, not in a quarantine.
-    if (!(await nodeDirectory(admin, names, 0)(value.to)))
+    if (!topics.has(names.nodeIn(value.to)))
       throw new HubError(
         'NOT_FOUND',
         `${value.to} has no national node on the hub to answer (no topic ${names.nodeIn(value.to)})`,

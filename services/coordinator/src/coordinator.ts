@@ -109,11 +109,6 @@ class RetryLater extends Error {}
 export interface RunningCoordinator {
   opsUrl?: string;
   processed(): number;
-  /**
-   * One check of information requests' due times now (otherwise every `requestCheckMs`): how many escalations it
-   * recorded (the intake marks the requests from those records).
-   */
-  checkRequests(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -888,7 +883,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   return {
     opsUrl: ops ? `http://127.0.0.1:${(ops.address() as { port: number }).port}` : undefined,
     processed: () => processed,
-    checkRequests: () => escalation.check(),
     async close() {
       closed = true;
       clearInterval(refresh);

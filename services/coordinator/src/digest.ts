@@ -39,6 +39,8 @@ export const DIGESTED = [
   COLLECTIONS.statsMonthly,
   COLLECTIONS.routeLegs,
   COLLECTIONS.routes,
+  // Statuses and escalations included: the coordinator records each escalation on its own topic
+  // (hub.node.HUB.out) and the intake applies it from there, so they derive from the messages like the rest.
   COLLECTIONS.requests,
 ] as const;
 // Alerts and match keys are left out: an alert names the matching reports known when it was raised, and a key seen
@@ -46,9 +48,6 @@ export const DIGESTED = [
 // arrivals were batched (a replay reads topic by topic). What they are derived from is in the digest.
 
 const BUCKETS = new Set<string>([COLLECTIONS.statsMonthly, COLLECTIONS.routeLegs]);
-
-// An information request's status and escalation are in too: the coordinator records each escalation on its own
-// topic (hub.node.HUB.out) and the intake applies it from there, so they derive from the messages like the rest.
 
 /** sha256 per collection and overall, with document counts. */
 export async function storeDigest(

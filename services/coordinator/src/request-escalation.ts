@@ -48,7 +48,7 @@ export function startEscalation(options: EscalationOptions): Escalation {
   // behind).
   const recorded = new Map<string, number>();
 
-  const escalate = async (r: StoredRequest, now: number): Promise<boolean> => {
+  const escalate = async (r: StoredRequest, now: number): Promise<void> => {
     const dueAt = new Date(r.dueAt).getTime();
     // The notice id derives from the request: a check repeated after a crash, or by a second coordinator, sends
     // the same notice, which the node keeps once.
@@ -63,7 +63,6 @@ export function startEscalation(options: EscalationOptions): Escalation {
       reason: `no response from ${r.addressee} by the due time ${new Date(dueAt).toISOString()} (${r.urgency})`,
       issuedAt: now,
     };
-    if (options.send === false) return false;
     if (/^[A-Z]{2}$/.test(r.requester))
       await options.producer.send({
         topic: names.nodeIn(r.requester),
@@ -95,10 +94,11 @@ export function startEscalation(options: EscalationOptions): Escalation {
       },
       'information request overdue: escalated',
     );
-    return true;
   };
 
   const check = async (): Promise<number> => {
+    // A replay's coordinator escalates nothing: it rebuilds the escalations from their records.
+    if (options.send === false) return 0;
     const now = clock();
     for (const [id, at] of recorded) if (at < now - RECORD_AGAIN_MS) recorded.delete(id);
     const overdue = await requests
@@ -110,10 +110,9 @@ export function startEscalation(options: EscalationOptions): Escalation {
     for (const r of overdue) {
       if (recorded.has(r.requestId)) continue;
       try {
-        if (await escalate(r, now)) {
-          recorded.set(r.requestId, now);
-          count++;
-        }
+        await escalate(r, now);
+        recorded.set(r.requestId, now);
+        count++;
       } catch (err) {
         // Left open: the next check tries again.
         logger.error(

@@ -14,7 +14,8 @@ const USAGE = `hub start [--reports N] [--no-demo] [--secure]
 Starts everything on this machine: the local stack (provisioned on first use), the hub CA and node certificates,
 the coordinator, a national node for each demo country (HUB_DEMO_COUNTRIES, default KZ,KG,TJ,UZ,TM) on ports
 HUB_NODE_BASE_PORT+i (default 8101...), the query API and dashboard on HUB_API_PORT (default 8080), and loads demo
-reports and a few information requests (one answered, one open, one of the coordination node's). Prints the URLs and a ready analyst token and writes them to $HUB_HOME/run/endpoints.json. Ctrl-C stops it.
+reports and a few information requests (one answered, one open, one of the coordination node's). Prints the URLs
+and a ready analyst token and writes them to $HUB_HOME/run/endpoints.json. Ctrl-C stops it.
 
 --secure  the broker runs the security profile: TLS with a certificate from the hub CA, SASL/SCRAM-SHA-512 with
           one principal per service (passwords generated into $HUB_HOME/secrets/kafka), and the ACLs of the topic

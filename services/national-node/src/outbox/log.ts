@@ -83,16 +83,16 @@ function encode(key: string, value: Buffer, at: number, extras: RecordExtras = {
   const rest = Buffer.alloc(8 + 2 + k.length + extra + value.length);
   rest.writeBigUInt64BE(BigInt(at), 0);
   rest.writeUInt16BE(k.length | (d ? DIGEST_FLAG : 0) | (n ? NOTES_FLAG : 0), 8);
-  let at2 = 10 + k.copy(rest, 10);
+  let pos = 10 + k.copy(rest, 10);
   if (d) {
-    rest.writeUInt8(d.length, at2);
-    at2 += 1 + d.copy(rest, at2 + 1);
+    rest.writeUInt8(d.length, pos);
+    pos += 1 + d.copy(rest, pos + 1);
   }
   if (n) {
-    rest.writeUInt16BE(n.length, at2);
-    at2 += 2 + n.copy(rest, at2 + 2);
+    rest.writeUInt16BE(n.length, pos);
+    pos += 2 + n.copy(rest, pos + 2);
   }
-  value.copy(rest, at2);
+  value.copy(rest, pos);
   const head = Buffer.alloc(HEADER);
   head.writeUInt32BE(rest.length, 0);
   head.writeUInt32BE(crc32(rest), 4);
