@@ -12,7 +12,18 @@ import { startNationalNode } from '@hub/national-node';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import type { Document } from 'mongodb';
 import { COLLECTIONS, connectStore, currentBuckets } from '@hub/store';
-import { cpuMeter, percentile, timed, type CpuSeconds, type Row } from './measure';
+import {
+  addStoreCommand,
+  cpuMeter,
+  percentile,
+  storeTimeOf,
+  storeTimesFromMetrics,
+  storeTimesSince,
+  timed,
+  type CpuSeconds,
+  type Row,
+  type StoreTimes,
+} from './measure';
 import { agencyJson, random } from './reports';
 import { benchPki, benchSection, QUICK, say } from './setup';
 
@@ -130,6 +141,8 @@ export async function ingestRows(): Promise<Row[]> {
     indexCount,
     oneRate,
     insertMs,
+    e2eStore,
+    insertStore,
   } = median;
 
   const slowest = slowestWith(insertRate);
@@ -171,6 +184,42 @@ export async function ingestRows(): Promise<Row[]> {
         ratio: ceiling / slowest,
         baseline: 'ratio = this / the slowest raw baseline',
         note: `${cores} cores / ${ms(e2eTotal)} ms per report: no schedule of this work on this machine ingests faster`,
+      },
+    ];
+  };
+  // Where the store's time went: the coordinator's commands over the end-to-end run against (d)'s, each command's
+  // time from its sending to its answer, summed (commands that overlap each count).
+  const storeRows = (): Row[] => {
+    const all = storeTimeOf(e2eStore, () => true);
+    const raw = storeTimeOf(insertStore, () => true);
+    if (all.count === 0 || raw.count === 0) return [];
+    const reads = new Set(['find', 'getMore', 'aggregate', 'count', 'listCollections', 'listIndexes']);
+    const inserts = storeTimeOf(e2eStore, (c) => c === 'insert');
+    const read = storeTimeOf(e2eStore, (c) => reads.has(c));
+    const other = storeTimeOf(e2eStore, (c) => c !== 'insert' && !reads.has(c));
+    const ms = (x: number) => Math.round(x).toLocaleString('en-US');
+    const most = [...e2eStore]
+      .filter(([key]) => key.startsWith('insert '))
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .slice(0, 5)
+      .map(([key, t]) => {
+        const name = key.slice('insert '.length);
+        return `${name} ${ms(t.ms)} ((d) ${ms(insertStore.get(`insert raw_${name}`)?.ms ?? 0)})`;
+      });
+    return [
+      {
+        figure: "store time per report, end-to-end (the coordinator's commands, summed)",
+        value: all.ms / N,
+        unit: 'ms',
+        ratio: all.ms / N / (raw.ms / (N + 1)),
+        baseline: "ratio = this / (d)'s",
+        note: `${ms(all.ms)} ms in ${all.count} commands over a run of ${ms(e2eMs)} ms: inserts ${ms(inserts.ms)} (${inserts.count}), other writes (locks, journals, progress, deletes) ${ms(other.ms)} (${other.count}), reads ${ms(read.ms)} (${read.count}); the longest inserts, in ms: ${most.join(', ')}`,
+      },
+      {
+        figure: 'store time per report, (d) raw insertMany',
+        value: raw.ms / (N + 1),
+        unit: 'ms',
+        note: `${ms(raw.ms)} ms in ${raw.count} insert commands`,
       },
     ];
   };
@@ -236,6 +285,7 @@ export async function ingestRows(): Promise<Row[]> {
       note: 'for comparison with runs before 2026-11-27, which used it as (d)',
     },
     ...cpuRows(),
+    ...storeRows(),
     {
       figure: 'peak memory of the benchmark process (node + coordinator in-process)',
       value: process.resourceUsage().maxRSS / 1024,
@@ -259,6 +309,9 @@ interface PipelineRun {
   collections: number;
   indexCount: number;
   oneRate: number;
+  /** The coordinator's store commands over the end-to-end run, and (d)'s. */
+  e2eStore: StoreTimes;
+  insertStore: StoreTimes;
 }
 
 async function pipelineRun(input: {
@@ -270,7 +323,14 @@ async function pipelineRun(input: {
   const bench = benchSection('ingest');
   const { config, logger } = bench;
   benchPki(config, ['KZ']);
-  const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName });
+  // (d)'s commands are counted, as the coordinator counts its own (hub_store_command_seconds).
+  const insertStore: StoreTimes = new Map();
+  let countCommands = false;
+  const store = await connectStore({
+    url: config.mongo.url,
+    dbName: config.mongo.dbName,
+    onCommand: (c) => countCommands && addStoreCommand(insertStore, c),
+  });
   // BENCH_PREFILL_BUCKETS=n: the read models of a store that has seen much more (n statistics and n route-leg buckets
   // of a country nobody reports here), as at 1,000,000 reports (39,000 stats buckets): on FerretDB every delete
   // decodes them all. Left out of (d).
@@ -315,7 +375,9 @@ async function pipelineRun(input: {
 
   // End to end: agency JSON in at the national node → verified and stored at the coordinator.
   say(`end-to-end ingest of ${N} reports through a national node and the coordinator`);
-  const coordinator = await startCoordinator({ config, logger, topicRefreshMs: 500 });
+  const coordinator = await startCoordinator({ config, logger, topicRefreshMs: 500, opsPort: 0 });
+  const storeTimes = async () =>
+    storeTimesFromMetrics(await (await fetch(`${coordinator.opsUrl}/metrics`)).text());
   const node = await startNationalNode({ config, country: 'KZ', logger, port: 0 });
   // One report first, outside the clock, as the raw baselines connect and subscribe before theirs: the coordinator
   // finds the node's new topic, joins its group and takes the store lock once, so the figure is the pipeline's rate
@@ -333,6 +395,7 @@ async function pipelineRun(input: {
   // CPU time of every process the run uses (this one runs the national node, the coordinator and the clients),
   // so that the table shows what the work costs besides how long it takes.
   const cpu = cpuMeter(bench.stackPids);
+  const storeBefore = await storeTimes();
   cpu.start();
   const e2eStart = Date.now();
   const queue = Array.from({ length: Math.ceil(N / BATCH) }, (_, i) =>
@@ -361,6 +424,7 @@ async function pipelineRun(input: {
   }
   const e2eMs = Date.now() - e2eStart;
   const e2eCpu = cpu.stop();
+  const e2eStore = storeTimesSince(await storeTimes(), storeBefore);
   const reports = store.collection(COLLECTIONS.reports);
   const e2eRate = (N / e2eMs) * 1000;
   const latencies: number[] = [];
@@ -406,11 +470,13 @@ async function pipelineRun(input: {
     }
   }
   cpu.start();
+  countCommands = true;
   const insertT = await timed(async () => {
     for (const { name, docs } of stored)
       for (let i = 0; i < docs.length; i += 500)
         await store.db.collection(`raw_${name}`).insertMany(docs.slice(i, i + 500), { ordered: false });
   });
+  countCommands = false;
   const insertCpu = cpu.stop();
   // N + 1: the warm-up report's documents are among them.
   const insertRate = ((N + 1) / insertT.ms) * 1000;
@@ -443,5 +509,7 @@ async function pipelineRun(input: {
     collections: stored.length,
     indexCount,
     oneRate,
+    e2eStore,
+    insertStore,
   };
 }

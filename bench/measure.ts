@@ -182,3 +182,57 @@ function getOnce(url: string, token?: string): Promise<{ status: number; body: u
 export function closeConnections(): void {
   agent.destroy();
 }
+
+/** Time the store spent answering commands, by "command collection": summed milliseconds and how many. */
+export type StoreTimes = Map<string, { ms: number; count: number }>;
+
+/** Add one answered command (a store's `onCommand`) to `times`. */
+export function addStoreCommand(
+  times: StoreTimes,
+  c: { command: string; collection: string; ms: number },
+): void {
+  const key = `${c.command} ${c.collection}`;
+  const t = times.get(key) ?? { ms: 0, count: 0 };
+  t.ms += c.ms;
+  t.count += 1;
+  times.set(key, t);
+}
+
+/** A service's `hub_store_command_seconds` sums and counts, read from its /metrics text. */
+export function storeTimesFromMetrics(text: string): StoreTimes {
+  const times: StoreTimes = new Map();
+  for (const m of text.matchAll(/^hub_store_command_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
+    const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const key = `${labels.command} ${labels.collection}`;
+    const t = times.get(key) ?? { ms: 0, count: 0 };
+    if (m[1] === 'sum') t.ms += Number(m[3]) * 1000;
+    else t.count += Number(m[3]);
+    times.set(key, t);
+  }
+  return times;
+}
+
+/** `after` less `before`: what was spent between the two readings. */
+export function storeTimesSince(after: StoreTimes, before: StoreTimes): StoreTimes {
+  const times: StoreTimes = new Map();
+  for (const [key, t] of after) {
+    const b = before.get(key) ?? { ms: 0, count: 0 };
+    if (t.count > b.count) times.set(key, { ms: t.ms - b.ms, count: t.count - b.count });
+  }
+  return times;
+}
+
+/** Summed time and commands of the entries whose command passes `which`. */
+export function storeTimeOf(
+  times: StoreTimes,
+  which: (command: string) => boolean,
+): { ms: number; count: number } {
+  let ms = 0;
+  let count = 0;
+  for (const [key, t] of times)
+    if (which(key.split(' ')[0]!)) {
+      ms += t.ms;
+      count += t.count;
+    }
+  return { ms, count };
+}

@@ -197,6 +197,10 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     // Where a chunk's time went, per stage, for operators (Prometheus): the stored chunk passed every stage.
     for (const stage of ['classify', 'persist', 'read_models', 'correlate', 'feeds', 'send'])
       expect(await stageCount(second, stage), stage).to.be.at.least(1);
+    // And where the store's time went, per command and collection: the report was inserted.
+    const inserts = { command: 'insert', collection: COLLECTIONS.reports, outcome: 'ok' };
+    expect(await metric(second, 'hub_store_command_seconds_count', inserts)).to.be.at.least(1);
+    expect(await metric(second, 'hub_store_command_seconds_sum', inserts)).to.be.greaterThan(0);
     await second.close();
   });
 

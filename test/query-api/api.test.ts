@@ -211,7 +211,17 @@ describe('query API on the real stack', function () {
       '/v1/audit',
     ]);
     expect((await getJson(`${hub.apiUrl}/healthz`)).status).to.equal(200);
-    const metrics = await fetch(`${hub.apiUrl}/metrics`);
-    expect(await metrics.text()).to.contain('hub_process_cpu_seconds_total');
+    expect(
+      (await getJson(`${hub.apiUrl}/v1/seizures?country=KZ`, hub.token('analyst', 'KZ'))).status,
+    ).to.equal(200);
+    const metrics = await (await fetch(`${hub.apiUrl}/metrics`)).text();
+    expect(metrics).to.contain('hub_process_cpu_seconds_total');
+    // The store's time per command and collection: the search read the reports.
+    const reads = metrics
+      .split('\n')
+      .find((l) =>
+        /^hub_store_command_seconds_count\{.*command="find",collection="reports",outcome="ok"/.test(l),
+      );
+    expect(Number(reads?.split(' ').pop())).to.be.greaterThan(0);
   });
 });

@@ -24,6 +24,7 @@ import {
   Gauge,
   Histogram,
   serviceLogger,
+  storeCommandMetrics,
   startOpsServer,
   type Logger,
 } from '@hub/observability';
@@ -134,10 +135,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
   const verifier = createVerifier({ trust, clock });
 
+  const metrics = createMetricsRegistry('coordinator');
   const store = await connectStore({
     url: config.mongo.url,
     dbName: config.mongo.dbName,
     appName: 'coordinator',
+    onCommand: storeCommandMetrics(metrics),
   });
   await store.ensureIndexes();
   await backfillMessageDigests(store, logger);
@@ -185,7 +188,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     groupPrefix: names.group('coordinator-pki'),
   });
 
-  const metrics = createMetricsRegistry('coordinator');
   const acceptedCounter = new Counter({
     name: 'hub_coordinator_accepted_total',
     help: 'Envelopes accepted',

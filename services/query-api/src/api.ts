@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
-import { createMetricsRegistry, serviceLogger, type Logger } from '@hub/observability';
+import { createMetricsRegistry, serviceLogger, storeCommandMetrics, type Logger } from '@hub/observability';
 import { PkiStore, createTrustStore } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { connectStore } from '@hub/store';
@@ -26,15 +26,16 @@ export interface RunningQueryApi {
 export async function startQueryApi(options: QueryApiOptions): Promise<RunningQueryApi> {
   const { config } = options;
   const logger = serviceLogger(options.logger, 'query-api');
+  const metrics = createMetricsRegistry('query-api');
   const store = await connectStore({
     url: config.mongo.url,
     dbName: config.mongo.dbName,
     appName: 'query-api',
+    onCommand: storeCommandMetrics(metrics),
   });
   await store.ensureIndexes();
   const keys = loadKeyRing(authDir(config.hubHome));
   const caPem = new PkiStore(join(config.hubHome, 'pki')).caCertPem();
-  const metrics = createMetricsRegistry('query-api');
   const audit = createAuditLog(store);
   const pki = new PkiStore(join(config.hubHome, 'pki'));
   const feeds = feedStreams({

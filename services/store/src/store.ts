@@ -9,6 +9,18 @@ export interface StoreOptions {
   /** How long to wait for the server before giving up on one operation. */
   serverSelectionTimeoutMs?: number;
   appName?: string;
+  /** Told of every command once it has been answered or has failed (the driver's command monitoring). */
+  onCommand?: (command: StoreCommand) => void;
+}
+
+/** One command the store answered: what it was, on which collection, and how long it took. */
+export interface StoreCommand {
+  /** The command's name: insert, update, delete, find, getMore, aggregate, drop… */
+  command: string;
+  /** The collection it named ('' for commands on none, such as ping). */
+  collection: string;
+  ms: number;
+  ok: boolean;
 }
 
 /** What answers on the wire: a MongoDB server, or FerretDB (whose updates each scan the collection, see lookup.ts). */
@@ -30,7 +42,9 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
     appName: options.appName ?? 'seizure-hub',
     promoteBuffers: true,
     retryWrites: false, // FerretDB and standalone servers have no retryable writes; our writes are idempotent anyway.
+    monitorCommands: options.onCommand !== undefined,
   });
+  if (options.onCommand) monitorCommands(client, options.onCommand);
   try {
     await client.connect();
   } catch (cause) {
@@ -90,3 +104,24 @@ export function redactUrl(url: string): string {
 }
 
 export { COLLECTIONS };
+
+/** Tell `onCommand` of each command `client` runs, with the collection it named (only its start event says which). */
+function monitorCommands(client: MongoClient, onCommand: (command: StoreCommand) => void): void {
+  const collections = new Map<string, string>();
+  const key = (e: { connectionId?: unknown; requestId: number }) =>
+    `${String(e.connectionId)}/${e.requestId}`;
+  client.on('commandStarted', (e) => {
+    const named = e.command[e.commandName] ?? e.command.collection;
+    collections.set(key(e), typeof named === 'string' ? named : '');
+  });
+  const done = (
+    e: { connectionId?: unknown; requestId: number; commandName: string; duration: number },
+    ok: boolean,
+  ) => {
+    const collection = collections.get(key(e)) ?? '';
+    collections.delete(key(e));
+    onCommand({ command: e.commandName, collection, ms: e.duration, ok });
+  };
+  client.on('commandSucceeded', (e) => done(e, true));
+  client.on('commandFailed', (e) => done(e, false));
+}
