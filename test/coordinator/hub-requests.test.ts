@@ -53,6 +53,29 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
       30000,
     );
 
+  /** An envelope signed with `origin`'s key, as a node (or the coordinator) would write it. */
+  const signed = (origin: string, messageType: string, value: object) => {
+    const identity = new PkiStore(join(fx.env.config.hubHome, 'pki')).identity(origin);
+    const signer = createSigner({
+      privateKey: identity.privateKey,
+      certificate: identity.certificatePem,
+      origin,
+    });
+    const { payload, fingerprint } = loadSchemaRegistry().encode(messageType, value);
+    return signer.signEncoded({ messageType, schemaFingerprint: fingerprint, payload });
+  };
+  /** hub_coordinator_requests_escalated_total for `urgency`. */
+  const escalations = async (urgency: string) => {
+    const text = await (await fetch(`${fx.hub.coordinator.opsUrl}/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('hub_coordinator_requests_escalated_total{') && l.includes(`urgency="${urgency}"`),
+      );
+    return Number(line?.split(' ').pop() ?? 0);
+  };
+
   it('asks KZ about a report: KZ gets it signed by HUB, answers, and coordinators read the answer', async () => {
     const posted = await postJson(`${fx.hub.nodes.KZ!.url}/v1/seizures`, minimalReport());
     expect(posted.status).to.equal(202);
@@ -142,6 +165,33 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
       30000,
     );
     expect(escalated.escalatedAt).to.be.a('string');
+    expect(await escalations('routine')).to.equal(1);
+
+    // The escalation recorded again (as a check does when the intake has not applied the first record within ten
+    // minutes): the first record counts, in the store and in the metric.
+    const repeat = signed('HUB', 'RequestNotice', {
+      noticeId: randomUUID(),
+      kind: 'escalation',
+      requestId,
+      requester: 'HUB',
+      addressee: 'UZ',
+      dueAt: Date.now() - 1000,
+      originalEnvelope: null,
+      reason: 'recorded again',
+      issuedAt: Date.now(),
+    });
+    await produceRaw(fx.env, topicNames(fx.env.config.namespace).hubOut, [
+      { key: requestId, value: repeat.bytes },
+    ]);
+    await waitUntil(
+      'the repeated record stored',
+      async () =>
+        fx.store.collection(COLLECTIONS.envelopes).findOne({ _id: repeat.envelope.messageId as never }),
+      30000,
+    );
+    const doc = await fx.store.collection<StoredRequest>(COLLECTIONS.requests).findOne({ _id: requestId });
+    expect(doc?.escalatedAt?.toISOString()).to.equal(escalated.escalatedAt);
+    expect(await escalations('routine')).to.equal(1);
   });
 
   it('refuses what cannot be asked, field by field (exit 2), and a country without a node (exit 1)', async () => {
@@ -168,18 +218,6 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
 
   it("quarantines on the coordination node's topic anything but its own requests and escalations, and escalations from a node", async () => {
     const names = topicNames(fx.env.config.namespace);
-    const registry = loadSchemaRegistry();
-    const pki = new PkiStore(join(fx.env.config.hubHome, 'pki'));
-    const signed = (origin: string, messageType: string, value: object) => {
-      const identity = pki.identity(origin);
-      const signer = createSigner({
-        privateKey: identity.privateKey,
-        certificate: identity.certificatePem,
-        origin,
-      });
-      const { payload, fingerprint } = registry.encode(messageType, value);
-      return signer.signEncoded({ messageType, schemaFingerprint: fingerprint, payload });
-    };
     const request = (from: string) => ({
       requestId: randomUUID(),
       from,

@@ -226,6 +226,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [metrics],
   });
+  const escalatedCounter = new Counter({
+    name: 'hub_coordinator_requests_escalated_total',
+    help:
+      'Information requests escalated because their due time passed without a response (counted where the intake ' +
+      'applies the escalation record, once per request)',
+    labelNames: ['urgency'],
+    registers: [metrics],
+  });
   const groupHistogram = new Histogram({
     name: 'hub_coordinator_locked_stage_chunks',
     help: 'Chunks stored together in one locked stage (those of other partitions that waited for the store lock)',
@@ -443,6 +451,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       logger.info({ skipped }, 'messages skipped (of erased records, or left to another replay pass)');
     const checked = await checkRequestMessages(store, lives.flat(), hasNode);
     const persisted = await persistBatch(store, checked, regions, clock);
+    for (const r of persisted.escalated) escalatedCounter.inc({ urgency: r.urgency });
     // Outcomes keep the order (and number) they came in: each chunk's are its slice.
     let at = 0;
     const outcomesOf = lives.map((l) => persisted.outcomes.slice(at, (at += l.length)));
@@ -846,7 +855,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     names,
     clock,
     logger,
-    metrics,
     intervalMs: options.requestCheckMs,
     send: options.sideEffects !== false,
   });

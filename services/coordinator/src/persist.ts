@@ -18,6 +18,7 @@ import {
   type Store,
   type StoredEnvelope,
   type StoredReport,
+  type StoredRequest,
 } from '@hub/store';
 import { annualHistoryDocument, applyAnnualReturns, applyLatestVersions, routeDocument } from './annual';
 import { envelopeDocument, reportDocument } from './documents';
@@ -39,6 +40,8 @@ export interface PersistResult {
    * keys need not look for their earlier contributions (reports are only deleted by an erasure, never stored again).
    */
   fresh: Set<string>;
+  /** Information requests this batch marked escalated (the first record of each: see applyEscalation). */
+  escalated: StoredRequest[];
 }
 
 export async function persistBatch(
@@ -130,7 +133,7 @@ export async function persistBatch(
   await applyLatestVersions(store, COLLECTIONS.routes, good.filter(isRoute), now, (a) =>
     routeDocument(a, regions, now),
   );
-  await persistRequests(store, good, regions, now);
+  const escalated = await persistRequests(store, good, regions, now);
 
   // 3. The current version of each report: versions apply in ascending order, whatever order they arrive in.
   const reportIds = [
@@ -223,7 +226,7 @@ export async function persistBatch(
   for (const id of reportIds) changed.add(id);
   const known = asStored(written);
   for (const d of unchanged) known.set(d._id, d);
-  return { outcomes: final, changedReports: [...changed], documents: known, fresh };
+  return { outcomes: final, changedReports: [...changed], documents: known, fresh, escalated };
 }
 
 /** Documents as a read from the store returns them (BSON round trip: no undefined, the same number types). */

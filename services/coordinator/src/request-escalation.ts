@@ -4,7 +4,7 @@
 // counts them.
 import type { Signer } from '@hub/envelope';
 import type { Producer, TopicNames } from '@hub/kafka';
-import { Counter, type Logger, type Registry } from '@hub/observability';
+import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, type Store, type StoredRequest } from '@hub/store';
 import { derivedUuid } from './replies';
@@ -22,7 +22,6 @@ export interface EscalationOptions {
   names: TopicNames;
   clock: () => number;
   logger: Logger;
-  metrics: Registry;
   intervalMs?: number;
   /** false (hub replay): send nothing, so escalate nothing (the replay rebuilds the escalations from their records). */
   send?: boolean;
@@ -36,12 +35,6 @@ export interface Escalation {
 
 export function startEscalation(options: EscalationOptions): Escalation {
   const { store, names, clock, logger } = options;
-  const escalated = new Counter({
-    name: 'hub_coordinator_requests_escalated_total',
-    help: 'Information requests escalated because their due time passed without a response',
-    labelNames: ['urgency'],
-    registers: [options.metrics],
-  });
   const requests = store.collection<StoredRequest>(COLLECTIONS.requests);
   // Escalations this process recorded, by request id, until the intake has applied them: not recorded again by the
   // next checks meanwhile, unless it takes longer than RECORD_AGAIN_MS (the record was lost, or the intake is far
@@ -82,7 +75,6 @@ export function startEscalation(options: EscalationOptions): Escalation {
         },
       ],
     });
-    escalated.inc({ urgency: r.urgency });
     logger.warn(
       {
         requestId: r.requestId,

@@ -252,12 +252,16 @@ function responseDocument(a: Accepted, regions: Region[], now: Date): StoredResp
  * node's escalation records. Idempotent: a redelivered request is known already, a response is attached only where
  * none is, and only the first escalation of a request counts.
  */
+/**
+ * Store this batch's requests, attach its responses, and apply its escalation records. Resolves to the requests
+ * whose escalation this batch applied first (a record repeated, or applied again on redelivery, is not among them).
+ */
 export async function persistRequests(
   store: Store,
   outcomes: Outcome[],
   regions: Region[],
   now: Date,
-): Promise<void> {
+): Promise<StoredRequest[]> {
   const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
   const requests = accepted.filter((a) => a.envelope.messageType === 'InformationRequest');
   const responses = accepted.filter((a) => a.envelope.messageType === 'InformationResponse');
@@ -286,9 +290,14 @@ export async function persistRequests(
       { $set: { response: responseDocument(a, regions, now), status: 'answered' } },
     );
   // Escalations apply in any order with the answers (see applyEscalation), dated when the coordinator made them.
+  const escalated: string[] = [];
   for (const a of accepted)
-    if (a.envelope.messageType === 'RequestNotice')
-      await applyEscalation(coll, String(a.value.requestId), new Date(a.value.issuedAt as number));
+    if (
+      a.envelope.messageType === 'RequestNotice' &&
+      (await applyEscalation(coll, String(a.value.requestId), new Date(a.value.issuedAt as number)))
+    )
+      escalated.push(String(a.value.requestId));
+  return escalated.length ? findEach(coll, '_id', escalated) : [];
 }
 
 /** A notice signed by the coordinator, with the notice's id as message id unless `messageId` is given. */
