@@ -1,8 +1,10 @@
 // The dashboard's co-operation view in headless Chromium against a real hub on the local stack: information
-// requests (overdue ones first and highlighted, filtered by status), data quality per contributor for coordinators
-// only, who read a country's records, and vocabulary labels (concealment, detection, mode…) in English and Russian.
+// requests (overdue ones first and highlighted, filtered by status; the coordination node's shown as the
+// coordination centre's), data quality per contributor for coordinators only, who read a country's records, and
+// vocabulary labels (concealment, detection, mode…) in English and Russian.
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { askAsCoordinator } from '@hub/coordinator';
 import { createKafka, topicNames } from '@hub/kafka';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { launchChromium } from '../support/browser';
@@ -464,5 +466,41 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
     await page.selectOption('#lang', 'en');
     expect(await row(ids.kzRail!, 'concealment')).to.equal('Mixed with legitimate cargo');
     expect(await row(ids.kzFuel!, 'detection')).to.equal('Detector dog');
+  });
+
+  // Last: it adds a request the tests above do not count.
+  it("shows a request of the coordination node as the coordination centre's, to coordinators and the addressee only", async () => {
+    const asked = await askAsCoordinator({
+      config: env.config,
+      logger: env.logger,
+      body: {
+        to: 'UZ',
+        purpose: 'regional threat assessment 2026',
+        question: 'Which crossings did the seized cannabis pass?',
+        subjectKind: 'report',
+        subjectRef: ids.uzRecent,
+        handling: { tlp: 'AMBER', releasableTo: [] },
+      },
+      waitMs: 60000,
+    });
+    const hubRequest = asked.request.requestId;
+    const { page } = await open('/#/cooperation');
+    await signIn(page, coordinator());
+    await page.waitForSelector(`#requests tr[data-request-id="${hubRequest}"]`);
+    const cell = (col: string) =>
+      page.textContent(`#requests tr[data-request-id="${hubRequest}"] td[data-col="${col}"]`);
+    expect(await cell('requester')).to.equal('Coordination centre');
+    expect(await cell('addressee')).to.equal('Uzbekistan');
+    await page.selectOption('#lang', 'ru');
+    await page.waitForFunction(
+      (id) =>
+        document.querySelector(`#requests tr[data-request-id="${id}"] td[data-col="requester"]`)
+          ?.textContent === 'Координационный центр',
+      hubRequest,
+    );
+    await page.selectOption('#lang', 'en');
+    // UZ, asked, lists it; KZ, neither asking nor asked, does not.
+    expect((await apiRequests(uzAnalyst())).map((r) => r.requestId)).to.include(hubRequest);
+    expect((await apiRequests(kzAnalyst())).map((r) => r.requestId)).not.to.include(hubRequest);
   });
 });
