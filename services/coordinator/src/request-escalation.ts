@@ -1,7 +1,7 @@
 // Deadlines of information requests: a periodic check finds open requests past their due time, sends the requester
 // an escalation notice and records the escalation on the coordination node's own topic (hub.node.HUB.out), from
-// where the intake marks them `escalated` (what coordinators see in the query API) as `hub replay` does; logs and
-// counts them.
+// where the intake marks them `escalated` (what coordinators see in the query API) as `hub replay` does, and counts
+// them; logs them.
 import type { Signer } from '@hub/envelope';
 import type { Producer, TopicNames } from '@hub/kafka';
 import type { Logger } from '@hub/observability';

@@ -250,11 +250,8 @@ function responseDocument(a: Accepted, regions: Region[], now: Date): StoredResp
 /**
  * Store the accepted requests (once), attach each accepted response to its request, and apply the coordination
  * node's escalation records. Idempotent: a redelivered request is known already, a response is attached only where
- * none is, and only the first escalation of a request counts.
- */
-/**
- * Store this batch's requests, attach its responses, and apply its escalation records. Resolves to the requests
- * whose escalation this batch applied first (a record repeated, or applied again on redelivery, is not among them).
+ * none is, and only the first escalation of a request counts. Resolves to the requests whose escalation this batch
+ * applied (a record repeated, or applied again on redelivery, is not among them), for the coordinator to count.
  */
 export async function persistRequests(
   store: Store,
