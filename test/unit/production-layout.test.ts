@@ -1,9 +1,40 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { load } from 'js-yaml';
 import { loadConfig, repoRoot } from '@hub/config';
 
-const compose = readFileSync(join(repoRoot, 'infra', 'production', 'docker-compose.yml'), 'utf8');
+const production = join(repoRoot, 'infra', 'production');
+const compose = readFileSync(join(production, 'docker-compose.yml'), 'utf8');
+const yaml = <T>(file: string) => load(readFileSync(join(production, file), 'utf8')) as T;
+
+type Compose = { services: Record<string, { command?: string[]; volumes?: string[] }> };
+type Prometheus = {
+  rule_files: string[];
+  scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+};
+type Rule = {
+  alert: string;
+  expr: string;
+  labels?: { severity?: string };
+  annotations?: { summary?: string };
+};
+
+/** The source of every service (services/<name>/src, all levels), where the metrics are registered. */
+function serviceSources(): string {
+  const read = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? read(join(dir, e.name))
+        : e.name.endsWith('.ts')
+          ? [readFileSync(join(dir, e.name), 'utf8')]
+          : [],
+    );
+  const services = join(repoRoot, 'services');
+  return readdirSync(services)
+    .flatMap((s) => read(join(services, s, 'src')))
+    .join('\n');
+}
 
 describe('production layout (infra/production)', () => {
   it('uses only configuration names that the code reads', () => {
@@ -38,5 +69,49 @@ describe('production layout (infra/production)', () => {
     expect(verbs.length).to.be.greaterThan(2);
     const known = commands.map((c) => c.name);
     for (const verb of verbs) expect(known, `compose runs 'hub ${verb}'`).to.include(verb);
+  });
+
+  it('has Prometheus scrape every service of the layout at the port it listens on', () => {
+    const { services } = yaml<Compose>('docker-compose.yml');
+    // Each hub service answers /metrics on its ops port (the coordinator) or its HTTP port (the others).
+    const expected = Object.entries(services).flatMap(([name, s]) => {
+      const [verb, ...args] = s.command ?? [];
+      if (!['coordinator', 'api', 'node'].includes(verb ?? '')) return [];
+      const flag = args.findIndex((a) => a === (verb === 'coordinator' ? '--ops-port' : '--port'));
+      expect(flag, `${name} names its port`).to.be.at.least(0);
+      return [`${name}:${args[flag + 1]}`];
+    });
+    expect(expected).to.include.members(['coordinator-1:9100', 'coordinator-2:9100', 'query-api:8080']);
+    const prometheus = yaml<Prometheus>('monitoring/prometheus.yml');
+    const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((sc) => sc.targets));
+    expect([...targets].sort()).to.deep.equal([...expected].sort());
+    for (const job of prometheus.scrape_configs) expect(job.job_name).to.match(/^hub-/);
+    // Compose runs it with both files where its configuration says.
+    const mounts = services.prometheus?.volumes ?? [];
+    expect(mounts).to.include('./monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+    expect(mounts).to.include('./monitoring/alerts.yml:/etc/prometheus/alerts.yml:ro');
+    expect(prometheus.rule_files).to.deep.equal(['/etc/prometheus/alerts.yml']);
+  });
+
+  it('alerts only on metrics, labels and reasons that the services have', () => {
+    const rules = yaml<{ groups: { rules: Rule[] }[] }>('monitoring/alerts.yml').groups.flatMap(
+      (g) => g.rules,
+    );
+    expect(rules.length).to.be.at.least(8);
+    const source = serviceSources();
+    const registered = new Set([...source.matchAll(/name: '(hub_[a-z_]+)'/g)].map((m) => m[1]));
+    expect(registered).to.include('hub_store_command_seconds');
+    for (const rule of rules) {
+      expect(rule.labels?.severity, rule.alert).to.be.oneOf(['page', 'ticket', 'info']);
+      expect(rule.annotations?.summary, rule.alert).to.be.a('string');
+      for (const [metric] of rule.expr.matchAll(/\bhub_[a-z_]+/g))
+        expect(registered, `${rule.alert}: ${metric}`).to.include(metric.replace(/_(bucket|sum|count)$/, ''));
+      // Quarantine reasons and the store's outcomes, as the code spells them.
+      for (const [, list] of rule.expr.matchAll(/reason=~"([^"]+)"/g))
+        for (const reason of list!.split('|'))
+          expect(source, `${rule.alert}: reason ${reason}`).to.contain(`'${reason}'`);
+      for (const [, outcome] of rule.expr.matchAll(/outcome="([^"]+)"/g))
+        expect(source, `${rule.alert}: outcome ${outcome}`).to.contain(`'${outcome}'`);
+    }
   });
 });
