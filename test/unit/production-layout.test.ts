@@ -114,4 +114,23 @@ describe('production layout (infra/production)', () => {
         expect(source, `${rule.alert}: outcome ${outcome}`).to.contain(`'${outcome}'`);
     }
   });
+
+  it('has a promtool test (monitoring/alerts.test.yml) in which each alert fires', () => {
+    const rules = yaml<{ groups: { rules: Rule[] }[] }>('monitoring/alerts.yml').groups.flatMap(
+      (g) => g.rules,
+    );
+    type Case = { alertname: string; exp_alerts: unknown[] };
+    const tests = yaml<{ rule_files: string[]; tests: { alert_rule_test: Case[] }[] }>(
+      'monitoring/alerts.test.yml',
+    );
+    expect(tests.rule_files).to.deep.equal(['alerts.yml']);
+    const cases = tests.tests.flatMap((t) => t.alert_rule_test);
+    // promtool compares the whole list of firing alerts at each time: a case lists those that must fire, and
+    // every other series of its input stays silent.
+    for (const { alert } of rules)
+      expect(
+        cases.some((c) => c.alertname === alert && c.exp_alerts.length > 0),
+        `${alert}: a test where it fires`,
+      ).to.equal(true);
+  });
 });
