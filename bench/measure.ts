@@ -1,6 +1,6 @@
 // Small measuring helpers for the benchmark table.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 
 export interface Row {
@@ -125,21 +125,6 @@ export function cpuMeter(pids: Record<string, number | undefined>) {
       );
     },
   };
-}
-
-/** Direct children of a process (Linux; /proc/<pid>/task/<pid>/children is not always there). */
-export function childPids(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
 }
 
 const agent = new http.Agent({ keepAlive: true });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
 import { authDir, loadKeyRing, mintToken } from '@hub/query-api';
 import { COLLECTIONS, connectStore } from '@hub/store';
-import { childPids, getJson, memoryOf, type Row } from './measure';
+import { childPids } from '@hub/cli/stack/proc';
+import { getJson, memoryOf, type Row } from './measure';
 import { agencyJson, random } from './reports';
 import { benchPki, benchSection, QUICK, say } from './setup';
 

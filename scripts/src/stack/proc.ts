@@ -63,25 +63,37 @@ export function isAlive(pid: number | undefined): boolean {
   }
 }
 
-/** The command line of a running process (Linux), to make sure a pid still belongs to our server. */
-/** The process `pid` and every descendant of it, deepest first (from /proc; only `pid` where there is none). */
-export function processTree(pid: number): number[] {
+/** Each running process's children, by parent pid (Linux, from /proc; empty where /proc cannot be read). */
+function childrenByParent(): Map<number, number[]> {
   const children = new Map<number, number[]>();
+  let entries: string[];
   try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        // The parent is the 2nd field after the command name, which is in parentheses and may contain spaces.
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-      } catch {
-        // gone meanwhile
-      }
-    }
+    entries = readdirSync('/proc');
   } catch {
-    return [pid];
+    return children;
   }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The parent is the 2nd field after the command name, which is in parentheses and may contain spaces.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
+/** The direct children of `pid` (/proc/<pid>/task/<pid>/children is not always there). */
+export function childPids(pid: number): number[] {
+  return childrenByParent().get(pid) ?? [];
+}
+
+/** The process `pid` and every descendant of it, deepest first (only `pid` where there is none). */
+export function processTree(pid: number): number[] {
+  const children = childrenByParent();
   const order: number[] = [];
   const visit = (p: number) => {
     for (const c of children.get(p) ?? []) visit(c);
@@ -91,6 +103,7 @@ export function processTree(pid: number): number[] {
   return order;
 }
 
+/** The command line of a running process (Linux), to make sure a pid still belongs to our server. */
 export function commandLineOf(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
