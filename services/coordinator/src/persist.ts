@@ -41,7 +41,7 @@ export interface PersistResult {
    */
   fresh: Set<string>;
   /** Information requests this batch marked escalated (the first record of each: see applyEscalation). */
-  escalated: StoredRequest[];
+  escalated: Pick<StoredRequest, '_id' | 'urgency'>[];
 }
 
 export async function persistBatch(

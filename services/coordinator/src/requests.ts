@@ -258,7 +258,7 @@ export async function persistRequests(
   outcomes: Outcome[],
   regions: Region[],
   now: Date,
-): Promise<StoredRequest[]> {
+): Promise<Pick<StoredRequest, '_id' | 'urgency'>[]> {
   const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
   const requests = accepted.filter((a) => a.envelope.messageType === 'InformationRequest');
   const responses = accepted.filter((a) => a.envelope.messageType === 'InformationResponse');
@@ -294,7 +294,8 @@ export async function persistRequests(
       (await applyEscalation(coll, String(a.value.requestId), new Date(a.value.issuedAt as number)))
     )
       escalated.push(String(a.value.requestId));
-  return escalated.length ? findEach(coll, '_id', escalated) : [];
+  // Their urgency, for the metric's label (the record does not carry it); rare: a batch with escalations.
+  return escalated.length ? findEach(coll, '_id', escalated, { urgency: 1 }) : [];
 }
 
 /** A notice signed by the coordinator, with the notice's id as message id unless `messageId` is given. */

@@ -111,8 +111,9 @@ function monitorCommands(client: MongoClient, onCommand: (command: StoreCommand)
   const key = (e: { connectionId?: unknown; requestId: number }) =>
     `${String(e.connectionId)}/${e.requestId}`;
   client.on('commandStarted', (e) => {
-    const named = e.command[e.commandName] ?? e.command.collection;
-    collections.set(key(e), typeof named === 'string' ? named : '');
+    // Most commands name their collection as their own value; getMore's value is the cursor, its collection apart.
+    const named = [e.command[e.commandName], e.command.collection].find((v) => typeof v === 'string');
+    collections.set(key(e), (named as string | undefined) ?? '');
   });
   const done = (
     e: { connectionId?: unknown; requestId: number; commandName: string; duration: number },
