@@ -6,14 +6,19 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { seizureReportFromJson } from '@hub/domain';
-import { createSigner } from '@hub/envelope';
 import { topicNames } from '@hub/kafka';
-import { PkiStore } from '@hub/pki';
-import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, type StoredRequest } from '@hub/store';
 import { hubAsync } from '../support/cli';
 import { cliEnv, waitUntil } from '../support/env';
-import { getJson, minimalReport, postJson, produceRaw, useTestHub } from '../support/hub';
+import {
+  getJson,
+  metricValue,
+  minimalReport,
+  postJson,
+  produceRaw,
+  signedAs,
+  useTestHub,
+} from '../support/hub';
 
 type NodeRequest = {
   requestId: string;
@@ -53,28 +58,10 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
       30000,
     );
 
-  /** An envelope signed with `origin`'s key, as a node (or the coordinator) would write it. */
-  const signed = (origin: string, messageType: string, value: object) => {
-    const identity = new PkiStore(join(fx.env.config.hubHome, 'pki')).identity(origin);
-    const signer = createSigner({
-      privateKey: identity.privateKey,
-      certificate: identity.certificatePem,
-      origin,
-    });
-    const { payload, fingerprint } = loadSchemaRegistry().encode(messageType, value);
-    return signer.signEncoded({ messageType, schemaFingerprint: fingerprint, payload });
-  };
-  /** hub_coordinator_requests_escalated_total for `urgency`. */
-  const escalations = async (urgency: string) => {
-    const text = await (await fetch(`${fx.hub.coordinator.opsUrl}/metrics`)).text();
-    const line = text
-      .split('\n')
-      .find(
-        (l) =>
-          l.startsWith('hub_coordinator_requests_escalated_total{') && l.includes(`urgency="${urgency}"`),
-      );
-    return Number(line?.split(' ').pop() ?? 0);
-  };
+  const signed = (origin: string, messageType: string, value: object) =>
+    signedAs(fx.env, origin, messageType, value);
+  const escalations = (urgency: string) =>
+    metricValue(fx.hub.coordinator.opsUrl, 'hub_coordinator_requests_escalated_total', { urgency });
 
   it('asks KZ about a report: KZ gets it signed by HUB, answers, and coordinators read the answer', async () => {
     const posted = await postJson(`${fx.hub.nodes.KZ!.url}/v1/seizures`, minimalReport());

@@ -8,20 +8,11 @@ import { createKafka, topicNames } from '@hub/kafka';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { COLLECTIONS, connectStore, findBuckets, type Store } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { postJson, testPki } from '../support/hub';
+import { metricValue, postJson, testPki } from '../support/hub';
 
-/** A sample of the coordinator's /metrics: the first of `name` whose labels include `labels` (0 when none is). */
-const metric = async (c: RunningCoordinator, name: string, labels: Record<string, string> = {}) => {
-  const text = await (await fetch(`${c.opsUrl}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find(
-      (l) =>
-        (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) &&
-        Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
-    );
-  return Number(line?.split(' ').pop() ?? 0);
-};
+/** A sample of the coordinator's /metrics (see metricValue). */
+const metric = (c: RunningCoordinator, name: string, labels: Record<string, string> = {}) =>
+  metricValue(c.opsUrl, name, labels);
 
 /** How many chunks went through a stage (hub_coordinator_chunk_stage_seconds). */
 const stageCount = (c: RunningCoordinator, stage: string) =>

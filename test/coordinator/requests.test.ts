@@ -3,13 +3,13 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { createSigner, createVerifier } from '@hub/envelope';
+import { createVerifier } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, type StoredRequest } from '@hub/store';
 import { waitUntil } from '../support/env';
-import { getJson, postJson, produceRaw, useTestHub } from '../support/hub';
+import { getJson, postJson, produceRaw, signedAs, useTestHub } from '../support/hub';
 
 type NodeRequest = {
   requestId: string;
@@ -256,13 +256,6 @@ describe('coordinator: information requests between countries', function () {
     const { requestId } = await ask({ subjectKind: 'route', subjectRef: 'AF>TJ>KZ' });
     await itemAt('UZ', requestId, 'the request', () => true);
     const names = topicNames(fx.env.config.namespace);
-    const registry = loadSchemaRegistry();
-    const identity = new PkiStore(join(fx.env.config.hubHome, 'pki')).identity('KZ');
-    const signer = createSigner({
-      privateKey: identity.privateKey,
-      certificate: identity.certificatePem,
-      origin: 'KZ',
-    });
     const response = (over: Record<string, unknown>) => {
       const value = {
         responseId: randomUUID(),
@@ -276,12 +269,7 @@ describe('coordinator: information requests between countries', function () {
         handling: { tlp: 'GREEN', releasableTo: [] },
         ...over,
       };
-      const { payload, fingerprint } = registry.encode('InformationResponse', value);
-      const bytes = signer.signEncoded({
-        messageType: 'InformationResponse',
-        schemaFingerprint: fingerprint,
-        payload,
-      }).bytes;
+      const bytes = signedAs(fx.env, 'KZ', 'InformationResponse', value).bytes;
       return { id: value.responseId, message: { key: value.responseId, value: bytes } };
     };
     const notAsked = response({});

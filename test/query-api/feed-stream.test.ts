@@ -1,14 +1,11 @@
 // GET /v1/feeds/:region/stream: server-sent events of a regional feed, filtered per subscriber.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { createSigner, HUB_ORIGIN } from '@hub/envelope';
+import { HUB_ORIGIN } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
-import { PkiStore } from '@hub/pki';
-import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type StoredEnvelope } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+import { getJson, postJson, signedAs, startTestHub, type TestHub } from '../support/hub';
 
 interface Stream {
   events: { event: string; data: Record<string, unknown> }[];
@@ -128,15 +125,8 @@ describe('query API: the regional feed as server-sent events', function () {
         .limit(1)
         .toArray();
       expect(original, 'a stored report from the test before').to.not.equal(undefined);
-      const registry = loadSchemaRegistry();
-      const hubKey = new PkiStore(join(env.config.hubHome, 'pki')).identity(HUB_ORIGIN);
-      const signer = createSigner({
-        privateKey: hubKey.privateKey,
-        certificate: hubKey.certificatePem,
-        origin: HUB_ORIGIN,
-      });
       const record = (subjectId: string, regions: string[]) => {
-        const { payload, fingerprint } = registry.encode('FeedRecord', {
+        return signedAs(env, HUB_ORIGIN, 'FeedRecord', {
           originalEnvelope: original!.bytes,
           messageType: 'SeizureReport',
           subjectId,
@@ -145,9 +135,7 @@ describe('query API: the regional feed as server-sent events', function () {
           region: regions[0],
           regions,
           acceptedAt: Date.now(),
-        });
-        return signer.signEncoded({ messageType: 'FeedRecord', schemaFingerprint: fingerprint, payload })
-          .bytes;
+        }).bytes;
       };
       const elsewhere = `elsewhere-${randomUUID()}`;
       const named = `named-${randomUUID()}`;

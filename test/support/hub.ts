@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
 import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from '@hub/coordinator';
-import { HUB_ORIGIN } from '@hub/envelope';
+import { createSigner, HUB_ORIGIN } from '@hub/envelope';
 import { createKafka } from '@hub/kafka';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { PkiStore } from '@hub/pki';
+import { loadSchemaRegistry } from '@hub/schemas';
 import { startQueryApi, loadKeyRing, mintToken, authDir, type Clearance, type Role } from '@hub/query-api';
 import { connectStore, type Store } from '@hub/store';
 import { createTestEnv, type TestEnv } from './env';
@@ -135,4 +136,33 @@ export async function produceRaw(
   } finally {
     await producer.disconnect();
   }
+}
+
+/** An envelope of `messageType` signed with `origin`'s key from the test's PKI, as that node (or HUB) writes it. */
+export function signedAs(env: TestEnv, origin: string, messageType: string, value: object) {
+  const identity = new PkiStore(join(env.config.hubHome, 'pki')).identity(origin);
+  const signer = createSigner({
+    privateKey: identity.privateKey,
+    certificate: identity.certificatePem,
+    origin,
+  });
+  const { payload, fingerprint } = loadSchemaRegistry().encode(messageType, value);
+  return signer.signEncoded({ messageType, schemaFingerprint: fingerprint, payload });
+}
+
+/** A sample of a service's /metrics: the first of `name` whose labels include `labels` (0 when none is). */
+export async function metricValue(
+  opsUrl: string | undefined,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const text = await (await fetch(`${opsUrl}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) &&
+        Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
+    );
+  return Number(line?.split(' ').pop() ?? 0);
 }
