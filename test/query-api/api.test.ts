@@ -7,7 +7,7 @@ import { repoRoot } from '@hub/config';
 import { ERROR_STATUS, authDir, loadKeyRing, AUDIENCE, ISSUER } from '@hub/query-api';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, startTestHub, type TestHub, minimalReport } from '../support/hub';
+import { getJson, metricValue, postJson, startTestHub, type TestHub, minimalReport } from '../support/hub';
 
 const minimal = minimalReport();
 
@@ -217,11 +217,7 @@ describe('query API on the real stack', function () {
     const metrics = await (await fetch(`${hub.apiUrl}/metrics`)).text();
     expect(metrics).to.contain('hub_process_cpu_seconds_total');
     // The store's time per command and collection: the search read the reports.
-    const reads = metrics
-      .split('\n')
-      .find((l) =>
-        /^hub_store_command_seconds_count\{.*command="find",collection="reports",outcome="ok"/.test(l),
-      );
-    expect(Number(reads?.split(' ').pop())).to.be.greaterThan(0);
+    const reads = { command: 'find', collection: 'reports', outcome: 'ok' };
+    expect(await metricValue(hub.apiUrl, 'hub_store_command_seconds_count', reads)).to.be.greaterThan(0);
   });
 });
