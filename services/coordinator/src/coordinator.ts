@@ -243,8 +243,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   let processed = 0;
   // The read-model buckets this instance writes, held between batches (see bucket-cache.ts).
   // Read-model buckets and route-pattern keys, held between batches; a key weighs a quarter of a bucket a member.
-  const bucketCache = new BucketCache(50_000, (collection, doc) =>
-    collection === COLLECTIONS.routeKeys ? 1 + Object.keys(doc.members ?? {}).length / 4 : 1,
+  const bucketCache = new BucketCache(
+    50_000,
+    (collection, doc) =>
+      collection === COLLECTIONS.routeKeys ? 1 + Object.keys(doc.members ?? {}).length / 4 : 1,
+    (err) =>
+      logger.warn({ err }, 'superseded read-model versions not deleted; the next compaction tries again'),
   );
   let lastBatchError: string | undefined;
 
@@ -906,6 +910,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       ]);
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
+      // A compaction under way finishes first (else it is found again at the next start).
+      await bucketCache.settled();
       await store.close().catch(() => undefined);
       if (ops) await new Promise<void>((r) => ops?.close(() => r()));
     },

@@ -193,7 +193,7 @@ async function writeRouteKeys(
   else await deleteByIds(coll, superseded);
   // Every writer of route keys stamps the epoch, so that another instance's cache reads them again.
   if (put.length) await stampWritten(store, cache);
-  await cache?.compact(store, COLLECTIONS.routeKeys);
+  cache?.compact(store, COLLECTIONS.routeKeys);
   return current;
 }
 

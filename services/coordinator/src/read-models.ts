@@ -184,7 +184,7 @@ export async function updateReadModels(
   const update = async () => {
     if ((await finishJournals(store)) > 0) cache?.clear();
     await changeReadModels(store, reportIds, batch, cache);
-    for (const stats of [true, false]) await cache?.compact(store, bucketName(stats));
+    for (const stats of [true, false]) cache?.compact(store, bucketName(stats));
   };
   await (cache ? cache.writing(store, update) : update());
 }
