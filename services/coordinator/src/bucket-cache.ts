@@ -51,16 +51,19 @@ export class BucketCache {
   private disabled = new Set<string>();
   /** Per collection, the versions superseded by later ones, deleted together now and then (see compact). */
   private superseded = new Map<string, Set<string>>();
+  /** The deletes of superseded versions started so far, one after another (see compact). */
+  private compacting: Promise<void> = Promise.resolve();
 
   /**
    * `limit`: a collection weighing more is not held in memory (each batch reads it as without a cache); `weigh`: a
    * document's weight (one by default: the limit counts documents); `onCompactError`: told of a compaction that
-   * failed (its versions wait for the next).
+   * failed, with its collection and how many versions it was to delete (they wait for the next).
    */
   constructor(
     private readonly limit = 50_000,
     private readonly weigh: (collection: string, doc: Bucket) => number = () => 1,
-    private readonly onCompactError: (err: unknown) => void = () => undefined,
+    private readonly onCompactError: (err: unknown, collection: string, versions: number) => void = () =>
+      undefined,
   ) {}
 
   /** Drop everything held unless the store's stamp is the one this cache wrote last. */
@@ -160,9 +163,6 @@ export class BucketCache {
     for (const id of ids) set.add(id);
   }
 
-  /** The deletes of superseded versions started so far, one after another (see compact). */
-  private compacting: Promise<void> = Promise.resolve();
-
   /**
    * Delete the superseded versions of a collection once they are many: at least `min`, and `share` of its buckets,
    * so that readers, who take each bucket's latest version, never read much more than the buckets themselves, while
@@ -184,7 +184,7 @@ export class BucketCache {
         await deleteByIds(store.collection<Bucket>(collection as never), list);
       } catch (err) {
         this.supersede(collection, list);
-        this.onCompactError(err);
+        this.onCompactError(err, collection, list.length);
       }
     });
     return list.length;

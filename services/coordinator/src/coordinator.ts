@@ -241,14 +241,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     registers: [metrics],
   });
   let processed = 0;
-  // The read-model buckets this instance writes, held between batches (see bucket-cache.ts).
-  // Read-model buckets and route-pattern keys, held between batches; a key weighs a quarter of a bucket a member.
+  // Read-model buckets and route-pattern keys this instance writes, held between batches (see bucket-cache.ts); a key
+  // weighs a quarter of a bucket a member.
   const bucketCache = new BucketCache(
     50_000,
     (collection, doc) =>
       collection === COLLECTIONS.routeKeys ? 1 + Object.keys(doc.members ?? {}).length / 4 : 1,
-    (err) =>
-      logger.warn({ err }, 'superseded read-model versions not deleted; the next compaction tries again'),
+    (err, collection, versions) =>
+      logger.warn(
+        { err, collection, versions },
+        'superseded read-model versions not deleted; the next compaction tries again',
+      ),
   );
   let lastBatchError: string | undefined;
 
