@@ -5,7 +5,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, startTestHub, testPki, type TestHub } from '../support/hub';
+import { getJson, metricValue, postJson, startTestHub, testPki, type TestHub } from '../support/hub';
 
 describe('national node: routes, OpenAPI, webhook, hostile bodies', function () {
   this.timeout(180000);
@@ -172,5 +172,11 @@ describe('national node: routes, OpenAPI, webhook, hostile bodies', function () 
     const deep = await postJson(url, JSON.parse(`${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}`));
     expect(deep.status).to.equal(400);
     expect((await getJson(`${hub.nodes.KZ!.url}/healthz`)).status).to.equal(200);
+    // Each is counted by route and status: a body refused before any route saw it, as unmatched.
+    const count = (labels: Record<string, string>) =>
+      metricValue(hub.nodes.KZ!.url, 'hub_http_request_seconds_count', { method: 'POST', ...labels });
+    expect(await count({ route: 'unmatched', status: '413' })).to.equal(1);
+    expect(await count({ route: 'unmatched', status: '415' })).to.equal(1);
+    expect(await count({ route: '/v1/seizures', status: '400' })).to.be.at.least(2);
   });
 });

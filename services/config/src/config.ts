@@ -54,6 +54,11 @@ export interface HubConfig {
    * tree (RSA-PSS-SHA256-BATCH, ADR 006). Off for peers that verify only RSA-PSS-SHA256.
    */
   signatureBatch: boolean;
+  /**
+   * HUB_QUERY_TIMEOUT_S (default 120; 0: none): the longest the store may spend on one read of a query API request
+   * (sent as maxTimeMS); a read that takes longer is stopped and answered 504 QUERY_TIMEOUT.
+   */
+  queryTimeoutMs: number;
 }
 
 /** Contents of `$HUB_HOME/run/stack.json`, written by `hub stack up`. */
@@ -175,7 +180,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       checkMinutes: positive(env, 'HUB_RETENTION_CHECK_MINUTES', 60),
     },
     signatureBatch: onOff(env, 'HUB_SIGNATURE_BATCH', true),
+    queryTimeoutMs: Math.round(seconds(env, 'HUB_QUERY_TIMEOUT_S', 120) * 1000),
   };
+}
+
+/** A duration in seconds, fractions allowed; 0 means none. */
+function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || (n > 0 && n < 0.001))
+    throw new HubError(
+      'CONFIG_INVALID',
+      `${name}=${raw} must be a number of seconds: 0 (no limit) or at least 0.001`,
+    );
+  return n;
 }
 
 function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {

@@ -8,7 +8,13 @@ import {
   type ReportContext,
   type SeizureReportRecord,
 } from '@hub/domain';
-import { opsRouter, type HealthCheck, type Logger, type Registry } from '@hub/observability';
+import {
+  httpRequestMetrics,
+  opsRouter,
+  type HealthCheck,
+  type Logger,
+  type Registry,
+} from '@hub/observability';
 import type { InboundStore } from './inbox-store';
 import type { ReportsIndex } from './reports-index';
 import { csvRouter } from './routes-csv';
@@ -131,6 +137,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
   const app = express();
   const clock = deps.clock ?? Date.now;
   app.disable('x-powered-by');
+  app.use(httpRequestMetrics(deps.metrics));
   app.use(express.json({ limit: '2mb' }));
   app.use(opsRouter(deps.metrics, deps.health));
   app.get('/openapi.json', (_req, res) => res.json(nodeOpenApi(deps.country)));

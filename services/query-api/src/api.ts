@@ -10,6 +10,7 @@ import { createApp } from './app';
 import { createAuditLog } from './audit';
 import { feedStreams } from './feed-stream';
 import { authDir, loadKeyRing } from './issuer';
+import { withReadTimeout } from './store-limits';
 
 export interface QueryApiOptions {
   config: HubConfig;
@@ -47,7 +48,9 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
     audit,
   });
   const app = createApp({
-    store,
+    // Reads on a caller's behalf are bounded; the audit log (written for every read) and the health check are not.
+    store: withReadTimeout(store, config.queryTimeoutMs),
+    queryTimeoutMs: config.queryTimeoutMs,
     keys,
     audit,
     extra: [feeds.router],

@@ -2,7 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
-import { opsRouter, type HealthCheck, type Logger, type Registry } from '@hub/observability';
+import {
+  httpRequestMetrics,
+  opsRouter,
+  type HealthCheck,
+  type Logger,
+  type Registry,
+} from '@hub/observability';
 import { COLLECTIONS, type Store } from '@hub/store';
 import type { AuditLog } from './audit';
 import { authenticate, requireRole } from './auth';
@@ -16,6 +22,7 @@ import { readsRoutes } from './routes-reads';
 import { actorOf, seizureRoutes } from './routes-seizures';
 import { statsRoutes } from './routes-stats';
 import { requestRoutes } from './routes-requests';
+import { storeErrorToHubError } from './store-limits';
 
 export interface ApiDeps {
   store: Store;
@@ -27,11 +34,14 @@ export interface ApiDeps {
   logger: Logger;
   /** Extra routers (the feed stream) mounted after authentication. */
   extra?: express.Router[];
+  /** The limit `store`'s reads carry (withReadTimeout), named in QUERY_TIMEOUT's message. */
+  queryTimeoutMs?: number;
 }
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(httpRequestMetrics(deps.metrics));
   app.use((req, res, next) => {
     const id = randomUUID();
     res.setHeader('x-request-id', id);
@@ -83,7 +93,11 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such endpoint; see /openapi.json' } });
   });
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  app.use((thrown: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const err = storeErrorToHubError(thrown, deps.queryTimeoutMs ?? 0);
+    const log = (req as Request & { log?: Logger }).log ?? deps.logger;
+    if (err !== thrown)
+      log.warn({ err: thrown, path: req.path, code: (err as HubError).code }, 'store read failed');
     if (err instanceof ValidationError) {
       res.status(400).json({ error: { code: err.code, message: err.message }, errors: err.errors });
       return;
@@ -93,7 +107,7 @@ export function createApp(deps: ApiDeps): express.Express {
       res.status(status).json({ error: { code: err.code, message: err.message } });
       return;
     }
-    ((req as Request & { log?: Logger }).log ?? deps.logger).error({ err }, 'request failed');
+    log.error({ err }, 'request failed');
     res.status(500).json({
       error: { code: 'INTERNAL', message: 'internal error', requestId: res.getHeader('x-request-id') },
     });

@@ -16,5 +16,10 @@ export const ERROR_STATUS: Record<string, { status: number; meaning: string }> =
   },
   NOT_FOUND: { status: 404, meaning: 'No such record visible to the caller, or no such endpoint.' },
   STORE_UNAVAILABLE: { status: 503, meaning: 'The store cannot be reached; retry later.' },
+  QUERY_TIMEOUT: {
+    status: 504,
+    meaning:
+      'The store spent longer than HUB_QUERY_TIMEOUT_S (default 120 s) on a read, and stopped it; narrow the query or ask the operator to raise the limit.',
+  },
   INTERNAL: { status: 500, meaning: 'An unexpected error; it is logged with the request id.' },
 };

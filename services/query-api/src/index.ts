@@ -5,3 +5,4 @@ export * from './audit';
 export * from './handling';
 export * from './issuer';
 export * from './errors';
+export * from './store-limits';

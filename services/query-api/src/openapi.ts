@@ -11,6 +11,8 @@ const ok = (description: string) => ({
   200: { description, content: { 'application/json': { schema: { type: 'object' } } } },
   400: { $ref: '#/components/responses/Error' },
   401: { $ref: '#/components/responses/Error' },
+  503: { $ref: '#/components/responses/Error' },
+  504: { $ref: '#/components/responses/Error' },
 });
 
 export function openApiDocument(): Record<string, unknown> {

@@ -1,0 +1,71 @@
+// What the query API asks of the store on a caller's behalf is bounded in time, and what the store does wrong is
+// answered with a code the caller can act on (docs/errors.md), not as an internal error.
+import type { Collection, Document } from 'mongodb';
+import { HubError } from '@hub/errors';
+import type { Store } from '@hub/store';
+
+/** Where each read of a collection takes its options (find(filter, options), distinct(key, filter, options) …). */
+const READ_OPTIONS_AT: Record<string, number> = {
+  find: 1,
+  findOne: 1,
+  aggregate: 1,
+  countDocuments: 1,
+  distinct: 2,
+  estimatedDocumentCount: 0,
+};
+
+/**
+ * `store` whose collections' reads carry `maxTimeMS: ms` unless a read sets its own (0: no limit). The store stops
+ * such a read once it has spent that long on it: a search that would scan a large collection (as every search does
+ * on FerretDB) no longer holds the store's cores, and the ingest that shares them, after its caller has given up.
+ */
+export function withReadTimeout(store: Store, ms: number): Store {
+  if (ms <= 0) return store;
+  const limited = <T extends Document>(target: Collection<T>): Collection<T> =>
+    new Proxy(target, {
+      get(obj, prop, receiver) {
+        const value: unknown = Reflect.get(obj, prop, receiver);
+        const at = typeof prop === 'string' ? READ_OPTIONS_AT[prop] : undefined;
+        if (at === undefined || typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          for (let i = 0; i < at; i++) args[i] ??= i === 0 && prop === 'aggregate' ? [] : {};
+          args[at] = { maxTimeMS: ms, ...(args[at] as object | undefined) };
+          return (value as (...a: unknown[]) => unknown).apply(obj, args);
+        };
+      },
+    });
+  return {
+    ...store,
+    collection: <T extends Document = Document>(name: Parameters<Store['collection']>[0]) =>
+      limited(store.collection<T>(name)),
+  };
+}
+
+/** The driver's errors a caller can act on, as the API's codes; anything else is left as it is. */
+export function storeErrorToHubError(err: unknown, timeoutMs: number): unknown {
+  const e = err as { name?: string; code?: unknown; message?: string } | null;
+  if (!e || typeof e !== 'object' || typeof e.name !== 'string' || !e.name.startsWith('Mongo')) return err;
+  // 50: MaxTimeMSExpired, the store stopped the read at maxTimeMS.
+  if (e.code === 50)
+    return new HubError(
+      'QUERY_TIMEOUT',
+      `the store did not answer within ${timeoutMs / 1000} s (HUB_QUERY_TIMEOUT_S), so the query was stopped: ` +
+        'narrow it (from/to, country, drug) or ask the hub operator to raise the limit',
+      { cause: err },
+    );
+  if (
+    [
+      'MongoNetworkError',
+      'MongoNetworkTimeoutError',
+      'MongoServerSelectionError',
+      'MongoNotConnectedError',
+      'MongoTopologyClosedError',
+      'MongoPoolClearedError',
+    ].includes(e.name)
+  )
+    return new HubError('STORE_UNAVAILABLE', 'the store cannot be reached; retry later', {
+      retriable: true,
+      cause: err,
+    });
+  return err;
+}

@@ -1,0 +1,163 @@
+// What a query API request may ask of the store, on the real store: a read is stopped once it has taken longer than
+// HUB_QUERY_TIMEOUT_S (504 QUERY_TIMEOUT, saying what to do), and a store that cannot be reached is answered 503
+// STORE_UNAVAILABLE, not as an internal error.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { loadConfig } from '@hub/config';
+import { createMetricsRegistry } from '@hub/observability';
+import {
+  authDir,
+  createApp,
+  createAuditLog,
+  loadKeyRing,
+  mintToken,
+  startQueryApi,
+  type RunningQueryApi,
+} from '@hub/query-api';
+import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { createTestEnv, type TestEnv } from '../support/env';
+import { getJson, metricValue, testPki } from '../support/hub';
+
+const REPORTS = 10_000;
+
+/** A stored report as the coordinator keeps it (only what the search reads and answers). */
+const storedReport = (i: number, tlp: string, originCountry: string) => {
+  const id = randomUUID();
+  return {
+    _id: id,
+    reportId: id,
+    version: 1,
+    status: 'active',
+    originCountry,
+    country: originCountry,
+    seizedAt: new Date(Date.UTC(2025, 0, 1) + i * 60_000),
+    receivedAt: new Date(),
+    handling: { tlp, releasableTo: [], releasableCountries: [], evaluation: 'B2' },
+    substances: ['heroin'],
+    totalKg: 1,
+    flags: [],
+    report: { reportId: id, notes: 'x'.repeat(200) },
+  };
+};
+
+describe('query API: how long a request may hold the store, and a store gone', function () {
+  this.timeout(120000);
+  let env: TestEnv;
+  let store: Store;
+  let visible: string;
+  const apis: RunningQueryApi[] = [];
+  const token = () =>
+    mintToken(loadKeyRing(authDir(env.config.hubHome)), {
+      sub: 'analyst-KG',
+      role: 'analyst',
+      country: 'KG',
+      clearance: 'GREEN',
+      ttlSeconds: 600,
+    });
+
+  before(async () => {
+    env = createTestEnv('query-limits');
+    testPki(env, []);
+    store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    // Many reports a KG analyst may not read (RED, from AF), which a search must still look through, and one it may.
+    const reports = store.collection<ReturnType<typeof storedReport>>(COLLECTIONS.reports);
+    for (let i = 0; i < REPORTS; i += 2500)
+      await reports.insertMany(Array.from({ length: 2500 }, (_, j) => storedReport(i + j, 'RED', 'AF')));
+    const open = storedReport(-1, 'GREEN', 'TJ');
+    await reports.insertOne(open);
+    visible = open._id;
+  });
+  after(async () => {
+    for (const api of apis) await api.close();
+    await store?.close();
+    env?.cleanup();
+  });
+
+  it('stops a read that takes longer than HUB_QUERY_TIMEOUT_S and answers 504 QUERY_TIMEOUT, saying what to do', async () => {
+    // HUB_QUERY_TIMEOUT_S=0.001: no store reads that many reports within it.
+    const config = { ...env.config, queryTimeoutMs: 1 };
+    const limited = await startQueryApi({ config, logger: env.logger, port: 0 });
+    apis.push(limited);
+    const r = await getJson(`${limited.url}/v1/seizures?limit=50`, token());
+    expect(r.status, JSON.stringify(r.body)).to.equal(504);
+    const error = r.body.error as { code: string; message: string };
+    expect(error.code).to.equal('QUERY_TIMEOUT');
+    expect(error.message).to.match(/within 0\.001 s \(HUB_QUERY_TIMEOUT_S\)/);
+    expect(error.message).to.match(/narrow it/);
+    // The service goes on: its health (and the store's) is unaffected.
+    expect((await getJson(`${limited.url}/healthz`)).status).to.equal(200);
+    // An operator sees it in the metrics, by route and status.
+    const answered = { route: '/v1/seizures', status: '504' };
+    expect(await metricValue(limited.url, 'hub_http_request_seconds_count', answered)).to.equal(1);
+    expect(await metricValue(limited.url, 'hub_http_request_seconds_count', { route: '/healthz' })).to.equal(
+      1,
+    );
+    // The same search on the same store, without a limit, is answered in full.
+    const unlimited = await startQueryApi({
+      config: { ...config, queryTimeoutMs: 0 },
+      logger: env.logger,
+      port: 0,
+    });
+    apis.push(unlimited);
+    const full = await getJson(`${unlimited.url}/v1/seizures?limit=50`, token());
+    expect(full.status, JSON.stringify(full.body)).to.equal(200);
+    expect((full.body.items as { reportId: string }[]).map((i) => i.reportId)).to.deep.equal([visible]);
+  });
+
+  it('reads with the default limit of 120 s, and refuses a limit it cannot use', () => {
+    expect(loadConfig({ HUB_HOME: env.home }).queryTimeoutMs).to.equal(120_000);
+    expect(loadConfig({ HUB_HOME: env.home, HUB_QUERY_TIMEOUT_S: '0' }).queryTimeoutMs).to.equal(0);
+    expect(loadConfig({ HUB_HOME: env.home, HUB_QUERY_TIMEOUT_S: '2.5' }).queryTimeoutMs).to.equal(2500);
+    for (const bad of ['-1', 'soon', '0.0001'])
+      expect(() => loadConfig({ HUB_HOME: env.home, HUB_QUERY_TIMEOUT_S: bad }), bad).to.throw(
+        /HUB_QUERY_TIMEOUT_S=.* must be a number of seconds: 0 \(no limit\) or at least 0\.001/,
+      );
+  });
+
+  it('answers 503 STORE_UNAVAILABLE when the store cannot be reached, and logs nothing as an internal error', async () => {
+    // A client of a port where no store listens: every operation fails to find a server.
+    const client = new MongoClient('mongodb://127.0.0.1:1/', { serverSelectionTimeoutMS: 300 });
+    const db = client.db('none');
+    const gone: Store = {
+      client,
+      db,
+      engine: 'mongodb',
+      collection: (name) => db.collection(name),
+      ensureIndexes: async () => undefined,
+      ping: async () => false,
+      close: () => client.close(),
+    };
+    const errors: unknown[] = [];
+    const logger = Object.assign(Object.create(env.logger) as typeof env.logger, {
+      child: () => logger,
+      error: (...args: unknown[]) => errors.push(args),
+    });
+    const app = createApp({
+      store: gone,
+      keys: loadKeyRing(authDir(env.config.hubHome)),
+      audit: createAuditLog(gone),
+      caPem: '',
+      metrics: createMetricsRegistry('query-api-test'),
+      health: [],
+      logger,
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      for (const path of ['/v1/seizures', '/v1/stats?groupBy=country', '/v1/alerts']) {
+        const r = await getJson(`http://127.0.0.1:${port}${path}`, token());
+        expect(r.status, `${path}: ${JSON.stringify(r.body)}`).to.equal(503);
+        expect(r.body.error, path).to.deep.equal({
+          code: 'STORE_UNAVAILABLE',
+          message: 'the store cannot be reached; retry later',
+        });
+      }
+      expect(errors, 'no internal errors').to.deep.equal([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await client.close();
+    }
+  });
+});
