@@ -93,6 +93,19 @@ describe('query API: how long a request may hold the store, and a store gone', f
     expect(await metricValue(limited.url, 'hub_http_request_seconds_count', { route: '/healthz' })).to.equal(
       1,
     );
+    // The contributors' quality, computed from whole collections for coordinators at most once a minute, is not
+    // bounded: it reads every report even here.
+    const coordinator = mintToken(loadKeyRing(authDir(env.config.hubHome)), {
+      sub: 'coordinator-KZ',
+      role: 'coordinator',
+      country: 'KZ',
+      clearance: 'RED',
+      ttlSeconds: 600,
+    });
+    const quality = await getJson(`${limited.url}/v1/quality`, coordinator);
+    expect(quality.status, JSON.stringify(quality.body)).to.equal(200);
+    const contributors = quality.body.contributors as { country: string; reports: number }[];
+    expect(contributors.find((c) => c.country === 'AF')?.reports).to.equal(REPORTS);
     // The same search on the same store, without a limit, is answered in full.
     const unlimited = await startQueryApi({
       config: { ...config, queryTimeoutMs: 0 },

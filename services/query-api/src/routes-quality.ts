@@ -67,9 +67,16 @@ export async function computeQuality(store: Store): Promise<ContributorQuality[]
     if (!q) by.set(cc, (q = { reports: 0, retracted: 0, delays: [], filled: {}, accepted: 0, rejected: 0 }));
     return q;
   };
-  const reports = store
-    .collection<StoredReport>(COLLECTIONS.reports)
-    .find({}, { projection: { originCountry: 1, status: 1, seizedAt: 1, receivedAt: 1, report: 1 } });
+  // Whole collections read on purpose, at most once a minute and for coordinators only: not bounded by
+  // HUB_QUERY_TIMEOUT_S (maxTimeMS 0), which is for what any analyst can ask as often as they like.
+  const whole = { maxTimeMS: 0 };
+  const reports = store.collection<StoredReport>(COLLECTIONS.reports).find(
+    {},
+    {
+      projection: { originCountry: 1, status: 1, seizedAt: 1, receivedAt: 1, report: 1 },
+      ...whole,
+    },
+  );
   for await (const r of reports) {
     const q = get(r.originCountry);
     if (r.status !== 'active') {
@@ -83,13 +90,13 @@ export async function computeQuality(store: Store): Promise<ContributorQuality[]
   }
   for await (const e of store
     .collection<{ origin: string; messageType: string }>(COLLECTIONS.envelopes)
-    .find({}, { projection: { origin: 1 } }))
+    .find({}, { projection: { origin: 1 }, ...whole }))
     if (/^[A-Z]{2}$/.test(e.origin)) get(e.origin).accepted++;
   // A refused envelope counts against the country whose topic it came in on (only that node may write there),
   // also when it was too broken to name its origin.
   for await (const q of store
     .collection<{ origin: string | null; topic: string }>(COLLECTIONS.quarantine)
-    .find({}, { projection: { origin: 1, topic: 1 } })) {
+    .find({}, { projection: { origin: 1, topic: 1 }, ...whole })) {
     const country = /hub\.node\.([A-Z]{2})\.out$/.exec(q.topic ?? '')?.[1] ?? q.origin;
     if (country && /^[A-Z]{2}$/.test(country)) get(country).rejected++;
   }
