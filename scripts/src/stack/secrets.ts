@@ -1,7 +1,9 @@
-// Passwords of the Kafka principals: generated at random on first use into $HUB_HOME/secrets/kafka, one file
-// per principal, readable by this user only. Never committed (HUB_HOME is gitignored), never logged.
+// Passwords of the Kafka principals (generated at random on first use into $HUB_HOME/secrets/kafka, one file per
+// principal) and the national nodes' tokens for the agencies' systems: readable by this user only, never committed
+// (HUB_HOME is gitignored), never logged.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { kafkaPasswordFile, kafkaSecretsDir } from '@hub/config';
 
 /** The file holding `principal`'s password (what HUB_KAFKA_PASSWORD_FILE names); created when missing. */
@@ -13,9 +15,18 @@ export function passwordFile(hubHome: string, principal: string): string {
 export function ensurePasswordFile(dir: string, principal: string): string {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$/.test(principal))
     throw new Error(`not a principal name: ${JSON.stringify(principal)}`);
+  return ensureSecretFile(dir, kafkaPasswordFile(dir, principal));
+}
+
+/** `dir/<CC>.tokens` with one fresh token for the agencies' systems of node CC (HUB_NODE_TOKEN_FILE), unless it exists. */
+export function ensureClientTokenFile(dir: string, country: string): string {
+  if (!/^[A-Z]{2}$/.test(country)) throw new Error(`not a country code: ${JSON.stringify(country)}`);
+  return ensureSecretFile(dir, join(dir, `${country}.tokens`));
+}
+
+function ensureSecretFile(dir: string, file: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  const file = kafkaPasswordFile(dir, principal);
   if (!existsSync(file)) {
     // 192 random bits in base64url: no character that needs quoting in JAAS or kafka-configs' [k=v,...] syntax.
     try {

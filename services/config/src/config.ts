@@ -59,6 +59,17 @@ export interface HubConfig {
    * (sent as maxTimeMS); a read that takes longer is stopped and answered 504 QUERY_TIMEOUT.
    */
   queryTimeoutMs: number;
+  /**
+   * HUB_NODE_HOST: the interface a national node process listens on. Loopback by default: the node signs whatever
+   * it is sent as its country, so only the agencies' systems may reach it (set 0.0.0.0 behind the agency's network
+   * controls, with HUB_NODE_TOKEN_FILE).
+   */
+  nodeHost: string;
+  /**
+   * HUB_NODE_TOKEN_FILE: the bearer tokens a national node accepts from the agencies' systems on its /v1 API, one per
+   * line (several while one is replaced); absent: the node asks for none (loopback only, as the local stack).
+   */
+  nodeClientTokens?: string[];
 }
 
 /** Contents of `$HUB_HOME/run/stack.json`, written by `hub stack up`. */
@@ -181,7 +192,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     },
     signatureBatch: onOff(env, 'HUB_SIGNATURE_BATCH', true),
     queryTimeoutMs: Math.round(seconds(env, 'HUB_QUERY_TIMEOUT_S', 120) * 1000),
+    nodeHost: env.HUB_NODE_HOST?.trim() || '127.0.0.1',
+    nodeClientTokens: env.HUB_NODE_TOKEN_FILE?.trim()
+      ? clientTokens('HUB_NODE_TOKEN_FILE', env.HUB_NODE_TOKEN_FILE.trim())
+      : undefined,
   };
+}
+
+/** The tokens in `path`, one per line (blank lines and # comments skipped), each 32 characters or more. */
+function clientTokens(name: string, path: string): string[] {
+  const tokens: string[] = [];
+  readConfigFile(name, path)
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = raw.trim();
+      if (!line || line.startsWith('#')) return;
+      if (line.length < 32 || /\s/.test(line))
+        throw new HubError(
+          'CONFIG_INVALID',
+          `${name}=${path}, line ${i + 1}: a token is 32 characters or more without spaces ` +
+            '(`hub security client-tokens` makes one)',
+        );
+      tokens.push(line);
+    });
+  if (tokens.length === 0)
+    throw new HubError('CONFIG_INVALID', `${name}=${path} holds no token (one per line)`);
+  return tokens;
+}
+
+/** The header that the hub's own tools send to a national node: its first token, when it asks for one. */
+export function nodeClientHeaders(config: Pick<HubConfig, 'nodeClientTokens'>): Record<string, string> {
+  const token = config.nodeClientTokens?.[0];
+  return token ? { authorization: `Bearer ${token}` } : {};
 }
 
 /** A duration in seconds, fractions allowed; 0 means none. */

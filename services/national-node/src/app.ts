@@ -15,6 +15,7 @@ import {
   type Logger,
   type Registry,
 } from '@hub/observability';
+import { requireClientToken } from './client-auth';
 import type { InboundStore } from './inbox-store';
 import type { ReportsIndex } from './reports-index';
 import { csvRouter } from './routes-csv';
@@ -38,6 +39,8 @@ export interface NodeAppDeps {
   logger: Logger;
   clock?: () => number;
   onAccepted?: (n: number) => void;
+  /** The agencies' tokens (HUB_NODE_TOKEN_FILE): when given, every /v1 request needs one of them. */
+  clientTokens?: string[];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -138,6 +141,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
   const clock = deps.clock ?? Date.now;
   app.disable('x-powered-by');
   app.use(httpRequestMetrics(deps.metrics));
+  if (deps.clientTokens?.length) app.use('/v1', requireClientToken(deps.clientTokens));
   app.use(express.json({ limit: '2mb' }));
   app.use(opsRouter(deps.metrics, deps.health));
   app.get('/openapi.json', (_req, res) => res.json(nodeOpenApi(deps.country)));

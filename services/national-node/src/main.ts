@@ -8,6 +8,6 @@ export async function runNationalNode(country: string, port: number): Promise<vo
   const logger = createLogger(`national-node-${country}`, { level: config.logLevel });
   const shutdown = createShutdown(logger);
   exitOnSignals(shutdown);
-  const node = await startNationalNode({ config, country, port, logger, host: '0.0.0.0' });
+  const node = await startNationalNode({ config, country, port, logger, host: config.nodeHost });
   shutdown.add({ name: 'national-node', close: () => node.close() });
 }

@@ -242,6 +242,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     metrics,
     logger,
     onAccepted: (n) => accepted.inc(n),
+    clientTokens: config.nodeClientTokens,
     health: [
       {
         name: 'broker',

@@ -25,7 +25,10 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
       title: `Seizure exchange hub: national node ${country}`,
       version: '1',
       description:
-        "Agencies submit seizure reports, routes, annual returns and information requests here. Each accepted item is validated, normalised (the response says what changed), signed with this node's key and kept in a durable outbox before the 202 answer; the coordinator's signed receipt follows at /v1/receipts/{id}. docs/examples/minimal-report.json is a minimal report; docs/templates/ describes the CSV template.",
+        "Agencies submit seizure reports, routes, annual returns and information requests here. Each accepted item is validated, normalised (the response says what changed), signed with this node's key and kept in a durable outbox before the 202 answer; the coordinator's signed receipt follows at /v1/receipts/{id}. docs/examples/minimal-report.json is a minimal report; docs/templates/ describes the CSV template. A node configured with agencies' tokens (HUB_NODE_TOKEN_FILE) answers every /v1 request without one of them 401 (TOKEN_MISSING or TOKEN_INVALID).",
+    },
+    components: {
+      securitySchemes: { agencyToken: { type: 'http', scheme: 'bearer' } },
     },
     paths: {
       '/v1/seizures': {

@@ -10,6 +10,7 @@ import { createLogger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
 import type { Command } from '../command';
 import { parse, say } from '../command';
+import { agencyHeaders } from '../agency-headers';
 
 const USAGE = `hub import-annual <file.csv> [--tlp CLEAR] [--only CC,CC] [--errors <file>] [--concurrency N]
 
@@ -50,7 +51,7 @@ async function sendCountry(url: string, returns: AnnexReturn[], tlp: string): Pr
   for (const ret of returns) {
     const res = await fetch(`${url}/v1/annual-returns`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...agencyHeaders() },
       body: JSON.stringify({ country: ret.country, year: ret.year, rows: ret.rows, handling: { tlp } }),
     });
     const body = (await res.json()) as {

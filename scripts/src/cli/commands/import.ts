@@ -15,6 +15,7 @@ import {
 import { HubError } from '@hub/errors';
 import type { Command } from '../command';
 import { parse, say } from '../command';
+import { agencyHeaders } from '../agency-headers';
 
 const USAGE = `hub import <file.csv> --node <CC> [--url <nodeUrl>] [--errors <file>] [--agency TYPE] [--tlp TLP]
                  [--releasable-to LIST] [--evaluation XN] [--chunk N]
@@ -107,7 +108,7 @@ async function postChunk(url: string, chunk: CsvChunk, query: string): Promise<N
     try {
       res = await fetch(`${url}/v1/seizures/csv${query}`, {
         method: 'POST',
-        headers: { 'content-type': 'text/csv; charset=utf-8' },
+        headers: { 'content-type': 'text/csv; charset=utf-8', ...agencyHeaders() },
         body: chunk.text,
       });
     } catch (err) {
@@ -117,6 +118,9 @@ async function postChunk(url: string, chunk: CsvChunk, query: string): Promise<N
     const text = await res.text();
     if (res.status === 202 || res.status === 207) return JSON.parse(text) as NodeAnswer;
     lastError = `the node answered ${res.status}: ${text.slice(0, 300)}`;
+    if (res.status === 401)
+      lastError +=
+        " (the node asks for the agencies' token: set HUB_NODE_TOKEN_FILE to a file holding it, as the node has)";
     if (res.status < 500) break;
   }
   throw new HubError('NODE_REFUSED', lastError, { retriable: true });
@@ -204,7 +208,8 @@ export const importCommand: Command = {
           acceptedRows += r.lines.length;
         }
       } catch (err) {
-        // The node is gone: what was not sent is reported as refused, and the rest is not tried.
+        // The node is gone, or refuses us: what was not sent is reported as refused, and the rest is not tried.
+        process.stderr.write(`[import] stopped: ${(err as Error).message}\n`);
         const rest = plan.chunks.slice(i);
         for (const c of rest)
           for (const line of c.lineMap.slice(2).filter(Boolean))

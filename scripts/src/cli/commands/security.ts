@@ -8,7 +8,7 @@ import { createKafka, hubAcls, topicNames, type Admin, type HubAcl } from '@hub/
 import { createLogger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
 import { loadRegions } from '@hub/schemas';
-import { ensurePasswordFile } from '../../stack/secrets';
+import { ensureClientTokenFile, ensurePasswordFile } from '../../stack/secrets';
 import { grantNode, provisionHub, writeBrokerTls } from '../../stack/security';
 import {
   bootstrapScript,
@@ -20,6 +20,7 @@ import { parse, say } from '../command';
 
 const USAGE = `hub security certs <hostname>... [--out DIR]
 hub security passwords [--countries CC,...] [--out DIR]
+hub security client-tokens [--countries CC,...] [--out DIR]
 hub security render [--countries CC,...] [--brokers HOST,...] [--out DIR]
 hub security acls [--countries CC,...]
 hub security apply [--countries CC,...]
@@ -29,6 +30,10 @@ certs      a TLS keystore (broker.pem: key, certificate, CA) and truststore (ca.
            broker hostname (and 127.0.0.1, localhost), into DIR/<hostname>/ (default $HUB_HOME/secrets/brokers)
 passwords  a random password per principal (hub-admin, coordinator, query-api, node-<CC>), one 0600 file each in
            DIR (default $HUB_HOME/secrets/kafka); existing ones are kept
+client-tokens
+           a random token per national node for the agencies' systems, DIR/<CC>.tokens (0600; default
+           $HUB_HOME/secrets/nodes); existing files are kept. A node reads it from HUB_NODE_TOKEN_FILE; to replace a
+           token, add the new one as a line, move the agencies to it, then remove the old line
 render     the production profile: DIR/kafka/server-<n>.properties for each broker and
            DIR/security/bootstrap-security.sh (SCRAM credentials, topics, ACLs); default DIR infra/production
 acls       print the ACLs of the topic table for these countries (namespace: HUB_NAMESPACE)
@@ -112,6 +117,11 @@ export const securityCommand: Command = {
     if (verb === 'passwords') {
       const out = resolve(values.out ?? kafkaSecretsDir(config.hubHome));
       for (const principal of productionPrincipals(countries)) log(ensurePasswordFile(out, principal));
+      return 0;
+    }
+    if (verb === 'client-tokens') {
+      const out = resolve(values.out ?? join(config.hubHome, 'secrets', 'nodes'));
+      for (const cc of countries) log(ensureClientTokenFile(out, cc));
       return 0;
     }
     if (verb === 'render') {

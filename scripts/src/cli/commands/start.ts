@@ -8,6 +8,7 @@ import { stackUp } from '../../stack/stack';
 import { runHub, spawnHub, stopChildren, waitHealthy, type Child } from '../../run/children';
 import { demoReports } from '../../demo/reports';
 import { postDemoRequests } from '../../demo/requests';
+import { agencyHeaders } from '../agency-headers';
 
 const USAGE = `hub start [--reports N] [--no-demo] [--secure]
 
@@ -37,7 +38,7 @@ async function postReports(
       slice.map(async (r) => {
         const res = await fetch(`${nodes[r.node]}/v1/seizures`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...agencyHeaders() },
           body: JSON.stringify(r.body),
         });
         if (res.status !== 202) failures.push(`${r.node}: ${res.status} ${(await res.text()).slice(0, 300)}`);

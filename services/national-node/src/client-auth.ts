@@ -1,0 +1,37 @@
+// The agencies' systems authenticate to their national node with a bearer token (HUB_NODE_TOKEN_FILE), when it
+// asks for one: the node signs whatever it takes in as its country, and its API lists the requests addressed to it.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+
+const digest = (token: string) => createHash('sha256').update(token).digest();
+
+/** Refuses a request without one of `tokens` (401, with what to send), before its body is read. */
+export function requireClientToken(tokens: string[]): RequestHandler {
+  const accepted = tokens.map(digest);
+  return (req, res, next) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!match) {
+      res
+        .status(401)
+        .setHeader('www-authenticate', 'Bearer')
+        .json({
+          error: {
+            code: 'TOKEN_MISSING',
+            message: "this node asks for the agency's token: send Authorization: Bearer <token>",
+          },
+        });
+      return;
+    }
+    // Compared digest to digest, each in constant time, so that neither a token's length nor its first different
+    // character shows in the time taken.
+    const given = digest(match[1] as string);
+    if (!accepted.some((d) => timingSafeEqual(d, given))) {
+      res
+        .status(401)
+        .setHeader('www-authenticate', 'Bearer error="invalid_token"')
+        .json({ error: { code: 'TOKEN_INVALID', message: 'the token is not one this node accepts' } });
+      return;
+    }
+    next();
+  };
+}
