@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, repoRoot } from '@hub/config';
+import { createLogger } from '@hub/observability';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { hubAsync } from '../support/cli';
 import { cliEnv, createTestEnv, type TestEnv } from '../support/env';
@@ -18,15 +19,20 @@ describe('national node: the agencies’ token (HUB_NODE_TOKEN_FILE)', function 
   let node: RunningNationalNode;
   let tokenFile: string;
   const [current, next] = [token(), token()];
+  const logged: Record<string, unknown>[] = [];
+  const requests = () => logged.filter((l) => l.msg === 'request');
 
   before(async () => {
     env = createTestEnv('node-auth');
     testPki(env, ['KZ']);
     tokenFile = join(env.home, 'agency-KZ.tokens');
-    // Two tokens while the agency's systems move from one to the next; comments and blank lines are skipped.
-    writeFileSync(tokenFile, `# KZ customs and police\n${current}\n\n${next}\n`, { mode: 0o600 });
+    // Two tokens, one unnamed and one named after the system that sends it; comments and blank lines are skipped.
+    writeFileSync(tokenFile, `# KZ customs and police\n${current}\n\ncustoms-kz ${next}\n`, { mode: 0o600 });
     const config = { ...env.config, ...pick(loadConfig({ ...process.env, HUB_NODE_TOKEN_FILE: tokenFile })) };
-    node = await startNationalNode({ config, country: 'KZ', logger: env.logger, port: 0 });
+    const logger = createLogger('national-node-KZ', {
+      destination: { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) },
+    });
+    node = await startNationalNode({ config, country: 'KZ', logger, port: 0 });
   });
   after(async () => {
     await node?.close();
@@ -78,6 +84,14 @@ describe('national node: the agencies’ token (HUB_NODE_TOKEN_FILE)', function 
     }
     const list = await fetch(`${node.url}/v1/requests?direction=incoming`, { headers: bearer(next) });
     expect(list.status).to.equal(200);
+    // The node's log says which system sent what, and how it ended; a refused token too. Never the token.
+    const posts = requests().map(({ client, method, path, status }) => ({ client, method, path, status }));
+    expect(posts.slice(-2)).to.deep.equal([
+      { client: 'agency', method: 'POST', path: '/v1/seizures', status: 202 },
+      { client: 'customs-kz', method: 'POST', path: '/v1/seizures', status: 202 },
+    ]);
+    expect(posts).to.deep.include({ client: undefined, method: 'POST', path: '/v1/seizures', status: 401 });
+    expect(JSON.stringify(logged)).to.not.contain(next).and.to.not.contain(current);
   });
 
   it('hub import sends the first token of the same file, and hub security client-tokens makes one', async () => {
@@ -107,10 +121,10 @@ describe('national node: the agencies’ token (HUB_NODE_TOKEN_FILE)', function 
     const kzFile = join(dir, 'KZ.tokens');
     expect(statSync(kzFile).mode & 0o777).to.equal(0o600);
     const [made1] = loadConfig({ HUB_HOME: env.home, HUB_NODE_TOKEN_FILE: kzFile }).nodeClientTokens ?? [];
-    expect(made1).to.match(/^[A-Za-z0-9_-]{32}$/);
-    expect(readFileSync(join(dir, 'UZ.tokens'), 'utf8').trim()).to.not.equal(made1);
+    expect(made1?.token).to.match(/^[A-Za-z0-9_-]{32}$/);
+    expect(readFileSync(join(dir, 'UZ.tokens'), 'utf8').trim()).to.not.equal(made1?.token);
     await hubAsync(['security', 'client-tokens', '--countries', 'KZ', '--out', dir], cliEnv(env));
-    expect(readFileSync(kzFile, 'utf8').trim(), 'kept').to.equal(made1);
+    expect(readFileSync(kzFile, 'utf8').trim(), 'kept').to.equal(made1?.token);
   });
 
   it('reads its tokens and its interface from the environment, refusing tokens too short to be secret', () => {
@@ -119,14 +133,17 @@ describe('national node: the agencies’ token (HUB_NODE_TOKEN_FILE)', function 
     expect(loadConfig(home).nodeClientTokens).to.equal(undefined);
     expect(loadConfig({ ...home, HUB_NODE_HOST: '0.0.0.0' }).nodeHost).to.equal('0.0.0.0');
     expect(loadConfig({ ...home, HUB_NODE_TOKEN_FILE: tokenFile }).nodeClientTokens).to.deep.equal([
-      current,
-      next,
+      { client: 'agency', token: current },
+      { client: 'customs-kz', token: next },
     ]);
     const bad = join(env.home, 'bad.tokens');
-    writeFileSync(bad, `${current}\nshort\n`);
-    expect(() => loadConfig({ ...home, HUB_NODE_TOKEN_FILE: bad })).to.throw(
-      /bad\.tokens, line 2: a token is 32 characters or more without spaces/,
-    );
+    const refused = (lines: string, why: RegExp) => {
+      writeFileSync(bad, lines);
+      expect(() => loadConfig({ ...home, HUB_NODE_TOKEN_FILE: bad }), lines).to.throw(why);
+    };
+    refused(`${current}\nshort\n`, /bad\.tokens, line 2: a token is 32 characters or more/);
+    refused(`police kz ${current}\n`, /line 1: a line is a token, or a client name and a token/);
+    refused(`pol/ice ${current}\n`, /line 1: a client name is letters, digits, dots, dashes and underscores/);
     writeFileSync(bad, '# nothing yet\n');
     expect(() => loadConfig({ ...home, HUB_NODE_TOKEN_FILE: bad })).to.throw(/holds no token/);
     expect(() => loadConfig({ ...home, HUB_NODE_TOKEN_FILE: join(env.home, 'none') })).to.throw(

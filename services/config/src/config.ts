@@ -67,9 +67,16 @@ export interface HubConfig {
   nodeHost: string;
   /**
    * HUB_NODE_TOKEN_FILE: the bearer tokens a national node accepts from the agencies' systems on its /v1 API, one per
-   * line (several while one is replaced); absent: the node asks for none (loopback only, as the local stack).
+   * line (several while one is replaced), each named or not; absent: the node asks for none (loopback only, as the
+   * local stack).
    */
-  nodeClientTokens?: string[];
+  nodeClientTokens?: NodeClientToken[];
+}
+
+/** One token of HUB_NODE_TOKEN_FILE: a line `<token>` or `<client> <token>` (the name the node logs its requests by). */
+export interface NodeClientToken {
+  client: string;
+  token: string;
 }
 
 /** Contents of `$HUB_HOME/run/stack.json`, written by `hub stack up`. */
@@ -199,21 +206,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   };
 }
 
-/** The tokens in `path`, one per line (blank lines and # comments skipped), each 32 characters or more. */
-function clientTokens(name: string, path: string): string[] {
-  const tokens: string[] = [];
+/**
+ * The tokens in `path`, one per line: `<token>` or `<client> <token>` (blank lines and # comments skipped), each
+ * token 32 characters or more; an unnamed token's client is `agency`.
+ */
+function clientTokens(name: string, path: string): NodeClientToken[] {
+  const tokens: NodeClientToken[] = [];
   readConfigFile(name, path)
     .split('\n')
     .forEach((raw, i) => {
-      const line = raw.trim();
-      if (!line || line.startsWith('#')) return;
-      if (line.length < 32 || /\s/.test(line))
-        throw new HubError(
-          'CONFIG_INVALID',
-          `${name}=${path}, line ${i + 1}: a token is 32 characters or more without spaces ` +
-            '(`hub security client-tokens` makes one)',
-        );
-      tokens.push(line);
+      const fields = raw.trim().split(/\s+/).filter(Boolean);
+      if (fields.length === 0 || fields[0]!.startsWith('#')) return;
+      const [client, token] = fields.length === 2 ? fields : ['agency', fields[0]!];
+      const problem =
+        fields.length > 2
+          ? 'a line is a token, or a client name and a token'
+          : !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(client!)
+            ? 'a client name is letters, digits, dots, dashes and underscores (64 at most)'
+            : token!.length < 32
+              ? 'a token is 32 characters or more (`hub security client-tokens` makes one)'
+              : undefined;
+      if (problem) throw new HubError('CONFIG_INVALID', `${name}=${path}, line ${i + 1}: ${problem}`);
+      tokens.push({ client: client!, token: token! });
     });
   if (tokens.length === 0)
     throw new HubError('CONFIG_INVALID', `${name}=${path} holds no token (one per line)`);
@@ -222,8 +236,8 @@ function clientTokens(name: string, path: string): string[] {
 
 /** The header that the hub's own tools send to a national node: its first token, when it asks for one. */
 export function nodeClientHeaders(config: Pick<HubConfig, 'nodeClientTokens'>): Record<string, string> {
-  const token = config.nodeClientTokens?.[0];
-  return token ? { authorization: `Bearer ${token}` } : {};
+  const first = config.nodeClientTokens?.[0];
+  return first ? { authorization: `Bearer ${first.token}` } : {};
 }
 
 /** A duration in seconds, fractions allowed; 0 means none. */

@@ -1,6 +1,7 @@
 // The national node's HTTP API (CONTRACT.md): what agencies' systems call.
 import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { NodeClientToken } from '@hub/config';
 import { HubError, ValidationError } from '@hub/errors';
 import {
   seizureReportFromJson,
@@ -40,7 +41,7 @@ export interface NodeAppDeps {
   clock?: () => number;
   onAccepted?: (n: number) => void;
   /** The agencies' tokens (HUB_NODE_TOKEN_FILE): when given, every /v1 request needs one of them. */
-  clientTokens?: string[];
+  clientTokens?: NodeClientToken[];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -141,6 +142,23 @@ export function createApp(deps: NodeAppDeps): express.Express {
   const clock = deps.clock ?? Date.now;
   app.disable('x-powered-by');
   app.use(httpRequestMetrics(deps.metrics));
+  // Every request that may change something is logged with how it ended (a refused token too), and by whom when
+  // the node asks for tokens: what an agency's system sent and when, at the node.
+  app.use('/v1', (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      res.once('finish', () =>
+        deps.logger.info(
+          {
+            client: res.locals.client as string | undefined,
+            method: req.method,
+            path: req.originalUrl,
+            status: res.statusCode,
+          },
+          'request',
+        ),
+      );
+    next();
+  });
   if (deps.clientTokens?.length) app.use('/v1', requireClientToken(deps.clientTokens));
   app.use(express.json({ limit: '2mb' }));
   app.use(opsRouter(deps.metrics, deps.health));

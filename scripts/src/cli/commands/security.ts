@@ -32,8 +32,9 @@ passwords  a random password per principal (hub-admin, coordinator, query-api, n
            DIR (default $HUB_HOME/secrets/kafka); existing ones are kept
 client-tokens
            a random token per national node for the agencies' systems, DIR/<CC>.tokens (0600; default
-           $HUB_HOME/secrets/nodes); existing files are kept. A node reads it from HUB_NODE_TOKEN_FILE; to replace a
-           token, add the new one as a line, move the agencies to it, then remove the old line
+           $HUB_HOME/secrets/nodes); existing files are kept. A node reads it from HUB_NODE_TOKEN_FILE, a line
+           '<token>' or '<client> <token>' (the name its log gives that system's requests); to replace a token,
+           add the new one as a line, move the agencies to it, then remove the old line
 render     the production profile: DIR/kafka/server-<n>.properties for each broker and
            DIR/security/bootstrap-security.sh (SCRAM credentials, topics, ACLs); default DIR infra/production
 acls       print the ACLs of the topic table for these countries (namespace: HUB_NAMESPACE)
