@@ -23,6 +23,9 @@ export const DICT = {
     TOKEN_EXPIRED: 'This token has expired. Ask for a new one.',
     TOKEN_NOT_YET_VALID: 'This token is not valid yet.',
     FORBIDDEN: 'Your role does not allow this.',
+    QUERY_TIMEOUT:
+      'The store took too long to answer, and the query was stopped. Narrow it (dates, country, drug).',
+    STORE_UNAVAILABLE: 'The hub cannot reach its store just now. Try again in a moment.',
     sessionEnded: 'Your session has ended.',
     errNetwork: 'The hub could not be reached.',
     errGeneric: 'Something went wrong.',
@@ -229,6 +232,9 @@ export const DICT = {
     TOKEN_EXPIRED: 'Срок действия токена истёк. Запросите новый.',
     TOKEN_NOT_YET_VALID: 'Токен ещё не действует.',
     FORBIDDEN: 'Ваша роль не даёт такого права.',
+    QUERY_TIMEOUT:
+      'Хранилище отвечало слишком долго, и запрос был остановлен. Сузьте его (даты, страна, наркотик).',
+    STORE_UNAVAILABLE: 'Хаб сейчас не может связаться со своим хранилищем. Повторите попытку чуть позже.',
     sessionEnded: 'Сеанс завершён.',
     errNetwork: 'Хаб недоступен.',
     errGeneric: 'Что-то пошло не так.',
