@@ -111,6 +111,17 @@ describe('national node: the agencies’ token (HUB_NODE_TOKEN_FILE)', function 
     expect(refused.stderr).to.contain('TOKEN_MISSING');
     expect(refused.stderr).to.contain('set HUB_NODE_TOKEN_FILE');
     expect(readFileSync(`${template}.errors.csv`, 'utf8')).to.contain('not sent: the node answered 401');
+    // hub import-annual stops at the first refusal, saying the same, rather than refusing every return one by one.
+    const annual = join(env.home, 'annual.csv');
+    writeFileSync(
+      annual,
+      'region,country,iso3,drug_group,drug_name,year,kilograms\n' +
+        'Asia,Kazakhstan,KAZ,Opioids,Heroin,2023,100\nAsia,Kazakhstan,KAZ,Opioids,Heroin,2022,90\n',
+    );
+    const annualRun = await hubAsync(['import-annual', annual, '--only', 'KZ'], cliEnv(env));
+    expect(annualRun.status, annualRun.stdout).to.not.equal(0);
+    expect(annualRun.stderr).to.contain('the KZ node answered 401');
+    expect(annualRun.stderr).to.contain('set HUB_NODE_TOKEN_FILE');
     // A token file for each node, made at setup, readable by its owner only, kept when it exists.
     const dir = join(env.home, 'secrets', 'nodes');
     const made = await hubAsync(

@@ -234,12 +234,6 @@ function clientTokens(name: string, path: string): NodeClientToken[] {
   return tokens;
 }
 
-/** The header that the hub's own tools send to a national node: its first token, when it asks for one. */
-export function nodeClientHeaders(config: Pick<HubConfig, 'nodeClientTokens'>): Record<string, string> {
-  const first = config.nodeClientTokens?.[0];
-  return first ? { authorization: `Bearer ${first.token}` } : {};
-}
-
 /** A duration in seconds, fractions allowed; 0 means none. */
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];

@@ -10,7 +10,7 @@ import { createLogger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
 import type { Command } from '../command';
 import { parse, say } from '../command';
-import { agencyHeaders } from '../agency-headers';
+import { agencyHeaders, TOKEN_HINT } from '../agency-headers';
 
 const USAGE = `hub import-annual <file.csv> [--tlp CLEAR] [--only CC,CC] [--errors <file>] [--concurrency N]
 
@@ -62,6 +62,12 @@ async function sendCountry(url: string, returns: AnnexReturn[], tlp: string): Pr
       out.sent += ret.rows.length;
       continue;
     }
+    // Not this return's fault, and the node will refuse every other one the same way.
+    if (res.status === 401)
+      throw new HubError(
+        'NODE_REFUSED',
+        `the ${ret.country} node answered 401: ${body.error?.message}${TOKEN_HINT}`,
+      );
     const errors = body.errors ?? [
       { field: '(return)', message: body.error?.message ?? `HTTP ${res.status}` },
     ];

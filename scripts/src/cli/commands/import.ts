@@ -15,7 +15,7 @@ import {
 import { HubError } from '@hub/errors';
 import type { Command } from '../command';
 import { parse, say } from '../command';
-import { agencyHeaders } from '../agency-headers';
+import { agencyHeaders, TOKEN_HINT } from '../agency-headers';
 
 const USAGE = `hub import <file.csv> --node <CC> [--url <nodeUrl>] [--errors <file>] [--agency TYPE] [--tlp TLP]
                  [--releasable-to LIST] [--evaluation XN] [--chunk N]
@@ -118,9 +118,7 @@ async function postChunk(url: string, chunk: CsvChunk, query: string): Promise<N
     const text = await res.text();
     if (res.status === 202 || res.status === 207) return JSON.parse(text) as NodeAnswer;
     lastError = `the node answered ${res.status}: ${text.slice(0, 300)}`;
-    if (res.status === 401)
-      lastError +=
-        " (the node asks for the agencies' token: set HUB_NODE_TOKEN_FILE to a file holding it, as the node has)";
+    if (res.status === 401) lastError += TOKEN_HINT;
     if (res.status < 500) break;
   }
   throw new HubError('NODE_REFUSED', lastError, { retriable: true });
