@@ -41,7 +41,7 @@ const storedReport = (i: number, tlp: string, originCountry: string) => {
   };
 };
 
-describe('query API: how long a request may hold the store, and a store gone', function () {
+describe('query API: how long and how much a caller may hold the store, and a store gone', function () {
   this.timeout(120000);
   let env: TestEnv;
   let store: Store;
@@ -116,6 +116,57 @@ describe('query API: how long a request may hold the store, and a store gone', f
     const full = await getJson(`${unlimited.url}/v1/seizures?limit=50`, token());
     expect(full.status, JSON.stringify(full.body)).to.equal(200);
     expect((full.body.items as { reportId: string }[]).map((i) => i.reportId)).to.deep.equal([visible]);
+  });
+
+  it('works on HUB_QUERY_CONCURRENCY requests of one caller at once and refuses what would queue beyond, 429 with Retry-After', async () => {
+    // One turn and four places in the queue; forty searches sent together, each a scan of 10,001 reports on FerretDB.
+    const config = { ...env.config, queryTimeoutMs: 0, queryConcurrency: 1 };
+    const api = await startQueryApi({ config, logger: env.logger, port: 0 });
+    apis.push(api);
+    const analyst = token();
+    const other = mintToken(loadKeyRing(authDir(env.config.hubHome)), {
+      sub: 'analyst-TJ',
+      role: 'analyst',
+      country: 'TJ',
+      clearance: 'GREEN',
+      ttlSeconds: 600,
+    });
+    const burst = Array.from({ length: 40 }, () =>
+      fetch(`${api.url}/v1/seizures?limit=50`, { headers: { authorization: `Bearer ${analyst}` } }),
+    );
+    const beside = getJson(`${api.url}/v1/seizures?limit=50`, other);
+    const answers = await Promise.all(burst);
+    const refused = answers.filter((r) => r.status === 429);
+    const served = answers.filter((r) => r.status === 200);
+    expect(refused.length + served.length, 'every request answered 200 or 429').to.equal(40);
+    expect(refused.length, 'some refused').to.be.at.least(1);
+    expect(served.length, 'the one being answered and the four queued at least').to.be.at.least(5);
+    for (const r of refused) {
+      expect(r.headers.get('retry-after')).to.equal('1');
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).to.equal('TOO_MANY_REQUESTS');
+      expect(body.error.message).to.contain('analyst-KG').and.contain('HUB_QUERY_CONCURRENCY=1');
+    }
+    for (const r of served)
+      expect(
+        ((await r.json()) as { items: { reportId: string }[] }).items.map((i) => i.reportId),
+      ).to.deep.equal([visible]);
+    // The other analyst was answered beside the burst, and the operator sees the refusals.
+    const b = await beside;
+    expect(b.status, JSON.stringify(b.body)).to.equal(200);
+    expect(await metricValue(api.url, 'hub_query_requests_refused_total', {})).to.equal(refused.length);
+    expect(await metricValue(api.url, 'hub_query_requests_waiting', {})).to.equal(0);
+    // Every turn was given back: the caller is answered again.
+    expect((await getJson(`${api.url}/v1/seizures?limit=50`, analyst)).status).to.equal(200);
+  });
+
+  it('works on 8 requests of a caller at once by default, and refuses a number it cannot use', () => {
+    expect(loadConfig({ HUB_HOME: env.home }).queryConcurrency).to.equal(8);
+    expect(loadConfig({ HUB_HOME: env.home, HUB_QUERY_CONCURRENCY: '0' }).queryConcurrency).to.equal(0);
+    for (const bad of ['-1', 'many', '2.5', '1001'])
+      expect(() => loadConfig({ HUB_HOME: env.home, HUB_QUERY_CONCURRENCY: bad }), bad).to.throw(
+        /HUB_QUERY_CONCURRENCY=.* must be a whole number from 0 \(no limit\) to 1000/,
+      );
   });
 
   it('reads with the default limit of 120 s, and refuses a limit it cannot use', () => {

@@ -60,6 +60,11 @@ export interface HubConfig {
    */
   queryTimeoutMs: number;
   /**
+   * HUB_QUERY_CONCURRENCY (default 8; 0: none): the requests of one caller (token subject) the query API works on at
+   * once; four times as many more wait their turn, and any beyond are answered 429 TOO_MANY_REQUESTS.
+   */
+  queryConcurrency: number;
+  /**
    * HUB_NODE_HOST: the interface a national node process listens on. Loopback by default: the node signs whatever
    * it is sent as its country, so only the agencies' systems may reach it (set 0.0.0.0 behind the agency's network
    * controls, with HUB_NODE_TOKEN_FILE).
@@ -199,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     },
     signatureBatch: onOff(env, 'HUB_SIGNATURE_BATCH', true),
     queryTimeoutMs: Math.round(seconds(env, 'HUB_QUERY_TIMEOUT_S', 120) * 1000),
+    queryConcurrency: count(env, 'HUB_QUERY_CONCURRENCY', 8, 1000),
     nodeHost: env.HUB_NODE_HOST?.trim() || '127.0.0.1',
     nodeClientTokens: env.HUB_NODE_TOKEN_FILE?.trim()
       ? clientTokens('HUB_NODE_TOKEN_FILE', env.HUB_NODE_TOKEN_FILE.trim())
@@ -232,6 +238,16 @@ function clientTokens(name: string, path: string): NodeClientToken[] {
   if (tokens.length === 0)
     throw new HubError('CONFIG_INVALID', `${name}=${path} holds no token (one per line)`);
   return tokens;
+}
+
+/** A whole number from 0 (none) to `max`. */
+function count(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw new HubError('CONFIG_INVALID', `${name}=${raw} must be a whole number from 0 (no limit) to ${max}`);
+  return n;
 }
 
 /** A duration in seconds, fractions allowed; 0 means none. */

@@ -25,6 +25,7 @@ export const DICT = {
     FORBIDDEN: 'Your role does not allow this.',
     QUERY_TIMEOUT:
       'The store took too long to answer, and the query was stopped. Narrow it (dates, country, drug).',
+    TOO_MANY_REQUESTS: 'You have many queries running already. Wait for them to finish, then try again.',
     STORE_UNAVAILABLE: 'The hub cannot reach its store just now. Try again in a moment.',
     sessionEnded: 'Your session has ended.',
     errNetwork: 'The hub could not be reached.',
@@ -234,6 +235,7 @@ export const DICT = {
     FORBIDDEN: 'Ваша роль не даёт такого права.',
     QUERY_TIMEOUT:
       'Хранилище отвечало слишком долго, и запрос был остановлен. Сузьте его (даты, страна, наркотик).',
+    TOO_MANY_REQUESTS: 'У вас уже выполняется много запросов. Дождитесь их завершения и повторите попытку.',
     STORE_UNAVAILABLE: 'Хаб сейчас не может связаться со своим хранилищем. Повторите попытку чуть позже.',
     sessionEnded: 'Сеанс завершён.',
     errNetwork: 'Хаб недоступен.',

@@ -51,6 +51,7 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
     // Reads on a caller's behalf are bounded; the audit log (written for every read) and the health check are not.
     store: withReadTimeout(store, config.queryTimeoutMs),
     queryTimeoutMs: config.queryTimeoutMs,
+    concurrency: config.queryConcurrency,
     keys,
     audit,
     extra: [feeds.router],

@@ -12,6 +12,7 @@ import {
 import { COLLECTIONS, type Store } from '@hub/store';
 import type { AuditLog } from './audit';
 import { authenticate, requireRole } from './auth';
+import { callerLimit } from './caller-limit';
 import { dashboardRouter } from './dashboard';
 import { ERROR_STATUS } from './errors';
 import { jwks, type KeyRing } from './issuer';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   extra?: express.Router[];
   /** The limit `store`'s reads carry (withReadTimeout), named in QUERY_TIMEOUT's message. */
   queryTimeoutMs?: number;
+  /** Requests of one caller worked on at once (callerLimit); absent or 0: no limit. */
+  concurrency?: number;
 }
 
 export function createApp(deps: ApiDeps): express.Express {
@@ -55,6 +58,7 @@ export function createApp(deps: ApiDeps): express.Express {
 
   const v1 = express.Router();
   v1.use('/v1', authenticate(deps.keys));
+  v1.use('/v1', callerLimit({ limit: deps.concurrency ?? 0, metrics: deps.metrics, logger: deps.logger }));
   v1.use(seizureRoutes(deps));
   v1.use(statsRoutes(deps));
   v1.use(exportRoutes(deps));

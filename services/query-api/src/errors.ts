@@ -15,6 +15,11 @@ export const ERROR_STATUS: Record<string, { status: number; meaning: string }> =
     meaning: 'A query parameter is unknown or malformed; `errors` names each one.',
   },
   NOT_FOUND: { status: 404, meaning: 'No such record visible to the caller, or no such endpoint.' },
+  TOO_MANY_REQUESTS: {
+    status: 429,
+    meaning:
+      'The caller already has HUB_QUERY_CONCURRENCY requests (default 8) being answered and four times as many waiting; wait for them, then send it again (Retry-After).',
+  },
   STORE_UNAVAILABLE: { status: 503, meaning: 'The store cannot be reached; retry later.' },
   QUERY_TIMEOUT: {
     status: 504,

@@ -11,6 +11,7 @@ const ok = (description: string) => ({
   200: { description, content: { 'application/json': { schema: { type: 'object' } } } },
   400: { $ref: '#/components/responses/Error' },
   401: { $ref: '#/components/responses/Error' },
+  429: { $ref: '#/components/responses/Error' },
   503: { $ref: '#/components/responses/Error' },
   504: { $ref: '#/components/responses/Error' },
 });

@@ -1,0 +1,188 @@
+// Unit tier: how many requests of one caller the query API works on at once (callerLimit), over real HTTP. Only
+// what it does not test is faked: the caller is named by a header instead of a token, and the route answers when
+// the test lets it instead of reading the store.
+import { expect } from 'chai';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { HubError } from '@hub/errors';
+import { createMetricsRegistry, type Registry } from '@hub/observability';
+import { callerLimit, QUEUE_FACTOR, RETRY_AFTER_S } from '@hub/query-api/caller-limit';
+import { ERROR_STATUS } from '@hub/query-api';
+
+interface Harness {
+  url: string;
+  metrics: Registry;
+  /** What the limit told the log. */
+  warnings: { fields: Record<string, unknown>; message: string }[];
+  /** Requests the route has begun, in order, by their `n` parameter. */
+  begun: string[];
+  /** Let the route answer every request it holds, and those it gets later at once. */
+  open(): void;
+  /** Let the route answer the request it holds with this `n`. */
+  answer(n: string): void;
+  close(): Promise<void>;
+}
+
+async function harness(limit: number): Promise<Harness> {
+  const metrics = createMetricsRegistry('caller-limit-test');
+  const begun: string[] = [];
+  const warnings: Harness['warnings'] = [];
+  const held = new Map<string, () => void>();
+  let opened = false;
+  const app = express();
+  app.use((req, _res, next) => {
+    const sub = req.header('x-caller');
+    req.caller = sub ? { sub, role: 'analyst', country: 'KZ', clearance: 'GREEN', regions: [] } : undefined;
+    next();
+  });
+  const v1 = express.Router();
+  const logger = {
+    warn: (fields: Record<string, unknown>, message: string) => warnings.push({ fields, message }),
+  };
+  v1.use('/v1', callerLimit({ limit, metrics, logger: logger as never }));
+  const hold = async (req: Request, res: Response) => {
+    const n = String(req.query.n);
+    begun.push(n);
+    if (!opened) await new Promise<void>((resolve) => held.set(n, resolve));
+    res.json({ n });
+  };
+  v1.get('/v1/work', hold);
+  v1.get('/v1/feeds/:region/stream', hold);
+  app.use(v1);
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = err as HubError;
+    res.status(ERROR_STATUS[e.code]?.status ?? 500).json({ error: { code: e.code, message: e.message } });
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    metrics,
+    warnings,
+    begun,
+    open() {
+      opened = true;
+      for (const resolve of held.values()) resolve();
+      held.clear();
+    },
+    answer(n) {
+      held.get(n)?.();
+      held.delete(n);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const until = async (what: string, ok: () => boolean | Promise<boolean>) => {
+  const end = Date.now() + 5000;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+const metric = async (metrics: Registry, name: string) =>
+  Number(/\s([0-9.e+-]+)$/m.exec((await metrics.getSingleMetricAsString(name)).trim())?.[1] ?? NaN);
+
+describe('query API: requests of one caller worked on at once (HUB_QUERY_CONCURRENCY)', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    h?.open();
+    await h?.close();
+    h = undefined;
+  });
+  const get = (caller: string, n: string | number, path = '/v1/work', signal?: AbortSignal) =>
+    fetch(`${h!.url}${path}?n=${n}`, { headers: { 'x-caller': caller }, signal });
+
+  it('works on `limit` at once, queues four times as many in order, and refuses the next with 429 and Retry-After', async () => {
+    h = await harness(2);
+    const queued = 2 * QUEUE_FACTOR;
+    const first = [0, 1, ...Array.from({ length: queued }, (_, i) => i + 2)].map((n) => get('ana', n));
+    await until('two requests begun', () => h!.begun.length === 2);
+    await until(
+      'the rest queued',
+      async () => (await metric(h!.metrics, 'hub_query_requests_waiting')) === queued,
+    );
+    expect(h.begun).to.deep.equal(['0', '1']);
+
+    const refused = await get('ana', 'over');
+    expect(refused.status).to.equal(429);
+    expect(refused.headers.get('retry-after')).to.equal(String(RETRY_AFTER_S));
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).to.equal('TOO_MANY_REQUESTS');
+    expect(body.error.message).to.contain('HUB_QUERY_CONCURRENCY=2').and.contain('ana');
+    expect(h.begun, 'the refused request never reached the route').to.not.include('over');
+    // The operator is told who, once for the burst.
+    expect((await get('ana', 'over-again')).status).to.equal(429);
+    expect(h.warnings.map((w) => w.fields)).to.deep.equal([
+      { caller: 'ana', country: 'KZ', path: '/v1/work', limit: 2, waiting: queued },
+    ]);
+    expect(await metric(h.metrics, 'hub_query_requests_refused_total')).to.equal(2);
+
+    // Another caller is not held behind the first.
+    const other = get('bob', 'b');
+    await until('the other caller begun', () => h!.begun.includes('b'));
+    h.answer('b');
+    expect((await other).status).to.equal(200);
+
+    // Each answer lets the next waiting request in, in the order they came.
+    h.answer('0');
+    await until('request 2 begun', () => h!.begun.includes('2'));
+    expect(h.begun.filter((n) => n !== 'b')).to.deep.equal(['0', '1', '2']);
+    h.open();
+    const statuses = await Promise.all(first.map(async (r) => (await r).status));
+    expect(statuses).to.deep.equal(Array(first.length).fill(200));
+    expect(h.begun.filter((n) => n !== 'b')).to.deep.equal(first.map((_, i) => String(i)));
+    expect(await metric(h.metrics, 'hub_query_requests_waiting')).to.equal(0);
+    // All turns are back: as many can be worked on at once again.
+    expect((await get('ana', 'after')).status).to.equal(200);
+  });
+
+  it('gives back the place of a caller that leaves, waiting or being answered', async () => {
+    h = await harness(1);
+    const leaving = new AbortController();
+    const leavingWhileAnswered = new AbortController();
+    const a = get('ana', 'a', '/v1/work', leavingWhileAnswered.signal).catch((e: Error) => e.name);
+    await until('a begun', () => h!.begun.length === 1);
+    const b = get('ana', 'b', '/v1/work', leaving.signal).catch((e: Error) => e.name);
+    const c = get('ana', 'c');
+    await until('b and c queued', async () => (await metric(h!.metrics, 'hub_query_requests_waiting')) === 2);
+    leaving.abort();
+    expect(await b).to.equal('AbortError');
+    await until(
+      'b gone from the queue',
+      async () => (await metric(h!.metrics, 'hub_query_requests_waiting')) === 1,
+    );
+    leavingWhileAnswered.abort();
+    expect(await a).to.equal('AbortError');
+    // a's turn passes to c, b never ran.
+    await until('c begun', () => h!.begun.includes('c'));
+    expect(h.begun).to.deep.equal(['a', 'c']);
+    h.answer('c');
+    expect((await c).status).to.equal(200);
+  });
+
+  it('does not count the feed streams, and 0 means no limit', async () => {
+    h = await harness(1);
+    const stream = get('ana', 's', '/v1/feeds/central-asia/stream');
+    await until('stream begun', () => h!.begun.includes('s'));
+    const work = get('ana', 'w');
+    await until('work begun beside the stream', () => h!.begun.includes('w'));
+    h.open();
+    expect((await stream).status).to.equal(200);
+    expect((await work).status).to.equal(200);
+    await h.close();
+
+    h = await harness(0);
+    const many = Array.from({ length: 20 }, (_, n) => get('ana', n));
+    await until('all twenty begun at once', () => h!.begun.length === 20);
+    h.open();
+    for (const r of await Promise.all(many)) expect(r.status).to.equal(200);
+  });
+});
