@@ -143,6 +143,12 @@ describe('national node: the agencies’ token (HUB_NODE_TOKEN_FILE)', function 
     expect(loadConfig(home).nodeHost).to.equal('127.0.0.1');
     expect(loadConfig(home).nodeClientTokens).to.equal(undefined);
     expect(loadConfig({ ...home, HUB_NODE_HOST: '0.0.0.0' }).nodeHost).to.equal('0.0.0.0');
+    for (const host of ['::', '10.1.2.3', 'node-kz.internal', ' localhost '])
+      expect(loadConfig({ ...home, HUB_NODE_HOST: host }).nodeHost, host).to.equal(host.trim());
+    for (const host of ['http://0.0.0.0', '0.0.0.0:8101', 'node kz', '-node'])
+      expect(() => loadConfig({ ...home, HUB_NODE_HOST: host }), host).to.throw(
+        /HUB_NODE_HOST=.* is not an interface to listen on: give an IP address/,
+      );
     expect(loadConfig({ ...home, HUB_NODE_TOKEN_FILE: tokenFile }).nodeClientTokens).to.deep.equal([
       { client: 'agency', token: current },
       { client: 'customs-kz', token: next },

@@ -1,5 +1,6 @@
 // The one place that reads the environment. Everything else receives a typed HubConfig.
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
 import { defaultCacheDir, defaultHubHome, kafkaPasswordFile, kafkaSecretsDir } from './paths';
@@ -205,7 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     signatureBatch: onOff(env, 'HUB_SIGNATURE_BATCH', true),
     queryTimeoutMs: Math.round(seconds(env, 'HUB_QUERY_TIMEOUT_S', 120) * 1000),
     queryConcurrency: count(env, 'HUB_QUERY_CONCURRENCY', 8, 1000),
-    nodeHost: env.HUB_NODE_HOST?.trim() || '127.0.0.1',
+    nodeHost: listenHost('HUB_NODE_HOST', env.HUB_NODE_HOST, '127.0.0.1'),
     nodeClientTokens: env.HUB_NODE_TOKEN_FILE?.trim()
       ? clientTokens('HUB_NODE_TOKEN_FILE', env.HUB_NODE_TOKEN_FILE.trim())
       : undefined,
@@ -238,6 +239,20 @@ function clientTokens(name: string, path: string): NodeClientToken[] {
   if (tokens.length === 0)
     throw new HubError('CONFIG_INVALID', `${name}=${path} holds no token (one per line)`);
   return tokens;
+}
+
+/** An interface to listen on: an IPv4 or IPv6 address, or a host name (letters, digits, dots and dashes). */
+function listenHost(name: string, raw: string | undefined, fallback: string): string {
+  const host = raw?.trim();
+  if (!host) return fallback;
+  const hostname =
+    /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+  if (isIP(host) === 0 && !hostname.test(host))
+    throw new HubError(
+      'CONFIG_INVALID',
+      `${name}=${raw} is not an interface to listen on: give an IP address (127.0.0.1, 0.0.0.0, ::) or a host name`,
+    );
+  return host;
 }
 
 /** A whole number from 0 (none) to `max`. */
