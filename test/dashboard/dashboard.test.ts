@@ -367,6 +367,39 @@ describe('analyst dashboard in a browser', function () {
     expect(await page.textContent('#results-count')).to.equal('6 reports shown');
   });
 
+  it('shows the latest search, not the answer to an earlier one that comes later', async () => {
+    const page = await open('/#/search');
+    await signIn(page);
+    // The network holds the answer to the search for UZ until the search for KZ has been shown.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let heldSeen = false;
+    await page.route(/\/v1\/seizures\?.*country=UZ/, async (route) => {
+      heldSeen = true;
+      await held;
+      await route.continue().catch(() => undefined); // the dashboard may have let go of it
+    });
+    await page.selectOption('#f-country', 'UZ');
+    await page.click('#search-button');
+    await waitUntil('the UZ search sent', async () => heldSeen || undefined, 10000);
+    await page.selectOption('#f-country', 'KZ');
+    await page.click('#search-button');
+    const kz = [ids.kzSmall, ids.kzResin, ids.kzHeroin, ids.kzMeth];
+    const shown = () =>
+      page.$$eval('#search-results tbody tr', (rs) => rs.map((r) => r.getAttribute('data-report-id')));
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('#search-results tbody tr').length === n,
+      kz.length,
+    );
+    expect(await shown()).to.have.members(kz);
+    release();
+    // Had the UZ answer been taken, its two reports would replace these; give it the time to arrive.
+    await page.waitForTimeout(500);
+    expect(await shown()).to.have.members(kz);
+    expect(await page.textContent('#results-count')).to.equal('4 reports shown');
+    expect(await page.textContent('#app-error')).to.equal('');
+  });
+
   it('opens a record with its signature verified, its signer and certificate, and its version history', async () => {
     const page = await open('/#/search');
     await signIn(page);

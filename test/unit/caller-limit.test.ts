@@ -24,7 +24,7 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function harness(limit: number): Promise<Harness> {
+async function harness(limit: number, abandonedHoldMs?: number): Promise<Harness> {
   const metrics = createMetricsRegistry('caller-limit-test');
   const begun: string[] = [];
   const warnings: Harness['warnings'] = [];
@@ -40,7 +40,7 @@ async function harness(limit: number): Promise<Harness> {
   const logger = {
     warn: (fields: Record<string, unknown>, message: string) => warnings.push({ fields, message }),
   };
-  v1.use('/v1', callerLimit({ limit, metrics, logger: logger as never }));
+  v1.use('/v1', callerLimit({ limit, metrics, logger: logger as never, abandonedHoldMs }));
   const hold = async (req: Request, res: Response) => {
     const n = String(req.query.n);
     begun.push(n);
@@ -110,6 +110,7 @@ describe('query API: requests of one caller worked on at once (HUB_QUERY_CONCURR
       async () => (await metric(h!.metrics, 'hub_query_requests_waiting')) === queued,
     );
     expect(h.begun).to.deep.equal(['0', '1']);
+    expect(await metric(h.metrics, 'hub_query_requests_working')).to.equal(2);
 
     const refused = await get('ana', 'over');
     expect(refused.status).to.equal(429);
@@ -140,11 +141,12 @@ describe('query API: requests of one caller worked on at once (HUB_QUERY_CONCURR
     expect(statuses).to.deep.equal(Array(first.length).fill(200));
     expect(h.begun.filter((n) => n !== 'b')).to.deep.equal(first.map((_, i) => String(i)));
     expect(await metric(h.metrics, 'hub_query_requests_waiting')).to.equal(0);
+    await until('no turn held', async () => (await metric(h!.metrics, 'hub_query_requests_working')) === 0);
     // All turns are back: as many can be worked on at once again.
     expect((await get('ana', 'after')).status).to.equal(200);
   });
 
-  it('gives back the place of a caller that leaves, waiting or being answered', async () => {
+  it('gives back the place of a caller that leaves waiting at once, and its turn once the work it left ends', async () => {
     h = await harness(1);
     const leaving = new AbortController();
     const leavingWhileAnswered = new AbortController();
@@ -159,13 +161,35 @@ describe('query API: requests of one caller worked on at once (HUB_QUERY_CONCURR
       'b gone from the queue',
       async () => (await metric(h!.metrics, 'hub_query_requests_waiting')) === 1,
     );
+    // a's caller hangs up; a's work (its store reads) goes on, and so a keeps the turn: hanging up does not let a
+    // caller start more work than its turns.
     leavingWhileAnswered.abort();
     expect(await a).to.equal('AbortError');
-    // a's turn passes to c, b never ran.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.begun, 'c waits while the work a left runs').to.deep.equal(['a']);
+    expect(await metric(h.metrics, 'hub_query_requests_working'), 'a holds its turn').to.equal(1);
+    // a's route ends (it answers a caller no longer there): the turn passes to c; b never ran.
+    h.answer('a');
     await until('c begun', () => h!.begun.includes('c'));
     expect(h.begun).to.deep.equal(['a', 'c']);
     h.answer('c');
     expect((await c).status).to.equal(200);
+  });
+
+  it('gives the turn of a left request back after abandonedHoldMs if its route never ends', async () => {
+    h = await harness(1, 300);
+    const leaving = new AbortController();
+    const a = get('ana', 'a', '/v1/work', leaving.signal).catch((e: Error) => e.name);
+    await until('a begun', () => h!.begun.length === 1);
+    const b = get('ana', 'b');
+    await until('b queued', async () => (await metric(h!.metrics, 'hub_query_requests_waiting')) === 1);
+    const left = Date.now();
+    leaving.abort();
+    expect(await a).to.equal('AbortError');
+    await until('b begun', () => h!.begun.includes('b'));
+    expect(Date.now() - left, 'not before the hold').to.be.at.least(250);
+    h.answer('b');
+    expect((await b).status).to.equal(200);
   });
 
   it('does not count the feed streams, and 0 means no limit', async () => {

@@ -37,13 +37,15 @@ async function failure(res) {
  * `token()` gives the current token; `onUnauthorized(error)` is told of every 401 (the session is over).
  */
 export function createApi({ token, onUnauthorized }) {
-  async function call(path, params) {
+  async function call(path, params, signal) {
     let res;
     try {
       res = await fetch(`${path}${query(params)}`, {
         headers: { authorization: `Bearer ${token()}`, accept: 'application/json' },
+        signal,
       });
     } catch (err) {
+      if (signal?.aborted) throw new ApiError(0, 'ABORTED', 'superseded');
       throw new ApiError(0, 'NETWORK', err.message);
     }
     if (!res.ok) {
@@ -54,8 +56,9 @@ export function createApi({ token, onUnauthorized }) {
     return res;
   }
   return {
-    async get(path, params) {
-      return (await call(path, params)).json();
+    /** `signal` ends the call (a newer search supersedes it): it then fails with the code ABORTED. */
+    async get(path, params, { signal } = {}) {
+      return (await call(path, params, signal)).json();
     },
     /** Fetch a file with the token and hand it to the browser as a download; resolves to its name. */
     async download(path, params, fallbackName) {

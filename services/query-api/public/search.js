@@ -69,17 +69,29 @@ function resultRow(item) {
 export function createSearch({ api, report, say }) {
   const form = byId('search-form');
   const state = { params: null, items: [], nextCursor: null };
+  // The search under way: a newer one (or a reset) supersedes it, so that a slow answer to an earlier search never
+  // replaces the results of a later one. The hub finishes the superseded search's reads regardless.
+  let current = null;
 
   async function run(more) {
     const params = more ? state.params : { ...filters(form), limit: form.elements.limit.value };
+    current?.abort();
+    const mine = (current = new AbortController());
     try {
-      const page = await api.get('/v1/seizures', { ...params, cursor: more ? state.nextCursor : undefined });
+      const page = await api.get(
+        '/v1/seizures',
+        { ...params, cursor: more ? state.nextCursor : undefined },
+        { signal: mine.signal },
+      );
+      if (mine !== current) return;
       state.params = params;
       state.items = more ? [...state.items, ...page.items] : page.items;
       state.nextCursor = page.nextCursor;
       render();
     } catch (err) {
-      report(err);
+      if (mine === current && err.code !== 'ABORTED') report(err);
+    } finally {
+      if (mine === current) current = null;
     }
   }
 
@@ -145,6 +157,8 @@ export function createSearch({ api, report, say }) {
     run(false);
   });
   form.addEventListener('reset', () => {
+    current?.abort();
+    current = null;
     Object.assign(state, { params: null, items: [], nextCursor: null });
     render();
   });

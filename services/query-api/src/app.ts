@@ -58,7 +58,16 @@ export function createApp(deps: ApiDeps): express.Express {
 
   const v1 = express.Router();
   v1.use('/v1', authenticate(deps.keys));
-  v1.use('/v1', callerLimit({ limit: deps.concurrency ?? 0, metrics: deps.metrics, logger: deps.logger }));
+  v1.use(
+    '/v1',
+    callerLimit({
+      limit: deps.concurrency ?? 0,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      // A read stops at the query limit; give it a second more to be answered.
+      ...(deps.queryTimeoutMs ? { abandonedHoldMs: deps.queryTimeoutMs + 1000 } : {}),
+    }),
+  );
   v1.use(seizureRoutes(deps));
   v1.use(statsRoutes(deps));
   v1.use(exportRoutes(deps));

@@ -26,12 +26,17 @@ export interface CallerLimitOptions {
   /** Requests of one caller worked on at once (HUB_QUERY_CONCURRENCY); 0: no limit. */
   limit: number;
   metrics?: Registry;
+  /**
+   * How long a request whose caller left keeps its turn if its route does not finish first: about the longest its
+   * store reads may run (HUB_QUERY_TIMEOUT_S). Default 120 s.
+   */
+  abandonedHoldMs?: number;
   /** Told of a caller's first refusal in a burst (one burst lasts until the caller has nothing under way). */
   logger?: Pick<Logger, 'warn'>;
 }
 
 export function callerLimit(options: CallerLimitOptions): RequestHandler {
-  const { limit } = options;
+  const { limit, abandonedHoldMs = 120_000 } = options;
   if (limit <= 0) return (_req, _res, next) => next();
   const queueMax = limit * QUEUE_FACTOR;
   const callers = new Map<string, CallerState>();
@@ -39,6 +44,11 @@ export function callerLimit(options: CallerLimitOptions): RequestHandler {
   const waitingGauge = new Gauge({
     name: 'hub_query_requests_waiting',
     help: "Requests waiting for one of their caller's turns (HUB_QUERY_CONCURRENCY)",
+    registers,
+  });
+  const working = new Gauge({
+    name: 'hub_query_requests_working',
+    help: "Requests holding one of their caller's turns (HUB_QUERY_CONCURRENCY): being answered, or their work going on after the caller left",
     registers,
   });
   const refused = new Counter({
@@ -66,12 +76,32 @@ export function callerLimit(options: CallerLimitOptions): RequestHandler {
     let state = callers.get(key);
     if (!state) callers.set(key, (state = { active: 0, waiting: [], refused: 0 }));
     const s = state;
+    // A turn ends when the request's work does, not when its caller leaves: a caller that sends searches and
+    // hangs up at once must not start more store reads than its turns. Every route answers once, at the end of its
+    // work (res.end), also after the caller has left; a route that would not is given `abandonedHoldMs`.
     const start = () => {
       let done = false;
-      res.once('close', () => {
+      let ended = false;
+      let closed = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = () => {
         if (done) return;
         done = true;
+        clearTimeout(timer);
+        working.dec();
         release(key, s);
+      };
+      const end = res.end;
+      res.end = function (this: Response, ...args: unknown[]) {
+        ended = true;
+        if (closed) finish();
+        return (end as (...a: unknown[]) => Response).apply(this, args);
+      } as Response['end'];
+      working.inc();
+      res.once('close', () => {
+        closed = true;
+        if (ended) finish();
+        else timer = setTimeout(finish, abandonedHoldMs).unref();
       });
       next();
     };
