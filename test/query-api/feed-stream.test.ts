@@ -105,6 +105,33 @@ describe('query API: the regional feed as server-sent events', function () {
     });
   });
 
+  it('keeps a caller to 32 streams open at once (four times HUB_QUERY_CONCURRENCY), and takes another once one closes', async () => {
+    const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
+    const token = hub.token('analyst', 'KG', 'GREEN');
+    const max = 4 * env.config.queryConcurrency;
+    const open = await Promise.all(Array.from({ length: max }, () => openStream(url, token)));
+    try {
+      const refused = await getJson(url, token);
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(429);
+      expect((refused.body.error as { code: string; message: string }).code).to.equal('TOO_MANY_REQUESTS');
+      expect((refused.body.error as { message: string }).message).to.contain(`has ${max} feed streams open`);
+      // The caller's reads are not held up by its streams, and another caller streams.
+      expect((await getJson(`${hub.apiUrl}/v1/stats?groupBy=country`, token)).status).to.equal(200);
+      const other = await openStream(url, hub.token('analyst', 'TJ', 'GREEN'));
+      other.close();
+      open.pop()!.close();
+      const again = await waitUntil('a stream taken again once one closed', async () => {
+        const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+        if (res.status === 200) return res;
+        await res.body?.cancel();
+        return undefined;
+      });
+      await again.body?.cancel();
+    } finally {
+      for (const s of open) s.close();
+    }
+  });
+
   it('refuses a countersigned record found on a feed it does not name', async () => {
     // A record signed by the coordinator for other regions' feeds (a misrouting, or a copy put there) is not for
     // this feed's members, however valid its signatures.

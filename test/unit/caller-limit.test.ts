@@ -192,17 +192,41 @@ describe('query API: requests of one caller worked on at once (HUB_QUERY_CONCURR
     expect((await b).status).to.equal(200);
   });
 
-  it('does not count the feed streams, and 0 means no limit', async () => {
+  it('lets feed streams take no turns, but refuses a caller more than four times the limit open at once', async () => {
     h = await harness(1);
-    const stream = get('ana', 's', '/v1/feeds/central-asia/stream');
-    await until('stream begun', () => h!.begun.includes('s'));
+    const max = QUEUE_FACTOR;
+    const streams = Array.from({ length: max }, () => new AbortController());
+    const open = streams.map((c, i) => get('ana', `s${i}`, '/v1/feeds/central-asia/stream', c.signal));
+    await until('every stream begun', () => h!.begun.filter((n) => n.startsWith('s')).length === max);
+    // Streams take no turn: a request is worked on beside them.
     const work = get('ana', 'w');
-    await until('work begun beside the stream', () => h!.begun.includes('w'));
+    await until('work begun beside the streams', () => h!.begun.includes('w'));
+    const over = await get('ana', 'over', '/v1/feeds/central-asia/stream');
+    expect(over.status).to.equal(429);
+    expect(over.headers.get('retry-after')).to.equal(String(RETRY_AFTER_S));
+    expect(((await over.json()) as { error: { message: string } }).error.message).to.contain(
+      `has ${max} feed streams open, the most allowed (four times HUB_QUERY_CONCURRENCY=1)`,
+    );
+    expect(h.warnings.map((w) => w.fields)).to.deep.equal([
+      { caller: 'ana', country: 'KZ', path: '/v1/feeds/central-asia/stream', limit: 1, streams: max },
+    ]);
+    // Another caller's stream is not refused; one closed makes room for another.
+    const bob = get('bob', 'sb', '/v1/feeds/central-asia/stream');
+    await until('bob streams', () => h!.begun.includes('sb'));
+    expect(await metric(h.metrics, 'hub_query_feed_streams_open')).to.equal(max + 1);
+    streams[0]!.abort();
+    await open[0]!.catch(() => undefined);
+    await until(
+      'the stream closed',
+      async () => (await metric(h!.metrics, 'hub_query_feed_streams_open')) === max,
+    );
+    const again = get('ana', 'again', '/v1/feeds/central-asia/stream');
+    await until('a new stream begun', () => h!.begun.includes('again'));
     h.open();
-    expect((await stream).status).to.equal(200);
-    expect((await work).status).to.equal(200);
-    await h.close();
+    for (const r of [work, bob, again, ...open.slice(1)]) expect((await r).status).to.equal(200);
+  });
 
+  it('limits nothing when the limit is 0', async () => {
     h = await harness(0);
     const many = Array.from({ length: 20 }, (_, n) => get('ana', n));
     await until('all twenty begun at once', () => h!.begun.length === 20);

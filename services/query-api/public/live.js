@@ -13,7 +13,8 @@ export function parseEvents(buffer) {
 
 /**
  * Follow the feeds of `regions`; `onEvent(type)` for every record, `onState(region, 'on'|'off')` as streams open
- * and close. A refused stream (no such feed for this caller) stays closed; a broken one reconnects with backoff.
+ * and close. A refused stream (no such feed for this caller) stays closed; a broken one, or one refused for now (too
+ * many open, the hub unwell), reconnects with backoff.
  */
 export function followFeeds({ regions, token, onEvent, onState }) {
   const controller = new AbortController();
@@ -24,6 +25,9 @@ export function followFeeds({ regions, token, onEvent, onState }) {
           headers: { authorization: `Bearer ${token()}`, accept: 'text/event-stream' },
           signal: controller.signal,
         });
+        // Too many streams of this caller open (429), or the hub unwell (5xx): tried again later. Any other refusal
+        // (no such feed for this caller) is for good.
+        if (res.status === 429 || res.status >= 500) throw new Error(`HTTP ${res.status}`);
         if (!res.ok) return onState(region, 'off');
         onState(region, 'on');
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

@@ -12,8 +12,12 @@ import { Counter, Gauge, type Logger, type Registry } from '@hub/observability';
 export const QUEUE_FACTOR = 4;
 /** Seconds the refused are told to wait (Retry-After). */
 export const RETRY_AFTER_S = 1;
-/** Long-lived streams hold a connection, not the store: they are not counted. */
-const EXEMPT = /^\/v1\/feeds\/[^/]+\/stream$/;
+/**
+ * Long-lived streams hold a connection and a place in the feed's fan-out, not the store: they do not take turns,
+ * and a caller may hold `limit * QUEUE_FACTOR` of them open at once (a dashboard tab holds one per region it follows,
+ * four for a coordinator: 32 by default is eight such tabs).
+ */
+const STREAM = /^\/v1\/feeds\/[^/]+\/stream$/;
 
 interface CallerState {
   active: number;
@@ -40,6 +44,7 @@ export function callerLimit(options: CallerLimitOptions): RequestHandler {
   if (limit <= 0) return (_req, _res, next) => next();
   const queueMax = limit * QUEUE_FACTOR;
   const callers = new Map<string, CallerState>();
+  const streams = new Map<string, { open: number; refused: number }>();
   const registers = options.metrics ? [options.metrics] : [];
   const waitingGauge = new Gauge({
     name: 'hub_query_requests_waiting',
@@ -53,9 +58,56 @@ export function callerLimit(options: CallerLimitOptions): RequestHandler {
   });
   const refused = new Counter({
     name: 'hub_query_requests_refused_total',
-    help: 'Requests answered 429 TOO_MANY_REQUESTS: their caller had as many waiting as allowed',
+    help: 'Requests answered 429 TOO_MANY_REQUESTS: their caller had as many waiting (or feed streams open) as allowed',
     registers,
   });
+  const streamsOpen = new Gauge({
+    name: 'hub_query_feed_streams_open',
+    help: 'Feed streams open (at most four times HUB_QUERY_CONCURRENCY per caller)',
+    registers,
+  });
+  const refuse = (
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    first: boolean,
+    fields: Record<string, unknown>,
+    message: string,
+  ) => {
+    refused.inc();
+    const caller = req.caller!;
+    if (first)
+      options.logger?.warn(
+        { caller: caller.sub, country: caller.country, path: `${req.baseUrl}${req.path}`, limit, ...fields },
+        'caller refused: too many requests at once (HUB_QUERY_CONCURRENCY)',
+      );
+    res.setHeader('retry-after', String(RETRY_AFTER_S));
+    next(new HubError('TOO_MANY_REQUESTS', message));
+  };
+
+  /** A feed stream: counted while open, refused beyond `queueMax` open. */
+  const stream = (key: string, req: Request, res: Response, next: NextFunction) => {
+    let st = streams.get(key);
+    if (!st) streams.set(key, (st = { open: 0, refused: 0 }));
+    const s = st;
+    if (s.open >= queueMax)
+      return refuse(
+        req,
+        res,
+        next,
+        s.refused++ === 0,
+        { streams: s.open },
+        `${req.caller!.sub} has ${s.open} feed streams open, the most allowed (four times HUB_QUERY_CONCURRENCY=${limit}); close one (a dashboard tab), then connect again`,
+      );
+    s.open += 1;
+    streamsOpen.inc();
+    res.once('close', () => {
+      s.open -= 1;
+      streamsOpen.dec();
+      if (s.open === 0) streams.delete(key);
+    });
+    next();
+  };
 
   const release = (key: string, state: CallerState) => {
     const next = state.waiting.shift();
@@ -70,9 +122,9 @@ export function callerLimit(options: CallerLimitOptions): RequestHandler {
 
   return (req: Request, res: Response, next: NextFunction) => {
     const caller = req.caller;
-    const path = `${req.baseUrl}${req.path}`;
-    if (!caller || EXEMPT.test(path)) return next();
+    if (!caller) return next();
     const key = `${caller.country}/${caller.sub}`;
+    if (STREAM.test(`${req.baseUrl}${req.path}`)) return stream(key, req, res, next);
     let state = callers.get(key);
     if (!state) callers.set(key, (state = { active: 0, waiting: [], refused: 0 }));
     const s = state;
@@ -109,21 +161,15 @@ export function callerLimit(options: CallerLimitOptions): RequestHandler {
       s.active += 1;
       return start();
     }
-    if (s.waiting.length >= queueMax) {
-      refused.inc();
-      if (s.refused++ === 0)
-        options.logger?.warn(
-          { caller: caller.sub, country: caller.country, path, limit, waiting: queueMax },
-          'caller refused: too many requests at once (HUB_QUERY_CONCURRENCY)',
-        );
-      res.setHeader('retry-after', String(RETRY_AFTER_S));
-      return next(
-        new HubError(
-          'TOO_MANY_REQUESTS',
-          `${caller.sub} has ${limit} requests being answered and ${queueMax} waiting (HUB_QUERY_CONCURRENCY=${limit}); wait for them, then send this again`,
-        ),
+    if (s.waiting.length >= queueMax)
+      return refuse(
+        req,
+        res,
+        next,
+        s.refused++ === 0,
+        { waiting: queueMax },
+        `${caller.sub} has ${limit} requests being answered and ${queueMax} waiting (HUB_QUERY_CONCURRENCY=${limit}); wait for them, then send this again`,
       );
-    }
     // A caller that leaves while waiting gives up its place, and never reaches the store.
     const turn = () => {
       res.off('close', leave);

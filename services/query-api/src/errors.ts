@@ -18,7 +18,7 @@ export const ERROR_STATUS: Record<string, { status: number; meaning: string }> =
   TOO_MANY_REQUESTS: {
     status: 429,
     meaning:
-      'The caller already has HUB_QUERY_CONCURRENCY requests (default 8) being answered and four times as many waiting; wait for them, then send it again (Retry-After).',
+      'The caller already has HUB_QUERY_CONCURRENCY requests (default 8) being answered and four times as many waiting, or four times as many feed streams open; wait for them (or close a stream), then send it again (Retry-After).',
   },
   STORE_UNAVAILABLE: { status: 503, meaning: 'The store cannot be reached; retry later.' },
   QUERY_TIMEOUT: {
