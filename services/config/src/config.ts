@@ -217,6 +217,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
  * The tokens in `path`, one per line: `<token>` or `<client> <token>` (blank lines and # comments skipped), each
  * token 32 characters or more; an unnamed token's client is `agency`.
  */
+/** A client name in HUB_NODE_TOKEN_FILE, which reports carry as their submittedBy. */
+export const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 function clientTokens(name: string, path: string): NodeClientToken[] {
   const tokens: NodeClientToken[] = [];
   readConfigFile(name, path)
@@ -228,7 +231,7 @@ function clientTokens(name: string, path: string): NodeClientToken[] {
       const problem =
         fields.length > 2
           ? 'a line is a token, or a client name and a token'
-          : !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(client!)
+          : !CLIENT_NAME.test(client!)
             ? 'a client name is letters, digits, dots, dashes and underscores (64 at most)'
             : token!.length < 32
               ? 'a token is 32 characters or more (`hub security client-tokens` makes one)'

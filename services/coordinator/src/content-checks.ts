@@ -1,6 +1,7 @@
 // Checks of a verified, decoded message's content that the schema cannot express.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CLIENT_NAME } from '@hub/config';
 import type { FieldError } from '@hub/errors';
 import { AVRO_DIR } from '@hub/schemas';
 import type { Flag } from './outcome';
@@ -23,6 +24,16 @@ export function checkSeizureReport(
     errors.push({ field: 'seizedAt', message: 'is in the future' });
   if (typeof value.version !== 'number' || value.version < 1)
     errors.push({ field: 'version', message: 'must be 1 or more' });
+  if (
+    value.submittedBy != null &&
+    !(typeof value.submittedBy === 'string' && CLIENT_NAME.test(value.submittedBy))
+  )
+    errors.push({
+      field: 'submittedBy',
+      message:
+        'must be a client name of the node (letters, digits, dots, dashes and underscores; 64 at most)',
+      value: value.submittedBy,
+    });
   const drugs = Array.isArray(value.drugs) ? (value.drugs as Record<string, unknown>[]) : [];
   if (drugs.length === 0) errors.push({ field: 'drugs', message: 'must list at least one drug' });
   drugs.forEach((d, i) => {

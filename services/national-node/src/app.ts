@@ -59,12 +59,15 @@ export interface AcceptedSeizure {
 
 /** The one path of a seizure report into the outbox, shared by the JSON API, the CSV import and the inbox. */
 export interface SeizureAcceptor {
-  /** A validation context; its versionOf reserves the next version of a report. */
-  context(channel?: string): ReportContext;
+  /**
+   * A validation context; its versionOf reserves the next version of a report. `client`: the agency system the node
+   * authenticated (its token's client name), kept as the reports' submittedBy.
+   */
+  context(channel?: string, client?: string): ReportContext;
   /** Sign and make durable a report validated against `context()`. */
   submit(report: Normalised<SeizureReportRecord>): Promise<AcceptedSeizure>;
   /** Validate (throws ValidationError) and submit one JSON report. */
-  accept(body: unknown, channel?: string): Promise<AcceptedSeizure>;
+  accept(body: unknown, channel?: string, client?: string): Promise<AcceptedSeizure>;
   /** Withdraw a report this node sent (its next version is the retraction); NOT_FOUND for one it never sent. */
   retract(
     reportId: string,
@@ -76,12 +79,13 @@ export function createSeizureAcceptor(
   deps: Pick<NodeAppDeps, 'country' | 'submitter' | 'reports' | 'regions' | 'clock' | 'onAccepted'>,
 ): SeizureAcceptor {
   const clock = deps.clock ?? Date.now;
-  const context = (channel?: string): ReportContext => ({
+  const context = (channel?: string, client?: string): ReportContext => ({
     nodeCountry: deps.country,
     now: clock(),
     versionOf: (id) => deps.reports.next(id),
     regions: deps.regions,
     ...(channel ? { channel } : {}),
+    ...(client ? { client } : {}),
   });
   const submit = async ({ value, normalisations }: Normalised<SeizureReportRecord>, digest?: string) => {
     const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value, {
@@ -116,7 +120,7 @@ export function createSeizureAcceptor(
     context,
     submit,
     retract,
-    accept: async (body, channel) => {
+    accept: async (body, channel, client) => {
       // The very same body re-sent (a client that lost our answer) is answered with what it made, not re-sent.
       const id = (body as { reportId?: unknown } | null)?.reportId;
       const digest = createHash('sha256')
@@ -132,7 +136,7 @@ export function createSeizureAcceptor(
           duplicate: true,
           normalisations: deps.reports.normalisationsOf(id as string, earlier),
         };
-      return submit(seizureReportFromJson(body, context(channel)), digest);
+      return submit(seizureReportFromJson(body, context(channel, client)), digest);
     },
   };
 }
@@ -181,7 +185,9 @@ export function createApp(deps: NodeAppDeps): express.Express {
   });
 
   const acceptor = createSeizureAcceptor(deps);
-  const acceptSeizure = (body: unknown) => acceptor.accept(body);
+  // The agency system that sent it (requireClientToken), when the node asks for tokens.
+  const acceptSeizure = (body: unknown, res: Response) =>
+    acceptor.accept(body, undefined, res.locals.client as string | undefined);
 
   app.use(
     annualRoutes({
@@ -198,7 +204,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
   app.use(retentionRoutes({ ...deps, clock }));
 
   app.post('/v1/seizures', async (req, res) => {
-    res.status(202).json(await acceptSeizure(req.body));
+    res.status(202).json(await acceptSeizure(req.body, res));
   });
 
   app.use(csvRouter({ acceptor, logger: deps.logger }));
@@ -216,7 +222,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
       await Promise.all(
         wave.map(async (index) => {
           try {
-            results[index] = { index, ...(await acceptSeizure(items[index])) };
+            results[index] = { index, ...(await acceptSeizure(items[index], res)) };
           } catch (err) {
             if (!(err instanceof ValidationError)) throw err;
             results[index] = { index, status: 'invalid', errors: err.errors };

@@ -38,6 +38,8 @@ export interface CsvImportResult {
 export interface CsvImportOptions {
   /** How the file arrived, kept as the reports' reportingChannel: `csv` (HTTP) or `inbox`. */
   channel: string;
+  /** The agency system that sent the file (its token's client name), kept as the reports' submittedBy. */
+  client?: string;
   defaults?: CsvDefaults;
 }
 
@@ -46,7 +48,7 @@ export type CsvImporter = (text: string, options: CsvImportOptions) => Promise<C
 /** Validate a CSV and submit its valid reports through the same path as the JSON API. */
 export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Logger }): CsvImporter {
   return async (text, options) => {
-    const validation = validateCsvReports(text, deps.acceptor.context(options.channel), {
+    const validation = validateCsvReports(text, deps.acceptor.context(options.channel, options.client), {
       defaults: options.defaults,
     });
     const results: CsvReportResult[] = validation.reports.map((r) => ({
@@ -146,7 +148,11 @@ export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): 
           message: `send the file with Content-Type: text/csv (got ${req.get('content-type')})`,
         },
       ]);
-    const result = await importCsv(req.body, { channel: 'csv', defaults: defaultsFrom(req.query) });
+    const result = await importCsv(req.body, {
+      channel: 'csv',
+      client: res.locals.client as string | undefined,
+      defaults: defaultsFrom(req.query),
+    });
     deps.logger.info(
       { accepted: result.accepted, rejected: result.rejected, rows: result.rows },
       'CSV import',

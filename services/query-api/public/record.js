@@ -41,7 +41,8 @@ function table(caption, head, rows) {
   );
 }
 
-function provenanceBox(p) {
+/** `submittedBy`: the agency system its node authenticated, signed with the report (null: the node asks none). */
+function provenanceBox(p, submittedBy) {
   const ok = p.verified === true;
   return h(
     'section',
@@ -56,6 +57,7 @@ function provenanceBox(p) {
     ),
     pairs([
       ['signer', p.signer ? `${countryName(p.signer.origin)} (${p.signer.origin})` : undefined],
+      ['submittedBy', submittedBy ? h('code', { text: submittedBy }) : undefined],
       [
         'certificateFingerprint',
         p.signer?.certificateFingerprint ? h('code', { text: p.signer.certificateFingerprint }) : undefined,
@@ -144,7 +146,7 @@ export function renderRecord(container, rec) {
             )
           : null,
       ),
-      provenanceBox(rec.provenance ?? { verified: false }),
+      provenanceBox(rec.provenance ?? { verified: false }, r.submittedBy),
     ),
     h(
       'section',

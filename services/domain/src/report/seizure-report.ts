@@ -55,6 +55,8 @@ export interface SeizureReportRecord {
   notes: string | null;
   source: string | null;
   reportingChannel: string | null;
+  /** The agency system the national node authenticated (its token's client name); null when it asks for none. */
+  submittedBy: string | null;
 }
 
 export interface Normalised<T> {
@@ -77,6 +79,8 @@ export interface ReportContext {
   regions: ReadonlySet<string>;
   /** How the report arrived: api, csv, inbox. */
   channel?: string;
+  /** The agency system that sent it, as the node authenticated it (HUB_NODE_TOKEN_FILE's client name). */
+  client?: string;
 }
 
 function intOrNull(n: number | null): number | null {
@@ -244,6 +248,7 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
     notes: r.string(obj, 'notes', 'notes', { max: 4000 }),
     source: r.string(obj, 'source', 'source', { max: 200 }),
     reportingChannel: ctx.channel ?? 'api',
+    submittedBy: ctx.client ?? null,
   };
   // Every field is read before deciding, so the sender gets all problems at once.
   if (r.errors.length > 0) throw new ValidationError(r.errors, 'the seizure report is not valid');
