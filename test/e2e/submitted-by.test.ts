@@ -14,7 +14,7 @@ import { launchChromium } from '../support/browser';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, minimalReport, produceRaw, signedAs, startTestHub, type TestHub } from '../support/hub';
 
-describe('the agency system that sent a report (submittedBy)', function () {
+describe('the agency system that sent or withdrew a report (submittedBy)', function () {
   this.timeout(120000);
   let env: TestEnv;
   let hub: TestHub;
@@ -22,6 +22,7 @@ describe('the agency system that sent a report (submittedBy)', function () {
   let browser: Browser | undefined;
   const customs = randomBytes(24).toString('base64url');
   const unnamed = randomBytes(24).toString('base64url');
+  let withdrawnId = '';
 
   before(async () => {
     env = createTestEnv('submitted-by');
@@ -60,6 +61,15 @@ describe('the agency system that sent a report (submittedBy)', function () {
       60000,
     );
 
+  /** A report sent with the customs token, once the query API has it. */
+  const storedByCustoms = async () => {
+    const reportId = randomUUID();
+    const r = await post('/v1/seizures', customs, JSON.stringify({ ...minimalReport(), reportId }));
+    expect(r.status, JSON.stringify(r.body)).to.equal(202);
+    await record(reportId);
+    return reportId;
+  };
+
   it('is the client name of the token that sent it, signed with the report, never what the body says', async () => {
     const reportId = randomUUID();
     const json = await post(
@@ -82,6 +92,30 @@ describe('the agency system that sent a report (submittedBy)', function () {
     const fromCsv = await record(first!.reportId);
     expect((fromCsv.report as { submittedBy: unknown }).submittedBy).to.equal('agency');
     expect((fromCsv.report as { reportingChannel: unknown }).reportingChannel).to.equal('csv');
+  });
+
+  it('is the client name of the token that withdrew a report, shown with the reason', async () => {
+    const reportId = await storedByCustoms();
+    const withdrawn = await post(
+      `/v1/seizures/${reportId}/retract`,
+      unnamed,
+      JSON.stringify({ reason: 'entered twice' }),
+    );
+    expect(withdrawn.status, JSON.stringify(withdrawn.body)).to.equal(202);
+    const rec = await waitUntil(
+      'the report withdrawn',
+      async () => {
+        const r = await getJson(`${hub.apiUrl}/v1/seizures/${reportId}`, hub.token('analyst', 'KZ', 'AMBER'));
+        return r.body.status === 'retracted' ? r.body : undefined;
+      },
+      60000,
+    );
+    const retraction = rec.retraction as { reason: string; retractedAt: string; submittedBy: string };
+    expect(retraction).to.include({ reason: 'entered twice', submittedBy: 'agency' });
+    expect(Date.parse(retraction.retractedAt)).to.be.closeTo(Date.now(), 120000);
+    // The report's own version keeps who sent it.
+    expect((rec.report as { submittedBy: string }).submittedBy).to.equal('customs-kz');
+    withdrawnId = reportId;
   });
 
   it('is refused by the coordinator when it is not a client name, with the field named', async () => {
@@ -108,11 +142,7 @@ describe('the agency system that sent a report (submittedBy)', function () {
   });
 
   it('is shown on the record page of the dashboard, beside the signer', async () => {
-    const reportId = randomUUID();
-    expect(
-      (await post('/v1/seizures', customs, JSON.stringify({ ...minimalReport(), reportId }))).status,
-    ).to.equal(202);
-    await record(reportId);
+    const reportId = await storedByCustoms();
     browser = await launchChromium();
     const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
     await page.goto(`${hub.apiUrl}/#/record/${reportId}`);
@@ -122,5 +152,13 @@ describe('the agency system that sent a report (submittedBy)', function () {
     await page.waitForSelector('#verdict');
     expect(await page.textContent('.provenance [data-field="submittedBy"]')).to.equal('customs-kz');
     expect(await page.textContent('.provenance')).to.contain('Sent to its node by');
+    // A withdrawn report: why, and the system that withdrew it beside the retraction's signer.
+    await page.goto(`${hub.apiUrl}/#/record/${withdrawnId}`);
+    await page.waitForFunction(
+      (id) => document.querySelector('[data-field="reportId"]')?.textContent === id,
+      withdrawnId,
+    );
+    expect(await page.textContent('[data-field="retractedBecause"]')).to.contain('entered twice');
+    expect(await page.textContent('.provenance [data-field="submittedBy"]')).to.equal('agency');
   });
 });

@@ -24,16 +24,7 @@ export function checkSeizureReport(
     errors.push({ field: 'seizedAt', message: 'is in the future' });
   if (typeof value.version !== 'number' || value.version < 1)
     errors.push({ field: 'version', message: 'must be 1 or more' });
-  if (
-    value.submittedBy != null &&
-    !(typeof value.submittedBy === 'string' && CLIENT_NAME.test(value.submittedBy))
-  )
-    errors.push({
-      field: 'submittedBy',
-      message:
-        'must be a client name of the node (letters, digits, dots, dashes and underscores; 64 at most)',
-      value: value.submittedBy,
-    });
+  errors.push(...checkSubmittedBy(value));
   const drugs = Array.isArray(value.drugs) ? (value.drugs as Record<string, unknown>[]) : [];
   if (drugs.length === 0) errors.push({ field: 'drugs', message: 'must list at least one drug' });
   drugs.forEach((d, i) => {
@@ -48,6 +39,25 @@ export function checkSeizureReport(
     }
   });
   return errors;
+}
+
+/** `submittedBy` (SeizureReport v3, SeizureRetraction v2), when set, is a client name of the node's token file. */
+function checkSubmittedBy(value: Record<string, unknown>): FieldError[] {
+  const v = value.submittedBy;
+  return v == null || (typeof v === 'string' && CLIENT_NAME.test(v))
+    ? []
+    : [
+        {
+          field: 'submittedBy',
+          message:
+            'must be a client name of the node (letters, digits, dots, dashes and underscores; 64 at most)',
+          value: v,
+        },
+      ];
+}
+
+export function checkRetraction(value: Record<string, unknown>): FieldError[] {
+  return checkSubmittedBy(value);
 }
 
 export function checkAnnualReturn(value: Record<string, unknown>, origin: string, now: number): FieldError[] {

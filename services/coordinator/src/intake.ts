@@ -16,6 +16,7 @@ import {
   checkAnnualReturn,
   checkRenewal,
   checkRoute,
+  checkRetraction,
   checkSeizureReport,
   flagSeizureReport,
 } from './content-checks';
@@ -47,6 +48,7 @@ const SUBJECT_FIELD: Record<string, string> = {
 
 const CONTENT_CHECKS: Record<string, typeof checkSeizureReport> = {
   SeizureReport: checkSeizureReport,
+  SeizureRetraction: checkRetraction,
   AnnualSeizureReturn: checkAnnualReturn,
   TraffickingRoute: checkRoute,
   InformationRequest: checkInformationRequest,

@@ -68,10 +68,14 @@ export interface SeizureAcceptor {
   submit(report: Normalised<SeizureReportRecord>): Promise<AcceptedSeizure>;
   /** Validate (throws ValidationError) and submit one JSON report. */
   accept(body: unknown, channel?: string, client?: string): Promise<AcceptedSeizure>;
-  /** Withdraw a report this node sent (its next version is the retraction); NOT_FOUND for one it never sent. */
+  /**
+   * Withdraw a report this node sent (its next version is the retraction); NOT_FOUND for one it never sent. `client`:
+   * the agency system that asked (its token's client name), kept as the retraction's submittedBy.
+   */
   retract(
     reportId: string,
     reason: string,
+    client?: string,
   ): Promise<{ reportId: string; version: number; messageId: string }>;
 }
 
@@ -103,7 +107,7 @@ export function createSeizureAcceptor(
       normalisations,
     };
   };
-  const retract = async (reportId: string, reason: string) => {
+  const retract = async (reportId: string, reason: string, client?: string) => {
     if (deps.reports.latest(reportId) === 0)
       throw new HubError('NOT_FOUND', `this node has not sent report ${reportId}`);
     const version = deps.reports.next(reportId);
@@ -112,6 +116,7 @@ export function createSeizureAcceptor(
       version,
       retractedAt: clock(),
       reason: reason.slice(0, 1000),
+      submittedBy: client ?? null,
     });
     deps.reports.record(reportId, version);
     return { reportId, version, messageId };
@@ -244,7 +249,11 @@ export function createApp(deps: NodeAppDeps): express.Express {
       throw new ValidationError([
         { field: 'reason', message: 'is required: say why the report is withdrawn' },
       ]);
-    const { version, messageId } = await acceptor.retract(reportId, reason);
+    const { version, messageId } = await acceptor.retract(
+      reportId,
+      reason,
+      res.locals.client as string | undefined,
+    );
     res.status(202).json({ reportId, version, messageId, status: 'queued' });
   });
 

@@ -68,7 +68,11 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
         if (!outcome?.ok) continue;
         try {
           if (outcome.retraction) {
-            const retracted = await deps.acceptor.retract(outcome.reportId, outcome.retraction.reason);
+            const retracted = await deps.acceptor.retract(
+              outcome.reportId,
+              outcome.retraction.reason,
+              options.client,
+            );
             result.version = retracted.version;
             result.messageId = retracted.messageId;
             result.retracted = true;

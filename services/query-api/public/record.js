@@ -95,6 +95,12 @@ export function renderRecord(container, rec) {
           ['reportId', h('code', { text: rec.reportId })],
           ['version', String(rec.version)],
           ['status', t(`status_${rec.status}`)],
+          [
+            'retractedBecause',
+            rec.retraction
+              ? `${rec.retraction.reason} (${fmtDateTime(rec.retraction.retractedAt)})`
+              : undefined,
+          ],
           ['seizedAt', fmtDateTime(rec.seizedAt)],
           ['country', countryName(rec.country)],
           [
@@ -146,7 +152,11 @@ export function renderRecord(container, rec) {
             )
           : null,
       ),
-      provenanceBox(rec.provenance ?? { verified: false }, r.submittedBy),
+      // The provenance is that of the current version's message: the retraction's, once withdrawn.
+      provenanceBox(
+        rec.provenance ?? { verified: false },
+        rec.status === 'retracted' ? rec.retraction?.submittedBy : r.submittedBy,
+      ),
     ),
     h(
       'section',

@@ -39,6 +39,18 @@ export function publicReport(doc: StoredReport): Record<string, unknown> {
     totalKg: doc.totalKg,
     flags: doc.flags ?? [],
     report: doc.report,
+    // Why, when and by which agency system a withdrawn report was withdrawn (the retraction's signed payload).
+    ...(doc.status === 'retracted' ? { retraction: retractionOf(doc) } : {}),
+  };
+}
+
+function retractionOf(doc: StoredReport): Record<string, unknown> | null {
+  const r = (doc as StoredReport & { retraction?: Record<string, unknown> }).retraction;
+  if (!r) return null;
+  return {
+    reason: r.reason,
+    retractedAt: typeof r.retractedAt === 'number' ? new Date(r.retractedAt) : r.retractedAt,
+    submittedBy: r.submittedBy ?? null,
   };
 }
 
