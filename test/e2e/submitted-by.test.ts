@@ -14,7 +14,7 @@ import { launchChromium } from '../support/browser';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, minimalReport, produceRaw, signedAs, startTestHub, type TestHub } from '../support/hub';
 
-describe('the agency system that sent or withdrew a report (submittedBy)', function () {
+describe('the agency system that sent or withdrew a report, route or annual return (submittedBy)', function () {
   this.timeout(120000);
   let env: TestEnv;
   let hub: TestHub;
@@ -116,6 +116,49 @@ describe('the agency system that sent or withdrew a report (submittedBy)', funct
     // The report's own version keeps who sent it.
     expect((rec.report as { submittedBy: string }).submittedBy).to.equal('customs-kz');
     withdrawnId = reportId;
+  });
+
+  it('is signed with trafficking routes and annual returns too, and stored with them', async () => {
+    const route = await post(
+      '/v1/routes',
+      customs,
+      JSON.stringify({
+        legs: [
+          { from: 'AF', to: 'TJ' },
+          { from: 'TJ', to: 'KZ' },
+        ],
+        handling: { tlp: 'GREEN' },
+      }),
+    );
+    expect(route.status, JSON.stringify(route.body)).to.equal(202);
+    const annual = await post(
+      '/v1/annual-returns',
+      unnamed,
+      JSON.stringify({
+        year: 2024,
+        rows: [{ drugName: 'Heroin', kilograms: 12 }],
+        handling: { tlp: 'GREEN' },
+      }),
+    );
+    expect(annual.status, JSON.stringify(annual.body)).to.equal(202);
+    const storedRoute = await waitUntil(
+      'the route stored',
+      () =>
+        store
+          .collection<{ _id: string; route: { submittedBy: string } }>(COLLECTIONS.routes)
+          .findOne({ _id: String(route.body.routeId) }),
+      60000,
+    );
+    expect(storedRoute.route.submittedBy).to.equal('customs-kz');
+    const storedReturn = await waitUntil(
+      'the annual return stored',
+      () =>
+        store
+          .collection<{ _id: string; submittedBy: string }>(COLLECTIONS.annualReturns)
+          .findOne({ _id: String(annual.body.returnId) }),
+      60000,
+    );
+    expect(storedReturn.submittedBy).to.equal('agency');
   });
 
   it('is refused by the coordinator when it is not a client name, with the field named', async () => {

@@ -56,6 +56,7 @@ export function annualDocument(a: Accepted, regions: Region[], now: Date): Store
     reportedAt: new Date(v.reportedAt as number),
     receivedAt: now,
     source: (v.source as string | null) ?? null,
+    submittedBy: (v.submittedBy as string | null | undefined) ?? null,
     handling,
     tlp: handling.tlp,
     releasableCountries: handling.releasableCountries,

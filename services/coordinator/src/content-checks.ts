@@ -41,7 +41,7 @@ export function checkSeizureReport(
   return errors;
 }
 
-/** `submittedBy` (SeizureReport v3, SeizureRetraction v2), when set, is a client name of the node's token file. */
+/** `submittedBy` (SeizureReport v3; SeizureRetraction, TraffickingRoute and AnnualSeizureReturn v2), when set, is a client name of the node's token file. */
 function checkSubmittedBy(value: Record<string, unknown>): FieldError[] {
   const v = value.submittedBy;
   return v == null || (typeof v === 'string' && CLIENT_NAME.test(v))
@@ -61,7 +61,7 @@ export function checkRetraction(value: Record<string, unknown>): FieldError[] {
 }
 
 export function checkAnnualReturn(value: Record<string, unknown>, origin: string, now: number): FieldError[] {
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = checkSubmittedBy(value);
   if (value.country !== origin)
     errors.push({
       field: 'country',
@@ -139,7 +139,7 @@ export function checkRenewal(value: Record<string, unknown>): FieldError[] {
 }
 
 export function checkRoute(value: Record<string, unknown>, origin: string): FieldError[] {
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = checkSubmittedBy(value);
   if (value.country !== origin)
     errors.push({
       field: 'country',

@@ -134,6 +134,8 @@ export interface StoredAnnualReturn {
   reportedAt: Date;
   receivedAt: Date;
   source: string | null;
+  /** The agency system its node authenticated (AnnualSeizureReturn v2); null for none, or an earlier version. */
+  submittedBy: string | null;
   handling: StoredHandling;
   tlp: Tlp;
   releasableCountries: string[];

@@ -23,6 +23,8 @@ export interface AnnualReturnRecord {
   rows: AnnualRowRecord[];
   source: string | null;
   handling: Omit<HandlingRecord, 'evaluation'>;
+  /** The agency system the national node authenticated (its token's client name); null when it asks for none. */
+  submittedBy: string | null;
 }
 
 export interface AnnualContext {
@@ -30,6 +32,8 @@ export interface AnnualContext {
   now: number;
   versionOf: (returnId: string) => number;
   regions: ReadonlySet<string>;
+  /** The agency system that sent it, as the node authenticated it. */
+  client?: string;
 }
 
 /** One return per country and year: its id is derived from both, so a resubmission is its next version. */
@@ -108,6 +112,7 @@ export function annualReturnFromJson(input: unknown, ctx: AnnualContext): Normal
       rows,
       source,
       handling: { tlp: handling.tlp, releasableTo: handling.releasableTo },
+      submittedBy: ctx.client ?? null,
     },
     normalisations: notes,
   };

@@ -21,6 +21,8 @@ export interface RouteReportRecord {
   relatedReports: string[];
   description: string | null;
   handling: HandlingRecord;
+  /** The agency system the national node authenticated (its token's client name); null when it asks for none. */
+  submittedBy: string | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -37,7 +39,14 @@ function day(r: FieldReader, value: unknown, field: string): number | null {
 
 export function routeReportFromJson(
   input: unknown,
-  ctx: { nodeCountry: string; now: number; versionOf: (id: string) => number; regions: ReadonlySet<string> },
+  ctx: {
+    nodeCountry: string;
+    now: number;
+    versionOf: (id: string) => number;
+    regions: ReadonlySet<string>;
+    /** The agency system that sent it, as the node authenticated it. */
+    client?: string;
+  },
 ): Normalised<RouteReportRecord> {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw new ValidationError([
@@ -126,6 +135,7 @@ export function routeReportFromJson(
       relatedReports,
       description,
       handling,
+      submittedBy: ctx.client ?? null,
     },
     normalisations: r.notes,
   };
