@@ -14,7 +14,7 @@ import { launchChromium } from '../support/browser';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, minimalReport, produceRaw, signedAs, startTestHub, type TestHub } from '../support/hub';
 
-describe('the agency system that sent or withdrew a report, route or annual return (submittedBy)', function () {
+describe('the agency system that sent a report, route, annual return or request, or withdrew a report (submittedBy)', function () {
   this.timeout(120000);
   let env: TestEnv;
   let hub: TestHub;
@@ -23,6 +23,7 @@ describe('the agency system that sent or withdrew a report, route or annual retu
   const customs = randomBytes(24).toString('base64url');
   const unnamed = randomBytes(24).toString('base64url');
   let withdrawnId = '';
+  let requestId = '';
 
   before(async () => {
     env = createTestEnv('submitted-by');
@@ -33,7 +34,7 @@ describe('the agency system that sent or withdrew a report, route or annual retu
         { client: 'agency', token: unnamed },
       ],
     };
-    hub = await startTestHub(env, ['KZ']);
+    hub = await startTestHub(env, ['KZ', 'UZ']);
     store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
   });
   after(async () => {
@@ -43,8 +44,8 @@ describe('the agency system that sent or withdrew a report, route or annual retu
     env?.cleanup();
   });
 
-  const post = async (path: string, token: string, body: string, type = 'application/json') => {
-    const res = await fetch(`${hub.nodes.KZ!.url}${path}`, {
+  const post = async (path: string, token: string, body: string, type = 'application/json', node = 'KZ') => {
+    const res = await fetch(`${hub.nodes[node]!.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': type, authorization: `Bearer ${token}` },
       body,
@@ -161,6 +162,62 @@ describe('the agency system that sent or withdrew a report, route or annual retu
     expect(storedReturn.submittedBy).to.equal('agency');
   });
 
+  it('is signed with information requests and their answers, at both nodes and in the query API', async () => {
+    const asked = await post(
+      '/v1/requests',
+      customs,
+      JSON.stringify({
+        to: 'UZ',
+        purpose: 'case 2026/117',
+        question: 'Seen before?',
+        handling: { tlp: 'GREEN' },
+      }),
+    );
+    expect(asked.status, JSON.stringify(asked.body)).to.equal(202);
+    requestId = String(asked.body.requestId);
+    type Item = {
+      requestId: string;
+      submittedBy: string | null;
+      response: { submittedBy?: string | null } | null;
+    };
+    const listed = async (node: string, token: string, ok: (i: Item) => boolean) =>
+      waitUntil(
+        `the request at ${node}`,
+        async () => {
+          const res = await fetch(`${hub.nodes[node]!.url}/v1/requests`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          const items = ((await res.json()) as { requests?: Item[] }).requests ?? [];
+          return items.find((i) => i.requestId === requestId && ok(i));
+        },
+        60000,
+      );
+    // The addressee sees which of the asking country's systems asked.
+    expect((await listed('UZ', unnamed, () => true)).submittedBy).to.equal('customs-kz');
+    const answered = await post(
+      `/v1/requests/${requestId}/response`,
+      unnamed,
+      JSON.stringify({ answer: 'No.' }),
+      'application/json',
+      'UZ',
+    );
+    expect(answered.status, JSON.stringify(answered.body)).to.equal(202);
+    // The asker sees which system answered; so does the coordination centre.
+    const back = await listed('KZ', customs, (i) => i.response !== null);
+    expect(back.submittedBy).to.equal('customs-kz');
+    expect(back.response?.submittedBy).to.equal('agency');
+    const atHub = await waitUntil(
+      'the answer in the query API',
+      async () => {
+        const r = await getJson(`${hub.apiUrl}/v1/requests`, hub.token('coordinator', 'KZ', 'RED'));
+        return (r.body.requests as Item[] | undefined)?.find((i) => i.requestId === requestId && i.response);
+      },
+      60000,
+    );
+    expect(atHub.submittedBy).to.equal('customs-kz');
+    expect(atHub.response?.submittedBy).to.equal('agency');
+  });
+
   it('is refused by the coordinator when it is not a client name, with the field named', async () => {
     const { value } = seizureReportFromJson(minimalReport(), {
       nodeCountry: 'KZ',
@@ -203,5 +260,11 @@ describe('the agency system that sent or withdrew a report, route or annual retu
     );
     expect(await page.textContent('[data-field="retractedBecause"]')).to.contain('entered twice');
     expect(await page.textContent('.provenance [data-field="submittedBy"]')).to.equal('agency');
+    // The co-operation view: which system asked, and which answered.
+    await page.goto(`${hub.apiUrl}/#/cooperation`);
+    const row = page.locator(`tr[data-request-id="${requestId}"]`);
+    await row.waitFor();
+    expect(await row.locator('[data-col="requester"] .submitted-by').textContent()).to.equal('customs-kz');
+    expect(await row.locator('[data-col="response"] .submitted-by').textContent()).to.equal('agency');
   });
 });

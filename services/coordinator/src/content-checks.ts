@@ -41,8 +41,8 @@ export function checkSeizureReport(
   return errors;
 }
 
-/** `submittedBy` (SeizureReport v3; SeizureRetraction, TraffickingRoute and AnnualSeizureReturn v2), when set, is a client name of the node's token file. */
-function checkSubmittedBy(value: Record<string, unknown>): FieldError[] {
+/** `submittedBy` (SeizureReport v3; the other messages a node writes for its agencies, v2), when set, is a client name of the node's token file. */
+export function checkSubmittedBy(value: Record<string, unknown>): FieldError[] {
   const v = value.submittedBy;
   return v == null || (typeof v === 'string' && CLIENT_NAME.test(v))
     ? []

@@ -7,6 +7,7 @@ import type { Admin, TopicNames } from '@hub/kafka';
 import type { Region, SchemaRegistry } from '@hub/schemas';
 import type { Collection } from 'mongodb';
 import { COLLECTIONS, findEach, type Store, type StoredRequest, type StoredResponse } from '@hub/store';
+import { checkSubmittedBy } from './content-checks';
 import { storedHandling } from './documents';
 import type { Accepted, Outcome } from './outcome';
 import type { Outgoing } from './outgoing';
@@ -37,7 +38,7 @@ export function checkInformationRequest(
   origin: string,
   now: number,
 ): FieldError[] {
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = checkSubmittedBy(value);
   if (value.from !== origin)
     errors.push({
       field: 'from',
@@ -79,7 +80,7 @@ export function checkInformationResponse(
   origin: string,
   now: number,
 ): FieldError[] {
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = checkSubmittedBy(value);
   if (value.from !== origin)
     errors.push({
       field: 'from',
@@ -225,6 +226,7 @@ function requestDocument(a: Accepted, regions: Region[], now: Date): StoredReque
     receivedAt: now,
     handling: storedHandling(v.handling as Record<string, unknown>, regions),
     messageId: a.envelope.messageId,
+    submittedBy: (v.submittedBy as string | null | undefined) ?? null,
     status: 'open',
     escalatedAt: null,
     response: null,
@@ -244,6 +246,7 @@ function responseDocument(a: Accepted, regions: Region[], now: Date): StoredResp
     handling: storedHandling(v.handling as Record<string, unknown>, regions),
     messageId: a.envelope.messageId,
     receivedAt: now,
+    submittedBy: (v.submittedBy as string | null | undefined) ?? null,
   };
 }
 

@@ -1,6 +1,6 @@
 // Information requests at the national node (CONTRACT.md): POST /v1/requests asks another country,
 // GET /v1/requests lists those addressed to this country and those it sent, POST /v1/requests/:id/response answers.
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import {
   informationRequestFromJson,
   informationResponseFromJson,
@@ -43,6 +43,7 @@ function responseView(r: InformationResponseRecord, signedBy: string) {
     respondedAt: iso(r.respondedAt),
     handling: handlingView(r.handling),
     signedBy,
+    submittedBy: r.submittedBy ?? null,
   };
 }
 
@@ -56,7 +57,13 @@ function receiptOf(inbound: InboundStore, subjectId: string) {
 
 export function requestRoutes(deps: RequestRoutesDeps): Router {
   const router = Router();
-  const ctx = () => ({ nodeCountry: deps.country, now: deps.clock(), regions: deps.regions });
+  // `client`: the agency system that sent the request (requireClientToken), when the node asks for tokens.
+  const ctx = (res: Response) => ({
+    nodeCountry: deps.country,
+    now: deps.clock(),
+    regions: deps.regions,
+    ...(typeof res.locals.client === 'string' ? { client: res.locals.client } : {}),
+  });
   const answering = new Set<string>();
 
   /** The notices of the coordinator, by kind and request id (a re-delivered one is kept once). */
@@ -96,6 +103,7 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
       sentAt: iso(r.sentAt),
       dueAt: iso(r.dueAt),
       handling: handlingView(r.handling),
+      submittedBy: r.submittedBy ?? null,
     });
     const outgoing = deps.requests.allSent().map(({ request: r, messageId }) => {
       const response = n.response.get(r.requestId);
@@ -163,7 +171,7 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
   };
 
   router.post('/v1/requests', async (req, res) => {
-    const { value, normalisations } = informationRequestFromJson(req.body, ctx());
+    const { value, normalisations } = informationRequestFromJson(req.body, ctx(res));
     if (deps.requests.sent(value.requestId))
       throw new HubError(
         'CONFLICT',
@@ -234,7 +242,7 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
         `request ${requestId} is answered already${given ? ` (response ${given.response.responseId} at ${iso(given.at)})` : ''}`,
       );
     const request = notice.content as unknown as InformationRequestRecord;
-    const { value, normalisations } = informationResponseFromJson(req.body, request, ctx());
+    const { value, normalisations } = informationResponseFromJson(req.body, request, ctx(res));
     answering.add(requestId);
     try {
       const { messageId } = await deps.submitter.submit('InformationResponse', value.responseId, value);

@@ -81,7 +81,11 @@ function responseCell(r) {
   if (!r.response) return '';
   const status = label('respStatus_', r.response.status);
   if (r.response.withheld) return [status, h('span', { class: 'sub', text: t('responseWithheld') })];
-  return [status, r.response.answer ? h('span', { class: 'sub answer', text: r.response.answer }) : null];
+  return [
+    status,
+    r.response.answer ? h('span', { class: 'sub answer', text: r.response.answer }) : null,
+    r.response.submittedBy ? h('span', { class: 'sub submitted-by', text: r.response.submittedBy }) : null,
+  ];
 }
 
 function requestRow(r) {
@@ -93,7 +97,13 @@ function requestRow(r) {
       'data-overdue': String(Boolean(r.overdue)),
       class: r.overdue ? 'overdue' : null,
     },
-    h('td', { 'data-col': 'requester', text: countryName(r.requester) }),
+    h(
+      'td',
+      { 'data-col': 'requester' },
+      countryName(r.requester),
+      // The agency system that asked, as its node authenticated it (none: the node asks for no token).
+      r.submittedBy ? h('span', { class: 'sub submitted-by', text: r.submittedBy }) : null,
+    ),
     h('td', { 'data-col': 'addressee', text: countryName(r.addressee) }),
     h(
       'td',

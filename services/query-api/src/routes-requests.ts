@@ -71,7 +71,13 @@ function responseView(caller: Caller, doc: StoredRequest) {
     messageId: r.messageId,
   };
   return mayReadResponse(caller, doc, r)
-    ? { ...meta, withheld: false, answer: r.answer, relatedReports: r.relatedReports }
+    ? {
+        ...meta,
+        withheld: false,
+        answer: r.answer,
+        relatedReports: r.relatedReports,
+        submittedBy: r.submittedBy ?? null,
+      }
     : { ...meta, withheld: true };
 }
 
@@ -94,6 +100,8 @@ export function requestView(caller: Caller, doc: StoredRequest, now: number) {
     escalatedAt: doc.escalatedAt,
     handling: { tlp: doc.handling.tlp, releasableTo: doc.handling.releasableTo },
     messageId: doc.messageId,
+    // The agency system that asked (null: its node asks for no token, or the coordination node asked).
+    submittedBy: doc.submittedBy ?? null,
     response: responseView(caller, doc),
   };
 }

@@ -23,6 +23,8 @@ export interface StoredResponse {
   handling: StoredHandling;
   messageId: string;
   receivedAt: Date;
+  /** The agency system that answered, as its node authenticated it (InformationResponse v2); absent before. */
+  submittedBy?: string | null;
 }
 
 export interface StoredRequest {
@@ -42,6 +44,8 @@ export interface StoredRequest {
   handling: StoredHandling;
   /** Envelope of the request (archived in `envelopes`). */
   messageId: string;
+  /** The agency system that asked, as its node authenticated it (InformationRequest v2); absent before. */
+  submittedBy?: string | null;
   status: StoredRequestStatus;
   escalatedAt: Date | null;
   response: StoredResponse | null;

@@ -44,6 +44,8 @@ export interface InformationRequestRecord {
   dueAt: number;
   sentAt: number;
   handling: RequestHandling;
+  /** The agency system the national node authenticated (its token's client name); null when it asks for none. */
+  submittedBy: string | null;
 }
 
 /** The InformationResponse as signed (schemas/avro/InformationResponse.v1.avsc). */
@@ -57,12 +59,16 @@ export interface InformationResponseRecord {
   relatedReports: string[];
   respondedAt: number;
   handling: RequestHandling;
+  /** The agency system the national node authenticated (its token's client name); null when it asks for none. */
+  submittedBy: string | null;
 }
 
 export interface RequestInputContext {
   nodeCountry: string;
   now: number;
   regions: ReadonlySet<string>;
+  /** The agency system that sent it, as the node authenticated it. */
+  client?: string;
 }
 
 function object(input: unknown, what: string): Record<string, unknown> {
@@ -164,6 +170,7 @@ export function informationRequestFromJson(
       dueAt,
       sentAt: ctx.now,
       handling,
+      submittedBy: ctx.client ?? null,
     },
     normalisations: r.notes,
   };
@@ -204,6 +211,7 @@ export function informationResponseFromJson(
       relatedReports,
       respondedAt: ctx.now,
       handling,
+      submittedBy: ctx.client ?? null,
     },
     normalisations: r.notes,
   };
