@@ -24,7 +24,6 @@ export function checkSeizureReport(
     errors.push({ field: 'seizedAt', message: 'is in the future' });
   if (typeof value.version !== 'number' || value.version < 1)
     errors.push({ field: 'version', message: 'must be 1 or more' });
-  errors.push(...checkSubmittedBy(value));
   const drugs = Array.isArray(value.drugs) ? (value.drugs as Record<string, unknown>[]) : [];
   if (drugs.length === 0) errors.push({ field: 'drugs', message: 'must list at least one drug' });
   drugs.forEach((d, i) => {
@@ -41,7 +40,10 @@ export function checkSeizureReport(
   return errors;
 }
 
-/** `submittedBy` (SeizureReport v3; the other messages a node writes for its agencies, v2), when set, is a client name of the node's token file. */
+/**
+ * `submittedBy` (SeizureReport v3; the other messages a node writes for its agencies, v2), when set, is a client name
+ * of the node's token file. Checked by the intake for every message type alike.
+ */
 export function checkSubmittedBy(value: Record<string, unknown>): FieldError[] {
   const v = value.submittedBy;
   return v == null || (typeof v === 'string' && CLIENT_NAME.test(v))
@@ -56,12 +58,8 @@ export function checkSubmittedBy(value: Record<string, unknown>): FieldError[] {
       ];
 }
 
-export function checkRetraction(value: Record<string, unknown>): FieldError[] {
-  return checkSubmittedBy(value);
-}
-
 export function checkAnnualReturn(value: Record<string, unknown>, origin: string, now: number): FieldError[] {
-  const errors: FieldError[] = checkSubmittedBy(value);
+  const errors: FieldError[] = [];
   if (value.country !== origin)
     errors.push({
       field: 'country',
@@ -139,7 +137,7 @@ export function checkRenewal(value: Record<string, unknown>): FieldError[] {
 }
 
 export function checkRoute(value: Record<string, unknown>, origin: string): FieldError[] {
-  const errors: FieldError[] = checkSubmittedBy(value);
+  const errors: FieldError[] = [];
   if (value.country !== origin)
     errors.push({
       field: 'country',

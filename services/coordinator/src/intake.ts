@@ -16,8 +16,8 @@ import {
   checkAnnualReturn,
   checkRenewal,
   checkRoute,
-  checkRetraction,
   checkSeizureReport,
+  checkSubmittedBy,
   flagSeizureReport,
 } from './content-checks';
 import { checkEscalationRecord, checkInformationRequest, checkInformationResponse } from './requests';
@@ -48,7 +48,6 @@ const SUBJECT_FIELD: Record<string, string> = {
 
 const CONTENT_CHECKS: Record<string, typeof checkSeizureReport> = {
   SeizureReport: checkSeizureReport,
-  SeizureRetraction: checkRetraction,
   AnnualSeizureReturn: checkAnnualReturn,
   TraffickingRoute: checkRoute,
   InformationRequest: checkInformationRequest,
@@ -142,7 +141,11 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
         envelope,
       };
     }
-    const fields = CONTENT_CHECKS[envelope.messageType]?.(value, envelope.origin, deps.clock()) ?? [];
+    // submittedBy is checked alike in every message a node writes for its agencies (absent where it has none).
+    const fields = [
+      ...checkSubmittedBy(value),
+      ...(CONTENT_CHECKS[envelope.messageType]?.(value, envelope.origin, deps.clock()) ?? []),
+    ];
     if (fields.length) {
       return {
         kind: 'rejected',

@@ -7,7 +7,6 @@ import type { Admin, TopicNames } from '@hub/kafka';
 import type { Region, SchemaRegistry } from '@hub/schemas';
 import type { Collection } from 'mongodb';
 import { COLLECTIONS, findEach, type Store, type StoredRequest, type StoredResponse } from '@hub/store';
-import { checkSubmittedBy } from './content-checks';
 import { storedHandling } from './documents';
 import type { Accepted, Outcome } from './outcome';
 import type { Outgoing } from './outgoing';
@@ -38,7 +37,7 @@ export function checkInformationRequest(
   origin: string,
   now: number,
 ): FieldError[] {
-  const errors: FieldError[] = checkSubmittedBy(value);
+  const errors: FieldError[] = [];
   if (value.from !== origin)
     errors.push({
       field: 'from',
@@ -80,7 +79,7 @@ export function checkInformationResponse(
   origin: string,
   now: number,
 ): FieldError[] {
-  const errors: FieldError[] = checkSubmittedBy(value);
+  const errors: FieldError[] = [];
   if (value.from !== origin)
     errors.push({
       field: 'from',

@@ -16,7 +16,7 @@ import {
   type Logger,
   type Registry,
 } from '@hub/observability';
-import { requireClientToken } from './client-auth';
+import { clientOf, requireClientToken } from './client-auth';
 import type { InboundStore } from './inbox-store';
 import type { ReportsIndex } from './reports-index';
 import { csvRouter } from './routes-csv';
@@ -60,14 +60,14 @@ export interface AcceptedSeizure {
 /** The one path of a seizure report into the outbox, shared by the JSON API, the CSV import and the inbox. */
 export interface SeizureAcceptor {
   /**
-   * A validation context; its versionOf reserves the next version of a report. `client`: the agency system the node
-   * authenticated (its token's client name), kept as the reports' submittedBy.
+   * A validation context; its versionOf reserves the next version of a report. `source`: how the reports arrived
+   * (channel) and the agency system the node authenticated (client, kept as their submittedBy).
    */
-  context(channel?: string, client?: string): ReportContext;
+  context(source?: Pick<ReportContext, 'channel' | 'client'>): ReportContext;
   /** Sign and make durable a report validated against `context()`. */
   submit(report: Normalised<SeizureReportRecord>): Promise<AcceptedSeizure>;
   /** Validate (throws ValidationError) and submit one JSON report. */
-  accept(body: unknown, channel?: string, client?: string): Promise<AcceptedSeizure>;
+  accept(body: unknown, client?: string): Promise<AcceptedSeizure>;
   /**
    * Withdraw a report this node sent (its next version is the retraction); NOT_FOUND for one it never sent. `client`:
    * the agency system that asked (its token's client name), kept as the retraction's submittedBy.
@@ -83,13 +83,13 @@ export function createSeizureAcceptor(
   deps: Pick<NodeAppDeps, 'country' | 'submitter' | 'reports' | 'regions' | 'clock' | 'onAccepted'>,
 ): SeizureAcceptor {
   const clock = deps.clock ?? Date.now;
-  const context = (channel?: string, client?: string): ReportContext => ({
+  const context = (source: Pick<ReportContext, 'channel' | 'client'> = {}): ReportContext => ({
     nodeCountry: deps.country,
     now: clock(),
     versionOf: (id) => deps.reports.next(id),
     regions: deps.regions,
-    ...(channel ? { channel } : {}),
-    ...(client ? { client } : {}),
+    channel: source.channel,
+    client: source.client,
   });
   const submit = async ({ value, normalisations }: Normalised<SeizureReportRecord>, digest?: string) => {
     const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value, {
@@ -125,7 +125,7 @@ export function createSeizureAcceptor(
     context,
     submit,
     retract,
-    accept: async (body, channel, client) => {
+    accept: async (body, client) => {
       // The very same body re-sent (a client that lost our answer) is answered with what it made, not re-sent.
       const id = (body as { reportId?: unknown } | null)?.reportId;
       const digest = createHash('sha256')
@@ -141,7 +141,7 @@ export function createSeizureAcceptor(
           duplicate: true,
           normalisations: deps.reports.normalisationsOf(id as string, earlier),
         };
-      return submit(seizureReportFromJson(body, context(channel, client)), digest);
+      return submit(seizureReportFromJson(body, context({ client })), digest);
     },
   };
 }
@@ -158,7 +158,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
       res.once('finish', () =>
         deps.logger.info(
           {
-            client: res.locals.client as string | undefined,
+            client: clientOf(res),
             method: req.method,
             path: req.originalUrl,
             status: res.statusCode,
@@ -190,9 +190,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
   });
 
   const acceptor = createSeizureAcceptor(deps);
-  // The agency system that sent it (requireClientToken), when the node asks for tokens.
-  const acceptSeizure = (body: unknown, res: Response) =>
-    acceptor.accept(body, undefined, res.locals.client as string | undefined);
+  const acceptSeizure = (body: unknown, res: Response) => acceptor.accept(body, clientOf(res));
 
   app.use(
     annualRoutes({
@@ -249,11 +247,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
       throw new ValidationError([
         { field: 'reason', message: 'is required: say why the report is withdrawn' },
       ]);
-    const { version, messageId } = await acceptor.retract(
-      reportId,
-      reason,
-      res.locals.client as string | undefined,
-    );
+    const { version, messageId } = await acceptor.retract(reportId, reason, clientOf(res));
     res.status(202).json({ reportId, version, messageId, status: 'queued' });
   });
 

@@ -2,7 +2,7 @@
 // asks for one: the node signs whatever it takes in as its country, and its API lists the requests addressed to it.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NodeClientToken } from '@hub/config';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 
 const digest = (token: string) => createHash('sha256').update(token).digest();
 
@@ -40,4 +40,12 @@ export function requireClientToken(tokens: NodeClientToken[]): RequestHandler {
     res.locals.client = found.client;
     next();
   };
+}
+
+/**
+ * The client name of the token a request carried (requireClientToken), signed with what it sends as submittedBy;
+ * undefined when the node asks for no token.
+ */
+export function clientOf(res: Response): string | undefined {
+  return typeof res.locals.client === 'string' ? res.locals.client : undefined;
 }

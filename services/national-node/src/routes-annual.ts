@@ -1,13 +1,10 @@
 // POST /v1/annual-returns (a country's yearly seizure totals by drug, World Drug Report annex shape) and
 // POST /v1/routes (a trafficking route as the agency understands it).
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import { annualReturnFromJson, routeReportFromJson } from '@hub/domain';
+import { clientOf } from './client-auth';
 import type { ReportsIndex } from './reports-index';
 import type { Submitter } from './submit';
-
-/** The agency system that sent the request (requireClientToken), when the node asks for tokens. */
-const client = (res: Response): { client?: string } =>
-  typeof res.locals.client === 'string' ? { client: res.locals.client } : {};
 
 export function annualRoutes(deps: {
   country: string;
@@ -24,7 +21,7 @@ export function annualRoutes(deps: {
       now: deps.clock(),
       versionOf: (id) => deps.reports.next(id),
       regions: deps.regions,
-      ...client(res),
+      client: clientOf(res),
     });
     const { messageId } = await deps.submitter.submit('AnnualSeizureReturn', value.returnId, value);
     deps.reports.record(value.returnId, value.version);
@@ -46,7 +43,7 @@ export function annualRoutes(deps: {
       now: deps.clock(),
       versionOf: (id) => deps.reports.next(id),
       regions: deps.regions,
-      ...client(res),
+      client: clientOf(res),
     });
     const { messageId } = await deps.submitter.submit('TraffickingRoute', value.routeId, value);
     deps.reports.record(value.routeId, value.version);

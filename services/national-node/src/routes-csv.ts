@@ -6,6 +6,7 @@ import { HubError, ValidationError } from '@hub/errors';
 import { validateCsvReports, type CsvDefaults, type CsvError } from '@hub/domain';
 import type { Logger } from '@hub/observability';
 import type { SeizureAcceptor } from './app';
+import { clientOf } from './client-auth';
 
 export const CSV_MEDIA_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
 export const CSV_MAX_BYTES = 20 * 1024 * 1024;
@@ -48,7 +49,7 @@ export type CsvImporter = (text: string, options: CsvImportOptions) => Promise<C
 /** Validate a CSV and submit its valid reports through the same path as the JSON API. */
 export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Logger }): CsvImporter {
   return async (text, options) => {
-    const validation = validateCsvReports(text, deps.acceptor.context(options.channel, options.client), {
+    const validation = validateCsvReports(text, deps.acceptor.context(options), {
       defaults: options.defaults,
     });
     const results: CsvReportResult[] = validation.reports.map((r) => ({
@@ -154,7 +155,7 @@ export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): 
       ]);
     const result = await importCsv(req.body, {
       channel: 'csv',
-      client: res.locals.client as string | undefined,
+      client: clientOf(res),
       defaults: defaultsFrom(req.query),
     });
     deps.logger.info(

@@ -9,6 +9,7 @@ import {
   type InformationResponseRecord,
 } from '@hub/domain';
 import { HubError, ValidationError, type FieldError } from '@hub/errors';
+import { clientOf } from './client-auth';
 import type { InboundStore } from './inbox-store';
 import { REQUEST_NOTICE, type KeptRequestNotice } from './request-notices';
 import type { RequestsLog } from './requests-log';
@@ -57,12 +58,11 @@ function receiptOf(inbound: InboundStore, subjectId: string) {
 
 export function requestRoutes(deps: RequestRoutesDeps): Router {
   const router = Router();
-  // `client`: the agency system that sent the request (requireClientToken), when the node asks for tokens.
   const ctx = (res: Response) => ({
     nodeCountry: deps.country,
     now: deps.clock(),
     regions: deps.regions,
-    ...(typeof res.locals.client === 'string' ? { client: res.locals.client } : {}),
+    client: clientOf(res),
   });
   const answering = new Set<string>();
 
