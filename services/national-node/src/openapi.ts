@@ -1,16 +1,24 @@
-// The national node's OpenAPI 3 description (GET /openapi.json): what an agency's IT team integrates with.
-const json = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { type: 'object' } } },
-});
-const body = (description: string, type = 'application/json') => ({
+// The national node's OpenAPI 3 description (GET /openapi.json): what an agency's IT team integrates with. The shapes
+// of bodies and answers are in openapi-schemas.ts.
+import { jsonContent, ref } from '@hub/errors/openapi';
+import { NODE_SCHEMAS } from './openapi-schemas';
+
+/** A JSON answer of the component schema `schema`. */
+const json = (description: string, schema: string) => ({ description, content: jsonContent(ref(schema)) });
+const body = (description: string, schema: string, type = 'application/json') => ({
   required: true,
   description,
-  content: { [type]: { schema: { type: type === 'text/csv' ? 'string' : 'object' } } },
+  content: { [type]: { schema: type === 'text/csv' ? { type: 'string' } : ref(schema) } },
 });
-const fieldErrors = json(
-  'Field-level errors: { error: { code, message }, errors: [{ field, message, value?, suggestions? }] }; nothing was queued',
+const err = (description: string) => json(description, 'Error');
+const fieldErrors = err(
+  'Field-level errors (errors: [{ field, message, value?, suggestions? }]); nothing was queued',
 );
+/** What any /v1 route may answer besides its own: a token the node asks for (401), a body too big or not JSON. */
+const common = {
+  401: err('HUB_NODE_TOKEN_FILE is set and the request has no token of it (TOKEN_MISSING, TOKEN_INVALID)'),
+  503: err('The outbox or the broker cannot take it now; nothing was queued, send it again'),
+};
 const idParam = (name: string) => ({
   name,
   in: 'path',
@@ -28,117 +36,161 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
         "Agencies submit seizure reports, routes, annual returns and information requests here. Each accepted item is validated, normalised (the response says what changed), signed with this node's key and kept in a durable outbox before the 202 answer; the coordinator's signed receipt follows at /v1/receipts/{id}. docs/examples/minimal-report.json is a minimal report; docs/templates/ describes the CSV template. A node configured with agencies' tokens (HUB_NODE_TOKEN_FILE) answers every /v1 request without one of them 401 (TOKEN_MISSING or TOKEN_INVALID).",
     },
     components: {
+      schemas: NODE_SCHEMAS,
       securitySchemes: { agencyToken: { type: 'http', scheme: 'bearer' } },
     },
     paths: {
       '/v1/seizures': {
         post: {
           summary: 'Submit one seizure report (a known reportId makes it the next version)',
-          requestBody: body('A seizure report (CONTRACT.md; docs/examples/minimal-report.json)'),
+          requestBody: body(
+            'A seizure report (CONTRACT.md; docs/examples/minimal-report.json)',
+            'SeizureReport',
+          ),
           responses: {
-            202: json('{ reportId, version, messageId, status: "queued", normalisations, duplicate? }'),
+            202: json(
+              'Signed and queued; the same body sent again answers with duplicate: true',
+              'SeizureQueued',
+            ),
             400: fieldErrors,
-            413: json('Body over 2 MB'),
+            413: err('Body over 2 MB (BODY_TOO_LARGE)'),
+            415: err('Not JSON (UNSUPPORTED_MEDIA_TYPE)'),
+            ...common,
           },
         },
       },
       '/v1/seizures/batch': {
         post: {
-          summary:
-            'Submit up to 5000 reports (a JSON array) or a CSV body; valid ones are queued whatever the others',
-          requestBody: body('A JSON array of seizure reports'),
+          summary: 'Submit up to 5000 reports as a JSON array; valid ones are queued whatever the others',
+          requestBody: {
+            required: true,
+            description: 'A JSON array of seizure reports',
+            content: {
+              'application/json': { schema: { type: 'array', maxItems: 5000, items: ref('SeizureReport') } },
+            },
+          },
           responses: {
-            202: json('{ accepted, rejected, results }: all queued'),
-            207: json('Some refused: results say which and why'),
+            202: json('All queued', 'BatchResult'),
+            207: json('Some refused: results say which and why (status invalid, errors)', 'BatchResult'),
             400: fieldErrors,
+            413: err('Body over 2 MB (BODY_TOO_LARGE)'),
+            ...common,
           },
         },
       },
       '/v1/seizures/csv': {
         post: {
           summary: 'Submit a CSV in the UNODC IDS shape (docs/templates/ids-seizures.csv), up to 20 MB',
-          requestBody: body('CSV text; rows of one seizure share a reference', 'text/csv'),
+          requestBody: body('CSV text; rows of one seizure share a reference', '', 'text/csv'),
           responses: {
-            202: json('All rows queued'),
-            207: json('{ accepted, rejected, results, errors: [{ line, column, value, message }] }'),
+            202: json('All rows queued', 'CsvResult'),
+            207: json('Some rows refused: errors name the line, column and value', 'CsvResult'),
             400: fieldErrors,
-            413: json('Over 20 MB'),
+            413: err('Over 20 MB'),
+            ...common,
           },
         },
       },
       '/v1/seizures/{reportId}/retract': {
         post: {
-          summary: 'Withdraw a report this node sent: { reason }',
+          summary: 'Withdraw a report this node sent',
           parameters: [idParam('reportId')],
-          requestBody: body('{ reason }'),
+          requestBody: body('Why it is withdrawn', 'Reason'),
           responses: {
-            202: json('{ reportId, version, messageId, status }'),
+            202: json('The retraction, signed and queued', 'RetractQueued'),
             400: fieldErrors,
-            404: json('This node never sent that report'),
+            404: err('This node never sent that report'),
+            ...common,
           },
         },
       },
       '/v1/seizures/{id}/renew': {
         post: {
-          summary: 'Keep a report for another retention period (before its review date): { reason }',
+          summary: 'Keep a report for another retention period (before its review date)',
           parameters: [idParam('id')],
-          requestBody: body('{ reason }'),
+          requestBody: body('Why it is still needed', 'Reason'),
           responses: {
-            202: json('{ renewalId, subjectId, messageId, status }'),
+            202: json('The renewal request, signed and queued', 'RenewalQueued'),
             400: fieldErrors,
-            404: json('Unknown report'),
+            404: err('Unknown report'),
+            ...common,
           },
         },
       },
       '/v1/routes': {
         post: {
-          summary: 'A trafficking-route report',
-          requestBody: body('A trafficking route'),
-          responses: { 202: json('Queued'), 400: fieldErrors },
+          summary: 'A trafficking-route report (a known routeId makes it the next version)',
+          requestBody: body('A trafficking route as the agency understands it', 'TraffickingRoute'),
+          responses: { 202: json('Signed and queued', 'RouteQueued'), 400: fieldErrors, ...common },
         },
       },
       '/v1/annual-returns': {
         post: {
           summary:
             "This country's yearly seizure totals by drug (World Drug Report annex shape); one return per year, resubmissions are new versions",
-          requestBody: body(
-            '{ year, rows: [{ drugGroup?, drugName, kilograms }], handling: { tlp, releasableTo? }, source? }',
-          ),
-          responses: {
-            202: json('{ returnId, version, country, year, rows, messageId, status, normalisations }'),
-            400: fieldErrors,
-          },
+          requestBody: body('The totals of one year', 'AnnualSeizureReturn'),
+          responses: { 202: json('Signed and queued', 'AnnualQueued'), 400: fieldErrors, ...common },
         },
       },
       '/v1/annual-returns/{id}/renew': {
         post: {
           summary: 'Keep an annual return for another retention period',
           parameters: [idParam('id')],
-          requestBody: body('{ reason }'),
-          responses: { 202: json('Queued'), 404: json('Unknown return') },
+          requestBody: body('Why it is still needed', 'Reason'),
+          responses: {
+            202: json('The renewal request, signed and queued', 'RenewalQueued'),
+            400: fieldErrors,
+            404: err('Unknown return'),
+            ...common,
+          },
         },
       },
       '/v1/requests': {
         get: {
-          summary: 'Information requests sent by and addressed to this country, with status and due time',
-          responses: { 200: json('{ requests }') },
+          summary:
+            'Information requests sent by and addressed to this country, soonest due first, with status, due time, evidence and answers',
+          parameters: [
+            {
+              name: 'status',
+              in: 'query',
+              required: false,
+              schema: { type: 'string', enum: ['open', 'overdue', 'escalated', 'answered', 'rejected'] },
+            },
+            {
+              name: 'direction',
+              in: 'query',
+              required: false,
+              schema: { type: 'string', enum: ['incoming', 'outgoing'] },
+            },
+          ],
+          responses: {
+            200: json('Incoming and outgoing requests', 'RequestList'),
+            400: fieldErrors,
+            ...common,
+          },
         },
         post: {
           summary: 'Ask another country about a report, an identifier or a route',
-          requestBody: body('{ addressee, subject, purpose, urgency, dueAt?, handling }'),
-          responses: { 202: json('{ requestId, dueAt, status }'), 400: fieldErrors },
+          requestBody: body('The request', 'InformationRequest'),
+          responses: {
+            202: json('Signed and queued', 'RequestQueued'),
+            400: fieldErrors,
+            409: err('That requestId was sent already'),
+            ...common,
+          },
         },
       },
       '/v1/requests/{id}/response': {
         post: {
           summary: 'Answer a request addressed to this country',
           parameters: [idParam('id')],
-          requestBody: body('{ answer, handling }'),
+          requestBody: body('The answer', 'InformationResponse'),
           responses: {
-            202: json('Queued'),
+            202: json('Signed and queued', 'ResponseQueued'),
             400: fieldErrors,
-            404: json('Unknown request'),
-            409: json('Not addressed to this country, or answered already'),
+            404: err('No such request has arrived'),
+            409: err('Not addressed to this country, or answered already'),
+            ...common,
           },
         },
       },
@@ -147,25 +199,29 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
           summary: "The coordinator's receipt: accepted (with flags), rejected with reasons, or pending",
           parameters: [idParam('id')],
           responses: {
-            200: json('{ reportId, status, version, reasons, receipts }'),
-            404: json('Never sent by this node'),
+            200: json('The latest status and every receipt', 'Receipt'),
+            404: err('Never sent by this node'),
+            ...common,
           },
         },
       },
       '/v1/alerts': {
-        get: { summary: 'Cross-border alerts naming this country', responses: { 200: json('{ alerts }') } },
+        get: {
+          summary: 'Cross-border alerts naming this country',
+          responses: { 200: json('As the coordinator sent them', 'Alerts'), ...common },
+        },
       },
       '/v1/retention': {
         get: {
           summary:
             "Retention notices about this country's records (review due, renewed, erased) and erasure notices",
-          responses: { 200: json('{ notices, erasures }') },
+          responses: { 200: json('As the coordinator sent them', 'Retention'), ...common },
         },
       },
       '/healthz': {
         get: {
           summary: 'Broker, outbox and webhook state',
-          responses: { 200: json('Healthy'), 503: json('Not healthy') },
+          responses: { 200: json('Healthy', 'Health'), 503: json('Not healthy', 'Health') },
         },
       },
       '/metrics': {
@@ -174,7 +230,9 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
           responses: { 200: { description: 'text/plain' } },
         },
       },
-      '/openapi.json': { get: { summary: 'This document', responses: { 200: json('OpenAPI 3') } } },
+      '/openapi.json': {
+        get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3' } } },
+      },
     },
   };
 }

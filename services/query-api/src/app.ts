@@ -17,6 +17,7 @@ import { dashboardRouter } from './dashboard';
 import { ERROR_STATUS } from './errors';
 import { jwks, type KeyRing } from './issuer';
 import { openApiDocument } from './openapi';
+import { parseParams } from './params';
 import { exportRoutes } from './routes-export';
 import { qualityRoutes } from './routes-quality';
 import { readsRoutes } from './routes-reads';
@@ -92,8 +93,12 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json({ alerts: alerts.map(({ _id, published, ...a }) => (void _id, void published, a)) });
   });
   v1.get('/v1/audit', requireRole('auditor', 'admin'), async (req, res) => {
+    // A limit that is not a whole number from 1 to 1000 is refused naming the rule, before the chain is verified.
+    const p = parseParams(req.query as Record<string, unknown>, {
+      limit: { kind: 'int', min: 1, max: 1000 },
+    });
     const result = await deps.audit.verify();
-    const limit = Math.min(Number(req.query.limit ?? 200) || 200, 1000);
+    const limit = (p.limit as number | undefined) ?? 200;
     const entries = await deps.store
       .collection(COLLECTIONS.audit)
       .find({}, { sort: { seq: -1 }, limit })

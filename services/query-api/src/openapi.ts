@@ -1,4 +1,7 @@
-// The OpenAPI 3 description of the query API.
+// The OpenAPI 3 description of the query API. The answers' shapes are in openapi-schemas.ts.
+import { jsonContent, ref } from '@hub/errors/openapi';
+import { SCHEMAS } from './openapi-schemas';
+
 const bearer = [{ bearer: [] }];
 const param = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
   name,
@@ -7,13 +10,17 @@ const param = (name: string, description: string, schema: Record<string, unknown
   description,
   schema,
 });
-const ok = (description: string) => ({
-  200: { description, content: { 'application/json': { schema: { type: 'object' } } } },
-  400: { $ref: '#/components/responses/Error' },
-  401: { $ref: '#/components/responses/Error' },
-  429: { $ref: '#/components/responses/Error' },
-  503: { $ref: '#/components/responses/Error' },
-  504: { $ref: '#/components/responses/Error' },
+const err = { $ref: '#/components/responses/Error' };
+const ok = (description: string, schema: string) => ({
+  200: {
+    description,
+    content: jsonContent(ref(schema)),
+  },
+  400: err,
+  401: err,
+  429: err,
+  503: err,
+  504: err,
 });
 
 export function openApiDocument(): Record<string, unknown> {
@@ -26,6 +33,7 @@ export function openApiDocument(): Record<string, unknown> {
         'Search, statistics, routes, provenance and audit over the consolidated store. Every record is filtered by its handling (TLP 2.0, releasable-to) for the caller.',
     },
     components: {
+      schemas: SCHEMAS,
       securitySchemes: {
         bearer: {
           type: 'http',
@@ -35,27 +43,8 @@ export function openApiDocument(): Record<string, unknown> {
       },
       responses: {
         Error: {
-          description: 'Error with a stable code',
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                properties: {
-                  error: {
-                    type: 'object',
-                    properties: { code: { type: 'string' }, message: { type: 'string' } },
-                  },
-                  errors: {
-                    type: 'array',
-                    items: {
-                      type: 'object',
-                      properties: { field: { type: 'string' }, message: { type: 'string' } },
-                    },
-                  },
-                },
-              },
-            },
-          },
+          description: 'Error with a stable code (docs/errors.md)',
+          content: jsonContent(ref('Error')),
         },
       },
     },
@@ -74,7 +63,7 @@ export function openApiDocument(): Record<string, unknown> {
             param('limit', '1-500', { type: 'integer' }),
             param('cursor', 'nextCursor of the previous page'),
           ],
-          responses: ok('{ items, nextCursor }'),
+          responses: ok('A page of visible active reports, newest seizure first', 'SearchPage'),
         },
       },
       '/v1/seizures/{reportId}': {
@@ -84,7 +73,13 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [
             { name: 'reportId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
           ],
-          responses: ok('the record, history, provenance'),
+          responses: {
+            ...ok(
+              'The record (404 when absent or not visible to the caller), its versions and provenance',
+              'SeizureRecord',
+            ),
+            404: err,
+          },
         },
       },
       '/v1/stats': {
@@ -100,7 +95,7 @@ export function openApiDocument(): Record<string, unknown> {
             param('to', ''),
             param('source', 'seizures|annual'),
           ],
-          responses: ok('{ rows: [{ key, quantityKg, count }] }'),
+          responses: ok('One row per group, sorted by key', 'StatsResult'),
         },
       },
       '/v1/routes': {
@@ -108,14 +103,14 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Route legs between countries',
           security: bearer,
           parameters: [param('country', ''), param('drug', '')],
-          responses: ok('{ legs }'),
+          responses: ok('Legs seen in seizures, and the routes agencies reported', 'RoutesResult'),
         },
       },
       '/v1/alerts': {
         get: {
           summary: 'Cross-border alerts visible to the caller',
           security: bearer,
-          responses: ok('{ alerts }'),
+          responses: ok('The latest 500, newest first', 'AlertsResult'),
         },
       },
       '/v1/requests': {
@@ -133,10 +128,8 @@ export function openApiDocument(): Record<string, unknown> {
             param('limit', '1-500 (default 200)', { type: 'integer' }),
           ],
           responses: {
-            ...ok(
-              '{ requests: [{ requestId, requester, addressee, urgency, dueAt, status, overdue, escalatedAt, response }] }, soonest due first',
-            ),
-            403: { $ref: '#/components/responses/Error' },
+            ...ok('Soonest due first', 'RequestsResult'),
+            403: err,
           },
         },
       },
@@ -151,9 +144,10 @@ export function openApiDocument(): Record<string, unknown> {
             param('to', 'ISO date'),
             param('limit', '1-1000 (default 200)', { type: 'integer' }),
           ],
-          responses: ok(
-            '{ country, reads: [{ at, seq, reader: { country, role, user }, action, reportIds }] }',
-          ),
+          responses: {
+            ...ok("Newest first; only reads of the caller country's records", 'ReadsResult'),
+            403: err,
+          },
         },
       },
       '/v1/quality': {
@@ -164,16 +158,16 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [
             param('fresh', '1 to recompute now instead of the cached figures (at most a minute old)'),
           ],
-          responses: ok(
-            '{ computedAt, contributors: [{ country, reports, retracted, accepted, rejected, rejectionRate, delayHours: { median, p90 }, within7Days, completeness, completenessScore }] }',
-          ),
+          responses: { ...ok('One entry per contributing country', 'QualityResult'), 403: err },
         },
       },
       '/v1/audit': {
         get: {
-          summary: 'Audit log with chain verification (auditor)',
+          summary:
+            'Audit log with chain verification (auditor, admin): the whole chain is verified, the latest entries returned',
           security: bearer,
-          responses: ok('{ valid, entries, brokenAt? }'),
+          parameters: [param('limit', '1-1000 (default 200)', { type: 'integer' })],
+          responses: { ...ok('Newest first', 'AuditResult'), 403: err },
         },
       },
       '/v1/export/seizures.csv': {
@@ -214,6 +208,34 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/v1/feeds/{region}/stream': {
+        get: {
+          summary:
+            'The regional feed as server-sent events (text/event-stream): every record countersigned by the coordinator and readable by the caller, as it is published; an event named ready first, a comment every 15 s to keep the connection open. At most four times HUB_QUERY_CONCURRENCY streams per caller (429 beyond)',
+          security: bearer,
+          parameters: [
+            {
+              name: 'region',
+              in: 'path',
+              required: true,
+              description:
+                'a region id of /data/regions.json the caller country belongs to (a coordinator: any)',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            200: {
+              description:
+                'Events: `id: <partition>:<offset>`, `event: <message type or alert>`, `data: <JSON>` (FeedEvent; Alert for alert)',
+              content: { 'text/event-stream': { schema: ref('FeedEvent') } },
+            },
+            401: err,
+            403: err,
+            404: err,
+            429: err,
+          },
+        },
+      },
       '/': {
         get: {
           summary: 'The analyst dashboard (HTML; sign in with a bearer token)',
@@ -247,12 +269,26 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/.well-known/jwks.json': {
-        get: { summary: 'Token verification keys', responses: { 200: { description: 'JWKS' } } },
+        get: {
+          summary: 'Token verification keys',
+          responses: {
+            200: {
+              description: 'JWKS',
+              content: jsonContent(ref('Jwks')),
+            },
+          },
+        },
+      },
+      '/openapi.json': {
+        get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3' } } },
       },
       '/healthz': {
         get: {
           summary: 'Health',
-          responses: { 200: { description: 'ok' }, 503: { description: 'degraded' } },
+          responses: {
+            200: { description: 'ok', content: jsonContent(ref('Health')) },
+            503: { description: 'degraded', content: jsonContent(ref('Health')) },
+          },
         },
       },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text' } } } },

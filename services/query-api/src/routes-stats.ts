@@ -227,6 +227,8 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
         periodTo: d.route.periodTo === null ? null : new Date(Number(d.route.periodTo)).toISOString(),
         relatedReports: d.route.relatedReports,
         description: d.route.description,
+        // The agency system that sent it to its node (null: its node asks for no token).
+        submittedBy: d.route.submittedBy ?? null,
       })),
     });
   });

@@ -1,0 +1,60 @@
+// Builders for the OpenAPI 3.0 schemas of the hub's HTTP services (the national node, the query API), and the shape
+// of every error they answer (HubError and ValidationError as JSON).
+export type Schema = Record<string, unknown>;
+
+const described = (s: Schema, description?: string): Schema => (description ? { ...s, description } : s);
+export const str = (description?: string): Schema => described({ type: 'string' }, description);
+export const int = (description?: string): Schema => described({ type: 'integer' }, description);
+export const num = (description?: string): Schema => described({ type: 'number' }, description);
+export const bool: Schema = { type: 'boolean' };
+export const nullable = (s: Schema): Schema => ({ ...s, nullable: true });
+export const dateTime = (description?: string): Schema => ({ ...str(description), format: 'date-time' });
+export const uuid: Schema = { type: 'string', format: 'uuid' };
+export const oneOf = (values: readonly string[], description?: string): Schema =>
+  described({ type: 'string', enum: [...values] }, description);
+export const country: Schema = { type: 'string', pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' };
+export const list = (items: Schema = { type: 'string' }, maxItems?: number): Schema => ({
+  type: 'array',
+  items,
+  ...(maxItems === undefined ? {} : { maxItems }),
+});
+export const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+/** Every property in `properties` is always present (null where its schema allows); `optional` ones may be absent. */
+export const object = (
+  properties: Record<string, Schema>,
+  optional: Record<string, Schema> = {},
+  extra: Schema = {},
+): Schema => ({
+  type: 'object',
+  required: Object.keys(properties),
+  properties: { ...properties, ...optional },
+  ...extra,
+});
+/** A JSON answer of this schema. */
+export const jsonContent = (schema: Schema) => ({ 'application/json': { schema } });
+
+/** Every error answer: a stable code and what to do; a ValidationError also lists each field's problem. */
+export const ERROR_SCHEMA: Schema = object(
+  {
+    error: object({
+      code: str(
+        'stable (docs/errors.md), e.g. VALIDATION_FAILED, TOKEN_MISSING, NOT_FOUND, TOO_MANY_REQUESTS',
+      ),
+      message: str('what went wrong and what to do about it'),
+    }),
+  },
+  {
+    errors: list(
+      object(
+        { field: str('the field, as a path: drugs[0].quantity'), message: str('the rule it breaks') },
+        { value: { description: 'the value sent, when short' }, suggestions: list(str(), 10) },
+      ),
+    ),
+  },
+);
+
+/** GET /healthz of every service: 200 when every check passes, 503 (degraded) otherwise. */
+export const HEALTH_SCHEMA: Schema = object({
+  status: oneOf(['ok', 'degraded']),
+  checks: { type: 'object', additionalProperties: object({ ok: bool }, { detail: {} }) },
+});

@@ -1,0 +1,297 @@
+// What an agency's system sends to its national node and what it gets back (OpenAPI 3.0 schemas,
+// `components.schemas`). The request schemas describe the canonical form: the node is more lenient (it also takes
+// numbers as numeric strings, country names for codes, vocabulary labels and near-misses for codes, and says what it
+// normalised). The contract test (test/national-node/openapi-contract.test.ts) sends valid and invalid bodies and
+// checks every answer against these.
+import {
+  bool,
+  country,
+  dateTime,
+  ERROR_SCHEMA,
+  HEALTH_SCHEMA,
+  int,
+  list,
+  nullable,
+  object,
+  oneOf,
+  ref,
+  str,
+  uuid,
+  type Schema,
+} from '@hub/errors/openapi';
+
+/** A string of at most `max` characters (the node's limit; an empty string counts as absent). */
+const text = (max: number, description?: string): Schema => ({ ...str(description), maxLength: max });
+const countryIn: Schema = {
+  ...text(100),
+  description: 'ISO 3166-1 alpha-2 (alpha-3 and English names are normalised to it)',
+};
+const optionalObject = (properties: Record<string, Schema>, required: string[] = []): Schema => ({
+  type: 'object',
+  ...(required.length ? { required } : {}),
+  properties,
+});
+const HandlingIn = optionalObject(
+  {
+    tlp: { ...text(20), description: 'TLP 2.0: CLEAR, GREEN, AMBER, AMBER+STRICT or RED' },
+    releasableTo: list({ ...str(), description: 'a country code or a region id (central-asia)' }),
+    evaluation: {
+      ...str(),
+      pattern: '^[A-EXa-ex][1-4]$',
+      description: '4x4: source A-E or X, information 1-4',
+    },
+  },
+  ['tlp'],
+);
+/** Every accepted item: where to find it, and what the node changed in it. */
+const queued = (properties: Record<string, Schema>, optional: Record<string, Schema> = {}) =>
+  object(
+    {
+      ...properties,
+      messageId: uuid,
+      status: oneOf(['queued'], 'signed and in the durable outbox: the coordinator receipt follows'),
+    },
+    { normalisations: list(str('what the node changed, e.g. "2.5 t → 2500 kg"')), ...optional },
+  );
+
+export const NODE_SCHEMAS: Record<string, Schema> = {
+  Error: ERROR_SCHEMA,
+  Handling: HandlingIn,
+  SeizureReport: optionalObject(
+    {
+      reportId: {
+        ...uuid,
+        description: 'left out: generated; an id this node sent before: its next version',
+      },
+      seizedAt: str('ISO 8601 date-time with its UTC offset, or a date'),
+      country: countryIn,
+      place: optionalObject({
+        name: text(200),
+        lat: { type: 'number', minimum: -90, maximum: 90 },
+        lon: { type: 'number', minimum: -180, maximum: 180 },
+        locationType: text(100, 'vocabulary: border-crossing, airport, seaport, ...'),
+        city: text(200),
+        adminRegion: text(200),
+        borderCrossingPoint: text(200),
+        direction: oneOf(['import', 'export', 'transit', 'domestic', 'unknown']),
+      }),
+      agency: text(
+        100,
+        'agency type: customs, police, border-guard, ... (another name is kept as agencyName)',
+      ),
+      agencyName: text(200),
+      caseReference: text(100),
+      drugs: list(
+        optionalObject(
+          {
+            substance: text(200, 'vocabulary code or label: heroin, cannabis-resin, ...'),
+            quantity: { type: 'number', minimum: 0, description: 'greater than 0' },
+            unit: text(30, 'kg, g, t, l, ml, tablets, units, ...'),
+            form: text(100),
+            purityPct: { type: 'number', minimum: 0, maximum: 100 },
+            packageCount: { type: 'integer', minimum: 0, maximum: 10_000_000 },
+          },
+          ['substance', 'quantity', 'unit'],
+        ),
+        50,
+      ),
+      conveyance: optionalObject(
+        {
+          mode: text(50, 'road, rail, air, sea, postal, pedestrian, ...'),
+          vehicle: text(100),
+          identifiers: list(
+            optionalObject({ kind: text(40, 'plate, container, vin, ...'), value: text(100) }, [
+              'kind',
+              'value',
+            ]),
+            20,
+          ),
+        },
+        ['mode'],
+      ),
+      concealment: text(200),
+      detection: text(200),
+      route: list(
+        optionalObject(
+          {
+            country: countryIn,
+            role: oneOf(['origin', 'departure', 'transit', 'destination', 'seizure', 'unknown']),
+            place: text(200),
+          },
+          ['country'],
+        ),
+        30,
+      ),
+      arrested: list(
+        optionalObject({ nationality: countryIn, count: { type: 'integer', minimum: 1, maximum: 10000 } }, [
+          'nationality',
+          'count',
+        ]),
+        50,
+      ),
+      links: list(optionalObject({ kind: text(40), ref: text(200) }, ['kind', 'ref']), 50),
+      handling: HandlingIn,
+      notes: text(4000),
+      source: text(200),
+    },
+    ['seizedAt', 'country', 'agency', 'drugs'],
+  ),
+  Reason: optionalObject({ reason: text(1000, 'why (required; kept to 1000 characters)') }, ['reason']),
+  TraffickingRoute: optionalObject(
+    {
+      routeId: { ...uuid, description: 'left out: generated; a known one: its next version' },
+      country: { ...countryIn, description: "this node's country (the default)" },
+      name: text(200),
+      legs: list(
+        optionalObject({ from: countryIn, to: countryIn, mode: text(60), via: text(200) }, ['from', 'to']),
+        50,
+      ),
+      substances: list(str(), 20),
+      concealment: list(str(), 20),
+      periodFrom: str('a date'),
+      periodTo: str('a date, not before periodFrom'),
+      relatedReports: list(uuid, 200),
+      description: text(4000),
+      handling: HandlingIn,
+    },
+    ['legs', 'handling'],
+  ),
+  AnnualSeizureReturn: optionalObject(
+    {
+      year: { type: 'integer', minimum: 1950, description: 'not after this year' },
+      country: { ...countryIn, description: "this node's country (the default)" },
+      rows: list(
+        optionalObject(
+          {
+            drugGroup: text(200),
+            drugName: text(300, 'as in the World Drug Report annex'),
+            kilograms: { type: 'number', minimum: 0, maximum: 1e10 },
+          },
+          ['drugName', 'kilograms'],
+        ),
+        2000,
+      ),
+      handling: HandlingIn,
+      source: text(200),
+    },
+    ['year', 'rows', 'handling'],
+  ),
+  InformationRequest: optionalObject(
+    {
+      requestId: { ...uuid, description: 'left out: generated' },
+      to: { ...countryIn, description: 'the country asked (addressee is taken too)' },
+      subjectKind: oneOf(['report', 'identifier', 'route', 'other'], 'default other'),
+      subjectRef: text(200, 'required unless subjectKind is other: a report id, an identifier, a route'),
+      purpose: text(500),
+      question: text(4000),
+      urgency: oneOf(['routine', 'urgent', 'immediate'], 'default routine; sets the default due time'),
+      dueAt: text(40, 'ISO 8601 date-time; default by urgency'),
+      handling: HandlingIn,
+    },
+    ['to', 'purpose', 'question'],
+  ),
+  InformationResponse: optionalObject(
+    {
+      status: oneOf(['answered', 'partial', 'declined'], 'default answered'),
+      answer: text(20000, 'required unless declined'),
+      relatedReports: list(uuid),
+      handling: { ...HandlingIn, description: "left out: the request's" },
+    },
+    [],
+  ),
+
+  SeizureQueued: object(
+    {
+      reportId: uuid,
+      version: int('1 for a new report, else the next version'),
+      status: oneOf(['queued'], 'signed and in the durable outbox: the coordinator receipt follows'),
+      normalisations: list(str('what the node changed, e.g. "2.5 t → 2500 kg"')),
+    },
+    {
+      messageId: { ...uuid, description: 'the signed envelope (absent for a duplicate)' },
+      duplicate: { ...bool, description: 'the very same body was sent before: nothing new was queued' },
+    },
+  ),
+  BatchResult: object({
+    accepted: int(),
+    rejected: int(),
+    results: list(
+      object(
+        { index: int('position in the body'), status: oneOf(['queued', 'invalid']) },
+        {
+          reportId: uuid,
+          version: int(),
+          messageId: uuid,
+          normalisations: list(),
+          duplicate: bool,
+          errors: list(ref('FieldError')),
+        },
+      ),
+    ),
+  }),
+  FieldError: object({ field: str(), message: str() }, { value: {}, suggestions: list() }),
+  CsvResult: object(
+    { accepted: int(), rejected: int(), results: list({ type: 'object' }), errors: list({ type: 'object' }) },
+    {},
+    { description: 'Per row group: queued or not; errors name the line, column and value' },
+  ),
+  RetractQueued: queued({ reportId: uuid, version: int() }),
+  RenewalQueued: queued({ renewalId: uuid, subjectId: uuid }),
+  RouteQueued: queued({ routeId: uuid, version: int(), legs: int() }),
+  AnnualQueued: queued({ returnId: str(), version: int(), country, year: int(), rows: int() }),
+  RequestQueued: queued({ requestId: uuid, to: country, urgency: str(), dueAt: dateTime() }),
+  ResponseQueued: queued({ requestId: uuid, responseId: uuid, to: str() }),
+  Receipt: object(
+    {
+      reportId: uuid,
+      status: oneOf(['pending', 'accepted', 'rejected']),
+      receipts: list({
+        type: 'object',
+        description: 'every receipt of the coordinator, signed, oldest first',
+      }),
+    },
+    {
+      version: nullable(int()),
+      reasons: list({ type: 'object' }),
+      normalisations: list(),
+    },
+  ),
+  RequestList: object({
+    country,
+    requests: list(
+      object(
+        {
+          requestId: uuid,
+          requester: str(),
+          addressee: country,
+          direction: oneOf(['incoming', 'outgoing']),
+          status: oneOf(['open', 'overdue', 'escalated', 'answered', 'rejected']),
+          overdue: bool,
+          dueAt: dateTime(),
+          response: nullable({ type: 'object' }),
+        },
+        {
+          subjectKind: str(),
+          subjectRef: nullable(str()),
+          purpose: str(),
+          question: str(),
+          urgency: str(),
+          sentAt: dateTime(),
+          handling: { type: 'object' },
+          submittedBy: nullable(str()),
+          escalatedAt: nullable(dateTime()),
+          escalation: nullable(str()),
+          messageId: str(),
+          receipt: nullable({ type: 'object' }),
+          requestEvidence: { type: 'object' },
+          responseEvidence: nullable({ type: 'object' }),
+        },
+      ),
+    ),
+  }),
+  Alerts: object({
+    alerts: list({ type: 'object', description: 'CrossBorderAlert as the coordinator signed it' }),
+  }),
+  Retention: object({ notices: list({ type: 'object' }), erasures: list({ type: 'object' }) }),
+  Health: HEALTH_SCHEMA,
+};

@@ -1,0 +1,308 @@
+// The national node's OpenAPI description (/openapi.json) is what an agency's IT team builds its client from. On the
+// real stack: every route the node serves is described; every body the description allows (the example, the demo
+// data, each kind of item) is accepted; the bodies it refuses are refused by the node too, naming the same field;
+// and every answer has the shape described for its route and status.
+import { expect } from 'chai';
+import type { ErrorObject } from 'ajv';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { demoReports } from '@hub/cli/demo/reports';
+import { repoRoot } from '@hub/config';
+import { createApp, type NodeAppDeps } from '@hub/national-node';
+import { createMetricsRegistry } from '@hub/observability';
+import { waitUntil } from '../support/env';
+import { getJson, minimalReport, useTestHub } from '../support/hub';
+import {
+  expectEveryRouteDescribed,
+  openApiChecker,
+  servedRoutes,
+  type OpenApiChecker,
+  type OpenApiDoc,
+} from '../support/openapi';
+
+/** A field as the node names it (drugs[0].quantity) from a JSON-schema error. */
+const fieldOf = (e: ErrorObject) => {
+  const missing = (e.params as { missingProperty?: string }).missingProperty;
+  return `${e.instancePath}${missing ? `/${missing}` : ''}`
+    .replace(/\/(\d+)/g, '[$1]')
+    .replace(/^\//, '')
+    .replaceAll('/', '.');
+};
+
+describe('national node: bodies and answers as its OpenAPI description says', function () {
+  this.timeout(120000);
+  const fx = useTestHub('node-openapi', ['KZ', 'UZ']);
+  let api: OpenApiChecker;
+  let doc: OpenApiDoc;
+  const url = (cc: string, path: string) => `${fx.hub.nodes[cc]!.url}${path}`;
+
+  /** Send, then check the status is described for the route and the answer has the described shape. */
+  const send = async (
+    cc: string,
+    method: 'get' | 'post',
+    path: string,
+    described: string,
+    status: number,
+    body?: unknown,
+    type = 'application/json',
+  ) => {
+    const res = await fetch(url(cc, path), {
+      method,
+      ...(body === undefined
+        ? {}
+        : {
+            headers: { 'content-type': type },
+            body: typeof body === 'string' ? body : JSON.stringify(body),
+          }),
+    });
+    const answer = (await res.json()) as Record<string, unknown>;
+    expect(res.status, `${method} ${path}: ${JSON.stringify(answer).slice(0, 400)}`).to.equal(status);
+    api.check(described, method, status, answer);
+    return answer;
+  };
+  /** The body's schema as described for this route. */
+  const bodyValidator = (path: string) => {
+    const content = doc.paths[path]!.post!.requestBody!.content!['application/json']!.schema!;
+    return api.validator(content);
+  };
+  const allowed = (path: string, body: unknown) => {
+    const v = bodyValidator(path);
+    expect(v(body), `${path} body: ${api.errorsText(v)}`).to.equal(true);
+  };
+
+  before(async () => {
+    doc = (await getJson(url('KZ', '/openapi.json'))).body as unknown as OpenApiDoc;
+    api = openApiChecker(doc);
+  });
+
+  it('describes every route the node serves', () => {
+    // The same app the node runs; building it registers its routes and touches none of its parts.
+    const unused = {} as never;
+    const app = createApp({
+      country: 'KZ',
+      submitter: unused,
+      reports: unused,
+      inbound: unused,
+      requests: unused,
+      regions: new Set(['central-asia']),
+      metrics: createMetricsRegistry('national-node'),
+      health: [],
+      logger: fx.env.logger,
+    } satisfies NodeAppDeps);
+    const served = servedRoutes(app);
+    expect(served).to.include.members([
+      'post /v1/seizures',
+      'get /v1/receipts/{reportId}',
+      'get /openapi.json',
+    ]);
+    expectEveryRouteDescribed(served, doc);
+  });
+
+  it('accepts every body its description allows, and answers in the shapes it describes', async () => {
+    // Seizure reports: the example, the demo data, and a batch of them.
+    const example = JSON.parse(
+      readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
+    );
+    allowed('/v1/seizures', example);
+    const single = await send('KZ', 'post', '/v1/seizures', '/v1/seizures', 202, example);
+    const again = await send('KZ', 'post', '/v1/seizures', '/v1/seizures', 202, example);
+    expect(again.reportId).to.be.a('string');
+    const reportId = randomUUID();
+    const first = { ...minimalReport(), reportId };
+    await send('KZ', 'post', '/v1/seizures', '/v1/seizures', 202, first);
+    const repeated = await send('KZ', 'post', '/v1/seizures', '/v1/seizures', 202, first);
+    expect(repeated).to.include({ duplicate: true, reportId });
+    const demo = demoReports(['KZ'], 40).map((d) => d.body);
+    for (const body of demo) allowed('/v1/seizures', body);
+    const batch = await send('KZ', 'post', '/v1/seizures/batch', '/v1/seizures/batch', 202, demo);
+    expect(batch.accepted).to.equal(40);
+    const mixed = await send('KZ', 'post', '/v1/seizures/batch', '/v1/seizures/batch', 207, [
+      minimalReport(),
+      { ...minimalReport(), drugs: [] },
+    ]);
+    expect(mixed).to.include({ accepted: 1, rejected: 1 });
+    const csv = readFileSync(join(repoRoot, 'docs', 'templates', 'ids-seizures.csv'), 'utf8');
+    await send('KZ', 'post', '/v1/seizures/csv', '/v1/seizures/csv', 202, csv, 'text/csv');
+
+    // The coordinator's receipt, pending or given.
+    const receiptPath = `/v1/receipts/${String(single.reportId)}`;
+    const receipt = await waitUntil(
+      'the receipt',
+      async () => {
+        const r = await send('KZ', 'get', receiptPath, '/v1/receipts/{id}', 200);
+        return r.status === 'accepted' ? r : undefined;
+      },
+      60000,
+    );
+    expect(receipt.receipts).to.have.length.above(0);
+
+    // Withdrawal and renewal of a report.
+    const reason = { reason: 'entered twice' };
+    allowed('/v1/seizures/{reportId}/retract', reason);
+    await send(
+      'KZ',
+      'post',
+      `/v1/seizures/${reportId}/retract`,
+      '/v1/seizures/{reportId}/retract',
+      202,
+      reason,
+    );
+    allowed('/v1/seizures/{id}/renew', reason);
+    await send(
+      'KZ',
+      'post',
+      `/v1/seizures/${String(single.reportId)}/renew`,
+      '/v1/seizures/{id}/renew',
+      202,
+      reason,
+    );
+
+    // A route, an annual return (and its renewal).
+    const route = {
+      name: 'northern route',
+      legs: [
+        { from: 'AF', to: 'TJ', mode: 'road' },
+        { from: 'TJ', to: 'KZ', mode: 'road', via: 'Dushanbe' },
+      ],
+      substances: ['heroin'],
+      concealment: ['false-floor'],
+      periodFrom: '2026-01-01',
+      periodTo: '2026-06-30',
+      relatedReports: [String(single.reportId)],
+      handling: { tlp: 'GREEN' },
+    };
+    allowed('/v1/routes', route);
+    await send('KZ', 'post', '/v1/routes', '/v1/routes', 202, route);
+    const annual = {
+      year: 2024,
+      rows: [
+        { drugGroup: 'Opioids', drugName: 'Heroin', kilograms: 12 },
+        { drugName: 'Cannabis resin', kilograms: 40.5 },
+      ],
+      handling: { tlp: 'GREEN', releasableTo: ['central-asia'] },
+      source: 'ARQ 2024',
+    };
+    allowed('/v1/annual-returns', annual);
+    const returned = await send('KZ', 'post', '/v1/annual-returns', '/v1/annual-returns', 202, annual);
+    await send(
+      'KZ',
+      'post',
+      `/v1/annual-returns/${String(returned.returnId)}/renew`,
+      '/v1/annual-returns/{id}/renew',
+      202,
+      reason,
+    );
+
+    // An information request, listed at both nodes, and its answer.
+    const request = {
+      to: 'UZ',
+      subjectKind: 'identifier',
+      subjectRef: 'plate 777ABC02',
+      purpose: 'criminal investigation',
+      question: 'Has this truck crossed your border this year?',
+      urgency: 'urgent',
+      handling: { tlp: 'AMBER', releasableTo: ['KZ', 'UZ'] },
+    };
+    allowed('/v1/requests', request);
+    const asked = await send('KZ', 'post', '/v1/requests', '/v1/requests', 202, request);
+    const requestId = String(asked.requestId);
+    await waitUntil(
+      'the request at UZ',
+      async () =>
+        (
+          (await send('UZ', 'get', '/v1/requests', '/v1/requests', 200)).requests as { requestId: string }[]
+        ).find((r) => r.requestId === requestId),
+      60000,
+    );
+    const response = { status: 'partial', answer: 'Twice in March.', relatedReports: [] };
+    allowed('/v1/requests/{id}/response', response);
+    await send(
+      'UZ',
+      'post',
+      `/v1/requests/${requestId}/response`,
+      '/v1/requests/{id}/response',
+      202,
+      response,
+    );
+    const answered = await waitUntil(
+      'the answer at KZ',
+      async () =>
+        (
+          (await send('KZ', 'get', '/v1/requests?direction=outgoing', '/v1/requests', 200)).requests as {
+            requestId: string;
+            response: unknown;
+          }[]
+        ).find((r) => r.requestId === requestId && r.response),
+      60000,
+    );
+    expect(answered.response).to.include({ answer: 'Twice in March.' });
+
+    await send('KZ', 'get', '/v1/alerts', '/v1/alerts', 200);
+    await send('KZ', 'get', '/v1/retention', '/v1/retention', 200);
+    await send('KZ', 'get', '/healthz', '/healthz', 200);
+  });
+
+  it('refuses what its description refuses, naming the same field', async () => {
+    const report = minimalReport();
+    const cases: [string, unknown, string][] = [
+      ['/v1/seizures', { ...report, drugs: undefined }, 'drugs'],
+      ['/v1/seizures', { ...report, place: { name: 'x', lat: 120, lon: 10 } }, 'place.lat'],
+      ['/v1/seizures', { ...report, drugs: [{ substance: 'heroin', unit: 'kg' }] }, 'drugs[0].quantity'],
+      [
+        '/v1/seizures',
+        { ...report, drugs: Array.from({ length: 51 }, () => (report.drugs as unknown[])[0]) },
+        'drugs',
+      ],
+      ['/v1/seizures', { ...report, notes: 'n'.repeat(4001) }, 'notes'],
+      ['/v1/seizures', { ...report, arrested: [{ nationality: 'TJ', count: 0 }] }, 'arrested[0].count'],
+      [
+        '/v1/seizures',
+        { ...report, conveyance: { mode: 'road', identifiers: [{ kind: 'plate' }] } },
+        'conveyance.identifiers[0].value',
+      ],
+      ['/v1/seizures', { ...report, handling: { tlp: 'AMBER', evaluation: 'Q9' } }, 'handling.evaluation'],
+      ['/v1/routes', { handling: { tlp: 'GREEN' } }, 'legs'],
+      [
+        '/v1/annual-returns',
+        { year: 1900, rows: [{ drugName: 'Heroin', kilograms: 1 }], handling: { tlp: 'GREEN' } },
+        'year',
+      ],
+      ['/v1/requests', { to: 'UZ', purpose: 'p', handling: { tlp: 'GREEN' } }, 'question'],
+    ];
+    for (const [path, body, field] of cases) {
+      const v = bodyValidator(path);
+      expect(v(body), `${path} ${field}: the description allows it`).to.equal(false);
+      expect((v.errors ?? []).map(fieldOf), `${path}: the description names`).to.include(field);
+      const refused = await send('KZ', 'post', path, path, 400, body);
+      expect(
+        (refused.errors as { field: string }[]).map((e) => e.field),
+        `${path}: the node names`,
+      ).to.include(field);
+    }
+  });
+
+  it('answers the other refusals in the described error shape', async () => {
+    const unknown = randomUUID();
+    expect((await send('KZ', 'get', `/v1/receipts/${unknown}`, '/v1/receipts/{id}', 404)).error).to.include({
+      code: 'NOT_FOUND',
+    });
+    await send('KZ', 'post', `/v1/seizures/${unknown}/retract`, '/v1/seizures/{reportId}/retract', 404, {
+      reason: 'gone',
+    });
+    await send('KZ', 'post', '/v1/seizures', '/v1/seizures', 400, '{"reportId": ', 'application/json');
+    await send('KZ', 'post', '/v1/seizures', '/v1/seizures', 415, 'seizedAt=today', 'text/plain');
+    await send(
+      'KZ',
+      'post',
+      '/v1/seizures',
+      '/v1/seizures',
+      413,
+      JSON.stringify({ notes: 'x'.repeat(2_200_000) }),
+    );
+    await send('KZ', 'post', `/v1/requests/${unknown}/response`, '/v1/requests/{id}/response', 404, {
+      answer: 'a',
+    });
+    await send('KZ', 'get', '/v1/requests?status=lost', '/v1/requests', 400);
+  });
+});
