@@ -37,8 +37,16 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
     },
     components: {
       schemas: NODE_SCHEMAS,
-      securitySchemes: { agencyToken: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        agencyToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'One of the tokens of HUB_NODE_TOKEN_FILE, when the node is configured with one',
+        },
+      },
     },
+    // No token, or an agency token: the node's configuration decides (/healthz, /metrics, /openapi.json stay open).
+    security: [{}, { agencyToken: [] }],
     paths: {
       '/v1/seizures': {
         post: {
