@@ -10,6 +10,8 @@ const param = (name: string, description: string, schema: Record<string, unknown
   description,
   schema,
 });
+const DRUG =
+  'a substance code (/data/substances.json), or a World Drug Report aggregate standing for every substance it counts: cocaine (its forms, not coca leaf or bush), opiates, opioids, cannabis, ats, ...; anything else is refused 400 with suggestions';
 const err = { $ref: '#/components/responses/Error' };
 const ok = (description: string, schema: string) => ({
   200: {
@@ -55,7 +57,7 @@ export function openApiDocument(): Record<string, unknown> {
           security: bearer,
           parameters: [
             param('country', 'ISO alpha-2 country of seizure'),
-            param('drug', 'substance code'),
+            param('drug', DRUG),
             param('from', 'ISO date'),
             param('to', 'ISO date'),
             param('routeCountry', 'country anywhere on the route'),
@@ -87,13 +89,23 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Aggregates from the read models, in kg',
           security: bearer,
           parameters: [
-            param('groupBy', 'country|drug|drugGroup|month|year'),
-            param('country', ''),
-            param('drug', 'substance code or WDR aggregate (e.g. cocaine)'),
-            param('drugGroup', ''),
-            param('from', ''),
-            param('to', ''),
-            param('source', 'seizures|annual'),
+            param(
+              'groupBy',
+              'one or more of country, drug, drugGroup, month, year, comma-separated (default country)',
+            ),
+            param('country', 'ISO alpha-2 country of seizure (of the return, for annual)'),
+            param(
+              'drug',
+              `${DRUG}; for source=annual also the annex's own drug keys (an annual return's drugs outside the taxonomy)`,
+            ),
+            param(
+              'drugGroup',
+              'a drug-group code: ats, ecstasy, cannabis, cocaine-type, opioids, sedatives, ...',
+            ),
+            param('from', 'ISO date (for annual: its year)'),
+            param('to', 'ISO date (for annual: its year)'),
+            param('year', 'a year (both from and to)', { type: 'integer' }),
+            param('source', 'seizures (individual reports, default) or annual (annual returns)'),
           ],
           responses: ok('One row per group, sorted by key', 'StatsResult'),
         },
@@ -102,7 +114,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'Route legs between countries',
           security: bearer,
-          parameters: [param('country', ''), param('drug', '')],
+          parameters: [param('country', 'ISO alpha-2: either end of a leg'), param('drug', DRUG)],
           responses: ok('Legs seen in seizures, and the routes agencies reported', 'RoutesResult'),
         },
       },
@@ -176,7 +188,7 @@ export function openApiDocument(): Record<string, unknown> {
           security: bearer,
           parameters: [
             param('country', 'ISO alpha-2 country of seizure'),
-            param('drug', 'substance code'),
+            param('drug', DRUG),
             param('from', 'ISO date'),
             param('to', 'ISO date'),
             param('routeCountry', 'country anywhere on the route'),
@@ -197,7 +209,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary:
             'Download the route legs as GeoJSON lines between country centroids (audited as an export)',
           security: bearer,
-          parameters: [param('country', ''), param('drug', '')],
+          parameters: [param('country', 'ISO alpha-2: either end of a leg'), param('drug', DRUG)],
           responses: {
             200: {
               description: 'FeatureCollection of LineString legs with count, quantityKg, substances',

@@ -1,8 +1,9 @@
 // Strict query-parameter parsing: known names only, plain strings of a known shape, so that no MongoDB
 // operator (country[$ne]=…, {"$gt":""}) can ever reach a filter.
+import { drugSuggestions, substancesOfDrug } from '@hub/domain';
 import { ValidationError, type FieldError } from '@hub/errors';
 
-type Kind = 'country' | 'code' | 'date' | 'int' | 'cursor' | 'enum' | 'list';
+type Kind = 'country' | 'code' | 'drug' | 'date' | 'int' | 'cursor' | 'enum' | 'list';
 
 export interface ParamSpec {
   kind: Kind;
@@ -14,6 +15,7 @@ export interface ParamSpec {
 const SHAPES: Record<Exclude<Kind, 'enum' | 'list' | 'int' | 'date'>, RegExp> = {
   country: /^[A-Z]{2}$/,
   code: /^[a-z0-9][a-z0-9-]{0,60}$/,
+  drug: /^[a-z0-9][a-z0-9-]{0,60}$/,
   cursor: /^[A-Za-z0-9_-]{1,200}$/,
 };
 
@@ -95,12 +97,34 @@ export function parseParams<T extends Record<string, ParamSpec>>(
                 : 'has characters that are not allowed',
             value: v.slice(0, 60),
           });
+        else if (spec.kind === 'drug' && unknownDrug(name, value)) errors.push(unknownDrug(name, value)!);
         else out[name] = value;
       }
     }
   }
   if (errors.length) throw new ValidationError(errors, 'query parameters are not valid');
   return out as { [K in keyof T]?: string | number | Date };
+}
+
+/**
+ * The refusal of a `drug` filter that is neither a substance code (schemas/vocab/substances.json) nor an aggregate
+ * of the World Drug Report (cocaine, opiates, ats, ...): an empty answer would look like "no seizures".
+ */
+export function unknownDrug(field: string, drug: string): FieldError | undefined {
+  if (substancesOfDrug(drug)) return undefined;
+  const suggestions = drugSuggestions(drug);
+  return {
+    field,
+    message: `is not a substance code or a World Drug Report aggregate${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : '; see /data/substances.json'}`,
+    value: drug.slice(0, 60),
+    ...(suggestions.length ? { suggestions } : {}),
+  };
+}
+
+/** The filter on a list of substance codes for a known `drug`: the substance, or every one its aggregate counts. */
+export function drugCondition(drug: string): string | { $in: string[] } {
+  const substances = substancesOfDrug(drug) ?? [drug];
+  return substances.length === 1 ? substances[0]! : { $in: substances };
 }
 
 export function encodeCursor(seizedAt: Date, id: string): string {

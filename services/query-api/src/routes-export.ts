@@ -11,7 +11,7 @@ import { routeLegBuckets } from './routes-stats';
 // The search filters of GET /v1/seizures, without paging: an export is one file.
 const SEIZURES = {
   country: { kind: 'country' },
-  drug: { kind: 'code' },
+  drug: { kind: 'drug' },
   from: { kind: 'date' },
   to: { kind: 'date' },
   routeCountry: { kind: 'country' },
@@ -19,7 +19,7 @@ const SEIZURES = {
   limit: { kind: 'int', min: 1, max: 10000 },
 } as const;
 
-const ROUTES = { country: { kind: 'country' }, drug: { kind: 'code' } } as const;
+const ROUTES = { country: { kind: 'country' }, drug: { kind: 'drug' } } as const;
 
 const COLUMNS = [
   'reportId',

@@ -8,11 +8,11 @@ import { COLLECTIONS, type Store, type StoredEnvelope, type StoredReport } from 
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
 import { mayRead, readableFilter } from './handling';
-import { decodeCursor, encodeCursor, parseParams } from './params';
+import { decodeCursor, drugCondition, encodeCursor, parseParams } from './params';
 
 const SEARCH = {
   country: { kind: 'country' },
-  drug: { kind: 'code' },
+  drug: { kind: 'drug' },
   from: { kind: 'date' },
   to: { kind: 'date' },
   routeCountry: { kind: 'country' },
@@ -68,7 +68,7 @@ export function searchFilter(
 ): Filter<StoredReport>[] {
   const and: Filter<StoredReport>[] = [readableFilter(caller) as Filter<StoredReport>, { status: 'active' }];
   if (p.country) and.push({ country: p.country as string });
-  if (p.drug) and.push({ substances: p.drug as string });
+  if (p.drug) and.push({ substances: drugCondition(p.drug as string) });
   if (p.routeCountry) and.push({ routeCountries: p.routeCountry as string });
   if (p.conveyance) and.push({ conveyanceMode: p.conveyance as string });
   if (p.from) and.push({ seizedAt: { $gte: p.from as Date } });

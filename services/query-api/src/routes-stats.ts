@@ -1,7 +1,7 @@
 // GET /v1/stats and GET /v1/routes: from the read models only, summing the buckets the caller may see.
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
-import { drugAggregates, type RouteReportRecord } from '@hub/domain';
+import { drugAggregates, loadDrugGroups, type RouteReportRecord } from '@hub/domain';
 import { ValidationError } from '@hub/errors';
 import {
   COLLECTIONS,
@@ -14,7 +14,7 @@ import {
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
 import { readableFilter } from './handling';
-import { parseParams } from './params';
+import { drugCondition, parseParams, unknownDrug } from './params';
 import { actorOf } from './routes-seizures';
 import { annualItems, type StatItem } from './stats-annual';
 
@@ -35,7 +35,7 @@ const STATS = {
 /** A trafficking route as stored (the TraffickingRoute the node signed). */
 type RouteRecord = Omit<RouteReportRecord, 'handling'>;
 
-const ROUTES = { country: { kind: 'country' }, drug: { kind: 'code' } } as const;
+const ROUTES = { country: { kind: 'country' }, drug: { kind: 'drug' } } as const;
 
 function round(n: number): number {
   return Math.round(n * 1e6) / 1e6;
@@ -62,7 +62,7 @@ export async function routeLegBuckets(
     readableFilter(caller, '', 'originCountry') as Filter<RouteLegBucket>,
   ];
   if (p.country) and.push({ $or: [{ from: p.country as string }, { to: p.country as string }] });
-  if (p.drug) and.push({ substance: p.drug as string });
+  if (p.drug) and.push({ substance: drugCondition(p.drug as string) });
   // Each bucket as it stands (its latest version; see @hub/store buckets.ts).
   return findBuckets(store.collection<RouteLegBucket>(COLLECTIONS.routeLegs), { $and: and });
 }
@@ -81,6 +81,21 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
       ]);
     const drug = p.drug as string | undefined;
     const drugGroup = p.drugGroup as string | undefined;
+    // Refused rather than answered empty, which would read as "no seizures". Annual returns also have drugs of their
+    // own (the annex's names outside the taxonomy), so their drug filter is not checked against it.
+    const unknown = [
+      source === 'seizures' && drug ? unknownDrug('drug', drug) : undefined,
+      drugGroup && !loadDrugGroups().get(drugGroup)
+        ? {
+            field: 'drugGroup',
+            message: `must be one of ${loadDrugGroups()
+              .terms.map((t) => t.code)
+              .join(', ')}`,
+            value: drugGroup,
+          }
+        : undefined,
+    ].filter((e) => e !== undefined);
+    if (unknown.length) throw new ValidationError(unknown, 'query parameters are not valid');
     const fromYear = (p.year as number | undefined) ?? (p.from as Date | undefined)?.getUTCFullYear();
     const toYear = (p.year as number | undefined) ?? (p.to as Date | undefined)?.getUTCFullYear();
     const years: Record<string, number> = {};

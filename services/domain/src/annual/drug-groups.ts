@@ -50,6 +50,26 @@ export function aggregatesOf(substance: string | null, group: string | null): st
   return [...out].sort();
 }
 
+/**
+ * The substance codes a `drug` filter of the query API stands for: the substance itself, or every substance an
+ * aggregate counts in (cocaine: the cocaine forms, not coca leaf or bush); null when the code is neither.
+ */
+export function substancesOfDrug(drug: string): string[] | null {
+  const substances = loadVocabularies().substances;
+  if (substances.get(drug)) return [drug];
+  if (!drugAggregates().has(drug)) return null;
+  return substances.terms
+    .map((t) => t.code)
+    .filter((code) => aggregatesOf(code, groupOfSubstance(code)).includes(drug))
+    .sort();
+}
+
+/** Substance codes and aggregates close to an unknown `drug` filter, for the refusal's "did you mean". */
+export function drugSuggestions(drug: string): string[] {
+  const aggregates = [...drugAggregates()].filter((a) => a.startsWith(drug.slice(0, 3)));
+  return [...new Set([...loadVocabularies().substances.suggest(drug), ...aggregates])].slice(0, 5);
+}
+
 /** A "(total of the above ...)" or "Total ..." row of the annex, which stands beside its parts. */
 export function isTotalRowName(drugName: string): boolean {
   return /^\s*total\b/i.test(drugName) || /\(\s*total of the above/i.test(drugName);
