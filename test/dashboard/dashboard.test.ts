@@ -338,12 +338,26 @@ describe('analyst dashboard in a browser', function () {
       '3',
       'CO → ES → UZ',
     ]);
+    // An aggregate of the World Drug Report stands for every substance it counts: cocaine is its hydrochloride here.
+    expect(
+      await page.$$eval('#f-drug optgroup', (gs) => gs.map((g) => g.getAttribute('label'))),
+    ).to.deep.equal(['All of a kind', 'One substance']);
+    expect(await page.textContent('#f-drug optgroup:nth-of-type(1) option[value="cocaine"]')).to.equal(
+      'Cocaine (all forms, not coca leaf) (cocaine)',
+    );
+    await page.selectOption('#f-drug', 'cocaine');
+    await page.click('#search-button');
+    await page.waitForFunction(() => document.querySelectorAll('#search-results tbody tr').length === 1);
+    expect(await page.getAttribute('#search-results tbody tr', 'data-report-id')).to.equal(ids.uzCocaine);
     await page.selectOption('#f-drug', 'heroin');
     await page.fill('#f-from', '2026-01-01');
     await page.fill('#f-to', '2026-01-20');
     await page.click('#search-button');
-    await page.waitForFunction(() => document.querySelectorAll('#search-results tbody tr').length === 1);
-    expect(await page.getAttribute('#search-results tbody tr', 'data-report-id')).to.equal(ids.uzHeroin);
+    // The one heroin report of those days, once the cocaine search's row has gone.
+    await page.waitForFunction((id) => {
+      const rows = document.querySelectorAll('#search-results tbody tr');
+      return rows.length === 1 && rows[0]!.getAttribute('data-report-id') === id;
+    }, ids.uzHeroin);
     await page.click('button[type="reset"]');
     await page.selectOption('#f-limit', '5');
     await page.fill('#f-to', '2026-02-28');

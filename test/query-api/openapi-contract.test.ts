@@ -216,6 +216,19 @@ describe('query API: answers as its OpenAPI description says', function () {
     expect(audit.valid).to.equal(true);
     expect(audit.entries).to.have.length(5);
     await answer('/.well-known/jwks.json', '/.well-known/jwks.json', undefined, 200);
+    const substances = (await answer(
+      '/data/substances.json',
+      '/data/substances.json',
+      undefined,
+      200,
+    )) as unknown as {
+      code: string;
+      aggregate?: boolean;
+    }[];
+    expect(substances.filter((x) => x.aggregate).map((x) => x.code)).to.include.members([
+      'cocaine',
+      'opiates',
+    ]);
   });
 
   it('answers refusals with the described error shape and a status described for the route', async () => {

@@ -73,8 +73,14 @@ export function substanceName(code) {
   return (x && (x[getLang()] || x.en)) || code;
 }
 
+/** Codes of the substances (not the aggregates). */
 export function substanceCodes() {
-  return [...substances.keys()];
+  return [...substances.values()].filter((x) => !x.aggregate).map((x) => x.code);
+}
+
+/** Codes of the World Drug Report aggregates a drug filter also takes (cocaine: every cocaine form). */
+export function aggregateCodes() {
+  return [...substances.values()].filter((x) => x.aggregate).map((x) => x.code);
 }
 
 /** Options sorted by their label in the current language. */

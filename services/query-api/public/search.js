@@ -2,6 +2,7 @@
 import { byId, fill, h } from './dom.js';
 import { fmtDate, fmtNumber, t } from './i18n.js';
 import {
+  aggregateCodes,
   countryCodes,
   countryName,
   sortedByLabel,
@@ -16,6 +17,26 @@ function options(select, codes, label) {
     select,
     h('option', { value: '', text: t('any') }),
     sortedByLabel(codes, label).map((o) => h('option', { value: o.code, text: `${o.label} (${o.code})` })),
+  );
+  select.value = value;
+}
+
+/** The drug filter: every substance, and first the aggregates that stand for all of a kind (cocaine: every form). */
+function drugOptions(select) {
+  const value = select.value;
+  const group = (label, codes) =>
+    h(
+      'optgroup',
+      { label },
+      sortedByLabel(codes, substanceName).map((o) =>
+        h('option', { value: o.code, text: `${o.label} (${o.code})` }),
+      ),
+    );
+  fill(
+    select,
+    h('option', { value: '', text: t('any') }),
+    group(t('drugsAllOfAKind'), aggregateCodes()),
+    group(t('drugsOneSubstance'), substanceCodes()),
   );
   select.value = value;
 }
@@ -175,7 +196,7 @@ export function createSearch({ api, report, say }) {
     render() {
       options(form.elements.country, countryCodes(), countryName);
       options(form.elements.routeCountry, countryCodes(), countryName);
-      options(form.elements.drug, substanceCodes(), substanceName);
+      drugOptions(form.elements.drug);
       render();
     },
     clear() {

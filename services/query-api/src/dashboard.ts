@@ -12,7 +12,7 @@ import countries from 'i18n-iso-countries';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import type { Feature, Geometry, Polygon } from 'geojson';
-import { countryName, loadVocabularies, VOCAB_DIR } from '@hub/domain';
+import { countryName, drugAggregateTerms, loadVocabularies, VOCAB_DIR } from '@hub/domain';
 import { loadRegions } from '@hub/schemas';
 
 const require = createRequire(import.meta.url);
@@ -68,13 +68,27 @@ export function countryTable(): Record<string, CountryInfo> {
 }
 
 /** Substance codes with their group and English and Russian labels (schemas/vocab/substances.json). */
-export function substanceLabels(): { code: string; group: string; en: string; ru: string }[] {
-  return loadVocabularies().substances.terms.map((t) => ({
-    code: t.code,
-    group: t.group,
-    en: t.labels.en ?? t.code,
-    ru: t.labels.ru ?? t.labels.en ?? t.code,
-  }));
+/** The substances, then the World Drug Report aggregates a drug filter also takes (aggregate: true, with the substances
+ * each one counts). */
+export function substanceLabels(): ({ code: string; group: string | null; en: string; ru: string } & (
+  { aggregate?: undefined } | { aggregate: true; substances: string[] }
+))[] {
+  return [
+    ...loadVocabularies().substances.terms.map((t) => ({
+      code: t.code,
+      group: t.group,
+      en: t.labels.en ?? t.code,
+      ru: t.labels.ru ?? t.labels.en ?? t.code,
+    })),
+    ...drugAggregateTerms().map((a) => ({
+      code: a.code,
+      group: null,
+      en: a.labels.en!,
+      ru: a.labels.ru!,
+      aggregate: true as const,
+      substances: a.substances,
+    })),
+  ];
 }
 
 /** The vocabularies the dashboard labels codes with, by the name of their file in schemas/vocab. */

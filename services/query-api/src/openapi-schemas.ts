@@ -293,5 +293,16 @@ export const SCHEMAS: Record<string, Schema> = {
       year: int(),
     },
   },
+  Substances: list(
+    object(
+      {
+        code: str(),
+        group: nullable(str('the drug group of a substance; null for an aggregate')),
+        en: str(),
+        ru: str(),
+      },
+      { aggregate: bool, substances: list(str()) },
+    ),
+  ),
   Jwks: object({ keys: list({ type: 'object', required: ['kty', 'kid'] }) }),
 };

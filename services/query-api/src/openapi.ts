@@ -11,7 +11,7 @@ const param = (name: string, description: string, schema: Record<string, unknown
   schema,
 });
 const DRUG =
-  'a substance code (/data/substances.json), or a World Drug Report aggregate standing for every substance it counts: cocaine (its forms, not coca leaf or bush), opiates, opioids, cannabis, ats, ...; anything else is refused 400 with suggestions';
+  'a substance code, or a World Drug Report aggregate (both in /data/substances.json) standing for every substance it counts: cocaine (its forms, not coca leaf or bush), opiates, opioids, cannabis, ats, ...; anything else is refused 400 with suggestions';
 const err = { $ref: '#/components/responses/Error' };
 const ok = (description: string, schema: string) => ({
   200: {
@@ -262,8 +262,14 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/data/substances.json': {
         get: {
-          summary: 'Reference data: substance codes with group and English and Russian labels',
-          responses: { 200: { description: '[{ code, group, en, ru }]' } },
+          summary:
+            'Reference data: substance codes with group and English and Russian labels, then the World Drug Report aggregates a drug filter also takes (aggregate: true, with the substances each counts)',
+          responses: {
+            200: {
+              description: 'The substances, then the aggregates',
+              content: jsonContent(ref('Substances')),
+            },
+          },
         },
       },
       '/data/vocab.json': {

@@ -64,6 +64,25 @@ export function substancesOfDrug(drug: string): string[] | null {
     .sort();
 }
 
+/** Every aggregate with its labels and the substances it counts, for a drug filter to offer (every one is labelled). */
+export function drugAggregateTerms(): {
+  code: string;
+  labels: Record<string, string>;
+  substances: string[];
+}[] {
+  const labels = (
+    JSON.parse(readFileSync(join(VOCAB_DIR, 'drug-groups.json'), 'utf8')) as {
+      aggregateLabels: Record<string, Record<string, string>>;
+    }
+  ).aggregateLabels;
+  return [...drugAggregates()].sort().map((code) => {
+    const l = labels[code];
+    if (!l?.en || !l.ru)
+      throw new Error(`schemas/vocab/drug-groups.json: aggregate ${code} has no en and ru label`);
+    return { code, labels: l, substances: substancesOfDrug(code) ?? [] };
+  });
+}
+
 /** Substance codes and aggregates close to an unknown `drug` filter, for the refusal's "did you mean". */
 export function drugSuggestions(drug: string): string[] {
   const aggregates = [...drugAggregates()].filter((a) => a.startsWith(drug.slice(0, 3)));
