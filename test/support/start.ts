@@ -64,6 +64,8 @@ export async function startEnv(env: TestEnv, more: NodeJS.ProcessEnv = {}): Prom
 export async function startHub(env: TestEnv, cli: NodeJS.ProcessEnv, args: string[]): Promise<StartedHub> {
   const child = spawnHub('hub-start', ['start', ...args], join(env.home, 'test-logs'), cli);
   const file = join(env.home, 'run', 'endpoints.json');
+  // Within the callers' hook limit (240 s), so that a start that hangs fails with the end of its log, not mocha's
+  // bare timeout.
   const endpoints = await waitUntil(
     'hub start to write its endpoints',
     () => {
@@ -77,9 +79,14 @@ export async function startHub(env: TestEnv, cli: NodeJS.ProcessEnv, args: strin
         return undefined;
       }
     },
-    240000,
+    200000,
     500,
-  );
+  ).catch((err: Error) => {
+    child.process.kill('SIGTERM');
+    throw new Error(
+      `${err.message}; hub start's log ends:\n${readFileSync(child.logFile, 'utf8').slice(-4000)}`,
+    );
+  });
   const stop = async () => {
     if (child.process.exitCode !== null || child.process.signalCode !== null) return child.process.exitCode;
     const exited = new Promise<number | null>((r) => child.process.once('exit', r));
