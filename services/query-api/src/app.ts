@@ -18,10 +18,11 @@ import { ERROR_STATUS } from './errors';
 import { jwks, type KeyRing } from './issuer';
 import { openApiDocument } from './openapi';
 import { parseParams } from './params';
+import { alertRoutes } from './routes-alerts';
 import { exportRoutes } from './routes-export';
 import { qualityRoutes } from './routes-quality';
 import { readsRoutes } from './routes-reads';
-import { actorOf, seizureRoutes } from './routes-seizures';
+import { seizureRoutes } from './routes-seizures';
 import { statsRoutes } from './routes-stats';
 import { requestRoutes } from './routes-requests';
 import { storeErrorToHubError } from './store-limits';
@@ -75,23 +76,7 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.use(readsRoutes(deps));
   v1.use(qualityRoutes(deps));
   v1.use(requestRoutes(deps));
-  v1.get('/v1/alerts', async (req, res) => {
-    const caller = req.caller!;
-    const filter = caller.role === 'coordinator' ? {} : { countries: caller.country };
-    const alerts = await deps.store
-      .collection(COLLECTIONS.alerts)
-      .find(filter, { sort: { createdAt: -1 }, limit: 500 })
-      .toArray();
-    await deps.audit.append({
-      actor: actorOf(caller),
-      action: 'alerts',
-      query: {},
-      count: alerts.length,
-      reportIds: [],
-    });
-    // Internal bookkeeping (the store's _id, whether it was sent) stays inside.
-    res.json({ alerts: alerts.map(({ _id, published, ...a }) => (void _id, void published, a)) });
-  });
+  v1.use(alertRoutes(deps));
   v1.get('/v1/audit', requireRole('auditor', 'admin'), async (req, res) => {
     // A limit that is not a whole number from 1 to 1000 is refused naming the rule, before the chain is verified.
     const p = parseParams(req.query as Record<string, unknown>, {

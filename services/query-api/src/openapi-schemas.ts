@@ -178,7 +178,10 @@ export const SCHEMAS: Record<string, Schema> = {
     {},
     { description: 'A hit/no-hit notice: the matched records stay behind their own handling' },
   ),
-  AlertsResult: object({ alerts: list(ref('Alert')) }),
+  AlertsResult: object({
+    alerts: list(ref('Alert')),
+    nextCursor: nullable(str('pass as cursor for the next page; null on the last')),
+  }),
   InformationRequest: object({
     requestId: uuid,
     requester: str('a country code, or HUB for the coordination node'),

@@ -120,9 +120,18 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/alerts': {
         get: {
-          summary: 'Cross-border alerts visible to the caller',
+          summary:
+            'Cross-border alerts visible to the caller (a coordinator: all; anyone else: those naming their country), newest first',
           security: bearer,
-          responses: ok('The latest 500, newest first', 'AlertsResult'),
+          parameters: [
+            param('rule', 'shared_identifier | linked_case | route_and_concealment'),
+            param('country', 'only alerts that also name this country'),
+            param('from', 'ISO date: raised on or after'),
+            param('to', 'ISO date: raised on or before'),
+            param('limit', '1-500 (default 500)', { type: 'integer' }),
+            param('cursor', 'nextCursor of the previous page'),
+          ],
+          responses: ok('A page of alerts', 'AlertsResult'),
         },
       },
       '/v1/requests': {

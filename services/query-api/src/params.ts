@@ -2,6 +2,7 @@
 // operator (country[$ne]=…, {"$gt":""}) can ever reach a filter.
 import { drugSuggestions, substancesOfDrug } from '@hub/domain';
 import { ValidationError, type FieldError } from '@hub/errors';
+import type { Collection, Filter } from 'mongodb';
 
 type Kind = 'country' | 'code' | 'drug' | 'date' | 'int' | 'cursor' | 'enum' | 'list';
 
@@ -136,4 +137,36 @@ export function decodeCursor(cursor: string): { seizedAt: Date; id: string } {
   if (!ms || !id || !/^\d+$/.test(ms))
     throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this API returned' }]);
   return { seizedAt: new Date(Number(ms)), id };
+}
+
+/**
+ * One page of the documents matching `and`, newest `by` first (ties by _id), after the `cursor` of the previous page;
+ * `nextCursor` is null on the last page. Reads one document more than the page to know whether another follows.
+ */
+export async function findPage<T extends { _id: string }>(
+  collection: Collection<T>,
+  and: Filter<T>[],
+  by: keyof T & string,
+  cursor: string | undefined,
+  limit: number,
+): Promise<{ page: T[]; nextCursor: string | null }> {
+  const conditions = [...and];
+  if (cursor) {
+    const c = decodeCursor(cursor);
+    conditions.push({
+      $or: [{ [by]: { $lt: c.seizedAt } }, { [by]: c.seizedAt, _id: { $lt: c.id } }],
+    } as Filter<T>);
+  }
+  const docs = (await collection
+    .find(conditions.length ? ({ $and: conditions } as Filter<T>) : {}, {
+      sort: { [by]: -1, _id: -1 },
+      limit: limit + 1,
+    })
+    .toArray()) as T[];
+  const page = docs.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    page,
+    nextCursor: docs.length > limit && last ? encodeCursor(last[by] as Date, last._id) : null,
+  };
 }

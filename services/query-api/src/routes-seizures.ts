@@ -8,7 +8,7 @@ import { COLLECTIONS, type Store, type StoredEnvelope, type StoredReport } from 
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
 import { mayRead, readableFilter } from './handling';
-import { decodeCursor, drugCondition, encodeCursor, parseParams } from './params';
+import { drugCondition, findPage, parseParams } from './params';
 
 const SEARCH = {
   country: { kind: 'country' },
@@ -83,17 +83,13 @@ export function seizureRoutes(deps: { store: Store; audit: AuditLog; caPem: stri
   router.get('/v1/seizures', async (req, res) => {
     const p = parseParams(req.query as Record<string, unknown>, SEARCH);
     const caller = req.caller!;
-    const and = searchFilter(caller, p);
-    if (p.cursor) {
-      const c = decodeCursor(p.cursor as string);
-      and.push({ $or: [{ seizedAt: { $lt: c.seizedAt } }, { seizedAt: c.seizedAt, _id: { $lt: c.id } }] });
-    }
-    const limit = (p.limit as number | undefined) ?? 50;
-    const docs = await reports
-      .find({ $and: and }, { sort: { seizedAt: -1, _id: -1 }, limit: limit + 1 })
-      .toArray();
-    const page = docs.slice(0, limit);
-    const last = page[page.length - 1];
+    const { page, nextCursor } = await findPage(
+      reports,
+      searchFilter(caller, p),
+      'seizedAt',
+      p.cursor as string | undefined,
+      (p.limit as number | undefined) ?? 50,
+    );
     await deps.audit.append({
       actor: actorOf(caller),
       action: 'search',
@@ -104,7 +100,7 @@ export function seizureRoutes(deps: { store: Store; audit: AuditLog; caPem: stri
     });
     res.json({
       items: page.map(publicReport),
-      nextCursor: docs.length > limit && last ? encodeCursor(last.seizedAt, last._id) : null,
+      nextCursor,
     });
   });
 

@@ -1,0 +1,63 @@
+// GET /v1/alerts: the cross-border alerts visible to the caller (a coordinator: all; anyone else: those naming their
+// country), newest first, filtered by rule, by another country they name and by date, in pages.
+import { Router } from 'express';
+import type { Filter } from 'mongodb';
+import { COLLECTIONS, type Store } from '@hub/store';
+import type { AuditLog } from './audit';
+import { findPage, parseParams } from './params';
+import { actorOf } from './routes-seizures';
+
+const ALERTS = {
+  rule: { kind: 'enum', values: ['shared_identifier', 'linked_case', 'route_and_concealment'] },
+  country: { kind: 'country' },
+  from: { kind: 'date' },
+  to: { kind: 'date' },
+  limit: { kind: 'int', min: 1, max: 500 },
+  cursor: { kind: 'cursor' },
+} as const;
+
+interface StoredAlert {
+  _id: string;
+  countries: string[];
+  createdAt: Date;
+  rule: string;
+  published?: boolean;
+}
+
+export function alertRoutes(deps: { store: Store; audit: AuditLog }): Router {
+  const router = Router();
+  router.get('/v1/alerts', async (req, res) => {
+    const p = parseParams(req.query as Record<string, unknown>, ALERTS);
+    const caller = req.caller!;
+    // `country`: alerts that also name that country (a coordinator: alerts naming it).
+    const countries = [
+      ...(caller.role === 'coordinator' ? [] : [caller.country]),
+      ...(p.country ? [p.country as string] : []),
+    ];
+    const and: Filter<StoredAlert>[] = [];
+    if (countries.length) and.push({ countries: { $all: countries } });
+    if (p.rule) and.push({ rule: p.rule as string });
+    if (p.from) and.push({ createdAt: { $gte: p.from as Date } });
+    if (p.to) and.push({ createdAt: { $lte: p.to as Date } });
+    const { page, nextCursor } = await findPage(
+      deps.store.collection<StoredAlert>(COLLECTIONS.alerts),
+      and,
+      'createdAt',
+      p.cursor as string | undefined,
+      (p.limit as number | undefined) ?? 500,
+    );
+    await deps.audit.append({
+      actor: actorOf(caller),
+      action: 'alerts',
+      query: { ...p },
+      count: page.length,
+      reportIds: [],
+    });
+    res.json({
+      // Internal bookkeeping (the store's _id, whether it was sent) stays inside.
+      alerts: page.map(({ _id, published, ...a }) => (void _id, void published, a)),
+      nextCursor,
+    });
+  });
+  return router;
+}
