@@ -41,6 +41,35 @@ const storedReport = (i: number, tlp: string, originCountry: string) => {
   };
 };
 
+/**
+ * A burst's answers: each either the visible report (200) or refused with `status`, Retry-After 1 and `code`, its
+ * message naming each of `mentions`; at least `minServed` served and one refused. Returns how many were refused.
+ */
+async function expectServedOrRefused(
+  answers: Response[],
+  visible: string,
+  refusal: { status: number; code: string; mentions: string[]; minServed: number },
+): Promise<number> {
+  const refused = answers.filter((r) => r.status === refusal.status);
+  const served = answers.filter((r) => r.status === 200);
+  expect(refused.length + served.length, `every request answered 200 or ${refusal.status}`).to.equal(
+    answers.length,
+  );
+  expect(refused.length, 'some refused').to.be.at.least(1);
+  expect(served.length, 'the ones worked on and those waiting at least').to.be.at.least(refusal.minServed);
+  for (const r of refused) {
+    expect(r.headers.get('retry-after')).to.equal('1');
+    const body = (await r.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).to.equal(refusal.code);
+    for (const m of refusal.mentions) expect(body.error.message).to.contain(m);
+  }
+  for (const r of served)
+    expect(
+      ((await r.json()) as { items: { reportId: string }[] }).items.map((i) => i.reportId),
+    ).to.deep.equal([visible]);
+  return refused.length;
+}
+
 describe('query API: how long and how much a caller may hold the store, and a store gone', function () {
   this.timeout(120000);
   let env: TestEnv;
@@ -136,28 +165,61 @@ describe('query API: how long and how much a caller may hold the store, and a st
     );
     const beside = getJson(`${api.url}/v1/seizures?limit=50`, other);
     const answers = await Promise.all(burst);
-    const refused = answers.filter((r) => r.status === 429);
-    const served = answers.filter((r) => r.status === 200);
-    expect(refused.length + served.length, 'every request answered 200 or 429').to.equal(40);
-    expect(refused.length, 'some refused').to.be.at.least(1);
-    expect(served.length, 'the one being answered and the four queued at least').to.be.at.least(5);
-    for (const r of refused) {
-      expect(r.headers.get('retry-after')).to.equal('1');
-      const body = (await r.json()) as { error: { code: string; message: string } };
-      expect(body.error.code).to.equal('TOO_MANY_REQUESTS');
-      expect(body.error.message).to.contain('analyst-KG').and.contain('HUB_QUERY_CONCURRENCY=1');
-    }
-    for (const r of served)
-      expect(
-        ((await r.json()) as { items: { reportId: string }[] }).items.map((i) => i.reportId),
-      ).to.deep.equal([visible]);
+    const refused = await expectServedOrRefused(answers, visible, {
+      status: 429,
+      code: 'TOO_MANY_REQUESTS',
+      mentions: ['analyst-KG', 'HUB_QUERY_CONCURRENCY=1'],
+      minServed: 5,
+    });
     // The other analyst was answered beside the burst, and the operator sees the refusals.
     const b = await beside;
     expect(b.status, JSON.stringify(b.body)).to.equal(200);
-    expect(await metricValue(api.url, 'hub_query_requests_refused_total', {})).to.equal(refused.length);
+    expect(await metricValue(api.url, 'hub_query_requests_refused_total', {})).to.equal(refused);
     expect(await metricValue(api.url, 'hub_query_requests_waiting', {})).to.equal(0);
     // Every turn was given back: the caller is answered again.
     expect((await getJson(`${api.url}/v1/seizures?limit=50`, analyst)).status).to.equal(200);
+  });
+
+  it('works on HUB_QUERY_TOTAL_CONCURRENCY requests of all callers at once and answers 503 QUERY_API_BUSY when too many wait', async () => {
+    // One shared turn and four places in its line; three analysts send four searches each, together.
+    const config = { ...env.config, queryTimeoutMs: 0, queryConcurrency: 8, queryTotalConcurrency: 1 };
+    const api = await startQueryApi({ config, logger: env.logger, port: 0 });
+    apis.push(api);
+    const keys = loadKeyRing(authDir(env.config.hubHome));
+    const tokens = ['KG', 'TJ', 'UZ'].map((cc) =>
+      mintToken(keys, {
+        sub: `analyst-${cc}`,
+        role: 'analyst',
+        country: cc,
+        clearance: 'GREEN',
+        ttlSeconds: 600,
+      }),
+    );
+    const answers = await Promise.all(
+      tokens.flatMap((t) =>
+        Array.from({ length: 4 }, () =>
+          fetch(`${api.url}/v1/seizures?limit=50`, { headers: { authorization: `Bearer ${t}` } }),
+        ),
+      ),
+    );
+    const busy = await expectServedOrRefused(answers, visible, {
+      status: 503,
+      code: 'QUERY_API_BUSY',
+      mentions: ['HUB_QUERY_TOTAL_CONCURRENCY=1'],
+      minServed: 5,
+    });
+    expect(await metricValue(api.url, 'hub_query_requests_refused_busy_total', {})).to.equal(busy);
+    expect(await metricValue(api.url, 'hub_query_requests_waiting_total_limit', {})).to.equal(0);
+    // Every turn was given back: a caller is answered again.
+    expect((await getJson(`${api.url}/v1/seizures?limit=50`, tokens[2])).status).to.equal(200);
+    expect(loadConfig({ HUB_HOME: env.home }).queryTotalConcurrency).to.equal(32);
+    expect(
+      loadConfig({ HUB_HOME: env.home, HUB_QUERY_TOTAL_CONCURRENCY: '0' }).queryTotalConcurrency,
+    ).to.equal(0);
+    for (const bad of ['-1', 'all', '10001'])
+      expect(() => loadConfig({ HUB_HOME: env.home, HUB_QUERY_TOTAL_CONCURRENCY: bad }), bad).to.throw(
+        /HUB_QUERY_TOTAL_CONCURRENCY=.* must be a whole number from 0 \(no limit\) to 10000/,
+      );
   });
 
   it('works on 8 requests of a caller at once by default, and refuses a number it cannot use', () => {

@@ -24,7 +24,7 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function harness(limit: number, abandonedHoldMs?: number): Promise<Harness> {
+async function harness(limit: number, abandonedHoldMs?: number, total?: number): Promise<Harness> {
   const metrics = createMetricsRegistry('caller-limit-test');
   const begun: string[] = [];
   const warnings: Harness['warnings'] = [];
@@ -40,7 +40,7 @@ async function harness(limit: number, abandonedHoldMs?: number): Promise<Harness
   const logger = {
     warn: (fields: Record<string, unknown>, message: string) => warnings.push({ fields, message }),
   };
-  v1.use('/v1', callerLimit({ limit, metrics, logger: logger as never, abandonedHoldMs }));
+  v1.use('/v1', callerLimit({ limit, total, metrics, logger: logger as never, abandonedHoldMs }));
   const hold = async (req: Request, res: Response) => {
     const n = String(req.query.n);
     begun.push(n);
@@ -224,6 +224,79 @@ describe('query API: requests of one caller worked on at once (HUB_QUERY_CONCURR
     await until('a new stream begun', () => h!.begun.includes('again'));
     h.open();
     for (const r of [work, bob, again, ...open.slice(1)]) expect((await r).status).to.equal(200);
+  });
+
+  it('hands the turns all callers share to the callers waiting in turn, and refuses 503 QUERY_API_BUSY beyond four times as many waiting', async () => {
+    h = await harness(8, undefined, 1);
+    const waitingShared = () => metric(h!.metrics, 'hub_query_requests_waiting_total_limit');
+    const a = ['a0', 'a1', 'a2', 'a3'].map((n) => get('ana', n));
+    await until('a0 begun', () => h!.begun.length === 1);
+    await until('a1-a3 waiting for a shared turn', async () => (await waitingShared()) === 3);
+    const b = get('bob', 'b1');
+    await until('b1 waiting', async () => (await waitingShared()) === QUEUE_FACTOR);
+    expect(
+      await metric(h.metrics, 'hub_query_requests_waiting'),
+      'no caller waits for its own turns',
+    ).to.equal(0);
+
+    // The line is full (four times the one shared turn): the next caller is refused at once, and told why.
+    const refused = await get('cid', 'c1');
+    expect(refused.status).to.equal(503);
+    expect(refused.headers.get('retry-after')).to.equal(String(RETRY_AFTER_S));
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).to.equal('QUERY_API_BUSY');
+    expect(body.error.message).to.contain('HUB_QUERY_TOTAL_CONCURRENCY=1').and.contain('4 more are waiting');
+    expect(ERROR_STATUS.QUERY_API_BUSY?.status).to.equal(503);
+    expect(h.begun).to.not.include('c1');
+    expect((await get('cid', 'c2')).status).to.equal(503);
+    expect(h.warnings.map((w) => w.fields)).to.deep.equal([
+      { caller: 'cid', country: 'KZ', path: '/v1/work', total: 1, waiting: QUEUE_FACTOR },
+    ]);
+    expect(await metric(h.metrics, 'hub_query_requests_refused_busy_total')).to.equal(2);
+    expect(await metric(h.metrics, 'hub_query_requests_refused_total'), 'not a caller refusal').to.equal(0);
+
+    // Each turn goes to the caller first in line, which then goes to the back: bob's one request is worked on
+    // after ana's second, not after her fourth.
+    for (const [answer, next] of [
+      ['a0', 'a1'],
+      ['a1', 'b1'],
+      ['b1', 'a2'],
+      ['a2', 'a3'],
+    ] as const) {
+      h.answer(answer);
+      await until(`${next} begun`, () => h!.begun.includes(next));
+    }
+    expect(h.begun).to.deep.equal(['a0', 'a1', 'b1', 'a2', 'a3']);
+    h.answer('a3');
+    for (const r of [...a, b]) expect((await r).status).to.equal(200);
+    expect(await waitingShared()).to.equal(0);
+    await until('no turn held', async () => (await metric(h!.metrics, 'hub_query_requests_working')) === 0);
+    // Every shared turn is back, and the line is empty again: the refused caller is answered.
+    const again = get('cid', 'c3');
+    await until('c3 begun', () => h!.begun.includes('c3'));
+    h.answer('c3');
+    expect((await again).status).to.equal(200);
+  });
+
+  it('gives up the shared place of a caller that leaves while waiting for it', async () => {
+    h = await harness(8, undefined, 1);
+    const waitingShared = () => metric(h!.metrics, 'hub_query_requests_waiting_total_limit');
+    const a = get('ana', 'a');
+    await until('a begun', () => h!.begun.length === 1);
+    const leaving = new AbortController();
+    const b = get('bob', 'b', '/v1/work', leaving.signal).catch((e: Error) => e.name);
+    await until('b waiting', async () => (await waitingShared()) === 1);
+    leaving.abort();
+    expect(await b).to.equal('AbortError');
+    await until('b gone from the line', async () => (await waitingShared()) === 0);
+    h.answer('a');
+    expect((await a).status).to.equal(200);
+    // b never ran; bob's next request takes the turn a gave back.
+    const again = get('bob', 'b2');
+    await until('b2 begun', () => h!.begun.includes('b2'));
+    expect(h.begun).to.deep.equal(['a', 'b2']);
+    h.answer('b2');
+    expect((await again).status).to.equal(200);
   });
 
   it('limits nothing when the limit is 0', async () => {

@@ -66,6 +66,12 @@ export interface HubConfig {
    */
   queryConcurrency: number;
   /**
+   * HUB_QUERY_TOTAL_CONCURRENCY (default 32; 0: none): the requests of all callers the query API works on at once,
+   * handed out in turn among the callers waiting; four times as many more wait, and any beyond are answered 503
+   * QUERY_API_BUSY.
+   */
+  queryTotalConcurrency: number;
+  /**
    * HUB_NODE_HOST: the interface a national node process listens on. Loopback by default: the node signs whatever
    * it is sent as its country, so only the agencies' systems may reach it (set 0.0.0.0 behind the agency's network
    * controls, with HUB_NODE_TOKEN_FILE).
@@ -206,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     signatureBatch: onOff(env, 'HUB_SIGNATURE_BATCH', true),
     queryTimeoutMs: Math.round(seconds(env, 'HUB_QUERY_TIMEOUT_S', 120) * 1000),
     queryConcurrency: count(env, 'HUB_QUERY_CONCURRENCY', 8, 1000),
+    queryTotalConcurrency: count(env, 'HUB_QUERY_TOTAL_CONCURRENCY', 32, 10000),
     nodeHost: listenHost('HUB_NODE_HOST', env.HUB_NODE_HOST, '127.0.0.1'),
     nodeClientTokens: env.HUB_NODE_TOKEN_FILE?.trim()
       ? clientTokens('HUB_NODE_TOKEN_FILE', env.HUB_NODE_TOKEN_FILE.trim())

@@ -52,6 +52,7 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
     store: withReadTimeout(store, config.queryTimeoutMs),
     queryTimeoutMs: config.queryTimeoutMs,
     concurrency: config.queryConcurrency,
+    totalConcurrency: config.queryTotalConcurrency,
     keys,
     audit,
     extra: [feeds.router],

@@ -41,6 +41,8 @@ export interface ApiDeps {
   queryTimeoutMs?: number;
   /** Requests of one caller worked on at once (callerLimit); absent or 0: no limit. */
   concurrency?: number;
+  /** Requests of all callers worked on at once, in turn among them (callerLimit); absent or 0: no limit. */
+  totalConcurrency?: number;
 }
 
 export function createApp(deps: ApiDeps): express.Express {
@@ -64,6 +66,7 @@ export function createApp(deps: ApiDeps): express.Express {
     '/v1',
     callerLimit({
       limit: deps.concurrency ?? 0,
+      total: deps.totalConcurrency ?? 0,
       metrics: deps.metrics,
       logger: deps.logger,
       // A read stops at the query limit; give it a second more to be answered.

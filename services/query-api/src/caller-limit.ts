@@ -4,6 +4,11 @@
 // worked on at once, up to `limit * QUEUE_FACTOR` more wait their turn in the order they came, and any beyond that
 // are answered 429 TOO_MANY_REQUESTS with Retry-After at once, before the store is asked anything. Other callers are
 // not affected. The dashboard sends at most 6 requests together, so the default of 8 never makes it wait.
+//
+// Many callers together are bounded too (HUB_QUERY_TOTAL_CONCURRENCY): the API works on at most `total` requests of
+// all its callers at once. A request that has its caller's turn waits for one of these, and they are handed out in
+// turn among the callers waiting (round robin), so a caller with eight requests waiting does not hold back one with
+// a single request. Beyond `total * QUEUE_FACTOR` waiting, a request is answered 503 QUERY_API_BUSY with Retry-After.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { HubError } from '@hub/errors';
 import { Counter, Gauge, type Logger, type Registry } from '@hub/observability';
@@ -26,9 +31,77 @@ interface CallerState {
   refused: number;
 }
 
+/**
+ * `total` turns shared by every caller, handed out in turn among the callers waiting: the caller first in line gets
+ * the next turn and goes to the back of the line if it has more requests waiting.
+ */
+export class FairTurns {
+  private active = 0;
+  private waitingCount = 0;
+  /** Per caller, its requests waiting in order; the Map's order is the callers' line. */
+  private readonly queues = new Map<string, (() => void)[]>();
+
+  constructor(
+    readonly total: number,
+    readonly maxWaiting: number,
+    private readonly onWaiting: (delta: number) => void = () => undefined,
+  ) {}
+
+  get waiting(): number {
+    return this.waitingCount;
+  }
+
+  /** Runs `go` once a turn is the caller's (at once if one is free); 'full' if as many wait as allowed. */
+  take(key: string, go: () => void): 'full' | { cancel(): void } {
+    if (this.active < this.total) {
+      this.active += 1;
+      go();
+      return { cancel: () => undefined };
+    }
+    if (this.waitingCount >= this.maxWaiting) return 'full';
+    let queue = this.queues.get(key);
+    if (!queue) this.queues.set(key, (queue = []));
+    queue.push(go);
+    this.count(1);
+    return {
+      // A request that leaves while it waits gives up its place.
+      cancel: () => {
+        const q = this.queues.get(key);
+        const at = q ? q.indexOf(go) : -1;
+        if (at < 0) return;
+        q!.splice(at, 1);
+        if (q!.length === 0) this.queues.delete(key);
+        this.count(-1);
+      },
+    };
+  }
+
+  /** Gives a turn back: to the first caller in line, which then goes to the back of the line. */
+  release(): void {
+    const first = this.queues.entries().next();
+    if (first.done) {
+      this.active -= 1;
+      return;
+    }
+    const [key, queue] = first.value;
+    const go = queue.shift()!;
+    this.queues.delete(key);
+    if (queue.length) this.queues.set(key, queue);
+    this.count(-1);
+    go(); // the turn passes on: active stays the same
+  }
+
+  private count(delta: number): void {
+    this.waitingCount += delta;
+    this.onWaiting(delta);
+  }
+}
+
 export interface CallerLimitOptions {
   /** Requests of one caller worked on at once (HUB_QUERY_CONCURRENCY); 0: no limit. */
   limit: number;
+  /** Requests of all callers worked on at once (HUB_QUERY_TOTAL_CONCURRENCY); absent or 0: no limit. */
+  total?: number;
   metrics?: Registry;
   /**
    * How long a request whose caller left keeps its turn if its route does not finish first: about the longest its
@@ -40,8 +113,8 @@ export interface CallerLimitOptions {
 }
 
 export function callerLimit(options: CallerLimitOptions): RequestHandler {
-  const { limit, abandonedHoldMs = 120_000 } = options;
-  if (limit <= 0) return (_req, _res, next) => next();
+  const { limit, total = 0, abandonedHoldMs = 120_000 } = options;
+  if (limit <= 0 && total <= 0) return (_req, _res, next) => next();
   const queueMax = limit * QUEUE_FACTOR;
   const callers = new Map<string, CallerState>();
   const streams = new Map<string, { open: number; refused: number }>();
@@ -53,9 +126,23 @@ export function callerLimit(options: CallerLimitOptions): RequestHandler {
   });
   const working = new Gauge({
     name: 'hub_query_requests_working',
-    help: "Requests holding one of their caller's turns (HUB_QUERY_CONCURRENCY): being answered, or their work going on after the caller left",
+    help: 'Requests being worked on (HUB_QUERY_CONCURRENCY, HUB_QUERY_TOTAL_CONCURRENCY): being answered, or their work going on after the caller left',
     registers,
   });
+  const waitingShared = new Gauge({
+    name: 'hub_query_requests_waiting_total_limit',
+    help: "Requests that have their caller's turn, waiting for one of the turns all callers share (HUB_QUERY_TOTAL_CONCURRENCY)",
+    registers,
+  });
+  const refusedBusy = new Counter({
+    name: 'hub_query_requests_refused_busy_total',
+    help: 'Requests answered 503 QUERY_API_BUSY: as many requests of all callers were waiting as HUB_QUERY_TOTAL_CONCURRENCY allows',
+    registers,
+  });
+  const shared =
+    total > 0 ? new FairTurns(total, total * QUEUE_FACTOR, (d) => waitingShared.inc(d)) : undefined;
+  /** Busy refusals since the shared line was last empty (logged once per such burst). */
+  let busyRefusals = 0;
   const refused = new Counter({
     name: 'hub_query_requests_refused_total',
     help: 'Requests answered 429 TOO_MANY_REQUESTS: their caller had as many waiting (or feed streams open) as allowed',
@@ -84,13 +171,36 @@ export function callerLimit(options: CallerLimitOptions): RequestHandler {
     res.setHeader('retry-after', String(RETRY_AFTER_S));
     next(new HubError('TOO_MANY_REQUESTS', message));
   };
+  const refuseBusy = (req: Request, res: Response, next: NextFunction) => {
+    refusedBusy.inc();
+    const caller = req.caller!;
+    if (busyRefusals++ === 0)
+      options.logger?.warn(
+        {
+          caller: caller.sub,
+          country: caller.country,
+          path: `${req.baseUrl}${req.path}`,
+          total,
+          waiting: shared!.waiting,
+        },
+        'request refused: the query API is busy with requests of many callers (HUB_QUERY_TOTAL_CONCURRENCY)',
+      );
+    res.setHeader('retry-after', String(RETRY_AFTER_S));
+    next(
+      new HubError(
+        'QUERY_API_BUSY',
+        `the query API is working on ${total} requests of its callers (HUB_QUERY_TOTAL_CONCURRENCY=${total}) and ${shared!.waiting} more are waiting; send this again after ${RETRY_AFTER_S} s`,
+        { retriable: true },
+      ),
+    );
+  };
 
   /** A feed stream: counted while open, refused beyond `queueMax` open. */
   const stream = (key: string, req: Request, res: Response, next: NextFunction) => {
     let st = streams.get(key);
     if (!st) streams.set(key, (st = { open: 0, refused: 0 }));
     const s = st;
-    if (s.open >= queueMax)
+    if (limit > 0 && s.open >= queueMax)
       return refuse(
         req,
         res,
@@ -135,12 +245,20 @@ export function callerLimit(options: CallerLimitOptions): RequestHandler {
       let done = false;
       let ended = false;
       let closed = false;
+      /** Whether the request holds one of the shared turns (or none are counted) and is being worked on. */
+      let underWay = false;
+      /** Gives up the place in the shared line while the request waits in it. */
+      const wait = { cancel: (): void => undefined };
       let timer: NodeJS.Timeout | undefined;
       const finish = () => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        working.dec();
+        if (underWay) {
+          working.dec();
+          shared?.release();
+        } else wait.cancel();
+        if (shared && shared.waiting === 0) busyRefusals = 0;
         release(key, s);
       };
       const end = res.end;
@@ -149,15 +267,23 @@ export function callerLimit(options: CallerLimitOptions): RequestHandler {
         if (closed) finish();
         return (end as (...a: unknown[]) => Response).apply(this, args);
       } as Response['end'];
-      working.inc();
       res.once('close', () => {
         closed = true;
-        if (ended) finish();
+        // A caller that leaves while its request waits for a shared turn gives it up: it never reaches the store.
+        if (ended || !underWay) finish();
         else timer = setTimeout(finish, abandonedHoldMs).unref();
       });
-      next();
+      const go = () => {
+        underWay = true;
+        working.inc();
+        next();
+      };
+      if (!shared) return go();
+      const taken = shared.take(key, go);
+      if (taken === 'full') return refuseBusy(req, res, next);
+      wait.cancel = taken.cancel;
     };
-    if (s.active < limit) {
+    if (limit <= 0 || s.active < limit) {
       s.active += 1;
       return start();
     }

@@ -21,6 +21,11 @@ export const ERROR_STATUS: Record<string, { status: number; meaning: string }> =
       'The caller already has HUB_QUERY_CONCURRENCY requests (default 8) being answered and four times as many waiting, or four times as many feed streams open; wait for them (or close a stream), then send it again (Retry-After).',
   },
   STORE_UNAVAILABLE: { status: 503, meaning: 'The store cannot be reached; retry later.' },
+  QUERY_API_BUSY: {
+    status: 503,
+    meaning:
+      'The query API is working on HUB_QUERY_TOTAL_CONCURRENCY requests of all its callers (default 32) and four times as many are waiting; send it again later (Retry-After).',
+  },
   QUERY_TIMEOUT: {
     status: 504,
     meaning:
