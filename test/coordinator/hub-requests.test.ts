@@ -3,10 +3,11 @@
 // the addressee's node, countersigned; the answer stays at the hub, readable by coordinators; an unanswered one is
 // escalated. What the coordination node's topic carries is checked like any node's: only requests, only its own.
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { seizureReportFromJson } from '@hub/domain';
 import { topicNames } from '@hub/kafka';
+import { PkiStore } from '@hub/pki';
 import { COLLECTIONS, type StoredRequest } from '@hub/store';
 import { hubAsync } from '../support/cli';
 import { cliEnv, waitUntil } from '../support/env';
@@ -62,6 +63,27 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
     signedAs(fx.env, origin, messageType, value);
   const escalations = (urgency: string) =>
     metricValue(fx.hub.coordinator.opsUrl, 'hub_coordinator_requests_escalated_total', { urgency });
+
+  it("shows when its own certificate, the CA's and each country's latest expire, healthy while they are valid", async () => {
+    const ops = fx.hub.coordinator.opsUrl;
+    const expiry = (role: string, subject: string) =>
+      metricValue(ops, 'hub_certificate_expiry_timestamp_seconds', { role, subject });
+    const nodeCert = new PkiStore(join(fx.env.config.hubHome, 'pki')).identity('KZ').certificatePem;
+    expect(await expiry('node', 'KZ')).to.equal(Date.parse(new X509Certificate(nodeCert).validTo) / 1000);
+    for (const [role, subject] of [
+      ['node', 'UZ'],
+      ['own', 'HUB'],
+      ['ca', 'CA'],
+    ])
+      expect(await expiry(role!, subject!), `${role} ${subject}`).to.be.above(
+        Date.now() / 1000 + 300 * 86400,
+      );
+    const health = await getJson(`${ops}/healthz`);
+    expect(health.status).to.equal(200);
+    expect(
+      Object.keys((health.body.checks as { certificate: { detail: object } }).certificate.detail),
+    ).to.deep.equal(['ca', 'own']);
+  });
 
   it('asks KZ about a report: KZ gets it signed by HUB, answers, and coordinators read the answer', async () => {
     const posted = await postJson(`${fx.hub.nodes.KZ!.url}/v1/seizures`, minimalReport());

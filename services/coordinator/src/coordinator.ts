@@ -28,7 +28,7 @@ import {
   startOpsServer,
   type Logger,
 } from '@hub/observability';
-import { PkiStore, joinPki } from '@hub/pki';
+import { PkiStore, joinPki, watchCertificates } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import {
   bulkWriteInBatches,
@@ -136,6 +136,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const verifier = createVerifier({ trust, clock });
 
   const metrics = createMetricsRegistry('coordinator');
+  // Its own certificate, the CA's, and each country's latest: an operator is told ahead of any of them expiring.
+  const certificates = watchCertificates({
+    trust,
+    own: { fingerprint: identity.fingerprint, origin: HUB_ORIGIN },
+    nodes: true,
+    metrics,
+    logger,
+  });
   const store = await connectStore({
     url: config.mongo.url,
     dbName: config.mongo.dbName,
@@ -885,6 +893,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       metrics,
       [
         { name: 'store', check: async () => ({ ok: await store.ping() }) },
+        certificates.health,
         {
           name: 'intake',
           check: async () => ({
@@ -902,6 +911,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     processed: () => processed,
     async close() {
       closed = true;
+      certificates.close();
       clearInterval(refresh);
       await escalation.stop();
       await retention.stop();

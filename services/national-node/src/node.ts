@@ -15,7 +15,7 @@ import {
   topicNames,
 } from '@hub/kafka';
 import { Counter, Gauge, createMetricsRegistry, type Logger } from '@hub/observability';
-import { PkiStore, announceCertificate, createTrustStore, joinPki } from '@hub/pki';
+import { PkiStore, announceCertificate, createTrustStore, joinPki, watchCertificates } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { createApp, createSeizureAcceptor } from './app';
 import { startInboxWatcher, type InboxWatcherOptions } from './inbox-watcher';
@@ -111,6 +111,13 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   const pkiTail = inboundEnabled ? await joinPki(pkiOptions) : await announceOnly(pkiOptions);
 
   const metrics = createMetricsRegistry(`national-node-${country}`);
+  // Its own certificate and the CA's: warned of ahead of expiry, and nothing signed once it has expired.
+  const certificates = watchCertificates({
+    trust,
+    own: { fingerprint: identity.fingerprint, origin: country },
+    metrics,
+    logger,
+  });
   const nodeDir = join(config.hubHome, 'nodes', country);
   const claim = claimNodeDir(nodeDir, country);
   // Versions of reports still in the outbox, in case the index missed them (a stop between the two writes): seen as
@@ -234,7 +241,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   if (reconciled) logger.info({ reconciled }, 'versions recovered from the outbox after an interrupted stop');
   const app = createApp({
     country,
-    submitter: createSubmitter({ registry, signer, log, publisher }),
+    submitter: createSubmitter({ registry, signer, log, publisher, mayNotSign: certificates.refusal }),
     reports,
     inbound,
     requests: new RequestsLog(join(nodeDir, 'requests.jsonl')),
@@ -244,6 +251,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     onAccepted: (n) => accepted.inc(n),
     clientTokens: config.nodeClientTokens,
     health: [
+      certificates.health,
       {
         name: 'broker',
         check: async () => ({ ok: publisher.healthy(), detail: publisher.lastError() ?? 'publishing' }),
@@ -290,7 +298,13 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
             logger,
             acceptor: createSeizureAcceptor({
               country,
-              submitter: createSubmitter({ registry, signer, log, publisher }),
+              submitter: createSubmitter({
+                registry,
+                signer,
+                log,
+                publisher,
+                mayNotSign: certificates.refusal,
+              }),
               reports,
               regions: new Set(regions.map((r) => r.id)),
               onAccepted: (n) => accepted.inc(n),
@@ -304,6 +318,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     outboxDepth: () => publisher.depth(),
     outboxMemoryBytes: () => publisher.memoryBytes(),
     async close() {
+      certificates.close();
       await inbox?.close();
       await new Promise<void>((r) => {
         server.close(() => r());

@@ -17,7 +17,9 @@ const fieldErrors = err(
 /** What any /v1 route may answer besides its own: a token the node asks for (401), a body too big or not JSON. */
 const common = {
   401: err('HUB_NODE_TOKEN_FILE is set and the request has no token of it (TOKEN_MISSING, TOKEN_INVALID)'),
-  503: err('The outbox or the broker cannot take it now; nothing was queued, send it again'),
+  503: err(
+    "The outbox or the broker cannot take it now, or the node's certificate has expired or was revoked (CERTIFICATE_INVALID); nothing was queued, send it again",
+  ),
 };
 const idParam = (name: string) => ({
   name,

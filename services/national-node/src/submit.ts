@@ -1,5 +1,6 @@
 // One submission path for every adapter: validate → encode (Avro) → sign → durable outbox → publisher.
 import type { Signer } from '@hub/envelope';
+import type { HubError } from '@hub/errors';
 import type { SchemaRegistry } from '@hub/schemas';
 import type { OutboxLog, RecordExtras } from './outbox/log';
 import type { Publisher } from './outbox/publisher';
@@ -23,9 +24,13 @@ export function createSubmitter(deps: {
   signer: Signer;
   log: OutboxLog;
   publisher: Publisher;
+  /** Why nothing may be signed now (the node's certificate expired or was revoked), or undefined. */
+  mayNotSign?: () => HubError | undefined;
 }): Submitter {
   return {
     async submit(messageType, key, value, extras) {
+      const refusal = deps.mayNotSign?.();
+      if (refusal) throw refusal;
       const { payload, fingerprint } = deps.registry.encode(messageType, value);
       // Signed on libuv's thread pool: the event loop goes on serving other requests (and the outbox's writes)
       // meanwhile. With batch signatures (HUB_SIGNATURE_BATCH), concurrent requests share one signature.

@@ -113,6 +113,23 @@ export class PkiStore {
     };
   }
 
+  /** Every certificate on disk, with whom it names and whether it is the current one of its node (node.crt). */
+  certificatesOnDisk(): { origin: string; pem: string; current: boolean }[] {
+    const out: { origin: string; pem: string; current: boolean }[] = [];
+    const origins = [
+      HUB_ORIGIN,
+      ...(existsSync(join(this.dir, 'nodes')) ? readdirSync(join(this.dir, 'nodes')) : []),
+    ];
+    for (const origin of origins) {
+      const d = this.identityDir(origin);
+      if (!existsSync(d)) continue;
+      for (const f of readdirSync(d).sort())
+        if (f.endsWith('.crt'))
+          out.push({ origin, pem: readFileSync(join(d, f), 'utf8'), current: f === 'node.crt' });
+    }
+    return out;
+  }
+
   /** Every certificate on disk (current and previous), for seeding a trust store. */
   allCertificates(): string[] {
     const out: string[] = [];

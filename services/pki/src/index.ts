@@ -5,3 +5,4 @@ export * from './trust-store';
 export * from './files';
 export * from './notices';
 export * from './sync';
+export * from './expiry';

@@ -5,7 +5,7 @@ import { loadConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
 import { createKafka, ensureTopics, hubTopicConfigs, topicNames } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
-import { PkiStore, fingerprintOf, originOf, revocationNotice } from '@hub/pki';
+import { PkiStore, agencyOf, fingerprintOf, originOf, revocationNotice } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import type { Command } from '../command';
 import { parse, say } from '../command';
@@ -13,12 +13,16 @@ import { parse, say } from '../command';
 const USAGE = `hub pki init [--bits 3072]
 hub pki issue <CC|HUB> [--agency NAME] [--bits 2048|3072|4096] [--days N] [--if-missing]
 hub pki revoke <fingerprint|CC> [--reason TEXT]
+hub pki list [--json]
 
 init    create the hub CA in $HUB_HOME/pki/ca (idempotent; the key is written 0600)
 issue   a key pair and a certificate for a national node (or HUB, the coordinator); the previous
         certificate stays valid until it expires, so renewal overlaps
 revoke  revoke a certificate (by SHA-256 fingerprint, or a country's current one), record it locally and
-        publish a CA-signed revocation on hub.pki, which every verifier applies without a restart`;
+        publish a CA-signed revocation on hub.pki, which every verifier applies without a restart
+list    every certificate in $HUB_HOME/pki (the CA's, each node's current and previous ones): valid from and
+        until, days left, and whether it is current, previous, expired or revoked; renew those expiring
+        within 30 days (the services warn of them too)`;
 
 export const pkiCommand: Command = {
   name: 'pki',
@@ -58,12 +62,18 @@ export const pkiCommand: Command = {
         return 0;
       }
       pki.initCa();
+      const days = values.days === undefined ? undefined : Number(values.days);
+      if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 3650))
+        throw new HubError(
+          'USAGE',
+          `--days must be a whole number of days from 1 to 3650, got ${JSON.stringify(values.days)}\nusage: ${USAGE}`,
+        );
       const bits = values.bits ? Number(values.bits) : 2048;
       const issued = pki.issue({
         country: cc,
         agency: values.agency ?? (cc === 'HUB' ? 'Regional coordination centre' : `National node ${cc}`),
         bits: bits as 2048,
-        validityDays: values.days ? Number(values.days) : undefined,
+        validityDays: days,
       });
       log(`certificate for ${cc} valid until ${issued.notAfter.toISOString()}`);
       process.stdout.write(`${issued.fingerprint}\n`);
@@ -121,6 +131,88 @@ export const pkiCommand: Command = {
       log(`revoked ${fingerprint} (${origin}) and published the revocation on hub.pki`);
       return 0;
     }
+    if (verb === 'list') {
+      const { values } = parse(rest, { json: { type: 'boolean' } }, USAGE);
+      const rows = certificateList(pki, Date.now());
+      if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else process.stdout.write(certificateTable(rows));
+      return 0;
+    }
     throw new HubError('USAGE', `usage: ${USAGE}`);
   },
 };
+
+export interface CertificateRow {
+  subject: string;
+  agency: string;
+  fingerprint: string;
+  validFrom: string;
+  validUntil: string;
+  daysLeft: number;
+  status: 'ca' | 'current' | 'previous' | 'expired' | 'revoked';
+  /** Why, for a revoked one. */
+  reason?: string;
+}
+
+/** The CA's certificate, then each node's, current first, by subject. */
+export function certificateList(pki: PkiStore, now: number): CertificateRow[] {
+  const revoked = new Map(pki.revocations().map((r) => [r.fingerprint, r]));
+  const row = (x: X509Certificate, subject: string, current: boolean | 'ca'): CertificateRow => {
+    const fingerprint = fingerprintOf(x);
+    const until = Date.parse(x.validTo);
+    const revocation = revoked.get(fingerprint);
+    return {
+      subject,
+      agency: agencyOf(x),
+      fingerprint,
+      validFrom: new Date(Date.parse(x.validFrom)).toISOString(),
+      validUntil: new Date(until).toISOString(),
+      daysLeft: Math.floor((until - now) / 86_400_000),
+      status: statusOf(revocation !== undefined, until < now, current),
+      ...(revocation ? { reason: revocation.reason } : {}),
+    };
+  };
+  const nodes = pki
+    .certificatesOnDisk()
+    .map((c) => row(new X509Certificate(c.pem), c.origin, c.current))
+    .sort(
+      (a, b) =>
+        a.subject.localeCompare(b.subject) ||
+        Number(b.status === 'current') - Number(a.status === 'current') ||
+        b.validUntil.localeCompare(a.validUntil),
+    );
+  return [row(new X509Certificate(pki.caCertPem()), 'CA', 'ca'), ...nodes];
+}
+
+function statusOf(revoked: boolean, expired: boolean, current: boolean | 'ca'): CertificateRow['status'] {
+  if (revoked) return 'revoked';
+  if (expired) return 'expired';
+  if (current === 'ca') return 'ca';
+  return current ? 'current' : 'previous';
+}
+
+function certificateTable(rows: CertificateRow[]): string {
+  const head = ['subject', 'agency', 'fingerprint', 'valid until', 'days left', 'status'];
+  const cells = rows.map((r) => [
+    r.subject,
+    r.agency,
+    r.fingerprint.slice(0, 16),
+    r.validUntil.slice(0, 10),
+    String(r.daysLeft),
+    r.status === 'revoked'
+      ? `revoked: ${r.reason ?? ''}`
+      : r.daysLeft < 30 && r.status === 'current'
+        ? 'current, renew soon'
+        : r.status,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  return [head, ...cells]
+    .map(
+      (c) =>
+        `${c
+          .map((v, i) => v.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd()}\n`,
+    )
+    .join('');
+}

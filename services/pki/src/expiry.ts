@@ -1,0 +1,192 @@
+// Certificates run out: a node whose certificate has expired signs envelopes every verifier refuses (`expired`), so
+// its country's exchange stops until an operator renews it. A service watches the certificates it depends on and
+// says so ahead of time: a gauge of each one's expiry (for the HubCertificateExpiring alerts), a warning in its log
+// once a day from `warnDays` before, a failing `certificate` health check once its own has expired or been revoked,
+// and `refusal()` for the national node, which then refuses to sign rather than accept reports no one will take.
+import { HubError } from '@hub/errors';
+import { HUB_ORIGIN } from '@hub/envelope';
+import { Gauge, type Logger, type Registry } from '@hub/observability';
+import type { TrustStore } from './trust-store';
+
+const DAY = 86_400_000;
+/** Warn this many days before a certificate expires. */
+export const EXPIRY_WARNING_DAYS = 30;
+/** How often the log is told again (and the trust store looked at for renewals). */
+const CHECK_EVERY_MS = 12 * 3_600_000;
+
+export interface CertificateStatus {
+  /** `own`: the service's signing certificate; `ca`: the hub CA; `node`: a country's latest certificate. */
+  role: 'own' | 'ca' | 'node';
+  subject: string;
+  fingerprint: string;
+  notAfter: number;
+  revoked: boolean;
+}
+
+export interface CertificateWatch {
+  /** The certificates watched, as they stand now. */
+  statuses(): CertificateStatus[];
+  /** Why the service must not sign now (its certificate expired, not yet valid, or revoked), or undefined. */
+  refusal(): HubError | undefined;
+  /** For /healthz: ok while the service's own certificate and the CA's are valid. */
+  health: { name: string; check: () => Promise<{ ok: boolean; detail?: unknown }> };
+  close(): void;
+}
+
+export interface CertificateWatchOptions {
+  trust: TrustStore;
+  /** The service's own signing certificate (by fingerprint) and whom it names (a country, or HUB). */
+  own: { fingerprint: string; origin: string };
+  /** Also watch each country's latest certificate in the trust store (the coordinator, which sees them all). */
+  nodes?: boolean;
+  metrics: Registry;
+  logger: Pick<Logger, 'warn' | 'error'>;
+  warnDays?: number;
+  clock?: () => number;
+}
+
+const renewHint = (origin: string) =>
+  `renew it where the CA key is kept ('hub pki issue ${origin}'), then restart the service`;
+
+export function watchCertificates(options: CertificateWatchOptions): CertificateWatch {
+  const { trust, own } = options;
+  const clock = options.clock ?? Date.now;
+  const warnMs = (options.warnDays ?? EXPIRY_WARNING_DAYS) * DAY;
+
+  const statuses = (): CertificateStatus[] => {
+    const out: CertificateStatus[] = [];
+    const ca = trust.caCertificate;
+    out.push({
+      role: 'ca',
+      subject: 'CA',
+      fingerprint: ca.fingerprint256.replaceAll(':', '').toLowerCase(),
+      notAfter: Date.parse(ca.validTo),
+      revoked: false,
+    });
+    const mine = trust.lookup(own.fingerprint);
+    if (mine)
+      out.push({
+        role: 'own',
+        subject: own.origin,
+        fingerprint: mine.fingerprint,
+        notAfter: mine.notAfter,
+        revoked: trust.isRevoked(mine.fingerprint) !== undefined,
+      });
+    if (options.nodes) {
+      // A country's latest valid certificate: an older one running out after a renewal is no cause for alarm.
+      const latest = new Map<string, CertificateStatus>();
+      for (const c of trust.certificates()) {
+        if (!c.chainValid || c.origin === HUB_ORIGIN || c.origin === own.origin) continue;
+        if (trust.isRevoked(c.fingerprint)) continue;
+        const held = latest.get(c.origin);
+        if (!held || c.notAfter > held.notAfter)
+          latest.set(c.origin, {
+            role: 'node',
+            subject: c.origin,
+            fingerprint: c.fingerprint,
+            notAfter: c.notAfter,
+            revoked: false,
+          });
+      }
+      out.push(...[...latest.values()].sort((a, b) => a.subject.localeCompare(b.subject)));
+    }
+    return out;
+  };
+
+  new Gauge({
+    name: 'hub_certificate_expiry_timestamp_seconds',
+    help: "When each certificate the service depends on expires (Unix seconds): role own (its signing certificate), ca (the hub CA), node (a country's latest, at the coordinator)",
+    labelNames: ['role', 'subject'],
+    registers: [options.metrics],
+    collect() {
+      this.reset();
+      for (const s of statuses()) this.set({ role: s.role, subject: s.subject }, s.notAfter / 1000);
+    },
+  });
+
+  const problem = (s: CertificateStatus, now: number): string | undefined => {
+    const what =
+      s.role === 'ca'
+        ? 'the hub CA certificate'
+        : `the certificate of ${s.subject} (${s.fingerprint.slice(0, 16)})`;
+    if (s.revoked) return `${what} is revoked; ${renewHint(s.subject)}`;
+    if (now > s.notAfter)
+      return `${what} expired on ${new Date(s.notAfter).toISOString()}: every envelope it signs is refused; ${
+        s.role === 'ca' ? 'a new CA must be created and every certificate issued again' : renewHint(s.subject)
+      }`;
+    return undefined;
+  };
+
+  const refusal = (): HubError | undefined => {
+    const now = clock();
+    const trusted = trust.lookup(own.fingerprint);
+    const mine = statuses().find((s) => s.role === 'own');
+    if (!trusted || !mine)
+      return new HubError('CERTIFICATE_INVALID', `no certificate of ${own.origin} is known to this service`, {
+        retriable: true,
+      });
+    if (now < trusted.notBefore)
+      return new HubError(
+        'CERTIFICATE_INVALID',
+        `the certificate of ${own.origin} is valid only from ${new Date(trusted.notBefore).toISOString()}; check the clock of this machine`,
+        { retriable: true },
+      );
+    const why = problem(mine, now);
+    return why
+      ? new HubError(
+          'CERTIFICATE_INVALID',
+          `this node cannot sign: ${why}; nothing was accepted, send it again once it is`,
+          {
+            retriable: true,
+          },
+        )
+      : undefined;
+  };
+
+  const tell = () => {
+    const now = clock();
+    for (const s of statuses()) {
+      const fields = {
+        role: s.role,
+        subject: s.subject,
+        fingerprint: s.fingerprint.slice(0, 16),
+        notAfter: new Date(s.notAfter).toISOString(),
+        daysLeft: Math.floor((s.notAfter - now) / DAY),
+      };
+      const why = problem(s, now);
+      if (why) options.logger.error(fields, why);
+      else if (s.notAfter - now < warnMs)
+        options.logger.warn(
+          fields,
+          `certificate expires in ${fields.daysLeft} days; ${s.role === 'ca' ? 'plan a new CA' : renewHint(s.subject)}`,
+        );
+    }
+  };
+  tell();
+  const timer = setInterval(tell, CHECK_EVERY_MS).unref();
+
+  return {
+    statuses,
+    refusal,
+    health: {
+      name: 'certificate',
+      check: async () => {
+        const now = clock();
+        const mine = statuses().filter((s) => s.role !== 'node');
+        const problems = mine.map((s) => problem(s, now)).filter((p): p is string => p !== undefined);
+        return {
+          ok: problems.length === 0,
+          detail: problems.length
+            ? problems
+            : Object.fromEntries(
+                mine.map((s) => [
+                  s.role,
+                  { subject: s.subject, notAfter: new Date(s.notAfter).toISOString() },
+                ]),
+              ),
+        };
+      },
+    },
+    close: () => clearInterval(timer),
+  };
+}

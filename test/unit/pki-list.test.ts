@@ -1,0 +1,65 @@
+// Unit tier: `hub pki list` and `hub pki issue --days` as an operator runs them, on a PKI in a temporary HUB_HOME
+// (no broker or store is needed: nothing is published).
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PkiStore } from '@hub/pki';
+import { hubSync } from '../support/cli';
+
+type Row = { subject: string; fingerprint: string; daysLeft: number; status: string; reason?: string };
+
+describe('hub pki list: every certificate, its expiry and its status', function () {
+  this.timeout(60000);
+  let home: string;
+  const hub = (...args: string[]) => hubSync(['pki', ...args], { ...process.env, HUB_HOME: home });
+  before(() => {
+    home = mkdtempSync(join(tmpdir(), 'hub-pki-list-'));
+  });
+  after(() => rmSync(home, { recursive: true, force: true }));
+
+  it('lists the CA, current, previous, soon-expiring and revoked certificates, as a table and as JSON', () => {
+    expect(hub('init').status).to.equal(0);
+    const first = hub('issue', 'KZ', '--days', '20').stdout.trim();
+    const renewed = hub('issue', 'KZ').stdout.trim();
+    const tj = hub('issue', 'TJ', '--days', '100').stdout.trim();
+    expect(hub('issue', 'UZ', '--days', '25').status).to.equal(0);
+    // Revoked locally, as `hub pki revoke` records it before publishing.
+    new PkiStore(join(home, 'pki')).addRevocation({
+      fingerprint: tj,
+      revokedAt: Date.now(),
+      reason: 'key lost',
+    });
+
+    const json = hub('list', '--json');
+    expect(json.status, json.stderr).to.equal(0);
+    const rows = JSON.parse(json.stdout) as Row[];
+    expect(rows.map((r) => [r.subject, r.status, r.daysLeft])).to.deep.equal([
+      ['CA', 'ca', 3649],
+      ['KZ', 'current', 396],
+      ['KZ', 'previous', 19],
+      ['TJ', 'revoked', 99],
+      ['UZ', 'current', 24],
+    ]);
+    expect(rows[1]!.fingerprint).to.equal(renewed);
+    expect(rows[2]!.fingerprint).to.equal(first);
+    expect(rows[3]!.reason).to.equal('key lost');
+
+    const table = hub('list').stdout.split('\n');
+    expect(table[0]).to.match(/^subject\s+agency\s+fingerprint\s+valid until\s+days left\s+status$/);
+    expect(table.find((l) => l.startsWith('UZ'))).to.match(/ 24\s+current, renew soon$/);
+    expect(table.find((l) => l.startsWith('TJ'))).to.match(/revoked: key lost$/);
+    expect(table.find((l) => l.startsWith('KZ') && l.includes(first.slice(0, 16)))).to.match(/previous$/);
+  });
+
+  it('refuses a validity it cannot issue, saying what it takes', () => {
+    for (const days of ['2.5', '0', 'year', '4000']) {
+      const r = hub('issue', 'KG', '--days', days);
+      expect(r.status, days).to.equal(2);
+      expect(r.stderr, days).to.contain(
+        `--days must be a whole number of days from 1 to 3650, got "${days}"`,
+      );
+    }
+    expect(new PkiStore(join(home, 'pki')).hasIdentity('KG'), 'nothing issued').to.equal(false);
+  });
+});
