@@ -60,7 +60,7 @@ describe('certificates watched by a service: expiry, revocation, renewal', () =>
       ['warn', 'KZ', 19],
     ]);
     expect(logged[0]!.message).to.equal(
-      "certificate expires in 19 days; renew it where the CA key is kept ('hub pki issue KZ'), then restart the service",
+      "certificate expires in 19 days; renew it where the CA key is kept ('hub pki issue KZ') and put the new key and certificate in the node's folder (pki/nodes/KZ): the node takes them up within a minute",
     );
     expect(w.refusal()).to.equal(undefined);
     expect((await w.health.check()).ok).to.equal(true);

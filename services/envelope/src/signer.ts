@@ -161,3 +161,33 @@ export function createSigner(options: SignerOptions): Signer {
     signEncodedAll: signAll,
   };
 }
+
+export interface RenewableSigner extends Signer {
+  /** Sign with `next` from now on (a renewed certificate of the same origin); requests under way finish as begun. */
+  replace(next: Signer): void;
+}
+
+/**
+ * A signer whose key and certificate can be replaced while it runs: a national node that finds a renewed certificate
+ * on disk goes on without a restart. Each request is signed by the signer current when it was made.
+ */
+export function renewableSigner(initial: Signer): RenewableSigner {
+  let current = initial;
+  return {
+    get origin() {
+      return current.origin;
+    },
+    get certFingerprint() {
+      return current.certFingerprint;
+    },
+    sign: (request) => current.sign(request),
+    signEncoded: (request) => current.signEncoded(request),
+    signEncodedAll: (requests) => current.signEncodedAll(requests),
+    signEncodedAsync: (request) => current.signEncodedAsync(request),
+    replace(next) {
+      if (next.origin !== current.origin)
+        throw new Error(`a signer of ${current.origin} cannot be replaced by one of ${next.origin}`);
+      current = next;
+    },
+  };
+}

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
-import { createSigner, createVerifier, decodeEnvelope, HUB_ORIGIN } from '@hub/envelope';
+import { createSigner, createVerifier, decodeEnvelope, HUB_ORIGIN, renewableSigner } from '@hub/envelope';
 import {
   createKafka,
   ensureTopics,
@@ -27,6 +27,7 @@ import { startWebhook } from './webhook';
 import { inboundValue } from './request-notices';
 import { RequestsLog } from './requests-log';
 import { createSubmitter } from './submit';
+import { watchForRenewal } from './certificate-renewal';
 import { createCsvImporter } from './routes-csv';
 
 export interface NationalNodeOptions {
@@ -47,6 +48,8 @@ export interface NationalNodeOptions {
   inbound?: boolean;
   /** Envelope bytes the outbox publisher keeps in memory (default 32 MiB); a longer backlog waits on disk only. */
   outboxMemoryBytes?: number;
+  /** How often the node looks for a renewed certificate in its folder (default 60 s). */
+  certificateCheckMs?: number;
 }
 
 export interface RunningNationalNode {
@@ -69,12 +72,17 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   // A node needs only the CA certificate and its own; the coordinator's arrives on hub.pki.
   const trust = createTrustStore(pki.caCertPem());
   trust.add(identity.certificatePem);
-  const signer = createSigner({
-    privateKey: identity.privateKey,
-    certificate: identity.certificatePem,
-    origin: country,
-    batch: config.signatureBatch,
-  });
+  // Replaced without a restart when a renewed certificate appears in the node's folder (certificate-renewal.ts).
+  const signer = renewableSigner(
+    createSigner({
+      privateKey: identity.privateKey,
+      certificate: identity.certificatePem,
+      origin: country,
+      batch: config.signatureBatch,
+    }),
+  );
+  /** The certificate signed with now (its fingerprint changes on renewal). */
+  const ownCertificate = { fingerprint: identity.fingerprint, origin: country };
   const verifier = createVerifier({ trust });
 
   const kafka = createKafka({
@@ -114,9 +122,21 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   // Its own certificate and the CA's: warned of ahead of expiry, and nothing signed once it has expired.
   const certificates = watchCertificates({
     trust,
-    own: { fingerprint: identity.fingerprint, origin: country },
+    own: ownCertificate,
     metrics,
     logger,
+  });
+  const renewal = watchForRenewal({
+    pki,
+    country,
+    trust,
+    signer,
+    own: ownCertificate,
+    announce: (renewed, certificatePem) =>
+      announceCertificate({ producer, topic: names.pki, registry, signer: renewed, certificatePem }),
+    batch: config.signatureBatch,
+    logger,
+    everyMs: options.certificateCheckMs ?? 60_000,
   });
   const nodeDir = join(config.hubHome, 'nodes', country);
   const claim = claimNodeDir(nodeDir, country);
@@ -319,6 +339,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     outboxMemoryBytes: () => publisher.memoryBytes(),
     async close() {
       certificates.close();
+      await renewal.close();
       await inbox?.close();
       await new Promise<void>((r) => {
         server.close(() => r());

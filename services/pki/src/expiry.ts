@@ -35,7 +35,10 @@ export interface CertificateWatch {
 
 export interface CertificateWatchOptions {
   trust: TrustStore;
-  /** The service's own signing certificate (by fingerprint) and whom it names (a country, or HUB). */
+  /**
+   * The service's own signing certificate (by fingerprint) and whom it names (a country, or HUB). Read at each look,
+   * so a node that takes up a renewed certificate updates the fingerprint here.
+   */
   own: { fingerprint: string; origin: string };
   /** Also watch each country's latest certificate in the trust store (the coordinator, which sees them all). */
   nodes?: boolean;
@@ -46,7 +49,9 @@ export interface CertificateWatchOptions {
 }
 
 const renewHint = (origin: string) =>
-  `renew it where the CA key is kept ('hub pki issue ${origin}'), then restart the service`;
+  origin === HUB_ORIGIN
+    ? `renew it where the CA key is kept ('hub pki issue ${origin}'), then restart the coordinator`
+    : `renew it where the CA key is kept ('hub pki issue ${origin}') and put the new key and certificate in the node's folder (pki/nodes/${origin}): the node takes them up within a minute`;
 
 export function watchCertificates(options: CertificateWatchOptions): CertificateWatch {
   const { trust, own } = options;

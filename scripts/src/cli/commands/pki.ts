@@ -17,7 +17,8 @@ hub pki list [--json]
 
 init    create the hub CA in $HUB_HOME/pki/ca (idempotent; the key is written 0600)
 issue   a key pair and a certificate for a national node (or HUB, the coordinator); the previous
-        certificate stays valid until it expires, so renewal overlaps
+        certificate stays valid until it expires, so renewal overlaps; a running node finds the new one in
+        its folder (pki/nodes/<CC>) within a minute and signs with it, the coordinator at its next start
 revoke  revoke a certificate (by SHA-256 fingerprint, or a country's current one), record it locally and
         publish a CA-signed revocation on hub.pki, which every verifier applies without a restart
 list    every certificate in $HUB_HOME/pki (the CA's, each node's current and previous ones): valid from and
