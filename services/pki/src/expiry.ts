@@ -68,15 +68,8 @@ export function watchCertificates(options: CertificateWatchOptions): Certificate
       notAfter: Date.parse(ca.validTo),
       revoked: false,
     });
-    const mine = trust.lookup(own.fingerprint);
-    if (mine)
-      out.push({
-        role: 'own',
-        subject: own.origin,
-        fingerprint: mine.fingerprint,
-        notAfter: mine.notAfter,
-        revoked: trust.isRevoked(mine.fingerprint) !== undefined,
-      });
+    const mine = ownStatus();
+    if (mine) out.push(mine);
     if (options.nodes) {
       // A country's latest valid certificate: an older one running out after a renewal is no cause for alarm.
       const latest = new Map<string, CertificateStatus>();
@@ -122,30 +115,40 @@ export function watchCertificates(options: CertificateWatchOptions): Certificate
     return undefined;
   };
 
+  const ownStatus = (): CertificateStatus | undefined => {
+    const mine = trust.lookup(own.fingerprint);
+    return (
+      mine && {
+        role: 'own',
+        subject: own.origin,
+        fingerprint: mine.fingerprint,
+        notAfter: mine.notAfter,
+        revoked: trust.isRevoked(mine.fingerprint) !== undefined,
+      }
+    );
+  };
+
+  /** On the submission path: a lookup and two comparisons while the certificate is good. */
   const refusal = (): HubError | undefined => {
     const now = clock();
     const trusted = trust.lookup(own.fingerprint);
-    const mine = statuses().find((s) => s.role === 'own');
+    const mine = ownStatus();
     if (!trusted || !mine)
       return new HubError('CERTIFICATE_INVALID', `no certificate of ${own.origin} is known to this service`, {
         retriable: true,
       });
+    if (now >= trusted.notBefore && now <= trusted.notAfter && !mine.revoked) return undefined;
     if (now < trusted.notBefore)
       return new HubError(
         'CERTIFICATE_INVALID',
         `the certificate of ${own.origin} is valid only from ${new Date(trusted.notBefore).toISOString()}; check the clock of this machine`,
         { retriable: true },
       );
-    const why = problem(mine, now);
-    return why
-      ? new HubError(
-          'CERTIFICATE_INVALID',
-          `this node cannot sign: ${why}; nothing was accepted, send it again once it is`,
-          {
-            retriable: true,
-          },
-        )
-      : undefined;
+    return new HubError(
+      'CERTIFICATE_INVALID',
+      `this node cannot sign: ${problem(mine, now)}; nothing was accepted, send it again once it is`,
+      { retriable: true },
+    );
   };
 
   const tell = () => {
