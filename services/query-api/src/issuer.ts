@@ -89,7 +89,7 @@ export function mintToken(ring: KeyRing, req: TokenRequest): string {
       iat: now,
       exp: now + req.ttlSeconds,
     },
-    req.ttlSeconds < 0 ? ring.current.privateKey : ring.current.privateKey,
+    ring.current.privateKey,
     { algorithm: 'ES256', keyid: ring.current.kid, issuer: ISSUER, audience: AUDIENCE, subject: req.sub },
   );
 }
