@@ -129,22 +129,37 @@ describe('analyst dashboard in a browser', function () {
       },
       60000,
     );
-    // The coordinator's correlation writes alerts; this one is put where it would, to show it is listed.
-    await store.collection(COLLECTIONS.alerts).insertOne({
-      _id: 'alert-dashboard-1' as never,
-      alertId: 'alert-dashboard-1',
-      rule: 'shared_identifier',
-      identifierKind: 'plate',
-      matchKeyPrefix: '3fa9c2',
+    // The coordinator's correlation writes alerts; these are put where it would, to show them listed: one on the
+    // shared plate, and sixty older ones an hour apart (the dashboard shows a page of 50 at a time).
+    const alert = (alertId: string, createdAt: Date, over: Record<string, unknown>) => ({
+      _id: alertId as never,
+      alertId,
       matched: [
         { reportId: ids.kzHeroin, country: 'KZ', version: 1, evaluation: 'B2' },
         { reportId: ids.uzHeroin, country: 'UZ', version: 2, evaluation: 'B2' },
       ],
       countries: ['KZ', 'UZ'],
-      score: 0.82,
-      reason: 'the same truck plate in reports of Kazakhstan and Uzbekistan',
-      createdAt: Date.now(), // as the coordinator stores it: ms since the epoch
+      createdAt, // a date, as the coordinator stores it
+      ...over,
     });
+    await store.collection(COLLECTIONS.alerts).insertMany([
+      alert('alert-dashboard-1', new Date(), {
+        rule: 'shared_identifier',
+        identifierKind: 'plate',
+        matchKeyPrefix: '3fa9c2',
+        score: 0.82,
+        reason: 'the same truck plate in reports of Kazakhstan and Uzbekistan',
+      }),
+      ...Array.from({ length: 60 }, (_, i) =>
+        alert(`alert-older-${i}`, new Date(Date.now() - (i + 1) * 3_600_000), {
+          rule: 'route_and_concealment',
+          identifierKind: null,
+          matchKeyPrefix: null,
+          score: 0.5,
+          reason: 'the same route and concealment',
+        }),
+      ),
+    ]);
   });
 
   after(async () => {
@@ -321,6 +336,21 @@ describe('analyst dashboard in a browser', function () {
     await alert.locator(`a[href="#/record/${ids.uzHeroin}"]`).click();
     await page.waitForSelector('#verdict');
     expect(await page.textContent('#record')).to.contain('Termez');
+  });
+
+  it('shows the alerts a page at a time, newest first, and the older ones on asking', async () => {
+    const page = await open('/#/alerts');
+    await signIn(page);
+    await page.waitForSelector('#view-alerts:not([hidden]) li.alert');
+    const shown = () => page.$$eval('li.alert', (ls) => ls.map((l) => l.getAttribute('data-alert-id')));
+    const first = await shown();
+    expect(first).to.have.length(50);
+    expect(first.slice(0, 3)).to.deep.equal(['alert-dashboard-1', 'alert-older-0', 'alert-older-1']);
+    await page.click('#alerts-older');
+    await page.waitForFunction(() => document.querySelectorAll('li.alert').length === 61);
+    const all = await shown();
+    expect(all.slice(50)).to.deep.equal(Array.from({ length: 11 }, (_, i) => `alert-older-${49 + i}`));
+    expect(await page.$('#alerts-older'), 'no older page left').to.equal(null);
   });
 
   it('searches with filters and pages through the results with the cursor', async () => {

@@ -20,6 +20,8 @@ const REFRESH_S = Math.max(2, Number(new URLSearchParams(window.location.search)
 const state = {
   overview: null,
   alerts: null,
+  /** The cursor of the next older page of alerts, or null. */
+  alertsNext: null,
   record: null,
   seriesBy: 'drug',
   updatedAt: null,
@@ -135,8 +137,25 @@ function renderOverview() {
     byId('updated').textContent = t('updatedAt', { time: fmtTime(state.updatedAt), seconds: REFRESH_S });
 }
 
+/** Alerts shown a page at a time; a live reload keeps as many as were shown (up to the API's 500). */
+const ALERTS_PAGE = 50;
+const alertsShown = () => Math.min(500, Math.max(ALERTS_PAGE, state.alerts?.length ?? 0));
+
 function renderAllAlerts() {
-  if (state.alerts) renderAlerts(byId('alerts'), state.alerts);
+  if (state.alerts)
+    renderAlerts(byId('alerts'), state.alerts, state.alertsNext ? loadOlderAlerts : undefined);
+}
+
+async function loadOlderAlerts() {
+  try {
+    const page = await api.get('/v1/alerts', { limit: ALERTS_PAGE, cursor: state.alertsNext });
+    const known = new Set(state.alerts.map((a) => a.alertId));
+    state.alerts = [...state.alerts, ...page.alerts.filter((a) => !known.has(a.alertId))];
+    state.alertsNext = page.nextCursor;
+    renderAllAlerts();
+  } catch (err) {
+    if (err.status !== 401) showError(err);
+  }
 }
 
 /** Reload the live parts (routes, statistics, alerts); a call during a reload makes it run once more. */
@@ -148,9 +167,10 @@ async function refresh() {
   }
   refreshing = true;
   try {
-    const [alerts] = await Promise.all([api.get('/v1/alerts'), loadOverview()]);
+    const [alerts] = await Promise.all([api.get('/v1/alerts', { limit: alertsShown() }), loadOverview()]);
     if (!window.sessionStorage.getItem(TOKEN_KEY)) return; // signed out meanwhile: show nothing
     state.alerts = alerts.alerts;
+    state.alertsNext = alerts.nextCursor;
     state.updatedAt = Date.now();
     byId('app-error').textContent = '';
     renderOverview();
@@ -264,7 +284,7 @@ function signOut(err) {
   liveRegions.clear();
   renderLive();
   window.sessionStorage.removeItem(TOKEN_KEY);
-  Object.assign(state, { overview: null, alerts: null, record: null });
+  Object.assign(state, { overview: null, alerts: null, alertsNext: null, record: null });
   for (const id of ['map', 'chart-time', 'chart-drug', 'chart-country', 'alerts', 'record']) fill(byId(id));
   search.clear();
   cooperation.clear();
@@ -283,7 +303,7 @@ async function signIn(event) {
   error.textContent = t('signingIn');
   try {
     // The one cheap call that proves the token before anything is shown.
-    const res = await fetch('/v1/alerts', { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch('/v1/alerts?limit=1', { headers: { authorization: `Bearer ${token}` } });
     if (!res.ok) {
       const body = await res.json().catch(() => ({}));
       return (error.textContent = messageOf({
