@@ -1,7 +1,7 @@
 // Certificates run out: a node whose certificate has expired signs envelopes every verifier refuses (`expired`), so
 // its country's exchange stops until an operator renews it. A service watches the certificates it depends on and
 // says so ahead of time: a gauge of each one's expiry (for the HubCertificateExpiring alerts), a warning in its log
-// once a day from `warnDays` before, a failing `certificate` health check once its own has expired or been revoked,
+// at start and every 12 hours from `warnDays` before, a failing `certificate` health check once its own has expired or been revoked,
 // and `refusal()` for the national node, which then refuses to sign rather than accept reports no one will take.
 import { HubError } from '@hub/errors';
 import { HUB_ORIGIN } from '@hub/envelope';
@@ -11,7 +11,7 @@ import type { TrustStore } from './trust-store';
 const DAY = 86_400_000;
 /** Warn this many days before a certificate expires. */
 export const EXPIRY_WARNING_DAYS = 30;
-/** How often the log is told again (and the trust store looked at for renewals). */
+/** How often the log is told again. */
 const CHECK_EVERY_MS = 12 * 3_600_000;
 
 export interface CertificateStatus {
