@@ -259,9 +259,11 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
 
   const reconciled = reports.reconcile(inOutbox);
   if (reconciled) logger.info({ reconciled }, 'versions recovered from the outbox after an interrupted stop');
+  // One submission path for the HTTP API and the watched inbox: nothing is signed once the certificate is no good.
+  const submitter = createSubmitter({ registry, signer, log, publisher, mayNotSign: certificates.refusal });
   const app = createApp({
     country,
-    submitter: createSubmitter({ registry, signer, log, publisher, mayNotSign: certificates.refusal }),
+    submitter,
     reports,
     inbound,
     requests: new RequestsLog(join(nodeDir, 'requests.jsonl')),
@@ -318,13 +320,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
             logger,
             acceptor: createSeizureAcceptor({
               country,
-              submitter: createSubmitter({
-                registry,
-                signer,
-                log,
-                publisher,
-                mayNotSign: certificates.refusal,
-              }),
+              submitter,
               reports,
               regions: new Set(regions.map((r) => r.id)),
               onAccepted: (n) => accepted.inc(n),

@@ -1,10 +1,11 @@
 // Certificates run out: a node whose certificate has expired signs envelopes every verifier refuses (`expired`), so
 // its country's exchange stops until an operator renews it. A service watches the certificates it depends on and
 // says so ahead of time: a gauge of each one's expiry (for the HubCertificateExpiring alerts), a warning in its log
-// at start and every 12 hours from `warnDays` before, a failing `certificate` health check once its own has expired or been revoked,
-// and `refusal()` for the national node, which then refuses to sign rather than accept reports no one will take.
+// at start and every 12 hours from `warnDays` before, a failing `certificate` health check once its own has expired
+// or been revoked, and `refusal()` for the national node, which then refuses to sign rather than accept reports no
+// one will take.
 import { HubError } from '@hub/errors';
-import { HUB_ORIGIN } from '@hub/envelope';
+import { HUB_ORIGIN, type TrustedCertificate } from '@hub/envelope';
 import { Gauge, type Logger, type Registry } from '@hub/observability';
 import type { TrustStore } from './trust-store';
 
@@ -115,28 +116,27 @@ export function watchCertificates(options: CertificateWatchOptions): Certificate
     return undefined;
   };
 
+  const statusOf = (mine: TrustedCertificate): CertificateStatus => ({
+    role: 'own',
+    subject: own.origin,
+    fingerprint: mine.fingerprint,
+    notAfter: mine.notAfter,
+    revoked: trust.isRevoked(mine.fingerprint) !== undefined,
+  });
   const ownStatus = (): CertificateStatus | undefined => {
     const mine = trust.lookup(own.fingerprint);
-    return (
-      mine && {
-        role: 'own',
-        subject: own.origin,
-        fingerprint: mine.fingerprint,
-        notAfter: mine.notAfter,
-        revoked: trust.isRevoked(mine.fingerprint) !== undefined,
-      }
-    );
+    return mine && statusOf(mine);
   };
 
-  /** On the submission path: a lookup and two comparisons while the certificate is good. */
+  /** On the submission path: a lookup, a revocation check and two comparisons while the certificate is good. */
   const refusal = (): HubError | undefined => {
     const now = clock();
     const trusted = trust.lookup(own.fingerprint);
-    const mine = ownStatus();
-    if (!trusted || !mine)
+    if (!trusted)
       return new HubError('CERTIFICATE_INVALID', `no certificate of ${own.origin} is known to this service`, {
         retriable: true,
       });
+    const mine = statusOf(trusted);
     if (now >= trusted.notBefore && now <= trusted.notAfter && !mine.revoked) return undefined;
     if (now < trusted.notBefore)
       return new HubError(
@@ -146,7 +146,7 @@ export function watchCertificates(options: CertificateWatchOptions): Certificate
       );
     return new HubError(
       'CERTIFICATE_INVALID',
-      `this node cannot sign: ${problem(mine, now)}; nothing was accepted, send it again once it is`,
+      `this node cannot sign: ${problem(mine, now)}; nothing was accepted: send it again once the node has a valid certificate`,
       { retriable: true },
     );
   };

@@ -132,15 +132,7 @@ export class PkiStore {
 
   /** Every certificate on disk (current and previous), for seeding a trust store. */
   allCertificates(): string[] {
-    const out: string[] = [];
-    const dirs = [join(this.dir, 'coordinator')];
-    if (existsSync(join(this.dir, 'nodes')))
-      for (const cc of readdirSync(join(this.dir, 'nodes'))) dirs.push(join(this.dir, 'nodes', cc));
-    for (const d of dirs) {
-      if (!existsSync(d)) continue;
-      for (const f of readdirSync(d)) if (f.endsWith('.crt')) out.push(readFileSync(join(d, f), 'utf8'));
-    }
-    return out;
+    return this.certificatesOnDisk().map((c) => c.pem);
   }
 
   revocations(): Revocation[] {

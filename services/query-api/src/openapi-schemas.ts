@@ -16,6 +16,7 @@ import {
   uuid,
   type Schema,
 } from '@hub/errors/openapi';
+import { ALERT_RULES } from './routes-alerts';
 
 const TLP_LABELS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
 
@@ -166,7 +167,7 @@ export const SCHEMAS: Record<string, Schema> = {
   Alert: object(
     {
       alertId: uuid,
-      rule: { type: 'string', enum: ['shared_identifier', 'linked_case', 'route_and_concealment'] },
+      rule: { type: 'string', enum: [...ALERT_RULES] },
       identifierKind: nullable(str()),
       matchKeyPrefix: str('12 hex digits of the match key, never the identifier'),
       matched: list(object({ reportId: uuid, country, version: int(), evaluation: nullable(str()) })),

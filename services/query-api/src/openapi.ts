@@ -1,6 +1,7 @@
 // The OpenAPI 3 description of the query API. The answers' shapes are in openapi-schemas.ts.
 import { jsonContent, ref } from '@hub/errors/openapi';
 import { SCHEMAS } from './openapi-schemas';
+import { ALERT_RULES } from './routes-alerts';
 
 const bearer = [{ bearer: [] }];
 const param = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
@@ -124,7 +125,7 @@ export function openApiDocument(): Record<string, unknown> {
             'Cross-border alerts visible to the caller (a coordinator: all; anyone else: those naming their country), newest first',
           security: bearer,
           parameters: [
-            param('rule', 'shared_identifier | linked_case | route_and_concealment'),
+            param('rule', ALERT_RULES.join(' | ')),
             param('country', 'only alerts that also name this country'),
             param('from', 'ISO date: raised on or after'),
             param('to', 'ISO date: raised on or before'),

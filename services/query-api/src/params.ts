@@ -128,15 +128,16 @@ export function drugCondition(drug: string): string | { $in: string[] } {
   return substances.length === 1 ? substances[0]! : { $in: substances };
 }
 
-export function encodeCursor(seizedAt: Date, id: string): string {
-  return Buffer.from(`${seizedAt.getTime()}|${id}`).toString('base64url');
+/** A page's end: the sort value (a date) and the _id of its last document. */
+export function encodeCursor(at: Date, id: string): string {
+  return Buffer.from(`${at.getTime()}|${id}`).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): { seizedAt: Date; id: string } {
+export function decodeCursor(cursor: string): { at: Date; id: string } {
   const [ms, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (!ms || !id || !/^\d+$/.test(ms))
     throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this API returned' }]);
-  return { seizedAt: new Date(Number(ms)), id };
+  return { at: new Date(Number(ms)), id };
 }
 
 /**
@@ -154,7 +155,7 @@ export async function findPage<T extends { _id: string }>(
   if (cursor) {
     const c = decodeCursor(cursor);
     conditions.push({
-      $or: [{ [by]: { $lt: c.seizedAt } }, { [by]: c.seizedAt, _id: { $lt: c.id } }],
+      $or: [{ [by]: { $lt: c.at } }, { [by]: c.at, _id: { $lt: c.id } }],
     } as Filter<T>);
   }
   const docs = (await collection

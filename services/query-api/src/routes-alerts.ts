@@ -7,8 +7,11 @@ import type { AuditLog } from './audit';
 import { findPage, parseParams } from './params';
 import { actorOf } from './routes-seizures';
 
+/** The correlation rules an alert may name (CrossBorderAlert's AlertRule, without its `unknown` default). */
+export const ALERT_RULES = ['shared_identifier', 'linked_case', 'route_and_concealment'] as const;
+
 const ALERTS = {
-  rule: { kind: 'enum', values: ['shared_identifier', 'linked_case', 'route_and_concealment'] },
+  rule: { kind: 'enum', values: ALERT_RULES },
   country: { kind: 'country' },
   from: { kind: 'date' },
   to: { kind: 'date' },
