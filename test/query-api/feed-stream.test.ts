@@ -1,11 +1,17 @@
 // GET /v1/feeds/:region/stream: server-sent events of a regional feed, filtered per subscriber.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { HUB_ORIGIN } from '@hub/envelope';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSigner, HUB_ORIGIN, type Signer } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
+import { announceCertificate, PkiStore } from '@hub/pki';
+import { startQueryApi } from '@hub/query-api';
+import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type StoredEnvelope } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, signedAs, startTestHub, type TestHub } from '../support/hub';
+import { getJson, metricValue, postJson, signedAs, startTestHub, type TestHub } from '../support/hub';
 import { openStream, type Stream } from '../support/stream';
 
 describe('query API: the regional feed as server-sent events', function () {
@@ -21,6 +27,18 @@ describe('query API: the regional feed as server-sent events', function () {
     await hub?.close();
     env?.cleanup();
   });
+
+  /** A client of the store and a producer on the test's broker, to write records straight into a feed. */
+  const feedWriter = async (clientId: string) => {
+    const store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    const producer = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId,
+      logger: env.logger,
+    }).producer();
+    await producer.connect();
+    return { store, producer, close: () => Promise.all([producer.disconnect(), store.close()]) };
+  };
 
   it('streams what each member may read, live, and refuses non-members', async () => {
     const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
@@ -104,14 +122,7 @@ describe('query API: the regional feed as server-sent events', function () {
     // this feed's members, however valid its signatures.
     const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
     const reader = await openStream(url, hub.token('coordinator', 'KZ', 'RED'));
-    const store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
-    const kafka = createKafka({
-      brokers: env.config.kafka.brokers,
-      clientId: 'feed-misroute',
-      logger: env.logger,
-    });
-    const producer = kafka.producer();
-    await producer.connect();
+    const { store, producer, close } = await feedWriter('feed-misroute');
     try {
       const [original] = await store
         .collection<StoredEnvelope>(COLLECTIONS.envelopes)
@@ -147,8 +158,108 @@ describe('query API: the regional feed as server-sent events', function () {
       expect(reader.events.find((e) => e.data.subjectId === named)?.data.region).to.equal('central-asia');
     } finally {
       reader.close();
-      await producer.disconnect();
-      await store.close();
+      await close();
+    }
+  });
+
+  it("holds a record until its signer's certificate arrives on hub.pki, in order, and refuses it when none does", async () => {
+    // The coordinator renews its certificate and restarts: its first feed records may come before the query API's
+    // tail of hub.pki has applied the announcement. They wait for it; one whose certificate never comes is refused
+    // after the grace period, and the records behind it on its partition still arrive, in order.
+    const api = await startQueryApi({
+      config: env.config,
+      logger: env.logger,
+      port: 0,
+      feedSignerGraceMs: 6000,
+    });
+    const url = `${api.url}/v1/feeds/central-asia/stream`;
+    const reader = await openStream(url, hub.token('coordinator', 'KZ', 'RED'));
+    const { store, producer, close } = await feedWriter('feed-renewed');
+    // Two renewed coordinator certificates from the hub's CA, in a copy of its PKI (the running hub keeps its own).
+    const copy = mkdtempSync(join(tmpdir(), 'hub-renewed-'));
+    cpSync(join(env.config.hubHome, 'pki'), copy, { recursive: true });
+    const renewedPki = new PkiStore(copy);
+    const renewal = () => {
+      renewedPki.issue({ country: HUB_ORIGIN, agency: 'Coordination centre' });
+      const identity = renewedPki.identity(HUB_ORIGIN);
+      const signer = createSigner({
+        privateKey: identity.privateKey,
+        certificate: identity.certificatePem,
+        origin: HUB_ORIGIN,
+      });
+      return { signer, certificatePem: identity.certificatePem };
+    };
+    const announced = renewal();
+    const never = renewal();
+    const registry = loadSchemaRegistry();
+    const names = topicNames(env.config.namespace);
+    try {
+      // A report of UZ's, verified and stored: the original the records carry.
+      const reportId = randomUUID();
+      const sent = await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, {
+        reportId,
+        seizedAt: '2026-06-02T08:00:00Z',
+        country: 'UZ',
+        agency: 'customs',
+        drugs: [{ substance: 'heroin', quantity: 2, unit: 'kg' }],
+        handling: { tlp: 'GREEN', releasableTo: ['central-asia'] },
+      });
+      expect(sent.status).to.equal(202);
+      const original = await waitUntil('the report stored', () =>
+        store
+          .collection<StoredEnvelope>(COLLECTIONS.envelopes)
+          .findOne({ messageType: 'SeizureReport', subjectId: reportId })
+          .then((e) => e ?? undefined),
+      );
+      const record = (signer: Signer | undefined, subjectId: string) => {
+        const value = {
+          originalEnvelope: original.bytes,
+          messageType: 'SeizureReport',
+          subjectId,
+          version: 1,
+          originCountry: 'UZ',
+          region: 'central-asia',
+          regions: ['central-asia'],
+          acceptedAt: Date.now(),
+        };
+        if (!signer) return signedAs(env, HUB_ORIGIN, 'FeedRecord', value).bytes;
+        const { payload, fingerprint } = registry.encode('FeedRecord', value);
+        return signer.signEncoded({ messageType: 'FeedRecord', schemaFingerprint: fingerprint, payload })
+          .bytes;
+      };
+      const [late, orphan, known] = ['late', 'orphan', 'known'].map((k) => `${k}-${randomUUID()}`);
+      // One key, so one partition: the records are read in this order.
+      await producer.send({
+        topic: names.feed('central-asia'),
+        acks: -1,
+        messages: [
+          { key: 'renewal', value: record(announced.signer, late!) },
+          { key: 'renewal', value: record(never.signer, orphan!) },
+          { key: 'renewal', value: record(undefined, known!) },
+        ],
+      });
+      const ours = new Set([late, orphan, known]);
+      const ids = () =>
+        reader.events
+          .filter((e) => e.event === 'SeizureReport' && ours.has(String(e.data.subjectId)))
+          .map((e) => e.data.subjectId);
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(ids(), 'nothing passes a record waiting for its signer').to.deep.equal([]);
+      await announceCertificate({ producer, topic: names.pki, registry, ...announced });
+      await waitUntil(
+        'the record signed with the announced certificate',
+        () => ids().includes(late!) || undefined,
+      );
+      await waitUntil('the record behind the refused one', () => ids().includes(known!) || undefined, 30000);
+      expect(ids(), 'in order, without the record whose certificate never came').to.deep.equal([late, known]);
+      expect(
+        await metricValue(api.url, 'hub_query_feed_records_refused_total', { reason: 'unknown-signer' }),
+      ).to.equal(1);
+    } finally {
+      reader.close();
+      await close();
+      await api.close();
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 });

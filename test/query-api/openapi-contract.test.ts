@@ -125,6 +125,7 @@ describe('query API: answers as its OpenAPI description says', function () {
   it('describes every route the query API serves', async () => {
     const { env, store } = fx;
     const caPem = new PkiStore(join(env.config.hubHome, 'pki')).caCertPem();
+    const metrics = createMetricsRegistry('query-api');
     const feeds = feedStreams({
       config: env.config,
       logger: env.logger,
@@ -132,6 +133,7 @@ describe('query API: answers as its OpenAPI description says', function () {
       regions: loadRegions(),
       trust: createTrustStore(caPem),
       audit: createAuditLog(store),
+      metrics,
     });
     // The same app the service runs, with the same routers.
     const app = createApp({
@@ -139,7 +141,7 @@ describe('query API: answers as its OpenAPI description says', function () {
       keys: loadKeyRing(authDir(env.config.hubHome)),
       audit: createAuditLog(store),
       caPem,
-      metrics: createMetricsRegistry('query-api'),
+      metrics,
       health: [],
       logger: env.logger,
       extra: [feeds.router],

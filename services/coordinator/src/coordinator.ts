@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
-import { createSigner, createVerifier, HUB_ORIGIN } from '@hub/envelope';
+import { createSigner, createVerifier, HUB_ORIGIN, renewableSigner } from '@hub/envelope';
 import {
   createKafka,
   ensureTopics,
@@ -28,7 +28,7 @@ import {
   startOpsServer,
   type Logger,
 } from '@hub/observability';
-import { PkiStore, joinPki, watchCertificates } from '@hub/pki';
+import { PkiStore, joinPki, watchCertificates, watchForRenewal } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import {
   bulkWriteInBatches,
@@ -103,6 +103,8 @@ export interface CoordinatorOptions {
   unknownSignerGraceMs?: number;
   /** How often overdue information requests are looked for and escalated (default 60 s). */
   requestCheckMs?: number;
+  /** How often its certificate folder is looked at for a renewed certificate (default 60 s). */
+  certificateCheckMs?: number;
 }
 
 class RetryLater extends Error {}
@@ -127,19 +129,23 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   }
   const identity = pki.identity(HUB_ORIGIN);
   const trust = pki.trustStore();
-  const signer = createSigner({
-    privateKey: identity.privateKey,
-    certificate: identity.certificatePem,
-    origin: HUB_ORIGIN,
-    batch: config.signatureBatch,
-  });
+  // Replaced without a restart when a renewed certificate appears in its folder (@hub/pki renewal.ts).
+  const signer = renewableSigner(
+    createSigner({
+      privateKey: identity.privateKey,
+      certificate: identity.certificatePem,
+      origin: HUB_ORIGIN,
+      batch: config.signatureBatch,
+    }),
+  );
+  const ownCertificate = { fingerprint: identity.fingerprint, origin: HUB_ORIGIN };
   const verifier = createVerifier({ trust, clock });
 
   const metrics = createMetricsRegistry('coordinator');
   // Its own certificate, the CA's, and each country's latest: an operator is told ahead of any of them expiring.
   const certificates = watchCertificates({
     trust,
-    own: { fingerprint: identity.fingerprint, origin: HUB_ORIGIN },
+    own: ownCertificate,
     nodes: true,
     metrics,
     logger,
@@ -195,6 +201,20 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     certificatePem: identity.certificatePem,
     groupPrefix: names.group('coordinator-pki'),
   });
+  // A replay signs and sends nothing: it has no certificate to take up.
+  const renewal =
+    options.sideEffects === false
+      ? undefined
+      : watchForRenewal({
+          pki,
+          trust,
+          signer,
+          own: ownCertificate,
+          hubPki: { producer, topic: names.pki, registry },
+          batch: config.signatureBatch,
+          logger,
+          everyMs: options.certificateCheckMs,
+        });
 
   const acceptedCounter = new Counter({
     name: 'hub_coordinator_accepted_total',
@@ -912,6 +932,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     async close() {
       closed = true;
       certificates.close();
+      await renewal?.close();
       clearInterval(refresh);
       await escalation.stop();
       await retention.stop();

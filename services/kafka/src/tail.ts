@@ -21,7 +21,12 @@ export interface TailOptions {
    */
   groupPrefix?: string;
   fromBeginning?: boolean;
-  onMessage: (message: KafkaMessage, partition: number) => Promise<void> | void;
+  /** `heartbeat` keeps the group membership alive while a message is held longer than the session timeout. */
+  onMessage: (
+    message: KafkaMessage,
+    partition: number,
+    heartbeat: () => Promise<void>,
+  ) => Promise<void> | void;
 }
 
 export interface Tail {
@@ -56,8 +61,8 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
     await consumer.connect();
     await consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning ?? true });
     await consumer.run({
-      eachMessage: async ({ message, partition }) => {
-        await options.onMessage(message, partition);
+      eachMessage: async ({ message, partition, heartbeat }) => {
+        await options.onMessage(message, partition, heartbeat);
       },
     });
   };

@@ -15,7 +15,14 @@ import {
   topicNames,
 } from '@hub/kafka';
 import { Counter, Gauge, createMetricsRegistry, type Logger } from '@hub/observability';
-import { PkiStore, announceCertificate, createTrustStore, joinPki, watchCertificates } from '@hub/pki';
+import {
+  PkiStore,
+  announceCertificate,
+  createTrustStore,
+  joinPki,
+  watchCertificates,
+  watchForRenewal,
+} from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { createApp, createSeizureAcceptor } from './app';
 import { startInboxWatcher, type InboxWatcherOptions } from './inbox-watcher';
@@ -27,7 +34,6 @@ import { startWebhook } from './webhook';
 import { inboundValue } from './request-notices';
 import { RequestsLog } from './requests-log';
 import { createSubmitter } from './submit';
-import { watchForRenewal } from './certificate-renewal';
 import { createCsvImporter } from './routes-csv';
 
 export interface NationalNodeOptions {
@@ -72,7 +78,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   // A node needs only the CA certificate and its own; the coordinator's arrives on hub.pki.
   const trust = createTrustStore(pki.caCertPem());
   trust.add(identity.certificatePem);
-  // Replaced without a restart when a renewed certificate appears in the node's folder (certificate-renewal.ts).
+  // Replaced without a restart when a renewed certificate appears in the node's folder (@hub/pki renewal.ts).
   const signer = renewableSigner(
     createSigner({
       privateKey: identity.privateKey,
@@ -128,15 +134,13 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   });
   const renewal = watchForRenewal({
     pki,
-    country,
     trust,
     signer,
     own: ownCertificate,
-    announce: (renewed, certificatePem) =>
-      announceCertificate({ producer, topic: names.pki, registry, signer: renewed, certificatePem }),
+    hubPki: { producer, topic: names.pki, registry },
     batch: config.signatureBatch,
     logger,
-    everyMs: options.certificateCheckMs ?? 60_000,
+    everyMs: options.certificateCheckMs,
   });
   const nodeDir = join(config.hubHome, 'nodes', country);
   const claim = claimNodeDir(nodeDir, country);

@@ -6,3 +6,4 @@ export * from './files';
 export * from './notices';
 export * from './sync';
 export * from './expiry';
+export * from './renewal';

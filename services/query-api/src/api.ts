@@ -17,6 +17,8 @@ export interface QueryApiOptions {
   logger: Logger;
   port: number;
   host?: string;
+  /** How long a feed record whose signer is not known yet waits for its certificate (default 15 s). */
+  feedSignerGraceMs?: number;
 }
 
 export interface RunningQueryApi {
@@ -46,6 +48,8 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
     regions: loadRegions(),
     trust: createTrustStore(pki.caCertPem()),
     audit,
+    metrics,
+    signerGraceMs: options.feedSignerGraceMs,
   });
   const app = createApp({
     // Reads on a caller's behalf are bounded; the audit log (written for every read) and the health check are not.

@@ -1,13 +1,15 @@
 // GET /v1/feeds/:region/stream: the regional feed as server-sent events. One Kafka consumer per region, started
 // on the first subscriber; every record's countersignature is verified, and each subscriber receives only what its
-// own handling rule lets it read (the feed holds what every member may see, but clearances differ).
+// own handling rule lets it read (the feed holds what every member may see, but clearances differ). A record whose
+// signer (the coordinator's renewed certificate, a new node's) is not known yet waits for its certificate on hub.pki,
+// in order, for a grace period, as the coordinator waits for a new node's.
 import { randomBytes } from 'node:crypto';
 import { Router, type Response } from 'express';
 import type { HubConfig } from '@hub/config';
 import { createVerifier, HUB_ORIGIN } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import { createKafka, tailTopic, topicNames, type Tail } from '@hub/kafka';
-import type { Logger } from '@hub/observability';
+import { Counter, type Logger, type Registry } from '@hub/observability';
 import { followPki, type TrustStore } from '@hub/pki';
 import type { Region, SchemaRegistry } from '@hub/schemas';
 import { mayRead, type Handled } from '@hub/store';
@@ -15,6 +17,9 @@ import { tlpLabel } from '@hub/domain';
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
 import { actorOf } from './routes-seizures';
+
+/** A signer whose certificate this process has not seen yet. */
+const UNKNOWN = Symbol('unknown signer');
 
 interface Subscriber {
   caller: Caller;
@@ -41,6 +46,9 @@ export function feedStreams(deps: {
   regions: Region[];
   trust: TrustStore;
   audit: AuditLog;
+  metrics: Registry;
+  /** How long a record whose signer is not known yet waits for its certificate on hub.pki (default 15 s). */
+  signerGraceMs?: number;
 }): FeedStreams {
   const names = topicNames(deps.config.namespace);
   const kafka = createKafka({
@@ -50,24 +58,39 @@ export function feedStreams(deps: {
     security: deps.config.kafka.security,
   });
   const verifier = createVerifier({ trust: deps.trust });
+  const graceMs = deps.signerGraceMs ?? 15000;
+  const refusedCounter = new Counter({
+    name: 'hub_query_feed_records_refused_total',
+    help: 'Feed records not passed to subscribers: their signatures do not verify, or they are not for the feed',
+    labelNames: ['reason'],
+    registers: [deps.metrics],
+  });
+  const refuse = (reason: string, detail: Record<string, unknown>) => {
+    refusedCounter.inc({ reason });
+    deps.logger.warn({ reason, ...detail }, 'feed record refused');
+    return undefined;
+  };
+  let closing = false;
   const subscribers = new Map<string, Set<Subscriber>>();
   const tails = new Map<string, Promise<Tail>>();
   let pki: Promise<Tail> | undefined;
 
+  /** The event a record gives, none when it is refused, or UNKNOWN when a signer's certificate is not known yet. */
   const toEvent = (
     region: string,
     bytes: Buffer,
     partition: number,
     offset: string,
-  ): FeedEvent | undefined => {
+  ): FeedEvent | undefined | typeof UNKNOWN => {
     const outer = verifier.verify(bytes);
-    if (!outer.ok || outer.envelope.origin !== HUB_ORIGIN) {
-      deps.logger.warn(
-        { reason: outer.ok ? 'not countersigned by the coordinator' : outer.reason },
-        'feed record refused',
-      );
-      return undefined;
-    }
+    if (!outer.ok && outer.reason === 'unknown-signer') return UNKNOWN;
+    if (!outer.ok) return refuse(outer.reason, { detail: outer.detail, partition, offset });
+    if (outer.envelope.origin !== HUB_ORIGIN)
+      return refuse('not-countersigned', {
+        detail: `signed by ${outer.envelope.origin}, not by the coordinator`,
+        partition,
+        offset,
+      });
     const value = deps.registry.decode(outer.envelope.schemaFingerprint, outer.envelope.payload);
     const id = `${partition}:${offset}`;
     if (outer.envelope.messageType === 'CrossBorderAlert') {
@@ -85,15 +108,18 @@ export function feedStreams(deps: {
     };
     // The countersignature covers the feeds a record is for: one found on another feed is not for its members.
     const meantFor = record.regions?.length ? record.regions : [record.region];
-    if (!meantFor.includes(region)) {
-      deps.logger.warn(
-        { reason: `published for ${meantFor.join(', ')}, not for ${region}`, subjectId: record.subjectId },
-        'feed record refused',
-      );
-      return undefined;
-    }
+    if (!meantFor.includes(region))
+      return refuse('other-feed', {
+        detail: `published for ${meantFor.join(', ')}, not for ${region}`,
+        subjectId: record.subjectId,
+      });
     const inner = verifier.verify(record.originalEnvelope);
-    if (!inner.ok) return undefined;
+    if (!inner.ok && inner.reason === 'unknown-signer') return UNKNOWN;
+    if (!inner.ok)
+      return refuse(inner.reason, {
+        detail: `the original envelope: ${inner.detail}`,
+        subjectId: record.subjectId,
+      });
     const payload = deps.registry.decode(inner.envelope.schemaFingerprint, inner.envelope.payload);
     const h = payload.handling as { tlp: string; releasableTo: string[] } | undefined;
     const handled: Handled | undefined = h && {
@@ -132,6 +158,35 @@ export function feedStreams(deps: {
     };
   };
 
+  /**
+   * A record's event, once the certificates of its signers are known. The tail of hub.pki applies a certificate
+   * moments after it is announced (and catches up from the beginning when a feed is first followed), while a record
+   * signed with it may come first: it waits, holding the records behind it on its partition so that they keep their
+   * order, for `graceMs` from when it was read, and is refused after that.
+   */
+  const eventOnceKnown = async (
+    region: string,
+    bytes: Buffer,
+    partition: number,
+    offset: string,
+    heartbeat: () => Promise<void>,
+  ): Promise<FeedEvent | undefined> => {
+    const until = Date.now() + graceMs;
+    for (;;) {
+      const event = toEvent(region, bytes, partition, offset);
+      if (event !== UNKNOWN) return event;
+      if (closing) return undefined;
+      if (Date.now() >= until)
+        return refuse('unknown-signer', {
+          detail: `no certificate of its signer arrived on hub.pki within ${graceMs / 1000} s`,
+          partition,
+          offset,
+        });
+      await new Promise((r) => setTimeout(r, 200));
+      await heartbeat();
+    }
+  };
+
   const startTail = (region: string) => {
     let tail = tails.get(region);
     if (!tail) {
@@ -158,9 +213,9 @@ export function feedStreams(deps: {
           topic: names.feed(region),
           groupId: names.group(`query-api-feed-${region}-${randomBytes(4).toString('hex')}`),
           fromBeginning: true,
-          onMessage: (message, partition) => {
+          onMessage: async (message, partition, heartbeat) => {
             if (!message.value || BigInt(message.offset) < (from.get(partition) ?? 0n)) return;
-            const event = toEvent(region, message.value, partition, message.offset);
+            const event = await eventOnceKnown(region, message.value, partition, message.offset, heartbeat);
             if (!event) return;
             for (const s of subscribers.get(region) ?? [])
               if (event.visibleTo(s.caller))
@@ -217,6 +272,7 @@ export function feedStreams(deps: {
   return {
     router,
     async close() {
+      closing = true;
       for (const set of subscribers.values()) for (const s of set) s.res.end();
       for (const t of tails.values()) await (await t).stop().catch(() => undefined);
       if (pki) await (await pki).stop().catch(() => undefined);

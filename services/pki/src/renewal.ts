@@ -1,26 +1,33 @@
-// A renewed certificate taken up without a restart. The operator issues the node a new certificate where the CA key
-// is kept (`hub pki issue <CC>`) and puts the key and certificate in the node's $HUB_HOME/pki/nodes/<CC>/; within
-// `everyMs` the node finds them, announces the certificate on hub.pki (so that the coordinator knows it; it waits for
-// an unknown signer's announcement) and signs with it from then on. What was signed before stays valid: the previous
-// certificate is valid until it expires.
+// A renewed certificate taken up without a restart, by a national node or the coordinator. The operator issues a new
+// certificate where the CA key is kept (`hub pki issue <CC>`, or `HUB`) and puts the key and certificate in the
+// service's $HUB_HOME/pki/nodes/<CC>/; within `everyMs` the service finds them, announces the certificate on hub.pki
+// and signs with it from then on. Its verifiers wait for an unknown signer's announcement: the coordinator for a
+// node's, for 15 s; the nodes and the query API's feed streams for the coordinator's. What was signed before stays
+// valid: the previous certificate is valid until it expires.
 import { X509Certificate } from 'node:crypto';
-import { createSigner, type RenewableSigner, type Signer } from '@hub/envelope';
+import { createSigner, type RenewableSigner } from '@hub/envelope';
+import type { Producer } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
-import type { NodeIdentity, PkiStore, TrustStore } from '@hub/pki';
+import type { SchemaRegistry } from '@hub/schemas';
+import type { NodeIdentity, PkiStore } from './files';
+import { announceCertificate } from './sync';
+import type { TrustStore } from './trust-store';
 
 export interface CertificateRenewalOptions {
   pki: PkiStore;
-  country: string;
   trust: TrustStore;
   signer: RenewableSigner;
-  /** The certificate the node signs with; its fingerprint is updated on renewal (the expiry watch reads it). */
-  own: { fingerprint: string };
-  /** Publish the certificate on hub.pki, signed by its own key. */
-  announce: (signer: Signer, certificatePem: string) => Promise<void>;
+  /**
+   * The certificate the service signs with, and whose it is (a country, or HUB for the coordinator); its fingerprint
+   * is updated on renewal (the expiry watch reads it).
+   */
+  own: { fingerprint: string; origin: string };
+  /** Where the certificate is announced, signed by its own key. */
+  hubPki: { producer: Producer; topic: string; registry: SchemaRegistry };
   batch: boolean;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
-  /** How often the node's certificate folder is looked at. */
-  everyMs: number;
+  /** How often the service's certificate folder is looked at (default 60 s). */
+  everyMs?: number;
 }
 
 export interface CertificateRenewal {
@@ -30,14 +37,15 @@ export interface CertificateRenewal {
 }
 
 export function watchForRenewal(options: CertificateRenewalOptions): CertificateRenewal {
-  const { country, trust, own, logger } = options;
+  const { trust, own, logger } = options;
+  const { origin } = own;
   /** A certificate refused once is not logged again at every look. */
   const refused = new Set<string>();
   let running: Promise<boolean> | undefined;
 
   const read = (): NodeIdentity | undefined => {
     try {
-      return options.pki.identity(country);
+      return options.pki.identity(origin);
     } catch {
       return undefined; // being written, or moved away: looked at again next time
     }
@@ -47,7 +55,7 @@ export function watchForRenewal(options: CertificateRenewalOptions): Certificate
     refused.add(next.fingerprint);
     logger.error(
       { fingerprint: next.fingerprint.slice(0, 16), signingWith: own.fingerprint.slice(0, 16) },
-      `the certificate found in the node's folder is not used: ${why}; still signing with the current one`,
+      `the certificate found in the service's folder is not used: ${why}; still signing with the current one`,
     );
     return false;
   };
@@ -60,7 +68,7 @@ export function watchForRenewal(options: CertificateRenewalOptions): Certificate
     if (!x509.checkPrivateKey(next.privateKey)) return false;
     const trusted = trust.add(next.certificatePem);
     if (!trusted.chainValid) return refuse(next, 'it was not issued by the hub CA');
-    if (trusted.origin !== country) return refuse(next, `it names ${trusted.origin}, not ${country}`);
+    if (trusted.origin !== origin) return refuse(next, `it names ${trusted.origin}, not ${origin}`);
     if (trust.isRevoked(next.fingerprint)) return refuse(next, 'it is revoked');
     const now = Date.now();
     if (now < trusted.notBefore || now > trusted.notAfter)
@@ -68,10 +76,10 @@ export function watchForRenewal(options: CertificateRenewalOptions): Certificate
     const signer = createSigner({
       privateKey: next.privateKey,
       certificate: next.certificatePem,
-      origin: country,
+      origin,
       batch: options.batch,
     });
-    await options.announce(signer, next.certificatePem);
+    await announceCertificate({ ...options.hubPki, signer, certificatePem: next.certificatePem });
     options.signer.replace(signer);
     const previous = own.fingerprint;
     own.fingerprint = next.fingerprint;
@@ -95,7 +103,7 @@ export function watchForRenewal(options: CertificateRenewalOptions): Certificate
       .finally(() => (running = undefined));
     return running;
   };
-  const timer = setInterval(() => void check(), options.everyMs).unref();
+  const timer = setInterval(() => void check(), options.everyMs ?? 60_000).unref();
   return {
     check,
     close: async () => {
