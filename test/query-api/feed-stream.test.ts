@@ -9,7 +9,7 @@ import { createKafka, topicNames } from '@hub/kafka';
 import { announceCertificate, PkiStore } from '@hub/pki';
 import { startQueryApi } from '@hub/query-api';
 import { loadSchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, connectStore, type StoredEnvelope } from '@hub/store';
+import { COLLECTIONS, connectStore, type Store, type StoredEnvelope } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, metricValue, postJson, signedAs, startTestHub, type TestHub } from '../support/hub';
 import { openStream, type Stream } from '../support/stream';
@@ -38,6 +38,26 @@ describe('query API: the regional feed as server-sent events', function () {
     }).producer();
     await producer.connect();
     return { store, producer, close: () => Promise.all([producer.disconnect(), store.close()]) };
+  };
+
+  /** A report of UZ's, sent, verified and stored: the original that records written straight into a feed carry. */
+  const storedReport = async (store: Store) => {
+    const reportId = randomUUID();
+    const sent = await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, {
+      reportId,
+      seizedAt: '2026-06-02T08:00:00Z',
+      country: 'UZ',
+      agency: 'customs',
+      drugs: [{ substance: 'heroin', quantity: 2, unit: 'kg' }],
+      handling: { tlp: 'GREEN', releasableTo: ['central-asia'] },
+    });
+    expect(sent.status).to.equal(202);
+    return waitUntil('the report stored', () =>
+      store
+        .collection<StoredEnvelope>(COLLECTIONS.envelopes)
+        .findOne({ messageType: 'SeizureReport', subjectId: reportId })
+        .then((e) => e ?? undefined),
+    );
   };
 
   it('streams what each member may read, live, and refuses non-members', async () => {
@@ -117,26 +137,22 @@ describe('query API: the regional feed as server-sent events', function () {
     }
   });
 
-  it('refuses a countersigned record found on a feed it does not name', async () => {
+  it('refuses a countersigned record found on a feed it does not name, or one it cannot read, and goes on', async () => {
     // A record signed by the coordinator for other regions' feeds (a misrouting, or a copy put there) is not for
-    // this feed's members, however valid its signatures.
+    // this feed's members, however valid its signatures. One whose payload no schema reads is passed over, not
+    // retried for ever: the records behind it on its partition still arrive.
     const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
     const reader = await openStream(url, hub.token('coordinator', 'KZ', 'RED'));
     const { store, producer, close } = await feedWriter('feed-misroute');
     try {
-      const [original] = await store
-        .collection<StoredEnvelope>(COLLECTIONS.envelopes)
-        .find({ messageType: 'SeizureReport' })
-        .limit(1)
-        .toArray();
-      expect(original, 'a stored report from the test before').to.not.equal(undefined);
+      const original = await storedReport(store);
       const record = (subjectId: string, regions: string[]) => {
         return signedAs(env, HUB_ORIGIN, 'FeedRecord', {
-          originalEnvelope: original!.bytes,
+          originalEnvelope: original.bytes,
           messageType: 'SeizureReport',
           subjectId,
           version: 1,
-          originCountry: original!.origin,
+          originCountry: original.origin,
           region: regions[0],
           regions,
           acceptedAt: Date.now(),
@@ -144,10 +160,24 @@ describe('query API: the regional feed as server-sent events', function () {
       };
       const elsewhere = `elsewhere-${randomUUID()}`;
       const named = `named-${randomUUID()}`;
+      const hubIdentity = new PkiStore(join(env.config.hubHome, 'pki')).identity(HUB_ORIGIN);
+      const unreadable = createSigner({
+        privateKey: hubIdentity.privateKey,
+        certificate: hubIdentity.certificatePem,
+        origin: HUB_ORIGIN,
+      }).signEncoded({
+        messageType: 'FeedRecord',
+        schemaFingerprint: Buffer.alloc(8, 7),
+        payload: Buffer.from('not avro'),
+      }).bytes;
+      const refusedBefore = await metricValue(hub.apiUrl, 'hub_query_feed_records_refused_total', {
+        reason: 'unreadable',
+      });
       await producer.send({
         topic: topicNames(env.config.namespace).feed('central-asia'),
         messages: [
           { key: elsewhere, value: record(elsewhere, ['balkan-route', 'south-caucasus']) },
+          { key: named, value: unreadable },
           { key: named, value: record(named, ['balkan-route', 'central-asia']) },
         ],
       });
@@ -156,6 +186,12 @@ describe('query API: the regional feed as server-sent events', function () {
       await new Promise((r) => setTimeout(r, 1500));
       expect(ids(), 'the record for other regions only').to.not.include(elsewhere);
       expect(reader.events.find((e) => e.data.subjectId === named)?.data.region).to.equal('central-asia');
+      expect(
+        await metricValue(hub.apiUrl, 'hub_query_feed_records_refused_total', { reason: 'unreadable' }),
+      ).to.equal(refusedBefore + 1);
+      expect(
+        await metricValue(hub.apiUrl, 'hub_query_feed_records_refused_total', { reason: 'other-feed' }),
+      ).to.be.at.least(1);
     } finally {
       reader.close();
       await close();
@@ -194,23 +230,7 @@ describe('query API: the regional feed as server-sent events', function () {
     const registry = loadSchemaRegistry();
     const names = topicNames(env.config.namespace);
     try {
-      // A report of UZ's, verified and stored: the original the records carry.
-      const reportId = randomUUID();
-      const sent = await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, {
-        reportId,
-        seizedAt: '2026-06-02T08:00:00Z',
-        country: 'UZ',
-        agency: 'customs',
-        drugs: [{ substance: 'heroin', quantity: 2, unit: 'kg' }],
-        handling: { tlp: 'GREEN', releasableTo: ['central-asia'] },
-      });
-      expect(sent.status).to.equal(202);
-      const original = await waitUntil('the report stored', () =>
-        store
-          .collection<StoredEnvelope>(COLLECTIONS.envelopes)
-          .findOne({ messageType: 'SeizureReport', subjectId: reportId })
-          .then((e) => e ?? undefined),
-      );
+      const original = await storedReport(store);
       const record = (signer: Signer | undefined, subjectId: string) => {
         const value = {
           originalEnvelope: original.bytes,

@@ -173,7 +173,13 @@ export function feedStreams(deps: {
   ): Promise<FeedEvent | undefined> => {
     const until = Date.now() + graceMs;
     for (;;) {
-      const event = toEvent(region, bytes, partition, offset);
+      let event: ReturnType<typeof toEvent>;
+      try {
+        event = toEvent(region, bytes, partition, offset);
+      } catch (err) {
+        // Signed, but with a payload its schema cannot read: passed over, not retried for ever.
+        return refuse('unreadable', { detail: (err as Error).message, partition, offset });
+      }
       if (event !== UNKNOWN) return event;
       if (closing) return undefined;
       if (Date.now() >= until)
