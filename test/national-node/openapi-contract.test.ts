@@ -136,6 +136,17 @@ describe('national node: bodies and answers as its OpenAPI description says', fu
       60000,
     );
     expect(receipt.receipts).to.have.length.above(0);
+    const page = await send('KZ', 'get', '/v1/receipts?limit=5', '/v1/receipts', 200);
+    expect(page.records).to.have.length(5);
+    expect(page.nextCursor).to.be.a('string');
+    await send(
+      'KZ',
+      'get',
+      `/v1/receipts?status=accepted&cursor=${String(page.nextCursor)}`,
+      '/v1/receipts',
+      200,
+    );
+    await send('KZ', 'get', '/v1/receipts?status=lost', '/v1/receipts', 400);
 
     // Withdrawal and renewal of a report.
     const reason = { reason: 'entered twice' };

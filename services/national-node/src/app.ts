@@ -23,6 +23,7 @@ import { csvRouter } from './routes-csv';
 import { nodeOpenApi } from './openapi';
 import { annualRoutes } from './routes-annual';
 import { requestRoutes } from './routes-requests';
+import { receiptRoutes } from './routes-receipts';
 import { retentionRoutes } from './routes-retention';
 import type { RequestsLog } from './requests-log';
 import type { Submitter } from './submit';
@@ -251,34 +252,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
     res.status(202).json({ reportId, version, messageId, status: 'queued' });
   });
 
-  app.get('/v1/receipts/:reportId', (req, res) => {
-    const reportId = String(req.params.reportId);
-    const receipts = deps.inbound.receipts(reportId);
-    if (receipts.length === 0) {
-      if (deps.reports.latest(reportId) === 0)
-        throw new HubError('NOT_FOUND', `no report ${reportId} was sent by this node`);
-      res.json({ reportId, status: 'pending', receipts: [] });
-      return;
-    }
-    const latest = receipts[receipts.length - 1]?.value as {
-      status: string;
-      reasons: unknown[];
-      subjectVersion: number | null;
-      normalisations: string[];
-    };
-    res.json({
-      reportId,
-      status: latest.status,
-      version: latest.subjectVersion,
-      reasons: latest.reasons,
-      // The coordinator's receipt, with what this node normalised in that version.
-      normalisations: [
-        ...deps.reports.normalisationsOf(reportId, latest.subjectVersion),
-        ...(latest.normalisations ?? []),
-      ],
-      receipts: receipts.map((r) => r.value),
-    });
-  });
+  app.use(receiptRoutes(deps));
 
   app.get('/v1/alerts', (_req, res) => {
     res.json({ alerts: deps.inbound.ofType('CrossBorderAlert').map((a) => a.value) });

@@ -256,6 +256,35 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
       normalisations: list(),
     },
   ),
+  ReceiptList: object(
+    {
+      counts: object(
+        { pending: int(), accepted: int(), rejected: int() },
+        {},
+        { description: 'over everything sent' },
+      ),
+      records: list(
+        object(
+          {
+            id: str('the reportId, routeId or returnId'),
+            sentVersion: int('the latest version this node sent'),
+            status: oneOf(
+              ['pending', 'accepted', 'rejected'],
+              'of its latest receipt; pending until one arrives',
+            ),
+          },
+          {
+            subjectType: str('what the latest receipt answers: SeizureReport, SeizureRetraction, ...'),
+            version: nullable(int('the version it answers; null when refused before one was read')),
+            reasons: list({ type: 'object', description: 'flags of an acceptance, or why it was refused' }),
+            receivedAt: dateTime(),
+          },
+        ),
+      ),
+    },
+    { nextCursor: str('pass it as cursor for the next page; absent on the last') },
+    { description: 'Newest first, by when each record was first sent' },
+  ),
   RequestList: object({
     country,
     requests: list(

@@ -204,6 +204,32 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
           },
         },
       },
+      '/v1/receipts': {
+        get: {
+          summary:
+            'Everything this node has sent (reports, routes, annual returns), newest first, each with the status of its latest receipt: ?status=rejected lists what the hub refused and why',
+          parameters: [
+            {
+              name: 'status',
+              in: 'query',
+              required: false,
+              schema: { type: 'string', enum: ['pending', 'accepted', 'rejected'] },
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+            },
+            { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
+          ],
+          responses: {
+            200: json('A page, with the counts of each status', 'ReceiptList'),
+            400: fieldErrors,
+            ...common,
+          },
+        },
+      },
       '/v1/receipts/{id}': {
         get: {
           summary: "The coordinator's receipt: accepted (with flags), rejected with reasons, or pending",

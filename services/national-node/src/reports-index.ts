@@ -72,6 +72,11 @@ export class ReportsIndex {
     if (!have || version >= have.version) this.entries.set(id, { version, digest });
   }
 
+  /** Every record this node has sent, in the order each was first sent. */
+  ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
   latest(reportId: string): number {
     return this.entries.get(reportId)?.version ?? 0;
   }

@@ -1,0 +1,119 @@
+// The coordinator's receipts at the node: one record's (GET /v1/receipts/:reportId), and the list of everything this
+// node has sent (reports, routes, annual returns) with the status of its latest receipt, newest first, so that an
+// operator finds what the hub refused and why without asking for each record (GET /v1/receipts?status=rejected).
+import { Router } from 'express';
+import { HubError, ValidationError, type FieldError } from '@hub/errors';
+import type { InboundStore } from './inbox-store';
+import type { ReportsIndex } from './reports-index';
+
+const STATUSES = ['pending', 'accepted', 'rejected'] as const;
+type Status = (typeof STATUSES)[number];
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 500;
+
+interface ReceiptValue {
+  status: Status;
+  subjectType: string;
+  subjectVersion: number | null;
+  reasons: unknown[];
+  normalisations?: string[];
+}
+
+export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundStore }): Router {
+  const router = Router();
+  /** The latest receipt of a record, and when it arrived; none while the record is pending. */
+  const latestOf = (id: string) => {
+    const receipts = deps.inbound.receipts(id);
+    const last = receipts[receipts.length - 1];
+    return { receipts, last: last && { value: last.value as unknown as ReceiptValue, at: last.receivedAt } };
+  };
+
+  router.get('/v1/receipts', (req, res) => {
+    const query = req.query as Record<string, unknown>;
+    const errors: FieldError[] = [];
+    for (const name of Object.keys(query))
+      if (!['status', 'limit', 'cursor'].includes(name))
+        errors.push({ field: name, message: 'unknown parameter; use status, limit or cursor' });
+    const text = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
+    const status = text('status');
+    if (query.status !== undefined && !(STATUSES as readonly string[]).includes(status ?? ''))
+      errors.push({ field: 'status', message: `must be one of ${STATUSES.join(', ')}`, value: status });
+    const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(text('limit'));
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+      errors.push({
+        field: 'limit',
+        message: `must be a whole number from 1 to ${MAX_LIMIT}`,
+        value: text('limit'),
+      });
+    // The cursor is a position in the order records were first sent: records sent since do not shift it.
+    const ids = deps.reports.ids();
+    let end = ids.length;
+    if (query.cursor !== undefined) {
+      const position = /^p([0-9]{1,12})$/.exec(Buffer.from(text('cursor') ?? '', 'base64url').toString());
+      if (position && Number(position[1]) <= ids.length) end = Number(position[1]);
+      else
+        errors.push({
+          field: 'cursor',
+          message: 'is not a cursor this node gave: pass nextCursor from the previous page unchanged',
+          value: text('cursor')?.slice(0, 60),
+        });
+    }
+    if (errors.length) throw new ValidationError(errors, 'query parameters are not valid');
+
+    const counts: Record<Status, number> = { pending: 0, accepted: 0, rejected: 0 };
+    const records: Record<string, unknown>[] = [];
+    let next: number | undefined;
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const id = ids[i]!;
+      const { last } = latestOf(id);
+      const current: Status = last?.value.status ?? 'pending';
+      counts[current] += 1;
+      if (i >= end || (status && current !== status)) continue;
+      if (records.length === limit) {
+        next ??= i + 1;
+        continue;
+      }
+      records.push({
+        id,
+        sentVersion: deps.reports.latest(id),
+        status: current,
+        ...(last && {
+          subjectType: last.value.subjectType,
+          version: last.value.subjectVersion,
+          reasons: last.value.reasons,
+          receivedAt: new Date(last.at).toISOString(),
+        }),
+      });
+    }
+    res.json({
+      counts,
+      records,
+      ...(next !== undefined && { nextCursor: Buffer.from(`p${next}`).toString('base64url') }),
+    });
+  });
+
+  router.get('/v1/receipts/:reportId', (req, res) => {
+    const reportId = String(req.params.reportId);
+    const { receipts, last } = latestOf(reportId);
+    if (!last) {
+      if (deps.reports.latest(reportId) === 0)
+        throw new HubError('NOT_FOUND', `no report ${reportId} was sent by this node`);
+      res.json({ reportId, status: 'pending', receipts: [] });
+      return;
+    }
+    const latest = last.value;
+    res.json({
+      reportId,
+      status: latest.status,
+      version: latest.subjectVersion,
+      reasons: latest.reasons,
+      // The coordinator's receipt, with what this node normalised in that version.
+      normalisations: [
+        ...deps.reports.normalisationsOf(reportId, latest.subjectVersion),
+        ...(latest.normalisations ?? []),
+      ],
+      receipts: receipts.map((r) => r.value),
+    });
+  });
+  return router;
+}

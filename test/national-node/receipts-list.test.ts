@@ -1,0 +1,116 @@
+// GET /v1/receipts at a national node, on the real stack: everything the node sent, newest first, with the status
+// of its latest receipt, filtered by status and paged with a cursor that records sent since do not shift; a record
+// the hub refused listed with why; bad parameters refused naming the parameter.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
+import { waitUntil } from '../support/env';
+import { getJson, minimalReport, postJson, testPki, useTestHub } from '../support/hub';
+
+describe('national node: the list of what it sent and what the hub answered', function () {
+  this.timeout(120000);
+  const fx = useTestHub('receipts-list', ['KZ', 'UZ']);
+  let sendOnly: RunningNationalNode | undefined;
+  after(async () => {
+    await sendOnly?.close();
+  });
+
+  const report = (country: string, reportId: string = randomUUID()) => ({
+    ...minimalReport(),
+    reportId,
+    country,
+  });
+  /** Posts a report and waits for its receipt at the node; returns its id. */
+  const sent = async (node: string, body: { reportId: string }, status: 'accepted' | 'rejected') => {
+    const url = fx.hub.nodes[node]!.url;
+    expect((await postJson(`${url}/v1/seizures`, body)).status).to.equal(202);
+    await waitUntil(`the receipt of ${body.reportId}`, async () => {
+      const r = await getJson(`${url}/v1/receipts/${body.reportId}`);
+      return r.body.status === status || undefined;
+    });
+    return body.reportId;
+  };
+  const list = async (query: string) => {
+    const r = await getJson(`${fx.hub.nodes.KZ!.url}/v1/receipts${query}`);
+    return r as {
+      status: number;
+      body: {
+        counts: Record<string, number>;
+        records: { id: string; status: string; sentVersion: number; reasons?: { code: string }[] }[];
+        nextCursor?: string;
+        errors?: { field: string }[];
+      };
+    };
+  };
+
+  it('lists what the node sent, newest first, finds what the hub refused and why, and pages stably', async () => {
+    const a = await sent('KZ', report('KZ'), 'accepted');
+    const b = await sent('KZ', report('KZ'), 'accepted');
+    const c = await sent('KZ', report('KZ'), 'accepted');
+    // Another country's node sent this id first: KZ's version 1 of it is refused (stale-version).
+    const taken = await sent('UZ', report('UZ'), 'accepted');
+    await sent('KZ', report('KZ', taken), 'rejected');
+
+    const all = await list('');
+    expect(all.status).to.equal(200);
+    expect(all.body.counts).to.deep.equal({ pending: 0, accepted: 3, rejected: 1 });
+    expect(all.body.records.map((r) => r.id)).to.deep.equal([taken, c, b, a]);
+    expect(all.body.nextCursor).to.equal(undefined);
+
+    const refused = await list('?status=rejected');
+    expect(refused.body.records.map((r) => r.id)).to.deep.equal([taken]);
+    expect(refused.body.records[0]!.reasons!.map((r) => r.code)).to.deep.equal(['stale-version']);
+    expect(refused.body.records[0]!.sentVersion).to.equal(1);
+
+    const first = await list('?limit=2');
+    expect(first.body.records.map((r) => r.id)).to.deep.equal([taken, c]);
+    expect(first.body.nextCursor).to.be.a('string');
+    // A record sent between two pages does not shift the next one.
+    const d = await sent('KZ', report('KZ'), 'accepted');
+    const second = await list(`?limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.records.map((r) => r.id)).to.deep.equal([b, a]);
+    expect(second.body.nextCursor).to.equal(undefined);
+    expect((await list('?limit=1')).body.records.map((r) => r.id)).to.deep.equal([d]);
+    const accepted = await list('?status=accepted&limit=3');
+    expect(accepted.body.records.map((r) => r.id)).to.deep.equal([d, c, b]);
+    const rest = await list(`?status=accepted&limit=3&cursor=${accepted.body.nextCursor}`);
+    expect(rest.body.records.map((r) => r.id)).to.deep.equal([a]);
+  });
+
+  it('lists a record without a receipt as pending', async () => {
+    // A send-only node follows no inbound topic: the hub's receipts never reach it.
+    testPki(fx.env, ['TJ']);
+    sendOnly = await startNationalNode({
+      config: fx.env.config,
+      country: 'TJ',
+      logger: fx.env.logger,
+      port: 0,
+      inbound: false,
+    });
+    const body = report('TJ');
+    expect((await postJson(`${sendOnly.url}/v1/seizures`, body)).status).to.equal(202);
+    const r = await getJson(`${sendOnly.url}/v1/receipts?status=pending`);
+    expect(r.status).to.equal(200);
+    expect(r.body.counts).to.deep.equal({ pending: 1, accepted: 0, rejected: 0 });
+    expect(r.body.records).to.deep.equal([{ id: body.reportId, sentVersion: 1, status: 'pending' }]);
+  });
+
+  it('refuses a parameter it does not know or cannot use, naming it', async () => {
+    for (const [query, field] of [
+      ['?status=lost', 'status'],
+      ['?limit=0', 'limit'],
+      ['?limit=501', 'limit'],
+      ['?limit=ten', 'limit'],
+      ['?cursor=not-ours', 'cursor'],
+      [`?cursor=${Buffer.from('p999999').toString('base64url')}`, 'cursor'],
+      ['?since=2026-01-01', 'since'],
+    ]) {
+      const r = await list(query!);
+      expect(r.status, query).to.equal(400);
+      expect(
+        r.body.errors?.map((f) => f.field),
+        query,
+      ).to.deep.equal([field]);
+    }
+  });
+});
