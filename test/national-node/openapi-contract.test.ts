@@ -110,9 +110,9 @@ describe('national node: bodies and answers as its OpenAPI description says', fu
     expect(again.reportId).to.be.a('string');
     const reportId = randomUUID();
     const first = { ...minimalReport(), reportId };
-    await send('KZ', 'post', '/v1/seizures', '/v1/seizures', 202, first);
+    const original = await send('KZ', 'post', '/v1/seizures', '/v1/seizures', 202, first);
     const repeated = await send('KZ', 'post', '/v1/seizures', '/v1/seizures', 202, first);
-    expect(repeated).to.include({ duplicate: true, reportId });
+    expect(repeated).to.include({ duplicate: true, reportId, messageId: original.messageId });
     const demo = demoReports(['KZ'], 40).map((d) => d.body);
     for (const body of demo) allowed('/v1/seizures', body);
     const batch = await send('KZ', 'post', '/v1/seizures/batch', '/v1/seizures/batch', 202, demo);

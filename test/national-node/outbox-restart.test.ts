@@ -39,11 +39,13 @@ describe('national node restarted with an unpublished outbox', function () {
     const reportId = randomUUID();
     node = await start();
     let normalised: string[] = [];
+    let lastMessageId = '';
     for (const version of [1, 2, 3]) {
       const res = await postJson(`${node.url}/v1/seizures`, { ...report, reportId, notes: `v${version}` });
       expect(res.status).to.equal(202);
       expect(res.body.version).to.equal(version);
       normalised = res.body.normalisations as string[];
+      lastMessageId = res.body.messageId as string;
     }
     expect(normalised).to.include("concealment 'false floor' → false-floor");
     await waitUntil('the outbox published', async () => node!.outboxDepth() === 0 || undefined);
@@ -57,11 +59,11 @@ describe('national node restarted with an unpublished outbox', function () {
     rmSync(join(dir, 'outbox', 'cursor.json'));
     node = await start(1); // no envelope fits: the backlog is opened by position only, then read back one by one
     // The last body re-sent (a client that lost the answer to it in the crash) is known by the digest its outbox
-    // record keeps: answered as before, not made into a fourth version, with what the node normalised in it, which
-    // the record keeps too.
+    // record keeps: answered as before (the same version and envelope), not made into a fourth version, with what
+    // the node normalised in it, which the record keeps too.
     const resent = await postJson(`${node.url}/v1/seizures`, { ...report, reportId, notes: 'v3' });
     expect(resent.status).to.equal(202);
-    expect(resent.body).to.include({ version: 3, duplicate: true });
+    expect(resent.body).to.include({ version: 3, duplicate: true, messageId: lastMessageId });
     expect(resent.body.normalisations).to.deep.equal(normalised);
     const again = await postJson(`${node.url}/v1/seizures`, {
       ...report,

@@ -97,7 +97,7 @@ export function createSeizureAcceptor(
       ...(digest === undefined ? {} : { bodyDigest: digest }),
       notes: normalisations,
     });
-    deps.reports.record(value.reportId, value.version, digest);
+    deps.reports.record(value.reportId, value.version, digest, messageId);
     deps.reports.noteNormalisations(value.reportId, value.version, normalisations);
     deps.onAccepted?.(1);
     return {
@@ -137,10 +137,12 @@ export function createSeizureAcceptor(
       if (earlier !== undefined)
         return {
           reportId: id as string,
-          version: earlier,
+          version: earlier.version,
+          // Absent only for versions recorded before the node kept it (2026-12-05).
+          ...(earlier.messageId && { messageId: earlier.messageId }),
           status: 'queued' as const,
           duplicate: true,
-          normalisations: deps.reports.normalisationsOf(id as string, earlier),
+          normalisations: deps.reports.normalisationsOf(id as string, earlier.version),
         };
       return submit(seizureReportFromJson(body, context({ client })), digest);
     },

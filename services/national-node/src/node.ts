@@ -146,7 +146,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   const claim = claimNodeDir(nodeDir, country);
   // Versions of reports still in the outbox, in case the index missed them (a stop between the two writes): seen as
   // the log is opened, so a backlog from a long outage is read once and not held whole.
-  const inOutbox: { reportId: string; version: number; digest?: string; notes?: string[] }[] = [];
+  const inOutbox: Parameters<ReportsIndex['reconcile']>[0] = [];
   const reports = new ReportsIndex(join(nodeDir, 'reports.idx'));
   const { log, pending, spilled } = OutboxLog.open({
     dir: join(nodeDir, 'outbox'),
@@ -160,7 +160,13 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
         const v = registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload);
         const id = v.reportId ?? v.returnId ?? v.routeId;
         if (typeof id === 'string' && typeof v.version === 'number')
-          inOutbox.push({ reportId: id, version: v.version, digest: record.bodyDigest, notes: record.notes });
+          inOutbox.push({
+            reportId: id,
+            version: v.version,
+            digest: record.bodyDigest,
+            messageId: decoded.envelope.messageId,
+            notes: record.notes,
+          });
       } catch {
         // not a report: nothing to reconcile
       }

@@ -208,7 +208,10 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
       normalisations: list(str('what the node changed, e.g. "2.5 t → 2500 kg"')),
     },
     {
-      messageId: { ...uuid, description: 'the signed envelope (absent for a duplicate)' },
+      messageId: {
+        ...uuid,
+        description: 'the signed envelope (for a duplicate, the one its first sending made)',
+      },
       duplicate: { ...bool, description: 'the very same body was sent before: nothing new was queued' },
     },
   ),

@@ -8,6 +8,8 @@ import { dirname } from 'node:path';
 interface Entry {
   version: number;
   digest?: string;
+  /** The envelope that version went in (kept with the digest: what a re-sent body is answered with). */
+  messageId?: string;
 }
 
 export class ReportsIndex {
@@ -33,9 +35,9 @@ export class ReportsIndex {
     }
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     for (const line of text.split('\n')) {
-      const [id, v, digest] = line.split(' ');
+      const [id, v, digest, messageId] = line.split(' ');
       const version = Number(v);
-      if (id && Number.isInteger(version) && version > 0) this.remember(id, version, digest);
+      if (id && Number.isInteger(version) && version > 0) this.remember(id, version, digest, messageId);
     }
     this.fd = openSync(file, 'a');
     this.notesFd = openSync(this.notesFile, 'a');
@@ -67,9 +69,9 @@ export class ReportsIndex {
     this.fd = this.notesFd = -1;
   }
 
-  private remember(id: string, version: number, digest?: string): void {
+  private remember(id: string, version: number, digest?: string, messageId?: string): void {
     const have = this.entries.get(id);
-    if (!have || version >= have.version) this.entries.set(id, { version, digest });
+    if (!have || version >= have.version) this.entries.set(id, { version, digest, messageId });
   }
 
   /** Every record this node has sent, in the order each was first sent. */
@@ -82,9 +84,9 @@ export class ReportsIndex {
   }
 
   /** The version made by exactly this body, if it is the latest: a re-sent request, answered idempotently. */
-  sameAsLatest(reportId: string, digest: string): number | undefined {
+  sameAsLatest(reportId: string, digest: string): { version: number; messageId?: string } | undefined {
     const e = this.entries.get(reportId);
-    return e?.digest === digest ? e.version : undefined;
+    return e?.digest === digest ? { version: e.version, messageId: e.messageId } : undefined;
   }
 
   /** What the node normalised in a version (for the receipt), e.g. "country 'Казахстан' → KZ". */
@@ -105,9 +107,10 @@ export class ReportsIndex {
     return v;
   }
 
-  record(reportId: string, version: number, digest?: string): void {
-    this.remember(reportId, version, digest);
-    this.append(this.fd, `${reportId} ${version}${digest ? ` ${digest}` : ''}\n`);
+  record(reportId: string, version: number, digest?: string, messageId?: string): void {
+    this.remember(reportId, version, digest, messageId);
+    const made = digest ? ` ${digest}${messageId ? ` ${messageId}` : ''}` : '';
+    this.append(this.fd, `${reportId} ${version}${made}\n`);
   }
 
   /**
@@ -116,11 +119,13 @@ export class ReportsIndex {
    * body that made each, so that the same body re-sent is answered as before the crash, and what the node
    * normalised in it, so that its receipt still says so.
    */
-  reconcile(found: { reportId: string; version: number; digest?: string; notes?: string[] }[]): number {
+  reconcile(
+    found: { reportId: string; version: number; digest?: string; messageId?: string; notes?: string[] }[],
+  ): number {
     let fixed = 0;
     for (const f of found)
       if (f.version > this.latest(f.reportId)) {
-        this.record(f.reportId, f.version, f.digest);
+        this.record(f.reportId, f.version, f.digest, f.messageId);
         if (f.notes && !this.notes.has(`${f.reportId}:${f.version}`))
           this.noteNormalisations(f.reportId, f.version, f.notes);
         fixed++;
