@@ -40,22 +40,24 @@ describe('query API: the regional feed as server-sent events', function () {
     return { store, producer, close: () => Promise.all([producer.disconnect(), store.close()]) };
   };
 
+  /** A seizure report of UZ's, releasable to central-asia at `tlp`. */
+  const report = (tlp: string) => ({
+    reportId: randomUUID(),
+    seizedAt: '2026-06-01T08:00:00Z',
+    country: 'UZ',
+    agency: 'border guard',
+    drugs: [{ substance: 'opium', quantity: 7, unit: 'kg' }],
+    handling: { tlp, releasableTo: ['central-asia'] },
+  });
+
   /** A report of UZ's, sent, verified and stored: the original that records written straight into a feed carry. */
   const storedReport = async (store: Store) => {
-    const reportId = randomUUID();
-    const sent = await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, {
-      reportId,
-      seizedAt: '2026-06-02T08:00:00Z',
-      country: 'UZ',
-      agency: 'customs',
-      drugs: [{ substance: 'heroin', quantity: 2, unit: 'kg' }],
-      handling: { tlp: 'GREEN', releasableTo: ['central-asia'] },
-    });
-    expect(sent.status).to.equal(202);
+    const body = report('GREEN');
+    expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, body)).status).to.equal(202);
     return waitUntil('the report stored', () =>
       store
         .collection<StoredEnvelope>(COLLECTIONS.envelopes)
-        .findOne({ messageType: 'SeizureReport', subjectId: reportId })
+        .findOne({ messageType: 'SeizureReport', subjectId: body.reportId })
         .then((e) => e ?? undefined),
     );
   };
@@ -65,14 +67,6 @@ describe('query API: the regional feed as server-sent events', function () {
     const amberReader = await openStream(url, hub.token('analyst', 'KG', 'AMBER'));
     const greenReader = await openStream(url, hub.token('analyst', 'TJ', 'GREEN'));
     try {
-      const report = (tlp: string) => ({
-        reportId: randomUUID(),
-        seizedAt: '2026-06-01T08:00:00Z',
-        country: 'UZ',
-        agency: 'border guard',
-        drugs: [{ substance: 'opium', quantity: 7, unit: 'kg' }],
-        handling: { tlp, releasableTo: ['central-asia'] },
-      });
       const green = report('GREEN');
       const amber = report('AMBER');
       for (const r of [green, amber])
@@ -108,6 +102,47 @@ describe('query API: the regional feed as server-sent events', function () {
     ).to.include({
       status: 404,
     });
+  });
+
+  it('resumes after Last-Event-ID with what the caller missed and may read, and says when it is no longer held', async () => {
+    const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
+    const watcher = await openStream(url, hub.token('coordinator', 'KZ', 'RED'));
+    const first = await openStream(url, hub.token('analyst', 'TJ', 'GREEN'));
+    const seen = (s: Stream, id: string) => s.events.find((e) => e.data.subjectId === id);
+    const readers: Stream[] = [watcher, first];
+    try {
+      const before = report('GREEN');
+      expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, before)).status).to.equal(202);
+      const last = await waitUntil('the first record', () => seen(first, before.reportId), 60000);
+      expect(last.id).to.match(/^[0-9]+:[0-9]+$/);
+      first.close();
+      // Published while that client was away.
+      const missed = [report('GREEN'), report('AMBER')];
+      for (const r of missed)
+        expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, r)).status).to.equal(202);
+      await waitUntil(
+        'both at the watcher',
+        () => missed.every((r) => seen(watcher, r.reportId)) || undefined,
+      );
+      const ids = (s: Stream) =>
+        s.events.filter((e) => e.event === 'SeizureReport').map((e) => e.data.subjectId);
+
+      const green = await openStream(url, hub.token('analyst', 'TJ', 'GREEN'), { 'last-event-id': last.id! });
+      const amber = await openStream(url, hub.token('analyst', 'KG', 'AMBER'), { 'last-event-id': last.id! });
+      const lost = await openStream(url, hub.token('analyst', 'KG', 'AMBER'), {
+        'last-event-id': '0:99999999',
+      });
+      readers.push(green, amber, lost);
+      await waitUntil('the missed records replayed', () => ids(amber).length === 2 || undefined);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(ids(amber), 'what came after, in order').to.deep.equal(missed.map((r) => r.reportId));
+      expect(ids(green), 'only what a GREEN clearance may read').to.deep.equal([missed[0]!.reportId]);
+      expect(lost.events.map((e) => e.event)).to.deep.equal(['ready', 'gap']);
+      expect(lost.events[1]!.data).to.include({ lastEventId: '0:99999999' });
+      expect(String(lost.events[1]!.data.detail)).to.include('GET /v1/seizures');
+    } finally {
+      for (const r of readers) r.close();
+    }
   });
 
   it('keeps a caller to 32 streams open at once (four times HUB_QUERY_CONCURRENCY), and takes another once one closes', async () => {

@@ -4,13 +4,20 @@ import { expect } from 'chai';
 import { waitUntil } from './env';
 
 export interface Stream {
-  events: { event: string; data: Record<string, unknown> }[];
+  events: { event: string; data: Record<string, unknown>; id?: string }[];
   close(): void;
 }
 
-export async function openStream(url: string, token: string): Promise<Stream> {
+export async function openStream(
+  url: string,
+  token: string,
+  headers: Record<string, string> = {},
+): Promise<Stream> {
   const controller = new AbortController();
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+  const res = await fetch(url, {
+    headers: { ...headers, authorization: `Bearer ${token}` },
+    signal: controller.signal,
+  });
   expect(res.status).to.equal(200);
   expect(res.headers.get('content-type')).to.match(/^text\/event-stream/);
   const events: Stream['events'] = [];
@@ -26,7 +33,9 @@ export async function openStream(url: string, token: string): Promise<Stream> {
           buffer = buffer.slice(end + 2);
           const event = /^event: (.*)$/m.exec(block)?.[1];
           const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+          const id = /^id: (.*)$/m.exec(block)?.[1];
+          if (event && data)
+            events.push({ event, data: JSON.parse(data) as Record<string, unknown>, ...(id && { id }) });
         }
       }
     } catch {

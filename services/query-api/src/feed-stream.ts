@@ -49,6 +49,8 @@ export function feedStreams(deps: {
   metrics: Registry;
   /** How long a record whose signer is not known yet waits for its certificate on hub.pki (default 15 s). */
   signerGraceMs?: number;
+  /** How many of each feed's latest events are held for clients that reconnect (default 1,000). */
+  recentEvents?: number;
 }): FeedStreams {
   const names = topicNames(deps.config.namespace);
   const kafka = createKafka({
@@ -71,6 +73,11 @@ export function feedStreams(deps: {
     return undefined;
   };
   let closing = false;
+  /** The latest events of each feed, in the order they came: what a client reconnecting with Last-Event-ID missed. */
+  const recent = new Map<string, FeedEvent[]>();
+  const held = deps.recentEvents ?? 1000;
+  const write = (res: Response, event: FeedEvent) =>
+    res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
   const subscribers = new Map<string, Set<Subscriber>>();
   const tails = new Map<string, Promise<Tail>>();
   let pki: Promise<Tail> | undefined;
@@ -223,9 +230,10 @@ export function feedStreams(deps: {
             if (!message.value || BigInt(message.offset) < (from.get(partition) ?? 0n)) return;
             const event = await eventOnceKnown(region, message.value, partition, message.offset, heartbeat);
             if (!event) return;
-            for (const s of subscribers.get(region) ?? [])
-              if (event.visibleTo(s.caller))
-                s.res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+            const latest = recent.get(region) ?? [];
+            recent.set(region, latest);
+            if (latest.push(event) > held) latest.shift();
+            for (const s of subscribers.get(region) ?? []) if (event.visibleTo(s.caller)) write(s.res, event);
           },
         });
       });
@@ -265,6 +273,23 @@ export function feedStreams(deps: {
     });
     res.flushHeaders();
     res.write(`event: ready\ndata: ${JSON.stringify({ region: region.id })}\n\n`);
+    // A client reconnecting says the last event it received (EventSource does so by itself): what it may read of
+    // those that came after is sent first, or a gap event when that one is no longer held. Sent and subscribed in one
+    // turn of the event loop, so that nothing comes between the two and nothing is sent twice.
+    const lastEventId = req.get('last-event-id');
+    if (lastEventId !== undefined) {
+      const latest = recent.get(region.id) ?? [];
+      const at = latest.findIndex((e) => e.id === lastEventId);
+      if (at >= 0) {
+        for (const e of latest.slice(at + 1)) if (e.visibleTo(caller)) write(res, e);
+      } else
+        res.write(
+          `event: gap\ndata: ${JSON.stringify({
+            lastEventId: lastEventId.slice(0, 60),
+            detail: `the events after it are no longer held here (the latest ${held} of each feed are, since the query API started following it); search for what was published meanwhile (GET /v1/seizures)`,
+          })}\n\n`,
+        );
+    }
     const sub: Subscriber = { caller, res };
     const set = subscribers.get(region.id) ?? new Set<Subscriber>();
     subscribers.set(region.id, set.add(sub));

@@ -233,7 +233,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/feeds/{region}/stream': {
         get: {
           summary:
-            'The regional feed as server-sent events (text/event-stream): every record countersigned by the coordinator and readable by the caller, as it is published; an event named ready first, a comment every 15 s to keep the connection open. At most four times HUB_QUERY_CONCURRENCY streams per caller (429 beyond)',
+            'The regional feed as server-sent events (text/event-stream): every record countersigned by the coordinator and readable by the caller, as it is published; an event named ready first, a comment every 15 s to keep the connection open. A client reconnecting with Last-Event-ID gets, after ready, the events it missed and may read (the latest 1,000 of each feed are held), or an event named gap, { lastEventId, detail }, when that one is no longer held. At most four times HUB_QUERY_CONCURRENCY streams per caller (429 beyond)',
           security: bearer,
           parameters: [
             {
@@ -242,6 +242,13 @@ export function openApiDocument(): Record<string, unknown> {
               required: true,
               description:
                 'a region id of /data/regions.json the caller country belongs to (a coordinator: any)',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'Last-Event-ID',
+              in: 'header',
+              required: false,
+              description: 'the id of the last event received (<partition>:<offset>), to resume after it',
               schema: { type: 'string' },
             },
           ],
