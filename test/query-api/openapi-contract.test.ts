@@ -9,9 +9,10 @@ import { createTrustStore, PkiStore } from '@hub/pki';
 import { authDir, createApp, createAuditLog, loadKeyRing } from '@hub/query-api';
 import { feedStreams } from '@hub/query-api/feed-stream';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
+import { topicNames } from '@hub/kafka';
 import { COLLECTIONS } from '@hub/store';
 import { waitUntil } from '../support/env';
-import { getJson, minimalReport, postJson, useTestHub } from '../support/hub';
+import { getJson, minimalReport, postJson, produceRaw, useTestHub } from '../support/hub';
 import {
   expectEveryRouteDescribed,
   openApiChecker,
@@ -199,6 +200,18 @@ describe('query API: answers as its OpenAPI description says', function () {
     expect(
       ((await answer('/v1/alerts', '/v1/alerts', analyst, 200)) as { alerts: unknown[] }).alerts,
     ).to.have.length.above(0);
+    // An envelope refused, and its quarantine entry as a coordinator and its country's operator see it.
+    await produceRaw(fx.env, topicNames(fx.env.config.namespace).nodeOut('KZ'), [
+      { key: 'junk', value: Buffer.from('not an envelope') },
+    ]);
+    await waitUntil('the refusal listed', async () => {
+      const q = (await answer('/v1/quarantine', '/v1/quarantine', coordinator, 200)) as {
+        quarantined: unknown[];
+      };
+      return q.quarantined.length > 0 || undefined;
+    });
+    await answer('/v1/quarantine', '/v1/quarantine?origin=KZ', hub.token('node-operator', 'KZ'), 200);
+    await answer('/v1/quarantine', '/v1/quarantine', analyst, 403);
     // The answer's content, and the same answer withheld from a caller its handling does not reach.
     const requests = (await answer('/v1/requests', '/v1/requests', coordinator, 200)) as {
       requests: { response: { withheld: boolean } | null }[];

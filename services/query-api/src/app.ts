@@ -19,6 +19,7 @@ import { jwks, type KeyRing } from './issuer';
 import { openApiDocument } from './openapi';
 import { parseParams } from './params';
 import { alertRoutes } from './routes-alerts';
+import { quarantineRoutes } from './routes-quarantine';
 import { exportRoutes } from './routes-export';
 import { qualityRoutes } from './routes-quality';
 import { readsRoutes } from './routes-reads';
@@ -80,6 +81,7 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.use(qualityRoutes(deps));
   v1.use(requestRoutes(deps));
   v1.use(alertRoutes(deps));
+  v1.use(quarantineRoutes(deps));
   v1.get('/v1/audit', requireRole('auditor', 'admin'), async (req, res) => {
     // A limit that is not a whole number from 1 to 1000 is refused naming the rule, before the chain is verified.
     const p = parseParams(req.query as Record<string, unknown>, {

@@ -17,6 +17,7 @@ import {
   type Schema,
 } from '@hub/errors/openapi';
 import { ALERT_RULES } from './routes-alerts';
+import { QUARANTINE_REASONS } from './routes-quarantine';
 
 const TLP_LABELS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
 
@@ -181,6 +182,22 @@ export const SCHEMAS: Record<string, Schema> = {
   ),
   AlertsResult: object({
     alerts: list(ref('Alert')),
+    nextCursor: nullable(str('pass as cursor for the next page; null on the last')),
+  }),
+  QuarantineResult: object({
+    quarantined: list(
+      object({
+        id: str('<topic>:<partition>:<offset>'),
+        reason: { type: 'string', enum: [...QUARANTINE_REASONS] },
+        detail: str(),
+        origin: nullable(str('the origin it claimed; null when the envelope could not be read')),
+        messageId: nullable(str()),
+        topic: str(),
+        partition: int(),
+        offset: str(),
+        quarantinedAt: dateTime(),
+      }),
+    ),
     nextCursor: nullable(str('pass as cursor for the next page; null on the last')),
   }),
   InformationRequest: object({

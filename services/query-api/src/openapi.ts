@@ -2,6 +2,7 @@
 import { jsonContent, ref } from '@hub/errors/openapi';
 import { SCHEMAS } from './openapi-schemas';
 import { ALERT_RULES } from './routes-alerts';
+import { QUARANTINE_REASONS } from './routes-quarantine';
 
 const bearer = [{ bearer: [] }];
 const param = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
@@ -11,6 +12,13 @@ const param = (name: string, description: string, schema: Record<string, unknown
   description,
   schema,
 });
+/** The date range and paging of a list newest first: `verb` says what its date is (raised, refused). */
+const datedPage = (verb: string, defaultLimit: number) => [
+  param('from', `ISO date: ${verb} on or after`),
+  param('to', `ISO date: ${verb} on or before`),
+  param('limit', `1-500 (default ${defaultLimit})`, { type: 'integer' }),
+  param('cursor', 'nextCursor of the previous page'),
+];
 const DRUG =
   'a substance code, or a World Drug Report aggregate (both in /data/substances.json) standing for every substance it counts: cocaine (its forms, not coca leaf or bush), opiates, opioids, cannabis, ats, ...; anything else is refused 400 with suggestions';
 const err = { $ref: '#/components/responses/Error' };
@@ -127,12 +135,25 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [
             param('rule', ALERT_RULES.join(' | ')),
             param('country', 'only alerts that also name this country'),
-            param('from', 'ISO date: raised on or after'),
-            param('to', 'ISO date: raised on or before'),
-            param('limit', '1-500 (default 500)', { type: 'integer' }),
-            param('cursor', 'nextCursor of the previous page'),
+            ...datedPage('raised', 500),
           ],
           responses: ok('A page of alerts', 'AlertsResult'),
+        },
+      },
+      '/v1/quarantine': {
+        get: {
+          summary:
+            "Envelopes the coordinator refused, newest first: why (reason, detail), where they were read (topic, partition, offset), the origin and message id they claimed. Roles coordinator and admin (all) and node-operator (its own country's); the refused bytes are not given out",
+          security: bearer,
+          parameters: [
+            param('reason', QUARANTINE_REASONS.join(' | ')),
+            param('origin', 'the country the envelope claimed to come from'),
+            ...datedPage('refused', 100),
+          ],
+          responses: {
+            ...ok('A page of refused envelopes', 'QuarantineResult'),
+            403: err,
+          },
         },
       },
       '/v1/requests': {

@@ -2,7 +2,7 @@
 // operator (country[$ne]=…, {"$gt":""}) can ever reach a filter.
 import { drugSuggestions, substancesOfDrug } from '@hub/domain';
 import { ValidationError, type FieldError } from '@hub/errors';
-import type { Collection, Filter } from 'mongodb';
+import type { Collection, Document, Filter } from 'mongodb';
 
 type Kind = 'country' | 'code' | 'drug' | 'date' | 'int' | 'cursor' | 'enum' | 'list';
 
@@ -143,6 +143,8 @@ export function decodeCursor(cursor: string): { at: Date; id: string } {
 /**
  * One page of the documents matching `and`, newest `by` first (ties by _id), after the `cursor` of the previous page;
  * `nextCursor` is null on the last page. Reads one document more than the page to know whether another follows.
+ * `by` holds a Date, or with `millis` a number of milliseconds (as the Avro records stored as they are have it);
+ * `projection` leaves out what the answer does not show.
  */
 export async function findPage<T extends { _id: string }>(
   collection: Collection<T>,
@@ -150,24 +152,31 @@ export async function findPage<T extends { _id: string }>(
   by: keyof T & string,
   cursor: string | undefined,
   limit: number,
+  options: { millis?: boolean; projection?: Document } = {},
 ): Promise<{ page: T[]; nextCursor: string | null }> {
+  const { millis = false, projection } = options;
   const conditions = [...and];
   if (cursor) {
     const c = decodeCursor(cursor);
+    const at = millis ? c.at.getTime() : c.at;
     conditions.push({
-      $or: [{ [by]: { $lt: c.at } }, { [by]: c.at, _id: { $lt: c.id } }],
+      $or: [{ [by]: { $lt: at } }, { [by]: at, _id: { $lt: c.id } }],
     } as Filter<T>);
   }
   const docs = (await collection
     .find(conditions.length ? ({ $and: conditions } as Filter<T>) : {}, {
       sort: { [by]: -1, _id: -1 },
       limit: limit + 1,
+      ...(projection && { projection }),
     })
     .toArray()) as T[];
   const page = docs.slice(0, limit);
   const last = page[page.length - 1];
   return {
     page,
-    nextCursor: docs.length > limit && last ? encodeCursor(last[by] as Date, last._id) : null,
+    nextCursor:
+      docs.length > limit && last
+        ? encodeCursor(millis ? new Date(last[by] as number) : (last[by] as Date), last._id)
+        : null,
   };
 }

@@ -1,0 +1,86 @@
+// GET /v1/quarantine: the envelopes the coordinator refused (hub.quarantine, kept in the store), newest first, with
+// why, where they were read and who signed them, filtered by reason, origin and date, in pages. For the coordination
+// centre and admins (everything) and a node's operators (what their own country's node sent). The refused bytes
+// are not given out: they may be a forgery or someone else's data (the store and hub.quarantine keep them).
+import { Router } from 'express';
+import type { Filter } from 'mongodb';
+import { VERIFY_REASONS } from '@hub/envelope';
+import { HubError } from '@hub/errors';
+import { COLLECTIONS, type Store } from '@hub/store';
+import type { AuditLog } from './audit';
+import { findPage, parseParams } from './params';
+import { actorOf } from './routes-seizures';
+
+/** Why the coordinator refuses an envelope: the verification reasons and its own content and version checks. */
+export const QUARANTINE_REASONS = [...VERIFY_REASONS, 'invalid-content', 'stale-version'] as const;
+
+const QUARANTINE = {
+  reason: { kind: 'enum', values: QUARANTINE_REASONS },
+  origin: { kind: 'country' },
+  from: { kind: 'date' },
+  to: { kind: 'date' },
+  limit: { kind: 'int', min: 1, max: 500 },
+  cursor: { kind: 'cursor' },
+} as const;
+
+interface StoredQuarantine {
+  _id: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  reasonCode: string;
+  detail: string;
+  quarantinedAt: number;
+  messageId: string | null;
+  origin: string | null;
+}
+
+export function quarantineRoutes(deps: { store: Store; audit: AuditLog }): Router {
+  const router = Router();
+  router.get('/v1/quarantine', async (req, res) => {
+    const caller = req.caller!;
+    const all = ['coordinator', 'admin'].includes(caller.role);
+    if (!all && caller.role !== 'node-operator')
+      throw new HubError(
+        'FORBIDDEN',
+        `the ${caller.role} role does not see refused envelopes; a coordinator, an admin or a node's operator does`,
+      );
+    const p = parseParams(req.query as Record<string, unknown>, QUARANTINE);
+    // A node's operator: what its own node sent, even when `origin` names another country (then nothing).
+    const origins = [...(all ? [] : [caller.country]), ...(p.origin ? [p.origin as string] : [])];
+    const and: Filter<StoredQuarantine>[] = origins.map((origin) => ({ origin }));
+    if (p.reason) and.push({ reasonCode: p.reason as string });
+    if (p.from) and.push({ quarantinedAt: { $gte: (p.from as Date).getTime() } });
+    if (p.to) and.push({ quarantinedAt: { $lte: (p.to as Date).getTime() } });
+    const { page, nextCursor } = await findPage(
+      deps.store.collection<StoredQuarantine>(COLLECTIONS.quarantine),
+      and,
+      'quarantinedAt',
+      p.cursor as string | undefined,
+      (p.limit as number | undefined) ?? 100,
+      { millis: true, projection: { originalBytes: 0 } },
+    );
+    await deps.audit.append({
+      actor: actorOf(caller),
+      action: 'quarantine',
+      query: { ...p },
+      count: page.length,
+      reportIds: [],
+    });
+    res.json({
+      quarantined: page.map((q) => ({
+        id: q._id,
+        reason: q.reasonCode,
+        detail: q.detail,
+        origin: q.origin,
+        messageId: q.messageId,
+        topic: q.topic,
+        partition: q.partition,
+        offset: String(q.offset),
+        quarantinedAt: new Date(q.quarantinedAt).toISOString(),
+      })),
+      nextCursor,
+    });
+  });
+  return router;
+}

@@ -1,0 +1,114 @@
+// GET /v1/quarantine on the real stack: envelopes refused by the coordinator (bytes that are no envelope, a KZ
+// envelope written to UZ's topic, a report whose content the hub refuses) listed newest first with why and where,
+// filtered and paged; a node's operator sees only what claimed to come from its country; an analyst nothing; the
+// refused bytes never given out.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { seizureReportFromJson } from '@hub/domain';
+import { topicNames } from '@hub/kafka';
+import { waitUntil } from '../support/env';
+import { getJson, minimalReport, produceRaw, signedAs, useTestHub } from '../support/hub';
+
+interface Quarantined {
+  id: string;
+  reason: string;
+  origin: string | null;
+  topic: string;
+  detail: string;
+  quarantinedAt: string;
+}
+
+describe('query API: the envelopes the coordinator refused', function () {
+  this.timeout(120000);
+  const fx = useTestHub('quarantine-api', ['KZ', 'UZ']);
+  const get = async (query: string, role = 'coordinator', country = 'KZ') => {
+    const r = await getJson(
+      `${fx.hub.apiUrl}/v1/quarantine${query}`,
+      fx.hub.token(role as 'coordinator', country, 'RED'),
+    );
+    return r as { status: number; body: { quarantined: Quarantined[]; nextCursor: string | null } };
+  };
+
+  it('lists them newest first with why and where, filters and pages them, and keeps each to whom it concerns', async () => {
+    const names = topicNames(fx.env.config.namespace);
+    // A report KZ's node signed; `overrides` are put in after the node's checks, as a faulty node would.
+    const kzReport = (overrides: Record<string, unknown>) =>
+      signedAs(fx.env, 'KZ', 'SeizureReport', {
+        ...seizureReportFromJson(
+          { ...minimalReport(), reportId: randomUUID() },
+          { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set() },
+        ).value,
+        ...overrides,
+      }).bytes;
+    // One at a time, so that each is refused after the one before.
+    await produceRaw(fx.env, names.nodeOut('KZ'), [{ key: 'junk', value: Buffer.from('not an envelope') }]);
+    await waitUntil(
+      'the first refused',
+      async () => (await get('')).body.quarantined.length === 1 || undefined,
+    );
+    await produceRaw(fx.env, names.nodeOut('UZ'), [{ key: 'misplaced', value: kzReport({}) }]);
+    await waitUntil(
+      'the second refused',
+      async () => (await get('')).body.quarantined.length === 2 || undefined,
+    );
+    const future = Date.now() + 30 * 86_400_000;
+    await produceRaw(fx.env, names.nodeOut('KZ'), [{ key: 'future', value: kzReport({ seizedAt: future }) }]);
+    const all = await waitUntil('all three refused', async () => {
+      const r = await get('');
+      return r.body.quarantined.length === 3 ? r : undefined;
+    });
+
+    expect(all.status).to.equal(200);
+    const list = all.body.quarantined;
+    expect(list.map((q) => q.reason)).to.deep.equal(['invalid-content', 'country-mismatch', 'malformed']);
+    expect(list.map((q) => q.origin)).to.deep.equal(['KZ', 'KZ', null]);
+    expect(list.map((q) => q.topic)).to.deep.equal([
+      names.nodeOut('KZ'),
+      names.nodeOut('UZ'),
+      names.nodeOut('KZ'),
+    ]);
+    expect(list[0]!.detail).to.include('seizedAt');
+    expect(list[0]!.id).to.match(/:[0-9]+:[0-9]+$/);
+    expect(JSON.stringify(all.body), 'the refused bytes stay in the store').to.not.include('originalBytes');
+    expect(Date.parse(list[0]!.quarantinedAt)).to.be.at.least(Date.parse(list[2]!.quarantinedAt));
+
+    const mismatch = await get('?reason=country-mismatch');
+    expect(mismatch.body.quarantined.map((q) => q.topic)).to.deep.equal([names.nodeOut('UZ')]);
+    expect((await get('?origin=KZ')).body.quarantined).to.have.length(2);
+    expect((await get(`?from=${new Date(future).toISOString()}`)).body.quarantined).to.have.length(0);
+
+    const first = await get('?limit=2');
+    expect(first.body.quarantined.map((q) => q.id)).to.deep.equal(list.slice(0, 2).map((q) => q.id));
+    const rest = await get(`?limit=2&cursor=${first.body.nextCursor}`);
+    expect(rest.body.quarantined.map((q) => q.id)).to.deep.equal([list[2]!.id]);
+    expect(rest.body.nextCursor).to.equal(null);
+
+    // A node's operator: only what claimed to come from its own country.
+    const kz = await get('', 'node-operator', 'KZ');
+    expect(kz.body.quarantined.map((q) => q.reason)).to.deep.equal(['invalid-content', 'country-mismatch']);
+    expect((await get('', 'node-operator', 'UZ')).body.quarantined).to.deep.equal([]);
+    expect((await get('?origin=KZ', 'node-operator', 'UZ')).body.quarantined).to.deep.equal([]);
+    const analyst = await get('', 'analyst', 'KZ');
+    expect(analyst.status).to.equal(403);
+  });
+
+  it('refuses a filter it cannot use, naming it', async () => {
+    for (const [query, field] of [
+      ['?reason=lost', 'reason'],
+      ['?origin=Atlantis', 'origin'],
+      ['?limit=0', 'limit'],
+      ['?from=yesterday', 'from'],
+      ['?cursor=abc', 'cursor'],
+    ]) {
+      const r = await getJson(
+        `${fx.hub.apiUrl}/v1/quarantine${query}`,
+        fx.hub.token('coordinator', 'KZ', 'RED'),
+      );
+      expect(r.status, query).to.equal(400);
+      expect(
+        (r.body.errors as { field: string }[]).map((e) => e.field),
+        query,
+      ).to.deep.equal([field]);
+    }
+  });
+});
