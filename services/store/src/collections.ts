@@ -87,6 +87,11 @@ export const INDEXES: Partial<Record<CollectionName, IndexDescription[]>> = {
   [COLLECTIONS.envelopes]: [{ key: { subjectId: 1 }, name: 'subject' }],
   [COLLECTIONS.receipts]: [{ key: { subjectId: 1, issuedAt: -1 }, name: 'subject_issuedAt' }],
   [COLLECTIONS.alerts]: [{ key: { countries: 1, createdAt: -1 }, name: 'countries_createdAt' }],
+  // GET /v1/quarantine: newest first, all of them or a node's own.
+  [COLLECTIONS.quarantine]: [
+    { key: { quarantinedAt: -1, _id: -1 }, name: 'quarantinedAt_id' },
+    { key: { origin: 1, quarantinedAt: -1 }, name: 'origin_quarantinedAt' },
+  ],
   [COLLECTIONS.audit]: [{ key: { seq: 1 }, name: 'seq', unique: true }],
   [COLLECTIONS.annualReturns]: [{ key: { country: 1, year: 1 }, name: 'country_year' }],
   [COLLECTIONS.requests]: [
