@@ -346,6 +346,24 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
     expect(await cell('UZ', 'rejectionRate').getAttribute('class')).to.equal('num weak');
     expect(await cell('UZ', 'reports').textContent()).to.equal('2');
 
+    // The envelope the hub refused: the garbage written to UZ's topic, unreadable, with where it was read.
+    await page.waitForSelector('#refused-section:not([hidden]) #refused tbody tr');
+    const refused = await page.$$eval('#refused tbody tr', (rs) =>
+      rs.map((r) => ({
+        reason: r.getAttribute('data-reason'),
+        cells: Object.fromEntries(
+          Array.from(r.querySelectorAll('td'), (td) => [td.getAttribute('data-col'), td.textContent]),
+        ),
+      })),
+    );
+    expect(refused.map((r) => r.reason)).to.deep.equal(['malformed']);
+    expect(refused[0]!.cells.origin).to.equal('unreadable');
+    expect(refused[0]!.cells.where).to.match(
+      new RegExp(`^${topicNames(env.config.namespace).nodeOut('UZ').replace(/\./g, '\\.')} \\d+ \\d+$`),
+    );
+    expect(refused[0]!.cells.at).to.match(/UTC$/);
+    expect(await page.textContent('#refused-count')).to.equal('Refused: 1 (the latest 50 at most)');
+
     // The coordinator's own country (Tajikistan) has no records, so nobody read any.
     await page.waitForSelector('#reads-count');
     expect(await page.textContent('#reads-count')).to.equal('Nobody has read the records of Tajikistan yet.');
@@ -353,6 +371,8 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
     await page.selectOption('#lang', 'ru');
     expect(await page.textContent('nav.tabs a[data-view="cooperation"]')).to.equal('Сотрудничество');
     expect(await page.textContent('#quality-h')).to.equal('Качество данных по странам');
+    expect(await page.textContent('#refused-h')).to.equal('Конверты, отклонённые хабом');
+    expect(await page.textContent('#refused td[data-col="origin"]')).to.equal('не прочитан');
     expect(await page.textContent('#quality-table tr[data-country="UZ"] th')).to.equal('Узбекистан');
     expect(await cell('UZ', 'within7Days').textContent()).to.equal('50\u00a0% (слабый показатель)');
     expect(await page.textContent('#requests-count')).to.equal('Запросов: 3, просрочено: 1');
@@ -383,6 +403,8 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
     expect(await page.isHidden('#quality-section')).to.equal(true);
     expect(await page.locator('#quality-table').count()).to.equal(0);
     expect(requests.some((u) => u.includes('/v1/quality'))).to.equal(false);
+    expect(await page.isHidden('#refused-section')).to.equal(true);
+    expect(requests.some((u) => u.includes('/v1/quarantine'))).to.equal(false);
 
     // The UZ analyst's read of a KZ record and search of KZ records, from the audit log.
     const rows = await page.$$eval('#reads tbody tr', (rs) =>

@@ -1,11 +1,12 @@
 // The co-operation view: information requests between countries (GET /v1/requests), data quality per contributor
-// for coordinators (GET /v1/quality) and who read the caller's country's records (GET /v1/reads). The API decides
+// and the envelopes the hub refused for coordinators (GET /v1/quality, GET /v1/quarantine) and who read the
+// caller's country's records (GET /v1/reads). The API decides
 // what each caller may see; this only renders it, and says so when the caller's role is refused.
 import { byId, fill, h } from './dom.js';
 import { fmtDateTime, fmtNumber, fmtPercent, has, t } from './i18n.js';
 import { countryName } from './reference.js';
 
-/** Roles the quality view is for (the API refuses the others with 403 anyway). */
+/** Roles the quality and refusal views are for (the API refuses the others with 403 anyway). */
 const QUALITY_ROLES = ['coordinator', 'admin'];
 
 /** The per-field completeness figures of GET /v1/quality, in the order shown. */
@@ -284,6 +285,41 @@ function renderQuality(box, data) {
   );
 }
 
+// ---- envelopes the hub refused ----
+
+function refusedRow(q) {
+  return h(
+    'tr',
+    { 'data-id': q.id, 'data-reason': q.reason, 'data-origin': q.origin ?? '' },
+    h('td', { 'data-col': 'at', text: fmtDateTime(q.quarantinedAt) }),
+    h('td', { 'data-col': 'origin', text: q.origin ? countryName(q.origin) : t('refusedUnknownOrigin') }),
+    h('td', { 'data-col': 'reason' }, h('code', { text: q.reason })),
+    h('td', { 'data-col': 'detail', text: q.detail.length > 200 ? `${q.detail.slice(0, 200)}…` : q.detail }),
+    h('td', { 'data-col': 'where' }, h('code', { text: `${q.topic} ${q.partition} ${q.offset}` })),
+  );
+}
+
+function renderRefused(box, data) {
+  if (data.error) return fill(box, failureNote(data.error));
+  const list = data.quarantined ?? [];
+  if (!list.length) return fill(box, h('p', { class: 'empty', id: 'refused-count', text: t('refusedNone') }));
+  return fill(
+    box,
+    h('p', { id: 'refused-count', role: 'status', text: t('refusedCount', { count: list.length }) }),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'refused' },
+        h('caption', { class: 'sr-only', text: t('refusedTitle') }),
+        head(['refusedAt', 'refusedOrigin', 'refusedReason', 'refusedDetail', 'refusedWhere']),
+        h('tbody', {}, list.map(refusedRow)),
+      ),
+    ),
+  );
+}
+
 // ---- who read our records ----
 
 function readRow(r) {
@@ -343,7 +379,7 @@ function renderReads(box, data) {
 
 /** `claims()` gives the signed-in token's claims (read, not verified: the API verifies). */
 export function createCooperation({ api, claims }) {
-  const state = { requests: null, quality: null, reads: null };
+  const state = { requests: null, quality: null, refused: null, reads: null };
   let generation = 0;
   const status = () => byId('requests-status');
   const mayQuality = () => QUALITY_ROLES.includes(claims().role);
@@ -367,23 +403,29 @@ export function createCooperation({ api, claims }) {
   async function loadNow(fresh) {
     const mine = ++generation;
     const quality = mayQuality();
-    byId('quality-section').hidden = !quality;
-    for (const id of ['requests', 'reads', ...(quality ? ['quality'] : [])])
+    showCoordinatorSections(quality);
+    for (const id of ['requests', 'reads', ...(quality ? ['quality', 'refused'] : [])])
       if (!byId(id).hasChildNodes()) fill(byId(id), h('p', { class: 'muted', text: t('loading') }));
-    const [requests, qualityData, reads] = await Promise.all([
+    const [requests, qualityData, refused, reads] = await Promise.all([
       settle(api.get('/v1/requests', { status: status().value })),
       quality ? settle(api.get('/v1/quality', { fresh: fresh ? 1 : undefined })) : null,
+      quality ? settle(api.get('/v1/quarantine', { limit: 50 })) : null,
       settle(api.get('/v1/reads')),
     ]);
     if (mine !== generation) return; // a newer load (or a sign-out) came in meanwhile
-    Object.assign(state, { requests, quality: qualityData, reads });
+    Object.assign(state, { requests, quality: qualityData, refused, reads });
     render();
   }
 
+  function showCoordinatorSections(shown) {
+    for (const id of ['quality-section', 'refused-section']) byId(id).hidden = !shown;
+  }
+
   function render() {
-    byId('quality-section').hidden = !mayQuality();
+    showCoordinatorSections(mayQuality());
     if (state.requests) renderRequests(byId('requests'), state.requests);
     if (state.quality && mayQuality()) renderQuality(byId('quality'), state.quality);
+    if (state.refused && mayQuality()) renderRefused(byId('refused'), state.refused);
     if (state.reads) renderReads(byId('reads'), state.reads);
   }
 
@@ -397,10 +439,10 @@ export function createCooperation({ api, claims }) {
     clear() {
       generation++;
       inflight = null;
-      Object.assign(state, { requests: null, quality: null, reads: null });
+      Object.assign(state, { requests: null, quality: null, refused: null, reads: null });
       status().value = '';
-      for (const id of ['requests', 'quality', 'reads']) fill(byId(id));
-      byId('quality-section').hidden = true;
+      for (const id of ['requests', 'quality', 'refused', 'reads']) fill(byId(id));
+      showCoordinatorSections(false);
     },
   };
 }
