@@ -76,6 +76,11 @@ describe('national node: its certificate running out', function () {
     const batch = await postJson(`${node.url}/v1/seizures/batch`, [minimalReport(), minimalReport()]);
     expect(batch.status).to.equal(503);
     expect(node.outboxDepth()).to.equal(0);
+    // Refused versions are not counted as sent: the node's list still gives the report's first one as its latest.
+    const listed = await getJson(`${node.url}/v1/receipts`);
+    expect(
+      (listed.body.records as { id: string; sentVersion: number }[]).map((r) => [r.id, r.sentVersion]),
+    ).to.deep.equal([[valid.body.reportId, 1]]);
     const health = await getJson(`${node.url}/healthz`);
     expect(health.status).to.equal(503);
     const certificate = (health.body.checks as Record<string, { ok: boolean; detail: string[] }>)

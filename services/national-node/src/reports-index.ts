@@ -13,7 +13,13 @@ interface Entry {
 }
 
 export class ReportsIndex {
+  /** Versions put in the outbox: what the node has sent. */
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Versions handed out and not recorded (yet, or ever: the sending failed after the body was read, e.g. with the
+   * certificate expired). Never given twice, but not counted as sent.
+   */
+  private readonly reserved = new Map<string, number>();
   /** `${reportId}:${version}` → what the node normalised in that version (kept only when there was something). */
   private readonly notes = new Map<string, string[]>();
   private readonly notesFile: string;
@@ -72,9 +78,10 @@ export class ReportsIndex {
   private remember(id: string, version: number, digest?: string, messageId?: string): void {
     const have = this.entries.get(id);
     if (!have || version >= have.version) this.entries.set(id, { version, digest, messageId });
+    if ((this.reserved.get(id) ?? Infinity) <= version) this.reserved.delete(id);
   }
 
-  /** Every record this node has sent, in the order each was first sent. */
+  /** Every record this node has sent, in the order each was first sent (not those whose sending failed). */
   ids(): string[] {
     return [...this.entries.keys()];
   }
@@ -102,8 +109,8 @@ export class ReportsIndex {
 
   /** Reserve the next version (in memory); `record` makes it durable once the envelope is in the outbox. */
   next(reportId: string): number {
-    const v = this.latest(reportId) + 1;
-    this.entries.set(reportId, { version: v });
+    const v = Math.max(this.latest(reportId), this.reserved.get(reportId) ?? 0) + 1;
+    this.reserved.set(reportId, v);
     return v;
   }
 

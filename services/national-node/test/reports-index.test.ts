@@ -67,4 +67,23 @@ describe("the node's version index", () => {
     expect(reopened.latest('r-2')).to.equal(1);
     reopened.close();
   });
+
+  it('hands out each version once, and counts as sent only what was recorded', () => {
+    const index = new ReportsIndex(file);
+    index.record('r-1', 1, 'd1', 'm-1');
+    // Two bodies read at once: each its own version; the first one's sending fails (never recorded).
+    expect(index.next('r-1')).to.equal(2);
+    expect(index.next('r-1')).to.equal(3);
+    expect(index.latest('r-1'), 'only what was recorded').to.equal(1);
+    expect(index.sameAsLatest('r-1', 'd1')).to.deep.equal({ version: 1, messageId: 'm-1' });
+    index.record('r-1', 3, 'd3', 'm-3');
+    expect(index.latest('r-1')).to.equal(3);
+    expect(index.next('r-1')).to.equal(4);
+    // A record whose only sending failed: not sent, so not listed, and its receipt route says so.
+    expect(index.next('r-2')).to.equal(1);
+    expect(index.latest('r-2')).to.equal(0);
+    expect(index.ids()).to.deep.equal(['r-1']);
+    expect(index.next('r-2'), 'never handed out twice').to.equal(2);
+    index.close();
+  });
 });
