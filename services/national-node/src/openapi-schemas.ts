@@ -273,11 +273,13 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
             sentVersion: int('the latest version this node sent'),
             status: oneOf(
               ['pending', 'accepted', 'rejected'],
-              'of its latest receipt; pending until one arrives',
+              'of the latest version sent: pending until its receipt arrives',
             ),
           },
           {
-            subjectType: str('what the latest receipt answers: SeizureReport, SeizureRetraction, ...'),
+            subjectType: str(
+              'what the latest receipt received answers: SeizureReport, SeizureRetraction, ...',
+            ),
             version: nullable(int('the version it answers; null when refused before one was read')),
             reasons: list({ type: 'object', description: 'flags of an acceptance, or why it was refused' }),
             receivedAt: dateTime(),

@@ -207,7 +207,7 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
       '/v1/receipts': {
         get: {
           summary:
-            'Everything this node has sent (reports, routes, annual returns), newest first, each with the status of its latest receipt: ?status=rejected lists what the hub refused and why',
+            "Everything this node has sent (reports, routes, annual returns), newest first, each with the status of its latest version sent (pending until that version's receipt arrives) and the latest receipt received: ?status=rejected lists what the hub refused and why",
           parameters: [
             {
               name: 'status',

@@ -90,6 +90,11 @@ export class ReportsIndex {
     return this.entries.get(reportId)?.version ?? 0;
   }
 
+  /** The envelope of the latest version sent, when the node kept it (reports sent with a body digest). */
+  messageIdOf(reportId: string): string | undefined {
+    return this.entries.get(reportId)?.messageId;
+  }
+
   /** The version made by exactly this body, if it is the latest: a re-sent request, answered idempotently. */
   sameAsLatest(reportId: string, digest: string): { version: number; messageId?: string } | undefined {
     const e = this.entries.get(reportId);

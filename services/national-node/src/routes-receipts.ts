@@ -1,6 +1,7 @@
 // The coordinator's receipts at the node: one record's (GET /v1/receipts/:reportId), and the list of everything this
-// node has sent (reports, routes, annual returns) with the status of its latest receipt, newest first, so that an
-// operator finds what the hub refused and why without asking for each record (GET /v1/receipts?status=rejected).
+// node has sent (reports, routes, annual returns), newest first, each with the status of its latest version sent
+// (pending until that version's receipt arrives), so that an operator finds what the hub refused and why without
+// asking for each record (GET /v1/receipts?status=rejected).
 import { Router } from 'express';
 import { HubError, ValidationError, type FieldError } from '@hub/errors';
 import type { InboundStore } from './inbox-store';
@@ -12,6 +13,7 @@ const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 500;
 
 interface ReceiptValue {
+  inReplyTo: string;
   status: Status;
   subjectType: string;
   subjectVersion: number | null;
@@ -26,6 +28,16 @@ export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundSto
     const receipts = deps.inbound.receipts(id);
     const last = receipts[receipts.length - 1];
     return { receipts, last: last && { value: last.value as unknown as ReceiptValue, at: last.receivedAt } };
+  };
+
+  /**
+   * Whether a receipt answers the latest version sent: by its version, or (refused before its version was read) by
+   * the envelope it answers, when the node kept that version's; otherwise it is taken to.
+   */
+  const answers = (receipt: ReceiptValue, id: string, sentVersion: number) => {
+    if (receipt.subjectVersion !== null) return receipt.subjectVersion >= sentVersion;
+    const sent = deps.reports.messageIdOf(id);
+    return sent === undefined || receipt.inReplyTo === sent;
   };
 
   router.get('/v1/receipts', (req, res) => {
@@ -66,7 +78,8 @@ export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundSto
     for (let i = ids.length - 1; i >= 0; i--) {
       const id = ids[i]!;
       const { last } = latestOf(id);
-      const current: Status = last?.value.status ?? 'pending';
+      const sentVersion = deps.reports.latest(id);
+      const current: Status = last && answers(last.value, id, sentVersion) ? last.value.status : 'pending';
       counts[current] += 1;
       if (i >= end || (status && current !== status)) continue;
       if (records.length === limit) {
@@ -75,7 +88,7 @@ export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundSto
       }
       records.push({
         id,
-        sentVersion: deps.reports.latest(id),
+        sentVersion,
         status: current,
         ...(last && {
           subjectType: last.value.subjectType,
