@@ -3,8 +3,9 @@
 // (pending until that version's receipt arrives), so that an operator finds what the hub refused and why without
 // asking for each record (GET /v1/receipts?status=rejected).
 import { Router } from 'express';
-import { HubError, ValidationError, type FieldError } from '@hub/errors';
+import { HubError } from '@hub/errors';
 import type { InboundStore } from './inbox-store';
+import { queryReader } from './query';
 import type { ReportsIndex } from './reports-index';
 
 const STATUSES = ['pending', 'accepted', 'rejected'] as const;
@@ -41,36 +42,26 @@ export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundSto
   };
 
   router.get('/v1/receipts', (req, res) => {
-    const query = req.query as Record<string, unknown>;
-    const errors: FieldError[] = [];
-    for (const name of Object.keys(query))
-      if (!['status', 'limit', 'cursor'].includes(name))
-        errors.push({ field: name, message: 'unknown parameter; use status, limit or cursor' });
-    const text = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
-    const status = text('status');
-    if (query.status !== undefined && !(STATUSES as readonly string[]).includes(status ?? ''))
-      errors.push({ field: 'status', message: `must be one of ${STATUSES.join(', ')}`, value: status });
-    const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(text('limit'));
+    const query = queryReader(req.query as Record<string, unknown>, ['status', 'limit', 'cursor']);
+    const status = query.pick('status', STATUSES);
+    const limit = req.query.limit === undefined ? DEFAULT_LIMIT : Number(query.text('limit'));
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
-      errors.push({
-        field: 'limit',
-        message: `must be a whole number from 1 to ${MAX_LIMIT}`,
-        value: text('limit'),
-      });
+      query.refuse('limit', `must be a whole number from 1 to ${MAX_LIMIT}`);
     // The cursor is a position in the order records were first sent: records sent since do not shift it.
     const ids = deps.reports.ids();
     let end = ids.length;
-    if (query.cursor !== undefined) {
-      const position = /^p([0-9]{1,12})$/.exec(Buffer.from(text('cursor') ?? '', 'base64url').toString());
+    if (req.query.cursor !== undefined) {
+      const position = /^p([0-9]{1,12})$/.exec(
+        Buffer.from(query.text('cursor') ?? '', 'base64url').toString(),
+      );
       if (position && Number(position[1]) <= ids.length) end = Number(position[1]);
       else
-        errors.push({
-          field: 'cursor',
-          message: 'is not a cursor this node gave: pass nextCursor from the previous page unchanged',
-          value: text('cursor')?.slice(0, 60),
-        });
+        query.refuse(
+          'cursor',
+          'is not a cursor this node gave: pass nextCursor from the previous page unchanged',
+        );
     }
-    if (errors.length) throw new ValidationError(errors, 'query parameters are not valid');
+    query.check();
 
     const counts: Record<Status, number> = { pending: 0, accepted: 0, rejected: 0 };
     const records: Record<string, unknown>[] = [];

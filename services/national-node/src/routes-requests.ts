@@ -8,8 +8,9 @@ import {
   type InformationRequestRecord,
   type InformationResponseRecord,
 } from '@hub/domain';
-import { HubError, ValidationError, type FieldError } from '@hub/errors';
+import { HubError, ValidationError } from '@hub/errors';
 import { clientOf } from './client-auth';
+import { queryReader } from './query';
 import type { InboundStore } from './inbox-store';
 import { REQUEST_NOTICE, type KeptRequestNotice } from './request-notices';
 import type { RequestsLog } from './requests-log';
@@ -191,25 +192,10 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
   });
 
   router.get('/v1/requests', (req, res) => {
-    const errors: FieldError[] = [];
-    const query = req.query as Record<string, unknown>;
-    const pick = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
-      const v = query[name];
-      if (v === undefined) return undefined;
-      if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-      errors.push({
-        field: name,
-        message: `must be one of ${allowed.join(', ')}`,
-        value: typeof v === 'string' ? v : undefined,
-      });
-      return undefined;
-    };
-    for (const name of Object.keys(query))
-      if (name !== 'status' && name !== 'direction')
-        errors.push({ field: name, message: 'unknown parameter; use status or direction' });
-    const status = pick('status', STATUSES);
-    const direction = pick('direction', DIRECTIONS);
-    if (errors.length) throw new ValidationError(errors, 'query parameters are not valid');
+    const query = queryReader(req.query as Record<string, unknown>, ['status', 'direction']);
+    const status = query.pick('status', STATUSES);
+    const direction = query.pick('direction', DIRECTIONS);
+    query.check();
     // `overdue` also lists escalated ones: past due without an answer either way.
     const items = list().filter(
       (i) =>
