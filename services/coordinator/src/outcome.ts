@@ -1,8 +1,7 @@
 // What intake decided about one Kafka record: accepted (with what to store) or rejected (with a typed reason).
-import type { Envelope, SignerInfo, VerifyReason } from '@hub/envelope';
+import type { Envelope, RejectReason, SignerInfo } from '@hub/envelope';
 
-/** Why intake refused a record: the verifier's reasons, and what the coordinator decides after decoding. */
-export type RejectReason = VerifyReason | 'invalid-content' | 'stale-version';
+export type { RejectReason };
 
 export interface IntakeRecord {
   topic: string;

@@ -46,6 +46,10 @@ export const VERIFY_REASONS: readonly VerifyReason[] = [
   'unknown-schema',
 ];
 
+/** Why the coordinator refuses a record: the verifier's reasons, and what it decides after decoding the payload. */
+export const REJECT_REASONS = [...VERIFY_REASONS, 'invalid-content', 'stale-version'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
 export interface SignerInfo {
   fingerprint: string;
   country: string;

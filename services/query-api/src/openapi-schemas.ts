@@ -16,8 +16,8 @@ import {
   uuid,
   type Schema,
 } from '@hub/errors/openapi';
+import { REJECT_REASONS } from '@hub/envelope';
 import { ALERT_RULES } from './routes-alerts';
-import { QUARANTINE_REASONS } from './routes-quarantine';
 
 const TLP_LABELS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
 
@@ -188,7 +188,7 @@ export const SCHEMAS: Record<string, Schema> = {
     quarantined: list(
       object({
         id: str('<topic>:<partition>:<offset>'),
-        reason: { type: 'string', enum: [...QUARANTINE_REASONS] },
+        reason: { type: 'string', enum: [...REJECT_REASONS] },
         detail: str(),
         origin: nullable(str('the origin it claimed; null when the envelope could not be read')),
         messageId: nullable(str()),

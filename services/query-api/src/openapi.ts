@@ -1,8 +1,8 @@
 // The OpenAPI 3 description of the query API. The answers' shapes are in openapi-schemas.ts.
+import { REJECT_REASONS } from '@hub/envelope';
 import { jsonContent, ref } from '@hub/errors/openapi';
 import { SCHEMAS } from './openapi-schemas';
 import { ALERT_RULES } from './routes-alerts';
-import { QUARANTINE_REASONS } from './routes-quarantine';
 
 const bearer = [{ bearer: [] }];
 const param = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
@@ -146,7 +146,7 @@ export function openApiDocument(): Record<string, unknown> {
             "Envelopes the coordinator refused, newest first: why (reason, detail), where they were read (topic, partition, offset), the origin and message id they claimed. Roles coordinator and admin (all) and node-operator (its own country's); the refused bytes are not given out",
           security: bearer,
           parameters: [
-            param('reason', QUARANTINE_REASONS.join(' | ')),
+            param('reason', REJECT_REASONS.join(' | ')),
             param('origin', 'the country the envelope claimed to come from'),
             ...datedPage('refused', 100),
           ],

@@ -4,18 +4,15 @@
 // are not given out: they may be a forgery or someone else's data (the store and hub.quarantine keep them).
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
-import { VERIFY_REASONS } from '@hub/envelope';
-import { HubError } from '@hub/errors';
+import { REJECT_REASONS } from '@hub/envelope';
 import { COLLECTIONS, type Store } from '@hub/store';
 import type { AuditLog } from './audit';
+import { requireRole } from './auth';
 import { findPage, parseParams } from './params';
 import { actorOf } from './routes-seizures';
 
-/** Why the coordinator refuses an envelope: the verification reasons and its own content and version checks. */
-export const QUARANTINE_REASONS = [...VERIFY_REASONS, 'invalid-content', 'stale-version'] as const;
-
 const QUARANTINE = {
-  reason: { kind: 'enum', values: QUARANTINE_REASONS },
+  reason: { kind: 'enum', values: REJECT_REASONS },
   origin: { kind: 'country' },
   from: { kind: 'date' },
   to: { kind: 'date' },
@@ -37,14 +34,9 @@ interface StoredQuarantine {
 
 export function quarantineRoutes(deps: { store: Store; audit: AuditLog }): Router {
   const router = Router();
-  router.get('/v1/quarantine', async (req, res) => {
+  router.get('/v1/quarantine', requireRole('coordinator', 'admin', 'node-operator'), async (req, res) => {
     const caller = req.caller!;
-    const all = ['coordinator', 'admin'].includes(caller.role);
-    if (!all && caller.role !== 'node-operator')
-      throw new HubError(
-        'FORBIDDEN',
-        `the ${caller.role} role does not see refused envelopes; a coordinator, an admin or a node's operator does`,
-      );
+    const all = caller.role !== 'node-operator';
     const p = parseParams(req.query as Record<string, unknown>, QUARANTINE);
     // A node's operator: what its own node sent, even when `origin` names another country (then nothing).
     const origins = [...(all ? [] : [caller.country]), ...(p.origin ? [p.origin as string] : [])];
