@@ -2,12 +2,12 @@
 // `hub` processes an operator starts; reports go to the node and reads to the API while /proc is sampled.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
 import { authDir, loadKeyRing, mintToken } from '@hub/query-api';
 import { COLLECTIONS, connectStore } from '@hub/store';
 import { childPids } from '@hub/cli/stack/proc';
+import { freePorts } from '../test/support/servers';
 import { getJson, memoryOf, type Row } from './measure';
 import { agencyJson, random } from './reports';
 import { benchPki, benchSection, QUICK, say } from './setup';
@@ -15,17 +15,6 @@ import { benchPki, benchSection, QUICK, say } from './setup';
 const SECONDS = Number(process.env.BENCH_MEMORY_SECONDS ?? (QUICK ? 20 : 60));
 const HUB = join(repoRoot, 'scripts', 'bin', 'hub.mjs');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 interface Service {
   name: string;
@@ -86,7 +75,7 @@ export async function memoryRows(): Promise<Row[]> {
     HUB_MONGO_URL: config.mongo.url,
     HUB_LOG_LEVEL: 'warn',
   };
-  const [opsPort, nodePort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const [opsPort, nodePort, apiPort] = (await freePorts(3)) as [number, number, number];
   const start = (name: string, args: string[], port: number): Service => {
     const log = openSync(join(home, `${name}.log`), 'w');
     const child = spawn(process.execPath, [HUB, ...args], {

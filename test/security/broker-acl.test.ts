@@ -32,7 +32,7 @@ import {
 } from '../../scripts/src/stack/security';
 import { stackVersions } from '../../scripts/src/stack/versions';
 import { hubSync } from '../support/cli';
-import { freePort, refusal, refusedWith } from './support';
+import { listenerPorts, refusal, refusedWith } from './support';
 
 describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () {
   this.timeout(120000);
@@ -166,7 +166,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     broker = await startSecureKafka({
       layout: { ...base, logFile: join(home, 'kafka.log') },
       hubHome: home,
-      listeners: { client: await freePort(), internal: await freePort(), controller: await freePort() },
+      listeners: await listenerPorts(),
       principals: [PRINCIPALS.coordinator, PRINCIPALS.queryApi, nodePrincipal('KZ')],
       heapMb: 384,
       marker: 'kafka-security-test',

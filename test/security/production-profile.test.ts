@@ -20,7 +20,7 @@ import {
   productionPrincipals,
 } from '../../scripts/src/stack/security-production';
 import { stackVersions } from '../../scripts/src/stack/versions';
-import { freePort, refusedWith } from './support';
+import { listenerPorts, refusedWith } from './support';
 
 const production = join(repoRoot, 'infra', 'production');
 const compose = readFileSync(join(production, 'docker-compose.yml'), 'utf8');
@@ -91,7 +91,7 @@ describe('production layout: broker security profile (infra/production)', () => 
       broker = await startSecureKafka({
         layout: { ...base, logFile: join(home, 'kafka.log') },
         hubHome: home,
-        listeners: { client: await freePort(), internal: await freePort(), controller: await freePort() },
+        listeners: await listenerPorts(),
         heapMb: 384,
         marker: 'kafka-security-test',
       });

@@ -19,7 +19,7 @@ import {
 import { stackVersions } from '../../scripts/src/stack/versions';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, testPki, minimalReport } from '../support/hub';
-import { freePort } from './support';
+import { listenerPorts } from './support';
 
 const minimal = minimalReport();
 
@@ -52,7 +52,7 @@ describe('the hub on a secured broker (each service its own principal)', functio
         logFile: join(env.home, 'kafka.log'),
       },
       hubHome: env.home,
-      listeners: { client: await freePort(), internal: await freePort(), controller: await freePort() },
+      listeners: await listenerPorts(),
       principals: [PRINCIPALS.coordinator, PRINCIPALS.queryApi, nodePrincipal('KZ')],
       heapMb: 384,
       marker: 'kafka-security-test',

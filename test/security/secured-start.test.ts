@@ -14,7 +14,7 @@ import { stackUp } from '../../scripts/src/stack/stack';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson } from '../support/hub';
 import { hubSync } from '../support/cli';
-import { freePort } from '../support/servers';
+import { listenerPorts } from './support';
 import { cleanUpStart, startEnv, startHub, type Endpoints, type StartedHub } from '../support/start';
 import { refusedWith } from './support';
 
@@ -29,11 +29,12 @@ describe('hub start --secure: the whole hub on a local broker with the security 
     this.timeout(300000);
     env = createTestEnv('secured-start');
     // The local stack's broker, on ports of its own (not HUB_KAFKA_BROKERS, which would be a broker of others).
+    const ports = await listenerPorts();
     cli = await startEnv(env, {
       HUB_KAFKA_BROKERS: undefined,
-      HUB_STACK_KAFKA_PORT: String(await freePort()),
-      HUB_STACK_KAFKA_CONTROLLER_PORT: String(await freePort()),
-      HUB_STACK_KAFKA_INTERNAL_PORT: String(await freePort()),
+      HUB_STACK_KAFKA_PORT: String(ports.client),
+      HUB_STACK_KAFKA_CONTROLLER_PORT: String(ports.controller),
+      HUB_STACK_KAFKA_INTERNAL_PORT: String(ports.internal),
     });
     hub = await startHub(env, cli, ['--secure', '--reports', '12']);
     endpoints = hub.endpoints;

@@ -1,15 +1,10 @@
 // Small helpers of the broker security tests: free ports for a broker of their own, and reading a refusal.
-import { createServer } from 'node:net';
+import { freePorts } from '../support/servers';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+/** Three distinct free ports for a broker of a test's own: client, internal and controller listeners. */
+export async function listenerPorts(): Promise<{ client: number; internal: number; controller: number }> {
+  const [client, internal, controller] = (await freePorts(3)) as [number, number, number];
+  return { client, internal, controller };
 }
 
 interface KafkaJsError {

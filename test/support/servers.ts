@@ -3,7 +3,7 @@
 // binary that `hub stack up` provisioned.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
 import { ferretLayout, startFerret } from '../../scripts/src/stack/ferretdb';
@@ -13,15 +13,48 @@ import { isAlive, stopPid } from '../../scripts/src/stack/proc';
 import { stackVersions } from '../../scripts/src/stack/versions';
 import { waitUntil } from './env';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports this process handed out already: a test that chose its ports earlier may not have bound them yet. */
+const handedOut = new Set<number>();
+
+/** Takes `port` when it is free on loopback now and was not handed out before; whether it did. */
+export async function claimPort(port: number): Promise<boolean> {
+  if (handedOut.has(port)) return false;
+  const free = await new Promise<boolean>((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+  if (free) handedOut.add(port);
+  return free;
+}
+
+/**
+ * `count` distinct free ports, none handed out before in this process: every socket is held until all are chosen,
+ * so that the system cannot give one twice (it did: a broker's client and controller listeners on one port).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const held: Server[] = [];
+  const ports: number[] = [];
+  try {
+    while (ports.length < count) {
+      const s = createServer();
+      held.push(s);
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => resolve());
+      });
+      const port = (s.address() as AddressInfo).port;
+      if (!handedOut.has(port)) ports.push(port);
+    }
+    for (const p of ports) handedOut.add(p);
+    return ports;
+  } finally {
+    await Promise.all(held.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!;
 }
 
 export interface OwnedServer {
@@ -78,8 +111,7 @@ export async function ownedKafka(dir: string): Promise<OwnedKafka> {
   const base = kafkaLayout(config.cacheDir, dir, stackVersions().kafka);
   const layout = { ...base, logFile: join(dir, 'kafka.log') };
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const controllerPort = await freePort();
+  const [port, controllerPort] = (await freePorts(2)) as [number, number];
   const brokers = [`127.0.0.1:${port}`];
   const server: OwnedKafka = {
     brokers,
@@ -132,9 +164,8 @@ export async function ownedCluster(dir: string, size = 3): Promise<OwnedCluster>
   // Base64url of 16 random bytes, as Kafka's own ids; like Kafka, never one that begins with '-'.
   let clusterId = randomBytes(16).toString('base64url');
   while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
-  const ports = await Promise.all(
-    Array.from({ length: size }, async () => [await freePort(), await freePort()]),
-  );
+  const all = await freePorts(2 * size);
+  const ports = Array.from({ length: size }, (_, i) => [all[2 * i]!, all[2 * i + 1]!] as const);
   const voters = ports.map(([, c], i) => `${i + 1}@127.0.0.1:${c}`).join(',');
   const brokers = ports.map(([p]) => `127.0.0.1:${p}`);
   const nodes = ports.map(([port, controllerPort], i) => {

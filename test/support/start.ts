@@ -1,13 +1,12 @@
 // `hub start` (npm start) run by a test as a user runs it: a process of its own with the test's HUB_HOME, its own
 // ports for the API and the demo nodes, and demo data; stopped with SIGTERM as Ctrl-C would.
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { spawnHub, type Child } from '../../scripts/src/run/children';
 import { hubSync } from './cli';
 import { waitUntil, type TestEnv } from './env';
-import { freePort } from './servers';
+import { claimPort, freePort } from './servers';
 
 export interface Endpoints {
   api: string;
@@ -25,19 +24,11 @@ export interface StartedHub {
   stop(): Promise<number | null>;
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
 /** A free port p with p + 1 free too (the demo nodes listen on HUB_NODE_BASE_PORT + i). */
 async function twoFreePorts(): Promise<number> {
   for (;;) {
     const p = await freePort();
-    if (p < 65000 && (await portFree(p + 1))) return p;
+    if (p < 65000 && (await claimPort(p + 1))) return p;
   }
 }
 
