@@ -129,11 +129,31 @@ describe('retention review and erasure', function () {
 
     // The originator hears of it, and the notice on hub.erasures is signed by the coordinator.
     await waitUntil('the erasure notice at the node', async () => {
-      const r = await getJson(`${node}/v1/retention`);
-      return (
-        (r.body.erasures as { subjectId: string }[]).some((e) => e.subjectId === a.reportId) || undefined
-      );
+      const r = await getJson(`${node}/v1/retention/erasures?subjectId=${a.reportId}`);
+      return (r.body.erasures as { subjectId: string }[]).length === 1 || undefined;
     });
+    // The node's view of each record's retention: A erased, B renewed, neither awaiting renewal any more.
+    const current = await waitUntil('A erased at the node', async () => {
+      const r = await getJson(`${node}/v1/retention?current=true`);
+      const now = r.body.notices as Notice[];
+      return now.some((x) => x.subjectId === a.reportId && x.kind === 'erased') ? r.body : undefined;
+    });
+    expect(
+      (current.notices as Notice[])
+        .filter((x) => x.subjectId === a.reportId || x.subjectId === b.reportId)
+        .map((x) => x.kind),
+    ).to.have.members(['erased', 'renewed']);
+    expect(current.counts).to.deep.equal({ review_due: 0, renewed: 1, erased: 1 });
+    const awaiting = await getJson(`${node}/v1/retention?kind=review_due&current=true`);
+    const awaitingIds = (awaiting.body.notices as Notice[]).map((x) => x.subjectId);
+    expect(awaitingIds).not.to.include(a.reportId);
+    expect(awaitingIds).not.to.include(b.reportId);
+    // Both review_due notices are still in the full list, with A's and B's later ones.
+    const all = await getJson(`${node}/v1/retention?kind=review_due&limit=500`);
+    expect((all.body.notices as Notice[]).map((x) => x.subjectId)).to.include.members([
+      a.reportId,
+      b.reportId,
+    ]);
     const names = topicNames(env.config.namespace);
     const verifier = createVerifier({ trust: new PkiStore(join(env.config.hubHome, 'pki')).trustStore() });
     const registry = loadSchemaRegistry();

@@ -250,7 +250,12 @@ describe('national node: bodies and answers as its OpenAPI description says', fu
     expect(answered.response).to.include({ answer: 'Twice in March.' });
 
     await send('KZ', 'get', '/v1/alerts', '/v1/alerts', 200);
+    await send('KZ', 'get', '/v1/alerts?limit=0', '/v1/alerts', 400);
     await send('KZ', 'get', '/v1/retention', '/v1/retention', 200);
+    await send('KZ', 'get', '/v1/retention?kind=review_due&current=true&limit=10', '/v1/retention', 200);
+    await send('KZ', 'get', '/v1/retention?kind=lost', '/v1/retention', 400);
+    await send('KZ', 'get', '/v1/retention/erasures', '/v1/retention/erasures', 200);
+    await send('KZ', 'get', '/v1/retention/erasures?subjectId=1', '/v1/retention/erasures', 400);
     await send('KZ', 'get', '/healthz', '/healthz', 200);
   });
 

@@ -21,6 +21,7 @@ import type { InboundStore } from './inbox-store';
 import type { ReportsIndex } from './reports-index';
 import { csvRouter } from './routes-csv';
 import { nodeOpenApi } from './openapi';
+import { alertRoutes } from './routes-alerts';
 import { annualRoutes } from './routes-annual';
 import { requestRoutes } from './routes-requests';
 import { receiptRoutes } from './routes-receipts';
@@ -256,9 +257,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
 
   app.use(receiptRoutes(deps));
 
-  app.get('/v1/alerts', (_req, res) => {
-    res.json({ alerts: deps.inbound.ofType('CrossBorderAlert').map((a) => a.value) });
-  });
+  app.use(alertRoutes(deps));
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such endpoint; see /openapi.json' } });

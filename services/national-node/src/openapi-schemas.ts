@@ -54,6 +54,8 @@ const queued = (properties: Record<string, Schema>, optional: Record<string, Sch
     { normalisations: list(str('what the node changed, e.g. "2.5 t → 2500 kg"')), ...optional },
   );
 
+const nextCursor = str('pass it as cursor for the next page; absent on the last');
+
 export const NODE_SCHEMAS: Record<string, Schema> = {
   Error: ERROR_SCHEMA,
   Handling: HandlingIn,
@@ -287,7 +289,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
         ),
       ),
     },
-    { nextCursor: str('pass it as cursor for the next page; absent on the last') },
+    { nextCursor },
     { description: 'Newest first, by when each record was first sent' },
   ),
   RequestList: object({
@@ -323,9 +325,30 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
       ),
     ),
   }),
-  Alerts: object({
-    alerts: list({ type: 'object', description: 'CrossBorderAlert as the coordinator signed it' }),
-  }),
-  Retention: object({ notices: list({ type: 'object' }), erasures: list({ type: 'object' }) }),
+  Alerts: object(
+    {
+      total: int('alerts this node has received'),
+      alerts: list({ type: 'object', description: 'CrossBorderAlert as the coordinator signed it' }),
+    },
+    { nextCursor },
+  ),
+  Retention: object(
+    {
+      counts: object(
+        { review_due: int(), renewed: int(), erased: int() },
+        {},
+        { description: 'records by their latest notice: review_due ones await renewal or erasure' },
+      ),
+      notices: list({ type: 'object', description: 'RetentionNotice as the coordinator signed it' }),
+    },
+    { nextCursor },
+  ),
+  Erasures: object(
+    {
+      total: int('erasure orders this node has received'),
+      erasures: list({ type: 'object', description: 'ErasureNotice as the coordinator signed it' }),
+    },
+    { nextCursor },
+  ),
   Health: HEALTH_SCHEMA,
 };

@@ -21,6 +21,29 @@ const common = {
     "The outbox or the broker cannot take it now, or the node's certificate has expired or was revoked (CERTIFICATE_INVALID); nothing was queued, send it again",
   ),
 };
+/** `limit` and `cursor` of a list read newest first a page at a time. */
+const pageParams = [
+  {
+    name: 'limit',
+    in: 'query',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+  },
+  {
+    name: 'cursor',
+    in: 'query',
+    required: false,
+    description: "the previous page's nextCursor, unchanged",
+    schema: { type: 'string' },
+  },
+];
+const query = (name: string, schema: Record<string, unknown>, description?: string) => ({
+  name,
+  in: 'query',
+  required: false,
+  ...(description && { description }),
+  schema,
+});
 const idParam = (name: string) => ({
   name,
   in: 'path',
@@ -215,13 +238,7 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
               required: false,
               schema: { type: 'string', enum: ['pending', 'accepted', 'rejected'] },
             },
-            {
-              name: 'limit',
-              in: 'query',
-              required: false,
-              schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-            },
-            { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
+            ...pageParams,
           ],
           responses: {
             200: json('A page, with the counts of each status', 'ReceiptList'),
@@ -243,15 +260,48 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
       },
       '/v1/alerts': {
         get: {
-          summary: 'Cross-border alerts naming this country',
-          responses: { 200: json('As the coordinator sent them', 'Alerts'), ...common },
+          summary: 'Cross-border alerts naming this country, newest first',
+          parameters: pageParams,
+          responses: {
+            200: json('A page of them, as the coordinator sent them', 'Alerts'),
+            400: fieldErrors,
+            ...common,
+          },
         },
       },
       '/v1/retention': {
         get: {
           summary:
-            "Retention notices about this country's records (review due, renewed, erased) and erasure notices",
-          responses: { 200: json('As the coordinator sent them', 'Retention'), ...common },
+            "Retention notices about this country's records (review due, renewed, erased), newest first: ?kind=review_due&current=true lists the records awaiting renewal",
+          parameters: [
+            query('kind', { type: 'string', enum: ['review_due', 'renewed', 'erased'] }),
+            query('subjectId', { type: 'string', format: 'uuid' }, 'the notices about one record'),
+            query(
+              'current',
+              { type: 'string', enum: ['true', 'false'], default: 'false' },
+              "each record's latest notice only",
+            ),
+            ...pageParams,
+          ],
+          responses: {
+            200: json('A page of them, with how many records stand at each kind', 'Retention'),
+            400: fieldErrors,
+            ...common,
+          },
+        },
+      },
+      '/v1/retention/erasures': {
+        get: {
+          summary: "The coordinator's orders to erase this country's records, newest first",
+          parameters: [
+            query('subjectId', { type: 'string', format: 'uuid' }, 'the orders about one record'),
+            ...pageParams,
+          ],
+          responses: {
+            200: json('A page of them, as the coordinator sent them', 'Erasures'),
+            400: fieldErrors,
+            ...common,
+          },
         },
       },
       '/healthz': {

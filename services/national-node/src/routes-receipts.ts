@@ -5,7 +5,7 @@
 import { Router } from 'express';
 import { HubError } from '@hub/errors';
 import type { InboundStore } from './inbox-store';
-import { queryReader } from './query';
+import { positionCursor, queryReader } from './query';
 import type { ReportsIndex } from './reports-index';
 
 const STATUSES = ['pending', 'accepted', 'rejected'] as const;
@@ -44,23 +44,9 @@ export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundSto
   router.get('/v1/receipts', (req, res) => {
     const query = queryReader(req.query as Record<string, unknown>, ['status', 'limit', 'cursor']);
     const status = query.pick('status', STATUSES);
-    const limit = req.query.limit === undefined ? DEFAULT_LIMIT : Number(query.text('limit'));
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
-      query.refuse('limit', `must be a whole number from 1 to ${MAX_LIMIT}`);
     // The cursor is a position in the order records were first sent: records sent since do not shift it.
     const ids = deps.reports.ids();
-    let end = ids.length;
-    if (req.query.cursor !== undefined) {
-      const position = /^p([0-9]{1,12})$/.exec(
-        Buffer.from(query.text('cursor') ?? '', 'base64url').toString(),
-      );
-      if (position && Number(position[1]) <= ids.length) end = Number(position[1]);
-      else
-        query.refuse(
-          'cursor',
-          'is not a cursor this node gave: pass nextCursor from the previous page unchanged',
-        );
-    }
+    const { limit, end } = query.page(ids.length, DEFAULT_LIMIT, MAX_LIMIT);
     query.check();
 
     const counts: Record<Status, number> = { pending: 0, accepted: 0, rejected: 0 };
@@ -92,7 +78,7 @@ export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundSto
     res.json({
       counts,
       records,
-      ...(next !== undefined && { nextCursor: Buffer.from(`p${next}`).toString('base64url') }),
+      ...(next !== undefined && { nextCursor: positionCursor(next) }),
     });
   });
 

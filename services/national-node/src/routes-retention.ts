@@ -1,13 +1,21 @@
 // Retention review at the node: the coordinator's notices about this country's records (review due, renewed,
-// erased), and renewal of a record before its review date.
+// erased) and its erasure orders, newest first in pages, and renewal of a record before its review date.
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
 import type { InboundStore } from './inbox-store';
+import { newestFirst, queryReader } from './query';
 import type { ReportsIndex } from './reports-index';
 import type { Submitter } from './submit';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** RetentionNotice's kinds (without its `unknown` default). */
+const NOTICE_KINDS = ['review_due', 'renewed', 'erased'] as const;
+
+interface Notice {
+  subjectId: string;
+  kind: string;
+}
 
 export function retentionRoutes(deps: {
   submitter: Submitter;
@@ -39,11 +47,57 @@ export function retentionRoutes(deps: {
   };
   router.post('/v1/seizures/:id/renew', renew('SeizureReport'));
   router.post('/v1/annual-returns/:id/renew', renew('AnnualSeizureReturn'));
-  router.get('/v1/retention', (_req, res) => {
-    res.json({
-      notices: deps.inbound.ofType('RetentionNotice').map((n) => n.value),
-      erasures: deps.inbound.ofType('ErasureNotice').map((n) => n.value),
-    });
+  // The notices, newest first, a page at a time; `current=true` keeps each record's latest only, so that
+  // `?kind=review_due&current=true` lists the records still awaiting renewal (or erasure at their review date).
+  router.get('/v1/retention', (req, res) => {
+    const query = queryReader(req.query as Record<string, unknown>, [
+      'kind',
+      'subjectId',
+      'current',
+      'limit',
+      'cursor',
+    ]);
+    const kind = query.pick('kind', NOTICE_KINDS);
+    const current = query.pick('current', ['true', 'false']) === 'true';
+    const subjectId = query.text('subjectId');
+    if (req.query.subjectId !== undefined && !UUID.test(subjectId ?? ''))
+      query.refuse('subjectId', 'must be a UUID');
+    const notices = deps.inbound.ofType('RetentionNotice').map((n) => n.value as unknown as Notice);
+    const page = query.page(notices.length);
+    query.check();
+    // Each record's latest notice (the last received), and how many records stand at each kind.
+    const latest = new Map<string, Notice>();
+    for (const n of notices) latest.set(n.subjectId, n);
+    const counts = Object.fromEntries(NOTICE_KINDS.map((k) => [k, 0])) as Record<string, number>;
+    for (const n of latest.values()) counts[n.kind] = (counts[n.kind] ?? 0) + 1;
+    const { page: shown, nextCursor } = newestFirst(
+      notices,
+      page,
+      (n) =>
+        (!kind || n.kind === kind) &&
+        (!subjectId || n.subjectId === subjectId) &&
+        (!current || latest.get(n.subjectId) === n),
+    );
+    res.json({ counts, notices: shown, ...(nextCursor && { nextCursor }) });
+  });
+
+  // The erasure orders for this country's records, newest first, a page at a time.
+  router.get('/v1/retention/erasures', (req, res) => {
+    const query = queryReader(req.query as Record<string, unknown>, ['subjectId', 'limit', 'cursor']);
+    const subjectId = query.text('subjectId');
+    if (req.query.subjectId !== undefined && !UUID.test(subjectId ?? ''))
+      query.refuse('subjectId', 'must be a UUID');
+    const erasures = deps.inbound
+      .ofType('ErasureNotice')
+      .map((n) => n.value as unknown as { subjectId: string });
+    const page = query.page(erasures.length);
+    query.check();
+    const { page: shown, nextCursor } = newestFirst(
+      erasures,
+      page,
+      (e) => !subjectId || e.subjectId === subjectId,
+    );
+    res.json({ total: erasures.length, erasures: shown, ...(nextCursor && { nextCursor }) });
   });
   return router;
 }

@@ -1,34 +1,19 @@
 import { expect } from 'chai';
-import express from 'express';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { InboundStore } from '../src/inbox-store';
-import { ReportsIndex } from '../src/reports-index';
+import type { InboundStore } from '../src/inbox-store';
+import type { ReportsIndex } from '../src/reports-index';
 import { receiptRoutes } from '../src/routes-receipts';
+import { serveRoutes, type Served } from './serve';
 
 describe("a node's list of what it sent: the status of each record's latest version", () => {
-  let dir: string;
+  let served: Served;
   let reports: ReportsIndex;
   let inbound: InboundStore;
-  let server: Server;
   let url: string;
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hub-receipts-'));
-    reports = new ReportsIndex(join(dir, 'reports.idx'));
-    inbound = new InboundStore(join(dir, 'inbound.jsonl'));
-    const app = express().use(receiptRoutes({ reports, inbound }));
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    served = await serveRoutes((parts) => [receiptRoutes(parts)]);
+    ({ url, reports, inbound } = served);
   });
-  afterEach(() => {
-    server.close();
-    reports.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => served.close());
 
   let n = 0;
   /** The coordinator's receipt for a version (`null`: refused before its version was read) of a record. */
