@@ -114,7 +114,8 @@ describe('query API: the regional feed as server-sent events', function () {
       const before = report('GREEN');
       expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, before)).status).to.equal(202);
       const last = await waitUntil('the first record', () => seen(first, before.reportId), 60000);
-      expect(last.id).to.match(/^[0-9]+:[0-9]+$/);
+      // Where the feed's reader stood on every partition just after it.
+      expect(last.id).to.match(/^[0-9]+:-?[0-9]+(,[0-9]+:-?[0-9]+)+$/);
       first.close();
       // Published while that client was away.
       const missed = [report('GREEN'), report('AMBER')];
@@ -142,6 +143,95 @@ describe('query API: the regional feed as server-sent events', function () {
       expect(String(lost.events[1]!.data.detail)).to.include('GET /v1/seizures');
     } finally {
       for (const r of readers) r.close();
+    }
+  });
+
+  it('reads back from the broker what a client missed when the query API does not hold it (restarted), then goes on live', async () => {
+    const url = (base: string) => `${base}/v1/feeds/central-asia/stream`;
+    const seen = (s: Stream, id: string) => s.events.find((e) => e.data.subjectId === id);
+    const ids = (s: Stream) =>
+      s.events.filter((e) => e.event === 'SeizureReport').map((e) => e.data.subjectId);
+    const first = await openStream(url(hub.apiUrl), hub.token('analyst', 'KG', 'AMBER'));
+    const readers: Stream[] = [first];
+    let restarted: Awaited<ReturnType<typeof startQueryApi>> | undefined;
+    try {
+      const before = report('GREEN');
+      expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, before)).status).to.equal(202);
+      const last = await waitUntil('the first record', () => seen(first, before.reportId), 60000);
+      first.close();
+      // Published while the client was away; then a query API that holds none of it (as after a restart).
+      const missed = [report('GREEN'), report('AMBER'), report('GREEN')];
+      for (const r of missed)
+        expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, r)).status).to.equal(202);
+      const watcher = await openStream(url(hub.apiUrl), hub.token('coordinator', 'KZ', 'RED'));
+      readers.push(watcher);
+      await waitUntil(
+        'all three at the hub',
+        async () => {
+          const stored = await Promise.all(
+            missed.map((r) =>
+              getJson(`${hub.apiUrl}/v1/seizures/${r.reportId}`, hub.token('coordinator', 'KZ', 'RED')),
+            ),
+          );
+          return stored.every((x) => x.status === 200) || undefined;
+        },
+        60000,
+      );
+      await new Promise((r) => setTimeout(r, 1000)); // their feed records published too
+      restarted = await startQueryApi({
+        config: env.config,
+        logger: env.logger,
+        port: 0,
+        feedReplayRecords: 3,
+      });
+
+      const amber = await openStream(url(restarted.url), hub.token('analyst', 'KG', 'AMBER'), {
+        'last-event-id': last.id!,
+      });
+      const green = await openStream(url(restarted.url), hub.token('analyst', 'TJ', 'GREEN'), {
+        'last-event-id': last.id!,
+      });
+      readers.push(amber, green);
+      await waitUntil('the missed records read back', () => ids(amber).length === 3 || undefined, 60000);
+      expect(ids(amber)).to.have.members(missed.map((r) => r.reportId));
+      await waitUntil('the GREEN ones at the GREEN reader', () => ids(green).length === 2 || undefined);
+      expect(ids(green), 'only what a GREEN clearance may read').to.have.members([
+        missed[0]!.reportId,
+        missed[2]!.reportId,
+      ]);
+      // Then live, each record once.
+      const after = report('GREEN');
+      expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, after)).status).to.equal(202);
+      await waitUntil('the live record', () => seen(amber, after.reportId), 60000);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(ids(amber)).to.have.length(4);
+      expect(amber.events.map((e) => e.event)).not.to.include('gap');
+      // The id of a record read back resumes after it, there too.
+      const resumeAt = amber.events.find((e) => e.data.subjectId === missed[1]!.reportId)!.id!;
+      const again = await openStream(url(restarted.url), hub.token('analyst', 'KG', 'AMBER'), {
+        'last-event-id': resumeAt,
+      });
+      readers.push(again);
+      await waitUntil('what came after it', () => ids(again).length >= 1 || undefined, 60000);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(ids(again)).to.not.include(missed[1]!.reportId);
+      expect(ids(again)).to.include(after.reportId);
+
+      // More missed than the instance gives again (3 here): a gap, saying how many and where to look.
+      const tooFar = await openStream(url(restarted.url), hub.token('analyst', 'KG', 'AMBER'), {
+        'last-event-id': last.id!.replace(/:(-?[0-9]+)/g, ':-1'),
+      });
+      readers.push(tooFar);
+      await waitUntil('the gap', () => tooFar.events.find((e) => e.event === 'gap'));
+      expect(String(tooFar.events.find((e) => e.event === 'gap')!.data.detail)).to.match(
+        /records were published on this feed since; more than the 3 .*GET \/v1\/seizures/,
+      );
+      expect(
+        await metricValue(restarted.url, 'hub_query_feed_replays_total', { outcome: 'complete' }),
+      ).to.equal(3);
+    } finally {
+      for (const r of readers) r.close();
+      await restarted?.close();
     }
   });
 

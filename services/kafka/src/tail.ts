@@ -97,3 +97,71 @@ export async function disconnectForGood(consumer: Consumer): Promise<void> {
   consumer.on(consumer.events.GROUP_JOIN, again);
   await consumer.disconnect();
 }
+
+export interface RangeOptions {
+  kafka: Kafka;
+  topic: string;
+  /** Start of the private group's id (see TailOptions). */
+  groupPrefix: string;
+  /** Per partition (each of the topic's), the offsets to read: after `after` up to and including `upTo`. */
+  ranges: Map<number, { after: bigint; upTo: bigint }>;
+  onMessage: TailOptions['onMessage'];
+  /** Gives up after this long (default 30 s). */
+  timeoutMs?: number;
+  /** Stops early (the reader went away). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads the records of a topic in the given ranges of offsets, in order on each partition, in a private consumer
+ * group seeked to them: `complete` when every range was read, `timeout` or `aborted` otherwise. Records before a
+ * range (the broker's retention took them) are simply not there: the first read is the earliest kept.
+ */
+export async function readRange(options: RangeOptions): Promise<'complete' | 'timeout' | 'aborted'> {
+  const pending = new Map([...options.ranges].filter(([, r]) => r.upTo > r.after));
+  if (pending.size === 0) return 'complete';
+  const consumer = options.kafka.consumer({
+    groupId: `${options.groupPrefix}-${randomBytes(6).toString('hex')}`,
+    sessionTimeout: 15000,
+    heartbeatInterval: 3000,
+    maxWaitTimeInMs: FETCH_WAIT_MS,
+  });
+  let finish: (outcome: 'complete' | 'timeout' | 'aborted') => void = () => undefined;
+  const outcome = new Promise<'complete' | 'timeout' | 'aborted'>((r) => (finish = r));
+  const timer = setTimeout(() => finish('timeout'), options.timeoutMs ?? 30000);
+  const abort = () => finish('aborted');
+  options.signal?.addEventListener('abort', abort);
+  if (options.signal?.aborted) abort();
+  let done = false;
+  void outcome.then(() => (done = true));
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message, partition, heartbeat }) => {
+        const range = pending.get(partition);
+        if (done || !range) return;
+        const offset = BigInt(message.offset);
+        if (offset > range.after && offset <= range.upTo)
+          await options.onMessage(message, partition, heartbeat);
+        if (offset >= range.upTo) {
+          pending.delete(partition);
+          if (pending.size === 0) finish('complete');
+        }
+      },
+    });
+    // Applied once the partitions are assigned. Every partition of the topic should have a range, even an empty one
+    // (read nothing: seeked past it); one without would be read from its beginning, for nothing. A range whose
+    // start the broker no longer keeps is read from the earliest record kept (fromBeginning).
+    for (const [partition, range] of options.ranges) {
+      const from = pending.has(partition) ? range.after + 1n : range.upTo + 1n;
+      consumer.seek({ topic: options.topic, partition, offset: String(from < 0n ? 0n : from) });
+    }
+    return await outcome;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', abort);
+    finish('aborted');
+    await disconnectForGood(consumer).catch(() => undefined);
+  }
+}

@@ -19,6 +19,8 @@ export interface QueryApiOptions {
   host?: string;
   /** How long a feed record whose signer is not known yet waits for its certificate (default 15 s). */
   feedSignerGraceMs?: number;
+  /** How many records a reconnecting feed client may have read back from the broker (default 10,000). */
+  feedReplayRecords?: number;
 }
 
 export interface RunningQueryApi {
@@ -50,6 +52,7 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
     audit,
     metrics,
     signerGraceMs: options.feedSignerGraceMs,
+    replayRecords: options.feedReplayRecords,
   });
   const app = createApp({
     // Reads on a caller's behalf are bounded; the audit log (written for every read) and the health check are not.

@@ -4,11 +4,11 @@
 // signer (the coordinator's renewed certificate, a new node's) is not known yet waits for its certificate on hub.pki,
 // in order, for a grace period, as the coordinator waits for a new node's.
 import { randomBytes } from 'node:crypto';
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { HubConfig } from '@hub/config';
 import { createVerifier, HUB_ORIGIN } from '@hub/envelope';
 import { HubError } from '@hub/errors';
-import { createKafka, tailTopic, topicNames, type Tail } from '@hub/kafka';
+import { createKafka, readRange, tailTopic, topicNames, type Tail } from '@hub/kafka';
 import { Counter, type Logger, type Registry } from '@hub/observability';
 import { followPki, type TrustStore } from '@hub/pki';
 import type { Region, SchemaRegistry } from '@hub/schemas';
@@ -24,10 +24,40 @@ const UNKNOWN = Symbol('unknown signer');
 interface Subscriber {
   caller: Caller;
   res: Response;
+  /** Per partition, the last offset this subscriber was given (read back for it): live events up to it are not. */
+  after?: Map<number, bigint>;
+  /** Live events held while what it missed is read back. */
+  buffer?: FeedEvent[];
+}
+
+/**
+ * Where a feed's reader stands: per partition, the offset of the last record it has processed. An event's id is
+ * this position just after its record (`0:12,1:5,2:7`), so that a client reconnecting with it can be given what came
+ * after on every partition, by any instance of the query API: offsets are the broker's.
+ */
+type Position = Map<number, bigint>;
+
+const positionId = (position: Position): string =>
+  [...position]
+    .sort(([a], [b]) => a - b)
+    .map(([p, o]) => `${p}:${o}`)
+    .join(',');
+
+/** The position an event id names; undefined when it is not one. */
+function parsePosition(id: string): Position | undefined {
+  if (!/^[0-9]{1,4}:-?[0-9]{1,19}(,[0-9]{1,4}:-?[0-9]{1,19}){0,255}$/.test(id)) return undefined;
+  const position: Position = new Map();
+  for (const part of id.split(',')) {
+    const [p, o] = part.split(':');
+    position.set(Number(p), BigInt(o!));
+  }
+  return position;
 }
 
 interface FeedEvent {
   id: string;
+  partition: number;
+  offset: bigint;
   type: string;
   data: Record<string, unknown>;
   /** Who may receive it. */
@@ -51,6 +81,13 @@ export function feedStreams(deps: {
   signerGraceMs?: number;
   /** How many of each feed's latest events are held for clients that reconnect (default 1,000). */
   recentEvents?: number;
+  /**
+   * How many records a reconnecting client may have read back from the broker when it missed more than those held
+   * (default 10,000): beyond, it is told of the gap and searches instead.
+   */
+  replayRecords?: number;
+  /** How long reading those back may take before the client is told of a gap (default 30 s). */
+  replayTimeoutMs?: number;
 }): FeedStreams {
   const names = topicNames(deps.config.namespace);
   const kafka = createKafka({
@@ -67,6 +104,12 @@ export function feedStreams(deps: {
     labelNames: ['reason'],
     registers: [deps.metrics],
   });
+  const replayedCounter = new Counter({
+    name: 'hub_query_feed_replays_total',
+    help: 'Reconnecting feed clients given what they missed from the broker, by outcome (complete, timeout, aborted)',
+    labelNames: ['outcome'],
+    registers: [deps.metrics],
+  });
   const refuse = (reason: string, detail: Record<string, unknown>) => {
     refusedCounter.inc({ reason });
     deps.logger.warn({ reason, ...detail }, 'feed record refused');
@@ -76,9 +119,27 @@ export function feedStreams(deps: {
   /** The latest events of each feed, in the order they came: what a client reconnecting with Last-Event-ID missed. */
   const recent = new Map<string, FeedEvent[]>();
   const held = deps.recentEvents ?? 1000;
+  const replayRecords = deps.replayRecords ?? 10000;
+  /** Reading back for reconnecting clients: stopped and awaited on close. */
+  const replays = new Set<Promise<void>>();
+  const replayAborts = new Set<AbortController>();
+  /** Per feed, where its reader stands (see Position). */
+  const positions = new Map<string, Position>();
+  /** An event to a client still there (a response ended or gone is not written to: that would be an error). */
+  const send = (res: Response, text: string) => {
+    if (!res.writableEnded && !res.destroyed) res.write(text);
+  };
   const write = (res: Response, event: FeedEvent) =>
-    res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+    send(res, `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
   const subscribers = new Map<string, Set<Subscriber>>();
+  /** A live event to a subscriber: held while what it missed is read back, and not again what was read back. */
+  const deliver = (s: Subscriber, event: FeedEvent) => {
+    if (s.after && event.offset <= (s.after.get(event.partition) ?? -1n)) return;
+    if (s.buffer) s.buffer.push(event);
+    else if (event.visibleTo(s.caller)) write(s.res, event);
+  };
+  const gap = (res: Response, lastEventId: string, detail: string) =>
+    send(res, `event: gap\ndata: ${JSON.stringify({ lastEventId: lastEventId.slice(0, 60), detail })}\n\n`);
   const tails = new Map<string, Promise<Tail>>();
   let pki: Promise<Tail> | undefined;
 
@@ -88,6 +149,7 @@ export function feedStreams(deps: {
     bytes: Buffer,
     partition: number,
     offset: string,
+    id: string,
   ): FeedEvent | undefined | typeof UNKNOWN => {
     const outer = verifier.verify(bytes);
     if (!outer.ok && outer.reason === 'unknown-signer') return UNKNOWN;
@@ -99,9 +161,9 @@ export function feedStreams(deps: {
         offset,
       });
     const value = deps.registry.decode(outer.envelope.schemaFingerprint, outer.envelope.payload);
-    const id = `${partition}:${offset}`;
+    const at = { id, partition, offset: BigInt(offset) };
     if (outer.envelope.messageType === 'CrossBorderAlert') {
-      return { id, type: 'alert', data: value, visibleTo: () => true };
+      return { ...at, type: 'alert', data: value, visibleTo: () => true };
     }
     const record = value as {
       originalEnvelope: Buffer;
@@ -139,7 +201,7 @@ export function feedStreams(deps: {
     };
     const drugs = (payload.drugs as { substance: string; quantityKg: number | null }[] | undefined) ?? [];
     return {
-      id,
+      ...at,
       type: record.messageType,
       data: {
         messageType: record.messageType,
@@ -177,12 +239,13 @@ export function feedStreams(deps: {
     partition: number,
     offset: string,
     heartbeat: () => Promise<void>,
+    id: string,
   ): Promise<FeedEvent | undefined> => {
     const until = Date.now() + graceMs;
     for (;;) {
       let event: ReturnType<typeof toEvent>;
       try {
-        event = toEvent(region, bytes, partition, offset);
+        event = toEvent(region, bytes, partition, offset, id);
       } catch (err) {
         // Signed, but with a payload its schema cannot read: passed over, not retried for ever.
         return refuse('unreadable', { detail: (err as Error).message, partition, offset });
@@ -221,25 +284,93 @@ export function feedStreams(deps: {
           (await admin.fetchTopicOffsets(names.feed(region))).map((o) => [o.partition, BigInt(o.high)]),
         );
         await admin.disconnect();
+        const position: Position = new Map([...from].map(([p, high]) => [p, high - 1n]));
+        positions.set(region, position);
         return tailTopic({
           kafka,
           topic: names.feed(region),
           groupId: names.group(`query-api-feed-${region}-${randomBytes(4).toString('hex')}`),
           fromBeginning: true,
           onMessage: async (message, partition, heartbeat) => {
-            if (!message.value || BigInt(message.offset) < (from.get(partition) ?? 0n)) return;
-            const event = await eventOnceKnown(region, message.value, partition, message.offset, heartbeat);
+            const offset = BigInt(message.offset);
+            if (offset < (from.get(partition) ?? 0n)) return;
+            const id = positionId(new Map(position).set(partition, offset));
+            const event =
+              message.value &&
+              (await eventOnceKnown(region, message.value, partition, message.offset, heartbeat, id));
+            // Processed, passed on or refused: a client reconnecting after this point is not given it again.
+            position.set(partition, offset);
             if (!event) return;
             const latest = recent.get(region) ?? [];
             recent.set(region, latest);
             if (latest.push(event) > held) latest.shift();
-            for (const s of subscribers.get(region) ?? []) if (event.visibleTo(s.caller)) write(s.res, event);
+            for (const s of subscribers.get(region) ?? []) deliver(s, event);
           },
         });
       });
       tails.set(region, tail);
     }
     return tail;
+  };
+
+  /**
+   * Gives a reconnecting subscriber the records of `ranges`, read back from the broker, each verified and filtered as
+   * live ones are, with ids that say how far it has got; then the live events held meanwhile.
+   */
+  const replay = async (
+    region: string,
+    sub: Subscriber,
+    lastEventId: string,
+    ranges: Map<number, { after: bigint; upTo: bigint }>,
+    req: Request,
+  ) => {
+    const aborted = new AbortController();
+    req.on('close', () => aborted.abort());
+    replayAborts.add(aborted);
+    const position: Position = new Map([...ranges].map(([p, r]) => [p, r.after]));
+    const replayed = new Set<number>();
+    let outcome: Awaited<ReturnType<typeof readRange>>;
+    try {
+      outcome = await readRange({
+        kafka,
+        topic: names.feed(region),
+        groupPrefix: names.group(`query-api-feed-${region}-replay`),
+        ranges,
+        timeoutMs: deps.replayTimeoutMs,
+        signal: aborted.signal,
+        onMessage: async (message, partition, heartbeat) => {
+          const offset = BigInt(message.offset);
+          const after = position.get(partition) ?? -1n;
+          if (!replayed.has(partition) && offset > after + 1n)
+            gap(
+              sub.res,
+              lastEventId,
+              `records ${after + 1n}-${offset - 1n} of partition ${partition} are no longer kept by the broker; search for what was published then (GET /v1/seizures)`,
+            );
+          replayed.add(partition);
+          const id = positionId(new Map(position).set(partition, offset));
+          const event =
+            message.value &&
+            (await eventOnceKnown(region, message.value, partition, message.offset, heartbeat, id));
+          position.set(partition, offset);
+          if (event && event.visibleTo(sub.caller)) write(sub.res, event);
+        },
+      });
+    } catch (err) {
+      deps.logger.warn({ err, region }, 'feed events could not be read back for a reconnecting client');
+      outcome = 'timeout';
+    }
+    replayAborts.delete(aborted);
+    replayedCounter.inc({ outcome });
+    if (outcome === 'timeout')
+      gap(
+        sub.res,
+        lastEventId,
+        'not every event after it could be read back from the broker in time; search for what was published meanwhile (GET /v1/seizures)',
+      );
+    const held = sub.buffer ?? [];
+    sub.buffer = undefined;
+    for (const e of held) deliver(sub, e);
   };
 
   const router = Router();
@@ -274,25 +405,51 @@ export function feedStreams(deps: {
     res.flushHeaders();
     res.write(`event: ready\ndata: ${JSON.stringify({ region: region.id })}\n\n`);
     // A client reconnecting says the last event it received (EventSource does so by itself): what it may read of
-    // those that came after is sent first, or a gap event when that one is no longer held. Sent and subscribed in one
-    // turn of the event loop, so that nothing comes between the two and nothing is sent twice.
+    // those that came after is sent first. Held here, they are sent at once; otherwise (this instance restarted, or
+    // holds fewer) they are read back from the broker while live events wait, up to replayRecords; beyond, or when
+    // the id is not one of this feed, a gap event says so. Decided and subscribed in one turn of the event loop, so
+    // that nothing comes between the two and nothing is sent twice.
+    const sub: Subscriber = { caller, res };
     const lastEventId = req.get('last-event-id');
+    let readBack: Map<number, { after: bigint; upTo: bigint }> | undefined;
     if (lastEventId !== undefined) {
       const latest = recent.get(region.id) ?? [];
       const at = latest.findIndex((e) => e.id === lastEventId);
+      const from = parsePosition(lastEventId);
+      const now = positions.get(region.id) ?? new Map<number, bigint>();
+      const ranges = new Map([...now].map(([p, o]) => [p, { after: from?.get(p) ?? 0n, upTo: o }]));
+      const missed = [...ranges.values()].reduce(
+        (n, r) => n + (r.upTo > r.after ? r.upTo - r.after : 0n),
+        0n,
+      );
       if (at >= 0) {
         for (const e of latest.slice(at + 1)) if (e.visibleTo(caller)) write(res, e);
-      } else
-        res.write(
-          `event: gap\ndata: ${JSON.stringify({
-            lastEventId: lastEventId.slice(0, 60),
-            detail: `the events after it are no longer held here (the latest ${held} of each feed are, since the query API started following it); search for what was published meanwhile (GET /v1/seizures)`,
-          })}\n\n`,
+      } else if (!from || from.size !== now.size || [...from.keys()].some((p) => !now.has(p)))
+        gap(
+          res,
+          lastEventId,
+          'not an event id of this feed; search for what was published (GET /v1/seizures)',
         );
+      else if (missed > BigInt(replayRecords))
+        gap(
+          res,
+          lastEventId,
+          `${missed} records were published on this feed since; more than the ${replayRecords} a stream gives again: search for them (GET /v1/seizures)`,
+        );
+      else {
+        readBack = ranges;
+        sub.buffer = [];
+        sub.after = new Map([...ranges].map(([p, r]) => [p, r.upTo > r.after ? r.upTo : r.after]));
+      }
     }
-    const sub: Subscriber = { caller, res };
     const set = subscribers.get(region.id) ?? new Set<Subscriber>();
     subscribers.set(region.id, set.add(sub));
+    if (readBack) {
+      const reading = replay(region.id, sub, lastEventId!, readBack, req).finally(() =>
+        replays.delete(reading),
+      );
+      replays.add(reading);
+    }
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15000);
     req.on('close', () => {
       clearInterval(keepAlive);
@@ -305,6 +462,8 @@ export function feedStreams(deps: {
     async close() {
       closing = true;
       for (const set of subscribers.values()) for (const s of set) s.res.end();
+      for (const a of replayAborts) a.abort();
+      await Promise.all(replays);
       for (const t of tails.values()) await (await t).stop().catch(() => undefined);
       if (pki) await (await pki).stop().catch(() => undefined);
     },

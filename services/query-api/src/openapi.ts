@@ -254,7 +254,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/feeds/{region}/stream': {
         get: {
           summary:
-            'The regional feed as server-sent events (text/event-stream): every record countersigned by the coordinator and readable by the caller, as it is published; an event named ready first, a comment every 15 s to keep the connection open. A client reconnecting with Last-Event-ID gets, after ready, the events it missed and may read (the latest 1,000 of each feed are held), or an event named gap, { lastEventId, detail }, when that one is no longer held. At most four times HUB_QUERY_CONCURRENCY streams per caller (429 beyond)',
+            'The regional feed as server-sent events (text/event-stream): every record countersigned by the coordinator and readable by the caller, as it is published; an event named ready first, a comment every 15 s to keep the connection open. A client reconnecting with Last-Event-ID gets, after ready, the events it missed and may read (from the latest 1,000 of each feed held, or else read back from Kafka, up to 10,000 records, in order on each partition), then the live ones; an event named gap, { lastEventId, detail }, says when more was missed than that, the broker no longer keeps some, or the id is not one of this feed. At most four times HUB_QUERY_CONCURRENCY streams per caller (429 beyond)',
           security: bearer,
           parameters: [
             {
@@ -269,14 +269,15 @@ export function openApiDocument(): Record<string, unknown> {
               name: 'Last-Event-ID',
               in: 'header',
               required: false,
-              description: 'the id of the last event received (<partition>:<offset>), to resume after it',
+              description:
+                'the id of the last event received, to resume after it: where the feed stood on each partition of its topic (<partition>:<offset>,...)',
               schema: { type: 'string' },
             },
           ],
           responses: {
             200: {
               description:
-                'Events: `id: <partition>:<offset>`, `event: <message type or alert>`, `data: <JSON>` (FeedEvent; Alert for alert)',
+                'Events: `id: <partition>:<offset>,...` (where the feed stood on each partition just after it), `event: <message type or alert>`, `data: <JSON>` (FeedEvent; Alert for alert)',
               content: { 'text/event-stream': { schema: ref('FeedEvent') } },
             },
             401: err,
