@@ -400,6 +400,27 @@ describe('query API: the regional feed as server-sent events', function () {
       expect(
         await metricValue(api.url, 'hub_query_feed_records_refused_total', { reason: 'unknown-signer' }),
       ).to.equal(1);
+      // Read back from the broker for a client reconnecting from the feed's beginning, the same records: the
+      // refused one refused again (after the same grace) but not counted twice, the two others given in order.
+      const fromStart = reader.events
+        .find((e) => e.data.subjectId === known)!
+        .id!.replace(/:(-?[0-9]+)/g, ':-1');
+      const again = await openStream(url, hub.token('coordinator', 'KZ', 'RED'), {
+        'last-event-id': fromStart,
+      });
+      try {
+        const replayed = () =>
+          again.events
+            .filter((e) => e.event === 'SeizureReport' && ours.has(String(e.data.subjectId)))
+            .map((e) => e.data.subjectId);
+        await waitUntil('the records read back', () => replayed().includes(known!) || undefined, 30000);
+        expect(replayed()).to.deep.equal([late, known]);
+        expect(
+          await metricValue(api.url, 'hub_query_feed_records_refused_total', { reason: 'unknown-signer' }),
+        ).to.equal(1);
+      } finally {
+        again.close();
+      }
     } finally {
       reader.close();
       await close();

@@ -54,6 +54,18 @@ function parsePosition(id: string): Position | undefined {
   return position;
 }
 
+/** A feed record as read, by the feed's reader or read back for a reconnecting client. */
+interface FeedRecordRead {
+  region: string;
+  bytes: Buffer;
+  partition: number;
+  offset: string;
+  /** The id of its event: the reader's position just after it. */
+  id: string;
+  /** Refusals of it were counted already (this instance's reader had read it). */
+  counted: boolean;
+}
+
 interface FeedEvent {
   id: string;
   partition: number;
@@ -110,9 +122,13 @@ export function feedStreams(deps: {
     labelNames: ['outcome'],
     registers: [deps.metrics],
   });
-  const refuse = (reason: string, detail: Record<string, unknown>) => {
-    refusedCounter.inc({ reason });
-    deps.logger.warn({ reason, ...detail }, 'feed record refused');
+  const refuse = (record: FeedRecordRead, reason: string, detail: Record<string, unknown>) => {
+    // Read back for a client, a record this instance's reader already refused is not counted twice.
+    if (!record.counted) refusedCounter.inc({ reason });
+    deps.logger.warn(
+      { reason, partition: record.partition, offset: record.offset, ...detail },
+      record.counted ? 'feed record refused again (read back for a client)' : 'feed record refused',
+    );
     return undefined;
   };
   let closing = false;
@@ -123,6 +139,8 @@ export function feedStreams(deps: {
   /** Reading back for reconnecting clients: stopped and awaited on close. */
   const replays = new Set<Promise<void>>();
   const replayAborts = new Set<AbortController>();
+  /** Per feed, the offset on each partition from which its reader passes records on (the end when it started). */
+  const readerStart = new Map<string, Map<number, bigint>>();
   /** Per feed, where its reader stands (see Position). */
   const positions = new Map<string, Position>();
   /** An event to a client still there (a response ended or gone is not written to: that would be an error). */
@@ -144,21 +162,14 @@ export function feedStreams(deps: {
   let pki: Promise<Tail> | undefined;
 
   /** The event a record gives, none when it is refused, or UNKNOWN when a signer's certificate is not known yet. */
-  const toEvent = (
-    region: string,
-    bytes: Buffer,
-    partition: number,
-    offset: string,
-    id: string,
-  ): FeedEvent | undefined | typeof UNKNOWN => {
-    const outer = verifier.verify(bytes);
+  const toEvent = (read: FeedRecordRead): FeedEvent | undefined | typeof UNKNOWN => {
+    const { region, partition, offset, id } = read;
+    const outer = verifier.verify(read.bytes);
     if (!outer.ok && outer.reason === 'unknown-signer') return UNKNOWN;
-    if (!outer.ok) return refuse(outer.reason, { detail: outer.detail, partition, offset });
+    if (!outer.ok) return refuse(read, outer.reason, { detail: outer.detail });
     if (outer.envelope.origin !== HUB_ORIGIN)
-      return refuse('not-countersigned', {
+      return refuse(read, 'not-countersigned', {
         detail: `signed by ${outer.envelope.origin}, not by the coordinator`,
-        partition,
-        offset,
       });
     const value = deps.registry.decode(outer.envelope.schemaFingerprint, outer.envelope.payload);
     const at = { id, partition, offset: BigInt(offset) };
@@ -178,14 +189,14 @@ export function feedStreams(deps: {
     // The countersignature covers the feeds a record is for: one found on another feed is not for its members.
     const meantFor = record.regions?.length ? record.regions : [record.region];
     if (!meantFor.includes(region))
-      return refuse('other-feed', {
+      return refuse(read, 'other-feed', {
         detail: `published for ${meantFor.join(', ')}, not for ${region}`,
         subjectId: record.subjectId,
       });
     const inner = verifier.verify(record.originalEnvelope);
     if (!inner.ok && inner.reason === 'unknown-signer') return UNKNOWN;
     if (!inner.ok)
-      return refuse(inner.reason, {
+      return refuse(read, inner.reason, {
         detail: `the original envelope: ${inner.detail}`,
         subjectId: record.subjectId,
       });
@@ -234,29 +245,23 @@ export function feedStreams(deps: {
    * order, for `graceMs` from when it was read, and is refused after that.
    */
   const eventOnceKnown = async (
-    region: string,
-    bytes: Buffer,
-    partition: number,
-    offset: string,
+    read: FeedRecordRead,
     heartbeat: () => Promise<void>,
-    id: string,
   ): Promise<FeedEvent | undefined> => {
     const until = Date.now() + graceMs;
     for (;;) {
       let event: ReturnType<typeof toEvent>;
       try {
-        event = toEvent(region, bytes, partition, offset, id);
+        event = toEvent(read);
       } catch (err) {
         // Signed, but with a payload its schema cannot read: passed over, not retried for ever.
-        return refuse('unreadable', { detail: (err as Error).message, partition, offset });
+        return refuse(read, 'unreadable', { detail: (err as Error).message });
       }
       if (event !== UNKNOWN) return event;
       if (closing) return undefined;
       if (Date.now() >= until)
-        return refuse('unknown-signer', {
+        return refuse(read, 'unknown-signer', {
           detail: `no certificate of its signer arrived on hub.pki within ${graceMs / 1000} s`,
-          partition,
-          offset,
         });
       await new Promise((r) => setTimeout(r, 200));
       await heartbeat();
@@ -284,6 +289,7 @@ export function feedStreams(deps: {
           (await admin.fetchTopicOffsets(names.feed(region))).map((o) => [o.partition, BigInt(o.high)]),
         );
         await admin.disconnect();
+        readerStart.set(region, from);
         const position: Position = new Map([...from].map(([p, high]) => [p, high - 1n]));
         positions.set(region, position);
         return tailTopic({
@@ -297,7 +303,10 @@ export function feedStreams(deps: {
             const id = positionId(new Map(position).set(partition, offset));
             const event =
               message.value &&
-              (await eventOnceKnown(region, message.value, partition, message.offset, heartbeat, id));
+              (await eventOnceKnown(
+                { region, bytes: message.value, partition, offset: message.offset, id, counted: false },
+                heartbeat,
+              ));
             // Processed, passed on or refused: a client reconnecting after this point is not given it again.
             position.set(partition, offset);
             if (!event) return;
@@ -351,7 +360,17 @@ export function feedStreams(deps: {
           const id = positionId(new Map(position).set(partition, offset));
           const event =
             message.value &&
-            (await eventOnceKnown(region, message.value, partition, message.offset, heartbeat, id));
+            (await eventOnceKnown(
+              {
+                region,
+                bytes: message.value,
+                partition,
+                offset: message.offset,
+                id,
+                counted: offset >= (readerStart.get(region)?.get(partition) ?? 0n),
+              },
+              heartbeat,
+            ));
           position.set(partition, offset);
           if (event && event.visibleTo(sub.caller)) write(sub.res, event);
         },
