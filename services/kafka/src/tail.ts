@@ -137,7 +137,9 @@ export async function readRange(options: RangeOptions): Promise<'complete' | 'ti
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
+    // Nothing committed: the group is this read's alone, and left behind when it ends.
     await consumer.run({
+      autoCommit: false,
       eachMessage: async ({ message, partition, heartbeat }) => {
         const range = pending.get(partition);
         if (done || !range) return;

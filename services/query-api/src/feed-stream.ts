@@ -469,7 +469,7 @@ export function feedStreams(deps: {
       );
       replays.add(reading);
     }
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15000);
+    const keepAlive = setInterval(() => send(res, ': keep-alive\n\n'), 15000);
     req.on('close', () => {
       clearInterval(keepAlive);
       set.delete(sub);
