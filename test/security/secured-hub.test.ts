@@ -18,7 +18,8 @@ import {
 } from '../../scripts/src/stack/security';
 import { stackVersions } from '../../scripts/src/stack/versions';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, testPki, minimalReport } from '../support/hub';
+import { getJson, metricValue, postJson, testPki, minimalReport } from '../support/hub';
+import { openStream, type Stream } from '../support/stream';
 import { listenerPorts } from './support';
 
 const minimal = minimalReport();
@@ -115,5 +116,45 @@ describe('the hub on a secured broker (each service its own principal)', functio
     const record = await getJson(`${api!.url}/v1/seizures/${reportId}`, token);
     expect(record.status).to.equal(200);
     expect((record.body.provenance as { verified: boolean }).verified).to.equal(true);
+  });
+
+  it('streams a regional feed as the query API, and reads it back for a reconnecting client (groups of its prefix)', async () => {
+    const ring = loadKeyRing(authDir(env.config.hubHome));
+    const token = mintToken(ring, {
+      sub: 'coordinator-1',
+      role: 'coordinator',
+      country: 'KZ',
+      clearance: 'RED',
+      ttlSeconds: 600,
+    });
+    const url = `${api!.url}/v1/feeds/central-asia/stream`;
+    const live = await openStream(url, token);
+    const readers: Stream[] = [live];
+    try {
+      const report = { ...minimalReport(), handling: { tlp: 'GREEN', releasableTo: ['central-asia'] } };
+      const posted = await postJson(`${node!.url}/v1/seizures`, report);
+      expect(posted.status).to.equal(202);
+      const reportId = posted.body.reportId as string;
+      const event = await waitUntil(
+        'the record on the feed',
+        () => live.events.find((e) => e.data.subjectId === reportId),
+        60000,
+      );
+      // From before everything on the feed: nothing of it is held under such an id, so it is read back.
+      const fromStart = event.id!.replace(/:(-?[0-9]+)/g, ':-1');
+      const again = await openStream(url, token, { 'last-event-id': fromStart });
+      readers.push(again);
+      await waitUntil(
+        'the record read back',
+        () => again.events.find((e) => e.data.subjectId === reportId),
+        60000,
+      );
+      expect(again.events.map((e) => e.event)).not.to.include('gap');
+      expect(await metricValue(api!.url, 'hub_query_feed_replays_total', { outcome: 'complete' })).to.equal(
+        1,
+      );
+    } finally {
+      for (const r of readers) r.close();
+    }
   });
 });
