@@ -190,3 +190,50 @@ describe('the ACL plan (DESIGN.md topic table)', () => {
     );
   });
 });
+
+describe("a national node's TLS and client certificates (HUB_NODE_TLS_*, HUB_NODE_CLIENT_CERTIFICATES)", () => {
+  let home: string;
+  let files: { certFile: string; keyFile: string };
+  before(() => {
+    home = mkdtempSync(join(tmpdir(), 'hub-node-tls-config-'));
+    const pki = new PkiStore(join(home, 'pki'));
+    pki.initCa({ bits: 2048 });
+    files = pki.issueServer('node-kz', { hostnames: ['node-kz.example.org'] });
+  });
+  after(() => rmSync(home, { recursive: true, force: true }));
+  const load = (env: Record<string, string>) => loadConfig({ HUB_HOME: home, ...env });
+
+  it('serves plain HTTP and asks for no certificate by default', () => {
+    const config = load({});
+    expect(config.nodeTls).to.equal(undefined);
+    expect(config.nodeClientCertificates).to.equal(false);
+  });
+
+  it('reads the server certificate and key, and asks for client certificates when told to', () => {
+    const config = load({
+      HUB_NODE_TLS_CERT_FILE: files.certFile,
+      HUB_NODE_TLS_KEY_FILE: files.keyFile,
+      HUB_NODE_CLIENT_CERTIFICATES: 'require',
+    });
+    expect(new X509Certificate(config.nodeTls!.certPem).subjectAltName).to.include('DNS:node-kz.example.org');
+    expect(config.nodeTls!.keyPem).to.match(/PRIVATE KEY/);
+    expect(config.nodeClientCertificates).to.equal(true);
+  });
+
+  it('refuses settings it cannot use, naming the variable and what to set', () => {
+    expect(() => load({ HUB_NODE_TLS_CERT_FILE: files.certFile })).to.throw(
+      HubError,
+      /go together: set both/,
+    );
+    expect(() => load({ HUB_NODE_CLIENT_CERTIFICATES: 'require' })).to.throw(
+      /needs TLS: set HUB_NODE_TLS_CERT_FILE and HUB_NODE_TLS_KEY_FILE/,
+    );
+    expect(() => load({ HUB_NODE_CLIENT_CERTIFICATES: 'maybe' })).to.throw(/must be require or off/);
+    expect(() =>
+      load({ HUB_NODE_TLS_CERT_FILE: files.keyFile, HUB_NODE_TLS_KEY_FILE: files.keyFile }),
+    ).to.throw(/holds no PEM certificate/);
+    expect(() =>
+      load({ HUB_NODE_TLS_CERT_FILE: join(home, 'missing.crt'), HUB_NODE_TLS_KEY_FILE: files.keyFile }),
+    ).to.throw(/HUB_NODE_TLS_CERT_FILE=.*missing.crt cannot be read/);
+  });
+});

@@ -83,6 +83,17 @@ export interface HubConfig {
    * local stack).
    */
   nodeClientTokens?: NodeClientToken[];
+  /**
+   * HUB_NODE_TLS_CERT_FILE and HUB_NODE_TLS_KEY_FILE: a national node serves its API over HTTPS with this
+   * certificate (`hub pki issue-server`), read at start; absent: plain HTTP (loopback, as the local stack).
+   */
+  nodeTls?: { certPem: string; keyPem: string };
+  /**
+   * HUB_NODE_CLIENT_CERTIFICATES=require (with TLS): the node's /v1 API takes only agency systems presenting a
+   * certificate from the hub CA issued for this country (`hub pki issue-client`), not revoked; its common name is
+   * the system's name, signed with its reports as submittedBy. Default off.
+   */
+  nodeClientCertificates: boolean;
 }
 
 /** One token of HUB_NODE_TOKEN_FILE: a line `<token>` or `<client> <token>` (the name the node logs its requests by). */
@@ -217,7 +228,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     nodeClientTokens: env.HUB_NODE_TOKEN_FILE?.trim()
       ? clientTokens('HUB_NODE_TOKEN_FILE', env.HUB_NODE_TOKEN_FILE.trim())
       : undefined,
+    ...nodeTls(env),
   };
+}
+
+/** HUB_NODE_TLS_CERT_FILE, HUB_NODE_TLS_KEY_FILE and HUB_NODE_CLIENT_CERTIFICATES (see HubConfig). */
+function nodeTls(env: NodeJS.ProcessEnv): Pick<HubConfig, 'nodeTls' | 'nodeClientCertificates'> {
+  const cert = env.HUB_NODE_TLS_CERT_FILE?.trim();
+  const key = env.HUB_NODE_TLS_KEY_FILE?.trim();
+  if (!cert !== !key)
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_NODE_TLS_CERT_FILE and HUB_NODE_TLS_KEY_FILE go together: set both (a node's TLS certificate and key, from 'hub pki issue-server') or neither`,
+    );
+  const mode = env.HUB_NODE_CLIENT_CERTIFICATES?.trim().toLowerCase() || 'off';
+  if (mode !== 'off' && mode !== 'require')
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_NODE_CLIENT_CERTIFICATES=${env.HUB_NODE_CLIENT_CERTIFICATES} must be require or off`,
+    );
+  if (mode === 'require' && !cert)
+    throw new HubError(
+      'CONFIG_INVALID',
+      'HUB_NODE_CLIENT_CERTIFICATES=require needs TLS: set HUB_NODE_TLS_CERT_FILE and HUB_NODE_TLS_KEY_FILE too',
+    );
+  const tls =
+    cert && key
+      ? {
+          certPem: readConfigFile('HUB_NODE_TLS_CERT_FILE', cert),
+          keyPem: readConfigFile('HUB_NODE_TLS_KEY_FILE', key),
+        }
+      : undefined;
+  if (tls && !/-----BEGIN CERTIFICATE-----/.test(tls.certPem))
+    throw new HubError('CONFIG_INVALID', `HUB_NODE_TLS_CERT_FILE=${cert} holds no PEM certificate`);
+  if (tls && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(tls.keyPem))
+    throw new HubError('CONFIG_INVALID', `HUB_NODE_TLS_KEY_FILE=${key} holds no PEM private key`);
+  return { ...(tls && { nodeTls: tls }), nodeClientCertificates: mode === 'require' };
 }
 
 /**

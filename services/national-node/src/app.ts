@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { NodeClientToken } from '@hub/config';
+import type { TrustStore } from '@hub/pki';
 import { HubError, ValidationError } from '@hub/errors';
 import {
   seizureReportFromJson,
@@ -16,7 +17,7 @@ import {
   type Logger,
   type Registry,
 } from '@hub/observability';
-import { clientOf, requireClientToken } from './client-auth';
+import { clientOf, requireClientCertificate, requireClientToken } from './client-auth';
 import type { InboundStore } from './inbox-store';
 import type { ReportsIndex } from './reports-index';
 import { csvRouter } from './routes-csv';
@@ -44,6 +45,11 @@ export interface NodeAppDeps {
   onAccepted?: (n: number) => void;
   /** The agencies' tokens (HUB_NODE_TOKEN_FILE): when given, every /v1 request needs one of them. */
   clientTokens?: NodeClientToken[];
+  /**
+   * When given, every /v1 request needs a client certificate of an agency system of this country from the hub CA,
+   * not revoked in `trust` (HUB_NODE_CLIENT_CERTIFICATES=require, over TLS).
+   */
+  clientCertificates?: { trust: TrustStore };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -173,6 +179,8 @@ export function createApp(deps: NodeAppDeps): express.Express {
     next();
   });
   if (deps.clientTokens?.length) app.use('/v1', requireClientToken(deps.clientTokens));
+  if (deps.clientCertificates)
+    app.use('/v1', requireClientCertificate(deps.country, deps.clientCertificates.trust));
   app.use(express.json({ limit: '2mb' }));
   app.use(opsRouter(deps.metrics, deps.health));
   app.get('/openapi.json', (_req, res) => res.json(nodeOpenApi(deps.country)));

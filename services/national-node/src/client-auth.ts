@@ -1,7 +1,10 @@
-// The agencies' systems authenticate to their national node with a bearer token (HUB_NODE_TOKEN_FILE), when it
-// asks for one: the node signs whatever it takes in as its country, and its API lists the requests addressed to it.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// The agencies' systems authenticate to their national node with a bearer token (HUB_NODE_TOKEN_FILE), or a TLS
+// client certificate from the hub CA (HUB_NODE_CLIENT_CERTIFICATES=require), when it asks for one: the node signs
+// whatever it takes in as its country, and its API lists the requests addressed to it.
+import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import type { NodeClientToken } from '@hub/config';
+import { agencySystemOf, fingerprintOf, type TrustStore } from '@hub/pki';
 import type { RequestHandler, Response } from 'express';
 
 const digest = (token: string) => createHash('sha256').update(token).digest();
@@ -38,6 +41,58 @@ export function requireClientToken(tokens: NodeClientToken[]): RequestHandler {
       return;
     }
     res.locals.client = found.client;
+    next();
+  };
+}
+
+/**
+ * Refuses a request whose TLS connection presented no certificate of an agency system of `country` from the hub CA,
+ * or a revoked one (401 without a valid one, 403 with one not for this node), saying what to present; names the
+ * client by the certificate's common name in `res.locals.client` (over a token's name, when both are asked for).
+ */
+export function requireClientCertificate(country: string, trust: TrustStore): RequestHandler {
+  const refuse = (res: Response, status: number, code: string, message: string) =>
+    res.status(status).json({ error: { code, message } });
+  return (req, res, next) => {
+    const socket = req.socket as TLSSocket;
+    const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+    if (!peer?.raw) {
+      refuse(
+        res,
+        401,
+        'CERTIFICATE_MISSING',
+        `this node takes only agency systems with a client certificate from the hub CA: present one ('hub pki issue-client ${country} <system>' issues it)`,
+      );
+      return;
+    }
+    if (!socket.authorized) {
+      refuse(
+        res,
+        401,
+        'CERTIFICATE_INVALID',
+        `the client certificate is not valid here (${String(socket.authorizationError)}): present one the hub CA issued, within its validity`,
+      );
+      return;
+    }
+    const cert = new X509Certificate(peer.raw);
+    const system = agencySystemOf(cert);
+    if (!system || system.country !== country) {
+      refuse(
+        res,
+        403,
+        'CERTIFICATE_REFUSED',
+        system
+          ? `the certificate is for a system sending to ${system.country}'s node, not ${country}'s`
+          : "the certificate is not an agency system's (OU=agency-system): a node's or a broker's certificate is not a client of this API",
+      );
+      return;
+    }
+    const revoked = trust.isRevoked(fingerprintOf(cert));
+    if (revoked) {
+      refuse(res, 403, 'CERTIFICATE_REVOKED', `the certificate was revoked: ${revoked.reason}`);
+      return;
+    }
+    res.locals.client = system.system;
     next();
   };
 }

@@ -1,6 +1,7 @@
 // Wiring of one national node: identity, outbox, publisher, inbound receipts, HTTP API.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
@@ -282,6 +283,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     logger,
     onAccepted: (n) => accepted.inc(n),
     clientTokens: config.nodeClientTokens,
+    ...(config.nodeClientCertificates && { clientCertificates: { trust } }),
     health: [
       certificates.health,
       {
@@ -309,14 +311,31 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
         : []),
     ],
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port, options.host ?? '127.0.0.1', (err?: Error) =>
-      err ? reject(err) : resolve(s),
-    );
-    s.on('error', reject);
+  // Over TLS when the node has a server certificate (HUB_NODE_TLS_*): asking for a client certificate, verified
+  // against the hub CA, when the API takes only agency systems with one; /healthz and /metrics take any client.
+  const tls = config.nodeTls;
+  const server: Server = tls
+    ? createHttpsServer(
+        {
+          cert: tls.certPem,
+          key: tls.keyPem,
+          ca: pki.caCertPem(),
+          requestCert: config.nodeClientCertificates,
+          rejectUnauthorized: false,
+        },
+        app,
+      )
+    : createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  server.on('error', (err) => logger.error({ err }, 'the API server failed'));
   const address = server.address() as { port: number };
-  const url = `http://127.0.0.1:${address.port}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
   claim.publish(url);
   logger.info({ url, country }, 'national node ready');
   const inbox =

@@ -16,7 +16,12 @@ const fieldErrors = err(
 );
 /** What any /v1 route may answer besides its own: a token the node asks for (401), a body too big or not JSON. */
 const common = {
-  401: err('HUB_NODE_TOKEN_FILE is set and the request has no token of it (TOKEN_MISSING, TOKEN_INVALID)'),
+  401: err(
+    'HUB_NODE_TOKEN_FILE is set and the request has no token of it (TOKEN_MISSING, TOKEN_INVALID), or HUB_NODE_CLIENT_CERTIFICATES=require and its TLS connection presented no valid client certificate from the hub CA (CERTIFICATE_MISSING, CERTIFICATE_INVALID)',
+  ),
+  403: err(
+    "HUB_NODE_CLIENT_CERTIFICATES=require and the client certificate is not an agency system's of this country (CERTIFICATE_REFUSED) or was revoked (CERTIFICATE_REVOKED)",
+  ),
   503: err(
     "The outbox or the broker cannot take it now, or the node's certificate has expired or was revoked (CERTIFICATE_INVALID); nothing was queued, send it again",
   ),
@@ -58,7 +63,7 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
       title: `Seizure exchange hub: national node ${country}`,
       version: '1',
       description:
-        "Agencies submit seizure reports, routes, annual returns and information requests here. Each accepted item is validated, normalised (the response says what changed), signed with this node's key and kept in a durable outbox before the 202 answer; the coordinator's signed receipt follows at /v1/receipts/{id}. docs/examples/minimal-report.json is a minimal report; docs/templates/ describes the CSV template. A node configured with agencies' tokens (HUB_NODE_TOKEN_FILE) answers every /v1 request without one of them 401 (TOKEN_MISSING or TOKEN_INVALID).",
+        "Agencies submit seizure reports, routes, annual returns and information requests here. Each accepted item is validated, normalised (the response says what changed), signed with this node's key and kept in a durable outbox before the 202 answer; the coordinator's signed receipt follows at /v1/receipts/{id}. docs/examples/minimal-report.json is a minimal report; docs/templates/ describes the CSV template. A node configured with agencies' tokens (HUB_NODE_TOKEN_FILE) answers every /v1 request without one of them 401 (TOKEN_MISSING or TOKEN_INVALID); one that requires client certificates (HUB_NODE_CLIENT_CERTIFICATES=require, over TLS) takes only an agency system's certificate from the hub CA for its country ('hub pki issue-client'), whose common name its reports carry as submittedBy.",
     },
     components: {
       schemas: NODE_SCHEMAS,
@@ -71,6 +76,8 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
       },
     },
     // No token, or an agency token: the node's configuration decides (/healthz, /metrics, /openapi.json stay open).
+    // A client certificate (HUB_NODE_CLIENT_CERTIFICATES) is TLS's, which OpenAPI 3.0 has no scheme for: see the
+    // description and the 401 and 403 answers.
     security: [{}, { agencyToken: [] }],
     paths: {
       '/v1/seizures': {

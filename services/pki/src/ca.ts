@@ -1,8 +1,7 @@
 // The hub CA and the certificates it issues to national nodes and to the coordinator.
-import { X509Certificate } from 'node:crypto';
 import { HubError } from '@hub/errors';
-import { certificateFingerprint, HUB_ORIGIN } from '@hub/envelope';
-import { buildCertificate, generateRsaKeyPair } from './certificates';
+import { HUB_ORIGIN } from '@hub/envelope';
+import { buildCertificate, generateRsaKeyPair, issueLeaf } from './certificates';
 
 export interface CaMaterial {
   certPem: string;
@@ -62,32 +61,17 @@ export function issueCertificate(ca: CaMaterial, options: NodeCertificateOptions
   const bits = options.bits ?? 2048;
   if (![2048, 3072, 4096].includes(bits))
     throw new HubError('PKI_INVALID', `key size must be 2048, 3072 or 4096 bits, got ${bits}`);
-  const keys = generateRsaKeyPair(bits);
-  const notBefore = options.notBefore ?? new Date(Date.now() - 60000);
-  const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 397) * DAY);
   const cc = options.country.toLowerCase();
-  const subject = [
-    ...(isHub ? [] : [{ name: 'countryName', value: options.country }]),
-    { name: 'organizationName', value: options.agency },
-    { shortName: 'OU', value: isHub ? 'coordinator' : 'national-node' },
-    { name: 'commonName', value: isHub ? 'coordinator.seizurehub' : `node.${cc}.seizurehub` },
-  ];
-  const certificatePem = buildCertificate(
-    {
-      subject,
-      publicKeyPem: keys.publicKeyPem,
-      notBefore,
-      notAfter,
-      isCa: false,
-      altNames: { dns: [isHub ? 'coordinator' : `node-${cc}`, 'localhost'], ip: ['127.0.0.1'] },
-    },
-    ca,
-  );
-  return {
-    certificatePem,
-    privateKeyPem: keys.privateKeyPem,
-    fingerprint: certificateFingerprint(new X509Certificate(certificatePem)).toString('hex'),
-    notBefore,
-    notAfter,
-  };
+  return issueLeaf(ca, {
+    subject: [
+      ...(isHub ? [] : [{ name: 'countryName', value: options.country }]),
+      { name: 'organizationName', value: options.agency },
+      { shortName: 'OU', value: isHub ? 'coordinator' : 'national-node' },
+      { name: 'commonName', value: isHub ? 'coordinator.seizurehub' : `node.${cc}.seizurehub` },
+    ],
+    altNames: { dns: [isHub ? 'coordinator' : `node-${cc}`, 'localhost'], ip: ['127.0.0.1'] },
+    bits,
+    validityDays: options.validityDays,
+    notBefore: options.notBefore,
+  });
 }

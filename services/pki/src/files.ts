@@ -11,6 +11,8 @@ import {
   type IssuedCertificate,
   type NodeCertificateOptions,
 } from './ca';
+import { issueClientCertificate, SYSTEM_NAME, type ClientCertificateOptions } from './client-certificate';
+import { issueServerCertificate, type ServerCertificateOptions } from './server-certificate';
 import { createTrustStore, fingerprintOf, type Revocation, type TrustStore } from './trust-store';
 
 export interface NodeIdentity {
@@ -86,6 +88,41 @@ export class PkiStore {
     writeSecret(join(dir, 'node.key'), issued.privateKeyPem);
     writeFileSync(current, issued.certificatePem);
     return issued;
+  }
+
+  /**
+   * A TLS client certificate for an agency's system that sends to the node of `country`, in
+   * clients/<CC>/<system>.crt and .key (0600): to be handed to that system's operators.
+   */
+  issueClient(options: ClientCertificateOptions): IssuedCertificate & { certFile: string; keyFile: string } {
+    const issued = issueClientCertificate(this.ca(), options);
+    const dir = join(this.dir, 'clients', options.country);
+    ensureDir(dir);
+    const certFile = join(dir, `${options.system}.crt`);
+    const keyFile = join(dir, `${options.system}.key`);
+    writeSecret(keyFile, issued.privateKeyPem);
+    writeFileSync(certFile, issued.certificatePem);
+    return { ...issued, certFile, keyFile };
+  }
+
+  /** A TLS server certificate (a national node's API), in servers/<name>.crt and .key (0600). */
+  issueServer(
+    name: string,
+    options: ServerCertificateOptions,
+  ): IssuedCertificate & { certFile: string; keyFile: string } {
+    if (!SYSTEM_NAME.test(name))
+      throw new HubError(
+        'PKI_INVALID',
+        `a server's name is 1-64 letters, digits, '.', '-' or '_'; got ${JSON.stringify(name)}`,
+      );
+    const issued = issueServerCertificate(this.ca(), options);
+    const dir = join(this.dir, 'servers');
+    ensureDir(dir);
+    const certFile = join(dir, `${name}.crt`);
+    const keyFile = join(dir, `${name}.key`);
+    writeSecret(keyFile, issued.privateKeyPem);
+    writeFileSync(certFile, issued.certificatePem);
+    return { ...issued, certFile, keyFile };
   }
 
   hasIdentity(origin: string): boolean {

@@ -1,6 +1,7 @@
 export * from './certificates';
 export * from './ca';
 export * from './server-certificate';
+export * from './client-certificate';
 export * from './trust-store';
 export * from './files';
 export * from './notices';

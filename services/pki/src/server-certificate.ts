@@ -1,10 +1,8 @@
 // TLS server certificates from the hub CA, for the Kafka brokers of the broker security profile.
-import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { HubError } from '@hub/errors';
-import { certificateFingerprint } from '@hub/envelope';
 import type { CaMaterial, IssuedCertificate } from './ca';
-import { buildCertificate, generateRsaKeyPair } from './certificates';
+import { issueLeaf } from './certificates';
 
 /** The organisational unit of broker certificates; the brokers map it to their own principal. */
 export const BROKER_OU = 'kafka-broker';
@@ -21,7 +19,6 @@ export interface ServerCertificateOptions {
   notBefore?: Date;
 }
 
-const DAY = 86400000;
 const HOSTNAME =
   /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
@@ -44,30 +41,15 @@ export function issueServerCertificate(
   for (const ip of ips)
     if (isIP(ip) === 0)
       throw new HubError('PKI_INVALID', `not an IP address for a server certificate: ${JSON.stringify(ip)}`);
-  const bits = options.bits ?? 2048;
-  const keys = generateRsaKeyPair(bits);
-  const notBefore = options.notBefore ?? new Date(Date.now() - 60000);
-  const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 397) * DAY);
-  const certificatePem = buildCertificate(
-    {
-      subject: [
-        { name: 'organizationName', value: 'Seizure Exchange Hub' },
-        { shortName: 'OU', value: options.unit ?? BROKER_OU },
-        { name: 'commonName', value: dns[0] as string },
-      ],
-      publicKeyPem: keys.publicKeyPem,
-      notBefore,
-      notAfter,
-      isCa: false,
-      altNames: { dns, ip: ips },
-    },
-    ca,
-  );
-  return {
-    certificatePem,
-    privateKeyPem: keys.privateKeyPem,
-    fingerprint: certificateFingerprint(new X509Certificate(certificatePem)).toString('hex'),
-    notBefore,
-    notAfter,
-  };
+  return issueLeaf(ca, {
+    subject: [
+      { name: 'organizationName', value: 'Seizure Exchange Hub' },
+      { shortName: 'OU', value: options.unit ?? BROKER_OU },
+      { name: 'commonName', value: dns[0] as string },
+    ],
+    altNames: { dns, ip: ips },
+    bits: options.bits,
+    validityDays: options.validityDays,
+    notBefore: options.notBefore,
+  });
 }

@@ -17,9 +17,14 @@ export interface TrustStore extends TrustLookup {
   certificates(): TrustedCertificate[];
 }
 
-/** Origin named by a certificate: its C attribute, or HUB for the coordinator (OU=coordinator). */
+/**
+ * Origin named by a certificate: its C attribute, or HUB for the coordinator (OU=coordinator). Only a node's
+ * certificate names a country it may sign for: an agency system's (OU=agency-system) names the country whose node
+ * it sends to, and signs nothing, so it names no origin ('??': no envelope verifies with it).
+ */
 export function originOf(cert: X509Certificate): string {
   const subject = cert.subject.split('\n');
+  if (subject.includes('OU=agency-system')) return '??';
   const c = subject.find((l) => l.startsWith('C='))?.slice(2);
   if (c) return c;
   return subject.includes('OU=coordinator') ? HUB_ORIGIN : '??';

@@ -7,6 +7,7 @@ import { createSigner } from '@hub/envelope';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { PkiStore } from '../src/files';
 import { applyPkiRecord, certificateAnnouncement, revocationNotice } from '../src/notices';
+import { agencySystemOf } from '../src/client-certificate';
 import { createTrustStore, fingerprintOf } from '../src/trust-store';
 import { testPki } from './fixtures';
 
@@ -48,6 +49,25 @@ describe('hub PKI', function () {
     expect(x.publicKey.asymmetricKeyType).to.equal('rsa');
     expect(x.publicKey.asymmetricKeyDetails?.modulusLength).to.equal(2048);
     expect(statSync(join(dir, 'nodes', 'KZ', 'node.key')).mode & 0o777).to.equal(0o600);
+  });
+
+  it("issues an agency system's client certificate, which names no origin: no envelope verifies with it", () => {
+    const issued = pki.issueClient({ country: 'KZ', system: 'customs-declarations-kz', validityDays: 30 });
+    const x = new X509Certificate(issued.certificatePem);
+    expect(x.subject)
+      .to.contain('C=KZ')
+      .and.contain('OU=agency-system')
+      .and.contain('CN=customs-declarations-kz');
+    expect(x.checkIssued(new X509Certificate(pki.caCertPem()))).to.equal(true);
+    expect(statSync(issued.keyFile).mode & 0o777).to.equal(0o600);
+    expect(agencySystemOf(x)).to.deep.equal({ country: 'KZ', system: 'customs-declarations-kz' });
+    expect(agencySystemOf(new X509Certificate(pki.identity('KZ').certificatePem))).to.equal(undefined);
+    // Chained to the hub CA, yet not a signer for KZ: a system holding it cannot sign as KZ's node.
+    const trust = createTrustStore(pki.caCertPem());
+    expect(trust.add(issued.certificatePem)).to.include({ chainValid: true, origin: '??' });
+    expect(trust.add(pki.identity('KZ').certificatePem).origin).to.equal('KZ');
+    expect(() => pki.issueClient({ country: 'KZ', system: '../escape' })).to.throw(/a system's name/);
+    expect(() => pki.issueClient({ country: 'kz', system: 'x' })).to.throw(/ISO 3166-1 alpha-2/);
   });
 
   it('renews with overlap: the previous certificate stays trusted until it expires', () => {

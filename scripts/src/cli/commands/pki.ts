@@ -12,6 +12,8 @@ import { parse, say } from '../command';
 
 const USAGE = `hub pki init [--bits 3072]
 hub pki issue <CC|HUB> [--agency NAME] [--bits 2048|3072|4096] [--days N] [--if-missing]
+hub pki issue-client <CC> <system> [--days N]
+hub pki issue-server <name> [--host NAME,...] [--ip ADDRESS,...] [--days N]
 hub pki revoke <fingerprint|CC> [--reason TEXT]
 hub pki list [--json]
 
@@ -19,15 +21,35 @@ init    create the hub CA in $HUB_HOME/pki/ca (idempotent; the key is written 06
 issue   a key pair and a certificate for a national node (or HUB, the coordinator); the previous
         certificate stays valid until it expires, so renewal overlaps; a running node finds the new one in
         its folder (pki/nodes/<CC>) within a minute and signs with it, the coordinator at its next start
+issue-client
+        a TLS client certificate for an agency's system that sends to the node of <CC> (a node with
+        HUB_NODE_CLIENT_CERTIFICATES=require takes only these; <system> is what its reports carry as
+        submittedBy), in pki/clients/<CC>/<system>.crt and .key: hand both to the system's operators
+issue-server
+        a TLS server certificate for a national node's API (HUB_NODE_TLS_CERT_FILE, HUB_NODE_TLS_KEY_FILE),
+        naming the hosts and addresses the agencies' systems reach it by (localhost and 127.0.0.1 always), in
+        pki/servers/<name>.crt and .key
 revoke  revoke a certificate (by SHA-256 fingerprint, or a country's current one), record it locally and
         publish a CA-signed revocation on hub.pki, which every verifier applies without a restart
 list    every certificate in $HUB_HOME/pki (the CA's, each node's current and previous ones): valid from and
         until, days left, and whether it is current, previous, expired or revoked; renew those expiring
         within 30 days (the services warn of them too)`;
 
+/** --days: a whole number of days from 1 to 3650, or undefined for the default. */
+function daysOf(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const days = Number(value);
+  if (!(Number.isInteger(days) && days >= 1 && days <= 3650))
+    throw new HubError(
+      'USAGE',
+      `--days must be a whole number of days from 1 to 3650, got ${JSON.stringify(value)}\nusage: ${USAGE}`,
+    );
+  return days;
+}
+
 export const pkiCommand: Command = {
   name: 'pki',
-  summary: 'the hub CA: init, issue node certificates, revoke',
+  summary: 'the hub CA: init, issue node, agency-system and server certificates, revoke',
   usage: USAGE,
   async run(args) {
     const [verb, ...rest] = args;
@@ -63,12 +85,7 @@ export const pkiCommand: Command = {
         return 0;
       }
       pki.initCa();
-      const days = values.days === undefined ? undefined : Number(values.days);
-      if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 3650))
-        throw new HubError(
-          'USAGE',
-          `--days must be a whole number of days from 1 to 3650, got ${JSON.stringify(values.days)}\nusage: ${USAGE}`,
-        );
+      const days = daysOf(values.days);
       const bits = values.bits ? Number(values.bits) : 2048;
       const issued = pki.issue({
         country: cc,
@@ -77,6 +94,43 @@ export const pkiCommand: Command = {
         validityDays: days,
       });
       log(`certificate for ${cc} valid until ${issued.notAfter.toISOString()}`);
+      process.stdout.write(`${issued.fingerprint}\n`);
+      return 0;
+    }
+    if (verb === 'issue-client' || verb === 'issue-server') {
+      const { values, positionals } = parse(
+        rest,
+        { days: { type: 'string' }, host: { type: 'string' }, ip: { type: 'string' } },
+        USAGE,
+      );
+      const validityDays = daysOf(values.days);
+      if (verb === 'issue-client') {
+        const [cc, system] = positionals;
+        if (!cc || !/^[A-Z]{2}$/i.test(cc) || !system || positionals.length > 2)
+          throw new HubError('USAGE', `give the country (like KZ) and the system's name\nusage: ${USAGE}`);
+        const issued = pki.issueClient({ country: cc.toUpperCase(), system, validityDays });
+        log(`certificate for ${system} of ${cc.toUpperCase()} valid until ${issued.notAfter.toISOString()}`);
+        log(`certificate ${issued.certFile}, key ${issued.keyFile} (keep it secret)`);
+        process.stdout.write(`${issued.fingerprint}\n`);
+        return 0;
+      }
+      const [name] = positionals;
+      if (!name || positionals.length > 1)
+        throw new HubError('USAGE', `give the server's name (like node-kz)\nusage: ${USAGE}`);
+      const list = (v: string | boolean | undefined) =>
+        typeof v === 'string'
+          ? v
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean)
+          : [];
+      const issued = pki.issueServer(name, {
+        hostnames: list(values.host),
+        ips: list(values.ip),
+        validityDays,
+      });
+      log(`server certificate ${name} valid until ${issued.notAfter.toISOString()}`);
+      log(`certificate ${issued.certFile}, key ${issued.keyFile}`);
       process.stdout.write(`${issued.fingerprint}\n`);
       return 0;
     }

@@ -1,0 +1,177 @@
+// A national node that takes only agency systems with a client certificate from the hub CA
+// (HUB_NODE_CLIENT_CERTIFICATES=require, over HUB_NODE_TLS_*), on the real stack: the certificate's common name is
+// the system's name the report carries (submittedBy), an identity the hub CA vouches for; a missing, foreign,
+// stranger's, node's or revoked certificate is refused, saying why.
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PkiStore } from '@hub/pki';
+import { hubAsync } from '../support/cli';
+import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
+import { getJson, minimalReport, startTestHub, testPki, type TestHub } from '../support/hub';
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+describe('national node: agency systems with client certificates (HUB_NODE_CLIENT_CERTIFICATES=require)', function () {
+  this.timeout(120000);
+  let env: TestEnv;
+  let hub: TestHub;
+  let pki: PkiStore;
+  let ca: string;
+  let stranger: string;
+  const files = (certFile: string, keyFile: string) => ({
+    cert: readFileSync(certFile, 'utf8'),
+    key: readFileSync(keyFile, 'utf8'),
+  });
+  let customs: { cert: string; key: string; fingerprint: string };
+  let police: { cert: string; key: string; fingerprint: string };
+
+  before(async () => {
+    env = createTestEnv('client-certs');
+    pki = testPki(env, ['KZ']);
+    ca = pki.caCertPem();
+    const server = pki.issueServer('node-kz', { hostnames: ['node-kz'] });
+    const issue = (country: string, system: string) => {
+      const issued = pki.issueClient({ country, system });
+      return { ...files(issued.certFile, issued.keyFile), fingerprint: issued.fingerprint };
+    };
+    customs = issue('KZ', 'customs-declarations-kz');
+    // As an operator does, where the CA key is kept.
+    const cli = await hubAsync(['pki', 'issue-client', 'KZ', 'police-cases-kz', '--days', '30'], cliEnv(env));
+    expect(cli.status, cli.stderr).to.equal(0);
+    expect(cli.stderr).to.match(/certificate for police-cases-kz of KZ valid until/);
+    const clientDir = join(env.config.hubHome, 'pki', 'clients', 'KZ');
+    police = {
+      ...files(join(clientDir, 'police-cases-kz.crt'), join(clientDir, 'police-cases-kz.key')),
+      fingerprint: cli.stdout.trim(),
+    };
+    env.config = {
+      ...env.config,
+      nodeTls: {
+        certPem: readFileSync(server.certFile, 'utf8'),
+        keyPem: readFileSync(server.keyFile, 'utf8'),
+      },
+      nodeClientCertificates: true,
+    };
+    // Another hub's CA, whose certificates look the same.
+    stranger = mkdtempSync(join(tmpdir(), 'hub-stranger-ca-'));
+    new PkiStore(stranger).initCa({ bits: 2048 });
+    hub = await startTestHub(env, ['KZ']);
+  });
+  after(async () => {
+    await hub?.close();
+    rmSync(stranger, { recursive: true, force: true });
+    env?.cleanup();
+  });
+
+  /** A request to KZ's node over TLS, trusting the hub CA, with the client certificate given (none: none). */
+  const call = (path: string, client?: { cert: string; key: string }, body?: unknown): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        `${hub.nodes.KZ!.url}${path}`,
+        {
+          method: body === undefined ? 'GET' : 'POST',
+          ca,
+          ...client,
+          agent: false,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            resolve({
+              status,
+              body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {},
+            });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  const code = (a: Answer) => (a.body.error as { code: string } | undefined)?.code;
+  const message = (a: Answer) => String((a.body.error as { message: string } | undefined)?.message);
+
+  it('serves its API over TLS with its server certificate, and signs what a system sends with its name', async () => {
+    expect(hub.nodes.KZ!.url).to.match(/^https:\/\//);
+    const posted = await call('/v1/seizures', customs, { ...minimalReport(), submittedBy: 'somebody else' });
+    expect(posted.status, JSON.stringify(posted.body)).to.equal(202);
+    const other = await call('/v1/seizures', police, minimalReport());
+    expect(other.status).to.equal(202);
+    const token = hub.token('analyst', 'KZ', 'AMBER');
+    const stored = async (id: unknown) =>
+      waitUntil(
+        `report ${String(id)} stored`,
+        async () => {
+          const r = await getJson(`${hub.apiUrl}/v1/seizures/${String(id)}`, token);
+          return r.status === 200 ? r.body : undefined;
+        },
+        60000,
+      );
+    const first = (await stored(posted.body.reportId)) as { report: { submittedBy?: string } };
+    const second = (await stored(other.body.reportId)) as { report: { submittedBy?: string } };
+    expect(first.report.submittedBy, 'the certificate names it, not the body').to.equal(
+      'customs-declarations-kz',
+    );
+    expect(second.report.submittedBy).to.equal('police-cases-kz');
+    // Health and metrics take any client (the monitoring has no certificate).
+    expect((await call('/healthz')).status).to.equal(200);
+  });
+
+  it('refuses a request without a certificate, with another country’s, a stranger CA’s or a node’s, saying why', async () => {
+    const none = await call('/v1/seizures', undefined, minimalReport());
+    expect(none.status).to.equal(401);
+    expect(code(none)).to.equal('CERTIFICATE_MISSING');
+    expect(message(none)).to.include('hub pki issue-client KZ <system>');
+    expect((await call('/v1/requests?direction=incoming')).status).to.equal(401);
+
+    const uz = pki.issueClient({ country: 'UZ', system: 'customs-uz' });
+    const foreign = await call('/v1/seizures', files(uz.certFile, uz.keyFile), minimalReport());
+    expect(foreign.status).to.equal(403);
+    expect(code(foreign)).to.equal('CERTIFICATE_REFUSED');
+    expect(message(foreign)).to.include("sending to UZ's node, not KZ's");
+
+    const other = new PkiStore(stranger).issueClient({ country: 'KZ', system: 'customs-declarations-kz' });
+    const unknown = await call('/v1/seizures', files(other.certFile, other.keyFile), minimalReport());
+    expect(unknown.status).to.equal(401);
+    expect(code(unknown)).to.equal('CERTIFICATE_INVALID');
+
+    // The node's own signing certificate is from the hub CA, for KZ, but not an agency system's.
+    const nodeDir = join(env.config.hubHome, 'pki', 'nodes', 'KZ');
+    const asNode = await call(
+      '/v1/seizures',
+      files(join(nodeDir, 'node.crt'), join(nodeDir, 'node.key')),
+      minimalReport(),
+    );
+    expect(asNode.status).to.equal(403);
+    expect(message(asNode)).to.include('not an agency system');
+  });
+
+  it('refuses a certificate once `hub pki revoke` has published its revocation, without a restart', async () => {
+    expect((await call('/v1/receipts', police)).status).to.equal(200);
+    const revoked = await hubAsync(
+      ['pki', 'revoke', police.fingerprint, '--reason', 'system decommissioned'],
+      cliEnv(env),
+    );
+    expect(revoked.status, revoked.stderr).to.equal(0);
+    const refused = await waitUntil(
+      'the revocation at the node',
+      async () => {
+        const r = await call('/v1/receipts', police);
+        return r.status === 403 ? r : undefined;
+      },
+      30000,
+    );
+    expect(code(refused)).to.equal('CERTIFICATE_REVOKED');
+    expect(message(refused)).to.include('system decommissioned');
+    expect((await call('/v1/receipts', customs)).status, 'another system’s goes on').to.equal(200);
+  });
+});
