@@ -24,6 +24,10 @@ describe('hub pki list: every certificate, its expiry and its status', function 
     const renewed = hub('issue', 'KZ').stdout.trim();
     const tj = hub('issue', 'TJ', '--days', '100').stdout.trim();
     expect(hub('issue', 'UZ', '--days', '25').status).to.equal(0);
+    const system = hub('issue-client', 'KZ', 'customs-kz', '--days', '10').stdout.trim();
+    expect(hub('issue-server', 'node-kz', '--host', 'node-kz.example.org', '--days', '90').status).to.equal(
+      0,
+    );
     // Revoked locally, as `hub pki revoke` records it before publishing.
     new PkiStore(join(home, 'pki')).addRevocation({
       fingerprint: tj,
@@ -40,7 +44,10 @@ describe('hub pki list: every certificate, its expiry and its status', function 
       ['KZ', 'previous', 19],
       ['TJ', 'revoked', 99],
       ['UZ', 'current', 24],
+      ['KZ/customs-kz', 'current', 9],
+      ['server node-kz', 'current', 89],
     ]);
+    expect(rows[5]!.fingerprint).to.equal(system);
     expect(rows[1]!.fingerprint).to.equal(renewed);
     expect(rows[2]!.fingerprint).to.equal(first);
     expect(rows[3]!.reason).to.equal('key lost');
@@ -49,6 +56,7 @@ describe('hub pki list: every certificate, its expiry and its status', function 
     expect(table[0]).to.match(/^subject\s+agency\s+fingerprint\s+valid until\s+days left\s+status$/);
     expect(table.find((l) => l.startsWith('UZ'))).to.match(/ 24\s+current, renew soon$/);
     expect(table.find((l) => l.startsWith('TJ'))).to.match(/revoked: key lost$/);
+    expect(table.find((l) => l.startsWith('KZ/customs-kz'))).to.match(/ 9\s+current, renew soon$/);
     expect(table.find((l) => l.startsWith('KZ') && l.includes(first.slice(0, 16)))).to.match(/previous$/);
   });
 
@@ -61,5 +69,12 @@ describe('hub pki list: every certificate, its expiry and its status', function 
       );
     }
     expect(new PkiStore(join(home, 'pki')).hasIdentity('KG'), 'nothing issued').to.equal(false);
+    const refused = hub('issue-client', 'KZ');
+    expect(refused.status).to.equal(2);
+    expect(refused.stderr).to.contain("give the country (like KZ) and the system's name");
+    const badName = hub('issue-client', 'KZ', 'a/b');
+    expect(badName.status).to.not.equal(0);
+    expect(badName.stderr).to.contain("a system's name is 1-64 letters");
+    expect(hub('issue-server', 'node-kz', '--host', 'not a host').stderr).to.contain('not a DNS hostname');
   });
 });

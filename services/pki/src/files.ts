@@ -167,6 +167,24 @@ export class PkiStore {
     return out;
   }
 
+  /**
+   * The TLS certificates issued here for agency systems (`<CC>/<system>`) and servers (`server <name>`): not
+   * signers, so not in a trust store, but listed with the rest for their expiry.
+   */
+  tlsCertificatesOnDisk(): { subject: string; pem: string }[] {
+    const out: { subject: string; pem: string }[] = [];
+    const clients = join(this.dir, 'clients');
+    for (const cc of existsSync(clients) ? readdirSync(clients).sort() : [])
+      for (const f of readdirSync(join(clients, cc)).sort())
+        if (f.endsWith('.crt'))
+          out.push({ subject: `${cc}/${f.slice(0, -4)}`, pem: readFileSync(join(clients, cc, f), 'utf8') });
+    const servers = join(this.dir, 'servers');
+    for (const f of existsSync(servers) ? readdirSync(servers).sort() : [])
+      if (f.endsWith('.crt'))
+        out.push({ subject: `server ${f.slice(0, -4)}`, pem: readFileSync(join(servers, f), 'utf8') });
+    return out;
+  }
+
   /** Every certificate on disk (current and previous), for seeding a trust store. */
   allCertificates(): string[] {
     return this.certificatesOnDisk().map((c) => c.pem);

@@ -31,7 +31,8 @@ issue-server
         pki/servers/<name>.crt and .key
 revoke  revoke a certificate (by SHA-256 fingerprint, or a country's current one), record it locally and
         publish a CA-signed revocation on hub.pki, which every verifier applies without a restart
-list    every certificate in $HUB_HOME/pki (the CA's, each node's current and previous ones): valid from and
+list    every certificate in $HUB_HOME/pki (the CA's, each node's current and previous ones, agency systems' and
+        servers'): valid from and
         until, days left, and whether it is current, previous, expired or revoked; renew those expiring
         within 30 days (the services warn of them too)`;
 
@@ -236,7 +237,8 @@ export function certificateList(pki: PkiStore, now: number): CertificateRow[] {
         Number(b.status === 'current') - Number(a.status === 'current') ||
         b.validUntil.localeCompare(a.validUntil),
     );
-  return [row(new X509Certificate(pki.caCertPem()), 'CA', 'ca'), ...nodes];
+  const tls = pki.tlsCertificatesOnDisk().map((c) => row(new X509Certificate(c.pem), c.subject, true));
+  return [row(new X509Certificate(pki.caCertPem()), 'CA', 'ca'), ...nodes, ...tls];
 }
 
 function statusOf(revoked: boolean, expired: boolean, current: boolean | 'ca'): CertificateRow['status'] {
