@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { repoRoot } from '@hub/config';
+import { csvReportId } from '@hub/domain';
 import { PkiStore } from '@hub/pki';
 import { hubAsync } from '../support/cli';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
@@ -28,7 +30,7 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
     cert: readFileSync(certFile, 'utf8'),
     key: readFileSync(keyFile, 'utf8'),
   });
-  let customs: { cert: string; key: string; fingerprint: string };
+  let customs: { cert: string; key: string; fingerprint: string; certFile: string; keyFile: string };
   let police: { cert: string; key: string; fingerprint: string };
 
   before(async () => {
@@ -38,7 +40,12 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
     const server = pki.issueServer('node-kz', { hostnames: ['node-kz'] });
     const issue = (country: string, system: string) => {
       const issued = pki.issueClient({ country, system });
-      return { ...files(issued.certFile, issued.keyFile), fingerprint: issued.fingerprint };
+      return {
+        ...files(issued.certFile, issued.keyFile),
+        fingerprint: issued.fingerprint,
+        certFile: issued.certFile,
+        keyFile: issued.keyFile,
+      };
     };
     customs = issue('KZ', 'customs-declarations-kz');
     // As an operator does, where the CA key is kept.
@@ -153,6 +160,32 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
     );
     expect(asNode.status).to.equal(403);
     expect(message(asNode)).to.include('not an agency system');
+  });
+
+  it('imports a CSV with `hub import` as the system its certificate names, and says what to set without one', async () => {
+    const template = join(repoRoot, 'docs', 'templates', 'ids-seizures.csv');
+    const url = hub.nodes.KZ!.url;
+    const without = await hubAsync(['import', template, '--node', 'KZ', '--url', url], cliEnv(env));
+    expect(without.status).to.equal(1);
+    expect(without.stderr).to.contain('CERTIFICATE_MISSING').and.contain('HUB_AGENCY_CERT_FILE');
+    const run = await hubAsync(['import', template, '--node', 'KZ', '--url', url], {
+      ...cliEnv(env),
+      HUB_AGENCY_CERT_FILE: customs.certFile,
+      HUB_AGENCY_KEY_FILE: customs.keyFile,
+    });
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/accepted\s+5 rows in 4 reports/);
+    const id = csvReportId('KZ', 'KZ-CUS-2026-0142');
+    const token = hub.token('analyst', 'KZ', 'AMBER');
+    const record = (await waitUntil(
+      'the imported report stored',
+      async () => {
+        const r = await getJson(`${hub.apiUrl}/v1/seizures/${id}`, token);
+        return r.status === 200 ? r.body : undefined;
+      },
+      60000,
+    )) as { report: { submittedBy?: string } };
+    expect(record.report.submittedBy).to.equal('customs-declarations-kz');
   });
 
   it('refuses a certificate once `hub pki revoke` has published its revocation, without a restart', async () => {

@@ -1,7 +1,12 @@
 // What the hub's own tools (import, the demo) send to a national node as an agency's system: the first token of
-// HUB_NODE_TOKEN_FILE when it names one, as the node reads the same variable; and what to tell the user when the
-// node refuses it.
+// HUB_NODE_TOKEN_FILE when it names one, as the node reads the same variable; a client certificate
+// (HUB_AGENCY_CERT_FILE and HUB_AGENCY_KEY_FILE) to a node that asks for one; and what to tell the user when the node
+// refuses them.
+import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
+import { HubError } from '@hub/errors';
 
 let headers: Record<string, string> | undefined;
 
@@ -15,4 +20,70 @@ export function agencyHeaders(): Record<string, string> {
 
 /** Appended to a node's 401: the fix is on this side, in the environment. */
 export const TOKEN_HINT =
-  " (the node asks for the agencies' token: set HUB_NODE_TOKEN_FILE to a file holding it, as the node has)";
+  " (the node asks for the agencies' token: set HUB_NODE_TOKEN_FILE to a file holding it, as the node has; or its" +
+  ' client certificate: set HUB_AGENCY_CERT_FILE and HUB_AGENCY_KEY_FILE)';
+
+/** The answer of agencyFetch: what the tools read of fetch's Response. */
+export interface AgencyAnswer {
+  status: number;
+  ok: boolean;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+}
+
+const readTls = (name: string): string | undefined => {
+  const path = process.env[name]?.trim();
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new HubError('USAGE', `${name}=${path} cannot be read: ${(err as Error).message}`);
+  }
+};
+
+/**
+ * fetch, for a national node's URL: over https with the agency's client certificate (HUB_AGENCY_CERT_FILE,
+ * HUB_AGENCY_KEY_FILE) when given, trusting HUB_AGENCY_CA_FILE or else the hub CA of this HUB_HOME.
+ */
+export async function agencyFetch(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {},
+): Promise<AgencyAnswer> {
+  if (!url.startsWith('https:')) return fetch(url, init);
+  const cert = readTls('HUB_AGENCY_CERT_FILE');
+  const key = readTls('HUB_AGENCY_KEY_FILE');
+  if (!cert !== !key)
+    throw new HubError(
+      'USAGE',
+      'HUB_AGENCY_CERT_FILE and HUB_AGENCY_KEY_FILE go together: set both or neither',
+    );
+  const hubCa = join(loadConfig().hubHome, 'pki', 'ca', 'ca.crt');
+  const ca = readTls('HUB_AGENCY_CA_FILE') ?? (existsSync(hubCa) ? readFileSync(hubCa, 'utf8') : undefined);
+  const text = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: init.method ?? 'GET',
+        headers: init.headers,
+        ...(ca && { ca }),
+        ...(cert && key && { cert, key }),
+        signal: init.signal,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
+  return {
+    status: text.status,
+    ok: text.status >= 200 && text.status < 300,
+    text: async () => text.text,
+    json: async () => JSON.parse(text.text) as unknown,
+  };
+}

@@ -10,7 +10,7 @@ import { createLogger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
 import type { Command } from '../command';
 import { parse, say } from '../command';
-import { agencyHeaders, TOKEN_HINT } from '../agency-headers';
+import { agencyFetch, agencyHeaders, TOKEN_HINT } from '../agency-headers';
 
 const USAGE = `hub import-annual <file.csv> [--tlp CLEAR] [--only CC,CC] [--errors <file>] [--concurrency N]
 
@@ -39,7 +39,7 @@ function csvCell(v: string | number): string {
 
 async function healthy(url: string): Promise<boolean> {
   try {
-    return (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok;
+    return (await agencyFetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok;
   } catch {
     return false;
   }
@@ -49,7 +49,7 @@ async function healthy(url: string): Promise<boolean> {
 async function sendCountry(url: string, returns: AnnexReturn[], tlp: string): Promise<Outcome> {
   const out: Outcome = { sent: 0, errors: [] };
   for (const ret of returns) {
-    const res = await fetch(`${url}/v1/annual-returns`, {
+    const res = await agencyFetch(`${url}/v1/annual-returns`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...agencyHeaders() },
       body: JSON.stringify({ country: ret.country, year: ret.year, rows: ret.rows, handling: { tlp } }),

@@ -15,7 +15,7 @@ import {
 import { HubError } from '@hub/errors';
 import type { Command } from '../command';
 import { parse, say } from '../command';
-import { agencyHeaders, TOKEN_HINT } from '../agency-headers';
+import { agencyFetch, agencyHeaders, TOKEN_HINT, type AgencyAnswer } from '../agency-headers';
 
 const USAGE = `hub import <file.csv> --node <CC> [--url <nodeUrl>] [--errors <file>] [--agency TYPE] [--tlp TLP]
                  [--releasable-to LIST] [--evaluation XN] [--chunk N]
@@ -104,9 +104,9 @@ async function postChunk(url: string, chunk: CsvChunk, query: string): Promise<N
   let lastError = '';
   for (let attempt = 0; attempt < 4; attempt++) {
     if (attempt) await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
-    let res: Response;
+    let res: AgencyAnswer;
     try {
-      res = await fetch(`${url}/v1/seizures/csv${query}`, {
+      res = await agencyFetch(`${url}/v1/seizures/csv${query}`, {
         method: 'POST',
         headers: { 'content-type': 'text/csv; charset=utf-8', ...agencyHeaders() },
         body: chunk.text,
@@ -127,7 +127,7 @@ async function postChunk(url: string, chunk: CsvChunk, query: string): Promise<N
 /** Any HTTP answer will do: a node whose broker is down still takes reports into its outbox. */
 async function reachable(url: string): Promise<boolean> {
   try {
-    await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) });
+    await agencyFetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) });
     return true;
   } catch {
     return false;

@@ -8,7 +8,7 @@ import { stackUp } from '../../stack/stack';
 import { runHub, spawnHub, stopChildren, waitHealthy, type Child } from '../../run/children';
 import { demoReports } from '../../demo/reports';
 import { postDemoRequests } from '../../demo/requests';
-import { agencyHeaders } from '../agency-headers';
+import { agencyFetch, agencyHeaders } from '../agency-headers';
 
 const USAGE = `hub start [--reports N] [--no-demo] [--secure]
 
@@ -36,7 +36,7 @@ async function postReports(
     const slice = reports.slice(i, i + 20);
     const results = await Promise.all(
       slice.map(async (r) => {
-        const res = await fetch(`${nodes[r.node]}/v1/seizures`, {
+        const res = await agencyFetch(`${nodes[r.node]}/v1/seizures`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...agencyHeaders() },
           body: JSON.stringify(r.body),
