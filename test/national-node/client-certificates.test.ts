@@ -13,6 +13,7 @@ import { PkiStore } from '@hub/pki';
 import { hubAsync } from '../support/cli';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, minimalReport, startTestHub, testPki, type TestHub } from '../support/hub';
+import { cleanUpStart, startEnv, startHub, type StartedHub } from '../support/start';
 
 interface Answer {
   status: number;
@@ -206,5 +207,60 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
     expect(code(refused)).to.equal('CERTIFICATE_REVOKED');
     expect(message(refused)).to.include('system decommissioned');
     expect((await call('/v1/receipts', customs)).status, 'another system’s goes on').to.equal(200);
+  });
+});
+
+describe('hub start with national nodes over TLS that take only agency systems with certificates', function () {
+  this.timeout(240000);
+  let env: TestEnv;
+  let cli: NodeJS.ProcessEnv;
+  let started: StartedHub | undefined;
+
+  before(async function () {
+    this.timeout(300000);
+    env = createTestEnv('client-certs-start');
+    const pki = new PkiStore(join(env.home, 'pki'));
+    pki.initCa({ bits: 2048 });
+    const server = pki.issueServer('demo-nodes', {});
+    cli = await startEnv(env, {
+      HUB_KAFKA_BROKERS: env.config.kafka.brokers.join(','),
+      HUB_NODE_TLS_CERT_FILE: server.certFile,
+      HUB_NODE_TLS_KEY_FILE: server.keyFile,
+      HUB_NODE_CLIENT_CERTIFICATES: 'require',
+    });
+    started = await startHub(env, cli, ['--reports', '6']);
+  });
+  after(async function () {
+    this.timeout(90000);
+    await cleanUpStart(env, cli, started);
+  });
+
+  it('serves the nodes over TLS and sends the demo as a system of each country, named in its reports', async () => {
+    const { nodes, api, token } = started!.endpoints;
+    expect(nodes.KZ).to.match(/^https:\/\/127\.0\.0\.1:/);
+    const items = await waitUntil(
+      'the demo reports at the query API',
+      async () => {
+        const r = await getJson(`${api}/v1/seizures?limit=50`, token);
+        const list = (r.body.items ?? []) as { reportId: string; originCountry?: string }[];
+        return list.length >= 3 ? list : undefined;
+      },
+      90000,
+      500,
+    );
+    const one = await getJson(`${api}/v1/seizures/${items[0]!.reportId}`, token);
+    const report = one.body.report as { country: string; submittedBy?: string };
+    expect(report.submittedBy).to.equal(`demo-${report.country.toLowerCase()}`);
+    // Nobody else gets in: a request without a certificate is refused, over the node's TLS.
+    const refused = await new Promise<number>((resolve, reject) => {
+      const ca = new PkiStore(join(env.home, 'pki')).caCertPem();
+      request(`${nodes.KZ}/v1/receipts`, { ca, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(refused).to.equal(401);
   });
 });

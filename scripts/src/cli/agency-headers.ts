@@ -41,17 +41,27 @@ const readTls = (name: string): string | undefined => {
   }
 };
 
+/** Client certificates by a node's origin (`https://host:port`), when not given by HUB_AGENCY_CERT_FILE. */
+const clients = new Map<string, { cert: string; key: string }>();
+
+/** Present this certificate to the node at `url` (hub start's demo: a system of each demo country). */
+export function useClientCertificate(url: string, client: { cert: string; key: string }): void {
+  clients.set(new URL(url).origin, client);
+}
+
 /**
  * fetch, for a national node's URL: over https with the agency's client certificate (HUB_AGENCY_CERT_FILE,
- * HUB_AGENCY_KEY_FILE) when given, trusting HUB_AGENCY_CA_FILE or else the hub CA of this HUB_HOME.
+ * HUB_AGENCY_KEY_FILE, or one given for that node) when there is one, trusting HUB_AGENCY_CA_FILE or else the hub CA
+ * of this HUB_HOME.
  */
 export async function agencyFetch(
   url: string,
   init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {},
 ): Promise<AgencyAnswer> {
   if (!url.startsWith('https:')) return fetch(url, init);
-  const cert = readTls('HUB_AGENCY_CERT_FILE');
-  const key = readTls('HUB_AGENCY_KEY_FILE');
+  const given = clients.get(new URL(url).origin);
+  const cert = readTls('HUB_AGENCY_CERT_FILE') ?? given?.cert;
+  const key = readTls('HUB_AGENCY_KEY_FILE') ?? given?.key;
   if (!cert !== !key)
     throw new HubError(
       'USAGE',

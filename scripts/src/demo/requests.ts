@@ -1,10 +1,10 @@
 // Demo information requests, so that the dashboard's co-operation view has something to show from the start: a
 // country asks its neighbour about a plate and is answered, another asks urgently about a route and waits, and the
 // coordination node asks a country (`hub ask`). Each through the national nodes' own API, as an agency would.
-import { agencyHeaders } from '../cli/agency-headers';
+import { agencyFetch, agencyHeaders } from '../cli/agency-headers';
 
 async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, {
+  const res = await agencyFetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...agencyHeaders() },
     body: JSON.stringify(body),
@@ -18,7 +18,7 @@ async function post(url: string, body: unknown): Promise<Record<string, unknown>
 async function arrived(url: string, requestId: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    const res = await fetch(`${url}/v1/requests?direction=incoming`, { headers: agencyHeaders() });
+    const res = await agencyFetch(`${url}/v1/requests?direction=incoming`, { headers: agencyHeaders() });
     const list = ((await res.json()) as { requests?: { requestId: string }[] }).requests ?? [];
     if (list.some((r) => r.requestId === requestId)) return true;
     await new Promise((r) => setTimeout(r, 500));

@@ -4,6 +4,7 @@ import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HubError } from '@hub/errors';
+import { agencyFetch } from '../cli/agency-headers';
 
 const HUB_BIN = fileURLToPath(new URL('../../bin/hub.mjs', import.meta.url));
 
@@ -83,7 +84,8 @@ export async function waitHealthy(child: Child, url: string, timeoutMs = 60000):
       );
     }
     try {
-      const res = await fetch(url);
+      // A national node over TLS answers with a certificate of the hub CA: agencyFetch trusts it.
+      const res = await agencyFetch(url);
       if (res.ok) return;
     } catch {
       // not listening yet

@@ -1,14 +1,15 @@
 // `hub start` (npm start): the local stack, the PKI, a coordinator, demo national nodes, the query API and demo data.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaSecretsDir, loadConfig } from '@hub/config';
+import { PkiStore } from '@hub/pki';
 import type { Command } from '../command';
 import { parse, say } from '../command';
 import { stackUp } from '../../stack/stack';
 import { runHub, spawnHub, stopChildren, waitHealthy, type Child } from '../../run/children';
 import { demoReports } from '../../demo/reports';
 import { postDemoRequests } from '../../demo/requests';
-import { agencyFetch, agencyHeaders } from '../agency-headers';
+import { agencyFetch, agencyHeaders, useClientCertificate } from '../agency-headers';
 
 const USAGE = `hub start [--reports N] [--no-demo] [--secure]
 
@@ -22,6 +23,16 @@ and a ready analyst token and writes them to $HUB_HOME/run/endpoints.json. Ctrl-
           one principal per service (passwords generated into $HUB_HOME/secrets/kafka), and the ACLs of the topic
           table, so that each national node can reach only its own country's topics (npm start -- --secure).
           A local stack already running is used whatever its kind, unless it is a plaintext one and --secure is given.`;
+
+/** The demo's agency system of `cc` (`demo-<cc>`), its certificate issued from the hub CA the first time. */
+function demoSystem(hubHome: string, cc: string): { cert: string; key: string } {
+  const pki = new PkiStore(join(hubHome, 'pki'));
+  const system = `demo-${cc.toLowerCase()}`;
+  const dir = join(pki.dir, 'clients', cc);
+  const [certFile, keyFile] = [join(dir, `${system}.crt`), join(dir, `${system}.key`)];
+  if (!existsSync(certFile) || !existsSync(keyFile)) pki.issueClient({ country: cc, system });
+  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+}
 
 async function postReports(
   nodes: Record<string, string>,
@@ -101,7 +112,9 @@ export const startCommand: Command = {
           const port = config.nodeBasePort + i;
           const child = spawnHub(`node-${cc}`, ['node', cc, '--port', String(port)], logs);
           children.push(child);
-          nodes[cc] = `http://127.0.0.1:${port}`;
+          nodes[cc] = `${config.nodeTls ? 'https' : 'http'}://127.0.0.1:${port}`;
+          // A node that takes only agency systems with certificates: the demo sends as a system of each country.
+          if (config.nodeClientCertificates) useClientCertificate(nodes[cc], demoSystem(config.hubHome, cc));
           await waitHealthy(child, `${nodes[cc]}/healthz`, 90000);
         }),
       );
