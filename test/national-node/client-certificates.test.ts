@@ -137,20 +137,20 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
   it('refuses a request without a certificate, with another country’s, a stranger CA’s or a node’s, saying why', async () => {
     const none = await call('/v1/seizures', undefined, minimalReport());
     expect(none.status).to.equal(401);
-    expect(code(none)).to.equal('CERTIFICATE_MISSING');
+    expect(code(none)).to.equal('CLIENT_CERTIFICATE_MISSING');
     expect(message(none)).to.include('hub pki issue-client KZ <system>');
     expect((await call('/v1/requests?direction=incoming')).status).to.equal(401);
 
     const uz = pki.issueClient({ country: 'UZ', system: 'customs-uz' });
     const foreign = await call('/v1/seizures', files(uz.certFile, uz.keyFile), minimalReport());
     expect(foreign.status).to.equal(403);
-    expect(code(foreign)).to.equal('CERTIFICATE_REFUSED');
+    expect(code(foreign)).to.equal('CLIENT_CERTIFICATE_REFUSED');
     expect(message(foreign)).to.include("sending to UZ's node, not KZ's");
 
     const other = new PkiStore(stranger).issueClient({ country: 'KZ', system: 'customs-declarations-kz' });
     const unknown = await call('/v1/seizures', files(other.certFile, other.keyFile), minimalReport());
     expect(unknown.status).to.equal(401);
-    expect(code(unknown)).to.equal('CERTIFICATE_INVALID');
+    expect(code(unknown)).to.equal('CLIENT_CERTIFICATE_INVALID');
 
     // The node's own signing certificate is from the hub CA, for KZ, but not an agency system's.
     const nodeDir = join(env.config.hubHome, 'pki', 'nodes', 'KZ');
@@ -168,7 +168,7 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
     const url = hub.nodes.KZ!.url;
     const without = await hubAsync(['import', template, '--node', 'KZ', '--url', url], cliEnv(env));
     expect(without.status).to.equal(1);
-    expect(without.stderr).to.contain('CERTIFICATE_MISSING').and.contain('HUB_AGENCY_CERT_FILE');
+    expect(without.stderr).to.contain('CLIENT_CERTIFICATE_MISSING').and.contain('HUB_AGENCY_CERT_FILE');
     const run = await hubAsync(['import', template, '--node', 'KZ', '--url', url], {
       ...cliEnv(env),
       HUB_AGENCY_CERT_FILE: customs.certFile,
@@ -204,7 +204,7 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
       },
       30000,
     );
-    expect(code(refused)).to.equal('CERTIFICATE_REVOKED');
+    expect(code(refused)).to.equal('CLIENT_CERTIFICATE_REVOKED');
     expect(message(refused)).to.include('system decommissioned');
     expect((await call('/v1/receipts', customs)).status, 'another system’s goes on').to.equal(200);
   });

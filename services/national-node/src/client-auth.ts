@@ -60,7 +60,7 @@ export function requireClientCertificate(country: string, trust: TrustStore): Re
       refuse(
         res,
         401,
-        'CERTIFICATE_MISSING',
+        'CLIENT_CERTIFICATE_MISSING',
         `this node takes only agency systems with a client certificate from the hub CA: present one ('hub pki issue-client ${country} <system>' issues it)`,
       );
       return;
@@ -69,7 +69,7 @@ export function requireClientCertificate(country: string, trust: TrustStore): Re
       refuse(
         res,
         401,
-        'CERTIFICATE_INVALID',
+        'CLIENT_CERTIFICATE_INVALID',
         `the client certificate is not valid here (${String(socket.authorizationError)}): present one the hub CA issued, within its validity`,
       );
       return;
@@ -80,7 +80,7 @@ export function requireClientCertificate(country: string, trust: TrustStore): Re
       refuse(
         res,
         403,
-        'CERTIFICATE_REFUSED',
+        'CLIENT_CERTIFICATE_REFUSED',
         system
           ? `the certificate is for a system sending to ${system.country}'s node, not ${country}'s`
           : "the certificate is not an agency system's (OU=agency-system): a node's or a broker's certificate is not a client of this API",
@@ -89,7 +89,7 @@ export function requireClientCertificate(country: string, trust: TrustStore): Re
     }
     const revoked = trust.isRevoked(fingerprintOf(cert));
     if (revoked) {
-      refuse(res, 403, 'CERTIFICATE_REVOKED', `the certificate was revoked: ${revoked.reason}`);
+      refuse(res, 403, 'CLIENT_CERTIFICATE_REVOKED', `the certificate was revoked: ${revoked.reason}`);
       return;
     }
     res.locals.client = system.system;

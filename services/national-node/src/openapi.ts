@@ -17,10 +17,10 @@ const fieldErrors = err(
 /** What any /v1 route may answer besides its own: a token the node asks for (401), a body too big or not JSON. */
 const common = {
   401: err(
-    'HUB_NODE_TOKEN_FILE is set and the request has no token of it (TOKEN_MISSING, TOKEN_INVALID), or HUB_NODE_CLIENT_CERTIFICATES=require and its TLS connection presented no valid client certificate from the hub CA (CERTIFICATE_MISSING, CERTIFICATE_INVALID)',
+    'HUB_NODE_TOKEN_FILE is set and the request has no token of it (TOKEN_MISSING, TOKEN_INVALID), or HUB_NODE_CLIENT_CERTIFICATES=require and its TLS connection presented no valid client certificate from the hub CA (CLIENT_CERTIFICATE_MISSING, CLIENT_CERTIFICATE_INVALID)',
   ),
   403: err(
-    "HUB_NODE_CLIENT_CERTIFICATES=require and the client certificate is not an agency system's of this country (CERTIFICATE_REFUSED) or was revoked (CERTIFICATE_REVOKED)",
+    "HUB_NODE_CLIENT_CERTIFICATES=require and the client certificate is not an agency system's of this country (CLIENT_CERTIFICATE_REFUSED) or was revoked (CLIENT_CERTIFICATE_REVOKED)",
   ),
   503: err(
     "The outbox or the broker cannot take it now, or the node's certificate has expired or was revoked (CERTIFICATE_INVALID); nothing was queued, send it again",
