@@ -5,6 +5,8 @@
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
@@ -63,13 +65,16 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
       nodeTls: {
         certPem: readFileSync(server.certFile, 'utf8'),
         keyPem: readFileSync(server.keyFile, 'utf8'),
+        certFile: server.certFile,
+        keyFile: server.keyFile,
       },
       nodeClientCertificates: true,
     };
     // Another hub's CA, whose certificates look the same.
     stranger = mkdtempSync(join(tmpdir(), 'hub-stranger-ca-'));
     new PkiStore(stranger).initCa({ bits: 2048 });
-    hub = await startTestHub(env, ['KZ']);
+    // Looks for renewed certificates (its signing one and its TLS one) twice a second.
+    hub = await startTestHub(env, ['KZ'], {}, { certificateCheckMs: 500 });
   });
   after(async () => {
     await hub?.close();
@@ -187,6 +192,33 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
       60000,
     )) as { report: { submittedBy?: string } };
     expect(record.report.submittedBy).to.equal('customs-declarations-kz');
+  });
+
+  it('serves a renewed TLS certificate without a restart, still asking for client certificates', async () => {
+    const served = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(
+          { host: '127.0.0.1', port: Number(new URL(hub.nodes.KZ!.url).port), ca, servername: 'localhost' },
+          () => {
+            resolve(socket.getPeerX509Certificate()!.fingerprint256);
+            socket.end();
+          },
+        );
+        socket.on('error', reject);
+      });
+    const before = await served();
+    const renewed = pki.issueServer('node-kz', { hostnames: ['node-kz'], validityDays: 30 });
+    const expected = new X509Certificate(readFileSync(renewed.certFile, 'utf8')).fingerprint256;
+    expect(expected).to.not.equal(before);
+    await waitUntil(
+      'the renewed certificate served',
+      async () => (await served()) === expected || undefined,
+      20000,
+    );
+    expect((await call('/v1/receipts', customs)).status, 'client certificates verified as before').to.equal(
+      200,
+    );
+    expect(code(await call('/v1/receipts')), 'and still asked for').to.equal('CLIENT_CERTIFICATE_MISSING');
   });
 
   it('refuses a certificate once `hub pki revoke` has published its revocation, without a restart', async () => {

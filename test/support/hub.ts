@@ -5,7 +5,7 @@ import { repoRoot } from '@hub/config';
 import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from '@hub/coordinator';
 import { createSigner, HUB_ORIGIN } from '@hub/envelope';
 import { createKafka } from '@hub/kafka';
-import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
+import { startNationalNode, type NationalNodeOptions, type RunningNationalNode } from '@hub/national-node';
 import { PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { startQueryApi, loadKeyRing, mintToken, authDir, type Clearance, type Role } from '@hub/query-api';
@@ -40,6 +40,7 @@ export async function startTestHub(
   env: TestEnv,
   countries: string[],
   coordinatorOptions: Partial<CoordinatorOptions> = {},
+  nodeOptions: Partial<NationalNodeOptions> = {},
 ): Promise<TestHub> {
   testPki(env, countries);
   const coordinator = await startCoordinator({
@@ -51,7 +52,13 @@ export async function startTestHub(
   });
   const nodes: Record<string, RunningNationalNode> = {};
   for (const cc of countries)
-    nodes[cc] = await startNationalNode({ config: env.config, country: cc, logger: env.logger, port: 0 });
+    nodes[cc] = await startNationalNode({
+      config: env.config,
+      country: cc,
+      logger: env.logger,
+      port: 0,
+      ...nodeOptions,
+    });
   const api = await startQueryApi({ config: env.config, logger: env.logger, port: 0 });
   const ring = loadKeyRing(authDir(env.config.hubHome));
   return {

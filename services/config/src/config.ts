@@ -85,9 +85,10 @@ export interface HubConfig {
   nodeClientTokens?: NodeClientToken[];
   /**
    * HUB_NODE_TLS_CERT_FILE and HUB_NODE_TLS_KEY_FILE: a national node serves its API over HTTPS with this
-   * certificate (`hub pki issue-server`), read at start; absent: plain HTTP (loopback, as the local stack).
+   * certificate (`hub pki issue-server`), read again when the files change; absent: plain HTTP (loopback, as the
+   * local stack).
    */
-  nodeTls?: { certPem: string; keyPem: string };
+  nodeTls?: { certPem: string; keyPem: string; certFile: string; keyFile: string };
   /**
    * HUB_NODE_CLIENT_CERTIFICATES=require (with TLS): the node's /v1 API takes only agency systems presenting a
    * certificate from the hub CA issued for this country (`hub pki issue-client`), not revoked; its common name is
@@ -257,6 +258,8 @@ function nodeTls(env: NodeJS.ProcessEnv): Pick<HubConfig, 'nodeTls' | 'nodeClien
       ? {
           certPem: readConfigFile('HUB_NODE_TLS_CERT_FILE', cert),
           keyPem: readConfigFile('HUB_NODE_TLS_KEY_FILE', key),
+          certFile: cert,
+          keyFile: key,
         }
       : undefined;
   if (tls && !/-----BEGIN CERTIFICATE-----/.test(tls.certPem))

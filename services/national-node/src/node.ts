@@ -1,7 +1,8 @@
 // Wiring of one national node: identity, outbox, publisher, inbound receipts, HTTP API.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
@@ -55,7 +56,7 @@ export interface NationalNodeOptions {
   inbound?: boolean;
   /** Envelope bytes the outbox publisher keeps in memory (default 32 MiB); a longer backlog waits on disk only. */
   outboxMemoryBytes?: number;
-  /** How often the node looks for a renewed certificate in its folder (default 60 s). */
+  /** How often the node looks for a renewed certificate in its folder, and for new TLS files (default 60 s). */
   certificateCheckMs?: number;
 }
 
@@ -334,6 +335,15 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     });
   });
   server.on('error', (err) => logger.error({ err }, 'the API server failed'));
+  const tlsReload =
+    tls &&
+    reloadTlsOnChange(
+      server as HttpsServer,
+      tls,
+      pki.caCertPem(),
+      options.certificateCheckMs ?? 60000,
+      logger,
+    );
   const address = server.address() as { port: number };
   const url = `${tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
   claim.publish(url);
@@ -365,6 +375,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     async close() {
       certificates.close();
       await renewal.close();
+      if (tlsReload) clearInterval(tlsReload);
       await inbox?.close();
       await new Promise<void>((r) => {
         server.close(() => r());
@@ -433,4 +444,37 @@ async function announceOnly(
 ): Promise<{ stop(): Promise<void> }> {
   await announceCertificate(options);
   return { stop: async () => undefined };
+}
+
+/**
+ * Serves a renewed TLS certificate without a restart: looks at the files every `everyMs` and, when either changed
+ * and the two make a usable pair, gives new connections the new certificate (those open keep theirs).
+ */
+function reloadTlsOnChange(
+  server: HttpsServer,
+  tls: { certFile: string; keyFile: string },
+  caPem: string,
+  everyMs: number,
+  logger: Logger,
+): NodeJS.Timeout {
+  const stamp = () => `${statSync(tls.certFile).mtimeMs}:${statSync(tls.keyFile).mtimeMs}`;
+  let seen = stamp();
+  const timer = setInterval(() => {
+    try {
+      const now = stamp();
+      if (now === seen) return;
+      const cert = readFileSync(tls.certFile, 'utf8');
+      const key = readFileSync(tls.keyFile, 'utf8');
+      createSecureContext({ cert, key }); // throws when the key does not match the certificate
+      // The whole context is replaced: the CA that client certificates are verified against goes with it.
+      server.setSecureContext({ cert, key, ca: caPem });
+      seen = now;
+      logger.info({ certFile: tls.certFile }, 'serving the renewed TLS certificate');
+    } catch (err) {
+      // A pair half written, or not a pair: the next look tries again; the old certificate is served meanwhile.
+      logger.warn({ err, certFile: tls.certFile }, 'the TLS files changed but cannot be used yet');
+    }
+  }, everyMs);
+  timer.unref();
+  return timer;
 }
