@@ -159,25 +159,18 @@ describe('query API: the regional feed as server-sent events', function () {
       expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, before)).status).to.equal(202);
       const last = await waitUntil('the first record', () => seen(first, before.reportId), 60000);
       first.close();
-      // Published while the client was away; then a query API that holds none of it (as after a restart).
+      // Published while the client was away (a watcher sees them on the feed); then a query API that holds none of
+      // it, started after they were all on the feed (as after a restart).
+      const watcher = await openStream(url(hub.apiUrl), hub.token('coordinator', 'KZ', 'RED'));
+      readers.push(watcher);
       const missed = [report('GREEN'), report('AMBER'), report('GREEN')];
       for (const r of missed)
         expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, r)).status).to.equal(202);
-      const watcher = await openStream(url(hub.apiUrl), hub.token('coordinator', 'KZ', 'RED'));
-      readers.push(watcher);
       await waitUntil(
-        'all three at the hub',
-        async () => {
-          const stored = await Promise.all(
-            missed.map((r) =>
-              getJson(`${hub.apiUrl}/v1/seizures/${r.reportId}`, hub.token('coordinator', 'KZ', 'RED')),
-            ),
-          );
-          return stored.every((x) => x.status === 200) || undefined;
-        },
+        'all three on the feed',
+        () => missed.every((r) => seen(watcher, r.reportId)) || undefined,
         60000,
       );
-      await new Promise((r) => setTimeout(r, 1000)); // their feed records published too
       restarted = await startQueryApi({
         config: env.config,
         logger: env.logger,
