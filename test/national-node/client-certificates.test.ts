@@ -171,10 +171,15 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
   it('imports a CSV with `hub import` as the system its certificate names, and says what to set without one', async () => {
     const template = join(repoRoot, 'docs', 'templates', 'ids-seizures.csv');
     const url = hub.nodes.KZ!.url;
-    const without = await hubAsync(['import', template, '--node', 'KZ', '--url', url], cliEnv(env));
+    // The error report goes to the test's folder, not beside the template in the checkout.
+    const errors = ['--errors', join(env.home, 'template.errors.csv')];
+    const without = await hubAsync(
+      ['import', template, '--node', 'KZ', '--url', url, ...errors],
+      cliEnv(env),
+    );
     expect(without.status).to.equal(1);
     expect(without.stderr).to.contain('CLIENT_CERTIFICATE_MISSING').and.contain('HUB_AGENCY_CERT_FILE');
-    const run = await hubAsync(['import', template, '--node', 'KZ', '--url', url], {
+    const run = await hubAsync(['import', template, '--node', 'KZ', '--url', url, ...errors], {
       ...cliEnv(env),
       HUB_AGENCY_CERT_FILE: customs.certFile,
       HUB_AGENCY_KEY_FILE: customs.keyFile,
