@@ -126,7 +126,7 @@ export function createSeizureAcceptor(
       reason: reason.slice(0, 1000),
       submittedBy: client ?? null,
     });
-    deps.reports.record(reportId, version);
+    deps.reports.record(reportId, version, undefined, messageId);
     return { reportId, version, messageId };
   };
   return {

@@ -43,7 +43,9 @@ export class ReportsIndex {
     for (const line of text.split('\n')) {
       const [id, v, digest, messageId] = line.split(' ');
       const version = Number(v);
-      if (id && Number.isInteger(version) && version > 0) this.remember(id, version, digest, messageId);
+      // '-': a version sent without a body digest (a retraction, a route, a return), with its envelope's id.
+      if (id && Number.isInteger(version) && version > 0)
+        this.remember(id, version, digest === '-' ? undefined : digest, messageId);
     }
     this.fd = openSync(file, 'a');
     this.notesFd = openSync(this.notesFile, 'a');
@@ -90,7 +92,7 @@ export class ReportsIndex {
     return this.entries.get(reportId)?.version ?? 0;
   }
 
-  /** The envelope of the latest version sent, when the node kept it (reports sent with a body digest). */
+  /** The envelope of the latest version sent (unknown only for versions recorded before 2026-12-06). */
   messageIdOf(reportId: string): string | undefined {
     return this.entries.get(reportId)?.messageId;
   }
@@ -121,7 +123,7 @@ export class ReportsIndex {
 
   record(reportId: string, version: number, digest?: string, messageId?: string): void {
     this.remember(reportId, version, digest, messageId);
-    const made = digest ? ` ${digest}${messageId ? ` ${messageId}` : ''}` : '';
+    const made = messageId ? ` ${digest ?? '-'} ${messageId}` : digest ? ` ${digest}` : '';
     this.append(this.fd, `${reportId} ${version}${made}\n`);
   }
 

@@ -24,7 +24,7 @@ export function annualRoutes(deps: {
       client: clientOf(res),
     });
     const { messageId } = await deps.submitter.submit('AnnualSeizureReturn', value.returnId, value);
-    deps.reports.record(value.returnId, value.version);
+    deps.reports.record(value.returnId, value.version, undefined, messageId);
     deps.onAccepted?.(1);
     res.status(202).json({
       returnId: value.returnId,
@@ -46,7 +46,7 @@ export function annualRoutes(deps: {
       client: clientOf(res),
     });
     const { messageId } = await deps.submitter.submit('TraffickingRoute', value.routeId, value);
-    deps.reports.record(value.routeId, value.version);
+    deps.reports.record(value.routeId, value.version, undefined, messageId);
     deps.onAccepted?.(1);
     res.status(202).json({
       routeId: value.routeId,

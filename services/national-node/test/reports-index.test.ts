@@ -20,6 +20,7 @@ describe("the node's version index", () => {
     index.noteNormalisations('r-1', 1, ["country 'Казахстан' → KZ"]);
     index.record('r-1', 2, 'd2', 'm-2');
     index.record('r-2', 1);
+    index.record('route-1', 1, undefined, 'm-route'); // sent without a body digest (a route): its envelope kept
     index.close();
     appendFileSync(file, 'r-5 1 d5\n'); // a line of a node from before message ids were kept
     appendFileSync(file, 'r-3 '); // a line cut short by a crash
@@ -32,7 +33,10 @@ describe("the node's version index", () => {
     expect(reopened.next('r-1')).to.equal(3);
     expect(reopened.sameAsLatest('r-2', 'anything')).to.equal(undefined);
     expect(reopened.sameAsLatest('r-5', 'd5')).to.deep.equal({ version: 1, messageId: undefined });
-    expect(reopened.ids()).to.deep.equal(['r-1', 'r-2', 'r-5']);
+    expect(reopened.ids()).to.deep.equal(['r-1', 'r-2', 'route-1', 'r-5']);
+    expect(reopened.messageIdOf('route-1')).to.equal('m-route');
+    expect(reopened.sameAsLatest('route-1', '-'), 'no digest, nothing re-sent matches it').to.equal(undefined);
+    expect(reopened.messageIdOf('r-2')).to.equal(undefined);
     expect(reopened.latest('r-3')).to.equal(0);
     expect(reopened.normalisationsOf('r-1', 1)).to.deep.equal(["country 'Казахстан' → KZ"]);
     expect(reopened.normalisationsOf('r-1', 2)).to.deep.equal([]);
