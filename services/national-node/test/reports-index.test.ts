@@ -35,7 +35,9 @@ describe("the node's version index", () => {
     expect(reopened.sameAsLatest('r-5', 'd5')).to.deep.equal({ version: 1, messageId: undefined });
     expect(reopened.ids()).to.deep.equal(['r-1', 'r-2', 'route-1', 'r-5']);
     expect(reopened.messageIdOf('route-1')).to.equal('m-route');
-    expect(reopened.sameAsLatest('route-1', '-'), 'no digest, nothing re-sent matches it').to.equal(undefined);
+    expect(reopened.sameAsLatest('route-1', '-'), 'no digest, nothing re-sent matches it').to.equal(
+      undefined,
+    );
     expect(reopened.messageIdOf('r-2')).to.equal(undefined);
     expect(reopened.latest('r-3')).to.equal(0);
     expect(reopened.normalisationsOf('r-1', 1)).to.deep.equal(["country 'Казахстан' → KZ"]);
