@@ -41,6 +41,22 @@ const readTls = (name: string): string | undefined => {
   }
 };
 
+/** The agency's certificate, key and the CA it trusts, read once (an import sends many requests). */
+let tls: { cert?: string; key?: string; ca?: string } | undefined;
+
+function agencyTls(): { cert?: string; key?: string; ca?: string } {
+  const cert = readTls('HUB_AGENCY_CERT_FILE');
+  const key = readTls('HUB_AGENCY_KEY_FILE');
+  if (!cert !== !key)
+    throw new HubError(
+      'USAGE',
+      'HUB_AGENCY_CERT_FILE and HUB_AGENCY_KEY_FILE go together: set both or neither',
+    );
+  const hubCa = join(loadConfig().hubHome, 'pki', 'ca', 'ca.crt');
+  const ca = readTls('HUB_AGENCY_CA_FILE') ?? (existsSync(hubCa) ? readFileSync(hubCa, 'utf8') : undefined);
+  return { cert, key, ca };
+}
+
 /** Client certificates by a node's origin (`https://host:port`), when not given by HUB_AGENCY_CERT_FILE. */
 const clients = new Map<string, { cert: string; key: string }>();
 
@@ -59,16 +75,11 @@ export async function agencyFetch(
   init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {},
 ): Promise<AgencyAnswer> {
   if (!url.startsWith('https:')) return fetch(url, init);
+  tls ??= agencyTls();
   const given = clients.get(new URL(url).origin);
-  const cert = readTls('HUB_AGENCY_CERT_FILE') ?? given?.cert;
-  const key = readTls('HUB_AGENCY_KEY_FILE') ?? given?.key;
-  if (!cert !== !key)
-    throw new HubError(
-      'USAGE',
-      'HUB_AGENCY_CERT_FILE and HUB_AGENCY_KEY_FILE go together: set both or neither',
-    );
-  const hubCa = join(loadConfig().hubHome, 'pki', 'ca', 'ca.crt');
-  const ca = readTls('HUB_AGENCY_CA_FILE') ?? (existsSync(hubCa) ? readFileSync(hubCa, 'utf8') : undefined);
+  const cert = tls.cert ?? given?.cert;
+  const key = tls.key ?? given?.key;
+  const { ca } = tls;
   const text = await new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = request(
       url,
