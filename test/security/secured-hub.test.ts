@@ -91,6 +91,19 @@ describe('the hub on a secured broker (each service its own principal)', functio
     env?.cleanup();
   });
 
+  /** A bearer token of the query API for a KZ caller. */
+  const tokenOf = (
+    role: Parameters<typeof mintToken>[1]['role'],
+    clearance: Parameters<typeof mintToken>[1]['clearance'],
+  ) =>
+    mintToken(loadKeyRing(authDir(env.config.hubHome)), {
+      sub: `${role}-KZ`,
+      role,
+      country: 'KZ',
+      clearance,
+      ttlSeconds: 600,
+    });
+
   it('carries a report from the national node to the coordinator, the store and back as a receipt', async () => {
     const posted = await postJson(`${node!.url}/v1/seizures`, minimal);
     expect(posted.status).to.equal(202);
@@ -105,28 +118,14 @@ describe('the hub on a secured broker (each service its own principal)', functio
       250,
     );
     expect(receipt.version).to.equal(1);
-    const ring = loadKeyRing(authDir(env.config.hubHome));
-    const token = mintToken(ring, {
-      sub: 'analyst-KZ',
-      role: 'analyst',
-      country: 'KZ',
-      clearance: 'AMBER',
-      ttlSeconds: 600,
-    });
+    const token = tokenOf('analyst', 'AMBER');
     const record = await getJson(`${api!.url}/v1/seizures/${reportId}`, token);
     expect(record.status).to.equal(200);
     expect((record.body.provenance as { verified: boolean }).verified).to.equal(true);
   });
 
   it('streams a regional feed as the query API, and reads it back for a reconnecting client (groups of its prefix)', async () => {
-    const ring = loadKeyRing(authDir(env.config.hubHome));
-    const token = mintToken(ring, {
-      sub: 'coordinator-1',
-      role: 'coordinator',
-      country: 'KZ',
-      clearance: 'RED',
-      ttlSeconds: 600,
-    });
+    const token = tokenOf('coordinator', 'RED');
     const url = `${api!.url}/v1/feeds/central-asia/stream`;
     const live = await openStream(url, token);
     const readers: Stream[] = [live];
