@@ -37,10 +37,11 @@ interface Subscriber {
  */
 type Position = Map<number, bigint>;
 
-const positionId = (position: Position): string =>
-  [...position]
-    .sort(([a], [b]) => a - b)
-    .map(([p, o]) => `${p}:${o}`)
+/** The id of the event of the record at `offset` on `partition`: `position` with that record taken. */
+const positionId = (position: Position, partition: number, offset: bigint): string =>
+  [...new Set([...position.keys(), partition])]
+    .sort((a, b) => a - b)
+    .map((p) => `${p}:${p === partition ? offset : position.get(p)}`)
     .join(',');
 
 /** The position an event id names; undefined when it is not one. */
@@ -300,7 +301,7 @@ export function feedStreams(deps: {
           onMessage: async (message, partition, heartbeat) => {
             const offset = BigInt(message.offset);
             if (offset < (from.get(partition) ?? 0n)) return;
-            const id = positionId(new Map(position).set(partition, offset));
+            const id = positionId(position, partition, offset);
             const event =
               message.value &&
               (await eventOnceKnown(
@@ -357,7 +358,7 @@ export function feedStreams(deps: {
               `records ${after + 1n}-${offset - 1n} of partition ${partition} are no longer kept by the broker; search for what was published then (GET /v1/seizures)`,
             );
           replayed.add(partition);
-          const id = positionId(new Map(position).set(partition, offset));
+          const id = positionId(position, partition, offset);
           const event =
             message.value &&
             (await eventOnceKnown(
