@@ -2,15 +2,14 @@
 // is announced on hub.pki and countersigns everything from then on; the nodes verify the receipts signed with it, and
 // the query API's feed streams the records countersigned with it, without a restart of anything.
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { decodeEnvelope, HUB_ORIGIN } from '@hub/envelope';
-import { createKafka, tailTopic, topicNames, type Tail } from '@hub/kafka';
+import { HUB_ORIGIN } from '@hub/envelope';
+import type { Tail } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
-import { loadSchemaRegistry } from '@hub/schemas';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, metricValue, minimalReport, postJson, startTestHub, type TestHub } from '../support/hub';
+import { metricValue, startTestHub, type TestHub } from '../support/hub';
+import { postAccepted, receiptSigners as followReceipts } from '../support/receipts';
 import { openStream } from '../support/stream';
 
 describe('coordinator: a renewed certificate taken up without a restart', function () {
@@ -20,7 +19,7 @@ describe('coordinator: a renewed certificate taken up without a restart', functi
   let inTopic: Tail | undefined;
   const logged: Record<string, unknown>[] = [];
   /** The signer of each receipt KZ's node was sent, by the report it answers. */
-  const receiptSigners = new Map<string, string>();
+  let receiptSigners = new Map<string, string>();
 
   before(async () => {
     env = createTestEnv('coordinator-renewal');
@@ -32,17 +31,7 @@ describe('coordinator: a renewed certificate taken up without a restart', functi
         },
       }),
     });
-    const registry = loadSchemaRegistry();
-    inTopic = await tailTopic({
-      kafka: createKafka({ brokers: env.config.kafka.brokers, clientId: 'renewal-in', logger: env.logger }),
-      topic: topicNames(env.config.namespace).nodeIn('KZ'),
-      onMessage: (message) => {
-        const decoded = message.value && decodeEnvelope(message.value);
-        if (!decoded?.ok || decoded.envelope.messageType !== 'Receipt') return;
-        const receipt = registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload);
-        receiptSigners.set(String(receipt.subjectId), decoded.envelope.signerCertFingerprint.toString('hex'));
-      },
-    });
+    ({ signers: receiptSigners, tail: inTopic } = await followReceipts(env, 'KZ'));
   });
   after(async () => {
     await inTopic?.stop();
@@ -50,18 +39,7 @@ describe('coordinator: a renewed certificate taken up without a restart', functi
     env?.cleanup();
   });
 
-  /** Posts a report to KZ's node and waits until the node has verified and recorded its receipt. */
-  const accepted = async () => {
-    const report = { ...minimalReport(), reportId: randomUUID() };
-    const posted = await postJson(`${hub!.nodes.KZ!.url}/v1/seizures`, report);
-    expect(posted.status, JSON.stringify(posted.body)).to.equal(202);
-    const receipt = await waitUntil(`the receipt of ${report.reportId}`, async () => {
-      const r = await getJson(`${hub!.nodes.KZ!.url}/v1/receipts/${report.reportId}`);
-      return r.body.status === 'pending' ? undefined : r.body;
-    });
-    expect(receipt.status, JSON.stringify(receipt)).to.equal('accepted');
-    return report.reportId;
-  };
+  const accepted = () => postAccepted(hub!.nodes.KZ!.url);
 
   it('announces it, countersigns with it from then on, and its receipts and feed records are taken', async () => {
     const reader = await openStream(

@@ -245,6 +245,29 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
     expect(message(refused)).to.include('system decommissioned');
     expect((await call('/v1/receipts', customs)).status, 'another system’s goes on').to.equal(200);
   });
+
+  it('takes certificates from a new CA after `hub pki rollover`, without a restart, and still the old CA’s', async () => {
+    const rolled = await hubAsync(['pki', 'rollover', '--bits', '2048'], cliEnv(env));
+    expect(rolled.status, rolled.stderr).to.equal(0);
+    // Issued from the new CA, which the node started without: it learns it from hub.pki.
+    const issued = pki.issueClient({ country: 'KZ', system: 'border-guard-kz' });
+    const border = files(issued.certFile, issued.keyFile);
+    const taken = await waitUntil(
+      'a certificate from the new CA taken',
+      async () => {
+        const r = await call('/v1/receipts', border);
+        return r.status === 200 ? r : undefined;
+      },
+      30000,
+    );
+    expect(taken.status).to.equal(200);
+    expect((await call('/v1/receipts', customs)).status, 'one from the old CA still').to.equal(200);
+    expect(code(await call('/v1/receipts')), 'and still asked for').to.equal('CLIENT_CERTIFICATE_MISSING');
+    const foreign = new PkiStore(stranger).issueClient({ country: 'KZ', system: 'stranger-kz' });
+    expect(code(await call('/v1/receipts', files(foreign.certFile, foreign.keyFile)))).to.equal(
+      'CLIENT_CERTIFICATE_INVALID',
+    );
+  });
 });
 
 describe('hub start with national nodes over TLS that take only agency systems with certificates', function () {

@@ -1,7 +1,7 @@
 // The broker security profile on a real secured broker that this file starts (its own ports and data): TLS with
 // the hub CA, SASL/SCRAM-SHA-512 per principal, and ACLs that enforce DESIGN.md's topic table.
 import { expect } from 'chai';
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import {
   type KafkaMessage,
 } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
-import { PkiStore } from '@hub/pki';
+import { PkiStore, certificatesOf } from '@hub/pki';
 import { loadRegions } from '@hub/schemas';
 import { kafkaLayout } from '../../scripts/src/stack/kafka';
 import { isAlive, stopPid } from '../../scripts/src/stack/proc';
@@ -162,6 +162,9 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     this.timeout(240000);
     home = mkdtempSync(join(tmpdir(), 'hub-security-'));
     new PkiStore(join(home, 'pki')).initCa({ bits: 2048 });
+    // Rolled over once, as `hub pki rollover` does: the broker trusts both CAs (a truststore of two certificates)
+    // and serves a certificate from the new one.
+    new PkiStore(join(home, 'pki')).rolloverCa({ bits: 2048 });
     const base = kafkaLayout(loadConfig().cacheDir, home, stackVersions().kafka);
     broker = await startSecureKafka({
       layout: { ...base, logFile: join(home, 'kafka.log') },
@@ -205,6 +208,11 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
       expect(statSync(file).mode & 0o077, file).to.equal(0);
     // The keystore holds a private key generated at setup (parsed, not matched as text).
     expect(createPrivateKey(readFileSync(broker!.tls.keystore, 'utf8')).type).to.equal('private');
+    // After the rollover: both CAs trusted, the broker's certificate from the new one.
+    const pki = new PkiStore(join(home, 'pki'));
+    expect(certificatesOf(readFileSync(broker!.tls.truststore, 'utf8'))).to.have.length(2);
+    const served = certificatesOf(readFileSync(broker!.tls.keystore, 'utf8'))[0]!;
+    expect(served.checkIssued(new X509Certificate(pki.currentCaPem()))).to.equal(true);
   });
 
   it('lets node KZ produce to its own out topic and consume its own in topic', async () => {

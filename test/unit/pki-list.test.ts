@@ -77,4 +77,46 @@ describe('hub pki list: every certificate, its expiry and its status', function 
     expect(badName.stderr).to.contain("a system's name is 1-64 letters");
     expect(hub('issue-server', 'node-kz', '--host', 'not a host').stderr).to.contain('not a DNS hostname');
   });
+  it('after a CA rollover: lists the previous CA and says which current certificates to issue again', () => {
+    const rolled = mkdtempSync(join(tmpdir(), 'hub-pki-rolled-'));
+    try {
+      const run = (...args: string[]) => hubSync(['pki', ...args], { ...process.env, HUB_HOME: rolled });
+      expect(run('init').status).to.equal(0);
+      const kz = run('issue', 'KZ').stdout.trim();
+      const tj = run('issue', 'TJ').stdout.trim();
+      expect(run('issue-client', 'KZ', 'customs-kz').status).to.equal(0);
+      // As `hub pki rollover` makes it before publishing the new CA.
+      const pki = new PkiStore(join(rolled, 'pki'));
+      pki.rolloverCa({ bits: 2048, validityYears: 12 });
+      const reissued = run('issue', 'KZ').stdout.trim();
+
+      const rows = JSON.parse(run('list', '--json').stdout) as (Row & { reissue?: boolean })[];
+      expect(rows.map((r) => [r.subject, r.status, r.reissue ?? false])).to.deep.equal([
+        ['CA', 'ca', false],
+        ['CA (previous)', 'previous', false],
+        ['KZ', 'current', false],
+        ['KZ', 'previous', false],
+        ['TJ', 'current', true],
+        ['KZ/customs-kz', 'current', true],
+      ]);
+      expect(rows[0]!.daysLeft, 'the new CA: 12 years').to.be.within(4380 - 4, 4380);
+      expect(rows[2]!.fingerprint).to.equal(reissued);
+      expect(rows[3]!.fingerprint).to.equal(kz);
+      expect(rows[4]!.fingerprint).to.equal(tj);
+      const table = run('list').stdout.split('\n');
+      expect(table.find((l) => l.startsWith('TJ'))).to.match(/current, issue again \(previous CA\)$/);
+
+      for (const [flag, value, message] of [
+        ['--years', '1', '--years must be a whole number from 2 to 30, got "1"'],
+        ['--bits', '1024', '--bits must be 2048, 3072 or 4096, got "1024"'],
+      ] as const) {
+        const refused = run('rollover', flag, value);
+        expect(refused.status, flag).to.equal(2);
+        expect(refused.stderr, flag).to.contain(message);
+      }
+      expect(pki.previousCaPems(), 'no rollover made by a refused command').to.have.length(1);
+    } finally {
+      rmSync(rolled, { recursive: true, force: true });
+    }
+  });
 });

@@ -33,7 +33,7 @@ import { principalPassword, writeSecretFile } from './secrets';
 export interface BrokerTlsFiles {
   /** PEM keystore: the broker's private key, then its certificate and the CA's (ssl.keystore.type=PEM). */
   keystore: string;
-  /** PEM truststore: the hub CA certificate alone (ssl.truststore.type=PEM). */
+  /** PEM truststore: the hub CA certificates (the current one and those a rollover replaced; ssl.truststore.type=PEM). */
   truststore: string;
 }
 
@@ -49,7 +49,7 @@ export function writeBrokerTls(pki: PkiStore, dir: string, hostnames: string[] =
   const caPem = pki.caCertPem();
   if (existsSync(files.keystore) && existsSync(files.truststore)) {
     const current = new X509Certificate(readFileSync(files.keystore, 'utf8'));
-    const ca = new X509Certificate(caPem);
+    const ca = new X509Certificate(pki.currentCaPem());
     const fresh =
       current.checkIssued(ca) &&
       current.verify(ca.publicKey) &&
@@ -60,7 +60,7 @@ export function writeBrokerTls(pki: PkiStore, dir: string, hostnames: string[] =
   const issued = issueServerCertificate(pki.ca(), { hostnames: [...hostnames, 'localhost'] });
   writeSecretFile(
     files.keystore,
-    `${issued.privateKeyPem.trim()}\n${issued.certificatePem.trim()}\n${caPem.trim()}\n`,
+    `${issued.privateKeyPem.trim()}\n${issued.certificatePem.trim()}\n${pki.currentCaPem().trim()}\n`,
   );
   writeFileSync(files.truststore, caPem);
   return files;

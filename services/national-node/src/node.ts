@@ -320,7 +320,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
         {
           cert: tls.certPem,
           key: tls.keyPem,
-          ca: pki.caCertPem(),
+          ca: trust.caBundlePem(),
           requestCert: config.nodeClientCertificates,
           rejectUnauthorized: false,
         },
@@ -340,7 +340,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     reloadTlsOnChange(
       server as HttpsServer,
       tls,
-      pki.caCertPem(),
+      () => trust.caBundlePem(),
       options.certificateCheckMs ?? 60000,
       logger,
     );
@@ -448,16 +448,17 @@ async function announceOnly(
 
 /**
  * Serves a renewed TLS certificate without a restart: looks at the files every `everyMs` and, when either changed
- * and the two make a usable pair, gives new connections the new certificate (those open keep theirs).
+ * and the two make a usable pair, gives new connections the new certificate (those open keep theirs). Likewise when
+ * the hub CAs changed (a rollover learned from hub.pki): client certificates from the new CA are taken from then on.
  */
 function reloadTlsOnChange(
   server: HttpsServer,
   tls: { certFile: string; keyFile: string },
-  caPem: string,
+  ca: () => string,
   everyMs: number,
   logger: Logger,
 ): NodeJS.Timeout {
-  const stamp = () => `${statSync(tls.certFile).mtimeMs}:${statSync(tls.keyFile).mtimeMs}`;
+  const stamp = () => `${statSync(tls.certFile).mtimeMs}:${statSync(tls.keyFile).mtimeMs}:${ca()}`;
   let seen = stamp();
   const timer = setInterval(() => {
     try {
@@ -467,9 +468,9 @@ function reloadTlsOnChange(
       const key = readFileSync(tls.keyFile, 'utf8');
       createSecureContext({ cert, key }); // throws when the key does not match the certificate
       // The whole context is replaced: the CA that client certificates are verified against goes with it.
-      server.setSecureContext({ cert, key, ca: caPem });
+      server.setSecureContext({ cert, key, ca: ca() });
       seen = now;
-      logger.info({ certFile: tls.certFile }, 'serving the renewed TLS certificate');
+      logger.info({ certFile: tls.certFile }, 'serving the renewed TLS certificate (or new hub CAs)');
     } catch (err) {
       // A pair half written, or not a pair: the next look tries again; the old certificate is served meanwhile.
       logger.warn({ err, certFile: tls.certFile }, 'the TLS files changed but cannot be used yet');

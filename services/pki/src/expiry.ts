@@ -111,7 +111,9 @@ export function watchCertificates(options: CertificateWatchOptions): Certificate
     if (s.revoked) return `${what} is revoked; ${renewHint(s.subject)}`;
     if (now > s.notAfter)
       return `${what} expired on ${new Date(s.notAfter).toISOString()}: every envelope it signs is refused; ${
-        s.role === 'ca' ? 'a new CA must be created and every certificate issued again' : renewHint(s.subject)
+        s.role === 'ca'
+          ? "a new CA must be created ('hub pki rollover') and every certificate issued again"
+          : renewHint(s.subject)
       }`;
     return undefined;
   };
@@ -166,7 +168,7 @@ export function watchCertificates(options: CertificateWatchOptions): Certificate
       else if (s.notAfter - now < warnMs)
         options.logger.warn(
           fields,
-          `certificate expires in ${fields.daysLeft} days; ${s.role === 'ca' ? 'plan a new CA' : renewHint(s.subject)}`,
+          `certificate expires in ${fields.daysLeft} days; ${s.role === 'ca' ? "roll the CA over ('hub pki rollover') and issue every certificate again" : renewHint(s.subject)}`,
         );
     }
   };

@@ -1,5 +1,14 @@
-// The PKI on disk under $HUB_HOME/pki: ca/, nodes/<CC>/, coordinator/, revocations.json. Keys 0600, folders 0700.
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+// The PKI on disk under $HUB_HOME/pki: ca/ (ca/previous/ holds the CAs a rollover replaced), nodes/<CC>/, coordinator/,
+// clients/, servers/, revocations.json. Keys 0600, folders 0700.
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
@@ -56,10 +65,31 @@ export class PkiStore {
     return true;
   }
 
-  caCertPem(): string {
+  /** The current hub CA's certificate (ca/ca.crt): the one that issues. */
+  currentCaPem(): string {
     if (!this.hasCa())
       throw new HubError('PKI_MISSING', `no hub CA at ${this.caCertPath}; run 'hub pki init' first`);
     return readFileSync(this.caCertPath, 'utf8');
+  }
+
+  /** The certificates of the CAs that `rolloverCa` replaced (ca/previous/), oldest first. */
+  previousCaPems(): string[] {
+    const dir = join(this.dir, 'ca', 'previous');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.crt'))
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .sort(
+        (a, b) => Date.parse(new X509Certificate(a).validFrom) - Date.parse(new X509Certificate(b).validFrom),
+      );
+  }
+
+  /**
+   * Every hub CA to trust, as one PEM bundle: the current one first, then those it replaced, whose certificates stay
+   * valid until they expire (and whose signatures stay verifiable for good).
+   */
+  caCertPem(): string {
+    return [this.currentCaPem(), ...this.previousCaPems()].map((p) => `${p.trim()}\n`).join('');
   }
 
   ca(): CaMaterial {
@@ -69,7 +99,36 @@ export class PkiStore {
         'PKI_MISSING',
         `the CA key is not at ${keyPath}; issue certificates where the CA key is kept`,
       );
-    return { certPem: this.caCertPem(), keyPem: readFileSync(keyPath, 'utf8') };
+    return { certPem: this.currentCaPem(), keyPem: readFileSync(keyPath, 'utf8') };
+  }
+
+  /**
+   * Replace the current CA with a new one (a new key). The old certificate and key move to
+   * ca/previous/<fingerprint prefix>.crt and .key: the old CA stays trusted, so what it issued stays valid until it
+   * expires, while every certificate issued from now on comes from the new one. Returns both.
+   */
+  rolloverCa(options: { commonName?: string; bits?: number; validityYears?: number } = {}): {
+    previous: CaMaterial;
+    current: CaMaterial;
+  } {
+    const previous = this.ca();
+    // A name of its own (the old one's stays on what it issued), though chains are told apart by key identifiers.
+    const current = createCa({
+      ...options,
+      commonName:
+        options.commonName ?? `Seizure Exchange Hub Root CA ${new Date().toISOString().slice(0, 10)}`,
+    });
+    const dir = join(this.dir, 'ca', 'previous');
+    ensureDir(dir);
+    const name = fingerprintOf(new X509Certificate(previous.certPem)).slice(0, 16);
+    writeFileSync(join(dir, `${name}.crt`), previous.certPem);
+    writeSecret(join(dir, `${name}.key`), previous.keyPem);
+    // Written beside the old pair, then moved over it: a reader finds the old file or the new, never half of one.
+    writeSecret(join(this.dir, 'ca', 'ca.key.new'), current.keyPem);
+    writeFileSync(join(this.dir, 'ca', 'ca.crt.new'), current.certPem);
+    renameSync(join(this.dir, 'ca', 'ca.key.new'), join(this.dir, 'ca', 'ca.key'));
+    renameSync(join(this.dir, 'ca', 'ca.crt.new'), this.caCertPath);
+    return { previous, current };
   }
 
   /**

@@ -1,5 +1,6 @@
 // hub.pki notices: a node announces its own certificate (signed with that certificate's key, which proves
-// possession; the certificate itself chains to the CA); a revocation is signed by the hub CA's key.
+// possession; the certificate itself chains to the CA); a revocation is signed by a hub CA's key; so is a new hub CA
+// (a rollover), which the CA it replaces introduces.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSigner, decodeEnvelope, createVerifier, type Signer, type TrustLookup } from '@hub/envelope';
 import type { SchemaRegistry } from '@hub/schemas';
@@ -19,18 +20,13 @@ export interface CertificateNotice {
   issuedAt: number;
 }
 
-/** Envelope bytes announcing `signer`'s own certificate. Kafka key: the fingerprint. */
-export function certificateAnnouncement(
-  registry: SchemaRegistry,
-  signer: Signer,
-  certificatePem: string,
-): { key: string; bytes: Buffer } {
-  const x = new X509Certificate(certificatePem);
-  const notice: CertificateNotice = {
+/** The notice carrying a certificate: a node's or the coordinator's, or a new hub CA's (`origin` HUB). */
+function certificateNotice(x: X509Certificate, origin: string, agency: string): CertificateNotice {
+  return {
     kind: 'certificate',
     fingerprint: fingerprintOf(x),
-    origin: originOf(x),
-    agency: agencyOf(x),
+    origin,
+    agency,
     certificatePem: x.toString(),
     notBefore: Date.parse(x.validFrom),
     notAfter: Date.parse(x.validTo),
@@ -38,6 +34,16 @@ export function certificateAnnouncement(
     reason: null,
     issuedAt: Date.now(),
   };
+}
+
+/** Envelope bytes announcing `signer`'s own certificate. Kafka key: the fingerprint. */
+export function certificateAnnouncement(
+  registry: SchemaRegistry,
+  signer: Signer,
+  certificatePem: string,
+): { key: string; bytes: Buffer } {
+  const x = new X509Certificate(certificatePem);
+  const notice = certificateNotice(x, originOf(x), agencyOf(x));
   const { payload, fingerprint } = registry.encode('CertificateNotice', notice);
   return {
     key: notice.fingerprint,
@@ -46,17 +52,24 @@ export function certificateAnnouncement(
   };
 }
 
+/** A notice signed by a hub CA's own key (origin HUB). */
+function caSigned(registry: SchemaRegistry, ca: CaMaterial, notice: CertificateNotice): Buffer {
+  const signer = createSigner({
+    privateKey: createPrivateKey(ca.keyPem),
+    certificate: ca.certPem,
+    origin: 'HUB',
+  });
+  const { payload, fingerprint } = registry.encode('CertificateNotice', notice);
+  return signer.signEncoded({ messageType: 'CertificateNotice', schemaFingerprint: fingerprint, payload })
+    .bytes;
+}
+
 /** Envelope bytes revoking a certificate, signed with the CA key. Kafka key: the revoked fingerprint. */
 export function revocationNotice(
   registry: SchemaRegistry,
   ca: CaMaterial,
   revoked: { fingerprint: string; origin: string; reason: string; revokedAt: number },
 ): { key: string; bytes: Buffer } {
-  const signer = createSigner({
-    privateKey: createPrivateKey(ca.keyPem),
-    certificate: ca.certPem,
-    origin: 'HUB',
-  });
   const notice: CertificateNotice = {
     kind: 'revocation',
     fingerprint: revoked.fingerprint,
@@ -69,12 +82,20 @@ export function revocationNotice(
     reason: revoked.reason,
     issuedAt: Date.now(),
   };
-  const { payload, fingerprint } = registry.encode('CertificateNotice', notice);
-  return {
-    key: revoked.fingerprint,
-    bytes: signer.signEncoded({ messageType: 'CertificateNotice', schemaFingerprint: fingerprint, payload })
-      .bytes,
-  };
+  return { key: revoked.fingerprint, bytes: caSigned(registry, ca, notice) };
+}
+
+/**
+ * Envelope bytes introducing a new hub CA (`hub pki rollover`), signed by the CA it replaces, which every verifier
+ * already trusts: each then trusts the new one too, without a restart. Kafka key: the new CA's fingerprint.
+ */
+export function caRolloverNotice(
+  registry: SchemaRegistry,
+  previous: CaMaterial,
+  newCaPem: string,
+): { key: string; bytes: Buffer } {
+  const notice = certificateNotice(new X509Certificate(newCaPem), 'HUB', 'hub CA');
+  return { key: notice.fingerprint, bytes: caSigned(registry, previous, notice) };
 }
 
 export type NoticeResult = { ok: true; notice: CertificateNotice } | { ok: false; detail: string };
@@ -86,31 +107,39 @@ export function applyPkiRecord(registry: SchemaRegistry, trust: TrustStore, byte
   const env = decoded.envelope;
   if (env.messageType !== 'CertificateNotice')
     return { ok: false, detail: `unexpected ${env.messageType} on the pki topic` };
-  const caFingerprint = fingerprintOf(trust.caCertificate);
   const signerFp = env.signerCertFingerprint.toString('hex');
-  if (signerFp === caFingerprint) {
-    // A revocation: only the CA's own signature counts.
+  const signingCa = trust.caCertificates().find((ca) => fingerprintOf(ca) === signerFp);
+  if (signingCa) {
+    // A revocation or a new CA: only a trusted CA's own signature counts.
     const caOnly: TrustLookup = {
       lookup: (fp) =>
-        fp === caFingerprint
+        fp === signerFp
           ? {
               fingerprint: fp,
-              pem: trust.caCertificate.toString(),
-              publicKey: trust.caCertificate.publicKey,
+              pem: signingCa.toString(),
+              publicKey: signingCa.publicKey,
               origin: 'HUB',
               agency: 'hub CA',
-              notBefore: Date.parse(trust.caCertificate.validFrom),
-              notAfter: Date.parse(trust.caCertificate.validTo),
+              notBefore: Date.parse(signingCa.validFrom),
+              notAfter: Date.parse(signingCa.validTo),
               chainValid: true,
             }
           : undefined,
       isRevoked: () => undefined,
     };
     const v = createVerifier({ trust: caOnly }).verify(env);
-    if (!v.ok) return { ok: false, detail: `revocation not signed by the hub CA: ${v.detail}` };
+    if (!v.ok) return { ok: false, detail: `CA notice not signed by the hub CA: ${v.detail}` };
     const notice = decodeNotice(registry, env.schemaFingerprint, env.payload);
+    if (notice?.kind === 'certificate' && notice.certificatePem) {
+      try {
+        trust.addCa(notice.certificatePem);
+      } catch (err) {
+        return { ok: false, detail: `CA notice does not carry a CA certificate: ${(err as Error).message}` };
+      }
+      return { ok: true, notice };
+    }
     if (!notice || notice.kind !== 'revocation')
-      return { ok: false, detail: 'CA-signed notice is not a revocation' };
+      return { ok: false, detail: 'CA-signed notice is neither a revocation nor a new CA' };
     trust.revoke({
       fingerprint: notice.fingerprint,
       revokedAt: notice.revokedAt ?? notice.issuedAt,

@@ -1,4 +1,5 @@
-// What a verifier trusts: the hub CA, certificates it issued (learned from files or the hub.pki topic), revocations.
+// What a verifier trusts: the hub CA (the current one and those it replaced, see `hub pki rollover`), certificates they
+// issued (learned from files or the hub.pki topic), revocations.
 import { X509Certificate, createHash } from 'node:crypto';
 import { HUB_ORIGIN, type TrustLookup, type TrustedCertificate } from '@hub/envelope';
 
@@ -9,7 +10,17 @@ export interface Revocation {
 }
 
 export interface TrustStore extends TrustLookup {
+  /** The current hub CA: of those trusted, the one valid longest. */
   readonly caCertificate: X509Certificate;
+  /** Every hub CA trusted: the current one and those it replaced (certificates they issued stay valid). */
+  caCertificates(): X509Certificate[];
+  /** The trusted CAs as one PEM bundle (for TLS `ca` options and for re-verifying archived envelopes). */
+  caBundlePem(): string;
+  /**
+   * Trust one more hub CA (a rollover, announced on hub.pki by a CA already trusted). Certificates it issued that
+   * were held as chain-invalid are judged again. False when it was trusted already.
+   */
+  addCa(pem: string): boolean;
   /** Add a certificate; one not issued by the hub CA is kept as chain-invalid so verifiers can say so. */
   add(pem: string): TrustedCertificate;
   revoke(revocation: Revocation): void;
@@ -43,19 +54,51 @@ export function fingerprintOf(cert: X509Certificate): string {
   return createHash('sha256').update(cert.raw).digest('hex');
 }
 
+/** The certificates of a PEM bundle, in order; throws when it holds none. */
+export function certificatesOf(pem: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new Error('no PEM certificate found');
+  return blocks.map((b) => new X509Certificate(b));
+}
+
+/** A trust store anchored on the hub CA certificates of `caPem` (one, or a bundle: the current CA and earlier ones). */
 export function createTrustStore(caPem: string): TrustStore {
-  const ca = new X509Certificate(caPem);
+  const cas = new Map<string, X509Certificate>();
   const certs = new Map<string, TrustedCertificate>();
   const revoked = new Map<string, Revocation>();
+  const issuedByTrustedCa = (x: X509Certificate) =>
+    !x.ca && [...cas.values()].some((ca) => x.checkIssued(ca) && x.verify(ca.publicKey));
+  const addCa = (x: X509Certificate): boolean => {
+    if (!x.ca || !x.checkIssued(x) || !x.verify(x.publicKey))
+      throw new Error(`${x.subject.replaceAll('\n', ', ')} is not a self-signed CA certificate`);
+    const fingerprint = fingerprintOf(x);
+    if (cas.has(fingerprint)) return false;
+    cas.set(fingerprint, x);
+    for (const [fp, held] of certs)
+      if (!held.chainValid && issuedByTrustedCa(new X509Certificate(held.pem)))
+        certs.set(fp, { ...held, chainValid: true });
+    return true;
+  };
+  for (const ca of certificatesOf(caPem)) addCa(ca);
+  const current = () =>
+    [...cas.values()].reduce((a, b) => (Date.parse(b.validTo) > Date.parse(a.validTo) ? b : a));
   return {
-    caCertificate: ca,
+    get caCertificate() {
+      return current();
+    },
+    caCertificates: () => [...cas.values()],
+    caBundlePem: () => {
+      const now = current();
+      return [now, ...[...cas.values()].filter((c) => c !== now)].map((c) => c.toString()).join('');
+    },
+    addCa: (pem) => addCa(new X509Certificate(pem)),
     add(pem) {
       const x = new X509Certificate(pem);
       const fingerprint = fingerprintOf(x);
       const existing = certs.get(fingerprint);
       if (existing) return existing;
       // Checked once per certificate, not per message.
-      const chainValid = x.checkIssued(ca) && x.verify(ca.publicKey) && !x.ca;
+      const chainValid = issuedByTrustedCa(x);
       const trusted: TrustedCertificate = {
         fingerprint,
         pem: x.toString(),

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { createSigner } from '@hub/envelope';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { PkiStore } from '../src/files';
-import { applyPkiRecord, certificateAnnouncement, revocationNotice } from '../src/notices';
+import { applyPkiRecord, caRolloverNotice, certificateAnnouncement, revocationNotice } from '../src/notices';
 import { agencySystemOf } from '../src/client-certificate';
-import { createTrustStore, fingerprintOf } from '../src/trust-store';
+import { certificatesOf, createTrustStore, fingerprintOf } from '../src/trust-store';
 import { testPki } from './fixtures';
 
 describe('hub PKI', function () {
@@ -139,5 +139,85 @@ describe('hub PKI', function () {
         certificateAnnouncement(registry, signer, t.foreignKz.cert.certificatePem).bytes,
       ).ok,
     ).to.equal(false);
+  });
+  it('rolls the CA over: the old CA stays trusted, new certificates come from the new one, verifiers learn it from hub.pki', () => {
+    const registry = loadSchemaRegistry();
+    const rollDir = mkdtempSync(join(tmpdir(), 'hub-pki-rollover-'));
+    try {
+      const store = new PkiStore(rollDir);
+      store.initCa({ bits: 2048 });
+      const oldCaPem = store.currentCaPem();
+      const oldKz = store.issue({ country: 'KZ', agency: 'Customs Committee' });
+      const { previous, current } = store.rolloverCa({ bits: 2048, validityYears: 12 });
+      expect(previous.certPem).to.equal(oldCaPem);
+      expect(store.currentCaPem()).to.equal(current.certPem).and.not.equal(oldCaPem);
+      expect(store.previousCaPems()).to.deep.equal([oldCaPem]);
+      const oldName = fingerprintOf(new X509Certificate(oldCaPem)).slice(0, 16);
+      expect(new X509Certificate(current.certPem).subject).to.match(
+        /CN=Seizure Exchange Hub Root CA \d{4}-\d\d-\d\d/,
+      );
+      expect(statSync(join(rollDir, 'ca', 'previous', `${oldName}.key`)).mode & 0o777).to.equal(0o600);
+      expect(statSync(join(rollDir, 'ca', 'ca.key')).mode & 0o777).to.equal(0o600);
+      // The bundle: the current CA first, then the one it replaced.
+      const fp = (pem: string) => fingerprintOf(new X509Certificate(pem));
+      expect(certificatesOf(store.caCertPem()).map(fingerprintOf)).to.deep.equal([
+        fp(current.certPem),
+        fp(oldCaPem),
+      ]);
+
+      const newKz = store.issue({ country: 'KZ', agency: 'Customs Committee' });
+      const newCa = new X509Certificate(current.certPem);
+      expect(new X509Certificate(newKz.certificatePem).checkIssued(newCa)).to.equal(true);
+      const both = store.trustStore();
+      expect(both.lookup(oldKz.fingerprint)?.chainValid, 'issued by the old CA').to.equal(true);
+      expect(both.lookup(newKz.fingerprint)?.chainValid, 'issued by the new CA').to.equal(true);
+      expect(fingerprintOf(both.caCertificate)).to.equal(fingerprintOf(newCa));
+
+      // A verifier started before the rollover knows the old CA only; the notice signed by it brings the new one.
+      const early = createTrustStore(oldCaPem);
+      expect(early.add(newKz.certificatePem).chainValid, 'before the notice').to.equal(false);
+      const t = testPki();
+      const forgedByNode = caRolloverNotice(
+        registry,
+        { certPem: oldKz.certificatePem, keyPem: oldKz.privateKeyPem },
+        current.certPem,
+      );
+      expect(applyPkiRecord(registry, early, forgedByNode.bytes).ok, 'signed by a node').to.equal(false);
+      const byForeignCa = caRolloverNotice(registry, t.foreignCa, current.certPem);
+      expect(applyPkiRecord(registry, early, byForeignCa.bytes).ok, 'signed by another CA').to.equal(false);
+      const notACa = caRolloverNotice(registry, previous, newKz.certificatePem);
+      const refused = applyPkiRecord(registry, early, notACa.bytes);
+      expect(refused.ok).to.equal(false);
+      expect(refused.ok || refused.detail).to.match(/not a self-signed CA certificate/);
+      expect(early.caCertificates()).to.have.length(1);
+
+      const notice = caRolloverNotice(registry, previous, current.certPem);
+      expect(applyPkiRecord(registry, early, notice.bytes).ok).to.equal(true);
+      expect(early.caCertificates().map(fingerprintOf)).to.have.members([fp(oldCaPem), fp(current.certPem)]);
+      expect(early.lookup(newKz.fingerprint)?.chainValid, 'judged again once the CA is known').to.equal(true);
+      expect(early.add(oldKz.certificatePem).chainValid).to.equal(true);
+      expect(fingerprintOf(early.caCertificate), 'the current CA is the one valid longest').to.equal(
+        fingerprintOf(newCa),
+      );
+      expect(certificatesOf(early.caBundlePem()).map(fingerprintOf)).to.deep.equal([
+        fp(current.certPem),
+        fp(oldCaPem),
+      ]);
+      // Applied twice (the compacted topic read again at a restart): nothing changes.
+      expect(applyPkiRecord(registry, early, notice.bytes).ok).to.equal(true);
+      expect(early.caCertificates()).to.have.length(2);
+
+      // Revocations signed by the new CA now count.
+      const revocation = revocationNotice(registry, current, {
+        fingerprint: oldKz.fingerprint,
+        origin: 'KZ',
+        reason: 'reissued from the new CA',
+        revokedAt: Date.now(),
+      });
+      expect(applyPkiRecord(registry, early, revocation.bytes).ok).to.equal(true);
+      expect(early.isRevoked(oldKz.fingerprint)?.reason).to.equal('reissued from the new CA');
+    } finally {
+      rmSync(rollDir, { recursive: true, force: true });
+    }
   });
 });

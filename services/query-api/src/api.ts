@@ -40,15 +40,17 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
   });
   await store.ensureIndexes();
   const keys = loadKeyRing(authDir(config.hubHome));
-  const caPem = new PkiStore(join(config.hubHome, 'pki')).caCertPem();
   const audit = createAuditLog(store);
   const pki = new PkiStore(join(config.hubHome, 'pki'));
+  // Kept current from hub.pki once a feed stream is open; provenance also reads the CA files at each look, so a CA
+  // rollover reaches it without a restart either way.
+  const trust = createTrustStore(pki.caCertPem());
   const feeds = feedStreams({
     config,
     logger,
     registry: loadSchemaRegistry(),
     regions: loadRegions(),
-    trust: createTrustStore(pki.caCertPem()),
+    trust,
     audit,
     metrics,
     signerGraceMs: options.feedSignerGraceMs,
@@ -63,7 +65,7 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
     keys,
     audit,
     extra: [feeds.router],
-    caPem,
+    caPem: () => `${pki.caCertPem()}${trust.caBundlePem()}`,
     metrics,
     logger,
     health: [{ name: 'store', check: async () => ({ ok: await store.ping() }) }],

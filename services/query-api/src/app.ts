@@ -32,7 +32,8 @@ export interface ApiDeps {
   store: Store;
   keys: KeyRing;
   audit: AuditLog;
-  caPem: string;
+  /** The hub CAs, as a PEM bundle (read at each look: a CA rollover adds one). */
+  caPem: string | (() => string);
   metrics: Registry;
   health: HealthCheck[];
   logger: Logger;

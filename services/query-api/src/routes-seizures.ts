@@ -76,7 +76,11 @@ export function searchFilter(
   return and;
 }
 
-export function seizureRoutes(deps: { store: Store; audit: AuditLog; caPem: string }): Router {
+export function seizureRoutes(deps: {
+  store: Store;
+  audit: AuditLog;
+  caPem: string | (() => string);
+}): Router {
   const router = Router();
   const reports = deps.store.collection<StoredReport>(COLLECTIONS.reports);
 
@@ -137,14 +141,14 @@ export function seizureRoutes(deps: { store: Store; audit: AuditLog; caPem: stri
       ...publicReport(doc),
       history: history.map(({ _id, ...h }) => ({ ...h, id: _id })),
       provenance: envelope
-        ? provenanceOf(envelope, deps.caPem)
+        ? provenanceOf(envelope, typeof deps.caPem === 'string' ? deps.caPem : deps.caPem())
         : { verified: false, reason: 'no archived envelope' },
     });
   });
   return router;
 }
 
-/** Re-verify the archived original with the CA certificate alone. */
+/** Re-verify the archived original with the hub CA certificates alone. */
 export function provenanceOf(envelope: StoredEnvelope, caPem: string): Record<string, unknown> {
   const trust = createTrustStore(caPem);
   trust.add(envelope.signerCertificatePem);

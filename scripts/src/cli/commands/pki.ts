@@ -1,11 +1,11 @@
-// `hub pki init|issue|revoke`.
+// `hub pki init|issue|issue-client|issue-server|revoke|rollover|list`.
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
 import { createKafka, ensureTopics, hubTopicConfigs, topicNames } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
-import { PkiStore, agencyOf, fingerprintOf, originOf, revocationNotice } from '@hub/pki';
+import { PkiStore, agencyOf, caRolloverNotice, fingerprintOf, originOf, revocationNotice } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import type { Command } from '../command';
 import { parse, say } from '../command';
@@ -15,6 +15,7 @@ hub pki issue <CC|HUB> [--agency NAME] [--bits 2048|3072|4096] [--days N] [--if-
 hub pki issue-client <CC> <system> [--days N]
 hub pki issue-server <name> [--host NAME,...] [--ip ADDRESS,...] [--days N]
 hub pki revoke <fingerprint|CC> [--reason TEXT]
+hub pki rollover [--bits 2048|3072|4096] [--years N]
 hub pki list [--json]
 
 init    create the hub CA in $HUB_HOME/pki/ca (idempotent; the key is written 0600)
@@ -31,10 +32,17 @@ issue-server
         pki/servers/<name>.crt and .key
 revoke  revoke a certificate (by SHA-256 fingerprint, or a country's current one), record it locally and
         publish a CA-signed revocation on hub.pki, which every verifier applies without a restart
+rollover
+        replace the hub CA with a new one (before the current one runs out, or to move to a new key): the old
+        CA moves to pki/ca/previous and stays trusted, so what it issued stays valid until it expires; the new
+        CA is published on hub.pki signed by the old one, so every running service trusts it at once; issue
+        every certificate again from it (the command lists them) before the old CA expires. Services on
+        other machines read the new bundle (pki/ca/ca.crt, then pki/ca/previous) at their next start
 list    every certificate in $HUB_HOME/pki (the CA's, each node's current and previous ones, agency systems' and
         servers'): valid from and
         until, days left, and whether it is current, previous, expired or revoked; renew those expiring
-        within 30 days (the services warn of them too)`;
+        within 30 days (the services warn of them too), and issue again those the status says came from a
+        previous CA`;
 
 /** --days: a whole number of days from 1 to 3650, or undefined for the default. */
 function daysOf(value: string | boolean | undefined): number | undefined {
@@ -50,7 +58,7 @@ function daysOf(value: string | boolean | undefined): number | undefined {
 
 export const pkiCommand: Command = {
   name: 'pki',
-  summary: 'the hub CA: init, issue node, agency-system and server certificates, revoke',
+  summary: 'the hub CA: init, issue node, agency-system and server certificates, revoke, roll over',
   usage: USAGE,
   async run(args) {
     const [verb, ...rest] = args;
@@ -61,7 +69,7 @@ export const pkiCommand: Command = {
       const { values } = parse(rest, { bits: { type: 'string' } }, USAGE);
       const created = pki.initCa({ bits: values.bits ? Number(values.bits) : undefined });
       log(created ? `hub CA created: ${pki.caCertPath}` : `hub CA already exists: ${pki.caCertPath}`);
-      process.stdout.write(`${fingerprintOf(new X509Certificate(pki.caCertPem()))}\n`);
+      process.stdout.write(`${fingerprintOf(new X509Certificate(pki.currentCaPem()))}\n`);
       return 0;
     }
     if (verb === 'issue') {
@@ -159,32 +167,39 @@ export const pkiCommand: Command = {
         reason: values.reason ?? 'revoked by the hub operator',
       };
       pki.addRevocation(revocation);
-      const notice = revocationNotice(loadSchemaRegistry(), pki.ca(), { ...revocation, origin });
-      const kafka = createKafka({
-        brokers: config.kafka.brokers,
-        clientId: 'hub-cli',
-        logger: createLogger('hub-cli', { level: 'warn' }),
-        security: config.kafka.security,
-      });
-      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-      const admin = kafka.admin();
-      await admin.connect();
-      await ensureTopics(
-        admin,
-        hubTopicConfigs(topicNames(config.namespace), [], {
-          partitions: 3,
-          replicationFactor: config.kafka.replicationFactor,
-        }),
+      await publishPkiNotice(
+        config,
+        revocationNotice(loadSchemaRegistry(), pki.ca(), { ...revocation, origin }),
       );
-      await admin.disconnect();
-      await producer.connect();
-      await producer.send({
-        topic: topicNames(config.namespace).pki,
-        acks: -1,
-        messages: [{ key: notice.key, value: notice.bytes }],
-      });
-      await producer.disconnect();
       log(`revoked ${fingerprint} (${origin}) and published the revocation on hub.pki`);
+      return 0;
+    }
+    if (verb === 'rollover') {
+      const { values } = parse(rest, { bits: { type: 'string' }, years: { type: 'string' } }, USAGE);
+      const years = values.years === undefined ? 10 : Number(values.years);
+      if (!(Number.isInteger(years) && years >= 2 && years <= 30))
+        throw new HubError(
+          'USAGE',
+          `--years must be a whole number from 2 to 30, got ${JSON.stringify(values.years)}\nusage: ${USAGE}`,
+        );
+      const bits = values.bits === undefined ? 3072 : Number(values.bits);
+      if (![2048, 3072, 4096].includes(bits))
+        throw new HubError('USAGE', `--bits must be 2048, 3072 or 4096, got ${JSON.stringify(values.bits)}`);
+      const { previous, current } = pki.rolloverCa({ bits, validityYears: years });
+      const oldCa = new X509Certificate(previous.certPem);
+      const newCa = new X509Certificate(current.certPem);
+      log(`new hub CA ${fingerprintOf(newCa)}, valid until ${new Date(newCa.validTo).toISOString()}`);
+      log(
+        `the previous CA ${fingerprintOf(oldCa).slice(0, 16)} stays trusted: what it issued stays valid until it expires`,
+      );
+      await publishPkiNotice(config, caRolloverNotice(loadSchemaRegistry(), previous, current.certPem));
+      log('published the new CA on hub.pki, signed by the previous one: every running service trusts it now');
+      const stale = certificateList(pki, Date.now()).filter((r) => r.reissue);
+      if (stale.length)
+        log(
+          `issue these again from the new CA before the previous one expires (${new Date(oldCa.validTo).toISOString().slice(0, 10)}), with 'hub pki issue', 'issue-client' or 'issue-server': ${stale.map((r) => r.subject).join(', ')}`,
+        );
+      process.stdout.write(`${fingerprintOf(newCa)}\n`);
       return 0;
     }
     if (verb === 'list') {
@@ -198,6 +213,43 @@ export const pkiCommand: Command = {
   },
 };
 
+/** Publish one notice on hub.pki (creating the hub's topics if they are missing). */
+async function publishPkiNotice(
+  config: ReturnType<typeof loadConfig>,
+  notice: { key: string; bytes: Buffer },
+): Promise<void> {
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: 'hub-cli',
+    logger: createLogger('hub-cli', { level: 'warn' }),
+    security: config.kafka.security,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(
+      admin,
+      hubTopicConfigs(topicNames(config.namespace), [], {
+        partitions: 3,
+        replicationFactor: config.kafka.replicationFactor,
+      }),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic: topicNames(config.namespace).pki,
+      acks: -1,
+      messages: [{ key: notice.key, value: notice.bytes }],
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 export interface CertificateRow {
   subject: string;
   agency: string;
@@ -208,15 +260,22 @@ export interface CertificateRow {
   status: 'ca' | 'current' | 'previous' | 'expired' | 'revoked';
   /** Why, for a revoked one. */
   reason?: string;
+  /** A current certificate issued by a CA that a rollover replaced: to be issued again from the current CA. */
+  reissue?: boolean;
 }
 
-/** The CA's certificate, then each node's, current first, by subject. */
+/**
+ * The CA's certificate and those of the CAs it replaced, then each node's, current first, by subject, then the agency
+ * systems' and servers'.
+ */
 export function certificateList(pki: PkiStore, now: number): CertificateRow[] {
   const revoked = new Map(pki.revocations().map((r) => [r.fingerprint, r]));
+  const currentCa = new X509Certificate(pki.currentCaPem());
   const row = (x: X509Certificate, subject: string, current: boolean | 'ca'): CertificateRow => {
     const fingerprint = fingerprintOf(x);
     const until = Date.parse(x.validTo);
     const revocation = revoked.get(fingerprint);
+    const status = statusOf(revocation !== undefined, until < now, current);
     return {
       subject,
       agency: agencyOf(x),
@@ -224,8 +283,11 @@ export function certificateList(pki: PkiStore, now: number): CertificateRow[] {
       validFrom: new Date(Date.parse(x.validFrom)).toISOString(),
       validUntil: new Date(until).toISOString(),
       daysLeft: Math.floor((until - now) / 86_400_000),
-      status: statusOf(revocation !== undefined, until < now, current),
+      status,
       ...(revocation ? { reason: revocation.reason } : {}),
+      ...(status === 'current' && !(x.checkIssued(currentCa) && x.verify(currentCa.publicKey))
+        ? { reissue: true }
+        : {}),
     };
   };
   const nodes = pki
@@ -238,7 +300,11 @@ export function certificateList(pki: PkiStore, now: number): CertificateRow[] {
         b.validUntil.localeCompare(a.validUntil),
     );
   const tls = pki.tlsCertificatesOnDisk().map((c) => row(new X509Certificate(c.pem), c.subject, true));
-  return [row(new X509Certificate(pki.caCertPem()), 'CA', 'ca'), ...nodes, ...tls];
+  const previousCas = pki
+    .previousCaPems()
+    .reverse()
+    .map((pem) => row(new X509Certificate(pem), 'CA (previous)', false));
+  return [row(currentCa, 'CA', 'ca'), ...previousCas, ...nodes, ...tls];
 }
 
 function statusOf(revoked: boolean, expired: boolean, current: boolean | 'ca'): CertificateRow['status'] {
@@ -258,9 +324,11 @@ function certificateTable(rows: CertificateRow[]): string {
     String(r.daysLeft),
     r.status === 'revoked'
       ? `revoked: ${r.reason ?? ''}`
-      : r.daysLeft < 30 && r.status === 'current'
-        ? 'current, renew soon'
-        : r.status,
+      : r.reissue
+        ? 'current, issue again (previous CA)'
+        : r.daysLeft < 30 && r.status === 'current'
+          ? 'current, renew soon'
+          : r.status,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   return [head, ...cells]

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
 import { createVerifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
-import { createTrustStore } from '@hub/pki';
+import { PkiStore, createTrustStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { Command } from '../command';
@@ -13,8 +13,8 @@ import { parse } from '../command';
 const USAGE = `hub verify <reportId> [--ca FILE] [--version N]
 
 Re-verifies the archived original envelope of a stored report (its current version, or --version N):
-signature, certificate chain to the hub CA (from --ca, default $HUB_HOME/pki/ca/ca.crt), validity at signing
-time, and that the stored record is exactly the signed payload. Exit 0 only if everything holds.`;
+signature, certificate chain to a hub CA (from --ca, a PEM file of one or more CA certificates; default the
+hub's CA in $HUB_HOME/pki/ca/ca.crt and those it replaced, in pki/ca/previous), validity at signing time, and that the stored record is exactly the signed payload. Exit 0 only if everything holds.`;
 
 function stable(value: unknown): string {
   if (Buffer.isBuffer(value)) return JSON.stringify(value.toString('base64'));
@@ -41,7 +41,9 @@ export const verifyCommand: Command = {
     const reportId = positionals[0];
     if (!reportId) throw new HubError('USAGE', `give a report id\nusage: ${USAGE}`);
     const config = loadConfig();
-    const caPem = readFileSync(values.ca ?? join(config.hubHome, 'pki', 'ca', 'ca.crt'), 'utf8');
+    const caPem = values.ca
+      ? readFileSync(values.ca, 'utf8')
+      : new PkiStore(join(config.hubHome, 'pki')).caCertPem();
     const store = await connectStore({
       url: config.mongo.url,
       dbName: config.mongo.dbName,
