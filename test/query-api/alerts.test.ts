@@ -72,6 +72,10 @@ describe('query API: cross-border alerts in pages, by rule, country and date', f
     const newest = (await get('?limit=1')).alerts[0]!.createdAt;
     expect((await get(`?from=${encodeURIComponent(newest)}`)).alerts).to.have.length(1);
     expect((await get('?to=2020-01-01')).alerts).to.have.length(0);
+    // Both bounds, inclusive: the newest alone, then all three.
+    const at = encodeURIComponent(newest);
+    expect((await get(`?from=${at}&to=${at}`)).alerts).to.have.length(1);
+    expect((await get(`?from=2020-01-01&to=${at}`)).alerts).to.have.length(3);
   });
 
   it('refuses what it does not know, naming the parameter', async () => {

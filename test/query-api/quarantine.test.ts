@@ -76,6 +76,9 @@ describe('query API: the envelopes the coordinator refused', function () {
     expect(mismatch.body.quarantined.map((q) => q.topic)).to.deep.equal([names.nodeOut('UZ')]);
     expect((await get('?origin=KZ')).body.quarantined).to.have.length(2);
     expect((await get(`?from=${new Date(future).toISOString()}`)).body.quarantined).to.have.length(0);
+    const newest = encodeURIComponent(list[0]!.quarantinedAt);
+    expect((await get(`?from=2020-01-01&to=${newest}`)).body.quarantined, 'both bounds').to.have.length(3);
+    expect((await get(`?from=2020-01-01&to=2020-01-02`)).body.quarantined).to.have.length(0);
 
     const first = await get('?limit=2');
     expect(first.body.quarantined.map((q) => q.id)).to.deep.equal(list.slice(0, 2).map((q) => q.id));

@@ -164,7 +164,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     new PkiStore(join(home, 'pki')).initCa({ bits: 2048 });
     // Rolled over once, as `hub pki rollover` does: the broker trusts both CAs (a truststore of two certificates)
     // and serves a certificate from the new one.
-    new PkiStore(join(home, 'pki')).rolloverCa({ bits: 2048 });
+    await new PkiStore(join(home, 'pki')).rolloverCa({ bits: 2048 });
     const base = kafkaLayout(loadConfig().cacheDir, home, stackVersions().kafka);
     broker = await startSecureKafka({
       layout: { ...base, logFile: join(home, 'kafka.log') },

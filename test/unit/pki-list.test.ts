@@ -77,7 +77,7 @@ describe('hub pki list: every certificate, its expiry and its status', function 
     expect(badName.stderr).to.contain("a system's name is 1-64 letters");
     expect(hub('issue-server', 'node-kz', '--host', 'not a host').stderr).to.contain('not a DNS hostname');
   });
-  it('after a CA rollover: lists the previous CA and says which current certificates to issue again', () => {
+  it('after a CA rollover: lists the previous CA and says which current certificates to issue again', async () => {
     const rolled = mkdtempSync(join(tmpdir(), 'hub-pki-rolled-'));
     try {
       const run = (...args: string[]) => hubSync(['pki', ...args], { ...process.env, HUB_HOME: rolled });
@@ -87,7 +87,7 @@ describe('hub pki list: every certificate, its expiry and its status', function 
       expect(run('issue-client', 'KZ', 'customs-kz').status).to.equal(0);
       // As `hub pki rollover` makes it before publishing the new CA.
       const pki = new PkiStore(join(rolled, 'pki'));
-      pki.rolloverCa({ bits: 2048, validityYears: 12 });
+      await pki.rolloverCa({ bits: 2048, validityYears: 12 });
       const reissued = run('issue', 'KZ').stdout.trim();
 
       const rows = JSON.parse(run('list', '--json').stdout) as (Row & { reissue?: boolean })[];

@@ -105,12 +105,14 @@ export class PkiStore {
   /**
    * Replace the current CA with a new one (a new key). The old certificate and key move to
    * ca/previous/<fingerprint prefix>.crt and .key: the old CA stays trusted, so what it issued stays valid until it
-   * expires, while every certificate issued from now on comes from the new one. Returns both.
+   * expires, while every certificate issued from now on comes from the new one. `publish` (the new CA's notice on
+   * hub.pki) runs before anything on disk changes: when it fails, the CA stays as it was and the command can be run
+   * again. Returns both.
    */
-  rolloverCa(options: { commonName?: string; bits?: number; validityYears?: number } = {}): {
-    previous: CaMaterial;
-    current: CaMaterial;
-  } {
+  async rolloverCa(
+    options: { commonName?: string; bits?: number; validityYears?: number } = {},
+    publish: (previous: CaMaterial, current: CaMaterial) => Promise<void> = async () => undefined,
+  ): Promise<{ previous: CaMaterial; current: CaMaterial }> {
     const previous = this.ca();
     // A name of its own (the old one's stays on what it issued), though chains are told apart by key identifiers.
     const current = createCa({
@@ -118,6 +120,7 @@ export class PkiStore {
       commonName:
         options.commonName ?? `Seizure Exchange Hub Root CA ${new Date().toISOString().slice(0, 10)}`,
     });
+    await publish(previous, current);
     const dir = join(this.dir, 'ca', 'previous');
     ensureDir(dir);
     const name = fingerprintOf(new X509Certificate(previous.certPem)).slice(0, 16);

@@ -140,7 +140,7 @@ describe('hub PKI', function () {
       ).ok,
     ).to.equal(false);
   });
-  it('rolls the CA over: the old CA stays trusted, new certificates come from the new one, verifiers learn it from hub.pki', () => {
+  it('rolls the CA over: the old CA stays trusted, new certificates come from the new one, verifiers learn it from hub.pki', async () => {
     const registry = loadSchemaRegistry();
     const rollDir = mkdtempSync(join(tmpdir(), 'hub-pki-rollover-'));
     try {
@@ -148,7 +148,25 @@ describe('hub PKI', function () {
       store.initCa({ bits: 2048 });
       const oldCaPem = store.currentCaPem();
       const oldKz = store.issue({ country: 'KZ', agency: 'Customs Committee' });
-      const { previous, current } = store.rolloverCa({ bits: 2048, validityYears: 12 });
+      // The new CA is published before anything on disk changes: a failed publication changes nothing.
+      const failed = await store
+        .rolloverCa({ bits: 2048 }, async () => Promise.reject(new Error('broker out of reach')))
+        .then(
+          () => 'rolled over',
+          (err: Error) => err.message,
+        );
+      expect(failed).to.equal('broker out of reach');
+      expect(store.currentCaPem()).to.equal(oldCaPem);
+      expect(store.previousCaPems()).to.deep.equal([]);
+      const published: string[] = [];
+      const { previous, current } = await store.rolloverCa(
+        { bits: 2048, validityYears: 12 },
+        async (old, next) => {
+          published.push(old.certPem, next.certPem);
+          expect(store.currentCaPem(), 'published before the switch').to.equal(old.certPem);
+        },
+      );
+      expect(published).to.deep.equal([oldCaPem, current.certPem]);
       expect(previous.certPem).to.equal(oldCaPem);
       expect(store.currentCaPem()).to.equal(current.certPem).and.not.equal(oldCaPem);
       expect(store.previousCaPems()).to.deep.equal([oldCaPem]);

@@ -122,6 +122,21 @@ export function unknownDrug(field: string, drug: string): FieldError | undefined
   };
 }
 
+/**
+ * The filter of the `from` and `to` parameters (both inclusive) on `field`, as one condition or none; `as` stores the
+ * dates another way (`getTime` for milliseconds).
+ */
+export function dateRange<T>(
+  field: keyof T & string,
+  p: { from?: unknown; to?: unknown },
+  as: (d: Date) => Date | number = (d) => d,
+): Filter<T>[] {
+  const range: { $gte?: Date | number; $lte?: Date | number } = {};
+  if (p.from) range.$gte = as(p.from as Date);
+  if (p.to) range.$lte = as(p.to as Date);
+  return range.$gte === undefined && range.$lte === undefined ? [] : [{ [field]: range } as Filter<T>];
+}
+
 /** The filter on a list of substance codes for a known `drug`: the substance, or every one its aggregate counts. */
 export function drugCondition(drug: string): string | { $in: string[] } {
   const substances = substancesOfDrug(drug) ?? [drug];

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import type { Filter } from 'mongodb';
 import { COLLECTIONS, type Store } from '@hub/store';
 import type { AuditLog } from './audit';
-import { findPage, parseParams } from './params';
+import { dateRange, findPage, parseParams } from './params';
 import { actorOf } from './routes-seizures';
 
 /** The correlation rules an alert may name (CrossBorderAlert's AlertRule, without its `unknown` default). */
@@ -40,8 +40,7 @@ export function alertRoutes(deps: { store: Store; audit: AuditLog }): Router {
     const and: Filter<StoredAlert>[] = [];
     if (countries.length) and.push({ countries: { $all: countries } });
     if (p.rule) and.push({ rule: p.rule as string });
-    if (p.from) and.push({ createdAt: { $gte: p.from as Date } });
-    if (p.to) and.push({ createdAt: { $lte: p.to as Date } });
+    and.push(...dateRange<StoredAlert>('createdAt', p));
     const { page, nextCursor } = await findPage(
       deps.store.collection<StoredAlert>(COLLECTIONS.alerts),
       and,

@@ -8,7 +8,7 @@ import { REJECT_REASONS } from '@hub/envelope';
 import { COLLECTIONS, type Store } from '@hub/store';
 import type { AuditLog } from './audit';
 import { requireRole } from './auth';
-import { findPage, parseParams } from './params';
+import { dateRange, findPage, parseParams } from './params';
 import { actorOf } from './routes-seizures';
 
 const QUARANTINE = {
@@ -42,8 +42,7 @@ export function quarantineRoutes(deps: { store: Store; audit: AuditLog }): Route
     const origins = [...(all ? [] : [caller.country]), ...(p.origin ? [p.origin as string] : [])];
     const and: Filter<StoredQuarantine>[] = origins.map((origin) => ({ origin }));
     if (p.reason) and.push({ reasonCode: p.reason as string });
-    if (p.from) and.push({ quarantinedAt: { $gte: (p.from as Date).getTime() } });
-    if (p.to) and.push({ quarantinedAt: { $lte: (p.to as Date).getTime() } });
+    and.push(...dateRange<StoredQuarantine>('quarantinedAt', p, (d) => d.getTime()));
     const { page, nextCursor } = await findPage(
       deps.store.collection<StoredQuarantine>(COLLECTIONS.quarantine),
       and,

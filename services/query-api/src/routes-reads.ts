@@ -5,7 +5,7 @@ import type { Filter } from 'mongodb';
 import { HubError, ValidationError } from '@hub/errors';
 import { COLLECTIONS, type Store } from '@hub/store';
 import type { AuditEntry, AuditLog } from './audit';
-import { parseParams } from './params';
+import { dateRange, parseParams } from './params';
 import { actorOf } from './routes-seizures';
 
 const READS = {
@@ -29,8 +29,7 @@ export function readsRoutes(deps: { store: Store; audit: AuditLog }): Router {
       ]);
     const and: Filter<AuditEntry>[] = [{ origins: caller.country }];
     if (reportId) and.push({ reportIds: reportId });
-    if (p.from) and.push({ at: { $gte: p.from as Date } });
-    if (p.to) and.push({ at: { $lte: p.to as Date } });
+    and.push(...dateRange<AuditEntry>('at', p));
     const limit = (p.limit as number | undefined) ?? 200;
     const entries = await deps.store
       .collection<AuditEntry>(COLLECTIONS.audit)

@@ -8,7 +8,7 @@ import { COLLECTIONS, type Store, type StoredEnvelope, type StoredReport } from 
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
 import { mayRead, readableFilter } from './handling';
-import { drugCondition, findPage, parseParams } from './params';
+import { dateRange, drugCondition, findPage, parseParams } from './params';
 
 const SEARCH = {
   country: { kind: 'country' },
@@ -71,8 +71,7 @@ export function searchFilter(
   if (p.drug) and.push({ substances: drugCondition(p.drug as string) });
   if (p.routeCountry) and.push({ routeCountries: p.routeCountry as string });
   if (p.conveyance) and.push({ conveyanceMode: p.conveyance as string });
-  if (p.from) and.push({ seizedAt: { $gte: p.from as Date } });
-  if (p.to) and.push({ seizedAt: { $lte: p.to as Date } });
+  and.push(...dateRange<StoredReport>('seizedAt', p));
   return and;
 }
 

@@ -105,23 +105,32 @@ export function redactUrl(url: string): string {
 
 export { COLLECTIONS };
 
-/** Tell `onCommand` of each command `client` runs, with the collection it named (only its start event says which). */
+/**
+ * Tell `onCommand` of each command `client` runs, with the collection it named (only its start event says which) and
+ * how long it took, timed here to the microsecond: the driver's own `duration` is in whole milliseconds, so a fast
+ * command would count as taking no time at all.
+ */
 function monitorCommands(client: MongoClient, onCommand: (command: StoreCommand) => void): void {
-  const collections = new Map<string, string>();
+  const started = new Map<string, { collection: string; at: number }>();
   const key = (e: { connectionId?: unknown; requestId: number }) =>
     `${String(e.connectionId)}/${e.requestId}`;
   client.on('commandStarted', (e) => {
     // Most commands name their collection as their own value; getMore's value is the cursor, its collection apart.
     const named = [e.command[e.commandName], e.command.collection].find((v) => typeof v === 'string');
-    collections.set(key(e), (named as string | undefined) ?? '');
+    started.set(key(e), { collection: (named as string | undefined) ?? '', at: performance.now() });
   });
   const done = (
     e: { connectionId?: unknown; requestId: number; commandName: string; duration: number },
     ok: boolean,
   ) => {
-    const collection = collections.get(key(e)) ?? '';
-    collections.delete(key(e));
-    onCommand({ command: e.commandName, collection, ms: e.duration, ok });
+    const start = started.get(key(e));
+    started.delete(key(e));
+    onCommand({
+      command: e.commandName,
+      collection: start?.collection ?? '',
+      ms: start ? performance.now() - start.at : e.duration,
+      ok,
+    });
   };
   client.on('commandSucceeded', (e) => done(e, true));
   client.on('commandFailed', (e) => done(e, false));

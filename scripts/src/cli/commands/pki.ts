@@ -185,15 +185,17 @@ export const pkiCommand: Command = {
       const bits = values.bits === undefined ? 3072 : Number(values.bits);
       if (![2048, 3072, 4096].includes(bits))
         throw new HubError('USAGE', `--bits must be 2048, 3072 or 4096, got ${JSON.stringify(values.bits)}`);
-      const { previous, current } = pki.rolloverCa({ bits, validityYears: years });
+      // Published first: a broker out of reach leaves the CA as it was, and the command can be run again.
+      const { previous, current } = await pki.rolloverCa({ bits, validityYears: years }, (old, next) =>
+        publishPkiNotice(config, caRolloverNotice(loadSchemaRegistry(), old, next.certPem)),
+      );
       const oldCa = new X509Certificate(previous.certPem);
       const newCa = new X509Certificate(current.certPem);
+      log('published the new CA on hub.pki, signed by the previous one: every running service trusts it now');
       log(`new hub CA ${fingerprintOf(newCa)}, valid until ${new Date(newCa.validTo).toISOString()}`);
       log(
         `the previous CA ${fingerprintOf(oldCa).slice(0, 16)} stays trusted: what it issued stays valid until it expires`,
       );
-      await publishPkiNotice(config, caRolloverNotice(loadSchemaRegistry(), previous, current.certPem));
-      log('published the new CA on hub.pki, signed by the previous one: every running service trusts it now');
       const stale = certificateList(pki, Date.now()).filter((r) => r.reissue);
       if (stale.length)
         log(
