@@ -24,6 +24,7 @@ import { isAlive, stopPid } from '../../scripts/src/stack/proc';
 import { passwordFile } from '../../scripts/src/stack/secrets';
 import {
   addScramUsers,
+  rotateScramPasswords,
   applyAcls,
   grantNode,
   provisionHub,
@@ -351,7 +352,11 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
   });
 
   it('refuses a wrong password', async () => {
-    const security = { ...broker!.security(nodePrincipal('KZ')), password: 'not-the-password' };
+    const security = {
+      ...broker!.security(nodePrincipal('KZ')),
+      passwordFile: undefined,
+      password: 'not-the-password',
+    };
     const admin = client(security, 'wrong-password', 0).admin({ retry: { retries: 0 } });
     clients.push(admin);
     expect(await refusedWith(() => admin.connect())).to.match(
@@ -466,5 +471,39 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     expect(await refusedWith(() => produce(api, names.feed('balkan-route'), 'injected'))).to.match(
       /TOPIC_AUTHORIZATION_FAILED|CLUSTER_AUTHORIZATION_FAILED/,
     );
+  });
+  it('rotates a password on the running broker: a client following its file reconnects with it, the old one is refused', async () => {
+    const kz = nodePrincipal('KZ');
+    const file = passwordFile(home, kz);
+    const old = readFileSync(file, 'utf8').trim();
+    // One client as the services make theirs (the password file followed), one holding the old password as text.
+    const following = as(kz);
+    const frozen = client({ ...broker!.security(kz), passwordFile: undefined, password: old }, 'kz-frozen');
+    await produce(following, names.nodeOut('KZ'), 'before-rotation');
+    await produce(frozen, names.nodeOut('KZ'), 'before-rotation-frozen');
+    const before = await held([names.nodeOut('KZ')]);
+
+    await rotateScramPasswords({
+      libs: kafkaLayout(loadConfig().cacheDir, home, stackVersions().kafka).libs,
+      internal: broker!.internal,
+      hubHome: home,
+      tls: broker!.tls,
+      principals: [kz],
+    });
+    const fresh = readFileSync(file, 'utf8').trim();
+    expect(fresh)
+      .to.match(/^[A-Za-z0-9_-]{32}$/)
+      .and.not.equal(old);
+    expect(statSync(file).mode & 0o077, 'the new file is the owner’s only').to.equal(0);
+
+    // New connections of the same client authenticate with the new password (each produce connects afresh).
+    await produce(following, names.nodeOut('KZ'), 'after-rotation');
+    expect(await refusedWith(() => produce(frozen, names.nodeOut('KZ'), 'with-the-old-password'))).to.match(
+      /SASL|[Aa]uthentication/,
+    );
+    expect(
+      await held([names.nodeOut('KZ')]),
+      'the one sent with the new password, not the refused one',
+    ).to.equal(before + 1);
   });
 });

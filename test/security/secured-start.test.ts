@@ -3,17 +3,18 @@
 // ACLs), and every service of the hub on it as its own principal. Its own HUB_HOME and broker ports; the store is
 // the shared one (a database of its own).
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '@hub/config';
+import { kafkaSecretsDir, loadConfig } from '@hub/config';
 import { nodePrincipal, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { probeKafka } from '../../scripts/src/stack/probes';
 import { principalSecurity, secureKafka } from '../../scripts/src/stack/security';
 import { stackUp } from '../../scripts/src/stack/stack';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson } from '../support/hub';
-import { hubSync } from '../support/cli';
+import { getJson, minimalReport, postJson } from '../support/hub';
+import { hubAsync, hubSync } from '../support/cli';
 import { listenerPorts } from './support';
 import { cleanUpStart, startEnv, startHub, type Endpoints, type StartedHub } from '../support/start';
 import { refusedWith } from './support';
@@ -99,6 +100,41 @@ describe('hub start --secure: the whole hub on a local broker with the security 
       }[];
       return list.find((q) => q.requestId === asked.requestId && q.requester === 'HUB');
     });
+  });
+
+  it('rotates every password with `hub security rotate all` while the hub runs, which goes on', async () => {
+    const secrets = kafkaSecretsDir(env.home);
+    const passwords = () =>
+      Object.fromEntries(
+        readdirSync(secrets)
+          .filter((f) => f.endsWith('.password'))
+          .map((f) => [f.slice(0, -'.password'.length), readFileSync(join(secrets, f), 'utf8').trim()]),
+      );
+    const before = passwords();
+    const r = await hubAsync(['security', 'rotate', 'all'], cli, 180000);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stderr).to.match(/new passwords for hub-admin, coordinator, query-api, node-/);
+    const after = passwords();
+    expect(Object.keys(after).sort()).to.deep.equal(Object.keys(before).sort());
+    for (const principal of Object.keys(before))
+      expect(after[principal], principal).to.not.equal(before[principal]);
+
+    // New connections: the CLI as hub-admin reads the new file; the old password is refused.
+    const status = hubSync(['stack', 'status'], cli);
+    expect(status.status, status.stderr).to.equal(0);
+    const brokers = endpoints.kafka.split(',');
+    const caPem = new PkiStore(join(env.home, 'pki')).caCertPem();
+    const old = { ...principalSecurity(env.home, nodePrincipal('KG'), caPem), passwordFile: undefined };
+    const stale = secureKafka(brokers, { ...old, password: before[nodePrincipal('KG')]! }).producer();
+    expect(await refusedWith(() => stale.connect())).to.match(/SASL|[Aa]uthentication/);
+    // The running hub goes on: a report through KZ's node is answered.
+    const report = { ...minimalReport(), reportId: randomUUID() };
+    expect((await postJson(`${endpoints.nodes.KZ}/v1/seizures`, report)).status).to.equal(202);
+    const receipt = await waitUntil('the receipt after the rotation', async () => {
+      const b = (await getJson(`${endpoints.nodes.KZ}/v1/receipts/${report.reportId}`)).body;
+      return b.status === 'pending' ? undefined : b;
+    });
+    expect(receipt.status).to.equal('accepted');
   });
 
   it('refuses --secure with brokers of others named in HUB_KAFKA_BROKERS, saying what to set', () => {

@@ -6,9 +6,19 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { loadConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
-import { coordinatorAcls, nodeAcls, queryApiAcls, toAclEntries, topicNames, type HubAcl } from '@hub/kafka';
+import {
+  coordinatorAcls,
+  nodeAcls,
+  queryApiAcls,
+  scramOptions,
+  securityOptions,
+  toAclEntries,
+  topicNames,
+  type HubAcl,
+} from '@hub/kafka';
 import { BROKER_OU, PkiStore, issueServerCertificate } from '@hub/pki';
 import { loadRegions } from '@hub/schemas';
+import { hubSync } from '../support/cli';
 
 const grants = (acls: HubAcl[], op: string) =>
   acls
@@ -40,7 +50,48 @@ describe('broker security settings (HUB_KAFKA_SECURITY)', () => {
     }).kafka.security;
     expect(security).to.include({ protocol: 'sasl_ssl', mechanism: 'scram-sha-512', username: 'node-KZ' });
     expect(security?.password).to.equal('s3cret');
+    expect(security?.passwordFile).to.equal(join(home, 'kz.password'));
     expect(security?.caPem).to.contain('BEGIN CERTIFICATE');
+  });
+
+  it('gives kafkajs a password read from its file at each authentication, so a rotated one is taken', () => {
+    const file = join(home, 'rotating.password');
+    writeFileSync(file, 'first\n');
+    const security = loadConfig({
+      HUB_HOME: home,
+      HUB_KAFKA_SECURITY: 'sasl_ssl',
+      HUB_KAFKA_USERNAME: 'node-KZ',
+      HUB_KAFKA_PASSWORD_FILE: file,
+    }).kafka.security!;
+    const sasl = securityOptions(security).sasl as { mechanism: string; username: string; password: string };
+    expect(sasl).to.include({ mechanism: 'scram-sha-512', username: 'node-KZ', password: 'first' });
+    writeFileSync(file, 'second\n');
+    expect(sasl.password, 'read again').to.equal('second');
+    writeFileSync(file, '');
+    expect(sasl.password, 'an empty file: the last one').to.equal('second');
+    rmSync(file);
+    expect(sasl.password, 'no file: the last one').to.equal('second');
+    // Without a file, the password given.
+    const plain = scramOptions({ ...security, passwordFile: undefined, password: 'given' }) as {
+      password: string;
+    };
+    expect(plain.password).to.equal('given');
+  });
+
+  it('`hub security rotate` says what it needs: principals, and the secured local broker (or kafka-configs on a cluster)', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, HUB_HOME: home };
+    delete env.HUB_KAFKA_BROKERS;
+    const none = hubSync(['security', 'rotate'], env);
+    expect(none.status).to.equal(2);
+    expect(none.stderr).to.contain("name the principals (like node-KZ coordinator), or 'all'");
+    const plain = hubSync(['security', 'rotate', 'node-KZ'], env);
+    expect(plain.status).to.equal(2);
+    expect(plain.stderr).to.contain(
+      "does not run the security profile: start it with 'hub stack up --secure'",
+    );
+    const cluster = hubSync(['security', 'rotate', 'all'], { ...env, HUB_KAFKA_BROKERS: 'kafka-1:9093' });
+    expect(cluster.status).to.equal(2);
+    expect(cluster.stderr).to.contain('on a cluster, change the credential with kafka-configs.sh');
   });
 
   it('refuses what it cannot use, saying which variable to fix', () => {

@@ -2,7 +2,7 @@
 // principal) and the national nodes' tokens for the agencies' systems: readable by this user only, never committed
 // (HUB_HOME is gitignored), never logged.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaPasswordFile, kafkaSecretsDir } from '@hub/config';
 
@@ -24,13 +24,17 @@ export function ensureClientTokenFile(dir: string, country: string): string {
   return ensureSecretFile(dir, join(dir, `${country}.tokens`));
 }
 
+/** 192 random bits in base64url: no character that needs quoting in JAAS or kafka-configs' [k=v,...] syntax. */
+export function newSecret(): string {
+  return randomBytes(24).toString('base64url');
+}
+
 function ensureSecretFile(dir: string, file: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   if (!existsSync(file)) {
-    // 192 random bits in base64url: no character that needs quoting in JAAS or kafka-configs' [k=v,...] syntax.
     try {
-      writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+      writeFileSync(file, `${newSecret()}\n`, { mode: 0o600, flag: 'wx' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // another process made it meanwhile
     }
@@ -41,6 +45,16 @@ function ensureSecretFile(dir: string, file: string): string {
 
 export function principalPassword(hubHome: string, principal: string): string {
   return readFileSync(passwordFile(hubHome, principal), 'utf8').trim();
+}
+
+/**
+ * Replace a secret file whole: written beside it (0600), then renamed over it, so a reader finds the old content or
+ * the new, never part of one.
+ */
+export function replaceSecretFile(path: string, data: string): void {
+  const next = `${path}.${process.pid}.new`;
+  writeSecretFile(next, data);
+  renameSync(next, path);
 }
 
 /** Write a file with secrets in it, readable by this user only. */

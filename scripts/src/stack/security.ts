@@ -28,7 +28,7 @@ import { BROKER_OU, PkiStore, issueServerCertificate } from '@hub/pki';
 import { commonServerProperties, startKafka, type KafkaLayout } from './kafka';
 import { probeKafka } from './probes';
 import { run, waitFor } from './proc';
-import { principalPassword, writeSecretFile } from './secrets';
+import { newSecret, passwordFile, principalPassword, replaceSecretFile, writeSecretFile } from './secrets';
 
 export interface BrokerTlsFiles {
   /** PEM keystore: the broker's private key, then its certificate and the CA's (ssl.keystore.type=PEM). */
@@ -139,6 +139,7 @@ export function principalSecurity(hubHome: string, principal: string, caPem: str
     mechanism: 'scram-sha-512',
     username: principal,
     password: principalPassword(hubHome, principal),
+    passwordFile: passwordFile(hubHome, principal),
     caPem,
   };
 }
@@ -228,25 +229,31 @@ export function secureKafka(brokers: string[], security: KafkaSecurity, clientId
   });
 }
 
-/**
- * Create or update SCRAM-SHA-512 credentials on a running cluster. kafkajs has no API for it, so this runs
- * Kafka's ConfigCommand from the cached jars on the INTERNAL listener with the broker certificate (the same way
- * infra/production's bootstrap does); the password goes through a 0600 file, not argv.
- */
-export async function addScramUsers(options: {
+export interface ScramTarget {
   libs: string;
   /** The INTERNAL listener(s). */
   internal: string[];
   hubHome: string;
   tls: BrokerTlsFiles;
   principals: string[];
-}): Promise<void> {
+}
+
+/**
+ * Create or update SCRAM-SHA-512 credentials on a running cluster, with the passwords of $HUB_HOME/secrets (or those
+ * given). kafkajs has no API for it, so this runs Kafka's ConfigCommand from the cached jars on the INTERNAL listener
+ * with the broker certificate (the same way infra/production's bootstrap does); the password goes through a 0600
+ * file, not argv.
+ */
+export async function addScramUsers(
+  options: ScramTarget,
+  passwords: (principal: string) => string = (p) => principalPassword(options.hubHome, p),
+): Promise<void> {
   const dir = join(options.tls.keystore, '..');
   const commandConfig = join(dir, 'tools-client.properties');
   writeSecretFile(commandConfig, brokerClientProperties(options.tls));
   for (const principal of options.principals) {
     const file = join(dir, `.scram-${principal}.properties`);
-    const password = principalPassword(options.hubHome, principal);
+    const password = passwords(principal);
     // A properties file: the value is what `--add-config` takes between the brackets.
     writeSecretFile(file, `SCRAM-SHA-512=iterations=8192,password=${password}\n`);
     try {
@@ -270,11 +277,25 @@ export async function addScramUsers(options: {
       if (r.code !== 0)
         throw new HubError(
           'KAFKA_SECURITY_FAILED',
-          `creating the SCRAM credential of ${principal} failed:\n${(r.stdout + r.stderr).split(password).join('[redacted]').slice(-2000)}`,
+          `setting the SCRAM credential of ${principal} failed:\n${(r.stdout + r.stderr).split(password).join('[redacted]').slice(-2000)}`,
         );
     } finally {
       rmSync(file, { force: true });
     }
+  }
+}
+
+/**
+ * Give each principal a new random password: first on the broker, then in its file in $HUB_HOME/secrets/kafka
+ * (replaced whole, 0600). Services that read the file (HUB_KAFKA_PASSWORD_FILE) use the new password at their next
+ * connection to a broker; connections already open stay authenticated. A principal whose credential could not be
+ * changed keeps its file, so nothing is left holding a password the broker does not know.
+ */
+export async function rotateScramPasswords(options: ScramTarget): Promise<void> {
+  const fresh = new Map(options.principals.map((p) => [p, newSecret()]));
+  for (const principal of options.principals) {
+    await addScramUsers({ ...options, principals: [principal] }, () => fresh.get(principal)!);
+    replaceSecretFile(passwordFile(options.hubHome, principal), `${fresh.get(principal)!}\n`);
   }
 }
 

@@ -20,6 +20,7 @@ import {
   addScramUsers,
   principalSecurity,
   provisionHub,
+  rotateScramPasswords,
   secureKafka,
   startSecureKafka,
   writeBrokerTls,
@@ -414,4 +415,51 @@ export async function stackStatus(config: HubConfig): Promise<StackStatus> {
       pid: info?.mongo.pid,
     },
   };
+}
+
+/**
+ * New passwords for principals of the secured local broker (`hub security rotate`): each changed on the running
+ * broker, then in its file, which the services read again at their next connection. `principals` empty: every
+ * principal the broker has a credential for.
+ */
+export async function rotateLocalKafkaPasswords(
+  config: HubConfig,
+  principals: string[],
+  say: Say,
+): Promise<string[]> {
+  const info = readLocalStackInfo(config.hubHome);
+  if (
+    !config.kafka.fromLocalStack ||
+    info?.kafka.security !== 'sasl_ssl' ||
+    !ours(info.kafka.pid, KAFKA_MARKER) ||
+    !info.kafka.internal
+  )
+    throw new HubError(
+      'USAGE',
+      config.kafka.fromLocalStack
+        ? "the local stack's broker does not run the security profile: start it with 'hub stack up --secure'"
+        : `HUB_KAFKA_BROKERS names other brokers (${config.kafka.brokers.join(',')}): on a cluster, change the credential with kafka-configs.sh (--alter --entity-type users --entity-name <principal> --add-config-file <file>), then write the new password into the service's HUB_KAFKA_PASSWORD_FILE: it is read again at the next connection`,
+    );
+  const layout = secureKafkaLayout(config, info.kafka.version);
+  const credentialed = readCredentialed(layout);
+  const chosen = principals.length ? principals : credentialed;
+  const unknown = chosen.filter((p) => !credentialed.includes(p));
+  if (unknown.length)
+    throw new HubError(
+      'USAGE',
+      `no credential on the local broker for ${unknown.join(', ')}; it has ${credentialed.join(', ')}`,
+    );
+  const tlsDir = join(layout.configDir, 'tls');
+  await rotateScramPasswords({
+    libs: layout.libs,
+    internal: info.kafka.internal,
+    hubHome: config.hubHome,
+    // The files the running broker was started with.
+    tls: { keystore: join(tlsDir, 'broker.pem'), truststore: join(tlsDir, 'ca.crt') },
+    principals: chosen,
+  });
+  say(
+    `new passwords for ${chosen.join(', ')} on the broker and in ${kafkaSecretsDir(config.hubHome)}: services take them at their next connection`,
+  );
+  return chosen;
 }

@@ -19,7 +19,13 @@ export interface KafkaSecurity {
   mechanism: 'scram-sha-512';
   /** The Kafka principal: `node-<CC>`, `coordinator`, `query-api` or `hub-admin`. */
   username: string;
+  /** The password as read at start. */
   password: string;
+  /**
+   * Where it was read from (HUB_KAFKA_PASSWORD_FILE, or the secured local stack's file): read again at each new
+   * connection to a broker, so a rotated password is taken without a restart.
+   */
+  passwordFile?: string;
   /** PEM of the CA that issued the brokers' certificates: the hub CA unless HUB_KAFKA_CA_FILE names another. */
   caPem: string;
 }
@@ -414,7 +420,14 @@ function kafkaSecurity(
   const caPem = readConfigFile('HUB_KAFKA_CA_FILE', caFile);
   if (!caPem.includes('-----BEGIN CERTIFICATE-----'))
     throw new HubError('CONFIG_INVALID', `HUB_KAFKA_CA_FILE=${caFile} holds no PEM certificate`);
-  return { protocol: 'sasl_ssl', mechanism: 'scram-sha-512', username, password, caPem };
+  return {
+    protocol: 'sasl_ssl',
+    mechanism: 'scram-sha-512',
+    username,
+    password,
+    ...(passwordFile && { passwordFile }),
+    caPem,
+  };
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

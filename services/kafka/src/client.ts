@@ -1,5 +1,6 @@
 // The kafkajs client behind our own small module, so that a change of client touches one place.
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '@hub/observability';
 import './kafkajs-fixes';
@@ -10,6 +11,8 @@ export interface KafkaClientSecurity {
   mechanism: 'scram-sha-512';
   username: string;
   password: string;
+  /** When set, the password is read from this file again at each new connection (its first line). */
+  passwordFile?: string;
   /** The CA that issued the brokers' certificates, PEM. */
   caPem: string;
 }
@@ -34,8 +37,31 @@ export function securityOptions(security: KafkaClientSecurity): {
 } {
   return {
     ssl: { ca: [security.caPem], rejectUnauthorized: true, minVersion: 'TLSv1.2' },
-    sasl: { mechanism: 'scram-sha-512', username: security.username, password: security.password },
+    sasl: scramOptions(security),
   };
+}
+
+/**
+ * SCRAM-SHA-512 as kafkajs takes it. kafkajs keeps this object and reads `password` at each authentication (each new
+ * connection to a broker), so with a password file the getter gives the file's current password: once a password
+ * is rotated (the broker's credential changed, then the file), every new connection uses the new one, without a
+ * restart. Connections already open stay authenticated. An unreadable or empty file leaves the last password read.
+ */
+export function scramOptions(security: KafkaClientSecurity): SASLOptions {
+  const { passwordFile } = security;
+  let last = security.password;
+  const password = (): string => {
+    if (!passwordFile) return last;
+    try {
+      last = readFileSync(passwordFile, 'utf8').split(/\r?\n/)[0] || last;
+    } catch {
+      // Being replaced, or gone: the last password read is the best guess.
+    }
+    return last;
+  };
+  const sasl = { mechanism: 'scram-sha-512', username: security.username } as SASLOptions;
+  Object.defineProperty(sasl, 'password', { get: password, enumerable: true });
+  return sasl;
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {

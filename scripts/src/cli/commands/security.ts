@@ -1,4 +1,4 @@
-// `hub security certs|passwords|render|acls|apply|grant`: the broker security profile (TLS from the hub CA,
+// `hub security certs|passwords|client-tokens|render|acls|apply|grant|rotate`: the broker security profile (TLS from the hub CA,
 // SASL/SCRAM-SHA-512 per principal, ACLs from DESIGN.md's topic table).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,6 +10,7 @@ import { PkiStore } from '@hub/pki';
 import { loadRegions } from '@hub/schemas';
 import { ensureClientTokenFile, ensurePasswordFile } from '../../stack/secrets';
 import { grantNode, provisionHub, writeBrokerTls } from '../../stack/security';
+import { rotateLocalKafkaPasswords } from '../../stack/stack';
 import {
   bootstrapScript,
   productionBrokerProperties,
@@ -25,6 +26,7 @@ hub security render [--countries CC,...] [--brokers HOST,...] [--out DIR]
 hub security acls [--countries CC,...]
 hub security apply [--countries CC,...]
 hub security grant <CC>
+hub security rotate <principal>...|all
 
 certs      a TLS keystore (broker.pem: key, certificate, CA) and truststore (ca.crt) issued by the hub CA for each
            broker hostname (and 127.0.0.1, localhost), into DIR/<hostname>/ (default $HUB_HOME/secrets/brokers)
@@ -41,6 +43,11 @@ acls       print the ACLs of the topic table for these countries (namespace: HUB
 apply      on the configured cluster, as hub-admin: create the hub's topics and every ACL for these countries
 grant      on the configured cluster, as hub-admin: onboard one country (its topics, its ACLs, the coordinator's
            write to its in topic); its SCRAM credential comes from 'render' + the bootstrap script, or kafka-configs
+rotate     on the secured local broker (hub stack up --secure): a new random password for each principal named
+           (node-<CC>, coordinator, query-api, hub-admin; 'all': every one), changed on the running broker, then in
+           its file in $HUB_HOME/secrets/kafka. The services read the file again at each new connection to a
+           broker, so they take the new password without a restart (connections open stay authenticated). On a
+           cluster: kafka-configs.sh --alter --entity-type users, then the new password into HUB_KAFKA_PASSWORD_FILE
 
 Countries default to HUB_DEMO_COUNTRIES. apply and grant need HUB_KAFKA_SECURITY=sasl_ssl,
 HUB_KAFKA_USERNAME=hub-admin and its HUB_KAFKA_PASSWORD_FILE.`;
@@ -160,6 +167,15 @@ export const securityCommand: Command = {
     if (verb === 'apply') {
       const r = await asAdmin(config, (admin) => provisionHub(admin, { ...plan, countries }));
       log(`created ${r.topics.length} topics; ${r.acls} ACL entries in place for ${countries.join(', ')}`);
+      return 0;
+    }
+    if (verb === 'rotate') {
+      if (positionals.length === 0)
+        throw new HubError(
+          'USAGE',
+          `name the principals (like node-KZ coordinator), or 'all'\nusage: ${USAGE}`,
+        );
+      await rotateLocalKafkaPasswords(config, positionals.includes('all') ? [] : positionals, log);
       return 0;
     }
     if (verb === 'grant') {
