@@ -3,6 +3,7 @@
 // the hub refused listed with why; bad parameters refused naming the parameter.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { startCoordinator } from '@hub/coordinator';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { waitUntil } from '../support/env';
 import { getJson, minimalReport, postJson, testPki, useTestHub } from '../support/hub';
@@ -111,6 +112,38 @@ describe('national node: the list of what it sent and what the hub answered', fu
         r.body.errors?.map((f) => f.field),
         query,
       ).to.deep.equal([field]);
+    }
+  });
+  // Last: it stops the hub's coordinator.
+  it("answers a new version pending until its own receipt arrives, whatever the one before's said", async () => {
+    const url = fx.hub.nodes.KZ!.url;
+    const id = await sent('KZ', report('KZ'), 'accepted');
+    // With no coordinator running, version 2's receipt cannot arrive.
+    await fx.hub.coordinator.close();
+    expect(
+      (await postJson(`${url}/v1/seizures`, { ...report('KZ', id), notes: 'version 2' })).status,
+    ).to.equal(202);
+    const waiting = await getJson(`${url}/v1/receipts/${id}`);
+    expect(waiting.body).to.include({ status: 'pending', sentVersion: 2, version: 1 });
+    expect(waiting.body.receipts).to.have.length(1);
+    const pending = await list('?status=pending');
+    expect(pending.body.records.find((r) => r.id === id)).to.include({ status: 'pending', sentVersion: 2 });
+
+    const next = await startCoordinator({
+      config: fx.env.config,
+      logger: fx.env.logger,
+      opsPort: 0,
+      topicRefreshMs: 1000,
+    });
+    try {
+      const answered = await waitUntil('version 2 answered', async () => {
+        const r = await getJson(`${url}/v1/receipts/${id}`);
+        return r.body.status === 'pending' ? undefined : r.body;
+      });
+      expect(answered).to.include({ status: 'accepted', sentVersion: 2, version: 2 });
+      expect(answered.receipts).to.have.length(2);
+    } finally {
+      await next.close();
     }
   });
 });

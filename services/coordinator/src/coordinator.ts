@@ -822,6 +822,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const nodeTopics = async () =>
     (await admin.listTopics()).filter((t) => names.nodeOutPattern.test(t)).sort();
   let closed = false;
+  let closing: Promise<void> | undefined;
   const subscribe = async (topics: string[]) => {
     if (closed) return;
     if (consumer) await disconnectForGood(consumer);
@@ -929,25 +930,28 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   return {
     opsUrl: ops ? `http://127.0.0.1:${(ops.address() as { port: number }).port}` : undefined,
     processed: () => processed,
-    async close() {
-      closed = true;
-      certificates.close();
-      await renewal?.close();
-      clearInterval(refresh);
-      await escalation.stop();
-      await retention.stop();
-      // Together: each waits for its fetch in flight; the intake's also for the batch it is storing.
-      await Promise.all([
-        erasuresTail.stop().catch(() => undefined),
-        consumer && disconnectForGood(consumer).catch(() => undefined),
-        pkiTail.stop().catch(() => undefined),
-      ]);
-      await producer.disconnect().catch(() => undefined);
-      await admin.disconnect().catch(() => undefined);
-      // A compaction under way finishes first (else it is found again at the next start).
-      await bucketCache.settled();
-      await store.close().catch(() => undefined);
-      if (ops) await new Promise<void>((r) => ops?.close(() => r()));
-    },
+    // Once: a second call (a second SIGTERM, a test's clean-up) waits for the first.
+    close: () => (closing ??= shutDown()),
   };
+
+  async function shutDown(): Promise<void> {
+    closed = true;
+    certificates.close();
+    await renewal?.close();
+    clearInterval(refresh);
+    await escalation.stop();
+    await retention.stop();
+    // Together: each waits for its fetch in flight; the intake's also for the batch it is storing.
+    await Promise.all([
+      erasuresTail.stop().catch(() => undefined),
+      consumer && disconnectForGood(consumer).catch(() => undefined),
+      pkiTail.stop().catch(() => undefined),
+    ]);
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    // A compaction under way finishes first (else it is found again at the next start).
+    await bucketCache.settled();
+    await store.close().catch(() => undefined);
+    if (ops) await new Promise<void>((r) => ops?.close(() => r()));
+  }
 }

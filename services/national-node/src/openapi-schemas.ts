@@ -249,15 +249,21 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
   Receipt: object(
     {
       reportId: uuid,
-      status: oneOf(['pending', 'accepted', 'rejected']),
+      status: oneOf(
+        ['pending', 'accepted', 'rejected'],
+        'of the latest version sent: pending until its receipt arrives',
+      ),
+      sentVersion: int('the latest version this node sent'),
       receipts: list({
         type: 'object',
         description: 'every receipt of the coordinator, signed, oldest first',
       }),
     },
     {
-      version: nullable(int()),
-      reasons: list({ type: 'object' }),
+      version: nullable(
+        int('the version the latest receipt received answers; null when refused before one was read'),
+      ),
+      reasons: list({ type: 'object', description: 'of the latest receipt received' }),
       normalisations: list(),
     },
   ),

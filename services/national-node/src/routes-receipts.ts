@@ -86,15 +86,19 @@ export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundSto
     const reportId = String(req.params.reportId);
     const { receipts, last } = latestOf(reportId);
     if (!last) {
-      if (deps.reports.latest(reportId) === 0)
-        throw new HubError('NOT_FOUND', `no report ${reportId} was sent by this node`);
-      res.json({ reportId, status: 'pending', receipts: [] });
+      const sentVersion = deps.reports.latest(reportId);
+      if (sentVersion === 0) throw new HubError('NOT_FOUND', `no report ${reportId} was sent by this node`);
+      res.json({ reportId, status: 'pending', sentVersion, receipts: [] });
       return;
     }
     const latest = last.value;
+    // Of the latest version sent, as in the list: a new version is pending until its own receipt arrives, whatever
+    // the receipt of the one before said.
+    const sentVersion = deps.reports.latest(reportId);
     res.json({
       reportId,
-      status: latest.status,
+      status: answers(latest, reportId, sentVersion) ? latest.status : 'pending',
+      sentVersion,
       version: latest.subjectVersion,
       reasons: latest.reasons,
       // The coordinator's receipt, with what this node normalised in that version.
