@@ -149,8 +149,13 @@ describe('the hub on a secured broker (each service its own principal)', functio
         60000,
       );
       expect(again.events.map((e) => e.event)).not.to.include('gap');
-      expect(await metricValue(api!.url, 'hub_query_feed_replays_total', { outcome: 'complete' })).to.equal(
-        1,
+      // Counted once the read-back consumer has finished, a moment after its last record was sent.
+      await waitUntil(
+        'the read-back counted complete',
+        async () =>
+          (await metricValue(api!.url, 'hub_query_feed_replays_total', { outcome: 'complete' })) === 1 ||
+          undefined,
+        10000,
       );
     } finally {
       for (const r of readers) r.close();

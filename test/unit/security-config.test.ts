@@ -71,11 +71,14 @@ describe('broker security settings (HUB_KAFKA_SECURITY)', () => {
     expect(sasl.password, 'an empty file: the last one').to.equal('second');
     rmSync(file);
     expect(sasl.password, 'no file: the last one').to.equal('second');
-    // Without a file, the password given.
+    // Without a file, or apart from the file's (another than it holds), the password given.
     const plain = scramOptions({ ...security, passwordFile: undefined, password: 'given' }) as {
       password: string;
     };
     expect(plain.password).to.equal('given');
+    writeFileSync(file, 'in-the-file\n');
+    const apart = scramOptions({ ...security, password: 'given' }) as { password: string };
+    expect(apart.password).to.equal('given');
   });
 
   it('`hub security rotate` says what it needs: principals, and the secured local broker (or kafka-configs on a cluster)', () => {

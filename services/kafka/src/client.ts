@@ -11,7 +11,7 @@ export interface KafkaClientSecurity {
   mechanism: 'scram-sha-512';
   username: string;
   password: string;
-  /** When set, the password is read from this file again at each new connection (its first line). */
+  /** The file `password` was read from: read again at each new connection (its first line). */
   passwordFile?: string;
   /** The CA that issued the brokers' certificates, PEM. */
   caPem: string;
@@ -43,22 +43,26 @@ export function securityOptions(security: KafkaClientSecurity): {
 
 /**
  * SCRAM-SHA-512 as kafkajs takes it. kafkajs keeps this object and reads `password` at each authentication (each new
- * connection to a broker), so with a password file the getter gives the file's current password: once a password
- * is rotated (the broker's credential changed, then the file), every new connection uses the new one, without a
- * restart. Connections already open stay authenticated. An unreadable or empty file leaves the last password read.
+ * connection to a broker), so when the password was read from a file (`passwordFile` holds it now), the getter gives
+ * the file's current password: once a password is rotated (the broker's credential changed, then the file), every
+ * new connection uses the new one, without a restart. Connections already open stay authenticated. An unreadable or
+ * empty file leaves the last password read. A password given apart from its file (another than the file holds) is
+ * used as given.
  */
 export function scramOptions(security: KafkaClientSecurity): SASLOptions {
-  const { passwordFile } = security;
-  let last = security.password;
-  const password = (): string => {
-    if (!passwordFile) return last;
+  const read = (file: string): string | undefined => {
     try {
-      last = readFileSync(passwordFile, 'utf8').split(/\r?\n/)[0] || last;
+      return readFileSync(file, 'utf8').split(/\r?\n/)[0] || undefined;
     } catch {
-      // Being replaced, or gone: the last password read is the best guess.
+      return undefined; // being replaced, or gone
     }
-    return last;
   };
+  const file =
+    security.passwordFile && read(security.passwordFile) === security.password
+      ? security.passwordFile
+      : undefined;
+  let last = security.password;
+  const password = (): string => (file ? (last = read(file) ?? last) : last);
   const sasl = { mechanism: 'scram-sha-512', username: security.username } as SASLOptions;
   Object.defineProperty(sasl, 'password', { get: password, enumerable: true });
   return sasl;
