@@ -1,12 +1,12 @@
 // GET /v1/export/seizures.csv and GET /v1/export/routes.geojson: downloads for analysts, filtered by handling
 // exactly like search and routes, and written to the audit log before a single byte leaves.
 import { Router } from 'express';
-import { COLLECTIONS, type RouteLegBucket, type Store, type StoredReport } from '@hub/store';
+import { COLLECTIONS, type Store, type StoredReport } from '@hub/store';
 import type { AuditLog } from './audit';
 import { countryTable } from './dashboard';
 import { parseParams } from './params';
 import { actorOf, searchFilter } from './routes-seizures';
-import { routeLegBuckets } from './routes-stats';
+import { legsOf, routeLegBuckets } from './routes-stats';
 
 // The search filters of GET /v1/seizures, without paging: an export is one file.
 const SEIZURES = {
@@ -94,31 +94,6 @@ function rowOf(doc: StoredReport): Row {
     evaluation: doc.handling.evaluation,
     receivedAt: doc.receivedAt,
   };
-}
-
-/** Route legs summed over the buckets the caller may see, as in GET /v1/routes. */
-function legsOf(buckets: RouteLegBucket[]) {
-  const legs = new Map<
-    string,
-    { from: string; to: string; count: number; quantityKg: number; lastSeenAt: Date; substances: Set<string> }
-  >();
-  for (const b of buckets) {
-    const k = `${b.from}>${b.to}`;
-    const l = legs.get(k) ?? {
-      from: b.from,
-      to: b.to,
-      count: 0,
-      quantityKg: 0,
-      lastSeenAt: b.lastSeenAt,
-      substances: new Set(),
-    };
-    l.count += b.count;
-    l.quantityKg += b.quantityKg;
-    l.substances.add(b.substance);
-    if (b.lastSeenAt > l.lastSeenAt) l.lastSeenAt = b.lastSeenAt;
-    legs.set(k, l);
-  }
-  return [...legs.values()];
 }
 
 const stamp = (d: Date) => d.toISOString().slice(0, 10).replace(/-/g, '');

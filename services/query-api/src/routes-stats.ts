@@ -176,33 +176,7 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
     const p = parseParams(req.query as Record<string, unknown>, ROUTES);
     const caller = req.caller!;
     const buckets = await routeLegBuckets(deps.store, caller, p);
-    const legs = new Map<
-      string,
-      {
-        from: string;
-        to: string;
-        count: number;
-        quantityKg: number;
-        lastSeenAt: Date;
-        substances: Set<string>;
-      }
-    >();
-    for (const b of buckets) {
-      const k = `${b.from}>${b.to}`;
-      const l = legs.get(k) ?? {
-        from: b.from,
-        to: b.to,
-        count: 0,
-        quantityKg: 0,
-        lastSeenAt: b.lastSeenAt,
-        substances: new Set<string>(),
-      };
-      l.count += b.count;
-      l.quantityKg += b.quantityKg;
-      l.substances.add(b.substance);
-      if (b.lastSeenAt > l.lastSeenAt) l.lastSeenAt = b.lastSeenAt;
-      legs.set(k, l);
-    }
+    const legs = legsOf(buckets);
     // Routes as agencies reported them (TraffickingRoute), beside the legs seen in seizures.
     const reported = (
       await deps.store
@@ -220,12 +194,12 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
       actor: actorOf(caller),
       action: 'routes',
       query: { ...p },
-      count: legs.size + reported.length,
+      count: legs.length + reported.length,
       reportIds: reported.map((d) => d._id),
       reportOrigins: reported.map((d) => d.originCountry),
     });
     res.json({
-      legs: [...legs.values()].map((l) => ({
+      legs: legs.map((l) => ({
         ...l,
         quantityKg: round(l.quantityKg),
         substances: [...l.substances].sort(),
@@ -248,4 +222,29 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
     });
   });
   return router;
+}
+
+/** Route legs summed over the buckets the caller may see (GET /v1/routes, and the dashboard's export). */
+export function legsOf(buckets: RouteLegBucket[]) {
+  const legs = new Map<
+    string,
+    { from: string; to: string; count: number; quantityKg: number; lastSeenAt: Date; substances: Set<string> }
+  >();
+  for (const b of buckets) {
+    const k = `${b.from}>${b.to}`;
+    const l = legs.get(k) ?? {
+      from: b.from,
+      to: b.to,
+      count: 0,
+      quantityKg: 0,
+      lastSeenAt: b.lastSeenAt,
+      substances: new Set<string>(),
+    };
+    l.count += b.count;
+    l.quantityKg += b.quantityKg;
+    l.substances.add(b.substance);
+    if (b.lastSeenAt > l.lastSeenAt) l.lastSeenAt = b.lastSeenAt;
+    legs.set(k, l);
+  }
+  return [...legs.values()];
 }
