@@ -1,6 +1,6 @@
 // What the coordinator sent this node (receipts, alerts, requests), kept in a JSON-lines file and indexed in memory.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync } from 'node:fs';
+import { readJsonLines } from './json-lines';
 
 export interface InboundItem {
   messageId: string;
@@ -15,17 +15,8 @@ export class InboundStore {
   private readonly others: InboundItem[] = [];
 
   constructor(private readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    if (existsSync(file)) {
-      for (const line of readFileSync(file, 'utf8').split('\n')) {
-        if (!line.trim()) continue;
-        try {
-          this.index(JSON.parse(line) as InboundItem);
-        } catch {
-          // a torn last line after a crash; the message will be redelivered
-        }
-      }
-    }
+    // A torn last line after a crash: its message was not committed, and is redelivered.
+    readJsonLines<InboundItem>(file, (item) => this.index(item));
   }
 
   private index(item: InboundItem): void {

@@ -4,6 +4,7 @@
 // forgets published records, so that a power loss never takes a version whose envelope may have been published.
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readJsonLines } from './json-lines';
 
 interface Entry {
   version: number;
@@ -30,15 +31,9 @@ export class ReportsIndex {
   constructor(private readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
     this.notesFile = `${file}.normalisations.jsonl`;
-    const notesText = existsSync(this.notesFile) ? readFileSync(this.notesFile, 'utf8') : '';
-    for (const line of notesText.split('\n')) {
-      try {
-        const { id, v, notes } = JSON.parse(line) as { id: string; v: number; notes: string[] };
-        this.notes.set(`${id}:${v}`, notes);
-      } catch {
-        // an empty or torn last line
-      }
-    }
+    readJsonLines<{ id: string; v: number; notes: string[] }>(this.notesFile, ({ id, v, notes }) =>
+      this.notes.set(`${id}:${v}`, notes),
+    );
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     for (const line of text.split('\n')) {
       const [id, v, digest, messageId] = line.split(' ');
@@ -51,7 +46,6 @@ export class ReportsIndex {
     this.notesFd = openSync(this.notesFile, 'a');
     // A line torn by a crash is ended, so that the next one is read whole.
     if (text && !text.endsWith('\n')) this.append(this.fd, '\n');
-    if (notesText && !notesText.endsWith('\n')) this.append(this.notesFd, '\n');
   }
 
   private append(fd: number, line: string): void {

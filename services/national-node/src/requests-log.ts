@@ -1,7 +1,7 @@
 // The node's own side of information requests: those it sent and the answers it gave, in a JSON-lines file
 // (what arrives from the coordinator is in the inbound store). Durable before the agency gets its 202.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync } from 'node:fs';
+import { readJsonLines } from './json-lines';
 import type { InformationRequestRecord, InformationResponseRecord } from '@hub/domain';
 
 export type RequestsLogEntry =
@@ -13,17 +13,8 @@ export class RequestsLog {
   private readonly answersById = new Map<string, Extract<RequestsLogEntry, { kind: 'answered' }>[]>();
 
   constructor(private readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    if (existsSync(file)) {
-      for (const line of readFileSync(file, 'utf8').split('\n')) {
-        if (!line.trim()) continue;
-        try {
-          this.index(JSON.parse(line) as RequestsLogEntry);
-        } catch {
-          // a torn last line after a crash: that submission never got its 202
-        }
-      }
-    }
+    // A torn last line after a crash: that submission never got its 202.
+    readJsonLines<RequestsLogEntry>(file, (entry) => this.index(entry));
   }
 
   private index(entry: RequestsLogEntry): void {

@@ -1,0 +1,58 @@
+// The node's JSON-lines files after a crash tore their last line: the torn line is passed over, and what is
+// appended after the restart is read whole at the next one (it used to be glued to the torn line and lost).
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InboundStore, type InboundItem } from '../src/inbox-store';
+import { readJsonLines } from '../src/json-lines';
+import { RequestsLog, type RequestsLogEntry } from '../src/requests-log';
+
+describe("a node's JSON-lines files after a torn last line", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hub-json-lines-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const item = (n: number): InboundItem => ({
+    messageId: `m-${n}`,
+    messageType: 'Alert',
+    receivedAt: n,
+    value: { alertId: `a-${n}` },
+  });
+
+  it('reads every whole line, passes over the torn one, and ends it so the next append is whole', () => {
+    const file = join(dir, 'sub', 'x.jsonl');
+    const seen: unknown[] = [];
+    readJsonLines(file, (e) => seen.push(e));
+    expect(seen, 'no file yet').to.deep.equal([]);
+    writeFileSync(file, '{"a":1}\n\n{"a":2}\n{"a":');
+    readJsonLines(file, (e) => seen.push(e));
+    expect(seen).to.deep.equal([{ a: 1 }, { a: 2 }]);
+    expect(readFileSync(file, 'utf8').endsWith('{"a":\n'), 'the torn line ended').to.equal(true);
+    const again: unknown[] = [];
+    readJsonLines(file, (e) => again.push(e));
+    expect(readFileSync(file, 'utf8').endsWith('{"a":\n'), 'ended once').to.equal(true);
+    expect(again).to.deep.equal([{ a: 1 }, { a: 2 }]);
+  });
+
+  it('keeps what the coordinator sent after a restart that found a torn line', () => {
+    const file = join(dir, 'inbox.jsonl');
+    writeFileSync(file, `${JSON.stringify(item(1))}\n${JSON.stringify(item(2)).slice(0, 20)}`);
+    const first = new InboundStore(file);
+    expect(first.all().map((i) => i.messageId)).to.deep.equal(['m-1']);
+    expect(first.add(item(3))).to.equal(true);
+    expect(new InboundStore(file).all().map((i) => i.messageId)).to.deep.equal(['m-1', 'm-3']);
+  });
+
+  it('keeps a request sent after a restart that found a torn line', () => {
+    const file = join(dir, 'requests.jsonl');
+    const sent = (id: string): RequestsLogEntry =>
+      ({ kind: 'sent', messageId: `m-${id}`, at: 1, request: { requestId: id } }) as RequestsLogEntry;
+    writeFileSync(file, `${JSON.stringify(sent('r-1'))}\n{"kind":"sent","mess`);
+    new RequestsLog(file).add(sent('r-2'));
+    const log = new RequestsLog(file);
+    expect(log.allSent().map((e) => e.request.requestId)).to.deep.equal(['r-1', 'r-2']);
+  });
+});
