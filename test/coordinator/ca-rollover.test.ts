@@ -120,6 +120,15 @@ describe('hub CA rollover: a new CA taken up by every running service, the old o
         expect((record.body.provenance as { verified: boolean }).verified, id).to.equal(true);
         const verified = await hubAsync(['verify', id], cliEnv(env));
         expect(verified.status, `${id}: ${verified.stdout}${verified.stderr}`).to.equal(0);
+        // It names the CA that issued the signer's certificate.
+        const issuer =
+          id === after
+            ? `issued by ${newCa.subject
+                .split('\n')
+                .find((l) => l.startsWith('CN='))!
+                .slice(3)} (${newCaFp.slice(0, 16)}),`
+            : `issued by Seizure Exchange Hub Root CA (${fingerprintOf(new X509Certificate(oldCaPem)).slice(0, 16)}, a CA since replaced),`;
+        expect(verified.stdout, id).to.contain(issuer);
       }
       const oldCaOnly = join(env.home, 'old-ca.crt');
       writeFileSync(oldCaOnly, oldCaPem);

@@ -1,10 +1,11 @@
 // `hub verify <reportId>`: re-verify a stored record offline with the CA certificate alone.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
 import { createVerifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
-import { PkiStore, createTrustStore } from '@hub/pki';
+import { PkiStore, certificatesOf, createTrustStore, fingerprintOf } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { Command } from '../command';
@@ -26,6 +27,24 @@ function stable(value: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/**
+ * Which of the hub CAs in `caPem` issued the certificate: its name and fingerprint, and whether a rollover replaced
+ * it since (`currentFirst`: the bundle is the hub's own, the current CA first).
+ */
+function issuerOf(certificatePem: string, caPem: string, currentFirst: boolean): string {
+  const cert = new X509Certificate(certificatePem);
+  const cas = certificatesOf(caPem);
+  const at = cas.findIndex((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
+  const ca = cas[at];
+  if (!ca) return 'the hub CA';
+  const name =
+    ca.subject
+      .split('\n')
+      .find((l) => l.startsWith('CN='))
+      ?.slice(3) ?? 'the hub CA';
+  return `${name} (${fingerprintOf(ca).slice(0, 16)}${currentFirst && at > 0 ? ', a CA since replaced' : ''})`;
 }
 
 export const verifyCommand: Command = {
@@ -88,7 +107,9 @@ export const verifyCommand: Command = {
         lines.push(
           `signed   ${new Date(result.envelope.signedAt).toISOString()} with ${result.envelope.signatureAlgorithm}`,
         );
-        lines.push('chain    issued by the hub CA, valid at signing time');
+        lines.push(
+          `chain    issued by ${issuerOf(archived.signerCertificatePem, caPem, !values.ca)}, valid at signing time`,
+        );
         if (doc.status !== 'retracted') {
           const decoded = loadSchemaRegistry().decode(
             result.envelope.schemaFingerprint,
