@@ -117,7 +117,11 @@ describe('hub CA rollover: a new CA taken up by every running service, the old o
       for (const id of [before, after, kg]) {
         const record = await getJson(`${hub!.apiUrl}/v1/seizures/${id}`, analyst);
         expect(record.status).to.equal(200);
-        expect((record.body.provenance as { verified: boolean }).verified, id).to.equal(true);
+        const provenance = record.body.provenance as { verified: boolean; issuer?: { fingerprint: string } };
+        expect(provenance.verified, id).to.equal(true);
+        expect(provenance.issuer?.fingerprint, `${id}: the CA that issued its signer's certificate`).to.equal(
+          id === after ? newCaFp : fingerprintOf(new X509Certificate(oldCaPem)),
+        );
         const verified = await hubAsync(['verify', id], cliEnv(env));
         expect(verified.status, `${id}: ${verified.stdout}${verified.stderr}`).to.equal(0);
         // It names the CA that issued the signer's certificate.

@@ -457,6 +457,7 @@ describe('analyst dashboard in a browser', function () {
     const provenance = await page.textContent('.provenance');
     expect(provenance).to.contain('Uzbekistan (UZ)');
     expect(provenance).to.match(/Certificate fingerprint[0-9a-f:]{32,}/i);
+    expect(provenance).to.match(/Certificate issued bySeizure Exchange Hub Root CA \([0-9a-f]{16}\)/);
     expect(await page.textContent('.provenance pre.pem')).to.contain('BEGIN CERTIFICATE');
     const history = await page.$$eval('.history tbody tr', (rs) =>
       rs.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)),

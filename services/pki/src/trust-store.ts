@@ -21,6 +21,8 @@ export interface TrustStore extends TrustLookup {
    * were held as chain-invalid are judged again. False when it was trusted already.
    */
   addCa(pem: string): boolean;
+  /** The hub CA that issued a certificate added here (undefined: none of those trusted). */
+  issuerOf(fingerprint: string): X509Certificate | undefined;
   /** Add a certificate; one not issued by the hub CA is kept as chain-invalid so verifiers can say so. */
   add(pem: string): TrustedCertificate;
   revoke(revocation: Revocation): void;
@@ -41,13 +43,23 @@ export function originOf(cert: X509Certificate): string {
   return subject.includes('OU=coordinator') ? HUB_ORIGIN : '??';
 }
 
-export function agencyOf(cert: X509Certificate): string {
+/** One attribute of a certificate's subject (O, CN, ...), or '' when it has none. */
+function subjectAttribute(cert: X509Certificate, key: string): string {
   return (
     cert.subject
       .split('\n')
-      .find((l) => l.startsWith('O='))
-      ?.slice(2) ?? ''
+      .find((l) => l.startsWith(`${key}=`))
+      ?.slice(key.length + 1) ?? ''
   );
+}
+
+export function agencyOf(cert: X509Certificate): string {
+  return subjectAttribute(cert, 'O');
+}
+
+/** The common name (CN) of a certificate's subject, or '' when it has none. */
+export function commonNameOf(cert: X509Certificate): string {
+  return subjectAttribute(cert, 'CN');
 }
 
 export function fingerprintOf(cert: X509Certificate): string {
@@ -66,8 +78,15 @@ export function createTrustStore(caPem: string): TrustStore {
   const cas = new Map<string, X509Certificate>();
   const certs = new Map<string, TrustedCertificate>();
   const revoked = new Map<string, Revocation>();
-  const issuedByTrustedCa = (x: X509Certificate) =>
-    !x.ca && [...cas.values()].some((ca) => x.checkIssued(ca) && x.verify(ca.publicKey));
+  /** The CA of each certificate added that a trusted CA issued. */
+  const issuers = new Map<string, X509Certificate>();
+  const issuedByTrustedCa = (x: X509Certificate, fingerprint: string) => {
+    const issuer = x.ca
+      ? undefined
+      : [...cas.values()].find((ca) => x.checkIssued(ca) && x.verify(ca.publicKey));
+    if (issuer) issuers.set(fingerprint, issuer);
+    return issuer !== undefined;
+  };
   const addCa = (x: X509Certificate): boolean => {
     if (!x.ca || !x.checkIssued(x) || !x.verify(x.publicKey))
       throw new Error(`${x.subject.replaceAll('\n', ', ')} is not a self-signed CA certificate`);
@@ -75,7 +94,7 @@ export function createTrustStore(caPem: string): TrustStore {
     if (cas.has(fingerprint)) return false;
     cas.set(fingerprint, x);
     for (const [fp, held] of certs)
-      if (!held.chainValid && issuedByTrustedCa(new X509Certificate(held.pem)))
+      if (!held.chainValid && issuedByTrustedCa(new X509Certificate(held.pem), fp))
         certs.set(fp, { ...held, chainValid: true });
     return true;
   };
@@ -92,13 +111,14 @@ export function createTrustStore(caPem: string): TrustStore {
       return [now, ...[...cas.values()].filter((c) => c !== now)].map((c) => c.toString()).join('');
     },
     addCa: (pem) => addCa(new X509Certificate(pem)),
+    issuerOf: (fp) => issuers.get(fp),
     add(pem) {
       const x = new X509Certificate(pem);
       const fingerprint = fingerprintOf(x);
       const existing = certs.get(fingerprint);
       if (existing) return existing;
       // Checked once per certificate, not per message.
-      const chainValid = issuedByTrustedCa(x);
+      const chainValid = issuedByTrustedCa(x, fingerprint);
       const trusted: TrustedCertificate = {
         fingerprint,
         pem: x.toString(),

@@ -62,6 +62,7 @@ function provenanceBox(p, submittedBy) {
         'certificateFingerprint',
         p.signer?.certificateFingerprint ? h('code', { text: p.signer.certificateFingerprint }) : undefined,
       ],
+      ['issuedBy', p.issuer ? `${p.issuer.name} (${p.issuer.fingerprint.slice(0, 16)})` : undefined],
       ['signedAt', fmtDateTime(p.signedAt)],
       ['algorithm', p.signatureAlgorithm],
       ['messageId', p.messageId ? h('code', { text: p.messageId }) : undefined],

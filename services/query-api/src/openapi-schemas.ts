@@ -102,6 +102,14 @@ export const SCHEMAS: Record<string, Schema> = {
       reason: str('why it did not verify'),
       messageId: uuid,
       signer: object({ origin: str(), certificateFingerprint: str('SHA-256 of the certificate, hex') }),
+      issuer: object(
+        { name: str("the CA certificate's common name"), fingerprint: str('SHA-256 of it, hex') },
+        {},
+        {
+          description:
+            "the hub CA that issued the signer's certificate: the current one or one a rollover replaced; absent when none of them did",
+        },
+      ),
       signedAt: dateTime(),
       signatureAlgorithm: str(),
       certificate: str('the signer certificate, PEM'),

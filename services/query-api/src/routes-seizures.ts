@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { Filter } from 'mongodb';
 import { createVerifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
-import { createTrustStore } from '@hub/pki';
+import { commonNameOf, createTrustStore, fingerprintOf } from '@hub/pki';
 import { COLLECTIONS, type Store, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
@@ -155,11 +155,14 @@ export function provenanceOf(envelope: StoredEnvelope, caPem: string): Record<st
   const result = createVerifier({ trust, clock: () => envelope.receivedAt.getTime() }).verify(
     Buffer.from(envelope.bytes),
   );
+  const issuer = trust.issuerOf(envelope.signerFingerprint);
   return {
     verified: result.ok,
     reason: result.ok ? undefined : result.reason,
     messageId: envelope._id,
     signer: { origin: envelope.origin, certificateFingerprint: envelope.signerFingerprint },
+    // Which hub CA issued the signer's certificate (after a rollover, the current one or one it replaced).
+    issuer: issuer && { name: commonNameOf(issuer), fingerprint: fingerprintOf(issuer) },
     signedAt: result.envelope ? new Date(result.envelope.signedAt) : undefined,
     signatureAlgorithm: result.envelope?.signatureAlgorithm,
     certificate: envelope.signerCertificatePem,

@@ -1,11 +1,17 @@
 // `hub verify <reportId>`: re-verify a stored record offline with the CA certificate alone.
-import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
 import { createVerifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
-import { PkiStore, certificatesOf, createTrustStore, fingerprintOf } from '@hub/pki';
+import {
+  PkiStore,
+  certificatesOf,
+  commonNameOf,
+  createTrustStore,
+  fingerprintOf,
+  type TrustStore,
+} from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { Command } from '../command';
@@ -30,21 +36,14 @@ function stable(value: unknown): string {
 }
 
 /**
- * Which of the hub CAs in `caPem` issued the certificate: its name and fingerprint, and whether a rollover replaced
- * it since (`currentFirst`: the bundle is the hub's own, the current CA first).
+ * Which hub CA issued the signer's certificate: its name and fingerprint, and whether a rollover replaced it since
+ * (`currentFirst`: the bundle is the hub's own, the current CA first).
  */
-function issuerOf(certificatePem: string, caPem: string, currentFirst: boolean): string {
-  const cert = new X509Certificate(certificatePem);
-  const cas = certificatesOf(caPem);
-  const at = cas.findIndex((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
-  const ca = cas[at];
+function issuerOf(trust: TrustStore, fingerprint: string, caPem: string, currentFirst: boolean): string {
+  const ca = trust.issuerOf(fingerprint);
   if (!ca) return 'the hub CA';
-  const name =
-    ca.subject
-      .split('\n')
-      .find((l) => l.startsWith('CN='))
-      ?.slice(3) ?? 'the hub CA';
-  return `${name} (${fingerprintOf(ca).slice(0, 16)}${currentFirst && at > 0 ? ', a CA since replaced' : ''})`;
+  const replaced = currentFirst && fingerprintOf(certificatesOf(caPem)[0]!) !== fingerprintOf(ca);
+  return `${commonNameOf(ca) || 'the hub CA'} (${fingerprintOf(ca).slice(0, 16)}${replaced ? ', a CA since replaced' : ''})`;
 }
 
 export const verifyCommand: Command = {
@@ -108,7 +107,7 @@ export const verifyCommand: Command = {
           `signed   ${new Date(result.envelope.signedAt).toISOString()} with ${result.envelope.signatureAlgorithm}`,
         );
         lines.push(
-          `chain    issued by ${issuerOf(archived.signerCertificatePem, caPem, !values.ca)}, valid at signing time`,
+          `chain    issued by ${issuerOf(trust, result.signer.fingerprint, caPem, !values.ca)}, valid at signing time`,
         );
         if (doc.status !== 'retracted') {
           const decoded = loadSchemaRegistry().decode(
