@@ -2,6 +2,7 @@
 // issued (learned from files or the hub.pki topic), revocations.
 import { X509Certificate, createHash } from 'node:crypto';
 import { HUB_ORIGIN, type TrustLookup, type TrustedCertificate } from '@hub/envelope';
+import { HubError } from '@hub/errors';
 
 export interface Revocation {
   fingerprint: string;
@@ -69,7 +70,8 @@ export function fingerprintOf(cert: X509Certificate): string {
 /** The certificates of a PEM bundle, in order; throws when it holds none. */
 export function certificatesOf(pem: string): X509Certificate[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new Error('no PEM certificate found');
+  if (blocks.length === 0)
+    throw new HubError('PKI_INVALID', 'no PEM certificate found where a CA was expected');
   return blocks.map((b) => new X509Certificate(b));
 }
 
@@ -89,7 +91,10 @@ export function createTrustStore(caPem: string): TrustStore {
   };
   const addCa = (x: X509Certificate): boolean => {
     if (!x.ca || !x.checkIssued(x) || !x.verify(x.publicKey))
-      throw new Error(`${x.subject.replaceAll('\n', ', ')} is not a self-signed CA certificate`);
+      throw new HubError(
+        'PKI_INVALID',
+        `${x.subject.replaceAll('\n', ', ')} is not a self-signed CA certificate, so it cannot be a hub CA`,
+      );
     const fingerprint = fingerprintOf(x);
     if (cas.has(fingerprint)) return false;
     cas.set(fingerprint, x);
