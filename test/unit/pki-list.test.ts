@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PkiStore } from '@hub/pki';
+import { PkiStore, certificatesOf, fingerprintOf } from '@hub/pki';
 import { hubSync } from '../support/cli';
 
 type Row = { subject: string; fingerprint: string; daysLeft: number; status: string; reason?: string };
@@ -105,6 +105,13 @@ describe('hub pki list: every certificate, its expiry and its status', function 
       expect(rows[4]!.fingerprint).to.equal(tj);
       const table = run('list').stdout.split('\n');
       expect(table.find((l) => l.startsWith('TJ'))).to.match(/current, issue again \(previous CA\)$/);
+      // The bundle to hand out: the current CA first, then the previous one.
+      const bundle = run('bundle');
+      expect(bundle.status, bundle.stderr).to.equal(0);
+      expect(certificatesOf(bundle.stdout).map(fingerprintOf)).to.deep.equal([
+        rows[0]!.fingerprint,
+        rows[1]!.fingerprint,
+      ]);
 
       for (const [flag, value, message] of [
         ['--years', '1', '--years must be a whole number from 2 to 30, got "1"'],

@@ -1,4 +1,4 @@
-// `hub pki init|issue|issue-client|issue-server|revoke|rollover|list`.
+// `hub pki init|issue|issue-client|issue-server|revoke|rollover|list|bundle`.
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
@@ -17,6 +17,7 @@ hub pki issue-server <name> [--host NAME,...] [--ip ADDRESS,...] [--days N]
 hub pki revoke <fingerprint|CC> [--reason TEXT]
 hub pki rollover [--bits 2048|3072|4096] [--years N]
 hub pki list [--json]
+hub pki bundle
 
 init    create the hub CA in $HUB_HOME/pki/ca (idempotent; the key is written 0600)
 issue   a key pair and a certificate for a national node (or HUB, the coordinator); the previous
@@ -38,6 +39,8 @@ rollover
         CA is published on hub.pki signed by the old one, so every running service trusts it at once; issue
         every certificate again from it (the command lists them) before the old CA expires. Services on
         other machines read the new bundle (pki/ca/ca.crt, then pki/ca/previous) at their next start
+bundle  print the hub CAs to trust, as one PEM (the current CA first, then those a rollover replaced): what
+        agencies' systems (HUB_AGENCY_CA_FILE), services on other machines and broker truststores are given
 list    every certificate in $HUB_HOME/pki (the CA's, each node's current and previous ones, agency systems' and
         servers'): valid from and
         until, days left, and whether it is current, previous, expired or revoked; renew those expiring
@@ -202,6 +205,11 @@ export const pkiCommand: Command = {
           `issue these again from the new CA before the previous one expires (${new Date(oldCa.validTo).toISOString().slice(0, 10)}), with 'hub pki issue', 'issue-client' or 'issue-server': ${stale.map((r) => r.subject).join(', ')}`,
         );
       process.stdout.write(`${fingerprintOf(newCa)}\n`);
+      return 0;
+    }
+    if (verb === 'bundle') {
+      parse(rest, {}, USAGE);
+      process.stdout.write(pki.caCertPem());
       return 0;
     }
     if (verb === 'list') {
