@@ -263,6 +263,24 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
     expect(taken.status).to.equal(200);
     expect((await call('/v1/receipts', customs)).status, 'one from the old CA still').to.equal(200);
     expect(code(await call('/v1/receipts')), 'and still asked for').to.equal('CLIENT_CERTIFICATE_MISSING');
+    // `hub import` as the new system trusts the hub's CAs, the old one included: the node still serves its
+    // certificate from the old CA.
+    const template = join(repoRoot, 'docs', 'templates', 'ids-seizures.csv');
+    const imported = await hubAsync(
+      [
+        'import',
+        template,
+        '--node',
+        'KZ',
+        '--url',
+        hub.nodes.KZ!.url,
+        '--errors',
+        join(env.home, 'rollover.errors.csv'),
+      ],
+      { ...cliEnv(env), HUB_AGENCY_CERT_FILE: issued.certFile, HUB_AGENCY_KEY_FILE: issued.keyFile },
+    );
+    expect(imported.status, imported.stderr).to.equal(0);
+    expect(imported.stdout).to.match(/5 rows in 4 reports/);
     const foreign = new PkiStore(stranger).issueClient({ country: 'KZ', system: 'stranger-kz' });
     expect(code(await call('/v1/receipts', files(foreign.certFile, foreign.keyFile)))).to.equal(
       'CLIENT_CERTIFICATE_INVALID',

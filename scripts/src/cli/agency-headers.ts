@@ -2,11 +2,12 @@
 // HUB_NODE_TOKEN_FILE when it names one, as the node reads the same variable; a client certificate
 // (HUB_AGENCY_CERT_FILE and HUB_AGENCY_KEY_FILE) to a node that asks for one; and what to tell the user when the node
 // refuses them.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
+import { PkiStore } from '@hub/pki';
 
 let headers: Record<string, string> | undefined;
 
@@ -52,8 +53,9 @@ function agencyTls(): { cert?: string; key?: string; ca?: string } {
       'USAGE',
       'HUB_AGENCY_CERT_FILE and HUB_AGENCY_KEY_FILE go together: set both or neither',
     );
-  const hubCa = join(loadConfig().hubHome, 'pki', 'ca', 'ca.crt');
-  const ca = readTls('HUB_AGENCY_CA_FILE') ?? (existsSync(hubCa) ? readFileSync(hubCa, 'utf8') : undefined);
+  // The hub's CAs: the current one and those a rollover replaced (a node may still serve a certificate of one).
+  const pki = new PkiStore(join(loadConfig().hubHome, 'pki'));
+  const ca = readTls('HUB_AGENCY_CA_FILE') ?? (pki.hasCa() ? pki.caCertPem() : undefined);
   return { cert, key, ca };
 }
 
