@@ -3,7 +3,6 @@
 // ACLs), and every service of the hub on it as its own principal. Its own HUB_HOME and broker ports; the store is
 // the shared one (a database of its own).
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaSecretsDir, loadConfig } from '@hub/config';
@@ -13,7 +12,8 @@ import { probeKafka } from '../../scripts/src/stack/probes';
 import { principalSecurity, secureKafka } from '../../scripts/src/stack/security';
 import { stackUp } from '../../scripts/src/stack/stack';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, minimalReport, postJson } from '../support/hub';
+import { getJson } from '../support/hub';
+import { postAccepted } from '../support/receipts';
 import { hubAsync, hubSync } from '../support/cli';
 import { listenerPorts } from './support';
 import { cleanUpStart, startEnv, startHub, type Endpoints, type StartedHub } from '../support/start';
@@ -128,13 +128,22 @@ describe('hub start --secure: the whole hub on a local broker with the security 
     const stale = secureKafka(brokers, { ...old, password: before[nodePrincipal('KG')]! }).producer();
     expect(await refusedWith(() => stale.connect())).to.match(/SASL|[Aa]uthentication/);
     // The running hub goes on: a report through KZ's node is answered.
-    const report = { ...minimalReport(), reportId: randomUUID() };
-    expect((await postJson(`${endpoints.nodes.KZ}/v1/seizures`, report)).status).to.equal(202);
-    const receipt = await waitUntil('the receipt after the rotation', async () => {
-      const b = (await getJson(`${endpoints.nodes.KZ}/v1/receipts/${report.reportId}`)).body;
-      return b.status === 'pending' ? undefined : b;
-    });
-    expect(receipt.status).to.equal('accepted');
+    await postAccepted(endpoints.nodes.KZ!);
+  });
+
+  it('rolls the hub CA over while the hub runs: commands started later still reach the broker, on its old certificate', async () => {
+    const rolled = await hubAsync(['pki', 'rollover', '--bits', '2048'], cli, 120000);
+    expect(rolled.status, rolled.stderr).to.equal(0);
+    // A command configured as the services are (the coordinator's principal, the hub's CAs by default), while the
+    // broker still serves its certificate from the CA that was replaced.
+    const r = hubSync(
+      ['ask', 'KZ', '--purpose', 'regional analysis', '--question', 'After the rollover?', '--tlp', 'GREEN'],
+      cli,
+      90000,
+    );
+    expect(r.status, r.stderr).to.equal(0);
+    expect((JSON.parse(r.stdout) as { stored: boolean }).stored).to.equal(true);
+    await postAccepted(endpoints.nodes.KZ!);
   });
 
   it('refuses --secure with brokers of others named in HUB_KAFKA_BROKERS, saying what to set', () => {

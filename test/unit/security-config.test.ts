@@ -16,7 +16,7 @@ import {
   topicNames,
   type HubAcl,
 } from '@hub/kafka';
-import { BROKER_OU, PkiStore, issueServerCertificate } from '@hub/pki';
+import { BROKER_OU, PkiStore, certificatesOf, fingerprintOf, issueServerCertificate } from '@hub/pki';
 import { loadRegions } from '@hub/schemas';
 import { hubSync } from '../support/cli';
 
@@ -52,6 +52,36 @@ describe('broker security settings (HUB_KAFKA_SECURITY)', () => {
     expect(security?.password).to.equal('s3cret');
     expect(security?.passwordFile).to.equal(join(home, 'kz.password'));
     expect(security?.caPem).to.contain('BEGIN CERTIFICATE');
+  });
+
+  it('trusts every hub CA for the brokers by default after a rollover, the current one first', async () => {
+    const rolled = mkdtempSync(join(tmpdir(), 'hub-security-rolled-'));
+    try {
+      const pki = new PkiStore(join(rolled, 'pki'));
+      pki.initCa({ bits: 2048 });
+      const old = fingerprintOf(new X509Certificate(pki.currentCaPem()));
+      await pki.rolloverCa({ bits: 2048 });
+      const current = fingerprintOf(new X509Certificate(pki.currentCaPem()));
+      writeFileSync(join(rolled, 'kz.password'), 's3cret\n');
+      const security = loadConfig({
+        HUB_HOME: rolled,
+        HUB_KAFKA_SECURITY: 'sasl_ssl',
+        HUB_KAFKA_USERNAME: 'node-KZ',
+        HUB_KAFKA_PASSWORD_FILE: join(rolled, 'kz.password'),
+      }).kafka.security!;
+      expect(certificatesOf(security.caPem).map(fingerprintOf)).to.deep.equal([current, old]);
+      // A file given is taken as it is.
+      const given = loadConfig({
+        HUB_HOME: rolled,
+        HUB_KAFKA_SECURITY: 'sasl_ssl',
+        HUB_KAFKA_USERNAME: 'node-KZ',
+        HUB_KAFKA_PASSWORD_FILE: join(rolled, 'kz.password'),
+        HUB_KAFKA_CA_FILE: pki.caCertPath,
+      }).kafka.security!;
+      expect(certificatesOf(given.caPem).map(fingerprintOf)).to.deep.equal([current]);
+    } finally {
+      rmSync(rolled, { recursive: true, force: true });
+    }
   });
 
   it('gives kafkajs a password read from its file at each authentication, so a rotated one is taken', () => {

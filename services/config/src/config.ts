@@ -1,5 +1,5 @@
 // The one place that reads the environment. Everything else receives a typed HubConfig.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
@@ -417,7 +417,17 @@ function kafkaSecurity(
       `HUB_KAFKA_SECURITY=sasl_ssl needs the password of ${username}: set HUB_KAFKA_PASSWORD_FILE (preferred) or HUB_KAFKA_PASSWORD`,
     );
   const caFile = env.HUB_KAFKA_CA_FILE?.trim() || join(hubHome, 'pki', 'ca', 'ca.crt');
-  const caPem = readConfigFile('HUB_KAFKA_CA_FILE', caFile);
+  // By default every hub CA: the current one and those a rollover replaced (the brokers may still serve a
+  // certificate of one of them until they are given a new one).
+  const previousDir = join(hubHome, 'pki', 'ca', 'previous');
+  const previous =
+    env.HUB_KAFKA_CA_FILE?.trim() || !existsSync(previousDir)
+      ? []
+      : readdirSync(previousDir)
+          .filter((f) => f.endsWith('.crt'))
+          .sort()
+          .map((f) => readFileSync(join(previousDir, f), 'utf8'));
+  const caPem = [readConfigFile('HUB_KAFKA_CA_FILE', caFile), ...previous].join('\n');
   if (!caPem.includes('-----BEGIN CERTIFICATE-----'))
     throw new HubError('CONFIG_INVALID', `HUB_KAFKA_CA_FILE=${caFile} holds no PEM certificate`);
   return {
