@@ -77,7 +77,9 @@ const DAY = 86400000;
 
 /**
  * A new key pair and a certificate for it from the CA (not itself a CA), valid from `notBefore` (default a minute ago,
- * for clocks a little behind) for `validityDays` (default 397, the longest browsers accept for servers).
+ * for clocks a little behind) for `validityDays` (default 397, the longest browsers accept for servers), and never
+ * beyond the CA's own end: TLS peers refuse a certificate whose CA has expired, so one outliving it would only seem
+ * valid (`hub pki rollover` makes a CA to issue longer ones from).
  */
 export function issueLeaf(
   ca: CaMaterial,
@@ -89,7 +91,8 @@ export function issueLeaf(
 ): IssuedCertificate {
   const keys = generateRsaKeyPair(request.bits ?? 2048);
   const notBefore = request.notBefore ?? new Date(Date.now() - 60000);
-  const notAfter = new Date(notBefore.getTime() + (request.validityDays ?? 397) * DAY);
+  const caEnd = Date.parse(new X509Certificate(ca.certPem).validTo);
+  const notAfter = new Date(Math.min(notBefore.getTime() + (request.validityDays ?? 397) * DAY, caEnd));
   const certificatePem = buildCertificate(
     {
       subject: request.subject,

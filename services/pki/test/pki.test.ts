@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSigner } from '@hub/envelope';
 import { loadSchemaRegistry } from '@hub/schemas';
+import { createCa, issueCertificate } from '../src/ca';
 import { PkiStore } from '../src/files';
 import { applyPkiRecord, caRolloverNotice, certificateAnnouncement, revocationNotice } from '../src/notices';
 import { agencySystemOf } from '../src/client-certificate';
@@ -78,6 +79,18 @@ describe('hub PKI', function () {
     const trust = pki.trustStore();
     expect(trust.lookup(before)?.chainValid).to.equal(true);
     expect(trust.lookup(renewed.fingerprint)?.chainValid).to.equal(true);
+  });
+
+  it('issues no certificate that outlives its CA: one asked for longer ends with the CA', () => {
+    const DAY = 86_400_000;
+    // A CA made ten years less 100 days ago: 100 days left.
+    const ageing = createCa({ bits: 2048, now: new Date(Date.now() - (10 * 365 - 100) * DAY) });
+    const caEnd = Date.parse(new X509Certificate(ageing.certPem).validTo);
+    const capped = issueCertificate(ageing, { country: 'KZ', agency: 'Customs Committee' });
+    expect(capped.notAfter.getTime()).to.equal(caEnd);
+    expect(Date.parse(new X509Certificate(capped.certificatePem).validTo)).to.equal(caEnd);
+    const short = issueCertificate(ageing, { country: 'KZ', agency: 'Customs Committee', validityDays: 30 });
+    expect(short.notAfter.getTime(), 'a shorter one as asked').to.be.below(caEnd);
   });
 
   it('refuses a country code that is not ISO alpha-2, and odd key sizes', () => {
