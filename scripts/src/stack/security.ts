@@ -292,10 +292,10 @@ export async function addScramUsers(
  * changed keeps its file, so nothing is left holding a password the broker does not know.
  */
 export async function rotateScramPasswords(options: ScramTarget): Promise<void> {
-  const fresh = new Map(options.principals.map((p) => [p, newSecret()]));
   for (const principal of options.principals) {
-    await addScramUsers({ ...options, principals: [principal] }, () => fresh.get(principal)!);
-    replaceSecretFile(passwordFile(options.hubHome, principal), `${fresh.get(principal)!}\n`);
+    const password = newSecret();
+    await addScramUsers({ ...options, principals: [principal] }, () => password);
+    replaceSecretFile(passwordFile(options.hubHome, principal), `${password}\n`);
   }
 }
 

@@ -90,14 +90,14 @@ export function createTrustStore(caPem: string): TrustStore {
     return issuer !== undefined;
   };
   const addCa = (x: X509Certificate): boolean => {
+    // Known ones first: a CA offered again (each look at a bundle) costs a hash, not a signature check.
+    if (cas.has(fingerprintOf(x))) return false;
     if (!x.ca || !x.checkIssued(x) || !x.verify(x.publicKey))
       throw new HubError(
         'PKI_INVALID',
         `${x.subject.replaceAll('\n', ', ')} is not a self-signed CA certificate, so it cannot be a hub CA`,
       );
-    const fingerprint = fingerprintOf(x);
-    if (cas.has(fingerprint)) return false;
-    cas.set(fingerprint, x);
+    cas.set(fingerprintOf(x), x);
     for (const [fp, held] of certs)
       if (!held.chainValid && issuedByTrustedCa(new X509Certificate(held.pem), fp))
         certs.set(fp, { ...held, chainValid: true });

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { Filter } from 'mongodb';
 import { createVerifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
-import { commonNameOf, createTrustStore, fingerprintOf } from '@hub/pki';
+import { certificatesOf, commonNameOf, createTrustStore, fingerprintOf, type TrustStore } from '@hub/pki';
 import { COLLECTIONS, type Store, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
@@ -82,6 +82,15 @@ export function seizureRoutes(deps: {
 }): Router {
   const router = Router();
   const reports = deps.store.collection<StoredReport>(COLLECTIONS.reports);
+  // One trust store for every provenance check, made at the first: each signer's chain is checked once, and the CAs
+  // of the bundle are offered again at each look (a rollover adds one; the known ones cost a hash).
+  let held: TrustStore | undefined;
+  const anchors = (): TrustStore => {
+    const pem = typeof deps.caPem === 'string' ? deps.caPem : deps.caPem();
+    if (!held) held = createTrustStore(pem);
+    else for (const ca of certificatesOf(pem)) held.addCa(ca.toString());
+    return held;
+  };
 
   router.get('/v1/seizures', async (req, res) => {
     const p = parseParams(req.query as Record<string, unknown>, SEARCH);
@@ -140,16 +149,18 @@ export function seizureRoutes(deps: {
       ...publicReport(doc),
       history: history.map(({ _id, ...h }) => ({ ...h, id: _id })),
       provenance: envelope
-        ? provenanceOf(envelope, typeof deps.caPem === 'string' ? deps.caPem : deps.caPem())
+        ? provenanceOf(envelope, anchors())
         : { verified: false, reason: 'no archived envelope' },
     });
   });
   return router;
 }
 
-/** Re-verify the archived original with the hub CA certificates alone. */
-export function provenanceOf(envelope: StoredEnvelope, caPem: string): Record<string, unknown> {
-  const trust = createTrustStore(caPem);
+/**
+ * Re-verify the archived original with the hub CA certificates alone (`trust` holds them, and the signers' certificates
+ * judged before; no revocations).
+ */
+export function provenanceOf(envelope: StoredEnvelope, trust: TrustStore): Record<string, unknown> {
   trust.add(envelope.signerCertificatePem);
   // Provenance asks whether the signature was valid when made, so judge validity at signing time.
   const result = createVerifier({ trust, clock: () => envelope.receivedAt.getTime() }).verify(

@@ -187,7 +187,10 @@ export const pkiCommand: Command = {
         );
       const bits = values.bits === undefined ? 3072 : Number(values.bits);
       if (![2048, 3072, 4096].includes(bits))
-        throw new HubError('USAGE', `--bits must be 2048, 3072 or 4096, got ${JSON.stringify(values.bits)}`);
+        throw new HubError(
+          'USAGE',
+          `--bits must be 2048, 3072 or 4096, got ${JSON.stringify(values.bits)}\nusage: ${USAGE}`,
+        );
       // Published first: a broker out of reach leaves the CA as it was, and the command can be run again.
       const { previous, current } = await pki.rolloverCa({ bits, validityYears: years }, (old, next) =>
         publishPkiNotice(config, caRolloverNotice(loadSchemaRegistry(), old, next.certPem)),

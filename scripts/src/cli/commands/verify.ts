@@ -4,14 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
 import { createVerifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
-import {
-  PkiStore,
-  certificatesOf,
-  commonNameOf,
-  createTrustStore,
-  fingerprintOf,
-  type TrustStore,
-} from '@hub/pki';
+import { PkiStore, commonNameOf, createTrustStore, fingerprintOf, type TrustStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { Command } from '../command';
@@ -21,7 +14,8 @@ const USAGE = `hub verify <reportId> [--ca FILE] [--version N]
 
 Re-verifies the archived original envelope of a stored report (its current version, or --version N):
 signature, certificate chain to a hub CA (from --ca, a PEM file of one or more CA certificates; default the
-hub's CA in $HUB_HOME/pki/ca/ca.crt and those it replaced, in pki/ca/previous), validity at signing time, and that the stored record is exactly the signed payload. Exit 0 only if everything holds.`;
+hub's CA in $HUB_HOME/pki/ca/ca.crt and those it replaced, in pki/ca/previous), validity at signing time,
+and that the stored record is exactly the signed payload. Exit 0 only if everything holds.`;
 
 function stable(value: unknown): string {
   if (Buffer.isBuffer(value)) return JSON.stringify(value.toString('base64'));
@@ -37,12 +31,12 @@ function stable(value: unknown): string {
 
 /**
  * Which hub CA issued the signer's certificate: its name and fingerprint, and whether a rollover replaced it since
- * (`currentFirst`: the bundle is the hub's own, the current CA first).
+ * (`ownBundle`: the hub's own CAs, so the one valid longest is the current one).
  */
-function issuerOf(trust: TrustStore, fingerprint: string, caPem: string, currentFirst: boolean): string {
+function issuerOf(trust: TrustStore, fingerprint: string, ownBundle: boolean): string {
   const ca = trust.issuerOf(fingerprint);
   if (!ca) return 'the hub CA';
-  const replaced = currentFirst && fingerprintOf(certificatesOf(caPem)[0]!) !== fingerprintOf(ca);
+  const replaced = ownBundle && ca !== trust.caCertificate;
   return `${commonNameOf(ca) || 'the hub CA'} (${fingerprintOf(ca).slice(0, 16)}${replaced ? ', a CA since replaced' : ''})`;
 }
 
@@ -107,7 +101,7 @@ export const verifyCommand: Command = {
           `signed   ${new Date(result.envelope.signedAt).toISOString()} with ${result.envelope.signatureAlgorithm}`,
         );
         lines.push(
-          `chain    issued by ${issuerOf(trust, result.signer.fingerprint, caPem, !values.ca)}, valid at signing time`,
+          `chain    issued by ${issuerOf(trust, result.signer.fingerprint, !values.ca)}, valid at signing time`,
         );
         if (doc.status !== 'retracted') {
           const decoded = loadSchemaRegistry().decode(
