@@ -146,4 +146,64 @@ describe('national node: the list of what it sent and what the hub answered', fu
       await next.close();
     }
   });
+  // After the one before, which leaves no coordinator running.
+  it('sends the very same body again once the hub refused it, as the next version', async () => {
+    const url = fx.hub.nodes.KZ!.url;
+    const body = report('KZ');
+    const post = async () => {
+      const r = await postJson(`${url}/v1/seizures`, body);
+      expect(r.status).to.equal(202);
+      return r.body;
+    };
+    const answerOf = (version: number) =>
+      waitUntil(`version ${version} answered`, async () => {
+        const r = await getJson(`${url}/v1/receipts/${body.reportId}`);
+        return r.body.sentVersion === version && r.body.status !== 'pending' ? r.body : undefined;
+      });
+    const coordinator = (clock?: () => number) =>
+      startCoordinator({
+        config: fx.env.config,
+        logger: fx.env.logger,
+        opsPort: 0,
+        topicRefreshMs: 1000,
+        ...(clock && { clock }),
+      });
+
+    // The hub's clock ten minutes slow: whatever the node signs now seems signed in the future there.
+    const slow = await coordinator(() => Date.now() - 10 * 60_000);
+    let first: Record<string, unknown>;
+    try {
+      first = await post();
+      expect(first).to.include({ version: 1 });
+      const refused = await answerOf(1);
+      expect(refused.status).to.equal('rejected');
+      expect((refused.reasons as { code: string }[]).map((r) => r.code)).to.deep.equal(['not-yet-valid']);
+    } finally {
+      await slow.close();
+    }
+
+    // The clock set right: the agency's system sends the same body again, and it goes, as version 2.
+    const right = await coordinator();
+    try {
+      const again = await post();
+      expect(again).to.deep.include({
+        version: 2,
+        resentAfterRefusal: { version: 1, messageId: first.messageId },
+      });
+      expect(again.duplicate).to.equal(undefined);
+      expect(again.messageId).to.be.a('string').and.not.equal(first.messageId);
+      expect(await answerOf(2)).to.include({ status: 'accepted', version: 2 });
+      const stored = await getJson(
+        `${fx.hub.apiUrl}/v1/seizures/${body.reportId}`,
+        fx.hub.token('analyst', 'KZ', 'AMBER'),
+      );
+      expect(stored.status).to.equal(200);
+      expect(stored.body).to.include({ version: 2 });
+      // Accepted now: the same body once more is answered as before, with nothing sent.
+      expect(await post()).to.include({ version: 2, duplicate: true, messageId: again.messageId });
+      expect((await getJson(`${url}/v1/receipts/${body.reportId}`)).body.receipts).to.have.length(2);
+    } finally {
+      await right.close();
+    }
+  });
 });

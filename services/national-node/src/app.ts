@@ -63,6 +63,11 @@ export interface AcceptedSeizure {
   normalisations: string[];
   /** The very same body was accepted before: this answer repeats the first one. */
   duplicate?: boolean;
+  /**
+   * The very same body was sent before and the hub refused the version it made (its receipt said rejected): it was
+   * sent again, as this new version, and this names the refused one.
+   */
+  resentAfterRefusal?: { version: number; messageId: string };
 }
 
 /** The one path of a seizure report into the outbox, shared by the JSON API, the CSV import and the inbox. */
@@ -88,7 +93,10 @@ export interface SeizureAcceptor {
 }
 
 export function createSeizureAcceptor(
-  deps: Pick<NodeAppDeps, 'country' | 'submitter' | 'reports' | 'regions' | 'clock' | 'onAccepted'>,
+  deps: Pick<NodeAppDeps, 'country' | 'submitter' | 'reports' | 'regions' | 'clock' | 'onAccepted'> & {
+    /** The hub's receipts: a body re-sent after the hub refused its version is sent again, not answered as before. */
+    inbound?: Pick<InboundStore, 'receipts'>;
+  },
 ): SeizureAcceptor {
   const clock = deps.clock ?? Date.now;
   const context = (source: Pick<ReportContext, 'channel' | 'client'> = {}): ReportContext => ({
@@ -141,6 +149,17 @@ export function createSeizureAcceptor(
         .digest('hex')
         .slice(0, 32);
       const earlier = typeof id === 'string' ? deps.reports.sameAsLatest(id, digest) : undefined;
+      // Unless the hub refused the version it made (the node's certificate revoked and since renewed, a clock set
+      // right, a hub's rule mended): then the same body is sent again, as the next version.
+      const refused =
+        earlier?.messageId !== undefined &&
+        (deps.inbound?.receipts(id as string) ?? []).some(
+          (r) => r.value.inReplyTo === earlier.messageId && r.value.status === 'rejected',
+        );
+      if (refused) {
+        const again = await submit(seizureReportFromJson(body, context({ client })), digest);
+        return { ...again, resentAfterRefusal: { version: earlier.version, messageId: earlier.messageId! } };
+      }
       if (earlier !== undefined)
         return {
           reportId: id as string,

@@ -215,6 +215,14 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
         description: 'the signed envelope (for a duplicate, the one its first sending made)',
       },
       duplicate: { ...bool, description: 'the very same body was sent before: nothing new was queued' },
+      resentAfterRefusal: object(
+        { version: int('the version the hub refused'), messageId: uuid },
+        {},
+        {
+          description:
+            'the very same body was sent before and the hub refused it (its receipt said rejected): sent again as this version',
+        },
+      ),
     },
   ),
   BatchResult: object({

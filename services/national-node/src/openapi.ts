@@ -89,7 +89,7 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
           ),
           responses: {
             202: json(
-              'Signed and queued; the same body sent again answers with duplicate: true',
+              'Signed and queued; the same body sent again answers with duplicate: true, unless the hub refused the version it made: then it is sent again as the next version (resentAfterRefusal)',
               'SeizureQueued',
             ),
             400: fieldErrors,
