@@ -5,10 +5,14 @@
 import { expect } from 'chai';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
+import { startAsks } from '@hub/coordinator';
 import { seizureReportFromJson } from '@hub/domain';
+import { createSigner, decodeEnvelope, HUB_ORIGIN } from '@hub/envelope';
 import { topicNames } from '@hub/kafka';
+import { createLogger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
-import { COLLECTIONS, type StoredRequest } from '@hub/store';
+import { loadSchemaRegistry } from '@hub/schemas';
+import { COLLECTIONS, connectStore, type StoredAsk, type StoredRequest } from '@hub/store';
 import { hubAsync } from '../support/cli';
 import { cliEnv, waitUntil } from '../support/env';
 import {
@@ -308,5 +312,219 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
         .collection<{ _id: string }>(COLLECTIONS.reports)
         .countDocuments({ _id: reportValue.reportId }),
     ).to.equal(0);
+  });
+
+  it('asks from the query API (a coordinator, no key there): the coordinator signs and sends it, UZ gets it', async () => {
+    const coordinator = fx.hub.token('coordinator', 'TJ', 'AMBER');
+    const ask = (body: unknown, token = coordinator) =>
+      fetch(`${fx.hub.apiUrl}/v1/requests`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+    const stateOf = (requestId: string, token = coordinator) =>
+      getJson(`${fx.hub.apiUrl}/v1/requests/asked/${requestId}`, token);
+    const settled = (requestId: string) =>
+      waitUntil(
+        `request ${requestId} stored or refused`,
+        async () => {
+          const r = await stateOf(requestId);
+          return ['stored', 'refused'].includes(String(r.body.state)) ? r.body : undefined;
+        },
+        30000,
+      );
+
+    const body = {
+      requestId: randomUUID(),
+      to: 'Uzbekistan',
+      purpose: 'regional picture of the northern route',
+      question: 'Which crossings did your customs close in November?',
+      urgency: 'immediate',
+      handling: { tlp: 'AMBER', releasableTo: [] },
+    };
+    const queued = await ask(body);
+    expect(queued.status, JSON.stringify(queued.body)).to.equal(202);
+    expect(queued.body).to.include({
+      requestId: body.requestId,
+      to: 'UZ',
+      state: 'queued',
+      urgency: 'immediate',
+    });
+    // The due time was not given: read from the urgency, and said so.
+    expect(String(queued.body.normalisations)).to.include('dueAt not given');
+
+    const stored = await settled(body.requestId);
+    expect(stored).to.deep.include({ state: 'stored', askedBy: { sub: 'coordinator-TJ', country: 'TJ' } });
+    expect(stored.request).to.include({
+      requester: 'HUB',
+      addressee: 'UZ',
+      urgency: 'immediate',
+      // The coordinator who asked, signed into the request (its token's subject).
+      submittedBy: 'coordinator-TJ',
+    });
+    const incoming = await atNode('UZ', body.requestId, 'the request', (r) => r.direction === 'incoming');
+    expect(incoming).to.include({ requester: 'HUB', addressee: 'UZ', status: 'open', urgency: 'immediate' });
+    expect(incoming.requestEvidence).to.include({ signedBy: 'HUB', verified: true, countersignedBy: 'HUB' });
+    // Coordinators see it in the list like a request of `hub ask`; the ask is in the audit log, by whom.
+    expect((await apiList(coordinator)).map((r) => r.requestId)).to.include(body.requestId);
+    const audited = await fx.store
+      .collection<{ action: string; actor: { sub: string }; query: { requestId?: string } }>(
+        COLLECTIONS.audit,
+      )
+      .find({ action: 'ask' })
+      .toArray();
+    expect(audited.find((a) => a.query.requestId === body.requestId)?.actor.sub).to.equal('coordinator-TJ');
+
+    // The same body again (an answer lost on the way): answered as the first time, nothing more sent.
+    const again = await ask(body);
+    expect(again.status).to.equal(202);
+    expect(again.body).to.include({ requestId: body.requestId, duplicate: true });
+    // Its id with another body, or the id of a country's request: refused, naming the field.
+    const other = await ask({ ...body, question: 'Another question?' });
+    expect(other.status).to.equal(400);
+    expect((other.body.errors as { field: string }[]).map((e) => e.field)).to.deep.equal(['requestId']);
+
+    // Every field error at once; not JSON; not a coordinator: refused before anything is queued.
+    const invalid = await ask({ to: 'Atlantis', urgency: 'whenever', subjectKind: 'report' });
+    expect(invalid.status).to.equal(400);
+    expect((invalid.body.errors as { field: string }[]).map((e) => e.field)).to.include.members([
+      'to',
+      'urgency',
+      'subjectRef',
+      'purpose',
+      'question',
+    ]);
+    const notJson = await ask('{"to": "UZ",');
+    expect(notJson.status).to.equal(400);
+    expect(notJson.body.error).to.include({ code: 'MALFORMED_JSON' });
+    const analyst = fx.hub.token('analyst', 'KZ', 'RED');
+    expect((await ask({ ...body, requestId: randomUUID() }, analyst)).status).to.equal(403);
+    expect((await stateOf(body.requestId, analyst)).status).to.equal(403);
+    expect((await stateOf(randomUUID())).status).to.equal(404);
+
+    // A country without a national node: queued, then refused by the coordinator, saying why; nothing sent.
+    const nowhere = await ask({ ...body, requestId: randomUUID(), to: 'TM' });
+    expect(nowhere.status).to.equal(202);
+    const refused = await settled(String(nowhere.body.requestId));
+    expect(refused.state).to.equal('refused');
+    expect(refused.error).to.include({ code: 'NOT_FOUND' });
+    expect(String((refused.error as { message: string }).message)).to.include('TM has no national node');
+    expect(
+      await fx.store
+        .collection<StoredRequest>(COLLECTIONS.requests)
+        .countDocuments({ _id: String(nowhere.body.requestId) }),
+    ).to.equal(0);
+  });
+
+  it('sends each asked request once: two coordinators claim it, one sends it; a crash after signing sends the same bytes', async () => {
+    // A database of its own, so that the hub's running coordinator does not take these asks first.
+    const store = await connectStore({
+      url: fx.env.config.mongo.url,
+      dbName: `${fx.env.config.mongo.dbName}-asks`,
+      appName: 'asks-test',
+    });
+    try {
+      const identity = new PkiStore(join(fx.env.config.hubHome, 'pki')).identity(HUB_ORIGIN);
+      const signer = createSigner({
+        privateKey: identity.privateKey,
+        certificate: identity.certificatePem,
+        origin: HUB_ORIGIN,
+      });
+      const sent: { topic: string; key: string; value: Buffer }[] = [];
+      const instance = (hasNode = async () => true) =>
+        startAsks({
+          store,
+          // Not under test: what would go to Kafka is kept.
+          producer: {
+            send: async ({ topic, messages }) => {
+              for (const m of messages) sent.push({ topic, key: String(m.key), value: m.value as Buffer });
+              return [];
+            },
+          },
+          signer,
+          registry: loadSchemaRegistry(),
+          names: topicNames(fx.env.config.namespace),
+          regions: new Set(['central-asia']),
+          hasNode,
+          clock: Date.now,
+          logger: createLogger('asks-test', { level: 'silent' }),
+          intervalMs: 3600_000,
+        });
+      const asks = store.collection<StoredAsk>(COLLECTIONS.asks);
+      const ask = (requestId: string, body: Record<string, unknown>): StoredAsk => ({
+        _id: requestId,
+        body: { requestId, ...body },
+        askedBy: { sub: 'coordinator-TJ', country: 'TJ' },
+        askedAt: new Date(),
+        state: 'queued',
+      });
+      const request = {
+        to: 'KZ',
+        purpose: 'analysis',
+        question: 'Was the truck escorted?',
+        handling: { tlp: 'AMBER', releasableTo: [] },
+      };
+
+      const once = randomUUID();
+      await asks.insertOne(ask(once, request));
+      const [a, b] = [instance(), instance()];
+      try {
+        const counts = await Promise.all([a.check(), b.check()]);
+        expect(counts.reduce((x, y) => x + y)).to.equal(1);
+        expect(sent.map((m) => m.key)).to.deep.equal([once]);
+        const doc = await asks.findOne({ _id: once });
+        expect(doc?.state).to.equal('sent');
+        const decoded = decodeEnvelope(sent[0]!.value);
+        expect(decoded.ok && decoded.envelope.messageId).to.equal(doc?.messageId);
+        expect(decoded.ok && decoded.envelope).to.include({
+          origin: 'HUB',
+          messageType: 'InformationRequest',
+        });
+        expect(sent[0]!.topic).to.equal(topicNames(fx.env.config.namespace).hubOut);
+
+        // Signed, then the process died before sending: once it has been signed a while (30 s), the next pass
+        // sends those very bytes; not before, while its signer may still be sending it.
+        const crashed = randomUUID();
+        const bytes = Buffer.from(sent[0]!.value);
+        const signedAt = new Date(Date.now() - 10_000);
+        await asks.insertOne({
+          ...ask(crashed, request),
+          state: 'signed',
+          messageId: 'm-1',
+          envelope: bytes,
+          signedAt,
+        });
+        expect(await a.check()).to.equal(0);
+        await asks.updateOne({ _id: crashed }, { $set: { signedAt: new Date(Date.now() - 40_000) } });
+        expect(await a.check()).to.equal(1);
+        expect(sent[1]!.key).to.equal(crashed);
+        expect(Buffer.compare(sent[1]!.value, bytes)).to.equal(0);
+
+        // What no longer reads as a request, and a country without a node: refused, saying why; nothing sent.
+        const invalid = randomUUID();
+        const { purpose: _purpose, ...noPurpose } = request;
+        void _purpose;
+        await asks.insertOne(ask(invalid, noPurpose));
+        const noNode = randomUUID();
+        await asks.insertOne(ask(noNode, { ...request, to: 'TM' }));
+        const c = instance(async () => false);
+        try {
+          expect(await c.check()).to.equal(0);
+        } finally {
+          await c.stop();
+        }
+        expect(sent).to.have.length(2);
+        const invalidDoc = await asks.findOne({ _id: invalid });
+        expect(invalidDoc?.state).to.equal('refused');
+        expect(invalidDoc?.error?.errors?.map((e) => e.field)).to.deep.equal(['purpose']);
+        expect((await asks.findOne({ _id: noNode }))?.error).to.include({ code: 'NOT_FOUND' });
+      } finally {
+        await a.stop();
+        await b.stop();
+      }
+    } finally {
+      await store.db.dropDatabase();
+      await store.close();
+    }
   });
 });

@@ -525,4 +525,69 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
     expect((await apiRequests(uzAnalyst())).map((r) => r.requestId)).to.include(hubRequest);
     expect((await apiRequests(kzAnalyst())).map((r) => r.requestId)).not.to.include(hubRequest);
   });
+
+  it('lets a coordinator ask a country from the form: fields to correct named, then sent and listed', async () => {
+    // The first attempt leaves out the purpose on purpose: the API answers 400, naming it.
+    const { page } = await open('/#/cooperation', 400);
+    await signIn(page, coordinator());
+    await page.waitForSelector('#ask-section:not([hidden])');
+    await page.click('#ask-section summary');
+    await page.selectOption('#ask-to', 'UZ');
+    await page.selectOption('#ask-urgency', 'urgent');
+    await page.selectOption('#ask-subject-kind', 'report');
+    await page.fill('#ask-subject-ref', ids.uzRecent!);
+    const question = `Who owned the truck? (${Date.now()})`;
+    await page.fill('#ask-question', question);
+    await page.click('#ask-send');
+    await page.waitForSelector('#ask-status.error li[data-field="purpose"]');
+    expect(await page.textContent('#ask-status')).to.include('Correct these fields');
+
+    await page.fill('#ask-purpose', 'regional threat assessment 2026');
+    await page.click('#ask-send');
+    await page.waitForSelector('#ask-status.ok', { timeout: 60000 });
+    expect(await page.textContent('#ask-status')).to.match(
+      /^Request [0-9a-f-]{36} was sent to Uzbekistan\.$/,
+    );
+    const requestId = /Request ([0-9a-f-]{36})/.exec((await page.textContent('#ask-status'))!)![1]!;
+    // Listed as the coordination centre's, to Uzbekistan, urgent; the form emptied for the next one.
+    await page.waitForSelector(`#requests tr[data-request-id="${requestId}"]`);
+    const cell = (col: string) =>
+      page.textContent(`#requests tr[data-request-id="${requestId}"] td[data-col="${col}"]`);
+    // With who asked: the coordinator's token subject, signed into the request.
+    expect(await cell('requester')).to.match(/^Coordination centre/);
+    expect(
+      await page.textContent(
+        `#requests tr[data-request-id="${requestId}"] td[data-col="requester"] .submitted-by`,
+      ),
+    ).to.equal('coordinator-TJ');
+    expect(await cell('addressee')).to.equal('Uzbekistan');
+    expect(await page.inputValue('#ask-question')).to.equal('');
+    // Uzbekistan was asked it, with the question as written.
+    const atUz = (await getJson(`${hub.nodes.UZ!.url}/v1/requests`)).body.requests as {
+      requestId: string;
+      question: string;
+      requester: string;
+      urgency: string;
+    }[];
+    expect(atUz.find((r) => r.requestId === requestId)).to.include({
+      requester: 'HUB',
+      question,
+      urgency: 'urgent',
+    });
+
+    // In Russian, the form's labels and the country names follow.
+    await page.selectOption('#lang', 'ru');
+    await page.waitForFunction(
+      () => document.querySelector('#ask-section summary')?.textContent === 'Запросить информацию у страны',
+    );
+    expect(await page.textContent('#ask-to option[value="UZ"]')).to.equal('Узбекистан');
+    await page.selectOption('#lang', 'en');
+  });
+
+  it('shows no form to ask a country to an analyst', async () => {
+    const { page } = await open('/#/cooperation');
+    await signIn(page, kzAnalyst());
+    await page.waitForSelector('#requests table, #requests p');
+    expect(await page.isHidden('#ask-section')).to.equal(true);
+  });
 });

@@ -272,6 +272,43 @@ describe('query API: answers as its OpenAPI description says', function () {
     );
   });
 
+  it('answers a coordinator who asks a country, and follows the request, with the shapes described', async () => {
+    const { hub } = fx;
+    const coordinator = hub.token('coordinator', 'TJ', 'AMBER');
+    const ask = async (body: string, token: string, status: number) => {
+      const r = await fetch(`${hub.apiUrl}/v1/requests`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+      const answered = (await r.json()) as Record<string, unknown>;
+      expect(r.status, JSON.stringify(answered)).to.equal(status);
+      api.check('/v1/requests', 'post', status, answered);
+      return answered;
+    };
+    const request = {
+      to: 'KZ',
+      purpose: 'contract check',
+      question: 'Is this shape described?',
+      handling: { tlp: 'GREEN', releasableTo: [] },
+    };
+    // The body itself is what the description says a request is.
+    expect(api.validator(doc.components.schemas.AskIn!)(request)).to.equal(true);
+    const queued = await ask(JSON.stringify(request), coordinator, 202);
+    const requestId = String(queued.requestId);
+    await answer('/v1/requests/asked/{requestId}', `/v1/requests/asked/${requestId}`, coordinator, 200);
+    const stored = await waitUntil('the request stored', async () => {
+      const r = await getJson(`${hub.apiUrl}/v1/requests/asked/${requestId}`, coordinator);
+      return r.body.state === 'stored' ? r.body : undefined;
+    });
+    api.check('/v1/requests/asked/{requestId}', 'get', 200, stored);
+    await ask(JSON.stringify(request), hub.token('analyst', 'KZ', 'AMBER'), 403);
+    await ask(JSON.stringify({ to: 'KZ' }), coordinator, 400);
+    await ask('{"to":', coordinator, 400);
+    await ask(JSON.stringify({ ...request, question: 'x'.repeat(70_000) }), coordinator, 413);
+    await answer('/v1/requests/asked/{requestId}', `/v1/requests/asked/${randomUUID()}`, coordinator, 404);
+  });
+
   it('sends feed events with the shape described for them', async () => {
     const { hub } = fx;
     const stream = await openStream(

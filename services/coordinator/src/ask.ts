@@ -13,6 +13,7 @@ import type { Logger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type StoredRequest } from '@hub/store';
+import { signRequest } from './asks';
 
 export interface AskOptions {
   config: HubConfig;
@@ -85,13 +86,8 @@ export async function askAsCoordinator(options: AskOptions): Promise<Asked> {
         'NOT_FOUND',
         `${value.to} has no national node on the hub to answer (no topic ${names.nodeIn(value.to)})`,
       );
-    const { payload, fingerprint } = registry.encode('InformationRequest', value);
-    const signed = signer.signEncoded({
-      messageType: 'InformationRequest',
-      schemaFingerprint: fingerprint,
-      payload,
-    });
-    messageId = signed.envelope.messageId;
+    const signed = await signRequest(value, { registry, signer });
+    messageId = signed.messageId;
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,

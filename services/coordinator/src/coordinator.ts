@@ -70,6 +70,7 @@ import { buildReplies, derivedUuid } from './replies';
 import { convertReadModels, hasUnconvertedBuckets, updateReadModels } from './read-models';
 import { addRequestDeliveries, checkRequestMessages, nodeDirectory } from './requests';
 import { startEscalation } from './request-escalation';
+import { startAsks } from './asks';
 
 export interface CoordinatorOptions {
   config: HubConfig;
@@ -103,6 +104,8 @@ export interface CoordinatorOptions {
   unknownSignerGraceMs?: number;
   /** How often overdue information requests are looked for and escalated (default 60 s). */
   requestCheckMs?: number;
+  /** How often the information requests coordinators asked in the query API are looked for, signed and sent (ms). */
+  askCheckMs?: number;
   /** How often its certificate folder is looked at for a renewed certificate (default 60 s). */
   certificateCheckMs?: number;
 }
@@ -894,6 +897,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     intervalMs: options.requestCheckMs,
     send: options.sideEffects !== false,
   });
+  const asks = startAsks({
+    store,
+    producer,
+    signer,
+    registry,
+    names,
+    regions: new Set(regions.map((r) => r.id)),
+    hasNode,
+    clock,
+    logger,
+    intervalMs: options.askCheckMs,
+    send: options.sideEffects !== false,
+  });
   const refresh = setInterval(async () => {
     if (refreshing) return;
     refreshing = true;
@@ -940,6 +956,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     await renewal?.close();
     clearInterval(refresh);
     await escalation.stop();
+    await asks.stop();
     await retention.stop();
     // Together: each waits for its fetch in flight; the intake's also for the batch it is storing.
     await Promise.all([

@@ -8,3 +8,4 @@ export * from './digest';
 export * from './bucket-cache';
 export * from './resume';
 export * from './ask';
+export * from './asks';

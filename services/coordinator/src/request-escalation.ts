@@ -9,6 +9,7 @@ import type { SchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, type Store, type StoredRequest } from '@hub/store';
 import { derivedUuid } from './replies';
 import { signedNotice } from './requests';
+import { periodic } from './periodic';
 
 export const DEFAULT_REQUEST_CHECK_MS = 60000;
 const RECORD_AGAIN_MS = 10 * 60000;
@@ -116,19 +117,9 @@ export function startEscalation(options: EscalationOptions): Escalation {
     return count;
   };
 
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = check()
-      .catch((err) => logger.warn({ err: (err as Error).message }, 'request deadline check failed'))
-      .finally(() => (running = undefined));
-  }, options.intervalMs ?? DEFAULT_REQUEST_CHECK_MS);
+  const stop = periodic(check, options.intervalMs ?? DEFAULT_REQUEST_CHECK_MS, (err) =>
+    logger.warn({ err: err.message }, 'request deadline check failed'),
+  );
 
-  return {
-    check,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return { check, stop };
 }

@@ -58,3 +58,45 @@ export const HEALTH_SCHEMA: Schema = object({
   status: oneOf(['ok', 'degraded']),
   checks: { type: 'object', additionalProperties: object({ ok: bool }, { detail: {} }) },
 });
+
+/** A string of at most `max` characters (the node's limit; an empty string counts as absent). */
+export const text = (max: number, description?: string): Schema => ({ ...str(description), maxLength: max });
+export const countryIn: Schema = {
+  ...text(100),
+  description: 'ISO 3166-1 alpha-2 (alpha-3 and English names are normalised to it)',
+};
+export const optionalObject = (properties: Record<string, Schema>, required: string[] = []): Schema => ({
+  type: 'object',
+  ...(required.length ? { required } : {}),
+  properties,
+});
+
+/** A request's handling as a sender gives it. */
+export const HandlingIn = optionalObject(
+  {
+    tlp: { ...text(20), description: 'TLP 2.0: CLEAR, GREEN, AMBER, AMBER+STRICT or RED' },
+    releasableTo: list({ ...str(), description: 'a country code or a region id (central-asia)' }),
+    evaluation: {
+      ...str(),
+      pattern: '^[A-EXa-ex][1-4]$',
+      description: '4x4: source A-E or X, information 1-4',
+    },
+  },
+  ['tlp'],
+);
+
+/** An information request as a national node (from an agency) or the query API (from a coordinator) takes it. */
+export const INFORMATION_REQUEST_IN: Schema = optionalObject(
+  {
+    requestId: { ...uuid, description: 'left out: generated' },
+    to: { ...countryIn, description: 'the country asked (addressee is taken too)' },
+    subjectKind: oneOf(['report', 'identifier', 'route', 'other'], 'default other'),
+    subjectRef: text(200, 'required unless subjectKind is other: a report id, an identifier, a route'),
+    purpose: text(500),
+    question: text(4000),
+    urgency: oneOf(['routine', 'urgent', 'immediate'], 'default routine; sets the default due time'),
+    dueAt: text(40, 'ISO 8601 date-time; default by urgency'),
+    handling: HandlingIn,
+  },
+  ['to', 'purpose', 'question', 'handling'],
+);

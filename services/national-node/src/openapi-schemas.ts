@@ -7,42 +7,24 @@ import {
   bool,
   country,
   dateTime,
+  countryIn,
   ERROR_SCHEMA,
+  HandlingIn,
   HEALTH_SCHEMA,
+  INFORMATION_REQUEST_IN,
   int,
   list,
   nullable,
   object,
   oneOf,
+  optionalObject,
   ref,
   str,
+  text,
   uuid,
   type Schema,
 } from '@hub/errors/openapi';
 
-/** A string of at most `max` characters (the node's limit; an empty string counts as absent). */
-const text = (max: number, description?: string): Schema => ({ ...str(description), maxLength: max });
-const countryIn: Schema = {
-  ...text(100),
-  description: 'ISO 3166-1 alpha-2 (alpha-3 and English names are normalised to it)',
-};
-const optionalObject = (properties: Record<string, Schema>, required: string[] = []): Schema => ({
-  type: 'object',
-  ...(required.length ? { required } : {}),
-  properties,
-});
-const HandlingIn = optionalObject(
-  {
-    tlp: { ...text(20), description: 'TLP 2.0: CLEAR, GREEN, AMBER, AMBER+STRICT or RED' },
-    releasableTo: list({ ...str(), description: 'a country code or a region id (central-asia)' }),
-    evaluation: {
-      ...str(),
-      pattern: '^[A-EXa-ex][1-4]$',
-      description: '4x4: source A-E or X, information 1-4',
-    },
-  },
-  ['tlp'],
-);
 /** Every accepted item: where to find it, and what the node changed in it. */
 const queued = (properties: Record<string, Schema>, optional: Record<string, Schema> = {}) =>
   object(
@@ -178,20 +160,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
     },
     ['year', 'rows', 'handling'],
   ),
-  InformationRequest: optionalObject(
-    {
-      requestId: { ...uuid, description: 'left out: generated' },
-      to: { ...countryIn, description: 'the country asked (addressee is taken too)' },
-      subjectKind: oneOf(['report', 'identifier', 'route', 'other'], 'default other'),
-      subjectRef: text(200, 'required unless subjectKind is other: a report id, an identifier, a route'),
-      purpose: text(500),
-      question: text(4000),
-      urgency: oneOf(['routine', 'urgent', 'immediate'], 'default routine; sets the default due time'),
-      dueAt: text(40, 'ISO 8601 date-time; default by urgency'),
-      handling: HandlingIn,
-    },
-    ['to', 'purpose', 'question'],
-  ),
+  InformationRequest: INFORMATION_REQUEST_IN,
   InformationResponse: optionalObject(
     {
       status: oneOf(['answered', 'partial', 'declined'], 'default answered'),

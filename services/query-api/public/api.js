@@ -37,11 +37,16 @@ async function failure(res) {
  * `token()` gives the current token; `onUnauthorized(error)` is told of every 401 (the session is over).
  */
 export function createApi({ token, onUnauthorized }) {
-  async function call(path, params, signal) {
+  async function call(path, params, signal, body) {
     let res;
     try {
       res = await fetch(`${path}${query(params)}`, {
-        headers: { authorization: `Bearer ${token()}`, accept: 'application/json' },
+        headers: {
+          authorization: `Bearer ${token()}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) }),
         signal,
       });
     } catch (err) {
@@ -59,6 +64,10 @@ export function createApi({ token, onUnauthorized }) {
     /** `signal` ends the call (a newer search supersedes it): it then fails with the code ABORTED. */
     async get(path, params, { signal } = {}) {
       return (await call(path, params, signal)).json();
+    },
+    /** POST a JSON body; resolves to the JSON answer (a refusal throws ApiError, with `errors` field by field). */
+    async post(path, body) {
+      return (await call(path, undefined, undefined, body)).json();
     },
     /** Fetch a file with the token and hand it to the browser as a download; resolves to its name. */
     async download(path, params, fallbackName) {

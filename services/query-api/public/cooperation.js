@@ -1,7 +1,9 @@
-// The co-operation view: information requests between countries (GET /v1/requests), data quality per contributor
+// The co-operation view: information requests between countries (GET /v1/requests; coordinators ask from here,
+// ask.js), data quality per contributor
 // and the envelopes the hub refused for coordinators (GET /v1/quality, GET /v1/quarantine) and who read the
 // caller's country's records (GET /v1/reads). The API decides
 // what each caller may see; this only renders it, and says so when the caller's role is refused.
+import { createAskForm } from './ask.js';
 import { byId, fill, h } from './dom.js';
 import { fmtDateTime, fmtNumber, fmtPercent, has, t } from './i18n.js';
 import { countryName } from './reference.js';
@@ -384,6 +386,9 @@ export function createCooperation({ api, claims }) {
   const status = () => byId('requests-status');
   const mayQuality = () => QUALITY_ROLES.includes(claims().role);
 
+  // Coordinators ask countries from here; a request once stored reloads the list.
+  const ask = createAskForm({ api, claims, onAsked: () => load() });
+
   // A refused role (403) and other failures are shown in their section; a 401 has already signed the user out.
   const settle = (promise) => promise.catch((error) => (error.status === 401 ? null : { error }));
 
@@ -404,6 +409,7 @@ export function createCooperation({ api, claims }) {
     const mine = ++generation;
     const quality = mayQuality();
     showCoordinatorSections(quality);
+    ask.render();
     for (const id of ['requests', 'reads', ...(quality ? ['quality', 'refused'] : [])])
       if (!byId(id).hasChildNodes()) fill(byId(id), h('p', { class: 'muted', text: t('loading') }));
     const [requests, qualityData, refused, reads] = await Promise.all([
@@ -423,6 +429,7 @@ export function createCooperation({ api, claims }) {
 
   function render() {
     showCoordinatorSections(mayQuality());
+    ask.render();
     if (state.requests) renderRequests(byId('requests'), state.requests);
     if (state.quality && mayQuality()) renderQuality(byId('quality'), state.quality);
     if (state.refused && mayQuality()) renderRefused(byId('refused'), state.refused);
@@ -441,6 +448,7 @@ export function createCooperation({ api, claims }) {
       inflight = null;
       Object.assign(state, { requests: null, quality: null, refused: null, reads: null });
       status().value = '';
+      ask.clear();
       for (const id of ['requests', 'quality', 'refused', 'reads']) fill(byId(id));
       showCoordinatorSections(false);
     },

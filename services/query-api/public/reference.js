@@ -33,6 +33,11 @@ export function termLabel(name, code) {
   return (labels && (labels[getLang()] || labels.en)) || String(code);
 }
 
+/** Every country of the hub's regions, by code. */
+export function memberCountries() {
+  return [...new Set(regions.flatMap((r) => r.members))];
+}
+
 /** Ids of the regions `country` belongs to (every region when `all`). */
 export function regionsOf(country, all = false) {
   return regions.filter((r) => all || r.members.includes(country)).map((r) => r.id);

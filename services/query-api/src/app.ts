@@ -103,9 +103,10 @@ export function createApp(deps: ApiDeps): express.Express {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such endpoint; see /openapi.json' } });
   });
   app.use((thrown: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const err = storeErrorToHubError(thrown, deps.queryTimeoutMs ?? 0);
+    const unread = bodyErrorToHubError(thrown);
+    const err = unread ?? storeErrorToHubError(thrown, deps.queryTimeoutMs ?? 0);
     const log = (req as Request & { log?: Logger }).log ?? deps.logger;
-    if (err !== thrown)
+    if (!unread && err !== thrown)
       log.warn({ err: thrown, path: req.path, code: (err as HubError).code }, 'store read failed');
     if (err instanceof ValidationError) {
       res.status(400).json({ error: { code: err.code, message: err.message }, errors: err.errors });
@@ -122,4 +123,14 @@ export function createApp(deps: ApiDeps): express.Express {
     });
   });
   return app;
+}
+
+/** A body express could not read, as the error the caller can act on. */
+function bodyErrorToHubError(thrown: unknown): HubError | undefined {
+  const e = thrown as { type?: string; message?: string } | null;
+  if (e?.type === 'entity.too.large')
+    return new HubError('BODY_TOO_LARGE', 'the request body exceeds 64 kB; shorten the question');
+  if (e?.type === 'entity.parse.failed')
+    return new HubError('MALFORMED_JSON', `the body is not valid JSON: ${e.message ?? ''}`);
+  return undefined;
 }

@@ -12,9 +12,12 @@ export const ERROR_STATUS: Record<string, { status: number; meaning: string }> =
   FORBIDDEN: { status: 403, meaning: 'The token is valid but its role may not use this endpoint.' },
   VALIDATION_FAILED: {
     status: 400,
-    meaning: 'A query parameter is unknown or malformed; `errors` names each one.',
+    meaning:
+      'A query parameter is unknown or malformed, or a field of an information request a coordinator asks (`POST /v1/requests`); `errors` names each one.',
   },
+  MALFORMED_JSON: { status: 400, meaning: 'The body of `POST /v1/requests` is not JSON.' },
   NOT_FOUND: { status: 404, meaning: 'No such record visible to the caller, or no such endpoint.' },
+  BODY_TOO_LARGE: { status: 413, meaning: 'The body of `POST /v1/requests` is over 64 kB.' },
   TOO_MANY_REQUESTS: {
     status: 429,
     meaning:

@@ -6,6 +6,7 @@ import {
   dateTime,
   ERROR_SCHEMA,
   HEALTH_SCHEMA,
+  INFORMATION_REQUEST_IN,
   int,
   list,
   nullable,
@@ -255,6 +256,33 @@ export const SCHEMAS: Record<string, Schema> = {
     }),
   }),
   RequestsResult: object({ requests: list(ref('InformationRequest')) }),
+  AskIn: INFORMATION_REQUEST_IN,
+  Asked: object(
+    {
+      requestId: uuid,
+      to: country,
+      urgency: { type: 'string', enum: ['routine', 'urgent', 'immediate'] },
+      dueAt: dateTime(),
+      state: { type: 'string', enum: ['queued'] },
+      normalisations: list(str('what was read differently from what was sent, e.g. the due time by urgency')),
+    },
+    { duplicate: { ...bool, description: 'the very same body was sent before: nothing new was queued' } },
+  ),
+  AskState: object(
+    {
+      requestId: uuid,
+      state: { type: 'string', enum: ['queued', 'sent', 'stored', 'refused'] },
+    },
+    {
+      askedBy: object({ sub: str('the token subject of the coordinator who asked'), country: str() }),
+      askedAt: dateTime(),
+      error: object(
+        { code: str('VALIDATION_FAILED, NOT_FOUND (no national node)'), message: str() },
+        { errors: list(object({ field: str(), message: str() }, { value: {} })) },
+      ),
+      request: ref('InformationRequest'),
+    },
+  ),
   ReadsResult: object({
     country,
     reads: list(

@@ -175,6 +175,42 @@ export function openApiDocument(): Record<string, unknown> {
             403: err,
           },
         },
+        post: {
+          summary:
+            'A coordinator asks a country for information, as the coordination node (requester HUB; role coordinator). Read by the rules a national node applies to an agency’s request (every field error at once); the query API holds no signing key, so the request is queued and the coordinator signs and sends it within a few seconds. The same body sent again answers as the first time (duplicate: true). Follow it with GET /v1/requests/asked/{requestId}',
+          security: bearer,
+          requestBody: {
+            required: true,
+            content: jsonContent(ref('AskIn')),
+          },
+          responses: {
+            202: {
+              description: 'Queued for the coordinator to sign and send',
+              content: jsonContent(ref('Asked')),
+            },
+            400: err,
+            401: err,
+            403: err,
+            413: err,
+            429: err,
+            503: err,
+          },
+        },
+      },
+      '/v1/requests/asked/{requestId}': {
+        get: {
+          summary:
+            "Where a coordinator's request stands (role coordinator): queued (not signed and sent yet), sent (not stored yet), stored (with the request as GET /v1/requests shows it), or refused when it was to be signed (error: why; nothing was sent)",
+          security: bearer,
+          parameters: [
+            { name: 'requestId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+          ],
+          responses: {
+            ...ok('Its state', 'AskState'),
+            403: err,
+            404: err,
+          },
+        },
       },
       '/v1/reads': {
         get: {

@@ -1,10 +1,21 @@
 // GET /v1/requests: information requests between countries and their deadlines. Coordinators see every request
 // (the dashboard's overdue list); an analyst or node operator sees those its country sent or was asked. A
 // response's content is shown only to whom its handling allows: the two countries concerned, and others by TLP.
-import { Router } from 'express';
+import { createHash } from 'node:crypto';
+import express, { Router } from 'express';
+import { informationRequestFromJson } from '@hub/domain';
 import { HUB_ORIGIN } from '@hub/envelope';
-import type { Filter } from 'mongodb';
-import { COLLECTIONS, requestStatus, type Store, type StoredRequest, type StoredResponse } from '@hub/store';
+import { HubError, ValidationError } from '@hub/errors';
+import { loadRegions } from '@hub/schemas';
+import { MongoServerError, type Filter } from 'mongodb';
+import {
+  COLLECTIONS,
+  requestStatus,
+  type Store,
+  type StoredAsk,
+  type StoredRequest,
+  type StoredResponse,
+} from '@hub/store';
 import type { AuditLog } from './audit';
 import { requireRole, type Caller } from './auth';
 import { mayRead } from './handling';
@@ -133,6 +144,116 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
       reportIds: [],
     });
     res.json({ requests: docs.map((d) => requestView(caller, d, now)) });
+  });
+
+  // A coordinator asks a country, as `hub ask` does on the coordinator's machine. The query API holds no signing key:
+  // the request is read by the rules a national node applies (every field error at once), queued in `asks`, and
+  // signed and sent by the coordinator (asks.ts) within a second or so; GET /v1/requests/asked/:requestId follows it.
+  const asks = deps.store.collection<StoredAsk>(COLLECTIONS.asks);
+  const regions = new Set(loadRegions().map((r) => r.id));
+  router.post(
+    '/v1/requests',
+    requireRole('coordinator'),
+    express.json({ limit: '64kb' }),
+    async (req, res) => {
+      const caller = req.caller!;
+      const now = clock();
+      const { value, normalisations } = informationRequestFromJson(req.body, {
+        nodeCountry: HUB_ORIGIN,
+        now,
+        regions,
+      });
+      const input = req.body as Record<string, unknown>;
+      const inputDigest = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+      const taken = new ValidationError(
+        [
+          {
+            field: 'requestId',
+            message: 'is the id of another request: leave it out to have one generated',
+            value: value.requestId,
+          },
+        ],
+        'the information request is not valid',
+      );
+      // The same body sent again (an answer lost on the way) is answered as the first time; another one with its id
+      // is refused, as is an id the caller chose that a country's request already has.
+      const first = input.requestId === undefined ? null : await asks.findOne({ _id: value.requestId });
+      if (first && first.inputDigest !== inputDigest) throw taken;
+      if (
+        !first &&
+        input.requestId !== undefined &&
+        (await requests.countDocuments({ _id: value.requestId }, { limit: 1 })) > 0
+      )
+        throw taken;
+      const { addressee: _alias, ...rest } = input;
+      void _alias;
+      const ask: StoredAsk = {
+        _id: value.requestId,
+        // As read: the id and due time explicit, the addressee by its code, so that the coordinator reads the same.
+        body: {
+          ...rest,
+          requestId: value.requestId,
+          to: value.to,
+          dueAt: new Date(value.dueAt).toISOString(),
+        },
+        inputDigest,
+        askedBy: { sub: caller.sub, country: caller.country },
+        askedAt: new Date(now),
+        state: 'queued',
+      };
+      let duplicate = first !== null;
+      try {
+        if (!duplicate) await asks.insertOne(ask);
+      } catch (err) {
+        // Sent twice at once: the second finds the first's.
+        if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+        if ((await asks.findOne({ _id: value.requestId }))?.inputDigest !== inputDigest) throw taken;
+        duplicate = true;
+      }
+      await deps.audit.append({
+        actor: actorOf(caller),
+        action: 'ask',
+        // What was asked about is named, not read: it is no read of that report for its owner's view.
+        query: {
+          requestId: value.requestId,
+          to: value.to,
+          urgency: value.urgency,
+          subjectKind: value.subjectKind,
+          subjectRef: value.subjectRef,
+        },
+        count: 1,
+        reportIds: [],
+      });
+      res.status(202).json({
+        requestId: value.requestId,
+        to: value.to,
+        urgency: value.urgency,
+        dueAt: new Date(value.dueAt).toISOString(),
+        state: 'queued',
+        normalisations,
+        ...(duplicate && { duplicate: true }),
+      });
+    },
+  );
+
+  router.get('/v1/requests/asked/:requestId', requireRole('coordinator'), async (req, res) => {
+    const caller = req.caller!;
+    const requestId = String(req.params.requestId).toLowerCase();
+    const [ask, stored] = await Promise.all([
+      asks.findOne({ _id: requestId }),
+      requests.findOne({ _id: requestId, requester: HUB_ORIGIN }),
+    ]);
+    if (!ask && !stored)
+      throw new HubError('NOT_FOUND', `no request ${requestId} was asked by the coordination node`);
+    // Stored: the intake took it (sent, whatever the ask says by then); refused: never signed, with why.
+    const state = stored ? 'stored' : ask!.state === 'signed' ? 'queued' : ask!.state;
+    res.json({
+      requestId,
+      state,
+      ...(ask && { askedBy: ask.askedBy, askedAt: ask.askedAt }),
+      ...(ask?.error && { error: ask.error }),
+      ...(stored && { request: requestView(caller, stored, clock()) }),
+    });
   });
   return router;
 }

@@ -47,6 +47,12 @@ export const COLLECTIONS = {
   /** Information requests between countries, each with its response: _id = requestId. */
   requests: 'requests',
   /**
+   * Information requests coordinators asked in the query API (_id = requestId), which holds no signing key: queued
+   * there, signed and sent by the coordinator (asks.ts), then stored in `requests` by its intake. An outbox, not
+   * state: not rebuilt by a replay.
+   */
+  asks: 'asks',
+  /**
    * Per consumer group and intake partition (_id = group|topic|partition), the messages of the last chunk stored and
    * answered (offset → sha256), written before the offsets are committed: redelivered ones are skipped.
    */
@@ -94,6 +100,7 @@ export const INDEXES: Partial<Record<CollectionName, IndexDescription[]>> = {
   ],
   [COLLECTIONS.audit]: [{ key: { seq: 1 }, name: 'seq', unique: true }],
   [COLLECTIONS.annualReturns]: [{ key: { country: 1, year: 1 }, name: 'country_year' }],
+  [COLLECTIONS.asks]: [{ key: { state: 1, askedAt: 1 }, name: 'state_askedAt' }],
   [COLLECTIONS.requests]: [
     { key: { requester: 1, sentAt: -1 }, name: 'requester_sentAt' },
     { key: { addressee: 1, sentAt: -1 }, name: 'addressee_sentAt' },

@@ -51,6 +51,28 @@ export interface StoredRequest {
   response: StoredResponse | null;
 }
 
+/**
+ * An information request a coordinator asked in the query API (`asks`, _id = requestId): `queued` there; `signed`
+ * by the coordinator (its envelope kept, so that a crash before it was sent sends the very same bytes); `sent` to
+ * hub.node.HUB.out, from where the intake stores it in `requests`; or `refused` at signing (`error` says why).
+ */
+export interface StoredAsk {
+  _id: string;
+  /** The request as POST /v1/requests took it, with its requestId and due time made explicit. */
+  body: Record<string, unknown>;
+  /** The sha256 of the body as sent: the same body sent again is answered as the first time. */
+  inputDigest?: string;
+  /** The coordinator who asked: the token's subject and country. */
+  askedBy: { sub: string; country: string };
+  askedAt: Date;
+  state: 'queued' | 'signed' | 'sent' | 'refused';
+  messageId?: string;
+  signedAt?: Date;
+  envelope?: Buffer | Uint8Array | { buffer: Uint8Array };
+  sentAt?: Date;
+  error?: { code: string; message: string; errors?: { field: string; message: string }[] };
+}
+
 /** What a person sees: answered, escalated, overdue (past due, not escalated yet) or open. */
 export function requestStatus(
   doc: Pick<StoredRequest, 'status' | 'dueAt' | 'response'>,

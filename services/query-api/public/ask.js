@@ -1,0 +1,122 @@
+// Coordinators ask a country for information (POST /v1/requests), as the coordination node. The query API queues
+// the request and the coordinator signs and sends it: this form follows it (GET /v1/requests/asked/:id) until it is
+// stored or refused, and then has the list of requests loaded again.
+import { byId, fill, h } from './dom.js';
+import { getLang, has, t } from './i18n.js';
+import { countryName, memberCountries } from './reference.js';
+
+const FOLLOW_EVERY_MS = 1000;
+const FOLLOW_FOR_MS = 60000;
+
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** `claims()` gives the signed-in token's claims; `onAsked()` is told once a request is stored at the hub. */
+export function createAskForm({ api, claims, onAsked }) {
+  const form = byId('ask-form');
+  const section = byId('ask-section');
+  const status = byId('ask-status');
+  // A newer submission (or a sign-out) stops following the one before.
+  let run = 0;
+
+  function say(text, kind = 'muted', details = []) {
+    status.className = kind;
+    fill(
+      status,
+      text,
+      details.length
+        ? h(
+            'ul',
+            { class: 'field-errors' },
+            details.map((d) => h('li', { 'data-field': d.field, text: `${d.field}: ${d.message}` })),
+          )
+        : null,
+    );
+  }
+
+  // Built once per language: a periodic reload of the view leaves the choice being made alone.
+  let builtFor = '';
+  function renderCountries() {
+    const select = byId('ask-to');
+    if (builtFor === getLang() && select.options.length) return;
+    builtFor = getLang();
+    const chosen = select.value;
+    const codes = memberCountries().sort((a, b) => countryName(a).localeCompare(countryName(b)));
+    fill(
+      select,
+      codes.map((c) => h('option', { value: c, text: countryName(c), selected: c === chosen })),
+    );
+  }
+
+  /** Shown to coordinators only (the API refuses the others); country names in the current language. */
+  function render() {
+    const mayAsk = claims()?.role === 'coordinator';
+    section.hidden = !mayAsk;
+    if (mayAsk) renderCountries();
+  }
+
+  function body() {
+    const value = (id) => byId(id).value.trim();
+    return {
+      to: value('ask-to'),
+      urgency: value('ask-urgency'),
+      subjectKind: value('ask-subject-kind'),
+      ...(value('ask-subject-ref') ? { subjectRef: value('ask-subject-ref') } : {}),
+      purpose: value('ask-purpose'),
+      question: value('ask-question'),
+      handling: { tlp: value('ask-tlp'), releasableTo: [] },
+    };
+  }
+
+  async function follow(requestId, mine) {
+    const until = Date.now() + FOLLOW_FOR_MS;
+    while (mine === run && Date.now() < until) {
+      const asked = await api.get(`/v1/requests/asked/${encodeURIComponent(requestId)}`);
+      if (mine !== run) return;
+      if (asked.state === 'stored') {
+        say(t('askStored', { id: requestId, country: countryName(asked.request.addressee) }), 'ok');
+        form.reset();
+        onAsked();
+        return;
+      }
+      if (asked.state === 'refused') {
+        say(t('askRefused', { message: asked.error.message }), 'error', asked.error.errors ?? []);
+        return;
+      }
+      await pause(FOLLOW_EVERY_MS);
+    }
+    if (mine === run) say(t('askStillQueued', { id: requestId }));
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const mine = ++run;
+    const send = byId('ask-send');
+    send.disabled = true;
+    say(t('askSending'));
+    try {
+      const queued = await api.post('/v1/requests', body());
+      say(t('askQueued', { id: queued.requestId }));
+      send.disabled = false;
+      await follow(queued.requestId, mine);
+    } catch (err) {
+      if (err.status === 401 || mine !== run) return; // signed out already
+      if (err.errors?.length) say(t('askInvalid'), 'error', err.errors);
+      else if (err.code === 'NETWORK') say(t('errNetwork'), 'error');
+      else
+        say(has(err.code) ? `${t(err.code)} (${err.message})` : `${t('errGeneric')} ${err.message}`, 'error');
+    } finally {
+      if (mine === run) send.disabled = false;
+    }
+  });
+
+  return {
+    render,
+    clear() {
+      run++;
+      form.reset();
+      say('');
+      section.hidden = true;
+      section.open = false;
+    },
+  };
+}
