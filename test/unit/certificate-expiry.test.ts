@@ -66,6 +66,19 @@ describe('certificates watched by a service: expiry, revocation, renewal', () =>
     expect((await w.health.check()).ok).to.equal(true);
   });
 
+  it('warns of the hub CA from 180 days before its end, saying to roll it over', () => {
+    const caEnd = pki.trustStore().caCertificate.validTo;
+    const at = (daysLeft: number) => Date.parse(caEnd) - daysLeft * 86_400_000 - 3_600_000;
+    const caLines = (logged: { level: string; fields: Record<string, unknown>; message: string }[]) =>
+      logged.filter((l) => l.fields.subject === 'CA');
+    expect(caLines(watch('HUB', at(200)).logged)).to.deep.equal([]);
+    const soon = caLines(watch('HUB', at(150)).logged);
+    expect(soon.map((l) => [l.level, l.fields.daysLeft])).to.deep.equal([['warn', 150]]);
+    expect(soon[0]!.message).to.equal(
+      "certificate expires in 150 days; roll the CA over ('hub pki rollover') and issue every certificate again",
+    );
+  });
+
   it('refuses to sign, and fails its health, once its certificate has expired, is revoked or is not yet valid', async () => {
     const issued = pki.issue({ country: 'TJ', agency: 'TJ drug control agency', validityDays: 10 });
     const expired = watch('TJ', issued.notAfter.getTime() + 1000);

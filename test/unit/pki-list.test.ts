@@ -1,10 +1,10 @@
 // Unit tier: `hub pki list` and `hub pki issue --days` as an operator runs them, on a PKI in a temporary HUB_HOME
 // (no broker or store is needed: nothing is published).
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PkiStore, certificatesOf, fingerprintOf } from '@hub/pki';
+import { PkiStore, certificatesOf, createCa, fingerprintOf } from '@hub/pki';
 import { hubSync } from '../support/cli';
 
 type Row = { subject: string; fingerprint: string; daysLeft: number; status: string; reason?: string };
@@ -58,6 +58,25 @@ describe('hub pki list: every certificate, its expiry and its status', function 
     expect(table.find((l) => l.startsWith('TJ'))).to.match(/revoked: key lost$/);
     expect(table.find((l) => l.startsWith('KZ/customs-kz'))).to.match(/ 9\s+current, renew soon$/);
     expect(table.find((l) => l.startsWith('KZ') && l.includes(first.slice(0, 16)))).to.match(/previous$/);
+  });
+
+  it('says to roll over a CA with less than 180 days left', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-pki-list-ca-'));
+    try {
+      // A CA made 9.7 years ago for 10 years: about 110 days left.
+      const ca = createCa({ bits: 2048, now: new Date(Date.now() - 9.7 * 365 * 86_400_000) });
+      mkdirSync(join(dir, 'pki', 'ca'), { recursive: true });
+      writeFileSync(join(dir, 'pki', 'ca', 'ca.crt'), ca.certPem);
+      writeFileSync(join(dir, 'pki', 'ca', 'ca.key'), ca.keyPem, { mode: 0o600 });
+      const list = (...args: string[]) =>
+        hubSync(['pki', 'list', ...args], { ...process.env, HUB_HOME: dir });
+      const rows = JSON.parse(list('--json').stdout) as Row[];
+      expect(rows.map((r) => [r.subject, r.status])).to.deep.equal([['CA', 'ca']]);
+      expect(rows[0]!.daysLeft).to.be.within(108, 111);
+      expect(list().stdout.split('\n')[1]).to.match(/\sca, roll over soon$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a validity it cannot issue, saying what it takes', () => {

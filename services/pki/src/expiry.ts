@@ -1,7 +1,7 @@
 // Certificates run out: a node whose certificate has expired signs envelopes every verifier refuses (`expired`), so
 // its country's exchange stops until an operator renews it. A service watches the certificates it depends on and
 // says so ahead of time: a gauge of each one's expiry (for the HubCertificateExpiring alerts), a warning in its log
-// at start and every 12 hours from `warnDays` before, a failing `certificate` health check once its own has expired
+// at start and every 12 hours from `warnDays` before (180 days before for the hub CA), a failing `certificate` health check once its own has expired
 // or been revoked, and `refusal()` for the national node, which then refuses to sign rather than accept reports no
 // one will take.
 import { HubError } from '@hub/errors';
@@ -12,6 +12,11 @@ import type { TrustStore } from './trust-store';
 const DAY = 86_400_000;
 /** Warn this many days before a certificate expires. */
 export const EXPIRY_WARNING_DAYS = 30;
+/**
+ * And this many before the hub CA does: rolling it over means issuing every certificate again and handing the new CA
+ * to every agency's system and every machine that reads it at start, which takes months, not days.
+ */
+export const CA_EXPIRY_WARNING_DAYS = 180;
 /** How often the log is told again. */
 const CHECK_EVERY_MS = 12 * 3_600_000;
 
@@ -58,6 +63,7 @@ export function watchCertificates(options: CertificateWatchOptions): Certificate
   const { trust, own } = options;
   const clock = options.clock ?? Date.now;
   const warnMs = (options.warnDays ?? EXPIRY_WARNING_DAYS) * DAY;
+  const caWarnMs = Math.max(warnMs, CA_EXPIRY_WARNING_DAYS * DAY);
 
   const statuses = (): CertificateStatus[] => {
     const out: CertificateStatus[] = [];
@@ -165,7 +171,7 @@ export function watchCertificates(options: CertificateWatchOptions): Certificate
       };
       const why = problem(s, now);
       if (why) options.logger.error(fields, why);
-      else if (s.notAfter - now < warnMs)
+      else if (s.notAfter - now < (s.role === 'ca' ? caWarnMs : warnMs))
         options.logger.warn(
           fields,
           `certificate expires in ${fields.daysLeft} days; ${s.role === 'ca' ? "roll the CA over ('hub pki rollover') and issue every certificate again" : renewHint(s.subject)}`,

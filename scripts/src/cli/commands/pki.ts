@@ -5,7 +5,16 @@ import { loadConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
 import { createKafka, ensureTopics, hubTopicConfigs, topicNames } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
-import { PkiStore, agencyOf, caRolloverNotice, fingerprintOf, originOf, revocationNotice } from '@hub/pki';
+import {
+  CA_EXPIRY_WARNING_DAYS,
+  EXPIRY_WARNING_DAYS,
+  PkiStore,
+  agencyOf,
+  caRolloverNotice,
+  fingerprintOf,
+  originOf,
+  revocationNotice,
+} from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import type { Command } from '../command';
 import { parse, say } from '../command';
@@ -44,7 +53,8 @@ bundle  print the hub CAs to trust, as one PEM (the current CA first, then those
 list    every certificate in $HUB_HOME/pki (the CA's, each node's current and previous ones, agency systems' and
         servers'): valid from and
         until, days left, and whether it is current, previous, expired or revoked; renew those expiring
-        within 30 days (the services warn of them too), and issue again those the status says came from a
+        within 30 days (the services warn of them too), roll the CA over when it has less than 180 days
+        left ("ca, roll over soon"; warned of too), and issue again those the status says came from a
         previous CA`;
 
 /** --days: a whole number of days from 1 to 3650, or undefined for the default. */
@@ -339,9 +349,11 @@ function certificateTable(rows: CertificateRow[]): string {
       ? `revoked: ${r.reason ?? ''}`
       : r.reissue
         ? 'current, issue again (previous CA)'
-        : r.daysLeft < 30 && r.status === 'current'
+        : r.daysLeft < EXPIRY_WARNING_DAYS && r.status === 'current'
           ? 'current, renew soon'
-          : r.status,
+          : r.daysLeft < CA_EXPIRY_WARNING_DAYS && r.status === 'ca'
+            ? 'ca, roll over soon'
+            : r.status,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   return [head, ...cells]
