@@ -378,7 +378,7 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
     // The same body again (an answer lost on the way): answered as the first time, nothing more sent.
     const again = await ask(body);
     expect(again.status).to.equal(202);
-    expect(again.body).to.include({ requestId: body.requestId, duplicate: true });
+    expect(again.body).to.include({ requestId: body.requestId, duplicate: true, state: 'sent' });
     // Its id with another body, or the id of a country's request: refused, naming the field.
     const other = await ask({ ...body, question: 'Another question?' });
     expect(other.status).to.equal(400);
@@ -465,22 +465,27 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
         handling: { tlp: 'AMBER', releasableTo: [] },
       };
 
-      const once = randomUUID();
-      await asks.insertOne(ask(once, request));
-      const [a, b] = [instance(), instance()];
+      // Six asks, three coordinators looking at once: each ask is sent once, by one of them.
+      const ids = Array.from({ length: 6 }, () => randomUUID());
+      for (const id of ids) await asks.insertOne(ask(id, request));
+      const [a, b, third] = [instance(), instance(), instance()];
       try {
-        const counts = await Promise.all([a.check(), b.check()]);
-        expect(counts.reduce((x, y) => x + y)).to.equal(1);
-        expect(sent.map((m) => m.key)).to.deep.equal([once]);
+        const counts = await Promise.all([a.check(), b.check(), third.check()]);
+        expect(counts.reduce((x, y) => x + y)).to.equal(6);
+        expect(sent.map((m) => m.key).sort()).to.deep.equal([...ids].sort());
+        const once = ids[0]!;
+        const first = sent.find((m) => m.key === once)!;
         const doc = await asks.findOne({ _id: once });
         expect(doc?.state).to.equal('sent');
-        const decoded = decodeEnvelope(sent[0]!.value);
+        const decoded = decodeEnvelope(first.value);
         expect(decoded.ok && decoded.envelope.messageId).to.equal(doc?.messageId);
         expect(decoded.ok && decoded.envelope).to.include({
           origin: 'HUB',
           messageType: 'InformationRequest',
         });
-        expect(sent[0]!.topic).to.equal(topicNames(fx.env.config.namespace).hubOut);
+        expect(first.topic).to.equal(topicNames(fx.env.config.namespace).hubOut);
+        sent.length = 0;
+        sent.push(first);
 
         // Signed, then the process died before sending: once it has been signed a while (30 s), the next pass
         // sends those very bytes; not before, while its signer may still be sending it.
@@ -521,6 +526,7 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
       } finally {
         await a.stop();
         await b.stop();
+        await third.stop();
       }
     } finally {
       await store.db.dropDatabase();

@@ -4,9 +4,10 @@
 // intake takes it from there like any request: it verifies and stores it, delivers it countersigned to the addressee
 // and watches its due time.
 //
-// Exactly once: an ask is claimed by recording its signed envelope (`queued` → `signed`, a conditional update that
-// one coordinator instance wins), then sent, then marked `sent`. After a crash between the two (found signed for 30 s),
-// the very same bytes are sent again, which the intake takes as a redelivery of one message.
+// Exactly once: the asks are taken under the store lock `asks` (one coordinator instance at a time: FerretDB applies a
+// conditional update as read-then-write, so two instances could both win one), each signed and its envelope recorded
+// (`queued` → `signed`), then sent, then marked `sent`. After a crash between the two (found signed for 30 s), the
+// very same bytes are sent again, which the intake takes as a redelivery of one message.
 import { CLIENT_NAME } from '@hub/config';
 import { informationRequestFromJson, type InformationRequestRecord } from '@hub/domain';
 import { HUB_ORIGIN, type Signer } from '@hub/envelope';
@@ -14,12 +15,13 @@ import { ValidationError } from '@hub/errors';
 import type { Producer, TopicNames } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, type Store, type StoredAsk } from '@hub/store';
+import { COLLECTIONS, withLock, type Store, type StoredAsk } from '@hub/store';
 import { periodic } from './periodic';
 
 export const DEFAULT_ASK_CHECK_MS = 1000;
 const BATCH = 50;
 const KEEP_SENT_MS = 3600_000;
+const KEEP_REFUSED_MS = 30 * 86_400_000;
 const CLEAN_EVERY_MS = 600_000;
 const RESEND_SIGNED_AFTER_MS = 30_000;
 
@@ -85,7 +87,7 @@ export function startAsks(options: AsksOptions): Asks {
     logger.warn({ requestId: ask._id, askedBy: ask.askedBy.sub, error }, 'information request refused');
   };
 
-  /** Signs a queued ask and claims it; undefined when refused, or when another instance claimed it first. */
+  /** Signs a queued ask and records its envelope; undefined when refused. */
   const claim = async (ask: StoredAsk): Promise<StoredAsk | undefined> => {
     const now = clock();
     let value: InformationRequestRecord;
@@ -125,17 +127,24 @@ export function startAsks(options: AsksOptions): Asks {
   };
 
   // Sent asks are kept an hour (what the asker's screen reads meanwhile: the request is in `requests` by then),
-  // then deleted, so that each pass reads few documents.
+  // refused ones 30 days (why, for whoever asked), then deleted, so that each pass reads few documents.
   let cleanedAt = 0;
   const check = async (): Promise<number> => {
     if (options.send === false) return 0;
     const now = clock();
     if (now - cleanedAt > CLEAN_EVERY_MS) {
       await asks.deleteMany({ state: 'sent', sentAt: { $lt: new Date(now - KEEP_SENT_MS) } });
+      await asks.deleteMany({ state: 'refused', askedAt: { $lt: new Date(now - KEEP_REFUSED_MS) } });
       cleanedAt = now;
     }
-    // A signed one is sent again only once its signer has had time to send it (it died, or the store failed).
-    const waiting = await asks
+    // Looked at without the lock first: most passes find nothing, and take no lock.
+    if ((await waitingAsks(now)).length === 0) return 0;
+    return withLock(store, 'asks', () => sendWaiting());
+  };
+
+  /** What waits: queued, or signed a while ago and not marked sent (its signer died, or the store failed). */
+  const waitingAsks = (now: number) =>
+    asks
       .find(
         {
           $or: [
@@ -146,8 +155,11 @@ export function startAsks(options: AsksOptions): Asks {
         { sort: { askedAt: 1 }, limit: BATCH },
       )
       .toArray();
+
+  const sendWaiting = async (): Promise<number> => {
     let sent = 0;
-    for (const ask of waiting) {
+    // Read again under the lock: another instance may have sent them meanwhile.
+    for (const ask of await waitingAsks(clock())) {
       try {
         const signed = ask.state === 'signed' ? ask : await claim(ask);
         if (!signed) continue;

@@ -263,7 +263,11 @@ export const SCHEMAS: Record<string, Schema> = {
       to: country,
       urgency: { type: 'string', enum: ['routine', 'urgent', 'immediate'] },
       dueAt: dateTime(),
-      state: { type: 'string', enum: ['queued'] },
+      state: {
+        type: 'string',
+        enum: ['queued', 'sent', 'refused'],
+        description: 'queued; for a duplicate, where the first one stands',
+      },
       normalisations: list(str('what was read differently from what was sent, e.g. the due time by urgency')),
     },
     { duplicate: { ...bool, description: 'the very same body was sent before: nothing new was queued' } },

@@ -224,12 +224,14 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
         count: 1,
         reportIds: [],
       });
+      // A duplicate says where the first one stands now (refused: GET .../asked/:id says why).
+      const state = first && first.state !== 'signed' ? first.state : 'queued';
       res.status(202).json({
         requestId: value.requestId,
         to: value.to,
         urgency: value.urgency,
         dueAt: new Date(value.dueAt).toISOString(),
-        state: 'queued',
+        state,
         normalisations,
         ...(duplicate && { duplicate: true }),
       });
