@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { startCoordinator } from '@hub/coordinator';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { waitUntil } from '../support/env';
-import { getJson, minimalReport, postJson, testPki, useTestHub } from '../support/hub';
+import { getJson, metricValue, minimalReport, postJson, testPki, useTestHub } from '../support/hub';
 
 describe('national node: the list of what it sent and what the hub answered', function () {
   this.timeout(120000);
@@ -89,11 +89,20 @@ describe('national node: the list of what it sent and what the hub answered', fu
       inbound: false,
     });
     const body = report('TJ');
+    const before = Date.now();
     expect((await postJson(`${sendOnly.url}/v1/seizures`, body)).status).to.equal(202);
     const r = await getJson(`${sendOnly.url}/v1/receipts?status=pending`);
     expect(r.status).to.equal(200);
     expect(r.body.counts).to.deep.equal({ pending: 1, accepted: 0, rejected: 0 });
-    expect(r.body.records).to.deep.equal([{ id: body.reportId, sentVersion: 1, status: 'pending' }]);
+    const [record] = r.body.records as { pendingSince: string }[];
+    expect(record).to.deep.equal({
+      id: body.reportId,
+      sentVersion: 1,
+      status: 'pending',
+      pendingSince: record!.pendingSince,
+    });
+    // Since the node took it.
+    expect(Date.parse(record!.pendingSince)).to.be.within(before - 1000, Date.now());
   });
 
   it('refuses a parameter it does not know or cannot use, naming it', async () => {
@@ -125,7 +134,14 @@ describe('national node: the list of what it sent and what the hub answered', fu
     ).to.equal(202);
     const waiting = await getJson(`${url}/v1/receipts/${id}`);
     expect(waiting.body).to.include({ status: 'pending', sentVersion: 2, version: 1 });
+    expect(waiting.body.pendingSince).to.be.a('string');
     expect(waiting.body.receipts).to.have.length(1);
+    // The node's metrics say one record waits, and for how long.
+    const unanswered = () => metricValue(url, 'hub_node_unanswered');
+    const oldestAge = () => metricValue(url, 'hub_node_unanswered_oldest_age_seconds');
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await unanswered()).to.equal(1);
+    expect(await oldestAge()).to.be.above(1);
     const pending = await list('?status=pending');
     expect(pending.body.records.find((r) => r.id === id)).to.include({ status: 'pending', sentVersion: 2 });
 
@@ -141,7 +157,10 @@ describe('national node: the list of what it sent and what the hub answered', fu
         return r.body.status === 'pending' ? undefined : r.body;
       });
       expect(answered).to.include({ status: 'accepted', sentVersion: 2, version: 2 });
+      expect(answered.pendingSince).to.equal(undefined);
       expect(answered.receipts).to.have.length(2);
+      await waitUntil('no record waiting', async () => ((await unanswered()) === 0 ? true : undefined));
+      expect(await oldestAge()).to.equal(0);
     } finally {
       await next.close();
     }

@@ -237,6 +237,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
       }),
     },
     {
+      pendingSince: dateTime('while pending: when the node took the version that waits for its receipt'),
       version: nullable(
         int('the version the latest receipt received answers; null when refused before one was read'),
       ),
@@ -262,6 +263,9 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
             ),
           },
           {
+            pendingSince: dateTime(
+              'while pending: when the node took the version that waits for its receipt',
+            ),
             subjectType: str(
               'what the latest receipt received answers: SeizureReport, SeizureRetraction, ...',
             ),

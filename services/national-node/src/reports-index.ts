@@ -11,6 +11,8 @@ interface Entry {
   digest?: string;
   /** The envelope that version went in (kept with the digest: what a re-sent body is answered with). */
   messageId?: string;
+  /** When the node took that version (ms; unknown for versions recorded before 2026-12-07; after a crash, when found). */
+  sentAt?: number;
 }
 
 export class ReportsIndex {
@@ -36,11 +38,17 @@ export class ReportsIndex {
     );
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     for (const line of text.split('\n')) {
-      const [id, v, digest, messageId] = line.split(' ');
+      const [id, v, digest, messageId, at] = line.split(' ');
       const version = Number(v);
       // '-': a version sent without a body digest (a retraction, a route, a return), with its envelope's id.
       if (id && Number.isInteger(version) && version > 0)
-        this.remember(id, version, digest === '-' ? undefined : digest, messageId);
+        this.remember(
+          id,
+          version,
+          digest === '-' ? undefined : digest,
+          messageId,
+          at ? Number(at) : undefined,
+        );
     }
     this.fd = openSync(file, 'a');
     this.notesFd = openSync(this.notesFile, 'a');
@@ -71,9 +79,9 @@ export class ReportsIndex {
     this.fd = this.notesFd = -1;
   }
 
-  private remember(id: string, version: number, digest?: string, messageId?: string): void {
+  private remember(id: string, version: number, digest?: string, messageId?: string, sentAt?: number): void {
     const have = this.entries.get(id);
-    if (!have || version >= have.version) this.entries.set(id, { version, digest, messageId });
+    if (!have || version >= have.version) this.entries.set(id, { version, digest, messageId, sentAt });
     if ((this.reserved.get(id) ?? Infinity) <= version) this.reserved.delete(id);
   }
 
@@ -89,6 +97,11 @@ export class ReportsIndex {
   /** The envelope of the latest version sent (unknown only for versions recorded before 2026-12-06). */
   messageIdOf(reportId: string): string | undefined {
     return this.entries.get(reportId)?.messageId;
+  }
+
+  /** When the node took the latest version (ms), when known. */
+  sentAtOf(reportId: string): number | undefined {
+    return this.entries.get(reportId)?.sentAt;
   }
 
   /** The version made by exactly this body, if it is the latest: a re-sent request, answered idempotently. */
@@ -115,9 +128,20 @@ export class ReportsIndex {
     return v;
   }
 
-  record(reportId: string, version: number, digest?: string, messageId?: string): void {
-    this.remember(reportId, version, digest, messageId);
-    const made = messageId ? ` ${digest ?? '-'} ${messageId}` : digest ? ` ${digest}` : '';
+  /** `sentAt`: when the node took it (now, for a version sent with its envelope's id). */
+  record(
+    reportId: string,
+    version: number,
+    digest?: string,
+    messageId?: string,
+    sentAt: number | undefined = messageId ? Date.now() : undefined,
+  ): void {
+    this.remember(reportId, version, digest, messageId, sentAt);
+    const made = messageId
+      ? ` ${digest ?? '-'} ${messageId}${sentAt === undefined ? '' : ` ${sentAt}`}`
+      : digest
+        ? ` ${digest}`
+        : '';
     this.append(this.fd, `${reportId} ${version}${made}\n`);
   }
 

@@ -22,15 +22,13 @@ interface ReceiptValue {
   normalisations?: string[];
 }
 
-export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundStore }): Router {
-  const router = Router();
-  /** The latest receipt of a record, and when it arrived; none while the record is pending. */
-  const latestOf = (id: string) => {
-    const receipts = deps.inbound.receipts(id);
-    const last = receipts[receipts.length - 1];
-    return { receipts, last: last && { value: last.value as unknown as ReceiptValue, at: last.receivedAt } };
-  };
+type ReceiptDeps = { reports: ReportsIndex; inbound: Pick<InboundStore, 'receipts'> };
 
+/**
+ * Where a record stands: its receipts, the latest (and when it arrived), the latest version sent, and the status of
+ * that version (pending until its own receipt arrives, whatever the receipt of the one before said).
+ */
+export function receiptStatus(deps: ReceiptDeps) {
   /**
    * Whether a receipt answers the latest version sent: by its version, or (refused before its version was read) by
    * the envelope it answers, when the node kept that version's; otherwise it is taken to.
@@ -40,6 +38,41 @@ export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundSto
     const sent = deps.reports.messageIdOf(id);
     return sent === undefined || receipt.inReplyTo === sent;
   };
+  return (id: string) => {
+    const receipts = deps.inbound.receipts(id);
+    const item = receipts[receipts.length - 1];
+    const last = item && { value: item.value as unknown as ReceiptValue, at: item.receivedAt };
+    const sentVersion = deps.reports.latest(id);
+    const status: Status = last && answers(last.value, id, sentVersion) ? last.value.status : 'pending';
+    return { receipts, last, sentVersion, status };
+  };
+}
+
+/**
+ * Records this node sent whose latest version has no receipt yet, and since when the oldest waits (ms; 0: none, or
+ * none whose sending time is known). For the node's metrics: a hub that stops answering shows here.
+ */
+export function unanswered(deps: ReceiptDeps, now: number): { count: number; oldestMs: number } {
+  const statusOf = receiptStatus(deps);
+  let count = 0;
+  let oldest = now;
+  for (const id of deps.reports.ids()) {
+    if (statusOf(id).status !== 'pending') continue;
+    count++;
+    oldest = Math.min(oldest, deps.reports.sentAtOf(id) ?? now);
+  }
+  return { count, oldestMs: now - oldest };
+}
+
+/** Since when a pending record waits, when known. */
+const pendingSince = (deps: ReceiptDeps, id: string) => {
+  const at = deps.reports.sentAtOf(id);
+  return at === undefined ? {} : { pendingSince: new Date(at).toISOString() };
+};
+
+export function receiptRoutes(deps: ReceiptDeps): Router {
+  const router = Router();
+  const statusOf = receiptStatus(deps);
 
   router.get('/v1/receipts', (req, res) => {
     const query = queryReader(req.query as Record<string, unknown>, ['status', 'limit', 'cursor']);
@@ -54,9 +87,7 @@ export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundSto
     let next: number | undefined;
     for (let i = ids.length - 1; i >= 0; i--) {
       const id = ids[i]!;
-      const { last } = latestOf(id);
-      const sentVersion = deps.reports.latest(id);
-      const current: Status = last && answers(last.value, id, sentVersion) ? last.value.status : 'pending';
+      const { last, sentVersion, status: current } = statusOf(id);
       counts[current] += 1;
       if (i >= end || (status && current !== status)) continue;
       if (records.length === limit) {
@@ -67,6 +98,7 @@ export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundSto
         id,
         sentVersion,
         status: current,
+        ...(current === 'pending' && pendingSince(deps, id)),
         ...(last && {
           subjectType: last.value.subjectType,
           version: last.value.subjectVersion,
@@ -84,21 +116,19 @@ export function receiptRoutes(deps: { reports: ReportsIndex; inbound: InboundSto
 
   router.get('/v1/receipts/:reportId', (req, res) => {
     const reportId = String(req.params.reportId);
-    const { receipts, last } = latestOf(reportId);
+    // Of the latest version sent, as in the list.
+    const { receipts, last, sentVersion, status } = statusOf(reportId);
     if (!last) {
-      const sentVersion = deps.reports.latest(reportId);
       if (sentVersion === 0) throw new HubError('NOT_FOUND', `no report ${reportId} was sent by this node`);
-      res.json({ reportId, status: 'pending', sentVersion, receipts: [] });
+      res.json({ reportId, status, sentVersion, ...pendingSince(deps, reportId), receipts: [] });
       return;
     }
     const latest = last.value;
-    // Of the latest version sent, as in the list: a new version is pending until its own receipt arrives, whatever
-    // the receipt of the one before said.
-    const sentVersion = deps.reports.latest(reportId);
     res.json({
       reportId,
-      status: answers(latest, reportId, sentVersion) ? latest.status : 'pending',
+      status,
       sentVersion,
+      ...(status === 'pending' && pendingSince(deps, reportId)),
       version: latest.subjectVersion,
       reasons: latest.reasons,
       // The coordinator's receipt, with what this node normalised in that version.
