@@ -186,6 +186,8 @@ export const startCommand: Command = {
               : ''
           }`,
           `  curl -s ${apiUrl}/v1/seizures?limit=5 -H "authorization: Bearer $(node -p "require('${join(config.hubHome, 'run', 'endpoints.json')}').token")"`,
+          "  npx hub token --role coordinator --country KZ --clearance RED   # for the dashboard's co-operation view:",
+          '      # data quality per country, the envelopes the hub refused, and asking a country for information',
           '',
           'Press Ctrl-C to stop.',
           '',
