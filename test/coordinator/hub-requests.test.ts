@@ -378,7 +378,12 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
     // The same body again (an answer lost on the way): answered as the first time, nothing more sent.
     const again = await ask(body);
     expect(again.status).to.equal(202);
-    expect(again.body).to.include({ requestId: body.requestId, duplicate: true, state: 'sent' });
+    expect(again.body).to.include({
+      requestId: body.requestId,
+      duplicate: true,
+      state: 'sent',
+      dueAt: queued.body.dueAt,
+    });
     // Its id with another body, or the id of a country's request: refused, naming the field.
     const other = await ask({ ...body, question: 'Another question?' });
     expect(other.status).to.equal(400);

@@ -201,14 +201,14 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
         askedAt: new Date(now),
         state: 'queued',
       };
-      let duplicate = first !== null;
+      let existing = first;
       try {
-        if (!duplicate) await asks.insertOne(ask);
+        if (!existing) await asks.insertOne(ask);
       } catch (err) {
         // Sent twice at once: the second finds the first's.
         if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-        if ((await asks.findOne({ _id: value.requestId }))?.inputDigest !== inputDigest) throw taken;
-        duplicate = true;
+        existing = await asks.findOne({ _id: value.requestId });
+        if (existing?.inputDigest !== inputDigest) throw taken;
       }
       await deps.audit.append({
         actor: actorOf(caller),
@@ -224,16 +224,16 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
         count: 1,
         reportIds: [],
       });
-      // A duplicate says where the first one stands now (refused: GET .../asked/:id says why).
-      const state = first && first.state !== 'signed' ? first.state : 'queued';
+      // A duplicate is answered with the first one's due time, and where it stands now (refused: GET
+      // .../asked/:id says why).
       res.status(202).json({
         requestId: value.requestId,
         to: value.to,
         urgency: value.urgency,
-        dueAt: new Date(value.dueAt).toISOString(),
-        state,
+        dueAt: String((existing ?? ask).body.dueAt),
+        state: existing && existing.state !== 'signed' ? existing.state : 'queued',
         normalisations,
-        ...(duplicate && { duplicate: true }),
+        ...(existing && { duplicate: true }),
       });
     },
   );
