@@ -109,7 +109,8 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
       ]),
     );
     // a UZ envelope written into KZ's topic
-    await send(names().nodeOut('KZ'), envelopeOf(uz, report({ country: 'KZ' })).bytes);
+    const mismatched = envelopeOf(uz, report({ country: 'KZ' }));
+    await send(names().nodeOut('KZ'), mismatched.bytes);
     // the same message id again with different content
     await send(
       names().nodeOut('KZ'),
@@ -145,7 +146,8 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     const ann = certificateAnnouncement(registry, foreignSigner, foreign.certificatePem);
     await producer.send({ topic: names().pki, acks: -1, messages: [{ key: ann.key, value: ann.bytes }] });
     await new Promise((r) => setTimeout(r, 1000));
-    await send(names().nodeOut('KZ'), envelopeOf(foreignSigner, report()).bytes);
+    const foreignEnvelope = envelopeOf(foreignSigner, report());
+    await send(names().nodeOut('KZ'), foreignEnvelope.bytes);
 
     const expected = [
       'malformed',
@@ -175,6 +177,31 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     );
     expect(receipt?.status).to.equal('rejected');
     expect((receipt?.reasons as { field: string }[]).map((r) => r.field)).to.include('seizedAt');
+
+    // Refusals of trust are answered too, to the node whose topic they were read from (only it may write there):
+    // its operator learns why. Bytes that are no envelope are answered to nobody: one receipt per message but those.
+    const receipts = store.collection<{
+      inReplyTo: string;
+      origin: string;
+      status: string;
+      reasons: { code: string }[];
+    }>(COLLECTIONS.receipts);
+    // The control report's acceptance, and every refusal but the malformed one.
+    const answered = 1 + expected.length - 1;
+    const all = await waitUntil('a receipt for every envelope', async () => {
+      const found = await receipts.find({}).toArray();
+      return found.length >= answered ? found : undefined;
+    });
+    expect(all).to.have.length(answered);
+    for (const [envelope, code] of [
+      [tampered.envelope, 'bad-signature'],
+      [mismatched.envelope, 'country-mismatch'],
+      [foreignEnvelope.envelope, 'chain-invalid'],
+    ] as const) {
+      const r = all.find((x) => x.inReplyTo === envelope.messageId);
+      expect(r, code).to.include({ origin: 'KZ', status: 'rejected' });
+      expect(r!.reasons.map((x) => x.code)).to.deep.equal([code]);
+    }
   });
 
   it('refuses an envelope of a batch whose proof was altered or taken from another, and stores the rest of it', async () => {

@@ -55,14 +55,16 @@ export function buildReplies(
         derivedUuid(`quarantine:${seed}:${o.record.topic}:${o.record.offset}`),
       );
     }
-    // A receipt goes back only to a sender we could identify; forged or malformed bytes get none.
+    // A receipt goes back to the node whose topic the message was read from: only that country's node may write
+    // there (the broker's ACLs), so it is the sender even when the envelope's own claims do not verify (a signer
+    // the hub does not know yet, another CA, a bad signature, another country's origin), and the receipt tells its
+    // operator why. The coordination node's own topic has no node to answer; bytes that are no envelope get none.
+    const to = deps.names.countryOf(o.record.topic);
     if (
       !env ||
-      !/^[A-Z]{2}$/.test(env.origin) ||
-      (o.kind === 'rejected' &&
-        ['malformed', 'unknown-signer', 'chain-invalid', 'bad-signature', 'country-mismatch'].includes(
-          o.reason,
-        ))
+      to === undefined ||
+      !/^[A-Z]{2}$/.test(to) ||
+      (o.kind === 'rejected' && o.reason === 'malformed')
     )
       continue;
     const status = o.kind === 'accepted' ? 'accepted' : 'rejected';
@@ -82,9 +84,9 @@ export function buildReplies(
       normalisations: [],
       issuedAt: now,
     };
-    receipts.push({ _id: receipt.receiptId, ...receipt, origin: env.origin });
+    receipts.push({ _id: receipt.receiptId, ...receipt, origin: to });
     out.sign(
-      deps.names.nodeIn(env.origin),
+      deps.names.nodeIn(to),
       receipt.subjectId ?? env.messageId,
       'Receipt',
       receipt,
