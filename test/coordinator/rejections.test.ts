@@ -78,7 +78,13 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     await admin.disconnect();
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    coordinator = await startCoordinator({ config: env.config, logger: env.logger, topicRefreshMs: 500 });
+    // An unknown signer waits 2 s for its certificate on hub.pki (15 s by default), then is refused.
+    coordinator = await startCoordinator({
+      config: env.config,
+      logger: env.logger,
+      topicRefreshMs: 500,
+      unknownSignerGraceMs: 2000,
+    });
     store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
   });
   after(async () => {
@@ -148,6 +154,17 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     await new Promise((r) => setTimeout(r, 1000));
     const foreignEnvelope = envelopeOf(foreignSigner, report());
     await send(names().nodeOut('KZ'), foreignEnvelope.bytes);
+    // a certificate of the hub CA that was never announced (a node's new one that did not reach hub.pki)
+    const unannounced = issueCertificate(pki.ca(), { country: 'KZ', agency: 'KZ police' });
+    const unknownEnvelope = envelopeOf(
+      createSigner({
+        privateKey: createPrivateKey(unannounced.privateKeyPem),
+        certificate: unannounced.certificatePem,
+        origin: 'KZ',
+      }),
+      report(),
+    );
+    await send(names().nodeOut('KZ'), unknownEnvelope.bytes);
 
     const expected = [
       'malformed',
@@ -158,6 +175,7 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
       'unknown-schema',
       'invalid-content',
       'chain-invalid',
+      'unknown-signer',
     ];
     const reasons = await waitUntil(
       'every bad envelope quarantined',
@@ -197,6 +215,7 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
       [tampered.envelope, 'bad-signature'],
       [mismatched.envelope, 'country-mismatch'],
       [foreignEnvelope.envelope, 'chain-invalid'],
+      [unknownEnvelope.envelope, 'unknown-signer'],
     ] as const) {
       const r = all.find((x) => x.inReplyTo === envelope.messageId);
       expect(r, code).to.include({ origin: 'KZ', status: 'rejected' });
