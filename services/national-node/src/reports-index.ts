@@ -11,7 +11,7 @@ interface Entry {
   digest?: string;
   /** The envelope that version went in (kept with the digest: what a re-sent body is answered with). */
   messageId?: string;
-  /** When the node took that version (ms; unknown for versions recorded before 2026-12-07; after a crash, when found). */
+  /** When the node took that version (ms; unknown in lines written before 2026-12-06; after a crash, when found). */
   sentAt?: number;
 }
 

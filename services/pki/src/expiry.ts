@@ -1,9 +1,9 @@
 // Certificates run out: a node whose certificate has expired signs envelopes every verifier refuses (`expired`), so
 // its country's exchange stops until an operator renews it. A service watches the certificates it depends on and
 // says so ahead of time: a gauge of each one's expiry (for the HubCertificateExpiring alerts), a warning in its log
-// at start and every 12 hours from `warnDays` before (180 days before for the hub CA), a failing `certificate` health check once its own has expired
-// or been revoked, and `refusal()` for the national node, which then refuses to sign rather than accept reports no
-// one will take.
+// at start and every 12 hours from `warnDays` before (180 days before for the hub CA), a failing `certificate` health
+// check once its own has expired or been revoked, and `refusal()` for the national node, which then refuses to sign
+// rather than accept reports no one will take.
 import { HubError } from '@hub/errors';
 import { HUB_ORIGIN, type TrustedCertificate } from '@hub/envelope';
 import { Gauge, type Logger, type Registry } from '@hub/observability';
