@@ -7,6 +7,7 @@ import { createSigner, createVerifier, HUB_ORIGIN, renewableSigner } from '@hub/
 import {
   createKafka,
   ensureTopics,
+  expiringTopics,
   hubTopicConfigs,
   onFatalCrash,
   disconnectForGood,
@@ -186,6 +187,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       { partitions: 3, replicationFactor: config.kafka.replicationFactor },
     ),
   );
+  await warnOfExpiringTopics(admin, names, logger);
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -970,5 +972,34 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     await bucketCache.settled();
     await store.close().catch(() => undefined);
     if (ops) await new Promise<void>((r) => ops?.close(() => r()));
+  }
+}
+
+/**
+ * A topic made before the hub set retention.ms on its topics, on brokers that delete records after a time (their
+ * default is 7 days), loses what the store is rebuilt from: said at start, with the command that keeps them. Not
+ * changed here: that needs the right to alter topic configs, which services do not hold. A principal not allowed to
+ * read the configs (the secured profile) gets a debug line.
+ */
+async function warnOfExpiringTopics(
+  admin: Parameters<typeof expiringTopics>[0],
+  names: ReturnType<typeof topicNames>,
+  logger: Logger,
+): Promise<void> {
+  try {
+    const ours = (await admin.listTopics()).filter(
+      (t) =>
+        t.startsWith(names.nodeTopicPrefix) ||
+        t.startsWith(names.feedPrefix) ||
+        t === names.hubOut ||
+        t === names.quarantine,
+    );
+    for (const { topic, retentionMs } of await expiringTopics(admin, ours))
+      logger.warn(
+        { topic, retentionMs },
+        `topic ${topic} keeps its records ${Math.round(retentionMs / 3_600_000)} h only: once they are gone, hub replay cannot rebuild the store from it and a node away that long misses its messages; keep them: kafka-configs.sh --alter --entity-type topics --entity-name ${topic} --add-config retention.ms=-1`,
+      );
+  } catch (err) {
+    logger.debug({ err: (err as Error).message }, 'topic retention not checked');
   }
 }

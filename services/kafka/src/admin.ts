@@ -1,6 +1,15 @@
 // Creating the hub's topics: idempotent, with the partitioning and retention the design asks for.
-import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Admin, ConfigResourceTypes, ITopicConfig } from 'kafkajs';
 import type { TopicNames } from './topics';
+
+/**
+ * Every topic keeps its records for ever, whatever the brokers' default (7 days, unless set otherwise): the store is
+ * rebuilt from them (`hub replay`), the envelopes in them are the evidence, and a node away for a while still gets
+ * its receipts. The compacted ones (hub.pki, erasures) keep the latest record of each key.
+ */
+const KEEP = { name: 'retention.ms', value: '-1' };
+/** kafkajs' ConfigResourceTypes.TOPIC (its enum is not a named export Node's ES module loader finds). */
+export const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 export interface TopicPlan {
   partitions: number;
@@ -13,7 +22,10 @@ export function nodeTopicConfigs(names: TopicNames, cc: string, plan: TopicPlan)
     topic,
     numPartitions: plan.partitions,
     replicationFactor: plan.replicationFactor,
-    configEntries: [{ name: 'min.insync.replicas', value: String(Math.min(2, plan.replicationFactor)) }],
+    configEntries: [
+      { name: 'min.insync.replicas', value: String(Math.min(2, plan.replicationFactor)) },
+      KEEP,
+    ],
   }));
 }
 
@@ -35,9 +47,19 @@ export function hubTopicConfigs(names: TopicNames, regions: string[], plan: Topi
   const rf = plan.replicationFactor;
   const isr = { name: 'min.insync.replicas', value: String(Math.min(2, rf)) };
   return [
-    { topic: names.quarantine, numPartitions: plan.partitions, replicationFactor: rf, configEntries: [isr] },
+    {
+      topic: names.quarantine,
+      numPartitions: plan.partitions,
+      replicationFactor: rf,
+      configEntries: [isr, KEEP],
+    },
     // The coordination node's own requests, keyed by request id like a node's out topic.
-    { topic: names.hubOut, numPartitions: plan.partitions, replicationFactor: rf, configEntries: [isr] },
+    {
+      topic: names.hubOut,
+      numPartitions: plan.partitions,
+      replicationFactor: rf,
+      configEntries: [isr, KEEP],
+    },
     pkiTopicConfig(names, plan),
     {
       topic: names.erasures,
@@ -49,7 +71,7 @@ export function hubTopicConfigs(names: TopicNames, regions: string[], plan: Topi
       topic: names.feed(r),
       numPartitions: plan.partitions,
       replicationFactor: rf,
-      configEntries: [isr],
+      configEntries: [isr, KEEP],
     })),
   ];
 }
@@ -155,4 +177,35 @@ export async function waitForLeaders(admin: Admin, topics: ITopicConfig[], timeo
       throw new Error(`topics created but without leaders after ${timeoutMs} ms: ${last}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * The topics among `topics` whose records the brokers delete after a time (a topic made before retention.ms was set
+ * here, on brokers whose default is not for ever), with that time in ms; topics that do not exist are left out.
+ */
+export async function expiringTopics(
+  admin: Pick<Admin, 'describeConfigs' | 'listTopics'>,
+  topics: string[],
+): Promise<{ topic: string; retentionMs: number }[]> {
+  // Asked only of topics that exist: the brokers refuse the whole request for one that does not.
+  const existing = new Set(await admin.listTopics());
+  const present = topics.filter((t) => existing.has(t));
+  if (present.length === 0) return [];
+  const described = await admin.describeConfigs({
+    resources: present.map((name) => ({
+      type: TOPIC_RESOURCE,
+      name,
+      configNames: ['retention.ms', 'cleanup.policy'],
+    })),
+    includeSynonyms: false,
+  });
+  const out: { topic: string; retentionMs: number }[] = [];
+  for (const r of described.resources) {
+    if (r.errorCode !== 0) continue;
+    const value = (name: string) => r.configEntries.find((e) => e.configName === name)?.configValue;
+    const ms = Number(value('retention.ms'));
+    if (value('cleanup.policy')?.includes('delete') && Number.isFinite(ms) && ms >= 0)
+      out.push({ topic: r.resourceName, retentionMs: ms });
+  }
+  return out;
 }

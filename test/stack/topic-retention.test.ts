@@ -1,0 +1,111 @@
+// The hub's topics keep their records for ever, on the real broker: set on each topic the services make, whatever
+// the brokers' default (7 days unless set otherwise), since the store is rebuilt from them; and a topic made before
+// (on such brokers) is named at the coordinator's start, with the command that keeps its records.
+import { expect } from 'chai';
+import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
+import {
+  createKafka,
+  ensureTopics,
+  expiringTopics,
+  hubTopicConfigs,
+  nodeTopicConfigs,
+  TOPIC_RESOURCE,
+  topicNames,
+  type Admin,
+} from '@hub/kafka';
+import { createLogger } from '@hub/observability';
+import { createTestEnv, type TestEnv } from '../support/env';
+import { testPki } from '../support/hub';
+
+const WEEK_MS = 7 * 86_400_000;
+
+describe('Kafka topics: records kept for ever', function () {
+  this.timeout(120000);
+  let env: TestEnv;
+  let admin: Admin;
+  let coordinator: RunningCoordinator | undefined;
+  const names = () => topicNames(env.config.namespace);
+  const plan = { partitions: 1, replicationFactor: 1 };
+
+  before(async () => {
+    env = createTestEnv('topic-retention');
+    testPki(env, []);
+    admin = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'test-topic-retention',
+      logger: env.logger,
+    }).admin();
+    await admin.connect();
+  });
+  after(async () => {
+    await coordinator?.close();
+    await admin?.disconnect();
+    env?.cleanup();
+  });
+
+  it('sets retention.ms=-1 on every topic it makes, but the compacted ones', async () => {
+    await ensureTopics(admin, [
+      ...nodeTopicConfigs(names(), 'KZ', plan),
+      // hub.pki (compacted) among them
+      ...hubTopicConfigs(names(), ['central-asia'], plan),
+    ]);
+    const kept = [
+      names().nodeOut('KZ'),
+      names().nodeIn('KZ'),
+      names().hubOut,
+      names().quarantine,
+      names().feed('central-asia'),
+    ];
+    const described = await admin.describeConfigs({
+      resources: kept.map((name) => ({
+        type: TOPIC_RESOURCE,
+        name,
+        configNames: ['retention.ms'],
+      })),
+      includeSynonyms: false,
+    });
+    for (const r of described.resources) {
+      const entry = r.configEntries.find((e) => e.configName === 'retention.ms');
+      // Set on the topic itself, not taken from the brokers' default (which on this stack is for ever too).
+      expect(entry, r.resourceName).to.include({ configValue: '-1', isDefault: false });
+    }
+    expect(await expiringTopics(admin, [...kept, names().pki])).to.deep.equal([]);
+  });
+
+  it('names a topic whose records expire, and the coordinator says so at start with the command to keep them', async () => {
+    // As an earlier version made it on brokers that keep records a week.
+    const old = names().nodeOut('UZ');
+    await admin.createTopics({
+      topics: [
+        {
+          topic: old,
+          numPartitions: 1,
+          replicationFactor: 1,
+          configEntries: [{ name: 'retention.ms', value: String(WEEK_MS) }],
+        },
+      ],
+      waitForLeaders: true,
+    });
+    expect(await expiringTopics(admin, [old, names().nodeOut('KZ'), `${old}-missing`])).to.deep.equal([
+      { topic: old, retentionMs: WEEK_MS },
+    ]);
+
+    const logged: Record<string, unknown>[] = [];
+    coordinator = await startCoordinator({
+      config: env.config,
+      logger: createLogger('coordinator', {
+        destination: {
+          write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>),
+        },
+      }),
+    });
+    const warned = logged.filter((l) => l.topic !== undefined && l.retentionMs !== undefined);
+    expect(warned.map((l) => l.topic)).to.deep.equal([old]);
+    expect(String(warned[0]!.msg)).to.include(
+      `keeps its records 168 h only: once they are gone, hub replay cannot rebuild the store from it`,
+    );
+    expect(String(warned[0]!.msg)).to.include(
+      `kafka-configs.sh --alter --entity-type topics --entity-name ${old} --add-config retention.ms=-1`,
+    );
+  });
+});
