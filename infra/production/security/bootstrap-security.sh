@@ -58,24 +58,24 @@ scram node-UZ
 scram node-TM
 
 # Topics (hub-admin creates them; no service may)
-topic hub.quarantine 3 --config min.insync.replicas=2
-topic hub.node.HUB.out 3 --config min.insync.replicas=2
+topic hub.quarantine 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.node.HUB.out 3 --config min.insync.replicas=2 --config retention.ms=-1
 topic hub.pki 1 --config min.insync.replicas=2 --config cleanup.policy=compact
 topic hub.erasures 1 --config min.insync.replicas=2 --config cleanup.policy=compact
-topic hub.feed.central-asia 3 --config min.insync.replicas=2
-topic hub.feed.northern-route 3 --config min.insync.replicas=2
-topic hub.feed.balkan-route 3 --config min.insync.replicas=2
-topic hub.feed.south-caucasus 3 --config min.insync.replicas=2
-topic hub.node.KZ.out 3 --config min.insync.replicas=2
-topic hub.node.KZ.in 3 --config min.insync.replicas=2
-topic hub.node.KG.out 3 --config min.insync.replicas=2
-topic hub.node.KG.in 3 --config min.insync.replicas=2
-topic hub.node.TJ.out 3 --config min.insync.replicas=2
-topic hub.node.TJ.in 3 --config min.insync.replicas=2
-topic hub.node.UZ.out 3 --config min.insync.replicas=2
-topic hub.node.UZ.in 3 --config min.insync.replicas=2
-topic hub.node.TM.out 3 --config min.insync.replicas=2
-topic hub.node.TM.in 3 --config min.insync.replicas=2
+topic hub.feed.central-asia 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.feed.northern-route 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.feed.balkan-route 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.feed.south-caucasus 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.node.KZ.out 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.node.KZ.in 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.node.KG.out 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.node.KG.in 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.node.TJ.out 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.node.TJ.in 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.node.UZ.out 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.node.UZ.in 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.node.TM.out 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.node.TM.in 3 --config min.insync.replicas=2 --config retention.ms=-1
 
 # ACLs: anything not granted here is refused (allow.everyone.if.no.acl.found=false)
 acl --add --allow-principal User:coordinator --operation Read --operation Describe --topic hub.node. --resource-pattern-type prefixed
