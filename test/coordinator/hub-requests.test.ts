@@ -402,6 +402,16 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
     const notJson = await ask('{"to": "UZ",');
     expect(notJson.status).to.equal(400);
     expect(notJson.body.error).to.include({ code: 'MALFORMED_JSON' });
+    // JSON sent as text: told to say it is JSON.
+    const asText = await fetch(`${fx.hub.apiUrl}/v1/requests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${coordinator}`, 'content-type': 'text/plain' },
+      body: JSON.stringify(body),
+    });
+    expect(asText.status).to.equal(400);
+    const asTextBody = (await asText.json()) as { errors: { field: string; message: string }[] };
+    expect(asTextBody.errors[0]).to.include({ field: '(body)' });
+    expect(asTextBody.errors[0]!.message).to.include('content-type: application/json (got text/plain)');
     const analyst = fx.hub.token('analyst', 'KZ', 'RED');
     expect((await ask({ ...body, requestId: randomUUID() }, analyst)).status).to.equal(403);
     expect((await stateOf(body.requestId, analyst)).status).to.equal(403);

@@ -13,7 +13,7 @@ import type { Logger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type StoredRequest } from '@hub/store';
-import { signRequest } from './asks';
+import { askContext, signRequest } from './asks';
 
 export interface AskOptions {
   config: HubConfig;
@@ -39,13 +39,11 @@ export interface Asked {
 export async function askAsCoordinator(options: AskOptions): Promise<Asked> {
   const { config } = options;
   const now = (options.clock ?? Date.now)();
-  const regions = loadRegions();
   // Every field error at once (ValidationError), before anything is signed or sent.
-  const { value, normalisations } = informationRequestFromJson(options.body, {
-    nodeCountry: HUB_ORIGIN,
-    now,
-    regions: new Set(regions.map((r) => r.id)),
-  });
+  const { value, normalisations } = informationRequestFromJson(
+    options.body,
+    askContext(new Set(loadRegions().map((r) => r.id)), now),
+  );
 
   const pkiDir = join(config.hubHome, 'pki');
   const pki = new PkiStore(pkiDir);

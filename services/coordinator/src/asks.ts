@@ -71,13 +71,6 @@ export interface Asks {
   stop(): Promise<void>;
 }
 
-const bytesOf = (b: NonNullable<StoredAsk['envelope']>): Buffer =>
-  Buffer.isBuffer(b)
-    ? b
-    : b instanceof Uint8Array
-      ? Buffer.from(b)
-      : Buffer.from((b as { buffer: Uint8Array }).buffer);
-
 export function startAsks(options: AsksOptions): Asks {
   const { store, names, clock, logger } = options;
   const asks = store.collection<StoredAsk>(COLLECTIONS.asks);
@@ -117,7 +110,7 @@ export function startAsks(options: AsksOptions): Asks {
     await options.producer.send({
       topic: names.hubOut,
       acks: -1,
-      messages: [{ key: ask._id, value: bytesOf(ask.envelope!) }],
+      messages: [{ key: ask._id, value: ask.envelope! }],
     });
     await asks.updateOne({ _id: ask._id }, { $set: { state: 'sent', sentAt: new Date(clock()) } });
     logger.info(

@@ -158,6 +158,14 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     async (req, res) => {
       const caller = req.caller!;
       const now = clock();
+      // A body express did not read: sent as something other than JSON.
+      if (req.body === undefined && req.headers['content-length'] !== undefined)
+        throw new ValidationError([
+          {
+            field: '(body)',
+            message: `send the request as JSON, with content-type: application/json (got ${String(req.headers['content-type'] ?? 'none').slice(0, 80)})`,
+          },
+        ]);
       const { value, normalisations } = informationRequestFromJson(req.body, {
         nodeCountry: HUB_ORIGIN,
         now,

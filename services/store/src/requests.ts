@@ -68,7 +68,8 @@ export interface StoredAsk {
   state: 'queued' | 'signed' | 'sent' | 'refused';
   messageId?: string;
   signedAt?: Date;
-  envelope?: Buffer | Uint8Array | { buffer: Uint8Array };
+  /** Read back as a Buffer (the store promotes binary data). */
+  envelope?: Buffer;
   sentAt?: Date;
   error?: { code: string; message: string; errors?: { field: string; message: string }[] };
 }
