@@ -30,14 +30,14 @@ export class InboundStore {
     }
   }
 
-  private readonly listeners: (() => void)[] = [];
+  private readonly listeners: ((item: InboundItem) => void)[] = [];
 
   /** Idempotent: an already-known messageId is ignored. */
   add(item: InboundItem): boolean {
     if (this.byMessage.has(item.messageId)) return false;
     appendFileSync(this.file, `${JSON.stringify(item)}\n`);
     this.index(item);
-    for (const l of this.listeners) l();
+    for (const l of this.listeners) l(item);
     return true;
   }
 
@@ -46,7 +46,8 @@ export class InboundStore {
     return [...this.byMessage.values()];
   }
 
-  onAdd(listener: () => void): void {
+  /** Called with each item added after it is kept (not with those read at start). */
+  onAdd(listener: (item: InboundItem) => void): void {
     this.listeners.push(listener);
   }
 

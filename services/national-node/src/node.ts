@@ -27,7 +27,7 @@ import {
 } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { createApp, createSeizureAcceptor } from './app';
-import { unanswered } from './routes-receipts';
+import { unansweredWatch } from './routes-receipts';
 import { startInboxWatcher, type InboxWatcherOptions } from './inbox-watcher';
 import { InboundStore } from './inbox-store';
 import { OutboxLog } from './outbox/log';
@@ -230,13 +230,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   const inbound = new InboundStore(join(nodeDir, 'inbound.jsonl'));
   // What the hub has not answered yet (a send-only node follows no receipts: nothing to show).
   if (inboundEnabled) {
-    let last = { at: 0, value: { count: 0, oldestMs: 0 } };
-    /** One count for both gauges of a scrape. */
-    const waiting = () => {
-      if (Date.now() - last.at > 1000)
-        last = { at: Date.now(), value: unanswered({ reports, inbound }, Date.now()) };
-      return last.value;
-    };
+    const waiting = unansweredWatch({ reports, inbound });
     new Gauge({
       name: 'hub_node_unanswered',
       help: 'Records this node sent whose latest version has no receipt from the hub yet',

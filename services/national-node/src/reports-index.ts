@@ -29,6 +29,7 @@ export class ReportsIndex {
   private fd = -1;
   private notesFd = -1;
   private dirty = false;
+  private readonly changeListeners: ((reportId: string) => void)[] = [];
 
   constructor(private readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -81,8 +82,15 @@ export class ReportsIndex {
 
   private remember(id: string, version: number, digest?: string, messageId?: string, sentAt?: number): void {
     const have = this.entries.get(id);
-    if (!have || version >= have.version) this.entries.set(id, { version, digest, messageId, sentAt });
     if ((this.reserved.get(id) ?? Infinity) <= version) this.reserved.delete(id);
+    if (have && version < have.version) return;
+    this.entries.set(id, { version, digest, messageId, sentAt });
+    for (const l of this.changeListeners) l(id);
+  }
+
+  /** Called with a record's id whenever a version of it is recorded as sent. */
+  onChange(listener: (reportId: string) => void): void {
+    this.changeListeners.push(listener);
   }
 
   /** Every record this node has sent, in the order each was first sent (not those whose sending failed). */

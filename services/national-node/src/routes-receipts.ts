@@ -50,18 +50,40 @@ export function receiptStatus(deps: ReceiptDeps) {
 
 /**
  * Records this node sent whose latest version has no receipt yet, and since when the oldest waits (ms; 0: none, or
- * none whose sending time is known). For the node's metrics: a hub that stops answering shows here.
+ * none whose sending time is known). For the node's metrics: a hub that stops answering shows here. Every record is
+ * looked at once, at the first count; after that only those a new version or a receipt concerns, so a count costs
+ * the records waiting, not all the node ever sent.
  */
-export function unanswered(deps: ReceiptDeps, now: number): { count: number; oldestMs: number } {
+export function unansweredWatch(
+  deps: {
+    reports: ReportsIndex;
+    inbound: Pick<InboundStore, 'receipts' | 'onAdd'>;
+  },
+  now: () => number = Date.now,
+): () => { count: number; oldestMs: number } {
   const statusOf = receiptStatus(deps);
-  let count = 0;
-  let oldest = now;
-  for (const id of deps.reports.ids()) {
-    if (statusOf(id).status !== 'pending') continue;
-    count++;
-    oldest = Math.min(oldest, deps.reports.sentAtOf(id) ?? now);
-  }
-  return { count, oldestMs: now - oldest };
+  /** Waiting records → when their latest version was taken (undefined: not known). */
+  let waiting: Map<string, number | undefined> | undefined;
+  const look = (id: string) => {
+    if (!waiting) return;
+    if (statusOf(id).status === 'pending') waiting.set(id, deps.reports.sentAtOf(id));
+    else waiting.delete(id);
+  };
+  deps.reports.onChange(look);
+  deps.inbound.onAdd((item) => {
+    const subject = item.value.subjectId;
+    if (item.messageType === 'Receipt' && typeof subject === 'string') look(subject);
+  });
+  return () => {
+    const at = now();
+    if (!waiting) {
+      waiting = new Map();
+      for (const id of deps.reports.ids()) look(id);
+    }
+    let oldest = at;
+    for (const sentAt of waiting.values()) oldest = Math.min(oldest, sentAt ?? at);
+    return { count: waiting.size, oldestMs: at - oldest };
+  };
 }
 
 /** Since when a pending record waits, when known. */
