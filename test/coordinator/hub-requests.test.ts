@@ -429,6 +429,29 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
         .collection<StoredRequest>(COLLECTIONS.requests)
         .countDocuments({ _id: String(nowhere.body.requestId) }),
     ).to.equal(0);
+
+    // The list of asks kept: the refused one first (newest), with why, then the stored one; filtered by state.
+    const list = async (query = '') =>
+      (await getJson(`${fx.hub.apiUrl}/v1/requests/asked${query}`, coordinator)).body.asks as {
+        requestId: string;
+        to: string;
+        state: string;
+        askedBy: { sub: string };
+        error?: { message: string };
+      }[];
+    const kept = await list();
+    expect(kept.map((a) => [a.requestId, a.to, a.state])).to.deep.equal([
+      [String(nowhere.body.requestId), 'TM', 'refused'],
+      [body.requestId, 'UZ', 'stored'],
+    ]);
+    expect(kept[0]!.error?.message).to.include('TM has no national node');
+    expect(kept[1]!.askedBy.sub).to.equal(kept[0]!.askedBy.sub);
+    expect((await list('?state=refused')).map((a) => a.requestId)).to.deep.equal([
+      String(nowhere.body.requestId),
+    ]);
+    expect(await list('?state=queued')).to.deep.equal([]);
+    expect((await list('?limit=1')).map((a) => a.state)).to.deep.equal(['refused']);
+    expect((await getJson(`${fx.hub.apiUrl}/v1/requests/asked`, analyst)).status).to.equal(403);
   });
 
   it('sends each asked request once: two coordinators claim it, one sends it; a crash after signing sends the same bytes', async () => {

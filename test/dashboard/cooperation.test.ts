@@ -526,7 +526,7 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
     expect((await apiRequests(kzAnalyst())).map((r) => r.requestId)).not.to.include(hubRequest);
   });
 
-  it('lets a coordinator ask a country from the form: fields to correct named, then sent and listed', async () => {
+  it('lets a coordinator ask a country from the form: fields to correct named, then sent and listed; refused ones kept in view', async () => {
     // The first attempt leaves out the purpose on purpose: the API answers 400, naming it.
     const { page } = await open('/#/cooperation', 400);
     await signIn(page, coordinator());
@@ -575,12 +575,36 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
       urgency: 'urgent',
     });
 
-    // In Russian, the form's labels and the country names follow.
+    // Every request asked here is at the hub. One to a country without a national node is refused by the
+    // coordinator: the form says why, and it stays listed with why, counted in the section's title.
+    await page.waitForSelector('#ask-list-count.empty');
+    expect(await page.textContent('#ask-list-count')).to.equal('Every request asked here is at the hub.');
+    await page.selectOption('#ask-to', 'TJ');
+    await page.fill('#ask-purpose', 'regional threat assessment 2026');
+    await page.fill('#ask-question', 'Anything on the northern route?');
+    await page.click('#ask-send');
+    await page.waitForSelector('#ask-status.error', { timeout: 60000 });
+    expect(await page.textContent('#ask-status')).to.include('TJ has no national node');
+    const refused = '#ask-list tr[data-state="refused"]';
+    await page.waitForSelector(refused);
+    expect(await page.textContent(`${refused} td[data-col="addressee"]`)).to.equal('Tajikistan');
+    expect(await page.textContent(`${refused} td[data-col="state"]`)).to.match(
+      /^refused by the coordinator.*TJ has no national node/,
+    );
+    expect(await page.textContent(`${refused} td[data-col="askedBy"]`)).to.equal('coordinator-TJ');
+    expect(await page.textContent('#ask-list-count')).to.equal('1 not at the hub');
+    expect(await page.textContent('#ask-waiting')).to.equal(' (0 waiting, 1 refused)');
+
+    // In Russian, the form's labels, the country names and the list follow.
     await page.selectOption('#lang', 'ru');
     await page.waitForFunction(
-      () => document.querySelector('#ask-section summary')?.textContent === 'Запросить информацию у страны',
+      () =>
+        document.querySelector('#ask-section summary [data-i18n="askTitle"]')?.textContent ===
+        'Запросить информацию у страны',
     );
     expect(await page.textContent('#ask-to option[value="UZ"]')).to.equal('Узбекистан');
+    expect(await page.textContent('#ask-waiting')).to.equal(' (ожидают: 0, отклонено: 1)');
+    expect(await page.textContent(`${refused} td[data-col="addressee"]`)).to.equal('Таджикистан');
     await page.selectOption('#lang', 'en');
   });
 

@@ -302,6 +302,13 @@ describe('query API: answers as its OpenAPI description says', function () {
       return r.body.state === 'stored' ? r.body : undefined;
     });
     api.check('/v1/requests/asked/{requestId}', 'get', 200, stored);
+    const listed = await answer('/v1/requests/asked', '/v1/requests/asked', coordinator, 200);
+    expect((listed.asks as { requestId: string; state: string }[])[0]).to.include({
+      requestId,
+      state: 'stored',
+    });
+    await answer('/v1/requests/asked', '/v1/requests/asked?state=lost', coordinator, 400);
+    await answer('/v1/requests/asked', '/v1/requests/asked', hub.token('analyst', 'KZ', 'AMBER'), 403);
     await ask(JSON.stringify(request), hub.token('analyst', 'KZ', 'AMBER'), 403);
     await ask(JSON.stringify({ to: 'KZ' }), coordinator, 400);
     await ask('{"to":', coordinator, 400);

@@ -10,7 +10,7 @@ const FOLLOW_FOR_MS = 60000;
 
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** `claims()` gives the signed-in token's claims; `onAsked()` is told once a request is stored at the hub. */
+/** `claims()` gives the signed-in token's claims; `onAsked()` is told once a request is stored or refused. */
 export function createAskForm({ api, claims, onAsked }) {
   const form = byId('ask-form');
   const section = byId('ask-section');
@@ -80,6 +80,7 @@ export function createAskForm({ api, claims, onAsked }) {
       }
       if (asked.state === 'refused') {
         say(t('askRefused', { message: asked.error.message }), 'error', asked.error.errors ?? []);
+        onAsked();
         return;
       }
       await pause(FOLLOW_EVERY_MS);

@@ -301,25 +301,86 @@ function refusedRow(q) {
   );
 }
 
-function renderRefused(box, data) {
-  if (data.error) return fill(box, failureNote(data.error));
-  const list = data.quarantined ?? [];
-  if (!list.length) return fill(box, h('p', { class: 'empty', id: 'refused-count', text: t('refusedNone') }));
+/**
+ * A list in a table under a line that counts it, or a note when there is nothing (or it could not be had); the words
+ * are `${words}None`, `${words}Count` and `${words}Title`.
+ */
+function countedTable(box, { error, list, id, words, columns, row }) {
+  if (error) return fill(box, failureNote(error));
+  const emptyText = t(`${words}None`);
+  const countText = t(`${words}Count`, { count: list.length });
+  if (!list.length) return fill(box, h('p', { class: 'empty', id, text: emptyText }));
   return fill(
     box,
-    h('p', { id: 'refused-count', role: 'status', text: t('refusedCount', { count: list.length }) }),
+    h('p', { id, role: 'status', text: countText }),
     h(
       'div',
       { class: 'table-wrap' },
       h(
         'table',
-        { class: 'refused' },
-        h('caption', { class: 'sr-only', text: t('refusedTitle') }),
-        head(['refusedAt', 'refusedOrigin', 'refusedReason', 'refusedDetail', 'refusedWhere']),
-        h('tbody', {}, list.map(refusedRow)),
+        { class: words },
+        h('caption', { class: 'sr-only', text: t(`${words}Title`) }),
+        head(columns),
+        h('tbody', {}, list.map(row)),
       ),
     ),
   );
+}
+
+function renderRefused(box, data) {
+  return countedTable(box, {
+    error: data.error,
+    list: data.quarantined ?? [],
+    id: 'refused-count',
+    words: 'refused',
+    columns: ['refusedAt', 'refusedOrigin', 'refusedReason', 'refusedDetail', 'refusedWhere'],
+    row: refusedRow,
+  });
+}
+
+// ---- what coordinators asked here and the hub has not stored ----
+
+/** A row of the asks' table: its cells, each named by its column. */
+function askRow(a) {
+  const cells = {
+    at: fmtDateTime(a.askedAt),
+    addressee: countryName(a.to),
+    subject: [
+      label('subject_', a.subjectKind),
+      a.subjectRef ? `: ${a.subjectRef}` : '',
+      a.purpose ? h('span', { class: 'sub', text: a.purpose }) : null,
+    ],
+    askedBy: h('code', { text: a.askedBy?.sub ?? '' }),
+    state: [
+      h('span', { class: `status ask-${a.state}`, text: label('askState_', a.state) }),
+      a.error ? h('span', { class: 'sub', text: a.error.message }) : null,
+    ],
+  };
+  return h(
+    'tr',
+    { 'data-request-id': a.requestId, 'data-state': a.state },
+    Object.entries(cells).map(([col, content]) => h('td', { 'data-col': col }, content)),
+  );
+}
+
+/**
+ * The asks not stored at the hub (yet, or ever: refused), so that one refused or still queued after its form was
+ * closed is seen; the section's title counts them while it is folded.
+ */
+function renderAsks(box, badge, data) {
+  const list = (data.asks ?? []).filter((a) => a.state !== 'stored');
+  const refused = list.filter((a) => a.state === 'refused').length;
+  badge.textContent = list.length
+    ? ` (${t('askWaitingCount', { count: list.length - refused, refused })})`
+    : '';
+  return countedTable(box, {
+    error: data.error,
+    list,
+    id: 'ask-list-count',
+    words: 'askList',
+    columns: ['askedAt', 'addressee', 'subject', 'askedBy', 'status'],
+    row: askRow,
+  });
 }
 
 // ---- who read our records ----
@@ -381,12 +442,13 @@ function renderReads(box, data) {
 
 /** `claims()` gives the signed-in token's claims (read, not verified: the API verifies). */
 export function createCooperation({ api, claims }) {
-  const state = { requests: null, quality: null, refused: null, reads: null };
+  const state = { requests: null, quality: null, refused: null, reads: null, asks: null };
   let generation = 0;
   const status = () => byId('requests-status');
   const mayQuality = () => QUALITY_ROLES.includes(claims().role);
+  const mayAsk = () => claims().role === 'coordinator';
 
-  // Coordinators ask countries from here; a request once stored reloads the list.
+  // Coordinators ask countries from here; a request once stored or refused reloads the lists.
   const ask = createAskForm({ api, claims, onAsked: () => load() });
 
   // A refused role (403) and other failures are shown in their section; a 401 has already signed the user out.
@@ -412,14 +474,15 @@ export function createCooperation({ api, claims }) {
     ask.render();
     for (const id of ['requests', 'reads', ...(quality ? ['quality', 'refused'] : [])])
       if (!byId(id).hasChildNodes()) fill(byId(id), h('p', { class: 'muted', text: t('loading') }));
-    const [requests, qualityData, refused, reads] = await Promise.all([
+    const [requests, qualityData, refused, reads, asks] = await Promise.all([
       settle(api.get('/v1/requests', { status: status().value })),
       quality ? settle(api.get('/v1/quality', { fresh: fresh ? 1 : undefined })) : null,
       quality ? settle(api.get('/v1/quarantine', { limit: 50 })) : null,
       settle(api.get('/v1/reads')),
+      mayAsk() ? settle(api.get('/v1/requests/asked')) : null,
     ]);
     if (mine !== generation) return; // a newer load (or a sign-out) came in meanwhile
-    Object.assign(state, { requests, quality: qualityData, refused, reads });
+    Object.assign(state, { requests, quality: qualityData, refused, reads, asks });
     render();
   }
 
@@ -434,6 +497,7 @@ export function createCooperation({ api, claims }) {
     if (state.quality && mayQuality()) renderQuality(byId('quality'), state.quality);
     if (state.refused && mayQuality()) renderRefused(byId('refused'), state.refused);
     if (state.reads) renderReads(byId('reads'), state.reads);
+    if (state.asks && mayAsk()) renderAsks(byId('ask-list'), byId('ask-waiting'), state.asks);
   }
 
   status().addEventListener('change', () => load());
@@ -446,10 +510,10 @@ export function createCooperation({ api, claims }) {
     clear() {
       generation++;
       inflight = null;
-      Object.assign(state, { requests: null, quality: null, refused: null, reads: null });
+      Object.assign(state, { requests: null, quality: null, refused: null, reads: null, asks: null });
       status().value = '';
       ask.clear();
-      for (const id of ['requests', 'quality', 'refused', 'reads']) fill(byId(id));
+      for (const id of ['requests', 'quality', 'refused', 'reads', 'ask-list', 'ask-waiting']) fill(byId(id));
       showCoordinatorSections(false);
     },
   };

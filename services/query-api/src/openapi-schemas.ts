@@ -22,6 +22,13 @@ import { ALERT_RULES } from './routes-alerts';
 
 const TLP_LABELS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
 
+/** Why the coordinator refused to sign a coordinator's request (nothing was sent). */
+const askError = object(
+  { code: str('VALIDATION_FAILED, NOT_FOUND (no national node)'), message: str() },
+  { errors: list(object({ field: str(), message: str() }, { value: {} })) },
+);
+const askedBy = object({ sub: str('the token subject of the coordinator who asked'), country: str() });
+
 export const SCHEMAS: Record<string, Schema> = {
   Error: ERROR_SCHEMA,
   Health: HEALTH_SCHEMA,
@@ -272,18 +279,36 @@ export const SCHEMAS: Record<string, Schema> = {
     },
     { duplicate: { ...bool, description: 'the very same body was sent before: nothing new was queued' } },
   ),
+  AsksResult: object({
+    asks: list(
+      object(
+        {
+          requestId: uuid,
+          to: str('the country asked'),
+          urgency: str(),
+          subjectKind: str(),
+          subjectRef: nullable(str()),
+          purpose: str(),
+          dueAt: dateTime(),
+          askedBy,
+          askedAt: dateTime(),
+          state: { type: 'string', enum: ['queued', 'sent', 'stored', 'refused'] },
+        },
+        {
+          error: askError,
+        },
+      ),
+    ),
+  }),
   AskState: object(
     {
       requestId: uuid,
       state: { type: 'string', enum: ['queued', 'sent', 'stored', 'refused'] },
     },
     {
-      askedBy: object({ sub: str('the token subject of the coordinator who asked'), country: str() }),
+      askedBy,
       askedAt: dateTime(),
-      error: object(
-        { code: str('VALIDATION_FAILED, NOT_FOUND (no national node)'), message: str() },
-        { errors: list(object({ field: str(), message: str() }, { value: {} })) },
-      ),
+      error: askError,
       request: ref('InformationRequest'),
     },
   ),

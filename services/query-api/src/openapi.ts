@@ -143,7 +143,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/quarantine': {
         get: {
           summary:
-            "Envelopes the coordinator refused, newest first: why (reason, detail), where they were read (topic, partition, offset), the origin and message id they claimed. Roles coordinator and admin (all) and node-operator (its own country's); the refused bytes are not given out",
+            "Envelopes the coordinator refused, newest first: why (reason, detail), where they were read (topic, partition, offset), the origin and message id they claimed. Roles coordinator and admin (all) and node-operator (those read from its own country's topic, which only its node may write, whatever origin they claim); the refused bytes are not given out",
           security: bearer,
           parameters: [
             param('reason', REJECT_REASONS.join(' | ')),
@@ -194,6 +194,22 @@ export function openApiDocument(): Record<string, unknown> {
             413: err,
             429: err,
             503: err,
+          },
+        },
+      },
+      '/v1/requests/asked': {
+        get: {
+          summary:
+            "The coordinators' requests asked in the query API that the store still keeps, newest first (role coordinator): queued, sent within the last hour, stored (taken by the intake; GET /v1/requests lists it), or refused within the last 30 days with why. A request refused or still queued after its form was closed is found here",
+          security: bearer,
+          parameters: [
+            param('state', 'queued | sent | stored | refused'),
+            param('limit', '1-500 (default 100)', { type: 'integer' }),
+          ],
+          responses: {
+            ...ok('The asks kept', 'AsksResult'),
+            400: err,
+            403: err,
           },
         },
       },

@@ -1,7 +1,9 @@
 // GET /v1/quarantine: the envelopes the coordinator refused (hub.quarantine, kept in the store), newest first, with
 // why, where they were read and who signed them, filtered by reason, origin and date, in pages. For the coordination
-// centre and admins (everything) and a node's operators (what their own country's node sent). The refused bytes
-// are not given out: they may be a forgery or someone else's data (the store and hub.quarantine keep them).
+// centre and admins (everything) and a node's operators (what came in on their own country's topic, which only
+// their node may write, whatever origin the bytes claim, and also when they were too broken to claim one: the
+// country its receipt went to). The refused bytes are not given out: they may be a forgery or someone else's data
+// (the store and hub.quarantine keep them).
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
 import { REJECT_REASONS } from '@hub/envelope';
@@ -38,9 +40,11 @@ export function quarantineRoutes(deps: { store: Store; audit: AuditLog }): Route
     const caller = req.caller!;
     const all = caller.role !== 'node-operator';
     const p = parseParams(req.query as Record<string, unknown>, QUARANTINE);
-    // A node's operator: what its own node sent, even when `origin` names another country (then nothing).
-    const origins = [...(all ? [] : [caller.country]), ...(p.origin ? [p.origin as string] : [])];
-    const and: Filter<StoredQuarantine>[] = origins.map((origin) => ({ origin }));
+    // A node's operator: what came in on its own country's topic (a namespace may precede the topic's name).
+    const and: Filter<StoredQuarantine>[] = all
+      ? []
+      : [{ topic: { $regex: `(^|\\.)hub\\.node\\.${caller.country}\\.out$` } }];
+    if (p.origin) and.push({ origin: p.origin as string });
     if (p.reason) and.push({ reasonCode: p.reason as string });
     and.push(...dateRange<StoredQuarantine>('quarantinedAt', p, (d) => d.getTime()));
     const { page, nextCursor } = await findPage(

@@ -246,6 +246,36 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     },
   );
 
+  // The coordinators' asks the store still keeps (queued, sent within the hour, refused within 30 days), newest
+  // first, each with where it stands: so that one refused or still queued after its form was closed is seen.
+  router.get('/v1/requests/asked', requireRole('coordinator'), async (req, res) => {
+    const p = parseParams(req.query as Record<string, unknown>, {
+      state: { kind: 'enum', values: ASK_STATES },
+      limit: { kind: 'int', min: 1, max: 500 },
+    });
+    const kept = await asks
+      .find({}, { sort: { askedAt: -1 }, projection: { envelope: 0 } })
+      .limit(500)
+      .toArray();
+    const stored = new Set(
+      kept.length
+        ? (
+            await requests
+              .find(
+                { _id: { $in: kept.map((a) => a._id) }, requester: HUB_ORIGIN },
+                { projection: { _id: 1 } },
+              )
+              .toArray()
+          ).map((r) => r._id)
+        : [],
+    );
+    const views = kept
+      .map((a) => askView(a, stored.has(a._id)))
+      .filter((a) => !p.state || a.state === p.state)
+      .slice(0, (p.limit as number | undefined) ?? 100);
+    res.json({ asks: views });
+  });
+
   router.get('/v1/requests/asked/:requestId', requireRole('coordinator'), async (req, res) => {
     const caller = req.caller!;
     const requestId = String(req.params.requestId).toLowerCase();
@@ -255,15 +285,39 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     ]);
     if (!ask && !stored)
       throw new HubError('NOT_FOUND', `no request ${requestId} was asked by the coordination node`);
-    // Stored: the intake took it (sent, whatever the ask says by then); refused: never signed, with why.
-    const state = stored ? 'stored' : ask!.state === 'signed' ? 'queued' : ask!.state;
     res.json({
       requestId,
-      state,
+      state: askState(ask, Boolean(stored)),
       ...(ask && { askedBy: ask.askedBy, askedAt: ask.askedAt }),
       ...(ask?.error && { error: ask.error }),
       ...(stored && { request: requestView(caller, stored, clock()) }),
     });
   });
   return router;
+}
+
+const ASK_STATES = ['queued', 'sent', 'stored', 'refused'] as const;
+
+/** Stored: the intake took it (sent, whatever the ask says by then); refused: never signed, with why. */
+function askState(ask: StoredAsk | null, stored: boolean): (typeof ASK_STATES)[number] {
+  if (stored || !ask) return 'stored';
+  return ask.state === 'signed' ? 'queued' : ask.state;
+}
+
+/** An ask as the list shows it: what was asked of whom, by whom, and where it stands. */
+function askView(ask: StoredAsk, stored: boolean) {
+  const body = ask.body as Record<string, unknown>;
+  return {
+    requestId: ask._id,
+    to: String(body.to),
+    urgency: String(body.urgency ?? 'routine'),
+    subjectKind: String(body.subjectKind ?? 'other'),
+    subjectRef: typeof body.subjectRef === 'string' ? body.subjectRef : null,
+    purpose: String(body.purpose ?? ''),
+    dueAt: String(body.dueAt),
+    askedBy: ask.askedBy,
+    askedAt: ask.askedAt,
+    state: askState(ask, stored),
+    ...(ask.error && { error: ask.error }),
+  };
 }
