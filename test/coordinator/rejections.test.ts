@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
 import { seizureReportFromJson } from '@hub/domain';
 import {
   createSigner,
@@ -9,27 +8,24 @@ import {
   encodeEnvelope,
   type Signer,
 } from '@hub/envelope';
-import { createKafka, ensureTopics, nodeTopicConfigs, topicNames, type Producer } from '@hub/kafka';
-import { PkiStore, certificateAnnouncement, createCa, issueCertificate, revocationNotice } from '@hub/pki';
+import { topicNames } from '@hub/kafka';
+import { certificateAnnouncement, createCa, issueCertificate, revocationNotice } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { COLLECTIONS } from '@hub/store';
 import { createPrivateKey } from 'node:crypto';
-import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { testPki, minimalReport } from '../support/hub';
+import { waitUntil } from '../support/env';
+import { minimalReport, useRawIntake } from '../support/hub';
 
 const minimal = minimalReport();
 
 describe('coordinator intake refuses whatever is not a valid, signed message of the topic country', function () {
   this.timeout(120000);
   const registry = loadSchemaRegistry();
-  let env: TestEnv;
-  let coordinator: RunningCoordinator;
-  let producer: Producer;
-  let store: Store;
-  let pki: PkiStore;
+  // An unknown signer waits 2 s for its certificate on hub.pki (15 s by default), then is refused.
+  const fx = useRawIntake('rejections', ['KZ', 'UZ'], { unknownSignerGraceMs: 2000 });
   let kz: Signer;
   let uz: Signer;
-  const names = () => topicNames(env.config.namespace);
+  const names = () => topicNames(fx.env.config.namespace);
 
   const report = (overrides: Record<string, unknown> = {}) =>
     seizureReportFromJson(
@@ -46,52 +42,19 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     });
   };
   const send = (topic: string, value: Buffer, key: string = randomUUID()) =>
-    producer.send({ topic, acks: -1, messages: [{ key, value }] });
+    fx.producer.send({ topic, acks: -1, messages: [{ key, value }] });
   const quarantineReasons = async () =>
-    (await store.collection(COLLECTIONS.quarantine).find({}).toArray()).map((q) => String(q.reasonCode));
+    (await fx.store.collection(COLLECTIONS.quarantine).find({}).toArray()).map((q) => String(q.reasonCode));
 
-  before(async () => {
-    env = createTestEnv('rejections');
-    pki = testPki(env, ['KZ', 'UZ']);
-    const id = (cc: string) => pki.identity(cc);
-    kz = createSigner({
-      privateKey: id('KZ').privateKey,
-      certificate: id('KZ').certificatePem,
-      origin: 'KZ',
-    });
-    uz = createSigner({
-      privateKey: id('UZ').privateKey,
-      certificate: id('UZ').certificatePem,
-      origin: 'UZ',
-    });
-    const kafka = createKafka({
-      brokers: env.config.kafka.brokers,
-      clientId: 'test-rejections',
-      logger: env.logger,
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [
-      ...nodeTopicConfigs(names(), 'KZ', { partitions: 1, replicationFactor: 1 }),
-      ...nodeTopicConfigs(names(), 'UZ', { partitions: 1, replicationFactor: 1 }),
-    ]);
-    await admin.disconnect();
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    // An unknown signer waits 2 s for its certificate on hub.pki (15 s by default), then is refused.
-    coordinator = await startCoordinator({
-      config: env.config,
-      logger: env.logger,
-      topicRefreshMs: 500,
-      unknownSignerGraceMs: 2000,
-    });
-    store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
-  });
-  after(async () => {
-    await producer?.disconnect();
-    await coordinator?.close();
-    await store?.close();
-    env?.cleanup();
+  before(() => {
+    const signerOf = (cc: string) =>
+      createSigner({
+        privateKey: fx.pki.identity(cc).privateKey,
+        certificate: fx.pki.identity(cc).certificatePem,
+        origin: cc,
+      });
+    kz = signerOf('KZ');
+    uz = signerOf('UZ');
   });
 
   it('quarantines each kind of bad envelope with its reason, answers the sender, and stores none of them', async () => {
@@ -100,7 +63,7 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     await send(names().nodeOut('KZ'), good.bytes);
     await waitUntil(
       'the control report stored',
-      async () => (await store.collection(COLLECTIONS.reports).countDocuments()) === 1 || undefined,
+      async () => (await fx.store.collection(COLLECTIONS.reports).countDocuments()) === 1 || undefined,
     );
 
     // not an envelope at all
@@ -150,12 +113,12 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
       origin: 'KZ',
     });
     const ann = certificateAnnouncement(registry, foreignSigner, foreign.certificatePem);
-    await producer.send({ topic: names().pki, acks: -1, messages: [{ key: ann.key, value: ann.bytes }] });
+    await fx.producer.send({ topic: names().pki, acks: -1, messages: [{ key: ann.key, value: ann.bytes }] });
     await new Promise((r) => setTimeout(r, 1000));
     const foreignEnvelope = envelopeOf(foreignSigner, report());
     await send(names().nodeOut('KZ'), foreignEnvelope.bytes);
     // a certificate of the hub CA that was never announced (a node's new one that did not reach hub.pki)
-    const unannounced = issueCertificate(pki.ca(), { country: 'KZ', agency: 'KZ police' });
+    const unannounced = issueCertificate(fx.pki.ca(), { country: 'KZ', agency: 'KZ police' });
     const unknownEnvelope = envelopeOf(
       createSigner({
         privateKey: createPrivateKey(unannounced.privateKeyPem),
@@ -186,19 +149,19 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
       40000,
     );
     expect(reasons).to.have.length(expected.length);
-    expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(1);
-    const stored = await store.collection(COLLECTIONS.reports).findOne({});
+    expect(await fx.store.collection(COLLECTIONS.reports).countDocuments()).to.equal(1);
+    const stored = await fx.store.collection(COLLECTIONS.reports).findOne({});
     expect((stored?.report as { notes: string }).notes).to.equal('free text');
 
     const receipt = await waitUntil('a negative receipt for the invalid content', () =>
-      store.collection(COLLECTIONS.receipts).findOne({ inReplyTo: invalid.envelope.messageId }),
+      fx.store.collection(COLLECTIONS.receipts).findOne({ inReplyTo: invalid.envelope.messageId }),
     );
     expect(receipt?.status).to.equal('rejected');
     expect((receipt?.reasons as { field: string }[]).map((r) => r.field)).to.include('seizedAt');
 
     // Refusals of trust are answered too, to the node whose topic they were read from (only it may write there):
     // its operator learns why. Bytes that are no envelope are answered to nobody: one receipt per message but those.
-    const receipts = store.collection<{
+    const receipts = fx.store.collection<{
       inReplyTo: string;
       origin: string;
       status: string;
@@ -225,8 +188,8 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
 
   it('refuses an envelope of a batch whose proof was altered or taken from another, and stores the rest of it', async () => {
     const batchKz = createSigner({
-      privateKey: pki.identity('KZ').privateKey,
-      certificate: pki.identity('KZ').certificatePem,
+      privateKey: fx.pki.identity('KZ').privateKey,
+      certificate: fx.pki.identity('KZ').certificatePem,
       origin: 'KZ',
       batch: true,
     });
@@ -246,12 +209,12 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     await send(names().nodeOut('KZ'), alteredB, String(values[1]!.reportId));
     await send(names().nodeOut('KZ'), borrowedC, String(values[2]!.reportId));
     await send(names().nodeOut('KZ'), a!.bytes, String(values[0]!.reportId));
-    const reports = store.collection(COLLECTIONS.reports);
+    const reports = fx.store.collection(COLLECTIONS.reports);
     await waitUntil('the intact envelope of the batch stored', () =>
       reports.findOne({ _id: values[0]!.reportId as never }),
     );
     const refused = await waitUntil('both altered envelopes quarantined', async () => {
-      const q = await store
+      const q = await fx.store
         .collection(COLLECTIONS.quarantine)
         .find({ messageId: { $in: [b!.envelope.messageId, c!.envelope.messageId] } })
         .toArray();
@@ -264,25 +227,25 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
   });
 
   it('applies a revocation from hub.pki without a restart', async () => {
-    const notice = revocationNotice(registry, pki.ca(), {
-      fingerprint: pki.identity('KZ').fingerprint,
+    const notice = revocationNotice(registry, fx.pki.ca(), {
+      fingerprint: fx.pki.identity('KZ').fingerprint,
       origin: 'KZ',
       reason: 'key lost',
       revokedAt: Date.now(),
     });
-    await producer.send({
+    await fx.producer.send({
       topic: names().pki,
       acks: -1,
       messages: [{ key: notice.key, value: notice.bytes }],
     });
     await new Promise((r) => setTimeout(r, 1500));
-    const storedBefore = await store.collection(COLLECTIONS.reports).countDocuments();
+    const storedBefore = await fx.store.collection(COLLECTIONS.reports).countDocuments();
     await send(names().nodeOut('KZ'), envelopeOf(kz, report()).bytes);
     await waitUntil(
       'the revoked signer quarantined',
       async () => (await quarantineReasons()).includes('revoked') || undefined,
       30000,
     );
-    expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(storedBefore);
+    expect(await fx.store.collection(COLLECTIONS.reports).countDocuments()).to.equal(storedBefore);
   });
 });

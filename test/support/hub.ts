@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
 import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from '@hub/coordinator';
 import { createSigner, HUB_ORIGIN } from '@hub/envelope';
-import { createKafka } from '@hub/kafka';
+import { createKafka, ensureTopics, nodeTopicConfigs, topicNames, type Producer } from '@hub/kafka';
 import { startNationalNode, type NationalNodeOptions, type RunningNationalNode } from '@hub/national-node';
 import { PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
@@ -172,4 +172,57 @@ export async function metricValue(
         Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
     );
   return Number(line?.split(' ').pop() ?? 0);
+}
+
+/** What `useRawIntake` gives a describe block once its `before` hook has run. */
+export interface IntakeFixture {
+  env: TestEnv;
+  /** The hub PKI, with identities for the countries and HUB. */
+  pki: PkiStore;
+  /** Writes straight into the broker (idempotent, one request in flight), as a node or an attacker would. */
+  producer: Producer;
+  coordinator: RunningCoordinator;
+  store: Store;
+}
+
+/**
+ * For a describe block: a coordinator alone, with the node topics of `countries` (one partition each) and a
+ * producer to write envelopes into them directly, no national node in between; closed after the block's tests.
+ */
+export function useRawIntake(
+  name: string,
+  countries: string[],
+  coordinatorOptions: Partial<CoordinatorOptions> = {},
+): IntakeFixture {
+  const fixture = {} as IntakeFixture;
+  before(async () => {
+    fixture.env = createTestEnv(name);
+    const { config, logger } = fixture.env;
+    fixture.pki = testPki(fixture.env, countries);
+    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `test-${name}`, logger });
+    const admin = kafka.admin();
+    await admin.connect();
+    const names = topicNames(config.namespace);
+    await ensureTopics(
+      admin,
+      countries.flatMap((cc) => nodeTopicConfigs(names, cc, { partitions: 1, replicationFactor: 1 })),
+    );
+    await admin.disconnect();
+    fixture.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await fixture.producer.connect();
+    fixture.coordinator = await startCoordinator({
+      config,
+      logger,
+      topicRefreshMs: 500,
+      ...coordinatorOptions,
+    });
+    fixture.store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName });
+  });
+  after(async () => {
+    await fixture.producer?.disconnect();
+    await fixture.coordinator?.close();
+    await fixture.store?.close();
+    fixture.env?.cleanup();
+  });
+  return fixture;
 }

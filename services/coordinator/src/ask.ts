@@ -3,17 +3,14 @@
 // (hub.node.HUB.out). The coordinator's intake takes it from there like any country's request: it verifies it,
 // stores it, delivers it countersigned to the addressee and watches its due time; the answer stays in the store
 // (coordinators read it in the query API). A replay reads that topic too, so the request is rebuilt with the rest.
-import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
 import { informationRequestFromJson, type InformationRequestRecord } from '@hub/domain';
-import { createSigner, HUB_ORIGIN } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import { createKafka, topicNames } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
-import { PkiStore } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type StoredRequest } from '@hub/store';
-import { askContext, signRequest } from './asks';
+import { askContext, hubSignerFromFiles, sendOnHubTopic, signRequest } from './asks';
 
 export interface AskOptions {
   config: HubConfig;
@@ -45,20 +42,7 @@ export async function askAsCoordinator(options: AskOptions): Promise<Asked> {
     askContext(new Set(loadRegions().map((r) => r.id)), now),
   );
 
-  const pkiDir = join(config.hubHome, 'pki');
-  const pki = new PkiStore(pkiDir);
-  if (!pki.hasIdentity(HUB_ORIGIN))
-    throw new HubError(
-      'NOT_READY',
-      `the coordination node has no key and certificate in ${pkiDir} yet: start the coordinator once ` +
-        '(`hub coordinator`, or `npm start`), which issues them, on this machine or with this HUB_HOME',
-    );
-  const identity = pki.identity(HUB_ORIGIN);
-  const signer = createSigner({
-    privateKey: identity.privateKey,
-    certificate: identity.certificatePem,
-    origin: HUB_ORIGIN,
-  });
+  const signer = hubSignerFromFiles(config.hubHome);
   const registry = loadSchemaRegistry();
   const names = topicNames(config.namespace);
   const kafka = createKafka({
@@ -86,21 +70,7 @@ export async function askAsCoordinator(options: AskOptions): Promise<Asked> {
       );
     const signed = await signRequest(value, { registry, signer });
     messageId = signed.messageId;
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
-    await producer.connect();
-    try {
-      await producer.send({
-        topic: names.hubOut,
-        acks: -1,
-        messages: [{ key: value.requestId, value: signed.bytes }],
-      });
-    } finally {
-      await producer.disconnect();
-    }
+    await sendOnHubTopic(kafka, names, [{ key: value.requestId, value: signed.bytes }]);
   } finally {
     await admin.disconnect();
   }

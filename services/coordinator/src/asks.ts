@@ -10,9 +10,11 @@
 // very same bytes are sent again, which the intake takes as a redelivery of one message.
 import { CLIENT_NAME } from '@hub/config';
 import { informationRequestFromJson, type InformationRequestRecord } from '@hub/domain';
-import { HUB_ORIGIN, type Signer } from '@hub/envelope';
-import { ValidationError } from '@hub/errors';
-import type { Producer, TopicNames } from '@hub/kafka';
+import { join } from 'node:path';
+import { createSigner, HUB_ORIGIN, type Signer } from '@hub/envelope';
+import { HubError, ValidationError } from '@hub/errors';
+import { PkiStore } from '@hub/pki';
+import type { Kafka, Producer, TopicNames } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, withLock, type Store, type StoredAsk } from '@hub/store';
@@ -33,6 +35,47 @@ export function askContext(regions: ReadonlySet<string>, now: number, sub?: stri
     regions,
     ...(sub !== undefined && CLIENT_NAME.test(sub) ? { client: sub } : {}),
   };
+}
+
+/**
+ * The coordination node's signer from its key and certificate in HUB_HOME (`hub ask`, `hub quarantine redrive`: run
+ * where the coordinator's files are).
+ */
+export function hubSignerFromFiles(hubHome: string): Signer {
+  const pkiDir = join(hubHome, 'pki');
+  const pki = new PkiStore(pkiDir);
+  if (!pki.hasIdentity(HUB_ORIGIN))
+    throw new HubError(
+      'NOT_READY',
+      `the coordination node has no key and certificate in ${pkiDir} yet: start the coordinator once ` +
+        '(`hub coordinator`, or `npm start`), which issues them, on this machine or with this HUB_HOME',
+    );
+  const identity = pki.identity(HUB_ORIGIN);
+  return createSigner({
+    privateKey: identity.privateKey,
+    certificate: identity.certificatePem,
+    origin: HUB_ORIGIN,
+  });
+}
+
+/** Messages written to the coordination node's topic by a producer of their own, waiting for every replica. */
+export async function sendOnHubTopic(
+  kafka: Kafka,
+  names: TopicNames,
+  messages: { key: string; value: Buffer }[],
+): Promise<void> {
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 500)
+      await producer.send({ topic: names.hubOut, acks: -1, messages: messages.slice(i, i + 500) });
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 /** The request as an envelope of the coordination node, signed on libuv's thread pool. */

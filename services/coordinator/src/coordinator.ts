@@ -56,6 +56,7 @@ import {
 import { storedHandling } from './documents';
 import { feedMessages } from './feeds';
 import type { Accepted, IntakeRecord, Outcome } from './outcome';
+import { markRedriven, unwrapRedrives } from './redrive';
 import { isAnnualOrRoute, persistBatch, reportsFor } from './persist';
 import {
   decodeLockedStage,
@@ -230,6 +231,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     name: 'hub_coordinator_rejected_total',
     help: 'Envelopes quarantined',
     labelNames: ['reason'],
+    registers: [metrics],
+  });
+  const redrivenCounter = new Counter({
+    name: 'hub_coordinator_redriven_total',
+    help: 'Quarantined records taken again (hub quarantine redrive), by what came of it: accepted or rejected',
+    labelNames: ['outcome'],
     registers: [metrics],
   });
   const alreadyDoneCounter = new Counter({
@@ -637,6 +644,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       replies.quarantined as never[],
     );
     await insertNew(store.collection<{ _id: string }>(COLLECTIONS.receipts), replies.receipts as never[]);
+    await markRedriven(store, outcomes, clock());
     const tReceipts = Date.now();
     if (byTopic.size) {
       await sendAll(
@@ -679,6 +687,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     );
     // Counted once, by the instance that stored them (a resumed chunk is in hub_coordinator_messages_resumed_total).
     for (const o of resumedAs ? [] : outcomes) {
+      if (o.record.redrive) redrivenCounter.inc({ outcome: o.kind });
       if (o.kind === 'accepted') acceptedCounter.inc();
       else {
         rejectedCounter.inc({ reason: o.reason });
@@ -724,13 +733,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     isRunning,
     isStale,
   }: EachBatchPayload) => {
-    const records: IntakeRecord[] = batch.messages.map((m) => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: m.offset,
-      key: m.key?.toString('utf8') ?? null,
-      bytes: m.value ?? Buffer.alloc(0),
-    }));
+    // The coordination node's re-drives of quarantined records are taken as those records (redrive.ts).
+    const records = unwrapRedrives(
+      batch.messages.map((m) => ({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: m.offset,
+        key: m.key?.toString('utf8') ?? null,
+        bytes: m.value ?? Buffer.alloc(0),
+      })),
+      { verifier, registry, names },
+    );
     const partitionKey = `${batch.topic}|${batch.partition}`;
     for (let i = 0; i < records.length; i += CHUNK) {
       if (!isRunning() || isStale()) return;

@@ -3,6 +3,7 @@ import { groupOfSubstance } from '@hub/domain';
 import { expandReleasable, type Region } from '@hub/schemas';
 import type { StoredEnvelope, StoredHandling, StoredReport, Tlp } from '@hub/store';
 import type { Accepted } from './outcome';
+import { firstRead } from './redrive';
 
 export function tlpLabel(avro: unknown): Tlp {
   return (avro === 'AMBER_STRICT' ? 'AMBER+STRICT' : String(avro)) as Tlp;
@@ -25,9 +26,8 @@ export function envelopeDocument(a: Accepted, now: Date): StoredEnvelope {
     origin: a.envelope.origin,
     subjectId: a.subjectId,
     subjectVersion: a.subjectVersion,
-    topic: a.record.topic,
-    partition: a.record.partition,
-    offset: a.record.offset,
+    // Where the node wrote it (a re-driven record: where it was first read).
+    ...firstRead(a.record),
     bytes: a.record.bytes,
     sha256: a.sha256,
     signerFingerprint: a.signer.fingerprint,

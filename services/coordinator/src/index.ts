@@ -9,3 +9,4 @@ export * from './bucket-cache';
 export * from './resume';
 export * from './ask';
 export * from './asks';
+export * from './redrive';

@@ -62,7 +62,10 @@ const FROM_HUB = new Set(['InformationRequest', 'RequestNotice']);
 export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): Promise<Outcome[]> {
   const verified = records.map((record) => ({
     record,
-    result: deps.verifier.verify(record.bytes, { expectedCountry: deps.countryOf(record.topic) }),
+    // A re-driven record's sender is the node whose topic it was first read from.
+    result: deps.verifier.verify(record.bytes, {
+      expectedCountry: deps.countryOf((record.readFrom ?? record).topic),
+    }),
     sha256: createHash('sha256').update(record.bytes).digest('hex'),
   }));
   const claims = verified.flatMap((v) =>

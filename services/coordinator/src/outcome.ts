@@ -9,6 +9,14 @@ export interface IntakeRecord {
   offset: string;
   key: string | null;
   bytes: Buffer;
+  /**
+   * A quarantined record taken again (redrive.ts): where its bytes were first read. Its sender's country, its
+   * receipt and its archive entry go by that position; `topic`, `partition` and `offset` stay where the re-drive
+   * was read (what the intake commits and resumes by).
+   */
+  readFrom?: { topic: string; partition: number; offset: string };
+  /** The re-drive that brought it (with readFrom). */
+  redrive?: { redriveId: string; quarantineId: string; requestedBy: string; requestedAt: number };
 }
 
 export interface Accepted {

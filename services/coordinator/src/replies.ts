@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { TopicNames } from '@hub/kafka';
 import type { Outcome } from './outcome';
 import type { Outgoing } from './outgoing';
+import { firstRead } from './redrive';
 
 /** A UUID (version 4 layout) derived from `seed`. */
 export function derivedUuid(seed: string): string {
@@ -30,22 +31,26 @@ export function buildReplies(
   const now = deps.clock();
   for (const o of outcomes) {
     const env = o.envelope;
+    // Where the bytes were first read: for a re-driven record, not where its re-drive was.
+    const first = firstRead(o.record);
     if (o.kind === 'rejected') {
       const seed = env ? env.messageId : createHash('sha256').update(o.record.bytes).digest('hex');
       const q = {
         originalBytes: o.record.bytes,
-        topic: o.record.topic,
-        partition: o.record.partition,
-        offset: o.record.offset,
+        topic: first.topic,
+        partition: first.partition,
+        offset: first.offset,
         reasonCode: o.reason,
         detail: o.detail.slice(0, 2000),
         quarantinedAt: now,
       };
+      // Named by where it was read (a re-drive refused again: an entry of its own, naming the one re-driven).
       quarantined.push({
         _id: `${o.record.topic}:${o.record.partition}:${o.record.offset}`,
         ...q,
         messageId: env?.messageId ?? null,
         origin: env?.origin ?? null,
+        ...(o.record.redrive && { redriveOf: o.record.redrive.quarantineId }),
       });
       out.sign(
         deps.names.quarantine,
@@ -59,7 +64,7 @@ export function buildReplies(
     // there (the broker's ACLs), so it is the sender even when the envelope's own claims do not verify (a signer
     // the hub does not know yet, another CA, a bad signature, another country's origin), and the receipt tells its
     // operator why. The coordination node's own topic has no node to answer; bytes that are no envelope get none.
-    const to = deps.names.countryOf(o.record.topic);
+    const to = deps.names.countryOf(first.topic);
     if (
       !env ||
       to === undefined ||

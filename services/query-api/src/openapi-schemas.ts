@@ -202,17 +202,33 @@ export const SCHEMAS: Record<string, Schema> = {
   }),
   QuarantineResult: object({
     quarantined: list(
-      object({
-        id: str('<topic>:<partition>:<offset>'),
-        reason: { type: 'string', enum: [...REJECT_REASONS] },
-        detail: str(),
-        origin: nullable(str('the origin it claimed; null when the envelope could not be read')),
-        messageId: nullable(str()),
-        topic: str(),
-        partition: int(),
-        offset: str(),
-        quarantinedAt: dateTime(),
-      }),
+      object(
+        {
+          id: str(
+            '<topic>:<partition>:<offset> where it was read (a re-drive refused again: where the re-drive was)',
+          ),
+          reason: { type: 'string', enum: [...REJECT_REASONS] },
+          detail: str(),
+          origin: nullable(str('the origin it claimed; null when the envelope could not be read')),
+          messageId: nullable(str()),
+          topic: str('the node topic its bytes were first read from'),
+          partition: int(),
+          offset: str(),
+          quarantinedAt: dateTime(),
+        },
+        {
+          redriveOf: str('a re-drive refused again: the entry re-driven'),
+          redrive: object(
+            {
+              outcome: { type: 'string', enum: ['accepted', 'rejected'] },
+              requestedBy: str('who asked for it (hub quarantine redrive --by)'),
+              at: dateTime(),
+            },
+            { reason: str('refused again: why'), detail: str() },
+            { description: 'what came of the latest re-drive of this entry (hub quarantine redrive)' },
+          ),
+        },
+      ),
     ),
     nextCursor: nullable(str('pass as cursor for the next page; null on the last')),
   }),

@@ -7,7 +7,7 @@
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
 import { REJECT_REASONS } from '@hub/envelope';
-import { COLLECTIONS, type Store } from '@hub/store';
+import { COLLECTIONS, type Store, type StoredQuarantine } from '@hub/store';
 import type { AuditLog } from './audit';
 import { requireRole } from './auth';
 import { dateRange, findPage, parseParams } from './params';
@@ -21,18 +21,6 @@ const QUARANTINE = {
   limit: { kind: 'int', min: 1, max: 500 },
   cursor: { kind: 'cursor' },
 } as const;
-
-interface StoredQuarantine {
-  _id: string;
-  topic: string;
-  partition: number;
-  offset: string;
-  reasonCode: string;
-  detail: string;
-  quarantinedAt: number;
-  messageId: string | null;
-  origin: string | null;
-}
 
 export function quarantineRoutes(deps: { store: Store; audit: AuditLog }): Router {
   const router = Router();
@@ -73,6 +61,15 @@ export function quarantineRoutes(deps: { store: Store; audit: AuditLog }): Route
         partition: q.partition,
         offset: String(q.offset),
         quarantinedAt: new Date(q.quarantinedAt).toISOString(),
+        ...(q.redriveOf && { redriveOf: q.redriveOf }),
+        ...(q.redrive && {
+          redrive: {
+            outcome: q.redrive.outcome,
+            ...(q.redrive.reason && { reason: q.redrive.reason, detail: q.redrive.detail ?? '' }),
+            requestedBy: q.redrive.requestedBy,
+            at: new Date(q.redrive.at).toISOString(),
+          },
+        }),
       })),
       nextCursor,
     });

@@ -7,3 +7,4 @@ export * from './requests';
 export * from './lock';
 export * from './rewrite';
 export * from './buckets';
+export * from './quarantine';

@@ -5,6 +5,7 @@ import { benchCommand } from './bench';
 import { importCommand } from './import';
 import { importAnnualCommand } from './import-annual';
 import { pkiCommand } from './pki';
+import { quarantineCommand } from './quarantine';
 import { replayCommand } from './replay';
 import { securityCommand } from './security';
 import { apiCommand, coordinatorCommand, nodeCommand } from './services';
@@ -27,6 +28,7 @@ export const commands: Command[] = [
   tokenCommand,
   verifyCommand,
   askCommand,
+  quarantineCommand,
   replayCommand,
   testCommand,
   benchCommand,

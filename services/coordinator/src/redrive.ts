@@ -1,0 +1,282 @@
+// Taking quarantined records again, once what refused them is mended: a signer's certificate announced after its
+// grace ran out, the hub's schemas or content rules updated, a sender's clock set right. The coordinator's operator
+// asks for it (`hub quarantine redrive`): each quarantine entry's original bytes are wrapped, unchanged, in a
+// QuarantineRedrive signed by the coordination node and written to its own topic (hub.node.HUB.out), so that the
+// request is as durable, ordered and replayable as any message. The intake verifies the wrapper as the coordination
+// node's and then takes the bytes as if read again where they were first read: every check as before, the sender's
+// country from that topic (only its node may write there), the receipt to that node, the archive naming that
+// position. Refused again, they are quarantined again (an entry of their own, naming the one re-driven). Either
+// way the entry re-driven is marked with what came of it.
+import { createHash, randomUUID } from 'node:crypto';
+import type { HubConfig } from '@hub/config';
+import { HUB_ORIGIN, REJECT_REASONS, type Signer, type Verifier } from '@hub/envelope';
+import { HubError } from '@hub/errors';
+import { createKafka, topicNames, type TopicNames } from '@hub/kafka';
+import type { Logger } from '@hub/observability';
+import { loadSchemaRegistry, type SchemaRegistry } from '@hub/schemas';
+import {
+  bulkWriteInBatches,
+  COLLECTIONS,
+  connectStore,
+  type RedriveMark,
+  type Store,
+  type StoredQuarantine,
+} from '@hub/store';
+import { hubSignerFromFiles, sendOnHubTopic } from './asks';
+import type { IntakeRecord, Outcome } from './outcome';
+
+export const REDRIVE_TYPE = 'QuarantineRedrive';
+
+interface RedriveValue {
+  redriveId: string;
+  quarantineId: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  originalBytes: Buffer;
+  reasonCode: string;
+  requestedBy: string;
+  requestedAt: number;
+}
+
+/**
+ * The intake's records with every QuarantineRedrive of the coordination node unwrapped: the original bytes, read
+ * from where they were first read (`readFrom`). What does not verify as the coordination node's re-drive of a node
+ * topic's record is left as it is, for the intake to refuse with its reason.
+ */
+export function unwrapRedrives(
+  records: IntakeRecord[],
+  deps: { verifier: Verifier; registry: SchemaRegistry; names: TopicNames },
+): IntakeRecord[] {
+  return records.map((record) => {
+    if (record.topic !== deps.names.hubOut) return record;
+    const result = deps.verifier.verify(record.bytes, { expectedCountry: HUB_ORIGIN });
+    if (!result.ok || result.envelope.messageType !== REDRIVE_TYPE) return record;
+    let value: RedriveValue;
+    try {
+      value = deps.registry.decode(
+        result.envelope.schemaFingerprint,
+        result.envelope.payload,
+      ) as unknown as RedriveValue;
+    } catch {
+      return record;
+    }
+    if (!deps.names.nodeOutPattern.test(value.topic)) return record;
+    return {
+      ...record,
+      bytes: Buffer.from(value.originalBytes),
+      readFrom: { topic: value.topic, partition: value.partition, offset: value.offset },
+      redrive: {
+        redriveId: value.redriveId,
+        quarantineId: value.quarantineId,
+        requestedBy: value.requestedBy,
+        requestedAt: Number(value.requestedAt),
+      },
+    };
+  });
+}
+
+/** Where a record's bytes were first read: a re-driven one's original position, else its own. */
+export function firstRead(record: IntakeRecord): { topic: string; partition: number; offset: string } {
+  const { topic, partition, offset } = record.readFrom ?? record;
+  return { topic, partition, offset };
+}
+
+/** Mark each re-driven entry with what came of it (idempotent: a redelivered chunk marks it the same way). */
+export async function markRedriven(store: Store, outcomes: Outcome[], now: number): Promise<void> {
+  const marks = outcomes.flatMap((o) => {
+    const r = o.record.redrive;
+    if (!r) return [];
+    const mark: RedriveMark = {
+      redriveId: r.redriveId,
+      requestedBy: r.requestedBy,
+      requestedAt: r.requestedAt,
+      outcome: o.kind,
+      ...(o.kind === 'rejected' && { reason: o.reason, detail: o.detail.slice(0, 2000) }),
+      at: now,
+    };
+    return [{ updateOne: { filter: { _id: r.quarantineId }, update: { $set: { redrive: mark } } } }];
+  });
+  if (marks.length)
+    await bulkWriteInBatches(store.collection<StoredQuarantine>(COLLECTIONS.quarantine), marks, {
+      ordered: false,
+    });
+}
+
+/** A re-drive of one quarantine entry, signed by the coordination node. */
+export async function signRedrive(
+  entry: StoredQuarantine,
+  deps: { registry: SchemaRegistry; signer: Signer; requestedBy: string; now: number },
+): Promise<{ redriveId: string; bytes: Buffer }> {
+  const value: RedriveValue = {
+    redriveId: randomUUID(),
+    quarantineId: entry._id,
+    topic: entry.topic,
+    partition: entry.partition,
+    offset: String(entry.offset),
+    originalBytes: Buffer.from(entry.originalBytes),
+    reasonCode: entry.reasonCode,
+    requestedBy: deps.requestedBy,
+    requestedAt: deps.now,
+  };
+  const { payload, fingerprint } = deps.registry.encode(REDRIVE_TYPE, value as never);
+  const signed = await deps.signer.signEncodedAsync({
+    messageType: REDRIVE_TYPE,
+    schemaFingerprint: fingerprint,
+    payload,
+  });
+  return { redriveId: value.redriveId, bytes: signed.bytes };
+}
+
+export interface RedriveOptions {
+  config: HubConfig;
+  logger: Logger;
+  /** Quarantine entries by id; or, without ids, those matching the filters. */
+  ids?: string[];
+  reason?: string;
+  /** The country whose node's topic they were read from. */
+  country?: string;
+  /** Quarantined at or after this time (ms). */
+  since?: number;
+  /** Also entries whose last re-drive was accepted (taken again as a redelivery: nothing changes). */
+  again?: boolean;
+  /** List what would be re-driven, send nothing. */
+  dryRun?: boolean;
+  /** List every entry the filters match as it is (re-driven or not, refused re-drives too), send nothing. */
+  listOnly?: boolean;
+  requestedBy: string;
+  /** How long to wait for the intake to have taken them (0: do not wait). */
+  waitMs?: number;
+  clock?: () => number;
+}
+
+export interface RedriveResult {
+  entry: Pick<
+    StoredQuarantine,
+    '_id' | 'topic' | 'reasonCode' | 'messageId' | 'origin' | 'redriveOf' | 'redrive'
+  >;
+  redriveId?: string;
+  /** What came of it, when waited for and known in time. */
+  outcome?: RedriveMark;
+}
+
+const MAX_REDRIVE = 10_000;
+
+/** The entries the options name, as they are to be re-driven (re-driven ones refused again are not listed). */
+export async function selectQuarantined(
+  store: Store,
+  names: TopicNames,
+  options: Pick<RedriveOptions, 'ids' | 'reason' | 'country' | 'since' | 'again' | 'listOnly'>,
+): Promise<StoredQuarantine[]> {
+  const quarantine = store.collection<StoredQuarantine>(COLLECTIONS.quarantine);
+  if (options.reason !== undefined && !(REJECT_REASONS as readonly string[]).includes(options.reason))
+    throw new HubError('USAGE', `--reason ${options.reason} is not one of ${REJECT_REASONS.join(', ')}`);
+  if (options.country !== undefined && !/^[A-Z]{2}$/.test(options.country))
+    throw new HubError('USAGE', `--country ${options.country} is not an ISO 3166-1 alpha-2 code`);
+  const entries = options.ids?.length
+    ? await quarantine.find({ _id: { $in: options.ids } }).toArray()
+    : await quarantine
+        .find({
+          ...(options.reason !== undefined && { reasonCode: options.reason }),
+          ...(options.country !== undefined && { topic: names.nodeOut(options.country) }),
+          ...(options.since !== undefined && { quarantinedAt: { $gte: options.since } }),
+        })
+        .sort({ quarantinedAt: 1 })
+        .limit(MAX_REDRIVE + 1)
+        .project<StoredQuarantine>(options.listOnly ? { originalBytes: 0 } : {})
+        .toArray();
+  if (options.listOnly) return entries;
+  if (options.ids?.length) {
+    const found = new Set(entries.map((e) => e._id));
+    const missing = options.ids.filter((id) => !found.has(id));
+    if (missing.length)
+      throw new HubError(
+        'NOT_FOUND',
+        `no quarantine entry ${missing.join(', ')} (ids as GET /v1/quarantine gives)`,
+      );
+  }
+  if (entries.length > MAX_REDRIVE)
+    throw new HubError(
+      'USAGE',
+      `more than ${MAX_REDRIVE} entries match: narrow them with --reason, --country or --since`,
+    );
+  // A re-drive refused again is an entry of its own, naming the one re-driven: that one is taken again.
+  const byId = new Map(entries.map((e) => [e._id, e]));
+  const originals = [...new Set(entries.flatMap((e) => e.redriveOf ?? []))].filter((id) => !byId.has(id));
+  if (originals.length)
+    for (const e of await quarantine.find({ _id: { $in: originals } }).toArray()) byId.set(e._id, e);
+  const chosen = new Map<string, StoredQuarantine>();
+  for (const e of entries) {
+    const original = e.redriveOf ? byId.get(e.redriveOf) : e;
+    if (original && (options.again || original.redrive?.outcome !== 'accepted'))
+      chosen.set(original._id, original);
+  }
+  return [...chosen.values()];
+}
+
+/** `hub quarantine redrive`: sign a re-drive of each selected entry and write it to the coordination node's topic. */
+export async function redriveQuarantined(options: RedriveOptions): Promise<RedriveResult[]> {
+  const { config } = options;
+  const clock = options.clock ?? Date.now;
+  const names = topicNames(config.namespace);
+  const store = await connectStore({
+    url: config.mongo.url,
+    dbName: config.mongo.dbName,
+    appName: 'hub-redrive',
+  });
+  try {
+    const entries = await selectQuarantined(store, names, options);
+    const view = ({ originalBytes: _bytes, ...e }: StoredQuarantine): RedriveResult['entry'] => e;
+    if (options.dryRun || options.listOnly || entries.length === 0)
+      return entries.map((e) => ({ entry: view(e) }));
+
+    const signer = hubSignerFromFiles(config.hubHome);
+    const registry = loadSchemaRegistry();
+    const results: RedriveResult[] = [];
+    const messages: { key: string; value: Buffer }[] = [];
+    for (const e of entries) {
+      const signed = await signRedrive(e, {
+        registry,
+        signer,
+        requestedBy: options.requestedBy,
+        now: clock(),
+      });
+      results.push({ entry: view(e), redriveId: signed.redriveId });
+      // Keyed by the entry: re-drives of one entry stay in order on one partition.
+      messages.push({ key: createHash('sha256').update(e._id).digest('hex'), value: signed.bytes });
+    }
+    const kafka = createKafka({
+      brokers: config.kafka.brokers,
+      clientId: `${config.kafka.clientId}-redrive`,
+      logger: options.logger,
+      security: config.kafka.security,
+    });
+    await sendOnHubTopic(kafka, names, messages);
+    options.logger.info(
+      { entries: results.length, requestedBy: options.requestedBy },
+      'quarantined records sent to be taken again',
+    );
+
+    const waitMs = options.waitMs ?? 0;
+    const quarantine = store.collection<StoredQuarantine>(COLLECTIONS.quarantine);
+    const deadline = Date.now() + waitMs;
+    while (waitMs > 0 && Date.now() < deadline) {
+      const byId = new Map(
+        (
+          await quarantine
+            .find({ _id: { $in: results.map((r) => r.entry._id) } }, { projection: { redrive: 1 } })
+            .toArray()
+        ).map((d) => [d._id, d.redrive]),
+      );
+      for (const r of results) {
+        const mark = byId.get(r.entry._id);
+        if (mark?.redriveId === r.redriveId) r.outcome = mark;
+      }
+      if (results.every((r) => r.outcome)) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return results;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,269 @@
+// Quarantined records taken again once the cause is mended (`hub quarantine redrive`), on the real stack: a report
+// signed with a certificate that reached hub.pki only after its grace ran out is refused, re-driven while still
+// unknown (refused again, a new entry naming the first), then re-driven once announced and stored as if it had been
+// accepted the first time: its node gets the receipt, the archive names the topic and offset its node wrote it at,
+// the entry says so, and a replay rebuilds the same store. A report whose content the hub refuses stays refused;
+// an entry accepted is not taken twice; a re-drive that is not the coordination node's is refused and changes nothing.
+import { expect } from 'chai';
+import { createPrivateKey, randomUUID } from 'node:crypto';
+import { redriveQuarantined, signRedrive } from '@hub/coordinator';
+import type { StoredQuarantine } from '@hub/store';
+import { seizureReportFromJson } from '@hub/domain';
+import { createSigner, type Signer } from '@hub/envelope';
+import { topicNames } from '@hub/kafka';
+import { certificateAnnouncement, issueCertificate, type PkiStore } from '@hub/pki';
+import { loadSchemaRegistry } from '@hub/schemas';
+import { COLLECTIONS, type StoredEnvelope } from '@hub/store';
+import { authDir, loadKeyRing, mintToken, startQueryApi } from '@hub/query-api';
+import { hubAsync } from '../support/cli';
+import { cliEnv, waitUntil } from '../support/env';
+import { getJson, minimalReport, useRawIntake } from '../support/hub';
+
+describe('coordinator: quarantined records taken again once the cause is mended', function () {
+  this.timeout(300000);
+  const registry = loadSchemaRegistry();
+  // An unknown signer waits 1 s for its certificate on hub.pki (15 s by default), then is refused.
+  const fx = useRawIntake('redrive', ['KZ'], { unknownSignerGraceMs: 1000, opsPort: 0 });
+  const names = () => topicNames(fx.env.config.namespace);
+
+  const report = (overrides: Record<string, unknown> = {}) =>
+    seizureReportFromJson(
+      { ...minimalReport(), reportId: randomUUID(), ...overrides },
+      { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set() },
+    ).value;
+  const envelopeOf = (signer: Signer, value: unknown) => {
+    const { payload, fingerprint } = registry.encode('SeizureReport', value);
+    return signer.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: fingerprint, payload });
+  };
+  const quarantine = () => fx.store.collection<StoredQuarantine>(COLLECTIONS.quarantine);
+  const entryOf = async (messageId: string) =>
+    waitUntil(`${messageId} quarantined`, () =>
+      quarantine().findOne({ messageId, redriveOf: { $exists: false } }),
+    );
+  const receiptsOf = (messageId: string) =>
+    fx.store
+      .collection<{ inReplyTo: string; status: string; origin: string; reasons: { code: string }[] }>(
+        COLLECTIONS.receipts,
+      )
+      .find({ inReplyTo: messageId })
+      .toArray();
+  const redrive = (more: Parameters<typeof redriveQuarantined>[0] extends infer O ? Partial<O> : never) =>
+    redriveQuarantined({
+      config: fx.env.config,
+      logger: fx.env.logger,
+      requestedBy: 'duty-officer@regional-centre',
+      waitMs: 60000,
+      ...more,
+    });
+
+  it('stores a report refused for a signer announced late once re-driven, answers its node, and replays the same', async () => {
+    // KZ's node renewed its certificate; the announcement did not reach hub.pki in time.
+    const renewed = issueCertificate(fx.pki.ca(), { country: 'KZ', agency: 'KZ customs' });
+    const kz = createSigner({
+      privateKey: createPrivateKey(renewed.privateKeyPem),
+      certificate: renewed.certificatePem,
+      origin: 'KZ',
+    });
+    const value = report();
+    const late = envelopeOf(kz, value);
+    const invalidValue = { ...report(), seizedAt: Date.now() + 30 * 86_400_000 };
+    const invalid = envelopeOf(createSigner({ ...pkiSigner(fx.pki, 'KZ') }), invalidValue);
+    await fx.producer.send({
+      topic: names().nodeOut('KZ'),
+      acks: -1,
+      messages: [
+        { key: String(value.reportId), value: late.bytes },
+        { key: String(invalidValue.reportId), value: invalid.bytes },
+      ],
+    });
+    const first = await entryOf(late.envelope.messageId);
+    expect(first.reasonCode).to.equal('unknown-signer');
+    const refusedFirst = await entryOf(invalid.envelope.messageId);
+    expect(refusedFirst.reasonCode).to.equal('invalid-content');
+    await waitUntil(
+      'the refusal answered to KZ',
+      async () => (await receiptsOf(late.envelope.messageId)).length === 1,
+    );
+
+    // Re-driven while its certificate is still unknown: refused again, an entry of its own naming the first, read
+    // from KZ's topic; the first says so.
+    const still = await redrive({ ids: [first._id] });
+    expect(still.map((r) => r.outcome?.outcome)).to.deep.equal(['rejected']);
+    expect(still[0]!.outcome).to.include({
+      reason: 'unknown-signer',
+      requestedBy: 'duty-officer@regional-centre',
+    });
+    const again = await quarantine().findOne({ redriveOf: first._id });
+    expect(again).to.include({
+      reasonCode: 'unknown-signer',
+      topic: names().nodeOut('KZ'),
+      offset: first.offset,
+    });
+    expect(again!._id.startsWith(`${names().hubOut}:`)).to.equal(true);
+    expect(
+      await fx.store.collection<{ _id: string }>(COLLECTIONS.reports).countDocuments({ _id: value.reportId }),
+    ).to.equal(0);
+
+    // The certificate announced: re-driven by reason (the refused re-drive leads to the entry it re-drove), it is
+    // stored as if accepted the first time.
+    const ann = certificateAnnouncement(registry, kz, renewed.certificatePem);
+    await fx.producer.send({ topic: names().pki, acks: -1, messages: [{ key: ann.key, value: ann.bytes }] });
+    await new Promise((r) => setTimeout(r, 1500));
+    const dry = await redrive({ reason: 'unknown-signer', dryRun: true });
+    expect(dry.map((r) => [r.entry._id, r.redriveId])).to.deep.equal([[first._id, undefined]]);
+    const done = await redrive({ reason: 'unknown-signer' });
+    expect(done.map((r) => [r.entry._id, r.outcome?.outcome])).to.deep.equal([[first._id, 'accepted']]);
+    const stored = await fx.store
+      .collection<{ _id: string }>(COLLECTIONS.reports)
+      .findOne({ _id: value.reportId });
+    expect(stored).to.include({ version: 1, messageId: late.envelope.messageId, originCountry: 'KZ' });
+    const archived = await fx.store
+      .collection<StoredEnvelope>(COLLECTIONS.envelopes)
+      .findOne({ _id: late.envelope.messageId });
+    expect(archived).to.include({ topic: names().nodeOut('KZ'), offset: first.offset });
+    expect(Buffer.from(archived!.bytes).equals(late.bytes)).to.equal(true);
+    const receipts = await waitUntil('the acceptance answered to KZ', async () => {
+      const r = await receiptsOf(late.envelope.messageId);
+      return r.length === 2 ? r : undefined;
+    });
+    expect(receipts.map((r) => [r.status, r.origin]).sort()).to.deep.equal([
+      ['accepted', 'KZ'],
+      ['rejected', 'KZ'],
+    ]);
+    expect((await quarantine().findOne({ _id: first._id }))!.redrive).to.include({
+      outcome: 'accepted',
+      requestedBy: 'duty-officer@regional-centre',
+    });
+
+    // Accepted once: not taken again unless asked, and then as a redelivery (one report, one archived envelope).
+    expect(await redrive({ reason: 'unknown-signer' })).to.deep.equal([]);
+    const twice = await redrive({ ids: [first._id], again: true });
+    expect(twice.map((r) => r.outcome?.outcome)).to.deep.equal(['accepted']);
+    expect(
+      await fx.store.collection(COLLECTIONS.reportVersions).countDocuments({ reportId: value.reportId }),
+    ).to.equal(1);
+    expect(
+      await fx.store
+        .collection<{ _id: string }>(COLLECTIONS.envelopes)
+        .countDocuments({ _id: late.envelope.messageId }),
+    ).to.equal(1);
+
+    // What the hub's rules refuse stays refused, with its reason, through the CLI (exit 1).
+    const cli = await hubAsync(
+      ['quarantine', 'redrive', refusedFirst._id, '--wait', '60', '--by', 'analyst-2'],
+      cliEnv(fx.env),
+    );
+    expect(cli.status, cli.stderr).to.equal(1);
+    const line = JSON.parse(cli.stdout.trim()) as {
+      id: string;
+      redrive: { outcome: string; reason: string };
+    };
+    expect(line).to.deep.include({ id: refusedFirst._id });
+    expect(line.redrive).to.include({ outcome: 'rejected', reason: 'invalid-content' });
+    expect(cli.stderr).to.include('1 re-driven: 0 accepted, 1 refused again');
+    const listed = await hubAsync(['quarantine', 'list', '--country', 'KZ'], cliEnv(fx.env));
+    expect(listed.status, listed.stderr).to.equal(0);
+    const lines = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; redriveOf?: string; redrive?: { outcome: string } });
+    expect(lines.find((l) => l.id === first._id)?.redrive?.outcome).to.equal('accepted');
+    expect(lines.filter((l) => l.redriveOf).length).to.equal(2);
+    // The coordinator counts them by outcome: twice accepted (once a redelivery), twice refused again.
+    const metrics = (await (await fetch(`${fx.coordinator.opsUrl}/metrics`)).text())
+      .split('\n')
+      .filter((l) => l.startsWith('hub_coordinator_redriven_total'))
+      .join('\n');
+    expect(metrics).to.match(
+      /^hub_coordinator_redriven_total\{outcome="accepted",service="coordinator"\} 2$/m,
+    );
+    expect(metrics).to.match(
+      /^hub_coordinator_redriven_total\{outcome="rejected",service="coordinator"\} 2$/m,
+    );
+    const usage = await hubAsync(['quarantine', 'redrive'], cliEnv(fx.env));
+    expect(usage.status).to.equal(2);
+    expect(usage.stderr).to.include('name the entries');
+
+    // The query API shows what came of each: the entry re-driven and accepted, and the re-drives refused again.
+    const api = await startQueryApi({ config: fx.env.config, logger: fx.env.logger, port: 0 });
+    try {
+      const token = mintToken(loadKeyRing(authDir(fx.env.config.hubHome)), {
+        sub: 'coordinator-TJ',
+        role: 'coordinator',
+        country: 'TJ',
+        clearance: 'RED',
+        ttlSeconds: 600,
+      });
+      const shown = (await getJson(`${api.url}/v1/quarantine`, token)).body.quarantined as {
+        id: string;
+        redriveOf?: string;
+        redrive?: { outcome: string; requestedBy: string; reason?: string };
+      }[];
+      expect(shown.find((q) => q.id === first._id)?.redrive).to.include({
+        outcome: 'accepted',
+        requestedBy: 'duty-officer@regional-centre',
+      });
+      expect(shown.find((q) => q.id === refusedFirst._id)?.redrive).to.include({
+        outcome: 'rejected',
+        reason: 'invalid-content',
+        requestedBy: 'analyst-2',
+      });
+      expect(
+        shown
+          .filter((q) => q.redriveOf)
+          .map((q) => q.redriveOf)
+          .sort(),
+      ).to.deep.equal([first._id, refusedFirst._id].sort());
+    } finally {
+      await api.close();
+    }
+
+    // A replay rebuilds the same store: the first record is taken where it was written, its re-drives are
+    // redeliveries.
+    const replay = await hubAsync(['replay'], cliEnv(fx.env), 240000);
+    expect(replay.status, replay.stderr).to.equal(0);
+    expect(replay.stderr).to.match(/the rebuilt store equals the live one/);
+  });
+
+  it('refuses a re-drive that is not the coordination node’s, and takes nothing from it', async () => {
+    const kzSigner = createSigner(pkiSigner(fx.pki, 'KZ'));
+    const value = report();
+    const bytes = envelopeOf(kzSigner, value).bytes;
+    const entry = {
+      _id: `${names().nodeOut('KZ')}:0:999`,
+      originalBytes: bytes,
+      topic: names().nodeOut('KZ'),
+      partition: 0,
+      offset: '999',
+      reasonCode: 'unknown-signer',
+      detail: '',
+      quarantinedAt: Date.now(),
+      messageId: null,
+      origin: 'KZ',
+    };
+    // Signed by KZ's node and written to the coordination node's topic (a plaintext broker lets it).
+    const forged = await signRedrive(entry, {
+      registry,
+      signer: kzSigner,
+      requestedBy: 'KZ',
+      now: Date.now(),
+    });
+    await fx.producer.send({
+      topic: names().hubOut,
+      acks: -1,
+      messages: [{ key: 'forged', value: forged.bytes }],
+    });
+    const refused = await waitUntil('the forged re-drive refused', () =>
+      quarantine().findOne({ topic: names().hubOut, reasonCode: 'country-mismatch' }),
+    );
+    expect(refused.redriveOf).to.equal(undefined);
+    expect(
+      await fx.store.collection<{ _id: string }>(COLLECTIONS.reports).countDocuments({ _id: value.reportId }),
+    ).to.equal(0);
+  });
+});
+
+function pkiSigner(pki: PkiStore, cc: string) {
+  const id = pki.identity(cc);
+  return { privateKey: id.privateKey, certificate: id.certificatePem, origin: cc };
+}
