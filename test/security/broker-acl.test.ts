@@ -11,6 +11,7 @@ import {
   PRINCIPALS,
   createKafka,
   ensureTopics,
+  expiringTopics,
   nodePrincipal,
   securityOptions,
   topicNames,
@@ -287,6 +288,33 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     expect(
       await refusedWith(() => produce(as(nodePrincipal('KZ')), 'hub.node.KZ.out', 'elsewhere')),
     ).to.equal('TOPIC_AUTHORIZATION_FAILED');
+  });
+
+  it("lets the coordinator read the retention of the hub's topics (its start-up check), and not node KZ", async () => {
+    const read = async (principal: string, topics: string[]) => {
+      const admin = as(principal).admin({ retry: { retries: 0 } });
+      clients.push(admin);
+      await admin.connect();
+      try {
+        return await expiringTopics(admin, topics);
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    // Made by `hub security apply` as the coordinator makes them: kept for ever, so none expires.
+    const kept = [
+      names.nodeOut('KZ'),
+      names.nodeIn('KZ'),
+      names.hubOut,
+      names.feed('central-asia'),
+      names.quarantine,
+    ];
+    expect(await read(PRINCIPALS.coordinator, kept)).to.deep.equal([]);
+    const refused = await read(nodePrincipal('KZ'), [names.nodeOut('KZ')]).then(
+      () => 'read',
+      (e: Error) => e.message,
+    );
+    expect(refused).to.match(/authoriz/i);
   });
 
   it('refuses node KZ creating topics (only hub-admin does)', async () => {

@@ -78,15 +78,15 @@ topic hub.node.TM.out 3 --config min.insync.replicas=2 --config retention.ms=-1
 topic hub.node.TM.in 3 --config min.insync.replicas=2 --config retention.ms=-1
 
 # ACLs: anything not granted here is refused (allow.everyone.if.no.acl.found=false)
-acl --add --allow-principal User:coordinator --operation Read --operation Describe --topic hub.node. --resource-pattern-type prefixed
+acl --add --allow-principal User:coordinator --operation Read --operation Describe --operation DescribeConfigs --topic hub.node. --resource-pattern-type prefixed
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.node.KZ.in
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.node.KG.in
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.node.TJ.in
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.node.UZ.in
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.node.TM.in
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.node.HUB.out
-acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.feed. --resource-pattern-type prefixed
-acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --topic hub.quarantine
+acl --add --allow-principal User:coordinator --operation Write --operation Describe --operation DescribeConfigs --topic hub.feed. --resource-pattern-type prefixed
+acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --operation DescribeConfigs --topic hub.quarantine
 acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --topic hub.pki
 acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --topic hub.erasures
 acl --add --allow-principal User:coordinator --operation Read --operation Describe --group coordinator --resource-pattern-type prefixed

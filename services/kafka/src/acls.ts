@@ -19,7 +19,7 @@ export function nodePrincipal(cc: string): string {
   return `node-${cc}`;
 }
 
-export type AclOperation = 'read' | 'write' | 'describe' | 'idempotent-write';
+export type AclOperation = 'read' | 'write' | 'describe' | 'describe-configs' | 'idempotent-write';
 
 /** One grant: a principal may do `operations` on a resource (allow only; anything not granted is refused). */
 export interface HubAcl {
@@ -85,16 +85,18 @@ export function nodeAcls(names: TopicNames, cc: string, regions: RegionMembers[]
 /**
  * The coordinator: reads every node's out topic (prefixed, so a new country needs no grant to be read), writes
  * the in topic of each onboarded country (literal: it must not write as a node), its own out topic (the requests
- * the coordination node makes), the feeds, quarantine, pki and erasures.
+ * the coordination node makes), the feeds, quarantine, pki and erasures. It reads the configuration of the topics
+ * whose records must be kept (the node topics, its own, the feeds, quarantine), so that it warns at start of one
+ * that would let them expire (DescribeConfigs only: it changes none).
  */
 export function coordinatorAcls(names: TopicNames, countries: string[]): HubAcl[] {
   const p = PRINCIPALS.coordinator;
   return [
-    prefixed(p, 'topic', names.nodeTopicPrefix, ['read', 'describe']),
+    prefixed(p, 'topic', names.nodeTopicPrefix, ['read', 'describe', 'describe-configs']),
     ...countries.map((cc) => topic(p, names.nodeIn(cc), ['write', 'describe'])),
     topic(p, names.hubOut, ['write', 'describe']),
-    prefixed(p, 'topic', names.feedPrefix, ['write', 'describe']),
-    topic(p, names.quarantine, ['read', 'write', 'describe']),
+    prefixed(p, 'topic', names.feedPrefix, ['write', 'describe', 'describe-configs']),
+    topic(p, names.quarantine, ['read', 'write', 'describe', 'describe-configs']),
     topic(p, names.pki, ['read', 'write', 'describe']),
     topic(p, names.erasures, ['read', 'write', 'describe']),
     prefixed(p, 'group', names.group(p), ['read', 'describe']),
@@ -125,6 +127,7 @@ const OPERATION: Record<AclOperation, kafkajs.AclOperationTypes> = {
   read: AclOperationTypes.READ,
   write: AclOperationTypes.WRITE,
   describe: AclOperationTypes.DESCRIBE,
+  'describe-configs': AclOperationTypes.DESCRIBE_CONFIGS,
   'idempotent-write': AclOperationTypes.IDEMPOTENT_WRITE,
 };
 const RESOURCE: Record<HubAcl['resourceType'], kafkajs.AclResourceTypes> = {
@@ -153,6 +156,7 @@ const CLI_OPERATION: Record<AclOperation, string> = {
   read: 'Read',
   write: 'Write',
   describe: 'Describe',
+  'describe-configs': 'DescribeConfigs',
   'idempotent-write': 'IdempotentWrite',
 };
 

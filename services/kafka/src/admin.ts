@@ -182,6 +182,8 @@ export async function waitForLeaders(admin: Admin, topics: ITopicConfig[], timeo
 /**
  * The topics among `topics` whose records the brokers delete after a time (a topic made before retention.ms was set
  * here, on brokers whose default is not for ever), with that time in ms; topics that do not exist are left out.
+ * Throws, naming the topics and the brokers' reason, when any could not be described (a principal without
+ * DescribeConfigs on it): a check that could not look is not a check that found nothing.
  */
 export async function expiringTopics(
   admin: Pick<Admin, 'describeConfigs' | 'listTopics'>,
@@ -199,9 +201,13 @@ export async function expiringTopics(
     })),
     includeSynonyms: false,
   });
+  const refused = described.resources.filter((r) => r.errorCode !== 0);
+  if (refused.length)
+    throw new Error(
+      `the configuration of ${refused.map((r) => `${r.resourceName} (${r.errorMessage || `error ${r.errorCode}`})`).join(', ')} could not be read`,
+    );
   const out: { topic: string; retentionMs: number }[] = [];
   for (const r of described.resources) {
-    if (r.errorCode !== 0) continue;
     const value = (name: string) => r.configEntries.find((e) => e.configName === name)?.configValue;
     const ms = Number(value('retention.ms'));
     if (value('cleanup.policy')?.includes('delete') && Number.isFinite(ms) && ms >= 0)
