@@ -169,16 +169,23 @@ describe('coordinator: quarantined records taken again once the cause is mended'
       .map((l) => JSON.parse(l) as { id: string; redriveOf?: string; redrive?: { outcome: string } });
     expect(lines.find((l) => l.id === first._id)?.redrive?.outcome).to.equal('accepted');
     expect(lines.filter((l) => l.redriveOf).length).to.equal(2);
-    // The coordinator counts them by outcome: twice accepted (once a redelivery), twice refused again.
+    // The coordinator counts them by outcome: twice accepted (once a redelivery), twice refused again; the refusals
+    // counted as refusals are the two first ones only (re-drives refused again raise no alert of a new attack).
     const metrics = (await (await fetch(`${fx.coordinator.opsUrl}/metrics`)).text())
       .split('\n')
-      .filter((l) => l.startsWith('hub_coordinator_redriven_total'))
+      .filter((l) => /^hub_coordinator_(redriven|rejected)_total/.test(l))
       .join('\n');
     expect(metrics).to.match(
       /^hub_coordinator_redriven_total\{outcome="accepted",service="coordinator"\} 2$/m,
     );
     expect(metrics).to.match(
       /^hub_coordinator_redriven_total\{outcome="rejected",service="coordinator"\} 2$/m,
+    );
+    expect(metrics).to.match(
+      /^hub_coordinator_rejected_total\{reason="unknown-signer",service="coordinator"\} 1$/m,
+    );
+    expect(metrics).to.match(
+      /^hub_coordinator_rejected_total\{reason="invalid-content",service="coordinator"\} 1$/m,
     );
     const usage = await hubAsync(['quarantine', 'redrive'], cliEnv(fx.env));
     expect(usage.status).to.equal(2);
@@ -187,18 +194,23 @@ describe('coordinator: quarantined records taken again once the cause is mended'
     // The query API shows what came of each: the entry re-driven and accepted, and the re-drives refused again.
     const api = await startQueryApi({ config: fx.env.config, logger: fx.env.logger, port: 0 });
     try {
-      const token = mintToken(loadKeyRing(authDir(fx.env.config.hubHome)), {
-        sub: 'coordinator-TJ',
-        role: 'coordinator',
-        country: 'TJ',
-        clearance: 'RED',
-        ttlSeconds: 600,
-      });
-      const shown = (await getJson(`${api.url}/v1/quarantine`, token)).body.quarantined as {
+      const tokenOf = (role: 'coordinator' | 'analyst') =>
+        mintToken(loadKeyRing(authDir(fx.env.config.hubHome)), {
+          sub: `${role}-TJ`,
+          role,
+          country: 'TJ',
+          clearance: 'RED',
+          ttlSeconds: 600,
+        });
+      const token = tokenOf('coordinator');
+      type Shown = {
         id: string;
         redriveOf?: string;
-        redrive?: { outcome: string; requestedBy: string; reason?: string };
-      }[];
+        redrive?: { outcome: string; requestedBy: string; reason?: string; redriveId?: string };
+        redrivePending?: { redriveId: string; requestedBy: string };
+      };
+      const list = async () => (await getJson(`${api.url}/v1/quarantine`, token)).body.quarantined as Shown[];
+      const shown = await list();
       expect(shown.find((q) => q.id === first._id)?.redrive).to.include({
         outcome: 'accepted',
         requestedBy: 'duty-officer@regional-centre',
@@ -214,6 +226,60 @@ describe('coordinator: quarantined records taken again once the cause is mended'
           .map((q) => q.redriveOf)
           .sort(),
       ).to.deep.equal([first._id, refusedFirst._id].sort());
+
+      // A coordinator has one taken again from the API (the key stays with the coordinator, which signs it):
+      // the re-drive refused again names the entry it re-drove, which is the one taken again.
+      const post = async (body: unknown, as = token, type = 'application/json') => {
+        const r = await fetch(`${api.url}/v1/quarantine/redrive`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${as}`, 'content-type': type },
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+        });
+        return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+      };
+      const refusedAgain = shown.find((q) => q.redriveOf === refusedFirst._id)!;
+      const queued = await post({ ids: [refusedAgain.id] });
+      expect(queued.status, JSON.stringify(queued.body)).to.equal(202);
+      const [redrive] = queued.body.redrives as { id: string; redriveId: string }[];
+      expect(redrive!.id).to.equal(refusedFirst._id);
+      // Pending until the coordinator has taken it, then what came of it, with who asked.
+      const before = (await list()).find((q) => q.id === refusedFirst._id)!;
+      expect([before.redrivePending?.redriveId, before.redrive?.redriveId]).to.include(redrive!.redriveId);
+      const after = await waitUntil('the re-drive asked in the API taken', async () => {
+        const q = (await list()).find((x) => x.id === refusedFirst._id)!;
+        return q.redrive?.redriveId === redrive!.redriveId ? q : undefined;
+      });
+      expect(after.redrive).to.include({
+        outcome: 'rejected',
+        reason: 'invalid-content',
+        requestedBy: 'coordinator-TJ',
+      });
+      expect(after.redrivePending).to.equal(undefined);
+
+      // What cannot be taken again is named, and nothing is queued.
+      const fields = async (body: unknown, type?: string) => {
+        const r = await post(body, token, type);
+        expect(r.status, JSON.stringify(r.body)).to.equal(400);
+        return (r.body.errors as { field: string; message: string }[]).map((e) => `${e.field}: ${e.message}`);
+      };
+      expect(await fields({ ids: [] })).to.deep.equal([
+        'ids: give the ids of 1 to 100 quarantine entries, as GET /v1/quarantine lists them',
+      ]);
+      const unknown = `${names().nodeOut('KZ')}:0:424242`;
+      const errors = await fields({ ids: [first._id, 'nonsense', unknown] });
+      expect(errors).to.have.length(1);
+      expect(errors[0]).to.equal('ids[1]: is no quarantine entry id (<topic>:<partition>:<offset>)');
+      expect(await fields({ ids: [first._id, unknown] })).to.deep.equal([
+        `ids[0]: ${(await fields({ ids: [first._id] }))[0]!.slice('ids[0]: '.length)}`,
+        'ids[1]: no quarantine entry has this id',
+      ]);
+      expect((await fields({ ids: [first._id] }))[0]).to.match(
+        /^ids\[0\]: was taken again and accepted already/,
+      );
+      expect((await fields(JSON.stringify({ ids: [first._id] }), 'text/plain'))[0]).to.match(
+        /^\(body\): send the request as JSON, with content-type: application\/json/,
+      );
+      expect((await post({ ids: [refusedFirst._id] }, tokenOf('analyst'))).status).to.equal(403);
     } finally {
       await api.close();
     }

@@ -614,4 +614,41 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
     await page.waitForSelector('#requests table, #requests p');
     expect(await page.isHidden('#ask-section')).to.equal(true);
   });
+
+  it('lets a coordinator take a refused envelope again: sent to the coordinator, then what came of it', async () => {
+    const { page } = await open('/#/cooperation');
+    await signIn(page, coordinator());
+    const garbage = '#refused tbody tr[data-reason="malformed"]:not(:has(.redrive-state))';
+    await page.waitForSelector(`${garbage} button.redrive`);
+    const id = (await page.getAttribute(`${garbage}`, 'data-id'))!;
+    expect(await page.textContent(`${garbage} button.redrive`)).to.equal('Take again');
+    await page.click(`${garbage} button.redrive`);
+    // The bytes are still no envelope: refused again, by whom and why, and the re-drive's own entry names it.
+    const row = `#refused tbody tr[data-id="${id}"]`;
+    await page.waitForFunction(
+      (sel) =>
+        /^refused again: malformed \(coordinator-TJ, /.test(document.querySelector(sel)?.textContent ?? ''),
+      `${row} td[data-col="redrive"] .redrive-state`,
+      { timeout: 60000 },
+    );
+    expect(await page.textContent('#refused-status')).to.equal('');
+    const again = `#refused tbody tr:has(td[data-col="redrive"] .redrive-state:text("a re-drive of ${id}, refused again"))`;
+    await page.waitForSelector(again);
+    expect(await page.isVisible(`${again} button.redrive`)).to.equal(false);
+    // Refused again, it may be taken again once more (its cause may be mended later).
+    expect(await page.isVisible(`${row} button.redrive`)).to.equal(true);
+    // The data quality counts the refusal once, as before it was taken again.
+    const now = (await getJson(`${hub.apiUrl}/v1/quality?fresh=1`, coordinator())).body
+      .contributors as Quality[];
+    const before = quality.find((q) => q.country === 'UZ')!;
+    expect(before.rejectionRate).to.be.above(0);
+    expect(now.find((q) => q.country === 'UZ')?.rejectionRate).to.equal(before.rejectionRate);
+
+    // An admin sees the refused envelopes, but takes none again (that is the coordinators'; the requests between
+    // countries are not an admin's either: 403).
+    const { page: adminPage } = await open('/#/cooperation', 403);
+    await signIn(adminPage, hub.token('admin', 'TJ', 'RED'));
+    await adminPage.waitForSelector(`#refused tbody tr[data-id="${id}"]`);
+    expect(await adminPage.$$('#refused button.redrive')).to.have.length(0);
+  });
 });

@@ -204,14 +204,36 @@ describe('query API: answers as its OpenAPI description says', function () {
     await produceRaw(fx.env, topicNames(fx.env.config.namespace).nodeOut('KZ'), [
       { key: 'junk', value: Buffer.from('not an envelope') },
     ]);
-    await waitUntil('the refusal listed', async () => {
+    const refused = await waitUntil('the refusal listed', async () => {
       const q = (await answer('/v1/quarantine', '/v1/quarantine', coordinator, 200)) as {
-        quarantined: unknown[];
+        quarantined: { id: string }[];
       };
-      return q.quarantined.length > 0 || undefined;
+      return q.quarantined[0];
     });
     await answer('/v1/quarantine', '/v1/quarantine?origin=KZ', hub.token('node-operator', 'KZ'), 200);
     await answer('/v1/quarantine', '/v1/quarantine', analyst, 403);
+    // Taken again (the bytes are still no envelope): queued, then refused again, as described.
+    const redrive = async (body: unknown, token: string, status: number) => {
+      const r = await fetch(`${hub.apiUrl}/v1/quarantine/redrive`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const answered = (await r.json()) as Record<string, unknown>;
+      expect(r.status, JSON.stringify(answered)).to.equal(status);
+      api.check('/v1/quarantine/redrive', 'post', status, answered);
+      return answered;
+    };
+    expect(api.validator(doc.components.schemas.RedriveIn!)({ ids: [refused.id] })).to.equal(true);
+    await redrive({ ids: [refused.id] }, coordinator, 202);
+    await redrive({ ids: [] }, coordinator, 400);
+    await redrive({ ids: [refused.id] }, analyst, 403);
+    await waitUntil('the re-drive taken', async () => {
+      const q = (await answer('/v1/quarantine', '/v1/quarantine', coordinator, 200)) as {
+        quarantined: { id: string; redrive?: unknown }[];
+      };
+      return q.quarantined.find((x) => x.id === refused.id)?.redrive;
+    });
     // The answer's content, and the same answer withheld from a caller its handling does not reach.
     const requests = (await answer('/v1/requests', '/v1/requests', coordinator, 200)) as {
       requests: { response: { withheld: boolean } | null }[];

@@ -10,7 +10,8 @@ import { createKafka, topicNames } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type StoredRequest } from '@hub/store';
-import { askContext, hubSignerFromFiles, sendOnHubTopic, signRequest } from './asks';
+import { askContext, signRequest } from './asks';
+import { hubSignerFromFiles, sendOnHubTopic } from './hub-topic';
 
 export interface AskOptions {
   config: HubConfig;

@@ -2,7 +2,8 @@
 // query API queues them in the store (`asks`); here the coordinator reads them again by the rules a national node
 // applies, signs each with its key and writes it to its own out topic (hub.node.HUB.out), as `hub ask` does. The
 // intake takes it from there like any request: it verifies and stores it, delivers it countersigned to the addressee
-// and watches its due time.
+// and watches its due time. Coordinators' re-drives of quarantine entries (POST /v1/quarantine/redrive) go the same
+// way, signed here as `hub quarantine redrive` signs them (redrive.ts).
 //
 // Exactly once: the asks are taken under the store lock `asks` (one coordinator instance at a time: FerretDB applies a
 // conditional update as read-then-write, so two instances could both win one), each signed and its envelope recorded
@@ -10,15 +11,14 @@
 // very same bytes are sent again, which the intake takes as a redelivery of one message.
 import { CLIENT_NAME } from '@hub/config';
 import { informationRequestFromJson, type InformationRequestRecord } from '@hub/domain';
-import { join } from 'node:path';
-import { createSigner, HUB_ORIGIN, type Signer } from '@hub/envelope';
-import { HubError, ValidationError } from '@hub/errors';
-import { PkiStore } from '@hub/pki';
-import type { Kafka, Producer, TopicNames } from '@hub/kafka';
+import { HUB_ORIGIN, type Signer } from '@hub/envelope';
+import { ValidationError } from '@hub/errors';
+import type { Producer, TopicNames } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, withLock, type Store, type StoredAsk } from '@hub/store';
+import { COLLECTIONS, withLock, type Store, type StoredAsk, type StoredQuarantine } from '@hub/store';
 import { periodic } from './periodic';
+import { redriveKey, signRedrive } from './redrive';
 
 export const DEFAULT_ASK_CHECK_MS = 1000;
 const BATCH = 50;
@@ -35,47 +35,6 @@ export function askContext(regions: ReadonlySet<string>, now: number, sub?: stri
     regions,
     ...(sub !== undefined && CLIENT_NAME.test(sub) ? { client: sub } : {}),
   };
-}
-
-/**
- * The coordination node's signer from its key and certificate in HUB_HOME (`hub ask`, `hub quarantine redrive`: run
- * where the coordinator's files are).
- */
-export function hubSignerFromFiles(hubHome: string): Signer {
-  const pkiDir = join(hubHome, 'pki');
-  const pki = new PkiStore(pkiDir);
-  if (!pki.hasIdentity(HUB_ORIGIN))
-    throw new HubError(
-      'NOT_READY',
-      `the coordination node has no key and certificate in ${pkiDir} yet: start the coordinator once ` +
-        '(`hub coordinator`, or `npm start`), which issues them, on this machine or with this HUB_HOME',
-    );
-  const identity = pki.identity(HUB_ORIGIN);
-  return createSigner({
-    privateKey: identity.privateKey,
-    certificate: identity.certificatePem,
-    origin: HUB_ORIGIN,
-  });
-}
-
-/** Messages written to the coordination node's topic by a producer of their own, waiting for every replica. */
-export async function sendOnHubTopic(
-  kafka: Kafka,
-  names: TopicNames,
-  messages: { key: string; value: Buffer }[],
-): Promise<void> {
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-  });
-  await producer.connect();
-  try {
-    for (let i = 0; i < messages.length; i += 500)
-      await producer.send({ topic: names.hubOut, acks: -1, messages: messages.slice(i, i + 500) });
-  } finally {
-    await producer.disconnect();
-  }
 }
 
 /** The request as an envelope of the coordination node, signed on libuv's thread pool. */
@@ -120,11 +79,47 @@ export function startAsks(options: AsksOptions): Asks {
 
   const refuse = async (ask: StoredAsk, error: NonNullable<StoredAsk['error']>) => {
     await asks.updateOne({ _id: ask._id, state: 'queued' }, { $set: { state: 'refused', error } });
-    logger.warn({ requestId: ask._id, askedBy: ask.askedBy.sub, error }, 'information request refused');
+    logger.warn(
+      { [ask.kind === 'redrive' ? 'redriveId' : 'requestId']: ask._id, askedBy: ask.askedBy.sub, error },
+      ask.kind === 'redrive' ? 're-drive refused' : 'information request refused',
+    );
+  };
+
+  /** Records the envelope of a queued ask, signed: from then on, those very bytes are what is sent. */
+  const signed = async (ask: StoredAsk, messageId: string, bytes: Buffer, now: number) => {
+    const claimed = await asks.updateOne(
+      { _id: ask._id, state: 'queued' },
+      { $set: { state: 'signed', messageId, envelope: bytes, signedAt: new Date(now) } },
+    );
+    return claimed.modifiedCount === 1
+      ? { ...ask, state: 'signed' as const, messageId, envelope: bytes }
+      : undefined;
+  };
+
+  /** A coordinator's re-drive of a quarantine entry (POST /v1/quarantine/redrive), signed; undefined when refused. */
+  const claimRedrive = async (ask: StoredAsk): Promise<StoredAsk | undefined> => {
+    const now = clock();
+    const quarantineId = String(ask.body.quarantineId);
+    const entry = await store
+      .collection<StoredQuarantine>(COLLECTIONS.quarantine)
+      .findOne({ _id: quarantineId });
+    if (!entry) {
+      await refuse(ask, { code: 'NOT_FOUND', message: `no quarantine entry ${quarantineId}` });
+      return undefined;
+    }
+    const { bytes } = await signRedrive(entry, {
+      registry: options.registry,
+      signer: options.signer,
+      requestedBy: ask.askedBy.sub,
+      now,
+      redriveId: ask._id,
+    });
+    return signed(ask, ask._id, bytes, now);
   };
 
   /** Signs a queued ask and records its envelope; undefined when refused. */
   const claim = async (ask: StoredAsk): Promise<StoredAsk | undefined> => {
+    if (ask.kind === 'redrive') return claimRedrive(ask);
     const now = clock();
     let value: InformationRequestRecord;
     try {
@@ -142,23 +137,26 @@ export function startAsks(options: AsksOptions): Asks {
       return undefined;
     }
     const { messageId, bytes } = await signRequest(value, options);
-    const claimed = await asks.updateOne(
-      { _id: ask._id, state: 'queued' },
-      { $set: { state: 'signed', messageId, envelope: bytes, signedAt: new Date(now) } },
-    );
-    return claimed.modifiedCount === 1 ? { ...ask, state: 'signed', messageId, envelope: bytes } : undefined;
+    return signed(ask, messageId, bytes, now);
   };
 
   const send = async (ask: StoredAsk): Promise<void> => {
+    const redrive = ask.kind === 'redrive';
     await options.producer.send({
       topic: names.hubOut,
       acks: -1,
-      messages: [{ key: ask._id, value: ask.envelope! }],
+      messages: [
+        { key: redrive ? redriveKey(String(ask.body.quarantineId)) : ask._id, value: ask.envelope! },
+      ],
     });
     await asks.updateOne({ _id: ask._id }, { $set: { state: 'sent', sentAt: new Date(clock()) } });
     logger.info(
-      { requestId: ask._id, messageId: ask.messageId, askedBy: ask.askedBy.sub },
-      'information request of the coordination node sent',
+      redrive
+        ? { redriveId: ask._id, quarantineId: ask.body.quarantineId, askedBy: ask.askedBy.sub }
+        : { requestId: ask._id, messageId: ask.messageId, askedBy: ask.askedBy.sub },
+      redrive
+        ? 'quarantine entry sent to be taken again'
+        : 'information request of the coordination node sent',
     );
   };
 

@@ -686,17 +686,20 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       'chunk timings',
     );
     // Counted once, by the instance that stored them (a resumed chunk is in hub_coordinator_messages_resumed_total).
+    // A re-drive refused again is counted by hub_coordinator_redriven_total only: its refusal was counted when it
+    // came (an operator taking back a hundred entries whose signer is still unknown is no new attack).
     for (const o of resumedAs ? [] : outcomes) {
       if (o.record.redrive) redrivenCounter.inc({ outcome: o.kind });
       if (o.kind === 'accepted') acceptedCounter.inc();
       else {
-        rejectedCounter.inc({ reason: o.reason });
+        if (!o.record.redrive) rejectedCounter.inc({ reason: o.reason });
         logger.warn(
           {
             reason: o.reason,
             topic: o.record.topic,
             offset: o.record.offset,
             messageId: o.envelope?.messageId,
+            ...(o.record.redrive && { redriveOf: o.record.redrive.quarantineId }),
           },
           'quarantined',
         );
@@ -1013,6 +1016,7 @@ async function warnOfExpiringTopics(
         `topic ${topic} keeps its records ${Math.round(retentionMs / 3_600_000)} h only: once they are gone, hub replay cannot rebuild the store from it and a node away that long misses its messages; keep them: kafka-configs.sh --alter --entity-type topics --entity-name ${topic} --add-config retention.ms=-1`,
       );
   } catch (err) {
-    logger.debug({ err: (err as Error).message }, 'topic retention not checked');
+    // On a secured cluster the coordinator needs DescribeConfigs on those topics (hub security apply grants it).
+    logger.warn({ err: (err as Error).message }, 'topic retention not checked');
   }
 }

@@ -22,7 +22,7 @@ import {
   type Store,
   type StoredQuarantine,
 } from '@hub/store';
-import { hubSignerFromFiles, sendOnHubTopic } from './asks';
+import { hubSignerFromFiles, sendOnHubTopic } from './hub-topic';
 import type { IntakeRecord, Outcome } from './outcome';
 
 export const REDRIVE_TYPE = 'QuarantineRedrive';
@@ -103,13 +103,16 @@ export async function markRedriven(store: Store, outcomes: Outcome[], now: numbe
     });
 }
 
+/** The Kafka key of an entry's re-drives: they stay in order on one partition. */
+export const redriveKey = (quarantineId: string) => createHash('sha256').update(quarantineId).digest('hex');
+
 /** A re-drive of one quarantine entry, signed by the coordination node. */
 export async function signRedrive(
   entry: StoredQuarantine,
-  deps: { registry: SchemaRegistry; signer: Signer; requestedBy: string; now: number },
+  deps: { registry: SchemaRegistry; signer: Signer; requestedBy: string; now: number; redriveId?: string },
 ): Promise<{ redriveId: string; bytes: Buffer }> {
   const value: RedriveValue = {
-    redriveId: randomUUID(),
+    redriveId: deps.redriveId ?? randomUUID(),
     quarantineId: entry._id,
     topic: entry.topic,
     partition: entry.partition,
@@ -242,8 +245,7 @@ export async function redriveQuarantined(options: RedriveOptions): Promise<Redri
         now: clock(),
       });
       results.push({ entry: view(e), redriveId: signed.redriveId });
-      // Keyed by the entry: re-drives of one entry stay in order on one partition.
-      messages.push({ key: createHash('sha256').update(e._id).digest('hex'), value: signed.bytes });
+      messages.push({ key: redriveKey(e._id), value: signed.bytes });
     }
     const kafka = createKafka({
       brokers: config.kafka.brokers,

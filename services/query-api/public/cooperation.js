@@ -289,7 +289,37 @@ function renderQuality(box, data) {
 
 // ---- envelopes the hub refused ----
 
-function refusedRow(q) {
+/**
+ * What came of taking an entry again, or that it waits for the coordinator; and for a coordinator, a button to take
+ * it again (`redrive(id)`) when that may still change something.
+ */
+function redriveCell(q, redrive) {
+  const r = q.redrive;
+  const said = q.redrivePending
+    ? t('redrivePending', { by: q.redrivePending.requestedBy })
+    : r
+      ? r.outcome === 'accepted'
+        ? t('redriveAccepted', { by: r.requestedBy, time: fmtDateTime(r.at) })
+        : t('redriveRefused', { reason: r.reason, by: r.requestedBy, time: fmtDateTime(r.at) })
+      : q.redriveOf
+        ? t('redriveOf', { id: q.redriveOf })
+        : '';
+  const may = redrive && !q.redrivePending && !q.redriveOf && r?.outcome !== 'accepted';
+  return [
+    said ? h('span', { class: `redrive-state${r?.outcome === 'accepted' ? ' ok' : ''}`, text: said }) : null,
+    may
+      ? h('button', {
+          type: 'button',
+          class: 'secondary redrive',
+          'data-redrive': q.id,
+          text: t('redriveButton'),
+          onclick: () => redrive(q.id),
+        })
+      : null,
+  ];
+}
+
+function refusedRow(q, redrive) {
   return h(
     'tr',
     { 'data-id': q.id, 'data-reason': q.reason, 'data-origin': q.origin ?? '' },
@@ -298,6 +328,7 @@ function refusedRow(q) {
     h('td', { 'data-col': 'reason' }, h('code', { text: q.reason })),
     h('td', { 'data-col': 'detail', text: q.detail.length > 200 ? `${q.detail.slice(0, 200)}…` : q.detail }),
     h('td', { 'data-col': 'where' }, h('code', { text: `${q.topic} ${q.partition} ${q.offset}` })),
+    h('td', { 'data-col': 'redrive' }, redriveCell(q, redrive)),
   );
 }
 
@@ -327,14 +358,22 @@ function countedTable(box, { error, list, id, words, columns, row }) {
   );
 }
 
-function renderRefused(box, data) {
+/** `redrive(id)`: take an entry again (coordinators only; absent for the others). */
+function renderRefused(box, data, redrive) {
   return countedTable(box, {
     error: data.error,
     list: data.quarantined ?? [],
     id: 'refused-count',
     words: 'refused',
-    columns: ['refusedAt', 'refusedOrigin', 'refusedReason', 'refusedDetail', 'refusedWhere'],
-    row: refusedRow,
+    columns: [
+      'refusedAt',
+      'refusedOrigin',
+      'refusedReason',
+      'refusedDetail',
+      'refusedWhere',
+      'refusedRedrive',
+    ],
+    row: (q) => refusedRow(q, redrive),
   });
 }
 
@@ -495,9 +534,42 @@ export function createCooperation({ api, claims }) {
     ask.render();
     if (state.requests) renderRequests(byId('requests'), state.requests);
     if (state.quality && mayQuality()) renderQuality(byId('quality'), state.quality);
-    if (state.refused && mayQuality()) renderRefused(byId('refused'), state.refused);
+    if (state.refused && mayQuality())
+      renderRefused(byId('refused'), state.refused, mayAsk() ? redrive : undefined);
     if (state.reads) renderReads(byId('reads'), state.reads);
     if (state.asks && mayAsk()) renderAsks(byId('ask-list'), byId('ask-waiting'), state.asks);
+  }
+
+  /**
+   * A coordinator takes a refused entry again: the coordinator signs and sends it; the list is read again until it
+   * shows what came of it (a minute at most; the view's own refresh goes on after that).
+   */
+  async function redrive(id) {
+    const mine = generation;
+    const note = byId('refused-status');
+    try {
+      const { redrives } = await api.post('/v1/quarantine/redrive', { ids: [id] });
+      const asked = redrives.find((r) => r.id === id) ?? redrives[0];
+      note.className = 'muted';
+      note.textContent = t('redriveQueued');
+      const until = Date.now() + 60000;
+      while (mine === generation && Date.now() < until) {
+        const refused = await settle(api.get('/v1/quarantine', { limit: 50 }));
+        if (mine !== generation || !refused) return;
+        state.refused = refused;
+        render();
+        const row = (refused.quarantined ?? []).find((q) => q.id === asked.id);
+        if (!row || row.redrive?.redriveId === asked.redriveId) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      if (mine === generation) note.textContent = '';
+    } catch (err) {
+      if (err.status === 401 || mine !== generation) return;
+      note.className = 'error';
+      note.textContent = err.errors?.length
+        ? err.errors.map((e) => e.message).join('; ')
+        : `${t('errGeneric')} ${err.message}`;
+    }
   }
 
   status().addEventListener('change', () => load());
@@ -513,7 +585,16 @@ export function createCooperation({ api, claims }) {
       Object.assign(state, { requests: null, quality: null, refused: null, reads: null, asks: null });
       status().value = '';
       ask.clear();
-      for (const id of ['requests', 'quality', 'refused', 'reads', 'ask-list', 'ask-waiting']) fill(byId(id));
+      for (const id of [
+        'requests',
+        'quality',
+        'refused',
+        'refused-status',
+        'reads',
+        'ask-list',
+        'ask-waiting',
+      ])
+        fill(byId(id));
       showCoordinatorSections(false);
     },
   };

@@ -220,12 +220,18 @@ export const SCHEMAS: Record<string, Schema> = {
           redriveOf: str('a re-drive refused again: the entry re-driven'),
           redrive: object(
             {
+              redriveId: uuid,
               outcome: { type: 'string', enum: ['accepted', 'rejected'] },
               requestedBy: str('who asked for it (hub quarantine redrive --by)'),
               at: dateTime(),
             },
             { reason: str('refused again: why'), detail: str() },
             { description: 'what came of the latest re-drive of this entry (hub quarantine redrive)' },
+          ),
+          redrivePending: object(
+            { redriveId: uuid, requestedBy: str(), requestedAt: dateTime() },
+            {},
+            { description: 'a re-drive asked for in the API and not taken yet' },
           ),
         },
       ),
@@ -280,6 +286,24 @@ export const SCHEMAS: Record<string, Schema> = {
   }),
   RequestsResult: object({ requests: list(ref('InformationRequest')) }),
   AskIn: INFORMATION_REQUEST_IN,
+  RedriveIn: object({
+    ids: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100,
+      items: str('a quarantine entry id, as GET /v1/quarantine gives it'),
+    },
+  }),
+  RedrivesQueued: object({
+    redrives: list(
+      object(
+        { id: str('the entry taken again'), redriveId: uuid },
+        {
+          duplicate: { ...bool, description: 'asked for already and not taken yet: nothing new was queued' },
+        },
+      ),
+    ),
+  }),
   Asked: object(
     {
       requestId: uuid,

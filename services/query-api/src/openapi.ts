@@ -22,6 +22,19 @@ const datedPage = (verb: string, defaultLimit: number) => [
 const DRUG =
   'a substance code, or a World Drug Report aggregate (both in /data/substances.json) standing for every substance it counts: cocaine (its forms, not coca leaf or bush), opiates, opioids, cannabis, ats, ...; anything else is refused 400 with suggestions';
 const err = { $ref: '#/components/responses/Error' };
+/** A JSON body the query API queues in the store for the coordinator to sign and send (it holds no key). */
+const queuedForTheCoordinator = (input: string, answer: string) => ({
+  requestBody: { required: true, content: jsonContent(ref(input)) },
+  responses: {
+    202: { description: 'Queued for the coordinator to sign and send', content: jsonContent(ref(answer)) },
+    400: err,
+    401: err,
+    403: err,
+    413: err,
+    429: err,
+    503: err,
+  },
+});
 const ok = (description: string, schema: string) => ({
   200: {
     description,
@@ -156,6 +169,14 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/v1/quarantine/redrive': {
+        post: {
+          summary:
+            'A coordinator has quarantined entries taken again once the cause is mended (role coordinator), as `hub quarantine redrive` does: the coordinator takes each record again as if read where it was first read, and what came of it shows on the entry in GET /v1/quarantine (redrive; redrivePending until then). An entry that is itself a re-drive refused again takes the entry it re-drove again. Every id that cannot be taken again is named at once (none found, already accepted), and nothing is queued then; one asked for already and not taken yet is answered as it stands (duplicate: true)',
+          security: bearer,
+          ...queuedForTheCoordinator('RedriveIn', 'RedrivesQueued'),
+        },
+      },
       '/v1/requests': {
         get: {
           summary:
@@ -179,22 +200,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary:
             'A coordinator asks a country for information, as the coordination node (requester HUB; role coordinator). Read by the rules a national node applies to an agency’s request (every field error at once); the query API holds no signing key, so the request is queued and the coordinator signs and sends it within a few seconds. The same body sent again answers as the first time (duplicate: true). Follow it with GET /v1/requests/asked/{requestId}',
           security: bearer,
-          requestBody: {
-            required: true,
-            content: jsonContent(ref('AskIn')),
-          },
-          responses: {
-            202: {
-              description: 'Queued for the coordinator to sign and send',
-              content: jsonContent(ref('Asked')),
-            },
-            400: err,
-            401: err,
-            403: err,
-            413: err,
-            429: err,
-            503: err,
-          },
+          ...queuedForTheCoordinator('AskIn', 'Asked'),
         },
       },
       '/v1/requests/asked': {

@@ -2,6 +2,7 @@
 // operator (country[$ne]=…, {"$gt":""}) can ever reach a filter.
 import { drugSuggestions, substancesOfDrug } from '@hub/domain';
 import { ValidationError, type FieldError } from '@hub/errors';
+import express, { type Request } from 'express';
 import type { Collection, Document, Filter } from 'mongodb';
 
 type Kind = 'country' | 'code' | 'drug' | 'date' | 'int' | 'cursor' | 'enum' | 'list';
@@ -194,4 +195,19 @@ export async function findPage<T extends { _id: string }>(
         ? encodeCursor(millis ? new Date(last[by] as number) : (last[by] as Date), last._id)
         : null,
   };
+}
+
+/** A JSON body of up to 64 kB (larger: 413 BODY_TOO_LARGE; unreadable: 400 MALFORMED_JSON, in app.ts). */
+export const readJson = express.json({ limit: '64kb' });
+
+/** The body `readJson` read; a body sent as another content type is refused, saying how to send it. */
+export function jsonBody(req: Request): unknown {
+  if (req.body === undefined && req.headers['content-length'] !== undefined)
+    throw new ValidationError([
+      {
+        field: '(body)',
+        message: `send the request as JSON, with content-type: application/json (got ${String(req.headers['content-type'] ?? 'none').slice(0, 80)})`,
+      },
+    ]);
+  return req.body;
 }

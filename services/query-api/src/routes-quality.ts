@@ -93,10 +93,14 @@ export async function computeQuality(store: Store): Promise<ContributorQuality[]
     .find({}, { projection: { origin: 1 }, ...whole }))
     if (/^[A-Z]{2}$/.test(e.origin)) get(e.origin).accepted++;
   // A refused envelope counts against the country whose topic it came in on (only that node may write there),
-  // also when it was too broken to name its origin.
+  // also when it was too broken to name its origin; once, however often it was taken again and refused again, and
+  // not when it was taken again and accepted (then it counts as accepted, once).
   for await (const q of store
     .collection<{ origin: string | null; topic: string }>(COLLECTIONS.quarantine)
-    .find({}, { projection: { origin: 1, topic: 1 }, ...whole })) {
+    .find(
+      { redriveOf: { $exists: false }, 'redrive.outcome': { $ne: 'accepted' } },
+      { projection: { origin: 1, topic: 1 }, ...whole },
+    )) {
     const country = /hub\.node\.([A-Z]{2})\.out$/.exec(q.topic ?? '')?.[1] ?? q.origin;
     if (country && /^[A-Z]{2}$/.test(country)) get(country).rejected++;
   }

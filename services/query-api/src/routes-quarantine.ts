@@ -4,13 +4,15 @@
 // their node may write, whatever origin the bytes claim, and also when they were too broken to claim one: the
 // country its receipt went to). The refused bytes are not given out: they may be a forgery or someone else's data
 // (the store and hub.quarantine keep them).
+import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
 import { REJECT_REASONS } from '@hub/envelope';
-import { COLLECTIONS, type Store, type StoredQuarantine } from '@hub/store';
+import { ValidationError, type FieldError } from '@hub/errors';
+import { COLLECTIONS, type Store, type StoredAsk, type StoredQuarantine } from '@hub/store';
 import type { AuditLog } from './audit';
 import { requireRole } from './auth';
-import { dateRange, findPage, parseParams } from './params';
+import { dateRange, findPage, jsonBody, parseParams, readJson } from './params';
 import { actorOf } from './routes-seizures';
 
 const QUARANTINE = {
@@ -22,8 +24,30 @@ const QUARANTINE = {
   cursor: { kind: 'cursor' },
 } as const;
 
-export function quarantineRoutes(deps: { store: Store; audit: AuditLog }): Router {
+const MAX_REDRIVE = 100;
+const ENTRY_ID = /^[A-Za-z0-9._-]{1,300}:[0-9]{1,10}:[0-9]{1,20}$/;
+
+export function quarantineRoutes(deps: { store: Store; audit: AuditLog; clock?: () => number }): Router {
   const router = Router();
+  const clock = deps.clock ?? Date.now;
+  const quarantine = deps.store.collection<StoredQuarantine>(COLLECTIONS.quarantine);
+  const asks = deps.store.collection<StoredAsk>(COLLECTIONS.asks);
+  /** The re-drives queued, signed or sent and not yet taken, by the entry they re-drive. */
+  const pendingRedrives = async (ids: string[]) => {
+    const pending = ids.length
+      ? await asks
+          .find(
+            {
+              kind: 'redrive',
+              state: { $in: ['queued', 'signed', 'sent'] },
+              'body.quarantineId': { $in: ids },
+            },
+            { projection: { envelope: 0 } },
+          )
+          .toArray()
+      : [];
+    return new Map(pending.map((a) => [String(a.body.quarantineId), a]));
+  };
   router.get('/v1/quarantine', requireRole('coordinator', 'admin', 'node-operator'), async (req, res) => {
     const caller = req.caller!;
     const all = caller.role !== 'node-operator';
@@ -36,7 +60,7 @@ export function quarantineRoutes(deps: { store: Store; audit: AuditLog }): Route
     if (p.reason) and.push({ reasonCode: p.reason as string });
     and.push(...dateRange<StoredQuarantine>('quarantinedAt', p, (d) => d.getTime()));
     const { page, nextCursor } = await findPage(
-      deps.store.collection<StoredQuarantine>(COLLECTIONS.quarantine),
+      quarantine,
       and,
       'quarantinedAt',
       p.cursor as string | undefined,
@@ -50,6 +74,12 @@ export function quarantineRoutes(deps: { store: Store; audit: AuditLog }): Route
       count: page.length,
       reportIds: [],
     });
+    // Pending: asked for and not taken yet (the entry's mark is of an earlier re-drive, or none).
+    const pending = await pendingRedrives(page.map((q) => q._id));
+    const pendingOf = (q: StoredQuarantine) => {
+      const a = pending.get(q._id);
+      return a && a._id !== q.redrive?.redriveId ? a : undefined;
+    };
     res.json({
       quarantined: page.map((q) => ({
         id: q._id,
@@ -64,15 +94,104 @@ export function quarantineRoutes(deps: { store: Store; audit: AuditLog }): Route
         ...(q.redriveOf && { redriveOf: q.redriveOf }),
         ...(q.redrive && {
           redrive: {
+            redriveId: q.redrive.redriveId,
             outcome: q.redrive.outcome,
             ...(q.redrive.reason && { reason: q.redrive.reason, detail: q.redrive.detail ?? '' }),
             requestedBy: q.redrive.requestedBy,
             at: new Date(q.redrive.at).toISOString(),
           },
         }),
+        ...(pendingOf(q) && {
+          redrivePending: {
+            redriveId: pendingOf(q)!._id,
+            requestedBy: pendingOf(q)!.askedBy.sub,
+            requestedAt: new Date(pendingOf(q)!.askedAt).toISOString(),
+          },
+        }),
       })),
       nextCursor,
     });
+  });
+  router.post('/v1/quarantine/redrive', requireRole('coordinator'), readJson, async (req, res) => {
+    const caller = req.caller!;
+    const body = jsonBody(req) as { ids?: unknown } | null;
+    const ids = body && typeof body === 'object' ? body.ids : undefined;
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_REDRIVE)
+      throw new ValidationError([
+        {
+          field: 'ids',
+          message: `give the ids of 1 to ${MAX_REDRIVE} quarantine entries, as GET /v1/quarantine lists them`,
+          ...(ids !== undefined && { value: ids }),
+        },
+      ]);
+    const errors: FieldError[] = [];
+    ids.forEach((id, i) => {
+      if (typeof id !== 'string' || !ENTRY_ID.test(id))
+        errors.push({
+          field: `ids[${i}]`,
+          message: 'is no quarantine entry id (<topic>:<partition>:<offset>)',
+          value: id,
+        });
+    });
+    if (errors.length) throw new ValidationError(errors);
+    const wanted = [...new Set(ids as string[])];
+    const found = new Map(
+      (await quarantine.find({ _id: { $in: wanted } }, { projection: { originalBytes: 0 } }).toArray()).map(
+        (q) => [q._id, q],
+      ),
+    );
+    // A re-drive refused again is an entry of its own: the entry it re-drove is taken again.
+    const originalIds = [...found.values()].flatMap((q) =>
+      q.redriveOf && !found.has(q.redriveOf) ? [q.redriveOf] : [],
+    );
+    for (const q of originalIds.length
+      ? await quarantine.find({ _id: { $in: originalIds } }, { projection: { originalBytes: 0 } }).toArray()
+      : [])
+      found.set(q._id, q);
+    (ids as string[]).forEach((id, i) => {
+      const q = found.get(id);
+      const target = q?.redriveOf ? found.get(q.redriveOf) : q;
+      if (!q) errors.push({ field: `ids[${i}]`, message: 'no quarantine entry has this id', value: id });
+      else if (target?.redrive?.outcome === 'accepted')
+        errors.push({
+          field: `ids[${i}]`,
+          message: `was taken again and accepted already (${new Date(target.redrive.at).toISOString()}); nothing is left to mend`,
+          value: id,
+        });
+    });
+    if (errors.length) throw new ValidationError(errors, 'some entries cannot be taken again');
+    const targets = [...new Set((ids as string[]).map((id) => found.get(id)!.redriveOf ?? id))];
+    // One already asked for and not taken yet is answered as it stands, not asked for twice.
+    const pending = await pendingRedrives(targets);
+    const now = clock();
+    const queued: { id: string; redriveId: string; duplicate?: true }[] = [];
+    const fresh: StoredAsk[] = [];
+    for (const id of targets) {
+      const waiting = pending.get(id);
+      if (waiting && waiting._id !== found.get(id)?.redrive?.redriveId) {
+        queued.push({ id, redriveId: waiting._id, duplicate: true });
+        continue;
+      }
+      const ask: StoredAsk = {
+        _id: randomUUID(),
+        kind: 'redrive',
+        body: { quarantineId: id },
+        askedBy: { sub: caller.sub, country: caller.country },
+        askedAt: new Date(now),
+        state: 'queued',
+      };
+      fresh.push(ask);
+      queued.push({ id, redriveId: ask._id });
+    }
+    if (fresh.length) await asks.insertMany(fresh);
+    await deps.audit.append({
+      actor: actorOf(caller),
+      action: 'redrive',
+      query: { ids: targets },
+      count: fresh.length,
+      reportIds: [],
+    });
+    res.status(202).json({ redrives: queued });
   });
   return router;
 }

@@ -2,7 +2,7 @@
 // (the dashboard's overdue list); an analyst or node operator sees those its country sent or was asked. A
 // response's content is shown only to whom its handling allows: the two countries concerned, and others by TLP.
 import { createHash } from 'node:crypto';
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { informationRequestFromJson } from '@hub/domain';
 import { HUB_ORIGIN } from '@hub/envelope';
 import { HubError, ValidationError } from '@hub/errors';
@@ -19,7 +19,7 @@ import {
 import type { AuditLog } from './audit';
 import { requireRole, type Caller } from './auth';
 import { mayRead } from './handling';
-import { parseParams } from './params';
+import { jsonBody, parseParams, readJson } from './params';
 import { actorOf } from './routes-seizures';
 
 const STATUSES = ['open', 'overdue', 'escalated', 'answered'] as const;
@@ -151,100 +151,87 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
   // signed and sent by the coordinator (asks.ts) within a second or so; GET /v1/requests/asked/:requestId follows it.
   const asks = deps.store.collection<StoredAsk>(COLLECTIONS.asks);
   const regions = new Set(loadRegions().map((r) => r.id));
-  router.post(
-    '/v1/requests',
-    requireRole('coordinator'),
-    express.json({ limit: '64kb' }),
-    async (req, res) => {
-      const caller = req.caller!;
-      const now = clock();
-      // A body express did not read: sent as something other than JSON.
-      if (req.body === undefined && req.headers['content-length'] !== undefined)
-        throw new ValidationError([
-          {
-            field: '(body)',
-            message: `send the request as JSON, with content-type: application/json (got ${String(req.headers['content-type'] ?? 'none').slice(0, 80)})`,
-          },
-        ]);
-      const { value, normalisations } = informationRequestFromJson(req.body, {
-        nodeCountry: HUB_ORIGIN,
-        now,
-        regions,
-      });
-      const input = req.body as Record<string, unknown>;
-      const inputDigest = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-      const taken = new ValidationError(
-        [
-          {
-            field: 'requestId',
-            message: 'is the id of another request: leave it out to have one generated',
-            value: value.requestId,
-          },
-        ],
-        'the information request is not valid',
-      );
-      // The same body sent again (an answer lost on the way) is answered as the first time; another one with its id
-      // is refused, as is an id the caller chose that a country's request already has.
-      const first = input.requestId === undefined ? null : await asks.findOne({ _id: value.requestId });
-      if (first && first.inputDigest !== inputDigest) throw taken;
-      if (
-        !first &&
-        input.requestId !== undefined &&
-        (await requests.countDocuments({ _id: value.requestId }, { limit: 1 })) > 0
-      )
-        throw taken;
-      const { addressee: _alias, ...rest } = input;
-      void _alias;
-      const ask: StoredAsk = {
-        _id: value.requestId,
-        // As read: the id and due time explicit, the addressee by its code, so that the coordinator reads the same.
-        body: {
-          ...rest,
-          requestId: value.requestId,
-          to: value.to,
-          dueAt: new Date(value.dueAt).toISOString(),
+  router.post('/v1/requests', requireRole('coordinator'), readJson, async (req, res) => {
+    const caller = req.caller!;
+    const now = clock();
+    const { value, normalisations } = informationRequestFromJson(jsonBody(req), {
+      nodeCountry: HUB_ORIGIN,
+      now,
+      regions,
+    });
+    const input = req.body as Record<string, unknown>;
+    const inputDigest = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+    const taken = new ValidationError(
+      [
+        {
+          field: 'requestId',
+          message: 'is the id of another request: leave it out to have one generated',
+          value: value.requestId,
         },
-        inputDigest,
-        askedBy: { sub: caller.sub, country: caller.country },
-        askedAt: new Date(now),
-        state: 'queued',
-      };
-      let existing = first;
-      try {
-        if (!existing) await asks.insertOne(ask);
-      } catch (err) {
-        // Sent twice at once: the second finds the first's.
-        if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-        existing = await asks.findOne({ _id: value.requestId });
-        if (existing?.inputDigest !== inputDigest) throw taken;
-      }
-      await deps.audit.append({
-        actor: actorOf(caller),
-        action: 'ask',
-        // What was asked about is named, not read: it is no read of that report for its owner's view.
-        query: {
-          requestId: value.requestId,
-          to: value.to,
-          urgency: value.urgency,
-          subjectKind: value.subjectKind,
-          subjectRef: value.subjectRef,
-        },
-        count: 1,
-        reportIds: [],
-      });
-      // A duplicate is answered with the first one's due time, and where it stands now (refused: GET
-      // .../asked/:id says why).
-      res.status(202).json({
+      ],
+      'the information request is not valid',
+    );
+    // The same body sent again (an answer lost on the way) is answered as the first time; another one with its id
+    // is refused, as is an id the caller chose that a country's request already has.
+    const first = input.requestId === undefined ? null : await asks.findOne({ _id: value.requestId });
+    if (first && first.inputDigest !== inputDigest) throw taken;
+    if (
+      !first &&
+      input.requestId !== undefined &&
+      (await requests.countDocuments({ _id: value.requestId }, { limit: 1 })) > 0
+    )
+      throw taken;
+    const { addressee: _alias, ...rest } = input;
+    void _alias;
+    const ask: StoredAsk = {
+      _id: value.requestId,
+      // As read: the id and due time explicit, the addressee by its code, so that the coordinator reads the same.
+      body: {
+        ...rest,
+        requestId: value.requestId,
+        to: value.to,
+        dueAt: new Date(value.dueAt).toISOString(),
+      },
+      inputDigest,
+      askedBy: { sub: caller.sub, country: caller.country },
+      askedAt: new Date(now),
+      state: 'queued',
+    };
+    let existing = first;
+    try {
+      if (!existing) await asks.insertOne(ask);
+    } catch (err) {
+      // Sent twice at once: the second finds the first's.
+      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      existing = await asks.findOne({ _id: value.requestId });
+      if (existing?.inputDigest !== inputDigest) throw taken;
+    }
+    await deps.audit.append({
+      actor: actorOf(caller),
+      action: 'ask',
+      // What was asked about is named, not read: it is no read of that report for its owner's view.
+      query: {
         requestId: value.requestId,
         to: value.to,
         urgency: value.urgency,
-        dueAt: String((existing ?? ask).body.dueAt),
-        state: existing && existing.state !== 'signed' ? existing.state : 'queued',
-        normalisations,
-        ...(existing && { duplicate: true }),
-      });
-    },
-  );
+        subjectKind: value.subjectKind,
+        subjectRef: value.subjectRef,
+      },
+      count: 1,
+      reportIds: [],
+    });
+    // A duplicate is answered with the first one's due time, and where it stands now (refused: GET
+    // .../asked/:id says why).
+    res.status(202).json({
+      requestId: value.requestId,
+      to: value.to,
+      urgency: value.urgency,
+      dueAt: String((existing ?? ask).body.dueAt),
+      state: existing && existing.state !== 'signed' ? existing.state : 'queued',
+      normalisations,
+      ...(existing && { duplicate: true }),
+    });
+  });
 
   // The coordinators' asks the store still keeps (queued, sent within the hour, refused within 30 days), newest
   // first, each with where it stands: so that one refused or still queued after its form was closed is seen.
@@ -254,7 +241,7 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
       limit: { kind: 'int', min: 1, max: 500 },
     });
     const kept = await asks
-      .find({}, { sort: { askedAt: -1 }, projection: { envelope: 0 } })
+      .find(NOT_REDRIVE, { sort: { askedAt: -1 }, projection: { envelope: 0 } })
       .limit(500)
       .toArray();
     const stored = new Set(
@@ -280,7 +267,7 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     const caller = req.caller!;
     const requestId = String(req.params.requestId).toLowerCase();
     const [ask, stored] = await Promise.all([
-      asks.findOne({ _id: requestId }),
+      asks.findOne({ _id: requestId, ...NOT_REDRIVE }),
       requests.findOne({ _id: requestId, requester: HUB_ORIGIN }),
     ]);
     if (!ask && !stored)
@@ -297,6 +284,8 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
 }
 
 const ASK_STATES = ['queued', 'sent', 'stored', 'refused'] as const;
+/** The asks that are information requests (the coordinators' re-drives share the outbox: routes-quarantine.ts). */
+const NOT_REDRIVE = { kind: { $exists: false } };
 
 /** Stored: the intake took it (sent, whatever the ask says by then); refused: never signed, with why. */
 function askState(ask: StoredAsk | null, stored: boolean): (typeof ASK_STATES)[number] {

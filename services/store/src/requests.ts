@@ -57,7 +57,13 @@ export interface StoredRequest {
  * hub.node.HUB.out, from where the intake stores it in `requests`; or `refused` at signing (`error` says why).
  */
 export interface StoredAsk {
+  /** The request's id; for a re-drive, the re-drive's. */
   _id: string;
+  /**
+   * What the coordinator is to sign: an information request (absent), or the re-drive of a quarantine entry
+   * (POST /v1/quarantine/redrive; `body` is `{ quarantineId }`).
+   */
+  kind?: 'redrive';
   /** The request as POST /v1/requests took it, with its requestId and due time made explicit. */
   body: Record<string, unknown>;
   /** The sha256 of the body as sent: the same body sent again is answered as the first time. */
