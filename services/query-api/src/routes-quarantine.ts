@@ -42,7 +42,8 @@ export function quarantineRoutes(deps: { store: Store; audit: AuditLog; clock?: 
               state: { $in: ['queued', 'signed', 'sent'] },
               'body.quarantineId': { $in: ids },
             },
-            { projection: { envelope: 0 } },
+            // Oldest first: an entry's newest re-drive is the one kept.
+            { projection: { envelope: 0 }, sort: { askedAt: 1 } },
           )
           .toArray()
       : [];
