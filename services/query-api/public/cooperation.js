@@ -538,6 +538,21 @@ export function createCooperation({ api, claims }) {
       renderRefused(byId('refused'), state.refused, mayAsk() ? redrive : undefined);
     if (state.reads) renderReads(byId('reads'), state.reads);
     if (state.asks && mayAsk()) renderAsks(byId('ask-list'), byId('ask-waiting'), state.asks);
+    settleRedrive();
+  }
+
+  // The re-drive this page asked for and waits to see taken ({ id, redriveId }), whichever read of the list shows it
+  // (the loop below, or the view's own refresh); `redriveRun` ends a loop on a newer one or a sign-out.
+  let watching = null;
+  let redriveRun = 0;
+
+  /** Once the list shows what came of the re-drive waited for, the note that it was sent goes. */
+  function settleRedrive() {
+    if (!watching || !state.refused?.quarantined) return;
+    const row = state.refused.quarantined.find((q) => q.id === watching.id);
+    if (row && row.redrive?.redriveId !== watching.redriveId) return;
+    watching = null;
+    byId('refused-status').textContent = '';
   }
 
   /**
@@ -545,26 +560,29 @@ export function createCooperation({ api, claims }) {
    * shows what came of it (a minute at most; the view's own refresh goes on after that).
    */
   async function redrive(id) {
-    const mine = generation;
+    const mine = ++redriveRun;
     const note = byId('refused-status');
     try {
       const { redrives } = await api.post('/v1/quarantine/redrive', { ids: [id] });
+      if (mine !== redriveRun) return;
       const asked = redrives.find((r) => r.id === id) ?? redrives[0];
+      watching = { id: asked.id, redriveId: asked.redriveId };
       note.className = 'muted';
       note.textContent = t('redriveQueued');
       const until = Date.now() + 60000;
-      while (mine === generation && Date.now() < until) {
+      while (mine === redriveRun && watching && Date.now() < until) {
         const refused = await settle(api.get('/v1/quarantine', { limit: 50 }));
-        if (mine !== generation || !refused) return;
+        if (mine !== redriveRun || !refused) return;
         state.refused = refused;
         render();
-        const row = (refused.quarantined ?? []).find((q) => q.id === asked.id);
-        if (!row || row.redrive?.redriveId === asked.redriveId) break;
-        await new Promise((r) => setTimeout(r, 1000));
+        if (watching) await new Promise((r) => setTimeout(r, 1000));
       }
-      if (mine === generation) note.textContent = '';
+      if (mine === redriveRun && watching) {
+        watching = null;
+        note.textContent = t('redriveStillQueued');
+      }
     } catch (err) {
-      if (err.status === 401 || mine !== generation) return;
+      if (err.status === 401 || mine !== redriveRun) return;
       note.className = 'error';
       note.textContent = err.errors?.length
         ? err.errors.map((e) => e.message).join('; ')
@@ -581,6 +599,8 @@ export function createCooperation({ api, claims }) {
     render,
     clear() {
       generation++;
+      redriveRun++;
+      watching = null;
       inflight = null;
       Object.assign(state, { requests: null, quality: null, refused: null, reads: null, asks: null });
       status().value = '';

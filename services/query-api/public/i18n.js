@@ -221,6 +221,8 @@ export const DICT = {
     refusedRedrive: 'Taken again',
     redriveButton: 'Take again',
     redriveQueued: 'Sent to the coordinator to be taken again…',
+    redriveStillQueued:
+      'Not taken yet after a minute: is the coordinator running? It is taken once it runs; the list shows it then.',
     redrivePending: 'asked by {by}: waiting for the coordinator',
     redriveAccepted: 'accepted ({by}, {time})',
     redriveRefused: 'refused again: {reason} ({by}, {time})',
@@ -484,6 +486,8 @@ export const DICT = {
     refusedRedrive: 'Повторная обработка',
     redriveButton: 'Обработать снова',
     redriveQueued: 'Передано координатору для повторной обработки…',
+    redriveStillQueued:
+      'За минуту не обработано: работает ли координатор? Будет обработано, как только он запустится; список это покажет.',
     redrivePending: 'запросил {by}: ждёт координатора',
     redriveAccepted: 'принят ({by}, {time})',
     redriveRefused: 'снова отклонён: {reason} ({by}, {time})',
