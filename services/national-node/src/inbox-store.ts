@@ -12,7 +12,8 @@ export interface InboundItem {
 export class InboundStore {
   private readonly byMessage = new Map<string, InboundItem>();
   private readonly receiptsBySubject = new Map<string, InboundItem[]>();
-  private readonly others: InboundItem[] = [];
+  /** Everything but receipts, by message type, in the order it arrived. */
+  private readonly byType = new Map<string, InboundItem[]>();
 
   constructor(private readonly file: string) {
     // A torn last line after a crash: its message was not committed, and is redelivered.
@@ -26,7 +27,9 @@ export class InboundStore {
     if (item.messageType === 'Receipt' && typeof subject === 'string') {
       this.receiptsBySubject.set(subject, [...(this.receiptsBySubject.get(subject) ?? []), item]);
     } else {
-      this.others.push(item);
+      let list = this.byType.get(item.messageType);
+      if (!list) this.byType.set(item.messageType, (list = []));
+      list.push(item);
     }
   }
 
@@ -55,7 +58,8 @@ export class InboundStore {
     return this.receiptsBySubject.get(subjectId) ?? [];
   }
 
+  /** Those of one type (not receipts), in the order they arrived: a copy, for the caller to sort or page. */
   ofType(messageType: string): InboundItem[] {
-    return this.others.filter((i) => i.messageType === messageType);
+    return [...(this.byType.get(messageType) ?? [])];
   }
 }
