@@ -83,12 +83,14 @@ export function seizureRoutes(deps: {
   const router = Router();
   const reports = deps.store.collection<StoredReport>(COLLECTIONS.reports);
   // One trust store for every provenance check, made at the first: each signer's chain is checked once, and the CAs
-  // of the bundle are offered again at each look (a rollover adds one; the known ones cost a hash).
+  // of the bundle are offered again when the bundle changes (a rollover adds one).
   let held: TrustStore | undefined;
+  let heldPem = '';
   const anchors = (): TrustStore => {
     const pem = typeof deps.caPem === 'string' ? deps.caPem : deps.caPem();
     if (!held) held = createTrustStore(pem);
-    else for (const ca of certificatesOf(pem)) held.addCa(ca.toString());
+    else if (pem !== heldPem) for (const ca of certificatesOf(pem)) held.addCa(ca.toString());
+    heldPem = pem;
     return held;
   };
 
