@@ -10,11 +10,69 @@ const Mocha = require('mocha');
 const { Spec } = Mocha.reporters;
 const { EVENT_RUN_END } = Mocha.Runner.constants;
 
-const LINGER_MS = Number(process.env.HUB_TEST_LINGER_MS || 30000);
+const LINGER_MS = Number(process.env.HUB_TEST_LINGER_MS || 15000);
+
+// A pipe left open is most often a child process's stdout or stderr, held by a process the child started (a broker,
+// a browser): each child's pipes are tagged with its command line, so that the report names it.
+const childProcess = require('node:child_process');
+const spawnChild = childProcess.ChildProcess.prototype.spawn;
+childProcess.ChildProcess.prototype.spawn = function (options) {
+  const result = spawnChild.call(this, options);
+  const command = ((options && options.args) || []).join(' ').slice(0, 160);
+  for (const stream of this.stdio || []) if (stream) stream.hubSpawnedBy = `${this.pid} ${command}`;
+  return result;
+};
+
+// Timers are named only by their kind ("Timeout"); with HUB_TEST_TRACE_TIMERS=1 each one made with the global
+// setTimeout or setInterval keeps where it was made, and those still pending are named by that (it costs a stack
+// trace per timer, so it is off by default).
+const pendingTimers = new Map();
+if (process.env.HUB_TEST_TRACE_TIMERS === '1') {
+  const where = () =>
+    (new Error().stack || '')
+      .split('\n')
+      .slice(3)
+      .find((l) => !l.includes('node:internal') && !l.includes('reporter.cjs'))
+      ?.trim() || 'unknown';
+  for (const [make, clear, once] of [
+    ['setTimeout', 'clearTimeout', true],
+    ['setInterval', 'clearInterval', false],
+  ]) {
+    const made = global[make];
+    const cleared = global[clear];
+    global[make] = function (fn, ...rest) {
+      let timer;
+      const run =
+        typeof fn === 'function' && once
+          ? function (...args) {
+              pendingTimers.delete(timer);
+              return fn.apply(this, args);
+            }
+          : fn;
+      timer = made.call(this, run, ...rest);
+      pendingTimers.set(timer, where());
+      return timer;
+    };
+    global[clear] = function (timer) {
+      pendingTimers.delete(timer);
+      return cleared.call(this, timer);
+    };
+  }
+}
+
+function describeTimers() {
+  const held = [...pendingTimers].filter(([t]) => typeof t.hasRef !== 'function' || t.hasRef());
+  if (!process.env.HUB_TEST_TRACE_TIMERS)
+    return ' (HUB_TEST_TRACE_TIMERS=1 names where their timers were made)';
+  return held.length ? `; timers made ${held.map(([, w]) => w).join('; ')}` : '';
+}
 
 function describeHandle(h) {
+  if (h === process.stdout) return 'stdout';
+  if (h === process.stderr) return 'stderr';
   const name = (h && h.constructor && h.constructor.name) || typeof h;
   if (name === 'Socket' && h.remotePort) return `Socket to ${h.remoteAddress}:${h.remotePort}`;
+  if (name === 'Socket' && h.hubSpawnedBy) return `Socket: a pipe of child ${h.hubSpawnedBy}`;
   if (name === 'ChildProcess')
     return `ChildProcess ${h.pid} (${(h.spawnargs || []).join(' ').slice(0, 160)})`;
   if (name === 'Server' && typeof h.address === 'function') return `Server ${JSON.stringify(h.address())}`;
@@ -33,7 +91,8 @@ class HubReporter extends Spec {
         const held = process._getActiveHandles().map(describeHandle);
         process.stdout.write(
           `\n[test] the suite ended ${LINGER_MS / 1000} s ago but the process is still held by: ` +
-            `${process.getActiveResourcesInfo().join(', ')}${held.length ? ` (${held.join('; ')})` : ''}. ` +
+            `${process.getActiveResourcesInfo().join(', ')}${held.length ? ` (${held.join('; ')})` : ''}` +
+            `${process.getActiveResourcesInfo().includes('Timeout') ? describeTimers() : ''}. ` +
             "Ending it with the suite's result; a test left these open.\n",
         );
         process.exit(Math.min(failures, 255));
