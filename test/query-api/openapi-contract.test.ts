@@ -138,6 +138,7 @@ describe('query API: answers as its OpenAPI description says', function () {
     });
     // The same app the service runs, with the same routers.
     const app = createApp({
+      names: topicNames(env.config.namespace),
       store,
       keys: loadKeyRing(authDir(env.config.hubHome)),
       audit: createAuditLog(store),

@@ -18,6 +18,7 @@ import {
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { createTestEnv, type TestEnv } from '../support/env';
 import { getJson, metricValue, testPki } from '../support/hub';
+import { topicNames } from '@hub/kafka';
 
 const REPORTS = 10_000;
 
@@ -260,6 +261,7 @@ describe('query API: how long and how much a caller may hold the store, and a st
       error: (...args: unknown[]) => errors.push(args),
     });
     const app = createApp({
+      names: topicNames(env.config.namespace),
       store: gone,
       keys: loadKeyRing(authDir(env.config.hubHome)),
       audit: createAuditLog(gone),

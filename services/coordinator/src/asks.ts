@@ -79,10 +79,8 @@ export function startAsks(options: AsksOptions): Asks {
 
   const refuse = async (ask: StoredAsk, error: NonNullable<StoredAsk['error']>) => {
     await asks.updateOne({ _id: ask._id, state: 'queued' }, { $set: { state: 'refused', error } });
-    logger.warn(
-      { [ask.kind === 'redrive' ? 'redriveId' : 'requestId']: ask._id, askedBy: ask.askedBy.sub, error },
-      ask.kind === 'redrive' ? 're-drive refused' : 'information request refused',
-    );
+    const { fields, what } = described(ask);
+    logger.warn({ ...fields, error }, `${what} refused`);
   };
 
   /** Records the envelope of a queued ask, signed: from then on, those very bytes are what is sent. */
@@ -141,23 +139,14 @@ export function startAsks(options: AsksOptions): Asks {
   };
 
   const send = async (ask: StoredAsk): Promise<void> => {
-    const redrive = ask.kind === 'redrive';
+    const { fields, what, key } = described(ask);
     await options.producer.send({
       topic: names.hubOut,
       acks: -1,
-      messages: [
-        { key: redrive ? redriveKey(String(ask.body.quarantineId)) : ask._id, value: ask.envelope! },
-      ],
+      messages: [{ key, value: ask.envelope! }],
     });
     await asks.updateOne({ _id: ask._id }, { $set: { state: 'sent', sentAt: new Date(clock()) } });
-    logger.info(
-      redrive
-        ? { redriveId: ask._id, quarantineId: ask.body.quarantineId, askedBy: ask.askedBy.sub }
-        : { requestId: ask._id, messageId: ask.messageId, askedBy: ask.askedBy.sub },
-      redrive
-        ? 'quarantine entry sent to be taken again'
-        : 'information request of the coordination node sent',
-    );
+    logger.info(fields, `${what} sent`);
   };
 
   // Sent asks are kept an hour (what the asker's screen reads meanwhile: the request is in `requests` by then),
@@ -215,4 +204,19 @@ export function startAsks(options: AsksOptions): Asks {
   );
 
   return { check, stop };
+}
+
+/** What an ask is, for the log, and its Kafka key: a re-drive keyed by its entry (they stay in order), a request by its id. */
+function described(ask: StoredAsk): { fields: Record<string, unknown>; what: string; key: string } {
+  return ask.kind === 'redrive'
+    ? {
+        fields: { redriveId: ask._id, quarantineId: ask.body.quarantineId, askedBy: ask.askedBy.sub },
+        what: 're-drive of a quarantine entry',
+        key: redriveKey(String(ask.body.quarantineId)),
+      }
+    : {
+        fields: { requestId: ask._id, messageId: ask.messageId, askedBy: ask.askedBy.sub },
+        what: 'information request of the coordination node',
+        key: ask._id,
+      };
 }

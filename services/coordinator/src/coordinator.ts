@@ -994,8 +994,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
 /**
  * A topic made before the hub set retention.ms on its topics, on brokers that delete records after a time (their
  * default is 7 days), loses what the store is rebuilt from: said at start, with the command that keeps them. Not
- * changed here: that needs the right to alter topic configs, which services do not hold. A principal not allowed to
- * read the configs (the secured profile) gets a debug line.
+ * changed here: that needs the right to alter topic configs, which services do not hold (reading them is granted:
+ * DescribeConfigs). A check that cannot look says so.
  */
 async function warnOfExpiringTopics(
   admin: Parameters<typeof expiringTopics>[0],

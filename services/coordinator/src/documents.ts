@@ -2,8 +2,7 @@
 import { groupOfSubstance } from '@hub/domain';
 import { expandReleasable, type Region } from '@hub/schemas';
 import type { StoredEnvelope, StoredHandling, StoredReport, Tlp } from '@hub/store';
-import type { Accepted } from './outcome';
-import { firstRead } from './redrive';
+import { firstRead, type Accepted } from './outcome';
 
 export function tlpLabel(avro: unknown): Tlp {
   return (avro === 'AMBER_STRICT' ? 'AMBER+STRICT' : String(avro)) as Tlp;

@@ -21,7 +21,7 @@ import {
   flagSeizureReport,
 } from './content-checks';
 import { checkEscalationRecord, checkInformationRequest, checkInformationResponse } from './requests';
-import type { IntakeRecord, Outcome } from './outcome';
+import { firstRead, type IntakeRecord, type Outcome } from './outcome';
 
 export interface IntakeDeps {
   verifier: Verifier;
@@ -64,7 +64,7 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
     record,
     // A re-driven record's sender is the node whose topic it was first read from.
     result: deps.verifier.verify(record.bytes, {
-      expectedCountry: deps.countryOf((record.readFrom ?? record).topic),
+      expectedCountry: deps.countryOf(firstRead(record).topic),
     }),
     sha256: createHash('sha256').update(record.bytes).digest('hex'),
   }));

@@ -49,3 +49,9 @@ export interface Rejected {
 }
 
 export type Outcome = Accepted | Rejected;
+
+/** Where a record's bytes were first read: a re-driven one's original position, else its own. */
+export function firstRead(record: IntakeRecord): { topic: string; partition: number; offset: string } {
+  const { topic, partition, offset } = record.readFrom ?? record;
+  return { topic, partition, offset };
+}

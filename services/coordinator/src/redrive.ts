@@ -9,7 +9,7 @@
 // way the entry re-driven is marked with what came of it.
 import { createHash, randomUUID } from 'node:crypto';
 import type { HubConfig } from '@hub/config';
-import { HUB_ORIGIN, REJECT_REASONS, type Signer, type Verifier } from '@hub/envelope';
+import { decodeEnvelope, HUB_ORIGIN, REJECT_REASONS, type Signer, type Verifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import { createKafka, topicNames, type TopicNames } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
@@ -18,6 +18,8 @@ import {
   bulkWriteInBatches,
   COLLECTIONS,
   connectStore,
+  redriveTarget,
+  withRedriven,
   type RedriveMark,
   type Store,
   type StoredQuarantine,
@@ -50,8 +52,11 @@ export function unwrapRedrives(
 ): IntakeRecord[] {
   return records.map((record) => {
     if (record.topic !== deps.names.hubOut) return record;
-    const result = deps.verifier.verify(record.bytes, { expectedCountry: HUB_ORIGIN });
-    if (!result.ok || result.envelope.messageType !== REDRIVE_TYPE) return record;
+    // The header says what it is: the coordination node's requests and escalations are verified once, by the intake.
+    const decoded = decodeEnvelope(record.bytes);
+    if (!decoded.ok || decoded.envelope.messageType !== REDRIVE_TYPE) return record;
+    const result = deps.verifier.verify(decoded.envelope, { expectedCountry: HUB_ORIGIN });
+    if (!result.ok) return record;
     let value: RedriveValue;
     try {
       value = deps.registry.decode(
@@ -74,12 +79,6 @@ export function unwrapRedrives(
       },
     };
   });
-}
-
-/** Where a record's bytes were first read: a re-driven one's original position, else its own. */
-export function firstRead(record: IntakeRecord): { topic: string; partition: number; offset: string } {
-  const { topic, partition, offset } = record.readFrom ?? record;
-  return { topic, partition, offset };
 }
 
 /** Mark each re-driven entry with what came of it (idempotent: a redelivered chunk marks it the same way). */
@@ -204,15 +203,11 @@ export async function selectQuarantined(
       `more than ${MAX_REDRIVE} entries match: narrow them with --reason, --country or --since`,
     );
   // A re-drive refused again is an entry of its own, naming the one re-driven: that one is taken again.
-  const byId = new Map(entries.map((e) => [e._id, e]));
-  const originals = [...new Set(entries.flatMap((e) => e.redriveOf ?? []))].filter((id) => !byId.has(id));
-  if (originals.length)
-    for (const e of await quarantine.find({ _id: { $in: originals } }).toArray()) byId.set(e._id, e);
+  const byId = await withRedriven(quarantine, entries);
   const chosen = new Map<string, StoredQuarantine>();
   for (const e of entries) {
-    const original = e.redriveOf ? byId.get(e.redriveOf) : e;
-    if (original && (options.again || original.redrive?.outcome !== 'accepted'))
-      chosen.set(original._id, original);
+    const target = redriveTarget(byId, e);
+    if (target && (options.again || target.redrive?.outcome !== 'accepted')) chosen.set(target._id, target);
   }
   return [...chosen.values()];
 }

@@ -2,9 +2,8 @@
 // the message they answer, so a batch processed twice sends byte-for-byte the same ids (nodes dedupe on them).
 import { createHash } from 'node:crypto';
 import type { TopicNames } from '@hub/kafka';
-import type { Outcome } from './outcome';
+import { firstRead, type Outcome } from './outcome';
 import type { Outgoing } from './outgoing';
-import { firstRead } from './redrive';
 
 /** A UUID (version 4 layout) derived from `seed`. */
 export function derivedUuid(seed: string): string {

@@ -11,6 +11,7 @@ import { createAuditLog } from './audit';
 import { feedStreams } from './feed-stream';
 import { authDir, loadKeyRing } from './issuer';
 import { withReadTimeout } from './store-limits';
+import { topicNames } from '@hub/kafka';
 
 export interface QueryApiOptions {
   config: HubConfig;
@@ -57,6 +58,7 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
     replayRecords: options.feedReplayRecords,
   });
   const app = createApp({
+    names: topicNames(config.namespace),
     // Reads on a caller's behalf are bounded; the audit log (written for every read) and the health check are not.
     store: withReadTimeout(store, config.queryTimeoutMs),
     queryTimeoutMs: config.queryTimeoutMs,

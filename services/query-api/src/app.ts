@@ -1,4 +1,5 @@
 // The query API: express app built from its collaborators (tested through an ephemeral port).
+import type { TopicNames } from '@hub/kafka';
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
@@ -30,6 +31,8 @@ import { storeErrorToHubError } from './store-limits';
 
 export interface ApiDeps {
   store: Store;
+  /** The hub's topic names (its namespace): which topic is which country's. */
+  names: TopicNames;
   keys: KeyRing;
   audit: AuditLog;
   /** The hub CAs, as a PEM bundle (read at each look: a CA rollover adds one). */

@@ -1,5 +1,6 @@
 // GET /v1/quality: how complete and timely each contributor's reports are, for coordinators. Computed from the
 // consolidated store (current reports, the envelope archive, the quarantine), cached for a minute.
+import type { TopicNames } from '@hub/kafka';
 import { Router } from 'express';
 import { HubError } from '@hub/errors';
 import { COLLECTIONS, type Store, type StoredReport } from '@hub/store';
@@ -50,7 +51,7 @@ function quantile(sorted: number[], q: number): number | null {
   return Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number) * 10) / 10;
 }
 
-export async function computeQuality(store: Store): Promise<ContributorQuality[]> {
+export async function computeQuality(store: Store, names: TopicNames): Promise<ContributorQuality[]> {
   const by = new Map<
     string,
     {
@@ -101,7 +102,7 @@ export async function computeQuality(store: Store): Promise<ContributorQuality[]
       { redriveOf: { $exists: false }, 'redrive.outcome': { $ne: 'accepted' } },
       { projection: { origin: 1, topic: 1 }, ...whole },
     )) {
-    const country = /hub\.node\.([A-Z]{2})\.out$/.exec(q.topic ?? '')?.[1] ?? q.origin;
+    const country = names.countryOf(q.topic ?? '') ?? q.origin;
     if (country && /^[A-Z]{2}$/.test(country)) get(country).rejected++;
   }
   return [...by]
@@ -135,7 +136,10 @@ export async function computeQuality(store: Store): Promise<ContributorQuality[]
     .sort((a, b) => a.country.localeCompare(b.country));
 }
 
-export function qualityRoutes(deps: { store: Store; audit: AuditLog }, cacheMs = 60000): Router {
+export function qualityRoutes(
+  deps: { store: Store; audit: AuditLog; names: TopicNames },
+  cacheMs = 60000,
+): Router {
   const router = Router();
   let cached: { at: number; value: ContributorQuality[] } | undefined;
   router.get('/v1/quality', async (req, res) => {
@@ -144,7 +148,7 @@ export function qualityRoutes(deps: { store: Store; audit: AuditLog }, cacheMs =
       throw new HubError('FORBIDDEN', 'the data-quality view is for coordinators');
     const fresh = req.query.fresh === '1';
     if (!cached || fresh || Date.now() - cached.at > cacheMs)
-      cached = { at: Date.now(), value: await computeQuality(deps.store) };
+      cached = { at: Date.now(), value: await computeQuality(deps.store, deps.names) };
     await deps.audit.append({
       actor: actorOf(caller),
       action: 'quality',

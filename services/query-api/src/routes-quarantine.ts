@@ -8,8 +8,16 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
 import { REJECT_REASONS } from '@hub/envelope';
+import type { TopicNames } from '@hub/kafka';
 import { ValidationError, type FieldError } from '@hub/errors';
-import { COLLECTIONS, type Store, type StoredAsk, type StoredQuarantine } from '@hub/store';
+import {
+  COLLECTIONS,
+  redriveTarget,
+  withRedriven,
+  type Store,
+  type StoredAsk,
+  type StoredQuarantine,
+} from '@hub/store';
 import type { AuditLog } from './audit';
 import { requireRole } from './auth';
 import { dateRange, findPage, jsonBody, parseParams, readJson } from './params';
@@ -27,36 +35,47 @@ const QUARANTINE = {
 const MAX_REDRIVE = 100;
 const ENTRY_ID = /^[A-Za-z0-9._-]{1,300}:[0-9]{1,10}:[0-9]{1,20}$/;
 
-export function quarantineRoutes(deps: { store: Store; audit: AuditLog; clock?: () => number }): Router {
+export function quarantineRoutes(deps: {
+  store: Store;
+  audit: AuditLog;
+  names: TopicNames;
+  clock?: () => number;
+}): Router {
   const router = Router();
   const clock = deps.clock ?? Date.now;
   const quarantine = deps.store.collection<StoredQuarantine>(COLLECTIONS.quarantine);
   const asks = deps.store.collection<StoredAsk>(COLLECTIONS.asks);
-  /** The re-drives queued, signed or sent and not yet taken, by the entry they re-drive. */
-  const pendingRedrives = async (ids: string[]) => {
-    const pending = ids.length
-      ? await asks
-          .find(
-            {
-              kind: 'redrive',
-              state: { $in: ['queued', 'signed', 'sent'] },
-              'body.quarantineId': { $in: ids },
-            },
-            // Oldest first: an entry's newest re-drive is the one kept.
-            { projection: { envelope: 0 }, sort: { askedAt: 1 } },
-          )
-          .toArray()
-      : [];
-    return new Map(pending.map((a) => [String(a.body.quarantineId), a]));
+  /**
+   * The re-drives asked for in the API and not taken yet, by the entry they re-drive: queued, signed or sent, and not
+   * the one whose outcome the entry already carries.
+   */
+  const pendingRedrives = async (entries: StoredQuarantine[]): Promise<Map<string, StoredAsk>> => {
+    if (!entries.length) return new Map();
+    const asked = await asks
+      .find(
+        {
+          kind: 'redrive',
+          state: { $in: ['queued', 'signed', 'sent'] },
+          'body.quarantineId': { $in: entries.map((e) => e._id) },
+        },
+        // Oldest first: an entry's newest re-drive is the one kept.
+        { projection: { envelope: 0 }, sort: { askedAt: 1 } },
+      )
+      .toArray();
+    const newest = new Map(asked.map((a) => [String(a.body.quarantineId), a]));
+    const pending = new Map<string, StoredAsk>();
+    for (const e of entries) {
+      const a = newest.get(e._id);
+      if (a && a._id !== e.redrive?.redriveId) pending.set(e._id, a);
+    }
+    return pending;
   };
   router.get('/v1/quarantine', requireRole('coordinator', 'admin', 'node-operator'), async (req, res) => {
     const caller = req.caller!;
     const all = caller.role !== 'node-operator';
     const p = parseParams(req.query as Record<string, unknown>, QUARANTINE);
-    // A node's operator: what came in on its own country's topic (a namespace may precede the topic's name).
-    const and: Filter<StoredQuarantine>[] = all
-      ? []
-      : [{ topic: { $regex: `(^|\\.)hub\\.node\\.${caller.country}\\.out$` } }];
+    // A node's operator: what came in on its own country's topic.
+    const and: Filter<StoredQuarantine>[] = all ? [] : [{ topic: deps.names.nodeOut(caller.country) }];
     if (p.origin) and.push({ origin: p.origin as string });
     if (p.reason) and.push({ reasonCode: p.reason as string });
     and.push(...dateRange<StoredQuarantine>('quarantinedAt', p, (d) => d.getTime()));
@@ -75,41 +94,9 @@ export function quarantineRoutes(deps: { store: Store; audit: AuditLog; clock?: 
       count: page.length,
       reportIds: [],
     });
-    // Pending: asked for and not taken yet (the entry's mark is of an earlier re-drive, or none).
-    const pending = await pendingRedrives(page.map((q) => q._id));
-    const pendingOf = (q: StoredQuarantine) => {
-      const a = pending.get(q._id);
-      return a && a._id !== q.redrive?.redriveId ? a : undefined;
-    };
+    const pending = await pendingRedrives(page);
     res.json({
-      quarantined: page.map((q) => ({
-        id: q._id,
-        reason: q.reasonCode,
-        detail: q.detail,
-        origin: q.origin,
-        messageId: q.messageId,
-        topic: q.topic,
-        partition: q.partition,
-        offset: String(q.offset),
-        quarantinedAt: new Date(q.quarantinedAt).toISOString(),
-        ...(q.redriveOf && { redriveOf: q.redriveOf }),
-        ...(q.redrive && {
-          redrive: {
-            redriveId: q.redrive.redriveId,
-            outcome: q.redrive.outcome,
-            ...(q.redrive.reason && { reason: q.redrive.reason, detail: q.redrive.detail ?? '' }),
-            requestedBy: q.redrive.requestedBy,
-            at: new Date(q.redrive.at).toISOString(),
-          },
-        }),
-        ...(pendingOf(q) && {
-          redrivePending: {
-            redriveId: pendingOf(q)!._id,
-            requestedBy: pendingOf(q)!.askedBy.sub,
-            requestedAt: new Date(pendingOf(q)!.askedAt).toISOString(),
-          },
-        }),
-      })),
+      quarantined: page.map((q) => quarantineView(q, pending.get(q._id))),
       nextCursor,
     });
   });
@@ -135,41 +122,39 @@ export function quarantineRoutes(deps: { store: Store; audit: AuditLog; clock?: 
         });
     });
     if (errors.length) throw new ValidationError(errors);
-    const wanted = [...new Set(ids as string[])];
-    const found = new Map(
-      (await quarantine.find({ _id: { $in: wanted } }, { projection: { originalBytes: 0 } }).toArray()).map(
-        (q) => [q._id, q],
-      ),
-    );
+    const listed = await quarantine
+      .find({ _id: { $in: [...new Set(ids as string[])] } }, { projection: { originalBytes: 0 } })
+      .toArray();
     // A re-drive refused again is an entry of its own: the entry it re-drove is taken again.
-    const originalIds = [...found.values()].flatMap((q) =>
-      q.redriveOf && !found.has(q.redriveOf) ? [q.redriveOf] : [],
-    );
-    for (const q of originalIds.length
-      ? await quarantine.find({ _id: { $in: originalIds } }, { projection: { originalBytes: 0 } }).toArray()
-      : [])
-      found.set(q._id, q);
+    const byId = await withRedriven(quarantine, listed, { originalBytes: 0 });
+    const targets = new Map<string, StoredQuarantine>();
     (ids as string[]).forEach((id, i) => {
-      const q = found.get(id);
-      const target = q?.redriveOf ? found.get(q.redriveOf) : q;
+      const q = byId.get(id);
+      const target = q && redriveTarget(byId, q);
       if (!q) errors.push({ field: `ids[${i}]`, message: 'no quarantine entry has this id', value: id });
-      else if (target?.redrive?.outcome === 'accepted')
+      else if (!target)
+        errors.push({
+          field: `ids[${i}]`,
+          message: `is a re-drive of ${q.redriveOf}, which is no longer kept: nothing is left to take again`,
+          value: id,
+        });
+      else if (target.redrive?.outcome === 'accepted')
         errors.push({
           field: `ids[${i}]`,
           message: `was taken again and accepted already (${new Date(target.redrive.at).toISOString()}); nothing is left to mend`,
           value: id,
         });
+      else targets.set(target._id, target);
     });
     if (errors.length) throw new ValidationError(errors, 'some entries cannot be taken again');
-    const targets = [...new Set((ids as string[]).map((id) => found.get(id)!.redriveOf ?? id))];
     // One already asked for and not taken yet is answered as it stands, not asked for twice.
-    const pending = await pendingRedrives(targets);
+    const pending = await pendingRedrives([...targets.values()]);
     const now = clock();
     const queued: { id: string; redriveId: string; duplicate?: true }[] = [];
     const fresh: StoredAsk[] = [];
-    for (const id of targets) {
+    for (const id of targets.keys()) {
       const waiting = pending.get(id);
-      if (waiting && waiting._id !== found.get(id)?.redrive?.redriveId) {
+      if (waiting) {
         queued.push({ id, redriveId: waiting._id, duplicate: true });
         continue;
       }
@@ -188,11 +173,43 @@ export function quarantineRoutes(deps: { store: Store; audit: AuditLog; clock?: 
     await deps.audit.append({
       actor: actorOf(caller),
       action: 'redrive',
-      query: { ids: targets },
+      query: { ids: [...targets.keys()] },
       count: fresh.length,
       reportIds: [],
     });
     res.status(202).json({ redrives: queued });
   });
   return router;
+}
+
+/** An entry as the API shows it: never its bytes; what came of its last re-drive, and one still waiting. */
+function quarantineView(q: StoredQuarantine, pending: StoredAsk | undefined) {
+  return {
+    id: q._id,
+    reason: q.reasonCode,
+    detail: q.detail,
+    origin: q.origin,
+    messageId: q.messageId,
+    topic: q.topic,
+    partition: q.partition,
+    offset: String(q.offset),
+    quarantinedAt: new Date(q.quarantinedAt).toISOString(),
+    ...(q.redriveOf && { redriveOf: q.redriveOf }),
+    ...(q.redrive && {
+      redrive: {
+        redriveId: q.redrive.redriveId,
+        outcome: q.redrive.outcome,
+        ...(q.redrive.reason && { reason: q.redrive.reason, detail: q.redrive.detail ?? '' }),
+        requestedBy: q.redrive.requestedBy,
+        at: new Date(q.redrive.at).toISOString(),
+      },
+    }),
+    ...(pending && {
+      redrivePending: {
+        redriveId: pending._id,
+        requestedBy: pending.askedBy.sub,
+        requestedAt: new Date(pending.askedAt).toISOString(),
+      },
+    }),
+  };
 }

@@ -1,6 +1,7 @@
 // What the coordinator refused (`quarantine`, _id = <topic>:<partition>:<offset> where it was read), with the bytes
 // unchanged, and what came of taking it again (`hub quarantine redrive`). Written by the coordinator, read by the
 // query API and the CLI.
+import type { Collection, Document } from 'mongodb';
 
 export interface StoredQuarantine {
   _id: string;
@@ -29,4 +30,29 @@ export interface RedriveMark {
   reason?: string;
   detail?: string;
   at: number;
+}
+
+/**
+ * `entries` with the entries they re-drove (a re-drive refused again names one in `redriveOf`), read where not among
+ * them, by id: what is taken again is always the entry first refused.
+ */
+export async function withRedriven(
+  quarantine: Collection<StoredQuarantine>,
+  entries: StoredQuarantine[],
+  projection: Document = {},
+): Promise<Map<string, StoredQuarantine>> {
+  const byId = new Map(entries.map((e) => [e._id, e]));
+  const missing = [...new Set(entries.flatMap((e) => e.redriveOf ?? []))].filter((id) => !byId.has(id));
+  if (missing.length)
+    for (const e of await quarantine.find({ _id: { $in: missing } }, { projection }).toArray())
+      byId.set(e._id, e);
+  return byId;
+}
+
+/** The entry to take again for `entry`: the one it re-drove, or itself (undefined: that one is gone). */
+export function redriveTarget(
+  byId: Map<string, StoredQuarantine>,
+  entry: StoredQuarantine,
+): StoredQuarantine | undefined {
+  return entry.redriveOf ? byId.get(entry.redriveOf) : entry;
 }
