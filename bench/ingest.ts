@@ -24,6 +24,7 @@ import {
   type Row,
   type StoreTimes,
 } from './measure';
+import { startProfile } from './profile';
 import { agencyJson, random } from './reports';
 import { benchPki, benchSection, QUICK, say } from './setup';
 
@@ -397,6 +398,7 @@ async function pipelineRun(input: {
   const cpu = cpuMeter(bench.stackPids);
   const storeBefore = await storeTimes();
   cpu.start();
+  const prof = await startProfile();
   const e2eStart = Date.now();
   const queue = Array.from({ length: Math.ceil(N / BATCH) }, (_, i) =>
     bodies.slice(i * BATCH, (i + 1) * BATCH),
@@ -423,6 +425,7 @@ async function pipelineRun(input: {
     await new Promise((r) => setTimeout(r, 100));
   }
   const e2eMs = Date.now() - e2eStart;
+  await prof.stop();
   const e2eCpu = cpu.stop();
   const e2eStore = storeTimesSince(await storeTimes(), storeBefore);
   const reports = store.collection(COLLECTIONS.reports);

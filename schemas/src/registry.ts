@@ -30,8 +30,16 @@ export interface SchemaRegistry {
   byFingerprint(fingerprint: Buffer): SchemaVersion | undefined;
   /** Validate and encode with the latest version of `name`. */
   encode(name: string, value: unknown): { payload: Buffer; fingerprint: Buffer; version: number };
-  /** Decode bytes written with the schema of `fingerprint`, resolved to the latest version of `readerName`. */
-  decode<T = Record<string, unknown>>(fingerprint: Buffer, payload: Buffer, readerName?: string): T;
+  /**
+   * Decode bytes written with the schema of `fingerprint`, resolved to the latest version of `readerName`; payloads
+   * larger than `maxBytes` (MAX_PAYLOAD_BYTES unless given: a message that carries another whole is larger) refused.
+   */
+  decode<T = Record<string, unknown>>(
+    fingerprint: Buffer,
+    payload: Buffer,
+    readerName?: string,
+    maxBytes?: number,
+  ): T;
 }
 
 /** The Parsing Canonical Form of a type: avsc's schema() drops docs, defaults and aliases and expands names. */
@@ -95,15 +103,12 @@ export function loadSchemaRegistry(dir: string = AVRO_DIR): SchemaRegistry {
       if (!ok) throw new ValidationError(errors, `not a valid ${name}`);
       return { payload: sv.type.toBuffer(value), fingerprint: sv.fingerprint, version: sv.version };
     },
-    decode<T>(fingerprint: Buffer, payload: Buffer, readerName?: string): T {
+    decode<T>(fingerprint: Buffer, payload: Buffer, readerName?: string, maxBytes = MAX_PAYLOAD_BYTES): T {
       const writer = byFp.get(fingerprint.toString('hex'));
       if (!writer)
         throw new HubError('UNKNOWN_SCHEMA', `no schema has fingerprint ${fingerprint.toString('hex')}`);
-      if (payload.length > MAX_PAYLOAD_BYTES) {
-        throw new HubError(
-          'MALFORMED_PAYLOAD',
-          `payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`,
-        );
+      if (payload.length > maxBytes) {
+        throw new HubError('MALFORMED_PAYLOAD', `payload of ${payload.length} bytes exceeds ${maxBytes}`);
       }
       const reader = latest(readerName ?? writer.name);
       const key = `${writer.fingerprint.toString('hex')}>${reader.fingerprint.toString('hex')}`;

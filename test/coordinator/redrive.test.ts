@@ -9,7 +9,7 @@ import { createPrivateKey, randomUUID } from 'node:crypto';
 import { redriveQuarantined, signRedrive } from '@hub/coordinator';
 import type { StoredQuarantine } from '@hub/store';
 import { seizureReportFromJson } from '@hub/domain';
-import { createSigner, type Signer } from '@hub/envelope';
+import { createSigner, MAX_ENVELOPE_BYTES, type Signer } from '@hub/envelope';
 import { topicNames } from '@hub/kafka';
 import { certificateAnnouncement, issueCertificate, type PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
@@ -18,6 +18,9 @@ import { authDir, loadKeyRing, mintToken, startQueryApi } from '@hub/query-api';
 import { hubAsync } from '../support/cli';
 import { cliEnv, waitUntil } from '../support/env';
 import { getJson, minimalReport, useRawIntake } from '../support/hub';
+import { kafkaLayout } from '../../scripts/src/stack/kafka';
+import { run } from '../../scripts/src/stack/proc';
+import { stackVersions } from '../../scripts/src/stack/versions';
 
 describe('coordinator: quarantined records taken again once the cause is mended', function () {
   this.timeout(300000);
@@ -289,6 +292,118 @@ describe('coordinator: quarantined records taken again once the cause is mended'
     const replay = await hubAsync(['replay'], cliEnv(fx.env), 240000);
     expect(replay.status, replay.stderr).to.equal(0);
     expect(replay.stderr).to.match(/the rebuilt store equals the live one/);
+  });
+
+  it('takes again a refused record as large as an envelope may be (its re-drive is larger)', async () => {
+    // 1 MiB, the most an envelope may be (MAX_ENVELOPE_BYTES), but no envelope: refused as malformed, and so again.
+    const big = Buffer.alloc(MAX_ENVELOPE_BYTES, 0xff);
+    await fx.producer.send({
+      topic: names().nodeOut('KZ'),
+      acks: -1,
+      messages: [{ key: 'big', value: big }],
+    });
+    const entry = await waitUntil('the large record quarantined', () =>
+      quarantine().findOne({ originalBytes: big }),
+    );
+    expect(entry.reasonCode).to.equal('malformed');
+    expect(entry.originalLength, 'kept whole').to.equal(undefined);
+    const [result] = await redrive({ ids: [entry._id] });
+    // Its re-drive, about 1 KiB more than the record, is taken as the coordination node's and unwrapped: the record
+    // is refused again for what it is, not its wrapper for its size.
+    expect(result?.outcome).to.include({ outcome: 'rejected', reason: 'malformed' });
+    expect(result?.outcome?.detail).to.equal(entry.detail);
+    const again = await quarantine().findOne({ redriveOf: entry._id });
+    expect(again?.topic, 'refused again where it was first read').to.equal(names().nodeOut('KZ'));
+    expect(await quarantine().countDocuments({ topic: names().hubOut, reasonCode: 'malformed' })).to.equal(0);
+  });
+
+  it('says on the entry when the brokers refuse a re-drive from the dashboard, and takes it once they would', async () => {
+    await fx.producer.send({
+      topic: names().nodeOut('KZ'),
+      acks: -1,
+      messages: [{ key: 'small', value: Buffer.from('no envelope, refused twice') }],
+    });
+    const entry = await waitUntil('the record quarantined', () =>
+      quarantine().findOne({ originalBytes: Buffer.from('no envelope, refused twice') }),
+    );
+    // A cluster that takes less than the hub writes (here the coordination node's topic, as an un-upgraded
+    // production cluster's message.max.bytes would): the coordinator cannot send the re-drive, ever.
+    // (kafkajs' AlterConfigs is a version Kafka 4 no longer takes: Kafka's own ConfigCommand, from the cached jars.)
+    const limit = async (change: string[]) => {
+      const libs = kafkaLayout(fx.env.config.cacheDir, fx.env.config.hubHome, stackVersions().kafka).libs;
+      const r = await run('java', [
+        '-Xmx128m',
+        '-cp',
+        `${libs}/*`,
+        'kafka.admin.ConfigCommand',
+        '--bootstrap-server',
+        fx.env.config.kafka.brokers.join(','),
+        '--alter',
+        '--entity-type',
+        'topics',
+        '--entity-name',
+        names().hubOut,
+        ...change,
+      ]);
+      expect(r.code, r.stdout + r.stderr).to.equal(0);
+    };
+    const api = await startQueryApi({ config: fx.env.config, logger: fx.env.logger, port: 0 });
+    try {
+      await limit(['--add-config', 'max.message.bytes=512']);
+      const token = mintToken(loadKeyRing(authDir(fx.env.config.hubHome)), {
+        sub: 'coordinator-TJ',
+        role: 'coordinator',
+        country: 'TJ',
+        clearance: 'RED',
+        ttlSeconds: 600,
+      });
+      const post = async () => {
+        const r = await fetch(`${api.url}/v1/quarantine/redrive`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ ids: [entry._id] }),
+        });
+        expect(r.status).to.equal(202);
+        return ((await r.json()) as { redrives: { redriveId: string }[] }).redrives[0]!.redriveId;
+      };
+      type Row = {
+        id: string;
+        redrive?: { redriveId: string; outcome: string };
+        redrivePending?: unknown;
+        redriveNotSent?: { redriveId: string; code: string; message: string; requestedBy: string };
+      };
+      const row = async () =>
+        ((await getJson(`${api.url}/v1/quarantine`, token)).body.quarantined as Row[]).find(
+          (q) => q.id === entry._id,
+        );
+      const refused = await post();
+      const notSent = await waitUntil(
+        'the re-drive refused by the brokers',
+        async () => (await row())?.redriveNotSent,
+      );
+      expect(notSent).to.deep.include({
+        redriveId: refused,
+        code: 'TOO_LARGE',
+        requestedBy: 'coordinator-TJ',
+      });
+      expect(notSent.message).to.match(
+        /^the brokers refuse a record of \d+ bytes: set their message.max.bytes to 2097152 \(infra\/production\/README.md\)$/,
+      );
+      expect((await row())?.redrivePending, 'no longer waiting').to.equal(undefined);
+
+      // The cluster mended: asked again, sent, taken, and refused again for what the bytes are.
+      await limit(['--delete-config', 'max.message.bytes']);
+      const again = await post();
+      const taken = await waitUntil('the second re-drive taken', async () => {
+        const r = await row();
+        return r?.redrive?.redriveId === again ? r : undefined;
+      });
+      expect(taken.redrive).to.include({ outcome: 'rejected' });
+      expect(taken.redriveNotSent, 'the refusal superseded').to.equal(undefined);
+    } finally {
+      await limit(['--delete-config', 'max.message.bytes']).catch(() => undefined);
+      await api.close();
+    }
   });
 
   it('refuses a re-drive that is not the coordination node’s, and takes nothing from it', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { seizureReportFromJson } from '@hub/domain';
 import {
   createSigner,
@@ -11,7 +11,8 @@ import {
 import { topicNames } from '@hub/kafka';
 import { certificateAnnouncement, createCa, issueCertificate, revocationNotice } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS } from '@hub/store';
+import { selectQuarantined, startCoordinator } from '@hub/coordinator';
+import { COLLECTIONS, type StoredQuarantine } from '@hub/store';
 import { createPrivateKey } from 'node:crypto';
 import { waitUntil } from '../support/env';
 import { minimalReport, useRawIntake } from '../support/hub';
@@ -224,6 +225,85 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     expect(
       await reports.countDocuments({ _id: { $in: [values[1]!.reportId, values[2]!.reportId] } as never }),
     ).to.equal(0);
+  });
+
+  it('quarantines a record as large as the brokers take by its first bytes, and reads on', async () => {
+    const reports = fx.store.collection(COLLECTIONS.reports);
+    const before = await reports.countDocuments();
+    // As large as the brokers take (message.max.bytes, 2 MiB) less the record batch's own bytes: a node may write it,
+    // and a quarantine record carrying it whole would be more than they take (nothing after it would be read).
+    const huge = Buffer.alloc(2 * 1024 * 1024 - 200, 7);
+    huge.write('not an envelope');
+    await send(names().nodeOut('KZ'), Buffer.from('small junk'), 'huge');
+    await send(names().nodeOut('KZ'), huge, 'huge');
+    await send(names().nodeOut('KZ'), envelopeOf(kz, report()).bytes, 'huge');
+    await waitUntil(
+      'the report after it stored',
+      async () => (await reports.countDocuments()) === before + 1 || undefined,
+      60000,
+    );
+    const entry = await fx.store
+      .collection<StoredQuarantine>(COLLECTIONS.quarantine)
+      .findOne({ originalLength: huge.length });
+    expect(entry, 'quarantined').to.not.equal(null);
+    expect(entry!.reasonCode).to.equal('malformed');
+    expect(
+      await fx.store
+        .collection<StoredQuarantine>(COLLECTIONS.quarantine)
+        .countDocuments({ _id: entry!._id, originalBytes: huge.subarray(0, 65536) }),
+      'its first 64 KiB kept',
+    ).to.equal(1);
+    const sha256 = createHash('sha256').update(huge).digest('hex');
+    expect(entry!.originalSha256).to.equal(sha256);
+    expect(entry!.detail).to.equal(
+      `envelope of ${huge.length} bytes exceeds 1048576; only its first 65536 bytes are kept here (all ${huge.length}: SHA-256 ${sha256}, where it was read)`,
+    );
+    // Taking it again could never succeed: refused by id, left out by filters.
+    let refusal: Error | undefined;
+    await selectQuarantined(fx.store, names(), { ids: [entry!._id] }).catch((err: Error) => (refusal = err));
+    expect(refusal?.message).to.equal(
+      `${entry!._id} is a record of ${huge.length} bytes, larger than any envelope the hub takes, and only its first bytes are kept: taking it again cannot succeed`,
+    );
+    const byReason = await selectQuarantined(fx.store, names(), { reason: 'malformed' });
+    const small = await fx.store
+      .collection(COLLECTIONS.quarantine)
+      .findOne({ originalBytes: Buffer.from('small junk') });
+    expect(byReason.map((e) => e._id))
+      .to.include(small?._id)
+      .and.not.include(entry!._id);
+  });
+
+  it("quarantines a partition's many large records, which no one batch of the brokers could carry", async () => {
+    const reports = fx.store.collection(COLLECTIONS.reports);
+    const before = await reports.countDocuments();
+    // Read in one chunk of 500 by a coordinator started after they were written: their quarantine records all go to
+    // one partition (the same bytes), 2.4 MB in all, more than one record batch the brokers take.
+    await fx.coordinator.close();
+    const junk = Buffer.alloc(4000, 9);
+    for (let k = 0; k < 5; k++)
+      await fx.producer.send({
+        topic: names().nodeOut('KZ'),
+        acks: -1,
+        messages: Array.from({ length: 100 }, () => ({ key: 'many', value: junk })),
+      });
+    await send(names().nodeOut('KZ'), envelopeOf(kz, report()).bytes, 'many');
+    fx.coordinator = await startCoordinator({
+      config: fx.env.config,
+      logger: fx.env.logger,
+      topicRefreshMs: 500,
+      unknownSignerGraceMs: 2000,
+    });
+    await waitUntil(
+      'the report after them stored',
+      async () => (await reports.countDocuments()) === before + 1 || undefined,
+      60000,
+    );
+    expect(
+      await fx.store
+        .collection(COLLECTIONS.quarantine)
+        .countDocuments({ topic: names().nodeOut('KZ'), originalBytes: junk }),
+      'every one quarantined',
+    ).to.equal(500);
   });
 
   it('applies a revocation from hub.pki without a restart', async () => {

@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { createVerifier } from '@hub/envelope';
+import { informationRequestFromJson } from '@hub/domain';
+import { createVerifier, MAX_ENVELOPE_BYTES } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
@@ -249,6 +250,35 @@ describe('coordinator: information requests between countries', function () {
     expect(auditor.status).to.equal(403);
     const bad = await getJson(`${fx.hub.apiUrl}/v1/requests?status=late`, coordinator);
     expect(bad.status).to.equal(400);
+  });
+
+  it('delivers a request as large as an envelope may be, in a notice larger than that', async () => {
+    // Written straight to KZ's topic, as a node could (its own API bounds each field): all but 1 MiB, the most an
+    // envelope may be. The coordinator's notice to UZ carries it whole, and is larger.
+    const value = informationRequestFromJson(
+      {
+        to: 'UZ',
+        purpose: 'criminal investigation 2026/118',
+        question: 'The manifests attached below: are these consignees known to you?',
+        handling: { tlp: 'AMBER', releasableTo: ['UZ'] },
+      },
+      { nodeCountry: 'KZ', now: Date.now(), regions: new Set() },
+    ).value;
+    const sized = (n: number) =>
+      signedAs(fx.env, 'KZ', 'InformationRequest', {
+        ...value,
+        question: `${value.question}\n${'m'.repeat(n)}`,
+      });
+    let n = MAX_ENVELOPE_BYTES - 4096;
+    n += MAX_ENVELOPE_BYTES - 16 - sized(n).bytes.length;
+    const { bytes } = sized(n);
+    expect(bytes.length).to.be.within(MAX_ENVELOPE_BYTES - 64, MAX_ENVELOPE_BYTES);
+    await produceRaw(fx.env, topicNames(fx.env.config.namespace).nodeOut('KZ'), [
+      { key: value.requestId, value: bytes },
+    ]);
+    const delivered = await itemAt('UZ', value.requestId, 'the large request', () => true);
+    expect(delivered).to.include({ direction: 'incoming', requester: 'KZ', addressee: 'UZ' });
+    expect(delivered.requestEvidence).to.include({ signedBy: 'KZ', verified: true });
   });
 
   it('rejects a response from a country that was not asked, and one to a request nobody sent', async () => {

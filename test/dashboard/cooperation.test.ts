@@ -9,7 +9,7 @@ import { createKafka, topicNames } from '@hub/kafka';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { launchChromium } from '../support/browser';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, startTestHub, type TestHub, minimalReport } from '../support/hub';
+import { getJson, minimalReport, postJson, produceRaw, startTestHub, type TestHub } from '../support/hub';
 
 const HOUR = 3600000;
 const ago = (hours: number) => new Date(Date.now() - hours * HOUR).toISOString();
@@ -650,5 +650,35 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
     await signIn(adminPage, hub.token('admin', 'TJ', 'RED'));
     await adminPage.waitForSelector(`#refused tbody tr[data-id="${id}"]`);
     expect(await adminPage.$$('#refused button.redrive')).to.have.length(0);
+  });
+
+  it('offers no re-drive of a record larger than any envelope, and says why', async () => {
+    // Larger than any envelope the hub takes (1 MiB): refused as malformed, only its first 64 KiB kept.
+    const huge = Buffer.alloc(1024 * 1024 + 1, 0x2a);
+    await produceRaw(env, topicNames(env.config.namespace).nodeOut('UZ'), [{ key: 'huge', value: huge }]);
+    const { page } = await open('/#/cooperation');
+    await signIn(page, coordinator());
+    const row = '#refused tbody tr:has(td[data-col="detail"]:text("bytes exceeds 1048576"))';
+    await page.waitForSelector(row, { timeout: 60000 });
+    expect(await page.textContent(`${row} .redrive-state`)).to.equal(
+      'cannot be taken again: 1,048,577 bytes, larger than any envelope (only its first 64 KiB are kept)',
+    );
+    expect(await page.isVisible(`${row} button.redrive`)).to.equal(false);
+    // Nor through the API, which names it.
+    const id = (await page.getAttribute(row, 'data-id'))!;
+    const res = await fetch(`${hub.apiUrl}/v1/quarantine/redrive`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${coordinator()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ids: [id] }),
+    });
+    expect(res.status).to.equal(400);
+    expect(((await res.json()) as { errors: unknown }).errors).to.deep.equal([
+      {
+        field: 'ids[0]',
+        message:
+          'is a record of 1048577 bytes, larger than any envelope the hub takes, and only its first bytes are kept: taking it again cannot succeed',
+        value: id,
+      },
+    ]);
   });
 });

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSigner, HUB_ORIGIN, type Signer } from '@hub/envelope';
+import { seizureReportFromJson } from '@hub/domain';
+import { createSigner, HUB_ORIGIN, MAX_ENVELOPE_BYTES, type Signer } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
 import { announceCertificate, PkiStore } from '@hub/pki';
 import { startQueryApi } from '@hub/query-api';
@@ -257,6 +258,48 @@ describe('query API: the regional feed as server-sent events', function () {
       await again.body?.cancel();
     } finally {
       for (const s of open) s.close();
+    }
+  });
+
+  it('passes on a report as large as an envelope may be, in a feed record larger than that', async () => {
+    const reader = await openStream(
+      `${hub.apiUrl}/v1/feeds/central-asia/stream`,
+      hub.token('analyst', 'KG', 'GREEN'),
+    );
+    try {
+      const value = seizureReportFromJson(report('GREEN'), {
+        nodeCountry: 'UZ',
+        now: Date.now(),
+        versionOf: () => 1,
+        regions: new Set(['central-asia']),
+      }).value;
+      // Written straight to UZ's topic, as a node could (its own API bounds each field): all but 1 MiB, the most an
+      // envelope may be. The coordinator's feed record around it is larger.
+      const sized = (n: number) =>
+        signedAs(env, 'UZ', 'SeizureReport', { ...value, agencyName: 'x'.repeat(n) });
+      let n = MAX_ENVELOPE_BYTES - 4096;
+      n += MAX_ENVELOPE_BYTES - 16 - sized(n).bytes.length;
+      const { bytes } = sized(n);
+      expect(bytes.length).to.be.within(MAX_ENVELOPE_BYTES - 64, MAX_ENVELOPE_BYTES);
+      const { producer, close } = await feedWriter('feed-stream-large');
+      try {
+        await producer.send({
+          topic: topicNames(env.config.namespace).nodeOut('UZ'),
+          acks: -1,
+          messages: [{ key: value.reportId, value: bytes }],
+        });
+      } finally {
+        await close();
+      }
+      const event = await waitUntil(
+        'the large report at the reader',
+        () => reader.events.find((e) => e.data.subjectId === value.reportId),
+        60000,
+      );
+      expect(event.event).to.equal('SeizureReport');
+      expect(event.data).to.include({ originCountry: 'UZ', region: 'central-asia' });
+    } finally {
+      reader.close();
     }
   });
 

@@ -13,6 +13,7 @@ import {
   type ITopicConfig,
   type RegionMembers,
 } from '@hub/kafka';
+import { BROKER_MESSAGE_MAX_BYTES } from './kafka';
 import { securityProperties } from './security';
 
 /** Where the apache/kafka containers find their TLS files (mounted read-only from secrets/<host>/). */
@@ -48,6 +49,7 @@ export function productionBrokerProperties(plan: ProductionPlan, nodeId: number)
     `advertised.listeners=SASL_SSL://${host}:${PORTS.client},INTERNAL://${host}:${PORTS.internal}`,
     ...securityProperties(CONTAINER_TLS),
     'log.dirs=/var/lib/kafka/data',
+    `message.max.bytes=${BROKER_MESSAGE_MAX_BYTES}`,
     '',
   ].join('\n');
 }

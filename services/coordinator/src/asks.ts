@@ -16,14 +16,22 @@ import { ValidationError } from '@hub/errors';
 import type { Producer, TopicNames } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, withLock, type Store, type StoredAsk, type StoredQuarantine } from '@hub/store';
+import {
+  COLLECTIONS,
+  neverRedrivable,
+  withLock,
+  type Store,
+  type StoredAsk,
+  type StoredQuarantine,
+} from '@hub/store';
 import { periodic } from './periodic';
 import { redriveKey, signRedrive } from './redrive';
 
 export const DEFAULT_ASK_CHECK_MS = 1000;
 const BATCH = 50;
 const KEEP_SENT_MS = 3600_000;
-const KEEP_REFUSED_MS = 30 * 86_400_000;
+/** Sent re-drives and refused asks. */
+const KEEP_LONG_MS = 30 * 86_400_000;
 const CLEAN_EVERY_MS = 600_000;
 const RESEND_SIGNED_AFTER_MS = 30_000;
 
@@ -78,7 +86,10 @@ export function startAsks(options: AsksOptions): Asks {
   const asks = store.collection<StoredAsk>(COLLECTIONS.asks);
 
   const refuse = async (ask: StoredAsk, error: NonNullable<StoredAsk['error']>) => {
-    await asks.updateOne({ _id: ask._id, state: 'queued' }, { $set: { state: 'refused', error } });
+    await asks.updateOne(
+      { _id: ask._id, state: { $in: ['queued', 'signed'] } },
+      { $set: { state: 'refused', error, refusedAt: new Date(clock()) } },
+    );
     const { fields, what } = described(ask);
     logger.warn({ ...fields, error }, `${what} refused`);
   };
@@ -103,6 +114,11 @@ export function startAsks(options: AsksOptions): Asks {
       .findOne({ _id: quarantineId });
     if (!entry) {
       await refuse(ask, { code: 'NOT_FOUND', message: `no quarantine entry ${quarantineId}` });
+      return undefined;
+    }
+    const never = neverRedrivable(entry);
+    if (never) {
+      await refuse(ask, { code: 'VALIDATION_FAILED', message: `${quarantineId} ${never}` });
       return undefined;
     }
     const { bytes } = await signRedrive(entry, {
@@ -149,15 +165,25 @@ export function startAsks(options: AsksOptions): Asks {
     logger.info(fields, `${what} sent`);
   };
 
-  // Sent asks are kept an hour (what the asker's screen reads meanwhile: the request is in `requests` by then),
-  // refused ones 30 days (why, for whoever asked), then deleted, so that each pass reads few documents.
+  // Sent requests are kept an hour (what the asker's screen reads meanwhile: the request is in `requests` by then),
+  // sent re-drives and refused asks 30 days (a re-drive shows as waiting until taken; why, for whoever asked), then
+  // deleted, so that each pass reads few documents.
   let cleanedAt = 0;
   const check = async (): Promise<number> => {
     if (options.send === false) return 0;
     const now = clock();
     if (now - cleanedAt > CLEAN_EVERY_MS) {
-      await asks.deleteMany({ state: 'sent', sentAt: { $lt: new Date(now - KEEP_SENT_MS) } });
-      await asks.deleteMany({ state: 'refused', askedAt: { $lt: new Date(now - KEEP_REFUSED_MS) } });
+      await asks.deleteMany({
+        state: 'sent',
+        kind: { $ne: 'redrive' },
+        sentAt: { $lt: new Date(now - KEEP_SENT_MS) },
+      });
+      await asks.deleteMany({
+        state: 'sent',
+        kind: 'redrive',
+        sentAt: { $lt: new Date(now - KEEP_LONG_MS) },
+      });
+      await asks.deleteMany({ state: 'refused', askedAt: { $lt: new Date(now - KEEP_LONG_MS) } });
       cleanedAt = now;
     }
     // Looked at without the lock first: most passes find nothing, and take no lock.
@@ -183,12 +209,21 @@ export function startAsks(options: AsksOptions): Asks {
     let sent = 0;
     // Read again under the lock: another instance may have sent them meanwhile.
     for (const ask of await waitingAsks(clock())) {
+      let signed: StoredAsk | undefined;
       try {
-        const signed = ask.state === 'signed' ? ask : await claim(ask);
+        signed = ask.state === 'signed' ? ask : await claim(ask);
         if (!signed) continue;
         await send(signed);
         sent++;
       } catch (err) {
+        // The brokers will never take it (a cluster whose message.max.bytes is below the hub's): said, not retried.
+        if (signed && brokerErrorType(err) === 'MESSAGE_TOO_LARGE') {
+          await refuse(signed, {
+            code: 'TOO_LARGE',
+            message: `the brokers refuse a record of ${signed.envelope?.length ?? 0} bytes: set their message.max.bytes to 2097152 (infra/production/README.md)`,
+          });
+          continue;
+        }
         // Left as it was: the next pass tries again (a signed one with the same bytes).
         logger.error(
           { requestId: ask._id, err: (err as Error).message },
@@ -204,6 +239,15 @@ export function startAsks(options: AsksOptions): Asks {
   );
 
   return { check, stop };
+}
+
+/** The broker's error code kafkajs names (a KafkaJSProtocolError's type, also when wrapped as the cause). */
+function brokerErrorType(err: unknown): string | undefined {
+  for (let e = err as { type?: string; cause?: unknown } | undefined, i = 0; e && i < 4; i++) {
+    if (typeof e.type === 'string') return e.type;
+    e = e.cause as typeof e;
+  }
+  return undefined;
 }
 
 /** What an ask is, for the log, and its Kafka key: a re-drive keyed by its entry (they stay in order), a request by its id. */

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { createSigner, HUB_ORIGIN, type Signer } from '@hub/envelope';
 import { HubError } from '@hub/errors';
-import type { Kafka, TopicNames } from '@hub/kafka';
+import { byteBatches, type Kafka, type TopicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 
 /**
@@ -40,8 +40,9 @@ export async function sendOnHubTopic(
   });
   await producer.connect();
   try {
-    for (let i = 0; i < messages.length; i += 500)
-      await producer.send({ topic: names.hubOut, acks: -1, messages: messages.slice(i, i + 500) });
+    // Re-drives carry whole records: a few hundred of them would make a record batch the brokers refuse.
+    for (const run of byteBatches(messages))
+      await producer.send({ topic: names.hubOut, acks: -1, messages: run });
   } finally {
     await producer.disconnect();
   }

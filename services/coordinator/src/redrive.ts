@@ -9,7 +9,14 @@
 // way the entry re-driven is marked with what came of it.
 import { createHash, randomUUID } from 'node:crypto';
 import type { HubConfig } from '@hub/config';
-import { decodeEnvelope, HUB_ORIGIN, REJECT_REASONS, type Signer, type Verifier } from '@hub/envelope';
+import {
+  CARRIER_MAX_BYTES,
+  decodeEnvelope,
+  HUB_ORIGIN,
+  REJECT_REASONS,
+  type Signer,
+  type Verifier,
+} from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import { createKafka, topicNames, type TopicNames } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
@@ -18,6 +25,7 @@ import {
   bulkWriteInBatches,
   COLLECTIONS,
   connectStore,
+  neverRedrivable,
   redriveTarget,
   withRedriven,
   type RedriveMark,
@@ -53,7 +61,8 @@ export function unwrapRedrives(
   return records.map((record) => {
     if (record.topic !== deps.names.hubOut) return record;
     // The header says what it is: the coordination node's requests and escalations are verified once, by the intake.
-    const decoded = decodeEnvelope(record.bytes);
+    // A re-drive carries a record whole, which may be as large as any envelope: it may be larger by its own fields.
+    const decoded = decodeEnvelope(record.bytes, CARRIER_MAX_BYTES);
     if (!decoded.ok || decoded.envelope.messageType !== REDRIVE_TYPE) return record;
     const result = deps.verifier.verify(decoded.envelope, { expectedCountry: HUB_ORIGIN });
     if (!result.ok) return record;
@@ -62,6 +71,8 @@ export function unwrapRedrives(
       value = deps.registry.decode(
         result.envelope.schemaFingerprint,
         result.envelope.payload,
+        undefined,
+        CARRIER_MAX_BYTES,
       ) as unknown as RedriveValue;
     } catch {
       return record;
@@ -205,10 +216,15 @@ export async function selectQuarantined(
   // A re-drive refused again is an entry of its own, naming the one re-driven: that one is taken again.
   const byId = await withRedriven(quarantine, entries);
   const chosen = new Map<string, StoredQuarantine>();
+  const never: string[] = [];
   for (const e of entries) {
     const target = redriveTarget(byId, e);
-    if (target && (options.again || target.redrive?.outcome !== 'accepted')) chosen.set(target._id, target);
+    if (target && neverRedrivable(target)) never.push(`${target._id} ${neverRedrivable(target)}`);
+    else if (target && (options.again || target.redrive?.outcome !== 'accepted'))
+      chosen.set(target._id, target);
   }
+  // Named by id, each must be taken; matched by filters, such records are left out (the list shows them).
+  if (options.ids?.length && never.length) throw new HubError('USAGE', never.join('; '));
   return [...chosen.values()];
 }
 

@@ -1,6 +1,7 @@
 // Receipts to the sending node and quarantine records, signed by the coordinator. Message ids are derived from
 // the message they answer, so a batch processed twice sends byte-for-byte the same ids (nodes dedupe on them).
 import { createHash } from 'node:crypto';
+import { MAX_ENVELOPE_BYTES } from '@hub/envelope';
 import type { TopicNames } from '@hub/kafka';
 import { firstRead, type Outcome } from './outcome';
 import type { Outgoing } from './outgoing';
@@ -13,6 +14,14 @@ export function derivedUuid(seed: string): string {
   const x = h.subarray(0, 16).toString('hex');
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
+
+/**
+ * Of a record larger than any envelope the hub takes (refused for that alone), the quarantine keeps the first this
+ * many bytes, its length and its SHA-256: the brokers take records up to twice that limit, and a quarantine record
+ * carrying one whole could be larger than they take, so that nothing after it on its partition would ever be read.
+ * The whole record stays where it was read, kept for ever like every record of a node's topic.
+ */
+export const QUARANTINE_KEPT_BYTES = 64 * 1024;
 
 export interface ReplyMessages {
   receipts: Record<string, unknown>[];
@@ -33,14 +42,21 @@ export function buildReplies(
     // Where the bytes were first read: for a re-driven record, not where its re-drive was.
     const first = firstRead(o.record);
     if (o.kind === 'rejected') {
-      const seed = env ? env.messageId : createHash('sha256').update(o.record.bytes).digest('hex');
+      const { bytes } = o.record;
+      const digest = env ? undefined : createHash('sha256').update(bytes).digest('hex');
+      const seed = env ? env.messageId : (digest as string);
+      const whole = bytes.length <= MAX_ENVELOPE_BYTES;
       const q = {
-        originalBytes: o.record.bytes,
+        originalBytes: whole ? bytes : bytes.subarray(0, QUARANTINE_KEPT_BYTES),
         topic: first.topic,
         partition: first.partition,
         offset: first.offset,
         reasonCode: o.reason,
-        detail: o.detail.slice(0, 2000),
+        detail: (whole
+          ? o.detail
+          : `${o.detail}; only its first ${QUARANTINE_KEPT_BYTES} bytes are kept here (all ${bytes.length}: SHA-256 ` +
+            `${digest}, where it was read)`
+        ).slice(0, 2000),
         quarantinedAt: now,
       };
       // Named by where it was read (a re-drive refused again: an entry of its own, naming the one re-driven).
@@ -50,6 +66,7 @@ export function buildReplies(
         messageId: env?.messageId ?? null,
         origin: env?.origin ?? null,
         ...(o.record.redrive && { redriveOf: o.record.redrive.quarantineId }),
+        ...(!whole && { originalLength: bytes.length, originalSha256: digest }),
       });
       out.sign(
         deps.names.quarantine,

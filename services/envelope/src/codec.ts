@@ -14,6 +14,14 @@ export const ENVELOPE_TYPE = avro.Type.forSchema(
 
 /** Envelopes larger than this are refused before decoding. */
 export const MAX_ENVELOPE_BYTES = 1024 * 1024;
+/**
+ * An envelope of the coordination node that carries a record whole (the feed record of an accepted envelope, the
+ * quarantine record or re-drive of a refused one, any of which may be as large as MAX_ENVELOPE_BYTES) may be larger
+ * by this much, for its own fields and signature.
+ */
+export const CARRIER_ALLOWANCE_BYTES = 64 * 1024;
+/** The most an envelope that carries another whole (a feed record, a quarantine record, a re-drive) may be. */
+export const CARRIER_MAX_BYTES = MAX_ENVELOPE_BYTES + CARRIER_ALLOWANCE_BYTES;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function encodeEnvelope(envelope: Envelope): Buffer {

@@ -36,6 +36,8 @@ export interface VerifierOptions {
 export interface VerifyOptions {
   /** The country of the topic the envelope was read from: the origin must match it. */
   expectedCountry?: string;
+  /** Bytes given: the most they may be (MAX_ENVELOPE_BYTES unless given; more for one that carries another whole). */
+  maxBytes?: number;
 }
 
 export interface Verifier {
@@ -54,7 +56,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verify(input, verifyOptions = {}) {
       let envelope: Envelope;
       if (Buffer.isBuffer(input)) {
-        const decoded = decodeEnvelope(input);
+        const decoded = decodeEnvelope(input, verifyOptions.maxBytes);
         if (!decoded.ok) return decoded;
         envelope = decoded.envelope;
       } else {

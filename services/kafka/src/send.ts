@@ -7,6 +7,11 @@
 // acknowledged reports missing from the topic. A send that touches one partition talks to one broker, so its
 // retry always goes to the partition's new leader. `sendAll` therefore splits every send by partition (with
 // kafkajs' own murmur2 partitioner, so keys land where they always did) and sends the parts side by side.
+//
+// A send is also one record batch per partition, which the broker refuses whole when it is larger than its
+// message.max.bytes (1 MiB by default): 170 feed records of 6 kB, or a node's 500 reports of 4 kB on one partition,
+// would be refused again at every retry, and stop that producer for good. So each partition's part is sent in
+// batches of at most MAX_SEND_BYTES, one after the other (in order); a message larger than that goes alone.
 import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 
 export interface TopicBatch {
@@ -80,8 +85,43 @@ export function splitByPartition(batches: TopicBatch[], counts: Map<string, numb
   return [...parts.values()];
 }
 
+/** The most bytes of messages (values, keys, headers and each record's framing) sent in one record batch. */
+export const MAX_SEND_BYTES = 768 * 1024;
+/** What a record costs in a batch besides its key, value and headers (lengths, offsets, timestamps), at most. */
+const RECORD_FRAMING_BYTES = 64;
+
+const length = (v: Message['value'] | Message['key'] | undefined): number =>
+  v == null ? 0 : Buffer.isBuffer(v) ? v.length : Buffer.byteLength(String(v));
+
+/** The bytes a message takes in a record batch, about (from above). */
+export function messageBytes(m: Message): number {
+  let n = RECORD_FRAMING_BYTES + length(m.value) + length(m.key);
+  for (const [k, v] of Object.entries(m.headers ?? {}))
+    n += Buffer.byteLength(k) + (Array.isArray(v) ? v.reduce((a, x) => a + length(x), 0) : length(v));
+  return n;
+}
+
+/** `messages` in order, cut into runs of at most `maxBytes` (a message larger than that is a run of its own). */
+export function byteBatches<M extends Message>(messages: M[], maxBytes = MAX_SEND_BYTES): M[][] {
+  const runs: M[][] = [];
+  let run: M[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const n = messageBytes(m);
+    if (run.length && bytes + n > maxBytes) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(m);
+    bytes += n;
+  }
+  if (run.length) runs.push(run);
+  return runs;
+}
+
 /**
- * Send the batches, one send per topic partition, all at once; resolve when every part is acknowledged, reject
+ * Send the batches, one send per topic partition, all at once (each in runs of at most MAX_SEND_BYTES, in order); resolve when every part is acknowledged, reject
  * with the first failure once none is still in flight. A caller that sends again after a rejection may
  * duplicate the parts that did succeed: consumers deduplicate on message ids.
  */
@@ -95,7 +135,9 @@ export async function sendAll(
   const known = new Map(await Promise.all(topics.map(async (t) => [t, await counts.of(t)] as const)));
   const parts = splitByPartition(batches, known);
   const results = await Promise.allSettled(
-    parts.map((p) => producer.send({ topic: p.topic, acks, messages: p.messages })),
+    parts.map(async (p) => {
+      for (const messages of byteBatches(p.messages)) await producer.send({ topic: p.topic, acks, messages });
+    }),
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {

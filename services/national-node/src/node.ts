@@ -6,7 +6,14 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
-import { createSigner, createVerifier, decodeEnvelope, HUB_ORIGIN, renewableSigner } from '@hub/envelope';
+import {
+  CARRIER_MAX_BYTES,
+  createSigner,
+  createVerifier,
+  decodeEnvelope,
+  HUB_ORIGIN,
+  renewableSigner,
+} from '@hub/envelope';
 import {
   createKafka,
   ensureTopics,
@@ -269,7 +276,8 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
         groupId: names.group(`node-${country}-inbound`),
         onMessage: (message) => {
           if (!message.value) return;
-          const v = verifier.verify(message.value);
+          // The coordinator's notices carry an envelope whole, which may be as large as any: they may be larger.
+          const v = verifier.verify(message.value, { maxBytes: CARRIER_MAX_BYTES });
           if (!v.ok || v.envelope.origin !== HUB_ORIGIN) {
             // Unknown signer usually means the coordinator's certificate has not arrived on hub.pki yet: retry.
             if (!v.ok && v.reason === 'unknown-signer')
@@ -277,7 +285,12 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
             logger.warn({ reason: v.ok ? 'not from the coordinator' : v.reason }, 'inbound message refused');
             return;
           }
-          const decoded = registry.decode(v.envelope.schemaFingerprint, v.envelope.payload);
+          const decoded = registry.decode(
+            v.envelope.schemaFingerprint,
+            v.envelope.payload,
+            undefined,
+            CARRIER_MAX_BYTES,
+          );
           // A request or response inside a RequestNotice is verified against its originator's signature too.
           const value = inboundValue(v.envelope.messageType, decoded, { verifier, registry, logger });
           if (!value) return;

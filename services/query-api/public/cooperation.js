@@ -297,14 +297,27 @@ function redriveCell(q, redrive) {
   const r = q.redrive;
   const said = q.redrivePending
     ? t('redrivePending', { by: q.redrivePending.requestedBy })
-    : r
-      ? r.outcome === 'accepted'
-        ? t('redriveAccepted', { by: r.requestedBy, time: fmtDateTime(r.at) })
-        : t('redriveRefused', { reason: r.reason, by: r.requestedBy, time: fmtDateTime(r.at) })
-      : q.redriveOf
-        ? t('redriveOf', { id: q.redriveOf })
-        : '';
-  const may = redrive && !q.redrivePending && !q.redriveOf && r?.outcome !== 'accepted';
+    : q.redriveNotSent
+      ? t('redriveNotSent', {
+          by: q.redriveNotSent.requestedBy,
+          time: fmtDateTime(q.redriveNotSent.at),
+          message: q.redriveNotSent.message,
+        })
+      : r
+        ? r.outcome === 'accepted'
+          ? t('redriveAccepted', { by: r.requestedBy, time: fmtDateTime(r.at) })
+          : t('redriveRefused', { reason: r.reason, by: r.requestedBy, time: fmtDateTime(r.at) })
+        : q.redriveOf
+          ? t('redriveOf', { id: q.redriveOf })
+          : q.originalLength !== undefined
+            ? t('redriveNever', { bytes: fmtNumber(q.originalLength, 0) })
+            : '';
+  const may =
+    redrive &&
+    !q.redrivePending &&
+    !q.redriveOf &&
+    q.originalLength === undefined &&
+    r?.outcome !== 'accepted';
   return [
     said ? h('span', { class: `redrive-state${r?.outcome === 'accepted' ? ' ok' : ''}`, text: said }) : null,
     may
@@ -546,11 +559,13 @@ export function createCooperation({ api, claims }) {
   let watching = null;
   let redriveRun = 0;
 
-  /** Once the list shows what came of the re-drive waited for, the note that it was sent goes. */
+  /** Once the list shows what came of the re-drive waited for (or that it was not sent), the note that it was sent goes. */
   function settleRedrive() {
     if (!watching || !state.refused?.quarantined) return;
     const row = state.refused.quarantined.find((q) => q.id === watching.id);
-    if (row && row.redrive?.redriveId !== watching.redriveId) return;
+    const shown =
+      row?.redrive?.redriveId === watching.redriveId || row?.redriveNotSent?.redriveId === watching.redriveId;
+    if (row && !shown) return;
     watching = null;
     byId('refused-status').textContent = '';
   }

@@ -227,6 +227,9 @@ export const DICT = {
     redriveAccepted: 'accepted ({by}, {time})',
     redriveRefused: 'refused again: {reason} ({by}, {time})',
     redriveOf: 'a re-drive of {id}, refused again',
+    redriveNotSent: 'not sent by the coordinator ({by}, {time}): {message}',
+    redriveNever:
+      'cannot be taken again: {bytes} bytes, larger than any envelope (only its first 64 KiB are kept)',
     computedAt: 'Computed {time}',
     contributor: 'Contributor',
     completenessScore: 'Completeness',
@@ -492,6 +495,9 @@ export const DICT = {
     redriveAccepted: 'принят ({by}, {time})',
     redriveRefused: 'снова отклонён: {reason} ({by}, {time})',
     redriveOf: 'повторная обработка {id}, снова отклонена',
+    redriveNotSent: 'координатор не отправил ({by}, {time}): {message}',
+    redriveNever:
+      'повторная обработка невозможна: {bytes} байт, больше любого конверта (сохранены только первые 64 КиБ)',
     computedAt: 'Рассчитано {time}',
     contributor: 'Страна',
     completenessScore: 'Полнота',

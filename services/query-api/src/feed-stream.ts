@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { HubConfig } from '@hub/config';
-import { createVerifier, HUB_ORIGIN } from '@hub/envelope';
+import { CARRIER_MAX_BYTES, createVerifier, HUB_ORIGIN } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import { createKafka, readRange, tailTopic, topicNames, type Tail } from '@hub/kafka';
 import { Counter, type Logger, type Registry } from '@hub/observability';
@@ -165,14 +165,20 @@ export function feedStreams(deps: {
   /** The event a record gives, none when it is refused, or UNKNOWN when a signer's certificate is not known yet. */
   const toEvent = (read: FeedRecordRead): FeedEvent | undefined | typeof UNKNOWN => {
     const { region, partition, offset, id } = read;
-    const outer = verifier.verify(read.bytes);
+    // A feed record carries an envelope whole, which may be as large as any: it may be larger by its own fields.
+    const outer = verifier.verify(read.bytes, { maxBytes: CARRIER_MAX_BYTES });
     if (!outer.ok && outer.reason === 'unknown-signer') return UNKNOWN;
     if (!outer.ok) return refuse(read, outer.reason, { detail: outer.detail });
     if (outer.envelope.origin !== HUB_ORIGIN)
       return refuse(read, 'not-countersigned', {
         detail: `signed by ${outer.envelope.origin}, not by the coordinator`,
       });
-    const value = deps.registry.decode(outer.envelope.schemaFingerprint, outer.envelope.payload);
+    const value = deps.registry.decode(
+      outer.envelope.schemaFingerprint,
+      outer.envelope.payload,
+      undefined,
+      CARRIER_MAX_BYTES,
+    );
     const at = { id, partition, offset: BigInt(offset) };
     if (outer.envelope.messageType === 'CrossBorderAlert') {
       return { ...at, type: 'alert', data: value, visibleTo: () => true };

@@ -218,6 +218,10 @@ export const SCHEMAS: Record<string, Schema> = {
         },
         {
           redriveOf: str('a re-drive refused again: the entry re-driven'),
+          originalLength: int(
+            'set on a record larger than any envelope the hub takes (1 MiB): its length in bytes. Only its first 64 KiB are kept in the quarantine (the whole record stays where it was read), and it cannot be taken again',
+          ),
+          originalSha256: str('with originalLength: the SHA-256 of the whole record, in hex'),
           redrive: object(
             {
               redriveId: uuid,
@@ -232,6 +236,21 @@ export const SCHEMAS: Record<string, Schema> = {
             { redriveId: uuid, requestedBy: str(), requestedAt: dateTime() },
             {},
             { description: 'a re-drive asked for in the API and not taken yet' },
+          ),
+          redriveNotSent: object(
+            {
+              redriveId: uuid,
+              requestedBy: str(),
+              requestedAt: dateTime(),
+              at: dateTime('when the coordinator refused it'),
+              code: str('TOO_LARGE, NOT_FOUND, VALIDATION_FAILED'),
+              message: str('why, and what to do'),
+            },
+            {},
+            {
+              description:
+                'the latest re-drive asked for in the API, which the coordinator refused before sending it (it may be asked for again)',
+            },
           ),
         },
       ),

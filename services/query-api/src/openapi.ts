@@ -172,7 +172,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/quarantine/redrive': {
         post: {
           summary:
-            'A coordinator has quarantined entries taken again once the cause is mended (role coordinator), as `hub quarantine redrive` does: the coordinator takes each record again as if read where it was first read, and what came of it shows on the entry in GET /v1/quarantine (redrive; redrivePending until then). An entry that is itself a re-drive refused again takes the entry it re-drove again. Every id that cannot be taken again is named at once (none found, already accepted), and nothing is queued then; one asked for already and not taken yet is answered as it stands (duplicate: true)',
+            'A coordinator has quarantined entries taken again once the cause is mended (role coordinator), as `hub quarantine redrive` does: the coordinator takes each record again as if read where it was first read, and what came of it shows on the entry in GET /v1/quarantine (redrive; redrivePending until then). An entry that is itself a re-drive refused again takes the entry it re-drove again. Every id that cannot be taken again is named at once (none found, already accepted, larger than any envelope), and nothing is queued then; one asked for already and not taken yet is answered as it stands (duplicate: true)',
           security: bearer,
           ...queuedForTheCoordinator('RedriveIn', 'RedrivesQueued'),
         },

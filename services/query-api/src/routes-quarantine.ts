@@ -12,6 +12,7 @@ import type { TopicNames } from '@hub/kafka';
 import { ValidationError, type FieldError } from '@hub/errors';
 import {
   COLLECTIONS,
+  neverRedrivable,
   redriveTarget,
   withRedriven,
   type Store,
@@ -46,30 +47,31 @@ export function quarantineRoutes(deps: {
   const quarantine = deps.store.collection<StoredQuarantine>(COLLECTIONS.quarantine);
   const asks = deps.store.collection<StoredAsk>(COLLECTIONS.asks);
   /**
-   * The re-drives asked for in the API and not taken yet, by the entry they re-drive: queued, signed or sent, and not
-   * the one whose outcome the entry already carries.
+   * The latest re-drive asked for in the API of each entry, when it is not the one whose outcome the entry carries:
+   * waiting (queued, signed or sent, and not taken yet), or refused by the coordinator before it was sent.
    */
-  const pendingRedrives = async (entries: StoredQuarantine[]): Promise<Map<string, StoredAsk>> => {
+  const latestRedrives = async (entries: StoredQuarantine[]): Promise<Map<string, StoredAsk>> => {
     if (!entries.length) return new Map();
     const asked = await asks
       .find(
-        {
-          kind: 'redrive',
-          state: { $in: ['queued', 'signed', 'sent'] },
-          'body.quarantineId': { $in: entries.map((e) => e._id) },
-        },
+        { kind: 'redrive', 'body.quarantineId': { $in: entries.map((e) => e._id) } },
         // Oldest first: an entry's newest re-drive is the one kept.
         { projection: { envelope: 0 }, sort: { askedAt: 1 } },
       )
       .toArray();
     const newest = new Map(asked.map((a) => [String(a.body.quarantineId), a]));
-    const pending = new Map<string, StoredAsk>();
+    const latest = new Map<string, StoredAsk>();
     for (const e of entries) {
       const a = newest.get(e._id);
-      if (a && a._id !== e.redrive?.redriveId) pending.set(e._id, a);
+      // One taken since (asked for elsewhere, or its ask no longer kept) supersedes it.
+      const superseded = e.redrive && a && a.askedAt.getTime() < e.redrive.requestedAt;
+      if (a && a._id !== e.redrive?.redriveId && !superseded) latest.set(e._id, a);
     }
-    return pending;
+    return latest;
   };
+  /** The re-drives asked for in the API and not taken yet, by the entry they re-drive. */
+  const pendingRedrives = async (entries: StoredQuarantine[]): Promise<Map<string, StoredAsk>> =>
+    new Map([...(await latestRedrives(entries))].filter(([, a]) => a.state !== 'refused'));
   router.get('/v1/quarantine', requireRole('coordinator', 'admin', 'node-operator'), async (req, res) => {
     const caller = req.caller!;
     const all = caller.role !== 'node-operator';
@@ -94,9 +96,9 @@ export function quarantineRoutes(deps: {
       count: page.length,
       reportIds: [],
     });
-    const pending = await pendingRedrives(page);
+    const latest = await latestRedrives(page);
     res.json({
-      quarantined: page.map((q) => quarantineView(q, pending.get(q._id))),
+      quarantined: page.map((q) => quarantineView(q, latest.get(q._id))),
       nextCursor,
     });
   });
@@ -138,6 +140,8 @@ export function quarantineRoutes(deps: {
           message: `is a re-drive of ${q.redriveOf}, which is no longer kept: nothing is left to take again`,
           value: id,
         });
+      else if (neverRedrivable(target))
+        errors.push({ field: `ids[${i}]`, message: neverRedrivable(target) as string, value: id });
       else if (target.redrive?.outcome === 'accepted')
         errors.push({
           field: `ids[${i}]`,
@@ -182,8 +186,13 @@ export function quarantineRoutes(deps: {
   return router;
 }
 
-/** An entry as the API shows it: never its bytes; what came of its last re-drive, and one still waiting. */
-function quarantineView(q: StoredQuarantine, pending: StoredAsk | undefined) {
+/**
+ * An entry as the API shows it: never its bytes; what came of its last re-drive, and the one asked for since: still
+ * waiting, or refused by the coordinator before it was sent.
+ */
+function quarantineView(q: StoredQuarantine, asked: StoredAsk | undefined) {
+  const pending = asked?.state === 'refused' ? undefined : asked;
+  const refused = asked?.state === 'refused' ? asked : undefined;
   return {
     id: q._id,
     reason: q.reasonCode,
@@ -195,6 +204,11 @@ function quarantineView(q: StoredQuarantine, pending: StoredAsk | undefined) {
     offset: String(q.offset),
     quarantinedAt: new Date(q.quarantinedAt).toISOString(),
     ...(q.redriveOf && { redriveOf: q.redriveOf }),
+    // Only the first bytes of it are kept: it can never be taken again.
+    ...(q.originalLength !== undefined && {
+      originalLength: q.originalLength,
+      originalSha256: q.originalSha256,
+    }),
     ...(q.redrive && {
       redrive: {
         redriveId: q.redrive.redriveId,
@@ -209,6 +223,16 @@ function quarantineView(q: StoredQuarantine, pending: StoredAsk | undefined) {
         redriveId: pending._id,
         requestedBy: pending.askedBy.sub,
         requestedAt: new Date(pending.askedAt).toISOString(),
+      },
+    }),
+    ...(refused && {
+      redriveNotSent: {
+        redriveId: refused._id,
+        requestedBy: refused.askedBy.sub,
+        requestedAt: new Date(refused.askedAt).toISOString(),
+        at: new Date(refused.refusedAt ?? refused.askedAt).toISOString(),
+        code: refused.error?.code ?? 'REFUSED',
+        message: refused.error?.message ?? '',
       },
     }),
   };

@@ -19,6 +19,19 @@ export interface StoredQuarantine {
   redriveOf?: string;
   /** What came of the latest re-drive of this entry. */
   redrive?: RedriveMark;
+  /**
+   * Set on a record larger than any envelope the hub takes (refused for that alone): originalBytes holds only its
+   * first bytes; this is its whole length, and its SHA-256 (hex). The whole record stays where it was read.
+   */
+  originalLength?: number;
+  originalSha256?: string;
+}
+
+/** Why taking `entry` again could never succeed, whatever is mended; undefined when it could. */
+export function neverRedrivable(entry: Pick<StoredQuarantine, 'originalLength'>): string | undefined {
+  return entry.originalLength === undefined
+    ? undefined
+    : `is a record of ${entry.originalLength} bytes, larger than any envelope the hub takes, and only its first bytes are kept: taking it again cannot succeed`;
 }
 
 export interface RedriveMark {

@@ -78,6 +78,8 @@ export interface StoredAsk {
   envelope?: Buffer;
   sentAt?: Date;
   error?: { code: string; message: string; errors?: { field: string; message: string }[] };
+  /** When the coordinator refused it (older asks refused before this was kept: their askedAt). */
+  refusedAt?: Date;
 }
 
 /** What a person sees: answered, escalated, overdue (past due, not escalated yet) or open. */

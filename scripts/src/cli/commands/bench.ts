@@ -22,7 +22,8 @@ table with ratios to bench/results.md:
           quick 2,000; BENCH_QUERY_FILL_MINUTES caps the fill, BENCH_QUERY_BUDGET_S the time per query)
   memory  peak RSS (VmHWM) of the coordinator, a national node and the query API run as processes under sustained
           load, beside an idle node process (BENCH_MEMORY_SECONDS, default 60; quick 20)
-BENCH_SECTIONS=query,memory runs only those (written to bench/results-<sections>.md). On FerretDB every filtered
+BENCH_SECTIONS=query,memory runs only those (written to bench/results-<sections>.md). BENCH_CPU_PROFILE=FILE
+writes a CPU profile of the end-to-end ingest run (the node, the coordinator and the clients, in the bench's process). On FerretDB every filtered
 read scans the whole collection, so the full query section at 1,000,000 reports takes about an hour.`,
   async run() {
     await stackUp(loadConfig(), say('bench'), { security: 'plaintext' });

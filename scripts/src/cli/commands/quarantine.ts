@@ -16,7 +16,9 @@ where the coordinator's HUB_HOME is: each record's original bytes are sent, unch
 the coordination node on its own topic (hub.node.HUB.out). The coordinator checks them as it did the first time,
 as sent by the node whose topic they were read from; that node gets the receipt. Accepted, they are stored as
 they would have been; refused again, they are quarantined again with the new reason. Entries whose last re-drive
-was accepted are left out (--again takes them too: a redelivery, nothing changes).
+was accepted are left out (--again takes them too: a redelivery, nothing changes). A record larger than any
+envelope (1 MiB), of which the quarantine keeps only the first 64 KiB, can never be taken again: left out of what
+the filters match, refused when named.
 
   ID           quarantine entry ids, as GET /v1/quarantine and \`list\` give them (<topic>:<partition>:<offset>)
   --reason     the entries refused for this reason (e.g. unknown-signer, unknown-schema, invalid-content)
