@@ -306,6 +306,44 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     ).to.equal(500);
   });
 
+  it('refuses a subject id that is no UUID, and answers a record whatever its key, reading on', async () => {
+    const reports = fx.store.collection(COLLECTIONS.reports);
+    const before = await reports.countDocuments();
+    // A report id of 900 kB: it would be the Kafka key of the report's receipt and feed records, and its _id.
+    const longId = envelopeOf(kz, { ...report(), reportId: 'x'.repeat(900_000) });
+    await send(names().nodeOut('KZ'), longId.bytes, 'ids');
+    // A Kafka key of 1.5 MB on a report refused for its content: a receipt keyed by it, naming it as its subject,
+    // would be larger than the brokers take, and kafkajs' partitioner alone hashes such a key for minutes (its
+    // murmur2 does 64-bit arithmetic in JavaScript for each byte). Written to a partition named, so that this test's
+    // own producer does not hash it.
+    const future = envelopeOf(kz, { ...report(), seizedAt: Date.now() + 86_400_000 });
+    await fx.producer.send({
+      topic: names().nodeOut('KZ'),
+      acks: -1,
+      messages: [{ key: 'k'.repeat(1_500_000), value: future.bytes, partition: 0 }],
+    });
+    await send(names().nodeOut('KZ'), envelopeOf(kz, report()).bytes, 'ids');
+    await waitUntil(
+      'the report after them stored',
+      async () => (await reports.countDocuments()) === before + 1 || undefined,
+      60000,
+    );
+    const quarantine = fx.store.collection<StoredQuarantine>(COLLECTIONS.quarantine);
+    expect(await quarantine.findOne({ messageId: longId.envelope.messageId })).to.include({
+      reasonCode: 'invalid-content',
+      detail: 'reportId: must be a UUID',
+    });
+    const receipts = fx.store.collection<{ inReplyTo: string; subjectId: string | null; status: string }>(
+      COLLECTIONS.receipts,
+    );
+    expect(
+      await waitUntil('its receipt', () => receipts.findOne({ inReplyTo: future.envelope.messageId })),
+    ).to.include({
+      status: 'rejected',
+      subjectId: null,
+    });
+  });
+
   it('applies a revocation from hub.pki without a restart', async () => {
     const notice = revocationNotice(registry, fx.pki.ca(), {
       fingerprint: fx.pki.identity('KZ').fingerprint,

@@ -35,6 +35,8 @@ export interface IntakeDeps {
   clock: () => number;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const SUBJECT_FIELD: Record<string, string> = {
   SeizureReport: 'reportId',
   SeizureRetraction: 'reportId',
@@ -144,8 +146,19 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
         envelope,
       };
     }
-    // submittedBy is checked alike in every message a node writes for its agencies (absent where it has none).
+    // submittedBy is checked alike in every message a node writes for its agencies (absent where it has none). The
+    // subject's id is a UUID in every message (nodes make them so): it keys the records written about it (receipts,
+    // feed records, notices) and its documents, which one of 900 kB would make larger than the brokers take.
     const fields = [
+      ...(UUID.test(String(value[subjectField]))
+        ? []
+        : [
+            {
+              field: subjectField,
+              message: 'must be a UUID',
+              value: String(value[subjectField]).slice(0, 100),
+            },
+          ]),
       ...checkSubmittedBy(value),
       ...(CONTENT_CHECKS[envelope.messageType]?.(value, envelope.origin, deps.clock()) ?? []),
     ];

@@ -23,6 +23,11 @@ export function derivedUuid(seed: string): string {
  */
 export const QUARANTINE_KEPT_BYTES = 64 * 1024;
 
+/** A record's Kafka key as the subject it names: a node keys its records by their subject's id (a UUID). */
+function subjectKey(key: string | null | undefined): string | null {
+  return key && key.length <= 100 && /^[A-Za-z0-9._:-]+$/.test(key) ? key : null;
+}
+
 export interface ReplyMessages {
   receipts: Record<string, unknown>[];
   quarantined: Record<string, unknown>[];
@@ -93,7 +98,9 @@ export function buildReplies(
       receiptId: derivedUuid(`receipt:${env.messageId}:${status}`),
       inReplyTo: env.messageId,
       subjectType: env.messageType,
-      subjectId: o.kind === 'accepted' ? o.subjectId : (o.record.key ?? null),
+      // Refused, the subject is named by the record's Kafka key, which a node sets to it: any other key (one of
+      // 1.5 MB would make this receipt, keyed by it, larger than the brokers take) names nothing.
+      subjectId: o.kind === 'accepted' ? o.subjectId : subjectKey(o.record.key),
       subjectVersion: o.kind === 'accepted' ? o.subjectVersion : null,
       status,
       reasons:
