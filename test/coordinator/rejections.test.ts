@@ -344,6 +344,22 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     });
   });
 
+  it('refuses a report with more drugs than a national node takes, naming the list', async () => {
+    // 5,000 drugs (a national node takes 50): each would be a contribution document and a read-model entry.
+    const drugs = Array.from({ length: 5000 }, () => report().drugs[0]);
+    const many = envelopeOf(kz, { ...report(), drugs });
+    await send(names().nodeOut('KZ'), many.bytes);
+    const entry = await waitUntil('the report quarantined', () =>
+      fx.store
+        .collection<StoredQuarantine>(COLLECTIONS.quarantine)
+        .findOne({ messageId: many.envelope.messageId }),
+    );
+    expect(entry).to.include({
+      reasonCode: 'invalid-content',
+      detail: 'drugs: must list at most 50 (as a national node takes them)',
+    });
+  });
+
   it('applies a revocation from hub.pki without a restart', async () => {
     const notice = revocationNotice(registry, fx.pki.ca(), {
       fingerprint: fx.pki.identity('KZ').fingerprint,

@@ -51,6 +51,24 @@ export async function startEnv(env: TestEnv, more: NodeJS.ProcessEnv = {}): Prom
   return cli;
 }
 
+/**
+ * The end of each service log that `hub start` pointed at ("see <file>": a service that exited), read now: the test's
+ * HUB_HOME, where they are, is removed after it.
+ */
+function servicesLogs(startLog: string): string {
+  return [...new Set([...startLog.matchAll(/see (\S+\.log)/g)].map((m) => m[1] as string))]
+    .map((file) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        text = `(not readable: ${(err as Error).message})`;
+      }
+      return `\n--- ${file} ends:\n${text.split('\n').slice(-30).join('\n').slice(-6000)}`;
+    })
+    .join('');
+}
+
 /** Run `hub start <args>` and wait until it has written its endpoints (every service healthy by then). */
 export async function startHub(env: TestEnv, cli: NodeJS.ProcessEnv, args: string[]): Promise<StartedHub> {
   const child = spawnHub('hub-start', ['start', ...args], join(env.home, 'test-logs'), cli);
@@ -74,9 +92,8 @@ export async function startHub(env: TestEnv, cli: NodeJS.ProcessEnv, args: strin
     500,
   ).catch((err: Error) => {
     child.process.kill('SIGTERM');
-    throw new Error(
-      `${err.message}; hub start's log ends:\n${readFileSync(child.logFile, 'utf8').slice(-4000)}`,
-    );
+    const log = readFileSync(child.logFile, 'utf8');
+    throw new Error(`${err.message}; hub start's log ends:\n${log.slice(-4000)}${servicesLogs(log)}`);
   });
   const stop = async () => {
     if (child.process.exitCode !== null || child.process.signalCode !== null) return child.process.exitCode;

@@ -2,11 +2,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_NAME } from '@hub/config';
+import { MAX_ANNUAL_ROWS, ROUTE_MAX_LEGS, SEIZURE_REPORT_MAX } from '@hub/domain';
 import type { FieldError } from '@hub/errors';
 import { AVRO_DIR } from '@hub/schemas';
 import type { Flag } from './outcome';
 
 const QUANTITY_LIMIT_KG = 500_000; // more than any single seizure on record: a unit mistake
+
+/** A list longer than `max` named, with its length. */
+function atMost(field: string, list: unknown, max: number): FieldError[] {
+  return Array.isArray(list) && list.length > max
+    ? [{ field, message: `must list at most ${max} (as a national node takes them)`, value: list.length }]
+    : [];
+}
 
 export function checkSeizureReport(
   value: Record<string, unknown>,
@@ -26,7 +34,24 @@ export function checkSeizureReport(
     errors.push({ field: 'version', message: 'must be 1 or more' });
   const drugs = Array.isArray(value.drugs) ? (value.drugs as Record<string, unknown>[]) : [];
   if (drugs.length === 0) errors.push({ field: 'drugs', message: 'must list at least one drug' });
+  // No more than a node takes from its agencies: each drug, leg and identifier becomes documents and read-model
+  // entries of its own, and a node writing straight to its topic could send thousands.
+  const conveyance = value.conveyance as { identifiers?: unknown } | null | undefined;
+  errors.push(
+    ...atMost('drugs', drugs, SEIZURE_REPORT_MAX.drugs),
+    ...atMost('route', value.route, SEIZURE_REPORT_MAX.route),
+    ...atMost('conveyance.identifiers', conveyance?.identifiers, SEIZURE_REPORT_MAX.identifiers),
+    ...atMost('arrested', value.arrested, SEIZURE_REPORT_MAX.arrested),
+    ...atMost('links', value.links, SEIZURE_REPORT_MAX.links),
+  );
+  if (drugs.length > SEIZURE_REPORT_MAX.drugs) return errors;
   drugs.forEach((d, i) => {
+    if (typeof d.substance === 'string' && d.substance.length > SEIZURE_REPORT_MAX.substance)
+      errors.push({
+        field: `drugs[${i}].substance`,
+        message: `must be at most ${SEIZURE_REPORT_MAX.substance} characters`,
+        value: d.substance.length,
+      });
     if (typeof d.quantity !== 'number' || !(d.quantity > 0))
       errors.push({ field: `drugs[${i}].quantity`, message: 'must be positive', value: d.quantity });
     if (typeof d.quantityKg === 'number' && d.quantityKg > QUANTITY_LIMIT_KG) {
@@ -73,6 +98,8 @@ export function checkAnnualReturn(value: Record<string, unknown>, origin: string
     errors.push({ field: 'version', message: 'must be 1 or more' });
   const rows = Array.isArray(value.rows) ? (value.rows as Record<string, unknown>[]) : [];
   if (rows.length === 0) errors.push({ field: 'rows', message: 'must list at least one drug' });
+  errors.push(...atMost('rows', rows, MAX_ANNUAL_ROWS));
+  if (rows.length > MAX_ANNUAL_ROWS) return errors;
   rows.forEach((r, i) => {
     if (typeof r.kilograms !== 'number' || !Number.isFinite(r.kilograms) || r.kilograms < 0)
       errors.push({ field: `rows[${i}].kilograms`, message: 'must be 0 or more', value: r.kilograms });
@@ -146,6 +173,8 @@ export function checkRoute(value: Record<string, unknown>, origin: string): Fiel
     });
   const legs = Array.isArray(value.legs) ? (value.legs as { from: string; to: string }[]) : [];
   if (legs.length === 0) errors.push({ field: 'legs', message: 'must list at least one leg' });
+  errors.push(...atMost('legs', legs, ROUTE_MAX_LEGS));
+  if (legs.length > ROUTE_MAX_LEGS) return errors;
   legs.forEach((l, i) => {
     if (l.from === l.to)
       errors.push({ field: `legs[${i}]`, message: 'a leg goes from one country to another', value: l.from });

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { flagSeizureReport, insideBox } from '../src/content-checks';
+import { MAX_ANNUAL_ROWS, ROUTE_MAX_LEGS, SEIZURE_REPORT_MAX } from '@hub/domain';
+import {
+  checkAnnualReturn,
+  checkRoute,
+  checkSeizureReport,
+  flagSeizureReport,
+  insideBox,
+} from '../src/content-checks';
 import { alertScore } from '../src/correlate';
 
 describe('coordinator content checks', () => {
@@ -26,5 +33,57 @@ describe('coordinator content checks', () => {
       alertScore('shared_identifier', ['B2', 'C3']),
     );
     expect(alertScore('route_and_concealment', ['A1'])).to.be.below(alertScore('linked_case', ['A1']));
+  });
+
+  it('takes no longer lists than a national node does, naming each list and its length', () => {
+    const now = Date.UTC(2026, 11, 6);
+    const drug = { substance: 'heroin', quantity: 1, quantityKg: 1 };
+    const report = (over: Record<string, unknown>) => ({
+      country: 'KZ',
+      seizedAt: now - 86_400_000,
+      version: 1,
+      drugs: [drug],
+      ...over,
+    });
+    expect(checkSeizureReport(report({}), 'KZ', now)).to.deep.equal([]);
+    const full = report({
+      drugs: Array.from({ length: SEIZURE_REPORT_MAX.drugs }, () => drug),
+      route: Array.from({ length: SEIZURE_REPORT_MAX.route }, () => ({ country: 'KZ' })),
+      conveyance: { identifiers: Array.from({ length: SEIZURE_REPORT_MAX.identifiers }, () => ({})) },
+      arrested: Array.from({ length: SEIZURE_REPORT_MAX.arrested }, () => ({})),
+      links: Array.from({ length: SEIZURE_REPORT_MAX.links }, () => ({})),
+    });
+    expect(checkSeizureReport(full, 'KZ', now), 'each list at its limit').to.deep.equal([]);
+    const over = report({
+      drugs: Array.from({ length: 5000 }, () => drug),
+      route: Array.from({ length: 31 }, () => ({ country: 'KZ' })),
+      conveyance: { identifiers: Array.from({ length: 21 }, () => ({})) },
+      arrested: Array.from({ length: 51 }, () => ({})),
+      links: Array.from({ length: 51 }, () => ({})),
+    });
+    expect(checkSeizureReport(over, 'KZ', now)).to.deep.equal([
+      { field: 'drugs', message: 'must list at most 50 (as a national node takes them)', value: 5000 },
+      { field: 'route', message: 'must list at most 30 (as a national node takes them)', value: 31 },
+      {
+        field: 'conveyance.identifiers',
+        message: 'must list at most 20 (as a national node takes them)',
+        value: 21,
+      },
+      { field: 'arrested', message: 'must list at most 50 (as a national node takes them)', value: 51 },
+      { field: 'links', message: 'must list at most 50 (as a national node takes them)', value: 51 },
+    ]);
+    expect(
+      checkSeizureReport(report({ drugs: [{ ...drug, substance: 'h'.repeat(201) }] }), 'KZ', now),
+    ).to.deep.equal([{ field: 'drugs[0].substance', message: 'must be at most 200 characters', value: 201 }]);
+    const legs = (n: number) => Array.from({ length: n }, () => ({ from: 'AF', to: 'TJ' }));
+    expect(checkRoute({ country: 'KZ', legs: legs(ROUTE_MAX_LEGS) }, 'KZ')).to.deep.equal([]);
+    expect(checkRoute({ country: 'KZ', legs: legs(ROUTE_MAX_LEGS + 1) }, 'KZ')[0]).to.include({
+      field: 'legs',
+      value: ROUTE_MAX_LEGS + 1,
+    });
+    const rows = Array.from({ length: MAX_ANNUAL_ROWS + 1 }, () => ({}));
+    expect(
+      checkAnnualReturn({ country: 'KZ', year: 2025, version: 1, rows }, 'KZ', now).map((e) => e.field),
+    ).to.deep.equal(['rows']);
   });
 });

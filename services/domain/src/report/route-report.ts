@@ -37,6 +37,8 @@ function day(r: FieldReader, value: unknown, field: string): number | null {
   return t;
 }
 
+/** The most legs a trafficking route may have (a node's limit, and the coordinator's). */
+export const ROUTE_MAX_LEGS = 50;
 export function routeReportFromJson(
   input: unknown,
   ctx: {
@@ -60,7 +62,7 @@ export function routeReportFromJson(
     r.error('routeId', 'must be a UUID (or left out, to have one generated)', routeId);
     routeId = null;
   }
-  const legs = r.array(obj, 'legs', 'legs', { required: true, max: 50 }).map((leg, i) => {
+  const legs = r.array(obj, 'legs', 'legs', { required: true, max: ROUTE_MAX_LEGS }).map((leg, i) => {
     const from = normaliseCountryCode(
       r,
       r.string(leg, 'from', `legs[${i}].from`, { required: true, max: 100 }),

@@ -87,6 +87,19 @@ function intOrNull(n: number | null): number | null {
   return n === null ? null : Math.trunc(n);
 }
 
+/**
+ * The most of each list a report may hold, and the longest substance name: what a node takes from its agencies, and
+ * what the coordinator takes from a node (a node writing straight to its topic could send more).
+ */
+export const SEIZURE_REPORT_MAX = {
+  drugs: 50,
+  substance: 200,
+  identifiers: 20,
+  route: 30,
+  arrested: 50,
+  links: 50,
+} as const;
+
 /** Validate and normalise; throws ValidationError listing every field problem. */
 export function seizureReportFromJson(input: unknown, ctx: ReportContext): Normalised<SeizureReportRecord> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -113,31 +126,38 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
   const direction = r.string(placeIn, 'direction', 'place.direction') ?? 'unknown';
   if (!DIRECTIONS.has(direction))
     r.error('place.direction', `must be one of ${[...DIRECTIONS].join(', ')}`, direction);
-  const drugs = r.array(obj, 'drugs', 'drugs', { required: true, max: 50 }).map((d, i) => {
-    const p = `drugs[${i}]`;
-    const reported = r.string(d, 'substance', `${p}.substance`, { required: true, max: 200 });
-    const substance = resolveTermField(r, v.substances, reported, `${p}.substance`) ?? '';
-    const quantity = r.number(d, 'quantity', `${p}.quantity`, { required: true, positive: true }) ?? 0;
-    const unit =
-      resolveTermField(
-        r,
-        v.units,
-        r.string(d, 'unit', `${p}.unit`, { required: true, max: 30 }),
-        `${p}.unit`,
-      ) ?? '';
-    const quantityKg = unit && substance ? toKg(v, quantity, unit, substance) : null;
-    if (quantityKg !== null && unit !== 'kg') r.notes.push(`${p}: ${quantity} ${unit} → ${quantityKg} kg`);
-    return {
-      substance,
-      substanceReported: reported !== substance ? reported : null,
-      form: resolveTermField(r, v.drugForms, r.string(d, 'form', `${p}.form`, { max: 100 }), `${p}.form`),
-      quantity,
-      unit,
-      quantityKg,
-      purityPct: r.number(d, 'purityPct', `${p}.purityPct`, { min: 0, max: 100 }),
-      packageCount: intOrNull(r.number(d, 'packageCount', `${p}.packageCount`, { min: 0, max: 10_000_000 })),
-    };
-  });
+  const drugs = r
+    .array(obj, 'drugs', 'drugs', { required: true, max: SEIZURE_REPORT_MAX.drugs })
+    .map((d, i) => {
+      const p = `drugs[${i}]`;
+      const reported = r.string(d, 'substance', `${p}.substance`, {
+        required: true,
+        max: SEIZURE_REPORT_MAX.substance,
+      });
+      const substance = resolveTermField(r, v.substances, reported, `${p}.substance`) ?? '';
+      const quantity = r.number(d, 'quantity', `${p}.quantity`, { required: true, positive: true }) ?? 0;
+      const unit =
+        resolveTermField(
+          r,
+          v.units,
+          r.string(d, 'unit', `${p}.unit`, { required: true, max: 30 }),
+          `${p}.unit`,
+        ) ?? '';
+      const quantityKg = unit && substance ? toKg(v, quantity, unit, substance) : null;
+      if (quantityKg !== null && unit !== 'kg') r.notes.push(`${p}: ${quantity} ${unit} → ${quantityKg} kg`);
+      return {
+        substance,
+        substanceReported: reported !== substance ? reported : null,
+        form: resolveTermField(r, v.drugForms, r.string(d, 'form', `${p}.form`, { max: 100 }), `${p}.form`),
+        quantity,
+        unit,
+        quantityKg,
+        purityPct: r.number(d, 'purityPct', `${p}.purityPct`, { min: 0, max: 100 }),
+        packageCount: intOrNull(
+          r.number(d, 'packageCount', `${p}.packageCount`, { min: 0, max: 10_000_000 }),
+        ),
+      };
+    });
   const conv = r.object(obj, 'conveyance', 'conveyance');
   const conveyance = conv
     ? {
@@ -149,20 +169,22 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
             'conveyance.mode',
           ) ?? '',
         vehicle: r.string(conv, 'vehicle', 'conveyance.vehicle', { max: 100 }),
-        identifiers: r.array(conv, 'identifiers', 'conveyance.identifiers', { max: 20 }).map((id, i) => ({
-          kind:
-            resolveTermField(
-              r,
-              v.identifierKinds,
-              r.string(id, 'kind', `conveyance.identifiers[${i}].kind`, { required: true, max: 40 }),
-              `conveyance.identifiers[${i}].kind`,
-            ) ?? '',
-          value:
-            r.string(id, 'value', `conveyance.identifiers[${i}].value`, { required: true, max: 100 }) ?? '',
-        })),
+        identifiers: r
+          .array(conv, 'identifiers', 'conveyance.identifiers', { max: SEIZURE_REPORT_MAX.identifiers })
+          .map((id, i) => ({
+            kind:
+              resolveTermField(
+                r,
+                v.identifierKinds,
+                r.string(id, 'kind', `conveyance.identifiers[${i}].kind`, { required: true, max: 40 }),
+                `conveyance.identifiers[${i}].kind`,
+              ) ?? '',
+            value:
+              r.string(id, 'value', `conveyance.identifiers[${i}].value`, { required: true, max: 100 }) ?? '',
+          })),
       }
     : null;
-  const route = r.array(obj, 'route', 'route', { max: 30 }).map((leg, i) => {
+  const route = r.array(obj, 'route', 'route', { max: SEIZURE_REPORT_MAX.route }).map((leg, i) => {
     const role = r.string(leg, 'role', `route[${i}].role`) ?? 'unknown';
     if (!ROLES.has(role)) r.error(`route[${i}].role`, `must be one of ${[...ROLES].join(', ')}`, role);
     return {
@@ -176,7 +198,7 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
       place: r.string(leg, 'place', `route[${i}].place`, { max: 200 }),
     };
   });
-  const arrested = r.array(obj, 'arrested', 'arrested', { max: 50 }).map((a, i) => ({
+  const arrested = r.array(obj, 'arrested', 'arrested', { max: SEIZURE_REPORT_MAX.arrested }).map((a, i) => ({
     nationality:
       normaliseCountryCode(
         r,
@@ -187,7 +209,7 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
       r.number(a, 'count', `arrested[${i}].count`, { required: true, min: 1, max: 10000 }) ?? 0,
     ),
   }));
-  const links = r.array(obj, 'links', 'links', { max: 50 }).map((l, i) => ({
+  const links = r.array(obj, 'links', 'links', { max: SEIZURE_REPORT_MAX.links }).map((l, i) => ({
     kind: r.string(l, 'kind', `links[${i}].kind`, { required: true, max: 40 }) ?? '',
     ref: r.string(l, 'ref', `links[${i}].ref`, { required: true, max: 200 }) ?? '',
   }));
