@@ -3,3 +3,4 @@ export * from './registry';
 export * from './plain';
 export * from './regions';
 export * from './bounded';
+export * from './ids';

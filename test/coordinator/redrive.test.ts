@@ -400,6 +400,12 @@ describe('coordinator: quarantined records taken again once the cause is mended'
       });
       expect(taken.redrive).to.include({ outcome: 'rejected' });
       expect(taken.redriveNotSent, 'the refusal superseded').to.equal(undefined);
+      // Taken again from the CLI afterwards: the dashboard's re-drive, sent and taken before, is not shown waiting.
+      const [cli] = await redrive({ ids: [entry._id] });
+      expect(cli?.outcome).to.include({ outcome: 'rejected' });
+      const after = await row();
+      expect(after?.redrive?.redriveId).to.equal(cli?.redriveId);
+      expect(after?.redrivePending, 'nothing waits').to.equal(undefined);
     } finally {
       await limit(['--delete-config', 'max.message.bytes']).catch(() => undefined);
       await api.close();

@@ -2,6 +2,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
+import { BROKER_MESSAGE_MAX_BYTES } from '@hub/kafka';
 import { repoRoot } from '@hub/config';
 import { requireTool } from './prereqs';
 import { run, startDetached } from './proc';
@@ -59,14 +60,6 @@ export async function ensureKafkaJars(
   }
   writeFileSync(marker, new Date().toISOString());
 }
-
-/**
- * The largest record batch a hub broker takes (message.max.bytes; Kafka's default is 1 MiB and 12 bytes). An envelope
- * may be 1 MiB (MAX_ENVELOPE_BYTES), and the coordination node writes records that carry one whole: the feed record
- * of an accepted one, the quarantine record of a refused one, a re-drive. Producers cut their sends into batches far
- * below this (MAX_SEND_BYTES), so only such a record alone comes near it.
- */
-export const BROKER_MESSAGE_MAX_BYTES = 2 * 1024 * 1024;
 
 /** The settings every hub broker shares, whatever its listeners and security. */
 export function commonServerProperties(layout: KafkaLayout): string[] {

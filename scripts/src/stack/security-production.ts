@@ -3,6 +3,7 @@
 // that creates the SCRAM credentials, the hub's topics and the ACLs. `hub security render` writes them;
 // test/security/production-profile.test.ts keeps the committed files equal to what this renders.
 import {
+  BROKER_MESSAGE_MAX_BYTES,
   PRINCIPALS,
   hubAcls,
   hubTopicConfigs,
@@ -13,7 +14,6 @@ import {
   type ITopicConfig,
   type RegionMembers,
 } from '@hub/kafka';
-import { BROKER_MESSAGE_MAX_BYTES } from './kafka';
 import { securityProperties } from './security';
 
 /** Where the apache/kafka containers find their TLS files (mounted read-only from secrets/<host>/). */

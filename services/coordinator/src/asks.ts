@@ -13,7 +13,7 @@ import { CLIENT_NAME } from '@hub/config';
 import { informationRequestFromJson, type InformationRequestRecord } from '@hub/domain';
 import { HUB_ORIGIN, type Signer } from '@hub/envelope';
 import { ValidationError } from '@hub/errors';
-import type { Producer, TopicNames } from '@hub/kafka';
+import { BROKER_MESSAGE_MAX_BYTES, type Producer, type TopicNames } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
 import {
@@ -220,7 +220,7 @@ export function startAsks(options: AsksOptions): Asks {
         if (signed && brokerErrorType(err) === 'MESSAGE_TOO_LARGE') {
           await refuse(signed, {
             code: 'TOO_LARGE',
-            message: `the brokers refuse a record of ${signed.envelope?.length ?? 0} bytes: set their message.max.bytes to 2097152 (infra/production/README.md)`,
+            message: `the brokers refuse a record of ${signed.envelope?.length ?? 0} bytes: set their message.max.bytes to ${BROKER_MESSAGE_MAX_BYTES} (infra/production/README.md)`,
           });
           continue;
         }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CLIENT_NAME } from '@hub/config';
 import { MAX_ANNUAL_ROWS, ROUTE_MAX_LEGS, SEIZURE_REPORT_MAX } from '@hub/domain';
 import type { FieldError } from '@hub/errors';
-import { AVRO_DIR } from '@hub/schemas';
+import { AVRO_DIR, UUID } from '@hub/schemas';
 import type { Flag } from './outcome';
 
 const QUANTITY_LIMIT_KG = 500_000; // more than any single seizure on record: a unit mistake
@@ -63,6 +63,16 @@ export function checkSeizureReport(
     }
   });
   return errors;
+}
+
+/**
+ * The subject's id (`field`: reportId, routeId, requestId...), a UUID in every message (nodes make them so). It keys
+ * the records written about the subject (receipts, feed records, notices) and is its documents' `_id`: one of 900 kB
+ * would make them larger than the brokers take.
+ */
+export function checkSubjectId(value: Record<string, unknown>, field: string): FieldError[] {
+  const id = String(value[field]);
+  return UUID.test(id) ? [] : [{ field, message: 'must be a UUID', value: id.slice(0, 100) }];
 }
 
 /**

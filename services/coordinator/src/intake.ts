@@ -17,6 +17,7 @@ import {
   checkRenewal,
   checkRoute,
   checkSeizureReport,
+  checkSubjectId,
   checkSubmittedBy,
   flagSeizureReport,
 } from './content-checks';
@@ -34,8 +35,6 @@ export interface IntakeDeps {
   claimDigests: (claims: { messageId: string; sha256: string }[]) => Promise<Map<string, string>>;
   clock: () => number;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SUBJECT_FIELD: Record<string, string> = {
   SeizureReport: 'reportId',
@@ -146,19 +145,10 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
         envelope,
       };
     }
-    // submittedBy is checked alike in every message a node writes for its agencies (absent where it has none). The
-    // subject's id is a UUID in every message (nodes make them so): it keys the records written about it (receipts,
-    // feed records, notices) and its documents, which one of 900 kB would make larger than the brokers take.
+    // The subject's id and submittedBy are checked alike in every message a node writes (ids are UUIDs; submittedBy
+    // absent where the node has no agencies).
     const fields = [
-      ...(UUID.test(String(value[subjectField]))
-        ? []
-        : [
-            {
-              field: subjectField,
-              message: 'must be a UUID',
-              value: String(value[subjectField]).slice(0, 100),
-            },
-          ]),
+      ...checkSubjectId(value, subjectField),
       ...checkSubmittedBy(value),
       ...(CONTENT_CHECKS[envelope.messageType]?.(value, envelope.origin, deps.clock()) ?? []),
     ];

@@ -219,7 +219,8 @@ export async function selectQuarantined(
   const never: string[] = [];
   for (const e of entries) {
     const target = redriveTarget(byId, e);
-    if (target && neverRedrivable(target)) never.push(`${target._id} ${neverRedrivable(target)}`);
+    const why = target && neverRedrivable(target);
+    if (why) never.push(`${target._id} ${why}`);
     else if (target && (options.again || target.redrive?.outcome !== 'accepted'))
       chosen.set(target._id, target);
   }

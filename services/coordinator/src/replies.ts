@@ -48,9 +48,10 @@ export function buildReplies(
     const first = firstRead(o.record);
     if (o.kind === 'rejected') {
       const { bytes } = o.record;
-      const digest = env ? undefined : createHash('sha256').update(bytes).digest('hex');
-      const seed = env ? env.messageId : (digest as string);
       const whole = bytes.length <= MAX_ENVELOPE_BYTES;
+      // Bytes that are no envelope (every record over the limit among them) are named by their digest.
+      const digest = env && whole ? undefined : createHash('sha256').update(bytes).digest('hex');
+      const seed = env?.messageId ?? (digest as string);
       const q = {
         originalBytes: whole ? bytes : bytes.subarray(0, QUARANTINE_KEPT_BYTES),
         topic: first.topic,

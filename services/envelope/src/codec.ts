@@ -2,7 +2,7 @@
 import avro from 'avsc';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AVRO_DIR } from '@hub/schemas';
+import { AVRO_DIR, UUID } from '@hub/schemas';
 import { ENVELOPE_VERSION, type Envelope } from './types';
 
 export const ENVELOPE_TYPE = avro.Type.forSchema(
@@ -22,7 +22,6 @@ export const MAX_ENVELOPE_BYTES = 1024 * 1024;
 export const CARRIER_ALLOWANCE_BYTES = 64 * 1024;
 /** The most an envelope that carries another whole (a feed record, a quarantine record, a re-drive) may be. */
 export const CARRIER_MAX_BYTES = MAX_ENVELOPE_BYTES + CARRIER_ALLOWANCE_BYTES;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function encodeEnvelope(envelope: Envelope): Buffer {
   return ENVELOPE_TYPE.toBuffer(envelope);

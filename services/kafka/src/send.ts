@@ -85,6 +85,15 @@ export function splitByPartition(batches: TopicBatch[], counts: Map<string, numb
   return [...parts.values()];
 }
 
+/**
+ * The largest record batch a hub broker takes (message.max.bytes; Kafka's default is 1 MiB and 12 bytes). An envelope
+ * may be 1 MiB (MAX_ENVELOPE_BYTES), and the coordination node writes records that carry one whole: the feed record
+ * of an accepted one, the quarantine record of a refused one, a re-drive. Producers cut their sends into batches far
+ * below this (MAX_SEND_BYTES), so only such a record alone comes near it. Set on the brokers (the local stack's and
+ * infra/production's properties), not by the services.
+ */
+export const BROKER_MESSAGE_MAX_BYTES = 2 * 1024 * 1024;
+
 /** The most bytes of messages (values, keys, headers and each record's framing) sent in one record batch. */
 export const MAX_SEND_BYTES = 768 * 1024;
 /** What a record costs in a batch besides its key, value and headers (lengths, offsets, timestamps), at most. */

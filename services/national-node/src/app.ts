@@ -29,6 +29,7 @@ import { receiptRoutes } from './routes-receipts';
 import { retentionRoutes } from './routes-retention';
 import type { RequestsLog } from './requests-log';
 import type { Submitter } from './submit';
+import { UUID } from '@hub/schemas';
 
 export interface NodeAppDeps {
   country: string;
@@ -51,8 +52,6 @@ export interface NodeAppDeps {
    */
   clientCertificates?: { trust: TrustStore };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AcceptedSeizure {
   reportId: string;

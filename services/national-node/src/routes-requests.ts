@@ -15,8 +15,8 @@ import type { InboundStore } from './inbox-store';
 import { REQUEST_NOTICE, type KeptRequestNotice } from './request-notices';
 import type { RequestsLog } from './requests-log';
 import type { Submitter } from './submit';
+import { UUID } from '@hub/schemas';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STATUSES = ['open', 'overdue', 'escalated', 'answered', 'rejected'] as const;
 const DIRECTIONS = ['incoming', 'outgoing'] as const;
 type Status = (typeof STATUSES)[number];

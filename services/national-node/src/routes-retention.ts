@@ -7,8 +7,8 @@ import type { InboundStore } from './inbox-store';
 import { newestFirst, queryReader } from './query';
 import type { ReportsIndex } from './reports-index';
 import type { Submitter } from './submit';
+import { UUID } from '@hub/schemas';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** RetentionNotice's kinds (without its `unknown` default). */
 const NOTICE_KINDS = ['review_due', 'renewed', 'erased'] as const;
 

@@ -63,8 +63,13 @@ export function quarantineRoutes(deps: {
     const latest = new Map<string, StoredAsk>();
     for (const e of entries) {
       const a = newest.get(e._id);
-      // One taken since (asked for elsewhere, or its ask no longer kept) supersedes it.
-      const superseded = e.redrive && a && a.askedAt.getTime() < e.redrive.requestedAt;
+      // A re-drive asked for after this one was sent or refused (with `hub quarantine redrive`, say) and taken since
+      // supersedes it: re-drives of an entry are taken in the order they are sent. One not sent yet still waits.
+      const superseded =
+        a &&
+        (a.state === 'sent' || a.state === 'refused') &&
+        e.redrive &&
+        a.askedAt.getTime() < e.redrive.requestedAt;
       if (a && a._id !== e.redrive?.redriveId && !superseded) latest.set(e._id, a);
     }
     return latest;
@@ -133,6 +138,7 @@ export function quarantineRoutes(deps: {
     (ids as string[]).forEach((id, i) => {
       const q = byId.get(id);
       const target = q && redriveTarget(byId, q);
+      const never = target && neverRedrivable(target);
       if (!q) errors.push({ field: `ids[${i}]`, message: 'no quarantine entry has this id', value: id });
       else if (!target)
         errors.push({
@@ -140,8 +146,7 @@ export function quarantineRoutes(deps: {
           message: `is a re-drive of ${q.redriveOf}, which is no longer kept: nothing is left to take again`,
           value: id,
         });
-      else if (neverRedrivable(target))
-        errors.push({ field: `ids[${i}]`, message: neverRedrivable(target) as string, value: id });
+      else if (never) errors.push({ field: `ids[${i}]`, message: never, value: id });
       else if (target.redrive?.outcome === 'accepted')
         errors.push({
           field: `ids[${i}]`,

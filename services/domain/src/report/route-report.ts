@@ -6,6 +6,7 @@ import { loadVocabularies } from '../vocab/index';
 import { FieldReader } from './fields';
 import type { Normalised } from './seizure-report';
 import { normaliseCountryCode, readHandling, resolveTermField, type HandlingRecord } from './terms';
+import { UUID } from '@hub/schemas';
 
 export interface RouteReportRecord {
   routeId: string;
@@ -24,8 +25,6 @@ export interface RouteReportRecord {
   /** The agency system the national node authenticated (its token's client name); null when it asks for none. */
   submittedBy: string | null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function day(r: FieldReader, value: unknown, field: string): number | null {
   if (value === undefined || value === null || value === '') return null;

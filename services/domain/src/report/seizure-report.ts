@@ -5,6 +5,7 @@ import { FieldReader } from './fields';
 import { parseSeizedAt } from './dates';
 import { loadVocabularies, toKg } from '../vocab/index';
 import { normaliseCountryCode, readHandling, resolveTermField } from './terms';
+import { UUID } from '@hub/schemas';
 
 export interface SeizureReportRecord {
   reportId: string;
@@ -65,7 +66,6 @@ export interface Normalised<T> {
   normalisations: string[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROLES = new Set(['origin', 'departure', 'transit', 'destination', 'seizure', 'unknown']);
 const DIRECTIONS = new Set(['import', 'export', 'transit', 'domestic', 'unknown']);
 

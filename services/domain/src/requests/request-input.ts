@@ -6,10 +6,10 @@ import { ValidationError } from '@hub/errors';
 import { FieldReader } from '../report/fields';
 import type { Normalised } from '../report/seizure-report';
 import { normaliseCountryCode, readHandling } from '../report/terms';
+import { UUID } from '@hub/schemas';
 
 const HOUR = 3600000;
 const DAY = 24 * HOUR;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 /** The earliest due time accepted: a request must leave the addressee some time to read it. */
 const MIN_DUE_AHEAD_MS = 1000;
