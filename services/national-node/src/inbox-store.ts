@@ -11,6 +11,8 @@ export interface InboundItem {
 
 export class InboundStore {
   private readonly byMessage = new Map<string, InboundItem>();
+  /** Everything, in the order it arrived. */
+  private readonly items: InboundItem[] = [];
   private readonly receiptsBySubject = new Map<string, InboundItem[]>();
   /** Everything but receipts, by message type, in the order it arrived. */
   private readonly byType = new Map<string, InboundItem[]>();
@@ -23,6 +25,7 @@ export class InboundStore {
   private index(item: InboundItem): void {
     if (this.byMessage.has(item.messageId)) return;
     this.byMessage.set(item.messageId, item);
+    this.items.push(item);
     const subject = item.value.subjectId;
     if (item.messageType === 'Receipt' && typeof subject === 'string') {
       this.receiptsBySubject.set(subject, [...(this.receiptsBySubject.get(subject) ?? []), item]);
@@ -46,7 +49,17 @@ export class InboundStore {
 
   /** Everything received, in the order it arrived (the same order after a restart). */
   all(): InboundItem[] {
-    return [...this.byMessage.values()];
+    return [...this.items];
+  }
+
+  /** How many items were received. */
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** The item received at `index` in that order (without copying the list, as `all` does). */
+  at(index: number): InboundItem | undefined {
+    return this.items[index];
   }
 
   /** Called with each item added after it is kept (not with those read at start). */

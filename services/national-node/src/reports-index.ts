@@ -13,11 +13,15 @@ interface Entry {
   messageId?: string;
   /** When the node took that version (ms; unknown in lines written before 2026-12-06; after a crash, when found). */
   sentAt?: number;
+  /** Where the record stands in the order records were first sent (0: the first ever). */
+  position: number;
 }
 
 export class ReportsIndex {
   /** Versions put in the outbox: what the node has sent. */
   private readonly entries = new Map<string, Entry>();
+  /** Each record's id at its position: the order records were first sent. */
+  private readonly order: string[] = [];
   /**
    * Versions handed out and not recorded (yet, or ever: the sending failed after the body was read, e.g. with the
    * certificate expired). Never given twice, but not counted as sent.
@@ -84,7 +88,8 @@ export class ReportsIndex {
     const have = this.entries.get(id);
     if ((this.reserved.get(id) ?? Infinity) <= version) this.reserved.delete(id);
     if (have && version < have.version) return;
-    this.entries.set(id, { version, digest, messageId, sentAt });
+    const position = have ? have.position : this.order.push(id) - 1;
+    this.entries.set(id, { version, digest, messageId, sentAt, position });
     for (const l of this.changeListeners) l(id);
   }
 
@@ -95,7 +100,22 @@ export class ReportsIndex {
 
   /** Every record this node has sent, in the order each was first sent (not those whose sending failed). */
   ids(): string[] {
-    return [...this.entries.keys()];
+    return [...this.order];
+  }
+
+  /** How many records this node has sent. */
+  get size(): number {
+    return this.order.length;
+  }
+
+  /** The record first sent at `position` (0: the first ever, `size - 1`: the newest). */
+  idAt(position: number): string | undefined {
+    return this.order[position];
+  }
+
+  /** Where a record stands in the order records were first sent (undefined: never sent). */
+  positionOf(reportId: string): number | undefined {
+    return this.entries.get(reportId)?.position;
   }
 
   latest(reportId: string): number {

@@ -48,41 +48,139 @@ export function receiptStatus(deps: ReceiptDeps) {
   };
 }
 
+/** Index of the first element of an ascending array not below `value`. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+type BookDeps = { reports: ReportsIndex; inbound: Pick<InboundStore, 'receipts' | 'onAdd'> };
+
+/**
+ * The status of every record this node sent, kept as versions and receipts come (each changes one record's), so
+ * that a count costs nothing and a page of the list costs the records on it, not all the node ever sent (one
+ * request read every record's receipts before: about a second at a million records, with the node's event loop
+ * held). Made at the first count or list, from every record then; one per node (its reports index).
+ */
+export class ReceiptBook {
+  private readonly statusOf: ReturnType<typeof receiptStatus>;
+  /** The status (its index in STATUSES) at each position followed so far. */
+  private statusAt = new Uint8Array(1024);
+  private followed = 0;
+  /** Per status, the positions of the records in it, ascending. */
+  private readonly positions: number[][] = STATUSES.map(() => []);
+  private started = false;
+
+  constructor(private readonly deps: BookDeps) {
+    this.statusOf = receiptStatus(deps);
+    deps.reports.onChange((id) => this.look(id));
+    deps.inbound.onAdd((item) => {
+      const subject = item.value.subjectId;
+      if (item.messageType === 'Receipt' && typeof subject === 'string') this.look(subject);
+    });
+  }
+
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.follow(this.deps.reports.size);
+  }
+
+  /** Follows the records first sent up to `end` (exclusive) that it does not follow yet. */
+  private follow(end: number): void {
+    if (end > this.statusAt.length) {
+      const grown = new Uint8Array(Math.max(end, this.statusAt.length * 2));
+      grown.set(this.statusAt);
+      this.statusAt = grown;
+    }
+    for (let p = this.followed; p < end; p++) {
+      const code = STATUSES.indexOf(this.statusOf(this.deps.reports.idAt(p)!).status);
+      this.statusAt[p] = code;
+      this.positions[code]!.push(p);
+    }
+    this.followed = Math.max(this.followed, end);
+  }
+
+  private look(id: string): void {
+    if (!this.started) return;
+    const position = this.deps.reports.positionOf(id);
+    if (position === undefined) return; // a receipt for something this node never sent (or not yet recorded)
+    if (position >= this.followed) return this.follow(position + 1);
+    const was = this.statusAt[position]!;
+    const now = STATUSES.indexOf(this.statusOf(id).status);
+    if (was === now) return;
+    const from = this.positions[was]!;
+    from.splice(lowerBound(from, position), 1);
+    const to = this.positions[now]!;
+    to.splice(lowerBound(to, position), 0, position);
+    this.statusAt[position] = now;
+  }
+
+  counts(): Record<Status, number> {
+    this.start();
+    const [pending, accepted, rejected] = this.positions.map((p) => p.length) as [number, number, number];
+    return { pending, accepted, rejected };
+  }
+
+  /** The ids of the records waiting for their receipt (oldest first). */
+  pending(): string[] {
+    this.start();
+    return this.positions[0]!.map((p) => this.deps.reports.idAt(p)!);
+  }
+
+  /**
+   * Newest first, the records first sent before position `end` that are in `status` (any, when undefined), at most
+   * `limit` of them; `next`: where the following page ends, when there is one.
+   */
+  page(status: Status | undefined, limit: number, end: number): { ids: string[]; next?: number } {
+    this.start();
+    const at = (p: number) => this.deps.reports.idAt(p)!;
+    if (status === undefined) {
+      const first = Math.max(0, end - limit);
+      const ids: string[] = [];
+      for (let p = end - 1; p >= first; p--) ids.push(at(p));
+      return { ids, ...(first > 0 && { next: first }) };
+    }
+    const sorted = this.positions[STATUSES.indexOf(status)]!;
+    const stop = lowerBound(sorted, end);
+    const first = Math.max(0, stop - limit);
+    const ids: string[] = [];
+    for (let k = stop - 1; k >= first; k--) ids.push(at(sorted[k]!));
+    return { ids, ...(first > 0 && { next: sorted[first - 1]! + 1 }) };
+  }
+}
+
+const books = new WeakMap<ReportsIndex, ReceiptBook>();
+
+/** The node's book of statuses (one per reports index, shared by its list and its metrics). */
+export function receiptBook(deps: BookDeps): ReceiptBook {
+  let book = books.get(deps.reports);
+  if (!book) books.set(deps.reports, (book = new ReceiptBook(deps)));
+  return book;
+}
+
 /**
  * Records this node sent whose latest version has no receipt yet, and since when the oldest waits (ms; 0: none, or
- * none whose sending time is known). For the node's metrics: a hub that stops answering shows here. Every record is
- * looked at once, at the first count; after that only those a new version or a receipt concerns, so a count costs
+ * none whose sending time is known). For the node's metrics: a hub that stops answering shows here. A count costs
  * the records waiting, not all the node ever sent.
  */
 export function unansweredWatch(
-  deps: {
-    reports: ReportsIndex;
-    inbound: Pick<InboundStore, 'receipts' | 'onAdd'>;
-  },
+  deps: BookDeps,
   now: () => number = Date.now,
 ): () => { count: number; oldestMs: number } {
-  const statusOf = receiptStatus(deps);
-  /** Waiting records → when their latest version was taken (undefined: not known). */
-  let waiting: Map<string, number | undefined> | undefined;
-  const look = (id: string) => {
-    if (!waiting) return;
-    if (statusOf(id).status === 'pending') waiting.set(id, deps.reports.sentAtOf(id));
-    else waiting.delete(id);
-  };
-  deps.reports.onChange(look);
-  deps.inbound.onAdd((item) => {
-    const subject = item.value.subjectId;
-    if (item.messageType === 'Receipt' && typeof subject === 'string') look(subject);
-  });
+  const book = receiptBook(deps);
   return () => {
     const at = now();
-    if (!waiting) {
-      waiting = new Map();
-      for (const id of deps.reports.ids()) look(id);
-    }
+    const waiting = book.pending();
     let oldest = at;
-    for (const sentAt of waiting.values()) oldest = Math.min(oldest, sentAt ?? at);
-    return { count: waiting.size, oldestMs: at - oldest };
+    for (const id of waiting) oldest = Math.min(oldest, deps.reports.sentAtOf(id) ?? at);
+    return { count: waiting.length, oldestMs: at - oldest };
   };
 }
 
@@ -92,7 +190,7 @@ const pendingSince = (deps: ReceiptDeps, id: string) => {
   return at === undefined ? {} : { pendingSince: new Date(at).toISOString() };
 };
 
-export function receiptRoutes(deps: ReceiptDeps): Router {
+export function receiptRoutes(deps: BookDeps): Router {
   const router = Router();
   const statusOf = receiptStatus(deps);
 
@@ -100,23 +198,14 @@ export function receiptRoutes(deps: ReceiptDeps): Router {
     const query = queryReader(req.query as Record<string, unknown>, ['status', 'limit', 'cursor']);
     const status = query.pick('status', STATUSES);
     // The cursor is a position in the order records were first sent: records sent since do not shift it.
-    const ids = deps.reports.ids();
-    const { limit, end } = query.page(ids.length, DEFAULT_LIMIT, MAX_LIMIT);
+    const { limit, end } = query.page(deps.reports.size, DEFAULT_LIMIT, MAX_LIMIT);
     query.check();
 
-    const counts: Record<Status, number> = { pending: 0, accepted: 0, rejected: 0 };
-    const records: Record<string, unknown>[] = [];
-    let next: number | undefined;
-    for (let i = ids.length - 1; i >= 0; i--) {
-      const id = ids[i]!;
+    const book = receiptBook(deps);
+    const { ids, next } = book.page(status, limit, end);
+    const records = ids.map((id) => {
       const { last, sentVersion, status: current } = statusOf(id);
-      counts[current] += 1;
-      if (i >= end || (status && current !== status)) continue;
-      if (records.length === limit) {
-        next ??= i + 1;
-        continue;
-      }
-      records.push({
+      return {
         id,
         sentVersion,
         status: current,
@@ -127,10 +216,10 @@ export function receiptRoutes(deps: ReceiptDeps): Router {
           reasons: last.value.reasons,
           receivedAt: new Date(last.at).toISOString(),
         }),
-      });
-    }
+      };
+    });
     res.json({
-      counts,
+      counts: book.counts(),
       records,
       ...(next !== undefined && { nextCursor: positionCursor(next) }),
     });

@@ -1,0 +1,110 @@
+// The node's book of statuses, against the status of every record worked out from scratch: after any mix of new
+// records, new versions and receipts (some arriving before the record they answer is recorded), every page of every
+// list, followed by its cursors, holds exactly the records in that status, newest first, and the counts agree.
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InboundStore } from '../src/inbox-store';
+import { ReportsIndex } from '../src/reports-index';
+import { receiptBook, receiptStatus, unansweredWatch } from '../src/routes-receipts';
+
+/** A small deterministic generator (mulberry32), so that a failure is the same on every run. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const STATUSES = ['pending', 'accepted', 'rejected'] as const;
+
+describe("a national node's book of statuses: each list page and count as if worked out from every record", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hub-receipt-book-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const seed of [1, 2, 3]) {
+    it(`agrees with every record's status after 3,000 random changes (seed ${seed})`, () => {
+      const reports = new ReportsIndex(join(dir, `r${seed}.idx`));
+      const inbound = new InboundStore(join(dir, `in${seed}.jsonl`));
+      try {
+        const next = random(seed);
+        // The book made before anything happens, used only from the middle on: it starts from what is there then.
+        const book = receiptBook({ reports, inbound });
+        expect(receiptBook({ reports, inbound }), 'one book per node').to.equal(book);
+        const statusOf = receiptStatus({ reports, inbound });
+        let receipts = 0;
+        const check = () => {
+          const all = reports.ids();
+          const expected = {
+            pending: all.filter((id) => statusOf(id).status === 'pending'),
+            accepted: all.filter((id) => statusOf(id).status === 'accepted'),
+            rejected: all.filter((id) => statusOf(id).status === 'rejected'),
+          };
+          expect(book.counts()).to.deep.equal({
+            pending: expected.pending.length,
+            accepted: expected.accepted.length,
+            rejected: expected.rejected.length,
+          });
+          for (const status of [undefined, ...STATUSES]) {
+            const limit = 1 + Math.floor(next() * 40);
+            const seen: string[] = [];
+            let end: number | undefined = reports.size;
+            while (end !== undefined) {
+              const page = book.page(status, limit, end);
+              expect(page.ids.length).to.be.at.most(limit);
+              if (page.next !== undefined)
+                expect(page.ids.length, 'a full page before the next').to.equal(limit);
+              seen.push(...page.ids);
+              end = page.next;
+            }
+            expect(seen, `the ${status ?? 'whole'} list`).to.deep.equal(
+              [...(status ? expected[status] : all)].reverse(),
+            );
+          }
+        };
+        for (let step = 0; step < 3000; step++) {
+          const id = `r-${Math.floor(next() * 400)}`;
+          const roll = next();
+          if (roll < 0.45) {
+            const version = reports.next(id);
+            reports.record(id, version, `d-${step}`, `m-${id}-${version}`, step);
+          } else {
+            // A receipt of the latest version, of an earlier one, refused before its version was read, or of a
+            // record not recorded yet.
+            const latest = reports.latest(id);
+            const version = latest === 0 ? 1 : Math.max(1, latest - (next() < 0.3 ? 1 : 0));
+            const unread = next() < 0.25;
+            inbound.add({
+              messageId: `receipt-${++receipts}`,
+              messageType: 'Receipt',
+              receivedAt: step,
+              value: {
+                subjectId: id,
+                subjectVersion: unread ? null : version,
+                status: next() < 0.7 ? 'accepted' : 'rejected',
+                inReplyTo: `m-${id}-${version}`,
+                subjectType: 'SeizureReport',
+                reasons: [],
+              },
+            });
+          }
+          if (step === 1500 || (step > 1500 && step % 250 === 0)) check();
+        }
+        check();
+        const watch = unansweredWatch({ reports, inbound }, () => 10_000);
+        const waiting = reports.ids().filter((id) => statusOf(id).status === 'pending');
+        const oldest = Math.min(...waiting.map((id) => reports.sentAtOf(id)!));
+        expect(watch()).to.deep.equal({ count: waiting.length, oldestMs: 10_000 - oldest });
+      } finally {
+        reports.close();
+      }
+    });
+  }
+});
