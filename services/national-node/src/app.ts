@@ -94,7 +94,7 @@ export interface SeizureAcceptor {
 export function createSeizureAcceptor(
   deps: Pick<NodeAppDeps, 'country' | 'submitter' | 'reports' | 'regions' | 'clock' | 'onAccepted'> & {
     /** The hub's receipts: a body re-sent after the hub refused its version is sent again, not answered as before. */
-    inbound?: Pick<InboundStore, 'receipts'>;
+    inbound?: Pick<InboundStore, 'receiptSummaries'>;
   },
 ): SeizureAcceptor {
   const clock = deps.clock ?? Date.now;
@@ -152,8 +152,8 @@ export function createSeizureAcceptor(
       // right, a hub's rule mended): then the same body is sent again, as the next version.
       const refused =
         earlier?.messageId !== undefined &&
-        (deps.inbound?.receipts(id as string) ?? []).some(
-          (r) => r.value.inReplyTo === earlier.messageId && r.value.status === 'rejected',
+        (deps.inbound?.receiptSummaries(id as string) ?? []).some(
+          (r) => r.inReplyTo === earlier.messageId && r.status === 'rejected',
         );
       if (refused) {
         const again = await submit(seizureReportFromJson(body, context({ client })), digest);

@@ -2,9 +2,9 @@
 // and the digest of the body that made it (so that re-sending the very same body is answered, not re-sent).
 // Appends are not fsynced one by one: the outbox, which holds the same facts durably, asks for `sync()` before it
 // forgets published records, so that a power loss never takes a version whose envelope may have been published.
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { readJsonLines } from './json-lines';
+import { eachLine, readJsonLines } from './json-lines';
 
 interface Entry {
   version: number;
@@ -41,8 +41,7 @@ export class ReportsIndex {
     readJsonLines<{ id: string; v: number; notes: string[] }>(this.notesFile, ({ id, v, notes }) =>
       this.notes.set(`${id}:${v}`, notes),
     );
-    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    for (const line of text.split('\n')) {
+    const { ended } = eachLine(file, (line) => {
       const [id, v, digest, messageId, at] = line.split(' ');
       const version = Number(v);
       // '-': a version sent without a body digest (a retraction, a route, a return), with its envelope's id.
@@ -54,11 +53,11 @@ export class ReportsIndex {
           messageId,
           at ? Number(at) : undefined,
         );
-    }
+    });
     this.fd = openSync(file, 'a');
     this.notesFd = openSync(this.notesFile, 'a');
     // A line torn by a crash is ended, so that the next one is read whole.
-    if (text && !text.endsWith('\n')) this.append(this.fd, '\n');
+    if (!ended) this.append(this.fd, '\n');
   }
 
   private append(fd: number, line: string): void {

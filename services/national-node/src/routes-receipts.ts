@@ -4,7 +4,7 @@
 // asking for each record (GET /v1/receipts?status=rejected).
 import { Router } from 'express';
 import { HubError } from '@hub/errors';
-import type { InboundStore } from './inbox-store';
+import type { InboundStore, ReceiptSummary } from './inbox-store';
 import { positionCursor, queryReader } from './query';
 import type { ReportsIndex } from './reports-index';
 
@@ -22,7 +22,7 @@ interface ReceiptValue {
   normalisations?: string[];
 }
 
-type ReceiptDeps = { reports: ReportsIndex; inbound: Pick<InboundStore, 'receipts'> };
+type ReceiptDeps = { reports: ReportsIndex; inbound: Pick<InboundStore, 'receiptSummaries'> };
 
 /**
  * Where a record stands: its receipts, the latest (and when it arrived), the latest version sent, and the status of
@@ -33,18 +33,16 @@ export function receiptStatus(deps: ReceiptDeps) {
    * Whether a receipt answers the latest version sent: by its version, or (refused before its version was read) by
    * the envelope it answers, when the node kept that version's; otherwise it is taken to.
    */
-  const answers = (receipt: ReceiptValue, id: string, sentVersion: number) => {
+  const answers = (receipt: ReceiptSummary, id: string, sentVersion: number) => {
     if (receipt.subjectVersion !== null) return receipt.subjectVersion >= sentVersion;
     const sent = deps.reports.messageIdOf(id);
     return sent === undefined || receipt.inReplyTo === sent;
   };
   return (id: string) => {
-    const receipts = deps.inbound.receipts(id);
-    const item = receipts[receipts.length - 1];
-    const last = item && { value: item.value as unknown as ReceiptValue, at: item.receivedAt };
+    const last = deps.inbound.receiptSummaries(id).at(-1);
     const sentVersion = deps.reports.latest(id);
-    const status: Status = last && answers(last.value, id, sentVersion) ? last.value.status : 'pending';
-    return { receipts, last, sentVersion, status };
+    const status = (last && answers(last, id, sentVersion) ? last.status : 'pending') as Status;
+    return { last, sentVersion, status };
   };
 }
 
@@ -60,7 +58,11 @@ function lowerBound(sorted: readonly number[], value: number): number {
   return lo;
 }
 
-type BookDeps = { reports: ReportsIndex; inbound: Pick<InboundStore, 'receipts' | 'onAdd'> };
+type BookDeps = { reports: ReportsIndex; inbound: Pick<InboundStore, 'receiptSummaries' | 'onAdd'> };
+type RouteDeps = {
+  reports: ReportsIndex;
+  inbound: Pick<InboundStore, 'receiptSummaries' | 'onAdd' | 'receipts' | 'lastReceipt'>;
+};
 
 /**
  * The status of every record this node sent, kept as versions and receipts come (each changes one record's), so
@@ -190,7 +192,7 @@ const pendingSince = (deps: ReceiptDeps, id: string) => {
   return at === undefined ? {} : { pendingSince: new Date(at).toISOString() };
 };
 
-export function receiptRoutes(deps: BookDeps): Router {
+export function receiptRoutes(deps: RouteDeps): Router {
   const router = Router();
   const statusOf = receiptStatus(deps);
 
@@ -205,17 +207,20 @@ export function receiptRoutes(deps: BookDeps): Router {
     const { ids, next } = book.page(status, limit, end);
     const records = ids.map((id) => {
       const { last, sentVersion, status: current } = statusOf(id);
+      // The latest receipt whole, read from the node's file: only for the records on the page.
+      const receipt = last && (deps.inbound.lastReceipt(id)!.value as unknown as ReceiptValue);
       return {
         id,
         sentVersion,
         status: current,
         ...(current === 'pending' && pendingSince(deps, id)),
-        ...(last && {
-          subjectType: last.value.subjectType,
-          version: last.value.subjectVersion,
-          reasons: last.value.reasons,
-          receivedAt: new Date(last.at).toISOString(),
-        }),
+        ...(last &&
+          receipt && {
+            subjectType: receipt.subjectType,
+            version: receipt.subjectVersion,
+            reasons: receipt.reasons,
+            receivedAt: new Date(last.receivedAt).toISOString(),
+          }),
       };
     });
     res.json({
@@ -228,13 +233,14 @@ export function receiptRoutes(deps: BookDeps): Router {
   router.get('/v1/receipts/:reportId', (req, res) => {
     const reportId = String(req.params.reportId);
     // Of the latest version sent, as in the list.
-    const { receipts, last, sentVersion, status } = statusOf(reportId);
+    const { last, sentVersion, status } = statusOf(reportId);
     if (!last) {
       if (sentVersion === 0) throw new HubError('NOT_FOUND', `no report ${reportId} was sent by this node`);
       res.json({ reportId, status, sentVersion, ...pendingSince(deps, reportId), receipts: [] });
       return;
     }
-    const latest = last.value;
+    const receipts = deps.inbound.receipts(reportId);
+    const latest = receipts.at(-1)!.value as unknown as ReceiptValue;
     res.json({
       reportId,
       status,

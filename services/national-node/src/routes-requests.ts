@@ -51,7 +51,7 @@ function responseView(r: InformationResponseRecord, signedBy: string) {
 
 /** The coordinator's latest receipt for a message this node sent, by its subject id. */
 function receiptOf(inbound: InboundStore, subjectId: string) {
-  const latest = inbound.receipts(subjectId).at(-1);
+  const latest = inbound.lastReceipt(subjectId);
   if (!latest) return null;
   const v = latest.value as { status: string; reasons: unknown[]; receiptId: string; issuedAt: number };
   return { status: v.status, reasons: v.reasons, receiptId: v.receiptId, issuedAt: iso(v.issuedAt) };

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InboundStore, type InboundItem } from '../src/inbox-store';
-import { readJsonLines } from '../src/json-lines';
+import { eachLine, readJsonLines } from '../src/json-lines';
 import { RequestsLog, type RequestsLogEntry } from '../src/requests-log';
 
 describe("a node's JSON-lines files after a torn last line", () => {
@@ -35,6 +35,33 @@ describe("a node's JSON-lines files after a torn last line", () => {
     readJsonLines(file, (e) => again.push(e));
     expect(readFileSync(file, 'utf8').endsWith('{"a":\n'), 'ended once').to.equal(true);
     expect(again).to.deep.equal([{ a: 1 }, { a: 2 }]);
+  });
+
+  it('reads a file in blocks: lines and multi-byte characters cut between blocks, offsets, a torn end', () => {
+    const file = join(dir, 'blocks.jsonl');
+    const lines = ['Қазақстан → Кыргызстан', '', 'x'.repeat(50), '🙂🙂🙂 heroin 12 kg', 'é', 'last'];
+    for (const torn of [false, true]) {
+      const text = lines.join('\n') + (torn ? '' : '\n');
+      writeFileSync(file, text);
+      const bytes = Buffer.from(text);
+      for (const blockBytes of [1, 2, 3, 7, 16, 1024]) {
+        const seen: [string, number][] = [];
+        const result = eachLine(file, (line, offset) => seen.push([line, offset]), blockBytes);
+        expect(
+          seen.map(([line]) => line),
+          `blocks of ${blockBytes}`,
+        ).to.deep.equal(lines);
+        for (const [line, offset] of seen)
+          expect(bytes.subarray(offset, offset + Buffer.byteLength(line)).toString(), 'its offset').to.equal(
+            line,
+          );
+        expect(result).to.deep.equal({ size: bytes.length, ended: !torn });
+      }
+    }
+    expect(eachLine(join(dir, 'none.jsonl'), () => expect.fail('no line'))).to.deep.equal({
+      size: 0,
+      ended: true,
+    });
   });
 
   it('keeps what the coordinator sent after a restart that found a torn line', () => {
