@@ -27,6 +27,8 @@ export interface RetentionPolicy {
   checkMs: number;
   /** How long a renewal keeps a record; default: its category's period again. */
   renewMs?: number;
+  /** How many records one hold of the store's read-models lock reviews (default 100): the intake stores between. */
+  reviewSlice?: number;
 }
 
 export const DEFAULT_RETENTION: RetentionPolicy = {
@@ -316,14 +318,26 @@ export async function eraseRecord(
   return entry;
 }
 
-/** The periodic review: warn what is due soon, erase what is due. Runs under the read-models lock. */
+/** The periodic review: warn what is due soon, erase what is due; under the read-models lock, a slice at a time. */
 export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; runOnce(): Promise<void> } {
   let running: Promise<void> | undefined;
-  const runOnce = async () => {
+  const retention = deps.store.collection<RetentionDoc>(COLLECTIONS.retention);
+  const slice = deps.policy.reviewSlice ?? 100;
+  /**
+   * One slice: the records due soonest that are to be erased or warned (those warned already wait for their date),
+   * reviewed under the read-models lock. The ids it reviewed (fewer than a slice: none are left).
+   */
+  const reviewSlice = async (): Promise<string[]> => {
     const now = deps.clock();
-    const retention = deps.store.collection<RetentionDoc>(COLLECTIONS.retention);
-    const due = await retention.find({ reviewAt: { $lte: new Date(now + deps.policy.warnMs) } }).toArray();
-    if (due.length === 0) return;
+    const due = await retention
+      .find({
+        reviewAt: { $lte: new Date(now + deps.policy.warnMs) },
+        $or: [{ reviewAt: { $lte: new Date(now) } }, { warnedAt: null }],
+      })
+      .sort({ reviewAt: 1 })
+      .limit(slice)
+      .toArray();
+    if (due.length === 0) return [];
     const warnings: Message[] = [];
     await withLock(deps.store, 'read-models', async () => {
       for (const doc of due) {
@@ -351,6 +365,19 @@ export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; ru
         }
       }
     });
+    return due.map((d) => d._id);
+  };
+  // Slice after slice, the lock given up between them: a day when many records fall due (a country's backlog
+  // imported at once, its period over) must not hold the intake, which stores under the same lock, until every one
+  // is erased. Every record of a slice leaves the review (erased, or warned and waiting for its date); should one
+  // not, the same slice coming again ends the run rather than looping on it.
+  const runOnce = async () => {
+    let last = '';
+    for (;;) {
+      const ids = await reviewSlice();
+      if (ids.length < slice || ids.join() === last) return;
+      last = ids.join();
+    }
   };
   const timer = setInterval(() => {
     if (running) return;

@@ -1,0 +1,99 @@
+// The retention review when many records fall due at once (a country's backlog imported in one day, its period
+// over): it erases and warns them a slice at a time, giving the store's read-models lock up between slices, so the
+// intake, which stores under the same lock, goes on meanwhile instead of waiting for the whole review. On the real
+// store; nothing is sent (as in a replay), so no broker is needed.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { ErasedSet, startRetention, type RetentionDoc } from '@hub/coordinator/retention';
+import { createSigner, HUB_ORIGIN } from '@hub/envelope';
+import { topicNames } from '@hub/kafka';
+import { loadSchemaRegistry } from '@hub/schemas';
+import { COLLECTIONS, connectStore, withLock, type Store } from '@hub/store';
+import { createTestEnv, type TestEnv } from '../support/env';
+import { testPki } from '../support/hub';
+
+describe('retention review of many records due at once', function () {
+  this.timeout(120000);
+  let env: TestEnv;
+  let store: Store;
+
+  before(async () => {
+    env = createTestEnv('retention-slices');
+    store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    await store.ensureIndexes();
+  });
+  after(async () => {
+    await store?.close();
+    env?.cleanup();
+  });
+
+  it('erases and warns a slice at a time, the lock given up between slices, until none is left', async () => {
+    const id = testPki(env, ['KZ']).identity(HUB_ORIGIN);
+    const now = Date.now();
+    const DAY = 86_400_000;
+    const doc = (reviewAt: number, warnedAt: Date | null = null): RetentionDoc => ({
+      _id: randomUUID(),
+      subjectType: 'SeizureReport',
+      category: 'seizure',
+      originCountry: 'KZ',
+      reviewAt: new Date(reviewAt),
+      warnedAt,
+      renewals: [],
+    });
+    // Seven past their date, three to be warned, one warned already (it waits for its date), one not due yet.
+    const due = Array.from({ length: 7 }, (_, i) => doc(now - (i + 1) * DAY));
+    const toWarn = Array.from({ length: 3 }, (_, i) => doc(now + (i + 1) * DAY));
+    const warned = doc(now + DAY, new Date(now - DAY));
+    const later = doc(now + 400 * DAY);
+    const retention = store.collection<RetentionDoc>(COLLECTIONS.retention);
+    await retention.insertMany([...due, ...toWarn, warned, later]);
+
+    const review = startRetention({
+      store,
+      producer: undefined as never,
+      partitions: undefined as never,
+      signer: createSigner({ privateKey: id.privateKey, certificate: id.certificatePem, origin: HUB_ORIGIN }),
+      registry: loadSchemaRegistry(),
+      names: topicNames(env.config.namespace),
+      regions: [],
+      policy: { periods: { seizure: 365 * DAY }, warnMs: 30 * DAY, checkMs: 3_600_000, reviewSlice: 2 },
+      erased: new ErasedSet(),
+      matchSecret: Buffer.alloc(32, 1),
+      logger: env.logger,
+      clock: () => now,
+      send: false,
+    });
+    const erasures = store.collection<{ _id: string }>(COLLECTIONS.erasures);
+    const dueIds = due.map((d) => d._id);
+    // Another holder of the lock (as the intake's locked stage), asking for it again and again while the review
+    // runs: what it finds erased each time it holds the lock.
+    const seen: number[] = [];
+    let reviewing = true;
+    const running = review.runOnce().finally(() => (reviewing = false));
+    try {
+      while (reviewing)
+        await withLock(store, 'read-models', async () => {
+          seen.push(await erasures.countDocuments({ _id: { $in: dueIds } }));
+        });
+      await running;
+    } finally {
+      await review.stop();
+    }
+
+    expect(await erasures.countDocuments({ _id: { $in: dueIds } }), 'every record due erased').to.equal(7);
+    const left = await retention
+      .find({ _id: { $in: [...toWarn, warned, later].map((d) => d._id) } })
+      .toArray();
+    expect(left.map((d) => d._id).sort()).to.deep.equal([...toWarn, warned, later].map((d) => d._id).sort());
+    for (const d of toWarn)
+      expect(left.find((x) => x._id === d._id)!.warnedAt?.getTime(), 'warned now').to.equal(now);
+    expect(left.find((x) => x._id === warned._id)!.warnedAt?.getTime(), 'warned before').to.equal(now - DAY);
+    expect(left.find((x) => x._id === later._id)!.warnedAt, 'not due yet').to.equal(null);
+    expect(await retention.countDocuments({ _id: { $in: dueIds } })).to.equal(0);
+    // The other holder had the lock between slices: it saw the review part-way, not only before and after.
+    expect(
+      seen.filter((n) => n > 0 && n < 7).length,
+      `erasures seen by the other holder: ${seen.join(', ')}`,
+    ).to.be.greaterThan(0);
+  });
+});
