@@ -43,4 +43,34 @@ describe('audit chain shared by two API instances', function () {
     const verdict = await a!.verify();
     expect(verdict).to.include({ valid: true, checked: 22 });
   });
+
+  it('appends by inserting alone while no other instance writes, and follows one that did', async () => {
+    const commands: { command: string; collection: string }[] = [];
+    const watched = await connectStore({
+      url: env.config.mongo.url,
+      dbName: env.config.mongo.dbName,
+      onCommand: (c) => commands.push(c),
+    });
+    stores.push(watched);
+    const mine = createAuditLog(watched);
+    const other = createAuditLog(stores[1]!);
+    const entry = (i: number) => ({
+      actor: { sub: 'analyst-c', role: 'analyst', country: 'KZ' },
+      action: 'search',
+      query: { i },
+      count: 0,
+      reportIds: [],
+    });
+    await mine.append(entry(0)); // reads the tail once
+    commands.length = 0;
+    for (let i = 1; i <= 10; i++) await mine.append(entry(i));
+    // No read of the log per append: on FerretDB a find by _id reads the whole collection.
+    const onAudit = commands.filter((c) => c.collection === COLLECTIONS.audit).map((c) => c.command);
+    expect(onAudit).to.deep.equal(Array.from({ length: 10 }, () => 'insert'));
+    const theirs = await other.append(entry(11));
+    const after = await mine.append(entry(12));
+    expect(after.seq, 'chained after the other instance’s entry').to.equal(theirs.seq + 1);
+    expect(after.prevHash).to.equal(theirs.hash);
+    expect(await mine.verify()).to.include({ valid: true });
+  });
 });
