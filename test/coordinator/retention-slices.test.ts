@@ -16,10 +16,15 @@ describe('retention review of many records due at once', function () {
   this.timeout(120000);
   let env: TestEnv;
   let store: Store;
+  const commands: { command: string; collection: string }[] = [];
 
   before(async () => {
     env = createTestEnv('retention-slices');
-    store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    store = await connectStore({
+      url: env.config.mongo.url,
+      dbName: env.config.mongo.dbName,
+      onCommand: (c) => commands.push(c),
+    });
     await store.ensureIndexes();
   });
   after(async () => {
@@ -47,6 +52,29 @@ describe('retention review of many records due at once', function () {
     const later = doc(now + 400 * DAY);
     const retention = store.collection<RetentionDoc>(COLLECTIONS.retention);
     await retention.insertMany([...due, ...toWarn, warned, later]);
+    // What some of them left in the store (erased in slices, each collection once a slice), and what another
+    // record left there (kept).
+    const [d0, d1, d2] = due.map((d) => d._id) as [string, string, string];
+    const other = randomUUID();
+    await store.collection<{ _id: string; reportId: string }>(COLLECTIONS.reportVersions).insertMany([
+      { _id: `${d0}:1`, reportId: d0 },
+      { _id: `${d0}:2`, reportId: d0 },
+      { _id: `${other}:1`, reportId: other },
+    ]);
+    await store.collection<{ _id: string; subjectId: string }>(COLLECTIONS.envelopes).insertMany([
+      { _id: randomUUID(), subjectId: d0 },
+      { _id: randomUUID(), subjectId: d1 },
+      { _id: randomUUID(), subjectId: d2 },
+      { _id: randomUUID(), subjectId: other },
+    ]);
+    const alerts = store.collection<{ _id: string; matched: { reportId: string }[] }>(COLLECTIONS.alerts);
+    await alerts.insertMany([
+      // d1 and d2 fall in one slice (soonest due first: d6 d5, d4 d3, d2 d1, d0): the alert naming both counts
+      // for each.
+      { _id: randomUUID(), matched: [{ reportId: d1 }, { reportId: d2 }] },
+      { _id: randomUUID(), matched: [{ reportId: d0 }] },
+      { _id: randomUUID(), matched: [{ reportId: other }] },
+    ]);
 
     const review = startRetention({
       store,
@@ -69,6 +97,7 @@ describe('retention review of many records due at once', function () {
     // runs: what it finds erased each time it holds the lock.
     const seen: number[] = [];
     let reviewing = true;
+    commands.length = 0;
     const running = review.runOnce().finally(() => (reviewing = false));
     try {
       while (reviewing)
@@ -90,6 +119,43 @@ describe('retention review of many records due at once', function () {
     expect(left.find((x) => x._id === warned._id)!.warnedAt?.getTime(), 'warned before').to.equal(now - DAY);
     expect(left.find((x) => x._id === later._id)!.warnedAt, 'not due yet').to.equal(null);
     expect(await retention.countDocuments({ _id: { $in: dueIds } })).to.equal(0);
+    // Each collection is written once a slice for all its records, not once a record: envelopes of d2 and d1 (one
+    // slice) and of d0 (the last), two deletes for three records.
+    expect(
+      commands.filter((c) => c.command === 'delete' && c.collection === COLLECTIONS.envelopes),
+    ).to.have.length(2);
+    // Each record's entry in the erasure log counts what was removed of it; another record's documents stay.
+    const log = await erasures
+      .find({ _id: { $in: [d0, d1, d2] } })
+      .project<{ _id: string; removed: Record<string, number> }>({ removed: 1 })
+      .toArray();
+    const removedOf = (id: string) => log.find((e) => e._id === id)!.removed;
+    expect(removedOf(d0)).to.include({
+      [COLLECTIONS.reportVersions]: 2,
+      [COLLECTIONS.envelopes]: 1,
+      [COLLECTIONS.alerts]: 1,
+    });
+    expect(removedOf(d1)).to.include({
+      [COLLECTIONS.reportVersions]: 0,
+      [COLLECTIONS.envelopes]: 1,
+      [COLLECTIONS.alerts]: 1,
+    });
+    expect(removedOf(d2)).to.include({
+      [COLLECTIONS.reportVersions]: 0,
+      [COLLECTIONS.envelopes]: 1,
+      [COLLECTIONS.alerts]: 1,
+    });
+    expect(
+      await store
+        .collection(COLLECTIONS.reportVersions)
+        .countDocuments({ reportId: { $in: [d0, d1, d2, other] } }),
+    ).to.equal(1);
+    expect(
+      await store
+        .collection(COLLECTIONS.envelopes)
+        .countDocuments({ subjectId: { $in: [d0, d1, d2, other] } }),
+    ).to.equal(1);
+    expect((await alerts.find({}).toArray()).map((a) => a.matched[0]!.reportId)).to.deep.equal([other]);
     // The other holder had the lock between slices: it saw the review part-way, not only before and after.
     expect(
       seen.filter((n) => n > 0 && n < 7).length,

@@ -109,6 +109,15 @@ export function recordedHandlings(stage: LockedStage): Map<string, SubjectHandli
 
 /** The _ids of the locked-stage records that name `subjectId` (a handful of documents: one per group and partition). */
 export async function lockedStagesNaming(store: Store, subjectId: string): Promise<string[]> {
+  return (await lockedStagesNamingEach(store, [subjectId])).get(subjectId)!;
+}
+
+/** For each of `subjectIds`, the _ids of the locked-stage records that name it, in one read of them. */
+export async function lockedStagesNamingEach(
+  store: Store,
+  subjectIds: readonly string[],
+): Promise<Map<string, string[]>> {
   const docs = await store.collection<LockedStageDoc>(COLLECTIONS.intakeLockedStages).find({}).toArray();
-  return docs.filter((d) => bodyBytes(d.body).includes(subjectId)).map((d) => d._id);
+  const bodies = docs.map((d) => ({ _id: d._id, body: bodyBytes(d.body) }));
+  return new Map(subjectIds.map((id) => [id, bodies.filter((d) => d.body.includes(id)).map((d) => d._id)]));
 }
