@@ -41,9 +41,19 @@ export function receiptStatus(deps: ReceiptDeps) {
   return (id: string) => {
     const last = deps.inbound.receiptSummaries(id).at(-1);
     const sentVersion = deps.reports.latest(id);
-    const status = (last && answers(last, id, sentVersion) ? last.status : 'pending') as Status;
+    const status = last && answers(last, id, sentVersion) ? statusOfReceipt(last.status) : 'pending';
     return { last, sentVersion, status };
   };
+}
+
+/**
+ * A receipt's status as the node shows it. The Receipt schema also has `duplicate` (the hub holds that content
+ * already: taken), `pending` and `unknown` (the default a reader of a later schema's new status gets: not answered
+ * yet); the coordinator sends accepted or rejected.
+ */
+function statusOfReceipt(status: string): Status {
+  if (status === 'duplicate') return 'accepted';
+  return (STATUSES as readonly string[]).includes(status) ? (status as Status) : 'pending';
 }
 
 /** Index of the first element of an ascending array not below `value`. */
