@@ -1,9 +1,11 @@
 // `hub start` (npm start) as a user runs it: the coordinator, a national node per demo country, the query API and
 // dashboard as processes of their own, with demo data, on the shared broker and store (a namespace of its own).
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { hubSync } from '../support/cli';
+import { hubAsync, hubSync } from '../support/cli';
 import { getJson, postJson, minimalReport } from '../support/hub';
 import { cleanUpStart, startEnv, startHub, type StartedHub } from '../support/start';
 
@@ -118,6 +120,44 @@ describe('hub start: the whole hub with demo national nodes and demo data', func
         () => true,
       );
       expect(refused, `${url} still answers`).to.equal(true);
+    }
+  });
+});
+
+describe('hub start: a port its services need is taken', function () {
+  this.timeout(60000);
+  let env: TestEnv;
+  before(() => {
+    env = createTestEnv('hub-start-ports');
+  });
+  after(() => env?.cleanup());
+
+  it('refuses at once, naming the port, the service and the setting, before it provisions or starts anything', async () => {
+    const cli = await startEnv(env, { HUB_KAFKA_BROKERS: env.config.kafka.brokers.join(',') });
+    const apiPort = Number(cli.HUB_API_PORT);
+    // Held by another program: the coordinator's port (HUB_API_PORT + 1), then a demo node's.
+    for (const [port, says] of [
+      [
+        apiPort + 1,
+        `port ${apiPort + 1} (the coordinator's /healthz and /metrics, HUB_API_PORT + 1) is already in use`,
+      ],
+      [
+        Number(cli.HUB_NODE_BASE_PORT) + 1,
+        `(the national node KG, HUB_NODE_BASE_PORT + 1) is already in use`,
+      ],
+    ] as const) {
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+      try {
+        const run = await hubAsync(['start', '--no-demo'], cli, 30000);
+        expect(run.status, run.stderr).to.equal(1);
+        expect(run.stderr).to.include(says);
+        expect(run.stderr).to.match(/Stop it, or choose other ports with HUB_(API|NODE_BASE)_PORT=<port>/);
+        expect(run.stderr, 'nothing started').not.to.include('1/6');
+        expect(existsSync(join(env.home, 'pki')), 'no PKI made').to.equal(false);
+      } finally {
+        await new Promise((resolve) => holder.close(resolve));
+      }
     }
   });
 });

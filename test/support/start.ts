@@ -24,7 +24,11 @@ export interface StartedHub {
   stop(): Promise<number | null>;
 }
 
-/** A free port p with p + 1 free too (the demo nodes listen on HUB_NODE_BASE_PORT + i). */
+/**
+ * A free port p with p + 1 free too (the demo nodes listen on HUB_NODE_BASE_PORT + i; the coordinator's /healthz and
+ * /metrics on HUB_API_PORT + 1, which, unclaimed, was once a port in use: `hub start` failed, its coordinator
+ * refused with EADDRINUSE).
+ */
 async function twoFreePorts(): Promise<number> {
   for (;;) {
     const p = await freePort();
@@ -40,7 +44,7 @@ export async function startEnv(env: TestEnv, more: NodeJS.ProcessEnv = {}): Prom
     HUB_NAMESPACE: env.config.namespace,
     HUB_CACHE_DIR: env.config.cacheDir,
     HUB_MONGO_URL: env.config.mongo.url,
-    HUB_API_PORT: String(await freePort()),
+    HUB_API_PORT: String(await twoFreePorts()),
     HUB_NODE_BASE_PORT: String(await twoFreePorts()),
     HUB_DEMO_COUNTRIES: 'KZ,KG',
     HUB_LOG_LEVEL: 'info',

@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { HubError } from '@hub/errors';
 
 export interface RunResult {
@@ -120,6 +120,19 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
       resolve(true);
     });
     socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Whether a service could listen on `port` now, as ours do (every address). Unlike `portInUse`, which sees only a
+ * listener, this also sees a port held by another program's connection (a port of the system's ephemeral range,
+ * given to a client, cannot be listened on either).
+ */
+export function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, () => server.close(() => resolve(true)));
   });
 }
 

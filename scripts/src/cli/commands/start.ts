@@ -1,10 +1,12 @@
 // `hub start` (npm start): the local stack, the PKI, a coordinator, demo national nodes, the query API and demo data.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kafkaSecretsDir, loadConfig } from '@hub/config';
+import { kafkaSecretsDir, loadConfig, type HubConfig } from '@hub/config';
+import { HubError } from '@hub/errors';
 import { PkiStore } from '@hub/pki';
 import type { Command } from '../command';
 import { parse, say } from '../command';
+import { canListen } from '../../stack/proc';
 import { stackUp } from '../../stack/stack';
 import { runHub, spawnHub, stopChildren, waitHealthy, type Child } from '../../run/children';
 import { demoReports } from '../../demo/reports';
@@ -62,6 +64,32 @@ async function postReports(
   return accepted;
 }
 
+/**
+ * Refuse at once, naming the port, the service and the setting, when a port the hub's services are to listen on is
+ * taken, rather than a service exiting later with a line in its log.
+ */
+async function checkServicePorts(config: HubConfig): Promise<void> {
+  const wanted: { port: number; what: string; setting: string }[] = [
+    { port: config.apiPort, what: 'the query API and dashboard', setting: 'HUB_API_PORT' },
+    {
+      port: config.apiPort + 1,
+      what: "the coordinator's /healthz and /metrics, HUB_API_PORT + 1",
+      setting: 'HUB_API_PORT',
+    },
+    ...config.demoCountries.map((cc, i) => ({
+      port: config.nodeBasePort + i,
+      what: `the national node ${cc}, HUB_NODE_BASE_PORT + ${i}`,
+      setting: 'HUB_NODE_BASE_PORT',
+    })),
+  ];
+  for (const { port, what, setting } of wanted)
+    if (!(await canListen(port)))
+      throw new HubError(
+        'PORT_IN_USE',
+        `port ${port} (${what}) is already in use by another program. Stop it, or choose other ports with ${setting}=<port>.`,
+      );
+}
+
 export const startCommand: Command = {
   name: 'start',
   summary: 'run the whole hub locally with demo national nodes and demo data (npm start)',
@@ -74,6 +102,7 @@ export const startCommand: Command = {
     );
     const log = say('start');
     let config = loadConfig();
+    await checkServicePorts(config);
     log('1/6 local stack (Kafka + MongoDB-wire store)');
     const stack = await stackUp(config, say('stack'), values.secure ? { security: 'sasl_ssl' } : {});
     config = loadConfig();
