@@ -124,9 +124,8 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /**
- * Whether a service could listen on `port` now, as ours do (every address). Unlike `portInUse`, which sees only a
- * listener, this also sees a port held by another program's connection (a port of the system's ephemeral range,
- * given to a client, cannot be listened on either).
+ * Whether a service could listen on `port` now, as ours do (every address): a listener on any address of the port
+ * refuses it, where `portInUse` asks 127.0.0.1 only.
  */
 export function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
