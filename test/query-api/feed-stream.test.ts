@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { Agent, get, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seizureReportFromJson } from '@hub/domain';
@@ -231,6 +232,49 @@ describe('query API: the regional feed as server-sent events', function () {
     } finally {
       for (const r of readers) r.close();
       await restarted?.close();
+    }
+  });
+
+  it('closes while a client keeps its stream open: the stream ended, its keep-alive stopped, nothing waits', async () => {
+    // The intervals of 15 s this instance makes (its keep-alives), and those cleared: seen, not changed.
+    const made = new Set<unknown>();
+    const cleared = new Set<unknown>();
+    const realSet = globalThis.setInterval;
+    const realClear = globalThis.clearInterval;
+    globalThis.setInterval = ((fn: () => void, ms?: number) => {
+      const handle = realSet(fn, ms);
+      if (ms === 15000) made.add(handle);
+      return handle;
+    }) as typeof setInterval;
+    globalThis.clearInterval = ((handle?: NodeJS.Timeout) => {
+      cleared.add(handle);
+      realClear(handle);
+    }) as typeof clearInterval;
+    const agent = new Agent({ keepAlive: true });
+    let api: Awaited<ReturnType<typeof startQueryApi>> | undefined;
+    try {
+      api = await startQueryApi({ config: env.config, logger: env.logger, port: 0 });
+      const res = await new Promise<IncomingMessage>((resolve, reject) =>
+        get(
+          `${api!.url}/v1/feeds/central-asia/stream`,
+          { agent, headers: { authorization: `Bearer ${hub.token('analyst', 'KG', 'GREEN')}` } },
+          resolve,
+        ).on('error', reject),
+      );
+      expect(res.statusCode).to.equal(200);
+      res.resume();
+      await waitUntil('its keep-alive running', () => made.size > 0 || undefined);
+      await api.close();
+      api = undefined;
+      expect(
+        [...made].filter((h) => !cleared.has(h)),
+        'keep-alives left running',
+      ).to.have.length(0);
+    } finally {
+      globalThis.setInterval = realSet;
+      globalThis.clearInterval = realClear;
+      agent.destroy();
+      await api?.close();
     }
   });
 

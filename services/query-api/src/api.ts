@@ -83,11 +83,13 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
   return {
     url,
     async close() {
-      await new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeIdleConnections();
-      });
+      // No new connections; then the feed streams ended, so that their connections close too. Waiting for the
+      // server first waited for every open stream's client to go away: with a dashboard's live feed open, a SIGTERM
+      // ended only at the shutdown's time-out, with exit code 1.
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
       await feeds.close();
+      await closed;
       await store.close();
     },
   };
