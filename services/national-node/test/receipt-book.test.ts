@@ -8,17 +8,8 @@ import { join } from 'node:path';
 import { InboundStore } from '../src/inbox-store';
 import { ReportsIndex } from '../src/reports-index';
 import { receiptBook, receiptStatus, unansweredWatch } from '../src/routes-receipts';
-
-/** A small deterministic generator (mulberry32), so that a failure is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The bench's deterministic generator (mulberry32), so that a failure is the same on every run.
+import { random } from '../../../bench/reports';
 
 const STATUSES = ['pending', 'accepted', 'rejected'] as const;
 
