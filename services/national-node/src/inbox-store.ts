@@ -1,7 +1,7 @@
 // What the coordinator sent this node (receipts, alerts, requests), kept in a JSON-lines file and indexed in memory.
 // Receipts, one or more for every record the node ever sent, are held in memory by what a status needs (the envelope
-// answered, the status, the version, where the line is) and read from the file when shown: about 770 bytes of heap
-// per receipt held whole, which a node that has sent a million records could not keep.
+// answered, the status, the version, where the line is) and read from the file when shown: about 330 bytes of heap
+// each, where held whole they took 770 (measured at 200,000).
 import { appendFileSync, closeSync, openSync, readSync, statSync } from 'node:fs';
 import { readJsonLines } from './json-lines';
 

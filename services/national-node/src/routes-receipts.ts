@@ -77,8 +77,9 @@ type RouteDeps = {
 /**
  * The status of every record this node sent, kept as versions and receipts come (each changes one record's), so
  * that a count costs nothing and a page of the list costs the records on it, not all the node ever sent (one
- * request read every record's receipts before: about a second at a million records, with the node's event loop
- * held). Made at the first count or list, from every record then; one per node (its reports index).
+ * request worked out every record's status before: 69 ms at 200,000 records, measured, growing with them, with the
+ * node's event loop held). Made at the first count or list, from every record then; one per node (its reports
+ * index).
  */
 export class ReceiptBook {
   private readonly statusOf: ReturnType<typeof receiptStatus>;
