@@ -194,6 +194,49 @@ describe('query API on the real stack', function () {
     expect((await getJson(`${hub.apiUrl}/v1/audit`, auditor)).body.valid).to.equal(true);
   });
 
+  it('pages the audit log for an auditor, by reader and action, and refuses what it cannot filter by', async () => {
+    const auditor = hub.token('auditor', 'KZ');
+    const whole = (await getJson(`${hub.apiUrl}/v1/audit?limit=1000`, auditor)).body;
+    expect(whole.next).to.equal(null);
+    const all = (whole.entries as { seq: number }[]).map((e) => e.seq);
+    const paged: number[] = [];
+    for (let before: number | null = null, pages = 0; pages < 50; pages++) {
+      const r = await getJson(
+        `${hub.apiUrl}/v1/audit?limit=3&verify=false${before ? `&before=${before}` : ''}`,
+        auditor,
+      );
+      expect(r.status).to.equal(200);
+      expect(r.body).to.include({ verified: false, intact: true });
+      expect(r.body).to.not.have.property('valid');
+      paged.push(...(r.body.entries as { seq: number }[]).map((e) => e.seq));
+      before = r.body.next as number | null;
+      if (before === null) break;
+    }
+    // The pages read the log as the whole read did, and what was audited meanwhile (these reads are not).
+    expect(paged.slice(paged.length - all.length)).to.deep.equal(all);
+    const searches = await getJson(`${hub.apiUrl}/v1/audit?action=search&sub=analyst-KZ&country=KZ`, auditor);
+    expect(searches.body.valid).to.equal(true);
+    const found = searches.body.entries as { action: string; actor: { sub: string; country: string } }[];
+    expect(found.length).to.be.above(0);
+    for (const e of found)
+      expect(e).to.deep.include({
+        action: 'search',
+        actor: { ...e.actor, sub: 'analyst-KZ', country: 'KZ' },
+      });
+    for (const [query, field] of [
+      ['role=spy', 'role'],
+      ['action=delete', 'action'],
+      ['sub=%01x', 'sub'],
+      ['before=0', 'before'],
+      ['verify=maybe', 'verify'],
+      ['sub[$ne]=x', 'sub[$ne]'],
+    ]) {
+      const r = await getJson(`${hub.apiUrl}/v1/audit?${query}`, auditor);
+      expect(r.status, query).to.equal(400);
+      expect((r.body.errors as { field: string }[])[0]!.field, query).to.equal(field);
+    }
+  });
+
   it('documents every error code in docs/errors.md', () => {
     const doc = readFileSync(join(repoRoot, 'docs', 'errors.md'), 'utf8');
     for (const [code, { status }] of Object.entries(ERROR_STATUS))

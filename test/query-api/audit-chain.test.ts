@@ -25,7 +25,7 @@ describe('audit chain shared by two API instances', function () {
     const [a, b] = stores.map((s) => createAuditLog(s));
     const entry = (actor: string, i: number) => ({
       actor: { sub: `analyst-${actor}`, role: 'analyst', country: 'KZ' },
-      action: 'search',
+      action: 'search' as const,
       query: { i },
       count: 1,
       reportIds: [`r-${actor}-${i}`],
@@ -56,7 +56,7 @@ describe('audit chain shared by two API instances', function () {
     const other = createAuditLog(stores[1]!);
     const entry = (i: number) => ({
       actor: { sub: 'analyst-c', role: 'analyst', country: 'KZ' },
-      action: 'search',
+      action: 'search' as const,
       query: { i },
       count: 0,
       reportIds: [],

@@ -10,13 +10,13 @@ import {
   type Logger,
   type Registry,
 } from '@hub/observability';
-import { COLLECTIONS, type Store } from '@hub/store';
-import type { AuditLog } from './audit';
+import type { Store } from '@hub/store';
+import { AUDIT_ACTIONS, type AuditLog } from './audit';
 import { authenticate, requireRole } from './auth';
 import { callerLimit } from './caller-limit';
 import { dashboardRouter } from './dashboard';
 import { ERROR_STATUS } from './errors';
-import { jwks, type KeyRing } from './issuer';
+import { jwks, ROLES, type KeyRing } from './issuer';
 import { openApiDocument } from './openapi';
 import { parseParams } from './params';
 import { alertRoutes } from './routes-alerts';
@@ -28,6 +28,19 @@ import { seizureRoutes } from './routes-seizures';
 import { statsRoutes } from './routes-stats';
 import { requestRoutes } from './routes-requests';
 import { storeErrorToHubError } from './store-limits';
+
+/** GET /v1/audit: a page of the log, newest first, by who read (subject, country, role), what and when. */
+const AUDIT_PARAMS = {
+  before: { kind: 'int', min: 1 },
+  limit: { kind: 'int', min: 1, max: 1000 },
+  sub: { kind: 'text' },
+  country: { kind: 'country' },
+  role: { kind: 'enum', values: ROLES },
+  action: { kind: 'enum', values: AUDIT_ACTIONS },
+  from: { kind: 'date' },
+  to: { kind: 'date' },
+  verify: { kind: 'enum', values: ['true', 'false'] },
+} as const;
 
 export interface ApiDeps {
   store: Store;
@@ -87,17 +100,22 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.use(alertRoutes(deps));
   v1.use(quarantineRoutes(deps));
   v1.get('/v1/audit', requireRole('auditor', 'admin'), async (req, res) => {
-    // A limit that is not a whole number from 1 to 1000 is refused naming the rule, before the chain is verified.
-    const p = parseParams(req.query as Record<string, unknown>, {
-      limit: { kind: 'int', min: 1, max: 1000 },
-    });
-    const result = await deps.audit.verify();
-    const limit = (p.limit as number | undefined) ?? 200;
-    const entries = await deps.store
-      .collection(COLLECTIONS.audit)
-      .find({}, { sort: { seq: -1 }, limit })
-      .toArray();
-    res.json({ ...result, entries });
+    // Parameters are checked before the chain is walked; a limit not from 1 to 1000 is refused naming the rule.
+    const p = parseParams(req.query as Record<string, unknown>, AUDIT_PARAMS);
+    const page = await deps.audit.page(
+      {
+        before: p.before as number | undefined,
+        sub: p.sub as string | undefined,
+        country: p.country as string | undefined,
+        role: p.role as string | undefined,
+        action: p.action as string | undefined,
+        from: p.from as Date | undefined,
+        to: p.to as Date | undefined,
+      },
+      (p.limit as number | undefined) ?? 200,
+      { verify: p.verify !== 'false' },
+    );
+    res.json(p.verify === 'false' ? { verified: false, ...page } : page);
   });
   for (const r of deps.extra ?? []) v1.use(r);
   app.use(v1);

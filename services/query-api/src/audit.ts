@@ -1,7 +1,8 @@
 // The hash-chained audit log: every read of records and every administrative action, in order.
 // hash = SHA-256(prevHash + canonical JSON of the entry without its hash); verification walks the chain.
 import { createHash } from 'node:crypto';
-import { COLLECTIONS, type Store } from '@hub/store';
+import type { Filter } from 'mongodb';
+import { COLLECTIONS, findSorted, topOf, type Store } from '@hub/store';
 
 export interface AuditEntry {
   _id?: string;
@@ -43,22 +44,150 @@ export function entryHash(entry: Omit<AuditEntry, 'hash' | '_id'>): string {
     .digest('hex');
 }
 
-export interface AuditLog {
-  append(
-    e: Pick<AuditEntry, 'actor' | 'action' | 'query' | 'count' | 'reportIds' | 'reportOrigins'>,
-  ): Promise<AuditEntry>;
-  verify(): Promise<{ valid: boolean; checked: number; brokenAt?: number; reason?: string }>;
+/** What the audited actions are called (the `action` of an entry). */
+export const AUDIT_ACTIONS = [
+  'alerts',
+  'ask',
+  'export',
+  'feed-stream',
+  'owner-reads',
+  'quality',
+  'quarantine',
+  'read',
+  'redrive',
+  'requests',
+  'routes',
+  'search',
+  'stats',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** The outcome of walking the chain from its first entry. */
+export interface Verification {
+  valid: boolean;
+  /** The entries walked until the chain broke (all of them when it holds). */
+  checked: number;
+  /** The first entry that does not chain. */
+  brokenAt?: number;
+  reason?: string;
 }
 
-export function createAuditLog(store: Store, clock: () => number = Date.now): AuditLog {
+/** Which entries a page shows: each condition given must hold. */
+export interface AuditQuery {
+  /** Entries before this sequence number (a page's `next`). */
+  before?: number;
+  /** The actor's subject, country and role. */
+  sub?: string;
+  country?: string;
+  role?: string;
+  action?: string;
+  from?: Date;
+  to?: Date;
+}
+
+export interface AuditPage {
+  /** Newest first. */
+  entries: AuditEntry[];
+  /** The `before` of the next page (older entries), or null when this is the last. */
+  next: number | null;
+  /** Without the chain walked: whether the entries read hold together (pageCheck). */
+  intact?: boolean;
+  brokenAt?: number;
+  reason?: string;
+}
+
+export interface AuditLog {
+  append(
+    e: Pick<AuditEntry, 'actor' | 'query' | 'count' | 'reportIds' | 'reportOrigins'> & {
+      action: AuditAction;
+    },
+  ): Promise<AuditEntry>;
+  verify(): Promise<Verification>;
+  /**
+   * A page of at most `limit` entries matching `query`; with `verify`, the whole chain is walked in the same read
+   * and its verification answered with the page (one read of the log, not two).
+   */
+  page(
+    query: AuditQuery,
+    limit: number,
+    options: { verify: boolean },
+  ): Promise<AuditPage & Partial<Verification>>;
+}
+
+/** The conditions of `query` as a store filter and as the same test of one entry. */
+function conditionsOf(q: AuditQuery): { filter: Filter<AuditEntry>; test: (e: AuditEntry) => boolean } {
+  const and: Filter<AuditEntry>[] = [];
+  const tests: ((e: AuditEntry) => boolean)[] = [];
+  if (q.before !== undefined) {
+    const before = q.before;
+    and.push({ seq: { $lt: before } });
+    tests.push((e) => e.seq < before);
+  }
+  for (const [field, value] of [
+    ['actor.sub', q.sub],
+    ['actor.country', q.country],
+    ['actor.role', q.role],
+  ] as const)
+    if (value !== undefined) {
+      const key = field.slice('actor.'.length) as keyof AuditEntry['actor'];
+      and.push({ [field]: value } as Filter<AuditEntry>);
+      tests.push((e) => e.actor?.[key] === value);
+    }
+  if (q.action !== undefined) {
+    const action = q.action;
+    and.push({ action });
+    tests.push((e) => e.action === action);
+  }
+  if (q.from || q.to) {
+    const { from, to } = q;
+    and.push({ at: { ...(from && { $gte: from }), ...(to && { $lte: to }) } });
+    tests.push((e) => (!from || e.at >= from) && (!to || e.at <= to));
+  }
+  return {
+    filter: and.length ? { $and: and } : {},
+    test: (e) => tests.every((t) => t(e)),
+  };
+}
+
+/**
+ * What can be told of a page alone (newest first), without walking the chain: each entry shown against its hash,
+ * and against the entry before it when that was read too (the page's, or the one read beyond it).
+ */
+function pageCheck(
+  shown: AuditEntry[],
+  read: AuditEntry[],
+): Pick<AuditPage, 'intact' | 'brokenAt' | 'reason'> {
+  // Oldest first, as the chain's walk: the first entry that does not hold is the one told.
+  for (let i = shown.length - 1; i >= 0; i--) {
+    const entry = shown[i]!;
+    const { _id, hash, ...body } = entry;
+    void _id;
+    if (entryHash(body) !== hash)
+      return { intact: false, brokenAt: entry.seq, reason: 'entry content does not match its hash' };
+    const older = read[i + 1];
+    if (older?.seq === entry.seq - 1 && entry.prevHash !== older.hash)
+      return { intact: false, brokenAt: entry.seq, reason: 'prevHash does not match the previous entry' };
+  }
+  return { intact: true };
+}
+
+/** Entries beyond the next expected one held while walking in the store's order, before reading in seq order. */
+const OUT_OF_ORDER_HELD = 10_000;
+
+export function createAuditLog(
+  store: Store,
+  clock: () => number = Date.now,
+  options: { heldAhead?: number } = {},
+): AuditLog {
+  const heldAhead = options.heldAhead ?? OUT_OF_ORDER_HELD;
   const col = store.collection<AuditEntry>(COLLECTIONS.audit);
   let chain: Promise<unknown> = Promise.resolve();
   const idOf = (seq: number) => `audit-${String(seq).padStart(12, '0')}`;
-  // The tail of the chain, kept in memory: reading it back on every append sorts the whole log on FerretDB
-  // (no sort pushdown), so the cost of a read would grow with the log. Read once. An append is an insert at the
-  // next seq (its _id), which only the unique index answers; when another instance took that seq, its entries are
-  // followed by _id and the append tried again after them. (Looking for such entries before every insert read the
-  // whole log on FerretDB, where a find by _id scans: 162 ms an append at 20,000 entries, growing with the log.)
+  // The tail of the chain, kept in memory: reading it back on every append would read the whole log each time on
+  // FerretDB (no sort pushdown), so the cost of a read would grow with the log. Read once. An append is an insert at
+  // the next seq (its _id), which only the unique index answers; when another instance took that seq, its entries
+  // are followed by _id and the append tried again after them. (Looking for such entries before every insert read
+  // the whole log on FerretDB, where a find by _id scans: 162 ms an append at 20,000 entries, growing with the log.)
   let tail: Pick<AuditEntry, 'seq' | 'hash'> | null | undefined;
   const follow = async () => {
     for (;;) {
@@ -72,7 +201,13 @@ export function createAuditLog(store: Store, clock: () => number = Date.now): Au
   ): Promise<AuditEntry> => {
     for (let attempt = 0; ; attempt++) {
       if (tail === undefined) {
-        tail = await col.find({}, { sort: { seq: -1 }, limit: 1 }).next();
+        const [last] = await findSorted(
+          store.engine,
+          col,
+          {},
+          { sort: { seq: -1 }, limit: 1, projection: { seq: 1, hash: 1 } },
+        );
+        tail = last ?? null;
         await follow();
       }
       const last = tail;
@@ -105,6 +240,71 @@ export function createAuditLog(store: Store, clock: () => number = Date.now): Au
       }
     }
   };
+
+  /**
+   * Every entry in seq order, once each, checking the chain on the way into `verdict` (the walk goes on after a
+   * break: a page still shows the entries). On FerretDB the log is read in the store's order, which is the order of
+   * the appends (an entry is inserted only once the one before it is stored): a sorted read would hold the whole log
+   * in FerretDB's memory (sorted.ts). Entries found ahead of the next expected are held, up to `heldAhead`;
+   * beyond that the rest is read sorted from the next expected entry on.
+   */
+  async function* walk(verdict: Verification): AsyncGenerator<AuditEntry> {
+    let prev = GENESIS;
+    let expected = 1;
+    const check = (entry: AuditEntry): AuditEntry => {
+      if (verdict.valid) {
+        const { _id, hash, ...body } = entry;
+        void _id;
+        const broken =
+          entry.seq !== expected
+            ? `entry ${expected} is missing`
+            : entry.prevHash !== prev
+              ? 'prevHash does not match the previous entry'
+              : entryHash(body) !== hash
+                ? 'entry content does not match its hash'
+                : undefined;
+        if (broken) {
+          Object.assign(verdict, {
+            valid: false,
+            brokenAt: entry.seq !== expected ? expected : entry.seq,
+            reason: broken,
+          });
+        } else verdict.checked++;
+        prev = hash;
+      }
+      expected = entry.seq + 1;
+      return entry;
+    };
+    const ahead = new Map<number, AuditEntry>();
+    let sorted = store.engine !== 'ferretdb';
+    if (!sorted) {
+      for await (const entry of col.find({})) {
+        if (entry.seq < expected) continue;
+        if (entry.seq === expected) {
+          yield check(entry);
+          for (let next = ahead.get(expected); next; next = ahead.get(expected)) {
+            ahead.delete(next.seq);
+            yield check(next);
+          }
+        } else if (ahead.size < heldAhead) ahead.set(entry.seq, entry);
+        else {
+          sorted = true;
+          break;
+        }
+      }
+    }
+    if (sorted) {
+      ahead.clear();
+      for await (const entry of col.find({ seq: { $gte: expected } }, { sort: { seq: 1 } }))
+        yield check(entry);
+    } else {
+      // What is left ahead follows a missing entry.
+      for (const entry of [...ahead.values()].sort((a, b) => a.seq - b.seq)) yield check(entry);
+    }
+  }
+
+  const newVerdict = (): Verification => ({ valid: true, checked: 0 });
+
   return {
     append(e) {
       const next = chain.then(() => appendOne(e));
@@ -112,33 +312,32 @@ export function createAuditLog(store: Store, clock: () => number = Date.now): Au
       return next;
     },
     async verify() {
-      let prev = GENESIS;
-      let expected = 1;
-      let n = 0;
-      for await (const entry of col.find({}, { sort: { seq: 1 } })) {
-        n++;
-        if (entry.seq !== expected)
-          return { valid: false, checked: n, brokenAt: expected, reason: `entry ${expected} is missing` };
-        if (entry.prevHash !== prev)
-          return {
-            valid: false,
-            checked: n,
-            brokenAt: entry.seq,
-            reason: 'prevHash does not match the previous entry',
-          };
-        const { _id, hash, ...body } = entry;
-        void _id;
-        if (entryHash(body) !== hash)
-          return {
-            valid: false,
-            checked: n,
-            brokenAt: entry.seq,
-            reason: 'entry content does not match its hash',
-          };
-        prev = hash;
-        expected++;
-      }
-      return { valid: true, checked: n };
+      const verdict = newVerdict();
+      for await (const entry of walk(verdict)) void entry;
+      return verdict;
+    },
+    async page(query, limit, options) {
+      const { filter, test } = conditionsOf(query);
+      const newestFirst = { seq: -1 } as const;
+      let entries: AuditEntry[];
+      let verdict: Verification | undefined;
+      if (options.verify) {
+        verdict = newVerdict();
+        const all = walk(verdict);
+        entries = await topOf(
+          (async function* () {
+            for await (const e of all) if (test(e)) yield e;
+          })(),
+          newestFirst,
+          limit + 1,
+        );
+      } else entries = await findSorted(store.engine, col, filter, { sort: newestFirst, limit: limit + 1 });
+      const more = entries.length > limit;
+      const shown = entries.slice(0, limit);
+      const next = more && shown.length ? shown[shown.length - 1]!.seq : null;
+      return verdict
+        ? { ...verdict, entries: shown, next }
+        : { ...pageCheck(shown, entries), entries: shown, next };
     },
   };
 }

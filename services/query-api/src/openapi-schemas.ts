@@ -418,8 +418,18 @@ export const SCHEMAS: Record<string, Schema> = {
     { description: 'One entry of the hash-chained audit log' },
   ),
   AuditResult: object(
-    { valid: bool, checked: int('entries whose chain was verified'), entries: list(ref('AuditEntry')) },
-    { brokenAt: int('the first entry that does not chain'), reason: str() },
+    {
+      entries: list(ref('AuditEntry')),
+      next: nullable(int('the before of the next page (older entries); null on the last')),
+    },
+    {
+      valid: bool,
+      checked: int('entries whose chain was verified'),
+      verified: bool,
+      intact: bool,
+      brokenAt: int('the first entry that does not chain'),
+      reason: str(),
+    },
   ),
   FeedEvent: {
     type: 'object',

@@ -1,6 +1,8 @@
 // The OpenAPI 3 description of the query API. The answers' shapes are in openapi-schemas.ts.
 import { REJECT_REASONS } from '@hub/envelope';
 import { jsonContent, ref } from '@hub/errors/openapi';
+import { AUDIT_ACTIONS } from './audit';
+import { ROLES } from './issuer';
 import { SCHEMAS } from './openapi-schemas';
 import { ALERT_RULES } from './routes-alerts';
 
@@ -265,9 +267,25 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/audit': {
         get: {
           summary:
-            'Audit log with chain verification (auditor, admin): the whole chain is verified, the latest entries returned',
+            'Audit log with chain verification (auditor, admin): a page of entries, newest first, and the whole chain verified from its first entry in the same read (verify=false to page without it)',
           security: bearer,
-          parameters: [param('limit', '1-1000 (default 200)', { type: 'integer' })],
+          parameters: [
+            param('limit', '1-1000 (default 200)', { type: 'integer' }),
+            param('before', 'entries before this sequence number: the next of the previous page', {
+              type: 'integer',
+            }),
+            param('sub', "the reader's subject (the token's sub), exactly"),
+            param('country', "the reader's country (ISO alpha-2)"),
+            param('role', "the reader's role", { type: 'string', enum: [...ROLES] }),
+            param('action', 'what was done', { type: 'string', enum: [...AUDIT_ACTIONS] }),
+            param('from', 'ISO date: entries written on or after'),
+            param('to', 'ISO date: entries written on or before'),
+            param(
+              'verify',
+              'false: the page alone (verified: false), each entry checked against its hash and the entry before it (intact); the whole chain is not walked',
+              { type: 'string', enum: ['true', 'false'] },
+            ),
+          ],
           responses: { ...ok('Newest first', 'AuditResult'), 403: err },
         },
       },

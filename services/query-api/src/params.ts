@@ -4,8 +4,9 @@ import { drugSuggestions, substancesOfDrug } from '@hub/domain';
 import { ValidationError, type FieldError } from '@hub/errors';
 import express, { type Request } from 'express';
 import type { Collection, Document, Filter } from 'mongodb';
+import { findSorted, type StoreEngine } from '@hub/store';
 
-type Kind = 'country' | 'code' | 'drug' | 'date' | 'int' | 'cursor' | 'enum' | 'list';
+type Kind = 'country' | 'code' | 'drug' | 'date' | 'int' | 'cursor' | 'enum' | 'list' | 'text';
 
 export interface ParamSpec {
   kind: Kind;
@@ -19,6 +20,8 @@ const SHAPES: Record<Exclude<Kind, 'enum' | 'list' | 'int' | 'date'>, RegExp> = 
   code: /^[a-z0-9][a-z0-9-]{0,60}$/,
   drug: /^[a-z0-9][a-z0-9-]{0,60}$/,
   cursor: /^[A-Za-z0-9_-]{1,200}$/,
+  // A name as given (a token's subject): matched as a plain string, never as an operator.
+  text: /^\P{Cc}{1,200}$/u,
 };
 
 export function parseParams<T extends Record<string, ParamSpec>>(
@@ -96,7 +99,9 @@ export function parseParams<T extends Record<string, ParamSpec>>(
             message:
               spec.kind === 'country'
                 ? 'must be an ISO 3166-1 alpha-2 code like KZ'
-                : 'has characters that are not allowed',
+                : spec.kind === 'text'
+                  ? 'must be 1 to 200 characters, none of them control characters'
+                  : 'has characters that are not allowed',
             value: v.slice(0, 60),
           });
         else if (spec.kind === 'drug' && unknownDrug(name, value)) errors.push(unknownDrug(name, value)!);
@@ -160,7 +165,8 @@ export function decodeCursor(cursor: string): { at: Date; id: string } {
  * One page of the documents matching `and`, newest `by` first (ties by _id), after the `cursor` of the previous page;
  * `nextCursor` is null on the last page. Reads one document more than the page to know whether another follows.
  * `by` holds a Date, or with `millis` a number of milliseconds (as the Avro records stored as they are have it);
- * `projection` leaves out what the answer does not show.
+ * `projection` leaves out what the answer does not show; `engine` is the store's (FerretDB's sorted reads stream,
+ * sorted.ts).
  */
 export async function findPage<T extends { _id: string }>(
   collection: Collection<T>,
@@ -168,9 +174,9 @@ export async function findPage<T extends { _id: string }>(
   by: keyof T & string,
   cursor: string | undefined,
   limit: number,
-  options: { millis?: boolean; projection?: Document } = {},
+  options: { engine: StoreEngine; millis?: boolean; projection?: Document },
 ): Promise<{ page: T[]; nextCursor: string | null }> {
-  const { millis = false, projection } = options;
+  const { engine, millis = false, projection } = options;
   const conditions = [...and];
   if (cursor) {
     const c = decodeCursor(cursor);
@@ -179,13 +185,12 @@ export async function findPage<T extends { _id: string }>(
       $or: [{ [by]: { $lt: at } }, { [by]: at, _id: { $lt: c.id } }],
     } as Filter<T>);
   }
-  const docs = (await collection
-    .find(conditions.length ? ({ $and: conditions } as Filter<T>) : {}, {
-      sort: { [by]: -1, _id: -1 },
-      limit: limit + 1,
-      ...(projection && { projection }),
-    })
-    .toArray()) as T[];
+  const docs = await findSorted(
+    engine,
+    collection,
+    conditions.length ? ({ $and: conditions } as Filter<T>) : {},
+    { sort: { [by]: -1, _id: -1 }, limit: limit + 1, ...(projection && { projection }) },
+  );
   const page = docs.slice(0, limit);
   const last = page[page.length - 1];
   return {

@@ -47,6 +47,7 @@ export function alertRoutes(deps: { store: Store; audit: AuditLog }): Router {
       'createdAt',
       p.cursor as string | undefined,
       (p.limit as number | undefined) ?? 500,
+      { engine: deps.store.engine },
     );
     await deps.audit.append({
       actor: actorOf(caller),

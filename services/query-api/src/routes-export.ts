@@ -1,7 +1,7 @@
 // GET /v1/export/seizures.csv and GET /v1/export/routes.geojson: downloads for analysts, filtered by handling
 // exactly like search and routes, and written to the audit log before a single byte leaves.
 import { Router } from 'express';
-import { COLLECTIONS, type Store, type StoredReport } from '@hub/store';
+import { COLLECTIONS, findSorted, type Store, type StoredReport } from '@hub/store';
 import type { AuditLog } from './audit';
 import { countryTable } from './dashboard';
 import { parseParams } from './params';
@@ -107,9 +107,15 @@ export function exportRoutes(deps: { store: Store; audit: AuditLog }): Router {
     const caller = req.caller!;
     const and = searchFilter(caller, p);
     const limit = (p.limit as number | undefined) ?? 10000;
-    const docs = await reports
-      .find({ $and: and }, { sort: { seizedAt: -1, _id: -1 }, limit: limit + 1 })
-      .toArray();
+    const docs = await findSorted(
+      deps.store.engine,
+      reports,
+      { $and: and },
+      {
+        sort: { seizedAt: -1, _id: -1 },
+        limit: limit + 1,
+      },
+    );
     const rows = docs.slice(0, limit);
     await deps.audit.append({
       actor: actorOf(caller),

@@ -92,7 +92,7 @@ export function quarantineRoutes(deps: {
       'quarantinedAt',
       p.cursor as string | undefined,
       (p.limit as number | undefined) ?? 100,
-      { millis: true, projection: { originalBytes: 0 } },
+      { engine: deps.store.engine, millis: true, projection: { originalBytes: 0 } },
     );
     await deps.audit.append({
       actor: actorOf(caller),

@@ -3,7 +3,7 @@
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
 import { HubError, ValidationError } from '@hub/errors';
-import { COLLECTIONS, type Store } from '@hub/store';
+import { COLLECTIONS, findSorted, type Store } from '@hub/store';
 import type { AuditEntry, AuditLog } from './audit';
 import { dateRange, parseParams } from './params';
 import { actorOf } from './routes-seizures';
@@ -31,10 +31,12 @@ export function readsRoutes(deps: { store: Store; audit: AuditLog }): Router {
     if (reportId) and.push({ reportIds: reportId });
     and.push(...dateRange<AuditEntry>('at', p));
     const limit = (p.limit as number | undefined) ?? 200;
-    const entries = await deps.store
-      .collection<AuditEntry>(COLLECTIONS.audit)
-      .find({ $and: and }, { sort: { seq: -1 }, limit })
-      .toArray();
+    const entries = await findSorted(
+      deps.store.engine,
+      deps.store.collection<AuditEntry>(COLLECTIONS.audit),
+      { $and: and },
+      { sort: { seq: -1 }, limit },
+    );
     const reads = entries
       .map((e) => {
         const own = e.reportIds.filter(

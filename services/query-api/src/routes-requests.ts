@@ -10,6 +10,7 @@ import { loadRegions } from '@hub/schemas';
 import { MongoServerError, type Filter } from 'mongodb';
 import {
   COLLECTIONS,
+  findSorted,
   requestStatus,
   type Store,
   type StoredAsk,
@@ -133,9 +134,15 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     if (p.country)
       and.push({ $or: [{ requester: p.country as string }, { addressee: p.country as string }] });
     if (p.urgency) and.push({ urgency: p.urgency as StoredRequest['urgency'] });
-    const docs = await requests
-      .find({ $and: and }, { sort: { dueAt: 1, _id: 1 }, limit: (p.limit as number | undefined) ?? 200 })
-      .toArray();
+    const docs = await findSorted(
+      deps.store.engine,
+      requests,
+      { $and: and },
+      {
+        sort: { dueAt: 1, _id: 1 },
+        limit: (p.limit as number | undefined) ?? 200,
+      },
+    );
     await deps.audit.append({
       actor: actorOf(caller),
       action: 'requests',

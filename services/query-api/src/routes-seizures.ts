@@ -103,6 +103,7 @@ export function seizureRoutes(deps: {
       'seizedAt',
       p.cursor as string | undefined,
       (p.limit as number | undefined) ?? 50,
+      { engine: deps.store.engine },
     );
     await deps.audit.append({
       actor: actorOf(caller),

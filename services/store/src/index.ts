@@ -8,3 +8,4 @@ export * from './lock';
 export * from './rewrite';
 export * from './buckets';
 export * from './quarantine';
+export * from './sorted';
