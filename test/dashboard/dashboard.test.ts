@@ -506,6 +506,58 @@ describe('analyst dashboard in a browser', function () {
     expect(exports.some((e) => e.query.format === 'geojson' && e.count === 3)).to.equal(true);
   });
 
+  it('shows an auditor the audit log a page at a time, by reader and action, and where the chain breaks', async () => {
+    const reader = hub.token('analyst', 'UZ', 'AMBER');
+    for (let i = 0; i < 60; i++)
+      expect((await getJson(`${hub.apiUrl}/v1/alerts?limit=1`, reader)).status).to.equal(200);
+    const page = await open('/#/audit');
+    await page.fill('#token', hub.token('auditor', 'KZ'));
+    await page.click('#signin-button');
+    await page.waitForSelector('#audit-chain[data-valid="true"]');
+    expect(await page.isVisible('#nav-audit')).to.equal(true);
+    expect(await page.textContent('#audit-chain')).to.match(/^The chain holds: all [\d,]+ entries verified/);
+    const rows = page.locator('table.audit tbody tr');
+    expect(await rows.count()).to.equal(50);
+    const newest = Number(await rows.first().getAttribute('data-seq'));
+    await page.click('#audit-older');
+    await page.waitForFunction(() => document.querySelectorAll('table.audit tbody tr').length > 50);
+    const seqs = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-seq'))));
+    // Newest first, each once, one after the other.
+    expect(seqs).to.deep.equal(seqs.map((_, i) => newest - i));
+    await page.fill('#audit-sub', 'analyst-UZ');
+    await page.selectOption('#audit-action', 'alerts');
+    await page.click('#audit-button');
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('table.audit tbody tr').length === 50 &&
+        Array.from(document.querySelectorAll('table.audit tbody tr')).every(
+          (tr) => tr.getAttribute('data-action') === 'alerts',
+        ),
+    );
+    expect(new Set(await texts(page, 'table.audit td[data-col="readerUser"]'))).to.deep.equal(
+      new Set(['analyst-UZ']),
+    );
+    expect(new Set(await texts(page, 'table.audit td[data-col="readerCountry"]'))).to.deep.equal(
+      new Set(['Uzbekistan']),
+    );
+    await page.click('#audit-older');
+    await page.waitForFunction(() => document.querySelectorAll('table.audit tbody tr').length === 60);
+    expect(await page.isVisible('#audit-older')).to.equal(false);
+    // An entry changed in the store: the next showing names it.
+    const audit = store.collection<{ seq: number; count: number }>(COLLECTIONS.audit);
+    const victim = (await audit.findOne({ seq: 2 }))!;
+    await audit.updateOne({ seq: 2 }, { $set: { count: victim.count + 1 } });
+    try {
+      await page.click('#audit-button');
+      await page.waitForSelector('#audit-chain[data-valid="false"]');
+      expect(await page.textContent('#audit-chain')).to.equal(
+        'The chain is broken at entry 2: entry content does not match its hash.',
+      );
+    } finally {
+      await audit.updateOne({ seq: 2 }, { $set: { count: victim.count } });
+    }
+  });
+
   it('switches to Russian labels, country and substance names, and keeps the choice', async () => {
     const page = await open('/#/search');
     await signIn(page);
@@ -514,7 +566,13 @@ describe('analyst dashboard in a browser', function () {
     await page.waitForSelector('#search-results tbody tr');
     await page.selectOption('#lang', 'ru');
     expect(await page.getAttribute('html', 'lang')).to.equal('ru');
-    expect(await texts(page, 'nav.tabs a')).to.deep.equal(['Обзор', 'Оповещения', 'Поиск', 'Сотрудничество']);
+    // The audit log's tab is an auditor's: an analyst has none.
+    expect(await texts(page, 'nav.tabs a:not([hidden])')).to.deep.equal([
+      'Обзор',
+      'Оповещения',
+      'Поиск',
+      'Сотрудничество',
+    ]);
     expect(await page.textContent('#search-h')).to.equal('Поиск сообщений об изъятиях');
     expect(await page.textContent('#signout')).to.equal('Выйти');
     expect(await page.textContent('#who')).to.equal('аналитик · Казахстан · допуск AMBER');

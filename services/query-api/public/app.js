@@ -1,6 +1,7 @@
 // The dashboard's wiring: sign-in, views by URL hash, loading and periodic refresh, language switch.
 import { createApi } from './api.js';
 import { renderAlerts } from './alerts.js';
+import { createAudit } from './audit.js';
 import { renderBarChart, renderLineChart } from './charts.js';
 import { createCooperation } from './cooperation.js';
 import { byId, fill } from './dom.js';
@@ -13,7 +14,7 @@ import { createSearch } from './search.js';
 
 const TOKEN_KEY = 'hub.token';
 const LANG_KEY = 'hub.lang';
-const VIEWS = ['overview', 'alerts', 'search', 'cooperation', 'record'];
+const VIEWS = ['overview', 'alerts', 'search', 'cooperation', 'audit', 'record'];
 // ?refresh=<seconds> sets the live-update period (at least 2 s; default 30 s).
 const REFRESH_S = Math.max(2, Number(new URLSearchParams(window.location.search).get('refresh')) || 30);
 
@@ -49,6 +50,11 @@ const search = createSearch({
 const cooperation = createCooperation({
   api,
   claims: () => claimsOf(window.sessionStorage.getItem(TOKEN_KEY)),
+});
+const audit = createAudit({
+  api,
+  claims: () => claimsOf(window.sessionStorage.getItem(TOKEN_KEY)),
+  report: showError,
 });
 
 function messageOf(err) {
@@ -251,6 +257,7 @@ function route() {
   byId('app-error').textContent = '';
   if (view === 'record' && id) showRecord(id);
   if (view === 'cooperation') cooperation.load();
+  if (view === 'audit') audit.load();
   byId(`${view}-h`).focus({ preventScroll: true });
 }
 
@@ -269,6 +276,7 @@ async function enter() {
   byId('app').hidden = false;
   byId('signout').hidden = false;
   renderWho();
+  audit.render();
   route();
   startFeeds();
   await refresh();
@@ -288,6 +296,7 @@ function signOut(err) {
   for (const id of ['map', 'chart-time', 'chart-drug', 'chart-country', 'alerts', 'record']) fill(byId(id));
   search.clear();
   cooperation.clear();
+  audit.clear();
   showSignIn(err ? `${t('sessionEnded')} ${messageOf(err)}` : '');
 }
 
@@ -330,6 +339,7 @@ function relabel() {
   renderOverview();
   renderAllAlerts();
   cooperation.render();
+  audit.render();
   if (state.record && !byId('view-record').hidden) renderRecord(byId('record'), state.record);
 }
 
@@ -341,6 +351,7 @@ async function start() {
   await loadReference();
   await loadWorld(); // needs the numeric codes of the reference data
   search.render();
+  audit.setup();
   byId('lang').addEventListener('change', (e) => {
     setLang(e.target.value);
     window.localStorage.setItem(LANG_KEY, getLang());
