@@ -2,7 +2,7 @@
 // answered with a code the caller can act on (docs/errors.md), not as an internal error.
 import type { Collection, Document } from 'mongodb';
 import { HubError } from '@hub/errors';
-import type { Store } from '@hub/store';
+import { READ_TIME_LIMIT, ReadTimeLimitError, type Store } from '@hub/store';
 
 /** Where each read of a collection takes its options (find(filter, options), distinct(key, filter, options) …). */
 const READ_OPTIONS_AT: Record<string, number> = {
@@ -24,6 +24,7 @@ export function withReadTimeout(store: Store, ms: number): Store {
   const limited = <T extends Document>(target: Collection<T>): Collection<T> =>
     new Proxy(target, {
       get(obj, prop, receiver) {
+        if (prop === READ_TIME_LIMIT) return ms;
         const value: unknown = Reflect.get(obj, prop, receiver);
         const at = typeof prop === 'string' ? READ_OPTIONS_AT[prop] : undefined;
         if (at === undefined || typeof value !== 'function') return value;
@@ -43,16 +44,12 @@ export function withReadTimeout(store: Store, ms: number): Store {
 
 /** The driver's errors a caller can act on, as the API's codes; anything else is left as it is. */
 export function storeErrorToHubError(err: unknown, timeoutMs: number): unknown {
+  // A streamed read stopped at the time limit (sorted.ts) is answered as the store's own time-out.
+  if (err instanceof ReadTimeLimitError) return queryTimeout(err, timeoutMs);
   const e = err as { name?: string; code?: unknown; message?: string } | null;
   if (!e || typeof e !== 'object' || typeof e.name !== 'string' || !e.name.startsWith('Mongo')) return err;
   // 50: MaxTimeMSExpired, the store stopped the read at maxTimeMS.
-  if (e.code === 50)
-    return new HubError(
-      'QUERY_TIMEOUT',
-      `the store did not answer within ${timeoutMs / 1000} s (HUB_QUERY_TIMEOUT_S), so the query was stopped: ` +
-        'narrow it (from/to, country, drug) or ask the hub operator to raise the limit',
-      { cause: err },
-    );
+  if (e.code === 50) return queryTimeout(err, timeoutMs);
   if (
     [
       'MongoNetworkError',
@@ -68,4 +65,13 @@ export function storeErrorToHubError(err: unknown, timeoutMs: number): unknown {
       cause: err,
     });
   return err;
+}
+
+function queryTimeout(err: unknown, timeoutMs: number): HubError {
+  return new HubError(
+    'QUERY_TIMEOUT',
+    `the store did not answer within ${timeoutMs / 1000} s (HUB_QUERY_TIMEOUT_S), so the query was stopped: ` +
+      'narrow it (from/to, country, drug) or ask the hub operator to raise the limit',
+    { cause: err },
+  );
 }
