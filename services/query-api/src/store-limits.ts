@@ -1,8 +1,8 @@
 // What the query API asks of the store on a caller's behalf is bounded in time, and what the store does wrong is
 // answered with a code the caller can act on (docs/errors.md), not as an internal error.
-import type { Collection, Document } from 'mongodb';
+import type { Collection, Document, FindCursor } from 'mongodb';
 import { HubError } from '@hub/errors';
-import { READ_TIME_LIMIT, ReadTimeLimitError, type Store } from '@hub/store';
+import type { Store } from '@hub/store';
 
 /** Where each read of a collection takes its options (find(filter, options), distinct(key, filter, options) …). */
 const READ_OPTIONS_AT: Record<string, number> = {
@@ -24,14 +24,18 @@ export function withReadTimeout(store: Store, ms: number): Store {
   const limited = <T extends Document>(target: Collection<T>): Collection<T> =>
     new Proxy(target, {
       get(obj, prop, receiver) {
-        if (prop === READ_TIME_LIMIT) return ms;
         const value: unknown = Reflect.get(obj, prop, receiver);
         const at = typeof prop === 'string' ? READ_OPTIONS_AT[prop] : undefined;
         if (at === undefined || typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           for (let i = 0; i < at; i++) args[i] ??= i === 0 && prop === 'aggregate' ? [] : {};
-          args[at] = { maxTimeMS: ms, ...(args[at] as object | undefined) };
-          return (value as (...a: unknown[]) => unknown).apply(obj, args);
+          const options = { maxTimeMS: ms, ...(args[at] as { maxTimeMS?: number } | undefined) };
+          args[at] = options;
+          const answer = (value as (...a: unknown[]) => unknown).apply(obj, args);
+          // A read that sets its own limit (0: none) is held to that one.
+          return prop === 'find' && options.maxTimeMS > 0
+            ? bounded(answer as FindCursor, options.maxTimeMS)
+            : answer;
         };
       },
     });
@@ -40,6 +44,61 @@ export function withReadTimeout(store: Store, ms: number): Store {
     collection: <T extends Document = Document>(name: Parameters<Store['collection']>[0]) =>
       limited(store.collection<T>(name)),
   };
+}
+
+/** A read stopped at its time limit by the API (withinTime): answered as the store's own time-out. */
+export class ReadTimeLimitError extends Error {
+  constructor(readonly ms: number) {
+    super(`the read took longer than ${ms} ms and was stopped`);
+    this.name = 'ReadTimeLimitError';
+  }
+}
+
+/**
+ * `cursor`, read whole (toArray) or in turn (for await) within `ms` in all. The store bounds a read by its
+ * `maxTimeMS`, but FerretDB applies it to a find's first batch only, not to the getMore commands after it: a search of
+ * 100,000 reports given 2 s went on for 37 s (measured 2026-12-06), streamed as FerretDB's sorted reads are (sorted.ts).
+ */
+function bounded<T>(cursor: FindCursor<T>, ms: number): FindCursor<T> {
+  return Object.assign(cursor, {
+    toArray: async () => {
+      const all: T[] = [];
+      for await (const doc of withinTime(cursor, ms)) all.push(doc);
+      return all;
+    },
+    [Symbol.asyncIterator]: () => withinTime(cursor, ms),
+  });
+}
+
+/** The documents of `cursor` until `ms` have passed since the first was asked for; then ReadTimeLimitError. */
+export async function* withinTime<T>(cursor: FindCursor<T>, ms: number): AsyncGenerator<T> {
+  const deadline = Date.now() + ms;
+  const late = Symbol('late');
+  let done = false;
+  try {
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new ReadTimeLimitError(ms);
+      let timer: NodeJS.Timeout | undefined;
+      // A document already received is taken as it is; only a wait for the store races the time left.
+      const next =
+        cursor.bufferedCount() > 0
+          ? await cursor.next()
+          : await Promise.race([
+              cursor.next(),
+              new Promise<typeof late>((resolve) => (timer = setTimeout(() => resolve(late), left))),
+            ]).finally(() => clearTimeout(timer));
+      if (next === late) throw new ReadTimeLimitError(ms);
+      if (next === null) {
+        done = true;
+        return;
+      }
+      yield next;
+    }
+  } finally {
+    // Not awaited when stopped early: a getMore still running ends with its batch, then the cursor is killed.
+    if (!done) void cursor.close().catch(() => undefined);
+  }
 }
 
 /** The driver's errors a caller can act on, as the API's codes; anything else is left as it is. */

@@ -5,25 +5,13 @@
 // 87 MiB to 1,461 MiB (measured 2026-12-06), about 14 kB a document, whatever the limit. The same read in the
 // store's own order streams: 103 MiB. So on FerretDB a sorted read streams the matching documents in the store's
 // order and keeps the first `limit` of the sort here, a few at a time; on MongoDB the server sorts (with an index).
-import type { Collection, Document, Filter, FindCursor } from 'mongodb';
+import type { Collection, Document, Filter } from 'mongodb';
 import type { StoreEngine } from './store';
 
 /**
- * How long a collection's reads may take, when its holder bounds them (the query API's withReadTimeout): a property
- * of the collection under this key. The store bounds a sorted read by its `maxTimeMS`; a streamed one is bounded
- * here, since FerretDB applies `maxTimeMS` to a find's first batch only, not to the getMore commands after it.
+ * Documents a streamed read asks for at a time: the most work the store does past a read's time limit (the query
+ * API's withReadTimeout stops a read between batches).
  */
-export const READ_TIME_LIMIT = Symbol.for('seizure-hub.readTimeLimitMs');
-
-/** A read stopped at its time limit (READ_TIME_LIMIT): the query API answers it as the store's own time-out. */
-export class ReadTimeLimitError extends Error {
-  constructor(readonly ms: number) {
-    super(`the read took longer than ${ms} ms and was stopped`);
-    this.name = 'ReadTimeLimitError';
-  }
-}
-
-/** Documents a streamed read asks for at a time: the most work the store does past a read's time limit. */
 const STREAM_BATCH = 500;
 
 export type SortSpec = Record<string, 1 | -1>;
@@ -48,39 +36,7 @@ export async function findSorted<T extends Document>(
       .find(filter, { sort, ...(limit > 0 && { limit }), ...(projection && { projection }) })
       .toArray()) as T[];
   const cursor = collection.find(filter, { batchSize: STREAM_BATCH, ...(projection && { projection }) });
-  const ms = (collection as { [READ_TIME_LIMIT]?: number })[READ_TIME_LIMIT];
-  return topOf((ms ? withinTime(cursor, ms) : cursor) as AsyncIterable<T>, sort, limit);
-}
-
-/** The documents of `cursor` until `ms` have passed since the first was asked for; then ReadTimeLimitError. */
-export async function* withinTime<T>(cursor: FindCursor<T>, ms: number): AsyncGenerator<T> {
-  const deadline = Date.now() + ms;
-  const late = Symbol('late');
-  let done = false;
-  try {
-    for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new ReadTimeLimitError(ms);
-      let timer: NodeJS.Timeout | undefined;
-      // A document already received is taken as it is; only a wait for the store races the time left.
-      const next =
-        cursor.bufferedCount() > 0
-          ? await cursor.next()
-          : await Promise.race([
-              cursor.next(),
-              new Promise<typeof late>((resolve) => (timer = setTimeout(() => resolve(late), left))),
-            ]).finally(() => clearTimeout(timer));
-      if (next === late) throw new ReadTimeLimitError(ms);
-      if (next === null) {
-        done = true;
-        return;
-      }
-      yield next;
-    }
-  } finally {
-    // Not awaited when stopped early: a getMore still running ends with its batch, then the cursor is killed.
-    if (!done) void cursor.close().catch(() => undefined);
-  }
+  return topOf(cursor as AsyncIterable<T>, sort, limit);
 }
 
 /** The first `limit` (0: all) of `docs` in the order of `sort`, holding at most about twice that many at once. */

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { random } from '../../../bench/reports';
-import type { FindCursor } from 'mongodb';
-import { comparator, ReadTimeLimitError, topOf, withinTime, type SortSpec } from '../src/sorted';
+import { comparator, topOf, type SortSpec } from '../src/sorted';
 
 async function* each<T>(items: T[]): AsyncGenerator<T> {
   for (const item of items) yield item;
@@ -62,49 +61,5 @@ describe('store: sorted reads kept in hand (topOf, comparator)', function () {
           ).to.deep.equal((limit ? expected.slice(0, limit) : expected).map((d) => d._id));
         }
     }
-  });
-
-  it('stops a streamed read at its time limit, while it waits for the store, and closes its cursor', async () => {
-    // A cursor that has two documents at hand, then waits for a batch that never comes.
-    const cursorThatStalls = () => {
-      const state = { buffered: [{ n: 1 }, { n: 2 }], closed: 0 };
-      const cursor = {
-        bufferedCount: () => state.buffered.length,
-        next: () =>
-          state.buffered.length ? Promise.resolve(state.buffered.shift()!) : new Promise(() => {}),
-        close: async () => void state.closed++,
-      };
-      return { state, cursor: cursor as unknown as FindCursor<{ n: number }> };
-    };
-    const { state, cursor } = cursorThatStalls();
-    const seen: number[] = [];
-    const started = Date.now();
-    let thrown: unknown;
-    try {
-      for await (const doc of withinTime(cursor, 50)) seen.push(doc.n);
-    } catch (err) {
-      thrown = err;
-    }
-    expect(thrown).to.be.instanceOf(ReadTimeLimitError);
-    expect((thrown as ReadTimeLimitError).ms).to.equal(50);
-    expect(Date.now() - started).to.be.at.least(45);
-    expect(seen).to.deep.equal([1, 2]);
-    expect(state.closed).to.equal(1);
-    // One that ends in time is read whole and not closed again.
-    const ends = {
-      docs: [{ n: 3 }],
-      bufferedCount: () => 0,
-      next() {
-        return Promise.resolve(this.docs.shift() ?? null);
-      },
-      closed: 0,
-      async close() {
-        this.closed++;
-      },
-    };
-    const whole: number[] = [];
-    for await (const doc of withinTime(ends as unknown as FindCursor<{ n: number }>, 1000)) whole.push(doc.n);
-    expect(whole).to.deep.equal([3]);
-    expect(ends.closed).to.equal(0);
   });
 });
