@@ -6,21 +6,12 @@ import { fmtDateTime, fmtNumber, has, t } from './i18n.js';
 import { countryName } from './reference.js';
 
 const PAGE = 50;
-const ACTIONS = [
-  'read',
-  'search',
-  'export',
-  'stats',
-  'routes',
-  'alerts',
-  'feed-stream',
-  'owner-reads',
-  'requests',
-  'ask',
-  'quarantine',
-  'redrive',
-  'quality',
-];
+/** The actions an entry may name, as the API describes its `action` filter (/openapi.json); loaded once. */
+let actions = [];
+async function loadActions() {
+  const spec = await (await fetch('/openapi.json')).json();
+  actions = spec.paths['/v1/audit'].get.parameters.find((p) => p.name === 'action').schema.enum;
+}
 
 const label = (prefix, value) => (has(`${prefix}${value}`) ? t(`${prefix}${value}`) : String(value ?? ''));
 
@@ -201,12 +192,15 @@ export function createAudit({ api, claims, report }) {
     fill(
       select,
       h('option', { value: '', text: t('auditAnyAction') }),
-      ACTIONS.map((a) => h('option', { value: a, text: label('action_', a), selected: a === chosen })),
+      actions.map((a) => h('option', { value: a, text: label('action_', a), selected: a === chosen })),
     );
   }
 
   function setup() {
     fillActions();
+    loadActions()
+      .then(fillActions)
+      .catch((err) => report(err));
     byId('audit-form').addEventListener('submit', (event) => {
       event.preventDefault();
       state.filters = filtersOf(event.target);

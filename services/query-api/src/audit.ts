@@ -149,6 +149,15 @@ function conditionsOf(q: AuditQuery): { filter: Filter<AuditEntry>; test: (e: Au
   };
 }
 
+/** Why `entry` does not hold after an entry whose hash is `prevHash` (undefined: not known), or undefined. */
+function brokenBy(entry: AuditEntry, prevHash: string | undefined): string | undefined {
+  if (prevHash !== undefined && entry.prevHash !== prevHash)
+    return 'prevHash does not match the previous entry';
+  const { _id, hash, ...body } = entry;
+  void _id;
+  return entryHash(body) !== hash ? 'entry content does not match its hash' : undefined;
+}
+
 /**
  * What can be told of a page alone (newest first), without walking the chain: each entry shown against its hash,
  * and against the entry before it when that was read too (the page's, or the one read beyond it).
@@ -160,13 +169,9 @@ function pageCheck(
   // Oldest first, as the chain's walk: the first entry that does not hold is the one told.
   for (let i = shown.length - 1; i >= 0; i--) {
     const entry = shown[i]!;
-    const { _id, hash, ...body } = entry;
-    void _id;
-    if (entryHash(body) !== hash)
-      return { intact: false, brokenAt: entry.seq, reason: 'entry content does not match its hash' };
     const older = read[i + 1];
-    if (older?.seq === entry.seq - 1 && entry.prevHash !== older.hash)
-      return { intact: false, brokenAt: entry.seq, reason: 'prevHash does not match the previous entry' };
+    const reason = brokenBy(entry, older?.seq === entry.seq - 1 ? older.hash : undefined);
+    if (reason) return { intact: false, brokenAt: entry.seq, reason };
   }
   return { intact: true };
 }
@@ -253,24 +258,11 @@ export function createAuditLog(
     let expected = 1;
     const check = (entry: AuditEntry): AuditEntry => {
       if (verdict.valid) {
-        const { _id, hash, ...body } = entry;
-        void _id;
-        const broken =
-          entry.seq !== expected
-            ? `entry ${expected} is missing`
-            : entry.prevHash !== prev
-              ? 'prevHash does not match the previous entry'
-              : entryHash(body) !== hash
-                ? 'entry content does not match its hash'
-                : undefined;
-        if (broken) {
-          Object.assign(verdict, {
-            valid: false,
-            brokenAt: entry.seq !== expected ? expected : entry.seq,
-            reason: broken,
-          });
-        } else verdict.checked++;
-        prev = hash;
+        const broken = entry.seq !== expected ? `entry ${expected} is missing` : brokenBy(entry, prev);
+        if (broken)
+          Object.assign(verdict, { valid: false, brokenAt: Math.min(entry.seq, expected), reason: broken });
+        else verdict.checked++;
+        prev = entry.hash;
       }
       expected = entry.seq + 1;
       return entry;
