@@ -200,6 +200,7 @@ describe('query API on the real stack', function () {
     expect(whole.next).to.equal(null);
     const all = (whole.entries as { seq: number }[]).map((e) => e.seq);
     const paged: number[] = [];
+    const last = { before: 0, count: 0 };
     for (let before: number | null = null, pages = 0; pages < 50; pages++) {
       const r = await getJson(
         `${hub.apiUrl}/v1/audit?limit=3&verify=false${before ? `&before=${before}` : ''}`,
@@ -209,11 +210,21 @@ describe('query API on the real stack', function () {
       expect(r.body).to.include({ verified: false, intact: true });
       expect(r.body).to.not.have.property('valid');
       paged.push(...(r.body.entries as { seq: number }[]).map((e) => e.seq));
+      Object.assign(last, { before, count: (r.body.entries as unknown[]).length });
       before = r.body.next as number | null;
       if (before === null) break;
     }
-    // The pages read the log as the whole read did, and what was audited meanwhile (these reads are not).
+    // The pages read the log as the whole read did, and what was audited meanwhile: these reads too.
     expect(paged.slice(paged.length - all.length)).to.deep.equal(all);
+    // Who looked at the log, and how, is in it too: the last page's read is the latest entry of its kind.
+    const looked = (await getJson(`${hub.apiUrl}/v1/audit?action=audit&limit=1`, auditor)).body
+      .entries as Record<string, unknown>[];
+    expect(looked[0]).to.deep.include({
+      action: 'audit',
+      actor: { sub: 'auditor-KZ', role: 'auditor', country: 'KZ' },
+      query: { limit: 3, verify: 'false', before: last.before },
+      count: last.count,
+    });
     const searches = await getJson(`${hub.apiUrl}/v1/audit?action=search&sub=analyst-KZ&country=KZ`, auditor);
     expect(searches.body.valid).to.equal(true);
     const found = searches.body.entries as { action: string; actor: { sub: string; country: string } }[];

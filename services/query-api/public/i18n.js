@@ -274,6 +274,7 @@ export const DICT = {
     action_quarantine: 'refused envelopes',
     action_redrive: 'took a refused envelope again',
     action_quality: 'data quality',
+    action_audit: 'audit log',
     navAudit: 'Audit',
     auditTitle: 'Audit log',
     auditHelp:
@@ -567,6 +568,7 @@ export const DICT = {
     action_quarantine: 'отклонённые конверты',
     action_redrive: 'повторная обработка конверта',
     action_quality: 'качество данных',
+    action_audit: 'журнал аудита',
     navAudit: 'Аудит',
     auditTitle: 'Журнал аудита',
     auditHelp:

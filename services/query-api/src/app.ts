@@ -24,7 +24,7 @@ import { quarantineRoutes } from './routes-quarantine';
 import { exportRoutes } from './routes-export';
 import { qualityRoutes } from './routes-quality';
 import { readsRoutes } from './routes-reads';
-import { seizureRoutes } from './routes-seizures';
+import { actorOf, seizureRoutes } from './routes-seizures';
 import { statsRoutes } from './routes-stats';
 import { requestRoutes } from './routes-requests';
 import { storeErrorToHubError } from './store-limits';
@@ -115,6 +115,14 @@ export function createApp(deps: ApiDeps): express.Express {
       (p.limit as number | undefined) ?? 200,
       { verify: p.verify !== 'false' },
     );
+    // Who looked at the log is in it too, once the page is read (the page and its verification are of the log before).
+    await deps.audit.append({
+      actor: actorOf(req.caller!),
+      action: 'audit',
+      query: { ...p },
+      count: page.entries.length,
+      reportIds: [],
+    });
     res.json(p.verify === 'false' ? { verified: false, ...page } : page);
   });
   for (const r of deps.extra ?? []) v1.use(r);

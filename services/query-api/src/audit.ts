@@ -48,6 +48,7 @@ export function entryHash(entry: Omit<AuditEntry, 'hash' | '_id'>): string {
 export const AUDIT_ACTIONS = [
   'alerts',
   'ask',
+  'audit',
   'export',
   'feed-stream',
   'owner-reads',
