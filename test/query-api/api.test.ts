@@ -200,7 +200,7 @@ describe('query API on the real stack', function () {
     expect(whole.next).to.equal(null);
     const all = (whole.entries as { seq: number }[]).map((e) => e.seq);
     const paged: number[] = [];
-    const last = { before: 0, count: 0 };
+    const last: { before: number | null; count: number } = { before: null, count: 0 };
     for (let before: number | null = null, pages = 0; pages < 50; pages++) {
       const r = await getJson(
         `${hub.apiUrl}/v1/audit?limit=3&verify=false${before ? `&before=${before}` : ''}`,
@@ -222,7 +222,7 @@ describe('query API on the real stack', function () {
     expect(looked[0]).to.deep.include({
       action: 'audit',
       actor: { sub: 'auditor-KZ', role: 'auditor', country: 'KZ' },
-      query: { limit: 3, verify: 'false', before: last.before },
+      query: { limit: 3, verify: 'false', ...(last.before ? { before: last.before } : {}) },
       count: last.count,
     });
     const searches = await getJson(`${hub.apiUrl}/v1/audit?action=search&sub=analyst-KZ&country=KZ`, auditor);
