@@ -11,7 +11,8 @@ import {
   type AuditQuery,
 } from '@hub/query-api';
 import { COLLECTIONS, connectStore, findSorted, type SortSpec, type Store } from '@hub/store';
-import { createTestEnv, type TestEnv } from '../support/env';
+import { hubSync } from '../support/cli';
+import { cliEnv, createTestEnv, type TestEnv } from '../support/env';
 
 describe('audit log pages and verification on the real store', function () {
   this.timeout(180000);
@@ -101,6 +102,12 @@ describe('audit log pages and verification on the real store', function () {
     }
   });
 
+  it('is verified by `hub audit` straight from the store, for a scheduled check', () => {
+    const run = hubSync(['audit'], cliEnv(env));
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.equal('VALID: 45 entries, each chained to the one before it from the first\n');
+  });
+
   it('tells a changed entry from the page alone, and from the chain where it breaks', async () => {
     const audit = store.collection<AuditEntry>(COLLECTIONS.audit);
     const log = createAuditLog(store);
@@ -124,6 +131,14 @@ describe('audit log pages and verification on the real store', function () {
       });
       await audit.replaceOne({ seq: 43 }, written[42]!);
       expect(await log.page({}, 2, { verify: true })).to.include({ valid: false, brokenAt: 40, checked: 39 });
+      const run = hubSync(['audit', '--json'], cliEnv(env));
+      expect(run.status, run.stderr).to.equal(1);
+      expect(JSON.parse(run.stdout)).to.deep.equal({
+        valid: false,
+        checked: 39,
+        brokenAt: 40,
+        reason: 'entry content does not match its hash',
+      });
     } finally {
       await audit.updateOne({ seq: 40 }, { $set: { count: written[39]!.count } });
     }

@@ -1,6 +1,7 @@
 // Every verb of the CLI, in the order `hub --help` lists them.
 import type { Command } from '../command';
 import { askCommand } from './ask';
+import { auditCommand } from './audit';
 import { benchCommand } from './bench';
 import { importCommand } from './import';
 import { importAnnualCommand } from './import-annual';
@@ -27,6 +28,7 @@ export const commands: Command[] = [
   importAnnualCommand,
   tokenCommand,
   verifyCommand,
+  auditCommand,
   askCommand,
   quarantineCommand,
   replayCommand,
