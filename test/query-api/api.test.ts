@@ -246,6 +246,10 @@ describe('query API on the real stack', function () {
       expect(r.status, query).to.equal(400);
       expect((r.body.errors as { field: string }[])[0]!.field, query).to.equal(field);
     }
+    const zero = await getJson(`${hub.apiUrl}/v1/audit?before=0`, auditor);
+    expect((zero.body.errors as { message: string }[])[0]!.message).to.equal(
+      'must be a whole number of at least 1',
+    );
   });
 
   it('documents every error code in docs/errors.md', () => {

@@ -1,8 +1,8 @@
 // The audit log for auditors (GET /v1/audit): who read what and when, newest first, filtered by reader, action and
 // date, a page at a time; with whether the hash chain holds from its first entry (walked by the API for the first
 // page; older pages are checked on their own: each entry against its hash and the one before it).
-import { byId, fill, h } from './dom.js';
-import { fmtDateTime, fmtNumber, has, t } from './i18n.js';
+import { byId, fill, h, tableHead } from './dom.js';
+import { fmtDateTime, fmtNumber, label, t } from './i18n.js';
 import { countryName } from './reference.js';
 
 const PAGE = 50;
@@ -12,8 +12,6 @@ async function loadActions() {
   const spec = await (await fetch('/openapi.json')).json();
   actions = spec.paths['/v1/audit'].get.parameters.find((p) => p.name === 'action').schema.enum;
 }
-
-const label = (prefix, value) => (has(`${prefix}${value}`) ? t(`${prefix}${value}`) : String(value ?? ''));
 
 /** The query an entry records, briefly: its parameters as name=value. */
 function querySummary(q) {
@@ -96,23 +94,17 @@ export function createAudit({ api, claims, report }) {
               'table',
               { class: 'audit' },
               h('caption', { class: 'sr-only', text: t('auditTitle') }),
-              h(
-                'thead',
-                {},
-                h(
-                  'tr',
-                  {},
-                  [
-                    'auditSeq',
-                    'readAt',
-                    'readerCountry',
-                    'readerRole',
-                    'readerUser',
-                    'action',
-                    'auditCount_',
-                    'auditQuery',
-                  ].map((k) => h('th', { scope: 'col', text: t(k) })),
-                ),
+              tableHead(
+                [
+                  'auditSeq',
+                  'readAt',
+                  'readerCountry',
+                  'readerRole',
+                  'readerUser',
+                  'action',
+                  'auditCount_',
+                  'auditQuery',
+                ].map((k) => t(k)),
               ),
               h('tbody', {}, state.entries.map(entryRow)),
             ),

@@ -1,5 +1,5 @@
 // Plain SVG charts: a line chart of quantities by month and horizontal bar charts; each with its data as a table.
-import { fill, h, s } from './dom.js';
+import { fill, h, s, tableHead } from './dom.js';
 import { fmtMonth, fmtNumber, t } from './i18n.js';
 
 const COLOURS = 6;
@@ -23,15 +23,7 @@ function dataTable(head, rows) {
     h(
       'table',
       {},
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          head.map((x) => h('th', { scope: 'col', text: x })),
-        ),
-      ),
+      tableHead(head),
       h(
         'tbody',
         {},

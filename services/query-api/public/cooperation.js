@@ -4,8 +4,8 @@
 // caller's country's records (GET /v1/reads). The API decides
 // what each caller may see; this only renders it, and says so when the caller's role is refused.
 import { createAskForm } from './ask.js';
-import { byId, fill, h } from './dom.js';
-import { fmtDateTime, fmtNumber, fmtPercent, has, t } from './i18n.js';
+import { byId, fill, h, tableHead } from './dom.js';
+import { fmtDateTime, fmtNumber, fmtPercent, label, t } from './i18n.js';
 import { countryName } from './reference.js';
 
 /** Roles the quality and refusal views are for (the API refuses the others with 403 anyway). */
@@ -37,24 +37,7 @@ export const WEAK = {
   rejectionRate: (x) => x > 0.05,
 };
 
-const label = (prefix, value) =>
-  value === undefined || value === null
-    ? ''
-    : has(`${prefix}${value}`)
-      ? t(`${prefix}${value}`)
-      : String(value);
-
-function head(keys) {
-  return h(
-    'thead',
-    {},
-    h(
-      'tr',
-      {},
-      keys.map((k) => h('th', { scope: 'col', text: t(k) })),
-    ),
-  );
-}
+const head = (keys) => tableHead(keys.map((k) => t(k)));
 
 /** What to show instead of a list the caller may not have: the role's refusal, or the error. */
 function failureNote(err) {
@@ -233,15 +216,7 @@ function qualityTable(id, caption, columns, rows) {
       'table',
       { class: 'quality', id },
       h('caption', { text: caption }),
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          columns.map((text) => h('th', { scope: 'col', text })),
-        ),
-      ),
+      tableHead(columns),
       h('tbody', {}, rows),
     ),
   );

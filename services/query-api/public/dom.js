@@ -35,3 +35,16 @@ export function fill(el, ...children) {
 export function byId(id) {
   return document.getElementById(id);
 }
+
+/** A table's head row: one column header per text. */
+export function tableHead(texts) {
+  return h(
+    'thead',
+    {},
+    h(
+      'tr',
+      {},
+      texts.map((text) => h('th', { scope: 'col', text })),
+    ),
+  );
+}

@@ -614,6 +614,12 @@ export function t(key, vars = {}) {
 }
 
 /** Fill the static markup: data-i18n sets the text, data-i18n-<attribute> sets that attribute. */
+/** The label of a coded value (`prefix` + value: role_analyst, action_search …), or the value itself if none. */
+export function label(prefix, value) {
+  if (value === undefined || value === null) return '';
+  return has(`${prefix}${value}`) ? t(`${prefix}${value}`) : String(value);
+}
+
 export function applyStatic(root = document) {
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll('*')) {

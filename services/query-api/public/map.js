@@ -2,7 +2,7 @@
 // between the countries' centroids, wider for larger quantities. A table below says the same for screen readers.
 import { geoCentroid, geoEqualEarth, geoGraticule10, geoPath } from 'd3-geo';
 import { feature } from 'topojson-client';
-import { fill, h, s } from './dom.js';
+import { fill, h, s, tableHead } from './dom.js';
 import { fmtDate, fmtNumber, t } from './i18n.js';
 import { alpha2OfNumeric, centroidOf, countryName, substanceName } from './reference.js';
 
@@ -125,17 +125,7 @@ function legsTable(legs, drawn) {
     h(
       'table',
       {},
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          ['from', 'to', 'reports', 'quantityKg', 'substances', 'lastSeen'].map((k) =>
-            h('th', { scope: 'col', text: t(k) }),
-          ),
-        ),
-      ),
+      tableHead(['from', 'to', 'reports', 'quantityKg', 'substances', 'lastSeen'].map((k) => t(k))),
       h(
         'tbody',
         {},

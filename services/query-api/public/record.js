@@ -1,5 +1,5 @@
 // One record: its fields, the re-verified provenance of its signed original, and its version history.
-import { fill, h } from './dom.js';
+import { fill, h, tableHead } from './dom.js';
 import { fmtDateTime, fmtNumber, has, t } from './i18n.js';
 import { countryName, substanceName, termLabel } from './reference.js';
 
@@ -18,15 +18,7 @@ function table(caption, head, rows) {
     'table',
     {},
     caption ? h('caption', { text: caption }) : null,
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        head.map((k) => h('th', { scope: 'col', text: t(k) })),
-      ),
-    ),
+    tableHead(head.map((k) => t(k))),
     h(
       'tbody',
       {},

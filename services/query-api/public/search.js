@@ -1,5 +1,5 @@
 // Search over GET /v1/seizures with filters and cursor paging, and the exports of the same filters.
-import { byId, fill, h } from './dom.js';
+import { byId, fill, h, tableHead } from './dom.js';
 import { fmtDate, fmtNumber, t } from './i18n.js';
 import {
   aggregateCodes,
@@ -135,25 +135,19 @@ export function createSearch({ api, report, say }) {
               'table',
               { class: 'results' },
               h('caption', { class: 'sr-only', text: t('searchTitle') }),
-              h(
-                'thead',
-                {},
-                h(
-                  'tr',
-                  {},
-                  [
-                    'seizedAt',
-                    'country',
-                    'place',
-                    'substances',
-                    'totalKg',
-                    'conveyance',
-                    'concealment',
-                    'detection',
-                    'route',
-                    'tlp',
-                  ].map((k) => h('th', { scope: 'col', text: t(k) })),
-                ),
+              tableHead(
+                [
+                  'seizedAt',
+                  'country',
+                  'place',
+                  'substances',
+                  'totalKg',
+                  'conveyance',
+                  'concealment',
+                  'detection',
+                  'route',
+                  'tlp',
+                ].map((k) => t(k)),
               ),
               h('tbody', {}, state.items.map(resultRow)),
             ),

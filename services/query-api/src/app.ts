@@ -11,7 +11,7 @@ import {
   type Registry,
 } from '@hub/observability';
 import type { Store } from '@hub/store';
-import { AUDIT_ACTIONS, type AuditLog } from './audit';
+import { AUDIT_ACTIONS, type AuditLog, type AuditQuery } from './audit';
 import { authenticate, requireRole } from './auth';
 import { callerLimit } from './caller-limit';
 import { dashboardRouter } from './dashboard';
@@ -102,19 +102,10 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.get('/v1/audit', requireRole('auditor', 'admin'), async (req, res) => {
     // Parameters are checked before the chain is walked; a limit not from 1 to 1000 is refused naming the rule.
     const p = parseParams(req.query as Record<string, unknown>, AUDIT_PARAMS);
-    const page = await deps.audit.page(
-      {
-        before: p.before as number | undefined,
-        sub: p.sub as string | undefined,
-        country: p.country as string | undefined,
-        role: p.role as string | undefined,
-        action: p.action as string | undefined,
-        from: p.from as Date | undefined,
-        to: p.to as Date | undefined,
-      },
-      (p.limit as number | undefined) ?? 200,
-      { verify: p.verify !== 'false' },
-    );
+    const { limit, verify, ...query } = p;
+    const page = await deps.audit.page(query as AuditQuery, (limit as number | undefined) ?? 200, {
+      verify: verify !== 'false',
+    });
     // Who looked at the log is in it too, once the page is read (the page and its verification are of the log before).
     await deps.audit.append({
       actor: actorOf(req.caller!),
@@ -123,7 +114,7 @@ export function createApp(deps: ApiDeps): express.Express {
       count: page.entries.length,
       reportIds: [],
     });
-    res.json(p.verify === 'false' ? { verified: false, ...page } : page);
+    res.json(verify === 'false' ? { verified: false, ...page } : page);
   });
   for (const r of deps.extra ?? []) v1.use(r);
   app.use(v1);

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Filter } from 'mongodb';
 import { COLLECTIONS, findSorted, topOf, type Store } from '@hub/store';
+import { dateRange } from './params';
 
 export interface AuditEntry {
   _id?: string;
@@ -66,7 +67,7 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 /** The outcome of walking the chain from its first entry. */
 export interface Verification {
   valid: boolean;
-  /** The entries walked until the chain broke (all of them when it holds). */
+  /** The entries that hold, from the first up to the one that does not (all of them when the chain holds). */
   checked: number;
   /** The first entry that does not chain. */
   brokenAt?: number;
@@ -141,7 +142,7 @@ function conditionsOf(q: AuditQuery): { filter: Filter<AuditEntry>; test: (e: Au
   }
   if (q.from || q.to) {
     const { from, to } = q;
-    and.push({ at: { ...(from && { $gte: from }), ...(to && { $lte: to }) } });
+    and.push(...dateRange<AuditEntry>('at', q));
     tests.push((e) => (!from || e.at >= from) && (!to || e.at <= to));
   }
   return {

@@ -47,7 +47,10 @@ export function parseParams<T extends Record<string, ParamSpec>>(
         if (!/^\d+$/.test(v) || n < (spec.min ?? 0) || n > (spec.max ?? Number.MAX_SAFE_INTEGER))
           errors.push({
             field: name,
-            message: `must be a whole number from ${spec.min ?? 0} to ${spec.max}`,
+            message:
+              spec.max === undefined
+                ? `must be a whole number of at least ${spec.min ?? 0}`
+                : `must be a whole number from ${spec.min ?? 0} to ${spec.max}`,
             value: v,
           });
         else out[name] = n;

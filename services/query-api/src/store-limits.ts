@@ -103,7 +103,7 @@ export async function* withinTime<T>(cursor: FindCursor<T>, ms: number): AsyncGe
 
 /** The driver's errors a caller can act on, as the API's codes; anything else is left as it is. */
 export function storeErrorToHubError(err: unknown, timeoutMs: number): unknown {
-  // A streamed read stopped at the time limit (sorted.ts) is answered as the store's own time-out.
+  // A read the API stopped at the time limit (withinTime) is answered as the store's own time-out.
   if (err instanceof ReadTimeLimitError) return queryTimeout(err, timeoutMs);
   const e = err as { name?: string; code?: unknown; message?: string } | null;
   if (!e || typeof e !== 'object' || typeof e.name !== 'string' || !e.name.startsWith('Mongo')) return err;
