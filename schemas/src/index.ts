@@ -4,3 +4,4 @@ export * from './plain';
 export * from './regions';
 export * from './bounded';
 export * from './ids';
+export * from './text-limits';

@@ -360,6 +360,42 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     });
   });
 
+  it('refuses a report with text longer than a national node takes, naming each field, and stores one at the limits', async () => {
+    const quarantined = (messageId: string) =>
+      waitUntil('the report quarantined', () =>
+        fx.store.collection<StoredQuarantine>(COLLECTIONS.quarantine).findOne({ messageId }),
+      );
+    const links = [
+      { kind: 'case', ref: 'KZ-2026-118' },
+      { kind: 'case', ref: 'r'.repeat(201) },
+    ];
+    const long = envelopeOf(kz, {
+      ...report(),
+      notes: 'n'.repeat(4001),
+      links,
+      reportingChannel: 'c'.repeat(501),
+    });
+    await send(names().nodeOut('KZ'), long.bytes);
+    expect(await quarantined(long.envelope.messageId)).to.include({
+      reasonCode: 'invalid-content',
+      detail:
+        'links[1].ref: must be at most 200 characters (got 201); notes: must be at most 4000 characters (got 4001); ' +
+        'reportingChannel: must be at most 500 characters (got 501)',
+    });
+    // Every field at its limit, as a node's API takes it: stored.
+    const full = report({
+      notes: 'n'.repeat(4000),
+      agencyName: 'a'.repeat(200),
+      place: { name: 'p'.repeat(200) },
+    });
+    const atLimits = envelopeOf(kz, full);
+    await send(names().nodeOut('KZ'), atLimits.bytes);
+    const stored = await waitUntil('the report at the limits stored', () =>
+      fx.store.collection(COLLECTIONS.reports).findOne({ _id: full.reportId as never }),
+    );
+    expect(stored).to.have.nested.property('report.notes').with.length(4000);
+  });
+
   it('applies a revocation from hub.pki without a restart', async () => {
     const notice = revocationNotice(registry, fx.pki.ca(), {
       fingerprint: fx.pki.identity('KZ').fingerprint,

@@ -252,33 +252,42 @@ describe('coordinator: information requests between countries', function () {
     expect(bad.status).to.equal(400);
   });
 
-  it('delivers a request as large as an envelope may be, in a notice larger than that', async () => {
-    // Written straight to KZ's topic, as a node could (its own API bounds each field): all but 1 MiB, the most an
-    // envelope may be. The coordinator's notice to UZ carries it whole, and is larger.
-    const value = informationRequestFromJson(
-      {
-        to: 'UZ',
-        purpose: 'criminal investigation 2026/118',
-        question: 'The manifests attached below: are these consignees known to you?',
-        handling: { tlp: 'AMBER', releasableTo: ['UZ'] },
-      },
-      { nodeCountry: 'KZ', now: Date.now(), regions: new Set() },
-    ).value;
-    const sized = (n: number) =>
-      signedAs(fx.env, 'KZ', 'InformationRequest', {
-        ...value,
-        question: `${value.question}\n${'m'.repeat(n)}`,
-      });
-    let n = MAX_ENVELOPE_BYTES - 4096;
-    n += MAX_ENVELOPE_BYTES - 16 - sized(n).bytes.length;
-    const { bytes } = sized(n);
-    expect(bytes.length).to.be.within(MAX_ENVELOPE_BYTES - 64, MAX_ENVELOPE_BYTES);
+  it('refuses a request whose question is longer than a node takes, naming it, and delivers the next', async () => {
+    // Written straight to KZ's topic, as a node could (its own API takes 4,000 characters): a question of 900,000,
+    // which the notice to UZ, the stored request and both dashboards would carry whole.
+    const valueOf = (question: string) =>
+      informationRequestFromJson(
+        {
+          to: 'UZ',
+          purpose: 'criminal investigation 2026/118',
+          question,
+          handling: { tlp: 'AMBER', releasableTo: ['UZ'] },
+        },
+        { nodeCountry: 'KZ', now: Date.now(), regions: new Set() },
+      ).value;
+    const long = valueOf('The manifests attached below: are these consignees known to you?');
+    const next = valueOf('Are these consignees known to you?');
+    const longEnvelope = signedAs(fx.env, 'KZ', 'InformationRequest', {
+      ...long,
+      question: `${long.question}\n${'m'.repeat(900_000)}`,
+    });
+    expect(longEnvelope.bytes.length).to.be.below(MAX_ENVELOPE_BYTES);
     await produceRaw(fx.env, topicNames(fx.env.config.namespace).nodeOut('KZ'), [
-      { key: value.requestId, value: bytes },
+      { key: long.requestId, value: longEnvelope.bytes },
+      { key: next.requestId, value: signedAs(fx.env, 'KZ', 'InformationRequest', next).bytes },
     ]);
-    const delivered = await itemAt('UZ', value.requestId, 'the large request', () => true);
-    expect(delivered).to.include({ direction: 'incoming', requester: 'KZ', addressee: 'UZ' });
-    expect(delivered.requestEvidence).to.include({ signedBy: 'KZ', verified: true });
+    await itemAt('UZ', next.requestId, 'the request after it', () => true);
+    expect(
+      await fx.store.collection(COLLECTIONS.requests).findOne({ _id: long.requestId as never }),
+    ).to.equal(null);
+    // Keyed apart, the two may be read from different partitions: the refusal is waited for, not assumed.
+    const refused = await waitUntil('the long request refused', () =>
+      fx.store.collection(COLLECTIONS.quarantine).findOne({ messageId: longEnvelope.envelope.messageId }),
+    );
+    expect(refused).to.include({
+      reasonCode: 'invalid-content',
+      detail: `question: must be at most 4000 characters (got ${long.question.length + 1 + 900_000})`,
+    });
   });
 
   it('rejects a response from a country that was not asked, and one to a request nobody sent', async () => {

@@ -305,44 +305,54 @@ describe('query API: the regional feed as server-sent events', function () {
     }
   });
 
-  it('passes on a report as large as an envelope may be, in a feed record larger than that', async () => {
+  it('passes on no report holding a text longer than a node takes, and the reports after it', async () => {
     const reader = await openStream(
       `${hub.apiUrl}/v1/feeds/central-asia/stream`,
       hub.token('analyst', 'KG', 'GREEN'),
     );
+    const { store, producer, close } = await feedWriter('feed-stream-long-text');
     try {
-      const value = seizureReportFromJson(report('GREEN'), {
-        nodeCountry: 'UZ',
-        now: Date.now(),
-        versionOf: () => 1,
-        regions: new Set(['central-asia']),
-      }).value;
-      // Written straight to UZ's topic, as a node could (its own API bounds each field): all but 1 MiB, the most an
-      // envelope may be. The coordinator's feed record around it is larger.
-      const sized = (n: number) =>
-        signedAs(env, 'UZ', 'SeizureReport', { ...value, agencyName: 'x'.repeat(n) });
-      let n = MAX_ENVELOPE_BYTES - 4096;
-      n += MAX_ENVELOPE_BYTES - 16 - sized(n).bytes.length;
-      const { bytes } = sized(n);
-      expect(bytes.length).to.be.within(MAX_ENVELOPE_BYTES - 64, MAX_ENVELOPE_BYTES);
-      const { producer, close } = await feedWriter('feed-stream-large');
-      try {
-        await producer.send({
-          topic: topicNames(env.config.namespace).nodeOut('UZ'),
-          acks: -1,
-          messages: [{ key: value.reportId, value: bytes }],
-        });
-      } finally {
-        await close();
-      }
-      const event = await waitUntil(
-        'the large report at the reader',
-        () => reader.events.find((e) => e.data.subjectId === value.reportId),
+      const valueOf = () =>
+        seizureReportFromJson(report('GREEN'), {
+          nodeCountry: 'UZ',
+          now: Date.now(),
+          versionOf: () => 1,
+          regions: new Set(['central-asia']),
+        }).value;
+      // Written straight to UZ's topic, as a node could (its own API bounds each field): an agency name of 900,000
+      // characters, which every feed record, stored copy and analyst's screen would carry, then a report as a node
+      // sends it.
+      const long = valueOf();
+      const after = valueOf();
+      const longEnvelope = signedAs(env, 'UZ', 'SeizureReport', { ...long, agencyName: 'x'.repeat(900_000) });
+      expect(longEnvelope.bytes.length).to.be.below(MAX_ENVELOPE_BYTES);
+      await producer.send({
+        topic: topicNames(env.config.namespace).nodeOut('UZ'),
+        acks: -1,
+        messages: [
+          { key: long.reportId, value: longEnvelope.bytes },
+          { key: after.reportId, value: signedAs(env, 'UZ', 'SeizureReport', after).bytes },
+        ],
+      });
+      // Keyed apart, the two may be read from different partitions: the refusal is waited for, not assumed.
+      const refused = await waitUntil('the long report refused', () =>
+        store.collection(COLLECTIONS.quarantine).findOne({ messageId: longEnvelope.envelope.messageId }),
+      );
+      await waitUntil(
+        'the report after it at the reader',
+        () => reader.events.find((e) => e.data.subjectId === after.reportId),
         60000,
       );
-      expect(event.event).to.equal('SeizureReport');
-      expect(event.data).to.include({ originCountry: 'UZ', region: 'central-asia' });
+      expect(reader.events.find((e) => e.data.subjectId === long.reportId)).to.equal(undefined);
+      expect(await store.collection(COLLECTIONS.reports).findOne({ _id: long.reportId as never })).to.equal(
+        null,
+      );
+      expect(refused).to.include({
+        reasonCode: 'invalid-content',
+        detail: 'agencyName: must be at most 200 characters (got 900000)',
+      });
     } finally {
+      await close();
       reader.close();
     }
   });

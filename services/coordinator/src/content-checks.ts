@@ -46,12 +46,6 @@ export function checkSeizureReport(
   );
   if (drugs.length > SEIZURE_REPORT_MAX.drugs) return errors;
   drugs.forEach((d, i) => {
-    if (typeof d.substance === 'string' && d.substance.length > SEIZURE_REPORT_MAX.substance)
-      errors.push({
-        field: `drugs[${i}].substance`,
-        message: `must be at most ${SEIZURE_REPORT_MAX.substance} characters`,
-        value: d.substance.length,
-      });
     if (typeof d.quantity !== 'number' || !(d.quantity > 0))
       errors.push({ field: `drugs[${i}].quantity`, message: 'must be positive', value: d.quantity });
     if (typeof d.quantityKg === 'number' && d.quantityKg > QUANTITY_LIMIT_KG) {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { HUB_ORIGIN, type Verifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import type { Logger } from '@hub/observability';
-import type { SchemaRegistry } from '@hub/schemas';
+import { textOverLimits, type SchemaRegistry } from '@hub/schemas';
 import {
   COLLECTIONS,
   findEach,
@@ -146,10 +146,11 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
       };
     }
     // The subject's id and submittedBy are checked alike in every message a node writes (ids are UUIDs; submittedBy
-    // absent where the node has no agencies).
+    // absent where the node has no agencies), and every other text field against what a node takes (TEXT_MAX).
     const fields = [
       ...checkSubjectId(value, subjectField),
       ...checkSubmittedBy(value),
+      ...textOverLimits(envelope.messageType, value, new Set([subjectField, 'submittedBy'])),
       ...(CONTENT_CHECKS[envelope.messageType]?.(value, envelope.origin, deps.clock()) ?? []),
     ];
     if (fields.length) {

@@ -1,5 +1,7 @@
 // Builders for the OpenAPI 3.0 schemas of the hub's HTTP services (the national node, the query API), and the shape
 // of every error they answer (HubError and ValidationError as JSON).
+import { TEXT_MAX } from '@hub/schemas';
+
 export type Schema = Record<string, unknown>;
 
 const described = (s: Schema, description?: string): Schema => (description ? { ...s, description } : s);
@@ -91,9 +93,12 @@ export const INFORMATION_REQUEST_IN: Schema = optionalObject(
     requestId: { ...uuid, description: 'left out: generated' },
     to: { ...countryIn, description: 'the country asked (addressee is taken too)' },
     subjectKind: oneOf(['report', 'identifier', 'route', 'other'], 'default other'),
-    subjectRef: text(200, 'required unless subjectKind is other: a report id, an identifier, a route'),
-    purpose: text(500),
-    question: text(4000),
+    subjectRef: text(
+      TEXT_MAX.InformationRequest.subjectRef,
+      'required unless subjectKind is other: a report id, an identifier, a route',
+    ),
+    purpose: text(TEXT_MAX.InformationRequest.purpose),
+    question: text(TEXT_MAX.InformationRequest.question),
     urgency: oneOf(['routine', 'urgent', 'immediate'], 'default routine; sets the default due time'),
     dueAt: text(40, 'ISO 8601 date-time; default by urgency'),
     handling: HandlingIn,

@@ -29,7 +29,7 @@ import { receiptRoutes } from './routes-receipts';
 import { retentionRoutes } from './routes-retention';
 import type { RequestsLog } from './requests-log';
 import type { Submitter } from './submit';
-import { UUID } from '@hub/schemas';
+import { TEXT_MAX, UUID } from '@hub/schemas';
 
 export interface NodeAppDeps {
   country: string;
@@ -130,7 +130,7 @@ export function createSeizureAcceptor(
       reportId,
       version,
       retractedAt: clock(),
-      reason: reason.slice(0, 1000),
+      reason: reason.slice(0, TEXT_MAX.SeizureRetraction.reason),
       submittedBy: client ?? null,
     });
     deps.reports.record(reportId, version, undefined, messageId);

@@ -24,6 +24,10 @@ import {
   uuid,
   type Schema,
 } from '@hub/errors/openapi';
+import { SEIZURE_REPORT_MAX } from '@hub/domain';
+import { TEXT_MAX } from '@hub/schemas';
+
+const S = TEXT_MAX.SeizureReport;
 
 /** Every accepted item: where to find it, and what the node changed in it. */
 const queued = (properties: Record<string, Schema>, optional: Record<string, Schema> = {}) =>
@@ -50,84 +54,106 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
       seizedAt: str('ISO 8601 date-time with its UTC offset, or a date'),
       country: countryIn,
       place: optionalObject({
-        name: text(200),
+        name: text(S['place.name']),
         lat: { type: 'number', minimum: -90, maximum: 90 },
         lon: { type: 'number', minimum: -180, maximum: 180 },
-        locationType: text(100, 'vocabulary: border-crossing, airport, seaport, ...'),
-        city: text(200),
-        adminRegion: text(200),
-        borderCrossingPoint: text(200),
+        locationType: text(S['place.locationType'], 'vocabulary: border-crossing, airport, seaport, ...'),
+        city: text(S['place.city']),
+        adminRegion: text(S['place.adminRegion']),
+        borderCrossingPoint: text(S['place.borderCrossingPoint']),
         direction: oneOf(['import', 'export', 'transit', 'domestic', 'unknown']),
       }),
       agency: text(
-        100,
+        S.agency,
         'agency type: customs, police, border-guard, ... (another name is kept as agencyName)',
       ),
-      agencyName: text(200),
-      caseReference: text(100),
+      agencyName: text(S.agencyName),
+      caseReference: text(S.caseReference),
       drugs: list(
         optionalObject(
           {
-            substance: text(200, 'vocabulary code or label: heroin, cannabis-resin, ...'),
+            substance: text(S['drugs[].substance'], 'vocabulary code or label: heroin, cannabis-resin, ...'),
             quantity: { type: 'number', minimum: 0, description: 'greater than 0' },
-            unit: text(30, 'kg, g, t, l, ml, tablets, units, ...'),
-            form: text(100),
+            unit: text(S['drugs[].unit'], 'kg, g, t, l, ml, tablets, units, ...'),
+            form: text(S['drugs[].form']),
             purityPct: { type: 'number', minimum: 0, maximum: 100 },
             packageCount: { type: 'integer', minimum: 0, maximum: 10_000_000 },
           },
           ['substance', 'quantity', 'unit'],
         ),
-        50,
+        SEIZURE_REPORT_MAX.drugs,
       ),
       conveyance: optionalObject(
         {
-          mode: text(50, 'road, rail, air, sea, postal, pedestrian, ...'),
-          vehicle: text(100),
+          mode: text(S['conveyance.mode'], 'road, rail, air, sea, postal, pedestrian, ...'),
+          vehicle: text(S['conveyance.vehicle']),
           identifiers: list(
-            optionalObject({ kind: text(40, 'plate, container, vin, ...'), value: text(100) }, [
-              'kind',
-              'value',
-            ]),
-            20,
+            optionalObject(
+              {
+                kind: text(S['conveyance.identifiers[].kind'], 'plate, container, vin, ...'),
+                value: text(S['conveyance.identifiers[].value']),
+              },
+              ['kind', 'value'],
+            ),
+            SEIZURE_REPORT_MAX.identifiers,
           ),
         },
         ['mode'],
       ),
-      concealment: text(200),
-      detection: text(200),
+      concealment: text(S.concealment),
+      detection: text(S.detection),
       route: list(
         optionalObject(
           {
             country: countryIn,
             role: oneOf(['origin', 'departure', 'transit', 'destination', 'seizure', 'unknown']),
-            place: text(200),
+            place: text(S['route[].place']),
           },
           ['country'],
         ),
-        30,
+        SEIZURE_REPORT_MAX.route,
       ),
       arrested: list(
         optionalObject({ nationality: countryIn, count: { type: 'integer', minimum: 1, maximum: 10000 } }, [
           'nationality',
           'count',
         ]),
-        50,
+        SEIZURE_REPORT_MAX.arrested,
       ),
-      links: list(optionalObject({ kind: text(40), ref: text(200) }, ['kind', 'ref']), 50),
+      links: list(
+        optionalObject({ kind: text(S['links[].kind']), ref: text(S['links[].ref']) }, ['kind', 'ref']),
+        SEIZURE_REPORT_MAX.links,
+      ),
       handling: HandlingIn,
-      notes: text(4000),
-      source: text(200),
+      notes: text(S.notes),
+      source: text(S.source),
     },
     ['seizedAt', 'country', 'agency', 'drugs'],
   ),
-  Reason: optionalObject({ reason: text(1000, 'why (required; kept to 1000 characters)') }, ['reason']),
+  Reason: optionalObject(
+    {
+      reason: text(
+        TEXT_MAX.SeizureRetraction.reason,
+        `why (required; kept to ${TEXT_MAX.SeizureRetraction.reason} characters)`,
+      ),
+    },
+    ['reason'],
+  ),
   TraffickingRoute: optionalObject(
     {
       routeId: { ...uuid, description: 'left out: generated; a known one: its next version' },
       country: { ...countryIn, description: "this node's country (the default)" },
-      name: text(200),
+      name: text(TEXT_MAX.TraffickingRoute.name),
       legs: list(
-        optionalObject({ from: countryIn, to: countryIn, mode: text(60), via: text(200) }, ['from', 'to']),
+        optionalObject(
+          {
+            from: countryIn,
+            to: countryIn,
+            mode: text(TEXT_MAX.TraffickingRoute['legs[].mode']),
+            via: text(TEXT_MAX.TraffickingRoute['legs[].via']),
+          },
+          ['from', 'to'],
+        ),
         50,
       ),
       substances: list(str(), 20),
@@ -135,7 +161,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
       periodFrom: str('a date'),
       periodTo: str('a date, not before periodFrom'),
       relatedReports: list(uuid, 200),
-      description: text(4000),
+      description: text(TEXT_MAX.TraffickingRoute.description),
       handling: HandlingIn,
     },
     ['legs', 'handling'],
@@ -147,8 +173,11 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
       rows: list(
         optionalObject(
           {
-            drugGroup: text(200),
-            drugName: text(300, 'as in the World Drug Report annex'),
+            drugGroup: text(TEXT_MAX.AnnualSeizureReturn['rows[].drugGroup']),
+            drugName: text(
+              TEXT_MAX.AnnualSeizureReturn['rows[].drugName'],
+              'as in the World Drug Report annex',
+            ),
             kilograms: { type: 'number', minimum: 0, maximum: 1e10 },
           },
           ['drugName', 'kilograms'],
@@ -156,7 +185,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
         2000,
       ),
       handling: HandlingIn,
-      source: text(200),
+      source: text(TEXT_MAX.AnnualSeizureReturn.source),
     },
     ['year', 'rows', 'handling'],
   ),
@@ -164,7 +193,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
   InformationResponse: optionalObject(
     {
       status: oneOf(['answered', 'partial', 'declined'], 'default answered'),
-      answer: text(20000, 'required unless declined'),
+      answer: text(TEXT_MAX.InformationResponse.answer, 'required unless declined'),
       relatedReports: list(uuid),
       handling: { ...HandlingIn, description: "left out: the request's" },
     },

@@ -7,7 +7,7 @@ import type { InboundStore } from './inbox-store';
 import { newestFirst, queryReader } from './query';
 import type { ReportsIndex } from './reports-index';
 import type { Submitter } from './submit';
-import { UUID } from '@hub/schemas';
+import { TEXT_MAX, UUID } from '@hub/schemas';
 
 /** RetentionNotice's kinds (without its `unknown` default). */
 const NOTICE_KINDS = ['review_due', 'renewed', 'erased'] as const;
@@ -40,7 +40,7 @@ export function retentionRoutes(deps: {
       renewalId,
       subjectType,
       subjectId,
-      reason: reason.slice(0, 1000),
+      reason: reason.slice(0, TEXT_MAX.RetentionRenewal.reason),
       requestedAt: deps.clock(),
     });
     res.status(202).json({ renewalId, subjectId, messageId, status: 'queued' });

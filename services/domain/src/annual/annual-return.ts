@@ -1,6 +1,7 @@
 // A country's annual seizure totals (World Drug Report annex shape) from JSON → a validated AnnualSeizureReturn.
 import { createHash } from 'node:crypto';
 import { ValidationError } from '@hub/errors';
+import { TEXT_MAX } from '@hub/schemas';
 import { FieldReader } from '../report/fields';
 import { normaliseCountryCode, readHandling, type HandlingRecord } from '../report/terms';
 import type { Normalised } from '../report/seizure-report';
@@ -65,8 +66,14 @@ export function annualReturnFromJson(input: unknown, ctx: AnnualContext): Normal
   const rowsIn = r.array(obj, 'rows', 'rows', { required: true, max: MAX_ANNUAL_ROWS });
   const rows: AnnualRowRecord[] = rowsIn.map((row, i) => {
     const path = `rows[${i}]`;
-    const drugName = r.string(row, 'drugName', `${path}.drugName`, { required: true, max: 300 }) ?? '';
-    const groupIn = r.string(row, 'drugGroup', `${path}.drugGroup`, { max: 200 });
+    const drugName =
+      r.string(row, 'drugName', `${path}.drugName`, {
+        required: true,
+        max: TEXT_MAX.AnnualSeizureReturn['rows[].drugName'],
+      }) ?? '';
+    const groupIn = r.string(row, 'drugGroup', `${path}.drugGroup`, {
+      max: TEXT_MAX.AnnualSeizureReturn['rows[].drugGroup'],
+    });
     let group = groupIn ? groups.resolve(groupIn) : undefined;
     if (groupIn && !group) {
       const suggestions = groups.suggest(groupIn, 3);
@@ -93,7 +100,7 @@ export function annualReturnFromJson(input: unknown, ctx: AnnualContext): Normal
     };
   });
   const handling = readHandling(r, obj, ctx.regions);
-  const source = r.string(obj, 'source', 'source', { max: 200 });
+  const source = r.string(obj, 'source', 'source', { max: TEXT_MAX.AnnualSeizureReturn.source });
   if (r.errors.length > 0) throw new ValidationError(r.errors, 'the annual return is not valid');
   const returnId = annualReturnId(country as string, year as number);
   const notes = [...r.notes];

@@ -1,5 +1,6 @@
 // Small field readers that collect every problem instead of stopping at the first one.
 import type { FieldError } from '@hub/errors';
+import { DEFAULT_TEXT_MAX } from '@hub/schemas';
 
 export class FieldReader {
   readonly errors: FieldError[] = [];
@@ -30,7 +31,7 @@ export class FieldReader {
       this.error(path, `must be a string, got ${typeof v}`, v);
       return null;
     }
-    const max = opts.max ?? 500;
+    const max = opts.max ?? DEFAULT_TEXT_MAX;
     if (v.length > max) {
       this.error(path, `must be at most ${max} characters (got ${v.length})`);
       return null;

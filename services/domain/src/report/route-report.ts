@@ -6,7 +6,7 @@ import { loadVocabularies } from '../vocab/index';
 import { FieldReader } from './fields';
 import type { Normalised } from './seizure-report';
 import { normaliseCountryCode, readHandling, resolveTermField, type HandlingRecord } from './terms';
-import { UUID } from '@hub/schemas';
+import { TEXT_MAX, UUID } from '@hub/schemas';
 
 export interface RouteReportRecord {
   routeId: string;
@@ -79,10 +79,10 @@ export function routeReportFromJson(
       mode: resolveTermField(
         r,
         v.transportModes,
-        r.string(leg, 'mode', `legs[${i}].mode`, { max: 60 }),
+        r.string(leg, 'mode', `legs[${i}].mode`, { max: TEXT_MAX.TraffickingRoute['legs[].mode'] }),
         `legs[${i}].mode`,
       ),
-      via: r.string(leg, 'via', `legs[${i}].via`, { max: 200 }),
+      via: r.string(leg, 'via', `legs[${i}].via`, { max: TEXT_MAX.TraffickingRoute['legs[].via'] }),
     };
   });
   const list = (key: string, max: number) => {
@@ -117,8 +117,10 @@ export function routeReportFromJson(
       countryIn,
     );
   const handling = readHandling(r, obj, ctx.regions);
-  const name = r.string(obj, 'name', 'name', { max: 200 });
-  const description = r.string(obj, 'description', 'description', { max: 4000 });
+  const name = r.string(obj, 'name', 'name', { max: TEXT_MAX.TraffickingRoute.name });
+  const description = r.string(obj, 'description', 'description', {
+    max: TEXT_MAX.TraffickingRoute.description,
+  });
   if (r.errors.length) throw new ValidationError(r.errors, 'the trafficking route is not valid');
   const id = routeId ?? randomUUID();
   return {

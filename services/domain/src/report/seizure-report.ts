@@ -5,7 +5,7 @@ import { FieldReader } from './fields';
 import { parseSeizedAt } from './dates';
 import { loadVocabularies, toKg } from '../vocab/index';
 import { normaliseCountryCode, readHandling, resolveTermField } from './terms';
-import { UUID } from '@hub/schemas';
+import { TEXT_MAX, UUID } from '@hub/schemas';
 
 export interface SeizureReportRecord {
   reportId: string;
@@ -88,17 +88,18 @@ function intOrNull(n: number | null): number | null {
 }
 
 /**
- * The most of each list a report may hold, and the longest substance name: what a node takes from its agencies, and
- * what the coordinator takes from a node (a node writing straight to its topic could send more).
+ * The most of each list a report may hold: what a node takes from its agencies, and what the coordinator takes from
+ * a node (a node writing straight to its topic could send more). Text fields: TEXT_MAX.
  */
 export const SEIZURE_REPORT_MAX = {
   drugs: 50,
-  substance: 200,
   identifiers: 20,
   route: 30,
   arrested: 50,
   links: 50,
 } as const;
+
+const T = TEXT_MAX.SeizureReport;
 
 /** Validate and normalise; throws ValidationError listing every field problem. */
 export function seizureReportFromJson(input: unknown, ctx: ReportContext): Normalised<SeizureReportRecord> {
@@ -132,7 +133,7 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
       const p = `drugs[${i}]`;
       const reported = r.string(d, 'substance', `${p}.substance`, {
         required: true,
-        max: SEIZURE_REPORT_MAX.substance,
+        max: T['drugs[].substance'],
       });
       const substance = resolveTermField(r, v.substances, reported, `${p}.substance`) ?? '';
       const quantity = r.number(d, 'quantity', `${p}.quantity`, { required: true, positive: true }) ?? 0;
@@ -140,7 +141,7 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
         resolveTermField(
           r,
           v.units,
-          r.string(d, 'unit', `${p}.unit`, { required: true, max: 30 }),
+          r.string(d, 'unit', `${p}.unit`, { required: true, max: T['drugs[].unit'] }),
           `${p}.unit`,
         ) ?? '';
       const quantityKg = unit && substance ? toKg(v, quantity, unit, substance) : null;
@@ -148,7 +149,12 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
       return {
         substance,
         substanceReported: reported !== substance ? reported : null,
-        form: resolveTermField(r, v.drugForms, r.string(d, 'form', `${p}.form`, { max: 100 }), `${p}.form`),
+        form: resolveTermField(
+          r,
+          v.drugForms,
+          r.string(d, 'form', `${p}.form`, { max: T['drugs[].form'] }),
+          `${p}.form`,
+        ),
         quantity,
         unit,
         quantityKg,
@@ -165,10 +171,10 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
           resolveTermField(
             r,
             v.transportModes,
-            r.string(conv, 'mode', 'conveyance.mode', { required: true, max: 50 }),
+            r.string(conv, 'mode', 'conveyance.mode', { required: true, max: T['conveyance.mode'] }),
             'conveyance.mode',
           ) ?? '',
-        vehicle: r.string(conv, 'vehicle', 'conveyance.vehicle', { max: 100 }),
+        vehicle: r.string(conv, 'vehicle', 'conveyance.vehicle', { max: T['conveyance.vehicle'] }),
         identifiers: r
           .array(conv, 'identifiers', 'conveyance.identifiers', { max: SEIZURE_REPORT_MAX.identifiers })
           .map((id, i) => ({
@@ -176,11 +182,17 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
               resolveTermField(
                 r,
                 v.identifierKinds,
-                r.string(id, 'kind', `conveyance.identifiers[${i}].kind`, { required: true, max: 40 }),
+                r.string(id, 'kind', `conveyance.identifiers[${i}].kind`, {
+                  required: true,
+                  max: T['conveyance.identifiers[].kind'],
+                }),
                 `conveyance.identifiers[${i}].kind`,
               ) ?? '',
             value:
-              r.string(id, 'value', `conveyance.identifiers[${i}].value`, { required: true, max: 100 }) ?? '',
+              r.string(id, 'value', `conveyance.identifiers[${i}].value`, {
+                required: true,
+                max: T['conveyance.identifiers[].value'],
+              }) ?? '',
           })),
       }
     : null;
@@ -195,7 +207,7 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
           `route[${i}].country`,
         ) ?? '',
       role: (ROLES.has(role) ? role : 'unknown') as SeizureReportRecord['route'][number]['role'],
-      place: r.string(leg, 'place', `route[${i}].place`, { max: 200 }),
+      place: r.string(leg, 'place', `route[${i}].place`, { max: T['route[].place'] }),
     };
   });
   const arrested = r.array(obj, 'arrested', 'arrested', { max: SEIZURE_REPORT_MAX.arrested }).map((a, i) => ({
@@ -210,11 +222,11 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
     ),
   }));
   const links = r.array(obj, 'links', 'links', { max: SEIZURE_REPORT_MAX.links }).map((l, i) => ({
-    kind: r.string(l, 'kind', `links[${i}].kind`, { required: true, max: 40 }) ?? '',
-    ref: r.string(l, 'ref', `links[${i}].ref`, { required: true, max: 200 }) ?? '',
+    kind: r.string(l, 'kind', `links[${i}].kind`, { required: true, max: T['links[].kind'] }) ?? '',
+    ref: r.string(l, 'ref', `links[${i}].ref`, { required: true, max: T['links[].ref'] }) ?? '',
   }));
   const handling = readHandling(r, obj, ctx.regions);
-  const agencyIn = r.string(obj, 'agency', 'agency', { required: true, max: 100 });
+  const agencyIn = r.string(obj, 'agency', 'agency', { required: true, max: T.agency });
   // The agency is a type from the vocabulary; a name we do not know is kept as agencyName under 'other'.
   const agencyType = agencyIn ? v.agencyTypes.resolve(agencyIn) : undefined;
   const agency = agencyType ?? (agencyIn ? 'other' : '');
@@ -229,46 +241,47 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
     seizedAtOffsetMinutes: seized.offsetMinutes,
     country: country ?? '',
     place: {
-      name: r.string(placeIn, 'name', 'place.name', { max: 200 }),
+      name: r.string(placeIn, 'name', 'place.name', { max: T['place.name'] }),
       lat,
       lon,
       locationType: resolveTermField(
         r,
         v.locationTypes,
-        r.string(placeIn, 'locationType', 'place.locationType', { max: 100 }),
+        r.string(placeIn, 'locationType', 'place.locationType', { max: T['place.locationType'] }),
         'place.locationType',
       ),
-      city: r.string(placeIn, 'city', 'place.city', { max: 200 }),
-      adminRegion: r.string(placeIn, 'adminRegion', 'place.adminRegion', { max: 200 }),
+      city: r.string(placeIn, 'city', 'place.city', { max: T['place.city'] }),
+      adminRegion: r.string(placeIn, 'adminRegion', 'place.adminRegion', { max: T['place.adminRegion'] }),
       borderCrossingPoint: r.string(placeIn, 'borderCrossingPoint', 'place.borderCrossingPoint', {
-        max: 200,
+        max: T['place.borderCrossingPoint'],
       }),
       direction: direction as SeizureReportRecord['place']['direction'],
     },
     agency,
     agencyName:
-      r.string(obj, 'agencyName', 'agencyName', { max: 200 }) ?? (agencyIn && !agencyType ? agencyIn : null),
-    caseReference: r.string(obj, 'caseReference', 'caseReference', { max: 100 }),
+      r.string(obj, 'agencyName', 'agencyName', { max: T.agencyName }) ??
+      (agencyIn && !agencyType ? agencyIn : null),
+    caseReference: r.string(obj, 'caseReference', 'caseReference', { max: T.caseReference }),
     drugs,
     conveyance,
     concealment: resolveTermField(
       r,
       v.concealment,
-      r.string(obj, 'concealment', 'concealment', { max: 200 }),
+      r.string(obj, 'concealment', 'concealment', { max: T.concealment }),
       'concealment',
     ),
     detection: resolveTermField(
       r,
       v.detection,
-      r.string(obj, 'detection', 'detection', { max: 200 }),
+      r.string(obj, 'detection', 'detection', { max: T.detection }),
       'detection',
     ),
     route,
     arrested,
     links,
     handling,
-    notes: r.string(obj, 'notes', 'notes', { max: 4000 }),
-    source: r.string(obj, 'source', 'source', { max: 200 }),
+    notes: r.string(obj, 'notes', 'notes', { max: T.notes }),
+    source: r.string(obj, 'source', 'source', { max: T.source }),
     reportingChannel: ctx.channel ?? 'api',
     submittedBy: ctx.client ?? null,
   };

@@ -1,5 +1,6 @@
 // Field-level normalisation used by the report readers (countries, codes, TLP, units).
 import type { FieldError } from '@hub/errors';
+import { TEXT_MAX } from '@hub/schemas';
 import { resolveCountry, suggestCountries } from '../vocab/countries';
 import type { Vocabulary } from '../vocab/vocabulary';
 import type { FieldReader } from './fields';
@@ -93,7 +94,9 @@ export function readHandling(
     if (typeof x === 'string' && regions.has(x)) return x;
     return normaliseCountryCode(r, typeof x === 'string' ? x : null, `handling.releasableTo[${i}]`) ?? '';
   });
-  const evaluation = r.string(h, 'evaluation', 'handling.evaluation', { max: 2 });
+  const evaluation = r.string(h, 'evaluation', 'handling.evaluation', {
+    max: TEXT_MAX.SeizureReport['handling.evaluation'],
+  });
   if (evaluation && !EVALUATION.test(evaluation))
     r.error(
       'handling.evaluation',

@@ -6,7 +6,9 @@ import { ValidationError } from '@hub/errors';
 import { FieldReader } from '../report/fields';
 import type { Normalised } from '../report/seizure-report';
 import { normaliseCountryCode, readHandling } from '../report/terms';
-import { UUID } from '@hub/schemas';
+import { TEXT_MAX, UUID } from '@hub/schemas';
+
+const ASK = TEXT_MAX.InformationRequest;
 
 const HOUR = 3600000;
 const DAY = 24 * HOUR;
@@ -125,12 +127,12 @@ export function informationRequestFromJson(
   if (to && to === ctx.nodeCountry) r.error(toField, `${to} is this node's own country: ask another one`, to);
   const kind = oneOf(
     r,
-    r.string(obj, 'subjectKind', 'subjectKind', { max: 20 }),
+    r.string(obj, 'subjectKind', 'subjectKind', { max: ASK.subjectKind }),
     'subjectKind',
     SUBJECT_KINDS,
     'other',
   );
-  const subjectRef = r.string(obj, 'subjectRef', 'subjectRef', { max: 200 });
+  const subjectRef = r.string(obj, 'subjectRef', 'subjectRef', { max: ASK.subjectRef });
   if (kind !== 'other' && !subjectRef)
     r.error(
       'subjectRef',
@@ -138,9 +140,15 @@ export function informationRequestFromJson(
     );
   if (kind === 'report' && subjectRef && !UUID.test(subjectRef))
     r.error('subjectRef', 'must be the report id (a UUID) of the report asked about', subjectRef);
-  const purpose = r.string(obj, 'purpose', 'purpose', { required: true, max: 500 });
-  const question = r.string(obj, 'question', 'question', { required: true, max: 4000 });
-  const urgency = oneOf(r, r.string(obj, 'urgency', 'urgency', { max: 20 }), 'urgency', URGENCIES, 'routine');
+  const purpose = r.string(obj, 'purpose', 'purpose', { required: true, max: ASK.purpose });
+  const question = r.string(obj, 'question', 'question', { required: true, max: ASK.question });
+  const urgency = oneOf(
+    r,
+    r.string(obj, 'urgency', 'urgency', { max: ASK.urgency }),
+    'urgency',
+    URGENCIES,
+    'routine',
+  );
   const dueIn = r.string(obj, 'dueAt', 'dueAt', { max: 40 });
   let dueAt = ctx.now + DEFAULT_DUE_MS[urgency];
   if (dueIn !== null) {
@@ -189,12 +197,15 @@ export function informationResponseFromJson(
   const r = new FieldReader();
   const status = oneOf(
     r,
-    r.string(obj, 'status', 'status', { max: 20 }),
+    r.string(obj, 'status', 'status', { max: TEXT_MAX.InformationResponse.status }),
     'status',
     RESPONSE_STATUSES,
     'answered',
   );
-  const answer = r.string(obj, 'answer', 'answer', { required: status !== 'declined', max: 20000 });
+  const answer = r.string(obj, 'answer', 'answer', {
+    required: status !== 'declined',
+    max: TEXT_MAX.InformationResponse.answer,
+  });
   const relatedReports = reportIds(r, obj.relatedReports, 'relatedReports');
   let handling = request.handling;
   if (obj.handling === undefined) r.notes.push('handling not given: inherited from the request');

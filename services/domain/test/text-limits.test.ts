@@ -1,0 +1,166 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '@hub/config';
+import {
+  annualReturnFromJson,
+  informationRequestFromJson,
+  informationResponseFromJson,
+  routeReportFromJson,
+  seizureReportFromJson,
+} from '@hub/domain';
+import { ValidationError } from '@hub/errors';
+import { DEFAULT_TEXT_MAX, TEXT_MAX, textOverLimits } from '@hub/schemas';
+
+const minimal = JSON.parse(
+  readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
+) as Record<string, unknown>;
+const now = Date.parse('2026-06-01T00:00:00Z');
+const ctx = { nodeCountry: 'KZ', now, versionOf: () => 1, regions: new Set<string>() };
+
+/** The reader's refusal of `input`, as the fields it names with their messages ([] when it takes it). */
+function refusals(read: () => unknown): string[] {
+  try {
+    read();
+    return [];
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    return err.errors.map((e) => `${e.field}: ${e.message}`);
+  }
+}
+
+describe('text limits: one table for the node that takes a field and the coordinator that receives it', () => {
+  // Free-text fields whose input path is the path they are sent under (vocabulary fields are sent as their codes).
+  const set = (obj: Record<string, unknown>, path: string, text: string): Record<string, unknown> => {
+    const copy = structuredClone(obj);
+    const keys = path.replace(/\[\]/g, '.0').split('.');
+    let at: Record<string, unknown> = copy;
+    for (const k of keys.slice(0, -1)) {
+      at[k] ??= /^\d+$/.test(keys[keys.indexOf(k) + 1] ?? '') ? [{}] : {};
+      at = at[k] as Record<string, unknown>;
+    }
+    at[keys.at(-1)!] = text;
+    return copy;
+  };
+  const links = { links: [{ kind: 'case', ref: 'KZ-1' }] };
+  const seizureFields = [
+    'place.name',
+    'place.city',
+    'place.adminRegion',
+    'place.borderCrossingPoint',
+    'agencyName',
+    'caseReference',
+    'conveyance.vehicle',
+    'conveyance.identifiers[].value',
+    'route[].place',
+    'links[].kind',
+    'links[].ref',
+    'notes',
+    'source',
+  ] as const;
+
+  for (const path of seizureFields) {
+    it(`SeizureReport ${path}: taken at its limit, refused one character over, by the node and the coordinator`, () => {
+      const max = TEXT_MAX.SeizureReport[path];
+      const named = path.replace(/\[\]/g, '[0]');
+      const at = set({ ...minimal, ...links }, path, 'x'.repeat(max));
+      const record = seizureReportFromJson(at, ctx).value as unknown as Record<string, unknown>;
+      expect(textOverLimits('SeizureReport', record)).to.deep.equal([]);
+      const over = set({ ...minimal, ...links }, path, 'x'.repeat(max + 1));
+      expect(refusals(() => seizureReportFromJson(over, ctx))).to.deep.equal([
+        `${named}: must be at most ${max} characters (got ${max + 1})`,
+      ]);
+      // As a node writing straight to its topic would send it: the coordinator names the same field and limit.
+      expect(textOverLimits('SeizureReport', set(record, path, 'x'.repeat(max + 1)))).to.deep.equal([
+        { field: named, message: `must be at most ${max} characters (got ${max + 1})` },
+      ]);
+    });
+  }
+
+  it('the other messages a node writes: each long text taken at its limit and refused over it', () => {
+    const handling = { tlp: 'AMBER' as const, releasableTo: ['UZ'] };
+    const cases: [string, string, number, (text: string) => unknown][] = [
+      [
+        'InformationRequest',
+        'question',
+        TEXT_MAX.InformationRequest.question,
+        (question) =>
+          informationRequestFromJson({ to: 'UZ', purpose: 'case 118', question, handling }, ctx).value,
+      ],
+      [
+        'InformationRequest',
+        'purpose',
+        TEXT_MAX.InformationRequest.purpose,
+        (purpose) =>
+          informationRequestFromJson({ to: 'UZ', purpose, question: 'known?', handling }, ctx).value,
+      ],
+      [
+        'InformationResponse',
+        'answer',
+        TEXT_MAX.InformationResponse.answer,
+        (answer) =>
+          informationResponseFromJson(
+            { answer },
+            {
+              requestId: '6c1f3f1e-8f0e-4d1e-9a43-5b1f1a2b3c4d',
+              from: 'UZ',
+              handling,
+            },
+            ctx,
+          ).value,
+      ],
+      [
+        'TraffickingRoute',
+        'description',
+        TEXT_MAX.TraffickingRoute.description,
+        (description) =>
+          routeReportFromJson({ legs: [{ from: 'AF', to: 'TJ' }], handling, description }, ctx).value,
+      ],
+      [
+        'AnnualSeizureReturn',
+        'rows[0].drugName',
+        TEXT_MAX.AnnualSeizureReturn['rows[].drugName'],
+        (drugName) =>
+          annualReturnFromJson(
+            { year: 2025, rows: [{ drugName, drugGroup: 'opioids', kilograms: 1 }], handling },
+            ctx,
+          ).value,
+      ],
+    ];
+    for (const [type, field, max, read] of cases) {
+      const record = read('x'.repeat(max)) as Record<string, unknown>;
+      expect(textOverLimits(type, record), `${type} ${field} at ${max}`).to.deep.equal([]);
+      expect(
+        refusals(() => read('x'.repeat(max + 1))),
+        `${type} ${field} over`,
+      ).to.include(`${field}: must be at most ${max} characters (got ${max + 1})`);
+    }
+  });
+
+  it('holds a field the table does not list to the default, skips fields checked otherwise, and counts past 20', () => {
+    expect(textOverLimits('SeizureReport', { reportingChannel: 'c'.repeat(DEFAULT_TEXT_MAX) })).to.deep.equal(
+      [],
+    );
+    expect(
+      textOverLimits('SeizureReport', { reportingChannel: 'c'.repeat(DEFAULT_TEXT_MAX + 1) }),
+    ).to.deep.equal([
+      { field: 'reportingChannel', message: `must be at most ${DEFAULT_TEXT_MAX} characters (got 501)` },
+    ]);
+    const id = 'x'.repeat(900_000);
+    expect(textOverLimits('SeizureReport', { reportId: id }, new Set(['reportId']))).to.deep.equal([]);
+    expect(textOverLimits('SeizureReport', { reportId: id })).to.have.length(1);
+    // Bytes (an Avro `bytes` field) are not text.
+    expect(textOverLimits('SeizureReport', { blob: Buffer.alloc(100_000) })).to.deep.equal([]);
+    const many = textOverLimits('SeizureReport', {
+      links: Array.from({ length: 25 }, () => ({ kind: 'case', ref: 'r'.repeat(201) })),
+    });
+    expect(many).to.have.length(21);
+    expect(many[19]).to.deep.equal({
+      field: 'links[19].ref',
+      message: 'must be at most 200 characters (got 201)',
+    });
+    expect(many[20]).to.deep.equal({ field: '(text)', message: 'and 5 more fields over their limits' });
+    // A type no node writes (the coordination node's own records) is not the table's to judge.
+    expect(textOverLimits('RequestNotice', { note: 'n'.repeat(10_000) })).to.deep.equal([]);
+  });
+});
