@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { askAsCoordinator } from '@hub/coordinator';
 import { createKafka, topicNames } from '@hub/kafka';
+import { TEXT_MAX } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { launchChromium } from '../support/browser';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
@@ -531,6 +532,11 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
     const { page } = await open('/#/cooperation', 400);
     await signIn(page, coordinator());
     await page.waitForSelector('#ask-section:not([hidden])');
+    // Each text field takes what the API takes, as its description says (one table: TEXT_MAX).
+    const { purpose, question: longest, subjectRef } = TEXT_MAX.InformationRequest;
+    await page.waitForSelector(`#ask-question[maxlength="${longest}"]`, { state: 'attached' });
+    expect(await page.getAttribute('#ask-purpose', 'maxlength')).to.equal(String(purpose));
+    expect(await page.getAttribute('#ask-subject-ref', 'maxlength')).to.equal(String(subjectRef));
     await page.click('#ask-section summary');
     await page.selectOption('#ask-to', 'UZ');
     await page.selectOption('#ask-urgency', 'urgent');

@@ -33,6 +33,21 @@ async function failure(res) {
   );
 }
 
+let description;
+/** The API's own description (/openapi.json, public), fetched once: the lists and limits the forms take from it. */
+export function apiDescription() {
+  if (!description) {
+    description = fetch('/openapi.json').then((res) => {
+      if (!res.ok)
+        throw new ApiError(res.status, `HTTP_${res.status}`, 'the API description could not be read');
+      return res.json();
+    });
+    // A failed fetch is tried again at the next use.
+    description.catch(() => (description = undefined));
+  }
+  return description;
+}
+
 /**
  * `token()` gives the current token; `onUnauthorized(error)` is told of every 401 (the session is over).
  */

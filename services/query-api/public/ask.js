@@ -1,6 +1,7 @@
 // Coordinators ask a country for information (POST /v1/requests), as the coordination node. The query API queues
 // the request and the coordinator signs and sends it: this form follows it (GET /v1/requests/asked/:id) until it is
 // stored or refused, and then has the list of requests loaded again.
+import { apiDescription } from './api.js';
 import { byId, fill, h } from './dom.js';
 import { getLang, has, t } from './i18n.js';
 import { countryName, memberCountries } from './reference.js';
@@ -47,11 +48,33 @@ export function createAskForm({ api, claims, onAsked }) {
     );
   }
 
+  // The longest text each field takes, as the API describes its request body (AskIn): set once it is read. Without
+  // it the form takes any length, and the API's refusal names the field.
+  let limited = false;
+  function limitFields() {
+    if (limited) return;
+    limited = true;
+    apiDescription()
+      .then((spec) => {
+        const fields = spec.components.schemas.AskIn.properties;
+        for (const [id, name] of [
+          ['ask-subject-ref', 'subjectRef'],
+          ['ask-purpose', 'purpose'],
+          ['ask-question', 'question'],
+        ])
+          byId(id).maxLength = fields[name].maxLength;
+      })
+      .catch(() => (limited = false));
+  }
+
   /** Shown to coordinators only (the API refuses the others); country names in the current language. */
   function render() {
     const mayAsk = claims()?.role === 'coordinator';
     section.hidden = !mayAsk;
-    if (mayAsk) renderCountries();
+    if (mayAsk) {
+      renderCountries();
+      limitFields();
+    }
   }
 
   function body() {

@@ -1,6 +1,7 @@
 // The audit log for auditors (GET /v1/audit): who read what and when, newest first, filtered by reader, action and
 // date, a page at a time; with whether the hash chain holds from its first entry (walked by the API for the first
 // page; older pages are checked on their own: each entry against its hash and the one before it).
+import { apiDescription } from './api.js';
 import { byId, fill, h, tableHead } from './dom.js';
 import { fmtDateTime, fmtNumber, label, t } from './i18n.js';
 import { countryName } from './reference.js';
@@ -9,7 +10,7 @@ const PAGE = 50;
 /** The actions an entry may name, as the API describes its `action` filter (/openapi.json); loaded once. */
 let actions = [];
 async function loadActions() {
-  const spec = await (await fetch('/openapi.json')).json();
+  const spec = await apiDescription();
   actions = spec.paths['/v1/audit'].get.parameters.find((p) => p.name === 'action').schema.enum;
 }
 
