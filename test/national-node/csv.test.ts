@@ -146,16 +146,24 @@ describe('national node CSV import: POST /v1/seizures/csv, hub import and the in
       'Seizure Reference,Retraction Reason',
       'KZ-POL-2026-0077,entered twice: the same seizure as KZ-POL-2026-0076',
       'KZ-NEVER-SENT,wrong file',
+      // A reason longer than a node takes is refused, not cut: it is signed and kept with the record.
+      `KZ-POL-2026-0076,${'r'.repeat(1001)}`,
     ].join('\n');
     const { status, body } = await postCsv(`${kz}/v1/seizures/csv`, withdrawals);
     expect(status).to.equal(207);
-    expect(body.errors).to.deep.equal([
+    expect(body.errors).to.have.deep.members([
       {
         line: 3,
         column: 'Retraction Reason',
         value: 'KZ-NEVER-SENT',
         message:
           'no report with this Seizure Reference was sent by this node, so there is nothing to withdraw',
+      },
+      {
+        line: 4,
+        column: 'Retraction Reason',
+        value: 'r'.repeat(100),
+        message: 'must be at most 1000 characters (got 1001)',
       },
     ]);
     const id = csvReportId('KZ', 'KZ-POL-2026-0077');

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoReports } from '@hub/cli/demo/reports';
 import { repoRoot } from '@hub/config';
+import { TEXT_MAX } from '@hub/schemas';
 import { createApp, type NodeAppDeps } from '@hub/national-node';
 import { createMetricsRegistry } from '@hub/observability';
 import { waitUntil } from '../support/env';
@@ -148,7 +149,21 @@ describe('national node: bodies and answers as its OpenAPI description says', fu
     );
     await send('KZ', 'get', '/v1/receipts?status=lost', '/v1/receipts', 400);
 
-    // Withdrawal and renewal of a report.
+    // Withdrawal and renewal of a report. A reason longer than the node takes is refused, not cut (it is signed and
+    // kept with the record), by the description and the node alike.
+    const long = { reason: 'r'.repeat(TEXT_MAX.SeizureRetraction.reason + 1) };
+    for (const [path, template] of [
+      [`/v1/seizures/${reportId}/retract`, '/v1/seizures/{reportId}/retract'],
+      [`/v1/seizures/${String(single.reportId)}/renew`, '/v1/seizures/{id}/renew'],
+    ]) {
+      expect(bodyValidator(template!)(long), `${template}: the description refuses it`).to.equal(false);
+      expect((await send('KZ', 'post', path!, template!, 400, long)).errors).to.deep.equal([
+        {
+          field: 'reason',
+          message: `must be at most ${TEXT_MAX.SeizureRetraction.reason} characters (got 1001)`,
+        },
+      ]);
+    }
     const reason = { reason: 'entered twice' };
     allowed('/v1/seizures/{reportId}/retract', reason);
     await send(

@@ -6,6 +6,7 @@ import {
   annualReturnFromJson,
   informationRequestFromJson,
   informationResponseFromJson,
+  readReason,
   routeReportFromJson,
   seizureReportFromJson,
 } from '@hub/domain';
@@ -135,6 +136,20 @@ describe('text limits: one table for the node that takes a field and the coordin
         `${type} ${field} over`,
       ).to.include(`${field}: must be at most ${max} characters (got ${max + 1})`);
     }
+  });
+
+  it("a retraction's and a renewal's reason: required, trimmed, refused over its limit rather than cut", () => {
+    const max = TEXT_MAX.SeizureRetraction.reason;
+    expect(readReason({ reason: `  ${'r'.repeat(max)}  ` }, max, 'say why')).to.equal('r'.repeat(max));
+    expect(refusals(() => readReason({ reason: '  ' }, max, 'say why'))).to.deep.equal([
+      'reason: is required: say why',
+    ]);
+    expect(refusals(() => readReason(undefined, max, 'say why'))).to.deep.equal([
+      'reason: is required: say why',
+    ]);
+    expect(refusals(() => readReason({ reason: 'r'.repeat(max + 1) }, max, 'say why'))).to.deep.equal([
+      `reason: must be at most ${max} characters (got ${max + 1})`,
+    ]);
   });
 
   it('holds a field the table does not list to the default, skips fields checked otherwise, and counts past 20', () => {

@@ -5,6 +5,7 @@ import type { NodeClientToken } from '@hub/config';
 import type { TrustStore } from '@hub/pki';
 import { HubError, ValidationError } from '@hub/errors';
 import {
+  readReason,
   seizureReportFromJson,
   type Normalised,
   type ReportContext,
@@ -130,7 +131,7 @@ export function createSeizureAcceptor(
       reportId,
       version,
       retractedAt: clock(),
-      reason: reason.slice(0, TEXT_MAX.SeizureRetraction.reason),
+      reason,
       submittedBy: client ?? null,
     });
     deps.reports.record(reportId, version, undefined, messageId);
@@ -272,11 +273,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
     const reportId = String(req.params.reportId);
     if (!UUID.test(reportId))
       throw new ValidationError([{ field: 'reportId', message: 'must be a UUID', value: reportId }]);
-    const reason = typeof req.body?.reason === 'string' ? req.body.reason.trim() : '';
-    if (!reason)
-      throw new ValidationError([
-        { field: 'reason', message: 'is required: say why the report is withdrawn' },
-      ]);
+    const reason = readReason(req.body, TEXT_MAX.SeizureRetraction.reason, 'say why the report is withdrawn');
     const { version, messageId } = await acceptor.retract(reportId, reason, clientOf(res));
     res.status(202).json({ reportId, version, messageId, status: 'queued' });
   });

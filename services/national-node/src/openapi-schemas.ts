@@ -132,10 +132,8 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
   ),
   Reason: optionalObject(
     {
-      reason: text(
-        TEXT_MAX.SeizureRetraction.reason,
-        `why (required; kept to ${TEXT_MAX.SeizureRetraction.reason} characters)`,
-      ),
+      // A retraction's and a renewal's alike (the table gives both the same limit).
+      reason: text(TEXT_MAX.SeizureRetraction.reason, 'why (required)'),
     },
     ['reason'],
   ),

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
+import { readReason } from '@hub/domain';
 import type { InboundStore } from './inbox-store';
 import { newestFirst, queryReader } from './query';
 import type { ReportsIndex } from './reports-index';
@@ -30,17 +31,17 @@ export function retentionRoutes(deps: {
       throw new ValidationError([{ field: 'id', message: 'must be a UUID', value: subjectId.slice(0, 60) }]);
     if (deps.reports.latest(subjectId) === 0)
       throw new HubError('NOT_FOUND', `this node has not sent ${subjectId}`);
-    const reason = typeof req.body?.reason === 'string' ? req.body.reason.trim() : '';
-    if (!reason)
-      throw new ValidationError([
-        { field: 'reason', message: 'is required: say why the record is still needed' },
-      ]);
+    const reason = readReason(
+      req.body,
+      TEXT_MAX.RetentionRenewal.reason,
+      'say why the record is still needed',
+    );
     const renewalId = randomUUID();
     const { messageId } = await deps.submitter.submit('RetentionRenewal', subjectId, {
       renewalId,
       subjectType,
       subjectId,
-      reason: reason.slice(0, TEXT_MAX.RetentionRenewal.reason),
+      reason,
       requestedAt: deps.clock(),
     });
     res.status(202).json({ renewalId, subjectId, messageId, status: 'queued' });

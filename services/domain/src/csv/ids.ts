@@ -2,6 +2,7 @@
 // rows sharing a seizure reference are one report, with an id derived from (node country, reference) so that
 // importing the same file again sends new versions of the same reports instead of duplicates.
 import { createHash } from 'node:crypto';
+import { TEXT_MAX } from '@hub/schemas';
 import { resolveCountry } from '../vocab/countries';
 import {
   COLUMNS,
@@ -205,6 +206,14 @@ function mapGroup(
         'retraction',
         retraction.v,
         `needs the ${COLUMNS.reference.title} of the report to withdraw`,
+      );
+    const max = TEXT_MAX.SeizureRetraction.reason;
+    if (retraction.v.length > max)
+      fail(
+        retraction.line,
+        'retraction',
+        retraction.v.slice(0, 100),
+        `must be at most ${max} characters (got ${retraction.v.length})`,
       );
     return report;
   }

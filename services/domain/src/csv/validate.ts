@@ -1,7 +1,6 @@
 // A CSV of seizures → validated reports, with every problem named by line, column, value and reason.
 import type { FieldError } from '@hub/errors';
 import { ValidationError } from '@hub/errors';
-import { TEXT_MAX } from '@hub/schemas';
 import {
   seizureReportFromJson,
   type Normalised,
@@ -99,11 +98,7 @@ export function validateCsvReports(
     // A report already refused while mapping must not reserve a version: validate it against a dry context.
     if (typeof r.body.retraction === 'string') {
       if (r.errors.length) return { ...base(r), ok: false, errors: [...r.errors].sort(byLine) };
-      return {
-        ...base(r),
-        ok: true,
-        retraction: { reason: r.body.retraction.slice(0, TEXT_MAX.SeizureRetraction.reason) },
-      };
+      return { ...base(r), ok: true, retraction: { reason: r.body.retraction } };
     }
     const context = r.errors.length ? { ...ctx, versionOf: () => 0 } : ctx;
     try {

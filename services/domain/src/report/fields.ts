@@ -1,5 +1,5 @@
 // Small field readers that collect every problem instead of stopping at the first one.
-import type { FieldError } from '@hub/errors';
+import { ValidationError, type FieldError } from '@hub/errors';
 import { DEFAULT_TEXT_MAX } from '@hub/schemas';
 
 export class FieldReader {
@@ -108,4 +108,19 @@ export class FieldReader {
       return item as Record<string, unknown>;
     });
   }
+}
+
+/**
+ * The `reason` of a request body that withdraws or keeps a record (a retraction, a renewal): required, trimmed, and
+ * at most `max` characters (refused beyond, never cut: the reason is signed and kept with the record).
+ */
+export function readReason(body: unknown, max: number, why: string): string {
+  const raw = (body as { reason?: unknown } | null | undefined)?.reason;
+  const reason = typeof raw === 'string' ? raw.trim() : '';
+  if (!reason) throw new ValidationError([{ field: 'reason', message: `is required: ${why}` }]);
+  if (reason.length > max)
+    throw new ValidationError([
+      { field: 'reason', message: `must be at most ${max} characters (got ${reason.length})` },
+    ]);
+  return reason;
 }
