@@ -168,8 +168,11 @@ export class InboundStore {
     return last && this.read(last);
   }
 
-  /** Those of one type (not receipts), in the order they arrived: a copy, for the caller to sort or page. */
-  ofType(messageType: string): InboundItem[] {
-    return [...(this.byType.get(messageType) ?? [])];
+  /**
+   * Those of one type (not receipts), in the order they arrived: the store's own list, not a copy (a list request read
+   * it whole each time). Read it before the next await: items received meanwhile are appended to it.
+   */
+  ofType(messageType: string): readonly InboundItem[] {
+    return this.byType.get(messageType) ?? [];
   }
 }
