@@ -1,7 +1,8 @@
 // How long each text field of the messages a national node writes may be, in characters. One table for the three
-// places that say it: the node's readers refuse longer input (FieldReader), its OpenAPI description states the
-// same, and the coordination node refuses a message holding a longer one (from a node writing straight to its
-// topic), so that no field of a stored record, a feed record or an analyst's screen grows to what the brokers take.
+// places that say it: the node's readers refuse longer input (FieldReader), the OpenAPI descriptions state the
+// same (the dashboard's ask form reads its limits there), and the coordination node refuses a message holding a
+// longer one (from a node writing straight to its topic), so that no field of a stored record, a feed record or an
+// analyst's screen grows to what the brokers take.
 
 /** A text field the table does not list: codes, ids and vocabulary terms (FieldReader's default too). */
 export const DEFAULT_TEXT_MAX = 500;

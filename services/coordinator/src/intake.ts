@@ -47,6 +47,11 @@ const SUBJECT_FIELD: Record<string, string> = {
   RequestNotice: 'requestId',
 };
 
+/** Per message type, the fields the text limits leave to checks of their own (the subject's id, submittedBy). */
+const TEXT_CHECKED_APART: Record<string, ReadonlySet<string>> = Object.fromEntries(
+  Object.entries(SUBJECT_FIELD).map(([type, field]) => [type, new Set([field, 'submittedBy'])]),
+);
+
 const CONTENT_CHECKS: Record<string, typeof checkSeizureReport> = {
   SeizureReport: checkSeizureReport,
   AnnualSeizureReturn: checkAnnualReturn,
@@ -150,7 +155,7 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
     const fields = [
       ...checkSubjectId(value, subjectField),
       ...checkSubmittedBy(value),
-      ...textOverLimits(envelope.messageType, value, new Set([subjectField, 'submittedBy'])),
+      ...textOverLimits(envelope.messageType, value, TEXT_CHECKED_APART[envelope.messageType]),
       ...(CONTENT_CHECKS[envelope.messageType]?.(value, envelope.origin, deps.clock()) ?? []),
     ];
     if (fields.length) {

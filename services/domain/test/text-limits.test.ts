@@ -32,14 +32,15 @@ function refusals(read: () => unknown): string[] {
 
 describe('text limits: one table for the node that takes a field and the coordinator that receives it', () => {
   // Free-text fields whose input path is the path they are sent under (vocabulary fields are sent as their codes).
+  /** A copy of `obj` with the text at `path` (`[]`: the list's first item, made when missing). */
   const set = (obj: Record<string, unknown>, path: string, text: string): Record<string, unknown> => {
     const copy = structuredClone(obj);
     const keys = path.replace(/\[\]/g, '.0').split('.');
     let at: Record<string, unknown> = copy;
-    for (const k of keys.slice(0, -1)) {
-      at[k] ??= /^\d+$/.test(keys[keys.indexOf(k) + 1] ?? '') ? [{}] : {};
+    keys.slice(0, -1).forEach((k, i) => {
+      at[k] ??= /^\d+$/.test(keys[i + 1]!) ? [{}] : {};
       at = at[k] as Record<string, unknown>;
-    }
+    });
     at[keys.at(-1)!] = text;
     return copy;
   };
