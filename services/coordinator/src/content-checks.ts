@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_NAME } from '@hub/config';
-import { MAX_ANNUAL_ROWS, ROUTE_MAX_LEGS, SEIZURE_REPORT_MAX } from '@hub/domain';
+import { MAX_ANNUAL_ROWS, ROUTE_MAX_LEGS, ROUTE_MAX_TERMS, SEIZURE_REPORT_MAX } from '@hub/domain';
 import type { FieldError } from '@hub/errors';
 import { AVRO_DIR, UUID } from '@hub/schemas';
 import type { Flag } from './outcome';
@@ -177,7 +177,11 @@ export function checkRoute(value: Record<string, unknown>, origin: string): Fiel
     });
   const legs = Array.isArray(value.legs) ? (value.legs as { from: string; to: string }[]) : [];
   if (legs.length === 0) errors.push({ field: 'legs', message: 'must list at least one leg' });
-  errors.push(...atMost('legs', legs, ROUTE_MAX_LEGS));
+  errors.push(
+    ...atMost('legs', legs, ROUTE_MAX_LEGS),
+    ...atMost('substances', value.substances, ROUTE_MAX_TERMS),
+    ...atMost('concealment', value.concealment, ROUTE_MAX_TERMS),
+  );
   if (legs.length > ROUTE_MAX_LEGS) return errors;
   legs.forEach((l, i) => {
     if (l.from === l.to)

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MAX_ANNUAL_ROWS, ROUTE_MAX_LEGS, SEIZURE_REPORT_MAX } from '@hub/domain';
+import { MAX_ANNUAL_ROWS, ROUTE_MAX_LEGS, ROUTE_MAX_TERMS, SEIZURE_REPORT_MAX } from '@hub/domain';
 import {
   checkAnnualReturn,
   checkRoute,
@@ -78,6 +78,20 @@ describe('coordinator content checks', () => {
       field: 'legs',
       value: ROUTE_MAX_LEGS + 1,
     });
+    const terms = (n: number) => Array.from({ length: n }, () => 'heroin');
+    const route = {
+      country: 'KZ',
+      legs: legs(1),
+      substances: terms(ROUTE_MAX_TERMS),
+      concealment: terms(ROUTE_MAX_TERMS),
+    };
+    expect(checkRoute(route, 'KZ'), 'named terms at their limit').to.deep.equal([]);
+    expect(
+      checkRoute({ ...route, substances: terms(ROUTE_MAX_TERMS + 1), concealment: terms(5000) }, 'KZ'),
+    ).to.deep.equal([
+      { field: 'substances', message: 'must list at most 20 (as a national node takes them)', value: 21 },
+      { field: 'concealment', message: 'must list at most 20 (as a national node takes them)', value: 5000 },
+    ]);
     const rows = Array.from({ length: MAX_ANNUAL_ROWS + 1 }, () => ({}));
     expect(
       checkAnnualReturn({ country: 'KZ', year: 2025, version: 1, rows }, 'KZ', now).map((e) => e.field),

@@ -24,7 +24,7 @@ import {
   uuid,
   type Schema,
 } from '@hub/errors/openapi';
-import { SEIZURE_REPORT_MAX } from '@hub/domain';
+import { MAX_ANNUAL_ROWS, ROUTE_MAX_LEGS, ROUTE_MAX_TERMS, SEIZURE_REPORT_MAX } from '@hub/domain';
 import { TEXT_MAX } from '@hub/schemas';
 
 const S = TEXT_MAX.SeizureReport;
@@ -152,10 +152,10 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
           },
           ['from', 'to'],
         ),
-        50,
+        ROUTE_MAX_LEGS,
       ),
-      substances: list(str(), 20),
-      concealment: list(str(), 20),
+      substances: list(str(), ROUTE_MAX_TERMS),
+      concealment: list(str(), ROUTE_MAX_TERMS),
       periodFrom: str('a date'),
       periodTo: str('a date, not before periodFrom'),
       relatedReports: list(uuid, 200),
@@ -180,7 +180,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
           },
           ['drugName', 'kilograms'],
         ),
-        2000,
+        MAX_ANNUAL_ROWS,
       ),
       handling: HandlingIn,
       source: text(TEXT_MAX.AnnualSeizureReturn.source),

@@ -38,6 +38,8 @@ function day(r: FieldReader, value: unknown, field: string): number | null {
 
 /** The most legs a trafficking route may have (a node's limit, and the coordinator's). */
 export const ROUTE_MAX_LEGS = 50;
+/** The most substances, and concealment methods, a route may name. */
+export const ROUTE_MAX_TERMS = 20;
 export function routeReportFromJson(
   input: unknown,
   ctx: {
@@ -94,10 +96,10 @@ export function routeReportFromJson(
     }
     return raw.map((x) => (typeof x === 'string' ? x.trim() : ''));
   };
-  const substances = list('substances', 20).map(
+  const substances = list('substances', ROUTE_MAX_TERMS).map(
     (s, i) => resolveTermField(r, v.substances, s || null, `substances[${i}]`) ?? '',
   );
-  const concealment = list('concealment', 20).map(
+  const concealment = list('concealment', ROUTE_MAX_TERMS).map(
     (c, i) => resolveTermField(r, v.concealment, c || null, `concealment[${i}]`) ?? '',
   );
   const relatedReports = list('relatedReports', 200);
