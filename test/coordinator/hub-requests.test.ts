@@ -452,6 +452,21 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
     expect(await list('?state=queued')).to.deep.equal([]);
     expect((await list('?limit=1')).map((a) => a.state)).to.deep.equal(['refused']);
     expect((await getJson(`${fx.hub.apiUrl}/v1/requests/asked`, analyst)).status).to.equal(403);
+
+    // Every look at the asks is in the audit log (`asked`), by whom and what: the list by its filters, the state of
+    // one by its id; those refused (not a coordinator) or not found are not reads.
+    const looks = await fx.store
+      .collection<{ action: string; actor: { sub: string }; query: Record<string, unknown>; count: number }>(
+        COLLECTIONS.audit,
+      )
+      .find({ action: 'asked', 'actor.sub': 'coordinator-TJ' })
+      .toArray();
+    expect(looks.filter((a) => a.query.requestId === body.requestId).length).to.be.greaterThan(0);
+    expect(looks.map((a) => [a.query.state, a.query.limit, a.count])).to.deep.include.members([
+      ['refused', undefined, 1],
+      ['queued', undefined, 0],
+      [undefined, 1, 1],
+    ]);
   });
 
   it('sends each asked request once: two coordinators claim it, one sends it; a crash after signing sends the same bytes', async () => {

@@ -49,6 +49,7 @@ export function entryHash(entry: Omit<AuditEntry, 'hash' | '_id'>): string {
 export const AUDIT_ACTIONS = [
   'alerts',
   'ask',
+  'asked',
   'audit',
   'export',
   'feed-stream',

@@ -267,6 +267,13 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
       .map((a) => askView(a, stored.has(a._id)))
       .filter((a) => !p.state || a.state === p.state)
       .slice(0, (p.limit as number | undefined) ?? 100);
+    await deps.audit.append({
+      actor: actorOf(req.caller!),
+      action: 'asked',
+      query: { ...p },
+      count: views.length,
+      reportIds: [],
+    });
     res.json({ asks: views });
   });
 
@@ -279,6 +286,13 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     ]);
     if (!ask && !stored)
       throw new HubError('NOT_FOUND', `no request ${requestId} was asked by the coordination node`);
+    await deps.audit.append({
+      actor: actorOf(caller),
+      action: 'asked',
+      query: { requestId },
+      count: 1,
+      reportIds: [],
+    });
     res.json({
       requestId,
       state: askState(ask, Boolean(stored)),
