@@ -18,6 +18,7 @@ import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
 import {
   COLLECTIONS,
+  findSorted,
   neverRedrivable,
   withLock,
   type Store,
@@ -193,17 +194,17 @@ export function startAsks(options: AsksOptions): Asks {
 
   /** What waits: queued, or signed a while ago and not marked sent (its signer died, or the store failed). */
   const waitingAsks = (now: number) =>
-    asks
-      .find(
-        {
-          $or: [
-            { state: 'queued' },
-            { state: 'signed', signedAt: { $lt: new Date(now - RESEND_SIGNED_AFTER_MS) } },
-          ],
-        },
-        { sort: { askedAt: 1 }, limit: BATCH },
-      )
-      .toArray();
+    findSorted(
+      store.engine,
+      asks,
+      {
+        $or: [
+          { state: 'queued' },
+          { state: 'signed', signedAt: { $lt: new Date(now - RESEND_SIGNED_AFTER_MS) } },
+        ],
+      },
+      { sort: { askedAt: 1 }, limit: BATCH },
+    );
 
   const sendWaiting = async (): Promise<number> => {
     let sent = 0;

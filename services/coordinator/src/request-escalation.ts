@@ -6,7 +6,7 @@ import type { Signer } from '@hub/envelope';
 import type { Producer, TopicNames } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, type Store, type StoredRequest } from '@hub/store';
+import { COLLECTIONS, findSorted, type Store, type StoredRequest } from '@hub/store';
 import { derivedUuid } from './replies';
 import { signedNotice } from './requests';
 import { periodic } from './periodic';
@@ -94,9 +94,13 @@ export function startEscalation(options: EscalationOptions): Escalation {
     if (options.send === false) return 0;
     const now = clock();
     for (const [id, at] of recorded) if (at < now - RECORD_AGAIN_MS) recorded.delete(id);
-    const overdue = await requests
-      .find({ status: 'open', dueAt: { $lt: new Date(now) } }, { sort: { dueAt: 1 }, limit: BATCH })
-      .toArray();
+    // Sorted here on FerretDB (findSorted): FerretDB would hold every overdue request to sort them.
+    const overdue = await findSorted(
+      store.engine,
+      requests,
+      { status: 'open', dueAt: { $lt: new Date(now) } },
+      { sort: { dueAt: 1 }, limit: BATCH },
+    );
     const open = new Set(overdue.map((r) => r.requestId));
     for (const id of recorded.keys()) if (!open.has(id)) recorded.delete(id);
     let count = 0;

@@ -247,10 +247,11 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
       state: { kind: 'enum', values: ASK_STATES },
       limit: { kind: 'int', min: 1, max: 500 },
     });
-    const kept = await asks
-      .find(NOT_REDRIVE, { sort: { askedAt: -1 }, projection: { envelope: 0 } })
-      .limit(500)
-      .toArray();
+    const kept = await findSorted(deps.store.engine, asks, NOT_REDRIVE, {
+      sort: { askedAt: -1 },
+      limit: 500,
+      projection: { envelope: 0 },
+    });
     const stored = new Set(
       kept.length
         ? (
