@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { AVRO_DIR, UUID } from '@hub/schemas';
 import { ENVELOPE_VERSION, type Envelope } from './types';
 
+/** The latest time a JavaScript Date holds, in milliseconds since the epoch. */
+export const MAX_DATE_MS = 8.64e15;
+
 export const ENVELOPE_TYPE = avro.Type.forSchema(
   JSON.parse(readFileSync(join(AVRO_DIR, 'Envelope.v1.avsc'), 'utf8')),
   {
@@ -66,7 +69,8 @@ export function decodeEnvelope(bytes: Buffer, maxBytes = MAX_ENVELOPE_BYTES): De
     return { ok: false, reason: 'malformed', detail: 'messageType is not a schema name' };
   if (!/^([A-Z]{2}|HUB)$/.test(envelope.origin))
     return { ok: false, reason: 'malformed', detail: 'origin is not an ISO alpha-2 code or HUB' };
-  if (!Number.isSafeInteger(envelope.signedAt) || envelope.signedAt <= 0)
+  // A time a Date can hold (8.64e15 ms, year 275760): beyond it every use of it as a date throws.
+  if (!Number.isSafeInteger(envelope.signedAt) || envelope.signedAt <= 0 || envelope.signedAt > MAX_DATE_MS)
     return { ok: false, reason: 'malformed', detail: 'signedAt is not a timestamp' };
   return { ok: true, envelope };
 }

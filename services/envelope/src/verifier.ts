@@ -3,7 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import { RSA_PSS_SHA256, type SignatureAlgorithm } from './algorithms';
 import { RSA_PSS_SHA256_BATCH } from './batch';
-import { decodeEnvelope } from './codec';
+import { decodeEnvelope, MAX_DATE_MS } from './codec';
 import { signingInput } from './signing-input';
 import type { Envelope, SignerInfo, VerifyReason, VerifyResult } from './types';
 
@@ -52,69 +52,82 @@ export const ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new Map(
 export function createVerifier(options: VerifierOptions): Verifier {
   const clock = options.clock ?? Date.now;
   const skew = options.maxClockSkewMs ?? 5 * 60 * 1000;
+  const verify = (input: Buffer | Envelope, verifyOptions: VerifyOptions = {}): VerifyResult => {
+    let envelope: Envelope;
+    if (Buffer.isBuffer(input)) {
+      const decoded = decodeEnvelope(input, verifyOptions.maxBytes);
+      if (!decoded.ok) return decoded;
+      envelope = decoded.envelope;
+    } else {
+      envelope = input;
+    }
+    const fail = (reason: VerifyReason, detail: string): VerifyResult => ({
+      ok: false,
+      reason,
+      detail,
+      envelope,
+    });
+    const algorithm = ALGORITHMS.get(envelope.signatureAlgorithm);
+    if (!algorithm)
+      return fail(
+        'unsupported-algorithm',
+        `signature algorithm ${envelope.signatureAlgorithm} is not supported`,
+      );
+    const fp = envelope.signerCertFingerprint.toString('hex');
+    const cert = options.trust.lookup(fp);
+    if (!cert) return fail('unknown-signer', `no certificate with fingerprint ${fp} is known`);
+    if (!cert.chainValid) return fail('chain-invalid', `certificate ${fp} was not issued by the hub CA`);
+    const now = clock();
+    if (envelope.signedAt > now + skew)
+      return fail(
+        'not-yet-valid',
+        `signedAt ${envelope.signedAt <= MAX_DATE_MS ? new Date(envelope.signedAt).toISOString() : envelope.signedAt} is in the future`,
+      );
+    if (envelope.signedAt < cert.notBefore)
+      return fail('not-yet-valid', `certificate ${fp} was not yet valid when the envelope was signed`);
+    if (envelope.signedAt > cert.notAfter || now > cert.notAfter)
+      return fail('expired', `certificate ${fp} expired on ${new Date(cert.notAfter).toISOString()}`);
+    const revoked = options.trust.isRevoked(fp);
+    if (revoked)
+      return fail(
+        'revoked',
+        `certificate ${fp} was revoked on ${new Date(revoked.revokedAt).toISOString()}: ${revoked.reason}`,
+      );
+    if (cert.origin !== envelope.origin)
+      return fail(
+        'country-mismatch',
+        `envelope origin ${envelope.origin} but the certificate names ${cert.origin}`,
+      );
+    if (verifyOptions.expectedCountry && verifyOptions.expectedCountry !== envelope.origin) {
+      return fail(
+        'country-mismatch',
+        `envelope from ${envelope.origin} read from the topic of ${verifyOptions.expectedCountry}`,
+      );
+    }
+    if (!algorithm.verify(signingInput(envelope, envelope.payload), cert.publicKey, envelope.signature)) {
+      return fail('bad-signature', 'the signature does not match the header and payload');
+    }
+    const signer: SignerInfo = {
+      fingerprint: fp,
+      country: cert.origin,
+      agency: cert.agency,
+      certificatePem: cert.pem,
+    };
+    return { ok: true, envelope, signer };
+  };
   return {
+    // Never throws: whatever a crafted envelope makes fail on the way is a refusal of it, not a stalled reader.
     verify(input, verifyOptions = {}) {
-      let envelope: Envelope;
-      if (Buffer.isBuffer(input)) {
-        const decoded = decodeEnvelope(input, verifyOptions.maxBytes);
-        if (!decoded.ok) return decoded;
-        envelope = decoded.envelope;
-      } else {
-        envelope = input;
+      try {
+        return verify(input, verifyOptions);
+      } catch (err) {
+        return {
+          ok: false,
+          reason: 'malformed',
+          detail: `the envelope could not be verified: ${(err as Error).message}`,
+          ...(!Buffer.isBuffer(input) && { envelope: input }),
+        };
       }
-      const fail = (reason: VerifyReason, detail: string): VerifyResult => ({
-        ok: false,
-        reason,
-        detail,
-        envelope,
-      });
-      const algorithm = ALGORITHMS.get(envelope.signatureAlgorithm);
-      if (!algorithm)
-        return fail(
-          'unsupported-algorithm',
-          `signature algorithm ${envelope.signatureAlgorithm} is not supported`,
-        );
-      const fp = envelope.signerCertFingerprint.toString('hex');
-      const cert = options.trust.lookup(fp);
-      if (!cert) return fail('unknown-signer', `no certificate with fingerprint ${fp} is known`);
-      if (!cert.chainValid) return fail('chain-invalid', `certificate ${fp} was not issued by the hub CA`);
-      const now = clock();
-      if (envelope.signedAt > now + skew)
-        return fail(
-          'not-yet-valid',
-          `signedAt ${new Date(envelope.signedAt).toISOString()} is in the future`,
-        );
-      if (envelope.signedAt < cert.notBefore)
-        return fail('not-yet-valid', `certificate ${fp} was not yet valid when the envelope was signed`);
-      if (envelope.signedAt > cert.notAfter || now > cert.notAfter)
-        return fail('expired', `certificate ${fp} expired on ${new Date(cert.notAfter).toISOString()}`);
-      const revoked = options.trust.isRevoked(fp);
-      if (revoked)
-        return fail(
-          'revoked',
-          `certificate ${fp} was revoked on ${new Date(revoked.revokedAt).toISOString()}: ${revoked.reason}`,
-        );
-      if (cert.origin !== envelope.origin)
-        return fail(
-          'country-mismatch',
-          `envelope origin ${envelope.origin} but the certificate names ${cert.origin}`,
-        );
-      if (verifyOptions.expectedCountry && verifyOptions.expectedCountry !== envelope.origin) {
-        return fail(
-          'country-mismatch',
-          `envelope from ${envelope.origin} read from the topic of ${verifyOptions.expectedCountry}`,
-        );
-      }
-      if (!algorithm.verify(signingInput(envelope, envelope.payload), cert.publicKey, envelope.signature)) {
-        return fail('bad-signature', 'the signature does not match the header and payload');
-      }
-      const signer: SignerInfo = {
-        fingerprint: fp,
-        country: cert.origin,
-        agency: cert.agency,
-        certificatePem: cert.pem,
-      };
-      return { ok: true, envelope, signer };
     },
   };
 }

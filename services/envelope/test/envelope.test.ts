@@ -184,6 +184,34 @@ describe('signed envelope', function () {
     expect(reasonOf(bytes, 'KZ', v)).to.equal('revoked');
   });
 
+  it('refuses a signing time beyond any date, and whatever throws on the way, without throwing', () => {
+    // 9e15 ms is a safe integer but no date (the latest is 8.64e15): once, the future-time check threw on it, which
+    // stalled the partition (and hub.pki) it was read from.
+    const { envelope } = sign();
+    const far = { ...envelope, signedAt: 9e15 };
+    expect(decodeEnvelope(encodeEnvelope(far))).to.deep.include({
+      ok: false,
+      reason: 'malformed',
+      detail: 'signedAt is not a timestamp',
+    });
+    const given = verifier.verify(far);
+    expect(given).to.deep.include({ ok: false, reason: 'not-yet-valid' });
+    expect(given.ok === false && given.detail).to.equal('signedAt 9000000000000000 is in the future');
+    const broken = createVerifier({
+      trust: {
+        lookup: () => {
+          throw new Error('store unreadable');
+        },
+        isRevoked: () => undefined,
+      },
+    });
+    expect(broken.verify(sign().bytes)).to.deep.include({
+      ok: false,
+      reason: 'malformed',
+      detail: 'the envelope could not be verified: store unreadable',
+    });
+  });
+
   it('puts every header field, length-prefixed, into the signing input', () => {
     const { envelope } = sign(Buffer.from('abc'));
     const input = signingInput(envelope, envelope.payload);
