@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash, randomUUID } from 'node:crypto';
-import { seizureReportFromJson } from '@hub/domain';
+import { routeReportFromJson, seizureReportFromJson } from '@hub/domain';
 import {
   createSigner,
   decodeBatchSignature,
@@ -394,6 +394,96 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
       fx.store.collection(COLLECTIONS.reports).findOne({ _id: full.reportId as never }),
     );
     expect(stored).to.have.nested.property('report.notes').with.length(4000);
+  });
+
+  it("refuses another country's version or withdrawal of a record, and takes its originator's next version", async () => {
+    const quarantined = (messageId: string) =>
+      waitUntil('the envelope quarantined', () =>
+        fx.store.collection<StoredQuarantine>(COLLECTIONS.quarantine).findOne({ messageId }),
+      );
+    const signed = (signer: Signer, type: string, value: unknown) => {
+      const { payload, fingerprint } = registry.encode(type, value);
+      return signer.signEncoded({ messageType: type, schemaFingerprint: fingerprint, payload });
+    };
+    const asNode = (cc: string, version: number, overrides: Record<string, unknown>) =>
+      seizureReportFromJson(
+        { ...minimal, country: cc, ...overrides },
+        { nodeCountry: cc, now: Date.now(), versionOf: () => version, regions: new Set() },
+      ).value;
+    // KZ's report, as any node reads its id on a feed or in an alert.
+    const first = report({ notes: 'KZ, as sent' });
+    const reportId = String(first.reportId);
+    await send(names().nodeOut('KZ'), envelopeOf(kz, first).bytes, reportId);
+    await waitUntil('the report stored', () =>
+      fx.store.collection(COLLECTIONS.reports).findOne({ _id: reportId as never }),
+    );
+    // UZ, with its own key on its own topic: a "version 2" of it, then a withdrawal of it.
+    const overwrite = envelopeOf(uz, asNode('UZ', 2, { reportId, notes: 'UZ rewrote it' }));
+    await send(names().nodeOut('UZ'), overwrite.bytes, reportId);
+    const withdrawal = signed(uz, 'SeizureRetraction', {
+      reportId,
+      version: 3,
+      retractedAt: Date.now(),
+      reason: 'withdrawn by another country',
+      submittedBy: null,
+    });
+    await send(names().nodeOut('UZ'), withdrawal.bytes, reportId);
+    for (const e of [overwrite, withdrawal])
+      expect(await quarantined(e.envelope.messageId)).to.include({
+        reasonCode: 'country-mismatch',
+        detail: `${reportId} is a record of KZ: only KZ may send a new version of it or withdraw it`,
+      });
+    // KZ's own next version is taken (the refused one did not keep version 2), and nothing of UZ's stays.
+    await send(
+      names().nodeOut('KZ'),
+      envelopeOf(kz, { ...asNode('KZ', 2, { reportId, notes: 'KZ, corrected' }) }).bytes,
+      reportId,
+    );
+    const current = await waitUntil('the version 2 of KZ', async () => {
+      const doc = await fx.store.collection(COLLECTIONS.reports).findOne({ _id: reportId as never });
+      return doc?.version === 2 ? doc : undefined;
+    });
+    expect(current).to.include({ status: 'active', originCountry: 'KZ' });
+    expect((current.report as { notes: string }).notes).to.equal('KZ, corrected');
+    const history = await fx.store.collection(COLLECTIONS.reportVersions).find({ reportId }).toArray();
+    expect(history.map((h) => [h.version, h.originCountry]).sort()).to.deep.equal([
+      [1, 'KZ'],
+      [2, 'KZ'],
+    ]);
+    expect(
+      await fx.store.collection(COLLECTIONS.envelopes).countDocuments({
+        _id: { $in: [overwrite.envelope.messageId, withdrawal.envelope.messageId] } as never,
+      }),
+    ).to.equal(0);
+
+    // The same for a trafficking route: UZ's version of KZ's route is refused, KZ's stays current.
+    const route = (cc: string, signer: Signer, routeId: string | undefined, version: number, name: string) =>
+      signed(
+        signer,
+        'TraffickingRoute',
+        routeReportFromJson(
+          { ...(routeId && { routeId }), name, legs: [{ from: 'TJ', to: cc }], handling: { tlp: 'GREEN' } },
+          { nodeCountry: cc, now: Date.now(), versionOf: () => version, regions: new Set() },
+        ).value,
+      );
+    const kzRoute = route('KZ', kz, undefined, 1, 'Northern route');
+    const routeId = String(
+      registry.decode(kzRoute.envelope.schemaFingerprint, kzRoute.envelope.payload).routeId,
+    );
+    await send(names().nodeOut('KZ'), kzRoute.bytes, routeId);
+    await waitUntil('the route stored', () =>
+      fx.store.collection(COLLECTIONS.routes).findOne({ _id: routeId as never }),
+    );
+    const uzRoute = route('UZ', uz, routeId, 2, 'Rewritten by UZ');
+    await send(names().nodeOut('UZ'), uzRoute.bytes, routeId);
+    expect(await quarantined(uzRoute.envelope.messageId)).to.include({
+      reasonCode: 'country-mismatch',
+      detail: `${routeId} is a record of KZ: only KZ may send a new version of it or withdraw it`,
+    });
+    expect(await fx.store.collection(COLLECTIONS.routes).findOne({ _id: routeId as never })).to.include({
+      version: 1,
+      originCountry: 'KZ',
+    });
   });
 
   it('applies a revocation from hub.pki without a restart', async () => {

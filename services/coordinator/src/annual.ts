@@ -70,15 +70,16 @@ export async function applyAnnualReturns(
   accepted: Accepted[],
   regions: Region[],
   now: Date,
-): Promise<void> {
-  await applyLatestVersions(store, COLLECTIONS.annualReturns, accepted, now, (a) =>
+): Promise<Map<Accepted, string>> {
+  return applyLatestVersions(store, COLLECTIONS.annualReturns, accepted, now, (a) =>
     annualDocument(a, regions, now),
   );
 }
 
 /**
  * Keep the current version of each subject in `collection` (_id = subject id): the highest version wins, whatever
- * order versions arrive in, and the version it replaces is marked superseded in the history.
+ * order versions arrive in, and the version it replaces is marked superseded in the history. A subject is its first
+ * sender's: versions from another country are not applied, and returned with the country whose subject it is.
  */
 export async function applyLatestVersions(
   store: Store,
@@ -86,20 +87,27 @@ export async function applyLatestVersions(
   accepted: Accepted[],
   now: Date,
   toDocument: (a: Accepted) => { _id: string; version: number },
-): Promise<void> {
-  if (accepted.length === 0) return;
-  const target = store.collection<{ _id: string; version: number }>(collection);
+): Promise<Map<Accepted, string>> {
+  const foreign = new Map<Accepted, string>();
+  if (accepted.length === 0) return foreign;
+  const target = store.collection<{ _id: string; version: number; originCountry?: string }>(collection);
   const ids = [...new Set(accepted.map((a) => a.subjectId))];
   const current = new Map(
-    (await findEach(target, '_id', ids, { version: 1 })).map((d) => [d._id, d.version]),
+    (await findEach(target, '_id', ids, { version: 1, originCountry: 1 })).map((d) => [d._id, d]),
   );
   const ops: AnyBulkWriteOperation<{ _id: string; version: number }>[] = [];
   const superseded: AnyBulkWriteOperation<Record<string, unknown>>[] = [];
   for (const id of ids) {
-    const newest = accepted
-      .filter((a) => a.subjectId === id)
-      .reduce((best, a) => ((a.subjectVersion ?? 0) > (best.subjectVersion ?? 0) ? a : best));
-    const have = current.get(id);
+    const mine = accepted.filter((a) => a.subjectId === id);
+    const owner =
+      current.get(id)?.originCountry ??
+      mine.reduce((low, a) => ((a.subjectVersion ?? 0) < (low.subjectVersion ?? 0) ? a : low)).envelope
+        .origin;
+    for (const a of mine) if (a.envelope.origin !== owner) foreign.set(a, owner);
+    const own = mine.filter((a) => !foreign.has(a));
+    if (own.length === 0) continue;
+    const newest = own.reduce((best, a) => ((a.subjectVersion ?? 0) > (best.subjectVersion ?? 0) ? a : best));
+    const have = current.get(id)?.version;
     if (have !== undefined && have >= (newest.subjectVersion ?? 0)) continue;
     const doc = toDocument(newest);
     ops.push(
@@ -118,6 +126,7 @@ export async function applyLatestVersions(
     superseded,
     { ordered: false },
   );
+  return foreign;
 }
 
 /** One version of an annual return or a trafficking route in the history (report_versions). */

@@ -22,7 +22,7 @@ import {
 } from '@hub/store';
 import { annualHistoryDocument, applyAnnualReturns, applyLatestVersions, routeDocument } from './annual';
 import { envelopeDocument, reportDocument } from './documents';
-import type { Accepted, Outcome } from './outcome';
+import type { Accepted, Outcome, Rejected } from './outcome';
 import { isRequestMessage, persistRequests } from './requests';
 
 export interface PersistResult {
@@ -124,15 +124,19 @@ export async function persistBatch(
   await insertNew(envelopes, [...toArchive.values()]);
 
   const isRoute = (a: Accepted) => a.envelope.messageType === 'TraffickingRoute';
-  await applyAnnualReturns(
-    store,
-    good.filter((a) => isAnnualOrRoute(a) && !isRoute(a)),
-    regions,
-    now,
-  );
-  await applyLatestVersions(store, COLLECTIONS.routes, good.filter(isRoute), now, (a) =>
-    routeDocument(a, regions, now),
-  );
+  // A record is its originator's: a version or retraction of it from another country (a node reusing an id it read
+  // on a feed or in an alert) is refused, not applied, below.
+  const foreign = new Map([
+    ...(await applyAnnualReturns(
+      store,
+      good.filter((a) => isAnnualOrRoute(a) && !isRoute(a)),
+      regions,
+      now,
+    )),
+    ...(await applyLatestVersions(store, COLLECTIONS.routes, good.filter(isRoute), now, (a) =>
+      routeDocument(a, regions, now),
+    )),
+  ]);
   const escalated = await persistRequests(store, good, regions, now);
 
   // 3. The current version of each report: versions apply in ascending order, whatever order they arrive in.
@@ -174,11 +178,16 @@ export async function persistBatch(
       fresh.add(id);
       changed.add(id);
     }
+  for (const [id, mine] of mineOf) {
+    const owner = (stored.get(id) ?? written.get(id))?.originCountry;
+    for (const a of mine) if (owner && a.envelope.origin !== owner) foreign.set(a, owner);
+  }
   const currentOps: AnyBulkWriteOperation<StoredReport>[] = [];
   const supersededOps: AnyBulkWriteOperation<StoredReport>[] = [];
   for (const [id, mine] of mineOf) {
     let state = current.get(id);
     for (const a of mine) {
+      if (foreign.has(a)) continue;
       const v = a.subjectVersion ?? 0;
       if (state && state.version >= v) continue;
       if (a.envelope.messageType === 'SeizureReport') {
@@ -220,13 +229,52 @@ export async function persistBatch(
   }
   await bulkWriteInBatches(reports, currentOps, { ordered: true });
   await bulkWriteInBatches(versions, supersededOps, { ordered: false });
+  const refused = await refuseForeign(store, foreign, claims, keyOf);
   const unchanged = [...stored.values()].filter((d) => mineOf.has(d._id) && !changed.has(d._id));
   // Every report touched by the batch is recomputed, also on redelivery: a crash after step 3 and before the
   // read models were updated is repaired this way.
   for (const id of reportIds) changed.add(id);
   const known = asStored(written);
   for (const d of unchanged) known.set(d._id, d);
-  return { outcomes: final, changedReports: [...changed], documents: known, fresh, escalated };
+  return {
+    outcomes: refused.size ? final.map((o) => (o.kind === 'accepted' && refused.get(o)) || o) : final,
+    changedReports: [...changed],
+    documents: known,
+    fresh,
+    escalated,
+  };
+}
+
+/**
+ * Refuses the versions and retractions of another country's record (`foreign`: each with the country whose record it
+ * is). Their history entries (where theirs) and archived envelopes are removed, so that the originator's own next
+ * version is not taken for stale and nothing stored vouches for them; the sender gets a negative receipt and the
+ * envelope goes to quarantine, as for any refusal. Rare (a faulty or hostile node): the deletes' scans are no cost.
+ */
+async function refuseForeign(
+  store: Store,
+  foreign: Map<Accepted, string>,
+  claims: Map<string, string>,
+  keyOf: (a: Accepted) => string,
+): Promise<Map<Accepted, Rejected>> {
+  const refused = new Map<Accepted, Rejected>();
+  if (foreign.size === 0) return refused;
+  const mine = [...foreign.keys()];
+  const history = mine.map(keyOf).filter((key, i) => claims.get(key) === mine[i]!.envelope.messageId);
+  if (history.length)
+    await store.collection<{ _id: string }>(COLLECTIONS.reportVersions).deleteMany({ _id: { $in: history } });
+  await store
+    .collection<{ _id: string }>(COLLECTIONS.envelopes)
+    .deleteMany({ _id: { $in: mine.map((a) => a.envelope.messageId) } });
+  for (const [a, owner] of foreign)
+    refused.set(a, {
+      kind: 'rejected',
+      record: a.record,
+      envelope: a.envelope,
+      reason: 'country-mismatch',
+      detail: `${a.subjectId} is a record of ${owner}: only ${owner} may send a new version of it or withdraw it`,
+    });
+  return refused;
 }
 
 /** Documents as a read from the store returns them (BSON round trip: no undefined, the same number types). */
