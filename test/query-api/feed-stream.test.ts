@@ -106,6 +106,81 @@ describe('query API: the regional feed as server-sent events', function () {
     });
   });
 
+  it('passes a retraction only to whom its report is readable, and an alert only to coordinators and the countries it names', async () => {
+    const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
+    const streams = {
+      amberKg: await openStream(url, hub.token('analyst', 'KG', 'AMBER')),
+      greenTj: await openStream(url, hub.token('analyst', 'TJ', 'GREEN')),
+      greenKz: await openStream(url, hub.token('analyst', 'KZ', 'GREEN')),
+      coordinator: await openStream(url, hub.token('coordinator', 'KG', 'GREEN')),
+    };
+    try {
+      // Two reports of UZ withdrawn: the AMBER one's withdrawal says it existed, which a GREEN clearance may not know.
+      const green = report('GREEN');
+      const amber = report('AMBER');
+      for (const r of [green, amber])
+        expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, r)).status).to.equal(202);
+      await waitUntil(
+        'both reports at the AMBER reader',
+        () => streams.amberKg.events.filter((e) => e.event === 'SeizureReport').length >= 2 || undefined,
+        60000,
+      );
+      for (const r of [green, amber])
+        expect(
+          (
+            await postJson(`${hub.nodes.UZ!.url}/v1/seizures/${r.reportId}/retract`, {
+              reason: 'entered twice',
+            })
+          ).status,
+        ).to.equal(202);
+      const withdrawn = (s: Stream) =>
+        s.events.filter((e) => e.event === 'SeizureRetraction').map((e) => e.data.subjectId);
+      await waitUntil(
+        'both withdrawals at the AMBER reader',
+        () => withdrawn(streams.amberKg).length === 2 || undefined,
+        60000,
+      );
+      await waitUntil(
+        'the GREEN withdrawal at the GREEN reader',
+        () => withdrawn(streams.greenTj).includes(green.reportId) || undefined,
+      );
+
+      // A KZ report and a UZ report of one truck: an alert naming KZ and UZ, on the feed of the region.
+      const plate = `01KZ${String(Date.now()).slice(-6)}`;
+      const truck = { mode: 'road', identifiers: [{ kind: 'plate', value: plate }] };
+      expect(
+        (await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, { ...report('GREEN'), conveyance: truck }))
+          .status,
+      ).to.equal(202);
+      expect(
+        (
+          await postJson(`${hub.nodes.KZ!.url}/v1/seizures`, {
+            ...report('GREEN'),
+            country: 'KZ',
+            conveyance: truck,
+          })
+        ).status,
+      ).to.equal(202);
+      const alerts = (s: Stream) => s.events.filter((e) => e.event === 'alert').map((e) => e.data.countries);
+      await waitUntil(
+        'the alert at the coordinator',
+        () => alerts(streams.coordinator).length || undefined,
+        60000,
+      );
+      await waitUntil('the alert at KZ', () => alerts(streams.greenKz).length || undefined);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(alerts(streams.coordinator)).to.deep.equal([['KZ', 'UZ']]);
+      expect(alerts(streams.greenKz)).to.deep.equal([['KZ', 'UZ']]);
+      expect(alerts(streams.greenTj), 'TJ is named by no alert').to.deep.equal([]);
+      expect(alerts(streams.amberKg), 'KG is named by no alert').to.deep.equal([]);
+      expect(withdrawn(streams.greenTj), 'the AMBER report is above a GREEN clearance').to.deep.equal([
+        green.reportId,
+      ]);
+    } finally {
+      for (const s of Object.values(streams)) s.close();
+    }
+  });
+
   it('resumes after Last-Event-ID with what the caller missed and may read, and says when it is no longer held', async () => {
     const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
     const watcher = await openStream(url, hub.token('coordinator', 'KZ', 'RED'));

@@ -62,6 +62,8 @@ export function feedMessages(
         region: first,
         regions,
         acceptedAt: deps.now,
+        // What a reader of the feed filters by for each subscriber (a retraction has no handling of its own).
+        subjectHandling: { tlp: handling.tlp, releasableTo: handling.releasableTo ?? [] },
       },
       `feed:${a.envelope.messageId}`,
     );

@@ -181,7 +181,14 @@ export function feedStreams(deps: {
     );
     const at = { id, partition, offset: BigInt(offset) };
     if (outer.envelope.messageType === 'CrossBorderAlert') {
-      return { ...at, type: 'alert', data: value, visibleTo: () => true };
+      // As GET /v1/alerts shows them: to coordinators, and to the countries an alert names.
+      const named = (value as { countries?: string[] }).countries ?? [];
+      return {
+        ...at,
+        type: 'alert',
+        data: value,
+        visibleTo: (caller) => caller.role === 'coordinator' || named.includes(caller.country),
+      };
     }
     const record = value as {
       originalEnvelope: Buffer;
@@ -192,6 +199,7 @@ export function feedStreams(deps: {
       region: string;
       acceptedAt: number;
       regions?: string[];
+      subjectHandling?: { tlp: string; releasableTo: string[] } | null;
     };
     // The countersignature covers the feeds a record is for: one found on another feed is not for its members.
     const meantFor = record.regions?.length ? record.regions : [record.region];
@@ -208,8 +216,14 @@ export function feedStreams(deps: {
         subjectId: record.subjectId,
       });
     const payload = deps.registry.decode(inner.envelope.schemaFingerprint, inner.envelope.payload);
-    const h = payload.handling as { tlp: string; releasableTo: string[] } | undefined;
-    const handled: Handled | undefined = h && {
+    // The handling the coordinator applied (FeedRecord v3), else the record's own; a retraction of a v1 or v2
+    // record has neither, and goes to its originator only.
+    const h = record.subjectHandling ??
+      (payload.handling as { tlp: string; releasableTo: string[] } | undefined) ?? {
+        tlp: 'RED',
+        releasableTo: [],
+      };
+    const handled: Handled = {
       originCountry: record.originCountry,
       tlp: tlpLabel(h.tlp) as Handled['tlp'],
       releasableTo: h.releasableTo,
@@ -240,8 +254,7 @@ export function feedStreams(deps: {
           ? { country: payload.country, year: payload.year }
           : {}),
       },
-      // A retraction carries no handling of its own: it was put on this feed because its report was releasable.
-      visibleTo: (caller) => (handled ? mayRead(caller, handled) : true),
+      visibleTo: (caller) => mayRead(caller, handled),
     };
   };
 
