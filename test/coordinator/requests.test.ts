@@ -86,6 +86,22 @@ describe('coordinator: information requests between countries', function () {
       handling: { tlp: 'GREEN' },
     });
     expect(own.status).to.equal(400);
+    // The same request sent twice at once (a client retrying before its first answer came): one is taken, the other
+    // refused as sent, and the node lists it once.
+    const body = {
+      requestId: randomUUID(),
+      to: 'UZ',
+      purpose: 'criminal investigation 2026/118',
+      question: 'Is this plate known to you?',
+      handling: { tlp: 'GREEN' },
+    };
+    const both = await Promise.all([1, 2].map(() => postJson(`${node('KZ')}/v1/requests`, body)));
+    expect(both.map((r) => r.status).sort()).to.deep.equal([202, 409]);
+    expect(String((both.find((r) => r.status === 409)!.body.error as { message: string }).message)).to.equal(
+      `request ${body.requestId} was sent already; leave requestId out for a new one`,
+    );
+    const listed = (await getJson(`${node('KZ')}/v1/requests`)).body.requests as { requestId: string }[];
+    expect(listed.filter((r) => r.requestId === body.requestId)).to.have.length(1);
   });
 
   it('KZ asks UZ about a report; UZ lists it, answers it; KZ gets the answer; both get signed receipts', async () => {
@@ -217,6 +233,13 @@ describe('coordinator: information requests between countries', function () {
     );
     expect(escalated.overdue).to.equal(true);
     expect(escalated.escalatedAt).to.be.a('string');
+    // A coordinator of a third country sees its parties and deadline, not what it asks (AMBER, releasable to UZ);
+    // one of the countries concerned sees it whole.
+    expect(escalated).to.include({ withheld: true, question: null, purpose: null, subjectRef: null });
+    const atKzCoordinator = (await apiList(fx.hub.token('coordinator', 'KZ', 'RED'))).find(
+      (r) => r.requestId === requestId,
+    );
+    expect(atKzCoordinator).to.include({ withheld: false, subjectRef: 'plate 01KZ777ABA' });
     expect((await apiList(coordinator, '?status=overdue')).map((r) => r.requestId)).to.include(requestId);
     expect((await apiList(coordinator, '?status=open')).map((r) => r.requestId)).not.to.include(requestId);
     expect((await apiList(coordinator, '?status=answered')).map((r) => r.requestId)).to.include(answeredId);

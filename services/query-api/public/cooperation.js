@@ -101,6 +101,7 @@ function requestRow(r) {
         ? h('a', { href: `#/record/${r.subjectRef}`, 'data-report-id': r.subjectRef, text: r.subjectRef })
         : (r.subjectRef ?? ''),
       r.question ? h('span', { class: 'sub', text: r.question }) : null,
+      r.withheld ? h('span', { class: 'sub muted', text: t('requestWithheld') }) : null,
     ),
     h('td', { 'data-col': 'urgency', class: `urgency-${r.urgency}`, text: label('urgency_', r.urgency) }),
     h('td', { 'data-col': 'dueAt', text: fmtDateTime(r.dueAt) }),

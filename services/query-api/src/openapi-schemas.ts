@@ -262,9 +262,16 @@ export const SCHEMAS: Record<string, Schema> = {
     requester: str('a country code, or HUB for the coordination node'),
     addressee: country,
     subjectKind: { type: 'string', enum: ['report', 'identifier', 'route', 'other'] },
-    subjectRef: nullable(str('what is asked about: a report id, an identifier, a route; null for other')),
-    purpose: str(),
-    question: str(),
+    subjectRef: nullable(
+      str('what is asked about: a report id, an identifier, a route; null for other, or when withheld'),
+    ),
+    purpose: nullable(str('null when withheld')),
+    question: nullable(str('null when withheld')),
+    withheld: {
+      type: 'boolean',
+      description:
+        "true when the request's handling does not let the caller read what it asks (a coordinator of a third country): its purpose, question and subject are null; its parties and deadline are shown",
+    },
     urgency: { type: 'string', enum: ['routine', 'urgent', 'immediate'] },
     sentAt: dateTime(),
     dueAt: dateTime(),

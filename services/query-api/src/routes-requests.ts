@@ -1,6 +1,7 @@
 // GET /v1/requests: information requests between countries and their deadlines. Coordinators see every request
-// (the dashboard's overdue list); an analyst or node operator sees those its country sent or was asked. A
-// response's content is shown only to whom its handling allows: the two countries concerned, and others by TLP.
+// (the dashboard's overdue list); an analyst or node operator sees those its country sent or was asked. What a
+// request asks, and a response's content, are shown only to whom their handling allows: the two countries
+// concerned, and others by TLP.
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { informationRequestFromJson } from '@hub/domain';
@@ -93,16 +94,32 @@ function responseView(caller: Caller, doc: StoredRequest) {
     : { ...meta, withheld: true };
 }
 
+/**
+ * May the caller read what a request asks (its purpose, question and subject)? The two countries concerned always
+ * may, and any coordinator the coordination node's own; anyone else (a coordinator of a third country, who sees every
+ * request's deadline) as the request's handling allows, as for any record.
+ */
+export function mayReadRequest(caller: Caller, request: StoredRequest): boolean {
+  return (
+    caller.country === request.requester ||
+    caller.country === request.addressee ||
+    (request.requester === HUB_ORIGIN && caller.role === 'coordinator') ||
+    mayRead(caller, { ...request.handling, originCountry: request.requester })
+  );
+}
+
 export function requestView(caller: Caller, doc: StoredRequest, now: number) {
   const status = requestStatus(doc, now);
+  const shown = mayReadRequest(caller, doc);
   return {
     requestId: doc.requestId,
     requester: doc.requester,
     addressee: doc.addressee,
     subjectKind: doc.subjectKind,
-    subjectRef: doc.subjectRef,
-    purpose: doc.purpose,
-    question: doc.question,
+    subjectRef: shown ? doc.subjectRef : null,
+    purpose: shown ? doc.purpose : null,
+    question: shown ? doc.question : null,
+    withheld: !shown,
     urgency: doc.urgency,
     sentAt: doc.sentAt,
     dueAt: doc.dueAt,
