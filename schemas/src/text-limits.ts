@@ -7,6 +7,11 @@
 /** A text field the table does not list: codes, ids and vocabulary terms (FieldReader's default too). */
 export const DEFAULT_TEXT_MAX = 500;
 
+/** The most countries and regions a record may be releasable to (every country of the world, and then some). */
+export const RELEASABLE_MAX = 300;
+/** The longest entry of a releasable-to list as a national node takes it: a country's longest name fits twice. */
+export const RELEASABLE_ENTRY_MAX = 100;
+
 /** By message type, then by the field's path in the message, a list's items written `[]`. */
 export const TEXT_MAX = {
   SeizureReport: {

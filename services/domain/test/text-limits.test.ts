@@ -1,34 +1,22 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoRoot } from '@hub/config';
 import {
   annualReturnFromJson,
   informationRequestFromJson,
   informationResponseFromJson,
+  loadVocabularies,
   readReason,
   routeReportFromJson,
   seizureReportFromJson,
+  suggestCountries,
 } from '@hub/domain';
-import { ValidationError } from '@hub/errors';
-import { DEFAULT_TEXT_MAX, TEXT_MAX, textOverLimits } from '@hub/schemas';
-
-const minimal = JSON.parse(
-  readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
-) as Record<string, unknown>;
-const now = Date.parse('2026-06-01T00:00:00Z');
-const ctx = { nodeCountry: 'KZ', now, versionOf: () => 1, regions: new Set<string>() };
-
-/** The reader's refusal of `input`, as the fields it names with their messages ([] when it takes it). */
-function refusals(read: () => unknown): string[] {
-  try {
-    read();
-    return [];
-  } catch (err) {
-    if (!(err instanceof ValidationError)) throw err;
-    return err.errors.map((e) => `${e.field}: ${e.message}`);
-  }
-}
+import {
+  DEFAULT_TEXT_MAX,
+  RELEASABLE_ENTRY_MAX,
+  RELEASABLE_MAX,
+  TEXT_MAX,
+  textOverLimits,
+} from '@hub/schemas';
+import { ctx, minimal, refusals } from './readers';
 
 describe('text limits: one table for the node that takes a field and the coordinator that receives it', () => {
   // Free-text fields whose input path is the path they are sent under (vocabulary fields are sent as their codes).
@@ -178,5 +166,26 @@ describe('text limits: one table for the node that takes a field and the coordin
     expect(many[20]).to.deep.equal({ field: '(text)', message: 'and 5 more fields over their limits' });
     // A type no node writes (the coordination node's own records) is not the table's to judge.
     expect(textOverLimits('RequestNotice', { note: 'n'.repeat(10_000) })).to.deep.equal([]);
+  });
+
+  it('bounds a releasable-to list and its entries before looking for suggestions, and still suggests for a typo', () => {
+    const handled = (releasableTo: unknown[]) =>
+      refusals(() => seizureReportFromJson({ ...minimal, handling: { tlp: 'AMBER', releasableTo } }, ctx));
+    // Each unknown name is compared with every country's names: 2,000 of them once held a node for 8 s.
+    expect(handled(Array.from({ length: RELEASABLE_MAX + 1 }, () => 'Kazakstan'))).to.deep.equal([
+      `handling.releasableTo: must list at most ${RELEASABLE_MAX} countries or regions (got ${RELEASABLE_MAX + 1})`,
+    ]);
+    expect(handled(['UZ', 'x'.repeat(40_000)])).to.deep.equal([
+      `handling.releasableTo[1]: must be an ISO country code, a country name or a region id (at most ${RELEASABLE_ENTRY_MAX} characters, got 40000)`,
+    ]);
+    expect(handled(['Kazakstan'])).to.deep.equal([]);
+    expect(handled(['Kazahstann'])[0]).to.match(
+      /^handling\.releasableTo\[0\]: unknown country.*did you mean KZ/,
+    );
+    // A long unknown value has no near term (each is shorter than half of it), and is not compared with each.
+    expect(suggestCountries('Kazakhstan'.repeat(1000))).to.deep.equal([]);
+    expect(suggestCountries('Uzbekstan')[0]).to.equal('UZ');
+    expect(loadVocabularies().substances.suggest('heroine'.repeat(1000))).to.deep.equal([]);
+    expect(loadVocabularies().substances.suggest('heroine')[0]).to.equal('heroin');
   });
 });

@@ -1,6 +1,6 @@
 // Builders for the OpenAPI 3.0 schemas of the hub's HTTP services (the national node, the query API), and the shape
 // of every error they answer (HubError and ValidationError as JSON).
-import { TEXT_MAX } from '@hub/schemas';
+import { RELEASABLE_ENTRY_MAX, RELEASABLE_MAX, TEXT_MAX } from '@hub/schemas';
 
 export type Schema = Record<string, unknown>;
 
@@ -77,7 +77,10 @@ export const optionalObject = (properties: Record<string, Schema>, required: str
 export const HandlingIn = optionalObject(
   {
     tlp: { ...text(20), description: 'TLP 2.0: CLEAR, GREEN, AMBER, AMBER+STRICT or RED' },
-    releasableTo: list({ ...str(), description: 'a country code or a region id (central-asia)' }),
+    releasableTo: list(
+      { ...text(RELEASABLE_ENTRY_MAX), description: 'a country code or a region id (central-asia)' },
+      RELEASABLE_MAX,
+    ),
     evaluation: {
       ...str(),
       pattern: '^[A-EXa-ex][1-4]$',

@@ -66,6 +66,8 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
     client: clientOf(res),
   });
   const answering = new Set<string>();
+  /** Requests being signed and queued: a second one with the same id meanwhile is refused as sent. */
+  const asking = new Set<string>();
 
   /** The notices of the coordinator, by kind and request id (a re-delivered one is kept once). */
   const notices = () => {
@@ -173,22 +175,28 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
 
   router.post('/v1/requests', async (req, res) => {
     const { value, normalisations } = informationRequestFromJson(req.body, ctx(res));
-    if (deps.requests.sent(value.requestId))
+    // One being signed counts as sent: the same id sent twice at once is one request, not two.
+    if (deps.requests.sent(value.requestId) || asking.has(value.requestId))
       throw new HubError(
         'CONFLICT',
         `request ${value.requestId} was sent already; leave requestId out for a new one`,
       );
-    const { messageId } = await deps.submitter.submit('InformationRequest', value.requestId, value);
-    deps.requests.add({ kind: 'sent', messageId, at: deps.clock(), request: value });
-    res.status(202).json({
-      requestId: value.requestId,
-      to: value.to,
-      urgency: value.urgency,
-      dueAt: iso(value.dueAt),
-      messageId,
-      status: 'queued',
-      normalisations,
-    });
+    asking.add(value.requestId);
+    try {
+      const { messageId } = await deps.submitter.submit('InformationRequest', value.requestId, value);
+      deps.requests.add({ kind: 'sent', messageId, at: deps.clock(), request: value });
+      res.status(202).json({
+        requestId: value.requestId,
+        to: value.to,
+        urgency: value.urgency,
+        dueAt: iso(value.dueAt),
+        messageId,
+        status: 'queued',
+        normalisations,
+      });
+    } finally {
+      asking.delete(value.requestId);
+    }
   });
 
   router.get('/v1/requests', (req, res) => {

@@ -1,5 +1,14 @@
 import { expect } from 'chai';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutboxLog } from '../src/outbox/log';
@@ -143,6 +152,31 @@ describe('durable outbox log', () => {
     expect(next.end.offset).to.be.greaterThan(sizeBefore);
     await reopened.log.close();
     expect(OutboxLog.open({ dir }).pending.map((r) => r.key)).to.deep.equal(['a', 'b', 'c']);
+  });
+
+  it('after a write that failed, gives the next records the offsets where their bytes are', async () => {
+    const { log } = OutboxLog.open({ dir });
+    await log.append('a', Buffer.from('first'));
+    const segment = join(
+      dir,
+      readdirSync(dir).find((f) => f.startsWith('segment-'))!,
+    );
+    // The disk refuses one write (as when it is full): the segment's descriptor swapped for one that cannot write.
+    const held = log as unknown as { fd: number };
+    const writable = held.fd;
+    held.fd = openSync(segment, 'r');
+    const failed = await log.append('b', Buffer.from('second')).catch((err: Error) => err);
+    expect(failed).to.be.instanceOf(Error);
+    expect((failed as Error).message).to.match(/^could not write to the outbox in /);
+    closeSync(held.fd);
+    held.fd = writable;
+    const c = await log.append('c', Buffer.from('third'));
+    expect(c.end.offset).to.equal(statSync(segment).size);
+    await log.append('d', Buffer.from('fourth'));
+    // Published up to c: d alone is still to send (with c's offset past the file's end, d was taken for sent).
+    log.commit(c.end);
+    await log.close();
+    expect(OutboxLog.open({ dir }).pending.map((r) => r.key)).to.deep.equal(['d']);
   });
 
   it('rotates segments and deletes those entirely published', async () => {

@@ -1,4 +1,5 @@
 // Reading single cells the way agencies write them: numbers with either decimal mark, day-first dates, lists.
+import { DECIMAL_NUMBER } from '../report/fields';
 import type { CsvSeparator } from './parse';
 
 /** A number as agencies write it: "1 250,5", "1,250.5", "12,5" (decimal comma in ';' files), "0.45". */
@@ -9,7 +10,8 @@ export function parseNumber(raw: string, separator: CsvSeparator = ','): number 
   if (comma >= 0 && dot >= 0) s = comma > dot ? s.replace(/\./g, '').replace(',', '.') : s.replace(/,/g, '');
   else if (comma >= 0)
     s = separator !== ';' && /^[-+]?\d{1,3}(,\d{3})+$/.test(s) ? s.replace(/,/g, '') : s.replace(',', '.');
-  const n = s === '' ? NaN : Number(s);
+  // Decimal notation only: Number() takes "0x10" for 16.
+  const n = DECIMAL_NUMBER.test(s) ? Number(s) : NaN;
   return Number.isFinite(n) ? n : raw;
 }
 

@@ -10,6 +10,18 @@ export interface SeizedAt {
   notes: string[];
 }
 
+/**
+ * Whether the date a text begins with (YYYY-MM-DD, or YYYY-MM) is one of the calendar: `Date.parse` takes
+ * 2026-02-30 for 2026-03-02 instead of refusing it.
+ */
+export function isCalendarDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})(?:-(\d{2}))?/.exec(text.trim());
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), m[3] === undefined ? 1 : Number(m[3])];
+  const d = new Date(Date.UTC(year, month - 1, day));
+  return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
+}
+
 export function parseSeizedAt(r: FieldReader, value: unknown, now: number): SeizedAt {
   if (value === undefined || value === null || value === '') {
     r.error('seizedAt', 'is required (ISO 8601, e.g. 2026-03-14T09:30:00+05:00)');
@@ -32,7 +44,7 @@ export function parseSeizedAt(r: FieldReader, value: unknown, now: number): Seiz
   const ms = Date.parse(
     m[4] ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}Z` : `${m[1]}-${m[2]}-${m[3]}T00:00:00Z`,
   );
-  if (Number.isNaN(ms)) {
+  if (Number.isNaN(ms) || !isCalendarDate(m[0])) {
     r.error('seizedAt', 'is not a real calendar date', value);
     return { utcMs: 0, offsetMinutes: null, notes: [] };
   }

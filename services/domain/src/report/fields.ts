@@ -2,6 +2,9 @@
 import { ValidationError, type FieldError } from '@hub/errors';
 import { DEFAULT_TEXT_MAX } from '@hub/schemas';
 
+/** A number written in decimal notation, with an optional sign, fraction and exponent. */
+export const DECIMAL_NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?$/i;
+
 export class FieldReader {
   readonly errors: FieldError[] = [];
   readonly notes: string[] = [];
@@ -43,19 +46,21 @@ export class FieldReader {
     obj: Record<string, unknown>,
     key: string,
     path: string,
-    opts: { required?: boolean; min?: number; max?: number; positive?: boolean } = {},
+    opts: { required?: boolean; min?: number; max?: number; positive?: boolean; integer?: boolean } = {},
   ): number | null {
     const v = obj[key];
     if (v === undefined || v === null || v === '') {
       if (opts.required) this.error(path, 'is required');
       return null;
     }
-    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    // A number given as text is read only in decimal notation (Number() takes "0x10" for 16, "0b11" for 3).
+    const n = typeof v === 'string' ? (DECIMAL_NUMBER.test(v.trim()) ? Number(v) : NaN) : v;
     if (typeof n !== 'number' || !Number.isFinite(n)) {
       this.error(path, 'must be a finite number', v);
       return null;
     }
-    if (opts.positive && n <= 0) this.error(path, 'must be greater than 0', n);
+    if (opts.integer && !Number.isInteger(n)) this.error(path, 'must be a whole number', n);
+    else if (opts.positive && n <= 0) this.error(path, 'must be greater than 0', n);
     else if (opts.min !== undefined && n < opts.min) this.error(path, `must be at least ${opts.min}`, n);
     else if (opts.max !== undefined && n > opts.max) this.error(path, `must be at most ${opts.max}`, n);
     else return n;

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@hub/errors';
 import { loadVocabularies } from '../vocab/index';
 import { FieldReader } from './fields';
+import { isCalendarDate } from './dates';
 import type { Normalised } from './seizure-report';
 import { normaliseCountryCode, readHandling, resolveTermField, type HandlingRecord } from './terms';
 import { TEXT_MAX, UUID } from '@hub/schemas';
@@ -28,7 +29,7 @@ export interface RouteReportRecord {
 
 function day(r: FieldReader, value: unknown, field: string): number | null {
   if (value === undefined || value === null || value === '') return null;
-  const t = typeof value === 'string' && /^\d{4}-\d{2}(-\d{2})?/.test(value) ? Date.parse(value) : NaN;
+  const t = typeof value === 'string' && isCalendarDate(value) ? Date.parse(value) : NaN;
   if (Number.isNaN(t)) {
     r.error(field, 'must be an ISO 8601 date like 2026-01-31', value);
     return null;

@@ -83,10 +83,6 @@ export interface ReportContext {
   client?: string;
 }
 
-function intOrNull(n: number | null): number | null {
-  return n === null ? null : Math.trunc(n);
-}
-
 /**
  * The most of each list a report may hold: what a node takes from its agencies, and what the coordinator takes from
  * a node (a node writing straight to its topic could send more). Text fields: TEXT_MAX.
@@ -159,9 +155,11 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
         unit,
         quantityKg,
         purityPct: r.number(d, 'purityPct', `${p}.purityPct`, { min: 0, max: 100 }),
-        packageCount: intOrNull(
-          r.number(d, 'packageCount', `${p}.packageCount`, { min: 0, max: 10_000_000 }),
-        ),
+        packageCount: r.number(d, 'packageCount', `${p}.packageCount`, {
+          min: 0,
+          max: 10_000_000,
+          integer: true,
+        }),
       };
     });
   const conv = r.object(obj, 'conveyance', 'conveyance');
@@ -217,9 +215,9 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
         r.string(a, 'nationality', `arrested[${i}].nationality`, { required: true }),
         `arrested[${i}].nationality`,
       ) ?? '',
-    count: Math.trunc(
-      r.number(a, 'count', `arrested[${i}].count`, { required: true, min: 1, max: 10000 }) ?? 0,
-    ),
+    count:
+      r.number(a, 'count', `arrested[${i}].count`, { required: true, min: 1, max: 10000, integer: true }) ??
+      0,
   }));
   const links = r.array(obj, 'links', 'links', { max: SEIZURE_REPORT_MAX.links }).map((l, i) => ({
     kind: r.string(l, 'kind', `links[${i}].kind`, { required: true, max: T['links[].kind'] }) ?? '',

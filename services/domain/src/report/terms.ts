@@ -1,6 +1,6 @@
 // Field-level normalisation used by the report readers (countries, codes, TLP, units).
 import type { FieldError } from '@hub/errors';
-import { TEXT_MAX } from '@hub/schemas';
+import { RELEASABLE_ENTRY_MAX, RELEASABLE_MAX, TEXT_MAX } from '@hub/schemas';
 import { resolveCountry, suggestCountries } from '../vocab/countries';
 import type { Vocabulary } from '../vocab/vocabulary';
 import type { FieldReader } from './fields';
@@ -90,9 +90,26 @@ export function readHandling(
   ) as unknown[] | null;
   if (releasableTo === null)
     r.error('handling.releasableTo', 'must be a list of ISO country codes or region ids');
-  const releasable = (releasableTo ?? []).map((x, i) => {
+  // Each unknown name is compared with every country's names for a suggestion: the list and its entries are bounded
+  // before that, so that one request cannot hold the node for seconds.
+  const tooMany = (releasableTo?.length ?? 0) > RELEASABLE_MAX;
+  if (tooMany)
+    r.error(
+      'handling.releasableTo',
+      `must list at most ${RELEASABLE_MAX} countries or regions (got ${releasableTo!.length})`,
+    );
+  const releasable = (tooMany ? [] : (releasableTo ?? [])).map((x, i) => {
+    const field = `handling.releasableTo[${i}]`;
     if (typeof x === 'string' && regions.has(x)) return x;
-    return normaliseCountryCode(r, typeof x === 'string' ? x : null, `handling.releasableTo[${i}]`) ?? '';
+    if (typeof x === 'string' && x.length > RELEASABLE_ENTRY_MAX) {
+      r.error(
+        field,
+        `must be an ISO country code, a country name or a region id (at most ${RELEASABLE_ENTRY_MAX} characters, got ${x.length})`,
+        x,
+      );
+      return '';
+    }
+    return normaliseCountryCode(r, typeof x === 'string' ? x : null, field) ?? '';
   });
   const evaluation = r.string(h, 'evaluation', 'handling.evaluation', {
     max: TEXT_MAX.SeizureReport['handling.evaluation'],

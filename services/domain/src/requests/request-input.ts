@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@hub/errors';
 import { FieldReader } from '../report/fields';
+import { isCalendarDate } from '../report/dates';
 import type { Normalised } from '../report/seizure-report';
 import { normaliseCountryCode, readHandling } from '../report/terms';
 import { TEXT_MAX, UUID } from '@hub/schemas';
@@ -152,7 +153,7 @@ export function informationRequestFromJson(
   const dueIn = r.string(obj, 'dueAt', 'dueAt', { max: 40 });
   let dueAt = ctx.now + DEFAULT_DUE_MS[urgency];
   if (dueIn !== null) {
-    const t = ISO_TIME.test(dueIn) ? Date.parse(dueIn) : NaN;
+    const t = ISO_TIME.test(dueIn) && isCalendarDate(dueIn) ? Date.parse(dueIn) : NaN;
     if (Number.isNaN(t))
       r.error('dueAt', 'must be an ISO 8601 date-time, e.g. 2026-03-14T18:00:00+05:00', dueIn);
     else if (t < ctx.now + MIN_DUE_AHEAD_MS) r.error('dueAt', 'must be in the future', dueIn);

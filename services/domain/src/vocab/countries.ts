@@ -1,7 +1,7 @@
 // ISO 3166-1 countries: alpha-2, alpha-3 and names in English, Russian and the region's languages.
 import countries from 'i18n-iso-countries';
 import { createRequire } from 'node:module';
-import { distance, latinKey, textKey } from './text';
+import { latinKey, nearest, textKey } from './text';
 
 const require = createRequire(import.meta.url);
 const LANGS = ['en', 'ru', 'kk', 'ky', 'tg', 'uz', 'tk'] as const;
@@ -66,17 +66,7 @@ export function resolveCountry(input: string): string | undefined {
 }
 
 export function suggestCountries(input: string, n = 5): string[] {
-  const k = latinKey(input);
-  const best = new Map<string, number>();
-  for (const { key, code } of names) {
-    const d = distance(k, key) / Math.max(k.length, key.length, 1);
-    if (d < (best.get(code) ?? Infinity)) best.set(code, d);
-  }
-  return [...best.entries()]
-    .filter(([, d]) => d <= 0.4)
-    .sort((a, b) => a[1] - b[1])
-    .slice(0, n)
-    .map(([c]) => c);
+  return nearest(input, names, 0.4, n);
 }
 
 export function countryName(code: string, lang = 'en'): string {

@@ -83,3 +83,29 @@ export function distance(a: string, b: string): number {
   }
   return prev[b.length] as number;
 }
+
+/**
+ * The codes of the `n` keys nearest to `input` (Levenshtein distance over the longer length, at most `within`),
+ * nearest first. A key whose length alone puts it beyond `within` is not compared (the distance is at least the
+ * difference of the lengths), so a long unknown value costs a pass over the keys, not a distance to each.
+ */
+export function nearest(
+  input: string,
+  keys: readonly { key: string; code: string }[],
+  within: number,
+  n: number,
+): string[] {
+  const k = latinKey(input);
+  const best = new Map<string, number>();
+  for (const { key, code } of keys) {
+    const longer = Math.max(k.length, key.length, 1);
+    if (Math.abs(k.length - key.length) / longer > within) continue;
+    const d = distance(k, key) / longer;
+    if (d < (best.get(code) ?? Infinity)) best.set(code, d);
+  }
+  return [...best.entries()]
+    .filter(([, d]) => d <= within)
+    .sort((a, b) => a[1] - b[1])
+    .slice(0, n)
+    .map(([code]) => code);
+}

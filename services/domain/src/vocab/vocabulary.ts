@@ -1,5 +1,5 @@
 // One controlled vocabulary: codes with labels in several languages and aliases, looked up in O(1).
-import { distance, latinKey, textKey } from './text';
+import { latinKey, nearest, textKey } from './text';
 
 export interface Term {
   code: string;
@@ -44,17 +44,7 @@ export function createVocabulary<T extends Term>(name: string, terms: T[]): Voca
       return index.get(textKey(input)) ?? index.get(latinKey(input));
     },
     suggest(input, n = 5) {
-      const k = latinKey(input);
-      const best = new Map<string, number>();
-      for (const { key, code } of keys) {
-        const d = distance(k, key) / Math.max(k.length, key.length, 1);
-        if (d < (best.get(code) ?? Infinity)) best.set(code, d);
-      }
-      return [...best.entries()]
-        .filter(([, d]) => d <= 0.5)
-        .sort((a, b) => a[1] - b[1])
-        .slice(0, n)
-        .map(([code]) => code);
+      return nearest(input, keys, 0.5, n);
     },
     label(code, lang) {
       const t = byCode.get(code);

@@ -324,12 +324,16 @@ export class OutboxLog {
     if (this.flushing || this.queue.length === 0) return;
     this.flushing = true;
     const batch = this.queue.splice(0, this.queue.length);
+    // Where this batch's bytes begin: a failed write is undone back to it, so that the next records' offsets (which
+    // the publisher commits as its cursor) are where their bytes are.
+    let start = -1;
     try {
       const results: OutboxRecord[] = [];
       const bufs: Buffer[] = [];
       for (const item of batch) {
         if (this.size > 0 && this.size + item.buf.length > this.segmentBytes && bufs.length === 0)
           this.rotate();
+        if (start < 0) start = this.size;
         this.size += item.buf.length;
         bufs.push(item.buf);
         results.push({ ...item.rec, end: { segment: this.segment, offset: this.size } });
@@ -340,6 +344,20 @@ export class OutboxLog {
       fdatasyncSync(this.fd);
       batch.forEach((item, i) => item.resolve(results[i] as OutboxRecord));
     } catch (err) {
+      if (start >= 0) {
+        this.size = start;
+        try {
+          ftruncateSync(this.fd, start);
+        } catch {
+          // What was written of the batch stays, and the next batch is written after it: at the offsets the file
+          // says, when it says.
+          try {
+            this.size = fstatSync(this.fd).size;
+          } catch {
+            // Neither: the next write fails too, and says why.
+          }
+        }
+      }
       const e = new HubError(
         'OUTBOX_WRITE_FAILED',
         `could not write to the outbox in ${this.dir}: ${(err as Error).message}`,
