@@ -1,6 +1,6 @@
 // The node's own side of information requests: those it sent and the answers it gave, in a JSON-lines file
 // (what arrives from the coordinator is in the inbound store). Durable before the agency gets its 202.
-import { appendFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { readJsonLines } from './json-lines';
 import type { InformationRequestRecord, InformationResponseRecord } from '@hub/domain';
 
@@ -26,7 +26,15 @@ export class RequestsLog {
   }
 
   add(entry: RequestsLogEntry): void {
-    appendFileSync(this.file, `${JSON.stringify(entry)}\n`);
+    // On the disk before the 202 (an append alone may still be in the page cache when the machine loses power).
+    const bytes = Buffer.from(`${JSON.stringify(entry)}\n`);
+    const fd = openSync(this.file, 'a');
+    try {
+      for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     this.index(entry);
   }
 

@@ -66,6 +66,22 @@ describe('durable outbox log', () => {
     await reopened.close();
   });
 
+  it('keeps as many notes as fit in a record, and says how many more there were, instead of refusing the record', async () => {
+    const { log } = OutboxLog.open({ dir });
+    // 2,000 notes of about 60 bytes: twice what a record's notes may hold (64 KiB).
+    const notes = Array.from({ length: 2000 }, (_, i) => `handling.releasableTo[${i}] 'Kazakhstan' → KZ`);
+    await log.append('report-1', Buffer.from('envelope 1'), { notes });
+    await log.close();
+    const { pending, log: reopened } = OutboxLog.open({ dir });
+    const kept = pending[0]!.notes!;
+    const last = kept[kept.length - 1]!;
+    expect(kept.slice(0, -1)).to.deep.equal(notes.slice(0, kept.length - 1));
+    expect(last).to.equal(`and ${2000 - (kept.length - 1)} more normalisations`);
+    expect(Buffer.byteLength(JSON.stringify(kept))).to.be.at.most(0xffff);
+    expect(pending[0]!.value.toString()).to.equal('envelope 1');
+    await reopened.close();
+  });
+
   it('reads the records of the earlier format (a digest flagged by the top bit only) as before', async () => {
     // Written byte by byte as the outbox wrote them before notes: u32 length | u32 CRC | u64 at | u16 key length
     // (top bit: a digest follows) | key | u8 digest length | digest | envelope.

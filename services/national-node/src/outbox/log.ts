@@ -70,15 +70,31 @@ const DIGEST_FLAG = 0x8000;
 const NOTES_FLAG = 0x4000;
 const KEY_MASK = NOTES_FLAG - 1;
 
+/**
+ * The notes as the record keeps them: all of them when they fit in its 64 KiB, else as many as fit and one that says
+ * how many more there were (a record is never refused for its notes; the agency's answer lists them all).
+ */
+function notesThatFit(notes: string[]): Buffer {
+  const whole = Buffer.from(JSON.stringify(notes), 'utf8');
+  if (whole.length <= 0xffff) return whole;
+  const kept: string[] = [];
+  let bytes = 2 + 100; // the brackets, and room for the last note
+  for (const note of notes) {
+    const size = Buffer.byteLength(JSON.stringify(note), 'utf8') + 1;
+    if (bytes + size > 0xffff) break;
+    kept.push(note);
+    bytes += size;
+  }
+  kept.push(`and ${notes.length - kept.length} more normalisations`);
+  return Buffer.from(JSON.stringify(kept), 'utf8');
+}
+
 function encode(key: string, value: Buffer, at: number, extras: RecordExtras = {}): Buffer {
   const k = Buffer.from(key, 'utf8');
   const d = extras.bodyDigest === undefined ? undefined : Buffer.from(extras.bodyDigest, 'utf8');
-  const n = extras.notes?.length ? Buffer.from(JSON.stringify(extras.notes), 'utf8') : undefined;
-  if (k.length > KEY_MASK || (d && d.length > 255) || (n && n.length > 0xffff))
-    throw new HubError(
-      'OUTBOX_RECORD',
-      `an outbox key (${k.length} bytes), digest or set of notes is too long`,
-    );
+  const n = extras.notes?.length ? notesThatFit(extras.notes) : undefined;
+  if (k.length > KEY_MASK || (d && d.length > 255))
+    throw new HubError('OUTBOX_RECORD', `an outbox key (${k.length} bytes) or digest is too long`);
   const extra = (d ? 1 + d.length : 0) + (n ? 2 + n.length : 0);
   const rest = Buffer.alloc(8 + 2 + k.length + extra + value.length);
   rest.writeBigUInt64BE(BigInt(at), 0);
