@@ -59,14 +59,20 @@ describe('coordinator: quarantined records taken again once the cause is mended'
       ...more,
     });
 
-  it('stores a report refused for a signer announced late once re-driven, answers its node, and replays the same', async () => {
-    // KZ's node renewed its certificate; the announcement did not reach hub.pki in time.
+  /** A renewed certificate of KZ's node, not announced on hub.pki yet, and a signer with it. */
+  const renewedKz = () => {
     const renewed = issueCertificate(fx.pki.ca(), { country: 'KZ', agency: 'KZ customs' });
-    const kz = createSigner({
+    const signer = createSigner({
       privateKey: createPrivateKey(renewed.privateKeyPem),
       certificate: renewed.certificatePem,
       origin: 'KZ',
     });
+    return { renewed, signer };
+  };
+
+  it('stores a report refused for a signer announced late once re-driven, answers its node, and replays the same', async () => {
+    // KZ's node renewed its certificate; the announcement did not reach hub.pki in time.
+    const { renewed, signer: kz } = renewedKz();
     const value = report();
     const late = envelopeOf(kz, value);
     const invalidValue = { ...report(), seizedAt: Date.now() + 30 * 86_400_000 };
@@ -292,6 +298,67 @@ describe('coordinator: quarantined records taken again once the cause is mended'
     const replay = await hubAsync(['replay'], cliEnv(fx.env), 240000);
     expect(replay.status, replay.stderr).to.equal(0);
     expect(replay.stderr).to.match(/the rebuilt store equals the live one/);
+  });
+
+  it('stores withdrawn a report re-driven after its own withdrawal was accepted', async () => {
+    // The report's version 1 is signed with a renewed certificate not announced yet (refused), its withdrawal with
+    // the node's known one (accepted, kept in the history only: the store had no report to withdraw).
+    const { renewed, signer: late } = renewedKz();
+    const value = report();
+    const reportId = String(value.reportId);
+    const first = envelopeOf(late, value);
+    await fx.producer.send({
+      topic: names().nodeOut('KZ'),
+      acks: -1,
+      messages: [{ key: reportId, value: first.bytes }],
+    });
+    const entry = await entryOf(first.envelope.messageId);
+    expect(entry.reasonCode).to.equal('unknown-signer');
+    const { payload, fingerprint } = registry.encode('SeizureRetraction', {
+      reportId,
+      version: 2,
+      retractedAt: Date.now(),
+      reason: 'entered twice',
+      submittedBy: null,
+    });
+    const withdrawal = createSigner(pkiSigner(fx.pki, 'KZ')).signEncoded({
+      messageType: 'SeizureRetraction',
+      schemaFingerprint: fingerprint,
+      payload,
+    });
+    await fx.producer.send({
+      topic: names().nodeOut('KZ'),
+      acks: -1,
+      messages: [{ key: reportId, value: withdrawal.bytes }],
+    });
+    await waitUntil(
+      'the withdrawal accepted',
+      async () =>
+        (await receiptsOf(withdrawal.envelope.messageId)).some((r) => r.status === 'accepted') || undefined,
+    );
+
+    // The certificate announced and the report re-driven: it is in the store, withdrawn, not active.
+    const ann = certificateAnnouncement(registry, late, renewed.certificatePem);
+    await fx.producer.send({ topic: names().pki, acks: -1, messages: [{ key: ann.key, value: ann.bytes }] });
+    await new Promise((r) => setTimeout(r, 1500));
+    const done = await redrive({ ids: [entry._id] });
+    expect(done.map((r) => r.outcome?.outcome)).to.deep.equal(['accepted']);
+    const stored = await fx.store.collection<{ _id: string }>(COLLECTIONS.reports).findOne({ _id: reportId });
+    expect(stored).to.include({
+      status: 'retracted',
+      version: 2,
+      messageId: withdrawal.envelope.messageId,
+      originCountry: 'KZ',
+    });
+    expect(stored).to.have.nested.property('retraction.reason', 'entered twice');
+    const history = await fx.store
+      .collection<{ _id: string; supersededAt: Date | null }>(COLLECTIONS.reportVersions)
+      .find({ reportId } as never)
+      .toArray();
+    expect(history.map((h) => [h._id, h.supersededAt === null]).sort()).to.deep.equal([
+      [`${reportId}:1`, false],
+      [`${reportId}:2`, true],
+    ]);
   });
 
   it('takes again a refused record as large as an envelope may be (its re-drive is larger)', async () => {

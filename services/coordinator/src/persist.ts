@@ -182,10 +182,36 @@ export async function persistBatch(
     const owner = (stored.get(id) ?? written.get(id))?.originCountry;
     for (const a of mine) if (owner && a.envelope.origin !== owner) foreign.set(a, owner);
   }
+  // A report taken again from quarantine may come after its own withdrawal, accepted meanwhile and kept in the
+  // history only (a retraction of a report the store did not have): the withdrawal applies once the report is in.
+  const redriven = [...mineOf]
+    .filter(([, mine]) => mine.some((a) => a.record.redrive && a.envelope.messageType === 'SeizureReport'))
+    .map(([id]) => id);
+  const withdrawn = new Map<string, RetractionEntry>();
+  if (redriven.length)
+    for (const h of await store
+      .collection<RetractionEntry>(COLLECTIONS.reportVersions)
+      .find({ reportId: { $in: redriven }, status: 'retracted' })
+      .toArray())
+      if (h.version > (withdrawn.get(h.reportId)?.version ?? 0)) withdrawn.set(h.reportId, h);
   const currentOps: AnyBulkWriteOperation<StoredReport>[] = [];
   const supersededOps: AnyBulkWriteOperation<StoredReport>[] = [];
+  const retract = (id: string, version: number, messageId: string, retraction: unknown) =>
+    currentOps.push({
+      updateOne: {
+        filter: { _id: id },
+        update: { $set: { status: 'retracted', version, messageId, retraction } as never },
+      },
+    });
   for (const [id, mine] of mineOf) {
     let state = current.get(id);
+    const supersede = (version: number) =>
+      supersededOps.push({
+        updateOne: {
+          filter: { _id: `${id}:${version}` },
+          update: { $set: { supersededAt: now } as never },
+        },
+      });
     for (const a of mine) {
       if (foreign.has(a)) continue;
       const v = a.subjectVersion ?? 0;
@@ -199,31 +225,21 @@ export async function persistBatch(
         );
         written.set(id, doc);
       } else if (state) {
-        currentOps.push({
-          updateOne: {
-            filter: { _id: id },
-            update: {
-              $set: {
-                status: 'retracted',
-                version: v,
-                messageId: a.envelope.messageId,
-                retraction: a.value,
-              } as never,
-            },
-          },
-        });
+        retract(id, v, a.envelope.messageId, a.value);
         written.delete(id);
       } else {
         continue; // a retraction of a report we never had: kept in history only
       }
-      if (state)
-        supersededOps.push({
-          updateOne: {
-            filter: { _id: `${id}:${state.version}` },
-            update: { $set: { supersededAt: now } as never },
-          },
-        });
+      if (state) supersede(state.version);
       state = { version: v };
+      changed.add(id);
+    }
+    const w = withdrawn.get(id);
+    const owner = (stored.get(id) ?? written.get(id))?.originCountry;
+    if (w && state && state.version < w.version && w.originCountry === owner) {
+      retract(id, w.version, w.messageId, w.retraction);
+      written.delete(id);
+      supersede(state.version);
       changed.add(id);
     }
   }
@@ -275,6 +291,17 @@ async function refuseForeign(
       detail: `${a.subjectId} is a record of ${owner}: only ${owner} may send a new version of it or withdraw it`,
     });
   return refused;
+}
+
+/** A retraction's entry in the history (retractionDocument). */
+interface RetractionEntry {
+  _id: string;
+  reportId: string;
+  version: number;
+  status: 'retracted';
+  originCountry: string;
+  messageId: string;
+  retraction: unknown;
 }
 
 /** Documents as a read from the store returns them (BSON round trip: no undefined, the same number types). */
