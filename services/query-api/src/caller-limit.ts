@@ -22,7 +22,7 @@ export const RETRY_AFTER_S = 1;
  * and a caller may hold `limit * QUEUE_FACTOR` of them open at once (a dashboard tab holds one per region it follows,
  * four for a coordinator: 32 by default is eight such tabs).
  */
-const STREAM = /^\/v1\/feeds\/[^/]+\/stream$/;
+const STREAM = /^\/v1\/feeds\/[^/]+\/stream\/?$/i;
 
 interface CallerState {
   active: number;

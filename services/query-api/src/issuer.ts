@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
+import { resolveCountry } from '@hub/domain';
 import { HubError } from '@hub/errors';
 
 export const ISSUER = 'seizure-hub';
@@ -75,8 +76,10 @@ export interface TokenRequest {
 
 export function mintToken(ring: KeyRing, req: TokenRequest): string {
   if (!ROLES.includes(req.role)) throw new HubError('USAGE', `role must be one of ${ROLES.join(', ')}`);
-  if (!/^[A-Z]{2}$/.test(req.country))
+  if (!/^[A-Z]{2}$/.test(req.country) || resolveCountry(req.country) !== req.country)
     throw new HubError('USAGE', `country must be an ISO alpha-2 code like KZ, got ${req.country}`);
+  if (req.sub.trim() === '' || req.sub.length > 200)
+    throw new HubError('USAGE', 'sub must name whom the token is for (1 to 200 characters)');
   if (!TLP_LEVELS.includes(req.clearance))
     throw new HubError('USAGE', `clearance must be one of ${TLP_LEVELS.join(', ')}`);
   const now = Math.floor(Date.now() / 1000);

@@ -31,7 +31,8 @@ export function parseParams<T extends Record<string, ParamSpec>>(
   const errors: FieldError[] = [];
   const out: Record<string, string | number | Date> = {};
   for (const [name, raw] of Object.entries(query)) {
-    const spec = specs[name];
+    // Own properties only: `?constructor=1` would otherwise find Object's.
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) {
       errors.push({ field: name, message: `unknown parameter; use one of ${Object.keys(specs).join(', ')}` });
       continue;
