@@ -156,15 +156,31 @@ export class PkiStore {
    * A TLS client certificate for an agency's system that sends to the node of `country`, in
    * clients/<CC>/<system>.crt and .key (0600): to be handed to that system's operators.
    */
-  issueClient(options: ClientCertificateOptions): IssuedCertificate & { certFile: string; keyFile: string } {
+  issueClient(options: ClientCertificateOptions): IssuedCertificate & {
+    certFile: string;
+    keyFile: string;
+    /** The system's certificate before this one: kept beside it as <system>-<fingerprint>.crt, valid until revoked. */
+    previous?: { fingerprint: string; notAfter: Date; certFile: string };
+  } {
     const issued = issueClientCertificate(this.ca(), options);
     const dir = join(this.dir, 'clients', options.country);
     ensureDir(dir);
     const certFile = join(dir, `${options.system}.crt`);
     const keyFile = join(dir, `${options.system}.key`);
+    let previous: { fingerprint: string; notAfter: Date; certFile: string } | undefined;
+    if (existsSync(certFile)) {
+      const old = new X509Certificate(readFileSync(certFile, 'utf8'));
+      const fingerprint = fingerprintOf(old);
+      previous = {
+        fingerprint,
+        notAfter: new Date(old.validTo),
+        certFile: join(dir, `${options.system}-${fingerprint.slice(0, 16)}.crt`),
+      };
+      writeFileSync(previous.certFile, old.toString());
+    }
     writeSecret(keyFile, issued.privateKeyPem);
     writeFileSync(certFile, issued.certificatePem);
-    return { ...issued, certFile, keyFile };
+    return { ...issued, certFile, keyFile, ...(previous && { previous }) };
   }
 
   /** A TLS server certificate (a national node's API), in servers/<name>.crt and .key (0600). */

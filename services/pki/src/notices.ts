@@ -64,7 +64,11 @@ function caSigned(registry: SchemaRegistry, ca: CaMaterial, notice: CertificateN
     .bytes;
 }
 
-/** Envelope bytes revoking a certificate, signed with the CA key. Kafka key: the revoked fingerprint. */
+/**
+ * Envelope bytes revoking a certificate, signed with the CA key. Kafka key: `revoked:` and the revoked fingerprint,
+ * not the fingerprint alone: hub.pki is compacted, and a node announcing that certificate again (at its next start)
+ * under the fingerprint would have had compaction drop the revocation, trusting the certificate again.
+ */
 export function revocationNotice(
   registry: SchemaRegistry,
   ca: CaMaterial,
@@ -82,7 +86,7 @@ export function revocationNotice(
     reason: revoked.reason,
     issuedAt: Date.now(),
   };
-  return { key: revoked.fingerprint, bytes: caSigned(registry, ca, notice) };
+  return { key: `revoked:${revoked.fingerprint}`, bytes: caSigned(registry, ca, notice) };
 }
 
 /**

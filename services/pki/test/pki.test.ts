@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSigner } from '@hub/envelope';
@@ -67,6 +67,14 @@ describe('hub PKI', function () {
     const trust = createTrustStore(pki.caCertPem());
     expect(trust.add(issued.certificatePem)).to.include({ chainValid: true, origin: '??' });
     expect(trust.add(pki.identity('KZ').certificatePem).origin).to.equal('KZ');
+    // Issued again (its key lost, say): the first is kept beside it, named by its fingerprint, to be revoked.
+    expect(issued.previous).to.equal(undefined);
+    const again = pki.issueClient({ country: 'KZ', system: 'customs-declarations-kz', validityDays: 30 });
+    expect(again.previous?.fingerprint).to.equal(issued.fingerprint);
+    expect(new X509Certificate(readFileSync(again.previous!.certFile, 'utf8')).fingerprint256).to.equal(
+      new X509Certificate(issued.certificatePem).fingerprint256,
+    );
+    expect(readFileSync(again.certFile, 'utf8')).to.equal(again.certificatePem);
     expect(() => pki.issueClient({ country: 'KZ', system: '../escape' })).to.throw(/a system's name/);
     expect(() => pki.issueClient({ country: 'kz', system: 'x' })).to.throw(/ISO 3166-1 alpha-2/);
   });
@@ -132,6 +140,14 @@ describe('hub PKI', function () {
       revokedAt: Date.now(),
     });
     expect(applyPkiRecord(registry, trust, real.bytes).ok).to.equal(true);
+    expect(trust.isRevoked(t.kz.cert.fingerprint)?.reason).to.equal('key lost');
+    // hub.pki is compacted by key: the revocation's is not the announcement's, so the node announcing the same
+    // certificate again (at its next start) does not take the revocation's place. Applied after it, the
+    // announcement leaves the certificate revoked.
+    const again = certificateAnnouncement(registry, kzSigner, t.kz.cert.certificatePem);
+    expect(real.key).to.equal(`revoked:${t.kz.cert.fingerprint}`);
+    expect(real.key).not.to.equal(again.key);
+    applyPkiRecord(registry, trust, again.bytes);
     expect(trust.isRevoked(t.kz.cert.fingerprint)?.reason).to.equal('key lost');
     expect(fingerprintOf(new X509Certificate(t.kz.cert.certificatePem))).to.equal(t.kz.cert.fingerprint);
   });

@@ -133,6 +133,10 @@ export const pkiCommand: Command = {
         const issued = pki.issueClient({ country: cc.toUpperCase(), system, validityDays });
         log(`certificate for ${system} of ${cc.toUpperCase()} valid until ${issued.notAfter.toISOString()}`);
         log(`certificate ${issued.certFile}, key ${issued.keyFile} (keep it secret)`);
+        if (issued.previous)
+          log(
+            `the system's previous certificate ${issued.previous.fingerprint} stays valid until ${issued.previous.notAfter.toISOString()} (kept as ${issued.previous.certFile}); if its key may be in other hands: hub pki revoke ${issued.previous.fingerprint}`,
+          );
         process.stdout.write(`${issued.fingerprint}\n`);
         return 0;
       }
