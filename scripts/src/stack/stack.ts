@@ -12,6 +12,7 @@ import {
 } from '@hub/config';
 import { PRINCIPALS, nodePrincipal, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
+import { redactUrl } from '@hub/store';
 import { loadRegions } from '@hub/schemas';
 import { ensureFerretBinary, ferretLayout, startFerret, startMongod } from './ferretdb';
 import { ensureKafkaJars, kafkaLayout, startKafka, type KafkaLayout } from './kafka';
@@ -309,7 +310,8 @@ async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOption
   // Store
   if (!config.mongo.fromLocalStack) {
     const p = await probeMongo(config.mongo.url);
-    info.mongo = { url: config.mongo.url, version: p.version ?? 'unreachable', kind: 'external' };
+    // Written to run/stack.json and printed by `hub stack status`: without the password HUB_MONGO_URL may carry.
+    info.mongo = { url: redactUrl(config.mongo.url), version: p.version ?? 'unreachable', kind: 'external' };
     say(`Store: using HUB_MONGO_URL (${p.ok ? `MongoDB wire ${p.version}` : 'not reachable yet'})`);
   } else {
     const url = `mongodb://127.0.0.1:${config.stackPorts.mongo}/`;
@@ -404,7 +406,7 @@ export async function stackStatus(config: HubConfig): Promise<StackStatus> {
       secured,
     },
     mongo: {
-      url: config.mongo.url,
+      url: redactUrl(config.mongo.url),
       running: m.ok,
       version: m.ferretdb
         ? `FerretDB ${m.ferretdb} (MongoDB wire ${m.version})`

@@ -450,11 +450,22 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
 }
 
 function webhookUrl(raw: string): string {
+  let u: URL;
   try {
-    const u = new URL(raw);
+    u = new URL(raw);
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http');
-    return u.toString();
   } catch {
     throw new HubError('CONFIG_INVALID', `HUB_NODE_WEBHOOK_URL=${raw} must be an http(s) URL`);
   }
+  // fetch refuses a URL with credentials (nothing would ever be delivered), and the URL is logged and shown by
+  // /healthz with each failure: refused here, without repeating the password.
+  if (u.username || u.password) {
+    u.username = '';
+    u.password = '';
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_NODE_WEBHOOK_URL=${u.toString()} must not carry a user or password: the node signs each delivery with HUB_NODE_WEBHOOK_SECRET (x-hub-signature), which the receiving system checks`,
+    );
+  }
+  return u.toString();
 }
