@@ -6,7 +6,19 @@ import { randomUUID } from 'node:crypto';
 import { startCoordinator } from '@hub/coordinator';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { waitUntil } from '../support/env';
-import { getJson, metricValue, minimalReport, postJson, testPki, useTestHub } from '../support/hub';
+import { join } from 'node:path';
+import { createSigner } from '@hub/envelope';
+import { topicNames } from '@hub/kafka';
+import { PkiStore } from '@hub/pki';
+import {
+  getJson,
+  metricValue,
+  minimalReport,
+  postJson,
+  produceRaw,
+  testPki,
+  useTestHub,
+} from '../support/hub';
 
 describe('national node: the list of what it sent and what the hub answered', function () {
   this.timeout(120000);
@@ -31,6 +43,15 @@ describe('national node: the list of what it sent and what the hub answered', fu
     });
     return body.reportId;
   };
+  /** A coordinator of the test's own (the hub's is stopped by a test below), with its clock when given. */
+  const coordinatorOfOwn = (clock?: () => number) =>
+    startCoordinator({
+      config: fx.env.config,
+      logger: fx.env.logger,
+      opsPort: 0,
+      topicRefreshMs: 1000,
+      ...(clock && { clock }),
+    });
   const list = async (query: string) => {
     const r = await getJson(`${fx.hub.nodes.KZ!.url}/v1/receipts${query}`);
     return r as {
@@ -145,12 +166,7 @@ describe('national node: the list of what it sent and what the hub answered', fu
     const pending = await list('?status=pending');
     expect(pending.body.records.find((r) => r.id === id)).to.include({ status: 'pending', sentVersion: 2 });
 
-    const next = await startCoordinator({
-      config: fx.env.config,
-      logger: fx.env.logger,
-      opsPort: 0,
-      topicRefreshMs: 1000,
-    });
+    const next = await coordinatorOfOwn();
     try {
       const answered = await waitUntil('version 2 answered', async () => {
         const r = await getJson(`${url}/v1/receipts/${id}`);
@@ -179,14 +195,7 @@ describe('national node: the list of what it sent and what the hub answered', fu
         const r = await getJson(`${url}/v1/receipts/${body.reportId}`);
         return r.body.sentVersion === version && r.body.status !== 'pending' ? r.body : undefined;
       });
-    const coordinator = (clock?: () => number) =>
-      startCoordinator({
-        config: fx.env.config,
-        logger: fx.env.logger,
-        opsPort: 0,
-        topicRefreshMs: 1000,
-        ...(clock && { clock }),
-      });
+    const coordinator = coordinatorOfOwn;
 
     // The hub's clock ten minutes slow: whatever the node signs now seems signed in the future there.
     const slow = await coordinator(() => Date.now() - 10 * 60_000);
@@ -224,5 +233,33 @@ describe('national node: the list of what it sent and what the hub answered', fu
     } finally {
       await right.close();
     }
+  });
+
+  it('passes over a message from the coordinator it cannot read, and reads the receipts behind it', async () => {
+    // Signed by the coordination node, but of a schema this node does not know (a coordinator of a newer release),
+    // on the partition the next report's receipt takes (the same key).
+    const reportId = randomUUID();
+    const hub = new PkiStore(join(fx.env.config.hubHome, 'pki')).identity('HUB');
+    const poison = createSigner({
+      privateKey: hub.privateKey,
+      certificate: hub.certificatePem,
+      origin: 'HUB',
+    }).signEncoded({
+      messageType: 'Receipt',
+      schemaFingerprint: Buffer.alloc(8, 7),
+      payload: Buffer.from([1, 2, 3]),
+    });
+    await produceRaw(fx.env, topicNames(fx.env.config.namespace).nodeIn('KZ'), [
+      { key: reportId, value: poison.bytes },
+    ]);
+    const url = fx.hub.nodes.KZ!.url;
+    // The tests before stopped the hub's coordinator: one of this test's own answers.
+    const coordinator = await coordinatorOfOwn();
+    try {
+      await sent('KZ', report('KZ', reportId), 'accepted');
+    } finally {
+      await coordinator.close();
+    }
+    expect(await metricValue(url, 'hub_node_inbound_unreadable_total')).to.equal(1);
   });
 });

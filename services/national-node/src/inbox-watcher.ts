@@ -64,7 +64,12 @@ export function startInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
   const clock = options.clock ?? Date.now;
   for (const d of [dir, join(dir, 'done'), join(dir, 'failed')]) mkdirSync(d, { recursive: true });
   const seen = new Map<string, { size: number; mtimeMs: number }>();
-  const stuck = new Set<string>();
+  /** Files imported but not moved, by name, with what they were (size and time): passed over until they change. */
+  const stuck = new Map<string, string>();
+  const signature = async (name: string) => {
+    const st = await stat(join(dir, name)).catch(() => undefined);
+    return st ? `${st.size}:${st.mtimeMs}` : '';
+  };
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<InboxOutcome[]> = Promise.resolve([]);
@@ -127,14 +132,19 @@ export function startInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
 
   async function pollOnce(): Promise<InboxOutcome[]> {
     const outcomes: InboxOutcome[] = [];
-    for (const name of await ready()) {
+    const names = await ready();
+    // One gone (moved by hand) is forgotten; one replaced by another file of its name is imported again.
+    for (const name of stuck.keys()) if (!names.includes(name)) stuck.delete(name);
+    for (const name of names) {
       if (closed) break;
-      if (stuck.has(name)) continue;
+      if (stuck.has(name) && stuck.get(name) === (await signature(name))) continue;
+      stuck.delete(name);
+      const before = await signature(name);
       try {
         outcomes.push(await importFile(name));
       } catch (err) {
-        // Imported but not moved (a read-only folder?): never import it again on every poll.
-        stuck.add(name);
+        // Imported but not moved (a read-only folder?): not imported again on every poll while it stays as it is.
+        stuck.set(name, before);
         logger.error({ err, file: name }, 'inbox file could not be moved to done/ or failed/; left in place');
       }
     }

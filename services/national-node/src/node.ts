@@ -197,6 +197,11 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     help: 'Reports accepted from agencies (202)',
     registers: [metrics],
   });
+  const unreadable = new Counter({
+    name: 'hub_node_inbound_unreadable_total',
+    help: 'Messages from the coordinator this node could not read and passed over (a newer schema: upgrade the node)',
+    registers: [metrics],
+  });
   const publisher = startPublisher({
     log,
     producer: await newProducer(),
@@ -285,14 +290,31 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
             logger.warn({ reason: v.ok ? 'not from the coordinator' : v.reason }, 'inbound message refused');
             return;
           }
-          const decoded = registry.decode(
-            v.envelope.schemaFingerprint,
-            v.envelope.payload,
-            undefined,
-            CARRIER_MAX_BYTES,
-          );
-          // A request or response inside a RequestNotice is verified against its originator's signature too.
-          const value = inboundValue(v.envelope.messageType, decoded, { verifier, registry, logger });
+          // What this node cannot read (a schema of a newer release than its own, a payload that does not decode)
+          // is passed over, said loudly, not retried for ever: the receipts and notices behind it on the partition
+          // would wait for good.
+          let value: ReturnType<typeof inboundValue>;
+          try {
+            const decoded = registry.decode(
+              v.envelope.schemaFingerprint,
+              v.envelope.payload,
+              undefined,
+              CARRIER_MAX_BYTES,
+            );
+            // A request or response inside a RequestNotice is verified against its originator's signature too.
+            value = inboundValue(v.envelope.messageType, decoded, { verifier, registry, logger });
+          } catch (err) {
+            unreadable.inc();
+            logger.error(
+              {
+                messageId: v.envelope.messageId,
+                messageType: v.envelope.messageType,
+                err: (err as Error).message,
+              },
+              'a message from the coordinator that this node cannot read was passed over (a newer schema? upgrade the node)',
+            );
+            return;
+          }
           if (!value) return;
           inbound.add({
             messageId: v.envelope.messageId,
