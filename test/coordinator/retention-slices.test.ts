@@ -56,11 +56,15 @@ describe('retention review of many records due at once', function () {
     // record left there (kept).
     const [d0, d1, d2] = due.map((d) => d._id) as [string, string, string];
     const other = randomUUID();
-    await store.collection<{ _id: string; reportId: string }>(COLLECTIONS.reportVersions).insertMany([
-      { _id: `${d0}:1`, reportId: d0 },
-      { _id: `${d0}:2`, reportId: d0 },
-      { _id: `${other}:1`, reportId: other },
-    ]);
+    // d0's current report is gone already (a review that stopped halfway), its history not: the erasure says it
+    // erased up to version 2, so that neither version is stored again.
+    await store
+      .collection<{ _id: string; reportId: string; version: number }>(COLLECTIONS.reportVersions)
+      .insertMany([
+        { _id: `${d0}:1`, reportId: d0, version: 1 },
+        { _id: `${d0}:2`, reportId: d0, version: 2 },
+        { _id: `${other}:1`, reportId: other, version: 1 },
+      ]);
     await store.collection<{ _id: string; subjectId: string }>(COLLECTIONS.envelopes).insertMany([
       { _id: randomUUID(), subjectId: d0 },
       { _id: randomUUID(), subjectId: d1 },
@@ -110,6 +114,13 @@ describe('retention review of many records due at once', function () {
     }
 
     expect(await erasures.countDocuments({ _id: { $in: dueIds } }), 'every record due erased').to.equal(7);
+    expect(
+      (
+        await store
+          .collection<{ _id: string; versionsUpTo: number }>(COLLECTIONS.erasures)
+          .findOne({ _id: d0 })
+      )?.versionsUpTo,
+    ).to.equal(2);
     const left = await retention
       .find({ _id: { $in: [...toWarn, warned, later].map((d) => d._id) } })
       .toArray();

@@ -8,34 +8,37 @@ import { createVerifier } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, connectStore, findBuckets, type Store } from '@hub/store';
+import { COLLECTIONS, connectStore, findBuckets, withLock, type Store } from '@hub/store';
 import { hubAsync } from '../support/cli';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
 
 type Notice = { kind: string; subjectId: string; reviewAt: number };
 
-describe('retention review and erasure', function () {
-  this.timeout(240000);
-  let env: TestEnv;
-  let hub: TestHub;
-  let store: Store;
-
+/** A hub whose records fall due within seconds (10 s; warned 7 s before), reviewed every 300 ms. */
+function retentionHub(name: string): { env: TestEnv; hub: TestHub; store: Store } {
+  const fx = {} as { env: TestEnv; hub: TestHub; store: Store };
   before(async () => {
-    env = createTestEnv('retention');
-    hub = await startTestHub(env, ['KZ'], {
+    fx.env = createTestEnv(name);
+    fx.hub = await startTestHub(fx.env, ['KZ'], {
       retention: { periods: { seizure: 10000, annual: 600000 }, warnMs: 7000, checkMs: 300, renewMs: 600000 },
     });
-    store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    fx.store = await connectStore({ url: fx.env.config.mongo.url, dbName: fx.env.config.mongo.dbName });
   });
   after(async () => {
-    await store?.close();
-    await hub?.close();
-    env?.cleanup();
+    await fx.store?.close();
+    await fx.hub?.close();
+    fx.env?.cleanup();
   });
+  return fx;
+}
+
+describe('retention review and erasure', function () {
+  this.timeout(240000);
+  const fx = retentionHub('retention');
 
   it('warns, renews on request, erases what was not renewed everywhere, and a replay agrees', async () => {
-    const node = hub.nodes.KZ!.url;
+    const node = fx.hub.nodes.KZ!.url;
     const body = () => ({
       reportId: randomUUID(),
       seizedAt: '2026-02-01T06:00:00Z',
@@ -54,7 +57,7 @@ describe('retention review and erasure', function () {
     for (const r of [a, b]) expect((await postJson(`${node}/v1/seizures`, r)).status).to.equal(202);
     await waitUntil(
       'both stored',
-      async () => (await store.collection(COLLECTIONS.reports).countDocuments()) === 2 || undefined,
+      async () => (await fx.store.collection(COLLECTIONS.reports).countDocuments()) === 2 || undefined,
     );
 
     const notices = async () => ((await getJson(`${node}/v1/retention`)).body.notices as Notice[]) ?? [];
@@ -78,47 +81,47 @@ describe('retention review and erasure', function () {
     await waitUntil(
       'A erased',
       async () =>
-        (await store.collection(COLLECTIONS.erasures).findOne({ _id: a.reportId as never })) ?? undefined,
+        (await fx.store.collection(COLLECTIONS.erasures).findOne({ _id: a.reportId as never })) ?? undefined,
       30000,
     );
-    expect(await store.collection(COLLECTIONS.reports).countDocuments({ _id: a.reportId as never })).to.equal(
-      0,
-    );
+    expect(
+      await fx.store.collection(COLLECTIONS.reports).countDocuments({ _id: a.reportId as never }),
+    ).to.equal(0);
     // Gone from every collection and from the read models; B untouched.
     expect(
-      await store.collection(COLLECTIONS.reportVersions).countDocuments({ reportId: a.reportId }),
+      await fx.store.collection(COLLECTIONS.reportVersions).countDocuments({ reportId: a.reportId }),
     ).to.equal(0);
-    expect(await store.collection(COLLECTIONS.envelopes).countDocuments({ subjectId: a.reportId })).to.equal(
-      0,
-    );
+    expect(
+      await fx.store.collection(COLLECTIONS.envelopes).countDocuments({ subjectId: a.reportId }),
+    ).to.equal(0);
     const stats = await findBuckets(
-      store.collection<{ _id: string; count: number }>(COLLECTIONS.statsMonthly),
+      fx.store.collection<{ _id: string; count: number }>(COLLECTIONS.statsMonthly),
     );
     expect(stats.reduce((s, x) => s + x.count, 0)).to.equal(1);
     expect(
-      JSON.stringify(await store.collection(COLLECTIONS.statsMonthly).find({}).toArray()),
+      JSON.stringify(await fx.store.collection(COLLECTIONS.statsMonthly).find({}).toArray()),
     ).not.to.include(a.reportId);
-    expect(JSON.stringify(await store.collection(COLLECTIONS.reportKeys).find({}).toArray())).not.to.include(
-      a.reportId,
-    );
+    expect(
+      JSON.stringify(await fx.store.collection(COLLECTIONS.reportKeys).find({}).toArray()),
+    ).not.to.include(a.reportId);
     for (const name of [COLLECTIONS.matchKeys, COLLECTIONS.routeKeys, COLLECTIONS.contributions])
-      expect(JSON.stringify(await store.collection(name).find({}).toArray()), name).not.to.include(
+      expect(JSON.stringify(await fx.store.collection(name).find({}).toArray()), name).not.to.include(
         a.reportId,
       );
     // Nor what a chunk's locked stage recorded for a crash (a binary body).
-    for (const d of await store
+    for (const d of await fx.store
       .collection<{ body: Buffer }>(COLLECTIONS.intakeLockedStages)
       .find({})
       .toArray())
       expect(JSON.stringify(decodeLockedStage(d.body))).not.to.include(a.reportId);
-    expect(await store.collection(COLLECTIONS.reports).countDocuments({ _id: b.reportId as never })).to.equal(
-      1,
-    );
-    const token = hub.token('analyst', 'KZ', 'AMBER');
-    expect((await getJson(`${hub.apiUrl}/v1/seizures/${a.reportId}`, token)).status).to.equal(404);
+    expect(
+      await fx.store.collection(COLLECTIONS.reports).countDocuments({ _id: b.reportId as never }),
+    ).to.equal(1);
+    const token = fx.hub.token('analyst', 'KZ', 'AMBER');
+    expect((await getJson(`${fx.hub.apiUrl}/v1/seizures/${a.reportId}`, token)).status).to.equal(404);
 
     // The erasure log says what and why, without content.
-    const log = await store.collection(COLLECTIONS.erasures).findOne({ _id: a.reportId as never });
+    const log = await fx.store.collection(COLLECTIONS.erasures).findOne({ _id: a.reportId as never });
     expect(log).to.include({
       subjectId: a.reportId,
       originCountry: 'KZ',
@@ -154,13 +157,13 @@ describe('retention review and erasure', function () {
       a.reportId,
       b.reportId,
     ]);
-    const names = topicNames(env.config.namespace);
-    const verifier = createVerifier({ trust: new PkiStore(join(env.config.hubHome, 'pki')).trustStore() });
+    const names = topicNames(fx.env.config.namespace);
+    const verifier = createVerifier({ trust: new PkiStore(join(fx.env.config.hubHome, 'pki')).trustStore() });
     const registry = loadSchemaRegistry();
     const kafka = createKafka({
-      brokers: env.config.kafka.brokers,
+      brokers: fx.env.config.kafka.brokers,
       clientId: 'retention-test',
-      logger: env.logger,
+      logger: fx.env.logger,
     });
     const consumer = kafka.consumer({ groupId: names.group(`retention-test-${randomUUID()}`) });
     const seen: Record<string, unknown>[] = [];
@@ -180,9 +183,52 @@ describe('retention review and erasure', function () {
     await consumer.disconnect();
 
     // A replay from the topics, which still hold A's envelope, honours the erasure: the same state as live.
-    await hub.coordinator.close();
-    const result = await hubAsync(['replay'], cliEnv(env), 240000);
+    await fx.hub.coordinator.close();
+    const result = await hubAsync(['replay'], cliEnv(fx.env), 240000);
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stderr).to.match(/the rebuilt store equals the live one/);
+  });
+});
+
+describe('retention review and a renewal at the same time', function () {
+  this.timeout(120000);
+  const fx = retentionHub('retention-race');
+
+  it('does not erase a record renewed while the review waited for the store lock', async () => {
+    const node = fx.hub.nodes.KZ!.url;
+    const reportId = randomUUID();
+    const r = {
+      reportId,
+      seizedAt: '2026-02-01T06:00:00Z',
+      country: 'KZ',
+      agency: 'customs',
+      drugs: [{ substance: 'opium', quantity: 2, unit: 'kg' }],
+      handling: { tlp: 'GREEN' },
+    };
+    expect((await postJson(`${node}/v1/seizures`, r)).status).to.equal(202);
+    const retention = fx.store.collection<{ _id: string; reviewAt: Date; warnedAt: Date | null }>(
+      COLLECTIONS.retention,
+    );
+    // Warned first (7 s before its date): from then on the review reads it only once it is due.
+    const entry = await waitUntil('its retention entry, warned', async () => {
+      const e = await retention.findOne({ _id: reportId });
+      return e?.warnedAt ? e : undefined;
+    });
+    // The intake applies a renewal under the read-models lock: held here through the record's review date, so that
+    // the review (every 300 ms) finds it due and waits for the lock; the renewal is written meanwhile.
+    await withLock(fx.store, 'read-models', async () => {
+      await new Promise((done) =>
+        setTimeout(done, Math.max(0, entry.reviewAt.getTime() - Date.now()) + 1500),
+      );
+      await retention.updateOne(
+        { _id: reportId },
+        { $set: { reviewAt: new Date(Date.now() + 600_000), warnedAt: null } },
+      );
+    });
+    await new Promise((done) => setTimeout(done, 3000));
+    expect(
+      await fx.store.collection(COLLECTIONS.reports).countDocuments({ _id: reportId } as never),
+    ).to.equal(1);
+    expect((await retention.findOne({ _id: reportId }))?.reviewAt.getTime()).to.be.greaterThan(Date.now());
   });
 });

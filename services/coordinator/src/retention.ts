@@ -107,16 +107,20 @@ export async function registerRetention(
 
 /** Subjects erased, with the last version erased: their messages are never stored again (redelivery, replay). */
 export class ErasedSet {
-  private readonly upTo = new Map<string, number>();
+  private readonly erasedUpTo = new Map<string, number>();
   add(subjectId: string, versionsUpTo: number): void {
-    this.upTo.set(subjectId, Math.max(versionsUpTo, this.upTo.get(subjectId) ?? 0));
+    this.erasedUpTo.set(subjectId, Math.max(versionsUpTo, this.erasedUpTo.get(subjectId) ?? 0));
+  }
+  /** The last version erased of a subject, if it was. */
+  upTo(subjectId: string): number | undefined {
+    return this.erasedUpTo.get(subjectId);
   }
   has(subjectId: string, version: number | null): boolean {
-    const v = this.upTo.get(subjectId);
+    const v = this.erasedUpTo.get(subjectId);
     return v !== undefined && (version === null || version <= v);
   }
   get size(): number {
-    return this.upTo.size;
+    return this.erasedUpTo.size;
   }
 }
 
@@ -283,22 +287,40 @@ export async function eraseRecords(
       r,
     ]),
   );
-  const returns = new Map(
-    (
-      await findEach(
-        store.collection<{ _id: string; version: number }>(COLLECTIONS.annualReturns),
-        '_id',
-        docs.filter((d) => d.subjectType !== 'SeizureReport').map((d) => d._id),
-        { _id: 1, version: 1 },
-      )
-    ).map((r) => [r._id, r]),
-  );
+  // Annual returns and trafficking routes are kept by the same id in collections of their own.
+  const currentIn = async (name: CollectionName, type: string) =>
+    findEach(
+      store.collection<{ _id: string; version: number; handling: StoredReport['handling'] }>(name),
+      '_id',
+      docs.filter((d) => d.subjectType === type).map((d) => d._id),
+      { _id: 1, version: 1, handling: 1 },
+    );
+  const current = [
+    ...reports.values(),
+    ...(await currentIn(COLLECTIONS.annualReturns, 'AnnualSeizureReturn')),
+    ...(await currentIn(COLLECTIONS.routes, 'TraffickingRoute')),
+  ];
+  const latest = new Map(current.map((d) => [d._id, d.version]));
+  /** Where each was published: its feeds are told of its erasure. */
+  const handlingOf = new Map(current.map((d) => [d._id, d.handling]));
+  // One not found was deleted by a review that stopped halfway (a crash, a store gone): its last version is taken
+  // from the history, if still there, and from what was erased already (a notice read back from hub.erasures), so
+  // that the notice sent again does not say 0 (which would let a redelivery store it again).
+  const missing = ids.filter((id) => !latest.has(id));
+  if (missing.length)
+    for (const h of await findEach(
+      store.collection<{ _id: string; reportId: string; version: number }>(COLLECTIONS.reportVersions),
+      'reportId',
+      missing,
+      { reportId: 1, version: 1 },
+    ))
+      if (Number.isInteger(h.version))
+        latest.set(h.reportId, Math.max(h.version, latest.get(h.reportId) ?? 0));
   const erasing = docs.map((doc) => {
-    const current = doc.subjectType === 'SeizureReport' ? reports.get(doc._id) : returns.get(doc._id);
-    const versionsUpTo = current?.version ?? 0;
+    const versionsUpTo = Math.max(latest.get(doc._id) ?? 0, deps.erased.upTo(doc._id) ?? 0);
     return {
       doc,
-      report: reports.get(doc._id),
+      handling: handlingOf.get(doc._id),
       versionsUpTo,
       erasureId: derivedUuid(`erasure:${doc._id}:${versionsUpTo}`),
     };
@@ -307,7 +329,7 @@ export async function eraseRecords(
     const byTopic = new Map<string, Message[]>();
     const add = (topic: string, message: Message) =>
       byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
-    for (const { doc, report, versionsUpTo, erasureId } of erasing) {
+    for (const { doc, handling, versionsUpTo, erasureId } of erasing) {
       const value = {
         erasureId,
         subjectType: doc.subjectType,
@@ -320,9 +342,9 @@ export async function eraseRecords(
       const message = { key: doc._id, value: signed(deps, 'ErasureNotice', value, erasureId) };
       add(deps.names.erasures, message);
       add(deps.names.nodeIn(doc.originCountry), message);
-      if (report)
+      if (handling)
         for (const region of releasableRegions(
-          { originCountry: doc.originCountry, ...report.handling },
+          { originCountry: doc.originCountry, ...handling },
           deps.regions,
         ))
           add(deps.names.feed(region), message);
@@ -405,13 +427,22 @@ export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; ru
       .toArray();
     if (due.length === 0) return [];
     await withLock(deps.store, 'read-models', async () => {
-      const expired = due.filter((d) => d.reviewAt.getTime() <= now);
+      // Read again under the lock: a renewal the intake stored while this waited for it (the intake applies them
+      // under the same lock) has moved the record's date, and the record is neither erased nor warned now.
+      const current = await findEach(
+        retention,
+        '_id',
+        due.map((d) => d._id),
+      );
+      const expired = current.filter((d) => d.reviewAt.getTime() <= now);
       for (const entry of await eraseRecords(deps, expired, 'retention_expired'))
         deps.logger.info(
           { subjectId: entry.subjectId, origin: entry.originCountry, removed: entry.removed },
           'record erased (retention)',
         );
-      const toWarn = due.filter((d) => d.reviewAt.getTime() > now && !d.warnedAt);
+      const toWarn = current.filter(
+        (d) => d.reviewAt.getTime() > now && d.reviewAt.getTime() <= now + deps.policy.warnMs && !d.warnedAt,
+      );
       if (deps.send)
         await sendAll(
           deps.producer,
