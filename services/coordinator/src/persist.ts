@@ -178,8 +178,15 @@ export async function persistBatch(
       fresh.add(id);
       changed.add(id);
     }
+  // Whose each report is: the stored one's originator, or the sender of the first version this batch inserts.
+  const owners = new Map(
+    [...mineOf.keys()].flatMap((id) => {
+      const owner = (stored.get(id) ?? written.get(id))?.originCountry;
+      return owner ? [[id, owner] as const] : [];
+    }),
+  );
   for (const [id, mine] of mineOf) {
-    const owner = (stored.get(id) ?? written.get(id))?.originCountry;
+    const owner = owners.get(id);
     for (const a of mine) if (owner && a.envelope.origin !== owner) foreign.set(a, owner);
   }
   // A report taken again from quarantine may come after its own withdrawal, accepted meanwhile and kept in the
@@ -235,8 +242,7 @@ export async function persistBatch(
       changed.add(id);
     }
     const w = withdrawn.get(id);
-    const owner = (stored.get(id) ?? written.get(id))?.originCountry;
-    if (w && state && state.version < w.version && w.originCountry === owner) {
+    if (w && state && state.version < w.version && w.originCountry === owners.get(id)) {
       retract(id, w.version, w.messageId, w.retraction);
       written.delete(id);
       supersede(state.version);

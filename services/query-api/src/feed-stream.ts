@@ -16,6 +16,7 @@ import { mayRead, type Handled } from '@hub/store';
 import { tlpLabel } from '@hub/domain';
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
+import { mayReadAlert } from './routes-alerts';
 import { actorOf } from './routes-seizures';
 
 /** A signer whose certificate this process has not seen yet. */
@@ -187,7 +188,7 @@ export function feedStreams(deps: {
         ...at,
         type: 'alert',
         data: value,
-        visibleTo: (caller) => caller.role === 'coordinator' || named.includes(caller.country),
+        visibleTo: (caller) => mayReadAlert(caller, named),
       };
     }
     const record = value as {

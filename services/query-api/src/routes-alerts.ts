@@ -19,6 +19,14 @@ const ALERTS = {
   cursor: { kind: 'cursor' },
 } as const;
 
+/** Who sees an alert: every coordinator, and anyone of a country it names (the filter below, for one alert). */
+export function mayReadAlert(
+  caller: { role: string; country: string },
+  countries: readonly string[],
+): boolean {
+  return caller.role === 'coordinator' || countries.includes(caller.country);
+}
+
 interface StoredAlert {
   _id: string;
   countries: string[];
