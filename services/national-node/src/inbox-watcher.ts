@@ -64,11 +64,14 @@ export function startInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
   const clock = options.clock ?? Date.now;
   for (const d of [dir, join(dir, 'done'), join(dir, 'failed')]) mkdirSync(d, { recursive: true });
   const seen = new Map<string, { size: number; mtimeMs: number }>();
-  /** Files imported but not moved, by name, with what they were (size and time): passed over until they change. */
+  /**
+   * Files imported but not moved, by name, with what they were (size and time, as `seen` had them when ready): passed
+   * over until they change.
+   */
   const stuck = new Map<string, string>();
-  const signature = async (name: string) => {
-    const st = await stat(join(dir, name)).catch(() => undefined);
-    return st ? `${st.size}:${st.mtimeMs}` : '';
+  const signature = (name: string) => {
+    const s = seen.get(name);
+    return s ? `${s.size}:${s.mtimeMs}` : '';
   };
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
@@ -137,9 +140,9 @@ export function startInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
     for (const name of stuck.keys()) if (!names.includes(name)) stuck.delete(name);
     for (const name of names) {
       if (closed) break;
-      if (stuck.has(name) && stuck.get(name) === (await signature(name))) continue;
+      const before = signature(name);
+      if (stuck.get(name) === before) continue;
       stuck.delete(name);
-      const before = await signature(name);
       try {
         outcomes.push(await importFile(name));
       } catch (err) {

@@ -1,9 +1,18 @@
 // Bearer-token authentication: ES256 only, kid must be known, issuer and audience checked, 30 s clock skew.
 import type { NextFunction, Request, Response } from 'express';
 import jwt from 'jsonwebtoken';
-import { resolveCountry } from '@hub/domain';
 import { HubError } from '@hub/errors';
-import { AUDIENCE, ISSUER, ROLES, TLP_LEVELS, type Clearance, type KeyRing, type Role } from './issuer';
+import {
+  AUDIENCE,
+  ISSUER,
+  isCountryClaim,
+  isSubjectClaim,
+  ROLES,
+  TLP_LEVELS,
+  type Clearance,
+  type KeyRing,
+  type Role,
+} from './issuer';
 
 export interface Caller {
   sub: string;
@@ -58,13 +67,13 @@ export function verifyToken(ring: KeyRing, token: string, now = Date.now()): Cal
       'TOKEN_INVALID',
       `token role ${String(claims.role)} is not one of ${ROLES.join(', ')}`,
     );
-  if (typeof claims.country !== 'string' || resolveCountry(claims.country) !== claims.country)
+  if (!isCountryClaim(claims.country))
     throw new HubError('TOKEN_INVALID', 'token has no ISO alpha-2 country claim');
   // Required, though jsonwebtoken takes a token without them: one without exp would never expire, one without a
   // subject would be nobody in the audit log and share one caller's limit with every other such token.
   if (typeof claims.exp !== 'number')
     throw new HubError('TOKEN_INVALID', 'token has no expiry (exp); get one with `npx hub token`');
-  if (typeof claims.sub !== 'string' || claims.sub.trim() === '' || claims.sub.length > 200)
+  if (!isSubjectClaim(claims.sub))
     throw new HubError('TOKEN_INVALID', 'token has no subject (sub): the name of whom it was issued to');
   if (!TLP_LEVELS.includes(clearance))
     throw new HubError('TOKEN_INVALID', `token clearance ${String(claims.clearance)} is not a TLP 2.0 level`);

@@ -65,6 +65,12 @@ export function loadKeyRing(dir: string, options: { rotate?: boolean } = {}): Ke
   return { current: keys[keys.length - 1] as SigningKey, byKid: new Map(keys.map((k) => [k.kid, k])) };
 }
 
+/** What a token's country claim must be, minted or read: an ISO 3166-1 alpha-2 code, in capitals. */
+export const isCountryClaim = (c: unknown): c is string => typeof c === 'string' && resolveCountry(c) === c;
+/** What a token's subject must be, minted or read: the name of whom it is for, 1 to 200 characters. */
+export const isSubjectClaim = (s: unknown): s is string =>
+  typeof s === 'string' && s.trim() !== '' && s.length <= 200;
+
 export interface TokenRequest {
   sub: string;
   role: Role;
@@ -76,9 +82,9 @@ export interface TokenRequest {
 
 export function mintToken(ring: KeyRing, req: TokenRequest): string {
   if (!ROLES.includes(req.role)) throw new HubError('USAGE', `role must be one of ${ROLES.join(', ')}`);
-  if (!/^[A-Z]{2}$/.test(req.country) || resolveCountry(req.country) !== req.country)
+  if (!isCountryClaim(req.country))
     throw new HubError('USAGE', `country must be an ISO alpha-2 code like KZ, got ${req.country}`);
-  if (req.sub.trim() === '' || req.sub.length > 200)
+  if (!isSubjectClaim(req.sub))
     throw new HubError('USAGE', 'sub must name whom the token is for (1 to 200 characters)');
   if (!TLP_LEVELS.includes(req.clearance))
     throw new HubError('USAGE', `clearance must be one of ${TLP_LEVELS.join(', ')}`);
