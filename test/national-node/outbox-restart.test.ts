@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { postJson, testPki, minimalReport } from '../support/hub';
+import { getJson, postJson, testPki, minimalReport } from '../support/hub';
 
 describe('national node restarted with an unpublished outbox', function () {
   this.timeout(120000);
@@ -76,5 +76,37 @@ describe('national node restarted with an unpublished outbox', function () {
       'the backlog published again from disk',
       async () => node!.outboxDepth() === 0 || undefined,
     );
+  });
+
+  it('recovers a request it signed but had not logged when it stopped', async () => {
+    node ??= await start();
+    const requestId = randomUUID();
+    const ask = {
+      requestId,
+      to: 'UZ',
+      purpose: 'criminal investigation 2026/117',
+      question: 'Was the driver of this shipment seen at your border before?',
+      handling: { tlp: 'AMBER', releasableTo: ['UZ'] },
+    };
+    const asked = await postJson(`${node.url}/v1/requests`, ask);
+    expect(asked.status, JSON.stringify(asked.body)).to.equal(202);
+    await waitUntil('the outbox published', async () => node!.outboxDepth() === 0 || undefined);
+    await node.close();
+    node = undefined;
+
+    // As after a crash between the outbox's write and the log's: the log lost it, the outbox still has it unpublished.
+    const dir = join(env.config.hubHome, 'nodes', 'KZ');
+    rmSync(join(dir, 'requests.jsonl'));
+    rmSync(join(dir, 'outbox', 'cursor.json'));
+    node = await start();
+    const listed = await getJson(`${node.url}/v1/requests?direction=outgoing`);
+    expect(listed.status).to.equal(200);
+    const mine = (
+      listed.body.requests as { requestId: string; messageId: string; addressee: string }[]
+    ).filter((r) => r.requestId === requestId);
+    expect(mine, 'the request listed again, under the envelope it was signed in').to.have.length(1);
+    expect(mine[0]).to.include({ addressee: 'UZ', messageId: asked.body.messageId });
+    const again = await postJson(`${node.url}/v1/requests`, ask);
+    expect(again.status, 'its id is taken, as before the stop').to.equal(409);
   });
 });

@@ -24,6 +24,7 @@ import {
   topicNames,
 } from '@hub/kafka';
 import { Counter, Gauge, createMetricsRegistry, type Logger } from '@hub/observability';
+import type { InformationRequestRecord, InformationResponseRecord } from '@hub/domain';
 import {
   PkiStore,
   announceCertificate,
@@ -42,7 +43,7 @@ import { startPublisher } from './outbox/publisher';
 import { ReportsIndex } from './reports-index';
 import { startWebhook } from './webhook';
 import { inboundValue } from './request-notices';
-import { RequestsLog } from './requests-log';
+import { RequestsLog, type RequestsLogEntry } from './requests-log';
 import { createSubmitter } from './submit';
 import { createCsvImporter } from './routes-csv';
 
@@ -157,6 +158,8 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   // Versions of reports still in the outbox, in case the index missed them (a stop between the two writes): seen as
   // the log is opened, so a backlog from a long outage is read once and not held whole.
   const inOutbox: Parameters<ReportsIndex['reconcile']>[0] = [];
+  // The same for the requests sent and answers given (the requests log is written after the outbox).
+  const requestsInOutbox: RequestsLogEntry[] = [];
   const reports = new ReportsIndex(join(nodeDir, 'reports.idx'));
   const { log, pending, spilled } = OutboxLog.open({
     dir: join(nodeDir, 'outbox'),
@@ -168,6 +171,21 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
       if (!decoded.ok) return;
       try {
         const v = registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload);
+        const { messageType, messageId, signedAt: at } = decoded.envelope;
+        if (messageType === 'InformationRequest')
+          requestsInOutbox.push({
+            kind: 'sent',
+            messageId,
+            at,
+            request: v as unknown as InformationRequestRecord,
+          });
+        else if (messageType === 'InformationResponse')
+          requestsInOutbox.push({
+            kind: 'answered',
+            messageId,
+            at,
+            response: v as unknown as InformationResponseRecord,
+          });
         const id = v.reportId ?? v.returnId ?? v.routeId;
         if (typeof id === 'string' && typeof v.version === 'number')
           inOutbox.push({
@@ -327,6 +345,10 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
 
   const reconciled = reports.reconcile(inOutbox);
   if (reconciled) logger.info({ reconciled }, 'versions recovered from the outbox after an interrupted stop');
+  const requests = new RequestsLog(join(nodeDir, 'requests.jsonl'));
+  const recovered = requests.recover(requestsInOutbox);
+  if (recovered)
+    logger.info({ recovered }, 'requests and answers recovered from the outbox after an interrupted stop');
   // One submission path for the HTTP API and the watched inbox: nothing is signed once the certificate is no good.
   const submitter = createSubmitter({ registry, signer, log, publisher, mayNotSign: certificates.refusal });
   const app = createApp({
@@ -334,7 +356,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     submitter,
     reports,
     inbound,
-    requests: new RequestsLog(join(nodeDir, 'requests.jsonl')),
+    requests,
     regions: new Set(regions.map((r) => r.id)),
     metrics,
     logger,

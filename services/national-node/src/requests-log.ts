@@ -38,6 +38,24 @@ export class RequestsLog {
     this.index(entry);
   }
 
+  /**
+   * Entries signed into the outbox whose line the log never got (a stop between the two writes): taken from the
+   * outbox's unpublished records as it is opened, as the reports index is. Returns how many were missing.
+   */
+  recover(fromOutbox: readonly RequestsLogEntry[]): number {
+    let missing = 0;
+    for (const entry of fromOutbox) {
+      const known =
+        entry.kind === 'sent'
+          ? this.sentById.has(entry.request.requestId)
+          : this.answers(entry.response.requestId).some((a) => a.messageId === entry.messageId);
+      if (known) continue;
+      this.add(entry);
+      missing++;
+    }
+    return missing;
+  }
+
   /** A request this node sent. */
   sent(requestId: string): Extract<RequestsLogEntry, { kind: 'sent' }> | undefined {
     return this.sentById.get(requestId);
