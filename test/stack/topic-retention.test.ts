@@ -8,6 +8,7 @@ import {
   ensureTopics,
   expiringTopics,
   hubTopicConfigs,
+  keepEveryPkiRecord,
   nodeTopicConfigs,
   TOPIC_RESOURCE,
   topicNames,
@@ -43,13 +44,13 @@ describe('Kafka topics: records kept for ever', function () {
     env?.cleanup();
   });
 
-  it('sets retention.ms=-1 on every topic it makes, but the compacted ones', async () => {
+  it('sets retention.ms=-1 on every topic it makes, but the compacted one (erasures)', async () => {
     await ensureTopics(admin, [
       ...nodeTopicConfigs(names(), 'KZ', plan),
-      // hub.pki (compacted) among them
       ...hubTopicConfigs(names(), ['central-asia'], plan),
     ]);
     const kept = [
+      names().pki,
       names().nodeOut('KZ'),
       names().nodeIn('KZ'),
       names().hubOut,
@@ -69,7 +70,7 @@ describe('Kafka topics: records kept for ever', function () {
       // Set on the topic itself, not taken from the brokers' default (which on this stack is for ever too).
       expect(entry, r.resourceName).to.include({ configValue: '-1', isDefault: false });
     }
-    expect(await expiringTopics(admin, [...kept, names().pki])).to.deep.equal([]);
+    expect(await expiringTopics(admin, [...kept, names().erasures])).to.deep.equal([]);
   });
 
   it('names a topic whose records expire, and the coordinator says so at start with the command to keep them', async () => {
@@ -107,5 +108,48 @@ describe('Kafka topics: records kept for ever', function () {
     expect(String(warned[0]!.msg)).to.include(
       `kafka-configs.sh --alter --entity-type topics --entity-name ${old} --add-config retention.ms=-1`,
     );
+  });
+
+  it('keeps every record of a hub.pki made compacted, where any node could erase a revocation by its key', async () => {
+    // As made before 2026-12-07: compacted. A coordinator starting on it sets it to keep every record.
+    const earlier = createTestEnv('pki-compacted');
+    testPki(earlier, []);
+    const pki = topicNames(earlier.config.namespace).pki;
+    try {
+      await admin.createTopics({
+        topics: [
+          {
+            topic: pki,
+            numPartitions: 1,
+            replicationFactor: 1,
+            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          },
+        ],
+        waitForLeaders: true,
+      });
+      const logged: string[] = [];
+      const started = await startCoordinator({
+        config: earlier.config,
+        logger: createLogger('coordinator', {
+          destination: { write: (line: string) => void logged.push(line) },
+        }),
+      });
+      await started.close();
+      const described = await admin.describeConfigs({
+        resources: [{ type: TOPIC_RESOURCE, name: pki, configNames: ['cleanup.policy', 'retention.ms'] }],
+        includeSynonyms: false,
+      });
+      const value = (name: string) =>
+        described.resources[0]!.configEntries.find((e) => e.configName === name)?.configValue;
+      expect(value('cleanup.policy')).to.equal('delete');
+      expect(value('retention.ms')).to.equal('-1');
+      expect(logged.join('\n')).to.include(`${pki} was compacted; it keeps every record now`);
+      expect(
+        await keepEveryPkiRecord(admin, topicNames(earlier.config.namespace), plan),
+        'nothing left to do',
+      ).to.be.false;
+    } finally {
+      earlier.cleanup();
+    }
   });
 });

@@ -16,7 +16,17 @@ import {
   topicNames,
   type HubAcl,
 } from '@hub/kafka';
-import { BROKER_OU, PkiStore, certificatesOf, fingerprintOf, issueServerCertificate } from '@hub/pki';
+import {
+  BROKER_OU,
+  NODE_API_OU,
+  PkiStore,
+  buildCertificate,
+  certificatesOf,
+  fingerprintOf,
+  generateRsaKeyPair,
+  issueServerCertificate,
+} from '@hub/pki';
+import { securityProperties } from '@hub/cli/stack/security';
 import { loadRegions } from '@hub/schemas';
 import { hubSync } from '../support/cli';
 
@@ -195,26 +205,73 @@ describe('broker security settings (HUB_KAFKA_SECURITY)', () => {
   });
 });
 
-describe('broker server certificate (issueServerCertificate)', () => {
+describe('broker and node API server certificates (issueServerCertificate)', () => {
+  const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+  const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+  // The brokers' mapping of a client certificate's name (RFC 2253: most specific first) to their super user.
+  const rule = securityProperties({ keystore: 'k', truststore: 't' })
+    .find((l) => l.startsWith('ssl.principal.mapping.rules='))!
+    .match(/RULE:(\^.*\$)\/hub-broker\//)![1]!;
+  const rfc2253 = (cert: X509Certificate) => cert.subject.split('\n').reverse().join(',');
+  const isBrokerPrincipal = (cert: X509Certificate) => new RegExp(rule).test(rfc2253(cert));
+  let home: string;
+  let pki: PkiStore;
+  before(() => {
+    home = mkdtempSync(join(tmpdir(), 'hub-server-cert-'));
+    pki = new PkiStore(join(home, 'pki'));
+    pki.initCa({ bits: 2048 });
+  });
+  after(() => rmSync(home, { recursive: true, force: true }));
+
   it('is issued by the hub CA for loopback and the given hostnames, as a broker', () => {
-    const home = mkdtempSync(join(tmpdir(), 'hub-server-cert-'));
-    try {
-      const pki = new PkiStore(join(home, 'pki'));
-      pki.initCa({ bits: 2048 });
-      const issued = issueServerCertificate(pki.ca(), { hostnames: ['kafka-1'] });
-      const cert = new X509Certificate(issued.certificatePem);
-      const ca = new X509Certificate(pki.caCertPem());
-      expect(cert.checkIssued(ca) && cert.verify(ca.publicKey)).to.equal(true);
-      expect(cert.checkHost('kafka-1')).to.equal('kafka-1');
-      expect(cert.checkHost('localhost')).to.equal('localhost');
-      expect(cert.checkIP('127.0.0.1')).to.equal('127.0.0.1');
-      expect(cert.subject).to.contain(`OU=${BROKER_OU}`);
-      expect(() => issueServerCertificate(pki.ca(), { hostnames: ['not a host'] })).to.throw(
-        /not a DNS hostname/,
-      );
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    const issued = issueServerCertificate(pki.ca(), { role: 'broker', hostnames: ['kafka-1'] });
+    const cert = new X509Certificate(issued.certificatePem);
+    const ca = new X509Certificate(pki.caCertPem());
+    expect(cert.checkIssued(ca) && cert.verify(ca.publicKey)).to.equal(true);
+    expect(cert.checkHost('kafka-1')).to.equal('kafka-1');
+    expect(cert.checkHost('localhost')).to.equal('localhost');
+    expect(cert.checkIP('127.0.0.1')).to.equal('127.0.0.1');
+    expect(cert.subject).to.contain(`OU=${BROKER_OU}`);
+    expect(cert.keyUsage, 'a broker is a client of the other brokers too').to.have.members([
+      SERVER_AUTH,
+      CLIENT_AUTH,
+    ]);
+    expect(isBrokerPrincipal(cert)).to.equal(true);
+    expect(() => issueServerCertificate(pki.ca(), { role: 'broker', hostnames: ['not a host'] })).to.throw(
+      /not a DNS hostname/,
+    );
+  });
+
+  it("gives a national node's API (hub pki issue-server) a server certificate the brokers never take as theirs", () => {
+    const files = pki.issueServer('node-kz', { hostnames: ['node-kz.customs.kz'] });
+    const cert = new X509Certificate(files.certificatePem);
+    expect(cert.subject).to.contain(`OU=${NODE_API_OU}`);
+    expect(cert.keyUsage, 'a server only: no TLS peer takes it as a client').to.deep.equal([SERVER_AUTH]);
+    expect(isBrokerPrincipal(cert), `${rfc2253(cert)} must not map to hub-broker`).to.equal(false);
+    // What `hub pki issue-server` gave before 2026-12-07 (OU=kafka-broker, client and server): the rule refuses it.
+    const before = new X509Certificate(
+      buildCertificate(
+        {
+          subject: [
+            { name: 'organizationName', value: 'Seizure Exchange Hub' },
+            { shortName: 'OU', value: 'kafka-broker' },
+            { name: 'commonName', value: 'node-kz.customs.kz' },
+          ],
+          publicKeyPem: generateRsaKeyPair().publicKeyPem,
+          notBefore: new Date(),
+          notAfter: new Date(Date.now() + 86400000),
+          isCa: false,
+        },
+        { certPem: pki.caCertPem(), keyPem: pki.ca().keyPem },
+      ),
+    );
+    expect(isBrokerPrincipal(before), 'an old node API certificate').to.equal(false);
+    // An agency system's certificate is a client only, of its own node.
+    const client = new X509Certificate(
+      pki.issueClient({ country: 'KZ', system: 'case-system' }).certificatePem,
+    );
+    expect(client.keyUsage).to.deep.equal([CLIENT_AUTH]);
+    expect(isBrokerPrincipal(client)).to.equal(false);
   });
 });
 

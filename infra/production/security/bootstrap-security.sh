@@ -60,7 +60,7 @@ scram node-TM
 # Topics (hub-admin creates them; no service may)
 topic hub.quarantine 3 --config min.insync.replicas=2 --config retention.ms=-1
 topic hub.node.HUB.out 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.pki 1 --config min.insync.replicas=2 --config cleanup.policy=compact
+topic hub.pki 1 --config min.insync.replicas=2 --config cleanup.policy=delete --config retention.ms=-1
 topic hub.erasures 1 --config min.insync.replicas=2 --config cleanup.policy=compact
 topic hub.feed.central-asia 3 --config min.insync.replicas=2 --config retention.ms=-1
 topic hub.feed.northern-route 3 --config min.insync.replicas=2 --config retention.ms=-1
@@ -76,6 +76,9 @@ topic hub.node.UZ.out 3 --config min.insync.replicas=2 --config retention.ms=-1
 topic hub.node.UZ.in 3 --config min.insync.replicas=2 --config retention.ms=-1
 topic hub.node.TM.out 3 --config min.insync.replicas=2 --config retention.ms=-1
 topic hub.node.TM.in 3 --config min.insync.replicas=2 --config retention.ms=-1
+# hub.pki keeps every record: one made compacted (before 2026-12-07) let any node erase a revocation.
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" \
+  --alter --entity-type topics --entity-name hub.pki --add-config cleanup.policy=delete,retention.ms=-1
 
 # ACLs: anything not granted here is refused (allow.everyone.if.no.acl.found=false)
 acl --add --allow-principal User:coordinator --operation Read --operation Describe --operation DescribeConfigs --topic hub.node. --resource-pattern-type prefixed
@@ -87,7 +90,7 @@ acl --add --allow-principal User:coordinator --operation Write --operation Descr
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --topic hub.node.HUB.out
 acl --add --allow-principal User:coordinator --operation Write --operation Describe --operation DescribeConfigs --topic hub.feed. --resource-pattern-type prefixed
 acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --operation DescribeConfigs --topic hub.quarantine
-acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --topic hub.pki
+acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --operation DescribeConfigs --topic hub.pki
 acl --add --allow-principal User:coordinator --operation Read --operation Write --operation Describe --topic hub.erasures
 acl --add --allow-principal User:coordinator --operation Read --operation Describe --group coordinator --resource-pattern-type prefixed
 acl --add --allow-principal User:coordinator --operation IdempotentWrite --cluster

@@ -11,6 +11,7 @@ import {
   coordinatorAcls,
   createKafka,
   ensureTopics,
+  keepEveryPkiRecord,
   hubAcls,
   hubTopicConfigs,
   nodeAcls,
@@ -54,10 +55,15 @@ export function writeBrokerTls(pki: PkiStore, dir: string, hostnames: string[] =
       current.checkIssued(ca) &&
       current.verify(ca.publicKey) &&
       Date.parse(current.validTo) - Date.now() > RENEW_BEFORE_MS &&
+      // One issued before the brokers' unit was BROKER_OU would no longer be taken by the other brokers.
+      current.subject.split('\n').includes(`OU=${BROKER_OU}`) &&
       hostnames.every((h) => current.checkHost(h) !== undefined);
     if (fresh && readFileSync(files.truststore, 'utf8') === caPem) return files;
   }
-  const issued = issueServerCertificate(pki.ca(), { hostnames: [...hostnames, 'localhost'] });
+  const issued = issueServerCertificate(pki.ca(), {
+    role: 'broker',
+    hostnames: [...hostnames, 'localhost'],
+  });
   writeSecretFile(
     files.keystore,
     `${issued.privateKeyPem.trim()}\n${issued.certificatePem.trim()}\n${pki.currentCaPem().trim()}\n`,
@@ -326,6 +332,8 @@ export async function provisionHub(admin: Admin, plan: HubPlan): Promise<{ topic
     ),
     ...plan.countries.flatMap((cc) => nodeTopicConfigs(plan.names, cc, plan.topics)),
   ]);
+  // A hub.pki made before 2026-12-07 was compacted, letting any node erase a revocation: kept whole now.
+  await keepEveryPkiRecord(admin, plan.names, plan.topics);
   const acls = await applyAcls(admin, hubAcls(plan.names, plan.countries, plan.regions));
   return { topics, acls };
 }

@@ -8,6 +8,7 @@ import {
   createKafka,
   ensureTopics,
   expiringTopics,
+  keepEveryPkiRecord,
   hubTopicConfigs,
   onFatalCrash,
   disconnectForGood,
@@ -189,6 +190,20 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     ),
   );
   await warnOfExpiringTopics(admin, names, logger);
+  try {
+    if (
+      await keepEveryPkiRecord(admin, names, {
+        partitions: 1,
+        replicationFactor: config.kafka.replicationFactor,
+      })
+    )
+      logger.info(
+        `${names.pki} was compacted; it keeps every record now (cleanup.policy=delete, retention.ms=-1)`,
+      );
+  } catch (err) {
+    // On a secured cluster the coordinator may not alter topics: hub-admin does (hub security apply).
+    logger.warn({ err: (err as Error).message }, `${names.pki} is compacted`);
+  }
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -1008,7 +1023,8 @@ async function warnOfExpiringTopics(
         t.startsWith(names.nodeTopicPrefix) ||
         t.startsWith(names.feedPrefix) ||
         t === names.hubOut ||
-        t === names.quarantine,
+        t === names.quarantine ||
+        t === names.pki,
     );
     for (const { topic, retentionMs } of await expiringTopics(admin, ours))
       logger.warn(

@@ -86,8 +86,8 @@ export function nodeAcls(names: TopicNames, cc: string, regions: RegionMembers[]
  * The coordinator: reads every node's out topic (prefixed, so a new country needs no grant to be read), writes
  * the in topic of each onboarded country (literal: it must not write as a node), its own out topic (the requests
  * the coordination node makes), the feeds, quarantine, pki and erasures. It reads the configuration of the topics
- * whose records must be kept (the node topics, its own, the feeds, quarantine), so that it warns at start of one
- * that would let them expire (DescribeConfigs only: it changes none).
+ * whose records must be kept (the node topics, its own, the feeds, quarantine, pki), so that it warns at start of
+ * one that would let them expire or be compacted away (DescribeConfigs only: it changes none).
  */
 export function coordinatorAcls(names: TopicNames, countries: string[]): HubAcl[] {
   const p = PRINCIPALS.coordinator;
@@ -97,7 +97,7 @@ export function coordinatorAcls(names: TopicNames, countries: string[]): HubAcl[
     topic(p, names.hubOut, ['write', 'describe']),
     prefixed(p, 'topic', names.feedPrefix, ['write', 'describe', 'describe-configs']),
     topic(p, names.quarantine, ['read', 'write', 'describe', 'describe-configs']),
-    topic(p, names.pki, ['read', 'write', 'describe']),
+    topic(p, names.pki, ['read', 'write', 'describe', 'describe-configs']),
     topic(p, names.erasures, ['read', 'write', 'describe']),
     prefixed(p, 'group', names.group(p), ['read', 'describe']),
     idempotentProducer(p),

@@ -5,7 +5,7 @@ import type { TopicNames } from './topics';
 /**
  * Every topic keeps its records for ever, whatever the brokers' default (7 days, unless set otherwise): the store is
  * rebuilt from them (`hub replay`), the envelopes in them are the evidence, and a node away for a while still gets
- * its receipts. The compacted ones (hub.pki, erasures) keep the latest record of each key.
+ * its receipts. The compacted one (erasures, which only the coordinator writes) keeps the latest record of each key.
  */
 const KEEP = { name: 'retention.ms', value: '-1' };
 /** kafkajs' ConfigResourceTypes.TOPIC (its enum is not a named export Node's ES module loader finds). */
@@ -29,7 +29,12 @@ export function nodeTopicConfigs(names: TopicNames, cc: string, plan: TopicPlan)
   }));
 }
 
-/** The compacted hub.pki topic: one partition, so every reader sees notices in one order. */
+/**
+ * The hub.pki topic: one partition, so every reader sees notices in one order; every record kept. Not compacted:
+ * every national node writes it (to announce its certificate), and Kafka cannot limit which keys a writer uses, so
+ * on a compacted topic a node could erase a revocation, another country's announcement or a CA rollover by writing
+ * a record of the same key (until 2026-12-07 it was compacted: `keepEveryPkiRecord` mends such a topic).
+ */
 export function pkiTopicConfig(names: TopicNames, plan: TopicPlan): ITopicConfig {
   const rf = plan.replicationFactor;
   return {
@@ -38,9 +43,41 @@ export function pkiTopicConfig(names: TopicNames, plan: TopicPlan): ITopicConfig
     replicationFactor: rf,
     configEntries: [
       { name: 'min.insync.replicas', value: String(Math.min(2, rf)) },
-      { name: 'cleanup.policy', value: 'compact' },
+      { name: 'cleanup.policy', value: 'delete' },
+      KEEP,
     ],
   };
+}
+
+/**
+ * A hub.pki made compacted (before 2026-12-07) set to keep every record, as `pkiTopicConfig` makes it now. Returns
+ * whether it was changed; throws when it could not be (a principal without AlterConfigs: hub-admin's
+ * `hub security apply` does it on a secured cluster), naming the command that does it.
+ */
+export async function keepEveryPkiRecord(
+  admin: Pick<Admin, 'describeConfigs' | 'listTopics' | 'alterConfigs'>,
+  names: TopicNames,
+  plan: TopicPlan,
+): Promise<boolean> {
+  const wanted = pkiTopicConfig(names, plan);
+  if (!(await admin.listTopics()).includes(wanted.topic)) return false;
+  const [described] = await topicConfigValues(admin, [wanted.topic], 'cleanup.policy');
+  if (!described?.value('cleanup.policy')?.includes('compact')) return false;
+  try {
+    // AlterConfigs sets a topic's whole configuration: every entry the topic is made with.
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: TOPIC_RESOURCE, name: wanted.topic, configEntries: wanted.configEntries ?? [] }],
+    });
+  } catch (err) {
+    throw new Error(
+      `${wanted.topic} is compacted, so any national node could erase a revocation from it, and it could not be ` +
+        `changed here (${(err as Error).message}): as hub-admin, \`hub security apply\`, or kafka-configs.sh --alter ` +
+        `--entity-type topics --entity-name ${wanted.topic} --add-config cleanup.policy=delete,retention.ms=-1`,
+      { cause: err },
+    );
+  }
+  return true;
 }
 
 export function hubTopicConfigs(names: TopicNames, regions: string[], plan: TopicPlan): ITopicConfig[] {
@@ -192,13 +229,24 @@ export async function expiringTopics(
   // Asked only of topics that exist: the brokers refuse the whole request for one that does not.
   const existing = new Set(await admin.listTopics());
   const present = topics.filter((t) => existing.has(t));
-  if (present.length === 0) return [];
+  const out: { topic: string; retentionMs: number }[] = [];
+  for (const { topic, value } of await topicConfigValues(admin, present, 'retention.ms', 'cleanup.policy')) {
+    const ms = Number(value('retention.ms'));
+    if (value('cleanup.policy')?.includes('delete') && Number.isFinite(ms) && ms >= 0)
+      out.push({ topic, retentionMs: ms });
+  }
+  return out;
+}
+
+/** The named configuration values of existing topics; throws, naming them and why, when any could not be read. */
+async function topicConfigValues(
+  admin: Pick<Admin, 'describeConfigs'>,
+  topics: string[],
+  ...configNames: string[]
+): Promise<{ topic: string; value: (name: string) => string | undefined }[]> {
+  if (topics.length === 0) return [];
   const described = await admin.describeConfigs({
-    resources: present.map((name) => ({
-      type: TOPIC_RESOURCE,
-      name,
-      configNames: ['retention.ms', 'cleanup.policy'],
-    })),
+    resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames })),
     includeSynonyms: false,
   });
   const refused = described.resources.filter((r) => r.errorCode !== 0);
@@ -206,12 +254,8 @@ export async function expiringTopics(
     throw new Error(
       `the configuration of ${refused.map((r) => `${r.resourceName} (${r.errorMessage || `error ${r.errorCode}`})`).join(', ')} could not be read`,
     );
-  const out: { topic: string; retentionMs: number }[] = [];
-  for (const r of described.resources) {
-    const value = (name: string) => r.configEntries.find((e) => e.configName === name)?.configValue;
-    const ms = Number(value('retention.ms'));
-    if (value('cleanup.policy')?.includes('delete') && Number.isFinite(ms) && ms >= 0)
-      out.push({ topic: r.resourceName, retentionMs: ms });
-  }
-  return out;
+  return described.resources.map((r) => ({
+    topic: r.resourceName,
+    value: (name: string) => r.configEntries.find((e) => e.configName === name)?.configValue,
+  }));
 }

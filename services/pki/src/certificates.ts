@@ -25,7 +25,14 @@ export interface CertificateRequest {
   notAfter: Date;
   isCa: boolean;
   altNames?: { dns?: string[]; ip?: string[] };
+  /**
+   * What a TLS peer may take a leaf for (extendedKeyUsage): a server, a client or both (the default: a node's signing
+   * certificate, and a broker, which is a client of the other brokers).
+   */
+  usage?: LeafUsage;
 }
+
+export type LeafUsage = 'server' | 'client' | 'both';
 
 /** Sign `request` with the issuer's key; self-signed when `issuer` is undefined. Returns the certificate PEM. */
 export function buildCertificate(
@@ -49,7 +56,10 @@ export function buildCertificate(
       : { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ];
-  if (!request.isCa) extensions.push({ name: 'extKeyUsage', serverAuth: true, clientAuth: true });
+  if (!request.isCa) {
+    const usage = request.usage ?? 'both';
+    extensions.push({ name: 'extKeyUsage', serverAuth: usage !== 'client', clientAuth: usage !== 'server' });
+  }
   if (issuerCert) {
     const ski = issuerCert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | null;
     if (ski?.subjectKeyIdentifier)
@@ -83,7 +93,7 @@ const DAY = 86400000;
  */
 export function issueLeaf(
   ca: CaMaterial,
-  request: Pick<CertificateRequest, 'subject' | 'altNames'> & {
+  request: Pick<CertificateRequest, 'subject' | 'altNames' | 'usage'> & {
     bits?: number;
     validityDays?: number;
     notBefore?: Date;
@@ -101,6 +111,7 @@ export function issueLeaf(
       notAfter,
       isCa: false,
       ...(request.altNames && { altNames: request.altNames }),
+      ...(request.usage && { usage: request.usage }),
     },
     ca,
   );

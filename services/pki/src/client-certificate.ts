@@ -40,6 +40,8 @@ export function issueClientCertificate(ca: CaMaterial, options: ClientCertificat
       { shortName: 'OU', value: AGENCY_SYSTEM_OU },
       { name: 'commonName', value: options.system },
     ],
+    // Presented to a node as a client only: never taken as a server (or a broker) by any TLS peer.
+    usage: 'client',
     bits: options.bits,
     validityDays: options.validityDays,
     notBefore: options.notBefore,

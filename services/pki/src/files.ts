@@ -186,14 +186,14 @@ export class PkiStore {
   /** A TLS server certificate (a national node's API), in servers/<name>.crt and .key (0600). */
   issueServer(
     name: string,
-    options: ServerCertificateOptions,
+    options: Omit<ServerCertificateOptions, 'role'>,
   ): IssuedCertificate & { certFile: string; keyFile: string } {
     if (!SYSTEM_NAME.test(name))
       throw new HubError(
         'PKI_INVALID',
         `a server's name is 1-64 letters, digits, '.', '-' or '_'; got ${JSON.stringify(name)}`,
       );
-    const issued = issueServerCertificate(this.ca(), options);
+    const issued = issueServerCertificate(this.ca(), { ...options, role: 'node-api' });
     const dir = join(this.dir, 'servers');
     ensureDir(dir);
     const certFile = join(dir, `${name}.crt`);

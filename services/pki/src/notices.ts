@@ -151,16 +151,24 @@ export function applyPkiRecord(registry: SchemaRegistry, trust: TrustStore, byte
     });
     return { ok: true, notice };
   }
-  // An announcement: the certificate is authenticated by its chain, the envelope by the certificate's key.
+  // An announcement: the certificate is authenticated by its chain, the envelope by the certificate's own key
+  // (proof of possession: nobody announces another's certificate, nor says what it is in the notice's fields).
   const notice = decodeNotice(registry, env.schemaFingerprint, env.payload);
   if (!notice || notice.kind !== 'certificate' || !notice.certificatePem)
     return { ok: false, detail: 'not a certificate announcement' };
-  let cert;
+  let announced;
   try {
-    cert = trust.add(notice.certificatePem);
+    announced = new X509Certificate(notice.certificatePem);
   } catch (err) {
     return { ok: false, detail: `unreadable certificate: ${(err as Error).message}` };
   }
+  const fingerprint = fingerprintOf(announced);
+  if (fingerprint !== signerFp || notice.fingerprint !== fingerprint || notice.origin !== originOf(announced))
+    return {
+      ok: false,
+      detail: `announcement of certificate ${fingerprint} (${originOf(announced)}) signed by ${signerFp} as ${notice.origin} ${notice.fingerprint}: a certificate is announced by its own key, under its own fingerprint and origin`,
+    };
+  const cert = trust.add(notice.certificatePem);
   if (!cert.chainValid)
     return { ok: false, detail: `certificate ${cert.fingerprint} is not issued by the hub CA` };
   const v = createVerifier({ trust }).verify(env);

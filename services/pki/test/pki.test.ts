@@ -169,6 +169,49 @@ describe('hub PKI', function () {
       ).ok,
     ).to.equal(false);
   });
+  it("refuses an announcement of another's certificate, or one whose notice misnames it, and keeps nothing of it", () => {
+    const registry = loadSchemaRegistry();
+    const t = testPki();
+    const trust = createTrustStore(t.ca.certPem);
+    const kzSigner = createSigner({
+      privateKey: t.kz.key,
+      certificate: t.kz.cert.certificatePem,
+      origin: 'KZ',
+    });
+    // KZ announcing UZ's certificate, signed with its own key.
+    const other = applyPkiRecord(
+      registry,
+      trust,
+      certificateAnnouncement(registry, kzSigner, t.uz.cert.certificatePem).bytes,
+    );
+    expect(other.ok).to.equal(false);
+    expect(other.ok ? '' : other.detail).to.include('a certificate is announced by its own key');
+    expect(trust.lookup(t.uz.cert.fingerprint), 'not taken into the store').to.equal(undefined);
+    // KZ's own certificate, announced under another origin in the notice.
+    const notice = {
+      kind: 'certificate',
+      fingerprint: t.kz.cert.fingerprint,
+      origin: 'UZ',
+      agency: 'UZ customs',
+      certificatePem: t.kz.cert.certificatePem,
+      notBefore: null,
+      notAfter: null,
+      revokedAt: null,
+      reason: null,
+      issuedAt: Date.now(),
+    };
+    const { payload, fingerprint } = registry.encode('CertificateNotice', notice);
+    const misnamed = kzSigner.signEncoded({
+      messageType: 'CertificateNotice',
+      schemaFingerprint: fingerprint,
+      payload,
+    });
+    expect(applyPkiRecord(registry, trust, misnamed.bytes).ok).to.equal(false);
+    expect(trust.lookup(t.kz.cert.fingerprint)).to.equal(undefined);
+    // Its own, as it is: taken.
+    const own = certificateAnnouncement(registry, kzSigner, t.kz.cert.certificatePem);
+    expect(applyPkiRecord(registry, trust, own.bytes).ok).to.equal(true);
+  });
   it('rolls the CA over: the old CA stays trusted, new certificates come from the new one, verifiers learn it from hub.pki', async () => {
     const registry = loadSchemaRegistry();
     const rollDir = mkdtempSync(join(tmpdir(), 'hub-pki-rollover-'));
