@@ -147,7 +147,7 @@ describe('Kafka topics: records kept for ever', function () {
       expect(
         await keepEveryPkiRecord(admin, topicNames(earlier.config.namespace), plan),
         'nothing left to do',
-      ).to.be.false;
+      ).to.equal(false);
     } finally {
       earlier.cleanup();
     }
