@@ -1,6 +1,7 @@
-// `hub stack status` with a store of the operator's own (HUB_MONGO_URL): its address without the password.
+// `hub stack status` with servers of the operator's own (HUB_MONGO_URL, HUB_KAFKA_BROKERS): the store's address
+// without the password, and no pid of the local stack beside them.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
@@ -25,5 +26,29 @@ describe('hub stack status', function () {
     );
     expect(status.mongo).to.include({ url: 'mongodb://***@127.0.0.1:1/', running: false });
     expect(JSON.stringify(status)).not.to.contain('S3cretPw');
+  });
+
+  it("does not name the local stack's pids beside servers HUB_KAFKA_BROKERS and HUB_MONGO_URL give", async () => {
+    // The local stack's record is kept while external servers are used (for 'hub stack down' to find it).
+    mkdirSync(join(home, 'run'), { recursive: true });
+    writeFileSync(
+      join(home, 'run', 'stack.json'),
+      JSON.stringify({
+        kafka: { brokers: ['127.0.0.1:3'], version: '4.1.0', pid: 4242 },
+        mongo: { url: 'mongodb://127.0.0.1:4/', version: '2.5.0', kind: 'ferretdb', pid: 4343 },
+      }),
+    );
+    const status = await stackStatus(
+      loadConfig({
+        HUB_HOME: home,
+        HUB_MONGO_URL: 'mongodb://127.0.0.1:1/',
+        HUB_KAFKA_BROKERS: '127.0.0.1:2',
+      }),
+    );
+    expect(status.kafka).to.include({ version: 'external', pid: undefined });
+    expect(status.mongo).to.include({ kind: 'external', pid: undefined });
+    const local = await stackStatus(loadConfig({ HUB_HOME: home }));
+    expect(local.kafka.pid).to.equal(4242);
+    expect(local.mongo.pid).to.equal(4343);
   });
 });

@@ -32,4 +32,18 @@ describe('hub test: a hung suite', function () {
     // Stopped by the watchdog, not by hubAsync's own kill after 80 s.
     expect(Date.now() - started).to.be.below(60000);
   });
+
+  it('refuses a silence limit that is not a whole number of seconds, before running anything', async () => {
+    // Read as NaN, it had the watchdog stop a healthy suite after a second.
+    const run = await hubAsync(
+      ['test', '--unit', '--', '--grep', 'never yields to the event loop', join(dir, 'hung.test.ts')],
+      { ...process.env, HUB_TEST_SILENCE_LIMIT_S: 'abc' },
+      80000,
+    );
+    expect(run.status, run.stdout + run.stderr).to.equal(2);
+    expect(run.stderr).to.contain(
+      'HUB_TEST_SILENCE_LIMIT_S must be a whole number of seconds from 1 up, got "abc"',
+    );
+    expect(run.stdout).not.to.contain('exit code');
+  });
 });

@@ -41,6 +41,9 @@ export async function ensureKafkaJars(
   const r = await run('mvn', [
     '-q',
     '-B',
+    // --strict-checksums: a jar whose checksum does not match fails the build. Maven's default only warns (which -q
+    // hides), and a corrupt jar would then stay in the cache for good behind the .complete marker.
+    '-C',
     '-f',
     join(repoRoot, 'infra', 'local', 'kafka', 'pom.xml'),
     'dependency:copy-dependencies',

@@ -36,7 +36,8 @@ function stackFile(hubHome: string): string {
 }
 
 function writeStackInfo(hubHome: string, info: LocalStackInfo): void {
-  mkdirSync(join(hubHome, 'run'), { recursive: true });
+  // 0700 when made here: run/ also holds endpoints.json, with a token and the store's URL.
+  mkdirSync(join(hubHome, 'run'), { recursive: true, mode: 0o700 });
   writeFileSync(stackFile(hubHome), JSON.stringify(info, null, 2));
 }
 
@@ -105,11 +106,7 @@ export interface StackUpOptions {
 }
 
 /** Start whatever of the local stack is needed and not yet running. Idempotent. */
-export async function stackUp(
-  config: HubConfig,
-  say: Say,
-  options: StackUpOptions = {},
-): Promise<LocalStackInfo> {
+export async function stackUp(config: HubConfig, say: Say, options: StackUpOptions = {}): Promise<StackUp> {
   return withLock(join(config.hubHome, 'run', 'stack.lock'), 'starting the local stack', say, () =>
     stackUpLocked(config, say, options),
   );
@@ -283,44 +280,88 @@ async function provisionSecured(config: HubConfig, say: Say, kafka: LocalKafka):
   }
 }
 
-async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOptions): Promise<LocalStackInfo> {
+/** The servers a `stackUp` call launched itself (absent: found running, or external): what its caller may stop. */
+export interface Launched {
+  kafka?: number;
+  store?: number;
+}
+
+/**
+ * What `stackUp` resolves to: the servers in use (those HUB_KAFKA_BROKERS / HUB_MONGO_URL give too) and what it
+ * launched.
+ */
+export interface StackUp extends LocalStackInfo {
+  launched: Launched;
+}
+
+/**
+ * The local stack's record as `stack up` keeps it: only servers of the local stack. An entry for an external server
+ * (what an earlier version wrote, its URL redacted) is replaced by the local default, which records no pid.
+ */
+function localRecord(config: HubConfig, previous: LocalStackInfo | undefined): LocalStackInfo {
+  const versions = stackVersions();
+  return {
+    kafka:
+      previous && previous.kafka.version !== 'external'
+        ? previous.kafka
+        : { brokers: [`127.0.0.1:${config.stackPorts.kafka}`], version: versions.kafka },
+    mongo:
+      previous && previous.mongo.kind !== 'external'
+        ? previous.mongo
+        : { url: `mongodb://127.0.0.1:${config.stackPorts.mongo}/`, version: '', kind: 'ferretdb' },
+  };
+}
+
+async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOptions): Promise<StackUp> {
   const versions = stackVersions();
   const previous = readLocalStackInfo(config.hubHome);
-  const info: LocalStackInfo = previous ?? {
-    kafka: { brokers: [], version: versions.kafka },
-    mongo: { url: '', version: '', kind: 'ferretdb' },
-  };
+  // run/stack.json records the local stack alone, whatever this call uses: external servers are taken from the
+  // environment each time (never remembered, with their password redacted, in place of the local stack's pids,
+  // which `stack down` would then no longer find).
+  const record = localRecord(config, previous);
+  const save = () => writeStackInfo(config.hubHome, record);
+  const launched: Launched = {};
 
   // Kafka
+  let kafka: LocalKafka;
   if (!config.kafka.fromLocalStack) {
     if (options.security === 'sasl_ssl' && !config.kafka.security)
       throw new HubError(
         'USAGE',
         `--secure starts the local stack's broker in the security profile, but HUB_KAFKA_BROKERS names other brokers (${config.kafka.brokers.join(',')}). To reach those securely, set HUB_KAFKA_SECURITY=sasl_ssl with HUB_KAFKA_USERNAME and HUB_KAFKA_PASSWORD_FILE; or unset HUB_KAFKA_BROKERS.`,
       );
-    info.kafka = { brokers: config.kafka.brokers, version: 'external' };
+    kafka = { brokers: config.kafka.brokers, version: 'external' };
     say(`Kafka: using HUB_KAFKA_BROKERS=${config.kafka.brokers.join(',')}`);
   } else {
-    info.kafka = await localKafka(config, say, previous, options.security, (kafka) => {
-      info.kafka = kafka;
-      writeStackInfo(config.hubHome, info);
+    const before = ours(record.kafka.pid, KAFKA_MARKER) ? record.kafka.pid : undefined;
+    kafka = await localKafka(config, say, record, options.security, (k) => {
+      record.kafka = k;
+      save();
     });
+    record.kafka = kafka;
+    if (kafka.pid !== undefined && kafka.pid !== before) launched.kafka = kafka.pid;
   }
 
   // Store
+  let mongo: LocalStackInfo['mongo'];
   if (!config.mongo.fromLocalStack) {
     const p = await probeMongo(config.mongo.url);
-    // Written to run/stack.json and printed by `hub stack status`: without the password HUB_MONGO_URL may carry.
-    info.mongo = { url: redactUrl(config.mongo.url), version: p.version ?? 'unreachable', kind: 'external' };
+    // Returned for the caller to print: without the password HUB_MONGO_URL may carry.
+    mongo = { url: redactUrl(config.mongo.url), version: p.version ?? 'unreachable', kind: 'external' };
     say(`Store: using HUB_MONGO_URL (${p.ok ? `MongoDB wire ${p.version}` : 'not reachable yet'})`);
   } else {
     const url = `mongodb://127.0.0.1:${config.stackPorts.mongo}/`;
-    const marker = storeMarker(previous?.mongo.kind);
+    const previousStore = record.mongo;
     if (
-      await stillRunning(previous?.mongo.pid, marker, 'The store', async () => (await probeMongo(url)).ok)
+      await stillRunning(
+        previousStore.pid,
+        storeMarker(previousStore.kind),
+        'The store',
+        async () => (await probeMongo(url)).ok,
+      )
     ) {
       say(
-        `Store (${previous?.mongo.kind} ${previous?.mongo.version}) already running at ${url} (pid ${previous?.mongo.pid})`,
+        `Store (${previousStore.kind} ${previousStore.version}) already running at ${url} (pid ${previousStore.pid})`,
       );
     } else {
       await checkPortFree(config.stackPorts.mongo, 'MongoDB-wire store', 'HUB_STACK_MONGO_PORT');
@@ -341,8 +382,9 @@ async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOption
         say(`FerretDB ${versions.ferretdb}: starting on SQLite at ${url} (log: ${layout.logFile})`);
         pid = startFerret(layout, config.stackPorts.mongo);
       }
-      info.mongo = { url, version: '', kind, pid };
-      writeStackInfo(config.hubHome, info);
+      launched.store = pid;
+      record.mongo = { url, version: '', kind, pid };
+      save();
       await waitFor(
         'the store',
         async () => isAlive(pid) && (await probeMongo(url)).ok,
@@ -350,31 +392,49 @@ async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOption
         `See ${config.hubHome}/logs.`,
       );
       const p = await probeMongo(url);
-      info.mongo.version = p.ferretdb ?? p.version ?? '';
-      say(`Store is ready (${kind} ${info.mongo.version})`);
+      record.mongo.version = p.ferretdb ?? p.version ?? '';
+      say(`Store is ready (${kind} ${record.mongo.version})`);
     }
+    mongo = record.mongo;
   }
-  writeStackInfo(config.hubHome, info);
-  return info;
+  // Nothing to record when both servers are external and there was no local stack; an earlier record is kept.
+  if (previous || config.kafka.fromLocalStack || config.mongo.fromLocalStack) save();
+  return { kafka, mongo, launched };
 }
 
-/** Stop only what `stack up` started (pids recorded in stack.json and still running our servers). */
-export async function stackDown(config: HubConfig, say: Say): Promise<void> {
+/**
+ * Stop only what `stack up` started (pids recorded in stack.json and still running our servers). `only`: of
+ * those, just the ones it names (what one `stackUp` launched), the others left running and recorded.
+ */
+export async function stackDown(config: HubConfig, say: Say, only?: Launched): Promise<void> {
   const info = readLocalStackInfo(config.hubHome);
   if (!info) {
     say('No local stack recorded; nothing to stop.');
     return;
   }
-  if (ours(info.mongo.pid, storeMarker(info.mongo.kind))) {
+  const chosen = (pid: number | undefined, wanted: number | undefined) => !only || pid === wanted;
+  const stopped: string[] = [];
+  if (ours(info.mongo.pid, storeMarker(info.mongo.kind)) && chosen(info.mongo.pid, only?.store)) {
     say(`Stopping the store (pid ${info.mongo.pid})`);
     await stopPid(info.mongo.pid);
+    stopped.push('the store');
+    delete info.mongo.pid;
   }
-  if (ours(info.kafka.pid, KAFKA_MARKER)) {
+  if (ours(info.kafka.pid, KAFKA_MARKER) && chosen(info.kafka.pid, only?.kafka)) {
     say(`Stopping Kafka (pid ${info.kafka.pid})`);
     await stopPid(info.kafka.pid, 30000);
+    stopped.push('Kafka');
+    delete info.kafka.pid;
   }
-  rmSync(stackFile(config.hubHome), { force: true });
-  say('Local stack stopped.');
+  if (!only) rmSync(stackFile(config.hubHome), { force: true });
+  else if (stopped.length) writeStackInfo(config.hubHome, info);
+  if (!only)
+    say(
+      stopped.length
+        ? 'Local stack stopped.'
+        : 'No server of the local stack was running; its record is removed.',
+    );
+  else if (stopped.length) say(`Stopped ${stopped.join(' and ')}, started by this run.`);
 }
 
 export interface StackStatus {
@@ -401,7 +461,7 @@ export async function stackStatus(config: HubConfig): Promise<StackStatus> {
       brokers,
       running: k.ok,
       version: config.kafka.fromLocalStack ? (info?.kafka.version ?? stackVersions().kafka) : 'external',
-      pid: info?.kafka.pid,
+      pid: config.kafka.fromLocalStack ? info?.kafka.pid : undefined,
       brokerCount: k.brokers,
       secured,
     },
@@ -414,7 +474,7 @@ export async function stackStatus(config: HubConfig): Promise<StackStatus> {
           ? `MongoDB ${m.version}`
           : 'unknown',
       kind: config.mongo.fromLocalStack ? (info?.mongo.kind ?? 'ferretdb') : 'external',
-      pid: info?.mongo.pid,
+      pid: config.mongo.fromLocalStack ? info?.mongo.pid : undefined,
     },
   };
 }

@@ -7,6 +7,7 @@ import { createLogger } from '@hub/observability';
 import { connectStore } from '@hub/store';
 import type { Command } from '../command';
 import { parse, say } from '../command';
+import { wholeNumber } from '../../run/whole-number';
 
 const USAGE = `hub replay [--into <database>] [--replace] [--timeout <seconds>]
 
@@ -19,27 +20,37 @@ that each finds the request it concerns. Then prints a digest of the rebuilt sto
 
   --into      database to rebuild into (default: <live database>-replay; dropped first)
   --replace   rebuild the live database itself (stop the coordinator first)
-  --timeout   give up after this many seconds (default 1800)
+  --timeout   give up after this many seconds, a whole number from 1 (default 1800)
 
 Exit status: 0 rebuilt (and, without --replace, equal to the live store), 1 digests differ, 2 usage error.`;
+
+/** The options of `hub replay`, checked before anything connects. */
+export function replayOptions(args: string[]): { into?: string; replace: boolean; timeoutMs: number } {
+  const { values } = parse(
+    args,
+    { into: { type: 'string' }, replace: { type: 'boolean' }, timeout: { type: 'string' } },
+    USAGE,
+  );
+  return {
+    into: values.into,
+    replace: values.replace === true,
+    timeoutMs:
+      wholeNumber('--timeout', values.timeout, 1800, { min: 1, unit: 'seconds', usage: USAGE }) * 1000,
+  };
+}
 
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'rebuild the store from the Kafka topics and compare it with the live one',
   usage: USAGE,
   async run(args) {
-    const { values } = parse(
-      args,
-      { into: { type: 'string' }, replace: { type: 'boolean' }, timeout: { type: 'string' } },
-      USAGE,
-    );
+    const { into, replace, timeoutMs } = replayOptions(args);
     const log = say('replay');
     const config = loadConfig();
     const live = config.mongo.dbName;
-    const target = values.replace ? live : (values.into ?? `${live}-replay`);
-    if (!values.replace && target === live)
+    const target = replace ? live : (into ?? `${live}-replay`);
+    if (!replace && target === live)
       throw new HubError('USAGE', `--into names the live database; use --replace to rebuild it in place`);
-    const timeoutMs = Number(values.timeout ?? 1800) * 1000;
     const logger = createLogger('replay', { level: process.env.HUB_LOG_LEVEL ?? 'warn' });
     const names = topicNames(config.namespace);
 
@@ -126,7 +137,7 @@ export const replayCommand: Command = {
     const rebuiltDigest = await storeDigest(rebuilt);
     await rebuilt.close();
     process.stdout.write(`${JSON.stringify({ database: target, ...rebuiltDigest })}\n`);
-    if (values.replace) return 0;
+    if (replace) return 0;
     const liveStore = await connectStore({ url: config.mongo.url, dbName: live, appName: 'replay' });
     const liveDigest = await storeDigest(liveStore);
     await liveStore.close();

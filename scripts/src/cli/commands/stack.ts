@@ -16,7 +16,8 @@ export const stackCommand: Command = {
   status  report both servers with their versions (exit 1 when one is down)
 
 Environment: HUB_HOME, HUB_STACK_KAFKA_PORT (39092), HUB_STACK_KAFKA_CONTROLLER_PORT (39093),
-HUB_STACK_KAFKA_INTERNAL_PORT (39094, --secure only), HUB_STACK_MONGO_PORT (37017); HUB_KAFKA_BROKERS / HUB_MONGO_URL use existing servers instead.`,
+HUB_STACK_KAFKA_INTERNAL_PORT (39094, --secure only), HUB_STACK_MONGO_PORT (37017); HUB_KAFKA_BROKERS / HUB_MONGO_URL use existing servers instead,
+read from the environment each time: a local stack already running stays recorded, and 'stack down' still stops it.`,
   async run(args) {
     const config = loadConfig();
     const [verb, ...rest] = args;

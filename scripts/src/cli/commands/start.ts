@@ -1,5 +1,5 @@
 // `hub start` (npm start): the local stack, the PKI, a coordinator, demo national nodes, the query API and demo data.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaSecretsDir, loadConfig, type HubConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
@@ -7,8 +7,10 @@ import { PkiStore } from '@hub/pki';
 import type { Command } from '../command';
 import { parse, say } from '../command';
 import { canListen } from '../../stack/proc';
+import { replaceSecretFile } from '../../stack/secrets';
 import { stackUp } from '../../stack/stack';
 import { runHub, spawnHub, stopChildren, waitHealthy, type Child } from '../../run/children';
+import { wholeNumber } from '../../run/whole-number';
 import { demoReports } from '../../demo/reports';
 import { postDemoRequests } from '../../demo/requests';
 import { agencyFetch, agencyHeaders, useClientCertificate } from '../agency-headers';
@@ -90,21 +92,50 @@ async function checkServicePorts(config: HubConfig): Promise<void> {
       );
 }
 
+/** The options of `hub start`, checked before anything starts. */
+export function startOptions(args: string[]): { reports: number; demo: boolean; secure: boolean } {
+  const { values } = parse(
+    args,
+    { reports: { type: 'string' }, 'no-demo': { type: 'boolean' }, secure: { type: 'boolean' } },
+    USAGE,
+  );
+  return {
+    reports: wholeNumber('--reports', values.reports, 300, { unit: 'reports', usage: USAGE }),
+    demo: !values['no-demo'],
+    secure: values.secure === true,
+  };
+}
+
+/** The endpoints scripts read, a 12-hour analyst token and the store's URL among them: for this user's eyes only. */
+export interface Endpoints {
+  api: string;
+  kafka: string;
+  kafkaSecurity: 'sasl_ssl' | 'plaintext';
+  mongo: string;
+  nodes: Record<string, string>;
+  token: string;
+}
+
+/** Write `$HUB_HOME/run/endpoints.json` (0600; run/ 0700 when made here), replaced whole. Returns its path. */
+export function writeEndpoints(hubHome: string, endpoints: Endpoints): string {
+  const dir = join(hubHome, 'run');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, 'endpoints.json');
+  replaceSecretFile(file, JSON.stringify(endpoints, null, 2));
+  return file;
+}
+
 export const startCommand: Command = {
   name: 'start',
   summary: 'run the whole hub locally with demo national nodes and demo data (npm start)',
   usage: USAGE,
   async run(args) {
-    const { values } = parse(
-      args,
-      { reports: { type: 'string' }, 'no-demo': { type: 'boolean' }, secure: { type: 'boolean' } },
-      USAGE,
-    );
+    const options = startOptions(args);
     const log = say('start');
     let config = loadConfig();
     await checkServicePorts(config);
     log('1/6 local stack (Kafka + MongoDB-wire store)');
-    const stack = await stackUp(config, say('stack'), values.secure ? { security: 'sasl_ssl' } : {});
+    const stack = await stackUp(config, say('stack'), options.secure ? { security: 'sasl_ssl' } : {});
     config = loadConfig();
     const secured = stack.kafka.security === 'sasl_ssl';
     const logs = join(config.hubHome, 'logs');
@@ -167,7 +198,7 @@ export const startCommand: Command = {
           String(12 * 3600),
         ])
       ).trim();
-      const endpoints = {
+      const endpoints: Endpoints = {
         api: apiUrl,
         kafka: config.kafka.brokers.join(','),
         kafkaSecurity: secured ? 'sasl_ssl' : 'plaintext',
@@ -175,11 +206,10 @@ export const startCommand: Command = {
         nodes,
         token,
       };
-      mkdirSync(join(config.hubHome, 'run'), { recursive: true });
-      writeFileSync(join(config.hubHome, 'run', 'endpoints.json'), JSON.stringify(endpoints, null, 2));
+      writeEndpoints(config.hubHome, endpoints);
 
-      if (!values['no-demo']) {
-        const n = Number(values.reports ?? 300);
+      if (options.demo) {
+        const n = options.reports;
         log(`6/6 demo data: posting ${n} seizure reports to the national nodes`);
         const accepted = await postReports(nodes, n, log);
         log(`${accepted} reports queued; they reach the query API within seconds`);

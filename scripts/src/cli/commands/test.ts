@@ -1,11 +1,13 @@
-// `hub test`: the whole suite against the real local stack (started when needed, stopped after if we started it).
+// `hub test`: the whole suite against the real local stack (started when needed; afterwards, what this run started
+// is stopped again).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { loadConfig, repoRoot } from '@hub/config';
+import { loadConfig, repoRoot, type HubConfig } from '@hub/config';
 import type { Command } from '../command';
 import { say } from '../command';
+import { wholeNumber } from '../../run/whole-number';
 import { ensureChromium } from '../../stack/browser';
-import { stackDown, stackUp } from '../../stack/stack';
+import { stackDown, stackUp, type Launched, type Say } from '../../stack/stack';
 import { probeKafka, probeMongo } from '../../stack/probes';
 import { processTree } from '../../stack/proc';
 import { sweepTestLeftovers } from '../../stack/sweep';
@@ -20,6 +22,30 @@ const INTEGRATION = ['test/**/*.test.ts'];
 // cannot fire. It is stopped with a message instead of running on to CI's bound.
 const SILENCE_LIMIT_S = { normal: 15 * 60, soak: 30 * 60 };
 
+/**
+ * Seconds the suite may stay silent before it is taken as hung: HUB_TEST_SILENCE_LIMIT_S, unset or empty the default.
+ */
+export function silenceLimitS(env: NodeJS.ProcessEnv, soak: boolean): number {
+  return wholeNumber(
+    'HUB_TEST_SILENCE_LIMIT_S',
+    env.HUB_TEST_SILENCE_LIMIT_S || undefined,
+    soak ? SILENCE_LIMIT_S.soak : SILENCE_LIMIT_S.normal,
+    { min: 1, unit: 'seconds' },
+  );
+}
+
+/**
+ * The servers for a suite that needs them: the local stack started when they do not answer. Returns what this run
+ * launched, the only servers it may stop afterwards: a probe can miss a busy broker, and `stack up` then finds the
+ * servers running (those a user's `npm start` uses, say) and launches nothing.
+ */
+export async function stackForSuite(config: HubConfig, log: Say): Promise<Launched> {
+  const running = (await probeKafka(config.kafka.brokers)).ok && (await probeMongo(config.mongo.url)).ok;
+  if (running) return {};
+  log('starting the local stack for the tests');
+  return (await stackUp(config, log, { security: 'plaintext' })).launched;
+}
+
 export const testCommand: Command = {
   name: 'test',
   summary: 'run the test suite against the real local stack (starts it if not running)',
@@ -27,25 +53,24 @@ export const testCommand: Command = {
 
   --unit        unit tests only (no servers needed)
   --soak        also the long fault-injection and load tests (HUB_SOAK=1)
-  --keep-stack  leave the local stack running afterwards even if this run started it`,
+  --keep-stack  leave the local stack running afterwards even if this run started it (otherwise the servers this
+                run started are stopped, and only those)
+
+Environment: HUB_TEST_SILENCE_LIMIT_S, seconds without output after which the suite is taken as hung and stopped
+(a whole number from 1; default 900, 1800 with --soak).`,
   async run(args) {
     const sep = args.indexOf('--');
     const own = sep >= 0 ? args.slice(0, sep) : args;
     const extra = sep >= 0 ? args.slice(sep + 1) : [];
     const unitOnly = own.includes('--unit');
     const log = say('test');
+    const env = { ...process.env, HUB_SOAK: own.includes('--soak') ? '1' : (process.env.HUB_SOAK ?? '') };
+    // Before the stack is started: a mistyped limit is refused, not read as NaN (the suite stopped after a second).
+    const silenceLimit = silenceLimitS(process.env, env.HUB_SOAK === '1');
     const config = loadConfig();
     const t0 = Date.now();
     const since = (t: number) => `${Math.round((Date.now() - t) / 1000)} s`;
-    let started = false;
-    if (!unitOnly) {
-      const running = (await probeKafka(config.kafka.brokers)).ok && (await probeMongo(config.mongo.url)).ok;
-      if (!running) {
-        log('starting the local stack for the tests');
-        started = true;
-        await stackUp(config, log, { security: 'plaintext' });
-      }
-    }
+    const launched: Launched = unitOnly ? {} : await stackForSuite(config, log);
     if (!unitOnly && config.kafka.fromLocalStack && config.mongo.fromLocalStack) {
       const swept = await sweepTestLeftovers(
         config.kafka.brokers,
@@ -59,12 +84,7 @@ export const testCommand: Command = {
     const specs = unitOnly ? UNIT : [...UNIT, ...INTEGRATION];
     const tSuite = Date.now();
     const setUp = since(t0);
-    const env = { ...process.env, HUB_SOAK: own.includes('--soak') ? '1' : (process.env.HUB_SOAK ?? '') };
     const mocha = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
-    const silenceLimitS = Number(
-      process.env.HUB_TEST_SILENCE_LIMIT_S ??
-        (env.HUB_SOAK === '1' ? SILENCE_LIMIT_S.soak : SILENCE_LIMIT_S.normal),
-    );
     const code = await new Promise<number>((resolve) => {
       // Colours as on a terminal, though the output passes through this process (to watch for silence).
       const color = process.stdout.isTTY ? ['--color'] : [];
@@ -84,10 +104,10 @@ export const testCommand: Command = {
       });
       let hung = false;
       const watchdog = setInterval(() => {
-        if (hung || Date.now() - lastOutput < silenceLimitS * 1000) return;
+        if (hung || Date.now() - lastOutput < silenceLimit * 1000) return;
         hung = true;
         log(
-          `no output from the suite for ${silenceLimitS} s: it is hung (in the group of tests named last above); ` +
+          `no output from the suite for ${silenceLimit} s: it is hung (in the group of tests named last above); ` +
             'stopping it. HUB_TEST_SILENCE_LIMIT_S changes the limit.',
         );
         // mocha runs the tests in a child process of its own: the whole tree goes.
@@ -106,7 +126,8 @@ export const testCommand: Command = {
     });
     const suite = since(tSuite);
     const tDown = Date.now();
-    if (started && !own.includes('--keep-stack')) await stackDown(loadConfig(), log);
+    if ((launched.kafka || launched.store) && !own.includes('--keep-stack'))
+      await stackDown(loadConfig(), log, launched);
     // On standard output, beside the suite's own closing line: where a slow run spent its time.
     process.stdout.write(
       `[test] finished in ${since(t0)}: set-up ${setUp}, suite ${suite}, stack stop ${since(tDown)}; exit code ${code}\n`,
