@@ -8,7 +8,7 @@ const production = join(repoRoot, 'infra', 'production');
 const compose = readFileSync(join(production, 'docker-compose.yml'), 'utf8');
 const yaml = <T>(file: string) => load(readFileSync(join(production, file), 'utf8')) as T;
 
-type Compose = { services: Record<string, { command?: string[]; volumes?: string[] }> };
+type Compose = { services: Record<string, { build?: unknown; command?: string[]; volumes?: string[] }> };
 type Prometheus = {
   rule_files: string[];
   scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
@@ -40,7 +40,7 @@ describe('production layout (infra/production)', () => {
   it('uses only configuration names that the code reads', () => {
     const configSource = readFileSync(join(repoRoot, 'services', 'config', 'src', 'config.ts'), 'utf8');
     const names = [...new Set(compose.match(/\bHUB_[A-Z_]+/g) ?? [])];
-    expect(names).to.include.members(['HUB_KAFKA_BROKERS', 'HUB_MONGO_URL', 'HUB_HOME']);
+    expect(names).to.include.members(['HUB_KAFKA_BROKERS', 'HUB_MONGO_URL_FILE', 'HUB_HOME']);
     for (const name of names.filter((n) => n !== 'HUB_HOME')) {
       expect(
         new RegExp(`\\b${name}\\b`).test(configSource),
@@ -50,22 +50,32 @@ describe('production layout (infra/production)', () => {
   });
 
   it('gives the services a three-broker cluster with replication factor 3 and the replica set', () => {
+    // The store's URL is a Docker secret that the README's commands write (secrets/mongo/<user>.url).
+    const readme = readFileSync(join(production, 'README.md'), 'utf8');
+    const url = /printf '(mongodb:\/\/[^']+)\\n'/.exec(readme)?.[1]?.replace('%s:%s', 'coordinator:pw') ?? '';
     const env = {
       HUB_KAFKA_BROKERS: /HUB_KAFKA_BROKERS: (\S+)/.exec(compose)?.[1] ?? '',
-      HUB_MONGO_URL: /HUB_MONGO_URL: (\S+)/.exec(compose)?.[1] ?? '',
+      HUB_MONGO_URL: url,
       HUB_KAFKA_REPLICATION_FACTOR: /HUB_KAFKA_REPLICATION_FACTOR: "(\d+)"/.exec(compose)?.[1] ?? '',
       HUB_HOME: '/var/lib/hub',
     };
     const config = loadConfig(env);
     expect(config.kafka.brokers).to.have.length(3);
     expect(config.kafka.replicationFactor).to.equal(3);
-    expect(config.mongo.url).to.contain('replicaSet=hub-rs');
+    expect(config.mongo.url).to.match(
+      /^mongodb:\/\/coordinator:pw@mongo-1:27017,mongo-2:27017,mongo-3:27017\//,
+    );
+    expect(config.mongo.url).to.contain('replicaSet=hub-rs').and.contain('w=majority');
     expect(compose).to.contain('KAFKA_MIN_INSYNC_REPLICAS: 2');
   });
 
   it('runs only verbs that the hub CLI has', async () => {
     const { commands } = await import('../../scripts/src/cli/commands/index');
-    const verbs = [...compose.matchAll(/command: \[\s*['"]([a-z-]+)['"]/g)].map((m) => m[1]);
+    // The services built from our image (the others run mongod, Kafka or Prometheus images).
+    const { services } = yaml<Compose>('docker-compose.yml');
+    const verbs = Object.values(services)
+      .filter((s) => s.build)
+      .map((s) => s.command?.[0]);
     expect(verbs.length).to.be.greaterThan(2);
     const known = commands.map((c) => c.name);
     for (const verb of verbs) expect(known, `compose runs 'hub ${verb}'`).to.include(verb);

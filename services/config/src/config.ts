@@ -155,7 +155,8 @@ export interface LoadOptions {
 
 /**
  * Parse and validate the configuration once, at start-up. Brokers and store come from
- * HUB_KAFKA_BROKERS / HUB_MONGO_URL when set, otherwise from the local stack that `hub stack up` started.
+ * HUB_KAFKA_BROKERS / HUB_MONGO_URL (or HUB_MONGO_URL_FILE) when set, otherwise from the local stack that
+ * `hub stack up` started.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): HubConfig {
   const hubHome = defaultHubHome(env);
@@ -180,8 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
         .map((b) => b.trim())
         .filter(Boolean)
     : (stack?.kafka.brokers ?? [`127.0.0.1:${stackPorts.kafka}`]);
-  const mongoUrl =
-    env.HUB_MONGO_URL?.trim() || stack?.mongo.url || `mongodb://127.0.0.1:${stackPorts.mongo}/`;
+  const mongoUrlGiven = mongoUrlFrom(env);
+  const mongoUrl = mongoUrlGiven || stack?.mongo.url || `mongodb://127.0.0.1:${stackPorts.mongo}/`;
   const demo = (env.HUB_DEMO_COUNTRIES ?? 'KZ,KG,TJ,UZ,TM')
     .split(',')
     .map((c) => c.trim().toUpperCase())
@@ -210,7 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     mongo: {
       url: mongoUrl,
       dbName: env.HUB_MONGO_DB ?? (namespace ? `seizurehub-${namespace}` : 'seizurehub'),
-      fromLocalStack: !env.HUB_MONGO_URL,
+      fromLocalStack: !mongoUrlGiven,
     },
     apiPort: intFrom(env, 'HUB_API_PORT', 8080),
     nodeBasePort: intFrom(env, 'HUB_NODE_BASE_PORT', 8101),
@@ -237,6 +238,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       : undefined,
     ...nodeTls(env),
   };
+}
+
+/**
+ * The store's URL from HUB_MONGO_URL, or from the first line of HUB_MONGO_URL_FILE (a Docker secret: the URL carries
+ * the service's user and password); undefined when neither is set (the local stack). The file's content is never
+ * repeated in an error.
+ */
+function mongoUrlFrom(env: NodeJS.ProcessEnv): string | undefined {
+  const file = env.HUB_MONGO_URL_FILE?.trim();
+  const inline = env.HUB_MONGO_URL?.trim();
+  if (file && inline)
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_MONGO_URL and HUB_MONGO_URL_FILE=${file} are both set: give the store's URL one way (the file when it carries a password)`,
+    );
+  if (!file) return inline || undefined;
+  const url = (readConfigFile('HUB_MONGO_URL_FILE', file).split(/\r?\n/)[0] ?? '').trim();
+  if (!/^mongodb(\+srv)?:\/\/\S+$/.test(url))
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_MONGO_URL_FILE=${file} holds no MongoDB connection string on its first line (mongodb://<user>:<password>@<host>,.../?replicaSet=...)`,
+    );
+  return url;
 }
 
 /** HUB_NODE_TLS_CERT_FILE, HUB_NODE_TLS_KEY_FILE and HUB_NODE_CLIENT_CERTIFICATES (see HubConfig). */
