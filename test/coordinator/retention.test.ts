@@ -59,6 +59,19 @@ describe('retention review and erasure', function () {
       'both stored',
       async () => (await fx.store.collection(COLLECTIONS.reports).countDocuments()) === 2 || undefined,
     );
+    // A's second version is for KZ alone; its first went on the regions' feeds, which must hear of its erasure.
+    const narrowed = await postJson(`${node}/v1/seizures`, {
+      ...a,
+      handling: { tlp: 'AMBER', releasableTo: ['KZ'] },
+    });
+    expect(narrowed.body.version).to.equal(2);
+    await waitUntil(
+      'A version 2 stored',
+      async () =>
+        (await fx.store
+          .collection(COLLECTIONS.reports)
+          .countDocuments({ _id: a.reportId as never, version: 2 })) === 1 || undefined,
+    );
 
     const notices = async () => ((await getJson(`${node}/v1/retention`)).body.notices as Notice[]) ?? [];
     await waitUntil('both warned ahead of their review date', async () => {
@@ -126,7 +139,7 @@ describe('retention review and erasure', function () {
       subjectId: a.reportId,
       originCountry: 'KZ',
       reasonCode: 'retention_expired',
-      versionsUpTo: 1,
+      versionsUpTo: 2,
     });
     expect(JSON.stringify(log)).not.to.match(/heroin|KZ777|customs/);
 
@@ -168,17 +181,22 @@ describe('retention review and erasure', function () {
     const consumer = kafka.consumer({ groupId: names.group(`retention-test-${randomUUID()}`) });
     const seen: Record<string, unknown>[] = [];
     await consumer.connect();
-    await consumer.subscribe({ topics: [names.erasures], fromBeginning: true });
+    await consumer.subscribe({ topics: [names.erasures, names.feed('central-asia')], fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ topic, message }) => {
         const v = verifier.verify(message.value!);
-        if (v.ok && v.envelope.origin === 'HUB')
-          seen.push(registry.decode(v.envelope.schemaFingerprint, v.envelope.payload));
+        if (v.ok && v.envelope.origin === 'HUB' && v.envelope.messageType === 'ErasureNotice')
+          seen.push({ topic, ...registry.decode(v.envelope.schemaFingerprint, v.envelope.payload) });
       },
     });
     await waitUntil(
       'the signed notice on hub.erasures',
-      () => seen.some((n) => n.subjectId === a.reportId) || undefined,
+      () => seen.some((n) => n.subjectId === a.reportId && n.topic === names.erasures) || undefined,
+    );
+    await waitUntil(
+      'the notice on the feed its first version went to',
+      () =>
+        seen.some((n) => n.subjectId === a.reportId && n.topic === names.feed('central-asia')) || undefined,
     );
     await consumer.disconnect();
 

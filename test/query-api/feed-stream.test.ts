@@ -181,6 +181,87 @@ describe('query API: the regional feed as server-sent events', function () {
     }
   });
 
+  it('sends each version under its own handling, and a withdrawal to every feed any version went to', async () => {
+    const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
+    const watcher = await openStream(url, hub.token('coordinator', 'KZ', 'RED'));
+    const greenTj = await openStream(url, hub.token('analyst', 'TJ', 'GREEN'));
+    const { producer, close } = await feedWriter('feed-versions');
+    try {
+      // Version 1 RED with its details, version 2 GREEN with them left out, read by the coordinator together (one
+      // send, one key): version 1 stays off every feed, though its report is GREEN now.
+      const versionOf = (version: number, tlp: string) =>
+        seizureReportFromJson(report(tlp), {
+          nodeCountry: 'UZ',
+          now: Date.now(),
+          versionOf: () => version,
+          regions: new Set(['central-asia']),
+        }).value;
+      const red = versionOf(1, 'RED');
+      const green = { ...versionOf(2, 'GREEN'), reportId: red.reportId };
+      await producer.send({
+        topic: topicNames(env.config.namespace).nodeOut('UZ'),
+        acks: -1,
+        messages: [red, green].map((v) => ({
+          key: red.reportId,
+          value: signedAs(env, 'UZ', 'SeizureReport', v).bytes,
+        })),
+      });
+      const versions = (s: Stream, id: string) =>
+        s.events
+          .filter((e) => e.event === 'SeizureReport' && e.data.subjectId === id)
+          .map((e) => e.data.version);
+      await waitUntil(
+        'version 2 on the feed',
+        () => versions(watcher, red.reportId).includes(2) || undefined,
+        60000,
+      );
+
+      // Version 1 GREEN for the region, version 2 AMBER for KZ alone, then withdrawn: the withdrawal goes where
+      // version 1 went, to whom version 1 was readable.
+      const wide = report('GREEN');
+      expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, wide)).status).to.equal(202);
+      await waitUntil(
+        'version 1 at the GREEN reader',
+        () => versions(greenTj, wide.reportId).length || undefined,
+        60000,
+      );
+      const narrow = { ...wide, handling: { tlp: 'AMBER', releasableTo: ['KZ'] } };
+      const second = await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, narrow);
+      expect(second.body.version).to.equal(2);
+      await waitUntil(
+        'version 2 stored',
+        async () => {
+          const r = await getJson(
+            `${hub.apiUrl}/v1/seizures/${wide.reportId}`,
+            hub.token('coordinator', 'UZ', 'RED'),
+          );
+          return r.body.version === 2 || undefined;
+        },
+        60000,
+      );
+      expect(
+        (
+          await postJson(`${hub.nodes.UZ!.url}/v1/seizures/${wide.reportId}/retract`, {
+            reason: 'entered twice',
+          })
+        ).status,
+      ).to.equal(202);
+      const withdrawn = (s: Stream) =>
+        s.events.filter((e) => e.event === 'SeizureRetraction').map((e) => e.data.subjectId);
+      await waitUntil(
+        'the withdrawal at the GREEN reader',
+        () => withdrawn(greenTj).includes(wide.reportId) || undefined,
+        60000,
+      );
+      expect(versions(greenTj, wide.reportId), 'version 2 is not for the region').to.deep.equal([1]);
+      expect(versions(watcher, red.reportId), 'version 1 (RED) on no feed').to.deep.equal([2]);
+    } finally {
+      watcher.close();
+      greenTj.close();
+      await close();
+    }
+  });
+
   it('resumes after Last-Event-ID with what the caller missed and may read, and says when it is no longer held', async () => {
     const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
     const watcher = await openStream(url, hub.token('coordinator', 'KZ', 'RED'));

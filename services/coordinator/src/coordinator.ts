@@ -35,6 +35,7 @@ import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import {
   bulkWriteInBatches,
   COLLECTIONS,
+  findEach,
   connectStore,
   insertNew,
   withLock,
@@ -336,6 +337,31 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       ]),
     );
 
+  /** The retractions among `outcomes`, by the report they withdraw. */
+  const retractedIn = (outcomes: Outcome[]): string[] =>
+    outcomes
+      .filter((o): o is Accepted => o.kind === 'accepted' && o.envelope.messageType === 'SeizureRetraction')
+      .map((a) => a.subjectId);
+  /**
+   * The handling of every version of each of `ids` (a report being withdrawn), keyed `<id>#<version>`: its
+   * withdrawal goes to every feed a version went to, not only those its current version may. A read of the history
+   * for chunks with a withdrawal only.
+   */
+  const versionHandlings = async (ids: string[]): Promise<Map<string, SubjectHandling>> => {
+    if (ids.length === 0) return new Map();
+    const versions = await findEach(
+      store.collection<StoredReport>(COLLECTIONS.reportVersions),
+      'reportId',
+      [...new Set(ids)],
+      { reportId: 1, version: 1, handling: 1, originCountry: 1 },
+    );
+    return new Map(
+      versions
+        .filter((v) => v.handling)
+        .map((v) => [`${v.reportId}#${v.version}`, { originCountry: v.originCountry, ...v.handling }]),
+    );
+  };
+
   /** Countersigned records for the regional feeds, and each new alert to the countries concerned and the feeds. */
   const addFeedsAndAlerts = (
     out: Outgoing,
@@ -348,13 +374,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       regions,
       names,
       now: clock(),
-      handlingOf: (a) =>
-        isAnnualOrRoute(a)
-          ? {
-              originCountry: a.envelope.origin,
-              ...storedHandling(a.value.handling as Record<string, unknown>, regions),
-            }
-          : docs.get(a.subjectId),
+      handlingsOf: (a) => {
+        // A version goes out under its own handling, whatever its report's is now (a later version's).
+        const own = a.value.handling;
+        if (own && typeof own === 'object')
+          return [
+            { originCountry: a.envelope.origin, ...storedHandling(own as Record<string, unknown>, regions) },
+          ];
+        // A withdrawal: wherever its report's current version and any earlier one went.
+        const prefix = `${a.subjectId}#`;
+        return [...docs].filter(([id]) => id === a.subjectId || id.startsWith(prefix)).map(([, h]) => h);
+      },
       alertHandling: (al) =>
         al.matched.flatMap((m) => {
           const h = docs.get(m.reportId);
@@ -549,8 +579,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         alert,
       );
     // Read once for the stage; each chunk's record holds only its own subjects.
-    const subjectsOf = outcomesOf.map((outcomes, i) => handledSubjects(outcomes, alertsOf[i]!));
-    const handled = await subjectHandlings(subjectsOf.flat(), persisted.documents);
+    const handled = await subjectHandlings(
+      outcomesOf.flatMap((outcomes, i) => handledSubjects(outcomes, alertsOf[i]!)),
+      persisted.documents,
+    );
+    const versionsOf = await versionHandlings(outcomesOf.flatMap(retractedIn));
+    for (const [key, h] of versionsOf) handled.set(key, h);
+    const subjectsOf = outcomesOf.map((outcomes, i) => {
+      const withdrawn = new Set(retractedIn(outcomes));
+      return [
+        ...handledSubjects(outcomes, alertsOf[i]!),
+        ...[...versionsOf.keys()].filter((key) => withdrawn.has(key.slice(0, key.lastIndexOf('#')))),
+      ];
+    });
     const handlingsOf = subjectsOf.map(
       (ids) => new Map(ids.flatMap((id) => (handled.has(id) ? [[id, handled.get(id)!] as const] : []))),
     );

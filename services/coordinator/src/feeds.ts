@@ -4,11 +4,12 @@
 // A region's feed is readable by every member, so a record goes there only if nobody in it would be refused.
 import type { TopicNames } from '@hub/kafka';
 import type { Region } from '@hub/schemas';
-import { mayRead, type Handled } from '@hub/store';
+import { mayRead, TLP_RANK, type Handled } from '@hub/store';
 import type { AlertRecord } from './correlate';
 import type { Accepted } from './outcome';
 import type { Outgoing } from './outgoing';
 import { derivedUuid } from './replies';
+import { isRequestMessage } from './requests';
 
 /** Regions whose every member may read a record with this handling. */
 export function releasableRegions(handling: Handled, regions: Region[]): string[] {
@@ -26,8 +27,12 @@ export function feedMessages(
     regions: Region[];
     names: TopicNames;
     now: number;
-    /** Handling of each subject as stored (a retraction inherits its report's). */
-    handlingOf: (a: Accepted) => Handled | undefined;
+    /**
+     * The handling each record went out under: a version's own (not its report's as stored now, which a later
+     * version may have widened); for a retraction, that of every version of its report, so that it reaches every
+     * feed any version went to. Empty: no feed.
+     */
+    handlingsOf: (a: Accepted) => Handled[];
     alertHandling: (alert: AlertRecord) => Handled[];
   },
 ): void {
@@ -42,31 +47,36 @@ export function feedMessages(
       derivedUuid(seed),
     );
   for (const a of accepted) {
-    // A renewal is bookkeeping between the originator and the coordinator, not a record for the region.
-    if (a.envelope.messageType === 'RetentionRenewal') continue;
-    const handling = deps.handlingOf(a);
-    if (!handling) continue;
-    const regions = releasableRegions(handling, deps.regions);
-    const [first] = regions;
-    if (!first) continue;
-    push(
-      regions,
-      a.subjectId,
-      'FeedRecord',
-      {
-        originalEnvelope: a.record.bytes,
-        messageType: a.envelope.messageType,
-        subjectId: a.subjectId,
-        version: a.subjectVersion,
-        originCountry: a.envelope.origin,
-        region: first,
+    // A renewal is bookkeeping between the originator and the coordinator, and a request or its answer is between
+    // two countries: neither is a record for the region.
+    if (a.envelope.messageType === 'RetentionRenewal' || isRequestMessage(a.envelope.messageType)) continue;
+    // Each region once, under the least restricted handling that reached it (most readers there may read it).
+    const covered = new Set<string>();
+    const handlings = [...deps.handlingsOf(a)].sort((x, y) => TLP_RANK[x.tlp] - TLP_RANK[y.tlp]);
+    for (const handling of handlings) {
+      const regions = releasableRegions(handling, deps.regions).filter((r) => !covered.has(r));
+      const [first] = regions;
+      if (!first) continue;
+      push(
         regions,
-        acceptedAt: deps.now,
-        // What a reader of the feed filters by for each subscriber (a retraction has no handling of its own).
-        subjectHandling: { tlp: handling.tlp, releasableTo: handling.releasableTo ?? [] },
-      },
-      `feed:${a.envelope.messageId}`,
-    );
+        a.subjectId,
+        'FeedRecord',
+        {
+          originalEnvelope: a.record.bytes,
+          messageType: a.envelope.messageType,
+          subjectId: a.subjectId,
+          version: a.subjectVersion,
+          originCountry: a.envelope.origin,
+          region: first,
+          regions,
+          acceptedAt: deps.now,
+          // What a reader of the feed filters by for each subscriber (a retraction has no handling of its own).
+          subjectHandling: { tlp: handling.tlp, releasableTo: handling.releasableTo ?? [] },
+        },
+        covered.size ? `feed:${a.envelope.messageId}:${first}` : `feed:${a.envelope.messageId}`,
+      );
+      for (const r of regions) covered.add(r);
+    }
   }
   for (const alert of alerts) {
     // An alert names reports: it goes only where every one of them may be seen.

@@ -301,26 +301,29 @@ export async function eraseRecords(
     ...(await currentIn(COLLECTIONS.routes, 'TraffickingRoute')),
   ];
   const latest = new Map(current.map((d) => [d._id, d.version]));
-  /** Where each was published: its feeds are told of its erasure. */
-  const handlingOf = new Map(current.map((d) => [d._id, d.handling]));
+  /** Where each was published (every version: an earlier one may have gone wider): its feeds are told of its erasure. */
+  const handlingsOf = new Map(current.map((d) => [d._id, d.handling ? [d.handling] : []]));
   // One not found was deleted by a review that stopped halfway (a crash, a store gone): its last version is taken
   // from the history, if still there, and from what was erased already (a notice read back from hub.erasures), so
   // that the notice sent again does not say 0 (which would let a redelivery store it again).
-  const missing = ids.filter((id) => !latest.has(id));
-  if (missing.length)
-    for (const h of await findEach(
-      store.collection<{ _id: string; reportId: string; version: number }>(COLLECTIONS.reportVersions),
-      'reportId',
-      missing,
-      { reportId: 1, version: 1 },
-    ))
-      if (Number.isInteger(h.version))
-        latest.set(h.reportId, Math.max(h.version, latest.get(h.reportId) ?? 0));
+  const missing = new Set(ids.filter((id) => !latest.has(id)));
+  for (const h of await findEach(
+    store.collection<{ _id: string; reportId: string; version: number; handling?: StoredReport['handling'] }>(
+      COLLECTIONS.reportVersions,
+    ),
+    'reportId',
+    ids,
+    { reportId: 1, version: 1, handling: 1 },
+  )) {
+    if (h.handling) handlingsOf.set(h.reportId, [...(handlingsOf.get(h.reportId) ?? []), h.handling]);
+    if (missing.has(h.reportId) && Number.isInteger(h.version))
+      latest.set(h.reportId, Math.max(h.version, latest.get(h.reportId) ?? 0));
+  }
   const erasing = docs.map((doc) => {
     const versionsUpTo = Math.max(latest.get(doc._id) ?? 0, deps.erased.upTo(doc._id) ?? 0);
     return {
       doc,
-      handling: handlingOf.get(doc._id),
+      handlings: handlingsOf.get(doc._id) ?? [],
       versionsUpTo,
       erasureId: derivedUuid(`erasure:${doc._id}:${versionsUpTo}`),
     };
@@ -329,7 +332,7 @@ export async function eraseRecords(
     const byTopic = new Map<string, Message[]>();
     const add = (topic: string, message: Message) =>
       byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
-    for (const { doc, handling, versionsUpTo, erasureId } of erasing) {
+    for (const { doc, handlings, versionsUpTo, erasureId } of erasing) {
       const value = {
         erasureId,
         subjectType: doc.subjectType,
@@ -342,12 +345,10 @@ export async function eraseRecords(
       const message = { key: doc._id, value: signed(deps, 'ErasureNotice', value, erasureId) };
       add(deps.names.erasures, message);
       add(deps.names.nodeIn(doc.originCountry), message);
-      if (handling)
-        for (const region of releasableRegions(
-          { originCountry: doc.originCountry, ...handling },
-          deps.regions,
-        ))
-          add(deps.names.feed(region), message);
+      const regions = new Set(
+        handlings.flatMap((h) => releasableRegions({ originCountry: doc.originCountry, ...h }, deps.regions)),
+      );
+      for (const region of regions) add(deps.names.feed(region), message);
     }
     await sendAll(
       deps.producer,
