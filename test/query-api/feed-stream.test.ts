@@ -255,6 +255,29 @@ describe('query API: the regional feed as server-sent events', function () {
       );
       expect(versions(greenTj, wide.reportId), 'version 2 is not for the region').to.deep.equal([1]);
       expect(versions(watcher, red.reportId), 'version 1 (RED) on no feed').to.deep.equal([2]);
+
+      // A request is between two countries, whatever its id and handling: one under a GREEN report's id, itself
+      // GREEN for the region, goes to no feed.
+      const asked = await postJson(`${hub.nodes.UZ!.url}/v1/requests`, {
+        requestId: red.reportId,
+        to: 'KZ',
+        purpose: 'criminal investigation 2026/117',
+        question: 'Was this truck seen at your border before?',
+        handling: { tlp: 'GREEN', releasableTo: ['central-asia'] },
+      });
+      expect(asked.status, JSON.stringify(asked.body)).to.equal(202);
+      await waitUntil(
+        'the request at KZ',
+        async () =>
+          (
+            (await getJson(`${hub.nodes.KZ!.url}/v1/requests?direction=incoming`)).body.requests as {
+              requestId: string;
+            }[]
+          ).some((r) => r.requestId === red.reportId) || undefined,
+        60000,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(watcher.events.map((e) => e.event)).not.to.include('InformationRequest');
     } finally {
       watcher.close();
       greenTj.close();
