@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { createSigner, HUB_ORIGIN, type Signer } from '@hub/envelope';
 import { HubError } from '@hub/errors';
-import { byteBatches, type Kafka, type TopicNames } from '@hub/kafka';
+import { PartitionCounts, sendAll, type Kafka, type TopicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 
 /**
@@ -40,9 +40,9 @@ export async function sendOnHubTopic(
   });
   await producer.connect();
   try {
-    // Re-drives carry whole records: a few hundred of them would make a record batch the brokers refuse.
-    for (const run of byteBatches(messages))
-      await producer.send({ topic: names.hubOut, acks: -1, messages: run });
+    // By partition (a send spanning partitions can lose some on a leader's failover: send.ts), each part in
+    // batches the brokers take (re-drives carry whole records: a few hundred would make one they refuse).
+    await sendAll(producer, PartitionCounts.fromCluster(kafka), [{ topic: names.hubOut, messages }]);
   } finally {
     await producer.disconnect();
   }
