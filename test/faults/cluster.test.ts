@@ -37,14 +37,32 @@ describe('a three-broker cluster', function () {
     };
     const coordinator = await startCoordinator({ config, logger: env.logger, topicRefreshMs: 1000 });
     closers.push(() => coordinator.close());
+    // The node as one given a single bootstrap address and no HUB_KAFKA_REPLICATION_FACTOR (a factor of 1): its
+    // topics are made on every broker of the cluster all the same, up to 3.
     const node = await startNationalNode({
-      config,
+      config: { ...config, kafka: { ...config.kafka, replicationFactor: 1 } },
       country: 'KZ',
       logger: env.logger,
       port: 0,
       inbox: false,
     });
     closers.push(() => node.close());
+    const admin = createKafka({
+      brokers: cluster.brokers,
+      clientId: 'cluster-test-admin',
+      logger: env.logger,
+    }).admin();
+    await admin.connect();
+    closers.push(() => admin.disconnect());
+    const names = topicNames(config.namespace);
+    const { topics: made } = await admin.fetchTopicMetadata({
+      topics: [names.nodeOut('KZ'), names.nodeIn('KZ')],
+    });
+    for (const t of made)
+      expect(
+        t.partitions.map((p) => p.replicas.length),
+        t.name,
+      ).to.deep.equal(t.partitions.map(() => 3));
     const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName });
     closers.push(() => store.close());
 

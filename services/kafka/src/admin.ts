@@ -127,6 +127,7 @@ export async function ensureTopics(
   const deadline = Date.now() + aclWaitMs;
   const created: ITopicConfig[] = [];
   let todo = await notListed(admin, topics);
+  if (todo.length > 0) todo = replicatedOnCluster(todo, (await admin.describeCluster()).brokers.length);
   while (todo.length > 0) {
     const refused = await createMissing(admin, todo);
     created.push(...todo.filter((t) => !refused.some((r) => r.topic === t.topic)));
@@ -145,6 +146,26 @@ export async function ensureTopics(
   }
   await waitForLeaders(admin, created);
   return created.map((t) => t.topic);
+}
+
+/**
+ * Topics to create, each on at least as many brokers as the cluster has, up to 3 (and min.insync.replicas 2 then):
+ * a replication factor below that (HUB_KAFKA_REPLICATION_FACTOR unset, and HUB_KAFKA_BROKERS naming one bootstrap
+ * address of a cluster of three) would keep the evidence on one broker, lost with it.
+ */
+export function replicatedOnCluster(topics: ITopicConfig[], brokers: number): ITopicConfig[] {
+  const floor = Math.min(3, brokers);
+  return topics.map((t) =>
+    (t.replicationFactor ?? floor) >= floor
+      ? t
+      : {
+          ...t,
+          replicationFactor: floor,
+          configEntries: (t.configEntries ?? []).map((c) =>
+            c.name === 'min.insync.replicas' ? { ...c, value: String(Math.min(2, floor)) } : c,
+          ),
+        },
+  );
 }
 
 async function notListed(admin: Admin, topics: ITopicConfig[]): Promise<ITopicConfig[]> {
