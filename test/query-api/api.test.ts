@@ -284,6 +284,63 @@ describe('query API on the real stack', function () {
     );
   });
 
+  it('answers a request it cannot read 400, naming what to fix, never 500', async () => {
+    type Refusal = { error: { code: string; message: string }; errors: { field: string; message: string }[] };
+    const refusal = async (r: Response) => {
+      expect(r.status).to.equal(400);
+      const body = (await r.json()) as Refusal;
+      expect(body.error.code).to.equal('VALIDATION_FAILED');
+      expect(body.errors).to.have.length(1);
+      return body.errors[0]!;
+    };
+    const path = await refusal(
+      await fetch(`${hub.apiUrl}/v1/seizures/%E0%A4%A`, {
+        headers: { authorization: `Bearer ${hub.token('analyst', 'KZ')}` },
+      }),
+    );
+    expect(path.field).to.equal('(path)');
+    expect(path.message)
+      .to.match(/%E0%A4%A/)
+      .and.to.match(/UTF-8/);
+
+    const ask = (headers: Record<string, string>) =>
+      fetch(`${hub.apiUrl}/v1/requests`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${hub.token('coordinator', 'KZ')}`, ...headers },
+        body: JSON.stringify({ to: 'UZ' }),
+      });
+    const charset = await refusal(await ask({ 'content-type': 'application/json; charset=latin1' }));
+    expect(charset.field).to.equal('content-type');
+    expect(charset.message).to.match(/must be UTF-8 JSON: charset latin1 is not supported/);
+    const encoding = await refusal(
+      await ask({ 'content-type': 'application/json', 'content-encoding': 'bogus' }),
+    );
+    expect(encoding.field).to.equal('content-encoding');
+    expect(encoding.message).to.match(/content-encoding bogus is not supported: send gzip, deflate, br/);
+    // None of them counted as a failure of the API's own.
+    expect(await metricValue(hub.apiUrl, 'hub_http_request_seconds_count', { status: '500' })).to.equal(0);
+  });
+
+  it('marks every /v1 answer, records and errors alike, no-store and nosniff', async () => {
+    const auth = { authorization: `Bearer ${hub.token('analyst', 'KZ', 'RED')}` };
+    const answers = {
+      search: await fetch(`${hub.apiUrl}/v1/seizures?limit=2`, { headers: auth }),
+      red: await fetch(`${hub.apiUrl}/v1/seizures/${ids.kzRed}`, { headers: auth }),
+      csv: await fetch(`${hub.apiUrl}/v1/export/seizures.csv?country=KZ`, { headers: auth }),
+      stats: await fetch(`${hub.apiUrl}/v1/stats?groupBy=country`, { headers: auth }),
+      unauthenticated: await fetch(`${hub.apiUrl}/v1/seizures`),
+      refused: await fetch(`${hub.apiUrl}/v1/seizures?limit=0`, { headers: auth }),
+    };
+    expect(answers.red.status).to.equal(200);
+    expect(answers.csv.headers.get('content-type')).to.match(/^text\/csv/);
+    expect(answers.unauthenticated.status).to.equal(401);
+    for (const [name, r] of Object.entries(answers)) {
+      expect(r.headers.get('cache-control'), name).to.equal('no-store');
+      expect(r.headers.get('x-content-type-options'), name).to.equal('nosniff');
+      await r.arrayBuffer();
+    }
+  });
+
   it('documents every error code in docs/errors.md', () => {
     const doc = readFileSync(join(repoRoot, 'docs', 'errors.md'), 'utf8');
     for (const [code, { status }] of Object.entries(ERROR_STATUS))

@@ -235,6 +235,16 @@ describe('query API: answers as its OpenAPI description says', function () {
       };
       return q.quarantined.find((x) => x.id === refused.id)?.redrive;
     });
+    // Its country's operator sees what came of it, not who asked (requestedBy null).
+    const seen = (await answer(
+      '/v1/quarantine',
+      '/v1/quarantine',
+      hub.token('node-operator', 'KZ'),
+      200,
+    )) as {
+      quarantined: { id: string; redrive?: { requestedBy: string | null } }[];
+    };
+    expect(seen.quarantined.find((x) => x.id === refused.id)?.redrive?.requestedBy).to.equal(null);
     // The answer's content, and the same answer withheld from a caller its handling does not reach.
     const requests = (await answer('/v1/requests', '/v1/requests', coordinator, 200)) as {
       requests: { response: { withheld: boolean } | null }[];

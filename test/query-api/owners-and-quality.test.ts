@@ -144,4 +144,33 @@ describe('query API: owners’ view of reads and data quality', function () {
     expect(by.UZ!.rejected).to.equal(1);
     expect(by.UZ!.rejectionRate).to.equal(0.333);
   });
+
+  it('counts for a coordinator only the records its handling lets it read, each handling’s figures cached apart', async () => {
+    type Row = {
+      country: string;
+      reports: number;
+      accepted: number;
+      rejected: number;
+      completenessScore: number;
+    };
+    const quality = async (token: string, fresh = false) => {
+      const r = await getJson(`${hub.apiUrl}/v1/quality${fresh ? '?fresh=1' : ''}`, token);
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      return Object.fromEntries((r.body.contributors as Row[]).map((c) => [c.country, c]));
+    };
+    const kzRed = hub.token('coordinator', 'KZ', 'RED');
+    const tjGreen = hub.token('coordinator', 'TJ', 'GREEN');
+    // KZ's reports are AMBER for Central Asia: KZ sees its own, TJ with GREEN clearance nothing of them.
+    expect((await quality(kzRed, true)).KZ).to.include({ reports: 2, accepted: 2, completenessScore: 1 });
+    // Asked within the minute the figures are cached: not the figures computed for KZ.
+    for (const tj of [await quality(tjGreen), await quality(tjGreen, true)]) {
+      expect(tj.KZ, 'nothing of KZ’s AMBER reports, not even that they were sent').to.equal(undefined);
+      expect(tj.UZ).to.include({ reports: 2, accepted: 2, rejected: 1 });
+    }
+    expect((await quality(kzRed)).KZ!.reports, 'KZ’s figures kept apart').to.equal(2);
+    // Its own always, whatever its clearance; AMBER for Central Asia reaches TJ once cleared for AMBER.
+    expect((await quality(hub.token('coordinator', 'KZ', 'CLEAR'), true)).KZ!.reports).to.equal(2);
+    expect((await quality(hub.token('coordinator', 'TJ', 'AMBER'))).KZ!.reports).to.equal(2);
+    expect((await quality(hub.token('admin', 'DE', 'RED'))).KZ, 'not releasable to DE').to.equal(undefined);
+  });
 });

@@ -16,6 +16,10 @@ interface Quarantined {
   topic: string;
   detail: string;
   quarantinedAt: string;
+  redriveOf?: string;
+  redrive?: { outcome: string; requestedBy: string | null };
+  redrivePending?: { requestedBy: string | null };
+  redriveNotSent?: { requestedBy: string | null };
 }
 
 describe('query API: the envelopes the coordinator refused', function () {
@@ -100,6 +104,43 @@ describe('query API: the envelopes the coordinator refused', function () {
     expect((await get('?origin=KZ', 'node-operator', 'KZ')).body.quarantined).to.have.length(1);
     const analyst = await get('', 'analyst', 'KZ');
     expect(analyst.status).to.equal(403);
+  });
+
+  it('shows who asked for a re-drive to the coordination centre, and not to a node’s operator', async () => {
+    const names = topicNames(fx.env.config.namespace);
+    const since = Date.now();
+    await produceRaw(fx.env, names.nodeOut('KZ'), [
+      { key: 'asked', value: Buffer.from('no envelope either') },
+    ]);
+    const entry = await waitUntil('refused', async () =>
+      (await get(`?reason=malformed`)).body.quarantined.find(
+        (q) => !q.redriveOf && Date.parse(q.quarantinedAt) >= since,
+      ),
+    );
+    const asked = await fetch(`${fx.hub.apiUrl}/v1/quarantine/redrive`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${fx.hub.token('coordinator', 'KZ', 'RED')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ ids: [entry.id] }),
+    });
+    expect(asked.status).to.equal(202);
+    const requesters = (q: Quarantined | undefined) =>
+      [q?.redrive, q?.redrivePending, q?.redriveNotSent].filter(Boolean).map((r) => r!.requestedBy);
+    const asOperator = async () =>
+      (await get('', 'node-operator', 'KZ')).body.quarantined.find((q) => q.id === entry.id);
+    // Waiting to be taken, then taken (the bytes are still no envelope: refused again).
+    expect(requesters(await asOperator())).to.deep.equal([null]);
+    const taken = await waitUntil('the re-drive taken', async () => {
+      const q = (await get('')).body.quarantined.find((x) => x.id === entry.id);
+      return q?.redrive ? q : undefined;
+    });
+    expect(taken.redrive!.requestedBy).to.equal('coordinator-KZ');
+    const seen = await asOperator();
+    expect(seen?.redrive?.outcome).to.equal('rejected');
+    expect(requesters(seen)).to.deep.equal([null]);
+    expect(JSON.stringify((await get('', 'node-operator', 'KZ')).body)).to.not.include('coordinator-KZ');
   });
 
   it('refuses a filter it cannot use, naming it', async () => {

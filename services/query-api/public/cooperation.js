@@ -271,18 +271,20 @@ function renderQuality(box, data) {
  */
 function redriveCell(q, redrive) {
   const r = q.redrive;
+  // Who asked is not shown to a node's operator (null): a coordinator did.
+  const who = (by) => by ?? t('redriveByCoordinator');
   const said = q.redrivePending
-    ? t('redrivePending', { by: q.redrivePending.requestedBy })
+    ? t('redrivePending', { by: who(q.redrivePending.requestedBy) })
     : q.redriveNotSent
       ? t('redriveNotSent', {
-          by: q.redriveNotSent.requestedBy,
+          by: who(q.redriveNotSent.requestedBy),
           time: fmtDateTime(q.redriveNotSent.at),
           message: q.redriveNotSent.message,
         })
       : r
         ? r.outcome === 'accepted'
-          ? t('redriveAccepted', { by: r.requestedBy, time: fmtDateTime(r.at) })
-          : t('redriveRefused', { reason: r.reason, by: r.requestedBy, time: fmtDateTime(r.at) })
+          ? t('redriveAccepted', { by: who(r.requestedBy), time: fmtDateTime(r.at) })
+          : t('redriveRefused', { reason: r.reason, by: who(r.requestedBy), time: fmtDateTime(r.at) })
         : q.redriveOf
           ? t('redriveOf', { id: q.redriveOf })
           : q.originalLength !== undefined

@@ -225,6 +225,7 @@ export const DICT = {
     redriveStillQueued:
       'Not taken yet after a minute: is the coordinator running? It is taken once it runs; the list shows it then.',
     redrivePending: 'asked by {by}: waiting for the coordinator',
+    redriveByCoordinator: 'a coordinator',
     redriveAccepted: 'accepted ({by}, {time})',
     redriveRefused: 'refused again: {reason} ({by}, {time})',
     redriveOf: 'a re-drive of {id}, refused again',
@@ -520,6 +521,7 @@ export const DICT = {
     redriveStillQueued:
       'За минуту не обработано: работает ли координатор? Будет обработано, как только он запустится; список это покажет.',
     redrivePending: 'запросил {by}: ждёт координатора',
+    redriveByCoordinator: 'координатор',
     redriveAccepted: 'принят ({by}, {time})',
     redriveRefused: 'снова отклонён: {reason} ({by}, {time})',
     redriveOf: 'повторная обработка {id}, снова отклонена',

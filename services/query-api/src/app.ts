@@ -1,6 +1,7 @@
 // The query API: express app built from its collaborators (tested through an ephemeral port).
 import type { TopicNames } from '@hub/kafka';
 import { randomUUID } from 'node:crypto';
+import zlib from 'node:zlib';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
 import {
@@ -79,6 +80,13 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(dashboardRouter());
 
   const v1 = express.Router();
+  // Every /v1 answer, records (JSON, CSV, RED ones too) and errors alike: kept by no cache on the way or in the
+  // browser, and never read as anything but its content type.
+  v1.use('/v1', (_req, res, next) => {
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('x-content-type-options', 'nosniff');
+    next();
+  });
   v1.use('/v1', authenticate(deps.keys));
   v1.use(
     '/v1',
@@ -123,7 +131,7 @@ export function createApp(deps: ApiDeps): express.Express {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such endpoint; see /openapi.json' } });
   });
   app.use((thrown: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const unread = bodyErrorToHubError(thrown);
+    const unread = requestErrorToHubError(thrown);
     const err = unread ?? storeErrorToHubError(thrown, deps.queryTimeoutMs ?? 0);
     const log = (req as Request & { log?: Logger }).log ?? deps.logger;
     if (!unread && err !== thrown)
@@ -145,12 +153,57 @@ export function createApp(deps: ApiDeps): express.Express {
   return app;
 }
 
-/** A body express could not read, as the error the caller can act on. */
-function bodyErrorToHubError(thrown: unknown): HubError | undefined {
-  const e = thrown as { type?: string; message?: string } | null;
+/** The content-encodings a body may come in (body-parser's, zstd where this Node has it). */
+const ENCODINGS = ['gzip', 'deflate', 'br', ...('createZstdDecompress' in zlib ? ['zstd'] : []), 'none'];
+
+/** What the sender put in a header or path, shown back short. */
+const shown = (v: unknown) => String(v ?? '').slice(0, 80);
+
+/** One thing of the request to mend, as a 400 VALIDATION_FAILED naming it (as a body of another type is, params.ts). */
+function unreadable(field: string, message: string, value: unknown, cause: unknown): ValidationError {
+  const err = new ValidationError([{ field, message, value: shown(value) }], 'the request cannot be read');
+  return Object.assign(err, { cause });
+}
+
+/**
+ * A request express could not read (http-errors of express and body-parser: a path, a charset, an encoding, a body),
+ * as the error the caller can act on. Any other error with a 4xx status is still the sender's to mend, never a 500.
+ */
+function requestErrorToHubError(thrown: unknown): HubError | undefined {
+  const e = thrown as
+    | (Error & { type?: string; status?: unknown; statusCode?: unknown; charset?: string; encoding?: string })
+    | null;
   if (e?.type === 'entity.too.large')
-    return new HubError('BODY_TOO_LARGE', 'the request body exceeds 64 kB; shorten the question');
+    return new HubError('BODY_TOO_LARGE', 'the request body exceeds 64 kB; shorten the question', {
+      cause: e,
+    });
   if (e?.type === 'entity.parse.failed')
-    return new HubError('MALFORMED_JSON', `the body is not valid JSON: ${e.message ?? ''}`);
-  return undefined;
+    return new HubError('MALFORMED_JSON', `the body is not valid JSON: ${e.message ?? ''}`, { cause: e });
+  if (e?.type === 'charset.unsupported')
+    return unreadable(
+      'content-type',
+      `the request's body must be UTF-8 JSON: charset ${shown(e.charset)} is not supported; send content-type: application/json (charset=utf-8 or none)`,
+      e.charset,
+      e,
+    );
+  if (e?.type === 'encoding.unsupported')
+    return unreadable(
+      'content-encoding',
+      `content-encoding ${shown(e.encoding)} is not supported: send ${ENCODINGS.slice(0, -1).join(', ')} or ${ENCODINGS.at(-1)}`,
+      e.encoding,
+      e,
+    );
+  const status = Number(e?.status ?? e?.statusCode);
+  if (!(e instanceof Error) || e instanceof HubError || !(status >= 400 && status < 500)) return undefined;
+  // express's router: a path parameter whose %-escapes are not UTF-8 ("Failed to decode param '%E0%A4%A'").
+  if (e instanceof URIError)
+    return unreadable(
+      '(path)',
+      `${e.message}: a %-escape in the path must be of UTF-8 bytes (as encodeURIComponent writes them)`,
+      /'(.*)'$/.exec(e.message)?.[1] ?? '',
+      e,
+    );
+  if (status === 413)
+    return new HubError('BODY_TOO_LARGE', `the request is too large: ${e.message}`, { cause: e });
+  return unreadable('(request)', `${e.message}; mend the request and send it again`, e.type ?? status, e);
 }

@@ -28,6 +28,12 @@ const askError = object(
   { errors: list(object({ field: str(), message: str() }, { value: {} })) },
 );
 const askedBy = object({ sub: str('the token subject of the coordinator who asked'), country: str() });
+/** Who asked for a re-drive: a coordinator's token subject, which a node's operator is not shown. */
+const REQUESTED_BY = nullable(
+  str(
+    'who asked for it: the token subject of the coordinator (hub quarantine redrive --by); null to a node-operator caller',
+  ),
+);
 
 export const SCHEMAS: Record<string, Schema> = {
   Error: ERROR_SCHEMA,
@@ -226,21 +232,21 @@ export const SCHEMAS: Record<string, Schema> = {
             {
               redriveId: uuid,
               outcome: { type: 'string', enum: ['accepted', 'rejected'] },
-              requestedBy: str('who asked for it (hub quarantine redrive --by)'),
+              requestedBy: REQUESTED_BY,
               at: dateTime(),
             },
             { reason: str('refused again: why'), detail: str() },
             { description: 'what came of the latest re-drive of this entry (hub quarantine redrive)' },
           ),
           redrivePending: object(
-            { redriveId: uuid, requestedBy: str(), requestedAt: dateTime() },
+            { redriveId: uuid, requestedBy: REQUESTED_BY, requestedAt: dateTime() },
             {},
             { description: 'a re-drive asked for in the API and not taken yet' },
           ),
           redriveNotSent: object(
             {
               redriveId: uuid,
-              requestedBy: str(),
+              requestedBy: REQUESTED_BY,
               requestedAt: dateTime(),
               at: dateTime('when the coordinator refused it'),
               code: str('TOO_LARGE, NOT_FOUND, VALIDATION_FAILED'),
@@ -391,17 +397,19 @@ export const SCHEMAS: Record<string, Schema> = {
     ),
   }),
   QualityResult: object({
-    computedAt: dateTime(),
+    computedAt: dateTime('when these figures were computed, for callers who may read what this caller may'),
     contributors: list(
       object({
         country,
         reports: int(),
         retracted: int(),
-        accepted: int('envelopes the hub stored from this country (also those accepted when taken again)'),
-        rejected: int(
-          'envelopes refused on its topic, each once (not its re-drives refused again; not one taken again and accepted)',
+        accepted: int(
+          'envelopes the hub stored from this country (also those accepted when taken again) about records the caller may read',
         ),
-        rejectionRate: num('rejected / (accepted + rejected)'),
+        rejected: int(
+          'envelopes refused on its topic, each once (not its re-drives refused again; not one taken again and accepted); all of them, whatever they claimed to carry (never read, GET /v1/quarantine lists them)',
+        ),
+        rejectionRate: num('rejected / (accepted + rejected), of the envelopes counted for this caller'),
         delayHours: object({ median: nullable(num()), p90: nullable(num()) }),
         within7Days: nullable(num()),
         completeness: { type: 'object', additionalProperties: num('share of reports with the field') },

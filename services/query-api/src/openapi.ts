@@ -256,7 +256,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/quality': {
         get: {
           summary:
-            'Data quality per contributor (coordinators): completeness of fields, delay from seizure to report, rejection rate',
+            "Data quality per contributor (coordinators): completeness of fields, delay from seizure to report, rejection rate, from the records the caller's handling reaches (TLP, releasable-to; its own country's always): reports and accepted envelopes it may not read are not counted, refused envelopes all are (GET /v1/quarantine lists them)",
           security: bearer,
           parameters: [
             param('fresh', '1 to recompute now instead of the cached figures (at most a minute old)'),

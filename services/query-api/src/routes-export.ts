@@ -46,12 +46,20 @@ const COLUMNS = [
   'receivedAt',
 ] as const;
 
-/** One CSV cell; text that a spreadsheet would run as a formula is prefixed with a quote. */
+/**
+ * One CSV cell; text that a spreadsheet would run as a formula is prefixed with a quote, at the start of the cell and
+ * after each separator of any locale (`,`; `;` in ru-RU, kk-KZ and much of Europe; tab; a line break). A cell holding
+ * one is also quoted. Quoting alone is not enough: a spreadsheet splitting at `;` reads this file's lines as one cell
+ * up to the first `;`, so every later cell starts mid-cell, where its quotes are text and do not protect it.
+ */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   let s = value instanceof Date ? value.toISOString() : String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
+  if (typeof value === 'string') {
+    s = s.replace(/([,;\t\r\n]\s*)(?=[=+\-@])/g, "$1'");
+    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  }
+  return /[",;\t\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 type Row = Record<(typeof COLUMNS)[number], unknown>;

@@ -1,11 +1,18 @@
 // GET /v1/quality: how complete and timely each contributor's reports are, for coordinators. Computed from the
-// consolidated store (current reports, the envelope archive, the quarantine), cached for a minute.
+// consolidated store (current reports, the envelope archive, the quarantine) as far as the caller's handling reaches,
+// cached for a minute per handling.
 import type { TopicNames } from '@hub/kafka';
 import { Router } from 'express';
+import type { Filter } from 'mongodb';
 import { HubError } from '@hub/errors';
-import { COLLECTIONS, type Store, type StoredReport } from '@hub/store';
+import { COLLECTIONS, type Store, type StoredReport, type StoredRequest } from '@hub/store';
 import type { AuditLog } from './audit';
+import type { Caller } from './auth';
+import { mayRead, readableFilter } from './handling';
 import { actorOf } from './routes-seizures';
+
+/** Distinct handlings whose figures are kept at once; the oldest is dropped beyond. */
+const CACHED_HANDLINGS = 64;
 
 interface ReportShape {
   place?: { lat: number | null; lon: number | null; locationType: string | null } | null;
@@ -51,7 +58,52 @@ function quantile(sorted: number[], q: number): number | null {
   return Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number) * 10) / 10;
 }
 
-export async function computeQuality(store: Store, names: TopicNames): Promise<ContributorQuality[]> {
+/**
+ * The ids of the records besides reports that `caller` may read (annual returns, trafficking routes, information
+ * requests and their responses): an accepted envelope counts only when its subject is one of them or a readable report.
+ */
+async function readableSubjects(
+  store: Store,
+  caller: Pick<Caller, 'country' | 'clearance'>,
+  whole: { maxTimeMS: number },
+): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const name of [COLLECTIONS.annualReturns, COLLECTIONS.routes])
+    for await (const d of store
+      .collection<{ _id: string }>(name)
+      .find(readableFilter(caller) as Filter<{ _id: string }>, { projection: { _id: 1 }, ...whole }))
+      ids.add(d._id);
+  // A request and its response carry a handling each, their originators in fields of their own.
+  for await (const r of store.collection<StoredRequest>(COLLECTIONS.requests).find(
+    {},
+    {
+      projection: {
+        requester: 1,
+        handling: 1,
+        'response.responseId': 1,
+        'response.from': 1,
+        'response.handling': 1,
+      },
+      ...whole,
+    },
+  )) {
+    if (mayRead(caller, { ...r.handling, originCountry: r.requester })) ids.add(r._id);
+    if (r.response && mayRead(caller, { ...r.response.handling, originCountry: r.response.from }))
+      ids.add(r.response.responseId);
+  }
+  return ids;
+}
+
+/**
+ * The figures per contributor from what `caller` may read: its readable reports, and the envelopes about records it
+ * may read. Refusals are counted whatever they claimed to carry (they were never read; GET /v1/quarantine lists them
+ * all to a coordinator).
+ */
+export async function computeQuality(
+  store: Store,
+  names: TopicNames,
+  caller: Pick<Caller, 'country' | 'clearance'>,
+): Promise<ContributorQuality[]> {
   const by = new Map<
     string,
     {
@@ -71,14 +123,15 @@ export async function computeQuality(store: Store, names: TopicNames): Promise<C
   // Whole collections read on purpose, at most once a minute and for coordinators only: not bounded by
   // HUB_QUERY_TIMEOUT_S (maxTimeMS 0), which is for what any analyst can ask as often as they like.
   const whole = { maxTimeMS: 0 };
-  const reports = store.collection<StoredReport>(COLLECTIONS.reports).find(
-    {},
-    {
+  const reports = store
+    .collection<StoredReport>(COLLECTIONS.reports)
+    .find(readableFilter(caller) as Filter<StoredReport>, {
       projection: { originCountry: 1, status: 1, seizedAt: 1, receivedAt: 1, report: 1 },
       ...whole,
-    },
-  );
+    });
+  const readable = await readableSubjects(store, caller, whole);
   for await (const r of reports) {
+    readable.add(r._id);
     const q = get(r.originCountry);
     if (r.status !== 'active') {
       q.retracted++;
@@ -90,9 +143,9 @@ export async function computeQuality(store: Store, names: TopicNames): Promise<C
       if (test(r.report as ReportShape)) q.filled[name] = (q.filled[name] ?? 0) + 1;
   }
   for await (const e of store
-    .collection<{ origin: string; messageType: string }>(COLLECTIONS.envelopes)
-    .find({}, { projection: { origin: 1 }, ...whole }))
-    if (/^[A-Z]{2}$/.test(e.origin)) get(e.origin).accepted++;
+    .collection<{ origin: string; subjectId: string }>(COLLECTIONS.envelopes)
+    .find({}, { projection: { origin: 1, subjectId: 1 }, ...whole }))
+    if (/^[A-Z]{2}$/.test(e.origin) && readable.has(e.subjectId)) get(e.origin).accepted++;
   // A refused envelope counts against the country whose topic it came in on (only that node may write there),
   // also when it was too broken to name its origin; once, however often it was taken again and refused again, and
   // not when it was taken again and accepted (then it counts as accepted, once).
@@ -141,14 +194,24 @@ export function qualityRoutes(
   cacheMs = 60000,
 ): Router {
   const router = Router();
-  let cached: { at: number; value: ContributorQuality[] } | undefined;
+  // One answer per distinct handling filter: callers who may read the same records share it, no one sees another's.
+  const cache = new Map<string, { at: number; value: ContributorQuality[] }>();
   router.get('/v1/quality', async (req, res) => {
     const caller = req.caller!;
     if (!['coordinator', 'admin'].includes(caller.role))
       throw new HubError('FORBIDDEN', 'the data-quality view is for coordinators');
     const fresh = req.query.fresh === '1';
-    if (!cached || fresh || Date.now() - cached.at > cacheMs)
-      cached = { at: Date.now(), value: await computeQuality(deps.store, deps.names) };
+    const key = JSON.stringify(readableFilter(caller));
+    let cached = cache.get(key);
+    if (!cached || fresh || Date.now() - cached.at > cacheMs) {
+      cached = { at: Date.now(), value: await computeQuality(deps.store, deps.names, caller) };
+      cache.delete(key);
+      cache.set(key, cached);
+      for (const oldest of cache.keys()) {
+        if (cache.size <= CACHED_HANDLINGS) break;
+        cache.delete(oldest);
+      }
+    }
     await deps.audit.append({
       actor: actorOf(caller),
       action: 'quality',

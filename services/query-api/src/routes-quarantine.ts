@@ -103,7 +103,7 @@ export function quarantineRoutes(deps: {
     });
     const latest = await latestRedrives(page);
     res.json({
-      quarantined: page.map((q) => quarantineView(q, latest.get(q._id))),
+      quarantined: page.map((q) => quarantineView(q, latest.get(q._id), all)),
       nextCursor,
     });
   });
@@ -193,11 +193,13 @@ export function quarantineRoutes(deps: {
 
 /**
  * An entry as the API shows it: never its bytes; what came of its last re-drive, and the one asked for since: still
- * waiting, or refused by the coordinator before it was sent.
+ * waiting, or refused by the coordinator before it was sent. Who asked for a re-drive (a coordinator's token
+ * subject) only to the coordination centre and admins (`withRequester`); null to a node's operator.
  */
-function quarantineView(q: StoredQuarantine, asked: StoredAsk | undefined) {
+function quarantineView(q: StoredQuarantine, asked: StoredAsk | undefined, withRequester: boolean) {
   const pending = asked?.state === 'refused' ? undefined : asked;
   const refused = asked?.state === 'refused' ? asked : undefined;
+  const requester = (sub: string) => (withRequester ? sub : null);
   return {
     id: q._id,
     reason: q.reasonCode,
@@ -219,21 +221,21 @@ function quarantineView(q: StoredQuarantine, asked: StoredAsk | undefined) {
         redriveId: q.redrive.redriveId,
         outcome: q.redrive.outcome,
         ...(q.redrive.reason && { reason: q.redrive.reason, detail: q.redrive.detail ?? '' }),
-        requestedBy: q.redrive.requestedBy,
+        requestedBy: requester(q.redrive.requestedBy),
         at: new Date(q.redrive.at).toISOString(),
       },
     }),
     ...(pending && {
       redrivePending: {
         redriveId: pending._id,
-        requestedBy: pending.askedBy.sub,
+        requestedBy: requester(pending.askedBy.sub),
         requestedAt: new Date(pending.askedAt).toISOString(),
       },
     }),
     ...(refused && {
       redriveNotSent: {
         redriveId: refused._id,
-        requestedBy: refused.askedBy.sub,
+        requestedBy: requester(refused.askedBy.sub),
         requestedAt: new Date(refused.askedAt).toISOString(),
         at: new Date(refused.refusedAt ?? refused.askedAt).toISOString(),
         code: refused.error?.code ?? 'REFUSED',
