@@ -1,13 +1,16 @@
 // Cross-border alerts for each matching rule, and the regional feeds' releasability, on the real stack.
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { ALERT_MATCHED_MAX, KEY_MEMBERS_MAX, loadMatchSecret } from '@hub/coordinator/correlate';
+import { seizureReportFromJson } from '@hub/domain';
 import { createVerifier, type Envelope } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
+import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
+import { getJson, postJson, produceRaw, signedAs, startTestHub, type TestHub } from '../support/hub';
 
 type Alert = {
   alertId: string;
@@ -16,6 +19,7 @@ type Alert = {
   score: number;
   matchKeyPrefix: string | null;
   matched: { reportId: string; country: string }[];
+  reason: string;
 };
 
 const DAY = 86400000;
@@ -36,12 +40,15 @@ describe('coordinator: correlation and regional feeds', function () {
   this.timeout(180000);
   let env: TestEnv;
   let hub: TestHub;
+  let store: Store;
 
   before(async () => {
     env = createTestEnv('correlation');
     hub = await startTestHub(env, ['KZ', 'UZ', 'KG']);
+    store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
   });
   after(async () => {
+    await store?.close();
     await hub?.close();
     env?.cleanup();
   });
@@ -53,6 +60,47 @@ describe('coordinator: correlation and regional feeds', function () {
   };
   const alertsOf = async (cc: string, role: 'analyst' | 'coordinator' = 'analyst') =>
     (await getJson(`${hub.apiUrl}/v1/alerts`, hub.token(role, cc, 'RED'))).body.alerts as Alert[];
+  /**
+   * Reports signed as `cc`'s node and written straight to its topic, as a node that checks less (or one from before
+   * a check) would: the coordinator must hold its own line. Each is `body` with `change` applied after reading.
+   */
+  const signedReports = async (
+    cc: string,
+    bodies: Record<string, unknown>[],
+    change: (value: Record<string, unknown>, index: number) => void = () => {},
+  ) => {
+    const ids: string[] = [];
+    const messages = bodies.map((body, i) => {
+      const { value } = seizureReportFromJson(body, {
+        nodeCountry: cc,
+        now: Date.now(),
+        versionOf: () => 1,
+        regions: new Set(),
+      });
+      change(value as unknown as Record<string, unknown>, i);
+      ids.push(value.reportId);
+      return { key: value.reportId, value: signedAs(env, cc, 'SeizureReport', value).bytes };
+    });
+    // A record batch stays well below the brokers' message size. A topic the node has just made may not take
+    // records yet: sent again (the coordinator takes a message it has stored once).
+    for (let i = 0; i < messages.length; i += 100)
+      await waitUntil(`${cc}'s topic taking records`, () =>
+        produceRaw(env, topicNames(env.config.namespace).nodeOut(cc), messages.slice(i, i + 100)).then(
+          () => true,
+        ),
+      );
+    return ids;
+  };
+  /** Waits until the coordinator has matched (or left unmatched) each of `ids`. */
+  const correlated = (ids: string[]) =>
+    waitUntil(
+      `${ids.length} reports correlated`,
+      async () =>
+        (await store
+          .collection<{ _id: string }>(COLLECTIONS.reportKeys)
+          .countDocuments({ _id: { $in: ids.map((id) => `r:${id}`) } })) === ids.length || undefined,
+      120000,
+    );
   const alertFor = (cc: string, ids: string[]) =>
     waitUntil(`an alert on ${ids.join(', ')} for ${cc}`, async () =>
       (await alertsOf(cc)).find((a) => ids.every((id) => a.matched.some((m) => m.reportId === id))),
@@ -170,6 +218,111 @@ describe('coordinator: correlation and regional feeds', function () {
     const alert = await alertFor('KG', [before, after]);
     expect(alert.rule).to.equal('route_and_concealment');
     expect(alert.countries).to.deep.equal(['KG', 'KZ']);
+  });
+
+  it('never matches identifiers or links that name nothing: the node refuses them, and signed ones match nobody', async () => {
+    // An agency's "unknown plate" is refused at the node, naming the field, the value and the rule.
+    const refused = await postJson(
+      `${hub.nodes.KZ!.url}/v1/seizures`,
+      report('KZ', {
+        conveyance: { mode: 'road', identifiers: [{ kind: 'plate', value: '-' }] },
+        links: [{ kind: 'case', ref: '/' }],
+      }),
+    );
+    expect(refused.status).to.equal(400);
+    expect(refused.body.errors).to.deep.include.members([
+      {
+        field: 'conveyance.identifiers[0].value',
+        message:
+          'must contain a letter or a digit (a placeholder such as "-" names nothing; leave an unknown identifier out)',
+        value: '-',
+      },
+      {
+        field: 'links[0].ref',
+        message:
+          'must contain a letter or a digit (a placeholder such as "-" names nothing; leave an unknown identifier out)',
+        value: '/',
+      },
+    ]);
+    // Reports signed with such values (a node from before the check), RED among them, match nobody at the coordinator.
+    const blanks = (cc: string, values: string[], tlp = 'GREEN') =>
+      signedReports(
+        cc,
+        values.map(() =>
+          report(cc, {
+            conveyance: { mode: 'road', identifiers: [{ kind: 'plate', value: 'X' }] },
+            links: [{ kind: 'case', ref: 'X' }],
+            handling: { tlp },
+          }),
+        ),
+        (value, i) => {
+          (value.conveyance as { identifiers: { value: string }[] }).identifiers[0]!.value = values[i]!;
+          (value.links as { ref: string }[])[0]!.ref = values[i]!;
+        },
+      );
+    const ids = [
+      ...(await blanks('KZ', ['-'], 'RED')),
+      ...(await blanks('KZ', ['.', ''])),
+      ...(await blanks('UZ', ['/'])),
+      ...(await blanks('KG', [' _ '], 'RED')),
+    ];
+    await correlated(ids);
+    const named = (await alertsOf('KG', 'coordinator')).filter((a) =>
+      a.matched.some((m) => ids.includes(m.reportId)),
+    );
+    expect(named, JSON.stringify(named)).to.deep.equal([]);
+  });
+
+  it('names at most the most recent matches in an alert, and keeps a bounded number of them per key', async () => {
+    const plate = `77 ${randomUUID().slice(0, 6)} 77`;
+    const withPlate = (cc: string, seizedAt: number) =>
+      report(cc, {
+        conveyance: { mode: 'road', identifiers: [{ kind: 'plate', value: plate }] },
+        seizedAt: new Date(seizedAt).toISOString(),
+      });
+    // UZ's one report is the oldest seizure; KZ's many are all more recent.
+    const uz = await post('UZ', withPlate('UZ', Date.now() - 1000 * DAY));
+    await correlated([uz]);
+    const many = KEY_MEMBERS_MAX + 20;
+    const kz = await signedReports(
+      'KZ',
+      Array.from({ length: many }, (_, i) => withPlate('KZ', Date.now() - (many - i) * 3600000)),
+    );
+    await correlated(kz);
+    const alerts = await store
+      .collection<Alert>(COLLECTIONS.alerts)
+      .find({ 'matched.reportId': uz })
+      .toArray();
+    expect(alerts.length).to.be.greaterThan(0);
+    for (const alert of alerts) {
+      expect(alert.matched.length).to.be.at.most(ALERT_MATCHED_MAX);
+      expect(alert.countries).to.deep.equal(['KZ', 'UZ']);
+    }
+    // Once the key holds more than an alert names, the reason says how many are left out.
+    const full = alerts.filter((a) => a.matched.length === ALERT_MATCHED_MAX);
+    expect(full.length).to.be.greaterThan(0);
+    for (const alert of full) expect(alert.reason).to.match(/; \d+ more, of older seizures, are not named$/);
+    // The key read on every match is bounded too, and UZ's report, the oldest, is still among what it keeps.
+    const secret = loadMatchSecret(env.config.hubHome, env.config.matchSecretHex);
+    const hash = createHmac('sha256', secret)
+      .update(`id|plate:${plate.replace(/ /g, '').toUpperCase()}`)
+      .digest('hex');
+    const key = await store
+      .collection<{ _id: string; members: Record<string, unknown> }>(COLLECTIONS.matchKeys)
+      .findOne({ _id: `k:${hash}` });
+    expect(Object.keys(key?.members ?? {}))
+      .to.have.length(KEY_MEMBERS_MAX)
+      .and.to.include(uz);
+    // A later report of a third country is still matched, with UZ's, in an alert of the bounded size.
+    const kg = await post('KG', withPlate('KG', Date.now() - DAY));
+    const third = await waitUntil(
+      'the alert on the KG report',
+      () => store.collection<Alert>(COLLECTIONS.alerts).findOne({ 'matched.reportId': kg }),
+      120000,
+    );
+    expect(third.matched).to.have.length(ALERT_MATCHED_MAX);
+    expect(third.matched.map((m) => m.reportId)).to.include(uz);
+    expect(third.countries).to.deep.equal(['KG', 'KZ', 'UZ']);
   });
 
   it('countersigns records onto the regional feeds only where every member may see them', async () => {

@@ -6,7 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { normaliseIdentifier } from '@hub/domain';
+import { normaliseIdentifier, normaliseLink } from '@hub/domain';
 import {
   COLLECTIONS,
   deleteByIds,
@@ -34,6 +34,18 @@ const BASE_SCORE: Record<AlertRule, number> = {
 const DAY = 86400000;
 /** Route and concealment match only within this window; identifiers and cases at any distance in time. */
 export const ROUTE_WINDOW_MS = 30 * DAY;
+/**
+ * The most reports one alert names: the new one, then the most recent of the others (each country's latest first).
+ * Unbounded, one identifier shared by tens of thousands of reports made an alert past the carrier's limit (lost at
+ * the nodes) and then past the brokers' (a send that failed for ever, its partition never committed).
+ */
+export const ALERT_MATCHED_MAX = 50;
+/**
+ * The most reports one stored key keeps (each country's latest first, then the most recent), so that a key every
+ * batch meets costs a bounded read and write, and stays far below a document's size limit. A report left out of a
+ * key no longer matches through it; the countries that reported it keep their latest there.
+ */
+export const KEY_MEMBERS_MAX = 500;
 
 export interface AlertRecord {
   alertId: string;
@@ -47,7 +59,7 @@ export interface AlertRecord {
   createdAt: number;
 }
 
-interface Member {
+export interface Member {
   country: string;
   version: number;
   seizedAt: Date;
@@ -97,18 +109,16 @@ export function matchKeysOf(
     route: { country: string }[];
   };
   const out: { key: string; rule: AlertRule; kind: string | null }[] = [];
-  for (const id of r.conveyance?.identifiers ?? [])
-    out.push({
-      key: hmac(`id|${normaliseIdentifier(id.kind, id.value)}`),
-      rule: 'shared_identifier',
-      kind: id.kind,
-    });
-  for (const link of r.links ?? [])
-    out.push({
-      key: hmac(`case|${link.kind}|${link.ref.normalize('NFKC').trim().toUpperCase()}`),
-      rule: 'linked_case',
-      kind: link.kind,
-    });
+  // An identifier or a link with no letter or digit ("-" for an unknown plate) is never a key: it would match every
+  // other such placeholder. Nodes refuse them; reports signed before that still come here, and are checked here.
+  for (const id of r.conveyance?.identifiers ?? []) {
+    const text = normaliseIdentifier(id.kind, id.value);
+    if (text !== null) out.push({ key: hmac(`id|${text}`), rule: 'shared_identifier', kind: id.kind });
+  }
+  for (const link of r.links ?? []) {
+    const text = normaliseLink(link.kind, link.ref);
+    if (text !== null) out.push({ key: hmac(`case|${text}`), rule: 'linked_case', kind: link.kind });
+  }
   const route = (r.route ?? []).map((p) => p.country);
   if (r.concealment && new Set(route).size >= 2)
     out.push({
@@ -136,6 +146,42 @@ function neighbours(id: string): string[] {
   return [period - 1, period + 1].map((p) => `k:${baseKey(id)}|p${p}`);
 }
 
+const seizedMs = (m: Member) => new Date(m.seizedAt).getTime();
+
+/**
+ * At most `limit` of `members`, most recent seizure first: those named in `first`, then the latest of each country
+ * not yet among them, then the most recent of the rest. So a bounded list still names every country it can: one
+ * country's many reports never push another country's out.
+ */
+export function mostRecentMembers(
+  members: [string, Member][],
+  limit: number,
+  first: readonly string[] = [],
+): [string, Member][] {
+  const byRecency = [...members].sort(
+    ([a, m], [b, n]) => seizedMs(n) - seizedMs(m) || (a < b ? -1 : a > b ? 1 : 0),
+  );
+  const chosen = new Map<string, Member>();
+  const take = ([reportId, m]: [string, Member]) => {
+    if (chosen.size < limit && !chosen.has(reportId)) chosen.set(reportId, m);
+  };
+  for (const e of byRecency) if (first.includes(e[0])) take(e);
+  const countries = new Set([...chosen.values()].map((m) => m.country));
+  for (const e of byRecency)
+    if (!countries.has(e[1].country)) {
+      countries.add(e[1].country);
+      take(e);
+    }
+  for (const e of byRecency) take(e);
+  return [...chosen];
+}
+
+/** A key's members kept in the store: at most KEY_MEMBERS_MAX (see mostRecentMembers). */
+const keptMembers = (members: Record<string, Member>): Record<string, Member> =>
+  Object.keys(members).length <= KEY_MEMBERS_MAX
+    ? members
+    : Object.fromEntries(mostRecentMembers(Object.entries(members), KEY_MEMBERS_MAX));
+
 /** A key's members after a batch's change, or undefined when the key holds them already (a redelivery). */
 function membersAfter(members: Record<string, Member>, c: KeyChange): Record<string, Member> | undefined {
   const same = (a?: Member, b?: Member) => JSON.stringify(a) === JSON.stringify(b);
@@ -143,9 +189,14 @@ function membersAfter(members: Record<string, Member>, c: KeyChange): Record<str
     Object.entries(c.set).every(([reportId, m]) => same(members[reportId], m)) &&
     c.unset.every((reportId) => c.set[reportId] || !(reportId in members));
   if (unchanged) return undefined;
-  const after = { ...members, ...c.set };
-  for (const reportId of c.unset) if (!c.set[reportId]) delete after[reportId];
-  return after;
+  const merged = { ...members, ...c.set };
+  for (const reportId of c.unset) if (!c.set[reportId]) delete merged[reportId];
+  const after = keptMembers(merged);
+  // A report redelivered after the key left it out (too old to be kept) changes nothing.
+  const sameAsBefore =
+    Object.keys(after).length === Object.keys(members).length &&
+    Object.entries(after).every(([reportId, m]) => same(members[reportId], m));
+  return sameAsBefore ? undefined : after;
 }
 
 /**
@@ -275,7 +326,7 @@ async function matchReports(
     if (!c) changes.set(id, (c = { set: {}, unset: [] }));
     return c;
   };
-  const touched = new Map<string, { reportId: string; seizedAt: Date }[]>();
+  const touched = new Map<string, { reportId: string; member: Member }[]>();
   const reportKeysNew: ReportKeys[] = [];
   const reportKeysChanged: ReportKeys[] = [];
   const reportKeysGone: string[] = [];
@@ -296,7 +347,7 @@ async function matchReports(
       c.kind = k.kind;
       c.set[report._id] = member;
       const triggers = touched.get(id) ?? [];
-      triggers.push({ reportId: report._id, seizedAt: report.seizedAt });
+      triggers.push({ reportId: report._id, member });
       touched.set(id, triggers);
     }
     const old = before.get(report._id);
@@ -328,7 +379,7 @@ async function matchReports(
   const coll = keyCollection(store, false);
   const inserts = mine(false).flatMap(([id, c]) =>
     Object.keys(c.set).length && c.rule
-      ? [{ _id: id, rule: c.rule, kind: c.kind ?? null, members: c.set }]
+      ? [{ _id: id, rule: c.rule, kind: c.kind ?? null, members: keptMembers(c.set) }]
       : [],
   );
   const keysTaken = await insertFindingTaken(coll, inserts);
@@ -368,18 +419,20 @@ async function matchReports(
     const doc = docs.get(id);
     if (!doc) continue;
     const key = baseKey(id);
-    const all: [string, Member][] = [id, ...neighbours(id)].flatMap((k) =>
-      Object.entries(docs.get(k)?.members ?? {}),
+    const all = new Map<string, Member>(
+      [id, ...neighbours(id)].flatMap((k) => Object.entries(docs.get(k)?.members ?? {})),
     );
+    // The batch's reports are named even where their key keeps them no longer (seizures older than those kept).
+    for (const trigger of triggers) all.set(trigger.reportId, trigger.member);
     for (const trigger of triggers) {
-      const members = all.filter(
+      const members = [...all].filter(
         ([, m]) =>
           doc.rule !== 'route_and_concealment' ||
-          Math.abs(new Date(m.seizedAt).getTime() - trigger.seizedAt.getTime()) <= ROUTE_WINDOW_MS,
+          Math.abs(seizedMs(m) - seizedMs(trigger.member)) <= ROUTE_WINDOW_MS,
       );
-      const countries = [...new Set(members.map(([, m]) => m.country))].sort();
-      if (countries.length < 2) continue;
-      const matched = members
+      if (new Set(members.map(([, m]) => m.country)).size < 2) continue;
+      const named = mostRecentMembers(members, ALERT_MATCHED_MAX, [trigger.reportId]);
+      const matched = named
         .map(([reportId, m]) => ({
           reportId,
           country: m.country,
@@ -387,18 +440,22 @@ async function matchReports(
           evaluation: m.evaluation,
         }))
         .sort((a, b) => a.reportId.localeCompare(b.reportId));
+      const left = members.length - matched.length;
       candidates.push({
         alertId: derivedUuid(`alert:${doc.rule}:${key}:${matched.map((m) => m.reportId).join(',')}`),
         rule: doc.rule,
         identifierKind: doc.kind,
         matchKeyPrefix: key.slice(0, 12),
         matched,
-        countries,
+        countries: [...new Set(matched.map((m) => m.country))].sort(),
         score: alertScore(
           doc.rule,
           matched.map((m) => m.evaluation),
         ),
-        reason: REASON[doc.rule](doc.kind, matched.length),
+        // CrossBorderAlert v1 has no field for the reports left out: the reason says how many.
+        reason:
+          REASON[doc.rule](doc.kind, matched.length) +
+          (left > 0 ? `; ${left} more, of older seizures, are not named` : ''),
         createdAt: now,
       });
     }

@@ -39,7 +39,13 @@ export class FieldReader {
       this.error(path, `must be at most ${max} characters (got ${v.length})`);
       return null;
     }
-    return v.trim();
+    // Blank is missing: "  " must not pass for a required value (an identifier of spaces would match every other).
+    const trimmed = v.trim();
+    if (opts.required && trimmed === '') {
+      this.error(path, 'is required', v);
+      return null;
+    }
+    return trimmed;
   }
 
   number(

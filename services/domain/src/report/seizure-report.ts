@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@hub/errors';
 import { FieldReader } from './fields';
 import { parseSeizedAt } from './dates';
-import { loadVocabularies, toKg } from '../vocab/index';
+import { loadVocabularies, normaliseIdentifier, normaliseLink, toKg } from '../vocab/index';
 import { normaliseCountryCode, readHandling, resolveTermField } from './terms';
 import { TEXT_MAX, UUID } from '@hub/schemas';
 
@@ -97,6 +97,10 @@ export const SEIZURE_REPORT_MAX = {
 
 const T = TEXT_MAX.SeizureReport;
 
+/** Why an identifier or a link of no letter or digit is refused: it would match every other placeholder. */
+const NAMES_NOTHING =
+  'must contain a letter or a digit (a placeholder such as "-" names nothing; leave an unknown identifier out)';
+
 /** Validate and normalise; throws ValidationError listing every field problem. */
 export function seizureReportFromJson(input: unknown, ctx: ReportContext): Normalised<SeizureReportRecord> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -175,8 +179,8 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
         vehicle: r.string(conv, 'vehicle', 'conveyance.vehicle', { max: T['conveyance.vehicle'] }),
         identifiers: r
           .array(conv, 'identifiers', 'conveyance.identifiers', { max: SEIZURE_REPORT_MAX.identifiers })
-          .map((id, i) => ({
-            kind:
+          .map((id, i) => {
+            const kind =
               resolveTermField(
                 r,
                 v.identifierKinds,
@@ -185,13 +189,16 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
                   max: T['conveyance.identifiers[].kind'],
                 }),
                 `conveyance.identifiers[${i}].kind`,
-              ) ?? '',
-            value:
+              ) ?? '';
+            const value =
               r.string(id, 'value', `conveyance.identifiers[${i}].value`, {
                 required: true,
                 max: T['conveyance.identifiers[].value'],
-              }) ?? '',
-          })),
+              }) ?? '';
+            if (value && normaliseIdentifier(kind, value) === null)
+              r.error(`conveyance.identifiers[${i}].value`, NAMES_NOTHING, value);
+            return { kind, value };
+          }),
       }
     : null;
   const route = r.array(obj, 'route', 'route', { max: SEIZURE_REPORT_MAX.route }).map((leg, i) => {
@@ -219,10 +226,12 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
       r.number(a, 'count', `arrested[${i}].count`, { required: true, min: 1, max: 10000, integer: true }) ??
       0,
   }));
-  const links = r.array(obj, 'links', 'links', { max: SEIZURE_REPORT_MAX.links }).map((l, i) => ({
-    kind: r.string(l, 'kind', `links[${i}].kind`, { required: true, max: T['links[].kind'] }) ?? '',
-    ref: r.string(l, 'ref', `links[${i}].ref`, { required: true, max: T['links[].ref'] }) ?? '',
-  }));
+  const links = r.array(obj, 'links', 'links', { max: SEIZURE_REPORT_MAX.links }).map((l, i) => {
+    const kind = r.string(l, 'kind', `links[${i}].kind`, { required: true, max: T['links[].kind'] }) ?? '';
+    const ref = r.string(l, 'ref', `links[${i}].ref`, { required: true, max: T['links[].ref'] }) ?? '';
+    if (ref && normaliseLink(kind, ref) === null) r.error(`links[${i}].ref`, NAMES_NOTHING, ref);
+    return { kind, ref };
+  });
   const handling = readHandling(r, obj, ctx.regions);
   const agencyIn = r.string(obj, 'agency', 'agency', { required: true, max: T.agency });
   // The agency is a type from the vocabulary; a name we do not know is kept as agencyName under 'other'.
