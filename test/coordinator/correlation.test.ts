@@ -294,6 +294,8 @@ describe('coordinator: correlation and regional feeds', function () {
       .find({ 'matched.reportId': uz })
       .toArray();
     expect(alerts.length).to.be.greaterThan(0);
+    // One alert for the reports of one batch on the key (a chunk of up to 500), not one for each of them.
+    expect(alerts.length, 'alerts for a batch of the plate').to.be.at.most(Math.ceil(many / 100));
     for (const alert of alerts) {
       expect(alert.matched.length).to.be.at.most(ALERT_MATCHED_MAX);
       expect(alert.countries).to.deep.equal(['KZ', 'UZ']);

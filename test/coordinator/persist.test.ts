@@ -13,6 +13,7 @@ import {
   digestClaimsIn,
   persistBatch,
   updateReadModels,
+  versionHandlings,
   type Outcome,
 } from '@hub/coordinator';
 import { seizureReportFromJson } from '@hub/domain';
@@ -85,6 +86,38 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
   after(async () => {
     await store?.close();
     env?.cleanup();
+  });
+
+  it('reads the handling of every version from the history, a report’s as stored and a route’s inside its message', async () => {
+    const reportId = randomUUID();
+    const outcomes = await classify([
+      message(reportId, 1, { handling: { tlp: 'GREEN' } }),
+      message(reportId, 2, { handling: { tlp: 'AMBER', releasableTo: ['KZ'] } }),
+    ]);
+    expect(kinds(outcomes)).to.deep.equal(['accepted', 'accepted']);
+    await persist(outcomes);
+    // A route's history entry keeps its handling in the message it keeps, in the message's own form.
+    const routeId = randomUUID();
+    await versions().insertOne({
+      _id: `${routeId}:1`,
+      kind: 'route',
+      reportId: routeId,
+      version: 1,
+      originCountry: 'KZ',
+      report: { routeId, version: 1, handling: { tlp: 'AMBER_STRICT', releasableTo: ['central-asia'] } },
+    } as never);
+    const read = await versionHandlings(store, [reportId, routeId, randomUUID()], regions);
+    expect(
+      read.get(reportId)!.map((v) => [v.version, v.handling?.tlp, v.handling?.releasableTo]),
+    ).to.deep.equal([
+      [1, 'GREEN', []],
+      [2, 'AMBER', ['KZ']],
+    ]);
+    const [route] = read.get(routeId)!;
+    expect(route).to.deep.include({ version: 1 });
+    expect(route!.handling).to.include({ originCountry: 'KZ', tlp: 'AMBER+STRICT' });
+    expect(route!.handling!.releasableCountries).to.include.members(['KZ', 'UZ']);
+    expect(read.size, 'nothing for an id without history').to.equal(2);
   });
 
   it('inserts new reports, their history and envelopes, and hands on documents equal to the stored ones', async () => {

@@ -145,7 +145,7 @@ describe('Kafka topics: records kept for ever', function () {
       expect(value('retention.ms')).to.equal('-1');
       expect(logged.join('\n')).to.include(`${pki} was compacted; it keeps every record now`);
       expect(
-        await keepEveryPkiRecord(admin, topicNames(earlier.config.namespace), plan),
+        await keepEveryPkiRecord(admin, topicNames(earlier.config.namespace)),
         'nothing left to do',
       ).to.equal(false);
     } finally {

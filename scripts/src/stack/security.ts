@@ -333,7 +333,7 @@ export async function provisionHub(admin: Admin, plan: HubPlan): Promise<{ topic
     ...plan.countries.flatMap((cc) => nodeTopicConfigs(plan.names, cc, plan.topics)),
   ]);
   // A hub.pki made before 2026-12-07 was compacted, letting any node erase a revocation: kept whole now.
-  await keepEveryPkiRecord(admin, plan.names, plan.topics);
+  await keepEveryPkiRecord(admin, plan.names);
   const acls = await applyAcls(admin, hubAcls(plan.names, plan.countries, plan.regions));
   return { topics, acls };
 }

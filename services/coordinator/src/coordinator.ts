@@ -35,7 +35,6 @@ import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import {
   bulkWriteInBatches,
   COLLECTIONS,
-  findEach,
   connectStore,
   insertNew,
   withLock,
@@ -59,7 +58,7 @@ import { storedHandling } from './documents';
 import { feedMessages } from './feeds';
 import type { Accepted, IntakeRecord, Outcome } from './outcome';
 import { markRedriven, unwrapRedrives } from './redrive';
-import { isAnnualOrRoute, persistBatch, reportsFor } from './persist';
+import { isAnnualOrRoute, persistBatch, reportsFor, versionHandlings } from './persist';
 import {
   decodeLockedStage,
   encodeLockedStage,
@@ -72,7 +71,7 @@ import {
 import { Outgoing } from './outgoing';
 import { buildReplies, derivedUuid } from './replies';
 import { convertReadModels, hasUnconvertedBuckets, updateReadModels } from './read-models';
-import { addRequestDeliveries, checkRequestMessages, nodeDirectory } from './requests';
+import { addRequestDeliveries, checkRequestMessages, isRequestMessage, nodeDirectory } from './requests';
 import { startEscalation } from './request-escalation';
 import { startAsks } from './asks';
 
@@ -192,18 +191,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   );
   await warnOfExpiringTopics(admin, names, logger);
   try {
-    if (
-      await keepEveryPkiRecord(admin, names, {
-        partitions: 1,
-        replicationFactor: config.kafka.replicationFactor,
-      })
-    )
+    if (await keepEveryPkiRecord(admin, names))
       logger.info(
         `${names.pki} was compacted; it keeps every record now (cleanup.policy=delete, retention.ms=-1)`,
       );
   } catch (err) {
-    // On a secured cluster the coordinator may not alter topics: hub-admin does (hub security apply).
-    logger.warn({ err: (err as Error).message }, `${names.pki} is compacted`);
+    // On a secured cluster the coordinator may not alter topics (hub-admin does: hub security apply), and one
+    // provisioned before 2026-12-07 may not read their configuration either: the message says which.
+    logger.warn(
+      { err: (err as Error).message },
+      `${names.pki} not checked or not mended for compaction: as hub-admin, \`hub security apply\` does both`,
+    );
   }
   const producer = kafka.producer({
     idempotent: true,
@@ -321,7 +319,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   /** The subjects whose handling a chunk's answers need: those of its outcomes, and each report its alerts name. */
   const handledSubjects = (outcomes: Outcome[], alerts: AlertRecord[]): string[] => [
     ...outcomes
-      .filter((o): o is Accepted => o.kind === 'accepted' && !isAnnualOrRoute(o))
+      .filter(
+        (o): o is Accepted =>
+          o.kind === 'accepted' &&
+          !isAnnualOrRoute(o) &&
+          // Neither goes on a feed: no report to read for them.
+          !isRequestMessage(o.envelope.messageType) &&
+          o.envelope.messageType !== 'RetentionRenewal',
+      )
       .map((a) => a.subjectId),
     ...alerts.flatMap((al) => al.matched.map((m) => m.reportId)),
   ];
@@ -342,26 +347,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     outcomes
       .filter((o): o is Accepted => o.kind === 'accepted' && o.envelope.messageType === 'SeizureRetraction')
       .map((a) => a.subjectId);
-  /**
-   * The handling of every version of each of `ids` (a report being withdrawn), keyed `<id>#<version>`: its
-   * withdrawal goes to every feed a version went to, not only those its current version may. A read of the history
-   * for chunks with a withdrawal only.
-   */
-  const versionHandlings = async (ids: string[]): Promise<Map<string, SubjectHandling>> => {
-    if (ids.length === 0) return new Map();
-    const versions = await findEach(
-      store.collection<StoredReport>(COLLECTIONS.reportVersions),
-      'reportId',
-      [...new Set(ids)],
-      { reportId: 1, version: 1, handling: 1, originCountry: 1 },
-    );
-    return new Map(
-      versions
-        .filter((v) => v.handling)
-        .map((v) => [`${v.reportId}#${v.version}`, { originCountry: v.originCountry, ...v.handling }]),
-    );
-  };
-
   /** Countersigned records for the regional feeds, and each new alert to the countries concerned and the feeds. */
   const addFeedsAndAlerts = (
     out: Outgoing,
@@ -383,7 +368,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           ];
         // A withdrawal: wherever its report's current version and any earlier one went.
         const prefix = `${a.subjectId}#`;
-        return [...docs].filter(([id]) => id === a.subjectId || id.startsWith(prefix)).map(([, h]) => h);
+        return [...docs]
+          .filter(([id]) => id === a.subjectId || id.startsWith(prefix))
+          .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)) // the same feed records when a chunk is taken again
+          .map(([, h]) => h);
       },
       alertHandling: (al) =>
         al.matched.flatMap((m) => {
@@ -583,7 +571,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       outcomesOf.flatMap((outcomes, i) => handledSubjects(outcomes, alertsOf[i]!)),
       persisted.documents,
     );
-    const versionsOf = await versionHandlings(outcomesOf.flatMap(retractedIn));
+    // Every version's handling of each report withdrawn, keyed `<id>#<version>`: its withdrawal goes to every feed
+    // a version went to, not only those its current version may.
+    const versionsOf = new Map<string, SubjectHandling>();
+    for (const [id, versions] of await versionHandlings(store, outcomesOf.flatMap(retractedIn), regions))
+      for (const v of versions) if (v.handling) versionsOf.set(`${id}#${v.version}`, v.handling);
     for (const [key, h] of versionsOf) handled.set(key, h);
     const subjectsOf = outcomesOf.map((outcomes, i) => {
       const withdrawn = new Set(retractedIn(outcomes));
@@ -1050,8 +1042,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
 /**
  * A topic made before the hub set retention.ms on its topics, on brokers that delete records after a time (their
  * default is 7 days), loses what the store is rebuilt from: said at start, with the command that keeps them. Not
- * changed here: that needs the right to alter topic configs, which services do not hold (reading them is granted:
- * DescribeConfigs). A check that cannot look says so.
+ * changed here: on a secured cluster that needs the right to alter topic configs, which services do not hold (reading
+ * them is granted: DescribeConfigs; hub.pki alone is mended where the coordinator may, keepEveryPkiRecord). A check
+ * that cannot look says so.
  */
 async function warnOfExpiringTopics(
   admin: Parameters<typeof expiringTopics>[0],

@@ -149,9 +149,10 @@ function neighbours(id: string): string[] {
 const seizedMs = (m: Member) => new Date(m.seizedAt).getTime();
 
 /**
- * At most `limit` of `members`, most recent seizure first: those named in `first`, then the latest of each country
- * not yet among them, then the most recent of the rest. So a bounded list still names every country it can: one
- * country's many reports never push another country's out.
+ * At most `limit` of `members`: the latest of those named in `first` (a batch's reports) of each country, then the
+ * latest of each other country, then the rest of `first`, then the most recent seizures. So a bounded list still
+ * names every country it can (one country's many reports, in a batch or before it, never push another's out) and
+ * the batch's own reports before older ones.
  */
 export function mostRecentMembers(
   members: [string, Member][],
@@ -161,17 +162,22 @@ export function mostRecentMembers(
   const byRecency = [...members].sort(
     ([a, m], [b, n]) => seizedMs(n) - seizedMs(m) || (a < b ? -1 : a > b ? 1 : 0),
   );
+  const given = new Set(first);
   const chosen = new Map<string, Member>();
   const take = ([reportId, m]: [string, Member]) => {
     if (chosen.size < limit && !chosen.has(reportId)) chosen.set(reportId, m);
   };
-  for (const e of byRecency) if (first.includes(e[0])) take(e);
-  const countries = new Set([...chosen.values()].map((m) => m.country));
-  for (const e of byRecency)
-    if (!countries.has(e[1].country)) {
-      countries.add(e[1].country);
-      take(e);
-    }
+  const named = new Set<string>();
+  const latestOfEach = (entries: [string, Member][]) => {
+    for (const e of entries)
+      if (!named.has(e[1].country)) {
+        named.add(e[1].country);
+        take(e);
+      }
+  };
+  latestOfEach(byRecency.filter(([id]) => given.has(id)));
+  latestOfEach(byRecency);
+  for (const e of byRecency) if (given.has(e[0])) take(e);
   for (const e of byRecency) take(e);
   return [...chosen];
 }
@@ -431,7 +437,12 @@ async function matchReports(
           Math.abs(seizedMs(m) - seizedMs(trigger.member)) <= ROUTE_WINDOW_MS,
       );
       if (new Set(members.map(([, m]) => m.country)).size < 2) continue;
-      const named = mostRecentMembers(members, ALERT_MATCHED_MAX, [trigger.reportId]);
+      // Every report of the batch on this key first: one alert for them all, not one per report (each its own 50).
+      const named = mostRecentMembers(
+        members,
+        ALERT_MATCHED_MAX,
+        triggers.map((t) => t.reportId),
+      );
       const matched = named
         .map(([reportId, m]) => ({
           reportId,

@@ -19,9 +19,10 @@ import {
   type StoredEnvelope,
   type StoredReport,
   type StoredRequest,
+  type Handled,
 } from '@hub/store';
 import { annualHistoryDocument, applyAnnualReturns, applyLatestVersions, routeDocument } from './annual';
-import { envelopeDocument, reportDocument } from './documents';
+import { envelopeDocument, reportDocument, storedHandling } from './documents';
 import type { Accepted, Outcome, Rejected } from './outcome';
 import { isRequestMessage, persistRequests } from './requests';
 
@@ -355,4 +356,42 @@ export async function reportsFor(
     ? await findEach(store.collection<StoredReport>(COLLECTIONS.reports), '_id', missing, projection)
     : [];
   return [...ids.flatMap((id) => known.get(id) ?? []), ...read];
+}
+
+/**
+ * Every version in the history of each of `ids` (reports, trafficking routes, annual returns), oldest first, with its
+ * handling and origin where the entry keeps one: where each version went (a withdrawal or an erasure must reach every feed one went to).
+ * A report's history keeps its handling as stored; a route's or a return's, inside the message it keeps. One read of
+ * the history (on FerretDB, of the whole collection): for withdrawals and erasures only.
+ */
+export async function versionHandlings(
+  store: Store,
+  ids: string[],
+  regions: Region[],
+): Promise<Map<string, { version: number; handling?: Handled }[]>> {
+  const out = new Map<string, { version: number; handling?: Handled }[]>();
+  if (ids.length === 0) return out;
+  type HistoryEntry = {
+    _id: string;
+    reportId: string;
+    version: number;
+    originCountry: string;
+    handling?: StoredReport['handling'];
+    report?: { handling?: Record<string, unknown> };
+  };
+  const entries = await findEach(
+    store.collection<HistoryEntry>(COLLECTIONS.reportVersions),
+    'reportId',
+    [...new Set(ids)],
+    { reportId: 1, version: 1, originCountry: 1, handling: 1, 'report.handling': 1 },
+  );
+  for (const e of entries.sort((a, b) => a.version - b.version)) {
+    const handling =
+      e.handling ?? (e.report?.handling ? storedHandling(e.report.handling, regions) : undefined);
+    out.set(e.reportId, [
+      ...(out.get(e.reportId) ?? []),
+      { version: e.version, ...(handling && { handling: { originCountry: e.originCountry, ...handling } }) },
+    ]);
+  }
+  return out;
 }

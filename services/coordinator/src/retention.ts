@@ -17,6 +17,7 @@ import {
   insertNew,
   withLock,
   type CollectionName,
+  type Handled,
   type Store,
   type StoredReport,
 } from '@hub/store';
@@ -26,6 +27,7 @@ import { derivedUuid } from './replies';
 import { updateReadModels } from './read-models';
 import { correlate, dropSupersededRouteKeys } from './correlate';
 import { lockedStagesNamingEach } from './resume';
+import { versionHandlings } from './persist';
 
 const DAY = 86400000;
 
@@ -302,22 +304,16 @@ export async function eraseRecords(
   ];
   const latest = new Map(current.map((d) => [d._id, d.version]));
   /** Where each was published (every version: an earlier one may have gone wider): its feeds are told of its erasure. */
-  const handlingsOf = new Map(current.map((d) => [d._id, d.handling ? [d.handling] : []]));
+  const handlingsOf = new Map<string, Omit<Handled, 'originCountry'>[]>(
+    current.map((d) => [d._id, d.handling ? [d.handling] : []]),
+  );
   // One not found was deleted by a review that stopped halfway (a crash, a store gone): its last version is taken
   // from the history, if still there, and from what was erased already (a notice read back from hub.erasures), so
   // that the notice sent again does not say 0 (which would let a redelivery store it again).
   const missing = new Set(ids.filter((id) => !latest.has(id)));
-  for (const h of await findEach(
-    store.collection<{ _id: string; reportId: string; version: number; handling?: StoredReport['handling'] }>(
-      COLLECTIONS.reportVersions,
-    ),
-    'reportId',
-    ids,
-    { reportId: 1, version: 1, handling: 1 },
-  )) {
-    if (h.handling) handlingsOf.set(h.reportId, [...(handlingsOf.get(h.reportId) ?? []), h.handling]);
-    if (missing.has(h.reportId) && Number.isInteger(h.version))
-      latest.set(h.reportId, Math.max(h.version, latest.get(h.reportId) ?? 0));
+  for (const [id, versions] of await versionHandlings(store, ids, deps.regions)) {
+    handlingsOf.set(id, [...(handlingsOf.get(id) ?? []), ...versions.flatMap((v) => v.handling ?? [])]);
+    if (missing.has(id)) latest.set(id, Math.max(latest.get(id) ?? 0, ...versions.map((v) => v.version)));
   }
   const erasing = docs.map((doc) => {
     const versionsUpTo = Math.max(latest.get(doc._id) ?? 0, deps.erased.upTo(doc._id) ?? 0);

@@ -55,14 +55,17 @@ export function pkiTopicConfig(names: TopicNames, plan: TopicPlan): ITopicConfig
  * `hub security apply` does it on a secured cluster), naming the command that does it.
  */
 export async function keepEveryPkiRecord(
-  admin: Pick<Admin, 'describeConfigs' | 'listTopics' | 'alterConfigs'>,
+  admin: Pick<Admin, 'describeConfigs' | 'listTopics' | 'alterConfigs' | 'fetchTopicMetadata'>,
   names: TopicNames,
-  plan: TopicPlan,
 ): Promise<boolean> {
-  const wanted = pkiTopicConfig(names, plan);
-  if (!(await admin.listTopics()).includes(wanted.topic)) return false;
-  const [described] = await topicConfigValues(admin, [wanted.topic], 'cleanup.policy');
+  if (!(await admin.listTopics()).includes(names.pki)) return false;
+  const [described] = await topicConfigValues(admin, [names.pki], 'cleanup.policy');
   if (!described?.value('cleanup.policy')?.includes('compact')) return false;
+  // The topic's own replicas (not a configured factor) give its min.insync.replicas, which the whole configuration
+  // set below would otherwise reset.
+  const { topics } = await admin.fetchTopicMetadata({ topics: [names.pki] });
+  const replicas = topics[0]?.partitions[0]?.replicas.length ?? 1;
+  const wanted = pkiTopicConfig(names, { partitions: 1, replicationFactor: replicas });
   try {
     // AlterConfigs sets a topic's whole configuration: every entry the topic is made with.
     await admin.alterConfigs({
