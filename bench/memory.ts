@@ -73,6 +73,7 @@ export async function memoryRows(): Promise<Row[]> {
     HUB_NAMESPACE: config.namespace,
     HUB_KAFKA_BROKERS: config.kafka.brokers.join(','),
     HUB_MONGO_URL: config.mongo.url,
+    HUB_MONGO_URL_FILE: undefined,
     HUB_LOG_LEVEL: 'warn',
   };
   const [opsPort, nodePort, apiPort] = (await freePorts(3)) as [number, number, number];

@@ -64,6 +64,16 @@ describe('query API: the regional feed as server-sent events', function () {
     );
   };
 
+  /** UZ withdraws one of its reports. */
+  const withdraw = async (reportId: string) =>
+    expect(
+      (await postJson(`${hub.nodes.UZ!.url}/v1/seizures/${reportId}/retract`, { reason: 'entered twice' }))
+        .status,
+    ).to.equal(202);
+  /** The reports whose withdrawal reached a stream. */
+  const withdrawn = (s: Stream) =>
+    s.events.filter((e) => e.event === 'SeizureRetraction').map((e) => e.data.subjectId);
+
   it('streams what each member may read, live, and refuses non-members', async () => {
     const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
     const amberReader = await openStream(url, hub.token('analyst', 'KG', 'AMBER'));
@@ -125,16 +135,7 @@ describe('query API: the regional feed as server-sent events', function () {
         () => streams.amberKg.events.filter((e) => e.event === 'SeizureReport').length >= 2 || undefined,
         60000,
       );
-      for (const r of [green, amber])
-        expect(
-          (
-            await postJson(`${hub.nodes.UZ!.url}/v1/seizures/${r.reportId}/retract`, {
-              reason: 'entered twice',
-            })
-          ).status,
-        ).to.equal(202);
-      const withdrawn = (s: Stream) =>
-        s.events.filter((e) => e.event === 'SeizureRetraction').map((e) => e.data.subjectId);
+      for (const r of [green, amber]) await withdraw(r.reportId);
       await waitUntil(
         'both withdrawals at the AMBER reader',
         () => withdrawn(streams.amberKg).length === 2 || undefined,
@@ -239,15 +240,7 @@ describe('query API: the regional feed as server-sent events', function () {
         },
         60000,
       );
-      expect(
-        (
-          await postJson(`${hub.nodes.UZ!.url}/v1/seizures/${wide.reportId}/retract`, {
-            reason: 'entered twice',
-          })
-        ).status,
-      ).to.equal(202);
-      const withdrawn = (s: Stream) =>
-        s.events.filter((e) => e.event === 'SeizureRetraction').map((e) => e.data.subjectId);
+      await withdraw(wide.reportId);
       await waitUntil(
         'the withdrawal at the GREEN reader',
         () => withdrawn(greenTj).includes(wide.reportId) || undefined,

@@ -151,6 +151,7 @@ describe('query API: owners’ view of reads and data quality', function () {
       reports: number;
       accepted: number;
       rejected: number;
+      rejectionRate: number | null;
       completenessScore: number;
     };
     const quality = async (token: string, fresh = false) => {
@@ -172,5 +173,27 @@ describe('query API: owners’ view of reads and data quality', function () {
     expect((await quality(hub.token('coordinator', 'KZ', 'CLEAR'), true)).KZ!.reports).to.equal(2);
     expect((await quality(hub.token('coordinator', 'TJ', 'AMBER'))).KZ!.reports).to.equal(2);
     expect((await quality(hub.token('admin', 'DE', 'RED'))).KZ, 'not releasable to DE').to.equal(undefined);
+
+    // A report of UZ's for KZ alone: TJ's rate of UZ's refusals would count its refusal against fewer envelopes
+    // than UZ sent (and tell how many it may not see), so TJ is given none; KZ, who may read them all, one.
+    const forKz = await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, {
+      seizedAt: '2026-03-01T06:00:00Z',
+      country: 'UZ',
+      agency: 'police',
+      drugs: [{ substance: 'opium', quantity: 3, unit: 'kg' }],
+      handling: { tlp: 'AMBER', releasableTo: ['KZ'] },
+    });
+    expect(forKz.status).to.equal(202);
+    await waitUntil(
+      'the report for KZ counted',
+      async () => (await quality(kzRed, true)).UZ!.accepted === 3 || undefined,
+    );
+    expect((await quality(kzRed)).UZ).to.include({ rejected: 1, rejectionRate: 0.25 });
+    expect((await quality(tjGreen, true)).UZ).to.include({
+      reports: 2,
+      accepted: 2,
+      rejected: 1,
+      rejectionRate: null,
+    });
   });
 });

@@ -73,5 +73,7 @@ export function cliEnv(env: TestEnv): NodeJS.ProcessEnv {
     HUB_NAMESPACE: env.config.namespace,
     HUB_KAFKA_BROKERS: env.config.kafka.brokers.join(','),
     HUB_MONGO_URL: env.config.mongo.url,
+    // Given as the URL itself: a file naming one too would be refused beside it.
+    HUB_MONGO_URL_FILE: undefined,
   };
 }

@@ -44,6 +44,7 @@ export async function startEnv(env: TestEnv, more: NodeJS.ProcessEnv = {}): Prom
     HUB_NAMESPACE: env.config.namespace,
     HUB_CACHE_DIR: env.config.cacheDir,
     HUB_MONGO_URL: env.config.mongo.url,
+    HUB_MONGO_URL_FILE: undefined,
     HUB_API_PORT: String(await twoFreePorts()),
     HUB_NODE_BASE_PORT: String(await twoFreePorts()),
     HUB_DEMO_COUNTRIES: 'KZ,KG',

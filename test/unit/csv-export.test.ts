@@ -38,6 +38,8 @@ describe('seizure export CSV cells', () => {
     '@SUM(A1)',
     'a\t=1+1',
     'a,=1+1',
+    'x;"=1+1',
+    'x\t"=1+1',
     'line\n=1+1',
     ' =1+1',
   ];

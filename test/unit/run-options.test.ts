@@ -122,13 +122,15 @@ describe('hub start: the endpoints file', () => {
     expect(statSync(join(home, 'run')).mode & 0o777).to.equal(0o700);
   });
 
-  it('replaces a world-readable one written before', () => {
-    mkdirSync(join(home, 'run'), { recursive: true });
+  it('replaces a world-readable one written before, in a folder made before (by the stack lock) made 0700', () => {
+    mkdirSync(join(home, 'run'), { recursive: true, mode: 0o755 });
+    chmodSync(join(home, 'run'), 0o755);
     const file = join(home, 'run', 'endpoints.json');
     writeFileSync(file, '{}');
     chmodSync(file, 0o644);
     writeEndpoints(home, endpoints);
     expect(statSync(file).mode & 0o777).to.equal(0o600);
+    expect(statSync(join(home, 'run')).mode & 0o777).to.equal(0o700);
     expect(JSON.parse(readFileSync(file, 'utf8'))).to.deep.equal(endpoints);
   });
 });

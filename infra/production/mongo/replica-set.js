@@ -49,7 +49,7 @@ if (!signedIn) {
     admin.createUser({ user: 'hub-admin', pwd: adminPassword, roles: ['root'] });
   } catch (e) {
     throw new Error(
-      `hub-admin cannot sign in with secrets/mongo/hub-admin.password, and users exist already: ${e.message}`,
+      `hub-admin cannot sign in with secrets/mongo/hub-admin.password, and users exist already (${e.message}): put back the password it had, or change it in the store first (db.getSiblingDB('admin').changeUserPassword('hub-admin', '<new>'), signed in with the old one)`,
     );
   }
   admin.auth('hub-admin', adminPassword);

@@ -153,8 +153,8 @@ export function createApp(deps: ApiDeps): express.Express {
   return app;
 }
 
-/** The content-encodings a body may come in (body-parser's, zstd where this Node has it). */
-const ENCODINGS = ['gzip', 'deflate', 'br', ...('createZstdDecompress' in zlib ? ['zstd'] : []), 'none'];
+/** The content-encodings a body may come in (body-parser's, zstd where this Node has it; identity: none). */
+const ENCODINGS = ['gzip', 'deflate', 'br', ...('createZstdDecompress' in zlib ? ['zstd'] : []), 'identity'];
 
 /** What the sender put in a header or path, shown back short. */
 const shown = (v: unknown) => String(v ?? '').slice(0, 80);
@@ -205,5 +205,9 @@ function requestErrorToHubError(thrown: unknown): HubError | undefined {
     );
   if (status === 413)
     return new HubError('BODY_TOO_LARGE', `the request is too large: ${e.message}`, { cause: e });
-  return unreadable('(request)', `${e.message}; mend the request and send it again`, e.type ?? status, e);
+  // Any other of body-parser's (a body cut short, too many parameters): the sender's to mend. Other errors with a
+  // 4xx status (a static file's range, say) stay what they are: not the sender's fault to be told of as such.
+  if (typeof e.type === 'string' && /^(entity|request|parameters|stream)\./.test(e.type))
+    return unreadable('(request)', `${e.message}; mend the request and send it again`, e.type, e);
+  return undefined;
 }

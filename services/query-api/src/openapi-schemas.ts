@@ -409,7 +409,11 @@ export const SCHEMAS: Record<string, Schema> = {
         rejected: int(
           'envelopes refused on its topic, each once (not its re-drives refused again; not one taken again and accepted); all of them, whatever they claimed to carry (never read, GET /v1/quarantine lists them)',
         ),
-        rejectionRate: num('rejected / (accepted + rejected), of the envelopes counted for this caller'),
+        rejectionRate: nullable(
+          num(
+            "rejected / (accepted + rejected); null when some of the country's accepted envelopes are about records the caller may not read (the rate would be wrong)",
+          ),
+        ),
         delayHours: object({ median: nullable(num()), p90: nullable(num()) }),
         within7Days: nullable(num()),
         completeness: { type: 'object', additionalProperties: num('share of reports with the field') },

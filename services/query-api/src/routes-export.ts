@@ -56,7 +56,7 @@ export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   let s = value instanceof Date ? value.toISOString() : String(value);
   if (typeof value === 'string') {
-    s = s.replace(/([,;\t\r\n]\s*)(?=[=+\-@])/g, "$1'");
+    s = s.replace(/([,;\t\r\n][\s"]*)(?=[=+\-@])/g, "$1'");
     if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   }
   return /[",;\t\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;

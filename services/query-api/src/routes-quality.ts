@@ -42,7 +42,8 @@ export interface ContributorQuality {
   retracted: number;
   accepted: number;
   rejected: number;
-  rejectionRate: number;
+  /** Null when some of the country's accepted envelopes are about records the caller may not read. */
+  rejectionRate: number | null;
   /** Hours from seizure to the coordinator's receipt of the current version. */
   delayHours: { median: number | null; p90: number | null };
   /** Share of reports received within 7 days of the seizure. */
@@ -142,10 +143,14 @@ export async function computeQuality(
     for (const [name, test] of Object.entries(FIELDS))
       if (test(r.report as ReportShape)) q.filled[name] = (q.filled[name] ?? 0) + 1;
   }
+  /** Countries with accepted envelopes about records the caller may not read. */
+  const hidden = new Set<string>();
   for await (const e of store
     .collection<{ origin: string; subjectId: string }>(COLLECTIONS.envelopes)
     .find({}, { projection: { origin: 1, subjectId: 1 }, ...whole }))
-    if (/^[A-Z]{2}$/.test(e.origin) && readable.has(e.subjectId)) get(e.origin).accepted++;
+    if (!/^[A-Z]{2}$/.test(e.origin)) continue;
+    else if (readable.has(e.subjectId)) get(e.origin).accepted++;
+    else hidden.add(e.origin);
   // A refused envelope counts against the country whose topic it came in on (only that node may write there),
   // also when it was too broken to name its origin; once, however often it was taken again and refused again, and
   // not when it was taken again and accepted (then it counts as accepted, once).
@@ -174,8 +179,13 @@ export async function computeQuality(
         retracted: q.retracted,
         accepted: q.accepted,
         rejected: q.rejected,
-        rejectionRate:
-          q.accepted + q.rejected ? Math.round((q.rejected / (q.accepted + q.rejected)) * 1000) / 1000 : 0,
+        // Refusals are counted whatever they carried, accepted envelopes only when readable: with some unreadable,
+        // a rate would be wrong (and its error would tell how many), so there is none.
+        rejectionRate: hidden.has(country)
+          ? null
+          : q.accepted + q.rejected
+            ? Math.round((q.rejected / (q.accepted + q.rejected)) * 1000) / 1000
+            : 0,
         delayHours: { median: quantile(delays, 0.5), p90: quantile(delays, 0.9) },
         within7Days: delays.length
           ? Math.round((delays.filter((d) => d <= 168).length / delays.length) * 1000) / 1000

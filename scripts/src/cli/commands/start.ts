@@ -1,9 +1,10 @@
 // `hub start` (npm start): the local stack, the PKI, a coordinator, demo national nodes, the query API and demo data.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaSecretsDir, loadConfig, type HubConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
 import { PkiStore } from '@hub/pki';
+import { redactUrl } from '@hub/store';
 import type { Command } from '../command';
 import { parse, say } from '../command';
 import { canListen } from '../../stack/proc';
@@ -120,6 +121,8 @@ export interface Endpoints {
 export function writeEndpoints(hubHome: string, endpoints: Endpoints): string {
   const dir = join(hubHome, 'run');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Made before by the stack's lock, with the default mode.
+  chmodSync(dir, 0o700);
   const file = join(dir, 'endpoints.json');
   replaceSecretFile(file, JSON.stringify(endpoints, null, 2));
   return file;
@@ -231,7 +234,7 @@ export const startCommand: Command = {
               ? ` (SASL_SSL: TLS from the hub CA, each service its own SCRAM principal, ACLs; passwords in ${kafkaSecretsDir(config.hubHome)}/)`
               : ''
           }`,
-          `  Store                    ${endpoints.mongo}`,
+          `  Store                    ${redactUrl(endpoints.mongo)}`,
           `  Logs                     ${logs}/`,
           `  Endpoints file           ${join(config.hubHome, 'run', 'endpoints.json')}`,
           '',
