@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createKafka, topicNames } from '@hub/kafka';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, testPki, minimalReport } from '../support/hub';
@@ -108,5 +109,20 @@ describe('national node restarted with an unpublished outbox', function () {
     expect(mine[0]).to.include({ addressee: 'UZ', messageId: asked.body.messageId });
     const again = await postJson(`${node.url}/v1/requests`, ask);
     expect(again.status, 'its id is taken, as before the stop').to.equal(409);
+
+    // Started three times, the node announced its certificate on hub.pki once: the topic keeps every record, and
+    // every reader reads them all at its start.
+    const admin = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'outbox-restart',
+      logger: env.logger,
+    }).admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(topicNames(env.config.namespace).pki);
+      expect(offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0)).to.equal(1);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });
