@@ -17,6 +17,11 @@ import { waitUntil } from './env';
 const handedOut = new Set<number>();
 
 /** Takes `port` when it is free on loopback now and was not handed out before; whether it did. */
+/** Whether `port` was handed out in this process (by freePorts, freePort or claimPort). */
+export function handedOutBefore(port: number): boolean {
+  return handedOut.has(port);
+}
+
 export async function claimPort(port: number): Promise<boolean> {
   if (handedOut.has(port)) return false;
   const free = await new Promise<boolean>((resolve) => {
