@@ -12,6 +12,19 @@ import { agencySystemOf } from '../src/client-certificate';
 import { certificatesOf, createTrustStore, fingerprintOf } from '../src/trust-store';
 import { testPki } from './fixtures';
 
+/** A fresh test PKI, a trust store of its CA and KZ's signer: for announcements and revocations on hub.pki. */
+function kzAnnouncing() {
+  const registry = loadSchemaRegistry();
+  const t = testPki();
+  const trust = createTrustStore(t.ca.certPem);
+  const kzSigner = createSigner({
+    privateKey: t.kz.key,
+    certificate: t.kz.cert.certificatePem,
+    origin: 'KZ',
+  });
+  return { registry, t, trust, kzSigner };
+}
+
 describe('hub PKI', function () {
   this.timeout(60000);
   let dir: string;
@@ -109,14 +122,7 @@ describe('hub PKI', function () {
   });
 
   it('applies certificate announcements and CA-signed revocations from hub.pki; ignores forged revocations', () => {
-    const registry = loadSchemaRegistry();
-    const t = testPki();
-    const trust = createTrustStore(t.ca.certPem);
-    const kzSigner = createSigner({
-      privateKey: t.kz.key,
-      certificate: t.kz.cert.certificatePem,
-      origin: 'KZ',
-    });
+    const { registry, t, trust, kzSigner } = kzAnnouncing();
     const announced = applyPkiRecord(
       registry,
       trust,
@@ -170,14 +176,7 @@ describe('hub PKI', function () {
     ).to.equal(false);
   });
   it("refuses an announcement of another's certificate, or one whose notice misnames it, and keeps nothing of it", () => {
-    const registry = loadSchemaRegistry();
-    const t = testPki();
-    const trust = createTrustStore(t.ca.certPem);
-    const kzSigner = createSigner({
-      privateKey: t.kz.key,
-      certificate: t.kz.cert.certificatePem,
-      origin: 'KZ',
-    });
+    const { registry, t, trust, kzSigner } = kzAnnouncing();
     // KZ announcing UZ's certificate, signed with its own key.
     const other = applyPkiRecord(
       registry,
