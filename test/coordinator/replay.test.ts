@@ -215,4 +215,71 @@ describe('hub replay', function () {
       await replayed.close();
     }
   });
+
+  it('judges each record as of when it came (a certificate revoked since), and --replace keeps what no topic holds', async () => {
+    const reports = store.collection<{ _id: string; originCountry: string }>(COLLECTIONS.reports);
+    const uz = (await reports.find({ originCountry: 'UZ' }).toArray()).map((r) => r._id).sort();
+    expect(uz, "UZ's reports of the test before").to.have.length(2);
+    // UZ's node certificate is revoked after its reports were taken: they stay, in the live store and in a rebuilt
+    // one (judged as of now, they would be refused as revoked and the digests would differ).
+    const revoked = await hubAsync(['pki', 'revoke', 'UZ', '--reason', 'key compromised'], cliEnv(env));
+    expect(revoked.status, revoked.stderr).to.equal(0);
+    const replayed = await hubAsync(['replay'], cliEnv(env), 240000);
+    expect(replayed.status, replayed.stderr).to.equal(0);
+    expect(replayed.stderr).to.match(/the rebuilt store equals the live one/);
+    const rebuilt = await connectStore({
+      url: env.config.mongo.url,
+      dbName: `${env.config.mongo.dbName}-replay`,
+    });
+    try {
+      const rebuiltUz = await rebuilt
+        .collection<{ _id: string; originCountry: string }>(COLLECTIONS.reports)
+        .find({ originCountry: 'UZ' })
+        .toArray();
+      expect(rebuiltUz.map((r) => r._id).sort()).to.deep.equal(uz);
+    } finally {
+      await rebuilt.db.dropDatabase();
+      await rebuilt.close();
+    }
+
+    // --replace rebuilds the database the coordinator writes to: refused while it runs.
+    const refused = await hubAsync(['replay', '--replace'], cliEnv(env), 60000);
+    expect(refused.status).to.not.equal(0);
+    expect(refused.stderr).to.match(/a coordinator is running .* stop every coordinator before --replace/);
+
+    // What the topics do not hold: an audit entry, the erasure log (one of UZ's reports erased) and the review dates.
+    const audit = store.collection<{ _id: string; note: string }>(COLLECTIONS.audit);
+    await audit.insertOne({ _id: `replay-kept-${randomUUID()}`, note: 'written by the query API' });
+    const auditBefore = await audit.find({}).sort({ _id: 1 }).toArray();
+    const [erasedId, keptId] = uz as [string, string];
+    await store.collection(COLLECTIONS.erasures).insertOne({
+      _id: erasedId,
+      erasureId: randomUUID(),
+      subjectType: 'SeizureReport',
+      subjectId: erasedId,
+      originCountry: 'UZ',
+      versionsUpTo: 1,
+      reasonCode: 'originator_request',
+      reviewAt: null,
+      erasedAt: new Date(),
+      removed: {},
+    } as never);
+    const retention = store.collection<{ _id: string }>(COLLECTIONS.retention);
+    const retentionBefore = await retention.find({}).sort({ _id: 1 }).toArray();
+    expect(retentionBefore.map((r) => r._id)).to.include(keptId);
+    const reportsBefore = (await reports.find({}).toArray()).map((r) => r._id).sort();
+
+    await hub.coordinator.close();
+    const replaced = await hubAsync(['replay', '--replace'], cliEnv(env), 240000);
+    expect(replaced.status, replaced.stderr).to.equal(0);
+    expect(await audit.find({}).sort({ _id: 1 }).toArray()).to.deep.equal(auditBefore);
+    expect(await retention.find({}).sort({ _id: 1 }).toArray()).to.deep.equal(retentionBefore);
+    expect(await store.collection(COLLECTIONS.erasures).countDocuments({ _id: erasedId } as never)).to.equal(
+      1,
+    );
+    // The erased report did not come back from its topic; every other one did.
+    expect((await reports.find({}).toArray()).map((r) => r._id).sort()).to.deep.equal(
+      reportsBefore.filter((id) => id !== erasedId),
+    );
+  });
 });

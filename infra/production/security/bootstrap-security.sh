@@ -58,27 +58,46 @@ scram node-UZ
 scram node-TM
 
 # Topics (hub-admin creates them; no service may)
-topic hub.quarantine 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.node.HUB.out 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.pki 1 --config min.insync.replicas=2 --config cleanup.policy=delete --config retention.ms=-1
-topic hub.erasures 1 --config min.insync.replicas=2 --config cleanup.policy=compact
-topic hub.feed.central-asia 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.feed.northern-route 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.feed.balkan-route 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.feed.south-caucasus 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.node.KZ.out 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.node.KZ.in 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.node.KG.out 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.node.KG.in 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.node.TJ.out 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.node.TJ.in 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.node.UZ.out 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.node.UZ.in 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.node.TM.out 3 --config min.insync.replicas=2 --config retention.ms=-1
-topic hub.node.TM.in 3 --config min.insync.replicas=2 --config retention.ms=-1
+topic hub.quarantine 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.node.HUB.out 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.pki 1 --config min.insync.replicas=2 --config cleanup.policy=delete --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.erasures 1 --config min.insync.replicas=2 --config cleanup.policy=compact --config message.timestamp.type=LogAppendTime
+topic hub.feed.central-asia 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.feed.northern-route 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.feed.balkan-route 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.feed.south-caucasus 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.node.KZ.out 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.node.KZ.in 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.node.KG.out 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.node.KG.in 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.node.TJ.out 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.node.TJ.in 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.node.UZ.out 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.node.UZ.in 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.node.TM.out 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
+topic hub.node.TM.in 3 --config min.insync.replicas=2 --config retention.ms=-1 --config message.timestamp.type=LogAppendTime
 # hub.pki keeps every record: one made compacted (before 2026-12-07) let any node erase a revocation.
 "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" \
   --alter --entity-type topics --entity-name hub.pki --add-config cleanup.policy=delete,retention.ms=-1
+# Every record carries the brokers' append time (topics made before 2026-12-07 kept their producers' times).
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.quarantine --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.node.HUB.out --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.pki --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.erasures --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.feed.central-asia --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.feed.northern-route --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.feed.balkan-route --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.feed.south-caucasus --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.node.KZ.out --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.node.KZ.in --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.node.KG.out --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.node.KG.in --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.node.TJ.out --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.node.TJ.in --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.node.UZ.out --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.node.UZ.in --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.node.TM.out --add-config message.timestamp.type=LogAppendTime
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name hub.node.TM.in --add-config message.timestamp.type=LogAppendTime
 
 # ACLs: anything not granted here is refused (allow.everyone.if.no.acl.found=false)
 acl --add --allow-principal User:coordinator --operation Read --operation Describe --operation DescribeConfigs --topic hub.node. --resource-pattern-type prefixed

@@ -7,6 +7,7 @@ import {
   PRINCIPALS,
   hubAcls,
   hubTopicConfigs,
+  STAMPED,
   nodePrincipal,
   nodeTopicConfigs,
   toAclCommandArgs,
@@ -145,6 +146,11 @@ export function bootstrapScript(plan: ProductionPlan): string {
     '# hub.pki keeps every record: one made compacted (before 2026-12-07) let any node erase a revocation.',
     '"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" \\',
     `  --alter --entity-type topics --entity-name ${names.pki} --add-config cleanup.policy=delete,retention.ms=-1`,
+    "# Every record carries the brokers' append time (topics made before 2026-12-07 kept their producers' times).",
+    ...topics.map(
+      (t) =>
+        `"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --alter --entity-type topics --entity-name ${t.topic} --add-config ${STAMPED.name}=${STAMPED.value}`,
+    ),
     '',
     '# ACLs: anything not granted here is refused (allow.everyone.if.no.acl.found=false)',
     ...acls.map((a) => ['acl', ...toAclCommandArgs(a)].map(shellQuote).join(' ')),

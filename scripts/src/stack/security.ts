@@ -12,6 +12,7 @@ import {
   createKafka,
   ensureTopics,
   keepEveryPkiRecord,
+  stampOnArrival,
   hubAcls,
   hubTopicConfigs,
   nodeAcls,
@@ -324,16 +325,19 @@ export interface HubPlan {
  * countries, the coordinator and the query API.
  */
 export async function provisionHub(admin: Admin, plan: HubPlan): Promise<{ topics: string[]; acls: number }> {
-  const topics = await ensureTopics(admin, [
+  const wanted = [
     ...hubTopicConfigs(
       plan.names,
       plan.regions.map((r) => r.id),
       plan.topics,
     ),
     ...plan.countries.flatMap((cc) => nodeTopicConfigs(plan.names, cc, plan.topics)),
-  ]);
+  ];
+  const topics = await ensureTopics(admin, wanted);
   // A hub.pki made before 2026-12-07 was compacted, letting any node erase a revocation: kept whole now.
   await keepEveryPkiRecord(admin, plan.names);
+  // Topics made before 2026-12-07 kept their producers' times: they carry the brokers' append time now.
+  await stampOnArrival(admin, wanted);
   const acls = await applyAcls(admin, hubAcls(plan.names, plan.countries, plan.regions));
   return { topics, acls };
 }

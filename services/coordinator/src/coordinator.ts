@@ -8,7 +8,10 @@ import {
   createKafka,
   ensureTopics,
   expiringTopics,
+  appendTimeOf,
   keepEveryPkiRecord,
+  nodeTopicConfigs,
+  stampOnArrival,
   hubTopicConfigs,
   onFatalCrash,
   disconnectForGood,
@@ -97,6 +100,17 @@ export interface CoordinatorOptions {
    */
   sideEffects?: boolean;
   /**
+   * true (hub replay): each record is judged as of the time the brokers appended it, as the live coordinator judged
+   * it when it came (its certificate's expiry and revocations dated after it do not undo it), and a new record's
+   * retention review date counts from then. Records of topics made before 2026-12-07 carry their producer's time,
+   * not the brokers': they are judged as of now, as before. Default false: as of now.
+   */
+  judgeAtArrival?: boolean;
+  /**
+   * true (hub replay --replace, which keeps the review dates): retention renewals read are not applied again.
+   */
+  retentionKept?: boolean;
+  /**
    * Which messages this instance stores, by message type (hub replay's passes: responses after every request);
    * the others are skipped as the messages of erased records are, with nothing stored or answered. Default: all.
    */
@@ -146,6 +160,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   );
   const ownCertificate = { fingerprint: identity.fingerprint, origin: HUB_ORIGIN };
   const verifier = createVerifier({ trust, clock });
+  const judgeAt = options.judgeAtArrival ? (r: IntakeRecord) => r.appendedAt : undefined;
 
   const metrics = createMetricsRegistry('coordinator');
   // Its own certificate, the CA's, and each country's latest: an operator is told ahead of any of them expiring.
@@ -181,14 +196,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(
-    admin,
-    hubTopicConfigs(
-      names,
-      regions.map((r) => r.id),
-      { partitions: 3, replicationFactor: config.kafka.replicationFactor },
-    ),
+  const hubTopics = hubTopicConfigs(
+    names,
+    regions.map((r) => r.id),
+    { partitions: 3, replicationFactor: config.kafka.replicationFactor },
   );
+  await ensureTopics(admin, hubTopics);
   await warnOfExpiringTopics(admin, names, logger);
   try {
     if (await keepEveryPkiRecord(admin, names))
@@ -201,6 +214,25 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     logger.warn(
       { err: (err as Error).message },
       `${names.pki} not checked or not mended for compaction: as hub-admin, \`hub security apply\` does both`,
+    );
+  }
+  try {
+    // Topics made before 2026-12-07 kept their producers' times; a replay judges records by the brokers' (STAMPED).
+    // Each topic gets the settings it is made with over what a read shows, so a configuration read before hub.pki's
+    // mend above has reached the broker that answers cannot undo it.
+    const countries = new Set((await admin.listTopics()).map((t) => names.countryOf(t)));
+    const nodeTopics = [...countries]
+      .filter((cc): cc is string => cc !== undefined && cc !== HUB_ORIGIN)
+      .flatMap((cc) =>
+        nodeTopicConfigs(names, cc, { partitions: 3, replicationFactor: config.kafka.replicationFactor }),
+      );
+    const stamped = await stampOnArrival(admin, [...hubTopics, ...nodeTopics]);
+    if (stamped.length)
+      logger.info({ topics: stamped }, 'topics set to carry the time the brokers append each record');
+  } catch (err) {
+    logger.warn(
+      { err: (err as Error).message },
+      "topics not checked or not set to carry the brokers' append time: as hub-admin, `hub security apply` does it",
     );
   }
   const producer = kafka.producer({
@@ -421,8 +453,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     topic: names.erasures,
     groupId: names.group(`coordinator-erasures-${randomBytes(6).toString('hex')}`),
     registry,
-    verify: (bytes) => {
-      const v = verifier.verify(bytes);
+    // As of when each notice came (where hub.erasures records it): an erasure ordered under a coordinator certificate
+    // that has expired or been renewed since still stands, for a replay too, whose store has no erasure log.
+    verify: (bytes, appendedAt) => {
+      const v = verifier.verify(bytes, appendedAt === undefined ? {} : { at: appendedAt });
       if (!v.ok || v.envelope.origin !== HUB_ORIGIN || v.envelope.messageType !== 'ErasureNotice')
         return { ok: false };
       return { ok: true, value: registry.decode(v.envelope.schemaFingerprint, v.envelope.payload) };
@@ -482,6 +516,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
    */
   const kept = (o: Outcome) =>
     !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)) &&
+    // A replay does not quarantine again a refused message filed under an erased record's id: its content was
+    // erased with the record (live, an erasure removes such entries; one refused after it is answered as usual).
+    !(
+      options.judgeAtArrival &&
+      o.kind === 'rejected' &&
+      o.record.key !== null &&
+      erased.has(o.record.key, null)
+    ) &&
     (options.storesType?.(o.envelope?.messageType) ?? true);
   // At most this many messages in one locked stage (two full fetches of a partition).
   const GROUP_MAX = 2000;
@@ -536,14 +578,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     let at = 0;
     const outcomesOf = lives.map((l) => persisted.outcomes.slice(at, (at += l.length)));
     const acceptedOf = outcomesOf.map((os) => os.filter((o): o is Accepted => o.kind === 'accepted'));
-    await registerRetention(store, acceptedOf.flat(), retentionPolicy, clock());
+    await registerRetention(store, acceptedOf.flat(), retentionPolicy, clock(), judgeAt);
     const notices: Map<string, Message[]>[] = [];
     for (const accepted of acceptedOf)
       notices.push(
-        await applyRenewals(
-          retentionDeps,
-          accepted.filter((a) => a.envelope.messageType === 'RetentionRenewal'),
-        ),
+        options.retentionKept
+          ? new Map()
+          : await applyRenewals(
+              retentionDeps,
+              accepted.filter((a) => a.envelope.messageType === 'RetentionRenewal'),
+            ),
       );
     const t1 = Date.now();
     await updateReadModels(store, persisted.changedReports, persisted, bucketCache);
@@ -644,6 +688,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       verifier,
       registry,
       clock,
+      judgeAt,
       countryOf: names.countryOf,
       // The locked stage recorded these very bytes (offset and digest) after their replay check: their message ids
       // are claimed by themselves.
@@ -792,8 +837,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         offset: m.offset,
         key: m.key?.toString('utf8') ?? null,
         bytes: m.value ?? Buffer.alloc(0),
+        ...(appendTimeOf(m) !== undefined && { appendedAt: appendTimeOf(m) }),
       })),
-      { verifier, registry, names },
+      { verifier, registry, names, judgeAt },
     );
     const partitionKey = `${batch.topic}|${batch.partition}`;
     for (let i = 0; i < records.length; i += CHUNK) {

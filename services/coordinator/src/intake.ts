@@ -34,6 +34,11 @@ export interface IntakeDeps {
    */
   claimDigests: (claims: { messageId: string; sha256: string }[]) => Promise<Map<string, string>>;
   clock: () => number;
+  /**
+   * The time to judge a record as of, when not now (`hub replay`: the time the brokers appended it, so that it is
+   * decided as the live coordinator decided it when it came); undefined: now.
+   */
+  judgeAt?: (record: IntakeRecord) => number | undefined;
 }
 
 const SUBJECT_FIELD: Record<string, string> = {
@@ -66,20 +71,25 @@ const CONTENT_CHECKS: Record<string, typeof checkSeizureReport> = {
 const FROM_HUB = new Set(['InformationRequest', 'RequestNotice']);
 
 export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): Promise<Outcome[]> {
-  const verified = records.map((record) => ({
-    record,
-    // A re-driven record's sender is the node whose topic it was first read from.
-    result: deps.verifier.verify(record.bytes, {
-      expectedCountry: deps.countryOf(firstRead(record).topic),
-    }),
-    sha256: createHash('sha256').update(record.bytes).digest('hex'),
-  }));
+  const verified = records.map((record) => {
+    const at = deps.judgeAt?.(record);
+    return {
+      record,
+      at: at ?? deps.clock(),
+      // A re-driven record's sender is the node whose topic it was first read from.
+      result: deps.verifier.verify(record.bytes, {
+        expectedCountry: deps.countryOf(firstRead(record).topic),
+        ...(at !== undefined && { at }),
+      }),
+      sha256: createHash('sha256').update(record.bytes).digest('hex'),
+    };
+  });
   const claims = verified.flatMap((v) =>
     v.result.ok ? [{ messageId: v.result.envelope.messageId, sha256: v.sha256 }] : [],
   );
   const claimed = claims.length ? await deps.claimDigests(claims) : new Map<string, string>();
   const seenInBatch = new Map<string, string>();
-  return verified.map(({ record, result, sha256 }): Outcome => {
+  return verified.map(({ record, at, result, sha256 }): Outcome => {
     if (!result.ok)
       return {
         kind: 'rejected',
@@ -156,7 +166,7 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
       ...checkSubjectId(value, subjectField),
       ...checkSubmittedBy(value),
       ...textOverLimits(envelope.messageType, value, TEXT_CHECKED_APART[envelope.messageType]),
-      ...(CONTENT_CHECKS[envelope.messageType]?.(value, envelope.origin, deps.clock()) ?? []),
+      ...(CONTENT_CHECKS[envelope.messageType]?.(value, envelope.origin, at) ?? []),
     ];
     if (fields.length) {
       return {

@@ -15,6 +15,12 @@ export interface IntakeRecord {
    * was read (what the intake commits and resumes by).
    */
   readFrom?: { topic: string; partition: number; offset: string };
+  /**
+   * When the brokers appended it, on a topic whose records carry that time (STAMPED in @hub/kafka; not those made
+   * before 2026-12-07, whose records carry their producer's time): what `hub replay` judges it as of. A re-driven
+   * record carries its re-drive's.
+   */
+  appendedAt?: number;
   /** The re-drive that brought it (with readFrom). */
   redrive?: { redriveId: string; quarantineId: string; requestedBy: string; requestedAt: number };
 }

@@ -56,7 +56,13 @@ interface RedriveValue {
  */
 export function unwrapRedrives(
   records: IntakeRecord[],
-  deps: { verifier: Verifier; registry: SchemaRegistry; names: TopicNames },
+  deps: {
+    verifier: Verifier;
+    registry: SchemaRegistry;
+    names: TopicNames;
+    /** As the intake's (IntakeDeps.judgeAt): the time to judge the re-drive as of, when not now. */
+    judgeAt?: (record: IntakeRecord) => number | undefined;
+  },
 ): IntakeRecord[] {
   return records.map((record) => {
     if (record.topic !== deps.names.hubOut) return record;
@@ -64,7 +70,11 @@ export function unwrapRedrives(
     // A re-drive carries a record whole, which may be as large as any envelope: it may be larger by its own fields.
     const decoded = decodeEnvelope(record.bytes, CARRIER_MAX_BYTES);
     if (!decoded.ok || decoded.envelope.messageType !== REDRIVE_TYPE) return record;
-    const result = deps.verifier.verify(decoded.envelope, { expectedCountry: HUB_ORIGIN });
+    const at = deps.judgeAt?.(record);
+    const result = deps.verifier.verify(decoded.envelope, {
+      expectedCountry: HUB_ORIGIN,
+      ...(at !== undefined && { at }),
+    });
     if (!result.ok) return record;
     let value: RedriveValue;
     try {

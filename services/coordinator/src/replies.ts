@@ -71,6 +71,8 @@ export function buildReplies(
         ...q,
         messageId: env?.messageId ?? null,
         origin: env?.origin ?? null,
+        // The record's key: the subject the node filed it under, by which an erasure of that subject finds it.
+        key: o.record.key,
         ...(o.record.redrive && { redriveOf: o.record.redrive.quarantineId }),
         ...(!whole && { originalLength: bytes.length, originalSha256: digest }),
       });

@@ -5,7 +5,7 @@
 // erased and why, never its content.
 import type { Signer } from '@hub/envelope';
 import type { Kafka, Message, Producer, TopicNames } from '@hub/kafka';
-import { sendAll, tailTopic, type PartitionCounts, type Tail } from '@hub/kafka';
+import { appendTimeOf, sendAll, tailTopic, type PartitionCounts, type Tail } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import type { Region, SchemaRegistry } from '@hub/schemas';
 import type { Document } from 'mongodb';
@@ -86,17 +86,20 @@ export async function registerRetention(
   accepted: Accepted[],
   policy: RetentionPolicy,
   now: number,
+  /** The time a record counts from when not now (hub replay: when the brokers appended it). */
+  judgeAt?: (record: Accepted['record']) => number | undefined,
 ): Promise<void> {
   const docs = new Map<string, RetentionDoc>();
   for (const a of accepted) {
     const category = CATEGORY[a.envelope.messageType];
     if (!category || docs.has(a.subjectId)) continue;
+    const from = judgeAt?.(a.record) ?? now;
     docs.set(a.subjectId, {
       _id: a.subjectId,
       subjectType: a.envelope.messageType,
       category,
       originCountry: a.envelope.origin,
-      reviewAt: new Date(now + (policy.periods[category] ?? DEFAULT_RETENTION.periods.seizure!)),
+      reviewAt: new Date(from + (policy.periods[category] ?? DEFAULT_RETENTION.periods.seizure!)),
       warnedAt: null,
       renewals: [],
     });
@@ -135,7 +138,11 @@ export async function followErasures(options: {
   topic: string;
   groupId: string;
   registry: SchemaRegistry;
-  verify: (bytes: Buffer) => { ok: true; value: Record<string, unknown> } | { ok: false };
+  /** appendedAt: when the brokers appended the notice, where its topic records it (judged as of then). */
+  verify: (
+    bytes: Buffer,
+    appendedAt: number | undefined,
+  ) => { ok: true; value: Record<string, unknown> } | { ok: false };
   erased: ErasedSet;
   logger: Logger;
 }): Promise<Tail> {
@@ -164,7 +171,7 @@ export async function followErasures(options: {
     fromBeginning: true,
     onMessage: (message, partition) => {
       if (message.value) {
-        const v = options.verify(message.value);
+        const v = options.verify(message.value, appendTimeOf(message));
         if (v.ok) options.erased.add(String(v.value.subjectId), Number(v.value.versionsUpTo));
         else options.logger.warn('an erasure notice not signed by the coordinator was ignored');
       }
@@ -262,6 +269,9 @@ const ERASED_FROM: { name: CollectionName; field: string; named: (doc: Document)
   { name: COLLECTIONS.routes, field: '_id', named: (d) => [d._id] },
   { name: COLLECTIONS.reportVersions, field: 'reportId', named: (d) => [d.reportId] },
   { name: COLLECTIONS.envelopes, field: 'subjectId', named: (d) => [d.subjectId] },
+  // A refused message of the record keeps its whole envelope in quarantine: found by the key it was filed under
+  // (entries quarantined before 2026-12-07 have none: see the README's limits).
+  { name: COLLECTIONS.quarantine, field: 'key', named: (d) => [d.key] },
   {
     name: COLLECTIONS.alerts,
     field: 'matched.reportId',

@@ -38,6 +38,12 @@ export interface VerifyOptions {
   expectedCountry?: string;
   /** Bytes given: the most they may be (MAX_ENVELOPE_BYTES unless given; more for one that carries another whole). */
   maxBytes?: number;
+  /**
+   * Judge the envelope as it stood at this time (ms), not now: `hub replay` gives the time the brokers appended the
+   * record, so that it decides as the live coordinator did when the record came. A certificate that has expired
+   * since, or been revoked since (a revocation dated after this time), does not undo it. Default: the clock's now.
+   */
+  at?: number;
 }
 
 export interface Verifier {
@@ -77,7 +83,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const cert = options.trust.lookup(fp);
     if (!cert) return fail('unknown-signer', `no certificate with fingerprint ${fp} is known`);
     if (!cert.chainValid) return fail('chain-invalid', `certificate ${fp} was not issued by the hub CA`);
-    const now = clock();
+    const now = verifyOptions.at ?? clock();
     if (envelope.signedAt > now + skew)
       return fail(
         'not-yet-valid',
@@ -88,7 +94,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (envelope.signedAt > cert.notAfter || now > cert.notAfter)
       return fail('expired', `certificate ${fp} expired on ${new Date(cert.notAfter).toISOString()}`);
     const revoked = options.trust.isRevoked(fp);
-    if (revoked)
+    // Now, any revocation counts (a key revoked as compromised may have signed with any signedAt); at a past time,
+    // only one dated by then.
+    if (revoked && (verifyOptions.at === undefined || revoked.revokedAt <= verifyOptions.at))
       return fail(
         'revoked',
         `certificate ${fp} was revoked on ${new Date(revoked.revokedAt).toISOString()}: ${revoked.reason}`,

@@ -184,6 +184,36 @@ describe('signed envelope', function () {
     expect(reasonOf(bytes, 'KZ', v)).to.equal('revoked');
   });
 
+  it('judges as of a past time when given one (a replay): later expiry and later revocations do not count', () => {
+    const day = 86400000;
+    const notBefore = Date.now() - 10 * day;
+    const old = identity(pki.ca, 'TM', { notBefore: new Date(notBefore), validityDays: 2 });
+    const t = createTrustStore(pki.ca.certPem);
+    t.add(old.cert.certificatePem);
+    const v = createVerifier({ trust: t });
+    const signedAt = notBefore + day;
+    const bytes = createSigner({
+      privateKey: old.key,
+      certificate: old.cert.certificatePem,
+      origin: 'TM',
+      clock: () => signedAt,
+    }).signEncoded({ messageType: 'X', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes;
+    const at = (time: number | undefined) => {
+      const r = v.verify(bytes, { expectedCountry: 'TM', ...(time !== undefined && { at: time }) });
+      return r.ok ? 'ok' : r.reason;
+    };
+    // Now the certificate has expired; when the record came (a minute after signing) it had not.
+    expect(at(undefined)).to.equal('expired');
+    expect(at(signedAt + 60000)).to.equal('ok');
+    // Past its end, or signed "later" than the time judged at, it is refused as then.
+    expect(at(notBefore + 3 * day)).to.equal('expired');
+    expect(at(signedAt - 10 * 60000)).to.equal('not-yet-valid');
+    // A revocation dated after the record came does not undo it; one dated before does.
+    t.revoke({ fingerprint: old.cert.fingerprint, revokedAt: signedAt + 3600000, reason: 'key compromised' });
+    expect(at(signedAt + 60000)).to.equal('ok');
+    expect(at(signedAt + 2 * 3600000)).to.equal('revoked');
+  });
+
   it('refuses a signing time beyond any date, and whatever throws on the way, without throwing', () => {
     // 9e15 ms is a safe integer but no date (the latest is 8.64e15): once, the future-time check threw on it, which
     // stalled the partition (and hub.pki) it was read from.

@@ -8,8 +8,16 @@ import type { TopicNames } from './topics';
  * its receipts. The compacted one (erasures, which only the coordinator writes) keeps the latest record of each key.
  */
 const KEEP = { name: 'retention.ms', value: '-1' };
+/**
+ * Every record carries the time the brokers appended it, not a time its producer chose: `hub replay` judges each
+ * record's signature, certificate and revocations as of that time, as the live coordinator did when it came, and a
+ * sender holding a revoked or expired key cannot date its records back.
+ */
+export const STAMPED = { name: 'message.timestamp.type', value: 'LogAppendTime' };
 /** kafkajs' ConfigResourceTypes.TOPIC (its enum is not a named export Node's ES module loader finds). */
 export const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+/** kafkajs' ConfigSource.DYNAMIC_TOPIC_CONFIG: a setting made on the topic itself. */
+const DYNAMIC_TOPIC_CONFIG = 1;
 
 export interface TopicPlan {
   partitions: number;
@@ -25,6 +33,7 @@ export function nodeTopicConfigs(names: TopicNames, cc: string, plan: TopicPlan)
     configEntries: [
       { name: 'min.insync.replicas', value: String(Math.min(2, plan.replicationFactor)) },
       KEEP,
+      STAMPED,
     ],
   }));
 }
@@ -45,6 +54,7 @@ export function pkiTopicConfig(names: TopicNames, plan: TopicPlan): ITopicConfig
       { name: 'min.insync.replicas', value: String(Math.min(2, rf)) },
       { name: 'cleanup.policy', value: 'delete' },
       KEEP,
+      STAMPED,
     ],
   };
 }
@@ -83,6 +93,72 @@ export async function keepEveryPkiRecord(
   return true;
 }
 
+/**
+ * Of the `wanted` topics, those that exist and whose records carry their producer's time (made before 2026-12-07),
+ * set to carry the brokers' append time (STAMPED). AlterConfigs sets a topic's whole configuration, so each gets the
+ * settings it is made with (`wanted`, min.insync.replicas from its own replicas) over the other settings made on it,
+ * which stay: a configuration read before another change had reached every broker can then lose nothing the hub
+ * needs (its retention above all). Returns the topics changed; throws when they could not be read or changed (a
+ * principal without DescribeConfigs or AlterConfigs: hub-admin's `hub security apply` does it on a secured cluster),
+ * naming the command that does it. Records already written keep the time their producer gave them.
+ */
+export async function stampOnArrival(
+  admin: Pick<Admin, 'describeConfigs' | 'listTopics' | 'alterConfigs' | 'fetchTopicMetadata'>,
+  wanted: ITopicConfig[],
+): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const present = wanted.filter((t) => existing.has(t.topic));
+  if (present.length === 0) return [];
+  const described = await admin.describeConfigs({
+    resources: present.map((t) => ({ type: TOPIC_RESOURCE, name: t.topic })),
+    includeSynonyms: false,
+  });
+  const refused = described.resources.filter((r) => r.errorCode !== 0);
+  if (refused.length)
+    throw new Error(
+      `the configuration of ${refused.map((r) => `${r.resourceName} (${r.errorMessage || `error ${r.errorCode}`})`).join(', ')} could not be read`,
+    );
+  const todo = described.resources.filter(
+    (r) => r.configEntries.find((e) => e.configName === STAMPED.name)?.configValue !== STAMPED.value,
+  );
+  if (todo.length === 0) return [];
+  const { topics } = await admin.fetchTopicMetadata({ topics: todo.map((r) => r.resourceName) });
+  const changed: string[] = [];
+  for (const r of todo) {
+    const replicas = topics.find((t) => t.name === r.resourceName)?.partitions[0]?.replicas.length ?? 1;
+    const settings = new Map(
+      r.configEntries
+        .filter((e) => e.configSource === DYNAMIC_TOPIC_CONFIG)
+        .map((e) => [e.configName, e.configValue] as const),
+    );
+    for (const e of present.find((t) => t.topic === r.resourceName)?.configEntries ?? [])
+      settings.set(e.name, e.value);
+    settings.set('min.insync.replicas', String(Math.min(2, replicas)));
+    settings.set(STAMPED.name, STAMPED.value);
+    try {
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: TOPIC_RESOURCE,
+            name: r.resourceName,
+            configEntries: [...settings].map(([name, value]) => ({ name, value })),
+          },
+        ],
+      });
+    } catch (err) {
+      throw new Error(
+        `${r.resourceName} keeps its producers' times, so a sender could date its records back, and it could not be ` +
+          `changed here (${(err as Error).message}): as hub-admin, \`hub security apply\`, or kafka-configs.sh --alter ` +
+          `--entity-type topics --entity-name ${r.resourceName} --add-config ${STAMPED.name}=${STAMPED.value}`,
+        { cause: err },
+      );
+    }
+    changed.push(r.resourceName);
+  }
+  return changed;
+}
+
 export function hubTopicConfigs(names: TopicNames, regions: string[], plan: TopicPlan): ITopicConfig[] {
   const rf = plan.replicationFactor;
   const isr = { name: 'min.insync.replicas', value: String(Math.min(2, rf)) };
@@ -91,27 +167,27 @@ export function hubTopicConfigs(names: TopicNames, regions: string[], plan: Topi
       topic: names.quarantine,
       numPartitions: plan.partitions,
       replicationFactor: rf,
-      configEntries: [isr, KEEP],
+      configEntries: [isr, KEEP, STAMPED],
     },
     // The coordination node's own requests, keyed by request id like a node's out topic.
     {
       topic: names.hubOut,
       numPartitions: plan.partitions,
       replicationFactor: rf,
-      configEntries: [isr, KEEP],
+      configEntries: [isr, KEEP, STAMPED],
     },
     pkiTopicConfig(names, plan),
     {
       topic: names.erasures,
       numPartitions: 1,
       replicationFactor: rf,
-      configEntries: [isr, { name: 'cleanup.policy', value: 'compact' }],
+      configEntries: [isr, { name: 'cleanup.policy', value: 'compact' }, STAMPED],
     },
     ...regions.map((r) => ({
       topic: names.feed(r),
       numPartitions: plan.partitions,
       replicationFactor: rf,
-      configEntries: [isr, KEEP],
+      configEntries: [isr, KEEP, STAMPED],
     })),
   ];
 }

@@ -1,6 +1,7 @@
 export * from './topics';
 export * from './client';
 export * from './admin';
+export * from './append-time';
 export * from './acls';
 export type {
   Kafka,

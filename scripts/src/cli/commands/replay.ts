@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
 import { createKafka, topicNames } from '@hub/kafka';
+import type { Admin } from 'kafkajs';
 import { createLogger } from '@hub/observability';
-import { connectStore } from '@hub/store';
+import { COLLECTIONS, connectStore } from '@hub/store';
 import type { Command } from '../command';
 import { parse, say } from '../command';
 import { wholeNumber } from '../../run/whole-number';
@@ -19,7 +20,13 @@ that each finds the request it concerns. Then prints a digest of the rebuilt sto
 (processing times left out): equal digests mean the topics and the store agree.
 
   --into      database to rebuild into (default: <live database>-replay; dropped first)
-  --replace   rebuild the live database itself (stop the coordinator first)
+  --replace   rebuild the live database itself (stop the coordinator first: refused while one runs). What the
+              topics do not hold is kept: the audit log, the erasure log, the review dates of retention and the
+              coordinators' queued asks. Refused when the brokers have deleted any of the topics' records.
+
+Each record is judged as of the time the brokers appended it, as the live coordinator judged it when it came: a
+certificate that has expired or been revoked since does not undo it (records of topics made before 2026-12-07
+carry their producer's time and are judged as of now).
   --timeout   give up after this many seconds, a whole number from 1 (default 1800)
 
 Exit status: 0 rebuilt (and, without --replace, equal to the live store), 1 digests differ, 2 usage error.`;
@@ -37,6 +44,26 @@ export function replayOptions(args: string[]): { into?: string; replace: boolean
     timeoutMs:
       wholeNumber('--timeout', values.timeout, 1800, { min: 1, unit: 'seconds', usage: USAGE }) * 1000,
   };
+}
+
+/** Collections `--replace` keeps: what the topics do not hold. */
+export const KEPT_ON_REPLACE: ReadonlySet<string> = new Set([
+  COLLECTIONS.audit,
+  COLLECTIONS.erasures,
+  COLLECTIONS.retention,
+  COLLECTIONS.asks,
+]);
+
+/** `--replace` rebuilds the live database: refused while a coordinator (a member of its group) writes to it. */
+async function refuseWhileCoordinatorRuns(admin: Admin, groupId: string): Promise<void> {
+  const { groups } = await admin.describeGroups([groupId]);
+  const members = groups.find((g) => g.groupId === groupId)?.members.length ?? 0;
+  if (members > 0)
+    throw new HubError(
+      'USAGE',
+      `a coordinator is running (${members} member${members === 1 ? '' : 's'} in consumer group ${groupId}): stop ` +
+        `every coordinator before --replace, which rebuilds the database they write to`,
+    );
 }
 
 export const replayCommand: Command = {
@@ -65,16 +92,40 @@ export const replayCommand: Command = {
     await admin.connect();
     const topics = (await admin.listTopics()).filter((t) => names.nodeOutPattern.test(t)).sort();
     const ends = new Map<string, Map<number, bigint>>();
+    const starts = new Map<string, Map<number, bigint>>();
     let total = 0n;
+    const gone: string[] = [];
     for (const topic of topics) {
       const offsets = await admin.fetchTopicOffsets(topic);
       ends.set(topic, new Map(offsets.map((o) => [o.partition, BigInt(o.high)])));
-      for (const o of offsets) total += BigInt(o.high) - BigInt(o.low);
+      starts.set(topic, new Map(offsets.map((o) => [o.partition, BigInt(o.low)])));
+      for (const o of offsets) {
+        total += BigInt(o.high) - BigInt(o.low);
+        if (BigInt(o.low) > 0n) gone.push(`${topic} partition ${o.partition}: its first ${o.low} messages`);
+      }
+    }
+    if (gone.length) {
+      const detail = `the brokers have deleted records the live store was built from (${gone.join('; ')})`;
+      if (replace)
+        throw new HubError(
+          'REPLAY_INCOMPLETE',
+          `${detail}: --replace would lose what they held from the live store; rebuild into another database ` +
+            `(--into) to compare, and keep the topics' records for ever (retention.ms=-1) from now on`,
+        );
+      log(`warning: ${detail}; the rebuilt store lacks them`);
     }
     log(`${topics.length} national topics, ${total} messages to replay into database ${target}`);
 
+    if (replace) await refuseWhileCoordinatorRuns(admin, names.group('coordinator'));
     const targetStore = await connectStore({ url: config.mongo.url, dbName: target, appName: 'replay' });
-    await targetStore.db.dropDatabase();
+    if (replace) {
+      // What no topic holds stays: the audit log (written by the query API), the erasure log (so that erased
+      // records stay erased), the retention review dates, the asks not yet sent.
+      for (const c of await targetStore.db.listCollections({}, { nameOnly: true }).toArray())
+        if (!KEPT_ON_REPLACE.has(c.name)) await targetStore.db.dropCollection(c.name);
+    } else {
+      await targetStore.db.dropDatabase();
+    }
     await targetStore.close();
 
     const { startCoordinator, storeDigest } = await import('@hub/coordinator');
@@ -102,6 +153,8 @@ export const replayCommand: Command = {
         logger,
         groupId,
         sideEffects: false,
+        judgeAtArrival: true,
+        retentionKept: replace,
         unknownSignerGraceMs: 30000,
         storesType: pass.stores,
       });
@@ -112,7 +165,9 @@ export const replayCommand: Command = {
             const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
             for (const p of committed[0]?.partitions ?? []) {
               const end = ends.get(topic)?.get(p.partition) ?? 0n;
-              const at = BigInt(p.offset) < 0n ? 0n : BigInt(p.offset);
+              // A partition with nothing left to read (its records deleted by retention) never commits an offset.
+              const start = starts.get(topic)?.get(p.partition) ?? 0n;
+              const at = BigInt(p.offset) < start ? start : BigInt(p.offset);
               if (at < end) behind += end - at;
             }
           }
