@@ -364,4 +364,70 @@ describe('coordinator: information requests between countries', function () {
     ).to.be.at.least(2);
     expect((await listAt('KZ')).find((r) => r.requestId === requestId)?.status).to.equal('open');
   });
+
+  it('refuses a request already past due when the hub received it (held in its outbox), naming dueAt', async () => {
+    // Signed 3 h ago, immediate (due 2 h after), held in KZ's outbox while the brokers were away: it reaches the hub
+    // now, an hour after it was due: the time the brokers append it is when the hub received it.
+    const value = informationRequestFromJson(
+      {
+        to: 'UZ',
+        urgency: 'immediate',
+        purpose: 'criminal investigation 2026/119',
+        question: 'Is this plate known to you?',
+        subjectKind: 'identifier',
+        subjectRef: '777ABC02',
+        handling: { tlp: 'AMBER', releasableTo: ['UZ'] },
+      },
+      { nodeCountry: 'KZ', now: Date.now() - 3 * HOUR, regions: new Set() },
+    ).value;
+    const late = { key: value.requestId, value: signedAs(fx.env, 'KZ', 'InformationRequest', value).bytes };
+    await produceRaw(fx.env, topicNames(fx.env.config.namespace).nodeOut('KZ'), [late]);
+    const receipt = (await waitUntil(
+      "the late request's receipt at KZ's node",
+      async () => {
+        const r = await getJson(`${node('KZ')}/v1/receipts/${value.requestId}`);
+        return r.status === 200 && r.body.status !== 'pending' ? r.body : undefined;
+      },
+      30000,
+    )) as { status: string; reasons: { field: string; message: string }[] };
+    expect(receipt.status).to.equal('rejected');
+    expect(receipt.reasons[0]).to.include({ field: 'dueAt' });
+    expect(receipt.reasons[0]?.message).to.contain(
+      `${new Date(value.dueAt).toISOString()} was already past when the hub received the request`,
+    );
+    expect(
+      await fx.store.collection(COLLECTIONS.requests).findOne({ _id: value.requestId as never }),
+    ).to.equal(null);
+    expect((await listAt('UZ')).find((r) => r.requestId === value.requestId)).to.equal(undefined);
+  });
+
+  it('pages the query API list of requests soonest due first, with a nextCursor while more follow', async () => {
+    // The requests of the tests before (a few at least): one page of all, then one request a page.
+    const asked = [(await ask({})).requestId, (await ask({ urgency: 'urgent' })).requestId];
+    const coordinator = fx.hub.token('coordinator', 'TJ', 'RED');
+    // Once both are stored (and the tests' before them: nothing else is asked meanwhile), the list stands still.
+    const whole = await waitUntil('both requests stored', async () => {
+      const r = await getJson(`${fx.hub.apiUrl}/v1/requests?limit=500`, coordinator);
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      const ids = (r.body.requests as { requestId: string }[]).map((q) => q.requestId);
+      return asked.every((id) => ids.includes(id)) ? r : undefined;
+    });
+    expect(whole.body.nextCursor).to.equal(null);
+    const all = (whole.body.requests as { requestId: string; dueAt: string }[]).map((r) => r.requestId);
+    expect(all.length).to.be.at.least(2);
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = await getJson(
+        `${fx.hub.apiUrl}/v1/requests?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        coordinator,
+      );
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      paged.push(...(r.body.requests as { requestId: string }[]).map((q) => q.requestId));
+      cursor = r.body.nextCursor as string | null;
+    } while (cursor && paged.length <= all.length);
+    expect(paged).to.deep.equal(all);
+    const bad = await getJson(`${fx.hub.apiUrl}/v1/requests?cursor=bm90LWEtY3Vyc29y`, coordinator);
+    expect(bad.status).to.equal(400);
+  });
 });

@@ -60,6 +60,27 @@ export function checkInformationRequest(
   return errors;
 }
 
+/**
+ * A request whose due time had passed when the hub received it (an immediate request held for hours in its node's
+ * outbox while the brokers were away): refused, or it would be stored open and escalated within the minute, blaming
+ * the addressee for the delay. `receivedAt` is when the brokers appended the record (IntakeRecord.appendedAt), not
+ * the coordinator's clock: a replay (hub replay reads every topic again, days later) or a redelivery must decide as
+ * the first reading did.
+ */
+export function checkDueOnArrival(value: Record<string, unknown>, receivedAt: number): FieldError[] {
+  const dueAt = value.dueAt as number;
+  if (!(dueAt <= receivedAt)) return [];
+  const iso = (ms: number) =>
+    Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
+  return [
+    {
+      field: 'dueAt',
+      message: `${iso(dueAt)} was already past when the hub received the request (${iso(receivedAt)}); send it again with a later due time`,
+      value: dueAt,
+    },
+  ];
+}
+
 /** The coordination node's record of an escalation: only escalations are recorded on its topic. */
 export function checkEscalationRecord(value: Record<string, unknown>): FieldError[] {
   return value.kind === 'escalation'
@@ -115,7 +136,10 @@ export function nodeDirectory(
   };
 }
 
-type Known = Pick<StoredRequest, 'requester' | 'addressee' | 'messageId'> & { responseId: string | null };
+type Known = Pick<StoredRequest, 'requester' | 'addressee' | 'messageId'> & {
+  /** The response taken, and its envelope's message id (a redelivery of that message is taken again). */
+  response: { responseId: string; messageId: string } | null;
+};
 
 /**
  * The checks that need the store: a request id is used once, a request goes to a country with a node, and a
@@ -135,7 +159,7 @@ export async function checkRequestMessages(
     store.collection<StoredRequest>(COLLECTIONS.requests),
     '_id',
     mine.map((a) => String(a.value.requestId)),
-    { requester: 1, addressee: 1, messageId: 1, 'response.responseId': 1 },
+    { requester: 1, addressee: 1, messageId: 1, 'response.responseId': 1, 'response.messageId': 1 },
   );
   const known = new Map<string, Known>(
     stored.map((d) => [
@@ -144,7 +168,7 @@ export async function checkRequestMessages(
         requester: d.requester,
         addressee: d.addressee,
         messageId: d.messageId,
-        responseId: d.response?.responseId ?? null,
+        response: d.response ? { responseId: d.response.responseId, messageId: d.response.messageId } : null,
       },
     ]),
   );
@@ -169,13 +193,20 @@ export async function checkRequestMessages(
         });
       else if (!reachable.get(String(v.to)))
         problems.push({ field: 'to', message: `${String(v.to)} has no national node on the hub to answer` });
-      else if (!request)
-        known.set(requestId, {
-          requester: String(v.from),
-          addressee: String(v.to),
-          messageId: o.envelope.messageId,
-          responseId: null,
-        });
+      else if (!request) {
+        // A redelivery of a request stored already is taken again, whenever it is read. A record of a topic that
+        // carries its producer's time, not the brokers' (made before 2026-12-07), is not checked: a sender may choose
+        // that time, and the clock would judge it again differently in a replay.
+        const receivedAt = o.record.appendedAt;
+        if (receivedAt !== undefined) problems.push(...checkDueOnArrival(v, receivedAt));
+        if (problems.length === 0)
+          known.set(requestId, {
+            requester: String(v.from),
+            addressee: String(v.to),
+            messageId: o.envelope.messageId,
+            response: null,
+          });
+      }
     } else if (!request) {
       problems.push({ field: 'requestId', message: `no request ${requestId} is known to the hub` });
     } else if (o.envelope.messageType === 'RequestNotice') {
@@ -188,13 +219,18 @@ export async function checkRequestMessages(
       });
     } else if (v.to !== request.requester) {
       problems.push({ field: 'to', message: `must be ${request.requester}, who asked`, value: v.to });
-    } else if (request.responseId && request.responseId !== v.responseId) {
+    } else if (
+      request.response &&
+      (request.response.responseId !== v.responseId || request.response.messageId !== o.envelope.messageId)
+    ) {
+      // Answered once: only a redelivery of that very message is taken again. Another message, even one that reuses
+      // the response's id, would reach the requester and never be stored.
       problems.push({
         field: 'requestId',
-        message: `request ${requestId} was already answered (response ${request.responseId})`,
+        message: `request ${requestId} was already answered (response ${request.response.responseId}, message ${request.response.messageId})`,
       });
     } else {
-      request.responseId = String(v.responseId);
+      request.response = { responseId: String(v.responseId), messageId: o.envelope.messageId };
     }
     if (problems.length === 0) return o;
     return {

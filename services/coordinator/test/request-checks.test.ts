@@ -1,6 +1,15 @@
 import { expect } from 'chai';
-import { checkInformationRequest, checkInformationResponse, nodeDirectory } from '../src/requests';
+import type { Envelope } from '@hub/envelope';
 import { topicNames } from '@hub/kafka';
+import type { Store, StoredRequest } from '@hub/store';
+import type { Accepted, Outcome } from '../src/outcome';
+import {
+  checkInformationRequest,
+  checkInformationResponse,
+  checkDueOnArrival,
+  checkRequestMessages,
+  nodeDirectory,
+} from '../src/requests';
 
 const NOW = Date.UTC(2026, 2, 14, 9, 0);
 const request = (over: Record<string, unknown> = {}) => ({
@@ -17,6 +26,16 @@ const request = (over: Record<string, unknown> = {}) => ({
   handling: { tlp: 'AMBER', releasableTo: ['UZ'] },
   ...over,
 });
+
+/** The requests collection as the store checks read it: looked up by _id (findEach), one equality query each. */
+const memoryStore = (docs: Partial<StoredRequest>[] = []): Store =>
+  ({
+    collection: () => ({
+      find: (filter: { _id: string }) => ({
+        toArray: async () => docs.filter((d) => d._id === filter._id),
+      }),
+    }),
+  }) as unknown as Store;
 
 describe('coordinator: information request checks', () => {
   it('accepts a well-formed request from its own country', () => {
@@ -66,5 +85,119 @@ describe('coordinator: information request checks', () => {
     expect(await hasNode('TM')).to.equal(false);
     expect(await hasNode('HUB')).to.equal(false);
     expect(listings).to.equal(1);
+  });
+
+  describe('a response to a request the hub holds', () => {
+    const REQUEST_ID = '0b0f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
+    const RESPONSE_ID = '7c1d2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
+    const stored = (response: { responseId: string; messageId: string } | null): Partial<StoredRequest> => ({
+      _id: REQUEST_ID,
+      requester: 'KZ',
+      addressee: 'UZ',
+      messageId: 'request-message',
+      response: response as StoredRequest['response'],
+    });
+    let offset = 0;
+    /** UZ's response, as the intake accepted it on its own. */
+    const answer = (messageId: string, responseId = RESPONSE_ID): Outcome =>
+      ({
+        kind: 'accepted',
+        record: {
+          topic: 'hub.node.UZ.out',
+          partition: 0,
+          offset: String(offset++),
+          key: null,
+          bytes: Buffer.alloc(0),
+        },
+        envelope: { messageType: 'InformationResponse', messageId, origin: 'UZ' } as Envelope,
+        value: { requestId: REQUEST_ID, responseId, from: 'UZ', to: 'KZ', status: 'answered', answer: 'yes' },
+        subjectId: responseId,
+        subjectVersion: null,
+      }) as unknown as Accepted;
+    const check = (store: Store, outcomes: Outcome[]) =>
+      checkRequestMessages(store, outcomes, async () => true);
+
+    it('takes the first answer, and the same message again (a redelivery)', async () => {
+      const first = await check(memoryStore([stored(null)]), [answer('response-message')]);
+      expect(first.map((o) => o.kind)).to.deep.equal(['accepted']);
+      const again = await check(
+        memoryStore([stored({ responseId: RESPONSE_ID, messageId: 'response-message' })]),
+        [answer('response-message')],
+      );
+      expect(again.map((o) => o.kind)).to.deep.equal(['accepted']);
+    });
+
+    it('refuses a second answer, even one that reuses the first answer’s response id', async () => {
+      const answered = memoryStore([stored({ responseId: RESPONSE_ID, messageId: 'response-message' })]);
+      for (const second of [
+        answer('another-message'),
+        answer('another-message', '9e1d2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d'),
+      ]) {
+        const [o] = await check(answered, [second]);
+        expect(o?.kind).to.equal('rejected');
+        expect(o?.kind === 'rejected' && o.detail).to.contain(`request ${REQUEST_ID} was already answered`);
+        expect(o?.kind === 'rejected' && o.detail).to.contain('message response-message');
+      }
+      // Two answers in one batch, the second reusing the first's response id: the first only.
+      const both = await check(memoryStore([stored(null)]), [
+        answer('response-message'),
+        answer('another-message'),
+      ]);
+      expect(both.map((o) => o.kind)).to.deep.equal(['accepted', 'rejected']);
+    });
+  });
+
+  describe('a request already past due when the hub received it', () => {
+    /** KZ's immediate request, due at NOW + 2 h, read from its topic with the time the brokers appended it. */
+    const read = (appendedAt: number | undefined, messageId = 'request-message'): Outcome =>
+      ({
+        kind: 'accepted',
+        record: {
+          topic: 'hub.node.KZ.out',
+          partition: 0,
+          offset: '7',
+          key: null,
+          bytes: Buffer.alloc(0),
+          ...(appendedAt !== undefined && { appendedAt }),
+        },
+        envelope: { messageType: 'InformationRequest', messageId, origin: 'KZ' } as Envelope,
+        value: request({ urgency: 'immediate', dueAt: NOW + 2 * 3600000 }),
+        subjectId: request().requestId,
+        subjectVersion: null,
+      }) as unknown as Accepted;
+    const check = (outcomes: Outcome[], store = memoryStore()) =>
+      checkRequestMessages(store, outcomes, async () => true);
+
+    it('refuses it, naming dueAt, its value and the rule', async () => {
+      // Held 3 h in KZ's outbox while the brokers were away: appended an hour after it was due.
+      const [o] = await check([read(NOW + 3 * 3600000)]);
+      expect(o?.kind).to.equal('rejected');
+      if (o?.kind !== 'rejected') return;
+      expect(o.fields?.map((f) => f.field)).to.deep.equal(['dueAt']);
+      expect(o.detail).to.contain('dueAt: 2026-03-14T11:00:00.000Z was already past when the hub received');
+      expect(o.detail).to.contain('send it again with a later due time');
+    });
+
+    it('takes one received in time, one stored already (a redelivery), and one of a topic without append times', async () => {
+      expect((await check([read(NOW + 60000)])).map((o) => o.kind)).to.deep.equal(['accepted']);
+      // A topic made before its records carried the brokers' time: its producer's is not taken for it.
+      expect((await check([read(undefined)])).map((o) => o.kind)).to.deep.equal(['accepted']);
+      // Stored already (its message id): taken again even when read with a later time.
+      const stored = memoryStore([
+        {
+          _id: request().requestId,
+          requester: 'KZ',
+          addressee: 'UZ',
+          messageId: 'request-message',
+          response: null,
+        },
+      ]);
+      expect((await check([read(NOW + 3 * 3600000)], stored)).map((o) => o.kind)).to.deep.equal(['accepted']);
+    });
+
+    it('says the same of the due time alone', () => {
+      expect(checkDueOnArrival({ dueAt: NOW }, NOW - 1)).to.deep.equal([]);
+      expect(checkDueOnArrival({ dueAt: NOW }, NOW).map((e) => e.field)).to.deep.equal(['dueAt']);
+    });
   });
 });

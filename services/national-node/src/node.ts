@@ -42,7 +42,7 @@ import { OutboxLog } from './outbox/log';
 import { startPublisher } from './outbox/publisher';
 import { ReportsIndex } from './reports-index';
 import { startWebhook } from './webhook';
-import { inboundValue } from './request-notices';
+import { readInboundValue } from './request-notices';
 import { RequestsLog, type RequestsLogEntry } from './requests-log';
 import { createSubmitter } from './submit';
 import { createCsvImporter } from './routes-csv';
@@ -308,31 +308,15 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
             logger.warn({ reason: v.ok ? 'not from the coordinator' : v.reason }, 'inbound message refused');
             return;
           }
-          // What this node cannot read (a schema of a newer release than its own, a payload that does not decode)
-          // is passed over, said loudly, not retried for ever: the receipts and notices behind it on the partition
-          // would wait for good.
-          let value: ReturnType<typeof inboundValue>;
-          try {
-            const decoded = registry.decode(
-              v.envelope.schemaFingerprint,
-              v.envelope.payload,
-              undefined,
-              CARRIER_MAX_BYTES,
-            );
-            // A request or response inside a RequestNotice is verified against its originator's signature too.
-            value = inboundValue(v.envelope.messageType, decoded, { verifier, registry, logger });
-          } catch (err) {
-            unreadable.inc();
-            logger.error(
-              {
-                messageId: v.envelope.messageId,
-                messageType: v.envelope.messageType,
-                err: (err as Error).message,
-              },
-              'a message from the coordinator that this node cannot read was passed over (a newer schema? upgrade the node)',
-            );
-            return;
-          }
+          // A request or response inside a RequestNotice is verified against its originator's signature too; what
+          // this node cannot read is passed over (counted), and one whose originator's certificate has not arrived
+          // yet throws, to be read again like the above.
+          const value = readInboundValue(v.envelope, {
+            verifier,
+            registry,
+            logger,
+            onUnreadable: () => unreadable.inc(),
+          });
           if (!value) return;
           inbound.add({
             messageId: v.envelope.messageId,

@@ -1,7 +1,8 @@
 // The coordinator's notices about information requests (RequestNotice): a request or response arrives as its
 // originator's own signed envelope inside the coordinator's, so this node verifies the original too, before it
 // decodes it, and keeps both signatures' evidence.
-import type { Verifier } from '@hub/envelope';
+import { CARRIER_MAX_BYTES, type Envelope, type Verifier } from '@hub/envelope';
+import { HubError } from '@hub/errors';
 import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
 
@@ -30,6 +31,20 @@ export interface KeptRequestNotice {
   content: Record<string, unknown> | null;
 }
 
+/**
+ * The original's signer is not known to this node yet: its certificate is still on its way on hub.pki (the
+ * coordinator, which verified the original, knew it). Retriable: the message is read again, never passed over.
+ */
+export class SignerNotKnownYet extends HubError {
+  constructor(country: string, detail: string) {
+    super('SIGNER_NOT_KNOWN_YET', `the certificate of ${country}'s node is not known yet (${detail})`, {
+      retriable: true,
+      details: { country },
+    });
+    this.name = 'SignerNotKnownYet';
+  }
+}
+
 const EXPECTED: Record<string, { type: string; signer: 'requester' | 'addressee' }> = {
   request: { type: 'InformationRequest', signer: 'requester' },
   response: { type: 'InformationResponse', signer: 'addressee' },
@@ -38,8 +53,8 @@ const EXPECTED: Record<string, { type: string; signer: 'requester' | 'addressee'
 /**
  * The value to keep for an inbound message: for a RequestNotice, its original verified (signed by the requester
  * for a request, by the addressee for a response) and decoded; any other message unchanged. undefined: refused
- * (logged). Throws while the original's signer is not known yet (its certificate is still on its way on hub.pki),
- * so that the message is retried.
+ * (logged). Throws SignerNotKnownYet while the original's signer is not known yet (its certificate is still on its
+ * way on hub.pki), so that the message is retried.
  */
 export function inboundValue(
   messageType: string,
@@ -60,8 +75,7 @@ export function inboundValue(
   const expectedCountry = String(notice[expected.signer]);
   const inner = deps.verifier.verify(originalEnvelope, { expectedCountry });
   if (!inner.ok) {
-    if (inner.reason === 'unknown-signer')
-      throw new Error(`the certificate of ${expectedCountry}'s node is not known yet`);
+    if (inner.reason === 'unknown-signer') throw new SignerNotKnownYet(expectedCountry, inner.detail);
     return refuse(`the original ${expected.type} does not verify: ${inner.reason} (${inner.detail})`);
   }
   if (inner.envelope.messageType !== expected.type)
@@ -83,4 +97,36 @@ export function inboundValue(
     },
     content,
   };
+}
+
+/**
+ * The value to keep for a message the coordinator signed (verified already): decoded, and for a RequestNotice its
+ * original verified too (inboundValue). undefined: refused, or not readable by this node (a schema of a newer
+ * release than its own, a payload that does not decode), which is said loudly and counted (`onUnreadable`) but not
+ * retried for ever: the receipts and notices behind it on the partition would wait for good. Throws
+ * SignerNotKnownYet, for the message to be read again once the original's certificate has arrived: passed over, a
+ * request would be lost (never listed, its answer refused, and the addressee blamed when it is escalated).
+ */
+export function readInboundValue(
+  envelope: Envelope,
+  deps: { verifier: Verifier; registry: SchemaRegistry; logger: Logger; onUnreadable: () => void },
+): Record<string, unknown> | undefined {
+  try {
+    // The coordinator's notices carry an envelope whole, which may be as large as any: they may be larger.
+    const decoded = deps.registry.decode(
+      envelope.schemaFingerprint,
+      envelope.payload,
+      undefined,
+      CARRIER_MAX_BYTES,
+    );
+    return inboundValue(envelope.messageType, decoded, deps);
+  } catch (err) {
+    if (err instanceof SignerNotKnownYet) throw err;
+    deps.onUnreadable();
+    deps.logger.error(
+      { messageId: envelope.messageId, messageType: envelope.messageType, err: (err as Error).message },
+      'a message from the coordinator that this node cannot read was passed over (a newer schema? upgrade the node)',
+    );
+    return undefined;
+  }
 }

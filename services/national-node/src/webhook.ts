@@ -48,12 +48,20 @@ export function startWebhook(options: WebhookOptions): WebhookForwarder {
       if (options.secret)
         headers['x-hub-signature'] =
           `sha256=${createHmac('sha256', options.secret).update(body).digest('hex')}`;
+      // A redirect is not followed: fetch would turn the POST into a GET without its body (or take the body and its
+      // signature to wherever the redirect points), and count the message delivered. It is a failure, retried.
       const res = await fetch(options.url, {
         method: 'POST',
         headers,
         body,
+        redirect: 'manual',
         signal: AbortSignal.timeout(options.timeoutMs ?? 10000),
       });
+      await res.body?.cancel();
+      if (res.status >= 300 && res.status < 400)
+        throw new Error(
+          `the webhook answered HTTP ${res.status}, a redirect to ${res.headers.get('location') ?? '(no location)'}, which is not followed: set the webhook's URL (HUB_NODE_WEBHOOK_URL) to the address that takes the POST`,
+        );
       if (!res.ok) throw new Error(`the webhook answered HTTP ${res.status}`);
       cursor++;
       writeFileSync(options.cursorFile, String(cursor));

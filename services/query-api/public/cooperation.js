@@ -53,6 +53,25 @@ function failureNote(err) {
 
 // ---- information requests ----
 
+/** The most pages of GET /v1/requests (500 requests each) read for the list; past them the list says it is cut. */
+export const REQUEST_PAGES = 10;
+
+/**
+ * Every request the caller may see under `params`, soonest due first, page after page (nextCursor) up to `pages`
+ * pages: `{ requests, cut }`, `cut` when more follow than were read (the requests due latest are left out).
+ */
+export async function fetchRequests(api, params, pages = REQUEST_PAGES) {
+  const requests = [];
+  let cursor;
+  for (let i = 0; i < pages; i++) {
+    const page = await api.get('/v1/requests', { ...params, limit: 500, cursor });
+    requests.push(...(page.requests ?? []));
+    cursor = page.nextCursor;
+    if (!cursor) return { requests, cut: false };
+  }
+  return { requests, cut: true };
+}
+
 /** Overdue (and escalated) requests first, then by due time, soonest first. */
 export function sortRequests(list) {
   return [...list].sort(
@@ -124,12 +143,16 @@ function renderRequests(box, data) {
   if (data.error) return fill(box, failureNote(data.error));
   const list = sortRequests(data.requests ?? []);
   const overdue = list.filter((r) => r.overdue).length;
+  // A list cut short (more requests match than the pages read hold) is counted "n+": more match than are shown; a
+  // status narrows it.
+  const count = data.cut ? `${list.length}+` : list.length;
   return fill(
     box,
     h('p', {
       id: 'requests-count',
       role: 'status',
-      text: list.length ? t('requestsCount', { count: list.length, overdue }) : t('requestsNone'),
+      'data-cut': String(Boolean(data.cut)),
+      text: list.length ? t('requestsCount', { count, overdue }) : t('requestsNone'),
     }),
     list.length
       ? h(
@@ -505,7 +528,7 @@ export function createCooperation({ api, claims }) {
     for (const id of ['requests', 'reads', ...(quality ? ['quality', 'refused'] : [])])
       if (!byId(id).hasChildNodes()) fill(byId(id), h('p', { class: 'muted', text: t('loading') }));
     const [requests, qualityData, refused, reads, asks] = await Promise.all([
-      settle(api.get('/v1/requests', { status: status().value })),
+      settle(fetchRequests(api, { status: status().value })),
       quality ? settle(api.get('/v1/quality', { fresh: fresh ? 1 : undefined })) : null,
       quality ? settle(api.get('/v1/quarantine', { limit: 50 })) : null,
       settle(api.get('/v1/reads')),

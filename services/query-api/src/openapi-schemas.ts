@@ -316,7 +316,10 @@ export const SCHEMAS: Record<string, Schema> = {
       },
     }),
   }),
-  RequestsResult: object({ requests: list(ref('InformationRequest')) }),
+  RequestsResult: object({
+    requests: list(ref('InformationRequest')),
+    nextCursor: nullable(str('pass as cursor for the next page; null on the last')),
+  }),
   AskIn: INFORMATION_REQUEST_IN,
   RedriveIn: object({
     ids: {
@@ -387,13 +390,22 @@ export const SCHEMAS: Record<string, Schema> = {
   ReadsResult: object({
     country,
     reads: list(
-      object({
-        at: dateTime(),
-        seq: int(),
-        reader: object({ country, role: str(), user: str() }),
-        action: str(),
-        reportIds: list(uuid),
-      }),
+      object(
+        {
+          at: dateTime(),
+          seq: int(),
+          reader: object({ country, role: str(), user: str() }),
+          action: str(),
+          reportIds: list(uuid),
+        },
+        {
+          cut: {
+            type: 'boolean',
+            description:
+              "true: this read named more of the caller's records than are listed (an audit entry keeps the first 1,000 ids)",
+          },
+        },
+      ),
     ),
   }),
   QualityResult: object({

@@ -192,9 +192,10 @@ export function openApiDocument(): Record<string, unknown> {
             param('country', 'requests this country sent or was asked'),
             param('urgency', 'routine | urgent | immediate'),
             param('limit', '1-500 (default 200)', { type: 'integer' }),
+            param('cursor', 'nextCursor of the previous page'),
           ],
           responses: {
-            ...ok('Soonest due first', 'RequestsResult'),
+            ...ok('Soonest due first, a page at a time (nextCursor: more follow)', 'RequestsResult'),
             403: err,
           },
         },

@@ -21,7 +21,7 @@ import {
 import type { AuditLog } from './audit';
 import { requireRole, type Caller } from './auth';
 import { mayRead } from './handling';
-import { jsonBody, parseParams, readJson } from './params';
+import { decodeCursor, encodeCursor, jsonBody, parseParams, readJson } from './params';
 import { actorOf } from './routes-seizures';
 
 const STATUSES = ['open', 'overdue', 'escalated', 'answered'] as const;
@@ -31,6 +31,7 @@ const PARAMS = {
   country: { kind: 'country' },
   urgency: { kind: 'enum', values: ['routine', 'urgent', 'immediate'] },
   limit: { kind: 'int', min: 1, max: 500 },
+  cursor: { kind: 'cursor' },
 } as const;
 
 /** The requests a caller may see at all: every one for a coordinator, else those of its own country. */
@@ -151,23 +152,32 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     if (p.country)
       and.push({ $or: [{ requester: p.country as string }, { addressee: p.country as string }] });
     if (p.urgency) and.push({ urgency: p.urgency as StoredRequest['urgency'] });
+    // Soonest due first, a page at a time: the page after `cursor` (the due time and id of the previous page's last).
+    if (p.cursor) {
+      const after = decodeCursor(p.cursor as string);
+      and.push({ $or: [{ dueAt: { $gt: after.at } }, { dueAt: after.at, _id: { $gt: after.id } }] });
+    }
+    const limit = (p.limit as number | undefined) ?? 200;
+    // One more than the page, to know whether another follows.
     const docs = await findSorted(
       deps.store.engine,
       requests,
       { $and: and },
-      {
-        sort: { dueAt: 1, _id: 1 },
-        limit: (p.limit as number | undefined) ?? 200,
-      },
+      { sort: { dueAt: 1, _id: 1 }, limit: limit + 1 },
     );
+    const page = docs.slice(0, limit);
+    const last = page.at(-1);
     await deps.audit.append({
       actor: actorOf(caller),
       action: 'requests',
       query: { ...p },
-      count: docs.length,
+      count: page.length,
       reportIds: [],
     });
-    res.json({ requests: docs.map((d) => requestView(caller, d, now)) });
+    res.json({
+      requests: page.map((d) => requestView(caller, d, now)),
+      nextCursor: docs.length > limit && last ? encodeCursor(new Date(last.dueAt), last._id) : null,
+    });
   });
 
   // A coordinator asks a country, as `hub ask` does on the coordinator's machine. The query API holds no signing key:
@@ -233,13 +243,14 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     await deps.audit.append({
       actor: actorOf(caller),
       action: 'ask',
-      // What was asked about is named, not read: it is no read of that report for its owner's view.
+      // What was asked about is named, not read: it is no read of that report for its owner's view. Not its subject
+      // (a plate, a person's document): every auditor and admin reads the log, whatever the request's handling
+      // allows them; the request's id leads to it for whom may see it.
       query: {
         requestId: value.requestId,
         to: value.to,
         urgency: value.urgency,
         subjectKind: value.subjectKind,
-        subjectRef: value.subjectRef,
       },
       count: 1,
       reportIds: [],

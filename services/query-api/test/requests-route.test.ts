@@ -1,0 +1,178 @@
+// GET and POST /v1/requests of the query API over an in-memory stand-in for the store's collections (what the
+// route asks of the store is under test, not the store; the real one is in test/coordinator/requests.test.ts).
+import { expect } from 'chai';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Server } from 'node:http';
+import { HubError, ValidationError } from '@hub/errors';
+import type { Store, StoredRequest } from '@hub/store';
+import type { AuditLog } from '../src/audit';
+import type { Caller } from '../src/auth';
+import { requestRoutes } from '../src/routes-requests';
+
+type Doc = Record<string, unknown>;
+
+const valueOf = (v: unknown) => (v instanceof Date ? v.getTime() : v);
+
+/** Whether `doc` matches a filter of the few operators the route uses ($and, $or, $in, $gt, $gte, $lt, equality). */
+function matches(doc: Doc, filter: Doc): boolean {
+  return Object.entries(filter).every(([key, cond]) => {
+    if (key === '$and') return (cond as Doc[]).every((f) => matches(doc, f));
+    if (key === '$or') return (cond as Doc[]).some((f) => matches(doc, f));
+    const v = valueOf(doc[key]);
+    if (cond && typeof cond === 'object' && !(cond instanceof Date))
+      return Object.entries(cond as Doc).every(([op, arg]) => {
+        const a = valueOf(arg) as number | string;
+        const x = v as number | string;
+        if (op === '$in') return (arg as unknown[]).map(valueOf).includes(v);
+        if (op === '$gt') return x > a;
+        if (op === '$gte') return x >= a;
+        if (op === '$lt') return x < a;
+        throw new Error(`operator ${op} not in the stand-in`);
+      });
+    return v === valueOf(cond);
+  });
+}
+
+/** Collections by name, each a list of documents: find (streamed, as on FerretDB), findOne, insertOne, countDocuments. */
+function memoryStore(data: Record<string, Doc[]>): Store {
+  const collection = (name: string) => {
+    const docs = () => (data[name] ??= []);
+    return {
+      find: (filter: Doc = {}) => {
+        const list = docs().filter((d) => matches(d, filter));
+        return {
+          toArray: async () => list,
+          async *[Symbol.asyncIterator]() {
+            yield* list;
+          },
+        };
+      },
+      findOne: async (filter: Doc) => docs().find((d) => matches(d, filter)) ?? null,
+      insertOne: async (doc: Doc) => void docs().push(doc),
+      countDocuments: async (filter: Doc) => docs().filter((d) => matches(d, filter)).length,
+    };
+  };
+  return { engine: 'ferretdb', collection } as unknown as Store;
+}
+
+const NOW = Date.UTC(2026, 2, 14, 9, 0);
+const HOUR = 3600000;
+
+describe('query API: information requests', () => {
+  let server: Server;
+  let url: string;
+  let data: Record<string, Doc[]>;
+  let audited: Parameters<AuditLog['append']>[0][];
+  let caller: Caller;
+
+  beforeEach(async () => {
+    data = { requests: [], asks: [] };
+    audited = [];
+    caller = { sub: 'coordinator-1', role: 'coordinator', country: 'KZ', clearance: 'RED', regions: [] };
+    const audit = {
+      append: async (e: Parameters<AuditLog['append']>[0]) => {
+        audited.push(e);
+        return e;
+      },
+    } as unknown as AuditLog;
+    const app = express();
+    app.use((req, _res, next) => {
+      req.caller = caller;
+      next();
+    });
+    app.use(requestRoutes({ store: memoryStore(data), audit, clock: () => NOW }));
+    app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      if (err instanceof ValidationError) res.status(400).json({ errors: err.errors });
+      else if (err instanceof HubError)
+        res.status(err.code === 'FORBIDDEN' ? 403 : 404).json({ error: err.code });
+      else res.status(500).json({ error: String(err) });
+    });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterEach(() => server.close());
+
+  const get = async (query: string) => {
+    const r = await fetch(`${url}/v1/requests${query}`);
+    return { status: r.status, body: (await r.json()) as Doc };
+  };
+
+  /** `n` requests from KZ to UZ, due an hour apart from NOW + 1 h, the last due two of them at the same time. */
+  const stored = (n: number) => {
+    for (let i = 0; i < n; i++)
+      data.requests!.push({
+        _id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        requestId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        requester: 'KZ',
+        addressee: 'UZ',
+        subjectKind: 'other',
+        subjectRef: null,
+        purpose: 'investigation',
+        question: 'Seen before?',
+        urgency: 'routine',
+        dueAt: new Date(NOW + Math.min(i + 1, n - 1) * HOUR),
+        sentAt: new Date(NOW - HOUR),
+        receivedAt: new Date(NOW - HOUR),
+        handling: { tlp: 'AMBER', releasableTo: ['UZ'], releasableCountries: ['UZ'], evaluation: null },
+        messageId: `m-${i}`,
+        status: 'open',
+        escalatedAt: null,
+        response: null,
+      } satisfies StoredRequest as unknown as Doc);
+  };
+
+  it('pages through every request soonest due first, saying while more follow (nextCursor)', async () => {
+    stored(7);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const r = await get(`?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      const ids = (r.body.requests as { requestId: string }[]).map((q) => q.requestId);
+      seen.push(...ids);
+      cursor = r.body.nextCursor as string | null;
+      pages++;
+      expect(ids.length, `page ${pages}`).to.equal(cursor ? 3 : 1);
+    } while (cursor && pages < 10);
+    expect(pages).to.equal(3);
+    expect(seen).to.deep.equal(data.requests!.map((d) => d.requestId));
+    // The whole list in one page: no cursor.
+    expect((await get('?limit=7')).body.nextCursor).to.equal(null);
+    expect((await get('')).body.nextCursor).to.equal(null);
+  });
+
+  it('refuses a cursor it did not give', async () => {
+    const r = await get('?cursor=bm90LWEtY3Vyc29y');
+    expect(r.status).to.equal(400);
+    expect((r.body.errors as { field: string }[])[0]).to.deep.equal({
+      field: 'cursor',
+      message: 'is not a cursor this API returned',
+    });
+  });
+
+  it("leaves a RED request's subject out of the audit log, which every auditor reads", async () => {
+    const plate = '777ABC02';
+    const r = await fetch(`${url}/v1/requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        to: 'UZ',
+        purpose: 'criminal investigation 2026/120',
+        question: 'Is this plate known to you?',
+        subjectKind: 'identifier',
+        subjectRef: plate,
+        handling: { tlp: 'RED', releasableTo: ['UZ'] },
+      }),
+    });
+    expect(r.status, await r.clone().text()).to.equal(202);
+    const { requestId } = (await r.json()) as { requestId: string };
+    expect(audited).to.have.length(1);
+    expect(audited[0]!.query).to.include({ requestId, to: 'UZ', subjectKind: 'identifier' });
+    expect(JSON.stringify(audited[0])).to.not.contain(plate);
+    // The ask itself keeps it, for the coordinator to sign.
+    expect((data.asks![0]!.body as Doc).subjectRef).to.equal(plate);
+  });
+});
