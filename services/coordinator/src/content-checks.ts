@@ -2,12 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_NAME } from '@hub/config';
-import { MAX_ANNUAL_ROWS, ROUTE_MAX_LEGS, ROUTE_MAX_TERMS, SEIZURE_REPORT_MAX } from '@hub/domain';
+import {
+  MAX_ANNUAL_ROWS,
+  QUANTITY_LIMIT_KG,
+  ROUTE_MAX_LEGS,
+  ROUTE_MAX_TERMS,
+  SEIZURE_REPORT_MAX,
+} from '@hub/domain';
 import type { FieldError } from '@hub/errors';
 import { AVRO_DIR, UUID } from '@hub/schemas';
 import type { Flag } from './outcome';
-
-const QUANTITY_LIMIT_KG = 500_000; // more than any single seizure on record: a unit mistake
 
 /** A list longer than `max` named, with its length. */
 function atMost(field: string, list: unknown, max: number): FieldError[] {

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { MAX_ANNUAL_ROWS, ROUTE_MAX_LEGS, ROUTE_MAX_TERMS, SEIZURE_REPORT_MAX } from '@hub/domain';
+import {
+  MAX_ANNUAL_ROWS,
+  QUANTITY_LIMIT_KG,
+  ROUTE_MAX_LEGS,
+  ROUTE_MAX_TERMS,
+  SEIZURE_REPORT_MAX,
+} from '@hub/domain';
 import {
   checkAnnualReturn,
   checkRoute,
@@ -33,6 +39,19 @@ describe('coordinator content checks', () => {
       alertScore('shared_identifier', ['B2', 'C3']),
     );
     expect(alertScore('route_and_concealment', ['A1'])).to.be.below(alertScore('linked_case', ['A1']));
+  });
+
+  it('takes a quantity up to the limit a national node applies, and refuses one over it', () => {
+    const now = Date.UTC(2026, 11, 6);
+    const report = (quantityKg: number) => ({
+      country: 'KZ',
+      seizedAt: now - 86_400_000,
+      version: 1,
+      drugs: [{ substance: 'heroin', quantity: quantityKg, quantityKg }],
+    });
+    expect(checkSeizureReport(report(QUANTITY_LIMIT_KG), 'KZ', now)).to.deep.equal([]);
+    const refused = checkSeizureReport(report(QUANTITY_LIMIT_KG + 1), 'KZ', now);
+    expect(refused.map((f) => f.field)).to.deep.equal(['drugs[0].quantity']);
   });
 
   it('takes no longer lists than a national node does, naming each list and its length', () => {

@@ -3,6 +3,7 @@ import {
   informationRequestFromJson,
   isoSeizureDate,
   parseNumber,
+  QUANTITY_LIMIT_KG,
   routeReportFromJson,
   seizureReportFromJson,
 } from '@hub/domain';
@@ -75,5 +76,108 @@ describe('national node readers: values taken as written or refused, never quiet
     expect(parseNumber('1 250,5', ';')).to.equal(1250.5);
     expect(parseNumber('1e3')).to.equal(1000);
     expect(parseNumber('-.5')).to.equal(-0.5);
+  });
+});
+
+describe('national node readers: what the coordinator would refuse, and ids, times and lists as meant', () => {
+  const drug = (minimal.drugs as Record<string, unknown>[])[0]!;
+
+  it('takes a report id in any letter case as the same lower-case id, and says so', () => {
+    const id = '3F2504E0-4F89-41D3-9A0C-0305E82C3301';
+    const taken = seizureReportFromJson({ ...minimal, reportId: id }, ctx);
+    expect(taken.value.reportId).to.equal(id.toLowerCase());
+    expect(taken.normalisations).to.include(`reportId '${id}' → ${id.toLowerCase()}`);
+    const route = routeReportFromJson(
+      {
+        routeId: id,
+        legs: [{ from: 'TJ', to: 'KZ' }],
+        relatedReports: [id],
+        handling: { tlp: 'GREEN' },
+      },
+      ctx,
+    ).value;
+    expect(route.routeId).to.equal(id.toLowerCase());
+    expect(route.relatedReports).to.deep.equal([id.toLowerCase()]);
+  });
+
+  it('refuses a quantity the coordinator would refuse as implausible, naming the quantity and the limit', () => {
+    expect(QUANTITY_LIMIT_KG).to.equal(500_000);
+    expect(report({ drugs: [{ ...drug, quantity: 500, unit: 't' }] })).to.deep.equal([]);
+    const [over] = report({ drugs: [{ ...drug, quantity: 600, unit: 't' }] });
+    expect(over).to.match(/^drugs\[0\]\.quantity: must come to at most 500000 kg.*600 t is 600000 kg.*unit/);
+    // 1e306 t is more kilograms than a double holds (Infinity): refused too, not queued.
+    const [huge] = report({ drugs: [{ ...drug, quantity: 1e306, unit: 't' }] });
+    expect(huge).to.match(/^drugs\[0\]\.quantity: must come to at most 500000 kg/);
+    const refused = (() => {
+      try {
+        seizureReportFromJson({ ...minimal, drugs: [{ ...drug, quantity: 600, unit: 't' }] }, ctx);
+      } catch (err) {
+        return (err as { errors: { value?: unknown }[] }).errors[0];
+      }
+    })();
+    expect(refused?.value).to.equal(600);
+  });
+
+  it('refuses a UTC offset no time zone has', () => {
+    const rule = 'at most ±14:00, its minutes under 60';
+    for (const seizedAt of [
+      '2026-03-14T09:30:00+99:99',
+      '2026-03-14T09:30:00+05:60',
+      '2026-03-14T09:30:00-1430',
+    ]) {
+      const [e] = report({ seizedAt });
+      expect(e, seizedAt).to.contain('seizedAt: has UTC offset').and.contain(rule);
+    }
+    expect(report({ seizedAt: '2026-03-14T09:30:00+14:00' })).to.deep.equal([]);
+    expect(report({ seizedAt: '2026-03-14T09:30:00-12:00' })).to.deep.equal([]);
+    expect(
+      seizureReportFromJson({ ...minimal, seizedAt: '2026-03-14T09:30:00+0545' }, ctx).value
+        .seizedAtOffsetMinutes,
+    ).to.equal(345);
+  });
+
+  it('says, of a time in the future, that one without a UTC offset was read as UTC', () => {
+    // ctx.now is 2026-06-01T00:00Z: 03:00 in Almaty is before it, 03:00 UTC after.
+    expect(report({ seizedAt: '2026-06-01T03:00:00' })).to.deep.equal([
+      'seizedAt: must not be in the future (a time without a UTC offset is read as UTC; add e.g. +05:00)',
+    ]);
+    expect(report({ seizedAt: '2026-06-01T03:00:00+05:00' })).to.deep.equal([]);
+    expect(report({ seizedAt: '2026-06-02' })[0]).to.match(
+      /^seizedAt: must not be in the future \(a date without a time is read as midnight UTC;/,
+    );
+    expect(report({ seizedAt: '2026-06-01T09:00:00+05:00' })).to.deep.equal([
+      'seizedAt: must not be in the future',
+    ]);
+  });
+
+  it('names a latitude out of range alone, not as a longitude without its latitude', () => {
+    expect(report({ place: { lat: 91, lon: 0 } })).to.deep.equal(['place.lat: must be at most 90']);
+    expect(report({ place: { lat: 0, lon: 181 } })).to.deep.equal(['place.lon: must be at most 180']);
+    expect(report({ place: { lat: 44 } })).to.deep.equal(['place: lat and lon go together']);
+    expect(report({ place: { lon: 80 } })).to.deep.equal(['place: lat and lon go together']);
+  });
+
+  it('refuses a list entry that is not a string, by its index, instead of taking it as empty', () => {
+    expect(report({ handling: { tlp: 'AMBER', releasableTo: [123, null, {}, 'KZ'] } })).to.deep.equal([
+      'handling.releasableTo[0]: must be a string: an ISO country code, a country name or a region id (got number)',
+      'handling.releasableTo[1]: must be a string: an ISO country code, a country name or a region id (got null)',
+      'handling.releasableTo[2]: must be a string: an ISO country code, a country name or a region id (got object)',
+    ]);
+    const route = (changes: Record<string, unknown>) =>
+      refusals(() =>
+        routeReportFromJson(
+          { legs: [{ from: 'TJ', to: 'KZ' }], handling: { tlp: 'GREEN' }, ...changes },
+          ctx,
+        ),
+      );
+    expect(route({ substances: [123, 'heroin'], concealment: [{}], relatedReports: [[]] })).to.deep.equal([
+      'substances[0]: must be a string: a substance code or name (got number)',
+      'concealment[0]: must be a string: a concealment method (got object)',
+      'relatedReports[0]: must be a string: a report id (UUID) (got a list)',
+    ]);
+    expect(route({ substances: ['  '] })).to.deep.equal([
+      'substances[0]: must not be empty: each entry is a substance code or name',
+    ]);
+    expect(route({ substances: ['heroin'], concealment: ['false floor'] })).to.deep.equal([]);
   });
 });

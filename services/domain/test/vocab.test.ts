@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '@hub/errors';
 import {
+  distancesComputed,
   isValidContainerNumber,
+  SuggestionBudget,
   loadVocabularies,
   normaliseIdentifier,
   resolveCountry,
@@ -31,6 +33,58 @@ describe('reference vocabularies', () => {
     expect(v.substances.suggest('heroine')[0]).to.equal('heroin');
     expect(v.substances.suggest('metamfetamine')).to.include('methamphetamine');
     expect(v.units.suggest('kilgram')).to.include('kg');
+  });
+
+  it('remembers the suggestions for an input: a misspelling repeated costs one pass over the vocabulary', () => {
+    const before = distancesComputed();
+    expect(v.substances.suggest('heroinnne')[0]).to.equal('heroin');
+    const once = distancesComputed() - before;
+    expect(once).to.be.greaterThan(0);
+    for (let i = 0; i < 100; i++) expect(v.substances.suggest(' HEROINNNE ')[0]).to.equal('heroin');
+    expect(suggestCountries('Kazakhstann')).to.include('KZ');
+    const countries = distancesComputed() - before - once;
+    for (let i = 0; i < 100; i++) expect(suggestCountries('kazakhstann')).to.include('KZ');
+    expect(distancesComputed() - before).to.equal(once + countries);
+  });
+
+  it('computes no more suggestions than its budget, and spends none on a remembered one', () => {
+    const budget = new SuggestionBudget(2);
+    expect(v.units.suggest('kilgramm', 5, budget)).to.include('kg');
+    expect(v.units.suggest('kilgramm', 5, budget)).to.include('kg');
+    expect(v.units.suggest('gramms', 5, budget)).to.include('g');
+    const before = distancesComputed();
+    expect(v.units.suggest('tonnnes', 5, budget)).to.deep.equal([]);
+    expect(distancesComputed()).to.equal(before);
+    // Remembered answers are still given once the budget is spent.
+    expect(v.units.suggest('gramms', 5, budget)).to.include('g');
+  });
+
+  it('suggests for the first unknown terms of a report only, and refuses every one with its field and value', () => {
+    const ctx = { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set<string>() };
+    const letters = 'abcdefghijklmnopqrstuvwxyz';
+    const drugs = Array.from({ length: 50 }, (_, i) => ({
+      substance: `cocain${letters[i % 26]}${letters[Math.floor(i / 26)]}`,
+      quantity: 1,
+      unit: 'kg',
+    }));
+    const before = distancesComputed();
+    try {
+      seizureReportFromJson(
+        { seizedAt: '2026-03-14', country: 'KZ', agency: 'customs', drugs, handling: { tlp: 'GREEN' } },
+        ctx,
+      );
+      expect.fail('accepted unknown substances');
+    } catch (err) {
+      const errors = (err as ValidationError).errors;
+      expect(errors.map((e) => [e.field, e.value])).to.deep.equal(
+        drugs.map((d, i) => [`drugs[${i}].substance`, d.substance]),
+      );
+      for (const e of errors) expect(e.message).to.match(/^unknown substances term/);
+      expect(errors.filter((e) => e.suggestions)).to.have.length(20);
+    }
+    const cost = distancesComputed() - before;
+    v.substances.suggest('cocainzz');
+    expect(cost).to.be.at.most(25 * (distancesComputed() - before - cost));
   });
 
   it('keeps the convention and schedule of each substance as data, apart from its drug group', () => {

@@ -7,6 +7,7 @@ import { HubError, ValidationError } from '@hub/errors';
 import {
   readReason,
   seizureReportFromJson,
+  SuggestionBudget,
   type Normalised,
   type ReportContext,
   type SeizureReportRecord,
@@ -76,11 +77,14 @@ export interface SeizureAcceptor {
    * A validation context; its versionOf reserves the next version of a report. `source`: how the reports arrived
    * (channel) and the agency system the node authenticated (client, kept as their submittedBy).
    */
-  context(source?: Pick<ReportContext, 'channel' | 'client'>): ReportContext;
+  context(source?: Pick<ReportContext, 'channel' | 'client' | 'suggestions'>): ReportContext;
   /** Sign and make durable a report validated against `context()`. */
   submit(report: Normalised<SeizureReportRecord>): Promise<AcceptedSeizure>;
-  /** Validate (throws ValidationError) and submit one JSON report. */
-  accept(body: unknown, client?: string): Promise<AcceptedSeizure>;
+  /**
+   * Validate (throws ValidationError) and submit one JSON report. `suggestions`: what the request may spend on
+   * suggestions for unknown terms, shared by the reports of a batch.
+   */
+  accept(body: unknown, client?: string, suggestions?: SuggestionBudget): Promise<AcceptedSeizure>;
   /**
    * Withdraw a report this node sent (its next version is the retraction); NOT_FOUND for one it never sent. `client`:
    * the agency system that asked (its token's client name), kept as the retraction's submittedBy.
@@ -99,13 +103,16 @@ export function createSeizureAcceptor(
   },
 ): SeizureAcceptor {
   const clock = deps.clock ?? Date.now;
-  const context = (source: Pick<ReportContext, 'channel' | 'client'> = {}): ReportContext => ({
+  const context = (
+    source: Pick<ReportContext, 'channel' | 'client' | 'suggestions'> = {},
+  ): ReportContext => ({
     nodeCountry: deps.country,
     now: clock(),
     versionOf: (id) => deps.reports.next(id),
     regions: deps.regions,
     channel: source.channel,
     client: source.client,
+    suggestions: source.suggestions,
   });
   const submit = async ({ value, normalisations }: Normalised<SeizureReportRecord>, digest?: string) => {
     const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value, {
@@ -141,14 +148,11 @@ export function createSeizureAcceptor(
     context,
     submit,
     retract,
-    accept: async (body, client) => {
+    accept: async (body, client, suggestions) => {
       // The very same body re-sent (a client that lost our answer) is answered with what it made, not re-sent.
-      const id = (body as { reportId?: unknown } | null)?.reportId;
-      const digest = createHash('sha256')
-        .update(JSON.stringify(body) ?? '')
-        .digest('hex')
-        .slice(0, 32);
-      const earlier = typeof id === 'string' ? deps.reports.sameAsLatest(id, digest) : undefined;
+      const id = reportIdOf(body);
+      const digest = bodyDigest(body);
+      const earlier = id === undefined ? undefined : deps.reports.sameAsLatest(id, digest);
       // Unless the hub refused the version it made (the node's certificate revoked and since renewed, a clock set
       // right, a hub's rule mended): then the same body is sent again, as the next version.
       const refused =
@@ -157,7 +161,7 @@ export function createSeizureAcceptor(
           (r) => r.inReplyTo === earlier.messageId && r.status === 'rejected',
         );
       if (refused) {
-        const again = await submit(seizureReportFromJson(body, context({ client })), digest);
+        const again = await submit(seizureReportFromJson(body, context({ client, suggestions })), digest);
         return { ...again, resentAfterRefusal: { version: earlier.version, messageId: earlier.messageId! } };
       }
       if (earlier !== undefined)
@@ -170,9 +174,34 @@ export function createSeizureAcceptor(
           duplicate: true,
           normalisations: deps.reports.normalisationsOf(id as string, earlier.version),
         };
-      return submit(seizureReportFromJson(body, context({ client })), digest);
+      return submit(seizureReportFromJson(body, context({ client, suggestions })), digest);
     },
   };
+}
+
+/** The reportId a body gives, as the hub keeps it (lower-case), or undefined. */
+function reportIdOf(body: unknown): string | undefined {
+  const id = (body as { reportId?: unknown } | null)?.reportId;
+  return typeof id === 'string' ? id.trim().toLowerCase() : undefined;
+}
+
+/** The digest by which the same body re-sent is known; a body too deeply nested to serialise is refused. */
+function bodyDigest(body: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(body) ?? '';
+  } catch (err) {
+    // JSON.parse takes nesting that JSON.stringify overflows the stack on (thousands of levels in an unknown field).
+    if (!(err instanceof RangeError)) throw err;
+    throw new ValidationError([
+      {
+        field: '(body)',
+        message:
+          'is nested too deeply to be read (a report is a few levels deep): leave out the deeply nested field',
+      },
+    ]);
+  }
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
 export function createApp(deps: NodeAppDeps): express.Express {
@@ -221,7 +250,8 @@ export function createApp(deps: NodeAppDeps): express.Express {
   });
 
   const acceptor = createSeizureAcceptor(deps);
-  const acceptSeizure = (body: unknown, res: Response) => acceptor.accept(body, clientOf(res));
+  const acceptSeizure = (body: unknown, res: Response, suggestions?: SuggestionBudget) =>
+    acceptor.accept(body, clientOf(res), suggestions);
 
   app.use(
     annualRoutes({
@@ -250,29 +280,55 @@ export function createApp(deps: NodeAppDeps): express.Express {
       throw new ValidationError([{ field: '(body)', message: 'at most 5000 reports per batch' }]);
     const items = req.body as unknown[];
     const results: ({ index: number; status: string } & Record<string, unknown>)[] = new Array(items.length);
+    // One budget for the batch: 5,000 reports with a misspelt term must not each cost a pass over a vocabulary.
+    const suggestions = new SuggestionBudget();
     // The reports of a batch are accepted together, so that their signatures share one RSA operation (the signer
     // gathers them); a report id given twice waits for its earlier version (waves in the order of the body).
+    // A report that fails is answered for on its own: the others of its wave may already be queued.
+    let failure: unknown;
     for (const wave of wavesByReportId(items))
       await Promise.all(
         wave.map(async (index) => {
           try {
-            results[index] = { index, ...(await acceptSeizure(items[index], res)) };
+            results[index] = { index, ...(await acceptSeizure(items[index], res, suggestions)) };
           } catch (err) {
-            if (!(err instanceof ValidationError)) throw err;
-            results[index] = { index, status: 'invalid', errors: err.errors };
+            if (err instanceof ValidationError) {
+              results[index] = { index, status: 'invalid', errors: err.errors };
+              return;
+            }
+            failure ??= err;
+            if (!(err instanceof HubError))
+              deps.logger.error({ err, index }, 'a report of a batch could not be accepted');
+            results[index] = {
+              index,
+              status: 'failed',
+              error:
+                err instanceof HubError
+                  ? { code: err.code, message: err.message }
+                  : {
+                      code: 'INTERNAL',
+                      message: 'internal error; this report was not accepted, send it again',
+                    },
+            };
           }
         }),
       );
     const accepted = results.filter((r) => r.status === 'queued').length;
+    // Nothing taken (the node may sign nothing now, say): the batch is refused whole, with the reason.
+    if (failure !== undefined && accepted === 0) throw failure;
     res
       .status(accepted === results.length ? 202 : 207)
       .json({ accepted, rejected: results.length - accepted, results });
   });
 
   app.post('/v1/seizures/:reportId/retract', async (req, res) => {
-    const reportId = String(req.params.reportId);
-    if (!UUID.test(reportId))
-      throw new ValidationError([{ field: 'reportId', message: 'must be a UUID', value: reportId }]);
+    const given = String(req.params.reportId);
+    if (!UUID.test(given))
+      throw new ValidationError([
+        { field: 'reportId', message: 'must be a UUID', value: given.slice(0, 60) },
+      ]);
+    // The report as the node keeps it: ids differing in case only are one report.
+    const reportId = given.toLowerCase();
     const reason = readReason(req.body, TEXT_MAX.SeizureRetraction.reason, 'say why the report is withdrawn');
     const { version, messageId } = await acceptor.retract(reportId, reason, clientOf(res));
     res.status(202).json({ reportId, version, messageId, status: 'queued' });
@@ -285,9 +341,13 @@ export function createApp(deps: NodeAppDeps): express.Express {
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such endpoint; see /openapi.json' } });
   });
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((thrown: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const unread = unreadableRequest(thrown);
+    const err = unread?.error ?? thrown;
     if (err instanceof ValidationError) {
-      res.status(400).json({ error: { code: err.code, message: err.message }, errors: err.errors });
+      res
+        .status(unread?.status ?? 400)
+        .json({ error: { code: err.code, message: err.message }, errors: err.errors });
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };
@@ -317,6 +377,63 @@ export function createApp(deps: NodeAppDeps): express.Express {
   return app;
 }
 
+/** What the sender put in a header or path, shown back short. */
+const shown = (v: unknown) => String(v ?? '').slice(0, 80);
+
+/**
+ * A request that express or body-parser could not read (http-errors with a 4xx status: a charset, a content-encoding,
+ * a body that does not inflate, a body cut short, a path of bad %-escapes) as a field error the sender can act on,
+ * with the status to answer: 400, or the error's own status when it is not one of body-parser's. Too large and not
+ * JSON keep their own codes (BODY_TOO_LARGE, MALFORMED_JSON); anything else is not the sender's to mend.
+ */
+export function unreadableRequest(thrown: unknown): { status: number; error: ValidationError } | undefined {
+  const e = thrown as
+    | (Error & { type?: string; status?: unknown; statusCode?: unknown; charset?: string; encoding?: string })
+    | null;
+  const status = Number(e?.status ?? e?.statusCode);
+  if (!(e instanceof Error) || e instanceof HubError || !(status >= 400 && status < 500)) return undefined;
+  if (e.type === 'entity.too.large' || e.type === 'entity.parse.failed') return undefined;
+  const refuse = (field: string, message: string, value: unknown, answer = 400) => ({
+    status: answer,
+    error: Object.assign(
+      new ValidationError([{ field, message, value: shown(value) }], 'the request cannot be read'),
+      { cause: e },
+    ),
+  });
+  if (e.type === 'charset.unsupported')
+    return refuse(
+      'content-type',
+      `charset ${shown(e.charset)} is not supported: send the body in UTF-8 (charset=utf-8, or no charset)`,
+      e.charset,
+    );
+  if (e.type === 'encoding.unsupported')
+    return refuse(
+      'content-encoding',
+      `content-encoding ${shown(e.encoding)} is not supported: send gzip, deflate or br, or none`,
+      e.encoding,
+    );
+  // express's router: a path parameter whose %-escapes are not UTF-8.
+  if (e instanceof URIError)
+    return refuse(
+      '(path)',
+      `${e.message}: a %-escape in the path must be of UTF-8 bytes (as encodeURIComponent writes them)`,
+      /'(.*)'$/.exec(e.message)?.[1] ?? '',
+    );
+  // The rest of body-parser's own (a body cut short, a size not as announced) are the sender's to mend.
+  if (typeof e.type === 'string' && /^(entity|request|parameters|stream)\./.test(e.type))
+    return refuse('(body)', `${e.message}; mend the request and send it again`, e.type);
+  // A body that does not decompress as its content-encoding says (zlib's Z_ or brotli's ERR__ error, given a 400 by
+  // body-parser).
+  const code = String((e as { code?: unknown }).code ?? '');
+  if (code.startsWith('Z_') || code.startsWith('ERR__'))
+    return refuse(
+      '(body)',
+      `does not decompress as its content-encoding says (${e.message}): send it so compressed, or uncompressed without content-encoding`,
+      code,
+    );
+  return refuse('(request)', `cannot be read: ${e.message}`, code, status);
+}
+
 /**
  * The indexes of `items` in waves: each report id at most once per wave, its repeats in later waves in the order
  * given. Items without a string reportId all go in the first.
@@ -325,9 +442,9 @@ export function wavesByReportId(items: unknown[]): number[][] {
   const waves: number[][] = [];
   const seen = new Map<string, number>();
   items.forEach((item, index) => {
-    const id = (item as { reportId?: unknown } | null)?.reportId;
-    const wave = typeof id === 'string' ? (seen.get(id) ?? 0) : 0;
-    if (typeof id === 'string') seen.set(id, wave + 1);
+    const id = reportIdOf(item);
+    const wave = id === undefined ? 0 : (seen.get(id) ?? 0);
+    if (id !== undefined) seen.set(id, wave + 1);
     (waves[wave] ??= []).push(index);
   });
   return waves;

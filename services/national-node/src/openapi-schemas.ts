@@ -226,7 +226,13 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
     rejected: int(),
     results: list(
       object(
-        { index: int('position in the body'), status: oneOf(['queued', 'invalid']) },
+        {
+          index: int('position in the body'),
+          status: oneOf(
+            ['queued', 'invalid', 'failed'],
+            'failed: valid, but not accepted for a reason of the node (error says which; send it again)',
+          ),
+        },
         {
           reportId: uuid,
           version: int(),
@@ -234,6 +240,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
           normalisations: list(),
           duplicate: bool,
           errors: list(ref('FieldError')),
+          error: object({ code: str(), message: str() }),
         },
       ),
     ),

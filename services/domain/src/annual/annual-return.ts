@@ -76,7 +76,7 @@ export function annualReturnFromJson(input: unknown, ctx: AnnualContext): Normal
     });
     let group = groupIn ? groups.resolve(groupIn) : undefined;
     if (groupIn && !group) {
-      const suggestions = groups.suggest(groupIn, 3);
+      const suggestions = groups.suggest(groupIn, 3, r.suggestions);
       r.error(
         `${path}.drugGroup`,
         `unknown drug group; use a World Drug Report group or its code (${suggestions.join(', ') || 'see schemas/vocab/drug-groups.json'})`,

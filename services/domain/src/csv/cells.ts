@@ -23,8 +23,8 @@ export function isoSeizureDate(date: string, time: string | null): string {
   if (dmy) d = `${dmy[3]}-${dmy[2]?.padStart(2, '0')}-${dmy[1]?.padStart(2, '0')}${dmy[4]}`;
   else if (ymd) d = `${ymd[1]}-${ymd[2]?.padStart(2, '0')}-${ymd[3]?.padStart(2, '0')}${ymd[4]}`;
   if (time && /^\d{4}-\d{2}-\d{2}$/.test(d)) {
-    const t = time.trim();
-    return `${d}T${/^\d{1,2}:\d{2}$/.test(t) ? `${t.padStart(5, '0')}:00` : t}`;
+    const t = time.trim().replace(/^\d:/, '0$&');
+    return `${d}T${/^\d{2}:\d{2}$/.test(t) ? `${t}:00` : t}`;
   }
   return d;
 }

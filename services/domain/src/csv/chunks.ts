@@ -1,8 +1,8 @@
 // Splitting a large CSV into requests of whole reports (every row of a seizure reference in the same request),
 // with the map from each request's line numbers back to the file's, so that error reports name file lines.
-import { readIdsHeader, type CsvDefaults, type CsvError } from './columns';
-import { groupRows } from './ids';
-import { csvLine, type CsvSeparator, type ParsedCsv } from './parse';
+import { readIdsHeader, type CsvDefaults, type CsvError, type IdsHeader } from './columns';
+import { groupRows, rowContent, type RowGroup } from './ids';
+import { csvLine, type CsvRow, type CsvSeparator, type ParsedCsv } from './parse';
 
 export interface CsvChunk {
   /** A complete CSV: the header, then the rows of whole reports. */
@@ -27,13 +27,41 @@ export interface CsvImportPlan {
 
 export interface CsvPlanOptions {
   defaults?: CsvDefaults;
-  /** Reports per request (default 500). */
+  /**
+   * Reports per request (default 500). Identical rows without a reference are never split (their ids count them), so
+   * a chunk holding them may have more.
+   */
   maxReports?: number;
   /** Characters per request, roughly (default 4 MB; a report is never split). */
   maxChars?: number;
 }
 
 const lineBreaks = (s: string) => s.match(/\r\n|\r|\n/g)?.length ?? 0;
+
+/**
+ * The reports in the units a chunk takes whole: a report alone, except that identical rows without a reference go
+ * together. The node tells them apart by their rank among the identical rows of its request, so split over two
+ * requests both would be rank 1, get the same report id, and the second would overwrite the first.
+ */
+function packingUnits(header: IdsHeader, groups: readonly RowGroup[]): RowGroup[][] {
+  const units: RowGroup[][] = [];
+  const identical = new Map<string, RowGroup[]>();
+  for (const g of groups) {
+    if (g.reference !== null) {
+      units.push([g]);
+      continue;
+    }
+    const content = rowContent(header, g.rows[0] as CsvRow);
+    const unit = identical.get(content);
+    if (unit) unit.push(g);
+    else {
+      const u = [g];
+      identical.set(content, u);
+      units.push(u);
+    }
+  }
+  return units;
+}
 
 /** Plan an import: group rows into reports and pack whole reports into chunks. */
 export function planCsvImport(parsed: ParsedCsv, options: CsvPlanOptions = {}): CsvImportPlan {
@@ -71,25 +99,33 @@ export function planCsvImport(parsed: ParsedCsv, options: CsvPlanOptions = {}): 
     plan.chunks.push({ text: parts.join(''), lineMap, reports, rows });
     chunk = fresh();
   };
-  for (const g of groups) {
-    const broken = g.rows.filter((r) => r.error);
-    if (broken.length) {
+  for (const unit of packingUnits(header, groups)) {
+    const sent: RowGroup[] = [];
+    for (const g of unit) {
+      const broken = g.rows.filter((r) => r.error);
+      if (!broken.length) {
+        sent.push(g);
+        continue;
+      }
       const errors = broken.map((r) => ({ line: r.line, column: '', value: '', message: r.error as string }));
       plan.refused.push({ lines: g.rows.map((r) => r.line), errors });
-      continue;
     }
-    const texts = g.rows.map((r) => `${csvLine(r.fields, parsed.separator)}\r\n`);
-    const chars = texts.reduce((n, t) => n + t.length, 0);
-    if (chunk.reports >= maxReports || (chunk.reports > 0 && chunk.chars + chars > maxChars)) flush();
-    g.rows.forEach((r, i) => {
-      const t = texts[i] as string;
-      chunk.lineMap[chunk.line] = r.line;
-      chunk.line += lineBreaks(t);
-      chunk.parts.push(t);
-    });
+    if (!sent.length) continue;
+    const texts = sent.map((g) => g.rows.map((r) => `${csvLine(r.fields, parsed.separator)}\r\n`));
+    const chars = texts.flat().reduce((n, t) => n + t.length, 0);
+    if (chunk.reports > 0 && (chunk.reports + sent.length > maxReports || chunk.chars + chars > maxChars))
+      flush();
+    sent.forEach((g, i) =>
+      g.rows.forEach((r, j) => {
+        const t = texts[i]?.[j] as string;
+        chunk.lineMap[chunk.line] = r.line;
+        chunk.line += lineBreaks(t);
+        chunk.parts.push(t);
+      }),
+    );
     chunk.chars += chars;
-    chunk.reports += 1;
-    chunk.rows += g.rows.length;
+    chunk.reports += sent.length;
+    chunk.rows += sent.reduce((n, g) => n + g.rows.length, 0);
   }
   flush();
   return plan;

@@ -15,6 +15,7 @@ import {
   type IdsHeader,
 } from './columns';
 import { isoSeizureDate, parseNumber, splitList } from './cells';
+import { offsetRule, utcOffsetMinutes } from '../report/dates';
 import type { CsvRow, CsvSeparator, ParsedCsv } from './parse';
 
 /** Where a field of the JSON report came from, to point an error at the right cell. */
@@ -116,7 +117,11 @@ export function idsReports(
   return { header, reports };
 }
 
-function rowContent(header: IdsHeader, row: CsvRow): string {
+/**
+ * What names a row without a seizure reference: its non-empty cells by column. Identical rows share it, and are told
+ * apart by their rank among the identical rows of the file (so they must be sent in one request: see planCsvImport).
+ */
+export function rowContent(header: IdsHeader, row: CsvRow): string {
   return header.keys
     .map((k, i) => [k ?? `?${i}`, (row.fields[i] ?? '').trim()] as const)
     .filter(([, v]) => v !== '')
@@ -218,7 +223,13 @@ function mapGroup(
     return report;
   }
   const date = value('date');
-  const time = value('time');
+  let time = value('time');
+  // A time cell is checked on its own, so that a bad time is not blamed on the date it would be joined to.
+  const timeProblem = time ? seizureTimeProblem(time.v) : null;
+  if (time && timeProblem) {
+    fail(time.line, 'time', time.v, timeProblem);
+    time = null;
+  }
   src('seizedAt', 'date', date ?? time);
   if (date) body.seizedAt = isoSeizureDate(date.v, time?.v ?? null);
   body.country = mapCountry(header, value('iso3'), value('countryName'), options.nodeCountry, report);
@@ -330,6 +341,19 @@ function mapGroup(
   put(body, 'notes', text('notes', 'notes'));
   put(body, 'source', text('source', 'source'));
   return report;
+}
+
+const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** Why a Seizure Time cell cannot be read, or null: HH:MM (24-hour), optional seconds and UTC offset. */
+export function seizureTimeProblem(cell: string): string | null {
+  const m = TIME.exec(cell.trim());
+  const rule =
+    'must be a 24-hour time HH:MM, optionally with seconds and a UTC offset (e.g. 09:30, 21:05:30, 09:30+05:00)';
+  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3] ?? 0) > 59) return rule;
+  const zone = m[4];
+  if (zone && zone !== 'Z' && utcOffsetMinutes(zone) === null) return offsetRule(zone);
+  return null;
 }
 
 const norm = (v: string) => v.replace(/\s+/g, ' ').toLowerCase();

@@ -10,6 +10,7 @@ import {
 import type { CsvDefaults, CsvError } from './columns';
 import { idsReports, type IdsReport } from './ids';
 import { csvLine, parseCsv, type ParsedCsv } from './parse';
+import { SuggestionBudget } from '../vocab/text';
 
 interface OutcomeBase {
   reference: string | null;
@@ -77,6 +78,8 @@ export function validateCsvReports(
   options: { defaults?: CsvDefaults } = {},
 ): CsvValidation {
   const parsed = typeof input === 'string' ? parseCsv(input) : input;
+  // The whole file is one request: a misspelling on every row must not cost a vocabulary pass each.
+  const shared: ReportContext = ctx.suggestions ? ctx : { ...ctx, suggestions: new SuggestionBudget() };
   const { header, reports } = idsReports(parsed, {
     nodeCountry: ctx.nodeCountry,
     defaults: options.defaults,
@@ -100,7 +103,7 @@ export function validateCsvReports(
       if (r.errors.length) return { ...base(r), ok: false, errors: [...r.errors].sort(byLine) };
       return { ...base(r), ok: true, retraction: { reason: r.body.retraction } };
     }
-    const context = r.errors.length ? { ...ctx, versionOf: () => 0 } : ctx;
+    const context = r.errors.length ? { ...shared, versionOf: () => 0 } : shared;
     try {
       const report = seizureReportFromJson(r.body, context);
       if (r.errors.length === 0) return { ...base(r), ok: true, report };

@@ -22,6 +22,23 @@ export function isCalendarDate(text: string): boolean {
   return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
 }
 
+/** The furthest from UTC any time zone is (Kiribati's +14:00), in minutes. */
+const MAX_OFFSET_MINUTES = 14 * 60;
+
+/** A UTC offset (`+05:00`, `-0330`) in minutes, or null when out of range (minutes of 60 or more, beyond ±14:00). */
+export function utcOffsetMinutes(zone: string): number | null {
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const [hours, minutes] = [Number(digits.slice(0, 2)), Number(digits.slice(2))];
+  if (minutes >= 60 || hours * 60 + minutes > MAX_OFFSET_MINUTES) return null;
+  return sign * (hours * 60 + minutes);
+}
+
+/** Why an out-of-range UTC offset is refused. */
+export function offsetRule(zone: string): string {
+  return `has UTC offset ${zone}, which no time zone has: an offset is at most ±14:00, its minutes under 60 (e.g. +05:00, -03:30)`;
+}
+
 export function parseSeizedAt(r: FieldReader, value: unknown, now: number): SeizedAt {
   if (value === undefined || value === null || value === '') {
     r.error('seizedAt', 'is required (ISO 8601, e.g. 2026-03-14T09:30:00+05:00)');
@@ -35,9 +52,11 @@ export function parseSeizedAt(r: FieldReader, value: unknown, now: number): Seiz
   const zone = m[7];
   let offsetMinutes: number | null = null;
   if (zone && zone !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+    offsetMinutes = utcOffsetMinutes(zone);
+    if (offsetMinutes === null) {
+      r.error('seizedAt', offsetRule(zone), value);
+      return { utcMs: 0, offsetMinutes: null, notes: [] };
+    }
   } else if (zone === 'Z') {
     offsetMinutes = 0;
   }
@@ -49,7 +68,13 @@ export function parseSeizedAt(r: FieldReader, value: unknown, now: number): Seiz
     return { utcMs: 0, offsetMinutes: null, notes: [] };
   }
   const utcMs = ms - (offsetMinutes ?? 0) * 60000;
-  if (utcMs > now + 5 * 60000) r.error('seizedAt', 'must not be in the future', value);
+  // Read as UTC, a local time east of Greenwich is hours later than meant: say so when that may be why.
+  const unzoned = zone
+    ? ''
+    : m[4]
+      ? ' (a time without a UTC offset is read as UTC; add e.g. +05:00)'
+      : ' (a date without a time is read as midnight UTC; give the time with its UTC offset, e.g. 2026-03-14T09:30:00+05:00)';
+  if (utcMs > now + 5 * 60000) r.error('seizedAt', `must not be in the future${unzoned}`, value);
   if (utcMs < Date.UTC(1970, 0, 1)) r.error('seizedAt', 'must be after 1970', value);
   const iso = new Date(utcMs).toISOString();
   const notes = typeof value === 'string' && value !== iso ? [`seizedAt ${value} → ${iso}`] : [];

@@ -1,13 +1,25 @@
 // Small field readers that collect every problem instead of stopping at the first one.
 import { ValidationError, type FieldError } from '@hub/errors';
 import { DEFAULT_TEXT_MAX } from '@hub/schemas';
+import { SuggestionBudget } from '../vocab/text';
 
 /** A number written in decimal notation, with an optional sign, fraction and exponent. */
 export const DECIMAL_NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?$/i;
 
+/** What a JSON value is, for a message: null, a list, or its typeof. */
+export function jsonKind(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value;
+}
+
 export class FieldReader {
   readonly errors: FieldError[] = [];
   readonly notes: string[] = [];
+
+  /**
+   * `suggestions`: what the request may spend on "did you mean" for unknown terms; a request of many reports (a
+   * batch, a CSV) hands each of their readers the same one.
+   */
+  constructor(readonly suggestions: SuggestionBudget = new SuggestionBudget()) {}
 
   error(field: string, message: string, value?: unknown): void {
     const short =

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@hub/errors';
 import { loadVocabularies } from '../vocab/index';
-import { FieldReader } from './fields';
+import { FieldReader, jsonKind } from './fields';
 import { isCalendarDate } from './dates';
 import type { Normalised } from './seizure-report';
 import { normaliseCountryCode, readHandling, resolveTermField, type HandlingRecord } from './terms';
@@ -64,6 +64,11 @@ export function routeReportFromJson(
     r.error('routeId', 'must be a UUID (or left out, to have one generated)', routeId);
     routeId = null;
   }
+  // One route whatever the case of its id: the hub's ids are lower-case (RFC 4122 output).
+  if (routeId && routeId !== routeId.toLowerCase()) {
+    r.notes.push(`routeId '${routeId}' → ${routeId.toLowerCase()}`);
+    routeId = routeId.toLowerCase();
+  }
   const legs = r.array(obj, 'legs', 'legs', { required: true, max: ROUTE_MAX_LEGS }).map((leg, i) => {
     const from = normaliseCountryCode(
       r,
@@ -88,24 +93,37 @@ export function routeReportFromJson(
       via: r.string(leg, 'via', `legs[${i}].via`, { max: TEXT_MAX.TraffickingRoute['legs[].via'] }),
     };
   });
-  const list = (key: string, max: number) => {
+  // Each entry a non-empty string: anything else is refused by its index, never read as '' (an empty term).
+  const list = (key: string, max: number, what: string): (string | null)[] => {
     const raw = obj[key];
     if (raw === undefined || raw === null) return [];
     if (!Array.isArray(raw) || raw.length > max) {
       r.error(key, `must be a list of at most ${max} entries`);
       return [];
     }
-    return raw.map((x) => (typeof x === 'string' ? x.trim() : ''));
+    return raw.map((x: unknown, i) => {
+      const s = typeof x === 'string' ? x.trim() : '';
+      if (s) return s;
+      r.error(
+        `${key}[${i}]`,
+        typeof x === 'string'
+          ? `must not be empty: each entry is ${what}`
+          : `must be a string: ${what} (got ${jsonKind(x)})`,
+        x,
+      );
+      return null;
+    });
   };
-  const substances = list('substances', ROUTE_MAX_TERMS).map(
-    (s, i) => resolveTermField(r, v.substances, s || null, `substances[${i}]`) ?? '',
+  const substances = list('substances', ROUTE_MAX_TERMS, 'a substance code or name').map(
+    (s, i) => resolveTermField(r, v.substances, s, `substances[${i}]`) ?? '',
   );
-  const concealment = list('concealment', ROUTE_MAX_TERMS).map(
-    (c, i) => resolveTermField(r, v.concealment, c || null, `concealment[${i}]`) ?? '',
+  const concealment = list('concealment', ROUTE_MAX_TERMS, 'a concealment method').map(
+    (c, i) => resolveTermField(r, v.concealment, c, `concealment[${i}]`) ?? '',
   );
-  const relatedReports = list('relatedReports', 200);
-  relatedReports.forEach((id, i) => {
+  const relatedReports = list('relatedReports', 200, 'a report id (UUID)').map((id, i) => {
+    if (id === null) return '';
     if (!UUID.test(id)) r.error(`relatedReports[${i}]`, 'must be a report id (UUID)', id);
+    return id.toLowerCase();
   });
   const periodFrom = day(r, obj.periodFrom, 'periodFrom');
   const periodTo = day(r, obj.periodTo, 'periodTo');

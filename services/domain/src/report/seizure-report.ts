@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@hub/errors';
 import { FieldReader } from './fields';
 import { parseSeizedAt } from './dates';
-import { loadVocabularies, normaliseIdentifier, normaliseLink, toKg } from '../vocab/index';
+import {
+  loadVocabularies,
+  normaliseIdentifier,
+  normaliseLink,
+  toKg,
+  type SuggestionBudget,
+} from '../vocab/index';
 import { normaliseCountryCode, readHandling, resolveTermField } from './terms';
 import { TEXT_MAX, UUID } from '@hub/schemas';
 
@@ -81,6 +87,8 @@ export interface ReportContext {
   channel?: string;
   /** The agency system that sent it, as the node authenticated it (HUB_NODE_TOKEN_FILE's client name). */
   client?: string;
+  /** What the request may spend on suggestions for unknown terms, shared by its reports (default: one per report). */
+  suggestions?: SuggestionBudget;
 }
 
 /**
@@ -95,6 +103,12 @@ export const SEIZURE_REPORT_MAX = {
   links: 50,
 } as const;
 
+/**
+ * The most one drug line of a seizure may weigh: more than any single seizure on record, so more is a unit mistake.
+ * A node refuses it from its agencies, and the coordinator from a node.
+ */
+export const QUANTITY_LIMIT_KG = 500_000;
+
 const T = TEXT_MAX.SeizureReport;
 
 /** Why an identifier or a link of no letter or digit is refused: it would match every other placeholder. */
@@ -107,12 +121,17 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
     throw new ValidationError([{ field: '(body)', message: 'must be a JSON object (one seizure report)' }]);
   }
   const obj = input as Record<string, unknown>;
-  const r = new FieldReader();
+  const r = new FieldReader(ctx.suggestions);
   const v = loadVocabularies();
   let reportId = r.string(obj, 'reportId', 'reportId');
   if (reportId && !UUID.test(reportId)) {
     r.error('reportId', 'must be a UUID (or left out, to have one generated)', reportId);
     reportId = null;
+  }
+  // One report whatever the case of its id: the hub's ids are lower-case (RFC 4122 output).
+  if (reportId && reportId !== reportId.toLowerCase()) {
+    r.notes.push(`reportId '${reportId}' → ${reportId.toLowerCase()}`);
+    reportId = reportId.toLowerCase();
   }
   if (!reportId) reportId = randomUUID();
   const country = normaliseCountryCode(r, r.string(obj, 'country', 'country', { required: true }), 'country');
@@ -122,8 +141,9 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
   const placeIn = r.object(obj, 'place', 'place') ?? {};
   const lat = r.number(placeIn, 'lat', 'place.lat', { min: -90, max: 90 });
   const lon = r.number(placeIn, 'lon', 'place.lon', { min: -180, max: 180 });
-  if ((lat === null) !== (lon === null) && (placeIn.lat !== undefined || placeIn.lon !== undefined))
-    r.error('place', 'lat and lon go together');
+  // Whether each was given, not whether it was read: a latitude out of range is its own error, not a lone longitude.
+  const given = (x: unknown) => x !== undefined && x !== null && x !== '';
+  if (given(placeIn.lat) !== given(placeIn.lon)) r.error('place', 'lat and lon go together');
   const direction = r.string(placeIn, 'direction', 'place.direction') ?? 'unknown';
   if (!DIRECTIONS.has(direction))
     r.error('place.direction', `must be one of ${[...DIRECTIONS].join(', ')}`, direction);
@@ -145,7 +165,14 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
           `${p}.unit`,
         ) ?? '';
       const quantityKg = unit && substance ? toKg(v, quantity, unit, substance) : null;
-      if (quantityKg !== null && unit !== 'kg') r.notes.push(`${p}: ${quantity} ${unit} → ${quantityKg} kg`);
+      if (quantityKg !== null && !(quantityKg <= QUANTITY_LIMIT_KG))
+        r.error(
+          `${p}.quantity`,
+          `must come to at most ${QUANTITY_LIMIT_KG} kg, more than any single seizure on record (${quantity} ${unit} is ${Number.isFinite(quantityKg) ? `${quantityKg} kg` : 'more kilograms than a number holds'}); check the unit`,
+          quantity,
+        );
+      else if (quantityKg !== null && unit !== 'kg')
+        r.notes.push(`${p}: ${quantity} ${unit} → ${quantityKg} kg`);
       return {
         substance,
         substanceReported: reported !== substance ? reported : null,

@@ -3,13 +3,13 @@ import type { FieldError } from '@hub/errors';
 import { RELEASABLE_ENTRY_MAX, RELEASABLE_MAX, TEXT_MAX } from '@hub/schemas';
 import { resolveCountry, suggestCountries } from '../vocab/countries';
 import type { Vocabulary } from '../vocab/vocabulary';
-import type { FieldReader } from './fields';
+import { jsonKind, type FieldReader } from './fields';
 
 export function normaliseCountryCode(r: FieldReader, value: string | null, field: string): string | null {
   if (value === null) return null;
   const code = resolveCountry(value);
   if (!code) {
-    const suggestions = suggestCountries(value);
+    const suggestions = suggestCountries(value, 5, r.suggestions);
     r.error(
       field,
       `unknown country; use an ISO 3166-1 alpha-2 code (e.g. KZ)${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`,
@@ -32,7 +32,7 @@ export function resolveTermField(
   if (value === null) return null;
   const code = vocab.resolve(value);
   if (!code) {
-    const suggestions = vocab.suggest(value);
+    const suggestions = vocab.suggest(value, 5, r.suggestions);
     r.error(
       field,
       `unknown ${vocab.name} term${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : `; see schemas/vocab/${vocab.name}.json`}`,
@@ -100,8 +100,16 @@ export function readHandling(
     );
   const releasable = (tooMany ? [] : (releasableTo ?? [])).map((x, i) => {
     const field = `handling.releasableTo[${i}]`;
-    if (typeof x === 'string' && regions.has(x)) return x;
-    if (typeof x === 'string' && x.length > RELEASABLE_ENTRY_MAX) {
+    if (typeof x !== 'string') {
+      r.error(
+        field,
+        `must be a string: an ISO country code, a country name or a region id (got ${jsonKind(x)})`,
+        x,
+      );
+      return '';
+    }
+    if (regions.has(x)) return x;
+    if (x.length > RELEASABLE_ENTRY_MAX) {
       r.error(
         field,
         `must be an ISO country code, a country name or a region id (at most ${RELEASABLE_ENTRY_MAX} characters, got ${x.length})`,
@@ -109,7 +117,7 @@ export function readHandling(
       );
       return '';
     }
-    return normaliseCountryCode(r, typeof x === 'string' ? x : null, field) ?? '';
+    return normaliseCountryCode(r, x, field) ?? '';
   });
   const evaluation = r.string(h, 'evaluation', 'handling.evaluation', {
     max: TEXT_MAX.SeizureReport['handling.evaluation'],

@@ -1,7 +1,7 @@
 // ISO 3166-1 countries: alpha-2, alpha-3 and names in English, Russian and the region's languages.
 import countries from 'i18n-iso-countries';
 import { createRequire } from 'node:module';
-import { latinKey, nearest, textKey } from './text';
+import { latinKey, memoisedNearest, textKey, type SuggestionBudget } from './text';
 
 const require = createRequire(import.meta.url);
 const LANGS = ['en', 'ru', 'kk', 'ky', 'tg', 'uz', 'tk'] as const;
@@ -65,8 +65,11 @@ export function resolveCountry(input: string): string | undefined {
   return index.get(textKey(v)) ?? index.get(latinKey(v));
 }
 
-export function suggestCountries(input: string, n = 5): string[] {
-  return nearest(input, names, 0.4, n);
+const suggest = memoisedNearest(names, 0.4);
+
+/** Up to `n` countries whose names are nearest to `input`; remembered, and spending `budget` as Vocabulary.suggest. */
+export function suggestCountries(input: string, n = 5, budget?: SuggestionBudget): string[] {
+  return suggest(input, n, budget);
 }
 
 export function countryName(code: string, lang = 'en'): string {

@@ -66,8 +66,16 @@ export function latinKey(input: string): string {
   return [...textKey(input)].map((ch) => CYRILLIC_TO_LATIN[ch] ?? ch).join('');
 }
 
+let distances = 0;
+
+/** How many distances this process has computed: what suggestions cost, for tests and diagnostics. */
+export function distancesComputed(): number {
+  return distances;
+}
+
 /** Levenshtein distance, for suggesting the nearest valid terms. */
 export function distance(a: string, b: string): number {
+  distances += 1;
   if (a === b) return 0;
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
@@ -108,4 +116,49 @@ export function nearest(
     .sort((a, b) => a[1] - b[1])
     .slice(0, n)
     .map(([code]) => code);
+}
+
+/**
+ * How many unknown values of one request may have suggestions computed for them (each is a pass over a whole
+ * vocabulary, a millisecond or two). Past that a value is still refused, only without a "did you mean".
+ */
+export class SuggestionBudget {
+  private used = 0;
+  constructor(readonly max = 20) {}
+
+  /** Whether one more computation may be spent (and spends it). */
+  take(): boolean {
+    if (this.used >= this.max) return false;
+    this.used += 1;
+    return true;
+  }
+}
+
+/** Suggestions remembered per vocabulary: a misspelling repeated on every row of a file costs one computation. */
+const MEMO_SIZE = 1000;
+
+/**
+ * `nearest` over `keys`, remembered for the last MEMO_SIZE inputs; a computation (not a remembered answer) spends one
+ * of `budget`, and none is made when it is spent.
+ */
+export function memoisedNearest(
+  keys: readonly { key: string; code: string }[],
+  within: number,
+): (input: string, n: number, budget?: SuggestionBudget) => string[] {
+  const memo = new Map<string, string[]>();
+  return (input, n, budget) => {
+    const key = `${n}\n${latinKey(input)}`;
+    const known = memo.get(key);
+    if (known) {
+      // Most recently used last, so that the oldest is the one dropped.
+      memo.delete(key);
+      memo.set(key, known);
+      return [...known];
+    }
+    if (budget && !budget.take()) return [];
+    const found = nearest(input, keys, within, n);
+    if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value as string);
+    memo.set(key, found);
+    return [...found];
+  };
 }

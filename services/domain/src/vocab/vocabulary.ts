@@ -1,5 +1,5 @@
 // One controlled vocabulary: codes with labels in several languages and aliases, looked up in O(1).
-import { latinKey, nearest, textKey } from './text';
+import { latinKey, memoisedNearest, textKey, type SuggestionBudget } from './text';
 
 export interface Term {
   code: string;
@@ -14,8 +14,11 @@ export interface Vocabulary<T extends Term = Term> {
   get(code: string): T | undefined;
   /** The code for a code, label (any language) or alias, or undefined. */
   resolve(input: string): string | undefined;
-  /** Up to `n` codes nearest to `input`, nearest first. */
-  suggest(input: string, n?: number): string[];
+  /**
+   * Up to `n` codes nearest to `input`, nearest first; remembered per input. A computation spends one of `budget`,
+   * and none is made (an empty list) once it is spent.
+   */
+  suggest(input: string, n?: number, budget?: SuggestionBudget): string[];
   label(code: string, lang: string): string;
 }
 
@@ -36,6 +39,7 @@ export function createVocabulary<T extends Term>(name: string, terms: T[]): Voca
     (t.aliases ?? []).forEach((a) => add(a, t.code));
     ((t.wdrNames as string[] | undefined) ?? []).forEach((w) => add(w, t.code));
   }
+  const suggest = memoisedNearest(keys, 0.5);
   return {
     name,
     terms,
@@ -43,9 +47,7 @@ export function createVocabulary<T extends Term>(name: string, terms: T[]): Voca
     resolve(input) {
       return index.get(textKey(input)) ?? index.get(latinKey(input));
     },
-    suggest(input, n = 5) {
-      return nearest(input, keys, 0.5, n);
-    },
+    suggest: (input, n = 5, budget) => suggest(input, n, budget),
     label(code, lang) {
       const t = byCode.get(code);
       return t ? (t.labels[lang] ?? t.labels.en ?? code) : code;
