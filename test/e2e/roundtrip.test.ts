@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { hubSync } from '../support/cli';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, postJson, startTestHub, type TestHub, minimalReport } from '../support/hub';
+import { getJson, metricValue, postJson, startTestHub, type TestHub, minimalReport } from '../support/hub';
 
 const minimal = minimalReport();
 
@@ -176,6 +176,10 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
   });
 
   it('answers an invalid report with field errors and queues nothing', async () => {
+    // What the node has queued: waiting in its outbox, or published. A report is queued before it is answered.
+    const node = hub.nodes.KZ!;
+    await waitUntil('the outbox empty', () => node.outboxDepth() === 0 || undefined);
+    const publishedBefore = await metricValue(node.url, 'hub_node_published_total');
     const bad = await postJson(`${hub.nodes.KZ!.url}/v1/seizures`, {
       ...minimal,
       country: 'XX',
@@ -185,6 +189,8 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
     expect(bad.status).to.equal(400);
     const fields = (bad.body.errors as { field: string }[]).map((e) => e.field);
     expect(fields).to.include.members(['country', 'drugs[0].quantity', 'drugs[0].unit', 'handling.tlp']);
+    expect(node.outboxDepth(), 'waiting in the outbox').to.equal(0);
+    expect(await metricValue(node.url, 'hub_node_published_total'), 'published').to.equal(publishedBefore);
   });
 
   it('accepts coordinates outside the stated country but flags them in the receipt and the record', async () => {

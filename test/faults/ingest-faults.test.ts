@@ -133,6 +133,15 @@ async function killed(child: ChildProcess): Promise<void> {
   await exit;
 }
 
+/** Until the coordinator process on `opsPort` answers its health check. */
+const coordinatorReady = (opsPort: number) =>
+  waitUntil(
+    'the coordinator ready',
+    async () => (await fetch(`http://127.0.0.1:${opsPort}/healthz`).catch(() => undefined))?.ok,
+    120000,
+    250,
+  );
+
 describe('fault injection during sustained ingest', function () {
   this.timeout(SOAK ? 4 * 3600000 : 900000);
   let env: TestEnv;
@@ -225,12 +234,13 @@ describe('fault injection during sustained ingest', function () {
     cleanups.push(() => ferret.stop());
     const config = withConfig({ mongo: { ...env.config.mongo, url: ferret.url } });
     const { coordinator, node } = await startHub(config);
-    const acked = await submit(
-      node.url,
-      Array.from({ length: n }, (_, i) => report(i)),
-    );
+    const reports = Array.from({ length: n }, (_, i) => report(i));
+    const acked = await submit(node.url, reports.slice(0, n / 2));
     await waitUntil('ingest under way', () => coordinator.processed() > 0, 60000);
     await ferret.stop();
+    // Half submitted once the store is down, so that the outage meets reports to store whatever the coordinator had
+    // done with the first half by then (all of it, perhaps: a chunk holds up to 500).
+    acked.push(...(await submit(node.url, reports.slice(n / 2))));
     const health = await waitUntil(
       'the coordinator reporting the store down',
       async () => {
@@ -242,6 +252,7 @@ describe('fault injection during sustained ingest', function () {
     );
     expect(health).to.equal(503);
     await sleep(3000);
+    expect(coordinator.processed(), 'reports processed while the store was down').to.be.below(n);
     await ferret.start();
     const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName });
     cleanups.push(() => store.close());
@@ -261,15 +272,17 @@ describe('fault injection during sustained ingest', function () {
           await (await fetch(`${coordinator.opsUrl}/metrics`)).text(),
         )?.[1],
       );
-    const acked = await submit(
-      node.url,
-      Array.from({ length: n }, (_, i) => report(i)),
-    );
+    const reports = Array.from({ length: n }, (_, i) => report(i));
+    const acked = await submit(node.url, reports.slice(0, n / 2));
     await waitUntil('ingest under way', () => coordinator.processed() > 0, 60000);
     const joined = await joins();
     expect(joined).to.be.at.least(1);
-    // Every store call in flight hangs for 15 s, well past the 6 s session.
-    await ferret.freeze(15000);
+    // Every store call hangs for 15 s, well past the 6 s session. Half the reports are submitted once it hangs, so
+    // that the coordinator has store calls to make in it, whatever it had done with the first half by then.
+    const frozen = ferret.freeze(15000);
+    acked.push(...(await submit(node.url, reports.slice(n / 2))));
+    expect(coordinator.processed(), 'reports processed while the store hung').to.be.below(n);
+    await frozen;
     const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName });
     cleanups.push(() => store.close());
     await expectExactlyOnce(store, acked, 600000);
@@ -290,15 +303,20 @@ describe('fault injection during sustained ingest', function () {
         mongo: { ...env.config.mongo, url: ferret.url },
       });
     }
-    const { node, store, start, stored: count } = await nodeAndCoordinatorProcess();
-    const acked = await submit(
-      node.url,
-      Array.from({ length: n }, (_, i) => report(i)),
-      250,
-    );
+    const { node, store, start, opsPort, stored: count } = await nodeAndCoordinatorProcess();
     let child = start();
     cleanups.push(() => killed(child));
+    await coordinatorReady(opsPort);
+    // Submitted once the coordinator runs, so that it is killed while reports still arrive, not once it has stored
+    // them all (a chunk holds up to 500): the short run 20 every half second, about 10 s in all.
+    const submitted = submit(
+      node.url,
+      Array.from({ length: n }, (_, i) => report(i)),
+      SOAK ? 250 : 20,
+      SOAK ? 0 : 500,
+    );
     const started = Date.now();
+    const atKill: number[] = [];
     for (const fraction of [0.2, 0.45, 0.7]) {
       await waitUntil(
         `${fraction * 100}% stored`,
@@ -306,11 +324,15 @@ describe('fault injection during sustained ingest', function () {
         600000,
         POLL_MS,
       );
+      atKill.push(await count());
       await killed(child);
       if (SOAK)
-        console.log(`    killed at ${await count()} stored, ${Math.round((Date.now() - started) / 1000)} s`);
+        console.log(`    killed at ${atKill.at(-1)} stored, ${Math.round((Date.now() - started) / 1000)} s`);
       child = start();
     }
+    const acked = await submitted;
+    expect(acked).to.have.length(n);
+    expect(atKill[0], 'stored when first killed').to.be.below(n);
     await expectExactlyOnce(store, acked, SOAK ? 4 * 3600000 : 400000);
     if (SOAK) console.log(`    ${n} stored exactly once in ${Math.round((Date.now() - started) / 1000)} s`);
     await expectReceipts(node.url, acked, SOAK ? 1800000 : 120000);
@@ -321,12 +343,7 @@ describe('fault injection during sustained ingest', function () {
     const { node, store, start, opsPort, stored: count } = await nodeAndCoordinatorProcess();
     let child = start();
     cleanups.push(() => killed(child));
-    await waitUntil(
-      'the coordinator ready',
-      async () => (await fetch(`http://127.0.0.1:${opsPort}/healthz`).catch(() => undefined))?.ok,
-      120000,
-      250,
-    );
+    await coordinatorReady(opsPort);
     // Submitted once the coordinator runs, 20 at a time for about 6 s, so that it stores them chunk by chunk and
     // is stopped while reports still arrive.
     const submitted = submit(

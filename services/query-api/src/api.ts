@@ -9,7 +9,7 @@ import { connectStore } from '@hub/store';
 import { createApp } from './app';
 import { createAuditLog } from './audit';
 import { feedStreams } from './feed-stream';
-import { authDir, loadKeyRing } from './issuer';
+import { authDir, followKeyRing } from './issuer';
 import { withReadTimeout } from './store-limits';
 import { topicNames } from '@hub/kafka';
 
@@ -40,7 +40,11 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
     onCommand: storeCommandMetrics(metrics),
   });
   await store.ensureIndexes();
-  const keys = loadKeyRing(authDir(config.hubHome));
+  // Followed, not read once: a signing key removed from the folder stops verifying tokens within a minute.
+  const keys = followKeyRing(authDir(config.hubHome), {
+    onError: (err) =>
+      logger.warn({ err }, 'token signing keys could not be read again; those still on disk stay in use'),
+  });
   const audit = createAuditLog(store);
   const pki = new PkiStore(join(config.hubHome, 'pki'));
   // Kept current from hub.pki once a feed stream is open; provenance also reads the CA files at each look, so a CA

@@ -16,8 +16,13 @@ export interface AuditEntry {
   reportIds: string[];
   /** The originating country of each of reportIds (same order): lets an owner see who read its records. */
   reportOrigins?: string[];
-  /** The distinct originating countries of the records read. */
+  /** The distinct originating countries of the records read: all of them, also those of ids left out. */
   origins?: string[];
+  /**
+   * The distinct originating countries of the records whose ids were left out (reportIds and reportOrigins keep the
+   * first REPORT_IDS_KEPT); absent when none were.
+   */
+  cutOrigins?: string[];
   prevHash: string;
   hash: string;
 }
@@ -38,12 +43,23 @@ function canonical(value: unknown): string {
 }
 
 export function entryHash(entry: Omit<AuditEntry, 'hash' | '_id'>): string {
-  const { seq, at, actor, action, query, count, reportIds, reportOrigins, origins, prevHash } = entry;
+  const { seq, at, actor, action, query, count, reportIds, reportOrigins, origins, cutOrigins, prevHash } =
+    entry;
+  // A field left undefined is left out of the canonical form: entries written before cutOrigins hash as they did.
   return createHash('sha256')
     .update(prevHash)
-    .update(canonical({ seq, at, actor, action, query, count, reportIds, reportOrigins, origins }))
+    .update(
+      canonical({ seq, at, actor, action, query, count, reportIds, reportOrigins, origins, cutOrigins }),
+    )
     .digest('hex');
 }
+
+/**
+ * The most record ids an entry keeps (a search's page, a report read, an export's first rows): the entry stays a
+ * small document however much was read. The countries of those beyond are kept (origins, cutOrigins), so that an
+ * owner still finds the read (GET /v1/reads).
+ */
+export const REPORT_IDS_KEPT = 1000;
 
 /** What the audited actions are called (the `action` of an entry). */
 export const AUDIT_ACTIONS = [
@@ -223,11 +239,14 @@ export function createAuditLog(
         seq: (last?.seq ?? 0) + 1,
         at: new Date(clock()),
         ...e,
-        reportIds: e.reportIds.slice(0, 1000),
+        reportIds: e.reportIds.slice(0, REPORT_IDS_KEPT),
         ...(e.reportOrigins
           ? {
-              reportOrigins: e.reportOrigins.slice(0, 1000),
+              reportOrigins: e.reportOrigins.slice(0, REPORT_IDS_KEPT),
               origins: [...new Set(e.reportOrigins)].sort(),
+              ...(e.reportOrigins.length > REPORT_IDS_KEPT && {
+                cutOrigins: [...new Set(e.reportOrigins.slice(REPORT_IDS_KEPT))].sort(),
+              }),
             }
           : {}),
         prevHash: last?.hash ?? GENESIS,

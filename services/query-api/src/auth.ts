@@ -1,4 +1,5 @@
-// Bearer-token authentication: ES256 only, kid must be known, issuer and audience checked, 30 s clock skew.
+// Bearer-token authentication: ES256 only, kid must be known (a followed ring is read again when due, see
+// followKeyRing), issuer and audience checked, 30 s clock skew.
 import type { NextFunction, Request, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import { HubError } from '@hub/errors';
@@ -35,7 +36,13 @@ export function verifyToken(ring: KeyRing, token: string, now = Date.now()): Cal
   if (decoded.header.alg !== 'ES256')
     throw new HubError('TOKEN_INVALID', `token algorithm ${decoded.header.alg} is not accepted (ES256 only)`);
   const kid = decoded.header.kid;
-  const key = kid ? ring.byKid.get(kid) : undefined;
+  ring.refresh?.();
+  let key = kid ? ring.byKid.get(kid) : undefined;
+  // A key added since the folder was last read (rotated in): read it again now, not in up to a minute.
+  if (kid && !key) {
+    ring.refresh?.(kid);
+    key = ring.byKid.get(kid);
+  }
   if (!key)
     throw new HubError(
       'TOKEN_INVALID',

@@ -56,6 +56,36 @@ function parsePosition(id: string): Position | undefined {
   return position;
 }
 
+/** The parts of the feed a reconnecting client missed, per partition: after its position, up to the reader's. */
+type Ranges = Map<number, { after: bigint; upTo: bigint }>;
+
+/**
+ * What a client reconnecting with `lastEventId` is given first: the events held after it (`held`: the index in
+ * `heldIds`, the ids of the events held, after which to start), what it missed read back from the broker, or a gap
+ * when the id is not one of this feed or it missed more than `replayRecords` (`now`: where the feed's reader
+ * stands). A gap does not say how many records it missed: they are all the feed's, also those the client may not
+ * read, which it is not told of.
+ */
+export function resumeOf(
+  lastEventId: string,
+  heldIds: string[],
+  now: Position,
+  replayRecords: number,
+): { held: number } | { readBack: Ranges } | { gap: string } {
+  const at = heldIds.indexOf(lastEventId);
+  if (at >= 0) return { held: at + 1 };
+  const from = parsePosition(lastEventId);
+  if (!from || from.size !== now.size || [...from.keys()].some((p) => !now.has(p)))
+    return { gap: 'not an event id of this feed; search for what was published (GET /v1/seizures)' };
+  const ranges: Ranges = new Map([...now].map(([p, o]) => [p, { after: from.get(p) ?? 0n, upTo: o }]));
+  const missed = [...ranges.values()].reduce((n, r) => n + (r.upTo > r.after ? r.upTo - r.after : 0n), 0n);
+  if (missed > BigInt(replayRecords))
+    return {
+      gap: `more records were published on this feed since than the ${replayRecords} a stream gives again: search for them (GET /v1/seizures)`,
+    };
+  return { readBack: ranges };
+}
+
 /** A feed record as read, by the feed's reader or read back for a reconnecting client. */
 interface FeedRecordRead {
   region: string;
@@ -351,7 +381,7 @@ export function feedStreams(deps: {
     region: string,
     sub: Subscriber,
     lastEventId: string,
-    ranges: Map<number, { after: bigint; upTo: bigint }>,
+    ranges: Ranges,
     req: Request,
   ) => {
     const aborted = new AbortController();
@@ -451,35 +481,23 @@ export function feedStreams(deps: {
     // that nothing comes between the two and nothing is sent twice.
     const sub: Subscriber = { caller, res };
     const lastEventId = req.get('last-event-id');
-    let readBack: Map<number, { after: bigint; upTo: bigint }> | undefined;
+    let readBack: Ranges | undefined;
     if (lastEventId !== undefined) {
       const latest = recent.get(region.id) ?? [];
-      const at = latest.findIndex((e) => e.id === lastEventId);
-      const from = parsePosition(lastEventId);
       const now = positions.get(region.id) ?? new Map<number, bigint>();
-      const ranges = new Map([...now].map(([p, o]) => [p, { after: from?.get(p) ?? 0n, upTo: o }]));
-      const missed = [...ranges.values()].reduce(
-        (n, r) => n + (r.upTo > r.after ? r.upTo - r.after : 0n),
-        0n,
+      const resume = resumeOf(
+        lastEventId,
+        latest.map((e) => e.id),
+        now,
+        replayRecords,
       );
-      if (at >= 0) {
-        for (const e of latest.slice(at + 1)) if (e.visibleTo(caller)) write(res, e);
-      } else if (!from || from.size !== now.size || [...from.keys()].some((p) => !now.has(p)))
-        gap(
-          res,
-          lastEventId,
-          'not an event id of this feed; search for what was published (GET /v1/seizures)',
-        );
-      else if (missed > BigInt(replayRecords))
-        gap(
-          res,
-          lastEventId,
-          `${missed} records were published on this feed since; more than the ${replayRecords} a stream gives again: search for them (GET /v1/seizures)`,
-        );
+      if ('held' in resume) {
+        for (const e of latest.slice(resume.held)) if (e.visibleTo(caller)) write(res, e);
+      } else if ('gap' in resume) gap(res, lastEventId, resume.gap);
       else {
-        readBack = ranges;
+        readBack = resume.readBack;
         sub.buffer = [];
-        sub.after = new Map([...ranges].map(([p, r]) => [p, r.upTo > r.after ? r.upTo : r.after]));
+        sub.after = new Map([...readBack].map(([p, r]) => [p, r.upTo > r.after ? r.upTo : r.after]));
       }
     }
     const set = subscribers.get(region.id) ?? new Set<Subscriber>();

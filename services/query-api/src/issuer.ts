@@ -1,5 +1,6 @@
 // The local token issuer: ES256 signing keys in $HUB_HOME/auth, one file per kid, the newest signs.
-// Older keys keep verifying until removed, which is how keys rotate without logging everyone out.
+// Older keys keep verifying until removed, which is how keys rotate without logging everyone out. The query API
+// follows the folder (followKeyRing): a key removed stops verifying within a minute, without a restart.
 import {
   createPrivateKey,
   createPublicKey,
@@ -38,6 +39,11 @@ export interface SigningKey {
 export interface KeyRing {
   current: SigningKey;
   byKid: Map<string, SigningKey>;
+  /**
+   * Of a ring that follows its folder (followKeyRing): read the folder again if it is due, or, for a token naming a
+   * key not held (`unknownKid`), if it was not read a moment ago. Absent from a ring read once.
+   */
+  refresh?(unknownKid?: string): void;
 }
 
 /** Load every key in `dir`; create the first one when there is none. `rotate` adds a new current key. */
@@ -63,6 +69,56 @@ export function loadKeyRing(dir: string, options: { rotate?: boolean } = {}): Ke
   });
   keys.sort((a, b) => a.createdAt - b.createdAt || a.kid.localeCompare(b.kid));
   return { current: keys[keys.length - 1] as SigningKey, byKid: new Map(keys.map((k) => [k.kid, k])) };
+}
+
+/** How often a followed ring reads its folder again, and how soon again for a token naming a key it does not hold. */
+export const KEYS_REREAD_MS = 60_000;
+export const UNKNOWN_KID_REREAD_MS = 5_000;
+
+/**
+ * The keys of `dir` as they are on disk, read again when asked for (a token verified, the key set served) at most
+ * every `everyMs`, or every `unknownKidEveryMs` for a token naming a key not held: a removed key stops verifying
+ * within `everyMs`, a new one verifies once a token names it (at most `unknownKidEveryMs` after the last read), and
+ * tokens naming made-up keys cannot make every request read the disk. Each read is loadKeyRing's, as at a restart
+ * (an emptied folder gets a new key). A folder that cannot be read whole (a key file half written, or one that is
+ * no key) leaves the keys held, less those whose files are gone, and is told to `onError`.
+ */
+export function followKeyRing(
+  dir: string,
+  options: {
+    clock?: () => number;
+    everyMs?: number;
+    unknownKidEveryMs?: number;
+    onError?: (err: unknown) => void;
+  } = {},
+): KeyRing {
+  const clock = options.clock ?? Date.now;
+  const everyMs = options.everyMs ?? KEYS_REREAD_MS;
+  const unknownKidEveryMs = options.unknownKidEveryMs ?? UNKNOWN_KID_REREAD_MS;
+  let ring = loadKeyRing(dir);
+  let readAt = clock();
+  return {
+    get current() {
+      return ring.current;
+    },
+    get byKid() {
+      return ring.byKid;
+    },
+    refresh(unknownKid) {
+      const now = clock();
+      const since = now - readAt;
+      // A clock set back reads again too, rather than not for as long as it went back.
+      if (since >= 0 && since < (unknownKid === undefined ? everyMs : unknownKidEveryMs)) return;
+      readAt = now;
+      try {
+        ring = loadKeyRing(dir);
+      } catch (err) {
+        const held = [...ring.byKid].filter(([kid]) => existsSync(join(dir, `jwt-${kid}.key`)));
+        ring = { current: ring.current, byKid: new Map(held) };
+        options.onError?.(err);
+      }
+    },
+  };
 }
 
 /** What a token's country claim must be, minted or read: an ISO 3166-1 alpha-2 code, in capitals. */
@@ -105,6 +161,7 @@ export function mintToken(ring: KeyRing, req: TokenRequest): string {
 
 /** The public keys as a JSON Web Key Set. */
 export function jwks(ring: KeyRing): { keys: Record<string, unknown>[] } {
+  ring.refresh?.();
   return {
     keys: [...ring.byKid.values()].map((k) => ({
       ...(k.publicKey.export({ format: 'jwk' }) as Record<string, unknown>),
