@@ -79,6 +79,17 @@ describe('retention review of many records due at once', function () {
       { _id: randomUUID(), matched: [{ reportId: d0 }] },
       { _id: randomUUID(), matched: [{ reportId: other }] },
     ]);
+    // Refused messages of d0 keep their envelope in quarantine: one filed under d0's key, re-driven and refused
+    // again twice (each re-drive's entry under its re-drive's key, naming the entry it re-drove); and one of other's.
+    const quarantine = store.collection<{ _id: string; key: string | null; redriveOf?: string }>(
+      COLLECTIONS.quarantine,
+    );
+    await quarantine.insertMany([
+      { _id: 'hub.node.KZ.out:0:1', key: d0 },
+      { _id: 'hub.node.HUB.out:0:5', key: 'a-redrive-key', redriveOf: 'hub.node.KZ.out:0:1' },
+      { _id: 'hub.node.HUB.out:0:9', key: 'another-redrive-key', redriveOf: 'hub.node.HUB.out:0:5' },
+      { _id: 'hub.node.KZ.out:0:2', key: other },
+    ]);
 
     const review = startRetention({
       store,
@@ -145,7 +156,9 @@ describe('retention review of many records due at once', function () {
       [COLLECTIONS.reportVersions]: 2,
       [COLLECTIONS.envelopes]: 1,
       [COLLECTIONS.alerts]: 1,
+      [COLLECTIONS.quarantine]: 3,
     });
+    expect((await quarantine.find({}).toArray()).map((q) => q._id)).to.deep.equal(['hub.node.KZ.out:0:2']);
     expect(removedOf(d1)).to.include({
       [COLLECTIONS.reportVersions]: 0,
       [COLLECTIONS.envelopes]: 1,

@@ -226,7 +226,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       .flatMap((cc) =>
         nodeTopicConfigs(names, cc, { partitions: 3, replicationFactor: config.kafka.replicationFactor }),
       );
-    const stamped = await stampOnArrival(admin, [...hubTopics, ...nodeTopics]);
+    // Not hub.erasures: on a secured cluster the coordinator may not read its configuration (`hub security apply`
+    // stamps it), and one refusal would fail the whole check.
+    const stamped = await stampOnArrival(admin, [
+      ...hubTopics.filter((t) => t.topic !== names.erasures),
+      ...nodeTopics,
+    ]);
     if (stamped.length)
       logger.info({ topics: stamped }, 'topics set to carry the time the brokers append each record');
   } catch (err) {

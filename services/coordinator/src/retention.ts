@@ -364,6 +364,8 @@ export async function eraseRecords(
   }
   for (const e of erasing) deps.erased.add(e.doc._id, e.versionsUpTo);
   const removed = new Map(ids.map((id) => [id, {} as Record<string, number>]));
+  // Quarantine entries removed by key, by id, with the record each named (re-drives refused again follow below).
+  let quarantined = new Map<string, string>();
   for (const { name, field, named } of ERASED_FROM) {
     const coll = store.collection<Document>(name);
     for (const r of removed.values()) r[name] = 0;
@@ -374,8 +376,25 @@ export async function eraseRecords(
     for (const d of distinct)
       for (const id of new Set(named(d)))
         if (typeof id === 'string' && removed.has(id)) removed.get(id)![name]! += 1;
+    if (name === COLLECTIONS.quarantine)
+      quarantined = new Map(distinct.map((d) => [d._id as string, String((d as { key?: unknown }).key)]));
     // One delete by the field, as one find: on FerretDB each is a read of the whole collection.
     if (distinct.length) await coll.deleteMany({ [field]: { $in: ids } });
+  }
+  // A re-drive refused again is quarantined under its re-drive's key, with the whole envelope again, naming the entry
+  // it re-drove (redriveOf): followed down from those removed, so that no copy of the record's content stays.
+  const quarantine = store.collection<{ _id: string; redriveOf?: string }>(COLLECTIONS.quarantine);
+  while (quarantined.size) {
+    const next = new Map<string, string>();
+    for (const d of await findEach(quarantine, 'redriveOf', [...quarantined.keys()], { redriveOf: 1 })) {
+      const subject = quarantined.get(String(d.redriveOf));
+      if (subject === undefined || next.has(d._id)) continue;
+      next.set(d._id, subject);
+      const counts = removed.get(subject);
+      if (counts) counts[COLLECTIONS.quarantine] = (counts[COLLECTIONS.quarantine] ?? 0) + 1;
+    }
+    if (next.size) await quarantine.deleteMany({ _id: { $in: [...next.keys()] } });
+    quarantined = next;
   }
   // What a chunk's locked stage recorded for a crash may name them (resume.ts); such a chunk, if it comes again, is
   // processed in full, and the records' messages are skipped there as erased.

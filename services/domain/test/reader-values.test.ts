@@ -97,7 +97,15 @@ describe('national node readers: what the coordinator would refuse, and ids, tim
       ctx,
     ).value;
     expect(route.routeId).to.equal(id.toLowerCase());
-    expect(route.relatedReports).to.deep.equal([id.toLowerCase()]);
+    // Other countries' reports, named as the hub holds them (ids of before 2026-12-07 as they were sent).
+    expect(route.relatedReports).to.deep.equal([id]);
+    // An id the node holds as sent in capitals (before 2026-12-07) keeps that spelling.
+    const held = seizureReportFromJson(
+      { ...minimal, reportId: id.toLowerCase() },
+      { ...ctx, idOf: () => id },
+    );
+    expect(held.value.reportId).to.equal(id);
+    expect(held.normalisations).to.include(`reportId '${id.toLowerCase()}' → ${id}`);
   });
 
   it('refuses a quantity the coordinator would refuse as implausible, naming the quantity and the limit', () => {

@@ -109,6 +109,7 @@ export function createSeizureAcceptor(
     nodeCountry: deps.country,
     now: clock(),
     versionOf: (id) => deps.reports.next(id),
+    idOf: (id) => deps.reports.idOf(id),
     regions: deps.regions,
     channel: source.channel,
     client: source.client,
@@ -150,7 +151,8 @@ export function createSeizureAcceptor(
     retract,
     accept: async (body, client, suggestions) => {
       // The very same body re-sent (a client that lost our answer) is answered with what it made, not re-sent.
-      const id = reportIdOf(body);
+      const given = reportIdOf(body);
+      const id = given === undefined ? undefined : deps.reports.idOf(given);
       const digest = bodyDigest(body);
       const earlier = id === undefined ? undefined : deps.reports.sameAsLatest(id, digest);
       // Unless the hub refused the version it made (the node's certificate revoked and since renewed, a clock set
@@ -179,7 +181,7 @@ export function createSeizureAcceptor(
   };
 }
 
-/** The reportId a body gives, as the hub keeps it (lower-case), or undefined. */
+/** The reportId a body gives, in lower case (ids differing in case only are one report), or undefined. */
 function reportIdOf(body: unknown): string | undefined {
   const id = (body as { reportId?: unknown } | null)?.reportId;
   return typeof id === 'string' ? id.trim().toLowerCase() : undefined;
@@ -286,9 +288,25 @@ export function createApp(deps: NodeAppDeps): express.Express {
     // gathers them); a report id given twice waits for its earlier version (waves in the order of the body).
     // A report that fails is answered for on its own: the others of its wave may already be queued.
     let failure: unknown;
+    // A report whose earlier version in this batch failed is not sent: its versions would go out of order (the
+    // earlier one, sent again as asked, would become the latest).
+    const failedIds = new Map<string, { code: string; message: string }>();
     for (const wave of wavesByReportId(items))
       await Promise.all(
         wave.map(async (index) => {
+          const id = reportIdOf(items[index]);
+          const earlier = id === undefined ? undefined : failedIds.get(id);
+          if (earlier) {
+            results[index] = {
+              index,
+              status: 'failed',
+              error: {
+                code: earlier.code,
+                message: `not sent: an earlier version of this report in the batch was not accepted (${earlier.message}); send them again, in order`,
+              },
+            };
+            return;
+          }
           try {
             results[index] = { index, ...(await acceptSeizure(items[index], res, suggestions)) };
           } catch (err) {
@@ -299,17 +317,15 @@ export function createApp(deps: NodeAppDeps): express.Express {
             failure ??= err;
             if (!(err instanceof HubError))
               deps.logger.error({ err, index }, 'a report of a batch could not be accepted');
-            results[index] = {
-              index,
-              status: 'failed',
-              error:
-                err instanceof HubError
-                  ? { code: err.code, message: err.message }
-                  : {
-                      code: 'INTERNAL',
-                      message: 'internal error; this report was not accepted, send it again',
-                    },
-            };
+            const error =
+              err instanceof HubError
+                ? { code: err.code, message: err.message }
+                : {
+                    code: 'INTERNAL',
+                    message: 'internal error; this report was not accepted, send it again',
+                  };
+            if (id !== undefined) failedIds.set(id, error);
+            results[index] = { index, status: 'failed', error };
           }
         }),
       );
@@ -328,7 +344,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
         { field: 'reportId', message: 'must be a UUID', value: given.slice(0, 60) },
       ]);
     // The report as the node keeps it: ids differing in case only are one report.
-    const reportId = given.toLowerCase();
+    const reportId = deps.reports.idOf(given);
     const reason = readReason(req.body, TEXT_MAX.SeizureRetraction.reason, 'say why the report is withdrawn');
     const { version, messageId } = await acceptor.retract(reportId, reason, clientOf(res));
     res.status(202).json({ reportId, version, messageId, status: 'queued' });

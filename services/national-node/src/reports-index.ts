@@ -27,6 +27,8 @@ export class ReportsIndex {
    * certificate expired). Never given twice, but not counted as sent.
    */
   private readonly reserved = new Map<string, number>();
+  /** Ids held in a spelling with capitals (taken as given before 2026-12-07), by their lower-case form. */
+  private readonly spelled = new Map<string, string>();
   /** `${reportId}:${version}` → what the node normalised in that version (kept only when there was something). */
   private readonly notes = new Map<string, string[]>();
   private readonly notesFile: string;
@@ -88,6 +90,8 @@ export class ReportsIndex {
     if ((this.reserved.get(id) ?? Infinity) <= version) this.reserved.delete(id);
     if (have && version < have.version) return;
     const position = have ? have.position : this.order.push(id) - 1;
+    const lower = id.toLowerCase();
+    if (id !== lower && !this.spelled.has(lower)) this.spelled.set(lower, id);
     this.entries.set(id, { version, digest, messageId, sentAt, position });
     for (const l of this.changeListeners) l(id);
   }
@@ -113,6 +117,17 @@ export class ReportsIndex {
   }
 
   /** Where a record stands in the order records were first sent (undefined: never sent). */
+  /**
+   * The id under which this node holds the record `id` names, whatever its letter case: ids are taken in lower case,
+   * but until 2026-12-07 they were kept as the agency gave them, and the hub holds those as they were sent; a later
+   * version, a withdrawal or a renewal must name them so. The id itself when held so, else its lower-case form.
+   */
+  idOf(id: string): string {
+    if (this.entries.has(id)) return id;
+    const lower = id.toLowerCase();
+    return this.entries.has(lower) || this.reserved.has(lower) ? lower : (this.spelled.get(lower) ?? lower);
+  }
+
   positionOf(reportId: string): number | undefined {
     return this.entries.get(reportId)?.position;
   }

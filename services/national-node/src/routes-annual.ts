@@ -42,6 +42,7 @@ export function annualRoutes(deps: {
       nodeCountry: deps.country,
       now: deps.clock(),
       versionOf: (id) => deps.reports.next(id),
+      idOf: (id) => deps.reports.idOf(id),
       regions: deps.regions,
       client: clientOf(res),
     });

@@ -242,8 +242,8 @@ export function receiptRoutes(deps: RouteDeps): Router {
   });
 
   router.get('/v1/receipts/:reportId', (req, res) => {
-    // Report ids are kept in lower case, as the node takes them (an id in upper case names the same report).
-    const reportId = String(req.params.reportId).toLowerCase();
+    // The report as the node holds it, whatever the letter case it is named in.
+    const reportId = deps.reports.idOf(String(req.params.reportId));
     // Of the latest version sent, as in the list.
     const { last, sentVersion, status } = statusOf(reportId);
     if (!last) {

@@ -29,8 +29,8 @@ export function retentionRoutes(deps: {
     const given = String(req.params.id);
     if (!UUID.test(given))
       throw new ValidationError([{ field: 'id', message: 'must be a UUID', value: given.slice(0, 60) }]);
-    // The record as the node keeps it: ids differing in case only are one record.
-    const subjectId = given.toLowerCase();
+    // The record as the node holds it: ids differing in case only are one record.
+    const subjectId = deps.reports.idOf(given);
     if (deps.reports.latest(subjectId) === 0)
       throw new HubError('NOT_FOUND', `this node has not sent ${subjectId}`);
     const reason = readReason(
@@ -62,7 +62,8 @@ export function retentionRoutes(deps: {
     ]);
     const kind = query.pick('kind', NOTICE_KINDS);
     const current = query.pick('current', ['true', 'false']) === 'true';
-    const subjectId = query.text('subjectId')?.toLowerCase();
+    const asked = query.text('subjectId');
+    const subjectId = asked === undefined ? undefined : deps.reports.idOf(asked);
     if (req.query.subjectId !== undefined && !UUID.test(subjectId ?? ''))
       query.refuse('subjectId', 'must be a UUID');
     const notices = deps.inbound.ofType('RetentionNotice').map((n) => n.value as unknown as Notice);
@@ -87,7 +88,8 @@ export function retentionRoutes(deps: {
   // The erasure orders for this country's records, newest first, a page at a time.
   router.get('/v1/retention/erasures', (req, res) => {
     const query = queryReader(req.query as Record<string, unknown>, ['subjectId', 'limit', 'cursor']);
-    const subjectId = query.text('subjectId')?.toLowerCase();
+    const asked = query.text('subjectId');
+    const subjectId = asked === undefined ? undefined : deps.reports.idOf(asked);
     if (req.query.subjectId !== undefined && !UUID.test(subjectId ?? ''))
       query.refuse('subjectId', 'must be a UUID');
     const erasures = deps.inbound

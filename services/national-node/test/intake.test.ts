@@ -122,6 +122,22 @@ describe('national node intake: ids, bodies and batches', () => {
     expect(await receipt.json()).to.include({ reportId: id, status: 'pending', sentVersion: 6 });
   });
 
+  it('names a report sent before in capitals (as ids were kept until 2026-12-07) as it was sent, in any case', async () => {
+    const held = randomUUID().toUpperCase();
+    reports.record(held, 1, undefined, randomUUID());
+    const again = await post('/v1/seizures', { ...minimal, reportId: held, notes: 'corrected' });
+    expect(again.body).to.include({ reportId: held, version: 2 });
+    const lower = await post('/v1/seizures', { ...minimal, reportId: held.toLowerCase(), notes: 'again' });
+    expect(lower.body).to.include({ reportId: held, version: 3 });
+    const retracted = await post(`/v1/seizures/${held.toLowerCase()}/retract`, { reason: 'sent twice' });
+    expect(retracted.body).to.include({ reportId: held, version: 4 });
+    const renewed = await post(`/v1/seizures/${held.toLowerCase()}/renew`, { reason: 'case open' });
+    expect(renewed.body.subjectId).to.equal(held);
+    expect(new Set(submitted.map((s) => s.key))).to.deep.equal(new Set([held]));
+    const receipt = await fetch(`${url}/v1/receipts/${held.toLowerCase()}`);
+    expect(await receipt.json()).to.include({ reportId: held, sentVersion: 4 });
+  });
+
   /** A report with an unknown field nested `depth` levels deep: JSON.parse takes it, JSON.stringify overflows. */
   const deep = (depth: number) =>
     `{"extra":${'['.repeat(depth)}${']'.repeat(depth)},${JSON.stringify(minimal).slice(1)}`;
@@ -154,6 +170,23 @@ describe('national node intake: ids, bodies and batches', () => {
     const results = batch.body.results as { status: string; error?: { code: string } }[];
     expect(results.map((r) => r.status)).to.deep.equal(['queued', 'failed', 'queued']);
     expect(results[1]!.error?.code).to.equal('INTERNAL');
+    // A later version of a report whose earlier one failed is not sent: out of order, the earlier one sent again
+    // would become the latest.
+    const twice = randomUUID();
+    let refusedOnce = false;
+    refuse = (key) =>
+      key === twice && !refusedOnce ? ((refusedOnce = true), new Error('disk full')) : undefined;
+    const sentBefore = submitted.length;
+    const versions = await post('/v1/seizures/batch', [
+      { ...minimal, reportId: twice, notes: 'first' },
+      { ...minimal, reportId: twice, notes: 'second' },
+      minimal,
+    ]);
+    expect(versions.status, JSON.stringify(versions.body)).to.equal(207);
+    const vr = versions.body.results as { status: string; error?: { code: string; message: string } }[];
+    expect(vr.map((r) => r.status)).to.deep.equal(['failed', 'failed', 'queued']);
+    expect(vr[1]!.error?.message).to.match(/^not sent: an earlier version of this report in the batch/);
+    expect(submitted.slice(sentBefore).map((x) => x.key)).to.not.include(twice);
     // Nothing taken at all (the node may sign nothing now): the batch is refused whole, with the reason.
     refuse = () => new HubError('CERTIFICATE_INVALID', 'the node certificate expired', { retriable: true });
     const none = await post('/v1/seizures/batch', [minimal, minimal]);

@@ -47,6 +47,8 @@ export function routeReportFromJson(
     nodeCountry: string;
     now: number;
     versionOf: (id: string) => number;
+    /** As ReportContext's: the id under which the node holds a route named in another letter case. */
+    idOf?: (id: string) => string;
     regions: ReadonlySet<string>;
     /** The agency system that sent it, as the node authenticated it. */
     client?: string;
@@ -64,10 +66,12 @@ export function routeReportFromJson(
     r.error('routeId', 'must be a UUID (or left out, to have one generated)', routeId);
     routeId = null;
   }
-  // One route whatever the case of its id: the hub's ids are lower-case (RFC 4122 output).
-  if (routeId && routeId !== routeId.toLowerCase()) {
-    r.notes.push(`routeId '${routeId}' → ${routeId.toLowerCase()}`);
-    routeId = routeId.toLowerCase();
+  // One route whatever the case of its id: ids are taken in lower case (RFC 4122 output), but one held in another
+  // spelling (sent before 2026-12-07) keeps it.
+  const heldAs = routeId ? (ctx.idOf?.(routeId) ?? routeId.toLowerCase()) : null;
+  if (routeId && heldAs !== routeId) {
+    r.notes.push(`routeId '${routeId}' → ${heldAs}`);
+    routeId = heldAs;
   }
   const legs = r.array(obj, 'legs', 'legs', { required: true, max: ROUTE_MAX_LEGS }).map((leg, i) => {
     const from = normaliseCountryCode(
@@ -123,7 +127,8 @@ export function routeReportFromJson(
   const relatedReports = list('relatedReports', 200, 'a report id (UUID)').map((id, i) => {
     if (id === null) return '';
     if (!UUID.test(id)) r.error(`relatedReports[${i}]`, 'must be a report id (UUID)', id);
-    return id.toLowerCase();
+    // As given: they name reports of any country, as the hub holds them (ids of before 2026-12-07 as sent).
+    return id;
   });
   const periodFrom = day(r, obj.periodFrom, 'periodFrom');
   const periodTo = day(r, obj.periodTo, 'periodTo');

@@ -81,6 +81,12 @@ export interface ReportContext {
   now: number;
   /** Version to assign (the node knows the latest version of each of its reports). */
   versionOf: (reportId: string) => number;
+  /**
+   * The id under which the node holds a record whose id is this one but for letter case (ids were kept as given
+   * until 2026-12-07, and the hub holds those so), so that its next version names the same record. Default: the id
+   * in lower case, as every id is taken now.
+   */
+  idOf?: (id: string) => string;
   /** Region ids that releasableTo may name. */
   regions: ReadonlySet<string>;
   /** How the report arrived: api, csv, inbox. */
@@ -128,10 +134,12 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
     r.error('reportId', 'must be a UUID (or left out, to have one generated)', reportId);
     reportId = null;
   }
-  // One report whatever the case of its id: the hub's ids are lower-case (RFC 4122 output).
-  if (reportId && reportId !== reportId.toLowerCase()) {
-    r.notes.push(`reportId '${reportId}' → ${reportId.toLowerCase()}`);
-    reportId = reportId.toLowerCase();
+  // One report whatever the case of its id: ids are taken in lower case (RFC 4122 output), but one held in another
+  // spelling (sent before 2026-12-07) keeps it.
+  const heldAs = reportId ? (ctx.idOf?.(reportId) ?? reportId.toLowerCase()) : null;
+  if (reportId && heldAs !== reportId) {
+    r.notes.push(`reportId '${reportId}' → ${heldAs}`);
+    reportId = heldAs;
   }
   if (!reportId) reportId = randomUUID();
   const country = normaliseCountryCode(r, r.string(obj, 'country', 'country', { required: true }), 'country');
