@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,7 +113,12 @@ describe('token signing keys: the query API follows the key folder', () => {
     const second = rotate();
     const ring = followKeyRing(dir, { clock, onError: (err) => errors.push(err) });
     remove(first);
-    writeFileSync(join(dir, 'jwt-halfwritten.key'), '-----BEGIN PRIVATE KEY-----\nMIGH');
+    // A key file cut short while written: the first part of a key made here.
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    });
+    writeFileSync(join(dir, 'jwt-halfwritten.key'), String(pem).slice(0, 40));
     now += 60_000;
     expect(verdict(ring, tokenOf(first))).to.equal('TOKEN_INVALID');
     expect(verdict(ring, tokenOf(second))).to.equal('verified');
