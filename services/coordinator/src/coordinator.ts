@@ -43,7 +43,7 @@ import {
   withLock,
   type StoredReport,
 } from '@hub/store';
-import { backfillMessageDigests, classifyBatch, digestClaimsIn } from './intake';
+import { backfillMessageDigests, classifyBatch, digestClaimsIn, subjectOf } from './intake';
 import { BucketCache } from './bucket-cache';
 import { correlate, loadMatchSecret, type AlertRecord } from './correlate';
 import {
@@ -226,12 +226,21 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       .flatMap((cc) =>
         nodeTopicConfigs(names, cc, { partitions: 3, replicationFactor: config.kafka.replicationFactor }),
       );
-    // Not hub.erasures: on a secured cluster the coordinator may not read its configuration (`hub security apply`
-    // stamps it), and one refusal would fail the whole check.
-    const stamped = await stampOnArrival(admin, [
-      ...hubTopics.filter((t) => t.topic !== names.erasures),
-      ...nodeTopics,
-    ]);
+    // hub.erasures apart: on a secured cluster the coordinator may not read its configuration (`hub security apply`
+    // stamps it), and that refusal must not fail the check of the others.
+    const stamped = [
+      ...(await stampOnArrival(admin, [
+        ...hubTopics.filter((t) => t.topic !== names.erasures),
+        ...nodeTopics,
+      ])),
+      ...(await stampOnArrival(
+        admin,
+        hubTopics.filter((t) => t.topic === names.erasures),
+      ).catch((err: unknown) => {
+        logger.debug({ err: (err as Error).message }, `${names.erasures} not checked for the append time`);
+        return [];
+      })),
+    ];
     if (stamped.length)
       logger.info({ topics: stamped }, 'topics set to carry the time the brokers append each record');
   } catch (err) {
@@ -521,13 +530,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
    */
   const kept = (o: Outcome) =>
     !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)) &&
-    // A replay does not quarantine again a refused message filed under an erased record's id: its content was
-    // erased with the record (live, an erasure removes such entries; one refused after it is answered as usual).
+    // A replay does not quarantine again a refused message of an erased record, filed under its id or re-driven
+    // (under the re-drive's key: the record read from the payload): its content was erased with the record (live,
+    // an erasure removes such entries; one refused after it is answered as usual).
     !(
       options.judgeAtArrival &&
       o.kind === 'rejected' &&
-      o.record.key !== null &&
-      erased.has(o.record.key, null)
+      [o.record.key, o.record.redrive ? subjectOf(o.envelope, registry) : undefined].some(
+        (id) => typeof id === 'string' && erased.has(id, null),
+      )
     ) &&
     (options.storesType?.(o.envelope?.messageType) ?? true);
   // At most this many messages in one locked stage (two full fetches of a partition).

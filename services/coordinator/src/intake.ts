@@ -1,6 +1,6 @@
 // Intake: verify each envelope before anything reads its payload, then replay check, schema, content.
 import { createHash } from 'node:crypto';
-import { HUB_ORIGIN, type Verifier } from '@hub/envelope';
+import { HUB_ORIGIN, type Envelope, type Verifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import type { Logger } from '@hub/observability';
 import { textOverLimits, type SchemaRegistry } from '@hub/schemas';
@@ -66,6 +66,21 @@ const CONTENT_CHECKS: Record<string, typeof checkSeizureReport> = {
   RetentionRenewal: checkRenewal,
   RequestNotice: checkEscalationRecord,
 };
+
+/**
+ * The record a message is about (its subject id), read from its payload; undefined when it cannot be read (no
+ * envelope, an unknown schema, a payload that does not decode).
+ */
+export function subjectOf(envelope: Envelope | undefined, registry: SchemaRegistry): string | undefined {
+  const field = envelope && SUBJECT_FIELD[envelope.messageType];
+  if (!envelope || !field) return undefined;
+  try {
+    const id = registry.decode(envelope.schemaFingerprint, envelope.payload)[field];
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** What the coordination node writes on its own topic: the requests it makes, and its escalations' records. */
 const FROM_HUB = new Set(['InformationRequest', 'RequestNotice']);

@@ -262,6 +262,36 @@ export async function applyRenewals(
   return out;
 }
 
+/**
+ * A re-drive refused again is quarantined under its re-drive's key, with the whole envelope again, naming the entry it
+ * re-drove (redriveOf): the entries that follow from `roots` (quarantine ids, each with the record it holds), deepest
+ * first, removed and counted in `removed` for their record.
+ */
+async function eraseRedrives(
+  store: Store,
+  roots: Map<string, string>,
+  removed: Map<string, Record<string, number>>,
+): Promise<void> {
+  const quarantine = store.collection<{ _id: string; redriveOf?: string }>(COLLECTIONS.quarantine);
+  const levels: string[][] = [];
+  const seen = new Set(roots.keys());
+  let parents = roots;
+  while (parents.size) {
+    const next = new Map<string, string>();
+    for (const d of await findEach(quarantine, 'redriveOf', [...parents.keys()], { redriveOf: 1 })) {
+      const subject = parents.get(String(d.redriveOf));
+      if (subject === undefined || seen.has(d._id)) continue;
+      seen.add(d._id);
+      next.set(d._id, subject);
+      const counts = removed.get(subject);
+      if (counts) counts[COLLECTIONS.quarantine] = (counts[COLLECTIONS.quarantine] ?? 0) + 1;
+    }
+    if (next.size) levels.push([...next.keys()]);
+    parents = next;
+  }
+  for (const ids of levels.reverse()) await quarantine.deleteMany({ _id: { $in: ids } });
+}
+
 /** The collections a record's erasure removes from, and the field that names it in each. */
 const ERASED_FROM: { name: CollectionName; field: string; named: (doc: Document) => unknown[] }[] = [
   { name: COLLECTIONS.reports, field: '_id', named: (d) => [d._id] },
@@ -364,8 +394,6 @@ export async function eraseRecords(
   }
   for (const e of erasing) deps.erased.add(e.doc._id, e.versionsUpTo);
   const removed = new Map(ids.map((id) => [id, {} as Record<string, number>]));
-  // Quarantine entries removed by key, by id, with the record each named (re-drives refused again follow below).
-  let quarantined = new Map<string, string>();
   for (const { name, field, named } of ERASED_FROM) {
     const coll = store.collection<Document>(name);
     for (const r of removed.values()) r[name] = 0;
@@ -376,25 +404,15 @@ export async function eraseRecords(
     for (const d of distinct)
       for (const id of new Set(named(d)))
         if (typeof id === 'string' && removed.has(id)) removed.get(id)![name]! += 1;
+    // Re-drives refused again first, then the entries they re-drove: a review stopped halfway finds them again.
     if (name === COLLECTIONS.quarantine)
-      quarantined = new Map(distinct.map((d) => [d._id as string, String((d as { key?: unknown }).key)]));
+      await eraseRedrives(
+        store,
+        new Map(distinct.map((d) => [d._id as string, String((d as { key?: unknown }).key)])),
+        removed,
+      );
     // One delete by the field, as one find: on FerretDB each is a read of the whole collection.
     if (distinct.length) await coll.deleteMany({ [field]: { $in: ids } });
-  }
-  // A re-drive refused again is quarantined under its re-drive's key, with the whole envelope again, naming the entry
-  // it re-drove (redriveOf): followed down from those removed, so that no copy of the record's content stays.
-  const quarantine = store.collection<{ _id: string; redriveOf?: string }>(COLLECTIONS.quarantine);
-  while (quarantined.size) {
-    const next = new Map<string, string>();
-    for (const d of await findEach(quarantine, 'redriveOf', [...quarantined.keys()], { redriveOf: 1 })) {
-      const subject = quarantined.get(String(d.redriveOf));
-      if (subject === undefined || next.has(d._id)) continue;
-      next.set(d._id, subject);
-      const counts = removed.get(subject);
-      if (counts) counts[COLLECTIONS.quarantine] = (counts[COLLECTIONS.quarantine] ?? 0) + 1;
-    }
-    if (next.size) await quarantine.deleteMany({ _id: { $in: [...next.keys()] } });
-    quarantined = next;
   }
   // What a chunk's locked stage recorded for a crash may name them (resume.ts); such a chunk, if it comes again, is
   // processed in full, and the records' messages are skipped there as erased.

@@ -151,7 +151,8 @@ export function createSeizureAcceptor(
     retract,
     accept: async (body, client, suggestions) => {
       // The very same body re-sent (a client that lost our answer) is answered with what it made, not re-sent.
-      const given = reportIdOf(body);
+      // As the node holds it, by the spelling the report itself will be given (seizureReportFromJson's idOf).
+      const given = givenReportId(body);
       const id = given === undefined ? undefined : deps.reports.idOf(given);
       const digest = bodyDigest(body);
       const earlier = id === undefined ? undefined : deps.reports.sameAsLatest(id, digest);
@@ -181,10 +182,15 @@ export function createSeizureAcceptor(
   };
 }
 
+/** The reportId a body gives, as given (trimmed), or undefined. */
+function givenReportId(body: unknown): string | undefined {
+  const id = (body as { reportId?: unknown } | null)?.reportId;
+  return typeof id === 'string' ? id.trim() : undefined;
+}
+
 /** The reportId a body gives, in lower case (ids differing in case only are one report), or undefined. */
 function reportIdOf(body: unknown): string | undefined {
-  const id = (body as { reportId?: unknown } | null)?.reportId;
-  return typeof id === 'string' ? id.trim().toLowerCase() : undefined;
+  return givenReportId(body)?.toLowerCase();
 }
 
 /** The digest by which the same body re-sent is known; a body too deeply nested to serialise is refused. */
@@ -288,13 +294,14 @@ export function createApp(deps: NodeAppDeps): express.Express {
     // gathers them); a report id given twice waits for its earlier version (waves in the order of the body).
     // A report that fails is answered for on its own: the others of its wave may already be queued.
     let failure: unknown;
-    // A report whose earlier version in this batch failed is not sent: its versions would go out of order (the
-    // earlier one, sent again as asked, would become the latest).
+    // A report whose earlier version in this batch failed or was invalid is not sent: its versions would go out of
+    // order (the earlier one, sent again once mended, would become the latest).
     const failedIds = new Map<string, { code: string; message: string }>();
     for (const wave of wavesByReportId(items))
       await Promise.all(
         wave.map(async (index) => {
-          const id = reportIdOf(items[index]);
+          const given = givenReportId(items[index]);
+          const id = given === undefined ? undefined : deps.reports.idOf(given);
           const earlier = id === undefined ? undefined : failedIds.get(id);
           if (earlier) {
             results[index] = {
@@ -312,6 +319,8 @@ export function createApp(deps: NodeAppDeps): express.Express {
           } catch (err) {
             if (err instanceof ValidationError) {
               results[index] = { index, status: 'invalid', errors: err.errors };
+              if (id !== undefined)
+                failedIds.set(id, { code: err.code, message: 'it is invalid: see its errors' });
               return;
             }
             failure ??= err;

@@ -136,6 +136,15 @@ describe('national node intake: ids, bodies and batches', () => {
     expect(new Set(submitted.map((s) => s.key))).to.deep.equal(new Set([held]));
     const receipt = await fetch(`${url}/v1/receipts/${held.toLowerCase()}`);
     expect(await receipt.json()).to.include({ reportId: held, sentVersion: 4 });
+    // Both spellings held (two reports, before 2026-12-07): the same body re-sent under one is known as that one's.
+    const twin = held.toLowerCase();
+    reports.record(twin, 1, undefined, randomUUID());
+    const first = await post('/v1/seizures', { ...minimal, reportId: held, notes: 'twins' });
+    expect(first.body).to.include({ reportId: held, version: 5 });
+    const resent = await post('/v1/seizures', { ...minimal, reportId: held, notes: 'twins' });
+    expect(resent.body).to.include({ reportId: held, version: 5, duplicate: true });
+    const ofTwin = await post('/v1/seizures', { ...minimal, reportId: twin, notes: 'twins' });
+    expect(ofTwin.body).to.include({ reportId: twin, version: 2 });
   });
 
   /** A report with an unknown field nested `depth` levels deep: JSON.parse takes it, JSON.stringify overflows. */
@@ -187,6 +196,18 @@ describe('national node intake: ids, bodies and batches', () => {
     expect(vr.map((r) => r.status)).to.deep.equal(['failed', 'failed', 'queued']);
     expect(vr[1]!.error?.message).to.match(/^not sent: an earlier version of this report in the batch/);
     expect(submitted.slice(sentBefore).map((x) => x.key)).to.not.include(twice);
+    // Likewise after an invalid earlier version: mended and sent again, it would become the latest.
+    const mended = randomUUID();
+    const afterInvalid = await post('/v1/seizures/batch', [
+      { ...minimal, reportId: mended, country: 'Atlantis' },
+      { ...minimal, reportId: mended, notes: 'second' },
+    ]);
+    const ar = afterInvalid.body.results as { status: string; error?: { code: string; message: string } }[];
+    expect(ar.map((r) => r.status)).to.deep.equal(['invalid', 'failed']);
+    expect(ar[1]!.error?.message).to.match(
+      /^not sent: an earlier version .* \(it is invalid: see its errors\)/,
+    );
+    expect(submitted.map((x) => x.key)).to.not.include(mended);
     // Nothing taken at all (the node may sign nothing now): the batch is refused whole, with the reason.
     refuse = () => new HubError('CERTIFICATE_INVALID', 'the node certificate expired', { retriable: true });
     const none = await post('/v1/seizures/batch', [minimal, minimal]);

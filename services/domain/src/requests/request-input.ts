@@ -101,7 +101,8 @@ function reportIds(r: FieldReader, value: unknown, field: string): string[] {
     return [];
   }
   return value.flatMap((id: unknown, i) => {
-    if (typeof id === 'string' && UUID.test(id)) return [id.toLowerCase()];
+    // As given: they name reports of any country as the hub holds them (ids of before 2026-12-07 as sent).
+    if (typeof id === 'string' && UUID.test(id)) return [id];
     r.error(`${field}[${i}]`, 'must be a report id (UUID)', id);
     return [];
   });
