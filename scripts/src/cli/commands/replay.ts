@@ -23,11 +23,11 @@ that each finds the request it concerns. Then prints a digest of the rebuilt sto
   --replace   rebuild the live database itself (stop the coordinator first: refused while one runs). What the
               topics do not hold is kept: the audit log, the erasure log, the review dates of retention and the
               coordinators' queued asks. Refused when the brokers have deleted any of the topics' records.
+  --timeout   give up after this many seconds, a whole number from 1 (default 1800)
 
 Each record is judged as of the time the brokers appended it, as the live coordinator judged it when it came: a
 certificate that has expired or been revoked since does not undo it (records of topics made before 2026-12-07
 carry their producer's time and are judged as of now).
-  --timeout   give up after this many seconds, a whole number from 1 (default 1800)
 
 Exit status: 0 rebuilt (and, without --replace, equal to the live store), 1 digests differ, 2 usage error.`;
 
