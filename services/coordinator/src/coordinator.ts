@@ -847,14 +847,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   }: EachBatchPayload) => {
     // The coordination node's re-drives of quarantined records are taken as those records (redrive.ts).
     const records = unwrapRedrives(
-      batch.messages.map((m) => ({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key?.toString('utf8') ?? null,
-        bytes: m.value ?? Buffer.alloc(0),
-        ...(appendTimeOf(m) !== undefined && { appendedAt: appendTimeOf(m) }),
-      })),
+      batch.messages.map((m) => {
+        const appendedAt = appendTimeOf(m);
+        return {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key?.toString('utf8') ?? null,
+          bytes: m.value ?? Buffer.alloc(0),
+          ...(appendedAt !== undefined && { appendedAt }),
+        };
+      }),
       { verifier, registry, names, judgeAt },
     );
     const partitionKey = `${batch.topic}|${batch.partition}`;

@@ -109,29 +109,19 @@ export async function stampOnArrival(
   const existing = new Set(await admin.listTopics());
   const present = wanted.filter((t) => existing.has(t.topic));
   if (present.length === 0) return [];
-  const described = await admin.describeConfigs({
-    resources: present.map((t) => ({ type: TOPIC_RESOURCE, name: t.topic })),
-    includeSynonyms: false,
-  });
-  const refused = described.resources.filter((r) => r.errorCode !== 0);
-  if (refused.length)
-    throw new Error(
-      `the configuration of ${refused.map((r) => `${r.resourceName} (${r.errorMessage || `error ${r.errorCode}`})`).join(', ')} could not be read`,
-    );
-  const todo = described.resources.filter(
-    (r) => r.configEntries.find((e) => e.configName === STAMPED.name)?.configValue !== STAMPED.value,
+  // Every setting (none named): those made on the topic go with the new one.
+  const described = await topicConfigValues(
+    admin,
+    present.map((t) => t.topic),
   );
+  const todo = described.filter((r) => r.value(STAMPED.name) !== STAMPED.value);
   if (todo.length === 0) return [];
-  const { topics } = await admin.fetchTopicMetadata({ topics: todo.map((r) => r.resourceName) });
+  const { topics } = await admin.fetchTopicMetadata({ topics: todo.map((r) => r.topic) });
   const changed: string[] = [];
   for (const r of todo) {
-    const replicas = topics.find((t) => t.name === r.resourceName)?.partitions[0]?.replicas.length ?? 1;
-    const settings = new Map(
-      r.configEntries
-        .filter((e) => e.configSource === DYNAMIC_TOPIC_CONFIG)
-        .map((e) => [e.configName, e.configValue] as const),
-    );
-    for (const e of present.find((t) => t.topic === r.resourceName)?.configEntries ?? [])
+    const replicas = topics.find((t) => t.name === r.topic)?.partitions[0]?.replicas.length ?? 1;
+    const settings = new Map(r.own.map((e) => [e.name, e.value] as const));
+    for (const e of present.find((t) => t.topic === r.topic)?.configEntries ?? [])
       settings.set(e.name, e.value);
     settings.set('min.insync.replicas', String(Math.min(2, replicas)));
     settings.set(STAMPED.name, STAMPED.value);
@@ -141,20 +131,20 @@ export async function stampOnArrival(
         resources: [
           {
             type: TOPIC_RESOURCE,
-            name: r.resourceName,
+            name: r.topic,
             configEntries: [...settings].map(([name, value]) => ({ name, value })),
           },
         ],
       });
     } catch (err) {
       throw new Error(
-        `${r.resourceName} keeps its producers' times, so a sender could date its records back, and it could not be ` +
+        `${r.topic} keeps its producers' times, so a sender could date its records back, and it could not be ` +
           `changed here (${(err as Error).message}): as hub-admin, \`hub security apply\`, or kafka-configs.sh --alter ` +
-          `--entity-type topics --entity-name ${r.resourceName} --add-config ${STAMPED.name}=${STAMPED.value}`,
+          `--entity-type topics --entity-name ${r.topic} --add-config ${STAMPED.name}=${STAMPED.value}`,
         { cause: err },
       );
     }
-    changed.push(r.resourceName);
+    changed.push(r.topic);
   }
   return changed;
 }
@@ -338,15 +328,28 @@ export async function expiringTopics(
   return out;
 }
 
-/** The named configuration values of existing topics; throws, naming them and why, when any could not be read. */
+/**
+ * The named configuration values of existing topics (every one when none is named), with the settings made on each
+ * topic itself (`own`); throws, naming them and why, when any could not be read.
+ */
 async function topicConfigValues(
   admin: Pick<Admin, 'describeConfigs'>,
   topics: string[],
   ...configNames: string[]
-): Promise<{ topic: string; value: (name: string) => string | undefined }[]> {
+): Promise<
+  {
+    topic: string;
+    value: (name: string) => string | undefined;
+    own: { name: string; value: string }[];
+  }[]
+> {
   if (topics.length === 0) return [];
   const described = await admin.describeConfigs({
-    resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames })),
+    resources: topics.map((name) => ({
+      type: TOPIC_RESOURCE,
+      name,
+      ...(configNames.length > 0 && { configNames }),
+    })),
     includeSynonyms: false,
   });
   const refused = described.resources.filter((r) => r.errorCode !== 0);
@@ -357,5 +360,8 @@ async function topicConfigValues(
   return described.resources.map((r) => ({
     topic: r.resourceName,
     value: (name: string) => r.configEntries.find((e) => e.configName === name)?.configValue,
+    own: r.configEntries
+      .filter((e) => e.configSource === DYNAMIC_TOPIC_CONFIG)
+      .map((e) => ({ name: e.configName, value: e.configValue })),
   }));
 }
