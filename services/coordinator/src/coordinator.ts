@@ -861,53 +861,54 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       { verifier, registry, names, judgeAt },
     );
     const partitionKey = `${batch.topic}|${batch.partition}`;
-    for (let i = 0; i < records.length; i += CHUNK) {
-      if (!isRunning() || isStale()) return;
-      let chunk = records.slice(i, i + CHUNK);
-      const last = (chunk[chunk.length - 1] as IntakeRecord).offset;
-      const started = Date.now();
-      const count = chunk.length;
-      // After a restart or a rebalance, the chunk after the committed offset may have been stored and answered
-      // already (a chunk ends by recording its messages as done, then commits): those messages are skipped, not
-      // processed again (which on FerretDB costs whole-collection reads). Checked until a chunk has none done.
-      // A chunk whose storing finished before a crash, but not its answers, is answered from what its locked stage
-      // recorded (resume.ts), without storing it again; the rest of the chunk, if any, is processed as usual.
-      let resumable: IntakeRecord[] = [];
-      let resumed: LockedStage | undefined;
-      if (!caughtUp.has(partitionKey)) {
-        const id = progressId(batch.topic, batch.partition);
-        const [progress, locked] = await Promise.all([
-          intakeProgress.findOne({ _id: id }),
-          lockedStages.findOne({ _id: id }),
-        ]);
-        const done = chunk.filter((r) => progress?.done[r.offset] === digestOf(r));
-        if (done.length) {
-          alreadyDoneCounter.inc(done.length);
-          logger.info(
-            { topic: batch.topic, partition: batch.partition, skipped: done.length },
-            'messages stored and answered before: skipped',
-          );
-          chunk = chunk.filter((r) => !done.includes(r));
+    // One store call can outlast the session (a redelivered chunk's lookups scan whole collections on FerretDB; a
+    // store that hangs holds any of them, the progress reads and writes around a chunk too): heartbeats go on in the
+    // background for as long as the batch is handled, or the group would drop this member, redeliver the chunk, and
+    // drop it again for as long as the store stays slow. A rebalance still stops the chunk at its next stage, where
+    // `heartbeat` is awaited and throws.
+    const beating = setInterval(() => void heartbeat().catch(() => undefined), 1000);
+    try {
+      for (let i = 0; i < records.length; i += CHUNK) {
+        if (!isRunning() || isStale()) return;
+        let chunk = records.slice(i, i + CHUNK);
+        const last = (chunk[chunk.length - 1] as IntakeRecord).offset;
+        const started = Date.now();
+        const count = chunk.length;
+        // After a restart or a rebalance, the chunk after the committed offset may have been stored and answered
+        // already (a chunk ends by recording its messages as done, then commits): those messages are skipped, not
+        // processed again (which on FerretDB costs whole-collection reads). Checked until a chunk has none done.
+        // A chunk whose storing finished before a crash, but not its answers, is answered from what its locked stage
+        // recorded (resume.ts), without storing it again; the rest of the chunk, if any, is processed as usual.
+        let resumable: IntakeRecord[] = [];
+        let resumed: LockedStage | undefined;
+        if (!caughtUp.has(partitionKey)) {
+          const id = progressId(batch.topic, batch.partition);
+          const [progress, locked] = await Promise.all([
+            intakeProgress.findOne({ _id: id }),
+            lockedStages.findOne({ _id: id }),
+          ]);
+          const done = chunk.filter((r) => progress?.done[r.offset] === digestOf(r));
+          if (done.length) {
+            alreadyDoneCounter.inc(done.length);
+            logger.info(
+              { topic: batch.topic, partition: batch.partition, skipped: done.length },
+              'messages stored and answered before: skipped',
+            );
+            chunk = chunk.filter((r) => !done.includes(r));
+          }
+          resumed = locked ? decodeLockedStage(locked.body) : undefined;
+          // The locked stage's chunk began where the committed offset is, as this one does: a prefix of it.
+          let n = 0;
+          while (
+            n < chunk.length &&
+            resumed?.done[(chunk[n] as IntakeRecord).offset] === digestOf(chunk[n] as IntakeRecord)
+          )
+            n++;
+          resumable = chunk.slice(0, n);
+          chunk = chunk.slice(n);
+          if (done.length === 0 && resumable.length === 0) caughtUp.add(partitionKey);
         }
-        resumed = locked ? decodeLockedStage(locked.body) : undefined;
-        // The locked stage's chunk began where the committed offset is, as this one does: a prefix of it.
-        let n = 0;
-        while (
-          n < chunk.length &&
-          resumed?.done[(chunk[n] as IntakeRecord).offset] === digestOf(chunk[n] as IntakeRecord)
-        )
-          n++;
-        resumable = chunk.slice(0, n);
-        chunk = chunk.slice(n);
-        if (done.length === 0 && resumable.length === 0) caughtUp.add(partitionKey);
-      }
-      // One store call can outlast the session (a redelivered chunk's lookups scan whole collections on FerretDB):
-      // heartbeats go on in the background, or the group would drop this member, redeliver the chunk, and drop it
-      // again for as long as the chunk stays slow. A rebalance still stops the chunk at its next stage, where
-      // `heartbeat` is awaited and throws.
-      const beating = setInterval(() => void heartbeat().catch(() => undefined), 1000);
-      const answered = [...resumable, ...chunk];
-      try {
+        const answered = [...resumable, ...chunk];
         if (resumable.length && !(await processChunk(resumable, heartbeat, resumed))) chunk = answered;
         else if (resumable.length)
           logger.info(
@@ -915,39 +916,39 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
             'messages stored before a crash but not answered: answered again, not stored again',
           );
         if (chunk.length) await processChunk(chunk, heartbeat);
-      } finally {
-        clearInterval(beating);
-      }
-      logger.debug(
-        {
-          topic: batch.topic,
-          partition: batch.partition,
-          records: answered.length,
-          ms: Date.now() - started,
-        },
-        'chunk stored',
-      );
-      // Only now is everything stored and answered: the chunk is recorded as done, and the offsets may move.
-      if (answered.length)
-        await intakeProgress.replaceOne(
-          { _id: progressId(batch.topic, batch.partition) },
-          { done: Object.fromEntries(answered.map((r) => [r.offset, digestOf(r)])), at: new Date() },
-          { upsert: true },
-        );
-      resolveOffset(last);
-      await heartbeat();
-      // With autoCommit off, kafkajs commits only offsets given explicitly: the next one to read.
-      await commitOffsetsIfNecessary({
-        topics: [
+        logger.debug(
           {
             topic: batch.topic,
-            partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
+            partition: batch.partition,
+            records: answered.length,
+            ms: Date.now() - started,
           },
-        ],
-      });
-      processed += count;
+          'chunk stored',
+        );
+        // Only now is everything stored and answered: the chunk is recorded as done, and the offsets may move.
+        if (answered.length)
+          await intakeProgress.replaceOne(
+            { _id: progressId(batch.topic, batch.partition) },
+            { done: Object.fromEntries(answered.map((r) => [r.offset, digestOf(r)])), at: new Date() },
+            { upsert: true },
+          );
+        resolveOffset(last);
+        await heartbeat();
+        // With autoCommit off, kafkajs commits only offsets given explicitly: the next one to read.
+        await commitOffsetsIfNecessary({
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
+            },
+          ],
+        });
+        processed += count;
+      }
+      lastBatchError = undefined;
+    } finally {
+      clearInterval(beating);
     }
-    lastBatchError = undefined;
   };
 
   // kafkajs resolves a topic regex only when subscribing, so new countries' topics are picked up by re-subscribing.
