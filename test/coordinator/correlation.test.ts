@@ -311,8 +311,10 @@ describe('coordinator: correlation and regional feeds', function () {
       .find({ 'matched.reportId': uz })
       .toArray();
     expect(alerts.length).to.be.greaterThan(0);
-    // One alert for the reports of one batch on the key (a chunk of up to 500), not one for each of them.
-    expect(alerts.length, 'alerts for a batch of the plate').to.be.at.most(Math.ceil(many / 100));
+    // One alert for the reports of one locked stage on the key (chunks of up to 500), not one for each of them.
+    // The reports are sent in six sends over three partitions while the coordinator reads, so the stages that
+    // took them are more than six when it keeps up (up to about eighteen): far below one per report all the same.
+    expect(alerts.length, 'alerts for a batch of the plate').to.be.at.most(Math.ceil(many / 20));
     for (const alert of alerts) {
       expect(alert.matched.length).to.be.at.most(ALERT_MATCHED_MAX);
       expect(alert.countries).to.deep.equal(['KZ', 'UZ']);

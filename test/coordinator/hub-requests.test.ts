@@ -164,7 +164,9 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
       '--tlp',
       'RED',
       '--due-at',
-      new Date(Date.now() + 4000).toISOString(),
+      // Far enough ahead for the command to start, check it (at least 1 s ahead) and send it before it passes on a
+      // slow machine: a request the brokers append after its due time is refused.
+      new Date(Date.now() + 15000).toISOString(),
     ]);
     expect(run.status, run.stderr).to.equal(0);
     const { requestId } = JSON.parse(run.stdout) as { requestId: string };
@@ -175,7 +177,7 @@ describe('coordinator: the coordination node asks a country (hub ask)', function
         (await apiList(fx.hub.token('coordinator', 'KZ', 'RED'))).find(
           (r) => r.requestId === requestId && r.status === 'escalated',
         ),
-      30000,
+      60000,
     );
     expect(escalated.escalatedAt).to.be.a('string');
     expect(await escalations('routine')).to.equal(1);

@@ -17,7 +17,7 @@ import { COLLECTIONS, type StoredEnvelope } from '@hub/store';
 import { authDir, loadKeyRing, mintToken, startQueryApi } from '@hub/query-api';
 import { hubAsync } from '../support/cli';
 import { cliEnv, waitUntil } from '../support/env';
-import { getJson, minimalReport, useRawIntake } from '../support/hub';
+import { getJson, minimalReport, sendToPki, useRawIntake } from '../support/hub';
 import { kafkaLayout } from '../../scripts/src/stack/kafka';
 import { run } from '../../scripts/src/stack/proc';
 import { stackVersions } from '../../scripts/src/stack/versions';
@@ -116,8 +116,7 @@ describe('coordinator: quarantined records taken again once the cause is mended'
     // The certificate announced: re-driven by reason (the refused re-drive leads to the entry it re-drove), it is
     // stored as if accepted the first time.
     const ann = certificateAnnouncement(registry, kz, renewed.certificatePem);
-    await fx.producer.send({ topic: names().pki, acks: -1, messages: [{ key: ann.key, value: ann.bytes }] });
-    await new Promise((r) => setTimeout(r, 1500));
+    await sendToPki(fx, { key: ann.key, value: ann.bytes });
     const dry = await redrive({ reason: 'unknown-signer', dryRun: true });
     expect(dry.map((r) => [r.entry._id, r.redriveId])).to.deep.equal([[first._id, undefined]]);
     const done = await redrive({ reason: 'unknown-signer' });
@@ -339,8 +338,7 @@ describe('coordinator: quarantined records taken again once the cause is mended'
 
     // The certificate announced and the report re-driven: it is in the store, withdrawn, not active.
     const ann = certificateAnnouncement(registry, late, renewed.certificatePem);
-    await fx.producer.send({ topic: names().pki, acks: -1, messages: [{ key: ann.key, value: ann.bytes }] });
-    await new Promise((r) => setTimeout(r, 1500));
+    await sendToPki(fx, { key: ann.key, value: ann.bytes });
     const done = await redrive({ ids: [entry._id] });
     expect(done.map((r) => r.outcome?.outcome)).to.deep.equal(['accepted']);
     const stored = await fx.store.collection<{ _id: string }>(COLLECTIONS.reports).findOne({ _id: reportId });

@@ -15,7 +15,7 @@ import { selectQuarantined, startCoordinator } from '@hub/coordinator';
 import { COLLECTIONS, type StoredQuarantine } from '@hub/store';
 import { createPrivateKey } from 'node:crypto';
 import { waitUntil } from '../support/env';
-import { minimalReport, useRawIntake } from '../support/hub';
+import { minimalReport, sendToPki, useRawIntake } from '../support/hub';
 
 const minimal = minimalReport();
 
@@ -114,8 +114,7 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
       origin: 'KZ',
     });
     const ann = certificateAnnouncement(registry, foreignSigner, foreign.certificatePem);
-    await fx.producer.send({ topic: names().pki, acks: -1, messages: [{ key: ann.key, value: ann.bytes }] });
-    await new Promise((r) => setTimeout(r, 1000));
+    await sendToPki(fx, { key: ann.key, value: ann.bytes });
     const foreignEnvelope = envelopeOf(foreignSigner, report());
     await send(names().nodeOut('KZ'), foreignEnvelope.bytes);
     // a certificate of the hub CA that was never announced (a node's new one that did not reach hub.pki)
@@ -493,12 +492,7 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
       reason: 'key lost',
       revokedAt: Date.now(),
     });
-    await fx.producer.send({
-      topic: names().pki,
-      acks: -1,
-      messages: [{ key: notice.key, value: notice.bytes }],
-    });
-    await new Promise((r) => setTimeout(r, 1500));
+    await sendToPki(fx, { key: notice.key, value: notice.bytes });
     const storedBefore = await fx.store.collection(COLLECTIONS.reports).countDocuments();
     await send(names().nodeOut('KZ'), envelopeOf(kz, report()).bytes);
     await waitUntil(

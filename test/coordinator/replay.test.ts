@@ -94,12 +94,13 @@ describe('hub replay', function () {
       kzAnswered: await askAndAnswer('KZ', 'UZ', 'Yes, twice in 2025.'),
       uzAnswered: await askAndAnswer('UZ', 'KZ', 'No record of it.'),
       open: await askAndAnswer('KZ', 'UZ'),
-      // Due in 2 s: escalated by the coordinator, and never answered.
+      // Due in 6 s (time enough to reach the brokers, which refuse a request appended after its due time):
+      // escalated by the coordinator, and never answered.
       overdue: await askAndAnswer('UZ', 'KZ', undefined, {
-        dueAt: new Date(Date.now() + 2000).toISOString(),
+        dueAt: new Date(Date.now() + 6000).toISOString(),
       }),
-      // Due in 2 s, escalated, then answered late: the answer wins the status, the escalation stays recorded.
-      late: await askAndAnswer('KZ', 'UZ', undefined, { dueAt: new Date(Date.now() + 2000).toISOString() }),
+      // Due in 6 s, escalated, then answered late: the answer wins the status, the escalation stays recorded.
+      late: await askAndAnswer('KZ', 'UZ', undefined, { dueAt: new Date(Date.now() + 6000).toISOString() }),
       // The coordination node's own request (its own topic, signed by HUB), answered by KZ.
       hubAnswered: await askAsCoordinator({
         config: env.config,
@@ -137,7 +138,7 @@ describe('hub replay', function () {
           _id: { $in: [asked.overdue, asked.late] },
           status: 'escalated',
         })) === 2,
-      30000,
+      60000,
     );
     const lateAnswer = await postJson(`${hub.nodes.UZ!.url}/v1/requests/${asked.late}/response`, {
       answer: 'Late, but yes.',

@@ -7,13 +7,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seizureReportFromJson } from '@hub/domain';
 import { createSigner, HUB_ORIGIN, MAX_ENVELOPE_BYTES, type Signer } from '@hub/envelope';
-import { createKafka, topicNames } from '@hub/kafka';
+import { createKafka, ensureTopics, hubTopicConfigs, topicNames } from '@hub/kafka';
 import { announceCertificate, PkiStore } from '@hub/pki';
 import { startQueryApi } from '@hub/query-api';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type Store, type StoredEnvelope } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, metricValue, postJson, signedAs, startTestHub, type TestHub } from '../support/hub';
+import {
+  getJson,
+  metricValue,
+  postJson,
+  signedAs,
+  startTestHub,
+  unreadableAs,
+  type TestHub,
+} from '../support/hub';
 import { openStream, type Stream } from '../support/stream';
 
 describe('query API: the regional feed as server-sent events', function () {
@@ -451,6 +459,42 @@ describe('query API: the regional feed as server-sent events', function () {
     }
   });
 
+  it("answers 503 FEED_UNAVAILABLE while a feed's topic is not made, closes all the same, and streams once it is", async () => {
+    // A namespace whose topics nobody has made yet (the coordinator makes them at start), on the same broker.
+    const config = { ...env.config, namespace: `${env.config.namespace}-late` };
+    const names = topicNames(config.namespace);
+    const api = await startQueryApi({ config, logger: env.logger, port: 0 });
+    const admin = createKafka({
+      brokers: config.kafka.brokers,
+      clientId: 'feed-late',
+      logger: env.logger,
+    }).admin();
+    try {
+      const url = `${api.url}/v1/feeds/central-asia/stream`;
+      const token = hub.token('analyst', 'KG', 'GREEN');
+      const refused = await getJson(url, token);
+      expect(refused.status).to.equal(503);
+      const error = refused.body.error as { code: string; message: string };
+      expect(error.code).to.equal('FEED_UNAVAILABLE');
+      expect(error.message).to.include('central-asia').and.include('retry later');
+      await admin.connect();
+      await ensureTopics(
+        admin,
+        hubTopicConfigs(names, ['central-asia'], { partitions: 1, replicationFactor: 1 }),
+      );
+      // The failed start is not kept: the next subscriber's start is tried again, and streams (once the brokers have
+      // settled the new topics' leaders: a start a moment too early is refused the same way, and tried again).
+      const reader = await waitUntil('a stream once the topics are made', () =>
+        openStream(url, token).catch(() => undefined),
+      );
+      reader.close();
+    } finally {
+      await admin.disconnect();
+      // A stream start that failed does not stop the API from closing (and closing its store).
+      await api.close();
+    }
+  });
+
   it('keeps a caller to 32 streams open at once (four times HUB_QUERY_CONCURRENCY), and takes another once one closes', async () => {
     const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
     const token = hub.token('analyst', 'KG', 'GREEN');
@@ -553,16 +597,7 @@ describe('query API: the regional feed as server-sent events', function () {
       };
       const elsewhere = `elsewhere-${randomUUID()}`;
       const named = `named-${randomUUID()}`;
-      const hubIdentity = new PkiStore(join(env.config.hubHome, 'pki')).identity(HUB_ORIGIN);
-      const unreadable = createSigner({
-        privateKey: hubIdentity.privateKey,
-        certificate: hubIdentity.certificatePem,
-        origin: HUB_ORIGIN,
-      }).signEncoded({
-        messageType: 'FeedRecord',
-        schemaFingerprint: Buffer.alloc(8, 7),
-        payload: Buffer.from('not avro'),
-      }).bytes;
+      const unreadable = unreadableAs(env, HUB_ORIGIN, 'FeedRecord');
       const refusedBefore = await metricValue(hub.apiUrl, 'hub_query_feed_records_refused_total', {
         reason: 'unreadable',
       });
@@ -610,7 +645,9 @@ describe('query API: the regional feed as server-sent events', function () {
       config: env.config,
       logger: env.logger,
       port: 0,
-      feedSignerGraceMs: 6000,
+      // Ten seconds past the test's 2 s wait for the API's tail of hub.pki to apply the announcement on a slow
+      // machine; well within the 30 s a read-back for a reconnecting client may take.
+      feedSignerGraceMs: 12000,
     });
     const url = `${api.url}/v1/feeds/central-asia/stream`;
     const reader = await openStream(url, hub.token('coordinator', 'KZ', 'RED'));

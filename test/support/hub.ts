@@ -10,7 +10,7 @@ import { PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { startQueryApi, loadKeyRing, mintToken, authDir, type Clearance, type Role } from '@hub/query-api';
 import { connectStore, type Store } from '@hub/store';
-import { createTestEnv, type TestEnv } from './env';
+import { createTestEnv, waitUntil, type TestEnv } from './env';
 
 /** CONTRACT.md's minimal seizure report (docs/examples/minimal-report.json), a fresh copy each call. */
 export function minimalReport(): Record<string, unknown> {
@@ -157,6 +157,23 @@ export function signedAs(env: TestEnv, origin: string, messageType: string, valu
   return signer.signEncoded({ messageType, schemaFingerprint: fingerprint, payload });
 }
 
+/**
+ * An envelope of `messageType` signed with `origin`'s key whose payload no schema of this version reads (as a newer
+ * version's would be): the signature is good.
+ */
+export function unreadableAs(env: TestEnv, origin: string, messageType: string): Buffer {
+  const identity = new PkiStore(join(env.config.hubHome, 'pki')).identity(origin);
+  return createSigner({
+    privateKey: identity.privateKey,
+    certificate: identity.certificatePem,
+    origin,
+  }).signEncoded({
+    messageType,
+    schemaFingerprint: Buffer.alloc(8, 7),
+    payload: Buffer.from('not avro'),
+  }).bytes;
+}
+
 /** A sample of a service's /metrics: the first of `name` whose labels include `labels` (0 when none is). */
 export async function metricValue(
   opsUrl: string | undefined,
@@ -183,6 +200,20 @@ export interface IntakeFixture {
   producer: Producer;
   coordinator: RunningCoordinator;
   store: Store;
+}
+
+/**
+ * Writes `record` to hub.pki and waits until the fixture's coordinator has read it (applied, or ignored): what it
+ * announces or revokes counts for what is sent after.
+ */
+export async function sendToPki(fx: IntakeFixture, record: { key: string; value: Buffer }): Promise<void> {
+  const [sent] = await fx.producer.send({
+    topic: topicNames(fx.env.config.namespace).pki,
+    acks: -1,
+    messages: [record],
+  });
+  const offset = BigInt(sent!.baseOffset!);
+  await waitUntil('the record read from hub.pki', () => fx.coordinator.pkiRead() > offset || undefined);
 }
 
 /**

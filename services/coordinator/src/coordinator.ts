@@ -132,6 +132,8 @@ class RetryLater extends Error {}
 export interface RunningCoordinator {
   opsUrl?: string;
   processed(): number;
+  /** The offset after the last hub.pki record this instance has read and applied (or ignored). */
+  pkiRead(): bigint;
   close(): Promise<void>;
 }
 
@@ -256,6 +258,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
   await producer.connect();
   const partitionCounts = PartitionCounts.fromCluster(kafka);
+  // How far this instance has read hub.pki (one partition): certificates and revocations up to there apply.
+  let pkiRead = 0n;
+  const pkiReadGauge = new Gauge({
+    name: 'hub_coordinator_pki_read_offset',
+    help: 'The offset after the last hub.pki record this instance has read (certificates and revocations apply up to it)',
+    registers: [metrics],
+  });
   const pkiTail = await joinPki({
     kafka,
     producer,
@@ -266,6 +275,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     signer,
     certificatePem: identity.certificatePem,
     groupPrefix: names.group('coordinator-pki'),
+    onRecord: (offset) => {
+      if (offset + 1n > pkiRead) pkiRead = offset + 1n;
+      pkiReadGauge.set(Number(pkiRead));
+    },
   });
   // A replay signs and sends nothing: it has no certificate to take up.
   const renewal =
@@ -354,6 +367,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       ),
   );
   let lastBatchError: string | undefined;
+  /** Why the intake's consumer is down (a crash, a subscription that failed), until it joins its group again. */
+  let consumerDown: string | undefined;
 
   const matchSecret = loadMatchSecret(config.hubHome, config.matchSecretHex);
   const alertCounter = new Counter({
@@ -471,9 +486,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     // that has expired or been renewed since still stands, for a replay too, whose store has no erasure log.
     verify: (bytes, appendedAt) => {
       const v = verifier.verify(bytes, appendedAt === undefined ? {} : { at: appendedAt });
-      if (!v.ok || v.envelope.origin !== HUB_ORIGIN || v.envelope.messageType !== 'ErasureNotice')
-        return { ok: false };
-      return { ok: true, value: registry.decode(v.envelope.schemaFingerprint, v.envelope.payload) };
+      if (!v.ok) return { ok: false, reason: `not verified: ${v.reason}` };
+      if (v.envelope.origin !== HUB_ORIGIN || v.envelope.messageType !== 'ErasureNotice')
+        return {
+          ok: false,
+          reason: `not an erasure notice of the coordinator (${v.envelope.origin}, ${v.envelope.messageType})`,
+        };
+      // A notice this version cannot read (a newer schema, written by an upgraded instance) is passed over with a
+      // warning: thrown, it would stop the follower on it for good (and a starting coordinator waits for it).
+      try {
+        return { ok: true, value: registry.decode(v.envelope.schemaFingerprint, v.envelope.payload) };
+      } catch (err) {
+        return { ok: false, reason: `unreadable by this version, upgrade it: ${(err as Error).message}` };
+      }
     },
     erased,
     logger,
@@ -973,18 +998,33 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     consumer.on(consumer.events.GROUP_JOIN, () => {
       joinCounter.inc();
       caughtUp.clear();
+      // Back in its group: a crash is over (on a quiet hub no batch would come to say so).
+      consumerDown = undefined;
     });
     consumer.on(consumer.events.CRASH, (e) => {
-      lastBatchError = String(e.payload.error?.message ?? e.payload.error);
-      logger.error({ err: lastBatchError, restart: e.payload.restart }, 'intake consumer crashed');
+      consumerDown = `crashed: ${String(e.payload.error?.message ?? e.payload.error)}`;
+      logger.error({ err: consumerDown, restart: e.payload.restart }, 'intake consumer crashed');
     });
     // After an error kafkajs deems fatal it leaves the consumer down: the next topic refresh subscribes anew.
     onFatalCrash(consumer, () => {
       subscribed = new Set();
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await runIntake(consumer);
+    } catch (err) {
+      // Subscribed to nothing: the next topic refresh tries again.
+      subscribed = new Set();
+      consumerDown = `could not subscribe: ${(err as Error).message}`;
+      await disconnectForGood(consumer).catch(() => undefined);
+      throw err;
+    }
+    if (closed) await disconnectForGood(consumer);
+    else logger.info({ topics }, 'intake subscribed');
+  };
+  const runIntake = (consumer: Consumer) =>
+    consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: false,
       // Partitions are taken concurrently: one partition's chunk is verified, signed and sent while another's is
@@ -1012,9 +1052,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         }
       },
     });
-    if (closed) await disconnectForGood(consumer);
-    else logger.info({ topics }, 'intake subscribed');
-  };
   await subscribe(await nodeTopics());
   const retention = startRetention(retentionDeps);
   let refreshing = false;
@@ -1066,8 +1103,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         {
           name: 'intake',
           check: async () => ({
-            ok: lastBatchError === undefined,
-            detail: lastBatchError ?? { topics: [...subscribed], processed },
+            ok: lastBatchError === undefined && consumerDown === undefined,
+            detail: consumerDown ?? lastBatchError ?? { topics: [...subscribed], processed },
           }),
         },
       ],
@@ -1078,6 +1115,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   return {
     opsUrl: ops ? `http://127.0.0.1:${(ops.address() as { port: number }).port}` : undefined,
     processed: () => processed,
+    pkiRead: () => pkiRead,
     // Once: a second call (a second SIGTERM, a test's clean-up) waits for the first.
     close: () => (closing ??= shutDown()),
   };

@@ -142,7 +142,7 @@ export async function followErasures(options: {
   verify: (
     bytes: Buffer,
     appendedAt: number | undefined,
-  ) => { ok: true; value: Record<string, unknown> } | { ok: false };
+  ) => { ok: true; value: Record<string, unknown> } | { ok: false; reason: string };
   erased: ErasedSet;
   logger: Logger;
 }): Promise<Tail> {
@@ -173,7 +173,11 @@ export async function followErasures(options: {
       if (message.value) {
         const v = options.verify(message.value, appendTimeOf(message));
         if (v.ok) options.erased.add(String(v.value.subjectId), Number(v.value.versionsUpTo));
-        else options.logger.warn('an erasure notice not signed by the coordinator was ignored');
+        else
+          options.logger.warn(
+            { partition, offset: message.offset, reason: v.reason },
+            'a record on hub.erasures was ignored',
+          );
       }
       const high = remaining.get(partition);
       if (high !== undefined && BigInt(message.offset) + 1n >= high) {

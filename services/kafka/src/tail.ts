@@ -21,6 +21,11 @@ export interface TailOptions {
    */
   groupPrefix?: string;
   fromBeginning?: boolean;
+  /**
+   * Per partition, where a fresh group starts (seeked once its partitions are assigned) instead of the beginning;
+   * a consumer revived after a crash resumes from its group's committed offsets, or from here again.
+   */
+  startAt?: Map<number, bigint>;
   /** `heartbeat` keeps the group membership alive while a message is held longer than the session timeout. */
   onMessage: (
     message: KafkaMessage,
@@ -65,8 +70,17 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
         await options.onMessage(message, partition, heartbeat);
       },
     });
+    for (const [partition, offset] of options.startAt ?? [])
+      consumer.seek({ topic: options.topic, partition, offset: String(offset) });
   };
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    // Not left connected (and retrying) behind a caller told it failed.
+    stopped = true;
+    await disconnectForGood(consumer!).catch(() => undefined);
+    throw err;
+  }
   return {
     ready,
     stop: async () => {

@@ -71,6 +71,8 @@ export async function joinPki(options: {
   certificatePem: string;
   groupPrefix?: string;
   catchUpMs?: number;
+  /** Told of each record read (its offset) and what came of it, as followPki's. */
+  onRecord?: (offset: bigint, result: NoticeResult | undefined) => void;
 }): Promise<Tail> {
   const own = fingerprintOf(new X509Certificate(options.certificatePem));
   const end = await endOffset(options.kafka, options.topic);
@@ -85,6 +87,7 @@ export async function joinPki(options: {
         announced = true;
       read = offset + 1n > read ? offset + 1n : read;
       if (end !== undefined && read >= end) caughtUp();
+      options.onRecord?.(offset, result);
     },
   });
   // Not known (the topic just made, its leader not settled): announced at once, as before it was looked for.

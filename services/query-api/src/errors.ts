@@ -24,6 +24,11 @@ export const ERROR_STATUS: Record<string, { status: number; meaning: string }> =
       'The caller already has HUB_QUERY_CONCURRENCY requests (default 8) being answered and four times as many waiting, or four times as many feed streams open; wait for them (or close a stream), then send it again (Retry-After).',
   },
   STORE_UNAVAILABLE: { status: 503, meaning: 'The store cannot be reached; retry later.' },
+  FEED_UNAVAILABLE: {
+    status: 503,
+    meaning:
+      "A feed stream cannot be followed now: the brokers cannot be reached, or the region's feed topic is not made yet (the coordinator makes it at start); retry later.",
+  },
   QUERY_API_BUSY: {
     status: 503,
     meaning:

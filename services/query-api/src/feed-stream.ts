@@ -322,24 +322,36 @@ export function feedStreams(deps: {
   const startTail = (region: string) => {
     let tail = tails.get(region);
     if (!tail) {
-      pki ??= followPki({
-        kafka,
-        topic: names.pki,
-        registry: deps.registry,
-        trust: deps.trust,
-        logger: deps.logger,
-        groupPrefix: names.group('query-api-pki'),
-      });
+      if (!pki) {
+        const following = followPki({
+          kafka,
+          topic: names.pki,
+          registry: deps.registry,
+          trust: deps.trust,
+          logger: deps.logger,
+          groupPrefix: names.group('query-api-pki'),
+        });
+        // A start that failed (the broker away) is tried again by the next subscriber, not kept for every one.
+        following.catch(() => {
+          if (pki === following) pki = undefined;
+        });
+        pki = following;
+      }
       tail = pki.then(async () => {
-        // "From now on", without a race: the end of each partition is read first, and the consumer starts from the
-        // beginning but passes on only what lies beyond it. (A new group starting "from the latest" would miss a
-        // record written between joining the group and fetching its first offsets.)
+        // "From now on", without a race: the end of each partition is read first, and the consumer starts there (a
+        // fresh group seeked to it once its partitions are assigned), passing on only what lies beyond it. (A new
+        // group starting "from the latest" would miss a record written between joining the group and fetching its
+        // first offsets.)
         const admin = kafka.admin();
-        await admin.connect();
-        const from = new Map(
-          (await admin.fetchTopicOffsets(names.feed(region))).map((o) => [o.partition, BigInt(o.high)]),
-        );
-        await admin.disconnect();
+        let from: Map<number, bigint>;
+        try {
+          await admin.connect();
+          from = new Map(
+            (await admin.fetchTopicOffsets(names.feed(region))).map((o) => [o.partition, BigInt(o.high)]),
+          );
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+        }
         readerStart.set(region, from);
         const position: Position = new Map([...from].map(([p, high]) => [p, high - 1n]));
         positions.set(region, position);
@@ -348,9 +360,12 @@ export function feedStreams(deps: {
           topic: names.feed(region),
           groupId: names.group(`query-api-feed-${region}-${randomBytes(4).toString('hex')}`),
           fromBeginning: true,
+          startAt: from,
           onMessage: async (message, partition, heartbeat) => {
             const offset = BigInt(message.offset);
-            if (offset < (from.get(partition) ?? 0n)) return;
+            // Before the start, or passed on already (a consumer revived after a crash resumes from the offsets
+            // its group last committed, which may lie behind what it had delivered).
+            if (offset <= (position.get(partition) ?? -1n)) return;
             const id = positionId(position, partition, offset);
             const event =
               message.value &&
@@ -367,6 +382,10 @@ export function feedStreams(deps: {
             for (const s of subscribers.get(region) ?? []) deliver(s, event);
           },
         });
+      });
+      const started = tail;
+      started.catch(() => {
+        if (tails.get(region) === started) tails.delete(region);
       });
       tails.set(region, tail);
     }
@@ -458,7 +477,17 @@ export function feedStreams(deps: {
         'FORBIDDEN',
         `${caller.country} is not a member of ${region.id}; its feed is for its members`,
       );
-    const tail = await startTail(region.id);
+    let tail: Tail;
+    try {
+      tail = await startTail(region.id);
+    } catch (err) {
+      deps.logger.warn({ region: region.id, err: (err as Error).message }, 'feed stream could not start');
+      throw new HubError(
+        'FEED_UNAVAILABLE',
+        `the feed of ${region.id} cannot be followed now (${(err as Error).message}); retry later`,
+        { retriable: true, cause: err },
+      );
+    }
     await tail.ready;
     await deps.audit.append({
       actor: actorOf(caller),
@@ -522,8 +551,8 @@ export function feedStreams(deps: {
       for (const set of subscribers.values()) for (const s of set) s.res.end();
       for (const a of replayAborts) a.abort();
       await Promise.all(replays);
-      for (const t of tails.values()) await (await t).stop().catch(() => undefined);
-      if (pki) await (await pki).stop().catch(() => undefined);
+      for (const t of tails.values()) await t.then((tail) => tail.stop()).catch(() => undefined);
+      if (pki) await pki.then((following) => following.stop()).catch(() => undefined);
     },
   };
 }

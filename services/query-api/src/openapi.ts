@@ -361,6 +361,7 @@ export function openApiDocument(): Record<string, unknown> {
             403: err,
             404: err,
             429: err,
+            503: err,
           },
         },
       },
