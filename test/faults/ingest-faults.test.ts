@@ -228,6 +228,46 @@ describe('fault injection during sustained ingest', function () {
     await expectReceipts(node.url, acked, 120000);
   });
 
+  it('a broker away until the intake crashes: /healthz says so, and ok again once it is back, with nothing new to read', async () => {
+    const kafka = await ownedKafka(join(env.home, 'kafka'));
+    cleanups.push(() => kafka.stop());
+    const config = withConfig({ kafka: { ...env.config.kafka, brokers: kafka.brokers } });
+    const { coordinator, node } = await startHub(config);
+    const store = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName });
+    cleanups.push(() => store.close());
+    const acked = await submit(
+      node.url,
+      Array.from({ length: 20 }, (_, i) => report(i)),
+    );
+    await expectExactlyOnce(store, acked, 120000);
+    const intake = async () => {
+      const r = await fetch(`${coordinator.opsUrl}/healthz`);
+      const body = (await r.json()) as { checks: Record<string, { ok: boolean; detail?: unknown }> };
+      return body.checks.intake!;
+    };
+    expect((await intake()).ok).to.equal(true);
+    await kafka.stop();
+    // A batch may fail first (its commit or heartbeat); then kafkajs gives up retrying and restarts the consumer.
+    await waitUntil(
+      'the intake reported crashed',
+      async () => {
+        const check = await intake();
+        return (!check.ok && /^crashed: /.test(String(check.detail))) || undefined;
+      },
+      180000,
+      1000,
+    );
+    await kafka.start();
+    // Nothing arrives to be read: only its return to the group can say the intake is up again.
+    await waitUntil(
+      'the intake reported up again',
+      async () => (await intake()).ok || undefined,
+      180000,
+      1000,
+    );
+    expect(coordinator.processed()).to.equal(acked.length);
+  });
+
   it('the store stopped and restarted during ingest: intake pauses and resumes without loss', async () => {
     const n = SOAK ? 5000 : 400;
     const ferret = await ownedFerret(join(env.home, 'ferret'));
