@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { loadConfig, repoRoot } from '@hub/config';
@@ -8,10 +10,26 @@ const production = join(repoRoot, 'infra', 'production');
 const compose = readFileSync(join(production, 'docker-compose.yml'), 'utf8');
 const yaml = <T>(file: string) => load(readFileSync(join(production, file), 'utf8')) as T;
 
-type Compose = { services: Record<string, { build?: unknown; command?: string[]; volumes?: string[] }> };
+type Service = {
+  build?: unknown;
+  image?: string;
+  command?: string[];
+  entrypoint?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  stop_grace_period?: string;
+  healthcheck?: { test?: string[] };
+};
+type Compose = { services: Record<string, Service> };
 type Prometheus = {
   rule_files: string[];
-  scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+  scrape_configs: {
+    job_name: string;
+    scheme?: string;
+    tls_config?: { ca_file?: string };
+    static_configs: { targets: string[] }[];
+  }[];
 };
 type Rule = {
   alert: string;
@@ -53,15 +71,27 @@ describe('production layout (infra/production)', () => {
     // The store's URL is a Docker secret that the README's commands write (secrets/mongo/<user>.url).
     const readme = readFileSync(join(production, 'README.md'), 'utf8');
     const url = /printf '(mongodb:\/\/[^']+)\\n'/.exec(readme)?.[1]?.replace('%s:%s', 'coordinator:pw') ?? '';
-    const env = {
-      HUB_KAFKA_BROKERS: /HUB_KAFKA_BROKERS: (\S+)/.exec(compose)?.[1] ?? '',
+    const { services } = yaml<Compose>('docker-compose.yml');
+    const hub = Object.entries(services).filter(([, s]) => s.build);
+    expect(hub.length).to.be.greaterThan(2);
+    for (const [name, s] of hub) {
+      // As each service reads its own environment (YAML merges its anchors), not a pattern over the file's text.
+      const factor = s.environment?.HUB_KAFKA_REPLICATION_FACTOR;
+      expect(factor, `${name}: HUB_KAFKA_REPLICATION_FACTOR`).to.be.a('string');
+      const config = loadConfig({
+        HUB_KAFKA_BROKERS: s.environment?.HUB_KAFKA_BROKERS ?? '',
+        HUB_MONGO_URL: url,
+        HUB_KAFKA_REPLICATION_FACTOR: factor,
+        HUB_HOME: '/var/lib/hub',
+      });
+      expect(config.kafka.brokers, name).to.have.length(3);
+      expect(config.kafka.replicationFactor, name).to.equal(3);
+    }
+    const config = loadConfig({
+      HUB_KAFKA_BROKERS: services['coordinator-1']?.environment?.HUB_KAFKA_BROKERS ?? '',
       HUB_MONGO_URL: url,
-      HUB_KAFKA_REPLICATION_FACTOR: /HUB_KAFKA_REPLICATION_FACTOR: "(\d+)"/.exec(compose)?.[1] ?? '',
       HUB_HOME: '/var/lib/hub',
-    };
-    const config = loadConfig(env);
-    expect(config.kafka.brokers).to.have.length(3);
-    expect(config.kafka.replicationFactor).to.equal(3);
+    });
     expect(config.mongo.url).to.match(
       /^mongodb:\/\/coordinator:pw@mongo-1:27017,mongo-2:27017,mongo-3:27017\//,
     );
@@ -142,5 +172,120 @@ describe('production layout (infra/production)', () => {
         cases.some((c) => c.alertname === alert && c.exp_alerts.length > 0),
         `${alert}: a test where it fires`,
       ).to.equal(true);
+  });
+
+  it('gives the hub services 30 s to stop and Kafka and the store 60 s', () => {
+    const { services } = yaml<Compose>('docker-compose.yml');
+    const hub = Object.entries(services).filter(([, s]) => s.build);
+    expect(hub.length).to.be.greaterThan(2);
+    // Their shutdown budget is 15 s, plus the drains of consumers and producers.
+    for (const [name, s] of hub) expect(s.stop_grace_period, name).to.equal('30s');
+    // A broker moves leadership away and closes its logs; a primary steps down.
+    for (const name of ['kafka-1', 'kafka-2', 'kafka-3', 'mongo-1', 'mongo-2', 'mongo-3'])
+      expect(services[name]?.stop_grace_period, name).to.equal('60s');
+  });
+
+  it("checks each hub service's /healthz on the port it serves it, with node's fetch", () => {
+    const { services } = yaml<Compose>('docker-compose.yml');
+    const expected: Record<string, string> = {
+      'coordinator-1': 'http://127.0.0.1:9100/healthz',
+      'coordinator-2': 'http://127.0.0.1:9100/healthz',
+      'query-api': 'http://127.0.0.1:8080/healthz',
+      'node-kz': 'https://127.0.0.1:8101/healthz',
+    };
+    const hub = Object.entries(services).filter(([, s]) => s.build);
+    expect(hub.map(([n]) => n).sort()).to.deep.equal(Object.keys(expected).sort());
+    for (const [name, s] of hub) {
+      const test = s.healthcheck?.test ?? [];
+      expect(test[0], name).to.equal('CMD');
+      const script = test[test.length - 1] ?? '';
+      expect(test[test.length - 2], name).to.equal('-e');
+      expect(test[test.length - 3], name).to.equal('node');
+      expect(script, name).to.contain(`fetch('${expected[name]}')`);
+      // The port checked is the one the service is told to listen on.
+      const [verb, ...args] = s.command ?? [];
+      const port = args[args.indexOf(verb === 'coordinator' ? '--ops-port' : '--port') + 1];
+      expect(expected[name], name).to.contain(`:${port}/`);
+    }
+    // The node's own certificate is from the hub CA: the check's node trusts it, the service's process is untouched.
+    expect(services['node-kz']?.healthcheck?.test).to.include(
+      'NODE_EXTRA_CA_CERTS=/var/lib/hub/pki/ca/ca.crt',
+    );
+    expect(services['node-kz']?.environment).not.to.have.property('NODE_EXTRA_CA_CERTS');
+  });
+
+  it('serves the national node over TLS, Prometheus checks it against the hub CAs, the query API on loopback', () => {
+    const { services } = yaml<Compose>('docker-compose.yml');
+    const node = services['node-kz']!;
+    expect(node.environment?.HUB_NODE_HOST).to.equal('0.0.0.0');
+    expect(node.environment?.HUB_NODE_TLS_CERT_FILE).to.equal('/var/lib/hub/pki/servers/node-kz.crt');
+    expect(node.environment?.HUB_NODE_TLS_KEY_FILE).to.equal('/var/lib/hub/pki/servers/node-kz.key');
+    // Inside the node's read-only pki/ mount, where the README's commands put them.
+    expect(node.volumes).to.include('./secrets/node-KZ/pki:/var/lib/hub/pki:ro');
+    const prometheus = yaml<Prometheus>('monitoring/prometheus.yml');
+    const job = prometheus.scrape_configs.find((c) => c.job_name === 'hub-national-node');
+    expect(job?.scheme).to.equal('https');
+    expect(job?.tls_config?.ca_file).to.equal('/etc/prometheus/hub-ca.crt');
+    expect(services.prometheus?.volumes).to.include(
+      './secrets/prometheus/hub-ca.crt:/etc/prometheus/hub-ca.crt:ro',
+    );
+    // Plain HTTP: published on loopback only, for a TLS-terminating proxy in front.
+    expect(services['query-api']?.ports).to.deep.equal(['127.0.0.1:8080:8080']);
+    const readme = readFileSync(join(production, 'README.md'), 'utf8');
+    expect(readme).to.contain('TLS-terminating reverse proxy');
+    expect(readme).to.match(/npx hub pki issue-server node-kz --host node-kz,/);
+  });
+
+  it("lists every alert of alerts.yml in the README's table, with its severity", () => {
+    const rules = yaml<{ groups: { rules: Rule[] }[] }>('monitoring/alerts.yml').groups.flatMap(
+      (g) => g.rules,
+    );
+    const readme = readFileSync(join(production, 'README.md'), 'utf8');
+    const table = new Map(
+      [...readme.matchAll(/^\| `(Hub[A-Za-z]+)` \|.*\| (page|ticket|info) \|$/gm)].map((m) => [m[1]!, m[2]!]),
+    );
+    expect(table.size).to.be.at.least(8);
+    for (const rule of rules) expect(table.get(rule.alert), rule.alert).to.equal(rule.labels?.severity);
+    const names = new Set(rules.map((r) => r.alert));
+    for (const alert of table.keys())
+      expect(names.has(alert), `${alert}: in the README, not in alerts.yml`).to.equal(true);
+  });
+
+  it('has mongo-init give up, naming the member, when one does not answer within 2 minutes', () => {
+    const { services } = yaml<Compose>('docker-compose.yml');
+    const entrypoint = services['mongo-init']?.entrypoint ?? [];
+    expect(entrypoint.slice(0, 2)).to.deep.equal(['/bin/sh', '-c']);
+    // Compose turns $$ into $ before the shell sees it.
+    const script = (entrypoint[2] ?? '').replace(/\$\$/g, '$');
+    const dir = mkdtempSync(join(tmpdir(), 'hub-mongo-init-'));
+    try {
+      // mongosh never answers from mongo-2; the clock moves 10 s at each look, sleep takes none.
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      const tool = (name: string, body: string) => {
+        writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+        chmodSync(join(bin, name), 0o755);
+      };
+      tool('mongosh', `echo "$*" >> '${join(dir, 'calls')}'\ncase "$*" in *mongo-2*) exit 1;; esac\nexit 0`);
+      tool('sleep', 'exit 0');
+      tool(
+        'date',
+        `t=$(cat '${join(dir, 'clock')}' 2>/dev/null || echo 1000000)\necho $((t + 10)) > '${join(dir, 'clock')}'\necho $t`,
+      );
+      const run = spawnSync('/bin/sh', ['-c', script], {
+        encoding: 'utf8',
+        env: { PATH: `${bin}:${process.env.PATH}` },
+        timeout: 20000,
+      });
+      expect(run.status, run.stderr).to.equal(1);
+      expect(run.stderr).to.contain('mongo-init: mongo-2 did not answer within 2 minutes');
+      const calls = readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean);
+      const tries = calls.filter((c) => c.includes('mongo-2')).length;
+      // About 2 minutes of 10 s looks: gave up after some tries, never reached the init script.
+      expect(tries).to.be.within(5, 20);
+      expect(calls.some((c) => c.includes('/init/replica-set.js'))).to.equal(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

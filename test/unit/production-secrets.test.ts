@@ -3,6 +3,7 @@
 // access control. The README's commands make exactly those folders from the CA machine's HUB_HOME.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import {
   copyFileSync,
   mkdirSync,
@@ -194,6 +195,7 @@ describe('production layout: what each service is given (infra/production)', () 
       pki.issue({ country: 'KZ', agency: 'customs' });
       pki.issue({ country: 'KZ', agency: 'customs' });
       pki.issue({ country: 'UZ', agency: 'customs' });
+      pki.issueServer('node-kz', { hostnames: ['node-kz', 'node-kz.customs.kz'] });
       mkdirSync(join(hub, 'pki', 'ca', 'previous'));
       copyFileSync(pki.caCertPath, join(hub, 'pki', 'ca', 'previous', 'ca-old.crt'));
       writeFileSync(join(hub, 'pki', 'ca', 'previous', 'ca-old.key'), 'the previous CA key');
@@ -227,7 +229,20 @@ describe('production layout: what each service is given (infra/production)', () 
       expect(made.queryApi).to.deep.equal(
         [...trust, ...filesUnder(authDir(join(dir, 'secrets', 'hub'))).map((f) => `auth/${f}`)].sort(),
       );
-      expect(made.node).to.deep.equal([...trust, 'pki/nodes/KZ/node.crt', 'pki/nodes/KZ/node.key'].sort());
+      expect(made.node).to.deep.equal(
+        [
+          ...trust,
+          'pki/nodes/KZ/node.crt',
+          'pki/nodes/KZ/node.key',
+          'pki/servers/node-kz.crt',
+          'pki/servers/node-kz.key',
+        ].sort(),
+      );
+      // Prometheus: the hub CAs' certificates in one file, to check the node's TLS certificate; nothing else.
+      expect(filesUnder(join(dir, 'secrets', 'prometheus'))).to.deep.equal(['hub-ca.crt']);
+      const bundle = readFileSync(join(dir, 'secrets', 'prometheus', 'hub-ca.crt'), 'utf8');
+      expect(bundle.match(/BEGIN CERTIFICATE/g)).to.have.length(2);
+      expect(bundle).not.to.match(/PRIVATE KEY|previous CA key/);
       const caKey = readFileSync(join(dir, 'secrets', 'hub', 'pki', 'ca', 'ca.key'), 'utf8');
       for (const [name, d] of Object.entries(folders))
         for (const f of made[name]!) {
@@ -248,6 +263,19 @@ describe('production layout: what each service is given (infra/production)', () 
       expect(node.caCertPem().match(/BEGIN CERTIFICATE/g)).to.have.length(2);
       expect(() => node.ca()).to.throw(/CA key is not at/);
       expect(node.hasIdentity('UZ')).to.equal(false);
+      // Its API over TLS, with the files compose names (HUB_NODE_TLS_*, under the mounted pki/).
+      const servers = join(folders.node, 'pki', 'servers');
+      const tls = loadConfig({
+        HUB_HOME: folders.node,
+        HUB_NODE_TLS_CERT_FILE: join(servers, 'node-kz.crt'),
+        HUB_NODE_TLS_KEY_FILE: join(servers, 'node-kz.key'),
+      }).nodeTls;
+      expect(new X509Certificate(tls!.certPem).checkHost('node-kz'), 'the name Prometheus scrapes').to.equal(
+        'node-kz',
+      );
+      expect(compose.services['node-kz']?.environment?.HUB_NODE_TLS_CERT_FILE).to.equal(
+        '/var/lib/hub/pki/servers/node-kz.crt',
+      );
       // The Kafka client trusts the hub CAs of its HUB_HOME by default.
       const kafka = loadConfig({
         HUB_HOME: folders.node,

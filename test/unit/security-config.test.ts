@@ -1,6 +1,6 @@
 // Unit tier: the security settings of HubConfig and the ACL plan, without a broker.
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
@@ -135,6 +135,28 @@ describe('broker security settings (HUB_KAFKA_SECURITY)', () => {
     const cluster = hubSync(['security', 'rotate', 'all'], { ...env, HUB_KAFKA_BROKERS: 'kafka-1:9093' });
     expect(cluster.status).to.equal(2);
     expect(cluster.stderr).to.contain('on a cluster, change the credential with kafka-configs.sh');
+  });
+
+  it('`hub security certs <broker>=<public name>` issues the broker one certificate naming both', () => {
+    const out = join(home, 'brokers');
+    const env: NodeJS.ProcessEnv = { ...process.env, HUB_HOME: home };
+    const certs = (...args: string[]) => {
+      const run = hubSync(['security', 'certs', ...args, '--out', out], env);
+      expect(run.status, run.stderr).to.equal(0);
+      return new X509Certificate(readFileSync(join(out, 'kafka-1', 'broker.pem'), 'utf8'));
+    };
+    const plain = certs('kafka-1');
+    expect(plain.checkHost('kafka-1')).to.equal('kafka-1');
+    expect(plain.checkHost('kafka-1.hub.gov.example')).to.equal(undefined);
+    // A public name given later: the certificate is issued again, with the compose name still in it.
+    const both = certs('kafka-1=kafka-1.hub.gov.example,kafka-1.alt.example', 'kafka-bootstrap');
+    expect(both.fingerprint256).not.to.equal(plain.fingerprint256);
+    for (const name of ['kafka-1', 'kafka-1.hub.gov.example', 'kafka-1.alt.example', 'localhost'])
+      expect(both.checkHost(name), name).to.equal(name);
+    expect(both.subject.split('\n')).to.include(`OU=${BROKER_OU}`);
+    // One folder per broker, named by its compose name; none for the public names.
+    expect(existsSync(join(out, 'kafka-1.hub.gov.example'))).to.equal(false);
+    expect(existsSync(join(out, 'kafka-bootstrap', 'broker.pem'))).to.equal(true);
   });
 
   it('refuses what it cannot use, saying which variable to fix', () => {

@@ -30,9 +30,13 @@ until "$BIN/kafka-topics.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$
   sleep 5
 done
 
-# The password goes through a 0600 file, never the command line.
+# The password goes through a 0600 file, never the command line. A missing or empty file stops the script:
+# printf would otherwise set an empty password, which anyone could sign in with.
 scram() {
-  printf 'SCRAM-SHA-512=iterations=8192,password=%s\n' "$(head -n 1 "$PASSWORDS/$1.password")" > "$WORK/scram"
+  file="$PASSWORDS/$1.password"
+  password=$(head -n 1 "$file") || { echo "no password for $1: cannot read $file" >&2; exit 1; }
+  if [ -z "$password" ]; then echo "no password for $1: the first line of $file is empty" >&2; exit 1; fi
+  printf 'SCRAM-SHA-512=iterations=8192,password=%s\n' "$password" > "$WORK/scram"
   "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" \
     --alter --entity-type users --entity-name "$1" --add-config-file "$WORK/scram"
   rm -f "$WORK/scram"
@@ -153,3 +157,4 @@ acl --add --allow-principal User:node-TM --operation Read --operation Describe -
 acl --add --allow-principal User:node-TM --operation IdempotentWrite --cluster
 
 echo "broker security profile applied: 8 principals, 18 topics, 51 ACL grants"
+echo "national nodes outside this compose project connect with HUB_KAFKA_BROKERS=kafka-1.hub.example.org:19092,kafka-2.hub.example.org:19093,kafka-3.hub.example.org:19094"

@@ -13,23 +13,26 @@ import { grantNode, provisionHub, writeBrokerTls } from '../../stack/security';
 import { rotateLocalKafkaPasswords } from '../../stack/stack';
 import {
   bootstrapScript,
+  externalAddresses,
   productionBrokerProperties,
   productionPrincipals,
 } from '../../stack/security-production';
 import type { Command } from '../command';
 import { parse, say } from '../command';
 
-const USAGE = `hub security certs <hostname>... [--out DIR]
+const USAGE = `hub security certs <hostname>[=<public-name>,...]... [--out DIR]
 hub security passwords [--countries CC,...] [--out DIR]
 hub security client-tokens [--countries CC,...] [--out DIR]
-hub security render [--countries CC,...] [--brokers HOST,...] [--out DIR]
+hub security render [--countries CC,...] [--brokers HOST,...] [--external HOST:PORT,...] [--out DIR]
 hub security acls [--countries CC,...]
 hub security apply [--countries CC,...]
 hub security grant <CC>
 hub security rotate <principal>...|all
 
 certs      a TLS keystore (broker.pem: key, certificate, CA) and truststore (ca.crt) issued by the hub CA for each
-           broker hostname (and 127.0.0.1, localhost), into DIR/<hostname>/ (default $HUB_HOME/secrets/brokers)
+           broker hostname (and 127.0.0.1, localhost), into DIR/<hostname>/ (default $HUB_HOME/secrets/brokers);
+           names after '=' go into the same certificate (a broker's public name, which national nodes elsewhere
+           reach it by: kafka-1=kafka-1.hub.example.org)
 passwords  a random password per principal (hub-admin, coordinator, query-api, node-<CC>), one 0600 file each in
            DIR (default $HUB_HOME/secrets/kafka); existing ones are kept
 client-tokens
@@ -38,7 +41,10 @@ client-tokens
            '<token>' or '<client> <token>' (the name its log gives that system's requests); to replace a token,
            add the new one as a line, move the agencies to it, then remove the old line
 render     the production profile: DIR/kafka/server-<n>.properties for each broker and
-           DIR/security/bootstrap-security.sh (SCRAM credentials, topics, ACLs); default DIR infra/production
+           DIR/security/bootstrap-security.sh (SCRAM credentials, topics, ACLs); default DIR infra/production.
+           --external: each broker's public HOST:PORT, in the order of --brokers, that its EXTERNAL listener
+           (SASL_SSL) advertises to national nodes outside the compose project (default: placeholders
+           <broker>.hub.example.org:19092, :19093, ... that a deployment must replace)
 acls       print the ACLs of the topic table for these countries (namespace: HUB_NAMESPACE)
 apply      on the configured cluster, as hub-admin: create the hub's topics and every ACL for these countries
 grant      on the configured cluster, as hub-admin: onboard one country (its topics, its ACLs, the coordinator's
@@ -106,6 +112,7 @@ export const securityCommand: Command = {
       countries: { type: 'string' },
       out: { type: 'string' },
       brokers: { type: 'string' },
+      external: { type: 'string' },
     } as const;
     const { values, positionals } = parse(rest, options, USAGE);
     const countries = countryList(values.countries, config);
@@ -116,9 +123,12 @@ export const securityCommand: Command = {
         throw new HubError('USAGE', `name at least one broker hostname\nusage: ${USAGE}`);
       const pki = new PkiStore(join(config.hubHome, 'pki'));
       const out = resolve(values.out ?? join(config.hubHome, 'secrets', 'brokers'));
-      for (const host of positionals) {
-        const files = writeBrokerTls(pki, join(out, host), [host]);
-        log(`${host}: ${files.keystore} (0600), ${files.truststore}`);
+      for (const arg of positionals) {
+        const [host = '', publicNames = ''] = arg.split('=', 2);
+        if (!host) throw new HubError('USAGE', `name the broker before '=': ${arg}\nusage: ${USAGE}`);
+        const names = [host, ...publicNames.split(',').map((n) => n.trim())].filter(Boolean);
+        const files = writeBrokerTls(pki, join(out, host), names);
+        log(`${names.join(', ')}: ${files.keystore} (0600), ${files.truststore}`);
       }
       return 0;
     }
@@ -135,13 +145,16 @@ export const securityCommand: Command = {
     if (verb === 'render') {
       const out = resolve(values.out ?? join(repoRoot, 'infra', 'production'));
       const brokers = (values.brokers ?? 'kafka-1,kafka-2,kafka-3').split(',').map((b) => b.trim());
+      const external = values.external?.split(',').map((a) => a.trim());
       const plan = {
         brokers,
+        ...(external ? { external } : {}),
         countries,
         regions,
         partitions: 3,
         replicationFactor: Math.min(3, brokers.length),
       };
+      externalAddresses(plan); // refused with the reason before any file is written
       mkdirSync(join(out, 'kafka'), { recursive: true });
       mkdirSync(join(out, 'security'), { recursive: true });
       brokers.forEach((_, i) => {
