@@ -84,7 +84,7 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
     expect(receipt.version).to.equal(1);
 
     const verify = hubSync(['verify', reportId], cliEnv(env));
-    expect(verify.stdout).to.contain('VALID');
+    expect(verify.stdout).to.match(/^VALID$/m);
     expect(verify.status, verify.stderr).to.equal(0);
   });
 
@@ -132,7 +132,7 @@ describe('walking skeleton: national node → Kafka → coordinator → store �
     ]);
     expect(provenance.every((p) => p.verified)).to.equal(true);
     const verify = hubSync(['verify', ids[1]!], cliEnv(env));
-    expect(verify.stdout).to.contain('VALID');
+    expect(verify.stdout).to.match(/^VALID$/m);
     expect(verify.stdout).to.contain('RSA-PSS-SHA256-BATCH');
     expect(verify.status, verify.stderr).to.equal(0);
     const receipt = await waitUntil('an accepted receipt for version 2', async () => {

@@ -157,7 +157,14 @@ describe('national node: routes, OpenAPI, webhook, hostile bodies', function () 
       body: '{"seizedAt": ',
     });
     expect(broken.status).to.equal(400);
-    expect(((await broken.json()) as { error: { code: string } }).error.code).to.equal('MALFORMED_JSON');
+    const brokenBody = (await broken.json()) as {
+      error: { code: string };
+      errors: { field: string; message: string }[];
+    };
+    expect(brokenBody.error.code).to.equal('MALFORMED_JSON');
+    // The field list every 400 carries, the body as its field.
+    expect(brokenBody.errors.map((e) => e.field)).to.deep.equal(['(body)']);
+    expect(brokenBody.errors[0]!.message).to.match(/^the body is not valid JSON/);
     const text = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
@@ -165,6 +172,16 @@ describe('national node: routes, OpenAPI, webhook, hostile bodies', function () 
     });
     expect(text.status).to.equal(415);
     expect(((await text.json()) as { error: { code: string } }).error.code).to.equal(
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    // A CSV sent as a Windows browser labels it (with its length) is read as CSV by the routes that take CSV.
+    const excel = await fetch(`${hub.nodes.KZ!.url}/v1/seizures/csv`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.ms-excel' },
+      body: 'Seizure Reference,Seizure Date\n',
+    });
+    expect(excel.status, await excel.clone().text()).to.not.equal(415);
+    expect(((await excel.json()) as { error?: { code: string } }).error?.code).to.not.equal(
       'UNSUPPORTED_MEDIA_TYPE',
     );
     const array = await postJson(url, [1, 2, 3]);

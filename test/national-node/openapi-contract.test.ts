@@ -125,6 +125,17 @@ describe('national node: bodies and answers as its OpenAPI description says', fu
     expect(mixed).to.include({ accepted: 1, rejected: 1 });
     const csv = readFileSync(join(repoRoot, 'docs', 'templates', 'ids-seizures.csv'), 'utf8');
     await send('KZ', 'post', '/v1/seizures/csv', '/v1/seizures/csv', 202, csv, 'text/csv');
+    // The batch endpoint takes a CSV too (other references: new reports), answered as the CSV endpoint answers.
+    const asBatch = await send(
+      'KZ',
+      'post',
+      '/v1/seizures/batch',
+      '/v1/seizures/batch',
+      202,
+      csv.replaceAll('KZ-CUS-', 'KZ-BATCH-'),
+      'text/csv',
+    );
+    expect(asBatch).to.have.property('errors');
 
     // The coordinator's receipt, pending or given.
     const receiptPath = `/v1/receipts/${String(single.reportId)}`;

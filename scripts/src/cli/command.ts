@@ -16,8 +16,19 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
   options: T,
   usage: string,
 ) {
+  // A negative number after an option that takes a value is that value (`--ttl -60`), not an option of its own,
+  // which parseArgs would refuse as ambiguous.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = /^--([\w-]+)$/.exec(args[i]!)?.[1];
+    const next = args[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d+(\.\d+)?$/.test(next)) {
+      joined.push(`--${name}=${next}`);
+      i++;
+    } else joined.push(args[i]!);
+  }
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: joined, options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new HubError('USAGE', `${(err as Error).message}\nusage: ${usage}`);
   }

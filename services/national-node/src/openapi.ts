@@ -11,6 +11,11 @@ const body = (description: string, schema: string, type = 'application/json') =>
   content: { [type]: { schema: type === 'text/csv' ? { type: 'string' } : ref(schema) } },
 });
 const err = (description: string) => json(description, 'Error');
+/** The batch endpoint's answer: a BatchResult for a JSON array, a CsvResult for a CSV. */
+const batchAnswer = (description: string) => ({
+  description,
+  content: jsonContent({ oneOf: [ref('BatchResult'), ref('CsvResult')] }),
+});
 const fieldErrors = err(
   'Field-level errors (errors: [{ field, message, value?, suggestions? }]); nothing was queued',
 );
@@ -101,19 +106,25 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
       },
       '/v1/seizures/batch': {
         post: {
-          summary: 'Submit up to 5000 reports as a JSON array; valid ones are queued whatever the others',
+          summary:
+            'Submit up to 5000 reports as a JSON array, or a CSV as /v1/seizures/csv takes; valid ones are queued whatever the others',
           requestBody: {
             required: true,
-            description: 'A JSON array of seizure reports',
+            description:
+              'A JSON array of seizure reports, or CSV text (answered as /v1/seizures/csv answers)',
             content: {
               'application/json': { schema: { type: 'array', maxItems: 5000, items: ref('SeizureReport') } },
+              'text/csv': { schema: { type: 'string' } },
             },
           },
           responses: {
-            202: json('All queued', 'BatchResult'),
-            207: json('Some refused: results say which and why (status invalid, errors)', 'BatchResult'),
+            202: batchAnswer('All queued'),
+            207: batchAnswer(
+              'Some refused: results say which and why (status invalid, errors); for a CSV, errors name the line, column and value',
+            ),
             400: fieldErrors,
-            413: err('Body over 2 MB (BODY_TOO_LARGE)'),
+            413: err('Body over 2 MB (BODY_TOO_LARGE; a CSV: over 20 MB)'),
+            415: err('Neither JSON nor CSV (UNSUPPORTED_MEDIA_TYPE)'),
             ...common,
           },
         },

@@ -1,4 +1,5 @@
-// Who may see a record: the one rule every endpoint applies (docs/query-api.md, "Handling").
+// Who may see a record: the one rule every endpoint applies (the shared DESIGN.md, "Trust": a record is read as
+// its handling says, TLP and releasable-to).
 import type { Filter, Document } from 'mongodb';
 import { TLP_RANK as RANK, type Tlp } from '@hub/store';
 export { mayRead, type Handled } from '@hub/store';

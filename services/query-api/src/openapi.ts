@@ -17,7 +17,7 @@ const param = (name: string, description: string, schema: Record<string, unknown
 /** The date range and paging of a list newest first: `verb` says what its date is (raised, refused). */
 const datedPage = (verb: string, defaultLimit: number) => [
   param('from', `ISO date: ${verb} on or after`),
-  param('to', `ISO date: ${verb} on or before`),
+  param('to', `ISO date: ${verb} on or before (a day, month or year: the whole of it, UTC)`),
   param('limit', `1-500 (default ${defaultLimit})`, { type: 'integer' }),
   param('cursor', 'nextCursor of the previous page'),
 ];
@@ -83,7 +83,7 @@ export function openApiDocument(): Record<string, unknown> {
             param('country', 'ISO alpha-2 country of seizure'),
             param('drug', DRUG),
             param('from', 'ISO date'),
-            param('to', 'ISO date'),
+            param('to', 'ISO date: on or before (a day, month or year: the whole of it, UTC)'),
             param('routeCountry', 'country anywhere on the route'),
             param('conveyance', 'mode of transport'),
             param('limit', '1-500', { type: 'integer' }),
@@ -245,7 +245,7 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [
             param('reportId', 'only reads of this record'),
             param('from', 'ISO date'),
-            param('to', 'ISO date'),
+            param('to', 'ISO date: on or before (a day, month or year: the whole of it, UTC)'),
             param('limit', '1-1000 (default 200)', { type: 'integer' }),
           ],
           responses: {
@@ -280,7 +280,10 @@ export function openApiDocument(): Record<string, unknown> {
             param('role', "the reader's role", { type: 'string', enum: [...ROLES] }),
             param('action', 'what was done', { type: 'string', enum: [...AUDIT_ACTIONS] }),
             param('from', 'ISO date: entries written on or after'),
-            param('to', 'ISO date: entries written on or before'),
+            param(
+              'to',
+              'ISO date: entries written on or before (a day, month or year: the whole of it, UTC)',
+            ),
             param(
               'verify',
               'false: the page alone (verified: false), each entry checked against its hash and the entry before it (intact); the whole chain is not walked',
@@ -298,7 +301,7 @@ export function openApiDocument(): Record<string, unknown> {
             param('country', 'ISO alpha-2 country of seizure'),
             param('drug', DRUG),
             param('from', 'ISO date'),
-            param('to', 'ISO date'),
+            param('to', 'ISO date: on or before (a day, month or year: the whole of it, UTC)'),
             param('routeCountry', 'country anywhere on the route'),
             param('conveyance', 'mode of transport'),
             param('limit', '1-10000 (default 10000); x-export-truncated tells whether more matched', {

@@ -67,13 +67,15 @@ export function parseParams<T extends Record<string, ParamSpec>>(
             message: 'must be an ISO 8601 date like 2026-03-14 (or a month 2026-03, or a year 2026)',
             value: v,
           });
-        else if (name === 'to' && v.length <= 7) {
-          // A year or month given as the end of a range includes the whole of it.
+        else if (name === 'to' && v.length <= 10) {
+          // A year, month or day given as the end of a range includes the whole of it (UTC).
           const d = new Date(t);
           out[name] = new Date(
             v.length === 4
               ? Date.UTC(d.getUTCFullYear() + 1, 0, 1) - 1
-              : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - 1,
+              : v.length === 7
+                ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - 1
+                : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) - 1,
           );
         } else out[name] = new Date(t);
         break;
@@ -96,7 +98,13 @@ export function parseParams<T extends Record<string, ParamSpec>>(
         else out[name] = v;
         break;
       default: {
-        const value = spec.kind === 'country' ? v.toUpperCase() : v;
+        // Codes are lower case (vocabulary ids, conveyance modes): `drug=Heroin` is heroin.
+        const value =
+          spec.kind === 'country'
+            ? v.toUpperCase()
+            : spec.kind === 'code' || spec.kind === 'drug'
+              ? v.toLowerCase()
+              : v;
         if (!SHAPES[spec.kind].test(value))
           errors.push({
             field: name,

@@ -37,3 +37,31 @@ describe('query parameters: the drug filter', () => {
     expect(refusal('zzzzzz').message).to.contain('/data/substances.json');
   });
 });
+
+describe('query parameters: dates and codes', () => {
+  const range = { from: { kind: 'date' }, to: { kind: 'date' } } as const;
+
+  it('takes a day, month or year given as `to` as the whole of it (UTC), and `from` as its start', () => {
+    const day = parseParams({ from: '2026-03-14', to: '2026-03-14' }, range);
+    expect((day.from as Date).toISOString()).to.equal('2026-03-14T00:00:00.000Z');
+    expect((day.to as Date).toISOString()).to.equal('2026-03-14T23:59:59.999Z');
+    expect((parseParams({ to: '2026-02' }, range).to as Date).toISOString()).to.equal(
+      '2026-02-28T23:59:59.999Z',
+    );
+    expect((parseParams({ to: '2025' }, range).to as Date).toISOString()).to.equal(
+      '2025-12-31T23:59:59.999Z',
+    );
+    expect((parseParams({ to: '2026-12-31' }, range).to as Date).toISOString()).to.equal(
+      '2026-12-31T23:59:59.999Z',
+    );
+    // A time given is taken as it is.
+    expect((parseParams({ to: '2026-03-14T04:30:00Z' }, range).to as Date).toISOString()).to.equal(
+      '2026-03-14T04:30:00.000Z',
+    );
+  });
+
+  it('reads a substance or conveyance code in any case', () => {
+    expect(parseParams({ drug: 'Heroin' }, { drug: { kind: 'drug' } }).drug).to.equal('heroin');
+    expect(parseParams({ conveyance: 'ROAD' }, { conveyance: { kind: 'code' } }).conveyance).to.equal('road');
+  });
+});

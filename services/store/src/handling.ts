@@ -1,5 +1,5 @@
 // Who may see a record: the one rule every service applies (the query API's endpoints, the coordinator's
-// regional feeds). docs/query-api.md, "Handling".
+// regional feeds). The shared DESIGN.md, "Trust".
 import type { Tlp } from './documents';
 
 export const TLP_RANK: Record<Tlp, number> = { CLEAR: 0, GREEN: 1, AMBER: 2, 'AMBER+STRICT': 3, RED: 4 };

@@ -105,7 +105,12 @@ export const importAnnualCommand: Command = {
     const file = positionals[0];
     if (!file) throw new HubError('USAGE', `name the CSV file to import\nusage: ${USAGE}`);
     if (!existsSync(file)) throw new HubError('USAGE', `no such file: ${file}`);
-    const concurrency = Math.max(1, Math.min(16, Number(values.concurrency ?? 4) || 4));
+    const concurrency = Number(values.concurrency ?? 4);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16)
+      throw new HubError(
+        'USAGE',
+        `--concurrency must be a whole number from 1 to 16, got ${JSON.stringify(values.concurrency)}\nusage: ${USAGE}`,
+      );
     const tlp = (values.tlp ?? 'CLEAR').toUpperCase();
     const log = say('import-annual');
     const config = loadConfig();

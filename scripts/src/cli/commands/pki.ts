@@ -69,6 +69,18 @@ function daysOf(value: string | boolean | undefined): number | undefined {
   return days;
 }
 
+/** A CA's --bits: 2048, 3072 or 4096 (undefined when not given). */
+function caBits(given: string | undefined): number | undefined {
+  if (given === undefined) return undefined;
+  const bits = Number(given);
+  if (![2048, 3072, 4096].includes(bits))
+    throw new HubError(
+      'USAGE',
+      `--bits must be 2048, 3072 or 4096, got ${JSON.stringify(given)}\nusage: ${USAGE}`,
+    );
+  return bits;
+}
+
 export const pkiCommand: Command = {
   name: 'pki',
   summary: 'the hub CA: init, issue node, agency-system and server certificates, revoke, roll over',
@@ -80,7 +92,7 @@ export const pkiCommand: Command = {
     const log = say('pki');
     if (verb === 'init') {
       const { values } = parse(rest, { bits: { type: 'string' } }, USAGE);
-      const created = pki.initCa({ bits: values.bits ? Number(values.bits) : undefined });
+      const created = pki.initCa({ bits: caBits(values.bits) });
       log(created ? `hub CA created: ${pki.caCertPath}` : `hub CA already exists: ${pki.caCertPath}`);
       process.stdout.write(`${fingerprintOf(new X509Certificate(pki.currentCaPem()))}\n`);
       return 0;
@@ -199,12 +211,7 @@ export const pkiCommand: Command = {
           'USAGE',
           `--years must be a whole number from 2 to 30, got ${JSON.stringify(values.years)}\nusage: ${USAGE}`,
         );
-      const bits = values.bits === undefined ? 3072 : Number(values.bits);
-      if (![2048, 3072, 4096].includes(bits))
-        throw new HubError(
-          'USAGE',
-          `--bits must be 2048, 3072 or 4096, got ${JSON.stringify(values.bits)}\nusage: ${USAGE}`,
-        );
+      const bits = caBits(values.bits) ?? 3072;
       // Published first: a broker out of reach leaves the CA as it was, and the command can be run again.
       const { previous, current } = await pki.rolloverCa({ bits, validityYears: years }, (old, next) =>
         publishPkiNotice(config, caRolloverNotice(loadSchemaRegistry(), old, next.certPem)),

@@ -4,10 +4,16 @@ import { loadConfig } from '@hub/config';
 import type { Command } from '../command';
 import { parse } from '../command';
 
-function port(value: string | undefined, fallback: number): number {
+/** `value` of option `option`, or `fallback` (named by `from`, the setting it comes of) when not given. */
+function port(option: string, value: string | undefined, fallback: number, from: string): number {
   const n = value === undefined ? fallback : Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new HubError('USAGE', `--port must be a port number, got ${value}`);
+    throw new HubError(
+      'USAGE',
+      value === undefined
+        ? `${option} defaults to ${from}, which gives ${n}: not a port number (0-65535); give ${option} or change the setting`
+        : `${option} must be a port number (0-65535), got ${JSON.stringify(value)}`,
+    );
   return n;
 }
 
@@ -26,7 +32,7 @@ Runs the national node of country CC (ISO alpha-2) with the key and certificate 
     if (!/^[A-Z]{2}$/.test(cc))
       throw new HubError('USAGE', `give the node's country as an ISO alpha-2 code\nusage: ${this.usage}`);
     const { runNationalNode } = await import('@hub/national-node/main');
-    await runNationalNode(cc, port(values.port, loadConfig().nodeBasePort));
+    await runNationalNode(cc, port('--port', values.port, loadConfig().nodeBasePort, 'HUB_NODE_BASE_PORT'));
     return forever();
   },
 };
@@ -41,7 +47,7 @@ Runs the coordination node: verifies every national node's envelopes, stores, an
   async run(args) {
     const { values } = parse(args, { 'ops-port': { type: 'string' } }, this.usage);
     const { runCoordinator } = await import('@hub/coordinator/main');
-    await runCoordinator(port(values['ops-port'], loadConfig().apiPort + 1));
+    await runCoordinator(port('--ops-port', values['ops-port'], loadConfig().apiPort + 1, 'HUB_API_PORT+1'));
     return forever();
   },
 };
@@ -55,7 +61,7 @@ Runs the query API and the analyst dashboard on --port (default HUB_API_PORT, 80
   async run(args) {
     const { values } = parse(args, { port: { type: 'string' } }, this.usage);
     const { runQueryApi } = await import('@hub/query-api/main');
-    await runQueryApi(port(values.port, loadConfig().apiPort));
+    await runQueryApi(port('--port', values.port, loadConfig().apiPort, 'HUB_API_PORT'));
     return forever();
   },
 };

@@ -244,7 +244,7 @@ export const startCommand: Command = {
           'Try:',
           `  curl -s -X POST ${nodes[config.demoCountries[0] ?? 'KZ']}/v1/seizures -H 'content-type: application/json' -d @docs/examples/minimal-report.json${
             config.nodeClientTokens
-              ? ` -H "authorization: Bearer $(awk 'NF && !/^#/ { print; exit }' "$HUB_NODE_TOKEN_FILE")"`
+              ? ` -H "authorization: Bearer $(awk 'NF && !/^#/ { print $NF; exit }' "$HUB_NODE_TOKEN_FILE")"`
               : ''
           }`,
           `  curl -s ${apiUrl}/v1/seizures?limit=5 -H "authorization: Bearer $(node -p "require('${join(config.hubHome, 'run', 'endpoints.json')}').token")"`,

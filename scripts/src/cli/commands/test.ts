@@ -1,5 +1,6 @@
 // `hub test`: the whole suite against the real local stack (started when needed; afterwards, what this run started
 // is stopped again).
+import { HubError } from '@hub/errors';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { loadConfig, repoRoot, type HubConfig } from '@hub/config';
@@ -62,6 +63,12 @@ Environment: HUB_TEST_SILENCE_LIMIT_S, seconds without output after which the su
     const sep = args.indexOf('--');
     const own = sep >= 0 ? args.slice(0, sep) : args;
     const extra = sep >= 0 ? args.slice(sep + 1) : [];
+    const unknown = own.filter((a) => !['--unit', '--soak', '--keep-stack'].includes(a));
+    if (unknown.length)
+      throw new HubError(
+        'USAGE',
+        `unknown option ${unknown.join(' ')} (mocha's own go after --)\nusage: ${this.usage}`,
+      );
     const unitOnly = own.includes('--unit');
     const log = say('test');
     const env = { ...process.env, HUB_SOAK: own.includes('--soak') ? '1' : (process.env.HUB_SOAK ?? '') };

@@ -53,9 +53,7 @@ export const verifyCommand: Command = {
     const reportId = positionals[0];
     if (!reportId) throw new HubError('USAGE', `give a report id\nusage: ${USAGE}`);
     const config = loadConfig();
-    const caPem = values.ca
-      ? readFileSync(values.ca, 'utf8')
-      : new PkiStore(join(config.hubHome, 'pki')).caCertPem();
+    const caPem = values.ca ? readCa(values.ca) : new PkiStore(join(config.hubHome, 'pki')).caCertPem();
     const store = await connectStore({
       url: config.mongo.url,
       dbName: config.mongo.dbName,
@@ -127,3 +125,15 @@ export const verifyCommand: Command = {
     }
   },
 };
+
+/** The CA certificate a verifier trusts, given with --ca. */
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new HubError(
+      'USAGE',
+      `--ca ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give the hub CA's certificate (PEM), e.g. $HUB_HOME/pki/ca/ca.crt`,
+    );
+  }
+}
