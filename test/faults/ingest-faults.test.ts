@@ -265,7 +265,8 @@ describe('fault injection during sustained ingest', function () {
       180000,
       1000,
     );
-    expect(coordinator.processed()).to.equal(acked.length);
+    // Still every report once (a chunk whose commit the outage interrupted is read again, and skipped as done).
+    await expectExactlyOnce(store, acked, 60000);
   });
 
   it('the store stopped and restarted during ingest: intake pauses and resumes without loss', async () => {

@@ -184,6 +184,16 @@ describe('national node: routes, OpenAPI, webhook, hostile bodies', function () 
     expect(((await excel.json()) as { error?: { code: string } }).error?.code).to.not.equal(
       'UNSUPPORTED_MEDIA_TYPE',
     );
+    // But a JSON array sent to the batch endpoint without its content type (text/plain) is not read as a CSV.
+    const untyped = await fetch(`${hub.nodes.KZ!.url}/v1/seizures/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      body: JSON.stringify([{ reportId: 'x' }]),
+    });
+    expect(untyped.status).to.equal(415);
+    expect(((await untyped.json()) as { error: { message: string } }).error.message).to.include(
+      'content-type: application/json',
+    );
     const array = await postJson(url, [1, 2, 3]);
     expect(array.status).to.equal(400);
     const deep = await postJson(url, JSON.parse(`${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}`));
@@ -193,7 +203,7 @@ describe('national node: routes, OpenAPI, webhook, hostile bodies', function () 
     const count = (labels: Record<string, string>) =>
       metricValue(hub.nodes.KZ!.url, 'hub_http_request_seconds_count', { method: 'POST', ...labels });
     expect(await count({ route: 'unmatched', status: '413' })).to.equal(1);
-    expect(await count({ route: 'unmatched', status: '415' })).to.equal(1);
+    expect(await count({ route: 'unmatched', status: '415' })).to.equal(2);
     expect(await count({ route: '/v1/seizures', status: '400' })).to.be.at.least(2);
   });
 });

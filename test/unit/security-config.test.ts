@@ -157,6 +157,11 @@ describe('broker security settings (HUB_KAFKA_SECURITY)', () => {
     // One folder per broker, named by its compose name; none for the public names.
     expect(existsSync(join(out, 'kafka-1.hub.gov.example'))).to.equal(false);
     expect(existsSync(join(out, 'kafka-bootstrap', 'broker.pem'))).to.equal(true);
+    // A public address rather than a name goes in as an IP address, which is what TLS checks an address against;
+    // given again, the certificate that names it is kept.
+    const byAddress = certs('kafka-1=203.0.113.5');
+    expect(byAddress.checkIP('203.0.113.5')).to.equal('203.0.113.5');
+    expect(certs('kafka-1=203.0.113.5').fingerprint256).to.equal(byAddress.fingerprint256);
   });
 
   it('refuses what it cannot use, saying which variable to fix', () => {

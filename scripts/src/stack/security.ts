@@ -1,6 +1,7 @@
 // The broker security profile, provisioned: TLS with a server certificate from the hub CA, SASL/SCRAM-SHA-512
 // with one principal per service, StandardAuthorizer with no access unless an ACL grants it, and the ACLs that
 // enforce DESIGN.md's topic table (services/kafka/src/acls.ts). Used by tests and by `hub security`.
+import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,12 +59,14 @@ export function writeBrokerTls(pki: PkiStore, dir: string, hostnames: string[] =
       Date.parse(current.validTo) - Date.now() > RENEW_BEFORE_MS &&
       // One issued before the brokers' unit was BROKER_OU would no longer be taken by the other brokers.
       current.subject.split('\n').includes(`OU=${BROKER_OU}`) &&
-      hostnames.every((h) => current.checkHost(h) !== undefined);
+      hostnames.every((h) => (isIP(h) ? current.checkIP(h) : current.checkHost(h)) !== undefined);
     if (fresh && readFileSync(files.truststore, 'utf8') === caPem) return files;
   }
+  // An address (a broker reached by its public IP) goes into the certificate as an IP, which TLS checks it against.
   const issued = issueServerCertificate(pki.ca(), {
     role: 'broker',
-    hostnames: [...hostnames, 'localhost'],
+    hostnames: [...hostnames.filter((h) => isIP(h) === 0), 'localhost'],
+    ips: hostnames.filter((h) => isIP(h) !== 0),
   });
   writeSecretFile(
     files.keystore,

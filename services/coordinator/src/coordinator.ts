@@ -995,15 +995,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       maxBytesPerPartition: 2 * 1024 * 1024,
       maxWaitTimeInMs: FETCH_WAIT_MS,
     });
+    // Only the current consumer speaks for the intake's health: one replaced meanwhile may still crash or rejoin
+    // on its way down.
+    const current = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
       joinCounter.inc();
       caughtUp.clear();
       // Back in its group: a crash is over (on a quiet hub no batch would come to say so).
-      consumerDown = undefined;
+      if (consumer === current) consumerDown = undefined;
     });
     consumer.on(consumer.events.CRASH, (e) => {
-      consumerDown = `crashed: ${String(e.payload.error?.message ?? e.payload.error)}`;
-      logger.error({ err: consumerDown, restart: e.payload.restart }, 'intake consumer crashed');
+      const why = `crashed: ${String(e.payload.error?.message ?? e.payload.error)}`;
+      if (consumer === current) consumerDown = why;
+      logger.error({ err: why, restart: e.payload.restart }, 'intake consumer crashed');
     });
     // After an error kafkajs deems fatal it leaves the consumer down: the next topic refresh subscribes anew.
     onFatalCrash(consumer, () => {

@@ -22,8 +22,8 @@ export interface TailOptions {
   groupPrefix?: string;
   fromBeginning?: boolean;
   /**
-   * Per partition, where a fresh group starts (seeked once its partitions are assigned) instead of the beginning;
-   * a consumer revived after a crash resumes from its group's committed offsets, or from here again.
+   * Per partition, where a fresh group starts instead of the beginning (committed as the group's offsets before its
+   * first member joins): a consumer revived after a crash resumes from what the group has committed since.
    */
   startAt?: Map<number, bigint>;
   /** `heartbeat` keeps the group membership alive while a message is held longer than the session timeout. */
@@ -51,7 +51,17 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
   // kafkajs restarts a crashed consumer only after errors it deems retriable; after any other it stays down
   // for good. Following a topic must outlive that, so a fresh consumer takes over in the same group.
   const reviveLater = (ms: number) => {
-    if (!stopped) revive = setTimeout(() => void start().catch(() => reviveLater(5000)), ms);
+    if (!stopped)
+      revive = setTimeout(
+        () =>
+          void start().catch(async () => {
+            // Down for good before the next one takes over, or kafkajs' own restart would bring it back as a
+            // second member of the group.
+            await disconnectForGood(consumer).catch(() => undefined);
+            reviveLater(5000);
+          }),
+        ms,
+      );
   };
   const start = async () => {
     if (stopped) return;
@@ -70,10 +80,11 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
         await options.onMessage(message, partition, heartbeat);
       },
     });
-    for (const [partition, offset] of options.startAt ?? [])
-      consumer.seek({ topic: options.topic, partition, offset: String(offset) });
   };
   try {
+    // The fresh group's offsets, committed before any member joins: its first consumer starts there, and one revived
+    // after a crash resumes from what the group committed since (never back at the start).
+    if (options.startAt?.size) await setGroupOffsets(options.kafka, groupId, options.topic, options.startAt);
     await start();
   } catch (err) {
     // Not left connected (and retrying) behind a caller told it failed.
@@ -89,6 +100,25 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
       await disconnectForGood(consumer);
     },
   };
+}
+
+async function setGroupOffsets(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  offsets: Map<number, bigint>,
+): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: String(offset) })),
+    });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /**

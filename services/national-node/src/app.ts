@@ -22,7 +22,7 @@ import {
 import { clientOf, requireClientCertificate, requireClientToken } from './client-auth';
 import type { InboundStore } from './inbox-store';
 import type { ReportsIndex } from './reports-index';
-import { csvRouter, CSV_MEDIA_TYPES } from './routes-csv';
+import { csvRouter, CSV_TYPES_OF } from './routes-csv';
 import { nodeOpenApi } from './openapi';
 import { alertRoutes } from './routes-alerts';
 import { annualRoutes } from './routes-annual';
@@ -238,7 +238,6 @@ export function createApp(deps: NodeAppDeps): express.Express {
   if (deps.clientCertificates)
     app.use('/v1', requireClientCertificate(deps.country, deps.clientCertificates.trust));
   app.use(express.json({ limit: '2mb' }));
-  const CSV_ROUTES = new Set(['/v1/seizures/csv', '/v1/seizures/batch']);
   app.use(opsRouter(deps.metrics, deps.health));
   app.get('/openapi.json', (_req, res) => res.json(nodeOpenApi(deps.country)));
   // A body no parser took (a wrong content type) is refused here, with what to send instead.
@@ -247,7 +246,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
       req.method !== 'POST' ||
       req.body !== undefined ||
       // CSV, in any of the types spreadsheets and browsers send it as, for the routes that read it (parsed there).
-      (CSV_ROUTES.has(req.path) && req.is(CSV_MEDIA_TYPES)) ||
+      (Object.hasOwn(CSV_TYPES_OF, req.path) && req.is(CSV_TYPES_OF[req.path]!)) ||
       !req.headers['content-length']
     )
       return next();

@@ -14,7 +14,7 @@ const err = (description: string) => json(description, 'Error');
 /** The batch endpoint's answer: a BatchResult for a JSON array, a CsvResult for a CSV. */
 const batchAnswer = (description: string) => ({
   description,
-  content: jsonContent({ oneOf: [ref('BatchResult'), ref('CsvResult')] }),
+  content: jsonContent({ anyOf: [ref('BatchResult'), ref('CsvResult')] }),
 });
 const fieldErrors = err(
   'Field-level errors (errors: [{ field, message, value?, suggestions? }]); nothing was queued',

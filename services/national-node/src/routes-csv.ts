@@ -9,6 +9,14 @@ import type { SeizureAcceptor } from './app';
 import { clientOf } from './client-auth';
 
 export const CSV_MEDIA_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
+/**
+ * The types each CSV route reads as CSV. The batch endpoint takes JSON arrays too, and a JSON array sent without a
+ * content type goes as text/plain (fetch's default for a string): not read as CSV there, but refused 415.
+ */
+export const CSV_TYPES_OF: Record<string, string[]> = {
+  '/v1/seizures/csv': CSV_MEDIA_TYPES,
+  '/v1/seizures/batch': CSV_MEDIA_TYPES.filter((t) => t !== 'text/plain'),
+};
 export const CSV_MAX_BYTES = 20 * 1024 * 1024;
 /** Reports signed and written to the outbox at once (the outbox shares one fsync between them). */
 const CONCURRENCY = 32;
@@ -123,7 +131,7 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
 }
 
 function isCsv(req: Request): boolean {
-  return Boolean(req.is(CSV_MEDIA_TYPES));
+  return Boolean(req.is(CSV_TYPES_OF[req.path] ?? CSV_MEDIA_TYPES));
 }
 
 function defaultsFrom(query: Request['query']): CsvDefaults {

@@ -339,7 +339,7 @@ export function feedStreams(deps: {
       }
       tail = pki.then(async () => {
         // "From now on", without a race: the end of each partition is read first, and the consumer starts there (a
-        // fresh group seeked to it once its partitions are assigned), passing on only what lies beyond it. (A new
+        // fresh group whose offsets are set to it before it joins), passing on only what lies beyond it. (A new
         // group starting "from the latest" would miss a record written between joining the group and fetching its
         // first offsets.)
         const admin = kafka.admin();

@@ -31,8 +31,8 @@ hub security rotate <principal>...|all
 
 certs      a TLS keystore (broker.pem: key, certificate, CA) and truststore (ca.crt) issued by the hub CA for each
            broker hostname (and 127.0.0.1, localhost), into DIR/<hostname>/ (default $HUB_HOME/secrets/brokers);
-           names after '=' go into the same certificate (a broker's public name, which national nodes elsewhere
-           reach it by: kafka-1=kafka-1.hub.example.org)
+           names after '=' go into the same certificate (a broker's public name or address, which national nodes
+           elsewhere reach it by: kafka-1=kafka-1.hub.example.org, or kafka-1=203.0.113.5)
 passwords  a random password per principal (hub-admin, coordinator, query-api, node-<CC>), one 0600 file each in
            DIR (default $HUB_HOME/secrets/kafka); existing ones are kept
 client-tokens
