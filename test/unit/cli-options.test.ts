@@ -7,7 +7,17 @@ import { parse } from '@hub/cli/cli/command';
 import { repoRoot } from '@hub/config';
 import { hubSync } from '../support/cli';
 
-describe('CLI options', () => {
+describe('CLI options', function () {
+  this.timeout(60000);
+  /** A HUB_HOME of the test's own, for the commands run as a user would (removed after each test). */
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), 'hub-cli-'));
+    env = { ...process.env, HUB_HOME: home };
+  });
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
+
   it('takes a negative number after an option as its value, and leaves the rest as parseArgs reads it', () => {
     const options = { ttl: { type: 'string' }, verbose: { type: 'boolean' } } as const;
     expect(parse(['--ttl', '-60'], options, 'usage').values.ttl).to.equal('-60');
@@ -20,56 +30,33 @@ describe('CLI options', () => {
     expect(() => parse(['--ttl', '-x'], options, 'usage')).to.throw(/usage/);
   });
 
-  it('mints an expired token with `hub token --ttl -60`, as CONTRACT.md promises', function () {
-    this.timeout(60000);
-    const home = mkdtempSync(join(tmpdir(), 'hub-token-'));
-    try {
-      const run = hubSync(['token', '--role', 'analyst', '--country', 'KZ', '--ttl', '-60'], {
-        ...process.env,
-        HUB_HOME: home,
-      });
-      expect(run.status, run.stderr).to.equal(0);
-      const claims = JSON.parse(Buffer.from(run.stdout.trim().split('.')[1]!, 'base64url').toString()) as {
-        exp: number;
-      };
-      expect(claims.exp).to.be.below(Date.now() / 1000 - 50);
-    } finally {
-      rmSync(home, { recursive: true, force: true });
+  it('mints an expired token with `hub token --ttl -60`, as CONTRACT.md promises', () => {
+    const run = hubSync(['token', '--role', 'analyst', '--country', 'KZ', '--ttl', '-60'], env);
+    expect(run.status, run.stderr).to.equal(0);
+    const claims = JSON.parse(Buffer.from(run.stdout.trim().split('.')[1]!, 'base64url').toString()) as {
+      exp: number;
+    };
+    expect(claims.exp).to.be.below(Date.now() / 1000 - 50);
+  });
+
+  it('refuses a hub CA of a size it does not make, saying which it does (exit 2)', () => {
+    for (const bits of ['abc', '1024']) {
+      const run = hubSync(['pki', 'init', '--bits', bits], env);
+      expect(run.status, run.stderr).to.equal(2);
+      expect(run.stderr).to.include(`--bits must be 2048, 3072 or 4096, got "${bits}"`);
     }
   });
 
-  it('refuses a hub CA of a size it does not make, saying which it does (exit 2)', function () {
-    this.timeout(60000);
-    const home = mkdtempSync(join(tmpdir(), 'hub-bits-'));
-    try {
-      for (const bits of ['abc', '1024']) {
-        const run = hubSync(['pki', 'init', '--bits', bits], { ...process.env, HUB_HOME: home });
-        expect(run.status, run.stderr).to.equal(2);
-        expect(run.stderr).to.include(`--bits must be 2048, 3072 or 4096, got "${bits}"`);
-      }
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+  it('says what to fix for a CA file it cannot read, and for a default port past the last one (exit 2)', () => {
+    const verify = hubSync(['verify', 'a-report', '--ca', join(home, 'missing.pem')], env);
+    expect(verify.status, verify.stderr).to.equal(2);
+    expect(verify.stderr).to.include(`--ca ${join(home, 'missing.pem')}: cannot read it (ENOENT)`);
+    const coordinator = hubSync(['coordinator'], { ...env, HUB_API_PORT: '65535' });
+    expect(coordinator.status, coordinator.stderr).to.equal(2);
+    expect(coordinator.stderr).to.include('--ops-port defaults to HUB_API_PORT+1, which gives 65536');
   });
 
-  it('says what to fix for a CA file it cannot read, and for a default port past the last one (exit 2)', function () {
-    this.timeout(60000);
-    const home = mkdtempSync(join(tmpdir(), 'hub-usage-'));
-    try {
-      const env = { ...process.env, HUB_HOME: home };
-      const verify = hubSync(['verify', 'a-report', '--ca', join(home, 'missing.pem')], env);
-      expect(verify.status, verify.stderr).to.equal(2);
-      expect(verify.stderr).to.include(`--ca ${join(home, 'missing.pem')}: cannot read it (ENOENT)`);
-      const coordinator = hubSync(['coordinator'], { ...env, HUB_API_PORT: '65535' });
-      expect(coordinator.status, coordinator.stderr).to.equal(2);
-      expect(coordinator.stderr).to.include('--ops-port defaults to HUB_API_PORT+1, which gives 65536');
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
-  });
-
-  it('refuses an option `hub test` or `hub import-annual` does not know, before it starts anything (exit 2)', function () {
-    this.timeout(60000);
+  it('refuses an option `hub test` or `hub import-annual` does not know, before it starts anything (exit 2)', () => {
     const test = hubSync(['test', '--unti'], process.env);
     expect(test.status, test.stderr).to.equal(2);
     expect(test.stderr).to.include("unknown option --unti (mocha's own go after --)");
