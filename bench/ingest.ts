@@ -24,20 +24,19 @@ import {
   type Row,
   type StoreTimes,
 } from './measure';
+import { benchNumber } from '@hub/cli/run/bench-settings';
 import { startProfile } from './profile';
 import { agencyJson, random } from './reports';
-import { benchPki, benchSection, QUICK, say } from './setup';
+import { benchPki, benchSection, say } from './setup';
 
-const N = Number(process.env.BENCH_REPORTS ?? (QUICK ? 1000 : 5000));
+const N = benchNumber('BENCH_REPORTS');
 const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
-const RUNS = Number(process.env.BENCH_INGEST_RUNS ?? (QUICK ? 1 : 3));
+const RUNS = benchNumber('BENCH_INGEST_RUNS');
 
 const BATCH = 100;
 
 /** End-to-end ingest of N reports beside its raw baselines (a)-(d). */
 export async function ingestRows(): Promise<Row[]> {
-  if (!Number.isInteger(RUNS) || RUNS < 1)
-    throw new Error(`BENCH_INGEST_RUNS=${process.env.BENCH_INGEST_RUNS} must be a whole number, 1 or more`);
   const bench = benchSection('ingest');
   const { home, config, logger } = bench;
   const pki = benchPki(config, ['KZ']);
@@ -335,7 +334,7 @@ async function pipelineRun(input: {
   // BENCH_PREFILL_BUCKETS=n: the read models of a store that has seen much more (n statistics and n route-leg buckets
   // of a country nobody reports here), as at 1,000,000 reports (39,000 stats buckets): on FerretDB every delete
   // decodes them all. Left out of (d).
-  const prefill = Number(process.env.BENCH_PREFILL_BUCKETS ?? 0);
+  const prefill = benchNumber('BENCH_PREFILL_BUCKETS');
   if (prefill > 0) {
     say(`prefilling ${prefill} statistics and ${prefill} route-leg buckets`);
     const common = {

@@ -7,12 +7,13 @@ import { repoRoot } from '@hub/config';
 import { authDir, loadKeyRing, mintToken } from '@hub/query-api';
 import { COLLECTIONS, connectStore } from '@hub/store';
 import { childPids } from '@hub/cli/stack/proc';
+import { benchNumber } from '@hub/cli/run/bench-settings';
 import { freePorts } from '../test/support/servers';
 import { getJson, memoryOf, type Row } from './measure';
 import { agencyJson, random } from './reports';
-import { benchPki, benchSection, QUICK, say } from './setup';
+import { benchPki, benchSection, say } from './setup';
 
-const SECONDS = Number(process.env.BENCH_MEMORY_SECONDS ?? (QUICK ? 20 : 60));
+const SECONDS = benchNumber('BENCH_MEMORY_SECONDS');
 const HUB = join(repoRoot, 'scripts', 'bin', 'hub.mjs');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

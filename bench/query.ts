@@ -2,6 +2,7 @@
 // then the API's reads timed beside the same reads done with the driver (same filter, sort, limit and projection).
 import { join } from 'node:path';
 import { BSON, type Document, type Filter } from 'mongodb';
+import { benchNumber } from '@hub/cli/run/bench-settings';
 import { PkiStore } from '@hub/pki';
 import { authDir, loadKeyRing, mintToken, readableFilter, startQueryApi, type Caller } from '@hub/query-api';
 import { searchFilter } from '@hub/query-api/routes-seizures';
@@ -13,10 +14,10 @@ import { benchSection, QUICK, say } from './setup';
 
 // FerretDB (the local store) scans the whole collection for every filtered read, at a few thousand stored reports a
 // second on our 2-core machines: the quick run stays small, and the full run stops filling after FILL_MINUTES.
-const REPORTS = Number(process.env.BENCH_QUERY_REPORTS ?? (QUICK ? 2_000 : 1_000_000));
-const FILL_MS = Number(process.env.BENCH_QUERY_FILL_MINUTES ?? (QUICK ? 10 : 15)) * 60000;
+const REPORTS = benchNumber('BENCH_QUERY_REPORTS');
+const FILL_MS = benchNumber('BENCH_QUERY_FILL_MINUTES') * 60000;
 /** Time per query (API and raw in turn); a read slower than this is taken once. */
-const BUDGET_MS = Number(process.env.BENCH_QUERY_BUDGET_S ?? (QUICK ? 5 : 90)) * 1000;
+const BUDGET_MS = benchNumber('BENCH_QUERY_BUDGET_S') * 1000;
 const BATCH = 1000;
 const DAY = 86400000;
 

@@ -9,6 +9,7 @@ import { ingestRows } from './ingest';
 import { closeConnections, table, type Row } from './measure';
 import { memoryRows } from './memory';
 import { queryRows } from './query';
+import { benchSections } from '@hub/cli/run/bench-settings';
 import { QUICK, say } from './setup';
 
 const SECTIONS: Record<string, () => Promise<Row[]>> = {
@@ -50,16 +51,10 @@ const NOTES: Record<string, string> = {
 
 async function main() {
   const all = Object.keys(SECTIONS);
-  const chosen = (process.env.BENCH_SECTIONS ?? all.join(','))
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const unknown = chosen.filter((s) => !SECTIONS[s]);
-  if (unknown.length)
-    throw new Error(`unknown BENCH_SECTIONS ${unknown.join(', ')}; known: ${all.join(', ')}`);
+  const chosen = benchSections();
   const rows: Row[] = [];
   const started = Date.now();
-  for (const name of all.filter((s) => chosen.includes(s))) {
+  for (const name of chosen) {
     const t = Date.now();
     rows.push(...(await (SECTIONS[name] as () => Promise<Row[]>)()));
     say(`${name}: ${((Date.now() - t) / 1000).toFixed(0)} s`);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchQuick } from '@hub/cli/run/bench-settings';
 import { runningStackPids } from '@hub/cli/stack/stack';
 import { loadConfig, type HubConfig } from '@hub/config';
 import { HUB_ORIGIN } from '@hub/envelope';
@@ -11,7 +12,7 @@ import { createKafka } from '@hub/kafka';
 import { createLogger, type Logger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
 
-export const QUICK = process.env.BENCH_QUICK === '1';
+export const QUICK = benchQuick();
 
 export const say = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 

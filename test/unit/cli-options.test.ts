@@ -69,4 +69,28 @@ describe('CLI options', function () {
       );
     }
   });
+
+  it('refuses `hub bench` arguments and mistyped BENCH_* settings before it starts the stack (exit 2)', () => {
+    const cases: [string[], NodeJS.ProcessEnv, string][] = [
+      [
+        ['--quick'],
+        {},
+        'hub bench takes no arguments (got --quick); its settings are BENCH_* in the environment',
+      ],
+      [[], { BENCH_REPORTS: 'abc' }, 'BENCH_REPORTS must be a whole number of reports from 1 up, got "abc"'],
+      [[], { BENCH_INGEST_RUNS: '0' }, 'BENCH_INGEST_RUNS must be a whole number of runs from 1 up, got "0"'],
+      [[], { BENCH_QUICK: 'true' }, 'BENCH_QUICK must be 1 (a short run) or 0 (the full run), got "true"'],
+      [
+        [],
+        { BENCH_SECTIONS: 'ingest,qurey' },
+        'BENCH_SECTIONS must name sections among ingest, query, memory',
+      ],
+    ];
+    for (const [args, settings, message] of cases) {
+      // HUB_KAFKA_BROKERS at a closed port: had the check come after the stack's start, this would say so instead.
+      const run = hubSync(['bench', ...args], { ...env, HUB_KAFKA_BROKERS: '127.0.0.1:1', ...settings });
+      expect(run.status, run.stderr).to.equal(2);
+      expect(run.stderr).to.include(message);
+    }
+  });
 });

@@ -2,8 +2,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { loadConfig, repoRoot } from '@hub/config';
+import { HubError } from '@hub/errors';
 import type { Command } from '../command';
 import { say } from '../command';
+import { checkBenchSettings } from '../../run/bench-settings';
 import { stackUp } from '../../stack/stack';
 
 export const benchCommand: Command = {
@@ -25,7 +27,14 @@ table with ratios to bench/results.md:
 BENCH_SECTIONS=query,memory runs only those (written to bench/results-<sections>.md). BENCH_CPU_PROFILE=FILE
 writes a CPU profile of the end-to-end ingest run (the node, the coordinator and the clients, in the bench's process). On FerretDB every filtered
 read scans the whole collection, so the full query section at 1,000,000 reports takes about an hour.`,
-  async run() {
+  async run(args) {
+    // Before the stack is started: it takes no options, and a mistyped setting would measure nothing (or an hour).
+    if (args.length)
+      throw new HubError(
+        'USAGE',
+        `hub bench takes no arguments (got ${args.join(' ')}); its settings are BENCH_* in the environment\nusage: ${this.usage}`,
+      );
+    checkBenchSettings();
     await stackUp(loadConfig(), say('bench'), { security: 'plaintext' });
     return new Promise<number>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', 'run.ts')], {
