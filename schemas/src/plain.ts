@@ -9,3 +9,19 @@ export function toPlain(value: unknown): unknown {
   for (const [k, v] of Object.entries(value)) out[k] = toPlain(v);
   return out;
 }
+
+/**
+ * JSON of `value` with every object's keys sorted and Buffers as base64: the same text for the same content whatever
+ * the order its keys were written in (a stored record against its signed payload).
+ */
+export function stableJson(value: unknown): string {
+  if (Buffer.isBuffer(value)) return JSON.stringify(value.toString('base64'));
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

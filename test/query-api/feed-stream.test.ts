@@ -416,6 +416,25 @@ describe('query API: the regional feed as server-sent events', function () {
     }
   });
 
+  it('ends a stream once its token expires, saying so, and takes no new one with that token', async () => {
+    const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
+    // Past its exp by 25 s: still taken for the 30 s of clock skew, so for about 5 s more.
+    const token = hub.token('analyst', 'KG', 'GREEN', -25);
+    const stream = await openStream(url, token);
+    try {
+      await waitUntil('the stream ended by the server', () => stream.ended() || undefined, 20000);
+      const last = stream.events.at(-1)!;
+      expect(last.event).to.equal('token-lapsed');
+      expect(last.data.code).to.equal('TOKEN_EXPIRED');
+      expect(String(last.data.message)).to.match(
+        /the bearer token expired at .*; get a new one and reconnect/,
+      );
+    } finally {
+      stream.close();
+    }
+    expect((await getJson(url, token)).status).to.equal(401);
+  });
+
   it('closes while a client keeps its stream open: the stream ended, its keep-alive stopped, nothing waits', async () => {
     // The intervals of 15 s this instance makes (its keep-alives), and those cleared: seen, not changed.
     const made = new Set<unknown>();

@@ -10,7 +10,7 @@ import { authDir, createApp, createAuditLog, loadKeyRing } from '@hub/query-api'
 import { feedStreams } from '@hub/query-api/feed-stream';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { topicNames } from '@hub/kafka';
-import { COLLECTIONS } from '@hub/store';
+import { COLLECTIONS, type StoredAsk } from '@hub/store';
 import { waitUntil } from '../support/env';
 import { getJson, minimalReport, postJson, produceRaw, useTestHub } from '../support/hub';
 import {
@@ -127,6 +127,7 @@ describe('query API: answers as its OpenAPI description says', function () {
     const { env, store } = fx;
     const caPem = new PkiStore(join(env.config.hubHome, 'pki')).caCertPem();
     const metrics = createMetricsRegistry('query-api');
+    const keys = loadKeyRing(authDir(env.config.hubHome));
     const feeds = feedStreams({
       config: env.config,
       logger: env.logger,
@@ -135,12 +136,13 @@ describe('query API: answers as its OpenAPI description says', function () {
       trust: createTrustStore(caPem),
       audit: createAuditLog(store),
       metrics,
+      keys,
     });
     // The same app the service runs, with the same routers.
     const app = createApp({
       names: topicNames(env.config.namespace),
       store,
-      keys: loadKeyRing(authDir(env.config.hubHome)),
+      keys,
       audit: createAuditLog(store),
       caPem,
       metrics,
@@ -347,6 +349,53 @@ describe('query API: answers as its OpenAPI description says', function () {
     await ask('{"to":', coordinator, 400);
     await ask(JSON.stringify({ ...request, question: 'x'.repeat(70_000) }), coordinator, 413);
     await answer('/v1/requests/asked/{requestId}', `/v1/requests/asked/${randomUUID()}`, coordinator, 404);
+  });
+
+  it('lists the asks in the state asked for, a refusal of weeks ago behind many newer asks too', async () => {
+    const { hub, store } = fx;
+    const coordinator = hub.token('coordinator', 'TJ', 'AMBER');
+    const now = Date.now();
+    const DAY = 86_400_000;
+    /** An ask to UZ asked `ago` ms ago, as the store keeps it in `state` (none for the coordinator to sign). */
+    const ask = (ago: number, state: StoredAsk['state'], extra: Partial<StoredAsk> = {}): StoredAsk => {
+      const id = randomUUID();
+      return {
+        _id: id,
+        body: {
+          requestId: id,
+          to: 'UZ',
+          purpose: 'contract check',
+          question: 'Is this kept?',
+          urgency: 'routine',
+          subjectKind: 'other',
+          dueAt: new Date(now + DAY).toISOString(),
+          handling: { tlp: 'GREEN', releasableTo: [] },
+        },
+        inputDigest: 'x',
+        askedBy: { sub: 'coordinator-TJ', country: 'TJ' },
+        askedAt: new Date(now - ago),
+        state,
+        ...extra,
+      };
+    };
+    // Refused three weeks ago (kept 30 days), then more asks than the list reads from the store, sent within the hour.
+    const refused = ask(21 * DAY, 'refused', {
+      error: { code: 'NOT_FOUND', message: 'TM has no national node on the hub to answer' },
+      refusedAt: new Date(now - 21 * DAY),
+    });
+    const sent = Array.from({ length: 500 }, (_, i) =>
+      ask(60_000 + i * 1000, 'sent', { messageId: randomUUID(), sentAt: new Date(now - 60_000 - i * 1000) }),
+    );
+    await store.collection<StoredAsk>(COLLECTIONS.asks).insertMany([refused, ...sent]);
+    const listed = (await answer(
+      '/v1/requests/asked',
+      '/v1/requests/asked?state=refused',
+      coordinator,
+      200,
+    )) as { asks: { requestId: string; state: string; error?: { code: string } }[] };
+    expect(listed.asks.map((a) => a.requestId)).to.deep.equal([refused._id]);
+    expect(listed.asks[0]!.state).to.equal('refused');
+    expect(listed.asks[0]!.error?.code).to.equal('NOT_FOUND');
   });
 
   it('sends feed events with the shape described for them', async () => {

@@ -5,6 +5,8 @@ import { waitUntil } from './env';
 
 export interface Stream {
   events: { event: string; data: Record<string, unknown>; id?: string }[];
+  /** The server ended the stream (not this client's close). */
+  ended(): boolean;
   close(): void;
 }
 
@@ -23,6 +25,7 @@ export async function openStream(
   const events: Stream['events'] = [];
   const decoder = new TextDecoder();
   let buffer = '';
+  let ended = false;
   void (async () => {
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -38,10 +41,11 @@ export async function openStream(
             events.push({ event, data: JSON.parse(data) as Record<string, unknown>, ...(id && { id }) });
         }
       }
+      ended = true;
     } catch {
       // aborted
     }
   })();
   await waitUntil('the ready event', () => events.some((e) => e.event === 'ready'));
-  return { events, close: () => controller.abort() };
+  return { events, ended: () => ended, close: () => controller.abort() };
 }

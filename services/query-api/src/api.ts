@@ -60,6 +60,7 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
     metrics,
     signerGraceMs: options.feedSignerGraceMs,
     replayRecords: options.feedReplayRecords,
+    keys,
   });
   const app = createApp({
     names: topicNames(config.namespace),

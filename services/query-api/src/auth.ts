@@ -21,7 +21,14 @@ export interface Caller {
   country: string;
   clearance: Clearance;
   regions: string[];
+  /** From a token: when it stops being accepted (its exp, plus the clock skew taken), ms since the epoch. */
+  expiresAt?: number;
+  /** From a token: the id of the key that signed it. */
+  kid?: string;
 }
+
+/** Tokens are taken up to this long past their exp (and before their nbf), for clocks set a little apart. */
+const CLOCK_SKEW_S = 30;
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -54,7 +61,7 @@ export function verifyToken(ring: KeyRing, token: string, now = Date.now()): Cal
       algorithms: ['ES256'],
       issuer: ISSUER,
       audience: AUDIENCE,
-      clockTolerance: 30,
+      clockTolerance: CLOCK_SKEW_S,
       clockTimestamp: Math.floor(now / 1000),
     }) as jwt.JwtPayload;
   } catch (err) {
@@ -90,7 +97,29 @@ export function verifyToken(ring: KeyRing, token: string, now = Date.now()): Cal
     country: claims.country,
     clearance,
     regions: Array.isArray(claims.regions) ? claims.regions.map(String) : [],
+    expiresAt: (claims.exp + CLOCK_SKEW_S) * 1000,
+    kid,
   };
+}
+
+/**
+ * Why a caller's token, accepted earlier, is no longer (expired, or its key removed from the ring since), for what
+ * outlives one request (a feed stream); undefined while it still holds.
+ */
+export function tokenLapse(ring: KeyRing, caller: Caller, now = Date.now()): HubError | undefined {
+  if (caller.expiresAt !== undefined && now >= caller.expiresAt)
+    return new HubError(
+      'TOKEN_EXPIRED',
+      `the bearer token expired at ${new Date(caller.expiresAt - CLOCK_SKEW_S * 1000).toISOString()}; get a new one and reconnect`,
+    );
+  if (caller.kid === undefined) return undefined;
+  ring.refresh?.();
+  if (!ring.byKid.has(caller.kid))
+    return new HubError(
+      'TOKEN_INVALID',
+      `the key ${JSON.stringify(caller.kid)} that signed the bearer token has been withdrawn; get a new token and reconnect`,
+    );
+  return undefined;
 }
 
 export function authenticate(ring: KeyRing) {

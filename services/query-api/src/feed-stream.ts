@@ -15,12 +15,15 @@ import type { Region, SchemaRegistry } from '@hub/schemas';
 import { mayRead, type Handled } from '@hub/store';
 import { tlpLabel } from '@hub/domain';
 import type { AuditLog } from './audit';
-import type { Caller } from './auth';
+import { tokenLapse, type Caller } from './auth';
+import type { KeyRing } from './issuer';
 import { mayReadAlert } from './routes-alerts';
 import { actorOf } from './routes-seizures';
 
 /** A signer whose certificate this process has not seen yet. */
 const UNKNOWN = Symbol('unknown signer');
+/** setTimeout's longest delay (about 24.8 days); a token valid for longer is caught by a keep-alive's check. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Subscriber {
   caller: Caller;
@@ -132,6 +135,8 @@ export function feedStreams(deps: {
   replayRecords?: number;
   /** How long reading those back may take before the client is told of a gap (default 30 s). */
   replayTimeoutMs?: number;
+  /** The token keys, to end a stream whose token's key is withdrawn while it is open. */
+  keys: KeyRing;
 }): FeedStreams {
   const names = topicNames(deps.config.namespace);
   const kafka = createKafka({
@@ -537,11 +542,28 @@ export function feedStreams(deps: {
       );
       replays.add(reading);
     }
-    const keepAlive = setInterval(() => send(res, ': keep-alive\n\n'), 15000);
-    req.on('close', () => {
+    // A stream outlives the request that opened it, not its token: once the token would be refused (past its exp,
+    // or its key withdrawn from the ring), the stream ends with an event saying why, and the client reconnects with
+    // a new token. Its expiry is checked on time; a withdrawn key at the next keep-alive.
+    const lapsed = () => {
+      const why = tokenLapse(deps.keys, caller);
+      if (!why) return false;
+      send(res, `event: token-lapsed\ndata: ${JSON.stringify({ code: why.code, message: why.message })}\n\n`);
+      res.end();
+      return true;
+    };
+    const keepAlive = setInterval(() => lapsed() || send(res, ': keep-alive\n\n'), 15000);
+    const expiry =
+      caller.expiresAt === undefined
+        ? undefined
+        : setTimeout(lapsed, Math.min(MAX_TIMER_MS, Math.max(0, caller.expiresAt - Date.now())));
+    const stop = () => {
       clearInterval(keepAlive);
+      clearTimeout(expiry);
       set.delete(sub);
-    });
+    };
+    req.on('close', stop);
+    res.on('close', stop);
   });
 
   return {

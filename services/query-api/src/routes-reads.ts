@@ -46,8 +46,9 @@ export function readsRoutes(deps: { store: Store; audit: AuditLog }): Router {
     if (!['analyst', 'node-operator', 'coordinator', 'admin'].includes(caller.role))
       throw new HubError('FORBIDDEN', `the ${caller.role} role has no owner's view of reads`);
     const p = parseParams(req.query as Record<string, unknown>, READS);
-    const reportId = p.reportId as string | undefined;
-    if (reportId && !/^[0-9a-f-]{36}$/i.test(reportId))
+    // Report ids are stored in lower case, as the national node writes them; an agency may write them in capitals.
+    const reportId = (p.reportId as string | undefined)?.toLowerCase();
+    if (reportId && !/^[0-9a-f-]{36}$/.test(reportId))
       throw new ValidationError([
         { field: 'reportId', message: 'must be a report id (UUID)', value: reportId },
       ]);

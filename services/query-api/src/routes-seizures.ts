@@ -1,9 +1,11 @@
 // GET /v1/seizures (search with cursor paging), GET /v1/seizures/:reportId (record, history, provenance).
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
-import { createVerifier } from '@hub/envelope';
+import { tlpLabel } from '@hub/domain';
+import { createVerifier, type Envelope } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import { certificatesOf, commonNameOf, createTrustStore, fingerprintOf, type TrustStore } from '@hub/pki';
+import { loadSchemaRegistry, stableJson, toPlain, type SchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, type Store, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
@@ -120,8 +122,9 @@ export function seizureRoutes(deps: {
   });
 
   router.get('/v1/seizures/:reportId', async (req, res) => {
-    const id = String(req.params.reportId);
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new HubError('NOT_FOUND', `no report ${id.slice(0, 60)}`);
+    // Report ids are stored in lower case, as the national node writes them; an agency may write them in capitals.
+    const id = String(req.params.reportId).toLowerCase();
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw new HubError('NOT_FOUND', `no report ${id.slice(0, 60)}`);
     const doc = await reports.findOne({ _id: id });
     const caller = req.caller!;
     // A record the caller may not see is reported as absent, not as forbidden: its existence is information too.
@@ -152,7 +155,7 @@ export function seizureRoutes(deps: {
       ...publicReport(doc),
       history: history.map(({ _id, ...h }) => ({ ...h, id: _id })),
       provenance: envelope
-        ? provenanceOf(envelope, anchors())
+        ? provenanceOf(envelope, anchors(), doc)
         : { verified: false, reason: 'no archived envelope' },
     });
   });
@@ -163,16 +166,32 @@ export function seizureRoutes(deps: {
  * Re-verify the archived original with the hub CA certificates alone (`trust` holds them, and the signers' certificates
  * judged before; no revocations).
  */
-export function provenanceOf(envelope: StoredEnvelope, trust: TrustStore): Record<string, unknown> {
+export function provenanceOf(
+  envelope: StoredEnvelope,
+  trust: TrustStore,
+  shown?: StoredReport,
+): Record<string, unknown> {
   trust.add(envelope.signerCertificatePem);
   // Provenance asks whether the signature was valid when made, so judge validity at signing time.
   const result = createVerifier({ trust, clock: () => envelope.receivedAt.getTime() }).verify(
     Buffer.from(envelope.bytes),
   );
   const issuer = trust.issuerOf(envelope.signerFingerprint);
+  // A valid signature vouches for the record shown beside it only if that record is what was signed (as `hub verify`
+  // checks): a record changed in the store after it was stored verifies no more. A withdrawn report's envelope is
+  // its withdrawal, whose payload is not the report.
+  const content =
+    result.ok && shown && shown.status !== 'retracted'
+      ? sameAsSigned(shown, envelope, result.envelope)
+      : undefined;
   return {
-    verified: result.ok,
-    reason: result.ok ? undefined : result.reason,
+    verified: result.ok && content !== false,
+    reason: result.ok ? (content === false ? 'content-mismatch' : undefined) : result.reason,
+    ...(content !== undefined && {
+      content: content
+        ? 'the record shown is the signed payload'
+        : 'the record shown differs from the signed payload (changed in the store since it was stored)',
+    }),
     messageId: envelope._id,
     signer: { origin: envelope.origin, certificateFingerprint: envelope.signerFingerprint },
     // Which hub CA issued the signer's certificate (after a rollover, the current one or one it replaced).
@@ -185,6 +204,42 @@ export function provenanceOf(envelope: StoredEnvelope, trust: TrustStore): Recor
     offset: envelope.offset,
   };
 }
+
+/** Whether a stored report is, field for field, the payload its archived envelope signed, with its handling. */
+function sameAsSigned(shown: StoredReport, envelope: StoredEnvelope, signed: Envelope): boolean {
+  let payload: Record<string, unknown>;
+  try {
+    payload = toPlain(registry().decode(signed.schemaFingerprint, signed.payload)) as Record<string, unknown>;
+  } catch {
+    return false;
+  }
+  const handling = (payload.handling ?? {}) as Record<string, unknown>;
+  return (
+    envelope.subjectId === shown.reportId &&
+    envelope.origin === shown.originCountry &&
+    stableJson(withoutNulls(payload)) === stableJson(withoutNulls(shown.report)) &&
+    tlpLabel(String(handling.tlp)) === shown.handling.tlp &&
+    stableJson(handling.releasableTo ?? []) === stableJson(shown.handling.releasableTo) &&
+    (handling.evaluation ?? null) === shown.handling.evaluation
+  );
+}
+
+/**
+ * A record without its null fields: a report stored before its schema gained an optional field is read today with
+ * that field null, where the stored copy has none.
+ */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (!value || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
+}
+
+let schemas: SchemaRegistry | undefined;
+const registry = () => (schemas ??= loadSchemaRegistry());
 
 export function actorOf(caller: { sub: string; role: string; country: string }) {
   return { sub: caller.sub, role: caller.role, country: caller.country };

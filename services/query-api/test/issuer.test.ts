@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { verifyToken } from '../src/auth';
+import { tokenLapse, verifyToken } from '../src/auth';
 import {
   AUDIENCE,
   followKeyRing,
@@ -73,6 +73,30 @@ describe('token signing keys: the query API follows the key folder', () => {
     expect(verdict(ring, tokenOf(old))).to.equal('TOKEN_INVALID');
     expect(verdict(ring, tokenOf(added))).to.equal('verified');
     expect(jwks(ring).keys.map((k) => k.kid)).to.deep.equal([added.kid]);
+  });
+
+  it('says when an accepted token lapses (past its exp and the skew, or its key removed), as a feed stream asks', () => {
+    const ring = followKeyRing(dir, { clock });
+    const key = ring.current;
+    const token = tokenOf(key);
+    const caller = verifyToken(ring, token, now);
+    const exp = (jwt.decode(token) as { exp: number }).exp;
+    expect(caller).to.include({ kid: key.kid, expiresAt: (exp + 30) * 1000 });
+    expect(tokenLapse(ring, caller, now)).to.equal(undefined);
+    // Expired: not yet within the 30 s the verification takes, then so.
+    expect(tokenLapse(ring, caller, (exp + 29) * 1000)).to.equal(undefined);
+    const expired = tokenLapse(ring, caller, (exp + 30) * 1000);
+    expect(expired?.code).to.equal('TOKEN_EXPIRED');
+    expect(expired?.message).to.include(`expired at ${new Date(exp * 1000).toISOString()}`);
+    // Its key removed from the folder: lapsed once the ring has read the folder again (within a minute).
+    rotate();
+    remove(key);
+    now += 61_000;
+    const withdrawn = tokenLapse(ring, caller, now);
+    expect(withdrawn?.code).to.equal('TOKEN_INVALID');
+    expect(withdrawn?.message).to.include(
+      `the key "${key.kid}" that signed the bearer token has been withdrawn`,
+    );
   });
 
   it('reads the folder again for tokens naming keys it does not hold at most every five seconds', () => {

@@ -5,7 +5,7 @@ import { loadConfig } from '@hub/config';
 import { createVerifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import { PkiStore, commonNameOf, createTrustStore, fingerprintOf, type TrustStore } from '@hub/pki';
-import { loadSchemaRegistry } from '@hub/schemas';
+import { loadSchemaRegistry, stableJson } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { Command } from '../command';
 import { parse } from '../command';
@@ -16,18 +16,6 @@ Re-verifies the archived original envelope of a stored report (its current versi
 signature, certificate chain to a hub CA (from --ca, a PEM file of one or more CA certificates; default the
 hub's CA in $HUB_HOME/pki/ca/ca.crt and those it replaced, in pki/ca/previous), validity at signing time,
 and that the stored record is exactly the signed payload. Exit 0 only if everything holds.`;
-
-function stable(value: unknown): string {
-  if (Buffer.isBuffer(value)) return JSON.stringify(value.toString('base64'));
-  if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stable((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /**
  * Which hub CA issued the signer's certificate: its name and fingerprint, and whether a rollover replaced it since
@@ -106,7 +94,7 @@ export const verifyCommand: Command = {
             result.envelope.schemaFingerprint,
             result.envelope.payload,
           );
-          const same = stable(decoded) === stable(doc.report);
+          const same = stableJson(decoded) === stableJson(doc.report);
           lines.push(
             same
               ? 'content  the stored record equals the signed payload'
