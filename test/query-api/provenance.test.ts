@@ -27,7 +27,7 @@ describe('query API: provenance of a record', function () {
     expect(r.status, JSON.stringify(r.body)).to.equal(202);
     const id = r.body.reportId as string;
     await waitUntil('the report stored', async () =>
-      (await store.collection(COLLECTIONS.reports).findOne({ _id: id })) ? true : undefined,
+      (await store.collection<StoredReport>(COLLECTIONS.reports).findOne({ _id: id })) ? true : undefined,
     );
     return id;
   };
