@@ -112,6 +112,39 @@ describe('query API on the real stack', function () {
     expect(stats.body.rows).to.deep.equal([{ key: 'KZ', country: 'KZ', quantityKg: 12.5 * 8, count: 8 }]);
   });
 
+  it('refuses a statistics period that cuts a month (or a year of annual returns), which it would count whole', async () => {
+    const token = hub.token('analyst', 'KG', 'GREEN');
+    const stats = (qs: string) => getJson(`${hub.apiUrl}/v1/stats?${qs}`, token);
+    // KG GREEN sees one report of March 2026 (12.5 kg, seized on the 14th) and one of January 2025 (on the 10th).
+    for (const qs of ['from=2026-03-01&to=2026-03-31', 'from=2026-03&to=2026-03']) {
+      const r = await stats(`groupBy=month&${qs}`);
+      expect(r.status, qs).to.equal(200);
+      expect(r.body.rows, qs).to.deep.equal([
+        { key: '2026-03', month: '2026-03', quantityKg: 12.5, count: 1 },
+      ]);
+    }
+    // The March bucket holds a seizure of the 14th: asked from the 20th, it must not be counted as if within.
+    const refusal = async (qs: string) => {
+      const r = await stats(qs);
+      expect(r.status, `${qs}: ${JSON.stringify(r.body)}`).to.equal(400);
+      expect((r.body.error as { code: string }).code).to.equal('VALIDATION_FAILED');
+      const errors = r.body.errors as { field: string; message: string; value: string }[];
+      expect(errors, qs).to.have.length(1);
+      return errors[0]!;
+    };
+    const from = await refusal('groupBy=month&from=2026-03-20&to=2026-03-31');
+    expect(from).to.include({ field: 'from', value: '2026-03-20' });
+    expect(from.message).to.contain('kept per month').and.to.contain('from=2026-03-01');
+    const to = await refusal('groupBy=month&from=2025-01-01&to=2025-01-05');
+    expect(to).to.include({ field: 'to', value: '2025-01-05' });
+    expect(to.message).to.contain('kept per month').and.to.contain('to=2025-01-31');
+    // Annual returns are yearly: a period has to be whole years.
+    const annual = await refusal('source=annual&groupBy=year&from=2024-06-01');
+    expect(annual).to.include({ field: 'from', value: '2024-06-01' });
+    expect(annual.message).to.contain('kept per year').and.to.contain('from=2024');
+    expect((await stats('source=annual&groupBy=year&from=2024&to=2024')).status).to.equal(200);
+  });
+
   it('refuses MongoDB operators and unknown parameters in the query string', async () => {
     const token = hub.token('analyst', 'KZ');
     for (const qs of [

@@ -29,9 +29,23 @@ describe('query API: the drug filter takes substances and aggregates, and refuse
     await seized('crack', 'crack-cocaine', 'BR');
     await seized('leaf', 'coca-leaf', 'BO');
     await seized('heroin', 'heroin', 'AF');
+    // A route an agency reported, naming a cocaine form by its code (as routes are stored).
+    const route = await postJson(`${fx.hub.nodes.KZ!.url}/v1/routes`, {
+      legs: [
+        { from: 'BR', to: 'PT' },
+        { from: 'PT', to: 'KZ' },
+      ],
+      substances: ['cocaine-hcl'],
+      handling: { tlp: 'CLEAR' },
+    });
+    expect(route.status, JSON.stringify(route.body)).to.equal(202);
+    ids.route = String(route.body.routeId);
     await waitUntil(
-      'the reports stored',
-      async () => (await fx.store.collection(COLLECTIONS.reports).countDocuments()) === 3 || undefined,
+      'the reports and the route stored',
+      async () =>
+        ((await fx.store.collection(COLLECTIONS.reports).countDocuments()) === 3 &&
+          (await fx.store.collection(COLLECTIONS.routes).countDocuments()) === 1) ||
+        undefined,
       60000,
     );
     token = fx.hub.token('analyst', 'KZ', 'CLEAR');
@@ -58,11 +72,25 @@ describe('query API: the drug filter takes substances and aggregates, and refuse
   });
 
   it('draws the route picture and counts the statistics of an aggregate the same way', async () => {
-    const routes = await get('/v1/routes?drug=cocaine');
+    // The legs are written after the reports, in the same stage: waited for, not raced.
+    const routes = await waitUntil('the legs of the stored reports', async () => {
+      const r = await get('/v1/routes?drug=cocaine');
+      return (r.body.legs as unknown[] | undefined)?.length ? r : undefined;
+    });
     expect(routes.status, JSON.stringify(routes.body)).to.equal(200);
     expect(
       (routes.body.legs as { from: string; to: string }[]).map((l) => `${l.from}>${l.to}`),
     ).to.deep.equal(['BR>KZ']);
+    // The reported routes too: cocaine-hcl is cocaine, as crack-cocaine is for the legs.
+    const reported = async (drug: string) => {
+      const r = await get(`/v1/routes?drug=${drug}`);
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      return (r.body.reportedRoutes as { routeId: string }[]).map((x) => x.routeId);
+    };
+    expect(await reported('cocaine')).to.deep.equal([ids.route]);
+    expect(await reported('cocaine-hcl')).to.deep.equal([ids.route]);
+    expect(await reported('opiates')).to.deep.equal([]);
+    expect(await reported('coca-leaf')).to.deep.equal([]);
     const stats = await get('/v1/stats?groupBy=country&drug=cocaine');
     expect(stats.body.rows).to.deep.equal([{ key: 'KZ', country: 'KZ', quantityKg: 3, count: 1 }]);
     const group = await get('/v1/stats?groupBy=drug&drugGroup=cocaine-type');

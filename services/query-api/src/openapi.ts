@@ -126,8 +126,14 @@ export function openApiDocument(): Record<string, unknown> {
               'drugGroup',
               'a drug-group code: ats, ecstasy, cannabis, cocaine-type, opioids, sedatives, ...',
             ),
-            param('from', 'ISO date (for annual: its year)'),
-            param('to', 'ISO date (for annual: its year)'),
+            param(
+              'from',
+              'start of the period, inclusive. Statistics of seizures are kept per month: the first day of a month (2026-03-01, or the month 2026-03); annual returns per year: 1 January (2024-01-01, or the year 2024). Any other day is refused 400 rather than counted as its whole month or year',
+            ),
+            param(
+              'to',
+              'end of the period, inclusive (a day, month or year: the whole of it, UTC). Statistics of seizures are kept per month: the last day of a month (2026-03-31, or the month 2026-03); annual returns per year: 31 December (2024-12-31, or the year 2024). Any other day is refused 400 rather than counted as its whole month or year',
+            ),
             param('year', 'a year (both from and to)', { type: 'integer' }),
             param('source', 'seizures (individual reports, default) or annual (annual returns)'),
           ],
@@ -212,7 +218,10 @@ export function openApiDocument(): Record<string, unknown> {
             "The coordinators' requests asked in the query API that the store still keeps, newest first (role coordinator): queued, sent within the last hour, stored (taken by the intake; GET /v1/requests lists it), or refused within the last 30 days with why. A request refused or still queued after its form was closed is found here",
           security: bearer,
           parameters: [
-            param('state', 'queued | sent | stored | refused'),
+            param(
+              'state',
+              'queued | sent | stored | refused: only the asks kept in that state (every refusal of the last 30 days, however many newer asks there are)',
+            ),
             param('limit', '1-500 (default 100)', { type: 'integer' }),
           ],
           responses: {
@@ -334,7 +343,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/feeds/{region}/stream': {
         get: {
           summary:
-            'The regional feed as server-sent events (text/event-stream): every record countersigned by the coordinator and readable by the caller, as it is published; an event named ready first, a comment every 15 s to keep the connection open. A client reconnecting with Last-Event-ID gets, after ready, the events it missed and may read (from the latest 1,000 of each feed held, or else read back from Kafka, up to 10,000 records, in order on each partition), then the live ones; an event named gap, { lastEventId, detail }, says when more was missed than that, the broker no longer keeps some, or the id is not one of this feed. At most four times HUB_QUERY_CONCURRENCY streams per caller (429 beyond)',
+            'The regional feed as server-sent events (text/event-stream): every record countersigned by the coordinator and readable by the caller, as it is published; an event named ready first, a comment every 15 s to keep the connection open. A client reconnecting with Last-Event-ID gets, after ready, the events it missed and may read (from the latest 1,000 of each feed held, or else read back from Kafka, up to 10,000 records, in order on each partition), then the live ones; an event named gap, { lastEventId, detail }, says when more was missed than that, the broker no longer keeps some, or the id is not one of this feed; an event named token-lapsed, { code, message } (TOKEN_EXPIRED, or TOKEN_INVALID for a key withdrawn), ends the stream once its token would be refused: reconnect with a new one. At most four times HUB_QUERY_CONCURRENCY streams per caller (429 beyond)',
           security: bearer,
           parameters: [
             {

@@ -275,7 +275,13 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
       state: { kind: 'enum', values: ASK_STATES },
       limit: { kind: 'int', min: 1, max: 500 },
     });
-    const kept = await findSorted(deps.store.engine, asks, NOT_REDRIVE, {
+    // The state asked for is read in the store, before the limit: filtered afterwards, among the newest 500 only, an
+    // ask refused weeks ago would be missing from a list that promises refusals for 30 days.
+    const state = p.state as AskState | undefined;
+    const filter: Filter<StoredAsk> = state
+      ? { ...NOT_REDRIVE, state: { $in: STORED_AS[state] } }
+      : NOT_REDRIVE;
+    const kept = await findSorted(deps.store.engine, asks, filter, {
       sort: { askedAt: -1 },
       limit: 500,
       projection: { envelope: 0 },
@@ -294,7 +300,8 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     );
     const views = kept
       .map((a) => askView(a, stored.has(a._id)))
-      .filter((a) => !p.state || a.state === p.state)
+      // Stored or not is read from the requests: an ask `sent` (or `signed`) may have been stored by now.
+      .filter((a) => !state || a.state === state)
       .slice(0, (p.limit as number | undefined) ?? 100);
     await deps.audit.append({
       actor: actorOf(req.caller!),
@@ -334,11 +341,23 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
 }
 
 const ASK_STATES = ['queued', 'sent', 'stored', 'refused'] as const;
+type AskState = (typeof ASK_STATES)[number];
 /** The asks that are information requests (the coordinators' re-drives share the outbox: routes-quarantine.ts). */
 const NOT_REDRIVE = { kind: { $exists: false } };
 
+/**
+ * The states an ask listed in a state may have in the store (askState): queued counts those signed and not sent yet;
+ * stored ones were signed and sent, whether or not the coordinator has marked them sent yet.
+ */
+const STORED_AS: Record<AskState, StoredAsk['state'][]> = {
+  queued: ['queued', 'signed'],
+  sent: ['sent'],
+  stored: ['signed', 'sent'],
+  refused: ['refused'],
+};
+
 /** Stored: the intake took it (sent, whatever the ask says by then); refused: never signed, with why. */
-function askState(ask: StoredAsk | null, stored: boolean): (typeof ASK_STATES)[number] {
+function askState(ask: StoredAsk | null, stored: boolean): AskState {
   if (stored || !ask) return 'stored';
   return ask.state === 'signed' ? 'queued' : ask.state;
 }

@@ -1,8 +1,8 @@
 // GET /v1/stats and GET /v1/routes: from the read models only, summing the buckets the caller may see.
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
-import { drugAggregates, loadDrugGroups, type RouteReportRecord } from '@hub/domain';
-import { ValidationError } from '@hub/errors';
+import { drugAggregates, loadDrugGroups, substancesOfDrug, type RouteReportRecord } from '@hub/domain';
+import { ValidationError, type FieldError } from '@hub/errors';
 import {
   COLLECTIONS,
   findBuckets,
@@ -52,6 +52,53 @@ function valueOf(item: StatItem, d: Dimension): string | number {
   }
 }
 
+/**
+ * The refusal of a `from` or `to` that falls inside the period the statistics are kept by (a month of seizures, a
+ * year of annual returns): that whole period would be counted, which a range of a few days does not say. `raw` is the
+ * query as sent, to echo the value back.
+ */
+function periodErrors(
+  source: string,
+  p: { from?: unknown; to?: unknown },
+  raw: Record<string, unknown>,
+): FieldError[] {
+  const monthly = source !== 'annual';
+  // The start of the period (month or year, UTC) holding `t`.
+  const startOf = (t: number) => {
+    const d = new Date(t);
+    return Date.UTC(d.getUTCFullYear(), monthly ? d.getUTCMonth() : 0, 1);
+  };
+  const kept = monthly ? 'statistics of seizures are kept per month' : 'annual returns are kept per year';
+  const errors: FieldError[] = [];
+  const from = p.from as Date | undefined;
+  if (from && startOf(from.getTime()) !== from.getTime()) {
+    const y = from.getUTCFullYear();
+    const m = String(from.getUTCMonth() + 1).padStart(2, '0');
+    errors.push({
+      field: 'from',
+      message: monthly
+        ? `${kept}: start on the first day of a month, e.g. from=${y}-${m}-01 (or from=${y}-${m}) to count the whole of ${y}-${m}`
+        : `${kept}: start on 1 January, e.g. from=${y} (or from=${y}-01-01) to count the whole of ${y}`,
+      value: String(raw.from).trim(),
+    });
+  }
+  const to = p.to as Date | undefined;
+  // The last millisecond of a period: the next one starts right after it (`to=2026-03` is read up to then).
+  if (to && startOf(to.getTime() + 1) !== to.getTime() + 1) {
+    const y = to.getUTCFullYear();
+    const m = String(to.getUTCMonth() + 1).padStart(2, '0');
+    const last = new Date(Date.UTC(y, to.getUTCMonth() + 1, 0)).getUTCDate();
+    errors.push({
+      field: 'to',
+      message: monthly
+        ? `${kept}: end on the last day of a month, e.g. to=${y}-${m}-${last} (or to=${y}-${m}) to count the whole of ${y}-${m}`
+        : `${kept}: end on 31 December, e.g. to=${y} (or to=${y}-12-31) to count the whole of ${y}`,
+      value: String(raw.to).trim(),
+    });
+  }
+  return errors;
+}
+
 /** The route-leg buckets the caller may see, filtered by country (either end) and drug. */
 export async function routeLegBuckets(
   store: Store,
@@ -96,6 +143,8 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
         : undefined,
     ].filter((e) => e !== undefined);
     if (unknown.length) throw new ValidationError(unknown, 'query parameters are not valid');
+    const cut = periodErrors(source, p, req.query as Record<string, unknown>);
+    if (cut.length) throw new ValidationError(cut, 'query parameters are not valid');
     const fromYear = (p.year as number | undefined) ?? (p.from as Date | undefined)?.getUTCFullYear();
     const toYear = (p.year as number | undefined) ?? (p.to as Date | undefined)?.getUTCFullYear();
     const years: Record<string, number> = {};
@@ -177,6 +226,10 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
     const caller = req.caller!;
     const buckets = await routeLegBuckets(deps.store, caller, p);
     const legs = legsOf(buckets);
+    // A reported route names substance codes: an aggregate (drug=cocaine) stands for every substance it counts, as it
+    // does for the legs (drugCondition).
+    const drug = p.drug as string | undefined;
+    const substances = drug ? (substancesOfDrug(drug) ?? [drug]) : undefined;
     // Routes as agencies reported them (TraffickingRoute), beside the legs seen in seizures.
     const reported = (
       await deps.store
@@ -188,7 +241,7 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
     ).filter(
       (d) =>
         (!p.country || d.route.legs.some((l) => l.from === p.country || l.to === p.country)) &&
-        (!p.drug || d.route.substances.includes(p.drug as string)),
+        (!substances || d.route.substances.some((s) => substances.includes(s))),
     );
     await deps.audit.append({
       actor: actorOf(caller),

@@ -13,7 +13,10 @@ type Doc = Record<string, unknown>;
 
 const valueOf = (v: unknown) => (v instanceof Date ? v.getTime() : v);
 
-/** Whether `doc` matches a filter of the few operators the route uses ($and, $or, $in, $gt, $gte, $lt, equality). */
+/**
+ * Whether `doc` matches a filter of the few operators the route uses ($and, $or, $in, $gt, $gte, $lt, $exists,
+ * equality).
+ */
 function matches(doc: Doc, filter: Doc): boolean {
   return Object.entries(filter).every(([key, cond]) => {
     if (key === '$and') return (cond as Doc[]).every((f) => matches(doc, f));
@@ -27,6 +30,7 @@ function matches(doc: Doc, filter: Doc): boolean {
         if (op === '$gt') return x > a;
         if (op === '$gte') return x >= a;
         if (op === '$lt') return x < a;
+        if (op === '$exists') return (doc[key] !== undefined) === arg;
         throw new Error(`operator ${op} not in the stand-in`);
       });
     return v === valueOf(cond);
@@ -174,5 +178,53 @@ describe('query API: information requests', () => {
     expect(JSON.stringify(audited[0])).to.not.contain(plate);
     // The ask itself keeps it, for the coordinator to sign.
     expect((data.asks![0]!.body as Doc).subjectRef).to.equal(plate);
+  });
+
+  describe('GET /v1/requests/asked', () => {
+    const DAY = 24 * HOUR;
+    /** A coordinator's ask to UZ, asked `ago` ms before NOW, as the store keeps it in `state`. */
+    const ask = (id: string, ago: number, state: string, extra: Doc = {}) =>
+      data.asks!.push({
+        _id: id,
+        body: {
+          requestId: id,
+          to: 'UZ',
+          purpose: 'case 2026/7',
+          question: 'Known?',
+          dueAt: '2026-04-01T00:00:00Z',
+        },
+        askedBy: { sub: 'coordinator-1', country: 'KZ' },
+        askedAt: new Date(NOW - ago),
+        state,
+        ...extra,
+      });
+    const asked = async (query: string) => {
+      const r = await fetch(`${url}/v1/requests/asked${query}`);
+      const body = (await r.json()) as { asks: { requestId: string; state: string }[] };
+      expect(r.status, JSON.stringify(body)).to.equal(200);
+      return body.asks.map((a) => `${a.requestId}:${a.state}`);
+    };
+
+    it('lists the asks in the state asked for, however many newer asks are kept', async () => {
+      // Weeks ago: one refused, one signed and never sent (queued); a re-drive refused since (not a request).
+      ask('refused-old', 20 * DAY, 'refused', {
+        error: { code: 'NOT_FOUND', message: 'UZ has no national node on the hub to answer' },
+      });
+      ask('signed-old', 21 * DAY, 'signed');
+      ask('redrive', 19 * DAY, 'refused', { kind: 'redrive' });
+      // Then 500 sent within the last hour (more than a list answers), the oldest of them stored by the intake.
+      for (let i = 1; i <= 500; i++) ask(`sent-${i}`, i * 6000, 'sent', { sentAt: new Date(NOW - i * 6000) });
+      data.requests!.push({ _id: 'sent-500', requester: 'HUB' });
+      expect(await asked('?state=refused')).to.deep.equal(['refused-old:refused']);
+      expect(await asked('?state=queued')).to.deep.equal(['signed-old:queued']);
+      expect(await asked('?state=stored')).to.deep.equal(['sent-500:stored']);
+      const sent = await asked('?state=sent&limit=500');
+      expect(sent).to.have.length(499);
+      expect(sent[0]).to.equal('sent-1:sent');
+      // Without a state: the newest first, the old ones beyond the page.
+      const all = await asked('?limit=500');
+      expect(all[0]).to.equal('sent-1:sent');
+      expect(all.at(-1)).to.equal('sent-500:stored');
+    });
   });
 });

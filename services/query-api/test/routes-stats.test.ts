@@ -1,0 +1,175 @@
+// GET /v1/stats and GET /v1/routes of the query API over a stand-in store that gives each collection's documents as
+// the caller may read them (what the routes make of them is under test; the real store is in test/query-api/).
+import { expect } from 'chai';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Server } from 'node:http';
+import { ValidationError } from '@hub/errors';
+import { COLLECTIONS, type Store } from '@hub/store';
+import type { AuditLog } from '../src/audit';
+import type { Caller } from '../src/auth';
+import { statsRoutes } from '../src/routes-stats';
+
+type Doc = Record<string, unknown>;
+
+/** Every find answers the collection's documents, whatever its filter (the filters are the store's to apply). */
+function standInStore(data: Record<string, Doc[]>): Store {
+  const collection = (name: string) => ({
+    find: () => ({ toArray: async () => structuredClone(data[name] ?? []) }),
+  });
+  return { engine: 'ferretdb', collection } as unknown as Store;
+}
+
+/** A reported route from CO to ES (TraffickingRoute as stored) naming `substances` (substance codes). */
+const reportedRoute = (routeId: string, substances: string[]): Doc => ({
+  _id: routeId,
+  originCountry: 'CO',
+  version: 1,
+  route: {
+    routeId,
+    version: 1,
+    name: `route ${routeId}`,
+    substances,
+    legs: [{ from: 'CO', to: 'ES', mode: 'sea' }],
+    concealment: [],
+    periodFrom: null,
+    periodTo: null,
+    relatedReports: [],
+    description: null,
+  },
+});
+
+/** The March 2026 statistics of KZ: one bucket of 100 kg of heroin in 4 reports. */
+const march: Doc = {
+  _id: 's|KZ|heroin|2026-3|KZ|GREEN|',
+  source: 'seizures',
+  country: 'KZ',
+  substance: 'heroin',
+  drugGroup: 'opioids',
+  aggregates: ['opiates'],
+  year: 2026,
+  month: 3,
+  originCountry: 'KZ',
+  tlp: 'GREEN',
+  releasableCountries: [],
+  quantityKg: 100,
+  count: 4,
+};
+
+describe('query API: statistics and routes', () => {
+  let server: Server;
+  let url: string;
+  const caller: Caller = {
+    sub: 'analyst-KZ',
+    role: 'analyst',
+    country: 'KZ',
+    clearance: 'AMBER',
+    regions: [],
+  };
+  const data: Record<string, Doc[]> = {
+    [COLLECTIONS.routes]: [
+      reportedRoute('r-cocaine', ['cocaine-hcl']),
+      reportedRoute('r-leaf', ['coca-leaf']),
+    ],
+    [COLLECTIONS.routeLegs]: [],
+    [COLLECTIONS.statsMonthly]: [march],
+    [COLLECTIONS.annualReturns]: [],
+  };
+
+  before(async () => {
+    const audit = { append: async (e: unknown) => e } as unknown as AuditLog;
+    const app = express();
+    app.use((req, _res, next) => {
+      req.caller = caller;
+      next();
+    });
+    app.use(statsRoutes({ store: standInStore(data), audit }));
+    app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      if (err instanceof ValidationError) res.status(400).json({ errors: err.errors });
+      else res.status(500).json({ error: String(err) });
+    });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  after(() => server.close());
+
+  const get = async (path: string) => {
+    const r = await fetch(`${url}${path}`);
+    return { status: r.status, body: (await r.json()) as Doc };
+  };
+
+  describe('GET /v1/routes', () => {
+    const reported = async (drug: string) => {
+      const r = await get(`/v1/routes?drug=${drug}`);
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      return (r.body.reportedRoutes as { routeId: string }[]).map((x) => x.routeId);
+    };
+
+    it('lists a reported route under an aggregate of its substances, as the legs are', async () => {
+      // Cocaine is its forms (cocaine-hcl), never coca leaf.
+      expect(await reported('cocaine')).to.deep.equal(['r-cocaine']);
+      expect(await reported('cocaine-hcl')).to.deep.equal(['r-cocaine']);
+      expect(await reported('coca-leaf')).to.deep.equal(['r-leaf']);
+      expect(await reported('opiates')).to.deep.equal([]);
+    });
+  });
+
+  describe('GET /v1/stats: a period of whole months (seizures) or years (annual returns)', () => {
+    const refusal = async (query: string) => {
+      const r = await get(`/v1/stats?${query}`);
+      expect(r.status, `${query}: ${JSON.stringify(r.body)}`).to.equal(400);
+      return r.body.errors as { field: string; message: string; value: string }[];
+    };
+    const kg = async (query: string) => {
+      const r = await get(`/v1/stats?groupBy=country&${query}`);
+      expect(r.status, `${query}: ${JSON.stringify(r.body)}`).to.equal(200);
+      return (r.body.rows as { quantityKg: number }[]).map((x) => x.quantityKg);
+    };
+
+    it('refuses a from that is not the first day of a month, saying what to send instead', async () => {
+      const [e, ...more] = await refusal('from=2026-03-30&to=2026-03-31');
+      expect(more).to.deep.equal([]);
+      expect(e).to.include({ field: 'from', value: '2026-03-30' });
+      expect(e!.message).to.contain('kept per month');
+      expect(e!.message).to.contain('from=2026-03-01');
+      expect((await refusal('from=2026-03-01T12:00:00Z'))[0]).to.include({ field: 'from' });
+    });
+
+    it('refuses a to that is not the last day of a month, saying what to send instead', async () => {
+      const [e, ...more] = await refusal('from=2026-03-01&to=2026-03-15');
+      expect(more).to.deep.equal([]);
+      expect(e).to.include({ field: 'to', value: '2026-03-15' });
+      expect(e!.message).to.contain('kept per month');
+      expect(e!.message).to.contain('to=2026-03-31');
+      expect((await refusal('to=2026-02-10'))[0]!.message).to.contain('to=2026-02-28');
+      // Both at once: each named.
+      expect((await refusal('from=2026-03-02&to=2026-03-30')).map((x) => x.field)).to.deep.equal([
+        'from',
+        'to',
+      ]);
+    });
+
+    it('counts a month asked as its first and last days, as the month itself, or as its year', async () => {
+      expect(await kg('from=2026-03-01&to=2026-03-31')).to.deep.equal([100]);
+      expect(await kg('from=2026-03&to=2026-03')).to.deep.equal([100]);
+      expect(await kg('from=2026&to=2026')).to.deep.equal([100]);
+      expect(await kg('from=2026-03-01T00:00:00Z&to=2026-03-31T23:59:59.999Z')).to.deep.equal([100]);
+      expect(await kg('from=2026-04-01')).to.deep.equal([]);
+      expect(await kg('to=2026-02-28')).to.deep.equal([]);
+      expect(await kg('to=2024-02-29')).to.deep.equal([]);
+    });
+
+    it('refuses a period of annual returns that cuts a year, and takes whole years', async () => {
+      const [from] = await refusal('source=annual&from=2024-06-01');
+      expect(from).to.include({ field: 'from', value: '2024-06-01' });
+      expect(from!.message).to.contain('kept per year');
+      expect(from!.message).to.contain('from=2024');
+      const [to] = await refusal('source=annual&to=2024-03');
+      expect(to).to.include({ field: 'to', value: '2024-03' });
+      expect(to!.message).to.contain('to=2024-12-31');
+      expect(await kg('source=annual&from=2024&to=2024')).to.deep.equal([]);
+      expect(await kg('source=annual&from=2024-01-01&to=2025-12-31')).to.deep.equal([]);
+    });
+  });
+});
