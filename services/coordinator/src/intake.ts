@@ -94,7 +94,9 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
       // A re-driven record's sender is the node whose topic it was first read from.
       result: deps.verifier.verify(record.bytes, {
         expectedCountry: deps.countryOf(firstRead(record).topic),
-        ...(at !== undefined && { at }),
+        // Live, a certificate's expiry is judged as of when the record came (where its topic says), not when it is
+        // read: a record a node delivered in time is not refused for having waited (see VerifyOptions.validAt).
+        ...(at !== undefined ? { at } : record.appendedAt !== undefined && { validAt: record.appendedAt }),
       }),
       sha256: createHash('sha256').update(record.bytes).digest('hex'),
     };

@@ -44,6 +44,13 @@ export interface VerifyOptions {
    * since, or been revoked since (a revocation dated after this time), does not undo it. Default: the clock's now.
    */
   at?: number;
+  /**
+   * Judge the certificate's expiry alone as of this time (ms), everything else as of now: the live coordinator gives
+   * the time the brokers appended the record, so that what a node delivered while its certificate was valid is not
+   * refused for the time it waited in the topic (a coordinator down or behind across the expiry), as `hub replay`,
+   * judging at that time too, takes it. Revocations count now. Ignored when `at` is given.
+   */
+  validAt?: number;
 }
 
 export interface Verifier {
@@ -91,7 +98,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       );
     if (envelope.signedAt < cert.notBefore)
       return fail('not-yet-valid', `certificate ${fp} was not yet valid when the envelope was signed`);
-    if (envelope.signedAt > cert.notAfter || now > cert.notAfter)
+    if (
+      envelope.signedAt > cert.notAfter ||
+      (verifyOptions.at ?? verifyOptions.validAt ?? now) > cert.notAfter
+    )
       return fail('expired', `certificate ${fp} expired on ${new Date(cert.notAfter).toISOString()}`);
     const revoked = options.trust.isRevoked(fp);
     // Now, any revocation counts (a key revoked as compromised may have signed with any signedAt); at a past time,

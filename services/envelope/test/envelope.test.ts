@@ -214,6 +214,34 @@ describe('signed envelope', function () {
     expect(at(signedAt + 2 * 3600000)).to.equal('revoked');
   });
 
+  it('judges only the expiry as of the time a record came when given one (live), revocations as of now', () => {
+    const day = 86400000;
+    const notBefore = Date.now() - 10 * day;
+    const old = identity(pki.ca, 'TM', { notBefore: new Date(notBefore), validityDays: 2 });
+    const t = createTrustStore(pki.ca.certPem);
+    t.add(old.cert.certificatePem);
+    const v = createVerifier({ trust: t });
+    const signedAt = notBefore + day;
+    const bytes = createSigner({
+      privateKey: old.key,
+      certificate: old.cert.certificatePem,
+      origin: 'TM',
+      clock: () => signedAt,
+    }).signEncoded({ messageType: 'X', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes;
+    const cameAt = (validAt: number) => {
+      const r = v.verify(bytes, { expectedCountry: 'TM', validAt });
+      return r.ok ? 'ok' : r.reason;
+    };
+    // Delivered a minute after signing, read days later past the certificate's end: taken.
+    expect(cameAt(signedAt + 60000)).to.equal('ok');
+    // Delivered after its end: refused as expired.
+    expect(cameAt(notBefore + 3 * day)).to.equal('expired');
+    // A revocation dated after the record came still counts (not so when judging a replay, `at`).
+    t.revoke({ fingerprint: old.cert.fingerprint, revokedAt: signedAt + 3600000, reason: 'key compromised' });
+    expect(cameAt(signedAt + 60000)).to.equal('revoked');
+    expect(v.verify(bytes, { expectedCountry: 'TM', at: signedAt + 60000 }).ok).to.equal(true);
+  });
+
   it('refuses a signing time beyond any date, and whatever throws on the way, without throwing', () => {
     // 9e15 ms is a safe integer but no date (the latest is 8.64e15): once, the future-time check threw on it, which
     // stalled the partition (and hub.pki) it was read from.
