@@ -16,7 +16,7 @@ import {
   versionHandlings,
   type Outcome,
 } from '@hub/coordinator';
-import { seizureReportFromJson } from '@hub/domain';
+import { routeReportFromJson, seizureReportFromJson } from '@hub/domain';
 import { createSigner, createVerifier, type Signer, type Verifier } from '@hub/envelope';
 import { topicNames } from '@hub/kafka';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
@@ -41,6 +41,7 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
   let env: TestEnv;
   let store: Store;
   let kz: Signer;
+  let uz: Signer;
   let verifier: Verifier;
   let offset = 0;
 
@@ -52,10 +53,11 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     const { payload, fingerprint } = registry.encode('SeizureReport', value);
     return kz.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: fingerprint, payload });
   };
-  const classify = (messages: { bytes: Buffer }[]) =>
+  /** Each message as read from its signer's topic (KZ's where it names none). */
+  const classify = (messages: { bytes: Buffer; envelope?: { origin: string } }[]) =>
     classifyBatch(
       messages.map((m) => ({
-        topic: topicNames(env.config.namespace).nodeOut('KZ'),
+        topic: topicNames(env.config.namespace).nodeOut(m.envelope?.origin ?? 'KZ'),
         partition: 0,
         offset: String(offset++),
         key: null,
@@ -76,9 +78,13 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
 
   before(async () => {
     env = createTestEnv('persist');
-    const pki = testPki(env, ['KZ']);
-    const id = pki.identity('KZ');
-    kz = createSigner({ privateKey: id.privateKey, certificate: id.certificatePem, origin: 'KZ' });
+    const pki = testPki(env, ['KZ', 'UZ']);
+    const signerOf = (cc: string) => {
+      const id = pki.identity(cc);
+      return createSigner({ privateKey: id.privateKey, certificate: id.certificatePem, origin: cc });
+    };
+    kz = signerOf('KZ');
+    uz = signerOf('UZ');
     verifier = createVerifier({ trust: pki.trustStore() });
     store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
     await store.ensureIndexes();
@@ -212,6 +218,65 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
         .collection<{ _id: string }>(COLLECTIONS.envelopes)
         .countDocuments({ _id: sameBatch.envelope.messageId }),
     ).to.equal(0);
+  });
+
+  it("refuses another country's route under a report's id before it claims the version, listed before the originator's own in one batch and stored again", async () => {
+    const signed = (signer: Signer, messageType: string, value: unknown) => {
+      const { payload, fingerprint } = registry.encode(messageType, value);
+      return signer.signEncoded({ messageType, schemaFingerprint: fingerprint, payload });
+    };
+    const id = randomUUID();
+    await persist(await classify([message(id, 1)]));
+    // UZ read the id on a feed, and sends "version 2" of it as a route of its own, just before KZ's own version 2.
+    const uzRoute = signed(
+      uz,
+      'TraffickingRoute',
+      routeReportFromJson(
+        {
+          routeId: id,
+          name: 'Rewritten by UZ',
+          legs: [{ from: 'TJ', to: 'UZ' }],
+          handling: { tlp: 'GREEN' },
+        },
+        { nodeCountry: 'UZ', now: Date.now(), versionOf: () => 2, regions: new Set() },
+      ).value,
+    );
+    const kzV2 = message(id, 2, { notes: 'KZ, corrected' });
+    const batch = await classify([uzRoute, kzV2]);
+    expect(kinds(batch)).to.deep.equal(['accepted', 'accepted']);
+    const result = await persist(batch);
+    expect(kinds(result.outcomes)).to.deep.equal(['country-mismatch', 'accepted']);
+    expect((result.outcomes[0] as { detail: string }).detail).to.equal(
+      `${id} is a record of KZ: only KZ may send a new version of it or withdraw it`,
+    );
+    const claimOf2 = async () => (await versions().findOne({ _id: `${id}:2` }))?.messageId;
+    expect(await claimOf2(), "version 2 is KZ's").to.equal(kzV2.envelope.messageId);
+    expect(await store.collection(COLLECTIONS.routes).countDocuments({ _id: id as never })).to.equal(0);
+    // The batch again (a crash before its answers): the same outcomes, the same claims.
+    const again = await persist(batch);
+    expect(kinds(again.outcomes)).to.deep.equal(['country-mismatch', 'accepted']);
+    expect(await claimOf2()).to.equal(kzV2.envelope.messageId);
+    // KZ's withdrawal, version 3, is taken.
+    const withdrawal = signed(kz, 'SeizureRetraction', {
+      reportId: id,
+      version: 3,
+      retractedAt: Date.now(),
+      reason: 'withdrawn',
+      submittedBy: null,
+    });
+    expect(kinds((await persist(await classify([withdrawal]))).outcomes)).to.deep.equal(['accepted']);
+    expect(await reports().findOne({ _id: id })).to.include({
+      status: 'retracted',
+      version: 3,
+      originCountry: 'KZ',
+    });
+    expect(
+      (await versions().find({ reportId: id }).toArray()).map((h) => [h.version, h.originCountry]).sort(),
+    ).to.deep.equal([
+      [1, 'KZ'],
+      [2, 'KZ'],
+      [3, 'KZ'],
+    ]);
   });
 
   it('applies a later version over the stored one, supersedes the earlier, and ignores an older one arriving late', async () => {

@@ -68,23 +68,43 @@ export function annualDocument(a: Accepted, regions: Region[], now: Date): Store
 export async function applyAnnualReturns(
   store: Store,
   accepted: Accepted[],
+  current: CurrentVersions,
   regions: Region[],
   now: Date,
 ): Promise<Map<Accepted, string>> {
-  return applyLatestVersions(store, COLLECTIONS.annualReturns, accepted, now, (a) =>
+  return applyLatestVersions(store, COLLECTIONS.annualReturns, accepted, current, now, (a) =>
     annualDocument(a, regions, now),
+  );
+}
+
+/** The stored version and originator of subjects kept one current document each (annual returns, routes), by id. */
+export type CurrentVersions = Map<string, { _id: string; version: number; originCountry?: string }>;
+
+/** The current documents of `ids` in `collection` (version and originator only), in one read. */
+export async function currentVersions(
+  store: Store,
+  collection: CollectionName,
+  ids: string[],
+): Promise<CurrentVersions> {
+  if (ids.length === 0) return new Map();
+  const target = store.collection<{ _id: string; version: number; originCountry?: string }>(collection);
+  return new Map(
+    (await findEach(target, '_id', ids, { version: 1, originCountry: 1 })).map((d) => [d._id, d]),
   );
 }
 
 /**
  * Keep the current version of each subject in `collection` (_id = subject id): the highest version wins, whatever
- * order versions arrive in, and the version it replaces is marked superseded in the history. A subject is its first
- * sender's: versions from another country are not applied, and returned with the country whose subject it is.
+ * order versions arrive in, and the version it replaces is marked superseded in the history. `current`: the stored
+ * documents of the subjects of `accepted` (currentVersions), read by the caller before their versions were claimed.
+ * A subject is its first sender's: versions from another country are not applied, and returned with the country
+ * whose subject it is.
  */
 export async function applyLatestVersions(
   store: Store,
   collection: CollectionName,
   accepted: Accepted[],
+  current: CurrentVersions,
   now: Date,
   toDocument: (a: Accepted) => { _id: string; version: number },
 ): Promise<Map<Accepted, string>> {
@@ -92,9 +112,6 @@ export async function applyLatestVersions(
   if (accepted.length === 0) return foreign;
   const target = store.collection<{ _id: string; version: number; originCountry?: string }>(collection);
   const ids = [...new Set(accepted.map((a) => a.subjectId))];
-  const current = new Map(
-    (await findEach(target, '_id', ids, { version: 1, originCountry: 1 })).map((d) => [d._id, d]),
-  );
   const ops: AnyBulkWriteOperation<{ _id: string; version: number }>[] = [];
   const superseded: AnyBulkWriteOperation<Record<string, unknown>>[] = [];
   for (const id of ids) {

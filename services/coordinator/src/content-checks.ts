@@ -20,6 +20,32 @@ function atMost(field: string, list: unknown, max: number): FieldError[] {
     : [];
 }
 
+/**
+ * The earliest time a record may carry: a national node takes no seizure before 1970 (parseSeizedAt in @hub/domain),
+ * and stamps its records with its own clock. A time stored as a date outside what one holds (about ±273,790 years)
+ * would be read back as 1970-01-01, silently.
+ */
+const EARLIEST = Date.UTC(1970, 0, 1);
+/** How far ahead of the coordinator's clock a node's may run: as for an envelope's signedAt (the verifier's skew). */
+const CLOCK_SKEW_MS = 5 * 60000;
+
+/** A time as an error shows it: ISO 8601 where it is a date, else the number sent. */
+const shownTime = (t: number) =>
+  Number.isFinite(t) && Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : String(t);
+
+/** `field` (ms since 1970) no earlier than a national node takes, and not in the future (but for the clocks' skew). */
+function timeInRange(value: Record<string, unknown>, field: string, now: number): FieldError[] {
+  const t = value[field];
+  if (typeof t !== 'number') return [];
+  const rule =
+    t < EARLIEST
+      ? 'must not be before 1970-01-01, as a national node takes it'
+      : t > now + CLOCK_SKEW_MS
+        ? 'must not be in the future'
+        : undefined;
+  return rule ? [{ field, message: `${rule} (got ${shownTime(t)})`, value: t }] : [];
+}
+
 export function checkSeizureReport(
   value: Record<string, unknown>,
   origin: string,
@@ -32,8 +58,7 @@ export function checkSeizureReport(
       message: `a node of ${origin} may only report seizures in ${origin}`,
       value: value.country,
     });
-  if (typeof value.seizedAt === 'number' && value.seizedAt > now + 5 * 60000)
-    errors.push({ field: 'seizedAt', message: 'is in the future' });
+  errors.push(...timeInRange(value, 'seizedAt', now), ...timeInRange(value, 'reportedAt', now));
   if (typeof value.version !== 'number' || value.version < 1)
     errors.push({ field: 'version', message: 'must be 1 or more' });
   const drugs = Array.isArray(value.drugs) ? (value.drugs as Record<string, unknown>[]) : [];
@@ -102,6 +127,7 @@ export function checkAnnualReturn(value: Record<string, unknown>, origin: string
   const year = value.year as number;
   if (!Number.isInteger(year) || year < 1950 || year > new Date(now).getUTCFullYear())
     errors.push({ field: 'year', message: 'must be a past or current year', value: year });
+  errors.push(...timeInRange(value, 'reportedAt', now));
   if (typeof value.version !== 'number' || value.version < 1)
     errors.push({ field: 'version', message: 'must be 1 or more' });
   const rows = Array.isArray(value.rows) ? (value.rows as Record<string, unknown>[]) : [];

@@ -1,6 +1,6 @@
 // Writing a classified batch to the store. No transactions (FerretDB has none): every write is idempotent and
 // ordered so that a crash between any two leaves a state the redelivered batch repairs:
-// version history → envelope archive → current report → read models.
+// (whose each record is: read only) → version history → envelope archive → current report → read models.
 // FerretDB 1.24 answers every lookup by reading the whole collection, and the history and current reports are the
 // largest documents we keep (0.7 s per lookup at 1,000 reports, growing with the store). Inserting is the one
 // write it does without a scan, and new records are the common case: history entries and first versions are
@@ -21,9 +21,16 @@ import {
   type StoredRequest,
   type Handled,
 } from '@hub/store';
-import { annualHistoryDocument, applyAnnualReturns, applyLatestVersions, routeDocument } from './annual';
+import {
+  annualHistoryDocument,
+  applyAnnualReturns,
+  applyLatestVersions,
+  currentVersions,
+  routeDocument,
+} from './annual';
 import { envelopeDocument, reportDocument, storedHandling } from './documents';
 import type { Accepted, Outcome, Rejected } from './outcome';
+import { foreignRefusal, foreignVersions, idsToCheck, storedOwners } from './owners';
 import { isRequestMessage, persistRequests } from './requests';
 
 export interface PersistResult {
@@ -59,6 +66,32 @@ export async function persistBatch(
   const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
   const keyOf = (a: Accepted) => `${a.subjectId}:${a.subjectVersion}`;
 
+  // 0. Whose each record is (owners.ts), before anything is claimed: a version or withdrawal of another country's
+  // record, of whatever kind, is refused here and claims no version number. Each collection is read once, for the ids
+  // named with a later version (a first version's claim in step 1 stands for the rest; the routes and annual returns
+  // also for their own messages, to apply in step 3), and the history only for an id two countries hold records
+  // under. The reports read are kept for steps 1 and 3.
+  const records = accepted.filter((a) => !isRequest(a));
+  const checked = idsToCheck(records);
+  // The current reports this batch reads, read whole and once: here, in step 1 or in step 3, and handed on.
+  const stored = new Map<string, StoredReport>();
+  const readReports = new Set(checked);
+  for (const d of await findEach(reports, '_id', checked)) stored.set(d._id, d);
+  const idsOf = (messageType: string) => [
+    ...new Set([
+      ...records.filter((a) => a.envelope.messageType === messageType).map((a) => a.subjectId),
+      ...checked,
+    ]),
+  ];
+  const routes = await currentVersions(store, COLLECTIONS.routes, idsOf('TraffickingRoute'));
+  const annualReturns = await currentVersions(store, COLLECTIONS.annualReturns, idsOf('AnnualSeizureReturn'));
+  const ownerOf = await storedOwners(store, checked, [
+    stored.values(),
+    routes.values(),
+    annualReturns.values(),
+  ]);
+  const refusedFirst = foreignVersions(records, new Set(checked), ownerOf);
+
   // 1. History, one document per version, never overwritten; a version number may be used once: another message
   // claiming it is stale. The first message of each version in the batch is inserted; when any version existed
   // already, the stored claims are read back (ours among them) and compared.
@@ -70,8 +103,8 @@ export async function persistBatch(
     return doc;
   };
   const firstOfVersion = new Map<string, Accepted>();
-  for (const a of accepted)
-    if (!isRequest(a) && !firstOfVersion.has(keyOf(a))) firstOfVersion.set(keyOf(a), a);
+  for (const a of records)
+    if (!refusedFirst.has(a) && !firstOfVersion.has(keyOf(a))) firstOfVersion.set(keyOf(a), a);
   const historyDocs = [...firstOfVersion].map(([key, a]) => {
     const doc =
       a.envelope.messageType === 'SeizureReport'
@@ -82,8 +115,6 @@ export async function persistBatch(
     return { ...doc, _id: key, supersededAt: null } as unknown as StoredReport;
   });
   const claims = new Map([...firstOfVersion].map(([key, a]) => [key, a.envelope.messageId]));
-  // The current reports this batch reads, read whole and once: here, in step 3, and handed on.
-  const stored = new Map<string, StoredReport>();
   const takenVersions = await insertFindingTaken(versions, historyDocs);
   if (takenVersions.size > 0) {
     // A version taken already is ours where the current report is that version from this very message: a current
@@ -93,8 +124,11 @@ export async function persistBatch(
       const a = firstOfVersion.get(key);
       return a && !isAnnualOrRoute(a) ? a.subjectId : undefined;
     };
-    const subjects = [...new Set([...takenVersions].flatMap((k) => subjectOf(k) ?? []))];
+    const subjects = [...new Set([...takenVersions].flatMap((k) => subjectOf(k) ?? []))].filter(
+      (id) => !readReports.has(id),
+    );
     for (const d of await findEach(reports, '_id', subjects)) stored.set(d._id, d);
+    for (const id of subjects) readReports.add(id);
     const unsure = [...takenVersions].filter((key) => {
       const a = firstOfVersion.get(key);
       const cur = a && stored.get(a.subjectId);
@@ -104,6 +138,8 @@ export async function persistBatch(
   }
   const final: Outcome[] = outcomes.map((o) => {
     if (o.kind !== 'accepted' || isRequest(o)) return o;
+    const owner = refusedFirst.get(o);
+    if (owner) return foreignRefusal(o, owner);
     const claimed = claims.get(keyOf(o));
     if (claimed && claimed !== o.envelope.messageId) {
       return {
@@ -126,15 +162,18 @@ export async function persistBatch(
 
   const isRoute = (a: Accepted) => a.envelope.messageType === 'TraffickingRoute';
   // A record is its originator's: a version or retraction of it from another country (a node reusing an id it read
-  // on a feed or in an alert) is refused, not applied, below.
+  // on a feed or in an alert) is refused, not applied. Those step 0 did not read the owner of (a first version under
+  // an id whose version 1 no one had claimed) are found here, and refused below with those of step 0.
   const foreign = new Map([
+    ...refusedFirst,
     ...(await applyAnnualReturns(
       store,
       good.filter((a) => isAnnualOrRoute(a) && !isRoute(a)),
+      annualReturns,
       regions,
       now,
     )),
-    ...(await applyLatestVersions(store, COLLECTIONS.routes, good.filter(isRoute), now, (a) =>
+    ...(await applyLatestVersions(store, COLLECTIONS.routes, good.filter(isRoute), routes, now, (a) =>
       routeDocument(a, regions, now),
     )),
   ]);
@@ -169,7 +208,9 @@ export async function persistBatch(
   // Read whole: those the batch leaves as they are (a redelivery) are handed on with the ones it writes, so that
   // the read models, correlation and feeds do not each read them again (a decode of the whole collection each, on
   // FerretDB: most of the time a chunk redelivered after a crash took).
-  const toRead = reportIds.filter((id) => !stored.has(id) && (!firstDocs.has(id) || taken.has(id)));
+  const toRead = reportIds.filter(
+    (id) => !stored.has(id) && (taken.has(id) || (!firstDocs.has(id) && !readReports.has(id))),
+  );
   for (const d of await findEach(reports, '_id', toRead)) stored.set(d._id, d);
   const current = new Map<string, { version: number }>(stored);
   for (const [id, doc] of firstDocs)
@@ -252,7 +293,7 @@ export async function persistBatch(
   }
   await bulkWriteInBatches(reports, currentOps, { ordered: true });
   await bulkWriteInBatches(versions, supersededOps, { ordered: false });
-  const refused = await refuseForeign(store, foreign, claims, keyOf);
+  const refused = await refuseForeign(store, foreign, keyOf);
   const unchanged = [...stored.values()].filter((d) => mineOf.has(d._id) && !changed.has(d._id));
   // Every report touched by the batch is recomputed, also on redelivery: a crash after step 3 and before the
   // read models were updated is repaired this way.
@@ -270,33 +311,25 @@ export async function persistBatch(
 
 /**
  * Refuses the versions and retractions of another country's record (`foreign`: each with the country whose record it
- * is). Their history entries (where theirs) and archived envelopes are removed, so that the originator's own next
- * version is not taken for stale and nothing stored vouches for them; the sender gets a negative receipt and the
- * envelope goes to quarantine, as for any refusal. Rare (a faulty or hostile node): the deletes' scans are no cost.
+ * is). Their history entries (where theirs: a version's claim may be another message's) and archived envelopes are
+ * removed, so that the originator's own next version is not taken for stale and nothing stored vouches for them,
+ * also where an earlier run of the batch, cut short by a crash, stored them; the sender gets a negative receipt and
+ * the envelope goes to quarantine, as for any refusal. Rare (a faulty or hostile node): the deletes' scans are no cost.
  */
 async function refuseForeign(
   store: Store,
   foreign: Map<Accepted, string>,
-  claims: Map<string, string>,
   keyOf: (a: Accepted) => string,
 ): Promise<Map<Accepted, Rejected>> {
   const refused = new Map<Accepted, Rejected>();
   if (foreign.size === 0) return refused;
   const mine = [...foreign.keys()];
-  const history = mine.map(keyOf).filter((key, i) => claims.get(key) === mine[i]!.envelope.messageId);
-  if (history.length)
-    await store.collection<{ _id: string }>(COLLECTIONS.reportVersions).deleteMany({ _id: { $in: history } });
+  const messageIds = mine.map((a) => a.envelope.messageId);
   await store
-    .collection<{ _id: string }>(COLLECTIONS.envelopes)
-    .deleteMany({ _id: { $in: mine.map((a) => a.envelope.messageId) } });
-  for (const [a, owner] of foreign)
-    refused.set(a, {
-      kind: 'rejected',
-      record: a.record,
-      envelope: a.envelope,
-      reason: 'country-mismatch',
-      detail: `${a.subjectId} is a record of ${owner}: only ${owner} may send a new version of it or withdraw it`,
-    });
+    .collection<{ _id: string; messageId: string }>(COLLECTIONS.reportVersions)
+    .deleteMany({ _id: { $in: mine.map(keyOf) }, messageId: { $in: messageIds } });
+  await store.collection<{ _id: string }>(COLLECTIONS.envelopes).deleteMany({ _id: { $in: messageIds } });
+  for (const [a, owner] of foreign) refused.set(a, foreignRefusal(a, owner));
   return refused;
 }
 

@@ -116,4 +116,65 @@ describe('coordinator content checks', () => {
       checkAnnualReturn({ country: 'KZ', year: 2025, version: 1, rows }, 'KZ', now).map((e) => e.field),
     ).to.deep.equal(['rows']);
   });
+  it('refuses a seizure or report time before 1970 or in the future, naming the field, the time and the rule, as a date would not hold it', () => {
+    const now = Date.UTC(2026, 11, 6);
+    const report = (over: Record<string, unknown>) => ({
+      country: 'KZ',
+      seizedAt: now - 86_400_000,
+      reportedAt: now,
+      version: 1,
+      drugs: [{ substance: 'heroin', quantity: 1, quantityKg: 1 }],
+      ...over,
+    });
+    expect(checkSeizureReport(report({}), 'KZ', now)).to.deep.equal([]);
+    // The first instant a national node takes, and the clocks' five minutes of skew.
+    expect(
+      checkSeizureReport(report({ seizedAt: Date.UTC(1970, 0, 1), reportedAt: now + 5 * 60000 }), 'KZ', now),
+    ).to.deep.equal([]);
+    // Beyond what a date holds, stored as 1970-01-01 before this check.
+    expect(checkSeizureReport(report({ seizedAt: -9e15, reportedAt: 9e15 }), 'KZ', now)).to.deep.equal([
+      {
+        field: 'seizedAt',
+        message: 'must not be before 1970-01-01, as a national node takes it (got -9000000000000000)',
+        value: -9e15,
+      },
+      { field: 'reportedAt', message: 'must not be in the future (got 9000000000000000)', value: 9e15 },
+    ]);
+    expect(
+      checkSeizureReport(
+        report({ seizedAt: now + 5 * 60000 + 1, reportedAt: Date.UTC(1969, 11, 31) }),
+        'KZ',
+        now,
+      ),
+    ).to.deep.equal([
+      {
+        field: 'seizedAt',
+        message: 'must not be in the future (got 2026-12-06T00:05:00.001Z)',
+        value: now + 5 * 60000 + 1,
+      },
+      {
+        field: 'reportedAt',
+        message: 'must not be before 1970-01-01, as a national node takes it (got 1969-12-31T00:00:00.000Z)',
+        value: Date.UTC(1969, 11, 31),
+      },
+    ]);
+    const annual = (reportedAt: number) => ({
+      country: 'KZ',
+      year: 2025,
+      version: 1,
+      reportedAt,
+      rows: [{ drugName: 'Heroin', kilograms: 1 }],
+    });
+    expect(checkAnnualReturn(annual(now), 'KZ', now)).to.deep.equal([]);
+    expect(checkAnnualReturn(annual(-9e15), 'KZ', now)).to.deep.equal([
+      {
+        field: 'reportedAt',
+        message: 'must not be before 1970-01-01, as a national node takes it (got -9000000000000000)',
+        value: -9e15,
+      },
+    ]);
+    expect(checkAnnualReturn(annual(now + 3_600_000), 'KZ', now).map((e) => e.message)).to.deep.equal([
+      'must not be in the future (got 2026-12-06T01:00:00.000Z)',
+    ]);
+  });
 });

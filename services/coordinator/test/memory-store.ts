@@ -1,0 +1,82 @@
+// The store's collections in memory, as far as storing a batch uses them (persistBatch): inserts keep _id unique and
+// report each duplicate as the driver does (code 11000 with its index), finds take equality and `$in` filters, and
+// bulk writes insert, replace and `$set` by _id. Every find is recorded with its collection, as a unit test's view of
+// what the store was asked to read (on FerretDB, each a decode of the whole collection).
+import type { Store } from '@hub/store';
+
+type Doc = Record<string, unknown> & { _id: string };
+export type Filter = Record<string, unknown>;
+
+export interface MemoryStore {
+  store: Store;
+  /** A collection's documents by _id, as stored. */
+  docs(name: string): Map<string, Doc>;
+  /** The collection and filter of each find, in turn. */
+  finds: { collection: string; filter: Filter }[];
+}
+
+const matches = (doc: Doc, filter: Filter) =>
+  Object.entries(filter).every(([field, want]) =>
+    want !== null && typeof want === 'object' && '$in' in want
+      ? (want as { $in: unknown[] }).$in.includes(doc[field])
+      : doc[field] === want,
+  );
+
+export function memoryStore(): MemoryStore {
+  const collections = new Map<string, Map<string, Doc>>();
+  const finds: MemoryStore['finds'] = [];
+  const docs = (name: string) => {
+    let c = collections.get(name);
+    if (!c) collections.set(name, (c = new Map()));
+    return c;
+  };
+  const collection = (name: string) => {
+    const stored = docs(name);
+    const insert = (doc: Doc) => {
+      if (stored.has(doc._id))
+        throw Object.assign(new Error(`E11000 duplicate key ${doc._id}`), { code: 11000 });
+      stored.set(doc._id, structuredClone(doc));
+    };
+    return {
+      async insertMany(list: Doc[]) {
+        const writeErrors: { code: number; index: number }[] = [];
+        list.forEach((doc, index) => {
+          if (stored.has(doc._id)) writeErrors.push({ code: 11000, index });
+          else insert(doc);
+        });
+        if (writeErrors.length)
+          throw Object.assign(new Error('E11000 duplicate key'), { code: 11000, writeErrors });
+      },
+      find(filter: Filter) {
+        finds.push({ collection: name, filter });
+        return {
+          toArray: async () =>
+            [...stored.values()].filter((d) => matches(d, filter)).map((d) => structuredClone(d)),
+        };
+      },
+      async bulkWrite(
+        ops: Record<
+          string,
+          { filter?: Filter; document?: Doc; replacement?: Doc; update?: { $set: Filter }; upsert?: boolean }
+        >[],
+      ) {
+        for (const op of ops) {
+          const [kind, spec] = Object.entries(op)[0]!;
+          const id = spec.filter?._id as string;
+          if (kind === 'insertOne') insert(spec.document!);
+          else if (kind === 'replaceOne') {
+            if (stored.has(id) || spec.upsert)
+              stored.set(id, structuredClone({ ...spec.replacement!, _id: id }));
+          } else if (kind === 'updateOne') {
+            const doc = stored.get(id);
+            if (doc) Object.assign(doc, structuredClone(spec.update!.$set));
+          } else throw new Error(`the memory store does not do ${kind}`);
+        }
+      },
+      async deleteMany(filter: Filter) {
+        for (const [id, doc] of stored) if (matches(doc, filter)) stored.delete(id);
+      },
+    };
+  };
+  return { store: { engine: 'ferretdb', collection } as unknown as Store, docs, finds };
+}
