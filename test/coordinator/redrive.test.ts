@@ -45,9 +45,14 @@ describe('coordinator: quarantined records taken again once the cause is mended'
     );
   const receiptsOf = (messageId: string) =>
     fx.store
-      .collection<{ inReplyTo: string; status: string; origin: string; reasons: { code: string }[] }>(
-        COLLECTIONS.receipts,
-      )
+      .collection<{
+        _id: string;
+        inReplyTo: string;
+        status: string;
+        origin: string;
+        subjectId: string | null;
+        reasons: { code: string }[];
+      }>(COLLECTIONS.receipts)
       .find({ inReplyTo: messageId })
       .toArray();
   const redrive = (more: Parameters<typeof redriveQuarantined>[0] extends infer O ? Partial<O> : never) =>
@@ -107,11 +112,22 @@ describe('coordinator: quarantined records taken again once the cause is mended'
       reasonCode: 'unknown-signer',
       topic: names().nodeOut('KZ'),
       offset: first.offset,
+      // Filed under the report, as the first (an erasure of it finds both).
+      key: String(value.reportId),
     });
     expect(again!._id.startsWith(`${names().hubOut}:`)).to.equal(true);
     expect(
       await fx.store.collection<{ _id: string }>(COLLECTIONS.reports).countDocuments({ _id: value.reportId }),
     ).to.equal(0);
+    // Its node is answered again, under a message id of its own (it has the first refusal's, and would drop another
+    // answer under it), against the report: not the re-drive's key, which names no record of the node's.
+    const refusedTwice = await waitUntil('the refusal of the re-drive answered to KZ', async () => {
+      const r = await receiptsOf(late.envelope.messageId);
+      return r.length === 2 ? r : undefined;
+    });
+    expect(new Set(refusedTwice.map((r) => r._id)).size).to.equal(2);
+    for (const r of refusedTwice)
+      expect(r).to.include({ status: 'rejected', origin: 'KZ', subjectId: String(value.reportId) });
 
     // The certificate announced: re-driven by reason (the refused re-drive leads to the entry it re-drove), it is
     // stored as if accepted the first time.
@@ -132,11 +148,12 @@ describe('coordinator: quarantined records taken again once the cause is mended'
     expect(Buffer.from(archived!.bytes).equals(late.bytes)).to.equal(true);
     const receipts = await waitUntil('the acceptance answered to KZ', async () => {
       const r = await receiptsOf(late.envelope.messageId);
-      return r.length === 2 ? r : undefined;
+      return r.length === 3 ? r : undefined;
     });
-    expect(receipts.map((r) => [r.status, r.origin]).sort()).to.deep.equal([
-      ['accepted', 'KZ'],
-      ['rejected', 'KZ'],
+    expect(receipts.map((r) => [r.status, r.origin, r.subjectId]).sort()).to.deep.equal([
+      ['accepted', 'KZ', String(value.reportId)],
+      ['rejected', 'KZ', String(value.reportId)],
+      ['rejected', 'KZ', String(value.reportId)],
     ]);
     expect((await quarantine().findOne({ _id: first._id }))!.redrive).to.include({
       outcome: 'accepted',
@@ -155,6 +172,8 @@ describe('coordinator: quarantined records taken again once the cause is mended'
         .collection<{ _id: string }>(COLLECTIONS.envelopes)
         .countDocuments({ _id: late.envelope.messageId }),
     ).to.equal(1);
+    // Its acceptance is answered once: the re-drive taken again is a redelivery, answered as before.
+    expect(await receiptsOf(late.envelope.messageId)).to.have.length(3);
 
     // What the hub's rules refuse stays refused, with its reason, through the CLI (exit 1).
     const cli = await hubAsync(
@@ -169,6 +188,15 @@ describe('coordinator: quarantined records taken again once the cause is mended'
     expect(line).to.deep.include({ id: refusedFirst._id });
     expect(line.redrive).to.include({ outcome: 'rejected', reason: 'invalid-content' });
     expect(cli.stderr).to.include('1 re-driven: 0 accepted, 1 refused again');
+    // Answered to KZ again, against the report, with the reason of this refusal.
+    const invalidReceipts = await waitUntil('the second refusal answered to KZ', async () => {
+      const r = await receiptsOf(invalid.envelope.messageId);
+      return r.length === 2 ? r : undefined;
+    });
+    for (const r of invalidReceipts) {
+      expect(r).to.include({ status: 'rejected', origin: 'KZ', subjectId: String(invalidValue.reportId) });
+      expect(r.reasons.map((x) => x.code)).to.include('invalid-content');
+    }
     const listed = await hubAsync(['quarantine', 'list', '--country', 'KZ'], cliEnv(fx.env));
     expect(listed.status, listed.stderr).to.equal(0);
     const lines = listed.stdout

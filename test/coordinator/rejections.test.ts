@@ -105,7 +105,8 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     const future = { ...report(), seizedAt: Date.now() + 30 * 86400000 };
     const invalid = envelopeOf(kz, future);
     await send(names().nodeOut('KZ'), invalid.bytes, future.reportId);
-    // a certificate from another CA, announced on hub.pki
+    // a certificate from another CA, announced on hub.pki: not kept (only what the hub CA issued is, or any node
+    // could fill every verifier's memory with certificates of its own making), so its signer is unknown
     const otherCa = createCa({ bits: 2048 });
     const foreign = issueCertificate(otherCa, { country: 'KZ', agency: 'impostor' });
     const foreignSigner = createSigner({
@@ -137,14 +138,15 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
       'stale-version',
       'unknown-schema',
       'invalid-content',
-      'chain-invalid',
+      'unknown-signer',
       'unknown-signer',
     ];
     const reasons = await waitUntil(
       'every bad envelope quarantined',
       async () => {
         const r = await quarantineReasons();
-        return expected.every((e) => r.includes(e)) ? r : undefined;
+        const count = (list: string[], reason: string) => list.filter((x) => x === reason).length;
+        return expected.every((e) => count(r, e) >= count(expected, e)) ? r : undefined;
       },
       40000,
     );
@@ -177,7 +179,7 @@ describe('coordinator intake refuses whatever is not a valid, signed message of 
     for (const [envelope, code] of [
       [tampered.envelope, 'bad-signature'],
       [mismatched.envelope, 'country-mismatch'],
-      [foreignEnvelope.envelope, 'chain-invalid'],
+      [foreignEnvelope.envelope, 'unknown-signer'],
       [unknownEnvelope.envelope, 'unknown-signer'],
     ] as const) {
       const r = all.find((x) => x.inReplyTo === envelope.messageId);

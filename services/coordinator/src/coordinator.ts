@@ -61,6 +61,7 @@ import { storedHandling } from './documents';
 import { feedMessages } from './feeds';
 import type { Accepted, IntakeRecord, Outcome } from './outcome';
 import { markRedriven, unwrapRedrives } from './redrive';
+import { checkRenewals } from './renewal-checks';
 import { isAnnualOrRoute, persistBatch, reportsFor, versionHandlings } from './persist';
 import {
   decodeLockedStage,
@@ -612,7 +613,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     const skipped = group.reduce((n, g, i) => n + g.classified.length - lives[i]!.length, 0);
     if (skipped)
       logger.info({ skipped }, 'messages skipped (of erased records, or left to another replay pass)');
-    const checked = await checkRequestMessages(store, lives.flat(), hasNode);
+    // Store-dependent refusals (a request's, a renewal's) are decided before anything of the batch is stored.
+    const checked = await checkRenewals(store, await checkRequestMessages(store, lives.flat(), hasNode));
     const persisted = await persistBatch(store, checked, regions, clock);
     for (const r of persisted.escalated) escalatedCounter.inc({ urgency: r.urgency });
     // Outcomes keep the order (and number) they came in: each chunk's are its slice.

@@ -33,6 +33,7 @@ import {
   type StoredQuarantine,
 } from '@hub/store';
 import { hubSignerFromFiles, sendOnHubTopic } from './hub-topic';
+import { subjectOf } from './intake';
 import type { IntakeRecord, Outcome } from './outcome';
 
 export const REDRIVE_TYPE = 'QuarantineRedrive';
@@ -88,9 +89,11 @@ export function unwrapRedrives(
       return record;
     }
     if (!deps.names.nodeOutPattern.test(value.topic)) return record;
+    const bytes = Buffer.from(value.originalBytes);
     return {
       ...record,
-      bytes: Buffer.from(value.originalBytes),
+      bytes,
+      key: redrivenSubject(bytes, deps.registry),
       readFrom: { topic: value.topic, partition: value.partition, offset: value.offset },
       redrive: {
         redriveId: value.redriveId,
@@ -100,6 +103,19 @@ export function unwrapRedrives(
       },
     };
   });
+}
+
+/**
+ * The key a re-driven record is taken under, as its node would have keyed it: its subject's id, read from its payload
+ * (null where none can be read). A re-drive carries no Kafka key of the record, and its own (redriveKey) names no
+ * record: a refusal answered under it would be shown against no record at the node, and an erasure would not find its
+ * quarantine entry by it. Read before the envelope is verified, as a key is taken unverified: only the node of the
+ * topic the bytes were first read from could have written either, and the subject only names which of its records
+ * the answer is about.
+ */
+function redrivenSubject(bytes: Buffer, registry: SchemaRegistry): string | null {
+  const decoded = decodeEnvelope(bytes);
+  return (decoded.ok && subjectOf(decoded.envelope, registry)) || null;
 }
 
 /** Mark each re-driven entry with what came of it (idempotent: a redelivered chunk marks it the same way). */

@@ -97,12 +97,16 @@ export function buildReplies(
     )
       continue;
     const status = o.kind === 'accepted' ? 'accepted' : 'rejected';
+    // A re-drive refused again is a new answer (perhaps another reason): named by its re-drive too, or the node, which
+    // has the first refusal's, would drop it as that one. Accepted, it is the one acceptance (taken again: the same).
+    const redriven = o.kind === 'rejected' && o.record.redrive ? `:${o.record.redrive.redriveId}` : '';
     const receipt = {
-      receiptId: derivedUuid(`receipt:${env.messageId}:${status}`),
+      receiptId: derivedUuid(`receipt:${env.messageId}:${status}${redriven}`),
       inReplyTo: env.messageId,
       subjectType: env.messageType,
-      // Refused, the subject is named by the record's Kafka key, which a node sets to it: any other key (one of
-      // 1.5 MB would make this receipt, keyed by it, larger than the brokers take) names nothing.
+      // Refused, the subject is named by the record's Kafka key, which a node sets to it (a re-drive's: read from its
+      // payload, redrive.ts): any other key (one of 1.5 MB would make this receipt, keyed by it, larger than the
+      // brokers take) names nothing.
       subjectId: o.kind === 'accepted' ? o.subjectId : subjectKey(o.record.key),
       subjectVersion: o.kind === 'accepted' ? o.subjectVersion : null,
       status,

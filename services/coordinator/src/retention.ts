@@ -50,7 +50,8 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
   checkMs: 3600000,
 };
 
-const CATEGORY: Record<string, string> = {
+/** The retention category of each kind of record kept (a message of any other type is no record of its own). */
+export const CATEGORY: Record<string, string> = {
   SeizureReport: 'seizure',
   AnnualSeizureReturn: 'annual',
   TraffickingRoute: 'seizure',
@@ -226,7 +227,10 @@ function notice(deps: RetentionDeps, doc: RetentionDoc, kind: 'review_due' | 're
   return { key: doc._id, value: signed(deps, 'RetentionNotice', value, value.noticeId) };
 }
 
-/** Renewals from the originators: a new review date a full period from now. Others' renewals are refused. */
+/**
+ * Renewals from the originators: a new review date a full period from now. Those the store refuses were refused
+ * before the batch was stored (checkRenewals, renewal-checks.ts); any other is not applied either.
+ */
 export async function applyRenewals(
   deps: RetentionDeps,
   renewals: Accepted[],
@@ -245,10 +249,15 @@ export async function applyRenewals(
   );
   for (const r of renewals) {
     const doc = docs.get(String(r.value.subjectId));
-    if (!doc || doc.originCountry !== r.envelope.origin) {
+    if (!doc || doc.originCountry !== r.envelope.origin || doc.subjectType !== r.value.subjectType) {
       deps.logger.warn(
-        { subjectId: r.value.subjectId, origin: r.envelope.origin },
-        'renewal refused: not the originator',
+        {
+          subjectId: r.value.subjectId,
+          subjectType: r.value.subjectType,
+          origin: r.envelope.origin,
+          messageId: r.envelope.messageId,
+        },
+        'renewal not applied: no record of that id and kind kept for its sender',
       );
       continue;
     }
@@ -267,9 +276,10 @@ export async function applyRenewals(
 }
 
 /**
- * A re-drive refused again is quarantined under its re-drive's key, with the whole envelope again, naming the entry it
- * re-drove (redriveOf): the entries that follow from `roots` (quarantine ids, each with the record it holds), deepest
- * first, removed and counted in `removed` for their record.
+ * A re-drive refused again is quarantined with the whole envelope again, naming the entry it re-drove (redriveOf),
+ * under the subject read from its payload (redrive.ts; those quarantined before, under the re-drive's key): the
+ * entries that follow from `roots` (quarantine ids, each with the record it holds), deepest first, removed and
+ * counted in `removed` for their record (once: one found by its key already is not counted again).
  */
 async function eraseRedrives(
   store: Store,

@@ -168,12 +168,21 @@ export function applyPkiRecord(registry: SchemaRegistry, trust: TrustStore, byte
       ok: false,
       detail: `announcement of certificate ${fingerprint} (${originOf(announced)}) signed by ${signerFp} as ${notice.origin} ${notice.fingerprint}: a certificate is announced by its own key, under its own fingerprint and origin`,
     };
-  const cert = trust.add(notice.certificatePem);
+  // Judged and verified before it is kept: every node may write hub.pki, and a certificate kept whatever came of it
+  // would let any of them fill every verifier's memory with certificates of its own making. Only one the hub CA
+  // issued is kept, announced by its own key (or revoked or expired, whoever signed: verifiers then say so of its
+  // envelopes, and the hub CA issued only so many).
+  const cert = trust.judge(notice.certificatePem);
   if (!cert.chainValid)
     return { ok: false, detail: `certificate ${cert.fingerprint} is not issued by the hub CA` };
-  const v = createVerifier({ trust }).verify(env);
+  const announcedOnly: TrustLookup = {
+    lookup: (fp) => (fp === cert.fingerprint ? cert : undefined),
+    isRevoked: (fp) => trust.isRevoked(fp),
+  };
+  const v = createVerifier({ trust: announcedOnly }).verify(env);
   if (!v.ok && v.reason !== 'revoked' && v.reason !== 'expired')
     return { ok: false, detail: `announcement does not verify: ${v.detail}` };
+  trust.add(notice.certificatePem);
   return { ok: true, notice };
 }
 

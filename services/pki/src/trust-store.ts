@@ -26,6 +26,11 @@ export interface TrustStore extends TrustLookup {
   issuerOf(fingerprint: string): X509Certificate | undefined;
   /** Add a certificate; one not issued by the hub CA is kept as chain-invalid so verifiers can say so. */
   add(pem: string): TrustedCertificate;
+  /**
+   * What `add` would hold for a certificate (chainValid: issued by a trusted hub CA), without holding it: for an
+   * announcement on hub.pki, which is verified before its certificate is kept.
+   */
+  judge(pem: string): TrustedCertificate;
   revoke(revocation: Revocation): void;
   revocations(): Revocation[];
   certificates(): TrustedCertificate[];
@@ -82,13 +87,24 @@ export function createTrustStore(caPem: string): TrustStore {
   const revoked = new Map<string, Revocation>();
   /** The CA of each certificate added that a trusted CA issued. */
   const issuers = new Map<string, X509Certificate>();
+  /** The trusted hub CA that issued `x`, if any (a CA certificate is never a signer). */
+  const issuerAmongCas = (x: X509Certificate) =>
+    x.ca ? undefined : [...cas.values()].find((ca) => x.checkIssued(ca) && x.verify(ca.publicKey));
   const issuedByTrustedCa = (x: X509Certificate, fingerprint: string) => {
-    const issuer = x.ca
-      ? undefined
-      : [...cas.values()].find((ca) => x.checkIssued(ca) && x.verify(ca.publicKey));
+    const issuer = issuerAmongCas(x);
     if (issuer) issuers.set(fingerprint, issuer);
     return issuer !== undefined;
   };
+  const trustedOf = (x: X509Certificate, fingerprint: string, chainValid: boolean): TrustedCertificate => ({
+    fingerprint,
+    pem: x.toString(),
+    publicKey: x.publicKey,
+    origin: originOf(x),
+    agency: agencyOf(x),
+    notBefore: Date.parse(x.validFrom),
+    notAfter: Date.parse(x.validTo),
+    chainValid,
+  });
   const addCa = (x: X509Certificate): boolean => {
     // Known ones first: a CA offered again (each look at a bundle) costs a hash, not a signature check.
     if (cas.has(fingerprintOf(x))) return false;
@@ -123,19 +139,14 @@ export function createTrustStore(caPem: string): TrustStore {
       const existing = certs.get(fingerprint);
       if (existing) return existing;
       // Checked once per certificate, not per message.
-      const chainValid = issuedByTrustedCa(x, fingerprint);
-      const trusted: TrustedCertificate = {
-        fingerprint,
-        pem: x.toString(),
-        publicKey: x.publicKey,
-        origin: originOf(x),
-        agency: agencyOf(x),
-        notBefore: Date.parse(x.validFrom),
-        notAfter: Date.parse(x.validTo),
-        chainValid,
-      };
+      const trusted = trustedOf(x, fingerprint, issuedByTrustedCa(x, fingerprint));
       certs.set(fingerprint, trusted);
       return trusted;
+    },
+    judge(pem) {
+      const x = new X509Certificate(pem);
+      const fingerprint = fingerprintOf(x);
+      return certs.get(fingerprint) ?? trustedOf(x, fingerprint, issuerAmongCas(x) !== undefined);
     },
     revoke(revocation) {
       revoked.set(revocation.fingerprint, revocation);

@@ -10,7 +10,7 @@ import { PkiStore } from '../src/files';
 import { applyPkiRecord, caRolloverNotice, certificateAnnouncement, revocationNotice } from '../src/notices';
 import { agencySystemOf } from '../src/client-certificate';
 import { certificatesOf, createTrustStore, fingerprintOf } from '../src/trust-store';
-import { testPki } from './fixtures';
+import { identity, testPki } from './fixtures';
 
 /** A fresh test PKI, a trust store of its CA and KZ's signer: for announcements and revocations on hub.pki. */
 function kzAnnouncing() {
@@ -175,6 +175,57 @@ describe('hub PKI', function () {
       ).ok,
     ).to.equal(false);
   });
+  it('keeps nothing of an announcement that does not verify: a certificate of its own making, a forged signature', () => {
+    const { registry, t, trust } = kzAnnouncing();
+    // Any node may write hub.pki: certificates of another CA, each announced by its own key, are not held (every
+    // one held would stay in every verifier's memory).
+    const impostors = [
+      { id: t.foreignKz, origin: 'KZ' },
+      { id: identity(t.foreignCa, 'UZ'), origin: 'UZ' },
+    ];
+    for (const { id, origin } of impostors) {
+      const signer = createSigner({ privateKey: id.key, certificate: id.cert.certificatePem, origin });
+      const result = applyPkiRecord(
+        registry,
+        trust,
+        certificateAnnouncement(registry, signer, id.cert.certificatePem).bytes,
+      );
+      expect(result.ok ? '' : result.detail).to.equal(
+        `certificate ${id.cert.fingerprint} is not issued by the hub CA`,
+      );
+      expect(trust.lookup(id.cert.fingerprint), id.cert.fingerprint).to.equal(undefined);
+    }
+    // KZ's certificate, of the hub CA, announced under its fingerprint but signed by another key.
+    const forger = createSigner({
+      privateKey: t.uz.key,
+      certificate: t.kz.cert.certificatePem,
+      origin: 'KZ',
+    });
+    const forged = applyPkiRecord(
+      registry,
+      trust,
+      certificateAnnouncement(registry, forger, t.kz.cert.certificatePem).bytes,
+    );
+    expect(forged.ok ? '' : forged.detail).to.match(
+      /^announcement does not verify: the signature does not match/,
+    );
+    expect(trust.lookup(t.kz.cert.fingerprint), 'not taken into the store').to.equal(undefined);
+    expect(trust.certificates()).to.deep.equal([]);
+  });
+
+  it('keeps an announced certificate of the hub CA that was revoked before it was announced, as revoked', () => {
+    const { registry, t, trust, kzSigner } = kzAnnouncing();
+    trust.revoke({ fingerprint: t.kz.cert.fingerprint, revokedAt: Date.now(), reason: 'key lost' });
+    const announced = applyPkiRecord(
+      registry,
+      trust,
+      certificateAnnouncement(registry, kzSigner, t.kz.cert.certificatePem).bytes,
+    );
+    expect(announced.ok).to.equal(true);
+    expect(trust.lookup(t.kz.cert.fingerprint)?.chainValid).to.equal(true);
+    expect(trust.isRevoked(t.kz.cert.fingerprint)?.reason).to.equal('key lost');
+  });
+
   it("refuses an announcement of another's certificate, or one whose notice misnames it, and keeps nothing of it", () => {
     const { registry, t, trust, kzSigner } = kzAnnouncing();
     // KZ announcing UZ's certificate, signed with its own key.
