@@ -5,7 +5,7 @@
 // from disk.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKafka, topicNames } from '@hub/kafka';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
@@ -142,5 +142,33 @@ describe('national node restarted with an unpublished outbox', function () {
     // Started three times, the node announced its certificate on hub.pki once: the topic keeps every record, and
     // every reader reads them all at its start.
     expect(await recordsOn(topicNames(env.config.namespace).pki)).to.equal(1);
+  });
+
+  it('starts after a power loss left its outbox cursor empty, and publishes its log again from the start', async () => {
+    node ??= await start();
+    const reportId = randomUUID();
+    const sent = await postJson(`${node.url}/v1/seizures`, { ...report, reportId });
+    expect(sent.status).to.equal(202);
+    await waitUntil('the outbox published', async () => node!.outboxDepth() === 0 || undefined);
+    await node.close();
+    node = undefined;
+    const topic = topicNames(env.config.namespace).nodeOut('KZ');
+    const onTopic = await recordsOn(topic);
+
+    // As a power loss may leave it: the cursor renamed into place before its bytes were on the disk.
+    writeFileSync(join(env.config.hubHome, 'nodes', 'KZ', 'outbox', 'cursor.json'), '');
+    node = await start();
+    // Everything its log still holds is published again (the coordinator knows each envelope by its message id).
+    await waitUntil('the log published again', async () => node!.outboxDepth() === 0 || undefined);
+    expect(await metricValue(node.url, 'hub_node_published_total')).to.be.at.least(1);
+    expect(await recordsOn(topic), 'the report among them').to.be.above(onTopic);
+    // The node's own index as it was: the report at version 1, the next body its version 2.
+    const again = await postJson(`${node.url}/v1/seizures`, {
+      ...report,
+      reportId,
+      notes: 'after the restart',
+    });
+    expect(again.status).to.equal(202);
+    expect(again.body.version).to.equal(2);
   });
 });

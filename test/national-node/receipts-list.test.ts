@@ -144,6 +144,41 @@ describe('national node: the list of what it sent and what the hub answered', fu
       ).to.deep.equal([field]);
     }
   });
+  it("keeps a record's status when a renewal of it is answered, and says whether the hub took the renewal", async () => {
+    const url = fx.hub.nodes.KZ!.url;
+    const id = await sent('KZ', report('KZ'), 'accepted');
+    const counts = (await list('')).body.counts;
+    const renew = async (path: string) => {
+      const r = await postJson(`${url}${path}`, { reason: 'investigation 2026/117 is still open' });
+      expect(r.status, JSON.stringify(r.body)).to.equal(202);
+      return r.body.messageId as string;
+    };
+    // Renewed as what it is (taken), then as an annual return, which it is not (refused): a RetentionRenewal has no
+    // version, and neither receipt answers one of the report's.
+    const taken = await renew(`/v1/seizures/${id}/renew`);
+    const refused = await renew(`/v1/annual-returns/${id}/renew`);
+    const answered = await waitUntil('both renewals answered', async () => {
+      const r = await getJson(`${url}/v1/receipts/${id}`);
+      return (r.body.renewals as unknown[] | undefined)?.length === 2 ? r.body : undefined;
+    });
+    expect(answered).to.include({ status: 'accepted', sentVersion: 1, version: 1 });
+    expect(answered.pendingSince).to.equal(undefined);
+    expect(answered.receipts).to.have.length(1);
+    const renewals = answered.renewals as { inReplyTo: string; status: string; subjectType: string }[];
+    expect(renewals.find((r) => r.inReplyTo === taken)).to.include({
+      status: 'accepted',
+      subjectType: 'RetentionRenewal',
+    });
+    expect(renewals.find((r) => r.inReplyTo === refused)).to.include({
+      status: 'rejected',
+      subjectType: 'RetentionRenewal',
+    });
+    // The list, its counts and the node's metrics as before the renewals: no record waits for the hub.
+    expect((await list('')).body.counts).to.deep.equal(counts);
+    expect((await list('?limit=1')).body.records[0]).to.include({ id, status: 'accepted', sentVersion: 1 });
+    expect(await metricValue(url, 'hub_node_unanswered')).to.equal(0);
+    expect(await metricValue(url, 'hub_node_unanswered_oldest_age_seconds')).to.equal(0);
+  });
   // Last: it stops the hub's coordinator.
   it("answers a new version pending until its own receipt arrives, whatever the one before's said", async () => {
     const url = fx.hub.nodes.KZ!.url;

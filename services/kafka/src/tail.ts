@@ -32,6 +32,12 @@ export interface TailOptions {
     partition: number,
     heartbeat: () => Promise<void>,
   ) => Promise<void> | void;
+  /**
+   * Run after the messages of a fetched batch were handled and before their offsets may be committed (once per batch,
+   * also when a message's handling failed, for those before it): makes what `onMessage` kept durable, so that no
+   * message whose offset is committed is lost to a power loss.
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 export interface Tail {
@@ -75,11 +81,35 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
     onFatalCrash(consumer, () => reviveLater(2000));
     await consumer.connect();
     await consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning ?? true });
-    await consumer.run({
-      eachMessage: async ({ message, partition, heartbeat }) => {
-        await options.onMessage(message, partition, heartbeat);
-      },
-    });
+    const { beforeCommit } = options;
+    await consumer.run(
+      beforeCommit
+        ? {
+            // A batch's offsets are resolved only once beforeCommit has run for the messages handled.
+            eachBatchAutoResolve: false,
+            eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+              const handled: string[] = [];
+              try {
+                for (const message of batch.messages) {
+                  if (!isRunning() || isStale()) break;
+                  await options.onMessage(message, batch.partition, heartbeat);
+                  handled.push(message.offset);
+                  await heartbeat();
+                }
+              } finally {
+                if (handled.length) {
+                  await beforeCommit();
+                  for (const offset of handled) resolveOffset(offset);
+                }
+              }
+            },
+          }
+        : {
+            eachMessage: async ({ message, partition, heartbeat }) => {
+              await options.onMessage(message, partition, heartbeat);
+            },
+          },
+    );
   };
   try {
     // The fresh group's offsets, committed before any member joins: its first consumer starts there, and one revived

@@ -163,6 +163,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   const reports = new ReportsIndex(join(nodeDir, 'reports.idx'));
   const { log, pending, spilled } = OutboxLog.open({
     dir: join(nodeDir, 'outbox'),
+    logger,
     pendingBytes: options.outboxMemoryBytes ?? OUTBOX_MEMORY_BYTES,
     // Published records are read no more at start-up: the versions recorded from them must be durable by then.
     beforeCommit: () => reports.sync(),
@@ -325,6 +326,8 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
             value,
           });
         },
+        // What was kept is on the disk before its offsets are committed: the coordinator sends nothing twice.
+        beforeCommit: () => inbound.sync(),
       });
 
   const reconciled = reports.reconcile(inOutbox);

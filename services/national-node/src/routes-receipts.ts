@@ -1,10 +1,11 @@
 // The coordinator's receipts at the node: one record's (GET /v1/receipts/:reportId), and the list of everything this
 // node has sent (reports, routes, annual returns), newest first, each with the status of its latest version sent
 // (pending until that version's receipt arrives), so that an operator finds what the hub refused and why without
-// asking for each record (GET /v1/receipts?status=rejected).
+// asking for each record (GET /v1/receipts?status=rejected). The receipt of a retention renewal answers no version:
+// it never stands for a record's status, and one record's answer lists it apart (`renewals`).
 import { Router } from 'express';
 import { HubError } from '@hub/errors';
-import type { InboundStore, ReceiptSummary } from './inbox-store';
+import { answersRenewal, type InboundStore, type ReceiptSummary } from './inbox-store';
 import { positionCursor, queryReader } from './query';
 import type { ReportsIndex } from './reports-index';
 
@@ -71,7 +72,7 @@ function lowerBound(sorted: readonly number[], value: number): number {
 type BookDeps = { reports: ReportsIndex; inbound: Pick<InboundStore, 'receiptSummaries' | 'onAdd'> };
 type RouteDeps = {
   reports: ReportsIndex;
-  inbound: Pick<InboundStore, 'receiptSummaries' | 'onAdd' | 'receipts' | 'lastReceipt'>;
+  inbound: Pick<InboundStore, 'receiptSummaries' | 'onAdd' | 'receipts' | 'lastReceipt' | 'renewalReceipts'>;
 };
 
 /**
@@ -95,7 +96,8 @@ export class ReceiptBook {
     deps.reports.onChange((id) => this.look(id));
     deps.inbound.onAdd((item) => {
       const subject = item.value.subjectId;
-      if (item.messageType === 'Receipt' && typeof subject === 'string') this.look(subject);
+      if (item.messageType === 'Receipt' && typeof subject === 'string' && !answersRenewal(item.value))
+        this.look(subject);
     });
   }
 
@@ -246,9 +248,13 @@ export function receiptRoutes(deps: RouteDeps): Router {
     const reportId = deps.reports.idOf(String(req.params.reportId));
     // Of the latest version sent, as in the list.
     const { last, sentVersion, status } = statusOf(reportId);
+    // Whether the hub took each retention renewal of the record (its receipt answers the renewal's messageId): apart
+    // from the record's own, whose status they do not change.
+    const renewals = deps.inbound.renewalReceipts(reportId).map((r) => r.value);
+    const renewed = renewals.length ? { renewals } : {};
     if (!last) {
       if (sentVersion === 0) throw new HubError('NOT_FOUND', `no report ${reportId} was sent by this node`);
-      res.json({ reportId, status, sentVersion, ...pendingSince(deps, reportId), receipts: [] });
+      res.json({ reportId, status, sentVersion, ...pendingSince(deps, reportId), receipts: [], ...renewed });
       return;
     }
     const receipts = deps.inbound.receipts(reportId);
@@ -266,6 +272,7 @@ export function receiptRoutes(deps: RouteDeps): Router {
         ...(latest.normalisations ?? []),
       ],
       receipts: receipts.map((r) => r.value),
+      ...renewed,
     });
   });
   return router;

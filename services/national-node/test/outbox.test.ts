@@ -1,16 +1,20 @@
 import { expect } from 'chai';
-import {
+import fs, {
   appendFileSync,
   closeSync,
+  fstatSync,
   mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from '@hub/observability';
 import { OutboxLog } from '../src/outbox/log';
 
 describe('durable outbox log', () => {
@@ -204,5 +208,99 @@ describe('durable outbox log', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('segment-'))).to.have.length(1);
     await log.close();
     expect(OutboxLog.open({ dir }).pending).to.have.length(0);
+  });
+
+  it('starts from the beginning of its log, naming the file, when its cursor holds no position', async () => {
+    const { log } = OutboxLog.open({ dir, segmentBytes: 1000 });
+    const records = [];
+    for (let i = 0; i < 40; i++) records.push(await log.append(`k${i}`, Buffer.alloc(100)));
+    const published = records[20]!;
+    log.commit(published.end);
+    await log.close();
+    // Every record of the segments kept: those before the cursor in its segment are published again.
+    const kept = records.filter((r) => r.end.segment >= published.end.segment).map((r) => r.key);
+    expect(kept.length, 'some of the published ones among them').to.be.above(19);
+    const cursor = join(dir, 'cursor.json');
+    // As a power loss may leave it (renamed before its bytes were on the disk), or any other damage.
+    for (const damaged of ['', '{"segment":', 'null', '{}', '{"segment":0,"offset":-1}', '[1,2]']) {
+      writeFileSync(cursor, damaged);
+      const warnings: [Record<string, unknown>, string][] = [];
+      // What a pino logger's warn is given: the fields, then the message.
+      const logger = {
+        warn: (fields: Record<string, unknown>, message: string) => warnings.push([fields, message]),
+      } as unknown as Pick<Logger, 'warn'>;
+      const reopened = OutboxLog.open({ dir, segmentBytes: 1000, logger });
+      expect(reopened.cursor, damaged).to.deep.equal({ segment: 1, offset: 0 });
+      expect(
+        reopened.pending.map((r) => r.key),
+        damaged,
+      ).to.deep.equal(kept);
+      expect(reopened.log.readCursor(), 'read again by the publisher').to.deep.equal({
+        segment: 1,
+        offset: 0,
+      });
+      expect(warnings, `reported once: ${damaged}`).to.have.length(1);
+      expect(warnings[0]![0]).to.include({ path: cursor });
+      expect(warnings[0]![1]).to.include(cursor);
+      // Once something is published again, the cursor is whole and read as it is.
+      reopened.log.commit(published.end);
+      expect(reopened.log.readCursor()).to.deep.equal(published.end);
+      await reopened.log.close();
+      writeFileSync(cursor, damaged);
+    }
+    // Without a logger of its own, a process warning that names the file.
+    const emitted: string[] = [];
+    const emit = process.emitWarning;
+    process.emitWarning = ((warning: string | Error) => emitted.push(String(warning))) as typeof emit;
+    try {
+      const reopened = OutboxLog.open({ dir, segmentBytes: 1000 });
+      expect(reopened.pending.length).to.be.above(0);
+      await reopened.log.close();
+    } finally {
+      process.emitWarning = emit;
+    }
+    expect(emitted).to.have.length(1);
+    expect(emitted[0]).to.include(cursor);
+  });
+
+  it('has the cursor on the disk before it takes the name cursor.json', async () => {
+    const { log } = OutboxLog.open({ dir });
+    const first = await log.append('a', Buffer.from('first'));
+    const second = await log.append('b', Buffer.from('second'));
+    // Which files were flushed (by inode), and which of them each rename moved.
+    const flushed = new Set<number>();
+    const renamed: { from: string; flushedBefore: boolean; bytes: number }[] = [];
+    const real = { fsyncSync: fs.fsyncSync, fdatasyncSync: fs.fdatasyncSync, renameSync: fs.renameSync };
+    fs.fsyncSync = (fd: number) => {
+      real.fsyncSync(fd);
+      flushed.add(fstatSync(fd).ino);
+    };
+    fs.fdatasyncSync = (fd: number) => {
+      real.fdatasyncSync(fd);
+      flushed.add(fstatSync(fd).ino);
+    };
+    fs.renameSync = (from: fs.PathLike, to: fs.PathLike) => {
+      const at = statSync(from);
+      renamed.push({ from: String(from), flushedBefore: flushed.has(at.ino), bytes: at.size });
+      real.renameSync(from, to);
+    };
+    syncBuiltinESMExports();
+    try {
+      log.commit(first.end);
+      log.commit(second.end);
+    } finally {
+      Object.assign(fs, real);
+      syncBuiltinESMExports();
+    }
+    expect(renamed.map((r) => [r.from, r.flushedBefore])).to.deep.equal([
+      [join(dir, 'cursor.json.tmp'), true],
+      [join(dir, 'cursor.json.tmp'), true],
+    ]);
+    expect(renamed.map((r) => r.bytes)).to.deep.equal([
+      JSON.stringify(first.end).length,
+      JSON.stringify(second.end).length,
+    ]);
+    expect(JSON.parse(readFileSync(join(dir, 'cursor.json'), 'utf8'))).to.deep.equal(second.end);
+    await log.close();
   });
 });

@@ -5,11 +5,15 @@
 // its next bit is set] | envelope bytes. The digest is that of the agency's body that made the envelope, so that a
 // body re-sent after a crash is still known; the notes are what the node normalised in it (the receipt's notes).
 // Records written before either have neither: keys are far shorter than 16,384 bytes, so both bits were clear.
+// cursor.json: where publishing has reached. Lost or unreadable, publishing starts again at the log's start: the
+// coordinator knows a re-sent envelope by its message id and bytes (publishing is at least once anyway: a crash
+// between a send and its commit sends the batch again).
 import {
   closeSync,
   existsSync,
   fdatasyncSync,
   fstatSync,
+  fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -20,10 +24,10 @@ import {
   rmSync,
   statSync,
   writeSync,
-  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
+import type { Logger } from '@hub/observability';
 import { crc32 } from './crc32';
 
 export interface OutboxRecord {
@@ -52,6 +56,8 @@ export interface OutboxLogOptions {
    * derived from them elsewhere (the node's version index) must be durable first.
    */
   beforeCommit?: () => void;
+  /** Told of a cursor it could not read (else a process warning, on stderr). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** What an outbox record keeps beside its envelope, about the agency's body that made it. */
@@ -61,6 +67,22 @@ export interface RecordExtras {
 }
 
 const HEADER = 8;
+
+/** Where the log starts: the cursor when nothing was published yet, or when the cursor is lost. */
+const START: Position = { segment: 1, offset: 0 };
+
+/** A cursor as cursor.json holds it, or undefined when it holds none (torn by a crash, emptied, overwritten). */
+function parseCursor(text: string): Position | undefined {
+  let pos: unknown;
+  try {
+    pos = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const { segment, offset } = (pos ?? {}) as { segment?: unknown; offset?: unknown };
+  const atLeast = (n: unknown, min: number): n is number => Number.isSafeInteger(n) && (n as number) >= min;
+  return atLeast(segment, 1) && atLeast(offset, 0) ? { segment, offset } : undefined;
+}
 
 function segName(n: number): string {
   return `segment-${String(n).padStart(8, '0')}.log`;
@@ -200,7 +222,10 @@ export class OutboxLog {
   private readonly segmentBytes: number;
   private readonly clock: () => number;
   private readonly beforeCommit: (() => void) | undefined;
+  private readonly logger: Pick<Logger, 'warn'> | undefined;
   private closed = false;
+  /** The unreadable cursor was reported (once: it is read again until the next commit rewrites it). */
+  private cursorReported = false;
 
   private constructor(
     private readonly dir: string,
@@ -209,6 +234,7 @@ export class OutboxLog {
     this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     this.clock = options.clock ?? Date.now;
     this.beforeCommit = options.beforeCommit;
+    this.logger = options.logger;
   }
 
   /**
@@ -393,18 +419,41 @@ export class OutboxLog {
     this.openSegment();
   }
 
+  /**
+   * Where publishing has reached. A cursor.json that holds none (a node that lost power as it was written, before
+   * the cursor was fsynced) is reported and taken as the log's start, where the node would not start at all: what
+   * is published again, the coordinator knows by its message id.
+   */
   readCursor(): Position {
     const path = join(this.dir, 'cursor.json');
-    if (!existsSync(path)) return { segment: 1, offset: 0 };
-    return JSON.parse(readFileSync(path, 'utf8')) as Position;
+    if (!existsSync(path)) return { ...START };
+    const text = readFileSync(path, 'utf8');
+    const pos = parseCursor(text);
+    if (pos) return pos;
+    if (!this.cursorReported) {
+      this.cursorReported = true;
+      const message = `the outbox cursor ${path} holds no position (${text.length} bytes): publishing again from the start of the outbox log, ${JSON.stringify(START)}`;
+      if (this.logger) this.logger.warn({ path, bytes: text.length }, message);
+      else process.emitWarning(message, { code: 'HUB_OUTBOX_CURSOR' });
+    }
+    return { ...START };
   }
 
   /** Record that everything before `pos` is published; delete segments entirely behind it. */
   commit(pos: Position): void {
     this.beforeCommit?.();
     const tmp = join(this.dir, 'cursor.json.tmp');
-    writeFileSync(tmp, JSON.stringify(pos));
+    // On the disk before it takes the cursor's name: renamed first, a power loss could leave cursor.json empty.
+    const fd = openSync(tmp, 'w');
+    try {
+      const bytes = Buffer.from(JSON.stringify(pos));
+      for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, join(this.dir, 'cursor.json'));
+    this.cursorReported = false;
     for (const seg of this.segments())
       if (seg < pos.segment) rmSync(join(this.dir, segName(seg)), { force: true });
   }
