@@ -1,10 +1,12 @@
 // Test environment on the real local stack: each test file gets its own namespace (topics, groups, database)
 // and its own HUB_HOME, so files never see each other's leftovers and can run on one broker and store.
+import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type HubConfig } from '@hub/config';
+import { HubError } from '@hub/errors';
 import { createLogger, type Logger } from '@hub/observability';
 
 export interface TestEnv {
@@ -76,4 +78,14 @@ export function cliEnv(env: TestEnv): NodeJS.ProcessEnv {
     // Given as the URL itself: a file naming one too would be refused beside it.
     HUB_MONGO_URL_FILE: undefined,
   };
+}
+
+/** The HubError `p` rejects with (fails the test if it resolves, or rejects with anything else). */
+export async function hubErrorOf(p: Promise<unknown>): Promise<HubError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).to.be.instanceOf(HubError);
+  return err as HubError;
 }

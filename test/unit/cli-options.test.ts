@@ -1,9 +1,11 @@
 // Unit tier: the CLI's option parsing, as a user types it (no servers: `hub token` only reads its key folder).
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HubError } from '@hub/errors';
 import { parse } from '@hub/cli/cli/command';
+import { startOptions } from '../../scripts/src/cli/commands/start';
 import { repoRoot } from '@hub/config';
 import { hubSync } from '../support/cli';
 
@@ -91,6 +93,118 @@ describe('CLI options', function () {
       const run = hubSync(['bench', ...args], { ...env, HUB_KAFKA_BROKERS: '127.0.0.1:1', ...settings });
       expect(run.status, run.stderr).to.equal(2);
       expect(run.stderr).to.include(message);
+    }
+  });
+  /** The environment of a command that must refuse before it starts anything: should it start, no server answers. */
+  const refusing = () => ({
+    ...env,
+    HUB_KAFKA_BROKERS: '127.0.0.1:1',
+    HUB_MONGO_URL: 'mongodb://127.0.0.1:1/',
+  });
+
+  /** `hub <args>` must exit 2 with `message` and the verb's usage, having started nothing. */
+  const refusedWithUsage = (cases: [string[], string, string][]) => {
+    for (const [args, message, usage] of cases) {
+      // HUB_API_PORT at the last port: `hub start` let through would refuse its coordinator's port, HUB_API_PORT + 1.
+      const run = hubSync(args, { ...refusing(), HUB_API_PORT: '65535' });
+      expect(run.status, `${args.join(' ')}: ${run.stderr}`).to.equal(2);
+      expect(run.stderr, args.join(' ')).to.include(message);
+      expect(run.stderr, args.join(' ')).to.include(usage);
+      expect(run.stderr, args.join(' ')).not.to.match(/^\[(start|stack|pki)\]/m);
+    }
+    expect(existsSync(join(home, 'pki')), 'no PKI made').to.equal(false);
+  };
+
+  // Where a verb let through would start a service, an option that refuses too comes after the stray word: nothing
+  // starts either way.
+  it('refuses an argument `hub stack`, `hub audit` or a service verb does not take, with its usage (exit 2)', () =>
+    refusedWithUsage([
+      [['stack', 'up', 'x'], 'hub stack up takes options only, got "x"', 'usage: hub stack up'],
+      [['stack', 'down', 'x'], 'hub stack down takes no arguments, got "x"', 'usage: hub stack up'],
+      [
+        ['stack', 'status', 'x', 'y'],
+        'hub stack status takes no arguments, got "x" "y"',
+        'usage: hub stack up',
+      ],
+      [['audit', 'x'], 'hub audit takes options only, got "x"', 'usage: hub audit'],
+      [['api', 'x', '--port', '99999'], 'hub api takes options only, got "x"', 'usage: hub api'],
+      [
+        ['coordinator', 'x', '--ops-port', '99999'],
+        'hub coordinator takes options only, got "x"',
+        'usage: hub coordinator',
+      ],
+      [
+        ['node', 'KZ', 'x', '--port', '99999'],
+        'hub node takes the country and options only, got "x"',
+        'usage: hub node',
+      ],
+    ]));
+
+  it('refuses an argument `hub token`, `hub pki list|rollover` or `hub start` does not take, with its usage (exit 2)', () =>
+    refusedWithUsage([
+      [
+        ['token', 'x', '--role', 'analyst', '--country', 'KZ'],
+        'hub token takes options only, got "x"',
+        'usage: hub token',
+      ],
+      [['pki', 'list', 'x'], 'hub pki list takes options only, got "x"', 'usage: hub pki init'],
+      [
+        ['pki', 'rollover', 'x', '--years', '1'],
+        'hub pki rollover takes options only, got "x"',
+        'usage: hub pki init',
+      ],
+      [['start', 'extra'], 'hub start takes options only, got "extra"', 'usage: hub start'],
+    ]));
+
+  it('reads `hub start` options only, refusing a stray word before anything starts', () => {
+    expect(() => startOptions(['--no-demo', 'extra'])).to.throw(
+      HubError,
+      'hub start takes options only, got "extra"',
+    );
+    expect(startOptions(['--no-demo']).demo).to.equal(false);
+  });
+
+  it('checks `hub pki issue` --bits and --days before it creates the hub CA (exit 2)', () => {
+    for (const [args, message] of [
+      [['--bits', 'abc'], '--bits must be 2048, 3072 or 4096, got "abc"'],
+      [['--bits', '1024'], '--bits must be 2048, 3072 or 4096, got "1024"'],
+      [['--days', '0'], '--days must be a whole number of days from 1 to 3650, got "0"'],
+    ] as const) {
+      const run = hubSync(['pki', 'issue', 'KZ', ...args], refusing());
+      expect(run.status, run.stderr).to.equal(2);
+      expect(run.stderr).to.include(message);
+      expect(existsSync(join(home, 'pki', 'ca')), `${args.join(' ')}: no CA made`).to.equal(false);
+    }
+  });
+
+  it('refuses an empty --ttl, which minted an already expired token (exit 2)', () => {
+    for (const ttl of ['', ' ', 'abc', '1.5']) {
+      const run = hubSync(['token', '--role', 'analyst', '--country', 'KZ', '--ttl', ttl], env);
+      expect(run.status, run.stderr).to.equal(2);
+      expect(run.stdout).to.equal('');
+      expect(run.stderr).to.include(
+        `--ttl must be a whole number of seconds (negative: an already expired token), got ${JSON.stringify(ttl)}`,
+      );
+    }
+  });
+
+  it('refuses a service port past 65535 that HUB_API_PORT or HUB_NODE_BASE_PORT gives `hub start` (exit 2)', () => {
+    for (const [settings, message] of [
+      [
+        { HUB_API_PORT: '65535' },
+        "the port of the coordinator's /healthz and /metrics, HUB_API_PORT + 1, is 65536: not a port number (0-65535); choose a lower HUB_API_PORT",
+      ],
+      [
+        { HUB_NODE_BASE_PORT: '65534', HUB_DEMO_COUNTRIES: 'KZ,KG,TJ' },
+        'the port of the national node TJ, HUB_NODE_BASE_PORT + 2, is 65536: not a port number (0-65535); choose a lower HUB_NODE_BASE_PORT',
+      ],
+    ] as const) {
+      const run = hubSync(['start', '--no-demo'], { ...refusing(), ...settings });
+      expect(run.status, run.stderr).to.equal(2);
+      expect(run.stderr).to.include(message);
+      expect(run.stderr).to.include('usage: hub start');
+      expect(run.stderr).not.to.include('unexpected error');
+      expect(run.stderr).not.to.match(/^\[(start|stack)\]/m);
     }
   });
 });

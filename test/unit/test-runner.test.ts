@@ -28,7 +28,7 @@ describe('hub test: a hung suite', function () {
     );
     expect(run.status, run.stdout + run.stderr).to.equal(1);
     expect(run.stderr).to.contain('no output from the suite for 4 s: it is hung');
-    expect(run.stdout).to.contain('exit code 1');
+    expect(run.stderr).to.contain('exit code 1');
     // Stopped by the watchdog, not by hubAsync's own kill after 80 s.
     expect(Date.now() - started).to.be.below(60000);
   });
@@ -44,6 +44,6 @@ describe('hub test: a hung suite', function () {
     expect(run.stderr).to.contain(
       'HUB_TEST_SILENCE_LIMIT_S must be a whole number of seconds from 1 up, got "abc"',
     );
-    expect(run.stdout).not.to.contain('exit code');
+    expect(run.stdout + run.stderr).not.to.contain('exit code');
   });
 });

@@ -34,6 +34,15 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
+/** Refuse `extra` arguments a verb does not take (`rule` says what it takes), rather than ignore them. */
+export function refuseExtra(extra: string[], rule: string, usage: string): void {
+  if (extra.length)
+    throw new HubError(
+      'USAGE',
+      `${rule}, got ${extra.map((p) => JSON.stringify(p)).join(' ')}\nusage: ${usage}`,
+    );
+}
+
 export function wantsHelp(args: string[]): boolean {
   return args.includes('--help') || args.includes('-h');
 }

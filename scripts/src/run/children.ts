@@ -1,6 +1,6 @@
 // Child services of `hub start`: each verb in its own process, its log in $HUB_HOME/logs, stopped in reverse order.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HubError } from '@hub/errors';
@@ -73,22 +73,88 @@ export async function stopChildren(children: Child[], say: (s: string) => void):
   await Promise.all(children.filter((c) => c.name === 'coordinator').map(stopOne));
 }
 
-/** Wait until `url` answers 200, or fail naming the log to read. */
+/** The inodes of the sockets that listen on TCP `port` (Linux: /proc/net/tcp, tcp6); undefined where unreadable. */
+function listeningInodes(port: number): Set<string> | undefined {
+  const inodes = new Set<string>();
+  let read = false;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+      read = true;
+    } catch {
+      continue;
+    }
+    // After the heading, one socket a line: sl, local ADDRESS:PORT in hex, remote, state (0A: listening), ..., inode.
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '0A' && Number.parseInt(f[1]!.split(':')[1]!, 16) === port)
+        inodes.add(f[9]!);
+    }
+  }
+  return read ? inodes : undefined;
+}
+
+/**
+ * Whether process `pid` itself listens on TCP `port` (each `hub` verb runs its service in its own process): false
+ * too once it has exited; undefined where /proc cannot tell (not Linux).
+ */
+export function listensOn(pid: number, port: number): boolean | undefined {
+  const inodes = listeningInodes(port);
+  if (!inodes) return undefined;
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false; // gone
+  }
+  return fds.some((fd) => {
+    try {
+      const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+      return socket !== undefined && inodes.has(socket);
+    } catch {
+      return false; // closed meanwhile
+    }
+  });
+}
+
+/** The port `url` reaches. */
+function portOf(url: URL): number {
+  return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+}
+
+/**
+ * Wait until `url` answers 200 from `child` itself, or fail naming the log to read. A 200 from another process on
+ * the port (the services of a second `hub start` of the same checkout, say) fails at once: the child cannot listen
+ * there, and must not be taken for healthy while it has not yet tried.
+ */
 export async function waitHealthy(child: Child, url: string, timeoutMs = 60000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const port = portOf(new URL(url));
+  const exited = () => child.process.exitCode !== null || child.process.signalCode !== null;
+  const failed = () =>
+    new HubError(
+      'CHILD_FAILED',
+      `${child.name} exited (${child.process.signalCode ?? `code ${child.process.exitCode}`}); see ${child.logFile}`,
+    );
   while (Date.now() < deadline) {
-    if (child.process.exitCode !== null) {
-      throw new HubError(
-        'CHILD_FAILED',
-        `${child.name} exited (code ${child.process.exitCode}); see ${child.logFile}`,
-      );
-    }
+    if (exited()) throw failed();
+    let ok = false;
     try {
       // A national node over TLS answers with a certificate of the hub CA: agencyFetch trusts it.
-      const res = await agencyFetch(url);
-      if (res.ok) return;
+      ok = (await agencyFetch(url)).ok;
     } catch {
       // not listening yet
+    }
+    if (ok) {
+      if (exited()) throw failed();
+      const pid = child.process.pid;
+      if (pid !== undefined && listensOn(pid, port) !== false) return;
+      throw new HubError(
+        'PORT_IN_USE',
+        `${url} answers, but not from ${child.name}${pid === undefined ? '' : ` (pid ${pid})`}: another program listens on port ${port}, ` +
+          `perhaps a 'hub start' already running. Stop it, or choose other ports (HUB_API_PORT, HUB_NODE_BASE_PORT).`,
+      );
     }
     await new Promise((r) => setTimeout(r, 300));
   }

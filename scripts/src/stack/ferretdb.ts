@@ -1,5 +1,14 @@
 // The local MongoDB-wire store: FerretDB built from the Go module proxy into the user cache, SQLite under HUB_HOME.
-import { cpSync, chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
 import { requireTool } from './prereqs';
@@ -17,6 +26,54 @@ export function ferretLayout(cacheDir: string, hubHome: string, version: string)
     dataDir: join(hubHome, 'stack', 'ferretdb'),
     logFile: join(hubHome, 'logs', 'ferretdb.log'),
   };
+}
+
+/** What went wrong with a file operation, short: its errno code where it has one. */
+const reason = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
+/**
+ * Give this user write access to everything under `path` (symbolic links left alone: chmod would follow them). Go
+ * keeps its module cache read-only (directories 0555, files 0444) and a copy keeps those modes, which would stop a
+ * user other than root from writing version.txt and from removing the copy afterwards.
+ */
+export function makeWritable(path: string): void {
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) return;
+  chmodSync(path, st.mode | (st.isDirectory() ? 0o700 : 0o600));
+  if (st.isDirectory()) for (const entry of readdirSync(path)) makeWritable(join(path, entry));
+}
+
+/** Remove FerretDB's build copy `src`, whatever modes it was left with (by an earlier version, or a failed build). */
+export function removeSourceCopy(src: string): void {
+  if (!existsSync(src)) return;
+  try {
+    makeWritable(src);
+    rmSync(src, { recursive: true, force: true });
+  } catch (err) {
+    throw new HubError(
+      'STACK_PROVISION_FAILED',
+      `could not remove ${src}, the copy of FerretDB's source an earlier build left (${reason(err)}). ` +
+        `Remove it yourself (chmod -R u+w '${src}' && rm -rf '${src}') and run again.`,
+      { cause: err },
+    );
+  }
+}
+
+/** Copy the module's source from Go's read-only cache to `src`, writable, with the version.txt the zip lacks. */
+export function copySource(moduleDir: string, src: string, version: string): void {
+  removeSourceCopy(src);
+  try {
+    cpSync(moduleDir, src, { recursive: true });
+    makeWritable(src);
+    writeFileSync(join(src, 'build', 'version', 'version.txt'), `${version}\n`);
+  } catch (err) {
+    throw new HubError(
+      'STACK_PROVISION_FAILED',
+      `could not copy FerretDB's source from ${moduleDir} to ${src} (${reason(err)}). ` +
+        `Check that this user can write there (HUB_CACHE_DIR chooses another cache), and run again.`,
+      { cause: err },
+    );
+  }
 }
 
 /**
@@ -40,7 +97,9 @@ export async function ensureFerretBinary(
     ...process.env,
     GOPATH: join(cacheDir, 'go'),
     GOMODCACHE: join(cacheDir, 'go', 'mod'),
-    GOFLAGS: '-mod=mod',
+    // -modcacherw: the modules downloaded stay writable, so that the user can delete the cache with rm -rf; go
+    // reuses them all the same (it checks them against their recorded hashes, not their modes).
+    GOFLAGS: '-mod=mod -modcacherw',
   };
   const dl = await run('go', ['mod', 'download', '-json', `${module}@${version}`], { env, cwd: cacheDir });
   const dir = /"Dir":\s*"([^"]+)"/.exec(dl.stdout)?.[1];
@@ -51,10 +110,7 @@ export async function ensureFerretBinary(
     );
   }
   const src = join(cacheDir, `ferretdb-src-${version}`);
-  rmSync(src, { recursive: true, force: true });
-  cpSync(dir, src, { recursive: true });
-  chmodSync(join(src, 'build', 'version'), 0o755);
-  writeFileSync(join(src, 'build', 'version', 'version.txt'), `${version}\n`);
+  copySource(dir, src, version);
   const b = await run('go', ['build', '-trimpath', '-o', layout.binary, './cmd/ferretdb'], { env, cwd: src });
   if (b.code !== 0) {
     throw new HubError(
@@ -62,7 +118,7 @@ export async function ensureFerretBinary(
       `building FerretDB failed:\n${(b.stdout + b.stderr).slice(-2000)}`,
     );
   }
-  rmSync(src, { recursive: true, force: true });
+  removeSourceCopy(src);
 }
 
 export function startFerret(layout: FerretLayout, port: number): number {

@@ -84,6 +84,31 @@ async function stillRunning(
   return true;
 }
 
+/**
+ * Wait until the server just started as `pid` answers `probe`. One that exits first (its port taken, its data
+ * unreadable) fails at once, naming its log, instead of after the whole wait.
+ */
+export async function waitStarted(
+  what: string,
+  pid: number,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  logFile: string,
+): Promise<void> {
+  let exited = false;
+  await waitFor(
+    what,
+    async () => {
+      // waitFor takes an error from the probe as "not yet": an exit is told apart after it returns.
+      if (!isAlive(pid)) return (exited = true);
+      return probe();
+    },
+    timeoutMs,
+    `See ${logFile}.`,
+  );
+  if (exited) throw new HubError('STACK_START_FAILED', `${what} exited at start; see ${logFile}`);
+}
+
 function mongodOnPath(): boolean {
   return spawnSync('mongod', ['--version'], { encoding: 'utf8' }).status === 0;
 }
@@ -202,12 +227,7 @@ async function localKafka(
     const pid = await startKafka(layout, config.stackPorts.kafka, config.stackPorts.kafkaController);
     const kafka: LocalKafka = { brokers, version: versions.kafka, pid };
     record(kafka);
-    await waitFor(
-      'Kafka',
-      async () => isAlive(pid) && (await probeKafka(brokers)).ok,
-      90000,
-      `See ${layout.logFile}.`,
-    );
+    await waitStarted('Kafka', pid, async () => (await probeKafka(brokers)).ok, 90000, layout.logFile);
     say('Kafka is ready');
     return kafka;
   }
@@ -367,7 +387,7 @@ async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOption
       await checkPortFree(config.stackPorts.mongo, 'MongoDB-wire store', 'HUB_STACK_MONGO_PORT');
       let pid: number;
       let kind: 'ferretdb' | 'mongod';
-      const logFile = join(config.hubHome, 'logs', 'store.log');
+      let logFile = join(config.hubHome, 'logs', 'store.log');
       if (mongodOnPath()) {
         kind = 'mongod';
         say(`Store: a real mongod is on PATH; starting it at ${url}`);
@@ -381,15 +401,17 @@ async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOption
         );
         say(`FerretDB ${versions.ferretdb}: starting on SQLite at ${url} (log: ${layout.logFile})`);
         pid = startFerret(layout, config.stackPorts.mongo);
+        logFile = layout.logFile;
       }
       launched.store = pid;
       record.mongo = { url, version: '', kind, pid };
       save();
-      await waitFor(
-        'the store',
-        async () => isAlive(pid) && (await probeMongo(url)).ok,
+      await waitStarted(
+        kind === 'mongod' ? 'mongod' : 'FerretDB',
+        pid,
+        async () => (await probeMongo(url)).ok,
         60000,
-        `See ${config.hubHome}/logs.`,
+        logFile,
       );
       const p = await probeMongo(url);
       record.mongo.version = p.ferretdb ?? p.version ?? '';

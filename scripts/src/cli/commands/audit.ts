@@ -5,7 +5,7 @@ import { loadConfig } from '@hub/config';
 import { createAuditLog } from '@hub/query-api';
 import { connectStore } from '@hub/store';
 import type { Command } from '../command';
-import { parse } from '../command';
+import { parse, refuseExtra } from '../command';
 
 const USAGE = `hub audit [--json]
 
@@ -18,7 +18,8 @@ export const auditCommand: Command = {
   summary: 'verify the hash chain of the audit log from its first entry, straight from the store',
   usage: USAGE,
   async run(args) {
-    const { values } = parse(args, { json: { type: 'boolean' } }, USAGE);
+    const { values, positionals } = parse(args, { json: { type: 'boolean' } }, USAGE);
+    refuseExtra(positionals, 'hub audit takes options only', USAGE);
     const config = loadConfig();
     const store = await connectStore({
       url: config.mongo.url,

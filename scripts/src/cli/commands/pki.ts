@@ -17,7 +17,7 @@ import {
 } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import type { Command } from '../command';
-import { parse, say } from '../command';
+import { parse, say, refuseExtra } from '../command';
 
 const USAGE = `hub pki init [--bits 3072]
 hub pki issue <CC|HUB> [--agency NAME] [--bits 2048|3072|4096] [--days N] [--if-missing]
@@ -69,7 +69,7 @@ function daysOf(value: string | boolean | undefined): number | undefined {
   return days;
 }
 
-/** A CA's --bits: 2048, 3072 or 4096 (undefined when not given). */
+/** --bits: 2048, 3072 or 4096 (undefined when not given). */
 function caBits(given: string | undefined): number | undefined {
   if (given === undefined) return undefined;
   const bits = Number(given);
@@ -91,7 +91,8 @@ export const pkiCommand: Command = {
     const pki = new PkiStore(join(config.hubHome, 'pki'));
     const log = say('pki');
     if (verb === 'init') {
-      const { values } = parse(rest, { bits: { type: 'string' } }, USAGE);
+      const { values, positionals } = parse(rest, { bits: { type: 'string' } }, USAGE);
+      refuseExtra(positionals, 'hub pki init takes options only', USAGE);
       const created = pki.initCa({ bits: caBits(values.bits) });
       log(created ? `hub CA created: ${pki.caCertPath}` : `hub CA already exists: ${pki.caCertPath}`);
       process.stdout.write(`${fingerprintOf(new X509Certificate(pki.currentCaPem()))}\n`);
@@ -114,13 +115,15 @@ export const pkiCommand: Command = {
           'USAGE',
           `give the country as an ISO alpha-2 code (like KZ) or HUB\nusage: ${USAGE}`,
         );
+      refuseExtra(positionals.slice(1), 'hub pki issue takes the country and options only', USAGE);
+      // Before the CA is created: a mistyped option leaves nothing behind.
+      const days = daysOf(values.days);
+      const bits = caBits(values.bits) ?? 2048;
       if (values['if-missing'] && pki.hasIdentity(cc)) {
         log(`${cc} already has a certificate (${pki.identity(cc).fingerprint})`);
         return 0;
       }
       pki.initCa();
-      const days = daysOf(values.days);
-      const bits = values.bits ? Number(values.bits) : 2048;
       const issued = pki.issue({
         country: cc,
         agency: values.agency ?? (cc === 'HUB' ? 'Regional coordination centre' : `National node ${cc}`),
@@ -174,6 +177,11 @@ export const pkiCommand: Command = {
     }
     if (verb === 'revoke') {
       const { values, positionals } = parse(rest, { reason: { type: 'string' } }, USAGE);
+      refuseExtra(
+        positionals.slice(1),
+        'hub pki revoke takes one fingerprint or country and options only',
+        USAGE,
+      );
       const target = positionals[0] ?? '';
       let fingerprint = target.toLowerCase();
       let origin = '??';
@@ -204,7 +212,12 @@ export const pkiCommand: Command = {
       return 0;
     }
     if (verb === 'rollover') {
-      const { values } = parse(rest, { bits: { type: 'string' }, years: { type: 'string' } }, USAGE);
+      const { values, positionals } = parse(
+        rest,
+        { bits: { type: 'string' }, years: { type: 'string' } },
+        USAGE,
+      );
+      refuseExtra(positionals, 'hub pki rollover takes options only', USAGE);
       const years = values.years === undefined ? 10 : Number(values.years);
       if (!(Number.isInteger(years) && years >= 2 && years <= 30))
         throw new HubError(
@@ -232,12 +245,13 @@ export const pkiCommand: Command = {
       return 0;
     }
     if (verb === 'bundle') {
-      parse(rest, {}, USAGE);
+      refuseExtra(parse(rest, {}, USAGE).positionals, 'hub pki bundle takes no arguments', USAGE);
       process.stdout.write(pki.caCertPem());
       return 0;
     }
     if (verb === 'list') {
-      const { values } = parse(rest, { json: { type: 'boolean' } }, USAGE);
+      const { values, positionals } = parse(rest, { json: { type: 'boolean' } }, USAGE);
+      refuseExtra(positionals, 'hub pki list takes options only', USAGE);
       const rows = certificateList(pki, Date.now());
       if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else process.stdout.write(certificateTable(rows));

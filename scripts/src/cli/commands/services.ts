@@ -2,7 +2,7 @@
 import { HubError } from '@hub/errors';
 import { loadConfig } from '@hub/config';
 import type { Command } from '../command';
-import { parse } from '../command';
+import { parse, refuseExtra } from '../command';
 
 /** `value` of option `option`, or `fallback` (named by `from`, the setting it comes of) when not given. */
 function port(option: string, value: string | undefined, fallback: number, from: string): number {
@@ -31,6 +31,7 @@ Runs the national node of country CC (ISO alpha-2) with the key and certificate 
     const cc = (positionals[0] ?? '').toUpperCase();
     if (!/^[A-Z]{2}$/.test(cc))
       throw new HubError('USAGE', `give the node's country as an ISO alpha-2 code\nusage: ${this.usage}`);
+    refuseExtra(positionals.slice(1), 'hub node takes the country and options only', this.usage);
     const { runNationalNode } = await import('@hub/national-node/main');
     await runNationalNode(cc, port('--port', values.port, loadConfig().nodeBasePort, 'HUB_NODE_BASE_PORT'));
     return forever();
@@ -45,7 +46,8 @@ export const coordinatorCommand: Command = {
 Runs the coordination node: verifies every national node's envelopes, stores, answers with receipts.
 /healthz and /metrics listen on --ops-port (default HUB_API_PORT+1).`,
   async run(args) {
-    const { values } = parse(args, { 'ops-port': { type: 'string' } }, this.usage);
+    const { values, positionals } = parse(args, { 'ops-port': { type: 'string' } }, this.usage);
+    refuseExtra(positionals, 'hub coordinator takes options only', this.usage);
     const { runCoordinator } = await import('@hub/coordinator/main');
     await runCoordinator(port('--ops-port', values['ops-port'], loadConfig().apiPort + 1, 'HUB_API_PORT+1'));
     return forever();
@@ -59,7 +61,8 @@ export const apiCommand: Command = {
 
 Runs the query API and the analyst dashboard on --port (default HUB_API_PORT, 8080).`,
   async run(args) {
-    const { values } = parse(args, { port: { type: 'string' } }, this.usage);
+    const { values, positionals } = parse(args, { port: { type: 'string' } }, this.usage);
+    refuseExtra(positionals, 'hub api takes options only', this.usage);
     const { runQueryApi } = await import('@hub/query-api/main');
     await runQueryApi(port('--port', values.port, loadConfig().apiPort, 'HUB_API_PORT'));
     return forever();

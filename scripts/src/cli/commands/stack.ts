@@ -1,7 +1,7 @@
 // `hub stack up|down|status`.
 import { loadConfig } from '@hub/config';
 import type { Command } from '../command';
-import { parse, say } from '../command';
+import { parse, say, refuseExtra } from '../command';
 import { stackDown, stackStatus, stackUp } from '../../stack/stack';
 
 export const stackCommand: Command = {
@@ -21,16 +21,28 @@ read from the environment each time: a local stack already running stays recorde
   async run(args) {
     const config = loadConfig();
     const [verb, ...rest] = args;
+    /** The options of `verb`, none of its own arguments: a stray word is refused, not ignored. */
+    const options = <T extends Parameters<typeof parse>[1]>(known: T) => {
+      const { values, positionals } = parse(rest, known, this.usage);
+      refuseExtra(
+        positionals,
+        `hub stack ${verb} takes ${verb === 'up' ? 'options only' : 'no arguments'}`,
+        this.usage,
+      );
+      return values;
+    };
     if (verb === 'up') {
-      const { values } = parse(rest, { secure: { type: 'boolean' } }, this.usage);
+      const values = options({ secure: { type: 'boolean' } });
       await stackUp(config, say('stack'), values.secure ? { security: 'sasl_ssl' } : {});
       return 0;
     }
     if (verb === 'down') {
+      options({});
       await stackDown(config, say('stack'));
       return 0;
     }
     if (verb === 'status') {
+      options({});
       const s = await stackStatus(config);
       const line = (ok: boolean) => (ok ? 'running' : 'DOWN');
       process.stdout.write(

@@ -6,7 +6,7 @@ import { HubError } from '@hub/errors';
 import { PkiStore } from '@hub/pki';
 import { redactUrl } from '@hub/store';
 import type { Command } from '../command';
-import { parse, say } from '../command';
+import { parse, say, refuseExtra } from '../command';
 import { canListen } from '../../stack/proc';
 import { replaceSecretFile } from '../../stack/secrets';
 import { stackUp } from '../../stack/stack';
@@ -67,12 +67,15 @@ async function postReports(
   return accepted;
 }
 
-/**
- * Refuse at once, naming the port, the service and the setting, when a port the hub's services are to listen on is
- * taken, rather than a service exiting later with a line in its log.
- */
-async function checkServicePorts(config: HubConfig): Promise<void> {
-  const wanted: { port: number; what: string; setting: string }[] = [
+/** A port one of the hub's services is to listen on, and the setting it comes from. */
+interface ServicePort {
+  port: number;
+  what: string;
+  setting: string;
+}
+
+function servicePorts(config: Pick<HubConfig, 'apiPort' | 'nodeBasePort' | 'demoCountries'>): ServicePort[] {
+  return [
     { port: config.apiPort, what: 'the query API and dashboard', setting: 'HUB_API_PORT' },
     {
       port: config.apiPort + 1,
@@ -85,7 +88,28 @@ async function checkServicePorts(config: HubConfig): Promise<void> {
       setting: 'HUB_NODE_BASE_PORT',
     })),
   ];
-  for (const { port, what, setting } of wanted)
+}
+
+/**
+ * Refuse, before anything starts, a service port that a setting plus its offset puts past the last port (65535), as
+ * `hub coordinator` does for its default --ops-port.
+ */
+function checkPortNumbers(config: Pick<HubConfig, 'apiPort' | 'nodeBasePort' | 'demoCountries'>): void {
+  for (const { port, what, setting } of servicePorts(config))
+    if (port > 65535)
+      throw new HubError(
+        'USAGE',
+        `the port of ${what}, is ${port}: not a port number (0-65535); choose a lower ${setting}\nusage: ${USAGE}`,
+      );
+}
+
+/**
+ * Refuse at once, naming the port, the service and the setting, when a port the hub's services are to listen on is
+ * taken, rather than a service exiting later with a line in its log.
+ */
+async function checkServicePorts(config: HubConfig): Promise<void> {
+  checkPortNumbers(config);
+  for (const { port, what, setting } of servicePorts(config))
     if (!(await canListen(port)))
       throw new HubError(
         'PORT_IN_USE',
@@ -95,11 +119,12 @@ async function checkServicePorts(config: HubConfig): Promise<void> {
 
 /** The options of `hub start`, checked before anything starts. */
 export function startOptions(args: string[]): { reports: number; demo: boolean; secure: boolean } {
-  const { values } = parse(
+  const { values, positionals } = parse(
     args,
     { reports: { type: 'string' }, 'no-demo': { type: 'boolean' }, secure: { type: 'boolean' } },
     USAGE,
   );
+  refuseExtra(positionals, 'hub start takes options only', USAGE);
   return {
     reports: wholeNumber('--reports', values.reports, 300, { unit: 'reports', usage: USAGE }),
     demo: !values['no-demo'],
@@ -157,6 +182,8 @@ export const startCommand: Command = {
       log(`2/6 PKI: hub CA and certificates for ${config.demoCountries.join(', ')}`);
       await runHub(['pki', 'init']);
       for (const cc of config.demoCountries) await runHub(['pki', 'issue', cc, '--if-missing']);
+      // Again: the stack's start may have taken minutes, in which another `hub start` may have taken the ports.
+      await checkServicePorts(config);
 
       log('3/6 coordinator');
       const coordinatorOps = config.apiPort + 1;

@@ -35,6 +35,45 @@ export function silenceLimitS(env: NodeJS.ProcessEnv, soak: boolean): number {
   );
 }
 
+/** The reporter's closing line (scripts/test/reporter.cjs), what CI and the README's reader take for the result. */
+const CLOSING_LINE = /^\d+ passed, \d+ failed(, \d+ skipped)?$/;
+
+/**
+ * Passes the suite's standard output on to `write`, line by line, but holds back the reporter's closing line
+ * "N passed, N failed" until `end`, which returns it: `hub test` writes it last, after its own lines (the stack's
+ * stop, the time taken). A line that cannot be the closing one goes on at once, even before its end.
+ */
+export function closingLineLast(write: (text: string) => void): {
+  push(chunk: string): void;
+  end(): string | undefined;
+} {
+  let partial = '';
+  let closing: string | undefined;
+  return {
+    push(chunk) {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!CLOSING_LINE.test(line)) write(`${line}\n`);
+        else {
+          // Only the last such line is the reporter's: one a test printed goes on when the next comes.
+          if (closing !== undefined) write(`${closing}\n`);
+          closing = line;
+        }
+      }
+      if (partial && !/^\d/.test(partial)) {
+        write(partial);
+        partial = '';
+      }
+    },
+    end() {
+      if (partial) write(partial);
+      partial = '';
+      return closing;
+    },
+  };
+}
+
 /**
  * The servers for a suite that needs them: the local stack started when they do not answer. Returns what this run
  * launched, the only servers it may stop afterwards: a probe can miss a busy broker, and `stack up` then finds the
@@ -92,6 +131,7 @@ Environment: HUB_TEST_SILENCE_LIMIT_S, seconds without output after which the su
     const tSuite = Date.now();
     const setUp = since(t0);
     const mocha = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
+    const stdout = closingLineLast((text) => process.stdout.write(text));
     const code = await new Promise<number>((resolve) => {
       // Colours as on a terminal, though the output passes through this process (to watch for silence).
       const color = process.stdout.isTTY ? ['--color'] : [];
@@ -101,9 +141,10 @@ Environment: HUB_TEST_SILENCE_LIMIT_S, seconds without output after which the su
         env,
       });
       let lastOutput = Date.now();
-      child.stdout.on('data', (d: Buffer) => {
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (d: string) => {
         lastOutput = Date.now();
-        process.stdout.write(d);
+        stdout.push(d);
       });
       child.stderr.on('data', (d: Buffer) => {
         lastOutput = Date.now();
@@ -131,14 +172,17 @@ Environment: HUB_TEST_SILENCE_LIMIT_S, seconds without output after which the su
         resolve(hung ? 1 : (c ?? 1));
       });
     });
+    const closing = stdout.end();
     const suite = since(tSuite);
     const tDown = Date.now();
     if ((launched.kafka || launched.store) && !own.includes('--keep-stack'))
       await stackDown(loadConfig(), log, launched);
-    // On standard output, beside the suite's own closing line: where a slow run spent its time.
-    process.stdout.write(
-      `[test] finished in ${since(t0)}: set-up ${setUp}, suite ${suite}, stack stop ${since(tDown)}; exit code ${code}\n`,
+    // Where a slow run spent its time, on standard error with the other progress lines; then the suite's own
+    // closing line, last: "N passed, N failed" is what CI and the README's reader take for the result.
+    log(
+      `finished in ${since(t0)}: set-up ${setUp}, suite ${suite}, stack stop ${since(tDown)}; exit code ${code}`,
     );
+    if (closing !== undefined) process.stdout.write(`${closing}\n`);
     return code;
   },
 };

@@ -3,7 +3,7 @@ import { loadConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
 import { authDir, loadKeyRing, mintToken, type Clearance, type Role } from '@hub/query-api';
 import type { Command } from '../command';
-import { parse } from '../command';
+import { parse, refuseExtra } from '../command';
 
 const USAGE = `hub token --role <analyst|coordinator|auditor|node-operator|admin> --country <CC> [--clearance <TLP>] [--ttl <seconds>] [--sub NAME]
 
@@ -15,7 +15,7 @@ export const tokenCommand: Command = {
   summary: 'mint a development token for the local issuer',
   usage: USAGE,
   async run(args) {
-    const { values } = parse(
+    const { values, positionals } = parse(
       args,
       {
         role: { type: 'string' },
@@ -26,11 +26,16 @@ export const tokenCommand: Command = {
       },
       USAGE,
     );
+    refuseExtra(positionals, 'hub token takes options only', USAGE);
     if (!values.role || !values.country)
       throw new HubError('USAGE', `--role and --country are required\nusage: ${USAGE}`);
-    const ttl = values.ttl === undefined ? 3600 : Number(values.ttl);
-    if (!Number.isInteger(ttl))
-      throw new HubError('USAGE', `--ttl must be a whole number of seconds, got ${values.ttl}`);
+    // As wholeNumber reads one, but signed: an empty --ttl is refused, not read as 0 (a token already expired).
+    const ttl = values.ttl === undefined ? 3600 : values.ttl.trim() === '' ? NaN : Number(values.ttl);
+    if (!Number.isSafeInteger(ttl))
+      throw new HubError(
+        'USAGE',
+        `--ttl must be a whole number of seconds (negative: an already expired token), got ${JSON.stringify(values.ttl)}\nusage: ${USAGE}`,
+      );
     const ring = loadKeyRing(authDir(loadConfig().hubHome));
     const token = mintToken(ring, {
       sub: values.sub ?? `${values.role}@${values.country.toUpperCase()}`,
