@@ -45,6 +45,19 @@ async function postCsv(url: string, text: string): Promise<{ status: number; bod
   return { status: res.status, body: (await res.json()) as CsvAnswer };
 }
 
+/** Text as Excel in a Russian locale saves it (windows-1251): ASCII as is, А-я at 0xC0-0xFF. */
+const windows1251 = (text: string) =>
+  Uint8Array.from([...text], (c) => {
+    const u = c.codePointAt(0)!;
+    if (u < 0x80) return u;
+    if (u >= 0x410 && u <= 0x44f) return u - 0x410 + 0xc0;
+    throw new Error(`no windows-1251 byte for ${c} in this test`);
+  });
+const CYRILLIC_HEADER = `${HEADER},Place`;
+/** A file with a Cyrillic place name on its second line; `reference` names its one report. */
+const cyrillicFile = (reference: string) =>
+  [CYRILLIC_HEADER, `${reference},2026-04-01,Heroin,2.5,kg,,customs,AMBER,Хоргос таможня`].join('\r\n');
+
 const errorRows = (path: string) =>
   parseCsv(readFileSync(path, 'utf8')).rows.map(({ fields: [line, column, value, message] }) => ({
     line: Number(line),
@@ -225,6 +238,39 @@ describe('national node CSV import: POST /v1/seizures/csv, hub import and the in
     expect(((await big.json()) as { error: { code: string } }).error.code).to.equal('BODY_TOO_LARGE');
   });
 
+  it('refuses a windows-1251 CSV sent without its charset, naming line and byte, and reads it with the charset declared', async () => {
+    const text = cyrillicFile('CP1251-1');
+    const bytes = windows1251(text);
+    const undeclared = await fetch(`${kz}/v1/seizures/csv`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: bytes,
+    });
+    const refusal = (await undeclared.json()) as {
+      error: { code: string };
+      errors: { field: string; message: string; value: string }[];
+    };
+    expect(undeclared.status, JSON.stringify(refusal)).to.equal(400);
+    expect(refusal.error.code).to.equal('VALIDATION_FAILED');
+    expect(refusal.errors).to.have.length(1);
+    expect(refusal.errors[0]!.field).to.equal('(body)');
+    expect(refusal.errors[0]!.value).to.equal('0xD5 0xEE 0xF0 0xE3');
+    expect(refusal.errors[0]!.message).to.contain(`line 2, byte offset ${text.indexOf('Хоргос')}:`);
+    expect(refusal.errors[0]!.message).to.contain('charset=windows-1251');
+    // Nothing of it was signed or sent.
+    await sleep(2000);
+    expect(await stored(csvReportId('KZ', 'CP1251-1'))).to.equal(null);
+
+    const declared = await fetch(`${kz}/v1/seizures/csv`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv; charset=windows-1251' },
+      body: bytes,
+    });
+    expect(declared.status, await declared.clone().text()).to.equal(202);
+    const doc = await storedAtVersion(csvReportId('KZ', 'CP1251-1'), 1);
+    expect((doc.report as Record<string, any>).place.name).to.equal('Хоргос таможня');
+  });
+
   it('hub import of a file with bad rows: exit 1, an error report by file line, good rows stored', async () => {
     const file = join(env.home, 'mixed.csv');
     writeFileSync(file, mixedFile('CLI'));
@@ -285,6 +331,25 @@ describe('national node CSV import: POST /v1/seizures/csv, hub import and the in
     ]);
     await storedAtVersion(csvReportId('KZ', 'INBOX-M-1'), 1);
     await storedAtVersion(csvReportId('KZ', 'INBOX-M-5'), 1);
+  });
+
+  it('moves an inbox file that is not UTF-8 to failed/, its report naming the line and byte, and sends none of it', async () => {
+    const inbox = join(env.home, 'nodes', 'KZ', 'inbox');
+    const text = cyrillicFile('INBOX-CP1251');
+    writeFileSync(join(inbox, '.cp1251.csv.part'), windows1251(text));
+    renameSync(join(inbox, '.cp1251.csv.part'), join(inbox, 'cp1251.csv'));
+    await waitUntil(
+      'cp1251.csv in failed/',
+      () => existsSync(join(inbox, 'failed', 'cp1251.csv')),
+      30000,
+      200,
+    );
+    const errors = errorRows(join(inbox, 'failed', 'cp1251.csv.errors.csv'));
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.include({ line: 2, column: '', value: '0xD5 0xEE 0xF0 0xE3' });
+    expect(errors[0]!.message).to.contain(`line 2, byte offset ${text.indexOf('Хоргос')}:`);
+    expect(errors[0]!.message).to.contain('save it in UTF-8');
+    expect(await stored(csvReportId('KZ', 'INBOX-CP1251'))).to.equal(null);
   });
 
   it('does not take an inbox file while it is still being written', async () => {

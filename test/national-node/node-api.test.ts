@@ -5,7 +5,15 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { getJson, metricValue, postJson, startTestHub, testPki, type TestHub } from '../support/hub';
+import {
+  getJson,
+  metricValue,
+  minimalReport,
+  postJson,
+  startTestHub,
+  testPki,
+  type TestHub,
+} from '../support/hub';
 
 describe('national node: routes, OpenAPI, webhook, hostile bodies', function () {
   this.timeout(180000);
@@ -205,5 +213,55 @@ describe('national node: routes, OpenAPI, webhook, hostile bodies', function () 
     expect(await count({ route: 'unmatched', status: '413' })).to.equal(1);
     expect(await count({ route: 'unmatched', status: '415' })).to.equal(2);
     expect(await count({ route: '/v1/seizures', status: '400' })).to.be.at.least(2);
+  });
+
+  it('says what is expected of JSON that is no object, and of a number too large, by field', async () => {
+    const url = hub.nodes.KZ!.url;
+    const send = async (path: string, text: string) => {
+      const res = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as {
+          error: { code: string };
+          errors: { field: string; message: string; value?: unknown }[];
+        },
+      };
+    };
+    const nothing = await send('/v1/seizures', 'null');
+    expect(nothing.status).to.equal(400);
+    expect(nothing.body.error.code).to.equal('VALIDATION_FAILED');
+    expect(nothing.body.errors).to.deep.equal([
+      { field: '(body)', message: 'must be a JSON object, got null', value: 'null' },
+    ]);
+    const word = await send('/v1/seizures/batch', '"x"');
+    expect(word.body.errors[0]!.message).to.equal('must be a JSON array of seizure reports, got a string');
+    const report = { ...minimalReport(), reportId: randomUUID() };
+    const huge = await send(
+      '/v1/seizures',
+      JSON.stringify(report).replace(/"quantity":[^,}]+/, '"quantity":1e400'),
+    );
+    expect(huge.status).to.equal(400);
+    const quantity = huge.body.errors.find((e) => e.field === 'drugs[0].quantity')!;
+    expect(quantity.message).to.equal('is out of range: a number too large (beyond ±1.8e308)');
+    expect(quantity).to.not.have.property('value');
+  });
+
+  it('reads CSV at the CSV routes however the router takes their path (letter case, a trailing slash)', async () => {
+    const file = [
+      'Seizure Reference,Seizure Date,Drug/Substance,Quantity Seized,Measurement Unit,Agency,TLP',
+      'PATH-SPELLING-1,2026-04-01,Heroin,1,kg,customs,AMBER',
+    ].join('\n');
+    for (const path of ['/v1/seizures/csv/', '/V1/Seizures/CSV']) {
+      const res = await fetch(`${hub.nodes.KZ!.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv' },
+        body: file,
+      });
+      expect(res.status, `${path}: ${await res.clone().text()}`).to.equal(202);
+    }
   });
 });

@@ -77,6 +77,39 @@ describe('national node readers: values taken as written or refused, never quiet
     expect(parseNumber('1e3')).to.equal(1000);
     expect(parseNumber('-.5')).to.equal(-0.5);
   });
+
+  it('names a number too large to hold as out of range, echoing it when given as text', () => {
+    const drug = (minimal.drugs as Record<string, unknown>[])[0]!;
+    // As express.json reads {"quantity": 1e400}: Infinity, which JSON would echo back as null.
+    const parsed = JSON.parse('{"quantity": 1e400}') as { quantity: number };
+    const refusal = (quantity: unknown) => {
+      try {
+        seizureReportFromJson({ ...minimal, drugs: [{ ...drug, quantity }] }, ctx);
+      } catch (err) {
+        return (err as { errors: { field: string; message: string; value?: unknown }[] }).errors;
+      }
+      return [];
+    };
+    expect(refusal(parsed.quantity)).to.deep.equal([
+      { field: 'drugs[0].quantity', message: 'is out of range: a number too large (beyond ±1.8e308)' },
+    ]);
+    expect(refusal(-parsed.quantity)).to.deep.equal([
+      { field: 'drugs[0].quantity', message: 'is out of range: a number too large (beyond ±1.8e308)' },
+    ]);
+    // A CSV cell keeps its text: echoed as written.
+    expect(refusal('1e400')).to.deep.equal([
+      { field: 'drugs[0].quantity', message: 'is out of range: a number too large', value: '1e400' },
+    ]);
+  });
+
+  it('names what was given where an object or a list is asked', () => {
+    expect(report({ place: 'Khorgos' })).to.deep.equal(['place: must be an object, got string']);
+    expect(report({ place: ['Khorgos'] })).to.deep.equal(['place: must be an object, got a list']);
+    expect(report({ route: { country: 'TJ' } })).to.deep.equal(['route: must be a list, got object']);
+    const entries = report({ arrested: [null, 'TJ'] });
+    expect(entries).to.include('arrested[0]: must be an object, got null');
+    expect(entries).to.include('arrested[1]: must be an object, got string');
+  });
 });
 
 describe('national node readers: what the coordinator would refuse, and ids, times and lists as meant', () => {

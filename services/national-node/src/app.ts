@@ -1,4 +1,5 @@
 // The national node's HTTP API (CONTRACT.md): what agencies' systems call.
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { NodeClientToken } from '@hub/config';
@@ -22,7 +23,10 @@ import {
 import { clientOf, requireClientCertificate, requireClientToken } from './client-auth';
 import type { InboundStore } from './inbox-store';
 import type { ReportsIndex } from './reports-index';
-import { csvRouter, CSV_TYPES_OF } from './routes-csv';
+import { csvRouter, csvTypesOf, routePath } from './routes-csv';
+import { firstBadUtf8, undecodableMessage, where } from './text-bytes';
+import { httpStatusOf } from './error-status';
+import { ReportTurns } from './report-turns';
 import { nodeOpenApi } from './openapi';
 import { alertRoutes } from './routes-alerts';
 import { annualRoutes } from './routes-annual';
@@ -96,6 +100,17 @@ export interface SeizureAcceptor {
   ): Promise<{ reportId: string; version: number; messageId: string }>;
 }
 
+/**
+ * The turns of the reports of an index: every acceptor over the same index (the API's and the inbox folder's) takes
+ * the same turns, since the versions they hand out are the index's.
+ */
+const turnsOfIndex = new WeakMap<ReportsIndex, ReportTurns>();
+function turnsOf(reports: ReportsIndex): ReportTurns {
+  let turns = turnsOfIndex.get(reports);
+  if (!turns) turnsOfIndex.set(reports, (turns = new ReportTurns()));
+  return turns;
+}
+
 export function createSeizureAcceptor(
   deps: Pick<NodeAppDeps, 'country' | 'submitter' | 'reports' | 'regions' | 'clock' | 'onAccepted'> & {
     /** The hub's receipts: a body re-sent after the hub refused its version is sent again, not answered as before. */
@@ -103,6 +118,9 @@ export function createSeizureAcceptor(
   },
 ): SeizureAcceptor {
   const clock = deps.clock ?? Date.now;
+  // A report is judged against what was begun on it before (two identical bodies at once: a version and its
+  // duplicate), which is recorded only once signed and in the outbox.
+  const turns = turnsOf(deps.reports);
   const context = (
     source: Pick<ReportContext, 'channel' | 'client' | 'suggestions'> = {},
   ): ReportContext => ({
@@ -145,39 +163,52 @@ export function createSeizureAcceptor(
     deps.reports.record(reportId, version, undefined, messageId);
     return { reportId, version, messageId };
   };
+  /** Accept `body` (whose digest is `digest`), in the turn of the report it names (`given`, as given). */
+  const accept = async (
+    body: unknown,
+    given: string | undefined,
+    digest: string,
+    client?: string,
+    suggestions?: SuggestionBudget,
+  ): Promise<AcceptedSeizure> => {
+    // The very same body re-sent (a client that lost our answer) is answered with what it made, not re-sent.
+    // As the node holds it, by the spelling the report itself will be given (seizureReportFromJson's idOf).
+    const id = given === undefined ? undefined : deps.reports.idOf(given);
+    const earlier = id === undefined ? undefined : deps.reports.sameAsLatest(id, digest);
+    // Unless the hub refused the version it made (the node's certificate revoked and since renewed, a clock set
+    // right, a hub's rule mended): then the same body is sent again, as the next version.
+    const refused =
+      earlier?.messageId !== undefined &&
+      (deps.inbound?.receiptSummaries(id as string) ?? []).some(
+        (r) => r.inReplyTo === earlier.messageId && r.status === 'rejected',
+      );
+    if (refused) {
+      const again = await submit(seizureReportFromJson(body, context({ client, suggestions })), digest);
+      return { ...again, resentAfterRefusal: { version: earlier.version, messageId: earlier.messageId! } };
+    }
+    if (earlier !== undefined)
+      return {
+        reportId: id as string,
+        version: earlier.version,
+        // Absent only for versions recorded before the node kept it (2026-12-05).
+        ...(earlier.messageId && { messageId: earlier.messageId }),
+        status: 'queued' as const,
+        duplicate: true,
+        normalisations: deps.reports.normalisationsOf(id as string, earlier.version),
+      };
+    return submit(seizureReportFromJson(body, context({ client, suggestions })), digest);
+  };
   return {
     context,
-    submit,
-    retract,
+    submit: (report) => turns.run(report.value.reportId, () => submit(report)),
+    retract: (reportId, reason, client) => turns.run(reportId, () => retract(reportId, reason, client)),
     accept: async (body, client, suggestions) => {
-      // The very same body re-sent (a client that lost our answer) is answered with what it made, not re-sent.
-      // As the node holds it, by the spelling the report itself will be given (seizureReportFromJson's idOf).
       const given = givenReportId(body);
-      const id = given === undefined ? undefined : deps.reports.idOf(given);
       const digest = bodyDigest(body);
-      const earlier = id === undefined ? undefined : deps.reports.sameAsLatest(id, digest);
-      // Unless the hub refused the version it made (the node's certificate revoked and since renewed, a clock set
-      // right, a hub's rule mended): then the same body is sent again, as the next version.
-      const refused =
-        earlier?.messageId !== undefined &&
-        (deps.inbound?.receiptSummaries(id as string) ?? []).some(
-          (r) => r.inReplyTo === earlier.messageId && r.status === 'rejected',
-        );
-      if (refused) {
-        const again = await submit(seizureReportFromJson(body, context({ client, suggestions })), digest);
-        return { ...again, resentAfterRefusal: { version: earlier.version, messageId: earlier.messageId! } };
-      }
-      if (earlier !== undefined)
-        return {
-          reportId: id as string,
-          version: earlier.version,
-          // Absent only for versions recorded before the node kept it (2026-12-05).
-          ...(earlier.messageId && { messageId: earlier.messageId }),
-          status: 'queued' as const,
-          duplicate: true,
-          normalisations: deps.reports.normalisationsOf(id as string, earlier.version),
-        };
-      return submit(seizureReportFromJson(body, context({ client, suggestions })), digest);
+      // Without an id the report gets a new one: nothing to wait for.
+      return given === undefined
+        ? accept(body, given, digest, client, suggestions)
+        : turns.run(given, () => accept(body, given, digest, client, suggestions));
     },
   };
 }
@@ -237,16 +268,20 @@ export function createApp(deps: NodeAppDeps): express.Express {
   if (deps.clientTokens?.length) app.use('/v1', requireClientToken(deps.clientTokens));
   if (deps.clientCertificates)
     app.use('/v1', requireClientCertificate(deps.country, deps.clientCertificates.trust));
-  app.use(express.json({ limit: '2mb' }));
+  // JSON is UTF-8 (RFC 8259): a body that is not is refused where it stops being so, not read with replacement
+  // characters that would be signed as the reports' text.
+  app.use(express.json({ limit: '2mb', verify: (_req, _res, bytes, charset) => strictUtf8(bytes, charset) }));
   app.use(opsRouter(deps.metrics, deps.health));
   app.get('/openapi.json', (_req, res) => res.json(nodeOpenApi(deps.country)));
   // A body no parser took (a wrong content type) is refused here, with what to send instead.
   app.use((req: Request, res: Response, next: NextFunction) => {
+    // Its path matched as the router matches it: /V1/seizures/csv/ is the CSV route too.
+    const csvTypes = csvTypesOf(req.path);
     if (
       req.method !== 'POST' ||
       req.body !== undefined ||
       // CSV, in any of the types spreadsheets and browsers send it as, for the routes that read it (parsed there).
-      (Object.hasOwn(CSV_TYPES_OF, req.path) && req.is(CSV_TYPES_OF[req.path]!)) ||
+      (csvTypes !== undefined && req.is(csvTypes)) ||
       !req.headers['content-length']
     )
       return next();
@@ -340,8 +375,25 @@ export function createApp(deps: NodeAppDeps): express.Express {
         }),
       );
     const accepted = results.filter((r) => r.status === 'queued').length;
-    // Nothing taken (the node may sign nothing now, say): the batch is refused whole, with the reason.
-    if (failure !== undefined && accepted === 0) throw failure;
+    // Nothing taken (the node may sign nothing now, say): the batch is refused whole, with the reason's status and
+    // code, and with every report's outcome, so that the invalid ones are mended before it is sent again.
+    if (failure !== undefined && accepted === 0) {
+      const error =
+        failure instanceof HubError
+          ? { status: httpStatusOf(failure), code: failure.code, message: failure.message }
+          : {
+              status: 500,
+              code: 'INTERNAL',
+              message: 'internal error; the reports were not accepted, send them again',
+            };
+      res.status(error.status).json({
+        error: { code: error.code, message: error.message },
+        accepted,
+        rejected: results.length,
+        results,
+      });
+      return;
+    }
     res
       .status(accepted === results.length ? 202 : 207)
       .json({ accepted, rejected: results.length - accepted, results });
@@ -367,9 +419,9 @@ export function createApp(deps: NodeAppDeps): express.Express {
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such endpoint; see /openapi.json' } });
   });
-  app.use((thrown: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((thrown: unknown, req: Request, res: Response, _next: NextFunction) => {
     const unread = unreadableRequest(thrown);
-    const err = unread?.error ?? thrown;
+    const err = unread?.error ?? notAnObject(thrown, req.path) ?? thrown;
     if (err instanceof ValidationError) {
       res
         .status(unread?.status ?? 400)
@@ -392,9 +444,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
       return;
     }
     if (err instanceof HubError) {
-      const status =
-        err.code === 'NOT_FOUND' ? 404 : err.code === 'CONFLICT' ? 409 : err.retriable ? 503 : 400;
-      res.status(status).json({ error: { code: err.code, message: err.message } });
+      res.status(httpStatusOf(err)).json({ error: { code: err.code, message: err.message } });
       return;
     }
     deps.logger.error({ err }, 'request failed');
@@ -407,6 +457,43 @@ export function createApp(deps: NodeAppDeps): express.Express {
 
 /** What the sender put in a header or path, shown back short. */
 const shown = (v: unknown) => String(v ?? '').slice(0, 80);
+
+/**
+ * A body express.json refused that is JSON all the same, but neither an object nor an array (null, "x", 3, true: it
+ * reads only those), as the field error that says what is expected at `path`; undefined for anything else.
+ */
+function notAnObject(thrown: unknown, path: string): ValidationError | undefined {
+  const e = thrown as { type?: unknown; body?: unknown } | null;
+  if (e?.type !== 'entity.parse.failed' || typeof e.body !== 'string') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(e.body);
+  } catch {
+    return undefined;
+  }
+  if (typeof value === 'object' && value !== null) return undefined;
+  const expected =
+    routePath(path) === '/v1/seizures/batch' ? 'a JSON array of seizure reports' : 'a JSON object';
+  const got = value === null ? 'null' : `a ${typeof value}`;
+  return new ValidationError([
+    { field: '(body)', message: `must be ${expected}, got ${got}`, value: shown(e.body) },
+  ]);
+}
+
+/** Refuse (as a field error) a body read as UTF-8 that is not, naming where it stops being so. */
+function strictUtf8(bytes: Buffer, charset: string | null): void {
+  if ((charset !== null && charset !== 'utf-8' && charset !== 'utf8') || isUtf8(bytes)) return;
+  const at = where(
+    bytes,
+    firstBadUtf8(bytes),
+    'UTF-8',
+    (shown) => `the bytes there (${shown}) are not UTF-8`,
+  );
+  throw new ValidationError(
+    [{ field: '(body)', message: undecodableMessage(at, 'send JSON in UTF-8 (RFC 8259)'), value: at.bytes }],
+    'the request cannot be read',
+  );
+}
 
 /**
  * A request that express or body-parser could not read (http-errors with a 4xx status: a charset, a content-encoding,

@@ -17,6 +17,7 @@ import {
   type CsvError,
 } from '@hub/domain';
 import type { Logger } from '@hub/observability';
+import { decodeCsvBytes, undecodableMessage } from './text-bytes';
 import type { CsvImporter } from './routes-csv';
 
 export interface InboxWatcherOptions {
@@ -101,15 +102,31 @@ export function startInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
     let rejected = 0;
     let rows = 0;
     try {
-      const plan = planCsvImport(parseCsv(await readFile(path, 'utf8')), { defaults: options.defaults });
-      rows = plan.rows;
-      errors.push(...plan.headerErrors, ...plan.refused.flatMap((r) => r.errors));
-      rejected += plan.refused.length;
-      for (const chunk of plan.chunks) {
-        const result = await options.importCsv(chunk.text, { channel: 'inbox', defaults: options.defaults });
-        accepted += result.accepted;
-        rejected += result.rejected;
-        errors.push(...toFileLines(chunk, result.errors));
+      // UTF-8, or UTF-16 by its byte-order mark; a file in another encoding (windows-1251 from Excel in a Russian
+      // locale) is refused whole, where it stops being UTF-8, rather than its text imported with U+FFFD in it.
+      const decoded = decodeCsvBytes(await readFile(path));
+      if ('undecodable' in decoded) {
+        const u = decoded.undecodable;
+        errors.push({
+          line: u.line,
+          column: '',
+          value: u.bytes,
+          message: `nothing of the file was imported: it ${undecodableMessage(u, 'save it in UTF-8 (Excel: Save As, "CSV UTF-8") and drop it again')}`,
+        });
+      } else {
+        const plan = planCsvImport(parseCsv(decoded.text), { defaults: options.defaults });
+        rows = plan.rows;
+        errors.push(...plan.headerErrors, ...plan.refused.flatMap((r) => r.errors));
+        rejected += plan.refused.length;
+        for (const chunk of plan.chunks) {
+          const result = await options.importCsv(chunk.text, {
+            channel: 'inbox',
+            defaults: options.defaults,
+          });
+          accepted += result.accepted;
+          rejected += result.rejected;
+          errors.push(...toFileLines(chunk, result.errors));
+        }
       }
     } catch (err) {
       logger.error({ err, file: name }, 'inbox import stopped');

@@ -7,6 +7,8 @@ import { validateCsvReports, type CsvDefaults, type CsvError } from '@hub/domain
 import type { Logger } from '@hub/observability';
 import type { SeizureAcceptor } from './app';
 import { clientOf } from './client-auth';
+import { decodeCsvBytes, undecodableMessage } from './text-bytes';
+import { httpStatusOf } from './error-status';
 
 export const CSV_MEDIA_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
 /**
@@ -20,6 +22,20 @@ export const CSV_TYPES_OF: Record<string, string[]> = {
 export const CSV_MAX_BYTES = 20 * 1024 * 1024;
 /** Reports signed and written to the outbox at once (the outbox shares one fsync between them). */
 const CONCURRENCY = 32;
+
+/**
+ * The types the CSV route at `path` reads (undefined: no CSV route there), the path matched as the router matches
+ * routes: in any letter case, with a trailing slash or without.
+ */
+export function csvTypesOf(path: string): string[] | undefined {
+  const route = routePath(path);
+  return Object.hasOwn(CSV_TYPES_OF, route) ? CSV_TYPES_OF[route] : undefined;
+}
+
+/** A request's path as the routes are written: in lower case, without a trailing slash (the router ignores both). */
+export function routePath(path: string): string {
+  return path.toLowerCase().replace(/(.)\/$/, '$1');
+}
 
 export interface CsvReportResult {
   reference: string | null;
@@ -42,6 +58,11 @@ export interface CsvImportResult {
   results: CsvReportResult[];
   errors: CsvError[];
   ignoredColumns: string[];
+  /**
+   * Nothing was queued, and every report that could have been failed for this one reason of the node's (its
+   * certificate expired, say): the import is refused whole with it, as a JSON batch is. Not part of the answer's body.
+   */
+  refusal?: HubError;
 }
 
 export interface CsvImportOptions {
@@ -68,6 +89,8 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
       ...(r.ok ? {} : { errors: r.errors }),
     }));
     const failures: CsvError[] = [];
+    /** The node's reasons for the reports it could not take: one HubError for all of them refuses the import whole. */
+    const reasons: unknown[] = [];
     let next = 0;
     const worker = async () => {
       while (next < validation.reports.length) {
@@ -104,12 +127,18 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
             failures.push(error);
             continue;
           }
-          deps.logger.error({ err, reportId: outcome.reportId }, 'a CSV report could not be made durable');
+          reasons.push(err);
+          if (!(err instanceof HubError))
+            deps.logger.error({ err, reportId: outcome.reportId }, 'a CSV report could not be accepted');
+          // The node's own reason (its certificate expired, the outbox full) says what to do and when.
           const error = {
             line: outcome.lines[0] as number,
             column: '',
             value: '',
-            message: 'the report could not be written to the outbox; nothing of it was sent: import it again',
+            message:
+              err instanceof HubError
+                ? `not sent (${err.code}): ${err.message}`
+                : 'not sent (INTERNAL): an internal error of the node; nothing of this report was sent: import it again',
           };
           result.status = 'failed';
           result.errors = [error];
@@ -119,6 +148,7 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     const accepted = results.filter((r) => r.status === 'queued').length;
+    const refusal = accepted === 0 ? sameHubError(reasons) : undefined;
     return {
       accepted,
       rejected: results.length - accepted,
@@ -126,12 +156,51 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
       results,
       errors: [...validation.errors, ...failures].sort((a, b) => a.line - b.line),
       ignoredColumns: validation.ignoredColumns,
+      ...(refusal && { refusal }),
     };
   };
 }
 
+/** The first of `reasons` when they are all HubErrors of one code and message (none: undefined). */
+function sameHubError(reasons: unknown[]): HubError | undefined {
+  const [first] = reasons;
+  if (!(first instanceof HubError)) return undefined;
+  const same = reasons.every(
+    (r) => r instanceof HubError && r.code === first.code && r.message === first.message,
+  );
+  return same ? first : undefined;
+}
+
 function isCsv(req: Request): boolean {
-  return Boolean(req.is(CSV_TYPES_OF[req.path] ?? CSV_MEDIA_TYPES));
+  return Boolean(req.is(csvTypesOf(req.path) ?? CSV_MEDIA_TYPES));
+}
+
+/** The charset the content type declares, in lower case, or undefined. */
+function declaredCharset(req: Request): string | undefined {
+  const m = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.get('content-type') ?? '');
+  return m?.[1] ? m[1].toLowerCase() : undefined;
+}
+
+/**
+ * The CSV text of a body read as bytes (no charset declared, or UTF-8): UTF-8, or UTF-16 by its byte-order mark;
+ * anything else refused, naming where, rather than read with replacement characters.
+ */
+function csvText(bytes: Buffer): string {
+  const decoded = decodeCsvBytes(bytes);
+  if ('text' in decoded) return decoded.text;
+  throw new ValidationError(
+    [
+      {
+        field: '(body)',
+        message: undecodableMessage(
+          decoded.undecodable,
+          'send the file in UTF-8 (Excel: Save As, "CSV UTF-8"), or say which encoding it is in, e.g. Content-Type: text/csv; charset=windows-1251',
+        ),
+        value: decoded.undecodable.bytes,
+      },
+    ],
+    'the CSV cannot be read',
+  );
 }
 
 function defaultsFrom(query: Request['query']): CsvDefaults {
@@ -151,17 +220,30 @@ function defaultsFrom(query: Request['query']): CsvDefaults {
 export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): Router {
   const router = express.Router();
   const importCsv = createCsvImporter(deps);
-  const body = express.text({ type: CSV_MEDIA_TYPES, limit: CSV_MAX_BYTES });
+  // A body in a charset it declares (windows-1251, say) is decoded as declared; one without (or in UTF-8) is read as
+  // bytes and decoded strictly here: body-parser would take it for UTF-8 and replace what is not.
+  const declared = express.text({ type: CSV_MEDIA_TYPES, limit: CSV_MAX_BYTES });
+  const undeclared = express.raw({ type: CSV_MEDIA_TYPES, limit: CSV_MAX_BYTES });
+  const body = (req: Request, res: Response, next: NextFunction) => {
+    const charset = declaredCharset(req);
+    return (charset === undefined || charset === 'utf-8' || charset === 'utf8' ? undeclared : declared)(
+      req,
+      res,
+      next,
+    );
+  };
 
   const handle = async (req: Request, res: Response) => {
-    if (!isCsv(req) || typeof req.body !== 'string')
+    const given: unknown = req.body;
+    if (!isCsv(req) || !(typeof given === 'string' || Buffer.isBuffer(given)))
       throw new ValidationError([
         {
           field: '(body)',
           message: `send the file with Content-Type: text/csv (got ${req.get('content-type')})`,
         },
       ]);
-    const result = await importCsv(req.body, {
+    const text = typeof given === 'string' ? given : csvText(given);
+    const { refusal, ...result } = await importCsv(text, {
       channel: 'csv',
       client: clientOf(res),
       defaults: defaultsFrom(req.query),
@@ -170,6 +252,14 @@ export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): 
       { accepted: result.accepted, rejected: result.rejected, rows: result.rows },
       'CSV import',
     );
+    // Refused whole for one reason of the node's: its status and code (503 CERTIFICATE_INVALID: send it again once
+    // the node can sign), with every report's outcome, so that the rows to mend are known before it is sent again.
+    if (refusal) {
+      res
+        .status(httpStatusOf(refusal))
+        .json({ error: { code: refusal.code, message: refusal.message }, ...result });
+      return;
+    }
     res.status(result.rejected === 0 && result.errors.length === 0 ? 202 : 207).json(result);
   };
 

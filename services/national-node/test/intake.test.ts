@@ -1,94 +1,43 @@
-// The node's HTTP intake without a stack: the app over a real index and inbox in a directory of the test's own, and a
-// submitter that signs nothing (it hands out message ids, or fails as told).
+// The node's HTTP intake without a stack (intake-app.ts): ids, bodies and batches.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { repoRoot } from '@hub/config';
 import { HubError } from '@hub/errors';
-import { createLogger, createMetricsRegistry } from '@hub/observability';
-import { createApp, unreadableRequest } from '../src/app';
-import { InboundStore } from '../src/inbox-store';
-import { ReportsIndex } from '../src/reports-index';
-import { RequestsLog } from '../src/requests-log';
-import type { Submitter } from '../src/submit';
-
-const minimal = JSON.parse(
-  readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
-) as Record<string, unknown>;
-
-interface FieldError {
-  field: string;
-  message: string;
-  value?: unknown;
-  suggestions?: string[];
-}
-interface Answer {
-  status: number;
-  body: Record<string, unknown> & { errors?: FieldError[]; error?: { code: string; message: string } };
-}
+import { unreadableRequest } from '../src/app';
+import type { ReportsIndex } from '../src/reports-index';
+import {
+  minimal,
+  startIntakeApp,
+  type Answer,
+  type FieldError,
+  type IntakeApp,
+  type Submission,
+} from './intake-app';
 
 describe('national node intake: ids, bodies and batches', () => {
-  let dir: string;
-  let server: Server;
+  let app: IntakeApp;
   let url: string;
   let reports: ReportsIndex;
-  let inbound: InboundStore;
   /** What the submitter does with a report: undefined to take it, or the error to throw. */
   let refuse: (key: string) => Error | undefined;
-  const submitted: { type: string; key: string }[] = [];
+  let submitted: Submission[];
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hub-node-intake-'));
-    reports = new ReportsIndex(join(dir, 'reports.idx'));
-    inbound = new InboundStore(join(dir, 'inbound.jsonl'));
+    app = await startIntakeApp();
+    ({ url, reports, submitted } = app);
     refuse = () => undefined;
-    submitted.length = 0;
-    const submitter: Submitter = {
-      async submit(type, key) {
-        const err = refuse(key);
-        if (err) throw err;
-        submitted.push({ type, key });
-        return { messageId: randomUUID() };
-      },
+    app.onSubmit = (s) => {
+      const err = refuse(s.key);
+      if (err) throw err;
     };
-    const app = createApp({
-      country: 'KZ',
-      submitter,
-      reports,
-      inbound,
-      requests: new RequestsLog(join(dir, 'requests.jsonl')),
-      regions: new Set(['central-asia']),
-      metrics: createMetricsRegistry('national-node'),
-      health: [],
-      logger: createLogger('test:intake', { level: 'silent' }),
-    });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
-  afterEach(() => {
-    server.close();
-    reports.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => app.close());
 
-  const post = async (
+  const post = (
     path: string,
     body: unknown,
     headers: Record<string, string> = { 'content-type': 'application/json' },
-  ): Promise<Answer> => {
-    const res = await fetch(`${url}${path}`, {
-      method: 'POST',
-      headers,
-      body: typeof body === 'string' || body instanceof Blob ? body : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Answer['body'] };
-  };
+  ): Promise<Answer> => app.post(path, body, headers);
 
   it('keeps a report id given in upper case as the same lower-case report, for versions and withdrawal', async () => {
     const id = randomUUID();
@@ -257,7 +206,7 @@ describe('national node intake: ids, bodies and batches', () => {
     expect(badGzip.status, JSON.stringify(badGzip.body)).to.equal(400);
     expect(badGzip.body.errors![0]).to.include({ field: '(body)' });
     expect(badGzip.body.errors![0]!.message).to.match(/does not decompress as its content-encoding says/);
-    const gzipped = await post('/v1/seizures', new Blob([gzipSync(JSON.stringify(minimal))]), {
+    const gzipped = await post('/v1/seizures', gzipSync(JSON.stringify(minimal)), {
       'content-type': 'application/json',
       'content-encoding': 'gzip',
     });

@@ -73,6 +73,16 @@ export class FieldReader {
     }
     // A number given as text is read only in decimal notation (Number() takes "0x10" for 16, "0b11" for 3).
     const n = typeof v === 'string' ? (DECIMAL_NUMBER.test(v.trim()) ? Number(v) : NaN) : v;
+    // 1e400 is a number, but beyond what one holds: JSON.parse makes it Infinity, which JSON cannot echo back, so a
+    // number given as such is named in words (its text is gone); one given as text is echoed.
+    if (n === Infinity || n === -Infinity) {
+      this.error(
+        path,
+        `is out of range: a number too large${typeof v === 'string' ? '' : ' (beyond ±1.8e308)'}`,
+        typeof v === 'string' ? v : undefined,
+      );
+      return null;
+    }
     if (typeof n !== 'number' || !Number.isFinite(n)) {
       this.error(path, 'must be a finite number', v);
       return null;
@@ -97,7 +107,7 @@ export class FieldReader {
       return null;
     }
     if (typeof v !== 'object' || Array.isArray(v)) {
-      this.error(path, 'must be an object');
+      this.error(path, `must be an object, got ${jsonKind(v)}`, v);
       return null;
     }
     return v as Record<string, unknown>;
@@ -115,7 +125,7 @@ export class FieldReader {
       return [];
     }
     if (!Array.isArray(v)) {
-      this.error(path, 'must be a list');
+      this.error(path, `must be a list, got ${jsonKind(v)}`, v);
       return [];
     }
     if (opts.required && v.length === 0) this.error(path, 'must not be empty');
@@ -125,7 +135,7 @@ export class FieldReader {
     }
     return v.map((item, i) => {
       if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-        this.error(`${path}[${i}]`, 'must be an object');
+        this.error(`${path}[${i}]`, `must be an object, got ${jsonKind(item)}`, item);
         return {};
       }
       return item as Record<string, unknown>;

@@ -1,0 +1,182 @@
+// The node's CSV import over HTTP without a stack: files in the encodings spreadsheets write, a node that cannot sign,
+// and the CSV routes reached by any spelling the router takes.
+import { expect } from 'chai';
+import { csvReportId } from '@hub/domain';
+import { HubError } from '@hub/errors';
+import { startIntakeApp, type IntakeApp } from './intake-app';
+
+const HEADER =
+  'Seizure Reference,Seizure Date,Drug/Substance,Quantity Seized,Measurement Unit,Place,Agency,TLP';
+const PLACE = 'Хоргос, таможенный пост';
+const ROW = ['ENC-1', '2026-04-01', 'Heroin', '2.5', 'kg', PLACE, 'customs', 'AMBER'];
+const ROWS = [HEADER, ROW.map((f) => (f.includes(',') ? `"${f}"` : f)).join(',')];
+/** The same file as Excel's "Unicode text" writes it: tab-separated. */
+const TABBED = [HEADER.replaceAll(',', '\t'), ROW.join('\t')].join('\r\n');
+
+/** Text as Excel in a Russian locale saves it (windows-1251): ASCII as is, А-я at 0xC0-0xFF, Ё and ё. */
+function windows1251(text: string): Uint8Array {
+  return Uint8Array.from([...text], (c) => {
+    const u = c.codePointAt(0)!;
+    if (u < 0x80) return u;
+    if (u >= 0x410 && u <= 0x44f) return u - 0x410 + 0xc0;
+    if (u === 0x401) return 0xa8;
+    if (u === 0x451) return 0xb8;
+    throw new Error(`no windows-1251 byte for ${c}`);
+  });
+}
+
+/** Text as Excel's "Unicode text" saves it: UTF-16LE after its byte-order mark, tab-separated. */
+function utf16le(text: string, bom = true): Uint8Array {
+  const units = Buffer.from(text, 'utf16le');
+  return bom ? Buffer.concat([Buffer.from([0xff, 0xfe]), units]) : units;
+}
+
+describe('national node CSV intake: encodings, a node that cannot sign, route spellings', () => {
+  let node: IntakeApp;
+  beforeEach(async () => {
+    node = await startIntakeApp();
+  });
+  afterEach(() => node.close());
+
+  const csv = (body: string | Uint8Array, type = 'text/csv', path = '/v1/seizures/csv') =>
+    node.post(path, body, { 'content-type': type });
+  const placeOf = (i = 0) => (node.submitted[i]!.value.place as { name: string }).name;
+
+  it('refuses a file that is not UTF-8, sent without a charset, naming the line and byte where it stops being so', async () => {
+    const bytes = windows1251(ROWS.join('\r\n'));
+    const answer = await csv(bytes);
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(400);
+    expect(answer.body.error?.code).to.equal('VALIDATION_FAILED');
+    expect(answer.body.errors).to.have.length(1);
+    const [error] = answer.body.errors!;
+    // The first byte of "Хоргос": after the header, its CRLF and the row up to the place.
+    const offset = HEADER.length + 2 + ROWS[1]!.indexOf('Х');
+    expect(error!.field).to.equal('(body)');
+    expect(error!.value).to.equal('0xD5 0xEE 0xF0 0xE3');
+    expect(error!.message).to.contain(`line 2, byte offset ${offset}:`);
+    expect(error!.message).to.contain('charset=windows-1251');
+    expect(error!.message).to.contain('UTF-8');
+    expect(node.begun).to.deep.equal([]);
+    // Declared UTF-8 and yet not: refused the same way.
+    const declared = await csv(bytes, 'text/csv; charset=UTF-8');
+    expect(declared.status).to.equal(400);
+    expect(declared.body.errors![0]!.message).to.contain(`line 2, byte offset ${offset}:`);
+    expect(node.begun).to.deep.equal([]);
+  });
+
+  it('reads a windows-1251 file whose charset is declared, a UTF-8 file with a byte-order mark, and UTF-16 by its mark', async () => {
+    const declared = await csv(windows1251(ROWS.join('\r\n')), 'text/csv; charset=windows-1251');
+    expect(declared.status, JSON.stringify(declared.body)).to.equal(202);
+    expect(placeOf(0)).to.equal(PLACE);
+    const bom = await csv(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(ROWS.join('\n'))]));
+    expect(bom.status, JSON.stringify(bom.body)).to.equal(202);
+    expect(placeOf(1)).to.equal(PLACE);
+    // Excel's "Unicode text": tab-separated UTF-16LE, sent as text/csv without a charset.
+    const unicode = await csv(utf16le(TABBED));
+    expect(unicode.status, JSON.stringify(unicode.body)).to.equal(202);
+    expect(placeOf(2)).to.equal(PLACE);
+    const be = Buffer.from(utf16le(TABBED, false)).swap16();
+    const bigEndian = await csv(Buffer.concat([Buffer.from([0xfe, 0xff]), be]));
+    expect(bigEndian.status, JSON.stringify(bigEndian.body)).to.equal(202);
+    expect(placeOf(3)).to.equal(PLACE);
+    expect(node.submitted.map((s) => s.key)).to.deep.equal(
+      Array.from({ length: 4 }, () => csvReportId('KZ', 'ENC-1')),
+    );
+  });
+
+  it('refuses UTF-16 without its byte-order mark by its NUL bytes, and UTF-16 cut short, clearly', async () => {
+    const noBom = await csv(utf16le(ROWS.join('\n'), false));
+    expect(noBom.status, JSON.stringify(noBom.body)).to.equal(400);
+    const message = noBom.body.errors![0]!.message;
+    expect(message).to.contain('line 1, byte offset 1:');
+    expect(message).to.contain('NUL');
+    expect(message).to.contain('UTF-16');
+    // Neither a column named "S\u0000e\u0000..." nor any other replacement of what was sent.
+    expect(JSON.stringify(noBom.body)).to.not.contain('\\u0000');
+    const odd = utf16le(ROWS.join('\n')).subarray(0, -1);
+    const cut = await csv(odd);
+    expect(cut.status).to.equal(400);
+    expect(cut.body.errors![0]!.message).to.contain(`line 2, byte offset ${odd.length - 1}:`);
+    expect(cut.body.errors![0]!.message).to.contain('cannot be read as UTF-16LE');
+    expect(node.begun).to.deep.equal([]);
+  });
+
+  it('answers a CSV the node cannot sign as the JSON batch is answered: its reason and status, every row kept', async () => {
+    node.onSubmit = () => {
+      throw new HubError(
+        'CERTIFICATE_INVALID',
+        'this node cannot sign: its certificate expired; nothing was accepted: send it again once the node has a valid certificate',
+        { retriable: true },
+      );
+    };
+    const file = [
+      HEADER,
+      'CERT-1,2026-04-01,Heroin,2.5,kg,Khorgos,customs,AMBER',
+      'CERT-2,2026-04-01,Herion,1,kg,Khorgos,customs,AMBER',
+      'CERT-3,2026-04-02,Opium,3,kg,Khorgos,customs,AMBER',
+    ].join('\n');
+    const answer = await csv(file);
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(503);
+    expect(answer.body.error?.code).to.equal('CERTIFICATE_INVALID');
+    expect(answer.body.error?.message).to.match(/send it again once the node has a valid certificate/);
+    const results = answer.body.results as {
+      reference: string;
+      status: string;
+      errors: { message: string }[];
+    }[];
+    expect(results.map((r) => `${r.reference}:${r.status}`)).to.deep.equal([
+      'CERT-1:failed',
+      'CERT-2:invalid',
+      'CERT-3:failed',
+    ]);
+    // The row to mend before sending it again is named, and the others say why they were not sent.
+    const errors = answer.body.errors as unknown as { line: number; column: string; message: string }[];
+    expect(errors.map((e) => `${e.line}|${e.column}`)).to.deep.equal(['2|', '3|Drug/Substance', '4|']);
+    expect(errors[0]!.message).to.match(/^not sent \(CERTIFICATE_INVALID\): this node cannot sign/);
+    expect(errors[0]!.message).to.not.contain('outbox');
+    expect(answer.body).to.not.have.property('refusal');
+    // The same on the batch endpoint.
+    const batch = await csv(file, 'text/csv', '/v1/seizures/batch');
+    expect(batch.status).to.equal(503);
+    expect(batch.body.error?.code).to.equal('CERTIFICATE_INVALID');
+  });
+
+  it('keeps 207 when some reports were queued, with each failed one’s own reason', async () => {
+    node.onSubmit = (s) => {
+      if (s.key === csvReportId('KZ', 'HALF-2'))
+        throw new HubError('OUTBOX_WRITE_FAILED', 'could not write to the outbox: no space left', {
+          retriable: true,
+        });
+    };
+    const answer = await csv(
+      [
+        HEADER,
+        'HALF-1,2026-04-01,Heroin,2.5,kg,Khorgos,customs,AMBER',
+        'HALF-2,2026-04-01,Opium,1,kg,Khorgos,customs,AMBER',
+      ].join('\n'),
+    );
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(207);
+    expect(answer.body).to.include({ accepted: 1, rejected: 1 });
+    const errors = answer.body.errors as unknown as { line: number; message: string }[];
+    expect(errors).to.have.length(1);
+    expect(errors[0]!.line).to.equal(3);
+    expect(errors[0]!.message).to.equal(
+      'not sent (OUTBOX_WRITE_FAILED): could not write to the outbox: no space left',
+    );
+  });
+
+  it('reads CSV at the CSV routes in any spelling the router takes (letter case, a trailing slash)', async () => {
+    const file = ROWS.join('\n');
+    for (const path of ['/v1/seizures/csv/', '/V1/Seizures/CSV', '/v1/seizures/BATCH/']) {
+      const answer = await csv(file, 'text/csv', path);
+      expect(answer.status, `${path}: ${JSON.stringify(answer.body)}`).to.equal(202);
+    }
+    expect(node.submitted).to.have.length(3);
+    // The batch endpoint still does not read text/plain as CSV (a JSON array sent without its type), however spelt.
+    const plain = await csv(file, 'text/plain', '/V1/seizures/batch/');
+    expect(plain.status).to.equal(415);
+    // Nor is a path that is not a CSV route read as one.
+    const other = await csv(file, 'text/csv', '/v1/seizures/csv2');
+    expect(other.status).to.equal(415);
+  });
+});

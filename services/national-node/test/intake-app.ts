@@ -1,0 +1,119 @@
+// The node's HTTP intake without a stack, for tests beyond intake.test.ts: the app over a real index and inbox in a
+// directory of the test's own, and a submitter that signs nothing but keeps what it was given, and that a test may
+// hold up (to send two bodies at once) or have fail (a certificate expired).
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '@hub/config';
+import { createLogger, createMetricsRegistry } from '@hub/observability';
+import { createApp } from '../src/app';
+import { InboundStore } from '../src/inbox-store';
+import { ReportsIndex } from '../src/reports-index';
+import { RequestsLog } from '../src/requests-log';
+
+export const minimal = JSON.parse(
+  readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
+) as Record<string, unknown>;
+
+/** An item's error as the node answers it. */
+export interface FieldError {
+  field: string;
+  message: string;
+  value?: unknown;
+  suggestions?: string[];
+}
+
+export interface Answer {
+  status: number;
+  body: Record<string, unknown> & { errors?: FieldError[]; error?: { code: string; message: string } };
+}
+
+export interface Submission {
+  type: string;
+  key: string;
+  value: Record<string, unknown>;
+}
+
+export interface IntakeApp {
+  url: string;
+  reports: ReportsIndex;
+  /** What reached the submitter and was taken, in the order each was taken. */
+  submitted: Submission[];
+  /** What reached the submitter, taken or not, in the order each arrived. */
+  begun: Submission[];
+  /**
+   * Called with each submission as it arrives: resolve to take it (after a while, when a test holds it up), throw or
+   * reject to refuse it. Takes it at once by default.
+   */
+  onSubmit: (s: Submission) => Promise<void> | void;
+  /** POST `body` (JSON unless a string or bytes) with `headers`. */
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Answer>;
+  close(): void;
+}
+
+export async function startIntakeApp(): Promise<IntakeApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'hub-node-intake-'));
+  const reports = new ReportsIndex(join(dir, 'reports.idx'));
+  const inbound = new InboundStore(join(dir, 'inbound.jsonl'));
+  const intake: Omit<IntakeApp, 'url' | 'post' | 'close'> = {
+    reports,
+    submitted: [],
+    begun: [],
+    onSubmit: () => undefined,
+  };
+  const app = createApp({
+    country: 'KZ',
+    submitter: {
+      async submit(type, key, value) {
+        const s = { type, key, value: value as Record<string, unknown> };
+        intake.begun.push(s);
+        await intake.onSubmit(s);
+        intake.submitted.push(s);
+        return { messageId: randomUUID() };
+      },
+    },
+    reports,
+    inbound,
+    requests: new RequestsLog(join(dir, 'requests.jsonl')),
+    regions: new Set(['central-asia']),
+    metrics: createMetricsRegistry('national-node'),
+    health: [],
+    logger: createLogger('test:intake', { level: 'silent' }),
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return Object.assign(intake, {
+    url,
+    async post(path: string, body: unknown, headers = { 'content-type': 'application/json' }) {
+      const res = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers,
+        body:
+          typeof body === 'string'
+            ? body
+            : body instanceof Uint8Array
+              ? new Uint8Array(body) // as fetch types it: over an ArrayBuffer
+              : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Answer['body'] };
+    },
+    close() {
+      // Requests a failed test left held up too.
+      server.closeAllConnections();
+      server.close();
+      reports.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** A promise and its resolve, to hold a submission up until the test lets it go. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
