@@ -3,7 +3,7 @@
 // the originator's own renewal of its record is taken and renews it.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { seizureReportFromJson } from '@hub/domain';
+import { routeReportFromJson, seizureReportFromJson } from '@hub/domain';
 import { topicNames } from '@hub/kafka';
 import { COLLECTIONS } from '@hub/store';
 import { waitUntil } from '../support/env';
@@ -119,5 +119,32 @@ describe('coordinator: retention renewals the store refuses', function () {
       return e?.renewals.length === 1 ? e : undefined;
     });
     expect(renewed.reviewAt.getTime()).to.be.greaterThan(before);
+  });
+
+  it('renews a trafficking route, as a route: routes are reviewed under the seizure policy too', async () => {
+    const route = routeReportFromJson(
+      { name: 'Pamir highway', legs: [{ from: 'TJ', to: 'KZ' }], handling: { tlp: 'GREEN' } },
+      { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set() },
+    ).value as unknown as Record<string, unknown>;
+    const routeId = String(route.routeId);
+    await send('KZ', 'TraffickingRoute', routeId, route);
+    await waitUntil('the route kept for review', () => retention().findOne({ _id: routeId }));
+    // Named as a report: refused, saying which kind it is; as a route: taken, and the route kept longer.
+    const asReport = await receiptOf(await renew('KZ', routeId));
+    expect(asReport.reasons).to.deep.equal([
+      {
+        code: 'invalid-content',
+        field: 'subjectType',
+        message: `must be TraffickingRoute, the kind of record ${routeId} is`,
+      },
+    ]);
+    expect(await receiptOf(await renew('KZ', routeId, 'TraffickingRoute'))).to.include({
+      status: 'accepted',
+      subjectId: routeId,
+    });
+    await waitUntil('the route renewed', async () => {
+      const e = await retention().findOne({ _id: routeId });
+      return e?.renewals.length === 1 || undefined;
+    });
   });
 });

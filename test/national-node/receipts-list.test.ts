@@ -178,6 +178,27 @@ describe('national node: the list of what it sent and what the hub answered', fu
     expect((await list('?limit=1')).body.records[0]).to.include({ id, status: 'accepted', sentVersion: 1 });
     expect(await metricValue(url, 'hub_node_unanswered')).to.equal(0);
     expect(await metricValue(url, 'hub_node_unanswered_oldest_age_seconds')).to.equal(0);
+    // A trafficking route, reviewed under the seizure policy too, is renewed as a route.
+    const route = await postJson(`${url}/v1/routes`, {
+      legs: [{ from: 'TJ', to: 'KZ' }],
+      substances: ['heroin'],
+      handling: { tlp: 'GREEN' },
+    });
+    expect(route.status, JSON.stringify(route.body)).to.equal(202);
+    const routeId = String(route.body.routeId);
+    await waitUntil('the route accepted', async () =>
+      (await getJson(`${url}/v1/receipts/${routeId}`)).body.status === 'accepted' ? true : undefined,
+    );
+    const routeRenewal = await renew(`/v1/routes/${routeId}/renew`);
+    const routeRenewals = await waitUntil('the route renewal answered', async () => {
+      const r = await getJson(`${url}/v1/receipts/${routeId}`);
+      return r.body.renewals as { inReplyTo: string; status: string }[] | undefined;
+    });
+    expect(routeRenewals).to.deep.include({
+      ...routeRenewals[0],
+      inReplyTo: routeRenewal,
+      status: 'accepted',
+    });
   });
   // Last: it stops the hub's coordinator.
   it("answers a new version pending until its own receipt arrives, whatever the one before's said", async () => {

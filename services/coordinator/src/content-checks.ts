@@ -186,10 +186,11 @@ export function flagSeizureReport(value: Record<string, unknown>): Flag[] {
 
 export function checkRenewal(value: Record<string, unknown>): FieldError[] {
   const errors: FieldError[] = [];
-  if (!['SeizureReport', 'AnnualSeizureReturn'].includes(String(value.subjectType)))
+  // The kinds the hub keeps under a retention policy (retention.ts CATEGORY), each reviewed and so renewable.
+  if (!['SeizureReport', 'AnnualSeizureReturn', 'TraffickingRoute'].includes(String(value.subjectType)))
     errors.push({
       field: 'subjectType',
-      message: 'must be SeizureReport or AnnualSeizureReturn',
+      message: 'must be SeizureReport, AnnualSeizureReturn or TraffickingRoute',
       value: value.subjectType,
     });
   if (typeof value.reason !== 'string' || value.reason.trim() === '')

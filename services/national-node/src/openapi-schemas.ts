@@ -277,6 +277,11 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
       ),
       reasons: list({ type: 'object', description: 'of the latest receipt received' }),
       normalisations: list(),
+      renewals: list({
+        type: 'object',
+        description:
+          "the coordinator's receipts of this record's retention renewals, oldest first (each answers, in inReplyTo, the messageId a renewal was sent as); absent when none; they do not change the record's status",
+      }),
     },
   ),
   ReceiptList: object(

@@ -28,7 +28,7 @@ const common = {
     "HUB_NODE_CLIENT_CERTIFICATES=require and the client certificate is not an agency system's of this country (CLIENT_CERTIFICATE_REFUSED) or was revoked (CLIENT_CERTIFICATE_REVOKED)",
   ),
   503: err(
-    "The outbox or the broker cannot take it now, or the node's certificate has expired or was revoked (CERTIFICATE_INVALID); nothing was queued, send it again",
+    "The outbox or the broker cannot take it now, or the node's certificate has expired or was revoked (CERTIFICATE_INVALID); nothing was queued, send it again. A batch or CSV import refused whole for it also carries each item's result (results; a CSV's invalid rows in errors, by line and column)",
   ),
 };
 /** `limit` and `cursor` of a list read newest first a page at a time. */
@@ -173,6 +173,19 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
           summary: 'A trafficking-route report (a known routeId makes it the next version)',
           requestBody: body('A trafficking route as the agency understands it', 'TraffickingRoute'),
           responses: { 202: json('Signed and queued', 'RouteQueued'), 400: fieldErrors, ...common },
+        },
+      },
+      '/v1/routes/{id}/renew': {
+        post: {
+          summary: 'Keep a trafficking-route report for another retention period (before its review date)',
+          parameters: [idParam('id')],
+          requestBody: body('Why it is still needed', 'Reason'),
+          responses: {
+            202: json('The renewal request, signed and queued', 'RenewalQueued'),
+            400: fieldErrors,
+            404: err('Unknown route'),
+            ...common,
+          },
         },
       },
       '/v1/annual-returns': {

@@ -49,6 +49,9 @@ export function retentionRoutes(deps: {
     res.status(202).json({ renewalId, subjectId, messageId, status: 'queued' });
   };
   router.post('/v1/seizures/:id/renew', renew('SeizureReport'));
+  // Routes are kept under the seizure policy, and reviewed like reports: renewed as routes (the coordinator refuses
+  // a renewal naming another kind than the record kept under the id).
+  router.post('/v1/routes/:id/renew', renew('TraffickingRoute'));
   router.post('/v1/annual-returns/:id/renew', renew('AnnualSeizureReturn'));
   // The notices, newest first, a page at a time; `current=true` keeps each record's latest only, so that
   // `?kind=review_due&current=true` lists the records still awaiting renewal (or erasure at their review date).
