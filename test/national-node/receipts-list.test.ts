@@ -194,11 +194,7 @@ describe('national node: the list of what it sent and what the hub answered', fu
       const r = await getJson(`${url}/v1/receipts/${routeId}`);
       return r.body.renewals as { inReplyTo: string; status: string }[] | undefined;
     });
-    expect(routeRenewals).to.deep.include({
-      ...routeRenewals[0],
-      inReplyTo: routeRenewal,
-      status: 'accepted',
-    });
+    expect(routeRenewals[0]).to.include({ inReplyTo: routeRenewal, status: 'accepted' });
   });
   // Last: it stops the hub's coordinator.
   it("answers a new version pending until its own receipt arrives, whatever the one before's said", async () => {

@@ -29,7 +29,11 @@ const state = {
   lastList: '#/search',
 };
 let timer = null;
-let refreshing = false;
+// Who is signed in changes within a tab: every sign-in and sign-out starts a new session, and an answer to a
+// request sent in an earlier one is dropped, so that no one is shown what was loaded for the previous user.
+let session = 0;
+/** The session whose reload is under way (null: none), and whether a call came in during it. */
+let refreshing = null;
 let again = false;
 let feeds = null;
 let feedTimer = null;
@@ -94,13 +98,16 @@ function renderWho() {
 
 // ---- overview: routes, statistics, charts ----
 
-async function loadOverview() {
+/** The overview's data; null when the session `mine` ended meanwhile (the caller then shows nothing). */
+async function loadOverview(mine) {
   const [routes, byDrug, byCountry, byMonth] = await Promise.all([
     api.get('/v1/routes'),
     api.get('/v1/stats', { groupBy: 'drug' }),
     api.get('/v1/stats', { groupBy: 'country' }),
     api.get('/v1/stats', { groupBy: 'month' }),
   ]);
+  // Not one more read for a user who has gone: it would go out with the next user's token.
+  if (mine !== session) return null;
   // The five largest drugs (or countries), each as its own line over the months.
   const dimension = state.seriesBy;
   const top = [...(dimension === 'drug' ? byDrug : byCountry).rows]
@@ -109,7 +116,7 @@ async function loadOverview() {
   const perSeries = await Promise.all(
     top.map((r) => api.get('/v1/stats', { groupBy: 'month', [dimension]: r.key })),
   );
-  state.overview = {
+  return {
     legs: routes.legs,
     byDrug: byDrug.rows,
     byCountry: byCountry.rows,
@@ -153,28 +160,37 @@ function renderAllAlerts() {
 }
 
 async function loadOlderAlerts() {
+  const mine = session;
   try {
     const page = await api.get('/v1/alerts', { limit: ALERTS_PAGE, cursor: state.alertsNext });
+    if (mine !== session) return; // signed out meanwhile: these were the previous user's
     const known = new Set(state.alerts.map((a) => a.alertId));
     state.alerts = [...state.alerts, ...page.alerts.filter((a) => !known.has(a.alertId))];
     state.alertsNext = page.nextCursor;
     renderAllAlerts();
   } catch (err) {
-    if (err.status !== 401) showError(err);
+    if (mine === session && err.status !== 401) showError(err);
   }
 }
 
-/** Reload the live parts (routes, statistics, alerts); a call during a reload makes it run once more. */
+/**
+ * Reload the live parts (routes, statistics, alerts); a call during a reload makes it run once more. A reload
+ * left over from an earlier session neither holds up the current one's nor is shown.
+ */
 async function refresh() {
   if (!window.sessionStorage.getItem(TOKEN_KEY)) return;
-  if (refreshing) {
+  if (refreshing === session) {
     again = true;
     return;
   }
-  refreshing = true;
+  const mine = (refreshing = session);
   try {
-    const [alerts] = await Promise.all([api.get('/v1/alerts', { limit: alertsShown() }), loadOverview()]);
-    if (!window.sessionStorage.getItem(TOKEN_KEY)) return; // signed out meanwhile: show nothing
+    const [alerts, overview] = await Promise.all([
+      api.get('/v1/alerts', { limit: alertsShown() }),
+      loadOverview(mine),
+    ]);
+    if (mine !== session) return; // signed out (and perhaps in as someone else) meanwhile: show nothing
+    state.overview = overview;
     state.alerts = alerts.alerts;
     state.alertsNext = alerts.nextCursor;
     state.updatedAt = Date.now();
@@ -183,12 +199,15 @@ async function refresh() {
     renderAllAlerts();
     if (!byId('view-cooperation').hidden) await cooperation.load();
   } catch (err) {
-    if (err.status !== 401) showError(err);
+    if (mine === session && err.status !== 401) showError(err);
   } finally {
-    refreshing = false;
-    if (again) {
-      again = false;
-      refresh();
+    // A later session's reload, under way or asked for, is its own business.
+    if (mine === session) {
+      refreshing = null;
+      if (again) {
+        again = false;
+        refresh();
+      }
     }
   }
 }
@@ -232,11 +251,15 @@ function startFeeds() {
 // ---- views ----
 
 async function showRecord(id) {
+  const mine = session;
   fill(byId('record'), t('loading'));
   try {
-    state.record = await api.get(`/v1/seizures/${encodeURIComponent(id)}`);
+    const record = await api.get(`/v1/seizures/${encodeURIComponent(id)}`);
+    if (mine !== session) return; // the previous user's record: the next one may not be allowed to see it
+    state.record = record;
     renderRecord(byId('record'), state.record);
   } catch (err) {
+    if (mine !== session) return;
     state.record = null;
     fill(byId('record'));
     showError(err);
@@ -277,16 +300,21 @@ async function enter() {
   byId('signout').hidden = false;
   renderWho();
   audit.render();
+  const mine = session;
   route();
   startFeeds();
   await refresh();
+  if (mine !== session) return; // signed out during the first load: no polling for a user who has gone
   clearInterval(timer);
   timer = setInterval(() => document.visibilityState === 'visible' && refresh(), REFRESH_S * 1000);
 }
 
 /** Forget the token and everything shown with it. */
 function signOut(err) {
+  session++;
+  again = false;
   clearInterval(timer);
+  clearTimeout(feedTimer);
   feeds?.stop();
   feeds = null;
   liveRegions.clear();
@@ -323,6 +351,7 @@ async function signIn(event) {
   } catch (err) {
     return (error.textContent = messageOf({ code: 'NETWORK', message: err.message }));
   }
+  session++;
   window.sessionStorage.setItem(TOKEN_KEY, token);
   byId('token').value = '';
   error.textContent = '';
