@@ -147,4 +147,40 @@ describe('coordinator: retention renewals the store refuses', function () {
       return e?.renewals.length === 1 || undefined;
     });
   });
+
+  it('applies a renewal read twice once: its review date and notice not again', async () => {
+    const kz = report('KZ');
+    const id = String(kz.reportId);
+    await send('KZ', 'SeizureReport', id, kz);
+    await waitUntil('the report kept for review', () => retention().findOne({ _id: id }));
+    // The same signed renewal written twice, as a node's outbox sent again from an earlier point writes it.
+    const signed = signedAs(fx.env, 'KZ', 'RetentionRenewal', {
+      renewalId: randomUUID(),
+      subjectType: 'SeizureReport',
+      subjectId: id,
+      reason: 'case still open in court',
+      requestedAt: Date.now(),
+    });
+    const write = () =>
+      fx.producer.send({
+        topic: names().nodeOut('KZ'),
+        acks: -1,
+        messages: [{ key: id, value: signed.bytes }],
+      });
+    await write();
+    const once = await waitUntil('the renewal applied', async () => {
+      const e = await retention().findOne({ _id: id });
+      return e?.renewals.length === 1 ? e : undefined;
+    });
+    await write();
+    // A later renewal after it, to know the second copy was read before it.
+    const later = await renew('KZ', id);
+    expect(await receiptOf(later)).to.include({ status: 'accepted' });
+    const after = await waitUntil('the later renewal applied', async () => {
+      const e = await retention().findOne({ _id: id });
+      return e && e.renewals.length >= 2 ? e : undefined;
+    });
+    expect(after.renewals, 'the copy applied again').to.have.length(2);
+    expect(once.renewals).to.have.length(1);
+  });
 });

@@ -64,7 +64,8 @@ export interface RetentionDoc {
   originCountry: string;
   reviewAt: Date;
   warnedAt: Date | null;
-  renewals: { at: Date; reason: string }[];
+  /** Each renewal applied; messageId: the renewal's (absent on those applied before 2026-12-07). */
+  renewals: { at: Date; reason: string; messageId?: string }[];
 }
 
 export interface ErasureLogEntry {
@@ -261,11 +262,17 @@ export async function applyRenewals(
       );
       continue;
     }
+    // The same renewal read again (a redelivery, or a node's outbox sent again from an earlier point) is applied
+    // once: its review date does not move again, nor is it announced twice.
+    if (doc.renewals.some((x) => x.messageId === r.envelope.messageId)) continue;
     const now = deps.clock();
     const period =
       deps.policy.renewMs ?? deps.policy.periods[doc.category] ?? DEFAULT_RETENTION.periods.seizure!;
     const reviewAt = new Date(now + period);
-    const renewals = [...doc.renewals, { at: new Date(now), reason: String(r.value.reason).slice(0, 500) }];
+    const renewals = [
+      ...doc.renewals,
+      { at: new Date(now), reason: String(r.value.reason).slice(0, 500), messageId: r.envelope.messageId },
+    ];
     await retention.updateOne({ _id: doc._id }, { $set: { reviewAt, warnedAt: null, renewals } });
     const updated = { ...doc, reviewAt, warnedAt: null, renewals };
     docs.set(doc._id, updated);
