@@ -15,7 +15,7 @@ const minimal = minimalReport();
 interface StoredReceipt {
   inReplyTo: string;
   status: string;
-  reasons: { code: string; message: string }[];
+  reasons: { code: string; field: string | null; message: string }[];
 }
 
 describe('coordinator: one owner per record id, across reports, routes and annual returns', function () {
@@ -56,7 +56,7 @@ describe('coordinator: one owner per record id, across reports, routes and annua
       sent: send(cc, 'TraffickingRoute', value, String(value.routeId)),
     };
   };
-  /** An annual return under `returnId`: a node's API derives it from country and year, one writing straight does not. */
+  /** An annual return under `returnId`: a node's API derives it from country and year (the coordinator checks it). */
   const annual = (cc: string, returnId: string, version: number) => {
     const value = annualReturnFromJson(
       {
@@ -108,7 +108,9 @@ describe('coordinator: one owner per record id, across reports, routes and annua
     // UZ read the id on a feed: "version 2" of it, as a trafficking route and as an annual return of its own.
     const asRoute = route('UZ', reportId, 2, 'Rewritten by UZ');
     await expectRefused(await asRoute.sent, reportId);
-    await expectRefused(await annual('UZ', reportId, 2), reportId);
+    // As an annual return it is refused before its owner is looked for: a return's id is its country's and year's.
+    const asAnnual = await receiptOf(await annual('UZ', reportId, 2));
+    expect(asAnnual.reasons.map((r) => [r.code, r.field])).to.deep.equal([['invalid-content', 'returnId']]);
     expect(await historyOf(reportId), 'version 2 not claimed').to.deep.equal([[1, 'KZ']]);
     expect(await fx.store.collection(COLLECTIONS.routes).countDocuments({ _id: reportId as never })).to.equal(
       0,

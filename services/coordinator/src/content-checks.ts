@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_NAME } from '@hub/config';
 import {
+  annualReturnId,
   MAX_ANNUAL_ROWS,
   QUANTITY_LIMIT_KG,
   ROUTE_MAX_LEGS,
@@ -127,6 +128,14 @@ export function checkAnnualReturn(value: Record<string, unknown>, origin: string
   const year = value.year as number;
   if (!Number.isInteger(year) || year < 1950 || year > new Date(now).getUTCFullYear())
     errors.push({ field: 'year', message: 'must be a past or current year', value: year });
+  // One return per country and year, under the id both give (a node's API derives it): another id would let a country
+  // take the id of another's return for a year before it is sent, and so the version numbers its own would claim.
+  else if (typeof value.country === 'string' && value.returnId !== annualReturnId(value.country, year))
+    errors.push({
+      field: 'returnId',
+      message: `must be ${annualReturnId(value.country, year)}, the id of ${value.country}'s return for ${year} (one return per country and year)`,
+      value: value.returnId,
+    });
   errors.push(...timeInRange(value, 'reportedAt', now));
   if (typeof value.version !== 'number' || value.version < 1)
     errors.push({ field: 'version', message: 'must be 1 or more' });

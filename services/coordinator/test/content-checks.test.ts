@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  annualReturnId,
   MAX_ANNUAL_ROWS,
   QUANTITY_LIMIT_KG,
   ROUTE_MAX_LEGS,
@@ -113,7 +114,11 @@ describe('coordinator content checks', () => {
     ]);
     const rows = Array.from({ length: MAX_ANNUAL_ROWS + 1 }, () => ({}));
     expect(
-      checkAnnualReturn({ country: 'KZ', year: 2025, version: 1, rows }, 'KZ', now).map((e) => e.field),
+      checkAnnualReturn(
+        { country: 'KZ', year: 2025, returnId: annualReturnId('KZ', 2025), version: 1, rows },
+        'KZ',
+        now,
+      ).map((e) => e.field),
     ).to.deep.equal(['rows']);
   });
   it('refuses a seizure or report time before 1970 or in the future, naming the field, the time and the rule, as a date would not hold it', () => {
@@ -161,6 +166,7 @@ describe('coordinator content checks', () => {
     const annual = (reportedAt: number) => ({
       country: 'KZ',
       year: 2025,
+      returnId: annualReturnId('KZ', 2025),
       version: 1,
       reportedAt,
       rows: [{ drugName: 'Heroin', kilograms: 1 }],
@@ -176,5 +182,27 @@ describe('coordinator content checks', () => {
     expect(checkAnnualReturn(annual(now + 3_600_000), 'KZ', now).map((e) => e.message)).to.deep.equal([
       'must not be in the future (got 2026-12-06T01:00:00.000Z)',
     ]);
+  });
+  it("refuses an annual return under another id than its country's and year's, which another country could take", () => {
+    const now = Date.UTC(2026, 11, 6);
+    const kz2025 = annualReturnId('KZ', 2025);
+    const annual = (country: string, returnId: string) => ({
+      country,
+      year: 2025,
+      returnId,
+      version: 1,
+      reportedAt: now,
+      rows: [{ drugName: 'Heroin', kilograms: 1 }],
+    });
+    expect(checkAnnualReturn(annual('KZ', kz2025), 'KZ', now)).to.deep.equal([]);
+    // UZ sending its own return under KZ's id for 2025, or under any id of its choosing.
+    for (const taken of [kz2025, '7d0c3c9e-1f7a-4b52-9c1e-0a8c3b1f2e44'])
+      expect(checkAnnualReturn(annual('UZ', taken), 'UZ', now)).to.deep.equal([
+        {
+          field: 'returnId',
+          message: `must be ${annualReturnId('UZ', 2025)}, the id of UZ's return for 2025 (one return per country and year)`,
+          value: taken,
+        },
+      ]);
   });
 });
