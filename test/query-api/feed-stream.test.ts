@@ -416,6 +416,26 @@ describe('query API: the regional feed as server-sent events', function () {
     }
   });
 
+  it("shows each record's owner which streams were given it (GET /v1/reads), once the stream ends", async () => {
+    const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
+    const reader = await openStream(url, hub.token('analyst', 'KG', 'GREEN'));
+    const body = report('GREEN');
+    try {
+      expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, body)).status).to.equal(202);
+      await waitUntil('the record at the reader', () =>
+        reader.events.some((e) => e.data.subjectId === body.reportId) ? true : undefined,
+      );
+    } finally {
+      reader.close();
+    }
+    type Read = { reader: { country: string }; action: string; reportIds: string[] };
+    const read = await waitUntil("the stream's read in UZ's view", async () => {
+      const r = await getJson(`${hub.apiUrl}/v1/reads?reportId=${body.reportId}`, hub.token('analyst', 'UZ'));
+      return (r.body.reads as Read[]).find((e) => e.action === 'feed-stream' && e.reader.country === 'KG');
+    });
+    expect(read.reportIds).to.deep.equal([body.reportId]);
+  });
+
   it('ends a stream once its token expires, saying so, and takes no new one with that token', async () => {
     const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
     // Past its exp by 25 s: still taken for the 30 s of clock skew, so for about 5 s more.

@@ -28,6 +28,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 interface Subscriber {
   caller: Caller;
   res: Response;
+  region: string;
+  /** The records given to it since its reads were last written to the audit log (their ids and origins). */
+  given: { ids: string[]; origins: string[] };
   /** Per partition, the last offset this subscriber was given (read back for it): live events up to it are not. */
   after?: Map<number, bigint>;
   /** Live events held while what it missed is read back. */
@@ -187,11 +190,47 @@ export function feedStreams(deps: {
   const write = (res: Response, event: FeedEvent) =>
     send(res, `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
   const subscribers = new Map<string, Set<Subscriber>>();
+  /** An event to a subscriber, and the record it carries noted among those it read (for the owners' view). */
+  const give = (s: Subscriber, event: FeedEvent) => {
+    write(s.res, event);
+    const { subjectId, originCountry } = event.data;
+    if (typeof subjectId === 'string' && typeof originCountry === 'string') {
+      s.given.ids.push(subjectId);
+      s.given.origins.push(originCountry);
+    }
+  };
+  /** Audit entries being written for subscribers' reads: close() waits for them. */
+  const auditing = new Set<Promise<void>>();
+  /**
+   * What a subscriber was given since the last time, written to the audit log as one read of its (each record's owner
+   * sees it in GET /v1/reads): every minute while it streams, and when it ends.
+   */
+  const noteReads = (s: Subscriber) => {
+    if (!s.given.ids.length) return;
+    const { ids, origins } = s.given;
+    s.given = { ids: [], origins: [] };
+    const writing = deps.audit
+      .append({
+        actor: actorOf(s.caller),
+        action: 'feed-stream',
+        query: { region: s.region },
+        count: ids.length,
+        reportIds: ids,
+        reportOrigins: origins,
+      })
+      .then(
+        () => undefined,
+        (err: unknown) =>
+          deps.logger.warn({ err, region: s.region, records: ids.length }, 'feed reads could not be audited'),
+      )
+      .finally(() => auditing.delete(writing));
+    auditing.add(writing);
+  };
   /** A live event to a subscriber: held while what it missed is read back, and not again what was read back. */
   const deliver = (s: Subscriber, event: FeedEvent) => {
     if (s.after && event.offset <= (s.after.get(event.partition) ?? -1n)) return;
     if (s.buffer) s.buffer.push(event);
-    else if (event.visibleTo(s.caller)) write(s.res, event);
+    else if (event.visibleTo(s.caller)) give(s, event);
   };
   const gap = (res: Response, lastEventId: string, detail: string) =>
     send(res, `event: gap\ndata: ${JSON.stringify({ lastEventId: lastEventId.slice(0, 60), detail })}\n\n`);
@@ -447,7 +486,7 @@ export function feedStreams(deps: {
               heartbeat,
             ));
           position.set(partition, offset);
-          if (event && event.visibleTo(sub.caller)) write(sub.res, event);
+          if (event && event.visibleTo(sub.caller)) give(sub, event);
         },
       });
     } catch (err) {
@@ -513,7 +552,7 @@ export function feedStreams(deps: {
     // holds fewer) they are read back from the broker while live events wait, up to replayRecords; beyond, or when
     // the id is not one of this feed, a gap event says so. Decided and subscribed in one turn of the event loop, so
     // that nothing comes between the two and nothing is sent twice.
-    const sub: Subscriber = { caller, res };
+    const sub: Subscriber = { caller, res, region: region.id, given: { ids: [], origins: [] } };
     const lastEventId = req.get('last-event-id');
     let readBack: Ranges | undefined;
     if (lastEventId !== undefined) {
@@ -526,7 +565,7 @@ export function feedStreams(deps: {
         replayRecords,
       );
       if ('held' in resume) {
-        for (const e of latest.slice(resume.held)) if (e.visibleTo(caller)) write(res, e);
+        for (const e of latest.slice(resume.held)) if (e.visibleTo(caller)) give(sub, e);
       } else if ('gap' in resume) gap(res, lastEventId, resume.gap);
       else {
         readBack = resume.readBack;
@@ -553,14 +592,17 @@ export function feedStreams(deps: {
       return true;
     };
     const keepAlive = setInterval(() => lapsed() || send(res, ': keep-alive\n\n'), 15000);
+    const reads = setInterval(() => noteReads(sub), 60000);
     const expiry =
       caller.expiresAt === undefined
         ? undefined
         : setTimeout(lapsed, Math.min(MAX_TIMER_MS, Math.max(0, caller.expiresAt - Date.now())));
     const stop = () => {
       clearInterval(keepAlive);
+      clearInterval(reads);
       clearTimeout(expiry);
       set.delete(sub);
+      noteReads(sub);
     };
     req.on('close', stop);
     res.on('close', stop);
@@ -570,11 +612,16 @@ export function feedStreams(deps: {
     router,
     async close() {
       closing = true;
-      for (const set of subscribers.values()) for (const s of set) s.res.end();
+      for (const set of subscribers.values())
+        for (const s of set) {
+          noteReads(s);
+          s.res.end();
+        }
       for (const a of replayAborts) a.abort();
       await Promise.all(replays);
       for (const t of tails.values()) await t.then((tail) => tail.stop()).catch(() => undefined);
       if (pki) await pki.then((following) => following.stop()).catch(() => undefined);
+      await Promise.all(auditing);
     },
   };
 }
