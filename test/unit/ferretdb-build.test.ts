@@ -29,9 +29,18 @@ import {
 } from '../../scripts/src/stack/ferretdb';
 
 const quiet = () => undefined;
-/** The user the non-root checks run as when the tests run as root. */
+/** The user the non-root checks run as when the tests run as root and setpriv is missing. */
 const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0;
+/**
+ * How the checks of a user other than root run when the tests run as root (CI): root without the capabilities that
+ * override file modes (setpriv), for whom the modes count as for any owner, and which still reads a clone in /root
+ * (0700, which `nobody` cannot enter); `nobody` where setpriv is missing.
+ */
+const ownerOnly = asRoot && spawnSync('setpriv', ['--version']).status === 0;
+const asNobody = asRoot && !ownerOnly;
+/** Modes count for this process's checks as for an owner (not root, or root without its overrides). */
+const modesCount = !asRoot || ownerOnly;
 
 /** A module tree as Go's cache holds it: read-only directories and files, build/version/ among them. */
 function readOnlyModule(dir: string): string {
@@ -77,19 +86,23 @@ describe('local stack: building FerretDB from the read-only module cache', funct
   });
 
   /**
-   * Run `lines` (with copySource and removeSourceCopy in scope) in a process of a user other than root: `nobody` when
-   * the tests run as root (CI), for whom the modes count as they do for any user, else this user.
+   * Run `lines` (with copySource and removeSourceCopy in scope) in a process for which file modes count as for any
+   * user: as root, without the capabilities that override them (or as `nobody`, see ownerOnly); else as this user.
    */
   function asUser(lines: string[]) {
-    if (asRoot) chownSync(dir, NOBODY, NOBODY);
+    if (asNobody) chownSync(dir, NOBODY, NOBODY);
     const script = [
       `import { copySource, removeSourceCopy } from ${JSON.stringify(join(repoRoot, 'scripts/src/stack/ferretdb.ts'))};`,
       ...lines,
     ].join('\n');
-    return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
+    const [command, ...args] = ownerOnly
+      ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search,-fowner', '--', ...node]
+      : node;
+    return spawnSync(command!, args, {
       cwd: repoRoot,
       encoding: 'utf8',
-      ...(asRoot ? { uid: NOBODY, gid: NOBODY, env: { ...process.env, HOME: dir } } : {}),
+      ...(asNobody ? { uid: NOBODY, gid: NOBODY, env: { ...process.env, HOME: dir } } : {}),
     });
   }
 
@@ -125,12 +138,16 @@ describe('local stack: building FerretDB from the read-only module cache', funct
     const module = readOnlyModule(dir);
     const work = join(dir, 'cache');
     mkdirSync(work);
-    if (asRoot) chownSync(work, NOBODY, NOBODY);
+    if (asNobody) chownSync(work, NOBODY, NOBODY);
     const src = JSON.stringify(join(work, 'ferretdb-src-v1.24.2'));
     const run = asUser([
       `copySource(${JSON.stringify(module)}, ${src}, 'v1.24.2');`,
       // What a failed build leaves behind: the copy, which the next run removes before copying again.
       `copySource(${JSON.stringify(module)}, ${src}, 'v1.24.2');`,
+      // Left read-only, as the cache's modes were copied before 2026-12-07: removed all the same.
+      `const fs = await import('node:fs');`,
+      `const ro = (p) => { if (fs.statSync(p).isDirectory()) { for (const e of fs.readdirSync(p)) ro(p + '/' + e); fs.chmodSync(p, 0o555); } else fs.chmodSync(p, 0o444); };`,
+      `ro(${src});`,
       `removeSourceCopy(${src});`,
     ]);
     expect(run.status, run.stderr).to.equal(0);
@@ -173,7 +190,7 @@ describe('local stack: building FerretDB from the read-only module cache', funct
     // In a folder this user cannot write (root's, or read-only): no chmod of the copy lets it go.
     const locked = join(dir, 'locked');
     mkdirSync(join(locked, 'ferretdb-src-v1.24.2'), { recursive: true });
-    if (!asRoot) chmodSync(locked, 0o555);
+    if (modesCount) chmodSync(locked, 0o555);
     const src = JSON.stringify(join(locked, 'ferretdb-src-v1.24.2'));
     const run = asUser([
       `try { removeSourceCopy(${src}); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`,

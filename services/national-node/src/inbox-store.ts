@@ -106,15 +106,19 @@ export class InboundStore {
    */
   async sync(): Promise<void> {
     if (!this.unsynced) return;
+    // Cleared before the flush, so that a line added meanwhile is flushed by the next sync; set again if it fails (the
+    // batch is then handled again, its messages known already: nothing else would flush them).
     this.unsynced = false;
-    const handle = await open(this.file, 'r');
     try {
-      await handle.datasync();
+      const handle = await open(this.file, 'r');
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
     } catch (err) {
       this.unsynced = true;
       throw err;
-    } finally {
-      await handle.close();
     }
   }
 
