@@ -19,6 +19,7 @@ import {
   type StoredEnvelope,
   type StoredReport,
   type StoredRequest,
+  type CollectionName,
   type Handled,
 } from '@hub/store';
 import {
@@ -27,6 +28,7 @@ import {
   applyLatestVersions,
   currentVersions,
   routeDocument,
+  type CurrentVersions,
 } from './annual';
 import { envelopeDocument, reportDocument, storedHandling } from './documents';
 import type { Accepted, Outcome, Rejected } from './outcome';
@@ -67,24 +69,46 @@ export async function persistBatch(
   const keyOf = (a: Accepted) => `${a.subjectId}:${a.subjectVersion}`;
 
   // 0. Whose each record is (owners.ts), before anything is claimed: a version or withdrawal of another country's
-  // record, of whatever kind, is refused here and claims no version number. Each collection is read once, for the ids
-  // named with a later version (a first version's claim in step 1 stands for the rest; the routes and annual returns
-  // also for their own messages, to apply in step 3), and the history only for an id two countries hold records
-  // under. The reports read are kept for steps 1 and 3.
+  // record, of whatever kind, is refused here and claims no version number. An id named with a later version is looked
+  // for first where its own kind is kept (a withdrawal's: the reports), as the batch reads it anyway (the routes and
+  // annual returns also for their own first versions, to apply in step 3); only one found there under no record, and
+  // whose first version is not in this batch either (its claim in step 1 stands for it), is looked for among the other
+  // kinds: an owner's ordinary next version reads nothing more. The history is read only for an id two countries hold
+  // records under. The reports read are kept for steps 1 and 3.
   const records = accepted.filter((a) => !isRequest(a));
   const checked = idsToCheck(records);
+  const named = (...types: string[]) =>
+    new Set(records.filter((a) => types.includes(a.envelope.messageType)).map((a) => a.subjectId));
+  const asReport = named('SeizureReport', 'SeizureRetraction');
+  const asRoute = named('TraffickingRoute');
+  const asAnnual = named('AnnualSeizureReturn');
   // The current reports this batch reads, read whole and once: here, in step 1 or in step 3, and handed on.
   const stored = new Map<string, StoredReport>();
-  const readReports = new Set(checked);
-  for (const d of await findEach(reports, '_id', checked)) stored.set(d._id, d);
-  const idsOf = (messageType: string) => [
-    ...new Set([
-      ...records.filter((a) => a.envelope.messageType === messageType).map((a) => a.subjectId),
-      ...checked,
-    ]),
-  ];
-  const routes = await currentVersions(store, COLLECTIONS.routes, idsOf('TraffickingRoute'));
-  const annualReturns = await currentVersions(store, COLLECTIONS.annualReturns, idsOf('AnnualSeizureReturn'));
+  const ownKind = checked.filter((id) => asReport.has(id));
+  for (const d of await findEach(reports, '_id', ownKind)) stored.set(d._id, d);
+  const routes = await currentVersions(store, COLLECTIONS.routes, [...asRoute]);
+  const annualReturns = await currentVersions(store, COLLECTIONS.annualReturns, [...asAnnual]);
+  const firstHere = new Set(records.filter((a) => a.subjectVersion === 1).map((a) => a.subjectId));
+  const unresolved = checked.filter(
+    (id) => !stored.has(id) && !routes.has(id) && !annualReturns.has(id) && !firstHere.has(id),
+  );
+  for (const d of await findEach(
+    reports,
+    '_id',
+    unresolved.filter((id) => !asReport.has(id)),
+  ))
+    stored.set(d._id, d);
+  const others = async (collection: CollectionName, own: Set<string>, into: CurrentVersions) => {
+    for (const [id, d] of await currentVersions(
+      store,
+      collection,
+      unresolved.filter((i) => !own.has(i)),
+    ))
+      into.set(id, d);
+  };
+  await others(COLLECTIONS.routes, asRoute, routes);
+  await others(COLLECTIONS.annualReturns, asAnnual, annualReturns);
+  const readReports = new Set([...ownKind, ...unresolved]);
   const ownerOf = await storedOwners(store, checked, [
     stored.values(),
     routes.values(),
