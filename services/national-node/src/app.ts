@@ -78,11 +78,15 @@ export interface AcceptedSeizure {
 /** The one path of a seizure report into the outbox, shared by the JSON API, the CSV import and the inbox. */
 export interface SeizureAcceptor {
   /**
-   * A validation context; its versionOf reserves the next version of a report. `source`: how the reports arrived
-   * (channel) and the agency system the node authenticated (client, kept as their submittedBy).
+   * A validation context; its versionOf reserves nothing (the version a report would have now): `submit` gives the
+   * version. `source`: how the reports arrived (channel) and the agency system the node authenticated (client, kept
+   * as their submittedBy).
    */
   context(source?: Pick<ReportContext, 'channel' | 'client' | 'suggestions'>): ReportContext;
-  /** Sign and make durable a report validated against `context()`. */
+  /**
+   * Sign and make durable a report validated against `context()`, as the next version of its report, given in its
+   * turn (whatever version it was validated with): the answer says which.
+   */
   submit(report: Normalised<SeizureReportRecord>): Promise<AcceptedSeizure>;
   /**
    * Validate (throws ValidationError) and submit one JSON report. `suggestions`: what the request may spend on
@@ -126,14 +130,20 @@ export function createSeizureAcceptor(
   ): ReportContext => ({
     nodeCountry: deps.country,
     now: clock(),
-    versionOf: (id) => deps.reports.next(id),
+    // Reports may be validated before their turn (a CSV's, all at once as the file arrives): a version reserved then
+    // would be overtaken by one a body waiting before it takes in its turn, and the report's last body never become
+    // its latest version. `submit` gives the version, in the turn.
+    versionOf: (id) => deps.reports.latest(id) + 1,
     idOf: (id) => deps.reports.idOf(id),
     regions: deps.regions,
     channel: source.channel,
     client: source.client,
     suggestions: source.suggestions,
   });
-  const submit = async ({ value, normalisations }: Normalised<SeizureReportRecord>, digest?: string) => {
+  /** Sign `report` as the next version of its report: called in its turn (but for a new report, with a new id). */
+  const submit = async (report: Normalised<SeizureReportRecord>, digest?: string) => {
+    const { normalisations } = report;
+    const value = asVersion(report.value, deps.reports.next(report.value.reportId));
     const { messageId } = await deps.submitter.submit('SeizureReport', value.reportId, value, {
       ...(digest === undefined ? {} : { bodyDigest: digest }),
       notes: normalisations,
@@ -211,6 +221,11 @@ export function createSeizureAcceptor(
         : turns.run(given, () => accept(body, given, digest, client, suggestions));
     },
   };
+}
+
+/** `value` as version `version` of its report (what seizureReportFromJson sets from its context's versionOf). */
+function asVersion(value: SeizureReportRecord, version: number): SeizureReportRecord {
+  return { ...value, version, supersedesVersion: version > 1 ? version - 1 : null };
 }
 
 /** The reportId a body gives, as given (trimmed), or undefined. */

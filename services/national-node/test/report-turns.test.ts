@@ -3,6 +3,9 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { csvReportId } from '@hub/domain';
 import { HubError } from '@hub/errors';
+import { createLogger } from '@hub/observability';
+import { createSeizureAcceptor } from '../src/app';
+import { createCsvImporter } from '../src/routes-csv';
 import { ReportTurns } from '../src/report-turns';
 import { gate, minimal, startIntakeApp, type IntakeApp } from './intake-app';
 
@@ -171,5 +174,86 @@ describe('national node intake: the same report sent twice at once', () => {
     expect(csv.status, JSON.stringify(csv.body)).to.equal(202);
     expect(json.body).to.include({ reportId, version: 2 });
     expect(node.submitted.map((s) => s.value.version)).to.deep.equal([1, 2]);
+  });
+
+  // A CSV's rows are validated as the file arrives, before their turns: their versions must still be given in turn.
+  for (const between of ['a second JSON body', 'a withdrawal'] as const)
+    it(`gives a CSV row for a report its version in its turn, after ${between} waiting before it`, async () => {
+      const reportId = csvReportId('KZ', 'TURN-2');
+      const held = holdSubmissions();
+      const first = node.post('/v1/seizures', { ...minimal, reportId, notes: 'json A' });
+      await until(() => node.begun.length === 1);
+      const second =
+        between === 'a withdrawal'
+          ? node.post(`/v1/seizures/${reportId}/retract`, { reason: 'entered twice' })
+          : node.post('/v1/seizures', { ...minimal, reportId, notes: 'json B' });
+      await new Promise((r) => setTimeout(r, 150));
+      const file = [
+        'Seizure Reference,Seizure Date,Drug/Substance,Quantity Seized,Measurement Unit,Agency,TLP,Notes',
+        'TURN-2,2026-04-01,Heroin,2.5,kg,customs,AMBER,csv',
+      ].join('\n');
+      const imported = node.post('/v1/seizures/csv', file, { 'content-type': 'text/csv' });
+      await new Promise((r) => setTimeout(r, 150));
+      expect(node.begun).to.have.length(1);
+      held.open();
+      const [a, b, csv] = await Promise.all([first, second, imported]);
+      expect([a.status, b.status, csv.status], JSON.stringify(csv.body)).to.deep.equal([202, 202, 202]);
+      // Taken in the order of their turns, each the next version: the row that came last is the latest.
+      const what = (s: (typeof node.submitted)[0]) =>
+        s.type === 'SeizureRetraction' ? 'withdrawal' : s.value.notes;
+      expect(node.submitted.map((s) => `${String(s.value.version)} ${String(what(s))}`)).to.deep.equal([
+        '1 json A',
+        `2 ${between === 'a withdrawal' ? 'withdrawal' : 'json B'}`,
+        '3 csv',
+      ]);
+      expect(
+        node.submitted.filter((s) => s.type === 'SeizureReport').map((s) => s.value.supersedesVersion),
+      ).to.deep.equal(between === 'a withdrawal' ? [null, 2] : [null, 1, 2]);
+      // Each answered with the version it went out as.
+      expect(a.body.version).to.equal(1);
+      expect(b.body.version).to.equal(2);
+      const [row] = csv.body.results as { version: number; status: string }[];
+      expect(row).to.include({ status: 'queued', version: 3 });
+      expect(node.reports.latest(reportId)).to.equal(3);
+    });
+
+  it('gives a row of the inbox folder’s CSV its version in the turn it shares with the API', async () => {
+    const reportId = csvReportId('KZ', 'TURN-3');
+    // As node.ts wires the inbox folder: an acceptor of its own over the same index, here signing into the same list.
+    const inbox = createCsvImporter({
+      logger: createLogger('test:inbox', { level: 'silent' }),
+      acceptor: createSeizureAcceptor({
+        country: 'KZ',
+        reports: node.reports,
+        regions: new Set(['central-asia']),
+        submitter: {
+          async submit(type, key, value) {
+            node.submitted.push({ type, key, value: value as Record<string, unknown> });
+            return { messageId: randomUUID() };
+          },
+        },
+      }),
+    });
+    const held = holdSubmissions();
+    const first = node.post('/v1/seizures', { ...minimal, reportId, notes: 'json A' });
+    await until(() => node.begun.length === 1);
+    const second = node.post('/v1/seizures', { ...minimal, reportId, notes: 'json B' });
+    await new Promise((r) => setTimeout(r, 150));
+    const imported = inbox(
+      [
+        'Seizure Reference,Seizure Date,Drug/Substance,Quantity Seized,Measurement Unit,Agency,TLP,Notes',
+        'TURN-3,2026-04-01,Heroin,2.5,kg,customs,AMBER,inbox',
+      ].join('\n'),
+      { channel: 'inbox' },
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    held.open();
+    const [a, b, file] = await Promise.all([first, second, imported]);
+    expect(node.submitted.map((s) => `${String(s.value.version)} ${String(s.value.notes)}`)).to.deep.equal([
+      '1 json A',
+      '2 json B',
+      '3 inbox',
+    ]);
+    expect([a.body.version, b.body.version, file.results[0]?.version]).to.deep.equal([1, 2, 3]);
   });
 });
