@@ -1,6 +1,6 @@
 // `hub import-annual <file.csv>`: annual seizure totals in the World Drug Report annex shape, each country's rows
 // sent through that country's national node and signed by it.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
 import { readWdrAnnex, type AnnexError, type AnnexReturn } from '@hub/domain';
@@ -11,8 +11,10 @@ import { PkiStore } from '@hub/pki';
 import type { Command } from '../command';
 import { parse, say } from '../command';
 import { agencyFetch, agencyHeaders, TOKEN_HINT } from '../agency-headers';
+import { encodingOption, readCsvFile } from './import';
 
 const USAGE = `hub import-annual <file.csv> [--tlp CLEAR] [--only CC,CC] [--errors <file>] [--concurrency N]
+                        [--encoding CHARSET]
 
 Imports annual national seizure totals in the World Drug Report annex 7.1 shape
 (region,country,iso3,drug_group,drug_name,year,kilograms): one AnnualSeizureReturn per country and year, each
@@ -24,8 +26,12 @@ in $HUB_HOME/pki when missing). Re-importing sends new versions of the same retu
   --only         import only these countries (ISO alpha-2)
   --errors       where to write the rows that were refused (default <file>.errors.csv)
   --concurrency  countries in flight at once (default 4)
+  --encoding     the file's encoding when it is not UTF-8, e.g. windows-1251; without it the file must be UTF-8 (a
+                 byte-order mark allowed) or UTF-16 with its byte-order mark, and a file that is not is refused,
+                 naming its line and byte, before anything is sent
 
-Exit status: 0 everything sent, 1 some rows refused (see the error file), 2 usage error.`;
+Exit status: 0 everything sent, 1 some rows refused (see the error file), 2 usage error or a file that cannot be
+read in its encoding.`;
 
 interface Outcome {
   sent: number;
@@ -99,6 +105,7 @@ export const importAnnualCommand: Command = {
         only: { type: 'string' },
         errors: { type: 'string' },
         concurrency: { type: 'string' },
+        encoding: { type: 'string' },
       },
       USAGE,
     );
@@ -111,10 +118,11 @@ export const importAnnualCommand: Command = {
         'USAGE',
         `--concurrency must be a whole number from 1 to 16, got ${JSON.stringify(values.concurrency)}\nusage: ${USAGE}`,
       );
+    const encoding = encodingOption(values.encoding, USAGE);
     const tlp = (values.tlp ?? 'CLEAR').toUpperCase();
     const log = say('import-annual');
     const config = loadConfig();
-    const { returns, errors, rows } = readWdrAnnex(readFileSync(file, 'utf8'));
+    const { returns, errors, rows } = readWdrAnnex(readCsvFile(file, encoding));
     const only = values.only ? new Set(values.only.toUpperCase().split(',')) : undefined;
     const byCountry = new Map<string, AnnexReturn[]>();
     for (const r of returns) {

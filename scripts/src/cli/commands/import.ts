@@ -12,13 +12,19 @@ import {
   type CsvDefaults,
   type CsvError,
 } from '@hub/domain';
+import {
+  decodeCsvBytes,
+  decodeCsvBytesAs,
+  encodingNamed,
+  undecodableMessage,
+} from '@hub/domain/csv/text-bytes';
 import { HubError } from '@hub/errors';
 import type { Command } from '../command';
 import { parse, say } from '../command';
 import { agencyFetch, agencyHeaders, TOKEN_HINT, type AgencyAnswer } from '../agency-headers';
 
 const USAGE = `hub import <file.csv> --node <CC> [--url <nodeUrl>] [--errors <file>] [--agency TYPE] [--tlp TLP]
-                 [--releasable-to LIST] [--evaluation XN] [--chunk N]
+                 [--releasable-to LIST] [--evaluation XN] [--chunk N] [--encoding CHARSET]
 
 Imports individual drug seizures, one row per drug seized (UNODC "Individual Drug Seizures" columns or the
 hub's own names; see docs/templates/README.md and docs/templates/ids-seizures.csv), through the national node
@@ -31,8 +37,12 @@ report's id comes from (CC, reference), so importing a file again sends new vers
   --agency, --tlp, --releasable-to, --evaluation
                    values for every report when the file has no such column (IDS workbooks have none)
   --chunk          reports per request (default 500)
+  --encoding       the file's encoding when it is not UTF-8, e.g. windows-1251 (Excel's "CSV" in a Russian locale);
+                   without it the file must be UTF-8 (a byte-order mark allowed) or UTF-16 with its byte-order mark,
+                   and a file that is not is refused, naming its line and byte, before anything is sent
 
-Exit status: 0 every row accepted, 1 some rows refused (see the error report), 2 usage error.`;
+Exit status: 0 every row accepted, 1 some rows refused (see the error report), 2 usage error or a file that cannot
+be read in its encoding.`;
 
 interface NodeAnswer {
   accepted: number;
@@ -40,6 +50,54 @@ interface NodeAnswer {
   results: { lines: number[]; status: string }[];
   errors: CsvError[];
   ignoredColumns: string[];
+}
+
+/** The node's refusal of a whole request for a reason of its own, with every report's outcome (routes-csv.ts). */
+interface NodeRefusal extends NodeAnswer {
+  error: { code: string; message: string };
+}
+
+/**
+ * Refusals that sending again in a few seconds cannot mend: a node that cannot sign (its certificate has expired, was
+ * revoked, or is not valid yet) signs nothing until its operator acts.
+ */
+const NOT_SOON = new Set(['CERTIFICATE_INVALID']);
+
+/** What to do about a refusal, said once when the import stops. */
+const REMEDY: Record<string, (cc: string) => string> = {
+  CERTIFICATE_INVALID: (cc) =>
+    `the ${cc} node's operator renews its certificate ('hub pki issue ${cc}', see docs/errors.md); then import the file again`,
+};
+
+/**
+ * `--encoding`: the encoding's name as the decoder knows it, or undefined when not given; refused, before anything is
+ * read or sent, when no encoding has that name.
+ */
+export function encodingOption(given: string | undefined, usage: string): string | undefined {
+  if (given === undefined) return undefined;
+  const name = encodingNamed(given);
+  if (!name)
+    throw new HubError(
+      'USAGE',
+      `--encoding ${JSON.stringify(given)} is no encoding known here; give a label of the WHATWG Encoding standard, e.g. windows-1251, koi8-r, iso-8859-5, windows-1252, utf-16le\nusage: ${usage}`,
+    );
+  return name;
+}
+
+/**
+ * A CSV file's text, decoded as the node decodes what it is sent: UTF-8 (a byte-order mark allowed) or UTF-16 by its
+ * byte-order mark, or `encoding` when given. Bytes that are not text of it are refused (exit 2), naming line and byte,
+ * rather than read with U+FFFD in their place and signed so.
+ */
+export function readCsvFile(file: string, encoding: string | undefined): string {
+  const bytes = readFileSync(file);
+  const decoded = encoding === undefined ? decodeCsvBytes(bytes) : decodeCsvBytesAs(bytes, encoding);
+  if ('text' in decoded) return decoded.text;
+  const advice =
+    encoding === undefined
+      ? 'save it in UTF-8 (Excel: Save As, "CSV UTF-8"), or name the encoding it is in, e.g. --encoding windows-1251'
+      : 'name the encoding it is in with --encoding, or save it in UTF-8 (Excel: Save As, "CSV UTF-8")';
+  throw new HubError('USAGE', `${file} ${undecodableMessage(decoded.undecodable, advice)}; nothing was sent`);
 }
 
 /** The node's URL: --url, the node running on this HUB_HOME, `hub start`'s endpoints, or its demo port. */
@@ -100,8 +158,31 @@ function progressBar(total: number, stream: NodeJS.WriteStream = process.stderr)
   };
 }
 
-async function postChunk(url: string, chunk: CsvChunk, query: string): Promise<NodeAnswer> {
+/** The body of a node's answer when it refuses the whole request and gives each report's outcome, else undefined. */
+function refusalOf(text: string): NodeRefusal | undefined {
+  let body: Partial<NodeRefusal> | null;
+  try {
+    body = JSON.parse(text) as Partial<NodeRefusal> | null;
+  } catch {
+    return undefined;
+  }
+  const whole =
+    typeof body?.error?.code === 'string' && Array.isArray(body.results) && Array.isArray(body.errors);
+  return whole ? (body as NodeRefusal) : undefined;
+}
+
+/**
+ * Send one chunk; the node's answer, `refusal` set when it refused the chunk whole for a reason of its own (each
+ * report's outcome still given). A refusal that may pass (the outbox cannot write now) is sent again, up to three
+ * times; one that cannot pass so soon (CERTIFICATE_INVALID) is not.
+ */
+async function postChunk(
+  url: string,
+  chunk: CsvChunk,
+  query: string,
+): Promise<NodeAnswer & { refusal?: NodeRefusal['error'] }> {
   let lastError = '';
+  let refused: NodeRefusal | undefined;
   for (let attempt = 0; attempt < 4; attempt++) {
     if (attempt) await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
     let res: AgencyAnswer;
@@ -113,14 +194,18 @@ async function postChunk(url: string, chunk: CsvChunk, query: string): Promise<N
       });
     } catch (err) {
       lastError = `the node did not answer (${(err as Error).cause ?? (err as Error).message})`;
+      refused = undefined;
       continue;
     }
     const text = await res.text();
     if (res.status === 202 || res.status === 207) return JSON.parse(text) as NodeAnswer;
+    refused = refusalOf(text);
+    if (refused && NOT_SOON.has(refused.error.code)) break;
     lastError = `the node answered ${res.status}: ${text.slice(0, 300)}`;
     if (res.status === 401) lastError += TOKEN_HINT;
     if (res.status < 500) break;
   }
+  if (refused) return { ...refused, refusal: refused.error };
   throw new HubError('NODE_REFUSED', lastError, { retriable: true });
 }
 
@@ -150,6 +235,7 @@ export const importCommand: Command = {
         'releasable-to': { type: 'string' },
         evaluation: { type: 'string' },
         chunk: { type: 'string' },
+        encoding: { type: 'string' },
       },
       USAGE,
     );
@@ -169,6 +255,7 @@ export const importCommand: Command = {
         'USAGE',
         `--chunk must be a whole number of reports from 1 to 5000, got ${values.chunk}`,
       );
+    const encoding = encodingOption(values.encoding, USAGE);
     const defaults: CsvDefaults = {};
     if (values.agency) defaults.agency = values.agency;
     if (values.tlp) defaults.tlp = values.tlp;
@@ -179,7 +266,7 @@ export const importCommand: Command = {
     const log = say('import');
     const url = nodeUrlFor(loadConfig(), cc, values.url);
 
-    const plan = planCsvImport(parseCsv(readFileSync(file, 'utf8')), { defaults, maxReports: chunkSize });
+    const plan = planCsvImport(parseCsv(readCsvFile(file, encoding)), { defaults, maxReports: chunkSize });
     log(
       `${basename(file)}: ${plan.rows} rows in ${plan.reports} reports, '${plan.separator === '\t' ? 'tab' : plan.separator}'-separated; sending through the ${cc} node at ${url}`,
     );
@@ -196,27 +283,45 @@ export const importCommand: Command = {
       );
     const bar = progressBar(plan.rows);
     bar.update(sentRows, 0, sentRows);
+    /** The import stops: the rows of the chunks from `from` on are reported as not sent, for `reason`, once each. */
+    const stop = (from: number, why: string, reason: string) => {
+      process.stderr.write(`[import] stopped: ${why}\n`);
+      const rest = plan.chunks.slice(from);
+      for (const c of rest)
+        for (const line of c.lineMap.slice(2).filter(Boolean))
+          errors.push({ line, column: '', value: '', message: reason });
+      sentRows += rest.reduce((n, c) => n + c.rows, 0);
+      bar.update(sentRows, acceptedRows, sentRows - acceptedRows, true);
+    };
     for (const [i, chunk] of plan.chunks.entries()) {
+      let answer: Awaited<ReturnType<typeof postChunk>>;
       try {
-        const answer = await postChunk(url, chunk, query ? `?${query}` : '');
-        errors.push(...toFileLines(chunk, answer.errors));
-        for (const r of answer.results) {
-          if (r.status !== 'queued') continue;
-          acceptedReports += 1;
-          acceptedRows += r.lines.length;
-        }
+        answer = await postChunk(url, chunk, query ? `?${query}` : '');
       } catch (err) {
         // The node is gone, or refuses us: what was not sent is reported as refused, and the rest is not tried.
-        process.stderr.write(`[import] stopped: ${(err as Error).message}\n`);
-        const rest = plan.chunks.slice(i);
-        for (const c of rest)
-          for (const line of c.lineMap.slice(2).filter(Boolean))
-            errors.push({ line, column: '', value: '', message: `not sent: ${(err as Error).message}` });
-        sentRows += rest.reduce((n, c) => n + c.rows, 0);
-        bar.update(sentRows, acceptedRows, sentRows - acceptedRows, true);
+        stop(i, (err as Error).message, `not sent: ${(err as Error).message}`);
         break;
       }
+      // The node's outcome of every report: the invalid rows' own errors, and the reason of those it did not send.
+      errors.push(...toFileLines(chunk, answer.errors));
+      for (const r of answer.results) {
+        if (r.status !== 'queued') continue;
+        acceptedReports += 1;
+        acceptedRows += r.lines.length;
+      }
       sentRows += chunk.rows;
+      const { refusal } = answer;
+      if (refusal) {
+        // Refused whole for a reason of the node's, which the rest would meet too: said once, with what to do.
+        const remedy =
+          REMEDY[refusal.code]?.(cc) ?? `import the file again once the ${cc} node takes reports`;
+        stop(
+          i + 1,
+          `the ${cc} node refused the import (${refusal.code}): ${refusal.message}\n[import] what to do: ${remedy}: the reports accepted before are sent again as new versions, not duplicates`,
+          `not sent (${refusal.code}): ${refusal.message}`,
+        );
+        break;
+      }
       bar.update(sentRows, acceptedRows, sentRows - acceptedRows, i === plan.chunks.length - 1);
     }
     if (!plan.chunks.length) bar.update(sentRows, 0, sentRows, true);
