@@ -69,6 +69,12 @@ function periodErrors(
     return Date.UTC(d.getUTCFullYear(), monthly ? d.getUTCMonth() : 0, 1);
   };
   const kept = monthly ? 'statistics of seizures are kept per month' : 'annual returns are kept per year';
+  // A time of day given (to=2026-03-31T00:00:00Z is that instant, not the day): say so, or the example reads as what
+  // was sent.
+  const timed = (v: unknown) =>
+    /T|\d:\d/.test(String(v))
+      ? ' (give the day alone: a time of day is that instant, not the whole day)'
+      : '';
   const errors: FieldError[] = [];
   const from = p.from as Date | undefined;
   if (from && startOf(from.getTime()) !== from.getTime()) {
@@ -77,8 +83,8 @@ function periodErrors(
     errors.push({
       field: 'from',
       message: monthly
-        ? `${kept}: start on the first day of a month, e.g. from=${y}-${m}-01 (or from=${y}-${m}) to count the whole of ${y}-${m}`
-        : `${kept}: start on 1 January, e.g. from=${y} (or from=${y}-01-01) to count the whole of ${y}`,
+        ? `${kept}: start on the first day of a month, e.g. from=${y}-${m}-01 (or from=${y}-${m}) to count the whole of ${y}-${m}${timed(raw.from)}`
+        : `${kept}: start on 1 January, e.g. from=${y} (or from=${y}-01-01) to count the whole of ${y}${timed(raw.from)}`,
       value: String(raw.from).trim(),
     });
   }
@@ -91,8 +97,8 @@ function periodErrors(
     errors.push({
       field: 'to',
       message: monthly
-        ? `${kept}: end on the last day of a month, e.g. to=${y}-${m}-${last} (or to=${y}-${m}) to count the whole of ${y}-${m}`
-        : `${kept}: end on 31 December, e.g. to=${y} (or to=${y}-12-31) to count the whole of ${y}`,
+        ? `${kept}: end on the last day of a month, e.g. to=${y}-${m}-${last} (or to=${y}-${m}) to count the whole of ${y}-${m}${timed(raw.to)}`
+        : `${kept}: end on 31 December, e.g. to=${y} (or to=${y}-12-31) to count the whole of ${y}${timed(raw.to)}`,
       value: String(raw.to).trim(),
     });
   }

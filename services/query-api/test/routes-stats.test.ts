@@ -143,6 +143,12 @@ describe('query API: statistics and routes', () => {
       expect(e!.message).to.contain('kept per month');
       expect(e!.message).to.contain('to=2026-03-31');
       expect((await refusal('to=2026-02-10'))[0]!.message).to.contain('to=2026-02-28');
+      // The last day named with a time of day: that instant, not the day, and the message says so.
+      const [timed] = await refusal('to=2026-03-31T00:00:00Z');
+      expect(timed!.message).to.contain(
+        'give the day alone: a time of day is that instant, not the whole day',
+      );
+      expect(e!.message).not.to.contain('time of day');
       // Both at once: each named.
       expect((await refusal('from=2026-03-02&to=2026-03-30')).map((x) => x.field)).to.deep.equal([
         'from',
