@@ -26,7 +26,7 @@ import type { ReportsIndex } from './reports-index';
 import { csvRouter, csvTypesOf, routePath } from './routes-csv';
 import { firstBadUtf8, undecodableMessage, where } from './text-bytes';
 import { httpStatusOf } from './error-status';
-import { ReportTurns } from './report-turns';
+import { turnsOf } from './report-turns';
 import { nodeOpenApi } from './openapi';
 import { alertRoutes } from './routes-alerts';
 import { annualRoutes } from './routes-annual';
@@ -102,17 +102,6 @@ export interface SeizureAcceptor {
     reason: string,
     client?: string,
   ): Promise<{ reportId: string; version: number; messageId: string }>;
-}
-
-/**
- * The turns of the reports of an index: every acceptor over the same index (the API's and the inbox folder's) takes
- * the same turns, since the versions they hand out are the index's.
- */
-const turnsOfIndex = new WeakMap<ReportsIndex, ReportTurns>();
-function turnsOf(reports: ReportsIndex): ReportTurns {
-  let turns = turnsOfIndex.get(reports);
-  if (!turns) turnsOfIndex.set(reports, (turns = new ReportTurns()));
-  return turns;
 }
 
 export function createSeizureAcceptor(

@@ -31,3 +31,14 @@ export class ReportTurns {
     return this.tails.size;
   }
 }
+
+/**
+ * The turns of the records of an index: every path that hands out the index's versions (the API's acceptor and the
+ * inbox folder's, annual returns and routes) takes the same turns.
+ */
+const turnsOfIndex = new WeakMap<object, ReportTurns>();
+export function turnsOf(index: object): ReportTurns {
+  let turns = turnsOfIndex.get(index);
+  if (!turns) turnsOfIndex.set(index, (turns = new ReportTurns()));
+  return turns;
+}

@@ -3,6 +3,7 @@
 import { Router } from 'express';
 import { annualReturnFromJson, routeReportFromJson } from '@hub/domain';
 import { clientOf } from './client-auth';
+import { turnsOf } from './report-turns';
 import type { ReportsIndex } from './reports-index';
 import type { Submitter } from './submit';
 
@@ -15,16 +16,39 @@ export function annualRoutes(deps: {
   onAccepted?: (n: number) => void;
 }): Router {
   const router = Router();
-  router.post('/v1/annual-returns', async (req, res) => {
-    const { value, normalisations } = annualReturnFromJson(req.body, {
-      nodeCountry: deps.country,
-      now: deps.clock(),
-      versionOf: (id) => deps.reports.next(id),
-      regions: deps.regions,
-      client: clientOf(res),
+  const turns = turnsOf(deps.reports);
+  /**
+   * `normalise` read once to find the record's id (reserving nothing), then again in the record's turn with its version
+   * reserved, and sent: two bodies of one record at once are numbered and signed in the order they are taken.
+   */
+  const inTurn = async <T extends { version: number }>(
+    normalise: (versionOf: (id: string) => number) => { value: T; normalisations: unknown },
+    idOf: (value: T) => string,
+    send: (value: T) => Promise<{ messageId: string }>,
+  ) => {
+    // Its normalisations are the first reading's (a route id given in capitals is noted there only).
+    const first = normalise((i) => deps.reports.latest(i) + 1);
+    const id = idOf(first.value);
+    return turns.run(id, async () => {
+      const { value } = normalise((i) => deps.reports.next(i));
+      const { messageId } = await send(value);
+      deps.reports.record(id, value.version, undefined, messageId);
+      return { value, normalisations: first.normalisations, messageId };
     });
-    const { messageId } = await deps.submitter.submit('AnnualSeizureReturn', value.returnId, value);
-    deps.reports.record(value.returnId, value.version, undefined, messageId);
+  };
+  router.post('/v1/annual-returns', async (req, res) => {
+    const { value, normalisations, messageId } = await inTurn(
+      (versionOf) =>
+        annualReturnFromJson(req.body, {
+          nodeCountry: deps.country,
+          now: deps.clock(),
+          versionOf,
+          regions: deps.regions,
+          client: clientOf(res),
+        }),
+      (v) => v.returnId,
+      (v) => deps.submitter.submit('AnnualSeizureReturn', v.returnId, v),
+    );
     deps.onAccepted?.(1);
     res.status(202).json({
       returnId: value.returnId,
@@ -38,16 +62,25 @@ export function annualRoutes(deps: {
     });
   });
   router.post('/v1/routes', async (req, res) => {
-    const { value, normalisations } = routeReportFromJson(req.body, {
-      nodeCountry: deps.country,
-      now: deps.clock(),
-      versionOf: (id) => deps.reports.next(id),
-      idOf: (id) => deps.reports.idOf(id),
-      regions: deps.regions,
-      client: clientOf(res),
-    });
-    const { messageId } = await deps.submitter.submit('TraffickingRoute', value.routeId, value);
-    deps.reports.record(value.routeId, value.version, undefined, messageId);
+    // A new route's id is made by the first reading: the second reads it as given.
+    let body = req.body as unknown;
+    const { value, normalisations, messageId } = await inTurn(
+      (versionOf) => {
+        const read = routeReportFromJson(body, {
+          nodeCountry: deps.country,
+          now: deps.clock(),
+          versionOf,
+          idOf: (id) => deps.reports.idOf(id),
+          regions: deps.regions,
+          client: clientOf(res),
+        });
+        if (body && typeof body === 'object' && !Array.isArray(body))
+          body = { ...(body as Record<string, unknown>), routeId: read.value.routeId };
+        return read;
+      },
+      (v) => v.routeId,
+      (v) => deps.submitter.submit('TraffickingRoute', v.routeId, v),
+    );
     deps.onAccepted?.(1);
     res.status(202).json({
       routeId: value.routeId,

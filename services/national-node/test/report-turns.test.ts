@@ -119,6 +119,44 @@ describe('national node intake: the same report sent twice at once', () => {
     expect([versionOf('first'), versionOf('second')]).to.deep.equal([one.body.version, two.body.version]);
   });
 
+  it('numbers two bodies of one annual return, or of one route, sent at once in the order they are signed', async () => {
+    const annual = (kg: number) => ({
+      year: 2025,
+      rows: [{ drugName: 'Heroin', drugGroup: 'Opioids', kilograms: kg }],
+      handling: { tlp: 'GREEN' },
+    });
+    const route = (routeId: string, name: string) => ({
+      routeId,
+      name,
+      legs: [{ from: 'TJ', to: 'KZ' }],
+      handling: { tlp: 'GREEN' },
+    });
+    const routeId = randomUUID();
+    for (const [path, bodies] of [
+      ['/v1/annual-returns', [annual(1), annual(2)]],
+      ['/v1/routes', [route(routeId.toUpperCase(), 'first'), route(routeId, 'second')]],
+    ] as const) {
+      node.submitted.length = 0;
+      node.begun.length = 0;
+      const held = holdSubmissions();
+      const both = Promise.all(bodies.map((b) => node.post(path, b)));
+      await bothArrived();
+      expect(node.begun, path).to.have.length(1);
+      held.open();
+      const answers = await both;
+      expect(answers.map((a) => a.status)).to.deep.equal([202, 202]);
+      expect(
+        node.submitted.map((x) => x.value.version),
+        path,
+      ).to.deep.equal([1, 2]);
+      for (const a of answers)
+        expect(
+          node.submitted.find((x) => x.value.version === a.body.version),
+          path,
+        ).to.not.equal(undefined);
+    }
+  });
+
   it('sends the second when the first failed, and the next one after that too', async () => {
     const body = { ...minimal, reportId: randomUUID() };
     let calls = 0;
