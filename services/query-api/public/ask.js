@@ -119,6 +119,8 @@ export function createAskForm({ api, claims, onAsked }) {
     say(t('askSending'));
     try {
       const queued = await api.post('/v1/requests', body());
+      // Signed out (or asked anew) meanwhile: the request's id is not shown to whoever is there now.
+      if (mine !== run) return;
       say(t('askQueued', { id: queued.requestId }));
       send.disabled = false;
       await follow(queued.requestId, mine);
