@@ -184,7 +184,11 @@ describe('signed envelope', function () {
     expect(reasonOf(bytes, 'KZ', v)).to.equal('revoked');
   });
 
-  it('judges as of a past time when given one (a replay): later expiry and later revocations do not count', () => {
+  /**
+   * An envelope TM signed a day into a certificate of two days that began ten days ago (expired now), with a verifier
+   * that trusts it.
+   */
+  const signedByOld = () => {
     const day = 86400000;
     const notBefore = Date.now() - 10 * day;
     const old = identity(pki.ca, 'TM', { notBefore: new Date(notBefore), validityDays: 2 });
@@ -198,6 +202,11 @@ describe('signed envelope', function () {
       origin: 'TM',
       clock: () => signedAt,
     }).signEncoded({ messageType: 'X', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes;
+    return { day, notBefore, old, t, v, signedAt, bytes };
+  };
+
+  it('judges as of a past time when given one (a replay): later expiry and later revocations do not count', () => {
+    const { day, notBefore, old, t, v, signedAt, bytes } = signedByOld();
     const at = (time: number | undefined) => {
       const r = v.verify(bytes, { expectedCountry: 'TM', ...(time !== undefined && { at: time }) });
       return r.ok ? 'ok' : r.reason;
@@ -215,19 +224,7 @@ describe('signed envelope', function () {
   });
 
   it('judges only the expiry as of the time a record came when given one (live), revocations as of now', () => {
-    const day = 86400000;
-    const notBefore = Date.now() - 10 * day;
-    const old = identity(pki.ca, 'TM', { notBefore: new Date(notBefore), validityDays: 2 });
-    const t = createTrustStore(pki.ca.certPem);
-    t.add(old.cert.certificatePem);
-    const v = createVerifier({ trust: t });
-    const signedAt = notBefore + day;
-    const bytes = createSigner({
-      privateKey: old.key,
-      certificate: old.cert.certificatePem,
-      origin: 'TM',
-      clock: () => signedAt,
-    }).signEncoded({ messageType: 'X', schemaFingerprint: FP, payload: Buffer.from('x') }).bytes;
+    const { day, notBefore, old, t, v, signedAt, bytes } = signedByOld();
     const cameAt = (validAt: number) => {
       const r = v.verify(bytes, { expectedCountry: 'TM', validAt });
       return r.ok ? 'ok' : r.reason;
