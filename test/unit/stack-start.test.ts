@@ -5,8 +5,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitStarted } from '../../scripts/src/stack/stack';
-import { isAlive, startDetached, stopPid } from '../../scripts/src/stack/proc';
+import { isAlive, startDetached, stopPid, waitStarted } from '../../scripts/src/stack/proc';
 import { hubErrorOf } from '../support/env';
 
 describe('local stack: waiting for a server to start', function () {

@@ -30,7 +30,7 @@ import { createLogger } from '@hub/observability';
 import { BROKER_OU, PkiStore, issueServerCertificate } from '@hub/pki';
 import { commonServerProperties, startKafka, type KafkaLayout } from './kafka';
 import { probeKafka } from './probes';
-import { run, waitFor } from './proc';
+import { run, waitStarted } from './proc';
 import { newSecret, passwordFile, principalPassword, replaceSecretFile, writeSecretFile } from './secrets';
 
 export interface BrokerTlsFiles {
@@ -219,11 +219,12 @@ export async function startSecureKafka(options: SecureBrokerOptions): Promise<Se
     tls,
     security: (principal) => principalSecurity(options.hubHome, principal, caPem),
   };
-  await waitFor(
+  await waitStarted(
     'the secured Kafka broker',
+    pid,
     async () => (await probeKafka(brokers, broker.security(PRINCIPALS.admin))).ok,
     options.readyTimeoutMs ?? 90000,
-    `See ${options.layout.logFile}.`,
+    options.layout.logFile,
   );
   return broker;
 }

@@ -26,7 +26,7 @@ import {
   startSecureKafka,
   writeBrokerTls,
 } from './security';
-import { commandLineOf, isAlive, portInUse, stopPid, waitFor, withLock } from './proc';
+import { commandLineOf, isAlive, portInUse, stopPid, waitFor, waitStarted, withLock } from './proc';
 import { stackVersions } from './versions';
 
 export type Say = (line: string) => void;
@@ -82,31 +82,6 @@ async function stillRunning(
     `It was started by an earlier 'hub stack up' (pid ${pid}) and does not answer; 'hub stack down' stops it.`,
   );
   return true;
-}
-
-/**
- * Wait until the server just started as `pid` answers `probe`. One that exits first (its port taken, its data
- * unreadable) fails at once, naming its log, instead of after the whole wait.
- */
-export async function waitStarted(
-  what: string,
-  pid: number,
-  probe: () => Promise<boolean>,
-  timeoutMs: number,
-  logFile: string,
-): Promise<void> {
-  let exited = false;
-  await waitFor(
-    what,
-    async () => {
-      // waitFor takes an error from the probe as "not yet": an exit is told apart after it returns.
-      if (!isAlive(pid)) return (exited = true);
-      return probe();
-    },
-    timeoutMs,
-    `See ${logFile}.`,
-  );
-  if (exited) throw new HubError('STACK_START_FAILED', `${what} exited at start; see ${logFile}`);
 }
 
 function mongodOnPath(): boolean {
