@@ -379,6 +379,44 @@ describe('analyst dashboard in a browser', function () {
     }
   });
 
+  it('keeps the next user in the tab signed in when a request of the previous one is refused 401 late', async () => {
+    const first = hub.token('coordinator', 'UZ', 'RED');
+    const next = hub.token('analyst', 'KZ', 'GREEN');
+    const page = await open('/?refresh=600');
+    await signIn(page, first);
+    // The first user's reload is held, then answered 401 (its token refused meanwhile) once the next user is in.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let refused = 0;
+    await page.route(/\/v1\/(routes|stats|alerts)/, async (route) => {
+      if (route.request().headers().authorization !== `Bearer ${first}`) return route.continue();
+      await held;
+      refused++;
+      await route
+        .fulfill({
+          status: 401,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { code: 'TOKEN_EXPIRED', message: 'the bearer token expired' } }),
+        })
+        .catch(() => undefined);
+    });
+    try {
+      await page.click('#refresh');
+      await page.click('#signout');
+      await page.waitForSelector('#signin:not([hidden])');
+      await signIn(page, next);
+      release();
+      await waitUntil('the late refusals answered', () => refused > 0 || undefined);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await page.isHidden('#app'), 'the next user signed out by a refusal of the first').to.equal(
+        false,
+      );
+      expect(await page.textContent('#who')).to.contain('analyst · Kazakhstan · clearance GREEN');
+    } finally {
+      release();
+    }
+  });
+
   it('maps a flow line for every route leg the analyst may see, and none from a report they may not', async () => {
     const page = await open();
     await signIn(page);

@@ -49,15 +49,16 @@ export function apiDescription() {
 }
 
 /**
- * `token()` gives the current token; `onUnauthorized(error)` is told of every 401 (the session is over).
+ * `token()` gives the current token; `onUnauthorized(error)` is told of a 401 to it (the session is over).
  */
 export function createApi({ token, onUnauthorized }) {
   async function call(path, params, signal, body) {
+    const sent = token();
     let res;
     try {
       res = await fetch(`${path}${query(params)}`, {
         headers: {
-          authorization: `Bearer ${token()}`,
+          authorization: `Bearer ${sent}`,
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
@@ -70,7 +71,9 @@ export function createApi({ token, onUnauthorized }) {
     }
     if (!res.ok) {
       const err = await failure(res);
-      if (res.status === 401) onUnauthorized(err);
+      // Only the token still in use ends the session: a refusal of one signed out since (an answer that came late)
+      // does not sign out whoever is there now.
+      if (res.status === 401 && token() === sent) onUnauthorized(err);
       throw err;
     }
     return res;
