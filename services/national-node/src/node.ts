@@ -301,7 +301,11 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
         onMessage: (message) => {
           if (!message.value) return;
           // The coordinator's notices carry an envelope whole, which may be as large as any: they may be larger.
-          const v = verifier.verify(message.value, { maxBytes: CARRIER_MAX_BYTES });
+          // Certificates are judged valid as of when the record came (the broker's time), not when this node reads
+          // it: a node down or behind across an expiry would otherwise pass over what was valid when sent.
+          const cameAt = Number(message.timestamp);
+          const validAt = Number.isFinite(cameAt) && cameAt > 0 ? { validAt: cameAt } : {};
+          const v = verifier.verify(message.value, { maxBytes: CARRIER_MAX_BYTES, ...validAt });
           if (!v.ok || v.envelope.origin !== HUB_ORIGIN) {
             // Unknown signer usually means the coordinator's certificate has not arrived on hub.pki yet: retry.
             if (!v.ok && v.reason === 'unknown-signer')
@@ -313,6 +317,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
           // this node cannot read is passed over (counted), and one whose originator's certificate has not arrived
           // yet throws, to be read again like the above.
           const value = readInboundValue(v.envelope, {
+            ...validAt,
             verifier,
             registry,
             logger,

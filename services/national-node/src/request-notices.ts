@@ -59,7 +59,17 @@ const EXPECTED: Record<string, { type: string; signer: 'requester' | 'addressee'
 export function inboundValue(
   messageType: string,
   value: Record<string, unknown>,
-  deps: { verifier: Verifier; registry: SchemaRegistry; logger: Logger },
+  deps: {
+    verifier: Verifier;
+    registry: SchemaRegistry;
+    logger: Logger;
+    /**
+     * When the notice came (the broker's time of the record carrying it): the original's signer certificate is judged
+     * valid as of then, not as of when this node reads it, as the coordinator judged it (a node down or behind across
+     * the expiry would otherwise drop a request for good).
+     */
+    validAt?: number;
+  },
 ): Record<string, unknown> | undefined {
   if (messageType !== REQUEST_NOTICE) return value;
   const { originalEnvelope, ...notice } = value;
@@ -73,7 +83,10 @@ export function inboundValue(
     return undefined;
   };
   const expectedCountry = String(notice[expected.signer]);
-  const inner = deps.verifier.verify(originalEnvelope, { expectedCountry });
+  const inner = deps.verifier.verify(originalEnvelope, {
+    expectedCountry,
+    ...(deps.validAt !== undefined && { validAt: deps.validAt }),
+  });
   if (!inner.ok) {
     if (inner.reason === 'unknown-signer') throw new SignerNotKnownYet(expectedCountry, inner.detail);
     return refuse(`the original ${expected.type} does not verify: ${inner.reason} (${inner.detail})`);
@@ -109,7 +122,13 @@ export function inboundValue(
  */
 export function readInboundValue(
   envelope: Envelope,
-  deps: { verifier: Verifier; registry: SchemaRegistry; logger: Logger; onUnreadable: () => void },
+  deps: {
+    verifier: Verifier;
+    registry: SchemaRegistry;
+    logger: Logger;
+    onUnreadable: () => void;
+    validAt?: number;
+  },
 ): Record<string, unknown> | undefined {
   try {
     // The coordinator's notices carry an envelope whole, which may be as large as any: they may be larger.

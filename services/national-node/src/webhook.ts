@@ -76,7 +76,7 @@ export function startWebhook(options: WebhookOptions): WebhookForwarder {
         backoff = 0;
       })
       .catch((err: unknown) => {
-        error = (err as Error).message;
+        error = failureOf(err);
         backoff = Math.min(backoff ? backoff * 2 : 1000, 60000);
         options.logger.warn({ err: error, retryInMs: backoff }, 'webhook delivery failed; will retry');
         timer = setTimeout(() => {
@@ -100,4 +100,23 @@ export function startWebhook(options: WebhookOptions): WebhookForwarder {
       await running;
     },
   };
+}
+
+/**
+ * What a delivery failure says to an operator: fetch's own "fetch failed" with its cause (refused, unreachable, a
+ * certificate not trusted), and for a certificate the remedy.
+ */
+export function failureOf(err: unknown): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  const cause = e.cause && (e.cause.code ?? e.cause.message);
+  if (!cause) return e.message;
+  const certificate = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(
+    String(e.cause?.code ?? ''),
+  );
+  return (
+    `${e.message}: ${e.cause?.message && e.cause.message !== cause ? `${cause} (${e.cause.message})` : cause}` +
+    (certificate
+      ? "; the webhook's TLS certificate is not trusted by this node: give the node its CA with NODE_EXTRA_CA_CERTS=<pem file>"
+      : '')
+  );
 }

@@ -6,7 +6,7 @@ import { createSigner, createVerifier, HUB_ORIGIN, type Envelope } from '@hub/en
 import { createLogger } from '@hub/observability';
 import { createTrustStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
-import { testPki, type TestIdentity } from '../../pki/test/fixtures';
+import { identity, testPki, type TestIdentity } from '../../pki/test/fixtures';
 import { readInboundValue, SignerNotKnownYet } from '../src/request-notices';
 
 describe("national node: reading the coordinator's request notices", function () {
@@ -14,17 +14,22 @@ describe("national node: reading the coordinator's request notices", function ()
   const pki = testPki();
   const registry = loadSchemaRegistry();
   const logger = createLogger('test:request-notices', { level: 'silent' });
-  const signerOf = (id: TestIdentity, origin: string) =>
-    createSigner({ privateKey: id.key, certificate: id.cert.certificatePem, origin });
+  const signerOf = (id: TestIdentity, origin: string, at?: number) =>
+    createSigner({
+      privateKey: id.key,
+      certificate: id.cert.certificatePem,
+      origin,
+      ...(at !== undefined && { clock: () => at }),
+    });
 
   /** KZ's request to UZ, forwarded by the coordinator to UZ's node: the coordinator's envelope. */
-  const forwardedRequest = (): { envelope: Envelope; requestId: string } => {
+  const forwardedRequest = (kz = pki.kz, at = Date.now()): { envelope: Envelope; requestId: string } => {
     const request = informationRequestFromJson(
       { to: 'UZ', purpose: 'investigation', question: 'Seen this truck before?', handling: { tlp: 'AMBER' } },
-      { nodeCountry: 'KZ', now: Date.now(), regions: new Set(['central-asia']) },
+      { nodeCountry: 'KZ', now: at, regions: new Set(['central-asia']) },
     ).value;
     const inner = registry.encode('InformationRequest', request);
-    const original = signerOf(pki.kz, 'KZ').signEncoded({
+    const original = signerOf(kz, 'KZ', at).signEncoded({
       messageType: 'InformationRequest',
       schemaFingerprint: inner.fingerprint,
       payload: inner.payload,
@@ -62,6 +67,28 @@ describe("national node: reading the coordinator's request notices", function ()
     });
     return { value, unreadable };
   };
+
+  it('keeps a request signed under a certificate that has expired since it came, judged as of then', () => {
+    const day = 86_400_000;
+    const notBefore = Date.now() - 10 * day;
+    const kz = identity(pki.ca, 'KZ', { notBefore: new Date(notBefore), validityDays: 2 });
+    const signedAt = notBefore + day;
+    const { envelope, requestId } = forwardedRequest(kz, signedAt);
+    const trust = createTrustStore(pki.ca.certPem);
+    trust.add(pki.hub.cert.certificatePem);
+    trust.add(kz.cert.certificatePem);
+    const readAt = (validAt?: number) =>
+      readInboundValue(envelope, {
+        verifier: createVerifier({ trust }),
+        registry,
+        logger,
+        onUnreadable: () => undefined,
+        ...(validAt !== undefined && { validAt }),
+      });
+    // Came a minute after it was signed: kept. Judged as of now (expired), it would be passed over for good.
+    expect(readAt(signedAt + 60_000)).to.include({ kind: 'request', requestId });
+    expect(readAt()).to.equal(undefined);
+  });
 
   it('keeps a forwarded request once its originator is known, verified and decoded', () => {
     const { envelope, requestId } = forwardedRequest();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@hub/observability';
 import { InboundStore } from '../src/inbox-store';
-import { startWebhook, type WebhookForwarder } from '../src/webhook';
+import { failureOf, startWebhook, type WebhookForwarder } from '../src/webhook';
 
 interface Seen {
   method: string;
@@ -53,7 +53,7 @@ describe("national node: the webhook to the agency's system", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = () => {
+  const start = (url = `${base}/hook`) => {
     const inbound = new InboundStore(join(dir, 'inbound.jsonl'));
     inbound.add({
       messageId: 'b6a0c1f2-0d4e-4c1e-9a55-6e1f0c2d3b4a',
@@ -62,7 +62,7 @@ describe("national node: the webhook to the agency's system", () => {
       value: { kind: 'request', requestId: '1d2c3b4a-5e6f-4a1b-8c9d-0e1f2a3b4c5d' },
     });
     forwarder = startWebhook({
-      url: `${base}/hook`,
+      url,
       secret: 's3cret',
       cursorFile: join(dir, 'webhook.cursor'),
       inbound,
@@ -99,4 +99,22 @@ describe("national node: the webhook to the agency's system", () => {
       expect(hook.pending()).to.equal(1);
       expect(seen.map((s) => s.url)).to.deep.equal(['/hook']);
     });
+
+  it('says why a delivery failed where fetch says only "fetch failed": refused, or a certificate not trusted', async () => {
+    // A port nothing listens on: the server's, closed.
+    const closed = base;
+    await new Promise((r) => server.close(r));
+    const hook = start(`${closed}/hook`);
+    await until('the failure', () => hook.lastError() !== undefined);
+    expect(hook.lastError()).to.match(/^fetch failed: ECONNREFUSED/);
+    const untrusted = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('self-signed certificate in certificate chain'), {
+        code: 'SELF_SIGNED_CERT_IN_CHAIN',
+      }),
+    });
+    expect(failureOf(untrusted)).to.equal(
+      "fetch failed: SELF_SIGNED_CERT_IN_CHAIN (self-signed certificate in certificate chain); the webhook's TLS certificate is not trusted by this node: give the node its CA with NODE_EXTRA_CA_CERTS=<pem file>",
+    );
+    expect(failureOf(new Error('the webhook answered HTTP 500'))).to.equal('the webhook answered HTTP 500');
+  });
 });
