@@ -78,4 +78,26 @@ describe('query API: provenance of a record', function () {
       JSON.stringify(reads.body),
     ).to.equal(true);
   });
+
+  it('audits a look-up of a record it answers as absent, naming neither the record nor its owner', async () => {
+    const id = await stored({ tlp: 'RED' });
+    const r = await getJson(`${hub.apiUrl}/v1/seizures/${id}`, hub.token('analyst', 'KG', 'RED'));
+    expect(r.status).to.equal(404);
+    type Entry = {
+      actor: { country: string };
+      action: string;
+      query: { reportId?: string };
+      reportIds: string[];
+    };
+    const entries = (await getJson(`${hub.apiUrl}/v1/audit?country=KG`, hub.token('auditor', 'KZ', 'RED')))
+      .body.entries as Entry[];
+    const probe = entries.find((e) => e.action === 'read' && e.query.reportId === id);
+    expect(probe, JSON.stringify(entries.slice(0, 3))).to.include({ count: 0 });
+    expect(probe!.reportIds).to.deep.equal([]);
+    // Not in the owner's view of who read its records: it was not read.
+    const reads = await getJson(`${hub.apiUrl}/v1/reads?reportId=${id}`, hub.token('analyst', 'KZ', 'RED'));
+    expect(
+      (reads.body.reads as { reader: { country: string } }[]).map((e) => e.reader.country),
+    ).to.not.include('KG');
+  });
 });

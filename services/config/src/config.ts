@@ -229,7 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       checkMinutes: positive(env, 'HUB_RETENTION_CHECK_MINUTES', 60),
     },
     signatureBatch: onOff(env, 'HUB_SIGNATURE_BATCH', true),
-    queryTimeoutMs: Math.round(seconds(env, 'HUB_QUERY_TIMEOUT_S', 120) * 1000),
+    // A timer takes at most 2^31-1 ms (about 24.8 days): beyond, Node fires it at once, and every read would time out.
+    queryTimeoutMs: Math.round(seconds(env, 'HUB_QUERY_TIMEOUT_S', 120, 2_147_483) * 1000),
     queryConcurrency: count(env, 'HUB_QUERY_CONCURRENCY', 8, 1000),
     queryTotalConcurrency: count(env, 'HUB_QUERY_TOTAL_CONCURRENCY', 32, 10000),
     nodeHost: listenHost('HUB_NODE_HOST', env.HUB_NODE_HOST, '127.0.0.1'),
@@ -355,14 +356,15 @@ function count(env: NodeJS.ProcessEnv, name: string, fallback: number, max: numb
 }
 
 /** A duration in seconds, fractions allowed; 0 means none. */
-function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number, max = Infinity): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || (n > 0 && n < 0.001))
+  if (!Number.isFinite(n) || n < 0 || (n > 0 && n < 0.001) || n > max)
     throw new HubError(
       'CONFIG_INVALID',
-      `${name}=${raw} must be a number of seconds: 0 (no limit) or at least 0.001`,
+      `${name}=${raw} must be a number of seconds: 0 (no limit) or at least 0.001` +
+        (max < Infinity ? ` and at most ${max}` : ''),
     );
   return n;
 }

@@ -85,7 +85,10 @@ export function openApiDocument(): Record<string, unknown> {
             param('from', 'ISO date'),
             param('to', 'ISO date: on or before (a day, month or year: the whole of it, UTC)'),
             param('routeCountry', 'country anywhere on the route'),
-            param('conveyance', 'mode of transport'),
+            param(
+              'conveyance',
+              'mode of transport: a code (road, rail, air, maritime, inland-water, mail, pedestrian, ...; /data/vocab.json) or a word a node takes for one (truck, ship); anything else is refused 400',
+            ),
             param('limit', '1-500', { type: 'integer' }),
             param('cursor', 'nextCursor of the previous page'),
           ],
@@ -312,15 +315,17 @@ export function openApiDocument(): Record<string, unknown> {
             param('from', 'ISO date'),
             param('to', 'ISO date: on or before (a day, month or year: the whole of it, UTC)'),
             param('routeCountry', 'country anywhere on the route'),
-            param('conveyance', 'mode of transport'),
+            param(
+              'conveyance',
+              'mode of transport: a code (road, rail, air, maritime, inland-water, mail, pedestrian, ...; /data/vocab.json) or a word a node takes for one (truck, ship); anything else is refused 400',
+            ),
             param('limit', '1-10000 (default 10000); x-export-truncated tells whether more matched', {
               type: 'integer',
             }),
           ],
           responses: {
+            ...ok('', 'Error'),
             200: { description: 'text/csv, one row per visible report', content: { 'text/csv': {} } },
-            400: { $ref: '#/components/responses/Error' },
-            401: { $ref: '#/components/responses/Error' },
           },
         },
       },
@@ -331,12 +336,11 @@ export function openApiDocument(): Record<string, unknown> {
           security: bearer,
           parameters: [param('country', 'ISO alpha-2: either end of a leg'), param('drug', DRUG)],
           responses: {
+            ...ok('', 'Error'),
             200: {
               description: 'FeatureCollection of LineString legs with count, quantityKg, substances',
               content: { 'application/geo+json': {} },
             },
-            400: { $ref: '#/components/responses/Error' },
-            401: { $ref: '#/components/responses/Error' },
           },
         },
       },

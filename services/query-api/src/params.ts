@@ -1,12 +1,12 @@
 // Strict query-parameter parsing: known names only, plain strings of a known shape, so that no MongoDB
 // operator (country[$ne]=…, {"$gt":""}) can ever reach a filter.
-import { drugSuggestions, substancesOfDrug } from '@hub/domain';
+import { drugSuggestions, loadVocabularies, substancesOfDrug, type Vocabulary } from '@hub/domain';
 import { ValidationError, type FieldError } from '@hub/errors';
 import express, { type Request } from 'express';
 import type { Collection, Document, Filter } from 'mongodb';
 import { findSorted, type StoreEngine } from '@hub/store';
 
-type Kind = 'country' | 'code' | 'drug' | 'date' | 'int' | 'cursor' | 'enum' | 'list' | 'text';
+type Kind = 'country' | 'code' | 'drug' | 'conveyance' | 'date' | 'int' | 'cursor' | 'enum' | 'list' | 'text';
 
 export interface ParamSpec {
   kind: Kind;
@@ -15,7 +15,7 @@ export interface ParamSpec {
   max?: number;
 }
 
-const SHAPES: Record<Exclude<Kind, 'enum' | 'list' | 'int' | 'date'>, RegExp> = {
+const SHAPES: Record<Exclude<Kind, 'enum' | 'list' | 'int' | 'date' | 'conveyance'>, RegExp> = {
   country: /^[A-Z]{2}$/,
   code: /^[a-z0-9][a-z0-9-]{0,60}$/,
   drug: /^[a-z0-9][a-z0-9-]{0,60}$/,
@@ -58,13 +58,25 @@ export function parseParams<T extends Record<string, ParamSpec>>(
         break;
       }
       case 'date': {
-        const t = /^\d{4}(-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?$/.test(v)
-          ? Date.parse(v.length === 4 ? `${v}-01-01` : v.length === 7 ? `${v}-01` : v)
+        // A query string reads an unencoded + as a space: 09:30:00+05:00 arrives as "09:30:00 05:00".
+        const given = v.replace(/^(\d{4}-\d{2}-\d{2}T[\d:.]+) (\d{2}:\d{2})$/, '$1+$2');
+        const t = /^\d{4}(-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?$/.test(given)
+          ? Date.parse(
+              given.length === 4
+                ? `${given}-01-01`
+                : given.length === 7
+                  ? `${given}-01`
+                  : // A time without a zone is UTC, as days, months and years are (not the server's local time).
+                    /T[\d:.]+$/.test(given)
+                    ? `${given}Z`
+                    : given,
+            )
           : NaN;
         if (Number.isNaN(t))
           errors.push({
             field: name,
-            message: 'must be an ISO 8601 date like 2026-03-14 (or a month 2026-03, or a year 2026)',
+            message:
+              'must be an ISO 8601 date like 2026-03-14 (or a month 2026-03, a year 2026, or a time 2026-03-14T09:30:00Z; a time zone offset with its + written %2B)',
             value: v,
           });
         else if (name === 'to' && v.length <= 10) {
@@ -90,6 +102,25 @@ export function parseParams<T extends Record<string, ParamSpec>>(
             value: v.slice(0, 100),
           });
         else out[name] = items.join(',');
+        break;
+      }
+      case 'conveyance': {
+        // Stored as the vocabulary's code (road, maritime, ...), as the node resolves what an agency writes: the
+        // words it takes (truck, ship, поезд) are read the same way here, and one it does not know is refused, not
+        // answered with nothing (which would read as "no seizures").
+        const code = /^\P{Cc}{1,200}$/u.test(v) ? transportModes().resolve(v) : undefined;
+        if (code) out[name] = code;
+        else {
+          const suggestions = /^\P{Cc}{1,200}$/u.test(v) ? transportModes().suggest(v, 3) : [];
+          errors.push({
+            field: name,
+            message: `is not a mode of transport${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''} (one of ${transportModes()
+              .terms.map((t) => t.code)
+              .join(', ')}, or a word for one, as a node takes it)`,
+            value: v.slice(0, 60),
+            ...(suggestions.length ? { suggestions } : {}),
+          });
+        }
         break;
       }
       case 'enum':
@@ -124,6 +155,10 @@ export function parseParams<T extends Record<string, ParamSpec>>(
   if (errors.length) throw new ValidationError(errors, 'query parameters are not valid');
   return out as { [K in keyof T]?: string | number | Date };
 }
+
+let modes: Vocabulary | undefined;
+/** The modes of transport (schemas/vocab/transport-modes.json), read once. */
+const transportModes = () => (modes ??= loadVocabularies().transportModes);
 
 /**
  * The refusal of a `drug` filter that is neither a substance code (schemas/vocab/substances.json) nor an aggregate

@@ -15,7 +15,7 @@ const SEIZURES = {
   from: { kind: 'date' },
   to: { kind: 'date' },
   routeCountry: { kind: 'country' },
-  conveyance: { kind: 'code' },
+  conveyance: { kind: 'conveyance' },
   limit: { kind: 'int', min: 1, max: 10000 },
 } as const;
 

@@ -18,7 +18,7 @@ const SEARCH = {
   from: { kind: 'date' },
   to: { kind: 'date' },
   routeCountry: { kind: 'country' },
-  conveyance: { kind: 'code' },
+  conveyance: { kind: 'conveyance' },
   limit: { kind: 'int', min: 1, max: 500 },
   cursor: { kind: 'cursor' },
 } as const;
@@ -128,8 +128,18 @@ export function seizureRoutes(deps: {
     const doc = await reports.findOne({ _id: id });
     const caller = req.caller!;
     // A record the caller may not see is reported as absent, not as forbidden: its existence is information too.
-    if (!doc || !mayRead(caller, { ...doc.handling, originCountry: doc.originCountry }))
+    if (!doc || !mayRead(caller, { ...doc.handling, originCountry: doc.originCountry })) {
+      // Asked for and not answered is audited too (an auditor sees who probes ids), naming no record and no owner:
+      // whether it exists is itself information.
+      await deps.audit.append({
+        actor: actorOf(caller),
+        action: 'read',
+        query: { reportId: id },
+        count: 0,
+        reportIds: [],
+      });
       throw new HubError('NOT_FOUND', `no report ${id} visible to you`);
+    }
     const history = await deps.store
       .collection<StoredReport & { supersededAt: Date | null }>(COLLECTIONS.reportVersions)
       .find(

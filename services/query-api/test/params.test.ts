@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ValidationError } from '@hub/errors';
+import { ValidationError, type FieldError } from '@hub/errors';
 import { drugCondition, parseParams } from '../src/params';
 
 // The `drug` filter of search, export and routes: a substance code or an aggregate of the World Drug Report.
@@ -60,8 +60,36 @@ describe('query parameters: dates and codes', () => {
     );
   });
 
+  it('reads a time with no zone as UTC, and an offset whose + the query string turned into a space', () => {
+    const at = (from: string) => (parseParams({ from }, range).from as Date).toISOString();
+    // Not the server's local time: the same whatever TZ the query API runs in.
+    expect(at('2026-03-14T09:30')).to.equal('2026-03-14T09:30:00.000Z');
+    expect(at('2026-03-14T09:30:00 05:00')).to.equal('2026-03-14T04:30:00.000Z');
+    expect(at('2026-03-14T09:30:00+05:00')).to.equal('2026-03-14T04:30:00.000Z');
+    expect(() => parseParams({ from: '14.03.2026' }, range)).to.throw(ValidationError);
+  });
+
   it('reads a substance or conveyance code in any case', () => {
     expect(parseParams({ drug: 'Heroin' }, { drug: { kind: 'drug' } }).drug).to.equal('heroin');
-    expect(parseParams({ conveyance: 'ROAD' }, { conveyance: { kind: 'code' } }).conveyance).to.equal('road');
+    expect(parseParams({ conveyance: 'ROAD' }, { conveyance: { kind: 'conveyance' } }).conveyance).to.equal(
+      'road',
+    );
+  });
+
+  it('reads a mode of transport as the node stores it, from the words a node takes, and refuses one it does not know', () => {
+    const conveyance = (value: string) =>
+      parseParams({ conveyance: value }, { conveyance: { kind: 'conveyance' } }).conveyance;
+    expect(conveyance('truck')).to.equal('road');
+    expect(conveyance('ship')).to.equal('maritime');
+    expect(conveyance('поезд')).to.equal('rail');
+    expect(conveyance('maritime')).to.equal('maritime');
+    let refused: FieldError | undefined;
+    try {
+      conveyance('hovercraftt');
+    } catch (err) {
+      refused = (err as ValidationError).errors[0];
+    }
+    expect(refused?.field).to.equal('conveyance');
+    expect(refused?.message).to.match(/^is not a mode of transport.*\(one of road, rail, air, maritime/);
   });
 });
