@@ -71,6 +71,13 @@ describe('retention review of many records due at once', function () {
       { _id: randomUUID(), subjectId: d2 },
       { _id: randomUUID(), subjectId: other },
     ]);
+    // The receipts of d0's messages quote its content (a content flag's message): erased with it; other's stay.
+    const receipts = store.collection<{ _id: string; subjectId: string }>(COLLECTIONS.receipts);
+    await receipts.insertMany([
+      { _id: randomUUID(), subjectId: d0 },
+      { _id: randomUUID(), subjectId: d0 },
+      { _id: randomUUID(), subjectId: other },
+    ]);
     const alerts = store.collection<{ _id: string; matched: { reportId: string }[] }>(COLLECTIONS.alerts);
     await alerts.insertMany([
       // d1 and d2 fall in one slice (soonest due first: d6 d5, d4 d3, d2 d1, d0): the alert naming both counts
@@ -157,7 +164,9 @@ describe('retention review of many records due at once', function () {
       [COLLECTIONS.envelopes]: 1,
       [COLLECTIONS.alerts]: 1,
       [COLLECTIONS.quarantine]: 3,
+      [COLLECTIONS.receipts]: 2,
     });
+    expect((await receipts.find({}).toArray()).map((r) => r.subjectId)).to.deep.equal([other]);
     expect((await quarantine.find({}).toArray()).map((q) => q._id)).to.deep.equal(['hub.node.KZ.out:0:2']);
     expect(removedOf(d1)).to.include({
       [COLLECTIONS.reportVersions]: 0,

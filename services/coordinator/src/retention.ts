@@ -323,6 +323,8 @@ const ERASED_FROM: { name: CollectionName; field: string; named: (doc: Document)
   // A refused message of the record keeps its whole envelope in quarantine: found by the key it was filed under
   // (entries quarantined before 2026-12-07 have none: see the README's limits).
   { name: COLLECTIONS.quarantine, field: 'key', named: (d) => [d.key] },
+  // The receipts of its messages: they quote its content (a place outside its country, an implausible quantity).
+  { name: COLLECTIONS.receipts, field: 'subjectId', named: (d) => [d.subjectId] },
   {
     name: COLLECTIONS.alerts,
     field: 'matched.reportId',
