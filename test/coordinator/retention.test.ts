@@ -168,6 +168,19 @@ describe('retention review and erasure', function () {
         .map((x) => x.kind),
     ).to.have.members(['erased', 'renewed']);
     expect(current.counts).to.deep.equal({ review_due: 0, renewed: 1, erased: 1 });
+    // Renewed too late, after its erasure: refused in its receipt, not left unanswered.
+    const late = await postJson(`${node}/v1/seizures/${a.reportId}/renew`, { reason: 'the case reopened' });
+    expect(late.status).to.equal(202);
+    const refusal = await waitUntil('the late renewal answered', async () => {
+      const r = await getJson(`${node}/v1/receipts/${a.reportId}`);
+      return (
+        r.body.renewals as { inReplyTo: string; status: string; reasons: { message: string }[] }[] | undefined
+      )?.find((x) => x.inReplyTo === late.body.messageId);
+    });
+    expect(refusal.status).to.equal('rejected');
+    expect(refusal.reasons[0]!.message).to.contain(
+      'to renew (none was stored under this id, or it was erased)',
+    );
     const awaiting = await getJson(`${node}/v1/retention?kind=review_due&current=true`);
     const awaitingIds = (awaiting.body.notices as Notice[]).map((x) => x.subjectId);
     expect(awaitingIds).not.to.include(a.reportId);

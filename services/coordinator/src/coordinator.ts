@@ -555,7 +555,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
    * stores (`storesType`).
    */
   const kept = (o: Outcome) =>
-    !(o.kind === 'accepted' && erased.has(o.subjectId, o.subjectVersion)) &&
+    !(
+      o.kind === 'accepted' &&
+      erased.has(o.subjectId, o.subjectVersion) &&
+      // Live, a renewal of an erased record (a renewal has no version) goes on to be refused in its receipt
+      // (checkRenewals: the hub keeps no such record), not passed over unanswered.
+      !(o.envelope.messageType === 'RetentionRenewal' && !options.judgeAtArrival)
+    ) &&
     // A replay does not quarantine again a refused message of an erased record, filed under its id or re-driven
     // (under the re-drive's key: the record read from the payload): its content was erased with the record (live,
     // an erasure removes such entries; one refused after it is answered as usual).
