@@ -1,5 +1,6 @@
 // Retention review: a record's originator is warned before its review date and may renew it; a record not renewed
-// is erased from the store and the read models, a signed erasure notice goes out, and a replay honours it.
+// is erased from the store and the read models, a signed erasure notice goes out (to the countries its alerts went
+// to as well), and a replay honours it.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -19,11 +20,11 @@ type Notice = { kind: string; subjectId: string; reviewAt: number };
  * A hub whose records fall due within seconds (25 s; warned 22 s before), reviewed every 300 ms: long enough for a
  * warning, a renewal and its round trip through the broker to fit before the date on a slow machine.
  */
-function retentionHub(name: string): { env: TestEnv; hub: TestHub; store: Store } {
+function retentionHub(name: string, countries = ['KZ']): { env: TestEnv; hub: TestHub; store: Store } {
   const fx = {} as { env: TestEnv; hub: TestHub; store: Store };
   before(async () => {
     fx.env = createTestEnv(name);
-    fx.hub = await startTestHub(fx.env, ['KZ'], {
+    fx.hub = await startTestHub(fx.env, countries, {
       retention: {
         periods: { seizure: 25000, annual: 600000 },
         warnMs: 22000,
@@ -43,30 +44,44 @@ function retentionHub(name: string): { env: TestEnv; hub: TestHub; store: Store 
 
 describe('retention review and erasure', function () {
   this.timeout(240000);
-  const fx = retentionHub('retention');
+  const fx = retentionHub('retention', ['KZ', 'UZ']);
 
   it('warns, renews on request, erases what was not renewed everywhere, and a replay agrees', async () => {
     const node = fx.hub.nodes.KZ!.url;
-    const body = () => ({
+    const uzNode = fx.hub.nodes.UZ!.url;
+    const body = (country = 'KZ') => ({
       reportId: randomUUID(),
       seizedAt: '2026-02-01T06:00:00Z',
-      country: 'KZ',
+      country,
       agency: 'customs',
       drugs: [{ substance: 'heroin', quantity: 4, unit: 'kg' }],
       conveyance: { mode: 'road', identifiers: [{ kind: 'plate', value: 'KZ777' }] },
       route: [
         { country: 'AF', role: 'origin' },
-        { country: 'KZ', role: 'seizure' },
+        { country, role: 'seizure' },
       ],
       handling: { tlp: 'GREEN' },
     });
     const a = body();
     const b = body();
+    // U, UZ's, shares A's plate: an alert naming both goes to KZ and UZ, and UZ must hear of A's erasure. U is
+    // renewed, as B is, so that A alone is erased.
+    const u = body('UZ');
     for (const r of [a, b]) expect((await postJson(`${node}/v1/seizures`, r)).status).to.equal(202);
+    expect((await postJson(`${uzNode}/v1/seizures`, u)).status).to.equal(202);
     await waitUntil(
-      'both stored',
-      async () => (await fx.store.collection(COLLECTIONS.reports).countDocuments()) === 2 || undefined,
+      'all three stored',
+      async () => (await fx.store.collection(COLLECTIONS.reports).countDocuments()) === 3 || undefined,
     );
+    const alerts = fx.store.collection<{ _id: string; countries: string[] }>(COLLECTIONS.alerts);
+    const alert = await waitUntil(
+      'an alert naming A and U',
+      async () =>
+        (await alerts.find({ 'matched.reportId': a.reportId }).toArray()).find((x) =>
+          JSON.stringify(x).includes(u.reportId),
+        ) ?? undefined,
+    );
+    expect(alert.countries).to.deep.equal(['KZ', 'UZ']);
     // A's second version is for KZ alone; its first went on the regions' feeds, which must hear of its erasure.
     const narrowed = await postJson(`${node}/v1/seizures`, {
       ...a,
@@ -81,7 +96,8 @@ describe('retention review and erasure', function () {
           .countDocuments({ _id: a.reportId as never, version: 2 })) === 1 || undefined,
     );
 
-    const notices = async () => ((await getJson(`${node}/v1/retention`)).body.notices as Notice[]) ?? [];
+    const notices = async (at = node) =>
+      ((await getJson(`${at}/v1/retention`)).body.notices as Notice[]) ?? [];
     await waitUntil('both warned ahead of their review date', async () => {
       const n = await notices();
       return (
@@ -92,6 +108,16 @@ describe('retention review and erasure', function () {
       reason: 'case still open in court',
     });
     expect(renewed.status).to.equal(202);
+    await waitUntil('U warned at its node', async () =>
+      (await notices(uzNode)).find((x) => x.kind === 'review_due' && x.subjectId === u.reportId),
+    );
+    const uRenewed = await postJson(`${uzNode}/v1/seizures/${u.reportId}/renew`, {
+      reason: 'case still open in court',
+    });
+    expect(uRenewed.status).to.equal(202);
+    await waitUntil('U renewed', async () =>
+      (await notices(uzNode)).find((x) => x.kind === 'renewed' && x.subjectId === u.reportId),
+    );
     const renewal = await waitUntil('the renewal confirmed', async () =>
       (await notices()).find((x) => x.kind === 'renewed' && x.subjectId === b.reportId),
     );
@@ -118,7 +144,7 @@ describe('retention review and erasure', function () {
     const stats = await findBuckets(
       fx.store.collection<{ _id: string; count: number }>(COLLECTIONS.statsMonthly),
     );
-    expect(stats.reduce((s, x) => s + x.count, 0)).to.equal(1);
+    expect(stats.reduce((s, x) => s + x.count, 0)).to.equal(2);
     expect(
       JSON.stringify(await fx.store.collection(COLLECTIONS.statsMonthly).find({}).toArray()),
     ).not.to.include(a.reportId);
@@ -135,9 +161,11 @@ describe('retention review and erasure', function () {
       .find({})
       .toArray())
       expect(JSON.stringify(decodeLockedStage(d.body))).not.to.include(a.reportId);
-    expect(
-      await fx.store.collection(COLLECTIONS.reports).countDocuments({ _id: b.reportId as never }),
-    ).to.equal(1);
+    expect(await alerts.countDocuments({ 'matched.reportId': a.reportId })).to.equal(0);
+    for (const kept of [b, u])
+      expect(
+        await fx.store.collection(COLLECTIONS.reports).countDocuments({ _id: kept.reportId as never }),
+      ).to.equal(1);
     const token = fx.hub.token('analyst', 'KZ', 'AMBER');
     expect((await getJson(`${fx.hub.apiUrl}/v1/seizures/${a.reportId}`, token)).status).to.equal(404);
 
@@ -202,7 +230,10 @@ describe('retention review and erasure', function () {
     const consumer = kafka.consumer({ groupId: names.group(`retention-test-${randomUUID()}`) });
     const seen: Record<string, unknown>[] = [];
     await consumer.connect();
-    await consumer.subscribe({ topics: [names.erasures, names.feed('central-asia')], fromBeginning: true });
+    await consumer.subscribe({
+      topics: [names.erasures, names.feed('central-asia'), names.nodeIn('UZ')],
+      fromBeginning: true,
+    });
     await consumer.run({
       eachMessage: async ({ topic, message }) => {
         const v = verifier.verify(message.value!);
@@ -219,6 +250,12 @@ describe('retention review and erasure', function () {
       () =>
         seen.some((n) => n.subjectId === a.reportId && n.topic === names.feed('central-asia')) || undefined,
     );
+    await waitUntil(
+      'the notice at UZ, which the alert naming A went to',
+      () => seen.some((n) => n.subjectId === a.reportId && n.topic === names.nodeIn('UZ')) || undefined,
+    );
+    // Of U, renewed, nothing was erased.
+    expect(seen.filter((n) => n.subjectId === u.reportId)).to.deep.equal([]);
     await consumer.disconnect();
 
     // A notice of the coordinator's that this version cannot read (a newer schema, from an upgraded instance) is

@@ -1,8 +1,8 @@
 // Retention review. Every stored record gets a review date from its category (when it was first stored plus the
 // category's period); its originating country is warned ahead of the date and may renew it; a record not renewed is
-// erased from the store and the read models, and a signed ErasureNotice on hub.erasures (and to the originator and
-// the feeds it went to) makes every subscriber, replica and replay erase it too. The erasure log keeps what was
-// erased and why, never its content.
+// erased from the store and the read models, and a signed ErasureNotice on hub.erasures (and to the originator, the
+// feeds it went to and every country a cross-border alert naming it was sent to: erasure-reach.ts) makes every
+// subscriber, replica and replay erase it too. The erasure log keeps what was erased and why, never its content.
 import type { Signer } from '@hub/envelope';
 import type { Kafka, Message, Producer, TopicNames } from '@hub/kafka';
 import { appendTimeOf, sendAll, tailTopic, type PartitionCounts, type Tail } from '@hub/kafka';
@@ -21,7 +21,7 @@ import {
   type Store,
   type StoredReport,
 } from '@hub/store';
-import { releasableRegions } from './feeds';
+import { alertRecipients, alertsNaming, erasureTopics } from './erasure-reach';
 import type { Accepted } from './outcome';
 import { derivedUuid } from './replies';
 import { updateReadModels } from './read-models';
@@ -325,6 +325,7 @@ const ERASED_FROM: { name: CollectionName; field: string; named: (doc: Document)
   { name: COLLECTIONS.quarantine, field: 'key', named: (d) => [d.key] },
   // The receipts of its messages: they quote its content (a place outside its country, an implausible quantity).
   { name: COLLECTIONS.receipts, field: 'subjectId', named: (d) => [d.subjectId] },
+  // Last: a review stopped before this point finds them again, and tells the countries they went to again.
   {
     name: COLLECTIONS.alerts,
     field: 'matched.reportId',
@@ -387,6 +388,14 @@ export async function eraseRecords(
       erasureId: derivedUuid(`erasure:${doc._id}:${versionsUpTo}`),
     };
   });
+  // The alerts naming them, read before anything is deleted: each country an alert went to hears of the erasure
+  // (it holds the alert). They are deleted last of the collections below, after every notice is out, so a review
+  // stopped before their deletion (a crash, a store gone) finds them again when it runs again, and tells their
+  // countries again. One stopped after their deletion, before its retention entry went, tells only hub.erasures,
+  // the originator and the feeds the history still shows: the alerts' countries are not known any more, but they
+  // were told by that run, whose notices were all acknowledged before it deleted anything.
+  const alerts = await alertsNaming(store, ids);
+  const alertedCountries = alertRecipients(alerts, ids);
   if (deps.send) {
     const byTopic = new Map<string, Message[]>();
     const add = (topic: string, message: Message) =>
@@ -402,12 +411,12 @@ export async function eraseRecords(
         orderedAt: deps.clock(),
       };
       const message = { key: doc._id, value: signed(deps, 'ErasureNotice', value, erasureId) };
-      add(deps.names.erasures, message);
-      add(deps.names.nodeIn(doc.originCountry), message);
-      const regions = new Set(
-        handlings.flatMap((h) => releasableRegions({ originCountry: doc.originCountry, ...h }, deps.regions)),
-      );
-      for (const region of regions) add(deps.names.feed(region), message);
+      const topics = erasureTopics(deps.names, deps.regions, {
+        originCountry: doc.originCountry,
+        handlings,
+        alertedCountries: alertedCountries.get(doc._id) ?? [],
+      });
+      for (const topic of topics) add(topic, message);
     }
     await sendAll(
       deps.producer,
@@ -420,8 +429,13 @@ export async function eraseRecords(
   for (const { name, field, named } of ERASED_FROM) {
     const coll = store.collection<Document>(name);
     for (const r of removed.values()) r[name] = 0;
+    // Reports and alerts were read above: not again (each read is one of the whole collection on FerretDB).
     const found =
-      name === COLLECTIONS.reports ? [...reports.values()] : await findEach(coll, field, ids, { [field]: 1 });
+      name === COLLECTIONS.reports
+        ? [...reports.values()]
+        : name === COLLECTIONS.alerts
+          ? alerts
+          : await findEach(coll, field, ids, { [field]: 1 });
     // A document naming several of them is found once for each (a query per id, when they are few): counted once.
     const distinct = [...new Map(found.map((d) => [d._id as string, d])).values()];
     for (const d of distinct)

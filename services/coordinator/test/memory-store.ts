@@ -1,7 +1,8 @@
 // The store's collections in memory, as far as storing a batch uses them (persistBatch): inserts keep _id unique and
 // report each duplicate as the driver does (code 11000 with its index), finds take equality and `$in` filters, and
 // bulk writes insert, replace and `$set` by _id. Every find is recorded with its collection, as a unit test's view of
-// what the store was asked to read (on FerretDB, each a decode of the whole collection).
+// what the store was asked to read (on FerretDB, each a decode of the whole collection). A dotted field in a filter
+// (`matched.reportId`) is read through arrays, as MongoDB reads it: any value there matches.
 import type { Store } from '@hub/store';
 
 type Doc = Record<string, unknown> & { _id: string };
@@ -15,12 +16,27 @@ export interface MemoryStore {
   finds: { collection: string; filter: Filter }[];
 }
 
+/** The values at a dotted path of `value`, each element of an array on the way read in turn. */
+const valuesAt = (value: unknown, path: string[]): unknown[] => {
+  if (Array.isArray(value)) return value.flatMap((v) => valuesAt(v, path));
+  const [first, ...rest] = path;
+  if (first === undefined) return [value];
+  if (value === null || typeof value !== 'object') return [];
+  return valuesAt((value as Record<string, unknown>)[first], rest);
+};
+
 const matches = (doc: Doc, filter: Filter) =>
-  Object.entries(filter).every(([field, want]) =>
-    want !== null && typeof want === 'object' && '$in' in want
+  Object.entries(filter).every(([field, want]) => {
+    if (field.includes('.')) {
+      const found = valuesAt(doc, field.split('.'));
+      return want !== null && typeof want === 'object' && '$in' in want
+        ? found.some((v) => (want as { $in: unknown[] }).$in.includes(v))
+        : found.includes(want);
+    }
+    return want !== null && typeof want === 'object' && '$in' in want
       ? (want as { $in: unknown[] }).$in.includes(doc[field])
-      : doc[field] === want,
-  );
+      : doc[field] === want;
+  });
 
 export function memoryStore(): MemoryStore {
   const collections = new Map<string, Map<string, Doc>>();

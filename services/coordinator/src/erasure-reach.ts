@@ -1,0 +1,80 @@
+// Where a record's erasure notice goes: hub.erasures (every coordinator instance, and a replay), the originator's
+// node, each regional feed a version of the record went on, and the node of every country a cross-border alert
+// naming the record was sent to, so that it drops that alert. An alert's own feeds are among the record's (an alert
+// goes only where every report it names may be read: feeds.ts), which hear of the erasure already.
+import type { TopicNames } from '@hub/kafka';
+import type { Region } from '@hub/schemas';
+import { COLLECTIONS, type Handled, type Store } from '@hub/store';
+import type { Filter } from 'mongodb';
+import { releasableRegions } from './feeds';
+
+/** A stored alert as an erasure reads it: the reports it names, and the countries it was sent to. */
+export interface AlertNaming {
+  _id: string;
+  matched?: { reportId?: unknown }[];
+  countries?: unknown;
+}
+
+/**
+ * The stored alerts naming any of `ids`, in one find by `matched.reportId` for all of them: on FerretDB every find
+ * reads the whole collection, whatever it asks for (a query per id, as findEach makes for a few, is a read each).
+ */
+export async function alertsNaming(store: Store, ids: readonly string[]): Promise<AlertNaming[]> {
+  if (ids.length === 0) return [];
+  return store
+    .collection<AlertNaming>(COLLECTIONS.alerts)
+    .find({ 'matched.reportId': { $in: [...new Set(ids)] } } as Filter<AlertNaming>, {
+      projection: { matched: 1, countries: 1 },
+    })
+    .toArray();
+}
+
+/**
+ * Per record of `ids`, the countries the alerts naming it were sent to: each alert to every country of its
+ * `countries`, the set the coordinator sends it to (coordinator.ts, addFeedsAndAlerts). An alert not marked
+ * published counts too: a crash between its send and the mark leaves it sent and unmarked.
+ */
+export function alertRecipients(
+  alerts: readonly AlertNaming[],
+  ids: readonly string[],
+): Map<string, Set<string>> {
+  const out = new Map(ids.map((id) => [id, new Set<string>()]));
+  for (const alert of alerts) {
+    const countries = Array.isArray(alert.countries)
+      ? alert.countries.filter((c): c is string => typeof c === 'string')
+      : [];
+    for (const m of alert.matched ?? []) {
+      const sentTo = typeof m.reportId === 'string' ? out.get(m.reportId) : undefined;
+      if (sentTo) for (const c of countries) sentTo.add(c);
+    }
+  }
+  return out;
+}
+
+/**
+ * The topics a record's erasure notice goes to, each once (the originator is also among the countries of every
+ * alert naming its record).
+ */
+export function erasureTopics(
+  names: TopicNames,
+  regions: Region[],
+  record: {
+    originCountry: string;
+    /** The handling of each version it was published under. */
+    handlings: Omit<Handled, 'originCountry'>[];
+    /** The countries the alerts naming it were sent to (alertRecipients). */
+    alertedCountries: Iterable<string>;
+  },
+): string[] {
+  const feeds = record.handlings.flatMap((h) =>
+    releasableRegions({ originCountry: record.originCountry, ...h }, regions),
+  );
+  return [
+    ...new Set([
+      names.erasures,
+      names.nodeIn(record.originCountry),
+      ...[...record.alertedCountries].map((c) => names.nodeIn(c)),
+      ...feeds.map((r) => names.feed(r)),
+    ]),
+  ];
+}
