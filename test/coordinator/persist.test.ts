@@ -400,6 +400,59 @@ describe('coordinator: storing a batch by insertion, and its read models', funct
     expect(await leg('AF', 'TM')).to.include({ count: 2, quantityKg: 17 });
   });
 
+  it('counts a report once per bucket however many drug lines it has there, and corrects a bucket counted per line before', async () => {
+    const reportId = randomUUID();
+    // Heroin 5 kg + heroin 2 kg + opium 10 kg, on the route AF → TR → KZ (a transit and a year no other test uses).
+    const threeLines = {
+      seizedAt: '2011-08-10T10:00:00Z',
+      drugs: [
+        { substance: 'heroin', quantity: 5, unit: 'kg' },
+        { substance: 'heroin', quantity: 2, unit: 'kg' },
+        { substance: 'opium', quantity: 10, unit: 'kg' },
+      ],
+      route: [
+        { country: 'AF', role: 'origin' },
+        { country: 'TR', role: 'transit' },
+        { country: 'KZ', role: 'destination' },
+      ],
+    };
+    const opium = () =>
+      bucket(COLLECTIONS.statsMonthly, { country: 'KZ', substance: 'opium', year: 2011, month: 8 });
+    await ingest([message(reportId, 1, threeLines)]);
+    expect(await month(2011, 8)).to.include({ count: 1, quantityKg: 7 });
+    expect(await opium()).to.include({ count: 1, quantityKg: 10 });
+    expect(await leg('AF', 'TR')).to.include({ count: 1, quantityKg: 7 });
+    expect(await leg('TR', 'KZ')).to.include({ count: 1, quantityKg: 7 });
+
+    // The store as a coordinator before kept it: the report counted once per heroin line, in its contribution and
+    // in its bucket.
+    const contributions = store.collection<{
+      _id: string;
+      amounts: { bucket: string; kg: number; n: number; at: Date }[];
+    }>(COLLECTIONS.contributions);
+    const stored = (await contributions.findOne({ _id: reportId }))!;
+    const heroinStats = stored.amounts.filter((a) => a.bucket.startsWith('s|KZ|heroin|'));
+    expect(heroinStats).to.have.length(1);
+    await contributions.replaceOne(
+      { _id: reportId },
+      { amounts: stored.amounts.map((a) => (a === heroinStats[0] ? { ...a, n: 2 } : a)) },
+    );
+    const filter = { country: 'KZ', substance: 'heroin', year: 2011, month: 8 };
+    const id = String((await latestVersion(COLLECTIONS.statsMonthly, filter))?._id);
+    await store
+      .collection<Bucket & { _id: string }>(COLLECTIONS.statsMonthly)
+      .updateOne({ _id: id }, { $set: { count: 2 } });
+    expect(await month(2011, 8)).to.include({ count: 2, quantityKg: 7 });
+
+    // Its next version, the same drugs: the stored n (2) against the new (1) corrects the bucket.
+    await ingest([message(reportId, 2, threeLines)]);
+    expect(await month(2011, 8)).to.include({ count: 1, quantityKg: 7 });
+    expect(await opium()).to.include({ count: 1, quantityKg: 10 });
+    expect(await leg('AF', 'TR')).to.include({ count: 1, quantityKg: 7 });
+    const now = (await contributions.findOne({ _id: reportId }))!.amounts;
+    expect(now.every((a) => a.n === 1)).to.equal(true);
+  });
+
   // A store whose route legs "crash" at the insert that follows their delete: the stats buckets are written, the
   // legs the batch changes are deleted and not yet written again (the process dies there).
   const crashingAtLegInsert = (): Store => ({

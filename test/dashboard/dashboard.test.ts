@@ -430,7 +430,7 @@ describe('analyst dashboard in a browser', function () {
     expect(await afUz.getAttribute('data-count')).to.equal('2');
     expect(await afUz.getAttribute('d')).to.match(/^M[\d.]+,[\d.]+Q[\d.]+,[\d.]+ [\d.]+,[\d.]+$/);
     expect(await afUz.getAttribute('aria-label')).to.equal(
-      'Afghanistan → Uzbekistan: 2 reports, 46 kg (Cannabis resin (hashish), Heroin)',
+      'Afghanistan → Uzbekistan: 2 seizures (per substance), 46 kg (Cannabis resin (hashish), Heroin)',
     );
     // The widest line is the largest quantity (AF→UZ: 40 + 6 kg).
     const widths = await page.$$eval('svg.map path.flow', (ps) =>
@@ -752,7 +752,7 @@ describe('analyst dashboard in a browser', function () {
     await page.click('nav.tabs a[data-view="overview"]');
     expect(await texts(page, 'svg.map g.place > title')).to.include.members(['Афганистан', 'Узбекистан']);
     expect(await page.getAttribute('path.flow[data-from="AF"][data-to="UZ"]', 'aria-label')).to.match(
-      /^Афганистан → Узбекистан: сообщений 2, 46 кг/,
+      /^Афганистан → Узбекистан: изъятий 2 \(по каждому веществу\), 46 кг/,
     );
     await page.reload();
     await page.waitForSelector('svg.map path.flow');

@@ -112,7 +112,7 @@ describe('query API on the real stack', function () {
     expect(stats.body.rows).to.deep.equal([{ key: 'KZ', country: 'KZ', quantityKg: 12.5 * 8, count: 8 }]);
   });
 
-  it('refuses a statistics period that cuts a month (or a year of annual returns), which it would count whole', async () => {
+  it('refuses a statistics period that cuts a month (or a year of annual returns), which it would count whole, and a day not on the calendar', async () => {
     const token = hub.token('analyst', 'KG', 'GREEN');
     const stats = (qs: string) => getJson(`${hub.apiUrl}/v1/stats?${qs}`, token);
     // KG GREEN sees one report of March 2026 (12.5 kg, seized on the 14th) and one of January 2025 (on the 10th).
@@ -143,6 +143,18 @@ describe('query API on the real stack', function () {
     expect(annual).to.include({ field: 'from', value: '2024-06-01' });
     expect(annual.message).to.contain('kept per year').and.to.contain('from=2024');
     expect((await stats('source=annual&groupBy=year&from=2024&to=2024')).status).to.equal(200);
+    // A day its month does not have: refused as such, not read as 1 March and then advised about March.
+    expect(await refusal('groupBy=month&from=2025-02-01&to=2025-02-29')).to.deep.equal({
+      field: 'to',
+      message: 'is not a date of the calendar: 2025-02 has 28 days',
+      value: '2025-02-29',
+    });
+    // And in a search, where 31 April would have taken in 1 May.
+    const searched = await getJson(`${hub.apiUrl}/v1/seizures?from=2026-04-01&to=2026-04-31`, token);
+    expect(searched.status, JSON.stringify(searched.body)).to.equal(400);
+    expect(searched.body.errors).to.deep.equal([
+      { field: 'to', message: 'is not a date of the calendar: 2026-04 has 30 days', value: '2026-04-31' },
+    ]);
   });
 
   it('refuses MongoDB operators and unknown parameters in the query string', async () => {

@@ -58,7 +58,8 @@ export function reportDocument(a: Accepted, regions: Region[], now: Date): Store
     drugGroups: [...new Set(drugs.map((d) => groupOfSubstance(d.substance) ?? 'other'))],
     routeCountries: [...new Set(route.map((p) => p.country))],
     conveyanceMode: conveyance?.mode ?? null,
-    totalKg: drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0),
+    // Rounded as the read models round their sums: 100 g + 200 g is 0.3 kg, not 0.30000000000000004.
+    totalKg: Math.round(drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0) * 1e9) / 1e9,
     flags: (a.flags ?? []).map((f) => f.code),
   };
 }

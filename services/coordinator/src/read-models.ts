@@ -68,10 +68,13 @@ export function contributionsOf(report: StoredReport): Contribution[] {
   });
   const route = ((report.report.route as { country: string }[]) ?? []).map((p) => p.country);
   const substances = report.substances.length ? report.substances : ['unknown'];
+  // A leg the route takes twice (AF>TJ>AF>TJ) carried the same drugs both times: its amount is counted once.
+  const legs = new Set<string>();
   for (let i = 0; i + 1 < route.length; i++) {
     const from = route[i] as string;
     const to = route[i + 1] as string;
-    if (from === to) continue;
+    if (from === to || legs.has(`${from}>${to}`)) continue;
+    legs.add(`${from}>${to}`);
     for (const substance of substances) {
       const kg = drugs.filter((x) => x.substance === substance).reduce((s, x) => s + (x.quantityKg ?? 0), 0);
       out.push({
@@ -95,12 +98,37 @@ export function contributionsOf(report: StoredReport): Contribution[] {
   return out;
 }
 
-/** One report's share of one bucket: its amount, how many of its drug entries count there, and when it was seized. */
+/**
+ * One report's share of one bucket: its amount, how many times it counts there (1: see amountsOf; contributions stored
+ * before may hold more), and when it was seized.
+ */
 export interface Amount {
   bucket: string;
   kg: number;
   n: number;
   at: Date;
+}
+
+/**
+ * A report version's amounts, one per bucket it counts in: a bucket counts reports, so a report counts once there
+ * (n 1) however many of its drug lines fall in it (heroin 5 kg and heroin 2 kg: n 1, 7 kg), their kg summed.
+ *
+ * Coordinators before this one counted each drug line (n 2 above), and a leg once per time the route took it (its kg
+ * too), and kept that in the contributions and the buckets. An existing deployment keeps those counts until such a
+ * report changes: its next version, retraction or erasure compares the stored amount with the new one
+ * (changeReadModels), which corrects its buckets. To correct them all at once, `hub replay --replace`
+ * (scripts/src/cli/commands/replay.ts; every coordinator stopped, the topics' records all kept) rebuilds the store and
+ * its read models from the topics; until then, `hub replay` into another database finds the digests of the stats and
+ * route-leg buckets differing from the live store's wherever such a report counts.
+ */
+export function amountsOf(contributions: Contribution[]): Amount[] {
+  const perBucket = new Map<string, Amount>();
+  for (const c of contributions) {
+    const a = perBucket.get(c.bucket);
+    if (a) a.kg = round(a.kg + c.kg);
+    else perBucket.set(c.bucket, { bucket: c.bucket, kg: c.kg, n: 1, at: c.seizedAt });
+  }
+  return [...perBucket.values()];
 }
 
 /** Per report, the buckets it counts in and its amount in each (`contributions`, _id = reportId). */
@@ -209,16 +237,9 @@ async function changeReadModels(
   const after = new Map<string, Amount[]>(reportIds.map((id) => [id, []]));
   const fieldsOf = new Map<string, Record<string, unknown>>();
   for (const r of reports) {
-    const perBucket = new Map<string, Amount>();
-    for (const c of contributionsOf(r)) {
-      fieldsOf.set(c.bucket, c.fields);
-      const a = perBucket.get(c.bucket);
-      if (a) {
-        a.kg = round(a.kg + c.kg);
-        a.n += 1;
-      } else perBucket.set(c.bucket, { bucket: c.bucket, kg: c.kg, n: 1, at: c.seizedAt });
-    }
-    after.set(r._id, [...perBucket.values()]);
+    const shares = contributionsOf(r);
+    for (const c of shares) fieldsOf.set(c.bucket, c.fields);
+    after.set(r._id, amountsOf(shares));
   }
   const deltas = new Map<string, BucketDelta>();
   const deltaOf = (bucket: string) => {
@@ -234,6 +255,7 @@ async function changeReadModels(
     let changed = !before.has(id) && now.size > 0;
     for (const [bucket, a] of now) {
       const o = old.get(bucket);
+      // n compared too: a contribution stored when drug lines counted each (see amountsOf) is corrected here.
       if (o && o.kg === a.kg && o.n === a.n && o.at.getTime() === a.at.getTime()) continue;
       changed = true;
       const d = deltaOf(bucket);

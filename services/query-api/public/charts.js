@@ -4,6 +4,12 @@ import { fmtMonth, fmtNumber, t } from './i18n.js';
 
 const COLOURS = 6;
 
+/**
+ * The heading of a count from GET /v1/stats or /v1/routes: seizure entries, a report once for each substance it names
+ * (one of heroin and opium counts under both), not distinct reports, which the per-substance read models cannot give.
+ */
+export const seizureEntries = () => t('seizureEntries');
+
 /** Round numbers for an axis from 0 to at least `max`. */
 function ticks(max) {
   if (!(max > 0)) return [0, 1];
@@ -165,7 +171,7 @@ export function renderBarChart(container, { rows, labelledBy }) {
     }),
   );
   const table = dataTable(
-    ['', t('quantityKg'), t('reports')],
+    ['', t('quantityKg'), seizureEntries()],
     sorted.map((r) => [r.label, fmtNumber(r.quantityKg), fmtNumber(r.count, 0)]),
   );
   return fill(container, svg, table);

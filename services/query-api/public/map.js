@@ -3,6 +3,7 @@
 import { geoCentroid, geoEqualEarth, geoGraticule10, geoPath } from 'd3-geo';
 import { feature } from 'topojson-client';
 import { fill, h, s, tableHead } from './dom.js';
+import { seizureEntries } from './charts.js';
 import { fmtDate, fmtNumber, t } from './i18n.js';
 import { alpha2OfNumeric, centroidOf, countryName, substanceName } from './reference.js';
 
@@ -125,7 +126,7 @@ function legsTable(legs, drawn) {
     h(
       'table',
       {},
-      tableHead(['from', 'to', 'reports', 'quantityKg', 'substances', 'lastSeen'].map((k) => t(k))),
+      tableHead([t('from'), t('to'), seizureEntries(), t('quantityKg'), t('substances'), t('lastSeen')]),
       h(
         'tbody',
         {},

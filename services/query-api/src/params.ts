@@ -1,6 +1,12 @@
 // Strict query-parameter parsing: known names only, plain strings of a known shape, so that no MongoDB
 // operator (country[$ne]=…, {"$gt":""}) can ever reach a filter.
-import { drugSuggestions, loadVocabularies, substancesOfDrug, type Vocabulary } from '@hub/domain';
+import {
+  drugSuggestions,
+  isCalendarDate,
+  loadVocabularies,
+  substancesOfDrug,
+  type Vocabulary,
+} from '@hub/domain';
 import { ValidationError, type FieldError } from '@hub/errors';
 import express, { type Request } from 'express';
 import type { Collection, Document, Filter } from 'mongodb';
@@ -79,7 +85,17 @@ export function parseParams<T extends Record<string, ParamSpec>>(
               'must be an ISO 8601 date like 2026-03-14 (or a month 2026-03, a year 2026, or a time 2026-03-14T09:30:00Z; a time zone offset with its + written %2B)',
             value: v,
           });
-        else if (name === 'to' && v.length <= 10) {
+        // Date.parse moves a day its month does not have into the next month (to=2025-02-29 would be 1 March, and
+        // to=2026-04-31 would take in 1 May): refused instead, as a node refuses such a date.
+        else if (given.length > 4 && !isCalendarDate(given)) {
+          const [year, month] = given.split('-').map(Number) as [number, number];
+          const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+          errors.push({
+            field: name,
+            message: `is not a date of the calendar: ${given.slice(0, 7)} has ${days} days`,
+            value: v,
+          });
+        } else if (name === 'to' && v.length <= 10) {
           // A year, month or day given as the end of a range includes the whole of it (UTC).
           const d = new Date(t);
           out[name] = new Date(

@@ -211,6 +211,8 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
         count: 0,
       };
       g.quantityKg += item.kg;
+      // Seizure entries, not distinct reports: a report of two substances counts in each one's bucket, so twice in a
+      // row that sums them (the buckets cannot tell; the OpenAPI document says so of `count`).
       g.count += item.count;
       groups.set(key, g);
     }
@@ -283,7 +285,10 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
   return router;
 }
 
-/** Route legs summed over the buckets the caller may see (GET /v1/routes, and the dashboard's export). */
+/**
+ * Route legs summed over the buckets the caller may see (GET /v1/routes, and the dashboard's export). A leg's count is
+ * of seizure entries: a report of two substances counts once in each substance's bucket, so twice on its legs.
+ */
 export function legsOf(buckets: RouteLegBucket[]) {
   const legs = new Map<
     string,

@@ -60,6 +60,44 @@ describe('query parameters: dates and codes', () => {
     );
   });
 
+  it('refuses a day its month does not have, naming the parameter, the value and the month’s length', () => {
+    const refusal = (query: Record<string, string>) => {
+      try {
+        parseParams(query, range);
+      } catch (err) {
+        expect(err).to.be.instanceOf(ValidationError);
+        return (err as ValidationError).errors;
+      }
+      throw new Error(`${JSON.stringify(query)} was taken`);
+    };
+    // Not moved into the next month: 29 February 2025 is not 1 March, 31 April is not 1 May.
+    expect(refusal({ to: '2025-02-29' })).to.deep.equal([
+      { field: 'to', message: 'is not a date of the calendar: 2025-02 has 28 days', value: '2025-02-29' },
+    ]);
+    expect(refusal({ to: '2026-04-31' })).to.deep.equal([
+      { field: 'to', message: 'is not a date of the calendar: 2026-04 has 30 days', value: '2026-04-31' },
+    ]);
+    expect(refusal({ from: '2026-02-30T09:30:00Z' })).to.deep.equal([
+      {
+        field: 'from',
+        message: 'is not a date of the calendar: 2026-02 has 28 days',
+        value: '2026-02-30T09:30:00Z',
+      },
+    ]);
+    // Each named, both at once.
+    expect(refusal({ from: '2026-06-31', to: '2026-09-31' }).map((e) => e.field)).to.deep.equal([
+      'from',
+      'to',
+    ]);
+    // A leap year's 29 February, and the last day of each month, are dates.
+    expect((parseParams({ to: '2024-02-29' }, range).to as Date).toISOString()).to.equal(
+      '2024-02-29T23:59:59.999Z',
+    );
+    expect((parseParams({ from: '2026-04-30' }, range).from as Date).toISOString()).to.equal(
+      '2026-04-30T00:00:00.000Z',
+    );
+  });
+
   it('reads a time with no zone as UTC, and an offset whose + the query string turned into a space', () => {
     const at = (from: string) => (parseParams({ from }, range).from as Date).toISOString();
     // Not the server's local time: the same whatever TZ the query API runs in.

@@ -156,6 +156,23 @@ describe('query API: statistics and routes', () => {
       ]);
     });
 
+    it('refuses a day its month does not have as such, not with advice about another month', async () => {
+      // Read as 1 March (or 1 May), the day would have been refused as cutting March (May), advising to=2025-03-31.
+      const [e, ...more] = await refusal('from=2025-02-01&to=2025-02-29');
+      expect(more).to.deep.equal([]);
+      expect(e).to.deep.equal({
+        field: 'to',
+        message: 'is not a date of the calendar: 2025-02 has 28 days',
+        value: '2025-02-29',
+      });
+      const [may] = await refusal('from=2026-04-01&to=2026-04-31');
+      expect(may).to.include({ field: 'to', value: '2026-04-31' });
+      expect(may!.message).to.equal('is not a date of the calendar: 2026-04 has 30 days');
+      // The advice for a day that is a date, but not a month's last, names that month's last day.
+      expect((await refusal('to=2025-02-27'))[0]!.message).to.contain('to=2025-02-28');
+      expect((await refusal('to=2024-02-28'))[0]!.message).to.contain('to=2024-02-29');
+    });
+
     it('counts a month asked as its first and last days, as the month itself, or as its year', async () => {
       expect(await kg('from=2026-03-01&to=2026-03-31')).to.deep.equal([100]);
       expect(await kg('from=2026-03&to=2026-03')).to.deep.equal([100]);
