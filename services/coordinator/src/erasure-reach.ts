@@ -1,10 +1,11 @@
 // Where a record's erasure notice goes: hub.erasures (every coordinator instance, and a replay), the originator's
 // node, each regional feed a version of the record went on, and the node of every country a cross-border alert
-// naming the record was sent to, so that it drops that alert. An alert's own feeds are among the record's (an alert
-// goes only where every report it names may be read: feeds.ts), which hear of the erasure already.
+// named the record to (one that may read it: correlate.ts, alertFor), so that it drops that alert. An alert's own
+// feeds are among the record's (an alert goes only where every report it names may be read: feeds.ts), which hear
+// of the erasure already.
 import type { TopicNames } from '@hub/kafka';
 import type { Region } from '@hub/schemas';
-import { COLLECTIONS, type Handled, type Store } from '@hub/store';
+import { COLLECTIONS, mayRead, type Handled, type Store } from '@hub/store';
 import type { Filter } from 'mongodb';
 import { releasableRegions } from './feeds';
 
@@ -53,7 +54,7 @@ export function alertRecipients(
 
 /**
  * The topics a record's erasure notice goes to, each once (the originator is also among the countries of every
- * alert naming its record).
+ * alert naming its record). Of the countries alerts went to, only those the alert named the record to.
  */
 export function erasureTopics(
   names: TopicNames,
@@ -66,6 +67,12 @@ export function erasureTopics(
     alertedCountries: Iterable<string>;
   },
 ): string[] {
+  // A country an alert went to was told of the record only if it may read some version of it (correlate.ts,
+  // alertFor): one its copy withheld it from is not told of its erasure either, which would name it.
+  const toldOf = (country: string) =>
+    record.handlings.some((h) =>
+      mayRead({ country, clearance: 'RED' }, { originCountry: record.originCountry, ...h }),
+    );
   const feeds = record.handlings.flatMap((h) =>
     releasableRegions({ originCountry: record.originCountry, ...h }, regions),
   );
@@ -73,7 +80,7 @@ export function erasureTopics(
     ...new Set([
       names.erasures,
       names.nodeIn(record.originCountry),
-      ...[...record.alertedCountries].map((c) => names.nodeIn(c)),
+      ...[...record.alertedCountries].filter(toldOf).map((c) => names.nodeIn(c)),
       ...feeds.map((r) => names.feed(r)),
     ]),
   ];

@@ -5,9 +5,17 @@
 // but answers no version of it: it is kept apart, so that it never stands for the record's status.
 // What `add` wrote is flushed to the disk by `sync`, which the caller runs before it commits the Kafka offsets of what
 // it added (once per fetched batch): a message lost from the page cache by a power loss is never delivered again.
+// An ErasureNotice (a record erased at retention review) erases the record here too: from then on its receipts (its
+// renewals' too) and the alerts naming it are neither held nor shown, and one arriving later for an erased version is
+// kept without its content. Each keeps its place as a stand-in without content (its message id, type and time, the
+// erasure's id and the record's), so that the order and the count of what arrived, which the webhook's cursor counts,
+// do not change. The file's lines of them keep their content until the next start, which rewrites the file once (and
+// every receipt's offset with it): while running, a rewrite would copy the whole file (hundreds of MB at a million
+// receipts) with the event loop held, for each batch of erasures.
 import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { readJsonLines } from './json-lines';
+import { erasureOrderOf, type ErasureOrder } from './erasure-order';
+import { discardUnfinishedRewrite, eachLine, readJsonLines, rewriteLines } from './json-lines';
 
 export interface InboundItem {
   messageId: string;
@@ -30,7 +38,56 @@ export interface ReceiptSummary {
   /** Its line in the file: byte offset and length (without the line break). */
   offset: number;
   length: number;
+  /**
+   * Set when its record was erased: the erasure's id. It is then in no record's list, and shown as a stand-in; its
+   * line keeps the content until the file is rewritten at the next start. (Set on those few only: not a field of all.)
+   */
+  erasedBy?: string;
 }
+
+/** What an erasure took from the store. */
+export interface Erased {
+  receipts: number;
+  alerts: number;
+}
+
+/**
+ * What a message erased with a record is kept as: its id, type and time, which erasure and which record, none of its
+ * content. It keeps the message's place (the webhook forwards it there if it had not forwarded the message yet) and
+ * its id (the message, delivered again, is known).
+ */
+export function erasedStandIn(
+  item: Pick<InboundItem, 'messageId' | 'messageType' | 'receivedAt'>,
+  erasureId: string,
+  subjectId: string,
+): InboundItem {
+  return {
+    messageId: item.messageId,
+    messageType: item.messageType,
+    receivedAt: item.receivedAt,
+    value: { erasedBy: erasureId, subjectId },
+  };
+}
+
+/** Whether an item is the stand-in of a message erased with its record (`erasedStandIn`). */
+export const isErased = (item: InboundItem) => typeof item.value.erasedBy === 'string';
+
+interface MatchedReport {
+  reportId: string;
+  version?: unknown;
+}
+
+/** The reports an alert names (CrossBorderAlert.matched). */
+const matchedOf = (value: Record<string, unknown>): MatchedReport[] =>
+  Array.isArray(value.matched)
+    ? (value.matched as unknown[]).filter(
+        (m): m is MatchedReport => typeof (m as MatchedReport | null)?.reportId === 'string',
+      )
+    : [];
+
+/** Whether an alert's matched report is a version `order` erased (a later version, sent after it, is not). */
+const namesErased = (m: MatchedReport, order: ErasureOrder) =>
+  m.reportId === order.subjectId && !(typeof m.version === 'number' && m.version > order.versionsUpTo);
 
 const isReceipt = (item: InboundItem) =>
   item.messageType === 'Receipt' && typeof item.value.subjectId === 'string';
@@ -60,15 +117,45 @@ export class InboundStore {
   private bytes = 0;
   /** A write failed part-way (a full disk): the next line starts with a line break of its own. */
   private torn = false;
+  /** The latest erasure order of each record erased (the one erasing the most versions), by the record's id. */
+  private readonly erasures = new Map<string, ErasureOrder>();
+  /** Of the lists by type, how many items of each type are stand-ins of erased ones. */
+  private readonly erasedOfTypes = new Map<string, number>();
+  /** Lines of the file that still hold the content of a message erased since the store was opened. */
+  private erasedLines = 0;
+  private readonly erasureListeners: ((order: ErasureOrder, erased: Erased) => void)[] = [];
+  /** Lines rewritten without their content (messages of erased records) when the store was opened. */
+  readonly rewrittenAtStart: number = 0;
+  /** Why the rewrite at start failed, if it did: the content stays in the file until a later start rewrites it. */
+  readonly rewriteError: unknown;
 
   constructor(private readonly file: string) {
+    discardUnfinishedRewrite(file);
     // A torn last line after a crash: its message was not committed, and is redelivered.
     this.bytes = readJsonLines<InboundItem>(file, (item, line) => this.index(item, line.offset, line.length));
+    // The lines of messages erased (by an order taken while the node last ran, or read just now) lose their content.
+    if (this.erasedLines > 0)
+      try {
+        this.rewrittenAtStart = this.rewrite();
+      } catch (err) {
+        this.rewriteError = err;
+      }
   }
 
   private index(item: InboundItem, offset: number, length: number): void {
     if (this.messageIds.has(item.messageId)) return;
     this.messageIds.add(item.messageId);
+    if (isErased(item)) {
+      this.items.push(item);
+      // A receipt's stand-in is in no list (receipts are listed by their record); another keeps its place in its type's.
+      if (item.messageType !== 'Receipt') {
+        this.listOf(item.messageType).push(item);
+        this.countErased(item.messageType);
+      }
+      return;
+    }
+    // Read from the file (`add` keeps no such content): one of an erased record after its erasure, found at start.
+    const erasure = this.erasureOnArrival(item);
     if (isReceipt(item)) {
       const v = item.value;
       const status = shared(v.status);
@@ -82,17 +169,151 @@ export class InboundStore {
         length,
       };
       this.items.push(summary);
+      if (erasure) {
+        summary.erasedBy = erasure.erasureId;
+        this.erasedLines++;
+        return;
+      }
       const subject = v.subjectId as string;
       const filed = answersRenewal(v) ? this.renewalsBySubject : this.receiptsBySubject;
       const list = filed.get(subject);
       if (list) list.push(summary);
       else filed.set(subject, [summary]);
-    } else {
-      this.items.push(item);
-      let list = this.byType.get(item.messageType);
-      if (!list) this.byType.set(item.messageType, (list = []));
-      list.push(item);
+      return;
     }
+    this.items.push(item);
+    this.listOf(item.messageType).push(item);
+    if (erasure) {
+      this.erase(item, erasure.erasureId, erasure.subjectId);
+      this.erasedLines++;
+      return;
+    }
+    if (item.messageType === 'ErasureNotice') {
+      const order = erasureOrderOf(item.value);
+      if (order) this.apply(order);
+    }
+  }
+
+  private listOf(messageType: string): InboundItem[] {
+    let list = this.byType.get(messageType);
+    if (!list) this.byType.set(messageType, (list = []));
+    return list;
+  }
+
+  private countErased(messageType: string): void {
+    this.erasedOfTypes.set(messageType, (this.erasedOfTypes.get(messageType) ?? 0) + 1);
+  }
+
+  /** An item held whole made into its stand-in, in its place (the lists by type hold the same object). */
+  private erase(item: InboundItem, erasureId: string, subjectId: string): void {
+    item.value = erasedStandIn(item, erasureId, subjectId).value;
+    this.countErased(item.messageType);
+  }
+
+  /**
+   * The erasure that `item`, arriving now, falls under: a receipt of a version erased, an alert naming one. A receipt
+   * without a version (a renewal's, or a refusal before its version was read) arriving after the erasure answers
+   * something sent after it (a renewal too late): it is kept.
+   */
+  private erasureOnArrival(item: InboundItem): { erasureId: string; subjectId: string } | undefined {
+    if (this.erasures.size === 0) return undefined;
+    if (isReceipt(item)) {
+      const order = this.erasures.get(item.value.subjectId as string);
+      const version = item.value.subjectVersion;
+      return order && typeof version === 'number' && version <= order.versionsUpTo
+        ? { erasureId: order.erasureId, subjectId: order.subjectId }
+        : undefined;
+    }
+    if (item.messageType === 'CrossBorderAlert')
+      for (const m of matchedOf(item.value)) {
+        const order = this.erasures.get(m.reportId);
+        if (order && namesErased(m, order)) return { erasureId: order.erasureId, subjectId: order.subjectId };
+      }
+    return undefined;
+  }
+
+  /**
+   * Applies an erasure order: the record's receipts held (its renewals' too; those of a version after the erased ones
+   * stay) and the alerts naming an erased version of it become stand-ins. Told to the `onErasure` listeners.
+   */
+  private apply(order: ErasureOrder): void {
+    const known = this.erasures.get(order.subjectId);
+    if (!known || order.versionsUpTo >= known.versionsUpTo) this.erasures.set(order.subjectId, order);
+    let receipts = 0;
+    const mark = (s: ReceiptSummary) => {
+      s.erasedBy = order.erasureId;
+      receipts++;
+    };
+    const held = this.receiptsBySubject.get(order.subjectId) ?? [];
+    const later = held.filter((s) => {
+      // A version after those erased: sent again after the erasure, and taken by the hub as a new record.
+      if (s.subjectVersion !== null && s.subjectVersion > order.versionsUpTo) return true;
+      mark(s);
+      return false;
+    });
+    if (later.length) this.receiptsBySubject.set(order.subjectId, later);
+    else this.receiptsBySubject.delete(order.subjectId);
+    for (const s of this.renewalsBySubject.get(order.subjectId) ?? []) mark(s);
+    this.renewalsBySubject.delete(order.subjectId);
+    let alerts = 0;
+    for (const alert of this.byType.get('CrossBorderAlert') ?? [])
+      if (!isErased(alert) && matchedOf(alert.value).some((m) => namesErased(m, order))) {
+        this.erase(alert, order.erasureId, order.subjectId);
+        alerts++;
+      }
+    this.erasedLines += receipts + alerts;
+    for (const l of this.erasureListeners) l(order, { receipts, alerts });
+  }
+
+  /**
+   * Rewrites the file as the store holds it: the lines of erased messages as their stand-ins, the receipts' lines as
+   * they are (their offsets moved to where they are now), the items held whole from memory; lines held by no item (a
+   * message's second copy, a torn line) are left out. Crash-safe (`rewriteLines`); on a failure nothing changes.
+   * Returns how many lines of erased messages it rewrote.
+   */
+  private rewrite(): number {
+    const rewritten = this.erasedLines;
+    const moved: ReceiptSummary[] = [];
+    const movedTo: number[] = [];
+    const standIns: [number, InboundItem][] = [];
+    const size = rewriteLines(this.file, (line) => {
+      let k = 0;
+      /** Writes the items held whole up to the next receipt read from the file, and gives that receipt. */
+      const wholeUpToReceipt = (): ReceiptSummary | undefined => {
+        for (; k < this.items.length; k++) {
+          const entry = this.items[k]!;
+          if (!('messageId' in entry)) return entry;
+          line(JSON.stringify(entry));
+        }
+        return undefined;
+      };
+      // The receipts' lines are in the file in the order they are held: one pass reads each once.
+      eachLine(this.file, (text, offset) => {
+        const receipt = wholeUpToReceipt();
+        if (!receipt || receipt.offset !== offset) return;
+        if (receipt.erasedBy === undefined) {
+          moved.push(receipt);
+          movedTo.push(line(text));
+        } else {
+          const item = JSON.parse(text) as InboundItem;
+          const standIn = erasedStandIn(item, receipt.erasedBy, String(item.value.subjectId));
+          line(JSON.stringify(standIn));
+          standIns.push([k, standIn]);
+        }
+        k++;
+      });
+      const missing = wholeUpToReceipt();
+      if (missing)
+        throw new Error(
+          `${this.file} changed under the node: no receipt at byte ${missing.offset} while rewriting it without the content of erased records (left as it was)`,
+        );
+    });
+    for (let i = 0; i < moved.length; i++) moved[i]!.offset = movedTo[i]!;
+    for (const [at, standIn] of standIns) this.items[at] = standIn;
+    this.bytes = size;
+    this.torn = false;
+    this.erasedLines = 0;
+    return rewritten;
   }
 
   private readonly listeners: ((item: InboundItem) => void)[] = [];
@@ -122,9 +343,14 @@ export class InboundStore {
     }
   }
 
-  /** Idempotent: an already-known messageId is ignored. On the disk once `sync` has run after it. */
-  add(item: InboundItem): boolean {
-    if (this.messageIds.has(item.messageId)) return false;
+  /**
+   * Idempotent: an already-known messageId is ignored. On the disk once `sync` has run after it. One of an erased record
+   * arriving after its erasure (a receipt of an erased version, an alert naming one) is kept as its stand-in only.
+   */
+  add(received: InboundItem): boolean {
+    if (this.messageIds.has(received.messageId)) return false;
+    const erasure = this.erasureOnArrival(received);
+    const item = erasure ? erasedStandIn(received, erasure.erasureId, erasure.subjectId) : received;
     const line = JSON.stringify(item);
     const lead = this.torn ? '\n' : '';
     const bytes = Buffer.from(`${lead}${line}\n`);
@@ -175,7 +401,12 @@ export class InboundStore {
   }
 
   private whole(entry: InboundItem | ReceiptSummary): InboundItem {
-    return 'messageId' in entry ? entry : this.read(entry);
+    if ('messageId' in entry) return entry;
+    const item = this.read(entry);
+    // Erased since the file was last written: its content is read here and not given.
+    return entry.erasedBy === undefined
+      ? item
+      : erasedStandIn(item, entry.erasedBy, String(item.value.subjectId));
   }
 
   /** Everything received, in the order it arrived (the same order after a restart). */
@@ -194,7 +425,10 @@ export class InboundStore {
     return entry && this.whole(entry);
   }
 
-  /** Called with each item added after it is kept (not with those read at start). */
+  /**
+   * Called with each item added after it is kept (not with those read at start): as kept, the stand-in of one that
+   * arrived erased.
+   */
   onAdd(listener: (item: InboundItem) => void): void {
     this.listeners.push(listener);
   }
@@ -226,5 +460,33 @@ export class InboundStore {
    */
   ofType(messageType: string): readonly InboundItem[] {
     return this.byType.get(messageType) ?? [];
+  }
+
+  /** How many of `ofType(messageType)` are stand-ins of items erased with a record (`isErased`). */
+  erasedOfType(messageType: string): number {
+    return this.erasedOfTypes.get(messageType) ?? 0;
+  }
+
+  /** The order that erased a record (the latest, when there were several), if it was erased. */
+  erasureOf(subjectId: string): ErasureOrder | undefined {
+    return this.erasures.get(subjectId);
+  }
+
+  /** Every erasure order received, in the order they arrived (this country's records' and others'). */
+  erasureOrders(): ErasureOrder[] {
+    return this.ofType('ErasureNotice').flatMap((n) => erasureOrderOf(n.value) ?? []);
+  }
+
+  /**
+   * Called with each erasure order added (not with those read at start: `erasureOrders`), once it is applied, with
+   * what it took from the store.
+   */
+  onErasure(listener: (order: ErasureOrder, erased: Erased) => void): void {
+    this.erasureListeners.push(listener);
+  }
+
+  /** Lines of the file still holding the content of messages erased since it was opened: rewritten at the next start. */
+  get erasedLinesInFile(): number {
+    return this.erasedLines;
   }
 }

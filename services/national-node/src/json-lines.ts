@@ -1,6 +1,18 @@
 // The node's JSON-lines files (what the coordinator sent, the requests log, the normalisations of each version): read
-// line by line at start, appended to as things happen.
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
+// line by line at start, appended to as things happen, and rewritten whole when something in them must be forgotten
+// (a record erased at retention review).
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 const BLOCK_BYTES = 4 << 20;
@@ -70,4 +82,68 @@ export function readJsonLines<T>(
   if (ended) return size;
   appendFileSync(file, '\n');
   return size + 1;
+}
+
+/** The temporary file a rewrite of `file` is written to before it takes the file's place. */
+const rewriteOf = (file: string) => `${file}.rewrite`;
+
+/**
+ * Removes what a rewrite of `file` left when the node stopped during it (the file itself is whole: the old one). Run
+ * before the file is read at start: a rewrite half written holds no more than the file does, but need not stay.
+ */
+export function discardUnfinishedRewrite(file: string): void {
+  rmSync(rewriteOf(file), { force: true });
+}
+
+/**
+ * Replaces `file` with the lines `write` gives (each without its line break; `line` returns the byte offset the line
+ * starts at in the new file). Written to a temporary file beside it, flushed, renamed over it, and the folder flushed:
+ * a crash at any point leaves either the old file or the new one, whole. On a failure the old file stays as it was and
+ * the error is thrown. Returns the new file's length.
+ */
+export function rewriteLines(file: string, write: (line: (text: string) => number) => void): number {
+  const temporary = rewriteOf(file);
+  const fd = openSync(temporary, 'w');
+  let size = 0;
+  try {
+    // Gathered into blocks: one write per line cost a system call each (a million receipts).
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = () => {
+      const block = Buffer.concat(pending, pendingBytes);
+      for (let written = 0; written < block.length;) written += writeSync(fd, block, written);
+      pending = [];
+      pendingBytes = 0;
+    };
+    write((text) => {
+      const at = size;
+      const bytes = Buffer.from(`${text}\n`, 'utf8');
+      pending.push(bytes);
+      pendingBytes += bytes.length;
+      size += bytes.length;
+      if (pendingBytes >= BLOCK_BYTES) flush();
+      return at;
+    });
+    flush();
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(temporary, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temporary, file);
+  } catch (err) {
+    rmSync(temporary, { force: true });
+    throw err;
+  }
+  // The rename itself is durable once the folder is: until then a crash may show either file, each whole.
+  const folder = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(folder);
+  } finally {
+    closeSync(folder);
+  }
+  return size;
 }

@@ -2,9 +2,20 @@
 // and the digest of the body that made it (so that re-sending the very same body is answered, not re-sent).
 // Appends are not fsynced one by one: the outbox, which holds the same facts durably, asks for `sync()` before it
 // forgets published records, so that a power loss never takes a version whose envelope may have been published.
+// A record erased at retention review (`erase`) keeps its version number here (no content: a re-post must not start
+// again at a version the hub passes over unanswered), and loses what the node noted of its versions' normalisations.
 import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { eachLine, readJsonLines } from './json-lines';
+import { HubError } from '@hub/errors';
+import type { ErasureOrder } from './erasure-order';
+import { discardUnfinishedRewrite, eachLine, readJsonLines, rewriteLines } from './json-lines';
+
+/**
+ * Records whose id is the agency's to choose: one erased is reported again under a new id. An annual return's id is
+ * made of its country and year (`annualReturnId`): the year's return sent again after its erasure can have no other,
+ * and goes as the version after those erased (the hub keeps it as a new record).
+ */
+const ID_CHOSEN_BY_AGENCY = new Set(['SeizureReport', 'TraffickingRoute']);
 
 interface Entry {
   version: number;
@@ -36,10 +47,15 @@ export class ReportsIndex {
   private notesFd = -1;
   private dirty = false;
   private readonly changeListeners: ((reportId: string) => void)[] = [];
+  /** Records erased at retention review, by id: the latest order of each. */
+  private readonly erased = new Map<string, ErasureOrder>();
+  /** Notes were forgotten that the notes file still holds: `compactNotes` rewrites it. */
+  private notesStale = false;
 
   constructor(private readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
     this.notesFile = `${file}.normalisations.jsonl`;
+    discardUnfinishedRewrite(this.notesFile);
     readJsonLines<{ id: string; v: number; notes: string[] }>(this.notesFile, ({ id, v, notes }) =>
       this.notes.set(`${id}:${v}`, notes),
     );
@@ -146,15 +162,64 @@ export class ReportsIndex {
     return this.entries.get(reportId)?.sentAt;
   }
 
-  /** The version made by exactly this body, if it is the latest: a re-sent request, answered idempotently. */
+  /**
+   * The version made by exactly this body, if it is the latest: a re-sent request, answered idempotently. Not once the
+   * record was erased: the hub holds nothing of it any more (`next` says so).
+   */
   sameAsLatest(reportId: string, digest: string): { version: number; messageId?: string } | undefined {
     const e = this.entries.get(reportId);
+    if (this.erasureOf(reportId)) return undefined;
     return e?.digest === digest ? { version: e.version, messageId: e.messageId } : undefined;
+  }
+
+  /**
+   * Forget a record erased at retention review (the coordinator's order, for this country's record): what the node
+   * noted of its erased versions' normalisations (from the notes file at `compactNotes`), not its version number.
+   */
+  erase(order: ErasureOrder): void {
+    const id = order.subjectId;
+    const known = this.erased.get(id);
+    if (!known || order.versionsUpTo >= known.versionsUpTo) this.erased.set(id, order);
+    // Notes are only made for versions recorded: none beyond the latest.
+    const last = Math.min(order.versionsUpTo, this.latest(id));
+    for (let v = 1; v <= last; v++) if (this.notes.delete(`${id}:${v}`)) this.notesStale = true;
+  }
+
+  /**
+   * The order that erased the record, while the record stands erased: no version was sent after those it erased (one
+   * sent after, taken by the hub as a new record, makes it a record again).
+   */
+  erasureOf(reportId: string): ErasureOrder | undefined {
+    const order = this.erased.get(reportId);
+    return order && this.latest(reportId) <= order.versionsUpTo ? order : undefined;
+  }
+
+  /**
+   * Rewrites the notes file without what `erase` forgot (crash-safe: the old file or the new one, whole). A no-op when
+   * nothing was forgotten since. The file holds no offsets anyone keeps and is rewritten from memory: cheap enough to
+   * run as erasures come (the node runs it once per batch of messages from the coordinator).
+   */
+  compactNotes(): boolean {
+    if (!this.notesStale) return false;
+    rewriteLines(this.notesFile, (line) => {
+      for (const [key, notes] of this.notes) {
+        const at = key.lastIndexOf(':');
+        line(JSON.stringify({ id: key.slice(0, at), v: Number(key.slice(at + 1)), notes }));
+      }
+    });
+    // Appends go to the new file from now on.
+    if (this.notesFd >= 0) {
+      closeSync(this.notesFd);
+      this.notesFd = openSync(this.notesFile, 'a');
+    }
+    this.notesStale = false;
+    return true;
   }
 
   /** What the node normalised in a version (for the receipt), e.g. "country 'Казахстан' → KZ". */
   noteNormalisations(reportId: string, version: number, notes: string[]): void {
-    if (notes.length === 0) return;
+    // Nor of a version erased (found again in the outbox after an interrupted stop, say).
+    if (notes.length === 0 || version <= (this.erased.get(reportId)?.versionsUpTo ?? 0)) return;
     this.notes.set(`${reportId}:${version}`, notes);
     this.append(this.notesFd, `${JSON.stringify({ id: reportId, v: version, notes })}\n`);
   }
@@ -163,9 +228,17 @@ export class ReportsIndex {
     return version === null ? [] : (this.notes.get(`${reportId}:${version}`) ?? []);
   }
 
-  /** Reserve the next version (in memory); `record` makes it durable once the envelope is in the outbox. */
+  /**
+   * Reserve the next version (in memory); `record` makes it durable once the envelope is in the outbox. A record erased
+   * at retention review is refused (CONFLICT) when its id is the agency's to choose: the hub holds none of it, and the
+   * new content is a new report, under a new id. An annual return (its id is its year's) goes on after the versions
+   * erased: never one the hub would pass over unanswered as erased.
+   */
   next(reportId: string): number {
-    const v = Math.max(this.latest(reportId), this.reserved.get(reportId) ?? 0) + 1;
+    const erasure = this.erasureOf(reportId);
+    if (erasure && ID_CHOSEN_BY_AGENCY.has(erasure.subjectType)) throw erasedRefusal(reportId, erasure);
+    const v =
+      Math.max(this.latest(reportId), this.reserved.get(reportId) ?? 0, erasure?.versionsUpTo ?? 0) + 1;
     this.reserved.set(reportId, v);
     return v;
   }
@@ -207,4 +280,21 @@ export class ReportsIndex {
     this.sync();
     return fixed;
   }
+}
+
+/** The answer to a new version (or a withdrawal) of a record erased at retention review. */
+function erasedRefusal(reportId: string, order: ErasureOrder): HubError {
+  const at = Number.isFinite(order.orderedAt) ? ` on ${new Date(order.orderedAt).toISOString()}` : '';
+  return new HubError(
+    'CONFLICT',
+    `${reportId} was erased at retention review${at} (erasure ${order.erasureId}, ${order.reasonCode}, versions 1 to ${order.versionsUpTo}): the hub and this node keep nothing of it, and this node sends nothing more under its id; to report it again, send it under a new id (or without one)`,
+    {
+      details: {
+        field: 'reportId',
+        value: reportId,
+        rule: 'erased at retention review',
+        erasureId: order.erasureId,
+      },
+    },
+  );
 }

@@ -3,14 +3,22 @@
 // (pending until that version's receipt arrives), so that an operator finds what the hub refused and why without
 // asking for each record (GET /v1/receipts?status=rejected). The receipt of a retention renewal answers no version:
 // it never stands for a record's status, and one record's answer lists it apart (`renewals`).
+// A record erased at retention review has no receipts any more (inbox-store.ts): its own answer says it was erased and
+// by which order; the list leaves it out (the hub answers for it no more: its status is none of the list's, and the
+// erasure orders for this country's records are listed at /v1/retention/erasures).
 import { Router } from 'express';
 import { HubError } from '@hub/errors';
+import { erasureView, type ErasureOrder } from './erasure-order';
 import { answersRenewal, type InboundStore, type ReceiptSummary } from './inbox-store';
 import { positionCursor, queryReader } from './query';
 import type { ReportsIndex } from './reports-index';
 
 const STATUSES = ['pending', 'accepted', 'rejected'] as const;
 type Status = (typeof STATUSES)[number];
+/** The statuses a record may stand at: the list's, and erased (left out of the list). */
+const STANDINGS = [...STATUSES, 'erased'] as const;
+type Standing = (typeof STANDINGS)[number];
+const ERASED = STANDINGS.indexOf('erased');
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 500;
 
@@ -23,13 +31,19 @@ interface ReceiptValue {
   normalisations?: string[];
 }
 
-type ReceiptDeps = { reports: ReportsIndex; inbound: Pick<InboundStore, 'receiptSummaries'> };
+type ReceiptDeps = { reports: ReportsIndex; inbound: Pick<InboundStore, 'receiptSummaries' | 'erasureOf'> };
 
 /**
  * Where a record stands: its receipts, the latest (and when it arrived), the latest version sent, and the status of
- * that version (pending until its own receipt arrives, whatever the receipt of the one before said).
+ * that version (pending until its own receipt arrives, whatever the receipt of the one before said); erased, with the
+ * order, when no version was sent after those the hub erased.
  */
-export function receiptStatus(deps: ReceiptDeps) {
+export function receiptStatus(deps: ReceiptDeps): (id: string) => {
+  last: ReceiptSummary | undefined;
+  sentVersion: number;
+  status: Standing;
+  erasure?: ErasureOrder;
+} {
   /**
    * Whether a receipt answers the latest version sent: by its version, or (refused before its version was read) by
    * the envelope it answers, when the node kept that version's; otherwise it is taken to.
@@ -42,6 +56,9 @@ export function receiptStatus(deps: ReceiptDeps) {
   return (id: string) => {
     const last = deps.inbound.receiptSummaries(id).at(-1);
     const sentVersion = deps.reports.latest(id);
+    const erasure = deps.inbound.erasureOf(id);
+    if (erasure && sentVersion > 0 && sentVersion <= erasure.versionsUpTo)
+      return { last, sentVersion, status: 'erased', erasure };
     const status = last && answers(last, id, sentVersion) ? statusOfReceipt(last.status) : 'pending';
     return { last, sentVersion, status };
   };
@@ -69,10 +86,16 @@ function lowerBound(sorted: readonly number[], value: number): number {
   return lo;
 }
 
-type BookDeps = { reports: ReportsIndex; inbound: Pick<InboundStore, 'receiptSummaries' | 'onAdd'> };
+type BookDeps = {
+  reports: ReportsIndex;
+  inbound: Pick<InboundStore, 'receiptSummaries' | 'erasureOf' | 'onAdd'>;
+};
 type RouteDeps = {
   reports: ReportsIndex;
-  inbound: Pick<InboundStore, 'receiptSummaries' | 'onAdd' | 'receipts' | 'lastReceipt' | 'renewalReceipts'>;
+  inbound: Pick<
+    InboundStore,
+    'receiptSummaries' | 'erasureOf' | 'onAdd' | 'receipts' | 'lastReceipt' | 'renewalReceipts'
+  >;
 };
 
 /**
@@ -84,11 +107,11 @@ type RouteDeps = {
  */
 export class ReceiptBook {
   private readonly statusOf: ReturnType<typeof receiptStatus>;
-  /** The status (its index in STATUSES) at each position followed so far. */
+  /** The standing (its index in STANDINGS) at each position followed so far. */
   private statusAt = new Uint8Array(1024);
   private followed = 0;
-  /** Per status, the positions of the records in it, ascending. */
-  private readonly positions: number[][] = STATUSES.map(() => []);
+  /** Per standing, the positions of the records in it, ascending. */
+  private readonly positions: number[][] = STANDINGS.map(() => []);
   private started = false;
 
   constructor(private readonly deps: BookDeps) {
@@ -96,7 +119,12 @@ export class ReceiptBook {
     deps.reports.onChange((id) => this.look(id));
     deps.inbound.onAdd((item) => {
       const subject = item.value.subjectId;
-      if (item.messageType === 'Receipt' && typeof subject === 'string' && !answersRenewal(item.value))
+      if (typeof subject !== 'string') return;
+      // A receipt of a version changes its record's status; an erasure order takes the record out of the list.
+      if (
+        (item.messageType === 'Receipt' && !answersRenewal(item.value)) ||
+        item.messageType === 'ErasureNotice'
+      )
         this.look(subject);
     });
   }
@@ -115,7 +143,7 @@ export class ReceiptBook {
       this.statusAt = grown;
     }
     for (let p = this.followed; p < end; p++) {
-      const code = STATUSES.indexOf(this.statusOf(this.deps.reports.idAt(p)!).status);
+      const code = STANDINGS.indexOf(this.statusOf(this.deps.reports.idAt(p)!).status);
       this.statusAt[p] = code;
       this.positions[code]!.push(p);
     }
@@ -128,7 +156,7 @@ export class ReceiptBook {
     if (position === undefined) return; // a receipt for something this node never sent (or not yet recorded)
     if (position >= this.followed) return this.follow(position + 1);
     const was = this.statusAt[position]!;
-    const now = STATUSES.indexOf(this.statusOf(id).status);
+    const now = STANDINGS.indexOf(this.statusOf(id).status);
     if (was === now) return;
     const from = this.positions[was]!;
     from.splice(lowerBound(from, position), 1);
@@ -137,6 +165,7 @@ export class ReceiptBook {
     this.statusAt[position] = now;
   }
 
+  /** Records by status (an erased one is in none). */
   counts(): Record<Status, number> {
     this.start();
     const [pending, accepted, rejected] = this.positions.map((p) => p.length) as [number, number, number];
@@ -150,17 +179,25 @@ export class ReceiptBook {
   }
 
   /**
-   * Newest first, the records first sent before position `end` that are in `status` (any, when undefined), at most
-   * `limit` of them; `next`: where the following page ends, when there is one.
+   * Newest first, the records first sent before position `end` that are in `status` (any but erased, when undefined),
+   * at most `limit` of them; `next`: where the following page ends, when there is one.
    */
   page(status: Status | undefined, limit: number, end: number): { ids: string[]; next?: number } {
     this.start();
     const at = (p: number) => this.deps.reports.idAt(p)!;
     if (status === undefined) {
-      const first = Math.max(0, end - limit);
+      // Every position but the erased ones (ascending: passed over as the walk down from the page's end meets them).
+      const erased = this.positions[ERASED]!;
+      let e = lowerBound(erased, end) - 1;
       const ids: string[] = [];
-      for (let p = end - 1; p >= first; p--) ids.push(at(p));
-      return { ids, ...(first > 0 && { next: first }) };
+      let p = end - 1;
+      for (; p >= 0 && ids.length < limit; p--) {
+        if (e >= 0 && erased[e] === p) e--;
+        else ids.push(at(p));
+      }
+      // The positions below the last one looked at, less the erased ones among them: what the following page holds.
+      const last = p + 1;
+      return { ids, ...(last - (e + 1) > 0 && { next: last }) };
     }
     const sorted = this.positions[STATUSES.indexOf(status)]!;
     const stop = lowerBound(sorted, end);
@@ -247,11 +284,23 @@ export function receiptRoutes(deps: RouteDeps): Router {
     // The report as the node holds it, whatever the letter case it is named in.
     const reportId = deps.reports.idOf(String(req.params.reportId));
     // Of the latest version sent, as in the list.
-    const { last, sentVersion, status } = statusOf(reportId);
+    const { last, sentVersion, status, erasure } = statusOf(reportId);
     // Whether the hub took each retention renewal of the record (its receipt answers the renewal's messageId): apart
     // from the record's own, whose status they do not change.
     const renewals = deps.inbound.renewalReceipts(reportId).map((r) => r.value);
     const renewed = renewals.length ? { renewals } : {};
+    if (erasure) {
+      // Which order erased it, and what came since (a renewal sent too late, refused); nothing of what was erased.
+      res.json({
+        reportId,
+        status,
+        sentVersion,
+        erasure: erasureView(erasure),
+        receipts: deps.inbound.receipts(reportId).map((r) => r.value),
+        ...renewed,
+      });
+      return;
+    }
     if (!last) {
       if (sentVersion === 0) throw new HubError('NOT_FOUND', `no report ${reportId} was sent by this node`);
       res.json({ reportId, status, sentVersion, ...pendingSince(deps, reportId), receipts: [], ...renewed });

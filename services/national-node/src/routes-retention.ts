@@ -1,5 +1,7 @@
 // Retention review at the node: the coordinator's notices about this country's records (review due, renewed,
-// erased) and its erasure orders, newest first in pages, and renewal of a record before its review date.
+// erased) and its erasure orders for them, newest first in pages, and renewal of a record before its review date. The
+// node also receives the orders for other countries' records that alerts sent here named: it applies them (the alerts
+// go) and counts them in its log (erasures.ts), but they are not this country's to list.
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
@@ -19,6 +21,8 @@ interface Notice {
 }
 
 export function retentionRoutes(deps: {
+  /** This node's country: the erasure orders listed are for its records. */
+  country: string;
   submitter: Submitter;
   reports: ReportsIndex;
   inbound: InboundStore;
@@ -88,7 +92,8 @@ export function retentionRoutes(deps: {
     res.json({ counts, notices: shown, ...(nextCursor && { nextCursor }) });
   });
 
-  // The erasure orders for this country's records, newest first, a page at a time.
+  // The erasure orders for this country's records, newest first, a page at a time (the cursor counts every order
+  // received, so that orders for other countries' records arriving between two pages do not shift the next).
   router.get('/v1/retention/erasures', (req, res) => {
     const query = queryReader(req.query as Record<string, unknown>, ['subjectId', 'limit', 'cursor']);
     const asked = query.text('subjectId');
@@ -97,15 +102,16 @@ export function retentionRoutes(deps: {
       query.refuse('subjectId', 'must be a UUID');
     const erasures = deps.inbound
       .ofType('ErasureNotice')
-      .map((n) => n.value as unknown as { subjectId: string });
+      .map((n) => n.value as unknown as { subjectId: string; originCountry: string });
     const page = query.page(erasures.length);
     query.check();
+    const own = (e: { originCountry: string }) => e.originCountry === deps.country;
     const { page: shown, nextCursor } = newestFirst(
       erasures,
       page,
-      (e) => !subjectId || e.subjectId === subjectId,
+      (e) => own(e) && (!subjectId || e.subjectId === subjectId),
     );
-    res.json({ total: erasures.length, erasures: shown, ...(nextCursor && { nextCursor }) });
+    res.json({ total: erasures.filter(own).length, erasures: shown, ...(nextCursor && { nextCursor }) });
   });
   return router;
 }

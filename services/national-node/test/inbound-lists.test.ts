@@ -26,7 +26,7 @@ describe("a node's lists of what the coordinator sent it, in pages", () => {
     const submitter = {} as Submitter;
     served = await serveRoutes(({ reports, inbound }) => [
       alertRoutes({ inbound }),
-      retentionRoutes({ submitter, reports, inbound, clock: Date.now }),
+      retentionRoutes({ country: 'KZ', submitter, reports, inbound, clock: Date.now }),
     ]);
     ({ url, inbound } = served);
   });
@@ -101,9 +101,21 @@ describe("a node's lists of what the coordinator sent it, in pages", () => {
     expect(rest.body).not.to.have.property('nextCursor');
   });
 
+  /** The coordinator's order to erase a record of `originCountry`'s. */
+  const erasure = (subjectId: string, originCountry = 'KZ') =>
+    receive('ErasureNotice', {
+      erasureId: `e-${subjectId}`,
+      subjectType: 'SeizureReport',
+      subjectId,
+      versionsUpTo: 1,
+      originCountry,
+      reasonCode: 'retention_expired',
+      orderedAt: 1,
+    });
+
   it('pages the erasure orders newest first, one record at a time when asked', async () => {
     const ids = [randomUUID(), randomUUID(), randomUUID()];
-    for (const subjectId of ids) receive('ErasureNotice', { erasureId: `e-${subjectId}`, subjectId });
+    for (const subjectId of ids) erasure(subjectId);
     const page = await get<{ subjectId: string }>('/v1/retention/erasures?limit=2');
     expect(page.body.total).to.equal(3);
     expect(page.body.erasures!.map((e) => e.subjectId)).to.deep.equal([ids[2], ids[1]]);
@@ -113,6 +125,56 @@ describe("a node's lists of what the coordinator sent it, in pages", () => {
     expect(next.body.erasures!.map((e) => e.subjectId)).to.deep.equal([ids[0]]);
     const one = await get<{ subjectId: string }>(`/v1/retention/erasures?subjectId=${ids[1]}`);
     expect(one.body.erasures!.map((e) => e.subjectId)).to.deep.equal([ids[1]]);
+  });
+
+  it("lists the orders for this country's records only, not those for another's its alerts named", async () => {
+    const [own1, uz, own2, kg] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    erasure(own1);
+    erasure(uz, 'UZ');
+    erasure(own2);
+    erasure(kg, 'KG');
+    const all = await get<{ subjectId: string }>('/v1/retention/erasures');
+    expect(all.body.total).to.equal(2);
+    expect(all.body.erasures!.map((e) => e.subjectId)).to.deep.equal([own2, own1]);
+    const first = await get<{ subjectId: string }>('/v1/retention/erasures?limit=1');
+    expect(first.body.erasures!.map((e) => e.subjectId)).to.deep.equal([own2]);
+    // Another arriving between two pages, of either, does not shift the next.
+    erasure(randomUUID(), 'UZ');
+    const second = await get<{ subjectId: string }>(
+      `/v1/retention/erasures?limit=1&cursor=${first.body.nextCursor}`,
+    );
+    expect(second.body.erasures!.map((e) => e.subjectId)).to.deep.equal([own1]);
+    expect(second.body).not.to.have.property('nextCursor');
+    const asked = await get<{ subjectId: string }>(`/v1/retention/erasures?subjectId=${uz}`);
+    expect(asked.body.erasures).to.deep.equal([]);
+  });
+
+  it('drops from the alerts and their total those naming a record erased since, of this country or another', async () => {
+    const [kz, uz, kg] = [randomUUID(), randomUUID(), randomUUID()];
+    const alert = (alertId: string, ...reportIds: string[]) =>
+      receive('CrossBorderAlert', {
+        alertId,
+        matched: reportIds.map((reportId) => ({ reportId, version: 1 })),
+      });
+    alert('a1', kz, uz);
+    alert('a2', kz, kg);
+    alert('a3', uz, kg);
+    alert('a4', kz, kg);
+    alert('a5', kz, uz);
+    const first = await get<{ alertId: string }>('/v1/alerts?limit=2');
+    expect(first.body.alerts!.map((a) => a.alertId)).to.deep.equal(['a5', 'a4']);
+    // UZ's record uz is erased: every alert naming it goes.
+    erasure(uz, 'UZ');
+    const after = await get<{ alertId: string }>('/v1/alerts');
+    expect(after.body.total).to.equal(2);
+    expect(after.body.alerts!.map((a) => a.alertId)).to.deep.equal(['a4', 'a2']);
+    // The next page of before, where it was.
+    const second = await get<{ alertId: string }>(`/v1/alerts?limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.alerts!.map((a) => a.alertId)).to.deep.equal(['a2']);
+    expect(second.body).not.to.have.property('nextCursor');
+    erasure(kz);
+    const none = await get<{ alertId: string }>('/v1/alerts');
+    expect(none.body).to.deep.equal({ total: 0, alerts: [] });
   });
 
   it('refuses parameters it cannot use, naming each', async () => {

@@ -1,11 +1,12 @@
 // What the coordinator sent a node is on its disk before the Kafka offsets of those messages are committed (`sync`,
 // once per fetched batch): a message lost from the page cache by a power loss would never be delivered again.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InboundStore, type InboundItem } from '../src/inbox-store';
+import type { ErasureOrder } from '../src/erasure-order';
+import { InboundStore, isErased, type Erased, type InboundItem } from '../src/inbox-store';
 
 describe("a node's store of what the coordinator sent it", () => {
   let dir: string;
@@ -101,5 +102,245 @@ describe("a node's store of what the coordinator sent it", () => {
         'everything, in order',
       ).to.deep.equal(['receipt-1', 'receipt-renewal']);
     }
+  });
+
+  describe('when the coordinator orders a record erased', () => {
+    // What only the record's content holds: found in no line of the file once the file is rewritten.
+    const SECRET = 'KZ777-plate-seen-at-Dostyk';
+    let n = 0;
+    const receiptOf = (
+      subjectId: string,
+      subjectVersion: number | null,
+      over: Record<string, unknown> = {},
+    ): InboundItem => ({
+      messageId: `receipt-${++n}`,
+      messageType: 'Receipt',
+      receivedAt: 1_764_000_000_000 + n,
+      value: {
+        subjectId,
+        subjectVersion,
+        subjectType: 'SeizureReport',
+        status: 'accepted',
+        inReplyTo: `envelope-${n}`,
+        reasons: [{ code: 'flag', message: `${SECRET} (${subjectId})` }],
+        ...over,
+      },
+    });
+    const alertOf = (alertId: string, matched: { reportId: string; version: number }[]): InboundItem => ({
+      messageId: alertId,
+      messageType: 'CrossBorderAlert',
+      receivedAt: 1_764_000_000_000 + ++n,
+      value: { alertId, matched, reason: `plate ${SECRET} (${alertId})` },
+    });
+    const erasureOf = (subjectId: string, versionsUpTo: number, originCountry = 'KZ'): InboundItem => ({
+      messageId: `erasure-${subjectId}-${versionsUpTo}`,
+      messageType: 'ErasureNotice',
+      receivedAt: 1_764_000_000_000 + ++n,
+      value: {
+        erasureId: `erasure-${subjectId}-${versionsUpTo}`,
+        subjectType: 'SeizureReport',
+        subjectId,
+        versionsUpTo,
+        originCountry,
+        reasonCode: 'retention_expired',
+        orderedAt: 1_764_000_000_000,
+      },
+    });
+
+    /** A store that held A's receipts and alerts, B's, and an alert on another country's record, then A's erasure. */
+    const erasedA = (file: string) => {
+      const store = new InboundStore(file);
+      const heard: [ErasureOrder, Erased][] = [];
+      store.onErasure((order, erased) => heard.push([order, erased]));
+      store.add(receiptOf('A', 1));
+      store.add(receiptOf('B', 1));
+      store.add(
+        alertOf('alert-A-UZ', [
+          { reportId: 'A', version: 1 },
+          { reportId: 'U', version: 1 },
+        ]),
+      );
+      store.add(receiptOf('A', null, { subjectType: 'RetentionRenewal', status: 'rejected' }));
+      store.add(receiptOf('A', 2));
+      store.add(
+        alertOf('alert-B-UZ', [
+          { reportId: 'B', version: 1 },
+          { reportId: 'U', version: 1 },
+        ]),
+      );
+      store.add(
+        alertOf('alert-U-X', [
+          { reportId: 'U', version: 1 },
+          { reportId: 'X', version: 1 },
+        ]),
+      );
+      const before = store.all().map((i) => i.messageId);
+      expect(store.add(erasureOf('A', 2))).to.equal(true);
+      return { store, heard, before: [...before, 'erasure-A-2'] };
+    };
+
+    it("no longer holds or shows its receipts (its renewals' too) nor the alerts naming it, each kept in its place without content", () => {
+      const file = join(dir, 'inbound.jsonl');
+      const { store, heard, before } = erasedA(file);
+      expect(heard.map(([o, e]) => [o.subjectId, o.versionsUpTo, e])).to.deep.equal([
+        ['A', 2, { receipts: 3, alerts: 1 }],
+      ]);
+      expect(store.receiptSummaries('A')).to.deep.equal([]);
+      expect(store.receipts('A')).to.deep.equal([]);
+      expect(store.renewalReceipts('A')).to.deep.equal([]);
+      expect(store.lastReceipt('A')).to.equal(undefined);
+      expect(store.erasureOf('A')).to.include({
+        erasureId: 'erasure-A-2',
+        versionsUpTo: 2,
+        originCountry: 'KZ',
+      });
+      expect(store.erasureOf('B')).to.equal(undefined);
+      expect(
+        store.receipts('B').map((r) => r.messageId),
+        "another record's",
+      ).to.have.length(1);
+      // Every message in its place (the webhook's cursor counts them), the erased ones as stand-ins.
+      expect(store.all().map((i) => i.messageId)).to.deep.equal(before);
+      expect(store.size).to.equal(before.length);
+      const shown = JSON.stringify(store.all());
+      expect(shown).not.to.include(`${SECRET} (A)`);
+      expect(shown).not.to.include(`${SECRET} (alert-A-UZ)`);
+      expect(shown, "B's receipt is as it was").to.include(`${SECRET} (B)`);
+      expect(shown, "and B's alert").to.include(`${SECRET} (alert-B-UZ)`);
+      expect(store.at(0)).to.deep.equal({
+        messageId: before[0],
+        messageType: 'Receipt',
+        receivedAt: store.at(0)!.receivedAt,
+        value: { erasedBy: 'erasure-A-2', subjectId: 'A' },
+      });
+      const alerts = store.ofType('CrossBorderAlert');
+      expect(alerts.map((a) => [a.messageId, isErased(a)])).to.deep.equal([
+        ['alert-A-UZ', true],
+        ['alert-B-UZ', false],
+        ['alert-U-X', false],
+      ]);
+      expect(store.erasedOfType('CrossBorderAlert')).to.equal(1);
+      expect(store.erasureOrders().map((o) => o.erasureId)).to.deep.equal(['erasure-A-2']);
+      // Until the next start its lines keep the content: three receipts and an alert.
+      expect(store.erasedLinesInFile).to.equal(4);
+      expect(readFileSync(file, 'utf8')).to.include(`${SECRET} (A)`);
+    });
+
+    it('keeps what arrives after the erasure of an erased version without its content, and what answers a later one', () => {
+      const file = join(dir, 'inbound.jsonl');
+      const { store } = erasedA(file);
+      const late = receiptOf('A', 1);
+      expect(store.add(late), 'a receipt of an erased version, arriving late').to.equal(true);
+      expect(
+        store.add(
+          alertOf('alert-A-late', [
+            { reportId: 'A', version: 2 },
+            { reportId: 'U', version: 1 },
+          ]),
+        ),
+      ).to.equal(true);
+      const refused = receiptOf('A', null, {
+        subjectType: 'RetentionRenewal',
+        status: 'rejected',
+        reasons: [],
+      });
+      expect(store.add(refused), 'a renewal sent too late, refused').to.equal(true);
+      const third = receiptOf('A', 3, { reasons: [] });
+      expect(store.add(third), 'a version sent after the erasure').to.equal(true);
+      expect(store.receiptSummaries('A').map((s) => s.subjectVersion)).to.deep.equal([3]);
+      expect(store.renewalReceipts('A').map((r) => r.messageId)).to.deep.equal([refused.messageId]);
+      expect(
+        store
+          .ofType('CrossBorderAlert')
+          .filter((a) => !isErased(a))
+          .map((a) => a.messageId),
+      ).to.deep.equal(['alert-B-UZ', 'alert-U-X']);
+      // Never written with their content: the file's lines of them are stand-ins already.
+      const lines = readFileSync(file, 'utf8').split('\n');
+      const lineOf = (id: string) => lines.find((l) => l.includes(`"${id}"`))!;
+      expect(lineOf(late.messageId)).not.to.include(SECRET);
+      expect(lineOf('alert-A-late')).not.to.include(SECRET);
+      expect(store.erasedLinesInFile, 'the four of before the erasure only').to.equal(4);
+      expect(store.add(late), 'the same message delivered again').to.equal(false);
+    });
+
+    it("rewrites its file at the next start without the erased content, keeping the orders, each message's place and the receipts read back", () => {
+      const file = join(dir, 'inbound.jsonl');
+      const { store } = erasedA(file);
+      store.add(receiptOf('C', 1));
+      const kept = store.all();
+      expect(readFileSync(file, 'utf8')).to.include(`${SECRET} (A)`);
+
+      const reopened = new InboundStore(file);
+      expect(reopened.rewriteError).to.equal(undefined);
+      expect(reopened.rewrittenAtStart, 'three receipts and an alert').to.equal(4);
+      const text = readFileSync(file, 'utf8');
+      expect(text).not.to.include(`${SECRET} (A)`);
+      expect(text).not.to.include(`${SECRET} (alert-A-UZ)`);
+      expect(text, 'the rest as it was').to.include(`${SECRET} (alert-B-UZ)`);
+      expect(text, 'the order itself, which holds no content, is kept').to.include('"erasure-A-2"');
+      expect(existsSync(`${file}.rewrite`), 'no temporary file left').to.equal(false);
+      // The same messages in the same places; the receipts kept are read from where they are now.
+      expect(reopened.all()).to.deep.equal(kept);
+      expect(reopened.size).to.equal(kept.length);
+      expect(reopened.receipts('B').map((r) => r.value.reasons)).to.deep.equal([
+        [{ code: 'flag', message: `${SECRET} (B)` }],
+      ]);
+      expect(reopened.receipts('C')[0]!.value.reasons).to.deep.equal([
+        { code: 'flag', message: `${SECRET} (C)` },
+      ]);
+      expect(reopened.receiptSummaries('A')).to.deep.equal([]);
+      expect(reopened.erasureOf('A')?.erasureId).to.equal('erasure-A-2');
+      expect(reopened.erasedOfType('CrossBorderAlert')).to.equal(1);
+      // What it takes after the rewrite is written after it, and read back whole.
+      reopened.add(receiptOf('D', 1));
+      expect(reopened.receipts('D')[0]!.value.subjectId).to.equal('D');
+      const third = new InboundStore(file);
+      expect(third.rewrittenAtStart, 'nothing more to rewrite').to.equal(0);
+      expect(third.all()).to.deep.equal(reopened.all());
+      expect(third.receipts('D')[0]!.value.subjectId).to.equal('D');
+    });
+
+    it('applies an order read back at start to what came before it in the file, and passes over an unfinished rewrite', () => {
+      const file = join(dir, 'inbound.jsonl');
+      // As a node that stopped after taking the order, before it applied it (or before this version applied any).
+      const lines = [
+        receiptOf('A', 1),
+        alertOf('alert-A', [{ reportId: 'A', version: 1 }]),
+        receiptOf('B', 1),
+        erasureOf('A', 1),
+      ];
+      writeFileSync(file, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+      // A rewrite the node did not finish: never read, and removed.
+      writeFileSync(`${file}.rewrite`, `${JSON.stringify(receiptOf('Z', 1))}\n{"messageId":`);
+      const store = new InboundStore(file);
+      expect(store.rewrittenAtStart).to.equal(2);
+      expect(existsSync(`${file}.rewrite`)).to.equal(false);
+      expect(store.all().map((i) => i.messageId)).to.deep.equal(lines.map((l) => l.messageId));
+      expect(store.receiptSummaries('Z')).to.deep.equal([]);
+      expect(readFileSync(file, 'utf8')).not.to.include(`${SECRET} (A)`);
+      expect(store.receipts('B')[0]!.value.reasons).to.deep.equal([
+        { code: 'flag', message: `${SECRET} (B)` },
+      ]);
+    });
+
+    it("applies an order for another country's record: the alerts naming it go", () => {
+      const store = new InboundStore(join(dir, 'inbound.jsonl'));
+      store.add(
+        alertOf('alert-KZ-UZ', [
+          { reportId: 'K', version: 1 },
+          { reportId: 'U', version: 1 },
+        ]),
+      );
+      store.add(
+        alertOf('alert-KZ-KG', [
+          { reportId: 'K', version: 1 },
+          { reportId: 'G', version: 1 },
+        ]),
+      );
+      store.add(erasureOf('U', 1, 'UZ'));
+      expect(store.ofType('CrossBorderAlert').map((a) => isErased(a))).to.deep.equal([true, false]);
+      expect(store.erasureOf('U')?.originCountry).to.equal('UZ');
+    });
   });
 });

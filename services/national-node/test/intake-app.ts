@@ -39,6 +39,10 @@ export interface Submission {
 export interface IntakeApp {
   url: string;
   reports: ReportsIndex;
+  /** What the coordinator sent the node (nothing, until a test adds it). */
+  inbound: InboundStore;
+  /** The node's folder: its index (reports.idx), the index's notes, its inbox file (inbound.jsonl). */
+  dir: string;
   /** What reached the submitter and was taken, in the order each was taken. */
   submitted: Submission[];
   /** What reached the submitter, taken or not, in the order each arrived. */
@@ -59,6 +63,8 @@ export async function startIntakeApp(): Promise<IntakeApp> {
   const inbound = new InboundStore(join(dir, 'inbound.jsonl'));
   const intake: Omit<IntakeApp, 'url' | 'post' | 'close'> = {
     reports,
+    inbound,
+    dir,
     submitted: [],
     begun: [],
     onSubmit: () => undefined,

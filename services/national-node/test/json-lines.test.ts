@@ -1,11 +1,11 @@
 // The node's JSON-lines files after a crash tore their last line: the torn line is passed over, and what is
 // appended after the restart is read whole at the next one (it used to be glued to the torn line and lost).
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InboundStore, type InboundItem } from '../src/inbox-store';
-import { eachLine, readJsonLines } from '../src/json-lines';
+import { eachLine, readJsonLines, rewriteLines } from '../src/json-lines';
 import { RequestsLog, type RequestsLogEntry } from '../src/requests-log';
 
 describe("a node's JSON-lines files after a torn last line", () => {
@@ -81,5 +81,32 @@ describe("a node's JSON-lines files after a torn last line", () => {
     new RequestsLog(file).add(sent('r-2'));
     const log = new RequestsLog(file);
     expect(log.allSent().map((e) => e.request.requestId)).to.deep.equal(['r-1', 'r-2']);
+  });
+
+  it('rewrites a file whole with the lines given, saying where each starts, and leaves nothing beside it', () => {
+    const file = join(dir, 'notes.jsonl');
+    writeFileSync(file, '{"old":1}\n{"old":2}\n');
+    const offsets: number[] = [];
+    const size = rewriteLines(file, (line) => {
+      for (const text of ['{"a":"Қазақстан"}', '{"b":2}']) offsets.push(line(text));
+    });
+    const text = readFileSync(file, 'utf8');
+    expect(text).to.equal('{"a":"Қазақстан"}\n{"b":2}\n');
+    expect(size).to.equal(Buffer.byteLength(text));
+    expect(offsets).to.deep.equal([0, Buffer.byteLength('{"a":"Қазақстан"}\n')]);
+    expect(readdirSync(dir)).to.deep.equal(['notes.jsonl']);
+  });
+
+  it('leaves the file as it was when a rewrite fails part-way', () => {
+    const file = join(dir, 'notes.jsonl');
+    writeFileSync(file, '{"old":1}\n');
+    expect(() =>
+      rewriteLines(file, (line) => {
+        line('{"new":1}');
+        throw new Error('the disk is full');
+      }),
+    ).to.throw('the disk is full');
+    expect(readFileSync(file, 'utf8')).to.equal('{"old":1}\n');
+    expect(existsSync(`${file}.rewrite`), 'its temporary file removed').to.equal(false);
   });
 });

@@ -33,7 +33,9 @@ describe("a national node's book of statuses: each list page and count as if wor
         let receipts = 0;
         const check = () => {
           const all = reports.ids();
-          for (const id of all) expect(STATUSES, id).to.include(statusOf(id).status);
+          for (const id of all) expect([...STATUSES, 'erased'], id).to.include(statusOf(id).status);
+          // The whole list: every record but those erased (their receipts are gone: they stand at no status).
+          const listed = all.filter((id) => statusOf(id).status !== 'erased');
           const expected = {
             pending: all.filter((id) => statusOf(id).status === 'pending'),
             accepted: all.filter((id) => statusOf(id).status === 'accepted'),
@@ -57,7 +59,7 @@ describe("a national node's book of statuses: each list page and count as if wor
               end = page.next;
             }
             expect(seen, `the ${status ?? 'whole'} list`).to.deep.equal(
-              [...(status ? expected[status] : all)].reverse(),
+              [...(status ? expected[status] : listed)].reverse(),
             );
           }
         };
@@ -67,6 +69,23 @@ describe("a national node's book of statuses: each list page and count as if wor
           if (roll < 0.45) {
             const version = reports.next(id);
             reports.record(id, version, `d-${step}`, `m-${id}-${version}`, step);
+          } else if (roll < 0.5) {
+            // Erased at retention review, up to its latest version (or an earlier one: the next is sent meanwhile).
+            const upTo = Math.max(0, reports.latest(id) - (next() < 0.2 ? 1 : 0));
+            inbound.add({
+              messageId: `erasure-${step}`,
+              messageType: 'ErasureNotice',
+              receivedAt: step,
+              value: {
+                erasureId: `erasure-${step}`,
+                subjectType: 'SeizureReport',
+                subjectId: id,
+                versionsUpTo: upTo,
+                originCountry: 'KZ',
+                reasonCode: 'retention_expired',
+                orderedAt: step,
+              },
+            });
           } else {
             // A receipt of the latest version, of an earlier one, refused before its version was read, or of a
             // record not recorded yet.
@@ -98,6 +117,10 @@ describe("a national node's book of statuses: each list page and count as if wor
           if (step === 1500 || (step > 1500 && step % 250 === 0)) check();
         }
         check();
+        expect(
+          reports.ids().filter((id) => statusOf(id).status === 'erased'),
+          'records erased, out of the lists',
+        ).to.have.length.above(10);
         const watch = unansweredWatch({ reports, inbound }, () => 10_000);
         const waiting = reports.ids().filter((id) => statusOf(id).status === 'pending');
         const oldest = Math.min(...waiting.map((id) => reports.sentAtOf(id)!));

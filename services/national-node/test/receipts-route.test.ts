@@ -139,4 +139,109 @@ describe("a node's list of what it sent: the status of each record's latest vers
     expect(body.receipts).to.deep.equal([]);
     expect((body.renewals as { inReplyTo: string }[]).map((r) => r.inReplyTo)).to.deep.equal(['renewal-e']);
   });
+
+  describe('a record erased at retention review', () => {
+    const erase = (subjectId: string, versionsUpTo: number) =>
+      inbound.add({
+        messageId: `erasure-${subjectId}`,
+        messageType: 'ErasureNotice',
+        receivedAt: Date.now(),
+        value: {
+          erasureId: `erasure-${subjectId}`,
+          subjectType: 'SeizureReport',
+          subjectId,
+          versionsUpTo,
+          originCountry: 'KZ',
+          reasonCode: 'retention_expired',
+          orderedAt: Date.parse('2026-12-01T00:00:00Z'),
+        },
+      });
+    const one = async (id: string) => {
+      const res = await fetch(`${url}/v1/receipts/${id}`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    type Listed = { counts: Record<string, number>; records: { id: string }[]; nextCursor?: string };
+    const list = async (query = '') => (await (await fetch(`${url}/v1/receipts${query}`)).json()) as Listed;
+
+    it('answers erased, with the order that erased it and none of its receipts', async () => {
+      reports.record('a', 1, 'da1', 'ma1');
+      receipt('a', 1, 'accepted', 'ma1');
+      reports.record('a', 2, 'da2', 'ma2');
+      receipt('a', 2, 'accepted', 'ma2');
+      receipt('a', null, 'accepted', 'renewal-a', 'RetentionRenewal');
+      expect((await one('a')).body.status).to.equal('accepted');
+      erase('a', 2);
+      const erased = await one('a');
+      expect(erased.status).to.equal(200);
+      expect(erased.body).to.deep.equal({
+        reportId: 'a',
+        status: 'erased',
+        sentVersion: 2,
+        erasure: {
+          erasureId: 'erasure-a',
+          subjectType: 'SeizureReport',
+          reasonCode: 'retention_expired',
+          versionsUpTo: 2,
+          orderedAt: '2026-12-01T00:00:00.000Z',
+        },
+        receipts: [],
+      });
+      // A renewal sent too late is answered after the erasure: shown, apart, as before.
+      receipt('a', null, 'rejected', 'renewal-late', 'RetentionRenewal');
+      const late = await one('a');
+      expect(late.body.status).to.equal('erased');
+      expect((late.body.renewals as { inReplyTo: string }[]).map((r) => r.inReplyTo)).to.deep.equal([
+        'renewal-late',
+      ]);
+      // A record erased that this node never sent is not its to answer for.
+      erase('z', 1);
+      expect((await one('z')).status).to.equal(404);
+    });
+
+    it('is left out of the list, its pages and its counts, and waits for no receipt', async () => {
+      for (const id of ['a', 'b', 'c', 'd', 'e']) reports.record(id, 1, `d${id}`, `m${id}`);
+      receipt('a', 1, 'accepted', 'ma');
+      receipt('c', 1, 'rejected', 'mc');
+      // b, d and e wait for their receipts.
+      const watch = unansweredWatch({ reports, inbound }, () => Date.parse('2100-01-01'));
+      expect((await list()).counts, 'the book made before the erasures').to.deep.equal({
+        pending: 3,
+        accepted: 1,
+        rejected: 1,
+      });
+      expect(watch().count).to.equal(3);
+      erase('b', 1);
+      erase('c', 1);
+      erase('e', 1);
+      const all = await list();
+      expect(all.records.map((r) => r.id)).to.deep.equal(['d', 'a']);
+      expect(all.counts).to.deep.equal({ pending: 1, accepted: 1, rejected: 0 });
+      expect(watch().count, 'd only').to.equal(1);
+      expect((await list('?status=rejected')).records).to.deep.equal([]);
+      // A page at a time: the erased ones passed over, and no page after the last record listed.
+      const first = await list('?limit=1');
+      expect(first.records.map((r) => r.id)).to.deep.equal(['d']);
+      const second = await list(`?limit=1&cursor=${first.nextCursor}`);
+      expect(second.records.map((r) => r.id)).to.deep.equal(['a']);
+      expect(second).not.to.have.property('nextCursor');
+      const pair = await list('?limit=2');
+      expect(pair.records.map((r) => r.id)).to.deep.equal(['d', 'a']);
+      expect(pair, 'only erased records before a').not.to.have.property('nextCursor');
+    });
+
+    it('keeps a version sent after the erased ones (taken by the hub as a new record), with its receipt', async () => {
+      reports.record('a', 1, 'da1', 'ma1');
+      receipt('a', 1, 'accepted', 'ma1');
+      reports.record('a', 2, 'da2', 'ma2'); // sent as the hub erased version 1
+      erase('a', 1);
+      expect((await one('a')).body.status, 'waits for its receipt').to.equal('pending');
+      receipt('a', 2, 'accepted', 'ma2');
+      const answer = await one('a');
+      expect(answer.body).to.include({ status: 'accepted', version: 2 });
+      expect((answer.body.receipts as { inReplyTo: string }[]).map((r) => r.inReplyTo)).to.deep.equal([
+        'ma2',
+      ]);
+      expect((await list()).records.map((r) => r.id)).to.deep.equal(['a']);
+    });
+  });
 });

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HubError } from '@hub/errors';
+import type { ErasureOrder } from '../src/erasure-order';
 import { ReportsIndex } from '../src/reports-index';
 
 describe("the node's version index", () => {
@@ -91,5 +93,102 @@ describe("the node's version index", () => {
     expect(index.ids()).to.deep.equal(['r-1']);
     expect(index.next('r-2'), 'never handed out twice').to.equal(2);
     index.close();
+  });
+
+  describe('when a record is erased at retention review', () => {
+    const order = (subjectId: string, versionsUpTo: number, subjectType = 'SeizureReport'): ErasureOrder => ({
+      erasureId: `erasure-${subjectId}`,
+      subjectType,
+      subjectId,
+      versionsUpTo,
+      originCountry: 'KZ',
+      reasonCode: 'retention_expired',
+      orderedAt: Date.parse('2026-12-01T00:00:00Z'),
+    });
+    const refusal = (run: () => unknown): HubError => {
+      try {
+        run();
+      } catch (err) {
+        expect(err).to.be.instanceOf(HubError);
+        return err as HubError;
+      }
+      return expect.fail('refused');
+    };
+
+    it('forgets the notes of its versions, in memory and (rewritten) in the notes file, and keeps its version number', () => {
+      const index = new ReportsIndex(file);
+      index.record('r-1', 1, 'd1', 'm-1');
+      index.noteNormalisations('r-1', 1, ["place 'Достык' → Dostyk"]);
+      index.record('r-1', 2, 'd2', 'm-2');
+      index.noteNormalisations('r-1', 2, ['quantity 2.5 t → 2500 kg']);
+      index.record('r-2', 1, 'e1', 'n-1');
+      index.noteNormalisations('r-2', 1, ["country 'Казахстан' → KZ"]);
+      index.erase(order('r-1', 2));
+      expect(index.normalisationsOf('r-1', 1)).to.deep.equal([]);
+      expect(index.normalisationsOf('r-1', 2)).to.deep.equal([]);
+      expect(index.normalisationsOf('r-2', 1), "another record's").to.deep.equal([
+        "country 'Казахстан' → KZ",
+      ]);
+      expect(index.latest('r-1'), 'its version number stays').to.equal(2);
+      expect(index.ids()).to.deep.equal(['r-1', 'r-2']);
+      const notesFile = `${file}.normalisations.jsonl`;
+      expect(readFileSync(notesFile, 'utf8'), 'until rewritten').to.include('Достык');
+      expect(index.compactNotes()).to.equal(true);
+      expect(index.compactNotes(), 'nothing more to forget').to.equal(false);
+      const text = readFileSync(notesFile, 'utf8');
+      expect(text).not.to.include('Достык');
+      expect(text).not.to.include('2500 kg');
+      expect(text).to.include('Казахстан');
+      expect(existsSync(`${notesFile}.rewrite`)).to.equal(false);
+      // Notes made after the rewrite go to the new file.
+      index.record('r-3', 1, 'f1', 'o-1');
+      index.noteNormalisations('r-3', 1, ['unit kilo → kg']);
+      // Nor are an erased version's notes taken again (from the outbox after an interrupted stop).
+      index.noteNormalisations('r-1', 2, ['found again']);
+      expect(index.normalisationsOf('r-1', 2)).to.deep.equal([]);
+      index.close();
+      const reopened = new ReportsIndex(file);
+      expect(reopened.normalisationsOf('r-1', 1)).to.deep.equal([]);
+      expect(reopened.normalisationsOf('r-2', 1)).to.deep.equal(["country 'Казахстан' → KZ"]);
+      expect(reopened.normalisationsOf('r-3', 1)).to.deep.equal(['unit kilo → kg']);
+      expect(reopened.latest('r-1')).to.equal(2);
+      reopened.close();
+    });
+
+    it('refuses a new version or a withdrawal of an erased report, naming the order, also for the body sent before', () => {
+      const index = new ReportsIndex(file);
+      index.record('r-1', 1, 'd1', 'm-1');
+      index.record('route-1', 3, undefined, 'm-route');
+      expect(index.sameAsLatest('r-1', 'd1')).to.deep.equal({ version: 1, messageId: 'm-1' });
+      index.erase(order('r-1', 1));
+      index.erase(order('route-1', 3, 'TraffickingRoute'));
+      expect(index.erasureOf('r-1')?.erasureId).to.equal('erasure-r-1');
+      // The very same body sent again is not answered as taken: the hub holds nothing of it.
+      expect(index.sameAsLatest('r-1', 'd1')).to.equal(undefined);
+      const refused = refusal(() => index.next('r-1'));
+      expect(refused.code).to.equal('CONFLICT');
+      expect(refused.message).to.include('r-1 was erased at retention review on 2026-12-01T00:00:00.000Z');
+      expect(refused.message).to.include('erasure erasure-r-1, retention_expired, versions 1 to 1');
+      expect(refused.message).to.include('send it under a new id');
+      expect(refused.details).to.include({ field: 'reportId', value: 'r-1', erasureId: 'erasure-r-1' });
+      expect(refusal(() => index.next('route-1')).code).to.equal('CONFLICT');
+      expect(index.latest('r-1'), 'nothing reserved or recorded').to.equal(1);
+      expect(index.next('r-2'), 'another record').to.equal(1);
+      index.close();
+    });
+
+    it("goes on after the erased versions of an annual return (its id is its year's), never at one the hub passes over", () => {
+      const index = new ReportsIndex(file);
+      index.record('KZ-2024', 1, undefined, 'm-1');
+      // The hub erased up to a version this node's index does not know (lost in a crash, say).
+      index.erase(order('KZ-2024', 3, 'AnnualSeizureReturn'));
+      expect(index.next('KZ-2024')).to.equal(4);
+      index.record('KZ-2024', 4, undefined, 'm-4');
+      expect(index.erasureOf('KZ-2024'), 'a record again, from the version after the erased ones').to.equal(
+        undefined,
+      );
+      expect(index.next('KZ-2024')).to.equal(5);
+      index.close();
+    });
   });
 });

@@ -1,11 +1,13 @@
 // A list route's test harness: the node's routers on a loopback port, over a real index and inbox file in a
-// directory of the test's own, with the node's answer to a refusal (400 naming each parameter).
+// directory of the test's own, with the node's answer to a refusal (400 naming each parameter) and to its other errors
+// (their status by their code: 404 NOT_FOUND, 409 CONFLICT).
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ValidationError } from '@hub/errors';
+import { HubError, ValidationError } from '@hub/errors';
+import { httpStatusOf } from '../src/error-status';
 import { InboundStore } from '../src/inbox-store';
 import { ReportsIndex } from '../src/reports-index';
 
@@ -26,6 +28,8 @@ export async function serveRoutes(
   for (const r of routers({ reports, inbound })) app.use(r);
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof ValidationError) res.status(400).json({ errors: err.errors });
+    else if (err instanceof HubError)
+      res.status(httpStatusOf(err)).json({ error: { code: err.code, message: err.message } });
     else res.status(500).json({ error: String(err) });
   });
   const server = await new Promise<Server>((resolve) => {
