@@ -36,6 +36,7 @@ interface CsvAnswer {
     lines: number[];
     status: string;
     version?: number;
+    duplicate?: boolean;
   }[];
   errors: { line: number; column: string; value: string; message: string }[];
 }
@@ -129,7 +130,7 @@ describe('national node CSV import: POST /v1/seizures/csv, hub import and the in
     expect((docs[3]!.report as Record<string, any>).drugs[0].quantityKg).to.equal(0.45);
   });
 
-  it('imports the template again with hub import: new versions of the same reports, not duplicates', async () => {
+  it('imports the template again: the reports already sent are answered as duplicates, not sent again; a changed row is the next version', async () => {
     // No --url: the CLI finds the node from $HUB_HOME (node.json of the running node, or hub start's endpoints).
     mkdirSync(join(env.home, 'run'), { recursive: true });
     writeFileSync(join(env.home, 'run', 'endpoints.json'), JSON.stringify({ nodes: { KZ: kz } }));
@@ -143,11 +144,30 @@ describe('national node CSV import: POST /v1/seizures/csv, hub import and the in
     expect(run.stdout).to.match(/refused\s+0 rows in 0 reports/);
     expect(run.stderr).to.contain('100%');
     expect(readFileSync(errorsFile, 'utf8').trim()).to.equal('line,column,value,message');
+    // Once more over HTTP (a client that lost the answer): every report answered with the version it made.
+    const again = await postCsv(`${kz}/v1/seizures/csv`, TEMPLATE);
+    expect(again.status, JSON.stringify(again.body)).to.equal(202);
+    expect(again.body.results.map((r) => [r.reference, r.version, r.duplicate])).to.deep.equal([
+      ['KZ-CUS-2026-0142', 1, true],
+      ['KZ-POL-2026-0077', 1, true],
+      ['KZ-POL-2026-0213', 1, true],
+      [null, 1, true],
+    ]);
+    // A corrected file: the changed report alone becomes version 2 (3, had the imports above sent it again).
+    const corrected = join(env.home, 'template-corrected.csv');
+    writeFileSync(corrected, TEMPLATE.replace(',Heroin,12.5,kg,', ',Heroin,13.5,kg,'));
+    const fix = await hubAsync(['import', corrected, '--node', 'KZ'], cliEnv(env));
+    expect(fix.status, fix.stderr).to.equal(0);
     const id = csvReportId('KZ', 'KZ-CUS-2026-0142');
     const doc = await storedAtVersion(id, 2);
     expect(doc.version).to.equal(2);
+    expect((doc.report as Record<string, any>).drugs[0].quantityKg).to.equal(13.5);
     const versions = await store.collection(COLLECTIONS.reportVersions).countDocuments({ reportId: id });
     expect(versions).to.equal(2);
+    const unchanged = csvReportId('KZ', 'KZ-POL-2026-0213');
+    expect(
+      await store.collection(COLLECTIONS.reportVersions).countDocuments({ reportId: unchanged }),
+    ).to.equal(1);
     const sameReference = await store
       .collection(COLLECTIONS.reports)
       .countDocuments({ 'report.caseReference': 'KZ-CUS-2026-0142' });

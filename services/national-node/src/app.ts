@@ -1,6 +1,5 @@
 // The national node's HTTP API (CONTRACT.md): what agencies' systems call.
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { NodeClientToken } from '@hub/config';
 import type { TrustStore } from '@hub/pki';
@@ -35,6 +34,7 @@ import { receiptRoutes } from './routes-receipts';
 import { retentionRoutes } from './routes-retention';
 import type { RequestsLog } from './requests-log';
 import type { Submitter } from './submit';
+import { bodyDigest } from './report-digest';
 import { TEXT_MAX, UUID } from '@hub/schemas';
 
 export interface NodeAppDeps {
@@ -85,9 +85,11 @@ export interface SeizureAcceptor {
   context(source?: Pick<ReportContext, 'channel' | 'client' | 'suggestions'>): ReportContext;
   /**
    * Sign and make durable a report validated against `context()`, as the next version of its report, given in its
-   * turn (whatever version it was validated with): the answer says which.
+   * turn (whatever version it was validated with): the answer says which. `digest`: what the report was made from (a
+   * CSV's rows); when its latest version was made from the same, that version is the answer (`duplicate`), and
+   * nothing is signed, unless the hub refused that version.
    */
-  submit(report: Normalised<SeizureReportRecord>): Promise<AcceptedSeizure>;
+  submit(report: Normalised<SeizureReportRecord>, digest?: string): Promise<AcceptedSeizure>;
   /**
    * Validate (throws ValidationError) and submit one JSON report. `suggestions`: what the request may spend on
    * suggestions for unknown terms, shared by the reports of a batch.
@@ -95,13 +97,20 @@ export interface SeizureAcceptor {
   accept(body: unknown, client?: string, suggestions?: SuggestionBudget): Promise<AcceptedSeizure>;
   /**
    * Withdraw a report this node sent (its next version is the retraction); NOT_FOUND for one it never sent. `client`:
-   * the agency system that asked (its token's client name), kept as the retraction's submittedBy.
+   * the agency system that asked (its token's client name), kept as the retraction's submittedBy. `digest`: what
+   * asked for it (a CSV's row); when the report's latest version is the retraction the same asked for, that is the
+   * answer (`duplicate`), and nothing is signed, unless the hub refused it.
    */
-  retract(
-    reportId: string,
-    reason: string,
-    client?: string,
-  ): Promise<{ reportId: string; version: number; messageId: string }>;
+  retract(reportId: string, reason: string, client?: string, digest?: string): Promise<RetractedSeizure>;
+}
+
+export interface RetractedSeizure {
+  reportId: string;
+  version: number;
+  /** Absent only for a duplicate of a version recorded before the node kept it (2026-12-05). */
+  messageId?: string;
+  /** The very same withdrawal was made before: this answer repeats it. */
+  duplicate?: boolean;
 }
 
 export function createSeizureAcceptor(
@@ -148,41 +157,33 @@ export function createSeizureAcceptor(
       normalisations,
     };
   };
-  const retract = async (reportId: string, reason: string, client?: string) => {
-    if (deps.reports.latest(reportId) === 0)
-      throw new HubError('NOT_FOUND', `this node has not sent report ${reportId}`);
-    const version = deps.reports.next(reportId);
-    const { messageId } = await deps.submitter.submit('SeizureRetraction', reportId, {
-      reportId,
-      version,
-      retractedAt: clock(),
-      reason,
-      submittedBy: client ?? null,
-    });
-    deps.reports.record(reportId, version, undefined, messageId);
-    return { reportId, version, messageId };
-  };
-  /** Accept `body` (whose digest is `digest`), in the turn of the report it names (`given`, as given). */
-  const accept = async (
-    body: unknown,
-    given: string | undefined,
-    digest: string,
-    client?: string,
-    suggestions?: SuggestionBudget,
-  ): Promise<AcceptedSeizure> => {
-    // The very same body re-sent (a client that lost our answer) is answered with what it made, not re-sent.
-    // As the node holds it, by the spelling the report itself will be given (seizureReportFromJson's idOf).
-    const id = given === undefined ? undefined : deps.reports.idOf(given);
-    const earlier = id === undefined ? undefined : deps.reports.sameAsLatest(id, digest);
-    // Unless the hub refused the version it made (the node's certificate revoked and since renewed, a clock set
-    // right, a hub's rule mended): then the same body is sent again, as the next version.
+  /**
+   * The version the very same content made, when it is the report's latest: answered with, not signed again. Unless
+   * the hub refused it (the node's certificate revoked and since renewed, a clock set right, a hub's rule mended):
+   * then the same content is sent again, as the next version, and `refused` says so.
+   */
+  const sentBefore = (id: string, digest: string) => {
+    const earlier = deps.reports.sameAsLatest(id, digest);
+    if (earlier === undefined) return undefined;
     const refused =
-      earlier?.messageId !== undefined &&
-      (deps.inbound?.receiptSummaries(id as string) ?? []).some(
+      earlier.messageId !== undefined &&
+      (deps.inbound?.receiptSummaries(id) ?? []).some(
         (r) => r.inReplyTo === earlier.messageId && r.status === 'rejected',
       );
-    if (refused) {
-      const again = await submit(seizureReportFromJson(body, context({ client, suggestions })), digest);
+    return { ...earlier, refused };
+  };
+  /**
+   * Submit the report `make` gives, in the turn of the report `id` names (undefined: a new report), unless `digest`
+   * (what it is made from) made its latest version: then that version is the answer. `make` runs only to send.
+   */
+  const submitOnce = async (
+    id: string | undefined,
+    digest: string | undefined,
+    make: () => Normalised<SeizureReportRecord>,
+  ): Promise<AcceptedSeizure> => {
+    const earlier = id === undefined || digest === undefined ? undefined : sentBefore(id, digest);
+    if (earlier?.refused) {
+      const again = await submit(make(), digest);
       return { ...again, resentAfterRefusal: { version: earlier.version, messageId: earlier.messageId! } };
     }
     if (earlier !== undefined)
@@ -195,19 +196,53 @@ export function createSeizureAcceptor(
         duplicate: true,
         normalisations: deps.reports.normalisationsOf(id as string, earlier.version),
       };
-    return submit(seizureReportFromJson(body, context({ client, suggestions })), digest);
+    return submit(make(), digest);
+  };
+  const retract = async (
+    reportId: string,
+    reason: string,
+    client?: string,
+    digest?: string,
+  ): Promise<RetractedSeizure> => {
+    if (deps.reports.latest(reportId) === 0)
+      throw new HubError('NOT_FOUND', `this node has not sent report ${reportId}`);
+    const earlier = digest === undefined ? undefined : sentBefore(reportId, digest);
+    if (earlier && !earlier.refused)
+      return {
+        reportId,
+        version: earlier.version,
+        ...(earlier.messageId && { messageId: earlier.messageId }),
+        duplicate: true,
+      };
+    const version = deps.reports.next(reportId);
+    const { messageId } = await deps.submitter.submit(
+      'SeizureRetraction',
+      reportId,
+      { reportId, version, retractedAt: clock(), reason, submittedBy: client ?? null },
+      // Kept with it in the outbox, so that the same withdrawal asked again after a crash is still known.
+      digest === undefined ? undefined : { bodyDigest: digest },
+    );
+    deps.reports.record(reportId, version, digest, messageId);
+    return { reportId, version, messageId };
   };
   return {
     context,
-    submit: (report) => turns.run(report.value.reportId, () => submit(report)),
-    retract: (reportId, reason, client) => turns.run(reportId, () => retract(reportId, reason, client)),
+    submit: (report, digest) => {
+      const id = report.value.reportId;
+      return turns.run(id, () => submitOnce(id, digest, () => report));
+    },
+    retract: (reportId, reason, client, digest) =>
+      turns.run(reportId, () => retract(reportId, reason, client, digest)),
     accept: async (body, client, suggestions) => {
       const given = givenReportId(body);
       const digest = bodyDigest(body);
+      // The very same body re-sent (a client that lost our answer) is answered with what it made, not re-sent.
+      // As the node holds it, by the spelling the report itself will be given (seizureReportFromJson's idOf).
+      const make = () => seizureReportFromJson(body, context({ client, suggestions }));
       // Without an id the report gets a new one: nothing to wait for.
       return given === undefined
-        ? accept(body, given, digest, client, suggestions)
-        : turns.run(given, () => accept(body, given, digest, client, suggestions));
+        ? submitOnce(undefined, digest, make)
+        : turns.run(given, () => submitOnce(deps.reports.idOf(given), digest, make));
     },
   };
 }
@@ -226,25 +261,6 @@ function givenReportId(body: unknown): string | undefined {
 /** The reportId a body gives, in lower case (ids differing in case only are one report), or undefined. */
 function reportIdOf(body: unknown): string | undefined {
   return givenReportId(body)?.toLowerCase();
-}
-
-/** The digest by which the same body re-sent is known; a body too deeply nested to serialise is refused. */
-function bodyDigest(body: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(body) ?? '';
-  } catch (err) {
-    // JSON.parse takes nesting that JSON.stringify overflows the stack on (thousands of levels in an unknown field).
-    if (!(err instanceof RangeError)) throw err;
-    throw new ValidationError([
-      {
-        field: '(body)',
-        message:
-          'is nested too deeply to be read (a report is a few levels deep): leave out the deeply nested field',
-      },
-    ]);
-  }
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
 export function createApp(deps: NodeAppDeps): express.Express {

@@ -1,6 +1,8 @@
 // The node's inbox folder: a CSV of seizures dropped into $HUB_HOME/nodes/<CC>/inbox/ is imported through the
 // same path as POST /v1/seizures/csv, then moved to done/ (every report queued) or failed/ (at least one row
-// refused), with <name>.errors.csv beside it (x.csv → x.csv.errors.csv).
+// refused), with <name>.errors.csv beside it (x.csv → x.csv.errors.csv). A file is moved only once imported: one the
+// node stopped importing (a crash) is imported again at start, and its rows already sent are known by their content
+// and answered as duplicates, not sent again as new versions.
 //
 // Partly written files are never taken: names starting with '.' or not ending in .csv are ignored (so the
 // safe way is to write `.x.csv` or `x.csv.part` and rename it into place, which is atomic), and a plain copy
@@ -40,6 +42,8 @@ export interface InboxOutcome {
   movedTo: string;
   errorsFile: string;
   accepted: number;
+  /** Of the reports accepted, those whose rows made their latest version before (the file imported again). */
+  duplicates: number;
   rejected: number;
   rows: number;
 }
@@ -99,6 +103,7 @@ export function startInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
     const path = join(dir, name);
     const errors: CsvError[] = [];
     let accepted = 0;
+    let duplicates = 0;
     let rejected = 0;
     let rows = 0;
     try {
@@ -124,6 +129,7 @@ export function startInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
             defaults: options.defaults,
           });
           accepted += result.accepted;
+          duplicates += result.results.filter((r) => r.duplicate).length;
           rejected += result.rejected;
           errors.push(...toFileLines(chunk, result.errors));
         }
@@ -134,7 +140,7 @@ export function startInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
         line: 0,
         column: '',
         value: '',
-        message: `the import stopped (${(err as Error).message}); rows not listed above may not have been sent: drop the file again (sent reports become new versions, not duplicates)`,
+        message: `the import stopped (${(err as Error).message}); rows not listed above may not have been sent: drop the file again (the reports it sent are known and not sent again)`,
       });
     }
     const failed = errors.length > 0 || rejected > 0;
@@ -145,7 +151,15 @@ export function startInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
     await writeFile(errorsFile, csvErrorReport(errors));
     await rename(path, join(target, movedName));
     seen.delete(name);
-    const outcome = { file: name, movedTo: join(target, movedName), errorsFile, accepted, rejected, rows };
+    const outcome = {
+      file: name,
+      movedTo: join(target, movedName),
+      errorsFile,
+      accepted,
+      duplicates,
+      rejected,
+      rows,
+    };
     logger.info({ ...outcome }, failed ? 'inbox file imported with refused rows' : 'inbox file imported');
     return outcome;
   }

@@ -1,12 +1,14 @@
 // POST /v1/seizures/csv (and POST /v1/seizures/batch with a CSV body): IDS-shaped rows → signed reports.
 // Every valid report is submitted even when others in the file are refused; the answer names each refused
-// cell by line and column.
+// cell by line and column. Rows imported again (a client that lost the answer, an inbox file left by a crash) are
+// known by the report they make: answered with the version they made (`duplicate`), not signed again.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
 import { validateCsvReports, type CsvDefaults, type CsvError } from '@hub/domain';
 import type { Logger } from '@hub/observability';
 import type { SeizureAcceptor } from './app';
 import { clientOf } from './client-auth';
+import { csvReportDigest, csvRetractionDigest } from './report-digest';
 import { decodeCsvBytes, undecodableMessage } from './text-bytes';
 import { httpStatusOf } from './error-status';
 
@@ -47,6 +49,13 @@ export interface CsvReportResult {
   messageId?: string;
   /** The row withdrew the report its reference made before (a SeizureRetraction was queued). */
   retracted?: boolean;
+  /**
+   * The very same rows made the report's latest version before (the file imported again: after a crash, or by a
+   * client that lost the answer): nothing new was queued, and version and messageId are that version's.
+   */
+  duplicate?: boolean;
+  /** The same rows made a version the hub refused (its receipt said rejected): sent again as this version. */
+  resentAfterRefusal?: { version: number; messageId: string };
   errors?: CsvError[];
 }
 
@@ -99,20 +108,21 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
         const result = results[i] as CsvReportResult;
         if (!outcome?.ok) continue;
         try {
+          // With the digest of what the rows say, so that the same rows imported again (a file left in the inbox by
+          // a crash, a client that lost our answer) are answered with the version they made, not signed again.
           if (outcome.retraction) {
+            const { reason } = outcome.retraction;
             const retracted = await deps.acceptor.retract(
               outcome.reportId,
-              outcome.retraction.reason,
+              reason,
               options.client,
+              csvRetractionDigest(reason),
             );
-            result.version = retracted.version;
-            result.messageId = retracted.messageId;
-            result.retracted = true;
+            Object.assign(result, sentAs(retracted), { retracted: true });
             continue;
           }
-          const accepted = await deps.acceptor.submit(outcome.report);
-          result.version = accepted.version;
-          result.messageId = accepted.messageId;
+          const accepted = await deps.acceptor.submit(outcome.report, csvReportDigest(outcome.report.value));
+          Object.assign(result, sentAs(accepted));
         } catch (err) {
           if (err instanceof HubError && err.code === 'NOT_FOUND') {
             const error = {
@@ -158,6 +168,18 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
       ignoredColumns: validation.ignoredColumns,
       ...(refusal && { refusal }),
     };
+  };
+}
+
+/** What a report's result says of the version it went out as (or, for a duplicate, the one it made before). */
+function sentAs(
+  answer: Pick<CsvReportResult, 'version' | 'messageId' | 'duplicate' | 'resentAfterRefusal'>,
+): Partial<CsvReportResult> {
+  return {
+    version: answer.version,
+    ...(answer.messageId !== undefined && { messageId: answer.messageId }),
+    ...(answer.duplicate && { duplicate: true }),
+    ...(answer.resentAfterRefusal && { resentAfterRefusal: answer.resentAfterRefusal }),
   };
 }
 

@@ -2,9 +2,15 @@
 // own system: POST one JSON item at a time to a webhook, in arrival order, at least once. A cursor file remembers
 // how far delivery got, so a restart resumes; a failing endpoint is retried with backoff and never blocks the node.
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Logger } from '@hub/observability';
 import type { InboundStore } from './inbox-store';
+import { readWebhookCursor, saveWebhookCursor } from './webhook-cursor';
+
+/**
+ * How often the cursor is saved while a backlog is delivered (and always once delivery stops): each save is two
+ * flushes to the disk, and a crash between saves only delivers those messages again.
+ */
+const SAVE_EVERY_MS = 1000;
 
 export interface WebhookOptions {
   url: string;
@@ -14,6 +20,8 @@ export interface WebhookOptions {
   inbound: InboundStore;
   logger: Logger;
   timeoutMs?: number;
+  /** How many of the newest messages are delivered again when the cursor cannot be read (see webhook-cursor.ts). */
+  redeliverAtMost?: number;
 }
 
 export interface WebhookForwarder {
@@ -23,14 +31,43 @@ export interface WebhookForwarder {
 }
 
 export function startWebhook(options: WebhookOptions): WebhookForwarder {
-  let cursor = existsSync(options.cursorFile) ? Number(readFileSync(options.cursorFile, 'utf8')) || 0 : 0;
+  let cursor = readWebhookCursor(
+    options.cursorFile,
+    options.inbound.size,
+    options.logger,
+    options.redeliverAtMost,
+  );
+  let saved = cursor;
+  let savedAt = Date.now();
+  const save = async () => {
+    if (saved === cursor) return;
+    const at = cursor;
+    // The inbox first: a cursor on the disk never points past what the inbox holds there after a power loss (the
+    // messages the coordinator sends again would take the places it points past, and be passed over).
+    await options.inbound.sync();
+    saveWebhookCursor(options.cursorFile, at);
+    saved = at;
+    savedAt = Date.now();
+  };
   let stopped = false;
   let running: Promise<void> | undefined;
   let error: string | undefined;
   let backoff = 0;
   let timer: NodeJS.Timeout | undefined;
 
+  // The position reached is saved once delivery stops too. After a failed delivery, as far as it can be: the
+  // delivery's error is the one reported, and a cursor not saved now is saved after the next delivery.
   const deliver = async () => {
+    try {
+      await deliverPending();
+    } catch (err) {
+      // Reported by the next attempt, if the disk still refuses it.
+      await save().catch(() => undefined);
+      throw err;
+    }
+    await save();
+  };
+  const deliverPending = async () => {
     // Read by index, not copied: a copy of everything received per delivery cost the node O(n) per receipt.
     while (!stopped && cursor < options.inbound.size) {
       const item = options.inbound.at(cursor)!;
@@ -64,7 +101,7 @@ export function startWebhook(options: WebhookOptions): WebhookForwarder {
         );
       if (!res.ok) throw new Error(`the webhook answered HTTP ${res.status}`);
       cursor++;
-      writeFileSync(options.cursorFile, String(cursor));
+      if (Date.now() - savedAt >= SAVE_EVERY_MS) await save();
     }
   };
 

@@ -1,17 +1,42 @@
 // The node's CSV import over HTTP without a stack: files in the encodings spreadsheets write, a node that cannot sign,
-// and the CSV routes reached by any spelling the router takes.
+// the CSV routes reached by any spelling the router takes, and a file imported again.
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { csvReportId } from '@hub/domain';
 import { HubError } from '@hub/errors';
+import { createLogger } from '@hub/observability';
+import { createSeizureAcceptor } from '../src/app';
+import type { ReceiptSummary } from '../src/inbox-store';
+import { ReportsIndex } from '../src/reports-index';
+import { createCsvImporter } from '../src/routes-csv';
 import { startIntakeApp, type IntakeApp } from './intake-app';
 
 const HEADER =
   'Seizure Reference,Seizure Date,Drug/Substance,Quantity Seized,Measurement Unit,Place,Agency,TLP';
 const PLACE = 'Хоргос, таможенный пост';
-const ROW = ['ENC-1', '2026-04-01', 'Heroin', '2.5', 'kg', PLACE, 'customs', 'AMBER'];
-const ROWS = [HEADER, ROW.map((f) => (f.includes(',') ? `"${f}"` : f)).join(',')];
+/** A row whose seizure reference is `reference` (each file of its own, so that none is the same rows again). */
+const row = (reference = 'ENC-1') => [
+  reference,
+  '2026-04-01',
+  'Heroin',
+  '2.5',
+  'kg',
+  PLACE,
+  'customs',
+  'AMBER',
+];
+const rows = (reference?: string) => [
+  HEADER,
+  row(reference)
+    .map((f) => (f.includes(',') ? `"${f}"` : f))
+    .join(','),
+];
+const ROWS = rows();
 /** The same file as Excel's "Unicode text" writes it: tab-separated. */
-const TABBED = [HEADER.replaceAll(',', '\t'), ROW.join('\t')].join('\r\n');
+const tabbed = (reference?: string) => [HEADER.replaceAll(',', '\t'), row(reference).join('\t')].join('\r\n');
 
 /** Text as Excel in a Russian locale saves it (windows-1251): ASCII as is, А-я at 0xC0-0xFF, Ё and ё. */
 function windows1251(text: string): Uint8Array {
@@ -68,19 +93,21 @@ describe('national node CSV intake: encodings, a node that cannot sign, route sp
     const declared = await csv(windows1251(ROWS.join('\r\n')), 'text/csv; charset=windows-1251');
     expect(declared.status, JSON.stringify(declared.body)).to.equal(202);
     expect(placeOf(0)).to.equal(PLACE);
-    const bom = await csv(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(ROWS.join('\n'))]));
+    const bom = await csv(
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(rows('ENC-2').join('\n'))]),
+    );
     expect(bom.status, JSON.stringify(bom.body)).to.equal(202);
     expect(placeOf(1)).to.equal(PLACE);
     // Excel's "Unicode text": tab-separated UTF-16LE, sent as text/csv without a charset.
-    const unicode = await csv(utf16le(TABBED));
+    const unicode = await csv(utf16le(tabbed('ENC-3')));
     expect(unicode.status, JSON.stringify(unicode.body)).to.equal(202);
     expect(placeOf(2)).to.equal(PLACE);
-    const be = Buffer.from(utf16le(TABBED, false)).swap16();
+    const be = Buffer.from(utf16le(tabbed('ENC-4'), false)).swap16();
     const bigEndian = await csv(Buffer.concat([Buffer.from([0xfe, 0xff]), be]));
     expect(bigEndian.status, JSON.stringify(bigEndian.body)).to.equal(202);
     expect(placeOf(3)).to.equal(PLACE);
     expect(node.submitted.map((s) => s.key)).to.deep.equal(
-      Array.from({ length: 4 }, () => csvReportId('KZ', 'ENC-1')),
+      ['ENC-1', 'ENC-2', 'ENC-3', 'ENC-4'].map((reference) => csvReportId('KZ', reference)),
     );
   });
 
@@ -170,13 +197,147 @@ describe('national node CSV intake: encodings, a node that cannot sign, route sp
     for (const path of ['/v1/seizures/csv/', '/V1/Seizures/CSV', '/v1/seizures/BATCH/']) {
       const answer = await csv(file, 'text/csv', path);
       expect(answer.status, `${path}: ${JSON.stringify(answer.body)}`).to.equal(202);
+      // Read as the CSV it is: the first time sent, after that known as the same rows.
+      const [result] = answer.body.results as { status: string; duplicate?: boolean }[];
+      expect(result, path).to.include({ status: 'queued' });
+      expect(result!.duplicate === true, path).to.equal(path !== '/v1/seizures/csv/');
     }
-    expect(node.submitted).to.have.length(3);
+    expect(node.submitted).to.have.length(1);
     // The batch endpoint still does not read text/plain as CSV (a JSON array sent without its type), however spelt.
     const plain = await csv(file, 'text/plain', '/V1/seizures/batch/');
     expect(plain.status).to.equal(415);
     // Nor is a path that is not a CSV route read as one.
     const other = await csv(file, 'text/csv', '/v1/seizures/csv2');
     expect(other.status).to.equal(415);
+  });
+});
+
+describe('national node CSV intake: the same file imported again', () => {
+  let node: IntakeApp;
+  beforeEach(async () => {
+    node = await startIntakeApp();
+  });
+  afterEach(() => node.close());
+
+  interface Result {
+    reference: string | null;
+    reportId: string;
+    status: string;
+    version?: number;
+    messageId?: string;
+    duplicate?: boolean;
+    retracted?: boolean;
+  }
+  const importCsv = async (lines: string[]) => {
+    const answer = await node.post('/v1/seizures/csv', lines.join('\r\n'), { 'content-type': 'text/csv' });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    return answer.body.results as Result[];
+  };
+  const TWO = [
+    HEADER,
+    'AGAIN-1,2026-04-01,Heroin,2.5,kg,Khorgos,customs,AMBER',
+    'AGAIN-2,2026-04-02,Opium,1,kg,Khorgos,customs,AMBER',
+  ];
+  const sent = () => node.submitted.map((s) => `${s.type} ${s.key} ${String(s.value.version)}`);
+  const [one, two] = [csvReportId('KZ', 'AGAIN-1'), csvReportId('KZ', 'AGAIN-2')];
+
+  it('answers the same rows imported again with the versions they made, as duplicates, and sends a changed row as the next version', async () => {
+    const first = await importCsv(TWO);
+    expect(first.map((r) => [r.reference, r.status, r.version, r.duplicate])).to.deep.equal([
+      ['AGAIN-1', 'queued', 1, undefined],
+      ['AGAIN-2', 'queued', 1, undefined],
+    ]);
+    // The file imported again (left in the inbox by a crash, or sent again by a client that lost the answer).
+    const again = await importCsv(TWO);
+    expect(again.map((r) => [r.reference, r.status, r.version, r.duplicate])).to.deep.equal([
+      ['AGAIN-1', 'queued', 1, true],
+      ['AGAIN-2', 'queued', 1, true],
+    ]);
+    expect(again.map((r) => r.messageId)).to.deep.equal(first.map((r) => r.messageId));
+    expect(sent()).to.have.members([`SeizureReport ${one} 1`, `SeizureReport ${two} 1`]);
+    expect(sent()).to.have.length(2);
+    // One cell changed: that report's next version; the other row is still the same.
+    const changed = await importCsv([TWO[0]!, TWO[1]!, TWO[2]!.replace(',1,kg,', ',3,kg,')]);
+    expect(changed.map((r) => [r.reference, r.version, r.duplicate])).to.deep.equal([
+      ['AGAIN-1', 1, true],
+      ['AGAIN-2', 2, undefined],
+    ]);
+    expect(sent()).to.have.length(3);
+    expect(sent()[2]).to.equal(`SeizureReport ${two} 2`);
+    expect([node.reports.latest(one), node.reports.latest(two)]).to.deep.equal([1, 2]);
+    // And the first file again: its row is no longer the latest version, so it is sent, as the next.
+    const back = await importCsv(TWO);
+    expect(back.map((r) => [r.reference, r.version, r.duplicate])).to.deep.equal([
+      ['AGAIN-1', 1, true],
+      ['AGAIN-2', 3, undefined],
+    ]);
+  });
+
+  it('sends the same rows again, as the next version, when the hub refused the version they made', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-node-csv-'));
+    const reports = new ReportsIndex(join(dir, 'reports.idx'));
+    try {
+      /** Envelopes the hub refused (their receipts said rejected). */
+      const refused: string[] = [];
+      const acceptor = createSeizureAcceptor({
+        country: 'KZ',
+        reports,
+        regions: new Set(['central-asia']),
+        submitter: { submit: async () => ({ messageId: randomUUID() }) },
+        inbound: {
+          receiptSummaries: () =>
+            refused.map((inReplyTo) => ({ inReplyTo, status: 'rejected' })) as unknown as ReceiptSummary[],
+        },
+      });
+      const importCsv = createCsvImporter({
+        acceptor,
+        logger: createLogger('test:csv', { level: 'silent' }),
+      });
+      const text = TWO.join('\r\n');
+      const first = await importCsv(text, { channel: 'csv' });
+      refused.push(first.results[0]!.messageId!);
+      const again = await importCsv(text, { channel: 'csv' });
+      expect(again.results[0]).to.deep.include({
+        version: 2,
+        resentAfterRefusal: { version: 1, messageId: first.results[0]!.messageId },
+      });
+      expect(again.results[0]).to.not.have.property('duplicate');
+      expect(again.results[1]).to.include({ version: 1, duplicate: true });
+    } finally {
+      reports.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('withdraws a report once when its withdrawal row is imported again, and knows a row without a reference by its content', async () => {
+    const unreferenced = ',2026-04-03,Cocaine,1,kg,Khorgos,customs,AMBER';
+    const first = await importCsv([...TWO, unreferenced]);
+    const again = await importCsv([...TWO, unreferenced]);
+    expect(again[2]).to.include({
+      reference: null,
+      version: 1,
+      duplicate: true,
+      reportId: first[2]!.reportId,
+    });
+    const withdrawal = ['Seizure Reference,Retraction Reason', 'AGAIN-1,entered twice'];
+    const [withdrawn] = await importCsv(withdrawal);
+    expect(withdrawn).to.include({ reportId: one, version: 2, retracted: true });
+    expect(withdrawn).to.not.have.property('duplicate');
+    const [repeated] = await importCsv(withdrawal);
+    expect(repeated).to.include({
+      reportId: one,
+      version: 2,
+      retracted: true,
+      duplicate: true,
+      messageId: withdrawn!.messageId,
+    });
+    expect(sent().filter((s) => s.startsWith('SeizureRetraction'))).to.deep.equal([
+      `SeizureRetraction ${one} 2`,
+    ]);
+    expect(sent()).to.have.length(4);
+    // Another reason is another withdrawal: sent.
+    const [other] = await importCsv(['Seizure Reference,Retraction Reason', 'AGAIN-1,the wrong seizure']);
+    expect(other).to.include({ version: 3, retracted: true });
+    expect(other).to.not.have.property('duplicate');
   });
 });

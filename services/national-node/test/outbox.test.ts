@@ -199,6 +199,67 @@ describe('durable outbox log', () => {
     expect(OutboxLog.open({ dir }).pending.map((r) => r.key)).to.deep.equal(['d']);
   });
 
+  it('after a failed write whose undoing failed too, goes on in a new segment, so that no acknowledged record is lost', async () => {
+    const { log } = OutboxLog.open({ dir });
+    const a = await log.append('a', Buffer.from('first'));
+    const held = log as unknown as { fd: number };
+    const segment = join(dir, 'segment-00000001.log');
+    // A disk that takes part of a write, then refuses the rest and the truncation that would undo it (an I/O error).
+    const failure = (code: string) => Object.assign(new Error(`${code}: simulated`), { code });
+    const real = { writeSync: fs.writeSync, ftruncateSync: fs.ftruncateSync, openSync: fs.openSync };
+    const failing = held.fd;
+    let writes = 0;
+    fs.writeSync = ((fd: number, buffer: Buffer, offset?: number) => {
+      if (fd !== failing) return (real.writeSync as (...args: unknown[]) => number)(fd, buffer, offset);
+      if (writes++ > 0) throw failure('ENOSPC');
+      return real.writeSync(fd, buffer, offset ?? 0, 13);
+    }) as typeof fs.writeSync;
+    fs.ftruncateSync = ((fd: number, len?: number) => {
+      if (fd === failing) throw failure('EIO');
+      real.ftruncateSync(fd, len);
+    }) as typeof fs.ftruncateSync;
+    // And, once, the next segment cannot be made either.
+    let refusals = 0;
+    fs.openSync = ((path: fs.PathLike, ...rest: unknown[]) => {
+      if (String(path).endsWith('segment-00000002.log') && refusals++ === 0) throw failure('ENOSPC');
+      return (real.openSync as (...args: unknown[]) => number)(path, ...rest);
+    }) as typeof fs.openSync;
+    syncBuiltinESMExports();
+    let b: unknown;
+    let c: unknown;
+    try {
+      b = await log.append('b', Buffer.from('second, torn')).catch((err: Error) => err);
+      c = await log.append('c', Buffer.from('third, no segment')).catch((err: Error) => err);
+    } finally {
+      Object.assign(fs, real);
+      syncBuiltinESMExports();
+    }
+    expect(b).to.be.instanceOf(Error);
+    expect((b as Error).message).to.contain('ENOSPC');
+    expect(c).to.be.instanceOf(Error);
+    const garbage = statSync(segment).size;
+    expect(garbage, '13 bytes of b left after a').to.equal(a.end.offset + 13);
+    // Nothing more in the segment that ends in b's bytes: d and e go to the next, and are durable there.
+    const d = await log.append('d', Buffer.from('fourth'));
+    const e = await log.append('e', Buffer.from('fifth'));
+    expect(d.end.segment).to.equal(2);
+    expect(statSync(segment).size).to.equal(garbage);
+    // A publisher reading on past a's end (its backlog on disk) finds them beyond the bytes of b.
+    expect(log.readFrom(a.end, 1 << 20).map((r) => r.key)).to.deep.equal(['d', 'e']);
+    expect(log.readFrom({ segment: 1, offset: 0 }, 1 << 20).map((r) => r.key)).to.deep.equal(['a', 'd', 'e']);
+    await log.close();
+    // At the next start, b's bytes are cut as a torn tail, and every acknowledged record is still to publish.
+    const reopened = OutboxLog.open({ dir });
+    expect(reopened.pending.map((r) => r.key)).to.deep.equal(['a', 'd', 'e']);
+    expect(reopened.pending.map((r) => r.end)).to.deep.equal([a.end, d.end, e.end]);
+    expect(statSync(segment).size).to.equal(a.end.offset);
+    const f = await reopened.log.append('f', Buffer.from('sixth'));
+    expect(f.end.segment).to.equal(2);
+    reopened.log.commit(e.end);
+    await reopened.log.close();
+    expect(OutboxLog.open({ dir }).pending.map((r) => r.key)).to.deep.equal(['f']);
+  });
+
   it('rotates segments and deletes those entirely published', async () => {
     const { log } = OutboxLog.open({ dir, segmentBytes: 1000 });
     let last;

@@ -1,10 +1,11 @@
 // The webhook to the agency's system, against a small HTTP server of the test's own on a loopback port.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import fs, { fstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '@hub/observability';
+import { createLogger, type Logger } from '@hub/observability';
 import { InboundStore } from '../src/inbox-store';
 import { failureOf, startWebhook, type WebhookForwarder } from '../src/webhook';
 
@@ -99,6 +100,128 @@ describe("national node: the webhook to the agency's system", () => {
       expect(hook.pending()).to.equal(1);
       expect(seen.map((s) => s.url)).to.deep.equal(['/hook']);
     });
+
+  /** An inbox of `n` requests (message ids m-1 … m-n) and a forwarder over it, whose warnings are kept. */
+  const startOver = (n: number, redeliverAtMost?: number, prepare?: (inbound: InboundStore) => void) => {
+    const inbound = new InboundStore(join(dir, 'inbound.jsonl'));
+    for (let i = 1; i <= n; i++)
+      inbound.add({
+        messageId: `m-${i}`,
+        messageType: 'RequestNotice',
+        receivedAt: Date.now(),
+        value: { kind: 'request', requestId: `r-${i}` },
+      });
+    prepare?.(inbound);
+    const warnings: [Record<string, unknown>, string][] = [];
+    const logger = {
+      ...createLogger('test:webhook', { level: 'silent' }),
+      warn: (fields: Record<string, unknown>, message: string) => warnings.push([fields, message]),
+    } as unknown as Logger;
+    forwarder = startWebhook({
+      url: `${base}/hook`,
+      cursorFile: join(dir, 'webhook.cursor'),
+      inbound,
+      logger,
+      ...(redeliverAtMost !== undefined && { redeliverAtMost }),
+    });
+    return { hook: forwarder, warnings };
+  };
+  const delivered = () => seen.map((s) => (JSON.parse(s.body) as { messageId: string }).messageId);
+
+  it('saves its cursor whole: written beside, flushed, then renamed over the old one, after the inbox is flushed', async () => {
+    const cursor = join(dir, 'webhook.cursor');
+    // Which files were flushed (by inode), and which of them each rename moved onto the cursor.
+    const flushed = new Set<number>();
+    const renamed: { from: string; to: string; flushedBefore: boolean }[] = [];
+    // The inbox's flushes and the cursor's renames, in order.
+    const order: string[] = [];
+    const real = { fsyncSync: fs.fsyncSync, renameSync: fs.renameSync };
+    fs.fsyncSync = (fd: number) => {
+      real.fsyncSync(fd);
+      flushed.add(fstatSync(fd).ino);
+    };
+    fs.renameSync = (from: fs.PathLike, to: fs.PathLike) => {
+      renamed.push({ from: String(from), to: String(to), flushedBefore: flushed.has(statSync(from).ino) });
+      if (String(to) === cursor) order.push('cursor renamed');
+      real.renameSync(from, to);
+    };
+    syncBuiltinESMExports();
+    try {
+      const { hook } = startOver(3, undefined, (inbound) => {
+        const sync = inbound.sync.bind(inbound);
+        inbound.sync = async () => {
+          order.push('inbox flushed');
+          await sync();
+        };
+      });
+      await until('the deliveries', () => hook.pending() === 0);
+      await hook.stop();
+    } finally {
+      Object.assign(fs, real);
+      syncBuiltinESMExports();
+    }
+    expect(delivered()).to.deep.equal(['m-1', 'm-2', 'm-3']);
+    const onto = renamed.filter((r) => r.to === cursor);
+    expect(onto.length, 'renamed onto the cursor').to.be.above(0);
+    for (const r of onto) expect(r.flushedBefore, `${r.from} flushed before its rename`).to.equal(true);
+    expect(order[0]).to.equal('inbox flushed');
+    order.forEach((event, i) => {
+      if (event === 'cursor renamed') expect(order[i - 1], `before rename ${i}`).to.equal('inbox flushed');
+    });
+    expect(readFileSync(cursor, 'utf8').trim()).to.equal('3');
+    // And read back as such: nothing delivered again.
+    forwarder = undefined;
+    const { hook: again, warnings } = startOver(3);
+    expect(again.pending()).to.equal(0);
+    expect(warnings).to.deep.equal([]);
+  });
+
+  it('resumes where its cursor says, as written now or before (without a line break)', async () => {
+    writeFileSync(join(dir, 'webhook.cursor'), '2');
+    const { hook, warnings } = startOver(3);
+    await until('the delivery', () => hook.pending() === 0);
+    expect(delivered()).to.deep.equal(['m-3']);
+    expect(warnings).to.deep.equal([]);
+  });
+
+  for (const damaged of ['', '\n', '3abc', '-1', '1e2', '{"cursor":2}', '\u0000\u0000'])
+    it(`warns of a cursor that holds no position (${JSON.stringify(damaged)}), naming it, and delivers the newest messages again`, async () => {
+      const cursor = join(dir, 'webhook.cursor');
+      writeFileSync(cursor, damaged);
+      // A bound of 3 over an inbox of 5: the last 3 again, the 2 before them not.
+      const { hook, warnings } = startOver(5, 3);
+      await until('the deliveries', () => hook.pending() === 0);
+      expect(delivered()).to.deep.equal(['m-3', 'm-4', 'm-5']);
+      expect(warnings).to.have.length(1);
+      const [fields, message] = warnings[0]!;
+      expect(fields).to.include({ path: cursor, from: 2, inbox: 5 });
+      expect(message).to.contain(cursor);
+      expect(message).to.contain('x-hub-message-id');
+      expect(message).to.contain('the 2 before them are not delivered again');
+      await hook.stop();
+      expect(readFileSync(cursor, 'utf8').trim(), 'saved again, whole').to.equal('5');
+    });
+
+  it('warns of a cursor that points past the inbox’s end, instead of passing over the next messages', async () => {
+    const cursor = join(dir, 'webhook.cursor');
+    writeFileSync(cursor, '9\n');
+    const { hook, warnings } = startOver(4, 2);
+    await until('the deliveries', () => hook.pending() === 0);
+    expect(delivered()).to.deep.equal(['m-3', 'm-4']);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]![0]).to.include({ path: cursor, cursor: 9, inbox: 4, from: 2 });
+    expect(warnings[0]![1]).to.contain('points past the end of the inbox (position 9, 4 messages)');
+  });
+
+  it('delivers a small inbox again whole when its cursor holds no position', async () => {
+    writeFileSync(join(dir, 'webhook.cursor'), '');
+    const { hook, warnings } = startOver(4);
+    await until('the deliveries', () => hook.pending() === 0);
+    expect(delivered()).to.deep.equal(['m-1', 'm-2', 'm-3', 'm-4']);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]![0]).to.include({ from: 0 });
+    expect(warnings[0]![1]).to.not.contain('not delivered again');
+  });
 
   it('says why a delivery failed where fetch says only "fetch failed": refused, or a certificate not trusted', async () => {
     // A port nothing listens on: the server's, closed.

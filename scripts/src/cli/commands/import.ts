@@ -29,7 +29,8 @@ const USAGE = `hub import <file.csv> --node <CC> [--url <nodeUrl>] [--errors <fi
 Imports individual drug seizures, one row per drug seized (UNODC "Individual Drug Seizures" columns or the
 hub's own names; see docs/templates/README.md and docs/templates/ids-seizures.csv), through the national node
 of country CC, which validates, signs and publishes them. Rows sharing a seizure reference are one report; a
-report's id comes from (CC, reference), so importing a file again sends new versions, not duplicates.
+report's id comes from (CC, reference), so importing a file again sends new versions of the reports whose rows
+changed, and answers the unchanged ones as duplicates (sending nothing).
 
   --node           the country whose node sends the reports (ISO alpha-2)
   --url            the node's URL (default: the node running on this HUB_HOME, or the port 'hub start' gives CC)
@@ -317,7 +318,7 @@ export const importCommand: Command = {
           REMEDY[refusal.code]?.(cc) ?? `import the file again once the ${cc} node takes reports`;
         stop(
           i + 1,
-          `the ${cc} node refused the import (${refusal.code}): ${refusal.message}\n[import] what to do: ${remedy}: the reports accepted before are sent again as new versions, not duplicates`,
+          `the ${cc} node refused the import (${refusal.code}): ${refusal.message}\n[import] what to do: ${remedy}: the reports accepted before are answered as duplicates, not sent again`,
           `not sent (${refusal.code}): ${refusal.message}`,
         );
         break;

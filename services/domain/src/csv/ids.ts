@@ -1,6 +1,7 @@
 // IDS-shaped CSV rows → the JSON seizure reports that seizureReportFromJson reads. One row is one drug line;
 // rows sharing a seizure reference are one report, with an id derived from (node country, reference) so that
-// importing the same file again sends new versions of the same reports instead of duplicates.
+// importing the same file again gives the same ids: the node answers unchanged reports as duplicates and sends
+// changed ones as new versions.
 import { createHash } from 'node:crypto';
 import { TEXT_MAX } from '@hub/schemas';
 import { resolveCountry } from '../vocab/countries';

@@ -224,6 +224,12 @@ export class OutboxLog {
   private readonly beforeCommit: (() => void) | undefined;
   private readonly logger: Pick<Logger, 'warn'> | undefined;
   private closed = false;
+  /**
+   * The segment ends in bytes that are no record: a failed write whose undoing failed too. Nothing more is written
+   * after them (at start-up `open` would take them for a torn tail and cut the segment there, losing every record
+   * after them): the next records go to a new segment, where such bytes are its tail, which `open` drops safely.
+   */
+  private torn = false;
   /** The unreadable cursor was reported (once: it is read again until the next commit rewrites it). */
   private cursorReported = false;
 
@@ -280,8 +286,7 @@ export class OutboxLog {
         closeSync(fd);
       }
     }
-    log.segment = segments.length ? Math.max(...segments) : cursor.segment;
-    log.openSegment();
+    log.openSegment(segments.length ? Math.max(...segments) : cursor.segment);
     return { log, pending, spilled, cursor };
   }
 
@@ -330,9 +335,11 @@ export class OutboxLog {
       .sort((a, b) => a - b);
   }
 
-  private openSegment(): void {
-    const path = join(this.dir, segName(this.segment));
+  /** Append to segment `segment` from now on (its number taken only once it is open). */
+  private openSegment(segment: number): void {
+    const path = join(this.dir, segName(segment));
     this.fd = openSync(path, 'a');
+    this.segment = segment;
     this.size = existsSync(path) ? statSync(path).size : 0;
   }
 
@@ -373,7 +380,8 @@ export class OutboxLog {
       const results: OutboxRecord[] = [];
       const bufs: Buffer[] = [];
       for (const item of batch) {
-        if (this.size > 0 && this.size + item.buf.length > this.segmentBytes && bufs.length === 0)
+        if (bufs.length === 0 && this.torn) this.rotate({ sync: false });
+        else if (this.size > 0 && this.size + item.buf.length > this.segmentBytes && bufs.length === 0)
           this.rotate();
         if (start < 0) start = this.size;
         this.size += item.buf.length;
@@ -391,13 +399,8 @@ export class OutboxLog {
         try {
           ftruncateSync(this.fd, start);
         } catch {
-          // What was written of the batch stays, and the next batch is written after it: at the offsets the file
-          // says, when it says.
-          try {
-            this.size = fstatSync(this.fd).size;
-          } catch {
-            // Neither: the next write fails too, and says why.
-          }
+          // What was written of the batch stays: the next batch goes to a new segment (see `torn`).
+          this.torn = true;
         }
       }
       const e = new HubError(
@@ -412,11 +415,22 @@ export class OutboxLog {
     }
   }
 
-  private rotate(): void {
-    fdatasyncSync(this.fd);
-    closeSync(this.fd);
-    this.segment += 1;
-    this.openSegment();
+  /**
+   * Go on in the next segment. `sync: false` when this one ends in bytes of a failed write: its records were flushed
+   * with their batches, and a flush that fails again must not keep the next records from a segment of their own.
+   */
+  private rotate({ sync = true } = {}): void {
+    if (this.fd >= 0) {
+      if (sync) fdatasyncSync(this.fd);
+      try {
+        closeSync(this.fd);
+      } finally {
+        // Never closed twice (the number may be another file's by then), whether or not the next one opens.
+        this.fd = -1;
+      }
+    }
+    this.openSegment(this.segment + 1);
+    this.torn = false;
   }
 
   /**
