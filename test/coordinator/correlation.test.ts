@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { createHmac, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { ALERT_MATCHED_MAX, KEY_MEMBERS_MAX, loadMatchSecret } from '@hub/coordinator/correlate';
+import { ALERT_MATCHED_MAX, alertScore, KEY_MEMBERS_MAX, loadMatchSecret } from '@hub/coordinator/correlate';
 import { seizureReportFromJson } from '@hub/domain';
 import { createVerifier, type Envelope } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
@@ -430,5 +430,55 @@ describe('coordinator: correlation and regional feeds', function () {
     } finally {
       await consumer.disconnect();
     }
+  });
+
+  it('tells each country only the matched reports it may read: a RED report matching a GREEN one by plate is a count', async () => {
+    const plate = `HN ${randomUUID().slice(0, 6)}`;
+    const truck = { mode: 'road', identifiers: [{ kind: 'plate', value: plate }] };
+    const kz = await post(
+      'KZ',
+      report('KZ', { conveyance: truck, handling: { tlp: 'GREEN', evaluation: 'A1' } }),
+    );
+    const uz = await post(
+      'UZ',
+      report('UZ', { conveyance: truck, handling: { tlp: 'RED', evaluation: 'E4' } }),
+    );
+    const atNode = (cc: string) =>
+      waitUntil(`the alert at ${cc}'s node`, async () =>
+        ((await getJson(`${hub.nodes[cc]!.url}/v1/alerts`)).body.alerts as Alert[]).find((a) =>
+          a.matched.some((m) => m.reportId === (cc === 'KZ' ? kz : uz)),
+        ),
+      );
+    // UZ may read KZ's GREEN report: its node is told the whole alert.
+    const whole = await atNode('UZ');
+    expect(whole.matched.map((m) => m.reportId).sort()).to.deep.equal([kz, uz].sort());
+    expect(whole.countries).to.deep.equal(['KZ', 'UZ']);
+    // KZ's node is told that a report it may not read matches its own: not which, nor whose, nor how it is rated.
+    const told = await atNode('KZ');
+    expect(told.alertId, 'the same alert').to.equal(whole.alertId);
+    expect(told.matched.map((m) => m.reportId)).to.deep.equal([kz]);
+    expect(told.countries).to.deep.equal(['KZ']);
+    expect(told.reason).to.equal(
+      '2 reports name the same plate identifier; 1 report you may not read matches yours',
+    );
+    // Scored as if UZ's report were unevaluated: the whole alert's score would tell its E4.
+    expect(told.score).to.equal(alertScore('shared_identifier', ['A1', null]));
+    expect(JSON.stringify(told)).not.to.include(uz);
+    expect(JSON.stringify(told)).not.to.include('UZ');
+    // The query API shows the same, to any clearance of KZ and to a coordinator of another country alike.
+    for (const [cc, role] of [
+      ['KZ', 'analyst'],
+      ['KG', 'coordinator'],
+    ] as const) {
+      const shown = (await alertsOf(cc, role)).find((a) => a.alertId === whole.alertId);
+      expect(
+        shown?.matched.map((m) => m.reportId),
+        `${role} of ${cc}`,
+      ).to.deep.equal([kz]);
+      expect(shown?.countries, `${role} of ${cc}`).to.deep.equal(['KZ']);
+      expect(shown?.reason, `${role} of ${cc}`).to.include('you may not read');
+    }
+    const ownerView = (await alertsOf('UZ')).find((a) => a.alertId === whole.alertId);
+    expect(ownerView?.matched.map((m) => m.reportId).sort()).to.deep.equal([kz, uz].sort());
   });
 });

@@ -78,6 +78,80 @@ describe('query API: cross-border alerts in pages, by rule, country and date', f
     expect((await get(`?from=2020-01-01&to=${at}`)).alerts).to.have.length(3);
   });
 
+  it('shows each caller only the matched reports it may read now, and audits those of other countries shown', async () => {
+    // KZ's GREEN report and UZ's AMBER one, releasable to Central Asia, of one truck: an alert naming both.
+    const { concealment: _concealment, ...base } = minimalReport();
+    const truck = { mode: 'road', identifiers: [{ kind: 'plate', value: `HN${randomUUID().slice(0, 6)}` }] };
+    const ids: Record<string, string> = {};
+    const bodies: Record<string, Record<string, unknown>> = {};
+    for (const [cc, tlp, place] of [
+      ['KZ', 'GREEN', { name: 'Khorgos', lat: 44.21, lon: 80.41 }],
+      ['UZ', 'AMBER', { name: 'Termez', lat: 37.23, lon: 67.27 }],
+    ] as const) {
+      bodies[cc] = {
+        ...base,
+        reportId: randomUUID(),
+        country: cc,
+        place,
+        conveyance: truck,
+        handling: { tlp, releasableTo: ['central-asia'] },
+      };
+      const r = await postJson(`${fx.hub.nodes[cc]!.url}/v1/seizures`, bodies[cc]);
+      expect(r.status, JSON.stringify(r.body)).to.equal(202);
+      ids[cc] = r.body.reportId as string;
+    }
+    type Alert = Page['alerts'][number] & { matched: { reportId: string }[]; reason: string };
+    const named = async (token: string, qs = '') =>
+      ((await get(qs, token)).alerts as Alert[]).find((a) => a.matched.some((m) => m.reportId === ids.KZ));
+    const kzGreen = fx.hub.token('analyst', 'KZ', 'GREEN');
+    const alert = await waitUntil('the alert', () => named(kzGreen), 60000);
+    // A GREEN clearance of KZ: UZ's AMBER report withheld, counted, its country not named, not found by it.
+    expect(alert.matched.map((m) => m.reportId)).to.deep.equal([ids.KZ]);
+    expect(alert.countries).to.deep.equal(['KZ']);
+    expect(alert.reason).to.match(/; 1 report you may not read matches yours$/);
+    expect(JSON.stringify(alert)).not.to.include(ids.UZ!);
+    expect(await named(kzGreen, '?country=UZ')).to.equal(undefined);
+    // An AMBER clearance of KZ may read it; a coordinator of TJ at GREEN is held to its clearance as anyone is.
+    expect((await named(fx.hub.token('analyst', 'KZ', 'AMBER')))!.countries).to.deep.equal(['KZ', 'UZ']);
+    const coordinator = await named(fx.hub.token('coordinator', 'TJ', 'GREEN'));
+    expect(coordinator!.matched.map((m) => m.reportId)).to.deep.equal([ids.KZ]);
+    expect(coordinator!.countries).to.deep.equal(['KZ']);
+    // Who was shown whose report: KZ's owner sees UZ's and TJ's reads of it; UZ's owner sees KZ's (its AMBER
+    // clearance was shown the report) but none by the coordinator of TJ, held to GREEN.
+    type Read = { action: string; reader: { country: string; role: string }; reportIds: string[] };
+    const readsOf = async (cc: string) =>
+      (
+        (await getJson(`${fx.hub.apiUrl}/v1/reads?reportId=${ids[cc]}`, fx.hub.token('analyst', cc, 'RED')))
+          .body.reads as Read[]
+      ).filter((r) => r.action === 'alerts');
+    await named(fx.hub.token('analyst', 'UZ', 'GREEN'));
+    const kzReads = await readsOf('KZ');
+    expect(kzReads.some((r) => r.reader.country === 'UZ')).to.equal(true);
+    expect(kzReads.some((r) => r.reader.country === 'TJ' && r.reader.role === 'coordinator')).to.equal(true);
+    const uzReads = await readsOf('UZ');
+    expect(uzReads.some((r) => r.reader.country === 'KZ' && r.reader.role === 'analyst')).to.equal(true);
+    expect(uzReads.some((r) => r.reader.country === 'TJ')).to.equal(false);
+
+    // UZ corrects its report to RED: from then on KZ's AMBER clearance is not shown it either.
+    const second = await postJson(`${fx.hub.nodes.UZ!.url}/v1/seizures`, {
+      ...bodies.UZ,
+      handling: { tlp: 'RED' },
+    });
+    expect(second.status, JSON.stringify(second.body)).to.equal(202);
+    const kzAmber = fx.hub.token('analyst', 'KZ', 'AMBER');
+    const later = await waitUntil(
+      'the correction applied to the alert',
+      async () => {
+        const a = await named(kzAmber);
+        return a && a.matched.length === 1 ? a : undefined;
+      },
+      60000,
+    );
+    expect(later.alertId).to.equal(alert.alertId);
+    expect(later.countries).to.deep.equal(['KZ']);
+    expect(later.reason).to.match(/; 1 report you may not read matches yours$/);
+  });
+
   it('refuses what it does not know, naming the parameter', async () => {
     const token = fx.hub.token('analyst', 'KZ', 'GREEN');
     for (const [qs, field] of [

@@ -416,6 +416,170 @@ describe('query API: the regional feed as server-sent events', function () {
     }
   });
 
+  it('gives again after Last-Event-ID only what the caller may read now: no version since made RED, withdrawn or erased', async () => {
+    const url = (base: string) => `${base}/v1/feeds/central-asia/stream`;
+    const seen = (s: Stream, id: string) => s.events.find((e) => e.data.subjectId === id);
+    const ids = (s: Stream) =>
+      s.events.filter((e) => e.event === 'SeizureReport').map((e) => e.data.subjectId);
+    const first = await openStream(url(hub.apiUrl), hub.token('analyst', 'KG', 'AMBER'));
+    const watcher = await openStream(url(hub.apiUrl), hub.token('coordinator', 'KZ', 'RED'));
+    const readers: Stream[] = [first, watcher];
+    const { store, close } = await feedWriter('feed-given-again');
+    let restarted: Awaited<ReturnType<typeof startQueryApi>> | undefined;
+    try {
+      const before = report('GREEN');
+      expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, before)).status).to.equal(202);
+      const last = await waitUntil('the first record', () => seen(first, before.reportId), 60000);
+      first.close();
+      // Published for the region while that client was away, all GREEN; since then one corrected to RED (its
+      // version 2 on no feed), one withdrawn, and one erased (its document gone from the store, as an erasure
+      // leaves it: the hub's retention review is not waited for here).
+      const [madeRed, withdrawnSince, erased, kept] = [1, 2, 3, 4].map(() => report('GREEN')) as [
+        ReturnType<typeof report>,
+        ReturnType<typeof report>,
+        ReturnType<typeof report>,
+        ReturnType<typeof report>,
+      ];
+      for (const r of [madeRed, withdrawnSince, erased, kept])
+        expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, r)).status).to.equal(202);
+      await waitUntil(
+        'all four on the feed',
+        () => [madeRed, withdrawnSince, erased, kept].every((r) => seen(watcher, r.reportId)) || undefined,
+        60000,
+      );
+      const corrected = await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, {
+        ...madeRed,
+        handling: { tlp: 'RED' },
+      });
+      expect(corrected.body.version).to.equal(2);
+      await withdraw(withdrawnSince.reportId);
+      await waitUntil(
+        'the withdrawal on the feed',
+        () => withdrawn(watcher).includes(withdrawnSince.reportId) || undefined,
+        60000,
+      );
+      const reports = store.collection<{ _id: string; version: number }>(COLLECTIONS.reports);
+      await waitUntil(
+        'version 2 (RED) stored',
+        async () => (await reports.findOne({ _id: madeRed.reportId }))?.version === 2 || undefined,
+        60000,
+      );
+      await reports.deleteOne({ _id: erased.reportId });
+      const gone = [madeRed, withdrawnSince, erased].map((r) => r.reportId);
+
+      // Held by this instance: given again after the id, checked against the store.
+      const held = await openStream(url(hub.apiUrl), hub.token('analyst', 'KG', 'AMBER'), {
+        'last-event-id': last.id!,
+      });
+      readers.push(held);
+      await waitUntil('the withdrawal given again', () => withdrawn(held).length || undefined, 60000);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(ids(held), 'only what stands open to the caller now').to.deep.equal([kept.reportId]);
+      expect(withdrawn(held), 'a withdrawal, while its report is kept').to.deep.equal([
+        withdrawnSince.reportId,
+      ]);
+
+      // Read back from the broker by an instance that holds nothing, from before the feed's first record on every
+      // partition (any id of this feed's shape is taken): the same check on every record read back.
+      restarted = await startQueryApi({ config: env.config, logger: env.logger, port: 0 });
+      const back = await openStream(url(restarted.url), hub.token('analyst', 'KG', 'AMBER'), {
+        'last-event-id': last.id!.replace(/:(-?[0-9]+)/g, ':-1'),
+      });
+      readers.push(back);
+      await waitUntil(
+        'the feed read back',
+        () => withdrawn(back).includes(withdrawnSince.reportId) || undefined,
+        60000,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(ids(back)).to.include(before.reportId);
+      expect(ids(back)).to.include(kept.reportId);
+      for (const id of gone) expect(ids(back), `${id} given again`).not.to.include(id);
+      expect(back.events.map((e) => e.event)).not.to.include('gap');
+    } finally {
+      for (const r of readers) r.close();
+      await restarted?.close();
+      await close();
+    }
+  });
+
+  it('streams an alert as each caller may see it, and given again as its reports stand now', async () => {
+    const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
+    const streams = {
+      kzGreen: await openStream(url, hub.token('analyst', 'KZ', 'GREEN')),
+      kzAmber: await openStream(url, hub.token('analyst', 'KZ', 'AMBER')),
+      coordinator: await openStream(url, hub.token('coordinator', 'KG', 'GREEN')),
+    };
+    const readers: Stream[] = Object.values(streams);
+    type Shown = { matched: { reportId: string }[]; countries: string[]; reason: string };
+    try {
+      // Where KZ's AMBER clearance stood before what follows, to reconnect from later.
+      const marker = report('GREEN');
+      expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, marker)).status).to.equal(202);
+      const resumeAt = (
+        await waitUntil(
+          'the marker at KZ',
+          () => streams.kzAmber.events.find((e) => e.data.subjectId === marker.reportId),
+          60000,
+        )
+      ).id!;
+      // UZ's AMBER report for the region and KZ's GREEN one, of one truck: an alert every member may read at RED
+      // clearance, so on the region's feed; a GREEN clearance may not read UZ's report.
+      const truck = {
+        mode: 'road',
+        identifiers: [{ kind: 'plate', value: `HN${String(Date.now()).slice(-6)}` }],
+      };
+      const uz = { ...report('AMBER'), conveyance: truck };
+      const kz = { ...report('GREEN'), country: 'KZ', conveyance: truck };
+      expect((await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, uz)).status).to.equal(202);
+      expect((await postJson(`${hub.nodes.KZ!.url}/v1/seizures`, kz)).status).to.equal(202);
+      const alertAt = (s: Stream) =>
+        s.events.find(
+          (e) => e.event === 'alert' && (e.data as Shown).matched.some((m) => m.reportId === kz.reportId),
+        );
+      const shown = async (name: keyof typeof streams) =>
+        (await waitUntil(`the alert at ${name}`, () => alertAt(streams[name]), 60000)).data as Shown;
+      const matchedIn = (a: Shown) => a.matched.map((m) => m.reportId).sort();
+      expect(matchedIn(await shown('kzAmber'))).to.deep.equal([kz.reportId, uz.reportId].sort());
+      expect((await shown('kzAmber')).countries).to.deep.equal(['KZ', 'UZ']);
+      const green = await shown('kzGreen');
+      expect(matchedIn(green)).to.deep.equal([kz.reportId]);
+      expect(green.countries).to.deep.equal(['KZ']);
+      expect(green.reason).to.match(/; 1 report you may not read matches yours$/);
+      const coordinator = await shown('coordinator');
+      expect(matchedIn(coordinator), 'a coordinator is held to its clearance').to.deep.equal([kz.reportId]);
+      expect(coordinator.countries).to.deep.equal(['KZ']);
+      expect(coordinator.reason).to.include(
+        '1 of them, which you may not read, is withheld by their handling',
+      );
+
+      // UZ corrects its report to RED: KZ's AMBER clearance, reconnecting from before the alert, is given it again
+      // without UZ's report (nor UZ's report itself).
+      expect(
+        (await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, { ...uz, handling: { tlp: 'RED' } })).body
+          .version,
+      ).to.equal(2);
+      await waitUntil(
+        'version 2 stored',
+        async () =>
+          (await getJson(`${hub.apiUrl}/v1/seizures/${uz.reportId}`, hub.token('analyst', 'UZ', 'RED'))).body
+            .version === 2 || undefined,
+        60000,
+      );
+      const again = await openStream(url, hub.token('analyst', 'KZ', 'AMBER'), { 'last-event-id': resumeAt });
+      readers.push(again);
+      const later = (await waitUntil('the alert given again', () => alertAt(again), 60000)).data as Shown;
+      expect(matchedIn(later)).to.deep.equal([kz.reportId]);
+      expect(later.countries).to.deep.equal(['KZ']);
+      await new Promise((r) => setTimeout(r, 1000));
+      const reports = again.events.filter((e) => e.event === 'SeizureReport').map((e) => e.data.subjectId);
+      expect(reports).to.include(kz.reportId);
+      expect(reports).not.to.include(uz.reportId);
+    } finally {
+      for (const r of readers) r.close();
+    }
+  });
+
   it("shows each record's owner which streams were given it (GET /v1/reads), once the stream ends", async () => {
     const url = `${hub.apiUrl}/v1/feeds/central-asia/stream`;
     const reader = await openStream(url, hub.token('analyst', 'KG', 'GREEN'));

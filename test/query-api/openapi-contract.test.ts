@@ -137,6 +137,7 @@ describe('query API: answers as its OpenAPI description says', function () {
       audit: createAuditLog(store),
       metrics,
       keys,
+      store,
     });
     // The same app the service runs, with the same routers.
     const app = createApp({

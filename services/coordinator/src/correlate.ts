@@ -2,14 +2,19 @@
 // concealment method within a time window become a cross-border alert. Identifiers are compared as keyed hashes
 // (HMAC-SHA256 with the hub's secret) of their normalised form, so an alert tells the owners "your reports match"
 // without the identifier travelling to anyone. Matching looks up one document per key (by _id): it never scans
-// history.
+// history. Matching runs on every report whatever its handling, but an alert is a hit/no-hit notice: each country
+// it goes to is told of the matched reports only those it may read (alertCopies), and how many others are withheld.
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { normaliseIdentifier, normaliseLink } from '@hub/domain';
 import {
+  alertScore,
   COLLECTIONS,
   deleteByIds,
+  mayRead,
+  withheldReason,
+  type AlertRule,
   findEach,
   finishRewrites,
   insertFindingTaken,
@@ -17,6 +22,7 @@ import {
   latestVersions,
   rewriteJournalled,
   versionId,
+  type Handled,
   type Store,
   type StoredReport,
 } from '@hub/store';
@@ -24,13 +30,8 @@ import { latestOf, stampWritten, type BucketCache } from './bucket-cache';
 import { reportsFor, type BatchReports } from './persist';
 import { derivedUuid } from './replies';
 
-export type AlertRule = 'shared_identifier' | 'linked_case' | 'route_and_concealment';
-
-const BASE_SCORE: Record<AlertRule, number> = {
-  shared_identifier: 0.9,
-  linked_case: 0.8,
-  route_and_concealment: 0.5,
-};
+export type { AlertRule };
+export { alertScore, withheldReason };
 const DAY = 86400000;
 /** Route and concealment match only within this window; identifiers and cases at any distance in time. */
 export const ROUTE_WINDOW_MS = 30 * DAY;
@@ -270,22 +271,74 @@ function keyCollection(store: Store, route: boolean) {
   return store.collection<KeyDoc>(route ? COLLECTIONS.routeKeys : COLLECTIONS.matchKeys);
 }
 
-const SOURCE: Record<string, number> = { A: 1, B: 0.8, C: 0.6, D: 0.4, E: 0.2, X: 0.5 };
-const INFO: Record<string, number> = { '1': 1, '2': 0.8, '3': 0.6, '4': 0.4 };
-
-/** 0..1: the rule's strength, weighed by the 4x4 evaluations of the matched reports (unevaluated counts as X3). */
-export function alertScore(rule: AlertRule, evaluations: (string | null)[]): number {
-  const weights = evaluations.map((e) => (SOURCE[e?.[0] ?? 'X'] ?? 0.5) * (INFO[e?.[1] ?? '3'] ?? 0.6));
-  const mean = weights.reduce((s, w) => s + w, 0) / Math.max(1, weights.length);
-  return Math.round(BASE_SCORE[rule] * (0.5 + 0.5 * mean) * 1000) / 1000;
-}
-
 const REASON: Record<AlertRule, (kind: string | null, n: number) => string> = {
   shared_identifier: (kind, n) => `${n} reports name the same ${kind ?? 'conveyance'} identifier`,
   linked_case: (kind, n) => `${n} reports are linked to the same ${kind ?? 'case'}`,
   route_and_concealment: (_k, n) =>
     `${n} reports within ${ROUTE_WINDOW_MS / DAY} days share the route and the concealment method`,
 };
+
+/**
+ * What `country`'s node is told of `alert`: its own reports, and those of other countries it may read under their
+ * handling (`handlingOf`, as stored; none: withheld). A node reads for its whole country, so at any clearance, as a
+ * region's feed is judged (feeds.ts). A report withheld is left out of `matched`, its country out of `countries`
+ * (unless a report shown names it), its evaluation out of the score (counted as unevaluated) and the reason says how
+ * many are withheld. The alert id stays the whole alert's, so that a redelivery or a later copy is the same alert.
+ */
+export function alertFor(
+  alert: AlertRecord,
+  country: string,
+  handlingOf: (reportId: string) => Handled | undefined,
+): AlertRecord {
+  const reader = { country, clearance: 'RED' as const };
+  const shown = alert.matched.filter((m) => {
+    const handling = handlingOf(m.reportId);
+    return m.country === country || (handling !== undefined && mayRead(reader, handling));
+  });
+  const withheld = alert.matched.length - shown.length;
+  if (withheld === 0) return alert;
+  const ids = new Set(shown.map((m) => m.reportId));
+  return {
+    ...alert,
+    matched: shown,
+    countries: [
+      ...new Set([...shown.map((m) => m.country), ...(alert.countries.includes(country) ? [country] : [])]),
+    ].sort(),
+    score: alertScore(
+      alert.rule,
+      alert.matched.map((m) => (ids.has(m.reportId) ? m.evaluation : null)),
+    ),
+    reason: withheldReason(
+      alert.reason,
+      withheld,
+      shown.every((m) => m.country === country),
+    ),
+  };
+}
+
+/**
+ * The copies of `alert` to send, one per distinct content with the countries it goes to (each country concerned
+ * gets its own view, alertFor; countries told the same share one signature), and the seed of its message id: the
+ * whole alert's as before (`alert:<id>`) when nothing is withheld, else naming the countries, so that each copy is a
+ * message of its own at the nodes (which keep one of each message id) and the same again when a chunk is redone.
+ */
+export function alertCopies(
+  alert: AlertRecord,
+  handlingOf: (reportId: string) => Handled | undefined,
+): { alert: AlertRecord; to: string[]; messageSeed: string }[] {
+  const copies = new Map<string, { alert: AlertRecord; to: string[] }>();
+  for (const country of [...alert.countries].sort()) {
+    const copy = alertFor(alert, country, handlingOf);
+    const key = JSON.stringify(copy);
+    const same = copies.get(key);
+    if (same) same.to.push(country);
+    else copies.set(key, { alert: copy, to: [country] });
+  }
+  return [...copies.values()].map((c) => ({
+    ...c,
+    messageSeed: c.alert === alert ? `alert:${alert.alertId}` : `alert:${alert.alertId}:${c.to.join(',')}`,
+  }));
+}
 
 /**
  * Update the match keys of the changed reports and return the alerts that are new. Idempotent: a redelivered

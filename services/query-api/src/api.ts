@@ -61,6 +61,8 @@ export async function startQueryApi(options: QueryApiOptions): Promise<RunningQu
     signerGraceMs: options.feedSignerGraceMs,
     replayRecords: options.feedReplayRecords,
     keys,
+    // What is given again (held, or read back after Last-Event-ID) is judged by the store as it is now.
+    store: withReadTimeout(store, config.queryTimeoutMs),
   });
   const app = createApp({
     names: topicNames(config.namespace),

@@ -3,6 +3,10 @@
 // own handling rule lets it read (the feed holds what every member may see, but clearances differ). A record whose
 // signer (the coordinator's renewed certificate, a new node's) is not known yet waits for its certificate on hub.pki,
 // in order, for a grace period, as the coordinator waits for a new node's.
+// What is given again (to a client reconnecting with Last-Event-ID: the events held, or those read back from the
+// broker) is judged by the store as it is now, not only by the handling a record was published under: a record
+// erased, withdrawn or corrected since to a handling the caller may not read is not given again (stillGiven). An
+// alert is always shown as its matched reports stand now, each caller its own view (routes-alerts.ts, alertView).
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { HubConfig } from '@hub/config';
@@ -12,12 +16,19 @@ import { createKafka, readRange, tailTopic, topicNames, type Tail } from '@hub/k
 import { Counter, type Logger, type Registry } from '@hub/observability';
 import { followPki, type TrustStore } from '@hub/pki';
 import type { Region, SchemaRegistry } from '@hub/schemas';
-import { mayRead, type Handled } from '@hub/store';
+import {
+  COLLECTIONS,
+  mayRead,
+  type CollectionName,
+  type Handled,
+  type Store,
+  type StoredHandling,
+} from '@hub/store';
 import { tlpLabel } from '@hub/domain';
 import type { AuditLog } from './audit';
 import { tokenLapse, type Caller } from './auth';
 import type { KeyRing } from './issuer';
-import { mayReadAlert } from './routes-alerts';
+import { alertView, type AlertShape, type CurrentReport } from './routes-alerts';
 import { actorOf } from './routes-seizures';
 
 /** A signer whose certificate this process has not seen yet. */
@@ -104,15 +115,172 @@ interface FeedRecordRead {
   counted: boolean;
 }
 
-interface FeedEvent {
+/** What a caller is given of an event: its data, and the records it reads by it (for the owners' view of reads). */
+export interface Shown {
+  data: Record<string, unknown>;
+  reads: { reportId: string; origin: string }[];
+}
+
+/** A stored record as it is now: its current document's originator, status (reports) and handling. */
+export interface CurrentDoc {
+  _id: string;
+  originCountry: string;
+  status?: string;
+  handling?: StoredHandling;
+}
+
+/** The current documents of events' subjects, by `<collection>/<id>` (one absent: erased, or never stored). */
+export type Current = Map<string, CurrentDoc>;
+export const docKey = (collection: string, id: string) => `${collection}/${id}`;
+
+/** Where the current document of a feed record's subject is kept, by its message type. */
+const SUBJECT_COLLECTION: Record<string, CollectionName> = {
+  SeizureReport: COLLECTIONS.reports,
+  SeizureRetraction: COLLECTIONS.reports,
+  TraffickingRoute: COLLECTIONS.routes,
+  AnnualSeizureReturn: COLLECTIONS.annualReturns,
+};
+
+/** Events given again are checked against the store this many at a time (one read of each collection for them). */
+const CHECK_BATCH = 500;
+
+/**
+ * Whether a record published under a handling `caller` may read may still be given to it again, by its subject's
+ * current document (`now`). Never once erased (or of a kind whose current document is not kept). A withdrawal is
+ * given while its report is kept: it carries nothing of the report but its id, and tells a reader to drop what it
+ * holds. Any other record not once its subject is withdrawn, nor when the caller may not read the subject under its
+ * current handling. Our choice for a record of an earlier version than the subject's current one: it is given when
+ * the caller may read the current version too (what it carries was released to the caller under its own handling,
+ * and the subject is still open to it); when the current version is closed to the caller, no earlier one is given.
+ */
+export function stillGiven(
+  caller: Pick<Caller, 'country' | 'clearance'>,
+  now: Current,
+  collection: CollectionName | undefined,
+  subjectId: string,
+  withdrawal: boolean,
+): boolean {
+  const doc = collection && now.get(docKey(collection, subjectId));
+  if (!doc || doc.status === 'erased') return false;
+  if (withdrawal) return true;
+  if (doc.status === 'retracted' || !doc.handling) return false;
+  return mayRead(caller, { ...doc.handling, originCountry: doc.originCountry });
+}
+
+export interface FeedEvent {
   id: string;
   partition: number;
   offset: bigint;
   type: string;
-  data: Record<string, unknown>;
-  /** Who may receive it. */
-  visibleTo(caller: Caller): boolean;
+  /** The stored records that say, now, what of it may be given: its subject, or the reports an alert names. */
+  subjects: { collection: CollectionName; id: string }[];
+  /**
+   * What `caller` is given of it, or nothing. `now`: the current documents of `subjects`, read just before; without
+   * them (a record passed on live), a record is judged by the handling it was published under, and an alert is
+   * given to nobody.
+   */
+  shownTo(caller: Caller, now: Current | undefined): Shown | undefined;
 }
+
+/** Where an event stands on its feed: its id (see Position), partition and offset. */
+type EventAt = Pick<FeedEvent, 'id' | 'partition' | 'offset'>;
+
+/** What an event is made of, of a FeedRecord (verified and decoded), beside its original's payload. */
+export interface FeedRecordValue {
+  messageType: string;
+  subjectId: string;
+  version: number | null;
+  originCountry: string;
+  acceptedAt: number;
+  subjectHandling?: { tlp: string; releasableTo: string[] } | null;
+}
+
+/**
+ * The event of a feed record on `region`'s feed, `payload` being its original's (`regions`: to read the region ids
+ * of its handling). Given live as the handling it was published under allows; given again, also as its subject
+ * stands now (stillGiven).
+ */
+export function recordEvent(
+  at: EventAt,
+  region: string,
+  record: FeedRecordValue,
+  payload: Record<string, unknown>,
+  regions: Region[],
+): FeedEvent {
+  // The handling the coordinator applied (FeedRecord v3), else the record's own; a retraction of a v1 or v2
+  // record has neither, and goes to its originator only.
+  const h = record.subjectHandling ??
+    (payload.handling as { tlp: string; releasableTo: string[] } | undefined) ?? {
+      tlp: 'RED',
+      releasableTo: [],
+    };
+  const handled: Handled = {
+    originCountry: record.originCountry,
+    tlp: tlpLabel(h.tlp) as Handled['tlp'],
+    releasableTo: h.releasableTo,
+    releasableCountries: h.releasableTo.flatMap((r) => regions.find((g) => g.id === r)?.members ?? [r]),
+  };
+  const drugs = (payload.drugs as { substance: string; quantityKg: number | null }[] | undefined) ?? [];
+  const collection = SUBJECT_COLLECTION[record.messageType];
+  const withdrawal = record.messageType === 'SeizureRetraction';
+  const shown: Shown = {
+    data: {
+      messageType: record.messageType,
+      subjectId: record.subjectId,
+      version: record.version,
+      originCountry: record.originCountry,
+      region,
+      acceptedAt: new Date(Number(record.acceptedAt)).toISOString(),
+      ...(record.messageType === 'SeizureReport'
+        ? {
+            country: payload.country,
+            seizedAt: new Date(Number(payload.seizedAt)).toISOString(),
+            substances: [...new Set(drugs.map((d) => d.substance))],
+            totalKg: drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0),
+          }
+        : {}),
+      ...(record.messageType === 'AnnualSeizureReturn'
+        ? { country: payload.country, year: payload.year }
+        : {}),
+    },
+    reads: [{ reportId: record.subjectId, origin: record.originCountry }],
+  };
+  return {
+    ...at,
+    type: record.messageType,
+    subjects: collection ? [{ collection, id: record.subjectId }] : [],
+    shownTo: (caller, now) =>
+      mayRead(caller, handled) &&
+      (now === undefined || stillGiven(caller, now, collection, record.subjectId, withdrawal))
+        ? shown
+        : undefined,
+  };
+}
+
+/**
+ * The event of a cross-border alert on a feed: shown as GET /v1/alerts shows it, each caller its own view, by what
+ * the store holds now of the reports it names (read also when it is passed on live); without that, to nobody.
+ */
+export function alertEvent(at: EventAt, alert: AlertShape & Record<string, unknown>): FeedEvent {
+  return {
+    ...at,
+    type: 'alert',
+    subjects: alert.matched.map((m) => ({ collection: COLLECTIONS.reports, id: m.reportId })),
+    shownTo: (caller, now) => {
+      if (!now) return undefined;
+      const reports = new Map<string, CurrentReport>();
+      for (const m of alert.matched) {
+        const doc = now.get(docKey(COLLECTIONS.reports, m.reportId));
+        if (doc) reports.set(m.reportId, doc as CurrentReport);
+      }
+      const view = alertView(caller, alert, reports);
+      return view && { data: view.alert, reads: view.reads };
+    },
+  };
+}
+
+/** An event to check and give, or a gap to tell of, in the order they came. */
+type Pending = { event: FeedEvent } | { gap: string };
 
 export interface FeedStreams {
   router: Router;
@@ -140,6 +308,8 @@ export function feedStreams(deps: {
   replayTimeoutMs?: number;
   /** The token keys, to end a stream whose token's key is withdrawn while it is open. */
   keys: KeyRing;
+  /** The store, to judge what is given again by each record's current document. */
+  store: Store;
 }): FeedStreams {
   const names = topicNames(deps.config.namespace);
   const kafka = createKafka({
@@ -187,17 +357,37 @@ export function feedStreams(deps: {
   const send = (res: Response, text: string) => {
     if (!res.writableEnded && !res.destroyed) res.write(text);
   };
-  const write = (res: Response, event: FeedEvent) =>
-    send(res, `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
   const subscribers = new Map<string, Set<Subscriber>>();
-  /** An event to a subscriber, and the record it carries noted among those it read (for the owners' view). */
-  const give = (s: Subscriber, event: FeedEvent) => {
-    write(s.res, event);
-    const { subjectId, originCountry } = event.data;
-    if (typeof subjectId === 'string' && typeof originCountry === 'string') {
-      s.given.ids.push(subjectId);
-      s.given.origins.push(originCountry);
+  /** An event to a subscriber, and the records it reads by it noted (for the owners' view). */
+  const give = (s: Subscriber, event: FeedEvent, shown: Shown) => {
+    // A client gone meanwhile (events given again are checked first) read nothing.
+    if (s.res.writableEnded || s.res.destroyed) return;
+    send(s.res, `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(shown.data)}\n\n`);
+    for (const r of shown.reads) {
+      s.given.ids.push(r.reportId);
+      s.given.origins.push(r.origin);
     }
+  };
+  /**
+   * The current documents of the subjects of `events`: one read of each collection for them all (on FerretDB every
+   * filter reads the whole collection, so one `$in` for a batch rather than a look-up per record).
+   */
+  const lookUp = async (events: FeedEvent[]): Promise<Current> => {
+    const ids = new Map<CollectionName, Set<string>>();
+    for (const e of events)
+      for (const { collection, id } of e.subjects)
+        ids.set(collection, (ids.get(collection) ?? new Set()).add(id));
+    const now: Current = new Map();
+    if (ids.size === 0) return now;
+    const store = deps.store;
+    for (const [collection, wanted] of ids) {
+      const docs = await store
+        .collection<CurrentDoc>(collection)
+        .find({ _id: { $in: [...wanted] } }, { projection: { originCountry: 1, status: 1, handling: 1 } })
+        .toArray();
+      for (const d of docs) now.set(docKey(collection, d._id), d);
+    }
+    return now;
   };
   /** Audit entries being written for subscribers' reads: close() waits for them. */
   const auditing = new Set<Promise<void>>();
@@ -226,14 +416,66 @@ export function feedStreams(deps: {
       .finally(() => auditing.delete(writing));
     auditing.add(writing);
   };
-  /** A live event to a subscriber: held while what it missed is read back, and not again what was read back. */
-  const deliver = (s: Subscriber, event: FeedEvent) => {
+  /**
+   * A live event to a subscriber (`now`: what the store holds of its subjects, read for an alert): held while what it
+   * missed is given, and not again what was read back.
+   */
+  const deliver = (s: Subscriber, event: FeedEvent, now: Current | undefined) => {
     if (s.after && event.offset <= (s.after.get(event.partition) ?? -1n)) return;
     if (s.buffer) s.buffer.push(event);
-    else if (event.visibleTo(s.caller)) give(s, event);
+    else {
+      const shown = event.shownTo(s.caller, now);
+      if (shown) give(s, event, shown);
+    }
   };
   const gap = (res: Response, lastEventId: string, detail: string) =>
     send(res, `event: gap\ndata: ${JSON.stringify({ lastEventId: lastEventId.slice(0, 60), detail })}\n\n`);
+  /**
+   * Gives a subscriber, in order, what it may be given now of `items` (events given again: held, read back, or live
+   * ones held meanwhile), judged by their subjects' current documents, read once for them all. When the store cannot
+   * say, none of the events is given and a gap says so: a record is never given again unchecked.
+   */
+  const giveChecked = async (sub: Subscriber, items: Pending[], lastEventId: string) => {
+    const events = items.flatMap((i) => ('event' in i ? [i.event] : []));
+    let now: Current | undefined;
+    if (events.length && !sub.res.destroyed)
+      try {
+        now = await lookUp(events);
+      } catch (err) {
+        deps.logger.warn(
+          { err, region: sub.region, records: events.length },
+          'feed events to give again could not be checked against the store',
+        );
+        gap(
+          sub.res,
+          lastEventId,
+          `${events.length} events after it could not be checked against the store now; reconnect later, or search for what was published meanwhile (GET /v1/seizures)`,
+        );
+      }
+    for (const item of items) {
+      if ('gap' in item) gap(sub.res, lastEventId, item.gap);
+      else if (now) {
+        const shown = item.event.shownTo(sub.caller, now);
+        if (shown) give(sub, item.event, shown);
+      }
+    }
+  };
+  /** The live events held while what a subscriber missed was given: given in turn (checked), until none is left. */
+  const drain = async (sub: Subscriber, lastEventId: string) => {
+    for (;;) {
+      const waiting = sub.buffer ?? [];
+      if (waiting.length === 0) {
+        sub.buffer = undefined;
+        return;
+      }
+      sub.buffer = [];
+      await giveChecked(
+        sub,
+        waiting.map((event) => ({ event })),
+        lastEventId,
+      );
+    }
+  };
   const tails = new Map<string, Promise<Tail>>();
   let pki: Promise<Tail> | undefined;
 
@@ -255,26 +497,12 @@ export function feedStreams(deps: {
       CARRIER_MAX_BYTES,
     );
     const at = { id, partition, offset: BigInt(offset) };
-    if (outer.envelope.messageType === 'CrossBorderAlert') {
-      // As GET /v1/alerts shows them: to coordinators, and to the countries an alert names.
-      const named = (value as { countries?: string[] }).countries ?? [];
-      return {
-        ...at,
-        type: 'alert',
-        data: value,
-        visibleTo: (caller) => mayReadAlert(caller, named),
-      };
-    }
-    const record = value as {
+    if (outer.envelope.messageType === 'CrossBorderAlert')
+      return alertEvent(at, value as AlertShape & Record<string, unknown>);
+    const record = value as unknown as FeedRecordValue & {
       originalEnvelope: Buffer;
-      messageType: string;
-      subjectId: string;
-      version: number | null;
-      originCountry: string;
       region: string;
-      acceptedAt: number;
       regions?: string[];
-      subjectHandling?: { tlp: string; releasableTo: string[] } | null;
     };
     // The countersignature covers the feeds a record is for: one found on another feed is not for its members.
     const meantFor = record.regions?.length ? record.regions : [record.region];
@@ -291,46 +519,7 @@ export function feedStreams(deps: {
         subjectId: record.subjectId,
       });
     const payload = deps.registry.decode(inner.envelope.schemaFingerprint, inner.envelope.payload);
-    // The handling the coordinator applied (FeedRecord v3), else the record's own; a retraction of a v1 or v2
-    // record has neither, and goes to its originator only.
-    const h = record.subjectHandling ??
-      (payload.handling as { tlp: string; releasableTo: string[] } | undefined) ?? {
-        tlp: 'RED',
-        releasableTo: [],
-      };
-    const handled: Handled = {
-      originCountry: record.originCountry,
-      tlp: tlpLabel(h.tlp) as Handled['tlp'],
-      releasableTo: h.releasableTo,
-      releasableCountries: h.releasableTo.flatMap(
-        (r) => deps.regions.find((g) => g.id === r)?.members ?? [r],
-      ),
-    };
-    const drugs = (payload.drugs as { substance: string; quantityKg: number | null }[] | undefined) ?? [];
-    return {
-      ...at,
-      type: record.messageType,
-      data: {
-        messageType: record.messageType,
-        subjectId: record.subjectId,
-        version: record.version,
-        originCountry: record.originCountry,
-        region,
-        acceptedAt: new Date(Number(record.acceptedAt)).toISOString(),
-        ...(record.messageType === 'SeizureReport'
-          ? {
-              country: payload.country,
-              seizedAt: new Date(Number(payload.seizedAt)).toISOString(),
-              substances: [...new Set(drugs.map((d) => d.substance))],
-              totalKg: drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0),
-            }
-          : {}),
-        ...(record.messageType === 'AnnualSeizureReturn'
-          ? { country: payload.country, year: payload.year }
-          : {}),
-      },
-      visibleTo: (caller) => mayRead(caller, handled),
-    };
+    return recordEvent(at, region, record, payload, deps.regions);
   };
 
   /**
@@ -417,13 +606,24 @@ export function feedStreams(deps: {
                 { region, bytes: message.value, partition, offset: message.offset, id, counted: false },
                 heartbeat,
               ));
+            // An alert is shown as the reports it names stand now: read once for every subscriber, before the
+            // event is held and passed on in one turn (a client resuming meanwhile gets it once).
+            let now: Current | undefined;
+            if (event && event.type === 'alert' && subscribers.get(region)?.size)
+              now = await lookUp([event]).catch((err: unknown) => {
+                deps.logger.warn(
+                  { err, region, offset: message.offset },
+                  'alert not checked against the store',
+                );
+                return undefined;
+              });
             // Processed, passed on or refused: a client reconnecting after this point is not given it again.
             position.set(partition, offset);
             if (!event) return;
             const latest = recent.get(region) ?? [];
             recent.set(region, latest);
             if (latest.push(event) > held) latest.shift();
-            for (const s of subscribers.get(region) ?? []) deliver(s, event);
+            for (const s of subscribers.get(region) ?? []) deliver(s, event, now);
           },
         });
       });
@@ -437,8 +637,9 @@ export function feedStreams(deps: {
   };
 
   /**
-   * Gives a reconnecting subscriber the records of `ranges`, read back from the broker, each verified and filtered as
-   * live ones are, with ids that say how far it has got; then the live events held meanwhile.
+   * Gives a reconnecting subscriber the records of `ranges`, read back from the broker, each verified as live ones
+   * are and judged as it stands now (giveChecked), with ids that say how far it has got; then the live events held
+   * meanwhile.
    */
   const replay = async (
     region: string,
@@ -452,6 +653,15 @@ export function feedStreams(deps: {
     replayAborts.add(aborted);
     const position: Position = new Map([...ranges].map(([p, r]) => [p, r.after]));
     const replayed = new Set<number>();
+    // Read back in order, and given CHECK_BATCH at a time once checked against the store (one after another).
+    let pending: Pending[] = [];
+    let giving = Promise.resolve();
+    const flush = () => {
+      const items = pending;
+      pending = [];
+      giving = giving.then(() => giveChecked(sub, items, lastEventId));
+      return giving;
+    };
     let outcome: Awaited<ReturnType<typeof readRange>>;
     try {
       outcome = await readRange({
@@ -465,11 +675,9 @@ export function feedStreams(deps: {
           const offset = BigInt(message.offset);
           const after = position.get(partition) ?? -1n;
           if (!replayed.has(partition) && offset > after + 1n)
-            gap(
-              sub.res,
-              lastEventId,
-              `records ${after + 1n}-${offset - 1n} of partition ${partition} are no longer kept by the broker; search for what was published then (GET /v1/seizures)`,
-            );
+            pending.push({
+              gap: `records ${after + 1n}-${offset - 1n} of partition ${partition} are no longer kept by the broker; search for what was published then (GET /v1/seizures)`,
+            });
           replayed.add(partition);
           const id = positionId(position, partition, offset);
           const event =
@@ -486,7 +694,11 @@ export function feedStreams(deps: {
               heartbeat,
             ));
           position.set(partition, offset);
-          if (event && event.visibleTo(sub.caller)) give(sub, event);
+          if (event) pending.push({ event });
+          if (pending.length >= CHECK_BATCH) {
+            await flush();
+            await heartbeat();
+          }
         },
       });
     } catch (err) {
@@ -495,15 +707,14 @@ export function feedStreams(deps: {
     }
     replayAborts.delete(aborted);
     replayedCounter.inc({ outcome });
+    await flush();
     if (outcome === 'timeout')
       gap(
         sub.res,
         lastEventId,
         'not every event after it could be read back from the broker in time; search for what was published meanwhile (GET /v1/seizures)',
       );
-    const held = sub.buffer ?? [];
-    sub.buffer = undefined;
-    for (const e of held) deliver(sub, e);
+    await drain(sub, lastEventId);
   };
 
   const router = Router();
@@ -548,13 +759,15 @@ export function feedStreams(deps: {
     res.flushHeaders();
     res.write(`event: ready\ndata: ${JSON.stringify({ region: region.id })}\n\n`);
     // A client reconnecting says the last event it received (EventSource does so by itself): what it may read of
-    // those that came after is sent first. Held here, they are sent at once; otherwise (this instance restarted, or
-    // holds fewer) they are read back from the broker while live events wait, up to replayRecords; beyond, or when
-    // the id is not one of this feed, a gap event says so. Decided and subscribed in one turn of the event loop, so
-    // that nothing comes between the two and nothing is sent twice.
+    // those that came after is sent first. Held here, they are taken from memory; otherwise (this instance
+    // restarted, or holds fewer) they are read back from the broker, up to replayRecords; either way checked against
+    // the store (giveChecked) while live events wait. Beyond, or when the id is not one of this feed, a gap event says
+    // so. Decided and subscribed in one turn of the event loop, so that nothing comes between the two and nothing is
+    // sent twice.
     const sub: Subscriber = { caller, res, region: region.id, given: { ids: [], origins: [] } };
     const lastEventId = req.get('last-event-id');
     let readBack: Ranges | undefined;
+    let heldBack: FeedEvent[] | undefined;
     if (lastEventId !== undefined) {
       const latest = recent.get(region.id) ?? [];
       const now = positions.get(region.id) ?? new Map<number, bigint>();
@@ -565,7 +778,9 @@ export function feedStreams(deps: {
         replayRecords,
       );
       if ('held' in resume) {
-        for (const e of latest.slice(resume.held)) if (e.visibleTo(caller)) give(sub, e);
+        // Checked against the store before they are given; live events wait meanwhile.
+        heldBack = latest.slice(resume.held);
+        sub.buffer = [];
       } else if ('gap' in resume) gap(res, lastEventId, resume.gap);
       else {
         readBack = resume.readBack;
@@ -575,11 +790,19 @@ export function feedStreams(deps: {
     }
     const set = subscribers.get(region.id) ?? new Set<Subscriber>();
     subscribers.set(region.id, set.add(sub));
-    if (readBack) {
-      const reading = replay(region.id, sub, lastEventId!, readBack, req).finally(() =>
-        replays.delete(reading),
-      );
-      replays.add(reading);
+    const giving = readBack
+      ? replay(region.id, sub, lastEventId!, readBack, req)
+      : heldBack &&
+        giveChecked(
+          sub,
+          heldBack.map((event) => ({ event })),
+          lastEventId!,
+        ).then(() => drain(sub, lastEventId!));
+    if (giving) {
+      const tracked: Promise<void> = giving
+        .catch((err: unknown) => deps.logger.warn({ err, region: region.id }, 'feed events not given again'))
+        .finally(() => replays.delete(tracked));
+      replays.add(tracked);
     }
     // A stream outlives the request that opened it, not its token: once the token would be refused (past its exp,
     // or its key withdrawn from the ring), the stream ends with an event saying why, and the client reconnects with

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { resumeOf } from '../src/feed-stream';
+import type { Caller } from '../src/auth';
+import { alertEvent, docKey, recordEvent, resumeOf, type Current, type CurrentDoc } from '../src/feed-stream';
 
 /** Where a feed's reader stands, per partition. */
 const at = (...offsets: number[]) => new Map(offsets.map((o, p) => [p, BigInt(o)]));
@@ -33,5 +34,123 @@ describe('feed stream: what a reconnecting client is given first', () => {
       .to.have.property('gap')
       .that.matches(/than the 10 a stream gives again.*GET \/v1\/seizures/);
     expect(many).to.deep.equal(few);
+  });
+});
+
+describe('feed stream: what is given again is judged by the store as it is now', () => {
+  const regions = [{ id: 'central-asia', labels: {}, members: ['KG', 'KZ', 'TJ', 'TM', 'UZ'] }];
+  const at = { id: '0:7', partition: 0, offset: 7n };
+  const kg = { sub: 'analyst-KG', role: 'analyst', country: 'KG', clearance: 'AMBER', regions: [] } as Caller;
+  /** UZ's report `id` (version `version`) on the feed, published GREEN for the region. */
+  const published = (id: string, messageType = 'SeizureReport', version = 1) =>
+    recordEvent(
+      at,
+      'central-asia',
+      {
+        messageType,
+        subjectId: id,
+        version,
+        originCountry: 'UZ',
+        acceptedAt: Date.UTC(2026, 5, 1),
+        subjectHandling: { tlp: 'GREEN', releasableTo: ['central-asia'] },
+      },
+      { country: 'UZ', seizedAt: Date.UTC(2026, 4, 30), drugs: [{ substance: 'opium', quantityKg: 7 }] },
+      regions,
+    );
+  /** What the store holds now of UZ's record `id` in `collection`. */
+  const stands = (collection: string, id: string, over: Partial<CurrentDoc> = {}): Current =>
+    new Map([
+      [
+        docKey(collection, id),
+        {
+          _id: id,
+          originCountry: 'UZ',
+          status: 'active',
+          handling: { tlp: 'GREEN', releasableTo: [], releasableCountries: [], evaluation: null },
+          ...over,
+        },
+      ],
+    ]);
+  const red = { tlp: 'RED' as const, releasableTo: [], releasableCountries: [], evaluation: null };
+
+  it('gives a record live under the handling it was published under, and again while its subject stands open', () => {
+    const event = published('r-1');
+    expect(event.shownTo(kg, undefined)?.data).to.include({ subjectId: 'r-1', version: 1, totalKg: 7 });
+    expect(event.subjects).to.deep.equal([{ collection: 'reports', id: 'r-1' }]);
+    // A later version stored since, still open to the caller: the earlier one may be given again.
+    expect(event.shownTo(kg, stands('reports', 'r-1'))?.reads).to.deep.equal([
+      { reportId: 'r-1', origin: 'UZ' },
+    ]);
+  });
+
+  it('does not give again a record corrected since to a handling the caller may not read, withdrawn, or erased', () => {
+    const event = published('r-2');
+    expect(event.shownTo(kg, stands('reports', 'r-2', { handling: red })), 'RED now').to.equal(undefined);
+    expect(event.shownTo(kg, stands('reports', 'r-2', { status: 'retracted' })), 'withdrawn').to.equal(
+      undefined,
+    );
+    expect(event.shownTo(kg, new Map()), 'erased').to.equal(undefined);
+    expect(event.shownTo(kg, stands('reports', 'r-2', { status: 'erased' })), 'marked erased').to.equal(
+      undefined,
+    );
+    // Its originator reads it whatever its handling.
+    const uz = { ...kg, sub: 'analyst-UZ', country: 'UZ', clearance: 'GREEN' } as Caller;
+    expect(event.shownTo(uz, stands('reports', 'r-2', { handling: red }))).not.to.equal(undefined);
+  });
+
+  it('gives a withdrawal again while its report is kept, never once it is erased', () => {
+    const withdrawal = published('r-3', 'SeizureRetraction', 2);
+    expect(
+      withdrawal.shownTo(kg, stands('reports', 'r-3', { status: 'retracted', handling: red })),
+    ).not.to.equal(undefined);
+    expect(withdrawal.shownTo(kg, new Map())).to.equal(undefined);
+  });
+
+  it('checks routes and annual returns against their own collections', () => {
+    const route = published('t-1', 'TraffickingRoute');
+    expect(route.subjects).to.deep.equal([{ collection: 'routes', id: 't-1' }]);
+    expect(route.shownTo(kg, stands('routes', 't-1', { status: undefined }))).not.to.equal(undefined);
+    expect(route.shownTo(kg, stands('routes', 't-1', { status: undefined, handling: red }))).to.equal(
+      undefined,
+    );
+    expect(route.shownTo(kg, stands('reports', 't-1'))).to.equal(undefined);
+    const annual = published('UZ-2025', 'AnnualSeizureReturn');
+    expect(annual.subjects).to.deep.equal([{ collection: 'annual_returns', id: 'UZ-2025' }]);
+    expect(annual.shownTo(kg, new Map())).to.equal(undefined);
+  });
+
+  it('shows an alert as the reports it names stand now, each caller its own view, and to nobody unchecked', () => {
+    const alert = alertEvent(at, {
+      alertId: 'a-1',
+      rule: 'shared_identifier',
+      identifierKind: 'plate',
+      matchKeyPrefix: '0123456789ab',
+      matched: [
+        { reportId: 'kg-1', country: 'KG', version: 1, evaluation: 'A1' },
+        { reportId: 'uz-1', country: 'UZ', version: 1, evaluation: 'E4' },
+      ],
+      countries: ['KG', 'UZ'],
+      score: 0.7,
+      reason: '2 reports name the same plate identifier',
+      createdAt: Date.UTC(2026, 5, 1),
+    });
+    expect(alert.subjects.map((s) => s.id)).to.deep.equal(['kg-1', 'uz-1']);
+    expect(alert.shownTo(kg, undefined)).to.equal(undefined);
+    const now: Current = new Map([
+      ...stands('reports', 'uz-1', { handling: red }),
+      ...stands('reports', 'kg-1', { originCountry: 'KG' }),
+    ]);
+    const shown = alert.shownTo(kg, now)!;
+    expect((shown.data.matched as { reportId: string }[]).map((m) => m.reportId)).to.deep.equal(['kg-1']);
+    expect(shown.data.countries).to.deep.equal(['KG']);
+    expect(shown.data.reason).to.equal(
+      '2 reports name the same plate identifier; 1 report you may not read matches yours',
+    );
+    expect(shown.reads).to.deep.equal([]);
+    // UZ sees both (KG's is open to it), and its read of KG's report is noted.
+    const uz = { ...kg, sub: 'analyst-UZ', country: 'UZ' } as Caller;
+    expect(alert.shownTo(uz, now)!.reads).to.deep.equal([{ reportId: 'kg-1', origin: 'KG' }]);
+    // TJ is not named: nothing.
+    expect(alert.shownTo({ ...kg, country: 'TJ' } as Caller, now)).to.equal(undefined);
   });
 });

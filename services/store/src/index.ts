@@ -9,3 +9,4 @@ export * from './rewrite';
 export * from './buckets';
 export * from './quarantine';
 export * from './sorted';
+export * from './alerts';

@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import type { Handled } from '@hub/store';
+import { alertCopies, alertScore, type AlertRecord } from '../src/correlate';
+
+// Reports matched by one plate, by id: their country and handling as stored.
+const handling: Record<string, Handled> = {
+  'kz-green': { originCountry: 'KZ', tlp: 'GREEN', releasableCountries: [] },
+  'uz-red': { originCountry: 'UZ', tlp: 'RED', releasableCountries: [] },
+  'kg-green': { originCountry: 'KG', tlp: 'GREEN', releasableCountries: [] },
+  'tj-amber-kg': { originCountry: 'TJ', tlp: 'AMBER', releasableTo: ['KG'], releasableCountries: ['KG'] },
+};
+const handlingOf = (id: string) => handling[id];
+
+/** An alert as correlation makes it, on the reports named (each `<country>-...`), evaluated as given. */
+function alert(ids: string[], evaluations: Record<string, string> = {}, reason?: string): AlertRecord {
+  const matched = ids.map((reportId) => ({
+    reportId,
+    country: reportId.slice(0, 2).toUpperCase(),
+    version: 1,
+    evaluation: evaluations[reportId] ?? null,
+  }));
+  return {
+    alertId: '6f1c1c8e-0000-4000-8000-000000000001',
+    rule: 'shared_identifier',
+    identifierKind: 'plate',
+    matchKeyPrefix: '0123456789ab',
+    matched,
+    countries: [...new Set(matched.map((m) => m.country))].sort(),
+    score: alertScore(
+      'shared_identifier',
+      matched.map((m) => m.evaluation),
+    ),
+    reason: reason ?? `${ids.length} reports name the same plate identifier`,
+    createdAt: 1_780_000_000_000,
+  };
+}
+
+describe("coordinator: each country's copy of an alert (hit/no-hit)", () => {
+  it('tells KZ that a report it may not read matches its own, without the report, its country or its evaluation', () => {
+    const whole = alert(['kz-green', 'uz-red'], { 'kz-green': 'A1', 'uz-red': 'E4' });
+    const copies = alertCopies(whole, handlingOf);
+    const kz = copies.find((c) => c.to.includes('KZ'))!;
+    expect(kz.to).to.deep.equal(['KZ']);
+    expect(kz.alert.alertId, "the whole alert's id").to.equal(whole.alertId);
+    expect(kz.alert.matched.map((m) => m.reportId)).to.deep.equal(['kz-green']);
+    expect(kz.alert.countries).to.deep.equal(['KZ']);
+    expect(kz.alert.reason).to.equal(
+      '2 reports name the same plate identifier; 1 report you may not read matches yours',
+    );
+    // Scored as if UZ's report were unevaluated: the whole alert's score would tell its E4.
+    expect(kz.alert.score).to.equal(alertScore('shared_identifier', ['A1', null]));
+    expect(kz.alert.score).not.to.equal(whole.score);
+    expect(JSON.stringify(kz.alert)).not.to.include('uz-red');
+    expect(JSON.stringify(kz.alert)).not.to.include('UZ');
+    // UZ may read KZ's GREEN report: it is told the whole alert, under the message id alerts always had.
+    const uz = copies.find((c) => c.to.includes('UZ'))!;
+    expect(uz).to.deep.equal({ alert: whole, to: ['UZ'], messageSeed: `alert:${whole.alertId}` });
+    expect(kz.messageSeed).to.equal(`alert:${whole.alertId}:KZ`);
+  });
+
+  it('reads as the country, at any clearance: an AMBER report releasable to KG is shown to KG only', () => {
+    const whole = alert(['kg-green', 'kz-green', 'tj-amber-kg']);
+    const copies = alertCopies(whole, handlingOf);
+    expect(copies.map((c) => c.to)).to.deep.equal([['KG', 'TJ'], ['KZ']]);
+    expect(copies[0]!.alert).to.equal(whole);
+    const kz = copies[1]!.alert;
+    expect(kz.matched.map((m) => m.reportId)).to.deep.equal(['kg-green', 'kz-green']);
+    expect(kz.countries).to.deep.equal(['KG', 'KZ']);
+    expect(kz.reason).to.equal(
+      '3 reports name the same plate identifier; 1 of them, which you may not read, is withheld by their handling',
+    );
+  });
+
+  it('withholds a report whose handling is not known, and notes the withheld before the older seizures left out', () => {
+    const whole = alert(
+      ['kz-green', 'uz-gone', 'uz-red'],
+      {},
+      '3 reports name the same plate identifier; 7 more, of older seizures, are not named',
+    );
+    const copies = alertCopies(whole, handlingOf);
+    const kz = copies.find((c) => c.to.includes('KZ'))!.alert;
+    expect(kz.matched.map((m) => m.reportId)).to.deep.equal(['kz-green']);
+    expect(kz.reason).to.equal(
+      '3 reports name the same plate identifier; 2 reports you may not read match yours; 7 more, of older seizures, are not named',
+    );
+    // UZ is told its own reports, and KZ's: nothing withheld.
+    expect(copies.find((c) => c.to.includes('UZ'))!.alert).to.equal(whole);
+  });
+
+  it('gives every copy a message id of its own, the same when the chunk is taken again', () => {
+    const whole = alert(['kg-green', 'kz-green', 'uz-red']);
+    const seeds = alertCopies(whole, handlingOf).map((c) => c.messageSeed);
+    expect(new Set(seeds).size).to.equal(seeds.length);
+    expect(alertCopies(whole, handlingOf).map((c) => c.messageSeed)).to.deep.equal(seeds);
+    expect(
+      alertCopies(whole, handlingOf)
+        .flatMap((c) => c.to)
+        .sort(),
+    ).to.deep.equal(['KG', 'KZ', 'UZ']);
+  });
+});
