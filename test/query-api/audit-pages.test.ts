@@ -10,7 +10,11 @@ import {
   type AuditEntry,
   type AuditQuery,
 } from '@hub/query-api';
+import type { Caller } from '@hub/query-api';
+import { auditRoutes, CHAIN_FIELDS, READ_FIELDS } from '@hub/query-api/routes-audit';
 import { COLLECTIONS, connectStore, findSorted, type SortSpec, type Store } from '@hub/store';
+import express from 'express';
+import type { Server } from 'node:http';
 import { hubSync } from '../support/cli';
 import { cliEnv, createTestEnv, type TestEnv } from '../support/env';
 
@@ -229,6 +233,57 @@ describe('audit log pages and verification on the real store', function () {
         (d) => d._id,
       ),
     ).to.deep.equal((await findSorted('mongodb', probe, {}, { sort, limit: 7 })).map((d) => d._id));
+  });
+
+  it('shows an auditor below RED what other countries’ callers read as withheld, the chain verified all the same', async () => {
+    // A copy of the log in a database of its own: each look at the log appends to it.
+    const other = await connectStore({
+      url: env.config.mongo.url,
+      dbName: `${env.config.mongo.dbName}-shown`,
+    });
+    let caller: Caller | undefined;
+    const app = express();
+    app.use((req, _res, next) => {
+      req.caller = caller;
+      next();
+    });
+    app.use(auditRoutes({ audit: createAuditLog(other) }));
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const look = async (clearance: Caller['clearance'], query: string) => {
+      caller = { sub: 'auditor-KZ', role: 'auditor', country: 'KZ', clearance, regions: [] };
+      const port = (server.address() as { port: number }).port;
+      const r = await fetch(`http://127.0.0.1:${port}/v1/audit?${query}`);
+      expect(r.status).to.equal(200);
+      return (await r.json()) as Record<string, unknown> & { entries: Record<string, unknown>[] };
+    };
+    try {
+      await other.ensureIndexes();
+      await other.collection<AuditEntry>(COLLECTIONS.audit).insertMany(written.map((e) => ({ ...e })));
+      const seqOf = (country: string) => written.find((e) => e.actor.country === country)!.seq;
+      for (const query of [`limit=45&before=46`, `limit=45&before=46&verify=false`]) {
+        const page = await look('AMBER', query);
+        expect(page, query).to.include(
+          query.includes('verify') ? { intact: true } : { valid: true, checked: 45 },
+        );
+        const shown = new Map(page.entries.map((e) => [e.seq, e]));
+        const uz = shown.get(seqOf('UZ'))!;
+        for (const field of [...READ_FIELDS, ...CHAIN_FIELDS]) expect(uz[field], field).to.equal(null);
+        expect(uz).to.deep.include({
+          withheld: { by: 'clearance', fields: [...READ_FIELDS, ...CHAIN_FIELDS] },
+        });
+        const kz = written[seqOf('KZ') - 1]!;
+        expect(shown.get(kz.seq)).to.deep.include({ query: kz.query, count: kz.count, hash: null });
+      }
+      const red = await look('RED', 'limit=45&before=46');
+      expect(red).to.include({ valid: true, checked: 47 });
+      expect(red.entries.map((e) => e.hash)).to.deep.equal(written.map((e) => e.hash).reverse());
+    } finally {
+      await new Promise((r) => server.close(r));
+      await other.db.dropDatabase().catch(() => undefined);
+      await other.close();
+    }
   });
 
   it('answers each entry as it was written', async () => {

@@ -175,8 +175,9 @@ describe('query API: owners’ view of reads and data quality', function () {
     expect((await quality(hub.token('coordinator', 'TJ', 'AMBER'))).KZ!.reports).to.equal(2);
     expect((await quality(hub.token('admin', 'DE', 'RED'))).KZ, 'not releasable to DE').to.equal(undefined);
 
-    // A report of UZ's for KZ alone: TJ's rate of UZ's refusals would count its refusal against fewer envelopes
-    // than UZ sent (and tell how many it may not see), so TJ is given none; KZ, who may read them all, one.
+    // A report of UZ's for KZ alone: TJ's rate of UZ's refusals is of what TJ may read, as it was before that report
+    // came (it used to be null then, telling TJ that UZ had sent something it may not read); KZ's counts it.
+    const before = await quality(tjGreen, true);
     const forKz = await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, {
       seizedAt: '2026-03-01T06:00:00Z',
       country: 'UZ',
@@ -190,11 +191,9 @@ describe('query API: owners’ view of reads and data quality', function () {
       async () => (await quality(kzRed, true)).UZ!.accepted === 3 || undefined,
     );
     expect((await quality(kzRed)).UZ).to.include({ rejected: 1, rejectionRate: 0.25 });
-    expect((await quality(tjGreen, true)).UZ).to.include({
-      reports: 2,
-      accepted: 2,
-      rejected: 1,
-      rejectionRate: null,
-    });
+    expect(before.UZ).to.include({ reports: 2, accepted: 2, rejected: 1, rejectionRate: 0.333 });
+    expect(await quality(tjGreen, true)).to.deep.equal(before);
+    const labelled = await getJson(`${hub.apiUrl}/v1/quality`, tjGreen);
+    expect(labelled.body.counted).to.match(/^of what the caller may read: /);
   });
 });

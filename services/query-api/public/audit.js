@@ -32,8 +32,17 @@ function entryRow(e) {
     h('td', { 'data-col': 'readerRole', text: label('role_', e.actor?.role) }),
     h('td', { 'data-col': 'readerUser' }, h('code', { text: e.actor?.sub ?? '' })),
     h('td', { 'data-col': 'action', text: label('action_', e.action) }),
-    h('td', { 'data-col': 'count', class: 'num', text: fmtNumber(e.count ?? 0, 0) }),
-    h('td', { 'data-col': 'query' }, h('code', { text: querySummary(e.query) })),
+    // An entry of another country, shown to a caller below RED, has its count and query withheld (not 0, not none).
+    h('td', {
+      'data-col': 'count',
+      class: 'num',
+      text: e.withheld ? t('auditWithheld') : fmtNumber(e.count ?? 0, 0),
+    }),
+    h(
+      'td',
+      { 'data-col': 'query' },
+      e.withheld ? t('auditWithheld') : h('code', { text: querySummary(e.query) }),
+    ),
   );
 }
 

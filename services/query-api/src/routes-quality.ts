@@ -36,14 +36,26 @@ const FIELDS = {
   evaluation: (r: ReportShape) => Boolean(r.handling?.evaluation),
 } as const;
 
+/**
+ * What the figures are taken from, told with every answer: the same words for every caller, whatever there is that it
+ * may not read.
+ */
+export const QUALITY_COUNTED =
+  "of what the caller may read: reports and accepted envelopes about records the caller's handling reaches (TLP, " +
+  "releasable-to; its own country's always), and every refused envelope; rejectionRate is rejected / (accepted + " +
+  'rejected) of these, 0 when there are none';
+
 export interface ContributorQuality {
   country: string;
   reports: number;
   retracted: number;
   accepted: number;
   rejected: number;
-  /** Null when some of the country's accepted envelopes are about records the caller may not read. */
-  rejectionRate: number | null;
+  /**
+   * rejected / (accepted + rejected), of what the caller may read: its accepted envelopes about records the caller may
+   * read, and every refusal (QUALITY_COUNTED).
+   */
+  rejectionRate: number;
   /** Hours from seizure to the coordinator's receipt of the current version. */
   delayHours: { median: number | null; p90: number | null };
   /** Share of reports received within 7 days of the seizure. */
@@ -143,14 +155,12 @@ export async function computeQuality(
     for (const [name, test] of Object.entries(FIELDS))
       if (test(r.report as ReportShape)) q.filled[name] = (q.filled[name] ?? 0) + 1;
   }
-  /** Countries with accepted envelopes about records the caller may not read. */
-  const hidden = new Set<string>();
+  // An envelope about a record the caller may not read is passed over without a trace: not counted, and nothing
+  // else of the answer (a country listed, a rate withheld) may tell that there was one.
   for await (const e of store
     .collection<{ origin: string; subjectId: string }>(COLLECTIONS.envelopes)
     .find({}, { projection: { origin: 1, subjectId: 1 }, ...whole }))
-    if (!/^[A-Z]{2}$/.test(e.origin)) continue;
-    else if (readable.has(e.subjectId)) get(e.origin).accepted++;
-    else hidden.add(e.origin);
+    if (/^[A-Z]{2}$/.test(e.origin) && readable.has(e.subjectId)) get(e.origin).accepted++;
   // A refused envelope counts against the country whose topic it came in on (only that node may write there),
   // also when it was too broken to name its origin; once, however often it was taken again and refused again, and
   // not when it was taken again and accepted (then it counts as accepted, once).
@@ -179,13 +189,10 @@ export async function computeQuality(
         retracted: q.retracted,
         accepted: q.accepted,
         rejected: q.rejected,
-        // Refusals are counted whatever they carried, accepted envelopes only when readable: with some unreadable,
-        // a rate would be wrong (and its error would tell how many), so there is none.
-        rejectionRate: hidden.has(country)
-          ? null
-          : q.accepted + q.rejected
-            ? Math.round((q.rejected / (q.accepted + q.rejected)) * 1000) / 1000
-            : 0,
+        // Of what the caller may read (QUALITY_COUNTED): never null, so that it does not tell whether the country sent
+        // records the caller may not read (it used to be null then).
+        rejectionRate:
+          q.accepted + q.rejected ? Math.round((q.rejected / (q.accepted + q.rejected)) * 1000) / 1000 : 0,
         delayHours: { median: quantile(delays, 0.5), p90: quantile(delays, 0.9) },
         within7Days: delays.length
           ? Math.round((delays.filter((d) => d <= 168).length / delays.length) * 1000) / 1000
@@ -229,7 +236,11 @@ export function qualityRoutes(
       count: cached.value.length,
       reportIds: [],
     });
-    res.json({ computedAt: new Date(cached.at).toISOString(), contributors: cached.value });
+    res.json({
+      computedAt: new Date(cached.at).toISOString(),
+      counted: QUALITY_COUNTED,
+      contributors: cached.value,
+    });
   });
   return router;
 }
