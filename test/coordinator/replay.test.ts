@@ -15,7 +15,8 @@ describe('hub replay', function () {
 
   before(async () => {
     env = createTestEnv('replay');
-    hub = await startTestHub(env, ['KZ', 'UZ'], { requestCheckMs: 1000 });
+    // Escalated a second past the due time (30 s by default): the test waits at most 60 s for two escalations.
+    hub = await startTestHub(env, ['KZ', 'UZ'], { requestCheckMs: 1000, requestGraceMs: 1000 });
     store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
   });
   after(async () => {

@@ -10,7 +10,7 @@ import { PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, type StoredRequest } from '@hub/store';
 import { waitUntil } from '../support/env';
-import { getJson, postJson, produceRaw, signedAs, useTestHub } from '../support/hub';
+import { getJson, metricValue, postJson, produceRaw, signedAs, useTestHub } from '../support/hub';
 
 type NodeRequest = {
   requestId: string;
@@ -23,6 +23,7 @@ type NodeRequest = {
   urgency: string;
   receipt: { status: string; reasons: { code: string; field: string | null; message: string }[] } | null;
   response: { responseId: string; answer: string; signedBy: string; handling: { tlp: string } } | null;
+  responses?: { responseId: string; answer: string; status: string }[];
   requestEvidence?: { signedBy: string; verified: boolean; countersignedBy: string };
   escalatedAt: string | null;
 };
@@ -32,13 +33,15 @@ type ApiRequest = {
   overdue: boolean;
   escalatedAt: string | null;
   response: { withheld: boolean; answer?: string } | null;
+  responses: { withheld: boolean; answer?: string; status: string }[];
 };
 
 const HOUR = 3600000;
 
 describe('coordinator: information requests between countries', function () {
   this.timeout(180000);
-  const fx = useTestHub('requests', ['KZ', 'UZ'], { requestCheckMs: 1000 });
+  // Escalated a second past the due time (30 s by default): the tests wait for it.
+  const fx = useTestHub('requests', ['KZ', 'UZ'], { requestCheckMs: 1000, requestGraceMs: 1000 });
 
   const node = (cc: string) => fx.hub.nodes[cc]!.url;
   const listAt = async (cc: string, query = '') =>
@@ -87,7 +90,7 @@ describe('coordinator: information requests between countries', function () {
     });
     expect(own.status).to.equal(400);
     // The same request sent twice at once (a client retrying before its first answer came): one is taken, the other
-    // refused as sent, and the node lists it once.
+    // refused as being sent, and the node lists it once; sent again afterwards, it is answered as the first time.
     const body = {
       requestId: randomUUID(),
       to: 'UZ',
@@ -98,8 +101,13 @@ describe('coordinator: information requests between countries', function () {
     const both = await Promise.all([1, 2].map(() => postJson(`${node('KZ')}/v1/requests`, body)));
     expect(both.map((r) => r.status).sort()).to.deep.equal([202, 409]);
     expect(String((both.find((r) => r.status === 409)!.body.error as { message: string }).message)).to.equal(
-      `request ${body.requestId} was sent already; leave requestId out for a new one`,
+      `request ${body.requestId} is being sent; send the same body again once it is answered to be told what it made`,
     );
+    const again = await postJson(`${node('KZ')}/v1/requests`, body);
+    expect(again.status, JSON.stringify(again.body)).to.equal(202);
+    expect(again.body).to.deep.equal({ ...both.find((r) => r.status === 202)!.body, duplicate: true });
+    const other = await postJson(`${node('KZ')}/v1/requests`, { ...body, question: 'And this one?' });
+    expect(other.status).to.equal(409);
     const listed = (await getJson(`${node('KZ')}/v1/requests`)).body.requests as { requestId: string }[];
     expect(listed.filter((r) => r.requestId === body.requestId)).to.have.length(1);
   });
@@ -399,6 +407,108 @@ describe('coordinator: information requests between countries', function () {
       await fx.store.collection(COLLECTIONS.requests).findOne({ _id: value.requestId as never }),
     ).to.equal(null);
     expect((await listAt('UZ')).find((r) => r.requestId === value.requestId)).to.equal(undefined);
+  });
+
+  it('UZ answers in part, twice, then in full: KZ and the query API get each answer, partial until the last', async () => {
+    const { requestId } = await ask({ urgency: 'urgent' });
+    await itemAt('UZ', requestId, 'the request', (r) => r.direction === 'incoming');
+    const answer = (status: string, text: string) =>
+      postJson(`${node('UZ')}/v1/requests/${requestId}/response`, {
+        status,
+        answer: text,
+        handling: { tlp: 'AMBER', releasableTo: ['KZ'] },
+      });
+    const texts = [
+      'One crossing so far: Gisht-Kuprik, 2026-02-11.',
+      'A second one: Oybek, 2026-02-20.',
+      'No other crossing on record.',
+    ];
+    const first = await answer('partial', texts[0]!);
+    expect(first.status, JSON.stringify(first.body)).to.equal(202);
+    const kz = fx.hub.token('analyst', 'KZ');
+    const partly = await waitUntil('the partial answer in the query API', async () =>
+      (await apiList(kz, '?status=partial')).find((r) => r.requestId === requestId),
+    );
+    expect(partly).to.include({ overdue: false, escalatedAt: null });
+    expect(partly.responses.map((r) => [r.status, r.answer])).to.deep.equal([['partial', texts[0]]]);
+    expect(
+      (await itemAt('KZ', requestId, 'the partial answer', (r) => r.status === 'partial')).overdue,
+    ).to.equal(false);
+    // Answered again, in part and then in full; no more after that.
+    for (const [status, text] of [
+      ['partial', texts[1]!],
+      ['answered', texts[2]!],
+    ]) {
+      const more = await answer(status!, text!);
+      expect(more.status, JSON.stringify(more.body)).to.equal(202);
+    }
+    const refused = await answer('partial', 'And another?');
+    expect(refused.status).to.equal(409);
+    expect(refused.body.error).to.include({ code: 'CONFLICT' });
+
+    const full = await waitUntil('the full answer in the query API', async () =>
+      (await apiList(kz, '?status=answered')).find(
+        (r) => r.requestId === requestId && r.responses.length === 3,
+      ),
+    );
+    expect(full.response?.answer).to.equal(texts[2]);
+    expect(full.responses.map((r) => [r.status, r.answer])).to.deep.equal([
+      ['partial', texts[0]],
+      ['partial', texts[1]],
+      ['answered', texts[2]],
+    ]);
+    expect((await apiList(kz, '?status=partial')).map((r) => r.requestId)).not.to.include(requestId);
+    const atKz = await itemAt('KZ', requestId, 'every answer', (r) => r.responses?.length === 3);
+    expect(atKz.status).to.equal('answered');
+    expect(atKz.responses!.map((r) => r.answer)).to.deep.equal(texts);
+    const atUz = await itemAt(
+      'UZ',
+      requestId,
+      "the full answer's receipt",
+      (r) => r.status === 'answered' && r.receipt?.status === 'accepted',
+    );
+    expect(atUz.responses!.map((r) => r.status)).to.deep.equal(['partial', 'partial', 'answered']);
+  });
+
+  it('neither applies nor counts an escalation recorded after an answer the brokers took by the due time', async () => {
+    const { requestId, dueAt } = await ask({ urgency: 'immediate' });
+    await itemAt('UZ', requestId, 'the request', (r) => r.direction === 'incoming');
+    const answered = await postJson(`${node('UZ')}/v1/requests/${requestId}/response`, {
+      status: 'partial',
+      answer: 'Checking: one crossing so far.',
+    });
+    expect(answered.status, JSON.stringify(answered.body)).to.equal(202);
+    const requests = fx.store.collection<StoredRequest>(COLLECTIONS.requests);
+    await waitUntil('the answer stored', async () => (await requests.findOne({ _id: requestId }))?.response);
+    const counted = () =>
+      metricValue(fx.hub.coordinator.opsUrl, 'hub_coordinator_requests_escalated_total', {
+        urgency: 'immediate',
+      });
+    const before = await counted();
+    // The record of an escalation decided while the answer waited unread (a backlog at the coordinator).
+    const record = signedAs(fx.env, 'HUB', 'RequestNotice', {
+      noticeId: randomUUID(),
+      kind: 'escalation',
+      requestId,
+      requester: 'KZ',
+      addressee: 'UZ',
+      dueAt: Date.parse(dueAt),
+      originalEnvelope: null,
+      reason: 'no response from UZ by the due time',
+      issuedAt: Date.now(),
+    });
+    await produceRaw(fx.env, topicNames(fx.env.config.namespace).hubOut, [
+      { key: requestId, value: record.bytes },
+    ]);
+    await waitUntil('the record stored', () =>
+      fx.store.collection(COLLECTIONS.envelopes).findOne({ _id: record.envelope.messageId as never }),
+    );
+    expect(await requests.findOne({ _id: requestId })).to.include({ status: 'answered', escalatedAt: null });
+    expect(await counted()).to.equal(before);
+    const shown = (await apiList(fx.hub.token('coordinator', 'TJ', 'RED'))).find(
+      (r) => r.requestId === requestId,
+    );
+    expect(shown).to.include({ status: 'partial', overdue: false, escalatedAt: null });
   });
 
   it('pages the query API list of requests soonest due first, with a nextCursor while more follow', async () => {

@@ -69,7 +69,8 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
   before(async () => {
     browser = await launchChromium();
     env = createTestEnv('cooperation');
-    hub = await startTestHub(env, ['KZ', 'UZ'], { requestCheckMs: 500 });
+    // Escalated half a second past the due time (30 s by default): the test waits for it.
+    hub = await startTestHub(env, ['KZ', 'UZ'], { requestCheckMs: 500, requestGraceMs: 500 });
     store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
 
     // Two complete Kazakh reports (terms given as aliases, stored as codes) and two sparse, one late, Uzbek ones.

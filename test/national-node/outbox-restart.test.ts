@@ -136,8 +136,16 @@ describe('national node restarted with an unpublished outbox', function () {
     ).filter((r) => r.requestId === requestId);
     expect(mine, 'the request listed again, under the envelope it was signed in').to.have.length(1);
     expect(mine[0]).to.include({ addressee: 'UZ', messageId: asked.body.messageId });
+    // The same body again is the same request, as before the stop (a resend after a lost answer); another body under
+    // its id is refused.
     const again = await postJson(`${node.url}/v1/requests`, ask);
-    expect(again.status, 'its id is taken, as before the stop').to.equal(409);
+    expect(again.status, 'the same request, known after the restart').to.equal(202);
+    expect(again.body).to.include({ duplicate: true, messageId: asked.body.messageId });
+    const other = await postJson(`${node.url}/v1/requests`, {
+      ...ask,
+      question: `${ask.question} (changed)`,
+    });
+    expect(other.status, 'its id is taken by another body').to.equal(409);
 
     // Started three times, the node announced its certificate on hub.pki once: the topic keeps every record, and
     // every reader reads them all at its start.

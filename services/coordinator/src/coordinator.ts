@@ -45,7 +45,7 @@ import {
 } from '@hub/store';
 import { backfillMessageDigests, classifyBatch, digestClaimsIn, subjectOf } from './intake';
 import { BucketCache } from './bucket-cache';
-import { correlate, loadMatchSecret, type AlertRecord } from './correlate';
+import { alertCopies, correlate, loadMatchSecret, type AlertRecord } from './correlate';
 import {
   applyRenewals,
   DEFAULT_RETENTION,
@@ -76,7 +76,7 @@ import { Outgoing } from './outgoing';
 import { buildReplies, derivedUuid } from './replies';
 import { convertReadModels, hasUnconvertedBuckets, updateReadModels } from './read-models';
 import { addRequestDeliveries, checkRequestMessages, isRequestMessage, nodeDirectory } from './requests';
-import { startEscalation } from './request-escalation';
+import { intakeBehindOn, startEscalation } from './request-escalation';
 import { startAsks } from './asks';
 
 export interface CoordinatorOptions {
@@ -122,6 +122,8 @@ export interface CoordinatorOptions {
   unknownSignerGraceMs?: number;
   /** How often overdue information requests are looked for and escalated (default 60 s). */
   requestCheckMs?: number;
+  /** How long past its due time an information request waits to be escalated (default ESCALATION_GRACE_MS, 30 s). */
+  requestGraceMs?: number;
   /** How often the information requests coordinators asked in the query API are looked for, signed and sent (ms). */
   askCheckMs?: number;
   /** How often its certificate folder is looked at for a renewed certificate (default 60 s). */
@@ -409,7 +411,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     outcomes
       .filter((o): o is Accepted => o.kind === 'accepted' && o.envelope.messageType === 'SeizureRetraction')
       .map((a) => a.subjectId);
-  /** Countersigned records for the regional feeds, and each new alert to the countries concerned and the feeds. */
+  /**
+   * Countersigned records for the regional feeds, and each new alert to the feeds (whole, where every member may read
+   * every report it names) and to the countries concerned (each its own copy, without the reports it may not read).
+   */
   const addFeedsAndAlerts = (
     out: Outgoing,
     outcomes: Outcome[],
@@ -441,15 +446,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           return h ? [h] : [];
         }),
     });
-    // Each alert signed once for all the countries concerned, as feed records are for their feeds (ADR 005).
+    // Each country concerned is told of an alert only the reports it may read (alertCopies: a hit/no-hit notice,
+    // the others withheld and counted); each distinct copy signed once for all the countries it goes to, as feed
+    // records are for their feeds (ADR 005).
     for (const alert of alerts)
-      out.sign(
-        alert.countries.map((cc) => names.nodeIn(cc)),
-        alert.alertId,
-        'CrossBorderAlert',
-        alert,
-        derivedUuid(`alert:${alert.alertId}`),
-      );
+      for (const copy of alertCopies(alert, (id) => docs.get(id)))
+        out.sign(
+          copy.to.map((cc) => names.nodeIn(cc)),
+          alert.alertId,
+          'CrossBorderAlert',
+          copy.alert,
+          derivedUuid(copy.messageSeed),
+        );
   };
 
   const hasNode = nodeDirectory(admin, names);
@@ -1076,6 +1084,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     clock,
     logger,
     intervalMs: options.requestCheckMs,
+    graceMs: options.requestGraceMs,
+    // Not while an answer given in time may wait unread in the addressee's topic (a backlog, a start-up).
+    intakeBehind: intakeBehindOn(admin, groupId, names),
     send: options.sideEffects !== false,
   });
   const asks = startAsks({

@@ -1,9 +1,9 @@
-// Deadlines of information requests: a periodic check finds open requests past their due time, sends the requester
-// an escalation notice and records the escalation on the coordination node's own topic (hub.node.HUB.out), from
-// where the intake marks them `escalated` (what coordinators see in the query API) as `hub replay` does, and counts
-// them; logs them.
+// Deadlines of information requests: a periodic check finds open requests past their due time (and a grace), whose
+// addressee's answers appended by then the intake has all stored, sends the requester an escalation notice and
+// records the escalation on the coordination node's own topic (hub.node.HUB.out), from where the intake marks them
+// `escalated` (what coordinators see in the query API) as `hub replay` does, and counts them; logs them.
 import type { Signer } from '@hub/envelope';
-import type { Producer, TopicNames } from '@hub/kafka';
+import type { Admin, Producer, TopicNames } from '@hub/kafka';
 import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, findSorted, type Store, type StoredRequest } from '@hub/store';
@@ -12,6 +12,13 @@ import { signedNotice } from './requests';
 import { periodic } from './periodic';
 
 export const DEFAULT_REQUEST_CHECK_MS = 60000;
+/**
+ * How long after its due time an open request waits before it is escalated: an answer the brokers appended just
+ * before the due time is stored within seconds when the intake keeps up (a backlog is waited for apart:
+ * intakeBehindOn). A constant: no setting of the config module covers it (tests shorten it through the coordinator's
+ * options, as the check's interval).
+ */
+export const ESCALATION_GRACE_MS = 30000;
 const RECORD_AGAIN_MS = 10 * 60000;
 const BATCH = 500;
 
@@ -24,6 +31,13 @@ export interface EscalationOptions {
   clock: () => number;
   logger: Logger;
   intervalMs?: number;
+  /** How long past its due time a request waits to be escalated (default ESCALATION_GRACE_MS). */
+  graceMs?: number;
+  /**
+   * Whether the intake may not have stored yet every message the brokers appended to `addressee`'s topic by `dueAt`
+   * (an answer among them): the request waits for the next check. Absent: not asked (the grace alone).
+   */
+  intakeBehind?: (addressee: string, dueAt: number) => Promise<boolean>;
   /** false (hub replay): send nothing, so escalate nothing (the replay rebuilds the escalations from their records). */
   send?: boolean;
 }
@@ -98,14 +112,34 @@ export function startEscalation(options: EscalationOptions): Escalation {
     const overdue = await findSorted(
       store.engine,
       requests,
-      { status: 'open', dueAt: { $lt: new Date(now) } },
+      { status: 'open', dueAt: { $lt: new Date(now - (options.graceMs ?? ESCALATION_GRACE_MS)) } },
       { sort: { dueAt: 1 }, limit: BATCH },
     );
     const open = new Set(overdue.map((r) => r.requestId));
     for (const id of recorded.keys()) if (!open.has(id)) recorded.delete(id);
     let count = 0;
+    // Addressees whose topic the intake has not read up to a due time: their requests due later wait too.
+    const behind = new Set<string>();
     for (const r of overdue) {
-      if (recorded.has(r.requestId)) continue;
+      if (recorded.has(r.requestId) || behind.has(r.addressee)) continue;
+      try {
+        if (await options.intakeBehind?.(r.addressee, new Date(r.dueAt).getTime())) {
+          behind.add(r.addressee);
+          logger.info(
+            { requestId: r.requestId, addressee: r.addressee, dueAt: new Date(r.dueAt).toISOString() },
+            "request overdue, not escalated yet: the intake has not stored all the addressee's messages of before its due time",
+          );
+          continue;
+        }
+      } catch (err) {
+        // Not known whether an answer waits: the next check asks again.
+        behind.add(r.addressee);
+        logger.warn(
+          { requestId: r.requestId, addressee: r.addressee, err: (err as Error).message },
+          "could not tell how far the intake has read the addressee's topic; escalation deferred",
+        );
+        continue;
+      }
       try {
         await escalate(r, now);
         recorded.set(r.requestId, now);
@@ -126,4 +160,38 @@ export function startEscalation(options: EscalationOptions): Escalation {
   );
 
   return { check, stop };
+}
+
+/**
+ * Whether the coordinator's consumer group (`groupId`) has not yet read and committed, on `addressee`'s topic
+ * (hub.node.XX.out), every record the brokers appended by `dueAt`: the group commits a record only once stored, so an
+ * answer given in time is stored when this says false. A partition never committed counts from its first record.
+ */
+export function intakeBehindOn(
+  admin: Pick<Admin, 'fetchOffsets' | 'fetchTopicOffsets' | 'fetchTopicOffsetsByTimestamp'>,
+  groupId: string,
+  names: Pick<TopicNames, 'nodeOut'>,
+): (addressee: string, dueAt: number) => Promise<boolean> {
+  return async (addressee, dueAt) => {
+    if (!/^[A-Z]{2}$/.test(addressee)) return false;
+    const topic = names.nodeOut(addressee);
+    const [committed, ends, after] = await Promise.all([
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+      admin.fetchTopicOffsets(topic),
+      // The first record appended after the due time (the end of the partition when none is).
+      admin.fetchTopicOffsetsByTimestamp(topic, dueAt + 1),
+    ]);
+    const read = new Map(
+      (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [
+        p.partition,
+        BigInt(p.offset),
+      ]),
+    );
+    const first = new Map(ends.map((p) => [p.partition, BigInt(p.low)]));
+    return after.some((p) => {
+      const start = first.get(p.partition) ?? 0n;
+      const at = read.get(p.partition) ?? -1n;
+      return (at < start ? start : at) < BigInt(p.offset);
+    });
+  };
 }

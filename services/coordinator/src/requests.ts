@@ -1,6 +1,7 @@
-// Information requests between countries at the coordinator: what a request and its response must satisfy (a
-// response only from the country asked, to a request the hub holds, once), the `requests` collection, and the
-// countersigned delivery of each to the other side: the request to its addressee, the response to its requester.
+// Information requests between countries at the coordinator: what a request and its responses must satisfy (a
+// response only from the country asked, to a request the hub holds; after a partial answer, more answers, each its own
+// response, until one that is not partial), the `requests` collection, and the countersigned delivery of each to the
+// other side: the request to its addressee, each response to its requester.
 import type { Signer } from '@hub/envelope';
 import type { FieldError } from '@hub/errors';
 import type { Admin, TopicNames } from '@hub/kafka';
@@ -30,6 +31,11 @@ export function isRequestMessage(messageType: string): boolean {
 }
 
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+/** A time as ISO 8601 in a message, or as given when it is none (not a number, beyond the years a Date holds). */
+const iso = (ms: unknown) =>
+  typeof ms === 'number' && Number.isFinite(ms) && Math.abs(ms) <= 8.64e15
+    ? new Date(ms).toISOString()
+    : String(ms);
 
 /** Content checks of an InformationRequest that the schema cannot express. */
 export function checkInformationRequest(
@@ -53,10 +59,24 @@ export function checkInformationRequest(
     errors.push({ field: 'subjectRef', message: `is required for a request about a ${value.subjectKind}` });
   const sentAt = value.sentAt as number;
   const dueAt = value.dueAt as number;
-  if (sentAt > now + SKEW_MS) errors.push({ field: 'sentAt', message: 'is in the future' });
-  if (!(dueAt > sentAt)) errors.push({ field: 'dueAt', message: 'must be after sentAt' });
+  if (sentAt > now + SKEW_MS)
+    errors.push({
+      field: 'sentAt',
+      message: `${iso(sentAt)} is ahead of the hub's clock (${iso(now)}) by more than the ${SKEW_MS / 60000} minutes allowed for clock skew: set the node's clock right`,
+      value: sentAt,
+    });
+  if (!(dueAt > sentAt))
+    errors.push({
+      field: 'dueAt',
+      message: `${iso(dueAt)} must be after sentAt (${iso(sentAt)})`,
+      value: dueAt,
+    });
   else if (dueAt - sentAt > MAX_DUE_MS)
-    errors.push({ field: 'dueAt', message: 'must be within a year of sentAt' });
+    errors.push({
+      field: 'dueAt',
+      message: `${iso(dueAt)} is more than ${MAX_DUE_MS / 86400000} days after sentAt (${iso(sentAt)}): a request is due within a year of being sent`,
+      value: dueAt,
+    });
   return errors;
 }
 
@@ -70,8 +90,6 @@ export function checkInformationRequest(
 export function checkDueOnArrival(value: Record<string, unknown>, receivedAt: number): FieldError[] {
   const dueAt = value.dueAt as number;
   if (!(dueAt <= receivedAt)) return [];
-  const iso = (ms: number) =>
-    Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
   return [
     {
       field: 'dueAt',
@@ -109,8 +127,13 @@ export function checkInformationResponse(
     });
   if (!text(value.answer) && value.status !== 'declined')
     errors.push({ field: 'answer', message: 'is required unless the request is declined' });
-  if ((value.respondedAt as number) > now + SKEW_MS)
-    errors.push({ field: 'respondedAt', message: 'is in the future' });
+  const respondedAt = value.respondedAt as number;
+  if (respondedAt > now + SKEW_MS)
+    errors.push({
+      field: 'respondedAt',
+      message: `${iso(respondedAt)} is ahead of the hub's clock (${iso(now)}) by more than the ${SKEW_MS / 60000} minutes allowed for clock skew: set the node's clock right`,
+      value: respondedAt,
+    });
   return errors;
 }
 
@@ -136,9 +159,70 @@ export function nodeDirectory(
   };
 }
 
+/**
+ * An answer and a request as @hub/store defines them (the answer with the time the brokers appended it, the request
+ * with its earlier answers), under the names this module's callers and tests have used.
+ */
+export type StoredAnswer = StoredResponse;
+export type StoredRequestAnswers = StoredRequest;
+
+/** Every answer a request has had, oldest first. */
+export function answersOf(doc: Pick<StoredRequest, 'response' | 'earlierResponses'>): StoredResponse[] {
+  return doc.response ? [...(doc.earlierResponses ?? []), doc.response] : [];
+}
+
+/** Whether the brokers appended `answer` by the request's due time: then nothing blames the addressee for lateness. */
+export function answeredInTime(dueAt: Date, answer: Pick<StoredResponse, 'appendedAt'>): boolean {
+  return (
+    answer.appendedAt !== undefined && new Date(answer.appendedAt).getTime() <= new Date(dueAt).getTime()
+  );
+}
+
+/** An answer as far as the order of a request's answers goes: its status, and when the brokers appended it. */
+interface Placed {
+  status: string;
+  appendedAt?: number | Date;
+}
+
+const appendedMs = (a: Placed) => (a.appendedAt === undefined ? undefined : new Date(a.appendedAt).getTime());
+
+/**
+ * The answer that closed the request (one not partial) before `answer`, or undefined when `answer` may be taken. A
+ * partial answer the brokers appended before the closing one (or in the same millisecond) is taken after it: a
+ * request's answers travel under keys of their own (their response ids), in different partitions, so the intake (a
+ * replay above all) may read a partial answer after the full one that followed it, and must decide as when reading
+ * them in order. Where either append time is unknown (a topic made before 2026-12-07), the order they are read
+ * decides.
+ */
+export function closedBefore<T extends Placed>(answers: readonly T[], answer: Placed): T | undefined {
+  const at = appendedMs(answer);
+  return answers.find((a) => {
+    if (a.status === 'partial') return false;
+    const closedAt = appendedMs(a);
+    return !(answer.status === 'partial' && at !== undefined && closedAt !== undefined && at <= closedAt);
+  });
+}
+
+/**
+ * The order of a request's answers, the same however they are read: as the brokers appended them, a partial one
+ * before a full one appended in the same millisecond, then as given (respondedAt) and by id. 0 where an append time
+ * is unknown: then the order they are read in.
+ */
+function answerOrder(a: StoredResponse, b: StoredResponse): number {
+  const [x, y] = [appendedMs(a), appendedMs(b)];
+  if (x === undefined || y === undefined) return 0;
+  const closing = (r: StoredResponse) => (r.status === 'partial' ? 0 : 1);
+  return (
+    x - y ||
+    closing(a) - closing(b) ||
+    new Date(a.respondedAt).getTime() - new Date(b.respondedAt).getTime() ||
+    (a.responseId < b.responseId ? -1 : a.responseId > b.responseId ? 1 : 0)
+  );
+}
+
 type Known = Pick<StoredRequest, 'requester' | 'addressee' | 'messageId'> & {
-  /** The response taken, and its envelope's message id (a redelivery of that message is taken again). */
-  response: { responseId: string; messageId: string } | null;
+  /** The responses taken (a redelivery of one of them is taken again), and where each stands in their order. */
+  answers: ({ responseId: string; messageId: string } & Placed)[];
 };
 
 /**
@@ -159,7 +243,17 @@ export async function checkRequestMessages(
     store.collection<StoredRequest>(COLLECTIONS.requests),
     '_id',
     mine.map((a) => String(a.value.requestId)),
-    { requester: 1, addressee: 1, messageId: 1, 'response.responseId': 1, 'response.messageId': 1 },
+    {
+      requester: 1,
+      addressee: 1,
+      messageId: 1,
+      'response.responseId': 1,
+      'response.messageId': 1,
+      'response.status': 1,
+      'response.appendedAt': 1,
+      // Whole: rare, a few small documents (a projection into an array's documents is not one every store reads).
+      earlierResponses: 1,
+    },
   );
   const known = new Map<string, Known>(
     stored.map((d) => [
@@ -168,7 +262,12 @@ export async function checkRequestMessages(
         requester: d.requester,
         addressee: d.addressee,
         messageId: d.messageId,
-        response: d.response ? { responseId: d.response.responseId, messageId: d.response.messageId } : null,
+        answers: answersOf(d).map((r) => ({
+          responseId: r.responseId,
+          messageId: r.messageId,
+          status: r.status,
+          ...(r.appendedAt !== undefined && { appendedAt: r.appendedAt }),
+        })),
       },
     ]),
   );
@@ -204,7 +303,7 @@ export async function checkRequestMessages(
             requester: String(v.from),
             addressee: String(v.to),
             messageId: o.envelope.messageId,
-            response: null,
+            answers: [],
           });
       }
     } else if (!request) {
@@ -219,18 +318,14 @@ export async function checkRequestMessages(
       });
     } else if (v.to !== request.requester) {
       problems.push({ field: 'to', message: `must be ${request.requester}, who asked`, value: v.to });
-    } else if (
-      request.response &&
-      (request.response.responseId !== v.responseId || request.response.messageId !== o.envelope.messageId)
-    ) {
-      // Answered once: only a redelivery of that very message is taken again. Another message, even one that reuses
-      // the response's id, would reach the requester and never be stored.
-      problems.push({
-        field: 'requestId',
-        message: `request ${requestId} was already answered (response ${request.response.responseId}, message ${request.response.messageId})`,
-      });
     } else {
-      request.response = { responseId: String(v.responseId), messageId: o.envelope.messageId };
+      const answer = {
+        responseId: String(v.responseId),
+        messageId: o.envelope.messageId,
+        status: String(v.status),
+        ...(o.record.appendedAt !== undefined && { appendedAt: o.record.appendedAt }),
+      };
+      problems.push(...checkAnswer(request, requestId, answer));
     }
     if (problems.length === 0) return o;
     return {
@@ -242,6 +337,37 @@ export async function checkRequestMessages(
       fields: problems,
     };
   });
+}
+
+/**
+ * Whether a response may be taken for `request` (as known so far, this batch's answers included; taken: added to it).
+ * A redelivery of a response taken is taken again. After a partial answer another may follow, with a response id of
+ * its own; after one that is not partial, none (closedBefore): another message, even one reusing a response's id,
+ * would reach the requester and never be stored.
+ */
+function checkAnswer(request: Known, requestId: string, answer: Known['answers'][number]): FieldError[] {
+  const { responseId, messageId } = answer;
+  const same = request.answers.find((a) => a.messageId === messageId);
+  if (same && same.responseId === responseId) return [];
+  const closing = closedBefore(request.answers, answer);
+  if (closing)
+    return [
+      {
+        field: 'requestId',
+        message: `request ${requestId} was already answered (response ${closing.responseId}, message ${closing.messageId}): only a partial answer may be followed by another`,
+      },
+    ];
+  const reused = same ?? request.answers.find((a) => a.responseId === responseId);
+  if (reused)
+    return [
+      {
+        field: 'responseId',
+        message: `is already the id of an answer to request ${requestId} (response ${reused.responseId}, message ${reused.messageId}): each answer has its own`,
+        value: responseId,
+      },
+    ];
+  request.answers.push(answer);
+  return [];
 }
 
 function requestDocument(a: Accepted, regions: Region[], now: Date): StoredRequest {
@@ -270,6 +396,7 @@ function requestDocument(a: Accepted, regions: Region[], now: Date): StoredReque
 
 function responseDocument(a: Accepted, regions: Region[], now: Date): StoredResponse {
   const v = a.value;
+  const appendedAt = a.record.appendedAt;
   return {
     responseId: String(v.responseId),
     from: String(v.from),
@@ -282,14 +409,62 @@ function responseDocument(a: Accepted, regions: Region[], now: Date): StoredResp
     messageId: a.envelope.messageId,
     receivedAt: now,
     submittedBy: (v.submittedBy as string | null | undefined) ?? null,
+    ...(appendedAt !== undefined && { appendedAt: new Date(appendedAt) }),
   };
 }
 
 /**
- * Store the accepted requests (once), attach each accepted response to its request, and apply the coordination
- * node's escalation records. Idempotent: a redelivered request is known already, a response is attached only where
- * none is, and only the first escalation of a request counts. Resolves to the requests whose escalation this batch
- * applied (a record repeated, or applied again on redelivery, is not among them), for the coordinator to count.
+ * What storing `answer` changes in its request as stored (`doc`), or null when nothing: a redelivery (or an answer
+ * the checks refused), or one after an answer that was not partial (closedBefore). The request's answers stay in the
+ * order the brokers appended them, whatever the order they are read in (a replay's too): the latest is its
+ * `response`, those before it `earlierResponses`; and the request is answered (a late answer wins over an
+ * escalation). An answer the brokers appended by the due time withdraws an escalation applied before it (see
+ * applyEscalation): the request is shown as answered in time, not escalated.
+ */
+export function answerChange(
+  doc: Pick<StoredRequest, 'dueAt' | 'escalatedAt' | 'response' | 'earlierResponses'> | null,
+  answer: StoredResponse,
+): Partial<StoredRequest> | null {
+  if (!doc) return null;
+  const given = answersOf(doc);
+  if (given.some((r) => r.messageId === answer.messageId || r.responseId === answer.responseId)) return null;
+  if (closedBefore(given, answer)) return null;
+  // Before the first answer that follows it (answerOrder); last when its time, or theirs, is unknown.
+  const next = given.findIndex((r) => answerOrder(r, answer) > 0);
+  const all = next < 0 ? [...given, answer] : [...given.slice(0, next), answer, ...given.slice(next)];
+  const change: Partial<StoredRequest> = { response: all.at(-1) as StoredResponse, status: 'answered' };
+  if (all.length > 1) change.earlierResponses = all.slice(0, -1);
+  // The escalation, when the intake applied its record before this answer (a backlog, a replay reading the topics
+  // side by side), was counted already in hub_coordinator_requests_escalated_total, which cannot go down; the log of
+  // the escalation and the notice sent to the requester stay too. The request no longer says it.
+  if (doc.escalatedAt && answeredInTime(doc.dueAt, answer)) change.escalatedAt = null;
+  return change;
+}
+
+/** Store `answer` to request `requestId` (answerChange), unless its request changed meanwhile. */
+async function storeAnswer(
+  requests: Collection<StoredRequest>,
+  requestId: string,
+  answer: StoredResponse,
+): Promise<void> {
+  const doc = await requests.findOne(
+    { _id: requestId },
+    { projection: { dueAt: 1, escalatedAt: 1, response: 1, earlierResponses: 1 } },
+  );
+  const change = answerChange(doc, answer);
+  if (!doc || !change) return;
+  // Stored under the intake's lock, one batch at a time: the guard only keeps a change made from a stale read from
+  // overwriting an answer.
+  const unchanged = doc.response ? { 'response.messageId': doc.response.messageId } : { response: null };
+  await requests.updateOne({ _id: requestId, ...unchanged }, { $set: change });
+}
+
+/**
+ * Store the accepted requests (once), attach each accepted response to its request (answerChange), and apply the
+ * coordination node's escalation records. Idempotent: a redelivered request is known already, a response is attached
+ * once (and none after one that is not partial), and only the first escalation of a request counts. Resolves to the
+ * requests whose escalation this batch applied (a record repeated, or applied again on redelivery, or one of a request
+ * answered in time, is not among them), for the coordinator to count.
  */
 export async function persistRequests(
   store: Store,
@@ -319,11 +494,9 @@ export async function persistRequests(
     );
     if (fresh.size) await coll.insertMany([...fresh.values()], { ordered: false });
   }
+  // One after another, in the order they came: a second answer of the batch finds the first.
   for (const a of responses)
-    await coll.updateOne(
-      { _id: String(a.value.requestId), response: null },
-      { $set: { response: responseDocument(a, regions, now), status: 'answered' } },
-    );
+    await storeAnswer(coll, String(a.value.requestId), responseDocument(a, regions, now));
   // Escalations apply in any order with the answers (see applyEscalation), dated when the coordinator made them.
   const escalated: string[] = [];
   for (const a of accepted)
@@ -354,7 +527,9 @@ export function signedNotice(
 /**
  * Mark a request escalated at `at`, once: the first escalation applied counts. A request answered already keeps its
  * status (a late answer wins) and records when it was escalated, so that the result does not depend on whether the
- * answer or the escalation is applied first (a replay reads their topics side by side).
+ * answer or the escalation is applied first (a replay reads their topics side by side); unless an answer (partial or
+ * not) was appended by the due time: the escalation came only because the coordinator had not stored it yet, and is
+ * not applied, nor counted (answerChange withdraws one applied before the answer). Resolves to the number marked.
  */
 export async function applyEscalation(
   requests: Collection<StoredRequest>,
@@ -366,11 +541,13 @@ export async function applyEscalation(
     { $set: { status: 'escalated', escalatedAt: at } },
   );
   if (open.modifiedCount) return open.modifiedCount;
-  const answered = await requests.updateOne(
+  const answered = await requests.findOne(
     { _id: requestId, escalatedAt: null },
-    { $set: { escalatedAt: at } },
+    { projection: { dueAt: 1, response: 1, earlierResponses: 1 } },
   );
-  return answered.modifiedCount;
+  if (!answered || answersOf(answered).some((r) => answeredInTime(answered.dueAt, r))) return 0;
+  const late = await requests.updateOne({ _id: requestId, escalatedAt: null }, { $set: { escalatedAt: at } });
+  return late.modifiedCount;
 }
 
 /**

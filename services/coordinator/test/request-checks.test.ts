@@ -56,6 +56,44 @@ describe('coordinator: information request checks', () => {
     expect(fields({ purpose: ' ', question: '' })).to.deep.equal(['purpose', 'question']);
   });
 
+  it('says the times and the rule where a request or a response is dated wrong', () => {
+    const errors = (over: Record<string, unknown>) => checkInformationRequest(request(over), 'KZ', NOW);
+    expect(errors({ sentAt: NOW + 3600000, dueAt: NOW + 7200000 })).to.deep.equal([
+      {
+        field: 'sentAt',
+        message:
+          "2026-03-14T10:00:00.000Z is ahead of the hub's clock (2026-03-14T09:00:00.000Z) by more than the 5 minutes allowed for clock skew: set the node's clock right",
+        value: NOW + 3600000,
+      },
+    ]);
+    // Within the allowance: taken.
+    expect(errors({ sentAt: NOW + 5 * 60000, dueAt: NOW + 7200000 })).to.deep.equal([]);
+    expect(errors({ dueAt: NOW })).to.deep.equal([
+      {
+        field: 'dueAt',
+        message: '2026-03-14T09:00:00.000Z must be after sentAt (2026-03-14T09:00:00.000Z)',
+        value: NOW,
+      },
+    ]);
+    expect(errors({ dueAt: NOW + 367 * 86400000 })).to.deep.equal([
+      {
+        field: 'dueAt',
+        message:
+          '2027-03-16T09:00:00.000Z is more than 366 days after sentAt (2026-03-14T09:00:00.000Z): a request is due within a year of being sent',
+        value: NOW + 367 * 86400000,
+      },
+    ]);
+    const response = { from: 'UZ', to: 'KZ', status: 'answered', answer: 'yes', respondedAt: NOW + 600000 };
+    expect(checkInformationResponse(response, 'UZ', NOW)).to.deep.equal([
+      {
+        field: 'respondedAt',
+        message:
+          "2026-03-14T09:10:00.000Z is ahead of the hub's clock (2026-03-14T09:00:00.000Z) by more than the 5 minutes allowed for clock skew: set the node's clock right",
+        value: NOW + 600000,
+      },
+    ]);
+  });
+
   it('requires an answer unless the request is declined, from the answering country itself', () => {
     const response = { from: 'UZ', to: 'KZ', status: 'answered', answer: 'yes', respondedAt: NOW };
     expect(checkInformationResponse(response, 'UZ', NOW)).to.deep.equal([]);

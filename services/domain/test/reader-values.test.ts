@@ -39,9 +39,8 @@ describe('national node readers: values taken as written or refused, never quiet
           ctx,
         ),
       );
-    expect(dueAt('2026-06-31T12:00:00Z')).to.deep.equal([
-      'dueAt: must be an ISO 8601 date-time, e.g. 2026-03-14T18:00:00+05:00',
-    ]);
+    // Said as of a seizure's date: a due time is read by the same rules.
+    expect(dueAt('2026-06-31T12:00:00Z')).to.deep.equal(['dueAt: is not a real calendar date']);
     expect(dueAt('2026-06-30T12:00:00Z')).to.deep.equal([]);
   });
 

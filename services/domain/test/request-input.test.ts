@@ -14,6 +14,16 @@ const fieldsOf = (fn: () => unknown) => {
   return [];
 };
 
+const errorsOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ValidationError) return err.errors;
+    throw err;
+  }
+  return [];
+};
+
 describe('national node: information request input', () => {
   const body = {
     to: 'Узбекистан',
@@ -62,6 +72,61 @@ describe('national node: information request input', () => {
     ]);
     expect(
       fieldsOf(() => informationRequestFromJson({ ...body, dueAt: '2026-03-14T08:00:00Z' }, ctx)),
+    ).to.deep.equal(['dueAt']);
+  });
+
+  it("reads a due time without a UTC offset as UTC, not in the server's time zone, and says so", () => {
+    // Run under TZ=Asia/Almaty too: Date.parse would read these as 13:00Z there.
+    for (const dueAt of ['2026-03-15T18:00', '2026-03-15T18:00:00', '2026-03-15 18:00']) {
+      const read = informationRequestFromJson({ ...body, dueAt }, ctx);
+      expect(read.value.dueAt, dueAt).to.equal(Date.UTC(2026, 2, 15, 18, 0));
+      expect(read.normalisations, dueAt).to.include(
+        `dueAt ${dueAt} → 2026-03-15T18:00:00.000Z (a time without a UTC offset is read as UTC; add e.g. +05:00)`,
+      );
+    }
+    // A date alone is midnight UTC.
+    expect(informationRequestFromJson({ ...body, dueAt: '2026-03-16' }, ctx).value.dueAt).to.equal(
+      Date.UTC(2026, 2, 16),
+    );
+    // With its offset, as given, and no note about it.
+    const zoned = informationRequestFromJson({ ...body, dueAt: '2026-03-15T18:00:00.250-03:30' }, ctx);
+    expect(zoned.value.dueAt).to.equal(Date.UTC(2026, 2, 15, 21, 30, 0, 250));
+    expect(zoned.normalisations.filter((n) => n.startsWith('dueAt'))).to.deep.equal([]);
+  });
+
+  it('refuses a due time whose UTC offset no time zone has, naming field, value and rule', () => {
+    for (const dueAt of ['2026-03-15T18:00+15:00', '2026-03-15T18:00:00+05:60']) {
+      const errors = errorsOf(() => informationRequestFromJson({ ...body, dueAt }, ctx));
+      expect(errors, dueAt).to.have.length(1);
+      expect(errors[0]).to.include({ field: 'dueAt', value: dueAt });
+      expect(errors[0]!.message).to.match(
+        /^has UTC offset [+]\d\d:\d\d, which no time zone has: an offset is at most ±14:00/,
+      );
+    }
+    expect(
+      informationRequestFromJson({ ...body, dueAt: '2026-03-15T18:00+14:00' }, ctx).value.dueAt,
+    ).to.equal(Date.UTC(2026, 2, 15, 4, 0));
+  });
+
+  it('says the rule and the times when a due time is too soon or too late', () => {
+    const [soon] = errorsOf(() =>
+      informationRequestFromJson({ ...body, dueAt: '2026-03-14T09:00:00.500Z' }, ctx),
+    );
+    expect(soon).to.deep.equal({
+      field: 'dueAt',
+      message:
+        '2026-03-14T09:00:00.500Z must be at least 1 s after the time the request is read (2026-03-14T09:00:00.000Z)',
+      value: '2026-03-14T09:00:00.500Z',
+    });
+    const [late] = errorsOf(() => informationRequestFromJson({ ...body, dueAt: '2027-03-16T09:00' }, ctx));
+    expect(late).to.deep.equal({
+      field: 'dueAt',
+      message:
+        '2027-03-16T09:00:00.000Z must be at most 366 days after the time the request is read (2026-03-14T09:00:00.000Z), i.e. no later than 2027-03-15T09:00:00.000Z (a time without a UTC offset is read as UTC; add e.g. +05:00)',
+      value: '2027-03-16T09:00',
+    });
+    expect(
+      fieldsOf(() => informationRequestFromJson({ ...body, dueAt: '2026-02-30T10:00Z' }, ctx)),
     ).to.deep.equal(['dueAt']);
   });
 

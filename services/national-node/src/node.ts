@@ -33,12 +33,13 @@ import {
   watchCertificates,
   watchForRenewal,
 } from '@hub/pki';
-import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
+import { loadRegions, loadSchemaRegistry, type SchemaRegistry } from '@hub/schemas';
 import { createApp, createSeizureAcceptor } from './app';
 import { unansweredWatch } from './routes-receipts';
 import { startInboxWatcher, type InboxWatcherOptions } from './inbox-watcher';
 import { InboundStore } from './inbox-store';
-import { OutboxLog } from './outbox/log';
+import { followErasures } from './erasures';
+import { OutboxLog, type OutboxRecord } from './outbox/log';
 import { startPublisher } from './outbox/publisher';
 import { ReportsIndex } from './reports-index';
 import { startWebhook } from './webhook';
@@ -168,37 +169,9 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     // Published records are read no more at start-up: the versions recorded from them must be durable by then.
     beforeCommit: () => reports.sync(),
     onRecord: (record) => {
-      const decoded = decodeEnvelope(record.value);
-      if (!decoded.ok) return;
-      try {
-        const v = registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload);
-        const { messageType, messageId, signedAt: at } = decoded.envelope;
-        if (messageType === 'InformationRequest')
-          requestsInOutbox.push({
-            kind: 'sent',
-            messageId,
-            at,
-            request: v as unknown as InformationRequestRecord,
-          });
-        else if (messageType === 'InformationResponse')
-          requestsInOutbox.push({
-            kind: 'answered',
-            messageId,
-            at,
-            response: v as unknown as InformationResponseRecord,
-          });
-        const id = v.reportId ?? v.returnId ?? v.routeId;
-        if (typeof id === 'string' && typeof v.version === 'number')
-          inOutbox.push({
-            reportId: id,
-            version: v.version,
-            digest: record.bodyDigest,
-            messageId: decoded.envelope.messageId,
-            notes: record.notes,
-          });
-      } catch {
-        // not a report: nothing to reconcile
-      }
+      const { request, version } = recoveredFrom(record, registry);
+      if (request) requestsInOutbox.push(request);
+      if (version) inOutbox.push(version);
     },
   });
   if (pending.length + spilled.length)
@@ -259,6 +232,8 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   });
 
   const inbound = new InboundStore(join(nodeDir, 'inbound.jsonl'));
+  // Erasure orders reach the version index (read back, and as they come): before the inbox takes anything new.
+  const erasures = followErasures({ inbound, reports, country, logger });
   // What the hub has not answered yet (a send-only node follows no receipts: nothing to show).
   if (inboundEnabled) {
     const waiting = unansweredWatch({ reports, inbound });
@@ -331,8 +306,13 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
             value,
           });
         },
-        // What was kept is on the disk before its offsets are committed: the coordinator sends nothing twice.
-        beforeCommit: () => inbound.sync(),
+        // What was kept is on the disk before its offsets are committed: the coordinator sends nothing twice. The
+        // notes of records erased in the batch are rewritten out once for it (an erasure's order is in the inbox:
+        // a stop before this rewrites them at the next start).
+        beforeCommit: async () => {
+          await inbound.sync();
+          erasures.compact();
+        },
       });
 
   const reconciled = reports.reconcile(inOutbox);
@@ -470,6 +450,47 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
 }
 
 const OUTBOX_MEMORY_BYTES = 32 * 1024 * 1024;
+
+/**
+ * What a record of the outbox tells the node's own logs, should they have missed it (a stop between the outbox's write
+ * and theirs): a request sent or an answer given, for the requests log; a version of a report, route or annual return,
+ * for the version index. Each with the digest of the agency's body that made it and what the node normalised in it,
+ * which the record keeps: the same body sent again after the crash is still known (answered as a duplicate, not refused
+ * or made a new version) and answered with the same normalisations. Nothing of a record that cannot be read.
+ */
+export function recoveredFrom(
+  record: Pick<OutboxRecord, 'value' | 'bodyDigest' | 'notes'>,
+  registry: Pick<SchemaRegistry, 'decode'>,
+): { request?: RequestsLogEntry; version?: Parameters<ReportsIndex['reconcile']>[0][number] } {
+  const decoded = decodeEnvelope(record.value);
+  if (!decoded.ok) return {};
+  let v: Record<string, unknown>;
+  try {
+    v = registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload);
+  } catch {
+    return {}; // a schema this node does not read: nothing to recover
+  }
+  const { messageType, messageId, signedAt: at } = decoded.envelope;
+  const request: RequestsLogEntry | undefined =
+    messageType === 'InformationRequest'
+      ? {
+          kind: 'sent',
+          messageId,
+          at,
+          request: v as unknown as InformationRequestRecord,
+          ...(record.bodyDigest !== undefined && { digest: record.bodyDigest }),
+          ...(record.notes !== undefined && { normalisations: record.notes }),
+        }
+      : messageType === 'InformationResponse'
+        ? { kind: 'answered', messageId, at, response: v as unknown as InformationResponseRecord }
+        : undefined;
+  const id = v.reportId ?? v.returnId ?? v.routeId;
+  const version =
+    typeof id === 'string' && typeof v.version === 'number'
+      ? { reportId: id, version: v.version, digest: record.bodyDigest, messageId, notes: record.notes }
+      : undefined;
+  return { ...(request && { request }), ...(version && { version }) };
+}
 
 const claimed = new Set<string>();
 

@@ -42,6 +42,77 @@ const queued = (properties: Record<string, Schema>, optional: Record<string, Sch
 
 const nextCursor = str('pass it as cursor for the next page; absent on the last');
 
+/** The statuses of a request as GET /v1/requests shows them (and takes as ?status=, with overdue). */
+export const REQUEST_STATUSES = ['open', 'overdue', 'escalated', 'partial', 'answered', 'rejected'];
+
+/** One answer to an information request, as GET /v1/requests lists it. */
+const REQUEST_ANSWER = object(
+  {
+    responseId: uuid,
+    status: oneOf(
+      ['answered', 'partial', 'declined', 'unknown'],
+      'partial: more may follow; unknown: a status of a newer schema than this node reads',
+    ),
+    answer: str('empty when declined without a word'),
+    relatedReports: list(str('a reportId')),
+    respondedAt: nullable(dateTime('when the addressee answered, by its clock')),
+    handling: object({ tlp: str('CLEAR, GREEN, AMBER, AMBER+STRICT or RED'), releasableTo: list() }),
+    signedBy: str('the country whose node signed it: the addressee'),
+    submittedBy: nullable(str('the agency system that answered, as its node authenticated it')),
+  },
+  {
+    evidence: nullable(
+      object(
+        { messageId: uuid, signedAt: nullable(dateTime()), verified: bool },
+        {},
+        {
+          description:
+            "outgoing requests: the addressee's envelope, as the coordinator passed it on, verified by this node",
+        },
+      ),
+    ),
+  },
+  {
+    description:
+      "in an incoming request's list, the answers this node gave; in an outgoing one's, those the addressee's node signed, each with its evidence",
+  },
+);
+
+/** Where a report of this node's stands: one of the rows of a CSV import, or of a CSV sent to the batch endpoint. */
+const CSV_REPORT_RESULT = object(
+  {
+    reference: nullable(str('the Seizure Reference its rows share; null for rows without one')),
+    reportId: uuid,
+    lines: list(int('a line of the file holding one of its rows')),
+    status: oneOf(
+      ['queued', 'invalid', 'failed'],
+      'queued: signed and in the outbox (or, for a duplicate, it was before); invalid: errors name the cells; failed: valid, but not accepted for a reason of the node (errors say which; send it again, but for CONFLICT: a report erased at retention review, to send under a new id)',
+    ),
+  },
+  {
+    version: int('the version it went out as (for a duplicate, the one the same rows made before)'),
+    messageId: {
+      ...uuid,
+      description: 'the signed envelope (for a duplicate, the one its first import made)',
+    },
+    retracted: { ...bool, description: 'its rows withdrew the report (a SeizureRetraction was queued)' },
+    duplicate: {
+      ...bool,
+      description:
+        "the very same rows made the report's latest version before (the file imported again: after a crash, or by a client that lost the answer): nothing new was queued",
+    },
+    resentAfterRefusal: object(
+      { version: int('the version the hub refused'), messageId: uuid },
+      {},
+      {
+        description:
+          'the very same rows made a version the hub refused (its receipt said rejected): sent again as this version',
+      },
+    ),
+    errors: list(object({ line: int(), column: str(), value: str(), message: str() })),
+  },
+);
+
 export const NODE_SCHEMAS: Record<string, Schema> = {
   Error: ERROR_SCHEMA,
   Handling: HandlingIn,
@@ -230,7 +301,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
           index: int('position in the body'),
           status: oneOf(
             ['queued', 'invalid', 'failed'],
-            'failed: valid, but not accepted for a reason of the node (error says which; send it again)',
+            'failed: valid, but not accepted for a reason of the node (error says which; send it again, but for CONFLICT: a report erased at retention review, to send under a new id)',
           ),
         },
         {
@@ -247,22 +318,39 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
   }),
   FieldError: object({ field: str(), message: str() }, { value: {}, suggestions: list() }),
   CsvResult: object(
-    { accepted: int(), rejected: int(), results: list({ type: 'object' }), errors: list({ type: 'object' }) },
-    {},
-    { description: 'Per row group: queued or not; errors name the line, column and value' },
+    {
+      accepted: int('reports queued (duplicates among them)'),
+      rejected: int('reports invalid or failed'),
+      results: list(CSV_REPORT_RESULT),
+      errors: list(object({ line: int(), column: str(), value: str(), message: str() })),
+    },
+    { rows: int('data rows read'), ignoredColumns: list(str('a column of the file the node does not read')) },
+    {
+      description:
+        'Per report (the rows sharing a reference): queued or not, and whether the same rows made it before (duplicate, resentAfterRefusal); errors name the line, column and value',
+    },
   ),
   RetractQueued: queued({ reportId: uuid, version: int() }),
   RenewalQueued: queued({ renewalId: uuid, subjectId: uuid }),
   RouteQueued: queued({ routeId: uuid, version: int(), legs: int() }),
   AnnualQueued: queued({ returnId: str(), version: int(), country, year: int(), rows: int() }),
-  RequestQueued: queued({ requestId: uuid, to: country, urgency: str(), dueAt: dateTime() }),
+  RequestQueued: queued(
+    { requestId: uuid, to: country, urgency: str(), dueAt: dateTime() },
+    {
+      duplicate: {
+        ...bool,
+        description:
+          'the very same body (with its requestId) was sent before: nothing new was queued; the answer is the first one (its messageId, dueAt and normalisations)',
+      },
+    },
+  ),
   ResponseQueued: queued({ requestId: uuid, responseId: uuid, to: str() }),
   Receipt: object(
     {
       reportId: uuid,
       status: oneOf(
-        ['pending', 'accepted', 'rejected'],
-        'of the latest version sent: pending until its receipt arrives',
+        ['pending', 'accepted', 'rejected', 'erased'],
+        'of the latest version sent: pending until its receipt arrives; erased when the record was erased at retention review (see erasure) and no version was sent after',
       ),
       sentVersion: int('the latest version this node sent'),
       receipts: list({
@@ -282,6 +370,20 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
         description:
           "the coordinator's receipts of this record's retention renewals, oldest first (each answers, in inReplyTo, the messageId a renewal was sent as); absent when none; they do not change the record's status",
       }),
+      erasure: object(
+        {
+          erasureId: str('the ErasureNotice that ordered it'),
+          subjectType: str('SeizureReport, TraffickingRoute or AnnualSeizureReturn'),
+          reasonCode: oneOf(['retention_expired', 'originator_request', 'legal_order', 'other']),
+          versionsUpTo: int('the last version erased (1 to it)'),
+          orderedAt: nullable(dateTime('when the coordinator ordered it')),
+        },
+        {},
+        {
+          description:
+            'present when status is erased: the order that erased the record at the hub and at this node (its receipts, the notes of what the node normalised, the alerts naming it); receipts then lists only what came after it',
+        },
+      ),
     },
   ),
   ReceiptList: object(
@@ -327,10 +429,21 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
           requester: str(),
           addressee: country,
           direction: oneOf(['incoming', 'outgoing']),
-          status: oneOf(['open', 'overdue', 'escalated', 'answered', 'rejected']),
+          status: oneOf(
+            REQUEST_STATUSES,
+            'open: not due yet, no answer; overdue: past due without an answer; escalated (outgoing): past due, and the coordinator escalated it; partial: answered in part (its latest answer is partial: the addressee may answer again; not overdue); answered: answered in full, or declined; rejected (outgoing): the coordinator refused the request (receipt says why)',
+          ),
           overdue: bool,
           dueAt: dateTime(),
-          response: nullable({ type: 'object' }),
+          response: nullable({
+            ...REQUEST_ANSWER,
+            description: `the latest answer (null: none yet); ${String(REQUEST_ANSWER.description)}`,
+          }),
+          responses: {
+            ...list(REQUEST_ANSWER),
+            description:
+              'every answer, oldest first (response is the latest): after a partial answer the addressee may answer again, and each answer is listed; empty while there is none. Incoming: the answers this node gave that the coordinator did not refuse',
+          },
         },
         {
           subjectKind: str(),
@@ -353,7 +466,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
   }),
   Alerts: object(
     {
-      total: int('alerts this node has received'),
+      total: int('alerts this node holds: those received, less those erased with a record they named'),
       alerts: list({ type: 'object', description: 'CrossBorderAlert as the coordinator signed it' }),
     },
     { nextCursor },
@@ -371,7 +484,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
   ),
   Erasures: object(
     {
-      total: int('erasure orders this node has received'),
+      total: int("erasure orders this node has received for this country's records"),
       erasures: list({ type: 'object', description: 'ErasureNotice as the coordinator signed it' }),
     },
     { nextCursor },

@@ -1,7 +1,7 @@
 // The national node's OpenAPI 3 description (GET /openapi.json): what an agency's IT team integrates with. The shapes
 // of bodies and answers are in openapi-schemas.ts.
 import { jsonContent, ref } from '@hub/errors/openapi';
-import { NODE_SCHEMAS } from './openapi-schemas';
+import { NODE_SCHEMAS, REQUEST_STATUSES } from './openapi-schemas';
 
 /** A JSON answer of the component schema `schema`. */
 const json = (description: string, schema: string) => ({ description, content: jsonContent(ref(schema)) });
@@ -19,6 +19,11 @@ const batchAnswer = (description: string) => ({
 const fieldErrors = err(
   'Field-level errors (errors: [{ field, message, value?, suggestions? }]); nothing was queued',
 );
+/** A new version or a withdrawal of a record the hub erased at retention review. */
+const erased = (what: string) =>
+  err(
+    `That ${what} was erased at retention review (CONFLICT; the message names the erasure order): the hub and this node keep nothing of it, and this node sends nothing more under its id. Send it again under a new id (or without one); GET /v1/receipts/{id} shows the order`,
+  );
 /** What any /v1 route may answer besides its own: a token the node asks for (401), a body too big or not JSON. */
 const common = {
   401: err(
@@ -98,6 +103,7 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
               'SeizureQueued',
             ),
             400: fieldErrors,
+            409: erased('report'),
             413: err('Body over 2 MB (BODY_TOO_LARGE)'),
             415: err('Not JSON (UNSUPPORTED_MEDIA_TYPE)'),
             ...common,
@@ -151,6 +157,7 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
             202: json('The retraction, signed and queued', 'RetractQueued'),
             400: fieldErrors,
             404: err('This node never sent that report'),
+            409: erased('report'),
             ...common,
           },
         },
@@ -172,7 +179,12 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
         post: {
           summary: 'A trafficking-route report (a known routeId makes it the next version)',
           requestBody: body('A trafficking route as the agency understands it', 'TraffickingRoute'),
-          responses: { 202: json('Signed and queued', 'RouteQueued'), 400: fieldErrors, ...common },
+          responses: {
+            202: json('Signed and queued', 'RouteQueued'),
+            400: fieldErrors,
+            409: erased('route'),
+            ...common,
+          },
         },
       },
       '/v1/routes/{id}/renew': {
@@ -191,7 +203,7 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
       '/v1/annual-returns': {
         post: {
           summary:
-            "This country's yearly seizure totals by drug (World Drug Report annex shape); one return per year, resubmissions are new versions",
+            "This country's yearly seizure totals by drug (World Drug Report annex shape); one return per year, resubmissions are new versions (a year's return erased at retention review may be sent again: its id is the year's, and it goes on from the version after those erased)",
           requestBody: body('The totals of one year', 'AnnualSeizureReturn'),
           responses: { 202: json('Signed and queued', 'AnnualQueued'), 400: fieldErrors, ...common },
         },
@@ -212,14 +224,13 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
       '/v1/requests': {
         get: {
           summary:
-            'Information requests sent by and addressed to this country, soonest due first, with status, due time, evidence and answers',
+            'Information requests sent by and addressed to this country, soonest due first, with status, due time, evidence and answers: response is the latest answer, responses every answer, oldest first (after a partial answer the addressee may answer again)',
           parameters: [
-            {
-              name: 'status',
-              in: 'query',
-              required: false,
-              schema: { type: 'string', enum: ['open', 'overdue', 'escalated', 'answered', 'rejected'] },
-            },
+            query(
+              'status',
+              { type: 'string', enum: REQUEST_STATUSES },
+              'open (not due yet) | overdue (past due without an answer, escalated or not) | escalated | partial (answered in part: the latest answer is partial, more may follow) | answered (in full, or declined) | rejected (refused by the coordinator)',
+            ),
             {
               name: 'direction',
               in: 'query',
@@ -234,26 +245,35 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
           },
         },
         post: {
-          summary: 'Ask another country about a report, an identifier or a route',
+          summary:
+            'Ask another country about a report, an identifier or a route (a requestId given makes a resend safe: the very same body sent again is answered as the first time)',
           requestBody: body('The request', 'InformationRequest'),
           responses: {
-            202: json('Signed and queued', 'RequestQueued'),
+            202: json(
+              'Signed and queued; the very same body sent again (with its requestId) answers as the first time with duplicate: true, and nothing new is queued',
+              'RequestQueued',
+            ),
             400: fieldErrors,
-            409: err('That requestId was sent already'),
+            409: err(
+              'That requestId was sent already with another body (CONFLICT): leave requestId out for a new request; or a request of that id is being signed now: send the same body again once it is answered to be told what it made',
+            ),
             ...common,
           },
         },
       },
       '/v1/requests/{id}/response': {
         post: {
-          summary: 'Answer a request addressed to this country',
+          summary:
+            'Answer a request addressed to this country; after a partial answer (status partial), again, until an answer that is not partial',
           parameters: [idParam('id')],
           requestBody: body('The answer', 'InformationResponse'),
           responses: {
             202: json('Signed and queued', 'ResponseQueued'),
             400: fieldErrors,
             404: err('No such request has arrived'),
-            409: err('Not addressed to this country, or answered already'),
+            409: err(
+              'CONFLICT: this node sent that request (only its addressee can answer it); or it is answered already by an answer that is not partial (only a partial answer may be followed by another); or another answer to it is being signed now: send this one once that has its 202',
+            ),
             ...common,
           },
         },
@@ -261,7 +281,7 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
       '/v1/receipts': {
         get: {
           summary:
-            "Everything this node has sent (reports, routes, annual returns), newest first, each with the status of its latest version sent (pending until that version's receipt arrives) and the latest receipt received: ?status=rejected lists what the hub refused and why",
+            "Everything this node has sent (reports, routes, annual returns), newest first, each with the status of its latest version sent (pending until that version's receipt arrives) and the latest receipt received: ?status=rejected lists what the hub refused and why. A record erased at retention review is left out, and counted in no status (its receipts are erased with it): /v1/retention/erasures lists the orders, /v1/receipts/{id} answers erased",
           parameters: [
             {
               name: 'status',
@@ -280,10 +300,14 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
       },
       '/v1/receipts/{id}': {
         get: {
-          summary: "The coordinator's receipt: accepted (with flags), rejected with reasons, or pending",
+          summary:
+            "The coordinator's receipt: accepted (with flags), rejected with reasons, pending, or erased (the record was erased at retention review: the order that erased it, and no receipt of what it erased)",
           parameters: [idParam('id')],
           responses: {
-            200: json('The latest status and every receipt', 'Receipt'),
+            200: json(
+              'The latest status and every receipt (those of an erased record: erased with it)',
+              'Receipt',
+            ),
             404: err('Never sent by this node'),
             ...common,
           },
@@ -291,7 +315,8 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
       },
       '/v1/alerts': {
         get: {
-          summary: 'Cross-border alerts naming this country, newest first',
+          summary:
+            'Cross-border alerts naming this country, newest first; one naming a record erased at retention review (of any country) is erased with it',
           parameters: pageParams,
           responses: {
             200: json('A page of them, as the coordinator sent them', 'Alerts'),
@@ -323,7 +348,8 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
       },
       '/v1/retention/erasures': {
         get: {
-          summary: "The coordinator's orders to erase this country's records, newest first",
+          summary:
+            "The coordinator's orders to erase this country's records, newest first (the orders for other countries' records that alerts here named are applied, not listed)",
           parameters: [
             query('subjectId', { type: 'string', format: 'uuid' }, 'the orders about one record'),
             ...pageParams,

@@ -5,7 +5,18 @@ import { readJsonLines } from './json-lines';
 import type { InformationRequestRecord, InformationResponseRecord } from '@hub/domain';
 
 export type RequestsLogEntry =
-  | { kind: 'sent'; messageId: string; at: number; request: InformationRequestRecord }
+  | {
+      kind: 'sent';
+      messageId: string;
+      at: number;
+      request: InformationRequestRecord;
+      /**
+       * The digest of the agency's body it was made from, and what the node normalised in it: the same body sent
+       * again (its 202 lost) is answered as the first time. Absent on requests sent before it was kept.
+       */
+      digest?: string;
+      normalisations?: string[];
+    }
   | { kind: 'answered'; messageId: string; at: number; response: InformationResponseRecord };
 
 export class RequestsLog {
@@ -59,6 +70,12 @@ export class RequestsLog {
   /** A request this node sent. */
   sent(requestId: string): Extract<RequestsLogEntry, { kind: 'sent' }> | undefined {
     return this.sentById.get(requestId);
+  }
+
+  /** The request this node sent as `requestId` from a body of this digest, if it did. */
+  sentFrom(requestId: string, digest: string): Extract<RequestsLogEntry, { kind: 'sent' }> | undefined {
+    const sent = this.sentById.get(requestId);
+    return sent?.digest === digest ? sent : undefined;
   }
 
   allSent(): Extract<RequestsLogEntry, { kind: 'sent' }>[] {

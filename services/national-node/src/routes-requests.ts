@@ -1,5 +1,6 @@
 // Information requests at the national node (CONTRACT.md): POST /v1/requests asks another country,
-// GET /v1/requests lists those addressed to this country and those it sent, POST /v1/requests/:id/response answers.
+// GET /v1/requests lists those addressed to this country and those it sent, POST /v1/requests/:id/response answers
+// (after a partial answer, again, until an answer that is not partial).
 import { Router, type Response } from 'express';
 import {
   informationRequestFromJson,
@@ -11,13 +12,15 @@ import {
 import { HubError, ValidationError } from '@hub/errors';
 import { clientOf } from './client-auth';
 import { queryReader } from './query';
+import { bodyDigest } from './report-digest';
 import type { InboundStore } from './inbox-store';
 import { REQUEST_NOTICE, type KeptRequestNotice } from './request-notices';
 import type { RequestsLog } from './requests-log';
 import type { Submitter } from './submit';
 import { UUID } from '@hub/schemas';
 
-const STATUSES = ['open', 'overdue', 'escalated', 'answered', 'rejected'] as const;
+/** partial: answered in part (the latest answer is partial: more may follow); answered: in full, or declined. */
+const STATUSES = ['open', 'overdue', 'escalated', 'partial', 'answered', 'rejected'] as const;
 const DIRECTIONS = ['incoming', 'outgoing'] as const;
 type Status = (typeof STATUSES)[number];
 
@@ -49,6 +52,16 @@ function responseView(r: InformationResponseRecord, signedBy: string) {
   };
 }
 
+/** A request answered: in part while its latest answer is partial, else in full. */
+const answeredStatus = (latest: { status: string }): Status =>
+  latest.status === 'partial' ? 'partial' : 'answered';
+
+/** The requestId a body gives, as the request will have it (trimmed, lower case), or undefined. */
+function givenRequestId(body: unknown): string | undefined {
+  const id = (body as { requestId?: unknown } | null)?.requestId;
+  return typeof id === 'string' && id.trim() !== '' ? id.trim().toLowerCase() : undefined;
+}
+
 /** The coordinator's latest receipt for a message this node sent, by its subject id. */
 function receiptOf(inbound: InboundStore, subjectId: string) {
   const latest = inbound.lastReceipt(subjectId);
@@ -69,27 +82,34 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
   /** Requests being signed and queued: a second one with the same id meanwhile is refused as sent. */
   const asking = new Set<string>();
 
-  /** The notices of the coordinator, by kind and request id (a re-delivered one is kept once). */
+  /**
+   * The notices of the coordinator by request id: its request and escalation (a re-delivered one kept once), and
+   * every answer to it, in the order they came (several after partial answers; one re-delivered kept once).
+   */
   const notices = () => {
-    const byKind = {
-      request: new Map<string, KeptRequestNotice>(),
-      response: new Map(),
-      escalation: new Map(),
-    };
+    const request = new Map<string, KeptRequestNotice>();
+    const escalation = new Map<string, KeptRequestNotice>();
+    const responses = new Map<string, KeptRequestNotice[]>();
+    const responseIdOf = (n: KeptRequestNotice) => String(n.content?.responseId ?? n.noticeId);
     for (const item of deps.inbound.ofType(REQUEST_NOTICE)) {
       const n = item.value as unknown as KeptRequestNotice;
-      const map = (byKind as Record<string, Map<string, KeptRequestNotice>>)[n.kind];
+      if (n.kind === 'response') {
+        const given = responses.get(n.requestId) ?? [];
+        if (!given.some((g) => responseIdOf(g) === responseIdOf(n))) given.push(n);
+        responses.set(n.requestId, given);
+        continue;
+      }
+      const map = n.kind === 'request' ? request : n.kind === 'escalation' ? escalation : undefined;
       if (map && !map.has(n.requestId)) map.set(n.requestId, n);
     }
-    return byKind as Record<'request' | 'response' | 'escalation', Map<string, KeptRequestNotice>>;
+    return { request, escalation, responses };
   };
 
-  /** The answer this node gave that still stands (the coordinator did not reject it). */
-  const standingAnswer = (requestId: string) =>
+  /** The answers this node gave that still stand (the coordinator did not reject them), oldest first. */
+  const standingAnswers = (requestId: string) =>
     deps.requests
       .answers(requestId)
-      .filter((a) => receiptOf(deps.inbound, a.response.responseId)?.status !== 'rejected')
-      .at(-1);
+      .filter((a) => receiptOf(deps.inbound, a.response.responseId)?.status !== 'rejected');
 
   const list = () => {
     const now = deps.clock();
@@ -109,7 +129,15 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
       submittedBy: r.submittedBy ?? null,
     });
     const outgoing = deps.requests.allSent().map(({ request: r, messageId }) => {
-      const response = n.response.get(r.requestId);
+      // In the order they were given (the coordinator may pass on a partial answer after the full one that followed
+      // it: they travel apart); the one that is not partial, when one came, is the latest.
+      const given = (n.responses.get(r.requestId) ?? []).map((a, i) => ({
+        a,
+        at: Number(a.content?.respondedAt ?? Infinity),
+        i,
+      }));
+      const answers = given.sort((x, y) => x.at - y.at || x.i - y.i).map((x) => x.a);
+      const response = answers.find((a) => a.content?.status !== 'partial') ?? answers.at(-1);
       const escalation = n.escalation.get(r.requestId);
       const receipt = receiptOf(deps.inbound, r.requestId);
       const pastDue = r.dueAt < now && !response;
@@ -117,12 +145,16 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
         receipt?.status === 'rejected'
           ? 'rejected'
           : response
-            ? 'answered'
+            ? answeredStatus({ status: String(response.content?.status ?? 'answered') })
             : escalation
               ? 'escalated'
               : pastDue
                 ? 'overdue'
                 : 'open';
+      const evidenceOf = (a: KeptRequestNotice) =>
+        a.original
+          ? { messageId: a.original.messageId, signedAt: iso(a.original.signedAt), verified: true }
+          : null;
       return {
         ...base(r),
         direction: 'outgoing' as const,
@@ -132,29 +164,39 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
         escalation: escalation?.reason ?? null,
         messageId,
         receipt,
+        // The latest answer, and every answer oldest first (each with its evidence): after partial answers, all.
         response:
           response?.content && response.original
             ? responseView(response.content as unknown as InformationResponseRecord, response.original.origin)
             : null,
-        responseEvidence: response?.original
-          ? {
-              messageId: response.original.messageId,
-              signedAt: iso(response.original.signedAt),
-              verified: true,
-            }
-          : null,
+        responseEvidence: response ? evidenceOf(response) : null,
+        responses: answers.flatMap((a) =>
+          a.content && a.original
+            ? [
+                {
+                  ...responseView(a.content as unknown as InformationResponseRecord, a.original.origin),
+                  evidence: evidenceOf(a),
+                },
+              ]
+            : [],
+        ),
       };
     });
     const incoming = [...n.request.values()]
       .filter((x) => x.content && x.original && x.addressee === deps.country)
       .map((x) => {
         const r = x.content as unknown as InformationRequestRecord;
-        const answer = standingAnswer(r.requestId);
+        const answers = standingAnswers(r.requestId);
+        const answer = answers.at(-1);
         const pastDue = r.dueAt < now && !answer;
         return {
           ...base(r),
           direction: 'incoming' as const,
-          status: (answer ? 'answered' : pastDue ? 'overdue' : 'open') as Status,
+          status: answer
+            ? answeredStatus(answer.response)
+            : pastDue
+              ? ('overdue' as Status)
+              : ('open' as Status),
           overdue: pastDue,
           escalatedAt: null,
           escalation: null,
@@ -168,32 +210,63 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
           },
           receipt: answer ? receiptOf(deps.inbound, answer.response.responseId) : null,
           response: answer ? responseView(answer.response, deps.country) : null,
+          responses: answers.map((a) => responseView(a.response, deps.country)),
         };
       });
     return [...incoming, ...outgoing].sort((a, b) => String(a.dueAt).localeCompare(String(b.dueAt)));
   };
 
+  /** The 202 of a request sent. */
+  const queued = (value: InformationRequestRecord, messageId: string, normalisations: string[]) => ({
+    requestId: value.requestId,
+    to: value.to,
+    urgency: value.urgency,
+    dueAt: iso(value.dueAt),
+    messageId,
+    status: 'queued' as const,
+    normalisations,
+  });
+
   router.post('/v1/requests', async (req, res) => {
+    const digest = bodyDigest(req.body, 'a request');
+    // The very same body sent again (a client that lost our 202) is answered as the first time, and nothing is sent
+    // again: read before the body is (its due time may have passed since).
+    const given = givenRequestId(req.body);
+    const earlier = given === undefined ? undefined : deps.requests.sentFrom(given, digest);
+    if (earlier) {
+      res.status(202).json({
+        ...queued(earlier.request, earlier.messageId, earlier.normalisations ?? []),
+        duplicate: true,
+      });
+      return;
+    }
     const { value, normalisations } = informationRequestFromJson(req.body, ctx(res));
     // One being signed counts as sent: the same id sent twice at once is one request, not two.
-    if (deps.requests.sent(value.requestId) || asking.has(value.requestId))
+    if (asking.has(value.requestId))
       throw new HubError(
         'CONFLICT',
-        `request ${value.requestId} was sent already; leave requestId out for a new one`,
+        `request ${value.requestId} is being sent; send the same body again once it is answered to be told what it made`,
+      );
+    if (deps.requests.sent(value.requestId))
+      throw new HubError(
+        'CONFLICT',
+        `request ${value.requestId} was sent already with another body; leave requestId out for a new request (the same body sent again is answered as the first time)`,
       );
     asking.add(value.requestId);
     try {
-      const { messageId } = await deps.submitter.submit('InformationRequest', value.requestId, value);
-      deps.requests.add({ kind: 'sent', messageId, at: deps.clock(), request: value });
-      res.status(202).json({
-        requestId: value.requestId,
-        to: value.to,
-        urgency: value.urgency,
-        dueAt: iso(value.dueAt),
+      const { messageId } = await deps.submitter.submit('InformationRequest', value.requestId, value, {
+        bodyDigest: digest,
+        notes: normalisations,
+      });
+      deps.requests.add({
+        kind: 'sent',
         messageId,
-        status: 'queued',
+        at: deps.clock(),
+        request: value,
+        digest,
         normalisations,
       });
+      res.status(202).json(queued(value, messageId, normalisations));
     } finally {
       asking.delete(value.requestId);
     }
@@ -229,11 +302,17 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
         );
       throw new HubError('NOT_FOUND', `no request ${requestId} addressed to ${deps.country} has arrived`);
     }
-    const given = standingAnswer(requestId);
-    if (given || answering.has(requestId))
+    // After a partial answer the request may be answered again; after one that is not partial, no more.
+    if (answering.has(requestId))
       throw new HubError(
         'CONFLICT',
-        `request ${requestId} is answered already${given ? ` (response ${given.response.responseId} at ${iso(given.at)})` : ''}`,
+        `an answer to request ${requestId} is being signed; send this one once it has its 202`,
+      );
+    const given = standingAnswers(requestId).at(-1);
+    if (given && given.response.status !== 'partial')
+      throw new HubError(
+        'CONFLICT',
+        `request ${requestId} is answered already (response ${given.response.responseId} at ${iso(given.at)}, ${given.response.status}): only a partial answer may be followed by another`,
       );
     const request = notice.content as unknown as InformationRequestRecord;
     const { value, normalisations } = informationResponseFromJson(req.body, request, ctx(res));

@@ -82,15 +82,35 @@ export function sortRequests(list) {
   );
 }
 
-function responseCell(r) {
-  if (!r.response) return '';
-  const status = label('respStatus_', r.response.status);
-  if (r.response.withheld) return [status, h('span', { class: 'sub', text: t('responseWithheld') })];
+/** The status of a request in words: open, overdue, escalated, partly answered (partial) or answered. */
+export function requestStatusText(r) {
+  return label('reqStatus_', r.status);
+}
+
+/** Every answer a request has had, oldest first (responses; an API of before partial answers gives response only). */
+export function answersOf(r) {
+  return r.responses ?? (r.response ? [r.response] : []);
+}
+
+function answerCell(response) {
+  const status = label('respStatus_', response.status);
+  if (response.withheld) return [status, h('span', { class: 'sub', text: t('responseWithheld') })];
   return [
     status,
-    r.response.answer ? h('span', { class: 'sub answer', text: r.response.answer }) : null,
-    r.response.submittedBy ? h('span', { class: 'sub submitted-by', text: r.response.submittedBy }) : null,
+    response.answer ? h('span', { class: 'sub answer', text: response.answer }) : null,
+    response.submittedBy ? h('span', { class: 'sub submitted-by', text: response.submittedBy }) : null,
   ];
+}
+
+/** Every answer, oldest first: after partial answers the requester needs them all, each said as given. */
+function responseCell(r) {
+  const answers = answersOf(r);
+  if (answers.length <= 1) return answers.length ? answerCell(answers[0]) : '';
+  return h(
+    'ol',
+    { class: 'answers' },
+    answers.map((a) => h('li', { 'data-response-id': a.responseId }, answerCell(a))),
+  );
 }
 
 function requestRow(r) {
@@ -127,7 +147,7 @@ function requestRow(r) {
     h(
       'td',
       { 'data-col': 'status' },
-      h('span', { class: `status status-${r.status}`, text: label('reqStatus_', r.status) }),
+      h('span', { class: `status status-${r.status}`, text: requestStatusText(r) }),
       r.overdue && r.status !== 'overdue'
         ? [' ', h('span', { class: 'badge', text: t('reqOverdue') })]
         : null,

@@ -158,6 +158,7 @@ export const DICT = {
     reqStatus_open: 'open',
     reqStatus_overdue: 'overdue',
     reqStatus_escalated: 'escalated',
+    reqStatus_partial: 'partly answered',
     reqStatus_answered: 'answered',
     reqOverdue: 'overdue',
     escalatedAt: 'escalated {time}',
@@ -285,6 +286,7 @@ export const DICT = {
     auditHelp:
       'Every read, search, export and request made through the hub, newest first. The hub walks the whole hash chain from its first entry when the list is shown: a changed, removed or inserted entry is named.',
     auditChainHolds: 'The chain holds: all {count} entries verified from the first.',
+    auditWithheld: 'withheld (clearance)',
     auditChainBroken: 'The chain is broken at entry {seq}: {reason}.',
     auditPageBroken: 'An older page does not hold at entry {seq}: {reason}.',
     auditCount: '{count} entries',
@@ -455,6 +457,7 @@ export const DICT = {
     reqStatus_open: 'открыт',
     reqStatus_overdue: 'просрочен',
     reqStatus_escalated: 'эскалирован',
+    reqStatus_partial: 'частично отвечен',
     reqStatus_answered: 'получен ответ',
     reqOverdue: 'просрочен',
     escalatedAt: 'эскалирован {time}',
@@ -584,6 +587,7 @@ export const DICT = {
     auditHelp:
       'Все чтения, поиски, выгрузки и запросы через хаб, сначала новые. При показе списка хаб проверяет всю цепочку хешей от первой записи: изменённая, удалённая или вставленная запись будет названа.',
     auditChainHolds: 'Цепочка цела: проверены все записи от первой ({count}).',
+    auditWithheld: 'скрыто (допуск)',
     auditChainBroken: 'Цепочка нарушена на записи {seq}: {reason}.',
     auditPageBroken: 'Более старая страница нарушена на записи {seq}: {reason}.',
     auditCount: 'Записей: {count}',

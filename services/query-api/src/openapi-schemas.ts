@@ -21,6 +21,15 @@ import { REJECT_REASONS } from '@hub/envelope';
 import { ALERT_RULES } from './routes-alerts';
 
 const TLP_LABELS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
+/** An audit entry's field that a caller cleared below RED is not shown of another country's callers' entries. */
+const WITHHELD_NULL = "null in another country's caller's entry to a caller cleared below RED (withheld)";
+
+/**
+ * What the `count` of statistics and route legs counts. The read models keep one bucket per substance, so distinct
+ * reports across substances cannot be counted from them: a sum over substances counts a report once for each.
+ */
+const SEIZURE_ENTRIES =
+  "seizure entries: reports naming the substance; a report naming several substances counts once for each, as UNODC's individual seizure data does";
 
 /** Why the coordinator refused to sign a coordinator's request (nothing was sent). */
 const askError = object(
@@ -34,6 +43,35 @@ const REQUESTED_BY = nullable(
     'who asked for it: the token subject of the coordinator (hub quarantine redrive --by); null to a node-operator caller',
   ),
 );
+
+/** One answer to an information request, as GET /v1/requests shows it. */
+const ANSWER = {
+  type: 'object',
+  description: 'withheld: true when its handling does not let the caller read the answer',
+  required: [
+    'responseId',
+    'from',
+    'status',
+    'respondedAt',
+    'receivedAt',
+    'handling',
+    'messageId',
+    'withheld',
+  ],
+  properties: {
+    responseId: uuid,
+    from: country,
+    status: { type: 'string', enum: ['answered', 'partial', 'declined'] },
+    respondedAt: dateTime(),
+    receivedAt: dateTime(),
+    handling: object({ tlp: { type: 'string', enum: TLP_LABELS }, releasableTo: list() }),
+    messageId: uuid,
+    withheld: bool,
+    answer: str(),
+    relatedReports: list(),
+    submittedBy: nullable(str('the agency system that answered')),
+  },
+};
 
 export const SCHEMAS: Record<string, Schema> = {
   Error: ERROR_SCHEMA,
@@ -155,7 +193,13 @@ export const SCHEMAS: Record<string, Schema> = {
     groupBy: str('the dimensions, comma-separated'),
     unit: { type: 'string', enum: ['kg'] },
     rows: list({
-      ...object({ key: str('the group values joined by |'), quantityKg: num(), count: int() }),
+      ...object({
+        key: str('the group values joined by |'),
+        quantityKg: num(),
+        count: int(
+          `source=seizures: ${SEIZURE_ENTRIES}; a row that sums several substances (a country's or a month's total, a drug group, an aggregate such as opiates) counts such a report once per substance. source=annual: the annual returns' drug rows the row adds up`,
+        ),
+      }),
       additionalProperties: { description: 'one property per groupBy dimension, with its value' },
     }),
   }),
@@ -164,7 +208,9 @@ export const SCHEMAS: Record<string, Schema> = {
       object({
         from: country,
         to: country,
-        count: int(),
+        count: int(
+          `${SEIZURE_ENTRIES}; a leg sums its substances, so counts such a report once per substance`,
+        ),
         quantityKg: num(),
         lastSeenAt: dateTime(),
         substances: list(),
@@ -193,14 +239,25 @@ export const SCHEMAS: Record<string, Schema> = {
       rule: { type: 'string', enum: [...ALERT_RULES] },
       identifierKind: nullable(str()),
       matchKeyPrefix: str('12 hex digits of the match key, never the identifier'),
-      matched: list(object({ reportId: uuid, country, version: int(), evaluation: nullable(str()) })),
-      countries: list(country),
-      score: num(),
-      reason: str(),
+      matched: {
+        ...list(object({ reportId: uuid, country, version: int(), evaluation: nullable(str()) })),
+        description:
+          "the matched reports the caller may read now (its own, and others' releasable to it under their current handling); those withheld are left out",
+      },
+      countries: {
+        ...list(country),
+        description:
+          "the caller's own country if named, and those of the reports shown; a withheld report's is left out",
+      },
+      score: num('0..1: the rule weighed by the evaluations shown (a report withheld counts as unevaluated)'),
+      reason: str('why they match, and how many matching reports are withheld from the caller (never whose)'),
       createdAt: dateTime(),
     },
     {},
-    { description: 'A hit/no-hit notice: the matched records stay behind their own handling' },
+    {
+      description:
+        "A hit/no-hit notice, as the caller may see it: the matched records stay behind their own handling; alertId is the whole alert's",
+    },
   ),
   AlertsResult: object({
     alerts: list(ref('Alert')),
@@ -282,39 +339,30 @@ export const SCHEMAS: Record<string, Schema> = {
     sentAt: dateTime(),
     dueAt: dateTime(),
     receivedAt: dateTime(),
-    status: { type: 'string', enum: ['open', 'overdue', 'escalated', 'answered'] },
+    status: {
+      type: 'string',
+      enum: ['open', 'overdue', 'escalated', 'partial', 'answered'],
+      description:
+        'open: not due yet, no answer; overdue: past due without an answer (escalated: the coordinator has escalated it); partial: answered in part (its latest answer is partial: the addressee may answer again; not overdue); answered: answered in full, or declined',
+    },
     overdue: bool,
-    escalatedAt: nullable(dateTime()),
+    escalatedAt: nullable(
+      dateTime(
+        'when the coordinator escalated it; null when it was not, or when an answer the brokers received by the due time withdrew the escalation',
+      ),
+    ),
     handling: object({ tlp: { type: 'string', enum: TLP_LABELS }, releasableTo: list() }),
     messageId: uuid,
-    submittedBy: nullable(str('the agency system that asked')),
+    submittedBy: nullable(str('the agency system that asked; null when withheld')),
     response: nullable({
-      type: 'object',
-      description: 'withheld: true when its handling does not let the caller read the answer',
-      required: [
-        'responseId',
-        'from',
-        'status',
-        'respondedAt',
-        'receivedAt',
-        'handling',
-        'messageId',
-        'withheld',
-      ],
-      properties: {
-        responseId: uuid,
-        from: country,
-        status: { type: 'string', enum: ['answered', 'partial', 'declined'] },
-        respondedAt: dateTime(),
-        receivedAt: dateTime(),
-        handling: object({ tlp: { type: 'string', enum: TLP_LABELS }, releasableTo: list() }),
-        messageId: uuid,
-        withheld: bool,
-        answer: str(),
-        relatedReports: list(),
-        submittedBy: nullable(str('the agency system that answered')),
-      },
+      ...ANSWER,
+      description: `the latest answer (null: none yet); ${ANSWER.description}`,
     }),
+    responses: {
+      ...list({ ...ANSWER, description: `one answer; ${ANSWER.description}` }),
+      description:
+        'every answer, oldest first (as the hub took them; the last is response): after a partial answer the addressee may answer again, and each answer is shown; empty while there is none',
+    },
   }),
   RequestsResult: object({
     requests: list(ref('InformationRequest')),
@@ -410,6 +458,9 @@ export const SCHEMAS: Record<string, Schema> = {
   }),
   QualityResult: object({
     computedAt: dateTime('when these figures were computed, for callers who may read what this caller may'),
+    counted: str(
+      'what the figures are counted from, the same words for every caller: of what the caller may read (reports and accepted envelopes it may read, every refused envelope)',
+    ),
     contributors: list(
       object({
         country,
@@ -421,10 +472,8 @@ export const SCHEMAS: Record<string, Schema> = {
         rejected: int(
           'envelopes refused on its topic, each once (not its re-drives refused again; not one taken again and accepted); all of them, whatever they claimed to carry (never read, GET /v1/quarantine lists them)',
         ),
-        rejectionRate: nullable(
-          num(
-            "rejected / (accepted + rejected); null when some of the country's accepted envelopes are about records the caller may not read (the rate would be wrong)",
-          ),
+        rejectionRate: num(
+          'rejected / (accepted + rejected), of what the caller may read: accepted envelopes about records the caller may read, and every refused envelope; 0 when there are none. Never null: records the caller may not read change no figure',
         ),
         delayHours: object({ median: nullable(num()), p90: nullable(num()) }),
         within7Days: nullable(num()),
@@ -439,14 +488,39 @@ export const SCHEMAS: Record<string, Schema> = {
       at: dateTime(),
       actor: object({ sub: str(), role: str(), country: str() }),
       action: str(),
-      query: { type: 'object' },
-      count: int(),
-      reportIds: list(),
-      prevHash: str('hex'),
-      hash: str('hex: SHA-256 over the entry and prevHash'),
+      query: nullable({ type: 'object', description: `the request's parameters; ${WITHHELD_NULL}` }),
+      count: nullable(int(`what the read answered; ${WITHHELD_NULL}`)),
+      reportIds: nullable({ ...list(), description: `the records read (the first 1,000); ${WITHHELD_NULL}` }),
+      prevHash: nullable(str('hex: the hash of the entry before; null to a caller cleared below RED')),
+      hash: nullable(
+        str(
+          'hex: SHA-256 over prevHash and the entry; null to a caller cleared below RED (it covers every entry before, also those it is not shown whole)',
+        ),
+      ),
     },
-    {},
-    { description: 'One entry of the hash-chained audit log' },
+    {
+      reportOrigins: nullable({
+        ...list(country),
+        description: `the country of each of reportIds; ${WITHHELD_NULL}`,
+      }),
+      origins: nullable({
+        ...list(country),
+        description: `the countries of all records read; ${WITHHELD_NULL}`,
+      }),
+      cutOrigins: nullable({
+        ...list(country),
+        description: `the countries of the records whose ids were left out; ${WITHHELD_NULL}`,
+      }),
+      withheld: object(
+        {
+          by: { type: 'string', enum: ['clearance'] },
+          fields: list(str(), 8),
+        },
+        {},
+        { description: 'present when fields of this entry are null because the caller is cleared below RED' },
+      ),
+    },
+    { description: 'One entry of the hash-chained audit log, as the caller may see it (GET /v1/audit)' },
   ),
   AuditResult: object(
     {
@@ -455,11 +529,14 @@ export const SCHEMAS: Record<string, Schema> = {
     },
     {
       valid: bool,
-      checked: int('entries whose chain was verified'),
+      checked: int(
+        'entries whose chain was verified (over the whole stored entries, whatever the caller is shown)',
+      ),
       verified: bool,
       intact: bool,
       brokenAt: int('the first entry that does not chain'),
       reason: str(),
+      withheldRule: str('present when an entry has fields withheld: the rule, in words'),
     },
   ),
   FeedEvent: {

@@ -154,11 +154,13 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/alerts': {
         get: {
           summary:
-            'Cross-border alerts visible to the caller (a coordinator: all; anyone else: those naming their country), newest first',
+            'Cross-border alerts concerning the caller (anyone: those naming their country; a coordinator also those naming a report it may read), newest first',
+          description:
+            "An alert is a hit/no-hit notice: each caller is shown of it only the matched reports it may read now, under each report's current handling (TLP, releasable-to, the caller's clearance; a coordinator as anyone of its country) and status. A report withheld (not releasable to the caller, withdrawn or erased since) is left out of `matched`, its country out of `countries` (unless the caller's own or named by a report shown) and its evaluation out of `score` (counted as unevaluated); `reason` says how many are withheld, never whose (`N reports you may not read match yours`). An alert naming the caller's country is shown even when only its own reports may be read. `alertId` is the whole alert's. The reports of other countries shown are reads of them in the audit log (their owners see them in GET /v1/reads). A page may hold fewer alerts than `limit` (those of which the caller may see nothing are left out): follow `nextCursor`.",
           security: bearer,
           parameters: [
             param('rule', ALERT_RULES.join(' | ')),
-            param('country', 'only alerts that also name this country'),
+            param('country', 'only alerts that also name this country, as shown to the caller'),
             ...datedPage('raised', 500),
           ],
           responses: ok('A page of alerts', 'AlertsResult'),
@@ -191,12 +193,12 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/requests': {
         get: {
           summary:
-            "Information requests between countries, and those the coordination node made (requester HUB, `hub ask`), with their deadlines (roles coordinator, analyst, node-operator): all for a coordinator, else those the caller's country sent or was asked; a response's content only where its handling allows (else withheld: true), and to every coordinator for the coordination node's requests",
+            "Information requests between countries, and those the coordination node made (requester HUB, `hub ask`), with their deadlines (roles coordinator, analyst, node-operator): all for a coordinator, else those the caller's country sent or was asked; a response's content only where its handling allows (else withheld: true), and to every coordinator for the coordination node's requests. Every answer is shown: response is the latest, responses all of them, oldest first (after partial answers the addressee may answer again)",
           security: bearer,
           parameters: [
             param(
               'status',
-              'open (not due yet) | overdue (past due without an answer, escalated or not) | escalated | answered',
+              'open (not due yet) | overdue (past due without an answer, escalated or not) | escalated | partial (answered in part: the latest answer is partial, more may follow) | answered (answered in full, or declined)',
             ),
             param('country', 'requests this country sent or was asked'),
             param('urgency', 'routine | urgent | immediate'),
@@ -269,7 +271,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/quality': {
         get: {
           summary:
-            "Data quality per contributor (coordinators): completeness of fields, delay from seizure to report, rejection rate, from the records the caller's handling reaches (TLP, releasable-to; its own country's always): reports and accepted envelopes it may not read are not counted, refused envelopes all are (GET /v1/quarantine lists them)",
+            "Data quality per contributor (coordinators): completeness of fields, delay from seizure to report, rejection rate, from the records the caller's handling reaches (TLP, releasable-to; its own country's always): reports and accepted envelopes it may not read are not counted, refused envelopes all are (GET /v1/quarantine lists them). Every figure, the rejection rate too, is of what the caller may read (the answer's counted says so) and is never withheld: no answer tells whether a country has records the caller may not read",
           security: bearer,
           parameters: [
             param('fresh', '1 to recompute now instead of the cached figures (at most a minute old)'),
@@ -280,7 +282,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/audit': {
         get: {
           summary:
-            'Audit log with chain verification (auditor, admin): a page of entries, newest first, and the whole chain verified from its first entry in the same read (verify=false to page without it)',
+            "Audit log with chain verification (auditor, admin): a page of entries, newest first, and the whole chain verified from its first entry in the same read (verify=false to page without it). A caller cleared for RED sees every entry whole. Below RED, an entry of another country's caller shows who did what and when, and its query, count, reportIds, reportOrigins, origins and cutOrigins are null (what was read may be of records the caller may not see); no entry shows its prevHash or hash (each hash covers every entry before it, so it would let a guess at what is withheld be checked); each such entry names them in withheld, the page tells the rule in withheldRule. Whether the chain holds (valid, checked, intact, brokenAt) is checked by the API over the whole stored entries, the same for every caller (`hub audit` checks it from the store)",
           security: bearer,
           parameters: [
             param('limit', '1-1000 (default 200)', { type: 'integer' }),
@@ -338,7 +340,8 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             ...ok('', 'Error'),
             200: {
-              description: 'FeatureCollection of LineString legs with count, quantityKg, substances',
+              description:
+                'FeatureCollection of LineString legs with count (seizure entries, as in GET /v1/routes), quantityKg, substances',
               content: { 'application/geo+json': {} },
             },
           },
@@ -370,7 +373,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             200: {
               description:
-                'Events: `id: <partition>:<offset>,...` (where the feed stood on each partition just after it), `event: <message type or alert>`, `data: <JSON>` (FeedEvent; Alert for alert)',
+                "Events: `id: <partition>:<offset>,...` (where the feed stood on each partition just after it), `event: <message type or alert>`, `data: <JSON>` (FeedEvent; Alert for alert: the caller's view, as GET /v1/alerts shows it, by the matched reports' current handling). Events given again after Last-Event-ID are checked against the store first: a record erased, withdrawn, or not readable by the caller under its subject's current handling is not given again (a withdrawal is given while its report is kept)",
               content: { 'text/event-stream': { schema: ref('FeedEvent') } },
             },
             401: err,

@@ -24,7 +24,7 @@ import { mayRead } from './handling';
 import { decodeCursor, encodeCursor, jsonBody, parseParams, readJson } from './params';
 import { actorOf } from './routes-seizures';
 
-const STATUSES = ['open', 'overdue', 'escalated', 'answered'] as const;
+const STATUSES = ['open', 'overdue', 'escalated', 'partial', 'answered'] as const;
 
 const PARAMS = {
   status: { kind: 'enum', values: STATUSES },
@@ -41,7 +41,10 @@ function visibleFilter(caller: Caller): Filter<StoredRequest> {
     : { $or: [{ requester: caller.country }, { addressee: caller.country }] };
 }
 
-/** `overdue` means past due without an answer, escalated or not yet; `open` means not due yet. */
+/**
+ * `overdue` means past due without an answer, escalated or not yet; `open` means not due yet; `partial`, answered in
+ * part (the latest answer partial), and `answered`, answered in full (or declined): as requestStatus has them.
+ */
 function statusFilter(status: string | undefined, now: Date): Filter<StoredRequest> {
   switch (status) {
     case 'open':
@@ -49,8 +52,11 @@ function statusFilter(status: string | undefined, now: Date): Filter<StoredReque
     case 'overdue':
       return { status: { $in: ['open', 'escalated'] }, dueAt: { $lt: now } };
     case 'escalated':
-    case 'answered':
       return { status };
+    case 'partial':
+      return { status: 'answered', 'response.status': 'partial' };
+    case 'answered':
+      return { status: 'answered', 'response.status': { $ne: 'partial' } };
     default:
       return {};
   }
@@ -72,9 +78,8 @@ export function mayReadResponse(
   );
 }
 
-function responseView(caller: Caller, doc: StoredRequest) {
-  const r = doc.response;
-  if (!r) return null;
+/** One answer to `doc` as `caller` may see it: its content withheld unless its own handling lets the caller read it. */
+function responseView(caller: Caller, doc: StoredRequest, r: StoredResponse) {
   const meta = {
     responseId: r.responseId,
     from: r.from,
@@ -112,6 +117,7 @@ export function mayReadRequest(caller: Caller, request: StoredRequest): boolean 
 export function requestView(caller: Caller, doc: StoredRequest, now: number) {
   const status = requestStatus(doc, now);
   const shown = mayReadRequest(caller, doc);
+  const answers = doc.response ? [...(doc.earlierResponses ?? []), doc.response] : [];
   return {
     requestId: doc.requestId,
     requester: doc.requester,
@@ -130,9 +136,13 @@ export function requestView(caller: Caller, doc: StoredRequest, now: number) {
     escalatedAt: doc.escalatedAt,
     handling: { tlp: doc.handling.tlp, releasableTo: doc.handling.releasableTo },
     messageId: doc.messageId,
-    // The agency system that asked (null: its node asks for no token, or the coordination node asked).
-    submittedBy: doc.submittedBy ?? null,
-    response: responseView(caller, doc),
+    // The agency system that asked (null: its node asks for no token, or the coordination node asked); withheld with
+    // what was asked, as a response's is: it names a system inside the asking agency.
+    submittedBy: shown ? (doc.submittedBy ?? null) : null,
+    // The latest answer (what a request answered once has), and every answer, oldest first: after partial answers,
+    // the requester needs them all.
+    response: doc.response ? responseView(caller, doc, doc.response) : null,
+    responses: answers.map((r) => responseView(caller, doc, r)),
   };
 }
 

@@ -12,11 +12,35 @@ type FetchRequests = (
   pages?: number,
 ) => Promise<{ requests: { requestId: string }[]; cut: boolean }>;
 
+type Answer = { responseId: string; status: string };
+type Shown = { status: string; response?: Answer | null; responses?: Answer[] };
+
 describe("dashboard: the co-operation view's list of information requests", () => {
   let fetchRequests: FetchRequests;
+  let requestStatusText: (r: Shown) => string;
+  let answersOf: (r: Shown) => Answer[];
   before(async () => {
     const url = pathToFileURL(join(repoRoot, 'services', 'query-api', 'public', 'cooperation.js')).href;
-    ({ fetchRequests } = (await import(url)) as { fetchRequests: FetchRequests });
+    ({ fetchRequests, requestStatusText, answersOf } = (await import(url)) as {
+      fetchRequests: FetchRequests;
+      requestStatusText: typeof requestStatusText;
+      answersOf: typeof answersOf;
+    });
+  });
+
+  it('says a request answered in part as such, and lists every answer it has had', () => {
+    expect(requestStatusText({ status: 'partial' })).to.equal('partly answered');
+    expect(requestStatusText({ status: 'answered' })).to.equal('answered');
+    expect(requestStatusText({ status: 'escalated' })).to.equal('escalated');
+    const first = { responseId: 'a', status: 'partial' };
+    const second = { responseId: 'b', status: 'answered' };
+    expect(answersOf({ status: 'answered', response: second, responses: [first, second] })).to.deep.equal([
+      first,
+      second,
+    ]);
+    // From an API of before partial answers were followed by more: the one answer.
+    expect(answersOf({ status: 'answered', response: second })).to.deep.equal([second]);
+    expect(answersOf({ status: 'open', response: null })).to.deep.equal([]);
   });
 
   /** An API holding `n` requests, answering pages of at most `limit` after `cursor` (the index to start at). */

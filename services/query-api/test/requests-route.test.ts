@@ -13,15 +13,21 @@ type Doc = Record<string, unknown>;
 
 const valueOf = (v: unknown) => (v instanceof Date ? v.getTime() : v);
 
+/** The value at a dotted path (`response.status`), undefined where the path ends early. */
+const at = (doc: Doc, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>((v, k) => (v === null || typeof v !== 'object' ? undefined : (v as Doc)[k]), doc);
+
 /**
- * Whether `doc` matches a filter of the few operators the route uses ($and, $or, $in, $gt, $gte, $lt, $exists,
- * equality).
+ * Whether `doc` matches a filter of the few operators the route uses ($and, $or, $in, $gt, $gte, $lt, $ne, $exists,
+ * equality), a field named by its path.
  */
 function matches(doc: Doc, filter: Doc): boolean {
   return Object.entries(filter).every(([key, cond]) => {
     if (key === '$and') return (cond as Doc[]).every((f) => matches(doc, f));
     if (key === '$or') return (cond as Doc[]).some((f) => matches(doc, f));
-    const v = valueOf(doc[key]);
+    const v = valueOf(at(doc, key));
     if (cond && typeof cond === 'object' && !(cond instanceof Date))
       return Object.entries(cond as Doc).every(([op, arg]) => {
         const a = valueOf(arg) as number | string;
@@ -30,7 +36,8 @@ function matches(doc: Doc, filter: Doc): boolean {
         if (op === '$gt') return x > a;
         if (op === '$gte') return x >= a;
         if (op === '$lt') return x < a;
-        if (op === '$exists') return (doc[key] !== undefined) === arg;
+        if (op === '$ne') return x !== a;
+        if (op === '$exists') return (at(doc, key) !== undefined) === arg;
         throw new Error(`operator ${op} not in the stand-in`);
       });
     return v === valueOf(cond);
@@ -146,6 +153,89 @@ describe('query API: information requests', () => {
     // The whole list in one page: no cursor.
     expect((await get('?limit=7')).body.nextCursor).to.equal(null);
     expect((await get('')).body.nextCursor).to.equal(null);
+  });
+
+  /** UZ's answer `n` to request `i` (of `stored`), `status` (answered, partial, declined), AMBER for KZ only. */
+  const answer = (i: number, n: number, status: string) => ({
+    responseId: `00000000-0000-4000-9000-${String(i * 10 + n).padStart(12, '0')}`,
+    from: 'UZ',
+    to: 'KZ',
+    status,
+    answer: `answer ${n}`,
+    relatedReports: [],
+    respondedAt: new Date(NOW - HOUR + n * 60000),
+    handling: { tlp: 'AMBER', releasableTo: ['KZ'], releasableCountries: ['KZ'], evaluation: null },
+    messageId: `r-${i}-${n}`,
+    receivedAt: new Date(NOW - HOUR + n * 60000),
+    submittedBy: 'uz-case-system',
+  });
+  const byId = (body: Doc) =>
+    new Map((body.requests as Doc[]).map((r) => [String(r.requestId).slice(-1), r] as const));
+
+  it('shows a request answered in part as partial, with every answer, and filters by it', async () => {
+    stored(4);
+    const [partly, twice, full] = data.requests!;
+    // Answered in part, in time, and past due now: not overdue.
+    Object.assign(partly!, {
+      status: 'answered',
+      dueAt: new Date(NOW - HOUR / 2),
+      response: answer(0, 1, 'partial'),
+    });
+    // Two partial answers stored, the second the latest.
+    Object.assign(twice!, {
+      status: 'answered',
+      earlierResponses: [answer(1, 1, 'partial')],
+      response: answer(1, 2, 'partial'),
+    });
+    // A partial answer, then the full one.
+    Object.assign(full!, {
+      status: 'answered',
+      earlierResponses: [answer(2, 1, 'partial')],
+      response: answer(2, 2, 'answered'),
+    });
+    const all = byId((await get('')).body);
+    expect([0, 1, 2, 3].map((i) => all.get(String(i))!.status)).to.deep.equal([
+      'partial',
+      'partial',
+      'answered',
+      'open',
+    ]);
+    expect(all.get('0')).to.include({ overdue: false });
+    const latest = all.get('1')!;
+    expect((latest.response as Doc).answer).to.equal('answer 2');
+    expect((latest.responses as Doc[]).map((r) => [r.answer, r.status])).to.deep.equal([
+      ['answer 1', 'partial'],
+      ['answer 2', 'partial'],
+    ]);
+    expect((all.get('2')!.responses as Doc[]).map((r) => r.status)).to.deep.equal(['partial', 'answered']);
+    expect(all.get('3')!.responses).to.deep.equal([]);
+    const ids = async (status: string) => [...byId((await get(`?status=${status}`)).body).keys()];
+    expect(await ids('partial')).to.deep.equal(['0', '1']);
+    expect(await ids('answered')).to.deep.equal(['2']);
+    expect(await ids('open')).to.deep.equal(['3']);
+    expect(await ids('overdue')).to.deep.equal([]);
+    // A coordinator of a third country sees that answers came, not what they say.
+    caller = { sub: 'coordinator-2', role: 'coordinator', country: 'TM', clearance: 'RED', regions: [] };
+    const third = byId((await get('')).body).get('1')!;
+    expect((third.responses as Doc[]).map((r) => [r.withheld, r.answer])).to.deep.equal([
+      [true, undefined],
+      [true, undefined],
+    ]);
+  });
+
+  it('withholds the agency system that asked from whom the request is withheld', async () => {
+    stored(2);
+    data.requests![0]!.submittedBy = 'kz-case-system';
+    expect(byId((await get('')).body).get('0')).to.include({
+      withheld: false,
+      submittedBy: 'kz-case-system',
+    });
+    caller = { sub: 'coordinator-2', role: 'coordinator', country: 'TM', clearance: 'RED', regions: [] };
+    expect(byId((await get('')).body).get('0')).to.include({
+      withheld: true,
+      question: null,
+      submittedBy: null,
+    });
   });
 
   it('refuses a cursor it did not give', async () => {

@@ -7,8 +7,11 @@ export type RequestUrgency = 'routine' | 'urgent' | 'immediate';
 /** As stored: `open` until answered; `escalated` once the coordinator's deadline check found it overdue. */
 export type StoredRequestStatus = 'open' | 'answered' | 'escalated';
 
-/** As shown: `overdue` is an open request past its due time that the deadline check has not escalated yet. */
-export type RequestStatus = StoredRequestStatus | 'overdue';
+/**
+ * As shown: `overdue` is an open request past its due time that the deadline check has not escalated yet; `partial`,
+ * a request whose latest answer is partial (more may follow; no longer overdue), stored as `answered`.
+ */
+export type RequestStatus = StoredRequestStatus | 'overdue' | 'partial';
 
 export interface StoredResponse {
   responseId: string;
@@ -25,6 +28,11 @@ export interface StoredResponse {
   receivedAt: Date;
   /** The agency system that answered, as its node authenticated it (InformationResponse v2); absent before. */
   submittedBy?: string | null;
+  /**
+   * When the brokers appended it (IntakeRecord.appendedAt): whether it came by the request's due time is judged by it.
+   * Absent for a topic whose records carry their producer's time (made before 2026-12-07), and on answers stored before.
+   */
+  appendedAt?: Date;
 }
 
 export interface StoredRequest {
@@ -48,7 +56,14 @@ export interface StoredRequest {
   submittedBy?: string | null;
   status: StoredRequestStatus;
   escalatedAt: Date | null;
+  /** The latest answer (null: none yet). */
   response: StoredResponse | null;
+  /**
+   * The answers that came before `response`, oldest first, in the order the brokers appended them (partial ones: after
+   * a partial answer the addressee may answer again). Absent while there is none, as in every request stored before
+   * partial answers could be followed by more.
+   */
+  earlierResponses?: StoredResponse[];
 }
 
 /**
@@ -82,12 +97,16 @@ export interface StoredAsk {
   refusedAt?: Date;
 }
 
-/** What a person sees: answered, escalated, overdue (past due, not escalated yet) or open. */
+/**
+ * What a person sees: partial (its latest answer is partial: more may follow), answered (in full, or declined),
+ * escalated, overdue (past due, not escalated yet) or open.
+ */
 export function requestStatus(
   doc: Pick<StoredRequest, 'status' | 'dueAt' | 'response'>,
   now: number,
 ): RequestStatus {
-  if (doc.response || doc.status === 'answered') return 'answered';
+  if (doc.response || doc.status === 'answered')
+    return doc.response?.status === 'partial' ? 'partial' : 'answered';
   if (doc.status === 'escalated') return 'escalated';
   return new Date(doc.dueAt).getTime() < now ? 'overdue' : 'open';
 }

@@ -4,16 +4,15 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '@hub/errors';
 import { FieldReader } from '../report/fields';
-import { isCalendarDate } from '../report/dates';
 import type { Normalised } from '../report/seizure-report';
 import { normaliseCountryCode, readHandling } from '../report/terms';
 import { TEXT_MAX, UUID } from '@hub/schemas';
+import { parseDueAt } from './due-at';
 
 const ASK = TEXT_MAX.InformationRequest;
 
 const HOUR = 3600000;
 const DAY = 24 * HOUR;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 /** The earliest due time accepted: a request must leave the addressee some time to read it. */
 const MIN_DUE_AHEAD_MS = 1000;
 const MAX_DUE_AHEAD_MS = 366 * DAY;
@@ -154,12 +153,12 @@ export function informationRequestFromJson(
   const dueIn = r.string(obj, 'dueAt', 'dueAt', { max: 40 });
   let dueAt = ctx.now + DEFAULT_DUE_MS[urgency];
   if (dueIn !== null) {
-    const t = ISO_TIME.test(dueIn) && isCalendarDate(dueIn) ? Date.parse(dueIn) : NaN;
-    if (Number.isNaN(t))
-      r.error('dueAt', 'must be an ISO 8601 date-time, e.g. 2026-03-14T18:00:00+05:00', dueIn);
-    else if (t < ctx.now + MIN_DUE_AHEAD_MS) r.error('dueAt', 'must be in the future', dueIn);
-    else if (t > ctx.now + MAX_DUE_AHEAD_MS) r.error('dueAt', 'must be within a year', dueIn);
-    else dueAt = t;
+    const t = parseDueAt(r, dueIn, {
+      now: ctx.now,
+      minAheadMs: MIN_DUE_AHEAD_MS,
+      maxAheadMs: MAX_DUE_AHEAD_MS,
+    });
+    if (t !== undefined) dueAt = t;
   } else {
     r.notes.push(
       `dueAt not given: ${new Date(dueAt).toISOString()} (${urgency}: ${DEFAULT_DUE_MS[urgency] / HOUR} h)`,

@@ -1,0 +1,358 @@
+// Answers and escalations of information requests at the coordinator, without a stack: what the checks take, what
+// storing a batch makes of a request (persistRequests over an in-memory `requests` collection), and when the deadline
+// check escalates. The same over the real store and topics: test/coordinator/requests.test.ts.
+import { expect } from 'chai';
+import type { Envelope, Signer } from '@hub/envelope';
+import type { SchemaRegistry } from '@hub/schemas';
+import { topicNames } from '@hub/kafka';
+import { createLogger } from '@hub/observability';
+import type { Store } from '@hub/store';
+import type { Accepted, Outcome } from '../src/outcome';
+import {
+  checkRequestMessages,
+  persistRequests,
+  type StoredAnswer,
+  type StoredRequestAnswers,
+} from '../src/requests';
+import { ESCALATION_GRACE_MS, intakeBehindOn, startEscalation } from '../src/request-escalation';
+
+type Doc = Record<string, unknown> & { _id: string };
+
+const NOW = Date.UTC(2026, 2, 14, 9, 0);
+const MINUTE = 60000;
+const DUE = NOW + 60 * MINUTE;
+const REQUEST_ID = '0b0f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
+
+/** The value at a dotted path (`response.messageId`), null where the path ends early, as MongoDB reads it. */
+const at = (doc: Doc, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>((v, k) => (v === null || typeof v !== 'object' ? null : (v as Doc)[k]), doc) ?? null;
+const same = (a: unknown, b: unknown) =>
+  a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b;
+const matches = (doc: Doc, filter: Doc) =>
+  Object.entries(filter).every(([k, want]) => {
+    const v = at(doc, k);
+    if (want && typeof want === 'object' && !(want instanceof Date)) {
+      const { $lt, $in } = want as { $lt?: Date; $in?: unknown[] };
+      if ($lt) return v instanceof Date && v.getTime() < $lt.getTime();
+      if ($in) return $in.some((x) => same(v, x));
+      throw new Error(`a filter the stand-in does not read: ${JSON.stringify(want)}`);
+    }
+    return same(v, want ?? null);
+  });
+
+/** The `requests` collection in memory: insertMany, find (equality, $in, $lt), findOne and updateOne with $set. */
+function requestsStore(docs: Doc[] = []): { store: Store; docs: Doc[] } {
+  const collection = {
+    insertMany: async (list: Doc[]) => void docs.push(...structuredClone(list)),
+    find: (filter: Doc) => ({ toArray: async () => structuredClone(docs.filter((d) => matches(d, filter))) }),
+    findOne: async (filter: Doc) => structuredClone(docs.find((d) => matches(d, filter)) ?? null),
+    updateOne: async (filter: Doc, update: { $set: Doc }) => {
+      const doc = docs.find((d) => matches(d, filter));
+      if (doc) Object.assign(doc, structuredClone(update.$set));
+      return { modifiedCount: doc ? 1 : 0 };
+    },
+  };
+  return { store: { engine: 'mongodb', collection: () => collection } as unknown as Store, docs };
+}
+
+/** KZ's request to UZ as stored, open, due at DUE. */
+const storedRequest = (over: Partial<StoredRequestAnswers> = {}): Doc =>
+  ({
+    _id: REQUEST_ID,
+    requestId: REQUEST_ID,
+    requester: 'KZ',
+    addressee: 'UZ',
+    subjectKind: 'other',
+    subjectRef: null,
+    purpose: 'investigation',
+    question: 'Seen before?',
+    urgency: 'urgent',
+    dueAt: new Date(DUE),
+    sentAt: new Date(NOW),
+    receivedAt: new Date(NOW),
+    handling: { tlp: 'AMBER', releasableTo: [], releasableCountries: [], evaluation: null },
+    messageId: 'request-message',
+    submittedBy: null,
+    status: 'open',
+    escalatedAt: null,
+    response: null,
+    ...over,
+  }) as unknown as Doc;
+
+let offset = 0;
+/** UZ's answer `n` (its response id and message id derive from it), appended by the brokers at `appendedAt`. */
+const answer = (n: number, status: string, appendedAt: number | undefined): Accepted =>
+  ({
+    kind: 'accepted',
+    record: {
+      topic: 'hub.node.UZ.out',
+      partition: 0,
+      offset: String(offset++),
+      key: null,
+      bytes: Buffer.alloc(0),
+      ...(appendedAt !== undefined && { appendedAt }),
+    },
+    envelope: {
+      messageType: 'InformationResponse',
+      messageId: `response-message-${n}`,
+      origin: 'UZ',
+    } as Envelope,
+    value: {
+      requestId: REQUEST_ID,
+      responseId: `00000000-0000-4000-8000-00000000000${n}`,
+      from: 'UZ',
+      to: 'KZ',
+      status,
+      answer: `answer ${n}`,
+      relatedReports: [],
+      respondedAt: appendedAt ?? NOW,
+      handling: { tlp: 'AMBER', releasableTo: [] },
+      submittedBy: null,
+    },
+    subjectId: `00000000-0000-4000-8000-00000000000${n}`,
+    subjectVersion: null,
+  }) as unknown as Accepted;
+
+/** The coordination node's record of the escalation of the request, made at `issuedAt`. */
+const escalationRecord = (issuedAt: number): Accepted =>
+  ({
+    kind: 'accepted',
+    record: {
+      topic: 'hub.node.HUB.out',
+      partition: 0,
+      offset: String(offset++),
+      key: null,
+      bytes: Buffer.alloc(0),
+    },
+    envelope: {
+      messageType: 'RequestNotice',
+      messageId: `escalation-${issuedAt}`,
+      origin: 'HUB',
+    } as Envelope,
+    value: { kind: 'escalation', requestId: REQUEST_ID, issuedAt },
+    subjectId: REQUEST_ID,
+    subjectVersion: null,
+  }) as unknown as Accepted;
+
+/** Check and store `outcomes` as the intake does a batch; resolves to what was taken and the escalations counted. */
+const intake = async (store: Store, outcomes: Outcome[]) => {
+  const checked = await checkRequestMessages(store, outcomes, async () => true);
+  const escalated = await persistRequests(store, checked, [], new Date(NOW));
+  return { kinds: checked.map((o) => o.kind), checked, escalated: escalated.map((e) => e._id) };
+};
+
+describe('coordinator: escalation of a request answered in time', () => {
+  it('withdraws an escalation applied before an answer the brokers appended by the due time', async () => {
+    const { store, docs } = requestsStore([storedRequest()]);
+    // The escalation's record applied first: a backlog held the answer back.
+    expect((await intake(store, [escalationRecord(DUE + MINUTE)])).escalated).to.deep.equal([REQUEST_ID]);
+    expect(docs[0]).to.include({ status: 'escalated' });
+    expect((await intake(store, [answer(1, 'answered', DUE - 1000)])).escalated).to.deep.equal([]);
+    expect(docs[0]).to.include({ status: 'answered', escalatedAt: null });
+    // A record of the same escalation made again later does not bring it back.
+    expect((await intake(store, [escalationRecord(DUE + 11 * MINUTE)])).escalated).to.deep.equal([]);
+    expect(docs[0]).to.include({ escalatedAt: null });
+  });
+
+  it('neither marks nor counts an escalation whose record comes after an answer appended in time', async () => {
+    for (const appendedAt of [DUE - 1000, DUE]) {
+      const { store, docs } = requestsStore([storedRequest()]);
+      await intake(store, [answer(1, 'partial', appendedAt)]);
+      expect((await intake(store, [escalationRecord(DUE + MINUTE)])).escalated).to.deep.equal([]);
+      expect(docs[0], String(appendedAt)).to.include({ status: 'answered', escalatedAt: null });
+    }
+  });
+
+  it('keeps the escalation of a request answered after its due time, whichever is applied first', async () => {
+    for (const order of ['escalation first', 'answer first']) {
+      const { store, docs } = requestsStore([storedRequest()]);
+      const late = answer(1, 'answered', DUE + 1);
+      const escalation = escalationRecord(DUE + MINUTE);
+      for (const o of order === 'escalation first' ? [escalation, late] : [late, escalation])
+        await intake(store, [o]);
+      expect(docs[0]!.status, order).to.equal('answered');
+      expect((docs[0]!.escalatedAt as Date | null)?.getTime(), order).to.equal(DUE + MINUTE);
+    }
+    // An answer of a topic without the brokers' times proves nothing about its time: the escalation stays.
+    const { store, docs } = requestsStore([storedRequest()]);
+    await intake(store, [answer(1, 'answered', undefined)]);
+    expect((await intake(store, [escalationRecord(DUE + MINUTE)])).escalated).to.deep.equal([REQUEST_ID]);
+    expect(docs[0]!.escalatedAt).to.be.an.instanceOf(Date);
+  });
+});
+
+describe('coordinator: partial answers', () => {
+  it('takes more answers after a partial one, each stored, until one that is not partial', async () => {
+    const { store, docs } = requestsStore([storedRequest()]);
+    expect((await intake(store, [answer(1, 'partial', NOW + MINUTE)])).kinds).to.deep.equal(['accepted']);
+    expect(docs[0]).to.include({ status: 'answered' });
+    // Two more in one batch: another partial one, then the full answer.
+    const more = await intake(store, [
+      answer(2, 'partial', NOW + 2 * MINUTE),
+      answer(3, 'answered', DUE + 1),
+    ]);
+    expect(more.kinds).to.deep.equal(['accepted', 'accepted']);
+    const doc = docs[0] as unknown as StoredRequestAnswers;
+    expect(doc.response?.answer).to.equal('answer 3');
+    expect(doc.earlierResponses?.map((r) => r.answer)).to.deep.equal(['answer 1', 'answer 2']);
+    expect((doc.earlierResponses?.[0] as StoredAnswer).appendedAt?.getTime()).to.equal(NOW + MINUTE);
+    // Each redelivered: taken again, stored once.
+    const again = await intake(store, [answer(1, 'partial', NOW + MINUTE), answer(3, 'answered', DUE + 1)]);
+    expect(again.kinds).to.deep.equal(['accepted', 'accepted']);
+    expect((docs[0] as unknown as StoredRequestAnswers).earlierResponses).to.have.length(2);
+  });
+
+  it('takes a partial answer read after the full one that followed it, storing them as in order', async () => {
+    /** Answers 1 and 2 partial, 3 full, appended at `times`, read in `order`. */
+    const stored = async (order: 'as sent' | 'reversed', times: number[]) => {
+      const { store, docs } = requestsStore([storedRequest()]);
+      const answers = [
+        answer(1, 'partial', times[0]),
+        answer(2, 'partial', times[1]),
+        answer(3, 'answered', times[2]),
+      ];
+      // In other partitions (each answer under its own key): a replay may read the full answer first.
+      for (const a of order === 'as sent' ? answers : answers.reverse())
+        expect((await intake(store, [a])).kinds, order).to.deep.equal(['accepted']);
+      return docs[0];
+    };
+    // Appended a minute apart, or in the same millisecond (one batch of the node's).
+    for (const times of [
+      [NOW + MINUTE, NOW + 2 * MINUTE, NOW + 3 * MINUTE],
+      [NOW + MINUTE, NOW + MINUTE, NOW + MINUTE],
+    ]) {
+      const reversed = await stored('reversed', times);
+      expect(reversed).to.deep.equal(await stored('as sent', times));
+      const doc = reversed as unknown as StoredRequestAnswers;
+      expect(doc.response?.answer).to.equal('answer 3');
+      expect(doc.earlierResponses?.map((r) => r.answer)).to.deep.equal(['answer 1', 'answer 2']);
+    }
+    // A partial answer the brokers took after the full one: refused, whenever it is read.
+    const { store } = requestsStore([storedRequest()]);
+    await intake(store, [answer(3, 'answered', NOW + 2 * MINUTE)]);
+    expect((await intake(store, [answer(4, 'partial', NOW + 3 * MINUTE)])).kinds).to.deep.equal(['rejected']);
+  });
+
+  it('refuses an answer after one that was not partial, and an answer reusing a response id', async () => {
+    const { store, docs } = requestsStore([storedRequest()]);
+    await intake(store, [answer(1, 'declined', NOW + MINUTE)]);
+    const [after] = (await intake(store, [answer(2, 'partial', NOW + 2 * MINUTE)])).checked;
+    expect(after?.kind).to.equal('rejected');
+    expect(after?.kind === 'rejected' && after.detail).to.equal(
+      `requestId: request ${REQUEST_ID} was already answered (response 00000000-0000-4000-8000-000000000001, message response-message-1): only a partial answer may be followed by another`,
+    );
+    expect((docs[0] as unknown as StoredRequestAnswers).response?.answer).to.equal('answer 1');
+
+    const partial = requestsStore([storedRequest()]);
+    await intake(partial.store, [answer(1, 'partial', NOW + MINUTE)]);
+    const reuse = { ...answer(2, 'answered', NOW + 2 * MINUTE) };
+    reuse.value = { ...reuse.value, responseId: '00000000-0000-4000-8000-000000000001' };
+    const [reused] = (await intake(partial.store, [reuse])).checked;
+    expect(reused?.kind === 'rejected' && reused.fields).to.deep.equal([
+      {
+        field: 'responseId',
+        message: `is already the id of an answer to request ${REQUEST_ID} (response 00000000-0000-4000-8000-000000000001, message response-message-1): each answer has its own`,
+        value: '00000000-0000-4000-8000-000000000001',
+      },
+    ]);
+    expect((partial.docs[0] as unknown as StoredRequestAnswers).response?.answer).to.equal('answer 1');
+  });
+});
+
+describe('coordinator: the deadline check of information requests', () => {
+  const logger = createLogger('test:request-escalation', { level: 'silent' });
+  /** A deadline check at `now` over `docs`; resolves to the requests it escalated (the records it sent). */
+  const checkAt = async (now: number, docs: Doc[], extra: Record<string, unknown> = {}) => {
+    const sent: string[] = [];
+    const escalation = startEscalation({
+      store: requestsStore(docs).store,
+      producer: {
+        send: async (r: { topic: string; messages: { key: string }[] }) => {
+          if (r.topic === 'hub.node.HUB.out') sent.push(...r.messages.map((m) => m.key));
+          return [];
+        },
+      } as never,
+      signer: { signEncoded: () => ({ bytes: Buffer.alloc(1) }) } as unknown as Signer,
+      registry: {
+        encode: () => ({ payload: Buffer.alloc(1), fingerprint: 'f' }),
+      } as unknown as SchemaRegistry,
+      names: topicNames(''),
+      clock: () => now,
+      logger,
+      intervalMs: 3600000,
+      ...extra,
+    });
+    try {
+      expect(await escalation.check()).to.equal(sent.length);
+    } finally {
+      await escalation.stop();
+    }
+    return sent;
+  };
+
+  it('escalates an open request only once its due time and a grace have passed', async () => {
+    const docs = [storedRequest()];
+    expect(await checkAt(DUE + 1000, docs)).to.deep.equal([]);
+    expect(await checkAt(DUE + ESCALATION_GRACE_MS, docs)).to.deep.equal([]);
+    expect(await checkAt(DUE + ESCALATION_GRACE_MS + 1, docs)).to.deep.equal([REQUEST_ID]);
+    expect(await checkAt(DUE + 2000, docs, { graceMs: 1000 })).to.deep.equal([REQUEST_ID]);
+  });
+
+  it("waits while the intake has not stored the addressee's messages of before the due time", async () => {
+    const asked: [string, number][] = [];
+    let behind = true;
+    const intakeBehind = async (addressee: string, dueAt: number) => {
+      asked.push([addressee, dueAt]);
+      return behind;
+    };
+    const docs = [storedRequest()];
+    expect(await checkAt(DUE + 10 * MINUTE, docs, { intakeBehind })).to.deep.equal([]);
+    expect(asked).to.deep.equal([['UZ', DUE]]);
+    behind = false;
+    expect(await checkAt(DUE + 11 * MINUTE, docs, { intakeBehind })).to.deep.equal([REQUEST_ID]);
+    // Not known (the brokers do not answer): not escalated this time either.
+    const failing = async () => {
+      throw new Error('broker away');
+    };
+    expect(await checkAt(DUE + 12 * MINUTE, docs, { intakeBehind: failing })).to.deep.equal([]);
+  });
+
+  it("tells from the group's committed offsets whether it has read the addressee's topic up to a time", async () => {
+    const asked: unknown[] = [];
+    const admin = (committed: string[], low = ['0', '0']) => ({
+      fetchOffsets: async (o: { groupId: string; topics: string[] }) => {
+        asked.push(o);
+        return [
+          {
+            topic: 'hub.node.UZ.out',
+            partitions: committed.map((offset, partition) => ({ partition, offset, metadata: null })),
+          },
+        ];
+      },
+      fetchTopicOffsets: async () =>
+        low.map((l, partition) => ({ partition, offset: '9', high: '9', low: l })),
+      // The first record after the due time: offset 5 in partition 0, 3 in partition 1.
+      fetchTopicOffsetsByTimestamp: async (topic: string, at: number) => {
+        asked.push({ topic, at });
+        return [
+          { partition: 0, offset: '5' },
+          { partition: 1, offset: '3' },
+        ];
+      },
+    });
+    const behind = (committed: string[], low?: string[]) =>
+      intakeBehindOn(admin(committed, low), 'hub.coordinator', topicNames(''))('UZ', DUE);
+    expect(await behind(['5', '3'])).to.equal(false);
+    expect(await behind(['9', '4'])).to.equal(false);
+    expect(await behind(['4', '3'])).to.equal(true);
+    expect(await behind(['5', '-1'])).to.equal(true);
+    // A partition never committed whose records before the due time are gone (retention): nothing left to read.
+    expect(await behind(['5', '-1'], ['0', '3'])).to.equal(false);
+    expect(asked.slice(0, 2)).to.deep.equal([
+      { groupId: 'hub.coordinator', topics: ['hub.node.UZ.out'] },
+      { topic: 'hub.node.UZ.out', at: DUE + 1 },
+    ]);
+  });
+});

@@ -1,0 +1,240 @@
+// The node's information request routes without a stack: a request sent again (its 202 lost) is answered as the
+// first time, and a request answered in part may be answered again, each answer shown, on both sides. The routes over
+// a real requests log and inbound store in a directory of the test's own, and a submitter that signs nothing.
+import { expect } from 'chai';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { informationRequestFromJson, informationResponseFromJson } from '@hub/domain';
+import { HubError, ValidationError } from '@hub/errors';
+import { httpStatusOf } from '../src/error-status';
+import { InboundStore } from '../src/inbox-store';
+import type { KeptRequestNotice } from '../src/request-notices';
+import { RequestsLog } from '../src/requests-log';
+import { requestRoutes } from '../src/routes-requests';
+
+const NOW = Date.UTC(2026, 2, 14, 9, 0);
+const HOUR = 3600000;
+const regions = new Set(['central-asia']);
+
+type Body = Record<string, unknown> & { error?: { code: string; message: string } };
+
+interface NodeApp {
+  inbound: InboundStore;
+  submitted: { type: string; key: string; value: Record<string, unknown> }[];
+  now: number;
+  post(path: string, body: unknown): Promise<{ status: number; body: Body }>;
+  list(query?: string): Promise<Record<string, unknown>[]>;
+  close(): void;
+}
+
+/** `country`'s node: its request routes, its requests log and inbound store in a fresh directory. */
+async function startNode(country: string): Promise<NodeApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'hub-node-requests-'));
+  const inbound = new InboundStore(join(dir, 'inbound.jsonl'));
+  const node = { inbound, submitted: [], now: NOW } as unknown as NodeApp;
+  const app = express();
+  app.use(express.json());
+  app.use(
+    requestRoutes({
+      country,
+      submitter: {
+        async submit(type, key, value) {
+          node.submitted.push({ type, key, value: value as Record<string, unknown> });
+          return { messageId: randomUUID() };
+        },
+      },
+      inbound,
+      requests: new RequestsLog(join(dir, 'requests.jsonl')),
+      regions,
+      clock: () => node.now,
+    }),
+  );
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof ValidationError) res.status(400).json({ errors: err.errors });
+    else if (err instanceof HubError)
+      res.status(httpStatusOf(err)).json({ error: { code: err.code, message: err.message } });
+    else res.status(500).json({ error: { code: 'INTERNAL', message: String(err) } });
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return Object.assign(node, {
+    async post(path: string, body: unknown) {
+      const res = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Body };
+    },
+    async list(query = '') {
+      const res = await fetch(`${url}/v1/requests${query}`);
+      expect(res.status).to.equal(200);
+      return ((await res.json()) as { requests: Record<string, unknown>[] }).requests;
+    },
+    close() {
+      server.closeAllConnections();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** A notice of the coordinator as the node keeps it, carrying `content` signed by `origin`. */
+function keep(node: NodeApp, kind: 'request' | 'response', content: Record<string, unknown>, origin: string) {
+  const messageId = randomUUID();
+  const notice: KeptRequestNotice = {
+    noticeId: messageId,
+    kind,
+    requestId: String(content.requestId),
+    requester: kind === 'request' ? String(content.from) : String(content.to),
+    addressee: kind === 'request' ? String(content.to) : String(content.from),
+    dueAt: kind === 'request' ? (content.dueAt as number) : null,
+    reason: null,
+    issuedAt: NOW,
+    original: {
+      messageId: randomUUID(),
+      messageType: kind === 'request' ? 'InformationRequest' : 'InformationResponse',
+      origin,
+      signedAt: NOW,
+      signerFingerprint: 'f',
+      envelope: '',
+    },
+    content,
+  };
+  node.inbound.add({
+    messageId,
+    messageType: 'RequestNotice',
+    receivedAt: NOW,
+    value: notice as unknown as Record<string, unknown>,
+  });
+}
+
+const ask = {
+  to: 'UZ',
+  purpose: 'investigation',
+  question: 'Seen this truck before?',
+  urgency: 'urgent',
+  dueAt: '2026-03-14T15:00:00+05:00',
+  handling: { tlp: 'AMBER' },
+};
+
+describe('national node: a request sent again', () => {
+  let node: NodeApp;
+  beforeEach(async () => {
+    node = await startNode('KZ');
+  });
+  afterEach(() => node.close());
+
+  it('answers the very same body as the first time (duplicate), and sends nothing again', async () => {
+    const body = { ...ask, requestId: '0B0F2A52-6A1E-4F0E-9D1C-1C2F3A4B5C6D' };
+    const first = await node.post('/v1/requests', body);
+    expect(first.status, JSON.stringify(first.body)).to.equal(202);
+    // Its 202 lost, the client sends it again; and again after its due time even.
+    for (const now of [NOW + 60000, NOW + 24 * HOUR]) {
+      node.now = now;
+      const again = await node.post('/v1/requests', body);
+      expect(again.status, JSON.stringify(again.body)).to.equal(202);
+      expect(again.body).to.deep.equal({ ...first.body, duplicate: true });
+    }
+    expect(first.body).to.include({ requestId: '0b0f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d', status: 'queued' });
+    expect(node.submitted).to.have.length(1);
+    expect(await node.list('?direction=outgoing')).to.have.length(1);
+  });
+
+  it('refuses another body with the same requestId, saying how to ask anew', async () => {
+    const requestId = '0b0f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
+    expect((await node.post('/v1/requests', { ...ask, requestId })).status).to.equal(202);
+    const other = await node.post('/v1/requests', { ...ask, requestId, question: 'And this one?' });
+    expect(other.status).to.equal(409);
+    expect(other.body.error?.message).to.equal(
+      `request ${requestId} was sent already with another body; leave requestId out for a new request (the same body sent again is answered as the first time)`,
+    );
+    expect(node.submitted).to.have.length(1);
+  });
+});
+
+describe('national node: a request answered in part', () => {
+  /** KZ's request to UZ, due at NOW + 6 h, as UZ's node has it from the coordinator. */
+  const request = () =>
+    informationRequestFromJson(
+      { ...ask, dueAt: undefined },
+      { nodeCountry: 'KZ', now: NOW - 18 * HOUR, regions },
+    ).value;
+
+  it('may be answered again until an answer that is not partial, each answer shown', async () => {
+    const node = await startNode('UZ');
+    try {
+      const r = request();
+      keep(node, 'request', r as unknown as Record<string, unknown>, 'KZ');
+      const answer = (status: string, text: string) =>
+        node.post(`/v1/requests/${r.requestId}/response`, { status, answer: text });
+      expect((await answer('partial', 'One of them, so far.')).status).to.equal(202);
+      // Past its due time: answered in part, not overdue.
+      node.now = r.dueAt + HOUR;
+      const [partly] = await node.list('?direction=incoming');
+      expect(partly).to.include({ status: 'partial', overdue: false });
+      expect((await node.list('?status=partial')).map((i) => i.requestId)).to.deep.equal([r.requestId]);
+      expect(await node.list('?status=overdue')).to.deep.equal([]);
+      expect((await answer('partial', 'A second one.')).status).to.equal(202);
+      expect((await answer('answered', 'That is all.')).status).to.equal(202);
+      const [answered] = await node.list('?direction=incoming');
+      expect(answered!.status).to.equal('answered');
+      expect((answered!.response as { answer: string }).answer).to.equal('That is all.');
+      expect(
+        (answered!.responses as { answer: string; status: string }[]).map((a) => a.status),
+      ).to.deep.equal(['partial', 'partial', 'answered']);
+      // Answered in full: no more.
+      const more = await answer('partial', 'One more.');
+      expect(more.status).to.equal(409);
+      expect(more.body.error?.message).to.match(
+        new RegExp(
+          `^request ${r.requestId} is answered already \\(response [0-9a-f-]{36} at .+, answered\\): only a partial answer may be followed by another$`,
+        ),
+      );
+      expect(node.submitted.map((s) => s.value.status)).to.deep.equal(['partial', 'partial', 'answered']);
+    } finally {
+      node.close();
+    }
+  });
+
+  it('shows the asking side each answer, partial until the one that is not', async () => {
+    const node = await startNode('KZ');
+    try {
+      const sent = await node.post('/v1/requests', ask);
+      expect(sent.status).to.equal(202);
+      const r = node.submitted[0]!.value as unknown as ReturnType<typeof request>;
+      const answerOf = (status: string, text: string, at: number) =>
+        informationResponseFromJson({ status, answer: text }, r, { nodeCountry: 'UZ', now: at, regions })
+          .value as unknown as Record<string, unknown>;
+      keep(node, 'response', answerOf('partial', 'One of them, so far.', NOW), 'UZ');
+      node.now = r.dueAt + HOUR;
+      const [partly] = await node.list('?direction=outgoing');
+      expect(partly).to.include({ status: 'partial', overdue: false });
+      // The full answer, then a partial one given before it that the coordinator passed on after it (they travel
+      // apart): answered, each answer in the order given.
+      keep(node, 'response', answerOf('answered', 'That is all.', NOW + 2 * HOUR), 'UZ');
+      keep(node, 'response', answerOf('partial', 'A second one.', NOW + HOUR), 'UZ');
+      const [answered] = await node.list('?direction=outgoing');
+      expect(answered!.status).to.equal('answered');
+      expect((answered!.response as { answer: string }).answer).to.equal('That is all.');
+      expect(
+        (answered!.responses as { answer: string; evidence: { verified: boolean } }[]).map((a) => [
+          a.answer,
+          a.evidence.verified,
+        ]),
+      ).to.deep.equal([
+        ['One of them, so far.', true],
+        ['A second one.', true],
+        ['That is all.', true],
+      ]);
+    } finally {
+      node.close();
+    }
+  });
+});
