@@ -1,8 +1,9 @@
 // Cross-border alerts for each matching rule, and the regional feeds' releasability, on the real stack.
 import { expect } from 'chai';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ALERT_MATCHED_MAX, alertScore, KEY_MEMBERS_MAX, loadMatchSecret } from '@hub/coordinator/correlate';
+import { derivedUuid } from '@hub/coordinator/replies';
 import { seizureReportFromJson } from '@hub/domain';
 import { createVerifier, type Envelope } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
@@ -480,5 +481,84 @@ describe('coordinator: correlation and regional feeds', function () {
     }
     const ownerView = (await alertsOf('UZ')).find((a) => a.alertId === whole.alertId);
     expect(ownerView?.matched.map((m) => m.reportId).sort()).to.deep.equal([kz, uz].sort());
+  });
+  it("names a country's copy of an alert by what it says, not by the countries that get the same", async () => {
+    // KZ and KG may read each other's GREEN reports, not UZ's RED one: they are told the same copy, UZ the whole alert.
+    const plate = `HM ${randomUUID().slice(0, 6)}`;
+    const truck = { mode: 'road', identifiers: [{ kind: 'plate', value: plate }] };
+    const kz = await post('KZ', report('KZ', { conveyance: truck }));
+    const kg = await post('KG', report('KG', { conveyance: truck }));
+    const uz = await post('UZ', report('UZ', { conveyance: truck, handling: { tlp: 'RED' } }));
+    const names = topicNames(env.config.namespace);
+    const registry = loadSchemaRegistry();
+    const verifier = createVerifier({ trust: new PkiStore(join(env.config.hubHome, 'pki')).trustStore() });
+    const kafka = createKafka({
+      brokers: env.config.kafka.brokers,
+      clientId: 'alert-copies-test',
+      logger: env.logger,
+    });
+    // By country: the message id and content of each alert its node got on a plate's three reports.
+    const got = new Map<string, { messageId: string; alert: Record<string, unknown> }[]>();
+    const consumer = kafka.consumer({ groupId: `${names.group('alert-copies-test')}-${randomUUID()}` });
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: ['KZ', 'KG', 'UZ'].map((cc) => names.nodeIn(cc)),
+      fromBeginning: true,
+    });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        const v = verifier.verify(message.value!);
+        if (!v.ok || v.envelope.messageType !== 'CrossBorderAlert') return;
+        const alert = registry.decode(v.envelope.schemaFingerprint, v.envelope.payload) as Record<
+          string,
+          unknown
+        >;
+        const reason = String(alert.reason);
+        // The alert on all three: UZ's copy names them, KZ's and KG's say one is withheld.
+        if (!(alert.matched as { reportId: string }[]).some((m) => m.reportId === kz)) return;
+        if (
+          !(alert.matched as { reportId: string }[]).some((m) => m.reportId === uz) &&
+          !reason.includes('withheld')
+        )
+          return;
+        const cc = names.countryOf(topic)!;
+        got.set(cc, [...(got.get(cc) ?? []), { messageId: v.envelope.messageId, alert }]);
+      },
+    });
+    /** Canonical JSON of what a copy says (keys sorted), without when the coordinator made it. */
+    const content = (value: unknown): unknown =>
+      value === null || typeof value !== 'object'
+        ? value
+        : Array.isArray(value)
+          ? value.map(content)
+          : Object.fromEntries(
+              Object.keys(value)
+                .filter((k) => k !== 'createdAt')
+                .sort()
+                .map((k) => [k, content((value as Record<string, unknown>)[k])]),
+            );
+    try {
+      await waitUntil('the alert on the three reports at each node', () =>
+        ['KZ', 'KG', 'UZ'].every((cc) => got.has(cc)) ? true : undefined,
+      );
+      const [kzCopy, kgCopy, uzCopy] = ['KZ', 'KG', 'UZ'].map((cc) => got.get(cc)!);
+      expect(kzCopy, 'one copy at KZ').to.have.length(1);
+      const alertId = String(uzCopy![0]!.alert.alertId);
+      expect(
+        (kzCopy![0]!.alert.matched as { reportId: string }[]).map((m) => m.reportId).sort(),
+      ).to.deep.equal([kz, kg].sort());
+      // One copy signed for KZ and KG: the same message.
+      expect(kgCopy![0]!.messageId).to.equal(kzCopy![0]!.messageId);
+      // Its id derives from what KZ holds, not from who else got it (which KZ could find by trying sets of countries).
+      const digest = createHash('sha256')
+        .update(JSON.stringify(content(kzCopy![0]!.alert)))
+        .digest('hex');
+      expect(kzCopy![0]!.messageId).to.equal(derivedUuid(`alert:${alertId}:${digest}`));
+      expect(kzCopy![0]!.messageId).not.to.equal(derivedUuid(`alert:${alertId}:KG,KZ`));
+      // The whole alert keeps the id alerts always had.
+      expect(uzCopy![0]!.messageId).to.equal(derivedUuid(`alert:${alertId}`));
+    } finally {
+      await consumer.disconnect();
+    }
   });
 });

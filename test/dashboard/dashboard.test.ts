@@ -657,7 +657,8 @@ describe('analyst dashboard in a browser', function () {
       expect(f.geometry.type).to.equal('LineString');
       expect(f.geometry.coordinates).to.have.length(2);
     }
-    const audit = await getJson(`${hub.apiUrl}/v1/audit`, hub.token('auditor', 'KZ'));
+    // An auditor cleared RED sees which reports were exported; one below RED only its own country's of them.
+    const audit = await getJson(`${hub.apiUrl}/v1/audit`, hub.token('auditor', 'KZ', 'RED'));
     expect(audit.body.valid).to.equal(true);
     const exports = (audit.body.entries as any[]).filter((e) => e.action === 'export');
     const csvEntry = exports.find((e) => e.query.format === 'csv');
@@ -665,6 +666,10 @@ describe('analyst dashboard in a browser', function () {
     expect(csvEntry.query.country).to.equal('UZ');
     expect(csvEntry.reportIds).to.have.members([ids.uzCocaine, ids.uzHeroin]);
     expect(exports.some((e) => e.query.format === 'geojson' && e.count === 3)).to.equal(true);
+    const below = await getJson(`${hub.apiUrl}/v1/audit`, hub.token('auditor', 'KZ'));
+    const belowCsv = (below.body.entries as any[]).find((e) => e.seq === csvEntry.seq);
+    expect(belowCsv.reportIds).to.deep.equal([]);
+    expect(belowCsv.withheld.fields).to.include('reportIds');
   });
 
   it('shows an auditor the audit log a page at a time, by reader and action, and where the chain breaks', async () => {

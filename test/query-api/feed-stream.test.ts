@@ -902,6 +902,17 @@ describe('query API: the regional feed as server-sent events', function () {
           { key: 'renewal', value: record(undefined, known!) },
         ],
       });
+      // Their subjects stand in the store, as those of records the coordinator published do: what is given again
+      // (held, or read back) is judged by its subject as it is now.
+      await store.collection<{ _id: string }>(COLLECTIONS.reports).insertMany(
+        [late!, orphan!, known!].map((_id) => ({
+          _id,
+          originCountry: 'UZ',
+          version: 1,
+          status: 'active',
+          handling: { tlp: 'GREEN', releasableCountries: [], releasableTo: [] },
+        })),
+      );
       const ours = new Set([late, orphan, known]);
       const ids = () =>
         reader.events

@@ -175,8 +175,9 @@ describe('query API: owners’ view of reads and data quality', function () {
     expect((await quality(hub.token('coordinator', 'TJ', 'AMBER'))).KZ!.reports).to.equal(2);
     expect((await quality(hub.token('admin', 'DE', 'RED'))).KZ, 'not releasable to DE').to.equal(undefined);
 
-    // A report of UZ's for KZ alone: TJ's rate of UZ's refusals is of what TJ may read, as it was before that report
-    // came (it used to be null then, telling TJ that UZ had sent something it may not read); KZ's counts it.
+    // A report of UZ's for KZ alone: TJ's figures are of what TJ may read, as they were before that report came, and
+    // below RED with no rejection rate (refusals are counted all, accepted envelopes only when readable: a rate of
+    // the two would not be of one whole); KZ's counts it.
     const before = await quality(tjGreen, true);
     const forKz = await postJson(`${hub.nodes.UZ!.url}/v1/seizures`, {
       seizedAt: '2026-03-01T06:00:00Z',
@@ -191,9 +192,24 @@ describe('query API: owners’ view of reads and data quality', function () {
       async () => (await quality(kzRed, true)).UZ!.accepted === 3 || undefined,
     );
     expect((await quality(kzRed)).UZ).to.include({ rejected: 1, rejectionRate: 0.25 });
-    expect(before.UZ).to.include({ reports: 2, accepted: 2, rejected: 1, rejectionRate: 0.333 });
+    expect(before.UZ).to.include({ reports: 2, accepted: 2, rejected: 1, rejectionRate: null });
     expect(await quality(tjGreen, true)).to.deep.equal(before);
+    // Cleared for RED, the rate is of every envelope, also the one TJ may not read (not counted in accepted).
+    expect((await quality(hub.token('coordinator', 'TJ', 'RED'), true)).UZ).to.include({
+      accepted: 2,
+      rejected: 1,
+      rejectionRate: 0.25,
+    });
+    // KZ below RED reads what KZ cleared for RED reads: within the minute, not the answer made for RED.
+    const kzStrict = await quality(hub.token('coordinator', 'KZ', 'AMBER+STRICT'));
+    expect(kzStrict.UZ).to.include({ accepted: 3, rejected: 1, rejectionRate: null });
+    expect(Object.values(kzStrict).every((c) => c.rejectionRate === null)).to.equal(true);
     const labelled = await getJson(`${hub.apiUrl}/v1/quality`, tjGreen);
     expect(labelled.body.counted).to.match(/^of what the caller may read: /);
+    expect(labelled.body.counted).to.include('rejectionRate is null to a caller cleared below RED');
+    const red = await getJson(`${hub.apiUrl}/v1/quality`, kzRed);
+    expect(red.body.counted).to.include(
+      'rejectionRate, to a caller cleared for RED, is rejected / (accepted + rejected) of every envelope',
+    );
   });
 });

@@ -4,7 +4,7 @@
 // without the identifier travelling to anyone. Matching looks up one document per key (by _id): it never scans
 // history. Matching runs on every report whatever its handling, but an alert is a hit/no-hit notice: each country
 // it goes to is told of the matched reports only those it may read (alertCopies), and how many others are withheld.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { normaliseIdentifier, normaliseLink } from '@hub/domain';
@@ -317,10 +317,33 @@ export function alertFor(
 }
 
 /**
+ * A copy's content as its recipients hold it, without the time the coordinator made it (made again with the chunk
+ * redelivered: not what it says), as canonical JSON (keys sorted): the same copy reads the same however it was built.
+ */
+function copyContent(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyContent);
+  return Object.fromEntries(
+    Object.keys(value)
+      .filter((k) => k !== 'createdAt')
+      .sort()
+      .map((k) => [k, copyContent((value as Record<string, unknown>)[k])]),
+  );
+}
+
+/**
  * The copies of `alert` to send, one per distinct content with the countries it goes to (each country concerned
  * gets its own view, alertFor; countries told the same share one signature), and the seed of its message id: the
- * whole alert's as before (`alert:<id>`) when nothing is withheld, else naming the countries, so that each copy is a
- * message of its own at the nodes (which keep one of each message id) and the same again when a chunk is redone.
+ * whole alert's as before (`alert:<id>`) when nothing is withheld, else the alert id and a hash of the copy's own
+ * content (`alert:<id>:<sha256>`), so that each copy is a message of its own at the nodes (which keep one of each
+ * message id) and the same again when a chunk is redone.
+ *
+ * Not the countries it goes to: a node could then try each set of the countries named and find which ones got
+ * another view than its own (could read a report withheld from it). A hash of what its recipients hold anyway tells
+ * them nothing more. A handling changed between a send and the redelivery of an alert not marked published changes a
+ * copy's content (a report shown or withheld), and with it the message id: the node keeps both, the later one being
+ * what the country may read now. That is right: under one id the node would keep the first and drop the other as a
+ * duplicate, though it says something else. The same content under the same id, whoever else gets it, is a duplicate.
  */
 export function alertCopies(
   alert: AlertRecord,
@@ -336,8 +359,17 @@ export function alertCopies(
   }
   return [...copies.values()].map((c) => ({
     ...c,
-    messageSeed: c.alert === alert ? `alert:${alert.alertId}` : `alert:${alert.alertId}:${c.to.join(',')}`,
+    messageSeed: copySeed(alert, c.alert),
   }));
+}
+
+/** The seed of the message id of `copy` of `alert` (alertCopies). */
+function copySeed(alert: AlertRecord, copy: AlertRecord): string {
+  if (copy === alert) return `alert:${alert.alertId}`;
+  const digest = createHash('sha256')
+    .update(JSON.stringify(copyContent(copy)))
+    .digest('hex');
+  return `alert:${alert.alertId}:${digest}`;
 }
 
 /**

@@ -178,51 +178,82 @@ export function answeredInTime(dueAt: Date, answer: Pick<StoredResponse, 'append
   );
 }
 
-/** An answer as far as the order of a request's answers goes: its status, and when the brokers appended it. */
+/**
+ * An answer as far as the order of a request's answers goes: its ids and status, when its node says it gave it, and
+ * when the brokers appended it.
+ */
 interface Placed {
+  responseId: string;
+  messageId: string;
   status: string;
+  respondedAt: number | Date;
   appendedAt?: number | Date;
 }
 
 const appendedMs = (a: Placed) => (a.appendedAt === undefined ? undefined : new Date(a.appendedAt).getTime());
-
-/**
- * The answer that closed the request (one not partial) before `answer`, or undefined when `answer` may be taken. A
- * partial answer the brokers appended before the closing one (or in the same millisecond) is taken after it: a
- * request's answers travel under keys of their own (their response ids), in different partitions, so the intake (a
- * replay above all) may read a partial answer after the full one that followed it, and must decide as when reading
- * them in order. Where either append time is unknown (a topic made before 2026-12-07), the order they are read
- * decides.
- */
-export function closedBefore<T extends Placed>(answers: readonly T[], answer: Placed): T | undefined {
-  const at = appendedMs(answer);
-  return answers.find((a) => {
-    if (a.status === 'partial') return false;
-    const closedAt = appendedMs(a);
-    return !(answer.status === 'partial' && at !== undefined && closedAt !== undefined && at <= closedAt);
-  });
-}
+/** Whether an answer closes its request: any but a partial one (after which more may follow). */
+const closes = (a: Placed) => a.status !== 'partial';
+const byText = (p: string, q: string) => (p < q ? -1 : p > q ? 1 : 0);
 
 /**
  * The order of a request's answers, the same however they are read: as the brokers appended them, a partial one
- * before a full one appended in the same millisecond, then as given (respondedAt) and by id. 0 where an append time
- * is unknown: then the order they are read in.
+ * before a full one appended in the same millisecond, then as given (respondedAt), by response id and by message id.
+ * A request's answers travel under keys of their own (their response ids), in different partitions, so the intake (a
+ * replay above all) may read them in any order. 0 where an append time is unknown (a topic made before 2026-12-07):
+ * then the order they are read in.
  */
-function answerOrder(a: StoredResponse, b: StoredResponse): number {
+function answerOrder(a: Placed, b: Placed): number {
   const [x, y] = [appendedMs(a), appendedMs(b)];
   if (x === undefined || y === undefined) return 0;
-  const closing = (r: StoredResponse) => (r.status === 'partial' ? 0 : 1);
   return (
     x - y ||
-    closing(a) - closing(b) ||
+    Number(closes(a)) - Number(closes(b)) ||
     new Date(a.respondedAt).getTime() - new Date(b.respondedAt).getTime() ||
-    (a.responseId < b.responseId ? -1 : a.responseId > b.responseId ? 1 : 0)
+    byText(a.responseId, b.responseId) ||
+    byText(a.messageId, b.messageId)
   );
+}
+
+/** What becomes of an answer among those its request has taken (judgeAnswer). */
+export type AnswerVerdict<T> =
+  /** A redelivery of an answer taken: taken again, stored once. */
+  | { kind: 'again' }
+  /** Refused: an answer before it (`by`) closed the request. */
+  | { kind: 'closed'; by: T }
+  /** Refused: an answer before it (`by`) has its response id, or another response its message id. */
+  | { kind: 'reused'; by: T }
+  /** Taken; the answers taken before that come after it and may no longer stand (`dropped`). */
+  | { kind: 'taken'; dropped: T[] };
+
+/**
+ * What becomes of `answer` among the answers its request has taken so far (`answers`), decided by their order
+ * (answerOrder), never by the order they are read in: the first answer that is not partial closes the request, and
+ * of the answers under one response id the first is the one. So an answer after one that closed the request, or
+ * after one with its response id, is refused; and an answer before such answers taken already (read first: a full
+ * answer appended at 10:00:05 read after a partial one appended at 10:00:10) is taken, and those it precedes are
+ * dropped (all of them when it closes the request, else the one with its response id), leaving what reading them in
+ * order would have left. Where an append time is unknown, the answer read first is first.
+ */
+export function judgeAnswer<T extends Placed>(answers: readonly T[], answer: Placed): AnswerVerdict<T> {
+  const same = answers.find((a) => a.messageId === answer.messageId);
+  if (same && same.responseId === answer.responseId) return { kind: 'again' };
+  const before = (a: T) => answerOrder(a, answer) <= 0;
+  const closing = answers.find((a) => closes(a) && before(a));
+  if (closing) return { kind: 'closed', by: closing };
+  // A message id taken by another response is refused whatever their order: the archive keeps one envelope of each.
+  const reused = same ?? answers.find((a) => a.responseId === answer.responseId && before(a));
+  if (reused) return { kind: 'reused', by: reused };
+  return {
+    kind: 'taken',
+    dropped: answers.filter(
+      (a) => answerOrder(answer, a) < 0 && (closes(answer) || a.responseId === answer.responseId),
+    ),
+  };
 }
 
 type Known = Pick<StoredRequest, 'requester' | 'addressee' | 'messageId'> & {
   /** The responses taken (a redelivery of one of them is taken again), and where each stands in their order. */
-  answers: ({ responseId: string; messageId: string } & Placed)[];
+  answers: Placed[];
 };
 
 /**
@@ -250,6 +281,7 @@ export async function checkRequestMessages(
       'response.responseId': 1,
       'response.messageId': 1,
       'response.status': 1,
+      'response.respondedAt': 1,
       'response.appendedAt': 1,
       // Whole: rare, a few small documents (a projection into an array's documents is not one every store reads).
       earlierResponses: 1,
@@ -266,6 +298,7 @@ export async function checkRequestMessages(
           responseId: r.responseId,
           messageId: r.messageId,
           status: r.status,
+          respondedAt: r.respondedAt,
           ...(r.appendedAt !== undefined && { appendedAt: r.appendedAt }),
         })),
       },
@@ -323,6 +356,7 @@ export async function checkRequestMessages(
         responseId: String(v.responseId),
         messageId: o.envelope.messageId,
         status: String(v.status),
+        respondedAt: v.respondedAt as number,
         ...(o.record.appendedAt !== undefined && { appendedAt: o.record.appendedAt }),
       };
       problems.push(...checkAnswer(request, requestId, answer));
@@ -340,34 +374,35 @@ export async function checkRequestMessages(
 }
 
 /**
- * Whether a response may be taken for `request` (as known so far, this batch's answers included; taken: added to it).
- * A redelivery of a response taken is taken again. After a partial answer another may follow, with a response id of
- * its own; after one that is not partial, none (closedBefore): another message, even one reusing a response's id,
- * would reach the requester and never be stored.
+ * Whether a response may be taken for `request` (as known so far, this batch's answers included; taken: added to it,
+ * and those it drops left out), judgeAnswer: a redelivery of a response taken is taken again; after a partial answer
+ * another may follow, with a response id of its own; after one that is not partial, none: another message, even one
+ * reusing a response's id, would reach the requester and never be stored.
  */
-function checkAnswer(request: Known, requestId: string, answer: Known['answers'][number]): FieldError[] {
-  const { responseId, messageId } = answer;
-  const same = request.answers.find((a) => a.messageId === messageId);
-  if (same && same.responseId === responseId) return [];
-  const closing = closedBefore(request.answers, answer);
-  if (closing)
-    return [
-      {
-        field: 'requestId',
-        message: `request ${requestId} was already answered (response ${closing.responseId}, message ${closing.messageId}): only a partial answer may be followed by another`,
-      },
-    ];
-  const reused = same ?? request.answers.find((a) => a.responseId === responseId);
-  if (reused)
-    return [
-      {
-        field: 'responseId',
-        message: `is already the id of an answer to request ${requestId} (response ${reused.responseId}, message ${reused.messageId}): each answer has its own`,
-        value: responseId,
-      },
-    ];
-  request.answers.push(answer);
-  return [];
+function checkAnswer(request: Known, requestId: string, answer: Placed): FieldError[] {
+  const verdict = judgeAnswer(request.answers, answer);
+  switch (verdict.kind) {
+    case 'again':
+      return [];
+    case 'closed':
+      return [
+        {
+          field: 'requestId',
+          message: `request ${requestId} was already answered (response ${verdict.by.responseId}, message ${verdict.by.messageId}): only a partial answer may be followed by another`,
+        },
+      ];
+    case 'reused':
+      return [
+        {
+          field: 'responseId',
+          message: `is already the id of an answer to request ${requestId} (response ${verdict.by.responseId}, message ${verdict.by.messageId}): each answer has its own`,
+          value: answer.responseId,
+        },
+      ];
+    case 'taken':
+      request.answers = [...request.answers.filter((a) => !verdict.dropped.includes(a)), answer];
+      return [];
+  }
 }
 
 function requestDocument(a: Accepted, regions: Region[], now: Date): StoredRequest {
@@ -413,32 +448,49 @@ function responseDocument(a: Accepted, regions: Region[], now: Date): StoredResp
   };
 }
 
+/** The update of a request that storing an answer makes (answerChange). */
+export interface AnswerUpdate {
+  $set: Partial<StoredRequest>;
+  /** When the answer taken drops every answer stored before it: a request with one answer has no earlierResponses. */
+  $unset?: { earlierResponses: '' };
+}
+
 /**
- * What storing `answer` changes in its request as stored (`doc`), or null when nothing: a redelivery (or an answer
- * the checks refused), or one after an answer that was not partial (closedBefore). The request's answers stay in the
- * order the brokers appended them, whatever the order they are read in (a replay's too): the latest is its
- * `response`, those before it `earlierResponses`; and the request is answered (a late answer wins over an
- * escalation). An answer the brokers appended by the due time withdraws an escalation applied before it (see
- * applyEscalation): the request is shown as answered in time, not escalated.
+ * What storing `answer` changes in its request as stored (`doc`), or null when nothing: a redelivery, or an answer
+ * judgeAnswer refuses (after one that closed the request, or reusing an id). The request's answers stay in their
+ * order (answerOrder), whatever the order they are read in (a replay's too): the latest is its `response`, those
+ * before it `earlierResponses`; and the request is answered (a late answer wins over an escalation). An answer the
+ * brokers appended by the due time withdraws an escalation applied before it (see applyEscalation): the request is
+ * shown as answered in time, not escalated.
+ *
+ * An answer stored already that comes after this one (judgeAnswer's `dropped`: read first, appended after the answer
+ * that closed the request) is dropped from the request, so that the request is the same as when they are read in
+ * order, where it is refused: a replay, and the digest that compares it with the live store, must find the same
+ * request. It is not kept as "received after the request closed": read in order it would not be there, and the
+ * request would again depend on the order. What cannot be undone stays: its receipt said accepted, its countersigned
+ * copy went to the requester, and its envelope is kept in the archive (`envelopes`), where it is still found.
  */
 export function answerChange(
   doc: Pick<StoredRequest, 'dueAt' | 'escalatedAt' | 'response' | 'earlierResponses'> | null,
   answer: StoredResponse,
-): Partial<StoredRequest> | null {
+): AnswerUpdate | null {
   if (!doc) return null;
   const given = answersOf(doc);
-  if (given.some((r) => r.messageId === answer.messageId || r.responseId === answer.responseId)) return null;
-  if (closedBefore(given, answer)) return null;
+  const verdict = judgeAnswer(given, answer);
+  if (verdict.kind !== 'taken') return null;
+  const kept = given.filter((r) => !verdict.dropped.includes(r));
   // Before the first answer that follows it (answerOrder); last when its time, or theirs, is unknown.
-  const next = given.findIndex((r) => answerOrder(r, answer) > 0);
-  const all = next < 0 ? [...given, answer] : [...given.slice(0, next), answer, ...given.slice(next)];
-  const change: Partial<StoredRequest> = { response: all.at(-1) as StoredResponse, status: 'answered' };
-  if (all.length > 1) change.earlierResponses = all.slice(0, -1);
+  const next = kept.findIndex((r) => answerOrder(r, answer) > 0);
+  const all = next < 0 ? [...kept, answer] : [...kept.slice(0, next), answer, ...kept.slice(next)];
+  const update: AnswerUpdate = { $set: { response: all.at(-1) as StoredResponse, status: 'answered' } };
+  if (all.length > 1) update.$set.earlierResponses = all.slice(0, -1);
+  else if (doc.earlierResponses) update.$unset = { earlierResponses: '' };
   // The escalation, when the intake applied its record before this answer (a backlog, a replay reading the topics
   // side by side), was counted already in hub_coordinator_requests_escalated_total, which cannot go down; the log of
-  // the escalation and the notice sent to the requester stay too. The request no longer says it.
-  if (doc.escalatedAt && answeredInTime(doc.dueAt, answer)) change.escalatedAt = null;
-  return change;
+  // the escalation and the notice sent to the requester stay too. The request no longer says it. (An answer dropped
+  // never took away the only answer in time: the one that drops it was appended before it.)
+  if (doc.escalatedAt && answeredInTime(doc.dueAt, answer)) update.$set.escalatedAt = null;
+  return update;
 }
 
 /** Store `answer` to request `requestId` (answerChange), unless its request changed meanwhile. */
@@ -451,20 +503,21 @@ async function storeAnswer(
     { _id: requestId },
     { projection: { dueAt: 1, escalatedAt: 1, response: 1, earlierResponses: 1 } },
   );
-  const change = answerChange(doc, answer);
-  if (!doc || !change) return;
+  const update = answerChange(doc, answer);
+  if (!doc || !update) return;
   // Stored under the intake's lock, one batch at a time: the guard only keeps a change made from a stale read from
   // overwriting an answer.
   const unchanged = doc.response ? { 'response.messageId': doc.response.messageId } : { response: null };
-  await requests.updateOne({ _id: requestId, ...unchanged }, { $set: change });
+  await requests.updateOne({ _id: requestId, ...unchanged }, update);
 }
 
 /**
  * Store the accepted requests (once), attach each accepted response to its request (answerChange), and apply the
  * coordination node's escalation records. Idempotent: a redelivered request is known already, a response is attached
- * once (and none after one that is not partial), and only the first escalation of a request counts. Resolves to the
- * requests whose escalation this batch applied (a record repeated, or applied again on redelivery, or one of a request
- * answered in time, is not among them), for the coordinator to count.
+ * once (and none after one that is not partial, whatever the order they are read in: answerChange), and only the
+ * first escalation of a request counts. Resolves to the requests whose escalation this batch applied (a record
+ * repeated, or applied again on redelivery, or one of a request answered in time, is not among them), for the
+ * coordinator to count.
  */
 export async function persistRequests(
   store: Store,

@@ -55,7 +55,8 @@ describe("coordinator: each country's copy of an alert (hit/no-hit)", () => {
     // UZ may read KZ's GREEN report: it is told the whole alert, under the message id alerts always had.
     const uz = copies.find((c) => c.to.includes('UZ'))!;
     expect(uz).to.deep.equal({ alert: whole, to: ['UZ'], messageSeed: `alert:${whole.alertId}` });
-    expect(kz.messageSeed).to.equal(`alert:${whole.alertId}:KZ`);
+    // KZ's copy under a seed of its own content: the alert id and a sha256, no country.
+    expect(kz.messageSeed).to.match(new RegExp(`^alert:${whole.alertId}:[0-9a-f]{64}$`));
   });
 
   it('reads as the country, at any clearance: an AMBER report releasable to KG is shown to KG only', () => {
@@ -97,5 +98,48 @@ describe("coordinator: each country's copy of an alert (hit/no-hit)", () => {
         .flatMap((c) => c.to)
         .sort(),
     ).to.deep.equal(['KG', 'KZ', 'UZ']);
+  });
+
+  it('seeds a copy from its own content, never from the countries that get it too', () => {
+    // KG and KZ may read each other's GREEN reports, not UZ's RED one: told the same, they share one copy.
+    const whole = alert(['kg-green', 'kz-green', 'uz-red']);
+    const before = alertCopies(whole, handlingOf);
+    const shared = before.find((c) => c.to.includes('KZ'))!;
+    expect(shared.to).to.deep.equal(['KG', 'KZ']);
+    // UZ's report made releasable to KG: KG is told the whole alert, KZ the same copy as before, under the same id.
+    // A seed naming the countries (KG,KZ, then KZ) would let KZ find, trying each set of the countries named, that
+    // KG got another view; and would make the copy KZ had a new message at its node.
+    const releasedToKg: Record<string, Handled> = {
+      ...handling,
+      'uz-red': { originCountry: 'UZ', tlp: 'AMBER', releasableTo: ['KG'], releasableCountries: ['KG'] },
+    };
+    const after = alertCopies(whole, (id) => releasedToKg[id]);
+    const kz = after.find((c) => c.to.includes('KZ'))!;
+    expect(kz.to).to.deep.equal(['KZ']);
+    expect(kz.alert).to.deep.equal(shared.alert);
+    expect(kz.messageSeed).to.equal(shared.messageSeed);
+    expect(after.find((c) => c.to.includes('KG'))!.messageSeed).to.equal(`alert:${whole.alertId}`);
+  });
+
+  it('gives a copy a new message id when what it says changes, not when the alert is made again later', () => {
+    const whole = alert(['kz-green', 'tj-amber-kg', 'uz-red']);
+    const kzSeed = (a: AlertRecord, of: (id: string) => Handled | undefined) =>
+      alertCopies(a, of).find((c) => c.to.includes('KZ'))!.messageSeed;
+    const seed = kzSeed(whole, handlingOf);
+    // Made again with a redelivered chunk, at another time: the same copy, the same message.
+    expect(kzSeed({ ...whole, createdAt: whole.createdAt + 60000 }, handlingOf)).to.equal(seed);
+    // TJ's report now releasable to KZ too: KZ's copy shows it, a message of its own.
+    const releasedToKz: Record<string, Handled> = {
+      ...handling,
+      'tj-amber-kg': {
+        originCountry: 'TJ',
+        tlp: 'AMBER',
+        releasableTo: ['KG', 'KZ'],
+        releasableCountries: ['KG', 'KZ'],
+      },
+    };
+    const changed = kzSeed(whole, (id) => releasedToKz[id]);
+    expect(changed).to.match(new RegExp(`^alert:${whole.alertId}:[0-9a-f]{64}$`));
+    expect(changed).not.to.equal(seed);
   });
 });

@@ -42,15 +42,16 @@ const matches = (doc: Doc, filter: Doc) =>
     return same(v, want ?? null);
   });
 
-/** The `requests` collection in memory: insertMany, find (equality, $in, $lt), findOne and updateOne with $set. */
+/** The `requests` collection in memory: insertMany, find (equality, $in, $lt), findOne and updateOne ($set, $unset). */
 function requestsStore(docs: Doc[] = []): { store: Store; docs: Doc[] } {
   const collection = {
     insertMany: async (list: Doc[]) => void docs.push(...structuredClone(list)),
     find: (filter: Doc) => ({ toArray: async () => structuredClone(docs.filter((d) => matches(d, filter))) }),
     findOne: async (filter: Doc) => structuredClone(docs.find((d) => matches(d, filter)) ?? null),
-    updateOne: async (filter: Doc, update: { $set: Doc }) => {
+    updateOne: async (filter: Doc, update: { $set: Doc; $unset?: Doc }) => {
       const doc = docs.find((d) => matches(d, filter));
       if (doc) Object.assign(doc, structuredClone(update.$set));
+      for (const k of Object.keys(update.$unset ?? {})) if (doc) delete doc[k];
       return { modifiedCount: doc ? 1 : 0 };
     },
   };
@@ -258,6 +259,126 @@ describe('coordinator: partial answers', () => {
       },
     ]);
     expect((partial.docs[0] as unknown as StoredRequestAnswers).response?.answer).to.equal('answer 1');
+  });
+});
+
+describe('coordinator: answers read out of order', () => {
+  const SECOND = 1000;
+  /** Every order of `items`. */
+  const orders = <T>(items: T[]): T[][] =>
+    items.length <= 1
+      ? [items]
+      : items.flatMap((x, i) => orders([...items.slice(0, i), ...items.slice(i + 1)]).map((o) => [x, ...o]));
+  /**
+   * The request as stored after reading `answers` in every order, each answer in a batch of its own and all of them
+   * in one batch; with what each reading took (by answer, in the order given).
+   */
+  const readings = async (answers: Accepted[]) => {
+    const out: { order: string; doc: Doc; kinds: Record<string, string> }[] = [];
+    for (const order of orders(answers))
+      for (const batched of [false, true]) {
+        const { store, docs } = requestsStore([storedRequest()]);
+        const kinds: Record<string, string> = {};
+        const batches = batched ? [order] : order.map((a) => [a]);
+        for (const batch of batches) {
+          const { checked } = await intake(store, batch);
+          checked.forEach((o, i) => (kinds[batch[i]!.envelope.messageId] = o.kind));
+        }
+        const name = `${order.map((a) => a.envelope.messageId.slice(-1)).join(',')}${batched ? ' in one batch' : ''}`;
+        out.push({ order: name, doc: docs[0]!, kinds });
+      }
+    return out;
+  };
+  /** The answers (their texts) of the request as stored: those before, then its response. */
+  const answersIn = (doc: Doc) => {
+    const d = doc as unknown as StoredRequestAnswers;
+    return [...(d.earlierResponses ?? []), d.response].map((r) => r?.answer);
+  };
+  /** Asserts that every order of reading `answers` stores the same request, with the answers `expected`. */
+  const sameInEveryOrder = async (answers: Accepted[], expected: string[]) => {
+    const all = await readings(answers);
+    for (const r of all) {
+      expect(answersIn(r.doc), r.order).to.deep.equal(expected);
+      expect(r.doc, r.order).to.deep.equal(all[0]!.doc);
+    }
+    return all;
+  };
+
+  it('closes a request with the full answer appended first, though a partial one appended after it is read first', async () => {
+    const all = await sameInEveryOrder(
+      [answer(1, 'answered', NOW + 5 * SECOND), answer(2, 'partial', NOW + 10 * SECOND)],
+      ['answer 1'],
+    );
+    const doc = all[0]!.doc as unknown as StoredRequestAnswers;
+    expect(doc.status).to.equal('answered');
+    expect(doc).not.to.have.property('earlierResponses');
+    // The receipts differ by order, as they must: the partial answer read first was taken (its receipt said so, its
+    // copy went to the requester) before the full one it follows was read; read in order, it is refused.
+    const kinds = (order: string) => all.find((r) => r.order === order)!.kinds;
+    expect(kinds('1,2')).to.deep.equal({
+      'response-message-1': 'accepted',
+      'response-message-2': 'rejected',
+    });
+    expect(kinds('2,1')).to.deep.equal({
+      'response-message-1': 'accepted',
+      'response-message-2': 'accepted',
+    });
+    expect(kinds('2,1 in one batch')).to.deep.equal(kinds('2,1'));
+  });
+
+  it('keeps the full answer appended first of two, whichever is read first', async () => {
+    await sameInEveryOrder(
+      [answer(1, 'answered', NOW + 10 * SECOND), answer(2, 'declined', NOW + 5 * SECOND)],
+      ['answer 2'],
+    );
+    // In the same millisecond: the first by respondedAt, then by response id.
+    await sameInEveryOrder(
+      [answer(2, 'answered', NOW + 5 * SECOND), answer(1, 'answered', NOW + 5 * SECOND)],
+      ['answer 1'],
+    );
+  });
+
+  it('drops every answer stored after the full one appended first, the earlier partial ones kept', async () => {
+    await sameInEveryOrder(
+      [
+        answer(1, 'partial', NOW + 2 * SECOND),
+        answer(2, 'partial', NOW + 8 * SECOND),
+        answer(3, 'answered', NOW + 10 * SECOND),
+        answer(4, 'answered', NOW + 5 * SECOND),
+      ],
+      ['answer 1', 'answer 4'],
+    );
+    // None left before it: the request has no earlier answers at all, as when read in order.
+    await sameInEveryOrder(
+      [answer(1, 'partial', NOW + 8 * SECOND), answer(2, 'answered', NOW + 5 * SECOND)],
+      ['answer 2'],
+    );
+  });
+
+  it('takes the first of two answers under one response id, whichever is read first', async () => {
+    const reuse = (a: Accepted, responseId: string): Accepted => ({
+      ...a,
+      value: { ...a.value, responseId },
+    });
+    await sameInEveryOrder(
+      [
+        reuse(answer(1, 'partial', NOW + 5 * SECOND), 'shared'),
+        reuse(answer(2, 'partial', NOW + 10 * SECOND), 'shared'),
+      ],
+      ['answer 1'],
+    );
+  });
+
+  it('refuses a dropped answer delivered again', async () => {
+    const { store, docs } = requestsStore([storedRequest()]);
+    await intake(store, [answer(2, 'partial', NOW + 10 * SECOND)]);
+    await intake(store, [answer(1, 'answered', NOW + 5 * SECOND)]);
+    const before = structuredClone(docs[0]);
+    const [again] = (await intake(store, [answer(2, 'partial', NOW + 10 * SECOND)])).checked;
+    expect(again?.kind === 'rejected' && again.detail).to.equal(
+      `requestId: request ${REQUEST_ID} was already answered (response 00000000-0000-4000-8000-000000000001, message response-message-1): only a partial answer may be followed by another`,
+    );
+    expect(docs[0]).to.deep.equal(before);
   });
 });
 

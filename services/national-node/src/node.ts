@@ -471,18 +471,21 @@ export function recoveredFrom(
     return {}; // a schema this node does not read: nothing to recover
   }
   const { messageType, messageId, signedAt: at } = decoded.envelope;
+  const agencyBody = {
+    ...(record.bodyDigest !== undefined && { digest: record.bodyDigest }),
+    ...(record.notes !== undefined && { normalisations: record.notes }),
+  };
   const request: RequestsLogEntry | undefined =
     messageType === 'InformationRequest'
-      ? {
-          kind: 'sent',
-          messageId,
-          at,
-          request: v as unknown as InformationRequestRecord,
-          ...(record.bodyDigest !== undefined && { digest: record.bodyDigest }),
-          ...(record.notes !== undefined && { normalisations: record.notes }),
-        }
+      ? { kind: 'sent', messageId, at, request: v as unknown as InformationRequestRecord, ...agencyBody }
       : messageType === 'InformationResponse'
-        ? { kind: 'answered', messageId, at, response: v as unknown as InformationResponseRecord }
+        ? {
+            kind: 'answered',
+            messageId,
+            at,
+            response: v as unknown as InformationResponseRecord,
+            ...agencyBody,
+          }
         : undefined;
   const id = v.reportId ?? v.returnId ?? v.routeId;
   const version =

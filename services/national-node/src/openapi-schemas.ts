@@ -342,9 +342,28 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
         description:
           'the very same body (with its requestId) was sent before: nothing new was queued; the answer is the first one (its messageId, dueAt and normalisations)',
       },
+      resentAfterRefusal: {
+        ...bool,
+        description:
+          'the very same body was sent before and the hub refused it (its receipt said rejected): it was signed and sent again, under the same requestId, as this messageId',
+      },
     },
   ),
-  ResponseQueued: queued({ requestId: uuid, responseId: uuid, to: str() }),
+  ResponseQueued: queued(
+    { requestId: uuid, responseId: uuid, to: str() },
+    {
+      duplicate: {
+        ...bool,
+        description:
+          'the very same answer was given to this request before: nothing new was queued; the answer is that one (its responseId, messageId and normalisations)',
+      },
+      resentAfterRefusal: {
+        ...bool,
+        description:
+          'the very same answer was given before and the hub refused it (its receipt said rejected): it was signed and sent again, as a new answer (this responseId and messageId)',
+      },
+    },
+  ),
   Receipt: object(
     {
       reportId: uuid,

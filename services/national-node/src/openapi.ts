@@ -250,7 +250,7 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
           requestBody: body('The request', 'InformationRequest'),
           responses: {
             202: json(
-              'Signed and queued; the very same body sent again (with its requestId) answers as the first time with duplicate: true, and nothing new is queued',
+              'Signed and queued; the very same body sent again (with its requestId) answers as the first time with duplicate: true, and nothing new is queued, unless the hub refused it: then it is sent again (resentAfterRefusal: true)',
               'RequestQueued',
             ),
             400: fieldErrors,
@@ -268,7 +268,10 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
           parameters: [idParam('id')],
           requestBody: body('The answer', 'InformationResponse'),
           responses: {
-            202: json('Signed and queued', 'ResponseQueued'),
+            202: json(
+              'Signed and queued; the very same answer sent again answers as the first time with duplicate: true, and nothing new is queued, unless the hub refused it: then it is sent again as a new answer (resentAfterRefusal: true)',
+              'ResponseQueued',
+            ),
             400: fieldErrors,
             404: err('No such request has arrived'),
             409: err(

@@ -17,11 +17,24 @@ export type RequestsLogEntry =
       digest?: string;
       normalisations?: string[];
     }
-  | { kind: 'answered'; messageId: string; at: number; response: InformationResponseRecord };
+  | {
+      kind: 'answered';
+      messageId: string;
+      at: number;
+      response: InformationResponseRecord;
+      /**
+       * As a request's: the digest of the agency's body the answer was made from, and what the node normalised in it
+       * (the same answer sent again is answered as the first time). Absent on answers given before it was kept.
+       */
+      digest?: string;
+      normalisations?: string[];
+    };
 
 export class RequestsLog {
   private readonly sentById = new Map<string, Extract<RequestsLogEntry, { kind: 'sent' }>>();
   private readonly answersById = new Map<string, Extract<RequestsLogEntry, { kind: 'answered' }>[]>();
+  /** The envelope of every entry, a request's sending the hub refused among them (`sent` gives its sending again). */
+  private readonly messageIds = new Set<string>();
 
   constructor(private readonly file: string) {
     // A torn last line after a crash: that submission never got its 202.
@@ -29,6 +42,8 @@ export class RequestsLog {
   }
 
   private index(entry: RequestsLogEntry): void {
+    this.messageIds.add(entry.messageId);
+    // A request sent again (the hub refused it) takes the place of the one refused.
     if (entry.kind === 'sent') this.sentById.set(entry.request.requestId, entry);
     else {
       const id = entry.response.requestId;
@@ -56,11 +71,9 @@ export class RequestsLog {
   recover(fromOutbox: readonly RequestsLogEntry[]): number {
     let missing = 0;
     for (const entry of fromOutbox) {
-      const known =
-        entry.kind === 'sent'
-          ? this.sentById.has(entry.request.requestId)
-          : this.answers(entry.response.requestId).some((a) => a.messageId === entry.messageId);
-      if (known) continue;
+      // By the envelope, not the request's id: the log may hold a request the hub refused, and the outbox its sending
+      // again (which is newer than anything the log holds of it: one is sent again only once the hub's refusal came).
+      if (this.messageIds.has(entry.messageId)) continue;
       this.add(entry);
       missing++;
     }
@@ -80,6 +93,14 @@ export class RequestsLog {
 
   allSent(): Extract<RequestsLogEntry, { kind: 'sent' }>[] {
     return [...this.sentById.values()];
+  }
+
+  /** The latest answer this node gave to `requestId` from a body of this digest, if it did. */
+  answeredFrom(
+    requestId: string,
+    digest: string,
+  ): Extract<RequestsLogEntry, { kind: 'answered' }> | undefined {
+    return this.answers(requestId).findLast((a) => a.digest === digest);
   }
 
   /** The answers this node gave to a request addressed to it, oldest first. */

@@ -62,9 +62,15 @@ function givenRequestId(body: unknown): string | undefined {
   return typeof id === 'string' && id.trim() !== '' ? id.trim().toLowerCase() : undefined;
 }
 
-/** The coordinator's latest receipt for a message this node sent, by its subject id. */
-function receiptOf(inbound: InboundStore, subjectId: string) {
-  const latest = inbound.lastReceipt(subjectId);
+/**
+ * The coordinator's latest receipt for a message this node sent, by its subject id; `messageId`: for that envelope only
+ * (a request sent again after the hub refused it is pending until the receipt of its new sending comes).
+ */
+function receiptOf(inbound: InboundStore, subjectId: string, messageId?: string) {
+  const latest =
+    messageId === undefined
+      ? inbound.lastReceipt(subjectId)
+      : inbound.receipts(subjectId).findLast((r) => r.value.inReplyTo === messageId);
   if (!latest) return null;
   const v = latest.value as { status: string; reasons: unknown[]; receiptId: string; issuedAt: number };
   return { status: v.status, reasons: v.reasons, receiptId: v.receiptId, issuedAt: iso(v.issuedAt) };
@@ -139,7 +145,7 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
       const answers = given.sort((x, y) => x.at - y.at || x.i - y.i).map((x) => x.a);
       const response = answers.find((a) => a.content?.status !== 'partial') ?? answers.at(-1);
       const escalation = n.escalation.get(r.requestId);
-      const receipt = receiptOf(deps.inbound, r.requestId);
+      const receipt = receiptOf(deps.inbound, r.requestId, messageId);
       const pastDue = r.dueAt < now && !response;
       const status: Status =
         receipt?.status === 'rejected'
@@ -216,6 +222,16 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
     return [...incoming, ...outgoing].sort((a, b) => String(a.dueAt).localeCompare(String(b.dueAt)));
   };
 
+  /**
+   * Whether the hub refused the envelope `messageId` of `subjectId` (its receipt said rejected): the very same body sent
+   * again is then signed and sent again, not answered as the first time (the node's certificate renewed since, a clock
+   * set right, a rule of the hub mended), as a report's is.
+   */
+  const refusedByHub = (subjectId: string, messageId: string) =>
+    deps.inbound
+      .receiptSummaries(subjectId)
+      .some((r) => r.inReplyTo === messageId && r.status === 'rejected');
+
   /** The 202 of a request sent. */
   const queued = (value: InformationRequestRecord, messageId: string, normalisations: string[]) => ({
     requestId: value.requestId,
@@ -227,13 +243,25 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
     normalisations,
   });
 
+  /** The 202 of an answer given. */
+  const answerQueued = (value: InformationResponseRecord, messageId: string, normalisations: string[]) => ({
+    requestId: value.requestId,
+    responseId: value.responseId,
+    to: value.to,
+    messageId,
+    status: 'queued' as const,
+    normalisations,
+  });
+
   router.post('/v1/requests', async (req, res) => {
     const digest = bodyDigest(req.body, 'a request');
     // The very same body sent again (a client that lost our 202) is answered as the first time, and nothing is sent
-    // again: read before the body is (its due time may have passed since).
+    // again: read before the body is (its due time may have passed since). Unless the hub refused it: then it is sent
+    // again, under the same id (the hub keeps no request it refused).
     const given = givenRequestId(req.body);
     const earlier = given === undefined ? undefined : deps.requests.sentFrom(given, digest);
-    if (earlier) {
+    const refused = earlier !== undefined && refusedByHub(earlier.request.requestId, earlier.messageId);
+    if (earlier && !refused) {
       res.status(202).json({
         ...queued(earlier.request, earlier.messageId, earlier.normalisations ?? []),
         duplicate: true,
@@ -247,7 +275,7 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
         'CONFLICT',
         `request ${value.requestId} is being sent; send the same body again once it is answered to be told what it made`,
       );
-    if (deps.requests.sent(value.requestId))
+    if (!refused && deps.requests.sent(value.requestId))
       throw new HubError(
         'CONFLICT',
         `request ${value.requestId} was sent already with another body; leave requestId out for a new request (the same body sent again is answered as the first time)`,
@@ -266,7 +294,10 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
         digest,
         normalisations,
       });
-      res.status(202).json(queued(value, messageId, normalisations));
+      res.status(202).json({
+        ...queued(value, messageId, normalisations),
+        ...(refused && { resentAfterRefusal: true }),
+      });
     } finally {
       asking.delete(value.requestId);
     }
@@ -308,6 +339,19 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
         'CONFLICT',
         `an answer to request ${requestId} is being signed; send this one once it has its 202`,
       );
+    // The very same answer sent again (a client that lost our 202) is answered as the first time, and nothing is sent
+    // again: a second answer would reach the requester, each with a response id of its own. Unless the hub refused
+    // it: then it is sent again, as a new answer.
+    const digest = bodyDigest(req.body, 'an answer');
+    const earlier = deps.requests.answeredFrom(requestId, digest);
+    const refused = earlier !== undefined && refusedByHub(earlier.response.responseId, earlier.messageId);
+    if (earlier && !refused) {
+      res.status(202).json({
+        ...answerQueued(earlier.response, earlier.messageId, earlier.normalisations ?? []),
+        duplicate: true,
+      });
+      return;
+    }
     const given = standingAnswers(requestId).at(-1);
     if (given && given.response.status !== 'partial')
       throw new HubError(
@@ -318,15 +362,21 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
     const { value, normalisations } = informationResponseFromJson(req.body, request, ctx(res));
     answering.add(requestId);
     try {
-      const { messageId } = await deps.submitter.submit('InformationResponse', value.responseId, value);
-      deps.requests.add({ kind: 'answered', messageId, at: deps.clock(), response: value });
-      res.status(202).json({
-        requestId,
-        responseId: value.responseId,
-        to: value.to,
+      const { messageId } = await deps.submitter.submit('InformationResponse', value.responseId, value, {
+        bodyDigest: digest,
+        notes: normalisations,
+      });
+      deps.requests.add({
+        kind: 'answered',
         messageId,
-        status: 'queued',
+        at: deps.clock(),
+        response: value,
+        digest,
         normalisations,
+      });
+      res.status(202).json({
+        ...answerQueued(value, messageId, normalisations),
+        ...(refused && { resentAfterRefusal: true }),
       });
     } finally {
       answering.delete(requestId);

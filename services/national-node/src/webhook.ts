@@ -1,9 +1,26 @@
 // Forwarding what the coordinator sends this node (receipts, alerts, requests, retention notices) to the agency's
 // own system: POST one JSON item at a time to a webhook, in arrival order, at least once. A cursor file remembers
 // how far delivery got, so a restart resumes; a failing endpoint is retried with backoff and never blocks the node.
+//
+// What each POST carries:
+//   headers  content-type: application/json
+//            x-hub-message-id: <the message's id>    (the same on every delivery of it: at least once, dedupe by it)
+//            x-hub-message-type: <its type>           (Receipt, CrossBorderAlert, RequestNotice, ErasureNotice, ...)
+//            x-hub-signature: sha256=<hex HMAC-SHA256 of the body with the webhook's secret>   (when one is set)
+//   body     {"messageId": "<id>", "messageType": "<type>", "receivedAt": "<ISO 8601>", "value": {<the message>}}
+//
+// A message whose record was erased at retention review (an ErasureNotice) before it was delivered is delivered in
+// its place without its content, as a stand-in: its id and type as they were (so that a system that had it already
+// knows which one it was, and one that dedupes by id still does), marked so that it is never read as a message of its
+// type, and no `value`:
+//   headers  as above, and  x-hub-erased: <the erasure's id (the ErasureNotice's erasureId)>
+//   body     {"messageId": "<id>", "messageType": "<type>", "receivedAt": "<ISO 8601>", "erased": true,
+//             "erasureId": "<the erasure's id>", "subjectId": "<the erased record's id>"}
+// Only stand-ins carry x-hub-erased and `erased`. Answer it 2xx as any other: delivery does not move past a message
+// until it is taken. The ErasureNotice itself is delivered in its own place, as any message.
 import { createHmac } from 'node:crypto';
 import type { Logger } from '@hub/observability';
-import type { InboundStore } from './inbox-store';
+import { isErased, type InboundItem, type InboundStore } from './inbox-store';
 import { readWebhookCursor, saveWebhookCursor } from './webhook-cursor';
 
 /**
@@ -70,18 +87,7 @@ export function startWebhook(options: WebhookOptions): WebhookForwarder {
   const deliverPending = async () => {
     // Read by index, not copied: a copy of everything received per delivery cost the node O(n) per receipt.
     while (!stopped && cursor < options.inbound.size) {
-      const item = options.inbound.at(cursor)!;
-      const body = JSON.stringify({
-        messageId: item.messageId,
-        messageType: item.messageType,
-        receivedAt: new Date(item.receivedAt).toISOString(),
-        value: item.value,
-      });
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        'x-hub-message-id': item.messageId,
-        'x-hub-message-type': item.messageType,
-      };
+      const { body, headers } = deliveryOf(options.inbound.at(cursor)!);
       if (options.secret)
         headers['x-hub-signature'] =
           `sha256=${createHmac('sha256', options.secret).update(body).digest('hex')}`;
@@ -136,6 +142,27 @@ export function startWebhook(options: WebhookOptions): WebhookForwarder {
       if (timer) clearTimeout(timer);
       await running;
     },
+  };
+}
+
+/** The body and headers of one POST (the comment at the top of this file describes them). */
+function deliveryOf(item: InboundItem): { body: string; headers: Record<string, string> } {
+  const about = {
+    messageId: item.messageId,
+    messageType: item.messageType,
+    receivedAt: new Date(item.receivedAt).toISOString(),
+  };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-hub-message-id': item.messageId,
+    'x-hub-message-type': item.messageType,
+  };
+  if (!isErased(item)) return { body: JSON.stringify({ ...about, value: item.value }), headers };
+  // Not under `value`: a system reading a message by its type would take the stand-in for one of that type.
+  const erasureId = String(item.value.erasedBy);
+  return {
+    body: JSON.stringify({ ...about, erased: true, erasureId, subjectId: String(item.value.subjectId) }),
+    headers: { ...headers, 'x-hub-erased': erasureId },
   };
 }
 

@@ -76,6 +76,79 @@ describe("a node's store of what the coordinator sent it", () => {
     ]);
   });
 
+  /**
+   * The datasyncs of `file`, each held until `letGo` (and those after it not held): `held` resolves once one is held.
+   * `events` gets each flush of it as it ends, with the file's length when it began.
+   */
+  const holdDatasyncs = async (file: string, events: string[]) => {
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const real = proto.datasync;
+    const holding: (() => void)[] = [];
+    let letGo = false;
+    let onHeld: (() => void) | undefined;
+    proto.datasync = async function (this: FileHandle) {
+      const of = await this.stat();
+      const target = statSync(file, { throwIfNoEntry: false });
+      if (!target || of.ino !== target.ino || of.dev !== target.dev) return real.call(this);
+      if (!letGo)
+        await new Promise<void>((resolve) => {
+          holding.push(resolve);
+          onHeld?.();
+        });
+      await real.call(this);
+      events.push(`flushed ${of.size}`);
+    };
+    return {
+      held: () => (holding.length ? Promise.resolve() : new Promise<void>((r) => (onHeld = r))),
+      letGo: () => {
+        letGo = true;
+        for (const release of holding.splice(0)) release();
+      },
+      restore: () => {
+        proto.datasync = real;
+      },
+    };
+  };
+
+  it('resolves a sync called while another one flushes only after a flush that covers what was added before it', async () => {
+    const file = join(dir, 'inbound.jsonl');
+    const inbound = new InboundStore(file);
+    const events: string[] = [];
+    const hold = await holdDatasyncs(file, events);
+    try {
+      inbound.add(receipt(1));
+      inbound.add(receipt(2));
+      /** A sync called now, noting when it resolves and how long the file was when it was called. */
+      const syncNow = (who: string) => {
+        const size = statSync(file).size;
+        return { who, size, done: inbound.sync().then(() => events.push(`${who} synced`)) };
+      };
+      // The webhook's sync, its flush under way when the consumer's batch ends: nothing added since, but its lines are
+      // not on the disk yet; then a line added while that flush is still under way, and synced.
+      const webhook = syncNow('webhook');
+      await hold.held();
+      const consumer = syncNow('consumer');
+      inbound.add(receipt(3));
+      const later = syncNow('later');
+      // Everything that runs without the held flush has run: none of them may have resolved.
+      await new Promise(setImmediate);
+      expect(events, 'resolved while the flush was held').to.deep.equal([]);
+      hold.letGo();
+      await Promise.all([webhook.done, consumer.done, later.done]);
+      for (const { who, size } of [webhook, consumer, later]) {
+        const synced = events.indexOf(`${who} synced`);
+        const covering = events.findIndex((e) => e.startsWith('flushed ') && Number(e.slice(8)) >= size);
+        expect(covering, `a flush of ${size} bytes or more before ${who} synced (${events.join(', ')})`)
+          .to.be.at.least(0)
+          .and.below(synced);
+      }
+    } finally {
+      hold.restore();
+    }
+  });
+
   it("files a renewal's receipt apart from its record's, also when read back at the next start", () => {
     const file = join(dir, 'inbound.jsonl');
     const inbound = new InboundStore(file);
@@ -301,7 +374,7 @@ describe("a node's store of what the coordinator sent it", () => {
       expect(third.receipts('D')[0]!.value.subjectId).to.equal('D');
     });
 
-    it('applies an order read back at start to what came before it in the file, and passes over an unfinished rewrite', () => {
+    it('applies an order read back at start to what came before it in the file', () => {
       const file = join(dir, 'inbound.jsonl');
       // As a node that stopped after taking the order, before it applied it (or before this version applied any).
       const lines = [
@@ -311,17 +384,134 @@ describe("a node's store of what the coordinator sent it", () => {
         erasureOf('A', 1),
       ];
       writeFileSync(file, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
-      // A rewrite the node did not finish: never read, and removed.
-      writeFileSync(`${file}.rewrite`, `${JSON.stringify(receiptOf('Z', 1))}\n{"messageId":`);
       const store = new InboundStore(file);
       expect(store.rewrittenAtStart).to.equal(2);
-      expect(existsSync(`${file}.rewrite`)).to.equal(false);
       expect(store.all().map((i) => i.messageId)).to.deep.equal(lines.map((l) => l.messageId));
-      expect(store.receiptSummaries('Z')).to.deep.equal([]);
       expect(readFileSync(file, 'utf8')).not.to.include(`${SECRET} (A)`);
       expect(store.receipts('B')[0]!.value.reasons).to.deep.equal([
         { code: 'flag', message: `${SECRET} (B)` },
       ]);
+    });
+
+    it('removes what a rewrite it did not finish left, also when it has nothing to rewrite at this start', () => {
+      const file = join(dir, 'inbound.jsonl');
+      // The erasure was rewritten out before: nothing is left to rewrite now, so no rewrite replaces the leftover.
+      const lines = [receiptOf('B', 1), erasureOf('A', 1)];
+      writeFileSync(file, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+      const leftover = `${JSON.stringify(receiptOf('Z', 1))}\n{"messageId":`;
+      writeFileSync(`${file}.rewrite`, leftover);
+      const store = new InboundStore(file);
+      expect(store.rewrittenAtStart, 'no rewrite at this start').to.equal(0);
+      expect(existsSync(`${file}.rewrite`), 'the leftover removed').to.equal(false);
+      // Never read: what it held is not in the store.
+      expect(store.all().map((i) => i.messageId)).to.deep.equal(lines.map((l) => l.messageId));
+      expect(store.receiptSummaries('Z')).to.deep.equal([]);
+    });
+
+    it('looks only at the alerts naming the record an order erases, also for an alert erased with another record before', () => {
+      const store = new InboundStore(join(dir, 'inbound.jsonl'));
+      const heard: [string, Erased][] = [];
+      store.onErasure((order, erased) => heard.push([order.subjectId, erased]));
+      /** The alerts whose reports were read (their `matched`) since it was last cleared. */
+      const examined = new Set<string>();
+      const watched = (alert: InboundItem): InboundItem => {
+        const matched: unknown = alert.value.matched;
+        Object.defineProperty(alert.value, 'matched', {
+          enumerable: true,
+          get: () => {
+            examined.add(alert.messageId);
+            return matched;
+          },
+        });
+        return alert;
+      };
+      for (let i = 0; i < 200; i++)
+        store.add(
+          watched(
+            alertOf(`alert-${i}`, [
+              { reportId: `R-${i}`, version: 1 },
+              { reportId: 'U', version: 1 },
+            ]),
+          ),
+        );
+      store.add(
+        watched(
+          alertOf('alert-A-B', [
+            { reportId: 'A', version: 1 },
+            { reportId: 'B', version: 1 },
+          ]),
+        ),
+      );
+      store.add(watched(alertOf('alert-A-later', [{ reportId: 'A', version: 3 }])));
+      examined.clear();
+      store.add(erasureOf('R-7', 1));
+      expect([...examined], 'the one alert naming R-7').to.deep.equal(['alert-7']);
+      examined.clear();
+      store.add(erasureOf('A', 2));
+      expect([...examined].sort(), 'the two naming A').to.deep.equal(['alert-A-B', 'alert-A-later']);
+      examined.clear();
+      // The alert naming A and B is erased already: B's order takes nothing more, and reads it no more.
+      store.add(erasureOf('B', 1));
+      expect([...examined]).to.deep.equal([]);
+      // The later version's alert stayed filed under A: an order erasing it takes it.
+      store.add(erasureOf('A', 3));
+      expect(heard).to.deep.equal([
+        ['R-7', { receipts: 0, alerts: 1 }],
+        ['A', { receipts: 0, alerts: 1 }],
+        ['B', { receipts: 0, alerts: 0 }],
+        ['A', { receipts: 0, alerts: 1 }],
+      ]);
+      const erased = store.ofType('CrossBorderAlert').filter(isErased);
+      expect(erased.map((a) => a.messageId)).to.deep.equal(['alert-7', 'alert-A-B', 'alert-A-later']);
+      expect(store.erasedOfType('CrossBorderAlert')).to.equal(3);
+    });
+
+    it('erases the same alerts, read back at start, as it did taking them one by one, however orders and alerts interleave', () => {
+      const file = join(dir, 'inbound.jsonl');
+      const live = new InboundStore(file);
+      /** Every order given: the record, up to which version. */
+      const orders: [string, number][] = [];
+      const matchedOfAlert = new Map<string, { reportId: string; version: number }[]>();
+      for (let i = 0; i < 600; i++) {
+        const matched = [
+          { reportId: `R-${i % 40}`, version: 1 + (i % 3) },
+          { reportId: `R-${(i * 7) % 40}`, version: 1 },
+          { reportId: 'U', version: 1 },
+        ];
+        matchedOfAlert.set(`alert-${i}`, matched);
+        live.add(alertOf(`alert-${i}`, matched));
+        // An order every so often: some before the alerts naming its record arrive, some after.
+        if (i % 25 === 24) {
+          const order: [string, number] = [`R-${(i * 3) % 40}`, 1 + (i % 2)];
+          orders.push(order);
+          live.add(erasureOf(...order));
+        }
+      }
+      const expected = [...matchedOfAlert].map(([id, matched]) => [
+        id,
+        matched.some((m) => orders.some(([r, upTo]) => r === m.reportId && m.version <= upTo)),
+      ]);
+      const erasedIn = (store: InboundStore) =>
+        store.ofType('CrossBorderAlert').map((a) => [a.messageId, isErased(a)]);
+      expect(erasedIn(live)).to.deep.equal(expected);
+      const erasedCount = expected.filter(([, e]) => e).length;
+      expect(erasedCount, 'some erased, some not').to.be.within(1, 599);
+      const reopened = new InboundStore(file);
+      expect(erasedIn(reopened)).to.deep.equal(expected);
+      expect(reopened.erasedOfType('CrossBorderAlert')).to.equal(erasedCount);
+      // Read back, the alerts left are filed by the records they name: an order for one of them takes them.
+      const left = expected.filter(([, e]) => !e).map(([id]) => id as string);
+      const naming = (reportId: string) =>
+        left.filter((id) => matchedOfAlert.get(id)!.some((m) => m.reportId === reportId));
+      const target = `R-${[...Array(40).keys()].find((k) => naming(`R-${k}`).length > 0)}`;
+      const heard: Erased[] = [];
+      reopened.onErasure((_order, erased) => heard.push(erased));
+      reopened.add(erasureOf(target, 9));
+      expect(heard).to.deep.equal([{ receipts: 0, alerts: naming(target).length }]);
+      for (const id of naming(target))
+        expect(isErased(reopened.ofType('CrossBorderAlert').find((a) => a.messageId === id)!), id).to.equal(
+          true,
+        );
     });
 
     it("applies an order for another country's record: the alerts naming it go", () => {

@@ -260,6 +260,101 @@ describe('durable outbox log', () => {
     expect(OutboxLog.open({ dir }).pending.map((r) => r.key)).to.deep.equal(['f']);
   });
 
+  /**
+   * Appends `key` to `log` while the disk takes its bytes whole but fails the flush and the truncation that would undo
+   * them (an I/O error), and, when `markable` is false, the writing of any other file: the append's error.
+   */
+  const appendWhileFlushFails = async (log: OutboxLog, key: string, markable = true): Promise<unknown> => {
+    const failing = (log as unknown as { fd: number }).fd;
+    const failure = (code: string) => Object.assign(new Error(`${code}: simulated`), { code });
+    const real = { fdatasyncSync: fs.fdatasyncSync, ftruncateSync: fs.ftruncateSync, openSync: fs.openSync };
+    fs.fdatasyncSync = ((fd: number) => {
+      if (fd === failing) throw failure('EIO');
+      real.fdatasyncSync(fd);
+    }) as typeof fs.fdatasyncSync;
+    fs.ftruncateSync = ((fd: number, len?: number) => {
+      if (fd === failing) throw failure('EIO');
+      real.ftruncateSync(fd, len);
+    }) as typeof fs.ftruncateSync;
+    fs.openSync = ((path: fs.PathLike, ...rest: unknown[]) => {
+      if (!markable) throw failure('EIO');
+      return (real.openSync as (...args: unknown[]) => number)(path, ...rest);
+    }) as typeof fs.openSync;
+    syncBuiltinESMExports();
+    try {
+      return await log.append(key, Buffer.from(`${key}, refused`)).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    } finally {
+      Object.assign(fs, real);
+      syncBuiltinESMExports();
+    }
+  };
+
+  it('never gives a record of a failed write whose bytes stayed whole, neither while publishing nor after a restart', async () => {
+    const { log } = OutboxLog.open({ dir });
+    const a = await log.append('a', Buffer.from('first'));
+    const segment = join(dir, 'segment-00000001.log');
+    const b = await appendWhileFlushFails(log, 'b');
+    expect(b).to.be.instanceOf(Error);
+    expect((b as Error).message).to.contain('EIO');
+    expect(statSync(segment).size, "b's bytes, whole, after a").to.be.above(a.end.offset + 10);
+    // A publisher reading its backlog from the disk does not take b for a record.
+    expect(log.readFrom({ segment: 1, offset: 0 }, 1 << 20).map((r) => r.key)).to.deep.equal(['a']);
+    // After a crash now, before anything more is written: b is not given either, and what comes next is kept.
+    const crashed = OutboxLog.open({ dir });
+    expect(crashed.pending.map((r) => r.key)).to.deep.equal(['a']);
+    const c = await crashed.log.append('c', Buffer.from('third'));
+    expect(c.end.segment, 'not after the mark').to.equal(2);
+    expect(crashed.log.readFrom({ segment: 1, offset: 0 }, 1 << 20).map((r) => r.key)).to.deep.equal([
+      'a',
+      'c',
+    ]);
+    await crashed.log.close();
+    await log.close();
+    const reopened = OutboxLog.open({ dir });
+    expect(reopened.pending.map((r) => r.key)).to.deep.equal(['a', 'c']);
+    // Once the segment is published, its mark goes with it.
+    reopened.log.commit(c.end);
+    await reopened.log.close();
+    expect(readdirSync(dir).sort()).to.deep.equal(['cursor.json', 'segment-00000002.log']);
+  });
+
+  it('writes nothing more after a failed write whose bytes stayed until it has marked where its records end', async () => {
+    const { log } = OutboxLog.open({ dir });
+    await log.append('a', Buffer.from('first'));
+    // The mark cannot be written either at first: b's bytes are still never read.
+    expect(await appendWhileFlushFails(log, 'b', false)).to.be.instanceOf(Error);
+    expect(log.readFrom({ segment: 1, offset: 0 }, 1 << 20).map((r) => r.key)).to.deep.equal(['a']);
+    // Nor while the mark still cannot be written: the next append is refused, and nothing written.
+    const segment = join(dir, 'segment-00000001.log');
+    const size = statSync(segment).size;
+    const realOpen = fs.openSync;
+    fs.openSync = ((path: fs.PathLike, ...rest: unknown[]) => {
+      if (String(path).endsWith('.end.tmp'))
+        throw Object.assign(new Error('EIO: simulated'), { code: 'EIO' });
+      return (realOpen as (...args: unknown[]) => number)(path, ...rest);
+    }) as typeof fs.openSync;
+    syncBuiltinESMExports();
+    let c: unknown;
+    try {
+      c = await log.append('c', Buffer.from('third')).catch((err: unknown) => err);
+    } finally {
+      fs.openSync = realOpen;
+      syncBuiltinESMExports();
+    }
+    expect(c).to.be.instanceOf(Error);
+    expect((c as Error).message).to.match(/^could not write to the outbox in .*EIO/);
+    expect(statSync(segment).size).to.equal(size);
+    expect(readdirSync(dir).filter((f) => f.startsWith('segment-'))).to.deep.equal(['segment-00000001.log']);
+    // Once it can be: marked first, then on in a new segment.
+    const d = await log.append('d', Buffer.from('fourth'));
+    expect(d.end.segment).to.equal(2);
+    await log.close();
+    expect(OutboxLog.open({ dir }).pending.map((r) => r.key)).to.deep.equal(['a', 'd']);
+  });
+
   it('rotates segments and deletes those entirely published', async () => {
     const { log } = OutboxLog.open({ dir, segmentBytes: 1000 });
     let last;

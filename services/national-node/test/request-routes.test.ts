@@ -115,6 +115,34 @@ function keep(node: NodeApp, kind: 'request' | 'response', content: Record<strin
   });
 }
 
+/** The coordinator's receipt for the envelope `inReplyTo` this node sent, of `subjectId`, as the node keeps it. */
+function receive(
+  node: NodeApp,
+  subjectId: string,
+  subjectType: string,
+  inReplyTo: string,
+  status: 'accepted' | 'rejected',
+) {
+  node.inbound.add({
+    messageId: randomUUID(),
+    messageType: 'Receipt',
+    receivedAt: NOW,
+    value: {
+      receiptId: randomUUID(),
+      subjectId,
+      subjectVersion: null,
+      subjectType,
+      status,
+      inReplyTo,
+      reasons:
+        status === 'rejected'
+          ? [{ code: 'certificate-revoked', message: 'the signing certificate is revoked' }]
+          : [],
+      issuedAt: NOW,
+    },
+  });
+}
+
 const ask = {
   to: 'UZ',
   purpose: 'investigation',
@@ -145,6 +173,38 @@ describe('national node: a request sent again', () => {
     expect(first.body).to.include({ requestId: '0b0f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d', status: 'queued' });
     expect(node.submitted).to.have.length(1);
     expect(await node.list('?direction=outgoing')).to.have.length(1);
+  });
+
+  it('sends it again when the hub refused it (resentAfterRefusal), then answers it as that sending', async () => {
+    const requestId = '0b0f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
+    const body = { ...ask, requestId };
+    const first = await node.post('/v1/requests', body);
+    expect(first.status, JSON.stringify(first.body)).to.equal(202);
+    // The hub refused it (the node's certificate was revoked, since renewed, say).
+    receive(node, requestId, 'InformationRequest', String(first.body.messageId), 'rejected');
+    const [refused] = await node.list('?direction=outgoing');
+    expect(refused).to.include({ status: 'rejected' });
+
+    const again = await node.post('/v1/requests', body);
+    expect(again.status, JSON.stringify(again.body)).to.equal(202);
+    expect(again.body).to.include({ requestId, status: 'queued', resentAfterRefusal: true });
+    expect(again.body).not.to.have.property('duplicate');
+    expect(again.body.messageId).to.be.a('string').and.not.equal(first.body.messageId);
+    expect(node.submitted.map((s) => s.key)).to.deep.equal([requestId, requestId]);
+    // Pending again: the refusal answered the first sending, not this one.
+    const [resent] = await node.list('?direction=outgoing');
+    expect(resent).to.include({ status: 'open', messageId: again.body.messageId, receipt: null });
+
+    // The same body once more: this sending is the answer, as the first time.
+    const third = await node.post('/v1/requests', body);
+    const { resentAfterRefusal: _resent, ...sending } = again.body;
+    expect(third.body).to.deep.equal({ ...sending, duplicate: true });
+    expect(node.submitted).to.have.length(2);
+    // And its own receipt is the one shown.
+    receive(node, requestId, 'InformationRequest', String(again.body.messageId), 'accepted');
+    const [accepted] = await node.list('?direction=outgoing');
+    expect(accepted).to.include({ status: 'open' });
+    expect(accepted!.receipt).to.include({ status: 'accepted' });
   });
 
   it('refuses another body with the same requestId, saying how to ask anew', async () => {
@@ -198,6 +258,75 @@ describe('national node: a request answered in part', () => {
         ),
       );
       expect(node.submitted.map((s) => s.value.status)).to.deep.equal(['partial', 'partial', 'answered']);
+    } finally {
+      node.close();
+    }
+  });
+
+  it('answers the very same answer sent again as the first time (duplicate), and sends nothing again', async () => {
+    const node = await startNode('UZ');
+    try {
+      const r = request();
+      keep(node, 'request', r as unknown as Record<string, unknown>, 'KZ');
+      const answer = (status: string, text: string) =>
+        node.post(`/v1/requests/${r.requestId}/response`, { status, answer: text });
+      const first = await answer('partial', 'One of them, so far.');
+      expect(first.status, JSON.stringify(first.body)).to.equal(202);
+      // Its 202 lost, the agency sends it again: the same answer, not a second one.
+      const again = await answer('partial', 'One of them, so far.');
+      expect(again.status, JSON.stringify(again.body)).to.equal(202);
+      expect(again.body).to.deep.equal({ ...first.body, duplicate: true });
+      expect(node.submitted).to.have.length(1);
+      const [incoming] = await node.list('?direction=incoming');
+      expect((incoming!.responses as unknown[]).length, 'one answer shown').to.equal(1);
+      // Another answer is one; the first sent again after it is still the first, and so is the full one sent again.
+      const second = await answer('partial', 'A second one.');
+      expect(second.body.responseId).to.not.equal(first.body.responseId);
+      expect((await answer('partial', 'One of them, so far.')).body).to.deep.equal({
+        ...first.body,
+        duplicate: true,
+      });
+      const full = await answer('answered', 'That is all.');
+      expect(full.status).to.equal(202);
+      const fullAgain = await answer('answered', 'That is all.');
+      expect(fullAgain.status, JSON.stringify(fullAgain.body)).to.equal(202);
+      expect(fullAgain.body).to.deep.equal({ ...full.body, duplicate: true });
+      expect(node.submitted.map((s) => s.value.answer)).to.deep.equal([
+        'One of them, so far.',
+        'A second one.',
+        'That is all.',
+      ]);
+    } finally {
+      node.close();
+    }
+  });
+
+  it('sends an answer the hub refused again when the same body is sent again (resentAfterRefusal)', async () => {
+    const node = await startNode('UZ');
+    try {
+      const r = request();
+      keep(node, 'request', r as unknown as Record<string, unknown>, 'KZ');
+      const answer = () =>
+        node.post(`/v1/requests/${r.requestId}/response`, { status: 'partial', answer: 'One, so far.' });
+      const first = await answer();
+      receive(
+        node,
+        String(first.body.responseId),
+        'InformationResponse',
+        String(first.body.messageId),
+        'rejected',
+      );
+      const again = await answer();
+      expect(again.status, JSON.stringify(again.body)).to.equal(202);
+      expect(again.body).to.include({ resentAfterRefusal: true, requestId: r.requestId });
+      expect(again.body).not.to.have.property('duplicate');
+      expect(again.body.messageId).to.not.equal(first.body.messageId);
+      expect(node.submitted).to.have.length(2);
+      // Sent again once, then answered as that sending.
+      const third = await answer();
+      const { resentAfterRefusal: _resent, ...sending } = again.body;
+      expect(third.body).to.deep.equal({ ...sending, duplicate: true });
+      expect(node.submitted).to.have.length(2);
     } finally {
       node.close();
     }

@@ -1,7 +1,7 @@
 // The webhook to the agency's system, against a small HTTP server of the test's own on a loopback port.
 import { expect } from 'chai';
 import fs, { fstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ interface Seen {
   url: string;
   body: string;
   signature: string | undefined;
+  headers: IncomingHttpHeaders;
 }
 
 describe("national node: the webhook to the agency's system", () => {
@@ -38,6 +39,7 @@ describe("national node: the webhook to the agency's system", () => {
           url: String(req.url),
           body,
           signature: req.headers['x-hub-signature'] as string | undefined,
+          headers: req.headers,
         });
         if (req.url === '/hook' && redirectStatus !== null)
           res.writeHead(redirectStatus, { location: `${base}/elsewhere` }).end();
@@ -221,6 +223,81 @@ describe("national node: the webhook to the agency's system", () => {
     expect(warnings).to.have.length(1);
     expect(warnings[0]![0]).to.include({ from: 0 });
     expect(warnings[0]![1]).to.not.contain('not delivered again');
+  });
+
+  it('delivers a message erased before its turn as a stand-in marked erased, under its own id and type, without content', async () => {
+    const SECRET = 'KZ777-plate-seen-at-Dostyk';
+    const { hook } = startOver(0, undefined, (inbound) => {
+      inbound.add({
+        messageId: 'receipt-A',
+        messageType: 'Receipt',
+        receivedAt: Date.UTC(2026, 2, 14),
+        value: {
+          subjectId: 'A',
+          subjectVersion: 1,
+          subjectType: 'SeizureReport',
+          status: 'accepted',
+          inReplyTo: 'envelope-A',
+          reasons: [{ code: 'flag', message: SECRET }],
+        },
+      });
+      inbound.add({
+        messageId: 'alert-A',
+        messageType: 'CrossBorderAlert',
+        receivedAt: Date.UTC(2026, 2, 14),
+        value: { alertId: 'alert-A', matched: [{ reportId: 'A', version: 1 }], reason: SECRET },
+      });
+      inbound.add({
+        messageId: 'alert-B',
+        messageType: 'CrossBorderAlert',
+        receivedAt: Date.UTC(2026, 2, 14),
+        value: { alertId: 'alert-B', matched: [{ reportId: 'B', version: 1 }], reason: 'kept' },
+      });
+      inbound.add({
+        messageId: 'erasure-A',
+        messageType: 'ErasureNotice',
+        receivedAt: Date.UTC(2026, 2, 15),
+        value: {
+          erasureId: 'erasure-A',
+          subjectType: 'SeizureReport',
+          subjectId: 'A',
+          versionsUpTo: 1,
+          originCountry: 'KZ',
+          reasonCode: 'retention_expired',
+          orderedAt: Date.UTC(2026, 2, 15),
+        },
+      });
+    });
+    await until('the deliveries', () => hook.pending() === 0);
+    expect(delivered()).to.deep.equal(['receipt-A', 'alert-A', 'alert-B', 'erasure-A']);
+    const [receipt, alert, kept, erasure] = seen;
+    for (const [standIn, type] of [
+      [receipt!, 'Receipt'],
+      [alert!, 'CrossBorderAlert'],
+    ] as const) {
+      expect(standIn.headers).to.include({
+        'x-hub-erased': 'erasure-A',
+        'x-hub-message-id': `${type === 'Receipt' ? 'receipt' : 'alert'}-A`,
+        'x-hub-message-type': type,
+      });
+      expect(JSON.parse(standIn.body)).to.deep.equal({
+        messageId: `${type === 'Receipt' ? 'receipt' : 'alert'}-A`,
+        messageType: type,
+        receivedAt: '2026-03-14T00:00:00.000Z',
+        erased: true,
+        erasureId: 'erasure-A',
+        subjectId: 'A',
+      });
+      expect(standIn.body).not.to.include(SECRET);
+    }
+    // The rest as they were: not marked.
+    for (const message of [kept!, erasure!]) {
+      expect(message.headers, message.body).not.to.have.property('x-hub-erased');
+      const body = JSON.parse(message.body) as Record<string, unknown>;
+      expect(body).not.to.have.property('erased');
+      expect(body).to.have.property('value');
+    }
+    expect(JSON.parse(kept!.body)).to.have.nested.property('value.reason', 'kept');
   });
 
   it('says why a delivery failed where fetch says only "fetch failed": refused, or a certificate not trusted', async () => {

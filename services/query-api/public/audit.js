@@ -22,7 +22,14 @@ function querySummary(q) {
     .slice(0, 200);
 }
 
-function entryRow(e) {
+/**
+ * Whether `field` of entry `e` is withheld from the caller: GET /v1/audit names each one. Below RED every entry
+ * withholds some (its hashes at least), so an entry with `withheld` may still show its count and query.
+ */
+const isWithheld = (e, field) => Boolean(e.withheld?.fields?.includes(field));
+
+/** One entry of the log as a row of the table. */
+export function entryRow(e) {
   return h(
     'tr',
     { 'data-seq': e.seq, 'data-action': e.action },
@@ -32,16 +39,17 @@ function entryRow(e) {
     h('td', { 'data-col': 'readerRole', text: label('role_', e.actor?.role) }),
     h('td', { 'data-col': 'readerUser' }, h('code', { text: e.actor?.sub ?? '' })),
     h('td', { 'data-col': 'action', text: label('action_', e.action) }),
-    // An entry of another country, shown to a caller below RED, has its count and query withheld (not 0, not none).
+    // An entry of another country, shown to a caller below RED, has its count and query withheld (not 0, not none);
+    // one of its own country its query when it names another country's record.
     h('td', {
       'data-col': 'count',
       class: 'num',
-      text: e.withheld ? t('auditWithheld') : fmtNumber(e.count ?? 0, 0),
+      text: isWithheld(e, 'count') ? t('auditWithheld') : fmtNumber(e.count ?? 0, 0),
     }),
     h(
       'td',
       { 'data-col': 'query' },
-      e.withheld ? t('auditWithheld') : h('code', { text: querySummary(e.query) }),
+      isWithheld(e, 'query') ? t('auditWithheld') : h('code', { text: querySummary(e.query) }),
     ),
   );
 }

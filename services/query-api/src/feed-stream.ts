@@ -36,7 +36,8 @@ const UNKNOWN = Symbol('unknown signer');
 /** setTimeout's longest delay (about 24.8 days); a token valid for longer is caught by a keep-alive's check. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-interface Subscriber {
+/** One client following a feed. */
+export interface Subscriber {
   caller: Caller;
   res: Response;
   region: string;
@@ -180,6 +181,11 @@ export interface FeedEvent {
    * given to nobody.
    */
   shownTo(caller: Caller, now: Current | undefined): Shown | undefined;
+  /**
+   * Whether it may be shown to `caller` at all, whatever the store holds now: to whom it is told of when it could not
+   * be checked (an alert, to those it names and to coordinators; a record, to those its handling lets read it).
+   */
+  mayConcern(caller: Caller): boolean;
 }
 
 /** Where an event stands on its feed: its id (see Position), partition and offset. */
@@ -236,7 +242,8 @@ export function recordEvent(
             country: payload.country,
             seizedAt: new Date(Number(payload.seizedAt)).toISOString(),
             substances: [...new Set(drugs.map((d) => d.substance))],
-            totalKg: drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0),
+            // Rounded as the coordinator's documents are (0.1 + 0.2 kg is 0.3 kg, not 0.30000000000000004).
+            totalKg: Math.round(drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0) * 1e9) / 1e9,
           }
         : {}),
       ...(record.messageType === 'AnnualSeizureReturn'
@@ -249,6 +256,7 @@ export function recordEvent(
     ...at,
     type: record.messageType,
     subjects: collection ? [{ collection, id: record.subjectId }] : [],
+    mayConcern: (caller) => mayRead(caller, handled),
     shownTo: (caller, now) =>
       mayRead(caller, handled) &&
       (now === undefined || stillGiven(caller, now, collection, record.subjectId, withdrawal))
@@ -266,6 +274,8 @@ export function alertEvent(at: EventAt, alert: AlertShape & Record<string, unkno
     ...at,
     type: 'alert',
     subjects: alert.matched.map((m) => ({ collection: COLLECTIONS.reports, id: m.reportId })),
+    // As alertView shows it: to anyone it names, and to a coordinator that may read one of its reports.
+    mayConcern: (caller) => alert.countries.includes(caller.country) || caller.role === 'coordinator',
     shownTo: (caller, now) => {
       if (!now) return undefined;
       const reports = new Map<string, CurrentReport>();
@@ -279,8 +289,120 @@ export function alertEvent(at: EventAt, alert: AlertShape & Record<string, unkno
   };
 }
 
+/** An event to a client still there (a response ended or gone is not written to: that would be an error). */
+const send = (res: Response, text: string) => {
+  if (!res.writableEnded && !res.destroyed) res.write(text);
+};
+
+/** A gap event: after the event `lastEventId`, what was not given and where to look for it. */
+const gapEvent = (lastEventId: string, detail: string) =>
+  `event: gap\ndata: ${JSON.stringify({ lastEventId, detail })}\n\n`;
+
+/** Why events after a client's id were not given: the store could not be asked whether they may still be. */
+export const NOT_CHECKED_GIVEN_AGAIN =
+  'the events after it could not be checked against the store, so they were not given (a record is never given again ' +
+  'unchecked); the stream goes on with later ones, so reconnecting will not give them: search for what was published ' +
+  'since (GET /v1/seizures, GET /v1/alerts)';
+
+/** Why a live event was not given: the store could not say what of it the caller may be shown now. */
+export const NOT_CHECKED_LIVE =
+  'the event after it could not be checked against the store, so it was not given; the stream goes on with later ' +
+  'ones, so reconnecting will not give it: search for what was published since (GET /v1/alerts, GET /v1/seizures)';
+
+/** A live event that must be checked against the store before it is given, when the store could not say. */
+export const NOT_CHECKED = Symbol('not checked against the store');
+
+/** An event to a subscriber, and the records it reads by it noted (for the owners' view). */
+function give(s: Subscriber, event: FeedEvent, shown: Shown) {
+  // A client gone meanwhile (events given again are checked first) read nothing.
+  if (s.res.writableEnded || s.res.destroyed) return;
+  send(s.res, `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(shown.data)}\n\n`);
+  for (const r of shown.reads) {
+    s.given.ids.push(r.reportId);
+    s.given.origins.push(r.origin);
+  }
+}
+
+/**
+ * What the store holds now of a live event's subjects, when the event cannot be given without (an alert, with a
+ * subscriber to give it to): read once for every subscriber, before the event is held and passed on in one turn (a
+ * client resuming meanwhile gets it once). NOT_CHECKED when the store cannot say (the read failed or timed out).
+ */
+export async function checkLive(
+  event: FeedEvent,
+  subscribers: number,
+  lookUp: (events: FeedEvent[]) => Promise<Current>,
+  warn: (err: unknown) => void,
+): Promise<Current | typeof NOT_CHECKED | undefined> {
+  if (event.type !== 'alert' || subscribers === 0) return undefined;
+  try {
+    return await lookUp([event]);
+  } catch (err) {
+    warn(err);
+    return NOT_CHECKED;
+  }
+}
+
+/**
+ * A live event to a subscriber (`now`: what the store holds of its subjects, read for an alert; `before`: the id of
+ * the event before it on the feed): held while what it missed is given (and checked then), and not again what was
+ * read back. One that could not be checked is given to no one: those it may concern are told of a gap after
+ * `before`, since the stream goes on past it and a reconnection would not give it.
+ */
+export function deliver(
+  s: Subscriber,
+  event: FeedEvent,
+  now: Current | typeof NOT_CHECKED | undefined,
+  before: string,
+) {
+  if (s.after && event.offset <= (s.after.get(event.partition) ?? -1n)) return;
+  if (s.buffer) s.buffer.push(event);
+  else if (now === NOT_CHECKED) {
+    if (event.mayConcern(s.caller)) send(s.res, gapEvent(before, NOT_CHECKED_LIVE));
+  } else {
+    const shown = event.shownTo(s.caller, now);
+    if (shown) give(s, event, shown);
+  }
+}
+
 /** An event to check and give, or a gap to tell of, in the order they came. */
-type Pending = { event: FeedEvent } | { gap: string };
+export type Pending = { event: FeedEvent } | { gap: string };
+
+/** A gap event after a client's own Last-Event-ID, echoed no longer than an id of a few partitions. */
+const gap = (res: Response, lastEventId: string, detail: string) =>
+  send(res, gapEvent(lastEventId.slice(0, 60), detail));
+
+/** How events given again are checked against the store, and who is told when the store cannot say. */
+export interface StoreCheck {
+  lookUp: (events: FeedEvent[]) => Promise<Current>;
+  warn: (err: unknown, sub: Subscriber, records: number) => void;
+}
+
+/**
+ * Gives a subscriber, in order, what it may be given now of `items` (events given again after its `lastEventId`: held,
+ * read back, or live ones held meanwhile), judged by their subjects' current documents, read once for them all. When
+ * the store cannot say, none of the events is given and a gap says so: a record is never given again unchecked, and
+ * the stream goes on past them.
+ */
+export async function giveChecked(sub: Subscriber, items: Pending[], lastEventId: string, check: StoreCheck) {
+  const events = items.flatMap((i) => ('event' in i ? [i.event] : []));
+  let now: Current | undefined;
+  if (events.length && !sub.res.destroyed)
+    try {
+      now = await check.lookUp(events);
+    } catch (err) {
+      check.warn(err, sub, events.length);
+      // Not how many: they are all the feed's, also those the caller may not read.
+      gap(sub.res, lastEventId, NOT_CHECKED_GIVEN_AGAIN);
+    }
+  for (const item of items) {
+    if ('gap' in item) gap(sub.res, lastEventId, item.gap);
+    else if (now) {
+      const shown = item.event.shownTo(sub.caller, now);
+      if (shown) give(sub, item.event, shown);
+    }
+  }
+}
 
 export interface FeedStreams {
   router: Router;
@@ -353,21 +475,7 @@ export function feedStreams(deps: {
   const readerStart = new Map<string, Map<number, bigint>>();
   /** Per feed, where its reader stands (see Position). */
   const positions = new Map<string, Position>();
-  /** An event to a client still there (a response ended or gone is not written to: that would be an error). */
-  const send = (res: Response, text: string) => {
-    if (!res.writableEnded && !res.destroyed) res.write(text);
-  };
   const subscribers = new Map<string, Set<Subscriber>>();
-  /** An event to a subscriber, and the records it reads by it noted (for the owners' view). */
-  const give = (s: Subscriber, event: FeedEvent, shown: Shown) => {
-    // A client gone meanwhile (events given again are checked first) read nothing.
-    if (s.res.writableEnded || s.res.destroyed) return;
-    send(s.res, `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(shown.data)}\n\n`);
-    for (const r of shown.reads) {
-      s.given.ids.push(r.reportId);
-      s.given.origins.push(r.origin);
-    }
-  };
   /**
    * The current documents of the subjects of `events`: one read of each collection for them all (on FerretDB every
    * filter reads the whole collection, so one `$in` for a batch rather than a look-up per record).
@@ -416,49 +524,13 @@ export function feedStreams(deps: {
       .finally(() => auditing.delete(writing));
     auditing.add(writing);
   };
-  /**
-   * A live event to a subscriber (`now`: what the store holds of its subjects, read for an alert): held while what it
-   * missed is given, and not again what was read back.
-   */
-  const deliver = (s: Subscriber, event: FeedEvent, now: Current | undefined) => {
-    if (s.after && event.offset <= (s.after.get(event.partition) ?? -1n)) return;
-    if (s.buffer) s.buffer.push(event);
-    else {
-      const shown = event.shownTo(s.caller, now);
-      if (shown) give(s, event, shown);
-    }
-  };
-  const gap = (res: Response, lastEventId: string, detail: string) =>
-    send(res, `event: gap\ndata: ${JSON.stringify({ lastEventId: lastEventId.slice(0, 60), detail })}\n\n`);
-  /**
-   * Gives a subscriber, in order, what it may be given now of `items` (events given again: held, read back, or live
-   * ones held meanwhile), judged by their subjects' current documents, read once for them all. When the store cannot
-   * say, none of the events is given and a gap says so: a record is never given again unchecked.
-   */
-  const giveChecked = async (sub: Subscriber, items: Pending[], lastEventId: string) => {
-    const events = items.flatMap((i) => ('event' in i ? [i.event] : []));
-    let now: Current | undefined;
-    if (events.length && !sub.res.destroyed)
-      try {
-        now = await lookUp(events);
-      } catch (err) {
-        deps.logger.warn(
-          { err, region: sub.region, records: events.length },
-          'feed events to give again could not be checked against the store',
-        );
-        gap(
-          sub.res,
-          lastEventId,
-          `${events.length} events after it could not be checked against the store now; reconnect later, or search for what was published meanwhile (GET /v1/seizures)`,
-        );
-      }
-    for (const item of items) {
-      if ('gap' in item) gap(sub.res, lastEventId, item.gap);
-      else if (now) {
-        const shown = item.event.shownTo(sub.caller, now);
-        if (shown) give(sub, item.event, shown);
-      }
-    }
+  const storeCheck: StoreCheck = {
+    lookUp,
+    warn: (err, sub, records) =>
+      deps.logger.warn(
+        { err, region: sub.region, records },
+        'feed events to give again could not be checked against the store',
+      ),
   };
   /** The live events held while what a subscriber missed was given: given in turn (checked), until none is left. */
   const drain = async (sub: Subscriber, lastEventId: string) => {
@@ -473,6 +545,7 @@ export function feedStreams(deps: {
         sub,
         waiting.map((event) => ({ event })),
         lastEventId,
+        storeCheck,
       );
     }
   };
@@ -606,24 +679,24 @@ export function feedStreams(deps: {
                 { region, bytes: message.value, partition, offset: message.offset, id, counted: false },
                 heartbeat,
               ));
-            // An alert is shown as the reports it names stand now: read once for every subscriber, before the
-            // event is held and passed on in one turn (a client resuming meanwhile gets it once).
-            let now: Current | undefined;
-            if (event && event.type === 'alert' && subscribers.get(region)?.size)
-              now = await lookUp([event]).catch((err: unknown) => {
-                deps.logger.warn(
-                  { err, region, offset: message.offset },
-                  'alert not checked against the store',
-                );
-                return undefined;
-              });
+            // An alert is shown as the reports it names stand now (checkLive).
+            const now = event
+              ? await checkLive(event, subscribers.get(region)?.size ?? 0, lookUp, (err) =>
+                  deps.logger.warn(
+                    { err, region, offset: message.offset },
+                    'alert not checked against the store: told to its subscribers as a gap',
+                  ),
+                )
+              : undefined;
+            // Where the feed stood before it: what a gap about it is after.
+            const before = positionId(position, partition, position.get(partition) ?? -1n);
             // Processed, passed on or refused: a client reconnecting after this point is not given it again.
             position.set(partition, offset);
             if (!event) return;
             const latest = recent.get(region) ?? [];
             recent.set(region, latest);
             if (latest.push(event) > held) latest.shift();
-            for (const s of subscribers.get(region) ?? []) deliver(s, event, now);
+            for (const s of subscribers.get(region) ?? []) deliver(s, event, now, before);
           },
         });
       });
@@ -659,7 +732,7 @@ export function feedStreams(deps: {
     const flush = () => {
       const items = pending;
       pending = [];
-      giving = giving.then(() => giveChecked(sub, items, lastEventId));
+      giving = giving.then(() => giveChecked(sub, items, lastEventId, storeCheck));
       return giving;
     };
     let outcome: Awaited<ReturnType<typeof readRange>>;
@@ -797,6 +870,7 @@ export function feedStreams(deps: {
           sub,
           heldBack.map((event) => ({ event })),
           lastEventId!,
+          storeCheck,
         ).then(() => drain(sub, lastEventId!));
     if (giving) {
       const tracked: Promise<void> = giving

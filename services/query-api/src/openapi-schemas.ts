@@ -23,6 +23,9 @@ import { ALERT_RULES } from './routes-alerts';
 const TLP_LABELS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
 /** An audit entry's field that a caller cleared below RED is not shown of another country's callers' entries. */
 const WITHHELD_NULL = "null in another country's caller's entry to a caller cleared below RED (withheld)";
+/** An audit entry's field of the records read, as a caller cleared below RED is shown it of its own country's entries. */
+const OWN_RECORDS_ONLY =
+  "in its own country's callers' entries, to a caller cleared below RED, only its own country's records (the others withheld)";
 
 /**
  * What the `count` of statistics and route legs counts. The read models keep one bucket per substance, so distinct
@@ -459,7 +462,7 @@ export const SCHEMAS: Record<string, Schema> = {
   QualityResult: object({
     computedAt: dateTime('when these figures were computed, for callers who may read what this caller may'),
     counted: str(
-      'what the figures are counted from, the same words for every caller: of what the caller may read (reports and accepted envelopes it may read, every refused envelope)',
+      'what the figures are counted from, the same words for every caller of a clearance, whatever the data: of what the caller may read (reports and accepted envelopes it may read, every refused envelope); and why rejectionRate is given (cleared for RED) or null (below RED)',
     ),
     contributors: list(
       object({
@@ -472,8 +475,10 @@ export const SCHEMAS: Record<string, Schema> = {
         rejected: int(
           'envelopes refused on its topic, each once (not its re-drives refused again; not one taken again and accepted); all of them, whatever they claimed to carry (never read, GET /v1/quarantine lists them)',
         ),
-        rejectionRate: num(
-          'rejected / (accepted + rejected), of what the caller may read: accepted envelopes about records the caller may read, and every refused envelope; 0 when there are none. Never null: records the caller may not read change no figure',
+        rejectionRate: nullable(
+          num(
+            'to a caller cleared for RED: rejected / (accepted + rejected) of every envelope of the country, also those accepted about records the caller may not read (which `accepted` does not count); 0 when there are none. Null for every country to a caller cleared below RED, whatever the data: refusals are counted all and accepted envelopes only when readable, so their ratio would not be of one whole',
+          ),
         ),
         delayHours: object({ median: nullable(num()), p90: nullable(num()) }),
         within7Days: nullable(num()),
@@ -488,9 +493,15 @@ export const SCHEMAS: Record<string, Schema> = {
       at: dateTime(),
       actor: object({ sub: str(), role: str(), country: str() }),
       action: str(),
-      query: nullable({ type: 'object', description: `the request's parameters; ${WITHHELD_NULL}` }),
+      query: nullable({
+        type: 'object',
+        description: `the request's parameters; ${WITHHELD_NULL}, and in its own country's entry when it names another country's record read (withheld)`,
+      }),
       count: nullable(int(`what the read answered; ${WITHHELD_NULL}`)),
-      reportIds: nullable({ ...list(), description: `the records read (the first 1,000); ${WITHHELD_NULL}` }),
+      reportIds: nullable({
+        ...list(),
+        description: `the records read (the first 1,000); ${WITHHELD_NULL}; ${OWN_RECORDS_ONLY}`,
+      }),
       prevHash: nullable(str('hex: the hash of the entry before; null to a caller cleared below RED')),
       hash: nullable(
         str(
@@ -501,15 +512,15 @@ export const SCHEMAS: Record<string, Schema> = {
     {
       reportOrigins: nullable({
         ...list(country),
-        description: `the country of each of reportIds; ${WITHHELD_NULL}`,
+        description: `the country of each of reportIds; ${WITHHELD_NULL}; ${OWN_RECORDS_ONLY}`,
       }),
       origins: nullable({
         ...list(country),
-        description: `the countries of all records read; ${WITHHELD_NULL}`,
+        description: `the countries of all records read; ${WITHHELD_NULL}; ${OWN_RECORDS_ONLY}`,
       }),
       cutOrigins: nullable({
         ...list(country),
-        description: `the countries of the records whose ids were left out; ${WITHHELD_NULL}`,
+        description: `the countries of the records whose ids were left out; ${WITHHELD_NULL}; ${OWN_RECORDS_ONLY}`,
       }),
       withheld: object(
         {
@@ -517,7 +528,10 @@ export const SCHEMAS: Record<string, Schema> = {
           fields: list(str(), 8),
         },
         {},
-        { description: 'present when fields of this entry are null because the caller is cleared below RED' },
+        {
+          description:
+            "present when the caller is cleared below RED: the fields named are null, or (reportIds, reportOrigins, origins, cutOrigins in its own country's entries) hold only its own country's records",
+        },
       ),
     },
     { description: 'One entry of the hash-chained audit log, as the caller may see it (GET /v1/audit)' },

@@ -4,7 +4,7 @@ import { jsonContent, ref } from '@hub/errors/openapi';
 import { AUDIT_ACTIONS } from './audit';
 import { ROLES } from './issuer';
 import { SCHEMAS } from './openapi-schemas';
-import { ALERT_RULES } from './routes-alerts';
+import { ALERT_RULES, WITHHELD_READ_MAX } from './routes-alerts';
 
 const bearer = [{ bearer: [] }];
 const param = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
@@ -156,7 +156,9 @@ export function openApiDocument(): Record<string, unknown> {
           summary:
             'Cross-border alerts concerning the caller (anyone: those naming their country; a coordinator also those naming a report it may read), newest first',
           description:
-            "An alert is a hit/no-hit notice: each caller is shown of it only the matched reports it may read now, under each report's current handling (TLP, releasable-to, the caller's clearance; a coordinator as anyone of its country) and status. A report withheld (not releasable to the caller, withdrawn or erased since) is left out of `matched`, its country out of `countries` (unless the caller's own or named by a report shown) and its evaluation out of `score` (counted as unevaluated); `reason` says how many are withheld, never whose (`N reports you may not read match yours`). An alert naming the caller's country is shown even when only its own reports may be read. `alertId` is the whole alert's. The reports of other countries shown are reads of them in the audit log (their owners see them in GET /v1/reads). A page may hold fewer alerts than `limit` (those of which the caller may see nothing are left out): follow `nextCursor`.",
+            "An alert is a hit/no-hit notice: each caller is shown of it only the matched reports it may read now, under each report's current handling (TLP, releasable-to, the caller's clearance; a coordinator as anyone of its country) and status. A report withheld (not releasable to the caller, withdrawn or erased since) is left out of `matched`, its country out of `countries` (unless the caller's own or named by a report shown) and its evaluation out of `score` (counted as unevaluated); `reason` says how many are withheld, never whose (`N reports you may not read match yours`). An alert naming the caller's country is shown even when only its own reports may be read. `alertId` is the whole alert's. The reports of other countries shown are reads of them in the audit log (their owners see them in GET /v1/reads). A page holds `limit` alerts the caller is shown, or fewer when no other is left to show (then `nextCursor` is null), or when one request has looked through " +
+            WITHHELD_READ_MAX.toLocaleString('en') +
+            ' alerts it may see nothing of: the page then ends at the last alert shown, its `nextCursor` made of that one as always (never of an alert not shown); a request that finds none to show within those is refused 504 QUERY_TIMEOUT: narrow the dates (from, to).',
           security: bearer,
           parameters: [
             param('rule', ALERT_RULES.join(' | ')),
@@ -350,7 +352,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/feeds/{region}/stream': {
         get: {
           summary:
-            'The regional feed as server-sent events (text/event-stream): every record countersigned by the coordinator and readable by the caller, as it is published; an event named ready first, a comment every 15 s to keep the connection open. A client reconnecting with Last-Event-ID gets, after ready, the events it missed and may read (from the latest 1,000 of each feed held, or else read back from Kafka, up to 10,000 records, in order on each partition), then the live ones; an event named gap, { lastEventId, detail }, says when more was missed than that, the broker no longer keeps some, or the id is not one of this feed; an event named token-lapsed, { code, message } (TOKEN_EXPIRED, or TOKEN_INVALID for a key withdrawn), ends the stream once its token would be refused: reconnect with a new one. At most four times HUB_QUERY_CONCURRENCY streams per caller (429 beyond)',
+            'The regional feed as server-sent events (text/event-stream): every record countersigned by the coordinator and readable by the caller, as it is published; an event named ready first, a comment every 15 s to keep the connection open. A client reconnecting with Last-Event-ID gets, after ready, the events it missed and may read (from the latest 1,000 of each feed held, or else read back from Kafka, up to 10,000 records, in order on each partition), then the live ones; an event named gap, { lastEventId, detail }, says when more was missed than that, the broker no longer keeps some, the id is not one of this feed, or events after lastEventId could not be checked against the store (to be given again, or an alert live): those were not given, and the stream goes on past them, so search for them (GET /v1/seizures, GET /v1/alerts); an event named token-lapsed, { code, message } (TOKEN_EXPIRED, or TOKEN_INVALID for a key withdrawn), ends the stream once its token would be refused: reconnect with a new one. At most four times HUB_QUERY_CONCURRENCY streams per caller (429 beyond)',
           security: bearer,
           parameters: [
             {

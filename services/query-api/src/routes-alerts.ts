@@ -5,6 +5,7 @@
 // saying whose. The feed stream's alert events show the same views (feed-stream.ts).
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
+import { HubError } from '@hub/errors';
 import {
   alertScore,
   COLLECTIONS,
@@ -15,7 +16,7 @@ import {
 } from '@hub/store';
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
-import { dateRange, findPage, parseParams } from './params';
+import { dateRange, encodeCursor, findPage, parseParams } from './params';
 import { actorOf } from './routes-seizures';
 
 /** The correlation rules an alert may name (CrossBorderAlert's AlertRule, without its `unknown` default). */
@@ -132,12 +133,75 @@ interface StoredAlert extends AlertShape {
   published?: boolean;
 }
 
-export function alertRoutes(deps: { store: Store; audit: AuditLog }): Router {
+/** Alerts asked of the store at a time once the first read (`limit` + 1) did not fill the page. */
+const READ_BATCH = 1000;
+/**
+ * How many alerts not shown to the caller one request looks through before it stops: each read of the store is a scan
+ * on FerretDB, so a caller who may see nothing of most alerts does not make one request read them all.
+ */
+export const WITHHELD_READ_MAX = 5000;
+
+/**
+ * The first `limit` alerts matching `and` after `cursor`, newest first, that `caller` is shown (with `country`: whose
+ * view still names it), and whether the page ends before the store does. It is read until `limit` are shown and one
+ * more is found to show (so that a cursor always leads to something), or the store has no more: a page made of fewer
+ * than it could show, or a cursor made of an alert read and not shown, would count the alerts withheld from the
+ * caller and place them in time. After the first read (`limit` + 1, all that a caller shown every alert needs),
+ * READ_BATCH at a time: on FerretDB every read is a scan. Alerts not shown are looked through up to `withheldReadMax`;
+ * then the page ends at the last one shown, as when another follows (`more`), whatever the store holds beyond.
+ */
+async function shownAlerts(
+  store: Store,
+  caller: Caller,
+  and: Filter<StoredAlert>[],
+  options: {
+    country: string | undefined;
+    cursor: string | undefined;
+    limit: number;
+    withheldReadMax: number;
+  },
+): Promise<{ shown: AlertView<StoredAlert>[]; more: boolean }> {
+  const { country, limit, withheldReadMax } = options;
+  const shown: AlertView<StoredAlert>[] = [];
+  let withheld = 0;
+  let after = options.cursor;
+  let batch = limit + 1;
+  for (;;) {
+    const { page, nextCursor } = await findPage(
+      store.collection<StoredAlert>(COLLECTIONS.alerts),
+      and,
+      'createdAt',
+      after,
+      batch,
+      { engine: store.engine },
+    );
+    const current = await currentReports(store, page);
+    for (const a of page) {
+      const view = alertView(caller, a, current);
+      if (view && (!country || view.alert.countries.includes(country))) {
+        if (shown.length === limit) return { shown, more: true };
+        shown.push(view);
+      } else if (++withheld >= withheldReadMax) return { shown, more: true };
+    }
+    if (!nextCursor) return { shown, more: false };
+    after = nextCursor;
+    batch = READ_BATCH;
+  }
+}
+
+export function alertRoutes(deps: {
+  store: Store;
+  audit: AuditLog;
+  /** How many alerts the caller may see nothing of one request looks through (default WITHHELD_READ_MAX). */
+  withheldReadMax?: number;
+}): Router {
   const router = Router();
+  const withheldReadMax = deps.withheldReadMax ?? WITHHELD_READ_MAX;
   router.get('/v1/alerts', async (req, res) => {
     const p = parseParams(req.query as Record<string, unknown>, ALERTS);
     const caller = req.caller!;
     const country = p.country as string | undefined;
+    const limit = (p.limit as number | undefined) ?? 500;
     // `country`: alerts that also name that country (a coordinator: alerts naming it). The store is asked for the
     // alerts naming it at all; of those, a caller is shown the ones whose view still names it (below), so that a
     // country withheld from the caller is not found by filtering on it.
@@ -149,35 +213,34 @@ export function alertRoutes(deps: { store: Store; audit: AuditLog }): Router {
     if (countries.length) and.push({ countries: { $all: countries } });
     if (p.rule) and.push({ rule: p.rule as string });
     and.push(...dateRange<StoredAlert>('createdAt', p));
-    const { page, nextCursor } = await findPage(
-      deps.store.collection<StoredAlert>(COLLECTIONS.alerts),
-      and,
-      'createdAt',
-      p.cursor as string | undefined,
-      (p.limit as number | undefined) ?? 500,
-      { engine: deps.store.engine },
-    );
-    // A page may show fewer alerts than it read (those the caller may see nothing of): the cursor goes on after the
-    // last one read all the same.
-    const current = await currentReports(deps.store, page);
-    const views = page.flatMap((a) => {
-      const view = alertView(caller, a, current);
-      return view && (!country || view.alert.countries.includes(country)) ? [view] : [];
+    const { shown, more } = await shownAlerts(deps.store, caller, and, {
+      country,
+      cursor: p.cursor as string | undefined,
+      limit,
+      withheldReadMax,
     });
+    const last = shown[shown.length - 1]?.alert;
+    // Only with nothing shown: no alert to make a cursor of, and the one given (the last shown before) would lead
+    // here again. Said without how many were looked through: a constant, whatever the store holds.
+    if (more && !last)
+      throw new HubError(
+        'QUERY_TIMEOUT',
+        `no alert you may see is among the ${withheldReadMax} that one request looks through (after the cursor, or from the newest): narrow the dates (from, to) to look further back`,
+      );
     // The reports of other countries shown are reads of them: their owners see who was shown them (GET /v1/reads).
-    const read = new Map(views.flatMap((v) => v.reads.map((r) => [r.reportId, r.origin] as const)));
+    const read = new Map(shown.flatMap((v) => v.reads.map((r) => [r.reportId, r.origin] as const)));
     await deps.audit.append({
       actor: actorOf(caller),
       action: 'alerts',
       query: { ...p },
-      count: views.length,
+      count: shown.length,
       reportIds: [...read.keys()],
       reportOrigins: [...read.values()],
     });
     res.json({
       // Internal bookkeeping (the store's _id, whether it was sent) stays inside.
-      alerts: views.map(({ alert: { _id, published, ...a } }) => (void _id, void published, a)),
-      nextCursor,
+      alerts: shown.map(({ alert: { _id, published, ...a } }) => (void _id, void published, a)),
+      nextCursor: more && last ? encodeCursor(last.createdAt, last._id) : null,
     });
   });
   return router;

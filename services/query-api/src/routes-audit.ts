@@ -26,16 +26,28 @@ export const READ_FIELDS = ['query', 'count', 'reportIds', 'reportOrigins', 'ori
 /** The entry's links in the chain. */
 export const CHAIN_FIELDS = ['prevHash', 'hash'] as const;
 
-/** Why fields of an entry are null: told once a page, with each entry naming the fields it does not show. */
+/**
+ * What an entry of its own country's callers keeps, to a caller cleared below RED, of the records read: those of its
+ * own country only (their ids, and that country among the origins); the rest is withheld.
+ */
+export const OWN_COUNTRY_FIELDS = ['reportIds', 'reportOrigins', 'origins', 'cutOrigins'] as const;
+
+/** Why fields of an entry are null or cut: told once a page, with each entry naming the fields it does not show whole. */
 export const WITHHELD_RULE =
   "withheld by clearance: a caller cleared below RED sees of another country's entries who did what and when, not " +
-  'what was read (query, count, reportIds, reportOrigins, origins, cutOrigins), and no prevHash or hash at all ' +
-  '(each hash covers every entry before it, so it would let what is withheld be guessed and tried against it); ' +
-  'whether the chain holds (valid, intact) is checked by the API over the whole entries, the same for every caller';
+  "what was read (query, count, reportIds, reportOrigins, origins, cutOrigins); of its own country's entries what " +
+  'was asked and how many were read, but of the records read only those of its own country (reportIds, ' +
+  "reportOrigins, origins and cutOrigins keep no other; the query is null when it names another country's record " +
+  'read), since those of other countries may be above its clearance; and no prevHash or hash at all (each hash ' +
+  'covers every entry before it, so it would let what is withheld be guessed and tried against it); whether the ' +
+  'chain holds (valid, intact) is checked by the API over the whole entries, the same for every caller';
 
 type Withheld = (typeof READ_FIELDS)[number] | (typeof CHAIN_FIELDS)[number];
 
-/** An entry as a caller is shown it: whole, or with the fields it may not see present and null. */
+/**
+ * An entry as a caller is shown it: whole, or with the fields it may not see present and null (or, in its own
+ * country's entries, holding only its own country's records).
+ */
 export type AuditEntryView =
   | AuditEntry
   | (Omit<AuditEntry, Withheld> & { [K in Withheld]: AuditEntry[K] | null } & {
@@ -44,25 +56,54 @@ export type AuditEntryView =
 
 /**
  * `entry` as `caller` may see it. Cleared for RED, whole: it may read every record an entry can name. Below RED: an
- * entry of its own country's callers keeps what was read, one of another country's keeps only who did what and when
- * (its records may be RED, its query and count tell of them); and no entry keeps its hashes, since a hash is taken
- * over the entry and, through prevHash, over every entry before it: with it, a guess at a withheld query and count
- * (a search, a look-up of an id, a stream's region: few to try) could be checked.
+ * entry of another country's callers keeps only who did what and when (its records may be RED, its query and count
+ * tell of them); one of its own country's callers keeps what was asked and how many were read, but of the records read
+ * only those of its own country: another country's record read by them (an AMBER one released to them) may be above
+ * the auditor's clearance. And no entry keeps its hashes, since a hash is taken over the entry and, through prevHash,
+ * over every entry before it: with it, a guess at a withheld query and count (a search, a look-up of an id, a
+ * stream's region: few to try) could be checked.
  */
 export function auditEntryFor(
   caller: Pick<Caller, 'country' | 'clearance'>,
   entry: AuditEntry,
 ): AuditEntryView {
   if (TLP_RANK[caller.clearance] >= TLP_RANK.RED) return entry;
-  const fields: Withheld[] = [
-    ...(entry.actor?.country === caller.country ? [] : READ_FIELDS),
-    ...CHAIN_FIELDS,
-  ];
+  if (entry.actor?.country === caller.country) return ownCountryEntry(caller.country, entry);
+  const fields: Withheld[] = [...READ_FIELDS, ...CHAIN_FIELDS];
   // Present and null, each of them: whether an entry had reportOrigins or cutOrigins (more than 1,000 records) tells
   // of what was read too.
   return {
     ...entry,
     ...Object.fromEntries(fields.map((f) => [f, null])),
+    withheld: { by: 'clearance', fields },
+  } as AuditEntryView;
+}
+
+/**
+ * An entry of `country`'s own callers, to an auditor of it below RED: the records of `country` read, none of another
+ * (an id whose origin is not known, of an entry written before origins were, counts as another's). Its fields of the
+ * records read are named withheld whether or not any was left out, so that the list does not tell that one was; its
+ * query is withheld when it names a record left out (a read of one by id).
+ */
+function ownCountryEntry(country: string, entry: AuditEntry): AuditEntryView {
+  const own = entry.reportIds.map((_, i) => entry.reportOrigins?.[i] === country);
+  const query = JSON.stringify(entry.query ?? {});
+  const namesOther = entry.reportIds.some((id, i) => !own[i] && query.includes(JSON.stringify(id)));
+  const ofCountry = (origins: string[]) => origins.filter((c) => c === country);
+  const fields: Withheld[] = [
+    ...(namesOther ? ['query' as const] : []),
+    ...OWN_COUNTRY_FIELDS,
+    ...CHAIN_FIELDS,
+  ];
+  return {
+    ...entry,
+    ...(namesOther && { query: null }),
+    reportIds: entry.reportIds.filter((_, i) => own[i]),
+    ...(entry.reportOrigins && { reportOrigins: entry.reportOrigins.filter((_, i) => own[i]) }),
+    ...(entry.origins && { origins: ofCountry(entry.origins) }),
+    ...(entry.cutOrigins && { cutOrigins: ofCountry(entry.cutOrigins) }),
+    prevHash: null,
+    hash: null,
     withheld: { by: 'clearance', fields },
   } as AuditEntryView;
 }

@@ -5,7 +5,7 @@ import type { TopicNames } from '@hub/kafka';
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
 import { HubError } from '@hub/errors';
-import { COLLECTIONS, type Store, type StoredReport, type StoredRequest } from '@hub/store';
+import { COLLECTIONS, TLP_RANK, type Store, type StoredReport, type StoredRequest } from '@hub/store';
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
 import { mayRead, readableFilter } from './handling';
@@ -36,14 +36,24 @@ const FIELDS = {
   evaluation: (r: ReportShape) => Boolean(r.handling?.evaluation),
 } as const;
 
+const COUNTED =
+  "of what the caller may read: reports and accepted envelopes about records the caller's handling reaches (TLP, " +
+  "releasable-to; its own country's always), and every refused envelope (never read, whatever it claimed to carry)";
+
 /**
- * What the figures are taken from, told with every answer: the same words for every caller, whatever there is that it
- * may not read.
+ * What the figures are taken from, told with every answer to a caller cleared below RED: the same words for each,
+ * whatever there is that it may not read.
  */
 export const QUALITY_COUNTED =
-  "of what the caller may read: reports and accepted envelopes about records the caller's handling reaches (TLP, " +
-  "releasable-to; its own country's always), and every refused envelope; rejectionRate is rejected / (accepted + " +
-  'rejected) of these, 0 when there are none';
+  `${COUNTED}; rejectionRate is null to a caller cleared below RED: of refusals, which are counted all, and accepted ` +
+  'envelopes, which are counted only when readable, a rate would not be of one whole (1,000 accepted that the ' +
+  'caller may not read and 10 refused would show 1), and of them all it would tell of those the caller may not read';
+
+/** The same, to a caller cleared for RED, who is given the rate of every envelope. */
+export const QUALITY_COUNTED_RED =
+  `${COUNTED}; rejectionRate, to a caller cleared for RED, is rejected / (accepted + rejected) of every envelope of ` +
+  'the country, also those accepted about records the caller may not read (not counted in accepted), 0 when there ' +
+  'are none';
 
 export interface ContributorQuality {
   country: string;
@@ -52,10 +62,10 @@ export interface ContributorQuality {
   accepted: number;
   rejected: number;
   /**
-   * rejected / (accepted + rejected), of what the caller may read: its accepted envelopes about records the caller may
-   * read, and every refusal (QUALITY_COUNTED).
+   * To a caller cleared for RED, rejected / (accepted + rejected) of every envelope of the country (QUALITY_COUNTED_RED);
+   * null below RED, whatever the figures (QUALITY_COUNTED).
    */
-  rejectionRate: number;
+  rejectionRate: number | null;
   /** Hours from seizure to the coordinator's receipt of the current version. */
   delayHours: { median: number | null; p90: number | null };
   /** Share of reports received within 7 days of the seizure. */
@@ -65,6 +75,13 @@ export interface ContributorQuality {
   /** Mean of the completeness shares. */
   completenessScore: number;
 }
+
+/** Whether `caller` is given rejection rates: cleared for RED (QUALITY_COUNTED_RED). */
+const mayRate = (caller: Pick<Caller, 'clearance'>) => TLP_RANK[caller.clearance] >= TLP_RANK.RED;
+
+/** rejected / (accepted + rejected), to three places; 0 when there are none. */
+const rateOf = (rejected: number, accepted: number) =>
+  accepted + rejected ? Math.round((rejected / (accepted + rejected)) * 1000) / 1000 : 0;
 
 function quantile(sorted: number[], q: number): number | null {
   if (sorted.length === 0) return null;
@@ -110,7 +127,7 @@ async function readableSubjects(
 /**
  * The figures per contributor from what `caller` may read: its readable reports, and the envelopes about records it
  * may read. Refusals are counted whatever they claimed to carry (they were never read; GET /v1/quarantine lists them
- * all to a coordinator).
+ * all to a coordinator). The rejection rate only to a caller cleared for RED, of every envelope (QUALITY_COUNTED_RED).
  */
 export async function computeQuality(
   store: Store,
@@ -155,12 +172,18 @@ export async function computeQuality(
     for (const [name, test] of Object.entries(FIELDS))
       if (test(r.report as ReportShape)) q.filled[name] = (q.filled[name] ?? 0) + 1;
   }
-  // An envelope about a record the caller may not read is passed over without a trace: not counted, and nothing
-  // else of the answer (a country listed, a rate withheld) may tell that there was one.
+  // An envelope about a record the caller may not read is passed over: not counted, and nothing else of the answer
+  // (a country listed) may tell that there was one. Only the rate given to a caller cleared for RED counts it: that
+  // rate is of every envelope, readable or not.
+  const red = mayRate(caller);
+  const acceptedAll = new Map<string, number>();
   for await (const e of store
     .collection<{ origin: string; subjectId: string }>(COLLECTIONS.envelopes)
-    .find({}, { projection: { origin: 1, subjectId: 1 }, ...whole }))
-    if (/^[A-Z]{2}$/.test(e.origin) && readable.has(e.subjectId)) get(e.origin).accepted++;
+    .find({}, { projection: { origin: 1, subjectId: 1 }, ...whole })) {
+    if (!/^[A-Z]{2}$/.test(e.origin)) continue;
+    if (readable.has(e.subjectId)) get(e.origin).accepted++;
+    if (red) acceptedAll.set(e.origin, (acceptedAll.get(e.origin) ?? 0) + 1);
+  }
   // A refused envelope counts against the country whose topic it came in on (only that node may write there),
   // also when it was too broken to name its origin; once, however often it was taken again and refused again, and
   // not when it was taken again and accepted (then it counts as accepted, once).
@@ -189,10 +212,8 @@ export async function computeQuality(
         retracted: q.retracted,
         accepted: q.accepted,
         rejected: q.rejected,
-        // Of what the caller may read (QUALITY_COUNTED): never null, so that it does not tell whether the country sent
-        // records the caller may not read (it used to be null then).
-        rejectionRate:
-          q.accepted + q.rejected ? Math.round((q.rejected / (q.accepted + q.rejected)) * 1000) / 1000 : 0,
+        // Below RED, null for every country whatever the figures: a constant tells nothing.
+        rejectionRate: red ? rateOf(q.rejected, acceptedAll.get(country) ?? 0) : null,
         delayHours: { median: quantile(delays, 0.5), p90: quantile(delays, 0.9) },
         within7Days: delays.length
           ? Math.round((delays.filter((d) => d <= 168).length / delays.length) * 1000) / 1000
@@ -211,14 +232,15 @@ export function qualityRoutes(
   cacheMs = 60000,
 ): Router {
   const router = Router();
-  // One answer per distinct handling filter: callers who may read the same records share it, no one sees another's.
+  // One answer per distinct handling filter and whether rates are given: callers who may read the same records share
+  // it (cleared for RED or not: AMBER+STRICT reads what RED does), no one sees another's.
   const cache = new Map<string, { at: number; value: ContributorQuality[] }>();
   router.get('/v1/quality', async (req, res) => {
     const caller = req.caller!;
     if (!['coordinator', 'admin'].includes(caller.role))
       throw new HubError('FORBIDDEN', 'the data-quality view is for coordinators');
     const fresh = req.query.fresh === '1';
-    const key = JSON.stringify(readableFilter(caller));
+    const key = JSON.stringify([readableFilter(caller), mayRate(caller)]);
     let cached = cache.get(key);
     if (!cached || fresh || Date.now() - cached.at > cacheMs) {
       cached = { at: Date.now(), value: await computeQuality(deps.store, deps.names, caller) };
@@ -238,7 +260,7 @@ export function qualityRoutes(
     });
     res.json({
       computedAt: new Date(cached.at).toISOString(),
-      counted: QUALITY_COUNTED,
+      counted: mayRate(caller) ? QUALITY_COUNTED_RED : QUALITY_COUNTED,
       contributors: cached.value,
     });
   });

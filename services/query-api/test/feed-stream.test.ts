@@ -1,6 +1,22 @@
 import { expect } from 'chai';
 import type { Caller } from '../src/auth';
-import { alertEvent, docKey, recordEvent, resumeOf, type Current, type CurrentDoc } from '../src/feed-stream';
+import type { Response } from 'express';
+import {
+  alertEvent,
+  checkLive,
+  deliver,
+  docKey,
+  giveChecked,
+  NOT_CHECKED,
+  NOT_CHECKED_GIVEN_AGAIN,
+  NOT_CHECKED_LIVE,
+  recordEvent,
+  resumeOf,
+  type Current,
+  type CurrentDoc,
+  type FeedEvent,
+  type Subscriber,
+} from '../src/feed-stream';
 
 /** Where a feed's reader stands, per partition. */
 const at = (...offsets: number[]) => new Map(offsets.map((o, p) => [p, BigInt(o)]));
@@ -152,5 +168,182 @@ describe('feed stream: what is given again is judged by the store as it is now',
     expect(alert.shownTo(uz, now)!.reads).to.deep.equal([{ reportId: 'kg-1', origin: 'KG' }]);
     // TJ is not named: nothing.
     expect(alert.shownTo({ ...kg, country: 'TJ' } as Caller, now)).to.equal(undefined);
+  });
+});
+
+describe('feed stream: what cannot be checked against the store is told of as a gap', () => {
+  const regions = [{ id: 'central-asia', labels: {}, members: ['KG', 'KZ', 'TJ', 'TM', 'UZ'] }];
+  const as = (role: Caller['role'], country: string) =>
+    ({ sub: `${role}-${country}`, role, country, clearance: 'AMBER', regions: [] }) as Caller;
+  /** A subscriber of the central-asia feed, and what its client was sent, event by event. */
+  const subscriber = (caller: Caller, over: Partial<Subscriber> = {}) => {
+    const sent: { event: string; id?: string; data: Record<string, unknown> }[] = [];
+    const res = {
+      writableEnded: false,
+      destroyed: false,
+      write(text: string) {
+        const fields = Object.fromEntries(
+          text
+            .trim()
+            .split('\n')
+            .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
+        );
+        sent.push({
+          event: fields.event!,
+          id: fields.id,
+          data: JSON.parse(fields.data!) as Record<string, unknown>,
+        });
+        return true;
+      },
+    } as unknown as Response;
+    const sub: Subscriber = { caller, res, region: 'central-asia', given: { ids: [], origins: [] }, ...over };
+    return { sub, sent };
+  };
+  const alert = alertEvent(
+    { id: '0:7', partition: 0, offset: 7n },
+    {
+      alertId: 'a-1',
+      rule: 'shared_identifier',
+      identifierKind: 'plate',
+      matchKeyPrefix: '0123456789ab',
+      matched: [
+        { reportId: 'kg-1', country: 'KG', version: 1, evaluation: null },
+        { reportId: 'uz-1', country: 'UZ', version: 1, evaluation: null },
+      ],
+      countries: ['KG', 'UZ'],
+      score: 0.7,
+      reason: '2 reports name the same plate identifier',
+      createdAt: Date.UTC(2026, 5, 1),
+    },
+  );
+  const report = (id: string, offset: number) =>
+    recordEvent(
+      { id: `0:${offset}`, partition: 0, offset: BigInt(offset) },
+      'central-asia',
+      {
+        messageType: 'SeizureReport',
+        subjectId: id,
+        version: 1,
+        originCountry: 'UZ',
+        acceptedAt: Date.UTC(2026, 5, 1),
+        subjectHandling: { tlp: 'GREEN', releasableTo: ['central-asia'] },
+      },
+      { country: 'UZ', seizedAt: Date.UTC(2026, 4, 30), drugs: [{ substance: 'opium', quantityKg: 7 }] },
+      regions,
+    );
+  const storeDown = async (): Promise<Current> => {
+    throw new Error('the store did not answer');
+  };
+
+  it('tells those a live alert may concern of a gap after the event before it when the store cannot check it', async () => {
+    const warned: unknown[] = [];
+    const now = await checkLive(alert, 3, storeDown, (err) => warned.push(err));
+    expect(now).to.equal(NOT_CHECKED);
+    expect(warned).to.have.length(1);
+    const kg = subscriber(as('analyst', 'KG'));
+    const coordinator = subscriber(as('coordinator', 'TJ'));
+    const tj = subscriber(as('analyst', 'TJ'));
+    for (const s of [kg, coordinator, tj]) deliver(s.sub, alert, now, '0:6');
+    const told = { event: 'gap', id: undefined, data: { lastEventId: '0:6', detail: NOT_CHECKED_LIVE } };
+    expect(kg.sent).to.deep.equal([told]);
+    expect(coordinator.sent).to.deep.equal([told]);
+    // TJ is not named: it would not have been shown the alert, and is not told of one.
+    expect(tj.sent).to.deep.equal([]);
+    // One catching up holds it, to check it with what it missed; one given it by a read back is not told twice.
+    const catching = subscriber(as('analyst', 'KG'), { buffer: [] });
+    deliver(catching.sub, alert, now, '0:6');
+    expect(catching.sub.buffer).to.deep.equal([alert]);
+    const readBack = subscriber(as('analyst', 'KG'), { after: new Map([[0, 9n]]) });
+    deliver(readBack.sub, alert, now, '0:6');
+    expect([...catching.sent, ...readBack.sent]).to.deep.equal([]);
+  });
+
+  it('gives a live alert as the store says when it answers, and checks no record passed on live', async () => {
+    const stands: Current = new Map(
+      ['kg-1', 'uz-1'].map((id) => [
+        docKey('reports', id),
+        {
+          _id: id,
+          originCountry: id.slice(0, 2).toUpperCase(),
+          status: 'active',
+          handling: { tlp: 'GREEN', releasableTo: [], releasableCountries: [], evaluation: null },
+        },
+      ]),
+    );
+    const now = await checkLive(
+      alert,
+      1,
+      async () => stands,
+      () => undefined,
+    );
+    const kg = subscriber(as('analyst', 'KG'));
+    deliver(kg.sub, alert, now, '0:6');
+    expect(kg.sent.map((e) => [e.event, e.id])).to.deep.equal([['alert', '0:7']]);
+    let asked = 0;
+    const record = report('uz-9', 8);
+    const lookUp = async () => {
+      asked++;
+      return storeDown();
+    };
+    expect(await checkLive(record, 1, lookUp, () => undefined)).to.equal(undefined);
+    expect(await checkLive(alert, 0, lookUp, () => undefined), 'no subscriber').to.equal(undefined);
+    expect(asked).to.equal(0);
+  });
+
+  it('says of events to give again that it could not check that they were not given, not how many, and to search', async () => {
+    const details = [];
+    for (const events of [
+      [report('uz-1', 4), report('uz-2', 5)],
+      [4, 5, 6, 7, 8].map((o) => report(`uz-${o}`, o)),
+    ]) {
+      const kg = subscriber(as('analyst', 'KG'));
+      await giveChecked(
+        kg.sub,
+        events.map((event: FeedEvent) => ({ event })),
+        '0:3',
+        { lookUp: storeDown, warn: () => undefined },
+      );
+      expect(kg.sent).to.have.length(1);
+      expect(kg.sent[0]).to.deep.include({
+        event: 'gap',
+        data: { lastEventId: '0:3', detail: NOT_CHECKED_GIVEN_AGAIN },
+      });
+      details.push(kg.sent[0]!.data.detail as string);
+    }
+    // The stream goes on past them: a reconnection would not give them again, so it does not say to reconnect.
+    expect(details[0]).to.equal(details[1]);
+    expect(details[0]).to.not.include('reconnect later');
+    expect(details[0]).to.include('were not given');
+    expect(details[0]).to.include('search for what was published since');
+  });
+});
+
+describe('feed stream: the event of a seizure report', () => {
+  const regions = [{ id: 'central-asia', labels: {}, members: ['KG', 'KZ', 'TJ', 'TM', 'UZ'] }];
+  const kg = { sub: 'analyst-KG', role: 'analyst', country: 'KG', clearance: 'AMBER', regions: [] } as Caller;
+
+  it('rounds the total weight of a report as the stored documents do', () => {
+    const event = recordEvent(
+      { id: '0:1', partition: 0, offset: 1n },
+      'central-asia',
+      {
+        messageType: 'SeizureReport',
+        subjectId: 'uz-1',
+        version: 1,
+        originCountry: 'UZ',
+        acceptedAt: Date.UTC(2026, 5, 1),
+        subjectHandling: { tlp: 'GREEN', releasableTo: ['central-asia'] },
+      },
+      {
+        country: 'UZ',
+        seizedAt: Date.UTC(2026, 4, 30),
+        drugs: [
+          { substance: 'opium', quantityKg: 0.1 },
+          { substance: 'heroin', quantityKg: 0.2 },
+        ],
+      },
+      regions,
+    );
+    expect(event.shownTo(kg, undefined)!.data.totalKg).to.equal(0.3);
   });
 });

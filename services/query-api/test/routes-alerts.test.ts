@@ -2,26 +2,40 @@ import { expect } from 'chai';
 import express from 'express';
 import type { Server } from 'node:http';
 import type { AlertRecord } from '@hub/coordinator/correlate';
+import type { HubError } from '@hub/errors';
 import { alertScore, withheldReason, type Store, type StoredHandling, type Tlp } from '@hub/store';
 import type { AuditLog } from '../src/audit';
 import type { Caller } from '../src/auth';
+import { ERROR_STATUS } from '../src/errors';
+import { decodeCursor } from '../src/params';
 import { alertRoutes, alertView, type CurrentReport } from '../src/routes-alerts';
 
 type Doc = Record<string, unknown> & { _id: string };
 
+/** A page's cursor condition (findPage): older than `at`, or as old with a lower _id. */
+type After = { $or: [{ createdAt: { $lt: Date } }, { createdAt: Date; _id: { $lt: string } }] };
+
 /**
  * The store's collections in memory, as far as GET /v1/alerts reads them: a find streams (or reads whole) the
- * documents of its collection that an `_id: { $in }` filter or the `countries: { $all }` conditions of an `$and` take
- * (any other condition is not applied); each find is recorded.
+ * documents of its collection that an `_id: { $in }` filter, or the `countries: { $all }` conditions and the cursor's
+ * `$or` of an `$and`, take (any other condition is not applied); each find is recorded.
  */
 function memoryStore(collections: Record<string, Doc[]>) {
   const finds: { collection: string; filter: Record<string, unknown> }[] = [];
   const takes = (d: Doc, filter: Record<string, unknown>) => {
     const ids = (filter._id as { $in?: string[] } | undefined)?.$in;
-    const all = ((filter.$and ?? []) as { countries?: { $all: string[] } }[]).flatMap(
-      (c) => c.countries?.$all ?? [],
+    const and = (filter.$and ?? []) as ({ countries?: { $all: string[] } } & Partial<After>)[];
+    const all = and.flatMap((c) => c.countries?.$all ?? []);
+    const after = and.flatMap((c) => (c.$or ? [c.$or] : []));
+    const t = (d.createdAt as Date | undefined)?.getTime() ?? 0;
+    return (
+      (!ids || ids.includes(d._id)) &&
+      all.every((cc) => (d.countries as string[]).includes(cc)) &&
+      after.every(
+        ([older, tied]) =>
+          t < older.createdAt.$lt.getTime() || (t === tied.createdAt.getTime() && d._id < tied._id.$lt),
+      )
     );
-    return (!ids || ids.includes(d._id)) && all.every((cc) => (d.countries as string[]).includes(cc));
   };
   const collection = (name: string) => ({
     find(filter: Record<string, unknown>) {
@@ -279,5 +293,100 @@ describe('query API: GET /v1/alerts shows each caller its own view of each alert
     expect(two.countries).to.deep.equal(['KG', 'KZ']);
     expect(two.reason).to.include('1 of them, which you may not read, is withheld by their handling');
     expect(audited[0]!.reportIds).to.deep.equal(['kg-2']);
+  });
+});
+
+describe('query API: GET /v1/alerts pages by the alerts shown, never by those withheld', () => {
+  const kz = caller('analyst', 'KZ', 'AMBER');
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+  });
+
+  /** An alert on KZ's report and UZ's: asked for by UZ, KZ is shown it only while UZ's report is open to it. */
+  const onUz = (id: string, minutesAgo: number, uzTlp: Tlp) => ({
+    alert: stored(id, [`kz-${id}`, `uz-${id}`], {}, minutesAgo),
+    reports: [report(`kz-${id}`, 'GREEN'), report(`uz-${id}`, uzTlp)],
+  });
+  const shownToKz = (id: string, minutesAgo: number) => onUz(id, minutesAgo, 'GREEN');
+  const withheldFromKz = (id: string, minutesAgo: number) => onUz(id, minutesAgo, 'RED');
+
+  /** GET /v1/alerts over these alerts, for `who`, its errors answered as the API's are. */
+  async function serve(alerts: ReturnType<typeof onUz>[], withheldReadMax?: number) {
+    const mem = memoryStore({
+      alerts: alerts.map((a) => a.alert),
+      reports: alerts.flatMap((a) => a.reports) as unknown as Doc[],
+    });
+    const audit = { append: async (e: unknown) => e } as unknown as AuditLog;
+    const app = express();
+    app.use((req, _res, next) => {
+      req.caller = kz;
+      next();
+    });
+    app.use(alertRoutes({ store: mem.store, audit, ...(withheldReadMax && { withheldReadMax }) }));
+    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      const e = err as HubError;
+      res.status(ERROR_STATUS[e.code]?.status ?? 500).json({ error: { code: e.code, message: e.message } });
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    servers.push(server);
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    return {
+      mem,
+      get: async (qs: string) => {
+        const r = await fetch(`${base}/v1/alerts${qs}`);
+        return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+      },
+    };
+  }
+  const ids = (body: Record<string, unknown>) => (body.alerts as { alertId: string }[]).map((a) => a.alertId);
+
+  it('makes the cursor of the last alert shown, and gives none when no other is to be shown', async () => {
+    const alerts = [withheldFromKz('w-1', 0), shownToKz('s-1', 1), withheldFromKz('w-2', 2)];
+    let api = await serve(alerts);
+    // The newest alert naming UZ shows KZ nothing of UZ: neither shown, nor a cursor made of it.
+    const first = await api.get('?country=UZ&limit=1');
+    expect(first.status).to.equal(200);
+    expect(ids(first.body)).to.deep.equal(['s-1']);
+    expect(first.body.nextCursor).to.equal(null);
+    // With another to show after it, the cursor is the alert shown's, and leads to that one.
+    api = await serve([...alerts, shownToKz('s-2', 3)]);
+    const page = await api.get('?country=UZ&limit=1');
+    expect(ids(page.body)).to.deep.equal(['s-1']);
+    const cursor = decodeCursor(page.body.nextCursor as string);
+    expect(cursor).to.deep.equal({ at: alerts[1]!.alert.createdAt, id: 's-1' });
+    const next = await api.get(`?country=UZ&limit=1&cursor=${page.body.nextCursor as string}`);
+    expect(ids(next.body)).to.deep.equal(['s-2']);
+    expect(next.body.nextCursor).to.equal(null);
+  });
+
+  it('reads on past the alerts withheld, a page of the store at a time, not one by one', async () => {
+    const withheld = Array.from({ length: 30 }, (_, i) => withheldFromKz(`w-${i}`, i));
+    const api = await serve([...withheld, shownToKz('s-1', 40)]);
+    const { body } = await api.get('?country=UZ&limit=1');
+    expect(ids(body)).to.deep.equal(['s-1']);
+    expect(body.nextCursor).to.equal(null);
+    // The first read takes what a page needs (2), the next the rest at once, each with one read of their reports.
+    expect(api.mem.finds.map((f) => f.collection)).to.deep.equal(['alerts', 'reports', 'alerts', 'reports']);
+  });
+
+  it('stops after looking through a bounded number withheld, at the last alert shown, saying nothing of how many', async () => {
+    const answers = [];
+    for (const n of [12, 40]) {
+      const withheld = Array.from({ length: n }, (_, i) => withheldFromKz(`w-${i}`, i + 1));
+      const api = await serve([shownToKz('s-1', 0), ...withheld, shownToKz('s-2', 60)], 10);
+      const page = await api.get('?country=UZ&limit=5');
+      expect(ids(page.body), `${n}`).to.deep.equal(['s-1']);
+      expect(decodeCursor(page.body.nextCursor as string).id).to.equal('s-1');
+      // Following it, nothing to show within the bound: refused, as a query too broad, not answered as the end.
+      const next = await api.get(`?country=UZ&limit=5&cursor=${page.body.nextCursor as string}`);
+      expect(next.status).to.equal(504);
+      expect((next.body.error as { code: string }).code).to.equal('QUERY_TIMEOUT');
+      answers.push([page, next]);
+    }
+    // 12 withheld or 40: the same answers.
+    expect(JSON.stringify(answers[0])).to.equal(JSON.stringify(answers[1]));
   });
 });

@@ -5,7 +5,15 @@ import type { Server } from 'node:http';
 import { createAuditLog, entryHash, REPORT_IDS_KEPT, type AuditEntry, type AuditLog } from '../src/audit';
 import type { Caller } from '../src/auth';
 import type { Clearance } from '../src/issuer';
-import { auditRoutes, CHAIN_FIELDS, READ_FIELDS, WITHHELD_RULE } from '../src/routes-audit';
+import { openApiChecker, type OpenApiDoc } from '../../../test/support/openapi';
+import { openApiDocument } from '../src/openapi';
+import {
+  auditRoutes,
+  CHAIN_FIELDS,
+  OWN_COUNTRY_FIELDS,
+  READ_FIELDS,
+  WITHHELD_RULE,
+} from '../src/routes-audit';
 import { memoryStore, type MemoryStore } from './memory-audit-store';
 
 type Shown = Record<string, unknown> & {
@@ -137,7 +145,7 @@ describe('query API: the audit log as an auditor’s clearance shows it (GET /v1
     }
   });
 
-  it('keeps whole what its own country’s callers read, without the hashes that would let the rest be guessed', async () => {
+  it('keeps what its own country’s callers asked and read of its records, without the hashes that would let the rest be guessed', async () => {
     const page = await audit(auditor('TJ', 'AMBER'));
     const own = bySeq(page).get(5)!;
     expect(own).to.deep.include({
@@ -151,7 +159,7 @@ describe('query API: the audit log as an auditor’s clearance shows it (GET /v1
       prevHash: null,
       hash: null,
     });
-    expect(own.withheld).to.deep.equal({ by: 'clearance', fields: [...CHAIN_FIELDS] });
+    expect(own.withheld).to.deep.equal({ by: 'clearance', fields: [...OWN_COUNTRY_FIELDS, ...CHAIN_FIELDS] });
     // UZ's auditor, below RED, sees UZ's reads whole and TJ's not.
     const uz = bySeq(await audit(auditor('UZ', 'AMBER')));
     expect(uz.get(2)).to.deep.include({
@@ -161,6 +169,79 @@ describe('query API: the audit log as an auditor’s clearance shows it (GET /v1
     });
     expect(uz.get(4)).to.deep.include({ cutOrigins: ['UZ'], count: REPORT_IDS_KEPT + 5 });
     expect(uz.get(5)).to.deep.include({ query: null, reportIds: null, count: null });
+  });
+
+  it('shows an auditor below RED of its own country’s entries only its own country’s records read', async () => {
+    // TJ's analyst searches and is given TJ's record and two of others' released to TJ, opens UZ's by its id, and is
+    // shown UZ's in an alert.
+    const uzAmber = randomUUID();
+    const kgAmber = randomUUID();
+    const search = await log.append({
+      actor: tjAnalyst,
+      action: 'search',
+      query: { drug: 'heroin' },
+      count: 3,
+      reportIds: [uzAmber, tjRecord, kgAmber],
+      reportOrigins: ['UZ', 'TJ', 'KG'],
+    });
+    const read = await log.append({
+      actor: tjAnalyst,
+      action: 'read',
+      query: { reportId: uzAmber },
+      count: 1,
+      reportIds: [uzAmber],
+      reportOrigins: ['UZ'],
+    });
+    const alerts = await log.append({
+      actor: tjAnalyst,
+      action: 'alerts',
+      query: { limit: 20 },
+      count: 2,
+      reportIds: [uzAmber],
+      reportOrigins: ['UZ'],
+    });
+    const page = await audit(auditor('TJ', 'AMBER'));
+    openApiChecker(openApiDocument() as unknown as OpenApiDoc).check('/v1/audit', 'get', 200, page);
+    const shown = bySeq(page);
+    for (const seq of [search.seq, read.seq, alerts.seq]) {
+      const text = JSON.stringify(shown.get(seq));
+      for (const other of [uzAmber, kgAmber, '"UZ"', '"KG"'])
+        expect(text, `${seq} ${other}`).to.not.include(other);
+    }
+    expect(shown.get(search.seq)).to.deep.include({
+      query: { drug: 'heroin' },
+      count: 3,
+      reportIds: [tjRecord],
+      reportOrigins: ['TJ'],
+      origins: ['TJ'],
+    });
+    // Opened by its id: the query would name it.
+    expect(shown.get(read.seq)).to.deep.include({
+      query: null,
+      count: 1,
+      reportIds: [],
+      reportOrigins: [],
+      origins: [],
+    });
+    expect(shown.get(read.seq)!.withheld!.fields).to.deep.equal([
+      'query',
+      ...OWN_COUNTRY_FIELDS,
+      ...CHAIN_FIELDS,
+    ]);
+    expect(shown.get(alerts.seq)).to.deep.include({ query: { limit: 20 }, count: 2, reportIds: [] });
+    // The same fields named withheld whether or not another's record was left out (the own read, seq 5, had none).
+    for (const seq of [5, search.seq, alerts.seq])
+      expect(shown.get(seq)!.withheld, `${seq}`).to.deep.equal({
+        by: 'clearance',
+        fields: [...OWN_COUNTRY_FIELDS, ...CHAIN_FIELDS],
+      });
+    // Cleared for RED, the whole of it.
+    const red = bySeq(await audit(auditor('TJ', 'RED')));
+    expect(red.get(search.seq)).to.deep.include({
+      reportIds: [uzAmber, tjRecord, kgAmber],
+      origins: ['KG', 'TJ', 'UZ'],
+    });
+    expect(red.get(read.seq)).to.deep.include({ query: { reportId: uzAmber } });
   });
 
   it('shows every entry whole, hashes and all, to an auditor cleared for RED', async () => {

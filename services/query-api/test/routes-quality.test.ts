@@ -4,7 +4,10 @@ import type { Server } from 'node:http';
 import { topicNames } from '@hub/kafka';
 import { COLLECTIONS, type Store } from '@hub/store';
 import { createAuditLog } from '../src/audit';
-import { computeQuality, QUALITY_COUNTED, qualityRoutes } from '../src/routes-quality';
+import { openApiChecker, type OpenApiDoc } from '../../../test/support/openapi';
+import type { Clearance } from '../src/issuer';
+import { openApiDocument } from '../src/openapi';
+import { computeQuality, QUALITY_COUNTED, QUALITY_COUNTED_RED, qualityRoutes } from '../src/routes-quality';
 import { memoryStore } from './memory-audit-store';
 
 type Doc = Record<string, unknown>;
@@ -65,10 +68,10 @@ describe('data quality per contributor (computeQuality)', () => {
   });
   const tjGreen = { country: 'TJ', clearance: 'GREEN' as const };
 
-  it('gives a coordinator the rejection rate of what it may read, whether or not there is more it may not', async () => {
+  it('gives a coordinator below RED the figures of what it may read, whether or not there is more it may not', async () => {
     const without = await computeQuality(storeOf(readable()), names, tjGreen);
     const uz = without.find((c) => c.country === 'UZ');
-    expect(uz).to.include({ reports: 2, accepted: 2, rejected: 1, rejectionRate: 0.333 });
+    expect(uz).to.include({ reports: 2, accepted: 2, rejected: 1, rejectionRate: null });
     // UZ's RED record, and one of its for KZ alone: TJ may read neither. Its answer is as if they were not there.
     const more = readable();
     more[COLLECTIONS.reports]!.push(report('uz-red', 'UZ', 'RED'), report('uz-kz', 'UZ', 'AMBER', ['KZ']));
@@ -79,9 +82,43 @@ describe('data quality per contributor (computeQuality)', () => {
     kzOnly[COLLECTIONS.reports]!.push(report('kz-red', 'KZ', 'RED'));
     kzOnly[COLLECTIONS.envelopes]!.push(envelope('m-5', 'KZ', 'kz-red'));
     expect(await computeQuality(storeOf(kzOnly), names, tjGreen)).to.deep.equal(without);
-    // Whom it may read them all counts them: UZ itself.
+    // Whom it may read them all counts them: UZ itself, with no rate below RED either.
     const own = await computeQuality(storeOf(more), names, { country: 'UZ', clearance: 'GREEN' });
-    expect(own.find((c) => c.country === 'UZ')).to.include({ reports: 4, accepted: 4, rejectionRate: 0.2 });
+    expect(own.find((c) => c.country === 'UZ')).to.include({ reports: 4, accepted: 4, rejectionRate: null });
+  });
+
+  it('gives no rejection rate below RED, whatever the figures: accepted counts only what it may read, refusals all', async () => {
+    // 1,000 accepted envelopes of UZ's for KZ alone, and 10 refused: to TJ, below RED, 0 accepted and 10 rejected.
+    const many: Record<string, Doc[]> = {
+      [COLLECTIONS.reports]: [],
+      [COLLECTIONS.envelopes]: [],
+      [COLLECTIONS.quarantine]: [],
+    };
+    for (let i = 0; i < 1000; i++) {
+      many[COLLECTIONS.reports]!.push(report(`uz-kz-${i}`, 'UZ', 'AMBER', ['KZ']));
+      many[COLLECTIONS.envelopes]!.push(envelope(`m-${i}`, 'UZ', `uz-kz-${i}`));
+    }
+    for (let i = 0; i < 10; i++)
+      many[COLLECTIONS.quarantine]!.push({ _id: `q-${i}`, origin: 'UZ', topic: names.nodeOut('UZ') });
+    for (const clearance of ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT'] as const)
+      for (const collections of [many, readable()])
+        for (const c of await computeQuality(storeOf(collections), names, { country: 'TJ', clearance }))
+          expect(c.rejectionRate, `${clearance} ${c.country}`).to.equal(null);
+    const tj = await computeQuality(storeOf(many), names, tjGreen);
+    expect(tj.find((c) => c.country === 'UZ')).to.include({ accepted: 0, rejected: 10 });
+    // Cleared for RED: the rate of every envelope, also those it may not read (not counted in accepted).
+    const red = await computeQuality(storeOf(many), names, { country: 'TJ', clearance: 'RED' });
+    expect(red.find((c) => c.country === 'UZ')).to.include({
+      accepted: 0,
+      rejected: 10,
+      rejectionRate: 0.01,
+    });
+    const plain = await computeQuality(storeOf(readable()), names, { country: 'TJ', clearance: 'RED' });
+    expect(plain.find((c) => c.country === 'UZ')).to.include({
+      accepted: 2,
+      rejected: 1,
+      rejectionRate: 0.333,
+    });
   });
 
   it('answers a coordinator the same, labelled as of what it may read, whatever there is that it may not', async () => {
@@ -112,5 +149,37 @@ describe('data quality per contributor (computeQuality)', () => {
     const plain = await answer(readable());
     expect(await answer(more)).to.deep.equal(plain);
     expect(plain).to.deep.include({ counted: QUALITY_COUNTED });
+  });
+
+  it('keeps the answer to a caller cleared for RED apart from one who reads the same records below RED', async () => {
+    let clearance: Clearance = 'RED';
+    const app = express();
+    app.use((req, _res, next) => {
+      req.caller = { sub: 'coordinator-TJ', role: 'coordinator', regions: [], country: 'TJ', clearance };
+      next();
+    });
+    app.use(qualityRoutes({ store: storeOf(readable()), audit: createAuditLog(memoryStore().store), names }));
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const api = openApiChecker(openApiDocument() as unknown as OpenApiDoc);
+    const quality = async () => {
+      const r = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/v1/quality`);
+      const body = (await r.json()) as { counted: string; contributors: { country: string }[] };
+      api.check('/v1/quality', 'get', r.status, body);
+      return { counted: body.counted, uz: body.contributors.find((c) => c.country === 'UZ') };
+    };
+    try {
+      const red = await quality();
+      expect(red.counted).to.equal(QUALITY_COUNTED_RED);
+      expect(red.uz).to.include({ accepted: 2, rejected: 1, rejectionRate: 0.333 });
+      // AMBER+STRICT reads what RED reads: within the same minute, not the answer made for RED.
+      clearance = 'AMBER+STRICT';
+      const strict = await quality();
+      expect(strict.counted).to.equal(QUALITY_COUNTED);
+      expect(strict.uz).to.include({ accepted: 2, rejected: 1, rejectionRate: null });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -8,6 +8,9 @@
 // cursor.json: where publishing has reached. Lost or unreadable, publishing starts again at the log's start: the
 // coordinator knows a re-sent envelope by its message id and bytes (publishing is at least once anyway: a crash
 // between a send and its commit sends the batch again).
+// torn-<segment>.end: where the records of a segment end, when a failed write left bytes after them that could not be
+// cut (a batch refused to the agency, perhaps whole on the disk): nothing past it is read, and the segment is written
+// no more. Written beside, flushed and renamed over, so never torn; removed with its segment.
 import {
   closeSync,
   existsSync,
@@ -86,6 +89,11 @@ function parseCursor(text: string): Position | undefined {
 
 function segName(n: number): string {
   return `segment-${String(n).padStart(8, '0')}.log`;
+}
+
+/** The file that says where segment `n`'s records end, when it ends in bytes of a failed write. */
+function endName(n: number): string {
+  return `torn-${String(n).padStart(8, '0')}.end`;
 }
 
 const DIGEST_FLAG = 0x8000;
@@ -187,11 +195,11 @@ function* scanRecords(buf: Buffer, segment: number, base: number): Generator<Out
   return base + off;
 }
 
-/** Bytes `[from, from + length)` of a file, fewer at its end. */
-function readAt(path: string, from: number, length: number): Buffer {
+/** Bytes `[from, from + length)` of a file, fewer at its end (or at `end`, when it is before the file's end). */
+function readAt(path: string, from: number, length: number, end = Infinity): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.alloc(Math.max(0, Math.min(length, fstatSync(fd).size - from)));
+    const buf = Buffer.alloc(Math.max(0, Math.min(length, Math.min(fstatSync(fd).size, end) - from)));
     let got = 0;
     while (got < buf.length) {
       const n = readSync(fd, buf, got, buf.length - got, from + got);
@@ -199,6 +207,17 @@ function readAt(path: string, from: number, length: number): Buffer {
       got += n;
     }
     return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Cuts the file at `path` to `size` bytes, durably. */
+function cutAt(path: string, size: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, size);
+    fdatasyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -230,6 +249,14 @@ export class OutboxLog {
    * after them): the next records go to a new segment, where such bytes are its tail, which `open` drops safely.
    */
   private torn = false;
+  /**
+   * Where the records of each segment that ends in bytes of a failed write end (torn-<segment>.end): records past it,
+   * though they may be whole on the disk, were refused to the agency, and are never read, at start or while publishing.
+   * The current segment's is here only once its file is written; until then the next batch writes it first.
+   */
+  private readonly ends = new Map<number, number>();
+  /** Where the current segment's records end, when it ends in bytes of a failed write (`torn`). */
+  private tornAt = 0;
   /** The unreadable cursor was reported (once: it is read again until the next commit rewrites it). */
   private cursorReported = false;
 
@@ -260,13 +287,15 @@ export class OutboxLog {
     const log = new OutboxLog(options.dir, options);
     const cursor = log.readCursor();
     const segments = log.segments();
+    log.readEnds(segments);
     const pending: OutboxRecord[] = [];
     const spilled: Position[] = [];
     let budget = options.pendingBytes ?? Infinity;
     for (const seg of segments) {
       if (seg < cursor.segment) continue;
       const path = join(options.dir, segName(seg));
-      const size = statSync(path).size;
+      const fileSize = statSync(path).size;
+      const size = Math.min(fileSize, log.ends.get(seg) ?? Infinity);
       const from = seg === cursor.segment ? Math.min(cursor.offset, size) : 0;
       const scan = scanRecords(readAt(path, from, size - from), seg, from);
       let step = scan.next();
@@ -280,13 +309,19 @@ export class OutboxLog {
       }
       if (step.value < size) {
         // A torn write from a crash: never acknowledged, safe to drop.
-        const fd = openSync(path, 'r+');
-        ftruncateSync(fd, step.value);
-        fdatasyncSync(fd);
-        closeSync(fd);
+        cutAt(path, step.value);
+      } else if (size < fileSize) {
+        // A failed write's bytes past the segment's marked end: never read, and cut only to spare the disk.
+        try {
+          cutAt(path, size);
+        } catch {
+          // Left, as the failed write left them: still never read.
+        }
       }
     }
-    log.openSegment(segments.length ? Math.max(...segments) : cursor.segment);
+    const last = segments.length ? Math.max(...segments) : cursor.segment;
+    // A segment whose end is marked is written no more (the mark would hide what came after it).
+    log.openSegment(log.ends.has(last) ? last + 1 : last);
     return { log, pending, spilled, cursor };
   }
 
@@ -302,15 +337,18 @@ export class OutboxLog {
       if (seg < pos.segment) continue;
       if (seg > pos.segment) pos = { segment: seg, offset: 0 };
       const path = join(this.dir, segName(seg));
+      // Of the current segment too while its end is not marked yet (a failed write whose bytes stay, see `torn`).
+      const end = this.ends.get(seg) ?? (this.torn && seg === this.segment ? this.tornAt : undefined);
       let offset = pos.offset;
       for (;;) {
-        const head = readAt(path, offset, HEADER);
+        const head = readAt(path, offset, HEADER, end);
         if (head.length < HEADER) break;
         // A block of about maxBytes, or the one record if it is larger.
         const block = readAt(
           path,
           offset,
           Math.max(HEADER + head.readUInt32BE(0), Math.min(maxBytes, 4 << 20)),
+          end,
         );
         let read = 0;
         for (const r of scanRecords(block, seg, offset)) {
@@ -325,6 +363,55 @@ export class OutboxLog {
       }
     }
     return out;
+  }
+
+  /** The ends marked of `segments` (those of segments no longer there are removed). */
+  private readEnds(segments: number[]): void {
+    const kept = new Set(segments);
+    for (const f of readdirSync(this.dir)) {
+      const seg = Number(/^torn-(\d+)\.end$/.exec(f)?.[1] ?? NaN);
+      const path = join(this.dir, f);
+      // A mark the node stopped while writing: not made.
+      if (f.endsWith('.end.tmp')) rmSync(path, { force: true });
+      if (Number.isNaN(seg)) continue;
+      if (!kept.has(seg)) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      const end = Number(readFileSync(path, 'utf8'));
+      if (!Number.isSafeInteger(end) || end < 0)
+        throw new HubError(
+          'OUTBOX_CORRUPT',
+          `${path} should hold where the records of ${segName(seg)} end (a byte offset), and holds something else: remove it only if nothing after that segment's last whole record must be left unsent`,
+        );
+      this.ends.set(seg, end);
+    }
+  }
+
+  /**
+   * Marks where the current segment's records end (`tornAt`), on the disk: written beside, flushed, renamed over, and
+   * the folder flushed. Throws when it cannot: nothing more is then written until it can.
+   */
+  private markEnd(): void {
+    if (this.ends.has(this.segment)) return;
+    const path = join(this.dir, endName(this.segment));
+    const tmp = `${path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      const bytes = Buffer.from(String(this.tornAt));
+      for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    const folder = openSync(this.dir, 'r');
+    try {
+      fsyncSync(folder);
+    } finally {
+      closeSync(folder);
+    }
+    this.ends.set(this.segment, this.tornAt);
   }
 
   private segments(): number[] {
@@ -380,8 +467,11 @@ export class OutboxLog {
       const results: OutboxRecord[] = [];
       const bufs: Buffer[] = [];
       for (const item of batch) {
-        if (bufs.length === 0 && this.torn) this.rotate({ sync: false });
-        else if (this.size > 0 && this.size + item.buf.length > this.segmentBytes && bufs.length === 0)
+        if (bufs.length === 0 && this.torn) {
+          // Marked before anything goes on: else, after a crash, its records past the mark could be published.
+          this.markEnd();
+          this.rotate({ sync: false });
+        } else if (this.size > 0 && this.size + item.buf.length > this.segmentBytes && bufs.length === 0)
           this.rotate();
         if (start < 0) start = this.size;
         this.size += item.buf.length;
@@ -399,8 +489,16 @@ export class OutboxLog {
         try {
           ftruncateSync(this.fd, start);
         } catch {
-          // What was written of the batch stays: the next batch goes to a new segment (see `torn`).
+          // What was written of the batch stays, perhaps whole: where the records end is marked (now if it can be, a
+          // crash may come before the next batch; else before the next batch), and the next batch goes to a new
+          // segment (see `torn`).
           this.torn = true;
+          this.tornAt = start;
+          try {
+            this.markEnd();
+          } catch {
+            // Tried again before anything more is written.
+          }
         }
       }
       const e = new HubError(
@@ -469,7 +567,11 @@ export class OutboxLog {
     renameSync(tmp, join(this.dir, 'cursor.json'));
     this.cursorReported = false;
     for (const seg of this.segments())
-      if (seg < pos.segment) rmSync(join(this.dir, segName(seg)), { force: true });
+      if (seg < pos.segment) {
+        rmSync(join(this.dir, segName(seg)), { force: true });
+        rmSync(join(this.dir, endName(seg)), { force: true });
+        this.ends.delete(seg);
+      }
   }
 
   async close(): Promise<void> {
