@@ -2,14 +2,14 @@
 import { expect } from 'chai';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { ALERT_MATCHED_MAX, alertScore, KEY_MEMBERS_MAX, loadMatchSecret } from '@hub/coordinator/correlate';
+import { ALERT_MATCHED_MAX, KEY_MEMBERS_MAX, loadMatchSecret } from '@hub/coordinator/correlate';
 import { derivedUuid } from '@hub/coordinator/replies';
 import { seizureReportFromJson } from '@hub/domain';
 import { createVerifier, type Envelope } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
-import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { alertScore, COLLECTIONS, connectStore, type Store } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, produceRaw, signedAs, startTestHub, type TestHub } from '../support/hub';
 

@@ -1,7 +1,7 @@
 // Annual returns: the current version of each country-year return, with its cells keyed and classified for the
 // statistics (source=annual). The document is its own read model: a return is small and replaced whole.
 import type { AnyBulkWriteOperation } from 'mongodb';
-import { aggregatesOf, annualDrugKey, loadDrugGroups } from '@hub/domain';
+import { aggregatesOf, annualDrugKey, loadDrugGroups, roundKg } from '@hub/domain';
 import type { Region } from '@hub/schemas';
 import {
   bulkWriteInBatches,
@@ -34,7 +34,7 @@ export function annualCells(rows: Record<string, unknown>[]): AnnualCell[] {
       kg: 0,
       rows: 0,
     };
-    cell.kg = Math.round((cell.kg + Number(row.kilograms)) * 1e9) / 1e9;
+    cell.kg = roundKg(cell.kg + Number(row.kilograms));
     cell.rows += 1;
     cells.set(key, cell);
   }

@@ -31,20 +31,32 @@ const EARLIEST = Date.UTC(1970, 0, 1);
 const CLOCK_SKEW_MS = 5 * 60000;
 
 /** A time as an error shows it: ISO 8601 where it is a date, else the number sent. */
-const shownTime = (t: number) =>
+export const shownTime = (t: number) =>
   Number.isFinite(t) && Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : String(t);
+
+/**
+ * `field`, a time (ms since 1970) a node stamped with its own clock, not in the future: no further ahead of the
+ * coordinator's clock (`now`) than the clocks' skew allows.
+ */
+export function notAhead(field: string, t: number, now: number): FieldError[] {
+  return t > now + CLOCK_SKEW_MS
+    ? [{ field, message: `must not be in the future (got ${shownTime(t)})`, value: t }]
+    : [];
+}
 
 /** `field` (ms since 1970) no earlier than a national node takes, and not in the future (but for the clocks' skew). */
 function timeInRange(value: Record<string, unknown>, field: string, now: number): FieldError[] {
   const t = value[field];
   if (typeof t !== 'number') return [];
-  const rule =
-    t < EARLIEST
-      ? 'must not be before 1970-01-01, as a national node takes it'
-      : t > now + CLOCK_SKEW_MS
-        ? 'must not be in the future'
-        : undefined;
-  return rule ? [{ field, message: `${rule} (got ${shownTime(t)})`, value: t }] : [];
+  if (t < EARLIEST)
+    return [
+      {
+        field,
+        message: `must not be before 1970-01-01, as a national node takes it (got ${shownTime(t)})`,
+        value: t,
+      },
+    ];
+  return notAhead(field, t, now);
 }
 
 export function checkSeizureReport(

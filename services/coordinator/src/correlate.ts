@@ -8,12 +8,13 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { normaliseIdentifier, normaliseLink } from '@hub/domain';
+import { stableJson } from '@hub/schemas';
 import {
   alertScore,
   COLLECTIONS,
   deleteByIds,
   mayRead,
-  withheldReason,
+  withholdFromAlert,
   type AlertRule,
   findEach,
   finishRewrites,
@@ -30,8 +31,6 @@ import { latestOf, stampWritten, type BucketCache } from './bucket-cache';
 import { reportsFor, type BatchReports } from './persist';
 import { derivedUuid } from './replies';
 
-export type { AlertRule };
-export { alertScore, withheldReason };
 const DAY = 86400000;
 /** Route and concealment match only within this window; identifiers and cases at any distance in time. */
 export const ROUTE_WINDOW_MS = 30 * DAY;
@@ -283,7 +282,8 @@ const REASON: Record<AlertRule, (kind: string | null, n: number) => string> = {
  * handling (`handlingOf`, as stored; none: withheld). A node reads for its whole country, so at any clearance, as a
  * region's feed is judged (feeds.ts). A report withheld is left out of `matched`, its country out of `countries`
  * (unless a report shown names it), its evaluation out of the score (counted as unevaluated) and the reason says how
- * many are withheld. The alert id stays the whole alert's, so that a redelivery or a later copy is the same alert.
+ * many are withheld (withholdFromAlert, as the query API's views are). The alert id stays the whole alert's, so that a
+ * redelivery or a later copy is the same alert.
  */
 export function alertFor(
   alert: AlertRecord,
@@ -291,43 +291,13 @@ export function alertFor(
   handlingOf: (reportId: string) => Handled | undefined,
 ): AlertRecord {
   const reader = { country, clearance: 'RED' as const };
-  const shown = alert.matched.filter((m) => {
-    const handling = handlingOf(m.reportId);
-    return m.country === country || (handling !== undefined && mayRead(reader, handling));
-  });
-  const withheld = alert.matched.length - shown.length;
-  if (withheld === 0) return alert;
-  const ids = new Set(shown.map((m) => m.reportId));
-  return {
-    ...alert,
-    matched: shown,
-    countries: [
-      ...new Set([...shown.map((m) => m.country), ...(alert.countries.includes(country) ? [country] : [])]),
-    ].sort(),
-    score: alertScore(
-      alert.rule,
-      alert.matched.map((m) => (ids.has(m.reportId) ? m.evaluation : null)),
-    ),
-    reason: withheldReason(
-      alert.reason,
-      withheld,
-      shown.every((m) => m.country === country),
-    ),
-  };
-}
-
-/**
- * A copy's content as its recipients hold it, without the time the coordinator made it (made again with the chunk
- * redelivered: not what it says), as canonical JSON (keys sorted): the same copy reads the same however it was built.
- */
-function copyContent(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(copyContent);
-  return Object.fromEntries(
-    Object.keys(value)
-      .filter((k) => k !== 'createdAt')
-      .sort()
-      .map((k) => [k, copyContent((value as Record<string, unknown>)[k])]),
+  return withholdFromAlert(
+    alert,
+    (m) => {
+      const handling = handlingOf(m.reportId);
+      return m.country === country || (handling !== undefined && mayRead(reader, handling));
+    },
+    country,
   );
 }
 
@@ -366,9 +336,11 @@ export function alertCopies(
 /** The seed of the message id of `copy` of `alert` (alertCopies). */
 function copySeed(alert: AlertRecord, copy: AlertRecord): string {
   if (copy === alert) return `alert:${alert.alertId}`;
-  const digest = createHash('sha256')
-    .update(JSON.stringify(copyContent(copy)))
-    .digest('hex');
+  // Without the time the coordinator made it (made again with the chunk redelivered: not what it says), as canonical
+  // JSON (keys sorted): the same copy reads the same however it was built. Its bytes must not change: a chunk redone
+  // after an upgrade would send the copies its nodes hold under new message ids.
+  const { createdAt: _made, ...content } = copy;
+  const digest = createHash('sha256').update(stableJson(content)).digest('hex');
   return `alert:${alert.alertId}:${digest}`;
 }
 

@@ -1,5 +1,5 @@
 // Building store documents from accepted messages (pure functions).
-import { groupOfSubstance } from '@hub/domain';
+import { groupOfSubstance, roundKg } from '@hub/domain';
 import { expandReleasable, type Region } from '@hub/schemas';
 import type { StoredEnvelope, StoredHandling, StoredReport, Tlp } from '@hub/store';
 import { firstRead, type Accepted } from './outcome';
@@ -59,7 +59,7 @@ export function reportDocument(a: Accepted, regions: Region[], now: Date): Store
     routeCountries: [...new Set(route.map((p) => p.country))],
     conveyanceMode: conveyance?.mode ?? null,
     // Rounded as the read models round their sums: 100 g + 200 g is 0.3 kg, not 0.30000000000000004.
-    totalKg: Math.round(drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0) * 1e9) / 1e9,
+    totalKg: roundKg(drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0)),
     flags: (a.flags ?? []).map((f) => f.code),
   };
 }

@@ -2,7 +2,7 @@
 // makes to its reports' contributions: exact under versions, retractions and redelivery (see updateReadModels).
 import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
-import { aggregatesOf, groupOfSubstance } from '@hub/domain';
+import { aggregatesOf, groupOfSubstance, roundKg } from '@hub/domain';
 import {
   bulkWriteInBatches,
   COLLECTIONS,
@@ -125,7 +125,7 @@ export function amountsOf(contributions: Contribution[]): Amount[] {
   const perBucket = new Map<string, Amount>();
   for (const c of contributions) {
     const a = perBucket.get(c.bucket);
-    if (a) a.kg = round(a.kg + c.kg);
+    if (a) a.kg = roundKg(a.kg + c.kg);
     else perBucket.set(c.bucket, { bucket: c.bucket, kg: c.kg, n: 1, at: c.seizedAt });
   }
   return [...perBucket.values()];
@@ -190,7 +190,6 @@ type BucketDoc = Record<string, unknown> & {
   members?: unknown;
 };
 
-const round = (kg: number) => Math.round(kg * 1e9) / 1e9;
 const later = (a: Date | null, b: Date | null) => (!a ? b : !b ? a : a > b ? a : b);
 const isStats = (bucket: string) => bucket.startsWith('s|');
 
@@ -259,7 +258,7 @@ async function changeReadModels(
       if (o && o.kg === a.kg && o.n === a.n && o.at.getTime() === a.at.getTime()) continue;
       changed = true;
       const d = deltaOf(bucket);
-      d.kg = round(d.kg + a.kg - (o?.kg ?? 0));
+      d.kg = roundKg(d.kg + a.kg - (o?.kg ?? 0));
       d.n += a.n - (o?.n ?? 0);
       d.fields = fieldsOf.get(bucket) ?? null;
       d.latestAdded = later(d.latestAdded, a.at);
@@ -269,7 +268,7 @@ async function changeReadModels(
       if (!now.has(bucket)) {
         changed = true;
         const d = deltaOf(bucket);
-        d.kg = round(d.kg - o.kg);
+        d.kg = roundKg(d.kg - o.kg);
         d.n -= o.n;
         d.latestRemoved = later(d.latestRemoved, o.at);
       }
@@ -401,7 +400,7 @@ async function planBucketWrites(
         bucket: d.bucket,
         rev,
         journal: journal._id,
-        quantityKg: round((doc?.quantityKg ?? 0) + d.kg),
+        quantityKg: roundKg((doc?.quantityKg ?? 0) + d.kg),
         count,
         ...(lastSeenAt ? { lastSeenAt } : {}),
       });

@@ -35,9 +35,10 @@ export interface EscalationOptions {
   graceMs?: number;
   /**
    * Whether the intake may not have stored yet every message the brokers appended to `addressee`'s topic by `dueAt`
-   * (an answer among them): the request waits for the next check. Absent: not asked (the grace alone).
+   * (an answer among them): the request waits for the next check. Absent: not asked (the grace alone). Each check
+   * hands in a `reads` of its own, where it may keep what does not depend on the due time (intakeBehindOn).
    */
-  intakeBehind?: (addressee: string, dueAt: number) => Promise<boolean>;
+  intakeBehind?: (addressee: string, dueAt: number, reads?: TopicReads) => Promise<boolean>;
   /** false (hub replay): send nothing, so escalate nothing (the replay rebuilds the escalations from their records). */
   send?: boolean;
 }
@@ -120,10 +121,12 @@ export function startEscalation(options: EscalationOptions): Escalation {
     let count = 0;
     // Addressees whose topic the intake has not read up to a due time: their requests due later wait too.
     const behind = new Set<string>();
+    // How far the intake has read each addressee's topic, asked once in this check whatever its overdue requests.
+    const reads: TopicReads = new Map();
     for (const r of overdue) {
       if (recorded.has(r.requestId) || behind.has(r.addressee)) continue;
       try {
-        if (await options.intakeBehind?.(r.addressee, new Date(r.dueAt).getTime())) {
+        if (await options.intakeBehind?.(r.addressee, new Date(r.dueAt).getTime(), reads)) {
           behind.add(r.addressee);
           logger.info(
             { requestId: r.requestId, addressee: r.addressee, dueAt: new Date(r.dueAt).toISOString() },
@@ -162,35 +165,59 @@ export function startEscalation(options: EscalationOptions): Escalation {
   return { check, stop };
 }
 
+/** Where the intake stands in a topic: per partition, its first record and the group's committed offset. */
+interface TopicRead {
+  first: Map<number, bigint>;
+  committed: Map<number, bigint>;
+}
+
+/**
+ * What a deadline check learnt of the addressees' topics (intakeBehindOn), by topic: asked once per check, however
+ * many of an addressee's requests are overdue. Read a little earlier, an offset is lower: the request waits, never
+ * the other way round.
+ */
+export type TopicReads = Map<string, Promise<TopicRead>>;
+
 /**
  * Whether the coordinator's consumer group (`groupId`) has not yet read and committed, on `addressee`'s topic
  * (hub.node.XX.out), every record the brokers appended by `dueAt`: the group commits a record only once stored, so an
  * answer given in time is stored when this says false. A partition never committed counts from its first record.
+ * What does not depend on the due time (the committed offsets, the partitions' first records) is asked once per
+ * `reads` (a check's).
  */
 export function intakeBehindOn(
   admin: Pick<Admin, 'fetchOffsets' | 'fetchTopicOffsets' | 'fetchTopicOffsetsByTimestamp'>,
   groupId: string,
   names: Pick<TopicNames, 'nodeOut'>,
-): (addressee: string, dueAt: number) => Promise<boolean> {
-  return async (addressee, dueAt) => {
-    if (!/^[A-Z]{2}$/.test(addressee)) return false;
-    const topic = names.nodeOut(addressee);
-    const [committed, ends, after] = await Promise.all([
+): (addressee: string, dueAt: number, reads?: TopicReads) => Promise<boolean> {
+  const readOf = async (topic: string): Promise<TopicRead> => {
+    const [committed, ends] = await Promise.all([
       admin.fetchOffsets({ groupId, topics: [topic] }),
       admin.fetchTopicOffsets(topic),
+    ]);
+    return {
+      first: new Map(ends.map((p) => [p.partition, BigInt(p.low)])),
+      committed: new Map(
+        (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [
+          p.partition,
+          BigInt(p.offset),
+        ]),
+      ),
+    };
+  };
+  return async (addressee, dueAt, reads = new Map()) => {
+    if (!/^[A-Z]{2}$/.test(addressee)) return false;
+    const topic = names.nodeOut(addressee);
+    let read = reads.get(topic);
+    if (!read) reads.set(topic, (read = readOf(topic)));
+    const [{ first, committed }, after] = await Promise.all([
+      read,
       // The first record appended after the due time (the end of the partition when none is).
       admin.fetchTopicOffsetsByTimestamp(topic, dueAt + 1),
     ]);
-    const read = new Map(
-      (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [
-        p.partition,
-        BigInt(p.offset),
-      ]),
-    );
-    const first = new Map(ends.map((p) => [p.partition, BigInt(p.low)]));
     return after.some((p) => {
       const start = first.get(p.partition) ?? 0n;
-      const at = read.get(p.partition) ?? -1n;
+      const at = committed.get(p.partition) ?? -1n;
       return (at < start ? start : at) < BigInt(p.offset);
     });
   };

@@ -7,7 +7,15 @@ import type { FieldError } from '@hub/errors';
 import type { Admin, TopicNames } from '@hub/kafka';
 import type { Region, SchemaRegistry } from '@hub/schemas';
 import type { Collection } from 'mongodb';
-import { COLLECTIONS, findEach, type Store, type StoredRequest, type StoredResponse } from '@hub/store';
+import {
+  answersOf,
+  COLLECTIONS,
+  findEach,
+  type Store,
+  type StoredRequest,
+  type StoredResponse,
+} from '@hub/store';
+import { notAhead, shownTime } from './content-checks';
 import { storedHandling } from './documents';
 import type { Accepted, Outcome } from './outcome';
 import type { Outgoing } from './outgoing';
@@ -15,7 +23,6 @@ import { derivedUuid } from './replies';
 
 const COUNTRY = /^[A-Z]{2}$/;
 const MAX_DUE_MS = 366 * 86400000;
-const SKEW_MS = 5 * 60000;
 
 /**
  * Message types that belong to the request workflow (kept in `requests`, not as report versions): requests and
@@ -31,11 +38,6 @@ export function isRequestMessage(messageType: string): boolean {
 }
 
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
-/** A time as ISO 8601 in a message, or as given when it is none (not a number, beyond the years a Date holds). */
-const iso = (ms: unknown) =>
-  typeof ms === 'number' && Number.isFinite(ms) && Math.abs(ms) <= 8.64e15
-    ? new Date(ms).toISOString()
-    : String(ms);
 
 /** Content checks of an InformationRequest that the schema cannot express. */
 export function checkInformationRequest(
@@ -59,22 +61,17 @@ export function checkInformationRequest(
     errors.push({ field: 'subjectRef', message: `is required for a request about a ${value.subjectKind}` });
   const sentAt = value.sentAt as number;
   const dueAt = value.dueAt as number;
-  if (sentAt > now + SKEW_MS)
-    errors.push({
-      field: 'sentAt',
-      message: `${iso(sentAt)} is ahead of the hub's clock (${iso(now)}) by more than the ${SKEW_MS / 60000} minutes allowed for clock skew: set the node's clock right`,
-      value: sentAt,
-    });
+  errors.push(...notAhead('sentAt', sentAt, now));
   if (!(dueAt > sentAt))
     errors.push({
       field: 'dueAt',
-      message: `${iso(dueAt)} must be after sentAt (${iso(sentAt)})`,
+      message: `${shownTime(dueAt)} must be after sentAt (${shownTime(sentAt)})`,
       value: dueAt,
     });
   else if (dueAt - sentAt > MAX_DUE_MS)
     errors.push({
       field: 'dueAt',
-      message: `${iso(dueAt)} is more than ${MAX_DUE_MS / 86400000} days after sentAt (${iso(sentAt)}): a request is due within a year of being sent`,
+      message: `${shownTime(dueAt)} is more than ${MAX_DUE_MS / 86400000} days after sentAt (${shownTime(sentAt)}): a request is due within a year of being sent`,
       value: dueAt,
     });
   return errors;
@@ -93,7 +90,7 @@ export function checkDueOnArrival(value: Record<string, unknown>, receivedAt: nu
   return [
     {
       field: 'dueAt',
-      message: `${iso(dueAt)} was already past when the hub received the request (${iso(receivedAt)}); send it again with a later due time`,
+      message: `${shownTime(dueAt)} was already past when the hub received the request (${shownTime(receivedAt)}); send it again with a later due time`,
       value: dueAt,
     },
   ];
@@ -127,13 +124,7 @@ export function checkInformationResponse(
     });
   if (!text(value.answer) && value.status !== 'declined')
     errors.push({ field: 'answer', message: 'is required unless the request is declined' });
-  const respondedAt = value.respondedAt as number;
-  if (respondedAt > now + SKEW_MS)
-    errors.push({
-      field: 'respondedAt',
-      message: `${iso(respondedAt)} is ahead of the hub's clock (${iso(now)}) by more than the ${SKEW_MS / 60000} minutes allowed for clock skew: set the node's clock right`,
-      value: respondedAt,
-    });
+  errors.push(...notAhead('respondedAt', value.respondedAt as number, now));
   return errors;
 }
 
@@ -157,18 +148,6 @@ export function nodeDirectory(
     }
     return topics.has(topic);
   };
-}
-
-/**
- * An answer and a request as @hub/store defines them (the answer with the time the brokers appended it, the request
- * with its earlier answers), under the names this module's callers and tests have used.
- */
-export type StoredAnswer = StoredResponse;
-export type StoredRequestAnswers = StoredRequest;
-
-/** Every answer a request has had, oldest first. */
-export function answersOf(doc: Pick<StoredRequest, 'response' | 'earlierResponses'>): StoredResponse[] {
-  return doc.response ? [...(doc.earlierResponses ?? []), doc.response] : [];
 }
 
 /** Whether the brokers appended `answer` by the request's due time: then nothing blames the addressee for lateness. */
@@ -493,22 +472,66 @@ export function answerChange(
   return update;
 }
 
-/** Store `answer` to request `requestId` (answerChange), unless its request changed meanwhile. */
-async function storeAnswer(
+/** An update of a request, then `next`, as one update: what making the two in turn leaves. */
+function andThen(update: AnswerUpdate, next: AnswerUpdate): AnswerUpdate {
+  const $set = { ...update.$set, ...next.$set };
+  if (next.$unset) {
+    delete $set.earlierResponses;
+    return { $set, $unset: next.$unset };
+  }
+  return update.$unset && !next.$set.earlierResponses ? { $set, $unset: update.$unset } : { $set };
+}
+
+/** A request as storing a batch reads it, and changes it, answer after answer, before writing it once. */
+type Held = Pick<
+  StoredRequest,
+  '_id' | 'urgency' | 'status' | 'dueAt' | 'escalatedAt' | 'response' | 'earlierResponses'
+>;
+const HELD = { urgency: 1, status: 1, dueAt: 1, escalatedAt: 1, response: 1, earlierResponses: 1 };
+
+/** The request `requestId` as stored now (a write of the batch found it changed), held from now on. */
+async function readAgain(
   requests: Collection<StoredRequest>,
+  held: Map<string, Held>,
   requestId: string,
-  answer: StoredResponse,
+): Promise<Held | null> {
+  const doc = await requests.findOne({ _id: requestId }, { projection: HELD });
+  if (doc) held.set(requestId, doc);
+  else held.delete(requestId);
+  return doc;
+}
+
+/**
+ * Attach each of `answers` to its request (answerChange), one after another in the order they came, so that a second
+ * answer of the batch finds the first: in `held`, the batch's requests as read, changed as each answer changes them;
+ * then each request changed is written once, unless it changed meanwhile.
+ */
+async function storeAnswers(
+  requests: Collection<StoredRequest>,
+  held: Map<string, Held>,
+  answers: { requestId: string; answer: StoredResponse }[],
 ): Promise<void> {
-  const doc = await requests.findOne(
-    { _id: requestId },
-    { projection: { dueAt: 1, escalatedAt: 1, response: 1, earlierResponses: 1 } },
-  );
-  const update = answerChange(doc, answer);
-  if (!doc || !update) return;
-  // Stored under the intake's lock, one batch at a time: the guard only keeps a change made from a stale read from
-  // overwriting an answer.
-  const unchanged = doc.response ? { 'response.messageId': doc.response.messageId } : { response: null };
-  await requests.updateOne({ _id: requestId, ...unchanged }, update);
+  const changed = new Map<string, { read: StoredResponse | null; update: AnswerUpdate }>();
+  for (const { requestId, answer } of answers) {
+    const doc = held.get(requestId);
+    const update = answerChange(doc ?? null, answer);
+    if (!doc || !update) continue;
+    const before = changed.get(requestId);
+    changed.set(
+      requestId,
+      before ? { read: before.read, update: andThen(before.update, update) } : { read: doc.response, update },
+    );
+    Object.assign(doc, update.$set);
+    if (update.$unset) delete doc.earlierResponses;
+  }
+  for (const [requestId, { read, update }] of changed) {
+    // Stored under the intake's lock, one batch at a time: the guard only keeps a change made from a stale read from
+    // overwriting an answer.
+    const unchanged = read ? { 'response.messageId': read.messageId } : { response: null };
+    const { matchedCount } = await requests.updateOne({ _id: requestId, ...unchanged }, update);
+    // Not stored: what is held of it no longer is the request (the escalations below read it again).
+    if (!matchedCount) held.delete(requestId);
+  }
 }
 
 /**
@@ -528,38 +551,40 @@ export async function persistRequests(
   const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
   const requests = accepted.filter((a) => a.envelope.messageType === 'InformationRequest');
   const responses = accepted.filter((a) => a.envelope.messageType === 'InformationResponse');
+  const escalations = accepted.filter((a) => a.envelope.messageType === 'RequestNotice');
+  const ids = [
+    ...requests.map((a) => a.subjectId),
+    ...[...responses, ...escalations].map((a) => String(a.value.requestId)),
+  ];
+  if (ids.length === 0) return [];
   const coll = store.collection<StoredRequest>(COLLECTIONS.requests);
-  if (requests.length) {
-    const present = new Set(
-      (
-        await findEach(
-          coll,
-          '_id',
-          requests.map((a) => a.subjectId),
-          { _id: 1 },
-        )
-      ).map((d) => d._id),
-    );
-    const fresh = new Map(
-      requests
-        .filter((a) => !present.has(a.subjectId))
-        .map((a) => [a.subjectId, requestDocument(a, regions, now)]),
-    );
-    if (fresh.size) await coll.insertMany([...fresh.values()], { ordered: false });
-  }
-  // One after another, in the order they came: a second answer of the batch finds the first.
-  for (const a of responses)
-    await storeAnswer(coll, String(a.value.requestId), responseDocument(a, regions, now));
+  // The batch's requests, read once (on FerretDB every read decodes the whole collection), then held as this batch
+  // changes them.
+  const held = new Map<string, Held>((await findEach(coll, '_id', ids, HELD)).map((d) => [d._id, d]));
+  const fresh = new Map(
+    requests
+      .filter((a) => !held.has(a.subjectId))
+      .map((a) => [a.subjectId, requestDocument(a, regions, now)]),
+  );
+  if (fresh.size) await coll.insertMany([...fresh.values()], { ordered: false });
+  for (const d of fresh.values()) held.set(d._id, { ...d });
+  await storeAnswers(
+    coll,
+    held,
+    responses.map((a) => ({
+      requestId: String(a.value.requestId),
+      answer: responseDocument(a, regions, now),
+    })),
+  );
   // Escalations apply in any order with the answers (see applyEscalation), dated when the coordinator made them.
-  const escalated: string[] = [];
-  for (const a of accepted)
-    if (
-      a.envelope.messageType === 'RequestNotice' &&
-      (await applyEscalation(coll, String(a.value.requestId), new Date(a.value.issuedAt as number)))
-    )
-      escalated.push(String(a.value.requestId));
-  // Their urgency, for the metric's label (the record does not carry it); rare: a batch with escalations.
-  return escalated.length ? findEach(coll, '_id', escalated, { urgency: 1 }) : [];
+  // Their urgency is the metric's label (the record does not carry it).
+  const escalated: Pick<StoredRequest, '_id' | 'urgency'>[] = [];
+  for (const a of escalations) {
+    const requestId = String(a.value.requestId);
+    if (await applyEscalation(coll, held, requestId, new Date(a.value.issuedAt as number)))
+      escalated.push({ _id: requestId, urgency: held.get(requestId)!.urgency });
+  }
+  return escalated;
 }
 
 /** A notice signed by the coordinator, with the notice's id as message id unless `messageId` is given. */
@@ -582,24 +607,30 @@ export function signedNotice(
  * status (a late answer wins) and records when it was escalated, so that the result does not depend on whether the
  * answer or the escalation is applied first (a replay reads their topics side by side); unless an answer (partial or
  * not) was appended by the due time: the escalation came only because the coordinator had not stored it yet, and is
- * not applied, nor counted (answerChange withdraws one applied before the answer). Resolves to the number marked.
+ * not applied, nor counted (answerChange withdraws one applied before the answer). Decided from the request as
+ * `held` (read again when absent), which it changes as it changes the store. Resolves to the number marked.
  */
-export async function applyEscalation(
+async function applyEscalation(
   requests: Collection<StoredRequest>,
+  held: Map<string, Held>,
   requestId: string,
   at: Date,
 ): Promise<number> {
-  const open = await requests.updateOne(
-    { _id: requestId, escalatedAt: null, status: 'open' },
-    { $set: { status: 'escalated', escalatedAt: at } },
-  );
-  if (open.modifiedCount) return open.modifiedCount;
-  const answered = await requests.findOne(
-    { _id: requestId, escalatedAt: null },
-    { projection: { dueAt: 1, response: 1, earlierResponses: 1 } },
-  );
-  if (!answered || answersOf(answered).some((r) => answeredInTime(answered.dueAt, r))) return 0;
+  let doc = held.get(requestId) ?? (await readAgain(requests, held, requestId));
+  if (doc?.status === 'open' && !doc.escalatedAt) {
+    const $set = { status: 'escalated' as const, escalatedAt: at };
+    const open = await requests.updateOne({ _id: requestId, escalatedAt: null, status: 'open' }, { $set });
+    if (open.modifiedCount) {
+      Object.assign(doc, $set);
+      return open.modifiedCount;
+    }
+    doc = await readAgain(requests, held, requestId); // changed meanwhile
+  }
+  const answered = doc;
+  if (!answered || answered.escalatedAt || answersOf(answered).some((r) => answeredInTime(answered.dueAt, r)))
+    return 0;
   const late = await requests.updateOne({ _id: requestId, escalatedAt: null }, { $set: { escalatedAt: at } });
+  if (late.modifiedCount) answered.escalatedAt = at;
   return late.modifiedCount;
 }
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import type { Handled } from '@hub/store';
-import { alertCopies, alertScore, type AlertRecord } from '../src/correlate';
+import { alertScore, type Handled } from '@hub/store';
+import * as correlate from '../src/correlate';
+import { alertCopies, type AlertRecord } from '../src/correlate';
 
 // Reports matched by one plate, by id: their country and handling as stored.
 const handling: Record<string, Handled> = {
@@ -141,5 +142,36 @@ describe("coordinator: each country's copy of an alert (hit/no-hit)", () => {
     const changed = kzSeed(whole, (id) => releasedToKz[id]);
     expect(changed).to.match(new RegExp(`^alert:${whole.alertId}:[0-9a-f]{64}$`));
     expect(changed).not.to.equal(seed);
+  });
+
+  it('keeps the message ids its copies were sent under: the same content hashes to the same bytes as ever', () => {
+    // Seeds made before the copy's canonical JSON was stableJson's: a chunk redone after an upgrade must send each
+    // copy under the id its nodes hold it by, or they would keep it twice.
+    const whole = alert(
+      ['kg-green', 'kz-green', 'tj-amber-kg', 'uz-red'],
+      { 'kz-green': 'A1', 'uz-red': 'E4', 'kg-green': 'B2' },
+      '4 reports name the same plate identifier; 7 more, of older seizures, are not named',
+    );
+    const seeds = alertCopies(whole, handlingOf).map((c) => [c.to, c.messageSeed.split(':').pop()]);
+    expect(seeds).to.deep.equal([
+      [['KG', 'TJ'], '310f91572af361804be3255a8cc30cec323151bf53bae4512c8b7dfcbc2a7001'],
+      [['KZ'], 'ec11ba560d77ad73574f6fcbe69b318fb88cb4463785e5931dd7bf8f7df6b25c'],
+      [['UZ'], 'd27058b222b15ada55d2b6e1efb33f9a75b50977a415a9563e57dfe882c78ee3'],
+    ]);
+    const route = {
+      ...alert(['kz-green', 'uz-red']),
+      rule: 'route_and_concealment' as const,
+      identifierKind: null,
+      matchKeyPrefix: null,
+      reason: '2 reports name the same plate identifier; 7 more, of older seizures, are not named',
+    };
+    expect(alertCopies(route, handlingOf).find((c) => c.to.includes('KZ'))!.messageSeed).to.equal(
+      `alert:${route.alertId}:08b496f212bcf57b82a5016df7d6c25fbd38ed75a3a513ee4c76407cc61fcdfb`,
+    );
+  });
+
+  it("leaves an alert's score and the note of what is withheld to @hub/store, their one definition", () => {
+    for (const name of ['alertScore', 'withheldReason'])
+      expect(Object.keys(correlate), name).not.to.include(name);
   });
 });

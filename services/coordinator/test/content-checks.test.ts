@@ -14,7 +14,7 @@ import {
   flagSeizureReport,
   insideBox,
 } from '../src/content-checks';
-import { alertScore } from '../src/correlate';
+import { alertScore } from '@hub/store';
 
 describe('coordinator content checks', () => {
   it('finds coordinates inside a bounding box, also one crossing the antimeridian', () => {

@@ -6,14 +6,9 @@ import type { Envelope, Signer } from '@hub/envelope';
 import type { SchemaRegistry } from '@hub/schemas';
 import { topicNames } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
-import type { Store } from '@hub/store';
+import type { Store, StoredRequest, StoredResponse } from '@hub/store';
 import type { Accepted, Outcome } from '../src/outcome';
-import {
-  checkRequestMessages,
-  persistRequests,
-  type StoredAnswer,
-  type StoredRequestAnswers,
-} from '../src/requests';
+import { checkRequestMessages, persistRequests } from '../src/requests';
 import { ESCALATION_GRACE_MS, intakeBehindOn, startEscalation } from '../src/request-escalation';
 
 type Doc = Record<string, unknown> & { _id: string };
@@ -42,24 +37,34 @@ const matches = (doc: Doc, filter: Doc) =>
     return same(v, want ?? null);
   });
 
-/** The `requests` collection in memory: insertMany, find (equality, $in, $lt), findOne and updateOne ($set, $unset). */
-function requestsStore(docs: Doc[] = []): { store: Store; docs: Doc[] } {
+/**
+ * The `requests` collection in memory: insertMany, find (equality, $in, $lt), findOne and updateOne ($set, $unset).
+ * `reads` counts the finds and findOnes (on FerretDB, each a decode of the whole collection).
+ */
+function requestsStore(docs: Doc[] = []): { store: Store; docs: Doc[]; reads: { count: number } } {
+  const reads = { count: 0 };
   const collection = {
     insertMany: async (list: Doc[]) => void docs.push(...structuredClone(list)),
-    find: (filter: Doc) => ({ toArray: async () => structuredClone(docs.filter((d) => matches(d, filter))) }),
-    findOne: async (filter: Doc) => structuredClone(docs.find((d) => matches(d, filter)) ?? null),
+    find: (filter: Doc) => {
+      reads.count++;
+      return { toArray: async () => structuredClone(docs.filter((d) => matches(d, filter))) };
+    },
+    findOne: async (filter: Doc) => {
+      reads.count++;
+      return structuredClone(docs.find((d) => matches(d, filter)) ?? null);
+    },
     updateOne: async (filter: Doc, update: { $set: Doc; $unset?: Doc }) => {
       const doc = docs.find((d) => matches(d, filter));
       if (doc) Object.assign(doc, structuredClone(update.$set));
       for (const k of Object.keys(update.$unset ?? {})) if (doc) delete doc[k];
-      return { modifiedCount: doc ? 1 : 0 };
+      return { matchedCount: doc ? 1 : 0, modifiedCount: doc ? 1 : 0 };
     },
   };
-  return { store: { engine: 'mongodb', collection: () => collection } as unknown as Store, docs };
+  return { store: { engine: 'mongodb', collection: () => collection } as unknown as Store, docs, reads };
 }
 
 /** KZ's request to UZ as stored, open, due at DUE. */
-const storedRequest = (over: Partial<StoredRequestAnswers> = {}): Doc =>
+const storedRequest = (over: Partial<StoredRequest> = {}): Doc =>
   ({
     _id: REQUEST_ID,
     requestId: REQUEST_ID,
@@ -195,14 +200,14 @@ describe('coordinator: partial answers', () => {
       answer(3, 'answered', DUE + 1),
     ]);
     expect(more.kinds).to.deep.equal(['accepted', 'accepted']);
-    const doc = docs[0] as unknown as StoredRequestAnswers;
+    const doc = docs[0] as unknown as StoredRequest;
     expect(doc.response?.answer).to.equal('answer 3');
     expect(doc.earlierResponses?.map((r) => r.answer)).to.deep.equal(['answer 1', 'answer 2']);
-    expect((doc.earlierResponses?.[0] as StoredAnswer).appendedAt?.getTime()).to.equal(NOW + MINUTE);
+    expect((doc.earlierResponses?.[0] as StoredResponse).appendedAt?.getTime()).to.equal(NOW + MINUTE);
     // Each redelivered: taken again, stored once.
     const again = await intake(store, [answer(1, 'partial', NOW + MINUTE), answer(3, 'answered', DUE + 1)]);
     expect(again.kinds).to.deep.equal(['accepted', 'accepted']);
-    expect((docs[0] as unknown as StoredRequestAnswers).earlierResponses).to.have.length(2);
+    expect((docs[0] as unknown as StoredRequest).earlierResponses).to.have.length(2);
   });
 
   it('takes a partial answer read after the full one that followed it, storing them as in order', async () => {
@@ -226,7 +231,7 @@ describe('coordinator: partial answers', () => {
     ]) {
       const reversed = await stored('reversed', times);
       expect(reversed).to.deep.equal(await stored('as sent', times));
-      const doc = reversed as unknown as StoredRequestAnswers;
+      const doc = reversed as unknown as StoredRequest;
       expect(doc.response?.answer).to.equal('answer 3');
       expect(doc.earlierResponses?.map((r) => r.answer)).to.deep.equal(['answer 1', 'answer 2']);
     }
@@ -244,7 +249,7 @@ describe('coordinator: partial answers', () => {
     expect(after?.kind === 'rejected' && after.detail).to.equal(
       `requestId: request ${REQUEST_ID} was already answered (response 00000000-0000-4000-8000-000000000001, message response-message-1): only a partial answer may be followed by another`,
     );
-    expect((docs[0] as unknown as StoredRequestAnswers).response?.answer).to.equal('answer 1');
+    expect((docs[0] as unknown as StoredRequest).response?.answer).to.equal('answer 1');
 
     const partial = requestsStore([storedRequest()]);
     await intake(partial.store, [answer(1, 'partial', NOW + MINUTE)]);
@@ -258,7 +263,165 @@ describe('coordinator: partial answers', () => {
         value: '00000000-0000-4000-8000-000000000001',
       },
     ]);
-    expect((partial.docs[0] as unknown as StoredRequestAnswers).response?.answer).to.equal('answer 1');
+    expect((partial.docs[0] as unknown as StoredRequest).response?.answer).to.equal('answer 1');
+  });
+});
+
+describe('coordinator: storing a batch of answers', () => {
+  const OTHER_ID = '1c1f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
+  const NEW_ID = '2d2f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
+  /** `message` (an answer or an escalation's record) about request `requestId` instead. */
+  const about = (requestId: string, message: Accepted): Accepted => ({
+    ...message,
+    value: { ...message.value, requestId },
+    ...(message.envelope.messageType === 'RequestNotice' && { subjectId: requestId }),
+  });
+  /** KZ's request `requestId` to UZ, due at DUE, as the intake takes it. */
+  const request = (requestId: string): Accepted =>
+    ({
+      kind: 'accepted',
+      record: {
+        topic: 'hub.node.KZ.out',
+        partition: 0,
+        offset: String(offset++),
+        key: null,
+        bytes: Buffer.alloc(0),
+      },
+      envelope: {
+        messageType: 'InformationRequest',
+        messageId: `request-${requestId}`,
+        origin: 'KZ',
+      } as Envelope,
+      value: {
+        requestId,
+        from: 'KZ',
+        to: 'UZ',
+        subjectKind: 'other',
+        subjectRef: null,
+        purpose: 'investigation',
+        question: 'Seen before?',
+        urgency: 'immediate',
+        dueAt: DUE,
+        sentAt: NOW,
+        handling: { tlp: 'AMBER', releasableTo: [] },
+        submittedBy: null,
+      },
+      subjectId: requestId,
+      subjectVersion: null,
+    }) as unknown as Accepted;
+
+  it("reads each of the batch's requests once, however many answers and escalations it brings", async () => {
+    const { store, docs, reads } = requestsStore([
+      storedRequest(),
+      storedRequest({ _id: OTHER_ID, requestId: OTHER_ID, urgency: 'routine' }),
+    ]);
+    const batch = [
+      // Three answers in time to the first request, then the record of its escalation: not applied.
+      answer(1, 'partial', NOW + MINUTE),
+      answer(2, 'partial', NOW + 2 * MINUTE),
+      answer(4, 'answered', NOW + 3 * MINUTE),
+      escalationRecord(DUE + MINUTE),
+      // A late answer to the other and its escalation: kept, and counted.
+      about(OTHER_ID, answer(3, 'answered', DUE + 1)),
+      about(OTHER_ID, escalationRecord(DUE + 2 * MINUTE)),
+      // A request new in the batch, answered in it.
+      request(NEW_ID),
+      about(NEW_ID, answer(5, 'partial', NOW + 4 * MINUTE)),
+      about(NEW_ID, answer(6, 'answered', NOW + 5 * MINUTE)),
+    ];
+    const checked = await checkRequestMessages(store, batch, async () => true);
+    expect(checked.map((o) => o.kind)).to.deep.equal(batch.map(() => 'accepted'));
+    reads.count = 0;
+    const escalated = await persistRequests(store, checked, [], new Date(NOW));
+    // One query per request (findEach: a few ids go one equality query each), none per answer or escalation.
+    expect(reads.count).to.equal(3);
+    expect(escalated).to.deep.equal([{ _id: OTHER_ID, urgency: 'routine' }]);
+    const byId = (id: string) => docs.find((d) => d._id === id) as unknown as StoredRequest;
+    const answers = (id: string) =>
+      [...(byId(id).earlierResponses ?? []), byId(id).response].map((r) => r?.answer);
+    expect(answers(REQUEST_ID)).to.deep.equal(['answer 1', 'answer 2', 'answer 4']);
+    expect(byId(REQUEST_ID)).to.include({ status: 'answered', escalatedAt: null });
+    expect(answers(OTHER_ID)).to.deep.equal(['answer 3']);
+    expect(byId(OTHER_ID).status).to.equal('answered');
+    expect(byId(OTHER_ID).escalatedAt?.getTime()).to.equal(DUE + 2 * MINUTE);
+    expect(answers(NEW_ID)).to.deep.equal(['answer 5', 'answer 6']);
+    expect(byId(NEW_ID)).to.include({ status: 'answered', urgency: 'immediate' });
+  });
+
+  it('stores the same request as a batch for each answer and escalation does', async () => {
+    const SECOND = 1000;
+    /**
+     * The request, escalated before the batch and given the answers `before` (a batch each), after `batch` read as
+     * one batch and as a batch for each.
+     */
+    const both = async (batch: Accepted[], before: Accepted[] = []) => {
+      const stored = async () => {
+        const one = requestsStore([storedRequest({ escalatedAt: new Date(DUE), status: 'escalated' })]);
+        for (const a of before) await intake(one.store, [a]);
+        return one;
+      };
+      const one = await stored();
+      expect((await intake(one.store, batch)).escalated).to.deep.equal([]);
+      const each = await stored();
+      for (const a of batch) await intake(each.store, [a]);
+      expect(one.docs).to.deep.equal(each.docs);
+      const doc = one.docs[0] as unknown as StoredRequest;
+      // Answered in time: the escalation withdrawn.
+      expect(doc).to.include({ status: 'answered', escalatedAt: null });
+      return doc;
+    };
+    const texts = (doc: StoredRequest) =>
+      [...(doc.earlierResponses ?? []), doc.response].map((r) => r?.answer);
+    // The partial answer appended after the full one dropped.
+    const dropped = await both([
+      answer(2, 'partial', NOW + 10 * SECOND),
+      answer(1, 'partial', NOW + 2 * SECOND),
+      answer(3, 'answered', NOW + 5 * SECOND),
+      escalationRecord(DUE + MINUTE),
+    ]);
+    expect(texts(dropped)).to.deep.equal(['answer 1', 'answer 3']);
+    // Two partial answers, stored before the batch or in it, dropped by a full one appended before them: no earlier
+    // answers left, nor after another full one appended before that; one partial answer before them all is kept.
+    const partials = [answer(1, 'partial', NOW + 8 * SECOND), answer(2, 'partial', NOW + 9 * SECOND)];
+    const full = [answer(3, 'answered', NOW + 5 * SECOND), escalationRecord(DUE + MINUTE)];
+    const fuller = [...full, answer(4, 'answered', NOW + 4 * SECOND)];
+    const first = [...fuller, answer(5, 'partial', NOW + 3 * SECOND)];
+    for (const [batch, before, expected] of [
+      [[...partials, ...full], [], ['answer 3']],
+      [full, partials, ['answer 3']],
+      [[...partials, ...fuller], [], ['answer 4']],
+      [fuller, partials, ['answer 4']],
+      [first, partials, ['answer 5', 'answer 4']],
+    ] as [Accepted[], Accepted[], string[]][]) {
+      const doc = await both(batch, before);
+      expect(texts(doc)).to.deep.equal(expected);
+      if (expected.length === 1) expect(doc).not.to.have.property('earlierResponses');
+    }
+  });
+
+  it('leaves a request another writer changed after the batch read it as that writer left it', async () => {
+    const { store, docs } = requestsStore([storedRequest()]);
+    const checked = await checkRequestMessages(store, [answer(1, 'partial', NOW + MINUTE)], async () => true);
+    const theirs = { responseId: 'theirs', messageId: 'their-message', status: 'answered', answer: 'theirs' };
+    const racing = {
+      ...store,
+      collection: (name: Parameters<Store['collection']>[0]) => {
+        const c = store.collection(name);
+        return {
+          ...c,
+          find: (filter: never, options: never) => ({
+            toArray: async () => {
+              const read = await c.find(filter, options).toArray();
+              Object.assign(docs[0]!, { status: 'answered', response: theirs });
+              return read;
+            },
+          }),
+        };
+      },
+    } as unknown as Store;
+    await persistRequests(racing, checked, [], new Date(NOW));
+    expect(docs[0]!.response).to.deep.equal(theirs);
+    expect(docs[0]).not.to.have.property('earlierResponses');
   });
 });
 
@@ -291,7 +454,7 @@ describe('coordinator: answers read out of order', () => {
   };
   /** The answers (their texts) of the request as stored: those before, then its response. */
   const answersIn = (doc: Doc) => {
-    const d = doc as unknown as StoredRequestAnswers;
+    const d = doc as unknown as StoredRequest;
     return [...(d.earlierResponses ?? []), d.response].map((r) => r?.answer);
   };
   /** Asserts that every order of reading `answers` stores the same request, with the answers `expected`. */
@@ -309,7 +472,7 @@ describe('coordinator: answers read out of order', () => {
       [answer(1, 'answered', NOW + 5 * SECOND), answer(2, 'partial', NOW + 10 * SECOND)],
       ['answer 1'],
     );
-    const doc = all[0]!.doc as unknown as StoredRequestAnswers;
+    const doc = all[0]!.doc as unknown as StoredRequest;
     expect(doc.status).to.equal('answered');
     expect(doc).not.to.have.property('earlierResponses');
     // The receipts differ by order, as they must: the partial answer read first was taken (its receipt said so, its
@@ -438,6 +601,52 @@ describe('coordinator: the deadline check of information requests', () => {
       throw new Error('broker away');
     };
     expect(await checkAt(DUE + 12 * MINUTE, docs, { intakeBehind: failing })).to.deep.equal([]);
+  });
+
+  it("asks the brokers once per check how far the intake has read an addressee's topic, and each due time apart", async () => {
+    const calls: string[] = [];
+    const admin = {
+      fetchOffsets: async (o: { groupId: string; topics?: string[] }) => {
+        const [topic = ''] = o.topics ?? [];
+        calls.push(`committed ${topic}`);
+        return [{ topic, partitions: [{ partition: 0, offset: '7', metadata: null }] }];
+      },
+      fetchTopicOffsets: async (topic: string) => {
+        calls.push(`first ${topic}`);
+        return [{ partition: 0, offset: '9', high: '9', low: '0' }];
+      },
+      fetchTopicOffsetsByTimestamp: async (topic: string, at: number) => {
+        calls.push(`after ${topic} ${at - DUE}`);
+        return [{ partition: 0, offset: '7' }];
+      },
+    };
+    const request = (n: number, addressee: string, dueAt: number) =>
+      storedRequest({
+        _id: `${n}`,
+        requestId: `${n}`,
+        addressee,
+        dueAt: new Date(dueAt),
+      } as Partial<StoredRequest>);
+    const docs = [request(1, 'UZ', DUE), request(2, 'UZ', DUE + MINUTE), request(3, 'KG', DUE)];
+    const intakeBehind = intakeBehindOn(admin, 'hub.coordinator', topicNames(''));
+    const now = DUE + MINUTE + ESCALATION_GRACE_MS + 1;
+    expect(await checkAt(now, docs, { intakeBehind })).to.deep.equal(['1', '2', '3']);
+    expect(calls).to.deep.equal([
+      'committed hub.node.UZ.out',
+      'first hub.node.UZ.out',
+      'after hub.node.UZ.out 1',
+      `after hub.node.UZ.out ${MINUTE + 1}`,
+      'committed hub.node.KG.out',
+      'first hub.node.KG.out',
+      'after hub.node.KG.out 1',
+    ]);
+    // The next check asks again: the intake has read further since.
+    calls.length = 0;
+    await checkAt(now + MINUTE, docs, { intakeBehind });
+    expect(calls.filter((c) => c.startsWith('committed'))).to.deep.equal([
+      'committed hub.node.UZ.out',
+      'committed hub.node.KG.out',
+    ]);
   });
 
   it("tells from the group's committed offsets whether it has read the addressee's topic up to a time", async () => {

@@ -4,6 +4,8 @@ import {
   isoSeizureDate,
   parseNumber,
   QUANTITY_LIMIT_KG,
+  readAsUtcNote,
+  readIsoTime,
   routeReportFromJson,
   seizureReportFromJson,
 } from '@hub/domain';
@@ -188,6 +190,47 @@ describe('national node readers: what the coordinator would refuse, and ids, tim
     expect(report({ seizedAt: '2026-06-01T09:00:00+05:00' })).to.deep.equal([
       'seizedAt: must not be in the future',
     ]);
+  });
+
+  it("reads a seizure's date and a request's due time by one reading of ISO 8601, each within its own bounds", () => {
+    expect(readIsoTime(' 2026-03-14T09:30:15.25+05:00 ')).to.deep.equal({
+      ms: Date.UTC(2026, 2, 14, 4, 30, 15, 250),
+      offsetMinutes: 300,
+      hasTime: true,
+    });
+    expect(readIsoTime('2026-03-14 09:30Z')).to.deep.equal({
+      ms: Date.UTC(2026, 2, 14, 9, 30),
+      offsetMinutes: 0,
+      hasTime: true,
+    });
+    const date = readIsoTime('2026-03-14');
+    expect(date).to.deep.equal({ ms: Date.UTC(2026, 2, 14), offsetMinutes: null, hasTime: false });
+    expect(readIsoTime('14.03.2026')).to.deep.equal({ error: true });
+    expect(readIsoTime('2026-02-30T10:00:00Z')).to.deep.equal({
+      error: true,
+      rule: 'is not a real calendar date',
+    });
+    expect((readIsoTime('2026-03-14T09:30:00+05:60') as { rule?: string }).rule).to.match(
+      /^has UTC offset \+05:60, which no time zone has/,
+    );
+    expect(readAsUtcNote(date as Exclude<typeof date, { error: true }>, 'E.G.')).to.equal(
+      ' (a date without a time is read as midnight UTC; give the time with its UTC offset, e.g. E.G.)',
+    );
+    // A seizure's date is kept to the second; a due time to the millisecond.
+    expect(
+      seizureReportFromJson({ ...minimal, seizedAt: '2026-03-14T09:30:15.999+05:00' }, ctx).value.seizedAt,
+    ).to.equal(Date.UTC(2026, 2, 14, 4, 30, 15));
+    const due = informationRequestFromJson(
+      {
+        to: 'UZ',
+        purpose: 'a case',
+        question: 'Who?',
+        dueAt: '2026-06-03T12:00:00.5Z',
+        handling: { tlp: 'AMBER' },
+      },
+      ctx,
+    ).value.dueAt;
+    expect(due).to.equal(Date.UTC(2026, 5, 3, 12, 0, 0, 500));
   });
 
   it('names a latitude out of range alone, not as a longitude without its latitude', () => {

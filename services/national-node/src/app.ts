@@ -116,7 +116,7 @@ export interface RetractedSeizure {
 export function createSeizureAcceptor(
   deps: Pick<NodeAppDeps, 'country' | 'submitter' | 'reports' | 'regions' | 'clock' | 'onAccepted'> & {
     /** The hub's receipts: a body re-sent after the hub refused its version is sent again, not answered as before. */
-    inbound?: Pick<InboundStore, 'receiptSummaries'>;
+    inbound?: Pick<InboundStore, 'refused'>;
   },
 ): SeizureAcceptor {
   const clock = deps.clock ?? Date.now;
@@ -166,10 +166,7 @@ export function createSeizureAcceptor(
     const earlier = deps.reports.sameAsLatest(id, digest);
     if (earlier === undefined) return undefined;
     const refused =
-      earlier.messageId !== undefined &&
-      (deps.inbound?.receiptSummaries(id) ?? []).some(
-        (r) => r.inReplyTo === earlier.messageId && r.status === 'rejected',
-      );
+      earlier.messageId !== undefined && (deps.inbound?.refused(id, earlier.messageId) ?? false);
     return { ...earlier, refused };
   };
   /**

@@ -147,7 +147,8 @@ export class InboundStore {
       }
   }
 
-  private index(item: InboundItem, offset: number, length: number): void {
+  /** `judged`: `add` found already whether it falls under an erasure (then it is given as its stand-in). */
+  private index(item: InboundItem, offset: number, length: number, judged = false): void {
     if (this.messageIds.has(item.messageId)) return;
     this.messageIds.add(item.messageId);
     if (isErased(item)) {
@@ -160,7 +161,7 @@ export class InboundStore {
       return;
     }
     // Read from the file (`add` keeps no such content): one of an erased record after its erasure, found at start.
-    const erasure = this.erasureOnArrival(item);
+    const erasure = judged ? undefined : this.erasureOnArrival(item);
     if (isReceipt(item)) {
       const v = item.value;
       const status = shared(v.status);
@@ -415,7 +416,7 @@ export class InboundStore {
     const length = Buffer.byteLength(line);
     this.bytes = offset + length + 1;
     this.torn = false;
-    this.index(item, offset, length);
+    this.index(item, offset, length, true);
     for (const l of this.listeners) l(item);
     return true;
   }
@@ -481,6 +482,14 @@ export class InboundStore {
     return this.receiptsBySubject.get(subjectId) ?? [];
   }
 
+  /**
+   * Whether the hub refused the envelope `messageId` this node sent of `subjectId` (a receipt answering it said
+   * rejected): the very same body sent again is then signed and sent again, not answered as the first time.
+   */
+  refused(subjectId: string, messageId: string): boolean {
+    return this.receiptSummaries(subjectId).some((r) => r.inReplyTo === messageId && r.status === 'rejected');
+  }
+
   /** A record's receipts whole (read from the file), in the order they arrived: those of its versions. */
   receipts(subjectId: string): InboundItem[] {
     return this.receiptSummaries(subjectId).map((s) => this.read(s));
@@ -489,6 +498,15 @@ export class InboundStore {
   /** The receipts of a record's retention renewals whole (read from the file), in the order they arrived. */
   renewalReceipts(subjectId: string): InboundItem[] {
     return (this.renewalsBySubject.get(subjectId) ?? []).map((s) => this.read(s));
+  }
+
+  /**
+   * The latest receipt answering the envelope `messageId` of `subjectId`, whole (only it read from the file), if any.
+   * Found by the envelope its summary keeps: that of a message without versions (a request, an answer), or a refusal.
+   */
+  receiptAnswering(subjectId: string, messageId: string): InboundItem | undefined {
+    const summary = this.receiptSummaries(subjectId).findLast((r) => r.inReplyTo === messageId);
+    return summary && this.read(summary);
   }
 
   /** A record's latest receipt whole, if any. */

@@ -26,6 +26,7 @@ import {
 } from '@hub/errors/openapi';
 import { MAX_ANNUAL_ROWS, ROUTE_MAX_LEGS, ROUTE_MAX_TERMS, SEIZURE_REPORT_MAX } from '@hub/domain';
 import { TEXT_MAX } from '@hub/schemas';
+import { REQUEST_STATUSES } from './routes-requests';
 
 const S = TEXT_MAX.SeizureReport;
 
@@ -41,9 +42,6 @@ const queued = (properties: Record<string, Schema>, optional: Record<string, Sch
   );
 
 const nextCursor = str('pass it as cursor for the next page; absent on the last');
-
-/** The statuses of a request as GET /v1/requests shows them (and takes as ?status=, with overdue). */
-export const REQUEST_STATUSES = ['open', 'overdue', 'escalated', 'partial', 'answered', 'rejected'];
 
 /** One answer to an information request, as GET /v1/requests lists it. */
 const REQUEST_ANSWER = object(
@@ -86,7 +84,7 @@ const CSV_REPORT_RESULT = object(
     lines: list(int('a line of the file holding one of its rows')),
     status: oneOf(
       ['queued', 'invalid', 'failed'],
-      'queued: signed and in the outbox (or, for a duplicate, it was before); invalid: errors name the cells; failed: valid, but not accepted for a reason of the node (errors say which; send it again, but for CONFLICT: a report erased at retention review, to send under a new id)',
+      'queued: signed and in the outbox (or, for a duplicate, it was before); invalid: errors name the cells (the Seizure Reference of a report erased at retention review among them: give its rows a new Seizure Reference to report it again); failed: valid, but not accepted for a reason of the node (errors say which; send it again)',
     ),
   },
   {

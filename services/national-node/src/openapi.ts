@@ -1,7 +1,8 @@
 // The national node's OpenAPI 3 description (GET /openapi.json): what an agency's IT team integrates with. The shapes
 // of bodies and answers are in openapi-schemas.ts.
 import { jsonContent, ref } from '@hub/errors/openapi';
-import { NODE_SCHEMAS, REQUEST_STATUSES } from './openapi-schemas';
+import { NODE_SCHEMAS } from './openapi-schemas';
+import { REQUEST_STATUSES } from './routes-requests';
 
 /** A JSON answer of the component schema `schema`. */
 const json = (description: string, schema: string) => ({ description, content: jsonContent(ref(schema)) });
@@ -228,7 +229,7 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
           parameters: [
             query(
               'status',
-              { type: 'string', enum: REQUEST_STATUSES },
+              { type: 'string', enum: [...REQUEST_STATUSES] },
               'open (not due yet) | overdue (past due without an answer, escalated or not) | escalated | partial (answered in part: the latest answer is partial, more may follow) | answered (in full, or declined) | rejected (refused by the coordinator)',
             ),
             {

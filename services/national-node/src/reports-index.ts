@@ -282,6 +282,9 @@ export class ReportsIndex {
   }
 }
 
+/** The rule a refusal of a record erased at retention review names (its details' `rule`, beside its `erasureId`). */
+export const ERASED_RULE = 'erased at retention review';
+
 /** The answer to a new version (or a withdrawal) of a record erased at retention review. */
 function erasedRefusal(reportId: string, order: ErasureOrder): HubError {
   const at = Number.isFinite(order.orderedAt) ? ` on ${new Date(order.orderedAt).toISOString()}` : '';
@@ -292,7 +295,7 @@ function erasedRefusal(reportId: string, order: ErasureOrder): HubError {
       details: {
         field: 'reportId',
         value: reportId,
-        rule: 'erased at retention review',
+        rule: ERASED_RULE,
         erasureId: order.erasureId,
       },
     },

@@ -11,6 +11,7 @@ import { clientOf } from './client-auth';
 import { csvReportDigest, csvRetractionDigest } from './report-digest';
 import { decodeCsvBytes, undecodableMessage } from './text-bytes';
 import { httpStatusOf } from './error-status';
+import { ERASED_RULE } from './reports-index';
 
 export const CSV_MEDIA_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
 /**
@@ -137,6 +138,24 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
             failures.push(error);
             continue;
           }
+          const erasureId = erasedAtReview(err);
+          if (erasureId !== undefined) {
+            // The row's id is made of the country and its Seizure Reference (or its content, without one): the fix is
+            // in that cell, not an id the operator never saw.
+            const again = outcome.reference === null ? 'a' : 'a new';
+            const error = {
+              line: outcome.lines[0] as number,
+              column: 'Seizure Reference',
+              value: outcome.reference ?? '',
+              message: outcome.retraction
+                ? `erased at retention review (erasure ${erasureId}): the hub and this node keep nothing of it, so there is nothing to withdraw`
+                : `erased at retention review (erasure ${erasureId}): give it ${again} Seizure Reference to report it again`,
+            };
+            result.status = 'invalid';
+            result.errors = [error];
+            failures.push(error);
+            continue;
+          }
           reasons.push(err);
           if (!(err instanceof HubError))
             deps.logger.error({ err, reportId: outcome.reportId }, 'a CSV report could not be accepted');
@@ -181,6 +200,13 @@ function sentAs(
     ...(answer.duplicate && { duplicate: true }),
     ...(answer.resentAfterRefusal && { resentAfterRefusal: answer.resentAfterRefusal }),
   };
+}
+
+/** The erasure's id when `err` refuses a record erased at retention review (ReportsIndex.next), else undefined. */
+function erasedAtReview(err: unknown): string | undefined {
+  if (!(err instanceof HubError) || err.code !== 'CONFLICT') return undefined;
+  const { rule, erasureId } = err.details;
+  return rule === ERASED_RULE ? String(erasureId) : undefined;
 }
 
 /** The first of `reasons` when they are all HubErrors of one code and message (none: undefined). */

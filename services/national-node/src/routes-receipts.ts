@@ -31,7 +31,7 @@ interface ReceiptValue {
   normalisations?: string[];
 }
 
-type ReceiptDeps = { reports: ReportsIndex; inbound: Pick<InboundStore, 'receiptSummaries' | 'erasureOf'> };
+type ReceiptDeps = { reports: ReportsIndex; inbound: Pick<InboundStore, 'receiptSummaries'> };
 
 /**
  * Where a record stands: its receipts, the latest (and when it arrived), the latest version sent, and the status of
@@ -56,9 +56,10 @@ export function receiptStatus(deps: ReceiptDeps): (id: string) => {
   return (id: string) => {
     const last = deps.inbound.receiptSummaries(id).at(-1);
     const sentVersion = deps.reports.latest(id);
-    const erasure = deps.inbound.erasureOf(id);
-    if (erasure && sentVersion > 0 && sentVersion <= erasure.versionsUpTo)
-      return { last, sentVersion, status: 'erased', erasure };
+    // The index is told of this country's orders (erasures.ts) as the inbox takes each, before its onAdd listeners
+    // (the book's) run; it holds an order while no version was sent after those it erased. None: never sent here.
+    const erasure = sentVersion > 0 ? deps.reports.erasureOf(id) : undefined;
+    if (erasure) return { last, sentVersion, status: 'erased', erasure };
     const status = last && answers(last, id, sentVersion) ? statusOfReceipt(last.status) : 'pending';
     return { last, sentVersion, status };
   };
@@ -88,14 +89,11 @@ function lowerBound(sorted: readonly number[], value: number): number {
 
 type BookDeps = {
   reports: ReportsIndex;
-  inbound: Pick<InboundStore, 'receiptSummaries' | 'erasureOf' | 'onAdd'>;
+  inbound: Pick<InboundStore, 'receiptSummaries' | 'onAdd'>;
 };
 type RouteDeps = {
   reports: ReportsIndex;
-  inbound: Pick<
-    InboundStore,
-    'receiptSummaries' | 'erasureOf' | 'onAdd' | 'receipts' | 'lastReceipt' | 'renewalReceipts'
-  >;
+  inbound: Pick<InboundStore, 'receiptSummaries' | 'onAdd' | 'receipts' | 'lastReceipt' | 'renewalReceipts'>;
 };
 
 /**

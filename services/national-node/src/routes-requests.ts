@@ -19,10 +19,13 @@ import type { RequestsLog } from './requests-log';
 import type { Submitter } from './submit';
 import { UUID } from '@hub/schemas';
 
-/** partial: answered in part (the latest answer is partial: more may follow); answered: in full, or declined. */
-const STATUSES = ['open', 'overdue', 'escalated', 'partial', 'answered', 'rejected'] as const;
+/**
+ * The statuses of a request as GET /v1/requests shows them (and takes as ?status=, with overdue). partial: answered in
+ * part (the latest answer is partial: more may follow); answered: in full, or declined.
+ */
+export const REQUEST_STATUSES = ['open', 'overdue', 'escalated', 'partial', 'answered', 'rejected'] as const;
 const DIRECTIONS = ['incoming', 'outgoing'] as const;
-type Status = (typeof STATUSES)[number];
+type Status = (typeof REQUEST_STATUSES)[number];
 
 export interface RequestRoutesDeps {
   country: string;
@@ -64,13 +67,12 @@ function givenRequestId(body: unknown): string | undefined {
 
 /**
  * The coordinator's latest receipt for a message this node sent, by its subject id; `messageId`: for that envelope only
- * (a request sent again after the hub refused it is pending until the receipt of its new sending comes).
+ * (a request sent again after the hub refused it is pending until the receipt of its new sending comes). Only that
+ * receipt is read from the file.
  */
 function receiptOf(inbound: InboundStore, subjectId: string, messageId?: string) {
   const latest =
-    messageId === undefined
-      ? inbound.lastReceipt(subjectId)
-      : inbound.receipts(subjectId).findLast((r) => r.value.inReplyTo === messageId);
+    messageId === undefined ? inbound.lastReceipt(subjectId) : inbound.receiptAnswering(subjectId, messageId);
   if (!latest) return null;
   const v = latest.value as { status: string; reasons: unknown[]; receiptId: string; issuedAt: number };
   return { status: v.status, reasons: v.reasons, receiptId: v.receiptId, issuedAt: iso(v.issuedAt) };
@@ -111,11 +113,14 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
     return { request, escalation, responses };
   };
 
-  /** The answers this node gave that still stand (the coordinator did not reject them), oldest first. */
+  /**
+   * The answers this node gave that still stand (the coordinator did not reject them), oldest first: by the status
+   * their receipts keep in memory, none read from the file.
+   */
   const standingAnswers = (requestId: string) =>
     deps.requests
       .answers(requestId)
-      .filter((a) => receiptOf(deps.inbound, a.response.responseId)?.status !== 'rejected');
+      .filter((a) => deps.inbound.receiptSummaries(a.response.responseId).at(-1)?.status !== 'rejected');
 
   const list = () => {
     const now = deps.clock();
@@ -222,16 +227,6 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
     return [...incoming, ...outgoing].sort((a, b) => String(a.dueAt).localeCompare(String(b.dueAt)));
   };
 
-  /**
-   * Whether the hub refused the envelope `messageId` of `subjectId` (its receipt said rejected): the very same body sent
-   * again is then signed and sent again, not answered as the first time (the node's certificate renewed since, a clock
-   * set right, a rule of the hub mended), as a report's is.
-   */
-  const refusedByHub = (subjectId: string, messageId: string) =>
-    deps.inbound
-      .receiptSummaries(subjectId)
-      .some((r) => r.inReplyTo === messageId && r.status === 'rejected');
-
   /** The 202 of a request sent. */
   const queued = (value: InformationRequestRecord, messageId: string, normalisations: string[]) => ({
     requestId: value.requestId,
@@ -256,11 +251,13 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
   router.post('/v1/requests', async (req, res) => {
     const digest = bodyDigest(req.body, 'a request');
     // The very same body sent again (a client that lost our 202) is answered as the first time, and nothing is sent
-    // again: read before the body is (its due time may have passed since). Unless the hub refused it: then it is sent
-    // again, under the same id (the hub keeps no request it refused).
+    // again: read before the body is (its due time may have passed since). Unless the hub refused it (the node's
+    // certificate renewed since, a clock set right, a rule of the hub mended): then it is sent again, under the same id
+    // (the hub keeps no request it refused).
     const given = givenRequestId(req.body);
     const earlier = given === undefined ? undefined : deps.requests.sentFrom(given, digest);
-    const refused = earlier !== undefined && refusedByHub(earlier.request.requestId, earlier.messageId);
+    const refused =
+      earlier !== undefined && deps.inbound.refused(earlier.request.requestId, earlier.messageId);
     if (earlier && !refused) {
       res.status(202).json({
         ...queued(earlier.request, earlier.messageId, earlier.normalisations ?? []),
@@ -305,7 +302,7 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
 
   router.get('/v1/requests', (req, res) => {
     const query = queryReader(req.query as Record<string, unknown>, ['status', 'direction']);
-    const status = query.pick('status', STATUSES);
+    const status = query.pick('status', REQUEST_STATUSES);
     const direction = query.pick('direction', DIRECTIONS);
     query.check();
     // `overdue` also lists escalated ones: past due without an answer either way.
@@ -344,7 +341,8 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
     // it: then it is sent again, as a new answer.
     const digest = bodyDigest(req.body, 'an answer');
     const earlier = deps.requests.answeredFrom(requestId, digest);
-    const refused = earlier !== undefined && refusedByHub(earlier.response.responseId, earlier.messageId);
+    const refused =
+      earlier !== undefined && deps.inbound.refused(earlier.response.responseId, earlier.messageId);
     if (earlier && !refused) {
       res.status(202).json({
         ...answerQueued(earlier.response, earlier.messageId, earlier.normalisations ?? []),

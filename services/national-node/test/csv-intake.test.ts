@@ -9,7 +9,6 @@ import { csvReportId } from '@hub/domain';
 import { HubError } from '@hub/errors';
 import { createLogger } from '@hub/observability';
 import { createSeizureAcceptor } from '../src/app';
-import type { ReceiptSummary } from '../src/inbox-store';
 import { ReportsIndex } from '../src/reports-index';
 import { createCsvImporter } from '../src/routes-csv';
 import { startIntakeApp, type IntakeApp } from './intake-app';
@@ -284,10 +283,7 @@ describe('national node CSV intake: the same file imported again', () => {
         reports,
         regions: new Set(['central-asia']),
         submitter: { submit: async () => ({ messageId: randomUUID() }) },
-        inbound: {
-          receiptSummaries: () =>
-            refused.map((inReplyTo) => ({ inReplyTo, status: 'rejected' })) as unknown as ReceiptSummary[],
-        },
+        inbound: { refused: (_subjectId, messageId) => refused.includes(messageId) },
       });
       const importCsv = createCsvImporter({
         acceptor,
@@ -307,6 +303,67 @@ describe('national node CSV intake: the same file imported again', () => {
       reports.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('names the Seizure Reference of a report erased at retention review as the cell to change, not an id the file never had', async () => {
+    const unreferenced = ',2026-04-03,Cocaine,1,kg,Khorgos,customs,AMBER';
+    const first = await importCsv([...TWO, unreferenced]);
+    const erase = (subjectId: string) =>
+      node.reports.erase({
+        erasureId: `erasure-${subjectId}`,
+        subjectType: 'SeizureReport',
+        subjectId,
+        versionsUpTo: 1,
+        originCountry: 'KZ',
+        reasonCode: 'retention_expired',
+        orderedAt: Date.parse('2026-12-01T00:00:00Z'),
+      });
+    erase(one);
+    erase(first[2]!.reportId);
+    const post = (lines: string[]) =>
+      node.post('/v1/seizures/csv', lines.join('\r\n'), { 'content-type': 'text/csv' });
+    const again = await post([...TWO, unreferenced]);
+    expect(again.status, JSON.stringify(again.body)).to.equal(207);
+    const results = again.body.results as (Result & { errors?: Record<string, unknown>[] })[];
+    expect(results.map((r) => [r.reference, r.status])).to.deep.equal([
+      ['AGAIN-1', 'invalid'],
+      ['AGAIN-2', 'queued'],
+      [null, 'invalid'],
+    ]);
+    expect(results[0]!.errors).to.deep.equal([
+      {
+        line: 2,
+        column: 'Seizure Reference',
+        value: 'AGAIN-1',
+        message: `erased at retention review (erasure erasure-${one}): give it a new Seizure Reference to report it again`,
+      },
+    ]);
+    expect(results[2]!.errors).to.deep.equal([
+      {
+        line: 4,
+        column: 'Seizure Reference',
+        value: '',
+        message: `erased at retention review (erasure erasure-${first[2]!.reportId}): give it a Seizure Reference to report it again`,
+      },
+    ]);
+    expect(again.body.errors).to.deep.equal([results[0]!.errors![0], results[2]!.errors![0]]);
+    expect(again.body).to.include({ accepted: 1, rejected: 2 });
+    // A withdrawal of it: nothing left to withdraw, said of the same cell.
+    const withdrawal = await post(['Seizure Reference,Retraction Reason', 'AGAIN-1,entered twice']);
+    expect(withdrawal.status, JSON.stringify(withdrawal.body)).to.equal(207);
+    expect((withdrawal.body.results as Result[])[0]).to.include({ status: 'invalid' });
+    expect(withdrawal.body.errors).to.deep.equal([
+      {
+        line: 2,
+        column: 'Seizure Reference',
+        value: 'AGAIN-1',
+        message: `erased at retention review (erasure erasure-${one}): the hub and this node keep nothing of it, so there is nothing to withdraw`,
+      },
+    ]);
+    // Under a new reference it is a new report.
+    const renamed = await importCsv([HEADER, TWO[1]!.replace('AGAIN-1', 'AGAIN-1B')]);
+    expect(renamed[0]).to.include({ reference: 'AGAIN-1B', status: 'queued', version: 1 });
+    expect(sent().filter((s) => s.includes(one))).to.have.length(1);
   });
 
   it('withdraws a report once when its withdrawal row is imported again, and knows a row without a reference by its content', async () => {

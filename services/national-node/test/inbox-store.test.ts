@@ -177,6 +177,33 @@ describe("a node's store of what the coordinator sent it", () => {
     }
   });
 
+  it('tells whether the hub refused an envelope of a record, by the receipt answering it', () => {
+    const inbound = new InboundStore(join(dir, 'inbound.jsonl'));
+    const answer = (n: number, inReplyTo: string, status: string, subjectVersion: number | null) =>
+      inbound.add({
+        messageId: `receipt-${n}`,
+        messageType: 'Receipt',
+        receivedAt: n,
+        value: {
+          subjectId: 'q-1',
+          subjectVersion,
+          subjectType: 'InformationRequest',
+          status,
+          inReplyTo,
+          reasons: [],
+        },
+      });
+    answer(1, 'm-1', 'rejected', null);
+    answer(2, 'm-2', 'accepted', null);
+    expect(inbound.refused('q-1', 'm-1'), 'its receipt said rejected').to.equal(true);
+    expect(inbound.refused('q-1', 'm-2'), 'its receipt said accepted').to.equal(false);
+    expect(inbound.refused('q-1', 'm-3'), 'no receipt yet').to.equal(false);
+    expect(inbound.refused('q-2', 'm-1'), "another record's envelope").to.equal(false);
+    // And the receipt answering one envelope, read alone.
+    expect(inbound.receiptAnswering('q-1', 'm-2')?.messageId).to.equal('receipt-2');
+    expect(inbound.receiptAnswering('q-1', 'm-3')).to.equal(undefined);
+  });
+
   describe('when the coordinator orders a record erased', () => {
     // What only the record's content holds: found in no line of the file once the file is rewritten.
     const SECRET = 'KZ777-plate-seen-at-Dostyk';
@@ -335,6 +362,26 @@ describe("a node's store of what the coordinator sent it", () => {
       expect(lineOf('alert-A-late')).not.to.include(SECRET);
       expect(store.erasedLinesInFile, 'the four of before the erasure only').to.equal(4);
       expect(store.add(late), 'the same message delivered again').to.equal(false);
+    });
+
+    it('judges each message arriving once against the erasures, whether or not it falls under one', () => {
+      const { store } = erasedA(join(dir, 'inbound.jsonl'));
+      const judged: string[] = [];
+      const probe = store as unknown as { erasureOnArrival(item: InboundItem): unknown };
+      const real = probe.erasureOnArrival.bind(store);
+      probe.erasureOnArrival = (item) => {
+        judged.push(item.messageId);
+        return real(item);
+      };
+      const late = receiptOf('A', 1);
+      const kept = receiptOf('B', 2);
+      const alert = alertOf('alert-B-2', [{ reportId: 'B', version: 2 }]);
+      for (const item of [late, kept, alert]) expect(store.add(item)).to.equal(true);
+      expect(judged).to.deep.equal([late.messageId, kept.messageId, alert.messageId]);
+      // Judged as before: the late receipt a stand-in, the others held.
+      expect(isErased(store.at(store.size - 3)!), 'a receipt of an erased version').to.equal(true);
+      expect(store.receiptSummaries('B').map((r) => r.subjectVersion)).to.deep.equal([1, 2]);
+      expect(isErased(store.at(store.size - 1)!)).to.equal(false);
     });
 
     it("rewrites its file at the next start without the erased content, keeping the orders, each message's place and the receipts read back", () => {

@@ -12,7 +12,6 @@ import { informationRequestFromJson, informationResponseFromJson } from '@hub/do
 import { createLogger } from '@hub/observability';
 import { openApiChecker, type OpenApiDoc } from '../../../test/support/openapi';
 import { createSeizureAcceptor } from '../src/app';
-import type { ReceiptSummary } from '../src/inbox-store';
 import { nodeOpenApi } from '../src/openapi';
 import { REQUEST_NOTICE, type KeptRequestNotice } from '../src/request-notices';
 import { ReportsIndex } from '../src/reports-index';
@@ -182,10 +181,7 @@ describe('national node: answers as its OpenAPI description says (no stack)', ()
         reports,
         regions,
         submitter: { submit: async () => ({ messageId: randomUUID() }) },
-        inbound: {
-          receiptSummaries: () =>
-            refused.map((inReplyTo) => ({ inReplyTo, status: 'rejected' })) as unknown as ReceiptSummary[],
-        },
+        inbound: { refused: (_subjectId, messageId) => refused.includes(messageId) },
       });
       const importCsv = createCsvImporter({
         acceptor,

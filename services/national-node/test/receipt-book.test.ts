@@ -5,6 +5,8 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '@hub/observability';
+import { followErasures } from '../src/erasures';
 import { InboundStore } from '../src/inbox-store';
 import { ReportsIndex } from '../src/reports-index';
 import { receiptBook, receiptStatus, unansweredWatch } from '../src/routes-receipts';
@@ -24,6 +26,13 @@ describe("a national node's book of statuses: each list page and count as if wor
     it(`agrees with every record's status after 3,000 random changes (seed ${seed})`, () => {
       const reports = new ReportsIndex(join(dir, `r${seed}.idx`));
       const inbound = new InboundStore(join(dir, `in${seed}.jsonl`));
+      // As node.ts wires them: the index told of this country's erasure orders as the inbox takes them.
+      followErasures({
+        inbound,
+        reports,
+        country: 'KZ',
+        logger: createLogger('test:book', { level: 'silent' }),
+      });
       try {
         const next = random(seed);
         // The book made before anything happens, used only from the middle on: it starts from what is there then.
@@ -70,7 +79,9 @@ describe("a national node's book of statuses: each list page and count as if wor
             const version = reports.next(id);
             reports.record(id, version, `d-${step}`, `m-${id}-${version}`, step);
           } else if (roll < 0.5) {
-            // Erased at retention review, up to its latest version (or an earlier one: the next is sent meanwhile).
+            // Erased at retention review, up to its latest version (or an earlier one: the next is sent meanwhile). As
+            // an annual return's (its id is its year's): sent again after the erasure, it goes on as the version after
+            // those erased, a record again (a report's would be refused, to be sent under a new id).
             const upTo = Math.max(0, reports.latest(id) - (next() < 0.2 ? 1 : 0));
             inbound.add({
               messageId: `erasure-${step}`,
@@ -78,7 +89,7 @@ describe("a national node's book of statuses: each list page and count as if wor
               receivedAt: step,
               value: {
                 erasureId: `erasure-${step}`,
-                subjectType: 'SeizureReport',
+                subjectType: 'AnnualReturn',
                 subjectId: id,
                 versionsUpTo: upTo,
                 originCountry: 'KZ',

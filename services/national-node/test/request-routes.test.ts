@@ -367,3 +367,68 @@ describe('national node: a request answered in part', () => {
     }
   });
 });
+
+describe('national node: the list of requests reads from the file only the receipts it shows', () => {
+  /** Counts the receipts `node`'s store reads from its file (whole lines: what a receipt shown costs). */
+  const countReads = (node: NodeApp) => {
+    const store = node.inbound as unknown as { read(summary: unknown): unknown };
+    const real = store.read.bind(node.inbound);
+    const reads = { n: 0 };
+    store.read = (summary) => {
+      reads.n++;
+      return real(summary);
+    };
+    return reads;
+  };
+
+  it("reads an outgoing request's receipt for its latest sending only, not every receipt of the request", async () => {
+    const node = await startNode('KZ');
+    try {
+      const requestId = '0b0f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
+      const body = { ...ask, requestId };
+      const first = await node.post('/v1/requests', body);
+      receive(node, requestId, 'InformationRequest', String(first.body.messageId), 'rejected');
+      const again = await node.post('/v1/requests', body);
+      expect(again.body).to.include({ resentAfterRefusal: true });
+      receive(node, requestId, 'InformationRequest', String(again.body.messageId), 'accepted');
+      const reads = countReads(node);
+      const [listed] = await node.list('?direction=outgoing');
+      expect(listed!.receipt).to.include({ status: 'accepted' });
+      expect(reads.n, 'the receipt of the latest sending').to.equal(1);
+    } finally {
+      node.close();
+    }
+  });
+
+  it("reads an incoming request's latest answer's receipt once, and none of the answers before it", async () => {
+    const node = await startNode('UZ');
+    try {
+      const r = informationRequestFromJson(
+        { ...ask, dueAt: undefined },
+        { nodeCountry: 'KZ', now: NOW - 18 * HOUR, regions },
+      ).value;
+      keep(node, 'request', r as unknown as Record<string, unknown>, 'KZ');
+      for (const [status, text] of [
+        ['partial', 'One of them, so far.'],
+        ['answered', 'That is all.'],
+      ]) {
+        const given = await node.post(`/v1/requests/${r.requestId}/response`, { status, answer: text });
+        expect(given.status, JSON.stringify(given.body)).to.equal(202);
+        receive(
+          node,
+          String(given.body.responseId),
+          'InformationResponse',
+          String(given.body.messageId),
+          'accepted',
+        );
+      }
+      const reads = countReads(node);
+      const [listed] = await node.list('?direction=incoming');
+      expect(listed).to.include({ status: 'answered' });
+      expect(listed!.receipt).to.include({ status: 'accepted' });
+      expect(reads.n, 'the latest answer’s receipt').to.equal(1);
+    } finally {
+      node.close();
+    }
+  });
+});

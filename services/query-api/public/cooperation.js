@@ -82,14 +82,9 @@ export function sortRequests(list) {
   );
 }
 
-/** The status of a request in words: open, overdue, escalated, partly answered (partial) or answered. */
-export function requestStatusText(r) {
-  return label('reqStatus_', r.status);
-}
-
-/** Every answer a request has had, oldest first (responses; an API of before partial answers gives response only). */
+/** Every answer a request has had, oldest first, as the API lists them (responses). */
 export function answersOf(r) {
-  return r.responses ?? (r.response ? [r.response] : []);
+  return r.responses ?? [];
 }
 
 function answerCell(response) {
@@ -147,7 +142,8 @@ function requestRow(r) {
     h(
       'td',
       { 'data-col': 'status' },
-      h('span', { class: `status status-${r.status}`, text: requestStatusText(r) }),
+      // In words: open, overdue, escalated, partly answered (partial) or answered.
+      h('span', { class: `status status-${r.status}`, text: label('reqStatus_', r.status) }),
       r.overdue && r.status !== 'overdue'
         ? [' ', h('span', { class: 'badge', text: t('reqOverdue') })]
         : null,

@@ -37,7 +37,7 @@ export const ERROR_STATUS: Record<string, { status: number; meaning: string }> =
   QUERY_TIMEOUT: {
     status: 504,
     meaning:
-      'The store spent longer than HUB_QUERY_TIMEOUT_S (default 120 s) on a read, and stopped it; narrow the query or ask the operator to raise the limit.',
+      'The store spent longer than HUB_QUERY_TIMEOUT_S (default 120 s) on a read, and stopped it; narrow the query or ask the operator to raise the limit. Also a page of alerts that met 5,000 the caller may not see before one it may: narrow the dates (from, to).',
   },
   INTERNAL: { status: 500, meaning: 'An unexpected error; it is logged with the request id.' },
 };

@@ -19,16 +19,16 @@ import type { Region, SchemaRegistry } from '@hub/schemas';
 import {
   COLLECTIONS,
   mayRead,
+  type AlertShape,
   type CollectionName,
   type Handled,
   type Store,
-  type StoredHandling,
 } from '@hub/store';
-import { tlpLabel } from '@hub/domain';
+import { roundKg, tlpLabel } from '@hub/domain';
 import type { AuditLog } from './audit';
 import { tokenLapse, type Caller } from './auth';
 import type { KeyRing } from './issuer';
-import { alertView, type AlertShape, type CurrentReport } from './routes-alerts';
+import { alertView, currentDocs, type CurrentDoc } from './routes-alerts';
 import { actorOf } from './routes-seizures';
 
 /** A signer whose certificate this process has not seen yet. */
@@ -120,14 +120,6 @@ interface FeedRecordRead {
 export interface Shown {
   data: Record<string, unknown>;
   reads: { reportId: string; origin: string }[];
-}
-
-/** A stored record as it is now: its current document's originator, status (reports) and handling. */
-export interface CurrentDoc {
-  _id: string;
-  originCountry: string;
-  status?: string;
-  handling?: StoredHandling;
 }
 
 /** The current documents of events' subjects, by `<collection>/<id>` (one absent: erased, or never stored). */
@@ -243,7 +235,7 @@ export function recordEvent(
             seizedAt: new Date(Number(payload.seizedAt)).toISOString(),
             substances: [...new Set(drugs.map((d) => d.substance))],
             // Rounded as the coordinator's documents are (0.1 + 0.2 kg is 0.3 kg, not 0.30000000000000004).
-            totalKg: Math.round(drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0) * 1e9) / 1e9,
+            totalKg: roundKg(drugs.reduce((s, d) => s + (d.quantityKg ?? 0), 0)),
           }
         : {}),
       ...(record.messageType === 'AnnualSeizureReturn'
@@ -270,6 +262,21 @@ export function recordEvent(
  * the store holds now of the reports it names (read also when it is passed on live); without that, to nobody.
  */
 export function alertEvent(at: EventAt, alert: AlertShape & Record<string, unknown>): FeedEvent {
+  // Its reports' documents in `now`, picked out once for every subscriber shown it with the same `now` (a live
+  // event's, or a batch's given again). Weakly held: an event kept for reconnecting clients does not keep a batch's.
+  const picked = new WeakMap<Current, Map<string, CurrentDoc>>();
+  const reportsIn = (now: Current) => {
+    let reports = picked.get(now);
+    if (!reports) {
+      reports = new Map();
+      for (const m of alert.matched) {
+        const doc = now.get(docKey(COLLECTIONS.reports, m.reportId));
+        if (doc) reports.set(m.reportId, doc);
+      }
+      picked.set(now, reports);
+    }
+    return reports;
+  };
   return {
     ...at,
     type: 'alert',
@@ -278,15 +285,25 @@ export function alertEvent(at: EventAt, alert: AlertShape & Record<string, unkno
     mayConcern: (caller) => alert.countries.includes(caller.country) || caller.role === 'coordinator',
     shownTo: (caller, now) => {
       if (!now) return undefined;
-      const reports = new Map<string, CurrentReport>();
-      for (const m of alert.matched) {
-        const doc = now.get(docKey(COLLECTIONS.reports, m.reportId));
-        if (doc) reports.set(m.reportId, doc as CurrentReport);
-      }
-      const view = alertView(caller, alert, reports);
+      const view = alertView(caller, alert, reportsIn(now));
       return view && { data: view.alert, reads: view.reads };
     },
   };
+}
+
+/**
+ * The current documents of the subjects of `events`: one read of each collection for them all (currentDocs, as GET
+ * /v1/alerts reads its page's reports).
+ */
+export async function currentOf(store: Store, events: FeedEvent[]): Promise<Current> {
+  const ids = new Map<CollectionName, Set<string>>();
+  for (const e of events)
+    for (const { collection, id } of e.subjects)
+      ids.set(collection, (ids.get(collection) ?? new Set()).add(id));
+  const now: Current = new Map();
+  for (const [collection, wanted] of ids)
+    for (const d of await currentDocs(store, collection, [...wanted])) now.set(docKey(collection, d._id), d);
+  return now;
 }
 
 /** An event to a client still there (a response ended or gone is not written to: that would be an error). */
@@ -344,10 +361,22 @@ export async function checkLive(
 }
 
 /**
+ * Where a feed stood before a live record on `partition` (`position`: not yet past it), which a gap about its event is
+ * after: wanted only for an event the store could not check (`now`: NOT_CHECKED), the one told of as a gap, and ''
+ * for any other (deliver reads it only then), so that the id is not made for every record passed on.
+ */
+export const liveGapAfter = (
+  position: Position,
+  partition: number,
+  now: Current | typeof NOT_CHECKED | undefined,
+): string => (now === NOT_CHECKED ? positionId(position, partition, position.get(partition) ?? -1n) : '');
+
+/**
  * A live event to a subscriber (`now`: what the store holds of its subjects, read for an alert; `before`: the id of
- * the event before it on the feed): held while what it missed is given (and checked then), and not again what was
- * read back. One that could not be checked is given to no one: those it may concern are told of a gap after
- * `before`, since the stream goes on past it and a reconnection would not give it.
+ * the event before it on the feed, read only when `now` is NOT_CHECKED, see liveGapAfter): held while what it missed
+ * is given (and checked then), and not again what was read back. One that could not be checked is given to no one:
+ * those it may concern are told of a gap after `before`, since the stream goes on past it and a reconnection would
+ * not give it.
  */
 export function deliver(
   s: Subscriber,
@@ -476,27 +505,7 @@ export function feedStreams(deps: {
   /** Per feed, where its reader stands (see Position). */
   const positions = new Map<string, Position>();
   const subscribers = new Map<string, Set<Subscriber>>();
-  /**
-   * The current documents of the subjects of `events`: one read of each collection for them all (on FerretDB every
-   * filter reads the whole collection, so one `$in` for a batch rather than a look-up per record).
-   */
-  const lookUp = async (events: FeedEvent[]): Promise<Current> => {
-    const ids = new Map<CollectionName, Set<string>>();
-    for (const e of events)
-      for (const { collection, id } of e.subjects)
-        ids.set(collection, (ids.get(collection) ?? new Set()).add(id));
-    const now: Current = new Map();
-    if (ids.size === 0) return now;
-    const store = deps.store;
-    for (const [collection, wanted] of ids) {
-      const docs = await store
-        .collection<CurrentDoc>(collection)
-        .find({ _id: { $in: [...wanted] } }, { projection: { originCountry: 1, status: 1, handling: 1 } })
-        .toArray();
-      for (const d of docs) now.set(docKey(collection, d._id), d);
-    }
-    return now;
-  };
+  const lookUp = (events: FeedEvent[]) => currentOf(deps.store, events);
   /** Audit entries being written for subscribers' reads: close() waits for them. */
   const auditing = new Set<Promise<void>>();
   /**
@@ -688,8 +697,8 @@ export function feedStreams(deps: {
                   ),
                 )
               : undefined;
-            // Where the feed stood before it: what a gap about it is after.
-            const before = positionId(position, partition, position.get(partition) ?? -1n);
+            // Where the feed stood before it: what a gap about it is after, when it is told of as one.
+            const before = liveGapAfter(position, partition, now);
             // Processed, passed on or refused: a client reconnecting after this point is not given it again.
             position.set(partition, offset);
             if (!event) return;

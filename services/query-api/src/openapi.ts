@@ -273,7 +273,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/quality': {
         get: {
           summary:
-            "Data quality per contributor (coordinators): completeness of fields, delay from seizure to report, rejection rate, from the records the caller's handling reaches (TLP, releasable-to; its own country's always): reports and accepted envelopes it may not read are not counted, refused envelopes all are (GET /v1/quarantine lists them). Every figure, the rejection rate too, is of what the caller may read (the answer's counted says so) and is never withheld: no answer tells whether a country has records the caller may not read",
+            "Data quality per contributor (coordinators): completeness of fields, delay from seizure to report, rejection rate, from the records the caller's handling reaches (TLP, releasable-to; its own country's always): reports and accepted envelopes it may not read are not counted, refused envelopes all are (GET /v1/quarantine lists them). Every figure but the rejection rate is of what the caller may read (the answer's counted says so); the rejection rate is given only to a caller cleared RED, over every envelope, and is null below RED for every country, so that no answer below RED tells whether a country has records the caller may not read",
           security: bearer,
           parameters: [
             param('fresh', '1 to recompute now instead of the cached figures (at most a minute old)'),

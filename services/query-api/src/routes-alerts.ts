@@ -7,10 +7,11 @@ import { Router } from 'express';
 import type { Filter } from 'mongodb';
 import { HubError } from '@hub/errors';
 import {
-  alertScore,
   COLLECTIONS,
   mayRead,
-  withheldReason,
+  withholdFromAlert,
+  type AlertShape,
+  type CollectionName,
   type Store,
   type StoredHandling,
 } from '@hub/store';
@@ -31,21 +32,12 @@ const ALERTS = {
   cursor: { kind: 'cursor' },
 } as const;
 
-/** What every alert holds, stored or read from a feed (CrossBorderAlert v1). */
-export interface AlertShape {
-  rule: string;
-  matched: { reportId: string; country: string; version: number; evaluation: string | null }[];
-  countries: string[];
-  score: number;
-  reason: string;
-}
-
-/** A matched report as the store holds it now: its current version's handling and status. */
-export interface CurrentReport {
+/** A stored record as it is now: its current document's originator, status (reports) and handling. */
+export interface CurrentDoc {
   _id: string;
   originCountry: string;
-  status: string;
-  handling: StoredHandling;
+  status?: string;
+  handling?: StoredHandling;
 }
 
 /** What a caller is shown of an alert, and the reports of other countries that shows it (its reads, for the audit). */
@@ -60,71 +52,59 @@ export interface AlertView<A extends AlertShape> {
  * handling (mayRead, the one rule: a coordinator reads as its country and clearance, as anyone does). The others are
  * left out of `matched`, their countries out of `countries` (unless the caller's own, or named by a report shown),
  * their evaluations out of the score (counted as unevaluated), and the reason says how many are withheld; the
- * caller's own reports withdrawn or erased since are left out without a count. Undefined when the alert is not the
- * caller's to see: one not naming its country, for anyone but a coordinator; for a coordinator, one of which it may
- * read nothing. An alert naming the caller's country is shown even when nothing but its own reports may be read (its
- * owner may then ask the others through an information request).
+ * caller's own reports withdrawn or erased since are left out without a count (withholdFromAlert, as the
+ * coordinator's copies are). Undefined when the alert is not the caller's to see: one not naming its country, for
+ * anyone but a coordinator; for a coordinator, one of which it may read nothing. An alert naming the caller's country
+ * is shown even when nothing but its own reports may be read (its owner may then ask the others through an
+ * information request).
  */
 export function alertView<A extends AlertShape>(
   caller: Pick<Caller, 'role' | 'country' | 'clearance'>,
   alert: A,
-  current: ReadonlyMap<string, CurrentReport>,
+  current: ReadonlyMap<string, CurrentDoc>,
 ): AlertView<A> | undefined {
-  const shown: A['matched'] = [];
-  let withheld = 0;
-  for (const m of alert.matched) {
-    const doc = current.get(m.reportId);
-    const stands = doc !== undefined && doc.status === 'active';
-    if (stands && mayRead(caller, { ...doc.handling, originCountry: doc.originCountry })) shown.push(m);
-    else if (m.country !== caller.country) withheld += 1;
-  }
+  const view = withholdFromAlert(
+    alert,
+    (m) => {
+      const doc = current.get(m.reportId);
+      // A report's document always holds its handling.
+      return (
+        doc?.status === 'active' && mayRead(caller, { ...doc.handling!, originCountry: doc.originCountry })
+      );
+    },
+    caller.country,
+  );
   const named = alert.countries.includes(caller.country);
-  if (!named && !(caller.role === 'coordinator' && shown.length > 0)) return undefined;
-  const reads = shown
+  if (!named && !(caller.role === 'coordinator' && view.matched.length > 0)) return undefined;
+  const reads = view.matched
     .filter((m) => m.country !== caller.country)
     .map((m) => ({ reportId: m.reportId, origin: m.country }));
-  if (shown.length === alert.matched.length) return { alert, reads };
-  const ids = new Set(shown.map((m) => m.reportId));
-  return {
-    alert: {
-      ...alert,
-      matched: shown,
-      countries: [...new Set([...shown.map((m) => m.country), ...(named ? [caller.country] : [])])].sort(),
-      // Without the evaluations withheld: with those shown, the whole alert's score would tell them.
-      score:
-        withheld === 0
-          ? alert.score
-          : alertScore(
-              alert.rule,
-              alert.matched.map((m) =>
-                ids.has(m.reportId) || m.country === caller.country ? m.evaluation : null,
-              ),
-            ),
-      reason: withheldReason(
-        alert.reason,
-        withheld,
-        shown.every((m) => m.country === caller.country),
-      ),
-    },
-    reads,
-  };
+  return { alert: view, reads };
 }
 
 /**
- * The current documents of the reports `alerts` name, by id: one read of the reports for them all (on FerretDB every
- * filter reads the whole collection, so one `$in` for a page rather than one look-up per report).
+ * The current documents of `ids` in `collection`: one `$in` read for them all (on FerretDB every filter reads the
+ * whole collection, so one read for a page of alerts or a batch of feed events rather than one look-up per record).
  */
+export async function currentDocs(
+  store: Store,
+  collection: CollectionName,
+  ids: string[],
+): Promise<CurrentDoc[]> {
+  return store
+    .collection<CurrentDoc>(collection)
+    .find({ _id: { $in: ids } }, { projection: { originCountry: 1, status: 1, handling: 1 } })
+    .toArray();
+}
+
+/** The current documents of the reports `alerts` name, by id (currentDocs). */
 export async function currentReports(
   store: Store,
   alerts: readonly Pick<AlertShape, 'matched'>[],
-): Promise<Map<string, CurrentReport>> {
+): Promise<Map<string, CurrentDoc>> {
   const ids = [...new Set(alerts.flatMap((a) => a.matched.map((m) => m.reportId)))];
   if (ids.length === 0) return new Map();
-  const docs = await store
-    .collection<CurrentReport>(COLLECTIONS.reports)
-    .find({ _id: { $in: ids } }, { projection: { originCountry: 1, status: 1, handling: 1 } })
-    .toArray();
-  return new Map(docs.map((d) => [d._id, d]));
+  return new Map((await currentDocs(store, COLLECTIONS.reports, ids)).map((d) => [d._id, d]));
 }
 
 interface StoredAlert extends AlertShape {

@@ -10,6 +10,7 @@ import { HubError, ValidationError } from '@hub/errors';
 import { loadRegions } from '@hub/schemas';
 import { MongoServerError, type Filter } from 'mongodb';
 import {
+  answersOf,
   COLLECTIONS,
   findSorted,
   requestStatus,
@@ -117,7 +118,6 @@ export function mayReadRequest(caller: Caller, request: StoredRequest): boolean 
 export function requestView(caller: Caller, doc: StoredRequest, now: number) {
   const status = requestStatus(doc, now);
   const shown = mayReadRequest(caller, doc);
-  const answers = doc.response ? [...(doc.earlierResponses ?? []), doc.response] : [];
   return {
     requestId: doc.requestId,
     requester: doc.requester,
@@ -142,7 +142,7 @@ export function requestView(caller: Caller, doc: StoredRequest, now: number) {
     // The latest answer (what a request answered once has), and every answer, oldest first: after partial answers,
     // the requester needs them all.
     response: doc.response ? responseView(caller, doc, doc.response) : null,
-    responses: answers.map((r) => responseView(caller, doc, r)),
+    responses: answersOf(doc).map((r) => responseView(caller, doc, r)),
   };
 }
 

@@ -17,15 +17,17 @@ type Shown = { status: string; response?: Answer | null; responses?: Answer[] };
 
 describe("dashboard: the co-operation view's list of information requests", () => {
   let fetchRequests: FetchRequests;
-  let requestStatusText: (r: Shown) => string;
+  let label: (prefix: string, value: string) => string;
   let answersOf: (r: Shown) => Answer[];
+  /** A request's status in words, as the view says it. */
+  const requestStatusText = (r: Shown) => label('reqStatus_', r.status);
   before(async () => {
-    const url = pathToFileURL(join(repoRoot, 'services', 'query-api', 'public', 'cooperation.js')).href;
-    ({ fetchRequests, requestStatusText, answersOf } = (await import(url)) as {
+    const url = (file: string) => pathToFileURL(join(repoRoot, 'services', 'query-api', 'public', file)).href;
+    ({ fetchRequests, answersOf } = (await import(url('cooperation.js'))) as {
       fetchRequests: FetchRequests;
-      requestStatusText: typeof requestStatusText;
       answersOf: typeof answersOf;
     });
+    ({ label } = (await import(url('i18n.js'))) as { label: typeof label });
   });
 
   it('says a request answered in part as such, and lists every answer it has had', () => {
@@ -38,8 +40,9 @@ describe("dashboard: the co-operation view's list of information requests", () =
       first,
       second,
     ]);
-    // From an API of before partial answers were followed by more: the one answer.
-    expect(answersOf({ status: 'answered', response: second })).to.deep.equal([second]);
+    // The answers as the API lists them, never made up from the latest (this API lists them all, or none).
+    expect(answersOf({ status: 'answered', response: second, responses: [second] })).to.deep.equal([second]);
+    expect(answersOf({ status: 'answered', response: second })).to.deep.equal([]);
     expect(answersOf({ status: 'open', response: null })).to.deep.equal([]);
   });
 

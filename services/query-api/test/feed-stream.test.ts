@@ -4,19 +4,22 @@ import type { Response } from 'express';
 import {
   alertEvent,
   checkLive,
+  currentOf,
   deliver,
   docKey,
   giveChecked,
+  liveGapAfter,
   NOT_CHECKED,
   NOT_CHECKED_GIVEN_AGAIN,
   NOT_CHECKED_LIVE,
   recordEvent,
   resumeOf,
   type Current,
-  type CurrentDoc,
   type FeedEvent,
   type Subscriber,
 } from '../src/feed-stream';
+import type { Store } from '@hub/store';
+import type { CurrentDoc } from '../src/routes-alerts';
 
 /** Where a feed's reader stands, per partition. */
 const at = (...offsets: number[]) => new Map(offsets.map((o, p) => [p, BigInt(o)]));
@@ -345,5 +348,111 @@ describe('feed stream: the event of a seizure report', () => {
       regions,
     );
     expect(event.shownTo(kg, undefined)!.data.totalKg).to.equal(0.3);
+  });
+});
+
+describe('feed stream: what a live event costs to pass on', () => {
+  const kg = { sub: 'analyst-KG', role: 'analyst', country: 'KG', clearance: 'AMBER', regions: [] } as Caller;
+  const alert = alertEvent(
+    { id: '0:7', partition: 0, offset: 7n },
+    {
+      alertId: 'a-1',
+      rule: 'shared_identifier',
+      matched: [
+        { reportId: 'kg-1', country: 'KG', version: 1, evaluation: null },
+        { reportId: 'uz-1', country: 'UZ', version: 1, evaluation: null },
+      ],
+      countries: ['KG', 'UZ'],
+      score: 0.7,
+      reason: '2 reports name the same plate identifier',
+    },
+  );
+  const doc = (id: string): CurrentDoc => ({
+    _id: id,
+    originCountry: id.slice(0, 2).toUpperCase(),
+    status: 'active',
+    handling: { tlp: 'GREEN', releasableTo: [], releasableCountries: [], evaluation: null },
+  });
+
+  it('makes the id of where the feed stood before a live record only for an event told of as a gap', () => {
+    const position = new Map([
+      [0, 5n],
+      [1, 7n],
+    ]);
+    expect(liveGapAfter(position, 1, NOT_CHECKED)).to.equal('0:5,1:7');
+    // A partition the reader has passed nothing on from yet.
+    expect(liveGapAfter(new Map([[0, 5n]]), 1, NOT_CHECKED)).to.equal('0:5,1:-1');
+    expect(liveGapAfter(position, 1, undefined), 'a record').to.equal('');
+    expect(liveGapAfter(position, 1, new Map()), 'an alert checked').to.equal('');
+  });
+
+  it("picks an alert's reports out of what the store holds once for every subscriber, not once each", () => {
+    let gets = 0;
+    class Counted extends Map<string, CurrentDoc> {
+      override get(key: string) {
+        gets++;
+        return super.get(key);
+      }
+    }
+    const now = new Counted(['kg-1', 'uz-1'].map((id) => [docKey('reports', id), doc(id)]));
+    const callers = ['KG', 'UZ', 'KZ'].map(
+      (country) => ({ ...kg, sub: `analyst-${country}`, country }) as Caller,
+    );
+    const shown = callers.map((c) => alert.shownTo(c, now));
+    expect(shown.map((v) => (v?.data.matched as { reportId: string }[] | undefined)?.length)).to.deep.equal([
+      2,
+      2,
+      undefined,
+    ]);
+    expect(gets).to.equal(2);
+    // Another read of the store (a batch given again) is picked from anew.
+    const later: Current = new Map([[docKey('reports', 'kg-1'), doc('kg-1')]]);
+    expect(
+      (alert.shownTo(kg, later)!.data.matched as { reportId: string }[]).map((m) => m.reportId),
+    ).to.deep.equal(['kg-1']);
+  });
+
+  it("reads the current documents of events' subjects with one $in of each collection, keyed by collection and id", async () => {
+    const finds: { collection: string; filter: unknown; options: unknown }[] = [];
+    const held: Record<string, CurrentDoc[]> = { reports: [doc('kg-1'), doc('uz-1')], routes: [doc('uz-9')] };
+    const store = {
+      collection: (name: string) => ({
+        find(filter: { _id: { $in: string[] } }, options: unknown) {
+          finds.push({ collection: name, filter, options });
+          const docs = (held[name] ?? []).filter((d) => filter._id.$in.includes(d._id));
+          return { toArray: async () => docs };
+        },
+      }),
+    } as unknown as Store;
+    const route = recordEvent(
+      { id: '0:8', partition: 0, offset: 8n },
+      'central-asia',
+      {
+        messageType: 'TraffickingRoute',
+        subjectId: 'uz-9',
+        version: 1,
+        originCountry: 'UZ',
+        acceptedAt: Date.UTC(2026, 5, 1),
+        subjectHandling: { tlp: 'GREEN', releasableTo: [] },
+      },
+      {},
+      [],
+    );
+    const now = await currentOf(store, [alert, route, alert]);
+    expect([...now.keys()]).to.deep.equal(['reports/kg-1', 'reports/uz-1', 'routes/uz-9']);
+    expect(finds).to.deep.equal([
+      {
+        collection: 'reports',
+        filter: { _id: { $in: ['kg-1', 'uz-1'] } },
+        options: { projection: { originCountry: 1, status: 1, handling: 1 } },
+      },
+      {
+        collection: 'routes',
+        filter: { _id: { $in: ['uz-9'] } },
+        options: { projection: { originCountry: 1, status: 1, handling: 1 } },
+      },
+    ]);
+    expect(await currentOf(store, [])).to.deep.equal(new Map());
+    expect(finds).to.have.length(2);
   });
 });

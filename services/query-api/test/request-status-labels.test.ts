@@ -13,7 +13,9 @@ type Dict = Record<string, Record<string, string>>;
 describe("dashboard: the words for a request's status", () => {
   let DICT: Dict;
   let setLang: (lang: string) => void;
-  let requestStatusText: (r: { status: string }) => string;
+  let label: (prefix: string, value: string) => string;
+  /** A request's status in words, as the co-operation view says it. */
+  const requestStatusText = (r: { status: string }) => label('reqStatus_', r.status);
   /** The statuses the query API shows (GET /v1/requests, as its OpenAPI description gives them). */
   const statuses = (
     (SCHEMAS.InformationRequest as { properties: Record<string, { enum?: string[] }> }).properties.status!
@@ -21,12 +23,10 @@ describe("dashboard: the words for a request's status", () => {
   ).slice();
 
   before(async () => {
-    ({ DICT, setLang } = (await import(pathToFileURL(join(PUBLIC, 'i18n.js')).href)) as {
+    ({ DICT, setLang, label } = (await import(pathToFileURL(join(PUBLIC, 'i18n.js')).href)) as {
       DICT: Dict;
       setLang: typeof setLang;
-    });
-    ({ requestStatusText } = (await import(pathToFileURL(join(PUBLIC, 'cooperation.js')).href)) as {
-      requestStatusText: typeof requestStatusText;
+      label: typeof label;
     });
   });
 

@@ -8,7 +8,7 @@ import type { AuditLog } from '../src/audit';
 import type { Caller } from '../src/auth';
 import { ERROR_STATUS } from '../src/errors';
 import { decodeCursor } from '../src/params';
-import { alertRoutes, alertView, type CurrentReport } from '../src/routes-alerts';
+import { alertRoutes, alertView, type CurrentDoc } from '../src/routes-alerts';
 
 type Doc = Record<string, unknown> & { _id: string };
 
@@ -58,7 +58,7 @@ const handling = (tlp: Tlp, releasableTo: string[] = []): StoredHandling => ({
   releasableCountries: releasableTo,
   evaluation: null,
 });
-const report = (id: string, tlp: Tlp, releasableTo: string[] = [], status = 'active'): CurrentReport => ({
+const report = (id: string, tlp: Tlp, releasableTo: string[] = [], status = 'active'): CurrentDoc => ({
   _id: id,
   originCountry: id.slice(0, 2).toUpperCase(),
   status,

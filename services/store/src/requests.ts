@@ -110,3 +110,8 @@ export function requestStatus(
   if (doc.status === 'escalated') return 'escalated';
   return new Date(doc.dueAt).getTime() < now ? 'overdue' : 'open';
 }
+
+/** Every answer a request has had, oldest first: those before its latest (`earlierResponses`), then its `response`. */
+export function answersOf(doc: Pick<StoredRequest, 'response' | 'earlierResponses'>): StoredResponse[] {
+  return doc.response ? [...(doc.earlierResponses ?? []), doc.response] : [];
+}

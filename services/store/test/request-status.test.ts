@@ -1,7 +1,7 @@
 // The status a person sees of an information request, derived in one place from the request as stored: the query API
 // shows it and filters by it, the coordinator stores what it is derived from.
 import { expect } from 'chai';
-import { requestStatus, type StoredRequest, type StoredResponse } from '../src/requests';
+import { answersOf, requestStatus, type StoredRequest, type StoredResponse } from '../src/requests';
 
 const NOW = Date.UTC(2026, 2, 14, 9, 0);
 const HOUR = 3600000;
@@ -62,5 +62,19 @@ describe('store: the status of an information request as shown', () => {
     expect(requestStatus(stored({ status: 'escalated', response: answer('answered') }), NOW)).to.equal(
       'answered',
     );
+  });
+});
+
+describe('store: the answers of an information request', () => {
+  it('lists every answer, oldest first: the earlier ones, then the latest; none before the first', () => {
+    const [first, second, latest] = [answer('partial'), answer('partial'), answer('answered')];
+    expect(answersOf({ response: latest, earlierResponses: [first, second] })).to.deep.equal([
+      first,
+      second,
+      latest,
+    ]);
+    // A request stored before partial answers could be followed by more has no earlierResponses.
+    expect(answersOf({ response: latest })).to.deep.equal([latest]);
+    expect(answersOf({ response: null })).to.deep.equal([]);
   });
 });

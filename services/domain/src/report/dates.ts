@@ -1,8 +1,10 @@
-// Seizure dates: ISO 8601 with or without a UTC offset → UTC milliseconds plus the offset the agency gave.
+// Times as agencies write them (ISO 8601, with or without a UTC offset) → UTC milliseconds plus the offset given, by
+// one reading for every field (`readIsoTime`); a seizure's date here, with its own bounds (a request's due time:
+// requests/due-at.ts).
 import type { FieldReader } from './fields';
 
 const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
 export interface SeizedAt {
   utcMs: number;
@@ -39,41 +41,78 @@ export function offsetRule(zone: string): string {
   return `has UTC offset ${zone}, which no time zone has: an offset is at most ±14:00, its minutes under 60 (e.g. +05:00, -03:30)`;
 }
 
+/** An ISO 8601 time read (`readIsoTime`): in UTC, with the offset it was given in. */
+export interface IsoTime {
+  /** UTC milliseconds (a fraction of a second to the millisecond; a date alone: its midnight). */
+  ms: number;
+  /** The UTC offset given, in minutes (0 for Z); null when none was given: the time was read as UTC. */
+  offsetMinutes: number | null;
+  /** A time of day was given, not only a date. */
+  hasTime: boolean;
+}
+
+/** Why a time is refused: `rule`, what it breaks; none when it is not ISO 8601 at all (each field says what it asks). */
+export interface IsoTimeRefused {
+  error: true;
+  rule?: string;
+}
+
+/**
+ * `value` (YYYY-MM-DD, with a time [T or space] hh:mm[:ss[.fraction]], with a UTC offset or Z, or without) in UTC, or
+ * why it is refused: `rule` says what the value breaks (a UTC offset no zone has, a date the calendar does not have);
+ * none when it is not ISO 8601 at all (each field says what it expects). Without an offset it is read as UTC
+ * (`Date.parse` would read it in the server's time zone: the same value a different time on each node).
+ */
+export function readIsoTime(value: string): IsoTime | IsoTimeRefused {
+  const m = ISO.exec(value.trim());
+  if (!m) return { error: true };
+  const zone = m[8];
+  let offsetMinutes: number | null = null;
+  if (zone === 'Z') offsetMinutes = 0;
+  else if (zone) {
+    offsetMinutes = utcOffsetMinutes(zone);
+    if (offsetMinutes === null) return { error: true, rule: offsetRule(zone) };
+  }
+  const fraction = (m[7] ?? '.0').slice(1, 4).padEnd(3, '0');
+  const local = Date.parse(
+    m[4]
+      ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}.${fraction}Z`
+      : `${m[1]}-${m[2]}-${m[3]}T00:00:00.000Z`,
+  );
+  if (Number.isNaN(local) || !isCalendarDate(m[0]))
+    return { error: true, rule: 'is not a real calendar date' };
+  return { ms: local - (offsetMinutes ?? 0) * 60000, offsetMinutes, hasTime: m[4] !== undefined };
+}
+
+/**
+ * What a refusal or a note of a time read as UTC adds (none for one given with its offset): read as UTC, a local time
+ * east of Greenwich is hours later than meant. `example`: a date-time with its offset, as the field would have it.
+ */
+export function readAsUtcNote(time: IsoTime, example: string): string {
+  if (time.offsetMinutes !== null) return '';
+  return time.hasTime
+    ? ' (a time without a UTC offset is read as UTC; add e.g. +05:00)'
+    : ` (a date without a time is read as midnight UTC; give the time with its UTC offset, e.g. ${example})`;
+}
+
 export function parseSeizedAt(r: FieldReader, value: unknown, now: number): SeizedAt {
   if (value === undefined || value === null || value === '') {
     r.error('seizedAt', 'is required (ISO 8601, e.g. 2026-03-14T09:30:00+05:00)');
     return { utcMs: 0, offsetMinutes: null, notes: [] };
   }
-  const m = typeof value === 'string' ? ISO.exec(value.trim()) : null;
-  if (!m) {
-    r.error('seizedAt', 'must be an ISO 8601 date or date-time, e.g. 2026-03-14T09:30:00+05:00', value);
+  const time: IsoTime | IsoTimeRefused = typeof value === 'string' ? readIsoTime(value) : { error: true };
+  if ('error' in time) {
+    r.error(
+      'seizedAt',
+      time.rule ?? 'must be an ISO 8601 date or date-time, e.g. 2026-03-14T09:30:00+05:00',
+      value,
+    );
     return { utcMs: 0, offsetMinutes: null, notes: [] };
   }
-  const zone = m[7];
-  let offsetMinutes: number | null = null;
-  if (zone && zone !== 'Z') {
-    offsetMinutes = utcOffsetMinutes(zone);
-    if (offsetMinutes === null) {
-      r.error('seizedAt', offsetRule(zone), value);
-      return { utcMs: 0, offsetMinutes: null, notes: [] };
-    }
-  } else if (zone === 'Z') {
-    offsetMinutes = 0;
-  }
-  const ms = Date.parse(
-    m[4] ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}Z` : `${m[1]}-${m[2]}-${m[3]}T00:00:00Z`,
-  );
-  if (Number.isNaN(ms) || !isCalendarDate(m[0])) {
-    r.error('seizedAt', 'is not a real calendar date', value);
-    return { utcMs: 0, offsetMinutes: null, notes: [] };
-  }
-  const utcMs = ms - (offsetMinutes ?? 0) * 60000;
-  // Read as UTC, a local time east of Greenwich is hours later than meant: say so when that may be why.
-  const unzoned = zone
-    ? ''
-    : m[4]
-      ? ' (a time without a UTC offset is read as UTC; add e.g. +05:00)'
-      : ' (a date without a time is read as midnight UTC; give the time with its UTC offset, e.g. 2026-03-14T09:30:00+05:00)';
+  // To the second: a fraction given is not kept (offsets are whole minutes: the second is the one given).
+  const utcMs = Math.floor(time.ms / 1000) * 1000;
+  const { offsetMinutes } = time;
+  const unzoned = readAsUtcNote(time, '2026-03-14T09:30:00+05:00');
   if (utcMs > now + 5 * 60000) r.error('seizedAt', `must not be in the future${unzoned}`, value);
   if (utcMs < Date.UTC(1970, 0, 1)) r.error('seizedAt', 'must be after 1970', value);
   const iso = new Date(utcMs).toISOString();

@@ -63,6 +63,12 @@ export function loadVocabularies(dir = VOCAB_DIR): Vocabularies {
   return v;
 }
 
+/**
+ * Kilograms to the microgram (nine decimals), as every quantity and sum the hub stores or shows is rounded: without
+ * floating-point noise (100 g + 200 g is 0.3 kg, not 0.30000000000000004), and the same wherever it is summed.
+ */
+export const roundKg = (kg: number): number => Math.round(kg * 1e9) / 1e9;
+
 /** Kilograms for a quantity in a unit of the vocabulary; tablets and doses by the substance's unit mass. */
 export function toKg(
   v: Vocabularies,
@@ -72,11 +78,11 @@ export function toKg(
 ): number | null {
   const unit = v.units.get(unitCode);
   if (!unit) return null;
-  if (unit.toKg !== undefined) return Math.round(quantity * unit.toKg * 1e9) / 1e9;
+  if (unit.toKg !== undefined) return roundKg(quantity * unit.toKg);
   if (unit.perUnit === 'tablet') {
     const mg = (substanceCode ? v.substances.get(substanceCode)?.tabletMassMg : undefined) ?? 100;
-    return Math.round(quantity * mg * 1e-6 * 1e9) / 1e9;
+    return roundKg(quantity * mg * 1e-6);
   }
-  if (unit.perUnit === 'dose') return Math.round(quantity * 0.1e-6 * 1e9) / 1e9;
+  if (unit.perUnit === 'dose') return roundKg(quantity * 0.1e-6);
   return null;
 }

@@ -28,7 +28,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { HubError } from '@hub/errors';
 import type { Logger } from '@hub/observability';
 import { crc32 } from './crc32';
@@ -94,6 +94,30 @@ function segName(n: number): string {
 /** The file that says where segment `n`'s records end, when it ends in bytes of a failed write. */
 function endName(n: number): string {
   return `torn-${String(n).padStart(8, '0')}.end`;
+}
+
+/**
+ * Replaces the small file `path` with `text` (no line break), never torn: written to `<path>.tmp`, flushed, and renamed
+ * over it. `flushFolder`: the rename made durable too (the folder flushed), where a crash must not undo it.
+ */
+function writeWhole(path: string, text: string, { flushFolder }: { flushFolder: boolean }): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    const bytes = Buffer.from(text);
+    for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  if (!flushFolder) return;
+  const folder = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(folder);
+  } finally {
+    closeSync(folder);
+  }
 }
 
 const DIGEST_FLAG = 0x8000;
@@ -394,23 +418,7 @@ export class OutboxLog {
    */
   private markEnd(): void {
     if (this.ends.has(this.segment)) return;
-    const path = join(this.dir, endName(this.segment));
-    const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      const bytes = Buffer.from(String(this.tornAt));
-      for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    const folder = openSync(this.dir, 'r');
-    try {
-      fsyncSync(folder);
-    } finally {
-      closeSync(folder);
-    }
+    writeWhole(join(this.dir, endName(this.segment)), String(this.tornAt), { flushFolder: true });
     this.ends.set(this.segment, this.tornAt);
   }
 
@@ -554,17 +562,10 @@ export class OutboxLog {
   /** Record that everything before `pos` is published; delete segments entirely behind it. */
   commit(pos: Position): void {
     this.beforeCommit?.();
-    const tmp = join(this.dir, 'cursor.json.tmp');
-    // On the disk before it takes the cursor's name: renamed first, a power loss could leave cursor.json empty.
-    const fd = openSync(tmp, 'w');
-    try {
-      const bytes = Buffer.from(JSON.stringify(pos));
-      for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(this.dir, 'cursor.json'));
+    // On the disk before it takes the cursor's name: renamed first, a power loss could leave cursor.json empty. The
+    // folder is not flushed: a rename lost with it leaves the cursor where it was, and what is published again the
+    // coordinator knows by its message id.
+    writeWhole(join(this.dir, 'cursor.json'), JSON.stringify(pos), { flushFolder: false });
     this.cursorReported = false;
     for (const seg of this.segments())
       if (seg < pos.segment) {
