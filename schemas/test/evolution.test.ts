@@ -43,6 +43,28 @@ describe('schema evolution: every version resolves every other version of the sa
     for (const d of read.drugs) expect(d.packageCount).to.equal(null);
   });
 
+  it('reads a v1 RetentionRenewal as v2 with no submittedBy, and a v2 one as v1 (a coordinator not yet upgraded)', () => {
+    const v1 = registry.get('RetentionRenewal', 1);
+    const v2 = registry.get('RetentionRenewal', 2);
+    const old = {
+      renewalId: 'r-1',
+      subjectType: 'SeizureReport',
+      subjectId: 's-1',
+      reason: 'trial set for 2027',
+      requestedAt: 1,
+    };
+    expect(v2.type.fromBuffer(v1.type.toBuffer(old), v2.type.createResolver(v1.type))).to.deep.include({
+      ...old,
+      submittedBy: null,
+    });
+    const signed = { ...old, submittedBy: 'case-system' };
+    expect(v2.type.fromBuffer(v2.type.toBuffer(signed))).to.deep.include(signed);
+    expect(v1.type.fromBuffer(v2.type.toBuffer(signed), v1.type.createResolver(v2.type))).to.deep.include(
+      old,
+    );
+    expect(registry.latest('RetentionRenewal').version).to.equal(2);
+  });
+
   it('gives every enum a default symbol, so that readers survive symbols added later', () => {
     const enums: string[] = [];
     const visit = (schema: unknown) => {

@@ -271,9 +271,15 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     const records = await lockedRecords(topic);
     expect(records).to.have.length(3);
     const rewound = records.map(({ id, stage }) => {
+      // (Each report's handling, and the same again for its version going on the feeds: `feed:<id>:<message id>`.)
+      const handled = Object.keys(stage.handlingOf);
       expect(
-        Object.keys(stage.handlingOf),
+        handled.filter((k) => !k.startsWith('feed:')),
         `${id}: the handling of its own reports, not of the others stored with it`,
+      ).to.have.length(Object.keys(stage.done).length);
+      expect(
+        handled.filter((k) => k.startsWith('feed:')),
+        `${id}: its own versions fed`,
       ).to.have.length(Object.keys(stage.done).length);
       return chunkStart(id, stage.done);
     });

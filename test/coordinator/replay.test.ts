@@ -274,6 +274,10 @@ describe('hub replay', function () {
     await hub.coordinator.close();
     const replaced = await hubAsync(['replay', '--replace'], cliEnv(env), 240000);
     expect(replaced.status, replaced.stderr).to.equal(0);
+    // Rebuilt beside the live database, compared, then swapped in; the copy it was built in is gone.
+    expect(replaced.stderr).to.contain(`replaced database ${env.config.mongo.dbName} with the rebuilt store`);
+    const databases = await store.client.db('admin').admin().listDatabases({ nameOnly: true });
+    expect(databases.databases.map((d) => d.name)).not.to.include(`${env.config.mongo.dbName}-replay`);
     expect(await audit.find({}).sort({ _id: 1 }).toArray()).to.deep.equal(auditBefore);
     expect(await retention.find({}).sort({ _id: 1 }).toArray()).to.deep.equal(retentionBefore);
     expect(await store.collection(COLLECTIONS.erasures).countDocuments({ _id: erasedId } as never)).to.equal(
@@ -283,5 +287,48 @@ describe('hub replay', function () {
     expect((await reports.find({}).toArray()).map((r) => r._id).sort()).to.deep.equal(
       reportsBefore.filter((id) => id !== erasedId),
     );
+  });
+
+  it('--replace leaves the live store as it was, naming each record, when the rebuilt one would lose one or give it to another country', async () => {
+    // Refused while a coordinator runs (closing it again is a no-op).
+    await hub.coordinator.close();
+    const reports = store.collection<{ _id: string; originCountry: string }>(COLLECTIONS.reports);
+    const moved = await reports.findOne({ originCountry: 'KZ' });
+    expect(moved, 'a report of KZ, stored by the tests before').to.not.equal(null);
+    // A record no topic holds (as a record that a replay refuses, judged as of now), and a record the live store
+    // gives another country than its topic does (as one claimed by two countries).
+    const onlyLive = randomUUID();
+    await reports.insertOne({ ...moved!, _id: onlyLive });
+    await reports.updateOne({ _id: moved!._id }, { $set: { originCountry: 'UZ' } });
+    const reportsBefore = await reports.find({}).sort({ _id: 1 }).toArray();
+    const versions = store.collection(COLLECTIONS.reportVersions);
+    const versionsBefore = await versions.find({}).sort({ _id: 1 }).toArray();
+    try {
+      const run = await hubAsync(['replay', '--replace'], cliEnv(env), 240000);
+      expect(run.status, run.stderr).to.equal(1);
+      expect(run.stderr).to.contain(`reports ${onlyLive} (KZ): missing from the rebuilt store`);
+      expect(run.stderr).to.contain(`reports ${moved!._id}: owned by UZ live, by KZ in the rebuilt store`);
+      expect(run.stderr).to.match(
+        /not replaced: the rebuilt store lacks 1 and reassigns 1 of the live database's records .* left as it was/,
+      );
+      // The digests of both, as without --replace: the live one taken before the rebuild.
+      const digests = run.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{"database"'))
+        .map((l) => JSON.parse(l) as { database: string; digest: string });
+      expect(digests.map((d) => d.database)).to.deep.equal([
+        `${env.config.mongo.dbName}-replay`,
+        env.config.mongo.dbName,
+      ]);
+      expect(digests[0]!.digest).to.not.equal(digests[1]!.digest);
+      // Nothing of the live store dropped or rewritten: the record no topic holds is still there.
+      expect(await reports.find({}).sort({ _id: 1 }).toArray()).to.deep.equal(reportsBefore);
+      expect(await versions.find({}).sort({ _id: 1 }).toArray()).to.deep.equal(versionsBefore);
+    } finally {
+      await reports.deleteOne({ _id: onlyLive });
+      await reports.updateOne({ _id: moved!._id }, { $set: { originCountry: 'KZ' } });
+      await store.client.db(`${env.config.mongo.dbName}-replay`).dropDatabase();
+    }
   });
 });

@@ -470,6 +470,85 @@ describe('coordinator: information requests between countries', function () {
     expect(atUz.responses!.map((r) => r.status)).to.deep.equal(['partial', 'partial', 'answered']);
   });
 
+  it('keeps a partial answer given before the full one though the brokers appended it after, and takes its copy again', async () => {
+    const { requestId } = await ask({ urgency: 'urgent' });
+    await itemAt('UZ', requestId, 'the request', (r) => r.direction === 'incoming');
+    // UZ's node gave the partial answer, then the full one; it sent them side by side and the full one was appended
+    // first (then the partial one again: a batch resent after a failure).
+    const given = Date.now() - 60000;
+    const signed = (status: string, answer: string, respondedAt: number) => {
+      const value = {
+        responseId: randomUUID(),
+        requestId,
+        from: 'UZ',
+        to: 'KZ',
+        status,
+        answer,
+        relatedReports: [],
+        respondedAt,
+        handling: { tlp: 'AMBER', releasableTo: ['KZ'] },
+      };
+      return {
+        id: value.responseId,
+        message: { key: value.responseId, value: signedAs(fx.env, 'UZ', 'InformationResponse', value).bytes },
+      };
+    };
+    const partial = signed('partial', 'One crossing so far.', given);
+    const full = signed('answered', 'No other crossing on record.', given + 2000);
+    const out = topicNames(fx.env.config.namespace).nodeOut('UZ');
+    await produceRaw(fx.env, out, [full.message]);
+    await produceRaw(fx.env, out, [partial.message]);
+    const receiptOf = (id: string) =>
+      waitUntil(
+        `the receipt of ${id} at UZ's node`,
+        async () => {
+          const r = await getJson(`${node('UZ')}/v1/receipts/${id}`);
+          return r.status === 200 && r.body.status !== 'pending' ? (r.body as { status: string }) : undefined;
+        },
+        30000,
+      );
+    expect((await receiptOf(full.id)).status).to.equal('accepted');
+    expect((await receiptOf(partial.id)).status).to.equal('accepted');
+    const requests = fx.store.collection<StoredRequest>(COLLECTIONS.requests);
+    const stored = await waitUntil('both answers stored', async () => {
+      const doc = await requests.findOne({ _id: requestId });
+      return doc?.earlierResponses?.length ? doc : undefined;
+    });
+    expect(stored.earlierResponses!.map((r) => r.responseId)).to.deep.equal([partial.id]);
+    expect(stored.response?.responseId).to.equal(full.id);
+    expect(stored.status).to.equal('answered');
+    const atKz = await itemAt('KZ', requestId, 'both answers', (r) => r.responses?.length === 2);
+    expect(atKz.responses!.map((r) => r.status)).to.deep.equal(['partial', 'answered']);
+    // The partial answer again: the verdict of the first copy (the same receipt, kept once), nothing stored changed.
+    // Followed in the same partition by an answer to a request nobody sent: once that one's receipt is in, the copy
+    // was read too.
+    const stray = {
+      responseId: randomUUID(),
+      requestId: randomUUID(),
+      from: 'UZ',
+      to: 'KZ',
+      status: 'answered',
+      answer: 'To a request nobody sent.',
+      relatedReports: [],
+      respondedAt: given,
+      handling: { tlp: 'AMBER', releasableTo: ['KZ'] },
+    };
+    await produceRaw(fx.env, out, [
+      { ...partial.message, partition: 0 },
+      {
+        key: stray.responseId,
+        value: signedAs(fx.env, 'UZ', 'InformationResponse', stray).bytes,
+        partition: 0,
+      },
+    ]);
+    expect((await receiptOf(stray.responseId)).status).to.equal('rejected');
+    const copies = (await getJson(`${node('UZ')}/v1/receipts/${partial.id}`)).body as {
+      receipts: { status: string }[];
+    };
+    expect(copies.receipts.map((r) => r.status)).to.deep.equal(['accepted']);
+    expect(await requests.findOne({ _id: requestId })).to.deep.equal(stored);
+  });
+
   it('neither applies nor counts an escalation recorded after an answer the brokers took by the due time', async () => {
     const { requestId, dueAt } = await ask({ urgency: 'immediate' });
     await itemAt('UZ', requestId, 'the request', (r) => r.direction === 'incoming');

@@ -115,6 +115,10 @@ describe('retention review of many records due at once', function () {
     });
     const erasures = store.collection<{ _id: string }>(COLLECTIONS.erasures);
     const dueIds = due.map((d) => d._id);
+    // Another instance, caught up with the erasure log before the review.
+    const another = new ErasedSet();
+    await another.catchUp(store);
+    for (const id of dueIds) expect(another.upTo(id), id).to.equal(undefined);
     // Another holder of the lock (as the intake's locked stage), asking for it again and again while the review
     // runs: what it finds erased each time it holds the lock.
     const seen: number[] = [];
@@ -178,6 +182,11 @@ describe('retention review of many records due at once', function () {
       [COLLECTIONS.envelopes]: 1,
       [COLLECTIONS.alerts]: 1,
     });
+    // It has not read hub.erasures (nothing is sent here): it learns them from the store before it stores anything
+    // under the lock (the review stamped the erasures after logging them).
+    await another.catchUp(store);
+    for (const id of dueIds) expect(another.upTo(id), id).to.be.a('number');
+    expect(another.upTo(d0)).to.equal(2);
     expect(
       await store
         .collection(COLLECTIONS.reportVersions)

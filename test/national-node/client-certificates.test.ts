@@ -11,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
 import { csvReportId } from '@hub/domain';
+import { decodeEnvelope } from '@hub/envelope';
 import { PkiStore } from '@hub/pki';
+import { loadSchemaRegistry } from '@hub/schemas';
+import { COLLECTIONS, connectStore, type StoredEnvelope } from '@hub/store';
 import { hubAsync } from '../support/cli';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, minimalReport, startTestHub, testPki, type TestHub } from '../support/hub';
@@ -137,6 +140,64 @@ describe('national node: agency systems with client certificates (HUB_NODE_CLIEN
     expect(second.report.submittedBy).to.equal('police-cases-kz');
     // Health and metrics take any client (the monitoring has no certificate).
     expect((await call('/healthz')).status).to.equal(200);
+  });
+
+  it('signs a renewal with the name of the system that asked for it (RetentionRenewal v2), and the hub takes it', async () => {
+    const posted = await call('/v1/seizures', customs, minimalReport());
+    expect(posted.status, JSON.stringify(posted.body)).to.equal(202);
+    const id = String(posted.body.reportId);
+    await waitUntil(
+      `report ${id} accepted`,
+      async () => ((await call(`/v1/receipts/${id}`, customs)).body.status === 'accepted' ? true : undefined),
+      60000,
+    );
+    // Another system of the country renews it: its own name is signed, not the sender's of the report.
+    const renewed = await call(`/v1/seizures/${id}/renew`, police, {
+      reason: 'investigation 2026/117 is open',
+    });
+    expect(renewed.status, JSON.stringify(renewed.body)).to.equal(202);
+    const messageId = String(renewed.body.messageId);
+    const receipt = await waitUntil(
+      'the renewal answered',
+      async () =>
+        (
+          (await call(`/v1/receipts/${id}`, customs)).body.renewals as
+            { inReplyTo: string; status: string }[] | undefined
+        )?.find((r) => r.inReplyTo === messageId),
+      60000,
+    );
+    expect(receipt).to.include({ status: 'accepted' });
+    // What the hub archived is what the node signed.
+    const store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    try {
+      const archived = await waitUntil('the renewal archived', async () =>
+        store.collection<StoredEnvelope>(COLLECTIONS.envelopes).findOne({ _id: messageId }),
+      );
+      const decoded = decodeEnvelope(Buffer.from(archived.bytes));
+      if (!decoded.ok) throw new Error(decoded.detail);
+      const registry = loadSchemaRegistry();
+      expect(registry.byFingerprint(decoded.envelope.schemaFingerprint)).to.include({
+        name: 'RetentionRenewal',
+        version: 2,
+      });
+      expect(
+        registry.decode(decoded.envelope.schemaFingerprint, decoded.envelope.payload) as Record<
+          string,
+          unknown
+        >,
+      ).to.include({ subjectId: id, submittedBy: 'police-cases-kz' });
+      // And the hub's renewal log names who asked for it.
+      const kept = await store
+        .collection<{ _id: string; renewals: { messageId?: string; submittedBy?: string | null }[] }>(
+          COLLECTIONS.retention,
+        )
+        .findOne({ _id: id });
+      expect(kept?.renewals.find((r) => r.messageId === messageId)).to.include({
+        submittedBy: 'police-cases-kz',
+      });
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a request without a certificate, with another country’s, a stranger CA’s or a node’s, saying why', async () => {

@@ -241,6 +241,42 @@ describe('national node CSV import: POST /v1/seizures/csv, hub import and the in
     });
   });
 
+  it('refuses a misspelt or repeated handling parameter by name, and signs the handling a correct query gives', async () => {
+    // An IDS file without TLP or Releasable To columns: its handling comes from the query.
+    const file = [
+      'Seizure Reference,Seizure Date,Drug/Substance,Quantity Seized,Measurement Unit,Agency',
+      'QRY-1,2026-04-01,Heroin,2.5,kg,customs',
+    ].join('\r\n');
+    for (const [path, query, field] of [
+      ['csv', 'tlp=AMBER&releasable=KZ,KG', 'releasable'],
+      ['batch', 'tlp=AMBER&releasableTo=KZ&releasableTo=KG', 'releasableTo'],
+      ['csv', 'tlp=AMBER&tlp=RED', 'tlp'],
+    ] as const) {
+      const res = await fetch(`${kz}/v1/seizures/${path}?${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv' },
+        body: file,
+      });
+      const body = (await res.json()) as { error?: { code: string }; errors?: { field: string }[] };
+      expect(res.status, `${query}: ${JSON.stringify(body)}`).to.equal(400);
+      expect(body.error?.code, query).to.equal('VALIDATION_FAILED');
+      expect(
+        body.errors?.map((e) => e.field),
+        query,
+      ).to.deep.equal([field]);
+    }
+    const { status, body } = await postCsv(`${kz}/v1/seizures/csv?tlp=AMBER&releasableTo=KZ,KG`, file);
+    expect(status, JSON.stringify(body)).to.equal(202);
+    // Its first version: none of the refused imports was sent.
+    expect(body.results[0]).to.include({ status: 'queued', version: 1 });
+    const doc = await storedAtVersion(csvReportId('KZ', 'QRY-1'), 1);
+    expect(doc.version).to.equal(1);
+    expect((doc.report as Record<string, any>).handling).to.deep.include({
+      tlp: 'AMBER',
+      releasableTo: ['KZ', 'KG'],
+    });
+  });
+
   it('refuses a body that is not CSV (400) or over 20 MB (413)', async () => {
     const json = await fetch(`${kz}/v1/seizures/csv`, {
       method: 'POST',

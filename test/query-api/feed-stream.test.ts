@@ -958,4 +958,129 @@ describe('query API: the regional feed as server-sent events', function () {
       rmSync(copy, { recursive: true, force: true });
     }
   });
+
+  it("gives a record read back for a reconnecting client although its signers' certificates expired since it was appended", async function () {
+    // It waits for the certificates to expire, about 45 s.
+    this.timeout(240000);
+    // A query API that holds none of the feed (restarted) reads back from the broker what a reconnecting client
+    // missed. Each record is judged as of when the brokers appended it: one countersigned by the coordinator, and its
+    // original signed by UZ's node, under certificates valid then that have expired since, is given, not refused
+    // (and silently missing from the stream).
+    const url = (base: string) => `${base}/v1/feeds/central-asia/stream`;
+    const watcher = await openStream(url(hub.apiUrl), hub.token('coordinator', 'KZ', 'RED'));
+    const readers: Stream[] = [watcher];
+    const { store, producer, close } = await feedWriter('feed-expired-since');
+    // Short-lived certificates from the hub's CA, in a copy of its PKI (the running hub keeps its own).
+    const copy = mkdtempSync(join(tmpdir(), 'hub-short-lived-'));
+    cpSync(join(env.config.hubHome, 'pki'), copy, { recursive: true });
+    const shortLived = new PkiStore(copy);
+    const registry = loadSchemaRegistry();
+    const names = topicNames(env.config.namespace);
+    /** A certificate of `origin`'s valid for about 45 s more (issued valid from a minute ago), announced on hub.pki. */
+    const issueShortLived = async (origin: string, agency: string) => {
+      const issued = shortLived.issue({ country: origin, agency, validityDays: 105 / 86_400 });
+      const identity = shortLived.identity(origin);
+      const signer = createSigner({
+        privateKey: identity.privateKey,
+        certificate: identity.certificatePem,
+        origin,
+      });
+      await announceCertificate({
+        producer,
+        topic: names.pki,
+        registry,
+        signer,
+        certificatePem: identity.certificatePem,
+      });
+      return { signer, notAfter: issued.notAfter.getTime() };
+    };
+    let restarted: Awaited<ReturnType<typeof startQueryApi>> | undefined;
+    try {
+      // Where the watcher stands before the record: what the reconnecting client last saw.
+      const before = await storedReport(store);
+      const last = await waitUntil('the record before', () =>
+        watcher.events.find((e) => e.data.subjectId === before.subjectId),
+      );
+      const coordinator = await issueShortLived(HUB_ORIGIN, 'Coordination centre');
+      const uz = await issueShortLived('UZ', 'UZ customs');
+      const body = report('GREEN');
+      const value = seizureReportFromJson(body, {
+        nodeCountry: 'UZ',
+        now: Date.now(),
+        versionOf: () => 1,
+        regions: new Set(['central-asia']),
+      }).value;
+      const inner = registry.encode('SeizureReport', value);
+      const original = uz.signer.signEncoded({
+        messageType: 'SeizureReport',
+        schemaFingerprint: inner.fingerprint,
+        payload: inner.payload,
+      });
+      const record = registry.encode('FeedRecord', {
+        originalEnvelope: original.bytes,
+        messageType: 'SeizureReport',
+        subjectId: body.reportId,
+        version: 1,
+        originCountry: 'UZ',
+        region: 'central-asia',
+        regions: ['central-asia'],
+        acceptedAt: Date.now(),
+      });
+      const countersigned = coordinator.signer.signEncoded({
+        messageType: 'FeedRecord',
+        schemaFingerprint: record.fingerprint,
+        payload: record.payload,
+      });
+      // Its subject stands in the store, as that of a record the coordinator published does: what is given again is
+      // judged by its subject as it is now.
+      await store.collection<{ _id: string } & Record<string, unknown>>(COLLECTIONS.reports).insertOne({
+        _id: body.reportId,
+        originCountry: 'UZ',
+        version: 1,
+        status: 'active',
+        handling: { tlp: 'GREEN', releasableCountries: [], releasableTo: [] },
+      });
+      await producer.send({
+        topic: names.feed('central-asia'),
+        acks: -1,
+        messages: [{ key: body.reportId, value: countersigned.bytes }],
+      });
+      // Given live while both certificates are valid.
+      await waitUntil(
+        'the record live, at the watcher',
+        () => watcher.events.find((e) => e.data.subjectId === body.reportId),
+        60000,
+      );
+      expect(Date.now(), 'given live before the certificates expire').to.be.below(
+        Math.min(coordinator.notAfter, uz.notAfter),
+      );
+      const expiredBy = Math.max(coordinator.notAfter, uz.notAfter) + 2000;
+      await new Promise((r) => setTimeout(r, expiredBy - Date.now()));
+
+      restarted = await startQueryApi({ config: env.config, logger: env.logger, port: 0 });
+      const expiredBefore = await metricValue(restarted.url, 'hub_query_feed_records_refused_total', {
+        reason: 'expired',
+      });
+      const again = await openStream(url(restarted.url), hub.token('analyst', 'KG', 'AMBER'), {
+        'last-event-id': last.id!,
+      });
+      readers.push(again);
+      const given = await waitUntil(
+        'the record read back',
+        () => again.events.find((e) => e.data.subjectId === body.reportId),
+        60000,
+      );
+      expect(given.event).to.equal('SeizureReport');
+      expect(again.events.map((e) => e.event)).not.to.include('gap');
+      expect(
+        await metricValue(restarted.url, 'hub_query_feed_records_refused_total', { reason: 'expired' }),
+        'refused as expired',
+      ).to.equal(expiredBefore);
+    } finally {
+      for (const r of readers) r.close();
+      await close();
+      await restarted?.close();
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
 });

@@ -133,7 +133,8 @@ export function useTestHub(
 export async function produceRaw(
   env: TestEnv,
   topic: string,
-  messages: { key: string; value: Buffer }[],
+  /** partition: where to append it (by default, as its key falls). */
+  messages: { key: string; value: Buffer; partition?: number }[],
 ): Promise<void> {
   const kafka = createKafka({ brokers: env.config.kafka.brokers, clientId: 'test-raw', logger: env.logger });
   const producer = kafka.producer();

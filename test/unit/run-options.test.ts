@@ -58,6 +58,37 @@ describe('run verbs: whole numbers', () => {
     expect(replayOptions([]).timeoutMs).to.equal(1800 * 1000);
   });
 
+  it('hub replay: --replace with --into is refused, not run against the live database', () => {
+    for (const args of [
+      ['--replace', '--into', 'scratch'],
+      ['--into', 'scratch', '--replace'],
+    ]) {
+      const err = usageError(() => replayOptions(args));
+      expect(err.message).to.match(/^--replace and --into "scratch" exclude each other/);
+      expect(err.message).to.contain('usage: hub replay');
+    }
+    expect(replayOptions(['--replace'])).to.include({ replace: true, into: undefined });
+    expect(replayOptions(['--into', 'scratch'])).to.include({ replace: false, into: 'scratch' });
+  });
+
+  it('hub replay: an empty --into, or one the store would refuse, is refused naming it', () => {
+    expect(usageError(() => replayOptions(['--into', ''])).message).to.match(
+      /^--into must name a database, got ""/,
+    );
+    for (const bad of ['a.b', 'a/b', 'a b', 'a$b', 'x'.repeat(64)])
+      expect(usageError(() => replayOptions(['--into', bad])).message).to.contain(
+        `got ${JSON.stringify(bad)}`,
+      );
+    expect(replayOptions(['--into', 'hub-replay_2']).into).to.equal('hub-replay_2');
+    expect(replayOptions(['--into', 'x'.repeat(63)]).into).to.have.length(63);
+  });
+
+  it('hub replay: takes options only, a database named alone is refused', () => {
+    const err = usageError(() => replayOptions(['mydb']));
+    expect(err.message).to.match(/^hub replay takes options only .*--into <database>.*, got "mydb"/);
+    expect(usageError(() => replayOptions(['--replace', 'now'])).message).to.contain('got "now"');
+  });
+
   it('hub test: HUB_TEST_SILENCE_LIMIT_S must be a whole number of seconds from 1', () => {
     expect(usageError(() => silenceLimitS({ HUB_TEST_SILENCE_LIMIT_S: 'abc' }, false)).message).to.contain(
       'HUB_TEST_SILENCE_LIMIT_S must be a whole number of seconds from 1 up, got "abc"',
@@ -95,6 +126,13 @@ describe('run verbs: whole numbers', () => {
       const run = await hubAsync(['replay', '--timeout', 'abc'], env, 30000);
       expect(run.status, run.stderr).to.equal(2);
       expect(run.stderr).to.contain('--timeout must be a whole number of seconds from 1 up, got "abc"');
+    });
+
+    it('hub replay --replace --into scratch exits 2 with the rule, having connected to nothing', async () => {
+      const run = await hubAsync(['replay', '--replace', '--into', 'scratch'], env, 30000);
+      expect(run.status, run.stderr).to.equal(2);
+      expect(run.stderr).to.contain('--replace and --into "scratch" exclude each other');
+      expect(run.stderr).not.to.match(/^\[replay\]/m);
     });
   });
 });

@@ -156,5 +156,18 @@ acl --add --allow-principal User:node-TM --operation Read --operation Describe -
 acl --add --allow-principal User:node-TM --operation Read --operation Describe --group node-TM- --resource-pattern-type prefixed
 acl --add --allow-principal User:node-TM --operation IdempotentWrite --cluster
 
+# Feeds of regions a country is not (or no longer) a member of: what an earlier rendering granted is taken away
+# (a region dropped from regions.json altogether is not known here: `hub security apply` as hub-admin finds it)
+acl --remove --force --allow-principal User:node-KZ --operation Read --operation Describe --topic hub.feed.balkan-route
+acl --remove --force --allow-principal User:node-KZ --operation Read --operation Describe --topic hub.feed.south-caucasus
+acl --remove --force --allow-principal User:node-KG --operation Read --operation Describe --topic hub.feed.balkan-route
+acl --remove --force --allow-principal User:node-KG --operation Read --operation Describe --topic hub.feed.south-caucasus
+acl --remove --force --allow-principal User:node-TJ --operation Read --operation Describe --topic hub.feed.balkan-route
+acl --remove --force --allow-principal User:node-TJ --operation Read --operation Describe --topic hub.feed.south-caucasus
+acl --remove --force --allow-principal User:node-UZ --operation Read --operation Describe --topic hub.feed.balkan-route
+acl --remove --force --allow-principal User:node-UZ --operation Read --operation Describe --topic hub.feed.south-caucasus
+acl --remove --force --allow-principal User:node-TM --operation Read --operation Describe --topic hub.feed.balkan-route
+acl --remove --force --allow-principal User:node-TM --operation Read --operation Describe --topic hub.feed.south-caucasus
+
 echo "broker security profile applied: 8 principals, 18 topics, 51 ACL grants"
 echo "national nodes outside this compose project connect with HUB_KAFKA_BROKERS=kafka-1.hub.example.org:19092,kafka-2.hub.example.org:19093,kafka-3.hub.example.org:19094"

@@ -11,6 +11,7 @@ import {
   nodePrincipal,
   nodeTopicConfigs,
   toAclCommandArgs,
+  unentitledFeedAcls,
   topicNames,
   type ITopicConfig,
   type RegionMembers,
@@ -153,6 +154,7 @@ export function bootstrapScript(plan: ProductionPlan): string {
   const internal = plan.brokers.map((b) => `${b}:${PORTS.internal}`).join(',');
   const principals = productionPrincipals(plan.countries);
   const acls = hubAcls(names, plan.countries, plan.regions);
+  const unentitled = unentitledFeedAcls(names, plan.countries, plan.regions);
   const external = externalAddresses(plan).map((a) => `${a.host}:${a.port}`);
   return [
     '#!/bin/sh',
@@ -224,6 +226,10 @@ export function bootstrapScript(plan: ProductionPlan): string {
     '',
     '# ACLs: anything not granted here is refused (allow.everyone.if.no.acl.found=false)',
     ...acls.map((a) => ['acl', ...toAclCommandArgs(a)].map(shellQuote).join(' ')),
+    '',
+    '# Feeds of regions a country is not (or no longer) a member of: what an earlier rendering granted is taken away',
+    '# (a region dropped from regions.json altogether is not known here: `hub security apply` as hub-admin finds it)',
+    ...unentitled.map((a) => ['acl', ...toAclCommandArgs(a, 'remove')].map(shellQuote).join(' ')),
     '',
     `echo "broker security profile applied: ${principals.length} principals, ${topics.length} topics, ${acls.length} ACL grants"`,
     `echo "national nodes outside this compose project connect with HUB_KAFKA_BROKERS=${external.join(',')}"`,

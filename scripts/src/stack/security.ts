@@ -1,6 +1,7 @@
 // The broker security profile, provisioned: TLS with a server certificate from the hub CA, SASL/SCRAM-SHA-512
 // with one principal per service, StandardAuthorizer with no access unless an ACL grants it, and the ACLs that
-// enforce DESIGN.md's topic table (services/kafka/src/acls.ts). Used by tests and by `hub security`.
+// enforce DESIGN.md's topic table (services/kafka/src/acls.ts), kept equal to it: grants it no longer gives a
+// national node are taken away. Used by tests and by `hub security`.
 import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,11 +15,17 @@ import {
   ensureTopics,
   keepEveryPkiRecord,
   stampOnArrival,
-  hubAcls,
+  aclEntriesOf,
+  aclFilterOfEvery,
+  describeAclEntry,
+  diffAcls,
   hubTopicConfigs,
   nodeAcls,
+  nodePrincipal,
   nodeTopicConfigs,
   toAclEntries,
+  wantedAcls,
+  type AclEntry,
   type Admin,
   type HubAcl,
   type Kafka,
@@ -26,7 +33,7 @@ import {
   type TopicNames,
   type TopicPlan,
 } from '@hub/kafka';
-import { createLogger } from '@hub/observability';
+import { createLogger, type Logger } from '@hub/observability';
 import { BROKER_OU, PkiStore, issueServerCertificate } from '@hub/pki';
 import { commonServerProperties, startKafka, type KafkaLayout } from './kafka';
 import { probeKafka } from './probes';
@@ -317,6 +324,69 @@ export async function applyAcls(admin: Admin, acls: HubAcl[]): Promise<number> {
   return entries.length;
 }
 
+/** Every ACL the broker holds (or those of one principal), one entry per operation. */
+async function heldAcls(admin: Admin, principal?: string): Promise<AclEntry[]> {
+  return aclEntriesOf(await admin.describeAcls(aclFilterOfEvery(principal)));
+}
+
+export interface AclReconciliation {
+  /** Entries the configuration wants, now all in place. */
+  wanted: number;
+  /** Entries created by this run (the others were there). */
+  added: number;
+  /** Node grants the configuration no longer gives, deleted by this run. */
+  removed: AclEntry[];
+}
+
+/**
+ * As a super user, make the broker's grants those `want` computes from what it holds: create the wanted entries it
+ * lacks, then delete the national nodes' grants in this namespace that are not wanted (diffAcls), each one logged.
+ * Without the deletions, a country removed from a region would go on reading that region's feed from the broker.
+ * `principal` (`User:node-KZ`) narrows both the look-up and the deletions to one node.
+ */
+export async function reconcileAcls(
+  admin: Admin,
+  names: TopicNames,
+  want: (held: AclEntry[]) => AclEntry[],
+  options: { logger: Logger; principal?: string },
+): Promise<AclReconciliation> {
+  const held = await heldAcls(admin, options.principal);
+  const wanted = want(held);
+  const diff = diffAcls(
+    names,
+    wanted,
+    held,
+    options.principal === undefined ? undefined : [options.principal],
+  );
+  // Grants first, removals after: a node keeps what it is entitled to throughout.
+  if (diff.add.length > 0) await admin.createAcls({ acl: diff.add });
+  if (diff.remove.length > 0) {
+    const { filterResponses } = await admin.deleteAcls({ filters: diff.remove });
+    const failed = filterResponses
+      .map((r, i) => ({ r, entry: diff.remove[i]! }))
+      .filter(({ r }) => r.errorCode !== 0);
+    if (failed.length > 0)
+      throw new HubError(
+        'KAFKA_SECURITY_FAILED',
+        `removing ACLs the configuration no longer grants failed: ${failed
+          .map(({ r, entry }) => {
+            const d = describeAclEntry(entry);
+            return `${d.principal} ${d.operation} ${d.resourceType} ${d.resource}: ${r.errorMessage || `error ${r.errorCode}`}`;
+          })
+          .join('; ')}`,
+      );
+    for (const entry of diff.remove)
+      options.logger.warn(
+        { event: 'acl.removed', ...describeAclEntry(entry) },
+        'ACL removed: the configuration no longer grants it',
+      );
+  }
+  return { wanted: wanted.length, added: diff.add.length, removed: diff.remove };
+}
+
+/** Where provisioning logs each ACL it removes, unless its caller gives a logger: stderr, beside the CLI's output. */
+const securityLogger = (): Logger => createLogger('hub-security', { stderr: true });
+
 export interface HubPlan {
   names: TopicNames;
   countries: string[];
@@ -326,9 +396,15 @@ export interface HubPlan {
 
 /**
  * As hub-admin: create every hub topic (the national nodes may not create topics) and every ACL for these
- * countries, the coordinator and the query API.
+ * countries, the coordinator and the query API; and take away the node grants the configuration no longer gives
+ * (a feed of a region a country has left, say), logging each. Other nodes holding grants in this namespace keep
+ * those still due to them (wantedAcls).
  */
-export async function provisionHub(admin: Admin, plan: HubPlan): Promise<{ topics: string[]; acls: number }> {
+export async function provisionHub(
+  admin: Admin,
+  plan: HubPlan,
+  logger: Logger = securityLogger(),
+): Promise<{ topics: string[]; acls: number; removed: AclEntry[] }> {
   const wanted = [
     ...hubTopicConfigs(
       plan.names,
@@ -342,20 +418,33 @@ export async function provisionHub(admin: Admin, plan: HubPlan): Promise<{ topic
   await keepEveryPkiRecord(admin, plan.names);
   // Topics made before 2026-12-07 kept their producers' times: they carry the brokers' append time now.
   await stampOnArrival(admin, wanted);
-  const acls = await applyAcls(admin, hubAcls(plan.names, plan.countries, plan.regions));
-  return { topics, acls };
+  const acls = await reconcileAcls(
+    admin,
+    plan.names,
+    (held) => wantedAcls(plan.names, plan.countries, plan.regions, held),
+    { logger },
+  );
+  return { topics, acls: acls.wanted, removed: acls.removed };
 }
 
-/** Onboard one country on a running secured cluster: its topics, its ACLs and the coordinator's write to its in topic. */
+/**
+ * Onboard one country on a running secured cluster: its topics, its ACLs and the coordinator's write to its in
+ * topic; grants its node holds that the configuration no longer gives (a region it has left) are taken away.
+ */
 export async function grantNode(
   admin: Admin,
   plan: Omit<HubPlan, 'countries'>,
   cc: string,
-): Promise<{ topics: string[]; acls: number }> {
+  logger: Logger = securityLogger(),
+): Promise<{ topics: string[]; acls: number; removed: AclEntry[] }> {
   const topics = await ensureTopics(admin, nodeTopicConfigs(plan.names, cc, plan.topics));
-  const acls = await applyAcls(admin, [
+  const grants = toAclEntries([
     ...nodeAcls(plan.names, cc, plan.regions),
     ...coordinatorAcls(plan.names, [cc]).filter((a) => a.name === plan.names.nodeIn(cc)),
   ]);
-  return { topics, acls };
+  const acls = await reconcileAcls(admin, plan.names, () => grants, {
+    logger,
+    principal: `User:${nodePrincipal(cc)}`,
+  });
+  return { topics, acls: acls.wanted, removed: acls.removed };
 }

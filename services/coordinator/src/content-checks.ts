@@ -34,18 +34,36 @@ const CLOCK_SKEW_MS = 5 * 60000;
 export const shownTime = (t: number) =>
   Number.isFinite(t) && Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : String(t);
 
+/** What a node whose clock runs ahead is told to do. */
+const SET_CLOCK = "set the node's clock right";
+
 /**
  * `field`, a time (ms since 1970) a node stamped with its own clock, not in the future: no further ahead of the
- * coordinator's clock (`now`) than the clocks' skew allows.
+ * coordinator's clock (`now`) than the clocks' skew allows. The refusal names the time, the hub's clock, the skew
+ * allowed and what to do (`fix`): a node whose clock runs ahead has every message refused until it is set right.
  */
-export function notAhead(field: string, t: number, now: number): FieldError[] {
+export function notAhead(field: string, t: number, now: number, fix = SET_CLOCK): FieldError[] {
   return t > now + CLOCK_SKEW_MS
-    ? [{ field, message: `must not be in the future (got ${shownTime(t)})`, value: t }]
+    ? [
+        {
+          field,
+          message: `${shownTime(t)} is ahead of the hub's clock (${shownTime(now)}) by more than the ${CLOCK_SKEW_MS / 60000} minutes allowed for clock skew: ${fix}`,
+          value: t,
+        },
+      ]
     : [];
 }
 
-/** `field` (ms since 1970) no earlier than a national node takes, and not in the future (but for the clocks' skew). */
-function timeInRange(value: Record<string, unknown>, field: string, now: number): FieldError[] {
+/**
+ * `field` (ms since 1970) no earlier than a national node takes, and not in the future (but for the clocks' skew).
+ * `fix`: what to do about a time ahead of the hub's clock (the node's clock, unless the time is one an agency gave).
+ */
+function timeInRange(
+  value: Record<string, unknown>,
+  field: string,
+  now: number,
+  fix = SET_CLOCK,
+): FieldError[] {
   const t = value[field];
   if (typeof t !== 'number') return [];
   if (t < EARLIEST)
@@ -56,7 +74,7 @@ function timeInRange(value: Record<string, unknown>, field: string, now: number)
         value: t,
       },
     ];
-  return notAhead(field, t, now);
+  return notAhead(field, t, now, fix);
 }
 
 export function checkSeizureReport(
@@ -71,7 +89,16 @@ export function checkSeizureReport(
       message: `a node of ${origin} may only report seizures in ${origin}`,
       value: value.country,
     });
-  errors.push(...timeInRange(value, 'seizedAt', now), ...timeInRange(value, 'reportedAt', now));
+  errors.push(
+    // Given by the agency, not stamped by the node: the time given is the likelier error.
+    ...timeInRange(
+      value,
+      'seizedAt',
+      now,
+      "check the seizure's date, time and UTC offset, and the node's clock",
+    ),
+    ...timeInRange(value, 'reportedAt', now),
+  );
   if (typeof value.version !== 'number' || value.version < 1)
     errors.push({ field: 'version', message: 'must be 1 or more' });
   const drugs = Array.isArray(value.drugs) ? (value.drugs as Record<string, unknown>[]) : [];

@@ -53,7 +53,6 @@ import {
   followErasures,
   registerRetention,
   startRetention,
-  type ErasureLogEntry,
   type RetentionDeps,
   type RetentionPolicy,
 } from './retention';
@@ -75,9 +74,18 @@ import {
 import { Outgoing } from './outgoing';
 import { buildReplies, derivedUuid } from './replies';
 import { convertReadModels, hasUnconvertedBuckets, updateReadModels } from './read-models';
-import { addRequestDeliveries, checkRequestMessages, isRequestMessage, nodeDirectory } from './requests';
+import {
+  addRequestDeliveries,
+  answerDropReporter,
+  checkRequestMessages,
+  isRequestMessage,
+  nodeDirectory,
+} from './requests';
 import { intakeBehindOn, startEscalation } from './request-escalation';
 import { startAsks } from './asks';
+
+/** Where a chunk's handlings record that a version goes on the feeds (see feedDecisions), under its own handling. */
+const feedKey = (a: Accepted) => `feed:${a.subjectId}:${a.envelope.messageId}`;
 
 export interface CoordinatorOptions {
   config: HubConfig;
@@ -342,6 +350,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [metrics],
   });
+  const answerDropped = answerDropReporter(logger, metrics);
   const escalatedCounter = new Counter({
     name: 'hub_coordinator_requests_escalated_total',
     help:
@@ -427,13 +436,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       names,
       now: clock(),
       handlingsOf: (a) => {
-        // A version goes out under its own handling, whatever its report's is now (a later version's).
-        const own = a.value.handling;
-        if (own && typeof own === 'object')
-          return [
-            { originCountry: a.envelope.origin, ...storedHandling(own as Record<string, unknown>, regions) },
-          ];
-        // A withdrawal: wherever its report's current version and any earlier one went.
+        // A version goes out under its own handling, whatever its report's is now (a later version's), if the
+        // locked stage decided it goes out at all (feedDecisions).
+        if (a.envelope.messageType !== 'SeizureRetraction') {
+          const own = docs.get(feedKey(a));
+          return own ? [own] : [];
+        }
+        // A withdrawal: wherever its report's current version and any earlier one went (the feeds each version's
+        // history entry recorded, where it did).
         const prefix = `${a.subjectId}#`;
         return [...docs]
           .filter(([id]) => id === a.subjectId || id.startsWith(prefix))
@@ -459,6 +469,43 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           derivedUuid(copy.messageSeed),
         );
   };
+
+  /**
+   * Partitions whose last chunk this instance stored in full has been answered (its feed records sent). A chunk of
+   * any other (the first since start, or the one after a failure) may be the redelivery of a chunk stored before and
+   * never answered, here or by an instance that died: what that chunk claimed is this very chunk's, and its feed
+   * records were never sent.
+   */
+  const answeredFrom = new Set<string>();
+  const partitionOf = (records: IntakeRecord[]) => `${records[0]!.topic}|${records[0]!.partition}`;
+  /**
+   * Which versions of a chunk go on the feeds, each under its own handling, keyed by feedKey (recorded with the
+   * chunk's handlings, so that a chunk answered from its locked stage after a crash sends the same). Only a version
+   * that is its subject's current one once the batch is stored (persist.ts, feedable): an older version re-driven
+   * from quarantine or re-sent after a later one, or after its report's withdrawal, would put on the feeds what the
+   * originator has replaced or withdrawn, and no later record would undo it. Of those, the versions this batch
+   * claimed; one this very message had claimed before (a node re-sending its log, a re-drive of a copy accepted
+   * since) went out then and is not sent again (its receipt is, the same as before), except in the first chunk of
+   * a partition stored here, where it may be the redelivery of a chunk stored and never answered.
+   */
+  const feedDecisions = (
+    accepted: Accepted[],
+    feedable: Map<Accepted, 'new' | 'again'>,
+    redelivered: boolean,
+  ) =>
+    new Map(
+      accepted.flatMap((a) => {
+        const how = feedable.get(a);
+        const own = a.value.handling;
+        if (!(how === 'new' || (how === 'again' && redelivered)) || !own || typeof own !== 'object')
+          return [];
+        const h: SubjectHandling = {
+          originCountry: a.envelope.origin,
+          ...storedHandling(own as Record<string, unknown>, regions),
+        };
+        return [[feedKey(a), h] as const];
+      }),
+    );
 
   const hasNode = nodeDirectory(admin, names);
   const DAY = 86400000;
@@ -512,8 +559,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     erased,
     logger,
   });
-  for (const e of await store.collection<ErasureLogEntry>(COLLECTIONS.erasures).find({}).toArray())
-    erased.add(e.subjectId, e.versionsUpTo);
+  await erased.catchUp(store);
 
   const unknownSince = new Map<string, number>();
   const graceMs = options.unknownSignerGraceMs ?? 15000;
@@ -538,6 +584,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   interface WaitingChunk {
     records: IntakeRecord[];
     classified: Outcome[];
+    /** Perhaps a chunk stored before and never answered (see answeredFrom). */
+    redelivered: boolean;
     since: number;
     resolve: (stored: LockedResult) => void;
     reject: (err: unknown) => void;
@@ -584,9 +632,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   // At most this many messages in one locked stage (two full fetches of a partition).
   const GROUP_MAX = 2000;
   let storing = false;
-  const lockedStage = (records: IntakeRecord[], classified: Outcome[]) =>
+  const lockedStage = (records: IntakeRecord[], classified: Outcome[], redelivered: boolean) =>
     new Promise<LockedResult>((resolve, reject) => {
-      waitingChunks.push({ records, classified, since: Date.now(), resolve, reject });
+      waitingChunks.push({ records, classified, redelivered, since: Date.now(), resolve, reject });
       void storeWaiting();
     });
   const storeWaiting = async () => {
@@ -621,6 +669,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   };
   const storeChunks = async (group: WaitingChunk[]): Promise<LockedResult[]> => {
     const t0 = Date.now();
+    // An erasure made by another instance (under this lock, just before) may not have reached this one's follower
+    // of hub.erasures yet: its erasure log has (one small read a stage; the log is read again only when it changed).
+    await erased.catchUp(store);
     // Messages of erased records are never stored again (a redelivery, a node re-sending, a replay), nor those a
     // replay pass leaves to another.
     const lives = group.map((g) => g.classified.filter(kept));
@@ -629,7 +680,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       logger.info({ skipped }, 'messages skipped (of erased records, or left to another replay pass)');
     // Store-dependent refusals (a request's, a renewal's) are decided before anything of the batch is stored.
     const checked = await checkRenewals(store, await checkRequestMessages(store, lives.flat(), hasNode));
-    const persisted = await persistBatch(store, checked, regions, clock);
+    const persisted = await persistBatch(store, checked, regions, clock, answerDropped);
     for (const r of persisted.escalated) escalatedCounter.inc({ urgency: r.urgency });
     // Outcomes keep the order (and number) they came in: each chunk's are its slice.
     let at = 0;
@@ -686,7 +737,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       ];
     });
     const handlingsOf = subjectsOf.map(
-      (ids) => new Map(ids.flatMap((id) => (handled.has(id) ? [[id, handled.get(id)!] as const] : []))),
+      (ids, i) =>
+        new Map([
+          ...ids.flatMap((id) => (handled.has(id) ? [[id, handled.get(id)!] as const] : [])),
+          ...feedDecisions(acceptedOf[i]!, persisted.feedable, group[i]!.redelivered),
+        ]),
     );
     // What this stage decided for each chunk, for a redelivery of it after a crash before its answers (resume.ts).
     // Not for renewals, whose notices are signed here: such a chunk is processed again in full.
@@ -767,6 +822,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     }
     await heartbeat();
     const t1 = Date.now();
+    // Not answered until its messages are sent: a failure on the way leaves the next chunk judged a redelivery.
+    const partition = partitionOf(records);
+    const redelivered = !answeredFrom.delete(partition);
     const { outcomes, alerts, renewalNotices, handlings, ms } = resumedAs
       ? {
           outcomes: resumedAs,
@@ -775,7 +833,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           handlings: recordedHandlings(resumed!),
           ms: undefined,
         }
-      : await lockedStage(records, classified);
+      : await lockedStage(records, classified, redelivered);
     if (resumedAs) resumedCounter.inc(records.length);
     const t3 = Date.now();
     await heartbeat();
@@ -803,6 +861,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       );
     }
+    answeredFrom.add(partition);
     if (alerts.length) {
       await bulkWriteInBatches(
         store.collection<{ _id: string }>(COLLECTIONS.alerts),
@@ -1017,6 +1076,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     consumer.on(consumer.events.GROUP_JOIN, () => {
       joinCounter.inc();
       caughtUp.clear();
+      // A partition may have been another member's meanwhile, whose chunk may have been stored and never answered.
+      answeredFrom.clear();
       // Back in its group: a crash is over (on a quiet hub no batch would come to say so).
       if (consumer === current) consumerDown = undefined;
     });
@@ -1073,7 +1134,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       },
     });
   await subscribe(await nodeTopics());
-  const retention = startRetention(retentionDeps);
+  // A replay reviews nothing: it sends nothing, so an erasure or a warning made in it would be told to no one (with
+  // --replace, in the live store); the erasures it rebuilds are those of hub.erasures.
+  const retention =
+    options.sideEffects === false ? { stop: async () => undefined } : startRetention(retentionDeps);
   let refreshing = false;
   const escalation = startEscalation({
     store,

@@ -5,9 +5,9 @@
 // of the erasure already.
 import type { TopicNames } from '@hub/kafka';
 import type { Region } from '@hub/schemas';
-import { COLLECTIONS, mayRead, type Handled, type Store } from '@hub/store';
+import { COLLECTIONS, mayRead, type Store } from '@hub/store';
 import type { Filter } from 'mongodb';
-import { releasableRegions } from './feeds';
+import { publishedFeeds, type PublishedHandling } from './feeds';
 
 /** A stored alert as an erasure reads it: the reports it names, and the countries it was sent to. */
 export interface AlertNaming {
@@ -61,8 +61,11 @@ export function erasureTopics(
   regions: Region[],
   record: {
     originCountry: string;
-    /** The handling of each version it was published under. */
-    handlings: Omit<Handled, 'originCountry'>[];
+    /**
+     * The handling of each version it was published under, with the feeds it went to where the history recorded
+     * them (versionHandlings, persist.ts): those feeds are told, not the ones regions.json would choose now.
+     */
+    handlings: Omit<PublishedHandling, 'originCountry'>[];
     /** The countries the alerts naming it were sent to (alertRecipients). */
     alertedCountries: Iterable<string>;
   },
@@ -74,7 +77,7 @@ export function erasureTopics(
       mayRead({ country, clearance: 'RED' }, { originCountry: record.originCountry, ...h }),
     );
   const feeds = record.handlings.flatMap((h) =>
-    releasableRegions({ originCountry: record.originCountry, ...h }, regions),
+    publishedFeeds({ originCountry: record.originCountry, ...h }, regions),
   );
   return [
     ...new Set([

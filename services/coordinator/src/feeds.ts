@@ -13,9 +13,26 @@ import { isRequestMessage } from './requests';
 
 /** Regions whose every member may read a record with this handling. */
 export function releasableRegions(handling: Handled, regions: Region[]): string[] {
+  // A region with no members (one being set up) gets nothing: "every member may read it" says nothing of who
+  // reads its feed, and would let RED records through.
   return regions
-    .filter((r) => r.members.every((m) => mayRead({ country: m, clearance: 'RED' }, handling)))
+    .filter(
+      (r) =>
+        r.members.length > 0 && r.members.every((m) => mayRead({ country: m, clearance: 'RED' }, handling)),
+    )
     .map((r) => r.id);
+}
+
+/**
+ * A handling a record went out under, with the feeds it went to where the store recorded them (the `feeds` of a
+ * version's history entry, persist.ts): a withdrawal or an erasure goes to those, whatever regions.json says now.
+ * Without them (a version stored before they were recorded), the feeds are those the handling allows now.
+ */
+export type PublishedHandling = Handled & { feeds?: string[] };
+
+/** The feeds a record published under `h` went to (see PublishedHandling). */
+export function publishedFeeds(h: PublishedHandling, regions: Region[]): string[] {
+  return Array.isArray(h.feeds) ? h.feeds : releasableRegions(h, regions);
 }
 
 /** Adds to `out` each record and alert for every region's feed it may go to. */
@@ -28,11 +45,12 @@ export function feedMessages(
     names: TopicNames;
     now: number;
     /**
-     * The handling each record went out under: a version's own (not its report's as stored now, which a later
-     * version may have widened); for a retraction, that of every version of its report, so that it reaches every
-     * feed any version went to. Empty: no feed.
+     * The handling each record goes out under: a version's own (not its report's as stored now, which a later
+     * version may have widened); for a retraction, that of every version of its report with the feeds each went
+     * to, so that it reaches every feed any version went to. Empty: no feed (a version that is not, or no longer,
+     * its subject's current one, or one claimed before: see coordinator.ts, feedDecisions).
      */
-    handlingsOf: (a: Accepted) => Handled[];
+    handlingsOf: (a: Accepted) => PublishedHandling[];
     alertHandling: (alert: AlertRecord) => Handled[];
   },
 ): void {
@@ -54,7 +72,7 @@ export function feedMessages(
     const covered = new Set<string>();
     const handlings = [...deps.handlingsOf(a)].sort((x, y) => TLP_RANK[x.tlp] - TLP_RANK[y.tlp]);
     for (const handling of handlings) {
-      const regions = releasableRegions(handling, deps.regions).filter((r) => !covered.has(r));
+      const regions = publishedFeeds(handling, deps.regions).filter((r) => !covered.has(r));
       const [first] = regions;
       if (!first) continue;
       push(

@@ -20,7 +20,6 @@ import {
   type StoredReport,
   type StoredRequest,
   type CollectionName,
-  type Handled,
 } from '@hub/store';
 import {
   annualHistoryDocument,
@@ -31,9 +30,10 @@ import {
   type CurrentVersions,
 } from './annual';
 import { envelopeDocument, reportDocument, storedHandling } from './documents';
+import { releasableRegions, type PublishedHandling } from './feeds';
 import type { Accepted, Outcome, Rejected } from './outcome';
 import { foreignRefusal, foreignVersions, idsToCheck, storedOwners } from './owners';
-import { isRequestMessage, persistRequests } from './requests';
+import { isRequestMessage, persistRequests, type DroppedAnswer } from './requests';
 
 export interface PersistResult {
   outcomes: Outcome[];
@@ -52,6 +52,14 @@ export interface PersistResult {
   fresh: Set<string>;
   /** Information requests this batch marked escalated (the first record of each: see applyEscalation). */
   escalated: Pick<StoredRequest, '_id' | 'urgency'>[];
+  /**
+   * The versions (reports, routes, annual returns) that may go on the feeds: each its subject's current version once
+   * the batch is stored (not one a later version or a withdrawal has overtaken, as an old version re-driven from
+   * quarantine or re-sent), the first message of its version in the batch, 'new' where this batch claimed the
+   * version, 'again' where this very message had claimed it before (a node re-sending it, or the batch redelivered
+   * after a crash before its answers: coordinator.ts tells the two apart).
+   */
+  feedable: Map<Accepted, 'new' | 'again'>;
 }
 
 export async function persistBatch(
@@ -59,6 +67,8 @@ export async function persistBatch(
   outcomes: Outcome[],
   regions: Region[],
   clock: () => number,
+  /** Told of each accepted answer that an answer of this batch dropped from its request (requests.ts). */
+  onDropped?: (dropped: DroppedAnswer) => void,
 ): Promise<PersistResult> {
   const now = new Date(clock());
   const envelopes = store.collection<StoredEnvelope>(COLLECTIONS.envelopes);
@@ -129,6 +139,10 @@ export async function persistBatch(
   const firstOfVersion = new Map<string, Accepted>();
   for (const a of records)
     if (!refusedFirst.has(a) && !firstOfVersion.has(keyOf(a))) firstOfVersion.set(keyOf(a), a);
+  // Each version's entry names the feeds it goes to (feeds.ts: under its own handling, by the regions as they are
+  // now), so that its withdrawal and erasure reach those feeds even after regions.json has changed. Written with
+  // the entry, which is inserted anyway: no write of its own. (A version that turns out not to be current in step 3
+  // goes on none of them; its withdrawal or erasure reaching them tells their members nothing they may not read.)
   const historyDocs = [...firstOfVersion].map(([key, a]) => {
     const doc =
       a.envelope.messageType === 'SeizureReport'
@@ -136,7 +150,18 @@ export async function persistBatch(
         : isAnnualOrRoute(a)
           ? annualHistoryDocument(a, now)
           : retractionDocument(a, now);
-    return { ...doc, _id: key, supersededAt: null } as unknown as StoredReport;
+    const handling = a.value.handling;
+    const feeds =
+      a.envelope.messageType !== 'SeizureRetraction' && handling && typeof handling === 'object'
+        ? releasableRegions(
+            {
+              originCountry: a.envelope.origin,
+              ...storedHandling(handling as Record<string, unknown>, regions),
+            },
+            regions,
+          )
+        : undefined;
+    return { ...doc, ...(feeds && { feeds }), _id: key, supersededAt: null } as unknown as StoredReport;
   });
   const claims = new Map([...firstOfVersion].map(([key, a]) => [key, a.envelope.messageId]));
   const takenVersions = await insertFindingTaken(versions, historyDocs);
@@ -201,7 +226,7 @@ export async function persistBatch(
       routeDocument(a, regions, now),
     )),
   ]);
-  const escalated = await persistRequests(store, good, regions, now);
+  const escalated = await persistRequests(store, good, regions, now, onDropped);
 
   // 3. The current version of each report: versions apply in ascending order, whatever order they arrive in.
   const reportIds = [
@@ -269,13 +294,16 @@ export async function persistBatch(
       if (h.version > (withdrawn.get(h.reportId)?.version ?? 0)) withdrawn.set(h.reportId, h);
   const currentOps: AnyBulkWriteOperation<StoredReport>[] = [];
   const supersededOps: AnyBulkWriteOperation<StoredReport>[] = [];
-  const retract = (id: string, version: number, messageId: string, retraction: unknown) =>
+  const retracted = new Set<string>();
+  const retract = (id: string, version: number, messageId: string, retraction: unknown) => {
+    retracted.add(id);
     currentOps.push({
       updateOne: {
         filter: { _id: id },
         update: { $set: { status: 'retracted', version, messageId, retraction } as never },
       },
     });
+  };
   for (const [id, mine] of mineOf) {
     let state = current.get(id);
     const supersede = (version: number) =>
@@ -319,6 +347,16 @@ export async function persistBatch(
   await bulkWriteInBatches(versions, supersededOps, { ordered: false });
   const refused = await refuseForeign(store, foreign, keyOf);
   const unchanged = [...stored.values()].filter((d) => mineOf.has(d._id) && !changed.has(d._id));
+  const feedable = feedableVersions(final, refused, foreign, firstOfVersion, takenVersions, keyOf, {
+    // A report's current version once the batch is stored: the one it wrote, else the stored one it left (none where
+    // it withdrew it, or the report is withdrawn already).
+    report: (id) => {
+      const doc = written.get(id) ?? (retracted.has(id) ? undefined : stored.get(id));
+      return doc && doc.status === 'active' ? { version: doc.version, messageId: doc.messageId } : undefined;
+    },
+    routes,
+    annualReturns,
+  });
   // Every report touched by the batch is recomputed, also on redelivery: a crash after step 3 and before the
   // read models were updated is repaired this way.
   for (const id of reportIds) changed.add(id);
@@ -330,8 +368,58 @@ export async function persistBatch(
     documents: known,
     fresh,
     escalated,
+    feedable,
   };
 }
+
+/**
+ * The accepted versions that may go on the feeds (PersistResult.feedable): not refused, the first message of their
+ * version in the batch, and their subject's current version once the batch is stored. A route's or an annual
+ * return's current version is the highest of the stored one and those applied here (applyLatestVersions); an
+ * accepted version equal to the stored one is the same message (another would be stale).
+ */
+function feedableVersions(
+  outcomes: Outcome[],
+  refused: Map<Accepted, Rejected>,
+  foreign: Map<Accepted, string>,
+  firstOfVersion: Map<string, Accepted>,
+  takenVersions: Set<string>,
+  keyOf: (a: Accepted) => string,
+  current: {
+    report: (id: string) => { version: number; messageId: string } | undefined;
+    routes: CurrentVersions;
+    annualReturns: CurrentVersions;
+  },
+): Map<Accepted, 'new' | 'again'> {
+  const versions = outcomes.filter(
+    (o): o is Accepted =>
+      o.kind === 'accepted' &&
+      !refused.has(o) &&
+      !foreign.has(o) &&
+      FEEDABLE.has(o.envelope.messageType) &&
+      firstOfVersion.get(keyOf(o)) === o,
+  );
+  const newest = new Map<string, number>();
+  for (const a of versions)
+    if (isAnnualOrRoute(a)) {
+      const stored =
+        (a.envelope.messageType === 'TraffickingRoute' ? current.routes : current.annualReturns).get(
+          a.subjectId,
+        )?.version ?? 0;
+      newest.set(a.subjectId, Math.max(newest.get(a.subjectId) ?? stored, stored, a.subjectVersion ?? 0));
+    }
+  const isCurrent = (a: Accepted) => {
+    if (isAnnualOrRoute(a)) return newest.get(a.subjectId) === a.subjectVersion;
+    const doc = current.report(a.subjectId);
+    return doc?.version === a.subjectVersion && doc.messageId === a.envelope.messageId;
+  };
+  return new Map(
+    versions.filter(isCurrent).map((a) => [a, takenVersions.has(keyOf(a)) ? 'again' : 'new'] as const),
+  );
+}
+
+/** The message types that are versions of a record published on the feeds (a withdrawal goes its own way). */
+const FEEDABLE = new Set(['SeizureReport', 'TraffickingRoute', 'AnnualSeizureReturn']);
 
 /**
  * Refuses the versions and retractions of another country's record (`foreign`: each with the country whose record it
@@ -425,8 +513,8 @@ export async function versionHandlings(
   store: Store,
   ids: string[],
   regions: Region[],
-): Promise<Map<string, { version: number; handling?: Handled }[]>> {
-  const out = new Map<string, { version: number; handling?: Handled }[]>();
+): Promise<Map<string, { version: number; handling?: PublishedHandling }[]>> {
+  const out = new Map<string, { version: number; handling?: PublishedHandling }[]>();
   if (ids.length === 0) return out;
   type HistoryEntry = {
     _id: string;
@@ -435,19 +523,30 @@ export async function versionHandlings(
     originCountry: string;
     handling?: StoredReport['handling'];
     report?: { handling?: Record<string, unknown> };
+    feeds?: unknown;
   };
   const entries = await findEach(
     store.collection<HistoryEntry>(COLLECTIONS.reportVersions),
     'reportId',
     [...new Set(ids)],
-    { reportId: 1, version: 1, originCountry: 1, handling: 1, 'report.handling': 1 },
+    { reportId: 1, version: 1, originCountry: 1, handling: 1, 'report.handling': 1, feeds: 1 },
   );
   for (const e of entries.sort((a, b) => a.version - b.version)) {
     const handling =
       e.handling ?? (e.report?.handling ? storedHandling(e.report.handling, regions) : undefined);
+    // The feeds the version went to, where its entry recorded them (entries written before 2026-12-07 did not:
+    // theirs are worked out from the handling, by the regions as they are now).
+    const feeds = Array.isArray(e.feeds)
+      ? e.feeds.filter((f): f is string => typeof f === 'string')
+      : undefined;
     out.set(e.reportId, [
       ...(out.get(e.reportId) ?? []),
-      { version: e.version, ...(handling && { handling: { originCountry: e.originCountry, ...handling } }) },
+      {
+        version: e.version,
+        ...(handling && {
+          handling: { originCountry: e.originCountry, ...handling, ...(feeds && { feeds }) },
+        }),
+      },
     ]);
   }
   return out;

@@ -144,6 +144,19 @@ export function startEscalation(options: EscalationOptions): Escalation {
         continue;
       }
       try {
+        // Read again: the overdue requests were read before the intake's offsets were, and an answer given in time
+        // that it stored and committed meanwhile is stored now (the group commits a record only once stored).
+        const still = await requests.findOne(
+          { _id: r._id, status: 'open' },
+          { projection: { _id: 1, escalatedAt: 1 } },
+        );
+        if (!still || still.escalatedAt) {
+          logger.info(
+            { requestId: r.requestId, addressee: r.addressee },
+            'request overdue when read, answered (or escalated) since: not escalated',
+          );
+          continue;
+        }
         await escalate(r, now);
         recorded.set(r.requestId, now);
         count++;

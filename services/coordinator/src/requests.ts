@@ -5,6 +5,7 @@
 import type { Signer } from '@hub/envelope';
 import type { FieldError } from '@hub/errors';
 import type { Admin, TopicNames } from '@hub/kafka';
+import { Counter, type Logger, type Registry } from '@hub/observability';
 import type { Region, SchemaRegistry } from '@hub/schemas';
 import type { Collection } from 'mongodb';
 import {
@@ -13,6 +14,7 @@ import {
   findEach,
   type Store,
   type StoredRequest,
+  type StoredEnvelope,
   type StoredResponse,
 } from '@hub/store';
 import { notAhead, shownTime } from './content-checks';
@@ -169,25 +171,31 @@ interface Placed {
   appendedAt?: number | Date;
 }
 
-const appendedMs = (a: Placed) => (a.appendedAt === undefined ? undefined : new Date(a.appendedAt).getTime());
+/** A time in ms, undefined where unknown (no append time on a topic made before 2026-12-07). */
+const msOf = (t: number | Date | undefined) => {
+  const ms = t === undefined ? NaN : new Date(t).getTime();
+  return Number.isFinite(ms) ? ms : undefined;
+};
+const earlier = (x: number | undefined, y: number | undefined) =>
+  x === undefined || y === undefined ? 0 : x - y;
 /** Whether an answer closes its request: any but a partial one (after which more may follow). */
 const closes = (a: Placed) => a.status !== 'partial';
 const byText = (p: string, q: string) => (p < q ? -1 : p > q ? 1 : 0);
 
 /**
- * The order of a request's answers, the same however they are read: as the brokers appended them, a partial one
- * before a full one appended in the same millisecond, then as given (respondedAt), by response id and by message id.
- * A request's answers travel under keys of their own (their response ids), in different partitions, so the intake (a
- * replay above all) may read them in any order. 0 where an append time is unknown (a topic made before 2026-12-07):
- * then the order they are read in.
+ * The order of a request's answers, the same however they are read: as the addressee's node gave them (respondedAt,
+ * signed, from the one node's clock), a partial one before one that is not given in the same millisecond (the node
+ * takes no answer after one that is not partial: it signed the partial one first), then as the brokers appended them,
+ * by response id and by message id. Not by append time first: the node sends each partition's records side by side
+ * and a whole batch again after a failure, so a partial answer given before the full one may be appended after it,
+ * and would be refused, or dropped once taken. A request's answers travel under keys of their own (their response
+ * ids), in different partitions, so the intake (a replay above all) may read them in any order.
  */
 function answerOrder(a: Placed, b: Placed): number {
-  const [x, y] = [appendedMs(a), appendedMs(b)];
-  if (x === undefined || y === undefined) return 0;
   return (
-    x - y ||
+    earlier(msOf(a.respondedAt), msOf(b.respondedAt)) ||
     Number(closes(a)) - Number(closes(b)) ||
-    new Date(a.respondedAt).getTime() - new Date(b.respondedAt).getTime() ||
+    earlier(msOf(a.appendedAt), msOf(b.appendedAt)) ||
     byText(a.responseId, b.responseId) ||
     byText(a.messageId, b.messageId)
   );
@@ -208,10 +216,12 @@ export type AnswerVerdict<T> =
  * What becomes of `answer` among the answers its request has taken so far (`answers`), decided by their order
  * (answerOrder), never by the order they are read in: the first answer that is not partial closes the request, and
  * of the answers under one response id the first is the one. So an answer after one that closed the request, or
- * after one with its response id, is refused; and an answer before such answers taken already (read first: a full
- * answer appended at 10:00:05 read after a partial one appended at 10:00:10) is taken, and those it precedes are
- * dropped (all of them when it closes the request, else the one with its response id), leaving what reading them in
- * order would have left. Where an append time is unknown, the answer read first is first.
+ * after one with its response id, is refused; and an answer before such answers taken already is taken, and those
+ * it precedes are dropped (all of them when it closes the request, else the one with its response id), leaving what
+ * reading them in order would have left. A partial answer given before the full one is therefore never dropped by
+ * it, whatever the order it is appended or read in: it is kept among the request's earlier answers. Only an answer
+ * its node gave after its own closing answer (which a node's API refuses to give: a node writing to its topic on its
+ * own, a clock set back) may be taken, read first, and dropped later (see DroppedAnswer).
  */
 export function judgeAnswer<T extends Placed>(answers: readonly T[], answer: Placed): AnswerVerdict<T> {
   const same = answers.find((a) => a.messageId === answer.messageId);
@@ -233,7 +243,12 @@ export function judgeAnswer<T extends Placed>(answers: readonly T[], answer: Pla
 type Known = Pick<StoredRequest, 'requester' | 'addressee' | 'messageId'> & {
   /** The responses taken (a redelivery of one of them is taken again), and where each stands in their order. */
   answers: Placed[];
+  /** The responses this batch took and then dropped (answerKey): a copy of one later in the batch is taken again. */
+  dropped: Set<string>;
 };
+
+/** An answer's message and response ids: one message, the same whatever copy of it is read. */
+const answerKey = (a: Pick<Placed, 'messageId' | 'responseId'>) => `${a.messageId} ${a.responseId}`;
 
 /**
  * The checks that need the store: a request id is used once, a request goes to a country with a node, and a
@@ -280,6 +295,7 @@ export async function checkRequestMessages(
           respondedAt: r.respondedAt,
           ...(r.appendedAt !== undefined && { appendedAt: r.appendedAt }),
         })),
+        dropped: new Set<string>(),
       },
     ]),
   );
@@ -290,7 +306,10 @@ export async function checkRequestMessages(
       if (!reachable.has(to)) reachable.set(to, await hasNode(to));
     }
 
-  return outcomes.map((o): Outcome => {
+  // Answers refused for coming after an answer that closed the request or took their response id: one of them may be
+  // a copy of an answer accepted before and dropped since (a node's resend, a redelivery), looked up after.
+  const refusedAnswers = new Map<number, Placed>();
+  const checked = outcomes.map((o, i): Outcome => {
     if (o.kind !== 'accepted' || !isRequestMessage(o.envelope.messageType)) return o;
     const v = o.value;
     const requestId = String(v.requestId);
@@ -316,6 +335,7 @@ export async function checkRequestMessages(
             addressee: String(v.to),
             messageId: o.envelope.messageId,
             answers: [],
+            dropped: new Set<string>(),
           });
       }
     } else if (!request) {
@@ -339,6 +359,7 @@ export async function checkRequestMessages(
         ...(o.record.appendedAt !== undefined && { appendedAt: o.record.appendedAt }),
       };
       problems.push(...checkAnswer(request, requestId, answer));
+      if (problems.length) refusedAnswers.set(i, answer);
     }
     if (problems.length === 0) return o;
     return {
@@ -350,6 +371,25 @@ export async function checkRequestMessages(
       fields: problems,
     };
   });
+  if (refusedAnswers.size === 0) return checked;
+  // A copy of an answer accepted before gets the verdict of the first copy, though a later answer has dropped it from
+  // its request since: the archive keeps the envelope of every message accepted (write-once; a message id names one
+  // message: the intake's replay check refuses other bytes under it). Taking it again changes nothing stored.
+  const archived = await findEach(
+    store.collection<StoredEnvelope>(COLLECTIONS.envelopes),
+    '_id',
+    [...refusedAnswers.values()].map((a) => a.messageId),
+    { messageType: 1, subjectId: 1 },
+  );
+  const accepted = new Set(
+    archived
+      .filter((e) => e.messageType === 'InformationResponse')
+      .map((e) => answerKey({ messageId: e._id, responseId: e.subjectId })),
+  );
+  return checked.map((o, i) => {
+    const answer = refusedAnswers.get(i);
+    return answer && accepted.has(answerKey(answer)) ? outcomes[i]! : o;
+  });
 }
 
 /**
@@ -360,6 +400,8 @@ export async function checkRequestMessages(
  */
 function checkAnswer(request: Known, requestId: string, answer: Placed): FieldError[] {
   const verdict = judgeAnswer(request.answers, answer);
+  // A copy of an answer this batch took, then dropped: taken again, as the first copy was.
+  if (verdict.kind !== 'taken' && request.dropped.has(answerKey(answer))) return [];
   switch (verdict.kind) {
     case 'again':
       return [];
@@ -379,6 +421,7 @@ function checkAnswer(request: Known, requestId: string, answer: Placed): FieldEr
         },
       ];
     case 'taken':
+      for (const a of verdict.dropped) request.dropped.add(answerKey(a));
       request.answers = [...request.answers.filter((a) => !verdict.dropped.includes(a)), answer];
       return [];
   }
@@ -442,23 +485,24 @@ export interface AnswerUpdate {
  * brokers appended by the due time withdraws an escalation applied before it (see applyEscalation): the request is
  * shown as answered in time, not escalated.
  *
- * An answer stored already that comes after this one (judgeAnswer's `dropped`: read first, appended after the answer
+ * An answer stored already that comes after this one (judgeAnswer's `dropped`: read first, given after the answer
  * that closed the request) is dropped from the request, so that the request is the same as when they are read in
  * order, where it is refused: a replay, and the digest that compares it with the live store, must find the same
  * request. It is not kept as "received after the request closed": read in order it would not be there, and the
  * request would again depend on the order. What cannot be undone stays: its receipt said accepted, its countersigned
- * copy went to the requester, and its envelope is kept in the archive (`envelopes`), where it is still found.
+ * copy went to the requester, and its envelope is kept in the archive (`envelopes`), where it is still found (a copy
+ * of it is taken again: checkRequestMessages). Returned as `dropped`, for the intake to log and count (DroppedAnswer).
  */
 export function answerChange(
   doc: Pick<StoredRequest, 'dueAt' | 'escalatedAt' | 'response' | 'earlierResponses'> | null,
   answer: StoredResponse,
-): AnswerUpdate | null {
+): { update: AnswerUpdate; dropped: StoredResponse[] } | null {
   if (!doc) return null;
   const given = answersOf(doc);
   const verdict = judgeAnswer(given, answer);
   if (verdict.kind !== 'taken') return null;
   const kept = given.filter((r) => !verdict.dropped.includes(r));
-  // Before the first answer that follows it (answerOrder); last when its time, or theirs, is unknown.
+  // Before the first answer that follows it (answerOrder).
   const next = kept.findIndex((r) => answerOrder(r, answer) > 0);
   const all = next < 0 ? [...kept, answer] : [...kept.slice(0, next), answer, ...kept.slice(next)];
   const update: AnswerUpdate = { $set: { response: all.at(-1) as StoredResponse, status: 'answered' } };
@@ -467,9 +511,10 @@ export function answerChange(
   // The escalation, when the intake applied its record before this answer (a backlog, a replay reading the topics
   // side by side), was counted already in hub_coordinator_requests_escalated_total, which cannot go down; the log of
   // the escalation and the notice sent to the requester stay too. The request no longer says it. (An answer dropped
-  // never took away the only answer in time: the one that drops it was appended before it.)
+  // may have been the only one in time, its node having given the closing one before it but sent it later: the
+  // escalation it withdrew, or kept from being applied, is not brought back. Its drop is logged.)
   if (doc.escalatedAt && answeredInTime(doc.dueAt, answer)) update.$set.escalatedAt = null;
-  return update;
+  return { update, dropped: verdict.dropped };
 }
 
 /** An update of a request, then `next`, as one update: what making the two in turn leaves. */
@@ -504,34 +549,105 @@ async function readAgain(
 /**
  * Attach each of `answers` to its request (answerChange), one after another in the order they came, so that a second
  * answer of the batch finds the first: in `held`, the batch's requests as read, changed as each answer changes them;
- * then each request changed is written once, unless it changed meanwhile.
+ * then each request changed is written once, unless it changed meanwhile. Resolves to the answers the requests
+ * written no longer hold (answerChange's `dropped`).
  */
 async function storeAnswers(
   requests: Collection<StoredRequest>,
   held: Map<string, Held>,
   answers: { requestId: string; answer: StoredResponse }[],
-): Promise<void> {
-  const changed = new Map<string, { read: StoredResponse | null; update: AnswerUpdate }>();
+): Promise<DroppedAnswer[]> {
+  const changed = new Map<
+    string,
+    { read: StoredResponse | null; update: AnswerUpdate; dropped: DroppedAnswer[] }
+  >();
   for (const { requestId, answer } of answers) {
     const doc = held.get(requestId);
-    const update = answerChange(doc ?? null, answer);
-    if (!doc || !update) continue;
+    const change = answerChange(doc ?? null, answer);
+    if (!doc || !change) continue;
+    const { update } = change;
+    const dropped = change.dropped.map((r) => droppedAnswer(requestId, r, answer));
     const before = changed.get(requestId);
     changed.set(
       requestId,
-      before ? { read: before.read, update: andThen(before.update, update) } : { read: doc.response, update },
+      before
+        ? {
+            read: before.read,
+            update: andThen(before.update, update),
+            dropped: [...before.dropped, ...dropped],
+          }
+        : { read: doc.response, update, dropped },
     );
     Object.assign(doc, update.$set);
     if (update.$unset) delete doc.earlierResponses;
   }
-  for (const [requestId, { read, update }] of changed) {
+  const dropped: DroppedAnswer[] = [];
+  for (const [requestId, change] of changed) {
     // Stored under the intake's lock, one batch at a time: the guard only keeps a change made from a stale read from
     // overwriting an answer.
-    const unchanged = read ? { 'response.messageId': read.messageId } : { response: null };
-    const { matchedCount } = await requests.updateOne({ _id: requestId, ...unchanged }, update);
+    const unchanged = change.read ? { 'response.messageId': change.read.messageId } : { response: null };
+    const { matchedCount } = await requests.updateOne({ _id: requestId, ...unchanged }, change.update);
     // Not stored: what is held of it no longer is the request (the escalations below read it again).
     if (!matchedCount) held.delete(requestId);
+    else dropped.push(...change.dropped);
   }
+  return dropped;
+}
+
+/**
+ * An answer accepted (its receipt said so, its copy went to the requester) that its request no longer holds: an
+ * answer read after it comes before it (answerOrder) and closed the request, or took its response id. Only an answer
+ * its node gave after its own closing answer can be dropped (judgeAnswer); never silently: the intake logs and counts
+ * each (answerDropReporter).
+ */
+export interface DroppedAnswer {
+  requestId: string;
+  responseId: string;
+  messageId: string;
+  /** The answer whose taking dropped it. */
+  by: { responseId: string; messageId: string };
+  reason: 'after-closing-answer' | 'response-id-taken';
+}
+
+function droppedAnswer(requestId: string, dropped: Placed, by: Placed): DroppedAnswer {
+  return {
+    requestId,
+    responseId: dropped.responseId,
+    messageId: dropped.messageId,
+    by: { responseId: by.responseId, messageId: by.messageId },
+    reason: by.responseId === dropped.responseId ? 'response-id-taken' : 'after-closing-answer',
+  };
+}
+
+/**
+ * What the intake does with each answer dropped from its request (DroppedAnswer): a warning with its ids and the
+ * reason, and `hub_coordinator_request_answers_dropped_total` (by reason) in `metrics`.
+ */
+export function answerDropReporter(logger: Logger, metrics: Registry): (dropped: DroppedAnswer) => void {
+  const counter = new Counter({
+    name: 'hub_coordinator_request_answers_dropped_total',
+    help:
+      'Answers to information requests accepted, then dropped from their request by an answer read after them that ' +
+      'their node gave before them and that closed the request (or took their response id): the requester has a ' +
+      'copy, the request no longer lists it',
+    labelNames: ['reason'],
+    registers: [metrics],
+  });
+  return (d) => {
+    counter.inc({ reason: d.reason });
+    logger.warn(
+      {
+        requestId: d.requestId,
+        responseId: d.responseId,
+        messageId: d.messageId,
+        droppedBy: d.by,
+        reason: d.reason,
+      },
+      d.reason === 'after-closing-answer'
+        ? 'answer accepted earlier dropped from its request: its node gave the answer that closed the request before it'
+        : 'answer accepted earlier dropped from its request: an answer its node gave before it has its response id',
+    );
+  };
 }
 
 /**
@@ -540,13 +656,15 @@ async function storeAnswers(
  * once (and none after one that is not partial, whatever the order they are read in: answerChange), and only the
  * first escalation of a request counts. Resolves to the requests whose escalation this batch applied (a record
  * repeated, or applied again on redelivery, or one of a request answered in time, is not among them), for the
- * coordinator to count.
+ * coordinator to count. Each answer accepted before that this batch drops from its request goes to `onDropped`
+ * (answerDropReporter: logged and counted).
  */
 export async function persistRequests(
   store: Store,
   outcomes: Outcome[],
   regions: Region[],
   now: Date,
+  onDropped: (dropped: DroppedAnswer) => void = () => {},
 ): Promise<Pick<StoredRequest, '_id' | 'urgency'>[]> {
   const accepted = outcomes.filter((o): o is Accepted => o.kind === 'accepted');
   const requests = accepted.filter((a) => a.envelope.messageType === 'InformationRequest');
@@ -568,7 +686,7 @@ export async function persistRequests(
   );
   if (fresh.size) await coll.insertMany([...fresh.values()], { ordered: false });
   for (const d of fresh.values()) held.set(d._id, { ...d });
-  await storeAnswers(
+  const dropped = await storeAnswers(
     coll,
     held,
     responses.map((a) => ({
@@ -576,6 +694,7 @@ export async function persistRequests(
       answer: responseDocument(a, regions, now),
     })),
   );
+  for (const d of dropped) onDropped(d);
   // Escalations apply in any order with the answers (see applyEscalation), dated when the coordinator made them.
   // Their urgency is the metric's label (the record does not carry it).
   const escalated: Pick<StoredRequest, '_id' | 'urgency'>[] = [];

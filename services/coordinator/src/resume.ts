@@ -20,7 +20,10 @@ export interface LockedStage {
   /** Offsets of messages not stored and not answered (messages of erased records). */
   skipped: string[];
   alerts: AlertRecord[];
-  /** Distinct handlings, and which of them each subject has (by subject id). */
+  /**
+   * Distinct handlings, and which of them each subject has (by subject id); also, under `feed:<subject id>:<message
+   * id>`, the handling under which a version goes on the feeds (coordinator.ts, feedDecisions).
+   */
   handlings: SubjectHandling[];
   handlingOf: Record<string, number>;
 }

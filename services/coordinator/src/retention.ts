@@ -3,6 +3,7 @@
 // erased from the store and the read models, and a signed ErasureNotice on hub.erasures (and to the originator, the
 // feeds it went to and every country a cross-border alert naming it was sent to: erasure-reach.ts) makes every
 // subscriber, replica and replay erase it too. The erasure log keeps what was erased and why, never its content.
+import { randomUUID } from 'node:crypto';
 import type { Signer } from '@hub/envelope';
 import type { Kafka, Message, Producer, TopicNames } from '@hub/kafka';
 import { appendTimeOf, sendAll, tailTopic, type PartitionCounts, type Tail } from '@hub/kafka';
@@ -64,8 +65,11 @@ export interface RetentionDoc {
   originCountry: string;
   reviewAt: Date;
   warnedAt: Date | null;
-  /** Each renewal applied; messageId: the renewal's (absent on those applied before 2026-12-07). */
-  renewals: { at: Date; reason: string; messageId?: string }[];
+  /**
+   * Each renewal applied; messageId: the renewal's (absent on those applied before 2026-12-07); submittedBy: the
+   * agency system that asked its node for it (RetentionRenewal v2; null for a v1 renewal or one sent without a name).
+   */
+  renewals: { at: Date; reason: string; messageId?: string; submittedBy?: string | null }[];
 }
 
 export interface ErasureLogEntry {
@@ -112,9 +116,32 @@ export async function registerRetention(
   await insertNew(retention, [...docs.values()]);
 }
 
+/** Stamped (meta) by every review that erased something, after its erasure log entries are written. */
+const ERASURES_EPOCH = 'erasures-epoch';
+
 /** Subjects erased, with the last version erased: their messages are never stored again (redelivery, replay). */
 export class ErasedSet {
   private readonly erasedUpTo = new Map<string, number>();
+  /** The erasures stamp as of the last read of the erasure log (undefined: never read). */
+  private epoch: string | null | undefined;
+
+  /**
+   * Learns the erasures of the store's erasure log, read again only when its stamp changed since the last read: an
+   * instance erasing under the read-models lock writes its log and stamp before it lets the lock go, while this
+   * instance's follower of hub.erasures may not have read its notices yet (then a message of the record, stored
+   * under the lock next, would bring it back).
+   */
+  async catchUp(store: Store): Promise<void> {
+    const doc = await store
+      .collection<{ _id: string; stamp: string }>(COLLECTIONS.meta)
+      .findOne({ _id: ERASURES_EPOCH });
+    const stamp = doc?.stamp ?? null;
+    if (stamp === this.epoch) return;
+    const log = store.collection<ErasureLogEntry>(COLLECTIONS.erasures);
+    for (const e of await log.find({}, { projection: { subjectId: 1, versionsUpTo: 1 } }).toArray())
+      this.add(e.subjectId, e.versionsUpTo);
+    this.epoch = stamp;
+  }
   add(subjectId: string, versionsUpTo: number): void {
     this.erasedUpTo.set(subjectId, Math.max(versionsUpTo, this.erasedUpTo.get(subjectId) ?? 0));
   }
@@ -271,7 +298,12 @@ export async function applyRenewals(
     const reviewAt = new Date(now + period);
     const renewals = [
       ...doc.renewals,
-      { at: new Date(now), reason: String(r.value.reason).slice(0, 500), messageId: r.envelope.messageId },
+      {
+        at: new Date(now),
+        reason: String(r.value.reason).slice(0, 500),
+        messageId: r.envelope.messageId,
+        submittedBy: typeof r.value.submittedBy === 'string' ? r.value.submittedBy : null,
+      },
     ];
     await retention.updateOne({ _id: doc._id }, { $set: { reviewAt, warnedAt: null, renewals } });
     const updated = { ...doc, reviewAt, warnedAt: null, renewals };
@@ -483,6 +515,10 @@ export async function eraseRecords(
   const taken = await insertFindingTaken(erasures, entries);
   for (const e of entries)
     if (taken.has(e._id)) await erasures.replaceOne({ _id: e._id }, e, { upsert: true });
+  // Other instances read the log again before they store anything more (ErasedSet.catchUp).
+  await store
+    .collection<{ _id: string; stamp: string }>(COLLECTIONS.meta)
+    .replaceOne({ _id: ERASURES_EPOCH }, { stamp: randomUUID() }, { upsert: true });
   await deleteByIds(store.collection<RetentionDoc>(COLLECTIONS.retention), ids);
   return entries;
 }

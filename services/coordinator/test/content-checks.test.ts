@@ -143,7 +143,12 @@ describe('coordinator content checks', () => {
         message: 'must not be before 1970-01-01, as a national node takes it (got -9000000000000000)',
         value: -9e15,
       },
-      { field: 'reportedAt', message: 'must not be in the future (got 9000000000000000)', value: 9e15 },
+      {
+        field: 'reportedAt',
+        message:
+          "9000000000000000 is ahead of the hub's clock (2026-12-06T00:00:00.000Z) by more than the 5 minutes allowed for clock skew: set the node's clock right",
+        value: 9e15,
+      },
     ]);
     expect(
       checkSeizureReport(
@@ -154,7 +159,8 @@ describe('coordinator content checks', () => {
     ).to.deep.equal([
       {
         field: 'seizedAt',
-        message: 'must not be in the future (got 2026-12-06T00:05:00.001Z)',
+        message:
+          "2026-12-06T00:05:00.001Z is ahead of the hub's clock (2026-12-06T00:00:00.000Z) by more than the 5 minutes allowed for clock skew: check the seizure's date, time and UTC offset, and the node's clock",
         value: now + 5 * 60000 + 1,
       },
       {
@@ -180,7 +186,7 @@ describe('coordinator content checks', () => {
       },
     ]);
     expect(checkAnnualReturn(annual(now + 3_600_000), 'KZ', now).map((e) => e.message)).to.deep.equal([
-      'must not be in the future (got 2026-12-06T01:00:00.000Z)',
+      "2026-12-06T01:00:00.000Z is ahead of the hub's clock (2026-12-06T00:00:00.000Z) by more than the 5 minutes allowed for clock skew: set the node's clock right",
     ]);
   });
   it("refuses an annual return under another id than its country's and year's, which another country could take", () => {

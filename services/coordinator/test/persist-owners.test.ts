@@ -5,43 +5,23 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { annualReturnFromJson, routeReportFromJson, seizureReportFromJson } from '@hub/domain';
-import type { Envelope } from '@hub/envelope';
 import { loadRegions } from '@hub/schemas';
 import { COLLECTIONS } from '@hub/store';
 import { persistBatch } from '../src/persist';
 import type { Accepted, Outcome } from '../src/outcome';
+import { acceptedMessage } from './accepted';
 import { memoryStore, type MemoryStore } from './memory-store';
 
 const NOW = Date.UTC(2026, 11, 6, 9, 0);
 const regions = loadRegions();
-let offset = 0;
 
 /** A message as the intake accepts it, from `country`'s node. */
-function accepted(
+const accepted = (
   country: string,
   messageType: string,
   value: Record<string, unknown>,
-  subjectId: string,
-): Accepted {
-  const messageId = randomUUID();
-  return {
-    kind: 'accepted',
-    record: {
-      topic: `hub.node.${country}.out`,
-      partition: 0,
-      offset: String(offset++),
-      key: subjectId,
-      bytes: Buffer.from(messageId),
-    },
-    envelope: { messageId, messageType, origin: country, signedAt: NOW } as Envelope,
-    signer: { fingerprint: `fp-${country}`, country, agency: `${country} customs`, certificatePem: '' },
-    sha256: messageId,
-    value,
-    subjectId,
-    subjectVersion: value.version as number,
-    flags: [],
-  };
-}
+  id: string,
+): Accepted => acceptedMessage(country, messageType, value, id, NOW);
 
 const ctx = (country: string, version: number) => ({
   nodeCountry: country,

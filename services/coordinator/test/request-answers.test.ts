@@ -8,7 +8,13 @@ import { topicNames } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
 import type { Store, StoredRequest, StoredResponse } from '@hub/store';
 import type { Accepted, Outcome } from '../src/outcome';
-import { checkRequestMessages, persistRequests } from '../src/requests';
+import { Registry } from '@hub/observability';
+import {
+  answerDropReporter,
+  checkRequestMessages,
+  persistRequests,
+  type DroppedAnswer,
+} from '../src/requests';
 import { ESCALATION_GRACE_MS, intakeBehindOn, startEscalation } from '../src/request-escalation';
 
 type Doc = Record<string, unknown> & { _id: string };
@@ -38,11 +44,24 @@ const matches = (doc: Doc, filter: Doc) =>
   });
 
 /**
- * The `requests` collection in memory: insertMany, find (equality, $in, $lt), findOne and updateOne ($set, $unset).
- * `reads` counts the finds and findOnes (on FerretDB, each a decode of the whole collection).
+ * The `requests` collection in memory: insertMany, find (equality, $in, $lt), findOne and updateOne ($set, $unset);
+ * and the envelope archive (`envelopes`, what the intake archived of the messages it accepted: see `intake`).
+ * `reads` counts the finds and findOnes of requests (on FerretDB, each a decode of the whole collection).
  */
-function requestsStore(docs: Doc[] = []): { store: Store; docs: Doc[]; reads: { count: number } } {
+function requestsStore(docs: Doc[] = []): {
+  store: Store;
+  docs: Doc[];
+  reads: { count: number };
+  envelopes: Doc[];
+} {
   const reads = { count: 0 };
+  const envelopes: Doc[] = [];
+  const archive = {
+    insertMany: async (list: Doc[]) => void envelopes.push(...structuredClone(list)),
+    find: (filter: Doc) => ({
+      toArray: async () => structuredClone(envelopes.filter((d) => matches(d, filter))),
+    }),
+  };
   const collection = {
     insertMany: async (list: Doc[]) => void docs.push(...structuredClone(list)),
     find: (filter: Doc) => {
@@ -60,7 +79,11 @@ function requestsStore(docs: Doc[] = []): { store: Store; docs: Doc[]; reads: { 
       return { matchedCount: doc ? 1 : 0, modifiedCount: doc ? 1 : 0 };
     },
   };
-  return { store: { engine: 'mongodb', collection: () => collection } as unknown as Store, docs, reads };
+  const store = {
+    engine: 'mongodb',
+    collection: (name: string) => (name === 'envelopes' ? archive : collection),
+  } as unknown as Store;
+  return { store, docs, reads, envelopes };
 }
 
 /** KZ's request to UZ as stored, open, due at DUE. */
@@ -88,8 +111,16 @@ const storedRequest = (over: Partial<StoredRequest> = {}): Doc =>
   }) as unknown as Doc;
 
 let offset = 0;
-/** UZ's answer `n` (its response id and message id derive from it), appended by the brokers at `appendedAt`. */
-const answer = (n: number, status: string, appendedAt: number | undefined): Accepted =>
+/**
+ * UZ's answer `n` (its response id and message id derive from it), appended by the brokers at `appendedAt`, given by
+ * UZ's node at `respondedAt` (by default when appended).
+ */
+const answer = (
+  n: number,
+  status: string,
+  appendedAt: number | undefined,
+  respondedAt = appendedAt ?? NOW,
+): Accepted =>
   ({
     kind: 'accepted',
     record: {
@@ -113,7 +144,7 @@ const answer = (n: number, status: string, appendedAt: number | undefined): Acce
       status,
       answer: `answer ${n}`,
       relatedReports: [],
-      respondedAt: appendedAt ?? NOW,
+      respondedAt,
       handling: { tlp: 'AMBER', releasableTo: [] },
       submittedBy: null,
     },
@@ -142,11 +173,21 @@ const escalationRecord = (issuedAt: number): Accepted =>
     subjectVersion: null,
   }) as unknown as Accepted;
 
-/** Check and store `outcomes` as the intake does a batch; resolves to what was taken and the escalations counted. */
+/**
+ * Check and store `outcomes` as the intake does a batch, archiving the envelope of each message accepted (once);
+ * resolves to what was taken, the escalations counted and the answers dropped.
+ */
 const intake = async (store: Store, outcomes: Outcome[]) => {
   const checked = await checkRequestMessages(store, outcomes, async () => true);
-  const escalated = await persistRequests(store, checked, [], new Date(NOW));
-  return { kinds: checked.map((o) => o.kind), checked, escalated: escalated.map((e) => e._id) };
+  const dropped: DroppedAnswer[] = [];
+  const escalated = await persistRequests(store, checked, [], new Date(NOW), (d) => dropped.push(d));
+  const archive = store.collection<Doc>('envelopes');
+  for (const a of checked)
+    if (a.kind === 'accepted' && !(await archive.find({ _id: a.envelope.messageId }).toArray()).length)
+      await archive.insertMany([
+        { _id: a.envelope.messageId, messageType: a.envelope.messageType, subjectId: a.subjectId },
+      ]);
+  return { kinds: checked.map((o) => o.kind), checked, escalated: escalated.map((e) => e._id), dropped };
 };
 
 describe('coordinator: escalation of a request answered in time', () => {
@@ -532,16 +573,116 @@ describe('coordinator: answers read out of order', () => {
     );
   });
 
-  it('refuses a dropped answer delivered again', async () => {
+  it('takes a copy of a dropped answer again, as the first copy was, and changes nothing stored', async () => {
     const { store, docs } = requestsStore([storedRequest()]);
     await intake(store, [answer(2, 'partial', NOW + 10 * SECOND)]);
     await intake(store, [answer(1, 'answered', NOW + 5 * SECOND)]);
     const before = structuredClone(docs[0]);
-    const [again] = (await intake(store, [answer(2, 'partial', NOW + 10 * SECOND)])).checked;
-    expect(again?.kind === 'rejected' && again.detail).to.equal(
+    const again = await intake(store, [answer(2, 'partial', NOW + 10 * SECOND)]);
+    expect(again.kinds).to.deep.equal(['accepted']);
+    expect(again.dropped).to.deep.equal([]);
+    expect(docs[0]).to.deep.equal(before);
+    // Another message after the closing answer is still refused.
+    const [later] = (await intake(store, [answer(3, 'partial', NOW + 11 * SECOND)])).checked;
+    expect(later?.kind === 'rejected' && later.detail).to.equal(
       `requestId: request ${REQUEST_ID} was already answered (response 00000000-0000-4000-8000-000000000001, message response-message-1): only a partial answer may be followed by another`,
     );
-    expect(docs[0]).to.deep.equal(before);
+  });
+});
+
+describe('coordinator: answers given in one order, appended in another', () => {
+  const SECOND = 1000;
+  /** Partial answer 1 given at 10:00:00, full answer 2 at 10:00:02; the brokers appended the full one first. */
+  const partial = () => answer(1, 'partial', NOW + 10 * SECOND, NOW);
+  const full = () => answer(2, 'answered', NOW + 5 * SECOND, NOW + 2 * SECOND);
+  const texts = (doc: Doc) => {
+    const d = doc as unknown as StoredRequest;
+    return [...(d.earlierResponses ?? []), d.response].map((r) => r?.answer);
+  };
+
+  it('keeps a partial answer given before the full one, appended after it, in every order it is read', async () => {
+    for (const [name, batches] of [
+      ['full first', [[full()], [partial()]]],
+      ['partial first', [[partial()], [full()]]],
+      ['in one batch, full first', [[full(), partial()]]],
+      ['in one batch, partial first', [[partial(), full()]]],
+    ] as [string, Accepted[][]][]) {
+      const { store, docs } = requestsStore([storedRequest()]);
+      for (const batch of batches) {
+        const { kinds, dropped } = await intake(store, batch);
+        expect(kinds, name).to.deep.equal(batch.map(() => 'accepted'));
+        expect(dropped, name).to.deep.equal([]);
+      }
+      expect(texts(docs[0]!), name).to.deep.equal(['answer 1', 'answer 2']);
+      expect(docs[0], name).to.include({ status: 'answered' });
+      // A copy of the partial answer (the node resends a batch after a failure): the verdict of the first copy.
+      const again = await intake(store, [partial()]);
+      expect(again.kinds, name).to.deep.equal(['accepted']);
+      expect(texts(docs[0]!), name).to.deep.equal(['answer 1', 'answer 2']);
+    }
+  });
+
+  it('still judges "answered in time" by the append time', async () => {
+    // Given before the due time, appended after it (held in the node's outbox): late; the escalation stays.
+    const { store, docs } = requestsStore([storedRequest()]);
+    await intake(store, [escalationRecord(DUE + MINUTE)]);
+    await intake(store, [answer(1, 'answered', DUE + 10 * SECOND, DUE - 10 * SECOND)]);
+    expect((docs[0]!.escalatedAt as Date | null)?.getTime()).to.equal(DUE + MINUTE);
+  });
+
+  it('reports an answer its node gave after the closing one, taken when read first and dropped, and takes its copy again', async () => {
+    for (const batched of [false, true]) {
+      const { store, docs } = requestsStore([storedRequest()]);
+      // Partial answer 3 given after full answer 2 (no node's API gives it), read first.
+      const after = () => answer(3, 'partial', NOW + 3 * SECOND, NOW + 4 * SECOND);
+      const batches = batched ? [[after(), full(), after()]] : [[after()], [full()], [after()]];
+      const kinds: string[] = [];
+      const dropped: DroppedAnswer[] = [];
+      for (const batch of batches) {
+        const r = await intake(store, batch);
+        kinds.push(...r.kinds);
+        dropped.push(...r.dropped);
+      }
+      // Every copy of it gets the verdict of the first: accepted.
+      expect(kinds, String(batched)).to.deep.equal(['accepted', 'accepted', 'accepted']);
+      expect(texts(docs[0]!), String(batched)).to.deep.equal(['answer 2']);
+      expect(dropped, String(batched)).to.deep.equal([
+        {
+          requestId: REQUEST_ID,
+          responseId: '00000000-0000-4000-8000-000000000003',
+          messageId: 'response-message-3',
+          by: { responseId: '00000000-0000-4000-8000-000000000002', messageId: 'response-message-2' },
+          reason: 'after-closing-answer',
+        },
+      ]);
+    }
+  });
+
+  it('logs and counts each answer dropped', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger('test:requests', {
+      destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+    });
+    const metrics = new Registry();
+    const report = answerDropReporter(logger, metrics);
+    report({
+      requestId: REQUEST_ID,
+      responseId: 'r3',
+      messageId: 'm3',
+      by: { responseId: 'r2', messageId: 'm2' },
+      reason: 'after-closing-answer',
+    });
+    const counted = await metrics.getSingleMetric('hub_coordinator_request_answers_dropped_total')!.get();
+    expect(counted.values).to.deep.equal([{ value: 1, labels: { reason: 'after-closing-answer' } }]);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.include({
+      level: 'warn',
+      requestId: REQUEST_ID,
+      responseId: 'r3',
+      messageId: 'm3',
+      reason: 'after-closing-answer',
+    });
+    expect(lines[0]!.droppedBy).to.deep.equal({ responseId: 'r2', messageId: 'm2' });
   });
 });
 
@@ -601,6 +742,19 @@ describe('coordinator: the deadline check of information requests', () => {
       throw new Error('broker away');
     };
     expect(await checkAt(DUE + 12 * MINUTE, docs, { intakeBehind: failing })).to.deep.equal([]);
+  });
+
+  it('does not escalate a request the intake answered in time while the check asked how far it had read', async () => {
+    const docs = [storedRequest()];
+    // The intake stores the answer appended in time and commits it between the check's read of the overdue requests
+    // and its question: the offsets it reads then say the intake has caught up.
+    const intakeBehind = async () => {
+      const { store } = requestsStore(docs);
+      await intake(store, [answer(1, 'answered', DUE - 1000)]);
+      return false;
+    };
+    expect(await checkAt(DUE + 10 * MINUTE, docs, { intakeBehind })).to.deep.equal([]);
+    expect(docs[0]).to.include({ status: 'answered', escalatedAt: null });
   });
 
   it("asks the brokers once per check how far the intake has read an addressee's topic, and each due time apart", async () => {

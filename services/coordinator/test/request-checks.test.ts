@@ -61,7 +61,8 @@ describe('coordinator: information request checks', () => {
     expect(errors({ sentAt: NOW + 3600000, dueAt: NOW + 7200000 })).to.deep.equal([
       {
         field: 'sentAt',
-        message: 'must not be in the future (got 2026-03-14T10:00:00.000Z)',
+        message:
+          "2026-03-14T10:00:00.000Z is ahead of the hub's clock (2026-03-14T09:00:00.000Z) by more than the 5 minutes allowed for clock skew: set the node's clock right",
         value: NOW + 3600000,
       },
     ]);
@@ -86,7 +87,8 @@ describe('coordinator: information request checks', () => {
     expect(checkInformationResponse(response, 'UZ', NOW)).to.deep.equal([
       {
         field: 'respondedAt',
-        message: 'must not be in the future (got 2026-03-14T09:10:00.000Z)',
+        message:
+          "2026-03-14T09:10:00.000Z is ahead of the hub's clock (2026-03-14T09:00:00.000Z) by more than the 5 minutes allowed for clock skew: set the node's clock right",
         value: NOW + 600000,
       },
     ]);
@@ -131,10 +133,10 @@ describe('coordinator: information request checks', () => {
       requester: 'KZ',
       addressee: 'UZ',
       messageId: 'request-message',
-      response: response as StoredRequest['response'],
+      response: response && ({ ...response, respondedAt: new Date(NOW) } as StoredRequest['response']),
     });
     let offset = 0;
-    /** UZ's response, as the intake accepted it on its own. */
+    /** UZ's response, as the intake accepted it on its own; given after those made before it. */
     const answer = (messageId: string, responseId = RESPONSE_ID): Outcome =>
       ({
         kind: 'accepted',
@@ -146,7 +148,15 @@ describe('coordinator: information request checks', () => {
           bytes: Buffer.alloc(0),
         },
         envelope: { messageType: 'InformationResponse', messageId, origin: 'UZ' } as Envelope,
-        value: { requestId: REQUEST_ID, responseId, from: 'UZ', to: 'KZ', status: 'answered', answer: 'yes' },
+        value: {
+          requestId: REQUEST_ID,
+          responseId,
+          from: 'UZ',
+          to: 'KZ',
+          status: 'answered',
+          answer: 'yes',
+          respondedAt: NOW + 60000 + offset,
+        },
         subjectId: responseId,
         subjectVersion: null,
       }) as unknown as Accepted;

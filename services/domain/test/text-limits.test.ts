@@ -141,6 +141,34 @@ describe('text limits: one table for the node that takes a field and the coordin
     ]);
   });
 
+  it('refuses a reason of another type as such, with its value, rather than as missing', () => {
+    const max = TEXT_MAX.RetentionRenewal.reason;
+    const refusal = (body: unknown) => {
+      try {
+        readReason(body, max, 'say why');
+      } catch (err) {
+        return (err as { errors: unknown[] }).errors;
+      }
+      return [];
+    };
+    expect(refusal({ reason: 5 })).to.deep.equal([
+      { field: 'reason', message: 'must be a string, got number', value: 5 },
+    ]);
+    expect(refusal({ reason: true })).to.deep.equal([
+      { field: 'reason', message: 'must be a string, got boolean', value: true },
+    ]);
+    expect(refusals(() => readReason({ reason: ['x'] }, max, 'say why'))).to.deep.equal([
+      'reason: must be a string, got a list',
+    ]);
+    expect(refusals(() => readReason({ reason: { text: 'x' } }, max, 'say why'))).to.deep.equal([
+      'reason: must be a string, got object',
+    ]);
+    // null is no reason given.
+    expect(refusals(() => readReason({ reason: null }, max, 'say why'))).to.deep.equal([
+      'reason: is required: say why',
+    ]);
+  });
+
   it('holds a field the table does not list to the default, skips fields checked otherwise, and counts past 20', () => {
     expect(textOverLimits('SeizureReport', { reportingChannel: 'c'.repeat(DEFAULT_TEXT_MAX) })).to.deep.equal(
       [],

@@ -1,7 +1,10 @@
 // The broker security profile's ACLs: DESIGN.md's topic table ("written by / read by") as Kafka ACLs, one
 // SCRAM principal per national node, the coordinator and the query API. Pure: provisioning applies the plan.
-import kafkajs, { type AclEntry } from 'kafkajs';
+import kafkajs, { type AclEntry, type AclFilter, type DescribeAclResource } from 'kafkajs';
 import type { TopicNames } from './topics';
+
+/** kafkajs' ACL entry (one principal, host, operation and permission on one resource pattern): what a broker holds. */
+export type { AclEntry };
 
 // kafkajs is CommonJS and its enums are not detectable as named ESM exports.
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
@@ -160,15 +163,214 @@ const CLI_OPERATION: Record<AclOperation, string> = {
   'idempotent-write': 'IdempotentWrite',
 };
 
-/** The same grant as arguments of Kafka's `kafka-acls.sh --add` (for the production bootstrap script). */
-export function toAclCommandArgs(acl: HubAcl): string[] {
+/**
+ * The same grant as arguments of Kafka's `kafka-acls.sh`: `--add` it (the production bootstrap script), or
+ * `--remove` it (`--force`: the script has no one to answer kafka-acls.sh's question; removing a grant that is not
+ * there changes nothing, so the line can run again).
+ */
+export function toAclCommandArgs(acl: HubAcl, action: 'add' | 'remove' = 'add'): string[] {
   const resource = acl.resourceType === 'cluster' ? ['--cluster'] : [`--${acl.resourceType}`, acl.name];
   return [
-    '--add',
+    ...(action === 'add' ? ['--add'] : ['--remove', '--force']),
     '--allow-principal',
     `User:${acl.principal}`,
     ...acl.operations.flatMap((op) => ['--operation', CLI_OPERATION[op]]),
     ...resource,
     ...(acl.pattern === 'prefixed' ? ['--resource-pattern-type', 'prefixed'] : []),
   ];
+}
+
+/**
+ * The feed grants these countries' nodes must not hold: READ and DESCRIBE on the feed of each region they are not
+ * a member of. Rendered as `kafka-acls.sh --remove` lines, they take away what an earlier rendering granted to a
+ * country since removed from a region (its node would otherwise go on reading that region's feed). A region dropped
+ * from the configuration altogether is not known here: `diffAcls` against the live cluster's grants (`hub security
+ * apply` as hub-admin) finds them.
+ */
+export function unentitledFeedAcls(
+  names: TopicNames,
+  countries: string[],
+  regions: RegionMembers[],
+): HubAcl[] {
+  return countries.flatMap((cc) =>
+    regions
+      .filter((r) => !r.members.includes(cc))
+      .map((r) => topic(nodePrincipal(cc), names.feed(r.id), ['read', 'describe'])),
+  );
+}
+
+// Diffing the grants the configuration wants against those a broker holds (kafkajs describeAcls), so that applying
+// the plan also takes away what it no longer gives: a country removed from a region must stop reading its feed.
+
+const NODE_PRINCIPAL = /^User:node-([A-Z]{2})$/;
+
+/** One ACL entry as a string that is equal for equal entries (every field that Kafka compares). */
+export function aclEntryKey(e: AclEntry): string {
+  return [
+    e.principal,
+    e.host,
+    e.operation,
+    e.permissionType,
+    e.resourceType,
+    e.resourcePatternType,
+    e.resourceName,
+  ].join('|');
+}
+
+/** A describeAcls filter for every ACL on the broker, or every one of `principal` (`User:node-KZ`). */
+export function aclFilterOfEvery(principal?: string): AclFilter {
+  return {
+    resourceType: AclResourceTypes.ANY,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    operation: AclOperationTypes.ANY,
+    permissionType: AclPermissionTypes.ANY,
+    ...(principal === undefined ? {} : { principal }),
+  };
+}
+
+/** A describeAcls answer as one entry per (resource, principal, host, operation, permission). */
+export function aclEntriesOf(described: { resources: DescribeAclResource[] }): AclEntry[] {
+  return described.resources.flatMap((r) =>
+    r.acls.map((a) => ({
+      principal: a.principal,
+      host: a.host,
+      operation: a.operation,
+      permissionType: a.permissionType,
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+      resourcePatternType: r.resourcePatternType,
+    })),
+  );
+}
+
+/** Whether a topic or group pattern covers any resource of this namespace that the hub gives its nodes. */
+function coversHubResource(names: TopicNames, e: AclEntry): boolean {
+  const prefixed = e.resourcePatternType === ResourcePatternTypes.PREFIXED;
+  const literal = e.resourcePatternType === ResourcePatternTypes.LITERAL;
+  if (!prefixed && !literal) return false;
+  // A literal '*' is Kafka's wildcard: every resource of its type, this namespace's among them.
+  if (literal && e.resourceName === '*') return true;
+  const name = e.resourceName;
+  if (e.resourceType === AclResourceTypes.TOPIC) {
+    const families = [names.nodeTopicPrefix, names.feedPrefix];
+    const singles = [names.pki, names.quarantine, names.erasures];
+    if (families.some((f) => name.startsWith(f)) || singles.includes(name)) return true;
+    // A prefix shorter than the hub's own (`hub.`, say) covers them too.
+    return prefixed && [...families, ...singles].some((t) => t.startsWith(name));
+  }
+  if (e.resourceType === AclResourceTypes.GROUP) {
+    const nodeGroups = names.group('node-');
+    if (name.startsWith(nodeGroups) && /^[A-Z]{2}-/.test(name.slice(nodeGroups.length))) return true;
+    return prefixed && nodeGroups.startsWith(name);
+  }
+  return false;
+}
+
+/**
+ * Whether the hub manages this entry, and so may take it away: an ALLOW of a national node's principal
+ * (`User:node-<CC>`) on a topic or consumer group of this namespace. Never another principal's (the coordinator's,
+ * the query API's, an operator's own), never a DENY (removing one would widen access), never the cluster (the
+ * idempotent-write grant every node needs, shared by every namespace on the broker), never another namespace's.
+ */
+export function isManagedNodeGrant(names: TopicNames, e: AclEntry): boolean {
+  return (
+    NODE_PRINCIPAL.test(e.principal) &&
+    e.permissionType === AclPermissionTypes.ALLOW &&
+    coversHubResource(names, e)
+  );
+}
+
+/** The countries whose nodes hold grants the hub manages in this namespace. */
+export function nodesHoldingGrants(names: TopicNames, existing: AclEntry[]): string[] {
+  const countries = existing
+    .filter((e) => isManagedNodeGrant(names, e))
+    .map((e) => NODE_PRINCIPAL.exec(e.principal)?.[1])
+    .filter((cc): cc is string => cc !== undefined);
+  return [...new Set(countries)].sort();
+}
+
+/**
+ * What `hub security apply` wants on a broker that holds `existing`: every grant of `countries` (DESIGN.md's topic
+ * table), and, of each other node holding grants in this namespace (onboarded with `hub security grant`, or named
+ * in an earlier apply), the grants it holds that the configuration still entitles it to. Those are kept, not given
+ * afresh: an apply for some countries neither strips nor widens another's access, but still takes away a feed of a
+ * region that country has left.
+ */
+export function wantedAcls(
+  names: TopicNames,
+  countries: string[],
+  regions: RegionMembers[],
+  existing: AclEntry[],
+): AclEntry[] {
+  const others = nodesHoldingGrants(names, existing).filter((cc) => !countries.includes(cc));
+  const held = new Set(existing.map(aclEntryKey));
+  const entitled = toAclEntries([
+    ...others.flatMap((cc) => nodeAcls(names, cc, regions)),
+    ...coordinatorAcls(names, others).filter((a) => others.some((cc) => a.name === names.nodeIn(cc))),
+  ]).filter((e) => held.has(aclEntryKey(e)));
+  return [...toAclEntries(hubAcls(names, countries, regions)), ...entitled];
+}
+
+export interface AclDiff {
+  /** Wanted, not held: to create. */
+  add: AclEntry[];
+  /** Held, managed by the hub (isManagedNodeGrant), not wanted: to delete. */
+  remove: AclEntry[];
+}
+
+/**
+ * The entries to create and to delete so that a broker holding `existing` holds `wanted`, touching only node
+ * grants the hub manages in this namespace; `principals` (`User:node-KZ`) narrows the removals to those nodes.
+ */
+export function diffAcls(
+  names: TopicNames,
+  wanted: AclEntry[],
+  existing: AclEntry[],
+  principals?: string[],
+): AclDiff {
+  const held = new Set(existing.map(aclEntryKey));
+  const want = new Set(wanted.map(aclEntryKey));
+  const add = [...new Map(wanted.map((e) => [aclEntryKey(e), e])).values()].filter(
+    (e) => !held.has(aclEntryKey(e)),
+  );
+  const remove = existing.filter(
+    (e) =>
+      !want.has(aclEntryKey(e)) &&
+      isManagedNodeGrant(names, e) &&
+      (principals === undefined || principals.includes(e.principal)),
+  );
+  return { add, remove };
+}
+
+// kafkajs' enums are plain objects (name to number) at run time, though typed as TypeScript enums.
+const namesOf = (values: object): Map<number, string> =>
+  new Map(
+    Object.entries(values)
+      .filter((e): e is [string, number] => typeof e[1] === 'number')
+      .map(([name, value]) => [value, name]),
+  );
+const OPERATION_NAME = namesOf(AclOperationTypes);
+const RESOURCE_NAME = namesOf(AclResourceTypes);
+const PATTERN_NAME = namesOf(ResourcePatternTypes);
+const PERMISSION_NAME = namesOf(AclPermissionTypes);
+
+/** An entry in words, for logs: principal, permission, operation, resource (type, pattern, name), host. */
+export function describeAclEntry(e: AclEntry): {
+  principal: string;
+  permission: string;
+  operation: string;
+  resourceType: string;
+  pattern: string;
+  resource: string;
+  host: string;
+} {
+  return {
+    principal: e.principal,
+    permission: PERMISSION_NAME.get(e.permissionType) ?? String(e.permissionType),
+    operation: OPERATION_NAME.get(e.operation) ?? String(e.operation),
+    resourceType: RESOURCE_NAME.get(e.resourceType) ?? String(e.resourceType),
+    pattern: PATTERN_NAME.get(e.resourcePatternType) ?? String(e.resourcePatternType),
+    resource: e.resourceName,
+    host: e.host,
+  };
 }

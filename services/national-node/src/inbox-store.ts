@@ -483,11 +483,13 @@ export class InboundStore {
   }
 
   /**
-   * Whether the hub refused the envelope `messageId` this node sent of `subjectId` (a receipt answering it said
-   * rejected): the very same body sent again is then signed and sent again, not answered as the first time.
+   * Whether the hub refused the envelope `messageId` this node sent of `subjectId`: the latest receipt answering it said
+   * rejected (as receiptAnswering finds it). The very same body sent again is then signed and sent again, not answered
+   * as the first time. By the latest, not any: a chunk the coordinator judged again after a crash may bring a second
+   * receipt for the same envelope, and the later judgement is the one that stands.
    */
   refused(subjectId: string, messageId: string): boolean {
-    return this.receiptSummaries(subjectId).some((r) => r.inReplyTo === messageId && r.status === 'rejected');
+    return this.receiptSummaries(subjectId).findLast((r) => r.inReplyTo === messageId)?.status === 'rejected';
   }
 
   /** A record's receipts whole (read from the file), in the order they arrived: those of its versions. */

@@ -12,6 +12,7 @@ import { csvReportDigest, csvRetractionDigest } from './report-digest';
 import { decodeCsvBytes, undecodableMessage } from './text-bytes';
 import { httpStatusOf } from './error-status';
 import { ERASED_RULE } from './reports-index';
+import { queryReader } from './query';
 
 export const CSV_MEDIA_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
 /**
@@ -251,19 +252,37 @@ function csvText(bytes: Buffer): string {
   );
 }
 
-function defaultsFrom(query: Request['query']): CsvDefaults {
-  const pick = (k: string) => (typeof query[k] === 'string' && query[k] !== '' ? query[k] : undefined);
+/** The query parameters that stand in for columns the file lacks. */
+const DEFAULT_PARAMETERS = ['agency', 'tlp', 'releasableTo', 'evaluation'] as const;
+
+/**
+ * The defaults the query gives for columns the file lacks. An unknown parameter (a misspelt `releasable`) or one
+ * given twice is refused by name, as at the node's list routes: ignored, the reports would be signed with handling
+ * other than the one asked for. An empty value gives no default.
+ */
+function defaultsFrom(query: Record<string, unknown>): CsvDefaults {
+  const reader = queryReader(query, DEFAULT_PARAMETERS);
   const defaults: CsvDefaults = {};
-  for (const k of ['agency', 'tlp', 'releasableTo', 'evaluation'] as const) {
-    const v = pick(k);
-    if (v !== undefined) defaults[k] = v;
+  for (const k of DEFAULT_PARAMETERS) {
+    if (query[k] === undefined) continue;
+    const v = reader.text(k);
+    if (v === undefined)
+      reader.refuse(
+        k,
+        k === 'releasableTo'
+          ? 'is given more than once: give it once, the countries separated by commas (releasableTo=KZ,KG)'
+          : 'is given more than once: give it once',
+      );
+    else if (v !== '') defaults[k] = v;
   }
+  reader.check();
   return defaults;
 }
 
 /**
  * The CSV routes. Query parameters `agency`, `tlp`, `releasableTo`, `evaluation` stand in for columns the file
- * lacks (IDS workbooks carry no agency or handling). 202 when every report was queued, else 207.
+ * lacks (IDS workbooks carry no agency or handling); any other, or one given twice, is refused (400) before a row is
+ * read. 202 when every report was queued, else 207.
  */
 export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): Router {
   const router = express.Router();
@@ -291,11 +310,8 @@ export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): 
         },
       ]);
     const text = typeof given === 'string' ? given : csvText(given);
-    const { refusal, ...result } = await importCsv(text, {
-      channel: 'csv',
-      client: clientOf(res),
-      defaults: defaultsFrom(req.query),
-    });
+    const defaults = defaultsFrom(req.query as Record<string, unknown>);
+    const { refusal, ...result } = await importCsv(text, { channel: 'csv', client: clientOf(res), defaults });
     deps.logger.info(
       { accepted: result.accepted, rejected: result.rejected, rows: result.rows },
       'CSV import',

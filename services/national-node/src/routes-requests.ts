@@ -152,16 +152,17 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
       const escalation = n.escalation.get(r.requestId);
       const receipt = receiptOf(deps.inbound, r.requestId, messageId);
       const pastDue = r.dueAt < now && !response;
-      const status: Status =
-        receipt?.status === 'rejected'
-          ? 'rejected'
-          : response
-            ? answeredStatus({ status: String(response.content?.status ?? 'answered') })
-            : escalation
-              ? 'escalated'
-              : pastDue
-                ? 'overdue'
-                : 'open';
+      // An answer or an escalation says the hub holds the request, whatever a receipt judged (a chunk judged again
+      // after a crash brings two): rejected only without either.
+      const status: Status = response
+        ? answeredStatus({ status: String(response.content?.status ?? 'answered') })
+        : escalation
+          ? 'escalated'
+          : receipt?.status === 'rejected'
+            ? 'rejected'
+            : pastDue
+              ? 'overdue'
+              : 'open';
       const evidenceOf = (a: KeptRequestNotice) =>
         a.original
           ? { messageId: a.original.messageId, signedAt: iso(a.original.signedAt), verified: true }
@@ -251,13 +252,14 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
   router.post('/v1/requests', async (req, res) => {
     const digest = bodyDigest(req.body, 'a request');
     // The very same body sent again (a client that lost our 202) is answered as the first time, and nothing is sent
-    // again: read before the body is (its due time may have passed since). Unless the hub refused it (the node's
-    // certificate renewed since, a clock set right, a rule of the hub mended): then it is sent again, under the same id
-    // (the hub keeps no request it refused).
+    // again: read before the body is (its due time may have passed since). Unless the hub refused the latest sending
+    // of that id (the node's certificate renewed since, a clock set right, a rule of the hub mended, a due time that
+    // had passed): then this body, the same or another (a later due time), is sent under the same id (the hub keeps
+    // no request it refused).
     const given = givenRequestId(req.body);
+    const latest = given === undefined ? undefined : deps.requests.sent(given);
+    const refused = latest !== undefined && deps.inbound.refused(latest.request.requestId, latest.messageId);
     const earlier = given === undefined ? undefined : deps.requests.sentFrom(given, digest);
-    const refused =
-      earlier !== undefined && deps.inbound.refused(earlier.request.requestId, earlier.messageId);
     if (earlier && !refused) {
       res.status(202).json({
         ...queued(earlier.request, earlier.messageId, earlier.normalisations ?? []),

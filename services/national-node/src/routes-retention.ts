@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
 import { readReason } from '@hub/domain';
+import { clientOf } from './client-auth';
 import type { InboundStore } from './inbox-store';
 import { newestFirst, queryReader } from './query';
 import type { ReportsIndex } from './reports-index';
@@ -43,12 +44,15 @@ export function retentionRoutes(deps: {
       'say why the record is still needed',
     );
     const renewalId = randomUUID();
+    // Signed with the agency system that asked (RetentionRenewal v2), as a retraction is: any of the country's
+    // systems may renew a record another of them sent.
     const { messageId } = await deps.submitter.submit('RetentionRenewal', subjectId, {
       renewalId,
       subjectType,
       subjectId,
       reason,
       requestedAt: deps.clock(),
+      submittedBy: clientOf(res) ?? null,
     });
     res.status(202).json({ renewalId, subjectId, messageId, status: 'queued' });
   };

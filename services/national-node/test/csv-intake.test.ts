@@ -11,7 +11,7 @@ import { createLogger } from '@hub/observability';
 import { createSeizureAcceptor } from '../src/app';
 import { ReportsIndex } from '../src/reports-index';
 import { createCsvImporter } from '../src/routes-csv';
-import { startIntakeApp, type IntakeApp } from './intake-app';
+import { minimal, startIntakeApp, type IntakeApp } from './intake-app';
 
 const HEADER =
   'Seizure Reference,Seizure Date,Drug/Substance,Quantity Seized,Measurement Unit,Place,Agency,TLP';
@@ -208,6 +208,69 @@ describe('national node CSV intake: encodings, a node that cannot sign, route sp
     // Nor is a path that is not a CSV route read as one.
     const other = await csv(file, 'text/csv', '/v1/seizures/csv2');
     expect(other.status).to.equal(415);
+  });
+});
+
+describe('national node CSV intake: query parameters standing in for columns', () => {
+  let node: IntakeApp;
+  beforeEach(async () => {
+    node = await startIntakeApp();
+  });
+  afterEach(() => node.close());
+
+  /** An IDS file without TLP or Releasable To columns: its handling comes from the query. */
+  const BARE = [
+    'Seizure Reference,Seizure Date,Drug/Substance,Quantity Seized,Measurement Unit,Place,Agency',
+    'Q-1,2026-04-01,Heroin,2.5,kg,Khorgos,customs',
+  ].join('\n');
+  const post = (query: string, path = '/v1/seizures/csv') =>
+    node.post(`${path}?${query}`, BARE, { 'content-type': 'text/csv' });
+  const USE = 'unknown parameter; use agency, tlp, releasableTo or evaluation';
+
+  it('signs the handling the query gives for columns the file lacks', async () => {
+    const answer = await post('tlp=AMBER&releasableTo=KZ,KG&evaluation=B2');
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    expect(node.submitted).to.have.length(1);
+    expect(node.submitted[0]!.value.handling).to.deep.include({
+      tlp: 'AMBER',
+      releasableTo: ['KZ', 'KG'],
+      evaluation: 'B2',
+    });
+  });
+
+  for (const path of ['/v1/seizures/csv', '/v1/seizures/batch'])
+    it(`refuses an unknown or repeated parameter by name at ${path} rather than sign other handling`, async () => {
+      const cases: [string, { field: string; message: string }[]][] = [
+        ['tlp=AMBER&releasable=KZ,KG', [{ field: 'releasable', message: USE }]],
+        ['tlp=AMBER&releaseTo=KG', [{ field: 'releaseTo', message: USE }]],
+        ['tlp=AMBER&evalution=B2', [{ field: 'evalution', message: USE }]],
+        [
+          'tlp=AMBER&releasableTo=KZ&releasableTo=KG',
+          [
+            {
+              field: 'releasableTo',
+              message:
+                'is given more than once: give it once, the countries separated by commas (releasableTo=KZ,KG)',
+            },
+          ],
+        ],
+        ['tlp=AMBER&tlp=RED', [{ field: 'tlp', message: 'is given more than once: give it once' }]],
+      ];
+      for (const [query, errors] of cases) {
+        const answer = await post(query, path);
+        expect(answer.status, `${query}: ${JSON.stringify(answer.body)}`).to.equal(400);
+        expect(answer.body.error?.code, query).to.equal('VALIDATION_FAILED');
+        expect(answer.body.errors, query).to.deep.equal(errors);
+      }
+      expect(node.begun).to.deep.equal([]);
+    });
+
+  it('leaves a JSON batch to its own route, whatever its query', async () => {
+    const answer = await node.post('/v1/seizures/batch?tlp=AMBER&releasable=KZ', [
+      { ...minimal, reportId: randomUUID() },
+    ]);
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    expect(node.submitted).to.have.length(1);
   });
 });
 

@@ -199,6 +199,13 @@ describe("a node's store of what the coordinator sent it", () => {
     expect(inbound.refused('q-1', 'm-2'), 'its receipt said accepted').to.equal(false);
     expect(inbound.refused('q-1', 'm-3'), 'no receipt yet').to.equal(false);
     expect(inbound.refused('q-2', 'm-1'), "another record's envelope").to.equal(false);
+    // Two receipts for one envelope (a chunk judged again after a crash): the latest stands.
+    answer(3, 'm-4', 'rejected', null);
+    answer(4, 'm-4', 'accepted', null);
+    answer(5, 'm-5', 'accepted', null);
+    answer(6, 'm-5', 'rejected', null);
+    expect(inbound.refused('q-1', 'm-4'), 'rejected, then accepted').to.equal(false);
+    expect(inbound.refused('q-1', 'm-5'), 'accepted, then rejected').to.equal(true);
     // And the receipt answering one envelope, read alone.
     expect(inbound.receiptAnswering('q-1', 'm-2')?.messageId).to.equal('receipt-2');
     expect(inbound.receiptAnswering('q-1', 'm-3')).to.equal(undefined);

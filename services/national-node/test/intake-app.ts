@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '@hub/config';
+import { repoRoot, type NodeClientToken } from '@hub/config';
 import { createLogger, createMetricsRegistry } from '@hub/observability';
 import { createApp } from '../src/app';
 import { InboundStore } from '../src/inbox-store';
@@ -57,7 +57,8 @@ export interface IntakeApp {
   close(): void;
 }
 
-export async function startIntakeApp(): Promise<IntakeApp> {
+/** `clientTokens`: the agencies' tokens the node asks for (none: it asks for no token). */
+export async function startIntakeApp(options: { clientTokens?: NodeClientToken[] } = {}): Promise<IntakeApp> {
   const dir = mkdtempSync(join(tmpdir(), 'hub-node-intake-'));
   const reports = new ReportsIndex(join(dir, 'reports.idx'));
   const inbound = new InboundStore(join(dir, 'inbound.jsonl'));
@@ -71,6 +72,7 @@ export async function startIntakeApp(): Promise<IntakeApp> {
   };
   const app = createApp({
     country: 'KZ',
+    ...(options.clientTokens && { clientTokens: options.clientTokens }),
     submitter: {
       async submit(type, key, value) {
         const s = { type, key, value: value as Record<string, unknown> };

@@ -207,6 +207,78 @@ describe('national node: a request sent again', () => {
     expect(accepted!.receipt).to.include({ status: 'accepted' });
   });
 
+  it('sends another body under the same requestId when the hub refused the latest sending (a later due time)', async () => {
+    const requestId = '0b0f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
+    const first = await node.post('/v1/requests', { ...ask, requestId, dueAt: '2026-03-14T09:30:00Z' });
+    expect(first.status, JSON.stringify(first.body)).to.equal(202);
+    // Held in the outbox past its due time: the hub refused it ("send it again with a later due time").
+    receive(node, requestId, 'InformationRequest', String(first.body.messageId), 'rejected');
+    node.now = NOW + HOUR;
+    const later = await node.post('/v1/requests', { ...ask, requestId, dueAt: '2026-03-14T18:00:00Z' });
+    expect(later.status, JSON.stringify(later.body)).to.equal(202);
+    expect(later.body).to.include({
+      requestId,
+      status: 'queued',
+      dueAt: '2026-03-14T18:00:00.000Z',
+      resentAfterRefusal: true,
+    });
+    expect(node.submitted.map((s) => s.value.dueAt)).to.deep.equal([
+      Date.UTC(2026, 2, 14, 9, 30),
+      Date.UTC(2026, 2, 14, 18, 0),
+    ]);
+    const [resent] = await node.list('?direction=outgoing');
+    expect(resent).to.include({
+      status: 'open',
+      messageId: later.body.messageId,
+      dueAt: '2026-03-14T18:00:00.000Z',
+    });
+    // That sending not refused: another body under the id is refused again.
+    const other = await node.post('/v1/requests', {
+      ...ask,
+      requestId,
+      dueAt: '2026-03-14T20:00:00Z',
+      question: 'And this one?',
+    });
+    expect(other.status, JSON.stringify(other.body)).to.equal(409);
+    expect(node.submitted).to.have.length(2);
+  });
+
+  it('judges a sending by its latest receipt: one judged again and accepted (after a crash) stands', async () => {
+    const requestId = '0b0f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
+    const body = { ...ask, requestId };
+    const first = await node.post('/v1/requests', body);
+    const messageId = String(first.body.messageId);
+    receive(node, requestId, 'InformationRequest', messageId, 'rejected');
+    receive(node, requestId, 'InformationRequest', messageId, 'accepted');
+    const [listed] = await node.list('?direction=outgoing');
+    expect(listed).to.include({ status: 'open' });
+    // The same body again: the sending that stands is the answer, nothing is sent again.
+    const again = await node.post('/v1/requests', body);
+    expect(again.body).to.deep.equal({ ...first.body, duplicate: true });
+    expect(node.submitted).to.have.length(1);
+  });
+
+  it('shows an answered request as answered, whatever a receipt of its sending said', async () => {
+    const requestId = '0b0f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
+    const first = await node.post('/v1/requests', { ...ask, requestId });
+    const messageId = String(first.body.messageId);
+    // Judged twice, the later judgement a refusal; yet the hub holds it: its answer came.
+    receive(node, requestId, 'InformationRequest', messageId, 'accepted');
+    receive(node, requestId, 'InformationRequest', messageId, 'rejected');
+    const r = node.submitted[0]!.value as unknown as Parameters<typeof informationResponseFromJson>[1];
+    const answer = informationResponseFromJson({ status: 'answered', answer: 'Yes.' }, r, {
+      nodeCountry: 'UZ',
+      now: NOW + HOUR,
+      regions,
+    }).value;
+    keep(node, 'response', answer as unknown as Record<string, unknown>, 'UZ');
+    const [listed] = await node.list('?direction=outgoing');
+    expect(listed).to.include({ status: 'answered' });
+    expect((listed!.response as { answer: string }).answer).to.equal('Yes.');
+    expect(await node.list('?status=answered')).to.have.length(1);
+    expect(await node.list('?status=rejected')).to.have.length(0);
+  });
+
   it('refuses another body with the same requestId, saying how to ask anew', async () => {
     const requestId = '0b0f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
     expect((await node.post('/v1/requests', { ...ask, requestId })).status).to.equal(202);

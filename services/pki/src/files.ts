@@ -273,9 +273,23 @@ export class PkiStore {
     return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Revocation[]) : [];
   }
 
-  addRevocation(revocation: Revocation): void {
-    const list = this.revocations().filter((r) => r.fingerprint !== revocation.fingerprint);
+  /** The revocation recorded for a fingerprint, if any. */
+  revocationOf(fingerprint: string): Revocation | undefined {
+    return this.revocations().find((r) => r.fingerprint === fingerprint);
+  }
+
+  /**
+   * Record a revocation; returns the one that stands. A certificate revoked already keeps its earliest revocation
+   * (time and reason): a later one would move its time later, and `hub replay`, which counts a revocation from its
+   * time, would then take what was refused live.
+   */
+  addRevocation(revocation: Revocation): Revocation {
+    const all = this.revocations();
+    const held = all.find((r) => r.fingerprint === revocation.fingerprint);
+    if (held && held.revokedAt <= revocation.revokedAt) return held;
+    const list = all.filter((r) => r.fingerprint !== revocation.fingerprint);
     writeFileSync(join(this.dir, 'revocations.json'), JSON.stringify([...list, revocation], null, 2));
+    return revocation;
   }
 
   /** A trust store with the CA, every certificate on disk and the local revocation list. */

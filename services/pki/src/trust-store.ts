@@ -31,6 +31,11 @@ export interface TrustStore extends TrustLookup {
    * announcement on hub.pki, which is verified before its certificate is kept.
    */
   judge(pem: string): TrustedCertificate;
+  /**
+   * Hold a certificate as revoked. Revoked already, the earliest revocation stands: a later one (a revocation
+   * published again) would move its time later, and `hub replay`, which counts a revocation from its time, would then
+   * take what was refused live.
+   */
   revoke(revocation: Revocation): void;
   revocations(): Revocation[];
   certificates(): TrustedCertificate[];
@@ -149,6 +154,8 @@ export function createTrustStore(caPem: string): TrustStore {
       return certs.get(fingerprint) ?? trustedOf(x, fingerprint, issuerAmongCas(x) !== undefined);
     },
     revoke(revocation) {
+      const held = revoked.get(revocation.fingerprint);
+      if (held && held.revokedAt <= revocation.revokedAt) return;
       revoked.set(revocation.fingerprint, revocation);
     },
     revocations: () => [...revoked.values()],

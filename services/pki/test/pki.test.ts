@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSigner } from '@hub/envelope';
+import { createSigner, createVerifier } from '@hub/envelope';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { createCa, issueCertificate } from '../src/ca';
 import { PkiStore } from '../src/files';
@@ -211,6 +211,64 @@ describe('hub PKI', function () {
     );
     expect(trust.lookup(t.kz.cert.fingerprint), 'not taken into the store').to.equal(undefined);
     expect(trust.certificates()).to.deep.equal([]);
+  });
+
+  describe('a certificate revoked again', () => {
+    const hour = 3_600_000;
+
+    it('keeps its earliest revocation in a trust store, whichever comes first, so a replay judges as live did', () => {
+      const { registry, t, trust } = kzAnnouncing();
+      const kz = identity(t.ca, 'KZ', { notBefore: new Date(Date.now() - 24 * hour), validityDays: 30 });
+      trust.add(kz.cert.certificatePem);
+      const first = Date.now() - 2 * hour;
+      const notice = (revokedAt: number, reason: string) =>
+        revocationNotice(registry, t.ca, {
+          fingerprint: kz.cert.fingerprint,
+          origin: 'KZ',
+          reason,
+          revokedAt,
+        }).bytes;
+      expect(applyPkiRecord(registry, trust, notice(first, 'key lost')).ok).to.equal(true);
+      // Published again an hour later (`hub pki revoke` run again): the first revocation stands.
+      expect(applyPkiRecord(registry, trust, notice(first + hour, 'revoked again')).ok).to.equal(true);
+      expect(trust.isRevoked(kz.cert.fingerprint)).to.deep.equal({
+        fingerprint: kz.cert.fingerprint,
+        revokedAt: first,
+        reason: 'key lost',
+      });
+      expect(trust.revocations()).to.have.length(1);
+      // `hub replay` judging a message signed between the two, as of then, refuses it as live did.
+      const signed = createSigner({
+        privateKey: kz.key,
+        certificate: kz.cert.certificatePem,
+        origin: 'KZ',
+        clock: () => first + hour / 2,
+      }).sign({ messageType: 'SeizureReport', schemaFingerprint: Buffer.alloc(8), payload: Buffer.alloc(1) });
+      const replayed = createVerifier({ trust }).verify(signed, { at: first + hour / 2 });
+      expect(replayed).to.include({ ok: false, reason: 'revoked' });
+
+      // Read in the other order (an earlier revocation after a later one): the earlier one is taken.
+      const other = createTrustStore(t.ca.certPem);
+      other.revoke({ fingerprint: kz.cert.fingerprint, revokedAt: first + hour, reason: 'revoked again' });
+      other.revoke({ fingerprint: kz.cert.fingerprint, revokedAt: first, reason: 'key lost' });
+      expect(other.isRevoked(kz.cert.fingerprint)).to.include({ revokedAt: first, reason: 'key lost' });
+    });
+
+    it('keeps its earliest revocation in the local list, and says which stands', () => {
+      const kz = pki.identity('KZ').fingerprint;
+      const first = { fingerprint: kz, revokedAt: Date.now() - 2 * hour, reason: 'key lost' };
+      expect(pki.addRevocation(first)).to.deep.equal(first);
+      expect(
+        pki.addRevocation({ fingerprint: kz, revokedAt: Date.now(), reason: 'revoked again' }),
+      ).to.deep.equal(first);
+      expect(pki.revocations().filter((r) => r.fingerprint === kz)).to.deep.equal([first]);
+      expect(pki.revocationOf(kz)).to.deep.equal(first);
+      expect(pki.trustStore().isRevoked(kz)).to.deep.equal(first);
+      // An earlier one (recorded on another copy of the list, say) takes its place.
+      const earlier = { fingerprint: kz, revokedAt: first.revokedAt - hour, reason: 'stolen' };
+      expect(pki.addRevocation(earlier)).to.deep.equal(earlier);
+      expect(pki.revocations().filter((r) => r.fingerprint === kz)).to.deep.equal([earlier]);
+    });
   });
 
   it('keeps an announced certificate of the hub CA that was revoked before it was announced, as revoked', () => {

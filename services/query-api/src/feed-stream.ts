@@ -10,9 +10,16 @@
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { HubConfig } from '@hub/config';
-import { CARRIER_MAX_BYTES, createVerifier, HUB_ORIGIN } from '@hub/envelope';
+import {
+  CARRIER_MAX_BYTES,
+  createVerifier,
+  decodeEnvelope,
+  HUB_ORIGIN,
+  type Verifier,
+  type VerifyResult,
+} from '@hub/envelope';
 import { HubError } from '@hub/errors';
-import { createKafka, readRange, tailTopic, topicNames, type Tail } from '@hub/kafka';
+import { appendTimeOf, createKafka, readRange, tailTopic, topicNames, type Tail } from '@hub/kafka';
 import { Counter, type Logger, type Registry } from '@hub/observability';
 import { followPki, type TrustStore } from '@hub/pki';
 import type { Region, SchemaRegistry } from '@hub/schemas';
@@ -114,6 +121,48 @@ interface FeedRecordRead {
   id: string;
   /** Refusals of it were counted already (this instance's reader had read it). */
   counted: boolean;
+  /** When the brokers appended it, where its topic records it (appendTimeOf). */
+  appendedAt: number | undefined;
+}
+
+/**
+ * The coordinator's countersignature on a feed record, its certificate judged valid as of when the brokers appended
+ * the record (when its topic records it; else now), as the coordinator's intake judges what it reads: a record read
+ * late (a reader behind, or read back for a client reconnecting) is not refused, and silently missing from the feed,
+ * for a certificate that expired since it was written. Revocations count whenever they were made.
+ */
+export function verifyCountersignature(
+  verifier: Verifier,
+  bytes: Buffer,
+  appendedAt: number | undefined,
+): VerifyResult {
+  // A feed record carries an envelope whole, which may be as large as any: it may be larger by its own fields.
+  return verifier.verify(bytes, {
+    maxBytes: CARRIER_MAX_BYTES,
+    ...(appendedAt !== undefined && { validAt: appendedAt }),
+  });
+}
+
+/**
+ * The original envelope inside a feed record, its signer's certificate judged valid as of when the record was
+ * appended, or when the original was signed if that was earlier (it always is, but for clock skew). The coordinator
+ * judged the original as of when it came to it, which may be long before it published the record (a coordinator
+ * behind), and its countersignature vouches that it accepted it: judged as of the record's time alone, an original
+ * signed shortly before its certificate expired would be refused here although the coordinator took it. One signed
+ * after its certificate expired is refused still (the verifier checks signedAt against the validity period), and
+ * revocations count whenever they were made.
+ */
+export function verifyOriginal(
+  verifier: Verifier,
+  originalEnvelope: Buffer,
+  appendedAt: number | undefined,
+  clock: () => number = Date.now,
+): VerifyResult {
+  const decoded = decodeEnvelope(originalEnvelope);
+  if (!decoded.ok) return decoded;
+  return verifier.verify(decoded.envelope, {
+    validAt: Math.min(appendedAt ?? clock(), decoded.envelope.signedAt),
+  });
 }
 
 /** What a caller is given of an event: its data, and the records it reads by it (for the owners' view of reads). */
@@ -564,8 +613,7 @@ export function feedStreams(deps: {
   /** The event a record gives, none when it is refused, or UNKNOWN when a signer's certificate is not known yet. */
   const toEvent = (read: FeedRecordRead): FeedEvent | undefined | typeof UNKNOWN => {
     const { region, partition, offset, id } = read;
-    // A feed record carries an envelope whole, which may be as large as any: it may be larger by its own fields.
-    const outer = verifier.verify(read.bytes, { maxBytes: CARRIER_MAX_BYTES });
+    const outer = verifyCountersignature(verifier, read.bytes, read.appendedAt);
     if (!outer.ok && outer.reason === 'unknown-signer') return UNKNOWN;
     if (!outer.ok) return refuse(read, outer.reason, { detail: outer.detail });
     if (outer.envelope.origin !== HUB_ORIGIN)
@@ -593,7 +641,7 @@ export function feedStreams(deps: {
         detail: `published for ${meantFor.join(', ')}, not for ${region}`,
         subjectId: record.subjectId,
       });
-    const inner = verifier.verify(record.originalEnvelope);
+    const inner = verifyOriginal(verifier, record.originalEnvelope, read.appendedAt);
     if (!inner.ok && inner.reason === 'unknown-signer') return UNKNOWN;
     if (!inner.ok)
       return refuse(read, inner.reason, {
@@ -685,7 +733,15 @@ export function feedStreams(deps: {
             const event =
               message.value &&
               (await eventOnceKnown(
-                { region, bytes: message.value, partition, offset: message.offset, id, counted: false },
+                {
+                  region,
+                  bytes: message.value,
+                  partition,
+                  offset: message.offset,
+                  id,
+                  counted: false,
+                  appendedAt: appendTimeOf(message),
+                },
                 heartbeat,
               ));
             // An alert is shown as the reports it names stand now (checkLive).
@@ -772,6 +828,7 @@ export function feedStreams(deps: {
                 offset: message.offset,
                 id,
                 counted: offset >= (readerStart.get(region)?.get(partition) ?? 0n),
+                appendedAt: appendTimeOf(message),
               },
               heartbeat,
             ));

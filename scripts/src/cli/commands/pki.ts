@@ -14,6 +14,7 @@ import {
   fingerprintOf,
   originOf,
   revocationNotice,
+  type Revocation,
 } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import type { Command } from '../command';
@@ -41,7 +42,8 @@ issue-server
         naming the hosts and addresses the agencies' systems reach it by (localhost and 127.0.0.1 always), in
         pki/servers/<name>.crt and .key
 revoke  revoke a certificate (by SHA-256 fingerprint, or a country's current one), record it locally and
-        publish a CA-signed revocation on hub.pki, which every verifier applies without a restart
+        publish a CA-signed revocation on hub.pki, which every verifier applies without a restart; one revoked
+        already keeps its first revocation (time and reason), which is published again
 rollover
         replace the hub CA with a new one (before the current one runs out, or to move to a new key): the old
         CA moves to pki/ca/previous and stays trusted, so what it issued stays valid until it expires; the new
@@ -198,17 +200,25 @@ export const pkiCommand: Command = {
         const pem = pki.allCertificates().find((p) => fingerprintOf(new X509Certificate(p)) === fingerprint);
         if (pem) origin = originOf(new X509Certificate(pem));
       }
-      const revocation = {
+      const { revocation, already } = revocationFor(pki.revocationOf(fingerprint), {
         fingerprint,
-        revokedAt: Date.now(),
-        reason: values.reason ?? 'revoked by the hub operator',
-      };
-      pki.addRevocation(revocation);
+        now: Date.now(),
+        reason: values.reason,
+      });
+      if (already)
+        log(
+          `${fingerprint} (${origin}) was revoked already, on ${new Date(revocation.revokedAt).toISOString()} (${revocation.reason}): that revocation stands, its time and reason unchanged; publishing it on hub.pki again, in case it did not reach it`,
+        );
+      else pki.addRevocation(revocation);
       await publishPkiNotice(
         config,
         revocationNotice(loadSchemaRegistry(), pki.ca(), { ...revocation, origin }),
       );
-      log(`revoked ${fingerprint} (${origin}) and published the revocation on hub.pki`);
+      log(
+        already
+          ? `published the revocation of ${fingerprint} (${origin}) on hub.pki again, as of ${new Date(revocation.revokedAt).toISOString()}`
+          : `revoked ${fingerprint} (${origin}) and published the revocation on hub.pki`,
+      );
       return 0;
     }
     if (verb === 'rollover') {
@@ -260,6 +270,26 @@ export const pkiCommand: Command = {
     throw new HubError('USAGE', `usage: ${USAGE}`);
   },
 };
+
+/**
+ * What `hub pki revoke` records and publishes for a certificate: a new revocation as of `now`, or, when it was revoked
+ * already (`recorded`), that first revocation, its time and reason unchanged. Revoking again later would move its
+ * time later, and `hub replay`, which counts a revocation from its time, would then take what was refused live.
+ */
+export function revocationFor(
+  recorded: Revocation | undefined,
+  request: { fingerprint: string; now: number; reason: string | undefined },
+): { revocation: Revocation; already: boolean } {
+  if (recorded) return { revocation: recorded, already: true };
+  return {
+    revocation: {
+      fingerprint: request.fingerprint,
+      revokedAt: request.now,
+      reason: request.reason ?? 'revoked by the hub operator',
+    },
+    already: false,
+  };
+}
 
 /** Publish one notice on hub.pki (creating the hub's topics if they are missing). */
 async function publishPkiNotice(

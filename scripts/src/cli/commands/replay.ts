@@ -5,10 +5,12 @@ import { HubError } from '@hub/errors';
 import { createKafka, topicNames } from '@hub/kafka';
 import type { Admin } from 'kafkajs';
 import { createLogger } from '@hub/observability';
-import { COLLECTIONS, connectStore } from '@hub/store';
+import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import type { Command } from '../command';
-import { parse, say } from '../command';
+import { parse, refuseExtra, say } from '../command';
 import { wholeNumber } from '../../run/whole-number';
+import { describeLoss, storeLosses } from '../../run/replay-records';
+import { collectionNames, copyCollection } from '../../run/replay-swap';
 
 const USAGE = `hub replay [--into <database>] [--replace] [--timeout <seconds>]
 
@@ -20,24 +22,57 @@ that each finds the request it concerns. Then prints a digest of the rebuilt sto
 (processing times left out): equal digests mean the topics and the store agree.
 
   --into      database to rebuild into (default: <live database>-replay; dropped first)
-  --replace   rebuild the live database itself (stop the coordinator first: refused while one runs). What the
-              topics do not hold is kept: the audit log, the erasure log, the review dates of retention and the
-              coordinators' queued asks. Refused when the brokers have deleted any of the topics' records.
+  --replace   rebuild the live database itself (stop the coordinator first: refused while one runs; not with
+              --into). It is rebuilt into <live database>-replay first and compared record by record: only when
+              the rebuilt store lacks no record of the live one (reports, their versions, routes, annual returns,
+              information requests; erased ones aside) and gives none another country are the live database's
+              collections replaced by the rebuilt ones; otherwise the live database is left as it was, each record
+              named, and the exit status is 1. What the topics do not hold is kept: the audit log, the erasure log,
+              the review dates of retention and the coordinators' queued asks. Refused when the brokers have deleted
+              any of the topics' records.
   --timeout   give up after this many seconds, a whole number from 1 (default 1800)
 
 Each record is judged as of the time the brokers appended it, as the live coordinator judged it when it came: a
 certificate that has expired or been revoked since does not undo it (records of topics made before 2026-12-07
 carry their producer's time and are judged as of now).
 
-Exit status: 0 rebuilt (and, without --replace, equal to the live store), 1 digests differ, 2 usage error.`;
+Exit status: 0 rebuilt (and, without --replace, equal to the live store; with --replace, nothing of it lost and
+swapped in), 1 digests differ (with --replace: records lost or given another country, the live database left as it
+was), 2 usage error.`;
+
+/**
+ * Why a database name would be refused by the store, or undefined: MongoDB refuses these characters and names of 64
+ * bytes or more, FerretDB names of more than 63 bytes.
+ */
+function databaseNameProblem(name: string): string | undefined {
+  if (name === '') return 'must name a database';
+  if (/[/\\. "$*<>:|?\0]/.test(name)) return 'must not contain / \\ . space " $ * < > : | ? or a NUL';
+  if (Buffer.byteLength(name) > 63) return 'must be at most 63 bytes long';
+  return undefined;
+}
 
 /** The options of `hub replay`, checked before anything connects. */
 export function replayOptions(args: string[]): { into?: string; replace: boolean; timeoutMs: number } {
-  const { values } = parse(
+  const { values, positionals } = parse(
     args,
     { into: { type: 'string' }, replace: { type: 'boolean' }, timeout: { type: 'string' } },
     USAGE,
   );
+  refuseExtra(
+    positionals,
+    'hub replay takes options only (the database to rebuild into is --into <database>)',
+    USAGE,
+  );
+  if (values.replace === true && values.into !== undefined)
+    throw new HubError(
+      'USAGE',
+      `--replace and --into ${JSON.stringify(values.into)} exclude each other: --replace rebuilds the live database ` +
+        `(through <live database>-replay), --into rebuilds another one and leaves the live one alone; give one of ` +
+        `them\nusage: ${USAGE}`,
+    );
+  const problem = values.into === undefined ? undefined : databaseNameProblem(values.into);
+  if (problem)
+    throw new HubError('USAGE', `--into ${problem}, got ${JSON.stringify(values.into)}\nusage: ${USAGE}`);
   return {
     into: values.into,
     replace: values.replace === true,
@@ -46,13 +81,18 @@ export function replayOptions(args: string[]): { into?: string; replace: boolean
   };
 }
 
+/**
+ * What `--replace` keeps, as no topic holds it. The erasure log and the review dates are read by the rebuild (erased
+ * records stay erased, renewed dates stay renewed): copied into it first, and back with the rest. The audit log and
+ * the queued asks, which the query API may write meanwhile, are left in the live database as they are.
+ */
+const SEEDED_FROM_LIVE: readonly string[] = [COLLECTIONS.erasures, COLLECTIONS.retention];
+const LEFT_IN_LIVE: ReadonlySet<string> = new Set([COLLECTIONS.audit, COLLECTIONS.asks]);
 /** Collections `--replace` keeps: what the topics do not hold. */
-export const KEPT_ON_REPLACE: ReadonlySet<string> = new Set([
-  COLLECTIONS.audit,
-  COLLECTIONS.erasures,
-  COLLECTIONS.retention,
-  COLLECTIONS.asks,
-]);
+export const KEPT_ON_REPLACE: ReadonlySet<string> = new Set([...SEEDED_FROM_LIVE, ...LEFT_IN_LIVE]);
+
+/** Most records a refused `--replace` names one by one (the count says how many more). */
+const LOSSES_SHOWN = 50;
 
 /** `--replace` rebuilds the live database: refused while a coordinator (a member of its group) writes to it. */
 async function refuseWhileCoordinatorRuns(admin: Admin, groupId: string): Promise<void> {
@@ -75,8 +115,9 @@ export const replayCommand: Command = {
     const log = say('replay');
     const config = loadConfig();
     const live = config.mongo.dbName;
-    const target = replace ? live : (into ?? `${live}-replay`);
-    if (!replace && target === live)
+    // --replace rebuilds beside the live database too, and replaces it only once nothing of it is found lost.
+    const target = into ?? `${live}-replay`;
+    if (target === live)
       throw new HubError('USAGE', `--into names the live database; use --replace to rebuild it in place`);
     const logger = createLogger('replay', { level: process.env.HUB_LOG_LEVEL ?? 'warn' });
     const names = topicNames(config.namespace);
@@ -114,21 +155,28 @@ export const replayCommand: Command = {
         );
       log(`warning: ${detail}; the rebuilt store lacks them`);
     }
-    log(`${topics.length} national topics, ${total} messages to replay into database ${target}`);
-
-    if (replace) await refuseWhileCoordinatorRuns(admin, names.group('coordinator'));
-    const targetStore = await connectStore({ url: config.mongo.url, dbName: target, appName: 'replay' });
-    if (replace) {
-      // What no topic holds stays: the audit log (written by the query API), the erasure log (so that erased
-      // records stay erased), the retention review dates, the asks not yet sent.
-      for (const c of await targetStore.db.listCollections({}, { nameOnly: true }).toArray())
-        if (!KEPT_ON_REPLACE.has(c.name)) await targetStore.db.dropCollection(c.name);
-    } else {
-      await targetStore.db.dropDatabase();
-    }
-    await targetStore.close();
+    log(
+      `${topics.length} national topics, ${total} messages to replay into database ${target}` +
+        (replace ? `, to replace ${live} with if nothing of it is lost` : ''),
+    );
 
     const { startCoordinator, storeDigest } = await import('@hub/coordinator');
+    if (replace) await refuseWhileCoordinatorRuns(admin, names.group('coordinator'));
+    const targetStore = await connectStore({ url: config.mongo.url, dbName: target, appName: 'replay' });
+    await targetStore.db.dropDatabase();
+    // --replace compares with the live store as it stands before the rebuild (nothing writes its records meanwhile:
+    // no coordinator runs), and hands the rebuild what no topic holds but the rebuild reads.
+    let liveBefore: Awaited<ReturnType<typeof storeDigest>> | undefined;
+    if (replace) {
+      const liveStore = await connectStore({ url: config.mongo.url, dbName: live, appName: 'replay' });
+      try {
+        liveBefore = await storeDigest(liveStore);
+        for (const name of SEEDED_FROM_LIVE) await copyCollection(liveStore, targetStore, name);
+      } finally {
+        await liveStore.close();
+      }
+    }
+    await targetStore.close();
     const started = Date.now();
     // Two passes over the topics: every message but the responses to information requests and the records of
     // their escalations, then those alone. The topics are read side by side, so a response could otherwise come
@@ -189,22 +237,70 @@ export const replayCommand: Command = {
     log(`replayed ${total} messages in ${Math.round((Date.now() - started) / 1000)} s`);
 
     const rebuilt = await connectStore({ url: config.mongo.url, dbName: target, appName: 'replay' });
-    const rebuiltDigest = await storeDigest(rebuilt);
-    await rebuilt.close();
-    process.stdout.write(`${JSON.stringify({ database: target, ...rebuiltDigest })}\n`);
-    if (replace) return 0;
     const liveStore = await connectStore({ url: config.mongo.url, dbName: live, appName: 'replay' });
-    const liveDigest = await storeDigest(liveStore);
-    await liveStore.close();
-    process.stdout.write(`${JSON.stringify({ database: live, ...liveDigest })}\n`);
-    const same = liveDigest.digest === rebuiltDigest.digest;
-    log(
-      same
-        ? `the rebuilt store equals the live one (digest ${liveDigest.digest.slice(0, 16)})`
-        : `the rebuilt store differs from the live one: ${Object.keys(liveDigest.collections)
-            .filter((c) => liveDigest.collections[c]?.sha256 !== rebuiltDigest.collections[c]?.sha256)
-            .join(', ')}`,
-    );
-    return same ? 0 : 1;
+    try {
+      const rebuiltDigest = await storeDigest(rebuilt);
+      process.stdout.write(`${JSON.stringify({ database: target, ...rebuiltDigest })}\n`);
+      const liveDigest = liveBefore ?? (await storeDigest(liveStore));
+      process.stdout.write(`${JSON.stringify({ database: live, ...liveDigest })}\n`);
+      const same = liveDigest.digest === rebuiltDigest.digest;
+      log(
+        same
+          ? `the rebuilt store equals the live one (digest ${liveDigest.digest.slice(0, 16)})`
+          : `the rebuilt store differs from the live one: ${Object.keys(liveDigest.collections)
+              .filter((c) => liveDigest.collections[c]?.sha256 !== rebuiltDigest.collections[c]?.sha256)
+              .join(', ')}`,
+      );
+      if (!replace) return same ? 0 : 1;
+      return await replaceLive(rebuilt, liveStore, log);
+    } finally {
+      await rebuilt.close();
+      await liveStore.close();
+    }
   },
 };
+
+/**
+ * `--replace`'s last step: the live database's collections replaced by the rebuilt ones, unless the rebuilt store
+ * lacks a record of the live one or gives it another country (then 1, the live database untouched). Compared before
+ * anything of the live database is dropped, so that a record a replay refuses (one judged as of now, see the README)
+ * or reassigns (one claimed by two countries) is named, never lost in silence.
+ */
+async function replaceLive(rebuilt: Store, live: Store, log: (line: string) => void): Promise<number> {
+  const losses = await storeLosses(live, rebuilt);
+  if (losses.length) {
+    for (const l of losses.slice(0, LOSSES_SHOWN)) log(describeLoss(l));
+    if (losses.length > LOSSES_SHOWN) log(`... and ${losses.length - LOSSES_SHOWN} more`);
+    log(
+      `not replaced: the rebuilt store lacks ${losses.filter((l) => l.missing).length} and reassigns ` +
+        `${losses.filter((l) => !l.missing).length} of the live database's records (above), which is left as it ` +
+        `was. The rebuilt store stays in database ${rebuilt.db.databaseName} to compare with; keep the live one, or ` +
+        `find why the topics do not give these records back (README, "Limits that remain": records judged as of ` +
+        `now, a record claimed by two countries) and replay again.`,
+    );
+    return 1;
+  }
+  const names = await collectionNames(rebuilt);
+  try {
+    for (const name of await collectionNames(live))
+      if (!LEFT_IN_LIVE.has(name) && !names.includes(name)) await live.db.dropCollection(name);
+    let copied = 0;
+    for (const name of names)
+      if (!LEFT_IN_LIVE.has(name)) copied += await copyCollection(rebuilt, live, name);
+    await live.ensureIndexes();
+    log(`replaced database ${live.db.databaseName} with the rebuilt store (${copied} documents)`);
+  } catch (err) {
+    throw new HubError(
+      'REPLAY_INCOMPLETE',
+      `replacing database ${live.db.databaseName} failed half-way (${(err as Error).message}): the rebuilt store is ` +
+        `whole in database ${rebuilt.db.databaseName}. Copy its collections but audit and asks into ` +
+        `${live.db.databaseName} (mongodump --db ${rebuilt.db.databaseName} --excludeCollection audit ` +
+        `--excludeCollection asks, then mongorestore --drop --nsFrom ` +
+        `'${rebuilt.db.databaseName}.*' --nsTo '${live.db.databaseName}.*') before anything else: do not replay ` +
+        `again first, as no topic holds the erasure log and the review dates it would start from`,
+      { cause: err },
+    );
+  }
+  await rebuilt.db.dropDatabase();
+  return 0;
+}

@@ -46,7 +46,8 @@ render     the production profile: DIR/kafka/server-<n>.properties for each brok
            (SASL_SSL) advertises to national nodes outside the compose project (default: placeholders
            <broker>.hub.example.org:19092, :19093, ... that a deployment must replace)
 acls       print the ACLs of the topic table for these countries (namespace: HUB_NAMESPACE)
-apply      on the configured cluster, as hub-admin: create the hub's topics and every ACL for these countries
+apply      on the configured cluster, as hub-admin: create the hub's topics and every ACL for these countries, and
+           remove the national nodes' grants the configuration no longer gives (a region's feed after leaving it)
 grant      on the configured cluster, as hub-admin: onboard one country (its topics, its ACLs, the coordinator's
            write to its in topic); its SCRAM credential comes from 'render' + the bootstrap script, or kafka-configs
 rotate     on the secured local broker (hub stack up --secure): a new random password for each principal named
@@ -179,7 +180,10 @@ export const securityCommand: Command = {
     };
     if (verb === 'apply') {
       const r = await asAdmin(config, (admin) => provisionHub(admin, { ...plan, countries }));
-      log(`created ${r.topics.length} topics; ${r.acls} ACL entries in place for ${countries.join(', ')}`);
+      log(
+        `created ${r.topics.length} topics; ${r.acls} ACL entries in place for ${countries.join(', ')}; ` +
+          `removed ${r.removed.length} the configuration no longer grants`,
+      );
       return 0;
     }
     if (verb === 'rotate') {
@@ -196,7 +200,10 @@ export const securityCommand: Command = {
       if (!/^[A-Z]{2}$/.test(cc))
         throw new HubError('USAGE', `give the country as an ISO alpha-2 code\nusage: ${USAGE}`);
       const r = await asAdmin(config, (admin) => grantNode(admin, plan, cc));
-      log(`${cc}: created ${r.topics.length} topics; ${r.acls} ACL entries in place for node-${cc}`);
+      log(
+        `${cc}: created ${r.topics.length} topics; ${r.acls} ACL entries in place for node-${cc}; ` +
+          `removed ${r.removed.length} the configuration no longer grants`,
+      );
       return 0;
     }
     process.stderr.write(`usage: ${USAGE}\n`);

@@ -149,6 +149,17 @@ export class FieldReader {
  */
 export function readReason(body: unknown, max: number, why: string): string {
   const raw = (body as { reason?: unknown } | null | undefined)?.reason;
+  // A reason of another type was given, not forgotten: say so, as the other fields do, rather than "is required".
+  if (raw !== undefined && raw !== null && typeof raw !== 'string') {
+    const value = typeof raw === 'number' || typeof raw === 'boolean' ? raw : undefined;
+    throw new ValidationError([
+      {
+        field: 'reason',
+        message: `must be a string, got ${jsonKind(raw)}`,
+        ...(value !== undefined && { value }),
+      },
+    ]);
+  }
   const reason = typeof raw === 'string' ? raw.trim() : '';
   if (!reason) throw new ValidationError([{ field: 'reason', message: `is required: ${why}` }]);
   if (reason.length > max)

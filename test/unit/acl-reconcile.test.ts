@@ -1,0 +1,178 @@
+// Unit tier: provisioning (`hub security apply`, `hub security grant`, the secured local stack) keeps a broker's
+// ACLs equal to the plan, against a small in-memory broker that holds ACLs as Kafka does: a country removed from a
+// region loses that region's feed. The same on a real broker: test/security/acl-revocation.test.ts.
+import { expect } from 'chai';
+import kafkajs from 'kafkajs';
+import {
+  aclEntryKey,
+  hubAcls,
+  toAclEntries,
+  topicNames,
+  type AclEntry,
+  type Admin,
+  type RegionMembers,
+} from '@hub/kafka';
+import { createLogger } from '@hub/observability';
+import { grantNode, provisionHub } from '@hub/cli/stack/security';
+
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
+
+const names = topicNames('t-unit');
+const topics = { partitions: 1, replicationFactor: 1 };
+const withTm: RegionMembers[] = [
+  { id: 'central-asia', members: ['KZ', 'KG', 'TJ', 'UZ', 'TM'] },
+  { id: 'south-caucasus', members: ['AM', 'AZ', 'GE'] },
+];
+const withoutTm: RegionMembers[] = [
+  { id: 'central-asia', members: ['KZ', 'KG', 'TJ', 'UZ'] },
+  { id: 'south-caucasus', members: ['AM', 'AZ', 'GE'] },
+];
+
+/** The part of a broker provisioning talks to: every topic already there (stamped, not compacted), and its ACLs. */
+function brokerWithAcls(initial: AclEntry[]): { admin: Admin; acls: Map<string, AclEntry>; deletes: number } {
+  const acls = new Map(initial.map((e) => [aclEntryKey(e), e]));
+  const state = { acls, deletes: 0 };
+  const fake = {
+    listTopics: async () => [
+      ...['KZ', 'TM'].flatMap((cc) => [names.nodeOut(cc), names.nodeIn(cc)]),
+      names.hubOut,
+      ...withTm.map((r) => names.feed(r.id)),
+      names.quarantine,
+      names.pki,
+      names.erasures,
+    ],
+    describeCluster: async () => ({ brokers: [{ nodeId: 1, host: 'localhost', port: 9092 }] }),
+    fetchTopicMetadata: async () => ({ topics: [] }),
+    describeConfigs: async ({ resources }: { resources: { name: string }[] }) => ({
+      resources: resources.map((r) => ({
+        resourceName: r.name,
+        errorCode: 0,
+        configEntries: [
+          { configName: 'cleanup.policy', configValue: 'delete', configSource: 1 },
+          { configName: 'message.timestamp.type', configValue: 'LogAppendTime', configSource: 1 },
+        ],
+      })),
+    }),
+    createAcls: async ({ acl }: { acl: AclEntry[] }) => {
+      for (const e of acl) acls.set(aclEntryKey(e), e);
+      return true;
+    },
+    describeAcls: async (filter: { principal?: string }) => ({
+      resources: [...acls.values()]
+        .filter((e) => filter.principal === undefined || e.principal === filter.principal)
+        .map(({ resourceType, resourceName, resourcePatternType, ...acl }) => ({
+          resourceType,
+          resourceName,
+          resourcePatternType,
+          acls: [acl],
+        })),
+    }),
+    // Exact filters only (what provisioning sends): anything else would be a test bug, so it is refused.
+    deleteAcls: async ({ filters }: { filters: AclEntry[] }) => {
+      state.deletes++;
+      return {
+        filterResponses: filters.map((f) => {
+          const e = acls.get(aclEntryKey(f));
+          acls.delete(aclEntryKey(f));
+          return { errorCode: 0, matchingAcls: e ? [{ ...e, errorCode: 0 }] : [] };
+        }),
+      };
+    },
+  };
+  return {
+    admin: fake as unknown as Admin,
+    acls,
+    get deletes() {
+      return state.deletes;
+    },
+  };
+}
+
+/** A logger whose lines the test reads. */
+function recordingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger('hub-security', {
+    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  return { logger, lines };
+}
+
+const tmFeed = (operation: number): string =>
+  aclEntryKey({
+    principal: 'User:node-TM',
+    host: '*',
+    operation,
+    permissionType: AclPermissionTypes.ALLOW,
+    resourceType: AclResourceTypes.TOPIC,
+    resourceName: names.feed('central-asia'),
+    resourcePatternType: ResourcePatternTypes.LITERAL,
+  });
+
+describe('provisioning keeps the broker ACLs equal to the plan', () => {
+  it('`hub security apply` takes away the feed of a region a country has left, and logs each removal', async () => {
+    const broker = brokerWithAcls(toAclEntries(hubAcls(names, ['KZ', 'TM'], withTm)));
+    expect([...broker.acls.keys()]).to.include(tmFeed(AclOperationTypes.READ));
+    const { logger, lines } = recordingLogger();
+
+    const r = await provisionHub(
+      broker.admin,
+      { names, countries: ['KZ', 'TM'], regions: withoutTm, topics },
+      logger,
+    );
+
+    const held = [...broker.acls.keys()];
+    expect(held).not.to.include(tmFeed(AclOperationTypes.READ));
+    expect(held).not.to.include(tmFeed(AclOperationTypes.DESCRIBE));
+    // Everything else the plan gives stays, KZ's read of the same feed among it.
+    for (const e of toAclEntries(hubAcls(names, ['KZ', 'TM'], withoutTm)))
+      expect(held, aclEntryKey(e)).to.include(aclEntryKey(e));
+    expect(held).to.have.length(toAclEntries(hubAcls(names, ['KZ', 'TM'], withoutTm)).length);
+    expect(r.removed.map(aclEntryKey)).to.have.members([
+      tmFeed(AclOperationTypes.READ),
+      tmFeed(AclOperationTypes.DESCRIBE),
+    ]);
+    const removals = lines.filter((l) => l.event === 'acl.removed');
+    expect(
+      removals.map((l) => `${String(l.principal)} ${String(l.operation)} ${String(l.resource)}`),
+    ).to.have.members([
+      `User:node-TM READ ${names.feed('central-asia')}`,
+      `User:node-TM DESCRIBE ${names.feed('central-asia')}`,
+    ]);
+  });
+
+  it('deletes nothing when the broker already holds the plan', async () => {
+    const broker = brokerWithAcls(toAclEntries(hubAcls(names, ['KZ', 'TM'], withTm)));
+    const { logger, lines } = recordingLogger();
+    const r = await provisionHub(
+      broker.admin,
+      { names, countries: ['KZ', 'TM'], regions: withTm, topics },
+      logger,
+    );
+    expect(r.removed).to.deep.equal([]);
+    expect(broker.deletes).to.equal(0);
+    expect(lines.filter((l) => l.event === 'acl.removed')).to.deep.equal([]);
+  });
+
+  it('`hub security grant TM` takes away its feed of the region it left, and no other node’s', async () => {
+    // KZ holds a grant it no longer should (balkan-route-like: a region it is not in); granting TM leaves it alone.
+    const kzStray: AclEntry = {
+      principal: 'User:node-KZ',
+      host: '*',
+      operation: AclOperationTypes.READ,
+      permissionType: AclPermissionTypes.ALLOW,
+      resourceType: AclResourceTypes.TOPIC,
+      resourceName: names.feed('south-caucasus'),
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+    };
+    const broker = brokerWithAcls([...toAclEntries(hubAcls(names, ['KZ', 'TM'], withTm)), kzStray]);
+    const { logger } = recordingLogger();
+    const r = await grantNode(broker.admin, { names, regions: withoutTm, topics }, 'TM', logger);
+    const held = [...broker.acls.keys()];
+    expect(held).not.to.include(tmFeed(AclOperationTypes.READ));
+    expect(held).to.include(aclEntryKey(kzStray));
+    expect(r.removed.map(aclEntryKey)).to.have.members([
+      tmFeed(AclOperationTypes.READ),
+      tmFeed(AclOperationTypes.DESCRIBE),
+    ]);
+  });
+});
