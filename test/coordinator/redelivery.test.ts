@@ -228,6 +228,65 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     expect(await store.collection(COLLECTIONS.reportVersions).countDocuments()).to.equal(historyBefore);
   });
 
+  it('a locked-stage record an older coordinator wrote (no feed decisions): the chunk is processed in full', async () => {
+    // The instance the test before left running is the group's only member no more.
+    for (const c of running.splice(0)) await c.close().catch(() => undefined);
+    const sixth = await start();
+    const reports = seizures(30, 2016, 'hashish');
+    const ids = reports.map((r) => r.reportId);
+    expect((await postJson(`${node.url}/v1/seizures/batch`, reports)).status).to.equal(202);
+    const receipts = store.collection<{ _id: string; subjectId: string }>(COLLECTIONS.receipts);
+    await waitUntil(
+      'a receipt for each of the 30',
+      async () => (await receipts.countDocuments({ subjectId: { $in: ids } })) === 30 || undefined,
+      120000,
+      200,
+    );
+    const storedBefore = await store.collection(COLLECTIONS.reports).countDocuments();
+    await sixth.close();
+
+    // As a coordinator before the records held feed decisions wrote them: no format, no `feed:` keys. It died after
+    // its locked stages, before answering.
+    const topic = topicNames(env.config.namespace).nodeOut('KZ');
+    const records = await lockedRecords(topic);
+    const lockedStages = store.collection<{ _id: string; body: Buffer }>(COLLECTIONS.intakeLockedStages);
+    for (const { id, stage } of records) {
+      const { feeds: _, handlingOf, ...rest } = stage;
+      const old = {
+        ...rest,
+        handlingOf: Object.fromEntries(Object.entries(handlingOf).filter(([k]) => !k.startsWith('feed:'))),
+      };
+      await lockedStages.updateOne({ _id: id }, { $set: { body: Buffer.from(JSON.stringify(old), 'utf8') } });
+    }
+    const rewound = records.map((l) => chunkStart(l.id, l.stage.done));
+    expect(rewound.reduce((n, p) => n + p.size, 0)).to.equal(30);
+    await store.collection(COLLECTIONS.intakeProgress).deleteMany({});
+    await receipts.deleteMany({ subjectId: { $in: ids } });
+    await rewind(topic, rewound);
+    const seventh = await start();
+    await waitUntil(
+      'the 30 processed again',
+      async () => seventh.processed() >= 30 || undefined,
+      120000,
+      200,
+    );
+    // Not answered from the record (which decided nothing of the feeds): stored again, as a redelivery, so that the
+    // versions it claimed go on the feeds.
+    expect(await metric(seventh, 'hub_coordinator_messages_resumed_total')).to.equal(0);
+    expect(await stageCount(seventh, 'persist')).to.be.at.least(1);
+    expect(await metric(seventh, 'hub_coordinator_accepted_total')).to.equal(30);
+    expect(await receipts.countDocuments({ subjectId: { $in: ids } })).to.equal(30);
+    expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(storedBefore);
+    // Its chunks' records are of the current format again, the versions' feed decisions in them.
+    for (const { stage } of await lockedRecords(topic)) {
+      expect(stage.feeds).to.equal(1);
+      expect(Object.keys(stage.handlingOf).filter((k) => k.startsWith('feed:'))).to.have.length(
+        Object.keys(stage.done).length,
+      );
+    }
+    await seventh.close();
+  });
+
   it('chunks of several partitions that waited for the store lock are stored in one stage, answered and resumed each', async () => {
     // Another instance holds the store lock. The reports are published while no coordinator runs, so that the next
     // one's first fetch holds all three partitions' messages: each partition's chunk is classified and waits.

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { askAsCoordinator } from '@hub/coordinator';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
+import { copyCollection, collectionNames } from '../../scripts/src/run/replay-swap';
 import { hubAsync } from '../support/cli';
 import { cliEnv, createTestEnv, waitUntil, type TestEnv } from '../support/env';
 import { getJson, postJson, startTestHub, type TestHub } from '../support/hub';
@@ -329,6 +330,61 @@ describe('hub replay', function () {
       await reports.deleteOne({ _id: onlyLive });
       await reports.updateOne({ _id: moved!._id }, { $set: { originCountry: 'KZ' } });
       await store.client.db(`${env.config.mongo.dbName}-replay`).dropDatabase();
+    }
+  });
+  it('after a swap failed half-way, refuses every replay that would drop the rebuilt copy, and --resume-swap finishes it', async () => {
+    await hub.coordinator.close();
+    const live = env.config.mongo.dbName;
+    const copyName = `${live}-replay`;
+    const reports = store.collection<{ _id: string }>(COLLECTIONS.reports);
+    const reportsBefore = await reports.find({}).sort({ _id: 1 }).toArray();
+    expect(reportsBefore, 'reports stored by the tests before').to.not.deep.equal([]);
+    // As a --replace leaves it when the swap fails half-way: the whole rebuilt store in <live>-replay, the live
+    // database marked and half copied (its reports dropped).
+    const copy = await connectStore({ url: env.config.mongo.url, dbName: copyName });
+    const meta = store.collection<{ _id: string; from?: string; startedAt?: Date }>(COLLECTIONS.meta);
+    try {
+      for (const name of await collectionNames(store))
+        if (name !== COLLECTIONS.audit && name !== COLLECTIONS.asks) await copyCollection(store, copy, name);
+      await meta.insertOne({ _id: 'replay-swap', from: copyName, startedAt: new Date() });
+      await reports.deleteMany({});
+
+      for (const args of [['replay'], ['replay', '--replace'], ['replay', '--into', copyName]]) {
+        const run = await hubAsync(args, cliEnv(env), 60000);
+        expect(run.status, `${args.join(' ')}: ${run.stderr}`).to.equal(1);
+        expect(run.stderr).to.contain(`database ${live} is half replaced`);
+        expect(run.stderr).to.contain('hub replay --resume-swap');
+      }
+      // Nor does a coordinator start on it.
+      const coordinator = await hubAsync(['coordinator'], cliEnv(env), 60000);
+      expect(coordinator.status, coordinator.stderr).to.equal(1);
+      expect(coordinator.stderr).to.contain(`database ${live} is half replaced`);
+      expect(coordinator.stderr).to.contain('hub replay --resume-swap');
+      // The rebuilt copy is untouched.
+      const copied = await copy
+        .collection<{ _id: string }>(COLLECTIONS.reports)
+        .find({})
+        .sort({ _id: 1 })
+        .toArray();
+      expect(copied).to.deep.equal(reportsBefore);
+
+      const resumed = await hubAsync(['replay', '--resume-swap'], cliEnv(env), 120000);
+      expect(resumed.status, resumed.stderr).to.equal(0);
+      expect(resumed.stderr).to.contain(`replaced database ${live} with the rebuilt store`);
+      expect(await reports.find({}).sort({ _id: 1 }).toArray()).to.deep.equal(reportsBefore);
+      expect(await meta.countDocuments({ _id: 'replay-swap' })).to.equal(0);
+      const databases = await store.client.db('admin').admin().listDatabases({ nameOnly: true });
+      expect(databases.databases.map((d) => d.name)).not.to.include(copyName);
+
+      // Nothing left to resume.
+      const again = await hubAsync(['replay', '--resume-swap'], cliEnv(env), 60000);
+      expect(again.status).to.equal(2);
+      expect(again.stderr).to.contain('holds no unfinished swap');
+    } finally {
+      await meta.deleteOne({ _id: 'replay-swap' });
+      if ((await reports.countDocuments({})) === 0) await reports.insertMany(reportsBefore);
+      await copy.db.dropDatabase();
+      await copy.close();
     }
   });
 });

@@ -8,9 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
-import type { Kafka } from 'kafkajs';
+import kafkajs, { type Kafka } from 'kafkajs';
 import {
   PRINCIPALS,
+  aclEntriesOf,
+  aclEntryKey,
+  aclFilterOfEvery,
   createKafka,
   nodePrincipal,
   topicNames,
@@ -30,6 +33,8 @@ import {
 } from '../../scripts/src/stack/security';
 import { stackVersions } from '../../scripts/src/stack/versions';
 import { listenerPorts, refusedWith } from './support';
+
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
 describe('broker ACLs follow the regions: a country removed from a region loses its feed', function () {
   this.timeout(120000);
@@ -58,13 +63,27 @@ describe('broker ACLs follow the regions: a country removed from a region loses 
       connectionTimeoutMs: 5000,
     });
 
+  /**
+   * Writes `value` as `principal`. Grants just made reach every part of the broker a moment later (KRaft applies ACLs
+   * from its metadata log): an authorisation refusal is tried again for up to 20 s.
+   */
   async function produce(principal: string, topic: string, value: string): Promise<void> {
-    const producer = as(principal).producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    try {
-      await producer.send({ topic, acks: -1, messages: [{ key: value, value }] });
-    } finally {
-      await producer.disconnect();
+    for (let tries = 0; ; tries++) {
+      const producer = as(principal).producer({ idempotent: true, maxInFlightRequests: 1 });
+      try {
+        await producer.connect();
+        await producer.send({ topic, acks: -1, messages: [{ key: value, value }] });
+        return;
+      } catch (err) {
+        if (
+          !/AUTHORIZATION_FAILED|authori[sz]ation failed/i.test(String((err as Error).message)) ||
+          tries >= 20
+        )
+          throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      } finally {
+        await producer.disconnect();
+      }
     }
   }
 
@@ -223,5 +242,39 @@ describe('broker ACLs follow the regions: a country removed from a region loses 
     const kzRecords = await held(feed);
     expect(await readAll(nodePrincipal('KZ'), feed, kzRecords)).to.have.length(kzRecords);
     await tmKeepsItsOwnTopics();
+  });
+  it("`hub security apply` takes away a node's wildcard topic grant, never its wildcard on a transactional id", async () => {
+    const wildcard = (resourceType: number, operation: number) => ({
+      principal: `User:${nodePrincipal('TM')}`,
+      host: '*',
+      operation,
+      permissionType: AclPermissionTypes.ALLOW,
+      resourceType,
+      resourceName: '*',
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+    });
+    // Every country's topics through Kafka's wildcard: the hub's to take away. A transactional id: another matter.
+    const topicWildcard = wildcard(AclResourceTypes.TOPIC, AclOperationTypes.READ);
+    const transactional = wildcard(AclResourceTypes.TRANSACTIONAL_ID, AclOperationTypes.WRITE);
+    await asAdmin((admin) => admin.createAcls({ acl: [topicWildcard, transactional] }));
+    try {
+      const r = await asAdmin((admin) =>
+        provisionHub(admin, { names, countries, regions: withoutTm, topics }, logger),
+      );
+      const removed = r.removed.map(aclEntryKey);
+      expect(removed).to.include(aclEntryKey(topicWildcard));
+      expect(removed).not.to.include(aclEntryKey(transactional));
+      const held = await asAdmin(async (admin) =>
+        aclEntriesOf(await admin.describeAcls(aclFilterOfEvery(`User:${nodePrincipal('TM')}`))).map(
+          aclEntryKey,
+        ),
+      );
+      expect(held).to.include(aclEntryKey(transactional));
+      expect(held).not.to.include(aclEntryKey(topicWildcard));
+    } finally {
+      await asAdmin((admin) => admin.deleteAcls({ filters: [topicWildcard, transactional] })).catch(
+        () => undefined,
+      );
+    }
   });
 });

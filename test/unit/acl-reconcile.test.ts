@@ -1,8 +1,10 @@
 // Unit tier: provisioning (`hub security apply`, `hub security grant`, the secured local stack) keeps a broker's
 // ACLs equal to the plan, against a small in-memory broker that holds ACLs as Kafka does: a country removed from a
 // region loses that region's feed. The same on a real broker: test/security/acl-revocation.test.ts.
+import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import kafkajs from 'kafkajs';
+import { HubError } from '@hub/errors';
 import {
   aclEntryKey,
   hubAcls,
@@ -17,6 +19,13 @@ import { grantNode, provisionHub } from '@hub/cli/stack/security';
 
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
+/** kafkajs' own reading of a DeleteAcls answer: it throws at the first filter with an error, the rest unread. */
+const { parse: parseDeleteAcls } = createRequire(import.meta.url)(
+  'kafkajs/src/protocol/requests/deleteAcls/v0/response.js',
+) as { parse: (data: unknown) => Promise<unknown> };
+/** Kafka's CLUSTER_AUTHORIZATION_FAILED. */
+const CLUSTER_AUTHORIZATION_FAILED = 31;
+
 const names = topicNames('t-unit');
 const topics = { partitions: 1, replicationFactor: 1 };
 const withTm: RegionMembers[] = [
@@ -28,8 +37,15 @@ const withoutTm: RegionMembers[] = [
   { id: 'south-caucasus', members: ['AM', 'AZ', 'GE'] },
 ];
 
-/** The part of a broker provisioning talks to: every topic already there (stamped, not compacted), and its ACLs. */
-function brokerWithAcls(initial: AclEntry[]): { admin: Admin; acls: Map<string, AclEntry>; deletes: number } {
+/**
+ * The part of a broker provisioning talks to: every topic already there (stamped, not compacted), and its ACLs. The
+ * deletion of an entry in `refused` fails (the broker's error on its filter), the others' go; the answer is read as
+ * kafkajs reads it.
+ */
+function brokerWithAcls(
+  initial: AclEntry[],
+  refused: ReadonlySet<string> = new Set(),
+): { admin: Admin; acls: Map<string, AclEntry>; deletes: number } {
   const acls = new Map(initial.map((e) => [aclEntryKey(e), e]));
   const state = { acls, deletes: 0 };
   const fake = {
@@ -70,13 +86,16 @@ function brokerWithAcls(initial: AclEntry[]): { admin: Admin; acls: Map<string, 
     // Exact filters only (what provisioning sends): anything else would be a test bug, so it is refused.
     deleteAcls: async ({ filters }: { filters: AclEntry[] }) => {
       state.deletes++;
-      return {
+      return parseDeleteAcls({
+        throttleTime: 0,
         filterResponses: filters.map((f) => {
+          if (refused.has(aclEntryKey(f)))
+            return { errorCode: CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, matchingAcls: [] };
           const e = acls.get(aclEntryKey(f));
           acls.delete(aclEntryKey(f));
           return { errorCode: 0, matchingAcls: e ? [{ ...e, errorCode: 0 }] : [] };
         }),
-      };
+      });
     },
   };
   return {
@@ -174,5 +193,39 @@ describe('provisioning keeps the broker ACLs equal to the plan', () => {
       tmFeed(AclOperationTypes.READ),
       tmFeed(AclOperationTypes.DESCRIBE),
     ]);
+  });
+  it('logs each removal that took when the broker refuses another, and names the one still held', async () => {
+    // TM left central-asia: its READ and DESCRIBE of the feed go. The broker refuses the DESCRIBE's deletion, and
+    // kafkajs throws at it; the READ, gone all the same, is logged, and the error names the DESCRIBE still held.
+    const broker = brokerWithAcls(
+      toAclEntries(hubAcls(names, ['KZ', 'TM'], withTm)),
+      new Set([tmFeed(AclOperationTypes.DESCRIBE)]),
+    );
+    const { logger, lines } = recordingLogger();
+
+    let failure: unknown;
+    try {
+      await provisionHub(
+        broker.admin,
+        { names, countries: ['KZ', 'TM'], regions: withoutTm, topics },
+        logger,
+      );
+    } catch (err) {
+      failure = err;
+    }
+
+    expect(failure).to.be.instanceOf(HubError);
+    const err = failure as HubError;
+    expect(err.code).to.equal('KAFKA_SECURITY_FAILED');
+    expect(err.message).to.contain('1 of 2 removed');
+    expect(err.message).to.contain(`still held: User:node-TM DESCRIBE TOPIC ${names.feed('central-asia')}: `);
+    expect(err.message).not.to.contain(`User:node-TM READ`);
+    const held = [...broker.acls.keys()];
+    expect(held).not.to.include(tmFeed(AclOperationTypes.READ));
+    expect(held).to.include(tmFeed(AclOperationTypes.DESCRIBE));
+    const removals = lines.filter((l) => l.event === 'acl.removed');
+    expect(
+      removals.map((l) => `${String(l.principal)} ${String(l.operation)} ${String(l.resource)}`),
+    ).to.deep.equal([`User:node-TM READ ${names.feed('central-asia')}`]);
   });
 });

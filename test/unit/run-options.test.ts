@@ -71,6 +71,24 @@ describe('run verbs: whole numbers', () => {
     expect(replayOptions(['--into', 'scratch'])).to.include({ replace: false, into: 'scratch' });
   });
 
+  it('hub replay: --resume-swap stands alone, as it replays nothing', () => {
+    expect(replayOptions(['--resume-swap'])).to.include({
+      resumeSwap: true,
+      replace: false,
+      into: undefined,
+    });
+    expect(replayOptions([]).resumeSwap).to.equal(false);
+    for (const [args, named] of [
+      [['--resume-swap', '--replace'], '--replace'],
+      [['--resume-swap', '--into', 'scratch'], '--into "scratch"'],
+      [['--timeout', '5', '--resume-swap'], '--timeout "5"'],
+    ] as const) {
+      const err = usageError(() => replayOptions([...args]));
+      expect(err.message).to.match(/^--resume-swap takes no other option, got /);
+      expect(err.message).to.contain(named);
+    }
+  });
+
   it('hub replay: an empty --into, or one the store would refuse, is refused naming it', () => {
     expect(usageError(() => replayOptions(['--into', ''])).message).to.match(
       /^--into must name a database, got ""/,

@@ -1,15 +1,29 @@
 // What a rebuilt store lost of the live one, record by record: `hub replay --replace` compares them before it swaps
 // the rebuilt store in, so that records a replay refuses or gives another country (README, "Known limitations") are
 // never dropped from the live store in silence.
-import { COLLECTIONS, type CollectionName, type Store } from '@hub/store';
+import {
+  COLLECTIONS,
+  type CollectionName,
+  type Store,
+  type StoredAnnualReturn,
+  type StoredReport,
+  type StoredReportVersion,
+  type StoredRequest,
+} from '@hub/store';
 
-/** The collections whose records are compared, each with the field that names the record's owner. */
+/**
+ * The collections whose records are compared, each with the field of its stored document that names the record's
+ * owner: the originator of a report, a version (of a report, a route or an annual return), a route and an annual
+ * return (`originCountry`, StoredReport and the coordinator's documents); the asking country of an information request
+ * (`requester`, StoredRequest: `from` is only its responses' field).
+ */
 export const OWNED_RECORDS: readonly { collection: CollectionName; owner: string }[] = [
-  { collection: COLLECTIONS.reports, owner: 'originCountry' },
-  { collection: COLLECTIONS.reportVersions, owner: 'originCountry' },
+  { collection: COLLECTIONS.reports, owner: 'originCountry' satisfies keyof StoredReport },
+  { collection: COLLECTIONS.reportVersions, owner: 'originCountry' satisfies keyof StoredReportVersion },
+  // No stored type of its own: the coordinator's routeDocument names the originator as the others do.
   { collection: COLLECTIONS.routes, owner: 'originCountry' },
-  { collection: COLLECTIONS.annualReturns, owner: 'originCountry' },
-  { collection: COLLECTIONS.requests, owner: 'from' },
+  { collection: COLLECTIONS.annualReturns, owner: 'originCountry' satisfies keyof StoredAnnualReturn },
+  { collection: COLLECTIONS.requests, owner: 'requester' satisfies keyof StoredRequest },
 ];
 
 /** One record as compared: its id and its owner (null when the document names none). */

@@ -16,6 +16,7 @@ import {
   keepEveryPkiRecord,
   stampOnArrival,
   aclEntriesOf,
+  aclEntryKey,
   aclFilterOfEvery,
   describeAclEntry,
   diffAcls,
@@ -360,28 +361,89 @@ export async function reconcileAcls(
   );
   // Grants first, removals after: a node keeps what it is entitled to throughout.
   if (diff.add.length > 0) await admin.createAcls({ acl: diff.add });
-  if (diff.remove.length > 0) {
-    const { filterResponses } = await admin.deleteAcls({ filters: diff.remove });
-    const failed = filterResponses
-      .map((r, i) => ({ r, entry: diff.remove[i]! }))
-      .filter(({ r }) => r.errorCode !== 0);
-    if (failed.length > 0)
-      throw new HubError(
-        'KAFKA_SECURITY_FAILED',
-        `removing ACLs the configuration no longer grants failed: ${failed
-          .map(({ r, entry }) => {
+  if (diff.remove.length === 0) return { wanted: wanted.length, added: diff.add.length, removed: [] };
+  const { removed, remaining, cause } = await deleteNodeGrants(admin, diff.remove, options.principal);
+  // Every removal that took is logged, even when others failed: the log is the record of access taken away.
+  for (const entry of removed)
+    options.logger.warn(
+      { event: 'acl.removed', ...describeAclEntry(entry) },
+      'ACL removed: the configuration no longer grants it',
+    );
+  if (remaining.length > 0)
+    throw new HubError(
+      'KAFKA_SECURITY_FAILED',
+      `removing ACLs the configuration no longer grants failed (${removed.length} of ${diff.remove.length} removed, ` +
+        `each logged as acl.removed); still held: ${remaining
+          .map(({ entry, reason }) => {
             const d = describeAclEntry(entry);
-            return `${d.principal} ${d.operation} ${d.resourceType} ${d.resource}: ${r.errorMessage || `error ${r.errorCode}`}`;
+            return `${d.principal} ${d.operation} ${d.resourceType} ${d.resource}: ${reason}`;
           })
           .join('; ')}`,
+      { cause },
+    );
+  return { wanted: wanted.length, added: diff.add.length, removed };
+}
+
+/** What a DeleteAcls of node grants did: the grants gone, those still held (and why), and the error if one came. */
+interface GrantDeletion {
+  removed: AclEntry[];
+  remaining: { entry: AclEntry; reason: string }[];
+  cause?: unknown;
+}
+
+/**
+ * Deletes these grants (exact filters, one each) and finds which went. kafkajs throws as soon as any filter of the
+ * answer has an error, the others' results unread, so then the broker's grants are read again (DescribeAcls): those
+ * still held failed, the rest went.
+ */
+async function deleteNodeGrants(
+  admin: Admin,
+  entries: AclEntry[],
+  principal?: string,
+): Promise<GrantDeletion> {
+  let answer;
+  try {
+    answer = await admin.deleteAcls({ filters: entries });
+  } catch (cause) {
+    const why = (cause as Error).message;
+    let held: Set<string>;
+    try {
+      held = new Set((await heldAcls(admin, principal)).map(aclEntryKey));
+    } catch (again) {
+      throw new HubError(
+        'KAFKA_SECURITY_FAILED',
+        `removing ACLs the configuration no longer grants failed (${why}), and reading the broker's ACLs again to ` +
+          `find which went failed too (${(again as Error).message}): run it again; none of the ${entries.length} ` +
+          `removals is known to have taken (${entries
+            .map((e) => {
+              const d = describeAclEntry(e);
+              return `${d.principal} ${d.operation} ${d.resourceType} ${d.resource}`;
+            })
+            .join('; ')})`,
+        { cause },
       );
-    for (const entry of diff.remove)
-      options.logger.warn(
-        { event: 'acl.removed', ...describeAclEntry(entry) },
-        'ACL removed: the configuration no longer grants it',
-      );
+    }
+    return {
+      removed: entries.filter((e) => !held.has(aclEntryKey(e))),
+      remaining: entries.filter((e) => held.has(aclEntryKey(e))).map((entry) => ({ entry, reason: why })),
+      cause,
+    };
   }
-  return { wanted: wanted.length, added: diff.add.length, removed: diff.remove };
+  // An admin that answers rather than throws: each filter's own error code (and its matches').
+  const reasons = entries.map((_, i) => {
+    const r = answer.filterResponses[i];
+    if (r === undefined) return 'no answer for this filter';
+    if (r.errorCode !== 0) return r.errorMessage || `error ${r.errorCode}`;
+    const m = r.matchingAcls.find((a) => a.errorCode !== 0);
+    return m ? m.errorMessage || `error ${m.errorCode}` : undefined;
+  });
+  return {
+    removed: entries.filter((_, i) => reasons[i] === undefined),
+    remaining: entries.flatMap((entry, i) => {
+      const reason = reasons[i];
+      return reason === undefined ? [] : [{ entry, reason }];
+    }),
+  };
 }
 
 /** Where provisioning logs each ACL it removes, unless its caller gives a logger: stderr, beside the CLI's output. */

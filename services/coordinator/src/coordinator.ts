@@ -56,8 +56,7 @@ import {
   type RetentionDeps,
   type RetentionPolicy,
 } from './retention';
-import { storedHandling } from './documents';
-import { feedMessages } from './feeds';
+import { feedDecisions, feedKey, feedMessages } from './feeds';
 import type { Accepted, IntakeRecord, Outcome } from './outcome';
 import { markRedriven, unwrapRedrives } from './redrive';
 import { checkRenewals } from './renewal-checks';
@@ -67,6 +66,7 @@ import {
   encodeLockedStage,
   recordedHandlings,
   resumedOutcomes,
+  RedeliveryWindow,
   type LockedStage,
   type LockedStageDoc,
   type SubjectHandling,
@@ -74,6 +74,7 @@ import {
 import { Outgoing } from './outgoing';
 import { buildReplies, derivedUuid } from './replies';
 import { convertReadModels, hasUnconvertedBuckets, updateReadModels } from './read-models';
+import { HubError } from '@hub/errors';
 import {
   addRequestDeliveries,
   answerDropReporter,
@@ -83,9 +84,6 @@ import {
 } from './requests';
 import { intakeBehindOn, startEscalation } from './request-escalation';
 import { startAsks } from './asks';
-
-/** Where a chunk's handlings record that a version goes on the feeds (see feedDecisions), under its own handling. */
-const feedKey = (a: Accepted) => `feed:${a.subjectId}:${a.envelope.messageId}`;
 
 export interface CoordinatorOptions {
   config: HubConfig;
@@ -190,6 +188,20 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     appName: 'coordinator',
     onCommand: storeCommandMetrics(metrics),
   });
+  // A `hub replay --replace` whose swap stopped half-way left the live store half old, half rebuilt: storing in it
+  // now would mix a third state in, and the next copy would lose it.
+  const swap = await store
+    .collection<{ _id: string; from?: string; startedAt?: Date }>(COLLECTIONS.meta)
+    .findOne({ _id: 'replay-swap' });
+  if (swap) {
+    await store.close();
+    throw new HubError(
+      'REPLAY_INCOMPLETE',
+      `database ${config.mongo.dbName} is half replaced: a hub replay --replace began copying ${String(swap.from)} ` +
+        `into it at ${swap.startedAt?.toISOString() ?? '?'} and did not finish; run hub replay --resume-swap, ` +
+        'then start the coordinator',
+    );
+  }
   await store.ensureIndexes();
   await backfillMessageDigests(store, logger);
   // Read-model buckets of the format before 2026-11-27 (every report inside) are converted once, under the lock. They
@@ -470,42 +482,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         );
   };
 
-  /**
-   * Partitions whose last chunk this instance stored in full has been answered (its feed records sent). A chunk of
-   * any other (the first since start, or the one after a failure) may be the redelivery of a chunk stored before and
-   * never answered, here or by an instance that died: what that chunk claimed is this very chunk's, and its feed
-   * records were never sent.
-   */
-  const answeredFrom = new Set<string>();
   const partitionOf = (records: IntakeRecord[]) => `${records[0]!.topic}|${records[0]!.partition}`;
-  /**
-   * Which versions of a chunk go on the feeds, each under its own handling, keyed by feedKey (recorded with the
-   * chunk's handlings, so that a chunk answered from its locked stage after a crash sends the same). Only a version
-   * that is its subject's current one once the batch is stored (persist.ts, feedable): an older version re-driven
-   * from quarantine or re-sent after a later one, or after its report's withdrawal, would put on the feeds what the
-   * originator has replaced or withdrawn, and no later record would undo it. Of those, the versions this batch
-   * claimed; one this very message had claimed before (a node re-sending its log, a re-drive of a copy accepted
-   * since) went out then and is not sent again (its receipt is, the same as before), except in the first chunk of
-   * a partition stored here, where it may be the redelivery of a chunk stored and never answered.
-   */
-  const feedDecisions = (
-    accepted: Accepted[],
-    feedable: Map<Accepted, 'new' | 'again'>,
-    redelivered: boolean,
-  ) =>
-    new Map(
-      accepted.flatMap((a) => {
-        const how = feedable.get(a);
-        const own = a.value.handling;
-        if (!(how === 'new' || (how === 'again' && redelivered)) || !own || typeof own !== 'object')
-          return [];
-        const h: SubjectHandling = {
-          originCountry: a.envelope.origin,
-          ...storedHandling(own as Record<string, unknown>, regions),
-        };
-        return [[feedKey(a), h] as const];
-      }),
-    );
 
   const hasNode = nodeDirectory(admin, names);
   const DAY = 86400000;
@@ -584,7 +561,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   interface WaitingChunk {
     records: IntakeRecord[];
     classified: Outcome[];
-    /** Perhaps a chunk stored before and never answered (see answeredFrom). */
+    /** Perhaps a chunk stored before and never answered (see redeliveries). */
     redelivered: boolean;
     since: number;
     resolve: (stored: LockedResult) => void;
@@ -740,7 +717,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       (ids, i) =>
         new Map([
           ...ids.flatMap((id) => (handled.has(id) ? [[id, handled.get(id)!] as const] : [])),
-          ...feedDecisions(acceptedOf[i]!, persisted.feedable, group[i]!.redelivered),
+          ...feedDecisions(acceptedOf[i]!, persisted.feedable, group[i]!.redelivered, regions),
         ]),
     );
     // What this stage decided for each chunk, for a redelivery of it after a crash before its answers (resume.ts).
@@ -823,8 +800,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     await heartbeat();
     const t1 = Date.now();
     // Not answered until its messages are sent: a failure on the way leaves the next chunk judged a redelivery.
-    const partition = partitionOf(records);
-    const redelivered = !answeredFrom.delete(partition);
+    const { redelivered, answered } = redeliveries.begin(partitionOf(records), records[0]!.offset);
     const { outcomes, alerts, renewalNotices, handlings, ms } = resumedAs
       ? {
           outcomes: resumedAs,
@@ -861,7 +837,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       );
     }
-    answeredFrom.add(partition);
+    answered();
     if (alerts.length) {
       await bulkWriteInBatches(
         store.collection<{ _id: string }>(COLLECTIONS.alerts),
@@ -923,6 +899,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   // its size: larger chunks share them among more reports (on 3,000 reports, chunks of 500 held the lock 12-15 %
   // less in all than chunks of 250; a fetch holds up to 2 MB a partition, about 1,000 envelopes).
   const CHUNK = options.chunkSize ?? 500;
+  /**
+   * Per partition, the chunks that may be the redelivery of a chunk stored before and never answered, here or by an
+   * instance that died (resume.ts): a version such a chunk claimed before goes on the feeds (feedDecisions).
+   */
+  const redeliveries = new RedeliveryWindow(CHUNK);
   // Per partition of the intake, the messages of the last chunk stored and answered (offset → sha256 of the bytes),
   // in `intake_progress`, one small document per group and partition: at most that chunk can be done and not yet
   // committed (a partition's chunks go one after another), and the digests keep a topic made again, or another
@@ -1077,7 +1058,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       joinCounter.inc();
       caughtUp.clear();
       // A partition may have been another member's meanwhile, whose chunk may have been stored and never answered.
-      answeredFrom.clear();
+      redeliveries.clear();
       // Back in its group: a crash is over (on a quiet hub no batch would come to say so).
       if (consumer === current) consumerDown = undefined;
     });

@@ -14,6 +14,9 @@ const VOLATILE = new Set([
   'acceptedAt',
   'offset',
   'partition',
+  // What the intake answered (answers dropped from a request read out of order), not what the messages say: a replay,
+  // reading in order, makes no such entry (requests.ts, RequestWithDrops).
+  'droppedAnswers',
 ]);
 
 function canonical(value: unknown): unknown {

@@ -30,7 +30,7 @@ import {
   type CurrentVersions,
 } from './annual';
 import { envelopeDocument, reportDocument, storedHandling } from './documents';
-import { releasableRegions, type PublishedHandling } from './feeds';
+import { ownHandling, type PublishedHandling } from './feeds';
 import type { Accepted, Outcome, Rejected } from './outcome';
 import { foreignRefusal, foreignVersions, idsToCheck, storedOwners } from './owners';
 import { isRequestMessage, persistRequests, type DroppedAnswer } from './requests';
@@ -139,9 +139,9 @@ export async function persistBatch(
   const firstOfVersion = new Map<string, Accepted>();
   for (const a of records)
     if (!refusedFirst.has(a) && !firstOfVersion.has(keyOf(a))) firstOfVersion.set(keyOf(a), a);
-  // Each version's entry names the feeds it goes to (feeds.ts: under its own handling, by the regions as they are
-  // now), so that its withdrawal and erasure reach those feeds even after regions.json has changed. Written with
-  // the entry, which is inserted anyway: no write of its own. (A version that turns out not to be current in step 3
+  // Each version's entry names the feeds it goes to (feeds.ts, ownHandling: under its own handling, by the regions as
+  // they are now, as the chunk's feed decisions record them), so that its withdrawal and erasure reach those feeds
+  // even after regions.json has changed. Written with the entry, which is inserted anyway: no write of its own. (A version that turns out not to be current in step 3
   // goes on none of them; its withdrawal or erasure reaching them tells their members nothing they may not read.)
   const historyDocs = [...firstOfVersion].map(([key, a]) => {
     const doc =
@@ -150,17 +150,7 @@ export async function persistBatch(
         : isAnnualOrRoute(a)
           ? annualHistoryDocument(a, now)
           : retractionDocument(a, now);
-    const handling = a.value.handling;
-    const feeds =
-      a.envelope.messageType !== 'SeizureRetraction' && handling && typeof handling === 'object'
-        ? releasableRegions(
-            {
-              originCountry: a.envelope.origin,
-              ...storedHandling(handling as Record<string, unknown>, regions),
-            },
-            regions,
-          )
-        : undefined;
+    const feeds = ownHandling(a, regions)?.feeds;
     return { ...doc, ...(feeds && { feeds }), _id: key, supersededAt: null } as unknown as StoredReport;
   });
   const claims = new Map([...firstOfVersion].map(([key, a]) => [key, a.envelope.messageId]));

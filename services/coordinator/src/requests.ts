@@ -14,7 +14,6 @@ import {
   findEach,
   type Store,
   type StoredRequest,
-  type StoredEnvelope,
   type StoredResponse,
 } from '@hub/store';
 import { notAhead, shownTime } from './content-checks';
@@ -240,10 +239,26 @@ export function judgeAnswer<T extends Placed>(answers: readonly T[], answer: Pla
   };
 }
 
+/**
+ * A request as stored, with the answers accepted and then dropped from it (DroppedAnswer), each by its response and
+ * message ids, in the order they were dropped: a copy of one of them (its node resending it, a redelivery) gets the
+ * verdict of the first copy, accepted, and changes nothing. Absent while none has been, as in every request stored
+ * before the coordinator recorded them (a copy of an answer dropped before then is refused, as any answer after the
+ * closing one is).
+ * It records what the intake answered, not what the messages say: read in order, such an answer is refused, never
+ * dropped, so a replay makes no such entry (the digest of the store is to leave it out, as it does receipts).
+ */
+export type RequestWithDrops = StoredRequest & {
+  droppedAnswers?: Pick<StoredResponse, 'responseId' | 'messageId'>[];
+};
+
 type Known = Pick<StoredRequest, 'requester' | 'addressee' | 'messageId'> & {
   /** The responses taken (a redelivery of one of them is taken again), and where each stands in their order. */
   answers: Placed[];
-  /** The responses this batch took and then dropped (answerKey): a copy of one later in the batch is taken again. */
+  /**
+   * The responses taken and then dropped (answerKey), before this batch (the request's droppedAnswers) or in it: a
+   * copy of one is taken again.
+   */
   dropped: Set<string>;
 };
 
@@ -265,7 +280,7 @@ export async function checkRequestMessages(
   );
   if (mine.length === 0) return outcomes;
   const stored = await findEach(
-    store.collection<StoredRequest>(COLLECTIONS.requests),
+    store.collection<RequestWithDrops>(COLLECTIONS.requests),
     '_id',
     mine.map((a) => String(a.value.requestId)),
     {
@@ -279,6 +294,7 @@ export async function checkRequestMessages(
       'response.appendedAt': 1,
       // Whole: rare, a few small documents (a projection into an array's documents is not one every store reads).
       earlierResponses: 1,
+      droppedAnswers: 1,
     },
   );
   const known = new Map<string, Known>(
@@ -295,7 +311,7 @@ export async function checkRequestMessages(
           respondedAt: r.respondedAt,
           ...(r.appendedAt !== undefined && { appendedAt: r.appendedAt }),
         })),
-        dropped: new Set<string>(),
+        dropped: new Set((d.droppedAnswers ?? []).map(answerKey)),
       },
     ]),
   );
@@ -306,10 +322,7 @@ export async function checkRequestMessages(
       if (!reachable.has(to)) reachable.set(to, await hasNode(to));
     }
 
-  // Answers refused for coming after an answer that closed the request or took their response id: one of them may be
-  // a copy of an answer accepted before and dropped since (a node's resend, a redelivery), looked up after.
-  const refusedAnswers = new Map<number, Placed>();
-  const checked = outcomes.map((o, i): Outcome => {
+  return outcomes.map((o): Outcome => {
     if (o.kind !== 'accepted' || !isRequestMessage(o.envelope.messageType)) return o;
     const v = o.value;
     const requestId = String(v.requestId);
@@ -359,7 +372,6 @@ export async function checkRequestMessages(
         ...(o.record.appendedAt !== undefined && { appendedAt: o.record.appendedAt }),
       };
       problems.push(...checkAnswer(request, requestId, answer));
-      if (problems.length) refusedAnswers.set(i, answer);
     }
     if (problems.length === 0) return o;
     return {
@@ -371,25 +383,6 @@ export async function checkRequestMessages(
       fields: problems,
     };
   });
-  if (refusedAnswers.size === 0) return checked;
-  // A copy of an answer accepted before gets the verdict of the first copy, though a later answer has dropped it from
-  // its request since: the archive keeps the envelope of every message accepted (write-once; a message id names one
-  // message: the intake's replay check refuses other bytes under it). Taking it again changes nothing stored.
-  const archived = await findEach(
-    store.collection<StoredEnvelope>(COLLECTIONS.envelopes),
-    '_id',
-    [...refusedAnswers.values()].map((a) => a.messageId),
-    { messageType: 1, subjectId: 1 },
-  );
-  const accepted = new Set(
-    archived
-      .filter((e) => e.messageType === 'InformationResponse')
-      .map((e) => answerKey({ messageId: e._id, responseId: e.subjectId })),
-  );
-  return checked.map((o, i) => {
-    const answer = refusedAnswers.get(i);
-    return answer && accepted.has(answerKey(answer)) ? outcomes[i]! : o;
-  });
 }
 
 /**
@@ -400,7 +393,9 @@ export async function checkRequestMessages(
  */
 function checkAnswer(request: Known, requestId: string, answer: Placed): FieldError[] {
   const verdict = judgeAnswer(request.answers, answer);
-  // A copy of an answer this batch took, then dropped: taken again, as the first copy was.
+  // A copy of an answer taken, then dropped (before this batch or in it): taken again, as the first copy was. Decided
+  // from the request, not by looking for the copy in the envelope archive, the largest collection (on FerretDB each
+  // look-up decodes all of it, under the intake's lock).
   if (verdict.kind !== 'taken' && request.dropped.has(answerKey(answer))) return [];
   switch (verdict.kind) {
     case 'again':
@@ -472,7 +467,7 @@ function responseDocument(a: Accepted, regions: Region[], now: Date): StoredResp
 
 /** The update of a request that storing an answer makes (answerChange). */
 export interface AnswerUpdate {
-  $set: Partial<StoredRequest>;
+  $set: Partial<RequestWithDrops>;
   /** When the answer taken drops every answer stored before it: a request with one answer has no earlierResponses. */
   $unset?: { earlierResponses: '' };
 }
@@ -490,11 +485,15 @@ export interface AnswerUpdate {
  * order, where it is refused: a replay, and the digest that compares it with the live store, must find the same
  * request. It is not kept as "received after the request closed": read in order it would not be there, and the
  * request would again depend on the order. What cannot be undone stays: its receipt said accepted, its countersigned
- * copy went to the requester, and its envelope is kept in the archive (`envelopes`), where it is still found (a copy
- * of it is taken again: checkRequestMessages). Returned as `dropped`, for the intake to log and count (DroppedAnswer).
+ * copy went to the requester, and its envelope is kept in the archive (`envelopes`). Its ids are added to the
+ * request's droppedAnswers (a copy of it is taken again: checkRequestMessages). Returned as `dropped`, for the intake
+ * to log and count (DroppedAnswer).
  */
 export function answerChange(
-  doc: Pick<StoredRequest, 'dueAt' | 'escalatedAt' | 'response' | 'earlierResponses'> | null,
+  doc: Pick<
+    RequestWithDrops,
+    'dueAt' | 'escalatedAt' | 'response' | 'earlierResponses' | 'droppedAnswers'
+  > | null,
   answer: StoredResponse,
 ): { update: AnswerUpdate; dropped: StoredResponse[] } | null {
   if (!doc) return null;
@@ -508,6 +507,11 @@ export function answerChange(
   const update: AnswerUpdate = { $set: { response: all.at(-1) as StoredResponse, status: 'answered' } };
   if (all.length > 1) update.$set.earlierResponses = all.slice(0, -1);
   else if (doc.earlierResponses) update.$unset = { earlierResponses: '' };
+  if (verdict.dropped.length)
+    update.$set.droppedAnswers = [
+      ...(doc.droppedAnswers ?? []),
+      ...verdict.dropped.map((r) => ({ responseId: r.responseId, messageId: r.messageId })),
+    ];
   // The escalation, when the intake applied its record before this answer (a backlog, a replay reading the topics
   // side by side), was counted already in hub_coordinator_requests_escalated_total, which cannot go down; the log of
   // the escalation and the notice sent to the requester stay too. The request no longer says it. (An answer dropped
@@ -529,14 +533,22 @@ function andThen(update: AnswerUpdate, next: AnswerUpdate): AnswerUpdate {
 
 /** A request as storing a batch reads it, and changes it, answer after answer, before writing it once. */
 type Held = Pick<
-  StoredRequest,
-  '_id' | 'urgency' | 'status' | 'dueAt' | 'escalatedAt' | 'response' | 'earlierResponses'
+  RequestWithDrops,
+  '_id' | 'urgency' | 'status' | 'dueAt' | 'escalatedAt' | 'response' | 'earlierResponses' | 'droppedAnswers'
 >;
-const HELD = { urgency: 1, status: 1, dueAt: 1, escalatedAt: 1, response: 1, earlierResponses: 1 };
+const HELD = {
+  urgency: 1,
+  status: 1,
+  dueAt: 1,
+  escalatedAt: 1,
+  response: 1,
+  earlierResponses: 1,
+  droppedAnswers: 1,
+};
 
 /** The request `requestId` as stored now (a write of the batch found it changed), held from now on. */
 async function readAgain(
-  requests: Collection<StoredRequest>,
+  requests: Collection<RequestWithDrops>,
   held: Map<string, Held>,
   requestId: string,
 ): Promise<Held | null> {
@@ -553,7 +565,7 @@ async function readAgain(
  * written no longer hold (answerChange's `dropped`).
  */
 async function storeAnswers(
-  requests: Collection<StoredRequest>,
+  requests: Collection<RequestWithDrops>,
   held: Map<string, Held>,
   answers: { requestId: string; answer: StoredResponse }[],
 ): Promise<DroppedAnswer[]> {
@@ -675,7 +687,7 @@ export async function persistRequests(
     ...[...responses, ...escalations].map((a) => String(a.value.requestId)),
   ];
   if (ids.length === 0) return [];
-  const coll = store.collection<StoredRequest>(COLLECTIONS.requests);
+  const coll = store.collection<RequestWithDrops>(COLLECTIONS.requests);
   // The batch's requests, read once (on FerretDB every read decodes the whole collection), then held as this batch
   // changes them.
   const held = new Map<string, Held>((await findEach(coll, '_id', ids, HELD)).map((d) => [d._id, d]));
@@ -730,7 +742,7 @@ export function signedNotice(
  * `held` (read again when absent), which it changes as it changes the store. Resolves to the number marked.
  */
 async function applyEscalation(
-  requests: Collection<StoredRequest>,
+  requests: Collection<RequestWithDrops>,
   held: Map<string, Held>,
   requestId: string,
   at: Date,

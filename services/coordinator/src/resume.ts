@@ -12,7 +12,17 @@ import type { Outcome, Rejected } from './outcome';
 /** The handling of a subject as stored, with its origin: what the feeds need. */
 export type SubjectHandling = Handled & { originCountry: string };
 
+/**
+ * The format of the record, in its body: 1 since the chunk's feed decisions are recorded in it (`feed:` keys of
+ * handlingOf). A record without it (written by a coordinator before 2026-12-07) decided nothing about the feeds: its
+ * chunk is not answered from it (resumedOutcomes), but processed in full, as a redelivery, so that the versions it
+ * claimed go on the feeds.
+ */
+const FORMAT = 1;
+
 export interface LockedStage {
+  /** The record's format (FORMAT); absent in a record written before it had one. */
+  feeds?: number;
   /** offset → digest of the message's bytes (as in intake_progress): the messages this record speaks for. */
   done: Record<string, string>;
   /** offset → the rejection decided for it; offsets of `done` not here and not in `skipped` were accepted. */
@@ -62,6 +72,7 @@ export function encodeLockedStage(
     handlingOf[id] = i;
   }
   const stage: LockedStage = {
+    feeds: FORMAT,
     done,
     rejected,
     skipped: Object.keys(done).filter((offset) => !answeredOffsets.has(offset)),
@@ -83,9 +94,11 @@ const bodyBytes = (body: Buffer | { buffer: Uint8Array }): Buffer =>
 /**
  * The outcomes the locked stage decided for `classified` (the same messages classified again), or undefined when the
  * classification no longer agrees with it (a message accepted then is refused now, say because its signer has been
- * revoked since): the chunk is then processed in full, as without this record.
+ * revoked since), or the record is of an older format (FORMAT): the chunk is then processed in full, as without this
+ * record.
  */
 export function resumedOutcomes(stage: LockedStage, classified: Outcome[]): Outcome[] | undefined {
+  if (stage.feeds !== FORMAT) return undefined;
   const skipped = new Set(stage.skipped);
   const out: Outcome[] = [];
   for (const o of classified) {
@@ -123,4 +136,39 @@ export async function lockedStagesNamingEach(
   const docs = await store.collection<LockedStageDoc>(COLLECTIONS.intakeLockedStages).find({}).toArray();
   const bodies = docs.map((d) => ({ _id: d._id, body: bodyBytes(d.body) }));
   return new Map(subjectIds.map((id) => [id, bodies.filter((d) => d.body.includes(id)).map((d) => d._id)]));
+}
+
+/**
+ * Per partition of the intake, which chunks may be the redelivery of a chunk stored before and never answered (here,
+ * or by a member that died or lost the partition): what such a chunk claimed is the redelivered chunk's own, and its
+ * feed records were never sent. Not only the first chunk after a start, a join or a failure: a chunk stored and never
+ * answered that no locked-stage record can answer (one with renewal notices writes none; a crash may come between
+ * storing and the record) may come back split, the first fetch after the restart being shorter. A partition's chunks
+ * go one after another, each at most `chunkSize` messages from the offset committed, so such a chunk lies within
+ * `chunkSize` offsets of where the first chunk after the start begins (a node's topic has no transaction markers to
+ * take offsets of their own).
+ */
+export class RedeliveryWindow {
+  /** Per partition, the first offset past the window; absent until a chunk after a start, a join or a failure. */
+  private readonly below = new Map<string, bigint>();
+
+  constructor(private readonly chunkSize: number) {}
+
+  /**
+   * Whether the chunk of `partition` that begins at `offset` may be a redelivery; `answered` once its messages are
+   * sent. Until then the window is closed: should the chunk fail, the next one (the same messages, read again) opens
+   * it anew from where it begins.
+   */
+  begin(partition: string, offset: string): { redelivered: boolean; answered: () => void } {
+    const first = BigInt(offset);
+    const opened = this.below.get(partition);
+    const below = opened ?? first + BigInt(this.chunkSize);
+    this.below.delete(partition);
+    return { redelivered: first < below, answered: () => void this.below.set(partition, below) };
+  }
+
+  /** After a join: every partition may have been another member's meanwhile. */
+  clear(): void {
+    this.below.clear();
+  }
 }

@@ -8,9 +8,16 @@ import { topicNames } from '@hub/kafka';
 import { loadRegions, loadSchemaRegistry, type Region } from '@hub/schemas';
 import { COLLECTIONS, type Handled } from '@hub/store';
 import { erasureTopics } from '../src/erasure-reach';
-import { feedMessages, releasableRegions, type PublishedHandling } from '../src/feeds';
+import {
+  feedDecisions,
+  feedKey,
+  feedMessages,
+  releasableRegions,
+  type PublishedHandling,
+} from '../src/feeds';
 import { Outgoing } from '../src/outgoing';
 import { persistBatch, versionHandlings } from '../src/persist';
+import { decodeLockedStage, encodeLockedStage, recordedHandlings } from '../src/resume';
 import type { Accepted, Outcome } from '../src/outcome';
 import { acceptedMessage } from './accepted';
 import { memoryStore, type MemoryStore } from './memory-store';
@@ -19,6 +26,8 @@ const NOW = Date.UTC(2026, 11, 7, 9, 0);
 const regions = loadRegions();
 const names = topicNames('');
 const CENTRAL_ASIA = ['KZ', 'KG', 'TJ', 'UZ', 'TM'];
+/** The regions after an operator started central-asia afresh under a new id (README), its members the same. */
+const replaced: Region[] = regions.map((r) => (r.id === 'central-asia' ? { ...r, id: 'central-asia-2' } : r));
 /** The regions after an operator added AF to central-asia. */
 const widened: Region[] = regions.map((r) =>
   r.id === 'central-asia' ? { ...r, members: [...r.members, 'AF'] } : r,
@@ -164,6 +173,24 @@ describe('coordinator: where withdrawals and erasures go', () => {
     expect(withdrawalFeeds(amberCa, regions)).to.deep.equal([names.feed('central-asia')]);
   });
 
+  it('sends a withdrawal also to the feeds its handling allows now: a region started afresh under a new id', () => {
+    const topics = withdrawalFeeds({ ...amberCa, feeds: ['central-asia'] }, replaced);
+    expect(topics).to.include(names.feed('central-asia'));
+    expect(topics, 'the new id of the region, whose readers had it under the old one').to.include(
+      names.feed('central-asia-2'),
+    );
+  });
+
+  it('sends an erasure notice also to the feeds its handling allows now', () => {
+    const topics = erasureTopics(names, replaced, {
+      originCountry: 'KZ',
+      handlings: [{ ...amberCa, feeds: ['central-asia'] }],
+      alertedCountries: [],
+    });
+    expect(topics).to.include(names.feed('central-asia'));
+    expect(topics).to.include(names.feed('central-asia-2'));
+  });
+
   it('sends an erasure notice to the feeds each version went to', () => {
     const topics = erasureTopics(names, widened, {
       originCountry: 'KZ',
@@ -171,6 +198,46 @@ describe('coordinator: where withdrawals and erasures go', () => {
       alertedCountries: [],
     });
     expect(topics).to.include(names.feed('central-asia'));
+  });
+});
+
+describe('coordinator: a chunk answered from its locked stage after regions.json changed', () => {
+  /**
+   * The feed topics of version 1 of a report under `handling`, decided when stored by `regions`, recorded in the
+   * chunk's locked stage and answered from it by a coordinator started since with regions as `now`.
+   */
+  const resumedFeeds = (handling: Record<string, unknown>, now: Region[]) => {
+    const v1 = report(randomUUID(), 1, handling);
+    const decided = feedDecisions([v1], new Map([[v1, 'new' as const]]), false, regions);
+    const stage = decodeLockedStage(encodeLockedStage({}, [v1], [], decided));
+    const docs = recordedHandlings(stage);
+    const out = new Outgoing(loadSchemaRegistry());
+    const topics: string[] = [];
+    out.sign = (t: string | string[]) => void topics.push(...(typeof t === 'string' ? [t] : t));
+    feedMessages([v1], [], out, {
+      regions: now,
+      names,
+      now: NOW,
+      handlingsOf: (a) => {
+        const h = docs.get(feedKey(a));
+        return h ? [h] : [];
+      },
+      alertHandling: () => [],
+    });
+    return topics;
+  };
+
+  it('sends a version to the feeds decided when it was stored, as its history entry records them', () => {
+    const topics = resumedFeeds(AMBER_CA, replaced);
+    expect(topics, 'the feed its history entry names').to.include(names.feed('central-asia'));
+    expect(topics).to.include(names.feed('central-asia-2'));
+  });
+
+  it('sends it to no region that has a member since who may not read it', () => {
+    const topics = resumedFeeds(AMBER_CA, widened);
+    expect(topics).to.not.include(names.feed('central-asia'));
+    // Unchanged regions: the same as decided.
+    expect(resumedFeeds(AMBER_CA, regions)).to.deep.equal([names.feed('central-asia')]);
   });
 });
 

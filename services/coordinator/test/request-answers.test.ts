@@ -14,6 +14,7 @@ import {
   checkRequestMessages,
   persistRequests,
   type DroppedAnswer,
+  type RequestWithDrops,
 } from '../src/requests';
 import { ESCALATION_GRACE_MS, intakeBehindOn, startEscalation } from '../src/request-escalation';
 
@@ -498,12 +499,24 @@ describe('coordinator: answers read out of order', () => {
     const d = doc as unknown as StoredRequest;
     return [...(d.earlierResponses ?? []), d.response].map((r) => r?.answer);
   };
-  /** Asserts that every order of reading `answers` stores the same request, with the answers `expected`. */
+  /** The request as the messages make it: without the answers dropped, which depend on the order they are read in. */
+  const fromMessages = (doc: Doc) => {
+    const { droppedAnswers: _, ...rest } = doc;
+    return rest;
+  };
+  /**
+   * Asserts that every order of reading `answers` stores the same request, with the answers `expected`; and that it
+   * names as dropped each answer that reading accepted and the request does not hold.
+   */
   const sameInEveryOrder = async (answers: Accepted[], expected: string[]) => {
     const all = await readings(answers);
     for (const r of all) {
       expect(answersIn(r.doc), r.order).to.deep.equal(expected);
-      expect(r.doc, r.order).to.deep.equal(all[0]!.doc);
+      expect(fromMessages(r.doc), r.order).to.deep.equal(fromMessages(all[0]!.doc));
+      const d = r.doc as unknown as RequestWithDrops;
+      const held = new Set([...(d.earlierResponses ?? []), d.response].map((x) => x?.messageId));
+      const dropped = Object.keys(r.kinds).filter((m) => r.kinds[m] === 'accepted' && !held.has(m));
+      expect((d.droppedAnswers ?? []).map((x) => x.messageId).sort(), r.order).to.deep.equal(dropped.sort());
     }
     return all;
   };
@@ -585,6 +598,68 @@ describe('coordinator: answers read out of order', () => {
     // Another message after the closing answer is still refused.
     const [later] = (await intake(store, [answer(3, 'partial', NOW + 11 * SECOND)])).checked;
     expect(later?.kind === 'rejected' && later.detail).to.equal(
+      `requestId: request ${REQUEST_ID} was already answered (response 00000000-0000-4000-8000-000000000001, message response-message-1): only a partial answer may be followed by another`,
+    );
+  });
+});
+
+describe('coordinator: a copy of an answer dropped from its request', () => {
+  const SECOND = 1000;
+  /** `store` whose envelope archive must not be read (on FerretDB each look-up decodes all of it, under the lock). */
+  const noArchive = (store: Store) =>
+    ({
+      ...store,
+      collection: (name: string) => {
+        if (name === 'envelopes') throw new Error('the envelope archive was read');
+        return store.collection(name as never);
+      },
+    }) as unknown as Store;
+
+  it('is taken again, decided from the request without reading the envelope archive', async () => {
+    const { store, docs } = requestsStore([storedRequest()]);
+    await intake(store, [answer(2, 'partial', NOW + 10 * SECOND)]);
+    await intake(store, [answer(1, 'answered', NOW + 5 * SECOND)]);
+    expect((docs[0] as unknown as RequestWithDrops).droppedAnswers).to.deep.equal([
+      { responseId: '00000000-0000-4000-8000-000000000002', messageId: 'response-message-2' },
+    ]);
+    const before = structuredClone(docs[0]);
+    const [copy, other] = await checkRequestMessages(
+      noArchive(store),
+      [answer(2, 'partial', NOW + 10 * SECOND), answer(3, 'partial', NOW + 11 * SECOND)],
+      async () => true,
+    );
+    expect(copy?.kind).to.equal('accepted');
+    // Another answer after the closing one is still refused.
+    expect(other?.kind).to.equal('rejected');
+    await persistRequests(store, [copy!], [], new Date(NOW));
+    expect(docs[0]).to.deep.equal(before);
+  });
+
+  it('of a request stored before drops were recorded is judged as any answer after the closing one', async () => {
+    // Answer 2 accepted, then dropped by answer 1, before the request recorded its drops: its envelope is archived.
+    const { store, envelopes } = requestsStore([
+      storedRequest({
+        status: 'answered',
+        response: {
+          responseId: '00000000-0000-4000-8000-000000000001',
+          messageId: 'response-message-1',
+          status: 'answered',
+          respondedAt: new Date(NOW + 5 * SECOND),
+          appendedAt: new Date(NOW + 5 * SECOND),
+        } as StoredResponse,
+      }),
+    ]);
+    envelopes.push({
+      _id: 'response-message-2',
+      messageType: 'InformationResponse',
+      subjectId: '00000000-0000-4000-8000-000000000002',
+    });
+    const [copy] = await checkRequestMessages(
+      noArchive(store),
+      [answer(2, 'partial', NOW + 10 * SECOND)],
+      async () => true,
+    );
+    expect(copy?.kind === 'rejected' && copy.detail).to.equal(
       `requestId: request ${REQUEST_ID} was already answered (response 00000000-0000-4000-8000-000000000001, message response-message-1): only a partial answer may be followed by another`,
     );
   });

@@ -248,10 +248,12 @@ function coversHubResource(names: TopicNames, e: AclEntry): boolean {
   const prefixed = e.resourcePatternType === ResourcePatternTypes.PREFIXED;
   const literal = e.resourcePatternType === ResourcePatternTypes.LITERAL;
   if (!prefixed && !literal) return false;
-  // A literal '*' is Kafka's wildcard: every resource of its type, this namespace's among them.
-  if (literal && e.resourceName === '*') return true;
+  // A literal '*' is Kafka's wildcard: every resource of its type. A topic or group one covers this namespace's (and
+  // every country's topics: the hub takes it away); one on another type (a transactional id, a user) is not the hub's.
+  const wildcard = literal && e.resourceName === '*';
   const name = e.resourceName;
   if (e.resourceType === AclResourceTypes.TOPIC) {
+    if (wildcard) return true;
     const families = [names.nodeTopicPrefix, names.feedPrefix];
     const singles = [names.pki, names.quarantine, names.erasures];
     if (families.some((f) => name.startsWith(f)) || singles.includes(name)) return true;
@@ -259,6 +261,7 @@ function coversHubResource(names: TopicNames, e: AclEntry): boolean {
     return prefixed && [...families, ...singles].some((t) => t.startsWith(name));
   }
   if (e.resourceType === AclResourceTypes.GROUP) {
+    if (wildcard) return true;
     const nodeGroups = names.group('node-');
     if (name.startsWith(nodeGroups) && /^[A-Z]{2}-/.test(name.slice(nodeGroups.length))) return true;
     return prefixed && nodeGroups.startsWith(name);

@@ -152,6 +152,31 @@ describe('ACL diff: the plan against what the broker holds', () => {
     for (const e of others) expect(keys(diff.remove), aclEntryKey(e)).not.to.include(aclEntryKey(e));
   });
 
+  it("reads Kafka's literal wildcard as a hub resource on topics and groups only", () => {
+    // A '*' topic gives a node every country's topics, a '*' group every node's groups: the hub takes them away.
+    const hubs = [
+      entry('User:node-TM', '*'),
+      entry('User:node-TM', '*', { resourceType: AclResourceTypes.GROUP }),
+    ];
+    // A node's wildcard on a transactional id, a delegation token or a user (Kafka's USER resource type, 7, which
+    // kafkajs does not name) covers nothing of the hub's: another application's, never taken away.
+    const notHubs = [
+      entry('User:node-TM', '*', {
+        resourceType: AclResourceTypes.TRANSACTIONAL_ID,
+        operation: AclOperationTypes.WRITE,
+      }),
+      entry('User:node-TM', '*', { resourceType: AclResourceTypes.DELEGATION_TOKEN }),
+      entry('User:node-TM', '*', { resourceType: 7 as AclEntry['resourceType'] }),
+    ];
+    for (const e of hubs) expect(isManagedNodeGrant(names, e), aclEntryKey(e)).to.equal(true);
+    for (const e of notHubs) expect(isManagedNodeGrant(names, e), aclEntryKey(e)).to.equal(false);
+    const held = [...heldBefore, ...hubs, ...notHubs];
+    const diff = diffAcls(names, wantedAcls(names, countries, before, held), held);
+    for (const e of hubs) expect(keys(diff.remove), aclEntryKey(e)).to.include(aclEntryKey(e));
+    for (const e of notHubs) expect(keys(diff.remove), aclEntryKey(e)).not.to.include(aclEntryKey(e));
+    expect(diff.remove).to.have.length(hubs.length);
+  });
+
   it('narrows the removals to the principals named (hub security grant <CC>)', () => {
     const held = [
       entry('User:node-TM', names.feed('balkan-route')),

@@ -10,9 +10,16 @@ import type { Command } from '../command';
 import { parse, refuseExtra, say } from '../command';
 import { wholeNumber } from '../../run/whole-number';
 import { describeLoss, storeLosses } from '../../run/replay-records';
-import { collectionNames, copyCollection } from '../../run/replay-swap';
+import {
+  copyCollection,
+  refuseWhileSwapUnfinished,
+  swapByHand,
+  swapIn,
+  unfinishedSwap,
+} from '../../run/replay-swap';
 
 const USAGE = `hub replay [--into <database>] [--replace] [--timeout <seconds>]
+hub replay --resume-swap
 
 Reads every national node's topic (hub.node.<CC>.out) and the coordination node's own (hub.node.HUB.out: the
 requests it made, the escalations it recorded) from the beginning through the coordinator's own verification,
@@ -29,7 +36,12 @@ that each finds the request it concerns. Then prints a digest of the rebuilt sto
               collections replaced by the rebuilt ones; otherwise the live database is left as it was, each record
               named, and the exit status is 1. What the topics do not hold is kept: the audit log, the erasure log,
               the review dates of retention and the coordinators' queued asks. Refused when the brokers have deleted
-              any of the topics' records.
+              any of the topics' records. Should the swap fail half-way, the live database is marked (meta
+              replay-swap) and <live database>-replay holds the only whole copy: every replay into it, and every
+              --replace, is refused until the swap is finished (--resume-swap).
+  --resume-swap
+              finish a --replace whose swap failed half-way: copy <live database>-replay into the live database
+              again, then drop it (stop the coordinator first: refused while one runs). Nothing is replayed.
   --timeout   give up after this many seconds, a whole number from 1 (default 1800)
 
 Each record is judged as of the time the brokers appended it, as the live coordinator judged it when it came: a
@@ -52,10 +64,20 @@ function databaseNameProblem(name: string): string | undefined {
 }
 
 /** The options of `hub replay`, checked before anything connects. */
-export function replayOptions(args: string[]): { into?: string; replace: boolean; timeoutMs: number } {
+export function replayOptions(args: string[]): {
+  into?: string;
+  replace: boolean;
+  resumeSwap: boolean;
+  timeoutMs: number;
+} {
   const { values, positionals } = parse(
     args,
-    { into: { type: 'string' }, replace: { type: 'boolean' }, timeout: { type: 'string' } },
+    {
+      into: { type: 'string' },
+      replace: { type: 'boolean' },
+      'resume-swap': { type: 'boolean' },
+      timeout: { type: 'string' },
+    },
     USAGE,
   );
   refuseExtra(
@@ -70,12 +92,24 @@ export function replayOptions(args: string[]): { into?: string; replace: boolean
         `(through <live database>-replay), --into rebuilds another one and leaves the live one alone; give one of ` +
         `them\nusage: ${USAGE}`,
     );
+  const others = [
+    values.into !== undefined && `--into ${JSON.stringify(values.into)}`,
+    values.replace === true && '--replace',
+    values.timeout !== undefined && `--timeout ${JSON.stringify(values.timeout)}`,
+  ].filter((o): o is string => typeof o === 'string');
+  if (values['resume-swap'] === true && others.length > 0)
+    throw new HubError(
+      'USAGE',
+      `--resume-swap takes no other option, got ${others.join(', ')}: it replays nothing, only finishes the copy of ` +
+        `<live database>-replay into the live database\nusage: ${USAGE}`,
+    );
   const problem = values.into === undefined ? undefined : databaseNameProblem(values.into);
   if (problem)
     throw new HubError('USAGE', `--into ${problem}, got ${JSON.stringify(values.into)}\nusage: ${USAGE}`);
   return {
     into: values.into,
     replace: values.replace === true,
+    resumeSwap: values['resume-swap'] === true,
     timeoutMs:
       wholeNumber('--timeout', values.timeout, 1800, { min: 1, unit: 'seconds', usage: USAGE }) * 1000,
   };
@@ -94,7 +128,11 @@ export const KEPT_ON_REPLACE: ReadonlySet<string> = new Set([...SEEDED_FROM_LIVE
 /** Most records a refused `--replace` names one by one (the count says how many more). */
 const LOSSES_SHOWN = 50;
 
-/** `--replace` rebuilds the live database: refused while a coordinator (a member of its group) writes to it. */
+/**
+ * `--replace` rebuilds the live database: refused while a coordinator (a member of its group) writes to it. Checked
+ * at the start, and again before the comparison and before the swap: one started meanwhile would write records the
+ * swap then drops.
+ */
 async function refuseWhileCoordinatorRuns(admin: Admin, groupId: string): Promise<void> {
   const { groups } = await admin.describeGroups([groupId]);
   const members = groups.find((g) => g.groupId === groupId)?.members.length ?? 0;
@@ -111,10 +149,11 @@ export const replayCommand: Command = {
   summary: 'rebuild the store from the Kafka topics and compare it with the live one',
   usage: USAGE,
   async run(args) {
-    const { into, replace, timeoutMs } = replayOptions(args);
+    const { into, replace, resumeSwap, timeoutMs } = replayOptions(args);
     const log = say('replay');
     const config = loadConfig();
     const live = config.mongo.dbName;
+    if (resumeSwap) return resumeUnfinishedSwap(config, log);
     // --replace rebuilds beside the live database too, and replaces it only once nothing of it is found lost.
     const target = into ?? `${live}-replay`;
     if (target === live)
@@ -162,6 +201,13 @@ export const replayCommand: Command = {
 
     const { startCoordinator, storeDigest } = await import('@hub/coordinator');
     if (replace) await refuseWhileCoordinatorRuns(admin, names.group('coordinator'));
+    // A swap that failed half-way left the only whole copy of the rebuilt store in the database it copied from.
+    const liveMarked = await connectStore({ url: config.mongo.url, dbName: live, appName: 'replay' });
+    try {
+      await refuseWhileSwapUnfinished(liveMarked, target, replace);
+    } finally {
+      await liveMarked.close();
+    }
     const targetStore = await connectStore({ url: config.mongo.url, dbName: target, appName: 'replay' });
     await targetStore.db.dropDatabase();
     // --replace compares with the live store as it stands before the rebuild (nothing writes its records meanwhile:
@@ -233,7 +279,6 @@ export const replayCommand: Command = {
         await admin.deleteGroups([groupId]).catch(() => undefined);
       }
     }
-    await admin.disconnect();
     log(`replayed ${total} messages in ${Math.round((Date.now() - started) / 1000)} s`);
 
     const rebuilt = await connectStore({ url: config.mongo.url, dbName: target, appName: 'replay' });
@@ -252,10 +297,13 @@ export const replayCommand: Command = {
               .join(', ')}`,
       );
       if (!replace) return same ? 0 : 1;
-      return await replaceLive(rebuilt, liveStore, log);
+      return await replaceLive(rebuilt, liveStore, log, () =>
+        refuseWhileCoordinatorRuns(admin, names.group('coordinator')),
+      );
     } finally {
       await rebuilt.close();
       await liveStore.close();
+      await admin.disconnect();
     }
   },
 };
@@ -264,9 +312,17 @@ export const replayCommand: Command = {
  * `--replace`'s last step: the live database's collections replaced by the rebuilt ones, unless the rebuilt store
  * lacks a record of the live one or gives it another country (then 1, the live database untouched). Compared before
  * anything of the live database is dropped, so that a record a replay refuses (one judged as of now, see the README)
- * or reassigns (one claimed by two countries) is named, never lost in silence.
+ * or reassigns (one claimed by two countries) is named, never lost in silence. `refuseWhileCoordinatorRuns` is asked
+ * before the comparison and again before the swap: a coordinator started during the rebuild would write to the live
+ * database records the swap drops.
  */
-async function replaceLive(rebuilt: Store, live: Store, log: (line: string) => void): Promise<number> {
+export async function replaceLive(
+  rebuilt: Store,
+  live: Store,
+  log: (line: string) => void,
+  refuseWhileCoordinatorRuns: () => Promise<void>,
+): Promise<number> {
+  await refuseWhileCoordinatorRuns();
   const losses = await storeLosses(live, rebuilt);
   if (losses.length) {
     for (const l of losses.slice(0, LOSSES_SHOWN)) log(describeLoss(l));
@@ -280,27 +336,85 @@ async function replaceLive(rebuilt: Store, live: Store, log: (line: string) => v
     );
     return 1;
   }
-  const names = await collectionNames(rebuilt);
+  await refuseWhileCoordinatorRuns();
+  return swapRebuilt(rebuilt, live, log);
+}
+
+/** The swap itself (swapIn), then the rebuilt database dropped; a failure half-way says how to finish it. */
+async function swapRebuilt(rebuilt: Store, live: Store, log: (line: string) => void): Promise<number> {
   try {
-    for (const name of await collectionNames(live))
-      if (!LEFT_IN_LIVE.has(name) && !names.includes(name)) await live.db.dropCollection(name);
-    let copied = 0;
-    for (const name of names)
-      if (!LEFT_IN_LIVE.has(name)) copied += await copyCollection(rebuilt, live, name);
-    await live.ensureIndexes();
+    const copied = await swapIn(rebuilt, live, LEFT_IN_LIVE, new Date());
     log(`replaced database ${live.db.databaseName} with the rebuilt store (${copied} documents)`);
   } catch (err) {
     throw new HubError(
       'REPLAY_INCOMPLETE',
       `replacing database ${live.db.databaseName} failed half-way (${(err as Error).message}): the rebuilt store is ` +
-        `whole in database ${rebuilt.db.databaseName}. Copy its collections but audit and asks into ` +
-        `${live.db.databaseName} (mongodump --db ${rebuilt.db.databaseName} --excludeCollection audit ` +
-        `--excludeCollection asks, then mongorestore --drop --nsFrom ` +
-        `'${rebuilt.db.databaseName}.*' --nsTo '${live.db.databaseName}.*') before anything else: do not replay ` +
-        `again first, as no topic holds the erasure log and the review dates it would start from`,
+        `whole in database ${rebuilt.db.databaseName}, the only whole copy, and the live database is marked (meta ` +
+        `replay-swap) so that no replay drops it. Finish the swap before anything else: hub replay --resume-swap ` +
+        `(copies it again), or by hand: ${swapByHand(live.db.databaseName, rebuilt.db.databaseName)}`,
       { cause: err },
     );
   }
   await rebuilt.db.dropDatabase();
   return 0;
+}
+
+/**
+ * `hub replay --resume-swap`: finishes a swap that failed half-way, copying again the database its mark names into
+ * the live one. The comparison is not made again: it passed before the swap began, and the live database is half
+ * copied now.
+ */
+async function resumeUnfinishedSwap(
+  config: ReturnType<typeof loadConfig>,
+  log: (line: string) => void,
+): Promise<number> {
+  const live = await connectStore({ url: config.mongo.url, dbName: config.mongo.dbName, appName: 'replay' });
+  try {
+    const mark = await unfinishedSwap(live);
+    if (mark === null)
+      throw new HubError(
+        'USAGE',
+        `--resume-swap: database ${config.mongo.dbName} holds no unfinished swap (no meta replay-swap): nothing to ` +
+          `resume`,
+      );
+    const kafka = createKafka({
+      brokers: config.kafka.brokers,
+      clientId: `${config.kafka.clientId}-replay`,
+      logger: createLogger('replay', { level: 'warn' }),
+      security: config.kafka.security,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await refuseWhileCoordinatorRuns(admin, topicNames(config.namespace).group('coordinator'));
+    } finally {
+      await admin.disconnect();
+    }
+    const rebuilt = await connectStore({ url: config.mongo.url, dbName: mark.from, appName: 'replay' });
+    try {
+      return await resumeSwap(rebuilt, live, mark.from, log);
+    } finally {
+      await rebuilt.close();
+    }
+  } finally {
+    await live.close();
+  }
+}
+
+/** Resumes the swap from `rebuilt`, refused when that database holds nothing (dropped by hand meanwhile). */
+export async function resumeSwap(
+  rebuilt: Store,
+  live: Store,
+  from: string,
+  log: (line: string) => void,
+): Promise<number> {
+  if ((await rebuilt.db.listCollections({}, { nameOnly: true }).toArray()).length === 0)
+    throw new HubError(
+      'REPLAY_INCOMPLETE',
+      `--resume-swap: database ${from}, which the unfinished swap copies from, holds no collection: the rebuilt ` +
+        `store is gone. Restore the live database ${live.db.databaseName} from a backup, delete its meta ` +
+        `replay-swap, and replay again`,
+    );
+  log(`resuming the swap of database ${from} into ${live.db.databaseName}`);
+  return swapRebuilt(rebuilt, live, log);
 }
