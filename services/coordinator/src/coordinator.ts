@@ -800,7 +800,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     await heartbeat();
     const t1 = Date.now();
     // Not answered until its messages are sent: a failure on the way leaves the next chunk judged a redelivery.
-    const { redelivered, answered } = redeliveries.begin(partitionOf(records), records[0]!.offset);
+    const { redelivered, answered } = redeliveries.begin(partitionOf(records), records.length);
     const { outcomes, alerts, renewalNotices, handlings, ms } = resumedAs
       ? {
           outcomes: resumedAs,

@@ -63,7 +63,7 @@ export function erasureTopics(
     originCountry: string;
     /**
      * The handling of each version it was published under, with the feeds it went to where the history recorded
-     * them (versionHandlings, persist.ts): those feeds are told, not the ones regions.json would choose now.
+     * them (versionHandlings, persist.ts): those feeds are told, and those regions.json would choose now.
      */
     handlings: Omit<PublishedHandling, 'originCountry'>[];
     /** The countries the alerts naming it were sent to (alertRecipients). */

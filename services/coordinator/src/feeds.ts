@@ -46,15 +46,16 @@ export function publishedFeeds(h: PublishedHandling, regions: Region[]): string[
 /**
  * The feeds a version goes out to under `h`: those its feed decision recorded when it was stored (the same as its
  * history entry's), so that a chunk answered from its locked stage after a restart across a change of regions.json
- * sends where the history says it went; and those the handling allows now. Not a recorded region that is still in
- * regions.json but has a member now that may not read the record (one added since): a record published now is judged
- * against the members it has now. (One no longer in regions.json keeps its topic, which no node reads any more.)
+ * sends where the history says it went (and its withdrawal, which goes to the history's feeds, follows it there). Not
+ * a recorded region that is still in regions.json but has a member now that may not read the record (one added
+ * since): a record published now is judged against the members it has now. (One no longer in regions.json keeps its
+ * topic, which no node reads any more.)
  */
 export function versionFeeds(h: PublishedHandling, regions: Region[]): string[] {
   const now = releasableRegions(h, regions);
   if (!Array.isArray(h.feeds)) return now;
   const known = new Set(regions.map((r) => r.id));
-  return [...new Set([...h.feeds.filter((f) => !known.has(f) || now.includes(f)), ...now])];
+  return h.feeds.filter((f) => !known.has(f) || now.includes(f));
 }
 
 /**

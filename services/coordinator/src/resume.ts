@@ -144,31 +144,35 @@ export async function lockedStagesNamingEach(
  * feed records were never sent. Not only the first chunk after a start, a join or a failure: a chunk stored and never
  * answered that no locked-stage record can answer (one with renewal notices writes none; a crash may come between
  * storing and the record) may come back split, the first fetch after the restart being shorter. A partition's chunks
- * go one after another, each at most `chunkSize` messages from the offset committed, so such a chunk lies within
- * `chunkSize` offsets of where the first chunk after the start begins (a node's topic has no transaction markers to
- * take offsets of their own).
+ * go one after another, each at most `chunkSize` messages from the offset committed, so such a chunk lies within the
+ * first `chunkSize` messages read after the start.
  */
 export class RedeliveryWindow {
-  /** Per partition, the first offset past the window; absent until a chunk after a start, a join or a failure. */
-  private readonly below = new Map<string, bigint>();
+  /**
+   * Per partition, how many messages after those already passed may still belong to such a chunk; absent until a
+   * chunk after a start, a join or a failure. Messages, not offsets: offsets may leave gaps (a transaction marker, a
+   * compacted record), which would let the tail of a dead chunk fall outside a window of offsets.
+   */
+  private readonly left = new Map<string, number>();
 
   constructor(private readonly chunkSize: number) {}
 
   /**
-   * Whether the chunk of `partition` that begins at `offset` may be a redelivery; `answered` once its messages are
-   * sent. Until then the window is closed: should the chunk fail, the next one (the same messages, read again) opens
-   * it anew from where it begins.
+   * Whether the chunk of `partition` of `count` messages, the next after those passed, may be a redelivery; `answered`
+   * once its messages are sent. Until then the window is closed: should the chunk fail, the next one (the same
+   * messages, read again) opens it anew.
    */
-  begin(partition: string, offset: string): { redelivered: boolean; answered: () => void } {
-    const first = BigInt(offset);
-    const opened = this.below.get(partition);
-    const below = opened ?? first + BigInt(this.chunkSize);
-    this.below.delete(partition);
-    return { redelivered: first < below, answered: () => void this.below.set(partition, below) };
+  begin(partition: string, count: number): { redelivered: boolean; answered: () => void } {
+    const left = this.left.get(partition) ?? this.chunkSize;
+    this.left.delete(partition);
+    return {
+      redelivered: left > 0,
+      answered: () => void this.left.set(partition, Math.max(0, left - count)),
+    };
   }
 
   /** After a join: every partition may have been another member's meanwhile. */
   clear(): void {
-    this.below.clear();
+    this.left.clear();
   }
 }

@@ -122,36 +122,33 @@ describe('the record of a chunk’s locked stage (resume.ts)', () => {
 describe('which chunks may be the redelivery of a chunk stored and never answered (RedeliveryWindow)', () => {
   const P = 'hub.node.KZ.out|0';
 
-  it('takes every chunk within a chunk of where the first after a start begins, not only the first', () => {
+  it('takes every chunk within a chunk of messages of where the first after a start begins, not only the first', () => {
     const window = new RedeliveryWindow(500);
-    // The dead chunk held 1000..1499; the first fetch after the restart brings 1000..1199 only.
-    const first = window.begin(P, '1000');
+    // The dead chunk held 500 messages; the first fetch after the restart brings 200 of them only.
+    const first = window.begin(P, 200);
     expect(first.redelivered).to.equal(true);
     first.answered();
-    const rest = window.begin(P, '1200');
+    const rest = window.begin(P, 299);
     expect(rest.redelivered, 'the rest of the dead chunk, in the next fetch').to.equal(true);
     rest.answered();
-    const last = window.begin(P, '1499');
-    expect(last.redelivered).to.equal(true);
+    const last = window.begin(P, 100);
+    expect(last.redelivered, 'its last message').to.equal(true);
     last.answered();
-    expect(window.begin(P, '1500').redelivered, 'past what a previous holder could have stored').to.equal(
-      false,
-    );
+    expect(window.begin(P, 100).redelivered, 'past what a previous holder could have stored').to.equal(false);
     // Another partition has a window of its own.
-    expect(window.begin('hub.node.UZ.out|0', '7').redelivered).to.equal(true);
+    expect(window.begin('hub.node.UZ.out|0', 7).redelivered).to.equal(true);
   });
 
   it('opens the window again after a chunk that failed, and after a join', () => {
     const window = new RedeliveryWindow(500);
-    window.begin(P, '0').answered();
-    window.begin(P, '500').answered();
-    // Failed before its answers were sent: read again from the same offset, it may have been stored.
-    expect(window.begin(P, '1000').redelivered).to.equal(false);
-    const again = window.begin(P, '1000');
+    window.begin(P, 500).answered();
+    // Failed before its answers were sent: read again, it may have been stored.
+    expect(window.begin(P, 300).redelivered).to.equal(false);
+    const again = window.begin(P, 300);
     expect(again.redelivered).to.equal(true);
     again.answered();
-    expect(window.begin(P, '1300').redelivered).to.equal(true);
+    expect(window.begin(P, 300).redelivered).to.equal(true);
     window.clear();
-    expect(window.begin(P, '5000').redelivered).to.equal(true);
+    expect(window.begin(P, 10).redelivered).to.equal(true);
   });
 });
