@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { HubConfig } from '@hub/config';
 import { createSigner, createVerifier, HUB_ORIGIN, renewableSigner } from '@hub/envelope';
+import { HubError } from '@hub/errors';
 import {
   createKafka,
   ensureTopics,
@@ -74,7 +75,6 @@ import {
 import { Outgoing } from './outgoing';
 import { buildReplies, derivedUuid } from './replies';
 import { convertReadModels, hasUnconvertedBuckets, updateReadModels } from './read-models';
-import { HubError } from '@hub/errors';
 import {
   addRequestDeliveries,
   answerDropReporter,

@@ -141,8 +141,9 @@ export async function persistBatch(
     if (!refusedFirst.has(a) && !firstOfVersion.has(keyOf(a))) firstOfVersion.set(keyOf(a), a);
   // Each version's entry names the feeds it goes to (feeds.ts, ownHandling: under its own handling, by the regions as
   // they are now, as the chunk's feed decisions record them), so that its withdrawal and erasure reach those feeds
-  // even after regions.json has changed. Written with the entry, which is inserted anyway: no write of its own. (A version that turns out not to be current in step 3
-  // goes on none of them; its withdrawal or erasure reaching them tells their members nothing they may not read.)
+  // even after regions.json has changed. Written with the entry, which is inserted anyway: no write of its own. (A
+  // version that turns out not to be current in step 3 goes on none of them; its withdrawal or erasure reaching them
+  // tells their members nothing they may not read.)
   const historyDocs = [...firstOfVersion].map(([key, a]) => {
     const doc =
       a.envelope.messageType === 'SeizureReport'
