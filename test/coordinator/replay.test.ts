@@ -271,6 +271,13 @@ describe('hub replay', function () {
     const retentionBefore = await retention.find({}).sort({ _id: 1 }).toArray();
     expect(retentionBefore.map((r) => r._id)).to.include(keptId);
     const reportsBefore = (await reports.find({}).toArray()).map((r) => r._id).sort();
+    // An answer the live intake took and then dropped from its request: a replay, reading in order, makes no such
+    // list, and --replace carries it over.
+    const requests = store.collection<{ _id: string; droppedAnswers?: unknown[] }>(COLLECTIONS.requests);
+    const asked = await requests.findOne({});
+    expect(asked, 'a request stored by the test before').to.not.equal(null);
+    const dropped = [{ responseId: randomUUID(), messageId: randomUUID() }];
+    await requests.updateOne({ _id: asked!._id }, { $set: { droppedAnswers: dropped } });
 
     await hub.coordinator.close();
     const replaced = await hubAsync(['replay', '--replace'], cliEnv(env), 240000);
@@ -281,6 +288,7 @@ describe('hub replay', function () {
     expect(databases.databases.map((d) => d.name)).not.to.include(`${env.config.mongo.dbName}-replay`);
     expect(await audit.find({}).sort({ _id: 1 }).toArray()).to.deep.equal(auditBefore);
     expect(await retention.find({}).sort({ _id: 1 }).toArray()).to.deep.equal(retentionBefore);
+    expect((await requests.findOne({ _id: asked!._id }))?.droppedAnswers).to.deep.equal(dropped);
     expect(await store.collection(COLLECTIONS.erasures).countDocuments({ _id: erasedId } as never)).to.equal(
       1,
     );

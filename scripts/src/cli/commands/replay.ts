@@ -337,7 +337,26 @@ export async function replaceLive(
     return 1;
   }
   await refuseWhileCoordinatorRuns();
+  await carryDroppedAnswers(live, rebuilt);
   return swapRebuilt(rebuilt, live, log);
+}
+
+/**
+ * The answers the live intake took and then dropped from their requests (`droppedAnswers`, coordinator requests.ts):
+ * what the intake answered, not what the messages say, so a replay reading in order makes no such list. Carried into
+ * the rebuilt store before the swap, so that a copy of such an answer keeps the verdict of its first copy.
+ */
+async function carryDroppedAnswers(live: Store, rebuilt: Store): Promise<void> {
+  type WithDrops = { _id: string; droppedAnswers?: unknown[] };
+  const ops = [];
+  for await (const d of live
+    .collection<WithDrops>(COLLECTIONS.requests)
+    .find({ droppedAnswers: { $exists: true } }, { projection: { droppedAnswers: 1 } }))
+    ops.push({
+      updateOne: { filter: { _id: d._id }, update: { $set: { droppedAnswers: d.droppedAnswers } } },
+    });
+  if (ops.length)
+    await rebuilt.collection<WithDrops>(COLLECTIONS.requests).bulkWrite(ops, { ordered: false });
 }
 
 /** The swap itself (swapIn), then the rebuilt database dropped; a failure half-way says how to finish it. */
