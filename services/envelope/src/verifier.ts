@@ -149,3 +149,27 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
   };
 }
+
+/**
+ * An envelope carried whole inside another one that its countersigner vouches for (a RequestNotice's original, a
+ * FeedRecord's), verified with its signer certificate judged valid as of when the carrier came (`carriedAt`: the time
+ * the brokers appended the carrying record; else the clock's now), or as of when the original was signed if that was
+ * earlier. The coordinator judged the original as of when it came to it, which may be long before it wrote the
+ * carrier (a coordinator down or behind), and its countersignature says it took it then: judged as of the carrier's
+ * time alone, an original signed shortly before its certificate expired would be refused although the coordinator
+ * took it. One signed after its certificate expired is still refused (signedAt is checked against the validity period
+ * whatever the time given), and every revocation known counts (VerifyOptions.validAt).
+ */
+export function verifyCarried(
+  verifier: Verifier,
+  bytes: Buffer,
+  options: { carriedAt?: number; expectedCountry?: string; clock?: () => number } = {},
+): VerifyResult {
+  // Its header first, for when it was signed: nothing of its payload is read before the signature checks.
+  const decoded = decodeEnvelope(bytes);
+  if (!decoded.ok) return decoded;
+  return verifier.verify(decoded.envelope, {
+    ...(options.expectedCountry !== undefined && { expectedCountry: options.expectedCountry }),
+    validAt: Math.min(options.carriedAt ?? (options.clock ?? Date.now)(), decoded.envelope.signedAt),
+  });
+}

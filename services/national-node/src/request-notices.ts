@@ -1,7 +1,7 @@
 // The coordinator's notices about information requests (RequestNotice): a request or response arrives as its
 // originator's own signed envelope inside the coordinator's, so this node verifies the original too, before it
 // decodes it, and keeps both signatures' evidence.
-import { CARRIER_MAX_BYTES, decodeEnvelope, type Envelope, type Verifier } from '@hub/envelope';
+import { CARRIER_MAX_BYTES, verifyCarried, type Envelope, type Verifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import type { Logger } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
@@ -45,22 +45,6 @@ export class SignerNotKnownYet extends HubError {
   }
 }
 
-/**
- * The time as of which the original's signer certificate is judged valid (its validity period): the notice's time,
- * or when the original was signed if that was earlier. The coordinator judged the original's expiry as of when the
- * original came to it, which may be long before it wrote the notice (a coordinator down or behind), and its
- * countersignature, verified as of the notice's time, vouches that it accepted it then. This node cannot know when the
- * original came, only that it was not signed after its certificate expired (the verifier checks signedAt against the
- * validity period whatever the time given), as the coordinator checked too. Judged as of the notice's time, a request
- * or answer the coordinator accepted would be refused here for good; judged as of signedAt plus the clock skew, so
- * would one signed in the last minutes of its certificate. Revocations are not judged as of this time: every one this
- * node knows counts, as for the live coordinator (VerifyOptions.validAt), so a certificate revoked before the notice
- * (or since) is refused, whenever the original was signed.
- */
-export function originalValidAt(signedAt: number, deps: { validAt?: number; clock?: () => number }): number {
-  return Math.min(deps.validAt ?? (deps.clock ?? Date.now)(), signedAt);
-}
-
 const EXPECTED: Record<string, { type: string; signer: 'requester' | 'addressee' }> = {
   request: { type: 'InformationRequest', signer: 'requester' },
   response: { type: 'InformationResponse', signer: 'addressee' },
@@ -81,8 +65,8 @@ export function inboundValue(
     logger: Logger;
     /**
      * When the notice came (the broker's time of the record carrying it, as of which the caller verified the
-     * coordinator's countersignature). Default: the clock's now. See originalValidAt for how the original's signer
-     * certificate is judged from it.
+     * coordinator's countersignature). Default: the clock's now. See verifyCarried (@hub/envelope) for how the
+     * original's signer certificate is judged from it.
      */
     validAt?: number;
     /** The clock, when the notice's time is not given. Default: Date.now. */
@@ -101,13 +85,12 @@ export function inboundValue(
     return undefined;
   };
   const expectedCountry = String(notice[expected.signer]);
-  // Its header first, for when it was signed: nothing of its payload is read before the signature checks.
-  const decoded = decodeEnvelope(originalEnvelope);
-  if (!decoded.ok)
-    return refuse(`the original ${expected.type} does not verify: ${decoded.reason} (${decoded.detail})`);
-  const inner = deps.verifier.verify(decoded.envelope, {
+  // Judged as the coordinator judged it (verifyCarried): a certificate expired since the original was signed does not
+  // drop what the coordinator took.
+  const inner = verifyCarried(deps.verifier, originalEnvelope, {
     expectedCountry,
-    validAt: originalValidAt(decoded.envelope.signedAt, deps),
+    ...(deps.validAt !== undefined && { carriedAt: deps.validAt }),
+    ...(deps.clock && { clock: deps.clock }),
   });
   if (!inner.ok) {
     if (inner.reason === 'unknown-signer') throw new SignerNotKnownYet(expectedCountry, inner.detail);

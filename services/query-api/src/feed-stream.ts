@@ -13,8 +13,8 @@ import type { HubConfig } from '@hub/config';
 import {
   CARRIER_MAX_BYTES,
   createVerifier,
-  decodeEnvelope,
   HUB_ORIGIN,
+  verifyCarried,
   type Verifier,
   type VerifyResult,
 } from '@hub/envelope';
@@ -143,25 +143,16 @@ export function verifyCountersignature(
   });
 }
 
-/**
- * The original envelope inside a feed record, its signer's certificate judged valid as of when the record was
- * appended, or when the original was signed if that was earlier (it always is, but for clock skew). The coordinator
- * judged the original as of when it came to it, which may be long before it published the record (a coordinator
- * behind), and its countersignature vouches that it accepted it: judged as of the record's time alone, an original
- * signed shortly before its certificate expired would be refused here although the coordinator took it. One signed
- * after its certificate expired is refused still (the verifier checks signedAt against the validity period), and
- * revocations count whenever they were made.
- */
+/** The original envelope inside a feed record, as of when the record was appended (verifyCarried). */
 export function verifyOriginal(
   verifier: Verifier,
   originalEnvelope: Buffer,
   appendedAt: number | undefined,
   clock: () => number = Date.now,
 ): VerifyResult {
-  const decoded = decodeEnvelope(originalEnvelope);
-  if (!decoded.ok) return decoded;
-  return verifier.verify(decoded.envelope, {
-    validAt: Math.min(appendedAt ?? clock(), decoded.envelope.signedAt),
+  return verifyCarried(verifier, originalEnvelope, {
+    ...(appendedAt !== undefined && { carriedAt: appendedAt }),
+    clock,
   });
 }
 
