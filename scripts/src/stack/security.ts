@@ -374,14 +374,17 @@ export async function reconcileAcls(
       'KAFKA_SECURITY_FAILED',
       `removing ACLs the configuration no longer grants failed (${removed.length} of ${diff.remove.length} removed, ` +
         `each logged as acl.removed); still held: ${remaining
-          .map(({ entry, reason }) => {
-            const d = describeAclEntry(entry);
-            return `${d.principal} ${d.operation} ${d.resourceType} ${d.resource}: ${reason}`;
-          })
+          .map(({ entry, reason }) => `${aclLine(entry)}: ${reason}`)
           .join('; ')}`,
       { cause },
     );
   return { wanted: wanted.length, added: diff.add.length, removed };
+}
+
+/** An ACL entry in an error message: who, what, on which resource. */
+function aclLine(entry: AclEntry): string {
+  const d = describeAclEntry(entry);
+  return `${d.principal} ${d.operation} ${d.resourceType} ${d.resource}`;
 }
 
 /** What a DeleteAcls of node grants did: the grants gone, those still held (and why), and the error if one came. */
@@ -414,12 +417,7 @@ async function deleteNodeGrants(
         'KAFKA_SECURITY_FAILED',
         `removing ACLs the configuration no longer grants failed (${why}), and reading the broker's ACLs again to ` +
           `find which went failed too (${(again as Error).message}): run it again; none of the ${entries.length} ` +
-          `removals is known to have taken (${entries
-            .map((e) => {
-              const d = describeAclEntry(e);
-              return `${d.principal} ${d.operation} ${d.resourceType} ${d.resource}`;
-            })
-            .join('; ')})`,
+          `removals is known to have taken (${entries.map(aclLine).join('; ')})`,
         { cause },
       );
     }

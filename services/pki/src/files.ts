@@ -22,7 +22,13 @@ import {
 } from './ca';
 import { issueClientCertificate, SYSTEM_NAME, type ClientCertificateOptions } from './client-certificate';
 import { issueServerCertificate, type ServerCertificateOptions } from './server-certificate';
-import { createTrustStore, fingerprintOf, type Revocation, type TrustStore } from './trust-store';
+import {
+  createTrustStore,
+  fingerprintOf,
+  replacesRevocation,
+  type Revocation,
+  type TrustStore,
+} from './trust-store';
 
 export interface NodeIdentity {
   origin: string;
@@ -280,13 +286,12 @@ export class PkiStore {
 
   /**
    * Record a revocation; returns the one that stands. A certificate revoked already keeps its earliest revocation
-   * (time and reason): a later one would move its time later, and `hub replay`, which counts a revocation from its
-   * time, would then take what was refused live.
+   * (time and reason: replacesRevocation).
    */
   addRevocation(revocation: Revocation): Revocation {
     const all = this.revocations();
     const held = all.find((r) => r.fingerprint === revocation.fingerprint);
-    if (held && held.revokedAt <= revocation.revokedAt) return held;
+    if (held && !replacesRevocation(held, revocation)) return held;
     const list = all.filter((r) => r.fingerprint !== revocation.fingerprint);
     writeFileSync(join(this.dir, 'revocations.json'), JSON.stringify([...list, revocation], null, 2));
     return revocation;

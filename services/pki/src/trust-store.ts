@@ -10,6 +10,15 @@ export interface Revocation {
   reason: string;
 }
 
+/**
+ * Whether `revocation` is to stand in place of `held`, the one kept for its certificate: only when none is, or it is
+ * earlier. A later one (a revocation published again) would move its time later, and `hub replay`, which counts a
+ * revocation from its time, would then take what was refused live.
+ */
+export function replacesRevocation(held: Revocation | undefined, revocation: Revocation): boolean {
+  return held === undefined || revocation.revokedAt < held.revokedAt;
+}
+
 export interface TrustStore extends TrustLookup {
   /** The current hub CA: of those trusted, the one valid longest. */
   readonly caCertificate: X509Certificate;
@@ -31,11 +40,7 @@ export interface TrustStore extends TrustLookup {
    * announcement on hub.pki, which is verified before its certificate is kept.
    */
   judge(pem: string): TrustedCertificate;
-  /**
-   * Hold a certificate as revoked. Revoked already, the earliest revocation stands: a later one (a revocation
-   * published again) would move its time later, and `hub replay`, which counts a revocation from its time, would then
-   * take what was refused live.
-   */
+  /** Hold a certificate as revoked. Revoked already, the earliest revocation stands (replacesRevocation). */
   revoke(revocation: Revocation): void;
   revocations(): Revocation[];
   certificates(): TrustedCertificate[];
@@ -154,9 +159,8 @@ export function createTrustStore(caPem: string): TrustStore {
       return certs.get(fingerprint) ?? trustedOf(x, fingerprint, issuerAmongCas(x) !== undefined);
     },
     revoke(revocation) {
-      const held = revoked.get(revocation.fingerprint);
-      if (held && held.revokedAt <= revocation.revokedAt) return;
-      revoked.set(revocation.fingerprint, revocation);
+      if (replacesRevocation(revoked.get(revocation.fingerprint), revocation))
+        revoked.set(revocation.fingerprint, revocation);
     },
     revocations: () => [...revoked.values()],
     certificates: () => [...certs.values()],
