@@ -291,6 +291,55 @@ describe('coordinator: correlation and regional feeds', function () {
     expect(named, JSON.stringify(named)).to.deep.equal([]);
   });
 
+  it('takes a report out of its alerts when a new version corrects the plate away, and back when one names it again', async () => {
+    // KZ's and KG's reports name one plate; KZ's version 2 corrects a typo in it, its version 3 undoes that.
+    const tail = randomUUID().slice(0, 5);
+    const truck = (value: string) => ({ mode: 'road', identifiers: [{ kind: 'plate', value }] });
+    const kzBody = report('KZ', { conveyance: truck(`777${tail}C02`) });
+    const kz = await post('KZ', kzBody);
+    const kg = await post('KG', report('KG', { conveyance: truck(`777${tail}C02`) }));
+    const alert = await alertFor('KG', [kz, kg]);
+    expect(alert.countries).to.deep.equal(['KG', 'KZ']);
+    expect(alert.reason).to.equal('2 reports name the same plate identifier');
+    const shown = async (cc: string, role: 'analyst' | 'coordinator' = 'analyst') =>
+      (await alertsOf(cc, role)).some((a) => a.alertId === alert.alertId);
+
+    expect(await post('KZ', { ...kzBody, conveyance: truck(`777${tail}D02`) })).to.equal(kz);
+    await waitUntil('the alert no longer shown to KG', async () => !(await shown('KG')) || undefined, 120000);
+    await receipted('KZ', [kz]);
+    // No one is told of a match any more: not KZ, not a coordinator; nor does another alert link the two reports.
+    expect(await shown('KZ'), 'to KZ').to.equal(false);
+    expect(await shown('UZ', 'coordinator'), 'to a coordinator').to.equal(false);
+    const linking = (await alertsOf('UZ', 'coordinator')).filter((a) =>
+      a.matched.some((m) => m.reportId === kz),
+    );
+    expect(linking, JSON.stringify(linking)).to.deep.equal([]);
+    // The alert stays stored as raised and sent, KZ's report noted as having left its key.
+    const stored = await store
+      .collection<Alert & { _id: string; left?: string[] }>(COLLECTIONS.alerts)
+      .findOne({ _id: alert.alertId });
+    expect(stored?.left).to.deep.equal([kz]);
+    expect(stored?.matched.map((m) => m.reportId).sort()).to.deep.equal([kz, kg].sort());
+
+    // Version 3 names the plate again: the same two reports match, the same alert is shown again, none new.
+    await post('KZ', { ...kzBody, conveyance: truck(`777${tail}C02`) });
+    const again = await waitUntil(
+      'the alert shown to KG again',
+      async () => (await alertsOf('KG')).find((a) => a.alertId === alert.alertId),
+      120000,
+    );
+    await receipted('KZ', [kz]);
+    expect(again.matched.map((m) => m.reportId).sort()).to.deep.equal([kz, kg].sort());
+    expect(again.countries).to.deep.equal(['KG', 'KZ']);
+    expect(again.reason).to.equal(alert.reason);
+    expect(again).not.to.have.property('left');
+    const naming = await store
+      .collection<{ _id: string }>(COLLECTIONS.alerts)
+      .find({ 'matched.reportId': kz })
+      .toArray();
+    expect(naming.map((a) => a._id)).to.deep.equal([alert.alertId]);
+  });
+
   it('names at most the most recent matches in an alert, and keeps a bounded number of them per key', async () => {
     const plate = `77 ${randomUUID().slice(0, 6)} 77`;
     const withPlate = (cc: string, seizedAt: number) =>

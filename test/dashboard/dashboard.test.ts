@@ -672,6 +672,69 @@ describe('analyst dashboard in a browser', function () {
     expect(belowCsv.withheld.fields).to.include('reportIds');
   });
 
+  it('shows a report once when the next page lists it again (its seizedAt corrected between the pages)', async () => {
+    const page = await open('/#/search');
+    await signIn(page);
+    // The first page as the hub answers it; the next with one of the first page's reports again, as it comes when its
+    // seizure date was corrected to one the paging has not reached yet.
+    let firstPage: { reportId: string; seizedAt: string }[] = [];
+    await page.route(/\/v1\/seizures\?/, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { items: { reportId: string; seizedAt: string }[] };
+      if (!route.request().url().includes('cursor=')) firstPage = body.items;
+      else body.items = [{ ...firstPage[3]!, seizedAt: '2025-10-20T08:00:00Z' }, ...body.items];
+      await route.fulfill({ response, json: body });
+    });
+    await page.selectOption('#f-limit', '5');
+    await page.fill('#f-to', '2026-02-28');
+    await page.click('#search-button');
+    await page.waitForSelector('#load-more');
+    expect(firstPage.map((i) => i.reportId)).to.deep.equal([
+      ids.uzCocaine,
+      ids.uzHeroin,
+      ids.kzSmall,
+      ids.kzResin,
+      ids.kzHeroin,
+    ]);
+    await page.click('#load-more');
+    await page.waitForSelector('#load-more', { state: 'detached' });
+    const all = await page.$$eval('#search-results tbody tr', (rs) =>
+      rs.map((r) => r.getAttribute('data-report-id')),
+    );
+    expect(all).to.deep.equal([...firstPage.map((i) => i.reportId), ids.kzMeth]);
+    expect(await page.textContent('#results-count')).to.equal('6 reports shown');
+  });
+
+  it('says when a CSV export holds only the newest rows the API gives, and how to have the rest', async () => {
+    const page = await open('/#/search');
+    await signIn(page);
+    // More matched than one file holds (10,000 rows, a store this test does not fill): the API says so in a header.
+    const asked: { url: string; truncated: string | undefined }[] = [];
+    await page.route(/\/v1\/export\/seizures\.csv\?/, async (route) => {
+      const response = await route.fetch();
+      asked.push({ url: route.request().url(), truncated: response.headers()['x-export-truncated'] });
+      await route.fulfill({ response, headers: { ...response.headers(), 'x-export-truncated': 'true' } });
+    });
+    await page.selectOption('#f-country', 'UZ');
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    // Asked for as many rows as the notice names; the hub had not cut this one (two reports).
+    expect(new URL(asked[0]!.url).searchParams.get('limit')).to.equal('10000');
+    expect(asked[0]!.truncated).to.equal('false');
+    await page.waitForFunction(() =>
+      /10,000/.test(document.getElementById('search-status')!.textContent ?? ''),
+    );
+    expect(await page.textContent('#search-status')).to.equal(
+      `Downloaded ${csv.suggestedFilename()}: the newest 10,000 reports only, and more match. Narrow the dates (or country, drug) to export the rest.`,
+    );
+    // A whole export says only that it was downloaded.
+    await page.unroute(/\/v1\/export\/seizures\.csv\?/);
+    const [whole] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    await page.waitForFunction(
+      (file) => document.getElementById('search-status')!.textContent === `Downloaded ${file}.`,
+      whole.suggestedFilename(),
+    );
+  });
+
   it('shows an auditor the audit log a page at a time, by reader and action, and where the chain breaks', async () => {
     const reader = hub.token('analyst', 'UZ', 'AMBER');
     for (let i = 0; i < 60; i++)

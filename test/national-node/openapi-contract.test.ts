@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoReports } from '@hub/cli/demo/reports';
 import { repoRoot } from '@hub/config';
+import { asJsonSchema } from '@hub/errors/openapi';
 import { TEXT_MAX } from '@hub/schemas';
 import { createApp, type NodeAppDeps } from '@hub/national-node';
 import { createMetricsRegistry } from '@hub/observability';
@@ -73,7 +74,8 @@ describe('national node: bodies and answers as its OpenAPI description says', fu
   };
 
   before(async () => {
-    doc = (await getJson(url('KZ', '/openapi.json'))).body as unknown as OpenApiDoc;
+    // As a JSON Schema validator reads it (OpenAPI 3.0 writes an exclusive bound its own way).
+    doc = asJsonSchema((await getJson(url('KZ', '/openapi.json'))).body as unknown as OpenApiDoc);
     api = openApiChecker(doc);
   });
 
@@ -293,6 +295,12 @@ describe('national node: bodies and answers as its OpenAPI description says', fu
       ['/v1/seizures', { ...report, drugs: [{ substance: 'heroin', unit: 'kg' }] }, 'drugs[0].quantity'],
       [
         '/v1/seizures',
+        { ...report, drugs: [{ substance: 'heroin', quantity: 0, unit: 'kg' }] },
+        'drugs[0].quantity',
+      ],
+      ['/v1/seizures', { ...report, handling: undefined }, 'handling'],
+      [
+        '/v1/seizures',
         { ...report, drugs: Array.from({ length: 51 }, () => (report.drugs as unknown[])[0]) },
         'drugs',
       ],
@@ -334,6 +342,32 @@ describe('national node: bodies and answers as its OpenAPI description says', fu
     });
     await send('KZ', 'post', '/v1/seizures', '/v1/seizures', 400, '{"reportId": ', 'application/json');
     await send('KZ', 'post', '/v1/seizures', '/v1/seizures', 415, 'seizedAt=today', 'text/plain');
+    // The same sent in chunks, without a length.
+    const chunked = await fetch(url('KZ', '/v1/seizures'), {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(JSON.stringify(minimalReport())));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).to.equal(415);
+    api.check('/v1/seizures', 'post', 415, await chunked.json());
+    // A CSV default no report could take: refused by its parameter, before the file is read.
+    const csv = readFileSync(join(repoRoot, 'docs', 'templates', 'ids-seizures.csv'), 'utf8');
+    const badDefault = await send(
+      'KZ',
+      'post',
+      '/v1/seizures/csv?tlp=AMBR',
+      '/v1/seizures/csv',
+      400,
+      csv,
+      'text/csv',
+    );
+    expect((badDefault.errors as { field: string }[]).map((e) => e.field)).to.deep.equal(['tlp']);
     await send(
       'KZ',
       'post',

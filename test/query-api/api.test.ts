@@ -177,6 +177,48 @@ describe('query API on the real stack', function () {
     }
   });
 
+  it('refuses a country filter that is no country, suggesting the code meant, on every route that has one', async () => {
+    const analyst = hub.token('analyst', 'KZ');
+    const asked: [string, string][] = [
+      ['/v1/seizures?country=UK', analyst],
+      ['/v1/seizures?routeCountry=UK', analyst],
+      ['/v1/export/seizures.csv?country=UK', analyst],
+      ['/v1/stats?country=UK', analyst],
+      ['/v1/routes?country=UK', analyst],
+      ['/v1/export/routes.geojson?country=UK', analyst],
+      ['/v1/alerts?country=UK', analyst],
+      ['/v1/requests?country=UK', analyst],
+      ['/v1/quarantine?origin=UK', hub.token('coordinator', 'KZ')],
+      ['/v1/audit?country=UK', hub.token('auditor', 'KZ')],
+    ];
+    for (const [url, token] of asked) {
+      const r = await getJson(`${hub.apiUrl}${url}`, token);
+      expect(r.status, url).to.equal(400);
+      expect((r.body.error as { code: string }).code, url).to.equal('VALIDATION_FAILED');
+      const [field] = url.slice(url.indexOf('?') + 1).split('=');
+      expect(r.body.errors, url).to.deep.equal([
+        {
+          field,
+          message: 'must be an ISO 3166-1 alpha-2 country code like KZ; did you mean GB?',
+          value: 'UK',
+          suggestions: ['GB'],
+        },
+      ]);
+    }
+    // Two letters of no country: refused, not answered "no seizures"; a country's code in any case is taken.
+    for (const code of ['XX', 'EU']) {
+      const r = await getJson(`${hub.apiUrl}/v1/seizures?country=${code}`, analyst);
+      expect(r.status, code).to.equal(400);
+      expect((r.body.errors as { field: string; value: string }[])[0], code).to.include({
+        field: 'country',
+        value: code,
+      });
+    }
+    const kz = await getJson(`${hub.apiUrl}/v1/seizures?country=kz`, analyst);
+    expect(kz.status).to.equal(200);
+    expect((kz.body.items as unknown[]).length).to.be.above(0);
+  });
+
   it('refuses forged and tampered tokens', async () => {
     const ring = loadKeyRing(authDir(env.config.hubHome));
     const claims = { role: 'analyst', country: 'KZ', clearance: 'RED', sub: 'mallory' };

@@ -128,6 +128,16 @@ describe('query API: owners’ view of reads and data quality', function () {
 
   it('computes completeness, delay and rejection rate per contributor for coordinators', async () => {
     expect((await getJson(`${hub.apiUrl}/v1/quality`, hub.token('analyst', 'KZ'))).status).to.equal(403);
+    // Nothing but fresh (1 or true) is taken: a filter it does not have is refused, not ignored.
+    for (const qs of ['country=KZ', 'fresh=yes', 'fresh=1&fresh=1']) {
+      const refused = await getJson(`${hub.apiUrl}/v1/quality?${qs}`, hub.token('coordinator', 'KZ', 'RED'));
+      expect(refused.status, qs).to.equal(400);
+      expect((refused.body.error as { code: string }).code, qs).to.equal('VALIDATION_FAILED');
+      expect(
+        (refused.body.errors as { field: string }[]).map((e) => e.field),
+        qs,
+      ).to.deep.equal([qs.slice(0, qs.indexOf('='))]);
+    }
     const r = await getJson(`${hub.apiUrl}/v1/quality?fresh=1`, hub.token('coordinator', 'KZ', 'RED'));
     expect(r.status).to.equal(200);
     const by = Object.fromEntries(
@@ -191,9 +201,18 @@ describe('query API: owners’ view of reads and data quality', function () {
       'the report for KZ counted',
       async () => (await quality(kzRed, true)).UZ!.accepted === 3 || undefined,
     );
+    const counted = Date.now();
     expect((await quality(kzRed)).UZ).to.include({ rejected: 1, rejectionRate: 0.25 });
     expect(before.UZ).to.include({ reports: 2, accepted: 2, rejected: 1, rejectionRate: null });
-    expect(await quality(tjGreen, true)).to.deep.equal(before);
+    // TJ's figures computed since KZ's counted the report (fresh=1 recomputes figures a few seconds old, no younger).
+    const after = await waitUntil('TJ’s figures computed again', async () => {
+      const r = await getJson(`${hub.apiUrl}/v1/quality?fresh=1`, tjGreen);
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      return Date.parse(r.body.computedAt as string) >= counted ? r.body : undefined;
+    });
+    expect(Object.fromEntries((after.contributors as Row[]).map((c) => [c.country, c]))).to.deep.equal(
+      before,
+    );
     // Cleared for RED, the rate is of every envelope, also the one TJ may not read (not counted in accepted).
     expect((await quality(hub.token('coordinator', 'TJ', 'RED'), true)).UZ).to.include({
       accepted: 2,

@@ -123,8 +123,9 @@ describe('query API: how long and how much a caller may hold the store, and a st
     expect(await metricValue(limited.url, 'hub_http_request_seconds_count', { route: '/healthz' })).to.equal(
       1,
     );
-    // The contributors' quality, computed from whole collections for coordinators at most once a minute, is not
-    // bounded: it reads every report even here (AF's coordinator: its own reports, RED as they are).
+    // The contributors' quality, computed from whole collections for coordinators at most once a minute (every few
+    // seconds with fresh=1, one computation at a time), is not bounded: it reads every report even here (AF's
+    // coordinator: its own reports, RED as they are).
     const coordinator = mintToken(loadKeyRing(authDir(env.config.hubHome)), {
       sub: 'coordinator-AF',
       role: 'coordinator',

@@ -16,7 +16,7 @@ import { freePorts } from '../support/servers';
 
 /** An idle process whose command line contains `marker`, as a server of `stack up` does. */
 function standIn(marker: string): ChildProcess {
-  return spawn(process.execPath, ['-e', 'setInterval(() => {}, 60000)', marker], { stdio: 'ignore' });
+  return spawn(process.execPath, ['-e', 'setInterval(() => {}, 60000)', '--', marker], { stdio: 'ignore' });
 }
 
 const quiet = () => undefined;
@@ -46,7 +46,8 @@ describe('the local stack record with external servers', function () {
       HUB_MONGO_URL: `mongodb://hub:S3cretPw@127.0.0.1:${nobody}/`,
     };
     kafka = standIn('hub.stack=kafka');
-    store = standIn('ferretdb');
+    // FerretDB's command line names its data under HUB_HOME.
+    store = standIn(`--state-dir=${join(home, 'stack', 'ferretdb')}`);
     recorded = {
       kafka: { brokers: [`127.0.0.1:${kafkaPort}`], version: '4.1.0', pid: kafka.pid },
       mongo: { url: `mongodb://127.0.0.1:${mongo}/`, version: '2.5.0', kind: 'ferretdb', pid: store.pid },
@@ -126,7 +127,8 @@ describe('hub test: the servers it stops afterwards', function () {
     home = mkdtempSync(join(tmpdir(), 'hub-suite-'));
     const [kafkaPort, controller, internal, mongo, nobody] = await freePorts(5);
     kafka = standIn('hub.stack=kafka');
-    store = standIn('ferretdb');
+    // FerretDB's command line names its data under HUB_HOME.
+    store = standIn(`--state-dir=${join(home, 'stack', 'ferretdb')}`);
     env = {
       HUB_HOME: home,
       HUB_STACK_KAFKA_PORT: String(kafkaPort),

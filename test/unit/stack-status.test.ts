@@ -1,11 +1,11 @@
 // `hub stack status` with servers of the operator's own (HUB_MONGO_URL, HUB_KAFKA_BROKERS): the store's address
-// without the password, and no pid of the local stack beside them.
+// without the password, no pid of the local stack beside them, and brokers reached as the services reach them.
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@hub/config';
-import { stackStatus } from '../../scripts/src/stack/stack';
+import { loadConfig, type KafkaSecurity } from '@hub/config';
+import { stackStatus, type StackProbes } from '../../scripts/src/stack/stack';
 
 describe('hub stack status', function () {
   this.timeout(30000);
@@ -50,5 +50,29 @@ describe('hub stack status', function () {
     const local = await stackStatus(loadConfig({ HUB_HOME: home }));
     expect(local.kafka.pid).to.equal(4242);
     expect(local.mongo.pid).to.equal(4343);
+  });
+
+  it('reaches a secured cluster of its own (HUB_KAFKA_SECURITY) with its security, as the services do', async () => {
+    const security: KafkaSecurity = {
+      protocol: 'sasl_ssl',
+      mechanism: 'scram-sha-512',
+      username: 'coordinator',
+      password: 'pw',
+      caPem: '-----BEGIN CERTIFICATE-----',
+    };
+    const base = loadConfig({ HUB_HOME: home, HUB_KAFKA_BROKERS: '127.0.0.1:2' });
+    const config = { ...base, kafka: { ...base.kafka, security } };
+    const used: unknown[] = [];
+    // A secured listener answers only a client that comes with TLS and SCRAM.
+    const probes: Pick<StackProbes, 'kafka' | 'mongo'> = {
+      kafka: async (_brokers, given) => {
+        used.push(given);
+        return given === security ? { ok: true, brokers: 3 } : { ok: false, error: 'Connection error' };
+      },
+      mongo: async () => ({ ok: true, version: '7.0.0' }),
+    };
+    const status = await stackStatus(config, probes);
+    expect(used).to.deep.equal([security]);
+    expect(status.kafka).to.include({ running: true, brokerCount: 3, secured: true, version: 'external' });
   });
 });

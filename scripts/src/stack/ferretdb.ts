@@ -1,4 +1,5 @@
 // The local MongoDB-wire store: FerretDB built from the Go module proxy into the user cache, SQLite under HUB_HOME.
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -6,26 +7,40 @@ import {
   lstatSync,
   mkdirSync,
   readdirSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { HubError } from '@hub/errors';
 import { requireTool } from './prereqs';
 import { run, startDetached } from './proc';
 
 export interface FerretLayout {
   binary: string;
+  /** Written once the binary is whole: a build killed half-way leaves none, and the next run builds again. */
+  complete: string;
   dataDir: string;
   logFile: string;
 }
 
 export function ferretLayout(cacheDir: string, hubHome: string, version: string): FerretLayout {
+  const entry = join(cacheDir, `ferretdb-${version}`);
   return {
-    binary: join(cacheDir, `ferretdb-${version}`, 'ferretdb'),
+    binary: join(entry, 'ferretdb'),
+    complete: join(entry, '.complete'),
     dataDir: join(hubHome, 'stack', 'ferretdb'),
     logFile: join(hubHome, 'logs', 'ferretdb.log'),
   };
+}
+
+/**
+ * Whether `binary` runs and says it is FerretDB `version` ("version: v1.24.2" among the lines of --version): how a
+ * binary cached before the `.complete` marker existed is told whole from one a killed build left half-copied.
+ */
+export function answersVersion(binary: string, version: string): boolean {
+  const r = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10000 });
+  return !r.error && r.status === 0 && r.stdout.split('\n').some((l) => l.trim() === `version: ${version}`);
 }
 
 /** What went wrong with a file operation, short: its errno code where it has one. */
@@ -88,10 +103,18 @@ export async function ensureFerretBinary(
   cacheDir: string,
   say: (s: string) => void,
 ): Promise<void> {
-  if (existsSync(layout.binary)) return;
+  if (existsSync(layout.complete)) return;
+  // Cached by an earlier version of this code, which wrote no marker: kept if whole, else built again.
+  const cached = existsSync(layout.binary);
+  if (cached && answersVersion(layout.binary, version)) {
+    writeFileSync(layout.complete, new Date().toISOString());
+    return;
+  }
   requireTool('go', 'to build FerretDB, the local MongoDB-wire store');
   say(
-    `FerretDB ${version}: building from the Go module proxy into ${layout.binary} (first run only, 1-3 minutes)`,
+    cached
+      ? `FerretDB ${version}: ${layout.binary} does not run (left half-written by an interrupted build?); building it again (1-3 minutes)`
+      : `FerretDB ${version}: building from the Go module proxy into ${layout.binary} (first run only, 1-3 minutes)`,
   );
   const env = {
     ...process.env,
@@ -111,13 +134,22 @@ export async function ensureFerretBinary(
   }
   const src = join(cacheDir, `ferretdb-src-${version}`);
   copySource(dir, src, version);
-  const b = await run('go', ['build', '-trimpath', '-o', layout.binary, './cmd/ferretdb'], { env, cwd: src });
+  // Built beside the binary and renamed into place, with the marker last: go copies its output in place where its
+  // temporary folder and the cache are on different filesystems, and a kill mid-copy left a truncated binary that
+  // every later run then started ("ferretdb: 1: ELF: not found").
+  const partial = `${layout.binary}.partial`;
+  mkdirSync(dirname(partial), { recursive: true });
+  rmSync(partial, { force: true });
+  const b = await run('go', ['build', '-trimpath', '-o', partial, './cmd/ferretdb'], { env, cwd: src });
   if (b.code !== 0) {
+    rmSync(partial, { force: true });
     throw new HubError(
       'STACK_PROVISION_FAILED',
       `building FerretDB failed:\n${(b.stdout + b.stderr).slice(-2000)}`,
     );
   }
+  renameSync(partial, layout.binary);
+  writeFileSync(layout.complete, new Date().toISOString());
   removeSourceCopy(src);
 }
 
@@ -136,6 +168,9 @@ export function startFerret(layout: FerretLayout, port: number): number {
       '--state-dir=' + layout.dataDir,
     ],
     layout.logFile,
+    undefined,
+    `It ran ${layout.binary}: if that log says it cannot run (not found, exec format error), the build in the ` +
+      `cache is broken; remove ${dirname(layout.binary)} and start again to build it anew.`,
   );
 }
 

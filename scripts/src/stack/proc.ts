@@ -1,7 +1,10 @@
 // Small process helpers for provisioning: run a command, start a detached server, wait for a port.
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import {
+  accessSync,
   closeSync,
+  constants,
+  existsSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -10,7 +13,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { createConnection, createServer } from 'node:net';
 import { HubError } from '@hub/errors';
 
@@ -40,13 +43,46 @@ export function commandVersion(cmd: string, args: string[]): string | undefined 
   return `${r.stdout}${r.stderr}`.trim().split('\n')[0];
 }
 
-/** Start a long-running server detached from this process, its output appended to `logFile`. Returns its pid. */
-export function startDetached(cmd: string, args: string[], logFile: string, cwd?: string): number {
+/**
+ * What to tell about a server `startDetached` launched if it exits at start, by pid: set by the caller who knows
+ * where the program came from (FerretDB's from a cache entry), read by `waitStarted`.
+ */
+const exitHints = new Map<number, string>();
+
+/** Why `cmd` cannot be run, as far as can be told before spawning: missing, or not executable. */
+function notRunnable(cmd: string, cwd: string | undefined): string {
+  if (cwd !== undefined && !existsSync(cwd)) return `its working folder ${cwd} does not exist`;
+  if (!cmd.includes('/')) return `${cmd} is not on PATH, or not executable`;
+  if (!existsSync(cmd)) return `${cmd} does not exist`;
+  try {
+    accessSync(cmd, constants.X_OK);
+  } catch {
+    return `${cmd} is not executable by this user`;
+  }
+  return `${cmd} could not be run`;
+}
+
+/**
+ * Start a long-running server detached from this process, its output appended to `logFile`. Returns its pid.
+ * `exitHint`: said by `waitStarted` if the server exits at start (where the program came from, what to do).
+ */
+export function startDetached(
+  cmd: string,
+  args: string[],
+  logFile: string,
+  cwd?: string,
+  exitHint?: string,
+): number {
   const fd = openSync(logFile, 'a');
   try {
     const child = spawn(cmd, args, { cwd, detached: true, stdio: ['ignore', fd, fd] });
-    if (child.pid === undefined) throw new HubError('STACK_START_FAILED', `could not start ${cmd}`);
+    // A program that cannot be run (ENOENT, EACCES) is reported as an 'error' event after this returns, and one
+    // without a listener ends the CLI with "Unhandled 'error' event": it is told here instead, by its missing pid.
+    child.on('error', () => undefined);
+    if (child.pid === undefined)
+      throw new HubError('STACK_START_FAILED', `could not start ${cmd}: ${notRunnable(cmd, cwd)}.`);
     child.unref();
+    if (exitHint) exitHints.set(child.pid, exitHint);
     return child.pid;
   } finally {
     closeSync(fd);
@@ -166,47 +202,148 @@ export async function stopPid(pid: number, timeoutMs = 20000): Promise<void> {
 }
 
 /**
- * Run `fn` holding an exclusive lock (a directory made atomically, with the holder's pid inside), so that two
- * `stack up`s, or two checkouts sharing the cache, never provision or start the same thing at once. A lock left
- * by a process that died is taken over.
+ * When the process `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat): with the pid, what tells
+ * a lock's holder from a later process given the same pid. Undefined where /proc cannot be read.
+ */
+export function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields from the 3rd on follow the command name, which is in parentheses and may contain spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The locks this process holds now: one naming its own pid and not among them was left by an earlier process. */
+const heldHere = new Set<string>();
+
+/** Whether a process `pid` exists, whoever's it is (isAlive takes another user's, which it may not signal, for dead). */
+function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Who holds a lock: its pid and, where it could be read, when that process started. */
+interface LockHolder {
+  pid?: number;
+  started?: string;
+}
+
+function readHolder(lockDir: string): LockHolder {
+  const read = (name: string) => {
+    try {
+      return readFileSync(join(lockDir, name), 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  // `started` is written before `pid`: a pid read comes with its start time, unless an earlier version wrote it.
+  const started = read('started') || undefined;
+  return { pid: Number(read('pid')) || undefined, started };
+}
+
+/**
+ * Whether the lock `lockDir`, held by `holder`, was left behind by a process that is gone: its pid dead; this very
+ * process's pid (as after a restart in a container, where pids repeat) in a lock this process does not hold; or a
+ * live pid that started at another time than the holder did (the pid given anew). A lock without a pid is being
+ * made, or was left half-made by a crash: stale after 10 s.
+ */
+function isStale(lockDir: string, holder: LockHolder): boolean {
+  const { pid, started } = holder;
+  if (pid === undefined) {
+    try {
+      return Date.now() - statSync(lockDir).mtimeMs > 10000;
+    } catch {
+      return false; // removed meanwhile: the next try takes it
+    }
+  }
+  if (pid === process.pid) return !heldHere.has(resolvePath(lockDir));
+  if (!exists(pid)) return true;
+  const now = startTimeOf(pid);
+  return started !== undefined && now !== undefined && now !== started;
+}
+
+/**
+ * The lock's own file operations, their errors (a read-only or foreign folder) turned into one that names the lock
+ * and what to do, instead of an "unexpected error" with a stack trace.
+ */
+function lockStep<T>(lockDir: string, setting: string | undefined, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const where = setting
+      ? `choose another folder with ${setting}`
+      : "choose another folder: HUB_HOME for the hub's own files, HUB_CACHE_DIR for the download cache";
+    throw new HubError(
+      'LOCK_FAILED',
+      `could not take the lock ${lockDir} (${code}). Make ${dirname(lockDir)} writable for this user, or ${where}.`,
+      { cause: err, details: { path: lockDir, code } },
+    );
+  }
+}
+
+/**
+ * Run `fn` holding an exclusive lock (a directory made atomically, with the holder's pid and start time inside), so
+ * that two `stack up`s, or two checkouts sharing the cache, never provision or start the same thing at once. A lock
+ * left by a process that died is taken over. `setting`: the environment variable that moves the lock's folder
+ * (HUB_HOME, HUB_CACHE_DIR), named when the folder cannot be written.
  */
 export async function withLock<T>(
   lockDir: string,
   what: string,
   say: (line: string) => void,
   fn: () => Promise<T>,
+  setting?: string,
 ): Promise<T> {
-  mkdirSync(dirname(lockDir), { recursive: true });
-  const pidFile = join(lockDir, 'pid');
+  lockStep(lockDir, setting, () => mkdirSync(dirname(lockDir), { recursive: true }));
   let announced = false;
   for (;;) {
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(pidFile, String(process.pid));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let holder: number | undefined;
+    const made = lockStep(lockDir, setting, () => {
       try {
-        holder = Number(readFileSync(pidFile, 'utf8')) || undefined;
-      } catch {
-        holder = undefined; // being created right now, or left half-made by a crash
+        mkdirSync(lockDir);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw err;
       }
-      const stale =
-        (holder !== undefined && !isAlive(holder)) ||
-        (holder === undefined && Date.now() - statSync(lockDir).mtimeMs > 10000);
-      if (stale) {
-        rmSync(lockDir, { recursive: true, force: true });
-        continue;
-      }
-      if (!announced) say(`waiting for another process (pid ${holder ?? '?'}) that is ${what}`);
-      announced = true;
-      await new Promise((r) => setTimeout(r, 500));
+    });
+    if (made) {
+      lockStep(lockDir, setting, () => {
+        try {
+          const started = startTimeOf(process.pid);
+          if (started !== undefined) writeFileSync(join(lockDir, 'started'), started);
+          writeFileSync(join(lockDir, 'pid'), String(process.pid));
+        } catch (err) {
+          rmSync(lockDir, { recursive: true, force: true });
+          throw err;
+        }
+      });
+      heldHere.add(resolvePath(lockDir));
+      break;
     }
+    const holder = readHolder(lockDir);
+    if (isStale(lockDir, holder)) {
+      lockStep(lockDir, setting, () => rmSync(lockDir, { recursive: true, force: true }));
+      continue;
+    }
+    if (!announced)
+      say(
+        `waiting for another process (pid ${holder.pid ?? '?'}) that is ${what}; its lock is ${lockDir} ` +
+          '(remove it if no such process runs)',
+      );
+    announced = true;
+    await sleep(500);
   }
   try {
     return await fn();
   } finally {
+    heldHere.delete(resolvePath(lockDir));
     rmSync(lockDir, { recursive: true, force: true });
   }
 }
@@ -233,5 +370,11 @@ export async function waitStarted(
     timeoutMs,
     `See ${logFile}.`,
   );
-  if (exited) throw new HubError('STACK_START_FAILED', `${what} exited at start; see ${logFile}`);
+  const hint = exitHints.get(pid);
+  exitHints.delete(pid);
+  if (exited)
+    throw new HubError(
+      'STACK_START_FAILED',
+      `${what} exited at start; see ${logFile}${hint ? `. ${hint}` : ''}`,
+    );
 }

@@ -1,22 +1,16 @@
 // `hub stack up|down|status`: the local Kafka broker and MongoDB-wire store, provisioned without Docker.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { HubError } from '@hub/errors';
-import {
-  kafkaSecretsDir,
-  readLocalStackInfo,
-  type HubConfig,
-  type KafkaSecurity,
-  type LocalStackInfo,
-} from '@hub/config';
+import { kafkaSecretsDir, type HubConfig, type KafkaSecurity, type LocalStackInfo } from '@hub/config';
 import { PRINCIPALS, nodePrincipal, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { redactUrl } from '@hub/store';
 import { loadRegions } from '@hub/schemas';
-import { ensureFerretBinary, ferretLayout, startFerret, startMongod } from './ferretdb';
+import { answersVersion, ensureFerretBinary, ferretLayout, startFerret, startMongod } from './ferretdb';
 import { ensureKafkaJars, kafkaLayout, startKafka, type KafkaLayout } from './kafka';
-import { probeKafka, probeMongo } from './probes';
+import { chooseStore, mongodVersionOutput, probeKafka, probeMongo } from './probes';
+import { replaceSecretFile } from './secrets';
 import {
   addScramUsers,
   principalSecurity,
@@ -38,28 +32,80 @@ function stackFile(hubHome: string): string {
 function writeStackInfo(hubHome: string, info: LocalStackInfo): void {
   // 0700 when made here: run/ also holds endpoints.json, with a token and the store's URL.
   mkdirSync(join(hubHome, 'run'), { recursive: true, mode: 0o700 });
-  writeFileSync(stackFile(hubHome), JSON.stringify(info, null, 2));
+  // Written beside it and renamed over it: a full disk or a kill mid-write leaves the old record, not an empty
+  // file that would make the running stack forgotten (and its broker taken for another program on the port).
+  replaceSecretFile(stackFile(hubHome), JSON.stringify(info, null, 2));
+}
+
+/** What went wrong with a file operation, short: its errno code where it has one. */
+const reason = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
+/**
+ * The local stack's record (run/stack.json), undefined when there is none. One that cannot be read is an error, not
+ * "nothing recorded": the servers it names may be running, and would be neither stopped nor recognised on their ports.
+ */
+export function readStackRecord(hubHome: string): LocalStackInfo | undefined {
+  const file = stackFile(hubHome);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw unreadableRecord(hubHome, reason(err), err);
+  }
+  let info: Partial<LocalStackInfo>;
+  try {
+    info = JSON.parse(text) as Partial<LocalStackInfo>;
+  } catch (err) {
+    throw unreadableRecord(hubHome, text.trim() ? 'not valid JSON' : 'it is empty', err);
+  }
+  if (!Array.isArray(info?.kafka?.brokers) || typeof info?.mongo?.url !== 'string')
+    throw unreadableRecord(hubHome, 'it lacks kafka.brokers or mongo.url');
+  return info as LocalStackInfo;
+}
+
+function unreadableRecord(hubHome: string, why: string, cause?: unknown): HubError {
+  return new HubError(
+    'STACK_RECORD_UNREADABLE',
+    `${stackFile(hubHome)}, the record of the local stack, cannot be read (${why}), so the servers it started can be ` +
+      `neither recognised nor stopped. Stop any of them still running (in 'ps -ef', command lines with ` +
+      `'${KAFKA_MARKER}', '${ferretMarker(hubHome).trim()}' or '${mongodMarker(hubHome).trim()}'), then remove ` +
+      `that file and run again.`,
+    { cause },
+  );
 }
 
 function ours(pid: number | undefined, marker: string): pid is number {
   return pid !== undefined && isAlive(pid) && commandLineOf(pid).includes(marker);
 }
 
-/** What the command line of a server `stack up` started contains: how a recorded pid is known to be still ours. */
+/**
+ * What the command line of a server `stack up` started contains: how a recorded pid is known to be still ours. For
+ * the store, the data folder under this HUB_HOME, as startMongod and startFerret pass it (the last argument: the
+ * space after it is the end of the argument), so that a user's own mongod, or another checkout's FerretDB, that
+ * took over a recorded pid is never taken for ours and stopped.
+ */
 const KAFKA_MARKER = 'hub.stack=kafka';
-const storeMarker = (kind: LocalStackInfo['mongo']['kind'] | undefined) =>
-  kind === 'mongod' ? 'mongod' : 'ferretdb';
+const mongodDataDir = (hubHome: string) => join(hubHome, 'stack', 'mongod');
+const mongodMarker = (hubHome: string) => `--dbpath ${mongodDataDir(hubHome)} `;
+// FerretDB's data folder depends on HUB_HOME alone, whatever the cache and version.
+const ferretMarker = (hubHome: string) => `--state-dir=${ferretLayout('', hubHome, '').dataDir} `;
+const storeMarker = (hubHome: string, kind: LocalStackInfo['mongo']['kind'] | undefined) =>
+  kind === 'mongod' ? mongodMarker(hubHome) : ferretMarker(hubHome);
 
 /**
  * The pids of the local stack's store and broker while they run, for the servers this configuration uses from it
  * (not those given by HUB_MONGO_URL or HUB_KAFKA_BROKERS): the benchmark reads their CPU time.
  */
 export function runningStackPids(config: HubConfig): { store?: number; kafka?: number } {
-  const info = readLocalStackInfo(config.hubHome);
+  const info = readStackRecord(config.hubHome);
   const store = info?.mongo.pid;
   const kafka = info?.kafka.pid;
   return {
-    store: config.mongo.fromLocalStack && ours(store, storeMarker(info?.mongo.kind)) ? store : undefined,
+    store:
+      config.mongo.fromLocalStack && ours(store, storeMarker(config.hubHome, info?.mongo.kind))
+        ? store
+        : undefined,
     kafka: config.kafka.fromLocalStack && ours(kafka, KAFKA_MARKER) ? kafka : undefined,
   };
 }
@@ -72,20 +118,94 @@ async function stillRunning(
   pid: number | undefined,
   marker: string,
   what: string,
-  probe: () => Promise<boolean>,
+  address: string,
+  probe: Probe,
 ): Promise<boolean> {
   if (!ours(pid, marker)) return false;
-  await waitFor(
-    what,
-    async () => isAlive(pid) && (await probe()),
-    60000,
-    `It was started by an earlier 'hub stack up' (pid ${pid}) and does not answer; 'hub stack down' stops it.`,
+  await waitReady(probe, (ready) =>
+    waitFor(
+      what,
+      async () => isAlive(pid) && (await ready()),
+      60000,
+      `It was started by an earlier 'hub stack up' (pid ${pid}) at ${address} and does not answer there; 'hub stack down' stops it.`,
+    ),
   );
   return true;
 }
 
-function mongodOnPath(): boolean {
-  return spawnSync('mongod', ['--version'], { encoding: 'utf8' }).status === 0;
+/** A readiness probe that says why it failed. */
+type Probe = () => Promise<{ ok: boolean; error?: string }>;
+
+/**
+ * `wait` (waitFor, waitStarted) on `probe` as the yes/no it takes; when it gives up, its error says what the probe
+ * said last: the driver refusing a server too old for it, a refused connection, a failed authentication.
+ */
+export async function waitReady(
+  probe: Probe,
+  wait: (ready: () => Promise<boolean>) => Promise<void>,
+): Promise<void> {
+  let said: string | undefined;
+  try {
+    await wait(async () => {
+      const r = await probe();
+      said = r.ok ? undefined : r.error;
+      return r.ok;
+    });
+  } catch (err) {
+    if (!(err instanceof HubError) || err.code !== 'STACK_START_FAILED' || !said) throw err;
+    throw new HubError(err.code, `${err.message.trimEnd()} The last probe said: ${said}`, { cause: err });
+  }
+}
+
+/**
+ * The line for a server of the local stack found running at another port than the setting now asks for (started
+ * while HUB_STACK_*_PORT said another): which runs, which is asked, and how to move it.
+ */
+function movedPortLine(what: string, running: string, port: number, envName: string): string {
+  return (
+    `${what} runs at ${running}, not at port ${port}, which ${envName} (or its default) gives now: it was started ` +
+    `while that setting said another. The hub uses the running one (run/stack.json records its address); to move ` +
+    `it to port ${port}, run 'hub stack down', then start again.`
+  );
+}
+
+/**
+ * The probes and look-ups `stack up` and `stack status` decide from: the real ones, or fakes in a test that checks
+ * a decision without servers.
+ */
+export interface StackProbes {
+  kafka: typeof probeKafka;
+  mongo: typeof probeMongo;
+  /** What `mongod --version` prints; undefined when there is no mongod on PATH. */
+  mongodVersion: () => string | undefined;
+}
+
+const liveProbes: StackProbes = {
+  kafka: probeKafka,
+  mongo: probeMongo,
+  mongodVersion: mongodVersionOutput,
+};
+
+/**
+ * Provision something into the cache unless it is there already (`complete`). The lock is taken only when there is
+ * something to do: a complete cache may be another user's and read-only (a lock that cannot be made there is an
+ * error naming it and HUB_CACHE_DIR). `provision` checks again under the lock: another process may have finished
+ * meanwhile.
+ */
+async function provisionCache(
+  config: HubConfig,
+  say: Say,
+  complete: () => boolean,
+  provision: () => Promise<void>,
+): Promise<void> {
+  if (complete()) return;
+  await withLock(
+    join(config.cacheDir, '.provision.lock'),
+    'provisioning the cache',
+    say,
+    provision,
+    'HUB_CACHE_DIR',
+  );
 }
 
 async function checkPortFree(port: number, what: string, envName: string): Promise<void> {
@@ -106,9 +226,18 @@ export interface StackUpOptions {
 }
 
 /** Start whatever of the local stack is needed and not yet running. Idempotent. */
-export async function stackUp(config: HubConfig, say: Say, options: StackUpOptions = {}): Promise<StackUp> {
-  return withLock(join(config.hubHome, 'run', 'stack.lock'), 'starting the local stack', say, () =>
-    stackUpLocked(config, say, options),
+export async function stackUp(
+  config: HubConfig,
+  say: Say,
+  options: StackUpOptions = {},
+  probes: StackProbes = liveProbes,
+): Promise<StackUp> {
+  return withLock(
+    join(config.hubHome, 'run', 'stack.lock'),
+    'starting the local stack',
+    say,
+    () => stackUpLocked(config, say, options, probes),
+    'HUB_HOME',
   );
 }
 
@@ -158,9 +287,12 @@ async function localKafka(
   previous: LocalStackInfo | undefined,
   wanted: StackUpOptions['security'],
   record: (kafka: LocalKafka) => void,
+  probes: StackProbes,
 ): Promise<LocalKafka> {
   const versions = stackVersions();
   const brokers = [`127.0.0.1:${config.stackPorts.kafka}`];
+  // A broker of ours is probed where it was started, which the setting need no longer say.
+  const recorded = previous?.kafka.brokers ?? brokers;
   const running = previous?.kafka.security ?? 'plaintext';
   if (wanted && wanted !== running && ours(previous?.kafka.pid, KAFKA_MARKER)) {
     throw new HubError(
@@ -172,15 +304,15 @@ async function localKafka(
   }
   const secured = (wanted ?? running) === 'sasl_ssl';
   if (
-    await stillRunning(previous?.kafka.pid, KAFKA_MARKER, 'Kafka', async () =>
-      secured
-        ? (await probeKafka(brokers, adminSecurity(config.hubHome))).ok
-        : (await probeKafka(brokers)).ok,
+    await stillRunning(previous?.kafka.pid, KAFKA_MARKER, 'Kafka', recorded.join(','), () =>
+      secured ? probes.kafka(recorded, adminSecurity(config.hubHome)) : probes.kafka(recorded),
     )
   ) {
     say(
-      `Kafka ${previous?.kafka.version} already running at ${brokers[0]} (pid ${previous?.kafka.pid}${secured ? ', security profile' : ''})`,
+      `Kafka ${previous?.kafka.version} already running at ${recorded.join(',')} (pid ${previous?.kafka.pid}${secured ? ', security profile' : ''})`,
     );
+    if (recorded.join(',') !== brokers.join(','))
+      say(movedPortLine('Kafka', recorded.join(','), config.stackPorts.kafka, 'HUB_STACK_KAFKA_PORT'));
     const kafka = previous!.kafka;
     if (secured) await provisionSecured(config, say, kafka);
     return kafka;
@@ -188,8 +320,12 @@ async function localKafka(
   const layout = secured
     ? secureKafkaLayout(config, versions.kafka)
     : kafkaLayout(config.cacheDir, config.hubHome, versions.kafka);
-  await withLock(join(config.cacheDir, '.provision.lock'), 'provisioning the cache', say, () =>
-    ensureKafkaJars(layout, versions.kafka, config.cacheDir, say),
+  await provisionCache(
+    config,
+    say,
+    // What ensureKafkaJars leaves when the jars are all there.
+    () => existsSync(join(layout.libs, '.complete')),
+    () => ensureKafkaJars(layout, versions.kafka, config.cacheDir, say),
   );
   await checkPortFree(config.stackPorts.kafka, 'Kafka broker', 'HUB_STACK_KAFKA_PORT');
   await checkPortFree(
@@ -202,7 +338,10 @@ async function localKafka(
     const pid = await startKafka(layout, config.stackPorts.kafka, config.stackPorts.kafkaController);
     const kafka: LocalKafka = { brokers, version: versions.kafka, pid };
     record(kafka);
-    await waitStarted('Kafka', pid, async () => (await probeKafka(brokers)).ok, 90000, layout.logFile);
+    await waitReady(
+      () => probes.kafka(brokers),
+      (ready) => waitStarted('Kafka', pid, ready, 90000, layout.logFile),
+    );
     say('Kafka is ready');
     return kafka;
   }
@@ -307,9 +446,14 @@ function localRecord(config: HubConfig, previous: LocalStackInfo | undefined): L
   };
 }
 
-async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOptions): Promise<StackUp> {
+async function stackUpLocked(
+  config: HubConfig,
+  say: Say,
+  options: StackUpOptions,
+  probes: StackProbes,
+): Promise<StackUp> {
   const versions = stackVersions();
-  const previous = readLocalStackInfo(config.hubHome);
+  const previous = readStackRecord(config.hubHome);
   // run/stack.json records the local stack alone, whatever this call uses: external servers are taken from the
   // environment each time (never remembered, with their password redacted, in place of the local stack's pids,
   // which `stack down` would then no longer find).
@@ -329,10 +473,17 @@ async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOption
     say(`Kafka: using HUB_KAFKA_BROKERS=${config.kafka.brokers.join(',')}`);
   } else {
     const before = ours(record.kafka.pid, KAFKA_MARKER) ? record.kafka.pid : undefined;
-    kafka = await localKafka(config, say, record, options.security, (k) => {
-      record.kafka = k;
-      save();
-    });
+    kafka = await localKafka(
+      config,
+      say,
+      record,
+      options.security,
+      (k) => {
+        record.kafka = k;
+        save();
+      },
+      probes,
+    );
     record.kafka = kafka;
     if (kafka.pid !== undefined && kafka.pid !== before) launched.kafka = kafka.pid;
   }
@@ -340,7 +491,7 @@ async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOption
   // Store
   let mongo: LocalStackInfo['mongo'];
   if (!config.mongo.fromLocalStack) {
-    const p = await probeMongo(config.mongo.url);
+    const p = await probes.mongo(config.mongo.url);
     // Returned for the caller to print: without the password HUB_MONGO_URL may carry.
     mongo = { url: redactUrl(config.mongo.url), version: p.version ?? 'unreachable', kind: 'external' };
     say(`Store: using HUB_MONGO_URL (${p.ok ? `MongoDB wire ${p.version}` : 'not reachable yet'})`);
@@ -350,45 +501,52 @@ async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOption
     if (
       await stillRunning(
         previousStore.pid,
-        storeMarker(previousStore.kind),
+        storeMarker(config.hubHome, previousStore.kind),
         'The store',
-        async () => (await probeMongo(url)).ok,
+        // Where it was started, which the setting need no longer say.
+        previousStore.url,
+        () => probes.mongo(previousStore.url),
       )
     ) {
       say(
-        `Store (${previousStore.kind} ${previousStore.version}) already running at ${url} (pid ${previousStore.pid})`,
+        `Store (${previousStore.kind} ${previousStore.version}) already running at ${previousStore.url} (pid ${previousStore.pid})`,
       );
+      if (previousStore.url !== url)
+        say(movedPortLine('The store', previousStore.url, config.stackPorts.mongo, 'HUB_STACK_MONGO_PORT'));
     } else {
       await checkPortFree(config.stackPorts.mongo, 'MongoDB-wire store', 'HUB_STACK_MONGO_PORT');
       let pid: number;
-      let kind: 'ferretdb' | 'mongod';
       let logFile = join(config.hubHome, 'logs', 'store.log');
-      if (mongodOnPath()) {
-        kind = 'mongod';
-        say(`Store: a real mongod is on PATH; starting it at ${url}`);
+      const choice = chooseStore(probes.mongodVersion());
+      if (choice.kind === 'mongod') {
+        say(`Store: mongod ${choice.version} is on PATH; starting it at ${url}`);
         mkdirSync(join(config.hubHome, 'logs'), { recursive: true });
-        pid = startMongod(join(config.hubHome, 'stack', 'mongod'), logFile, config.stackPorts.mongo);
+        pid = startMongod(mongodDataDir(config.hubHome), logFile, config.stackPorts.mongo);
       } else {
-        kind = 'ferretdb';
+        if (choice.why) say(`Store: FerretDB rather than mongod: ${choice.why}`);
         const layout = ferretLayout(config.cacheDir, config.hubHome, versions.ferretdb);
-        await withLock(join(config.cacheDir, '.provision.lock'), 'provisioning the cache', say, () =>
-          ensureFerretBinary(layout, versions.ferretdbModule, versions.ferretdb, config.cacheDir, say),
+        await provisionCache(
+          config,
+          say,
+          // What ensureFerretBinary takes for a whole build (a binary of an earlier version of this code: if it runs).
+          () =>
+            existsSync(layout.complete) ||
+            (existsSync(layout.binary) && answersVersion(layout.binary, versions.ferretdb)),
+          () => ensureFerretBinary(layout, versions.ferretdbModule, versions.ferretdb, config.cacheDir, say),
         );
         say(`FerretDB ${versions.ferretdb}: starting on SQLite at ${url} (log: ${layout.logFile})`);
         pid = startFerret(layout, config.stackPorts.mongo);
         logFile = layout.logFile;
       }
+      const kind = choice.kind;
       launched.store = pid;
       record.mongo = { url, version: '', kind, pid };
       save();
-      await waitStarted(
-        kind === 'mongod' ? 'mongod' : 'FerretDB',
-        pid,
-        async () => (await probeMongo(url)).ok,
-        60000,
-        logFile,
+      await waitReady(
+        () => probes.mongo(url),
+        (ready) => waitStarted(kind === 'mongod' ? 'mongod' : 'FerretDB', pid, ready, 60000, logFile),
       );
-      const p = await probeMongo(url);
+      const p = await probes.mongo(url);
       record.mongo.version = p.ferretdb ?? p.version ?? '';
       say(`Store is ready (${kind} ${record.mongo.version})`);
     }
@@ -404,14 +562,17 @@ async function stackUpLocked(config: HubConfig, say: Say, options: StackUpOption
  * those, just the ones it names (what one `stackUp` launched), the others left running and recorded.
  */
 export async function stackDown(config: HubConfig, say: Say, only?: Launched): Promise<void> {
-  const info = readLocalStackInfo(config.hubHome);
+  const info = readStackRecord(config.hubHome);
   if (!info) {
     say('No local stack recorded; nothing to stop.');
     return;
   }
   const chosen = (pid: number | undefined, wanted: number | undefined) => !only || pid === wanted;
   const stopped: string[] = [];
-  if (ours(info.mongo.pid, storeMarker(info.mongo.kind)) && chosen(info.mongo.pid, only?.store)) {
+  if (
+    ours(info.mongo.pid, storeMarker(config.hubHome, info.mongo.kind)) &&
+    chosen(info.mongo.pid, only?.store)
+  ) {
     say(`Stopping the store (pid ${info.mongo.pid})`);
     await stopPid(info.mongo.pid);
     stopped.push('the store');
@@ -441,18 +602,28 @@ export interface StackStatus {
     version: string;
     pid?: number;
     brokerCount?: number;
-    /** The local broker runs the security profile. */
+    /** The brokers are reached with the security profile (TLS, SASL/SCRAM): the local broker's, or HUB_KAFKA_SECURITY's. */
     secured: boolean;
   };
   mongo: { url: string; running: boolean; version: string; kind: string; pid?: number };
 }
 
-export async function stackStatus(config: HubConfig): Promise<StackStatus> {
-  const info = readLocalStackInfo(config.hubHome);
+export async function stackStatus(
+  config: HubConfig,
+  probes: Pick<StackProbes, 'kafka' | 'mongo'> = liveProbes,
+): Promise<StackStatus> {
+  const info = readStackRecord(config.hubHome);
   const brokers = config.kafka.brokers;
-  const secured = config.kafka.fromLocalStack && info?.kafka.security === 'sasl_ssl';
-  const k = await probeKafka(brokers, secured ? adminSecurity(config.hubHome) : undefined);
-  const m = await probeMongo(config.mongo.url);
+  // The security the services reach the brokers with (HUB_KAFKA_SECURITY for a secured cluster of one's own); the
+  // secured local stack's is hub-admin's.
+  const security =
+    config.kafka.security ??
+    (config.kafka.fromLocalStack && info?.kafka.security === 'sasl_ssl'
+      ? adminSecurity(config.hubHome)
+      : undefined);
+  const secured = security !== undefined;
+  const k = await probes.kafka(brokers, security);
+  const m = await probes.mongo(config.mongo.url);
   return {
     kafka: {
       brokers,
@@ -486,7 +657,7 @@ export async function rotateLocalKafkaPasswords(
   principals: string[],
   say: Say,
 ): Promise<string[]> {
-  const info = readLocalStackInfo(config.hubHome);
+  const info = readStackRecord(config.hubHome);
   if (
     !config.kafka.fromLocalStack ||
     info?.kafka.security !== 'sasl_ssl' ||

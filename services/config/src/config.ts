@@ -47,7 +47,8 @@ export interface HubConfig {
   /** First port of the demo national nodes started by `npm start`; node i listens on nodeBasePort + i. */
   nodeBasePort: number;
   stackPorts: StackPorts;
-  logLevel: string;
+  /** HUB_LOG_LEVEL (default info): one of pino's levels. */
+  logLevel: LogLevel;
   /** Countries whose national nodes `npm start` runs. */
   demoCountries: string[];
   /** HUB_MATCH_SECRET: hex key of the correlation hashes; unset: generated once into $HUB_HOME/secrets. */
@@ -102,6 +103,10 @@ export interface HubConfig {
    */
   nodeClientCertificates: boolean;
 }
+
+/** pino's levels, as HUB_LOG_LEVEL takes them. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** One token of HUB_NODE_TOKEN_FILE: a line `<token>` or `<client> <token>` (the name the node logs its requests by). */
 export interface NodeClientToken {
@@ -199,7 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
         'HUB_KAFKA_REPLICATION_FACTOR',
         brokersEnv ? Math.min(3, brokers.length) : 1,
       ),
-      clientId: env.HUB_KAFKA_CLIENT_ID ?? 'seizure-hub',
+      clientId: env.HUB_KAFKA_CLIENT_ID?.trim() || 'seizure-hub',
       security: kafkaSecurity(
         env,
         hubHome,
@@ -216,17 +221,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     apiPort: intFrom(env, 'HUB_API_PORT', 8080),
     nodeBasePort: intFrom(env, 'HUB_NODE_BASE_PORT', 8101),
     stackPorts,
-    logLevel: env.HUB_LOG_LEVEL ?? 'info',
+    logLevel: logLevel(env),
     demoCountries: demo,
     matchSecretHex: matchSecret(env.HUB_MATCH_SECRET),
     nodeWebhook: env.HUB_NODE_WEBHOOK_URL?.trim()
       ? { url: webhookUrl(env.HUB_NODE_WEBHOOK_URL.trim()), secret: env.HUB_NODE_WEBHOOK_SECRET || undefined }
       : undefined,
+    // Bounded: a review date past the last date there is (a number of days near 10^8) would be stored as 1970, and
+    // every report would be due for review at once. A century is more than any retention rule asks.
     retention: {
-      seizureDays: positive(env, 'HUB_RETENTION_SEIZURE_DAYS', 3 * 365),
-      annualDays: positive(env, 'HUB_RETENTION_ANNUAL_DAYS', 10 * 365),
-      warnDays: positive(env, 'HUB_RETENTION_WARN_DAYS', 90),
-      checkMinutes: positive(env, 'HUB_RETENTION_CHECK_MINUTES', 60),
+      seizureDays: bounded(env, 'HUB_RETENTION_SEIZURE_DAYS', 3 * 365, RETENTION_DAYS),
+      annualDays: bounded(env, 'HUB_RETENTION_ANNUAL_DAYS', 10 * 365, RETENTION_DAYS),
+      warnDays: bounded(env, 'HUB_RETENTION_WARN_DAYS', 90, RETENTION_DAYS),
+      // A timer, as HUB_QUERY_TIMEOUT_S below: set longer than 2^31-1 ms, Node would review every millisecond.
+      checkMinutes: bounded(env, 'HUB_RETENTION_CHECK_MINUTES', 60, {
+        unit: 'minutes',
+        min: 0.001,
+        max: 35_791,
+        why: "a timer's longest, about 24.8 days",
+      }),
     },
     signatureBatch: onOff(env, 'HUB_SIGNATURE_BATCH', true),
     // A timer takes at most 2^31-1 ms (about 24.8 days): beyond, Node fires it at once, and every read would time out.
@@ -254,14 +267,45 @@ function mongoUrlFrom(env: NodeJS.ProcessEnv): string | undefined {
       'CONFIG_INVALID',
       `HUB_MONGO_URL and HUB_MONGO_URL_FILE=${file} are both set: give the store's URL one way (the file when it carries a password)`,
     );
-  if (!file) return inline || undefined;
+  if (!file) {
+    if (inline && !MONGO_URL.test(inline))
+      throw new HubError(
+        'CONFIG_INVALID',
+        `HUB_MONGO_URL=${withoutCredentials(inline)} is not a MongoDB connection string: it starts with mongodb:// or mongodb+srv:// (mongodb://<host>:<port>/, mongodb://<user>:<password>@<host>,.../?replicaSet=...)`,
+      );
+    return inline || undefined;
+  }
   const url = (readConfigFile('HUB_MONGO_URL_FILE', file).split(/\r?\n/)[0] ?? '').trim();
-  if (!/^mongodb(\+srv)?:\/\/\S+$/.test(url))
+  if (!MONGO_URL.test(url))
     throw new HubError(
       'CONFIG_INVALID',
       `HUB_MONGO_URL_FILE=${file} holds no MongoDB connection string on its first line (mongodb://<user>:<password>@<host>,.../?replicaSet=...)`,
     );
   return url;
+}
+
+/** What the MongoDB driver takes as a connection string (anything else it refuses with a parse error). */
+const MONGO_URL = /^mongodb(\+srv)?:\/\/\S+$/;
+
+/** A connection string as it may be shown: a user and password in it replaced by `***`. */
+function withoutCredentials(url: string): string {
+  const at = url.lastIndexOf('@');
+  if (at < 0) return url;
+  const scheme = /^[a-z+]+:\/\//i.exec(url)?.[0] ?? '';
+  return `${scheme}***${url.slice(at)}`;
+}
+
+/** HUB_LOG_LEVEL, one of pino's levels (any case); unset or empty: info. */
+function logLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const raw = env.HUB_LOG_LEVEL?.trim().toLowerCase();
+  if (!raw) return 'info';
+  const level = LOG_LEVELS.find((l) => l === raw);
+  if (!level)
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_LOG_LEVEL=${env.HUB_LOG_LEVEL} is not a log level: use one of ${LOG_LEVELS.join(', ')}`,
+    );
+  return level;
 }
 
 /** HUB_NODE_TLS_CERT_FILE, HUB_NODE_TLS_KEY_FILE and HUB_NODE_CLIENT_CERTIFICATES (see HubConfig). */
@@ -409,7 +453,20 @@ function kafkaSecurity(
   localPrincipal?: string,
 ): KafkaSecurity | undefined {
   const mode = (env.HUB_KAFKA_SECURITY ?? (localPrincipal ? 'sasl_ssl' : '')).trim().toLowerCase();
-  if (mode === '' || mode === 'plaintext') return undefined;
+  if (mode === '' || mode === 'plaintext') {
+    // Credentials go only with sasl_ssl: without it they would be left unused, and the client would speak
+    // plaintext to a SASL_SSL listener, which answers with nothing but connection errors.
+    const given = ['HUB_KAFKA_USERNAME', 'HUB_KAFKA_PASSWORD', 'HUB_KAFKA_PASSWORD_FILE'].filter((n) =>
+      env[n]?.trim(),
+    );
+    const said = env.HUB_KAFKA_SECURITY?.trim() ? `=${env.HUB_KAFKA_SECURITY}` : ' is not set (plaintext)';
+    if (given.length)
+      throw new HubError(
+        'CONFIG_INVALID',
+        `${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} set, but HUB_KAFKA_SECURITY${said}: credentials are sent only with HUB_KAFKA_SECURITY=sasl_ssl. Set it to connect with them, or unset them`,
+      );
+    return undefined;
+  }
   if (mode !== 'sasl_ssl')
     throw new HubError(
       'CONFIG_INVALID',
@@ -466,12 +523,29 @@ function kafkaSecurity(
   };
 }
 
-function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+interface Range {
+  unit: string;
+  /** The least taken; above 0 when not given. */
+  min?: number;
+  max: number;
+  /** Where `max` comes from, for the refusal. */
+  why: string;
+}
+
+/** The retention periods and warning (HUB_RETENTION_*_DAYS): past a century, see loadConfig. */
+const RETENTION_DAYS: Range = { unit: 'days', max: 36_500, why: '100 years' };
+
+/** A number of `range.unit` above 0 (or at least `range.min`) and at most `range.max`, fractions allowed. */
+function bounded(env: NodeJS.ProcessEnv, name: string, fallback: number, range: Range): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new HubError('CONFIG_INVALID', `${name}=${raw} must be a positive number`);
+  if (!Number.isFinite(n) || n <= 0 || n < (range.min ?? 0) || n > range.max)
+    throw new HubError(
+      'CONFIG_INVALID',
+      `${name}=${raw} must be a number of ${range.unit} ` +
+        `${range.min === undefined ? 'above 0 and at most' : `from ${range.min} to`} ${range.max} (${range.why})`,
+    );
   return n;
 }
 

@@ -2,7 +2,8 @@
 // that a batch need not read the documents it changes (on FerretDB a read by many _ids decodes the whole collection).
 // Valid only while this instance is the last to have written any of them: every write of these collections, by
 // anyone, ends by stamping an epoch in the store (`meta`, _id 'read-models-epoch'); a cache that finds the stamp is
-// not its own starts again from the store.
+// not its own starts again from the store. A journalled writer (read-models.ts) stamps before its journal goes: one
+// stopped between its writes and its stamp leaves the journal, and whoever finishes it starts again from the store.
 import { randomUUID } from 'node:crypto';
 import { bucketKey, COLLECTIONS, deleteByIds, latestVersions, readVersions, type Store } from '@hub/store';
 

@@ -4,11 +4,17 @@ import { join } from 'node:path';
 import { CLIENT_NAME } from '@hub/config';
 import {
   annualReturnId,
+  DATE_ONLY_AHEAD_MS,
+  loadVocabularies,
+  mayBeDateOnly,
   MAX_ANNUAL_ROWS,
+  QUANTITY_LIMIT_COUNT,
   QUANTITY_LIMIT_KG,
   ROUTE_MAX_LEGS,
   ROUTE_MAX_TERMS,
   SEIZURE_REPORT_MAX,
+  toKg,
+  unitHasMass,
 } from '@hub/domain';
 import type { FieldError } from '@hub/errors';
 import { AVRO_DIR, UUID } from '@hub/schemas';
@@ -55,6 +61,37 @@ export function notAhead(field: string, t: number, now: number, fix = SET_CLOCK)
 }
 
 /**
+ * A seizure's date given without a time of day (midnight UTC, no offset) may lie up to DATE_ONLY_AHEAD_MS past the
+ * clock, as the node that read it allows (parseSeizedAt): it is already that date east of Greenwich.
+ */
+function seizedAtInRange(value: Record<string, unknown>, now: number): FieldError[] {
+  const t = value.seizedAt;
+  const offset = value.seizedAtOffsetMinutes;
+  if (
+    typeof t === 'number' &&
+    t >= EARLIEST &&
+    mayBeDateOnly(t, typeof offset === 'number' ? offset : null)
+  ) {
+    return t > now + DATE_ONLY_AHEAD_MS
+      ? [
+          {
+            field: 'seizedAt',
+            message: `${shownTime(t)} is a date no time zone has reached yet by the hub's clock (${shownTime(now)}): check the seizure's date, and the node's clock`,
+            value: t,
+          },
+        ]
+      : [];
+  }
+  // Given by the agency, not stamped by the node: the time given is the likelier error.
+  return timeInRange(
+    value,
+    'seizedAt',
+    now,
+    "check the seizure's date, time and UTC offset, and the node's clock",
+  );
+}
+
+/**
  * `field` (ms since 1970) no earlier than a national node takes, and not in the future (but for the clocks' skew).
  * `fix`: what to do about a time ahead of the hub's clock (the node's clock, unless the time is one an agency gave).
  */
@@ -89,16 +126,7 @@ export function checkSeizureReport(
       message: `a node of ${origin} may only report seizures in ${origin}`,
       value: value.country,
     });
-  errors.push(
-    // Given by the agency, not stamped by the node: the time given is the likelier error.
-    ...timeInRange(
-      value,
-      'seizedAt',
-      now,
-      "check the seizure's date, time and UTC offset, and the node's clock",
-    ),
-    ...timeInRange(value, 'reportedAt', now),
-  );
+  errors.push(...seizedAtInRange(value, now), ...timeInRange(value, 'reportedAt', now));
   if (typeof value.version !== 'number' || value.version < 1)
     errors.push({ field: 'version', message: 'must be 1 or more' });
   const drugs = Array.isArray(value.drugs) ? (value.drugs as Record<string, unknown>[]) : [];
@@ -117,15 +145,65 @@ export function checkSeizureReport(
   drugs.forEach((d, i) => {
     if (typeof d.quantity !== 'number' || !(d.quantity > 0))
       errors.push({ field: `drugs[${i}].quantity`, message: 'must be positive', value: d.quantity });
-    if (typeof d.quantityKg === 'number' && d.quantityKg > QUANTITY_LIMIT_KG) {
+    const kgErrors = checkQuantityKg(d, i);
+    errors.push(...kgErrors);
+    if (kgErrors.length === 0 && typeof d.quantityKg === 'number' && d.quantityKg > QUANTITY_LIMIT_KG) {
       errors.push({
         field: `drugs[${i}].quantity`,
         message: `${d.quantityKg} kg is implausible for one seizure; check the unit`,
         value: d.quantity,
       });
     }
+    // A count (plants), which has no kilograms to bound it: as a national node bounds it.
+    if (
+      typeof d.quantity === 'number' &&
+      d.quantity > QUANTITY_LIMIT_COUNT &&
+      typeof d.unit === 'string' &&
+      loadVocabularies().units.get(d.unit) !== undefined &&
+      !unitHasMass(loadVocabularies(), d.unit)
+    )
+      errors.push({
+        field: `drugs[${i}].quantity`,
+        message: `must be at most ${QUANTITY_LIMIT_COUNT} ${d.unit}, as a national node takes it`,
+        value: d.quantity,
+      });
   });
   return errors;
+}
+
+/**
+ * How far a drug line's kilograms may be from its quantity converted by the hub: the rounding a node applies
+ * (roundKg, to the microgram), and a float's own for the largest amounts.
+ */
+const KG_TOLERANCE = (kg: number) => Math.max(1e-9, Math.abs(kg) * 1e-12);
+
+/**
+ * A drug line's `quantityKg` (null, or kilograms), which the statistics and route legs every country reads sum as
+ * sent: not negative nor NaN nor infinite (a NaN would make its bucket NaN for good, since a withdrawal subtracts it
+ * again), and, where its unit converts by mass (kg, g, t, lb, l... in the hub's vocabulary), its quantity so
+ * converted (toKg, as a national node computes it). Tablets and doses are left as sent: their kilograms come from a
+ * substance's unit mass, which a node's vocabulary may hold otherwise.
+ */
+function checkQuantityKg(d: Record<string, unknown>, i: number): FieldError[] {
+  const kg = d.quantityKg;
+  if (kg === null || kg === undefined) return [];
+  const field = `drugs[${i}].quantityKg`;
+  if (typeof kg !== 'number' || !Number.isFinite(kg) || kg < 0)
+    return [
+      { field, message: `must be a finite number of kilograms, 0 or more (got ${String(kg)})`, value: kg },
+    ];
+  if (typeof d.quantity !== 'number' || !(d.quantity > 0) || typeof d.unit !== 'string') return [];
+  const vocab = loadVocabularies();
+  if (vocab.units.get(d.unit)?.toKg === undefined) return [];
+  const expected = toKg(vocab, d.quantity, d.unit, typeof d.substance === 'string' ? d.substance : undefined);
+  if (expected === null || Math.abs(kg - expected) <= KG_TOLERANCE(expected)) return [];
+  return [
+    {
+      field,
+      message: `must be the quantity in kilograms: ${d.quantity} ${d.unit} is ${expected} kg, not ${kg}`,
+      value: kg,
+    },
+  ];
 }
 
 /**

@@ -83,6 +83,7 @@ import {
   nodeDirectory,
 } from './requests';
 import { intakeBehindOn, startEscalation } from './request-escalation';
+import { IntakeHealth, stoppedByRebalance } from './intake-health';
 import { startAsks } from './asks';
 
 export interface CoordinatorOptions {
@@ -390,9 +391,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         'superseded read-model versions not deleted; the next compaction tries again',
       ),
   );
-  let lastBatchError: string | undefined;
-  /** Why the intake's consumer is down (a crash, a subscription that failed), until it joins its group again. */
-  let consumerDown: string | undefined;
+  /** Each partition whose last batch failed, and why the consumer is down (a crash, a subscription that failed). */
+  const intakeHealth = new IntakeHealth();
 
   const matchSecret = loadMatchSecret(config.hubHome, config.matchSecretHex);
   const alertCounter = new Counter({
@@ -1026,7 +1026,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         });
         processed += count;
       }
-      lastBatchError = undefined;
+      intakeHealth.succeeded(batch.topic, batch.partition);
     } finally {
       clearInterval(beating);
     }
@@ -1059,12 +1059,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       caughtUp.clear();
       // A partition may have been another member's meanwhile, whose chunk may have been stored and never answered.
       redeliveries.clear();
-      // Back in its group: a crash is over (on a quiet hub no batch would come to say so).
-      if (consumer === current) consumerDown = undefined;
+      // Back in its group: a crash is over (on a quiet hub no batch would come to say so), and the partitions are
+      // assigned anew (one whose batch a rebalance or a failure stopped may be another instance's now).
+      if (consumer === current) intakeHealth.joined();
     });
     consumer.on(consumer.events.CRASH, (e) => {
       const why = `crashed: ${String(e.payload.error?.message ?? e.payload.error)}`;
-      if (consumer === current) consumerDown = why;
+      if (consumer === current) intakeHealth.consumerDown(why);
       logger.error({ err: why, restart: e.payload.restart }, 'intake consumer crashed');
     });
     // After an error kafkajs deems fatal it leaves the consumer down: the next topic refresh subscribes anew.
@@ -1078,7 +1079,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     } catch (err) {
       // Subscribed to nothing: the next topic refresh tries again.
       subscribed = new Set();
-      consumerDown = `could not subscribe: ${(err as Error).message}`;
+      intakeHealth.consumerDown(`could not subscribe: ${(err as Error).message}`);
       await disconnectForGood(consumer).catch(() => undefined);
       throw err;
     }
@@ -1104,11 +1105,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
             await new Promise((r) => setTimeout(r, 500));
             throw err;
           }
-          lastBatchError = (err as Error).message;
-          logger.error(
-            { err: lastBatchError, topic: payload.batch.topic, partition: payload.batch.partition },
-            'batch failed; will retry',
-          );
+          const { topic, partition } = payload.batch;
+          // A rebalance stops the batch where it stands (its heartbeat or commit throws): nothing failed, and the
+          // partition may be another instance's from now on.
+          if (stoppedByRebalance(err, payload)) {
+            logger.info(
+              { detail: (err as Error).message, topic, partition },
+              'batch stopped by a rebalance; read again by whoever takes the partition',
+            );
+            throw err;
+          }
+          intakeHealth.failed(topic, partition, (err as Error).message);
+          logger.error({ err: (err as Error).message, topic, partition }, 'batch failed; will retry');
           await new Promise((r) => setTimeout(r, 1000));
           throw err;
         }
@@ -1170,10 +1178,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
         certificates.health,
         {
           name: 'intake',
-          check: async () => ({
-            ok: lastBatchError === undefined && consumerDown === undefined,
-            detail: consumerDown ?? lastBatchError ?? { topics: [...subscribed], processed },
-          }),
+          check: async () => {
+            const { ok, detail } = intakeHealth.state();
+            return { ok, detail: detail ?? { topics: [...subscribed], processed } };
+          },
         },
       ],
       '0.0.0.0',

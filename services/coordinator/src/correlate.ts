@@ -9,8 +9,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { normaliseIdentifier, normaliseLink } from '@hub/domain';
 import { stableJson } from '@hub/schemas';
+import type { Filter } from 'mongodb';
 import {
   alertScore,
+  bulkWriteInBatches,
   COLLECTIONS,
   deleteByIds,
   mayRead,
@@ -82,6 +84,31 @@ type KeyChange = { rule?: AlertRule; kind?: string | null; set: Record<string, M
 interface ReportKeys {
   _id: string;
   keys: string[];
+  /**
+   * The key families (keyFamily) an earlier version was matched on and the current one is not: the stored alerts on
+   * them name the report as left (markAlertsLeft) until a version matched on one again takes it back. Absent: none.
+   */
+  left?: string[];
+}
+
+/** An alert as stored: what correlation made, whether it was sent, and the reports that have left its key since. */
+type StoredAlert = AlertRecord & {
+  _id: string;
+  published: boolean;
+  /**
+   * The reports it names whose current version is no longer matched on its key (its identifier, link, or route and
+   * concealment corrected away): no longer a match, shown as if the alert had never named them (the query API's
+   * alertView). Absent: none. Internal, like `published`: never sent, never shown.
+   */
+  left?: string[];
+};
+
+/** A report leaving the key family of its earlier version (`left`), or matched on one it had left again. */
+export interface KeyMove {
+  reportId: string;
+  country: string;
+  family: string;
+  left: boolean;
 }
 
 /** The hub's matching secret: HUB_MATCH_SECRET (hex), else generated once into $HUB_HOME/secrets/match-key. */
@@ -138,6 +165,11 @@ function storedKeyId(key: string, rule: AlertRule, seizedAt: Date): string {
 
 const isRouteKey = (id: string) => id.includes('|p');
 const baseKey = (id: string) => id.slice(2).split('|p')[0] as string;
+/**
+ * A stored key without its period (`k:<hash>`, or `k:<hash>|p` for a route pattern): the key an alert is on (its rule
+ * and matchKeyPrefix). A report whose seizure moves to another period keeps matching on the same route pattern.
+ */
+const keyFamily = (id: string) => (isRouteKey(id) ? `k:${baseKey(id)}|p` : id);
 
 /** The neighbouring periods' keys of a route-pattern key (a match within the window may lie in either). */
 function neighbours(id: string): string[] {
@@ -270,6 +302,13 @@ function keyCollection(store: Store, route: boolean) {
   return store.collection<KeyDoc>(route ? COLLECTIONS.routeKeys : COLLECTIONS.matchKeys);
 }
 
+/** An alert's id: derived from its rule, the key it was raised on, and the ids of the reports it names, sorted. */
+export const alertIdOf = (rule: AlertRule, key: string, reportIds: readonly string[]) =>
+  derivedUuid(`alert:${rule}:${key}:${reportIds.join(',')}`);
+
+/** The sentence an alert's reason begins with, for `n` reports named (the note of those not named may follow). */
+export const alertReason = (rule: AlertRule, kind: string | null, n: number) => REASON[rule](kind, n);
+
 const REASON: Record<AlertRule, (kind: string | null, n: number) => string> = {
   shared_identifier: (kind, n) => `${n} reports name the same ${kind ?? 'conveyance'} identifier`,
   linked_case: (kind, n) => `${n} reports are linked to the same ${kind ?? 'case'}`,
@@ -345,6 +384,54 @@ function copySeed(alert: AlertRecord, copy: AlertRecord): string {
 }
 
 /**
+ * The reports `alert` names as left after `moves` (see StoredAlert.left), or undefined when they do not change them: a
+ * report it names leaving the family of its key is added, one matched on that family again is taken back. The alert's
+ * key is known by its rule and matchKeyPrefix (the first 12 hex digits of the key's hash).
+ */
+export function leftAfter(
+  alert: Pick<StoredAlert, 'rule' | 'matchKeyPrefix' | 'matched' | 'left'>,
+  moves: readonly KeyMove[],
+): string[] | undefined {
+  const onKey = (family: string) =>
+    alert.matchKeyPrefix !== null &&
+    family.endsWith('|p') === (alert.rule === 'route_and_concealment') &&
+    family.slice(2, 14) === alert.matchKeyPrefix;
+  const before = alert.left ?? [];
+  const left = new Set(before);
+  for (const m of moves)
+    if (onKey(m.family) && alert.matched.some((r) => r.reportId === m.reportId))
+      if (m.left) left.add(m.reportId);
+      else left.delete(m.reportId);
+  const after = [...left].sort();
+  return after.length === before.length && after.every((id) => before.includes(id)) ? undefined : after;
+}
+
+/**
+ * Mark the stored alerts naming the reports of `moves` as left by them, or take them back (leftAfter). One read of the
+ * alerts naming them (on FerretDB a decode of the whole collection, as an erasure's; on MongoDB by the countries
+ * index), and only in a batch where a report left a key family or came back to one: a correction that drops an
+ * identifier, a link or a route is rare beside the reports that keep theirs. Each alert changed is updated by _id.
+ */
+async function markAlertsLeft(store: Store, moves: readonly KeyMove[]): Promise<void> {
+  if (moves.length === 0) return;
+  const alerts = store.collection<StoredAlert>(COLLECTIONS.alerts);
+  const naming = await alerts
+    .find(
+      {
+        countries: { $in: [...new Set(moves.map((m) => m.country))] },
+        'matched.reportId': { $in: [...new Set(moves.map((m) => m.reportId))] },
+      } as Filter<StoredAlert>,
+      { projection: { rule: 1, matchKeyPrefix: 1, matched: 1, left: 1 } },
+    )
+    .toArray();
+  const ops = naming.flatMap((a) => {
+    const left = leftAfter(a, moves);
+    return left ? [{ updateOne: { filter: { _id: a._id }, update: { $set: { left } } } }] : [];
+  });
+  await bulkWriteInBatches(alerts, ops as never, { ordered: false });
+}
+
+/**
  * Update the match keys of the changed reports and return the alerts that are new. Idempotent: a redelivered
  * batch finds its alerts stored already (alert ids derive from the rule, key and matched reports). `cache` holds
  * the route-pattern keys between batches (see bucket-cache.ts): most of a batch's reports share a route and
@@ -380,7 +467,7 @@ async function matchReports(
         '_id',
         reportIds.filter((id) => !batch?.fresh.has(id)).map((id) => `r:${id}`),
       )
-    ).map((d) => [d._id.slice(2), d.keys]),
+    ).map((d) => [d._id.slice(2), d]),
   );
   // Per stored key, the members to set and to unset.
   const changes = new Map<string, KeyChange>();
@@ -393,6 +480,7 @@ async function matchReports(
   const reportKeysNew: ReportKeys[] = [];
   const reportKeysChanged: ReportKeys[] = [];
   const reportKeysGone: string[] = [];
+  const moves: KeyMove[] = [];
   const found = new Set(reports.map((r) => r._id));
   for (const report of reports) {
     const member: Member = {
@@ -413,18 +501,39 @@ async function matchReports(
       triggers.push({ reportId: report._id, member });
       touched.set(id, triggers);
     }
-    const old = before.get(report._id);
+    const prior = before.get(report._id);
+    const old = prior?.keys;
     for (const key of old ?? []) if (!now.has(key)) change(key).unset.push(report._id);
-    const doc = { _id: `r:${report._id}`, keys: [...now] };
+    // A version no longer matched on a key family an earlier one was (its identifier, link or route corrected away)
+    // is no match of the alerts on it any more; one matched on such a family again is. A withdrawn report has no
+    // keys: its alerts judge it by its status, as they do an erased one.
+    const families = new Set([...now].map(keyFamily));
+    const leaving =
+      report.status === 'active'
+        ? [...new Set((old ?? []).map(keyFamily))].filter((f) => !families.has(f))
+        : [];
+    const wasLeft = prior?.left ?? [];
+    const move = (family: string, left: boolean) =>
+      moves.push({ reportId: report._id, country: report.originCountry, family, left });
+    for (const family of leaving) move(family, true);
+    for (const family of wasLeft) if (families.has(family)) move(family, false);
+    const left = [...new Set([...wasLeft.filter((f) => !families.has(f)), ...leaving])].sort();
+    const doc: ReportKeys = { _id: `r:${report._id}`, keys: [...now], ...(left.length > 0 && { left }) };
     if (!old) reportKeysNew.push(doc);
     // A redelivered report (after a crash, every report of the chunk that was being stored) has the same keys:
     // nothing to write. Replacing each one would scan the collection once per report on FerretDB.
-    else if (old.length !== now.size || old.some((key) => !now.has(key))) reportKeysChanged.push(doc);
+    else if (
+      old.length !== now.size ||
+      old.some((key) => !now.has(key)) ||
+      left.length !== wasLeft.length ||
+      left.some((f) => !wasLeft.includes(f))
+    )
+      reportKeysChanged.push(doc);
   }
-  // Reports that are gone (erased) leave every key they were matched on.
+  // Reports that are gone (erased) leave every key they were matched on (the alerts naming them went with them).
   for (const id of reportIds)
     if (!found.has(id) && before.has(id)) {
-      for (const key of before.get(id) ?? []) change(key).unset.push(id);
+      for (const key of before.get(id)?.keys ?? []) change(key).unset.push(id);
       reportKeysGone.push(`r:${id}`);
     }
   // FerretDB scans a collection for every read and update by key, but inserts without a scan: most identifier and
@@ -469,6 +578,8 @@ async function matchReports(
   for (const [id] of mine(true)) if (touched.has(id)) for (const n of neighbours(id)) wanted.add(n);
   const routeKeys = await writeRouteKeys(store, mine(true), [...wanted], cache);
   for (const [id, d] of routeKeys) docs.set(id, d);
+  // Before the reports' keys are written: a batch a crash stopped in between finds the same moves when it comes again.
+  await markAlertsLeft(store, moves);
   await insertNew(perReport, reportKeysNew);
   await rewriteJournalled(store, COLLECTIONS.reportKeys, {
     put: reportKeysChanged,
@@ -510,7 +621,11 @@ async function matchReports(
         .sort((a, b) => a.reportId.localeCompare(b.reportId));
       const left = members.length - matched.length;
       candidates.push({
-        alertId: derivedUuid(`alert:${doc.rule}:${key}:${matched.map((m) => m.reportId).join(',')}`),
+        alertId: alertIdOf(
+          doc.rule,
+          key,
+          matched.map((m) => m.reportId),
+        ),
         rule: doc.rule,
         identifierKind: doc.kind,
         matchKeyPrefix: key.slice(0, 12),
@@ -522,7 +637,7 @@ async function matchReports(
         ),
         // CrossBorderAlert v1 has no field for the reports left out: the reason says how many.
         reason:
-          REASON[doc.rule](doc.kind, matched.length) +
+          alertReason(doc.rule, doc.kind, matched.length) +
           (left > 0 ? `; ${left} more, of older seizures, are not named` : ''),
         createdAt: now,
       });
@@ -530,7 +645,7 @@ async function matchReports(
   }
   const unique = [...new Map(candidates.map((a) => [a.alertId, a])).values()];
   if (unique.length === 0) return [];
-  const alerts = store.collection<AlertRecord & { _id: string; published: boolean }>(COLLECTIONS.alerts);
+  const alerts = store.collection<StoredAlert>(COLLECTIONS.alerts);
   // Alerts are inserted (ids derive from what they match); one stored before (a redelivered batch) is sent again
   // only if it was never published.
   const taken = await insertFindingTaken(

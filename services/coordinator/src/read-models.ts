@@ -4,12 +4,15 @@ import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import { aggregatesOf, groupOfSubstance, roundKg } from '@hub/domain';
 import {
+  bucketKey,
   bulkWriteInBatches,
   COLLECTIONS,
   deleteByIds,
   findEach,
+  insertFindingTaken,
   insertNew,
   isTombstone,
+  latestVersions,
   packJournal,
   type PackedJournal,
   removeLastJournal,
@@ -297,7 +300,7 @@ async function finishJournals(store: Store): Promise<number> {
 
 /**
  * Contributions first (set to their values after the batch: idempotent), then the buckets as the journal says they
- * end up; then the journal goes, and the buckets are stamped as written (by `cache`, or by a writer without one).
+ * end up; then the buckets are stamped as written (by `cache`, or by a writer without one), and the journal goes.
  * `stored`: the reports known to have contributions (the rest are inserted, the one write FerretDB does without a
  * scan); `first`: this is the batch that wrote the journal (when finishing one a crash left, what the crash left
  * half-written is unknown, so every bucket it names is deleted before the insert).
@@ -318,12 +321,17 @@ async function applyJournal(
         : { deleteOne: { filter: { _id: c._id } } },
     );
   await bulkWriteInBatches(contributions, ops, { ordered: false });
-  for (const w of journal.writes ?? (await planBucketWrites(store, journal))) {
+  const writes = journal.writes ?? (await planBucketWrites(store, journal));
+  let stale = false;
+  for (const w of writes) {
     const target = bucketsOf(store, w.stats);
     if (w.versioned) {
       // New versions beside the old (a version inserted before a crash is found taken: the same document); the old
       // go later, many at once (compact), or now where no cache keeps count of them.
-      await insertNew(target, w.put);
+      if (await takenByAnother(target, w.put, journal._id)) {
+        stale = true;
+        continue;
+      }
       if (cache) cache.noteWritten(bucketName(w.stats), w.put, [], w.superseded);
       else await deleteByIds(target, w.superseded ?? []);
       continue;
@@ -336,10 +344,124 @@ async function applyJournal(
     });
     cache?.noteWritten(bucketName(w.stats), w.put, w.remove);
   }
+  if (stale) {
+    // Planned from a view of the buckets that missed another writer's: what this cache holds is not the store.
+    cache?.clear();
+    for (const w of writes) await rebuildBuckets(store, w.stats, journal._id, w.put);
+  }
+  // Stamped before the journal goes: a writer stopped after its buckets and before its stamp leaves its journal,
+  // which the next batch of any instance finishes first, dropping what its cache holds (updateReadModels). Stamped
+  // after, a stop in between left buckets that another instance's cache, its stamp still the store's, did not know
+  // of: it wrote its next versions under _ids taken already, and a batch was lost from the statistics.
+  await stampWritten(store, cache);
   // The batch's own journal is the only one left (finishJournals removed those a crash left, one by one).
   if (first) await removeLastJournal(store, COLLECTIONS.readModelJournal, journal._id);
   else await store.collection<JournalDoc>(COLLECTIONS.readModelJournal).deleteOne({ _id: journal._id });
-  await stampWritten(store, cache);
+}
+
+/**
+ * Inserts a journal's new versions of buckets; whether one was found taken by another journal's version. Taken by
+ * this journal's own, it was inserted before a crash (the same document). Taken by another's, the journal was planned
+ * from a view of the buckets (a cache) that missed a write: its versions add its change to buckets as they were
+ * before that write, and the store's latest counts the other write without this one. Ignored, as a plain insert of
+ * versions would, that batch's change was lost for good (its contributions recorded as applied).
+ */
+async function takenByAnother(
+  target: Collection<BucketDoc>,
+  put: BucketDoc[],
+  journalId: string,
+): Promise<boolean> {
+  const taken = await insertFindingTaken(target, put);
+  if (taken.size === 0) return false;
+  // Read only when some were taken: after a crash, or a view gone stale.
+  const found = await findEach(target, '_id', [...taken], { journal: 1 });
+  return found.some((d) => d.journal !== journalId);
+}
+
+/**
+ * Every bucket of a collection made again from the contributions, where a journal was planned from a stale view of
+ * them (takenByAnother): the contributions hold each report's amount in each bucket, set already to their values
+ * after the batch, and a bucket is the sum of those it holds (its count, its kilograms, and for a leg the latest
+ * seizure). A bucket that differs gets a version of those sums over its latest, carrying the journal's id, and the
+ * versions before it are deleted; one that agrees is left as it is. So redone after a crash, it writes nothing more.
+ * Whole collections read (on FerretDB as any read is): never on the way of a batch that planned from a true view.
+ * `planned`: the journal's versions, which give the fields of a bucket that has no version stored (none expected).
+ */
+async function rebuildBuckets(
+  store: Store,
+  stats: boolean,
+  journalId: string,
+  planned: BucketDoc[],
+): Promise<void> {
+  const sums = new Map<string, Amount>();
+  for await (const c of store.collection<ReportContributions>(COLLECTIONS.contributions).find({})) {
+    if (!Array.isArray(c.amounts))
+      throw new Error(
+        `contributions of an earlier format for ${c._id}: restart the coordinator (it converts them)`,
+      );
+    for (const a of c.amounts) {
+      if (isStats(a.bucket) !== stats) continue;
+      const sum = sums.get(a.bucket);
+      if (!sum) sums.set(a.bucket, { ...a });
+      else {
+        sum.kg = roundKg(sum.kg + a.kg);
+        sum.n += a.n;
+        sum.at = later(sum.at, a.at) as Date;
+      }
+    }
+  }
+  const target = bucketsOf(store, stats);
+  const { latest, superseded } = latestVersions(await target.find({}).toArray());
+  const plannedFor = new Map(planned.map((d) => [bucketKey(d), d]));
+  const put: BucketDoc[] = [];
+  for (const key of new Set([...latest.keys(), ...sums.keys()])) {
+    const doc = latest.get(key);
+    const sum = sums.get(key);
+    const rev = (doc?.rev ?? 0) + 1;
+    if (!sum || sum.n <= 0) {
+      if (doc && !isTombstone(doc)) {
+        put.push({
+          ...doc,
+          _id: versionId(key, rev),
+          bucket: key,
+          rev,
+          journal: journalId,
+          quantityKg: 0,
+          count: 0,
+        });
+        superseded.push(doc._id);
+      }
+      continue;
+    }
+    const lastSeenAt = stats ? undefined : sum.at;
+    if (
+      doc?.count === sum.n &&
+      doc.quantityKg === sum.kg &&
+      (stats || doc.lastSeenAt?.getTime() === sum.at.getTime())
+    )
+      continue;
+    const base = doc ?? plannedFor.get(key);
+    if (!base)
+      throw new Error(`bucket ${key} has contributions but no version stored: run hub replay --replace`);
+    if (doc) superseded.push(doc._id);
+    put.push({
+      ...base,
+      _id: versionId(key, rev),
+      bucket: key,
+      rev,
+      journal: journalId,
+      quantityKg: sum.kg,
+      count: sum.n,
+      ...(lastSeenAt ? { lastSeenAt } : {}),
+    });
+  }
+  // Under the read-models lock, from a read of every version: nobody else writes these meanwhile.
+  const taken = await insertFindingTaken(target, put);
+  if (taken.size > 0)
+    throw new Error(
+      `bucket versions ${[...taken].slice(0, 3).join(', ')} were written while ${bucketName(stats)} was rebuilt; the batch is processed again`,
+    );
+  await deleteByIds(target, superseded);
 }
 
 const bucketName = (stats: boolean) => (stats ? COLLECTIONS.statsMonthly : COLLECTIONS.routeLegs);
@@ -467,6 +589,9 @@ export async function convertReadModels(store: Store): Promise<number> {
     converted.push({ target, ids });
   }
   if (converted.every((c) => c.ids.length === 0)) return 0;
+  // Stamped before anything is written (under the lock, no cache looks meanwhile): a conversion stopped half-way must
+  // not leave another instance's cache, its stamp still the store's, holding buckets with their members.
+  await stampWritten(store);
   const ops: AnyBulkWriteOperation<ReportContributions>[] = [...amounts].map(([id, list]) => ({
     replaceOne: { filter: { _id: id }, replacement: { _id: id, amounts: list }, upsert: true },
   }));
@@ -475,6 +600,5 @@ export async function convertReadModels(store: Store): Promise<number> {
   for (const { target, ids } of converted)
     for (let i = 0; i < ids.length; i += 1000)
       await target.updateMany({ _id: { $in: ids.slice(i, i + 1000) } }, { $unset: { members: '' } });
-  await stampWritten(store);
   return converted.reduce((s, c) => s + c.ids.length, 0);
 }

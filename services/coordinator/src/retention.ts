@@ -2,7 +2,9 @@
 // category's period); its originating country is warned ahead of the date and may renew it; a record not renewed is
 // erased from the store and the read models, and a signed ErasureNotice on hub.erasures (and to the originator, the
 // feeds it went to and every country a cross-border alert naming it was sent to: erasure-reach.ts) makes every
-// subscriber, replica and replay erase it too. The erasure log keeps what was erased and why, never its content.
+// subscriber, replica and replay erase it too. An alert that named it with reports of two other countries or more is
+// kept without it, and told again to those countries (alertWithout). The erasure log keeps what was erased and why,
+// never its content.
 import { randomUUID } from 'node:crypto';
 import type { Signer } from '@hub/envelope';
 import type { Kafka, Message, Producer, TopicNames } from '@hub/kafka';
@@ -11,6 +13,7 @@ import type { Logger } from '@hub/observability';
 import type { Region, SchemaRegistry } from '@hub/schemas';
 import type { Document } from 'mongodb';
 import {
+  alertScore,
   COLLECTIONS,
   deleteByIds,
   findEach,
@@ -22,11 +25,20 @@ import {
   type Store,
   type StoredReport,
 } from '@hub/store';
-import { alertRecipients, alertsNaming, erasureTopics } from './erasure-reach';
+import { alertRecipients, alertsNaming, erasureTopics, type AlertNaming } from './erasure-reach';
+import { feedMessages } from './feeds';
 import type { Accepted } from './outcome';
+import { Outgoing } from './outgoing';
 import { derivedUuid } from './replies';
 import { updateReadModels } from './read-models';
-import { correlate, dropSupersededRouteKeys } from './correlate';
+import {
+  alertCopies,
+  alertIdOf,
+  alertReason,
+  correlate,
+  dropSupersededRouteKeys,
+  type AlertRecord,
+} from './correlate';
 import { lockedStagesNamingEach } from './resume';
 import { versionHandlings } from './persist';
 
@@ -357,13 +369,168 @@ const ERASED_FROM: { name: CollectionName; field: string; named: (doc: Document)
   { name: COLLECTIONS.quarantine, field: 'key', named: (d) => [d.key] },
   // The receipts of its messages: they quote its content (a place outside its country, an implausible quantity).
   { name: COLLECTIONS.receipts, field: 'subjectId', named: (d) => [d.subjectId] },
-  // Last: a review stopped before this point finds them again, and tells the countries they went to again.
+  // Last: a review stopped before this point finds them again, and tells the countries they went to again. Those
+  // still naming reports of two countries are stored again without the records first (alertsKept).
   {
     name: COLLECTIONS.alerts,
     field: 'matched.reportId',
     named: (d) => ((d.matched as { reportId?: unknown }[] | undefined) ?? []).map((m) => m.reportId),
   },
 ];
+
+/** An alert as correlate stores it (correlate.ts, matchReports): the record sent, by its id, and whether it was. */
+type StoredAlert = Omit<AlertRecord, 'createdAt'> & { _id: string; createdAt: Date; published: boolean };
+
+/**
+ * `alert` without the reports of `erased`, nor those whose current version has left its key since (`left`, where
+ * correlate.ts keeps it), as correlate would have raised it on the reports left: its countries, score and reason (the
+ * number of reports it names; the rule's sentence and its note of older seizures not named stay) made again from
+ * them, under the id correlate gives an alert on its key (`key`, where known) naming those reports: one it raised on
+ * them already, or raises later, is the same alert. Without the key (the alert keeps only its prefix), an id of the
+ * prefix and the reports. Undefined where fewer than two countries are left: no cross-border match remains. The
+ * reports left still match one another: KZ's report erased from an alert naming KZ's, KG's and TJ's, KG and TJ are
+ * told again that theirs do (under another id than before, since the nodes keep one message of each id and drop the
+ * alert they hold on KZ's erasure notice).
+ */
+export function alertWithout(
+  alert: StoredAlert,
+  erased: ReadonlySet<string>,
+  key?: string,
+): StoredAlert | undefined {
+  const { left, ...rest } = alert as StoredAlert & { left?: unknown };
+  const gone = new Set([...erased, ...(Array.isArray(left) ? left : [])]);
+  const matched = alert.matched.filter((m) => !gone.has(m.reportId));
+  const countries = [...new Set(matched.map((m) => m.country))].sort();
+  if (countries.length < 2) return undefined;
+  // As correlate.ts (matchReports) derives an alert's id, matched sorted by report id as it stores them.
+  const alertId = alertIdOf(
+    alert.rule,
+    key ?? alert.matchKeyPrefix ?? '',
+    matched.map((m) => m.reportId),
+  );
+  return {
+    ...rest,
+    _id: alertId,
+    alertId,
+    matched,
+    countries,
+    score: alertScore(
+      alert.rule,
+      matched.map((m) => m.evaluation),
+    ),
+    // The rule's sentence for the reports named, and the note of older seizures not named that it had, if any.
+    reason:
+      alertReason(alert.rule, alert.identifierKind ?? null, matched.length) +
+      (/; \d+ more, of older seizures, are not named$/.exec(alert.reason)?.[0] ?? ''),
+  };
+}
+
+/**
+ * The alerts of `naming` (read by alertsNaming, which reads only what the erasure's notices need) that name reports
+ * of two countries or more besides those `erased`, as alertWithout leaves them, but for those stored already. Only
+ * where there are such alerts are they read whole, with the keys of a report each still names, once for them all.
+ */
+async function alertsKept(
+  store: Store,
+  naming: readonly AlertNaming[],
+  erased: ReadonlySet<string>,
+): Promise<StoredAlert[]> {
+  const candidates = naming.filter((a) => {
+    const countries = new Set(
+      ((a.matched ?? []) as { reportId?: unknown; country?: unknown }[])
+        .filter((m) => typeof m.reportId === 'string' && !erased.has(m.reportId))
+        .map((m) => m.country),
+    );
+    return countries.size >= 2;
+  });
+  if (candidates.length === 0) return [];
+  const whole = await findEach(
+    store.collection<StoredAlert>(COLLECTIONS.alerts),
+    '_id',
+    candidates.map((a) => a._id),
+  );
+  // The key each was raised on, from the keys a report it keeps is matched on (`r:<reportId>`, correlate.ts).
+  const firstKept = (a: StoredAlert) => alertWithout(a, erased)?.matched[0]?.reportId;
+  const keysOf = new Map(
+    (
+      await findEach(
+        store.collection<{ _id: string; keys: string[] }>(COLLECTIONS.reportKeys),
+        '_id',
+        whole.flatMap((a) => firstKept(a) ?? []).map((id) => `r:${id}`),
+      )
+    ).map((d) => [d._id.slice(2), d.keys]),
+  );
+  const out = new Map<string, StoredAlert>();
+  for (const a of whole) {
+    const kept = alertWithout(a, erased, keyOf(keysOf.get(firstKept(a) ?? '') ?? [], a.matchKeyPrefix));
+    // Two alerts on one key left with the same reports are one alert, as correlate would have raised it.
+    if (kept && !out.has(kept._id)) out.set(kept._id, kept);
+  }
+  // One stored already was told already (correlate raised it on those reports; or a review stopped after storing
+  // it, whose notices and alerts were all sent before): not told again.
+  const stored = await findEach(
+    store.collection<{ _id: string }>(COLLECTIONS.alerts),
+    '_id',
+    [...out.keys()],
+    { _id: 1 },
+  );
+  for (const d of stored) out.delete(d._id);
+  return [...out.values()];
+}
+
+/**
+ * Of a report's stored key ids (`k:<key>`, or `k:<key>|p<period>` for a route pattern: correlate.ts, storedKeyId),
+ * the key an alert's `prefix` (its first 12 hex digits) names.
+ */
+function keyOf(stored: string[], prefix: string | null): string | undefined {
+  if (!prefix) return undefined;
+  return stored.map((id) => id.slice(2).split('|')[0] as string).find((key) => key.startsWith(prefix));
+}
+
+/**
+ * The messages telling the alerts kept (alertsKept) to their countries, each its own copy (alertCopies, as the
+ * coordinator sends a new alert), and to the feeds where every report they name may be read (feedMessages): the
+ * countries' nodes and the feeds drop the alerts they held on the erasure notice. Handled as stored now.
+ */
+async function keptAlertMessages(deps: RetentionDeps, alerts: StoredAlert[], out: Outgoing): Promise<void> {
+  if (alerts.length === 0) return;
+  const reports = await findEach(
+    deps.store.collection<StoredReport>(COLLECTIONS.reports),
+    '_id',
+    [...new Set(alerts.flatMap((a) => a.matched.map((m) => m.reportId)))],
+    { originCountry: 1, handling: 1 },
+  );
+  const handlings = new Map<string, Handled>(
+    reports.map((r) => [r._id, { originCountry: r.originCountry, ...r.handling }]),
+  );
+  const handlingOf = (id: string) => handlings.get(id);
+  const records: AlertRecord[] = alerts.map(({ _id: _stored, published: _sent, ...a }) => ({
+    ...a,
+    createdAt: new Date(a.createdAt).getTime(),
+  }));
+  for (const alert of records)
+    for (const copy of alertCopies(alert, handlingOf))
+      out.sign(
+        copy.to.map((cc) => deps.names.nodeIn(cc)),
+        alert.alertId,
+        'CrossBorderAlert',
+        copy.alert,
+        derivedUuid(copy.messageSeed),
+      );
+  // A report not found (deleted since) makes the feeds unknown: such an alert goes to none.
+  feedMessages(
+    [],
+    records.filter((a) => a.matched.every((m) => handlings.has(m.reportId))),
+    out,
+    {
+      regions: deps.regions,
+      names: deps.names,
+      now: deps.clock(),
+      handlingsOf: () => [],
+      alertHandling: (a) => a.matched.flatMap((m) => handlingOf(m.reportId) ?? []),
+    },
+  );
+}
 
 /**
  * Erase records everywhere in this store, after their notices are out. Idempotent. Each collection is read and
@@ -428,6 +595,9 @@ export async function eraseRecords(
   // were told by that run, whose notices were all acknowledged before it deleted anything.
   const alerts = await alertsNaming(store, ids);
   const alertedCountries = alertRecipients(alerts, ids);
+  // The alerts that still name reports of two countries or more are kept without the erased ones, and told again
+  // with the notices (before anything is deleted: a review run again after a stop tells them again, the same).
+  const kept = await alertsKept(store, alerts, new Set(ids));
   if (deps.send) {
     const byTopic = new Map<string, Message[]>();
     const add = (topic: string, message: Message) =>
@@ -450,10 +620,13 @@ export async function eraseRecords(
       });
       for (const topic of topics) add(topic, message);
     }
+    const out = new Outgoing(deps.registry);
+    out.addSigned(byTopic);
+    await keptAlertMessages(deps, kept, out);
     await sendAll(
       deps.producer,
       deps.partitions,
-      [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      [...(await out.byTopic(deps.signer))].map(([topic, messages]) => ({ topic, messages })),
     );
   }
   for (const e of erasing) deps.erased.add(e.doc._id, e.versionsUpTo);
@@ -479,6 +652,12 @@ export async function eraseRecords(
         store,
         new Map(distinct.map((d) => [d._id as string, String((d as { key?: unknown }).key)])),
         removed,
+      );
+    // The alerts kept stored before those naming the records go (a stop between: found and written again).
+    if (name === COLLECTIONS.alerts)
+      await insertNew(
+        coll as never,
+        kept.map((a) => ({ ...a, published: a.published || deps.send })),
       );
     // One delete by the field, as one find: on FerretDB each is a read of the whole collection.
     if (distinct.length) await coll.deleteMany({ [field]: { $in: ids } });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   annualReturnId,
   MAX_ANNUAL_ROWS,
+  QUANTITY_LIMIT_COUNT,
   QUANTITY_LIMIT_KG,
   ROUTE_MAX_LEGS,
   ROUTE_MAX_TERMS,
@@ -53,6 +54,100 @@ describe('coordinator content checks', () => {
     expect(checkSeizureReport(report(QUANTITY_LIMIT_KG), 'KZ', now)).to.deep.equal([]);
     const refused = checkSeizureReport(report(QUANTITY_LIMIT_KG + 1), 'KZ', now);
     expect(refused.map((f) => f.field)).to.deep.equal(['drugs[0].quantity']);
+  });
+
+  it('takes a date alone as a node does: up to 14 hours past its clock, when it is that date east of UTC', () => {
+    // 14:00 UTC: tomorrow's date has begun from UTC+10:00 eastwards.
+    const now = Date.UTC(2026, 11, 6, 14);
+    const tomorrow = Date.UTC(2026, 11, 7);
+    const report = (seizedAt: number, seizedAtOffsetMinutes: number | null) => ({
+      country: 'KZ',
+      seizedAt,
+      seizedAtOffsetMinutes,
+      version: 1,
+      drugs: [{ substance: 'heroin', quantity: 1, unit: 'kg', quantityKg: 1 }],
+    });
+    expect(checkSeizureReport(report(tomorrow, null), 'KZ', now)).to.deep.equal([]);
+    // Given with its offset, midnight is a time of day like any other: five minutes of skew only.
+    expect(checkSeizureReport(report(tomorrow, 0), 'KZ', now).map((e) => e.field)).to.deep.equal([
+      'seizedAt',
+    ]);
+    // A date no zone has reached: the day after tomorrow, 34 hours ahead.
+    const refused = checkSeizureReport(report(Date.UTC(2026, 11, 8), null), 'KZ', now);
+    expect(refused.map((e) => e.field)).to.deep.equal(['seizedAt']);
+    expect(refused[0]!.message).to.match(/no time zone has reached yet/);
+  });
+
+  it('bounds a count of plants as a node does, naming the field, the value and the limit', () => {
+    const now = Date.UTC(2026, 11, 6);
+    const report = (quantity: number) => ({
+      country: 'KZ',
+      seizedAt: now - 86_400_000,
+      version: 1,
+      drugs: [{ substance: 'cannabis', quantity, unit: 'plants', quantityKg: null }],
+    });
+    expect(checkSeizureReport(report(QUANTITY_LIMIT_COUNT), 'KZ', now)).to.deep.equal([]);
+    expect(checkSeizureReport(report(1e300), 'KZ', now)).to.deep.equal([
+      {
+        field: 'drugs[0].quantity',
+        message: `must be at most ${QUANTITY_LIMIT_COUNT} plants, as a national node takes it`,
+        value: 1e300,
+      },
+    ]);
+  });
+
+  it('refuses kilograms that are negative, not a number or infinite, naming the field, the value and the rule', () => {
+    const now = Date.UTC(2026, 11, 6);
+    const report = (quantityKg: unknown) => ({
+      country: 'KZ',
+      seizedAt: now - 86_400_000,
+      version: 1,
+      drugs: [{ substance: 'heroin', quantity: 5, unit: 'tablets', quantityKg }],
+    });
+    // Null (no conversion known) and 0 (a quantity too small for the microgram) are taken.
+    expect(checkSeizureReport(report(null), 'KZ', now)).to.deep.equal([]);
+    expect(checkSeizureReport(report(0), 'KZ', now)).to.deep.equal([]);
+    for (const [kg, shown] of [
+      [-5, '-5'],
+      [Number.NaN, 'NaN'],
+      [Number.NEGATIVE_INFINITY, '-Infinity'],
+      [Number.POSITIVE_INFINITY, 'Infinity'],
+    ] as const)
+      expect(checkSeizureReport(report(kg), 'KZ', now), shown).to.deep.equal([
+        {
+          field: 'drugs[0].quantityKg',
+          message: `must be a finite number of kilograms, 0 or more (got ${shown})`,
+          value: kg,
+        },
+      ]);
+  });
+
+  it('refuses kilograms that are not the quantity converted, where the unit converts by mass', () => {
+    const now = Date.UTC(2026, 11, 6);
+    const report = (quantity: number, unit: string, quantityKg: number) => ({
+      country: 'KZ',
+      seizedAt: now - 86_400_000,
+      version: 1,
+      drugs: [{ substance: 'heroin', quantity, unit, quantityKg }],
+    });
+    // As a national node converts them (toKg, rounded to the microgram).
+    expect(checkSeizureReport(report(1500, 'g', 1.5), 'KZ', now)).to.deep.equal([]);
+    expect(checkSeizureReport(report(3, 'lb', 1.36077711), 'KZ', now)).to.deep.equal([]);
+    expect(checkSeizureReport(report(0.1, 'g', 0.0001), 'KZ', now), 'float noise').to.deep.equal([]);
+    expect(checkSeizureReport(report(1500, 'g', 1500), 'KZ', now)).to.deep.equal([
+      {
+        field: 'drugs[0].quantityKg',
+        message: 'must be the quantity in kilograms: 1500 g is 1.5 kg, not 1500',
+        value: 1500,
+      },
+    ]);
+    expect(checkSeizureReport(report(2, 'kg', 2.001), 'KZ', now).map((e) => e.field)).to.deep.equal([
+      'drugs[0].quantityKg',
+    ]);
+    // Tablets weigh what the substance's unit mass says, which a node's vocabulary may hold otherwise: not compared.
+    expect(checkSeizureReport(report(1000, 'tablets', 0.25), 'KZ', now)).to.deep.equal([]);
+    // A unit the hub does not know is not compared either.
+    expect(checkSeizureReport(report(1000, 'bricks', 7), 'KZ', now)).to.deep.equal([]);
   });
 
   it('takes no longer lists than a national node does, naming each list and its length', () => {

@@ -1,8 +1,9 @@
-// The store's collections in memory, as far as storing a batch uses them (persistBatch): inserts keep _id unique and
-// report each duplicate as the driver does (code 11000 with its index), finds take equality and `$in` filters, and
-// bulk writes insert, replace and `$set` by _id. Every find is recorded with its collection, as a unit test's view of
-// what the store was asked to read (on FerretDB, each a decode of the whole collection). A dotted field in a filter
-// (`matched.reportId`) is read through arrays, as MongoDB reads it: any value there matches.
+// The store's collections in memory, as far as storing a batch uses them (persistBatch, updateReadModels): inserts keep
+// _id unique and report each duplicate as the driver does (code 11000 with its index), finds take equality, `$in` and
+// `$or` filters (their results sorted by one field, or read one by one), and bulk writes insert, replace, `$set` and
+// delete by _id. Every find is recorded with its collection, as a unit test's view of what the store was asked to
+// read (on FerretDB, each a decode of the whole collection). A field in a filter (`countries`, `matched.reportId`) is
+// read through arrays, as MongoDB reads it: any value there matches. Projections are not applied (whole documents come back).
 import type { Store } from '@hub/store';
 
 type Doc = Record<string, unknown> & { _id: string };
@@ -25,17 +26,13 @@ const valuesAt = (value: unknown, path: string[]): unknown[] => {
   return valuesAt((value as Record<string, unknown>)[first], rest);
 };
 
-const matches = (doc: Doc, filter: Filter) =>
+const matches = (doc: Doc, filter: Filter): boolean =>
   Object.entries(filter).every(([field, want]) => {
-    if (field.includes('.')) {
-      const found = valuesAt(doc, field.split('.'));
-      return want !== null && typeof want === 'object' && '$in' in want
-        ? found.some((v) => (want as { $in: unknown[] }).$in.includes(v))
-        : found.includes(want);
-    }
+    if (field === '$or') return (want as Filter[]).some((f) => matches(doc, f));
+    const found = valuesAt(doc, field.split('.'));
     return want !== null && typeof want === 'object' && '$in' in want
-      ? (want as { $in: unknown[] }).$in.includes(doc[field])
-      : doc[field] === want;
+      ? found.some((v) => (want as { $in: unknown[] }).$in.includes(v))
+      : found.includes(want);
   });
 
 export function memoryStore(): MemoryStore {
@@ -63,12 +60,43 @@ export function memoryStore(): MemoryStore {
         if (writeErrors.length)
           throw Object.assign(new Error('E11000 duplicate key'), { code: 11000, writeErrors });
       },
-      find(filter: Filter) {
+      async insertOne(doc: Doc) {
+        insert(doc);
+      },
+      find(filter: Filter = {}) {
         finds.push({ collection: name, filter });
-        return {
-          toArray: async () =>
-            [...stored.values()].filter((d) => matches(d, filter)).map((d) => structuredClone(d)),
+        let order: [string, number] | undefined;
+        const found = () => {
+          const list = [...stored.values()].filter((d) => matches(d, filter)).map((d) => structuredClone(d));
+          if (!order) return list;
+          const [field, way] = order;
+          return list.sort((a, b) => ((a[field] as number) < (b[field] as number) ? -way : way));
         };
+        const cursor = {
+          sort(by: Record<string, number>) {
+            order = Object.entries(by)[0] as [string, number];
+            return cursor;
+          },
+          toArray: async () => found(),
+          async *[Symbol.asyncIterator]() {
+            yield* found();
+          },
+        };
+        return cursor;
+      },
+      async findOne(filter: Filter) {
+        const doc = [...stored.values()].find((d) => matches(d, filter));
+        return doc ? structuredClone(doc) : null;
+      },
+      async replaceOne(filter: Filter, replacement: Doc, options?: { upsert?: boolean }) {
+        const id = filter._id as string;
+        if (stored.has(id) || options?.upsert) stored.set(id, structuredClone({ ...replacement, _id: id }));
+      },
+      async deleteOne(filter: Filter) {
+        stored.delete(filter._id as string);
+      },
+      async drop() {
+        stored.clear();
       },
       async bulkWrite(
         ops: Record<
@@ -86,7 +114,8 @@ export function memoryStore(): MemoryStore {
           } else if (kind === 'updateOne') {
             const doc = stored.get(id);
             if (doc) Object.assign(doc, structuredClone(spec.update!.$set));
-          } else throw new Error(`the memory store does not do ${kind}`);
+          } else if (kind === 'deleteOne') stored.delete(id);
+          else throw new Error(`the memory store does not do ${kind}`);
         }
       },
       async deleteMany(filter: Filter) {

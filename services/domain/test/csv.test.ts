@@ -400,6 +400,78 @@ describe('validateCsvReports', () => {
     expect(v.errors.map((e) => e.line)).to.deep.equal([...v.errors.map((e) => e.line)].sort((a, b) => a - b));
   });
 
+  it("blames a drug line's missing cell on that line, not on the seizure's first", () => {
+    const text = csv(
+      'A,2024-01-01,heroin,1,kg,customs,AMBER',
+      'A,2024-01-01,,2,kg,customs,AMBER',
+      'A,2024-01-01,opium,,kg,customs,AMBER',
+      'A,2024-01-01,opium,3,,customs,AMBER',
+    );
+    const v = validateCsvReports(text, kzContext());
+    expect(v.errors).to.deep.equal([
+      { line: 3, column: 'drug', value: '', message: 'is required' },
+      { line: 4, column: 'quantity', value: '', message: 'is required' },
+      { line: 5, column: 'unit', value: '', message: 'is required' },
+    ]);
+  });
+
+  it('names the part a split cell lacks, and how the cell is written (Arrested, Identifiers)', () => {
+    const text = [
+      'ref,date,drug,quantity,unit,agency,tlp,mode,Identifiers,Arrested,DESTINATION_COUNTRY',
+      'a,2026-03-14,heroin,1,kg,customs,AMBER,air,flight:KC921,3,',
+      'b,2026-03-14,heroin,1,kg,customs,AMBER,air,flight:,TJ:2,',
+      'c,2026-03-14,heroin,1,kg,customs,AMBER,air,flightt:KC921,TJ:0,Narnia',
+      'd,2026-03-14,heroin,1,kg,customs,AMBER,air,flight:KC921; container:CSQU3054383,TJ:2; KZ,RU',
+    ].join('\n');
+    const v = validateCsvReports(text, kzContext());
+    const arrests = 'write arrests as nationality:count pairs separated by ;, e.g. TJ:2; KZ:1';
+    const ids =
+      'write identifiers as kind:value pairs separated by ;, e.g. flight:KC921; container:CSQU3054383';
+    expect(v.errors.find((e) => e.line === 2)).to.deep.equal({
+      line: 2,
+      column: 'Arrested',
+      value: '3',
+      message: `nationality is required (${arrests})`,
+    });
+    expect(v.errors.find((e) => e.line === 3)).to.deep.equal({
+      line: 3,
+      column: 'Identifiers',
+      value: 'flight:',
+      message: `value is required (${ids})`,
+    });
+    const line4 = v.errors.filter((e) => e.line === 4);
+    expect(line4.find((e) => e.column === 'Identifiers')?.message).to.match(
+      /^kind: unknown identifier-kinds term; did you mean flight\?.* \(write identifiers as kind:value/,
+    );
+    expect(line4.find((e) => e.column === 'Arrested')?.message).to.equal(
+      `count must be at least 1 (${arrests})`,
+    );
+    // A route cell is one country: its error needs no part named.
+    expect(line4.find((e) => e.column === 'DESTINATION_COUNTRY')).to.deep.include({
+      value: 'Narnia',
+      message: 'unknown country; use an ISO 3166-1 alpha-2 code (e.g. KZ)',
+    });
+    expect(line4).to.have.length(3);
+    expect(v.reports.map((r) => r.ok)).to.deep.equal([false, false, false, true]);
+  });
+
+  it('takes a Seizure Time of 24:00, the end of the date, and refuses 24:01', () => {
+    const text = [
+      'ref,date,time,drug,quantity,unit,agency,tlp',
+      'a,14.03.2026,24:00,heroin,1,kg,customs,AMBER',
+      'b,14.03.2026,24:01,heroin,1,kg,customs,AMBER',
+      'c,14.03.2026,24:00:00.5,heroin,1,kg,customs,AMBER',
+    ].join('\n');
+    const v = validateCsvReports(text, kzContext());
+    expect(v.errors.map((e) => [e.line, e.column, e.value])).to.deep.equal([
+      [3, 'time', '24:01'],
+      [4, 'time', '24:00:00.5'],
+    ]);
+    const first = v.reports[0]!;
+    if (!first.ok || !first.report) throw new Error('24:00 refused');
+    expect(first.report.value.seizedAt).to.equal(Date.UTC(2026, 2, 15));
+  });
+
   it('does not use up a version for a report refused while mapping', () => {
     const versions = new Map<string, number>();
     const text = csv('R-4,2026-03-14,opium,5,kg,customs,AMBER', 'R-4,2026-03-15,heroin,1,kg,customs,AMBER');

@@ -1,11 +1,17 @@
 import { expect } from 'chai';
+import { ValidationError } from '@hub/errors';
 import {
+  annualReturnFromJson,
+  DATE_ONLY_AHEAD_MS,
   informationRequestFromJson,
   isoSeizureDate,
+  mayBeDateOnly,
   parseNumber,
+  QUANTITY_LIMIT_COUNT,
   QUANTITY_LIMIT_KG,
   readAsUtcNote,
   readIsoTime,
+  readReason,
   routeReportFromJson,
   seizureReportFromJson,
 } from '@hub/domain';
@@ -184,9 +190,9 @@ describe('national node readers: what the coordinator would refuse, and ids, tim
       'seizedAt: must not be in the future (a time without a UTC offset is read as UTC; add e.g. +05:00)',
     ]);
     expect(report({ seizedAt: '2026-06-01T03:00:00+05:00' })).to.deep.equal([]);
-    expect(report({ seizedAt: '2026-06-02' })[0]).to.match(
-      /^seizedAt: must not be in the future \(a date without a time is read as midnight UTC;/,
-    );
+    expect(report({ seizedAt: '2026-06-02' })).to.deep.equal([
+      'seizedAt: must not be in the future: no time zone has reached that date yet',
+    ]);
     expect(report({ seizedAt: '2026-06-01T09:00:00+05:00' })).to.deep.equal([
       'seizedAt: must not be in the future',
     ]);
@@ -262,5 +268,217 @@ describe('national node readers: what the coordinator would refuse, and ids, tim
       'substances[0]: must not be empty: each entry is a substance code or name',
     ]);
     expect(route({ substances: ['heroin'], concealment: ['false floor'] })).to.deep.equal([]);
+  });
+});
+
+describe('national node readers: times of day, dates east of UTC, counts, text and handling as agencies write them', () => {
+  const drug = (minimal.drugs as Record<string, unknown>[])[0]!;
+  /** The reader's refusal of `input`, as the field errors it names (field, message, value). */
+  const errorsOf = (read: () => unknown) => {
+    try {
+      read();
+    } catch (err) {
+      if (err instanceof ValidationError) return err.errors;
+      throw err;
+    }
+    return [];
+  };
+
+  it('says a time of day the clock does not have is not one, rather than a wrong calendar date', () => {
+    const rule = (given: string) =>
+      `seizedAt: is not a real time of day (${given}): hours run 00-23, minutes and seconds 00-59 (24:00 is taken as the end of the day; a leap second :60 is not)`;
+    expect(report({ seizedAt: '2026-03-14T25:00:00Z' })).to.deep.equal([rule('25:00:00')]);
+    expect(report({ seizedAt: '2026-03-14T09:61:00Z' })).to.deep.equal([rule('09:61:00')]);
+    expect(report({ seizedAt: '2026-03-14T09:30:61+05:00' })).to.deep.equal([rule('09:30:61')]);
+    expect(report({ seizedAt: '2026-03-14 09:99' })).to.deep.equal([rule('09:99')]);
+    // A leap second is refused (seizedAt is kept to the second: it would have to become another one).
+    expect(report({ seizedAt: '2016-12-31T23:59:60Z' })).to.deep.equal([rule('23:59:60')]);
+    // Past the end of the day is no time either.
+    expect(report({ seizedAt: '2026-03-14T24:00:01Z' })).to.deep.equal([rule('24:00:01')]);
+    expect(report({ seizedAt: '2026-03-14T24:30Z' })).to.deep.equal([rule('24:30')]);
+    expect(report({ seizedAt: '2026-03-14T24:00:00.5Z' })).to.deep.equal([rule('24:00:00')]);
+    // A date the calendar lacks is still said to be that, whatever its time.
+    expect(report({ seizedAt: '2026-02-30T25:00:00Z' })).to.deep.equal([
+      'seizedAt: is not a real calendar date',
+    ]);
+    expect(report({ seizedAt: '2026-03-14T23:59:59Z' })).to.deep.equal([]);
+    expect(readIsoTime('2026-03-14T00:00Z')).to.deep.equal({
+      ms: Date.UTC(2026, 2, 14),
+      offsetMinutes: 0,
+      hasTime: true,
+    });
+  });
+
+  it("takes 24:00 as the end of the day (ISO 8601): the next day's 00:00, in its zone, and says so", () => {
+    expect(readIsoTime('2026-03-14T24:00:00+05:00')).to.deep.equal({
+      ms: Date.parse('2026-03-15T00:00:00+05:00'),
+      offsetMinutes: 300,
+      hasTime: true,
+    });
+    const taken = seizureReportFromJson({ ...minimal, seizedAt: '2026-02-28T24:00Z' }, ctx);
+    expect(taken.value.seizedAt).to.equal(Date.UTC(2026, 2, 1));
+    expect(taken.normalisations).to.include('seizedAt 2026-02-28T24:00Z → 2026-03-01T00:00:00.000Z');
+    // The end of a day the calendar lacks is refused as that day is.
+    expect(report({ seizedAt: '2026-02-29T24:00Z' })).to.deep.equal([
+      'seizedAt: is not a real calendar date',
+    ]);
+    // A CSV time cell takes it as a date-time does.
+    expect(isoSeizureDate('28.02.2026', '24:00')).to.equal('2026-02-28T24:00:00');
+  });
+
+  it('takes a date alone once it is that date in some time zone (UTC+14:00), and not before', () => {
+    const at = (now: string, seizedAt: string) =>
+      refusals(() => seizureReportFromJson({ ...minimal, seizedAt }, { ...ctx, now: Date.parse(now) }));
+    const future = ['seizedAt: must not be in the future: no time zone has reached that date yet'];
+    // 01:00 on 2 June in Almaty (UTC+5), 20:00 on 1 June in UTC: today's date, written alone, is taken.
+    expect(at('2026-06-01T20:00:00Z', '2026-06-02')).to.deep.equal([]);
+    // 2 June begins in Kiribati (UTC+14:00) at 10:00 UTC on 1 June: from then on, and not a second before.
+    expect(at('2026-06-01T10:00:00Z', '2026-06-02')).to.deep.equal([]);
+    expect(at('2026-06-01T09:59:59Z', '2026-06-02')).to.deep.equal(future);
+    expect(at('2026-06-01T20:00:00Z', '2026-06-03')).to.deep.equal(future);
+    expect(DATE_ONLY_AHEAD_MS).to.equal(14 * 3600000);
+    // A date with its UTC offset is that zone's: 2 June begins in UTC+5 at 19:00 UTC on 1 June.
+    expect(at('2026-06-01T18:00:00Z', '2026-06-02+05:00')).to.deep.equal([
+      'seizedAt: must not be in the future',
+    ]);
+    expect(at('2026-06-01T19:00:00Z', '2026-06-02+05:00')).to.deep.equal([]);
+    // A time without an offset is UTC's, as before: midnight UTC of 2 June is still ahead at 20:00 UTC on 1 June.
+    expect(at('2026-06-01T20:00:00Z', '2026-06-02T00:00:00')).to.deep.equal([
+      'seizedAt: must not be in the future (a time without a UTC offset is read as UTC; add e.g. +05:00)',
+    ]);
+    // What the coordinator can tell from the record: midnight UTC without an offset may have been a date alone.
+    const taken = seizureReportFromJson(
+      { ...minimal, seizedAt: '2026-06-02' },
+      { ...ctx, now: Date.parse('2026-06-01T20:00:00Z') },
+    ).value;
+    expect(mayBeDateOnly(taken.seizedAt, taken.seizedAtOffsetMinutes)).to.equal(true);
+    expect(mayBeDateOnly(Date.UTC(2026, 5, 2, 9, 30), null)).to.equal(false);
+    expect(mayBeDateOnly(Date.UTC(2026, 5, 2), 0)).to.equal(false);
+  });
+
+  it('bounds a count in a unit without a mass (plants), naming the count, the limit and the unit', () => {
+    expect(QUANTITY_LIMIT_COUNT).to.equal(100_000_000);
+    const plants = (quantity: number) =>
+      errorsOf(() =>
+        seizureReportFromJson(
+          { ...minimal, drugs: [{ substance: 'cannabis-plants', quantity, unit: 'plants' }] },
+          ctx,
+        ),
+      );
+    expect(plants(1e300)).to.deep.equal([
+      {
+        field: 'drugs[0].quantity',
+        message:
+          'must be at most 100000000 plants, more than any single seizure on record (got 1e+300); check the quantity and unit',
+        value: 1e300,
+      },
+    ]);
+    expect(plants(100_000_001)).to.have.length(1);
+    expect(plants(100_000_000)).to.deep.equal([]);
+    // Units with a mass are bounded by their kilograms (QUANTITY_LIMIT_KG), not by the count.
+    expect(
+      report({ drugs: [{ substance: 'captagon', quantity: 200_000_000, unit: 'tablets' }] }),
+    ).to.deep.equal([]);
+    const taken = seizureReportFromJson(
+      { ...minimal, drugs: [{ substance: 'cannabis-plants', quantity: 4200, unit: 'кусты' }] },
+      ctx,
+    ).value;
+    expect(taken.drugs[0]).to.include({ quantity: 4200, unit: 'plants', quantityKg: null });
+  });
+
+  it('refuses a quantity that would be kept as 0 kg, and takes one of a microgram', () => {
+    const line = (quantity: number, unit: string) =>
+      errorsOf(() => seizureReportFromJson({ ...minimal, drugs: [{ ...drug, quantity, unit }] }, ctx));
+    expect(line(1e-12, 'kg')).to.deep.equal([
+      {
+        field: 'drugs[0].quantity',
+        message:
+          'must come to at least 1 µg (0.000000001 kg), the least the hub keeps (1e-12 kg would be kept as 0 kg); check the quantity and unit',
+        value: 1e-12,
+      },
+    ]);
+    expect(line(0.0004, 'mg')[0]?.message).to.match(/^must come to at least 1 µg/);
+    const kept = (quantity: number, unit: string) =>
+      seizureReportFromJson({ ...minimal, drugs: [{ ...drug, quantity, unit }] }, ctx).value.drugs[0]!
+        .quantityKg;
+    expect(kept(1e-9, 'kg')).to.equal(1e-9);
+    expect(kept(0.001, 'mg')).to.equal(1e-9);
+    expect(kept(0.2, 'mg')).to.equal(2e-7);
+  });
+
+  it('refuses text holding half of a surrogate pair, naming where, and takes a pair', () => {
+    // As express.json reads {"notes":"\ud800x"}: a string that is no Unicode text, with no UTF-8 form to sign.
+    const body = JSON.parse('{"notes":"ok \\ud800x","place":{"name":"Khorgos \\udc00"}}') as Record<
+      string,
+      unknown
+    >;
+    const errors = errorsOf(() => seizureReportFromJson({ ...minimal, ...body }, ctx));
+    expect(errors).to.deep.equal([
+      {
+        field: 'place.name',
+        message:
+          'must be well-formed Unicode text: character 9 is half of a UTF-16 surrogate pair (\\udc00) without its other half; send the character itself in UTF-8, or both halves of its pair escaped (e.g. \\ud83d\\ude00)',
+        value: 'Khorgos \ufffd',
+      },
+      {
+        field: 'notes',
+        message:
+          'must be well-formed Unicode text: character 4 is half of a UTF-16 surrogate pair (\\ud800) without its other half; send the character itself in UTF-8, or both halves of its pair escaped (e.g. \\ud83d\\ude00)',
+        value: 'ok \ufffdx',
+      },
+    ]);
+    // Counted in characters: an emoji before it is one.
+    const after = JSON.parse('"\\ud83d\\ude00 \\ud83d"') as string;
+    expect(report({ notes: after })).to.deep.equal([
+      'notes: must be well-formed Unicode text: character 3 is half of a UTF-16 surrogate pair (\\ud83d) without its other half; send the character itself in UTF-8, or both halves of its pair escaped (e.g. \\ud83d\\ude00)',
+    ]);
+    const paired = JSON.parse('{"notes":"\\ud83d\\ude00 found"}') as { notes: string };
+    expect(seizureReportFromJson({ ...minimal, ...paired }, ctx).value.notes).to.equal('😀 found');
+    // A reason (retraction, renewal) is signed text too.
+    expect(errorsOf(() => readReason({ reason: 'wrong \ud800' }, 4000, 'why'))).to.deep.equal([
+      {
+        field: 'reason',
+        message:
+          'must be well-formed Unicode text: character 7 is half of a UTF-16 surrogate pair (\\ud800) without its other half; send the character itself in UTF-8, or both halves of its pair escaped (e.g. \\ud83d\\ude00)',
+      },
+    ]);
+  });
+
+  it('takes a region id in any letter case as the region, and names region ids when an entry is neither', () => {
+    const regional = { ...ctx, regions: new Set(['central-asia', 'balkan-route']) };
+    const read = (releasableTo: string[]) =>
+      seizureReportFromJson({ ...minimal, handling: { tlp: 'AMBER', releasableTo } }, regional);
+    const taken = read(['Central-Asia', ' BALKAN-ROUTE ', 'KZ']);
+    expect(taken.value.handling.releasableTo).to.deep.equal(['central-asia', 'balkan-route', 'KZ']);
+    expect(taken.normalisations).to.include("handling.releasableTo[0] 'Central-Asia' → central-asia");
+    expect(refusals(() => read(['Central-Asiaa']))).to.deep.equal([
+      'handling.releasableTo[0]: unknown country; use an ISO 3166-1 alpha-2 code (e.g. KZ) or a region id (balkan-route, central-asia)',
+    ]);
+    // Other fields that take a country say nothing of regions.
+    expect(report({ route: [{ country: 'Central-Asia', role: 'transit' }] })).to.deep.equal([
+      'route[0].country: unknown country; use an ISO 3166-1 alpha-2 code (e.g. KZ)',
+    ]);
+  });
+
+  it('takes a 4x4 evaluation in lower case as the code in capitals, and says so', () => {
+    const graded = (evaluation: string) =>
+      seizureReportFromJson({ ...minimal, handling: { tlp: 'AMBER', evaluation } }, ctx);
+    expect(graded('b2').value.handling.evaluation).to.equal('B2');
+    expect(graded('b2').normalisations).to.include("handling.evaluation 'b2' → B2");
+    expect(graded('x4').value.handling.evaluation).to.equal('X4');
+    expect(graded('B2').normalisations.join('\n')).to.not.contain('handling.evaluation');
+    expect(refusals(() => graded('b9'))).to.deep.equal([
+      'handling.evaluation: must be a 4x4 code: source A-E or X, then information 1-4 (e.g. B2)',
+    ]);
+    // Every record with handling reads it so.
+    const annual = annualReturnFromJson(
+      {
+        year: 2025,
+        rows: [{ drugName: 'Heroin', kilograms: 1 }],
+        handling: { tlp: 'AMBER', releasableTo: ['central-asia'] },
+      },
+      { ...ctx, regions: new Set(['central-asia']) },
+    );
+    expect(annual.value.handling.releasableTo).to.deep.equal(['central-asia']);
   });
 });

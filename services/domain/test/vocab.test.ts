@@ -13,11 +13,27 @@ import {
   toKg,
 } from '../src/vocab/index';
 import { seizureReportFromJson } from '../src/report/seizure-report';
+import { annualReturnFromJson } from '../src/annual/annual-return';
+import { groupOfSubstance, loadDrugGroups } from '../src/annual/drug-groups';
 
 const v = loadVocabularies();
 const WDR = fileURLToPath(
   new URL('../../../test/fixtures/wdr2025_annex7.1_seizures_2019-2023.csv', import.meta.url),
 );
+/**
+ * Every (drug group, drug) pair of UNODC's 2012-2016 seizure table in kilogram equivalents (9,442 rows, 679
+ * country-year returns; UNODC seizure statistics as republished without a stated licence, so only the names and how
+ * many rows carry each are kept here): the older vocabulary agencies still write.
+ */
+const UNODC_2012_2016 = fileURLToPath(new URL('./fixtures/unodc-2012-2016-drug-names.csv', import.meta.url));
+const older = readFileSync(UNODC_2012_2016, 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => {
+    const [group, drug, rows] = line.split(';') as [string, string, string];
+    return { group, drug, rows: Number(rows) };
+  });
 
 describe('reference vocabularies', () => {
   it('finds a substance by code, English or Russian label, alias or transliteration', () => {
@@ -227,5 +243,115 @@ describe('reference vocabularies', () => {
       expect(errors.find((e) => e.field === 'drugs[0].substance')?.suggestions).to.include('heroin');
       expect(errors.find((e) => e.field === 'drugs[0].unit')?.suggestions).to.include('kg');
     }
+  });
+
+  it('reads the drug groups of the 2012-2016 UNODC table, so that no annual return of then is refused whole', () => {
+    const groups = loadDrugGroups();
+    const expected: Record<string, string> = {
+      ATS: 'ats',
+      'Cannabis-type': 'cannabis',
+      'Cocaine-type': 'cocaine-type',
+      Hallucinogens: 'hallucinogens',
+      Opioids: 'opioids',
+      Precursors: 'precursors',
+      'Sedatives and Tranquillizers': 'sedatives',
+      // What the annex has called NPS since: ketamine, synthetic cannabinoids and cathinones, piperazines,
+      // phenethylamines, tryptamines, aminoindanes, plant-based substances.
+      'Substances not under international control': 'nps',
+      'Non-specified': 'other',
+      'Other miscellaneous': 'other',
+      // UNODC's own misspelling, in its data.
+      'Solvents and Inhallants': 'solvents',
+    };
+    const seen = [...new Set(older.map((o) => o.group))].sort();
+    expect(seen).to.deep.equal(Object.keys(expected).sort());
+    for (const g of seen) expect(groups.resolve(g), g).to.equal(expected[g]);
+    // One return holding every name of the table: taken, each row under its group.
+    const ctx = {
+      nodeCountry: 'KZ',
+      now: Date.parse('2026-06-01T00:00:00Z'),
+      versionOf: () => 1,
+      regions: new Set<string>(),
+    };
+    const { value } = annualReturnFromJson(
+      {
+        year: 2016,
+        rows: older.map((o) => ({ drugGroup: o.group, drugName: o.drug, kilograms: o.rows })),
+        handling: { tlp: 'GREEN' },
+      },
+      ctx,
+    );
+    expect(value.rows).to.have.length(older.length);
+    value.rows.forEach((row, i) =>
+      expect(groups.resolve(row.drugGroup), older[i]!.drug).to.equal(expected[older[i]!.group]),
+    );
+  });
+
+  it('takes the 2012-2016 table’s names of taxonomy substances as those substances', () => {
+    const expected: Record<string, string> = {
+      'Marijuana (herb)': 'cannabis-herb',
+      'Hashish (resin)': 'cannabis-resin',
+      // The "ecstasy" group's substance: MDMA and its analogues (MDA, MDEA), as "ecstasy" is taken.
+      'Ecstasy-type substances': 'mdma',
+      ATS: 'other-ats',
+      'Non-specified ATS': 'other-ats',
+      'Cocaine salts': 'cocaine-hcl',
+      Crack: 'crack-cocaine',
+      'Coca paste/cocaine base': 'coca-paste-base',
+      'Cocaine (base, paste and salts)': 'other-cocaine',
+      'Other coca/cocaine type': 'other-cocaine',
+      'Non-specified coca/cocaine type': 'other-cocaine',
+      'Illicit morphine': 'morphine',
+      'Pharmaceutical opioids': 'other-opioids',
+      'Synthetic cannabinoids under international control': 'synthetic-cannabinoids',
+      'Synthetic cannabinoids (Spice)': 'synthetic-cannabinoids',
+      'Ketamine and phencyclidine-type substances': 'ketamine',
+      'Psychotropic substances': 'other-drugs',
+      'Other miscellaneous': 'other-drugs',
+      'Solvents and inhalants': 'solvents-inhalants',
+    };
+    for (const [name, code] of Object.entries(expected)) {
+      expect(
+        older.some((o) => o.drug === name),
+        `${name} is a name of the table`,
+      ).to.equal(true);
+      expect(v.substances.resolve(name), name).to.equal(code);
+    }
+    const ctx = { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: new Set<string>() };
+    const { value } = seizureReportFromJson(
+      {
+        seizedAt: '2026-03-14',
+        country: 'KZ',
+        agency: 'police',
+        drugs: [
+          { substance: 'Marijuana (herb)', quantity: 2, unit: 'kg' },
+          { substance: 'Ecstasy-type substances', quantity: 500, unit: 'tablets' },
+        ],
+        handling: { tlp: 'GREEN' },
+      },
+      ctx,
+    );
+    expect(value.drugs.map((d) => [d.substance, d.substanceReported])).to.deep.equal([
+      ['cannabis-herb', 'Marijuana (herb)'],
+      ['mdma', 'Ecstasy-type substances'],
+    ]);
+    // A name the table has under a group is taken as a substance of that group, or of the group the annex has
+    // moved it to since (the old ATS held "ecstasy"; GBL is a sedative; synthetic cannabinoids are NPS).
+    const movedSince = new Set([
+      'ATS|Ecstasy-type substances',
+      'Substances not under international control|GBL',
+      'Cannabis-type|Synthetic cannabinoids under international control',
+    ]);
+    const groups = loadDrugGroups();
+    let resolvedRows = 0;
+    for (const o of older) {
+      const substance = v.substances.resolve(o.drug);
+      if (!substance) continue;
+      resolvedRows += o.rows;
+      if (movedSince.has(`${o.group}|${o.drug}`)) continue;
+      expect(groupOfSubstance(substance), `${o.group}|${o.drug}`).to.equal(groups.resolve(o.group));
+    }
+    // 7,748 of the 9,442 rows name a substance of the taxonomy (the rest are kept by their names in a return).
+    expect(resolvedRows).to.be.at.least(7748);
   });
 });

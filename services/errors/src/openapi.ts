@@ -9,6 +9,9 @@ export const str = (description?: string): Schema => described({ type: 'string' 
 export const int = (description?: string): Schema => described({ type: 'integer' }, description);
 export const num = (description?: string): Schema => described({ type: 'number' }, description);
 export const bool: Schema = { type: 'boolean' };
+/** A number greater than `min` (OpenAPI 3.0 says so with a boolean exclusiveMinimum beside minimum). */
+export const above = (min: number, description?: string): Schema =>
+  described({ type: 'number', minimum: min, exclusiveMinimum: true }, description);
 export const nullable = (s: Schema): Schema => ({ ...s, nullable: true });
 export const dateTime = (description?: string): Schema => ({ ...str(description), format: 'date-time' });
 export const uuid: Schema = { type: 'string', format: 'uuid' };
@@ -108,3 +111,26 @@ export const INFORMATION_REQUEST_IN: Schema = optionalObject(
   },
   ['to', 'purpose', 'question', 'handling'],
 );
+
+/**
+ * `value` (a document, or a schema of one) with its OpenAPI 3.0 schemas as JSON Schema draft 7 reads them, for a
+ * validator such as Ajv: 3.0's boolean exclusiveMinimum and exclusiveMaximum, which make minimum and maximum exclusive,
+ * become the bound itself (true) or go (false). Everything else is left as it is.
+ */
+export function asJsonSchema<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v: unknown) => asJsonSchema(v)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = asJsonSchema(v);
+  for (const [exclusive, bound] of [
+    ['exclusiveMinimum', 'minimum'],
+    ['exclusiveMaximum', 'maximum'],
+  ] as const) {
+    if (typeof out[exclusive] !== 'boolean') continue;
+    if (out[exclusive] && typeof out[bound] === 'number') {
+      out[exclusive] = out[bound];
+      delete out[bound];
+    } else delete out[exclusive];
+  }
+  return out as T;
+}

@@ -299,7 +299,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
       req.body !== undefined ||
       // CSV, in any of the types spreadsheets and browsers send it as, for the routes that read it (parsed there).
       (csvTypes !== undefined && req.is(csvTypes)) ||
-      !req.headers['content-length']
+      !hasBody(req)
     )
       return next();
     res.status(415).json({
@@ -470,6 +470,14 @@ export function createApp(deps: NodeAppDeps): express.Express {
     });
   });
   return app;
+}
+
+/**
+ * Whether the request carries a body, as body-parser judges it (type-is's hasBody): announced by its length, or sent
+ * in chunks (Transfer-Encoding: chunked, with no length) as streaming clients send it.
+ */
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
 }
 
 /** What the sender put in a header or path, shown back short. */

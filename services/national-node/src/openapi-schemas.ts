@@ -4,6 +4,7 @@
 // normalised). The contract test (test/national-node/openapi-contract.test.ts) sends valid and invalid bodies and
 // checks every answer against these.
 import {
+  above,
   bool,
   country,
   dateTime,
@@ -111,6 +112,47 @@ const CSV_REPORT_RESULT = object(
   },
 );
 
+/** What a batch of JSON reports answers: how many were queued, and each report's outcome, in the body's order. */
+const BATCH_RESULT: Record<string, Schema> = {
+  accepted: int(),
+  rejected: int(),
+  results: list(
+    object(
+      {
+        index: int('position in the body'),
+        status: oneOf(
+          ['queued', 'invalid', 'failed'],
+          'failed: valid, but not accepted for a reason of the node (error says which; send it again, but for CONFLICT: a report erased at retention review, to send under a new id)',
+        ),
+      },
+      {
+        reportId: uuid,
+        version: int(),
+        messageId: uuid,
+        normalisations: list(),
+        duplicate: bool,
+        errors: list(ref('FieldError')),
+        error: object({ code: str(), message: str() }),
+      },
+    ),
+  ),
+};
+
+/** What a CSV import answers: how many reports were queued, and each one's outcome, its rows named by line. */
+const CSV_RESULT: Record<string, Schema> = {
+  accepted: int('reports queued (duplicates among them)'),
+  rejected: int('reports invalid or failed'),
+  results: list(CSV_REPORT_RESULT),
+  errors: list(object({ line: int(), column: str(), value: str(), message: str() })),
+};
+const CSV_RESULT_OPTIONAL: Record<string, Schema> = {
+  rows: int('data rows read'),
+  ignoredColumns: list(str('a column of the file the node does not read')),
+};
+
+/** The reason a batch or a CSV was refused whole (its code's status is the answer's). */
+const REFUSAL = (ERROR_SCHEMA.properties as Record<string, Schema>).error as Schema;
+
 export const NODE_SCHEMAS: Record<string, Schema> = {
   Error: ERROR_SCHEMA,
   Handling: HandlingIn,
@@ -142,7 +184,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
         optionalObject(
           {
             substance: text(S['drugs[].substance'], 'vocabulary code or label: heroin, cannabis-resin, ...'),
-            quantity: { type: 'number', minimum: 0, description: 'greater than 0' },
+            quantity: above(0, 'greater than 0'),
             unit: text(S['drugs[].unit'], 'kg, g, t, l, ml, tablets, units, ...'),
             form: text(S['drugs[].form']),
             purityPct: { type: 'number', minimum: 0, maximum: 100 },
@@ -197,7 +239,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
       notes: text(S.notes),
       source: text(S.source),
     },
-    ['seizedAt', 'country', 'agency', 'drugs'],
+    ['seizedAt', 'country', 'agency', 'drugs', 'handling'],
   ),
   Reason: optionalObject(
     {
@@ -290,44 +332,24 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
       ),
     },
   ),
-  BatchResult: object({
-    accepted: int(),
-    rejected: int(),
-    results: list(
-      object(
-        {
-          index: int('position in the body'),
-          status: oneOf(
-            ['queued', 'invalid', 'failed'],
-            'failed: valid, but not accepted for a reason of the node (error says which; send it again, but for CONFLICT: a report erased at retention review, to send under a new id)',
-          ),
-        },
-        {
-          reportId: uuid,
-          version: int(),
-          messageId: uuid,
-          normalisations: list(),
-          duplicate: bool,
-          errors: list(ref('FieldError')),
-          error: object({ code: str(), message: str() }),
-        },
-      ),
-    ),
-  }),
-  FieldError: object({ field: str(), message: str() }, { value: {}, suggestions: list() }),
-  CsvResult: object(
-    {
-      accepted: int('reports queued (duplicates among them)'),
-      rejected: int('reports invalid or failed'),
-      results: list(CSV_REPORT_RESULT),
-      errors: list(object({ line: int(), column: str(), value: str(), message: str() })),
-    },
-    { rows: int('data rows read'), ignoredColumns: list(str('a column of the file the node does not read')) },
+  BatchResult: object(BATCH_RESULT),
+  BatchRefused: object(
+    { error: REFUSAL, ...BATCH_RESULT },
+    {},
     {
       description:
-        'Per report (the rows sharing a reference): queued or not, and whether the same rows made it before (duplicate, resentAfterRefusal); errors name the line, column and value',
+        "A JSON batch refused whole: no report was queued, and those valid failed for the node's reason (error): each report's outcome, so that the invalid ones are mended before it is sent again",
     },
   ),
+  FieldError: object({ field: str(), message: str() }, { value: {}, suggestions: list() }),
+  CsvResult: object(CSV_RESULT, CSV_RESULT_OPTIONAL, {
+    description:
+      'Per report (the rows sharing a reference): queued or not, and whether the same rows made it before (duplicate, resentAfterRefusal); errors name the line, column and value',
+  }),
+  CsvRefused: object({ error: REFUSAL, ...CSV_RESULT }, CSV_RESULT_OPTIONAL, {
+    description:
+      "A CSV refused whole: no report was queued, and those valid failed for the node's reason (error): each report's outcome, the invalid rows in errors by line and column, so that they are mended before it is sent again",
+  }),
   RetractQueued: queued({ reportId: uuid, version: int() }),
   RenewalQueued: queued({ renewalId: uuid, subjectId: uuid }),
   RouteQueued: queued({ routeId: uuid, version: int(), legs: int() }),

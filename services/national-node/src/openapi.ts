@@ -1,6 +1,7 @@
 // The national node's OpenAPI 3 description (GET /openapi.json): what an agency's IT team integrates with. The shapes
 // of bodies and answers are in openapi-schemas.ts.
-import { jsonContent, ref } from '@hub/errors/openapi';
+import { HandlingIn, jsonContent, ref, text, type Schema } from '@hub/errors/openapi';
+import { TEXT_MAX } from '@hub/schemas';
 import { NODE_SCHEMAS } from './openapi-schemas';
 import { REQUEST_STATUSES } from './routes-requests';
 
@@ -36,6 +37,28 @@ const common = {
   503: err(
     "The outbox or the broker cannot take it now, or the node's certificate has expired or was revoked (CERTIFICATE_INVALID); nothing was queued, send it again. A batch or CSV import refused whole for it also carries each item's result (results; a CSV's invalid rows in errors, by line and column)",
   ),
+};
+/** Refused whole for a reason of the node's (a certificate expired, the outbox full): with each item's result. */
+const refusedWhole = (schema: Schema) => ({
+  description:
+    "The outbox or the broker cannot take it now, or the node's certificate has expired or was revoked (CERTIFICATE_INVALID); nothing was queued: each item's result says what else to mend before it is sent again",
+  content: jsonContent(schema),
+});
+/** The query parameters of a CSV import: values for the columns the file lacks, each checked as its column is. */
+const csvDefaultParams = () => {
+  const handling = HandlingIn.properties as Record<string, Schema>;
+  const column = (name: string) =>
+    `for rows without a ${name} (the file lacks the column, or the cell is empty); a value no report could take is refused (400) before the file is read`;
+  return [
+    query('agency', text(TEXT_MAX.SeizureReport.agency), column('Agency')),
+    query('tlp', handling.tlp!, column('TLP')),
+    query(
+      'releasableTo',
+      { type: 'string' },
+      `${column('Releasable To')}: country codes or names, or region ids, separated by commas (releasableTo=KZ,KG)`,
+    ),
+    query('evaluation', handling.evaluation!, column('Evaluation')),
+  ];
 };
 /** `limit` and `cursor` of a list read newest first a page at a time. */
 const pageParams = [
@@ -115,6 +138,10 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
         post: {
           summary:
             'Submit up to 5000 reports as a JSON array, or a CSV as /v1/seizures/csv takes; valid ones are queued whatever the others',
+          parameters: csvDefaultParams().map((p) => ({
+            ...p,
+            description: `a CSV only: ${p.description}`,
+          })),
           requestBody: {
             required: true,
             description:
@@ -130,15 +157,21 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
               'Some refused: results say which and why (status invalid, errors); for a CSV, errors name the line, column and value',
             ),
             400: fieldErrors,
+            409: json(
+              "Nothing was queued: the reports that are valid were refused, the first (error) as a new version of a report erased at retention review (CONFLICT; the message names the erasure order), of which the hub and this node keep nothing. results give each report's outcome: send the erased ones again under new ids (or without one)",
+              'BatchRefused',
+            ),
             413: err('Body over 2 MB (BODY_TOO_LARGE; a CSV: over 20 MB)'),
             415: err('Neither JSON nor CSV (UNSUPPORTED_MEDIA_TYPE)'),
             ...common,
+            503: refusedWhole({ anyOf: [ref('BatchRefused'), ref('CsvRefused')] }),
           },
         },
       },
       '/v1/seizures/csv': {
         post: {
           summary: 'Submit a CSV in the UNODC IDS shape (docs/templates/ids-seizures.csv), up to 20 MB',
+          parameters: csvDefaultParams(),
           requestBody: body('CSV text; rows of one seizure share a reference', '', 'text/csv'),
           responses: {
             202: json('All rows queued', 'CsvResult'),
@@ -146,6 +179,7 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
             400: fieldErrors,
             413: err('Over 20 MB'),
             ...common,
+            503: refusedWhole(ref('CsvRefused')),
           },
         },
       },

@@ -4,7 +4,15 @@
 // known by the report they make: answered with the version they made (`duplicate`), not signed again.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
-import { validateCsvReports, type CsvDefaults, type CsvError } from '@hub/domain';
+import {
+  FieldReader,
+  readHandling,
+  splitList,
+  validateCsvReports,
+  type CsvDefaults,
+  type CsvError,
+} from '@hub/domain';
+import { TEXT_MAX } from '@hub/schemas';
 import type { Logger } from '@hub/observability';
 import type { SeizureAcceptor } from './app';
 import { clientOf } from './client-auth';
@@ -254,13 +262,16 @@ function csvText(bytes: Buffer): string {
 
 /** The query parameters that stand in for columns the file lacks. */
 const DEFAULT_PARAMETERS = ['agency', 'tlp', 'releasableTo', 'evaluation'] as const;
+type DefaultParameter = (typeof DEFAULT_PARAMETERS)[number];
 
 /**
  * The defaults the query gives for columns the file lacks. An unknown parameter (a misspelt `releasable`) or one
  * given twice is refused by name, as at the node's list routes: ignored, the reports would be signed with handling
- * other than the one asked for. An empty value gives no default.
+ * other than the one asked for. So is a value a report could not take (tlp=AMBR): taken, every report of the file
+ * would be refused for it, blamed on a cell of a column the file does not have. An empty value gives no default.
+ * `regions`: the region ids releasableTo may name.
  */
-function defaultsFrom(query: Record<string, unknown>): CsvDefaults {
+function defaultsFrom(query: Record<string, unknown>, regions: ReadonlySet<string>): CsvDefaults {
   const reader = queryReader(query, DEFAULT_PARAMETERS);
   const defaults: CsvDefaults = {};
   for (const k of DEFAULT_PARAMETERS) {
@@ -275,18 +286,53 @@ function defaultsFrom(query: Record<string, unknown>): CsvDefaults {
       );
     else if (v !== '') defaults[k] = v;
   }
+  for (const { parameter, message } of defaultProblems(defaults, regions)) reader.refuse(parameter, message);
   reader.check();
   return defaults;
 }
 
 /**
+ * What the report readers refuse of `defaults`, by the parameter that gave it: each is checked by the rule its field
+ * of a report is (readHandling, the agency's length), not by a copy of it.
+ */
+function defaultProblems(
+  defaults: CsvDefaults,
+  regions: ReadonlySet<string>,
+): { parameter: DefaultParameter; message: string }[] {
+  const r = new FieldReader();
+  // Split as a Releasable To cell is (csv/ids.ts), so that each entry is judged as the reports would have it.
+  const releasableTo =
+    defaults.releasableTo === undefined ? undefined : splitList(defaults.releasableTo, /[\s,;|]+/);
+  readHandling(
+    r,
+    { handling: { tlp: defaults.tlp, releasableTo, evaluation: defaults.evaluation } },
+    regions,
+  );
+  r.string({ agency: defaults.agency }, 'agency', 'agency', { max: TEXT_MAX.SeizureReport.agency });
+  return r.errors.flatMap(({ field, message, value }) => {
+    const parameter = DEFAULT_PARAMETERS.find((p) => field === p || field.startsWith(`handling.${p}`));
+    // No tlp default is no problem here: the file's TLP column gives it, or its absence is said of the file.
+    if (parameter === undefined || defaults[parameter] === undefined) return [];
+    // An entry of the list is named, the parameter's value being the whole list.
+    const entry = parameter === 'releasableTo' && value !== undefined ? `'${String(value)}': ` : '';
+    return [{ parameter, message: `${entry}${message}` }];
+  });
+}
+
+/**
  * The CSV routes. Query parameters `agency`, `tlp`, `releasableTo`, `evaluation` stand in for columns the file
- * lacks (IDS workbooks carry no agency or handling); any other, or one given twice, is refused (400) before a row is
- * read. 202 when every report was queued, else 207.
+ * lacks (IDS workbooks carry no agency or handling); any other, one given twice, or a value no report could take, is
+ * refused (400) before the file is read. 202 when every report was queued, else 207.
  */
 export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): Router {
   const router = express.Router();
   const importCsv = createCsvImporter(deps);
+  const { regions } = deps.acceptor.context();
+  // The query is judged before the file is read: its defaults are the same for every report.
+  const queryDefaults = (req: Request, res: Response, next: NextFunction) => {
+    res.locals.csvDefaults = defaultsFrom(req.query as Record<string, unknown>, regions);
+    next();
+  };
   // A body in a charset it declares (windows-1251, say) is decoded as declared; one without (or in UTF-8) is read as
   // bytes and decoded strictly here: body-parser would take it for UTF-8 and replace what is not.
   const declared = express.text({ type: CSV_MEDIA_TYPES, limit: CSV_MAX_BYTES });
@@ -310,7 +356,7 @@ export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): 
         },
       ]);
     const text = typeof given === 'string' ? given : csvText(given);
-    const defaults = defaultsFrom(req.query as Record<string, unknown>);
+    const defaults = res.locals.csvDefaults as CsvDefaults;
     const { refusal, ...result } = await importCsv(text, { channel: 'csv', client: clientOf(res), defaults });
     deps.logger.info(
       { accepted: result.accepted, rejected: result.rejected, rows: result.rows },
@@ -327,11 +373,12 @@ export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): 
     res.status(result.rejected === 0 && result.errors.length === 0 ? 202 : 207).json(result);
   };
 
-  router.post('/v1/seizures/csv', body, handle);
+  router.post('/v1/seizures/csv', queryDefaults, body, handle);
   // The batch endpoint of CONTRACT.md takes a CSV too; JSON arrays go on to the app's own route.
   router.post(
     '/v1/seizures/batch',
     (req, _res, next) => next(isCsv(req) ? undefined : 'router'),
+    queryDefaults,
     body,
     handle,
   );

@@ -265,6 +265,84 @@ describe('national node CSV intake: query parameters standing in for columns', (
       expect(node.begun).to.deep.equal([]);
     });
 
+  for (const path of ['/v1/seizures/csv', '/v1/seizures/batch'])
+    it(`refuses a default no report could take by its parameter, value and rule at ${path}, not as a cell of every row`, async () => {
+      const cases: [string, { field: string; message: string; value: string }[]][] = [
+        [
+          'tlp=AMBR',
+          [
+            {
+              field: 'tlp',
+              message: 'must be a TLP 2.0 level: CLEAR, GREEN, AMBER, AMBER+STRICT or RED',
+              value: 'AMBR',
+            },
+          ],
+        ],
+        [
+          'tlp=AMBER&evaluation=Q9',
+          [
+            {
+              field: 'evaluation',
+              message: 'must be a 4x4 code: source A-E or X, then information 1-4 (e.g. B2)',
+              value: 'Q9',
+            },
+          ],
+        ],
+        ['tlp=AMBER&agency=' + 'a'.repeat(101), [{ field: 'agency', message: '', value: 'a'.repeat(60) }]],
+        // Both wrong: both named at once.
+        [
+          'tlp=PURPLE&evaluation=B9',
+          [
+            { field: 'tlp', message: '', value: 'PURPLE' },
+            { field: 'evaluation', message: '', value: 'B9' },
+          ],
+        ],
+      ];
+      for (const [query, errors] of cases) {
+        const answer = await post(query, path);
+        expect(answer.status, `${query}: ${JSON.stringify(answer.body)}`).to.equal(400);
+        expect(answer.body.error?.code, query).to.equal('VALIDATION_FAILED');
+        // Said of the query: no line, column or report.
+        expect(answer.body, query).to.not.have.property('results');
+        const got = answer.body.errors!;
+        expect(
+          got.map((e) => [e.field, e.value]),
+          query,
+        ).to.deep.equal(errors.map((e) => [e.field, e.value]));
+        errors.forEach((e, i) => {
+          if (e.message) expect(got[i]!.message, query).to.equal(e.message);
+          else expect(got[i]!.message, query).to.match(/^must /);
+        });
+      }
+      // A releasable-to entry that is no country nor region: the entry named, with the countries it may have meant.
+      const releasable = await post('tlp=AMBER&releasableTo=KZ,Kazakhztan,central-asia,Atlantis', path);
+      expect(releasable.status, JSON.stringify(releasable.body)).to.equal(400);
+      const messages = releasable.body.errors!.map((e) => [e.field, e.value, e.message]);
+      expect(messages).to.have.length(2);
+      expect(messages[0]!.slice(0, 2)).to.deep.equal(['releasableTo', 'KZ,Kazakhztan,central-asia,Atlantis']);
+      expect(messages[0]![2]).to.match(/^'Kazakhztan': unknown country; use an ISO 3166-1 alpha-2 code/);
+      expect(messages[0]![2]).to.contain('did you mean KZ');
+      expect(messages[1]![2]).to.match(/^'Atlantis': unknown country/);
+      expect(node.begun).to.deep.equal([]);
+    });
+
+  it('takes a default written as the reports take it (tlp in lower case, a country by name, a region id)', async () => {
+    const answer = await post('tlp=amber&releasableTo=Kazakhstan central-asia&agency=border police');
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    expect(node.submitted[0]!.value.handling).to.deep.include({
+      tlp: 'AMBER',
+      releasableTo: ['KZ', 'central-asia'],
+    });
+  });
+
+  it('refuses a bad default before it reads the file, even a file that cannot be read', async () => {
+    const answer = await node.post('/v1/seizures/csv?tlp=AMBR', Buffer.from([0x41, 0xff, 0x0a]), {
+      'content-type': 'text/csv',
+    });
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(400);
+    expect(answer.body.errors!.map((e) => e.field)).to.deep.equal(['tlp']);
+  });
+
   it('leaves a JSON batch to its own route, whatever its query', async () => {
     const answer = await node.post('/v1/seizures/batch?tlp=AMBER&releasable=KZ', [
       { ...minimal, reportId: randomUUID() },

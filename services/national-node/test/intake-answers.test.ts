@@ -2,6 +2,7 @@
 // batch refused whole keeps what each of its reports needs mended.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { HubError } from '@hub/errors';
 import { minimal, startIntakeApp, type IntakeApp } from './intake-app';
 
@@ -30,6 +31,37 @@ describe('national node intake: answers to JSON it cannot take', () => {
     const broken = await node.post('/v1/seizures', '{"seizedAt": ');
     expect(broken.body.error?.code).to.equal('MALFORMED_JSON');
     expect(broken.body.errors![0]!.message).to.match(/^the body is not valid JSON/);
+  });
+
+  /** POST `body` in chunks (Transfer-Encoding: chunked, no Content-Length), as a streaming client sends it. */
+  const chunked = (path: string, type: string, body: string) =>
+    new Promise<{ status: number; body: Record<string, unknown> & { error?: { code: string } } }>(
+      (resolve, reject) => {
+        const req = request(`${node.url}${path}`, { method: 'POST', headers: { 'content-type': type } });
+        req.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+        });
+        req.on('error', reject);
+        req.write(body.slice(0, 10));
+        req.end(body.slice(10));
+        expect(req.getHeader('content-length')).to.equal(undefined);
+      },
+    );
+
+  it('refuses a body of another type sent in chunks, without a length, as of another type (415)', async () => {
+    const json = JSON.stringify({ ...minimal, reportId: randomUUID() });
+    const plain = await chunked('/v1/seizures', 'text/plain', json);
+    expect(plain.status, JSON.stringify(plain.body)).to.equal(415);
+    expect(plain.body.error?.code).to.equal('UNSUPPORTED_MEDIA_TYPE');
+    const batch = await chunked('/v1/seizures/batch', 'text/plain', `[${json}]`);
+    expect(batch.status, JSON.stringify(batch.body)).to.equal(415);
+    expect(node.begun).to.deep.equal([]);
+    // Sent in chunks as JSON, it is read.
+    const taken = await chunked('/v1/seizures', 'application/json', json);
+    expect(taken.status, JSON.stringify(taken.body)).to.equal(202);
   });
 
   it('names a quantity too large for a number as out of range, not as null', async () => {

@@ -8,7 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ErrorObject } from 'ajv';
 import { informationRequestFromJson, informationResponseFromJson } from '@hub/domain';
+import { HubError } from '@hub/errors';
+import { asJsonSchema } from '@hub/errors/openapi';
 import { createLogger } from '@hub/observability';
 import { openApiChecker, type OpenApiDoc } from '../../../test/support/openapi';
 import { createSeizureAcceptor } from '../src/app';
@@ -16,7 +19,7 @@ import { nodeOpenApi } from '../src/openapi';
 import { REQUEST_NOTICE, type KeptRequestNotice } from '../src/request-notices';
 import { ReportsIndex } from '../src/reports-index';
 import { createCsvImporter } from '../src/routes-csv';
-import { startIntakeApp, type IntakeApp } from './intake-app';
+import { minimal, startIntakeApp, type IntakeApp } from './intake-app';
 
 type Schema = {
   $ref?: string;
@@ -24,11 +27,20 @@ type Schema = {
   properties?: Record<string, Schema>;
   items?: Schema;
   anyOf?: Schema[];
+  required?: string[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: boolean;
+  exclusiveMaximum?: boolean;
 };
 
-const doc = nodeOpenApi('KZ') as unknown as OpenApiDoc;
+/** The description as the node serves it (OpenAPI 3.0), and as a JSON Schema validator reads it. */
+const served = nodeOpenApi('KZ') as unknown as OpenApiDoc;
+const doc = asJsonSchema(served);
 const api = openApiChecker(doc);
 const regions = new Set(['central-asia']);
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 
 /** A component reference resolved. */
 const resolved = (s: Schema): Schema =>
@@ -48,6 +60,15 @@ function undescribed(schema: Schema, body: unknown, path = ''): string[] {
     return s.properties![k] ? undescribed(s.properties![k]!, v, at) : [at];
   });
 }
+
+/** A field as the node names it (drugs[0].quantity) from a JSON Schema error (a missing one: the property's). */
+const fieldOf = (e: ErrorObject) => {
+  const missing = (e.params as { missingProperty?: string }).missingProperty;
+  return `${e.instancePath}${missing ? `/${missing}` : ''}`
+    .replace(/\/(\d+)/g, '[$1]')
+    .replace(/^\//, '')
+    .replaceAll('/', '.');
+};
 
 /** Assert that `body` is as described for the route and status, and that every field it carries is described. */
 function asDescribed(path: string, method: string, status: number, body: unknown): void {
@@ -206,6 +227,148 @@ describe('national node: answers as its OpenAPI description says (no stack)', ()
     } finally {
       reports.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /** What the description says of a seizure report: allowed, or refused naming these fields. */
+  const describedReport = (body: unknown) => {
+    const v = api.validator({ $ref: '#/components/schemas/SeizureReport' });
+    return { allowed: v(body), errors: v.errors ?? [] };
+  };
+
+  it('requires of a seizure report what its description requires, no more and no less', async () => {
+    const bodies = [
+      {},
+      { drugs: [{}], conveyance: {}, route: [{}], arrested: [{}], links: [{}], handling: {} },
+    ];
+    for (const body of bodies) {
+      const answer = await node.post('/v1/seizures', body);
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(400);
+      const required = answer.body
+        .errors!.filter((e) => e.message.startsWith('is required'))
+        .map((e) => e.field);
+      // handling.tlp is required of a handling not given at all too; the description stops at handling.
+      const byNode = required.filter((f) => !required.some((g) => f.startsWith(`${g}.`)));
+      const described = describedReport(body);
+      const byDescription = described.errors.filter((e) => e.keyword === 'required').map(fieldOf);
+      expect(byNode, JSON.stringify(body)).to.have.length.above(3);
+      expect([...byDescription].sort(), `required of ${JSON.stringify(body)}`).to.deep.equal(
+        [...byNode].sort(),
+      );
+    }
+  });
+
+  it('holds the numbers of a report to the bounds its description gives, as the node does', async () => {
+    const report = served.components.schemas.SeizureReport as Schema;
+    const drug = (minimal.drugs as Record<string, unknown>[])[0]!;
+    const place = minimal.place as Record<string, unknown>;
+    const ofDrug = (name: string) => report.properties!.drugs!.items!.properties![name]!;
+    const ofPlace = (name: string) => report.properties!.place!.properties![name]!;
+    // Each numeric field of a report, as the description gives it, and the report with a value in it.
+    const cases: [string, Schema, (v: number) => Record<string, unknown>][] = [
+      ['drugs[0].quantity', ofDrug('quantity'), (v) => ({ drugs: [{ ...drug, quantity: v }] })],
+      ['drugs[0].purityPct', ofDrug('purityPct'), (v) => ({ drugs: [{ ...drug, purityPct: v }] })],
+      ['drugs[0].packageCount', ofDrug('packageCount'), (v) => ({ drugs: [{ ...drug, packageCount: v }] })],
+      ['place.lat', ofPlace('lat'), (v) => ({ place: { ...place, lat: v } })],
+      ['place.lon', ofPlace('lon'), (v) => ({ place: { ...place, lon: v } })],
+      [
+        'arrested[0].count',
+        report.properties!.arrested!.items!.properties!.count!,
+        (v) => ({ arrested: [{ nationality: 'TJ', count: v }] }),
+      ],
+    ];
+    let probes = 0;
+    for (const [field, schema, set] of cases) {
+      // Each bound the description gives (as OpenAPI 3.0 writes it, exclusive or not), and just beyond it.
+      const values = [
+        ...(schema.minimum === undefined ? [] : [schema.minimum, schema.minimum - 1]),
+        ...(schema.maximum === undefined ? [] : [schema.maximum, schema.maximum + 1]),
+      ];
+      expect(values, `${field} has a bound`).to.not.deep.equal([]);
+      for (const value of values) {
+        const body = { ...minimal, ...set(value) };
+        const described = describedReport(body);
+        const answer = await node.post('/v1/seizures', body);
+        const what = `${field} = ${value}: the description ${described.allowed ? 'allows' : 'refuses'} it, the node answers ${answer.status} ${JSON.stringify(answer.body.errors ?? [])}`;
+        expect(answer.status, what).to.equal(described.allowed ? 202 : 400);
+        if (!described.allowed) {
+          expect(described.errors.map(fieldOf), what).to.include(field);
+          expect(
+            answer.body.errors!.map((e) => e.field),
+            what,
+          ).to.include(field);
+        }
+        probes++;
+      }
+    }
+    // quantity has no maximum: the most it may weigh depends on its unit.
+    expect(probes).to.equal(2 + 5 * 4);
+  });
+
+  it('describes a batch refused whole: its reports erased (409), or the node unable to sign (503), with each one’s results', async () => {
+    const ids = [randomUUID(), randomUUID()];
+    const first = await node.post(
+      '/v1/seizures/batch',
+      ids.map((reportId) => ({ ...minimal, reportId })),
+    );
+    expect(first.status, JSON.stringify(first.body)).to.equal(202);
+    for (const reportId of ids)
+      node.reports.erase({
+        erasureId: `erasure-${reportId}`,
+        subjectType: 'SeizureReport',
+        subjectId: reportId,
+        versionsUpTo: 1,
+        originCountry: 'KZ',
+        reasonCode: 'retention_expired',
+        orderedAt: Date.parse('2026-12-01T00:00:00Z'),
+      });
+    // Their next versions, and an invalid report: nothing queued, each one's outcome said.
+    const erased = await node.post('/v1/seizures/batch', [
+      ...ids.map((reportId) => ({ ...minimal, reportId })),
+      {},
+    ]);
+    expect(erased.status, JSON.stringify(erased.body)).to.equal(409);
+    expect(erased.body.error?.code).to.equal('CONFLICT');
+    expect((erased.body.results as { status: string }[]).map((r) => r.status)).to.deep.equal([
+      'failed',
+      'failed',
+      'invalid',
+    ]);
+    asDescribed('/v1/seizures/batch', 'post', 409, erased.body);
+
+    node.onSubmit = () => {
+      throw new HubError('CERTIFICATE_INVALID', 'this node cannot sign: its certificate expired', {
+        retriable: true,
+      });
+    };
+    const unsigned = await node.post('/v1/seizures/batch', [{ ...minimal, reportId: randomUUID() }]);
+    expect(unsigned.status, JSON.stringify(unsigned.body)).to.equal(503);
+    asDescribed('/v1/seizures/batch', 'post', 503, unsigned.body);
+    expect(undescribed(ref('BatchRefused'), unsigned.body)).to.deep.equal([]);
+    const csv = [
+      'Seizure Reference,Seizure Date,Drug/Substance,Quantity Seized,Measurement Unit,Place,Agency,TLP',
+      'REFUSED-1,2026-04-01,Heroin,2.5,kg,Khorgos,customs,AMBER',
+      'REFUSED-2,2026-04-01,Herion,1,kg,Khorgos,customs,AMBER',
+    ].join('\n');
+    for (const path of ['/v1/seizures/csv', '/v1/seizures/batch']) {
+      const refused = await node.post(path, csv, { 'content-type': 'text/csv' });
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(503);
+      asDescribed(path, 'post', 503, refused.body);
+      expect(undescribed(ref('CsvRefused'), refused.body), path).to.deep.equal([]);
+    }
+  });
+
+  it('describes the defaults a CSV import takes in its query, and the answer to one no report could take', async () => {
+    for (const path of ['/v1/seizures/csv', '/v1/seizures/batch']) {
+      const names = (
+        served.paths[path]!.post as unknown as { parameters: { name: string }[] }
+      ).parameters.map((p) => p.name);
+      expect(names, path).to.deep.equal(['agency', 'tlp', 'releasableTo', 'evaluation']);
+      const refused = await node.post(`${path}?tlp=AMBR`, 'Seizure Date\n2026-04-01', {
+        'content-type': 'text/csv',
+      });
+      expect(refused.status).to.equal(400);
+      asDescribed(path, 'post', 400, refused.body);
     }
   });
 });

@@ -419,6 +419,85 @@ describe('durable outbox log', () => {
     expect(emitted[0]).to.include(cursor);
   });
 
+  it('makes each new segment’s name durable in the folder before a record of it is acknowledged', async () => {
+    // What happened, in order: a segment file made, the outbox folder flushed, a record acknowledged.
+    const events: string[] = [];
+    const folder = statSync(dir).ino;
+    const real = { fsyncSync: fs.fsyncSync, openSync: fs.openSync };
+    fs.fsyncSync = (fd: number) => {
+      real.fsyncSync(fd);
+      if (fstatSync(fd).ino === folder) events.push('folder flushed');
+    };
+    fs.openSync = (path: fs.PathLike, flags: fs.OpenMode, mode?: fs.Mode | null) => {
+      const segment = /segment-(\d+)\.log$/.exec(String(path))?.[1];
+      const made = segment !== undefined && !fs.existsSync(path);
+      const fd = real.openSync(path, flags, mode);
+      if (made) events.push(`made segment ${Number(segment)}`);
+      return fd;
+    };
+    syncBuiltinESMExports();
+    try {
+      // A record of about 80 bytes in segments of 100: each in a segment of its own.
+      const { log } = OutboxLog.open({ dir, segmentBytes: 100 });
+      for (let i = 0; i < 3; i++) {
+        const r = await log.append(`key-${i}`, Buffer.alloc(60, i));
+        events.push(`acknowledged in segment ${r.end.segment}`);
+      }
+      await log.close();
+      events.push('restarted');
+      // At start, the segment it goes on with (made by a run that may have stopped before flushing the folder).
+      const reopened = OutboxLog.open({ dir, segmentBytes: 1000 });
+      await reopened.log.append('key-3', Buffer.from('small'));
+      events.push('acknowledged');
+      await reopened.log.close();
+    } finally {
+      Object.assign(fs, real);
+      syncBuiltinESMExports();
+    }
+    expect(events).to.deep.equal([
+      'made segment 1',
+      'folder flushed',
+      'acknowledged in segment 1',
+      'made segment 2',
+      'folder flushed',
+      'acknowledged in segment 2',
+      'made segment 3',
+      'folder flushed',
+      'acknowledged in segment 3',
+      'restarted',
+      'folder flushed',
+      'acknowledged',
+    ]);
+  });
+
+  it('refuses the records of a new segment whose name it cannot flush, and flushes it with the next batch', async () => {
+    const { log } = OutboxLog.open({ dir, segmentBytes: 100 });
+    await log.append('key-0', Buffer.alloc(60));
+    const folder = statSync(dir).ino;
+    const real = { fsyncSync: fs.fsyncSync };
+    let flushes = 0;
+    fs.fsyncSync = (fd: number) => {
+      if (fstatSync(fd).ino === folder && flushes++ === 0) throw new Error('EIO: i/o error, fsync');
+      real.fsyncSync(fd);
+    };
+    syncBuiltinESMExports();
+    try {
+      const refused = await log.append('key-1', Buffer.alloc(60)).catch((e: Error) => e);
+      expect(refused).to.be.instanceOf(Error);
+      expect((refused as Error & { code?: string }).code).to.equal('OUTBOX_WRITE_FAILED');
+      const taken = await log.append('key-2', Buffer.alloc(60));
+      expect(taken.end.segment).to.equal(2);
+      expect(flushes).to.equal(2);
+    } finally {
+      Object.assign(fs, real);
+      syncBuiltinESMExports();
+    }
+    await log.close();
+    const reopened = OutboxLog.open({ dir });
+    expect(reopened.pending.map((r) => r.key)).to.deep.equal(['key-0', 'key-2']);
+    await reopened.log.close();
+  });
+
   it('has the cursor on the disk before it takes the name cursor.json', async () => {
     const { log } = OutboxLog.open({ dir });
     const first = await log.append('a', Buffer.from('first'));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PartitionCounts, type Producer } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
-import { OutboxLog } from '../src/outbox/log';
+import { OutboxLog, type OutboxRecord } from '../src/outbox/log';
 import { startPublisher, type PublisherOptions } from '../src/outbox/publisher';
 
 interface FakeProducer {
@@ -167,5 +167,74 @@ describe('outbox publisher', function () {
     await publisher.stop();
     await log.close();
     expect(broker.sent).to.deep.equal(keys.map((k) => `${k}b`));
+  });
+
+  /** Until `condition` holds (the publisher works in the background), for 5 s at most. */
+  async function until(what: string, condition: () => boolean): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('tells of a backlog on disk it cannot read back: its age, and unhealthy with why, until it reads again', async () => {
+    // Envelopes accepted an hour ago, one a minute, while the broker was down: past the memory window, on disk only.
+    let clock = Date.now() - 3_600_000;
+    const { log, pending } = OutboxLog.open({ dir, clock: () => (clock += 60_000) });
+    let down = true;
+    const broker = fakeProducer(() =>
+      down ? new Error('Connection error: connect ECONNREFUSED') : undefined,
+    );
+    const publisher = publisherOn(log, broker, { pending, memoryBytes: 4 * 1024, batchSize: 2 });
+    const records: OutboxRecord[] = [];
+    for (let i = 0; i < 8; i++) records.push(await log.append(`r${i}`, Buffer.alloc(1024, i)));
+    for (const r of records) publisher.enqueue(r);
+    expect(publisher.memoryBytes(), 'four in memory, four on disk only').to.equal(4 * 1024);
+    // The disk fails to give them back (a read error; the records themselves are on disk).
+    const readFrom = log.readFrom.bind(log);
+    log.readFrom = () => {
+      throw new Error('EIO: i/o error, read');
+    };
+    down = false;
+    await until('the records in memory are published', () => broker.sent.length === 4);
+    await until('the read-back failed', () => !publisher.healthy());
+    expect(publisher.lastError()).to.equal('reading the outbox back failed: EIO: i/o error, read');
+    expect(publisher.depth()).to.equal(4);
+    // The oldest unpublished envelope is the first on disk: its age, not 0 (which would never raise an alert).
+    const now = Date.now();
+    expect(publisher.oldestAgeMs(now)).to.equal(now - records[4]!.appendedAt);
+    expect(publisher.oldestAgeMs(now)).to.be.greaterThan(10 * 60_000);
+
+    log.readFrom = readFrom;
+    expect(await publisher.drain(5000)).to.equal(true);
+    expect(publisher.healthy()).to.equal(true);
+    expect(publisher.lastError()).to.equal(undefined);
+    expect(publisher.oldestAgeMs()).to.equal(0);
+    await publisher.stop();
+    await log.close();
+    expect(broker.sent).to.deep.equal(records.map((r) => r.key));
+  });
+
+  it('counts a backlog left on disk before the start, that cannot be read back, as at least as old as the start', async () => {
+    const first = OutboxLog.open({ dir });
+    for (const k of ['a', 'b', 'c']) await first.log.append(k, Buffer.alloc(2048, k));
+    await first.log.close();
+    // Nothing fits in memory: all three on disk only.
+    const { log, pending, spilled } = OutboxLog.open({ dir, pendingBytes: 0 });
+    expect(pending).to.have.length(0);
+    expect(spilled).to.have.length(3);
+    log.readFrom = () => [];
+    const broker = fakeProducer(() => undefined);
+    const publisher = publisherOn(log, broker, { pending, spilled, memoryBytes: 4 * 1024 });
+    await until('the read-back failed', () => !publisher.healthy());
+    expect(publisher.lastError()).to.match(
+      /^reading the outbox back failed: the outbox log has no record after/,
+    );
+    // Ten minutes on, still stuck: HubNodeOutboxStuck (over 600 s) can fire.
+    expect(publisher.oldestAgeMs(Date.now() + 600_000)).to.be.at.least(600_000);
+    await publisher.stop();
+    await log.close();
+    expect(broker.sent).to.deep.equal([]);
   });
 });

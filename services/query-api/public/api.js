@@ -87,11 +87,15 @@ export function createApi({ token, onUnauthorized }) {
     async post(path, body) {
       return (await call(path, undefined, undefined, body)).json();
     },
-    /** Fetch a file with the token and hand it to the browser as a download; resolves to its name. */
+    /**
+     * Fetch a file with the token and hand it to the browser as a download; resolves to `{ name, truncated }`,
+     * `truncated` when the API says more matched than the file holds (x-export-truncated: the CSV's row limit).
+     */
     async download(path, params, fallbackName) {
       const res = await call(path, params);
       const name =
         /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+      const truncated = res.headers.get('x-export-truncated') === 'true';
       const url = URL.createObjectURL(await res.blob());
       const a = document.createElement('a');
       a.href = url;
@@ -100,7 +104,7 @@ export function createApi({ token, onUnauthorized }) {
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
-      return name;
+      return { name, truncated };
     },
   };
 }

@@ -91,6 +91,8 @@ export const DICT = {
     exportCsv: 'Export CSV',
     exportGeojson: 'Export routes (GeoJSON)',
     exported: 'Downloaded {file}.',
+    exportedTruncated:
+      'Downloaded {file}: the newest {count} reports only, and more match. Narrow the dates (or country, drug) to export the rest.',
     resultsCount: '{count} reports shown',
     resultsMore: '{count} reports shown; more match',
     resultsNone: 'No reports match these filters.',
@@ -390,6 +392,8 @@ export const DICT = {
     exportCsv: 'Выгрузить CSV',
     exportGeojson: 'Выгрузить маршруты (GeoJSON)',
     exported: 'Загружен файл {file}.',
+    exportedTruncated:
+      'Загружен файл {file}: только {count} самых новых сообщений, найдено больше. Сузьте даты (или страну, наркотик), чтобы выгрузить остальные.',
     resultsCount: 'Показано сообщений: {count}',
     resultsMore: 'Показано сообщений: {count}; есть ещё',
     resultsNone: 'Нет сообщений по этим условиям.',

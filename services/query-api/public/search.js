@@ -41,6 +41,28 @@ function drugOptions(select) {
   select.value = value;
 }
 
+/** The most rows the CSV export asks for (the API's most, and its default): past them the file is cut. */
+export const EXPORT_ROWS = 10000;
+
+/**
+ * `items` with those of the next page that are not among them already, in order. A report whose seizedAt is corrected
+ * between pages can cross the cursor and come again (GET /v1/seizures): shown once, and counted once.
+ */
+export function appendPage(items, next) {
+  const shown = new Set(items.map((i) => i.reportId));
+  return [...items, ...next.filter((i) => !shown.has(i.reportId))];
+}
+
+/**
+ * What the status line says of a download: its name, and when the API cut it (more matched than `rows`), that it holds
+ * only the newest `rows` and how to have the rest.
+ */
+export function downloadNotice({ name, truncated }, rows = EXPORT_ROWS) {
+  return truncated
+    ? t('exportedTruncated', { file: name, count: fmtNumber(rows, 0) })
+    : t('exported', { file: name });
+}
+
 /** The form's filters as query parameters; `to` includes the whole day it names. */
 function filters(form) {
   const f = Object.fromEntries(new FormData(form));
@@ -106,7 +128,7 @@ export function createSearch({ api, report, say }) {
       );
       if (mine !== current) return;
       state.params = params;
-      state.items = more ? [...state.items, ...page.items] : page.items;
+      state.items = more ? appendPage(state.items, page.items) : page.items;
       state.nextCursor = page.nextCursor;
       render();
     } catch (err) {
@@ -161,7 +183,7 @@ export function createSearch({ api, report, say }) {
 
   async function download(path, params, name) {
     try {
-      say(t('exported', { file: await api.download(path, params, name) }));
+      say(downloadNotice(await api.download(path, params, name)));
     } catch (err) {
       report(err);
     }
@@ -178,7 +200,8 @@ export function createSearch({ api, report, say }) {
     render();
   });
   byId('export-csv').addEventListener('click', () =>
-    download('/v1/export/seizures.csv', filters(form), 'seizures.csv'),
+    // The row limit asked for, so that a cut file's notice names the number it holds.
+    download('/v1/export/seizures.csv', { ...filters(form), limit: EXPORT_ROWS }, 'seizures.csv'),
   );
   byId('export-geojson').addEventListener('click', () => {
     const { country, drug } = filters(form);

@@ -302,30 +302,37 @@ export function recordEvent(
  * the store holds now of the reports it names (read also when it is passed on live); without that, to nobody.
  */
 export function alertEvent(at: EventAt, alert: AlertShape & Record<string, unknown>): FeedEvent {
-  // Its reports' documents in `now`, picked out once for every subscriber shown it with the same `now` (a live
-  // event's, or a batch's given again). Weakly held: an event kept for reconnecting clients does not keep a batch's.
-  const picked = new WeakMap<Current, Map<string, CurrentDoc>>();
-  const reportsIn = (now: Current) => {
-    let reports = picked.get(now);
-    if (!reports) {
-      reports = new Map();
+  const alertKey = docKey(COLLECTIONS.alerts, String(alert.alertId));
+  // Its reports' documents in `now`, and the reports that have left its key since (`left`, on the stored alert: the
+  // message does not carry it), picked out once for every subscriber shown it with the same `now` (a live event's, or
+  // a batch's given again). Weakly held: an event kept for reconnecting clients does not keep a batch's.
+  const picked = new WeakMap<Current, { reports: Map<string, CurrentDoc>; left?: string[] }>();
+  const standing = (now: Current) => {
+    let got = picked.get(now);
+    if (!got) {
+      const reports = new Map<string, CurrentDoc>();
       for (const m of alert.matched) {
         const doc = now.get(docKey(COLLECTIONS.reports, m.reportId));
         if (doc) reports.set(m.reportId, doc);
       }
-      picked.set(now, reports);
+      got = { reports, left: now.get(alertKey)?.left };
+      picked.set(now, got);
     }
-    return reports;
+    return got;
   };
   return {
     ...at,
     type: 'alert',
-    subjects: alert.matched.map((m) => ({ collection: COLLECTIONS.reports, id: m.reportId })),
+    subjects: [
+      ...alert.matched.map((m) => ({ collection: COLLECTIONS.reports, id: m.reportId })),
+      { collection: COLLECTIONS.alerts, id: String(alert.alertId) },
+    ],
     // As alertView shows it: to anyone it names, and to a coordinator that may read one of its reports.
     mayConcern: (caller) => alert.countries.includes(caller.country) || caller.role === 'coordinator',
     shownTo: (caller, now) => {
       if (!now) return undefined;
-      const view = alertView(caller, alert, reportsIn(now));
+      const { reports, left } = standing(now);
+      const view = alertView(caller, left ? { ...alert, left } : alert, reports);
       return view && { data: view.alert, reads: view.reads };
     },
   };

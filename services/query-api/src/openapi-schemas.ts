@@ -146,7 +146,11 @@ export const SCHEMAS: Record<string, Schema> = {
   ),
   SearchPage: object({
     items: list(ref('Seizure')),
-    nextCursor: nullable(str('pass as cursor for the next page; null on the last')),
+    nextCursor: nullable(
+      str(
+        'pass as cursor for the next page; null on the last. A report whose seizedAt is corrected between pages can cross the cursor (listed again, or not at all): take each reportId once',
+      ),
+    ),
   }),
   Provenance: {
     type: 'object',

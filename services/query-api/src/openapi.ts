@@ -5,6 +5,7 @@ import { AUDIT_ACTIONS } from './audit';
 import { ROLES } from './issuer';
 import { SCHEMAS } from './openapi-schemas';
 import { ALERT_RULES, WITHHELD_READ_MAX } from './routes-alerts';
+import { QUALITY_CACHE_MS, QUALITY_FRESH_MS } from './routes-quality';
 
 const bearer = [{ bearer: [] }];
 const param = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
@@ -21,6 +22,9 @@ const datedPage = (verb: string, defaultLimit: number) => [
   param('limit', `1-500 (default ${defaultLimit})`, { type: 'integer' }),
   param('cursor', 'nextCursor of the previous page'),
 ];
+/** The cursor of GET /v1/seizures: where the next page starts, which a report corrected meanwhile can cross. */
+const SEARCH_CURSOR =
+  "nextCursor of the previous page: the next page holds the reports after that page's last, by seizedAt then reportId, as they are when it is asked. A report whose seizedAt is corrected between pages can cross the cursor: it is listed again (moved to a date not yet reached) or not at all (moved to one already passed), so take each reportId once";
 const DRUG =
   'a substance code, or a World Drug Report aggregate (both in /data/substances.json) standing for every substance it counts: cocaine (its forms, not coca leaf or bush), opiates, opioids, cannabis, ats, ...; anything else is refused 400 with suggestions';
 const err = { $ref: '#/components/responses/Error' };
@@ -90,7 +94,7 @@ export function openApiDocument(): Record<string, unknown> {
               'mode of transport: a code (road, rail, air, maritime, inland-water, mail, pedestrian, ...; /data/vocab.json) or a word a node takes for one (truck, ship); anything else is refused 400',
             ),
             param('limit', '1-500', { type: 'integer' }),
-            param('cursor', 'nextCursor of the previous page'),
+            param('cursor', SEARCH_CURSOR),
           ],
           responses: ok('A page of visible active reports, newest seizure first', 'SearchPage'),
         },
@@ -276,7 +280,11 @@ export function openApiDocument(): Record<string, unknown> {
             "Data quality per contributor (coordinators): completeness of fields, delay from seizure to report, rejection rate, from the records the caller's handling reaches (TLP, releasable-to; its own country's always): reports and accepted envelopes it may not read are not counted, refused envelopes all are (GET /v1/quarantine lists them). Every figure but the rejection rate is of what the caller may read (the answer's counted says so); the rejection rate is given only to a caller cleared RED, over every envelope, and is null below RED for every country, so that no answer below RED tells whether a country has records the caller may not read",
           security: bearer,
           parameters: [
-            param('fresh', '1 to recompute now instead of the cached figures (at most a minute old)'),
+            param(
+              'fresh',
+              `1 (or true) for figures at most ${QUALITY_FRESH_MS / 1000} s old instead of the cached ones (at most ${QUALITY_CACHE_MS / 60000} minute old): recomputed only when older than that (computedAt tells when they were computed), and requests made while they are computed share that computation; anything else is refused 400`,
+              { type: 'string', enum: ['1', 'true'] },
+            ),
           ],
           responses: { ...ok('One entry per contributing country', 'QualityResult'), 403: err },
         },

@@ -4,7 +4,9 @@ import {
   drugSuggestions,
   isCalendarDate,
   loadVocabularies,
+  resolveCountry,
   substancesOfDrug,
+  suggestCountries,
   type Vocabulary,
 } from '@hub/domain';
 import { ValidationError, type FieldError } from '@hub/errors';
@@ -152,15 +154,15 @@ export function parseParams<T extends Record<string, ParamSpec>>(
             : spec.kind === 'code' || spec.kind === 'drug'
               ? v.toLowerCase()
               : v;
-        if (!SHAPES[spec.kind].test(value))
+        const notCountry = spec.kind === 'country' ? unknownCountry(name, v) : undefined;
+        if (notCountry) errors.push(notCountry);
+        else if (!SHAPES[spec.kind].test(value))
           errors.push({
             field: name,
             message:
-              spec.kind === 'country'
-                ? 'must be an ISO 3166-1 alpha-2 code like KZ'
-                : spec.kind === 'text'
-                  ? 'must be 1 to 200 characters, none of them control characters'
-                  : 'has characters that are not allowed',
+              spec.kind === 'text'
+                ? 'must be 1 to 200 characters, none of them control characters'
+                : 'has characters that are not allowed',
             value: v.slice(0, 60),
           });
         else if (spec.kind === 'drug' && unknownDrug(name, value)) errors.push(unknownDrug(name, value)!);
@@ -170,6 +172,24 @@ export function parseParams<T extends Record<string, ParamSpec>>(
   }
   if (errors.length) throw new ValidationError(errors, 'query parameters are not valid');
   return out as { [K in keyof T]?: string | number | Date };
+}
+
+/**
+ * The refusal of a country filter that is not a country's ISO 3166-1 alpha-2 code (in any case): UK, EU and XX have its
+ * shape but are no country, and would be answered with nothing, which reads as "no seizures". The code meant is
+ * suggested when the value names a country (KAZ, Kazakhstan: KZ) or is near one's name (UK: GB).
+ */
+export function unknownCountry(field: string, country: string): FieldError | undefined {
+  const code = country.toUpperCase();
+  if (SHAPES.country.test(code) && resolveCountry(code) === code) return undefined;
+  const meant = country.length <= 60 ? resolveCountry(country) : undefined;
+  const suggestions = meant ? [meant] : country.length <= 60 ? suggestCountries(country, 3) : [];
+  return {
+    field,
+    message: `must be an ISO 3166-1 alpha-2 country code like KZ${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ' (see /data/countries.json)'}`,
+    value: country.slice(0, 60),
+    ...(suggestions.length ? { suggestions } : {}),
+  };
 }
 
 let modes: Vocabulary | undefined;

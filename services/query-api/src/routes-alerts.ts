@@ -2,11 +2,14 @@
 // country), newest first, filtered by rule, by another country they name and by date, in pages. An alert is a
 // hit/no-hit notice: each caller is shown of it only the matched reports it may read now, under each report's current
 // handling and status (alertView); the others are left out, with their countries, and counted in the reason without
-// saying whose. The feed stream's alert events show the same views (feed-stream.ts).
+// saying whose. A report whose current version no longer has the identifier, link or route the alert is on (the
+// coordinator marks it `left`) is no match any more: left out as if never named (standingAlert). The feed stream's
+// alert events show the same views (feed-stream.ts).
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
 import { HubError } from '@hub/errors';
 import {
+  alertScore,
   COLLECTIONS,
   mayRead,
   withholdFromAlert,
@@ -38,6 +41,8 @@ export interface CurrentDoc {
   originCountry: string;
   status?: string;
   handling?: StoredHandling;
+  /** Of a stored alert (which has no originator nor handling): the reports that have left its key (standingAlert). */
+  left?: string[];
 }
 
 /** What a caller is shown of an alert, and the reports of other countries that shows it (its reads, for the audit). */
@@ -47,22 +52,57 @@ export interface AlertView<A extends AlertShape> {
 }
 
 /**
- * What `caller` is shown of `alert`, judged by the matched reports' current documents (`current`, by report id): a
- * report is shown when it stands (neither withdrawn nor erased) and the caller may read it under its current
- * handling (mayRead, the one rule: a coordinator reads as its country and clearance, as anyone does). The others are
- * left out of `matched`, their countries out of `countries` (unless the caller's own, or named by a report shown),
- * their evaluations out of the score (counted as unevaluated), and the reason says how many are withheld; the
- * caller's own reports withdrawn or erased since are left out without a count (withholdFromAlert, as the
- * coordinator's copies are). Undefined when the alert is not the caller's to see: one not naming its country, for
- * anyone but a coordinator; for a coordinator, one of which it may read nothing. An alert naming the caller's country
- * is shown even when nothing but its own reports may be read (its owner may then ask the others through an
- * information request).
+ * `alert` as it stands now: without the reports that have left its key since (`left`, marked by the coordinator's
+ * correlation: their current version no longer has the identifier, the link, or the route and concealment), as if it
+ * had never named them. Their countries are left out of `countries` (unless a report still named is of that
+ * country), their evaluations out of the score, and the reason counts the reports still named. They are not counted
+ * as withheld: they are no match, not a match the reader may not read. Undefined when fewer than two countries are
+ * named then: no cross-border match any more, for anyone. The alert itself when it has no `left`; otherwise never
+ * with it (the store's bookkeeping, as `published` is).
  */
-export function alertView<A extends AlertShape>(
+export function standingAlert<A extends AlertShape & { left?: string[] }>(alert: A): A | undefined {
+  if (alert.left === undefined) return alert;
+  const { left, ...rest } = alert;
+  const gone = new Set(left);
+  const matched = alert.matched.filter((m) => !gone.has(m.reportId));
+  if (matched.length === alert.matched.length) return rest as A;
+  const countries = [...new Set(matched.map((m) => m.country))].sort();
+  if (countries.length < 2) return undefined;
+  // The rule's sentence starts with the number of reports named (the coordinator's REASON).
+  const was = `${alert.matched.length} `;
+  return {
+    ...rest,
+    matched,
+    countries,
+    score: alertScore(
+      alert.rule,
+      matched.map((m) => m.evaluation),
+    ),
+    reason: alert.reason.startsWith(was)
+      ? `${matched.length} ${alert.reason.slice(was.length)}`
+      : alert.reason,
+  } as A;
+}
+
+/**
+ * What `caller` is shown of `alert`, judged by the matched reports' current documents (`current`, by report id): of
+ * the alert as it stands (standingAlert: none, when too few reports are still matched on its key), a report is shown
+ * when it stands (neither withdrawn nor erased) and the caller may read it under its current handling (mayRead, the
+ * one rule: a coordinator reads as its country and clearance, as anyone does). The others are left out of `matched`,
+ * their countries out of `countries` (unless the caller's own, or named by a report shown), their evaluations out of
+ * the score (counted as unevaluated), and the reason says how many are withheld; the caller's own reports withdrawn
+ * or erased since are left out without a count (withholdFromAlert, as the coordinator's copies are). Undefined when
+ * the alert is not the caller's to see: one not naming its country, for anyone but a coordinator; for a coordinator,
+ * one of which it may read nothing. An alert naming the caller's country is shown even when nothing but its own
+ * reports may be read (its owner may then ask the others through an information request).
+ */
+export function alertView<A extends AlertShape & { left?: string[] }>(
   caller: Pick<Caller, 'role' | 'country' | 'clearance'>,
-  alert: A,
+  whole: A,
   current: ReadonlyMap<string, CurrentDoc>,
 ): AlertView<A> | undefined {
+  const alert = standingAlert(whole);
+  if (!alert) return undefined;
   const view = withholdFromAlert(
     alert,
     (m) => {
@@ -93,7 +133,14 @@ export async function currentDocs(
 ): Promise<CurrentDoc[]> {
   return store
     .collection<CurrentDoc>(collection)
-    .find({ _id: { $in: ids } }, { projection: { originCountry: 1, status: 1, handling: 1 } })
+    .find(
+      { _id: { $in: ids } },
+      // A stored alert is read for the reports that have left it; a record for its originator, status and handling.
+      {
+        projection:
+          collection === COLLECTIONS.alerts ? { left: 1 } : { originCountry: 1, status: 1, handling: 1 },
+      },
+    )
     .toArray();
 }
 
@@ -111,6 +158,8 @@ interface StoredAlert extends AlertShape {
   _id: string;
   createdAt: Date;
   published?: boolean;
+  /** The reports that have left its key since (the coordinator's correlation): see standingAlert. */
+  left?: string[];
 }
 
 /** Alerts asked of the store at a time once the first read (`limit` + 1) did not fill the page. */
@@ -218,8 +267,10 @@ export function alertRoutes(deps: {
       reportOrigins: [...read.values()],
     });
     res.json({
-      // Internal bookkeeping (the store's _id, whether it was sent) stays inside.
-      alerts: shown.map(({ alert: { _id, published, ...a } }) => (void _id, void published, a)),
+      // Internal bookkeeping (the store's _id, whether it was sent, the reports that left it) stays inside.
+      alerts: shown.map(
+        ({ alert: { _id, published, left, ...a } }) => (void _id, void published, void left, a),
+      ),
       nextCursor: more && last ? encodeCursor(last.createdAt, last._id) : null,
     });
   });

@@ -1,6 +1,6 @@
 // GET /v1/quality: how complete and timely each contributor's reports are, for coordinators. Computed from the
 // consolidated store (current reports, the envelope archive, the quarantine) as far as the caller's handling reaches,
-// cached for a minute per handling.
+// cached for a minute per handling (fresh=1: QUALITY_FRESH_MS), one computation at a time per handling.
 import type { TopicNames } from '@hub/kafka';
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
@@ -9,10 +9,22 @@ import { COLLECTIONS, TLP_RANK, type Store, type StoredReport, type StoredReques
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
 import { mayRead, readableFilter } from './handling';
+import { parseParams } from './params';
 import { actorOf } from './routes-seizures';
 
 /** Distinct handlings whose figures are kept at once; the oldest is dropped beyond. */
 const CACHED_HANDLINGS = 64;
+
+/** How long the figures of a handling are given out as they are. */
+export const QUALITY_CACHE_MS = 60000;
+
+/**
+ * How old figures may be and still be given to `fresh=1`: each computation reads whole collections with no time limit,
+ * so asking again and again recomputes at most this often (computedAt tells when they were computed).
+ */
+export const QUALITY_FRESH_MS = 5000;
+
+const QUALITY_PARAMS = { fresh: { kind: 'enum', values: ['1', 'true'] } } as const;
 
 interface ReportShape {
   place?: { lat: number | null; lon: number | null; locationType: string | null } | null;
@@ -74,6 +86,12 @@ export interface ContributorQuality {
   completeness: Record<keyof typeof FIELDS, number>;
   /** Mean of the completeness shares. */
   completenessScore: number;
+}
+
+/** Figures computed at `at` (milliseconds), for the callers of one handling. */
+interface Figures {
+  at: number;
+  value: ContributorQuality[];
 }
 
 /** Whether `caller` is given rejection rates: cleared for RED (QUALITY_COUNTED_RED). */
@@ -150,8 +168,9 @@ export async function computeQuality(
     if (!q) by.set(cc, (q = { reports: 0, retracted: 0, delays: [], filled: {}, accepted: 0, rejected: 0 }));
     return q;
   };
-  // Whole collections read on purpose, at most once a minute and for coordinators only: not bounded by
-  // HUB_QUERY_TIMEOUT_S (maxTimeMS 0), which is for what any analyst can ask as often as they like.
+  // Whole collections read on purpose, for coordinators only and at most once per handling at a time (once a minute,
+  // or every QUALITY_FRESH_MS asked with fresh=1, qualityRoutes): not bounded by HUB_QUERY_TIMEOUT_S (maxTimeMS 0),
+  // which is for what any analyst can ask as often as they like.
   const whole = { maxTimeMS: 0 };
   const reports = store
     .collection<StoredReport>(COLLECTIONS.reports)
@@ -228,40 +247,63 @@ export async function computeQuality(
 }
 
 export function qualityRoutes(
-  deps: { store: Store; audit: AuditLog; names: TopicNames },
-  cacheMs = 60000,
+  deps: { store: Store; audit: AuditLog; names: TopicNames; clock?: () => number },
+  cacheMs = QUALITY_CACHE_MS,
+  freshMs = QUALITY_FRESH_MS,
 ): Router {
   const router = Router();
+  const clock = deps.clock ?? Date.now;
   // One answer per distinct handling filter and whether rates are given: callers who may read the same records share
   // it (cleared for RED or not: AMBER+STRICT reads what RED does), no one sees another's.
-  const cache = new Map<string, { at: number; value: ContributorQuality[] }>();
+  const cache = new Map<string, Figures>();
+  // The computation under way per key: callers asking meanwhile wait for it rather than read everything again.
+  const computing = new Map<string, Promise<Figures>>();
+  const remember = (key: string, figures: Figures) => {
+    cache.delete(key);
+    cache.set(key, figures);
+    for (const oldest of cache.keys()) {
+      if (cache.size <= CACHED_HANDLINGS) break;
+      cache.delete(oldest);
+    }
+  };
+  /** The figures of `key`: those cached when young enough, else the computation under way, else a new one. */
+  const figuresOf = (key: string, caller: Caller, fresh: boolean): Figures | Promise<Figures> => {
+    const cached = cache.get(key);
+    if (cached && clock() - cached.at <= (fresh ? freshMs : cacheMs)) return cached;
+    let pending = computing.get(key);
+    if (!pending) {
+      pending = (async () => {
+        try {
+          const at = clock();
+          const figures = { at, value: await computeQuality(deps.store, deps.names, caller) };
+          remember(key, figures);
+          return figures;
+        } finally {
+          computing.delete(key);
+        }
+      })();
+      computing.set(key, pending);
+    }
+    return pending;
+  };
   router.get('/v1/quality', async (req, res) => {
     const caller = req.caller!;
     if (!['coordinator', 'admin'].includes(caller.role))
       throw new HubError('FORBIDDEN', 'the data-quality view is for coordinators');
-    const fresh = req.query.fresh === '1';
+    const p = parseParams(req.query as Record<string, unknown>, QUALITY_PARAMS);
     const key = JSON.stringify([readableFilter(caller), mayRate(caller)]);
-    let cached = cache.get(key);
-    if (!cached || fresh || Date.now() - cached.at > cacheMs) {
-      cached = { at: Date.now(), value: await computeQuality(deps.store, deps.names, caller) };
-      cache.delete(key);
-      cache.set(key, cached);
-      for (const oldest of cache.keys()) {
-        if (cache.size <= CACHED_HANDLINGS) break;
-        cache.delete(oldest);
-      }
-    }
+    const figures = await figuresOf(key, caller, p.fresh !== undefined);
     await deps.audit.append({
       actor: actorOf(caller),
       action: 'quality',
       query: {},
-      count: cached.value.length,
+      count: figures.value.length,
       reportIds: [],
     });
     res.json({
-      computedAt: new Date(cached.at).toISOString(),
+      computedAt: new Date(figures.at).toISOString(),
       counted: mayRate(caller) ? QUALITY_COUNTED_RED : QUALITY_COUNTED,
-      contributors: cached.value,
+      contributors: figures.value,
     });
   });
   return router;

@@ -153,7 +153,11 @@ describe('feed stream: what is given again is judged by the store as it is now',
       reason: '2 reports name the same plate identifier',
       createdAt: Date.UTC(2026, 5, 1),
     });
-    expect(alert.subjects.map((s) => s.id)).to.deep.equal(['kg-1', 'uz-1']);
+    expect(alert.subjects.map((s) => `${s.collection}/${s.id}`)).to.deep.equal([
+      'reports/kg-1',
+      'reports/uz-1',
+      'alerts/a-1',
+    ]);
     expect(alert.shownTo(kg, undefined)).to.equal(undefined);
     const now: Current = new Map([
       ...stands('reports', 'uz-1', { handling: red }),
@@ -171,6 +175,13 @@ describe('feed stream: what is given again is judged by the store as it is now',
     expect(alert.shownTo(uz, now)!.reads).to.deep.equal([{ reportId: 'kg-1', origin: 'KG' }]);
     // TJ is not named: nothing.
     expect(alert.shownTo({ ...kg, country: 'TJ' } as Caller, now)).to.equal(undefined);
+    // UZ's report has left the alert's key since (a version without the plate): no match stands, for anyone.
+    const left: Current = new Map([
+      ...now,
+      [docKey('alerts', 'a-1'), { _id: 'a-1', left: ['uz-1'] } as CurrentDoc],
+    ]);
+    expect(alert.shownTo(kg, left)).to.equal(undefined);
+    expect(alert.shownTo(uz, left)).to.equal(undefined);
   });
 });
 
@@ -404,7 +415,8 @@ describe('feed stream: what a live event costs to pass on', () => {
       2,
       undefined,
     ]);
-    expect(gets).to.equal(2);
+    // Its two reports, and the stored alert (for the reports that have left it).
+    expect(gets).to.equal(3);
     // Another read of the store (a batch given again) is picked from anew.
     const later: Current = new Map([[docKey('reports', 'kg-1'), doc('kg-1')]]);
     expect(
@@ -446,6 +458,7 @@ describe('feed stream: what a live event costs to pass on', () => {
         filter: { _id: { $in: ['kg-1', 'uz-1'] } },
         options: { projection: { originCountry: 1, status: 1, handling: 1 } },
       },
+      { collection: 'alerts', filter: { _id: { $in: ['a-1'] } }, options: { projection: { left: 1 } } },
       {
         collection: 'routes',
         filter: { _id: { $in: ['uz-9'] } },
@@ -453,6 +466,6 @@ describe('feed stream: what a live event costs to pass on', () => {
       },
     ]);
     expect(await currentOf(store, [])).to.deep.equal(new Map());
-    expect(finds).to.have.length(2);
+    expect(finds).to.have.length(3);
   });
 });

@@ -131,3 +131,65 @@ describe('query parameters: dates and codes', () => {
     expect(refused?.message).to.match(/^is not a mode of transport.*\(one of road, rail, air, maritime/);
   });
 });
+
+// Every country filter (country, routeCountry, origin): a code of no country would be answered with nothing, which
+// reads as "no seizures".
+describe('query parameters: the country filters', () => {
+  const parse = (country: string) => parseParams({ country }, { country: { kind: 'country' } }).country;
+  const refusal = (country: string) => {
+    try {
+      parse(country);
+    } catch (err) {
+      expect(err).to.be.instanceOf(ValidationError);
+      return (err as ValidationError).errors[0]!;
+    }
+    throw new Error(`${country} was taken`);
+  };
+
+  it("takes a country's ISO alpha-2 code, in any case", () => {
+    expect(parse('KZ')).to.equal('KZ');
+    expect(parse('uz')).to.equal('UZ');
+    expect(parse('XK')).to.equal('XK');
+  });
+
+  it('refuses two letters that are no country, naming the field and the value', () => {
+    for (const code of ['XX', 'EU', 'ZZ']) {
+      const e = refusal(code);
+      expect(e, code).to.include({ field: 'country', value: code });
+      expect(e.message, code).to.equal(
+        'must be an ISO 3166-1 alpha-2 country code like KZ (see /data/countries.json)',
+      );
+      expect(e.suggestions, code).to.equal(undefined);
+    }
+  });
+
+  it('refuses a code or name used for a country, suggesting its ISO code', () => {
+    const uk = refusal('UK');
+    expect(uk).to.include({ field: 'country', value: 'UK' });
+    expect(uk.suggestions).to.deep.equal(['GB']);
+    expect(uk.message).to.equal('must be an ISO 3166-1 alpha-2 country code like KZ; did you mean GB?');
+    expect(refusal('uk').suggestions).to.deep.equal(['GB']);
+    expect(refusal('KAZ').suggestions).to.deep.equal(['KZ']);
+    expect(refusal('Kazakhstan').suggestions).to.deep.equal(['KZ']);
+  });
+
+  it('names each country filter refused, as routeCountry and origin are read the same way', () => {
+    const countries = {
+      country: { kind: 'country' },
+      routeCountry: { kind: 'country' },
+      origin: { kind: 'country' },
+    } as const;
+    const parsing = () => parseParams({ country: 'KZ', routeCountry: 'UK', origin: 'XX' }, countries);
+    expect(parsing).to.throw(ValidationError);
+    let errors: FieldError[] = [];
+    try {
+      parsing();
+    } catch (err) {
+      errors = (err as ValidationError).errors;
+    }
+    expect(errors.map((e) => [e.field, e.value])).to.deep.equal([
+      ['routeCountry', 'UK'],
+      ['origin', 'XX'],
+    ]);
+  });
+});

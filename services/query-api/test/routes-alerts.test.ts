@@ -8,7 +8,7 @@ import type { AuditLog } from '../src/audit';
 import type { Caller } from '../src/auth';
 import { ERROR_STATUS } from '../src/errors';
 import { decodeCursor } from '../src/params';
-import { alertRoutes, alertView, type CurrentDoc } from '../src/routes-alerts';
+import { alertRoutes, alertView, standingAlert, type CurrentDoc } from '../src/routes-alerts';
 
 type Doc = Record<string, unknown> & { _id: string };
 
@@ -179,6 +179,73 @@ describe('query API: what a caller is shown of a cross-border alert (alertView)'
   });
 });
 
+describe('query API: an alert naming a report whose new version has left its key (standingAlert)', () => {
+  // KZ's report named plate 777ABC02 as KG's did; its version 2 corrected it to 777ABD02: the coordinator marked it left.
+  const current = new Map(
+    [report('kz-1', 'GREEN'), report('kg-1', 'GREEN'), report('uz-1', 'RED'), report('uz-2', 'GREEN')].map(
+      (r) => [r._id, r],
+    ),
+  );
+  const left = (alert: ReturnType<typeof stored>, ...ids: string[]) => ({ ...alert, left: ids });
+
+  it('shows no one an alert with fewer than two countries left: KG is not told of a match with KZ', () => {
+    const alert = left(stored('a-1', ['kg-1', 'kz-1'], { 'kg-1': 'B2', 'kz-1': 'A1' }), 'kz-1');
+    expect(standingAlert(alert)).to.equal(undefined);
+    for (const who of [
+      caller('analyst', 'KG', 'RED'),
+      caller('analyst', 'KZ', 'RED'),
+      caller('coordinator', 'TJ', 'RED'),
+    ])
+      expect(alertView(who, alert, current), `${who.role} of ${who.country}`).to.equal(undefined);
+  });
+
+  it('leaves the report out as if never named: the count, the countries and the score of those still matched', () => {
+    const alert = left(
+      stored('a-2', ['kg-1', 'kz-1', 'uz-1', 'uz-2'], {
+        'kg-1': 'B2',
+        'kz-1': 'A1',
+        'uz-1': 'E4',
+        'uz-2': 'C3',
+      }),
+      'kz-1',
+    );
+    const standing = standingAlert(alert)!;
+    expect(standing.matched.map((m) => m.reportId)).to.deep.equal(['kg-1', 'uz-1', 'uz-2']);
+    expect(standing.countries).to.deep.equal(['KG', 'UZ']);
+    expect(standing.reason).to.equal('3 reports name the same plate identifier');
+    expect(standing.score).to.equal(alertScore('shared_identifier', ['B2', 'E4', 'C3']));
+    expect(standing).not.to.have.property('left');
+    // KG at RED may not read UZ's RED report: that one is withheld and counted, KZ's is no match and is not.
+    const view = alertView(caller('analyst', 'KG', 'RED'), alert, current)!;
+    expect(view.alert.matched.map((m) => m.reportId)).to.deep.equal(['kg-1', 'uz-2']);
+    expect(view.alert.countries).to.deep.equal(['KG', 'UZ']);
+    expect(view.alert.reason).to.equal(
+      '3 reports name the same plate identifier; 1 of them, which you may not read, is withheld by their handling',
+    );
+    expect(view.alert.score).to.equal(alertScore('shared_identifier', ['B2', null, 'C3']));
+    expect(view.reads).to.deep.equal([{ reportId: 'uz-2', origin: 'UZ' }]);
+    // KZ, whose report left, is named no more: it is not shown the alert.
+    expect(alertView(caller('analyst', 'KZ', 'RED'), alert, current)).to.equal(undefined);
+  });
+
+  it('keeps the note of older seizures, and shows the alert whole again once the report came back', () => {
+    const older = {
+      ...stored('a-3', ['kg-1', 'kz-1', 'uz-2']),
+      reason: '3 reports name the same plate identifier; 7 more, of older seizures, are not named',
+    };
+    expect(standingAlert({ ...older, left: ['kz-1'] })!.reason).to.equal(
+      '2 reports name the same plate identifier; 7 more, of older seizures, are not named',
+    );
+    // Taken back (none left): the alert as it was raised, without the store's bookkeeping.
+    const back = standingAlert({ ...older, left: [] })!;
+    const { left: _none, ...whole } = { ...older, left: [] };
+    expect(back).to.deep.equal(whole);
+    expect(alertView(caller('analyst', 'KZ', 'RED'), { ...older, left: [] }, current)!.alert).to.deep.equal(
+      whole,
+    );
+  });
+});
+
 describe('query API: GET /v1/alerts shows each caller its own view of each alert', () => {
   let server: Server;
   let base = '';
@@ -186,6 +253,7 @@ describe('query API: GET /v1/alerts shows each caller its own view of each alert
   let mem: ReturnType<typeof memoryStore>;
   let audited: Parameters<AuditLog['append']>[0][];
   let reports: Doc[];
+  let alerts: Doc[];
 
   beforeEach(async () => {
     reports = [
@@ -197,14 +265,12 @@ describe('query API: GET /v1/alerts shows each caller its own view of each alert
       report('kg-3', 'GREEN'),
       report('uz-3', 'GREEN'),
     ] as unknown as Doc[];
-    mem = memoryStore({
-      alerts: [
-        stored('a-1', ['kz-1', 'uz-1'], { 'kz-1': 'A1', 'uz-1': 'E4' }, 3),
-        stored('a-2', ['kg-2', 'kz-2', 'uz-2'], {}, 2),
-        stored('a-3', ['kg-3', 'uz-3'], {}, 1),
-      ],
-      reports,
-    });
+    alerts = [
+      stored('a-1', ['kz-1', 'uz-1'], { 'kz-1': 'A1', 'uz-1': 'E4' }, 3),
+      stored('a-2', ['kg-2', 'kz-2', 'uz-2'], {}, 2),
+      stored('a-3', ['kg-3', 'uz-3'], {}, 1),
+    ];
+    mem = memoryStore({ alerts, reports });
     audited = [];
     const audit = {
       append: async (e: Parameters<AuditLog['append']>[0]) => {
@@ -262,6 +328,28 @@ describe('query API: GET /v1/alerts shows each caller its own view of each alert
     expect(audited[0]).to.deep.include({ action: 'alerts', count: 2 });
     expect(audited[0]!.reportIds).to.deep.equal(['kg-2', 'uz-2']);
     expect(audited[0]!.reportOrigins).to.deep.equal(['KG', 'UZ']);
+  });
+
+  it('lists no alert that a report left for too few countries, and never says which report left one', async () => {
+    who = caller('analyst', 'KG', 'RED');
+    const before = (await get()).alerts.map((a) => a.alertId);
+    expect(before).to.deep.equal(['a-3', 'a-2']);
+    // KZ's report left a-2 (KG, KZ, UZ): still two countries, shown without it; UZ's left a-3 (KG, UZ): not shown.
+    Object.assign(
+      alerts.find((a) => a._id === 'a-2')!,
+      { left: ['kz-2'] },
+    );
+    Object.assign(
+      alerts.find((a) => a._id === 'a-3')!,
+      { left: ['uz-3'] },
+    );
+    const { alerts: after } = await get();
+    expect(after.map((a) => a.alertId)).to.deep.equal(['a-2']);
+    expect(after[0]!.matched.map((m) => m.reportId)).to.deep.equal(['kg-2', 'uz-2']);
+    expect(after[0]!.countries).to.deep.equal(['KG', 'UZ']);
+    expect(after[0]!.reason).to.equal('2 reports name the same plate identifier');
+    expect(after[0]).not.to.have.property('left');
+    expect(audited[1]!.reportIds).to.deep.equal(['uz-2']);
   });
 
   it('finds no alert by a country the caller is not shown', async () => {

@@ -1,13 +1,20 @@
 import { expect } from 'chai';
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Server } from 'node:http';
+import { ValidationError } from '@hub/errors';
 import { topicNames } from '@hub/kafka';
 import { COLLECTIONS, type Store } from '@hub/store';
 import { createAuditLog } from '../src/audit';
 import { openApiChecker, type OpenApiDoc } from '../../../test/support/openapi';
 import type { Clearance } from '../src/issuer';
 import { openApiDocument } from '../src/openapi';
-import { computeQuality, QUALITY_COUNTED, QUALITY_COUNTED_RED, qualityRoutes } from '../src/routes-quality';
+import {
+  computeQuality,
+  QUALITY_COUNTED,
+  QUALITY_COUNTED_RED,
+  QUALITY_FRESH_MS,
+  qualityRoutes,
+} from '../src/routes-quality';
 import { memoryStore } from './memory-audit-store';
 
 type Doc = Record<string, unknown>;
@@ -181,5 +188,109 @@ describe('data quality per contributor (computeQuality)', () => {
     } finally {
       await new Promise((r) => server.close(r));
     }
+  });
+
+  describe('GET /v1/quality: asked again and again', () => {
+    let now = 1_000_000;
+    /** How many times the figures were computed (each reads the reports once), and a gate that holds those reads. */
+    let computed = 0;
+    let gate: Promise<void> = Promise.resolve();
+    let server: Server;
+    let url: string;
+    before(async () => {
+      const plain = storeOf(readable());
+      const store = {
+        engine: 'ferretdb',
+        collection: (name: Parameters<Store['collection']>[0]) => {
+          const c = plain.collection(name) as unknown as { find: (f: Doc) => AsyncIterable<Doc> };
+          if (name !== COLLECTIONS.reports) return c;
+          return {
+            find: (filter: Doc) =>
+              (async function* () {
+                computed++;
+                await gate;
+                yield* c.find(filter);
+              })(),
+          };
+        },
+      } as unknown as Store;
+      const app = express();
+      app.use((req, _res, next) => {
+        req.caller = { sub: 'coordinator-TJ', role: 'coordinator', regions: [], ...tjGreen };
+        next();
+      });
+      const audit = createAuditLog(memoryStore().store);
+      app.use(qualityRoutes({ store, audit, names, clock: () => now }));
+      app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+        if (err instanceof ValidationError) res.status(400).json({ errors: err.errors });
+        else res.status(500).json({ error: String(err) });
+      });
+      server = await new Promise<Server>((resolve) => {
+        const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      });
+      url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+    after(() => server.close());
+
+    const quality = async (query = '') => {
+      const r = await fetch(`${url}/v1/quality${query}`);
+      return { status: r.status, body: (await r.json()) as Doc };
+    };
+    const computedAt = async (query = '') => {
+      const r = await quality(query);
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      return r.body.computedAt as string;
+    };
+
+    it('recomputes for fresh=1 only figures older than a few seconds, and says when they were computed', async () => {
+      const first = await computedAt();
+      expect(first).to.equal(new Date(now).toISOString());
+      expect(computed).to.equal(1);
+      // Asked again at once, fresh or not: the figures just computed, as computedAt says.
+      now += 1000;
+      expect(await computedAt('?fresh=1')).to.equal(first);
+      expect(await computedAt('?fresh=true')).to.equal(first);
+      expect(await computedAt()).to.equal(first);
+      expect(computed).to.equal(1);
+      // Older than QUALITY_FRESH_MS: fresh=1 computes them again, and the cache gives out the new ones.
+      now += QUALITY_FRESH_MS;
+      const again = await computedAt('?fresh=1');
+      expect(again).to.equal(new Date(now).toISOString());
+      expect(computed).to.equal(2);
+      expect(await computedAt()).to.equal(again);
+      now += QUALITY_FRESH_MS + 1;
+      expect(await computedAt('?fresh=true')).to.equal(new Date(now).toISOString());
+      expect(computed).to.equal(3);
+    });
+
+    it('computes once for requests that come while the figures are being computed', async () => {
+      now += 120_000;
+      let open!: () => void;
+      gate = new Promise<void>((resolve) => (open = resolve));
+      const asked = [quality('?fresh=1'), quality(), quality('?fresh=1'), quality('?fresh=true'), quality()];
+      // All five have come in while the first computation waits on its read.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      open();
+      const answers = await Promise.all(asked);
+      expect(answers.map((a) => a.status)).to.deep.equal([200, 200, 200, 200, 200]);
+      expect(new Set(answers.map((a) => a.body.computedAt)).size).to.equal(1);
+      expect(computed, 'computations').to.equal(4);
+    });
+
+    it('refuses a fresh it does not know, and any other parameter, naming it', async () => {
+      const before = computed;
+      const yes = await quality('?fresh=yes');
+      expect(yes.status).to.equal(400);
+      expect(yes.body.errors).to.deep.equal([
+        { field: 'fresh', message: 'must be one of 1, true', value: 'yes' },
+      ]);
+      const country = await quality('?country=KZ');
+      expect(country.status).to.equal(400);
+      const [e, ...more] = country.body.errors as { field: string; message: string }[];
+      expect(more).to.deep.equal([]);
+      expect(e).to.include({ field: 'country' });
+      expect(e!.message).to.match(/^unknown parameter; use one of fresh$/);
+      expect(computed, 'nothing computed for a refused request').to.equal(before);
+    });
   });
 });

@@ -37,13 +37,7 @@ export interface Store {
 }
 
 export async function connectStore(options: StoreOptions): Promise<Store> {
-  const client = new MongoClient(options.url, {
-    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5000,
-    appName: options.appName ?? 'seizure-hub',
-    promoteBuffers: true,
-    retryWrites: false, // FerretDB and standalone servers have no retryable writes; our writes are idempotent anyway.
-    monitorCommands: options.onCommand !== undefined,
-  });
+  const client = newClient(options);
   if (options.onCommand) monitorCommands(client, options.onCommand);
   try {
     await client.connect();
@@ -98,8 +92,32 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
   };
 }
 
+/**
+ * The driver's client for `options.url`. A URL it cannot parse (no mongodb:// scheme, an unknown option) is a setting
+ * to correct, not a store that is down: refused as such, not retried.
+ */
+function newClient(options: StoreOptions): MongoClient {
+  try {
+    return new MongoClient(options.url, {
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5000,
+      appName: options.appName ?? 'seizure-hub',
+      promoteBuffers: true,
+      retryWrites: false, // FerretDB and standalone servers have no retryable writes; our writes are idempotent anyway.
+      monitorCommands: options.onCommand !== undefined,
+    });
+  } catch (cause) {
+    throw new HubError(
+      'CONFIG_INVALID',
+      `the store's URL ${redactUrl(options.url)} is not a MongoDB connection string the driver takes (mongodb://<host>:<port>/ or mongodb+srv://...): ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
 /** The connection string without credentials, for messages and logs. */
 export function redactUrl(url: string): string {
+  // Without a scheme (not a URL the driver takes, but shown in its refusal), a user and password before an @.
+  if (!url.includes('//') && url.includes('@')) return `***${url.slice(url.lastIndexOf('@'))}`;
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 

@@ -7,7 +7,7 @@ import { PkiStore } from '@hub/pki';
 import { redactUrl } from '@hub/store';
 import type { Command } from '../command';
 import { parse, say, refuseExtra } from '../command';
-import { canListen } from '../../stack/proc';
+import { canListen, withLock } from '../../stack/proc';
 import { replaceSecretFile } from '../../stack/secrets';
 import { stackUp } from '../../stack/stack';
 import { runHub, spawnHub, stopChildren, waitHealthy, type Child } from '../../run/children';
@@ -132,6 +132,29 @@ export function startOptions(args: string[]): { reports: number; demo: boolean; 
   };
 }
 
+/**
+ * The hub CA and a node certificate for each of `countries`, made under a lock in HUB_HOME: two `hub start`s on a
+ * fresh clone both found no CA and each made one, and the node certificates of the first then chained to a CA that
+ * ca.crt no longer held. The second now waits, then finds the CA and the certificates. `hub`: runs `hub <args>`.
+ */
+export async function ensureDemoPki(
+  hubHome: string,
+  countries: string[],
+  log: (line: string) => void,
+  hub: (args: string[]) => Promise<unknown> = runHub,
+): Promise<void> {
+  await withLock(
+    join(hubHome, 'run', 'pki.lock'),
+    'making the hub CA and node certificates',
+    log,
+    async () => {
+      await hub(['pki', 'init']);
+      for (const cc of countries) await hub(['pki', 'issue', cc, '--if-missing']);
+    },
+    'HUB_HOME',
+  );
+}
+
 /** The endpoints scripts read, a 12-hour analyst token and the store's URL among them: for this user's eyes only. */
 export interface Endpoints {
   api: string;
@@ -180,8 +203,7 @@ export const startCommand: Command = {
     process.once('SIGTERM', () => void stop(0));
     try {
       log(`2/6 PKI: hub CA and certificates for ${config.demoCountries.join(', ')}`);
-      await runHub(['pki', 'init']);
-      for (const cc of config.demoCountries) await runHub(['pki', 'issue', cc, '--if-missing']);
+      await ensureDemoPki(config.hubHome, config.demoCountries, log);
       // Again: the stack's start may have taken minutes, in which another `hub start` may have taken the ports.
       await checkServicePorts(config);
 

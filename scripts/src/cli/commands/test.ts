@@ -86,6 +86,142 @@ export async function stackForSuite(config: HubConfig, log: Say): Promise<Launch
   return (await stackUp(config, log, { security: 'plaintext' })).launched;
 }
 
+/** How a run of the suite gets its servers and stops them: the local stack (unit tests hand in stand-ins). */
+export interface SuiteStack {
+  /** Make ready what the suite needs; returns the servers this run launched. */
+  up(): Promise<Launched>;
+  /** Stop the servers `up` launched, and only those. */
+  down(launched: Launched): Promise<void>;
+}
+
+export interface SuiteOptions {
+  /** What mocha is given: the spec globs or files, then its own options. */
+  mochaArgs: string[];
+  env: NodeJS.ProcessEnv;
+  /** Seconds without output after which the suite is taken as hung (silenceLimitS). */
+  silenceLimit: number;
+  /** --keep-stack: the servers this run launched are left running. */
+  keepStack: boolean;
+}
+
+/** The exit code of a run stopped by a signal, as a shell gives it: 128 plus the signal's number. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT;
+
+/** SIGKILL `pid` and all its descendants: mocha runs the tests in a child process of its own. */
+function killTree(pid: number | undefined): void {
+  if (pid === undefined) return;
+  for (const p of processTree(pid))
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+}
+
+/**
+ * Run mocha as the suite, its output passed on (the reporter's closing line held back, see closingLineLast), stopped
+ * with its whole tree once silent longer than the limit. `started` gets its pid. Resolves to its exit code.
+ */
+function runMocha(
+  options: SuiteOptions,
+  log: Say,
+  stdout: ReturnType<typeof closingLineLast>,
+  started: (pid: number | undefined) => void,
+): Promise<number> {
+  const mocha = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
+  return new Promise<number>((resolve) => {
+    // Colours as on a terminal, though the output passes through this process (to watch for silence).
+    const color = process.stdout.isTTY ? ['--color'] : [];
+    const child = spawn(process.execPath, [mocha, ...color, ...options.mochaArgs], {
+      cwd: repoRoot,
+      stdio: ['inherit', 'pipe', 'pipe'],
+      env: options.env,
+    });
+    started(child.pid);
+    let lastOutput = Date.now();
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      lastOutput = Date.now();
+      stdout.push(d);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      lastOutput = Date.now();
+      process.stderr.write(d);
+    });
+    let hung = false;
+    const watchdog = setInterval(() => {
+      if (hung || Date.now() - lastOutput < options.silenceLimit * 1000) return;
+      hung = true;
+      log(
+        `no output from the suite for ${options.silenceLimit} s: it is hung (in the group of tests named last above); ` +
+          'stopping it. HUB_TEST_SILENCE_LIMIT_S changes the limit.',
+      );
+      killTree(child.pid);
+    }, 1000);
+    // 'close', not 'exit': the last lines (the suite's result) may still be in the pipes at exit.
+    child.on('close', (c) => {
+      clearInterval(watchdog);
+      resolve(hung ? 1 : (c ?? 1));
+    });
+  });
+}
+
+/**
+ * Run mocha with `options` between `stack.up` and `stack.down`; returns the exit code. A SIGINT (Ctrl-C) or SIGTERM
+ * stops the suite's whole process tree (or, while the stack is being started, the suite is not run) and then, as at
+ * the end of any run, the servers this run launched: they run detached, so the signal does not reach them, and later
+ * runs would find them running and leave them be. The run then ends with 130 or 143; a second signal ends it at once.
+ */
+export async function runSuite(options: SuiteOptions, stack: SuiteStack, log: Say): Promise<number> {
+  const t0 = Date.now();
+  const since = (t: number) => `${Math.round((Date.now() - t) / 1000)} s`;
+  let interrupted: StopSignal | undefined;
+  let suitePid: number | undefined;
+  const onSignal = (signal: StopSignal) => {
+    if (interrupted) {
+      log(`${signal} again: exiting now; 'hub stack down' stops what this run started`);
+      process.exit(SIGNAL_EXIT[signal]);
+    }
+    interrupted = signal;
+    log(
+      suitePid === undefined
+        ? `${signal}: stopping once the stack has started, to stop the servers this run started (again: at once)`
+        : `${signal}: stopping the suite, then the servers this run started`,
+    );
+    killTree(suitePid);
+  };
+  const onSigint = () => onSignal('SIGINT');
+  const onSigterm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  try {
+    const launched = await stack.up();
+    const tSuite = Date.now();
+    const setUp = since(t0);
+    const stdout = closingLineLast((text) => process.stdout.write(text));
+    const code = interrupted
+      ? SIGNAL_EXIT[interrupted]
+      : await runMocha(options, log, stdout, (pid) => (suitePid = pid));
+    const closing = stdout.end();
+    const suite = since(tSuite);
+    const tDown = Date.now();
+    if ((launched.kafka || launched.store) && !options.keepStack) await stack.down(launched);
+    const exitCode = interrupted ? SIGNAL_EXIT[interrupted] : code;
+    // Where a slow run spent its time, on standard error with the other progress lines; then the suite's own
+    // closing line, last: "N passed, N failed" is what CI and the README's reader take for the result.
+    log(
+      `${interrupted ? `interrupted by ${interrupted}, ` : ''}finished in ${since(t0)}: set-up ${setUp}, ` +
+        `suite ${suite}, stack stop ${since(tDown)}; exit code ${exitCode}`,
+    );
+    if (closing !== undefined) process.stdout.write(`${closing}\n`);
+    return exitCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+  }
+}
+
 export const testCommand: Command = {
   name: 'test',
   summary: 'run the test suite against the real local stack (starts it if not running)',
@@ -95,6 +231,8 @@ export const testCommand: Command = {
   --soak        also the long fault-injection and load tests (HUB_SOAK=1)
   --keep-stack  leave the local stack running afterwards even if this run started it (otherwise the servers this
                 run started are stopped, and only those)
+
+Ctrl-C (or SIGTERM) stops the suite and the servers this run started; the run then exits with 130 (143).
 
 Environment: HUB_TEST_SILENCE_LIMIT_S, seconds without output after which the suite is taken as hung and stopped
 (a whole number from 1; default 900, 1800 with --soak).`,
@@ -114,75 +252,29 @@ Environment: HUB_TEST_SILENCE_LIMIT_S, seconds without output after which the su
     // Before the stack is started: a mistyped limit is refused, not read as NaN (the suite stopped after a second).
     const silenceLimit = silenceLimitS(process.env, env.HUB_SOAK === '1');
     const config = loadConfig();
-    const t0 = Date.now();
-    const since = (t: number) => `${Math.round((Date.now() - t) / 1000)} s`;
-    const launched: Launched = unitOnly ? {} : await stackForSuite(config, log);
-    if (!unitOnly && config.kafka.fromLocalStack && config.mongo.fromLocalStack) {
-      const swept = await sweepTestLeftovers(
-        config.kafka.brokers,
-        config.mongo.url,
-        join(config.hubHome, 'stack', 'ferretdb'),
-      ).catch(() => undefined);
-      if (swept && (swept.topics || swept.databases))
-        log(`removed ${swept.topics} topics and ${swept.databases} databases left by earlier test runs`);
-    }
-    if (!unitOnly) ensureChromium(log);
+    const stack: SuiteStack = {
+      async up() {
+        if (unitOnly) return {};
+        const launched = await stackForSuite(config, log);
+        if (config.kafka.fromLocalStack && config.mongo.fromLocalStack) {
+          const swept = await sweepTestLeftovers(
+            config.kafka.brokers,
+            config.mongo.url,
+            join(config.hubHome, 'stack', 'ferretdb'),
+          ).catch(() => undefined);
+          if (swept && (swept.topics || swept.databases))
+            log(`removed ${swept.topics} topics and ${swept.databases} databases left by earlier test runs`);
+        }
+        ensureChromium(log);
+        return launched;
+      },
+      down: (launched) => stackDown(loadConfig(), log, launched),
+    };
     const specs = unitOnly ? UNIT : [...UNIT, ...INTEGRATION];
-    const tSuite = Date.now();
-    const setUp = since(t0);
-    const mocha = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
-    const stdout = closingLineLast((text) => process.stdout.write(text));
-    const code = await new Promise<number>((resolve) => {
-      // Colours as on a terminal, though the output passes through this process (to watch for silence).
-      const color = process.stdout.isTTY ? ['--color'] : [];
-      const child = spawn(process.execPath, [mocha, ...specs, ...color, ...extra], {
-        cwd: repoRoot,
-        stdio: ['inherit', 'pipe', 'pipe'],
-        env,
-      });
-      let lastOutput = Date.now();
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (d: string) => {
-        lastOutput = Date.now();
-        stdout.push(d);
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        lastOutput = Date.now();
-        process.stderr.write(d);
-      });
-      let hung = false;
-      const watchdog = setInterval(() => {
-        if (hung || Date.now() - lastOutput < silenceLimit * 1000) return;
-        hung = true;
-        log(
-          `no output from the suite for ${silenceLimit} s: it is hung (in the group of tests named last above); ` +
-            'stopping it. HUB_TEST_SILENCE_LIMIT_S changes the limit.',
-        );
-        // mocha runs the tests in a child process of its own: the whole tree goes.
-        for (const pid of processTree(child.pid ?? 0))
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // gone already
-          }
-      }, 1000);
-      // 'close', not 'exit': the last lines (the suite's result) may still be in the pipes at exit.
-      child.on('close', (c) => {
-        clearInterval(watchdog);
-        resolve(hung ? 1 : (c ?? 1));
-      });
-    });
-    const closing = stdout.end();
-    const suite = since(tSuite);
-    const tDown = Date.now();
-    if ((launched.kafka || launched.store) && !own.includes('--keep-stack'))
-      await stackDown(loadConfig(), log, launched);
-    // Where a slow run spent its time, on standard error with the other progress lines; then the suite's own
-    // closing line, last: "N passed, N failed" is what CI and the README's reader take for the result.
-    log(
-      `finished in ${since(t0)}: set-up ${setUp}, suite ${suite}, stack stop ${since(tDown)}; exit code ${code}`,
+    return runSuite(
+      { mochaArgs: [...specs, ...extra], env, silenceLimit, keepStack: own.includes('--keep-stack') },
+      stack,
+      log,
     );
-    if (closing !== undefined) process.stdout.write(`${closing}\n`);
-    return code;
   },
 };

@@ -16,7 +16,7 @@ import {
   type IdsHeader,
 } from './columns';
 import { isoSeizureDate, parseNumber, splitList } from './cells';
-import { offsetRule, utcOffsetMinutes } from '../report/dates';
+import { offsetRule, timeOfDayProblem, utcOffsetMinutes } from '../report/dates';
 import type { CsvRow, CsvSeparator, ParsedCsv } from './parse';
 
 /** Where a field of the JSON report came from, to point an error at the right cell. */
@@ -24,7 +24,19 @@ export interface CellSource {
   line: number;
   column: string;
   value: string;
+  /**
+   * How the cell is written, for a cell split into several fields (`Arrested` into nationality and count): an error of
+   * one of those fields names it and adds this, so that "is required" says what the cell lacks.
+   */
+  form?: string;
 }
+
+/** How the cells split into several fields are written (docs/templates/README.md). */
+export const CELL_FORMS = {
+  arrested: 'write arrests as nationality:count pairs separated by ;, e.g. TJ:2; KZ:1',
+  identifiers:
+    'write identifiers as kind:value pairs separated by ;, e.g. flight:KC921; container:CSQU3054383',
+} as const;
 
 export interface IdsReport {
   reference: string | null;
@@ -177,18 +189,26 @@ function mapGroup(
     }
     return found;
   };
-  const src = (path: string, key: ColumnKey, at: { v: string; line: number } | null) =>
+  // `line`: where an absent cell is (a drug line's cells are its own row's; a seizure's, its first row's).
+  const src = (
+    path: string,
+    key: ColumnKey,
+    at: { v: string; line: number } | null,
+    line = first.line,
+    form?: string,
+  ) =>
     report.sources.set(path, {
-      line: at?.line ?? first.line,
+      line: at?.line ?? line,
       column: columnTitle(header, key),
       value: at?.v ?? '',
+      ...(form !== undefined && { form }),
     });
-  const text = (path: string, key: ColumnKey, at = value(key)) => {
-    src(path, key, at);
+  const text = (path: string, key: ColumnKey, at = value(key), line = first.line) => {
+    src(path, key, at, line);
     return at?.v;
   };
-  const num = (path: string, key: ColumnKey, at = value(key)) => {
-    src(path, key, at);
+  const num = (path: string, key: ColumnKey, at = value(key), line = first.line) => {
+    src(path, key, at, line);
     return at ? parseNumber(at.v, separator) : undefined;
   };
   const body = report.body;
@@ -260,12 +280,12 @@ function mapGroup(
     };
     const p = `drugs[${i}]`;
     const drug: Record<string, unknown> = {};
-    put(drug, 'substance', text(`${p}.substance`, 'substance', at('substance')));
-    put(drug, 'quantity', num(`${p}.quantity`, 'quantity', at('quantity')));
-    put(drug, 'unit', text(`${p}.unit`, 'unit', at('unit')));
-    put(drug, 'form', text(`${p}.form`, 'form', at('form')));
-    put(drug, 'purityPct', num(`${p}.purityPct`, 'purity', at('purity')));
-    put(drug, 'packageCount', num(`${p}.packageCount`, 'packages', at('packages')));
+    put(drug, 'substance', text(`${p}.substance`, 'substance', at('substance'), row.line));
+    put(drug, 'quantity', num(`${p}.quantity`, 'quantity', at('quantity'), row.line));
+    put(drug, 'unit', text(`${p}.unit`, 'unit', at('unit'), row.line));
+    put(drug, 'form', text(`${p}.form`, 'form', at('form'), row.line));
+    put(drug, 'purityPct', num(`${p}.purityPct`, 'purity', at('purity'), row.line));
+    put(drug, 'packageCount', num(`${p}.packageCount`, 'packages', at('packages'), row.line));
     report.sources.set(p, { line: row.line, column: columnTitle(header, 'substance'), value: '' });
     return drug;
   });
@@ -288,15 +308,16 @@ function mapGroup(
   for (const item of ids ? splitList(ids.v, /[;|\n]/) : []) {
     const colon = item.indexOf(':');
     if (colon <= 0) {
-      fail(
-        ids?.line ?? first.line,
-        'identifiers',
-        item,
-        'write identifiers as kind:value, e.g. flight:KC921',
-      );
+      fail(ids?.line ?? first.line, 'identifiers', item, CELL_FORMS.identifiers);
       continue;
     }
-    src(`conveyance.identifiers[${identifiers.length}]`, 'identifiers', ids);
+    src(
+      `conveyance.identifiers[${identifiers.length}]`,
+      'identifiers',
+      ids,
+      first.line,
+      CELL_FORMS.identifiers,
+    );
     identifiers.push({ kind: item.slice(0, colon).trim(), value: item.slice(colon + 1).trim() });
   }
   if (identifiers.length) conveyance.identifiers = identifiers;
@@ -309,7 +330,9 @@ function mapGroup(
   const leg = (key: ColumnKey, role: string, split: RegExp | null) => {
     const at = value(key);
     for (const country of at ? (split ? splitList(at.v, split) : [at.v]) : []) {
+      // The leg, and its country by name: an unknown country is the cell's error, with no field name to add.
       src(`route[${route.length}]`, key, at);
+      src(`route[${route.length}].country`, key, at);
       route.push({ country, role });
     }
   };
@@ -322,7 +345,7 @@ function mapGroup(
   const arrested = value('arrested');
   if (arrested) {
     body.arrested = splitList(arrested.v, /[;|,]/).map((item, i) => {
-      src(`arrested[${i}]`, 'arrested', arrested);
+      src(`arrested[${i}]`, 'arrested', arrested, first.line, CELL_FORMS.arrested);
       const m = /^(.*?)[\s:=x×]*(\d+)$/.exec(item);
       return m ? { nationality: (m[1] ?? '').trim(), count: Number(m[2]) } : { nationality: item, count: 1 };
     });
@@ -344,15 +367,18 @@ function mapGroup(
   return report;
 }
 
-const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
+const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
-/** Why a Seizure Time cell cannot be read, or null: HH:MM (24-hour), optional seconds and UTC offset. */
+/**
+ * Why a Seizure Time cell cannot be read, or null: HH:MM (24-hour), optional seconds and UTC offset; 24:00 is the end
+ * of the seizure's date, as in a date-time (readIsoTime).
+ */
 export function seizureTimeProblem(cell: string): string | null {
   const m = TIME.exec(cell.trim());
   const rule =
     'must be a 24-hour time HH:MM, optionally with seconds and a UTC offset (e.g. 09:30, 21:05:30, 09:30+05:00)';
-  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3] ?? 0) > 59) return rule;
-  const zone = m[4];
+  if (!m || timeOfDayProblem((m[1] as string).padStart(2, '0'), m[2] as string, m[3], m[4])) return rule;
+  const zone = m[5];
   if (zone && zone !== 'Z' && utcOffsetMinutes(zone) === null) return offsetRule(zone);
   return null;
 }

@@ -38,6 +38,15 @@ function parentPath(path: string): string {
   return path.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
 }
 
+/**
+ * The field a path names below `found`, the path of the cell it was read from: `nationality` for
+ * `arrested[0].nationality` read from `arrested[0]`; '' for none or a list index (`handling.releasableTo[1]`).
+ */
+function leafBelow(path: string, found: string): string {
+  if (path === found) return '';
+  return /\.([^.[\]]+)$/.exec(path.slice(found.length))?.[1] ?? '';
+}
+
 /** A ValidationError's field errors, pointed at the cells they came from. */
 export function fieldErrorsToCsv(report: IdsReport, errors: readonly FieldError[]): CsvError[] {
   return errors.map((e) => {
@@ -55,6 +64,11 @@ export function fieldErrorsToCsv(report: IdsReport, errors: readonly FieldError[
     if (e.field === 'seizedAt' && message.startsWith('must be an ISO 8601'))
       message =
         'must be a date: YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY, or a date-time such as 2026-03-14T09:30:00+05:00';
+    // A cell read into several fields (Arrested: nationality and count): the message names the field the cell lacks
+    // or got wrong, and how the cell is written ("3" is a count without its nationality).
+    const leaf = source ? leafBelow(e.field, path) : '';
+    if (leaf) message = /^(is|must) /.test(message) ? `${leaf} ${message}` : `${leaf}: ${message}`;
+    if (leaf && source?.form) message = `${message} (${source.form})`;
     const value = source?.value || (e.value === undefined ? '' : String(e.value));
     return {
       line: source?.line ?? (report.lines[0] as number),

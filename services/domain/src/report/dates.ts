@@ -58,10 +58,30 @@ export interface IsoTimeRefused {
 }
 
 /**
+ * Why `hh:mm[:ss[.fraction]]` is not a time of day, or null. Hours run 00-23, minutes and seconds 00-59; 24:00 (with
+ * zero seconds) is ISO 8601's end of the day, which agency tools emit for "midnight at the end of this date", and is
+ * taken as 00:00 of the next day. A leap second (:60) is refused: seizedAt is kept to the second, and a :60 would
+ * have to be moved to another second (and, at 23:59:60, to another day); there have been 27 since 1972.
+ */
+export function timeOfDayProblem(
+  hours: string,
+  minutes: string,
+  seconds?: string,
+  fraction?: string,
+): string | null {
+  const [h, m, s] = [Number(hours), Number(minutes), Number(seconds ?? 0)];
+  const endOfDay = h === 24 && m === 0 && s === 0 && !/[1-9]/.test(fraction ?? '');
+  if (endOfDay || (h <= 23 && m <= 59 && s <= 59)) return null;
+  const given = `${hours}:${minutes}${seconds === undefined ? '' : `:${seconds}`}`;
+  return `is not a real time of day (${given}): hours run 00-23, minutes and seconds 00-59 (24:00 is taken as the end of the day; a leap second :60 is not)`;
+}
+
+/**
  * `value` (YYYY-MM-DD, with a time [T or space] hh:mm[:ss[.fraction]], with a UTC offset or Z, or without) in UTC, or
- * why it is refused: `rule` says what the value breaks (a UTC offset no zone has, a date the calendar does not have);
- * none when it is not ISO 8601 at all (each field says what it expects). Without an offset it is read as UTC
- * (`Date.parse` would read it in the server's time zone: the same value a different time on each node).
+ * why it is refused: `rule` says what the value breaks (a UTC offset no zone has, a date the calendar does not have, a
+ * time of day the clock does not have); none when it is not ISO 8601 at all (each field says what it expects). Without
+ * an offset it is read as UTC (`Date.parse` would read it in the server's time zone: the same value a different time
+ * on each node). 24:00 is the end of the day: 00:00 of the next.
  */
 export function readIsoTime(value: string): IsoTime | IsoTimeRefused {
   const m = ISO.exec(value.trim());
@@ -73,14 +93,19 @@ export function readIsoTime(value: string): IsoTime | IsoTimeRefused {
     offsetMinutes = utcOffsetMinutes(zone);
     if (offsetMinutes === null) return { error: true, rule: offsetRule(zone) };
   }
+  if (!isCalendarDate(m[0])) return { error: true, rule: 'is not a real calendar date' };
+  const clock = m[4] === undefined ? null : timeOfDayProblem(m[4], m[5] as string, m[6], m[7]);
+  if (clock) return { error: true, rule: clock };
   const fraction = (m[7] ?? '.0').slice(1, 4).padEnd(3, '0');
-  const local = Date.parse(
-    m[4]
-      ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}.${fraction}Z`
-      : `${m[1]}-${m[2]}-${m[3]}T00:00:00.000Z`,
-  );
-  if (Number.isNaN(local) || !isCalendarDate(m[0]))
-    return { error: true, rule: 'is not a real calendar date' };
+  // 24:00 is read as 00:00 and a day added (Date.parse's reading of hour 24 is not one the standard makes it give).
+  const endOfDay = m[4] === '24';
+  const local =
+    Date.parse(
+      m[4]
+        ? `${m[1]}-${m[2]}-${m[3]}T${endOfDay ? '00' : m[4]}:${m[5]}:${m[6] ?? '00'}.${fraction}Z`
+        : `${m[1]}-${m[2]}-${m[3]}T00:00:00.000Z`,
+    ) + (endOfDay ? 86400000 : 0);
+  if (Number.isNaN(local)) return { error: true, rule: 'is not a real calendar date' };
   return { ms: local - (offsetMinutes ?? 0) * 60000, offsetMinutes, hasTime: m[4] !== undefined };
 }
 
@@ -93,6 +118,25 @@ export function readAsUtcNote(time: IsoTime, example: string): string {
   return time.hasTime
     ? ' (a time without a UTC offset is read as UTC; add e.g. +05:00)'
     : ` (a date without a time is read as midnight UTC; give the time with its UTC offset, e.g. ${example})`;
+}
+
+/**
+ * How far past the clock a seizure's date without a time of day may lie: the date is already today somewhere on
+ * Earth (Kiribati, UTC+14:00) while it is still yesterday in UTC. A node east of Greenwich writes today's date hours
+ * before UTC midnight.
+ */
+export const DATE_ONLY_AHEAD_MS = MAX_OFFSET_MINUTES * 60000;
+
+/** How far past the clock a seizure's time may lie: the clocks' skew. */
+const SEIZED_AT_SKEW_MS = 5 * 60000;
+
+/**
+ * Whether a stored seizedAt (UTC ms, with the offset it was given in) may have been given as a date alone: midnight
+ * UTC without an offset. What receives the record rather than the text (the coordinator) allows such a one
+ * DATE_ONLY_AHEAD_MS past its clock, as the node that read it did.
+ */
+export function mayBeDateOnly(seizedAt: number, offsetMinutes: number | null): boolean {
+  return offsetMinutes === null && seizedAt % 86400000 === 0;
 }
 
 export function parseSeizedAt(r: FieldReader, value: unknown, now: number): SeizedAt {
@@ -112,8 +156,17 @@ export function parseSeizedAt(r: FieldReader, value: unknown, now: number): Seiz
   // To the second: a fraction given is not kept (offsets are whole minutes: the second is the one given).
   const utcMs = Math.floor(time.ms / 1000) * 1000;
   const { offsetMinutes } = time;
-  const unzoned = readAsUtcNote(time, '2026-03-14T09:30:00+05:00');
-  if (utcMs > now + 5 * 60000) r.error('seizedAt', `must not be in the future${unzoned}`, value);
+  // A date alone, in no zone: in the future only once no time zone has reached it yet (else a node east of UTC could
+  // not report today's seizure by its date until UTC midnight). With an offset, the date is that zone's.
+  const dateOnly = !time.hasTime && offsetMinutes === null;
+  if (dateOnly && utcMs > now + DATE_ONLY_AHEAD_MS)
+    r.error('seizedAt', 'must not be in the future: no time zone has reached that date yet', value);
+  else if (!dateOnly && utcMs > now + SEIZED_AT_SKEW_MS)
+    r.error(
+      'seizedAt',
+      `must not be in the future${readAsUtcNote(time, '2026-03-14T09:30:00+05:00')}`,
+      value,
+    );
   if (utcMs < Date.UTC(1970, 0, 1)) r.error('seizedAt', 'must be after 1970', value);
   const iso = new Date(utcMs).toISOString();
   const notes = typeof value === 'string' && value !== iso ? [`seizedAt ${value} → ${iso}`] : [];

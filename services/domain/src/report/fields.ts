@@ -6,6 +6,20 @@ import { SuggestionBudget } from '../vocab/text';
 /** A number written in decimal notation, with an optional sign, fraction and exponent. */
 export const DECIMAL_NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?$/i;
 
+/**
+ * Why a text is not well-formed Unicode, or null: JSON may escape half of a surrogate pair alone ("\ud800"), which
+ * decodes to a string that is no text (String.prototype.isWellFormed is false), has no UTF-8 form, and would be signed
+ * and stored as U+FFFD or refused by whoever reads it next. The first such place is named, counted from 1.
+ * (`\p{Cs}` with the `u` flag matches a surrogate only when it is unpaired: isWellFormed's test, with its position.)
+ */
+export function unpairedSurrogateProblem(text: string): string | null {
+  const at = text.search(/\p{Cs}/u);
+  if (at < 0) return null;
+  const code = text.charCodeAt(at).toString(16).padStart(4, '0');
+  const character = [...text.slice(0, at)].length + 1;
+  return `must be well-formed Unicode text: character ${character} is half of a UTF-16 surrogate pair (\\u${code}) without its other half; send the character itself in UTF-8, or both halves of its pair escaped (e.g. \\ud83d\\ude00)`;
+}
+
 /** What a JSON value is, for a message: null, a list, or its typeof. */
 export function jsonKind(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value;
@@ -49,6 +63,11 @@ export class FieldReader {
     const max = opts.max ?? DEFAULT_TEXT_MAX;
     if (v.length > max) {
       this.error(path, `must be at most ${max} characters (got ${v.length})`);
+      return null;
+    }
+    const broken = unpairedSurrogateProblem(v);
+    if (broken) {
+      this.error(path, broken, v.replace(/\p{Cs}/gu, '\uFFFD'));
       return null;
     }
     // Blank is missing: "  " must not pass for a required value (an identifier of spaces would match every other).
@@ -162,6 +181,8 @@ export function readReason(body: unknown, max: number, why: string): string {
   }
   const reason = typeof raw === 'string' ? raw.trim() : '';
   if (!reason) throw new ValidationError([{ field: 'reason', message: `is required: ${why}` }]);
+  const broken = unpairedSurrogateProblem(reason);
+  if (broken) throw new ValidationError([{ field: 'reason', message: broken }]);
   if (reason.length > max)
     throw new ValidationError([
       { field: 'reason', message: `must be at most ${max} characters (got ${reason.length})` },

@@ -8,6 +8,7 @@ import {
   normaliseIdentifier,
   normaliseLink,
   toKg,
+  unitHasMass,
   type SuggestionBudget,
 } from '../vocab/index';
 import { normaliseCountryCode, readHandling, resolveTermField } from './terms';
@@ -115,6 +116,18 @@ export const SEIZURE_REPORT_MAX = {
  */
 export const QUANTITY_LIMIT_KG = 500_000;
 
+/**
+ * The most one drug line may count in a unit without a mass (plants), which QUANTITY_LIMIT_KG cannot bound: a hundred
+ * million plants is more than the largest eradication in a single operation on record, so more is a typing mistake.
+ */
+export const QUANTITY_LIMIT_COUNT = 100_000_000;
+
+/**
+ * The least one drug line may weigh: a microgram, the precision to which the hub keeps and sums kilograms (roundKg).
+ * Less would be kept as 0 kg, a seizure of nothing; no seizure is weighed finer than a milligram.
+ */
+export const QUANTITY_MIN_KG = 1e-9;
+
 const T = TEXT_MAX.SeizureReport;
 
 /** Why an identifier or a link of no letter or digit is refused: it would match every other placeholder. */
@@ -179,8 +192,20 @@ export function seizureReportFromJson(input: unknown, ctx: ReportContext): Norma
           `must come to at most ${QUANTITY_LIMIT_KG} kg, more than any single seizure on record (${quantity} ${unit} is ${Number.isFinite(quantityKg) ? `${quantityKg} kg` : 'more kilograms than a number holds'}); check the unit`,
           quantity,
         );
+      else if (quantityKg === 0 && quantity > 0)
+        r.error(
+          `${p}.quantity`,
+          `must come to at least 1 µg (${QUANTITY_MIN_KG.toFixed(9)} kg), the least the hub keeps (${quantity} ${unit} would be kept as 0 kg); check the quantity and unit`,
+          quantity,
+        );
       else if (quantityKg !== null && unit !== 'kg')
         r.notes.push(`${p}: ${quantity} ${unit} → ${quantityKg} kg`);
+      if (unit && !unitHasMass(v, unit) && quantity > QUANTITY_LIMIT_COUNT)
+        r.error(
+          `${p}.quantity`,
+          `must be at most ${QUANTITY_LIMIT_COUNT} ${unit}, more than any single seizure on record (got ${quantity}); check the quantity and unit`,
+          quantity,
+        );
       return {
         substance,
         substanceReported: reported !== substance ? reported : null,

@@ -5,14 +5,23 @@ import { resolveCountry, suggestCountries } from '../vocab/countries';
 import type { Vocabulary } from '../vocab/vocabulary';
 import { jsonKind, type FieldReader } from './fields';
 
-export function normaliseCountryCode(r: FieldReader, value: string | null, field: string): string | null {
+/**
+ * A country's ISO 3166-1 alpha-2 code for a code or name, or an error naming the nearest. `alternative`: what else the
+ * field takes, for the refusal to name (releasable-to takes region ids too).
+ */
+export function normaliseCountryCode(
+  r: FieldReader,
+  value: string | null,
+  field: string,
+  alternative = '',
+): string | null {
   if (value === null) return null;
   const code = resolveCountry(value);
   if (!code) {
     const suggestions = suggestCountries(value, 5, r.suggestions);
     r.error(
       field,
-      `unknown country; use an ISO 3166-1 alpha-2 code (e.g. KZ)${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`,
+      `unknown country; use an ISO 3166-1 alpha-2 code (e.g. KZ)${alternative}${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ''}`,
       value,
     );
     if (suggestions.length) (r.errors[r.errors.length - 1] as FieldError).suggestions = suggestions;
@@ -71,6 +80,13 @@ export function tlpLabel(avroTlp: string): string {
 
 const EVALUATION = /^[A-EX][1-4]$/;
 
+/** The region ids of `regions` as the refusal of an unknown releasable-to entry lists them (the first few). */
+function regionChoices(regions: ReadonlySet<string>): string {
+  if (regions.size === 0) return '';
+  const ids = [...regions].sort();
+  return ` or a region id (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''})`;
+}
+
 export interface HandlingRecord {
   tlp: 'CLEAR' | 'GREEN' | 'AMBER' | 'AMBER_STRICT' | 'RED';
   releasableTo: string[];
@@ -98,6 +114,9 @@ export function readHandling(
       'handling.releasableTo',
       `must list at most ${RELEASABLE_MAX} countries or regions (got ${releasableTo!.length})`,
     );
+  // Region ids in any letter case ("Central-Asia"), kept as the vocabulary spells them.
+  const regionIds = new Map([...regions].map((id) => [id.toLowerCase(), id]));
+  const alsoRegions = regionChoices(regions);
   const releasable = (tooMany ? [] : (releasableTo ?? [])).map((x, i) => {
     const field = `handling.releasableTo[${i}]`;
     if (typeof x !== 'string') {
@@ -108,7 +127,11 @@ export function readHandling(
       );
       return '';
     }
-    if (regions.has(x)) return x;
+    const region = regions.has(x) ? x : regionIds.get(x.trim().toLowerCase());
+    if (region) {
+      if (region !== x) r.notes.push(`${field} '${x}' → ${region}`);
+      return region;
+    }
     if (x.length > RELEASABLE_ENTRY_MAX) {
       r.error(
         field,
@@ -117,11 +140,14 @@ export function readHandling(
       );
       return '';
     }
-    return normaliseCountryCode(r, x, field) ?? '';
+    return normaliseCountryCode(r, x, field, alsoRegions) ?? '';
   });
-  const evaluation = r.string(h, 'evaluation', 'handling.evaluation', {
+  const given = r.string(h, 'evaluation', 'handling.evaluation', {
     max: TEXT_MAX.SeizureReport['handling.evaluation'],
   });
+  // The 4x4 code in capitals (the OpenAPI pattern takes "b2" too): "b2" and "B2" are one grading.
+  const evaluation = given?.toUpperCase() ?? null;
+  if (given && evaluation !== given) r.notes.push(`handling.evaluation '${given}' → ${evaluation}`);
   if (evaluation && !EVALUATION.test(evaluation))
     r.error(
       'handling.evaluation',

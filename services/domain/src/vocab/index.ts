@@ -69,6 +69,17 @@ export function loadVocabularies(dir = VOCAB_DIR): Vocabularies {
  */
 export const roundKg = (kg: number): number => Math.round(kg * 1e9) / 1e9;
 
+/**
+ * Whether a unit of the vocabulary weighs what it counts: a mass, a volume (1 kg a litre), or tablets and doses (by
+ * their unit mass). Plants do not: toKg gives null, and their quantity is bounded as a count.
+ */
+export function unitHasMass(v: Vocabularies, unitCode: string): boolean {
+  const unit = v.units.get(unitCode);
+  return (
+    unit !== undefined && (unit.toKg !== undefined || unit.perUnit === 'tablet' || unit.perUnit === 'dose')
+  );
+}
+
 /** Kilograms for a quantity in a unit of the vocabulary; tablets and doses by the substance's unit mass. */
 export function toKg(
   v: Vocabularies,

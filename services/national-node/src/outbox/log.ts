@@ -111,8 +111,15 @@ function writeWhole(path: string, text: string, { flushFolder }: { flushFolder: 
     closeSync(fd);
   }
   renameSync(tmp, path);
-  if (!flushFolder) return;
-  const folder = openSync(dirname(path), 'r');
+  if (flushFolder) flushFolderOf(dirname(path));
+}
+
+/**
+ * Makes the names in folder `dir` durable: a file's fsync or fdatasync flushes its bytes, not its entry in the folder,
+ * which a power loss could take away (a new file with it).
+ */
+function flushFolderOf(dir: string): void {
+  const folder = openSync(dir, 'r');
   try {
     fsyncSync(folder);
   } finally {
@@ -283,6 +290,11 @@ export class OutboxLog {
   private tornAt = 0;
   /** The unreadable cursor was reported (once: it is read again until the next commit rewrites it). */
   private cursorReported = false;
+  /**
+   * The current segment's name may not be durable in the folder yet (it was opened since the folder was flushed): it
+   * is before any record of it is acknowledged, else a power loss could take the segment, and the records with it.
+   */
+  private nameUnflushed = false;
 
   private constructor(
     private readonly dir: string,
@@ -346,6 +358,9 @@ export class OutboxLog {
     const last = segments.length ? Math.max(...segments) : cursor.segment;
     // A segment whose end is marked is written no more (the mark would hide what came after it).
     log.openSegment(log.ends.has(last) ? last + 1 : last);
+    // At once, so that the node does not start on a disk that cannot: a segment made now, or made by a run that stopped
+    // before it flushed the folder.
+    log.flushName();
     return { log, pending, spilled, cursor };
   }
 
@@ -430,12 +445,24 @@ export class OutboxLog {
       .sort((a, b) => a - b);
   }
 
-  /** Append to segment `segment` from now on (its number taken only once it is open). */
+  /**
+   * Append to segment `segment` from now on (its number taken only once it is open). Its name is flushed into the
+   * folder before its first record is acknowledged (`flushName`), not here: a flush that fails then refuses that batch,
+   * and is tried again with the next.
+   */
   private openSegment(segment: number): void {
     const path = join(this.dir, segName(segment));
     this.fd = openSync(path, 'a');
     this.segment = segment;
     this.size = existsSync(path) ? statSync(path).size : 0;
+    this.nameUnflushed = true;
+  }
+
+  /** Makes the current segment's name durable in the folder, once (see `nameUnflushed`). */
+  private flushName(): void {
+    if (!this.nameUnflushed) return;
+    flushFolderOf(this.dir);
+    this.nameUnflushed = false;
   }
 
   /** Append and fsync; resolves once the record is durable. `extras`: about the agency's body that made it. */
@@ -486,6 +513,8 @@ export class OutboxLog {
         bufs.push(item.buf);
         results.push({ ...item.rec, end: { segment: this.segment, offset: this.size } });
       }
+      // A segment begun for this batch: its records are durable only once its name is.
+      this.flushName();
       const all = Buffer.concat(bufs);
       let written = 0;
       while (written < all.length) written += writeSync(this.fd, all, written);

@@ -37,8 +37,9 @@ export interface Publisher {
   depth(): number;
   /** Bytes of envelopes held in memory (at most about `memoryBytes`). */
   memoryBytes(): number;
+  /** Age of the oldest unpublished envelope, in memory or on disk only (0 when none waits). */
   oldestAgeMs(now?: number): number;
-  /** True while the broker accepted the last send. */
+  /** True while the broker accepted the last send and the backlog on disk can be read back. */
   healthy(): boolean;
   lastError(): string | undefined;
   /** Resolve when everything enqueued so far is published, or after `timeoutMs`. */
@@ -49,13 +50,22 @@ export interface Publisher {
 /** kafkajs' messages for the broker errors after which an idempotent producer does not recover by itself. */
 const SEQUENCE_ERRORS = /out of order sequence|unknown producer|producer.*(epoch|fenced)|invalid producer/i;
 
+/** A record on disk only: where it ends, and when it was appended (see `startPublisher` for those found at start). */
+interface Spilled {
+  end: Position;
+  appendedAt: number;
+}
+
 export function startPublisher(options: PublisherOptions): Publisher {
+  const startedAt = Date.now();
   const queue: OutboxRecord[] = [...options.pending];
   const limit = options.memoryBytes ?? 32 * 1024 * 1024;
   let held = queue.reduce((n, r) => n + r.value.length, 0);
   // Records on disk only, in order, by where each ends; `horizon` is the end of the last record taken into memory
-  // (a record appended before a read-back and enqueued after it is already in the queue).
-  let spilled: Position[] = [...(options.spilled ?? [])];
+  // (a record appended before a read-back and enqueued after it is already in the queue). Those left from before the
+  // start come as positions alone: they are at least as old as the start, which stands for their age until they are
+  // read back (their own time is on disk, and when they cannot be read back, their age is all there is to tell).
+  let spilled: Spilled[] = (options.spilled ?? []).map((end) => ({ end, appendedAt: startedAt }));
   let horizon: Position | undefined = queue.length
     ? (queue[queue.length - 1] as OutboxRecord).end
     : undefined;
@@ -69,7 +79,7 @@ export function startPublisher(options: PublisherOptions): Publisher {
     if (records.length) horizon = (records[records.length - 1] as OutboxRecord).end;
     // Filtered, not shifted: records handed over out of their order in the log must not be left behind.
     const upTo = horizon;
-    if (upTo) spilled = spilled.filter((p) => positionBefore(upTo, p));
+    if (upTo) spilled = spilled.filter((p) => positionBefore(upTo, p.end));
     if (spilled.length && records.length === 0)
       throw new Error(
         `the outbox log has no record after ${JSON.stringify(from)}, where ${spilled.length} wait`,
@@ -80,6 +90,8 @@ export function startPublisher(options: PublisherOptions): Publisher {
   let stopped = false;
   let ok = true;
   let lastError: string | undefined;
+  /** Why the backlog on disk cannot be read back, until it can: nothing more is published meanwhile. */
+  let readBackError: string | undefined;
   let backoff = 200;
   let producer = options.producer;
   let failures = 0;
@@ -102,8 +114,16 @@ export function startPublisher(options: PublisherOptions): Publisher {
       if (queue.length === 0 && spilled.length > 0) {
         try {
           readBack();
+          if (readBackError !== undefined) options.logger.info('outbox read back again; draining');
+          readBackError = undefined;
         } catch (err) {
-          options.logger.error({ err: (err as Error).message }, 'reading the outbox back failed; retrying');
+          const message = `reading the outbox back failed: ${(err as Error).message}`;
+          if (message !== readBackError)
+            options.logger.error(
+              { err: (err as Error).message, depth: spilled.length },
+              `${message}; retrying`,
+            );
+          readBackError = message;
           await new Promise((r) => setTimeout(r, 1000));
         }
         continue;
@@ -147,7 +167,8 @@ export function startPublisher(options: PublisherOptions): Publisher {
   return {
     enqueue(record) {
       if (horizon && !positionBefore(horizon, record.end)) return; // read back from the log already
-      if (spilled.length > 0 || held + record.value.length > limit) spilled.push(record.end);
+      if (spilled.length > 0 || held + record.value.length > limit)
+        spilled.push({ end: record.end, appendedAt: record.appendedAt });
       else {
         queue.push(record);
         held += record.value.length;
@@ -157,9 +178,13 @@ export function startPublisher(options: PublisherOptions): Publisher {
     },
     depth: () => queue.length + spilled.length,
     memoryBytes: () => held,
-    oldestAgeMs: (now = Date.now()) => (queue.length ? now - (queue[0] as OutboxRecord).appendedAt : 0),
-    healthy: () => ok,
-    lastError: () => lastError,
+    // The queue holds the oldest records (the log's order); when it is empty, any left wait on disk.
+    oldestAgeMs: (now = Date.now()) => {
+      const oldest = queue[0]?.appendedAt ?? spilled[0]?.appendedAt;
+      return oldest === undefined ? 0 : Math.max(0, now - oldest);
+    },
+    healthy: () => ok && readBackError === undefined,
+    lastError: () => readBackError ?? lastError,
     async drain(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       const depth = () => queue.length + spilled.length;
