@@ -2,7 +2,7 @@
 // name it are marked as left by it (their views then leave it out), and taken back when a later version is matched
 // on the key again. Run through correlate() on a store in memory, as a batch's locked stage calls it.
 import { expect } from 'chai';
-import type { Store, StoredReport } from '@hub/store';
+import type { StoredReport } from '@hub/store';
 import { correlate, leftAfter, type KeyMove } from '../src/correlate';
 import { memoryStore as inMemory, type Filter } from './memory-store';
 
