@@ -151,4 +151,13 @@ describe('local stack: the FerretDB binary in the cache', function () {
     expect(count(builds)).to.equal(0);
     expect(count(runs)).to.equal(0);
   });
+
+  it('builds again where the marker stands without its binary (removed by hand, or a cache half cleaned)', async () => {
+    standInGo('whole');
+    mkdirSync(dirname(layout.complete), { recursive: true });
+    writeFileSync(layout.complete, new Date().toISOString());
+    await ensureFerretBinary(layout, MODULE, VERSION, cache, quiet);
+    expect(count(builds)).to.equal(1);
+    expect(version().stdout).to.contain(`version: ${VERSION}`);
+  });
 });

@@ -73,8 +73,16 @@ describe('hub test: interrupted', function () {
 
   const suiteRuns = () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').includes(' ');
 
-  /** Run `command` (with HUB_TEST_PID_FILE set), send it `signal` once `ready` (the test runs), wait for its end. */
-  async function interrupt(command: string[], signal: NodeJS.Signals, ready = suiteRuns): Promise<Outcome> {
+  /**
+   * Run `command` (with HUB_TEST_PID_FILE set), send it `signal` once `ready` (the test runs; `twice`: again 50 ms
+   * later, as a Ctrl-C reaches it from the terminal and from npm), wait for its end.
+   */
+  async function interrupt(
+    command: string[],
+    signal: NodeJS.Signals,
+    ready = suiteRuns,
+    twice = false,
+  ): Promise<Outcome> {
     const child = spawn(command[0]!, command.slice(1), {
       cwd: repoRoot,
       env: { ...process.env, HUB_TEST_PID_FILE: pidFile },
@@ -91,6 +99,10 @@ describe('hub test: interrupted', function () {
     }
     const pids = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').split(' ').map(Number) : [];
     child.kill(signal);
+    if (twice) {
+      await sleep(50);
+      child.kill(signal);
+    }
     const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
     const status = await closed;
     clearTimeout(timer);
@@ -138,6 +150,14 @@ describe('hub test: interrupted', function () {
       for (const pid of run.pids) expect(running(pid), `pid ${pid}`).to.equal(false);
     });
   }
+
+  it('takes one Ctrl-C that reaches it twice (from the terminal and from npm) as one: the servers are stopped all the same', async () => {
+    const stopped = join(dir, 'stopped-twice');
+    const run = await interrupt(suiteWithStack(stopped), 'SIGINT', suiteRuns, true);
+    expect(run.status, run.stderr).to.equal(130);
+    expect(JSON.parse(readFileSync(stopped, 'utf8'))).to.deep.equal({ kafka: 4242, store: 4343 });
+    expect(run.stderr).not.to.contain('again: exiting now');
+  });
 
   it('on SIGTERM while the stack starts, runs no suite, stops the servers once started, and exits 143', async () => {
     const stopped = join(dir, 'stopped-starting');

@@ -91,6 +91,11 @@ export function copySource(moduleDir: string, src: string, version: string): voi
   }
 }
 
+/** Whether the cache holds a whole build: its marker, written after the binary was renamed into place, and the binary. */
+export function ferretBuilt(layout: FerretLayout): boolean {
+  return existsSync(layout.complete) && existsSync(layout.binary);
+}
+
 /**
  * Build FerretDB once. `go install module@version` is refused by the proxy here (it asks for the module's
  * version list), and the module zip lacks build/version/version.txt, so we download the exact version,
@@ -103,7 +108,7 @@ export async function ensureFerretBinary(
   cacheDir: string,
   say: (s: string) => void,
 ): Promise<void> {
-  if (existsSync(layout.complete)) return;
+  if (ferretBuilt(layout)) return;
   // Cached by an earlier version of this code, which wrote no marker: kept if whole, else built again.
   const cached = existsSync(layout.binary);
   if (cached && answersVersion(layout.binary, version)) {
@@ -137,7 +142,8 @@ export async function ensureFerretBinary(
   // Built beside the binary and renamed into place, with the marker last: go copies its output in place where its
   // temporary folder and the cache are on different filesystems, and a kill mid-copy left a truncated binary that
   // every later run then started ("ferretdb: 1: ELF: not found").
-  const partial = `${layout.binary}.partial`;
+  // Of this process: a build another process made after taking a lock it deemed stale is not removed under it.
+  const partial = `${layout.binary}.${process.pid}.partial`;
   mkdirSync(dirname(partial), { recursive: true });
   rmSync(partial, { force: true });
   const b = await run('go', ['build', '-trimpath', '-o', partial, './cmd/ferretdb'], { env, cwd: src });

@@ -329,7 +329,10 @@ export async function withLock<T>(
     }
     const holder = readHolder(lockDir);
     if (isStale(lockDir, holder)) {
-      lockStep(lockDir, setting, () => rmSync(lockDir, { recursive: true, force: true }));
+      // Read again just before: another waiter may have taken the stale lock over meanwhile (then it is its lock).
+      const now = readHolder(lockDir);
+      if (now.pid === holder.pid && now.started === holder.started)
+        lockStep(lockDir, setting, () => rmSync(lockDir, { recursive: true, force: true }));
       continue;
     }
     if (!announced)

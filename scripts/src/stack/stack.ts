@@ -7,7 +7,14 @@ import { PRINCIPALS, nodePrincipal, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { redactUrl } from '@hub/store';
 import { loadRegions } from '@hub/schemas';
-import { answersVersion, ensureFerretBinary, ferretLayout, startFerret, startMongod } from './ferretdb';
+import {
+  answersVersion,
+  ensureFerretBinary,
+  ferretBuilt,
+  ferretLayout,
+  startFerret,
+  startMongod,
+} from './ferretdb';
 import { ensureKafkaJars, kafkaLayout, startKafka, type KafkaLayout } from './kafka';
 import { chooseStore, mongodVersionOutput, probeKafka, probeMongo } from './probes';
 import { replaceSecretFile } from './secrets';
@@ -530,7 +537,7 @@ async function stackUpLocked(
           say,
           // What ensureFerretBinary takes for a whole build (a binary of an earlier version of this code: if it runs).
           () =>
-            existsSync(layout.complete) ||
+            ferretBuilt(layout) ||
             (existsSync(layout.binary) && answersVersion(layout.binary, versions.ferretdb)),
           () => ensureFerretBinary(layout, versions.ferretdbModule, versions.ferretdb, config.cacheDir, say),
         );

@@ -1054,14 +1054,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     // Only the current consumer speaks for the intake's health: one replaced meanwhile may still crash or rejoin
     // on its way down.
     const current = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
       joinCounter.inc();
       caughtUp.clear();
       // A partition may have been another member's meanwhile, whose chunk may have been stored and never answered.
       redeliveries.clear();
       // Back in its group: a crash is over (on a quiet hub no batch would come to say so), and the partitions are
-      // assigned anew (one whose batch a rebalance or a failure stopped may be another instance's now).
-      if (consumer === current) intakeHealth.joined();
+      // assigned anew (the failures of one now another instance's are that instance's to report).
+      if (consumer === current) intakeHealth.joined(e.payload.memberAssignment);
     });
     consumer.on(consumer.events.CRASH, (e) => {
       const why = `crashed: ${String(e.payload.error?.message ?? e.payload.error)}`;

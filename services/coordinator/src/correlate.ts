@@ -89,6 +89,11 @@ interface ReportKeys {
    * them name the report as left (markAlertsLeft) until a version matched on one again takes it back. Absent: none.
    */
   left?: string[];
+  /**
+   * The current version is a withdrawal: the families in `left` are those it had, its alerts not marked (they judge
+   * it by its status); the next version without them marks them.
+   */
+  withdrawn?: boolean;
 }
 
 /** An alert as stored: what correlation made, whether it was sent, and the reports that have left its key since. */
@@ -506,19 +511,26 @@ async function matchReports(
     for (const key of old ?? []) if (!now.has(key)) change(key).unset.push(report._id);
     // A version no longer matched on a key family an earlier one was (its identifier, link or route corrected away)
     // is no match of the alerts on it any more; one matched on such a family again is. A withdrawn report has no
-    // keys: its alerts judge it by its status, as they do an erased one.
+    // keys: its alerts judge it by its status, as they do an erased one, and the families it had are kept as left
+    // (unmarked), so that a later version without them leaves their alerts (one with them comes back).
     const families = new Set([...now].map(keyFamily));
-    const leaving =
-      report.status === 'active'
-        ? [...new Set((old ?? []).map(keyFamily))].filter((f) => !families.has(f))
-        : [];
     const wasLeft = prior?.left ?? [];
+    const wasWithdrawn = prior?.withdrawn === true;
+    const had = [...new Set([...(old ?? []).map(keyFamily), ...wasLeft])];
+    const active = report.status === 'active';
     const move = (family: string, left: boolean) =>
       moves.push({ reportId: report._id, country: report.originCountry, family, left });
-    for (const family of leaving) move(family, true);
-    for (const family of wasLeft) if (families.has(family)) move(family, false);
-    const left = [...new Set([...wasLeft.filter((f) => !families.has(f)), ...leaving])].sort();
-    const doc: ReportKeys = { _id: `r:${report._id}`, keys: [...now], ...(left.length > 0 && { left }) };
+    const left = (active ? had.filter((f) => !families.has(f)) : had).sort();
+    if (active) {
+      for (const family of left) if (wasWithdrawn || !wasLeft.includes(family)) move(family, true);
+      for (const family of wasLeft) if (families.has(family)) move(family, false);
+    }
+    const doc: ReportKeys = {
+      _id: `r:${report._id}`,
+      keys: [...now],
+      ...(left.length > 0 && { left }),
+      ...(!active && { withdrawn: true }),
+    };
     if (!old) reportKeysNew.push(doc);
     // A redelivered report (after a crash, every report of the chunk that was being stored) has the same keys:
     // nothing to write. Replacing each one would scan the collection once per report on FerretDB.
@@ -526,7 +538,8 @@ async function matchReports(
       old.length !== now.size ||
       old.some((key) => !now.has(key)) ||
       left.length !== wasLeft.length ||
-      left.some((f) => !wasLeft.includes(f))
+      left.some((f) => !wasLeft.includes(f)) ||
+      active === wasWithdrawn
     )
       reportKeysChanged.push(doc);
   }

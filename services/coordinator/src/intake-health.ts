@@ -46,13 +46,17 @@ export class IntakeHealth {
   }
 
   /**
-   * The consumer joined its group (after a start, a rebalance or a crash): its partitions are assigned anew, so the
-   * failures recorded for any partition (one now another member's, or one that is this member's again and will say
-   * so with its next batch) no longer speak for this instance.
+   * The consumer joined its group (after a start, a rebalance or a crash), with `assigned` (topic → partitions, as
+   * kafkajs' GROUP_JOIN gives its memberAssignment): the failures of partitions now another member's no longer speak
+   * for this instance; those of its own partitions stand until their next batch succeeds (a batch that keeps failing
+   * crashes the consumer, which joins again: the failure must not be forgotten at each join).
    */
-  joined(): void {
+  joined(assigned: Readonly<Record<string, readonly number[]>>): void {
     this.down = undefined;
-    this.failing.clear();
+    for (const key of [...this.failing.keys()]) {
+      const at = key.lastIndexOf('|');
+      if (!assigned[key.slice(0, at)]?.includes(Number(key.slice(at + 1)))) this.failing.delete(key);
+    }
   }
 
   state(): IntakeState {

@@ -427,8 +427,9 @@ export function alertWithout(
 
 /**
  * The alerts of `naming` (read by alertsNaming, which reads only what the erasure's notices need) that name reports
- * of two countries or more besides those `erased`, as alertWithout leaves them, but for those stored already. Only
- * where there are such alerts are they read whole, with the keys of a report each still names, once for them all.
+ * of two countries or more besides those `erased` and those withdrawn since, as alertWithout leaves them, but for
+ * those stored already. Only where there are such alerts are they read whole, with their reports' status and the keys
+ * of a report each still names, once for them all.
  */
 async function alertsKept(
   store: Store,
@@ -444,11 +445,26 @@ async function alertsKept(
     return countries.size >= 2;
   });
   if (candidates.length === 0) return [];
-  const whole = await findEach(
+  const read = await findEach(
     store.collection<StoredAlert>(COLLECTIONS.alerts),
     '_id',
     candidates.map((a) => a._id),
   );
+  // A report withdrawn (or gone) since is no match either: as the views leave it out, the alert kept leaves it out,
+  // and is kept only if two countries remain without it.
+  const standing = new Set(
+    (
+      await findEach(
+        store.collection<StoredReport>(COLLECTIONS.reports),
+        '_id',
+        [...new Set(read.flatMap((a) => a.matched.map((m) => m.reportId)))],
+        { status: 1 },
+      )
+    )
+      .filter((r) => r.status === 'active')
+      .map((r) => r._id),
+  );
+  const whole = read.map((a) => ({ ...a, matched: a.matched.filter((m) => standing.has(m.reportId)) }));
   // The key each was raised on, from the keys a report it keeps is matched on (`r:<reportId>`, correlate.ts).
   const firstKept = (a: StoredAlert) => alertWithout(a, erased)?.matched[0]?.reportId;
   const keysOf = new Map(

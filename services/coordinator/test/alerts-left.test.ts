@@ -153,6 +153,19 @@ describe('coordinator: alerts on a key a report has left since', () => {
     expect(mem.docs('alerts').get(alert!.alertId)).not.to.have.property('left');
   });
 
+  it('marks the alerts of a withdrawn report whose next version comes back without their key, and not with it', async () => {
+    await store(reportDoc('kz-1', 1, ['E500EE']));
+    const [alert] = await store(reportDoc('kg-1', 1, ['E500EE']));
+    await store(reportDoc('kz-1', 2, ['E500EE'], { status: 'retracted' }));
+    // Active again, with another plate: no match on E500EE any more.
+    await store(reportDoc('kz-1', 3, ['E501EE']));
+    expect((mem.docs('alerts').get(alert!.alertId) as Alert).left).to.deep.equal(['kz-1']);
+    // Withdrawn again, then active with the plate: a match again.
+    await store(reportDoc('kz-1', 4, ['E501EE'], { status: 'retracted' }));
+    await store(reportDoc('kz-1', 5, ['E500EE']));
+    expect((mem.docs('alerts').get(alert!.alertId) as Alert).left).to.deep.equal([]);
+  });
+
   it('marks alerts on a linked case the same way', async () => {
     const link = (ref: string) => ({ links: [{ kind: 'case', ref }] });
     await store(reportDoc('kz-1', 1, [], link('op-north-17')));

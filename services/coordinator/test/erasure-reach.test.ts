@@ -337,6 +337,59 @@ describe('coordinator: an erasure notice reaches every country an alert naming t
       ).to.deep.equal([kept._id]);
   });
 
+  it('keeps no alert that would name two countries only through a report withdrawn since, and leaves it out of one kept', async () => {
+    // KZ's, KG's, TJ's and UZ's reports shared a plate; TJ withdrew its report. KZ's is erased.
+    const [kz, kg, tj, uz] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    seed(COLLECTIONS.reports, [
+      storedReport(kz, 'KZ', 'GREEN'),
+      storedReport(kg, 'KG', 'GREEN'),
+      { ...storedReport(tj, 'TJ', 'GREEN'), status: 'retracted' },
+      storedReport(uz, 'UZ', 'GREEN'),
+    ]);
+    const createdAt = new Date(NOW - 86_400_000);
+    const three = wholeAlert(
+      [
+        [kz, 'KZ', 'A1'],
+        [kg, 'KG', 'B2'],
+        [tj, 'TJ', 'E4'],
+      ],
+      createdAt,
+    );
+    const four = wholeAlert(
+      [
+        [kz, 'KZ', 'A1'],
+        [kg, 'KG', 'B2'],
+        [tj, 'TJ', 'E4'],
+        [uz, 'UZ', 'C3'],
+      ],
+      createdAt,
+    );
+    seed(COLLECTIONS.alerts, [
+      { ...three, alertId: three._id },
+      { ...four, alertId: four._id },
+    ]);
+    seed(
+      COLLECTIONS.reportKeys,
+      [kz, kg, tj, uz].map((id) => ({ _id: `r:${id}`, keys: [`k:${PLATE_KEY}`] })),
+    );
+
+    await stopsAt(COLLECTIONS.intakeLockedStages, [due(kz, 'KZ')]);
+
+    // KZ+KG+TJ would stand as KG+TJ through TJ's withdrawn report only: gone. KZ+KG+TJ+UZ stands as KG+UZ.
+    const alerts = [...mem.docs(COLLECTIONS.alerts).values()];
+    expect(alerts, 'one alert left').to.have.length(1);
+    expect((alerts[0]!.matched as { reportId: string }[]).map((m) => m.reportId).sort()).to.deep.equal(
+      [kg, uz].sort(),
+    );
+    expect(alerts[0]).to.deep.include({ countries: ['KG', 'UZ'] });
+    expect(alertsSentTo(names.nodeIn('TJ')), 'TJ told of no alert').to.deep.equal([]);
+    for (const cc of ['KG', 'UZ'])
+      expect(
+        alertsSentTo(names.nodeIn(cc)).map((t) => t.key),
+        cc,
+      ).to.deep.equal([alerts[0]!._id]);
+  });
+
   it('raises no second alert where correlate raised one on the reports left already', async () => {
     const [kz, kg, tj] = [randomUUID(), randomUUID(), randomUUID()];
     seed(COLLECTIONS.reports, [

@@ -44,11 +44,30 @@ describe('coordinator intake health', () => {
     expect(health.state()).to.deep.equal({ ok: true });
   });
 
-  it('forgets every failure when the consumer joins its group again (its partitions assigned anew)', () => {
+  it("forgets, when the consumer joins its group again, the failures of partitions now another member's only", () => {
     const health = new IntakeHealth();
     health.failed(KZ, 0, 'store unavailable');
     health.failed(UZ, 0, 'store unavailable');
-    health.joined();
+    health.failed(UZ, 1, 'store unavailable');
+    // A batch that keeps failing crashes the consumer, which joins again with the same partitions: still failing.
+    health.joined({ [KZ]: [0], [UZ]: [0, 1] });
+    expect(health.state()).to.deep.equal({
+      ok: false,
+      detail: {
+        failing: {
+          [`${KZ}|0`]: 'store unavailable',
+          [`${UZ}|0`]: 'store unavailable',
+          [`${UZ}|1`]: 'store unavailable',
+        },
+      },
+    });
+    // A rebalance gives UZ's partitions to another instance: theirs to report.
+    health.joined({ [KZ]: [0, 1] });
+    expect(health.state()).to.deep.equal({
+      ok: false,
+      detail: { failing: { [`${KZ}|0`]: 'store unavailable' } },
+    });
+    health.joined({});
     expect(health.state()).to.deep.equal({ ok: true });
   });
 
@@ -57,7 +76,7 @@ describe('coordinator intake health', () => {
     health.failed(KZ, 0, 'store unavailable');
     health.consumerDown('crashed: Connection error');
     expect(health.state()).to.deep.equal({ ok: false, detail: 'crashed: Connection error' });
-    health.joined();
+    health.joined({ [UZ]: [0] });
     expect(health.state()).to.deep.equal({ ok: true });
   });
 

@@ -14,7 +14,7 @@ import {
 } from '../src/vocab/index';
 import { seizureReportFromJson } from '../src/report/seizure-report';
 import { annualReturnFromJson } from '../src/annual/annual-return';
-import { groupOfSubstance, loadDrugGroups } from '../src/annual/drug-groups';
+import { aggregatesOf, groupOfSubstance, loadDrugGroups } from '../src/annual/drug-groups';
 
 const v = loadVocabularies();
 const WDR = fileURLToPath(
@@ -353,5 +353,25 @@ describe('reference vocabularies', () => {
     }
     // 7,748 of the 9,442 rows name a substance of the taxonomy (the rest are kept by their names in a return).
     expect(resolvedRows).to.be.at.least(7748);
+  });
+
+  it("counts a row of the 2012-2016 table in one group's total, even where the annex has moved its substance since", () => {
+    // The groups' totals (aggregates of the drug groups) are disjoint; opiates are a part of opioids, not a group.
+    const groupTotals = new Set(loadDrugGroups().terms.flatMap((g) => (g.aggregate ? [g.aggregate] : [])));
+    for (const o of older) {
+      const substance = v.substances.resolve(o.drug) ?? null;
+      const totals = aggregatesOf(substance, loadDrugGroups().resolve(o.group) ?? null).filter((a) =>
+        groupTotals.has(a),
+      );
+      expect(totals.length, `${o.group}|${o.drug}: ${totals.join(', ')}`).to.be.at.most(1);
+    }
+    // Ecstasy filed under the old ATS counts as ecstasy, not in the ATS total, which leaves ecstasy out.
+    expect(aggregatesOf('mdma', loadDrugGroups().resolve('ATS') ?? null)).to.deep.equal(['ecstasy']);
+    expect(aggregatesOf(null, loadDrugGroups().resolve('ATS') ?? null)).to.deep.equal(['ats']);
+  });
+
+  it('gives each substance, filed under its own group, exactly the aggregates the vocabulary lists for it', () => {
+    for (const s of v.substances.terms)
+      expect(aggregatesOf(s.code, groupOfSubstance(s.code)), s.code).to.deep.equal([...s.aggregates].sort());
   });
 });

@@ -177,13 +177,18 @@ export async function runSuite(options: SuiteOptions, stack: SuiteStack, log: Sa
   const t0 = Date.now();
   const since = (t: number) => `${Math.round((Date.now() - t) / 1000)} s`;
   let interrupted: StopSignal | undefined;
+  let interruptedAt = 0;
   let suitePid: number | undefined;
   const onSignal = (signal: StopSignal) => {
+    // One Ctrl-C can come twice: from the terminal, and forwarded by npm where the script's shell (bash) has made
+    // this process npm's own child. A repeat within a second is that one.
+    if (interrupted && Date.now() - interruptedAt < 1000) return;
     if (interrupted) {
       log(`${signal} again: exiting now; 'hub stack down' stops what this run started`);
       process.exit(SIGNAL_EXIT[signal]);
     }
     interrupted = signal;
+    interruptedAt = Date.now();
     log(
       suitePid === undefined
         ? `${signal}: stopping once the stack has started, to stop the servers this run started (again: at once)`
@@ -203,6 +208,8 @@ export async function runSuite(options: SuiteOptions, stack: SuiteStack, log: Sa
     const code = interrupted
       ? SIGNAL_EXIT[interrupted]
       : await runMocha(options, log, stdout, (pid) => (suitePid = pid));
+    // Ended: a signal from now on has no suite to stop (its pid may be another process's soon).
+    suitePid = undefined;
     const closing = stdout.end();
     const suite = since(tSuite);
     const tDown = Date.now();

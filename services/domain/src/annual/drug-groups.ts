@@ -40,14 +40,18 @@ export function groupOfSubstance(substance: string): string | null {
   return s ? (loadDrugGroups().resolve(s.group) ?? null) : null;
 }
 
-/** The aggregates a row or drug line counts in: its substance's, and its group's unless excluded. */
+/**
+ * The aggregates a row or drug line counts in. A known substance counts in its own aggregates only, whatever group the
+ * row was filed under: they hold its own group's aggregate unless that group excludes it (a test holds the vocabulary
+ * to that), and an annual return of an older annex files some substances under another group than today's (ecstasy
+ * under ATS, GBL under the substances not under international control), whose total would then count them twice.
+ * A row of no known substance counts in its group's aggregate.
+ */
 export function aggregatesOf(substance: string | null, group: string | null): string[] {
-  const out = new Set<string>(
-    substance ? (loadVocabularies().substances.get(substance)?.aggregates ?? []) : [],
-  );
+  const known = substance ? loadVocabularies().substances.get(substance) : undefined;
+  if (known) return [...known.aggregates].sort();
   const g = group ? loadDrugGroups().get(group) : undefined;
-  if (g?.aggregate && !(substance && g.excludes.includes(substance))) out.add(g.aggregate);
-  return [...out].sort();
+  return g?.aggregate && !(substance && g.excludes.includes(substance)) ? [g.aggregate] : [];
 }
 
 /**
