@@ -7,6 +7,7 @@ import { HubError, ValidationError } from '@hub/errors';
 import {
   FieldReader,
   readHandling,
+  RELEASABLE_TO_SEPARATORS,
   splitList,
   validateCsvReports,
   type CsvDefaults,
@@ -302,7 +303,9 @@ function defaultProblems(
   const r = new FieldReader();
   // Split as a Releasable To cell is (csv/ids.ts), so that each entry is judged as the reports would have it.
   const releasableTo =
-    defaults.releasableTo === undefined ? undefined : splitList(defaults.releasableTo, /[\s,;|]+/);
+    defaults.releasableTo === undefined
+      ? undefined
+      : splitList(defaults.releasableTo, RELEASABLE_TO_SEPARATORS);
   readHandling(
     r,
     { handling: { tlp: defaults.tlp, releasableTo, evaluation: defaults.evaluation } },

@@ -20,6 +20,9 @@ import { offsetRule, timeOfDayProblem, utcOffsetMinutes } from '../report/dates'
 import type { CsvRow, CsvSeparator, ParsedCsv } from './parse';
 
 /** Where a field of the JSON report came from, to point an error at the right cell. */
+/** What separates the countries and regions of a Releasable To cell (or of the CSV routes' releasableTo default). */
+export const RELEASABLE_TO_SEPARATORS = /[\s,;|]+/;
+
 export interface CellSource {
   line: number;
   column: string;
@@ -358,7 +361,7 @@ function mapGroup(
   const releasable = value('releasableTo');
   const releasableText = releasable ? text('handling.releasableTo', 'releasableTo', releasable) : undefined;
   const releasableList = releasableText ?? options.defaults?.releasableTo;
-  if (releasableList) handling.releasableTo = splitList(releasableList, /[\s,;|]+/);
+  if (releasableList) handling.releasableTo = splitList(releasableList, RELEASABLE_TO_SEPARATORS);
   put(handling, 'evaluation', text('handling.evaluation', 'evaluation') ?? options.defaults?.evaluation);
   body.handling = handling;
 
