@@ -19,10 +19,10 @@ import { isoSeizureDate, parseNumber, splitList } from './cells';
 import { offsetRule, timeOfDayProblem, utcOffsetMinutes } from '../report/dates';
 import type { CsvRow, CsvSeparator, ParsedCsv } from './parse';
 
-/** Where a field of the JSON report came from, to point an error at the right cell. */
 /** What separates the countries and regions of a Releasable To cell (or of the CSV routes' releasableTo default). */
 export const RELEASABLE_TO_SEPARATORS = /[\s,;|]+/;
 
+/** Where a field of the JSON report came from, to point an error at the right cell. */
 export interface CellSource {
   line: number;
   column: string;
