@@ -3,7 +3,6 @@
 // data, each kind of item) is accepted; the bodies it refuses are refused by the node too, naming the same field;
 // and every answer has the shape described for its route and status.
 import { expect } from 'chai';
-import type { ErrorObject } from 'ajv';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,20 +16,12 @@ import { waitUntil } from '../support/env';
 import { getJson, minimalReport, useTestHub } from '../support/hub';
 import {
   expectEveryRouteDescribed,
+  fieldOf,
   openApiChecker,
   servedRoutes,
   type OpenApiChecker,
   type OpenApiDoc,
 } from '../support/openapi';
-
-/** A field as the node names it (drugs[0].quantity) from a JSON-schema error. */
-const fieldOf = (e: ErrorObject) => {
-  const missing = (e.params as { missingProperty?: string }).missingProperty;
-  return `${e.instancePath}${missing ? `/${missing}` : ''}`
-    .replace(/\/(\d+)/g, '[$1]')
-    .replace(/^\//, '')
-    .replaceAll('/', '.');
-};
 
 describe('national node: bodies and answers as its OpenAPI description says', function () {
   this.timeout(120000);

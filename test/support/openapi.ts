@@ -1,9 +1,10 @@
 // Checks answers against an OpenAPI 3.0 description (the national node's, the query API's): the status must be one
 // the description gives for the route, and the body must match that status's JSON schema.
 import { expect } from 'chai';
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Express } from 'express';
+import { asJsonSchema } from '@hub/errors/openapi';
 
 type Response = { $ref?: string; content?: Record<string, { schema?: object }> };
 export interface OpenApiDoc {
@@ -21,7 +22,18 @@ export interface OpenApiChecker {
   errorsText(v: ValidateFunction): string;
 }
 
-export function openApiChecker(doc: OpenApiDoc): OpenApiChecker {
+/** A field as the node names it (drugs[0].quantity) from a JSON Schema error (a missing one: the property's). */
+export const fieldOf = (e: ErrorObject) => {
+  const missing = (e.params as { missingProperty?: string }).missingProperty;
+  return `${e.instancePath}${missing ? `/${missing}` : ''}`
+    .replace(/\/(\d+)/g, '[$1]')
+    .replace(/^\//, '')
+    .replaceAll('/', '.');
+};
+
+/** `described`: OpenAPI 3.0 (its boolean exclusiveMinimum read as JSON Schema draft 7 takes it: asJsonSchema). */
+export function openApiChecker(described: OpenApiDoc): OpenApiChecker {
+  const doc = asJsonSchema(described);
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
   // Component references (#/components/...) resolve inside the description, registered as "api".

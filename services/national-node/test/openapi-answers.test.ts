@@ -8,12 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ErrorObject } from 'ajv';
 import { informationRequestFromJson, informationResponseFromJson } from '@hub/domain';
 import { HubError } from '@hub/errors';
 import { asJsonSchema } from '@hub/errors/openapi';
 import { createLogger } from '@hub/observability';
-import { openApiChecker, type OpenApiDoc } from '../../../test/support/openapi';
+import { fieldOf, openApiChecker, type OpenApiDoc } from '../../../test/support/openapi';
 import { createSeizureAcceptor } from '../src/app';
 import { nodeOpenApi } from '../src/openapi';
 import { REQUEST_NOTICE, type KeptRequestNotice } from '../src/request-notices';
@@ -60,15 +59,6 @@ function undescribed(schema: Schema, body: unknown, path = ''): string[] {
     return s.properties![k] ? undescribed(s.properties![k]!, v, at) : [at];
   });
 }
-
-/** A field as the node names it (drugs[0].quantity) from a JSON Schema error (a missing one: the property's). */
-const fieldOf = (e: ErrorObject) => {
-  const missing = (e.params as { missingProperty?: string }).missingProperty;
-  return `${e.instancePath}${missing ? `/${missing}` : ''}`
-    .replace(/\/(\d+)/g, '[$1]')
-    .replace(/^\//, '')
-    .replaceAll('/', '.');
-};
 
 /** Assert that `body` is as described for the route and status, and that every field it carries is described. */
 function asDescribed(path: string, method: string, status: number, body: unknown): void {
