@@ -1,12 +1,27 @@
 // End-to-end ingest (agency JSON at a national node → verified and stored at the coordinator) and its raw
-// baselines: kafkajs produce+consume, RSA-PSS signing and verification, driver insertMany of the documents it stored.
-import { constants, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+// baselines: kafkajs produce+consume, RSA-PSS signing and verification as the node and the coordinator do them (batch
+// signatures by default), driver insertMany of the documents it stored. The baselines use the pipeline's own kind of
+// envelope, signed with the key the pipeline's node signs with.
+import { constants, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { cpSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { startCoordinator } from '@hub/coordinator';
 import { seizureReportFromJson, type SeizureReportRecord } from '@hub/domain';
-import { createSigner, signingInput, type Envelope } from '@hub/envelope';
+import {
+  BATCH_ALGORITHM_NAME,
+  createSigner,
+  decodeBatchSignature,
+  encodeBatchSignature,
+  leafHash,
+  merkleTree,
+  rootFromProof,
+  rootSigningInput,
+  signingInput,
+  type Envelope,
+  type SignerOptions,
+  type SignRequest,
+} from '@hub/envelope';
 import { createKafka, ensureTopics } from '@hub/kafka';
 import { startNationalNode } from '@hub/national-node';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
@@ -16,12 +31,18 @@ import {
   addStoreCommand,
   cpuMeter,
   percentile,
+  receiptLatencies,
+  samplesFor,
+  tailPercentile,
   storeTimeOf,
   storeTimesFromMetrics,
   storeTimesSince,
   timed,
   type CpuSeconds,
+  type Posted,
+  type ReceiptLatencies,
   type Row,
+  type StoredReceipt,
   type StoreTimes,
 } from './measure';
 import { benchNumber } from '@hub/cli/run/bench-settings';
@@ -34,6 +55,139 @@ const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
 const RUNS = benchNumber('BENCH_INGEST_RUNS');
 
 const BATCH = 100;
+/** Clients posting batches to the node at once. */
+const CLIENTS = 4;
+const SALT_BYTES = 16;
+
+type Signed = { envelope: Envelope; bytes: Buffer };
+
+/**
+ * The baselines' envelopes, signed as the national node signs its reports: a signer made with the node's options
+ * (`batch`: HUB_SIGNATURE_BATCH, on by default), each `batchSize` requests together, as a batch posted to the node
+ * is signed together. With batch signatures each envelope carries its Merkle proof, some 250 bytes more than one
+ * signed alone.
+ */
+export async function baselineEnvelopes(
+  options: SignerOptions,
+  requests: SignRequest[],
+  batchSize: number,
+): Promise<Signed[]> {
+  const signer = createSigner(options);
+  const out: Signed[] = [];
+  for (let i = 0; i < requests.length; i += batchSize)
+    out.push(...(await signer.signEncodedAll(requests.slice(i, i + batchSize))));
+  return out;
+}
+
+/**
+ * (b): the signature fields the node's batch signer computes, with node:crypto directly, one tree of `batchSize`
+ * signing inputs at a time: a random salt and a salted SHA-256 leaf hash per input, the Merkle tree and each leaf's
+ * proof, one RSA-PSS signature of the root, each input's signature field. A tree of one is signed alone, as the
+ * signer signs a lone request. Synchronous, on this thread.
+ */
+export function rawBatchSignatures(inputs: Buffer[], key: KeyObject, batchSize: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < inputs.length; i += batchSize) {
+    const tree = inputs.slice(i, i + batchSize);
+    if (tree.length === 1) {
+      out.push(sign('sha256', tree[0]!, { key, ...PSS }));
+      continue;
+    }
+    const random = randomBytes(SALT_BYTES * tree.length);
+    const salts = tree.map((_, j) => random.subarray(j * SALT_BYTES, (j + 1) * SALT_BYTES));
+    const { root, proofs } = merkleTree(tree.map((input, j) => leafHash(salts[j]!, input)));
+    const rootSignature = sign('sha256', rootSigningInput(tree.length, root), { key, ...PSS });
+    tree.forEach((_, j) =>
+      out.push(
+        encodeBatchSignature({
+          index: j,
+          treeSize: tree.length,
+          salt: salts[j]!,
+          proof: proofs[j]!,
+          rootSignature,
+        }),
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * (c): the envelopes' signatures checked with node:crypto directly, as the coordinator's verifier checks them: a batch
+ * signature by its leaf hash and proof up to its tree's root, and that root's RSA-PSS signature once for the
+ * envelopes of a tree that come one after another; any other signature on its own. `inputs[i]` is envelope i's
+ * signing input. Throws at the first that does not verify: a baseline that verified nothing would be no baseline.
+ */
+export function rawVerifyAll(envelopes: Envelope[], inputs: Buffer[], key: KeyObject): void {
+  let last: { root: Buffer; rootSignature: Buffer } | undefined;
+  envelopes.forEach((e, i) => {
+    let ok: boolean;
+    if (e.signatureAlgorithm === BATCH_ALGORITHM_NAME) {
+      const parts = decodeBatchSignature(e.signature);
+      const root =
+        parts && rootFromProof(parts.index, parts.treeSize, leafHash(parts.salt, inputs[i]!), parts.proof);
+      if (!parts || !root) ok = false;
+      else if (last && last.root.equals(root) && last.rootSignature.equals(parts.rootSignature)) ok = true;
+      else {
+        ok = verify('sha256', rootSigningInput(parts.treeSize, root), { key, ...PSS }, parts.rootSignature);
+        if (ok) last = { root, rootSignature: parts.rootSignature };
+      }
+    } else ok = verify('sha256', inputs[i]!, { key, ...PSS }, e.signature);
+    if (!ok) throw new Error(`raw verification: envelope ${i} (${e.messageId}) did not verify`);
+  });
+}
+
+/** The end-to-end row's note: what was sent, how, and what the store held beforehand. */
+export function endToEndNote(run: {
+  reports: number;
+  batch: number;
+  clients: number;
+  /** Each run's ratio, when there were several. */
+  ratios: number[];
+  /** BENCH_PREFILL_BUCKETS: statistics and route-leg buckets stored before the run, each. */
+  prefill: number;
+}): string {
+  const parts = [`${run.reports} reports, batches of ${run.batch}, ${run.clients} clients`];
+  if (run.ratios.length > 1)
+    parts.push(
+      `the median of ${run.ratios.length} runs, whose ratios were ${run.ratios.map((r) => r.toFixed(2)).join(', ')}`,
+    );
+  if (run.prefill > 0) {
+    const n = run.prefill.toLocaleString('en-US');
+    parts.push(`the store prefilled with ${n} statistics and ${n} route-leg buckets (BENCH_PREFILL_BUCKETS)`);
+  }
+  return parts.join('; ');
+}
+
+/** The end-to-end latency rows: from each report's POST to its accepted receipt, and the node's own answer. */
+function latencyRows(latency: ReceiptLatencies, answered: number[]): Row[] {
+  const { latencies, negative, missing } = latency;
+  const p99 = tailPercentile(latencies, 99);
+  const odd = [
+    ...(negative ? [`${negative} negative (a receipt issued before its POST), counted as they are`] : []),
+    ...(missing ? [`${missing} posted reports with no accepted receipt found, left out`] : []),
+  ];
+  return [
+    {
+      figure: 'end-to-end latency p50',
+      value: percentile(latencies, 50),
+      unit: 'ms',
+      note:
+        `POST of its batch at the node → its accepted receipt issued at the coordinator (after storing it, the ` +
+        `read models and correlation); ${latencies.length} reports; the node answered each POST (202) after ` +
+        `p50 ${percentile(answered, 50).toFixed(0)} ms` +
+        (odd.length ? `; ${odd.join('; ')}` : ''),
+    },
+    {
+      figure: 'end-to-end latency p99',
+      value: p99,
+      unit: 'ms',
+      ...(p99 === undefined && {
+        note: `a p99 needs at least ${samplesFor(99)} reports, and ${latencies.length} were timed`,
+      }),
+    },
+  ];
+}
 
 /** End-to-end ingest of N reports beside its raw baselines (a)-(d). */
 export async function ingestRows(): Promise<Row[]> {
@@ -53,30 +207,51 @@ export async function ingestRows(): Promise<Row[]> {
       seizureReportFromJson(b, { nodeCountry: 'KZ', now: Date.now(), versionOf: () => 1, regions: regionIds })
         .value,
   );
+  // The one PKI of the section: every end-to-end run's node signs with this key (pipelineRun copies it), so that
+  // the baselines sign and verify with the pipeline's key, envelopes the pipeline's node would make.
   const identity = pki.identity('KZ');
-  const signer = createSigner({
-    privateKey: identity.privateKey,
-    certificate: identity.certificatePem,
-    origin: 'KZ',
-  });
-  const envelopes = records.map((r) => {
-    const { payload, fingerprint } = registry.encode('SeizureReport', r);
-    return signer.signEncoded({ messageType: 'SeizureReport', schemaFingerprint: fingerprint, payload });
-  });
+  const batchSignatures = config.signatureBatch;
+  const envelopes = await baselineEnvelopes(
+    {
+      privateKey: identity.privateKey,
+      certificate: identity.certificatePem,
+      origin: 'KZ',
+      batch: batchSignatures,
+    },
+    records.map((r) => {
+      const { payload, fingerprint } = registry.encode('SeizureReport', r);
+      return { messageType: 'SeizureReport', schemaFingerprint: fingerprint, payload };
+    }),
+    BATCH,
+  );
+  const envelopeBytes = envelopes.reduce((n, e) => n + e.bytes.length, 0) / N;
   const rows: Row[] = [];
 
-  // (b) raw node:crypto signing of the same payloads with the same key
-  say(`raw signing of ${N} payloads`);
-  const key = createPrivateKey(readFileSync(join(home, 'pki', 'nodes', 'KZ', 'node.key'), 'utf8'));
+  // (b) raw node:crypto signing of the same payloads with the same key: as the node signs them (batch signatures:
+  // one RSA-PSS signature per tree of BATCH, and the hashing), and (b') one signature per payload besides.
+  const key = identity.privateKey;
   const inputs = envelopes.map((e) => signingInput(e.envelope, e.envelope.payload));
-  const signT = await timed(async () => inputs.map((input) => sign('sha256', input, { key, ...PSS })));
+  say(`raw signing of ${N} payloads${batchSignatures ? ` in trees of ${BATCH}` : ''}`);
+  const signT = await timed(async () =>
+    batchSignatures
+      ? rawBatchSignatures(inputs, key, BATCH)
+      : inputs.map((input) => sign('sha256', input, { key, ...PSS })),
+  );
   const signRate = (N / signT.ms) * 1000;
-  // (c) raw verification
+  let onePerPayloadRate: number | undefined;
+  if (batchSignatures) {
+    say(`raw signing of ${N} payloads, one signature each`);
+    const oneT = await timed(async () => inputs.map((input) => sign('sha256', input, { key, ...PSS })));
+    onePerPayloadRate = (N / oneT.ms) * 1000;
+  }
+  // (c) raw verification of the same envelopes, as the coordinator's verifier checks them
   say('raw verification');
   const pub = createPublicKey(identity.certificatePem);
   const verifyT = await timed(async () =>
-    inputs.forEach((input, i) =>
-      verify('sha256', input, { key: pub, ...PSS }, envelopes[i]!.envelope.signature),
+    rawVerifyAll(
+      envelopes.map((e) => e.envelope),
+      inputs,
+      pub,
     ),
   );
   const verifyRate = (N / verifyT.ms) * 1000;
@@ -125,14 +300,15 @@ export async function ingestRows(): Promise<Row[]> {
   const runs: (PipelineRun & { ratio: number })[] = [];
   for (let r = 0; r < RUNS; r++) {
     if (RUNS > 1) say(`end-to-end run ${r + 1} of ${RUNS}`);
-    const run = await pipelineRun({ bodies, records, envelopes });
+    const run = await pipelineRun({ bodies, records, envelopes, pkiDir: join(home, 'pki') });
     runs.push({ ...run, ratio: run.e2eRate / slowestWith(run.insertRate) });
   }
   const median = [...runs].sort((x, y) => x.ratio - y.ratio)[Math.floor((runs.length - 1) / 2)]!;
   const {
     e2eRate,
     e2eMs,
-    latencies,
+    latency,
+    answered,
     e2eCpu,
     insertRate,
     insertCpu,
@@ -225,7 +401,7 @@ export async function ingestRows(): Promise<Row[]> {
   };
   const slowestName = [
     ['raw kafkajs produce+consume', kafkaRate],
-    ['raw RSA-PSS signing', signRate],
+    [batchSignatures ? 'raw RSA-PSS batch signing' : 'raw RSA-PSS signing', signRate],
     ['raw RSA-PSS verification', verifyRate],
     ['raw insertMany of the same documents', insertRate],
   ].find(([, r]) => r === slowest)?.[0] as string;
@@ -236,37 +412,61 @@ export async function ingestRows(): Promise<Row[]> {
       unit: 'reports/s',
       ratio: e2eRate / slowest,
       baseline: slowestName,
-      note: `${N} reports, batches of ${BATCH}, 4 clients${runs.length > 1 ? `; the median of ${runs.length} runs, whose ratios were ${runs.map((r) => r.ratio.toFixed(2)).join(', ')}` : ''}`,
+      note: endToEndNote({
+        reports: N,
+        batch: BATCH,
+        clients: CLIENTS,
+        ratios: runs.map((r) => r.ratio),
+        prefill: benchNumber('BENCH_PREFILL_BUCKETS'),
+      }),
     },
-    {
-      figure: 'end-to-end latency p50',
-      value: percentile(latencies, 50),
-      unit: 'ms',
-      note: '202 at the node → stored at the coordinator',
-    },
-    { figure: 'end-to-end latency p99', value: percentile(latencies, 99), unit: 'ms' },
+    ...latencyRows(latency, answered),
     {
       figure: '(a) raw kafkajs produce+consume of the same envelopes',
       value: kafkaRate,
       unit: 'msgs/s',
       ratio: e2eRate / kafkaRate,
       baseline: 'ratio = end-to-end / this',
+      note: `${Math.round(envelopeBytes)} bytes each on average, signed ${batchSignatures ? `in trees of ${BATCH}` : 'one by one'} with the key of the end-to-end run's node, as it signs them`,
     },
+    batchSignatures
+      ? {
+          figure: '(b) raw node:crypto batch signing as the node signs, same payloads and key',
+          value: signRate,
+          unit: 'reports/s',
+          ratio: e2eRate / signRate,
+          baseline: 'ratio = end-to-end / this',
+          note: `timed per tree of ${BATCH} signing inputs: a salt and a salted SHA-256 leaf hash each, the Merkle tree and each report's proof, one RSA-PSS signature of the root, each report's signature field (RSA-PSS-SHA256-BATCH, HUB_SIGNATURE_BATCH on); one core; the envelope headers and Avro not included`,
+        }
+      : {
+          figure: '(b) raw node:crypto RSA-PSS signing, one signature per payload, same payloads and key',
+          value: signRate,
+          unit: 'sigs/s',
+          ratio: e2eRate / signRate,
+          baseline: 'ratio = end-to-end / this',
+          note: 'one core; HUB_SIGNATURE_BATCH off, so the node signs each report alike',
+        },
+    ...(onePerPayloadRate === undefined
+      ? []
+      : [
+          {
+            figure: "(b') raw node:crypto RSA-PSS signing, one signature per payload, same payloads and key",
+            value: onePerPayloadRate,
+            unit: 'sigs/s',
+            ratio: e2eRate / onePerPayloadRate,
+            baseline: 'ratio = end-to-end / this',
+            note: 'one core; not what the node does (it signs once per tree, (b)), so not among the baselines of the end-to-end ratio; for comparison with runs up to 2026-12-07, whose (b) it was',
+          },
+        ]),
     {
-      figure: '(b) raw node:crypto RSA-PSS signing, same payloads and key',
-      value: signRate,
-      unit: 'sigs/s',
-      ratio: e2eRate / signRate,
-      baseline: 'ratio = end-to-end / this',
-      note: 'one core',
-    },
-    {
-      figure: '(c) raw node:crypto RSA-PSS verification',
+      figure: '(c) raw node:crypto RSA-PSS verification of the same envelopes',
       value: verifyRate,
-      unit: 'verifs/s',
+      unit: batchSignatures ? 'reports/s' : 'verifs/s',
       ratio: e2eRate / verifyRate,
       baseline: 'ratio = end-to-end / this',
-      note: 'one core',
+      note: batchSignatures
+        ? `each report's leaf hash and proof up to its tree's root, and one RSA-PSS verification per tree of ${BATCH} (as the coordinator's verifier checks a root once for the envelopes of a tree that arrive together); one core`
+        : 'one RSA-PSS verification per envelope; one core',
     },
     {
       figure: '(d) raw driver insertMany of the same documents (all the pipeline stored for them)',
@@ -300,7 +500,10 @@ export async function ingestRows(): Promise<Row[]> {
 interface PipelineRun {
   e2eRate: number;
   e2eMs: number;
-  latencies: number[];
+  /** Each report's POST to its accepted receipt. */
+  latency: ReceiptLatencies;
+  /** Each POST's answer (202) from the node, in ms. */
+  answered: number[];
   e2eCpu: CpuSeconds;
   insertRate: number;
   insertMs: number;
@@ -317,12 +520,14 @@ interface PipelineRun {
 async function pipelineRun(input: {
   bodies: ReturnType<typeof agencyJson>[];
   records: SeizureReportRecord[];
-  envelopes: { envelope: Envelope; bytes: Buffer }[];
+  envelopes: Signed[];
+  /** The section's PKI, whose node key signed the baselines' envelopes: the run's node signs with it too. */
+  pkiDir: string;
 }): Promise<PipelineRun> {
   const { bodies, records, envelopes } = input;
   const bench = benchSection('ingest');
   const { config, logger } = bench;
-  benchPki(config, ['KZ']);
+  cpSync(input.pkiDir, join(config.hubHome, 'pki'), { recursive: true });
   // (d)'s commands are counted, as the coordinator counts its own (hub_store_command_seconds).
   const insertStore: StoreTimes = new Map();
   let countCommands = false;
@@ -391,7 +596,7 @@ async function pipelineRun(input: {
   if (warmRes.status !== 202) throw new Error(`the warm-up report was refused: ${await warmRes.text()}`);
   for (const t0 = Date.now(); coordinator.processed() < 1; await new Promise((r) => setTimeout(r, 20)))
     if (Date.now() - t0 > 120000) throw new Error('the warm-up report was not stored within 2 minutes');
-  const sentAt = new Map<string, number>();
+  const posts: Posted[] = [];
   // CPU time of every process the run uses (this one runs the national node, the coordinator and the clients),
   // so that the table shows what the work costs besides how long it takes.
   const cpu = cpuMeter(bench.stackPids);
@@ -403,16 +608,17 @@ async function pipelineRun(input: {
     bodies.slice(i * BATCH, (i + 1) * BATCH),
   );
   await Promise.all(
-    Array.from({ length: 4 }, async () => {
+    Array.from({ length: CLIENTS }, async () => {
       for (let batch = queue.shift(); batch; batch = queue.shift()) {
+        // Before anything is sent: the latency covers the node's parsing, checks and signing too.
+        const postedAt = Date.now();
         const res = await fetch(`${node.url}/v1/seizures/batch`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(batch),
         });
         const body = (await res.json()) as { results: { reportId: string }[] };
-        const t = Date.now();
-        for (const r of body.results) sentAt.set(r.reportId, t);
+        posts.push({ reportIds: body.results.map((r) => r.reportId), postedAt, answeredAt: Date.now() });
       }
     }),
   );
@@ -427,13 +633,17 @@ async function pipelineRun(input: {
   await prof.stop();
   const e2eCpu = cpu.stop();
   const e2eStore = storeTimesSince(await storeTimes(), storeBefore);
-  const reports = store.collection(COLLECTIONS.reports);
   const e2eRate = (N / e2eMs) * 1000;
-  const latencies: number[] = [];
-  for await (const d of reports.find({}, { projection: { receivedAt: 1 } })) {
-    const t = sentAt.get(String(d._id));
-    if (t) latencies.push(Math.max(0, (d.receivedAt as Date).getTime() - t));
-  }
+  // Each report's latency ends when the coordinator issued its accepted receipt (replies.ts: subjectId is the
+  // reportId, issuedAt the coordinator's clock, this process's), once it had stored the report, the read models and
+  // the correlation.
+  const latency = receiptLatencies(
+    posts,
+    await store
+      .collection<StoredReceipt & { _id: string }>(COLLECTIONS.receipts)
+      .find({ status: 'accepted' }, { projection: { subjectId: 1, status: 1, issuedAt: 1 } })
+      .toArray(),
+  );
   await node.close();
   await coordinator.close();
 
@@ -502,7 +712,8 @@ async function pipelineRun(input: {
   return {
     e2eRate,
     e2eMs,
-    latencies,
+    latency,
+    answered: posts.map((p) => p.answeredAt - p.postedAt),
     e2eCpu,
     insertRate,
     insertMs: insertT.ms,

@@ -5,7 +5,8 @@ import http from 'node:http';
 
 export interface Row {
   figure: string;
-  value: number;
+  /** Undefined when too few samples were taken to give it: printed "n/a", and the note says why. */
+  value: number | undefined;
   unit: string;
   /** Figure divided by its raw baseline measured in the same run. */
   ratio?: number;
@@ -13,10 +14,78 @@ export interface Row {
   note?: string;
 }
 
+/** The p-th percentile by nearest rank: the smallest value with at least p% of the values at or below it. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/**
+ * The fewest samples whose p-th percentile is not simply their largest value: 20 for p95, 100 for p99. With fewer,
+ * a "p95" is the slowest sample under another name.
+ */
+export function samplesFor(p: number): number {
+  return Math.ceil(100 / (100 - p));
+}
+
+/** The p-th percentile, or undefined when fewer than samplesFor(p) values were taken. */
+export function tailPercentile(values: number[], p: number): number | undefined {
+  return values.length < samplesFor(p) ? undefined : percentile(values, p);
+}
+
+/** One POST of a batch of reports to the national node: when it was sent and when its 202 was read. */
+export interface Posted {
+  reportIds: string[];
+  postedAt: number;
+  answeredAt: number;
+}
+
+/** A receipt as the coordinator stores it (receipts collection): `issuedAt` in epoch milliseconds. */
+export interface StoredReceipt {
+  subjectId?: unknown;
+  status?: unknown;
+  issuedAt?: unknown;
+}
+
+/** End-to-end latencies, each report's from its POST to the node to its accepted receipt at the coordinator. */
+export interface ReceiptLatencies {
+  /** Milliseconds, one per report that has an accepted receipt, unclamped. */
+  latencies: number[];
+  /** How many of those were below zero (a receipt issued before its POST: clocks that disagree). */
+  negative: number;
+  /** Reports posted with no accepted receipt found. */
+  missing: number;
+}
+
+/**
+ * Pair each posted report with its accepted receipt (the receipt's subjectId is the reportId): the latency runs from
+ * the POST's start, before the node parsed, checked and signed anything, to the receipt's issuedAt, taken once the
+ * coordinator had stored the report, updated the read models and correlated it. A report accepted more than once
+ * (a redelivery) counts from its first receipt.
+ */
+export function receiptLatencies(posts: Posted[], receipts: Iterable<StoredReceipt>): ReceiptLatencies {
+  const issued = new Map<string, number>();
+  for (const r of receipts) {
+    if (r.status !== 'accepted' || typeof r.subjectId !== 'string') continue;
+    const at = r.issuedAt instanceof Date ? r.issuedAt.getTime() : Number(r.issuedAt);
+    if (!Number.isFinite(at)) continue;
+    const seen = issued.get(r.subjectId);
+    if (seen === undefined || at < seen) issued.set(r.subjectId, at);
+  }
+  const out: ReceiptLatencies = { latencies: [], negative: 0, missing: 0 };
+  for (const post of posts)
+    for (const id of post.reportIds) {
+      const at = issued.get(id);
+      if (at === undefined) {
+        out.missing += 1;
+        continue;
+      }
+      const ms = at - post.postedAt;
+      if (ms < 0) out.negative += 1;
+      out.latencies.push(ms);
+    }
+  return out;
 }
 
 export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; result: T }> {
@@ -31,7 +100,12 @@ function ratioText(r: number): string {
 }
 
 export function table(rows: Row[]): string {
-  const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2));
+  const fmt = (n: number | undefined) =>
+    n === undefined
+      ? 'n/a'
+      : Math.abs(n) >= 100
+        ? Math.round(n).toLocaleString('en-US')
+        : n.toFixed(Math.abs(n) >= 10 ? 1 : 2);
   const lines = [
     '| figure | value | unit | ratio | baseline | note |',
     '|---|---:|---|---:|---|---|',
@@ -41,6 +115,30 @@ export function table(rows: Row[]): string {
     ),
   ];
   return lines.join('\n');
+}
+
+/** What a results file's header records of the run that wrote it. */
+export interface ResultsRun {
+  /** The sections run, in the table's order; `partial` when not all of them. */
+  sections: string[];
+  partial: boolean;
+  measuredAt: Date;
+  machine: { platform: string; arch: string; cores: number; node: string };
+  seconds: number;
+  /** Every BENCH_* setting given, as written (benchSettingsGiven). */
+  settings: [string, string][];
+}
+
+/** The title and the "Measured ..." line of bench/results*.md, naming every BENCH_* setting the run was given. */
+export function resultsHeader(run: ResultsRun): string {
+  const { platform, arch, cores, node } = run.machine;
+  const given = run.settings.length
+    ? `settings ${run.settings.map(([k, v]) => `${k}=${v}`).join(', ')} (any other at its default)`
+    : "no BENCH_* setting given (the full run's defaults)";
+  return (
+    `# Benchmark results${run.partial ? ` (${run.sections.join(', ')})` : ''}\n\n` +
+    `Measured ${run.measuredAt.toISOString()} on ${platform} ${arch}, ${cores} cores, Node ${node}, in ${run.seconds} s; ${given}.\n`
+  );
 }
 
 /** Latency samples of two ways to do the same read, taken in turn so that noise falls on both alike. */

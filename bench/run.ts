@@ -1,16 +1,17 @@
 // `npm run bench`: each figure beside a raw baseline measured in the same run, on the real local stack.
 // BENCH_QUICK=1 gives a short run of the same table; BENCH_SECTIONS=ingest,query,memory picks sections (default all).
-// Writes bench/results.md (a run of only some sections writes bench/results-<sections>.md instead).
+// Writes bench/results.md (a run of only some sections writes bench/results-<sections>.md instead), whose header
+// names every BENCH_* setting given.
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@hub/config';
 import { ingestRows } from './ingest';
-import { closeConnections, table, type Row } from './measure';
+import { closeConnections, resultsHeader, table, type Row } from './measure';
 import { memoryRows } from './memory';
 import { queryRows } from './query';
-import { benchSections } from '@hub/cli/run/bench-settings';
-import { QUICK, say } from './setup';
+import { benchSections, benchSettingsGiven } from '@hub/cli/run/bench-settings';
+import { say } from './setup';
 
 const SECTIONS: Record<string, () => Promise<Row[]>> = {
   ingest: ingestRows,
@@ -22,7 +23,14 @@ const SECTIONS: Record<string, () => Promise<Row[]>> = {
 const NOTES: Record<string, string> = {
   ingest:
     'Ingest: ratio = end-to-end rate / the raw rate (below 1: slower than that building block alone); the ' +
-    'end-to-end row is compared with the slowest raw block. (d) inserts, with the driver, every document the ' +
+    "end-to-end row is compared with the slowest raw block of (a)-(d) ((b') and (d') are shown for comparison only). " +
+    "The raw baselines use envelopes signed as the end-to-end run's node signs them (with HUB_SIGNATURE_BATCH, the " +
+    'default: one RSA-PSS signature per tree of 100 reports, each envelope with its Merkle proof), with the key that ' +
+    "node signs with: (b) times that batch signing (hashing and one signature per tree), (b') one signature per " +
+    'payload, (c) the verification of those envelopes as the coordinator does it (one RSA-PSS verification per ' +
+    "tree). The latency rows time each report from its batch's POST to the node to its accepted receipt's issuedAt " +
+    '(after the coordinator stored it, updated the read models and correlated); a p99 needs at least 100 reports. ' +
+    '(d) inserts, with the driver, every document the ' +
     'pipeline stored for these reports (read back after the end-to-end run) into collections of their own, with ' +
     "the same secondary indexes: the store's share of the work, without verifying, deciding or reading anything; " +
     "(d') one document per report. The end-to-end clock starts once one warm-up report has been stored (the " +
@@ -41,7 +49,9 @@ const NOTES: Record<string, string> = {
     'turn with the API; ratio = API latency / raw latency (about 1: the store dominates). FerretDB 1.24 (SQLite) ' +
     'explains every search as a full SCAN without filter or sort pushdown, so search latency grows linearly with ' +
     'the stored reports; "≈ … at 1,000,000 if linear" is that extrapolation, not a measurement. The stats read ' +
-    'every bucket the caller may see, members included.',
+    'every bucket the caller may see, members included. A figure taken on fewer stored reports than asked (the fill ' +
+    'stopped at BENCH_QUERY_FILL_MINUTES) names the count it was taken at; a p95 needs at least 20 samples, and with ' +
+    'fewer (a read slower than BENCH_QUERY_BUDGET_S allows more of) it is n/a.',
   memory:
     'Memory: VmHWM (peak resident set, /proc/<pid>/status) of `hub coordinator`, `hub node KZ` and `hub api` run ' +
     'as processes (TypeScript through tsx in-process), while 2 clients post batches of 100 reports to the node and ' +
@@ -64,15 +74,19 @@ async function main() {
   process.stdout.write(`\n${out}\n`);
   const partial = chosen.length < all.length;
   const file = partial ? `results-${chosen.join('-')}.md` : 'results.md';
-  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  const header = resultsHeader({
+    sections: chosen,
+    partial,
+    measuredAt: new Date(),
+    machine: { platform: process.platform, arch: process.arch, cores: cpus().length, node: process.version },
+    seconds: Math.round((Date.now() - started) / 1000),
+    settings: benchSettingsGiven(),
+  });
   const notes = chosen.map((s) => `- ${NOTES[s]}`).join('\n');
   const noise =
     '- Our machines have 2 cores shared with other test runs on the same broker and store: read differences ' +
     'under ~30% between runs as noise.';
-  writeFileSync(
-    join(repoRoot, 'bench', file),
-    `# Benchmark results${partial ? ` (${chosen.join(', ')})` : ''}\n\nMeasured ${new Date().toISOString()} on ${process.platform} ${process.arch}, ${cpus().length} cores, Node ${process.version}${QUICK ? ' (BENCH_QUICK)' : ''}, in ${seconds} s.\n\n${out}\n\n${notes}\n${noise}\n`,
-  );
+  writeFileSync(join(repoRoot, 'bench', file), `${header}\n${out}\n\n${notes}\n${noise}\n`);
 }
 
 main().then(

@@ -4,11 +4,15 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { decodeLockedStage, startCoordinator, type RunningCoordinator } from '@hub/coordinator';
+import { seizureReportFromJson } from '@hub/domain';
+import { createSigner } from '@hub/envelope';
 import { createKafka, topicNames } from '@hub/kafka';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
+import { revocationNotice } from '@hub/pki';
+import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, findBuckets, type Store } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
-import { metricValue, postJson, testPki } from '../support/hub';
+import { metricValue, minimalReport, postJson, testPki, useRawIntake } from '../support/hub';
 
 /** A sample of the coordinator's /metrics (see metricValue). */
 const metric = (c: RunningCoordinator, name: string, labels: Record<string, string> = {}) =>
@@ -345,5 +349,141 @@ describe('coordinator: a chunk stored and answered but not committed', function 
     expect(rewound.reduce((n, p) => n + p.size, 0)).to.equal(60);
     await resumeFromRecords(topic, rewound, ids);
     expect(await store.collection(COLLECTIONS.reports).countDocuments()).to.equal(storedBefore + 60);
+  });
+});
+
+describe('coordinator: a report stored before its signer was revoked, read again after', function () {
+  this.timeout(300000);
+  const registry = loadSchemaRegistry();
+  const fx = useRawIntake('redelivery-revoked', ['KZ']);
+  const names = () => topicNames(fx.env.config.namespace);
+  const receipts = () =>
+    fx.store.collection<{ _id: string; inReplyTo: string; status: string }>(COLLECTIONS.receipts);
+  const quarantined = (messageId: string) =>
+    fx.store.collection(COLLECTIONS.quarantine).countDocuments({ messageId });
+  /** KZ's node's signing key, revoked in the first test. */
+  const kz = () =>
+    createSigner({
+      privateKey: fx.pki.identity('KZ').privateKey,
+      certificate: fx.pki.identity('KZ').certificatePem,
+      origin: 'KZ',
+    });
+  /** A new report of KZ's, signed as its node signs: the envelope and its bytes. */
+  const report = () => {
+    const value = seizureReportFromJson(minimalReport(), {
+      nodeCountry: 'KZ',
+      now: Date.now(),
+      versionOf: () => 1,
+      regions: new Set(),
+    }).value;
+    const { payload, fingerprint } = registry.encode('SeizureReport', value);
+    return {
+      reportId: String(value.reportId),
+      ...kz().signEncoded({ messageType: 'SeizureReport', schemaFingerprint: fingerprint, payload }),
+    };
+  };
+  const publish = (r: { reportId: string; bytes: Buffer }) =>
+    fx.producer.send({
+      topic: names().nodeOut('KZ'),
+      acks: -1,
+      messages: [{ key: r.reportId, value: r.bytes }],
+    });
+  /** The receipts stored for a message, once it has any. */
+  const answersTo = (messageId: string) =>
+    waitUntil(
+      `a receipt for ${messageId}`,
+      async () => {
+        const found = await receipts().find({ inReplyTo: messageId }).toArray();
+        return found.length ? found : undefined;
+      },
+      120000,
+      200,
+    );
+  let stored: ReturnType<typeof report>;
+  let acceptance: { _id: string; status: string }[];
+
+  it('stored but not answered when its signer is revoked: answered as accepted, from its locked stage', async () => {
+    stored = report();
+    await publish(stored);
+    acceptance = (await answersTo(stored.envelope.messageId)).map(({ _id, status }) => ({ _id, status }));
+    expect(acceptance.map((r) => r.status)).to.deep.equal(['accepted']);
+    await fx.coordinator.close();
+    // KZ's certificate revoked; then a coordinator that died after storing the report, before answering it, starts
+    // again: nothing recorded as done, no receipt, the committed offset back at the stored chunk.
+    const notice = revocationNotice(registry, fx.pki.ca(), {
+      fingerprint: fx.pki.identity('KZ').fingerprint,
+      origin: 'KZ',
+      reason: 'key lost',
+      revokedAt: Date.now(),
+    });
+    await fx.producer.send({
+      topic: names().pki,
+      acks: -1,
+      messages: [{ key: notice.key, value: notice.bytes }],
+    });
+    const locked = (
+      await fx.store
+        .collection<{ _id: string; body: Buffer }>(COLLECTIONS.intakeLockedStages)
+        .find({})
+        .toArray()
+    ).filter((l) => l._id.includes(`|${names().nodeOut('KZ')}|`));
+    expect(locked).to.have.length(1);
+    const offsets = Object.keys(decodeLockedStage(locked[0]!.body).done).map(Number);
+    await fx.store.collection(COLLECTIONS.intakeProgress).deleteMany({});
+    await receipts().deleteMany({ inReplyTo: stored.envelope.messageId });
+    const admin = createKafka({
+      brokers: fx.env.config.kafka.brokers,
+      clientId: 'redelivery-revoked',
+      logger: fx.env.logger,
+    }).admin();
+    await admin.connect();
+    try {
+      await admin.setOffsets({
+        groupId: names().group('coordinator'),
+        topic: names().nodeOut('KZ'),
+        partitions: [{ partition: 0, offset: String(Math.min(...offsets)) }],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    fx.coordinator = await startCoordinator({
+      config: fx.env.config,
+      logger: fx.env.logger,
+      topicRefreshMs: 500,
+      opsPort: 0,
+    });
+    const again = await answersTo(stored.envelope.messageId);
+    expect(
+      again.map(({ _id, status }) => ({ _id, status })),
+      'the receipt it had',
+    ).to.deep.equal(acceptance);
+    expect(await metricValue(fx.coordinator.opsUrl, 'hub_coordinator_messages_resumed_total')).to.equal(1);
+    expect(await quarantined(stored.envelope.messageId), 'not quarantined').to.equal(0);
+  });
+
+  it("the same bytes published again after the revocation: the node's receipt stays the acceptance, no quarantine entry", async () => {
+    await publish(stored);
+    // A new report signed with the revoked key comes after it on the partition: refused, and once it is, the one
+    // before it has been judged.
+    const fresh = report();
+    await publish(fresh);
+    await waitUntil(
+      'the new report refused',
+      async () => (await quarantined(fresh.envelope.messageId)) || undefined,
+      120000,
+      200,
+    );
+    expect(
+      (await receipts().find({ inReplyTo: fresh.envelope.messageId }).toArray()).map((r) => r.status),
+    ).to.deep.equal(['rejected']);
+    const answers = await receipts().find({ inReplyTo: stored.envelope.messageId }).toArray();
+    expect(
+      answers.map(({ _id, status }) => ({ _id, status })),
+      'no receipt but the acceptance',
+    ).to.deep.equal(acceptance);
+    expect(await quarantined(stored.envelope.messageId), 'not quarantined').to.equal(0);
+    expect(
+      await fx.store.collection(COLLECTIONS.reports).countDocuments({ _id: stored.reportId as never }),
+    ).to.equal(1);
   });
 });

@@ -9,7 +9,7 @@ import { seizureReportFromJson } from '@hub/domain';
 import { createSigner, HUB_ORIGIN, MAX_ENVELOPE_BYTES, type Signer } from '@hub/envelope';
 import { createKafka, ensureTopics, hubTopicConfigs, topicNames } from '@hub/kafka';
 import { announceCertificate, PkiStore } from '@hub/pki';
-import { startQueryApi } from '@hub/query-api';
+import { authDir, loadKeyRing, mintToken, startQueryApi } from '@hub/query-api';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, connectStore, type Store, type StoredEnvelope } from '@hub/store';
 import { createTestEnv, waitUntil, type TestEnv } from '../support/env';
@@ -622,6 +622,59 @@ describe('query API: the regional feed as server-sent events', function () {
       stream.close();
     }
     expect((await getJson(url, token)).status).to.equal(401);
+  });
+
+  it('ends a stream once the key that signed its token is withdrawn, within 15 s of the query API noticing, saying so', async () => {
+    // On a query API of its own, with keys of its own (the hub's streams keep theirs): a copy of the hub's PKI.
+    const home = mkdtempSync(join(tmpdir(), 'hub-key-withdrawn-'));
+    cpSync(join(env.config.hubHome, 'pki'), join(home, 'pki'), { recursive: true });
+    const keys = authDir(home);
+    const old = loadKeyRing(keys);
+    const claims = {
+      sub: 'analyst-KG',
+      role: 'analyst',
+      country: 'KG',
+      clearance: 'GREEN',
+      ttlSeconds: 600,
+    } as const;
+    const token = mintToken(old, claims);
+    const api = await startQueryApi({
+      config: { ...env.config, hubHome: home },
+      logger: env.logger,
+      port: 0,
+    });
+    const url = `${api.url}/v1/feeds/central-asia/stream`;
+    let stream: Stream | undefined;
+    try {
+      stream = await openStream(url, token);
+      // Withdrawn as an operator does: a new key made, the old one's file removed from the auth folder.
+      const current = loadKeyRing(keys, { rotate: true });
+      expect(current.current.kid).to.not.equal(old.current.kid);
+      rmSync(join(keys, `jwt-${old.current.kid}.key`));
+      // The query API reads its folder again for a token naming a key it does not hold (at most every 5 s), or
+      // else within a minute: the new key's first token makes it notice now.
+      const fresh = mintToken(current, claims);
+      await waitUntil(
+        'the query API taking a token of the new key',
+        async () => (await getJson(`${api.url}/v1/alerts`, fresh)).status === 200 || undefined,
+        20000,
+        500,
+      );
+      // A keep-alive comes every 15 s; 10 s more for a slow machine.
+      const open = stream;
+      await waitUntil('the stream ended by the server', () => open.ended() || undefined, 25000);
+      const last = stream.events.at(-1)!;
+      expect(last.event).to.equal('token-lapsed');
+      expect(last.data.code).to.equal('TOKEN_INVALID');
+      expect(String(last.data.message)).to.equal(
+        `the key ${JSON.stringify(old.current.kid)} that signed the bearer token has been withdrawn; get a new token and reconnect`,
+      );
+      expect((await getJson(url, token)).status, 'a new stream with the old token').to.equal(401);
+    } finally {
+      stream?.close();
+      await api.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('closes while a client keeps its stream open: the stream ended, its keep-alive stopped, nothing waits', async () => {

@@ -94,6 +94,9 @@ describe('query API: provenance of a record', function () {
     const probe = entries.find((e) => e.action === 'read' && e.query.reportId === id);
     expect(probe, JSON.stringify(entries.slice(0, 3))).to.include({ count: 0 });
     expect(probe!.reportIds).to.deep.equal([]);
+    // Nor the owner's country, in any of the fields an entry names the origins of what was read by (audit.ts).
+    expect(probe, JSON.stringify(probe)).to.not.have.any.keys('reportOrigins', 'origins', 'cutOrigins');
+    expect(JSON.stringify(probe), 'the owner, KZ, named anywhere in the entry').to.not.include('"KZ"');
     // Not in the owner's view of who read its records: it was not read.
     const reads = await getJson(`${hub.apiUrl}/v1/reads?reportId=${id}`, hub.token('analyst', 'KZ', 'RED'));
     expect(

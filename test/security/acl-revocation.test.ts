@@ -15,6 +15,7 @@ import {
   aclEntryKey,
   aclFilterOfEvery,
   createKafka,
+  hubPrincipals,
   nodePrincipal,
   topicNames,
   type Admin,
@@ -40,6 +41,7 @@ describe('broker ACLs follow the regions: a country removed from a region loses 
   this.timeout(120000);
   const namespace = `t-revoke-${randomBytes(3).toString('hex')}`;
   const names = topicNames(namespace);
+  const principals = hubPrincipals(names);
   const topics = { partitions: 1, replicationFactor: 1 };
   const countries = ['KZ', 'TM'];
   // regions.json as it is (TM a member of central-asia), and as an operator edits it to remove TM.
@@ -50,6 +52,7 @@ describe('broker ACLs follow the regions: a country removed from a region loses 
     r.id === 'central-asia' ? { id: r.id, members: r.members.filter((m) => m !== 'TM') } : r,
   );
   const feed = names.feed('central-asia');
+  const tm = nodePrincipal(names, 'TM');
   const logger = createLogger('test:acl-revocation', { level: process.env.HUB_TEST_LOG_LEVEL ?? 'silent' });
   let home: string;
   let broker: SecureBroker | undefined;
@@ -90,7 +93,10 @@ describe('broker ACLs follow the regions: a country removed from a region loses 
   /** Every value `topic` holds, read from the beginning by `principal` in a fresh group of its own prefix. */
   async function readAll(principal: string, topic: string, count: number): Promise<string[]> {
     const consumer = as(principal).consumer({
-      groupId: names.group(`${principal}-revocation-${randomBytes(3).toString('hex')}`),
+      // Groups carry the namespace once, before the principal's own name (`<ns>.node-TM-...`).
+      groupId: names.group(
+        `${principal.replace(`${namespace}.`, '')}-revocation-${randomBytes(3).toString('hex')}`,
+      ),
       sessionTimeout: 10000,
     });
     const got: string[] = [];
@@ -151,7 +157,9 @@ describe('broker ACLs follow the regions: a country removed from a region loses 
   async function tmFeedRefusal(): Promise<string> {
     let last = '';
     for (let attempt = 0; attempt < 5; attempt++) {
-      last = await refusedWith(() => readAll(nodePrincipal('TM'), feed, 1)).catch((e: Error) => e.message);
+      last = await refusedWith(() => readAll(nodePrincipal(names, 'TM'), feed, 1)).catch(
+        (e: Error) => e.message,
+      );
       if (last === 'TOPIC_AUTHORIZATION_FAILED') return last;
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -161,20 +169,20 @@ describe('broker ACLs follow the regions: a country removed from a region loses 
   /** The grant as regions.json had it: TM a member of central-asia, and reading its feed. */
   async function tmMemberOfCentralAsia(): Promise<void> {
     await asAdmin((admin) => provisionHub(admin, { names, countries, regions: withTm, topics }, logger));
-    await produce(PRINCIPALS.coordinator, feed, `released-to-central-asia-${randomBytes(3).toString('hex')}`);
+    await produce(principals.coordinator, feed, `released-to-central-asia-${randomBytes(3).toString('hex')}`);
     const records = await held(feed);
     expect(
-      await readAll(nodePrincipal('TM'), feed, records),
+      await readAll(nodePrincipal(names, 'TM'), feed, records),
       'TM reads the feed while a member',
     ).to.have.length(records);
   }
 
   /** Node TM still works with its own topics: writes its out topic, reads its in topic (hub.pki too). */
   async function tmKeepsItsOwnTopics(): Promise<void> {
-    await produce(nodePrincipal('TM'), names.nodeOut('TM'), 'tm-report');
+    await produce(nodePrincipal(names, 'TM'), names.nodeOut('TM'), 'tm-report');
     const receipt = `receipt-for-tm-${randomBytes(3).toString('hex')}`;
-    await produce(PRINCIPALS.coordinator, names.nodeIn('TM'), receipt);
-    const got = await readAll(nodePrincipal('TM'), names.nodeIn('TM'), await held(names.nodeIn('TM')));
+    await produce(principals.coordinator, names.nodeIn('TM'), receipt);
+    const got = await readAll(nodePrincipal(names, 'TM'), names.nodeIn('TM'), await held(names.nodeIn('TM')));
     expect(got).to.include(receipt);
   }
 
@@ -187,7 +195,11 @@ describe('broker ACLs follow the regions: a country removed from a region loses 
       layout: { ...base, logFile: join(home, 'kafka.log') },
       hubHome: home,
       listeners: await listenerPorts(),
-      principals: [PRINCIPALS.coordinator, PRINCIPALS.queryApi, ...countries.map(nodePrincipal)],
+      principals: [
+        principals.coordinator,
+        principals.queryApi,
+        ...countries.map((cc) => nodePrincipal(names, cc)),
+      ],
       heapMb: 384,
       marker: 'kafka-acl-revocation-test',
     });
@@ -213,18 +225,18 @@ describe('broker ACLs follow the regions: a country removed from a region loses 
     expect(
       r.removed.map((e) => `${e.principal} ${e.resourceName}`),
       'removed: TM read and describe on the feed',
-    ).to.deep.equal([`User:node-TM ${feed}`, `User:node-TM ${feed}`]);
+    ).to.deep.equal([`User:${tm} ${feed}`, `User:${tm} ${feed}`]);
     const logged = lines
       .filter((l) => l.event === 'acl.removed')
       .map((l) => `${String(l.principal)} ${String(l.operation)} ${String(l.resource)}`);
-    expect(logged).to.include(`User:node-TM READ ${feed}`);
-    expect(logged).to.include(`User:node-TM DESCRIBE ${feed}`);
+    expect(logged).to.include(`User:${tm} READ ${feed}`);
+    expect(logged).to.include(`User:${tm} DESCRIBE ${feed}`);
 
     // KZ publishes AMBER releasable to KZ, KG, TJ, UZ: every current member may read it, so it goes to the feed.
-    await produce(PRINCIPALS.coordinator, feed, 'amber-releasable-to-KZ-KG-TJ-UZ');
+    await produce(principals.coordinator, feed, 'amber-releasable-to-KZ-KG-TJ-UZ');
     expect(await tmFeedRefusal()).to.equal('TOPIC_AUTHORIZATION_FAILED');
     // The remaining members still read it.
-    expect(await readAll(nodePrincipal('KZ'), feed, await held(feed))).to.include(
+    expect(await readAll(nodePrincipal(names, 'KZ'), feed, await held(feed))).to.include(
       'amber-releasable-to-KZ-KG-TJ-UZ',
     );
     await tmKeepsItsOwnTopics();
@@ -235,17 +247,17 @@ describe('broker ACLs follow the regions: a country removed from a region loses 
 
     const r = await asAdmin((admin) => grantNode(admin, { names, regions: withoutTm, topics }, 'TM', logger));
     expect(r.removed.map((e) => `${e.principal} ${e.resourceName}`)).to.deep.equal([
-      `User:node-TM ${feed}`,
-      `User:node-TM ${feed}`,
+      `User:${tm} ${feed}`,
+      `User:${tm} ${feed}`,
     ]);
     expect(await tmFeedRefusal()).to.equal('TOPIC_AUTHORIZATION_FAILED');
     const kzRecords = await held(feed);
-    expect(await readAll(nodePrincipal('KZ'), feed, kzRecords)).to.have.length(kzRecords);
+    expect(await readAll(nodePrincipal(names, 'KZ'), feed, kzRecords)).to.have.length(kzRecords);
     await tmKeepsItsOwnTopics();
   });
   it("`hub security apply` takes away a node's wildcard topic grant, never its wildcard on a transactional id", async () => {
     const wildcard = (resourceType: number, operation: number) => ({
-      principal: `User:${nodePrincipal('TM')}`,
+      principal: `User:${nodePrincipal(names, 'TM')}`,
       host: '*',
       operation,
       permissionType: AclPermissionTypes.ALLOW,
@@ -265,7 +277,7 @@ describe('broker ACLs follow the regions: a country removed from a region loses 
       expect(removed).to.include(aclEntryKey(topicWildcard));
       expect(removed).not.to.include(aclEntryKey(transactional));
       const held = await asAdmin(async (admin) =>
-        aclEntriesOf(await admin.describeAcls(aclFilterOfEvery(`User:${nodePrincipal('TM')}`))).map(
+        aclEntriesOf(await admin.describeAcls(aclFilterOfEvery(`User:${nodePrincipal(names, 'TM')}`))).map(
           aclEntryKey,
         ),
       );

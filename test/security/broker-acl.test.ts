@@ -12,6 +12,7 @@ import {
   createKafka,
   ensureTopics,
   expiringTopics,
+  hubPrincipals,
   nodePrincipal,
   securityOptions,
   topicNames,
@@ -40,6 +41,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
   this.timeout(120000);
   const namespace = `t-sec-${randomBytes(3).toString('hex')}`;
   const names = topicNames(namespace);
+  const principals = hubPrincipals(names);
   const regions = loadRegions();
   const plan = { names, regions, topics: { partitions: 2, replicationFactor: 1 } };
   const logger = createLogger('test:security', { level: process.env.HUB_TEST_LOG_LEVEL ?? 'silent' });
@@ -172,7 +174,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
       layout: { ...base, logFile: join(home, 'kafka.log') },
       hubHome: home,
       listeners: await listenerPorts(),
-      principals: [PRINCIPALS.coordinator, PRINCIPALS.queryApi, nodePrincipal('KZ')],
+      principals: [principals.coordinator, principals.queryApi, nodePrincipal(names, 'KZ')],
       heapMb: 384,
       marker: 'kafka-security-test',
     });
@@ -186,7 +188,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
       internal: broker.internal,
       hubHome: home,
       tls: broker.tls,
-      principals: [nodePrincipal('UZ')],
+      principals: [nodePrincipal(names, 'UZ')],
     });
     await grantNode(admin, plan, 'UZ');
     // A topic outside the namespace, named like KZ's: the ACLs must not cover it.
@@ -206,7 +208,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
   });
 
   it('keeps the generated passwords and the broker key readable by their owner only', () => {
-    for (const file of [passwordFile(home, nodePrincipal('KZ')), broker!.tls.keystore])
+    for (const file of [passwordFile(home, nodePrincipal(names, 'KZ')), broker!.tls.keystore])
       expect(statSync(file).mode & 0o077, file).to.equal(0);
     // The keystore holds a private key generated at setup (parsed, not matched as text).
     expect(createPrivateKey(readFileSync(broker!.tls.keystore, 'utf8')).type).to.equal('private');
@@ -218,34 +220,34 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
   });
 
   it('lets node KZ produce to its own out topic and consume its own in topic', async () => {
-    const kz = as(nodePrincipal('KZ'));
+    const kz = as(nodePrincipal(names, 'KZ'));
     await produce(kz, names.nodeOut('KZ'), 'kz-report-1');
-    await produce(as(PRINCIPALS.coordinator), names.nodeIn('KZ'), 'receipt-for-kz');
+    await produce(as(principals.coordinator), names.nodeIn('KZ'), 'receipt-for-kz');
     const got = await consume(kz, [names.nodeIn('KZ')], names.group('node-KZ-inbound'));
     expect(got[0]?.message.value?.toString()).to.equal('receipt-for-kz');
   });
 
   it('lets node KZ announce on hub.pki and follow it', async () => {
-    const kz = as(nodePrincipal('KZ'));
+    const kz = as(nodePrincipal(names, 'KZ'));
     await produce(kz, names.pki, 'kz-certificate');
     const got = await consume(kz, [names.pki], names.group(`node-KZ-pki-${randomBytes(3).toString('hex')}`));
     expect(got[0]?.message.value?.toString()).to.equal('kz-certificate');
   });
 
   it("refuses node KZ writing to UZ's out topic", async () => {
-    expect(await refusedWith(() => produce(as(nodePrincipal('KZ')), names.nodeOut('UZ'), 'forged'))).to.equal(
-      'TOPIC_AUTHORIZATION_FAILED',
-    );
+    expect(
+      await refusedWith(() => produce(as(nodePrincipal(names, 'KZ')), names.nodeOut('UZ'), 'forged')),
+    ).to.equal('TOPIC_AUTHORIZATION_FAILED');
   });
 
   it("refuses node KZ writing to the coordination node's own topic (the requests it makes)", async () => {
-    expect(await refusedWith(() => produce(as(nodePrincipal('KZ')), names.hubOut, 'as-hub'))).to.equal(
+    expect(await refusedWith(() => produce(as(nodePrincipal(names, 'KZ')), names.hubOut, 'as-hub'))).to.equal(
       'TOPIC_AUTHORIZATION_FAILED',
     );
   });
 
   it("refuses node KZ reading UZ's in topic", async () => {
-    const kz = as(nodePrincipal('KZ'));
+    const kz = as(nodePrincipal(names, 'KZ'));
     expect(await refusedWith(() => consume(kz, [names.nodeIn('UZ')], names.group('node-KZ-spy')))).to.equal(
       'TOPIC_AUTHORIZATION_FAILED',
     );
@@ -258,7 +260,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     const kz = new Kafka({
       clientId: 'kz-debug',
       brokers: broker!.brokers,
-      ...securityOptions(broker!.security(nodePrincipal('KZ'))),
+      ...securityOptions(broker!.security(nodePrincipal(names, 'KZ'))),
       retry: { retries: 0 },
       logLevel: logLevel.DEBUG,
       logCreator: () => (entry) => {
@@ -273,10 +275,10 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
   });
 
   it('lets node KZ read the feed of central-asia but not of balkan-route, a region it is not in', async () => {
-    const coordinator = as(PRINCIPALS.coordinator);
+    const coordinator = as(principals.coordinator);
     await produce(coordinator, names.feed('central-asia'), 'ca-record');
     await produce(coordinator, names.feed('balkan-route'), 'balkan-record');
-    const kz = as(nodePrincipal('KZ'));
+    const kz = as(nodePrincipal(names, 'KZ'));
     const got = await consume(kz, [names.feed('central-asia')], names.group('node-KZ-feed-central-asia'));
     expect(got[0]?.message.value?.toString()).to.equal('ca-record');
     expect(
@@ -286,8 +288,35 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
 
   it("includes the namespace in every grant: KZ may not write another hub's hub.node.KZ.out", async () => {
     expect(
-      await refusedWith(() => produce(as(nodePrincipal('KZ')), 'hub.node.KZ.out', 'elsewhere')),
+      await refusedWith(() => produce(as(nodePrincipal(names, 'KZ')), 'hub.node.KZ.out', 'elsewhere')),
     ).to.equal('TOPIC_AUTHORIZATION_FAILED');
+  });
+
+  it("gives another hub on the broker principals of its own: its KZ reaches none of this hub's topics", async () => {
+    // Hub b shares the broker (its own HUB_NAMESPACE): its topics, grants and credentials are its principals'.
+    const otherNames = topicNames(`${namespace}-b`);
+    const other = hubPrincipals(otherNames);
+    const kzPassword = readFileSync(passwordFile(home, principals.node('KZ')), 'utf8');
+    await asAdmin((admin) => provisionHub(admin, { ...plan, names: otherNames, countries: ['KZ'] }, logger));
+    await addScramUsers({
+      libs: kafkaLayout(loadConfig().cacheDir, home, stackVersions().kafka).libs,
+      internal: broker!.internal,
+      hubHome: home,
+      tls: broker!.tls,
+      principals: [other.node('KZ')],
+    });
+    const otherKz = as(other.node('KZ'));
+    await produce(otherKz, otherNames.nodeOut('KZ'), 'hub-b-report');
+    expect(await refusedWith(() => produce(otherKz, names.nodeOut('KZ'), 'into-hub-a'))).to.equal(
+      'TOPIC_AUTHORIZATION_FAILED',
+    );
+    await produce(as(principals.coordinator), names.nodeIn('KZ'), 'for-hub-a-kz-only');
+    expect(
+      await refusedWith(() => consume(otherKz, [names.nodeIn('KZ')], otherNames.group('node-KZ-probe'))),
+    ).to.equal('TOPIC_AUTHORIZATION_FAILED');
+    // This hub's KZ kept its credential: hub b's was made beside it, not over it.
+    expect(readFileSync(passwordFile(home, principals.node('KZ')), 'utf8')).to.equal(kzPassword);
+    await produce(as(principals.node('KZ')), names.nodeOut('KZ'), 'hub-a-kz-still-in');
   });
 
   it("lets the coordinator read the retention of the hub's topics (its start-up check), and not node KZ", async () => {
@@ -309,8 +338,8 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
       names.feed('central-asia'),
       names.quarantine,
     ];
-    expect(await read(PRINCIPALS.coordinator, kept)).to.deep.equal([]);
-    const refused = await read(nodePrincipal('KZ'), [names.nodeOut('KZ')]).then(
+    expect(await read(principals.coordinator, kept)).to.deep.equal([]);
+    const refused = await read(nodePrincipal(names, 'KZ'), [names.nodeOut('KZ')]).then(
       () => 'read',
       (e: Error) => e.message,
     );
@@ -318,7 +347,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
   });
 
   it('refuses node KZ creating topics (only hub-admin does)', async () => {
-    const admin = as(nodePrincipal('KZ')).admin({ retry: { retries: 0 } });
+    const admin = as(nodePrincipal(names, 'KZ')).admin({ retry: { retries: 0 } });
     clients.push(admin);
     await admin.connect();
     try {
@@ -332,7 +361,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
   });
 
   it('names the topic and the refusal when a principal may not create a missing topic (ensureTopics)', async () => {
-    const admin = as(nodePrincipal('KZ')).admin();
+    const admin = as(nodePrincipal(names, 'KZ')).admin();
     clients.push(admin);
     await admin.connect();
     try {
@@ -356,7 +385,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
   it('waits for ACLs granted just after provisioning instead of failing on a topic it cannot see yet', async () => {
     const topic = names.nodeOut('TM');
     const superUser = as(PRINCIPALS.admin).admin();
-    const kz = as(nodePrincipal('KZ')).admin();
+    const kz = as(nodePrincipal(names, 'KZ')).admin();
     clients.push(superUser, kz);
     await Promise.all([superUser.connect(), kz.connect()]);
     try {
@@ -365,7 +394,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
       await new Promise((r) => setTimeout(r, 1500));
       await applyAcls(superUser, [
         {
-          principal: nodePrincipal('KZ'),
+          principal: nodePrincipal(names, 'KZ'),
           resourceType: 'topic',
           pattern: 'literal',
           name: topic,
@@ -381,7 +410,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
 
   it('refuses a wrong password', async () => {
     const security = {
-      ...broker!.security(nodePrincipal('KZ')),
+      ...broker!.security(nodePrincipal(names, 'KZ')),
       passwordFile: undefined,
       password: 'not-the-password',
     };
@@ -408,7 +437,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
   it('refuses TLS that does not chain to the hub CA: the client does not trust a stranger broker', async () => {
     const stranger = new PkiStore(join(home, 'stranger-pki'));
     stranger.initCa({ bits: 2048 });
-    const security = { ...broker!.security(nodePrincipal('KZ')), caPem: stranger.caCertPem() };
+    const security = { ...broker!.security(nodePrincipal(names, 'KZ')), caPem: stranger.caCertPem() };
     const admin = client(security, 'wrong-ca', 0).admin({ retry: { retries: 0 } });
     clients.push(admin);
     expect(await refusedWith(() => admin.connect())).to.match(/certificate|self.signed|unable to verify/i);
@@ -444,9 +473,9 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
 
   it("lets the coordinator read every node's out topic, and nothing it may write as a node", async () => {
     // Its own messages, whatever earlier tests left in these topics: it reads all they hold.
-    await produce(as(nodePrincipal('KZ')), names.nodeOut('KZ'), 'kz-report-for-coordinator');
-    await produce(as(nodePrincipal('UZ')), names.nodeOut('UZ'), 'uz-report-1');
-    const coordinator = as(PRINCIPALS.coordinator);
+    await produce(as(nodePrincipal(names, 'KZ')), names.nodeOut('KZ'), 'kz-report-for-coordinator');
+    await produce(as(nodePrincipal(names, 'UZ')), names.nodeOut('UZ'), 'uz-report-1');
+    const coordinator = as(principals.coordinator);
     // The coordination node writes its own requests, and reads them back with the nodes' messages.
     await produce(coordinator, names.hubOut, 'hub-request-1');
     const count = await held(names.nodeOutPattern);
@@ -482,17 +511,17 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
       internal: broker!.internal,
       hubHome: home,
       tls: broker!.tls,
-      principals: [nodePrincipal('KG')],
+      principals: [nodePrincipal(names, 'KG')],
     });
-    await produce(as(nodePrincipal('KG')), names.nodeOut('KG'), 'kg-report-1');
-    expect(await refusedWith(() => produce(as(nodePrincipal('KG')), names.nodeOut('KZ'), 'as-kz'))).to.equal(
-      'TOPIC_AUTHORIZATION_FAILED',
-    );
+    await produce(as(nodePrincipal(names, 'KG')), names.nodeOut('KG'), 'kg-report-1');
+    expect(
+      await refusedWith(() => produce(as(nodePrincipal(names, 'KG')), names.nodeOut('KZ'), 'as-kz')),
+    ).to.equal('TOPIC_AUTHORIZATION_FAILED');
   });
 
   it('lets the query API read the feeds but write nothing', async () => {
-    await produce(as(PRINCIPALS.coordinator), names.feed('balkan-route'), 'balkan-record-for-api');
-    const api = as(PRINCIPALS.queryApi);
+    await produce(as(principals.coordinator), names.feed('balkan-route'), 'balkan-record-for-api');
+    const api = as(principals.queryApi);
     const count = await held([names.feed('balkan-route')]);
     const got = await consume(api, [names.feed('balkan-route')], names.group('query-api-feed-test'), count);
     expect(got.map((g) => g.message.value?.toString())).to.include('balkan-record-for-api');
@@ -501,7 +530,7 @@ describe('broker security profile (TLS, SASL/SCRAM-SHA-512, ACLs)', function () 
     );
   });
   it('rotates a password on the running broker: a client following its file reconnects with it, the old one is refused', async () => {
-    const kz = nodePrincipal('KZ');
+    const kz = nodePrincipal(names, 'KZ');
     const file = passwordFile(home, kz);
     const old = readFileSync(file, 'utf8').trim();
     // One client as the services make theirs (the password file followed), one holding the old password as text.

@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, repoRoot } from '@hub/config';
-import { PRINCIPALS, createKafka, nodePrincipal, topicNames, type Kafka } from '@hub/kafka';
+import { PRINCIPALS, createKafka, hubPrincipals, nodePrincipal, topicNames, type Kafka } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
 import { loadRegions } from '@hub/schemas';
 import { kafkaLayout } from '../../scripts/src/stack/kafka';
@@ -56,7 +56,9 @@ describe('production layout: broker security profile (infra/production)', () => 
 
   it('gives every service its own principal over SASL_SSL, with the password as a Docker secret', () => {
     expect(compose).to.contain('HUB_KAFKA_SECURITY: sasl_ssl');
-    for (const principal of [PRINCIPALS.coordinator, PRINCIPALS.queryApi, nodePrincipal('KZ')]) {
+    // The committed layout is one hub without a namespace: its principals keep their plain names.
+    const principals = hubPrincipals(topicNames(''));
+    for (const principal of [principals.coordinator, principals.queryApi, principals.node('KZ')]) {
       expect(compose).to.contain(`HUB_KAFKA_USERNAME: ${principal}`);
       expect(compose).to.contain(`HUB_KAFKA_PASSWORD_FILE: /run/secrets/kafka-${principal}`);
       expect(compose).to.contain(`file: ./secrets/kafka/${principal}.password`);
@@ -87,7 +89,8 @@ describe('production layout: broker security profile (infra/production)', () => 
       this.timeout(300000);
       home = mkdtempSync(join(tmpdir(), 'hub-production-profile-'));
       const base = kafkaLayout(loadConfig().cacheDir, home, stackVersions().kafka);
-      // Only the broker starts with a credential of its own (its certificate): the script creates all of them.
+      // The broker starts with hub-admin's credential only (the cluster's, from this HUB_HOME): the script keeps it
+      // and creates the hub's principals' from the production password files.
       broker = await startSecureKafka({
         layout: { ...base, logFile: join(home, 'kafka.log') },
         hubHome: home,
@@ -134,6 +137,8 @@ describe('production layout: broker security profile (infra/production)', () => 
       expect(result.output).to.match(
         /broker security profile applied: 5 principals, \d+ topics, \d+ ACL grants/,
       );
+      // Kafka's ConfigCommand reports the credential hub-admin has: the script sets it no more.
+      expect(result.output).to.contain('hub-admin has a SCRAM-SHA-512 credential on the cluster: kept');
       for (const p of productionPrincipals(local.countries))
         expect(result.output, 'no password in the output').not.to.contain(
           readFileSync(join(passwords, `${p}.password`), 'utf8').trim(),
@@ -159,8 +164,13 @@ describe('production layout: broker security profile (infra/production)', () => 
       }
     }
 
-    it('lets hub-admin in with the password from its file, and sees every topic', async () => {
-      const admin = as(PRINCIPALS.admin).admin();
+    it("keeps the cluster's hub-admin: it gets in with the password it had, and sees every topic", async () => {
+      const admin = createKafka({
+        brokers: broker!.brokers,
+        clientId: 'hub-admin',
+        logger: createLogger('test:production-profile', { level: 'silent' }),
+        security: broker!.security(PRINCIPALS.admin),
+      }).admin();
       clients.push(admin);
       await admin.connect();
       const topics = await admin.listTopics();
@@ -174,8 +184,8 @@ describe('production layout: broker security profile (infra/production)', () => 
     });
 
     it("lets node KZ write its out topic and refuses it UZ's", async () => {
-      await send(as(nodePrincipal('KZ')), names.nodeOut('KZ'));
-      expect(await refusedWith(() => send(as(nodePrincipal('KZ')), names.nodeOut('UZ')))).to.equal(
+      await send(as(nodePrincipal(names, 'KZ')), names.nodeOut('KZ'));
+      expect(await refusedWith(() => send(as(nodePrincipal(names, 'KZ')), names.nodeOut('UZ')))).to.equal(
         'TOPIC_AUTHORIZATION_FAILED',
       );
     });

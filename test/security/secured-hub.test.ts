@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { type HubConfig } from '@hub/config';
 import { startCoordinator, type RunningCoordinator } from '@hub/coordinator';
-import { PRINCIPALS, nodePrincipal, topicNames } from '@hub/kafka';
+import { PRINCIPALS, hubPrincipals, topicNames } from '@hub/kafka';
 import { startNationalNode, type RunningNationalNode } from '@hub/national-node';
 import { startQueryApi, loadKeyRing, mintToken, authDir } from '@hub/query-api';
 import { loadRegions } from '@hub/schemas';
@@ -47,6 +47,8 @@ describe('the hub on a secured broker (each service its own principal)', functio
     this.timeout(240000);
     env = createTestEnv('secured-hub');
     testPki(env, ['KZ']);
+    // The principals of this hub's namespace, as its topics and groups are named.
+    const principals = hubPrincipals(topicNames(env.config.namespace));
     broker = await startSecureKafka({
       layout: {
         ...kafkaLayout(env.config.cacheDir, env.home, stackVersions().kafka),
@@ -54,7 +56,7 @@ describe('the hub on a secured broker (each service its own principal)', functio
       },
       hubHome: env.home,
       listeners: await listenerPorts(),
-      principals: [PRINCIPALS.coordinator, PRINCIPALS.queryApi, nodePrincipal('KZ')],
+      principals: [principals.coordinator, principals.queryApi, principals.node('KZ')],
       heapMb: 384,
       marker: 'kafka-security-test',
     });
@@ -68,18 +70,18 @@ describe('the hub on a secured broker (each service its own principal)', functio
     });
     await admin.disconnect();
     coordinator = await startCoordinator({
-      config: as(PRINCIPALS.coordinator),
+      config: as(principals.coordinator),
       logger: env.logger,
       opsPort: 0,
       topicRefreshMs: 1000,
     });
     node = await startNationalNode({
-      config: as(nodePrincipal('KZ')),
+      config: as(principals.node('KZ')),
       country: 'KZ',
       logger: env.logger,
       port: 0,
     });
-    api = await startQueryApi({ config: as(PRINCIPALS.queryApi), logger: env.logger, port: 0 });
+    api = await startQueryApi({ config: as(principals.queryApi), logger: env.logger, port: 0 });
   });
 
   after(async function () {

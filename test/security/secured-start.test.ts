@@ -68,7 +68,10 @@ describe('hub start --secure: the whole hub on a local broker with the security 
     const brokers = endpoints.kafka.split(',');
     expect((await probeKafka(brokers)).ok).to.equal(false);
     const caPem = new PkiStore(join(env.home, 'pki')).caCertPem();
-    const kg = secureKafka(brokers, principalSecurity(env.home, nodePrincipal('KG'), caPem)).producer();
+    const kg = secureKafka(
+      brokers,
+      principalSecurity(env.home, nodePrincipal(topicNames(env.config.namespace), 'KG'), caPem),
+    ).producer();
     await kg.connect();
     try {
       const names = topicNames(env.config.namespace);
@@ -113,7 +116,11 @@ describe('hub start --secure: the whole hub on a local broker with the security 
     const before = passwords();
     const r = await hubAsync(['security', 'rotate', 'all'], cli, 180000);
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stderr).to.match(/new passwords for hub-admin, coordinator, query-api, node-/);
+    // The hub's own principals carry its namespace (hubs sharing a broker share none); hub-admin is the broker's.
+    const ns = env.config.namespace;
+    expect(r.stderr).to.contain(
+      `new passwords for hub-admin, ${ns}.coordinator, ${ns}.query-api, ${ns}.node-`,
+    );
     const after = passwords();
     expect(Object.keys(after).sort()).to.deep.equal(Object.keys(before).sort());
     for (const principal of Object.keys(before))
@@ -124,8 +131,14 @@ describe('hub start --secure: the whole hub on a local broker with the security 
     expect(status.status, status.stderr).to.equal(0);
     const brokers = endpoints.kafka.split(',');
     const caPem = new PkiStore(join(env.home, 'pki')).caCertPem();
-    const old = { ...principalSecurity(env.home, nodePrincipal('KG'), caPem), passwordFile: undefined };
-    const stale = secureKafka(brokers, { ...old, password: before[nodePrincipal('KG')]! }).producer();
+    const old = {
+      ...principalSecurity(env.home, nodePrincipal(topicNames(env.config.namespace), 'KG'), caPem),
+      passwordFile: undefined,
+    };
+    const stale = secureKafka(brokers, {
+      ...old,
+      password: before[nodePrincipal(topicNames(env.config.namespace), 'KG')]!,
+    }).producer();
     expect(await refusedWith(() => stale.connect())).to.match(/SASL|[Aa]uthentication/);
     // The running hub goes on: a report through KZ's node is answered.
     await postAccepted(endpoints.nodes.KZ!);

@@ -8,6 +8,8 @@ import { HubError } from '@hub/errors';
 import {
   aclEntryKey,
   hubAcls,
+  hubPrincipals,
+  nodePrincipal,
   toAclEntries,
   topicNames,
   type AclEntry,
@@ -118,7 +120,7 @@ function recordingLogger() {
 
 const tmFeed = (operation: number): string =>
   aclEntryKey({
-    principal: 'User:node-TM',
+    principal: 'User:t-unit.node-TM',
     host: '*',
     operation,
     permissionType: AclPermissionTypes.ALLOW,
@@ -154,8 +156,8 @@ describe('provisioning keeps the broker ACLs equal to the plan', () => {
     expect(
       removals.map((l) => `${String(l.principal)} ${String(l.operation)} ${String(l.resource)}`),
     ).to.have.members([
-      `User:node-TM READ ${names.feed('central-asia')}`,
-      `User:node-TM DESCRIBE ${names.feed('central-asia')}`,
+      `User:t-unit.node-TM READ ${names.feed('central-asia')}`,
+      `User:t-unit.node-TM DESCRIBE ${names.feed('central-asia')}`,
     ]);
   });
 
@@ -175,7 +177,7 @@ describe('provisioning keeps the broker ACLs equal to the plan', () => {
   it('`hub security grant TM` takes away its feed of the region it left, and no other node’s', async () => {
     // KZ holds a grant it no longer should (balkan-route-like: a region it is not in); granting TM leaves it alone.
     const kzStray: AclEntry = {
-      principal: 'User:node-KZ',
+      principal: 'User:t-unit.node-KZ',
       host: '*',
       operation: AclOperationTypes.READ,
       permissionType: AclPermissionTypes.ALLOW,
@@ -218,14 +220,97 @@ describe('provisioning keeps the broker ACLs equal to the plan', () => {
     const err = failure as HubError;
     expect(err.code).to.equal('KAFKA_SECURITY_FAILED');
     expect(err.message).to.contain('1 of 2 removed');
-    expect(err.message).to.contain(`still held: User:node-TM DESCRIBE TOPIC ${names.feed('central-asia')}: `);
-    expect(err.message).not.to.contain(`User:node-TM READ`);
+    expect(err.message).to.contain(
+      `still held: User:t-unit.node-TM DESCRIBE TOPIC ${names.feed('central-asia')}: `,
+    );
+    expect(err.message).not.to.contain(`User:t-unit.node-TM READ`);
     const held = [...broker.acls.keys()];
     expect(held).not.to.include(tmFeed(AclOperationTypes.READ));
     expect(held).to.include(tmFeed(AclOperationTypes.DESCRIBE));
     const removals = lines.filter((l) => l.event === 'acl.removed');
     expect(
       removals.map((l) => `${String(l.principal)} ${String(l.operation)} ${String(l.resource)}`),
-    ).to.deep.equal([`User:node-TM READ ${names.feed('central-asia')}`]);
+    ).to.deep.equal([`User:t-unit.node-TM READ ${names.feed('central-asia')}`]);
+  });
+
+  it("takes away a node's grants on the coordinator's, the query API's and other nodes' consumer groups", async () => {
+    // A node reading `coordinator` could join the coordinator's intake group and stall its partitions.
+    const group = (name: string, pattern: number): AclEntry => ({
+      principal: `User:${nodePrincipal(names, 'KZ')}`,
+      host: '*',
+      operation: AclOperationTypes.READ,
+      permissionType: AclPermissionTypes.ALLOW,
+      resourceType: AclResourceTypes.GROUP,
+      resourceName: names.group(name),
+      resourcePatternType: pattern,
+    });
+    const stray = [
+      group('coordinator', ResourcePatternTypes.LITERAL),
+      group('coordinator', ResourcePatternTypes.PREFIXED),
+      group('query-api-', ResourcePatternTypes.PREFIXED),
+      group('node-KG', ResourcePatternTypes.PREFIXED), // every group of node KG (`node-KG-inbound`, ...)
+      group('node-K', ResourcePatternTypes.PREFIXED), // KG's, KZ's, ...
+    ];
+    // Not this namespace's groups: another hub's on the same broker, and a name no hub group has.
+    const elsewhere = [
+      {
+        ...group('x', ResourcePatternTypes.PREFIXED),
+        resourceName: topicNames('t-other').group('coordinator'),
+      },
+      group('node-KG', ResourcePatternTypes.LITERAL),
+    ];
+    const plan = toAclEntries(hubAcls(names, ['KZ', 'TM'], withTm));
+    const broker = brokerWithAcls([...plan, ...stray, ...elsewhere]);
+
+    const r = await provisionHub(
+      broker.admin,
+      { names, countries: ['KZ', 'TM'], regions: withTm, topics },
+      recordingLogger().logger,
+    );
+
+    expect(r.removed.map(aclEntryKey)).to.have.members(stray.map(aclEntryKey));
+    const held = [...broker.acls.keys()];
+    for (const e of stray) expect(held, aclEntryKey(e)).not.to.include(aclEntryKey(e));
+    for (const e of [...plan, ...elsewhere]) expect(held, aclEntryKey(e)).to.include(aclEntryKey(e));
+  });
+
+  it("takes away what another hub's principals (or those of before namespaced principals) hold in this namespace", async () => {
+    // Until 2026-12-07 every hub on a cluster used the same principals: hub t-unit's grants went to User:node-KZ and
+    // User:coordinator, which hub t-other's services (same names, same credentials) used too.
+    const on = (principal: string, topic: string): AclEntry => ({
+      principal,
+      host: '*',
+      operation: AclOperationTypes.READ,
+      permissionType: AclPermissionTypes.ALLOW,
+      resourceType: AclResourceTypes.TOPIC,
+      resourceName: topic,
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+    });
+    const other = topicNames('t-other');
+    const stale = [
+      on('User:node-KZ', names.nodeIn('KZ')),
+      on('User:coordinator', names.nodeOut('KZ')),
+      on('User:query-api', names.feed('central-asia')),
+      on(`User:${nodePrincipal(other, 'KZ')}`, names.nodeIn('KZ')),
+      on(`User:${hubPrincipals(other).coordinator}`, names.quarantine),
+    ];
+    // The other hub's grants on its own topics, and this hub's own services' grants beyond the plan, stay.
+    const kept = [
+      on(`User:${nodePrincipal(other, 'KZ')}`, other.nodeIn('KZ')),
+      on(`User:${hubPrincipals(other).coordinator}`, other.quarantine),
+      on(`User:${hubPrincipals(names).queryApi}`, names.quarantine),
+    ];
+    const plan = toAclEntries(hubAcls(names, ['KZ'], withTm));
+    const broker = brokerWithAcls([...plan, ...stale, ...kept]);
+
+    const r = await provisionHub(
+      broker.admin,
+      { names, countries: ['KZ'], regions: withTm, topics },
+      recordingLogger().logger,
+    );
+
+    expect(r.removed.map(aclEntryKey)).to.have.members(stale.map(aclEntryKey));
+    const held = [...broker.acls.keys()];
+    for (const e of [...plan, ...kept]) expect(held, aclEntryKey(e)).to.include(aclEntryKey(e));
   });
 });

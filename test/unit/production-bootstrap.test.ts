@@ -1,6 +1,7 @@
 // The production bootstrap script (infra/production/security/bootstrap-security.sh, rendered by
 // scripts/src/stack/security-production.ts) run with stand-ins for Kafka's tools that record what they are asked:
-// it must never create a SCRAM credential from a password file that is missing or empty.
+// it must never create a SCRAM credential from a password file that is missing or empty, nor set another hub's, nor
+// hub-admin's once the cluster has one.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,11 +22,14 @@ describe('production bootstrap script: SCRAM credentials from the password files
   let dir: string;
   let passwords: string;
   let calls: string;
+  /** The users the stand-in cluster holds a SCRAM credential for, one a line (what `--describe` reports). */
+  let credentials: string;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'hub-production-bootstrap-'));
     passwords = join(dir, 'passwords');
     calls = join(dir, 'kafka-configs.calls');
+    credentials = join(dir, 'credentials');
     mkdirSync(passwords);
     for (const p of productionPrincipals(plan.countries))
       writeFileSync(join(passwords, `${p}.password`), `pw-of-${p}\n`, { mode: 0o600 });
@@ -37,6 +41,12 @@ describe('production bootstrap script: SCRAM credentials from the password files
       'kafka-acls.sh': 'exit 0',
       'kafka-configs.sh': [
         `echo "$*" >> '${calls}'`,
+        // What Kafka's ConfigCommand prints for a user holding a credential.
+        'case " $* " in *" --describe "*)',
+        `  for u in $(cat '${credentials}' 2>/dev/null); do`,
+        `    case " $* " in *" --entity-name $u "*) echo "SCRAM credential configs for user-principal '$u' are SCRAM-SHA-512=iterations=8192";; esac`,
+        '  done;;',
+        'esac',
         'while [ $# -gt 0 ]; do',
         `  if [ "$1" = --add-config-file ]; then cat "$2" >> '${calls}'; fi`,
         '  shift',
@@ -51,8 +61,8 @@ describe('production bootstrap script: SCRAM credentials from the password files
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const run = () =>
-    spawnSync('sh', [join(dir, 'bootstrap-security.sh')], {
+  const run = (script = join(dir, 'bootstrap-security.sh')) =>
+    spawnSync('sh', [script], {
       encoding: 'utf8',
       env: {
         PATH: process.env.PATH,
@@ -63,6 +73,11 @@ describe('production bootstrap script: SCRAM credentials from the password files
       },
     });
   const recorded = () => readFileSync(calls, 'utf8');
+  /** The users whose credential the script set. */
+  const credentialsSet = () =>
+    [...recorded().matchAll(/--alter --entity-type users --entity-name (\S+) --add-config-file/g)].map(
+      (m) => m[1],
+    );
 
   it("sets each principal's credential to its file's password", () => {
     const result = run();
@@ -99,5 +114,46 @@ describe('production bootstrap script: SCRAM credentials from the password files
       // Nothing after it ran: no topic, no grant, no other credential.
       expect(recorded()).not.to.contain('--entity-name query-api');
     }
+  });
+
+  it("keeps the cluster's hub-admin credential when it has one, and still sets the hub's own", () => {
+    writeFileSync(credentials, 'hub-admin\n');
+    const result = run();
+    expect(result.status, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain('hub-admin has a SCRAM-SHA-512 credential on the cluster: kept');
+    expect(credentialsSet()).to.have.members(
+      productionPrincipals(plan.countries).filter((p) => p !== 'hub-admin'),
+    );
+    expect(recorded()).not.to.contain('password=pw-of-hub-admin');
+  });
+
+  it("sets the credentials of hub b's principals only, on a cluster hub a set up", () => {
+    // Hub a (namespace hub-a) bootstrapped the cluster: hub-admin and its own principals hold credentials.
+    writeFileSync(credentials, `${productionPrincipals(plan.countries, 'hub-a').join('\n')}\n`);
+    const b = { ...plan, namespace: 'hub-b' };
+    for (const p of productionPrincipals(b.countries, 'hub-b'))
+      writeFileSync(join(passwords, `${p}.password`), `pw-of-${p}\n`, { mode: 0o600 });
+    const script = join(dir, 'bootstrap-hub-b.sh');
+    writeFileSync(script, bootstrapScript(b));
+
+    const result = run(script);
+
+    expect(result.status, result.stderr).to.equal(0);
+    expect(credentialsSet()).to.have.members([
+      'hub-b.coordinator',
+      'hub-b.query-api',
+      'hub-b.node-KZ',
+      'hub-b.node-UZ',
+    ]);
+    for (const p of productionPrincipals(plan.countries, 'hub-a'))
+      expect(recorded(), p).not.to.contain(`password=pw-of-${p}\n`);
+    // Its topics and grants are its namespace's and its principals'.
+    const lines = readFileSync(script, 'utf8').split('\n');
+    expect(
+      lines.filter((l) => l.startsWith('topic ')).every((l) => l.startsWith('topic hub-b.hub.')),
+    ).to.equal(true);
+    expect(
+      lines.filter((l) => l.startsWith('acl ')).every((l) => / --allow-principal User:hub-b\.[a-z]/.test(l)),
+    ).to.equal(true);
   });
 });

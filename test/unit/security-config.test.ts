@@ -320,7 +320,7 @@ describe('the ACL plan (DESIGN.md topic table)', () => {
       'group:prefixed:prod-a.node-KZ-',
     ]);
     expect(grants(kz, 'idempotent-write')).to.deep.equal(['cluster:literal:kafka-cluster']);
-    expect(kz.every((a) => a.principal === 'node-KZ')).to.equal(true);
+    expect(kz.every((a) => a.principal === 'prod-a.node-KZ')).to.equal(true);
   });
 
   it("never lets the coordinator write a country's out topic, only its own, nor the query API write anything", () => {
@@ -352,7 +352,7 @@ describe('the ACL plan (DESIGN.md topic table)', () => {
 
   it('becomes one allow entry per operation for kafkajs', () => {
     const entries = toAclEntries(nodeAcls(names, 'KZ', regions));
-    expect(entries.every((e) => e.principal === 'User:node-KZ' && e.host === '*')).to.equal(true);
+    expect(entries.every((e) => e.principal === 'User:prod-a.node-KZ' && e.host === '*')).to.equal(true);
     expect(entries.length).to.equal(
       nodeAcls(names, 'KZ', regions).reduce((n, a) => n + a.operations.length, 0),
     );

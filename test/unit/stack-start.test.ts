@@ -24,11 +24,13 @@ describe('local stack: waiting for a server to start', function () {
 
   it('fails at once, naming the log, when the server exits at start', async () => {
     const pid = startDetached('sh', ['-c', 'echo "port 39092 in use" >&2; exit 1'], logFile);
-    const started = Date.now();
-    const err = await hubErrorOf(waitStarted('Kafka', pid, () => Promise.resolve(false), 30000, logFile));
+    // Given ten minutes to answer, far beyond this test's time-out: only a wait that ends on the exit can pass. (How
+    // long it waits has no seam to count by: the wait polls on real timers. Speed belongs in the benchmarks.)
+    const err = await hubErrorOf(
+      waitStarted('Kafka', pid, () => Promise.resolve(false), 10 * 60_000, logFile),
+    );
     expect(err.code).to.equal('STACK_START_FAILED');
     expect(err.message).to.equal(`Kafka exited at start; see ${logFile}`);
-    expect(Date.now() - started).to.be.below(5000);
   });
 
   it('waits for a server that runs until it answers', async () => {

@@ -4,7 +4,8 @@
 #
 # Runs once in the apache/kafka image (the compose service kafka-bootstrap) on the brokers' INTERNAL listener,
 # authenticated by a broker certificate from the hub CA (super user hub-broker). Creates the SCRAM-SHA-512
-# credential of every principal from its password file, the hub topics and the ACLs of DESIGN.md.
+# credential of each of the hub's principals from its password file (hub-admin's only when the cluster has none),
+# the hub topics and the ACLs of DESIGN.md.
 set -eu
 umask 077
 BOOTSTRAP="${KAFKA_INTERNAL_BOOTSTRAP:-kafka-1:9094,kafka-2:9094,kafka-3:9094}"
@@ -41,6 +42,16 @@ scram() {
     --alter --entity-type users --entity-name "$1" --add-config-file "$WORK/scram"
   rm -f "$WORK/scram"
 }
+# hub-admin's credential is the cluster's: made when the cluster has none, never set again here (another hub
+# sharing the cluster signs in with it; change it as infra/production/README.md's rotation says).
+cluster_scram() {
+  if "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" \
+    --describe --entity-type users --entity-name "$1" 2>/dev/null | grep -q "SCRAM-SHA-512="; then
+    echo "$1 has a SCRAM-SHA-512 credential on the cluster: kept"
+  else
+    scram "$1"
+  fi
+}
 topic() {
   name=$1 partitions=$2
   shift 2
@@ -52,7 +63,7 @@ acl() {
 }
 
 # SCRAM-SHA-512 credentials
-scram hub-admin
+cluster_scram hub-admin
 scram coordinator
 scram query-api
 scram node-KZ

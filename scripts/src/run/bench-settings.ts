@@ -56,3 +56,13 @@ export function checkBenchSettings(env: NodeJS.ProcessEnv = process.env): void {
   benchSections(env);
   for (const name of Object.keys(NUMBERS) as BenchNumber[]) benchNumber(name, env);
 }
+
+/**
+ * Every BENCH_* setting given (non-empty), sorted by name, as written: what a results file must record beside its
+ * table, since any of them changes what the figures mean (a capped fill, a prefilled store, fewer reports).
+ */
+export function benchSettingsGiven(env: NodeJS.ProcessEnv = process.env): [string, string][] {
+  return Object.entries(env)
+    .filter((e): e is [string, string] => e[0].startsWith('BENCH_') && Boolean(e[1]))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

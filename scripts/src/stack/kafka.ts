@@ -111,18 +111,29 @@ const LOG4J = `<?xml version="1.0" encoding="UTF-8"?>
 </Configuration>
 `;
 
-/** How to start a broker other than the plaintext development one. */
+/** How the broker's processes are run: proc's `run` and `startDetached`, or a test's stand-ins that record them. */
+export interface KafkaProcesses {
+  run: typeof run;
+  startDetached: typeof startDetached;
+}
+
+const liveProcesses: KafkaProcesses = { run, startDetached };
+
+/**
+ * How to start a broker other than the plaintext development one. Nothing secret goes on a command line (any local
+ * user reads it in /proc/<pid>/cmdline): a secured broker's SCRAM credentials are made once it runs (security.ts).
+ */
 export interface KafkaStartOptions {
   /** The whole server.properties; default: the plaintext broker of `hub stack up`. */
   properties?: string;
-  /** More arguments for the first `kafka-storage format`, e.g. `--add-scram` for credentials that must exist at once. */
-  formatArgs?: string[];
   /** Maximum heap; default 512 MB. */
   heapMb?: number;
   /** Marker on the java command line that tells our processes apart; default `kafka` (`hub stack` looks for it). */
   marker?: string;
   /** The cluster id to format with: the same on every node of a multi-broker cluster; default a random one. */
   clusterId?: string;
+  /** Default: the real ones. */
+  processes?: KafkaProcesses;
 }
 
 /** Write the config, format the storage on first use, and start the broker. Returns its pid. */
@@ -136,21 +147,22 @@ export async function startKafka(
   mkdirSync(join(layout.logFile, '..'), { recursive: true });
   const props = join(layout.configDir, 'server.properties');
   const log4j = join(layout.configDir, 'log4j2.xml');
-  // Secured brokers keep a password in here: readable by this user only.
+  // Readable by this user only (a secured broker's names its key files); it holds no password.
   writeFileSync(props, options.properties ?? serverProperties(layout, port, controllerPort), { mode: 0o600 });
   chmodSync(props, 0o600);
   writeFileSync(log4j, LOG4J);
   const cp = `${layout.libs}/*`;
   const java = requireTool('java', 'to run the local Kafka broker') && 'java';
+  const processes = options.processes ?? liveProcesses;
   if (!existsSync(join(layout.dataDir, 'meta.properties'))) {
     const clusterId =
       options.clusterId ??
-      (await run(java, ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'])).stdout
+      (await processes.run(java, ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'])).stdout
         .trim()
         .split('\n')
         .pop() ??
       '';
-    const f = await run(java, [
+    const f = await processes.run(java, [
       `-Dlog4j2.configurationFile=${log4j}`,
       '-cp',
       cp,
@@ -160,13 +172,12 @@ export async function startKafka(
       `--cluster-id=${clusterId}`,
       '-c',
       props,
-      ...(options.formatArgs ?? []),
     ]);
     if (f.code !== 0)
       throw new HubError('STACK_START_FAILED', `formatting Kafka storage failed:\n${f.stdout}${f.stderr}`);
   }
   const heap = options.heapMb ?? 512;
-  return startDetached(
+  return processes.startDetached(
     java,
     [
       `-Xms${Math.min(256, heap)}m`,

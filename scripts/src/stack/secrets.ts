@@ -13,7 +13,7 @@ export function passwordFile(hubHome: string, principal: string): string {
 
 /** `dir/<principal>.password` with a fresh random password unless it exists; the folder 0700, the file 0600. */
 export function ensurePasswordFile(dir: string, principal: string): string {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$/.test(principal))
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9.-]{0,63}$/.test(principal))
     throw new Error(`not a principal name: ${JSON.stringify(principal)}`);
   return ensureSecretFile(dir, kafkaPasswordFile(dir, principal));
 }

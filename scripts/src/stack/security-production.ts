@@ -8,8 +8,8 @@ import {
   hubAcls,
   hubTopicConfigs,
   STAMPED,
-  nodePrincipal,
   nodeTopicConfigs,
+  servicePrincipals,
   toAclCommandArgs,
   unentitledFeedAcls,
   topicNames,
@@ -43,6 +43,8 @@ export interface ProductionPlan {
    * project (in their own country's data centre) connect to. Default: placeholders that must be replaced.
    */
   external?: string[];
+  /** HUB_NAMESPACE of a hub sharing the cluster: its topics, groups and principals carry it. Default: none. */
+  namespace?: string;
 }
 
 /** A broker's address for clients outside the compose project: its EXTERNAL listener. */
@@ -130,18 +132,23 @@ function topicLine(t: ITopicConfig): string {
   return ['topic', t.topic, String(t.numPartitions), ...configs].map(shellQuote).join(' ');
 }
 
-/** The principals of a deployment: hub-admin, the coordinator, the query API and one per country. */
-export function productionPrincipals(countries: string[]): string[] {
-  return [PRINCIPALS.admin, PRINCIPALS.coordinator, PRINCIPALS.queryApi, ...countries.map(nodePrincipal)];
+/**
+ * The principals of a deployment: hub-admin (the cluster's), and the coordinator, the query API and one node per
+ * country of the hub in `namespace` (`<ns>.coordinator`, ...; the plain names without one).
+ */
+export function productionPrincipals(countries: string[], namespace = ''): string[] {
+  return [PRINCIPALS.admin, ...servicePrincipals(topicNames(namespace), countries)];
 }
 
 /**
  * A POSIX shell script for the apache/kafka image that, authenticated on the INTERNAL listener by a broker
- * certificate (super user hub-broker), creates every SCRAM-SHA-512 credential, every hub topic and every ACL.
- * Idempotent: it can run again after adding a country.
+ * certificate (super user hub-broker), creates the SCRAM-SHA-512 credentials of the hub's principals, every hub
+ * topic and every ACL. hub-admin's credential is the cluster's: made when the cluster has none, never set again
+ * (another hub sharing the cluster, and its operator, sign in with it). Idempotent: it can run again after adding a
+ * country.
  */
 export function bootstrapScript(plan: ProductionPlan): string {
-  const names = topicNames('');
+  const names = topicNames(plan.namespace ?? '');
   const topicPlan = { partitions: plan.partitions, replicationFactor: plan.replicationFactor };
   const topics = [
     ...hubTopicConfigs(
@@ -152,7 +159,7 @@ export function bootstrapScript(plan: ProductionPlan): string {
     ...plan.countries.flatMap((cc) => nodeTopicConfigs(names, cc, topicPlan)),
   ];
   const internal = plan.brokers.map((b) => `${b}:${PORTS.internal}`).join(',');
-  const principals = productionPrincipals(plan.countries);
+  const principals = servicePrincipals(names, plan.countries);
   const acls = hubAcls(names, plan.countries, plan.regions);
   const unentitled = unentitledFeedAcls(names, plan.countries, plan.regions);
   const external = externalAddresses(plan).map((a) => `${a.host}:${a.port}`);
@@ -163,7 +170,8 @@ export function bootstrapScript(plan: ProductionPlan): string {
     '#',
     "# Runs once in the apache/kafka image (the compose service kafka-bootstrap) on the brokers' INTERNAL listener,",
     '# authenticated by a broker certificate from the hub CA (super user hub-broker). Creates the SCRAM-SHA-512',
-    '# credential of every principal from its password file, the hub topics and the ACLs of DESIGN.md.',
+    "# credential of each of the hub's principals from its password file (hub-admin's only when the cluster has none),",
+    '# the hub topics and the ACLs of DESIGN.md.',
     'set -eu',
     'umask 077',
     `BOOTSTRAP="\${KAFKA_INTERNAL_BOOTSTRAP:-${internal}}"`,
@@ -200,6 +208,16 @@ export function bootstrapScript(plan: ProductionPlan): string {
     '    --alter --entity-type users --entity-name "$1" --add-config-file "$WORK/scram"',
     '  rm -f "$WORK/scram"',
     '}',
+    "# hub-admin's credential is the cluster's: made when the cluster has none, never set again here (another hub",
+    "# sharing the cluster signs in with it; change it as infra/production/README.md's rotation says).",
+    'cluster_scram() {',
+    '  if "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" \\',
+    '    --describe --entity-type users --entity-name "$1" 2>/dev/null | grep -q "SCRAM-SHA-512="; then',
+    '    echo "$1 has a SCRAM-SHA-512 credential on the cluster: kept"',
+    '  else',
+    '    scram "$1"',
+    '  fi',
+    '}',
     'topic() {',
     '  name=$1 partitions=$2',
     '  shift 2',
@@ -211,6 +229,7 @@ export function bootstrapScript(plan: ProductionPlan): string {
     '}',
     '',
     '# SCRAM-SHA-512 credentials',
+    `cluster_scram ${PRINCIPALS.admin}`,
     ...principals.map((p) => `scram ${p}`),
     '',
     '# Topics (hub-admin creates them; no service may)',
@@ -231,7 +250,7 @@ export function bootstrapScript(plan: ProductionPlan): string {
     '# (a region dropped from regions.json altogether is not known here: `hub security apply` as hub-admin finds it)',
     ...unentitled.map((a) => ['acl', ...toAclCommandArgs(a, 'remove')].map(shellQuote).join(' ')),
     '',
-    `echo "broker security profile applied: ${principals.length} principals, ${topics.length} topics, ${acls.length} ACL grants"`,
+    `echo "broker security profile applied: ${principals.length + 1} principals, ${topics.length} topics, ${acls.length} ACL grants"`,
     `echo "national nodes outside this compose project connect with HUB_KAFKA_BROKERS=${external.join(',')}"`,
     '',
   ].join('\n');

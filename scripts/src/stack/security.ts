@@ -36,9 +36,9 @@ import {
 } from '@hub/kafka';
 import { createLogger, type Logger } from '@hub/observability';
 import { BROKER_OU, PkiStore, issueServerCertificate } from '@hub/pki';
-import { commonServerProperties, startKafka, type KafkaLayout } from './kafka';
+import { commonServerProperties, startKafka, type KafkaLayout, type KafkaProcesses } from './kafka';
 import { probeKafka } from './probes';
-import { run, waitStarted } from './proc';
+import { run, startDetached, waitStarted } from './proc';
 import { newSecret, passwordFile, principalPassword, replaceSecretFile, writeSecretFile } from './secrets';
 
 export interface BrokerTlsFiles {
@@ -96,8 +96,9 @@ export interface SecureListeners {
 
 /**
  * The security settings every broker of the profile shares (local and infra/production), as server.properties
- * lines. A client certificate from the hub CA with OU=kafka-broker maps to the super user hub-broker; any other
- * certificate (a national node's, say) maps to its distinguished name, which no ACL names.
+ * lines. A client certificate from the hub CA with OU=hub-kafka-broker maps to the super user hub-broker (the
+ * cluster's, whatever hubs share it); any other certificate (a national node's, say) maps to its distinguished name,
+ * which no ACL names and no hub principal can equal (a DN has '=', which principals never have).
  */
 export function securityProperties(tls: BrokerTlsFiles): string[] {
   return [
@@ -142,14 +143,6 @@ export function secureServerProperties(
   ].join('\n');
 }
 
-/** `kafka-storage format` arguments that create SCRAM-SHA-512 credentials before the broker first starts. */
-export function scramFormatArgs(hubHome: string, principals: string[]): string[] {
-  return principals.flatMap((name) => [
-    '--add-scram',
-    `SCRAM-SHA-512=[name=${name},password=${principalPassword(hubHome, name)}]`,
-  ]);
-}
-
 /** The client security of `principal` against a broker trusting the hub CA, password from $HUB_HOME/secrets. */
 export function principalSecurity(hubHome: string, principal: string, caPem: string): KafkaSecurity {
   return {
@@ -174,6 +167,21 @@ export function brokerClientProperties(tls: BrokerTlsFiles): string {
   ].join('\n');
 }
 
+/** The processes and probes of a secured start: the real ones, or a test's stand-ins. */
+export interface SecureStartProcesses extends KafkaProcesses {
+  /** Whether the broker answers on its INTERNAL listener to the broker certificate. */
+  internalReady(internal: string[], tls: BrokerTlsFiles): Promise<boolean>;
+  /** Whether `security`'s principal signs in on the client listener (SASL_SSL). */
+  clientReady(brokers: string[], security: KafkaSecurity): Promise<boolean>;
+}
+
+const liveStartProcesses: SecureStartProcesses = {
+  run,
+  startDetached,
+  internalReady: probeInternal,
+  clientReady: async (brokers, security) => (await probeKafka(brokers, security)).ok,
+};
+
 export interface SecureBrokerOptions {
   /** Cached broker jars, data dir, config dir and log file (kafkaLayout). */
   layout: KafkaLayout;
@@ -182,13 +190,15 @@ export interface SecureBrokerOptions {
   listeners: SecureListeners;
   /** More DNS names for the broker certificate. */
   hostnames?: string[];
-  /** Principals whose SCRAM credentials exist from the start, besides hub-admin. */
+  /** Principals given SCRAM credentials on a new storage, besides hub-admin. */
   principals?: string[];
   heapMb?: number;
   marker?: string;
   readyTimeoutMs?: number;
   /** Called with the broker's pid as soon as it runs, before it is ready (to record it for a later stop). */
   onStart?: (pid: number) => void;
+  /** Default: the real ones. */
+  processes?: SecureStartProcesses;
 }
 
 export interface SecureBroker {
@@ -202,19 +212,25 @@ export interface SecureBroker {
   security(principal: string): KafkaSecurity;
 }
 
-/** Start a secured broker (formatting it with the first SCRAM credentials) and wait until hub-admin gets in. */
+/**
+ * Start a secured broker and wait until hub-admin gets in. The storage is formatted without credentials (a password
+ * on the format command line is anyone's to read in /proc/<pid>/cmdline); once the broker answers on INTERNAL, the
+ * SCRAM credentials of `principals` and hub-admin are made there with the broker certificate (super user hub-broker),
+ * each password through a 0600 file (addScramUsers). hub-admin's comes last: when it signs in, the broker has them
+ * all (a restart of a storage made before), and nothing is made again.
+ */
 export async function startSecureKafka(options: SecureBrokerOptions): Promise<SecureBroker> {
+  const processes = options.processes ?? liveStartProcesses;
   const pki = new PkiStore(join(options.hubHome, 'pki'));
   pki.initCa();
   const tls = writeBrokerTls(pki, join(options.layout.configDir, 'tls'), options.hostnames);
   const caPem = pki.caCertPem();
-  const initial = [...new Set([PRINCIPALS.admin, ...(options.principals ?? [])])];
   const properties = secureServerProperties(options.layout, options.listeners, tls);
   const pid = await startKafka(options.layout, options.listeners.client, options.listeners.controller, {
     properties,
-    formatArgs: scramFormatArgs(options.hubHome, initial),
     heapMb: options.heapMb,
     marker: options.marker ?? 'kafka-secure',
+    processes,
   });
   options.onStart?.(pid);
   const host = options.listeners.host ?? '127.0.0.1';
@@ -227,14 +243,68 @@ export async function startSecureKafka(options: SecureBrokerOptions): Promise<Se
     tls,
     security: (principal) => principalSecurity(options.hubHome, principal, caPem),
   };
-  await waitStarted(
-    'the secured Kafka broker',
-    pid,
-    async () => (await probeKafka(brokers, broker.security(PRINCIPALS.admin))).ok,
-    options.readyTimeoutMs ?? 90000,
-    options.layout.logFile,
-  );
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 90000);
+  const wait = (ready: () => Promise<boolean>) =>
+    waitStarted(
+      'the secured Kafka broker',
+      pid,
+      ready,
+      Math.max(deadline - Date.now(), 1000),
+      options.layout.logFile,
+    );
+  await wait(() => processes.internalReady(broker.internal, tls));
+  const admin = broker.security(PRINCIPALS.admin);
+  if (!(await processes.clientReady(brokers, admin))) {
+    const others = (options.principals ?? []).filter((p) => p !== PRINCIPALS.admin);
+    await addScramUsers({
+      libs: options.layout.libs,
+      internal: broker.internal,
+      hubHome: options.hubHome,
+      tls,
+      principals: [...new Set(others), PRINCIPALS.admin],
+      run: processes.run,
+    });
+  }
+  await wait(() => processes.clientReady(brokers, admin));
   return broker;
+}
+
+/** The key and the certificates of a PEM keystore (writeBrokerTls's broker.pem), as Node's TLS takes them. */
+function keystoreParts(pem: string): { key: string; cert: string } {
+  const key = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/.exec(pem)?.[0];
+  const certs = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (!key || certs.length === 0)
+    throw new HubError('KAFKA_SECURITY_FAILED', 'the broker keystore holds no private key or no certificate');
+  return { key, cert: certs.join('\n') };
+}
+
+/**
+ * Whether a broker answers on its INTERNAL listener (TLS with a required client certificate) to the broker
+ * certificate: the listener the SCRAM credentials are made on, before any exists.
+ */
+export async function probeInternal(internal: string[], tls: BrokerTlsFiles): Promise<boolean> {
+  const kafka = createKafka({
+    brokers: internal,
+    clientId: 'hub-probe',
+    logger: createLogger('hub-probe', { level: 'silent' }),
+    connectionTimeoutMs: 5000,
+    retries: 0,
+    ssl: {
+      ...keystoreParts(readFileSync(tls.keystore, 'utf8')),
+      ca: [readFileSync(tls.truststore, 'utf8')],
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return (await admin.describeCluster()).brokers.length > 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /** A kafkajs client for `security`'s principal, logging only errors. */
@@ -255,6 +325,8 @@ export interface ScramTarget {
   hubHome: string;
   tls: BrokerTlsFiles;
   principals: string[];
+  /** Runs Kafka's ConfigCommand; default proc's `run`. */
+  run?: typeof run;
 }
 
 /**
@@ -276,7 +348,7 @@ export async function addScramUsers(
     // A properties file: the value is what `--add-config` takes between the brackets.
     writeSecretFile(file, `SCRAM-SHA-512=iterations=8192,password=${password}\n`);
     try {
-      const r = await run('java', [
+      const r = await (options.run ?? run)('java', [
         '-Xmx128m',
         '-cp',
         `${options.libs}/*`,
@@ -341,9 +413,10 @@ export interface AclReconciliation {
 
 /**
  * As a super user, make the broker's grants those `want` computes from what it holds: create the wanted entries it
- * lacks, then delete the national nodes' grants in this namespace that are not wanted (diffAcls), each one logged.
- * Without the deletions, a country removed from a region would go on reading that region's feed from the broker.
- * `principal` (`User:node-KZ`) narrows both the look-up and the deletions to one node.
+ * lacks, then delete the grants it manages in this namespace (a node's; another hub's services': isManagedNodeGrant)
+ * that are not wanted (diffAcls), each one logged. Without the deletions, a country removed from a region would go
+ * on reading that region's feed from the broker. `principal` (`User:<ns>.node-KZ`) narrows both the look-up and the
+ * deletions to one node.
  */
 export async function reconcileAcls(
   admin: Admin,
@@ -457,7 +530,7 @@ export interface HubPlan {
 /**
  * As hub-admin: create every hub topic (the national nodes may not create topics) and every ACL for these
  * countries, the coordinator and the query API; and take away the node grants the configuration no longer gives
- * (a feed of a region a country has left, say), logging each. Other nodes holding grants in this namespace keep
+ * (a feed of a region a country has left, say) and what other hubs' principals hold in this namespace, logging each. Other nodes holding grants in this namespace keep
  * those still due to them (wantedAcls).
  */
 export async function provisionHub(
@@ -504,7 +577,7 @@ export async function grantNode(
   ]);
   const acls = await reconcileAcls(admin, plan.names, () => grants, {
     logger,
-    principal: `User:${nodePrincipal(cc)}`,
+    principal: `User:${nodePrincipal(plan.names, cc)}`,
   });
   return { topics, acls: acls.wanted, removed: acls.removed };
 }

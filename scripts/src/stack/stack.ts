@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
 import { kafkaSecretsDir, type HubConfig, type KafkaSecurity, type LocalStackInfo } from '@hub/config';
-import { PRINCIPALS, nodePrincipal, topicNames } from '@hub/kafka';
+import { PRINCIPALS, servicePrincipals, topicNames } from '@hub/kafka';
 import { PkiStore } from '@hub/pki';
 import { redactUrl } from '@hub/store';
 import { loadRegions } from '@hub/schemas';
@@ -250,14 +250,12 @@ export async function stackUp(
 
 type LocalKafka = LocalStackInfo['kafka'];
 
-/** The principals a secured local stack holds SCRAM credentials for: the services and the demo countries' nodes. */
-function localPrincipals(config: HubConfig): string[] {
-  return [
-    PRINCIPALS.admin,
-    PRINCIPALS.coordinator,
-    PRINCIPALS.queryApi,
-    ...config.demoCountries.map(nodePrincipal),
-  ];
+/**
+ * The principals a secured local stack holds SCRAM credentials for: hub-admin, and this namespace's services and demo
+ * countries' nodes (`<ns>.coordinator`, ...): another namespace's stack up on the same broker adds its own beside them.
+ */
+export function localPrincipals(config: Pick<HubConfig, 'namespace' | 'demoCountries'>): string[] {
+  return [PRINCIPALS.admin, ...servicePrincipals(topicNames(config.namespace), config.demoCountries)];
 }
 
 function adminSecurity(hubHome: string): KafkaSecurity {
@@ -362,7 +360,7 @@ async function localKafka(
     `Kafka ${versions.kafka}: starting a KRaft broker with the security profile at ${brokers[0]} (TLS from the hub CA, ` +
       `SASL/SCRAM per service, ACLs; log: ${layout.logFile})`,
   );
-  // Credentials given at format time exist from the start; a broker formatted before has those it recorded then.
+  // A new storage is given these credentials as it starts; a broker formatted before has those it recorded then.
   if (!existsSync(join(layout.dataDir, 'meta.properties'))) writeCredentialed(layout, principals);
   let kafka: LocalKafka = { brokers, version: versions.kafka, security: 'sasl_ssl' };
   const broker = await startSecureKafka({

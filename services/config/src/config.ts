@@ -17,7 +17,7 @@ export interface StackPorts {
 export interface KafkaSecurity {
   protocol: 'sasl_ssl';
   mechanism: 'scram-sha-512';
-  /** The Kafka principal: `node-<CC>`, `coordinator`, `query-api` or `hub-admin`. */
+  /** The Kafka principal: `node-<CC>`, `coordinator`, `query-api` (each `<ns>.`-prefixed under HUB_NAMESPACE) or `hub-admin`. */
   username: string;
   /** The password as read at start. */
   password: string;
@@ -151,11 +151,19 @@ export function readLocalStackInfo(hubHome: string): LocalStackInfo | undefined 
 
 export interface LoadOptions {
   /**
-   * The Kafka principal of the service loading it (`coordinator`, `query-api`, `node-<CC>`): on a local stack started
-   * with `hub stack up --secure`, what it connects as unless HUB_KAFKA_USERNAME says otherwise (other commands
-   * connect as hub-admin there).
+   * The Kafka principal of the service loading it, without the namespace (`coordinator`, `query-api`, `node-<CC>`):
+   * on a local stack started with `hub stack up --secure`, what it connects as unless HUB_KAFKA_USERNAME says
+   * otherwise, under HUB_NAMESPACE as `<namespace>.<principal>` (other commands connect as hub-admin there).
    */
   kafkaPrincipal?: string;
+}
+
+/**
+ * A hub service's Kafka principal under the namespace, as @hub/kafka's hubPrincipals names it (`<ns>.node-KZ`;
+ * `node-KZ` without one): hubs sharing a cluster never share a principal. hub-admin is the cluster's, never namespaced.
+ */
+export function namespacedPrincipal(namespace: string, principal: string): string {
+  return namespace ? `${namespace}.${principal}` : principal;
 }
 
 /**
@@ -209,7 +217,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
         env,
         hubHome,
         !brokersEnv && stack?.kafka.security === 'sasl_ssl'
-          ? (options.kafkaPrincipal ?? 'hub-admin')
+          ? options.kafkaPrincipal
+            ? namespacedPrincipal(namespace, options.kafkaPrincipal)
+            : 'hub-admin'
           : undefined,
       ),
     },
@@ -476,7 +486,7 @@ function kafkaSecurity(
   if (!username)
     throw new HubError(
       'CONFIG_INVALID',
-      'HUB_KAFKA_SECURITY=sasl_ssl needs HUB_KAFKA_USERNAME (node-<CC>, coordinator, query-api or hub-admin)',
+      'HUB_KAFKA_SECURITY=sasl_ssl needs HUB_KAFKA_USERNAME (node-<CC>, coordinator, query-api or hub-admin; under HUB_NAMESPACE <namespace>.node-<CC>, <namespace>.coordinator, <namespace>.query-api)',
     );
   let passwordFile = env.HUB_KAFKA_PASSWORD_FILE?.trim();
   if (localPrincipal && !passwordFile && !env.HUB_KAFKA_PASSWORD) {
@@ -486,8 +496,8 @@ function kafkaSecurity(
       throw new HubError(
         'CONFIG_INVALID',
         `${passwordFile} cannot be read: the local stack's broker runs the security profile, and gives no credential to ${username}. ` +
-          (username.startsWith('node-')
-            ? `Add ${username.slice(5)} to HUB_DEMO_COUNTRIES and run 'hub stack up --secure' again: it gives the country its credential, topics and ACLs.`
+          (/(?:^|\.)node-[A-Z]{2}$/.test(username)
+            ? `Add ${username.slice(-2)} to HUB_DEMO_COUNTRIES and run 'hub stack up --secure' again: it gives the country its credential, topics and ACLs.`
             : `Run 'hub stack up --secure' again, or 'hub stack down' and start it afresh.`),
       );
   }

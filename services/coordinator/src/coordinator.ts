@@ -44,7 +44,7 @@ import {
   withLock,
   type StoredReport,
 } from '@hub/store';
-import { backfillMessageDigests, classifyBatch, digestClaimsIn, subjectOf } from './intake';
+import { backfillMessageDigests, classifyBatch, digestClaimsIn, digestsHeldIn, subjectOf } from './intake';
 import { BucketCache } from './bucket-cache';
 import { alertCopies, correlate, loadMatchSecret, type AlertRecord } from './correlate';
 import {
@@ -213,6 +213,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   if (convertedBuckets)
     logger.info({ buckets: convertedBuckets }, 'read-model buckets converted: report amounts kept apart');
   const claimDigests = digestClaimsIn(store);
+  const heldDigests = digestsHeldIn(store);
 
   const kafka = createKafka({
     brokers: config.kafka.brokers,
@@ -761,6 +762,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     }));
   };
 
+  /** A chunk's locked stage recorded its very bytes after their replay check: each message id claimed by itself. */
+  const claimedBySelf = async (claims: { messageId: string; sha256: string }[]) =>
+    new Map(claims.map((c) => [c.messageId, c.sha256]));
+
   /**
    * One chunk of a Kafka batch: classify, store, update read models, answer; then its offsets may move. With
    * `resumed`, what the chunk's locked stage decided before a crash (see resume.ts): the chunk is classified again
@@ -780,10 +785,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       judgeAt,
       countryOf: names.countryOf,
       // The locked stage recorded these very bytes (offset and digest) after their replay check: their message ids
-      // are claimed by themselves.
-      claimDigests: resumed
-        ? async (claims) => new Map(claims.map((c) => [c.messageId, c.sha256]))
-        : claimDigests,
+      // are claimed by themselves (and one refused now for its certificate alone keeps the verdict it recorded).
+      claimDigests: resumed ? claimedBySelf : claimDigests,
+      heldDigests: resumed ? claimedBySelf : heldDigests,
     });
     // Records erased since are not answered (the locked stage skips them the same way).
     const resumedAs = resumed && resumedOutcomes(resumed, classified)?.filter(kept);

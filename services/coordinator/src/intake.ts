@@ -1,6 +1,6 @@
 // Intake: verify each envelope before anything reads its payload, then replay check, schema, content.
 import { createHash } from 'node:crypto';
-import { HUB_ORIGIN, type Envelope, type Verifier } from '@hub/envelope';
+import { HUB_ORIGIN, type Envelope, type Verifier, type VerifyResult } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import type { Logger } from '@hub/observability';
 import { textOverLimits, type SchemaRegistry } from '@hub/schemas';
@@ -33,6 +33,13 @@ export interface IntakeDeps {
    * message, a redelivery of this one, or another message of this batch), for the replay check.
    */
   claimDigests: (claims: { messageId: string; sha256: string }[]) => Promise<Map<string, string>>;
+  /**
+   * The digests of those of these message ids claimed before, claiming none (digestsHeldIn; a chunk answered from its
+   * locked stage: every one, by itself). A message refused now for its certificate alone (revoked or expired since)
+   * whose very bytes were claimed before was verified when it first came: it keeps that verdict (see
+   * classifyBatch). Absent: such a message is refused as now.
+   */
+  heldDigests?: (claims: { messageId: string; sha256: string }[]) => Promise<Map<string, string>>;
   clock: () => number;
   /**
    * The time to judge a record as of, when not now (`hub replay`: the time the brokers appended it, so that it is
@@ -82,6 +89,12 @@ export function subjectOf(envelope: Envelope | undefined, registry: SchemaRegist
   }
 }
 
+/**
+ * Refusals that depend on when a certificate is judged, not on the bytes: a message refused for one of them now may
+ * have been taken when it first came.
+ */
+const JUDGED_AGAIN: ReadonlySet<string> = new Set(['revoked', 'expired']);
+
 /** What the coordination node writes on its own topic: the requests it makes, and its escalations' records. */
 const FROM_HUB = new Set(['InformationRequest', 'RequestNotice']);
 
@@ -101,6 +114,7 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
       sha256: createHash('sha256').update(record.bytes).digest('hex'),
     };
   });
+  await keepFirstVerdicts(verified, deps);
   const claims = verified.flatMap((v) =>
     v.result.ok ? [{ messageId: v.result.envelope.messageId, sha256: v.sha256 }] : [],
   );
@@ -211,6 +225,39 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
   });
 }
 
+/**
+ * A message the hub took before, read again (a chunk redelivered after a crash, a node's outbox publishing it once
+ * more) after its signer's certificate was revoked or expired, is the same message: it keeps its first verdict and is
+ * answered as a redelivery (the same receipt), not refused anew with a receipt and a quarantine entry of its own while
+ * the hub keeps what it stored. Its very bytes claimed before (the replay check claims only what verified) say it
+ * verified then; it is verified again as of when it was signed, so that a revocation dated after that does not
+ * count, and the rest of its classification goes on as for any redelivery (a verdict refused then for its content or
+ * version is refused again alike). A new message signed with that key has no claim: it stays refused, and claims
+ * nothing. A revocation dated at or before its signing still refuses it.
+ */
+async function keepFirstVerdicts(
+  verified: { record: IntakeRecord; result: VerifyResult; sha256: string }[],
+  deps: IntakeDeps,
+): Promise<void> {
+  const again = verified.filter(
+    (v) => !v.result.ok && JUDGED_AGAIN.has(v.result.reason) && v.result.envelope !== undefined,
+  );
+  if (!deps.heldDigests || again.length === 0) return;
+  const envelopeOf = (v: (typeof again)[number]) => (v.result as { envelope: Envelope }).envelope;
+  const held = await deps.heldDigests(
+    again.map((v) => ({ messageId: envelopeOf(v).messageId, sha256: v.sha256 })),
+  );
+  for (const v of again) {
+    const envelope = envelopeOf(v);
+    if (held.get(envelope.messageId) !== v.sha256) continue;
+    const result = deps.verifier.verify(v.record.bytes, {
+      expectedCountry: deps.countryOf(firstRead(v.record).topic),
+      at: envelope.signedAt,
+    });
+    if (result.ok) v.result = result;
+  }
+}
+
 interface DigestClaim {
   _id: string;
   sha256: string;
@@ -230,6 +277,22 @@ export function digestClaimsIn(store: Store): IntakeDeps['claimDigests'] {
     if (taken.size === 0) return new Map();
     return new Map((await findEach(digests, '_id', [...taken], { sha256: 1 })).map((d) => [d._id, d.sha256]));
   };
+}
+
+/** The claims of `message_digests` read, none made: IntakeDeps.heldDigests. */
+export function digestsHeldIn(store: Store): NonNullable<IntakeDeps['heldDigests']> {
+  const digests = store.collection<DigestClaim>(COLLECTIONS.messageDigests);
+  return async (claims) =>
+    new Map(
+      (
+        await findEach(
+          digests,
+          '_id',
+          claims.map((c) => c.messageId),
+          { sha256: 1 },
+        )
+      ).map((d) => [d._id, d.sha256]),
+    );
 }
 
 /**

@@ -93,8 +93,9 @@ const bodyBytes = (body: Buffer | { buffer: Uint8Array }): Buffer =>
 
 /**
  * The outcomes the locked stage decided for `classified` (the same messages classified again), or undefined when the
- * classification no longer agrees with it (a message accepted then is refused now, say because its signer has been
- * revoked since), or the record is of an older format (FORMAT): the chunk is then processed in full, as without this
+ * classification no longer agrees with it (a message accepted then is refused now, say because its signer's key was
+ * revoked as of a time before it signed it; one revoked or expired since it was signed keeps its verdict,
+ * classifyBatch), or the record is of an older format (FORMAT): the chunk is then processed in full, as without this
  * record.
  */
 export function resumedOutcomes(stage: LockedStage, classified: Outcome[]): Outcome[] | undefined {

@@ -143,16 +143,33 @@ describe('CSV parser (RFC 4180)', () => {
     ]);
   });
 
-  it('parses 100,000 rows in a few seconds', function () {
-    this.timeout(20000);
-    const line = '"KZ-1",2026-03-14,Heroin,"12,5",kg,customs,AMBER,"note with ""quotes"", commas"\r\n';
-    const text = `ref,date,drug,qty,unit,agency,tlp,notes\r\n${line.repeat(100_000)}`;
-    const started = Date.now();
+  it('parses 100,000 rows, each of its own, quotes and commas inside fields kept', () => {
+    // How fast belongs to the benchmarks; here, that every row of a large file comes out whole, in order, on its line.
+    const fields = (i: number) => [
+      `KZ-${i}`,
+      `2026-03-${String((i % 28) + 1).padStart(2, '0')}`,
+      i % 2 ? 'Heroin' : 'Cannabis resin',
+      `${i % 97},5`,
+      'kg',
+      'customs',
+      'AMBER',
+      `note ${i} with "quotes", commas`,
+    ];
+    const line = (i: number) => {
+      const [ref, date, drug, qty, unit, agency, tlp, notes] = fields(i);
+      return `"${ref}",${date},${drug},"${qty}",${unit},${agency},${tlp},"${notes!.replace(/"/g, '""')}"\r\n`;
+    };
+    const text = `ref,date,drug,qty,unit,agency,tlp,notes\r\n${Array.from({ length: 100_000 }, (_, i) => line(i)).join('')}`;
     const p = parseCsv(text);
+    expect(p.header?.fields).to.deep.equal(['ref', 'date', 'drug', 'qty', 'unit', 'agency', 'tlp', 'notes']);
     expect(p.rows).to.have.length(100_000);
-    expect(p.rows[99_999]?.line).to.equal(100_001);
-    expect(p.rows[5]?.fields[7]).to.equal('note with "quotes", commas');
-    expect(Date.now() - started).to.be.below(5000);
+    const wrong = p.rows.findIndex(
+      (r, i) => r.line !== i + 2 || JSON.stringify(r.fields) !== JSON.stringify(fields(i)),
+    );
+    expect(wrong, `row ${wrong}: ${JSON.stringify(p.rows[wrong])}`).to.equal(-1);
+    expect(p.rows[99_999]).to.deep.include({ line: 100_001 });
+    expect(p.rows[99_999]!.fields[0]).to.equal('KZ-99999');
+    expect(p.rows[5]!.fields[7]).to.equal('note 5 with "quotes", commas');
   });
 });
 

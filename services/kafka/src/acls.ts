@@ -1,5 +1,6 @@
 // The broker security profile's ACLs: DESIGN.md's topic table ("written by / read by") as Kafka ACLs, one
-// SCRAM principal per national node, the coordinator and the query API. Pure: provisioning applies the plan.
+// SCRAM principal per national node, the coordinator and the query API of each hub (namespace) on the cluster.
+// Pure: provisioning applies the plan.
 import kafkajs, { type AclEntry, type AclFilter, type DescribeAclResource } from 'kafkajs';
 import type { TopicNames } from './topics';
 
@@ -9,15 +10,51 @@ export type { AclEntry };
 // kafkajs is CommonJS and its enums are not detectable as named ESM exports.
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
-/** The Kafka principals (SCRAM user names) of the hub. `hub-admin` and `hub-broker` are super users. */
+/**
+ * The cluster's own principals, one each whatever hubs share the cluster: the super users (`super.users`). `hub-admin`
+ * is the cluster operator's (a per-hub admin would be no boundary: whoever may create ACLs may grant itself anything);
+ * `hub-broker` is what a broker certificate maps to.
+ */
 export const PRINCIPALS = {
   admin: 'hub-admin',
   broker: 'hub-broker',
-  coordinator: 'coordinator',
-  queryApi: 'query-api',
 } as const;
 
-export function nodePrincipal(cc: string): string {
+/** The principals (SCRAM user names) of one hub's services: its coordinator, its query API, one per national node. */
+export interface HubPrincipals {
+  coordinator: string;
+  queryApi: string;
+  node(cc: string): string;
+}
+
+/**
+ * The principals of the hub whose topics `names` names. Under a namespace they carry it as the hub's consumer groups do
+ * (`<ns>.coordinator`, `<ns>.query-api`, `<ns>.node-KZ`): Kafka's principals and SCRAM credentials are the cluster's,
+ * so hubs sharing one would otherwise share every principal, each hub's grants adding up on it. Without a namespace,
+ * the plain names (`coordinator`, `query-api`, `node-KZ`).
+ */
+export function hubPrincipals(names: TopicNames): HubPrincipals {
+  // names.group(x) is `<ns>.x`, or x without a namespace.
+  return {
+    coordinator: names.group('coordinator'),
+    queryApi: names.group('query-api'),
+    node: (cc) => names.group(nodeName(cc)),
+  };
+}
+
+/** National node `cc`'s principal in the hub of `names` (`node-KZ`, or `<ns>.node-KZ`). */
+export function nodePrincipal(names: TopicNames, cc: string): string {
+  return hubPrincipals(names).node(cc);
+}
+
+/** The principals of these countries' hub services (coordinator, query API, nodes): not the cluster's own. */
+export function servicePrincipals(names: TopicNames, countries: string[]): string[] {
+  const p = hubPrincipals(names);
+  return [p.coordinator, p.queryApi, ...countries.map(p.node)];
+}
+
+/** `node-<CC>`: a national node's name, before any namespace (its principal's, and the start of its groups'). */
+function nodeName(cc: string): string {
   if (!/^[A-Z]{2}$/.test(cc)) throw new Error(`not an ISO 3166-1 alpha-2 code: ${JSON.stringify(cc)}`);
   return `node-${cc}`;
 }
@@ -72,7 +109,7 @@ const idempotentProducer = (principal: string): HubAcl => ({
  * its own in topic, hub.pki and the feeds of the regions it belongs to; joins only groups named `node-<CC>-...`.
  */
 export function nodeAcls(names: TopicNames, cc: string, regions: RegionMembers[]): HubAcl[] {
-  const p = nodePrincipal(cc);
+  const p = nodePrincipal(names, cc);
   return [
     topic(p, names.nodeOut(cc), ['write', 'describe']),
     topic(p, names.nodeIn(cc), ['read', 'describe']),
@@ -80,7 +117,7 @@ export function nodeAcls(names: TopicNames, cc: string, regions: RegionMembers[]
     ...regions
       .filter((r) => r.members.includes(cc))
       .map((r) => topic(p, names.feed(r.id), ['read', 'describe'])),
-    prefixed(p, 'group', names.group(`${p}-`), ['read', 'describe']),
+    prefixed(p, 'group', names.group(`${nodeName(cc)}-`), ['read', 'describe']),
     idempotentProducer(p),
   ];
 }
@@ -93,7 +130,7 @@ export function nodeAcls(names: TopicNames, cc: string, regions: RegionMembers[]
  * one that would let them expire or be compacted away (DescribeConfigs only: it changes none).
  */
 export function coordinatorAcls(names: TopicNames, countries: string[]): HubAcl[] {
-  const p = PRINCIPALS.coordinator;
+  const p = hubPrincipals(names).coordinator;
   return [
     prefixed(p, 'topic', names.nodeTopicPrefix, ['read', 'describe', 'describe-configs']),
     ...countries.map((cc) => topic(p, names.nodeIn(cc), ['write', 'describe'])),
@@ -102,18 +139,18 @@ export function coordinatorAcls(names: TopicNames, countries: string[]): HubAcl[
     topic(p, names.quarantine, ['read', 'write', 'describe', 'describe-configs']),
     topic(p, names.pki, ['read', 'write', 'describe', 'describe-configs']),
     topic(p, names.erasures, ['read', 'write', 'describe']),
-    prefixed(p, 'group', names.group(p), ['read', 'describe']),
+    prefixed(p, 'group', names.group('coordinator'), ['read', 'describe']),
     idempotentProducer(p),
   ];
 }
 
 /** The query API: reads the feeds (it filters them per subscriber) and hub.pki; writes nothing. */
 export function queryApiAcls(names: TopicNames): HubAcl[] {
-  const p = PRINCIPALS.queryApi;
+  const p = hubPrincipals(names).queryApi;
   return [
     prefixed(p, 'topic', names.feedPrefix, ['read', 'describe']),
     topic(p, names.pki, ['read', 'describe']),
-    prefixed(p, 'group', names.group(`${p}-`), ['read', 'describe']),
+    prefixed(p, 'group', names.group('query-api-'), ['read', 'describe']),
   ];
 }
 
@@ -195,14 +232,18 @@ export function unentitledFeedAcls(
   return countries.flatMap((cc) =>
     regions
       .filter((r) => !r.members.includes(cc))
-      .map((r) => topic(nodePrincipal(cc), names.feed(r.id), ['read', 'describe'])),
+      .map((r) => topic(nodePrincipal(names, cc), names.feed(r.id), ['read', 'describe'])),
   );
 }
 
 // Diffing the grants the configuration wants against those a broker holds (kafkajs describeAcls), so that applying
 // the plan also takes away what it no longer gives: a country removed from a region must stop reading its feed.
 
-const NODE_PRINCIPAL = /^User:node-([A-Z]{2})$/;
+/**
+ * A hub service's principal, of any namespace or none (HUB_NAMESPACE's rule): `User:[<ns>.]node-<CC>`,
+ * `User:[<ns>.]coordinator`, `User:[<ns>.]query-api`. Groups: 1 the namespace, 2 the service, 3 a node's country.
+ */
+const SERVICE_PRINCIPAL = /^User:(?:([a-z0-9][a-z0-9-]{0,40})\.)?(node-([A-Z]{2})|coordinator|query-api)$/;
 
 /** One ACL entry as a string that is equal for equal entries (every field that Kafka compares). */
 export function aclEntryKey(e: AclEntry): string {
@@ -217,7 +258,7 @@ export function aclEntryKey(e: AclEntry): string {
   ].join('|');
 }
 
-/** A describeAcls filter for every ACL on the broker, or every one of `principal` (`User:node-KZ`). */
+/** A describeAcls filter for every ACL on the broker, or every one of `principal` (`User:<ns>.node-KZ`). */
 export function aclFilterOfEvery(principal?: string): AclFilter {
   return {
     resourceType: AclResourceTypes.ANY,
@@ -243,7 +284,7 @@ export function aclEntriesOf(described: { resources: DescribeAclResource[] }): A
   );
 }
 
-/** Whether a topic or group pattern covers any resource of this namespace that the hub gives its nodes. */
+/** Whether a topic or group pattern covers any resource of this namespace that the hub gives its services. */
 function coversHubResource(names: TopicNames, e: AclEntry): boolean {
   const prefixed = e.resourcePatternType === ResourcePatternTypes.PREFIXED;
   const literal = e.resourcePatternType === ResourcePatternTypes.LITERAL;
@@ -260,35 +301,52 @@ function coversHubResource(names: TopicNames, e: AclEntry): boolean {
     // A prefix shorter than the hub's own (`hub.`, say) covers them too.
     return prefixed && [...families, ...singles].some((t) => t.startsWith(name));
   }
-  if (e.resourceType === AclResourceTypes.GROUP) {
-    if (wildcard) return true;
-    const nodeGroups = names.group('node-');
-    if (name.startsWith(nodeGroups) && /^[A-Z]{2}-/.test(name.slice(nodeGroups.length))) return true;
-    return prefixed && nodeGroups.startsWith(name);
-  }
+  if (e.resourceType === AclResourceTypes.GROUP) return wildcard || coversHubGroup(names, name, prefixed);
   return false;
 }
 
 /**
- * Whether the hub manages this entry, and so may take it away: an ALLOW of a national node's principal
- * (`User:node-<CC>`) on a topic or consumer group of this namespace. Never another principal's (the coordinator's,
- * the query API's, an operator's own), never a DENY (removing one would widen access), never the cluster (the
- * idempotent-write grant every node needs, shared by every namespace on the broker), never another namespace's.
+ * Whether a group name (literal) or prefix covers a consumer group of this namespace's services: the coordinator's
+ * (`coordinator...`: its intake group among them), the query API's (`query-api-...`) or a node's (`node-<CC>-...`).
+ * A node in one of them could join it and take its partitions. Every name tested starts with the namespace's own
+ * prefix, so another namespace's groups are never counted.
  */
-export function isManagedNodeGrant(names: TopicNames, e: AclEntry): boolean {
-  return (
-    NODE_PRINCIPAL.test(e.principal) &&
-    e.permissionType === AclPermissionTypes.ALLOW &&
-    coversHubResource(names, e)
-  );
+function coversHubGroup(names: TopicNames, name: string, prefixed: boolean): boolean {
+  const services = [names.group('coordinator'), names.group('query-api-')];
+  const nodes = names.group('node-');
+  // Inside a family: `coordinator`, `coordinator-pki-...`, `query-api-feed-...`, `node-KG-inbound`.
+  if (services.some((f) => name.startsWith(f))) return true;
+  const country = name.startsWith(nodes) ? name.slice(nodes.length) : undefined;
+  if (country !== undefined && /^[A-Z]{2}-/.test(country)) return true;
+  if (!prefixed) return false;
+  // A prefix covering a whole family (`coord`, `node-`, `n`), or the groups of some country (`node-K`, `node-KG`).
+  return [...services, nodes].some((f) => f.startsWith(name)) || /^[A-Z]{0,2}$/.test(country ?? '-');
 }
 
-/** The countries whose nodes hold grants the hub manages in this namespace. */
+/**
+ * Whether the hub manages this entry, and so may take it away: an ALLOW on a topic or consumer group of this
+ * namespace held by a national node's principal of any namespace (`User:node-<CC>`, `User:<ns>.node-<CC>`), or by
+ * another namespace's coordinator or query API (hubs sharing a cluster cannot reach each other's; until 2026-12-07 every
+ * hub's services were the same principals, which may still hold what an earlier plan gave them here). Never this
+ * namespace's coordinator's or query API's, never an operator's own, never a DENY (removing one would widen access),
+ * never the cluster (the idempotent-write grant every producer needs), never another namespace's resources.
+ */
+export function isManagedNodeGrant(names: TopicNames, e: AclEntry): boolean {
+  const service = SERVICE_PRINCIPAL.exec(e.principal)?.[2];
+  if (service === undefined) return false;
+  // This namespace's own coordinator or query API: its grants beyond the plan are the operator's choice.
+  const ownService = !service.startsWith('node-') && e.principal === `User:${names.group(service)}`;
+  return !ownService && e.permissionType === AclPermissionTypes.ALLOW && coversHubResource(names, e);
+}
+
+/** The countries whose nodes (this namespace's principals) hold grants the hub manages in this namespace. */
 export function nodesHoldingGrants(names: TopicNames, existing: AclEntry[]): string[] {
-  const countries = existing
-    .filter((e) => isManagedNodeGrant(names, e))
-    .map((e) => NODE_PRINCIPAL.exec(e.principal)?.[1])
-    .filter((cc): cc is string => cc !== undefined);
+  const countries = existing.flatMap((e) => {
+    const cc = SERVICE_PRINCIPAL.exec(e.principal)?.[3];
+    // Another namespace's node, or one named before principals carried the namespace, is due nothing here.
+    const ours = cc !== undefined && e.principal === `User:${nodePrincipal(names, cc)}`;
+    return ours && isManagedNodeGrant(names, e) ? [cc] : [];
+  });
   return [...new Set(countries)].sort();
 }
 
@@ -322,8 +380,9 @@ export interface AclDiff {
 }
 
 /**
- * The entries to create and to delete so that a broker holding `existing` holds `wanted`, touching only node
- * grants the hub manages in this namespace; `principals` (`User:node-KZ`) narrows the removals to those nodes.
+ * The entries to create and to delete so that a broker holding `existing` holds `wanted`, touching only the grants
+ * the hub manages in this namespace (isManagedNodeGrant); `principals` (`User:<ns>.node-KZ`) narrows the removals to
+ * those principals.
  */
 export function diffAcls(
   names: TopicNames,

@@ -53,8 +53,8 @@ describe('ACL diff: the plan against what the broker holds', () => {
     const feed = names.feed('central-asia');
     expect(keys(diff.remove)).to.have.members(
       keys([
-        entry('User:node-TM', feed),
-        entry('User:node-TM', feed, { operation: AclOperationTypes.DESCRIBE }),
+        entry('User:t1.node-TM', feed),
+        entry('User:t1.node-TM', feed, { operation: AclOperationTypes.DESCRIBE }),
       ]),
     );
     expect(diff.add).to.deep.equal([]);
@@ -65,7 +65,7 @@ describe('ACL diff: the plan against what the broker holds', () => {
     expect(diff).to.deep.equal({ add: [], remove: [] });
     const leaving = diffAcls(names, wantedAcls(names, countries, after, heldBefore), heldBefore);
     expect(keys(leaving.remove)).not.to.include(
-      aclEntryKey(entry('User:node-KZ', names.feed('central-asia'))),
+      aclEntryKey(entry('User:t1.node-KZ', names.feed('central-asia'))),
     );
   });
 
@@ -83,42 +83,42 @@ describe('ACL diff: the plan against what the broker holds', () => {
     const diff = diffAcls(names, wantedAcls(names, ['KZ'], region, held), held);
     expect(keys(diff.remove)).to.have.members(
       keys([
-        entry('User:node-UZ', names.feed('central-asia')),
-        entry('User:node-UZ', names.feed('central-asia'), { operation: AclOperationTypes.DESCRIBE }),
+        entry('User:t1.node-UZ', names.feed('central-asia')),
+        entry('User:t1.node-UZ', names.feed('central-asia'), { operation: AclOperationTypes.DESCRIBE }),
       ]),
     );
     expect(diff.add).to.deep.equal([]);
     // Its own topics stay.
     const wantedNow = keys(wantedAcls(names, ['KZ'], region, held));
-    expect(wantedNow).to.include(aclEntryKey(entry('User:node-UZ', names.nodeIn('UZ'))));
+    expect(wantedNow).to.include(aclEntryKey(entry('User:t1.node-UZ', names.nodeIn('UZ'))));
     expect(wantedNow).to.include(
-      aclEntryKey(entry('User:coordinator', names.nodeIn('UZ'), { operation: AclOperationTypes.WRITE })),
+      aclEntryKey(entry('User:t1.coordinator', names.nodeIn('UZ'), { operation: AclOperationTypes.WRITE })),
     );
   });
 
   it('does not give a node the grants of its entitlement that it does not hold', () => {
     // UZ holds only a stale feed grant (the rest taken away by hand, say): the apply for KZ removes that, adds none.
-    const held = [entry('User:node-UZ', names.feed('balkan-route'))];
+    const held = [entry('User:t1.node-UZ', names.feed('balkan-route'))];
     const diff = diffAcls(names, wantedAcls(names, ['KZ'], after, held), held);
     expect(keys(diff.remove)).to.deep.equal(keys(held));
-    expect(diff.add.filter((e) => e.principal === 'User:node-UZ')).to.deep.equal([]);
+    expect(diff.add.filter((e) => e.principal === 'User:t1.node-UZ')).to.deep.equal([]);
   });
 
   it('takes away any other grant of a node on the hub topics and groups of this namespace', () => {
     const stray = [
-      entry('User:node-TM', names.nodeOut('KZ'), { operation: AclOperationTypes.WRITE }),
-      entry('User:node-TM', names.nodeIn('TM'), { operation: AclOperationTypes.ALTER }),
-      entry('User:node-TM', names.quarantine),
-      entry('User:node-TM', names.feedPrefix, { resourcePatternType: ResourcePatternTypes.PREFIXED }),
+      entry('User:t1.node-TM', names.nodeOut('KZ'), { operation: AclOperationTypes.WRITE }),
+      entry('User:t1.node-TM', names.nodeIn('TM'), { operation: AclOperationTypes.ALTER }),
+      entry('User:t1.node-TM', names.quarantine),
+      entry('User:t1.node-TM', names.feedPrefix, { resourcePatternType: ResourcePatternTypes.PREFIXED }),
       // A prefix shorter than the hub's own still covers its topics, and so does Kafka's literal wildcard.
-      entry('User:node-TM', 't1.hub.', { resourcePatternType: ResourcePatternTypes.PREFIXED }),
-      entry('User:node-TM', '*'),
-      entry('User:node-TM', names.group('node-KZ-'), {
+      entry('User:t1.node-TM', 't1.hub.', { resourcePatternType: ResourcePatternTypes.PREFIXED }),
+      entry('User:t1.node-TM', '*'),
+      entry('User:t1.node-TM', names.group('node-KZ-'), {
         resourceType: AclResourceTypes.GROUP,
         resourcePatternType: ResourcePatternTypes.PREFIXED,
       }),
       // From another host only: still a node's read of a hub topic.
-      entry('User:node-TM', names.feed('balkan-route'), { host: '10.0.0.5' }),
+      entry('User:t1.node-TM', names.feed('balkan-route'), { host: '10.0.0.5' }),
     ];
     const held = [...heldBefore, ...stray];
     const diff = diffAcls(names, wantedAcls(names, countries, before, held), held);
@@ -128,23 +128,23 @@ describe('ACL diff: the plan against what the broker holds', () => {
 
   it("never touches the coordinator's, the query API's or an operator's grants, a DENY, the cluster or another namespace", () => {
     const others = [
-      entry('User:coordinator', names.feed('south-caucasus')),
-      entry('User:query-api', names.nodeIn('KZ')),
+      entry('User:t1.coordinator', names.feed('south-caucasus')),
+      entry('User:t1.query-api', names.nodeIn('KZ')),
       entry('User:monitoring', names.feed('central-asia')),
-      entry('User:node-TM', names.feed('central-asia'), { permissionType: AclPermissionTypes.DENY }),
-      entry('User:node-TM', 'kafka-cluster', {
+      entry('User:t1.node-TM', names.feed('central-asia'), { permissionType: AclPermissionTypes.DENY }),
+      entry('User:t1.node-TM', 'kafka-cluster', {
         resourceType: AclResourceTypes.CLUSTER,
         operation: AclOperationTypes.ALTER,
       }),
       // The same node's grants in another namespace (another hub on the same broker), or outside any.
-      entry('User:node-TM', topicNames('t2').feed('central-asia')),
-      entry('User:node-TM', topicNames('').feed('central-asia')),
-      entry('User:node-TM', topicNames('t2').group('node-TM-'), {
+      entry('User:t1.node-TM', topicNames('t2').feed('central-asia')),
+      entry('User:t1.node-TM', topicNames('').feed('central-asia')),
+      entry('User:t1.node-TM', topicNames('t2').group('node-TM-'), {
         resourceType: AclResourceTypes.GROUP,
         resourcePatternType: ResourcePatternTypes.PREFIXED,
       }),
-      entry('User:node-TM', 'other-app.events'),
-      entry('User:node-TM', 'txn-1', { resourceType: AclResourceTypes.TRANSACTIONAL_ID }),
+      entry('User:t1.node-TM', 'other-app.events'),
+      entry('User:t1.node-TM', 'txn-1', { resourceType: AclResourceTypes.TRANSACTIONAL_ID }),
     ];
     for (const e of others) expect(isManagedNodeGrant(names, e), aclEntryKey(e)).to.equal(false);
     const held = [...heldBefore, ...others];
@@ -155,18 +155,18 @@ describe('ACL diff: the plan against what the broker holds', () => {
   it("reads Kafka's literal wildcard as a hub resource on topics and groups only", () => {
     // A '*' topic gives a node every country's topics, a '*' group every node's groups: the hub takes them away.
     const hubs = [
-      entry('User:node-TM', '*'),
-      entry('User:node-TM', '*', { resourceType: AclResourceTypes.GROUP }),
+      entry('User:t1.node-TM', '*'),
+      entry('User:t1.node-TM', '*', { resourceType: AclResourceTypes.GROUP }),
     ];
     // A node's wildcard on a transactional id, a delegation token or a user (Kafka's USER resource type, 7, which
     // kafkajs does not name) covers nothing of the hub's: another application's, never taken away.
     const notHubs = [
-      entry('User:node-TM', '*', {
+      entry('User:t1.node-TM', '*', {
         resourceType: AclResourceTypes.TRANSACTIONAL_ID,
         operation: AclOperationTypes.WRITE,
       }),
-      entry('User:node-TM', '*', { resourceType: AclResourceTypes.DELEGATION_TOKEN }),
-      entry('User:node-TM', '*', { resourceType: 7 as AclEntry['resourceType'] }),
+      entry('User:t1.node-TM', '*', { resourceType: AclResourceTypes.DELEGATION_TOKEN }),
+      entry('User:t1.node-TM', '*', { resourceType: 7 as AclEntry['resourceType'] }),
     ];
     for (const e of hubs) expect(isManagedNodeGrant(names, e), aclEntryKey(e)).to.equal(true);
     for (const e of notHubs) expect(isManagedNodeGrant(names, e), aclEntryKey(e)).to.equal(false);
@@ -179,18 +179,18 @@ describe('ACL diff: the plan against what the broker holds', () => {
 
   it('narrows the removals to the principals named (hub security grant <CC>)', () => {
     const held = [
-      entry('User:node-TM', names.feed('balkan-route')),
-      entry('User:node-KZ', names.feed('balkan-route')),
+      entry('User:t1.node-TM', names.feed('balkan-route')),
+      entry('User:t1.node-KZ', names.feed('balkan-route')),
     ];
-    const diff = diffAcls(names, [], held, ['User:node-TM']);
+    const diff = diffAcls(names, [], held, ['User:t1.node-TM']);
     expect(keys(diff.remove)).to.deep.equal(keys([held[0]!]));
   });
 
   it('finds the nodes holding grants in this namespace only', () => {
     const held = [
       ...toAclEntries(hubAcls(names, ['KZ'], after)),
-      entry('User:node-UZ', names.nodeIn('UZ')),
-      entry('User:node-TJ', topicNames('t2').nodeIn('TJ')),
+      entry('User:t1.node-UZ', names.nodeIn('UZ')),
+      entry('User:t1.node-TJ', topicNames('t2').nodeIn('TJ')),
     ];
     expect(nodesHoldingGrants(names, held)).to.deep.equal(['KZ', 'UZ']);
   });
@@ -204,13 +204,13 @@ describe('ACL diff: the plan against what the broker holds', () => {
           resourcePatternType: ResourcePatternTypes.LITERAL,
           acls: [
             {
-              principal: 'User:node-TM',
+              principal: 'User:t1.node-TM',
               host: '*',
               operation: AclOperationTypes.READ,
               permissionType: AclPermissionTypes.ALLOW,
             },
             {
-              principal: 'User:node-TM',
+              principal: 'User:t1.node-TM',
               host: '*',
               operation: AclOperationTypes.DESCRIBE,
               permissionType: AclPermissionTypes.ALLOW,
@@ -221,8 +221,8 @@ describe('ACL diff: the plan against what the broker holds', () => {
     };
     expect(keys(aclEntriesOf(described))).to.deep.equal(
       keys([
-        entry('User:node-TM', names.feed('central-asia')),
-        entry('User:node-TM', names.feed('central-asia'), { operation: AclOperationTypes.DESCRIBE }),
+        entry('User:t1.node-TM', names.feed('central-asia')),
+        entry('User:t1.node-TM', names.feed('central-asia'), { operation: AclOperationTypes.DESCRIBE }),
       ]),
     );
   });

@@ -33,7 +33,7 @@ import { requestRoutes } from './routes-requests';
 import { receiptRoutes } from './routes-receipts';
 import { retentionRoutes } from './routes-retention';
 import type { RequestsLog } from './requests-log';
-import type { Submitter } from './submit';
+import { createBookkeeping, type Bookkeeping, type Submitter } from './submit';
 import { bodyDigest } from './report-digest';
 import { TEXT_MAX, UUID } from '@hub/schemas';
 
@@ -50,6 +50,11 @@ export interface NodeAppDeps {
   logger: Logger;
   clock?: () => number;
   onAccepted?: (n: number) => void;
+  /**
+   * What is written down of a submission once it is in the outbox, its failures logged and counted, never answered as
+   * a refusal (default: logged with `logger`, counted in `metrics`).
+   */
+  bookkeeping?: Bookkeeping;
   /** The agencies' tokens (HUB_NODE_TOKEN_FILE): when given, every /v1 request needs one of them. */
   clientTokens?: NodeClientToken[];
   /**
@@ -114,12 +119,15 @@ export interface RetractedSeizure {
 }
 
 export function createSeizureAcceptor(
-  deps: Pick<NodeAppDeps, 'country' | 'submitter' | 'reports' | 'regions' | 'clock' | 'onAccepted'> & {
-    /** The hub's receipts: a body re-sent after the hub refused its version is sent again, not answered as before. */
-    inbound?: Pick<InboundStore, 'refused'>;
-  },
+  deps: Pick<NodeAppDeps, 'country' | 'submitter' | 'reports' | 'regions' | 'clock' | 'onAccepted'> &
+    Partial<Pick<NodeAppDeps, 'bookkeeping' | 'logger'>> & {
+      /** The hub's receipts: a body re-sent after the hub refused its version is sent again, not answered as before. */
+      inbound?: Pick<InboundStore, 'refused'>;
+    },
 ): SeizureAcceptor {
   const clock = deps.clock ?? Date.now;
+  // Once the envelope is in the outbox the report is taken: what fails after is not answered as a refusal.
+  const bookkeeping = deps.bookkeeping ?? createBookkeeping(deps.logger);
   // A report is judged against what was begun on it before (two identical bodies at once: a version and its
   // duplicate), which is recorded only once signed and in the outbox.
   const turns = turnsOf(deps.reports);
@@ -146,8 +154,13 @@ export function createSeizureAcceptor(
       ...(digest === undefined ? {} : { bodyDigest: digest }),
       notes: normalisations,
     });
-    deps.reports.record(value.reportId, value.version, digest, messageId);
-    deps.reports.noteNormalisations(value.reportId, value.version, normalisations);
+    const ids = { reportId: value.reportId, version: value.version, messageId };
+    bookkeeping('the version of a report', ids, () =>
+      deps.reports.record(value.reportId, value.version, digest, messageId),
+    );
+    bookkeeping("the normalisations of a report's version", ids, () =>
+      deps.reports.noteNormalisations(value.reportId, value.version, normalisations),
+    );
     deps.onAccepted?.(1);
     return {
       reportId: value.reportId,
@@ -219,7 +232,9 @@ export function createSeizureAcceptor(
       // Kept with it in the outbox, so that the same withdrawal asked again after a crash is still known.
       digest === undefined ? undefined : { bodyDigest: digest },
     );
-    deps.reports.record(reportId, version, digest, messageId);
+    bookkeeping('the version withdrawing a report', { reportId, version, messageId }, () =>
+      deps.reports.record(reportId, version, digest, messageId),
+    );
     return { reportId, version, messageId };
   };
   return {
@@ -310,7 +325,8 @@ export function createApp(deps: NodeAppDeps): express.Express {
     });
   });
 
-  const acceptor = createSeizureAcceptor(deps);
+  const bookkeeping = deps.bookkeeping ?? createBookkeeping(deps.logger, deps.metrics);
+  const acceptor = createSeizureAcceptor({ ...deps, bookkeeping });
   const acceptSeizure = (body: unknown, res: Response, suggestions?: SuggestionBudget) =>
     acceptor.accept(body, clientOf(res), suggestions);
 
@@ -322,10 +338,11 @@ export function createApp(deps: NodeAppDeps): express.Express {
       regions: deps.regions,
       clock,
       onAccepted: deps.onAccepted,
+      bookkeeping,
     }),
   );
 
-  app.use(requestRoutes({ ...deps, clock }));
+  app.use(requestRoutes({ ...deps, clock, bookkeeping }));
   app.use(retentionRoutes({ ...deps, clock }));
 
   app.post('/v1/seizures', async (req, res) => {

@@ -23,7 +23,7 @@ import {
   PartitionCounts,
   topicNames,
 } from '@hub/kafka';
-import { Counter, Gauge, createMetricsRegistry, type Logger } from '@hub/observability';
+import { Counter, Gauge, createMetricsRegistry, type HealthCheck, type Logger } from '@hub/observability';
 import type { InformationRequestRecord, InformationResponseRecord } from '@hub/domain';
 import {
   PkiStore,
@@ -40,12 +40,12 @@ import { startInboxWatcher, type InboxWatcherOptions } from './inbox-watcher';
 import { InboundStore } from './inbox-store';
 import { followErasures } from './erasures';
 import { OutboxLog, type OutboxRecord } from './outbox/log';
-import { startPublisher } from './outbox/publisher';
+import { startPublisher, type Publisher } from './outbox/publisher';
 import { ReportsIndex } from './reports-index';
 import { startWebhook } from './webhook';
 import { readInboundValue } from './request-notices';
 import { RequestsLog, type RequestsLogEntry } from './requests-log';
-import { createSubmitter } from './submit';
+import { createBookkeeping, createSubmitter } from './submit';
 import { createCsvImporter } from './routes-csv';
 
 export interface NationalNodeOptions {
@@ -156,29 +156,20 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   });
   const nodeDir = join(config.hubHome, 'nodes', country);
   const claim = claimNodeDir(nodeDir, country);
-  // Versions of reports still in the outbox, in case the index missed them (a stop between the two writes): seen as
-  // the log is opened, so a backlog from a long outage is read once and not held whole.
-  const inOutbox: Parameters<ReportsIndex['reconcile']>[0] = [];
-  // The same for the requests sent and answers given (the requests log is written after the outbox).
-  const requestsInOutbox: RequestsLogEntry[] = [];
   const reports = new ReportsIndex(join(nodeDir, 'reports.idx'));
-  const { log, pending, spilled } = OutboxLog.open({
+  const requests = new RequestsLog(join(nodeDir, 'requests.jsonl'));
+  const inbound = new InboundStore(join(nodeDir, 'inbound.jsonl'));
+  // Erasure orders reach the version index (read back, and as they come): before the outbox's records are taken
+  // back into it, and before the inbox takes anything new.
+  const erasures = followErasures({ inbound, reports, country, logger });
+  const { log, pending, spilled } = openOutbox({
     dir: join(nodeDir, 'outbox'),
+    reports,
+    requests,
+    registry,
     logger,
     pendingBytes: options.outboxMemoryBytes ?? OUTBOX_MEMORY_BYTES,
-    // Published records are read no more at start-up: the versions recorded from them must be durable by then.
-    beforeCommit: () => reports.sync(),
-    onRecord: (record) => {
-      const { request, version } = recoveredFrom(record, registry);
-      if (request) requestsInOutbox.push(request);
-      if (version) inOutbox.push(version);
-    },
   });
-  if (pending.length + spilled.length)
-    logger.info(
-      { pending: pending.length + spilled.length },
-      'resuming outbox: unpublished envelopes from before the last stop',
-    );
   const published = new Counter({
     name: 'hub_node_published_total',
     help: 'Envelopes published to Kafka',
@@ -231,9 +222,6 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
     },
   });
 
-  const inbound = new InboundStore(join(nodeDir, 'inbound.jsonl'));
-  // Erasure orders reach the version index (read back, and as they come): before the inbox takes anything new.
-  const erasures = followErasures({ inbound, reports, country, logger });
   // What the hub has not answered yet (a send-only node follows no receipts: nothing to show).
   if (inboundEnabled) {
     const waiting = unansweredWatch({ reports, inbound });
@@ -315,15 +303,12 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
         },
       });
 
-  const reconciled = reports.reconcile(inOutbox);
-  if (reconciled) logger.info({ reconciled }, 'versions recovered from the outbox after an interrupted stop');
-  const requests = new RequestsLog(join(nodeDir, 'requests.jsonl'));
-  const recovered = requests.recover(requestsInOutbox);
-  if (recovered)
-    logger.info({ recovered }, 'requests and answers recovered from the outbox after an interrupted stop');
   // One submission path for the HTTP API and the watched inbox: nothing is signed once the certificate is no good.
   const submitter = createSubmitter({ registry, signer, log, publisher, mayNotSign: certificates.refusal });
+  // One for the API and the inbox folder: one count of what could not be written down after it was taken.
+  const bookkeeping = createBookkeeping(logger, metrics);
   const app = createApp({
+    bookkeeping,
     country,
     submitter,
     reports,
@@ -341,13 +326,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
         name: 'broker',
         check: async () => ({ ok: publisher.healthy(), detail: publisher.lastError() ?? 'publishing' }),
       },
-      {
-        name: 'outbox',
-        check: async () => ({
-          ok: true,
-          detail: { depth: publisher.depth(), oldestAgeSeconds: publisher.oldestAgeMs() / 1000 },
-        }),
-      },
+      outboxHealth(publisher, { reports, requests }),
       ...(webhook
         ? [
             {
@@ -410,6 +389,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
             acceptor: createSeizureAcceptor({
               country,
               submitter,
+              bookkeeping,
               reports,
               regions: new Set(regions.map((r) => r.id)),
               onAccepted: (n) => accepted.inc(n),
@@ -434,7 +414,12 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
       await publisher.drain(5000);
       await publisher.stop();
       await log.close();
-      reports.close();
+      try {
+        reports.close();
+      } catch (err) {
+        // Their records are still in the outbox (its cursor never passed them): taken back at the next start.
+        logger.error({ err }, 'the version index could not be written whole before the stop');
+      }
       // The tails together (each waits for its fetch in flight); the webhook once nothing more comes in for it.
       await Promise.all([
         inboundTail
@@ -450,6 +435,89 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
 }
 
 const OUTBOX_MEMORY_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The node's `outbox` health check: its backlog, and failing while what was published cannot be recorded as such (a
+ * full or failing disk under the version index, the requests log or the outbox's cursor), with why. Reports are still
+ * taken and published meanwhile, but the outbox keeps every record since, to be published again after a restart,
+ * and lines of the index or log not yet written are held in memory only.
+ */
+export function outboxHealth(
+  publisher: Pick<Publisher, 'commitError' | 'depth' | 'oldestAgeMs'>,
+  records: { reports: Pick<ReportsIndex, 'unwritten'>; requests: Pick<RequestsLog, 'unwritten'> },
+): HealthCheck {
+  return {
+    name: 'outbox',
+    check: async () => {
+      const error = publisher.commitError();
+      const { reports, requests } = records;
+      return {
+        ok: error === undefined,
+        detail: {
+          depth: publisher.depth(),
+          oldestAgeSeconds: publisher.oldestAgeMs() / 1000,
+          ...(error !== undefined && { error }),
+          ...(reports.unwritten + requests.unwritten > 0 && {
+            unwrittenLines: { reportsIndex: reports.unwritten, requestsLog: requests.unwritten },
+          }),
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Opens the node's outbox and makes its version index and requests log whole from it, before anything may publish: a
+ * stop between an envelope reaching the outbox and its line reaching them (or a write of theirs that failed) left
+ * them without it, and the records not yet published are all there is to take it back from. Taken back and made
+ * durable here, as the log is opened, so that a publisher (which moves the cursor past what it publishes, after which
+ * it is read no more) never runs before: a start that stops early (a broker slow to join) then loses nothing. The
+ * outbox asks both to be durable before every commit (`beforeCommit`). A backlog from a long outage is read once, and
+ * only what is recovered from it is held.
+ */
+export function openOutbox(options: {
+  dir: string;
+  reports: ReportsIndex;
+  requests: RequestsLog;
+  registry: Pick<SchemaRegistry, 'decode'>;
+  logger: Logger;
+  pendingBytes?: number;
+}): ReturnType<typeof OutboxLog.open> {
+  const { reports, requests, logger } = options;
+  const versions: Parameters<ReportsIndex['reconcile']>[0] = [];
+  const entries: RequestsLogEntry[] = [];
+  const opened = OutboxLog.open({
+    dir: options.dir,
+    logger,
+    pendingBytes: options.pendingBytes,
+    // Published records are read no more at start-up: what was recorded from them must be durable by then.
+    beforeCommit: () => {
+      reports.sync();
+      requests.sync();
+    },
+    onRecord: (record) => {
+      const { request, version } = recoveredFrom(record, options.registry);
+      if (request) entries.push(request);
+      if (version) versions.push(version);
+    },
+  });
+  try {
+    const reconciled = reports.reconcile(versions);
+    if (reconciled)
+      logger.info({ reconciled }, 'versions recovered from the outbox after an interrupted stop');
+    const recovered = requests.recover(entries);
+    if (recovered)
+      logger.info({ recovered }, 'requests and answers recovered from the outbox after an interrupted stop');
+  } catch (err) {
+    // Nothing may publish what could not be taken back (a full disk): the node does not start.
+    void opened.log.close();
+    throw err;
+  }
+  const waiting = opened.pending.length + opened.spilled.length;
+  if (waiting)
+    logger.info({ pending: waiting }, 'resuming outbox: unpublished envelopes from before the last stop');
+  return opened;
+}
 
 /**
  * What a record of the outbox tells the node's own logs, should they have missed it (a stop between the outbox's write

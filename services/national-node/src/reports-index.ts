@@ -1,7 +1,9 @@
 // The node's memory of its own reports: the latest version of each (so that a re-post becomes the next version)
 // and the digest of the body that made it (so that re-sending the very same body is answered, not re-sent).
 // Appends are not fsynced one by one: the outbox, which holds the same facts durably, asks for `sync()` before it
-// forgets published records, so that a power loss never takes a version whose envelope may have been published.
+// forgets published records, so that a power loss never takes a version whose envelope may have been published. A
+// line whose write fails (a full disk) is kept, and written again, on a line of its own, before the next and by
+// `sync()`, which throws while any is unwritten: the outbox then keeps the records to rebuild it from.
 // A record erased at retention review (`erase`) keeps its version number here (no content: a re-post must not start
 // again at a version the hub passes over unanswered), and loses what the node noted of its versions' normalisations.
 import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
@@ -43,9 +45,9 @@ export class ReportsIndex {
   /** `${reportId}:${version}` → what the node normalised in that version (kept only when there was something). */
   private readonly notes = new Map<string, string[]>();
   private readonly notesFile: string;
-  private fd = -1;
-  private notesFd = -1;
-  private dirty = false;
+  /** The index's lines (reports.idx) and the notes' (reports.idx.normalisations.jsonl); undefined once closed. */
+  private lines: LineFile | undefined;
+  private notesLines: LineFile | undefined;
   private readonly changeListeners: ((reportId: string) => void)[] = [];
   /** Records erased at retention review, by id: the latest order of each. */
   private readonly erased = new Map<string, ErasureOrder>();
@@ -72,33 +74,45 @@ export class ReportsIndex {
           at ? Number(at) : undefined,
         );
     });
-    this.fd = openSync(file, 'a');
-    this.notesFd = openSync(this.notesFile, 'a');
-    // A line torn by a crash is ended, so that the next one is read whole.
-    if (!ended) this.append(this.fd, '\n');
+    // A line torn by a crash is ended before the next, so that the next one is read whole.
+    this.lines = new LineFile(file, { ended });
+    this.notesLines = new LineFile(this.notesFile);
   }
 
-  private append(fd: number, line: string): void {
-    const buf = Buffer.from(line, 'utf8');
-    let written = 0;
-    while (written < buf.length) written += writeSync(fd, buf, written);
-    this.dirty = true;
+  private append(lines: LineFile | undefined, line: string): void {
+    if (!lines) throw new HubError('INDEX_CLOSED', `the version index ${this.file} is closed`);
+    lines.append(line);
   }
 
-  /** Make every line written so far durable (a no-op when nothing was written since the last call). */
+  /**
+   * Make every line so far durable: those whose write failed written again, then flushed (a no-op when nothing was
+   * written since the last call). Throws while any cannot be written or flushed.
+   */
   sync(): void {
-    if (!this.dirty || this.fd < 0) return;
-    this.dirty = false;
-    fdatasyncSync(this.fd);
-    fdatasyncSync(this.notesFd);
+    this.lines?.sync();
+    this.notesLines?.sync();
   }
 
+  /** Lines recorded whose write failed and that are not on the disk yet (written again by `sync`). */
+  get unwritten(): number {
+    return (this.lines?.unwritten ?? 0) + (this.notesLines?.unwritten ?? 0);
+  }
+
+  /**
+   * Sync and close the files. Throws, once they are closed, when lines could not be written: the outbox still holds
+   * their records (its cursor never passed them), and the next start takes them back from it.
+   */
   close(): void {
-    if (this.fd < 0) return;
-    this.sync();
-    closeSync(this.fd);
-    closeSync(this.notesFd);
-    this.fd = this.notesFd = -1;
+    const { lines, notesLines } = this;
+    if (!lines || !notesLines) return;
+    this.lines = this.notesLines = undefined;
+    try {
+      lines.sync();
+      notesLines.sync();
+    } finally {
+      lines.close();
+      notesLines.close();
+    }
   }
 
   private remember(id: string, version: number, digest?: string, messageId?: string, sentAt?: number): void {
@@ -207,11 +221,8 @@ export class ReportsIndex {
         line(JSON.stringify({ id: key.slice(0, at), v: Number(key.slice(at + 1)), notes }));
       }
     });
-    // Appends go to the new file from now on.
-    if (this.notesFd >= 0) {
-      closeSync(this.notesFd);
-      this.notesFd = openSync(this.notesFile, 'a');
-    }
+    // Appends go to the new file from now on; it holds every note in memory, those whose write had failed too.
+    this.notesLines?.reopen();
     this.notesStale = false;
     return true;
   }
@@ -221,7 +232,7 @@ export class ReportsIndex {
     // Nor of a version erased (found again in the outbox after an interrupted stop, say).
     if (notes.length === 0 || version <= (this.erased.get(reportId)?.versionsUpTo ?? 0)) return;
     this.notes.set(`${reportId}:${version}`, notes);
-    this.append(this.notesFd, `${JSON.stringify({ id: reportId, v: version, notes })}\n`);
+    this.append(this.notesLines, JSON.stringify({ id: reportId, v: version, notes }));
   }
 
   normalisationsOf(reportId: string, version: number | null): string[] {
@@ -257,26 +268,31 @@ export class ReportsIndex {
       : digest
         ? ` ${digest}`
         : '';
-    this.append(this.fd, `${reportId} ${version}${made}\n`);
+    this.append(this.lines, `${reportId} ${version}${made}`);
   }
 
   /**
    * After a crash between an envelope reaching the outbox and its version reaching this file: versions found in
    * the outbox's unpublished envelopes are taken over, so the next post never reuses one, with the digest of the
    * body that made each, so that the same body re-sent is answered as before the crash, and what the node
-   * normalised in it, so that its receipt still says so.
+   * normalised in it, so that its receipt still says so. A version held from another envelope than the outbox's
+   * (the fragment of a line whose write failed, read as far as it went) is taken over too.
    */
   reconcile(
     found: { reportId: string; version: number; digest?: string; messageId?: string; notes?: string[] }[],
   ): number {
     let fixed = 0;
-    for (const f of found)
-      if (f.version > this.latest(f.reportId)) {
+    for (const f of found) {
+      const latest = this.latest(f.reportId);
+      const torn =
+        f.version === latest && f.messageId !== undefined && this.messageIdOf(f.reportId) !== f.messageId;
+      if (f.version > latest || torn) {
         this.record(f.reportId, f.version, f.digest, f.messageId);
         if (f.notes && !this.notes.has(`${f.reportId}:${f.version}`))
           this.noteNormalisations(f.reportId, f.version, f.notes);
         fixed++;
       }
+    }
     this.sync();
     return fixed;
   }
@@ -300,4 +316,86 @@ function erasedRefusal(reportId: string, order: ErasureOrder): HubError {
       },
     },
   );
+}
+
+/**
+ * A file of lines appended to, kept open. A line whose write fails (a full disk, after part of it was written, say) is
+ * kept and written again before the next line, whole and on a line of its own (after a line break that ends what the
+ * failed write left: a fragment no reader takes), so that neither it nor the lines after it are lost; `sync` writes
+ * again what is kept, and throws while anything is.
+ */
+class LineFile {
+  private fd: number;
+  /** Lines not (wholly) on the disk yet, oldest first. */
+  private readonly kept: string[] = [];
+  /** The file may end in part of a line (a failed write, a crash): the next write begins with a line break. */
+  private torn: boolean;
+  /** Lines were written since the last flush. */
+  private dirty = false;
+
+  constructor(
+    private readonly file: string,
+    { ended = true }: { ended?: boolean } = {},
+  ) {
+    this.fd = openSync(file, 'a');
+    this.torn = !ended;
+  }
+
+  get unwritten(): number {
+    return this.kept.length;
+  }
+
+  /** Append `line` (without its line break). Throws when it cannot be written: it is kept, written again later. */
+  append(line: string): void {
+    this.kept.push(line);
+    this.write();
+  }
+
+  private write(): void {
+    if (this.kept.length === 0) return;
+    const bytes = Buffer.from(`${this.torn ? '\n' : ''}${this.kept.join('\n')}\n`, 'utf8');
+    try {
+      for (let written = 0; written < bytes.length;) written += writeSync(this.fd, bytes, written);
+    } catch (err) {
+      this.torn = true;
+      throw new HubError(
+        'NODE_FILE_WRITE_FAILED',
+        `could not write to ${this.file}: ${(err as Error).message}; ${this.kept.length} line(s) kept in memory and written again before the outbox forgets the records they came from`,
+        { retriable: true, cause: err },
+      );
+    }
+    this.kept.length = 0;
+    this.torn = false;
+    this.dirty = true;
+  }
+
+  /** Write again what is kept, and flush: throws while either fails. */
+  sync(): void {
+    this.write();
+    if (!this.dirty) return;
+    try {
+      fdatasyncSync(this.fd);
+    } catch (err) {
+      throw new HubError(
+        'NODE_FILE_WRITE_FAILED',
+        `could not flush ${this.file} to the disk: ${(err as Error).message}`,
+        { retriable: true, cause: err },
+      );
+    }
+    this.dirty = false;
+  }
+
+  /** Appends go to the file now at this path (one rewritten, whole, in its place): nothing is kept for the old one. */
+  reopen(): void {
+    const fd = openSync(this.file, 'a');
+    closeSync(this.fd);
+    this.fd = fd;
+    this.kept.length = 0;
+    this.torn = false;
+    this.dirty = false;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
 }

@@ -1,6 +1,9 @@
 // The node's own side of information requests: those it sent and the answers it gave, in a JSON-lines file
-// (what arrives from the coordinator is in the inbound store). Durable before the agency gets its 202.
+// (what arrives from the coordinator is in the inbound store). Durable before the agency gets its 202, unless the
+// write fails (a full disk): the entry is then kept in memory and written again, on a line of its own, with the next
+// and by `sync()`, which throws while any is unwritten, so that the outbox keeps the records to rebuild it from.
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { HubError } from '@hub/errors';
 import { readJsonLines } from './json-lines';
 import type { InformationRequestRecord, InformationResponseRecord } from '@hub/domain';
 
@@ -35,13 +38,20 @@ export class RequestsLog {
   private readonly answersById = new Map<string, Extract<RequestsLogEntry, { kind: 'answered' }>[]>();
   /** The envelope of every entry, a request's sending the hub refused among them (`sent` gives its sending again). */
   private readonly messageIds = new Set<string>();
+  /** Lines of entries whose write failed, oldest first: written again with the next entry, or by `sync`. */
+  private readonly kept: string[] = [];
+  /** The file may end in part of a line (a write that failed part-way): the next write begins with a line break. */
+  private torn = false;
 
   constructor(private readonly file: string) {
-    // A torn last line after a crash: that submission never got its 202.
+    // A torn last line after a crash: that submission never got its 202 (or, its write failed, was taken back from
+    // the outbox at the start).
     readJsonLines<RequestsLogEntry>(file, (entry) => this.index(entry));
   }
 
+  /** Takes `entry` in, once: a line written twice (its flush failed, and it was written again) is one entry. */
   private index(entry: RequestsLogEntry): void {
+    if (this.messageIds.has(entry.messageId)) return;
     this.messageIds.add(entry.messageId);
     // A request sent again (the hub refused it) takes the place of the one refused.
     if (entry.kind === 'sent') this.sentById.set(entry.request.requestId, entry);
@@ -51,17 +61,50 @@ export class RequestsLog {
     }
   }
 
+  /**
+   * Takes `entry` in and writes it to the disk (flushed). Throws when it cannot: the entry is held all the same (the
+   * node sent it), and its line kept and written again by the next `add` or `sync`.
+   */
   add(entry: RequestsLogEntry): void {
-    // On the disk before the 202 (an append alone may still be in the page cache when the machine loses power).
-    const bytes = Buffer.from(`${JSON.stringify(entry)}\n`);
-    const fd = openSync(this.file, 'a');
-    try {
-      for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    if (this.messageIds.has(entry.messageId)) return;
     this.index(entry);
+    this.kept.push(JSON.stringify(entry));
+    this.write();
+  }
+
+  /** Writes again the entries whose write failed, flushed: throws while any cannot be. */
+  sync(): void {
+    this.write();
+  }
+
+  /** Entries held whose line is not on the disk yet. */
+  get unwritten(): number {
+    return this.kept.length;
+  }
+
+  private write(): void {
+    if (this.kept.length === 0) return;
+    // On the disk before the 202 (an append alone may still be in the page cache when the machine loses power).
+    const bytes = Buffer.from(`${this.torn ? '\n' : ''}${this.kept.join('\n')}\n`);
+    try {
+      const fd = openSync(this.file, 'a');
+      try {
+        for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
+        fdatasyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
+      // Part of it may be on the disk: the next write starts on a line of its own, and writes all of them again.
+      this.torn = true;
+      throw new HubError(
+        'NODE_FILE_WRITE_FAILED',
+        `could not write to ${this.file}: ${(err as Error).message}; ${this.kept.length} request(s) or answer(s) kept in memory and written again before the outbox forgets the records they came from`,
+        { retriable: true, cause: err },
+      );
+    }
+    this.kept.length = 0;
+    this.torn = false;
   }
 
   /**

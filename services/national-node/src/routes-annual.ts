@@ -5,7 +5,7 @@ import { annualReturnFromJson, routeReportFromJson } from '@hub/domain';
 import { clientOf } from './client-auth';
 import { turnsOf } from './report-turns';
 import type { ReportsIndex } from './reports-index';
-import type { Submitter } from './submit';
+import { createBookkeeping, type Bookkeeping, type Submitter } from './submit';
 
 export function annualRoutes(deps: {
   country: string;
@@ -14,8 +14,11 @@ export function annualRoutes(deps: {
   regions: ReadonlySet<string>;
   clock: () => number;
   onAccepted?: (n: number) => void;
+  /** Once a record is in the outbox its version is written down here: a failure is not answered as a refusal. */
+  bookkeeping?: Bookkeeping;
 }): Router {
   const router = Router();
+  const bookkeeping = deps.bookkeeping ?? createBookkeeping(undefined);
   const turns = turnsOf(deps.reports);
   /**
    * `normalise` read once to find the record's id (reserving nothing), then again in the record's turn with its version
@@ -32,7 +35,9 @@ export function annualRoutes(deps: {
     return turns.run(id, async () => {
       const { value } = normalise((i) => deps.reports.next(i));
       const { messageId } = await send(value);
-      deps.reports.record(id, value.version, undefined, messageId);
+      bookkeeping('the version of a record', { recordId: id, version: value.version, messageId }, () =>
+        deps.reports.record(id, value.version, undefined, messageId),
+      );
       return { value, normalisations: first.normalisations, messageId };
     });
   };

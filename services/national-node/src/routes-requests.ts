@@ -16,7 +16,7 @@ import { bodyDigest } from './report-digest';
 import type { InboundStore } from './inbox-store';
 import { REQUEST_NOTICE, type KeptRequestNotice } from './request-notices';
 import type { RequestsLog } from './requests-log';
-import type { Submitter } from './submit';
+import { createBookkeeping, type Bookkeeping, type Submitter } from './submit';
 import { UUID } from '@hub/schemas';
 
 /**
@@ -34,6 +34,8 @@ export interface RequestRoutesDeps {
   requests: RequestsLog;
   regions: ReadonlySet<string>;
   clock: () => number;
+  /** Once a request or answer is in the outbox it is written to the requests log: a failure is not a refusal. */
+  bookkeeping?: Bookkeeping;
 }
 
 const iso = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
@@ -80,6 +82,7 @@ function receiptOf(inbound: InboundStore, subjectId: string, messageId?: string)
 
 export function requestRoutes(deps: RequestRoutesDeps): Router {
   const router = Router();
+  const bookkeeping = deps.bookkeeping ?? createBookkeeping(undefined);
   const ctx = (res: Response) => ({
     nodeCountry: deps.country,
     now: deps.clock(),
@@ -285,14 +288,16 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
         bodyDigest: digest,
         notes: normalisations,
       });
-      deps.requests.add({
-        kind: 'sent',
-        messageId,
-        at: deps.clock(),
-        request: value,
-        digest,
-        normalisations,
-      });
+      bookkeeping('a request sent', { requestId: value.requestId, messageId }, () =>
+        deps.requests.add({
+          kind: 'sent',
+          messageId,
+          at: deps.clock(),
+          request: value,
+          digest,
+          normalisations,
+        }),
+      );
       res.status(202).json({
         ...queued(value, messageId, normalisations),
         ...(refused && { resentAfterRefusal: true }),
@@ -366,14 +371,19 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
         bodyDigest: digest,
         notes: normalisations,
       });
-      deps.requests.add({
-        kind: 'answered',
-        messageId,
-        at: deps.clock(),
-        response: value,
-        digest,
-        normalisations,
-      });
+      bookkeeping(
+        'an answer given',
+        { requestId: value.requestId, responseId: value.responseId, messageId },
+        () =>
+          deps.requests.add({
+            kind: 'answered',
+            messageId,
+            at: deps.clock(),
+            response: value,
+            digest,
+            normalisations,
+          }),
+      );
       res.status(202).json({
         ...answerQueued(value, messageId, normalisations),
         ...(refused && { resentAfterRefusal: true }),

@@ -15,6 +15,8 @@ export interface IssuedCertificate {
   fingerprint: string;
   notBefore: Date;
   notAfter: Date;
+  /** Set when the CA's own end cut the validity asked for: the certificate ends with the CA. */
+  cutByCa?: boolean;
 }
 
 const DAY = 86400000;

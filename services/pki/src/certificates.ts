@@ -2,6 +2,7 @@
 import forge from 'node-forge';
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { certificateFingerprint } from '@hub/envelope';
+import { HubError } from '@hub/errors';
 import type { CaMaterial, IssuedCertificate } from './ca';
 
 export interface KeyPairPem {
@@ -89,7 +90,8 @@ const DAY = 86400000;
  * A new key pair and a certificate for it from the CA (not itself a CA), valid from `notBefore` (default a minute ago,
  * for clocks a little behind) for `validityDays` (default 397, the longest browsers accept for servers), and never
  * beyond the CA's own end: TLS peers refuse a certificate whose CA has expired, so one outliving it would only seem
- * valid (`hub pki rollover` makes a CA to issue longer ones from).
+ * valid (`hub pki rollover` makes a CA to issue longer ones from). `cutByCa` says the CA's end made it shorter than
+ * asked. Throws PKI_EXPIRED when the CA has ended by `notBefore`: the certificate would never be valid.
  */
 export function issueLeaf(
   ca: CaMaterial,
@@ -99,10 +101,17 @@ export function issueLeaf(
     notBefore?: Date;
   },
 ): IssuedCertificate {
-  const keys = generateRsaKeyPair(request.bits ?? 2048);
   const notBefore = request.notBefore ?? new Date(Date.now() - 60000);
   const caEnd = Date.parse(new X509Certificate(ca.certPem).validTo);
-  const notAfter = new Date(Math.min(notBefore.getTime() + (request.validityDays ?? 397) * DAY, caEnd));
+  if (caEnd <= notBefore.getTime())
+    throw new HubError(
+      'PKI_EXPIRED',
+      `the hub CA expired on ${new Date(caEnd).toISOString()}: a certificate from it would never be valid; run 'hub pki rollover' for a new CA, then issue the certificate again`,
+      { details: { caNotAfter: new Date(caEnd).toISOString() } },
+    );
+  const asked = notBefore.getTime() + (request.validityDays ?? 397) * DAY;
+  const notAfter = new Date(Math.min(asked, caEnd));
+  const keys = generateRsaKeyPair(request.bits ?? 2048);
   const certificatePem = buildCertificate(
     {
       subject: request.subject,
@@ -121,5 +130,6 @@ export function issueLeaf(
     fingerprint: certificateFingerprint(new X509Certificate(certificatePem)).toString('hex'),
     notBefore,
     notAfter,
+    ...(asked > caEnd && { cutByCa: true }),
   };
 }

@@ -3,7 +3,8 @@
 // says so ahead of time: a gauge of each one's expiry (for the HubCertificateExpiring alerts), a warning in its log
 // at start and every 12 hours from `warnDays` before (180 days before for the hub CA), a failing `certificate` health
 // check once its own has expired or been revoked, and `refusal()` for the national node, which then refuses to sign
-// rather than accept reports no one will take.
+// rather than accept reports no one will take. At the coordinator, a country whose latest certificate expired more
+// than STALE_NODE_DAYS ago is no longer watched: it has stopped, and would be reported for ever.
 import { HubError } from '@hub/errors';
 import { HUB_ORIGIN, type TrustedCertificate } from '@hub/envelope';
 import { Gauge, type Logger, type Registry } from '@hub/observability';
@@ -17,6 +18,12 @@ export const EXPIRY_WARNING_DAYS = 30;
  * to every agency's system and every machine that reads it at start, which takes months, not days.
  */
 export const CA_EXPIRY_WARNING_DAYS = 180;
+/**
+ * A country whose latest certificate expired longer ago than this is no longer watched (no gauge, no log): a country
+ * that stopped exchanging, or one `hub import-annual` issued a send-only identity for, would otherwise be reported as
+ * expired twice a day for ever. It is watched again once it has a certificate of its own.
+ */
+export const STALE_NODE_DAYS = 30;
 /** How often the log is told again. */
 const CHECK_EVERY_MS = 12 * 3_600_000;
 
@@ -49,21 +56,49 @@ export interface CertificateWatchOptions {
   /** Also watch each country's latest certificate in the trust store (the coordinator, which sees them all). */
   nodes?: boolean;
   metrics: Registry;
-  logger: Pick<Logger, 'warn' | 'error'>;
+  /** `info` (optional) is told once of each country no longer watched. */
+  logger: Pick<Logger, 'warn' | 'error'> & Partial<Pick<Logger, 'info'>>;
   warnDays?: number;
   clock?: () => number;
 }
 
 const renewHint = (origin: string) =>
   origin === HUB_ORIGIN
-    ? `renew it where the CA key is kept ('hub pki issue ${origin}'), then restart the coordinator`
+    ? `renew it where the CA key is kept ('hub pki issue ${origin}') and put the new key and certificate in the coordinator's folder (pki/coordinator): the coordinator takes them up within a minute, without a restart`
     : `renew it where the CA key is kept ('hub pki issue ${origin}') and put the new key and certificate in the node's folder (pki/nodes/${origin}): the node takes them up within a minute`;
 
+/**
+ * Watch the service's own certificate and the hub CA's (and, with `nodes`, each country's latest certificate, except a
+ * country whose latest expired more than STALE_NODE_DAYS ago: told once at info, then left out of the gauge and the
+ * log); see the module's comment for what is said and when.
+ */
 export function watchCertificates(options: CertificateWatchOptions): CertificateWatch {
   const { trust, own } = options;
   const clock = options.clock ?? Date.now;
   const warnMs = (options.warnDays ?? EXPIRY_WARNING_DAYS) * DAY;
   const caWarnMs = Math.max(warnMs, CA_EXPIRY_WARNING_DAYS * DAY);
+
+  /** Each country's latest certificate: those watched, and those expired too long ago to be (`stale`). */
+  const nodeStatuses = (now: number): { watched: CertificateStatus[]; stale: CertificateStatus[] } => {
+    // A country's latest valid certificate: an older one running out after a renewal is no cause for alarm.
+    const latest = new Map<string, CertificateStatus>();
+    for (const c of trust.certificates()) {
+      if (!c.chainValid || c.origin === HUB_ORIGIN || c.origin === own.origin) continue;
+      if (trust.isRevoked(c.fingerprint)) continue;
+      const held = latest.get(c.origin);
+      if (!held || c.notAfter > held.notAfter)
+        latest.set(c.origin, {
+          role: 'node',
+          subject: c.origin,
+          fingerprint: c.fingerprint,
+          notAfter: c.notAfter,
+          revoked: false,
+        });
+    }
+    const all = [...latest.values()].sort((a, b) => a.subject.localeCompare(b.subject));
+    const isStale = (s: CertificateStatus) => now - s.notAfter > STALE_NODE_DAYS * DAY;
+    return { watched: all.filter((s) => !isStale(s)), stale: all.filter(isStale) };
+  };
 
   const statuses = (): CertificateStatus[] => {
     const out: CertificateStatus[] = [];
@@ -77,24 +112,7 @@ export function watchCertificates(options: CertificateWatchOptions): Certificate
     });
     const mine = ownStatus();
     if (mine) out.push(mine);
-    if (options.nodes) {
-      // A country's latest valid certificate: an older one running out after a renewal is no cause for alarm.
-      const latest = new Map<string, CertificateStatus>();
-      for (const c of trust.certificates()) {
-        if (!c.chainValid || c.origin === HUB_ORIGIN || c.origin === own.origin) continue;
-        if (trust.isRevoked(c.fingerprint)) continue;
-        const held = latest.get(c.origin);
-        if (!held || c.notAfter > held.notAfter)
-          latest.set(c.origin, {
-            role: 'node',
-            subject: c.origin,
-            fingerprint: c.fingerprint,
-            notAfter: c.notAfter,
-            revoked: false,
-          });
-      }
-      out.push(...[...latest.values()].sort((a, b) => a.subject.localeCompare(b.subject)));
-    }
+    if (options.nodes) out.push(...nodeStatuses(clock()).watched);
     return out;
   };
 
@@ -159,8 +177,24 @@ export function watchCertificates(options: CertificateWatchOptions): Certificate
     );
   };
 
+  /** The stale certificates told of already (by fingerprint): each is told once. */
+  const toldStale = new Set<string>();
   const tell = () => {
     const now = clock();
+    if (options.nodes)
+      for (const s of nodeStatuses(now).stale) {
+        if (toldStale.has(s.fingerprint)) continue;
+        toldStale.add(s.fingerprint);
+        options.logger.info?.(
+          {
+            role: s.role,
+            subject: s.subject,
+            fingerprint: s.fingerprint.slice(0, 16),
+            notAfter: new Date(s.notAfter).toISOString(),
+          },
+          `the latest certificate of ${s.subject} expired more than ${STALE_NODE_DAYS} days ago (on ${new Date(s.notAfter).toISOString()}): ${s.subject} is no longer watched nor reported; it is again once it has a new certificate ('hub pki issue ${s.subject}')`,
+        );
+      }
     for (const s of statuses()) {
       const fields = {
         role: s.role,

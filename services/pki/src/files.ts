@@ -49,7 +49,8 @@ function ensureDir(path: string): void {
 export class PkiStore {
   constructor(readonly dir: string) {}
 
-  private identityDir(origin: string): string {
+  /** The folder of a node's key and certificates (nodes/<CC>), or the coordinator's (coordinator/). */
+  identityDir(origin: string): string {
     return origin === HUB_ORIGIN ? join(this.dir, 'coordinator') : join(this.dir, 'nodes', origin);
   }
 

@@ -4,23 +4,31 @@ import { renderAlerts } from './alerts.js';
 import { createAudit } from './audit.js';
 import { renderBarChart, renderLineChart } from './charts.js';
 import { createCooperation } from './cooperation.js';
-import { byId, fill } from './dom.js';
+import { byId, fill, h } from './dom.js';
+import { keepFocus } from './focus.js';
 import { applyStatic, fmtTime, getLang, has, LANGS, setLang, t } from './i18n.js';
-import { followFeeds } from './live.js';
+import { followFeeds, paceRefresh } from './live.js';
 import { loadWorld, renderMap } from './map.js';
+import { loadPanels, showPanels } from './overview.js';
 import { renderRecord } from './record.js';
 import { countryName, loadReference, regionName, regionsOf, substanceName } from './reference.js';
 import { createSearch } from './search.js';
+import { tokenRefusal } from './signin.js';
 
 const TOKEN_KEY = 'hub.token';
 const LANG_KEY = 'hub.lang';
 const VIEWS = ['overview', 'alerts', 'search', 'cooperation', 'audit', 'record'];
 // ?refresh=<seconds> sets the live-update period (at least 2 s; default 30 s).
 const REFRESH_S = Math.max(2, Number(new URLSearchParams(window.location.search).get('refresh')) || 30);
+// The least time between two refreshes that feed events ask for: each costs a dozen requests and audit entries.
+const FEED_GAP_MS = 5000;
 
 const state = {
+  /** The overview's panels as last loaded (overview.js loadPanels: each `{ value }` or `{ error }`). */
   overview: null,
   alerts: null,
+  /** Why the latest reload of the alerts failed (shown in their place), or null. */
+  alertsError: null,
   /** The cursor of the next older page of alerts, or null. */
   alertsNext: null,
   record: null,
@@ -35,8 +43,11 @@ let session = 0;
 /** The session whose reload is under way (null: none), and whether a call came in during it. */
 let refreshing = null;
 let again = false;
+/** Whether the reload asked for during one under way was asked for by hand (it then says so when done). */
+let againByHand = false;
 let feeds = null;
-let feedTimer = null;
+/** Paces the refreshes the feeds' events ask for (live.js paceRefresh). */
+let feedRefresh = null;
 const liveRegions = new Set();
 /** The regions followed, in their configured order: the label names the live ones in it, whichever opened first. */
 let followedRegions = [];
@@ -98,65 +109,69 @@ function renderWho() {
 
 // ---- overview: routes, statistics, charts ----
 
-/** The overview's data; null when the session `mine` ended meanwhile (the caller then shows nothing). */
-async function loadOverview(mine) {
-  const [routes, byDrug, byCountry, byMonth] = await Promise.all([
-    api.get('/v1/routes'),
-    api.get('/v1/stats', { groupBy: 'drug' }),
-    api.get('/v1/stats', { groupBy: 'country' }),
-    api.get('/v1/stats', { groupBy: 'month' }),
-  ]);
-  // Not one more read for a user who has gone: it would go out with the next user's token.
-  if (mine !== session) return null;
-  // The five largest drugs (or countries), each as its own line over the months.
-  const dimension = state.seriesBy;
-  const top = [...(dimension === 'drug' ? byDrug : byCountry).rows]
-    .sort((a, b) => b.quantityKg - a.quantityKg)
-    .slice(0, 5);
-  const perSeries = await Promise.all(
-    top.map((r) => api.get('/v1/stats', { groupBy: 'month', [dimension]: r.key })),
-  );
-  return {
-    legs: routes.legs,
-    byDrug: byDrug.rows,
-    byCountry: byCountry.rows,
-    total: byMonth.rows,
-    series: top.map((r, i) => ({ dimension, key: r.key, rows: perSeries[i].rows })),
-  };
+/** Where each panel is drawn. */
+const PANEL_BOX = { map: 'map', time: 'chart-time', byDrug: 'chart-drug', byCountry: 'chart-country' };
+
+/** Rebuild a panel of the view `view` keeping the keyboard focus in it (focus.js); its heading takes it otherwise. */
+function redraw(id, view, render) {
+  keepFocus(byId(id), render, { fallback: byId(`${view}-h`) });
+}
+
+/** Why a panel could not be loaded, in its place. */
+function panelFailure(err) {
+  return h('p', { class: 'error panel-error', 'data-code': err.code ?? '', text: messageOf(err) });
 }
 
 function renderOverview() {
   const o = state.overview;
   if (!o) return;
-  renderMap(byId('map'), o.legs);
   const label = (x) => (x.dimension === 'drug' ? substanceName(x.key) : countryName(x.key));
-  renderLineChart(byId('chart-time'), {
-    labelledBy: 'chart-time-title',
-    width: 1100,
-    series: [
-      { label: t('total'), rows: o.total },
-      ...o.series.map((x) => ({ label: label(x), rows: x.rows })),
-    ],
-  });
-  renderBarChart(byId('chart-drug'), {
-    labelledBy: 'chart-drug-title',
-    rows: o.byDrug.map((r) => ({ ...r, label: substanceName(r.key) })),
-  });
-  renderBarChart(byId('chart-country'), {
-    labelledBy: 'chart-country-title',
-    rows: o.byCountry.map((r) => ({ ...r, label: countryName(r.key) })),
-  });
-  if (state.updatedAt)
-    byId('updated').textContent = t('updatedAt', { time: fmtTime(state.updatedAt), seconds: REFRESH_S });
+  const overview = (name, render) => (value) => redraw(PANEL_BOX[name], 'overview', () => render(value));
+  showPanels(
+    o,
+    {
+      map: overview('map', (legs) => renderMap(byId('map'), legs)),
+      time: overview('time', ({ total, series }) =>
+        renderLineChart(byId('chart-time'), {
+          labelledBy: 'chart-time-title',
+          width: 1100,
+          series: [
+            { label: t('total'), rows: total },
+            ...series.map((x) => ({ label: label(x), rows: x.rows })),
+          ],
+        }),
+      ),
+      byDrug: overview('byDrug', (rows) =>
+        renderBarChart(byId('chart-drug'), {
+          labelledBy: 'chart-drug-title',
+          rows: rows.map((r) => ({ ...r, label: substanceName(r.key) })),
+        }),
+      ),
+      byCountry: overview('byCountry', (rows) =>
+        renderBarChart(byId('chart-country'), {
+          labelledBy: 'chart-country-title',
+          rows: rows.map((r) => ({ ...r, label: countryName(r.key) })),
+        }),
+      ),
+    },
+    (name, err) => redraw(PANEL_BOX[name], 'overview', () => fill(byId(PANEL_BOX[name]), panelFailure(err))),
+  );
+  if (state.updatedAt) byId('updated').textContent = updatedText();
 }
+
+const updatedText = () => t('updatedAt', { time: fmtTime(state.updatedAt), seconds: REFRESH_S });
 
 /** Alerts shown a page at a time; a live reload keeps as many as were shown (up to the API's 500). */
 const ALERTS_PAGE = 50;
 const alertsShown = () => Math.min(500, Math.max(ALERTS_PAGE, state.alerts?.length ?? 0));
 
 function renderAllAlerts() {
-  if (state.alerts)
-    renderAlerts(byId('alerts'), state.alerts, state.alertsNext ? loadOlderAlerts : undefined);
+  if (state.alertsError)
+    redraw('alerts', 'alerts', () => fill(byId('alerts'), panelFailure(state.alertsError)));
+  else if (state.alerts)
+    redraw('alerts', 'alerts', () =>
+      renderAlerts(byId('alerts'), state.alerts, state.alertsNext ? loadOlderAlerts : undefined),
+    );
 }
 
 async function loadOlderAlerts() {
@@ -174,29 +189,46 @@ async function loadOlderAlerts() {
 }
 
 /**
- * Reload the live parts (routes, statistics, alerts); a call during a reload makes it run once more. A reload
- * left over from an earlier session neither holds up the current one's nor is shown.
+ * Reload the live parts (routes, statistics, alerts), each panel on its own: one that fails shows why in its place,
+ * and the others are shown. A call during a reload makes it run once more. A reload left over from an earlier session
+ * neither holds up the current one's nor is shown. `byHand`: asked for with the Refresh button, which is then told
+ * (the status line) when it is done; the periodic and live reloads say nothing.
  */
-async function refresh() {
+async function refresh({ byHand = false } = {}) {
   if (!window.sessionStorage.getItem(TOKEN_KEY)) return;
   if (refreshing === session) {
     again = true;
+    againByHand ||= byHand;
     return;
   }
   const mine = (refreshing = session);
   try {
-    const [alerts, overview] = await Promise.all([
-      api.get('/v1/alerts', { limit: alertsShown() }),
-      loadOverview(mine),
-    ]);
-    if (mine !== session) return; // signed out (and perhaps in as someone else) meanwhile: show nothing
-    state.overview = overview;
-    state.alerts = alerts.alerts;
-    state.alertsNext = alerts.nextCursor;
+    const panels = await loadPanels(api, {
+      seriesBy: state.seriesBy,
+      alertsLimit: alertsShown(),
+      current: () => mine === session,
+    });
+    // Signed out (and perhaps in as someone else) meanwhile: show nothing.
+    if (!panels || mine !== session) return;
+    state.overview = panels;
+    if ('error' in panels.alerts) state.alertsError = panels.alerts.error;
+    else {
+      state.alertsError = null;
+      state.alerts = panels.alerts.value.alerts;
+      state.alertsNext = panels.alerts.value.nextCursor;
+    }
     state.updatedAt = Date.now();
     byId('app-error').textContent = '';
     renderOverview();
     renderAllAlerts();
+    // Asked for by hand: said when done, with why any panel could not be loaded (shown in its place).
+    if (byHand)
+      announce(
+        [
+          updatedText(),
+          ...new Set(Object.values(panels).flatMap((p) => ('error' in p ? [messageOf(p.error)] : []))),
+        ].join(' '),
+      );
     if (!byId('view-cooperation').hidden) await cooperation.load();
   } catch (err) {
     if (mine === session && err.status !== 401) showError(err);
@@ -205,14 +237,33 @@ async function refresh() {
     if (mine === session) {
       refreshing = null;
       if (again) {
+        const next = { byHand: againByHand };
         again = false;
-        refresh();
+        againByHand = false;
+        refresh(next);
       }
     }
   }
 }
 
-// ---- live feeds: an event on a regional feed triggers a refresh at once; polling remains the fallback ----
+/**
+ * Say `text` to screen readers, once (the status line). The visible "Updated …" line changes at every reload, every
+ * 30 s: as a live region it would interrupt whoever is reading, so it is not one, and only a reload asked for by hand
+ * is announced.
+ */
+function announce(text) {
+  byId('refresh-said').textContent = text;
+}
+
+/** The status line the reloads asked for by hand are announced in, beside the visible "Updated …" (no live region). */
+function setupStatus() {
+  const updated = byId('updated');
+  updated.removeAttribute('role');
+  if (!byId('refresh-said'))
+    updated.after(h('span', { id: 'refresh-said', role: 'status', class: 'sr-only' }));
+}
+
+// ---- live feeds: events on a regional feed trigger a refresh (paced, live.js); polling remains the fallback ----
 
 function renderLive() {
   const el = byId('live');
@@ -230,16 +281,15 @@ function renderLive() {
 function startFeeds() {
   const c = claimsOf(window.sessionStorage.getItem(TOKEN_KEY));
   feeds?.stop();
+  feedRefresh?.stop();
   liveRegions.clear();
   followedRegions = regionsOf(c.country, ['coordinator', 'admin'].includes(c.role));
+  // Records come in bursts (a batch at a node); one refresh for a burst is enough, and one every few seconds at most.
+  feedRefresh = paceRefresh(() => refresh(), { settleMs: 300, gapMs: FEED_GAP_MS });
   feeds = followFeeds({
     regions: followedRegions,
     token: () => window.sessionStorage.getItem(TOKEN_KEY),
-    // Records come in bursts (a batch at a node); one refresh for a burst is enough.
-    onEvent: () => {
-      clearTimeout(feedTimer);
-      feedTimer = setTimeout(refresh, 300);
-    },
+    onEvent: () => feedRefresh.poke(),
     onState: (region, status) => {
       if (status === 'on') liveRegions.add(region);
       else liveRegions.delete(region);
@@ -313,18 +363,21 @@ async function enter() {
 function signOut(err) {
   session++;
   again = false;
+  againByHand = false;
   clearInterval(timer);
-  clearTimeout(feedTimer);
+  feedRefresh?.stop();
+  feedRefresh = null;
   feeds?.stop();
   feeds = null;
   liveRegions.clear();
   renderLive();
   window.sessionStorage.removeItem(TOKEN_KEY);
-  Object.assign(state, { overview: null, alerts: null, alertsNext: null, record: null });
+  Object.assign(state, { overview: null, alerts: null, alertsError: null, alertsNext: null, record: null });
   for (const id of ['map', 'chart-time', 'chart-drug', 'chart-country', 'alerts', 'record']) fill(byId(id));
   search.clear();
   cooperation.clear();
   audit.clear();
+  byId('refresh-said')?.replaceChildren();
   showSignIn(err ? `${t('sessionEnded')} ${messageOf(err)}` : '');
 }
 
@@ -338,19 +391,9 @@ async function signIn(event) {
   if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token))
     return (error.textContent = t('errNotJwt'));
   error.textContent = t('signingIn');
-  try {
-    // The one cheap call that proves the token before anything is shown.
-    const res = await fetch('/v1/alerts?limit=1', { headers: { authorization: `Bearer ${token}` } });
-    if (!res.ok) {
-      const body = await res.json().catch(() => ({}));
-      return (error.textContent = messageOf({
-        code: body.error?.code ?? `HTTP_${res.status}`,
-        message: body.error?.message ?? res.statusText,
-      }));
-    }
-  } catch (err) {
-    return (error.textContent = messageOf({ code: 'NETWORK', message: err.message }));
-  }
+  // One cheap call proves the token before anything is shown (signin.js says which, and why).
+  const refused = await tokenRefusal(token);
+  if (refused) return (error.textContent = messageOf(refused));
   session++;
   window.sessionStorage.setItem(TOKEN_KEY, token);
   byId('token').value = '';
@@ -381,6 +424,7 @@ async function start() {
   await loadWorld(); // needs the numeric codes of the reference data
   search.render();
   audit.setup();
+  setupStatus();
   byId('lang').addEventListener('change', (e) => {
     setLang(e.target.value);
     window.localStorage.setItem(LANG_KEY, getLang());
@@ -388,7 +432,7 @@ async function start() {
   });
   byId('signin-form').addEventListener('submit', signIn);
   byId('signout').addEventListener('click', () => signOut());
-  byId('refresh').addEventListener('click', refresh);
+  byId('refresh').addEventListener('click', () => refresh({ byHand: true }));
   byId('back').addEventListener('click', (e) => {
     e.preventDefault();
     window.location.hash = state.lastList;

@@ -2,7 +2,7 @@
 // date, a page at a time; with whether the hash chain holds from its first entry (walked by the API for the first
 // page; older pages are checked on their own: each entry against its hash and the one before it).
 import { apiDescription } from './api.js';
-import { byId, fill, h, tableHead } from './dom.js';
+import { byId, fill, focusAfterPaging, h, tableHead } from './dom.js';
 import { fmtDateTime, fmtNumber, label, t } from './i18n.js';
 import { countryName } from './reference.js';
 
@@ -185,11 +185,12 @@ export function createAudit({ api, claims, report }) {
         verify: false,
       });
       if (mine !== generation) return;
+      const before = state.entries.length;
       state.entries = [...state.entries, ...page.entries];
       state.next = page.next;
       if (!page.intact && !state.brokenPage) state.brokenPage = page;
       render();
-      byId('audit-older')?.focus();
+      focusAfterPaging('audit-older', byId('audit-entries').querySelectorAll('table.audit tbody tr')[before]);
     } catch (err) {
       if (err.status !== 401) report(err);
     }

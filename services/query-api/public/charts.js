@@ -1,6 +1,6 @@
 // Plain SVG charts: a line chart of quantities by month and horizontal bar charts; each with its data as a table.
-import { fill, h, s, tableHead } from './dom.js';
-import { fmtMonth, fmtNumber, t } from './i18n.js';
+import { h, refill, s, tableHead } from './dom.js';
+import { fmtKg, fmtKgSum, fmtMonth, fmtNumber, kgLabel, t } from './i18n.js';
 
 const COLOURS = 6;
 
@@ -21,10 +21,11 @@ function ticks(max) {
   return out;
 }
 
+/** The chart's data as a table, in a details kept open across refreshes (refill) by its key. */
 function dataTable(head, rows) {
   return h(
     'details',
-    { class: 'data-table' },
+    { class: 'data-table', 'data-key': 'data-table' },
     h('summary', { text: t('chartTable') }),
     h(
       'table',
@@ -62,7 +63,7 @@ export function monthRange(keys) {
  */
 export function renderLineChart(container, { series, labelledBy, width = 640 }) {
   const months = monthRange(series.flatMap((x) => x.rows.map((r) => r.key)));
-  if (!months.length) return fill(container, h('p', { class: 'empty', text: t('chartEmpty') }));
+  if (!months.length) return refill(container, h('p', { class: 'empty', text: t('chartEmpty') }));
   const W = width;
   const H = 300;
   const m = { l: 60, r: 40, t: 30, b: 40 };
@@ -84,7 +85,7 @@ export function renderLineChart(container, { series, labelledBy, width = 640 }) 
       { class: 'axis' },
       yTicks.map((v) => [
         s('line', { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: 'gridline' }),
-        s('text', { x: m.l - 8, y: y(v) + 4, 'text-anchor': 'end', text: fmtNumber(v, 1) }),
+        s('text', { x: m.l - 8, y: y(v) + 4, 'text-anchor': 'end', text: fmtKg(v) }),
       ]),
       months.map((k, i) =>
         i % every === 0
@@ -107,7 +108,7 @@ export function renderLineChart(container, { series, labelledBy, width = 640 }) 
             'circle',
             { class: 'point', cx: x(i).toFixed(1), cy: y(r.quantityKg).toFixed(1), r: 3 },
             s('title', {
-              text: `${series[si].label}, ${fmtMonth(r.key)}: ${fmtNumber(r.quantityKg)} ${t('kg')} (${r.count})`,
+              text: `${series[si].label}, ${fmtMonth(r.key)}: ${kgLabel(r.quantityKg, r.count)} (${r.count})`,
             }),
           ),
         ),
@@ -123,14 +124,14 @@ export function renderLineChart(container, { series, labelledBy, width = 640 }) 
   );
   const table = dataTable(
     [t('month'), ...series.map((x) => `${x.label}, ${t('kg')}`)],
-    months.map((k, i) => [fmtMonth(k), ...values.map((rows) => fmtNumber(rows[i].quantityKg))]),
+    months.map((k, i) => [fmtMonth(k), ...values.map((rows) => fmtKgSum(rows[i].quantityKg, rows[i].count))]),
   );
-  return fill(container, svg, legend, table);
+  return refill(container, svg, legend, table);
 }
 
 /** rows: [{ key, label, quantityKg, count }], drawn largest first. */
 export function renderBarChart(container, { rows, labelledBy }) {
-  if (!rows.length) return fill(container, h('p', { class: 'empty', text: t('chartEmpty') }));
+  if (!rows.length) return refill(container, h('p', { class: 'empty', text: t('chartEmpty') }));
   const sorted = [...rows].sort((a, b) => b.quantityKg - a.quantityKg);
   const W = 560;
   const bar = 22;
@@ -144,7 +145,7 @@ export function renderBarChart(container, { rows, labelledBy }) {
     { class: 'chart bars', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': labelledBy },
     sorted.map((r, i) => {
       const top = m.t + i * (bar + gap);
-      const label = `${r.label}: ${fmtNumber(r.quantityKg)} ${t('kg')} (${r.count})`;
+      const label = `${r.label}: ${kgLabel(r.quantityKg, r.count)} (${r.count})`;
       return s(
         'g',
         { class: `c${i % COLOURS}` },
@@ -165,14 +166,14 @@ export function renderBarChart(container, { rows, labelledBy }) {
           x: m.l + width(r.quantityKg) + 6,
           y: top + bar / 2 + 4,
           class: 'value',
-          text: fmtNumber(r.quantityKg),
+          text: fmtKgSum(r.quantityKg, r.count),
         }),
       );
     }),
   );
   const table = dataTable(
     ['', t('quantityKg'), seizureEntries()],
-    sorted.map((r) => [r.label, fmtNumber(r.quantityKg), fmtNumber(r.count, 0)]),
+    sorted.map((r) => [r.label, fmtKgSum(r.quantityKg, r.count), fmtNumber(r.count, 0)]),
   );
-  return fill(container, svg, table);
+  return refill(container, svg, table);
 }

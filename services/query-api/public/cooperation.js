@@ -454,10 +454,21 @@ function renderAsks(box, badge, data) {
 
 // ---- who read our records ----
 
+/** The most entries of GET /v1/reads read for the view (the API's own default): the latest, newest first. */
+export const READS_SHOWN = 200;
+
+/**
+ * The latest reads of the caller's country's records, READS_SHOWN at most: the answer of GET /v1/reads with the
+ * `limit` it was asked with, so that a full list is said to be the latest so many rather than all of them.
+ */
+export async function fetchReads(api) {
+  return { ...(await api.get('/v1/reads', { limit: READS_SHOWN })), limit: READS_SHOWN };
+}
+
 function readRow(r) {
   return h(
     'tr',
-    { 'data-seq': r.seq, 'data-action': r.action },
+    { 'data-seq': r.seq, 'data-action': r.action, 'data-cut': String(Boolean(r.cut)) },
     h('td', { 'data-col': 'readerCountry', text: countryName(r.reader?.country) }),
     h('td', { 'data-col': 'readerRole', text: label('role_', r.reader?.role) }),
     h('td', { 'data-col': 'readerUser' }, h('code', { text: r.reader?.user ?? '' })),
@@ -474,22 +485,33 @@ function readRow(r) {
           h('code', { text: id.slice(0, 8) }),
         ),
       ]),
+      // The entry keeps the ids of the first records it read only: it read more of this country's than are listed.
+      r.cut ? h('span', { class: 'sub cut', 'data-cut': 'true', text: t('readsCut') }) : null,
     ),
   );
 }
 
-function renderReads(box, data) {
+/**
+ * Who read the caller's country's records (`data` from fetchReads): a list as long as the limit asked for is said to
+ * be the latest so many (older reads are not shown), not every read there was.
+ */
+export function renderReads(box, data) {
   if (data.error) return fill(box, failureNote(data.error));
   const list = data.reads ?? [];
+  const country = countryName(data.country);
+  const latest = data.limit !== undefined && list.length >= data.limit;
   return fill(
     box,
     h('p', {
       id: 'reads-count',
       role: 'status',
       class: list.length ? null : 'empty',
-      text: list.length
-        ? t('readsCount', { count: list.length, country: countryName(data.country) })
-        : t('readsNone', { country: countryName(data.country) }),
+      'data-latest': String(latest),
+      text: !list.length
+        ? t('readsNone', { country })
+        : latest
+          ? t('readsLatest', { count: list.length, country })
+          : t('readsCount', { count: list.length, country }),
     }),
     list.length
       ? h(
@@ -547,7 +569,7 @@ export function createCooperation({ api, claims }) {
       settle(fetchRequests(api, { status: status().value })),
       quality ? settle(api.get('/v1/quality', { fresh: fresh ? 1 : undefined })) : null,
       quality ? settle(api.get('/v1/quarantine', { limit: 50 })) : null,
-      settle(api.get('/v1/reads')),
+      settle(fetchReads(api)),
       mayAsk() ? settle(api.get('/v1/requests/asked')) : null,
     ]);
     if (mine !== generation) return; // a newer load (or a sign-out) came in meanwhile

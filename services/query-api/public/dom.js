@@ -32,6 +32,35 @@ export function fill(el, ...children) {
   return build(el, {}, children);
 }
 
+/**
+ * Replace the content of `el` as fill does, keeping the <details> with a `data-key` that its reader had open open
+ * again: a live refresh draws the charts, the map and the alerts anew every 30 s, and would otherwise close the data
+ * table a screen-reader user had opened. (Where the keyboard focus was, app.js keeps: focus.js.)
+ */
+export function refill(el, ...children) {
+  const open = new Set(
+    [...el.querySelectorAll('details[data-key]')]
+      .filter((d) => d.open)
+      .map((d) => d.getAttribute('data-key')),
+  );
+  fill(el, ...children);
+  for (const d of el.querySelectorAll('details[data-key]'))
+    if (open.has(d.getAttribute('data-key'))) d.open = true;
+  return el;
+}
+
+/**
+ * After a page was added to a list: the focus on the button for the next page (`buttonId`, drawn anew), or when none
+ * is left on the first item added (`first`), so that a keyboard or screen-reader user goes on from where they were.
+ */
+export function focusAfterPaging(buttonId, first) {
+  const next = byId(buttonId);
+  if (next) return next.focus();
+  if (!first) return;
+  first.setAttribute('tabindex', '-1');
+  first.focus();
+}
+
 export function byId(id) {
   return document.getElementById(id);
 }

@@ -46,7 +46,7 @@ export const DICT = {
     mapTitle: 'Trafficking flows between countries',
     mapDesc: 'Legs of reported trafficking routes; line width grows with the quantity seized.',
     mapEmpty: 'No route legs are visible to you yet.',
-    legTitle: '{from} → {to}: {count} seizures (per substance), {kg} kg ({substances})',
+    legTitle: '{from} → {to}: {count} seizures (per substance), {quantity} ({substances})',
     legsTable: 'Route legs as a table',
     notOnMap: 'not on the map',
     from: 'From',
@@ -67,6 +67,9 @@ export const DICT = {
     chartTable: 'Data as a table',
     month: 'Month',
     kg: 'kg',
+    kgValue: '{kg} kg',
+    notWeighed: 'not weighed',
+    plusCounted: '+ {items} (counted, not weighed)',
     alertsTitle: 'Cross-border alerts',
     alertsEmpty: 'No alerts are visible to you.',
     alertScore: 'score {score}',
@@ -76,6 +79,14 @@ export const DICT = {
     rule_linked_case: 'Linked case',
     rule_route_and_concealment: 'Same route and concealment',
     rule_unknown: 'Other match',
+    reason_shared_identifier: '{n} reports name the same identifier ({kind})',
+    reason_shared_identifier_any: '{n} reports name the same conveyance identifier',
+    reason_linked_case: '{n} reports are linked to the same {kind}',
+    reason_linked_case_any: '{n} reports are linked to the same case',
+    reason_route_and_concealment: '{n} reports within {days} days share the route and the concealment method',
+    reasonWithheld: 'withheld by their handling, which you may not read: {n}',
+    reasonWithheldOwn: 'reports you may not read that match yours: {n}',
+    reasonOlder: 'more, of older seizures, not named: {n}',
     searchTitle: 'Search seizure reports',
     country: 'Country of seizure',
     drug: 'Drug',
@@ -91,6 +102,8 @@ export const DICT = {
     exportCsv: 'Export CSV',
     exportGeojson: 'Export routes (GeoJSON)',
     exported: 'Downloaded {file}.',
+    exportNotApplied: 'Not applied, as the routes export has no such filter: {filters}.',
+    exportCountryEitherEnd: 'Country: {country} at either end of a route leg, not only where seized.',
     exportedTruncated:
       'Downloaded {file}: the newest {count} reports only, and more match. Narrow the dates (or country, drug) to export the rest.',
     resultsCount: '{count} reports shown',
@@ -124,6 +137,7 @@ export const DICT = {
     notes: 'Notes',
     drugs: 'Drugs',
     quantity: 'Quantity',
+    unit: 'Unit',
     form: 'Form',
     purity: 'Purity, %',
     provenance: 'Provenance',
@@ -143,8 +157,11 @@ export const DICT = {
     supersededAt: 'Superseded',
     current: 'current',
     routeRole_origin: 'origin',
+    routeRole_departure: 'departure',
     routeRole_transit: 'transit',
     routeRole_destination: 'destination',
+    routeRole_seizure: 'place of seizure',
+    routeRole_unknown: 'role not given',
     role_analyst: 'analyst',
     role_coordinator: 'coordinator',
     role_auditor: 'auditor',
@@ -261,6 +278,8 @@ export const DICT = {
     readsTitle: 'Who read our records',
     readsHelp: 'Reads, searches and exports of your country’s records by others, from the audit log.',
     readsCount: '{count} accesses to records of {country}',
+    readsLatest: 'The latest {count} accesses to records of {country}; older ones are not shown.',
+    readsCut: '…and more, not listed: the entry keeps the ids of the first 1,000 records read.',
     readsNone: 'Nobody has read the records of {country} yet.',
     readerCountry: 'Reader’s country',
     readerRole: 'Role',
@@ -347,7 +366,7 @@ export const DICT = {
     mapTitle: 'Потоки наркотрафика между странами',
     mapDesc: 'Участки сообщённых маршрутов; толщина линии растёт с количеством изъятого.',
     mapEmpty: 'Доступных вам участков маршрутов пока нет.',
-    legTitle: '{from} → {to}: изъятий {count} (по каждому веществу), {kg} кг ({substances})',
+    legTitle: '{from} → {to}: изъятий {count} (по каждому веществу), {quantity} ({substances})',
     legsTable: 'Участки маршрутов таблицей',
     notOnMap: 'нет на карте',
     from: 'Откуда',
@@ -368,6 +387,9 @@ export const DICT = {
     chartTable: 'Данные таблицей',
     month: 'Месяц',
     kg: 'кг',
+    kgValue: '{kg} кг',
+    notWeighed: 'не взвешено',
+    plusCounted: '+ {items} (посчитано, не взвешено)',
     alertsTitle: 'Трансграничные оповещения',
     alertsEmpty: 'Доступных вам оповещений нет.',
     alertScore: 'оценка {score}',
@@ -377,6 +399,14 @@ export const DICT = {
     rule_linked_case: 'Связанное дело',
     rule_route_and_concealment: 'Тот же маршрут и способ сокрытия',
     rule_unknown: 'Другое совпадение',
+    reason_shared_identifier: 'Сообщений с одним и тем же идентификатором ({kind}): {n}',
+    reason_shared_identifier_any: 'Сообщений с одним и тем же идентификатором транспорта: {n}',
+    reason_linked_case: 'Сообщений, связанных одной ссылкой ({kind}): {n}',
+    reason_linked_case_any: 'Сообщений, связанных с одним делом: {n}',
+    reason_route_and_concealment: 'Сообщений за {days} сут. с тем же маршрутом и способом сокрытия: {n}',
+    reasonWithheld: 'скрыто режимом обращения (вам недоступны): {n}',
+    reasonWithheldOwn: 'совпадают с вашими, но вам недоступны: {n}',
+    reasonOlder: 'не названо более ранних изъятий: {n}',
     searchTitle: 'Поиск сообщений об изъятиях',
     country: 'Страна изъятия',
     drug: 'Вещество',
@@ -392,6 +422,8 @@ export const DICT = {
     exportCsv: 'Выгрузить CSV',
     exportGeojson: 'Выгрузить маршруты (GeoJSON)',
     exported: 'Загружен файл {file}.',
+    exportNotApplied: 'В выгрузке маршрутов нет таких фильтров, они не применены: {filters}.',
+    exportCountryEitherEnd: 'Страна {country} — на любом конце участка маршрута, а не только место изъятия.',
     exportedTruncated:
       'Загружен файл {file}: только {count} самых новых сообщений, найдено больше. Сузьте даты (или страну, наркотик), чтобы выгрузить остальные.',
     resultsCount: 'Показано сообщений: {count}',
@@ -425,6 +457,7 @@ export const DICT = {
     notes: 'Примечания',
     drugs: 'Вещества',
     quantity: 'Количество',
+    unit: 'Единица',
     form: 'Форма',
     purity: 'Чистота, %',
     provenance: 'Происхождение',
@@ -443,9 +476,12 @@ export const DICT = {
     history: 'История версий',
     supersededAt: 'Заменена',
     current: 'текущая',
-    routeRole_origin: 'отправление',
+    routeRole_origin: 'происхождение',
+    routeRole_departure: 'отправление',
     routeRole_transit: 'транзит',
     routeRole_destination: 'назначение',
+    routeRole_seizure: 'место изъятия',
+    routeRole_unknown: 'роль не указана',
     role_analyst: 'аналитик',
     role_coordinator: 'координатор',
     role_auditor: 'аудитор',
@@ -564,6 +600,8 @@ export const DICT = {
     readsHelp:
       'Просмотры, поиски и выгрузки сообщений вашей страны другими пользователями, по журналу аудита.',
     readsCount: 'Обращений к сообщениям страны {country}: {count}',
+    readsLatest: 'Последние {count} обращений к сообщениям страны {country}; более ранние не показаны.',
+    readsCut: '…и другие, не перечисленные: запись хранит идентификаторы первых 1000 прочитанных сообщений.',
     readsNone: 'Сообщения страны {country} пока никто не читал.',
     readerCountry: 'Страна читателя',
     readerRole: 'Роль',
@@ -631,13 +669,13 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
-/** Fill the static markup: data-i18n sets the text, data-i18n-<attribute> sets that attribute. */
 /** The label of a coded value (`prefix` + value: role_analyst, action_search …), or the value itself if none. */
 export function label(prefix, value) {
   if (value === undefined || value === null) return '';
   return has(`${prefix}${value}`) ? t(`${prefix}${value}`) : String(value);
 }
 
+/** Fill the static markup: data-i18n sets the text, data-i18n-<attribute> sets that attribute. */
 export function applyStatic(root = document) {
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll('*')) {
@@ -650,8 +688,45 @@ export function applyStatic(root = document) {
 
 const locale = () => (lang === 'ru' ? 'ru-RU' : 'en-GB');
 
+/** A number to at most `digits` decimals; none (null) is a dash, not 0. */
 export function fmtNumber(n, digits = 2) {
-  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(n ?? 0);
+  if (n === null || n === undefined) return '—';
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(n);
+}
+
+/**
+ * Kilograms as an analyst reads them: to the gram from 1 kg up, and to three significant digits below it, so that 4 g
+ * is 0.004 and not 0 (the hub keeps quantities to the microgram). None (null: a drug line counted, not weighed, such
+ * as plants; the API gives its quantityKg as null) is said to be not weighed: it is not 0 kg.
+ */
+export function fmtKg(kg) {
+  if (kg === null || kg === undefined || kg === '' || !Number.isFinite(Number(kg))) return t('notWeighed');
+  const n = Number(kg);
+  const small = n !== 0 && Math.abs(n) < 1;
+  return new Intl.NumberFormat(
+    locale(),
+    small ? { maximumSignificantDigits: 3 } : { maximumFractionDigits: 3 },
+  ).format(n);
+}
+
+/**
+ * The kilograms of a sum over `count` seizure entries (GET /v1/stats, /v1/routes), null when none was weighed: the
+ * sums count a line counted, not weighed (plants) as 0 kg, and a weighed line is never under 1 µg, so 0 kg over some
+ * entries is of counted ones only. Without `count`, `kg` as it is.
+ */
+export function weighedKg(kg, count) {
+  return kg === 0 && count > 0 ? null : kg;
+}
+
+/** A sum over `count` seizure entries in kilograms (fmtKg of weighedKg). */
+export function fmtKgSum(kg, count) {
+  return fmtKg(weighedKg(kg, count));
+}
+
+/** The same with its unit, for labels and titles: "46 kg", "0.004 kg", or "not weighed". */
+export function kgLabel(kg, count) {
+  const text = fmtKgSum(kg, count);
+  return text === t('notWeighed') ? text : t('kgValue', { kg: text });
 }
 
 /** A share 0..1 as a whole percentage ("83%" in English, "83 %" in Russian). */

@@ -2,9 +2,9 @@
 // between the countries' centroids, wider for larger quantities. A table below says the same for screen readers.
 import { geoCentroid, geoEqualEarth, geoGraticule10, geoPath } from 'd3-geo';
 import { feature } from 'topojson-client';
-import { fill, h, s, tableHead } from './dom.js';
+import { h, refill, s, tableHead } from './dom.js';
 import { seizureEntries } from './charts.js';
-import { fmtDate, fmtNumber, t } from './i18n.js';
+import { fmtDate, fmtKgSum, fmtNumber, kgLabel, t } from './i18n.js';
 import { alpha2OfNumeric, centroidOf, countryName, substanceName } from './reference.js';
 
 const W = 960;
@@ -99,7 +99,7 @@ function legLabel(l) {
     from: countryName(l.from),
     to: countryName(l.to),
     count: l.count,
-    kg: fmtNumber(l.quantityKg),
+    quantity: kgLabel(l.quantityKg, l.count),
     substances: l.substances.map(substanceName).join(', '),
   });
 }
@@ -118,10 +118,11 @@ function curve([x0, y0], [x1, y1]) {
   return `M${r(x0)},${r(y0)}Q${r(cx)},${r(cy)} ${r(ex)},${r(ey)}`;
 }
 
+/** The legs as a table, in a details kept open across refreshes (refill) by its key. */
 function legsTable(legs, drawn) {
   return h(
     'details',
-    { class: 'data-table' },
+    { class: 'data-table', 'data-key': 'legs-table' },
     h('summary', { text: t('legsTable') }),
     h(
       'table',
@@ -142,7 +143,7 @@ function legsTable(legs, drawn) {
               drawn.has(l) ? null : h('span', { class: 'muted', text: ` (${t('notOnMap')})` }),
             ),
             h('td', { class: 'num', text: fmtNumber(l.count, 0) }),
-            h('td', { class: 'num', text: fmtNumber(l.quantityKg) }),
+            h('td', { class: 'num', text: fmtKgSum(l.quantityKg, l.count) }),
             h('td', { text: l.substances.map(substanceName).join(', ') }),
             h('td', { text: fmtDate(l.lastSeenAt) }),
           ),
@@ -252,7 +253,7 @@ export function renderMap(container, legs) {
     s('g', { class: 'flows' }, flows),
     s('g', { class: 'places', 'aria-hidden': 'true' }, marks),
   );
-  fill(
+  refill(
     container,
     svg,
     legs.length ? null : h('p', { class: 'empty', text: t('mapEmpty') }),

@@ -1,6 +1,6 @@
 // One record: its fields, the re-verified provenance of its signed original, and its version history.
 import { fill, h, tableHead } from './dom.js';
-import { fmtDateTime, fmtNumber, has, t } from './i18n.js';
+import { fmtDateTime, fmtKg, fmtNumber, label, t } from './i18n.js';
 import { countryName, substanceName, termLabel } from './reference.js';
 
 function pairs(list) {
@@ -118,10 +118,7 @@ export function renderRecord(container, rec) {
           [
             'route',
             (r.route ?? [])
-              .map(
-                (p) =>
-                  `${countryName(p.country)}${has(`routeRole_${p.role}`) ? ` (${t(`routeRole_${p.role}`)})` : ''}`,
-              )
+              .map((p) => `${countryName(p.country)}${p.role ? ` (${label('routeRole_', p.role)})` : ''}`)
               .join(' → '),
           ],
           ['arrested', (r.arrested ?? []).map((a) => `${countryName(a.nationality)}: ${a.count}`).join(', ')],
@@ -134,11 +131,13 @@ export function renderRecord(container, rec) {
         drugs.length
           ? table(
               t('drugs'),
-              ['drug', 'quantity', 'quantityKg', 'form', 'purity'],
+              ['drug', 'quantity', 'unit', 'quantityKg', 'form', 'purity'],
+              // A line counted, not weighed (plants) has no kilograms (quantityKg null): said so, not shown as 0 kg.
               drugs.map((d) => [
                 substanceName(d.substance),
-                `${fmtNumber(d.quantity, 3)} ${d.unit}`,
-                fmtNumber(d.quantityKg, 3),
+                fmtNumber(d.quantity, 3),
+                termLabel('units', d.unit),
+                fmtKg(d.quantityKg),
                 termLabel('drug-forms', d.form),
                 d.purityPct === null || d.purityPct === undefined ? '' : fmtNumber(d.purityPct, 1),
               ]),

@@ -1,6 +1,6 @@
 // Search over GET /v1/seizures with filters and cursor paging, and the exports of the same filters.
-import { byId, fill, h, tableHead } from './dom.js';
-import { fmtDate, fmtNumber, t } from './i18n.js';
+import { byId, fill, focusAfterPaging, h, tableHead } from './dom.js';
+import { fmtDate, fmtKg, fmtNumber, t } from './i18n.js';
 import {
   aggregateCodes,
   countryCodes,
@@ -63,6 +63,81 @@ export function downloadNotice({ name, truncated }, rows = EXPORT_ROWS) {
     : t('exported', { file: name });
 }
 
+/** The search's filters (of GET /v1/seizures), with the form's label of each. */
+const SEARCH_FILTERS = {
+  country: 'country',
+  drug: 'drug',
+  routeCountry: 'routeCountry',
+  from: 'dateFrom',
+  to: 'dateTo',
+};
+
+/**
+ * The filters each export takes: the CSV those of the search; the routes (GeoJSON) only country and drug, as route
+ * legs are kept by country, drug and month, and its `country` is a leg's either end, not the country of seizure.
+ */
+const EXPORT_FILTERS = { csv: Object.keys(SEARCH_FILTERS), geojson: ['country', 'drug'] };
+
+/**
+ * Of the search filters in `params` (those of the search shown), the ones the export `format` (csv, geojson) applies,
+ * as its query parameters, and the names of those it cannot apply, which the user is told of rather than given a file
+ * of more than they searched for.
+ */
+export function exportFilters(format, params) {
+  const takes = EXPORT_FILTERS[format];
+  const given = Object.entries(params ?? {}).filter(
+    ([k, v]) => k in SEARCH_FILTERS && v !== undefined && v !== null && v !== '',
+  );
+  return {
+    applied: Object.fromEntries(given.filter(([k]) => takes.includes(k))),
+    ignored: given.map(([k]) => k).filter((k) => !takes.includes(k)),
+  };
+}
+
+/** What the status line adds to an export's notice: the filters it did not apply, and what its country means. */
+export function exportFiltersNotice(format, params) {
+  const { applied, ignored } = exportFilters(format, params);
+  return [
+    ignored.length
+      ? t('exportNotApplied', { filters: ignored.map((k) => t(SEARCH_FILTERS[k])).join(', ') })
+      : '',
+    format === 'geojson' && applied.country
+      ? t('exportCountryEitherEnd', { country: countryName(applied.country) })
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/**
+ * A result's kilograms: the weighed total (null when no line was weighed: it is not 0 kg), and the quantities counted,
+ * not weighed (a unit without mass, plants: quantityKg null), summed by unit, which the total leaves out.
+ */
+export function reportQuantity(item) {
+  const drugs = item.report?.drugs ?? [];
+  const counted = new Map();
+  for (const d of drugs)
+    if (typeof d.quantityKg !== 'number') counted.set(d.unit, (counted.get(d.unit) ?? 0) + (d.quantity ?? 0));
+  const weighed = drugs.length === 0 || drugs.some((d) => typeof d.quantityKg === 'number');
+  return {
+    kg: weighed ? (item.totalKg ?? null) : null,
+    counted: [...counted].map(([unit, quantity]) => ({ unit, quantity })),
+  };
+}
+
+function quantityCell(item) {
+  const { kg, counted } = reportQuantity(item);
+  const items = counted.map((c) => `${termLabel('units', c.unit)}: ${fmtNumber(c.quantity, 3)}`).join(', ');
+  return h(
+    'td',
+    { class: 'num', 'data-col': 'totalKg', 'data-counted': counted.length ? 'true' : null },
+    fmtKg(kg),
+    counted.length
+      ? h('span', { class: 'sub', text: kg === null ? items : t('plusCounted', { items }) })
+      : null,
+  );
+}
+
 /** The form's filters as query parameters; `to` includes the whole day it names. */
 function filters(form) {
   const f = Object.fromEntries(new FormData(form));
@@ -75,7 +150,8 @@ function filters(form) {
   };
 }
 
-function resultRow(item) {
+/** One result as a row of the table. */
+export function resultRow(item) {
   const route = (item.report?.route ?? []).map((p) => p.country).join(' → ');
   const place = item.report?.place;
   return h(
@@ -92,7 +168,7 @@ function resultRow(item) {
         : null,
     ),
     h('td', { text: item.substances.map(substanceName).join(', ') }),
-    h('td', { class: 'num', text: fmtNumber(item.totalKg) }),
+    quantityCell(item),
     h('td', { 'data-col': 'conveyance', text: termLabel('transport-modes', item.report?.conveyance?.mode) }),
     h('td', { 'data-col': 'concealment', text: termLabel('concealment-methods', item.report?.concealment) }),
     h('td', { 'data-col': 'detection', text: termLabel('detection-methods', item.report?.detection) }),
@@ -127,12 +203,21 @@ export function createSearch({ api, report, say }) {
         { signal: mine.signal },
       );
       if (mine !== current) return;
+      const before = state.items.length;
       state.params = params;
       state.items = more ? appendPage(state.items, page.items) : page.items;
       state.nextCursor = page.nextCursor;
       render();
+      // The button clicked is gone (drawn anew, or none left): the focus goes on from where the reader was.
+      if (more) focusAfterPaging('load-more', byId('search-results').querySelectorAll('tbody tr')[before]);
     } catch (err) {
-      if (mine === current && err.code !== 'ABORTED') report(err);
+      if (mine !== current || err.code === 'ABORTED') return;
+      // The results of the search before, under a form changed since, would read as this one's: gone with it.
+      if (!more) {
+        Object.assign(state, { params: null, items: [], nextCursor: null });
+        render();
+      }
+      report(err);
     } finally {
       if (mine === current) current = null;
     }
@@ -181,9 +266,12 @@ export function createSearch({ api, report, say }) {
     );
   }
 
-  async function download(path, params, name) {
+  /** Download `format` of the search shown (the form's filters, when none is shown), saying what it did not apply. */
+  async function download(path, format, name, extra = {}) {
+    const params = state.params ?? filters(form);
     try {
-      say(downloadNotice(await api.download(path, params, name)));
+      const file = await api.download(path, { ...exportFilters(format, params).applied, ...extra }, name);
+      say([downloadNotice(file), exportFiltersNotice(format, params)].filter(Boolean).join(' '));
     } catch (err) {
       report(err);
     }
@@ -201,12 +289,11 @@ export function createSearch({ api, report, say }) {
   });
   byId('export-csv').addEventListener('click', () =>
     // The row limit asked for, so that a cut file's notice names the number it holds.
-    download('/v1/export/seizures.csv', { ...filters(form), limit: EXPORT_ROWS }, 'seizures.csv'),
+    download('/v1/export/seizures.csv', 'csv', 'seizures.csv', { limit: EXPORT_ROWS }),
   );
-  byId('export-geojson').addEventListener('click', () => {
-    const { country, drug } = filters(form);
-    download('/v1/export/routes.geojson', { country, drug }, 'routes.geojson');
-  });
+  byId('export-geojson').addEventListener('click', () =>
+    download('/v1/export/routes.geojson', 'geojson', 'routes.geojson'),
+  );
 
   return {
     /** Re-label the selects and the results (language change). */

@@ -101,6 +101,8 @@ export const DASHBOARD_VOCABULARIES = [
   'drug-groups',
   'agency-types',
   'identifier-kinds',
+  // A drug line's unit (kg, g, tablets, plants…): the record shows its label, the search the counted units by it.
+  'units',
 ] as const;
 
 /** Labels per language of one term; the languages are those its file gives (en and ru, some kk, ky, tg, uz). */

@@ -210,36 +210,43 @@ export const SCHEMAS: Record<string, Schema> = {
       additionalProperties: { description: 'one property per groupBy dimension, with its value' },
     }),
   }),
-  RoutesResult: object({
-    legs: list(
-      object({
-        from: country,
-        to: country,
-        count: int(
-          `${SEIZURE_ENTRIES}; a leg sums its substances, so counts such a report once per substance`,
+  RoutesResult: object(
+    {
+      legs: list(
+        object({
+          from: country,
+          to: country,
+          count: int(
+            `${SEIZURE_ENTRIES}; a leg sums its substances, so counts such a report once per substance`,
+          ),
+          quantityKg: num(),
+          lastSeenAt: dateTime(),
+          substances: list(),
+        }),
+      ),
+    },
+    {
+      reportedRoutes: {
+        ...list(
+          object({
+            routeId: str(),
+            version: int(),
+            originCountry: country,
+            name: nullable(str()),
+            substances: list(),
+            legs: list(object({ from: country, to: country, mode: nullable(str()), via: nullable(country) })),
+            concealment: list(str('concealment method code')),
+            periodFrom: nullable(dateTime()),
+            periodTo: nullable(dateTime()),
+            relatedReports: list(),
+            description: nullable(str()),
+            submittedBy: nullable(str('the agency system that sent it to its node')),
+          }),
         ),
-        quantityKg: num(),
-        lastSeenAt: dateTime(),
-        substances: list(),
-      }),
-    ),
-    reportedRoutes: list(
-      object({
-        routeId: str(),
-        version: int(),
-        originCountry: country,
-        name: nullable(str()),
-        substances: list(),
-        legs: list(object({ from: country, to: country, mode: nullable(str()), via: nullable(country) })),
-        concealment: list(str('concealment method code')),
-        periodFrom: nullable(dateTime()),
-        periodTo: nullable(dateTime()),
-        relatedReports: list(),
-        description: nullable(str()),
-        submittedBy: nullable(str('the agency system that sent it to its node')),
-      }),
-    ),
-  }),
+        description: 'the routes agencies reported; absent when asked with reportedRoutes=omit',
+      },
+    },
+  ),
   Alert: object(
     {
       alertId: uuid,

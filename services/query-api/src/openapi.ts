@@ -151,8 +151,19 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'Route legs between countries',
           security: bearer,
-          parameters: [param('country', 'ISO alpha-2: either end of a leg'), param('drug', DRUG)],
-          responses: ok('Legs seen in seizures, and the routes agencies reported', 'RoutesResult'),
+          parameters: [
+            param('country', 'ISO alpha-2: either end of a leg'),
+            param('drug', DRUG),
+            param(
+              'reportedRoutes',
+              'include (default): the legs and the routes agencies reported (reportedRoutes), whose ids and origins the audit log records as read, so that their owners see the read (GET /v1/reads). omit: the legs alone, as a map needs them; the reported routes are neither read nor named in the audit log, and the answer has no reportedRoutes. Anything else is refused 400',
+              { type: 'string', enum: ['include', 'omit'], default: 'include' },
+            ),
+          ],
+          responses: ok(
+            'Legs seen in seizures, and (unless reportedRoutes=omit) the routes agencies reported',
+            'RoutesResult',
+          ),
         },
       },
       '/v1/alerts': {
@@ -421,7 +432,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/data/vocab.json': {
         get: {
           summary:
-            'Reference data: the controlled vocabularies (concealment, detection, transport modes, location types, drug forms, drug groups, agency types, identifier kinds) with labels in every language the data files have',
+            'Reference data: the controlled vocabularies (concealment, detection, transport modes, location types, drug forms, drug groups, agency types, identifier kinds, units) with labels in every language the data files have',
           responses: { 200: { description: '{ <vocabulary>: { <code>: { en, ru, kk?, ky?, tg?, uz? } } }' } },
         },
       },

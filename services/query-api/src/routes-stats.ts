@@ -1,7 +1,13 @@
 // GET /v1/stats and GET /v1/routes: from the read models only, summing the buckets the caller may see.
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
-import { drugAggregates, loadDrugGroups, substancesOfDrug, type RouteReportRecord } from '@hub/domain';
+import {
+  drugAggregates,
+  loadDrugGroups,
+  roundKg,
+  substancesOfDrug,
+  type RouteReportRecord,
+} from '@hub/domain';
 import { ValidationError, type FieldError } from '@hub/errors';
 import {
   COLLECTIONS,
@@ -35,11 +41,16 @@ const STATS = {
 /** A trafficking route as stored (the TraffickingRoute the node signed). */
 type RouteRecord = Omit<RouteReportRecord, 'handling'>;
 
-const ROUTES = { country: { kind: 'country' }, drug: { kind: 'drug' } } as const;
-
-function round(n: number): number {
-  return Math.round(n * 1e6) / 1e6;
-}
+/**
+ * GET /v1/routes's parameters. `reportedRoutes=omit` answers the legs alone: the route reports are then neither read
+ * nor named in the audit log (the dashboard's map polls this way, which would otherwise fill every owner's view of who
+ * read its records, GET /v1/reads, with reads nobody made).
+ */
+const ROUTES = {
+  country: { kind: 'country' },
+  drug: { kind: 'drug' },
+  reportedRoutes: { kind: 'enum', values: ['include', 'omit'] },
+} as const;
 
 function valueOf(item: StatItem, d: Dimension): string | number {
   switch (d) {
@@ -118,6 +129,25 @@ export async function routeLegBuckets(
   if (p.drug) and.push({ substance: drugCondition(p.drug as string) });
   // Each bucket as it stands (its latest version; see @hub/store buckets.ts).
   return findBuckets(store.collection<RouteLegBucket>(COLLECTIONS.routeLegs), { $and: and });
+}
+
+/** The routes agencies reported (TraffickingRoute) that the caller may see, filtered by country (on a leg) and drug. */
+async function reportedRoutes(store: Store, caller: Caller, p: { country?: unknown; drug?: unknown }) {
+  // A reported route names substance codes: an aggregate (drug=cocaine) stands for every substance it counts, as it
+  // does for the legs (drugCondition).
+  const drug = p.drug as string | undefined;
+  const substances = drug ? (substancesOfDrug(drug) ?? [drug]) : undefined;
+  const docs = await store
+    .collection<{ _id: string; originCountry: string; version: number; route: RouteRecord }>(
+      COLLECTIONS.routes,
+    )
+    .find(readableFilter(caller) as Filter<{ _id: string }>)
+    .toArray();
+  return docs.filter(
+    (d) =>
+      (!p.country || d.route.legs.some((l) => l.from === p.country || l.to === p.country)) &&
+      (!substances || d.route.substances.some((s) => substances.includes(s))),
+  );
 }
 
 export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
@@ -217,7 +247,7 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
       groups.set(key, g);
     }
     const rows = [...groups.values()]
-      .map((g) => ({ ...g, quantityKg: round(g.quantityKg) }))
+      .map((g) => ({ ...g, quantityKg: roundKg(g.quantityKg) }))
       .sort((a, b) => a.key.localeCompare(b.key));
     await deps.audit.append({
       actor: actorOf(caller),
@@ -234,52 +264,39 @@ export function statsRoutes(deps: { store: Store; audit: AuditLog }): Router {
     const caller = req.caller!;
     const buckets = await routeLegBuckets(deps.store, caller, p);
     const legs = legsOf(buckets);
-    // A reported route names substance codes: an aggregate (drug=cocaine) stands for every substance it counts, as it
-    // does for the legs (drugCondition).
-    const drug = p.drug as string | undefined;
-    const substances = drug ? (substancesOfDrug(drug) ?? [drug]) : undefined;
-    // Routes as agencies reported them (TraffickingRoute), beside the legs seen in seizures.
-    const reported = (
-      await deps.store
-        .collection<{ _id: string; originCountry: string; version: number; route: RouteRecord }>(
-          COLLECTIONS.routes,
-        )
-        .find(readableFilter(caller) as Filter<{ _id: string }>)
-        .toArray()
-    ).filter(
-      (d) =>
-        (!p.country || d.route.legs.some((l) => l.from === p.country || l.to === p.country)) &&
-        (!substances || d.route.substances.some((s) => substances.includes(s))),
-    );
+    const omit = p.reportedRoutes === 'omit';
+    const reported = omit ? [] : await reportedRoutes(deps.store, caller, p);
     await deps.audit.append({
       actor: actorOf(caller),
       action: 'routes',
       query: { ...p },
       count: legs.length + reported.length,
       reportIds: reported.map((d) => d._id),
-      reportOrigins: reported.map((d) => d.originCountry),
+      ...(!omit && { reportOrigins: reported.map((d) => d.originCountry) }),
     });
     res.json({
       legs: legs.map((l) => ({
         ...l,
-        quantityKg: round(l.quantityKg),
+        quantityKg: roundKg(l.quantityKg),
         substances: [...l.substances].sort(),
       })),
-      reportedRoutes: reported.map((d) => ({
-        routeId: d._id,
-        version: d.version,
-        originCountry: d.originCountry,
-        name: d.route.name,
-        substances: d.route.substances,
-        legs: d.route.legs,
-        concealment: d.route.concealment,
-        periodFrom: d.route.periodFrom === null ? null : new Date(Number(d.route.periodFrom)).toISOString(),
-        periodTo: d.route.periodTo === null ? null : new Date(Number(d.route.periodTo)).toISOString(),
-        relatedReports: d.route.relatedReports,
-        description: d.route.description,
-        // The agency system that sent it to its node (null: its node asks for no token).
-        submittedBy: d.route.submittedBy ?? null,
-      })),
+      ...(!omit && {
+        reportedRoutes: reported.map((d) => ({
+          routeId: d._id,
+          version: d.version,
+          originCountry: d.originCountry,
+          name: d.route.name,
+          substances: d.route.substances,
+          legs: d.route.legs,
+          concealment: d.route.concealment,
+          periodFrom: d.route.periodFrom === null ? null : new Date(Number(d.route.periodFrom)).toISOString(),
+          periodTo: d.route.periodTo === null ? null : new Date(Number(d.route.periodTo)).toISOString(),
+          relatedReports: d.route.relatedReports,
+          description: d.route.description,
+          // The agency system that sent it to its node (null: its node asks for no token).
+          submittedBy: d.route.submittedBy ?? null,
+        })),
+      }),
     });
   });
   return router;

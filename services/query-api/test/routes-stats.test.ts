@@ -173,6 +173,24 @@ describe('query API: statistics and routes', () => {
       expect((await refusal('to=2024-02-28'))[0]!.message).to.contain('to=2024-02-29');
     });
 
+    it('sums kilograms to the microgram the hub keeps: four doses are not 0 kg', async () => {
+      // A dose weighs 1e-7 kg (vocab), and the hub keeps and sums kilograms to 1e-9 (roundKg).
+      const lsd: Doc = {
+        ...march,
+        _id: 's|KZ|lsd|2026-5|KZ|GREEN|',
+        substance: 'lsd',
+        month: 5,
+        quantityKg: 4e-7,
+        count: 1,
+      };
+      data[COLLECTIONS.statsMonthly]!.push(lsd);
+      try {
+        expect(await kg('from=2026-05&to=2026-05')).to.deep.equal([4e-7]);
+      } finally {
+        data[COLLECTIONS.statsMonthly]!.pop();
+      }
+    });
+
     it('counts a month asked as its first and last days, as the month itself, or as its year', async () => {
       expect(await kg('from=2026-03-01&to=2026-03-31')).to.deep.equal([100]);
       expect(await kg('from=2026-03&to=2026-03')).to.deep.equal([100]);

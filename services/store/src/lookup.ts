@@ -45,7 +45,7 @@ export async function findEach<T extends Document>(
 /**
  * Insert documents whose _id derives from what they describe, keeping the one stored first when an _id exists:
  * an insert is the one write FerretDB does without scanning the collection (a replace or upsert scans it).
- * Rejects on any error but a duplicate key.
+ * Rejects on any error but a duplicate key, and on a duplicate key that came with a write-concern error.
  */
 export async function insertNew<T extends Document>(collection: Collection<T>, docs: T[]): Promise<void> {
   await insertFindingTaken(collection as never, docs as never);
@@ -54,6 +54,9 @@ export async function insertNew<T extends Document>(collection: Collection<T>, d
 /**
  * Insert documents (unordered) and return the _ids that were taken already (no error for those). Where the
  * server's answer does not say which document each duplicate was, every _id counts as possibly taken.
+ * Rejects with the driver's error when the server reports a write-concern error as well: the new documents it did
+ * insert are then not known to be durable (a primary stepping down may roll them back), so the caller must not go on
+ * as if they were stored.
  */
 export async function insertFindingTaken<T extends { _id: string }>(
   collection: Collection<T>,
@@ -67,13 +70,43 @@ export async function insertFindingTaken<T extends { _id: string }>(
     const e = err as { code?: number; writeErrors?: { code?: number; index?: number }[] | { code?: number } };
     const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
     const onlyDuplicates = writeErrors.length ? writeErrors.every((w) => w.code === 11000) : e.code === 11000;
-    if (!onlyDuplicates) throw err;
+    if (!onlyDuplicates || hasWriteConcernError(err)) throw err;
     const indexes = writeErrors.map((w) => (w as { index?: number }).index);
     if (indexes.length === 0 || indexes.some((i) => typeof i !== 'number' || !docs[i]))
       for (const d of docs) taken.add(d._id);
     else for (const i of indexes) taken.add((docs[i as number] as T)._id);
   }
   return taken;
+}
+
+/**
+ * Whether a write error also carries a write-concern error. The mongodb driver (7.x, bulk/common.js
+ * handleWriteError) throws a MongoBulkWriteError named after the first write error when there are any, and leaves
+ * the write-concern error only in its `result` (getWriteConcernError()); a server error may carry it as
+ * `writeConcernError` itself or in the `errorResponse` it was made from.
+ */
+export function hasWriteConcernError(err: unknown): boolean {
+  const e = err as {
+    writeConcernError?: unknown;
+    writeConcernErrors?: unknown[];
+    errorResponse?: { writeConcernError?: unknown; writeConcernErrors?: unknown[] };
+    result?: {
+      getWriteConcernError?: () => unknown;
+      writeConcernError?: unknown;
+      writeConcernErrors?: unknown[];
+    };
+  } | null;
+  if (!e || typeof e !== 'object') return false;
+  const some = (list: unknown[] | undefined) => Array.isArray(list) && list.length > 0;
+  return Boolean(
+    e.writeConcernError ||
+    some(e.writeConcernErrors) ||
+    e.errorResponse?.writeConcernError ||
+    some(e.errorResponse?.writeConcernErrors) ||
+    (typeof e.result?.getWriteConcernError === 'function' && e.result.getWriteConcernError()) ||
+    e.result?.writeConcernError ||
+    some(e.result?.writeConcernErrors),
+  );
 }
 
 /**

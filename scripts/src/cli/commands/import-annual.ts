@@ -1,5 +1,6 @@
 // `hub import-annual <file.csv>`: annual seizure totals in the World Drug Report annex shape, each country's rows
 // sent through that country's national node and signed by it.
+import { X509Certificate } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
@@ -7,7 +8,7 @@ import { readWdrAnnex, type AnnexError, type AnnexReturn } from '@hub/domain';
 import { HubError } from '@hub/errors';
 import { createKafka, ensureTopics, nodeTopicConfigs, topicNames } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
-import { PkiStore } from '@hub/pki';
+import { EXPIRY_WARNING_DAYS, PkiStore } from '@hub/pki';
 import type { Command } from '../command';
 import { parse, say } from '../command';
 import { agencyFetch, agencyHeaders, TOKEN_HINT } from '../agency-headers';
@@ -20,7 +21,10 @@ Imports annual national seizure totals in the World Drug Report annex 7.1 shape
 (region,country,iso3,drug_group,drug_name,year,kilograms): one AnnualSeizureReturn per country and year, each
 sent through that country's national node and signed with its key. A node already running on this HUB_HOME is
 used over HTTP; for other countries a send-only node runs inside this command (its certificate is issued with the hub CA
-in $HUB_HOME/pki when missing). Re-importing sends new versions of the same returns.
+in $HUB_HOME/pki when missing, expired, or expiring within ${EXPIRY_WARNING_DAYS} days). Re-importing sends new versions
+of the same returns. The file is ',' ';' or tab separated (as the header line shows), kilograms with either decimal
+mark ("422.48", or "422,48" in a ';' file). A node refuses a return whole for one bad row: every line of it is then in
+the error file, the bad row with its reason, the others as not sent.
 
   --tlp          handling of the returns (default CLEAR: the annex is public)
   --only         import only these countries (ISO alpha-2)
@@ -30,11 +34,15 @@ in $HUB_HOME/pki when missing). Re-importing sends new versions of the same retu
                  byte-order mark allowed) or UTF-16 with its byte-order mark, and a file that is not is refused,
                  naming its line and byte, before anything is sent
 
-Exit status: 0 everything sent, 1 some rows refused (see the error file), 2 usage error or a file that cannot be
-read in its encoding.`;
+Exit status: 0 everything sent, 1 some rows refused or not sent (see the error file), 2 usage error, a file that
+cannot be read in its encoding, or a header without the annex's columns (nothing is sent).`;
 
-interface Outcome {
+/** What sending one country's returns came to: returns and rows the node took (202), and the lines not sent. */
+export interface Outcome {
+  /** Returns answered 202. */
   sent: number;
+  /** Their rows. */
+  sentRows: number;
   errors: AnnexError[];
 }
 
@@ -51,21 +59,65 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-/** Post one country's returns to its node; field errors map back to the file's lines. */
-async function sendCountry(url: string, returns: AnnexReturn[], tlp: string): Promise<Outcome> {
-  const out: Outcome = { sent: 0, errors: [] };
+const COLUMN_OF: Record<string, string> = { drugName: 'drug_name', drugGroup: 'drug_group' };
+
+/**
+ * The error file's lines for a return the node refused. The node takes a return whole or not at all: the rows it
+ * names get their own reasons, and every other line of the return is "not sent", saying which line was refused.
+ */
+export function refusedReturn(
+  ret: AnnexReturn,
+  status: number,
+  errors: { field: string; message: string; value?: unknown }[],
+): AnnexError[] {
+  const what = `the ${ret.country} ${ret.year} return`;
+  const own: AnnexError[] = [];
+  const reasons: string[] = [];
+  for (const e of errors) {
+    const m = /^rows\[(\d+)\]\.(\w+)/.exec(e.field);
+    const line = m ? ret.lines[Number(m[1])] : undefined;
+    if (m && line !== undefined) {
+      const column = COLUMN_OF[m[2] as string] ?? (m[2] as string);
+      own.push({
+        line,
+        column,
+        value: e.value === undefined ? '' : String(e.value),
+        message: `${e.message} (${what} was refused for it: none of its lines was sent)`,
+      });
+      reasons.push(`line ${line}: ${column}: ${e.message}`);
+    } else
+      reasons.push(
+        `HTTP ${status}: ${e.field && e.field !== '(return)' ? `${e.field}: ${e.message}` : e.message}`,
+      );
+  }
+  const culprits = new Set(own.map((e) => e.line));
+  const notSent = ret.lines
+    .filter((line) => !culprits.has(line))
+    .map((line) => ({
+      line,
+      column: '',
+      value: '',
+      message: `not sent: ${what} was refused for ${reasons.join('; ')}`,
+    }));
+  return [...own, ...notSent];
+}
+
+/** Post one country's returns to its node; a refused return puts every one of its lines in the error file. */
+export async function sendCountry(url: string, returns: AnnexReturn[], tlp: string): Promise<Outcome> {
+  const out: Outcome = { sent: 0, sentRows: 0, errors: [] };
   for (const ret of returns) {
     const res = await agencyFetch(`${url}/v1/annual-returns`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...agencyHeaders() },
       body: JSON.stringify({ country: ret.country, year: ret.year, rows: ret.rows, handling: { tlp } }),
     });
-    const body = (await res.json()) as {
+    const body = (await res.json().catch(() => ({}))) as {
       errors?: { field: string; message: string; value?: unknown }[];
       error?: { message: string };
     };
     if (res.status === 202) {
-      out.sent += ret.rows.length;
+      out.sent += 1;
+      out.sentRows += ret.rows.length;
       continue;
     }
     // Not this return's fault, and the node will refuse every other one the same way.
@@ -74,23 +126,30 @@ async function sendCountry(url: string, returns: AnnexReturn[], tlp: string): Pr
         'NODE_REFUSED',
         `the ${ret.country} node answered 401: ${body.error?.message}${TOKEN_HINT}`,
       );
-    const errors = body.errors ?? [
-      { field: '(return)', message: body.error?.message ?? `HTTP ${res.status}` },
-    ];
-    for (const e of errors) {
-      const m = /^rows\[(\d+)\]\.(\w+)/.exec(e.field);
-      const line = m ? (ret.lines[Number(m[1])] ?? ret.lines[0] ?? 0) : (ret.lines[0] ?? 0);
-      out.errors.push({
-        line,
-        column: m
-          ? ({ drugName: 'drug_name', drugGroup: 'drug_group' }[m[2] as string] ?? (m[2] as string))
-          : e.field,
-        value: e.value === undefined ? '' : String(e.value),
-        message: m ? e.message : `${e.message} (the whole ${ret.country} ${ret.year} return was refused)`,
-      });
-    }
+    out.errors.push(
+      ...refusedReturn(
+        ret,
+        res.status,
+        body.errors ?? [{ field: '(return)', message: body.error?.message ?? `HTTP ${res.status}` }],
+      ),
+    );
   }
   return out;
+}
+
+/**
+ * Make sure `country` has a certificate a send-only node can sign with: issued when it has none, or when its current
+ * one has expired or expires within EXPIRY_WARNING_DAYS (a node refuses to sign with an expired one, and the import
+ * would be answered 503 for every return). Says what it did.
+ */
+export function sendingIdentity(pki: PkiStore, country: string, now: number): 'kept' | 'issued' | 'renewed' {
+  if (pki.hasIdentity(country)) {
+    const notAfter = Date.parse(new X509Certificate(pki.identity(country).certificatePem).validTo);
+    if (notAfter - now > EXPIRY_WARNING_DAYS * 86_400_000) return 'kept';
+  }
+  const had = pki.hasIdentity(country);
+  pki.issue({ country, agency: `${country} national focal point` });
+  return had ? 'renewed' : 'issued';
 }
 
 export const importAnnualCommand: Command = {
@@ -122,7 +181,13 @@ export const importAnnualCommand: Command = {
     const tlp = (values.tlp ?? 'CLEAR').toUpperCase();
     const log = say('import-annual');
     const config = loadConfig();
-    const { returns, errors, rows } = readWdrAnnex(readCsvFile(file, encoding));
+    const { returns, errors, rows, header } = readWdrAnnex(readCsvFile(file, encoding));
+    // Before the PKI and the brokers: a file of another shape is a mistake to fix, not rows to refuse.
+    if (header)
+      throw new HubError(
+        'USAGE',
+        `${file}, line 1: ${header.message}; the header read: ${header.value}; nothing was sent`,
+      );
     const only = values.only ? new Set(values.only.toUpperCase().split(',')) : undefined;
     const byCountry = new Map<string, AnnexReturn[]>();
     for (const r of returns) {
@@ -163,6 +228,7 @@ export const importAnnualCommand: Command = {
 
     let done = 0;
     let sentRows = 0;
+    let sentReturns = 0;
     const queue = [...byCountry.entries()].sort(([a], [b]) => a.localeCompare(b));
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
@@ -170,7 +236,11 @@ export const importAnnualCommand: Command = {
         let url = runningNode(join(config.hubHome, 'nodes', cc))?.url;
         let close: (() => Promise<void>) | undefined;
         if (!url || !(await healthy(url))) {
-          if (!pki.hasIdentity(cc)) pki.issue({ country: cc, agency: `${cc} national focal point` });
+          const identity = sendingIdentity(pki, cc, Date.now());
+          if (identity === 'renewed')
+            log(
+              `${cc}: its certificate had expired or was expiring: issued a new one (${pki.identity(cc).fingerprint})`,
+            );
           const node = await startNationalNode({
             config,
             country: cc,
@@ -189,15 +259,17 @@ export const importAnnualCommand: Command = {
         }
         try {
           const outcome = await sendCountry(url, list, tlp);
-          sentRows += outcome.sent;
+          sentRows += outcome.sentRows;
+          sentReturns += outcome.sent;
           errors.push(...outcome.errors);
+          done += 1;
+          const refused = list.length - outcome.sent;
+          log(
+            `${done}/${byCountry.size} countries · ${cc}: ${outcome.sent} of ${list.length} returns sent and signed by ${cc}'s node${refused ? `, ${refused} refused (see the error file)` : ''}`,
+          );
         } finally {
           await close?.();
         }
-        done += 1;
-        log(
-          `${done}/${byCountry.size} countries · ${cc}: ${list.length} returns sent and signed by ${cc}'s node`,
-        );
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
@@ -212,10 +284,10 @@ export const importAnnualCommand: Command = {
           ...errors.map((e) => [e.line, e.column, e.value, e.message].map(csvCell).join(',')),
         ].join('\n') + '\n',
       );
-      log(`${errors.length} rows refused: see ${errorFile}`);
+      log(`${errors.length} lines refused or not sent: see ${errorFile}`);
     }
     log(
-      `done: ${sentRows} rows in ${selected.length} returns sent; the coordinator's receipts follow on each node`,
+      `done: ${sentRows} rows in ${sentReturns} of ${selected.length} returns sent; the coordinator's receipts follow on each node`,
     );
     return errors.length ? 1 : 0;
   },

@@ -12,7 +12,6 @@ import {
   agencyOf,
   caRolloverNotice,
   fingerprintOf,
-  originOf,
   revocationNotice,
   type Revocation,
 } from '@hub/pki';
@@ -24,7 +23,7 @@ const USAGE = `hub pki init [--bits 3072]
 hub pki issue <CC|HUB> [--agency NAME] [--bits 2048|3072|4096] [--days N] [--if-missing]
 hub pki issue-client <CC> <system> [--days N]
 hub pki issue-server <name> [--host NAME,...] [--ip ADDRESS,...] [--days N]
-hub pki revoke <fingerprint|CC> [--reason TEXT]
+hub pki revoke <fingerprint|CC> [--reason TEXT] [--current-only] [--force]
 hub pki rollover [--bits 2048|3072|4096] [--years N]
 hub pki list [--json]
 hub pki bundle
@@ -32,7 +31,9 @@ hub pki bundle
 init    create the hub CA in $HUB_HOME/pki/ca (idempotent; the key is written 0600)
 issue   a key pair and a certificate for a national node (or HUB, the coordinator); the previous
         certificate stays valid until it expires, so renewal overlaps; a running node finds the new one in
-        its folder (pki/nodes/<CC>) within a minute and signs with it, the coordinator at its next start
+        its folder (pki/nodes/<CC>) within a minute and signs with it, and so does the coordinator (pki/coordinator),
+        without a restart. No certificate outlives the hub CA: one cut short by the CA's end is said so; with the CA
+        expired nothing is issued ('hub pki rollover' first)
 issue-client
         a TLS client certificate for an agency's system that sends to the node of <CC> (a node with
         HUB_NODE_CLIENT_CERTIFICATES=require takes only these; <system> is what its reports carry as
@@ -41,15 +42,24 @@ issue-server
         a TLS server certificate for a national node's API (HUB_NODE_TLS_CERT_FILE, HUB_NODE_TLS_KEY_FILE),
         naming the hosts and addresses the agencies' systems reach it by (localhost and 127.0.0.1 always), in
         pki/servers/<name>.crt and .key
-revoke  revoke a certificate (by SHA-256 fingerprint, or a country's current one), record it locally and
-        publish a CA-signed revocation on hub.pki, which every verifier applies without a restart; one revoked
-        already keeps its first revocation (time and reason), which is published again
+revoke  revoke certificates, record them locally (revocations.json) and publish a CA-signed revocation of each on
+        hub.pki, which every verifier applies without a restart. With a country code (or HUB): every certificate of
+        it on disk that has not expired, the current one (node.crt) and those a renewal kept (node-*.crt), since a
+        key stolen before a renewal would otherwise sign until its certificate expires; the fingerprints revoked are
+        printed. --current-only revokes only the current one (a renewal whose new key went astray before use, while
+        the node still signs with the previous one). With a fingerprint: that certificate, a node's, the
+        coordinator's, an agency system's or a server's; one found nowhere in $HUB_HOME/pki is refused unless
+        --force (a certificate issued elsewhere, recorded with origin '??'). One revoked already keeps its first
+        revocation (time and reason), which is published again. When the brokers cannot be reached, the
+        revocation is recorded locally but not published, the command exits 1, and running it again publishes it
 rollover
         replace the hub CA with a new one (before the current one runs out, or to move to a new key): the old
         CA moves to pki/ca/previous and stays trusted, so what it issued stays valid until it expires; the new
         CA is published on hub.pki signed by the old one, so every running service trusts it at once; issue
         every certificate again from it (the command lists them) before the old CA expires. Services on
-        other machines read the new bundle (pki/ca/ca.crt, then pki/ca/previous) at their next start
+        other machines read the new bundle (pki/ca/ca.crt, then pki/ca/previous) at their next start. Once the
+        old CA has expired, running services ignore the notice it signs: copy pki/ca/ca.crt to every machine and
+        restart each service
 bundle  print the hub CAs to trust, as one PEM (the current CA first, then those a rollover replaced): what
         agencies' systems (HUB_AGENCY_CA_FILE), services on other machines and broker truststores are given
 list    every certificate in $HUB_HOME/pki (the CA's, each node's current and previous ones, agency systems' and
@@ -132,7 +142,7 @@ export const pkiCommand: Command = {
         bits: bits as 2048,
         validityDays: days,
       });
-      log(`certificate for ${cc} valid until ${issued.notAfter.toISOString()}`);
+      log(validUntil(`certificate for ${cc}`, issued));
       process.stdout.write(`${issued.fingerprint}\n`);
       return 0;
     }
@@ -148,7 +158,7 @@ export const pkiCommand: Command = {
         if (!cc || !/^[A-Z]{2}$/i.test(cc) || !system || positionals.length > 2)
           throw new HubError('USAGE', `give the country (like KZ) and the system's name\nusage: ${USAGE}`);
         const issued = pki.issueClient({ country: cc.toUpperCase(), system, validityDays });
-        log(`certificate for ${system} of ${cc.toUpperCase()} valid until ${issued.notAfter.toISOString()}`);
+        log(validUntil(`certificate for ${system} of ${cc.toUpperCase()}`, issued));
         log(`certificate ${issued.certFile}, key ${issued.keyFile} (keep it secret)`);
         if (issued.previous)
           log(
@@ -172,52 +182,74 @@ export const pkiCommand: Command = {
         ips: list(values.ip),
         validityDays,
       });
-      log(`server certificate ${name} valid until ${issued.notAfter.toISOString()}`);
+      log(validUntil(`server certificate ${name}`, issued));
       log(`certificate ${issued.certFile}, key ${issued.keyFile}`);
       process.stdout.write(`${issued.fingerprint}\n`);
       return 0;
     }
     if (verb === 'revoke') {
-      const { values, positionals } = parse(rest, { reason: { type: 'string' } }, USAGE);
+      const { values, positionals } = parse(
+        rest,
+        { reason: { type: 'string' }, 'current-only': { type: 'boolean' }, force: { type: 'boolean' } },
+        USAGE,
+      );
       refuseExtra(
         positionals.slice(1),
         'hub pki revoke takes one fingerprint or country and options only',
         USAGE,
       );
-      const target = positionals[0] ?? '';
-      let fingerprint = target.toLowerCase();
-      let origin = '??';
-      if (/^([A-Z]{2}|HUB)$/i.test(target)) {
-        const id = pki.identity(target.toUpperCase());
-        fingerprint = id.fingerprint;
-        origin = target.toUpperCase();
-      } else if (!/^[0-9a-f]{64}$/.test(fingerprint)) {
-        throw new HubError(
-          'USAGE',
-          `give a SHA-256 certificate fingerprint (64 hex digits) or a country code\nusage: ${USAGE}`,
-        );
-      } else {
-        const pem = pki.allCertificates().find((p) => fingerprintOf(new X509Certificate(p)) === fingerprint);
-        if (pem) origin = originOf(new X509Certificate(pem));
-      }
-      const { revocation, already } = revocationFor(pki.revocationOf(fingerprint), {
-        fingerprint,
-        now: Date.now(),
-        reason: values.reason,
+      const now = Date.now();
+      const targets = revocationTargets(pki, positionals[0] ?? '', {
+        now,
+        currentOnly: values['current-only'] === true,
+        force: values.force === true,
       });
-      if (already)
+      if (targets.length === 0) {
         log(
-          `${fingerprint} (${origin}) was revoked already, on ${new Date(revocation.revokedAt).toISOString()} (${revocation.reason}): that revocation stands, its time and reason unchanged; publishing it on hub.pki again, in case it did not reach it`,
+          `${values['current-only'] ? 'the current certificate' : 'every certificate'} of ${(positionals[0] ?? '').toUpperCase()} on disk has expired already: verifiers refuse what it signs; nothing revoked`,
         );
-      else pki.addRevocation(revocation);
-      await publishPkiNotice(
-        config,
-        revocationNotice(loadSchemaRegistry(), pki.ca(), { ...revocation, origin }),
+        return 0;
+      }
+      const decided = targets.map((target) => ({
+        target,
+        ...revocationFor(pki.revocationOf(target.fingerprint), {
+          fingerprint: target.fingerprint,
+          now,
+          reason: values.reason,
+        }),
+      }));
+      // Signed before anything is recorded: without the CA key, nothing changes.
+      const registry = loadSchemaRegistry();
+      const ca = pki.ca();
+      const notices = decided.map((d) =>
+        revocationNotice(registry, ca, { ...d.revocation, origin: d.target.origin }),
       );
+      for (const d of decided) {
+        const what = `${d.target.fingerprint} (${d.target.described})`;
+        if (d.already)
+          log(
+            `${what} was revoked already, on ${new Date(d.revocation.revokedAt).toISOString()} (${d.revocation.reason}): that revocation stands, its time and reason unchanged; publishing it on hub.pki again, in case it did not reach it`,
+          );
+        else {
+          pki.addRevocation(d.revocation);
+          log(`revoking ${what}`);
+        }
+      }
+      const named = decided.length === 1 ? 'the certificate' : `the ${decided.length} certificates`;
+      try {
+        await publishPkiNotices(config, notices);
+      } catch (err) {
+        throw new HubError(
+          'PKI_NOT_PUBLISHED',
+          `${named} ${decided.map((d) => d.target.fingerprint.slice(0, 16)).join(', ')} recorded locally (${join(pki.dir, 'revocations.json')}), NOT published on hub.pki (${brokerTrouble(config.kafka.brokers, err)}): verifiers still accept ${decided.length === 1 ? 'it' : 'them'}; run this command again when the brokers are reachable`,
+          { retriable: true, cause: err },
+        );
+      }
+      for (const d of decided) process.stdout.write(`${d.target.fingerprint}\n`);
       log(
-        already
-          ? `published the revocation of ${fingerprint} (${origin}) on hub.pki again, as of ${new Date(revocation.revokedAt).toISOString()}`
-          : `revoked ${fingerprint} (${origin}) and published the revocation on hub.pki`,
+        decided.every((d) => d.already)
+          ? `published the revocation of ${named} on hub.pki again, each as of its first revocation`
+          : `revoked ${named} and published the revocation on hub.pki`,
       );
       return 0;
     }
@@ -236,12 +268,23 @@ export const pkiCommand: Command = {
         );
       const bits = caBits(values.bits) ?? 3072;
       // Published first: a broker out of reach leaves the CA as it was, and the command can be run again.
-      const { previous, current } = await pki.rolloverCa({ bits, validityYears: years }, (old, next) =>
-        publishPkiNotice(config, caRolloverNotice(loadSchemaRegistry(), old, next.certPem)),
+      const { previous, current } = await pki.rolloverCa(
+        { bits, validityYears: years },
+        async (old, next) => {
+          try {
+            await publishPkiNotices(config, [caRolloverNotice(loadSchemaRegistry(), old, next.certPem)]);
+          } catch (err) {
+            throw new HubError(
+              'PKI_NOT_PUBLISHED',
+              `the new CA was NOT published on hub.pki (${brokerTrouble(config.kafka.brokers, err)}): nothing changed, the hub CA is as it was; run this command again when the brokers are reachable`,
+              { retriable: true, cause: err },
+            );
+          }
+        },
       );
       const oldCa = new X509Certificate(previous.certPem);
       const newCa = new X509Certificate(current.certPem);
-      log('published the new CA on hub.pki, signed by the previous one: every running service trusts it now');
+      log(rolloverPublished(oldCa, Date.now(), pki.caCertPath));
       log(`new hub CA ${fingerprintOf(newCa)}, valid until ${new Date(newCa.validTo).toISOString()}`);
       log(
         `the previous CA ${fingerprintOf(oldCa).slice(0, 16)} stays trusted: what it issued stays valid until it expires`,
@@ -291,16 +334,24 @@ export function revocationFor(
   };
 }
 
-/** Publish one notice on hub.pki (creating the hub's topics if they are missing). */
-async function publishPkiNotice(
+/**
+ * The kafkajs retries of this CLI's publication: 3 to 5 s against brokers that refuse connections (instead of the
+ * hub's usual 8 retries, about 30 s), since the operator is waiting and the command can be run again.
+ */
+const PUBLISH_RETRIES = 4;
+
+/** Publish notices on hub.pki (creating the hub's topics if they are missing), all in one send. */
+async function publishPkiNotices(
   config: ReturnType<typeof loadConfig>,
-  notice: { key: string; bytes: Buffer },
+  notices: { key: string; bytes: Buffer }[],
 ): Promise<void> {
   const kafka = createKafka({
     brokers: config.kafka.brokers,
     clientId: 'hub-cli',
-    logger: createLogger('hub-cli', { level: 'warn' }),
+    // What went wrong is told once, by the caller; kafkajs' connection errors at each retry would only repeat it.
+    logger: createLogger('hub-cli', { level: 'fatal' }),
     security: config.kafka.security,
+    retries: PUBLISH_RETRIES,
   });
   const admin = kafka.admin();
   await admin.connect();
@@ -321,11 +372,127 @@ async function publishPkiNotice(
     await producer.send({
       topic: topicNames(config.namespace).pki,
       acks: -1,
-      messages: [{ key: notice.key, value: notice.bytes }],
+      messages: notices.map((n) => ({ key: n.key, value: n.bytes })),
     });
   } finally {
     await producer.disconnect();
   }
+}
+
+/** Why publishing failed, in a few words: the brokers out of reach, or what they answered. */
+export function brokerTrouble(brokers: string[], err: unknown): string {
+  const causes: string[] = [];
+  for (let e: unknown = err; e instanceof Error && causes.length < 5; e = e.cause)
+    causes.push(`${e.name} ${e.message}`);
+  const text = causes.join(' ');
+  return /connect|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|timed? ?out/i.test(text)
+    ? `brokers ${brokers.join(',')} unreachable`
+    : `brokers ${brokers.join(',')}: ${(err as Error)?.message ?? String(err)}`;
+}
+
+/**
+ * What `hub pki rollover` says once the new CA's notice is published. A notice signed by a CA that has expired is
+ * dropped by every verifier (notices.ts), so then the running services do not learn of the new CA from hub.pki.
+ */
+export function rolloverPublished(previousCa: X509Certificate, now: number, caCertPath: string): string {
+  const end = Date.parse(previousCa.validTo);
+  if (end > now)
+    return 'published the new CA on hub.pki, signed by the previous one: every running service trusts it now';
+  return `published the new CA on hub.pki, but signed by the previous CA, which expired on ${new Date(end).toISOString()}: running services will ignore the notice and do not trust the new CA; copy ${caCertPath} to pki/ca/ of every machine's HUB_HOME and restart each service (coordinator, national nodes, query API)`;
+}
+
+/** "certificate for KZ valid until …", and how short it is when the hub CA's end cut it. */
+export function validUntil(
+  what: string,
+  issued: { notBefore: Date; notAfter: Date; cutByCa?: boolean },
+): string {
+  const line = `${what} valid until ${issued.notAfter.toISOString()}`;
+  if (!issued.cutByCa) return line;
+  const days = Math.floor((issued.notAfter.getTime() - issued.notBefore.getTime()) / 86_400_000);
+  return `${line}: only ${days} days, cut short by the end of the hub CA, which no certificate outlives; run 'hub pki rollover' for a new CA and issue it again from that`;
+}
+
+/** A certificate `hub pki revoke` revokes. */
+export interface RevocationTarget {
+  fingerprint: string;
+  /** Whom it names, for the notice: a country, HUB, or '??' when not known. */
+  origin: string;
+  /** For the operator: "KZ, current, valid until …", "KZ/customs-kz, valid until …", "not found in …". */
+  described: string;
+}
+
+/** Every certificate under pki/ that may be revoked: nodes', the coordinator's, agency systems' and servers'. */
+function revocableOnDisk(pki: PkiStore) {
+  const until = (x: X509Certificate) => `valid until ${new Date(x.validTo).toISOString()}`;
+  return [
+    ...pki.certificatesOnDisk().map((c) => {
+      const x = new X509Certificate(c.pem);
+      return {
+        fingerprint: fingerprintOf(x),
+        origin: c.origin,
+        node: true,
+        current: c.current,
+        notAfter: Date.parse(x.validTo),
+        described: `${c.origin}, ${c.current ? 'current' : 'previous'}, ${until(x)}`,
+      };
+    }),
+    ...pki.tlsCertificatesOnDisk().map((c) => {
+      const x = new X509Certificate(c.pem);
+      return {
+        fingerprint: fingerprintOf(x),
+        // An agency system's is in clients/<CC>/; a server's names no country.
+        origin: c.subject.startsWith('server ') ? '??' : (c.subject.split('/')[0] ?? '??'),
+        node: false,
+        current: true,
+        notAfter: Date.parse(x.validTo),
+        described: `${c.subject}, ${until(x)}`,
+      };
+    }),
+  ];
+}
+
+/**
+ * The certificates `hub pki revoke <target>` revokes. A country code (or HUB): every certificate of it on disk not
+ * expired by `now`, the current one and those renewals kept (a key stolen before a renewal signs until its certificate
+ * expires), or the current one alone with `currentOnly`; an empty list when all have expired. A fingerprint: that
+ * certificate, whichever kind it is; one found nowhere on disk only with `force`.
+ */
+export function revocationTargets(
+  pki: PkiStore,
+  target: string,
+  options: { now: number; currentOnly?: boolean; force?: boolean },
+): RevocationTarget[] {
+  const onDisk = revocableOnDisk(pki);
+  const pick = ({ fingerprint, origin, described }: RevocationTarget) => ({ fingerprint, origin, described });
+  if (/^([A-Z]{2}|HUB)$/i.test(target)) {
+    const cc = target.toUpperCase();
+    const own = onDisk.filter((c) => c.node && c.origin === cc);
+    if (own.length === 0)
+      throw new HubError(
+        'PKI_MISSING',
+        `no certificate of ${cc} to revoke in ${pki.identityDir(cc)}: none was issued for ${cc} under this HUB_HOME; check the country code ('hub pki list' names every certificate), or revoke one issued elsewhere by its fingerprint, with --force`,
+      );
+    return own.filter((c) => c.notAfter > options.now && (c.current || !options.currentOnly)).map(pick);
+  }
+  if (options.currentOnly)
+    throw new HubError(
+      'USAGE',
+      `--current-only goes with a country code, not a fingerprint\nusage: ${USAGE}`,
+    );
+  const fingerprint = target.toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(fingerprint))
+    throw new HubError(
+      'USAGE',
+      `give a SHA-256 certificate fingerprint (64 hex digits) or a country code, got ${JSON.stringify(target)}\nusage: ${USAGE}`,
+    );
+  const found = onDisk.find((c) => c.fingerprint === fingerprint);
+  if (found) return [pick(found)];
+  if (!options.force)
+    throw new HubError(
+      'USAGE',
+      `no certificate in ${pki.dir} has the fingerprint ${fingerprint} (the nodes', the coordinator's, the agency systems' and the servers' were looked at): check it ('hub pki list --json' gives every fingerprint); to revoke a certificate issued elsewhere, give --force (it is recorded with origin '??')`,
+    );
+  return [{ fingerprint, origin: '??', described: `not found in ${pki.dir}, revoked with --force` }];
 }
 
 export interface CertificateRow {

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { kafkaSecretsDir, loadConfig, repoRoot, type HubConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
-import { createKafka, hubAcls, topicNames, type Admin, type HubAcl } from '@hub/kafka';
+import { createKafka, hubAcls, nodePrincipal, topicNames, type Admin, type HubAcl } from '@hub/kafka';
 import { createLogger } from '@hub/observability';
 import { PkiStore } from '@hub/pki';
 import { loadRegions } from '@hub/schemas';
@@ -33,8 +33,8 @@ certs      a TLS keystore (broker.pem: key, certificate, CA) and truststore (ca.
            broker hostname (and 127.0.0.1, localhost), into DIR/<hostname>/ (default $HUB_HOME/secrets/brokers);
            names after '=' go into the same certificate (a broker's public name or address, which national nodes
            elsewhere reach it by: kafka-1=kafka-1.hub.example.org, or kafka-1=203.0.113.5)
-passwords  a random password per principal (hub-admin, coordinator, query-api, node-<CC>), one 0600 file each in
-           DIR (default $HUB_HOME/secrets/kafka); existing ones are kept
+passwords  a random password per principal (hub-admin, coordinator, query-api, node-<CC>; under HUB_NAMESPACE
+           <ns>.coordinator, ...), one 0600 file each in DIR (default $HUB_HOME/secrets/kafka); existing ones are kept
 client-tokens
            a random token per national node for the agencies' systems, DIR/<CC>.tokens (0600; default
            $HUB_HOME/secrets/nodes); existing files are kept. A node reads it from HUB_NODE_TOKEN_FILE, a line
@@ -135,7 +135,8 @@ export const securityCommand: Command = {
     }
     if (verb === 'passwords') {
       const out = resolve(values.out ?? kafkaSecretsDir(config.hubHome));
-      for (const principal of productionPrincipals(countries)) log(ensurePasswordFile(out, principal));
+      for (const principal of productionPrincipals(countries, config.namespace))
+        log(ensurePasswordFile(out, principal));
       return 0;
     }
     if (verb === 'client-tokens') {
@@ -154,6 +155,7 @@ export const securityCommand: Command = {
         regions,
         partitions: 3,
         replicationFactor: Math.min(3, brokers.length),
+        ...(config.namespace ? { namespace: config.namespace } : {}),
       };
       externalAddresses(plan); // refused with the reason before any file is written
       mkdirSync(join(out, 'kafka'), { recursive: true });
@@ -201,7 +203,7 @@ export const securityCommand: Command = {
         throw new HubError('USAGE', `give the country as an ISO alpha-2 code\nusage: ${USAGE}`);
       const r = await asAdmin(config, (admin) => grantNode(admin, plan, cc));
       log(
-        `${cc}: created ${r.topics.length} topics; ${r.acls} ACL entries in place for node-${cc}; ` +
+        `${cc}: created ${r.topics.length} topics; ${r.acls} ACL entries in place for ${nodePrincipal(plan.names, cc)}; ` +
           `removed ${r.removed.length} the configuration no longer grants`,
       );
       return 0;

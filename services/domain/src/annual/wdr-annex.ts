@@ -1,6 +1,8 @@
 // Reading the World Drug Report annex 7.1 table (region,country,iso3,drug_group,drug_name,year,kilograms) into
 // one annual-return body per country and year, with a per-line error list for what cannot be read.
 import countries from 'i18n-iso-countries';
+import { parseNumber } from '../csv/cells';
+import { detectSeparator, type CsvSeparator } from '../csv/parse';
 
 export interface AnnexError {
   line: number;
@@ -61,9 +63,20 @@ export function csvRecords(text: string, separator = ','): { line: number; field
   return out;
 }
 
-/** Group the annex's rows by country (ISO alpha-2) and year. Rows that cannot be read are reported, not dropped silently. */
-export function readWdrAnnex(text: string): { returns: AnnexReturn[]; errors: AnnexError[]; rows: number } {
-  const records = csvRecords(text);
+/**
+ * Group the annex's rows by country (ISO alpha-2) and year. Rows that cannot be read are reported, not dropped
+ * silently. The file is read as `hub import` reads one: ',' ';' or tab, whichever the header line uses most, and
+ * kilograms with either decimal mark ("422.48", "422,48" in a ';' file), in decimal notation only. A header without
+ * the annex's columns is `header` (and the only error): nothing else is read.
+ */
+export function readWdrAnnex(text: string): {
+  returns: AnnexReturn[];
+  errors: AnnexError[];
+  rows: number;
+  header?: AnnexError;
+} {
+  const separator: CsvSeparator = detectSeparator(/^\uFEFF?([^\r\n]*)/.exec(text)?.[1] ?? '');
+  const records = csvRecords(text, separator);
   const errors: AnnexError[] = [];
   const header = (records.shift()?.fields ?? []).map((h) => h.trim().toLowerCase());
   const index = Object.fromEntries(COLUMNS.map((c) => [c, header.indexOf(c)])) as Record<
@@ -72,13 +85,13 @@ export function readWdrAnnex(text: string): { returns: AnnexReturn[]; errors: An
   >;
   const missing = COLUMNS.filter((c) => index[c] < 0);
   if (missing.length) {
-    errors.push({
+    const problem: AnnexError = {
       line: 1,
       column: missing.join(','),
-      value: header.join(','),
-      message: `the header must name ${COLUMNS.join(', ')} (World Drug Report annex 7.1 shape)`,
-    });
-    return { returns: [], errors, rows: records.length };
+      value: header.join(separator),
+      message: `the header must name ${COLUMNS.join(', ')} (World Drug Report annex 7.1 shape); ${missing.join(', ')} not found among the ${header.length} columns read with the separator ${separator === '\t' ? 'tab' : `'${separator}'`}`,
+    };
+    return { returns: [], errors: [problem], rows: records.length, header: problem };
   }
   const byKey = new Map<string, AnnexReturn>();
   for (const { line, fields } of records) {
@@ -87,18 +100,18 @@ export function readWdrAnnex(text: string): { returns: AnnexReturn[]; errors: An
     const country = countries.alpha3ToAlpha2(iso3);
     const year = Number(get('year'));
     const kgText = get('kilograms');
-    const kilograms = Number(kgText);
+    const kilograms = kgText === '' ? NaN : parseNumber(kgText, separator);
     const problems: AnnexError[] = [];
     if (!country)
       problems.push({ line, column: 'iso3', value: iso3, message: 'is not an ISO 3166-1 alpha-3 code' });
     if (!/^\d{4}$/.test(get('year')))
       problems.push({ line, column: 'year', value: get('year'), message: 'must be a four-digit year' });
-    if (kgText === '' || !Number.isFinite(kilograms) || kilograms < 0)
+    if (typeof kilograms !== 'number' || !Number.isFinite(kilograms) || kilograms < 0)
       problems.push({
         line,
         column: 'kilograms',
         value: kgText,
-        message: 'must be a number of kilograms, 0 or more (leave the row out when not reported)',
+        message: `must be a number of kilograms in decimal notation (like 422.48${separator === ';' ? ' or 422,48' : ''}), 0 or more (leave the row out when not reported)`,
       });
     if (!get('drug_name')) problems.push({ line, column: 'drug_name', value: '', message: 'is required' });
     if (problems.length) {
@@ -108,7 +121,11 @@ export function readWdrAnnex(text: string): { returns: AnnexReturn[]; errors: An
     const key = `${country}|${year}`;
     let ret = byKey.get(key);
     if (!ret) byKey.set(key, (ret = { country: country as string, year, rows: [], lines: [] }));
-    ret.rows.push({ drugGroup: get('drug_group'), drugName: get('drug_name'), kilograms });
+    ret.rows.push({
+      drugGroup: get('drug_group'),
+      drugName: get('drug_name'),
+      kilograms: kilograms as number,
+    });
     ret.lines.push(line);
   }
   return { returns: [...byKey.values()], errors, rows: records.length };

@@ -56,7 +56,9 @@ export interface OutboxLogOptions {
   clock?: () => number;
   /**
    * Called before the cursor moves past published records, which are then no longer read at start-up: what was
-   * derived from them elsewhere (the node's version index) must be durable first.
+   * derived from them elsewhere (the node's version index, its requests log) must be durable first; it throws while it
+   * is not, and the cursor stays. Whoever publishes must also have made them whole from the records `open` found
+   * unpublished before publishing any (see node.ts `openOutbox`).
    */
   beforeCommit?: () => void;
   /** Told of a cursor it could not read (else a process warning, on stderr). */
@@ -588,13 +590,34 @@ export class OutboxLog {
     return { ...START };
   }
 
-  /** Record that everything before `pos` is published; delete segments entirely behind it. */
+  /**
+   * Record that everything before `pos` is published; delete segments entirely behind it. Throws OUTBOX_COMMIT_FAILED,
+   * the cursor left where it was, when `beforeCommit` throws (what was derived from the records is not durable: they
+   * must be read again at the next start) or the cursor cannot be written.
+   */
   commit(pos: Position): void {
-    this.beforeCommit?.();
-    // On the disk before it takes the cursor's name: renamed first, a power loss could leave cursor.json empty. The
-    // folder is not flushed: a rename lost with it leaves the cursor where it was, and what is published again the
-    // coordinator knows by its message id.
-    writeWhole(join(this.dir, 'cursor.json'), JSON.stringify(pos), { flushFolder: false });
+    try {
+      this.beforeCommit?.();
+    } catch (err) {
+      throw new HubError(
+        'OUTBOX_COMMIT_FAILED',
+        `the node's records of what it sent (version index, requests log) cannot be made durable, so the outbox keeps its published records to rebuild them from: ${(err as Error).message}`,
+        { retriable: true, cause: err },
+      );
+    }
+    const cursor = join(this.dir, 'cursor.json');
+    try {
+      // On the disk before it takes the cursor's name: renamed first, a power loss could leave cursor.json empty. The
+      // folder is not flushed: a rename lost with it leaves the cursor where it was, and what is published again the
+      // coordinator knows by its message id.
+      writeWhole(cursor, JSON.stringify(pos), { flushFolder: false });
+    } catch (err) {
+      throw new HubError(
+        'OUTBOX_COMMIT_FAILED',
+        `the outbox cursor ${cursor} cannot be written (published records are published again after a restart): ${(err as Error).message}`,
+        { retriable: true, cause: err },
+      );
+    }
     this.cursorReported = false;
     for (const seg of this.segments())
       if (seg < pos.segment) {

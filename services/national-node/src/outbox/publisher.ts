@@ -42,6 +42,12 @@ export interface Publisher {
   /** True while the broker accepted the last send and the backlog on disk can be read back. */
   healthy(): boolean;
   lastError(): string | undefined;
+  /**
+   * Why what was published cannot be recorded as such (the node's own records made durable, or the outbox's cursor
+   * written: a full or failing disk), until it can; undefined meanwhile. Publishing goes on: what is published again
+   * after a restart, the coordinator knows by its message id.
+   */
+  commitError(): string | undefined;
   /** Resolve when everything enqueued so far is published, or after `timeoutMs`. */
   drain(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
@@ -49,6 +55,9 @@ export interface Publisher {
 
 /** kafkajs' messages for the broker errors after which an idempotent producer does not recover by itself. */
 const SEQUENCE_ERRORS = /out of order sequence|unknown producer|producer.*(epoch|fenced)|invalid producer/i;
+
+/** How long an idle publisher waits before it tries again to record what it published. */
+const COMMIT_RETRY_MS = 1000;
 
 /** A record on disk only: where it ends, and when it was appended (see `startPublisher` for those found at start). */
 interface Spilled {
@@ -109,6 +118,32 @@ export function startPublisher(options: PublisherOptions): Publisher {
     }
   };
 
+  /** The end of the last batch published, until the outbox records it (its cursor moved past it). */
+  let uncommitted: Position | undefined;
+  let commitError: string | undefined;
+  /**
+   * Records in the outbox that everything up to `uncommitted` is published. When it cannot (the node's own records
+   * cannot be made durable, or the cursor cannot be written), publishing goes on: the next batch's commit, or one
+   * tried again while idle, covers this one; meanwhile `commitError` says why, for the node's `outbox` health check.
+   */
+  const commit = () => {
+    if (!uncommitted) return;
+    try {
+      options.log.commit(uncommitted);
+      uncommitted = undefined;
+      if (commitError !== undefined) options.logger.info('what was published is recorded again');
+      commitError = undefined;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== commitError)
+        options.logger.error(
+          { err: message, upTo: uncommitted },
+          'what was published cannot be recorded; published again after a restart unless recorded before',
+        );
+      commitError = message;
+    }
+  };
+
   const loop = async () => {
     while (!stopped) {
       if (queue.length === 0 && spilled.length > 0) {
@@ -129,8 +164,12 @@ export function startPublisher(options: PublisherOptions): Publisher {
         continue;
       }
       if (queue.length === 0) {
+        // Idle with a commit that failed: tried again after a while, not only with the next batch.
+        const retry = uncommitted && setTimeout(() => wake?.(), COMMIT_RETRY_MS);
         await new Promise<void>((r) => (wake = r));
         wake = undefined;
+        if (retry) clearTimeout(retry);
+        if (uncommitted) commit();
         continue;
       }
       const batch = queue.slice(0, batchSize);
@@ -140,13 +179,15 @@ export function startPublisher(options: PublisherOptions): Publisher {
         ]);
         queue.splice(0, batch.length);
         for (const r of batch) held -= r.value.length;
-        options.log.commit((batch[batch.length - 1] as OutboxRecord).end);
+        uncommitted = (batch[batch.length - 1] as OutboxRecord).end;
         options.onPublished?.(batch.length);
         if (!ok) options.logger.info({ depth: queue.length }, 'broker reachable again; outbox draining');
         ok = true;
         lastError = undefined;
         backoff = 200;
         failures = 0;
+        // Apart from the send: the broker took the batch, and a disk that cannot record so is no broker failure.
+        commit();
       } catch (err) {
         failures++;
         if (ok)
@@ -185,6 +226,7 @@ export function startPublisher(options: PublisherOptions): Publisher {
     },
     healthy: () => ok && readBackError === undefined,
     lastError: () => readBackError ?? lastError,
+    commitError: () => commitError,
     async drain(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       const depth = () => queue.length + spilled.length;
@@ -195,6 +237,8 @@ export function startPublisher(options: PublisherOptions): Publisher {
       stopped = true;
       wake?.();
       await running;
+      // What the last batch published is recorded if it can be (else it is published again after the restart).
+      commit();
       await producer.disconnect().catch(() => undefined);
     },
   };

@@ -1,0 +1,78 @@
+// The live panels' data (the overview's map and charts, and the alerts), read panel by panel: a call that fails (a
+// QUERY_TIMEOUT, a refusal, the network) costs its own panel only, which then shows why, and the others are shown.
+
+/** The panels, in the order they are shown. */
+export const PANELS = ['map', 'time', 'byDrug', 'byCountry', 'alerts'];
+
+/** A call's outcome: `{ value }`, or `{ error }` (an ApiError). */
+const settle = (promise) =>
+  promise.then(
+    (value) => ({ value }),
+    (error) => ({ error }),
+  );
+
+/** The outcome of `outcome`'s value put through `fn`, or its error as it is. */
+const mapped = (outcome, fn) => ('error' in outcome ? outcome : { value: fn(outcome.value) });
+
+/**
+ * Every live panel's data, each `{ value }` or `{ error }`: `map` (the route legs), `byDrug` and `byCountry` (stats
+ * rows), `time` (`{ total, series }`: the total by month and a line for each of the five largest drugs or countries,
+ * `seriesBy`) and `alerts` (`{ alerts, nextCursor }`, `alertsLimit` of them). The map asks for the legs alone: the
+ * route reports are neither read nor audited as read for it. `current()` says whether the session that asked is still
+ * signed in; once it is not, no more calls go out (they would carry the next user's token) and null is returned.
+ */
+export async function loadPanels(api, { seriesBy, alertsLimit, current }) {
+  const [alerts, routes, byDrug, byCountry, byMonth] = await Promise.all(
+    [
+      api.get('/v1/alerts', { limit: alertsLimit }),
+      api.get('/v1/routes', { reportedRoutes: 'omit' }),
+      api.get('/v1/stats', { groupBy: 'drug' }),
+      api.get('/v1/stats', { groupBy: 'country' }),
+      api.get('/v1/stats', { groupBy: 'month' }),
+    ].map(settle),
+  );
+  if (!current()) return null;
+  const time = await timeSeries(api, seriesBy, seriesBy === 'drug' ? byDrug : byCountry, byMonth);
+  if (!current()) return null;
+  return {
+    map: mapped(routes, (r) => r.legs),
+    time,
+    byDrug: mapped(byDrug, (r) => r.rows),
+    byCountry: mapped(byCountry, (r) => r.rows),
+    alerts: mapped(alerts, (r) => ({ alerts: r.alerts, nextCursor: r.nextCursor })),
+  };
+}
+
+/**
+ * The chart over time: the total by month, and the five largest of `source` (by drug or by country) each as its own
+ * line. Without the total, or any line of the five, the chart fails as a whole rather than draw fewer lines than it says.
+ */
+async function timeSeries(api, dimension, source, byMonth) {
+  if ('error' in byMonth) return byMonth;
+  if ('error' in source) return source;
+  const top = [...source.value.rows].sort((a, b) => b.quantityKg - a.quantityKg).slice(0, 5);
+  const lines = await Promise.all(
+    top.map((r) => settle(api.get('/v1/stats', { groupBy: 'month', [dimension]: r.key }))),
+  );
+  const failed = lines.find((l) => 'error' in l);
+  if (failed) return failed;
+  return {
+    value: {
+      total: byMonth.value.rows,
+      series: top.map((r, i) => ({ dimension, key: r.key, rows: lines[i].value.rows })),
+    },
+  };
+}
+
+/**
+ * Show each panel of `panels` (from loadPanels): `render[name](value)` for one that loaded, `failed(name, error)` for
+ * one that did not. A panel not in `render` is left as it is.
+ */
+export function showPanels(panels, render, failed) {
+  for (const name of PANELS) {
+    const panel = panels?.[name];
+    if (!panel || !render[name]) continue;
+    if ('error' in panel) failed(name, panel.error);
+    else render[name](panel.value);
+  }
+}
