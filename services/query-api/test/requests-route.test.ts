@@ -1,13 +1,11 @@
 // GET and POST /v1/requests of the query API over an in-memory stand-in for the store's collections (what the
 // route asks of the store is under test, not the store; the real one is in test/coordinator/requests.test.ts).
 import { expect } from 'chai';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Server } from 'node:http';
-import { HubError, ValidationError } from '@hub/errors';
 import type { Store, StoredRequest } from '@hub/store';
 import type { AuditLog } from '../src/audit';
 import type { Caller } from '../src/auth';
 import { requestRoutes } from '../src/routes-requests';
+import { serveRouter, type ServedRouter } from './serve-router';
 
 type Doc = Record<string, unknown>;
 
@@ -70,8 +68,7 @@ const NOW = Date.UTC(2026, 2, 14, 9, 0);
 const HOUR = 3600000;
 
 describe('query API: information requests', () => {
-  let server: Server;
-  let url: string;
+  let api: ServedRouter;
   let data: Record<string, Doc[]>;
   let audited: Parameters<AuditLog['append']>[0][];
   let caller: Caller;
@@ -86,29 +83,14 @@ describe('query API: information requests', () => {
         return e;
       },
     } as unknown as AuditLog;
-    const app = express();
-    app.use((req, _res, next) => {
-      req.caller = caller;
-      next();
-    });
-    app.use(requestRoutes({ store: memoryStore(data), audit, clock: () => NOW }));
-    app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-      if (err instanceof ValidationError) res.status(400).json({ errors: err.errors });
-      else if (err instanceof HubError)
-        res.status(err.code === 'FORBIDDEN' ? 403 : 404).json({ error: err.code });
-      else res.status(500).json({ error: String(err) });
-    });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    api = await serveRouter(
+      requestRoutes({ store: memoryStore(data), audit, clock: () => NOW }),
+      () => caller,
+    );
   });
-  afterEach(() => server.close());
+  afterEach(() => api.close());
 
-  const get = async (query: string) => {
-    const r = await fetch(`${url}/v1/requests${query}`);
-    return { status: r.status, body: (await r.json()) as Doc };
-  };
+  const get = (query: string) => api.get(`/v1/requests${query}`);
 
   /** `n` requests from KZ to UZ, due an hour apart from NOW + 1 h, the last due two of them at the same time. */
   const stored = (n: number) => {
@@ -249,20 +231,16 @@ describe('query API: information requests', () => {
 
   it("leaves a RED request's subject out of the audit log, which every auditor reads", async () => {
     const plate = '777ABC02';
-    const r = await fetch(`${url}/v1/requests`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        to: 'UZ',
-        purpose: 'criminal investigation 2026/120',
-        question: 'Is this plate known to you?',
-        subjectKind: 'identifier',
-        subjectRef: plate,
-        handling: { tlp: 'RED', releasableTo: ['UZ'] },
-      }),
+    const r = await api.post<{ requestId: string }>('/v1/requests', {
+      to: 'UZ',
+      purpose: 'criminal investigation 2026/120',
+      question: 'Is this plate known to you?',
+      subjectKind: 'identifier',
+      subjectRef: plate,
+      handling: { tlp: 'RED', releasableTo: ['UZ'] },
     });
-    expect(r.status, await r.clone().text()).to.equal(202);
-    const { requestId } = (await r.json()) as { requestId: string };
+    expect(r.status, JSON.stringify(r.body)).to.equal(202);
+    const { requestId } = r.body;
     expect(audited).to.have.length(1);
     expect(audited[0]!.query).to.include({ requestId, to: 'UZ', subjectKind: 'identifier' });
     expect(JSON.stringify(audited[0])).to.not.contain(plate);
@@ -289,9 +267,10 @@ describe('query API: information requests', () => {
         ...extra,
       });
     const asked = async (query: string) => {
-      const r = await fetch(`${url}/v1/requests/asked${query}`);
-      const body = (await r.json()) as { asks: { requestId: string; state: string }[] };
-      expect(r.status, JSON.stringify(body)).to.equal(200);
+      const { status, body } = await api.get<{ asks: { requestId: string; state: string }[] }>(
+        `/v1/requests/asked${query}`,
+      );
+      expect(status, JSON.stringify(body)).to.equal(200);
       return body.asks.map((a) => `${a.requestId}:${a.state}`);
     };
 

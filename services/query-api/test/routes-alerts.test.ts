@@ -1,14 +1,11 @@
 import { expect } from 'chai';
-import express from 'express';
-import type { Server } from 'node:http';
 import type { AlertRecord } from '@hub/coordinator/correlate';
-import type { HubError } from '@hub/errors';
 import { alertScore, withheldReason, type Store, type StoredHandling, type Tlp } from '@hub/store';
 import type { AuditLog } from '../src/audit';
 import type { Caller } from '../src/auth';
-import { ERROR_STATUS } from '../src/errors';
 import { decodeCursor } from '../src/params';
 import { alertRoutes, alertView, standingAlert, type CurrentDoc } from '../src/routes-alerts';
+import { serveRouter, type ServedRouter } from './serve-router';
 
 type Doc = Record<string, unknown> & { _id: string };
 
@@ -247,8 +244,7 @@ describe('query API: an alert naming a report whose new version has left its key
 });
 
 describe('query API: GET /v1/alerts shows each caller its own view of each alert', () => {
-  let server: Server;
-  let base = '';
+  let api: ServedRouter;
   let who: Caller;
   let mem: ReturnType<typeof memoryStore>;
   let audited: Parameters<AuditLog['append']>[0][];
@@ -278,26 +274,15 @@ describe('query API: GET /v1/alerts shows each caller its own view of each alert
         return e;
       },
     } as unknown as AuditLog;
-    const app = express();
-    app.use((req, _res, next) => {
-      req.caller = who;
-      next();
-    });
-    app.use(alertRoutes({ store: mem.store, audit }));
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    api = await serveRouter(alertRoutes({ store: mem.store, audit }), () => who);
   });
-  afterEach(async () => {
-    await new Promise((r) => server.close(r));
-  });
+  afterEach(() => api.close());
 
   type Alert = AlertRecord & { createdAt: string };
   const get = async (qs = '') => {
-    const r = await fetch(`${base}/v1/alerts${qs}`);
+    const r = await api.get<{ alerts: Alert[]; nextCursor: string | null }>(`/v1/alerts${qs}`);
     expect(r.status).to.equal(200);
-    return (await r.json()) as { alerts: Alert[]; nextCursor: string | null };
+    return r.body;
   };
 
   it("gives KZ UZ's RED report neither in the alert nor in its reason, and audits the others' reports shown", async () => {
@@ -386,9 +371,9 @@ describe('query API: GET /v1/alerts shows each caller its own view of each alert
 
 describe('query API: GET /v1/alerts pages by the alerts shown, never by those withheld', () => {
   const kz = caller('analyst', 'KZ', 'AMBER');
-  const servers: Server[] = [];
+  const served: ServedRouter[] = [];
   afterEach(async () => {
-    for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+    for (const s of served.splice(0)) await s.close();
   });
 
   /** An alert on KZ's report and UZ's: asked for by UZ, KZ is shown it only while UZ's report is open to it. */
@@ -406,28 +391,12 @@ describe('query API: GET /v1/alerts pages by the alerts shown, never by those wi
       reports: alerts.flatMap((a) => a.reports) as unknown as Doc[],
     });
     const audit = { append: async (e: unknown) => e } as unknown as AuditLog;
-    const app = express();
-    app.use((req, _res, next) => {
-      req.caller = kz;
-      next();
-    });
-    app.use(alertRoutes({ store: mem.store, audit, ...(withheldReadMax && { withheldReadMax }) }));
-    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      const e = err as HubError;
-      res.status(ERROR_STATUS[e.code]?.status ?? 500).json({ error: { code: e.code, message: e.message } });
-    });
-    const server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    servers.push(server);
-    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    return {
-      mem,
-      get: async (qs: string) => {
-        const r = await fetch(`${base}/v1/alerts${qs}`);
-        return { status: r.status, body: (await r.json()) as Record<string, unknown> };
-      },
-    };
+    const api = await serveRouter(
+      alertRoutes({ store: mem.store, audit, ...(withheldReadMax && { withheldReadMax }) }),
+      kz,
+    );
+    served.push(api);
+    return { mem, get: (qs: string) => api.get(`/v1/alerts${qs}`) };
   }
   const ids = (body: Record<string, unknown>) => (body.alerts as { alertId: string }[]).map((a) => a.alertId);
 

@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import express from 'express';
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
 import { createAuditLog, entryHash, REPORT_IDS_KEPT, type AuditEntry, type AuditLog } from '../src/audit';
 import type { Caller } from '../src/auth';
 import type { Clearance } from '../src/issuer';
@@ -15,6 +13,7 @@ import {
   WITHHELD_RULE,
 } from '../src/routes-audit';
 import { memoryStore, type MemoryStore } from './memory-audit-store';
+import { serveRouter, type ServedRouter } from './serve-router';
 
 type Shown = Record<string, unknown> & {
   seq: number;
@@ -33,8 +32,7 @@ type Page = {
 describe('query API: the audit log as an auditor’s clearance shows it (GET /v1/audit)', () => {
   let mem: MemoryStore;
   let log: AuditLog;
-  let server: Server;
-  let base = '';
+  let api: ServedRouter;
   let caller: Caller;
   const written: AuditEntry[] = [];
   const redRecord = randomUUID();
@@ -51,9 +49,9 @@ describe('query API: the audit log as an auditor’s clearance shows it (GET /v1
 
   const audit = async (as: Caller, query = '') => {
     caller = as;
-    const r = await fetch(`${base}/v1/audit${query}`);
+    const r = await api.get<Page>(`/v1/audit${query}`);
     expect(r.status).to.equal(200);
-    return (await r.json()) as Page;
+    return r.body;
   };
   const bySeq = (page: Page) => new Map(page.entries.map((e) => [e.seq, e]));
 
@@ -61,16 +59,7 @@ describe('query API: the audit log as an auditor’s clearance shows it (GET /v1
     mem = memoryStore();
     log = createAuditLog(mem.store, () => Date.UTC(2026, 0, 2));
     written.length = 0;
-    const app = express();
-    app.use((req, _res, next) => {
-      req.caller = caller;
-      next();
-    });
-    app.use(auditRoutes({ audit: log }));
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    api = await serveRouter(auditRoutes({ audit: log }), () => caller);
     // UZ reads its own RED record, searches for heroin (3 found), streams a feed and exports more than the log keeps;
     // a TJ analyst reads a record of TJ's.
     const origins = Array<string>(REPORT_IDS_KEPT + 5).fill('UZ');
@@ -117,9 +106,7 @@ describe('query API: the audit log as an auditor’s clearance shows it (GET /v1
     ])
       written.push(await log.append(e));
   });
-  afterEach(async () => {
-    await new Promise((r) => server.close(r));
-  });
+  afterEach(() => api.close());
 
   it('shows an auditor below RED of another country’s entries who did what and when, nothing of what was read', async () => {
     for (const verify of ['', '?verify=false']) {

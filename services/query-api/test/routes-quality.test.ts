@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Server } from 'node:http';
-import { ValidationError } from '@hub/errors';
 import { topicNames } from '@hub/kafka';
 import { COLLECTIONS, type Store } from '@hub/store';
 import { createAuditLog } from '../src/audit';
+import type { Caller } from '../src/auth';
 import { openApiChecker, type OpenApiDoc } from '../../../test/support/openapi';
 import type { Clearance } from '../src/issuer';
 import { openApiDocument } from '../src/openapi';
@@ -16,6 +14,7 @@ import {
   qualityRoutes,
 } from '../src/routes-quality';
 import { memoryStore } from './memory-audit-store';
+import { serveRouter, type ServedRouter } from './serve-router';
 
 type Doc = Record<string, unknown>;
 
@@ -74,6 +73,7 @@ describe('data quality per contributor (computeQuality)', () => {
     [COLLECTIONS.quarantine]: [{ _id: 'q-1', origin: null, topic: names.nodeOut('UZ') }],
   });
   const tjGreen = { country: 'TJ', clearance: 'GREEN' as const };
+  const tjCoordinator: Caller = { sub: 'coordinator-TJ', role: 'coordinator', regions: [], ...tjGreen };
 
   it('gives a coordinator below RED the figures of what it may read, whether or not there is more it may not', async () => {
     const without = await computeQuality(storeOf(readable()), names, tjGreen);
@@ -130,24 +130,19 @@ describe('data quality per contributor (computeQuality)', () => {
 
   it('answers a coordinator the same, labelled as of what it may read, whatever there is that it may not', async () => {
     const answer = async (collections: Record<string, Doc[]>) => {
-      const app = express();
-      app.use((req, _res, next) => {
-        req.caller = { sub: 'coordinator-TJ', role: 'coordinator', regions: [], ...tjGreen };
-        next();
-      });
       const audit = createAuditLog(memoryStore().store);
-      app.use(qualityRoutes({ store: storeOf(collections), audit, names }));
-      const server = await new Promise<Server>((resolve) => {
-        const s = app.listen(0, '127.0.0.1', () => resolve(s));
-      });
+      const api = await serveRouter(
+        qualityRoutes({ store: storeOf(collections), audit, names }),
+        tjCoordinator,
+      );
       try {
-        const r = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/v1/quality`);
+        const r = await api.get<{ computedAt: string }>('/v1/quality');
         expect(r.status).to.equal(200);
-        const { computedAt, ...body } = (await r.json()) as { computedAt: string };
+        const { computedAt, ...body } = r.body;
         void computedAt;
         return body;
       } finally {
-        await new Promise((r) => server.close(r));
+        await api.close();
       }
     };
     const more = readable();
@@ -160,20 +155,16 @@ describe('data quality per contributor (computeQuality)', () => {
 
   it('keeps the answer to a caller cleared for RED apart from one who reads the same records below RED', async () => {
     let clearance: Clearance = 'RED';
-    const app = express();
-    app.use((req, _res, next) => {
-      req.caller = { sub: 'coordinator-TJ', role: 'coordinator', regions: [], country: 'TJ', clearance };
-      next();
-    });
-    app.use(qualityRoutes({ store: storeOf(readable()), audit: createAuditLog(memoryStore().store), names }));
-    const server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
+    const served = await serveRouter(
+      qualityRoutes({ store: storeOf(readable()), audit: createAuditLog(memoryStore().store), names }),
+      () => ({ ...tjCoordinator, clearance }),
+    );
     const api = openApiChecker(openApiDocument() as unknown as OpenApiDoc);
     const quality = async () => {
-      const r = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/v1/quality`);
-      const body = (await r.json()) as { counted: string; contributors: { country: string }[] };
-      api.check('/v1/quality', 'get', r.status, body);
+      const { status, body } = await served.get<{ counted: string; contributors: { country: string }[] }>(
+        '/v1/quality',
+      );
+      api.check('/v1/quality', 'get', status, body);
       return { counted: body.counted, uz: body.contributors.find((c) => c.country === 'UZ') };
     };
     try {
@@ -186,7 +177,7 @@ describe('data quality per contributor (computeQuality)', () => {
       expect(strict.counted).to.equal(QUALITY_COUNTED);
       expect(strict.uz).to.include({ accepted: 2, rejected: 1, rejectionRate: null });
     } finally {
-      await new Promise((r) => server.close(r));
+      await served.close();
     }
   });
 
@@ -195,8 +186,7 @@ describe('data quality per contributor (computeQuality)', () => {
     /** How many times the figures were computed (each reads the reports once), and a gate that holds those reads. */
     let computed = 0;
     let gate: Promise<void> = Promise.resolve();
-    let server: Server;
-    let url: string;
+    let api: ServedRouter;
     before(async () => {
       const plain = storeOf(readable());
       const store = {
@@ -214,28 +204,12 @@ describe('data quality per contributor (computeQuality)', () => {
           };
         },
       } as unknown as Store;
-      const app = express();
-      app.use((req, _res, next) => {
-        req.caller = { sub: 'coordinator-TJ', role: 'coordinator', regions: [], ...tjGreen };
-        next();
-      });
       const audit = createAuditLog(memoryStore().store);
-      app.use(qualityRoutes({ store, audit, names, clock: () => now }));
-      app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-        if (err instanceof ValidationError) res.status(400).json({ errors: err.errors });
-        else res.status(500).json({ error: String(err) });
-      });
-      server = await new Promise<Server>((resolve) => {
-        const s = app.listen(0, '127.0.0.1', () => resolve(s));
-      });
-      url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      api = await serveRouter(qualityRoutes({ store, audit, names, clock: () => now }), tjCoordinator);
     });
-    after(() => server.close());
+    after(() => api.close());
 
-    const quality = async (query = '') => {
-      const r = await fetch(`${url}/v1/quality${query}`);
-      return { status: r.status, body: (await r.json()) as Doc };
-    };
+    const quality = (query = '') => api.get(`/v1/quality${query}`);
     const computedAt = async (query = '') => {
       const r = await quality(query);
       expect(r.status, JSON.stringify(r.body)).to.equal(200);

@@ -1,19 +1,17 @@
 import { expect } from 'chai';
-import express from 'express';
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
 import { createAuditLog, REPORT_IDS_KEPT, type AuditLog } from '../src/audit';
 import type { Caller } from '../src/auth';
 import { readsRoutes } from '../src/routes-reads';
 import { memoryStore, type MemoryStore } from './memory-audit-store';
+import { serveRouter, type ServedRouter } from './serve-router';
 
 type Read = { action: string; reader: { country: string }; reportIds: string[]; cut?: boolean };
 
 describe("query API: an owner's view of reads (GET /v1/reads)", () => {
   let mem: MemoryStore;
   let log: AuditLog;
-  let server: Server;
-  let base = '';
+  let api: ServedRouter;
   const kzOwner: Caller = {
     sub: 'operator-KZ',
     role: 'node-operator',
@@ -25,24 +23,15 @@ describe("query API: an owner's view of reads (GET /v1/reads)", () => {
   const kzRecord = randomUUID();
 
   const reads = async (query = '') => {
-    const r = await fetch(`${base}/v1/reads${query}`);
+    const r = await api.get<{ reads: Read[] }>(`/v1/reads${query}`);
     expect(r.status).to.equal(200);
-    return ((await r.json()) as { reads: Read[] }).reads;
+    return r.body.reads;
   };
 
   beforeEach(async () => {
     mem = memoryStore();
     log = createAuditLog(mem.store);
-    const app = express();
-    app.use((req, _res, next) => {
-      req.caller = kzOwner;
-      next();
-    });
-    app.use(readsRoutes({ store: mem.store, audit: log }));
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    api = await serveRouter(readsRoutes({ store: mem.store, audit: log }), kzOwner);
     // A UZ analyst reads one KZ record, then exports 1,500 records: 1,000 of UZ, then 500 of KZ.
     await log.append({
       actor: uzReader,
@@ -62,9 +51,7 @@ describe("query API: an owner's view of reads (GET /v1/reads)", () => {
       reportOrigins: origins,
     });
   });
-  afterEach(async () => {
-    await new Promise((r) => server.close(r));
-  });
+  afterEach(() => api.close());
 
   it('shows an export whose ids of its records were left out of the log, marked cut', async () => {
     const shown = await reads();

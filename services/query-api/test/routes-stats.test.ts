@@ -1,13 +1,11 @@
 // GET /v1/stats and GET /v1/routes of the query API over a stand-in store that gives each collection's documents as
 // the caller may read them (what the routes make of them is under test; the real store is in test/query-api/).
 import { expect } from 'chai';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Server } from 'node:http';
-import { ValidationError } from '@hub/errors';
 import { COLLECTIONS, type Store } from '@hub/store';
 import type { AuditLog } from '../src/audit';
 import type { Caller } from '../src/auth';
 import { statsRoutes } from '../src/routes-stats';
+import { serveRouter, type ServedRouter } from './serve-router';
 
 type Doc = Record<string, unknown>;
 
@@ -56,8 +54,7 @@ const march: Doc = {
 };
 
 describe('query API: statistics and routes', () => {
-  let server: Server;
-  let url: string;
+  let api: ServedRouter;
   const caller: Caller = {
     sub: 'analyst-KZ',
     role: 'analyst',
@@ -77,31 +74,13 @@ describe('query API: statistics and routes', () => {
 
   before(async () => {
     const audit = { append: async (e: unknown) => e } as unknown as AuditLog;
-    const app = express();
-    app.use((req, _res, next) => {
-      req.caller = caller;
-      next();
-    });
-    app.use(statsRoutes({ store: standInStore(data), audit }));
-    app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-      if (err instanceof ValidationError) res.status(400).json({ errors: err.errors });
-      else res.status(500).json({ error: String(err) });
-    });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    api = await serveRouter(statsRoutes({ store: standInStore(data), audit }), caller);
   });
-  after(() => server.close());
-
-  const get = async (path: string) => {
-    const r = await fetch(`${url}${path}`);
-    return { status: r.status, body: (await r.json()) as Doc };
-  };
+  after(() => api.close());
 
   describe('GET /v1/routes', () => {
     const reported = async (drug: string) => {
-      const r = await get(`/v1/routes?drug=${drug}`);
+      const r = await api.get(`/v1/routes?drug=${drug}`);
       expect(r.status, JSON.stringify(r.body)).to.equal(200);
       return (r.body.reportedRoutes as { routeId: string }[]).map((x) => x.routeId);
     };
@@ -117,12 +96,12 @@ describe('query API: statistics and routes', () => {
 
   describe('GET /v1/stats: a period of whole months (seizures) or years (annual returns)', () => {
     const refusal = async (query: string) => {
-      const r = await get(`/v1/stats?${query}`);
+      const r = await api.get(`/v1/stats?${query}`);
       expect(r.status, `${query}: ${JSON.stringify(r.body)}`).to.equal(400);
       return r.body.errors as { field: string; message: string; value: string }[];
     };
     const kg = async (query: string) => {
-      const r = await get(`/v1/stats?groupBy=country&${query}`);
+      const r = await api.get(`/v1/stats?groupBy=country&${query}`);
       expect(r.status, `${query}: ${JSON.stringify(r.body)}`).to.equal(200);
       return (r.body.rows as { quantityKg: number }[]).map((x) => x.quantityKg);
     };

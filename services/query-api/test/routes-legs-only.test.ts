@@ -4,12 +4,11 @@
 // Over a stand-in store that gives each collection's documents whatever the filter, and an audit log that keeps what
 // it is given.
 import { expect } from 'chai';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Server } from 'node:http';
-import { ValidationError } from '@hub/errors';
-import type { AuditEntry, AuditLog, Caller } from '@hub/query-api';
 import { COLLECTIONS, type Store } from '@hub/store';
-import { statsRoutes } from '../../services/query-api/src/routes-stats';
+import type { AuditEntry, AuditLog } from '../src/audit';
+import type { Caller } from '../src/auth';
+import { statsRoutes } from '../src/routes-stats';
+import { serveRouter, type ServedRouter } from './serve-router';
 
 type Doc = Record<string, unknown>;
 
@@ -45,8 +44,7 @@ const leg: Doc = {
 };
 
 describe('query API: the route legs without the route reports', () => {
-  let server: Server;
-  let url: string;
+  let api: ServedRouter;
   const read: string[] = [];
   const audited: Partial<AuditEntry>[] = [];
   const caller: Caller = {
@@ -76,34 +74,16 @@ describe('query API: the route legs without the route reports', () => {
         return e;
       },
     } as unknown as AuditLog;
-    const app = express();
-    app.use((req, _res, next) => {
-      req.caller = caller;
-      next();
-    });
-    app.use(statsRoutes({ store, audit }));
-    app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-      if (err instanceof ValidationError) res.status(400).json({ errors: err.errors });
-      else res.status(500).json({ error: String(err) });
-    });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    api = await serveRouter(statsRoutes({ store, audit }), caller);
   });
-  after(() => server.close());
+  after(() => api.close());
   beforeEach(() => {
     read.length = 0;
     audited.length = 0;
   });
 
-  const get = async (path: string) => {
-    const r = await fetch(`${url}${path}`);
-    return { status: r.status, body: (await r.json()) as Doc };
-  };
-
   it('answers the legs alone with reportedRoutes=omit, and neither reads nor audits a route report', async () => {
-    const r = await get('/v1/routes?reportedRoutes=omit');
+    const r = await api.get('/v1/routes?reportedRoutes=omit');
     expect(r.status, JSON.stringify(r.body)).to.equal(200);
     expect((r.body.legs as Doc[]).map((l) => `${l.from}>${l.to} ${l.quantityKg}`)).to.deep.equal(['AF>KZ 3']);
     expect(r.body).to.not.have.property('reportedRoutes');
@@ -119,7 +99,7 @@ describe('query API: the route legs without the route reports', () => {
     for (const path of ['/v1/routes', '/v1/routes?reportedRoutes=include']) {
       read.length = 0;
       audited.length = 0;
-      const r = await get(path);
+      const r = await api.get(path);
       expect(r.status, JSON.stringify(r.body)).to.equal(200);
       expect(
         (r.body.reportedRoutes as Doc[]).map((x) => x.routeId),
@@ -132,7 +112,7 @@ describe('query API: the route legs without the route reports', () => {
   });
 
   it('refuses another value of reportedRoutes, naming the parameter and what it takes', async () => {
-    const r = await get('/v1/routes?reportedRoutes=none');
+    const r = await api.get('/v1/routes?reportedRoutes=none');
     expect(r.status).to.equal(400);
     expect(r.body.errors).to.deep.equal([
       { field: 'reportedRoutes', message: 'must be one of include, omit', value: 'none' },
