@@ -463,7 +463,7 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
     expect(await field('conveyance')).to.equal('Road, truck');
     expect(await field('locationType')).to.equal('Border crossing point');
     expect(await field('agency')).to.equal('Customs');
-    expect(await page.textContent('#record table tbody td:nth-child(4)')).to.equal('Powder');
+    expect(await page.textContent('#record table tbody td:nth-child(5)')).to.equal('Powder');
 
     await page.selectOption('#lang', 'ru');
     expect(await field('concealment')).to.equal('Топливный бак');
@@ -471,7 +471,7 @@ describe('dashboard: co-operation view and vocabulary labels', function () {
     expect(await field('conveyance')).to.equal('Автомобильный транспорт, truck');
     expect(await field('locationType')).to.equal('Пункт пропуска');
     expect(await field('agency')).to.equal('Таможня');
-    expect(await page.textContent('#record table tbody td:nth-child(4)')).to.equal('Порошок');
+    expect(await page.textContent('#record table tbody td:nth-child(5)')).to.equal('Порошок');
     expect(await page.textContent('#record dt:has(+ dd[data-field="concealment"])')).to.equal(
       'Способ сокрытия',
     );

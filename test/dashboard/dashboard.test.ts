@@ -814,7 +814,7 @@ describe('analyst dashboard in a browser', function () {
     await page.waitForSelector('#verdict');
     expect(await page.textContent('#verdict')).to.contain('Подпись проверена');
     expect(await page.textContent('#record')).to.contain(
-      'Афганистан (отправление) → Узбекистан (назначение)',
+      'Афганистан (происхождение) → Узбекистан (назначение)',
     );
     expect(await page.textContent('#history-h')).to.equal('История версий');
     await page.click('nav.tabs a[data-view="overview"]');

@@ -266,6 +266,12 @@ describe('query API: answers as its OpenAPI description says', function () {
     };
     expect(audit.valid).to.equal(true);
     expect(audit.entries).to.have.length(5);
+    // Every role may ask who its token says it is; the auditor's token is no exception.
+    const session = (await answer('/v1/session', '/v1/session', hub.token('auditor', 'KZ'), 200)) as {
+      role: string;
+      country: string;
+    };
+    expect(session).to.include({ role: 'auditor', country: 'KZ' });
     await answer('/.well-known/jwks.json', '/.well-known/jwks.json', undefined, 200);
     const substances = (await answer(
       '/data/substances.json',
@@ -288,6 +294,7 @@ describe('query API: answers as its OpenAPI description says', function () {
     const codes = async (path: string, url: string, token: string | undefined, status: number) =>
       ((await answer(path, url, token, status)) as { error: { code: string } }).error.code;
     expect(await codes('/v1/seizures', '/v1/seizures', undefined, 401)).to.equal('TOKEN_MISSING');
+    expect(await codes('/v1/session', '/v1/session', undefined, 401)).to.equal('TOKEN_MISSING');
     expect(await codes('/v1/seizures', '/v1/seizures?limit=5000', analyst, 400)).to.equal(
       'VALIDATION_FAILED',
     );

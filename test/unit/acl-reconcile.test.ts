@@ -7,11 +7,13 @@ import kafkajs from 'kafkajs';
 import { HubError } from '@hub/errors';
 import {
   aclEntryKey,
+  diffAcls,
   hubAcls,
   hubPrincipals,
   nodePrincipal,
   toAclEntries,
   topicNames,
+  wantedAcls,
   type AclEntry,
   type Admin,
   type RegionMembers,
@@ -272,6 +274,37 @@ describe('provisioning keeps the broker ACLs equal to the plan', () => {
     const held = [...broker.acls.keys()];
     for (const e of stray) expect(held, aclEntryKey(e)).not.to.include(aclEntryKey(e));
     for (const e of [...plan, ...elsewhere]) expect(held, aclEntryKey(e)).to.include(aclEntryKey(e));
+  });
+
+  it("leaves alone the consumer-group grants of a namespace beginning with a service's name, applying a hub without one", () => {
+    // `coordinator-eu.coordinator` starts with `coordinator`: read as the plain hub's, the plain hub's apply deleted
+    // the other hub's group grants and that hub's apply made them again, each undoing the other.
+    const plain = topicNames('');
+    for (const namespace of ['coordinator-eu', 'query-api-eu', 'coordinator']) {
+      const other = topicNames(namespace);
+      const held = [
+        ...toAclEntries(hubAcls(plain, ['KZ', 'KG'], withTm)),
+        ...toAclEntries(hubAcls(other, ['KZ', 'KG'], withTm)),
+      ];
+      const d = diffAcls(plain, wantedAcls(plain, ['KZ', 'KG'], withTm, held), held);
+      expect(d.remove.map(aclEntryKey), namespace).to.deep.equal([]);
+      expect(d.add.map(aclEntryKey), namespace).to.deep.equal([]);
+    }
+    // A node of the plain hub granted a group of its own namespace's coordinator still loses it.
+    const held = [
+      ...toAclEntries(hubAcls(plain, ['KZ'], withTm)),
+      {
+        principal: 'User:node-KZ',
+        host: '*',
+        operation: AclOperationTypes.READ,
+        permissionType: AclPermissionTypes.ALLOW,
+        resourceType: AclResourceTypes.GROUP,
+        resourceName: 'coordinator-pki',
+        resourcePatternType: ResourcePatternTypes.PREFIXED,
+      },
+    ];
+    const d = diffAcls(plain, wantedAcls(plain, ['KZ'], withTm, held), held);
+    expect(d.remove.map((e) => e.resourceName)).to.deep.equal(['coordinator-pki']);
   });
 
   it("takes away what another hub's principals (or those of before namespaced principals) hold in this namespace", async () => {

@@ -1,6 +1,7 @@
 // Unit tier: the dashboard's live feeds (services/query-api/public/live.js) retry a stream the hub refuses for now
 // (429: too many of the caller's streams open; 5xx) and give up on one refused for good (no such feed for the
-// caller), wait no longer after a stream that opened, and pace the refreshes that feed events ask for. Only the network
+// caller), wait no longer after a stream that opened, and pace the refreshes that feed events ask for, counting from
+// the end of every reload, the periodic ones too (overview.js oneReloadAtATime, wired as app.js does). Only the network
 // and the clock are replaced: fetch answers as the query API does.
 import { expect } from 'chai';
 import { join } from 'node:path';
@@ -22,8 +23,12 @@ interface Clock {
 }
 type Pace = (
   refresh: () => Promise<void> | void,
-  o?: { settleMs?: number; gapMs?: number; clock?: Clock },
-) => { poke(): void; stop(): void };
+  o?: { settleMs?: number; gapMs?: number; clock?: Clock; busy?: () => boolean },
+) => { poke(): void; ended(): void; stop(): void };
+type Reloads = <T>(
+  reload: (options: T) => Promise<void>,
+  o?: { session?: () => number; merge?: (queued: T, next: T) => T; onEnd?: () => void },
+) => { request(options: T): Promise<void>; running(): boolean };
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -70,10 +75,15 @@ describe('dashboard live feeds', function () {
   this.timeout(20000);
   let followFeeds: Follow;
   let paceRefresh: Pace;
+  let oneReloadAtATime: Reloads;
   const realFetch = globalThis.fetch;
   before(async () => {
-    const url = pathToFileURL(join(repoRoot, 'services', 'query-api', 'public', 'live.js')).href;
-    ({ followFeeds, paceRefresh } = (await import(url)) as { followFeeds: Follow; paceRefresh: Pace });
+    const url = (name: string) => pathToFileURL(join(repoRoot, 'services', 'query-api', 'public', name)).href;
+    ({ followFeeds, paceRefresh } = (await import(url('live.js'))) as {
+      followFeeds: Follow;
+      paceRefresh: Pace;
+    });
+    ({ oneReloadAtATime } = (await import(url('overview.js'))) as { oneReloadAtATime: Reloads });
   });
   after(() => {
     globalThis.fetch = realFetch;
@@ -188,5 +198,122 @@ describe('dashboard live feeds', function () {
     pacer.poke();
     await clock.advance(10000);
     expect(starts).to.have.length(before);
+  });
+
+  it('starts a feed’s refresh at least 5 s after the reload before it ended, though reloads take 6 s and others run', async () => {
+    const clock = fakeClock();
+    /** Each reload: when it ran, and what asked for it (the feed, the 30 s poll; merged when several did). */
+    const runs: { start: number; end: number; why: string[] }[] = [];
+    const reload = (why: string[]) =>
+      new Promise<void>((resolve) => {
+        const run = { start: clock.now(), end: Infinity, why };
+        runs.push(run);
+        clock.setTimeout(() => {
+          run.end = clock.now();
+          resolve();
+        }, 6000);
+      });
+    // As app.js wires them: every reload goes through one gate, and the pacer counts from each one's end.
+    const pacer: { current?: ReturnType<Pace> } = {};
+    const reloads = oneReloadAtATime(reload, {
+      merge: (queued, next) => [...new Set([...queued, ...next])],
+      onEnd: () => pacer.current?.ended(),
+    });
+    pacer.current = paceRefresh(() => reloads.request(['feed']), {
+      settleMs: 300,
+      gapMs: 5000,
+      clock,
+      busy: () => reloads.running(),
+    });
+    // A record a second on the feed for 90 s, and the poll every 30 s.
+    for (let t = 0; t < 90000; t += 1000) clock.setTimeout(() => pacer.current!.poke(), t);
+    for (let t = 30000; t < 90000; t += 30000) clock.setTimeout(() => void reloads.request(['periodic']), t);
+    await clock.advance(120000);
+
+    const said = runs.map((r) => `${r.start / 1000} s (${r.why.join('+')})`).join(', ');
+    expect(
+      runs.filter((r) => r.why.includes('periodic')),
+      said,
+    ).to.have.length(2);
+    expect(runs.filter((r) => r.why.includes('feed')).length, said).to.be.at.least(5);
+    for (let i = 1; i < runs.length; i++) {
+      expect(runs[i]!.start, `reload ${i} (${said})`).to.be.at.least(runs[i - 1]!.end);
+      if (runs[i]!.why.includes('feed'))
+        expect(
+          runs[i]!.start - runs[i - 1]!.end,
+          `feed reload ${i} after the one before (${said})`,
+        ).to.be.at.least(5000);
+    }
+    // The last record is answered.
+    expect(runs.at(-1)!.start, said).to.be.above(89000);
+  });
+});
+
+describe('dashboard reloads one at a time', () => {
+  let oneReloadAtATime: Reloads;
+  before(async () => {
+    const url = pathToFileURL(join(repoRoot, 'services', 'query-api', 'public', 'overview.js')).href;
+    ({ oneReloadAtATime } = (await import(url)) as { oneReloadAtATime: Reloads });
+  });
+
+  /** A reload that ends when told (`finish()`), keeping what it was asked with. */
+  function controlledReloads(session = () => 0) {
+    const asked: { byHand: boolean }[] = [];
+    const finish: (() => void)[] = [];
+    const ends: number[] = [];
+    const reloads = oneReloadAtATime(
+      (o: { byHand: boolean }) =>
+        new Promise<void>((resolve) => {
+          asked.push(o);
+          finish.push(resolve);
+        }),
+      { session, merge: (a, b) => ({ byHand: a.byHand || b.byHand }), onEnd: () => ends.push(asked.length) },
+    );
+    return { reloads, asked, ends, finish: () => finish.shift()!() };
+  }
+
+  it('runs a reload asked for during one once more when it ends, and settles the ask only then', async () => {
+    const { reloads, asked, ends, finish } = controlledReloads();
+    const settled: string[] = [];
+    void reloads.request({ byHand: false }).then(() => settled.push('first'));
+    expect(reloads.running()).to.equal(true);
+    void reloads.request({ byHand: true }).then(() => settled.push('second'));
+    void reloads.request({ byHand: false }).then(() => settled.push('third'));
+    await flush();
+    expect(asked).to.deep.equal([{ byHand: false }]);
+    finish();
+    await flush();
+    // Once more, for both asks made meanwhile, and by hand since one of them was.
+    expect(settled).to.deep.equal(['first']);
+    expect(asked).to.deep.equal([{ byHand: false }, { byHand: true }]);
+    expect(ends).to.deep.equal([1]);
+    expect(reloads.running()).to.equal(true);
+    finish();
+    await flush();
+    expect(settled).to.deep.equal(['first', 'second', 'third']);
+    expect(ends).to.deep.equal([1, 2]);
+    expect(reloads.running()).to.equal(false);
+  });
+
+  it('neither holds up a new session’s reload with an earlier one’s nor runs what was asked for during that', async () => {
+    let session = 1;
+    const { reloads, asked, ends, finish } = controlledReloads(() => session);
+    void reloads.request({ byHand: false });
+    let leftOver = false;
+    void reloads.request({ byHand: true }).then(() => (leftOver = true));
+    session = 2; // signed out, and in again
+    expect(reloads.running()).to.equal(false);
+    void reloads.request({ byHand: false });
+    expect(asked).to.have.length(2);
+    finish(); // the earlier session's reload ends: nothing more for it, and no end told for it
+    await flush();
+    expect(leftOver).to.equal(true);
+    expect(asked).to.have.length(2);
+    expect(ends).to.deep.equal([]);
+    expect(reloads.running()).to.equal(true);
+    finish();
+    await flush();
+    expect(asked).to.deep.equal([{ byHand: false }, { byHand: false }]);
+    expect(ends).to.deep.equal([2]);
   });
 });

@@ -1,5 +1,6 @@
 // A disk that fills under one file, for unit tests of what a node writes: the first write to the file takes only a few
-// bytes, and every write to it after that fails with ENOSPC until the space is freed. Other files are not touched.
+// bytes, and every write to it after that fails with ENOSPC until the space is freed. Other files are not touched. And
+// a disk whose flushes of one file fail (a failed writeback).
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 
@@ -40,4 +41,48 @@ export function fillDiskUnder(file: string, { shortWrite = 10 }: { shortWrite?: 
   }) as typeof fs.writeSync;
   syncBuiltinESMExports();
   return disk;
+}
+
+export interface FailingFlush {
+  /** Flushes of the file that failed. */
+  failures: number;
+  /** Writes to the file (whatever their length), from the start. */
+  writes: number;
+  /** The real fs back. */
+  restore(): void;
+}
+
+/**
+ * From now on, the next `times` flushes (fdatasync) of `file` fail with EIO, as a failed writeback does on Linux: once,
+ * after which the kernel has marked the pages clean and the next flush succeeds without them on the disk. Writes to the
+ * file are counted, to see what is written again.
+ */
+export function failFlushOf(file: string, { times = 1 }: { times?: number } = {}): FailingFlush {
+  const inode = fs.statSync(file).ino;
+  const realFlush = fs.fdatasyncSync;
+  const realWrite = fs.writeSync;
+  let left = times;
+  const flush: FailingFlush = {
+    failures: 0,
+    writes: 0,
+    restore: () => {
+      fs.fdatasyncSync = realFlush;
+      fs.writeSync = realWrite;
+      syncBuiltinESMExports();
+    },
+  };
+  fs.fdatasyncSync = ((fd: number) => {
+    if (left > 0 && fs.fstatSync(fd).ino === inode) {
+      left--;
+      flush.failures++;
+      throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    }
+    realFlush(fd);
+  }) as typeof fs.fdatasyncSync;
+  fs.writeSync = ((fd: number, ...rest: unknown[]) => {
+    if (fs.fstatSync(fd).ino === inode) flush.writes++;
+    return (realWrite as (...args: unknown[]) => number)(fd, ...rest);
+  }) as typeof fs.writeSync;
+  syncBuiltinESMExports();
+  return flush;
 }

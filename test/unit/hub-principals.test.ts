@@ -80,6 +80,29 @@ describe('principals of hubs sharing a cluster (HUB_NAMESPACE)', () => {
     }
   });
 
+  it("refuses a namespace whose consumer groups a hub without one is granted (its coordinator's, its query API's)", () => {
+    // The plain hub's coordinator holds the groups beginning with `coordinator`, its query API those beginning with
+    // `query-api-` (prefixed grants): a namespace `coordinator-eu` would put every group of its hub among them.
+    for (const namespace of ['coordinator-eu', 'coordinator', 'query-api-eu'])
+      expect(() => loadConfig({ HUB_HOME: '/nonexistent', HUB_NAMESPACE: namespace }), namespace)
+        .to.throw(`HUB_NAMESPACE=${namespace} must not begin with "coordinator" or "query-api-"`)
+        .with.property('code', 'CONFIG_INVALID');
+    // Those it accepts: no group their hub's services join is covered by a group grant of the plain hub.
+    const plainGroups = hubAcls(topicNames(''), ['KZ'], regions).filter((a) => a.resourceType === 'group');
+    for (const namespace of ['eu', 'node-eu', 'query-api', 'hub-b']) {
+      expect(loadConfig({ HUB_HOME: '/nonexistent', HUB_NAMESPACE: namespace }).namespace).to.equal(
+        namespace,
+      );
+      const names = topicNames(namespace);
+      const groups = ['coordinator', 'coordinator-pki-1', 'query-api-feed-central-asia-1', 'node-KZ-inbound'];
+      for (const g of groups.map((x) => names.group(x)))
+        expect(
+          plainGroups.filter((a) => a.pattern === 'prefixed' && g.startsWith(a.name)).map((a) => a.name),
+          g,
+        ).to.deep.equal([]);
+    }
+  });
+
   it("has a second hub's stack up on the same broker make credentials for its own principals only", () => {
     // provisionSecured makes those missing from the broker's list: hub a's are all there, hub-admin among them.
     const a = localPrincipals({ namespace: 'hub-a', demoCountries: ['KZ', 'UZ'] });

@@ -2,13 +2,14 @@
 // reads them), what it writes when a node refuses a return whole, which returns it counts as sent, and the send-only
 // identity it renews before it expires. A fake node in this process; no Kafka, no store (closed ports).
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readWdrAnnex } from '@hub/domain';
-import { PkiStore } from '@hub/pki';
+import { PkiStore, createCa } from '@hub/pki';
 import { sendCountry, sendingIdentity } from '../../scripts/src/cli/commands/import-annual';
 import { hubAsync } from '../support/cli';
 
@@ -53,6 +54,41 @@ describe('hub import-annual: reading the annex', () => {
       },
     ]);
     expect(returns[0]?.rows.map((r) => r.kilograms)).to.deep.equal([12]);
+  });
+
+  it("refuses a comma in kilograms outside a ';' file rather than guess decimal mark or thousands", () => {
+    // "0,500" read as a thousands group was 500 kg instead of half a kilogram.
+    const rule =
+      "a decimal comma only in ';'-separated files, and no thousands separator; write 0.5 for half a kilogram, 1250 for one thousand two hundred and fifty";
+    const { returns, errors } = readWdrAnnex(
+      `${HEADER}\nAsia,Tajikistan,TJK,Opioids,Heroin,2023,"0,500"\nAsia,Tajikistan,TJK,Opioids,Opium,2023,"1,250"\nAsia,Tajikistan,TJK,Opioids,Morphine,2023,0.5\n`,
+    );
+    expect(errors).to.deep.equal([
+      {
+        line: 2,
+        column: 'kilograms',
+        value: '0,500',
+        message: `must not hold a comma in a ','-separated file: ${rule}`,
+      },
+      {
+        line: 3,
+        column: 'kilograms',
+        value: '1,250',
+        message: `must not hold a comma in a ','-separated file: ${rule}`,
+      },
+    ]);
+    expect(returns[0]?.rows.map((r) => r.kilograms)).to.deep.equal([0.5]);
+    const tab = readWdrAnnex(
+      `${HEADER.replaceAll(',', '\t')}\nAsia\tTajikistan\tTJK\tOpioids\tHeroin\t2023\t0,125\n`,
+    );
+    expect(tab.errors.map((e) => [e.value, e.message])).to.deep.equal([
+      ['0,125', `must not hold a comma in a tab-separated file: ${rule}`],
+    ]);
+    // In a ';' file the comma is the decimal mark: "0,500" is half a kilogram.
+    expect(
+      readWdrAnnex(`${HEADER.replaceAll(',', ';')}\nAsia;Tajikistan;TJK;Opioids;Heroin;2023;0,500\n`)
+        .returns[0]?.rows[0]?.kilograms,
+    ).to.equal(0.5);
   });
 
   it('stops at a header without the annex columns, before the PKI and the brokers (exit 2)', async function () {
@@ -171,5 +207,34 @@ describe('hub import-annual: the send-only identity of a country', function () {
     const expiring = pki.identity('KZ').fingerprint;
     expect(sendingIdentity(pki, 'KZ', Date.now())).to.equal('renewed');
     expect(pki.identity('KZ').fingerprint).not.to.equal(expiring);
+  });
+
+  it("keeps, in the hub CA's last days, a certificate that ends with the CA, and says to roll the CA over", async () => {
+    // A CA with 20 days left: every certificate from it ends with it, so a new one would last no longer.
+    const caDir = mkdtempSync(join(tmpdir(), 'hub-import-annual-ca-'));
+    try {
+      mkdirSync(join(caDir, 'ca'));
+      const ca = createCa({ bits: 2048, validityYears: 10, now: new Date(Date.now() - (3650 - 20) * DAY) });
+      writeFileSync(join(caDir, 'ca', 'ca.crt'), ca.certPem);
+      writeFileSync(join(caDir, 'ca', 'ca.key'), ca.keyPem);
+      const ending = new PkiStore(caDir);
+      const told: Date[] = [];
+      const runs = [1, 2, 3].map(() => sendingIdentity(ending, 'TJ', Date.now(), (end) => told.push(end)));
+      expect(runs).to.deep.equal(['issued', 'kept', 'kept']);
+      // One key and certificate, not one per import.
+      expect(readdirSync(ending.identityDir('TJ')).sort()).to.deep.equal(['node.crt', 'node.key']);
+      expect(told.map((d) => d.getTime())).to.deep.equal(
+        Array(3).fill(Date.parse(new X509Certificate(ca.certPem).validTo)),
+      );
+      // After a rollover a new one lasts longer: issued again from the new CA.
+      await ending.rolloverCa({ bits: 2048 });
+      const before = ending.identity('TJ').fingerprint;
+      expect(sendingIdentity(ending, 'TJ', Date.now())).to.equal('renewed');
+      expect(ending.identity('TJ').fingerprint).not.to.equal(before);
+      const notAfter = Date.parse(new X509Certificate(ending.identity('TJ').certificatePem).validTo);
+      expect(notAfter).to.be.greaterThan(Date.now() + 300 * DAY);
+    } finally {
+      rmSync(caDir, { recursive: true, force: true });
+    }
   });
 });

@@ -93,6 +93,9 @@ describe('national node: opening the outbox after a crash', function () {
     const requests = new RequestsLog(logFile);
     const { log, pending, spilled } = openOutbox({ dir: outboxDir, reports, requests, registry, logger });
     expect(pending.map((r) => r.key)).to.deep.equal([reportId, requestId]);
+    // Sent when the outbox took it in run 1, not when run 2 took it back (the age of a record awaiting its receipt).
+    const appendedAt = pending[0]!.appendedAt;
+    expect(reports.sentAtOf(reportId)).to.equal(appendedAt);
     const sent: string[] = [];
     const producer = {
       send: async ({ messages }: { messages: { key: string }[] }) => {

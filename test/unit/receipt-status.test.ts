@@ -29,15 +29,16 @@ describe('national node: records waiting for the hub to answer', () => {
     const file = join(dir, 'reports.idx');
     // A line of the format before: id, version, digest, envelope id.
     appendFileSync(file, 'old-report 1 abc m-old\n');
+    const at = Date.parse('2026-12-07T10:00:00Z');
     const first = new ReportsIndex(file);
-    first.record('a', 1, 'd1', 'm-a1', 1_000);
-    first.record('b', 1, undefined, 'm-b1', 2_000);
-    first.record('b', 2, undefined, 'm-b2', 5_000);
+    first.record('a', 1, 'd1', 'm-a1', at + 1_000);
+    first.record('b', 1, undefined, 'm-b1', at + 2_000);
+    first.record('b', 2, undefined, 'm-b2', at + 5_000);
     first.close();
     const again = new ReportsIndex(file);
     try {
-      expect(again.sentAtOf('a')).to.equal(1_000);
-      expect(again.sentAtOf('b')).to.equal(5_000);
+      expect(again.sentAtOf('a')).to.equal(at + 1_000);
+      expect(again.sentAtOf('b')).to.equal(at + 5_000);
       expect(again.latest('b')).to.equal(2);
       expect(again.messageIdOf('old-report')).to.equal('m-old');
       expect(again.sentAtOf('old-report')).to.equal(undefined);

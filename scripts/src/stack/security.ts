@@ -197,6 +197,11 @@ export interface SecureBrokerOptions {
   readyTimeoutMs?: number;
   /** Called with the broker's pid as soon as it runs, before it is ready (to record it for a later stop). */
   onStart?: (pid: number) => void;
+  /**
+   * Called with each principal once its credential is made, not before: a start interrupted midway leaves a record
+   * of those the broker holds.
+   */
+  onCredential?: (principal: string) => void;
   /** Default: the real ones. */
   processes?: SecureStartProcesses;
 }
@@ -263,6 +268,7 @@ export async function startSecureKafka(options: SecureBrokerOptions): Promise<Se
       tls,
       principals: [...new Set(others), PRINCIPALS.admin],
       run: processes.run,
+      onMade: options.onCredential,
     });
   }
   await wait(() => processes.clientReady(brokers, admin));
@@ -327,6 +333,8 @@ export interface ScramTarget {
   principals: string[];
   /** Runs Kafka's ConfigCommand; default proc's `run`. */
   run?: typeof run;
+  /** Called with each principal once the broker has its credential (before the next is made). */
+  onMade?: (principal: string) => void;
 }
 
 /**
@@ -370,6 +378,7 @@ export async function addScramUsers(
           'KAFKA_SECURITY_FAILED',
           `setting the SCRAM credential of ${principal} failed:\n${(r.stdout + r.stderr).split(password).join('[redacted]').slice(-2000)}`,
         );
+      options.onMade?.(principal);
     } finally {
       rmSync(file, { force: true });
     }

@@ -21,13 +21,16 @@ import { replaceSecretFile } from './secrets';
 import {
   addScramUsers,
   principalSecurity,
+  probeInternal,
   provisionHub,
   rotateScramPasswords,
   secureKafka,
   startSecureKafka,
   writeBrokerTls,
+  type SecureBroker,
+  type SecureStartProcesses,
 } from './security';
-import { commandLineOf, isAlive, portInUse, stopPid, waitFor, waitStarted, withLock } from './proc';
+import { commandLineOf, isAlive, portInUse, run, stopPid, waitFor, waitStarted, withLock } from './proc';
 import { stackVersions } from './versions';
 
 export type Say = (line: string) => void;
@@ -278,6 +281,106 @@ function writeCredentialed(layout: KafkaLayout, principals: string[]): void {
   writeFileSync(credentialedFile(layout), JSON.stringify(principals));
 }
 
+/** Add a principal to the record once the broker holds its credential. */
+function recordCredential(layout: KafkaLayout, principal: string): void {
+  const held = readCredentialed(layout);
+  if (!held.includes(principal)) writeCredentialed(layout, [...held, principal]);
+}
+
+/**
+ * The record, kept only while it can be the broker's: hub-admin's credential is made last, so a record naming it
+ * while the broker refuses hub-admin (one written before any credential was, as until 2026-12-08) is dropped.
+ */
+function trustedCredentialed(layout: KafkaLayout): string[] {
+  const held = readCredentialed(layout);
+  const trusted = held.includes(PRINCIPALS.admin) ? [] : held;
+  writeCredentialed(layout, trusted);
+  return trusted;
+}
+
+/** A refusal of the principal's password (kafkajs' SASL authentication error), not a broker that does not answer. */
+const SASL_REFUSED = /SASL|[Aa]uthenticat/;
+
+/**
+ * Start the secured local broker (startSecureKafka) for this configuration's principals, recording each credential
+ * once it is made: a new storage starts with an empty record, so a start stopped midway leaves the record of what
+ * the broker holds, and the next `stack up` makes the rest.
+ */
+export async function startLocalSecureKafka(
+  config: HubConfig,
+  layout: KafkaLayout,
+  onStart: (pid: number) => void,
+  processes?: SecureStartProcesses,
+): Promise<SecureBroker> {
+  if (!existsSync(join(layout.dataDir, 'meta.properties'))) writeCredentialed(layout, []);
+  let first = true;
+  return startSecureKafka({
+    layout,
+    hubHome: config.hubHome,
+    listeners: {
+      client: config.stackPorts.kafka,
+      internal: config.stackPorts.kafkaInternal,
+      controller: config.stackPorts.kafkaController,
+    },
+    principals: localPrincipals(config),
+    marker: 'kafka',
+    onStart,
+    // Credentials are made only when hub-admin is refused: the record is checked before the first is added.
+    onCredential: (principal) => {
+      if (first) trustedCredentialed(layout);
+      first = false;
+      recordCredential(layout, principal);
+    },
+    ...(processes ? { processes } : {}),
+  });
+}
+
+/**
+ * hub-admin signing in to the secured broker an earlier `stack up` started. When the broker answers on INTERNAL but
+ * refuses hub-admin (a first start stopped before hub-admin's credential, made last), the credentials this
+ * configuration needs and the record lacks are made there first (once; hub-admin's last), each recorded once made.
+ */
+export function runningSecureKafkaProbe(
+  config: HubConfig,
+  say: Say,
+  kafka: LocalKafka,
+  probe: StackProbes['kafka'],
+  processes: Pick<SecureStartProcesses, 'run' | 'internalReady'> = { run, internalReady: probeInternal },
+): Probe {
+  let repaired = false;
+  const asAdmin = () => probe(kafka.brokers, adminSecurity(config.hubHome));
+  return async () => {
+    const r = await asAdmin();
+    if (r.ok || repaired || !SASL_REFUSED.test(r.error ?? '')) return r;
+    const layout = secureKafkaLayout(config, kafka.version);
+    const tls = writeBrokerTls(new PkiStore(join(config.hubHome, 'pki')), join(layout.configDir, 'tls'));
+    const internal = kafka.internal ?? [`127.0.0.1:${config.stackPorts.kafkaInternal}`];
+    if (!(await processes.internalReady(internal, tls))) return r;
+    repaired = true;
+    const held = trustedCredentialed(layout);
+    const others = localPrincipals(config).filter((p) => p !== PRINCIPALS.admin && !held.includes(p));
+    const missing = [...others, PRINCIPALS.admin];
+    say(
+      `Kafka: the running broker refuses hub-admin (a start stopped before its credentials were all made): SCRAM credentials for ${missing.join(', ')}`,
+    );
+    try {
+      await addScramUsers({
+        libs: layout.libs,
+        internal,
+        hubHome: config.hubHome,
+        tls,
+        principals: missing,
+        run: processes.run,
+        onMade: (p) => recordCredential(layout, p),
+      });
+    } catch (err) {
+      // The wait goes on to its end and names this (a probe that throws would say nothing).
+      return { ok: false, error: `the running broker refuses hub-admin, and ${(err as Error).message}` };
+    }
+    return asAdmin();
+  };
+}
+
 /** The secured broker keeps its data and configuration apart from the plaintext one's (formatted differently). */
 function secureKafkaLayout(config: HubConfig, version: string): KafkaLayout {
   const plain = kafkaLayout(config.cacheDir, config.hubHome, version);
@@ -308,11 +411,11 @@ async function localKafka(
     );
   }
   const secured = (wanted ?? running) === 'sasl_ssl';
-  if (
-    await stillRunning(previous?.kafka.pid, KAFKA_MARKER, 'Kafka', recorded.join(','), () =>
-      secured ? probes.kafka(recorded, adminSecurity(config.hubHome)) : probes.kafka(recorded),
-    )
-  ) {
+  const probe: Probe =
+    secured && previous
+      ? runningSecureKafkaProbe(config, say, previous.kafka, probes.kafka)
+      : () => probes.kafka(recorded);
+  if (await stillRunning(previous?.kafka.pid, KAFKA_MARKER, 'Kafka', recorded.join(','), probe)) {
     say(
       `Kafka ${previous?.kafka.version} already running at ${recorded.join(',')} (pid ${previous?.kafka.pid}${secured ? ', security profile' : ''})`,
     );
@@ -355,26 +458,12 @@ async function localKafka(
     'Kafka internal listener',
     'HUB_STACK_KAFKA_INTERNAL_PORT',
   );
-  const principals = localPrincipals(config);
   say(
     `Kafka ${versions.kafka}: starting a KRaft broker with the security profile at ${brokers[0]} (TLS from the hub CA, ` +
       `SASL/SCRAM per service, ACLs; log: ${layout.logFile})`,
   );
-  // A new storage is given these credentials as it starts; a broker formatted before has those it recorded then.
-  if (!existsSync(join(layout.dataDir, 'meta.properties'))) writeCredentialed(layout, principals);
   let kafka: LocalKafka = { brokers, version: versions.kafka, security: 'sasl_ssl' };
-  const broker = await startSecureKafka({
-    layout,
-    hubHome: config.hubHome,
-    listeners: {
-      client: config.stackPorts.kafka,
-      internal: config.stackPorts.kafkaInternal,
-      controller: config.stackPorts.kafkaController,
-    },
-    principals,
-    marker: 'kafka',
-    onStart: (pid) => record((kafka = { ...kafka, pid })),
-  });
+  const broker = await startLocalSecureKafka(config, layout, (pid) => record((kafka = { ...kafka, pid })));
   kafka = { ...kafka, internal: broker.internal };
   record(kafka);
   say('Kafka is ready');
@@ -398,8 +487,8 @@ async function provisionSecured(config: HubConfig, say: Say, kafka: LocalKafka):
       hubHome: config.hubHome,
       tls: writeBrokerTls(new PkiStore(join(config.hubHome, 'pki')), join(layout.configDir, 'tls')),
       principals: missing,
+      onMade: (p) => recordCredential(layout, p),
     });
-    writeCredentialed(layout, [...credentialed, ...missing]);
   }
   const admin = secureKafka(kafka.brokers, adminSecurity(config.hubHome)).admin();
   await admin.connect();

@@ -180,6 +180,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       `HUB_NAMESPACE=${namespace} must be lower-case letters, digits and dashes`,
     );
   }
+  // A hub without a namespace grants its coordinator the consumer groups starting with `coordinator` and its query
+  // API those starting with `query-api-` (prefixed): they would cover every group of such a namespace's hub on the
+  // same cluster (`coordinator-eu.coordinator`), whose partitions the other hub could then take. Node groups cannot
+  // collide: theirs are `node-<CC>-`, upper-case, and a namespace is lower-case.
+  if (/^(?:coordinator|query-api-)/.test(namespace)) {
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_NAMESPACE=${namespace} must not begin with "coordinator" or "query-api-": a hub without a namespace on the same cluster is granted every consumer group beginning so (its coordinator's and query API's), so it could join this hub's groups; choose another name (e.g. "eu")`,
+    );
+  }
   const stackPorts: StackPorts = {
     kafka: intFrom(env, 'HUB_STACK_KAFKA_PORT', 39092),
     kafkaController: intFrom(env, 'HUB_STACK_KAFKA_CONTROLLER_PORT', 39093),

@@ -226,6 +226,23 @@ describe('IDS columns', () => {
     expect(parseNumber('0,45', ',')).to.equal(0.45);
     expect(parseNumber('12 kg', ',')).to.equal('12 kg');
   });
+
+  it('never reads "0," as a thousands group: "0,500" is half, in any file', () => {
+    for (const sep of [',', ';', '\t'] as const) {
+      expect(parseNumber('0,500', sep), sep).to.equal(0.5);
+      expect(parseNumber('0,125', sep), sep).to.equal(0.125);
+      expect(parseNumber('-0,500', sep), sep).to.equal(-0.5);
+    }
+    // A group after a digit other than 0 is still one in a ','-file (docs/templates/README.md).
+    expect(parseNumber('1,500', ',')).to.equal(1500);
+    expect(parseNumber('10,500,000', ',')).to.equal(10500000);
+    // `hub import`: a quoted "0,500" kg in a ','-file is half a kilogram.
+    const { reports } = idsReports(parseCsv(csv('A-1,2026-03-14,heroin,"0,500",kg,customs,AMBER')), {
+      nodeCountry: 'KZ',
+    });
+    const drugs = reports[0]!.body.drugs as Record<string, unknown>[];
+    expect(drugs[0]).to.include({ quantity: 0.5, unit: 'kg' });
+  });
 });
 
 describe('IDS rows → reports', () => {

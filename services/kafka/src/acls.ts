@@ -308,10 +308,14 @@ function coversHubResource(names: TopicNames, e: AclEntry): boolean {
 /**
  * Whether a group name (literal) or prefix covers a consumer group of this namespace's services: the coordinator's
  * (`coordinator...`: its intake group among them), the query API's (`query-api-...`) or a node's (`node-<CC>-...`).
- * A node in one of them could join it and take its partitions. Every name tested starts with the namespace's own
- * prefix, so another namespace's groups are never counted.
+ * A node in one of them could join it and take its partitions. Under a namespace every name tested starts with its
+ * own `<ns>.`, so another namespace's groups are never counted. Without one, a name with a dot is another
+ * namespace's (`coordinator-eu.coordinator` starts with `coordinator` too): a namespace has no dot, and neither has
+ * any group the hub makes (service and replay names, region ids, country codes, hex).
  */
 function coversHubGroup(names: TopicNames, name: string, prefixed: boolean): boolean {
+  const namespaced = names.group('') !== '';
+  if (!namespaced && name.includes('.')) return false;
   const services = [names.group('coordinator'), names.group('query-api-')];
   const nodes = names.group('node-');
   // Inside a family: `coordinator`, `coordinator-pki-...`, `query-api-feed-...`, `node-KG-inbound`.

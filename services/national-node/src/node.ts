@@ -527,7 +527,7 @@ export function openOutbox(options: {
  * or made a new version) and answered with the same normalisations. Nothing of a record that cannot be read.
  */
 export function recoveredFrom(
-  record: Pick<OutboxRecord, 'value' | 'bodyDigest' | 'notes'>,
+  record: Pick<OutboxRecord, 'value' | 'bodyDigest' | 'notes'> & Partial<Pick<OutboxRecord, 'appendedAt'>>,
   registry: Pick<SchemaRegistry, 'decode'>,
 ): { request?: RequestsLogEntry; version?: Parameters<ReportsIndex['reconcile']>[0][number] } {
   const decoded = decodeEnvelope(record.value);
@@ -558,7 +558,14 @@ export function recoveredFrom(
   const id = v.reportId ?? v.returnId ?? v.routeId;
   const version =
     typeof id === 'string' && typeof v.version === 'number'
-      ? { reportId: id, version: v.version, digest: record.bodyDigest, messageId, notes: record.notes }
+      ? {
+          reportId: id,
+          version: v.version,
+          digest: record.bodyDigest,
+          messageId,
+          notes: record.notes,
+          sentAt: record.appendedAt,
+        }
       : undefined;
   return { ...(request && { request }), ...(version && { version }) };
 }

@@ -2,8 +2,8 @@
 // and the digest of the body that made it (so that re-sending the very same body is answered, not re-sent).
 // Appends are not fsynced one by one: the outbox, which holds the same facts durably, asks for `sync()` before it
 // forgets published records, so that a power loss never takes a version whose envelope may have been published. A
-// line whose write fails (a full disk) is kept, and written again, on a line of its own, before the next and by
-// `sync()`, which throws while any is unwritten: the outbox then keeps the records to rebuild it from.
+// line whose write or flush fails (a full or failing disk) is kept, and written again, on a line of its own, before the
+// next and by `sync()`, which throws while any is unwritten: the outbox then keeps the records to rebuild it from.
 // A record erased at retention review (`erase`) keeps its version number here (no content: a re-post must not start
 // again at a version the hub passes over unanswered), and loses what the node noted of its versions' normalisations.
 import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
@@ -24,11 +24,25 @@ interface Entry {
   digest?: string;
   /** The envelope that version went in (kept with the digest: what a re-sent body is answered with). */
   messageId?: string;
-  /** When the node took that version (ms; unknown in lines written before 2026-12-06; after a crash, when found). */
+  /**
+   * When the node took that version (ms; unknown in lines written before 2026-12-06 and in those cut short; after a
+   * crash, when the outbox took it, or else when it was found there).
+   */
   sentAt?: number;
   /** Where the record stands in the order records were first sent (0: the first ever). */
   position: number;
+  /**
+   * Read from a line a failed write or a crash cut short (the file's unfinished last line, or one whose sending time
+   * is cut): any field may be cut, the message id whole and the time not. `reconcile` replaces it from the outbox.
+   */
+  partWritten?: boolean;
 }
+
+/**
+ * No version was sent before 2026 (sending times are written from 2026-12-06 on): a time before is the fragment of one
+ * cut short by a failed write (`…msgA 179` of `…msgA 1796…`; a whole one has 13 digits until the year 2286).
+ */
+const EARLIEST_SENT_AT = Date.UTC(2026, 0, 1);
 
 export class ReportsIndex {
   /** Versions put in the outbox: what the node has sent. */
@@ -61,19 +75,31 @@ export class ReportsIndex {
     readJsonLines<{ id: string; v: number; notes: string[] }>(this.notesFile, ({ id, v, notes }) =>
       this.notes.set(`${id}:${v}`, notes),
     );
+    // The entry the last line made, and the one it replaced: the last line may turn out to be unfinished.
+    let last: { id: string; entry: Entry; before: Entry | undefined } | undefined;
     const { ended } = eachLine(file, (line) => {
+      last = undefined;
       const [id, v, digest, messageId, at] = line.split(' ');
       const version = Number(v);
+      if (!id || !Number.isInteger(version) || version <= 0) return;
+      const sentAt = at === undefined ? undefined : Number(at);
+      const cut = sentAt !== undefined && !(Number.isSafeInteger(sentAt) && sentAt >= EARLIEST_SENT_AT);
+      const before = this.entries.get(id);
+      // A fragment never replaces the same version read whole (a line written again after a failed flush, say).
+      if (cut && before?.version === version && !before.partWritten) return;
       // '-': a version sent without a body digest (a retraction, a route, a return), with its envelope's id.
-      if (id && Number.isInteger(version) && version > 0)
-        this.remember(
-          id,
-          version,
-          digest === '-' ? undefined : digest,
-          messageId,
-          at ? Number(at) : undefined,
-        );
+      this.remember(id, version, digest === '-' ? undefined : digest, messageId, cut ? undefined : sentAt);
+      const entry = this.entries.get(id);
+      if (entry?.version !== version) return;
+      if (cut) entry.partWritten = true;
+      last = { id, entry, before };
     });
+    if (!ended && last) {
+      // The unfinished last line: what it holds may be cut anywhere (its time, its message id).
+      const { id, entry, before } = last;
+      if (before?.version === entry.version && !before.partWritten) this.entries.set(id, before);
+      else entry.partWritten = true;
+    }
     // A line torn by a crash is ended before the next, so that the next one is read whole.
     this.lines = new LineFile(file, { ended });
     this.notesLines = new LineFile(this.notesFile);
@@ -275,23 +301,36 @@ export class ReportsIndex {
    * After a crash between an envelope reaching the outbox and its version reaching this file: versions found in
    * the outbox's unpublished envelopes are taken over, so the next post never reuses one, with the digest of the
    * body that made each, so that the same body re-sent is answered as before the crash, and what the node
-   * normalised in it, so that its receipt still says so. A version held from another envelope than the outbox's
-   * (the fragment of a line whose write failed, read as far as it went) is taken over too.
+   * normalised in it, so that its receipt still says so. A version held from another envelope than the outbox's, or
+   * read from a line cut short (the fragment of a line whose write failed, read as far as it went), is taken over too,
+   * with `sentAt` (when the outbox took the record; else now). The notes of every record found are taken back when
+   * not held, its version held or not: a full disk may have had room for the short index line and not for the notes.
+   * Returns how many versions were taken over.
    */
   reconcile(
-    found: { reportId: string; version: number; digest?: string; messageId?: string; notes?: string[] }[],
+    found: {
+      reportId: string;
+      version: number;
+      digest?: string;
+      messageId?: string;
+      notes?: string[];
+      sentAt?: number;
+    }[],
   ): number {
     let fixed = 0;
     for (const f of found) {
-      const latest = this.latest(f.reportId);
+      const held = this.entries.get(f.reportId);
+      const latest = held?.version ?? 0;
       const torn =
-        f.version === latest && f.messageId !== undefined && this.messageIdOf(f.reportId) !== f.messageId;
+        f.version === latest &&
+        (held?.partWritten === true || (f.messageId !== undefined && held?.messageId !== f.messageId));
       if (f.version > latest || torn) {
-        this.record(f.reportId, f.version, f.digest, f.messageId);
-        if (f.notes && !this.notes.has(`${f.reportId}:${f.version}`))
-          this.noteNormalisations(f.reportId, f.version, f.notes);
+        this.record(f.reportId, f.version, f.digest, f.messageId, f.sentAt);
         fixed++;
       }
+      // Not those of an erased version (`noteNormalisations` refuses them).
+      if (f.notes && !this.notes.has(`${f.reportId}:${f.version}`))
+        this.noteNormalisations(f.reportId, f.version, f.notes);
     }
     this.sync();
     return fixed;
@@ -318,20 +357,26 @@ function erasedRefusal(reportId: string, order: ErasureOrder): HubError {
   );
 }
 
+/** Bytes written and not flushed after which a write flushes them (what is held to write again stays small). */
+const FLUSH_BYTES = 1 << 20;
+
 /**
  * A file of lines appended to, kept open. A line whose write fails (a full disk, after part of it was written, say) is
  * kept and written again before the next line, whole and on a line of its own (after a line break that ends what the
  * failed write left: a fragment no reader takes), so that neither it nor the lines after it are lost; `sync` writes
- * again what is kept, and throws while anything is.
+ * again what is kept, and throws while anything is. So are the lines written since a flush that failed: Linux reports
+ * a failed writeback once and marks its pages clean, so that the next flush succeeds without them on the disk. A line
+ * written twice is read back as once.
  */
 class LineFile {
   private fd: number;
   /** Lines not (wholly) on the disk yet, oldest first. */
-  private readonly kept: string[] = [];
+  private kept: string[] = [];
+  /** Lines written since the last flush that succeeded, oldest first: written again if the next one fails. */
+  private unflushed: string[] = [];
+  private unflushedBytes = 0;
   /** The file may end in part of a line (a failed write, a crash): the next write begins with a line break. */
   private torn: boolean;
-  /** Lines were written since the last flush. */
-  private dirty = false;
 
   constructor(
     private readonly file: string,
@@ -358,31 +403,47 @@ class LineFile {
       for (let written = 0; written < bytes.length;) written += writeSync(this.fd, bytes, written);
     } catch (err) {
       this.torn = true;
+      // The count in details, not the message: the same failure reads the same however many lines wait (logged once).
       throw new HubError(
         'NODE_FILE_WRITE_FAILED',
-        `could not write to ${this.file}: ${(err as Error).message}; ${this.kept.length} line(s) kept in memory and written again before the outbox forgets the records they came from`,
-        { retriable: true, cause: err },
+        `could not write to ${this.file}: ${(err as Error).message}; what could not be written is kept in memory and written again before the outbox forgets the records it came from`,
+        { retriable: true, cause: err, details: { file: this.file, unwrittenLines: this.kept.length } },
       );
     }
-    this.kept.length = 0;
+    for (const line of this.kept) this.unflushed.push(line);
+    this.unflushedBytes += bytes.length;
+    this.kept = [];
     this.torn = false;
-    this.dirty = true;
+    if (this.unflushedBytes >= FLUSH_BYTES) this.flush();
+  }
+
+  /**
+   * Flush what was written since the last flush. When that fails, those lines are kept, to be written again (after a
+   * line break) before the next flush: the failed one may have left them anywhere short of the disk.
+   */
+  private flush(): void {
+    if (this.unflushed.length === 0) return;
+    try {
+      fdatasyncSync(this.fd);
+    } catch (err) {
+      this.kept = this.unflushed.concat(this.kept);
+      this.unflushed = [];
+      this.unflushedBytes = 0;
+      this.torn = true;
+      throw new HubError(
+        'NODE_FILE_WRITE_FAILED',
+        `could not flush ${this.file} to the disk: ${(err as Error).message}; what was written since the last flush is kept in memory and written again before the outbox forgets the records it came from`,
+        { retriable: true, cause: err, details: { file: this.file, unwrittenLines: this.kept.length } },
+      );
+    }
+    this.unflushed = [];
+    this.unflushedBytes = 0;
   }
 
   /** Write again what is kept, and flush: throws while either fails. */
   sync(): void {
     this.write();
-    if (!this.dirty) return;
-    try {
-      fdatasyncSync(this.fd);
-    } catch (err) {
-      throw new HubError(
-        'NODE_FILE_WRITE_FAILED',
-        `could not flush ${this.file} to the disk: ${(err as Error).message}`,
-        { retriable: true, cause: err },
-      );
-    }
-    this.dirty = false;
+    this.flush();
   }
 
   /** Appends go to the file now at this path (one rewritten, whole, in its place): nothing is kept for the old one. */
@@ -390,9 +451,10 @@ class LineFile {
     const fd = openSync(this.file, 'a');
     closeSync(this.fd);
     this.fd = fd;
-    this.kept.length = 0;
+    this.kept = [];
+    this.unflushed = [];
+    this.unflushedBytes = 0;
     this.torn = false;
-    this.dirty = false;
   }
 
   close(): void {

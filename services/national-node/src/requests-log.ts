@@ -99,8 +99,8 @@ export class RequestsLog {
       this.torn = true;
       throw new HubError(
         'NODE_FILE_WRITE_FAILED',
-        `could not write to ${this.file}: ${(err as Error).message}; ${this.kept.length} request(s) or answer(s) kept in memory and written again before the outbox forgets the records they came from`,
-        { retriable: true, cause: err },
+        `could not write to ${this.file}: ${(err as Error).message}; what could not be written is kept in memory and written again before the outbox forgets the records it came from`,
+        { retriable: true, cause: err, details: { file: this.file, unwrittenEntries: this.kept.length } },
       );
     }
     this.kept.length = 0;

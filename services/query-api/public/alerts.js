@@ -94,7 +94,11 @@ function list(alerts) {
     alerts.map((a) =>
       h(
         'li',
-        { class: 'alert', 'data-alert-id': a.alertId ?? a._id },
+        {
+          class: 'alert',
+          'data-alert-id': a.alertId ?? a._id,
+          'data-focus-key': `alert:${a.alertId ?? a._id}`,
+        },
         h(
           'h3',
           {},
@@ -120,7 +124,12 @@ function list(alerts) {
               `${t('alertMatched')}: `,
               a.matched.map((m, i) => [
                 i ? ', ' : '',
-                h('a', { href: `#/record/${m.reportId}`, text: `${countryName(m.country)} v${m.version}` }),
+                // One report may be named by several alerts: the focus finds the link again by both (focus.js).
+                h('a', {
+                  href: `#/record/${m.reportId}`,
+                  'data-focus-key': `${a.alertId ?? a._id}:${m.reportId}`,
+                  text: `${countryName(m.country)} v${m.version}`,
+                }),
               ]),
             )
           : null,

@@ -9,7 +9,7 @@ import { keepFocus } from './focus.js';
 import { applyStatic, fmtTime, getLang, has, LANGS, setLang, t } from './i18n.js';
 import { followFeeds, paceRefresh } from './live.js';
 import { loadWorld, renderMap } from './map.js';
-import { loadPanels, showPanels } from './overview.js';
+import { loadPanels, oneReloadAtATime, showPanels } from './overview.js';
 import { renderRecord } from './record.js';
 import { countryName, loadReference, regionName, regionsOf, substanceName } from './reference.js';
 import { createSearch } from './search.js';
@@ -40,11 +40,6 @@ let timer = null;
 // Who is signed in changes within a tab: every sign-in and sign-out starts a new session, and an answer to a
 // request sent in an earlier one is dropped, so that no one is shown what was loaded for the previous user.
 let session = 0;
-/** The session whose reload is under way (null: none), and whether a call came in during it. */
-let refreshing = null;
-let again = false;
-/** Whether the reload asked for during one under way was asked for by hand (it then says so when done). */
-let againByHand = false;
 let feeds = null;
 /** Paces the refreshes the feeds' events ask for (live.js paceRefresh). */
 let feedRefresh = null;
@@ -190,18 +185,26 @@ async function loadOlderAlerts() {
 
 /**
  * Reload the live parts (routes, statistics, alerts), each panel on its own: one that fails shows why in its place,
- * and the others are shown. A call during a reload makes it run once more. A reload left over from an earlier session
- * neither holds up the current one's nor is shown. `byHand`: asked for with the Refresh button, which is then told
- * (the status line) when it is done; the periodic and live reloads say nothing.
+ * and the others are shown. A call during a reload makes it run once more, and settles when that has ended
+ * (overview.js oneReloadAtATime). A reload left over from an earlier session neither holds up the current one's nor
+ * is shown. `byHand`: asked for with the Refresh button, which is then told (the status line) when it is done; the
+ * periodic and live reloads say nothing.
  */
 async function refresh({ byHand = false } = {}) {
   if (!window.sessionStorage.getItem(TOKEN_KEY)) return;
-  if (refreshing === session) {
-    again = true;
-    againByHand ||= byHand;
-    return;
-  }
-  const mine = (refreshing = session);
+  await reloads.request({ byHand });
+}
+
+const reloads = oneReloadAtATime(reload, {
+  session: () => session,
+  // One asked for by hand among those a reload answers: it says so when done.
+  merge: (queued, next) => ({ byHand: queued.byHand || next.byHand }),
+  // The feeds' refreshes count their gap from every reload's end (live.js paceRefresh).
+  onEnd: () => feedRefresh?.ended(),
+});
+
+async function reload({ byHand }) {
+  const mine = session;
   try {
     const panels = await loadPanels(api, {
       seriesBy: state.seriesBy,
@@ -232,17 +235,6 @@ async function refresh({ byHand = false } = {}) {
     if (!byId('view-cooperation').hidden) await cooperation.load();
   } catch (err) {
     if (mine === session && err.status !== 401) showError(err);
-  } finally {
-    // A later session's reload, under way or asked for, is its own business.
-    if (mine === session) {
-      refreshing = null;
-      if (again) {
-        const next = { byHand: againByHand };
-        again = false;
-        againByHand = false;
-        refresh(next);
-      }
-    }
   }
 }
 
@@ -285,7 +277,11 @@ function startFeeds() {
   liveRegions.clear();
   followedRegions = regionsOf(c.country, ['coordinator', 'admin'].includes(c.role));
   // Records come in bursts (a batch at a node); one refresh for a burst is enough, and one every few seconds at most.
-  feedRefresh = paceRefresh(() => refresh(), { settleMs: 300, gapMs: FEED_GAP_MS });
+  feedRefresh = paceRefresh(() => refresh(), {
+    settleMs: 300,
+    gapMs: FEED_GAP_MS,
+    busy: () => reloads.running(),
+  });
   feeds = followFeeds({
     regions: followedRegions,
     token: () => window.sessionStorage.getItem(TOKEN_KEY),
@@ -362,8 +358,6 @@ async function enter() {
 /** Forget the token and everything shown with it. */
 function signOut(err) {
   session++;
-  again = false;
-  againByHand = false;
   clearInterval(timer);
   feedRefresh?.stop();
   feedRefresh = null;

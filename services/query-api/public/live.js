@@ -70,11 +70,17 @@ const REAL_CLOCK = {
 /**
  * Paces the refreshes that feed events ask for (`poke()`): records come in bursts, and each refresh costs a dozen
  * requests and as many audit entries, so one refresh answers every event of `settleMs` (the first event waits that
- * long for the rest of its burst), and a refresh starts no sooner than `gapMs` after the previous one paced here ended,
+ * long for the rest of its burst), and a refresh starts no sooner than `gapMs` after the previous refresh ended,
  * however the events are spaced. `refresh()` may return a promise; the next is not started before it settles.
- * `stop()` ends the pacing (a sign-out). `clock` gives `now`, `setTimeout` and `clearTimeout` (tests hand in their own).
+ * The other refreshes (the periodic one, one asked for by hand) count too: `busy()` says whether one is under way, and
+ * `ended()` is to be called as any refresh ends; a paced refresh due during one waits for its end and the gap after it,
+ * rather than start straight after it. `stop()` ends the pacing (a sign-out). `clock` gives `now`, `setTimeout` and
+ * `clearTimeout` (tests hand in their own).
  */
-export function paceRefresh(refresh, { settleMs = 300, gapMs = 5000, clock = REAL_CLOCK } = {}) {
+export function paceRefresh(
+  refresh,
+  { settleMs = 300, gapMs = 5000, clock = REAL_CLOCK, busy = () => false } = {},
+) {
   const now = () => clock.now();
   let timer = null;
   let running = false;
@@ -88,6 +94,11 @@ export function paceRefresh(refresh, { settleMs = 300, gapMs = 5000, clock = REA
   };
   const fire = async () => {
     timer = null;
+    // Run now, it would start the moment the refresh under way ends: it waits for ended() instead.
+    if (busy()) {
+      pending = true;
+      return;
+    }
     running = true;
     pending = false;
     try {
@@ -106,6 +117,17 @@ export function paceRefresh(refresh, { settleMs = 300, gapMs = 5000, clock = REA
       // An event during a refresh may bring a record it did not read: one more refresh, after the gap.
       if (running) pending = true;
       else schedule();
+    },
+    ended() {
+      if (stopped) return;
+      lastEnd = now();
+      // One due is counted again from this end.
+      if (timer !== null) {
+        clock.clearTimeout(timer);
+        timer = null;
+        pending = true;
+      }
+      if (pending) schedule();
     },
     stop() {
       stopped = true;

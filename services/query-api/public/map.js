@@ -180,6 +180,8 @@ export function renderMap(container, legs) {
           'data-from': l.from,
           'data-to': l.to,
           'data-count': l.count,
+          // The legs are one per pair of countries (GET /v1/routes): the focus finds the flow again by them (focus.js).
+          'data-focus-key': `flow:${l.from}>${l.to}`,
           tabindex: 0,
           role: 'img',
           'aria-label': label,

@@ -1,5 +1,6 @@
 // The live panels' data (the overview's map and charts, and the alerts), read panel by panel: a call that fails (a
 // QUERY_TIMEOUT, a refusal, the network) costs its own panel only, which then shows why, and the others are shown.
+// Their reloads run one at a time (oneReloadAtATime).
 
 /** The panels, in the order they are shown. */
 export const PANELS = ['map', 'time', 'byDrug', 'byCountry', 'alerts'];
@@ -75,4 +76,62 @@ export function showPanels(panels, render, failed) {
     if ('error' in panel) failed(name, panel.error);
     else render[name](panel.value);
   }
+}
+
+/**
+ * The live panels reloaded one at a time. `request(options)` starts `reload(options)`; while a reload of the current
+ * `session()` is under way it has it run once more when that one ends instead (however many ask meanwhile: their
+ * options put together by `merge(queued, next)`). Either way the promise returned settles when the reload that answers
+ * the request has ended, so that whoever paces reloads (live.js paceRefresh) counts from one that ran. A reload left
+ * over from an earlier session neither holds up the current one's nor runs the one asked for during it. `onEnd()` is
+ * called as each reload of the current session ends, before the one asked for meanwhile starts; `running()` says
+ * whether a reload of the current session is under way.
+ */
+export function oneReloadAtATime(
+  reload,
+  { session = () => 0, merge = (_queued, next) => next, onEnd = () => {} } = {},
+) {
+  /** The session whose reload is under way (null: none). */
+  let running = null;
+  /** The reload asked for during one under way: `{ session, options, resolve, reject, promise }`, or null. */
+  let queued = null;
+  /** The reload asked for is not run (its session has ended): its asks settle. */
+  const forget = () => {
+    const q = queued;
+    queued = null;
+    q?.resolve();
+  };
+  const start = async (options) => {
+    const mine = (running = session());
+    if (queued && queued.session !== mine) forget();
+    try {
+      return await reload(options);
+    } finally {
+      // A later session's reload, under way or asked for, is its own business.
+      if (mine === session()) {
+        running = null;
+        onEnd();
+        const next = queued;
+        queued = null;
+        if (next) start(next.options).then(next.resolve, next.reject);
+      } else if (queued?.session === mine) forget();
+    }
+  };
+  return {
+    request(options) {
+      if (running !== session()) return start(options);
+      if (queued) queued.options = merge(queued.options, options);
+      else {
+        let resolve;
+        let reject;
+        const promise = new Promise((yes, no) => {
+          resolve = yes;
+          reject = no;
+        });
+        queued = { session: running, options, resolve, reject, promise };
+      }
+      return queued.promise;
+    },
+    running: () => running !== null && running === session(),
+  };
 }

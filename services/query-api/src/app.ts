@@ -75,6 +75,18 @@ export function createApp(deps: ApiDeps): express.Express {
     next();
   });
   v1.use('/v1', authenticate(deps.keys));
+  // Who the token says the caller is, for every role: the dashboard's sign-in asks it. It reads and audits nothing.
+  v1.get('/v1/session', (req, res) => {
+    const c = req.caller!;
+    res.json({
+      sub: c.sub,
+      role: c.role,
+      country: c.country,
+      clearance: c.clearance,
+      regions: c.regions,
+      expiresAt: c.expiresAt === undefined ? null : new Date(c.expiresAt).toISOString(),
+    });
+  });
   v1.use(
     '/v1',
     callerLimit({

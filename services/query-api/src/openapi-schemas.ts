@@ -449,6 +449,14 @@ export const SCHEMAS: Record<string, Schema> = {
       request: ref('InformationRequest'),
     },
   ),
+  SessionResult: object({
+    sub: str('the token subject'),
+    role: { type: 'string', enum: ['analyst', 'coordinator', 'auditor', 'node-operator', 'admin'] },
+    country,
+    clearance: { type: 'string', enum: TLP_LABELS, description: 'the highest TLP the caller may read' },
+    regions: list(str('a region whose feeds the caller follows')),
+    expiresAt: nullable(dateTime('when the token stops being accepted (its exp, plus the clock skew taken)')),
+  }),
   ReadsResult: object({
     country,
     reads: list(

@@ -268,6 +268,14 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/v1/session': {
+        get: {
+          summary:
+            'Who the token says the caller is (subject, role, country, clearance, regions, expiry), for any role: a check of the token that reads and audits nothing (the dashboard signs in with it)',
+          security: bearer,
+          responses: { ...ok('The caller, as its token says', 'SessionResult') },
+        },
+      },
       '/v1/reads': {
         get: {
           summary:

@@ -21,10 +21,11 @@ Imports annual national seizure totals in the World Drug Report annex 7.1 shape
 (region,country,iso3,drug_group,drug_name,year,kilograms): one AnnualSeizureReturn per country and year, each
 sent through that country's national node and signed with its key. A node already running on this HUB_HOME is
 used over HTTP; for other countries a send-only node runs inside this command (its certificate is issued with the hub CA
-in $HUB_HOME/pki when missing, expired, or expiring within ${EXPIRY_WARNING_DAYS} days). Re-importing sends new versions
-of the same returns. The file is ',' ';' or tab separated (as the header line shows), kilograms with either decimal
-mark ("422.48", or "422,48" in a ';' file). A node refuses a return whole for one bad row: every line of it is then in
-the error file, the bad row with its reason, the others as not sent.
+in $HUB_HOME/pki when missing, expired, or expiring within ${EXPIRY_WARNING_DAYS} days and a new one would last longer:
+not while it ends with the hub CA, which 'hub pki rollover' renews). Re-importing sends new versions of the same
+returns. The file is ',' ';' or tab separated (as the header line shows), kilograms with either decimal mark
+("422.48", or "422,48" in a ';' file; a comma in a ',' or tab file is refused). A node refuses a return whole for
+one bad row: every line of it is then in the error file, the bad row with its reason, the others as not sent.
 
   --tlp          handling of the returns (default CLEAR: the annex is public)
   --only         import only these countries (ISO alpha-2)
@@ -138,17 +139,33 @@ export async function sendCountry(url: string, returns: AnnexReturn[], tlp: stri
 }
 
 /**
- * Make sure `country` has a certificate a send-only node can sign with: issued when it has none, or when its current
- * one has expired or expires within EXPIRY_WARNING_DAYS (a node refuses to sign with an expired one, and the import
- * would be answered 503 for every return). Says what it did.
+ * Make sure `country` has a certificate a send-only node can sign with: issued when it has none; issued again when the
+ * current one has expired or expires within EXPIRY_WARNING_DAYS (a node refuses to sign with an expired one, and the
+ * import would be answered 503 for every return), if a new one would last longer. It would not while the current one
+ * ends with the hub CA: in the CA's last days every certificate is cut to its end, so each import would make a new key
+ * for the same end. `endsWithCa` is told the CA's end when the certificate the node signs with ends with it within
+ * those days (`hub pki rollover` makes a CA to issue longer ones from). Says what it did.
  */
-export function sendingIdentity(pki: PkiStore, country: string, now: number): 'kept' | 'issued' | 'renewed' {
-  if (pki.hasIdentity(country)) {
-    const notAfter = Date.parse(new X509Certificate(pki.identity(country).certificatePem).validTo);
-    if (notAfter - now > EXPIRY_WARNING_DAYS * 86_400_000) return 'kept';
-  }
+export function sendingIdentity(
+  pki: PkiStore,
+  country: string,
+  now: number,
+  endsWithCa?: (caEnd: Date) => void,
+): 'kept' | 'issued' | 'renewed' {
+  const caEnd = Date.parse(new X509Certificate(pki.currentCaPem()).validTo);
+  const soon = now + EXPIRY_WARNING_DAYS * 86_400_000;
   const had = pki.hasIdentity(country);
-  pki.issue({ country, agency: `${country} national focal point` });
+  if (had) {
+    const notAfter = Date.parse(new X509Certificate(pki.identity(country).certificatePem).validTo);
+    // Expired, it is issued again whatever: when the CA has ended too, issuing says so (PKI_EXPIRED, with what to do).
+    const longer = notAfter < caEnd || notAfter <= now;
+    if (notAfter > soon || !longer) {
+      if (notAfter <= soon) endsWithCa?.(new Date(caEnd));
+      return 'kept';
+    }
+  }
+  const issued = pki.issue({ country, agency: `${country} national focal point` });
+  if (issued.cutByCa && issued.notAfter.getTime() <= soon) endsWithCa?.(new Date(caEnd));
   return had ? 'renewed' : 'issued';
 }
 
@@ -229,6 +246,8 @@ export const importAnnualCommand: Command = {
     let done = 0;
     let sentRows = 0;
     let sentReturns = 0;
+    const endingWithCa: string[] = [];
+    let caEnd: Date | undefined;
     const queue = [...byCountry.entries()].sort(([a], [b]) => a.localeCompare(b));
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
@@ -236,7 +255,10 @@ export const importAnnualCommand: Command = {
         let url = runningNode(join(config.hubHome, 'nodes', cc))?.url;
         let close: (() => Promise<void>) | undefined;
         if (!url || !(await healthy(url))) {
-          const identity = sendingIdentity(pki, cc, Date.now());
+          const identity = sendingIdentity(pki, cc, Date.now(), (end) => {
+            endingWithCa.push(cc);
+            caEnd = end;
+          });
           if (identity === 'renewed')
             log(
               `${cc}: its certificate had expired or was expiring: issued a new one (${pki.identity(cc).fingerprint})`,
@@ -273,6 +295,10 @@ export const importAnnualCommand: Command = {
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
+    if (caEnd)
+      log(
+        `the certificates of ${endingWithCa.length} send-only nodes (${endingWithCa.sort().join(', ')}) end with the hub CA on ${caEnd.toISOString()}, and none issued from it can last longer: run 'hub pki rollover' for a new CA (the next import then issues them again from it)`,
+      );
 
     const errorFile = values.errors ?? `${file}.errors.csv`;
     if (errors.length) {

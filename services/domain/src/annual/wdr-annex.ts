@@ -66,8 +66,9 @@ export function csvRecords(text: string, separator = ','): { line: number; field
 /**
  * Group the annex's rows by country (ISO alpha-2) and year. Rows that cannot be read are reported, not dropped
  * silently. The file is read as `hub import` reads one: ',' ';' or tab, whichever the header line uses most, and
- * kilograms with either decimal mark ("422.48", "422,48" in a ';' file), in decimal notation only. A header without
- * the annex's columns is `header` (and the only error): nothing else is read.
+ * kilograms with either decimal mark ("422.48", "422,48" in a ';' file), in decimal notation only: a comma in a ',' or
+ * tab file is refused (a decimal mark, or a thousands separator?). A header without the annex's columns is `header`
+ * (and the only error): nothing else is read.
  */
 export function readWdrAnnex(text: string): {
   returns: AnnexReturn[];
@@ -100,13 +101,23 @@ export function readWdrAnnex(text: string): {
     const country = countries.alpha3ToAlpha2(iso3);
     const year = Number(get('year'));
     const kgText = get('kilograms');
-    const kilograms = kgText === '' ? NaN : parseNumber(kgText, separator);
+    // Outside a ';' file a comma may be a decimal mark or a thousands separator ("0,500": half a kilo, or 500?):
+    // refused rather than guessed.
+    const ambiguousComma = separator !== ';' && kgText.includes(',');
+    const kilograms = kgText === '' || ambiguousComma ? NaN : parseNumber(kgText, separator);
     const problems: AnnexError[] = [];
     if (!country)
       problems.push({ line, column: 'iso3', value: iso3, message: 'is not an ISO 3166-1 alpha-3 code' });
     if (!/^\d{4}$/.test(get('year')))
       problems.push({ line, column: 'year', value: get('year'), message: 'must be a four-digit year' });
-    if (typeof kilograms !== 'number' || !Number.isFinite(kilograms) || kilograms < 0)
+    if (ambiguousComma)
+      problems.push({
+        line,
+        column: 'kilograms',
+        value: kgText,
+        message: `must not hold a comma in a ${separator === '\t' ? 'tab' : "','"}-separated file: a decimal comma only in ';'-separated files, and no thousands separator; write 0.5 for half a kilogram, 1250 for one thousand two hundred and fifty`,
+      });
+    else if (typeof kilograms !== 'number' || !Number.isFinite(kilograms) || kilograms < 0)
       problems.push({
         line,
         column: 'kilograms',

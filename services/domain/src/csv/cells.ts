@@ -2,14 +2,19 @@
 import { DECIMAL_NUMBER } from '../report/fields';
 import type { CsvSeparator } from './parse';
 
-/** A number as agencies write it: "1 250,5", "1,250.5", "12,5" (decimal comma in ';' files), "0.45". */
+/**
+ * A number as agencies write it: "1 250,5", "1,250.5", "12,5" (decimal comma in ';' files), "0.45". Outside a ';'
+ * file a lone comma before three digits is a thousands separator ("1,250"), unless the digits before it are "0":
+ * "0,500" is half, never 500 (no one writes a thousands group after a leading zero).
+ */
 export function parseNumber(raw: string, separator: CsvSeparator = ','): number | string {
   let s = raw.replace(/[\s\u00a0\u202f']/g, '');
   const comma = s.lastIndexOf(',');
   const dot = s.lastIndexOf('.');
   if (comma >= 0 && dot >= 0) s = comma > dot ? s.replace(/\./g, '').replace(',', '.') : s.replace(/,/g, '');
   else if (comma >= 0)
-    s = separator !== ';' && /^[-+]?\d{1,3}(,\d{3})+$/.test(s) ? s.replace(/,/g, '') : s.replace(',', '.');
+    s =
+      separator !== ';' && /^[-+]?[1-9]\d{0,2}(,\d{3})+$/.test(s) ? s.replace(/,/g, '') : s.replace(',', '.');
   // Decimal notation only: Number() takes "0x10" for 16.
   const n = DECIMAL_NUMBER.test(s) ? Number(s) : NaN;
   return Number.isFinite(n) ? n : raw;
