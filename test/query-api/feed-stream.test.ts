@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, get, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seizureReportFromJson } from '@hub/domain';
@@ -283,6 +284,42 @@ describe('query API: the regional feed as server-sent events', function () {
       watcher.close();
       greenTj.close();
       await close();
+    }
+  });
+
+  it('forgets a stream whose client left while it was being set up: its timers and its place among the subscribers', async () => {
+    const url = new URL(`${hub.apiUrl}/v1/feeds/central-asia/stream`);
+    const token = hub.token('analyst', 'TJ', 'GREEN');
+    const store = await connectStore({ url: env.config.mongo.url, dbName: env.config.mongo.dbName });
+    try {
+      const audit = store.collection(COLLECTIONS.audit);
+      const opened = () => audit.countDocuments({ action: 'feed-stream' });
+      const streamsBefore = await metricValue(hub.apiUrl, 'hub_query_feed_streams');
+      const auditedBefore = await opened();
+      // Three clients each send the request and hang up at once, while the stream waits for its audit entry.
+      for (let i = 0; i < 3; i++)
+        await new Promise<void>((resolve, reject) => {
+          const socket = connect(Number(url.port), url.hostname, () =>
+            socket.write(
+              `GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+              () => {
+                socket.destroy();
+                resolve();
+              },
+            ),
+          );
+          socket.on('error', reject);
+        });
+      // Each was set up after its client had gone: its audit entry written, then its timers and subscriber made.
+      await waitUntil(
+        'the three streams audited',
+        async () => (await opened()) >= auditedBefore + 3 || undefined,
+        30000,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await metricValue(hub.apiUrl, 'hub_query_feed_streams')).to.equal(streamsBefore);
+    } finally {
+      await store.close();
     }
   });
 

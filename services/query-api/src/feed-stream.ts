@@ -20,7 +20,7 @@ import {
 } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import { appendTimeOf, createKafka, readRange, tailTopic, topicNames, type Tail } from '@hub/kafka';
-import { Counter, type Logger, type Registry } from '@hub/observability';
+import { Counter, Gauge, type Logger, type Registry } from '@hub/observability';
 import { followPki, type TrustStore } from '@hub/pki';
 import type { Region, SchemaRegistry } from '@hub/schemas';
 import {
@@ -552,6 +552,14 @@ export function feedStreams(deps: {
   /** Per feed, where its reader stands (see Position). */
   const positions = new Map<string, Position>();
   const subscribers = new Map<string, Set<Subscriber>>();
+  new Gauge({
+    name: 'hub_query_feed_streams',
+    help: 'Feed streams (GET /v1/feeds/:region/stream) open now',
+    registers: [deps.metrics],
+    collect() {
+      this.set([...subscribers.values()].reduce((n, set) => n + set.size, 0));
+    },
+  });
   const lookUp = (events: FeedEvent[]) => currentOf(deps.store, events);
   /** Audit entries being written for subscribers' reads: close() waits for them. */
   const auditing = new Set<Promise<void>>();
@@ -967,6 +975,9 @@ export function feedStreams(deps: {
     };
     req.on('close', stop);
     res.on('close', stop);
+    // A client gone while the stream was being set up (its read-back, its held-back records) closed before the
+    // listeners above: its timers and its place among the subscribers would otherwise stay for good.
+    if (res.destroyed || res.writableEnded || req.socket.destroyed) stop();
   });
 
   return {
