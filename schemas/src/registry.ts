@@ -106,7 +106,11 @@ export function loadSchemaRegistry(dir: string = AVRO_DIR): SchemaRegistry {
     decode<T>(fingerprint: Buffer, payload: Buffer, readerName?: string, maxBytes = MAX_PAYLOAD_BYTES): T {
       const writer = byFp.get(fingerprint.toString('hex'));
       if (!writer)
-        throw new HubError('UNKNOWN_SCHEMA', `no schema has fingerprint ${fingerprint.toString('hex')}`);
+        throw new HubError(
+          'UNKNOWN_SCHEMA',
+          `no schema has fingerprint ${fingerprint.toString('hex')} among the versions this release reads: most ` +
+            'likely written by a newer release, which this service reads once upgraded',
+        );
       if (payload.length > maxBytes) {
         throw new HubError('MALFORMED_PAYLOAD', `payload of ${payload.length} bytes exceeds ${maxBytes}`);
       }

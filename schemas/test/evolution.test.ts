@@ -1,10 +1,43 @@
 import { expect } from 'chai';
 import avro from 'avsc';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AVRO_DIR, loadSchemaRegistry } from '../src/registry';
+import { AVRO_DIR, loadSchemaRegistry, type SchemaRegistry } from '../src/registry';
+import {
+  enumSymbolChanges,
+  fingerprintDrift,
+  readFingerprints,
+  type FingerprintEntry,
+} from './evolution-checks';
 
 const registry = loadSchemaRegistry();
+
+type Json = Record<string, unknown> & { fields: Json[]; type: unknown; symbols: string[] };
+const schemaOf = (file: string): Json => JSON.parse(readFileSync(join(AVRO_DIR, file), 'utf8'));
+const fieldOf = (record: Json, name: string) => record.fields.find((f) => f.name === name) as Json;
+
+/**
+ * The registry of a copy of schemas/avro changed by `change` (given the copy's folder), for showing that a check
+ * catches a broken set; the published files themselves are never touched.
+ */
+function changedCopy(change: (dir: string) => void): SchemaRegistry {
+  const dir = mkdtempSync(join(tmpdir(), 'hub-schemas-'));
+  try {
+    cpSync(AVRO_DIR, dir, { recursive: true });
+    change(dir);
+    return loadSchemaRegistry(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** SeizureReport v4 in `dir`: v3 changed by `edit`. */
+const withSeizureReportV4 = (edit: (v4: Json) => void) => (dir: string) => {
+  const v4 = schemaOf('SeizureReport.v3.avsc');
+  edit(v4);
+  writeFileSync(join(dir, 'SeizureReport.v4.avsc'), JSON.stringify(v4));
+};
 
 /** A value of `type` with every field present: avsc's random value, made deterministic enough for resolution. */
 function sample(type: avro.Type): unknown {
@@ -77,5 +110,96 @@ describe('schema evolution: every version resolves every other version of the sa
     for (const file of readdirSync(AVRO_DIR).filter((f) => f.endsWith('.avsc')))
       visit(JSON.parse(readFileSync(join(AVRO_DIR, file), 'utf8')));
     expect(enums, 'enums without a default').to.deep.equal([]);
+  });
+
+  it('keeps the symbols of every enum, in their order, at the start of those of the next version (rule 5)', () => {
+    expect(enumSymbolChanges(registry)).to.deep.equal([]);
+  });
+
+  it('catches a renamed, removed or reordered enum symbol, which resolution lets through', () => {
+    /** The enum of `path`'s field: 'handling.tlp', 'route[].role'. */
+    const enumAt = (s: Json, path: string) =>
+      path.split('.').reduce((t, step) => {
+        const f = fieldOf(t, step.replace('[]', '')).type as Json & { items: Json };
+        return step.endsWith('[]') ? f.items : f;
+      }, s);
+    const broken = changedCopy(
+      withSeizureReportV4((v4) => {
+        const role = enumAt(v4, 'route[].role');
+        role.symbols = role.symbols.map((x) => (x === 'transit' ? 'transiting' : x));
+        const tlp = enumAt(v4, 'handling.tlp');
+        tlp.symbols = tlp.symbols.filter((x) => x !== 'AMBER_STRICT');
+        enumAt(v4, 'place.direction').symbols = ['export', 'import', 'transit', 'domestic', 'unknown'];
+      }),
+    );
+    const [v3, v4] = [broken.get('SeizureReport', 3), broken.get('SeizureReport', 4)];
+    expect(() => v4.type.createResolver(v3.type), 'resolution alone lets it through').not.to.throw();
+    const problems = enumSymbolChanges(broken);
+    expect(problems).to.have.length(3);
+    expect(problems.join('\n'))
+      .to.contain('SeizureReport v3 -> v4: enum org.seizurehub.RouteRole symbols')
+      .and.to.contain("v4's reader would silently read transit in older records as unknown")
+      .and.to.contain("v4's reader would silently read AMBER_STRICT in older records as RED")
+      .and.to.contain(
+        'enum org.seizurehub.Direction symbols [import, export, transit, domestic, unknown] became',
+      )
+      .and.to.contain('here they were reordered')
+      .and.to.contain('docs/schema-evolution.md rule 5');
+    const appended = changedCopy(
+      withSeizureReportV4((v4) => {
+        const tlp = enumAt(v4, 'handling.tlp');
+        tlp.symbols = [...tlp.symbols, 'BLACK'];
+      }),
+    );
+    expect(enumSymbolChanges(appended), 'a symbol appended').to.deep.equal([]);
+  });
+
+  it('lists every schema file in schemas/fingerprints.json with its fingerprint, unchanged (rule 1)', () => {
+    const entries = readFingerprints();
+    expect(entries).to.be.an('array');
+    expect(fingerprintDrift(registry, entries as FingerprintEntry[])).to.deep.equal([]);
+  });
+
+  it('catches a published version edited in place, a new version not listed, and a listed version removed', () => {
+    const entries = readFingerprints() as FingerprintEntry[];
+    const broken = changedCopy((dir) => {
+      const route = schemaOf('TraffickingRoute.v2.avsc');
+      route.fields.push({ name: 'confidence', type: ['null', 'string'], default: null } as unknown as Json);
+      writeFileSync(join(dir, 'TraffickingRoute.v2.avsc'), JSON.stringify(route));
+      withSeizureReportV4((v4) => {
+        v4.fields.push({ name: 'vesselImo', type: ['null', 'string'], default: null } as unknown as Json);
+      })(dir);
+      rmSync(join(dir, 'FeedRecord.v1.avsc'));
+    });
+    const hex = (r: SchemaRegistry, name: string, version: number) =>
+      r.get(name, version).fingerprint.toString('hex');
+    expect(fingerprintDrift(broken, entries)).to.deep.equal([
+      'SeizureReport.v4.avsc has no entry in schemas/fingerprints.json: add ' +
+        `{ "name": "SeizureReport", "version": 4, "fingerprint": "${hex(broken, 'SeizureReport', 4)}" } to it ` +
+        '(from then on the version is published and never edited, docs/schema-evolution.md rule 1)',
+      `TraffickingRoute.v2.avsc has fingerprint ${hex(broken, 'TraffickingRoute', 2)}, ` +
+        `but schemas/fingerprints.json lists ${hex(registry, 'TraffickingRoute', 2)}: ` +
+        'a published version was edited in place, and envelopes written with it would no longer be read; ' +
+        'restore it and make the change in TraffickingRoute.v3.avsc (docs/schema-evolution.md rule 1)',
+      `schemas/fingerprints.json lists FeedRecord v1 (fingerprint ${hex(registry, 'FeedRecord', 1)}) ` +
+        'but FeedRecord.v1.avsc is missing: a published version is never removed, envelopes on the wire and in the ' +
+        'archive name it (docs/schema-evolution.md rule 1)',
+    ]);
+  });
+
+  it('refuses a fingerprints file that is not a list of { name, version, fingerprint }', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-fingerprints-'));
+    try {
+      const file = join(dir, 'fingerprints.json');
+      writeFileSync(file, JSON.stringify([{ name: 'SeizureReport', version: '3', fingerprint: 'd7e6' }]));
+      expect(readFingerprints(file)).to.equal(
+        `${file}[0] is {"name":"SeizureReport","version":"3","fingerprint":"d7e6"}: each entry must be ` +
+          '{ "name": string, "version": integer, "fingerprint": 16 lower-case hex digits }',
+      );
+      writeFileSync(file, '{');
+      expect(readFingerprints(file)).to.match(/cannot be read as JSON/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

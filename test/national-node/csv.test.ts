@@ -277,14 +277,18 @@ describe('national node CSV import: POST /v1/seizures/csv, hub import and the in
     });
   });
 
-  it('refuses a body that is not CSV (400) or over 20 MB (413)', async () => {
+  it('refuses a body that is not CSV (415) or over 20 MB (413)', async () => {
     const json = await fetch(`${kz}/v1/seizures/csv`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
     });
-    expect(json.status).to.equal(400);
-    expect(JSON.stringify(await json.json())).to.contain('text/csv');
+    expect(json.status).to.equal(415);
+    const refused = (await json.json()) as { error: { code: string; message: string } };
+    expect(refused.error.code).to.equal('UNSUPPORTED_MEDIA_TYPE');
+    expect(refused.error.message).to.equal(
+      'send the file with Content-Type: text/csv (got application/json); a JSON array of reports goes to /v1/seizures/batch',
+    );
     const big = await fetch(`${kz}/v1/seizures/csv`, {
       method: 'POST',
       headers: { 'content-type': 'text/csv' },

@@ -1,6 +1,6 @@
 // Unit tier: the CLI's option parsing, as a user types it (no servers: `hub token` only reads its key folder).
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HubError } from '@hub/errors';
@@ -70,6 +70,49 @@ describe('CLI options', function () {
         `--concurrency must be a whole number from 1 to 16, got "${concurrency}"`,
       );
     }
+  });
+
+  it('refuses an error report it cannot write before it sends anything, naming --errors (exit 2)', () => {
+    const template = join(repoRoot, 'docs', 'templates', 'ids-seizures.csv');
+    // The node's URL a closed port: an import let through would say it cannot reach it (exit 1) instead.
+    const node = ['--node', 'KZ', '--url', 'http://127.0.0.1:1'];
+    for (const [errors, why] of [
+      [join(home, 'no-such-folder', 'errors.csv'), 'ENOENT'],
+      [home, 'EISDIR'],
+    ] as const) {
+      const run = hubSync(['import', template, ...node, '--errors', errors], env);
+      expect(run.status, run.stderr).to.equal(2);
+      expect(run.stderr).to.include(`--errors ${errors}: cannot write it (${why}); nothing was sent`);
+      expect(run.stderr).not.to.include('unexpected error');
+      expect(run.stderr).not.to.include('cannot reach');
+    }
+    // The default, <file>.errors.csv beside the file, where it cannot be written either (a folder of that name).
+    const file = join(home, 'seizures.csv');
+    copyFileSync(template, file);
+    mkdirSync(`${file}.errors.csv`);
+    const byDefault = hubSync(['import', file, ...node], env);
+    expect(byDefault.status, byDefault.stderr).to.equal(2);
+    expect(byDefault.stderr).to.include(
+      `the error report goes to ${file}.errors.csv (<file>.errors.csv), which cannot be written (EISDIR): give --errors <path>`,
+    );
+    // A path that can be written is only tried, not left behind, when the import then stops (the node is not there).
+    const writable = join(home, 'errors.csv');
+    const unreachable = hubSync(['import', file, ...node, '--errors', writable], env);
+    expect(unreachable.status, unreachable.stderr).to.equal(1);
+    expect(unreachable.stderr).to.include('cannot reach the KZ node at http://127.0.0.1:1');
+    expect(existsSync(writable)).to.equal(false);
+    // `hub import-annual` too, before it looks for the hub CA (there is none here) or the brokers.
+    const annex = join(home, 'annex.csv');
+    writeFileSync(
+      annex,
+      'region,country,iso3,drug_group,drug_name,year,kilograms\nAsia,Kazakhstan,KAZ,Opioids,Heroin,2021,10\n',
+    );
+    const annual = hubSync(['import-annual', annex, '--errors', join(home, 'no-such-folder', 'e.csv')], env);
+    expect(annual.status, annual.stderr).to.equal(2);
+    expect(annual.stderr).to.include(
+      `--errors ${join(home, 'no-such-folder', 'e.csv')}: cannot write it (ENOENT); nothing was sent`,
+    );
+    expect(annual.stderr).not.to.include('no hub CA');
   });
 
   it('refuses `hub bench` arguments and mistyped BENCH_* settings before it starts the stack (exit 2)', () => {

@@ -1,11 +1,14 @@
 // Unit tier: the dashboard's dictionary (services/query-api/public/i18n.js) says the same things in every language,
-// and explains in words each error the query API can answer a signed-in analyst with.
+// explains in words each error the query API can answer a signed-in analyst with, and tells of each as fits where it
+// is shown.
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '@hub/config';
 import { ERROR_STATUS } from '@hub/query-api';
+import { dashboardModule } from './dashboard-support';
+import { installDom } from './dom-stand-in';
 
 /** Every .avsc file under `dir`, however deep. */
 function avscFiles(dir: string): string[] {
@@ -66,10 +69,95 @@ describe('dashboard dictionary', () => {
     expect(DICT.ru!.routeRole_departure).to.equal('отправление');
   });
 
-  it('words every error code of the query API but the internal one and parameter errors (shown field by field)', () => {
-    for (const code of Object.keys(ERROR_STATUS).filter(
-      (c) => !['INTERNAL', 'VALIDATION_FAILED', 'NOT_FOUND'].includes(c),
-    ))
+  it('words every error code of the query API that docs/errors.md lists, in every language', () => {
+    const doc = readFileSync(join(repoRoot, 'docs', 'errors.md'), 'utf8');
+    const section = /## Query API\n([\s\S]*?)\n## /.exec(doc)?.[1] ?? '';
+    const codes = [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]!);
+    expect(codes, 'the codes of docs/errors.md').to.include.members([
+      'NOT_FOUND',
+      'INTERNAL',
+      'VALIDATION_FAILED',
+    ]);
+    expect(codes).to.have.members(Object.keys(ERROR_STATUS));
+    for (const code of codes)
       for (const lang of Object.keys(DICT)) expect(DICT[lang], `${lang}: ${code}`).to.have.property(code);
+  });
+});
+
+describe('dashboard error messages', () => {
+  let dom: ReturnType<typeof installDom>;
+  let i18n: {
+    setLang(l: string): void;
+    errorText(err: { code: string; message: string; requestId?: string }, where?: string): string;
+  };
+  let createApi: (o: { token(): string; onUnauthorized(e: unknown): void }) => {
+    get(path: string): Promise<unknown>;
+  };
+  before(async () => {
+    dom = installDom();
+    i18n = await dashboardModule('i18n.js');
+    ({ createApi } = await dashboardModule<{ createApi: typeof createApi }>('api.js'));
+  });
+  after(() => {
+    i18n.setLang('en');
+    dom.restore();
+  });
+
+  it('says a record was not found, or is not released to the reader, in its own words', () => {
+    for (const [lang, words] of [
+      ['en', 'Not found'],
+      ['ru', 'Не найдено'],
+    ] as const) {
+      i18n.setLang(lang);
+      const text = i18n.errorText({ code: 'NOT_FOUND', message: 'no report 3f1c visible to you' });
+      expect(text).to.contain(words);
+      expect(text).to.not.contain(lang === 'en' ? 'Something went wrong' : 'Что-то пошло не так');
+    }
+  });
+
+  it('keeps the request id of an internal error and asks to quote it to the operator', async () => {
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async () =>
+      new Response(
+        JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error', requestId: 'rq-7f3a' } }),
+        { status: 500, headers: { 'content-type': 'application/json' } },
+      )) as typeof fetch;
+    let thrown: { code: string; message: string; requestId?: string } | undefined;
+    try {
+      await createApi({ token: () => 't', onUnauthorized: () => undefined }).get('/v1/seizures/x');
+    } catch (err) {
+      thrown = err as typeof thrown;
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(thrown?.code).to.equal('INTERNAL');
+    expect(thrown?.requestId).to.equal('rq-7f3a');
+    i18n.setLang('ru');
+    expect(i18n.errorText(thrown!)).to.equal(
+      'Хаб не смог ответить из-за ошибки на своей стороне. Сообщите этот номер оператору хаба: rq-7f3a.',
+    );
+    i18n.setLang('en');
+    expect(i18n.errorText(thrown!)).to.equal(
+      'The hub could not answer because of an error on its side. Quote this id to the hub operator: rq-7f3a.',
+    );
+  });
+
+  it('does not advise narrowing dates, country or drug in the alerts panel, which has no such controls', () => {
+    const timeout = {
+      code: 'QUERY_TIMEOUT',
+      message:
+        'no alert you may see is among the 5000 that one request looks through (after the cursor, or from the newest): narrow the dates (from, to) to look further back',
+    };
+    for (const [lang, advice] of [
+      ['en', /dates|country|drug|narrow/i],
+      ['ru', /даты|страна|наркотик|Сузьте|narrow/i],
+    ] as const) {
+      i18n.setLang(lang);
+      const inAlerts = i18n.errorText(timeout, 'alerts');
+      expect(inAlerts, lang).to.not.match(advice);
+      expect(inAlerts, lang).to.contain(lang === 'en' ? 'alerts' : 'оповещения');
+      // Elsewhere (a chart, the search), the advice fits.
+      expect(i18n.errorText(timeout, 'byDrug'), lang).to.match(advice);
+    }
   });
 });

@@ -13,9 +13,14 @@ function helpText(list: Command[]): string {
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
-  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
+  // Asked for, the help is the answer (stdout, exit 0); with no verb at all, it says what is missing (stderr, exit 2).
+  if (!verb) {
+    process.stderr.write(`hub: say which verb to run\n\n${helpText(commands)}`);
+    return 2;
+  }
+  if (verb === '--help' || verb === '-h' || verb === 'help') {
     process.stdout.write(helpText(commands));
-    return verb ? 0 : 2;
+    return 0;
   }
   const command = commands.find((c) => c.name === verb);
   if (!command) {

@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { resolveCountry } from '@hub/domain/vocab/countries';
 import { HubError } from '@hub/errors';
 import { defaultCacheDir, defaultHubHome, kafkaPasswordFile, kafkaSecretsDir } from './paths';
 
@@ -49,6 +50,8 @@ export interface HubConfig {
   stackPorts: StackPorts;
   /** HUB_LOG_LEVEL (default info): one of pino's levels. */
   logLevel: LogLevel;
+  /** Whether HUB_LOG_LEVEL was set (not blank): the operator's CLI verbs log less than services (warn) unless it is. */
+  logLevelSet?: boolean;
   /** Countries whose national nodes `npm start` runs. */
   demoCountries: string[];
   /** HUB_MATCH_SECRET: hex key of the correlation hashes; unset: generated once into $HUB_HOME/secrets. */
@@ -199,17 +202,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   const stack = readLocalStackInfo(hubHome);
   const brokersEnv = env.HUB_KAFKA_BROKERS?.trim();
   const brokers = brokersEnv
-    ? brokersEnv
-        .split(',')
-        .map((b) => b.trim())
-        .filter(Boolean)
+    ? brokerList(brokersEnv)
     : (stack?.kafka.brokers ?? [`127.0.0.1:${stackPorts.kafka}`]);
   const mongoUrlGiven = mongoUrlFrom(env);
   const mongoUrl = mongoUrlGiven || stack?.mongo.url || `mongodb://127.0.0.1:${stackPorts.mongo}/`;
-  const demo = (env.HUB_DEMO_COUNTRIES ?? 'KZ,KG,TJ,UZ,TM')
-    .split(',')
-    .map((c) => c.trim().toUpperCase())
-    .filter(Boolean);
+  const demo = demoCountries(env.HUB_DEMO_COUNTRIES ?? 'KZ,KG,TJ,UZ,TM');
   return {
     hubHome,
     cacheDir: defaultCacheDir(env),
@@ -217,11 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     kafka: {
       brokers,
       fromLocalStack: !brokersEnv,
-      replicationFactor: intFrom(
-        env,
-        'HUB_KAFKA_REPLICATION_FACTOR',
-        brokersEnv ? Math.min(3, brokers.length) : 1,
-      ),
+      replicationFactor: replicationFactor(env, brokersEnv ? Math.min(3, brokers.length) : 1),
       clientId: env.HUB_KAFKA_CLIENT_ID?.trim() || 'seizure-hub',
       security: kafkaSecurity(
         env,
@@ -235,13 +228,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     },
     mongo: {
       url: mongoUrl,
-      dbName: env.HUB_MONGO_DB ?? (namespace ? `seizurehub-${namespace}` : 'seizurehub'),
+      dbName: mongoDbName(env.HUB_MONGO_DB, namespace),
       fromLocalStack: !mongoUrlGiven,
     },
     apiPort: intFrom(env, 'HUB_API_PORT', 8080),
     nodeBasePort: intFrom(env, 'HUB_NODE_BASE_PORT', 8101),
     stackPorts,
     logLevel: logLevel(env),
+    logLevelSet: Boolean(env.HUB_LOG_LEVEL?.trim()),
     demoCountries: demo,
     matchSecretHex: matchSecret(env.HUB_MATCH_SECRET),
     nodeWebhook: env.HUB_NODE_WEBHOOK_URL?.trim()
@@ -313,6 +307,103 @@ function withoutCredentials(url: string): string {
   if (at < 0) return url;
   const scheme = /^[a-z+]+:\/\//i.exec(url)?.[0] ?? '';
   return `${scheme}***${url.slice(at)}`;
+}
+
+/**
+ * HUB_KAFKA_BROKERS: `host:port` entries separated by commas (blank ones skipped), at least one. A broker without its
+ * port, or a URL, is refused here: kafkajs would take it and fail at the first connection.
+ */
+function brokerList(raw: string): string[] {
+  const brokers = raw
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (brokers.length === 0)
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_KAFKA_BROKERS=${raw} names no broker: give host:port, several separated by commas (kafka-1:9092,kafka-2:9092), or unset it for the local stack`,
+    );
+  for (const broker of brokers) {
+    const m = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(broker);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535)
+      throw new HubError(
+        'CONFIG_INVALID',
+        `HUB_KAFKA_BROKERS=${raw}: ${JSON.stringify(broker)} is not a broker's host:port (a host name or address, a colon, a port 1-65535; e.g. kafka-1:9092)`,
+      );
+  }
+  return brokers;
+}
+
+/** HUB_KAFKA_REPLICATION_FACTOR: the copies of each partition the topics are made with, on that many brokers. */
+function replicationFactor(env: NodeJS.ProcessEnv, fallback: number): number {
+  const raw = env.HUB_KAFKA_REPLICATION_FACTOR;
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  // Kafka takes a replication factor up to 32767 (a short), and no more than the brokers the cluster has.
+  if (!Number.isInteger(n) || n < 1 || n > 32767)
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_KAFKA_REPLICATION_FACTOR=${raw} must be a whole number of replicas from 1 to 32767 (the copies of each partition, at most the brokers the cluster has; default: the brokers named, up to 3, or 1 on the local stack)`,
+    );
+  return n;
+}
+
+/**
+ * Why `name` would be refused as a database name by the store, or undefined: MongoDB refuses these characters and
+ * names of 64 bytes or more, FerretDB names of more than 63 bytes.
+ */
+export function databaseNameProblem(name: string): string | undefined {
+  if (name === '') return 'must name a database';
+  if (/[/\\. "$*<>:|?\0]/.test(name)) return 'must not contain / \\ . space " $ * < > : | ? or a NUL';
+  if (Buffer.byteLength(name) > 63) return 'must be at most 63 bytes long';
+  return undefined;
+}
+
+/**
+ * HUB_MONGO_DB, or seizurehub (seizurehub-<namespace> under HUB_NAMESPACE) when unset or blank: an empty name would
+ * be the driver's own default, `test`.
+ */
+function mongoDbName(raw: string | undefined, namespace: string): string {
+  const name = raw?.trim();
+  if (!name) return namespace ? `seizurehub-${namespace}` : 'seizurehub';
+  const problem = databaseNameProblem(name);
+  if (problem)
+    throw new HubError(
+      'CONFIG_INVALID',
+      `HUB_MONGO_DB=${raw} is not a database name the store takes: it ${problem}`,
+    );
+  return name;
+}
+
+/**
+ * HUB_DEMO_COUNTRIES: the countries whose national nodes `npm start` runs, ISO 3166-1 alpha-2 codes (any case)
+ * separated by commas, each once (two nodes of one country would sign as it twice, on the same port plan).
+ */
+function demoCountries(raw: string): string[] {
+  const codes = raw
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  const seen = new Set<string>();
+  for (const given of codes) {
+    const code = given.toUpperCase();
+    const alpha2 = /^[A-Z]{2}$/.test(code) ? resolveCountry(code) : undefined;
+    if (!alpha2) {
+      const meant = given.length <= 60 ? resolveCountry(given) : undefined;
+      throw new HubError(
+        'CONFIG_INVALID',
+        `HUB_DEMO_COUNTRIES=${raw}: ${JSON.stringify(given)} is not an ISO 3166-1 alpha-2 country code (two letters, like KZ)` +
+          (meant ? `; ${meant} is the alpha-2 code of ${given}` : ''),
+      );
+    }
+    if (seen.has(code))
+      throw new HubError(
+        'CONFIG_INVALID',
+        `HUB_DEMO_COUNTRIES=${raw}: ${JSON.stringify(given)} names ${code} again: each country once (one node each)`,
+      );
+    seen.add(code);
+  }
+  return [...seen];
 }
 
 /** HUB_LOG_LEVEL, one of pino's levels (any case); unset or empty: info. */

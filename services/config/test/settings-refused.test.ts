@@ -142,6 +142,87 @@ describe('configuration: settings refused at start', () => {
     });
   });
 
+  describe('HUB_MONGO_DB', () => {
+    it("takes an empty or blank name as unset, not as the driver's own default database (test)", () => {
+      for (const blank of ['', '  ']) {
+        expect(load({ HUB_MONGO_DB: blank }).mongo.dbName).to.equal('seizurehub');
+        expect(load({ HUB_MONGO_DB: blank, HUB_NAMESPACE: 'eu' }).mongo.dbName).to.equal('seizurehub-eu');
+      }
+      expect(load({ HUB_MONGO_DB: 'hub_prod' }).mongo.dbName).to.equal('hub_prod');
+    });
+
+    it('refuses a name the store refuses, by the rule `hub replay --into` checks', () => {
+      expect(refusal({ HUB_MONGO_DB: 'a.b c' })).to.equal(
+        'HUB_MONGO_DB=a.b c is not a database name the store takes: it must not contain / \\ . space " $ * < > : | ? or a NUL',
+      );
+      expect(refusal({ HUB_MONGO_DB: 'x'.repeat(64) })).to.match(
+        /^HUB_MONGO_DB=x{64} is not a database name the store takes: it must be at most 63 bytes long$/,
+      );
+    });
+  });
+
+  describe('HUB_DEMO_COUNTRIES', () => {
+    it('takes ISO alpha-2 codes in any case, blanks skipped', () => {
+      expect(load({ HUB_DEMO_COUNTRIES: 'kz, KG,,tj ' }).demoCountries).to.deep.equal(['KZ', 'KG', 'TJ']);
+      expect(load({}).demoCountries).to.deep.equal(['KZ', 'KG', 'TJ', 'UZ', 'TM']);
+    });
+
+    it('refuses an entry that is not an alpha-2 code, naming it and the code meant', () => {
+      expect(refusal({ HUB_DEMO_COUNTRIES: 'KZ,KAZ,kz,12' })).to.equal(
+        'HUB_DEMO_COUNTRIES=KZ,KAZ,kz,12: "KAZ" is not an ISO 3166-1 alpha-2 country code (two letters, like KZ); KZ is the alpha-2 code of KAZ',
+      );
+      expect(refusal({ HUB_DEMO_COUNTRIES: 'KZ,12' })).to.equal(
+        'HUB_DEMO_COUNTRIES=KZ,12: "12" is not an ISO 3166-1 alpha-2 country code (two letters, like KZ)',
+      );
+      expect(refusal({ HUB_DEMO_COUNTRIES: 'KZ,ZZ' })).to.match(
+        /^HUB_DEMO_COUNTRIES=KZ,ZZ: "ZZ" is not an ISO/,
+      );
+    });
+
+    it('refuses a country named twice, which would start two nodes signing as it', () => {
+      expect(refusal({ HUB_DEMO_COUNTRIES: 'KZ,KG,kz' })).to.equal(
+        'HUB_DEMO_COUNTRIES=KZ,KG,kz: "kz" names KZ again: each country once (one node each)',
+      );
+    });
+  });
+
+  describe('HUB_KAFKA_BROKERS and HUB_KAFKA_REPLICATION_FACTOR', () => {
+    it('refuses a list that names no broker, or a broker without its port', () => {
+      expect(refusal({ HUB_KAFKA_BROKERS: ',' })).to.match(
+        /^HUB_KAFKA_BROKERS=, names no broker: give host:port/,
+      );
+      expect(refusal({ HUB_KAFKA_BROKERS: 'kafka-1:9092,localhost' })).to.equal(
+        'HUB_KAFKA_BROKERS=kafka-1:9092,localhost: "localhost" is not a broker\'s host:port (a host name or address, a colon, a port 1-65535; e.g. kafka-1:9092)',
+      );
+      expect(refusal({ HUB_KAFKA_BROKERS: 'mongodb://x:1' })).to.contain('"mongodb://x:1" is not a broker');
+    });
+
+    it("takes host:port brokers, IPv6 ones in brackets, and the local stack's when unset or blank", () => {
+      expect(load({ HUB_KAFKA_BROKERS: ' kafka-1:9092 , [::1]:9093,' }).kafka.brokers).to.deep.equal([
+        'kafka-1:9092',
+        '[::1]:9093',
+      ]);
+      expect(load({ HUB_KAFKA_BROKERS: ' ' }).kafka.brokers).to.deep.equal(['127.0.0.1:39092']);
+    });
+
+    it('says a replication factor of 0 is no number of replicas, rather than no port', () => {
+      expect(refusal({ HUB_KAFKA_REPLICATION_FACTOR: '0' })).to.match(
+        /^HUB_KAFKA_REPLICATION_FACTOR=0 must be a whole number of replicas from 1 to 32767 /,
+      );
+      expect(refusal({ HUB_KAFKA_REPLICATION_FACTOR: '2.5' })).to.match(
+        /^HUB_KAFKA_REPLICATION_FACTOR=2\.5 must/,
+      );
+      expect(load({ HUB_KAFKA_REPLICATION_FACTOR: '3' }).kafka.replicationFactor).to.equal(3);
+      expect(load({ HUB_KAFKA_BROKERS: 'a:1,b:2' }).kafka.replicationFactor).to.equal(2);
+    });
+  });
+
+  it('says whether HUB_LOG_LEVEL was set, for the CLI verbs that log less unless it is', () => {
+    expect(load({}).logLevelSet).to.equal(false);
+    expect(load({ HUB_LOG_LEVEL: ' ' }).logLevelSet).to.equal(false);
+    expect(load({ HUB_LOG_LEVEL: ' Info ' })).to.include({ logLevel: 'info', logLevelSet: true });
+  });
+
   it('takes an empty HUB_KAFKA_CLIENT_ID as unset', () => {
     expect(load({ HUB_KAFKA_CLIENT_ID: '' }).kafka.clientId).to.equal('seizure-hub');
     expect(load({ HUB_KAFKA_CLIENT_ID: 'hub-kz' }).kafka.clientId).to.equal('hub-kz');

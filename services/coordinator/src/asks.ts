@@ -9,6 +9,10 @@
 // conditional update as read-then-write, so two instances could both win one), each signed and its envelope recorded
 // (`queued` → `signed`), then sent, then marked `sent`. After a crash between the two (found signed for 30 s), the
 // very same bytes are sent again, which the intake takes as a redelivery of one message.
+//
+// Sent is not the end: the intake may still refuse the request (a due time past by the time the brokers took it, an
+// id a country's request took meanwhile). Each minute the sent asks are settled by the intake's verdict: stored
+// (in `requests`) or quarantined (marked `refused`, with the intake's reason, and kept as refusals are).
 import { CLIENT_NAME } from '@hub/config';
 import { informationRequestFromJson, type InformationRequestRecord } from '@hub/domain';
 import { HUB_ORIGIN, type Signer } from '@hub/envelope';
@@ -20,20 +24,26 @@ import {
   COLLECTIONS,
   findSorted,
   neverRedrivable,
+  refusedOnIntake,
   withLock,
   type Store,
   type StoredAsk,
   type StoredQuarantine,
+  type StoredRequest,
 } from '@hub/store';
 import { periodic } from './periodic';
 import { redriveKey, signRedrive } from './redrive';
 
 export const DEFAULT_ASK_CHECK_MS = 1000;
 const BATCH = 50;
+/** Sent requests the intake stored: what the asker's screen reads meanwhile (the request is in `requests` by then). */
 const KEEP_SENT_MS = 3600_000;
-/** Sent re-drives and refused asks. */
+/** Sent re-drives, refused asks, and sent requests the intake never decided on. */
 const KEEP_LONG_MS = 30 * 86_400_000;
 const CLEAN_EVERY_MS = 600_000;
+const SETTLE_EVERY_MS = 60_000;
+/** How far the intake's clock (quarantinedAt) may be behind the signer's (signedAt), another instance's. */
+const CLOCK_SKEW_MS = 3600_000;
 const RESEND_SIGNED_AFTER_MS = 30_000;
 
 /** The context a coordinator's request is read in: from HUB, now, the regions; the asker when a name fits. */
@@ -166,25 +176,81 @@ export function startAsks(options: AsksOptions): Asks {
     logger.info(fields, `${what} sent`);
   };
 
-  // Sent requests are kept an hour (what the asker's screen reads meanwhile: the request is in `requests` by then),
-  // sent re-drives and refused asks 30 days (a re-drive shows as waiting until taken; why, for whoever asked), then
-  // deleted, so that each pass reads few documents.
+  /**
+   * The intake's verdict on each sent request: quarantined ones are marked refused, with why; those stored an hour
+   * ago are deleted (GET /v1/requests/asked/:id reads them in `requests`). One the intake has not decided on stays
+   * sent, for its asker to see, until 30 days after it was sent.
+   */
+  const settleSent = async (now: number) => {
+    const sent = await asks
+      .find(
+        { state: 'sent', kind: { $ne: 'redrive' } },
+        { projection: { _id: 1, messageId: 1, signedAt: 1, sentAt: 1 } },
+      )
+      .toArray();
+    if (sent.length === 0) return;
+    const stored = new Set(
+      (
+        await store
+          .collection<StoredRequest>(COLLECTIONS.requests)
+          .find({ _id: { $in: sent.map((a) => a._id) }, requester: HUB_ORIGIN }, { projection: { _id: 1 } })
+          .toArray()
+      ).map((r) => r._id),
+    );
+    const undecided = sent.filter((a) => !stored.has(a._id));
+    const refusals = await intakeRefusals(store, undecided);
+    const refused = new Set<string>();
+    for (const ask of undecided) {
+      const entry = ask.messageId === undefined ? undefined : refusals.get(ask.messageId);
+      if (!entry) continue;
+      await asks.updateOne(
+        { _id: ask._id, state: 'sent' },
+        { $set: { state: 'refused', error: refusedOnIntake(entry), refusedAt: new Date(now) } },
+      );
+      refused.add(ask._id);
+      logger.warn(
+        { ...described(ask).fields, quarantineId: entry._id },
+        'information request refused by the intake',
+      );
+    }
+    const sentBefore = (ms: number) => (a: StoredAsk) =>
+      a.sentAt !== undefined && a.sentAt.getTime() < now - ms;
+    const done = sent.filter((a) => stored.has(a._id)).filter(sentBefore(KEEP_SENT_MS));
+    const lost = undecided.filter((a) => !refused.has(a._id)).filter(sentBefore(KEEP_LONG_MS));
+    for (const ask of lost)
+      logger.warn(
+        described(ask).fields,
+        'information request sent 30 days ago and never decided on by the intake',
+      );
+    const gone = [...done, ...lost].map((a) => a._id);
+    if (gone.length) await asks.deleteMany({ _id: { $in: gone }, state: 'sent' });
+  };
+
+  // Sent re-drives and refused asks are kept 30 days (a re-drive shows as waiting until taken; why, for whoever
+  // asked), then deleted, so that each pass reads few documents; sent requests as settleSent decides.
   let cleanedAt = 0;
+  let settledAt = 0;
   const check = async (): Promise<number> => {
     if (options.send === false) return 0;
     const now = clock();
+    if (now - settledAt > SETTLE_EVERY_MS) {
+      await settleSent(now);
+      settledAt = now;
+    }
     if (now - cleanedAt > CLEAN_EVERY_MS) {
-      await asks.deleteMany({
-        state: 'sent',
-        kind: { $ne: 'redrive' },
-        sentAt: { $lt: new Date(now - KEEP_SENT_MS) },
-      });
       await asks.deleteMany({
         state: 'sent',
         kind: 'redrive',
         sentAt: { $lt: new Date(now - KEEP_LONG_MS) },
       });
-      await asks.deleteMany({ state: 'refused', askedAt: { $lt: new Date(now - KEEP_LONG_MS) } });
+      // Refused when it was asked, or (by the intake, or its brokers) once sent: 30 days from the refusal.
+      await asks.deleteMany({
+        state: 'refused',
+        $or: [
+          { refusedAt: { $lt: new Date(now - KEEP_LONG_MS) } },
+          { refusedAt: { $exists: false }, askedAt: { $lt: new Date(now - KEEP_LONG_MS) } },
+        ],
+      });
       cleanedAt = now;
     }
     // Looked at without the lock first: most passes find nothing, and take no lock.
@@ -241,6 +307,36 @@ export function startAsks(options: AsksOptions): Asks {
 
   return { check, stop };
 }
+
+/**
+ * The quarantine entries of the coordination node's messages `asks` were sent as, by messageId: read by the
+ * origin_quarantinedAt index (HUB's entries since the first of them was signed), then by messageId.
+ */
+async function intakeRefusals(
+  store: Store,
+  asks: Pick<StoredAsk, 'messageId' | 'signedAt'>[],
+): Promise<Map<string, StoredQuarantine>> {
+  const ids = asks.flatMap((a) => a.messageId ?? []);
+  if (ids.length === 0) return new Map();
+  const signed = asks.flatMap((a) => (a.signedAt ? [a.signedAt.getTime()] : []));
+  const entries = await store
+    .collection<StoredQuarantine>(COLLECTIONS.quarantine)
+    .find(
+      {
+        origin: HUB_ORIGIN,
+        ...(signed.length ? { quarantinedAt: { $gte: Math.min(...signed) - CLOCK_SKEW_MS } } : {}),
+        messageId: { $in: ids },
+      },
+      { projection: { originalBytes: 0 } },
+    )
+    .toArray();
+  return new Map(entries.map((e) => [e.messageId!, e]));
+}
+
+/**
+ * Why the intake refused a request after it was sent, as an ask's error (GET /v1/requests/asked/:id answers the same
+ * for one not settled yet: routes-requests.ts).
+ */
 
 /** The broker's error code kafkajs names (a KafkaJSProtocolError's type, also when wrapped as the cause). */
 function brokerErrorType(err: unknown): string | undefined {

@@ -657,7 +657,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     if (skipped)
       logger.info({ skipped }, 'messages skipped (of erased records, or left to another replay pass)');
     // Store-dependent refusals (a request's, a renewal's) are decided before anything of the batch is stored.
-    const checked = await checkRenewals(store, await checkRequestMessages(store, lives.flat(), hasNode));
+    const checked = await checkRenewals(
+      store,
+      await checkRequestMessages(store, lives.flat(), hasNode),
+      erased,
+    );
     const persisted = await persistBatch(store, checked, regions, clock, answerDropped);
     for (const r of persisted.escalated) escalatedCounter.inc({ urgency: r.urgency });
     // Outcomes keep the order (and number) they came in: each chunk's are its slice.

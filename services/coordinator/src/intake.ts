@@ -171,11 +171,20 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
     }
     const writer = deps.registry.byFingerprint(envelope.schemaFingerprint);
     if (!writer || writer.name !== envelope.messageType) {
+      const type = envelope.messageType;
+      const fingerprint = envelope.schemaFingerprint.toString('hex');
+      const reads = `the hub reads ${type} ${versionsRead(deps.registry, type)}`;
       return {
         kind: 'rejected',
         record,
         reason: 'unknown-schema',
-        detail: `no ${envelope.messageType} schema has fingerprint ${envelope.schemaFingerprint.toString('hex')}`,
+        // Unknown: most likely a node upgraded before the coordinator (docs/schema-evolution.md rule 10), which its
+        // operator must be told can be mended by sending again, once the hub reads the version.
+        detail: writer
+          ? `schemaFingerprint ${fingerprint} is that of ${writer.name} v${writer.version}, not of a ${type} (${reads}): ` +
+            `the envelope's messageType and its payload's schema disagree`
+          : `no ${type} schema the hub reads has fingerprint ${fingerprint} (${reads}): the node probably runs a newer ` +
+            `release than the coordinator; send the record again once the coordinator is upgraded`,
         envelope,
       };
     }
@@ -223,6 +232,23 @@ export async function classifyBatch(records: IntakeRecord[], deps: IntakeDeps): 
       flags: envelope.messageType === 'SeizureReport' ? flagSeizureReport(value) : [],
     };
   });
+}
+
+/** The versions of `messageType` the hub reads: 'v1–v3', or 'v1, v3' where one is missing. */
+function versionsRead(registry: SchemaRegistry, messageType: string): string {
+  let versions: number[];
+  try {
+    versions = registry.versions(messageType).map((v) => v.version);
+  } catch {
+    return 'in no version';
+  }
+  const first = versions[0];
+  const last = versions[versions.length - 1];
+  if (first === undefined || last === undefined) return 'in no version';
+  if (first === last) return `v${first}`;
+  return last - first === versions.length - 1
+    ? `v${first}–v${last}`
+    : versions.map((v) => `v${v}`).join(', ');
 }
 
 /**

@@ -8,6 +8,7 @@
 // looked up.
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import { BSON } from 'mongodb';
+import type { FieldError } from '@hub/errors';
 import type { Region } from '@hub/schemas';
 import {
   bulkWriteInBatches,
@@ -125,6 +126,14 @@ export async function persistBatch(
     annualReturns.values(),
   ]);
   const refusedFirst = foreignVersions(records, new Set(checked), ownerOf);
+  // A withdrawal withdraws a seizure report. One of its sender's own route or annual return would be kept in the
+  // history only (as one of a report never stored is), answered accepted and withdraw nothing: refused here, before it
+  // claims a version number.
+  const notReports = withdrawalsOfOtherKinds(records, refusedFirst, {
+    reports: stored,
+    routes,
+    annualReturns,
+  });
 
   // 1. History, one document per version, never overwritten; a version number may be used once: another message
   // claiming it is stale. The first message of each version in the batch is inserted; when any version existed
@@ -138,7 +147,8 @@ export async function persistBatch(
   };
   const firstOfVersion = new Map<string, Accepted>();
   for (const a of records)
-    if (!refusedFirst.has(a) && !firstOfVersion.has(keyOf(a))) firstOfVersion.set(keyOf(a), a);
+    if (!refusedFirst.has(a) && !notReports.has(a) && !firstOfVersion.has(keyOf(a)))
+      firstOfVersion.set(keyOf(a), a);
   // Each version's entry names the feeds it goes to (feeds.ts, ownHandling: under its own handling, by the regions as
   // they are now, as the chunk's feed decisions record them), so that its withdrawal and erasure reach those feeds
   // even after regions.json has changed. Written with the entry, which is inserted anyway: no write of its own. (A
@@ -180,6 +190,8 @@ export async function persistBatch(
     if (o.kind !== 'accepted' || isRequest(o)) return o;
     const owner = refusedFirst.get(o);
     if (owner) return foreignRefusal(o, owner);
+    const notReport = notReports.get(o);
+    if (notReport) return notReport;
     const claimed = claims.get(keyOf(o));
     if (claimed && claimed !== o.envelope.messageId) {
       return {
@@ -411,6 +423,59 @@ function feedableVersions(
 
 /** The message types that are versions of a record published on the feeds (a withdrawal goes its own way). */
 const FEEDABLE = new Set(['SeizureReport', 'TraffickingRoute', 'AnnualSeizureReturn']);
+
+/** What a record of each kind other than a seizure report can be changed by, for the refusal of its withdrawal. */
+const INSTEAD_OF_WITHDRAWAL: Record<string, string> = {
+  TraffickingRoute: 'send a corrected version of the route instead (POST /v1/routes with its routeId)',
+  AnnualSeizureReturn:
+    'send a corrected return for its year instead (POST /v1/annual-returns), which replaces this one',
+};
+
+/**
+ * The withdrawals (SeizureRetraction) of `records` naming a trafficking route or an annual return, each with its
+ * refusal (`invalid-content`, naming the kind and the rule). The kind is the store's under the id (`stored`, as step 0
+ * read it: a report there is withdrawn as usual), else the kind the batch's own versions of it are (a route and its
+ * withdrawal in one batch). A withdrawal of an id the hub holds nothing under is left to be kept in the history: a
+ * report refused into quarantine and re-driven later is stored withdrawn by it. Those `refused` as another country's
+ * are left to that refusal.
+ */
+function withdrawalsOfOtherKinds(
+  records: Accepted[],
+  refused: ReadonlyMap<Accepted, string>,
+  stored: { reports: ReadonlyMap<string, unknown>; routes: CurrentVersions; annualReturns: CurrentVersions },
+): Map<Accepted, Rejected> {
+  const out = new Map<Accepted, Rejected>();
+  const withdrawals = records.filter(
+    (a) => a.envelope.messageType === 'SeizureRetraction' && !refused.has(a),
+  );
+  if (withdrawals.length === 0) return out;
+  const kindsHere = new Map<string, Set<string>>();
+  for (const a of records)
+    if (!refused.has(a) && FEEDABLE.has(a.envelope.messageType))
+      kindsHere.set(a.subjectId, (kindsHere.get(a.subjectId) ?? new Set()).add(a.envelope.messageType));
+  for (const a of withdrawals) {
+    const id = a.subjectId;
+    const here = kindsHere.get(id);
+    if (stored.reports.has(id) || here?.has('SeizureReport')) continue;
+    const kind = stored.routes.has(id)
+      ? 'TraffickingRoute'
+      : stored.annualReturns.has(id)
+        ? 'AnnualSeizureReturn'
+        : [...(here ?? [])][0];
+    if (!kind) continue;
+    const message = `${id} is a${kind === 'AnnualSeizureReturn' ? 'n' : ''} ${kind}, not a seizure report: only seizure reports are withdrawn; ${INSTEAD_OF_WITHDRAWAL[kind]}`;
+    const field: FieldError = { field: 'reportId', message, value: id };
+    out.set(a, {
+      kind: 'rejected',
+      record: a.record,
+      envelope: a.envelope,
+      reason: 'invalid-content',
+      detail: `${field.field}: ${message}`,
+      fields: [field],
+    });
+  }
+  return out;
+}
 
 /**
  * Refuses the versions and retractions of another country's record (`foreign`: each with the country whose record it

@@ -1,7 +1,7 @@
 // Information requests between countries at the coordinator: what a request and its responses must satisfy (a
-// response only from the country asked, to a request the hub holds; after a partial answer, more answers, each its own
-// response, until one that is not partial), the `requests` collection, and the countersigned delivery of each to the
-// other side: the request to its addressee, each response to its requester.
+// response only from the country asked, to a request the hub holds, given after the request was sent; after a partial
+// answer, more answers, each its own response, until one that is not partial), the `requests` collection, and the
+// countersigned delivery of each to the other side: the request to its addressee, each response to its requester.
 import type { Signer } from '@hub/envelope';
 import type { FieldError } from '@hub/errors';
 import type { Admin, TopicNames } from '@hub/kafka';
@@ -24,6 +24,11 @@ import { derivedUuid } from './replies';
 
 const COUNTRY = /^[A-Z]{2}$/;
 const MAX_DUE_MS = 366 * 86400000;
+/**
+ * How far before its request's sentAt an answer's respondedAt may be: the two come from two nodes' clocks, each
+ * allowed to run this far off (as content-checks' CLOCK_SKEW_MS allows ahead of the hub's).
+ */
+const ANSWER_SKEW_MS = 5 * 60000;
 
 /**
  * Message types that belong to the request workflow (kept in `requests`, not as report versions): requests and
@@ -55,7 +60,12 @@ export function checkInformationRequest(
     });
   if (typeof value.to !== 'string' || !COUNTRY.test(value.to))
     errors.push({ field: 'to', message: 'must be an ISO 3166-1 alpha-2 code', value: value.to });
-  else if (value.to === value.from) errors.push({ field: 'to', message: 'a country cannot ask itself' });
+  else if (value.to === value.from)
+    errors.push({
+      field: 'to',
+      message: `${value.to} is the asking country (from): a country cannot ask itself`,
+      value: value.to,
+    });
   if (!text(value.purpose)) errors.push({ field: 'purpose', message: 'is required' });
   if (!text(value.question)) errors.push({ field: 'question', message: 'is required' });
   if (value.subjectKind !== 'other' && !text(value.subjectRef))
@@ -130,6 +140,26 @@ export function checkInformationResponse(
 }
 
 /**
+ * An answer's respondedAt no earlier than its request's sentAt (but for the two nodes' clock skew, ANSWER_SKEW_MS): no
+ * answer is given before the question was sent. Without this bound a node could date an answer as far back as it liked
+ * and so place it before the answers it gave (answerOrder). `sentAt` unknown (a request as some checks read it): none.
+ */
+export function checkRespondedAfterSent(
+  respondedAt: number,
+  sentAt: number | undefined,
+  requestId: string,
+): FieldError[] {
+  if (sentAt === undefined || !(respondedAt < sentAt - ANSWER_SKEW_MS)) return [];
+  return [
+    {
+      field: 'respondedAt',
+      message: `${shownTime(respondedAt)} is before request ${requestId} was sent (sentAt ${shownTime(sentAt)}), by more than the ${ANSWER_SKEW_MS / 60000} minutes allowed for clock skew: an answer is given after its request`,
+      value: respondedAt,
+    },
+  ];
+}
+
+/**
  * Whether `cc` has a national node to deliver to (its inbound topic exists). Known topics are cached; an unknown
  * country triggers a fresh listing at most every `minRefreshMs`.
  */
@@ -188,7 +218,8 @@ const byText = (p: string, q: string) => (p < q ? -1 : p > q ? 1 : 0);
  * by response id and by message id. Not by append time first: the node sends each partition's records side by side
  * and a whole batch again after a failure, so a partial answer given before the full one may be appended after it,
  * and would be refused, or dropped once taken. A request's answers travel under keys of their own (their response
- * ids), in different partitions, so the intake (a replay above all) may read them in any order.
+ * ids), in different partitions, so the intake (a replay above all) may read them in any order. It places the
+ * answers, and says which partial ones come before the closing one; which answer closes the request is closingOrder's.
  */
 function answerOrder(a: Placed, b: Placed): number {
   return (
@@ -199,6 +230,27 @@ function answerOrder(a: Placed, b: Placed): number {
     byText(a.messageId, b.messageId)
   );
 }
+
+/**
+ * The order of the answers that close a request (not partial), of which the first closes it: as the brokers appended
+ * them, a time its sender does not choose and a replay reads again unchanged; then (on a topic without append times)
+ * as their node gave them, by response id and by message id. Not by respondedAt first: a node could then send a
+ * second closing answer after the first, dated before it, and have it replace the answer the requester was given.
+ */
+function closingOrder(a: Placed, b: Placed): number {
+  return (
+    earlier(msOf(a.appendedAt), msOf(b.appendedAt)) ||
+    earlier(msOf(a.respondedAt), msOf(b.respondedAt)) ||
+    byText(a.responseId, b.responseId) ||
+    byText(a.messageId, b.messageId)
+  );
+}
+
+/**
+ * Whether `x` keeps `y` from its request: `x` closes it and comes first, of two closing answers by closingOrder (the
+ * one appended first), a partial one by answerOrder (`y` given after it).
+ */
+const shuts = (x: Placed, y: Placed) => closes(x) && (closes(y) ? closingOrder(x, y) : answerOrder(x, y)) < 0;
 
 /** What becomes of an answer among those its request has taken (judgeAnswer). */
 export type AnswerVerdict<T> =
@@ -212,29 +264,36 @@ export type AnswerVerdict<T> =
   | { kind: 'taken'; dropped: T[] };
 
 /**
- * What becomes of `answer` among the answers its request has taken so far (`answers`), decided by their order
- * (answerOrder), never by the order they are read in: the first answer that is not partial closes the request, and
- * of the answers under one response id the first is the one. So an answer after one that closed the request, or
- * after one with its response id, is refused; and an answer before such answers taken already is taken, and those
- * it precedes are dropped (all of them when it closes the request, else the one with its response id), leaving what
- * reading them in order would have left. A partial answer given before the full one is therefore never dropped by
- * it, whatever the order it is appended or read in: it is kept among the request's earlier answers. Only an answer
- * its node gave after its own closing answer (which a node's API refuses to give: a node writing to its topic on its
- * own, a clock set back) may be taken, read first, and dropped later (see DroppedAnswer).
+ * What becomes of `answer` among the answers its request has taken so far (`answers`), decided by their order, never
+ * by the order they are read in: the closing answer is the first appended of those not partial (closingOrder), a
+ * partial answer comes before it when given before it (answerOrder), and of the answers under one response id the
+ * first given is the one. So a closing answer appended after the one that closed the request (however early it says
+ * it was given), a partial answer given after it, and an answer after one with its response id are refused; and an
+ * answer before such answers taken already is taken, and those it precedes are dropped (when it closes the request,
+ * the closing answer appended after it and the partial ones given after it; else the one with its response id),
+ * leaving what reading them in order would have left. A partial answer given before the full one is therefore never
+ * dropped by it, whatever the order it is appended or read in: it is kept among the request's earlier answers. Only
+ * an answer its node gave after its own closing answer (which a node's API refuses to give: a node writing to its
+ * topic on its own, a clock set back) may be taken, read first, and dropped later (see DroppedAnswer).
+ *
+ * Of a node that sends two closing answers, the one appended first closes the request in every order of reading. A
+ * partial answer given between the two respondedAt it claims, when the one appended later claims the earlier time and
+ * is read first, is refused then, where read in another order it would be kept: only that node's own answers depend on
+ * the order, never which answer closed the request.
  */
 export function judgeAnswer<T extends Placed>(answers: readonly T[], answer: Placed): AnswerVerdict<T> {
   const same = answers.find((a) => a.messageId === answer.messageId);
   if (same && same.responseId === answer.responseId) return { kind: 'again' };
-  const before = (a: T) => answerOrder(a, answer) <= 0;
-  const closing = answers.find((a) => closes(a) && before(a));
+  const closing = answers.find((a) => shuts(a, answer));
   if (closing) return { kind: 'closed', by: closing };
   // A message id taken by another response is refused whatever their order: the archive keeps one envelope of each.
-  const reused = same ?? answers.find((a) => a.responseId === answer.responseId && before(a));
+  const reused =
+    same ?? answers.find((a) => a.responseId === answer.responseId && answerOrder(a, answer) < 0);
   if (reused) return { kind: 'reused', by: reused };
   return {
     kind: 'taken',
     dropped: answers.filter(
-      (a) => answerOrder(answer, a) < 0 && (closes(answer) || a.responseId === answer.responseId),
+      (a) => shuts(answer, a) || (a.responseId === answer.responseId && answerOrder(answer, a) < 0),
     ),
   };
 }
@@ -253,6 +312,8 @@ export type RequestWithDrops = StoredRequest & {
 };
 
 type Known = Pick<StoredRequest, 'requester' | 'addressee' | 'messageId'> & {
+  /** When the request was sent (ms), where known: no answer is dated before it (checkRespondedAfterSent). */
+  sentAt: number | undefined;
   /** The responses taken (a redelivery of one of them is taken again), and where each stands in their order. */
   answers: Placed[];
   /**
@@ -287,6 +348,7 @@ export async function checkRequestMessages(
       requester: 1,
       addressee: 1,
       messageId: 1,
+      sentAt: 1,
       'response.responseId': 1,
       'response.messageId': 1,
       'response.status': 1,
@@ -304,6 +366,7 @@ export async function checkRequestMessages(
         requester: d.requester,
         addressee: d.addressee,
         messageId: d.messageId,
+        sentAt: msOf(d.sentAt),
         answers: answersOf(d).map((r) => ({
           responseId: r.responseId,
           messageId: r.messageId,
@@ -332,7 +395,8 @@ export async function checkRequestMessages(
       if (request && request.messageId !== o.envelope.messageId)
         problems.push({
           field: 'requestId',
-          message: `is already used by another request (message ${request.messageId})`,
+          message: `${requestId} is already used by another request (message ${request.messageId}): leave requestId out for a new request`,
+          value: requestId,
         });
       else if (!reachable.get(String(v.to)))
         problems.push({ field: 'to', message: `${String(v.to)} has no national node on the hub to answer` });
@@ -347,6 +411,7 @@ export async function checkRequestMessages(
             requester: String(v.from),
             addressee: String(v.to),
             messageId: o.envelope.messageId,
+            sentAt: msOf(v.sentAt as number),
             answers: [],
             dropped: new Set<string>(),
           });
@@ -387,19 +452,23 @@ export async function checkRequestMessages(
 
 /**
  * Whether a response may be taken for `request` (as known so far, this batch's answers included; taken: added to it,
- * and those it drops left out), judgeAnswer: a redelivery of a response taken is taken again; after a partial answer
- * another may follow, with a response id of its own; after one that is not partial, none: another message, even one
- * reusing a response's id, would reach the requester and never be stored.
+ * and those it drops left out), judgeAnswer: a redelivery of a response taken is taken again; one dated before the
+ * request was sent is not (checkRespondedAfterSent); after a partial answer another may follow, with a response id
+ * of its own; after one that is not partial, none: another message, even one reusing a response's id, would reach
+ * the requester and never be stored.
  */
 function checkAnswer(request: Known, requestId: string, answer: Placed): FieldError[] {
   const verdict = judgeAnswer(request.answers, answer);
   // A copy of an answer taken, then dropped (before this batch or in it): taken again, as the first copy was. Decided
   // from the request, not by looking for the copy in the envelope archive, the largest collection (on FerretDB each
   // look-up decodes all of it, under the intake's lock).
-  if (verdict.kind !== 'taken' && request.dropped.has(answerKey(answer))) return [];
+  if (verdict.kind === 'again' || (verdict.kind !== 'taken' && request.dropped.has(answerKey(answer))))
+    return [];
+  // Not taken when dated before its request was sent: it could place itself before any answer given. (A copy of an
+  // answer taken is taken again, above, as the first copy was.)
+  const undated = checkRespondedAfterSent(msOf(answer.respondedAt) ?? NaN, request.sentAt, requestId);
+  if (undated.length) return undated;
   switch (verdict.kind) {
-    case 'again':
-      return [];
     case 'closed':
       return [
         {
@@ -608,9 +677,9 @@ async function storeAnswers(
 
 /**
  * An answer accepted (its receipt said so, its copy went to the requester) that its request no longer holds: an
- * answer read after it comes before it (answerOrder) and closed the request, or took its response id. Only an answer
- * its node gave after its own closing answer can be dropped (judgeAnswer); never silently: the intake logs and counts
- * each (answerDropReporter).
+ * answer read after it comes before it and closed the request, or took its response id (judgeAnswer). Only an answer
+ * its node gave after its own closing answer, or a second closing answer appended after the first, can be dropped;
+ * never silently: the intake logs and counts each (answerDropReporter).
  */
 export interface DroppedAnswer {
   requestId: string;
@@ -640,8 +709,8 @@ export function answerDropReporter(logger: Logger, metrics: Registry): (dropped:
     name: 'hub_coordinator_request_answers_dropped_total',
     help:
       'Answers to information requests accepted, then dropped from their request by an answer read after them that ' +
-      'their node gave before them and that closed the request (or took their response id): the requester has a ' +
-      'copy, the request no longer lists it',
+      'comes before them and closed the request (given before them; of two closing answers, appended first), or took ' +
+      'their response id: the requester has a copy, the request no longer lists it',
     labelNames: ['reason'],
     registers: [metrics],
   });
@@ -656,7 +725,7 @@ export function answerDropReporter(logger: Logger, metrics: Registry): (dropped:
         reason: d.reason,
       },
       d.reason === 'after-closing-answer'
-        ? 'answer accepted earlier dropped from its request: its node gave the answer that closed the request before it'
+        ? 'answer accepted earlier dropped from its request: the answer that closed the request comes before it'
         : 'answer accepted earlier dropped from its request: an answer its node gave before it has its response id',
     );
   };

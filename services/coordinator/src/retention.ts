@@ -55,7 +55,15 @@ export interface RetentionPolicy {
   renewMs?: number;
   /** How many records one hold of the store's read-models lock reviews (default 100): the intake stores between. */
   reviewSlice?: number;
+  /**
+   * How long after start the first review runs (default: checkMs, at most 30 s): an erasure a stop cut short is
+   * finished then, not an hour later.
+   */
+  firstCheckMs?: number;
 }
+
+/** The longest wait for the first review after start (RetentionPolicy.firstCheckMs). */
+const FIRST_CHECK_MAX_MS = 30000;
 
 export const DEFAULT_RETENTION: RetentionPolicy = {
   periods: { seizure: 3 * 365 * DAY, annual: 10 * 365 * DAY },
@@ -82,6 +90,12 @@ export interface RetentionDoc {
    * agency system that asked its node for it (RetentionRenewal v2; null for a v1 renewal or one sent without a name).
    */
   renewals: { at: Date; reason: string; messageId?: string; submittedBy?: string | null }[];
+  /**
+   * Set by eraseRecords before any of the record's erasure notices goes out, and gone with the entry: the erasure
+   * is decided and may have been announced. A renewal of it is refused (renewal-checks.ts), and the review takes it
+   * whatever its date until it is erased, finishing an erasure that a crash or a store error cut short.
+   */
+  erasing?: { reasonCode: ErasureLogEntry['reasonCode']; since: Date };
 }
 
 export interface ErasureLogEntry {
@@ -298,6 +312,14 @@ export async function applyRenewals(
           messageId: r.envelope.messageId,
         },
         'renewal not applied: no record of that id and kind kept for its sender',
+      );
+      continue;
+    }
+    // Its erasure was decided, maybe announced (checkRenewals refused the renewal before the batch was stored).
+    if (doc.erasing) {
+      deps.logger.warn(
+        { subjectId: doc._id, origin: r.envelope.origin, messageId: r.envelope.messageId },
+        'renewal not applied: the record is being erased',
       );
       continue;
     }
@@ -561,6 +583,16 @@ export async function eraseRecords(
   if (docs.length === 0) return [];
   const { store } = deps;
   const ids = docs.map((d) => d._id);
+  // Marked before anything is sent: once a notice may be out, the record is not renewed (checkRenewals), and the
+  // review finishes its erasure whatever its date (a review stopped halfway left it with some of its content).
+  const unmarked = docs.filter((d) => !d.erasing).map((d) => d._id);
+  if (unmarked.length)
+    await store
+      .collection<RetentionDoc>(COLLECTIONS.retention)
+      .updateMany(
+        { _id: { $in: unmarked } },
+        { $set: { erasing: { reasonCode, since: new Date(deps.clock()) } } },
+      );
   const reportIds = docs.filter((d) => d.subjectType === 'SeizureReport').map((d) => d._id);
   const reports = new Map(
     (await findEach(store.collection<StoredReport>(COLLECTIONS.reports), '_id', reportIds)).map((r) => [
@@ -725,14 +757,18 @@ export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; ru
   const slice = deps.policy.reviewSlice ?? 100;
   /**
    * One slice: the records due soonest that are to be erased or warned (those warned already wait for their date),
-   * reviewed under the read-models lock. The ids it reviewed (fewer than a slice: none are left).
+   * and those whose erasure was begun (erasing: its date may be ahead of this instance's clock), reviewed under the
+   * read-models lock. The ids it reviewed (fewer than a slice: none are left).
    */
   const reviewSlice = async (): Promise<string[]> => {
     const now = deps.clock();
     const due = await retention
       .find({
-        reviewAt: { $lte: new Date(now + deps.policy.warnMs) },
-        $or: [{ reviewAt: { $lte: new Date(now) } }, { warnedAt: null }],
+        $or: [
+          { erasing: { $exists: true } },
+          { reviewAt: { $lte: new Date(now) } },
+          { reviewAt: { $lte: new Date(now + deps.policy.warnMs) }, warnedAt: null },
+        ],
       })
       .sort({ reviewAt: 1 })
       .limit(slice)
@@ -746,14 +782,25 @@ export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; ru
         '_id',
         due.map((d) => d._id),
       );
-      const expired = current.filter((d) => d.reviewAt.getTime() <= now);
-      for (const entry of await eraseRecords(deps, expired, 'retention_expired'))
-        deps.logger.info(
-          { subjectId: entry.subjectId, origin: entry.originCountry, removed: entry.removed },
-          'record erased (retention)',
-        );
+      const expired = current.filter((d) => d.erasing || d.reviewAt.getTime() <= now);
+      // Each erasure begun finishes with the reason it was begun for.
+      const byReason = new Map<ErasureLogEntry['reasonCode'], RetentionDoc[]>();
+      for (const d of expired) {
+        const reason = d.erasing?.reasonCode ?? 'retention_expired';
+        byReason.set(reason, [...(byReason.get(reason) ?? []), d]);
+      }
+      for (const [reason, docs] of byReason)
+        for (const entry of await eraseRecords(deps, docs, reason))
+          deps.logger.info(
+            { subjectId: entry.subjectId, origin: entry.originCountry, removed: entry.removed },
+            'record erased (retention)',
+          );
       const toWarn = current.filter(
-        (d) => d.reviewAt.getTime() > now && d.reviewAt.getTime() <= now + deps.policy.warnMs && !d.warnedAt,
+        (d) =>
+          !d.erasing &&
+          d.reviewAt.getTime() > now &&
+          d.reviewAt.getTime() <= now + deps.policy.warnMs &&
+          !d.warnedAt,
       );
       if (deps.send)
         await sendAll(
@@ -779,7 +826,7 @@ export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; ru
   // imported at once, its period over) must not hold the intake, which stores under the same lock, until every one
   // is erased. Every record of a slice leaves the review (erased, or warned and waiting for its date); should one
   // not, the same slice coming again ends the run rather than looping on it.
-  const runOnce = async () => {
+  const slices = async () => {
     let last = '';
     for (;;) {
       const ids = await reviewSlice();
@@ -787,17 +834,36 @@ export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; ru
       last = ids.join();
     }
   };
-  const timer = setInterval(() => {
+  /** A review, after the one running (the timer's, or another caller's) has ended: never two at once. */
+  const runOnce = async (): Promise<void> => {
+    while (running) await running.catch(() => undefined);
+    const run = slices();
+    running = run;
+    try {
+      await run;
+    } finally {
+      if (running === run) running = undefined;
+    }
+  };
+  const tick = () => {
     if (running) return;
-    running = runOnce()
-      .catch((err: unknown) => deps.logger.error({ err: (err as Error).message }, 'retention review failed'))
-      .finally(() => (running = undefined));
-  }, deps.policy.checkMs);
+    void runOnce().catch((err: unknown) =>
+      deps.logger.error({ err: (err as Error).message }, 'retention review failed'),
+    );
+  };
+  // The first review soon after start, then every checkMs: an erasure that a stop cut short (its notices out, some
+  // of its content still stored) is finished then, not a whole checkMs later.
+  const first = setTimeout(
+    tick,
+    deps.policy.firstCheckMs ?? Math.min(deps.policy.checkMs, FIRST_CHECK_MAX_MS),
+  );
+  const timer = setInterval(tick, deps.policy.checkMs);
   return {
     runOnce,
     async stop() {
+      clearTimeout(first);
       clearInterval(timer);
-      await running;
+      await running?.catch(() => undefined);
     },
   };
 }

@@ -1,9 +1,10 @@
 // The store's collections in memory, as far as storing a batch uses them (persistBatch, updateReadModels): inserts keep
 // _id unique and report each duplicate as the driver does (code 11000 with its index), finds take equality, `$in` and
-// `$or` filters (their results sorted by one field, or read one by one), and bulk writes insert, replace, `$set` and
-// delete by _id. Every find is recorded with its collection, as a unit test's view of what the store was asked to
-// read (on FerretDB, each a decode of the whole collection). A field in a filter (`countries`, `matched.reportId`) is
-// read through arrays, as MongoDB reads it: any value there matches. Projections are not applied (whole documents come back).
+// `$or` filters (their results sorted by one field, or read one by one), bulk writes insert, replace, `$set` and
+// delete by _id, and updateMany `$set`s what its filter matches. Every find is recorded with its collection, as a unit
+// test's view of what the store was asked to read (on FerretDB, each a decode of the whole collection). A field in a
+// filter (`countries`, `matched.reportId`) is read through arrays, as MongoDB reads it: any value there matches.
+// Projections are not applied (whole documents come back).
 import type { Store } from '@hub/store';
 
 type Doc = Record<string, unknown> & { _id: string };
@@ -120,6 +121,10 @@ export function memoryStore(): MemoryStore {
       },
       async deleteMany(filter: Filter) {
         for (const [id, doc] of stored) if (matches(doc, filter)) stored.delete(id);
+      },
+      async updateMany(filter: Filter, update: { $set: Filter }) {
+        for (const doc of stored.values())
+          if (matches(doc, filter)) Object.assign(doc, structuredClone(update.$set));
       },
     };
   };

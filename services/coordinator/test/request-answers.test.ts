@@ -309,6 +309,45 @@ describe('coordinator: partial answers', () => {
   });
 });
 
+describe('coordinator: an answer dated before the answer that closed its request', () => {
+  const HOUR = 60 * MINUTE;
+  const ALREADY = `requestId: request ${REQUEST_ID} was already answered (response 00000000-0000-4000-8000-000000000001, message response-message-1): only a partial answer may be followed by another`;
+
+  it('is refused when appended after it: the closing answer stays the one the requester was given', async () => {
+    const { store, docs } = requestsStore([storedRequest()]);
+    expect((await intake(store, [answer(1, 'answered', NOW + HOUR)])).kinds).to.deep.equal(['accepted']);
+    // Sent an hour later, signed as given a second after the request was sent.
+    const [late] = (await intake(store, [answer(2, 'declined', NOW + 2 * HOUR, NOW + 1000)])).checked;
+    expect(late?.kind === 'rejected' && late.detail).to.equal(ALREADY);
+    const doc = docs[0] as unknown as RequestWithDrops;
+    expect(doc.response).to.include({ answer: 'answer 1', status: 'answered' });
+    expect(doc).not.to.have.property('earlierResponses');
+    expect(doc).not.to.have.property('droppedAnswers');
+  });
+
+  it('is refused when dated before its request was sent, naming respondedAt, its value and the rule', async () => {
+    const { store, docs } = requestsStore([storedRequest()]);
+    await intake(store, [answer(1, 'answered', NOW + HOUR)]);
+    const dayBefore = NOW - 24 * HOUR;
+    const [late] = (await intake(store, [answer(2, 'declined', NOW + 2 * HOUR, dayBefore)])).checked;
+    expect(late?.kind === 'rejected' && late.fields).to.deep.equal([
+      {
+        field: 'respondedAt',
+        message: `2026-03-13T09:00:00.000Z is before request ${REQUEST_ID} was sent (sentAt 2026-03-14T09:00:00.000Z), by more than the 5 minutes allowed for clock skew: an answer is given after its request`,
+        value: dayBefore,
+      },
+    ]);
+    expect((docs[0] as unknown as StoredRequest).response?.answer).to.equal('answer 1');
+    // The first answer too, and a partial one: the two nodes' clocks may differ by the skew allowed, not more.
+    const fresh = requestsStore([storedRequest()]);
+    const early = await intake(fresh.store, [
+      answer(1, 'partial', NOW + MINUTE, NOW - 5 * MINUTE - 1),
+      answer(2, 'partial', NOW + MINUTE, NOW - 5 * MINUTE),
+    ]);
+    expect(early.kinds).to.deep.equal(['rejected', 'accepted']);
+  });
+});
+
 describe('coordinator: storing a batch of answers', () => {
   const OTHER_ID = '1c1f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
   const NEW_ID = '2d2f2a52-6a1e-4f0e-9d1c-1c2f3a4b5c6d';
@@ -583,6 +622,23 @@ describe('coordinator: answers read out of order', () => {
         reuse(answer(2, 'partial', NOW + 10 * SECOND), 'shared'),
       ],
       ['answer 1'],
+    );
+  });
+
+  it('keeps the closing answer appended first against a second one dated before it, whichever is read first', async () => {
+    const HOUR = 60 * MINUTE;
+    // Answered at 10:00; then, at 11:00, a declined answer its node dated 09:00:01: before the answer it follows.
+    const closing = () => answer(1, 'answered', NOW + HOUR);
+    const backdated = () => answer(2, 'declined', NOW + 2 * HOUR, NOW + SECOND);
+    const all = await sameInEveryOrder([closing(), backdated()], ['answer 1']);
+    expect(all.find((r) => r.order === '1,2')!.kinds).to.deep.equal({
+      'response-message-1': 'accepted',
+      'response-message-2': 'rejected',
+    });
+    // A partial answer given before both, appended after both: kept before the closing one, in every order.
+    await sameInEveryOrder(
+      [closing(), backdated(), answer(3, 'partial', NOW + 3 * HOUR, NOW)],
+      ['answer 3', 'answer 1'],
     );
   });
 

@@ -56,6 +56,37 @@ describe('coordinator: information request checks', () => {
     expect(fields({ purpose: ' ', question: '' })).to.deep.equal(['purpose', 'question']);
   });
 
+  it('names the country that asks itself, and the request id another request uses', async () => {
+    expect(checkInformationRequest(request({ to: 'KZ' }), 'KZ', NOW)).to.deep.equal([
+      { field: 'to', message: 'KZ is the asking country (from): a country cannot ask itself', value: 'KZ' },
+    ]);
+    const stored = memoryStore([
+      {
+        _id: request().requestId,
+        requester: 'KZ',
+        addressee: 'UZ',
+        messageId: 'request-message',
+        response: null,
+      },
+    ]);
+    const another = {
+      kind: 'accepted',
+      record: { topic: 'hub.node.KZ.out', partition: 0, offset: '8', key: null, bytes: Buffer.alloc(0) },
+      envelope: { messageType: 'InformationRequest', messageId: 'another-message', origin: 'KZ' } as Envelope,
+      value: request(),
+      subjectId: request().requestId,
+      subjectVersion: null,
+    } as unknown as Accepted;
+    const [o] = await checkRequestMessages(stored, [another], async () => true);
+    expect(o?.kind === 'rejected' && o.fields).to.deep.equal([
+      {
+        field: 'requestId',
+        message: `${request().requestId} is already used by another request (message request-message): leave requestId out for a new request`,
+        value: request().requestId,
+      },
+    ]);
+  });
+
   it('says the times and the rule where a request or a response is dated wrong', () => {
     const errors = (over: Record<string, unknown>) => checkInformationRequest(request(over), 'KZ', NOW);
     expect(errors({ sentAt: NOW + 3600000, dueAt: NOW + 7200000 })).to.deep.equal([

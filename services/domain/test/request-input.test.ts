@@ -84,10 +84,10 @@ describe('national node: information request input', () => {
         `dueAt ${dueAt} → 2026-03-15T18:00:00.000Z (a time without a UTC offset is read as UTC; add e.g. +05:00)`,
       );
     }
-    // A date alone is midnight UTC.
-    expect(informationRequestFromJson({ ...body, dueAt: '2026-03-16' }, ctx).value.dueAt).to.equal(
-      Date.UTC(2026, 2, 16),
-    );
+    // A date alone is refused (due-at.test.ts): read as midnight UTC it would fall due up to a day early.
+    expect(fieldsOf(() => informationRequestFromJson({ ...body, dueAt: '2026-03-16' }, ctx))).to.deep.equal([
+      'dueAt',
+    ]);
     // With its offset, as given, and no note about it.
     const zoned = informationRequestFromJson({ ...body, dueAt: '2026-03-15T18:00:00.250-03:30' }, ctx);
     expect(zoned.value.dueAt).to.equal(Date.UTC(2026, 2, 15, 21, 30, 0, 250));

@@ -1,4 +1,5 @@
 // The national node's HTTP API (CONTRACT.md): what agencies' systems call.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { NodeClientToken } from '@hub/config';
@@ -21,7 +22,7 @@ import {
 } from '@hub/observability';
 import { clientOf, requireClientCertificate, requireClientToken } from './client-auth';
 import type { InboundStore } from './inbox-store';
-import type { ReportsIndex } from './reports-index';
+import { notWithdrawable, withdrawnRefusal, type RecordKind, type ReportsIndex } from './reports-index';
 import { csvRouter, csvTypesOf, routePath } from './routes-csv';
 import { firstBadUtf8, undecodableMessage, where } from './text-bytes';
 import { httpStatusOf } from './error-status';
@@ -92,7 +93,8 @@ export interface SeizureAcceptor {
    * Sign and make durable a report validated against `context()`, as the next version of its report, given in its
    * turn (whatever version it was validated with): the answer says which. `digest`: what the report was made from (a
    * CSV's rows); when its latest version was made from the same, that version is the answer (`duplicate`), and
-   * nothing is signed, unless the hub refused that version.
+   * nothing is signed, unless the hub refused that version. When its latest version withdrew it and the version
+   * withdrawn was made from the same: CONFLICT (rule WITHDRAWN_RULE), nothing signed; a changed report is taken.
    */
   submit(report: Normalised<SeizureReportRecord>, digest?: string): Promise<AcceptedSeizure>;
   /**
@@ -101,7 +103,8 @@ export interface SeizureAcceptor {
    */
   accept(body: unknown, client?: string, suggestions?: SuggestionBudget): Promise<AcceptedSeizure>;
   /**
-   * Withdraw a report this node sent (its next version is the retraction); NOT_FOUND for one it never sent. `client`:
+   * Withdraw a report this node sent (its next version is the retraction); NOT_FOUND for one it never sent, CONFLICT
+   * (rule ONLY_REPORTS_WITHDRAWN_RULE) for a route or an annual return it sent. `client`:
    * the agency system that asked (its token's client name), kept as the retraction's submittedBy. `digest`: what
    * asked for it (a CSV's row); when the report's latest version is the retraction the same asked for, that is the
    * answer (`duplicate`), and nothing is signed, unless the hub refused it.
@@ -121,8 +124,11 @@ export interface RetractedSeizure {
 export function createSeizureAcceptor(
   deps: Pick<NodeAppDeps, 'country' | 'submitter' | 'reports' | 'regions' | 'clock' | 'onAccepted'> &
     Partial<Pick<NodeAppDeps, 'bookkeeping' | 'logger'>> & {
-      /** The hub's receipts: a body re-sent after the hub refused its version is sent again, not answered as before. */
-      inbound?: Pick<InboundStore, 'refused'>;
+      /**
+       * The hub's receipts: a body re-sent after the hub refused its version is sent again, not answered as before;
+       * they say the kind of a record the index does not (`receipts`, for records sent before it kept kinds).
+       */
+      inbound?: Pick<InboundStore, 'refused'> & Partial<Pick<InboundStore, 'receipts'>>;
     },
 ): SeizureAcceptor {
   const clock = deps.clock ?? Date.now;
@@ -156,12 +162,13 @@ export function createSeizureAcceptor(
     });
     const ids = { reportId: value.reportId, version: value.version, messageId };
     bookkeeping('the version of a report', ids, () =>
-      deps.reports.record(value.reportId, value.version, digest, messageId),
+      deps.reports.record(value.reportId, value.version, digest, messageId, undefined, 'SeizureReport'),
     );
     bookkeeping("the normalisations of a report's version", ids, () =>
       deps.reports.noteNormalisations(value.reportId, value.version, normalisations),
     );
-    deps.onAccepted?.(1);
+    // Taken: a failure to count it is no refusal ("not accepted" of a report in the outbox would have it sent twice).
+    bookkeeping('the count of reports accepted', ids, () => deps.onAccepted?.(1));
     return {
       reportId: value.reportId,
       version: value.version,
@@ -183,6 +190,26 @@ export function createSeizureAcceptor(
     return { ...earlier, refused };
   };
   /**
+   * The version a withdrawal withdrew, when the report's latest version is that withdrawal and `digest` made the
+   * version withdrawn: sent again, the same content would put the report back. Unless the hub refused the withdrawal
+   * (its receipt said rejected): the report was never withdrawn there.
+   */
+  const withdrawnBefore = (id: string, digest: string) => {
+    const withdrawn = deps.reports.sameAsWithdrawn(id, digest);
+    const by = withdrawn?.withdrawalMessageId;
+    return by !== undefined && deps.inbound?.refused(id, by) ? undefined : withdrawn;
+  };
+  /**
+   * The kind of record `id` is: as the index says, else as the hub's receipts for its versions said (a record sent
+   * before the index kept kinds); undefined when neither says.
+   */
+  const kindOf = (id: string): RecordKind | undefined =>
+    deps.reports.kindOf(id) ??
+    deps.inbound
+      ?.receipts?.(id)
+      .map((r) => r.value.subjectType)
+      .findLast((t): t is RecordKind => RECORD_KINDS.includes(t as RecordKind));
+  /**
    * Submit the report `make` gives, in the turn of the report `id` names (undefined: a new report), unless `digest`
    * (what it is made from) made its latest version: then that version is the answer. `make` runs only to send.
    */
@@ -192,6 +219,10 @@ export function createSeizureAcceptor(
     make: () => Normalised<SeizureReportRecord>,
   ): Promise<AcceptedSeizure> => {
     const earlier = id === undefined || digest === undefined ? undefined : sentBefore(id, digest);
+    if (earlier === undefined && id !== undefined && digest !== undefined) {
+      const withdrawn = withdrawnBefore(id, digest);
+      if (withdrawn) throw withdrawnRefusal(id, withdrawn);
+    }
     if (earlier?.refused) {
       const again = await submit(make(), digest);
       return { ...again, resentAfterRefusal: { version: earlier.version, messageId: earlier.messageId! } };
@@ -216,6 +247,9 @@ export function createSeizureAcceptor(
   ): Promise<RetractedSeizure> => {
     if (deps.reports.latest(reportId) === 0)
       throw new HubError('NOT_FOUND', `this node has not sent report ${reportId}`);
+    // The coordinator refuses it (invalid-content): refused here, before a version is spent on it.
+    const kind = kindOf(reportId);
+    if (kind === 'TraffickingRoute' || kind === 'AnnualSeizureReturn') throw notWithdrawable(reportId, kind);
     const earlier = digest === undefined ? undefined : sentBefore(reportId, digest);
     if (earlier && !earlier.refused)
       return {
@@ -233,7 +267,7 @@ export function createSeizureAcceptor(
       digest === undefined ? undefined : { bodyDigest: digest },
     );
     bookkeeping('the version withdrawing a report', { reportId, version, messageId }, () =>
-      deps.reports.record(reportId, version, digest, messageId),
+      deps.reports.record(reportId, version, digest, messageId, undefined, 'SeizureRetraction'),
     );
     return { reportId, version, messageId };
   };
@@ -259,6 +293,8 @@ export function createSeizureAcceptor(
   };
 }
 
+const RECORD_KINDS: readonly RecordKind[] = ['SeizureReport', 'TraffickingRoute', 'AnnualSeizureReturn'];
+
 /** `value` as version `version` of its report (what seizureReportFromJson sets from its context's versionOf). */
 function asVersion(value: SeizureReportRecord, version: number): SeizureReportRecord {
   return { ...value, version, supersedesVersion: version > 1 ? version - 1 : null };
@@ -275,11 +311,43 @@ function reportIdOf(body: unknown): string | undefined {
   return givenReportId(body)?.toLowerCase();
 }
 
+/** What a request put in the outbox so far (its first QUEUED_LISTED records, and how many in all). */
+interface Queued {
+  count: number;
+  records: { type: string; id: string; version?: number; messageId: string }[];
+}
+const QUEUED_LISTED = 100;
+
 export function createApp(deps: NodeAppDeps): express.Express {
   const app = express();
   const clock = deps.clock ?? Date.now;
   app.disable('x-powered-by');
   app.use(httpRequestMetrics(deps.metrics));
+  // What each request queued, so that a failure after it (building or sending the answer) is never answered as
+  // "nothing was accepted": sent again, a route or a return would be sent twice. Followed through the request's
+  // async work (the submitter is called deep in the acceptor and the CSV import).
+  const queuedBy = new AsyncLocalStorage<Queued>();
+  app.use('/v1', (_req, res, next) => {
+    const queued: Queued = { count: 0, records: [] };
+    res.locals.queued = queued;
+    queuedBy.run(queued, next);
+  });
+  const submitter: Submitter = {
+    async submit(messageType, key, value, extras) {
+      const sent = await deps.submitter.submit(messageType, key, value, extras);
+      const queued = queuedBy.getStore();
+      if (queued && queued.count++ < QUEUED_LISTED) {
+        const { version } = (value ?? {}) as { version?: unknown };
+        queued.records.push({
+          type: messageType,
+          id: key,
+          ...(typeof version === 'number' && { version }),
+          messageId: sent.messageId,
+        });
+      }
+      return sent;
+    },
+  };
   // Every request that may change something is logged with how it ended (a refused token too), and by whom when
   // the node asks for tokens: what an agency's system sent and when, at the node.
   app.use('/v1', (req, res, next) => {
@@ -326,14 +394,14 @@ export function createApp(deps: NodeAppDeps): express.Express {
   });
 
   const bookkeeping = deps.bookkeeping ?? createBookkeeping(deps.logger, deps.metrics);
-  const acceptor = createSeizureAcceptor({ ...deps, bookkeeping });
+  const acceptor = createSeizureAcceptor({ ...deps, submitter, bookkeeping });
   const acceptSeizure = (body: unknown, res: Response, suggestions?: SuggestionBudget) =>
     acceptor.accept(body, clientOf(res), suggestions);
 
   app.use(
     annualRoutes({
       country: deps.country,
-      submitter: deps.submitter,
+      submitter,
       reports: deps.reports,
       regions: deps.regions,
       clock,
@@ -342,8 +410,8 @@ export function createApp(deps: NodeAppDeps): express.Express {
     }),
   );
 
-  app.use(requestRoutes({ ...deps, clock, bookkeeping }));
-  app.use(retentionRoutes({ ...deps, clock }));
+  app.use(requestRoutes({ ...deps, submitter, clock, bookkeeping }));
+  app.use(retentionRoutes({ ...deps, submitter, clock }));
 
   app.post('/v1/seizures', async (req, res) => {
     res.status(202).json(await acceptSeizure(req.body, res));
@@ -364,6 +432,8 @@ export function createApp(deps: NodeAppDeps): express.Express {
     // gathers them); a report id given twice waits for its earlier version (waves in the order of the body).
     // A report that fails is answered for on its own: the others of its wave may already be queued.
     let failure: unknown;
+    /** The outbox's failure, logged once for the batch (its folder and errno are not in the answer). */
+    let outboxFailure: { err: HubError; reports: number } | undefined;
     // A report whose earlier version in this batch failed or was invalid is not sent: its versions would go out of
     // order (the earlier one, sent again once mended, would become the latest).
     const failedIds = new Map<string, { code: string; message: string }>();
@@ -394,6 +464,10 @@ export function createApp(deps: NodeAppDeps): express.Express {
               return;
             }
             failure ??= err;
+            if (err instanceof HubError && err.code === 'OUTBOX_WRITE_FAILED') {
+              outboxFailure ??= { err, reports: 0 };
+              outboxFailure.reports += 1;
+            }
             if (!(err instanceof HubError))
               deps.logger.error({ err, index }, 'a report of a batch could not be accepted');
             const error =
@@ -408,6 +482,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
           }
         }),
       );
+    if (outboxFailure) deps.logger.error(outboxFailure, 'the outbox cannot write');
     const accepted = results.filter((r) => r.status === 'queued').length;
     // Nothing taken (the node may sign nothing now, say): the batch is refused whole, with the reason's status and
     // code, and with every report's outcome, so that the invalid ones are mended before it is sent again.
@@ -454,6 +529,21 @@ export function createApp(deps: NodeAppDeps): express.Express {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such endpoint; see /openapi.json' } });
   });
   app.use((thrown: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const queued = res.locals.queued as Queued | undefined;
+    // The answer was begun (a failure while sending it): it cannot be taken back, nor a second one given.
+    if (res.headersSent) {
+      deps.logger.error(
+        { err: thrown, queued: queued?.count ?? 0 },
+        'request failed after its answer was begun',
+      );
+      if (!res.writableEnded) res.destroy();
+      return;
+    }
+    // Something was put in the outbox before the failure: it is sent, and the answer says so.
+    if (queued && queued.count > 0) {
+      answerQueuedThenFailed(res, queued, thrown, deps.logger);
+      return;
+    }
     const unread = unreadableRequest(thrown);
     const err = unread?.error ?? notAnObject(thrown, req.path) ?? thrown;
     if (err instanceof ValidationError) {
@@ -478,6 +568,8 @@ export function createApp(deps: NodeAppDeps): express.Express {
       return;
     }
     if (err instanceof HubError) {
+      // The agency is told to send it again; where and why the outbox failed (its folder, errno) is the operator's.
+      if (err.code === 'OUTBOX_WRITE_FAILED') deps.logger.error({ err }, 'the outbox cannot write');
       res.status(httpStatusOf(err)).json({ error: { code: err.code, message: err.message } });
       return;
     }
@@ -487,6 +579,25 @@ export function createApp(deps: NodeAppDeps): express.Express {
     });
   });
   return app;
+}
+
+/**
+ * 500 for a request that failed after it queued records: what was queued (they go to the hub), never "not accepted"
+ * (sent again, a route, a return or a request would be sent twice).
+ */
+function answerQueuedThenFailed(res: Response, queued: Queued, err: unknown, logger: Logger): void {
+  const n = queued.count;
+  logger.error({ err, queued: n, records: queued.records }, 'request failed after it queued records');
+  const some = n === 1 ? '1 record of this request was' : `${n} records of this request were`;
+  const listed = n > queued.records.length ? `the first ${queued.records.length} listed` : 'listed';
+  res.status(500).json({
+    error: {
+      code: 'INTERNAL',
+      message: `internal error after ${some} queued (${listed} in queued): ${n === 1 ? 'it stays' : 'they stay'} queued and go to the hub, so do not take the request as refused; see GET /v1/receipts/{id} before sending anything again (a seizure report or CSV file sent again unchanged is answered as a duplicate, not sent twice)`,
+    },
+    queued: queued.records,
+    ...(n > queued.records.length && { queuedTotal: n }),
+  });
 }
 
 /**

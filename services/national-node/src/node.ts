@@ -182,7 +182,7 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   });
   const unreadable = new Counter({
     name: 'hub_node_inbound_unreadable_total',
-    help: 'Messages from the coordinator this node could not read and passed over (a newer schema: upgrade the node)',
+    help: 'Messages from the coordinator this node could not read: passed over, or, for a request or answer of a newer schema, kept unread and listed until the node is upgraded (upgrade the node)',
     registers: [metrics],
   });
   const publisher = startPublisher({
@@ -276,15 +276,16 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
             logger.warn({ reason: v.ok ? 'not from the coordinator' : v.reason }, 'inbound message refused');
             return;
           }
-          // A request or response inside a RequestNotice is verified against its originator's signature too; what
-          // this node cannot read is passed over (counted), and one whose originator's certificate has not arrived
-          // yet throws, to be read again like the above.
+          // A request or response inside a RequestNotice is verified against its originator's signature too; one
+          // this node cannot read (a newer schema) or trust is kept and listed as such (counted), and one whose
+          // originator's certificate has not arrived yet throws, to be read again like the above.
           const value = readInboundValue(v.envelope, {
             ...validAt,
             verifier,
             registry,
             logger,
             onUnreadable: () => unreadable.inc(),
+            metrics,
           });
           if (!value) return;
           inbound.add({
@@ -391,6 +392,8 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
               submitter,
               bookkeeping,
               reports,
+              // As the API's: a version or withdrawal the hub refused, and the kinds its receipts name.
+              inbound,
               regions: new Set(regions.map((r) => r.id)),
               onAccepted: (n) => accepted.inc(n),
             }),
@@ -565,6 +568,8 @@ export function recoveredFrom(
           messageId,
           notes: record.notes,
           sentAt: record.appendedAt,
+          // The kind of record (or a withdrawal): the index keeps it (a route or a return is not withdrawn).
+          type: messageType,
         }
       : undefined;
   return { ...(request && { request }), ...(version && { version }) };

@@ -85,7 +85,7 @@ const CSV_REPORT_RESULT = object(
     lines: list(int('a line of the file holding one of its rows')),
     status: oneOf(
       ['queued', 'invalid', 'failed'],
-      'queued: signed and in the outbox (or, for a duplicate, it was before); invalid: errors name the cells (the Seizure Reference of a report erased at retention review among them: give its rows a new Seizure Reference to report it again); failed: valid, but not accepted for a reason of the node (errors say which; send it again)',
+      'queued: signed and in the outbox (or, for a duplicate, it was before); invalid: errors name the cells (the Seizure Reference of a report erased at retention review among them: give its rows a new Seizure Reference to report it again; and that of a withdrawn report whose very rows, those of the version withdrawn, were imported again: change a cell to reinstate it); failed: valid, but not accepted for a reason of the node (errors say which; send it again)',
     ),
   },
   {
@@ -148,10 +148,29 @@ const CSV_RESULT: Record<string, Schema> = {
 const CSV_RESULT_OPTIONAL: Record<string, Schema> = {
   rows: int('data rows read'),
   ignoredColumns: list(str('a column of the file the node does not read')),
+  errorsTotal: int('problems found, when more than the 1000 listed'),
+  errorsNote: str(),
+  ignoredColumnsTotal: int(),
 };
 
 /** The reason a batch or a CSV was refused whole (its code's status is the answer's). */
 const REFUSAL = (ERROR_SCHEMA.properties as Record<string, Schema>).error as Schema;
+
+/** What a 500 adds when the request had put records in the outbox before it failed (app.ts answerQueuedThenFailed). */
+const INTERNAL_OPTIONAL: Record<string, Schema> = {
+  queued: list(
+    object(
+      {
+        type: str('the message type: SeizureReport, SeizureRetraction, TraffickingRoute, ...'),
+        id: str('the record it is of'),
+        messageId: uuid,
+      },
+      { version: int() },
+    ),
+    100,
+  ),
+  queuedTotal: int('records queued, when more than the 100 listed'),
+};
 
 export const NODE_SCHEMAS: Record<string, Schema> = {
   Error: ERROR_SCHEMA,
@@ -350,6 +369,10 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
     description:
       "A CSV refused whole: no report was queued, and those valid failed for the node's reason (error): each report's outcome, the invalid rows in errors by line and column, so that they are mended before it is sent again",
   }),
+  InternalError: object({ error: REFUSAL }, INTERNAL_OPTIONAL, {
+    description:
+      'Unexpected: nothing was accepted, send it again; unless queued lists records of the request put in the outbox before the failure, which go to the hub (see GET /v1/receipts/{id} before sending anything again)',
+  }),
   RetractQueued: queued({ reportId: uuid, version: int() }),
   RenewalQueued: queued({ renewalId: uuid, subjectId: uuid }),
   RouteQueued: queued({ routeId: uuid, version: int(), legs: int() }),
@@ -470,7 +493,7 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
           direction: oneOf(['incoming', 'outgoing']),
           status: oneOf(
             REQUEST_STATUSES,
-            'open: not due yet, no answer; overdue: past due without an answer; escalated (outgoing): past due, and the coordinator escalated it; partial: answered in part (its latest answer is partial: the addressee may answer again; not overdue); answered: answered in full, or declined; rejected (outgoing): the coordinator refused the request (receipt says why)',
+            "open: not due yet, no answer; overdue: past due without an answer; escalated (outgoing): past due, and the coordinator escalated it; partial: answered in part (its latest answer is partial: the addressee may answer again; not overdue); answered: answered in full, or declined; rejected (outgoing): the coordinator refused the request (receipt says why); unreadable (incoming): written with a schema of a newer release than this node reads (unread says so): upgrade the node, after which it is listed whole and can be answered; refused (incoming): the requester's signature did not verify here (unread says why): nothing of it is shown, and this node cannot answer it",
           ),
           overdue: bool,
           dueAt: dateTime(),
@@ -498,6 +521,48 @@ export const NODE_SCHEMAS: Record<string, Schema> = {
           messageId: str(),
           receipt: nullable({ type: 'object' }),
           requestEvidence: { type: 'object' },
+          refusedAnswers: {
+            ...list(
+              object({
+                responseId: uuid,
+                messageId: uuid,
+                reasons: list({
+                  type: 'object',
+                  description: "of the coordinator's receipt: why it rejected the answer",
+                }),
+                refusedAt: nullable(dateTime("when the coordinator's receipt was issued")),
+              }),
+            ),
+            description:
+              'incoming: the answers this node gave that the coordinator rejected, oldest first (they do not answer the request; an answer may be sent again); empty when none',
+          },
+          unread: object(
+            {
+              reason: str(
+                'unknown-schema; or why it was refused here: revoked, expired, bad-signature, wrong-type, other-request, malformed-payload, ...',
+              ),
+              message: str('what happened and what to do'),
+              at: dateTime('when this node found it so'),
+            },
+            {},
+            {
+              description: 'present when status is unreadable or refused: why the request could not be taken',
+            },
+          ),
+          unreadResponses: {
+            ...list(
+              object({
+                noticeId: uuid,
+                status: oneOf(['unreadable', 'refused']),
+                reason: str(),
+                message: str('what happened and what to do'),
+                at: dateTime(),
+                evidence: nullable({ type: 'object' }),
+              }),
+            ),
+            description:
+              'outgoing, present when an answer came that this node could not take: unreadable (a newer schema: shown after an upgrade) or refused (its signature did not verify here); none of their content; they do not answer the request',
+          },
           responseEvidence: nullable({ type: 'object' }),
         },
       ),

@@ -21,6 +21,9 @@ const batchAnswer = (description: string) => ({
 const fieldErrors = err(
   'Field-level errors (errors: [{ field, message, value?, suggestions? }]); nothing was queued',
 );
+/** The very body of the version a withdrawal withdrew, sent again after it. */
+const WITHDRAWN_AGAIN =
+  'the very body of the version a withdrawal withdrew, sent again after it (a retry, a file imported again: it would put the withdrawn report back; the message names the version withdrawn and the withdrawal): nothing was queued; to reinstate the report on purpose, send it changed (a line in notes saying why will do), which makes it the next version';
 /** A new version or a withdrawal of a record the hub erased at retention review. */
 const erased = (what: string) =>
   err(
@@ -33,6 +36,10 @@ const common = {
   ),
   403: err(
     "HUB_NODE_CLIENT_CERTIFICATES=require and the client certificate is not an agency system's of this country (CLIENT_CERTIFICATE_REFUSED) or was revoked (CLIENT_CERTIFICATE_REVOKED)",
+  ),
+  500: json(
+    'Unexpected (INTERNAL); nothing was accepted, send it again — unless the answer lists queued: records of the request put in the outbox before the failure, which go to the hub (see GET /v1/receipts/{id} before sending anything again)',
+    'InternalError',
   ),
   503: err(
     "The outbox or the broker cannot take it now, or the node's certificate has expired or was revoked (CERTIFICATE_INVALID); nothing was queued, send it again. A batch or CSV import refused whole for it also carries each item's result (results; a CSV's invalid rows in errors, by line and column)",
@@ -127,7 +134,9 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
               'SeizureQueued',
             ),
             400: fieldErrors,
-            409: erased('report'),
+            409: err(
+              `CONFLICT: that report was erased at retention review (the message names the erasure order): the hub and this node keep nothing of it, and this node sends nothing more under its id; send it again under a new id (or without one), GET /v1/receipts/{id} shows the order. Or ${WITHDRAWN_AGAIN}`,
+            ),
             413: err('Body over 2 MB (BODY_TOO_LARGE)'),
             415: err('Not JSON (UNSUPPORTED_MEDIA_TYPE)'),
             ...common,
@@ -158,26 +167,35 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
             ),
             400: fieldErrors,
             409: json(
-              "Nothing was queued: the reports that are valid were refused, the first (error) as a new version of a report erased at retention review (CONFLICT; the message names the erasure order), of which the hub and this node keep nothing. results give each report's outcome: send the erased ones again under new ids (or without one)",
+              "Nothing was queued: the reports that are valid were refused, the first (error) as a new version of a report erased at retention review (CONFLICT; the message names the erasure order), of which the hub and this node keep nothing, or as the very body of the version a withdrawal withdrew, sent again (CONFLICT; it would put the withdrawn report back). results give each report's outcome: send the erased ones again under new ids (or without one), a withdrawn one changed to reinstate it on purpose (a line in notes saying why will do)",
               'BatchRefused',
             ),
-            413: err('Body over 2 MB (BODY_TOO_LARGE; a CSV: over 20 MB)'),
+            413: err('Body over 2 MB (BODY_TOO_LARGE; a CSV: over 20 MB or 50000 rows)'),
             415: err('Neither JSON nor CSV (UNSUPPORTED_MEDIA_TYPE)'),
             ...common,
+            500: {
+              description:
+                "Unexpected (INTERNAL): as any route's 500, or a JSON batch none of whose reports was taken, with each one's results; nothing was queued, send it again",
+              content: jsonContent({ anyOf: [ref('InternalError'), ref('BatchRefused')] }),
+            },
             503: refusedWhole({ anyOf: [ref('BatchRefused'), ref('CsvRefused')] }),
           },
         },
       },
       '/v1/seizures/csv': {
         post: {
-          summary: 'Submit a CSV in the UNODC IDS shape (docs/templates/ids-seizures.csv), up to 20 MB',
+          summary:
+            'Submit a CSV in the UNODC IDS shape (docs/templates/ids-seizures.csv), up to 20 MB and 50,000 rows',
           parameters: csvDefaultParams(),
           requestBody: body('CSV text; rows of one seizure share a reference', '', 'text/csv'),
           responses: {
             202: json('All rows queued', 'CsvResult'),
             207: json('Some rows refused: errors name the line, column and value', 'CsvResult'),
             400: fieldErrors,
-            413: err('Over 20 MB'),
+            413: err(
+              'Over 20 MB or more than 50000 rows (BODY_TOO_LARGE); nothing was imported: split the file',
+            ),
+            415: err('Not CSV (UNSUPPORTED_MEDIA_TYPE); a JSON batch goes to /v1/seizures/batch'),
             ...common,
             503: refusedWhole(ref('CsvRefused')),
           },
@@ -192,7 +210,9 @@ export function nodeOpenApi(country: string): Record<string, unknown> {
             202: json('The retraction, signed and queued', 'RetractQueued'),
             400: fieldErrors,
             404: err('This node never sent that report'),
-            409: erased('report'),
+            409: err(
+              'CONFLICT: that report was erased at retention review (the message names the erasure order; GET /v1/receipts/{id} shows it): the hub and this node keep nothing of it. Or the id is of a trafficking route or an annual return this node sent: only seizure reports are withdrawn; send a corrected route (POST /v1/routes with its routeId) or a corrected return for its year (POST /v1/annual-returns), which replaces it. Nothing was queued',
+            ),
             ...common,
           },
         },

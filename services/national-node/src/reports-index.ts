@@ -6,6 +6,9 @@
 // next and by `sync()`, which throws while any is unwritten: the outbox then keeps the records to rebuild it from.
 // A record erased at retention review (`erase`) keeps its version number here (no content: a re-post must not start
 // again at a version the hub passes over unanswered), and loses what the node noted of its versions' normalisations.
+// Each line names the kind of message its version went as (from 2026-12-08): so the node knows a route or an annual
+// return from a report (only reports are withdrawn), and which body a withdrawal withdrew (the same body sent again
+// after it would put the report back).
 import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HubError } from '@hub/errors';
@@ -19,6 +22,24 @@ import { discardUnfinishedRewrite, eachLine, readJsonLines, rewriteLines } from 
  */
 const ID_CHOSEN_BY_AGENCY = new Set(['SeizureReport', 'TraffickingRoute']);
 
+/** The kinds of record whose versions the index keeps. */
+export type RecordKind = 'SeizureReport' | 'TraffickingRoute' | 'AnnualSeizureReturn';
+/** What a version went as: a version of a record, or the withdrawal of a report. */
+export type VersionType = RecordKind | 'SeizureRetraction';
+const RECORD_KINDS: ReadonlySet<string> = new Set<RecordKind>([
+  'SeizureReport',
+  'TraffickingRoute',
+  'AnnualSeizureReturn',
+]);
+const isVersionType = (t: unknown): t is VersionType =>
+  RECORD_KINDS.has(t as string) || t === 'SeizureRetraction';
+
+/** A report's latest version is its withdrawal (`at`), and `withdrew` is the version before (unknown: not known). */
+interface Withdrawal {
+  at: number;
+  withdrew?: { version: number; digest?: string };
+}
+
 interface Entry {
   version: number;
   digest?: string;
@@ -31,11 +52,17 @@ interface Entry {
   sentAt?: number;
   /** Where the record stands in the order records were first sent (0: the first ever). */
   position: number;
+  /** The record's kind, as the latest version that named one said (unknown for lines written before 2026-12-08). */
+  kind?: RecordKind;
+  /** Set while the latest version is a withdrawal. */
+  withdrawn?: Withdrawal;
   /**
    * Read from a line a failed write or a crash cut short (the file's unfinished last line, or one whose sending time
    * is cut): any field may be cut, the message id whole and the time not. `reconcile` replaces it from the outbox.
    */
   partWritten?: boolean;
+  /** Of a part-written entry: the one it replaced (what a withdrawal written again whole follows). */
+  previous?: Entry;
 }
 
 /**
@@ -79,7 +106,7 @@ export class ReportsIndex {
     let last: { id: string; entry: Entry; before: Entry | undefined } | undefined;
     const { ended } = eachLine(file, (line) => {
       last = undefined;
-      const [id, v, digest, messageId, at] = line.split(' ');
+      const [id, v, digest, messageId, at, type] = line.split(' ');
       const version = Number(v);
       if (!id || !Number.isInteger(version) || version <= 0) return;
       const sentAt = at === undefined ? undefined : Number(at);
@@ -88,17 +115,25 @@ export class ReportsIndex {
       // A fragment never replaces the same version read whole (a line written again after a failed flush, say).
       if (cut && before?.version === version && !before.partWritten) return;
       // '-': a version sent without a body digest (a retraction, a route, a return), with its envelope's id.
-      this.remember(id, version, digest === '-' ? undefined : digest, messageId, cut ? undefined : sentAt);
+      // A type cut short is no type (`isVersionType`); one cut off after the time is not known.
+      this.remember(
+        id,
+        version,
+        digest === '-' ? undefined : digest,
+        messageId,
+        cut ? undefined : sentAt,
+        cut || !isVersionType(type) ? undefined : type,
+      );
       const entry = this.entries.get(id);
       if (entry?.version !== version) return;
-      if (cut) entry.partWritten = true;
+      if (cut) this.markPartWritten(entry, before);
       last = { id, entry, before };
     });
     if (!ended && last) {
       // The unfinished last line: what it holds may be cut anywhere (its time, its message id).
       const { id, entry, before } = last;
       if (before?.version === entry.version && !before.partWritten) this.entries.set(id, before);
-      else entry.partWritten = true;
+      else this.markPartWritten(entry, before);
     }
     // A line torn by a crash is ended before the next, so that the next one is read whole.
     this.lines = new LineFile(file, { ended });
@@ -141,14 +176,32 @@ export class ReportsIndex {
     }
   }
 
-  private remember(id: string, version: number, digest?: string, messageId?: string, sentAt?: number): void {
+  /** `before`: the entry it replaced, kept so that the same version read again whole follows what it followed. */
+  private markPartWritten(entry: Entry, before: Entry | undefined): void {
+    entry.partWritten = true;
+    if (before && before.version < entry.version) entry.previous = before;
+  }
+
+  private remember(
+    id: string,
+    version: number,
+    digest?: string,
+    messageId?: string,
+    sentAt?: number,
+    type?: VersionType,
+  ): void {
     const have = this.entries.get(id);
     if ((this.reserved.get(id) ?? Infinity) <= version) this.reserved.delete(id);
     if (have && version < have.version) return;
     const position = have ? have.position : this.order.push(id) - 1;
     const lower = id.toLowerCase();
     if (id !== lower && !this.spelled.has(lower)) this.spelled.set(lower, id);
-    this.entries.set(id, { version, digest, messageId, sentAt, position });
+    const entry: Entry = { version, digest, messageId, sentAt, position };
+    // A withdrawal says nothing of the kind: the record keeps the one its versions said.
+    const kind = type !== undefined && RECORD_KINDS.has(type) ? (type as RecordKind) : have?.kind;
+    if (kind) entry.kind = kind;
+    if (type === 'SeizureRetraction') entry.withdrawn = withdrawalAt(version, have);
+    this.entries.set(id, entry);
     for (const l of this.changeListeners) l(id);
   }
 
@@ -210,6 +263,30 @@ export class ReportsIndex {
     const e = this.entries.get(reportId);
     if (this.erasureOf(reportId)) return undefined;
     return e?.digest === digest ? { version: e.version, messageId: e.messageId } : undefined;
+  }
+
+  /**
+   * The record's kind, as its versions said (undefined: it was never sent, or only in lines written before 2026-12-08,
+   * which do not say).
+   */
+  kindOf(reportId: string): RecordKind | undefined {
+    return this.entries.get(reportId)?.kind;
+  }
+
+  /**
+   * When the report's latest version withdrew it and the version it withdrew was made by exactly this body: which that
+   * was (`version`), the withdrawal's version (`withdrawnAt`) and envelope. The same body sent again (a retry of the
+   * original request, a file imported again) would put the withdrawn report back. Only the version just before the
+   * withdrawal is known (the index keeps one digest per version it keeps); not once the record was erased.
+   */
+  sameAsWithdrawn(
+    reportId: string,
+    digest: string,
+  ): { version: number; withdrawnAt: number; withdrawalMessageId?: string } | undefined {
+    const e = this.entries.get(reportId);
+    const withdrew = e?.withdrawn?.withdrew;
+    if (!e?.withdrawn || withdrew?.digest !== digest || this.erasureOf(reportId)) return undefined;
+    return { version: withdrew.version, withdrawnAt: e.withdrawn.at, withdrawalMessageId: e.messageId };
   }
 
   /**
@@ -280,17 +357,22 @@ export class ReportsIndex {
     return v;
   }
 
-  /** `sentAt`: when the node took it (now, for a version sent with its envelope's id). */
+  /**
+   * `sentAt`: when the node took it (now, for a version sent with its envelope's id). `type`: what the version went as
+   * (the message type), written after its time (so only with it).
+   */
   record(
     reportId: string,
     version: number,
     digest?: string,
     messageId?: string,
     sentAt: number | undefined = messageId ? Date.now() : undefined,
+    type?: VersionType,
   ): void {
-    this.remember(reportId, version, digest, messageId, sentAt);
+    const typed = messageId && sentAt !== undefined ? type : undefined;
+    this.remember(reportId, version, digest, messageId, sentAt, typed);
     const made = messageId
-      ? ` ${digest ?? '-'} ${messageId}${sentAt === undefined ? '' : ` ${sentAt}`}`
+      ? ` ${digest ?? '-'} ${messageId}${sentAt === undefined ? '' : ` ${sentAt}`}${typed ? ` ${typed}` : ''}`
       : digest
         ? ` ${digest}`
         : '';
@@ -305,7 +387,8 @@ export class ReportsIndex {
    * read from a line cut short (the fragment of a line whose write failed, read as far as it went), is taken over too,
    * with `sentAt` (when the outbox took the record; else now). The notes of every record found are taken back when
    * not held, its version held or not: a full disk may have had room for the short index line and not for the notes.
-   * Returns how many versions were taken over.
+   * `type`: the envelope's message type (one the index does not keep is left out). Returns how many versions were
+   * taken over.
    */
   reconcile(
     found: {
@@ -315,6 +398,7 @@ export class ReportsIndex {
       messageId?: string;
       notes?: string[];
       sentAt?: number;
+      type?: string;
     }[],
   ): number {
     let fixed = 0;
@@ -325,7 +409,14 @@ export class ReportsIndex {
         f.version === latest &&
         (held?.partWritten === true || (f.messageId !== undefined && held?.messageId !== f.messageId));
       if (f.version > latest || torn) {
-        this.record(f.reportId, f.version, f.digest, f.messageId, f.sentAt);
+        this.record(
+          f.reportId,
+          f.version,
+          f.digest,
+          f.messageId,
+          f.sentAt,
+          isVersionType(f.type) ? f.type : undefined,
+        );
         fixed++;
       }
       // Not those of an erased version (`noteNormalisations` refuses them).
@@ -335,6 +426,20 @@ export class ReportsIndex {
     this.sync();
     return fixed;
   }
+}
+
+/**
+ * What a withdrawal at `version` withdrew, after `have` (the entry it replaces): the version before it, or, when that
+ * was a withdrawal too, what that one withdrew. The same version written again (a part-written line, then whole)
+ * follows what the part-written one followed.
+ */
+function withdrawalAt(version: number, have: Entry | undefined): Withdrawal {
+  const follows = have && (have.version < version ? have : have.previous);
+  if (!follows) return have?.withdrawn ?? { at: version };
+  const withdrew = follows.withdrawn
+    ? follows.withdrawn.withdrew
+    : { version: follows.version, digest: follows.digest };
+  return withdrew ? { at: version, withdrew } : { at: version };
 }
 
 /** The rule a refusal of a record erased at retention review names (its details' `rule`, beside its `erasureId`). */
@@ -354,6 +459,51 @@ function erasedRefusal(reportId: string, order: ErasureOrder): HubError {
         erasureId: order.erasureId,
       },
     },
+  );
+}
+
+/** The rule the refusal of a withdrawn report's very body sent again names (its details' `rule`). */
+export const WITHDRAWN_RULE = 'the version a withdrawal withdrew';
+
+/**
+ * The answer to the very body of a withdrawn version sent again (`sameAsWithdrawn`): sent, it would put the report
+ * back. A changed body is taken (the next version), which is how a report is put back on purpose.
+ */
+export function withdrawnRefusal(
+  reportId: string,
+  withdrawn: { version: number; withdrawnAt: number },
+): HubError {
+  return new HubError(
+    'CONFLICT',
+    `reportId ${reportId} was withdrawn (its version ${withdrawn.withdrawnAt}), and this is the very content of its version ${withdrawn.version}, the one withdrawn: it was not sent again, since a retry of the original request or a file imported again would put the withdrawn report back; to reinstate the report on purpose, send it with a change (a line in its notes saying why will do): a changed report is its next version and makes it current again`,
+    {
+      details: {
+        field: 'reportId',
+        value: reportId,
+        rule: WITHDRAWN_RULE,
+        version: withdrawn.version,
+        withdrawnAt: withdrawn.withdrawnAt,
+      },
+    },
+  );
+}
+
+/** The rule the refusal of a withdrawal of a route or an annual return names (its details' `rule`). */
+export const ONLY_REPORTS_WITHDRAWN_RULE = 'only seizure reports are withdrawn';
+
+/** What changes a record of each kind other than a seizure report, for the refusal of its withdrawal. */
+const INSTEAD_OF_WITHDRAWAL: Record<Exclude<RecordKind, 'SeizureReport'>, string> = {
+  TraffickingRoute: 'send a corrected version of the route instead (POST /v1/routes with its routeId)',
+  AnnualSeizureReturn:
+    'send a corrected return for its year instead (POST /v1/annual-returns), which replaces this one',
+};
+
+/** The answer to a withdrawal of a route or an annual return (the coordinator's refusal of it, given up front). */
+export function notWithdrawable(id: string, kind: Exclude<RecordKind, 'SeizureReport'>): HubError {
+  return new HubError(
+    'CONFLICT',
+    `reportId ${id} is a${kind === 'AnnualSeizureReturn' ? 'n' : ''} ${kind}, not a seizure report: ${ONLY_REPORTS_WITHDRAWN_RULE}; ${INSTEAD_OF_WITHDRAWAL[kind]}`,
+    { details: { field: 'reportId', value: id, rule: ONLY_REPORTS_WITHDRAWN_RULE, kind } },
   );
 }
 

@@ -22,9 +22,11 @@ export function annualRoutes(deps: {
   const turns = turnsOf(deps.reports);
   /**
    * `normalise` read once to find the record's id (reserving nothing), then again in the record's turn with its version
-   * reserved, and sent: two bodies of one record at once are numbered and signed in the order they are taken.
+   * reserved, and sent: two bodies of one record at once are numbered and signed in the order they are taken. `type`:
+   * the kind of record, kept in the version index (a withdrawal of a route or a return is refused by it).
    */
   const inTurn = async <T extends { version: number }>(
+    type: 'TraffickingRoute' | 'AnnualSeizureReturn',
     normalise: (versionOf: (id: string) => number) => { value: T; normalisations: unknown },
     idOf: (value: T) => string,
     send: (value: T) => Promise<{ messageId: string }>,
@@ -36,13 +38,14 @@ export function annualRoutes(deps: {
       const { value } = normalise((i) => deps.reports.next(i));
       const { messageId } = await send(value);
       bookkeeping('the version of a record', { recordId: id, version: value.version, messageId }, () =>
-        deps.reports.record(id, value.version, undefined, messageId),
+        deps.reports.record(id, value.version, undefined, messageId, undefined, type),
       );
       return { value, normalisations: first.normalisations, messageId };
     });
   };
   router.post('/v1/annual-returns', async (req, res) => {
     const { value, normalisations, messageId } = await inTurn(
+      'AnnualSeizureReturn',
       (versionOf) =>
         annualReturnFromJson(req.body, {
           nodeCountry: deps.country,
@@ -70,6 +73,7 @@ export function annualRoutes(deps: {
     // A new route's id is made by the first reading: the second reads it as given.
     let body = req.body as unknown;
     const { value, normalisations, messageId } = await inTurn(
+      'TraffickingRoute',
       (versionOf) => {
         const read = routeReportFromJson(body, {
           nodeCountry: deps.country,

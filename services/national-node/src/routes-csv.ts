@@ -1,10 +1,12 @@
 // POST /v1/seizures/csv (and POST /v1/seizures/batch with a CSV body): IDS-shaped rows → signed reports.
 // Every valid report is submitted even when others in the file are refused; the answer names each refused
 // cell by line and column. Rows imported again (a client that lost the answer, an inbox file left by a crash) are
-// known by the report they make: answered with the version they made (`duplicate`), not signed again.
+// known by the report they make: answered with the version they made (`duplicate`), not signed again. A file of more
+// rows than one request takes is refused whole before any is read as a report; the answer is bounded (csvAnswer).
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { HubError, ValidationError } from '@hub/errors';
 import {
+  CsvParser,
   FieldReader,
   readHandling,
   RELEASABLE_TO_SEPARATORS,
@@ -12,6 +14,8 @@ import {
   validateCsvReports,
   type CsvDefaults,
   type CsvError,
+  type CsvRow,
+  type ParsedCsv,
 } from '@hub/domain';
 import { TEXT_MAX } from '@hub/schemas';
 import type { Logger } from '@hub/observability';
@@ -20,7 +24,7 @@ import { clientOf } from './client-auth';
 import { csvReportDigest, csvRetractionDigest } from './report-digest';
 import { decodeCsvBytes, undecodableMessage } from './text-bytes';
 import { httpStatusOf } from './error-status';
-import { ERASED_RULE } from './reports-index';
+import { ERASED_RULE, WITHDRAWN_RULE } from './reports-index';
 import { queryReader } from './query';
 
 export const CSV_MEDIA_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
@@ -33,6 +37,20 @@ export const CSV_TYPES_OF: Record<string, string[]> = {
   '/v1/seizures/batch': CSV_MEDIA_TYPES.filter((t) => t !== 'text/plain'),
 };
 export const CSV_MAX_BYTES = 20 * 1024 * 1024;
+/**
+ * Data rows one request takes: 5,000 reports (a JSON batch's most) of ten rows each. Counted before anything is
+ * validated, so that a file of a million short rows is refused at once rather than held and answered row by row.
+ */
+export const CSV_MAX_ROWS = 50_000;
+/**
+ * Problems an answer lists (all are counted, in `errorsTotal`): 50,000 bad rows of five bad cells each, every one
+ * listed, made an answer of tens of MB that the node could not build.
+ */
+export const CSV_ERRORS_LISTED = 1000;
+/** Characters of a cell, or of a column's name, an answer echoes: enough to find it in the file. */
+export const CSV_ECHO_MAX = 100;
+/** Characters of a problem's message an answer gives (a few quote the file's cells). */
+const MESSAGE_MAX = 500;
 /** Reports signed and written to the outbox at once (the outbox shares one fsync between them). */
 const CONCURRENCY = 32;
 
@@ -95,10 +113,16 @@ export interface CsvImportOptions {
 
 export type CsvImporter = (text: string, options: CsvImportOptions) => Promise<CsvImportResult>;
 
-/** Validate a CSV and submit its valid reports through the same path as the JSON API. */
-export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Logger }): CsvImporter {
-  return async (text, options) => {
-    const validation = validateCsvReports(text, deps.acceptor.context(options), {
+/**
+ * Validate a CSV and submit its valid reports through the same path as the JSON API. The CSV is its text, or the
+ * text parsed already (the HTTP routes count its rows first).
+ */
+export function createCsvImporter(deps: {
+  acceptor: SeizureAcceptor;
+  logger: Logger;
+}): (csv: string | ParsedCsv, options: CsvImportOptions) => Promise<CsvImportResult> {
+  return async (csv, options) => {
+    const validation = validateCsvReports(csv, deps.acceptor.context(options), {
       defaults: options.defaults,
     });
     const results: CsvReportResult[] = validation.reports.map((r) => ({
@@ -166,9 +190,22 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
             failures.push(error);
             continue;
           }
+          const withdrawn = withdrawnBefore(err);
+          if (withdrawn !== undefined) {
+            // The rows of the version a withdrawal withdrew, imported again: the fix is in the rows (a changed cell
+            // is the report's next version), not in the id the operator never saw; and it is no failure of the node.
+            const error = {
+              line: outcome.lines[0] as number,
+              column: 'Seizure Reference',
+              value: outcome.reference ?? '',
+              message: `withdrawn (its version ${withdrawn.withdrawnAt}); these rows are the very content of its version ${withdrawn.version}, the one withdrawn: not sent again; to reinstate it on purpose, change a cell (a line in Notes saying why will do)`,
+            };
+            result.status = 'invalid';
+            result.errors = [error];
+            failures.push(error);
+            continue;
+          }
           reasons.push(err);
-          if (!(err instanceof HubError))
-            deps.logger.error({ err, reportId: outcome.reportId }, 'a CSV report could not be accepted');
           // The node's own reason (its certificate expired, the outbox full) says what to do and when.
           const error = {
             line: outcome.lines[0] as number,
@@ -186,6 +223,7 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    logReasons(deps.logger, reasons);
     const accepted = results.filter((r) => r.status === 'queued').length;
     const refusal = accepted === 0 ? sameHubError(reasons) : undefined;
     return {
@@ -198,6 +236,22 @@ export function createCsvImporter(deps: { acceptor: SeizureAcceptor; logger: Log
       ...(refusal && { refusal }),
     };
   };
+}
+
+/**
+ * The node's reasons for the reports it could not take, once each (a file of 50,000 rows meeting a full disk is one
+ * event, not 50,000): what the agencies were not told (the outbox's folder, the errno) is for the operator here.
+ */
+function logReasons(logger: Logger, reasons: unknown[]): void {
+  const byCode = new Map<string, { err: unknown; reports: number }>();
+  for (const err of reasons) {
+    const code = err instanceof HubError ? err.code : 'INTERNAL';
+    const seen = byCode.get(code);
+    if (seen) seen.reports += 1;
+    else byCode.set(code, { err, reports: 1 });
+  }
+  for (const [code, { err, reports }] of byCode)
+    logger.error({ err, code, reports }, 'CSV reports could not be accepted');
 }
 
 /** What a report's result says of the version it went out as (or, for a duplicate, the one it made before). */
@@ -219,6 +273,16 @@ function erasedAtReview(err: unknown): string | undefined {
   return rule === ERASED_RULE ? String(erasureId) : undefined;
 }
 
+/**
+ * The version withdrawn and the withdrawal's version when `err` refuses the very content of a withdrawn version sent
+ * again (ReportsIndex's withdrawnRefusal), else undefined.
+ */
+function withdrawnBefore(err: unknown): { version: number; withdrawnAt: number } | undefined {
+  if (!(err instanceof HubError) || err.code !== 'CONFLICT') return undefined;
+  const { rule, version, withdrawnAt } = err.details;
+  return rule === WITHDRAWN_RULE ? { version: Number(version), withdrawnAt: Number(withdrawnAt) } : undefined;
+}
+
 /** The first of `reasons` when they are all HubErrors of one code and message (none: undefined). */
 function sameHubError(reasons: unknown[]): HubError | undefined {
   const [first] = reasons;
@@ -227,6 +291,103 @@ function sameHubError(reasons: unknown[]): HubError | undefined {
     (r) => r instanceof HubError && r.code === first.code && r.message === first.message,
   );
   return same ? first : undefined;
+}
+
+/** The longest Seizure Reference a report takes: a longer one is refused, and echoed short. */
+const REFERENCE_MAX = TEXT_MAX.SeizureReport.caseReference;
+/** Ignored columns an answer names (a header of a million unknown names is not echoed whole). */
+const IGNORED_LISTED = 100;
+
+/** An import's answer: bounded (csvAnswer), saying what it left out. */
+export type CsvAnswer = Omit<CsvImportResult, 'refusal'> & {
+  /** Problems found, when more than the answer lists. */
+  errorsTotal?: number;
+  errorsNote?: string;
+  /** Ignored columns, when more than the answer names. */
+  ignoredColumnsTotal?: number;
+};
+
+/** `text` cut to `max` characters, saying how long it was (a surrogate pair is never cut in two). */
+export function shortened(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  const end = last >= 0xd800 && last <= 0xdbff ? max - 1 : max;
+  return `${text.slice(0, end)}… (${text.length} characters)`;
+}
+
+/** A problem as an answer gives it: the cell, its column's name and the message short. */
+function shortError(e: CsvError): CsvError {
+  return {
+    ...e,
+    column: shortened(e.column, CSV_ECHO_MAX),
+    value: shortened(e.value, CSV_ECHO_MAX),
+    message: shortened(e.message, MESSAGE_MAX),
+  };
+}
+
+/**
+ * The answer to an import, a few MB at most whatever the file: every report's outcome, and the first
+ * CSV_ERRORS_LISTED problems (by line in `errors`; in the results, those of the first reports that have any), each cell
+ * echoed at most CSV_ECHO_MAX characters. When there are more, `errorsTotal` counts them and `errorsNote` says so.
+ */
+export function csvAnswer(result: Omit<CsvImportResult, 'refusal'>): CsvAnswer {
+  let budget = CSV_ERRORS_LISTED;
+  const results = result.results.map(({ errors, ...r }): CsvReportResult => {
+    const shown = { ...r, reference: r.reference === null ? null : shortened(r.reference, REFERENCE_MAX) };
+    const listed = (errors ?? []).slice(0, budget);
+    budget -= listed.length;
+    return listed.length ? { ...shown, errors: listed.map(shortError) } : shown;
+  });
+  const total = result.errors.length;
+  const ignored = result.ignoredColumns;
+  return {
+    ...result,
+    results,
+    errors: result.errors.slice(0, CSV_ERRORS_LISTED).map(shortError),
+    ignoredColumns: ignored.slice(0, IGNORED_LISTED).map((c) => shortened(c, CSV_ECHO_MAX)),
+    ...(total > CSV_ERRORS_LISTED && {
+      errorsTotal: total,
+      errorsNote: `the first ${CSV_ERRORS_LISTED} of ${total} problems are listed (by line in errors; in results, those of the first reports refused); every report's status is given: mend the rows and send the file again to see the rest (the reports queued are answered as duplicates, not sent again)`,
+    }),
+    ...(ignored.length > IGNORED_LISTED && { ignoredColumnsTotal: ignored.length }),
+  };
+}
+
+/** Characters of the body the parser takes at a time, so that the rows are counted as they come. */
+const PARSE_SLICE = 1024 * 1024;
+
+/**
+ * The file parsed, or, when it has more data rows than `maxRows`, the line of the first one past them: parsing
+ * stops there, and nothing of the file is validated.
+ */
+function parsedWithin(text: string, maxRows: number): ParsedCsv | { overAt: number } {
+  const parser = new CsvParser();
+  // The header and up to maxRows rows.
+  const records: CsvRow[] = [];
+  const take = (rows: CsvRow[]): number | undefined => {
+    for (const r of rows) {
+      if (records.length > maxRows) return r.line;
+      records.push(r);
+    }
+    return undefined;
+  };
+  for (let at = 0; at < text.length; at += PARSE_SLICE) {
+    const overAt = take(parser.push(text.slice(at, at + PARSE_SLICE)));
+    if (overAt !== undefined) return { overAt };
+  }
+  const overAt = take(parser.end());
+  if (overAt !== undefined) return { overAt };
+  return { separator: parser.separator ?? ',', header: records[0], rows: records.slice(1) };
+}
+
+/** 413 BODY_TOO_LARGE: nothing of the file was imported, `why`. */
+function refuseTooLarge(res: Response, why: string): void {
+  res.status(413).json({
+    error: {
+      code: 'BODY_TOO_LARGE',
+      message: `${why}: nothing of it was imported; split it into files of whole reports (the rows of a Seizure Reference in one file) and send each (hub import does this for you)`,
+    },
+  });
 }
 
 function isCsv(req: Request): boolean {
@@ -351,16 +512,38 @@ export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): 
 
   const handle = async (req: Request, res: Response) => {
     const given: unknown = req.body;
-    if (!isCsv(req) || !(typeof given === 'string' || Buffer.isBuffer(given)))
+    // A body of another type reaches this route only as JSON (the app's JSON parser took it): false. null: no body.
+    if (req.is(csvTypesOf(req.path) ?? CSV_MEDIA_TYPES) === false) {
+      res.status(415).json({
+        error: {
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          message: `send the file with Content-Type: text/csv (got ${shortened(req.get('content-type') ?? '', CSV_ECHO_MAX)}); a JSON array of reports goes to /v1/seizures/batch`,
+        },
+      });
+      return;
+    }
+    if (!(typeof given === 'string' || Buffer.isBuffer(given)))
       throw new ValidationError([
         {
           field: '(body)',
-          message: `send the file with Content-Type: text/csv (got ${req.get('content-type')})`,
+          message: 'is missing: send the CSV file as the body, with Content-Type: text/csv',
         },
       ]);
     const text = typeof given === 'string' ? given : csvText(given);
+    const parsed = parsedWithin(text, CSV_MAX_ROWS);
+    if ('overAt' in parsed) {
+      refuseTooLarge(
+        res,
+        `the CSV has more than ${CSV_MAX_ROWS} rows (line ${parsed.overAt} holds row ${CSV_MAX_ROWS + 1}), and at most ${CSV_MAX_ROWS} are taken in one request`,
+      );
+      return;
+    }
     const defaults = res.locals.csvDefaults as CsvDefaults;
-    const { refusal, ...result } = await importCsv(text, { channel: 'csv', client: clientOf(res), defaults });
+    const { refusal, ...result } = await importCsv(parsed, {
+      channel: 'csv',
+      client: clientOf(res),
+      defaults,
+    });
     deps.logger.info(
       { accepted: result.accepted, rejected: result.rejected, rows: result.rows },
       'CSV import',
@@ -370,10 +553,10 @@ export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): 
     if (refusal) {
       res
         .status(httpStatusOf(refusal))
-        .json({ error: { code: refusal.code, message: refusal.message }, ...result });
+        .json({ error: { code: refusal.code, message: refusal.message }, ...csvAnswer(result) });
       return;
     }
-    res.status(result.rejected === 0 && result.errors.length === 0 ? 202 : 207).json(result);
+    res.status(result.rejected === 0 && result.errors.length === 0 ? 202 : 207).json(csvAnswer(result));
   };
 
   router.post('/v1/seizures/csv', queryDefaults, body, handle);
@@ -386,14 +569,29 @@ export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): 
     handle,
   );
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const e = err as { type?: string };
+    const e = err as { type?: string; charset?: unknown };
     if (e?.type === 'entity.too.large') {
-      res.status(413).json({
-        error: {
-          code: 'BODY_TOO_LARGE',
-          message: 'the CSV exceeds 20 MB; split it into whole reports (hub import does this for you)',
-        },
-      });
+      refuseTooLarge(
+        res,
+        `the CSV exceeds ${CSV_MAX_BYTES / 1024 / 1024} MB (and one request takes at most ${CSV_MAX_ROWS} rows)`,
+      );
+      return;
+    }
+    // body-parser reads any charset iconv-lite knows: one it does not is named, with those spreadsheets save in.
+    if (e?.type === 'charset.unsupported') {
+      const charset = shortened(String(e.charset ?? ''), CSV_ECHO_MAX);
+      next(
+        new ValidationError(
+          [
+            {
+              field: 'content-type',
+              value: charset,
+              message: `charset '${charset}' is not one the node reads: send the file in UTF-8 (charset=utf-8, or none), or declare the charset it is in, e.g. windows-1251, koi8-r, cp866, windows-1252, iso-8859-1 or utf-16le`,
+            },
+          ],
+          'the CSV cannot be read',
+        ),
+      );
       return;
     }
     next(err);

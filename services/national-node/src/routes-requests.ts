@@ -14,16 +14,27 @@ import { clientOf } from './client-auth';
 import { queryReader } from './query';
 import { bodyDigest } from './report-digest';
 import type { InboundStore } from './inbox-store';
-import { REQUEST_NOTICE, type KeptRequestNotice } from './request-notices';
+import { readAgain, REQUEST_NOTICE, type KeptRequestNotice, type UnreadOriginal } from './request-notices';
 import type { RequestsLog } from './requests-log';
 import { createBookkeeping, type Bookkeeping, type Submitter } from './submit';
-import { UUID } from '@hub/schemas';
+import { loadSchemaRegistry, UUID, type SchemaRegistry } from '@hub/schemas';
 
 /**
  * The statuses of a request as GET /v1/requests shows them (and takes as ?status=, with overdue). partial: answered in
- * part (the latest answer is partial: more may follow); answered: in full, or declined.
+ * part (the latest answer is partial: more may follow); answered: in full, or declined. Incoming ones this node could
+ * not take (`unread` says why): unreadable, written with a schema of a newer release (readable once the node is
+ * upgraded); refused, the requester's envelope could not be trusted here (nothing of it shown).
  */
-export const REQUEST_STATUSES = ['open', 'overdue', 'escalated', 'partial', 'answered', 'rejected'] as const;
+export const REQUEST_STATUSES = [
+  'open',
+  'overdue',
+  'escalated',
+  'partial',
+  'answered',
+  'rejected',
+  'unreadable',
+  'refused',
+] as const;
 const DIRECTIONS = ['incoming', 'outgoing'] as const;
 type Status = (typeof REQUEST_STATUSES)[number];
 
@@ -36,9 +47,36 @@ export interface RequestRoutesDeps {
   clock: () => number;
   /** Once a request or answer is in the outbox it is written to the requests log: a failure is not a refusal. */
   bookkeeping?: Bookkeeping;
+  /**
+   * What reads the requests and answers kept unreadable (a schema of a newer release) once the node is upgraded.
+   * Default: this release's schemas (loadSchemaRegistry), loaded when one is kept.
+   */
+  registry?: Pick<SchemaRegistry, 'decode' | 'byFingerprint'>;
 }
 
 const iso = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+
+type UnreadNotice = KeptRequestNotice & { unread: UnreadOriginal };
+const isUnread = (n: KeptRequestNotice): n is UnreadNotice => n.unread !== undefined;
+/** A notice whose original was verified and read here. */
+const isTaken = (
+  n: KeptRequestNotice,
+): n is KeptRequestNotice & {
+  content: Record<string, unknown>;
+  original: NonNullable<KeptRequestNotice['original']>;
+} => !n.unread && !!n.content && !!n.original;
+
+/** Why a notice's original was not taken, as listed (its content is not). */
+const unreadView = (u: UnreadOriginal) => ({ reason: u.reason, message: u.message, at: iso(u.at) });
+
+/** The evidence of an original verified here: its signer and when it signed, and the coordinator's countersignature. */
+const originalEvidence = (o: NonNullable<KeptRequestNotice['original']>) => ({
+  messageId: o.messageId,
+  signedBy: o.origin,
+  signedAt: iso(o.signedAt),
+  verified: true,
+  countersignedBy: 'HUB',
+});
 
 function handlingView(h: { tlp: string; releasableTo: string[] }) {
   return { tlp: tlpLabel(h.tlp), releasableTo: h.releasableTo };
@@ -92,38 +130,56 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
   const answering = new Set<string>();
   /** Requests being signed and queued: a second one with the same id meanwhile is refused as sent. */
   const asking = new Set<string>();
+  let registry = deps.registry;
+  /** Notices kept unreadable as read again with this release's schemas, by notice id: the schemas do not change. */
+  const readAgainById = new Map<string, KeptRequestNotice>();
+  const readable = (n: KeptRequestNotice): KeptRequestNotice => {
+    if (n.unread?.status !== 'unreadable') return n;
+    let read = readAgainById.get(n.noticeId);
+    if (!read) {
+      read = readAgain(n, (registry ??= loadSchemaRegistry()), deps.clock());
+      readAgainById.set(n.noticeId, read);
+    }
+    return read;
+  };
 
   /**
-   * The notices of the coordinator by request id: its request and escalation (a re-delivered one kept once), and
-   * every answer to it, in the order they came (several after partial answers; one re-delivered kept once).
+   * The notices of the coordinator by request id: its request (one whose original was taken before one that was not)
+   * and escalation (a re-delivered one kept once), every answer to it, in the order they came (several after partial
+   * answers; one re-delivered kept once), and the answers whose original was not taken (`unread`).
    */
   const notices = () => {
     const request = new Map<string, KeptRequestNotice>();
     const escalation = new Map<string, KeptRequestNotice>();
     const responses = new Map<string, KeptRequestNotice[]>();
+    const unreadResponses = new Map<string, UnreadNotice[]>();
     const responseIdOf = (n: KeptRequestNotice) => String(n.content?.responseId ?? n.noticeId);
     for (const item of deps.inbound.ofType(REQUEST_NOTICE)) {
-      const n = item.value as unknown as KeptRequestNotice;
-      if (n.kind === 'response') {
+      const n = readable(item.value as unknown as KeptRequestNotice);
+      if (n.kind === 'response' && isUnread(n)) {
+        unreadResponses.set(n.requestId, [...(unreadResponses.get(n.requestId) ?? []), n]);
+      } else if (n.kind === 'response') {
         const given = responses.get(n.requestId) ?? [];
         if (!given.some((g) => responseIdOf(g) === responseIdOf(n))) given.push(n);
         responses.set(n.requestId, given);
-        continue;
-      }
-      const map = n.kind === 'request' ? request : n.kind === 'escalation' ? escalation : undefined;
-      if (map && !map.has(n.requestId)) map.set(n.requestId, n);
+      } else if (n.kind === 'request') {
+        if (!request.get(n.requestId)?.content) request.set(n.requestId, n);
+      } else if (n.kind === 'escalation' && !escalation.has(n.requestId)) escalation.set(n.requestId, n);
     }
-    return { request, escalation, responses };
+    return { request, escalation, responses, unreadResponses };
   };
 
   /**
-   * The answers this node gave that still stand (the coordinator did not reject them), oldest first: by the status
-   * their receipts keep in memory, none read from the file.
+   * The answers this node gave, oldest first: those that still stand (the coordinator did not reject them), by the
+   * status their receipts keep in memory, none read from the file; and those it rejected.
    */
-  const standingAnswers = (requestId: string) =>
-    deps.requests
-      .answers(requestId)
-      .filter((a) => deps.inbound.receiptSummaries(a.response.responseId).at(-1)?.status !== 'rejected');
+  const answersGiven = (requestId: string) => {
+    const all = deps.requests.answers(requestId);
+    const rejected = (a: (typeof all)[number]) =>
+      deps.inbound.receiptSummaries(a.response.responseId).at(-1)?.status === 'rejected';
+    return { standing: all.filter((a) => !rejected(a)), refused: all.filter(rejected) };
+  };
+  const standingAnswers = (requestId: string) => answersGiven(requestId).standing;
 
   const list = () => {
     const now = deps.clock();
@@ -170,6 +226,7 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
         a.original
           ? { messageId: a.original.messageId, signedAt: iso(a.original.signedAt), verified: true }
           : null;
+      const unread = n.unreadResponses.get(r.requestId) ?? [];
       return {
         ...base(r),
         direction: 'outgoing' as const,
@@ -195,40 +252,77 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
               ]
             : [],
         ),
+        // Answers that came but could not be taken (a newer release's schema, or refused here): none of their content.
+        ...(unread.length > 0 && {
+          unreadResponses: unread.map((a) => ({
+            noticeId: a.noticeId,
+            status: a.unread.status,
+            ...unreadView(a.unread),
+            evidence: evidenceOf(a),
+          })),
+        }),
       };
     });
-    const incoming = [...n.request.values()]
-      .filter((x) => x.content && x.original && x.addressee === deps.country)
-      .map((x) => {
-        const r = x.content as unknown as InformationRequestRecord;
-        const answers = standingAnswers(r.requestId);
-        const answer = answers.at(-1);
-        const pastDue = r.dueAt < now && !answer;
-        return {
-          ...base(r),
-          direction: 'incoming' as const,
-          status: answer
-            ? answeredStatus(answer.response)
-            : pastDue
-              ? ('overdue' as Status)
-              : ('open' as Status),
-          overdue: pastDue,
-          escalatedAt: null,
-          escalation: null,
-          messageId: x.original?.messageId,
-          requestEvidence: {
-            messageId: x.original?.messageId,
-            signedBy: x.original?.origin,
-            signedAt: iso(x.original?.signedAt),
-            verified: true,
-            countersignedBy: 'HUB',
-          },
-          receipt: answer ? receiptOf(deps.inbound, answer.response.responseId) : null,
-          response: answer ? responseView(answer.response, deps.country) : null,
-          responses: answers.map((a) => responseView(a.response, deps.country)),
-        };
-      });
-    return [...incoming, ...outgoing].sort((a, b) => String(a.dueAt).localeCompare(String(b.dueAt)));
+    // A request that came but could not be taken: listed by the coordinator's notice (who asks, by when) and why,
+    // nothing of its own content; the requester's signature as evidence only when it verified (unreadable).
+    const unreadRequest = (x: UnreadNotice) => {
+      const pastDue = x.dueAt !== null && x.dueAt < now;
+      return {
+        requestId: x.requestId,
+        requester: x.requester,
+        addressee: x.addressee,
+        dueAt: iso(x.dueAt),
+        direction: 'incoming' as const,
+        status: x.unread.status as Status,
+        overdue: pastDue,
+        escalatedAt: null,
+        escalation: null,
+        ...(x.original && { messageId: x.original.messageId, requestEvidence: originalEvidence(x.original) }),
+        unread: unreadView(x.unread),
+        receipt: null,
+        response: null,
+        responses: [],
+        refusedAnswers: [],
+      };
+    };
+    const addressed = [...n.request.values()].filter((x) => x.addressee === deps.country);
+    const incoming = addressed.filter(isTaken).map((x) => {
+      const r = x.content as unknown as InformationRequestRecord;
+      const { standing: answers, refused } = answersGiven(r.requestId);
+      const answer = answers.at(-1);
+      const pastDue = r.dueAt < now && !answer;
+      return {
+        ...base(r),
+        direction: 'incoming' as const,
+        status: answer
+          ? answeredStatus(answer.response)
+          : pastDue
+            ? ('overdue' as Status)
+            : ('open' as Status),
+        overdue: pastDue,
+        escalatedAt: null,
+        escalation: null,
+        messageId: x.original.messageId,
+        requestEvidence: originalEvidence(x.original),
+        receipt: answer ? receiptOf(deps.inbound, answer.response.responseId) : null,
+        response: answer ? responseView(answer.response, deps.country) : null,
+        responses: answers.map((a) => responseView(a.response, deps.country)),
+        // The answers the coordinator rejected (the request is unanswered by them): each with its receipt's reasons.
+        refusedAnswers: refused.map((a) => {
+          const receipt = receiptOf(deps.inbound, a.response.responseId);
+          return {
+            responseId: a.response.responseId,
+            messageId: a.messageId,
+            reasons: receipt?.reasons ?? [],
+            refusedAt: receipt?.issuedAt ?? null,
+          };
+        }),
+      };
+    });
+    const unreadIncoming = addressed.filter(isUnread).map(unreadRequest);
+    return [...incoming, ...unreadIncoming, ...outgoing].sort((a, b) =>
+      String(a.dueAt).localeCompare(String(b.dueAt)),
+    );
   };
 
   /** The 202 of a request sent. */
@@ -329,6 +423,11 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
       ]);
     const notice = notices().request.get(requestId);
     const own = deps.requests.sent(requestId);
+    if (notice?.unread && notice.addressee === deps.country)
+      throw new HubError(
+        'CONFLICT',
+        `request ${requestId} from ${notice.requester} arrived but cannot be answered (${notice.unread.status}): ${notice.unread.message}`,
+      );
     if (!notice?.content || notice.addressee !== deps.country) {
       if (own)
         throw new HubError(

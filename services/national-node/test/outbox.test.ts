@@ -14,6 +14,7 @@ import fs, {
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { HubError } from '@hub/errors';
 import type { Logger } from '@hub/observability';
 import { OutboxLog } from '../src/outbox/log';
 
@@ -203,7 +204,8 @@ describe('durable outbox log', () => {
     held.fd = openSync(segment, 'r');
     const failed = await log.append('b', Buffer.from('second')).catch((err: Error) => err);
     expect(failed).to.be.instanceOf(Error);
-    expect((failed as Error).message).to.match(/^could not write to the outbox in /);
+    expect((failed as HubError).code).to.equal('OUTBOX_WRITE_FAILED');
+    expect((failed as HubError).details.outboxDir).to.equal(dir);
     closeSync(held.fd);
     held.fd = writable;
     const c = await log.append('c', Buffer.from('third'));
@@ -251,7 +253,7 @@ describe('durable outbox log', () => {
       syncBuiltinESMExports();
     }
     expect(b).to.be.instanceOf(Error);
-    expect((b as Error).message).to.contain('ENOSPC');
+    expect((b as HubError).details.errno).to.equal('ENOSPC');
     expect(c).to.be.instanceOf(Error);
     const garbage = statSync(segment).size;
     expect(garbage, '13 bytes of b left after a').to.equal(a.end.offset + 13);
@@ -314,7 +316,7 @@ describe('durable outbox log', () => {
     const segment = join(dir, 'segment-00000001.log');
     const b = await appendWhileFlushFails(log, 'b');
     expect(b).to.be.instanceOf(Error);
-    expect((b as Error).message).to.contain('EIO');
+    expect((b as HubError).details.errno).to.equal('EIO');
     expect(statSync(segment).size, "b's bytes, whole, after a").to.be.above(a.end.offset + 10);
     // A publisher reading its backlog from the disk does not take b for a record.
     expect(log.readFrom({ segment: 1, offset: 0 }, 1 << 20).map((r) => r.key)).to.deep.equal(['a']);
@@ -361,7 +363,7 @@ describe('durable outbox log', () => {
       syncBuiltinESMExports();
     }
     expect(c).to.be.instanceOf(Error);
-    expect((c as Error).message).to.match(/^could not write to the outbox in .*EIO/);
+    expect((c as HubError).details).to.deep.equal({ outboxDir: dir, errno: 'EIO' });
     expect(statSync(segment).size).to.equal(size);
     expect(readdirSync(dir).filter((f) => f.startsWith('segment-'))).to.deep.equal(['segment-00000001.log']);
     // Once it can be: marked first, then on in a new segment.

@@ -157,6 +157,12 @@ describe("national node: reading the coordinator's request notices", function ()
       return { value, refused };
     };
 
+    /** Kept as a refused notice: listed, none of the original kept (neither its content nor its envelope). */
+    const expectRefused = (value: Record<string, unknown> | undefined) => {
+      expect(value).to.include({ kind: 'request', requester: 'KZ', original: null, content: null });
+      expect(value?.unread).to.include({ status: 'refused' });
+    };
+
     it('keeps a request signed before its signer certificate expired whose notice came after the expiry', () => {
       const { kz, notAfter } = expiredKz();
       const { envelope, requestId } = forwardedRequest(kz, notAfter - minute);
@@ -190,7 +196,7 @@ describe("national node: reading the coordinator's request notices", function ()
       const { value, refused } = readNotice(envelope, notAfter + 2 * minute, (t) =>
         t.add(kz.cert.certificatePem),
       );
-      expect(value).to.equal(undefined);
+      expectRefused(value);
       expect(refused).to.have.length(1);
       expect(String(refused[0]?.detail)).to.match(/does not verify: expired/);
     });
@@ -207,7 +213,7 @@ describe("national node: reading the coordinator's request notices", function ()
           reason: 'key compromise',
         });
       });
-      expect(value).to.equal(undefined);
+      expectRefused(value);
       expect(refused).to.have.length(1);
       expect(String(refused[0]?.detail)).to.match(/does not verify: revoked .*key compromise/);
     });
@@ -220,7 +226,7 @@ describe("national node: reading the coordinator's request notices", function ()
         t.add(kz.cert.certificatePem);
         t.revoke({ fingerprint: kz.cert.fingerprint, revokedAt: Date.now() - 2 * minute, reason: 'lost' });
       });
-      expect(value).to.equal(undefined);
+      expectRefused(value);
       expect(refused).to.have.length(1);
       expect(String(refused[0]?.detail)).to.match(/does not verify: revoked .*: lost/);
     });

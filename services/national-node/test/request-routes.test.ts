@@ -2,88 +2,12 @@
 // first time, and a request answered in part may be answered again, each answer shown, on both sides. The routes over
 // a real requests log and inbound store in a directory of the test's own, and a submitter that signs nothing.
 import { expect } from 'chai';
-import express, { type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { informationRequestFromJson, informationResponseFromJson } from '@hub/domain';
-import { HubError, ValidationError } from '@hub/errors';
-import { httpStatusOf } from '../src/error-status';
-import { InboundStore } from '../src/inbox-store';
 import type { KeptRequestNotice } from '../src/request-notices';
-import { RequestsLog } from '../src/requests-log';
-import { requestRoutes } from '../src/routes-requests';
+import { HOUR, NOW, regions, startRequestNode, type RequestNode as NodeApp } from './request-app';
 
-const NOW = Date.UTC(2026, 2, 14, 9, 0);
-const HOUR = 3600000;
-const regions = new Set(['central-asia']);
-
-type Body = Record<string, unknown> & { error?: { code: string; message: string } };
-
-interface NodeApp {
-  inbound: InboundStore;
-  submitted: { type: string; key: string; value: Record<string, unknown> }[];
-  now: number;
-  post(path: string, body: unknown): Promise<{ status: number; body: Body }>;
-  list(query?: string): Promise<Record<string, unknown>[]>;
-  close(): void;
-}
-
-/** `country`'s node: its request routes, its requests log and inbound store in a fresh directory. */
-async function startNode(country: string): Promise<NodeApp> {
-  const dir = mkdtempSync(join(tmpdir(), 'hub-node-requests-'));
-  const inbound = new InboundStore(join(dir, 'inbound.jsonl'));
-  const node = { inbound, submitted: [], now: NOW } as unknown as NodeApp;
-  const app = express();
-  app.use(express.json());
-  app.use(
-    requestRoutes({
-      country,
-      submitter: {
-        async submit(type, key, value) {
-          node.submitted.push({ type, key, value: value as Record<string, unknown> });
-          return { messageId: randomUUID() };
-        },
-      },
-      inbound,
-      requests: new RequestsLog(join(dir, 'requests.jsonl')),
-      regions,
-      clock: () => node.now,
-    }),
-  );
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof ValidationError) res.status(400).json({ errors: err.errors });
-    else if (err instanceof HubError)
-      res.status(httpStatusOf(err)).json({ error: { code: err.code, message: err.message } });
-    else res.status(500).json({ error: { code: 'INTERNAL', message: String(err) } });
-  });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return Object.assign(node, {
-    async post(path: string, body: unknown) {
-      const res = await fetch(`${url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as Body };
-    },
-    async list(query = '') {
-      const res = await fetch(`${url}/v1/requests${query}`);
-      expect(res.status).to.equal(200);
-      return ((await res.json()) as { requests: Record<string, unknown>[] }).requests;
-    },
-    close() {
-      server.closeAllConnections();
-      server.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  });
-}
+const startNode = (country: string) => startRequestNode(country);
 
 /** A notice of the coordinator as the node keeps it, carrying `content` signed by `origin`. */
 function keep(node: NodeApp, kind: 'request' | 'response', content: Record<string, unknown>, origin: string) {
@@ -122,6 +46,9 @@ function receive(
   subjectType: string,
   inReplyTo: string,
   status: 'accepted' | 'rejected',
+  reasons: Record<string, unknown>[] = status === 'rejected'
+    ? [{ code: 'certificate-revoked', message: 'the signing certificate is revoked' }]
+    : [],
 ) {
   node.inbound.add({
     messageId: randomUUID(),
@@ -134,10 +61,7 @@ function receive(
       subjectType,
       status,
       inReplyTo,
-      reasons:
-        status === 'rejected'
-          ? [{ code: 'certificate-revoked', message: 'the signing certificate is revoked' }]
-          : [],
+      reasons,
       issuedAt: NOW,
     },
   });
@@ -399,6 +323,65 @@ describe('national node: a request answered in part', () => {
       const { resentAfterRefusal: _resent, ...sending } = again.body;
       expect(third.body).to.deep.equal({ ...sending, duplicate: true });
       expect(node.submitted).to.have.length(2);
+    } finally {
+      node.close();
+    }
+  });
+
+  it('shows the answering side an answer the hub rejected, with its receipt’s reasons, while the request stays open', async () => {
+    const node = await startNode('UZ');
+    try {
+      const r = request();
+      keep(node, 'request', r as unknown as Record<string, unknown>, 'KZ');
+      const given = await node.post(`/v1/requests/${r.requestId}/response`, {
+        status: 'answered',
+        answer: 'Yes, plate 777ABC02.',
+      });
+      expect(given.status, JSON.stringify(given.body)).to.equal(202);
+      const [before] = await node.list('?direction=incoming');
+      expect(before!.refusedAnswers, 'none refused yet').to.deep.equal([]);
+      const reasons = [
+        { code: 'invalid-content', field: 'respondedAt', message: 'is ahead of the hub clock' },
+      ];
+      receive(
+        node,
+        String(given.body.responseId),
+        'InformationResponse',
+        String(given.body.messageId),
+        'rejected',
+        reasons,
+      );
+      const [row] = await node.list('?direction=incoming');
+      // What the row said before the fix, unchanged: the answer does not stand, the request is open.
+      expect(row).to.include({ status: 'open', receipt: null, response: null });
+      expect(row!.responses).to.deep.equal([]);
+      // And now why: the answer given, and the reasons the hub gave for rejecting it.
+      expect(row!.refusedAnswers).to.deep.equal([
+        {
+          responseId: given.body.responseId,
+          messageId: given.body.messageId,
+          reasons,
+          refusedAt: new Date(NOW).toISOString(),
+        },
+      ]);
+      // Sent again, accepted: it stands; the rejected sending is still shown.
+      const again = await node.post(`/v1/requests/${r.requestId}/response`, {
+        status: 'answered',
+        answer: 'Yes, plate 777ABC02.',
+      });
+      expect(again.body).to.include({ resentAfterRefusal: true });
+      receive(
+        node,
+        String(again.body.responseId),
+        'InformationResponse',
+        String(again.body.messageId),
+        'accepted',
+      );
+      const [answered] = await node.list('?direction=incoming');
+      expect(answered).to.include({ status: 'answered' });
+      expect((answered!.refusedAnswers as { responseId: string }[]).map((a) => a.responseId)).to.deep.equal([
+        given.body.responseId,
+      ]);
     } finally {
       node.close();
     }

@@ -1,11 +1,13 @@
 // Calls to the query API with the bearer token; errors carry the API's stable code and message.
 
 export class ApiError extends Error {
-  constructor(status, code, message, errors = []) {
+  /** `requestId`: the id the API gives an internal error, for the operator to find it in the logs. */
+  constructor(status, code, message, errors = [], requestId = undefined) {
     super(message);
     this.status = status;
     this.code = code;
     this.errors = errors;
+    this.requestId = requestId;
   }
 }
 
@@ -30,6 +32,7 @@ async function failure(res) {
     body.error?.code ?? `HTTP_${res.status}`,
     [body.error?.message ?? res.statusText, detail].filter(Boolean).join(' — '),
     body.errors ?? [],
+    typeof body.error?.requestId === 'string' ? body.error.requestId : undefined,
   );
 }
 

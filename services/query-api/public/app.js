@@ -6,7 +6,7 @@ import { renderBarChart, renderLineChart } from './charts.js';
 import { createCooperation } from './cooperation.js';
 import { byId, fill, h } from './dom.js';
 import { keepFocus } from './focus.js';
-import { applyStatic, fmtTime, getLang, has, LANGS, setLang, t } from './i18n.js';
+import { applyStatic, errorText, fmtTime, getLang, has, LANGS, setLang, t } from './i18n.js';
 import { followFeeds, paceRefresh } from './live.js';
 import { loadWorld, renderMap } from './map.js';
 import { loadPanels, oneReloadAtATime, showPanels } from './overview.js';
@@ -67,14 +67,11 @@ const audit = createAudit({
   report: showError,
 });
 
-function messageOf(err) {
-  if (!err) return '';
-  if (err.code === 'NETWORK') return t('errNetwork');
-  return has(err.code) ? `${t(err.code)} (${err.message})` : `${t('errGeneric')} ${err.message}`;
-}
+/** An API error in words (i18n.js errorText); `where`: the panel it is shown in. */
+const messageOf = (err, where) => errorText(err, where);
 
-function showError(err) {
-  byId('app-error').textContent = messageOf(err);
+function showError(err, where) {
+  byId('app-error').textContent = messageOf(err, where);
 }
 
 /** The claims of a JWT, read without verifying (the API verifies; this is only for display). */
@@ -112,9 +109,9 @@ function redraw(id, view, render) {
   keepFocus(byId(id), render, { fallback: byId(`${view}-h`) });
 }
 
-/** Why a panel could not be loaded, in its place. */
-function panelFailure(err) {
-  return h('p', { class: 'error panel-error', 'data-code': err.code ?? '', text: messageOf(err) });
+/** Why the panel `where` could not be loaded, in its place. */
+function panelFailure(err, where) {
+  return h('p', { class: 'error panel-error', 'data-code': err.code ?? '', text: messageOf(err, where) });
 }
 
 function renderOverview() {
@@ -149,7 +146,8 @@ function renderOverview() {
         }),
       ),
     },
-    (name, err) => redraw(PANEL_BOX[name], 'overview', () => fill(byId(PANEL_BOX[name]), panelFailure(err))),
+    (name, err) =>
+      redraw(PANEL_BOX[name], 'overview', () => fill(byId(PANEL_BOX[name]), panelFailure(err, name))),
   );
   if (state.updatedAt) byId('updated').textContent = updatedText();
 }
@@ -162,7 +160,7 @@ const alertsShown = () => Math.min(500, Math.max(ALERTS_PAGE, state.alerts?.leng
 
 function renderAllAlerts() {
   if (state.alertsError)
-    redraw('alerts', 'alerts', () => fill(byId('alerts'), panelFailure(state.alertsError)));
+    redraw('alerts', 'alerts', () => fill(byId('alerts'), panelFailure(state.alertsError, 'alerts')));
   else if (state.alerts)
     redraw('alerts', 'alerts', () =>
       renderAlerts(byId('alerts'), state.alerts, state.alertsNext ? loadOlderAlerts : undefined),
@@ -179,7 +177,7 @@ async function loadOlderAlerts() {
     state.alertsNext = page.nextCursor;
     renderAllAlerts();
   } catch (err) {
-    if (mine === session && err.status !== 401) showError(err);
+    if (mine === session && err.status !== 401) showError(err, 'alerts');
   }
 }
 
@@ -229,7 +227,9 @@ async function reload({ byHand }) {
       announce(
         [
           updatedText(),
-          ...new Set(Object.values(panels).flatMap((p) => ('error' in p ? [messageOf(p.error)] : []))),
+          ...new Set(
+            Object.entries(panels).flatMap(([name, p]) => ('error' in p ? [messageOf(p.error, name)] : [])),
+          ),
         ].join(' '),
       );
     if (!byId('view-cooperation').hidden) await cooperation.load();

@@ -1,6 +1,6 @@
 // Coordinators ask a country for information (POST /v1/requests), as the coordination node. The query API queues
 // the request and the coordinator signs and sends it: this form follows it (GET /v1/requests/asked/:id) until it is
-// stored or refused, and then has the list of requests loaded again.
+// stored or refused (also by the hub's intake once sent), and then has the list of requests loaded again.
 import { apiDescription } from './api.js';
 import { byId, fill, h } from './dom.js';
 import { getLang, has, t } from './i18n.js';
@@ -8,11 +8,18 @@ import { countryName, memberCountries } from './reference.js';
 
 const FOLLOW_EVERY_MS = 1000;
 const FOLLOW_FOR_MS = 60000;
+// Past the first minute, one still queued or sent without the intake's verdict (brokers away, an intake behind) is
+// followed less and less often, for as long as the page stays open: its refusal may come hours later.
+const SLOW_FIRST_MS = 10000;
+const SLOW_MOST_MS = 300000;
 
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** `claims()` gives the signed-in token's claims; `onAsked()` is told once a request is stored or refused. */
-export function createAskForm({ api, claims, onAsked }) {
+/**
+ * `claims()` gives the signed-in token's claims; `onAsked()` is told once a request is stored or refused. `wait(ms)`
+ * and `now()` are the form's clock (setTimeout and Date.now).
+ */
+export function createAskForm({ api, claims, onAsked, wait = pause, now = Date.now }) {
   const form = byId('ask-form');
   const section = byId('ask-section');
   const status = byId('ask-status');
@@ -90,25 +97,57 @@ export function createAskForm({ api, claims, onAsked }) {
     };
   }
 
+  /** Where the request stands; undefined when the API could not be reached (or failed) this time. */
+  async function standing(requestId, patient) {
+    try {
+      return await api.get(`/v1/requests/asked/${encodeURIComponent(requestId)}`);
+    } catch (err) {
+      // Past the first minute a lost connection or a failing API is waited out: the request is at the hub.
+      if (patient && (err.code === 'NETWORK' || err.status >= 500)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Why the request was refused: by the coordinator before it was sent, or by the hub's intake once sent. */
+  function refusal(error) {
+    const key = error.code === 'QUARANTINED' ? 'askRefusedOnIntake' : 'askRefused';
+    return t(key, { message: error.message });
+  }
+
   async function follow(requestId, mine) {
-    const until = Date.now() + FOLLOW_FOR_MS;
-    while (mine === run && Date.now() < until) {
-      const asked = await api.get(`/v1/requests/asked/${encodeURIComponent(requestId)}`);
+    const slowFrom = now() + FOLLOW_FOR_MS;
+    let every = FOLLOW_EVERY_MS;
+    let shown = '';
+    while (mine === run) {
+      const slow = now() >= slowFrom;
+      const asked = await standing(requestId, slow);
       if (mine !== run) return;
-      if (asked.state === 'stored') {
+      if (asked?.state === 'stored') {
         say(t('askStored', { id: requestId, country: countryName(asked.request.addressee) }), 'ok');
         form.reset();
         onAsked();
         return;
       }
-      if (asked.state === 'refused') {
-        say(t('askRefused', { message: asked.error.message }), 'error', asked.error.errors ?? []);
+      if (asked?.state === 'refused') {
+        say(refusal(asked.error), 'error', asked.error.errors ?? []);
         onAsked();
         return;
       }
-      await pause(FOLLOW_EVERY_MS);
+      if (slow) {
+        // Said once per state: a screen reader hears the status line each time it changes.
+        const state = asked?.state ?? shown;
+        if (state && state !== shown) {
+          shown = state;
+          say(
+            state === 'sent'
+              ? t('askSentWaiting', { id: requestId })
+              : t('askStillQueued', { id: requestId }),
+          );
+        }
+        every = Math.min(Math.max(every * 2, SLOW_FIRST_MS), SLOW_MOST_MS);
+      }
+      await wait(every);
     }
-    if (mine === run) say(t('askStillQueued', { id: requestId }));
   }
 
   form.addEventListener('submit', async (event) => {

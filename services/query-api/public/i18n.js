@@ -31,6 +31,13 @@ export const DICT = {
     QUERY_API_BUSY: 'The hub is busy with the queries of many analysts. Try again in a moment.',
     MALFORMED_JSON: 'The hub could not read what was sent.',
     BODY_TOO_LARGE: 'What was sent is too long. Shorten the question.',
+    VALIDATION_FAILED: 'The hub could not take what was asked as it was sent.',
+    NOT_FOUND:
+      'Not found: there is no such record, it was erased or withdrawn, or it is not released to you.',
+    INTERNAL: 'The hub could not answer because of an error on its side.',
+    QUERY_TIMEOUT_alerts:
+      'The alerts could not be listed: the store took too long, or none of the newest alerts the hub looks through at once is one you may see. If this goes on, tell the hub operator.',
+    quoteRequestId: 'Quote this id to the hub operator: {id}.',
     sessionEnded: 'Your session has ended.',
     errNetwork: 'The hub could not be reached.',
     errGeneric: 'Something went wrong.',
@@ -215,6 +222,9 @@ export const DICT = {
     askStored: 'Request {id} was sent to {country}.',
     askRefused: 'The coordinator did not send the request: {message}',
     askStillQueued: 'Request {id} is still queued: is the coordinator running? It is sent once it is.',
+    askSentWaiting:
+      'Request {id} was sent; the hub has not taken it yet (its intake may be behind). It is followed here and listed below.',
+    askRefusedOnIntake: 'The hub refused the request after it was sent: {message}',
     askInvalid: 'The request was not sent. Correct these fields:',
     askListTitle: 'Asked here and not at the hub yet',
     askListNone: 'Every request asked here is at the hub.',
@@ -351,6 +361,12 @@ export const DICT = {
     QUERY_API_BUSY: 'Хаб занят запросами многих аналитиков. Повторите попытку чуть позже.',
     MALFORMED_JSON: 'Хаб не смог прочитать отправленное.',
     BODY_TOO_LARGE: 'Отправлено слишком много текста. Сократите вопрос.',
+    VALIDATION_FAILED: 'Хаб не смог принять запрос в том виде, в каком он отправлен.',
+    NOT_FOUND: 'Не найдено: такой записи нет, она удалена или отозвана либо не предоставлена вам.',
+    INTERNAL: 'Хаб не смог ответить из-за ошибки на своей стороне.',
+    QUERY_TIMEOUT_alerts:
+      'Не удалось показать оповещения: хранилище отвечало слишком долго, или среди последних оповещений, которые хаб просматривает за раз, нет доступных вам. Если это повторяется, сообщите оператору хаба.',
+    quoteRequestId: 'Сообщите этот номер оператору хаба: {id}.',
     sessionEnded: 'Сеанс завершён.',
     errNetwork: 'Хаб недоступен.',
     errGeneric: 'Что-то пошло не так.',
@@ -536,6 +552,9 @@ export const DICT = {
     askRefused: 'Координатор не отправил запрос: {message}',
     askStillQueued:
       'Запрос {id} всё ещё в очереди: работает ли координатор? Запрос будет отправлен, как только он заработает.',
+    askSentWaiting:
+      'Запрос {id} отправлен; хаб ещё не принял его (приём может отставать). Он отслеживается здесь и показан в списке ниже.',
+    askRefusedOnIntake: 'Хаб отклонил запрос после отправки: {message}',
     askInvalid: 'Запрос не отправлен. Исправьте поля:',
     askListTitle: 'Запрошено здесь и ещё не в хабе',
     askListNone: 'Все запросы, сделанные здесь, уже в хабе.',
@@ -667,6 +686,23 @@ export function has(key) {
 export function t(key, vars = {}) {
   const text = DICT[lang][key] ?? DICT.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+}
+
+/**
+ * What to tell a reader of an error from the API (an ApiError: `code`, `message`, `requestId`), in the current
+ * language: its code's label, with the API's own words after it. An internal error names, instead, the id of the
+ * request to quote to the operator (the API logs what went wrong under it and says nothing more). `where`: the panel
+ * it is shown in (its name, as overview.js PANELS has it); a code whose advice does not fit there (a QUERY_TIMEOUT
+ * says to narrow dates and countries, which the alerts panel has no controls for) has a label of its own for it,
+ * `<code>_<where>`, said without the API's advice.
+ */
+export function errorText(err, where) {
+  if (!err) return '';
+  if (err.code === 'NETWORK') return t('errNetwork');
+  if (err.code === 'INTERNAL')
+    return err.requestId ? `${t('INTERNAL')} ${t('quoteRequestId', { id: err.requestId })}` : t('INTERNAL');
+  if (where && has(`${err.code}_${where}`)) return t(`${err.code}_${where}`);
+  return has(err.code) ? `${t(err.code)} (${err.message})` : `${t('errGeneric')} ${err.message}`;
 }
 
 /** The label of a coded value (`prefix` + value: role_analyst, action_search …), or the value itself if none. */

@@ -3,7 +3,7 @@ import type { TopicNames } from '@hub/kafka';
 import { randomUUID } from 'node:crypto';
 import zlib from 'node:zlib';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { HubError, ValidationError } from '@hub/errors';
+import { HubError, ValidationError, type FieldError } from '@hub/errors';
 import {
   httpRequestMetrics,
   opsRouter,
@@ -54,6 +54,9 @@ export interface ApiDeps {
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Whatever NODE_ENV says: express's own last-resort handler (an error it is handed after answerError) then answers
+  // with the status alone, never with a stack trace (which names the files and folders it ran from).
+  app.set('env', 'production');
   app.use(httpRequestMetrics(deps.metrics));
   app.use((req, res, next) => {
     const id = randomUUID();
@@ -114,28 +117,71 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such endpoint; see /openapi.json' } });
   });
-  app.use((thrown: unknown, req: Request, res: Response, _next: NextFunction) => {
+  app.use(answerError(deps.logger, deps.queryTimeoutMs ?? 0));
+  return app;
+}
+
+/**
+ * The API's answer to an error: a request express could not read and a store error as the HubError the caller can act
+ * on, a ValidationError as 400 with `errors` naming each field, another HubError with its status from ERROR_STATUS,
+ * anything else as a 500 that names only the request's id (what went wrong is logged, never sent).
+ */
+export function answerError(logger: Logger, queryTimeoutMs: number) {
+  return (thrown: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const unread = requestErrorToHubError(thrown);
-    const err = unread ?? storeErrorToHubError(thrown, deps.queryTimeoutMs ?? 0);
-    const log = (req as Request & { log?: Logger }).log ?? deps.logger;
+    const err = unread ?? storeErrorToHubError(thrown, queryTimeoutMs);
+    const log = (req as Request & { log?: Logger }).log ?? logger;
     if (!unread && err !== thrown)
       log.warn({ err: thrown, path: req.path, code: (err as HubError).code }, 'store read failed');
     if (err instanceof ValidationError) {
-      res.status(400).json({ error: { code: err.code, message: err.message }, errors: err.errors });
+      answerJson(res, log, 400, { error: { code: err.code, message: err.message }, errors: err.errors });
       return;
     }
     if (err instanceof HubError) {
       const status = ERROR_STATUS[err.code]?.status ?? (err.retriable ? 503 : 400);
-      res.status(status).json({ error: { code: err.code, message: err.message } });
+      answerJson(res, log, status, { error: { code: err.code, message: err.message } });
       return;
     }
     log.error({ err }, 'request failed');
-    res.status(500).json({
+    answerJson(res, log, 500, {
       error: { code: 'INTERNAL', message: 'internal error', requestId: res.getHeader('x-request-id') },
     });
-  });
-  return app;
+  };
 }
+
+/** An error answer's body: its code and message, and for a ValidationError each field's. */
+interface ErrorAnswer {
+  error: { code: string; message: string; requestId?: unknown };
+  errors?: FieldError[];
+}
+
+/**
+ * `body` sent as JSON with `status`. A body that cannot be written as JSON (a value echoed that is nested too deeply
+ * for JSON.stringify, which overflows the stack on it) is sent without the values it echoed; one that cannot be even
+ * so, as a fixed one: the answer is JSON whatever went wrong.
+ */
+function answerJson(res: Response, log: Logger, status: number, body: ErrorAnswer): void {
+  let text: string;
+  try {
+    text = JSON.stringify(body);
+  } catch (err) {
+    log.warn({ err: String(err), code: body.error.code }, 'error answer sent without the values it echoed');
+    try {
+      text = JSON.stringify({
+        error: { code: String(body.error.code), message: String(body.error.message) },
+        ...(body.errors && {
+          errors: body.errors.map((e) => ({ field: String(e.field), message: String(e.message) })),
+        }),
+      });
+    } catch {
+      text = FIXED_ERROR;
+    }
+  }
+  res.status(status).type('application/json').send(text);
+}
+
+/** The answer when not even an error's code and message can be written as JSON. */
+const FIXED_ERROR = JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } });
 
 /** The content-encodings a body may come in (body-parser's, zstd where this Node has it; identity: none). */
 const ENCODINGS = ['gzip', 'deflate', 'br', ...('createZstdDecompress' in zlib ? ['zstd'] : []), 'identity'];
@@ -161,6 +207,8 @@ function requestErrorToHubError(thrown: unknown): HubError | undefined {
     return new HubError('BODY_TOO_LARGE', 'the request body exceeds 64 kB; shorten the question', {
       cause: e,
     });
+  const notObject = e?.type === 'entity.parse.failed' ? notAnObject(e) : undefined;
+  if (notObject) return notObject;
   if (e?.type === 'entity.parse.failed')
     return new HubError('MALFORMED_JSON', `the body is not valid JSON: ${e.message ?? ''}`, { cause: e });
   if (e?.type === 'charset.unsupported')
@@ -194,4 +242,27 @@ function requestErrorToHubError(thrown: unknown): HubError | undefined {
   if (typeof e.type === 'string' && /^(entity|request|parameters|stream)\./.test(e.type))
     return unreadable('(request)', `${e.message}; mend the request and send it again`, e.type, e);
   return undefined;
+}
+
+/**
+ * A body express.json refused that is JSON all the same, but neither an object nor an array (null, "x", 3, true: it
+ * reads only those), as the field error that says what a body must be (as the national node answers it); undefined
+ * for a body that is not JSON.
+ */
+function notAnObject(e: Error & { body?: unknown }): ValidationError | undefined {
+  if (typeof e.body !== 'string') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(e.body);
+  } catch {
+    return undefined;
+  }
+  if (typeof value === 'object' && value !== null) return undefined;
+  const got = value === null ? 'null' : `a ${typeof value}`;
+  return Object.assign(
+    new ValidationError([
+      { field: '(body)', message: `must be a JSON object, got ${got}`, value: shown(e.body) },
+    ]),
+    { cause: e },
+  );
 }

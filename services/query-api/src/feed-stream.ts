@@ -39,7 +39,7 @@ import { alertView, currentDocs, type CurrentDoc } from './routes-alerts';
 import { actorOf } from './routes-seizures';
 
 /** A signer whose certificate this process has not seen yet. */
-const UNKNOWN = Symbol('unknown signer');
+export const UNKNOWN = Symbol('unknown signer');
 /** setTimeout's longest delay (about 24.8 days); a token valid for longer is caught by a keep-alive's check. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -112,7 +112,7 @@ export function resumeOf(
 }
 
 /** A feed record as read, by the feed's reader or read back for a reconnecting client. */
-interface FeedRecordRead {
+export interface FeedRecordRead {
   region: string;
   bytes: Buffer;
   partition: number;
@@ -338,6 +338,102 @@ export function alertEvent(at: EventAt, alert: AlertShape & Record<string, unkno
   };
 }
 
+/** What an ErasureNotice says (schemas/avro/ErasureNotice.v1.avsc): which record, up to which version, and why. */
+export interface ErasureNoticeValue {
+  erasureId: string;
+  subjectType: string;
+  subjectId: string;
+  versionsUpTo: number;
+  originCountry: string;
+  reasonCode: string;
+  orderedAt: number;
+}
+
+/**
+ * The event of an erasure notice on a feed (the coordinator's retention review, or an originator's or a legal order,
+ * sent to every feed a version of the record went to): tells every subscriber to drop what it holds of the record, up
+ * to `versionsUpTo`. Given to every subscriber of the feed, live and again (the notice carries no handling to judge
+ * by, and a client that reconnects must still drop what it holds), so it says only what dropping needs: which record,
+ * of which kind, up to which version, by which order and when. Not whose it was nor why: to one never shown the record,
+ * a random id names nothing. Nothing of the erased content; no read of it for the owners' view.
+ */
+export function erasureEvent(at: EventAt, region: string, notice: ErasureNoticeValue): FeedEvent {
+  const shown: Shown = {
+    data: {
+      erasureId: notice.erasureId,
+      subjectType: notice.subjectType,
+      subjectId: notice.subjectId,
+      versionsUpTo: notice.versionsUpTo,
+      region,
+      orderedAt: new Date(Number(notice.orderedAt)).toISOString(),
+    },
+    reads: [],
+  };
+  return { ...at, type: 'erasure', subjects: [], mayConcern: () => true, shownTo: () => shown };
+}
+
+/** What making the event of a record read on a feed takes. */
+export interface EventMaking {
+  verifier: Verifier;
+  registry: SchemaRegistry;
+  regions: Region[];
+  /** A record not passed on, counted by `reason` (hub_query_feed_records_refused_total) and logged; undefined. */
+  refuse: (read: FeedRecordRead, reason: string, detail: Record<string, unknown>) => undefined;
+}
+
+/**
+ * The event a record read on a feed gives: a cross-border alert, an erasure notice or a feed record, each signed by
+ * the coordinator; none when it is refused (told to `making.refuse`), or UNKNOWN when a signer's certificate is not
+ * known yet. Throws when a signed payload cannot be decoded by its schema.
+ */
+export function feedEvent(read: FeedRecordRead, making: EventMaking): FeedEvent | undefined | typeof UNKNOWN {
+  const { verifier, registry, refuse } = making;
+  const { region, partition, offset, id } = read;
+  const outer = verifyCountersignature(verifier, read.bytes, read.appendedAt);
+  if (!outer.ok && outer.reason === 'unknown-signer') return UNKNOWN;
+  if (!outer.ok) return refuse(read, outer.reason, { detail: outer.detail });
+  if (outer.envelope.origin !== HUB_ORIGIN)
+    return refuse(read, 'not-countersigned', {
+      detail: `signed by ${outer.envelope.origin}, not by the coordinator`,
+    });
+  const value = registry.decode(
+    outer.envelope.schemaFingerprint,
+    outer.envelope.payload,
+    undefined,
+    CARRIER_MAX_BYTES,
+  );
+  const at = { id, partition, offset: BigInt(offset) };
+  const type = outer.envelope.messageType;
+  if (type === 'CrossBorderAlert') return alertEvent(at, value as AlertShape & Record<string, unknown>);
+  // Sent bare, as the coordinator signs it for every topic it goes to: the feed it is on is one a version went to.
+  if (type === 'ErasureNotice') return erasureEvent(at, region, value as unknown as ErasureNoticeValue);
+  if (type !== 'FeedRecord')
+    return refuse(read, 'unexpected-type', {
+      detail: `a ${type} signed by the coordinator is no feed record`,
+    });
+  const record = value as unknown as FeedRecordValue & {
+    originalEnvelope: Buffer;
+    region: string;
+    regions?: string[];
+  };
+  // The countersignature covers the feeds a record is for: one found on another feed is not for its members.
+  const meantFor = record.regions?.length ? record.regions : [record.region];
+  if (!meantFor.includes(region))
+    return refuse(read, 'other-feed', {
+      detail: `published for ${meantFor.join(', ')}, not for ${region}`,
+      subjectId: record.subjectId,
+    });
+  const inner = verifyOriginal(verifier, record.originalEnvelope, read.appendedAt);
+  if (!inner.ok && inner.reason === 'unknown-signer') return UNKNOWN;
+  if (!inner.ok)
+    return refuse(read, inner.reason, {
+      detail: `the original envelope: ${inner.detail}`,
+      subjectId: record.subjectId,
+    });
+  const payload = registry.decode(inner.envelope.schemaFingerprint, inner.envelope.payload);
+  return recordEvent(at, region, record, payload, making.regions);
+}
+
 /**
  * The current documents of the subjects of `events`: one read of each collection for them all (currentDocs, as GET
  * /v1/alerts reads its page's reports).
@@ -480,6 +576,19 @@ export async function giveChecked(sub: Subscriber, items: Pending[], lastEventId
   }
 }
 
+/**
+ * The refusal of a stream whose feed cannot be followed now (`err`: why, from the Kafka client). Said in fixed words:
+ * the client's error names the brokers' hosts and ports and the topic, which are the operator's to see (logged), not
+ * the analyst's.
+ */
+export function feedUnavailable(region: string, err: unknown): HubError {
+  return new HubError(
+    'FEED_UNAVAILABLE',
+    `the feed of ${region} cannot be followed now: the hub cannot reach its brokers, or the feed is not made yet; retry later`,
+    { retriable: true, cause: err },
+  );
+}
+
 export interface FeedStreams {
   router: Router;
   close(): Promise<void>;
@@ -616,47 +725,8 @@ export function feedStreams(deps: {
   const tails = new Map<string, Promise<Tail>>();
   let pki: Promise<Tail> | undefined;
 
-  /** The event a record gives, none when it is refused, or UNKNOWN when a signer's certificate is not known yet. */
-  const toEvent = (read: FeedRecordRead): FeedEvent | undefined | typeof UNKNOWN => {
-    const { region, partition, offset, id } = read;
-    const outer = verifyCountersignature(verifier, read.bytes, read.appendedAt);
-    if (!outer.ok && outer.reason === 'unknown-signer') return UNKNOWN;
-    if (!outer.ok) return refuse(read, outer.reason, { detail: outer.detail });
-    if (outer.envelope.origin !== HUB_ORIGIN)
-      return refuse(read, 'not-countersigned', {
-        detail: `signed by ${outer.envelope.origin}, not by the coordinator`,
-      });
-    const value = deps.registry.decode(
-      outer.envelope.schemaFingerprint,
-      outer.envelope.payload,
-      undefined,
-      CARRIER_MAX_BYTES,
-    );
-    const at = { id, partition, offset: BigInt(offset) };
-    if (outer.envelope.messageType === 'CrossBorderAlert')
-      return alertEvent(at, value as AlertShape & Record<string, unknown>);
-    const record = value as unknown as FeedRecordValue & {
-      originalEnvelope: Buffer;
-      region: string;
-      regions?: string[];
-    };
-    // The countersignature covers the feeds a record is for: one found on another feed is not for its members.
-    const meantFor = record.regions?.length ? record.regions : [record.region];
-    if (!meantFor.includes(region))
-      return refuse(read, 'other-feed', {
-        detail: `published for ${meantFor.join(', ')}, not for ${region}`,
-        subjectId: record.subjectId,
-      });
-    const inner = verifyOriginal(verifier, record.originalEnvelope, read.appendedAt);
-    if (!inner.ok && inner.reason === 'unknown-signer') return UNKNOWN;
-    if (!inner.ok)
-      return refuse(read, inner.reason, {
-        detail: `the original envelope: ${inner.detail}`,
-        subjectId: record.subjectId,
-      });
-    const payload = deps.registry.decode(inner.envelope.schemaFingerprint, inner.envelope.payload);
-    return recordEvent(at, region, record, payload, deps.regions);
-  };
+  const making: EventMaking = { verifier, registry: deps.registry, regions: deps.regions, refuse };
+  const toEvent = (read: FeedRecordRead) => feedEvent(read, making);
 
   /**
    * A record's event, once the certificates of its signers are known. The tail of hub.pki applies a certificate
@@ -882,11 +952,7 @@ export function feedStreams(deps: {
       tail = await startTail(region.id);
     } catch (err) {
       deps.logger.warn({ region: region.id, err: (err as Error).message }, 'feed stream could not start');
-      throw new HubError(
-        'FEED_UNAVAILABLE',
-        `the feed of ${region.id} cannot be followed now (${(err as Error).message}); retry later`,
-        { retriable: true, cause: err },
-      );
+      throw feedUnavailable(region.id, err);
     }
     await tail.ready;
     await deps.audit.append({

@@ -36,7 +36,12 @@ const SEIZURE_ENTRIES =
 
 /** Why the coordinator refused to sign a coordinator's request (nothing was sent). */
 const askError = object(
-  { code: str('VALIDATION_FAILED, NOT_FOUND (no national node)'), message: str() },
+  {
+    code: str(
+      "VALIDATION_FAILED, NOT_FOUND (no national node), QUARANTINED (the hub's intake refused it once sent; the message names the reason and the quarantine entry)",
+    ),
+    message: str(),
+  },
   { errors: list(object({ field: str(), message: str() }, { value: {} })) },
 );
 const askedBy = object({ sub: str('the token subject of the coordinator who asked'), country: str() });
@@ -572,10 +577,25 @@ export const SCHEMAS: Record<string, Schema> = {
       withheldRule: str('present when an entry has fields withheld: the rule, in words'),
     },
   ),
+  ErasureEvent: object(
+    {
+      erasureId: uuid,
+      subjectType: str('SeizureReport, TraffickingRoute or AnnualSeizureReturn'),
+      subjectId: str(),
+      versionsUpTo: int('every version up to this one is erased'),
+      region: str(),
+      orderedAt: dateTime(),
+    },
+    {},
+    {
+      description:
+        'The data of an erasure event of a feed stream: which record to drop, up to which version (no content, nor whose it was or why)',
+    },
+  ),
   FeedEvent: {
     type: 'object',
     description:
-      'The data of one server-sent event (its event name is the message type: SeizureReport, SeizureRetraction, TraffickingRoute, AnnualSeizureReturn, or alert for a CrossBorderAlert); the first event, ready, carries { region }',
+      'The data of one server-sent event (its event name is the message type: SeizureReport, SeizureRetraction, TraffickingRoute, AnnualSeizureReturn, alert for a CrossBorderAlert (Alert), or erasure for an ErasureNotice (ErasureEvent)); the first event, ready, carries { region }',
     required: ['messageType', 'subjectId', 'originCountry', 'region', 'acceptedAt'],
     properties: {
       messageType: str(),

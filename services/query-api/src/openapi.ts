@@ -237,7 +237,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/requests/asked': {
         get: {
           summary:
-            "The coordinators' requests asked in the query API that the store still keeps, newest first (role coordinator): queued, sent within the last hour, stored (taken by the intake; GET /v1/requests lists it), or refused within the last 30 days with why. A request refused or still queued after its form was closed is found here",
+            "The coordinators' requests asked in the query API that the store still keeps, newest first (role coordinator): queued, sent (until the intake has taken or refused it; deleted after 30 days if it never does), stored (taken by the intake within the last hour; GET /v1/requests lists it), or refused within the last 30 days with why (at signing, or by the intake once sent). A request refused or still queued after its form was closed is found here",
           security: bearer,
           parameters: [
             param(
@@ -256,7 +256,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/requests/asked/{requestId}': {
         get: {
           summary:
-            "Where a coordinator's request stands (role coordinator): queued (not signed and sent yet), sent (not stored yet), stored (with the request as GET /v1/requests shows it), or refused when it was to be signed (error: why; nothing was sent)",
+            "Where a coordinator's request stands (role coordinator): queued (not signed and sent yet), sent (not stored yet), stored (with the request as GET /v1/requests shows it), or refused (error: why): when it was to be signed (nothing was sent), or by the intake once sent (QUARANTINED: the reason and the quarantine entry)",
           security: bearer,
           parameters: [
             { name: 'requestId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
@@ -379,7 +379,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/feeds/{region}/stream': {
         get: {
           summary:
-            'The regional feed as server-sent events (text/event-stream): every record countersigned by the coordinator and readable by the caller, as it is published; an event named ready first, a comment every 15 s to keep the connection open. A client reconnecting with Last-Event-ID gets, after ready, the events it missed and may read (from the latest 1,000 of each feed held, or else read back from Kafka, up to 10,000 records, in order on each partition), then the live ones; an event named gap, { lastEventId, detail }, says when more was missed than that, the broker no longer keeps some, the id is not one of this feed, or events after lastEventId could not be checked against the store (to be given again, or an alert live): those were not given, and the stream goes on past them, so search for them (GET /v1/seizures, GET /v1/alerts); an event named token-lapsed, { code, message } (TOKEN_EXPIRED, or TOKEN_INVALID for a key withdrawn), ends the stream once its token would be refused: reconnect with a new one. At most four times HUB_QUERY_CONCURRENCY streams per caller (429 beyond)',
+            'The regional feed as server-sent events (text/event-stream): every record countersigned by the coordinator and readable by the caller, as it is published; an event named ready first, a comment every 15 s to keep the connection open. A client reconnecting with Last-Event-ID gets, after ready, the events it missed and may read (from the latest 1,000 of each feed held, or else read back from Kafka, up to 10,000 records, in order on each partition), then the live ones; an event named gap, { lastEventId, detail }, says when more was missed than that, the broker no longer keeps some, the id is not one of this feed, or events after lastEventId could not be checked against the store (to be given again, or an alert live): those were not given, and the stream goes on past them, so search for them (GET /v1/seizures, GET /v1/alerts); an event named token-lapsed, { code, message } (TOKEN_EXPIRED, or TOKEN_INVALID for a key withdrawn), ends the stream once its token would be refused: reconnect with a new one. An event named erasure, { erasureId, subjectType, subjectId, versionsUpTo, region, orderedAt }, tells every subscriber of the feed that the record was erased (retention review, a request of the originator or a legal order) up to that version: drop what is held of it. It carries nothing of the record, and is given again to a client reconnecting. At most four times HUB_QUERY_CONCURRENCY streams per caller (429 beyond)',
           security: bearer,
           parameters: [
             {
@@ -402,7 +402,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             200: {
               description:
-                "Events: `id: <partition>:<offset>,...` (where the feed stood on each partition just after it), `event: <message type or alert>`, `data: <JSON>` (FeedEvent; Alert for alert: the caller's view, as GET /v1/alerts shows it, by the matched reports' current handling). Events given again after Last-Event-ID are checked against the store first: a record erased, withdrawn, or not readable by the caller under its subject's current handling is not given again (a withdrawal is given while its report is kept)",
+                "Events: `id: <partition>:<offset>,...` (where the feed stood on each partition just after it), `event: <message type, alert or erasure>`, `data: <JSON>` (FeedEvent; Alert for alert: the caller's view, as GET /v1/alerts shows it, by the matched reports' current handling; ErasureEvent for erasure). Events given again after Last-Event-ID are checked against the store first: a record erased, withdrawn, or not readable by the caller under its subject's current handling is not given again (a withdrawal is given while its report is kept)",
               content: { 'text/event-stream': { schema: ref('FeedEvent') } },
             },
             401: err,

@@ -5,7 +5,14 @@ import type { TopicNames } from '@hub/kafka';
 import { Router } from 'express';
 import type { Filter } from 'mongodb';
 import { HubError } from '@hub/errors';
-import { COLLECTIONS, TLP_RANK, type Store, type StoredReport, type StoredRequest } from '@hub/store';
+import {
+  answersOf,
+  COLLECTIONS,
+  TLP_RANK,
+  type Store,
+  type StoredReport,
+  type StoredRequest,
+} from '@hub/store';
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
 import { mayRead, readableFilter } from './handling';
@@ -131,13 +138,16 @@ async function readableSubjects(
         'response.responseId': 1,
         'response.from': 1,
         'response.handling': 1,
+        // Whole: a projection into an array's documents is not one every store reads; rare and small.
+        earlierResponses: 1,
       },
       ...whole,
     },
   )) {
     if (mayRead(caller, { ...r.handling, originCountry: r.requester })) ids.add(r._id);
-    if (r.response && mayRead(caller, { ...r.response.handling, originCountry: r.response.from }))
-      ids.add(r.response.responseId);
+    // Every answer: a partial one before the latest was accepted as much as the latest.
+    for (const a of answersOf(r))
+      if (mayRead(caller, { ...a.handling, originCountry: a.from })) ids.add(a.responseId);
   }
   return ids;
 }

@@ -34,6 +34,16 @@ const QUARANTINE = {
 } as const;
 
 const MAX_REDRIVE = 100;
+
+/**
+ * A value sent, as an error shows it back: a string of at most 80 characters; an object or array named by its kind
+ * only (its content may be nested too deeply to be written out again, or be long).
+ */
+function echoed(value: unknown): string {
+  if (Array.isArray(value)) return `(an array of ${value.length})`;
+  if (value !== null && typeof value === 'object') return '(an object)';
+  return String(value).slice(0, 80);
+}
 const ENTRY_ID = /^[A-Za-z0-9._-]{1,300}:[0-9]{1,10}:[0-9]{1,20}$/;
 
 export function quarantineRoutes(deps: {
@@ -116,7 +126,7 @@ export function quarantineRoutes(deps: {
         {
           field: 'ids',
           message: `give the ids of 1 to ${MAX_REDRIVE} quarantine entries, as GET /v1/quarantine lists them`,
-          ...(ids !== undefined && { value: ids }),
+          ...(ids !== undefined && { value: echoed(ids) }),
         },
       ]);
     const errors: FieldError[] = [];
@@ -125,7 +135,7 @@ export function quarantineRoutes(deps: {
         errors.push({
           field: `ids[${i}]`,
           message: 'is no quarantine entry id (<topic>:<partition>:<offset>)',
-          value: id,
+          value: echoed(id),
         });
     });
     if (errors.length) throw new ValidationError(errors);
@@ -139,19 +149,20 @@ export function quarantineRoutes(deps: {
       const q = byId.get(id);
       const target = q && redriveTarget(byId, q);
       const never = target && neverRedrivable(target);
-      if (!q) errors.push({ field: `ids[${i}]`, message: 'no quarantine entry has this id', value: id });
+      if (!q)
+        errors.push({ field: `ids[${i}]`, message: 'no quarantine entry has this id', value: echoed(id) });
       else if (!target)
         errors.push({
           field: `ids[${i}]`,
           message: `is a re-drive of ${q.redriveOf}, which is no longer kept: nothing is left to take again`,
-          value: id,
+          value: echoed(id),
         });
-      else if (never) errors.push({ field: `ids[${i}]`, message: never, value: id });
+      else if (never) errors.push({ field: `ids[${i}]`, message: never, value: echoed(id) });
       else if (target.redrive?.outcome === 'accepted')
         errors.push({
           field: `ids[${i}]`,
           message: `was taken again and accepted already (${new Date(target.redrive.at).toISOString()}); nothing is left to mend`,
-          value: id,
+          value: echoed(id),
         });
       else targets.set(target._id, target);
     });

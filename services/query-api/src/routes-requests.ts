@@ -13,9 +13,11 @@ import {
   answersOf,
   COLLECTIONS,
   findSorted,
+  refusedOnIntake,
   requestStatus,
   type Store,
   type StoredAsk,
+  type StoredQuarantine,
   type StoredRequest,
   type StoredResponse,
 } from '@hub/store';
@@ -204,7 +206,7 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
       regions,
     });
     const input = req.body as Record<string, unknown>;
-    const inputDigest = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+    const inputDigest = inputDigestOf(input);
     const taken = new ValidationError(
       [
         {
@@ -278,7 +280,8 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     });
   });
 
-  // The coordinators' asks the store still keeps (queued, sent within the hour, refused within 30 days), newest
+  // The coordinators' asks the store still keeps (queued, sent and not yet decided, stored within the hour, refused
+  // within 30 days), newest
   // first, each with where it stands: so that one refused or still queued after its form was closed is seen.
   router.get('/v1/requests/asked', requireRole('coordinator'), async (req, res) => {
     const p = parseParams(req.query as Record<string, unknown>, {
@@ -323,6 +326,25 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     res.json({ asks: views });
   });
 
+  // Where a coordinator's request stands, also once sent: the intake may still refuse it (its due time past when the
+  // brokers took it, an id a country's request took meanwhile), which its quarantine entry says before the
+  // coordinator marks the ask refused (asks.ts, within a minute).
+  const quarantine = deps.store.collection<StoredQuarantine>(COLLECTIONS.quarantine);
+  /** The intake's quarantine entry of a sent (or signed) ask's message; null while it has refused none. */
+  const intakeRefusal = (ask: StoredAsk | null) =>
+    ask?.messageId === undefined || (ask.state !== 'sent' && ask.state !== 'signed')
+      ? Promise.resolve(null)
+      : // By the origin_quarantinedAt index: the coordination node's entries since the request was signed.
+        quarantine.findOne(
+          {
+            origin: HUB_ORIGIN,
+            ...(ask.signedAt
+              ? { quarantinedAt: { $gte: new Date(ask.signedAt).getTime() - CLOCK_SKEW_MS } }
+              : {}),
+            messageId: ask.messageId,
+          },
+          { projection: { originalBytes: 0 }, sort: { quarantinedAt: -1 } },
+        );
   router.get('/v1/requests/asked/:requestId', requireRole('coordinator'), async (req, res) => {
     const caller = req.caller!;
     const requestId = String(req.params.requestId).toLowerCase();
@@ -332,6 +354,8 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     ]);
     if (!ask && !stored)
       throw new HubError('NOT_FOUND', `no request ${requestId} was asked by the coordination node`);
+    const refusal = stored ? null : await intakeRefusal(ask);
+    const error = ask?.error ?? (refusal ? refusedOnIntake(refusal) : undefined);
     await deps.audit.append({
       actor: actorOf(caller),
       action: 'asked',
@@ -341,9 +365,9 @@ export function requestRoutes(deps: { store: Store; audit: AuditLog; clock?: () 
     });
     res.json({
       requestId,
-      state: askState(ask, Boolean(stored)),
+      state: askState(ask, Boolean(stored), Boolean(refusal)),
       ...(ask && { askedBy: ask.askedBy, askedAt: ask.askedAt }),
-      ...(ask?.error && { error: ask.error }),
+      ...(error && { error }),
       ...(stored && { request: requestView(caller, stored, clock()) }),
     });
   });
@@ -366,11 +390,18 @@ const STORED_AS: Record<AskState, StoredAsk['state'][]> = {
   refused: ['refused'],
 };
 
-/** Stored: the intake took it (sent, whatever the ask says by then); refused: never signed, with why. */
-function askState(ask: StoredAsk | null, stored: boolean): AskState {
+/**
+ * Stored: the intake took it (sent, whatever the ask says by then); refused: never signed, or the intake quarantined
+ * it once sent (`quarantined`: its entry found before the coordinator marked the ask), with why.
+ */
+function askState(ask: StoredAsk | null, stored: boolean, quarantined = false): AskState {
   if (stored || !ask) return 'stored';
+  if (quarantined) return 'refused';
   return ask.state === 'signed' ? 'queued' : ask.state;
 }
+
+/** How far the intake's clock (quarantinedAt) may be behind the clock the ask was signed by. */
+const CLOCK_SKEW_MS = 3600_000;
 
 /** An ask as the list shows it: what was asked of whom, by whom, and where it stands. */
 function askView(ask: StoredAsk, stored: boolean) {
@@ -388,4 +419,44 @@ function askView(ask: StoredAsk, stored: boolean) {
     state: askState(ask, stored),
     ...(ask.error && { error: ask.error }),
   };
+}
+
+/**
+ * The digest by which the same body of POST /v1/requests sent again is known. A body nested too deeply to be written
+ * out again (JSON.parse takes nesting that JSON.stringify overflows the stack on: thousands of levels in a field the
+ * request does not read) is refused, naming the field and how deep it goes, as the national node refuses it.
+ */
+function inputDigestOf(input: Record<string, unknown>): string {
+  let text: string;
+  try {
+    text = JSON.stringify(input);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    const [field, depth] = Object.entries(input)
+      .map(([k, v]) => [k, depthOf(v)] as const)
+      .reduce((a, b) => (b[1] > a[1] ? b : a), ['(body)', 0] as const);
+    throw new ValidationError(
+      [
+        {
+          field,
+          message: `is nested ${depth} levels deep, too deeply to be read (an information request is a few levels deep): leave out the deeply nested field`,
+        },
+      ],
+      'the information request is not valid',
+    );
+  }
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** How many levels of objects and arrays `value` has (0 for a string, a number, null), counted without recursion. */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [v, depth] = next;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }

@@ -5,7 +5,8 @@ import { tlpLabel } from '@hub/domain';
 import { createVerifier, type Envelope } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import { certificatesOf, commonNameOf, createTrustStore, fingerprintOf, type TrustStore } from '@hub/pki';
-import { loadSchemaRegistry, stableJson, toPlain, type SchemaRegistry } from '@hub/schemas';
+import { loadSchemaRegistry, stableJson, type SchemaRegistry } from '@hub/schemas';
+import { sameAsSigned } from '@hub/schemas/same-as-signed';
 import { COLLECTIONS, type Store, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
@@ -192,7 +193,7 @@ export function provenanceOf(
   // its withdrawal, whose payload is not the report.
   const content =
     result.ok && shown && shown.status !== 'retracted'
-      ? sameAsSigned(shown, envelope, result.envelope)
+      ? shownAsSigned(shown, envelope, result.envelope)
       : undefined;
   return {
     verified: result.ok && content !== false,
@@ -216,10 +217,12 @@ export function provenanceOf(
 }
 
 /** Whether a stored report is, field for field, the payload its archived envelope signed, with its handling. */
-function sameAsSigned(shown: StoredReport, envelope: StoredEnvelope, signed: Envelope): boolean {
+function shownAsSigned(shown: StoredReport, envelope: StoredEnvelope, signed: Envelope): boolean {
   let payload: Record<string, unknown>;
   try {
-    payload = toPlain(registry().decode(signed.schemaFingerprint, signed.payload)) as Record<string, unknown>;
+    // Judged by the version that stored it: a report stored before its schema gained a field has no such key.
+    if (!sameAsSigned(registry(), signed, shown.report)) return false;
+    payload = registry().decode(signed.schemaFingerprint, signed.payload);
   } catch {
     return false;
   }
@@ -227,24 +230,9 @@ function sameAsSigned(shown: StoredReport, envelope: StoredEnvelope, signed: Env
   return (
     envelope.subjectId === shown.reportId &&
     envelope.origin === shown.originCountry &&
-    stableJson(withoutNulls(payload)) === stableJson(withoutNulls(shown.report)) &&
     tlpLabel(String(handling.tlp)) === shown.handling.tlp &&
     stableJson(handling.releasableTo ?? []) === stableJson(shown.handling.releasableTo) &&
     (handling.evaluation ?? null) === shown.handling.evaluation
-  );
-}
-
-/**
- * A record without its null fields: a report stored before its schema gained an optional field is read today with
- * that field null, where the stored copy has none.
- */
-function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
-  if (!value || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, v]) => v !== null && v !== undefined)
-      .map(([k, v]) => [k, withoutNulls(v)]),
   );
 }
 

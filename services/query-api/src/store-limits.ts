@@ -101,14 +101,27 @@ export async function* withinTime<T>(cursor: FindCursor<T>, ms: number): AsyncGe
   }
 }
 
+/**
+ * The store's codes for a server that is stopping or is not (or no longer) the primary: it cannot answer now, and
+ * another (or the same, restarted or elected again) will in a moment. 91 ShutdownInProgress, 11600
+ * InterruptedAtShutdown, 10107 NotWritablePrimary, 13435 NotPrimaryNoSecondaryOk, 189 PrimarySteppedDown.
+ */
+const STORE_GOING_AWAY = new Set([91, 11600, 10107, 13435, 189]);
+
 /** The driver's errors a caller can act on, as the API's codes; anything else is left as it is. */
 export function storeErrorToHubError(err: unknown, timeoutMs: number): unknown {
   // A read the API stopped at the time limit (withinTime) is answered as the store's own time-out.
   if (err instanceof ReadTimeLimitError) return queryTimeout(err, timeoutMs);
   const e = err as { name?: string; code?: unknown; message?: string } | null;
   if (!e || typeof e !== 'object' || typeof e.name !== 'string' || !e.name.startsWith('Mongo')) return err;
-  // 50: MaxTimeMSExpired, the store stopped the read at maxTimeMS.
-  if (e.code === 50) return queryTimeout(err, timeoutMs);
+  // The store stopped the read at its time limit: 50 MaxTimeMSExpired (maxTimeMS), 262 ExceededTimeLimit.
+  if (e.code === 50 || e.code === 262) return queryTimeout(err, timeoutMs);
+  if (typeof e.code === 'number' && STORE_GOING_AWAY.has(e.code))
+    return new HubError(
+      'STORE_UNAVAILABLE',
+      'the store cannot answer now (a server is shutting down or the primary is changing); retry later',
+      { retriable: true, cause: err },
+    );
   if (
     [
       'MongoNetworkError',

@@ -1,10 +1,10 @@
 // One router of the query API served on an ephemeral port as a given caller, for a route test to ask over HTTP
 // without the token check, the caller limit or the other routes of createApp (app.ts).
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Router } from 'express';
 import type { Server } from 'node:http';
-import { HubError, ValidationError } from '@hub/errors';
+import { createLogger } from '@hub/observability';
 import type { Caller } from '../src/auth';
-import { ERROR_STATUS } from '../src/errors';
+import { answerError } from '../src/app';
 
 type Doc = Record<string, unknown>;
 
@@ -28,8 +28,7 @@ export interface ServedRouter {
 
 /**
  * Serves `router` with every request made by `caller` (or, given a function, by whoever it returns at the time of
- * each request, for a test that switches callers), and errors answered in the API's shapes: a ValidationError as
- * 400 with `errors` naming each field, another HubError with its status from ERROR_STATUS, anything else as 500.
+ * each request, for a test that switches callers), and errors answered by createApp's own handler (answerError).
  */
 export async function serveRouter(router: Router, caller: Caller | (() => Caller)): Promise<ServedRouter> {
   const callerNow = typeof caller === 'function' ? caller : () => caller;
@@ -39,7 +38,7 @@ export async function serveRouter(router: Router, caller: Caller | (() => Caller
     next();
   });
   app.use(router);
-  app.use(answerError);
+  app.use(answerError(createLogger('test:serve-router', { level: 'silent' }), 0));
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -59,15 +58,4 @@ export async function serveRouter(router: Router, caller: Caller | (() => Caller
       }),
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
-}
-
-/** The error answers of createApp's handler, without its logging and its mapping of the store's errors. */
-function answerError(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
-  if (err instanceof ValidationError)
-    res.status(400).json({ error: { code: err.code, message: err.message }, errors: err.errors });
-  else if (err instanceof HubError)
-    res
-      .status(ERROR_STATUS[err.code]?.status ?? (err.retriable ? 503 : 400))
-      .json({ error: { code: err.code, message: err.message } });
-  else res.status(500).json({ error: { code: 'INTERNAL', message: String(err) } });
 }

@@ -1,6 +1,7 @@
 // Information requests between countries as stored (`requests`, _id = requestId), with the response they got.
 // Written by the coordinator, read by the query API; the status a person sees is derived here, in one place.
 import type { StoredHandling } from './documents';
+import type { StoredQuarantine } from './quarantine';
 
 export type RequestUrgency = 'routine' | 'urgent' | 'immediate';
 
@@ -69,7 +70,8 @@ export interface StoredRequest {
 /**
  * An information request a coordinator asked in the query API (`asks`, _id = requestId): `queued` there; `signed`
  * by the coordinator (its envelope kept, so that a crash before it was sent sends the very same bytes); `sent` to
- * hub.node.HUB.out, from where the intake stores it in `requests`; or `refused` at signing (`error` says why).
+ * hub.node.HUB.out, from where the intake stores it in `requests`; or `refused` (`error` says why): at signing, or by
+ * the intake once sent (refusedOnIntake).
  */
 export interface StoredAsk {
   /** The request's id; for a re-drive, the re-drive's. */
@@ -114,4 +116,14 @@ export function requestStatus(
 /** Every answer a request has had, oldest first: those before its latest (`earlierResponses`), then its `response`. */
 export function answersOf(doc: Pick<StoredRequest, 'response' | 'earlierResponses'>): StoredResponse[] {
   return doc.response ? [...(doc.earlierResponses ?? []), doc.response] : [];
+}
+
+/** Why the intake refused a coordinator's request once sent, as the ask records it (its quarantine entry's reason). */
+export function refusedOnIntake(
+  entry: Pick<StoredQuarantine, '_id' | 'reasonCode' | 'detail'>,
+): NonNullable<StoredAsk['error']> {
+  return {
+    code: 'QUARANTINED',
+    message: `the hub's intake refused it once sent (${entry.reasonCode}; quarantine entry ${entry._id}): ${entry.detail}`,
+  };
 }

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '@hub/config';
 import { askAsCoordinator } from '@hub/coordinator';
 import { HubError, ValidationError } from '@hub/errors';
-import { createLogger } from '@hub/observability';
 import type { Command } from '../command';
 import { parse, say } from '../command';
+import { cliLogger } from '../cli-logger';
 
 const USAGE = `hub ask <CC> --purpose TEXT --question TEXT --tlp TLP [options]
 
@@ -115,10 +115,7 @@ export const askCommand: Command = {
 
     const config = loadConfig(undefined, { kafkaPrincipal: 'coordinator' });
     // Logs to stderr: stdout is the request, for scripts.
-    const logger = createLogger('ask', {
-      level: process.env.HUB_LOG_LEVEL ?? 'warn',
-      stderr: true,
-    });
+    const logger = cliLogger('ask', config);
     let asked;
     try {
       asked = await askAsCoordinator({ config, logger, body, waitMs: waitSeconds * 1000 });

@@ -1,17 +1,19 @@
 // `hub import-annual <file.csv>`: annual seizure totals in the World Drug Report annex shape, each country's rows
 // sent through that country's national node and signed by it.
 import { X509Certificate } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@hub/config';
-import { readWdrAnnex, type AnnexError, type AnnexReturn } from '@hub/domain';
+import { readWdrAnnex, resolveCountry, type AnnexError, type AnnexReturn } from '@hub/domain';
 import { HubError } from '@hub/errors';
 import { createKafka, ensureTopics, nodeTopicConfigs, topicNames } from '@hub/kafka';
-import { createLogger } from '@hub/observability';
 import { EXPIRY_WARNING_DAYS, PkiStore } from '@hub/pki';
 import type { Command } from '../command';
-import { parse, say } from '../command';
+import { parse, refuseExtra, say } from '../command';
 import { agencyFetch, agencyHeaders, TOKEN_HINT } from '../agency-headers';
+import { connectAdmin, reachBrokers } from '../brokers';
+import { cliLogger } from '../cli-logger';
+import { checkReportWritable, writeReport } from '../report-file';
 import { encodingOption, readCsvFile } from './import';
 
 const USAGE = `hub import-annual <file.csv> [--tlp CLEAR] [--only CC,CC] [--errors <file>] [--concurrency N]
@@ -28,15 +30,17 @@ returns. The file is ',' ';' or tab separated (as the header line shows), kilogr
 one bad row: every line of it is then in the error file, the bad row with its reason, the others as not sent.
 
   --tlp          handling of the returns (default CLEAR: the annex is public)
-  --only         import only these countries (ISO alpha-2)
+  --only         import only these countries, ISO alpha-2 codes separated by commas (the annex's iso3 column holds
+                 alpha-3 codes: KAZ is KZ); a country with no row in the file is said, and the exit status is 1
   --errors       where to write the rows that were refused (default <file>.errors.csv)
   --concurrency  countries in flight at once (default 4)
   --encoding     the file's encoding when it is not UTF-8, e.g. windows-1251; without it the file must be UTF-8 (a
                  byte-order mark allowed) or UTF-16 with its byte-order mark, and a file that is not is refused,
                  naming its line and byte, before anything is sent
 
-Exit status: 0 everything sent, 1 some rows refused or not sent (see the error file), 2 usage error, a file that
-cannot be read in its encoding, or a header without the annex's columns (nothing is sent).`;
+Exit status: 0 everything sent, 1 some rows refused or not sent (see the error file) or a country of --only with no
+row in the file, 2 usage error, a file that cannot be read in its encoding, or a header without the annex's columns
+(nothing is sent).`;
 
 /** What sending one country's returns came to: returns and rows the node took (202), and the lines not sent. */
 export interface Outcome {
@@ -169,6 +173,34 @@ export function sendingIdentity(
   return had ? 'renewed' : 'issued';
 }
 
+/**
+ * `--only`: ISO alpha-2 codes separated by commas (any case), as the returns name their countries; an alpha-3 code
+ * (as the annex's iso3 column has them) or anything else is refused, naming the alpha-2 code meant when there is one.
+ */
+export function onlyCountries(given: string): Set<string> {
+  const codes = given
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (codes.length === 0)
+    throw new HubError(
+      'USAGE',
+      `--only ${JSON.stringify(given)} names no country: give ISO alpha-2 codes separated by commas, e.g. --only KZ,KG\nusage: ${USAGE}`,
+    );
+  const wrong = codes.filter((c) => !(/^[A-Za-z]{2}$/.test(c) && resolveCountry(c) === c.toUpperCase()));
+  if (wrong.length)
+    throw new HubError(
+      'USAGE',
+      `--only takes ISO 3166-1 alpha-2 codes (two letters, like KZ), got ${wrong
+        .map((c) => {
+          const meant = c.length <= 60 ? resolveCountry(c) : undefined;
+          return meant ? `${JSON.stringify(c)} (that is ${meant})` : JSON.stringify(c);
+        })
+        .join(', ')}\nusage: ${USAGE}`,
+    );
+  return new Set(codes.map((c) => c.toUpperCase()));
+}
+
 export const importAnnualCommand: Command = {
   name: 'import-annual',
   summary: 'import annual seizure totals (World Drug Report annex shape) through each country’s node',
@@ -185,8 +217,9 @@ export const importAnnualCommand: Command = {
       },
       USAGE,
     );
-    const file = positionals[0];
+    const [file, ...extra] = positionals;
     if (!file) throw new HubError('USAGE', `name the CSV file to import\nusage: ${USAGE}`);
+    refuseExtra(extra, 'hub import-annual takes one CSV file and options only', USAGE);
     if (!existsSync(file)) throw new HubError('USAGE', `no such file: ${file}`);
     const concurrency = Number(values.concurrency ?? 4);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16)
@@ -195,7 +228,9 @@ export const importAnnualCommand: Command = {
         `--concurrency must be a whole number from 1 to 16, got ${JSON.stringify(values.concurrency)}\nusage: ${USAGE}`,
       );
     const encoding = encodingOption(values.encoding, USAGE);
+    const only = values.only === undefined ? undefined : onlyCountries(values.only);
     const tlp = (values.tlp ?? 'CLEAR').toUpperCase();
+    const errorFile = values.errors ?? `${file}.errors.csv`;
     const log = say('import-annual');
     const config = loadConfig();
     const { returns, errors, rows, header } = readWdrAnnex(readCsvFile(file, encoding));
@@ -205,7 +240,6 @@ export const importAnnualCommand: Command = {
         'USAGE',
         `${file}, line 1: ${header.message}; the header read: ${header.value}; nothing was sent`,
       );
-    const only = values.only ? new Set(values.only.toUpperCase().split(',')) : undefined;
     const byCountry = new Map<string, AnnexReturn[]>();
     for (const r of returns) {
       if (only && !only.has(r.country)) continue;
@@ -215,6 +249,17 @@ export const importAnnualCommand: Command = {
     log(
       `${rows} rows read: ${selected.length} returns (country × year) of ${byCountry.size} countries to send, ${errors.length} rows unreadable`,
     );
+    // A country asked for and not in the file: a mistake the operator should hear of, not an import that "succeeded".
+    const absent = only ? [...only].filter((cc) => !byCountry.has(cc)) : [];
+    if (absent.length)
+      log(
+        `--only ${absent.join(',')}: ${file} has no readable row of ${absent.join(', ')}; nothing of it is sent`,
+      );
+    if (only && byCountry.size === 0) {
+      log('nothing to send');
+      return 1;
+    }
+    checkReportWritable(errorFile, values.errors !== undefined);
 
     const pki = new PkiStore(join(config.hubHome, 'pki'));
     if (!pki.hasCa())
@@ -222,8 +267,9 @@ export const importAnnualCommand: Command = {
         'PKI_MISSING',
         `no hub CA in ${config.hubHome}/pki; run 'hub pki init' (or 'npm start') first`,
       );
-    const logger = createLogger('import-annual', { level: process.env.HUB_LOG_LEVEL ?? 'warn' });
+    const logger = cliLogger('import-annual', config);
     const { startNationalNode, runningNode } = await import('@hub/national-node');
+    await reachBrokers(config, 'import-annual');
 
     // Every country's topics at once: one round trip instead of one per node, and the coordinator sees all the
     // new countries in one refresh instead of re-subscribing again and again while the import runs.
@@ -234,7 +280,7 @@ export const importAnnualCommand: Command = {
       security: config.kafka.security,
     });
     const admin = kafka.admin();
-    await admin.connect();
+    await connectAdmin(admin, config, 'import-annual');
     const plan = { partitions: 3, replicationFactor: config.kafka.replicationFactor };
     const created = await ensureTopics(
       admin,
@@ -300,21 +346,20 @@ export const importAnnualCommand: Command = {
         `the certificates of ${endingWithCa.length} send-only nodes (${endingWithCa.sort().join(', ')}) end with the hub CA on ${caEnd.toISOString()}, and none issued from it can last longer: run 'hub pki rollover' for a new CA (the next import then issues them again from it)`,
       );
 
-    const errorFile = values.errors ?? `${file}.errors.csv`;
     if (errors.length) {
       errors.sort((a, b) => a.line - b.line);
-      writeFileSync(
+      const written = writeReport(
         errorFile,
         [
           'line,column,value,message',
           ...errors.map((e) => [e.line, e.column, e.value, e.message].map(csvCell).join(',')),
         ].join('\n') + '\n',
       );
-      log(`${errors.length} lines refused or not sent: see ${errorFile}`);
+      log(`${errors.length} lines refused or not sent: see ${written ? errorFile : 'the report above'}`);
     }
     log(
       `done: ${sentRows} rows in ${sentReturns} of ${selected.length} returns sent; the coordinator's receipts follow on each node`,
     );
-    return errors.length ? 1 : 0;
+    return errors.length || absent.length ? 1 : 0;
   },
 };

@@ -1,6 +1,6 @@
 // `hub import <file.csv> --node <CC>`: a CSV of individual seizures (UNODC IDS shape) sent through a national
 // node in requests of whole reports, with a progress bar and an error report naming line, column and reason.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadConfig, type HubConfig } from '@hub/config';
 import {
@@ -22,6 +22,8 @@ import { HubError } from '@hub/errors';
 import type { Command } from '../command';
 import { parse, say } from '../command';
 import { agencyFetch, agencyHeaders, TOKEN_HINT, type AgencyAnswer } from '../agency-headers';
+import { countryArgument } from '../country';
+import { checkReportWritable, writeReport } from '../report-file';
 
 const USAGE = `hub import <file.csv> --node <CC> [--url <nodeUrl>] [--errors <file>] [--agency TYPE] [--tlp TLP]
                  [--releasable-to LIST] [--evaluation XN] [--chunk N] [--encoding CHARSET]
@@ -91,7 +93,14 @@ export function encodingOption(given: string | undefined, usage: string): string
  * rather than read with U+FFFD in their place and signed so.
  */
 export function readCsvFile(file: string, encoding: string | undefined): string {
-  const bytes = readFileSync(file);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    // A directory, a file this user may not read: a mistake to mend before anything is sent.
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new HubError('USAGE', `${file}: cannot read it (${why}); nothing was sent`, { cause: err });
+  }
   const decoded = encoding === undefined ? decodeCsvBytes(bytes) : decodeCsvBytesAs(bytes, encoding);
   if ('text' in decoded) return decoded.text;
   const advice =
@@ -244,12 +253,12 @@ export const importCommand: Command = {
     if (!file || positionals.length > 1)
       throw new HubError('USAGE', `name one CSV file to import\nusage: ${USAGE}`);
     if (!existsSync(file)) throw new HubError('USAGE', `no such file: ${file}`);
-    const cc = (values.node ?? '').toUpperCase();
-    if (!/^[A-Z]{2}$/.test(cc))
+    if (values.node === undefined || values.node.trim() === '')
       throw new HubError(
         'USAGE',
         `give the sending node's country: --node <CC> (ISO alpha-2)\nusage: ${USAGE}`,
       );
+    const cc = countryArgument(values.node, '--node', USAGE);
     const chunkSize = values.chunk === undefined ? 500 : Number(values.chunk);
     if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 5000)
       throw new HubError(
@@ -268,6 +277,7 @@ export const importCommand: Command = {
     const url = nodeUrlFor(loadConfig(), cc, values.url);
 
     const plan = planCsvImport(parseCsv(readCsvFile(file, encoding)), { defaults, maxReports: chunkSize });
+    checkReportWritable(errorsFile, values.errors !== undefined);
     log(
       `${basename(file)}: ${plan.rows} rows in ${plan.reports} reports, '${plan.separator === '\t' ? 'tab' : plan.separator}'-separated; sending through the ${cc} node at ${url}`,
     );
@@ -327,17 +337,17 @@ export const importCommand: Command = {
     }
     if (!plan.chunks.length) bar.update(sentRows, 0, sentRows, true);
 
-    writeFileSync(errorsFile, csvErrorReport(errors));
+    const written = writeReport(errorsFile, csvErrorReport(errors));
     const refusedRows = plan.rows - acceptedRows;
     process.stdout.write(
       [
         `${file} → ${cc} node (${url})`,
         `  accepted  ${acceptedRows} rows in ${acceptedReports} reports`,
         `  refused   ${refusedRows} rows in ${plan.reports - acceptedReports} reports`,
-        `  errors    ${errors.length} problems in ${errorsFile}`,
+        `  errors    ${errors.length} problems in ${written ? errorsFile : `stderr (${errorsFile} could not be written)`}`,
         '',
       ].join('\n'),
     );
-    return refusedRows === 0 && errors.length === 0 ? 0 : 1;
+    return refusedRows === 0 && errors.length === 0 && written ? 0 : 1;
   },
 };

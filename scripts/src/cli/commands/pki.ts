@@ -18,6 +18,8 @@ import {
 import { loadSchemaRegistry } from '@hub/schemas';
 import type { Command } from '../command';
 import { parse, say, refuseExtra } from '../command';
+import { brokerTrouble } from '../brokers';
+import { countryArgument } from '../country';
 
 const USAGE = `hub pki init [--bits 3072]
 hub pki issue <CC|HUB> [--agency NAME] [--bits 2048|3072|4096] [--days N] [--if-missing]
@@ -121,12 +123,12 @@ export const pkiCommand: Command = {
         },
         USAGE,
       );
-      const cc = (positionals[0] ?? '').toUpperCase();
-      if (!/^([A-Z]{2}|HUB)$/.test(cc))
+      if (!positionals[0])
         throw new HubError(
           'USAGE',
           `give the country as an ISO alpha-2 code (like KZ) or HUB\nusage: ${USAGE}`,
         );
+      const cc = countryArgument(positionals[0], 'the country', USAGE, { hub: true });
       refuseExtra(positionals.slice(1), 'hub pki issue takes the country and options only', USAGE);
       // Before the CA is created: a mistyped option leaves nothing behind.
       const days = daysOf(values.days);
@@ -154,11 +156,12 @@ export const pkiCommand: Command = {
       );
       const validityDays = daysOf(values.days);
       if (verb === 'issue-client') {
-        const [cc, system] = positionals;
-        if (!cc || !/^[A-Z]{2}$/i.test(cc) || !system || positionals.length > 2)
+        const [given, system] = positionals;
+        if (!given || !system || positionals.length > 2)
           throw new HubError('USAGE', `give the country (like KZ) and the system's name\nusage: ${USAGE}`);
-        const issued = pki.issueClient({ country: cc.toUpperCase(), system, validityDays });
-        log(validUntil(`certificate for ${system} of ${cc.toUpperCase()}`, issued));
+        const cc = countryArgument(given, 'the country', USAGE);
+        const issued = pki.issueClient({ country: cc, system, validityDays });
+        log(validUntil(`certificate for ${system} of ${cc}`, issued));
         log(`certificate ${issued.certFile}, key ${issued.keyFile} (keep it secret)`);
         if (issued.previous)
           log(
@@ -310,7 +313,10 @@ export const pkiCommand: Command = {
       else process.stdout.write(certificateTable(rows));
       return 0;
     }
-    throw new HubError('USAGE', `usage: ${USAGE}`);
+    throw new HubError(
+      'USAGE',
+      `${verb === undefined ? 'say what to do' : `hub pki does not know ${JSON.stringify(verb)}: say`} init, issue, issue-client, issue-server, revoke, rollover, list or bundle\nusage: ${USAGE}`,
+    );
   },
 };
 
@@ -377,17 +383,6 @@ async function publishPkiNotices(
   } finally {
     await producer.disconnect();
   }
-}
-
-/** Why publishing failed, in a few words: the brokers out of reach, or what they answered. */
-export function brokerTrouble(brokers: string[], err: unknown): string {
-  const causes: string[] = [];
-  for (let e: unknown = err; e instanceof Error && causes.length < 5; e = e.cause)
-    causes.push(`${e.name} ${e.message}`);
-  const text = causes.join(' ');
-  return /connect|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|timed? ?out/i.test(text)
-    ? `brokers ${brokers.join(',')} unreachable`
-    : `brokers ${brokers.join(',')}: ${(err as Error)?.message ?? String(err)}`;
 }
 
 /**

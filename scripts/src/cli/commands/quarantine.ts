@@ -3,9 +3,9 @@ import { hostname, userInfo } from 'node:os';
 import { loadConfig } from '@hub/config';
 import { redriveQuarantined, type RedriveResult } from '@hub/coordinator';
 import { HubError } from '@hub/errors';
-import { createLogger } from '@hub/observability';
 import type { Command } from '../command';
 import { parse, say } from '../command';
+import { cliLogger } from '../cli-logger';
 
 const USAGE = `hub quarantine redrive [ID ...] [--reason R] [--country CC] [--since DATE] [options]
 hub quarantine list [--reason R] [--country CC] [--since DATE]
@@ -29,64 +29,111 @@ the filters match, refused when named.
   --wait SECS  wait this long for the coordinator to take them (default 30; 0: do not wait)
   --by NAME    who asks for it, recorded with each re-drive (default: user@host)
 
-list: the entries that match, oldest first, one JSON object a line, with what came of their last re-drive.
+list: the entries that match, oldest first, one JSON object a line, with what came of their last re-drive; without
+a filter, every entry.
 
 Prints one JSON object a line per entry: id, topic, reason, messageId, and (redrive) the outcome when known.
 Exit status: 0 done (every entry accepted when waited for), 1 some refused again or not taken in time, 2 usage.`;
+
+/** What `hub quarantine` was asked, checked before anything connects. */
+export interface QuarantineOptions {
+  listOnly: boolean;
+  ids: string[];
+  reason?: string;
+  country?: string;
+  since?: number;
+  again: boolean;
+  dryRun: boolean;
+  waitSeconds: number;
+  by?: string;
+}
+
+/**
+ * The options of `hub quarantine`: `list` takes filters or none (every entry); `redrive` must name its entries (ids or
+ * a filter), since taking every refused record again is seldom meant.
+ */
+export function quarantineOptions(args: string[]): QuarantineOptions {
+  const { values, positionals } = parse(
+    args,
+    {
+      reason: { type: 'string' },
+      country: { type: 'string' },
+      since: { type: 'string' },
+      again: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      wait: { type: 'string' },
+      by: { type: 'string' },
+    },
+    USAGE,
+  );
+  const [verb, ...ids] = positionals;
+  if (verb !== 'redrive' && verb !== 'list')
+    throw new HubError(
+      'USAGE',
+      `${verb === undefined ? 'say what to do: redrive or list' : `hub quarantine does not know ${JSON.stringify(verb)}: say redrive or list`}\nusage: ${USAGE.split('\n\n')[0]}`,
+    );
+  if (verb === 'list' && ids.length)
+    throw new HubError(
+      'USAGE',
+      `list takes filters, not ids, got ${ids.map((i) => JSON.stringify(i)).join(' ')}\nusage: ${USAGE.split('\n\n')[0]}`,
+    );
+  const since = values.since === undefined ? undefined : Date.parse(values.since);
+  if (since !== undefined && !Number.isFinite(since))
+    throw new HubError('USAGE', `--since must be an ISO 8601 time; got ${values.since}`);
+  const waitSeconds = Number(values.wait ?? 30);
+  if (!Number.isFinite(waitSeconds) || waitSeconds < 0)
+    throw new HubError('USAGE', `--wait must be a number of seconds, 0 or more; got ${values.wait}`);
+  const listOnly = verb === 'list';
+  if (
+    !listOnly &&
+    !ids.length &&
+    values.reason === undefined &&
+    values.country === undefined &&
+    since === undefined
+  )
+    throw new HubError(
+      'USAGE',
+      `name the entries to redrive: ids, or --reason, --country or --since (all of them: --since 1970-01-01)`,
+    );
+  return {
+    listOnly,
+    ids,
+    ...(values.reason !== undefined && { reason: values.reason }),
+    ...(values.country !== undefined && { country: values.country.toUpperCase() }),
+    ...(since !== undefined && { since }),
+    again: Boolean(values.again),
+    dryRun: Boolean(values['dry-run']),
+    waitSeconds,
+    ...(values.by !== undefined && { by: values.by }),
+  };
+}
 
 export const quarantineCommand: Command = {
   name: 'quarantine',
   summary: 'list the records the coordinator refused, or take them again once the cause is mended (redrive)',
   usage: USAGE,
   async run(args) {
-    const { values, positionals } = parse(
-      args,
-      {
-        reason: { type: 'string' },
-        country: { type: 'string' },
-        since: { type: 'string' },
-        again: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        wait: { type: 'string' },
-        by: { type: 'string' },
-      },
-      USAGE,
-    );
-    const [verb, ...ids] = positionals;
-    if (verb !== 'redrive' && verb !== 'list')
-      throw new HubError('USAGE', `say what to do: redrive or list\nusage: ${USAGE.split('\n\n')[0]}`);
-    if (verb === 'list' && ids.length) throw new HubError('USAGE', 'list takes filters, not ids');
-    const since = values.since === undefined ? undefined : Date.parse(values.since);
-    if (since !== undefined && !Number.isFinite(since))
-      throw new HubError('USAGE', `--since must be an ISO 8601 time; got ${values.since}`);
-    const waitSeconds = Number(values.wait ?? 30);
-    if (!Number.isFinite(waitSeconds) || waitSeconds < 0)
-      throw new HubError('USAGE', `--wait must be a number of seconds, 0 or more; got ${values.wait}`);
-    if (!ids.length && values.reason === undefined && values.country === undefined && since === undefined)
-      throw new HubError(
-        'USAGE',
-        `name the entries: ids, or --reason, --country or --since (all of them: --since 1970-01-01)`,
-      );
+    const options = quarantineOptions(args);
+    const { listOnly, waitSeconds } = options;
     const log = say('quarantine');
     const config = loadConfig(undefined, { kafkaPrincipal: 'coordinator' });
-    const logger = createLogger('quarantine', { level: process.env.HUB_LOG_LEVEL ?? 'warn', stderr: true });
-    const listOnly = verb === 'list';
+    const logger = cliLogger('quarantine', config);
     const results = await redriveQuarantined({
       config,
       logger,
-      ids,
-      ...(values.reason !== undefined && { reason: values.reason }),
-      ...(values.country !== undefined && { country: values.country.toUpperCase() }),
-      ...(since !== undefined && { since }),
-      again: Boolean(values.again),
-      dryRun: Boolean(values['dry-run']),
+      ids: options.ids,
+      ...(options.reason !== undefined && { reason: options.reason }),
+      ...(options.country !== undefined && { country: options.country }),
+      ...(options.since !== undefined && { since: options.since }),
+      again: options.again,
+      dryRun: options.dryRun,
       listOnly,
-      requestedBy: values.by ?? `${userInfo().username}@${hostname()}`,
+      requestedBy: options.by ?? `${userInfo().username}@${hostname()}`,
       waitMs: waitSeconds * 1000,
     });
     for (const r of results) process.stdout.write(`${JSON.stringify(line(r))}\n`);
     if (listOnly) return 0;
-    if (values['dry-run']) {
+    if (options.dryRun) {
       log(`${results.length} entries would be re-driven`);
       return 0;
     }

@@ -1,13 +1,14 @@
 // `hub replay`: rebuild the consolidated store and its read models from the Kafka topics.
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '@hub/config';
+import { databaseNameProblem, loadConfig } from '@hub/config';
 import { HubError } from '@hub/errors';
 import { createKafka, topicNames } from '@hub/kafka';
 import type { Admin } from 'kafkajs';
-import { createLogger } from '@hub/observability';
 import { COLLECTIONS, connectStore, type Store } from '@hub/store';
 import type { Command } from '../command';
 import { parse, refuseExtra, say } from '../command';
+import { connectAdmin, reachBrokers } from '../brokers';
+import { cliLogger } from '../cli-logger';
 import { wholeNumber } from '../../run/whole-number';
 import { describeLoss, storeLosses } from '../../run/replay-records';
 import {
@@ -51,17 +52,6 @@ carry their producer's time and are judged as of now).
 Exit status: 0 rebuilt (and, without --replace, equal to the live store; with --replace, nothing of it lost and
 swapped in), 1 digests differ (with --replace: records lost or given another country, the live database left as it
 was), 2 usage error.`;
-
-/**
- * Why a database name would be refused by the store, or undefined: MongoDB refuses these characters and names of 64
- * bytes or more, FerretDB names of more than 63 bytes.
- */
-function databaseNameProblem(name: string): string | undefined {
-  if (name === '') return 'must name a database';
-  if (/[/\\. "$*<>:|?\0]/.test(name)) return 'must not contain / \\ . space " $ * < > : | ? or a NUL';
-  if (Buffer.byteLength(name) > 63) return 'must be at most 63 bytes long';
-  return undefined;
-}
 
 /** The options of `hub replay`, checked before anything connects. */
 export function replayOptions(args: string[]): {
@@ -158,8 +148,15 @@ export const replayCommand: Command = {
     const target = into ?? `${live}-replay`;
     if (target === live)
       throw new HubError('USAGE', `--into names the live database; use --replace to rebuild it in place`);
-    const logger = createLogger('replay', { level: process.env.HUB_LOG_LEVEL ?? 'warn' });
+    const targetProblem = into === undefined ? databaseNameProblem(target) : undefined;
+    if (targetProblem)
+      throw new HubError(
+        'USAGE',
+        `the database to rebuild into, ${target} (the live database's name and -replay), ${targetProblem}: give --into <database>\nusage: ${USAGE}`,
+      );
+    const logger = cliLogger('replay', config);
     const names = topicNames(config.namespace);
+    await reachBrokers(config, 'replay');
 
     // What there is to read, as of now.
     const kafka = createKafka({
@@ -169,7 +166,7 @@ export const replayCommand: Command = {
       security: config.kafka.security,
     });
     const admin = kafka.admin();
-    await admin.connect();
+    await connectAdmin(admin, config, 'replay');
     const topics = (await admin.listTopics()).filter((t) => names.nodeOutPattern.test(t)).sort();
     const ends = new Map<string, Map<number, bigint>>();
     const starts = new Map<string, Map<number, bigint>>();
@@ -396,14 +393,15 @@ async function resumeUnfinishedSwap(
         `--resume-swap: database ${config.mongo.dbName} holds no unfinished swap (no meta replay-swap): nothing to ` +
           `resume`,
       );
+    await reachBrokers(config, 'replay');
     const kafka = createKafka({
       brokers: config.kafka.brokers,
       clientId: `${config.kafka.clientId}-replay`,
-      logger: createLogger('replay', { level: 'warn' }),
+      logger: cliLogger('replay', config),
       security: config.kafka.security,
     });
     const admin = kafka.admin();
-    await admin.connect();
+    await connectAdmin(admin, config, 'replay');
     try {
       await refuseWhileCoordinatorRuns(admin, topicNames(config.namespace).group('coordinator'));
     } finally {

@@ -1,8 +1,9 @@
 // `hub node <CC>`, `hub coordinator`, `hub api`: run one service in the foreground until SIGTERM.
 import { HubError } from '@hub/errors';
-import { loadConfig } from '@hub/config';
+import { loadConfig, type HubConfig } from '@hub/config';
 import type { Command } from '../command';
 import { parse, refuseExtra } from '../command';
+import { countryArgument } from '../country';
 
 /** `value` of option `option`, or `fallback` (named by `from`, the setting it comes of) when not given. */
 function port(option: string, value: string | undefined, fallback: number, from: string): number {
@@ -19,21 +20,57 @@ function port(option: string, value: string | undefined, fallback: number, from:
 
 const forever = () => new Promise<number>(() => undefined);
 
+/**
+ * The port `hub node <cc>` listens on: --port, or the one `hub start` gives the country (HUB_NODE_BASE_PORT plus its
+ * place in HUB_DEMO_COUNTRIES), so that two nodes started without --port do not take the same one; HUB_NODE_BASE_PORT
+ * for a country not listed there.
+ */
+export function nodePort(
+  config: Pick<HubConfig, 'nodeBasePort' | 'demoCountries'>,
+  cc: string,
+  given: string | undefined,
+): number {
+  const place = Math.max(0, config.demoCountries.indexOf(cc));
+  const from = place
+    ? `HUB_NODE_BASE_PORT+${place} (${cc}'s place in HUB_DEMO_COUNTRIES)`
+    : 'HUB_NODE_BASE_PORT';
+  return port('--port', given, config.nodeBasePort + place, from);
+}
+
+/**
+ * Run `start`, a service listening on `port`, which `option` sets: a port another process holds (EADDRINUSE) is
+ * refused as a usage error naming the port and the option, rather than ending in the listener's stack trace.
+ */
+export async function listeningOn(start: () => Promise<void>, port: number, option: string): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException)?.code !== 'EADDRINUSE') throw err;
+    throw new HubError(
+      'USAGE',
+      `port ${port} is in use (another service or program listens on it): give a free one with ${option} <port>`,
+      { cause: err },
+    );
+  }
+}
+
 export const nodeCommand: Command = {
   name: 'node',
   summary: 'run one national node',
   usage: `hub node <CC> [--port N]
 
 Runs the national node of country CC (ISO alpha-2) with the key and certificate in $HUB_HOME/pki/nodes/<CC>
-(create them with 'hub pki issue <CC>'). Default port: HUB_NODE_BASE_PORT (8101).`,
+(create them with 'hub pki issue <CC>'). Default port: the one 'hub start' gives CC, HUB_NODE_BASE_PORT (8101) plus
+its place in HUB_DEMO_COUNTRIES (KZ 8101, KG 8102, ...); HUB_NODE_BASE_PORT for a country not listed there.`,
   async run(args) {
     const { values, positionals } = parse(args, { port: { type: 'string' } }, this.usage);
-    const cc = (positionals[0] ?? '').toUpperCase();
-    if (!/^[A-Z]{2}$/.test(cc))
+    if (!positionals[0])
       throw new HubError('USAGE', `give the node's country as an ISO alpha-2 code\nusage: ${this.usage}`);
+    const cc = countryArgument(positionals[0], "the node's country", this.usage);
     refuseExtra(positionals.slice(1), 'hub node takes the country and options only', this.usage);
+    const listen = nodePort(loadConfig(), cc, values.port);
     const { runNationalNode } = await import('@hub/national-node/main');
-    await runNationalNode(cc, port('--port', values.port, loadConfig().nodeBasePort, 'HUB_NODE_BASE_PORT'));
+    await listeningOn(() => runNationalNode(cc, listen), listen, '--port');
     return forever();
   },
 };
@@ -48,8 +85,9 @@ Runs the coordination node: verifies every national node's envelopes, stores, an
   async run(args) {
     const { values, positionals } = parse(args, { 'ops-port': { type: 'string' } }, this.usage);
     refuseExtra(positionals, 'hub coordinator takes options only', this.usage);
+    const listen = port('--ops-port', values['ops-port'], loadConfig().apiPort + 1, 'HUB_API_PORT+1');
     const { runCoordinator } = await import('@hub/coordinator/main');
-    await runCoordinator(port('--ops-port', values['ops-port'], loadConfig().apiPort + 1, 'HUB_API_PORT+1'));
+    await listeningOn(() => runCoordinator(listen), listen, '--ops-port');
     return forever();
   },
 };
@@ -63,8 +101,9 @@ Runs the query API and the analyst dashboard on --port (default HUB_API_PORT, 80
   async run(args) {
     const { values, positionals } = parse(args, { port: { type: 'string' } }, this.usage);
     refuseExtra(positionals, 'hub api takes options only', this.usage);
+    const listen = port('--port', values.port, loadConfig().apiPort, 'HUB_API_PORT');
     const { runQueryApi } = await import('@hub/query-api/main');
-    await runQueryApi(port('--port', values.port, loadConfig().apiPort, 'HUB_API_PORT'));
+    await listeningOn(() => runQueryApi(listen), listen, '--port');
     return forever();
   },
 };

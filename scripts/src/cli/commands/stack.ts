@@ -1,5 +1,6 @@
 // `hub stack up|down|status`.
 import { loadConfig } from '@hub/config';
+import { HubError } from '@hub/errors';
 import type { Command } from '../command';
 import { parse, say, refuseExtra } from '../command';
 import { stackDown, stackStatus, stackUp } from '../../stack/stack';
@@ -53,7 +54,9 @@ read from the environment each time: a local stack already running stays recorde
       );
       return s.kafka.running && s.mongo.running ? 0 : 1;
     }
-    process.stderr.write(`usage: ${this.usage}\n`);
-    return 2;
+    throw new HubError(
+      'USAGE',
+      `${verb === undefined ? 'say what to do' : `hub stack does not know ${JSON.stringify(verb)}: say`} up, down or status\nusage: ${this.usage}`,
+    );
   },
 };

@@ -5,10 +5,11 @@ import { loadConfig } from '@hub/config';
 import { createVerifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import { PkiStore, commonNameOf, createTrustStore, fingerprintOf, type TrustStore } from '@hub/pki';
-import { loadSchemaRegistry, stableJson } from '@hub/schemas';
+import { loadSchemaRegistry } from '@hub/schemas';
+import { sameAsSigned } from '@hub/schemas/same-as-signed';
 import { COLLECTIONS, connectStore, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { Command } from '../command';
-import { parse } from '../command';
+import { parse, refuseExtra } from '../command';
 
 const USAGE = `hub verify <reportId> [--ca FILE] [--version N]
 
@@ -38,8 +39,18 @@ export const verifyCommand: Command = {
       { ca: { type: 'string' }, version: { type: 'string' } },
       USAGE,
     );
-    const reportId = positionals[0];
+    const [reportId, ...extra] = positionals;
     if (!reportId) throw new HubError('USAGE', `give a report id\nusage: ${USAGE}`);
+    refuseExtra(extra, 'hub verify takes one report id (verify each record by a command of its own)', USAGE);
+    const version = values.version === undefined ? undefined : Number(values.version);
+    if (
+      version !== undefined &&
+      !(/^\d+$/.test(values.version!) && Number.isSafeInteger(version) && version >= 1)
+    )
+      throw new HubError(
+        'USAGE',
+        `--version ${JSON.stringify(values.version)}: a version is a whole number from 1 (the record's version as its receipt names it)\nusage: ${USAGE}`,
+      );
     const config = loadConfig();
     const caPem = values.ca ? readCa(values.ca) : new PkiStore(join(config.hubHome, 'pki')).caCertPem();
     const store = await connectStore({
@@ -48,15 +59,15 @@ export const verifyCommand: Command = {
       appName: 'hub-verify',
     });
     try {
-      const doc = values.version
+      const doc = version
         ? await store
             .collection<StoredReport>(COLLECTIONS.reportVersions)
-            .findOne({ _id: `${reportId}:${Number(values.version)}` })
+            .findOne({ _id: `${reportId}:${version}` })
         : await store.collection<StoredReport>(COLLECTIONS.reports).findOne({ _id: reportId });
       if (!doc)
         throw new HubError(
           'NOT_FOUND',
-          `no stored report ${reportId}${values.version ? ` version ${values.version}` : ''}`,
+          `no stored report ${reportId}${version ? ` version ${version}` : ''}`,
         );
       const archived = await store
         .collection<StoredEnvelope>(COLLECTIONS.envelopes)
@@ -90,11 +101,9 @@ export const verifyCommand: Command = {
           `chain    issued by ${issuerOf(trust, result.signer.fingerprint, !values.ca)}, valid at signing time`,
         );
         if (doc.status !== 'retracted') {
-          const decoded = loadSchemaRegistry().decode(
-            result.envelope.schemaFingerprint,
-            result.envelope.payload,
-          );
-          const same = stableJson(decoded) === stableJson(doc.report);
+          // Judged by the schema version that stored it, not today's newest: a report stored before a version added
+          // a field has no such key, one stored after has it at its default.
+          const same = sameAsSigned(loadSchemaRegistry(), result.envelope, doc.report);
           lines.push(
             same
               ? 'content  the stored record equals the signed payload'

@@ -24,14 +24,32 @@ function span(ms: number): string {
 }
 
 /**
+ * `value` with an hour-only UTC offset (ISO 8601's `±hh`, as in 2026-03-20T18:00+05) written out as `±hh:00`, which
+ * readIsoTime reads; anything else as given. Only after a time of day: a date alone ends in `-dd` too.
+ */
+const HOUR_ONLY_OFFSET = /([T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*[+-]\d{2})$/;
+const withOffsetMinutes = (value: string) => value.trim().replace(HOUR_ONLY_OFFSET, '$1:00');
+
+/**
  * `value` (dueAt as given) in UTC milliseconds, or undefined with the error recorded in `r` (field dueAt, the value,
  * the rule). Without a UTC offset it is read as UTC (`Date.parse` would read it in the server's time zone, so the same
- * request would be due at different times on differently configured nodes), with a note saying so.
+ * request would be due at different times on differently configured nodes), with a note saying so. A date alone is
+ * refused: read as its midnight UTC it would fall due, and escalate, up to a day before the person who wrote it meant
+ * (the end of that date, where they are); only they know the time and the zone.
  */
 export function parseDueAt(r: FieldReader, value: string, rule: DueAtRule): number | undefined {
-  const time = readIsoTime(value);
+  const time = readIsoTime(withOffsetMinutes(value));
   if ('error' in time) {
     r.error('dueAt', time.rule ?? 'must be an ISO 8601 date-time, e.g. 2026-03-14T18:00:00+05:00', value);
+    return undefined;
+  }
+  if (!time.hasTime) {
+    const date = value.trim();
+    r.error(
+      'dueAt',
+      `${date} has no time: give the date and time it falls due with its UTC offset, e.g. ${date}T18:00+05:00 (a date alone would be read as midnight UTC, up to a day early)`,
+      value,
+    );
     return undefined;
   }
   const { ms } = time;

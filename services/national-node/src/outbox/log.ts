@@ -540,10 +540,16 @@ export class OutboxLog {
           }
         }
       }
+      // The message goes to the agencies' systems as it is (503, a batch's item, a CSV's row): what to do, and no path
+      // of the node's. Where and why (the folder, the errno; the cause's message) are for the operator's log.
       const e = new HubError(
         'OUTBOX_WRITE_FAILED',
-        `could not write to the outbox in ${this.dir}: ${(err as Error).message}`,
-        { retriable: true, cause: err },
+        'the node cannot write to its disk now; nothing was accepted, send it again',
+        {
+          retriable: true,
+          cause: err,
+          details: { outboxDir: this.dir, errno: (err as NodeJS.ErrnoException).code ?? null },
+        },
       );
       batch.forEach((item) => item.reject(e));
     } finally {
