@@ -1,17 +1,41 @@
 // The checks of docs/schema-evolution.md that resolution alone does not make (rules 1 and 5), as functions over a
 // schema set, so that evolution.test.ts runs them on schemas/avro and shows each one catches a broken set.
 import type avro from 'avsc';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SchemaRegistry } from '../src/registry';
+import { stableJson } from '../src/plain';
+import { loadSchemaRegistry, type SchemaRegistry } from '../src/registry';
 
-/** The committed list of every published version's fingerprint (rule 1). */
+/** The committed list of every published version's fingerprint and content hash (rule 1). */
 export const FINGERPRINTS_FILE = join(import.meta.dirname, '..', 'fingerprints.json');
 
 export interface FingerprintEntry {
   name: string;
   version: number;
   fingerprint: string;
+  /** contentHashOf the version's file: what the fingerprint leaves out (defaults, docs, aliases) changes it too. */
+  contentHash: string;
+}
+
+/**
+ * The first 16 hex digits of the SHA-256 of a schema file's whole JSON as parsed, keys sorted (stableJson): neither
+ * formatting nor key order changes it, every default, doc and alias does. The fingerprint leaves defaults out, yet a
+ * reader fills a field the writer lacks, or an enum symbol it does not know, with them: a default edited in a
+ * published version silently changes what older records read as.
+ */
+export function contentHashOf(schema: unknown): string {
+  return createHash('sha256').update(stableJson(schema)).digest('hex').slice(0, 16);
+}
+
+/** The schema files of `dir` (as the registry names them, `<Name>.v<N>.avsc`) parsed, by "<Name> v<N>". */
+function schemaFiles(dir: string): Map<string, unknown> {
+  const files = new Map<string, unknown>();
+  for (const file of readdirSync(dir)) {
+    const m = /^([A-Za-z][A-Za-z0-9]*)\.v(\d+)\.avsc$/.exec(file);
+    if (m) files.set(`${m[1]} v${Number(m[2])}`, JSON.parse(readFileSync(join(dir, file), 'utf8')));
+  }
+  return files;
 }
 
 interface EnumSeen {
@@ -97,29 +121,33 @@ export function readFingerprints(file: string = FINGERPRINTS_FILE): FingerprintE
   } catch (err) {
     return `${file} cannot be read as JSON: ${(err as Error).message}`;
   }
-  if (!Array.isArray(parsed)) return `${file} must be a JSON array of { name, version, fingerprint }`;
+  if (!Array.isArray(parsed))
+    return `${file} must be a JSON array of { name, version, fingerprint, contentHash }`;
+  const hex16 = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{16}$/.test(v);
   const bad = parsed.findIndex(
     (e: Partial<FingerprintEntry> | null) =>
       !e ||
       typeof e.name !== 'string' ||
       !Number.isInteger(e.version) ||
-      typeof e.fingerprint !== 'string' ||
-      !/^[0-9a-f]{16}$/.test(e.fingerprint),
+      !hex16(e.fingerprint) ||
+      !hex16(e.contentHash),
   );
   if (bad >= 0)
-    return `${file}[${bad}] is ${JSON.stringify(parsed[bad])}: each entry must be { "name": string, "version": integer, "fingerprint": 16 lower-case hex digits }`;
+    return `${file}[${bad}] is ${JSON.stringify(parsed[bad])}: each entry must be { "name": string, "version": integer, "fingerprint": 16 lower-case hex digits, "contentHash": 16 lower-case hex digits }`;
   return parsed as FingerprintEntry[];
 }
 
 /**
- * Rule 1: every schema file's fingerprint is the one listed for its name and version, every file is listed, and
- * every listed version still has its file (its fingerprint is on the wire and in the archive).
+ * Rule 1: every schema file in `dir` has the fingerprint and the content hash listed for its name and version, every
+ * file is listed, and every listed version still has its file (its fingerprint is on the wire and in the archive).
  */
 export function fingerprintDrift(
-  registry: SchemaRegistry,
+  dir: string,
   entries: FingerprintEntry[],
   listedIn = 'schemas/fingerprints.json',
 ): string[] {
+  const registry: SchemaRegistry = loadSchemaRegistry(dir);
+  const sources = schemaFiles(dir);
   const problems: string[] = [];
   const listed = new Map<string, FingerprintEntry>();
   for (const e of entries) {
@@ -132,20 +160,29 @@ export function fingerprintDrift(
     for (const sv of registry.versions(name)) {
       const key = `${name} v${sv.version}`;
       const fingerprint = sv.fingerprint.toString('hex');
+      const contentHash = contentHashOf(sources.get(key));
+      const next = `${name}.v${registry.latest(name).version + 1}.avsc`;
       files.add(key);
       const entry = listed.get(key);
       if (!entry)
         problems.push(
           `${name}.v${sv.version}.avsc has no entry in ${listedIn}: add ` +
-            `{ "name": "${name}", "version": ${sv.version}, "fingerprint": "${fingerprint}" } to it ` +
+            `{ "name": "${name}", "version": ${sv.version}, "fingerprint": "${fingerprint}", ` +
+            `"contentHash": "${contentHash}" } to it ` +
             `(from then on the version is published and never edited, docs/schema-evolution.md rule 1)`,
         );
       else if (entry.fingerprint !== fingerprint)
         problems.push(
           `${name}.v${sv.version}.avsc has fingerprint ${fingerprint}, but ${listedIn} lists ${entry.fingerprint}: ` +
             `a published version was edited in place, and envelopes written with it would no longer be read; ` +
-            `restore it and make the change in ${name}.v${registry.latest(name).version + 1}.avsc ` +
-            `(docs/schema-evolution.md rule 1)`,
+            `restore it and make the change in ${next} (docs/schema-evolution.md rule 1)`,
+        );
+      else if (entry.contentHash !== contentHash)
+        problems.push(
+          `${name}.v${sv.version}.avsc has content hash ${contentHash}, but ${listedIn} lists ` +
+            `${entry.contentHash}: a published version was edited in place (a default, a doc or an alias, which ` +
+            `its fingerprint leaves out), and readers would fill a changed default into older records; ` +
+            `restore it and make the change in ${next} (docs/schema-evolution.md rule 1)`,
         );
     }
   for (const [key, e] of listed)

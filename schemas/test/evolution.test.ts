@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AVRO_DIR, loadSchemaRegistry, type SchemaRegistry } from '../src/registry';
 import {
+  contentHashOf,
   enumSymbolChanges,
   fingerprintDrift,
   readFingerprints,
@@ -17,20 +18,23 @@ type Json = Record<string, unknown> & { fields: Json[]; type: unknown; symbols: 
 const schemaOf = (file: string): Json => JSON.parse(readFileSync(join(AVRO_DIR, file), 'utf8'));
 const fieldOf = (record: Json, name: string) => record.fields.find((f) => f.name === name) as Json;
 
+/** The copies of schemas/avro made by changedDir, removed once the tests are done. */
+const copies: string[] = [];
+
 /**
- * The registry of a copy of schemas/avro changed by `change` (given the copy's folder), for showing that a check
- * catches a broken set; the published files themselves are never touched.
+ * A copy of schemas/avro changed by `change` (given the copy's folder), for showing that a check catches a broken
+ * set; the published files themselves are never touched.
  */
-function changedCopy(change: (dir: string) => void): SchemaRegistry {
+function changedDir(change: (dir: string) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'hub-schemas-'));
-  try {
-    cpSync(AVRO_DIR, dir, { recursive: true });
-    change(dir);
-    return loadSchemaRegistry(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  copies.push(dir);
+  cpSync(AVRO_DIR, dir, { recursive: true });
+  change(dir);
+  return dir;
 }
+
+/** The registry of changedDir(change). */
+const changedCopy = (change: (dir: string) => void): SchemaRegistry => loadSchemaRegistry(changedDir(change));
 
 /** SeizureReport v4 in `dir`: v3 changed by `edit`. */
 const withSeizureReportV4 = (edit: (v4: Json) => void) => (dir: string) => {
@@ -45,6 +49,8 @@ function sample(type: avro.Type): unknown {
 }
 
 describe('schema evolution: every version resolves every other version of the same message, both ways', () => {
+  after(() => copies.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
   for (const name of registry.names()) {
     const versions = registry.versions(name);
     it(`${name}: ${versions.length} version(s) are mutually compatible`, () => {
@@ -154,15 +160,15 @@ describe('schema evolution: every version resolves every other version of the sa
     expect(enumSymbolChanges(appended), 'a symbol appended').to.deep.equal([]);
   });
 
-  it('lists every schema file in schemas/fingerprints.json with its fingerprint, unchanged (rule 1)', () => {
+  it('lists every schema file in schemas/fingerprints.json with its fingerprint and content hash, unchanged (rule 1)', () => {
     const entries = readFingerprints();
     expect(entries).to.be.an('array');
-    expect(fingerprintDrift(registry, entries as FingerprintEntry[])).to.deep.equal([]);
+    expect(fingerprintDrift(AVRO_DIR, entries as FingerprintEntry[])).to.deep.equal([]);
   });
 
   it('catches a published version edited in place, a new version not listed, and a listed version removed', () => {
     const entries = readFingerprints() as FingerprintEntry[];
-    const broken = changedCopy((dir) => {
+    const brokenDir = changedDir((dir) => {
       const route = schemaOf('TraffickingRoute.v2.avsc');
       route.fields.push({ name: 'confidence', type: ['null', 'string'], default: null } as unknown as Json);
       writeFileSync(join(dir, 'TraffickingRoute.v2.avsc'), JSON.stringify(route));
@@ -171,11 +177,14 @@ describe('schema evolution: every version resolves every other version of the sa
       })(dir);
       rmSync(join(dir, 'FeedRecord.v1.avsc'));
     });
+    const broken = loadSchemaRegistry(brokenDir);
     const hex = (r: SchemaRegistry, name: string, version: number) =>
       r.get(name, version).fingerprint.toString('hex');
-    expect(fingerprintDrift(broken, entries)).to.deep.equal([
+    const v4Hash = contentHashOf(JSON.parse(readFileSync(join(brokenDir, 'SeizureReport.v4.avsc'), 'utf8')));
+    expect(fingerprintDrift(brokenDir, entries)).to.deep.equal([
       'SeizureReport.v4.avsc has no entry in schemas/fingerprints.json: add ' +
-        `{ "name": "SeizureReport", "version": 4, "fingerprint": "${hex(broken, 'SeizureReport', 4)}" } to it ` +
+        `{ "name": "SeizureReport", "version": 4, "fingerprint": "${hex(broken, 'SeizureReport', 4)}", ` +
+        `"contentHash": "${v4Hash}" } to it ` +
         '(from then on the version is published and never edited, docs/schema-evolution.md rule 1)',
       `TraffickingRoute.v2.avsc has fingerprint ${hex(broken, 'TraffickingRoute', 2)}, ` +
         `but schemas/fingerprints.json lists ${hex(registry, 'TraffickingRoute', 2)}: ` +
@@ -187,15 +196,71 @@ describe('schema evolution: every version resolves every other version of the sa
     ]);
   });
 
-  it('refuses a fingerprints file that is not a list of { name, version, fingerprint }', () => {
+  it('catches a default, a doc or an alias edited in a published version, which its fingerprint leaves out', () => {
+    const entries = readFingerprints() as FingerprintEntry[];
+    /** SeizureReport v1 in a copy, changed by `edit`; the enum of place.direction is `direction`. */
+    const editedV1 = (edit: (v1: Json, direction: Json) => void) =>
+      changedDir((dir) => {
+        const v1 = schemaOf('SeizureReport.v1.avsc');
+        const place = fieldOf(v1, 'place').type as Json;
+        edit(v1, fieldOf(place, 'direction').type as Json);
+        writeFileSync(join(dir, 'SeizureReport.v1.avsc'), JSON.stringify(v1));
+      });
+    const listed = entries.find((e) => e.name === 'SeizureReport' && e.version === 1)?.contentHash;
+    const edits: [string, (v1: Json, direction: Json) => void][] = [
+      ["Direction's default, unknown to transit", (_v1, direction) => (direction.default = 'transit')],
+      ["notes' doc", (v1) => (fieldOf(v1, 'notes').doc = 'free text, English')],
+      ['an alias of agency', (v1) => (fieldOf(v1, 'agency').aliases = ['agencyType'])],
+    ];
+    for (const [what, edit] of edits) {
+      const dir = editedV1(edit);
+      expect(loadSchemaRegistry(dir).get('SeizureReport', 1).fingerprint, what).to.deep.equal(
+        registry.get('SeizureReport', 1).fingerprint,
+      );
+      const hash = contentHashOf(JSON.parse(readFileSync(join(dir, 'SeizureReport.v1.avsc'), 'utf8')));
+      expect(fingerprintDrift(dir, entries), what).to.deep.equal([
+        `SeizureReport.v1.avsc has content hash ${hash}, but schemas/fingerprints.json lists ${listed}: a ` +
+          'published version was edited in place (a default, a doc or an alias, which its fingerprint leaves ' +
+          'out), and readers would fill a changed default into older records; restore it and make the change in ' +
+          'SeizureReport.v4.avsc (docs/schema-evolution.md rule 1)',
+      ]);
+    }
+  });
+
+  it('lets a published file be formatted again, its keys in another order: the same content hash', () => {
+    const entries = readFingerprints() as FingerprintEntry[];
+    const reversedKeys = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(reversedKeys)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .reverse()
+                .map(([k, x]) => [k, reversedKeys(x)]),
+            )
+          : v;
+    const dir = changedDir((d) =>
+      writeFileSync(
+        join(d, 'SeizureReport.v1.avsc'),
+        JSON.stringify(reversedKeys(schemaOf('SeizureReport.v1.avsc')), null, 4),
+      ),
+    );
+    expect(fingerprintDrift(dir, entries)).to.deep.equal([]);
+  });
+
+  it('refuses a fingerprints file that is not a list of { name, version, fingerprint, contentHash }', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hub-fingerprints-'));
     try {
       const file = join(dir, 'fingerprints.json');
       writeFileSync(file, JSON.stringify([{ name: 'SeizureReport', version: '3', fingerprint: 'd7e6' }]));
       expect(readFingerprints(file)).to.equal(
         `${file}[0] is {"name":"SeizureReport","version":"3","fingerprint":"d7e6"}: each entry must be ` +
-          '{ "name": string, "version": integer, "fingerprint": 16 lower-case hex digits }',
+          '{ "name": string, "version": integer, "fingerprint": 16 lower-case hex digits, "contentHash": 16 ' +
+          'lower-case hex digits }',
       );
+      const noHash = { name: 'SeizureReport', version: 3, fingerprint: 'd7e6c1a2b3c4d5e6' };
+      writeFileSync(file, JSON.stringify([noHash]));
+      expect(readFingerprints(file)).to.match(/^.*\[0\] is .*: each entry must be .*"contentHash"/);
       writeFileSync(file, '{');
       expect(readFingerprints(file)).to.match(/cannot be read as JSON/);
     } finally {

@@ -106,6 +106,7 @@ describe('production layout: broker security profile (infra/production)', () => 
       const tools = {
         'kafka-configs.sh': 'kafka.admin.ConfigCommand',
         'kafka-topics.sh': 'org.apache.kafka.tools.TopicCommand',
+        'kafka-broker-api-versions.sh': 'org.apache.kafka.tools.BrokerApiVersionsCommand',
         'kafka-acls.sh': 'org.apache.kafka.tools.AclCommand',
       };
       for (const [name, main] of Object.entries(tools)) {

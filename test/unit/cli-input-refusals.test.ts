@@ -153,15 +153,13 @@ describe('CLI refusals of what a person types', function () {
   });
 
   describe('the port of `hub node`', () => {
-    const config = { nodeBasePort: 8101, demoCountries: ['KZ', 'KG', 'TJ'] };
+    const config = { nodeBasePort: 8101 };
 
-    it("defaults to the port `hub start` gives the country, so that two nodes don't share one", () => {
-      expect(nodePort(config, 'KZ', undefined)).to.equal(8101);
-      expect(nodePort(config, 'TJ', undefined)).to.equal(8103);
-      expect(nodePort(config, 'AF', undefined)).to.equal(8101);
-      expect(nodePort(config, 'TJ', '9000')).to.equal(9000);
-      expect(thrown(() => nodePort({ ...config, nodeBasePort: 65534 }, 'TJ', undefined)).message).to.equal(
-        "--port defaults to HUB_NODE_BASE_PORT+2 (TJ's place in HUB_DEMO_COUNTRIES), which gives 65536: not a port number (0-65535); give --port or change the setting",
+    it('defaults to HUB_NODE_BASE_PORT, as documented, so that a deployment keeps its port', () => {
+      expect(nodePort(config, undefined)).to.equal(8101);
+      expect(nodePort(config, '9000')).to.equal(9000);
+      expect(thrown(() => nodePort({ nodeBasePort: 65536 }, undefined)).message).to.equal(
+        '--port defaults to HUB_NODE_BASE_PORT, which gives 65536: not a port number (0-65535); give --port or change the setting',
       );
     });
 

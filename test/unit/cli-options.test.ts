@@ -101,11 +101,11 @@ describe('CLI options', function () {
     expect(unreachable.status, unreachable.stderr).to.equal(1);
     expect(unreachable.stderr).to.include('cannot reach the KZ node at http://127.0.0.1:1');
     expect(existsSync(writable)).to.equal(false);
-    // `hub import-annual` too, before it looks for the hub CA (there is none here) or the brokers.
+    // `hub import-annual` too, with a row unreadable (a report to write), before it looks for the hub CA or the brokers.
     const annex = join(home, 'annex.csv');
     writeFileSync(
       annex,
-      'region,country,iso3,drug_group,drug_name,year,kilograms\nAsia,Kazakhstan,KAZ,Opioids,Heroin,2021,10\n',
+      'region,country,iso3,drug_group,drug_name,year,kilograms\nAsia,Kazakhstan,KAZ,Opioids,Heroin,2021,10\nAsia,Kyrgyzstan,KGZ,Opioids,Heroin,2021,ten\n',
     );
     const annual = hubSync(['import-annual', annex, '--errors', join(home, 'no-such-folder', 'e.csv')], env);
     expect(annual.status, annual.stderr).to.equal(2);

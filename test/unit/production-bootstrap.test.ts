@@ -37,7 +37,19 @@ describe('production bootstrap script: SCRAM credentials from the password files
     mkdirSync(bin);
     // kafka-configs.sh records its arguments and, for a credential, the file's content; the others succeed.
     const tools: Record<string, string> = {
-      'kafka-topics.sh': 'exit 0',
+      // As Kafka's tool prints the brokers the cluster lists: one block per registered (unfenced) broker.
+      'kafka-broker-api-versions.sh': [
+        `n=$(cat '${join(dir, 'brokers')}' 2>/dev/null || echo 3)`,
+        `echo "$n" >> '${join(dir, 'broker-looks')}'`,
+        'i=1',
+        'while [ "$i" -le "$n" ]; do',
+        '  printf \'kafka-%s:9094 (id: %s rack: null isFenced: false) -> (\\n\\tProduce(0): 3 to 12 [usable: 12]\\n)\\n\' "$i" "$i"',
+        '  i=$((i + 1))',
+        'done',
+      ].join('\n'),
+      'kafka-topics.sh': `echo "$*" >> '${join(dir, 'kafka-topics.calls')}'`,
+      // The script waits between looks; the test does not.
+      sleep: 'exit 0',
       'kafka-acls.sh': 'exit 0',
       'kafka-configs.sh': [
         `echo "$*" >> '${calls}'`,
@@ -65,7 +77,7 @@ describe('production bootstrap script: SCRAM credentials from the password files
     spawnSync('sh', [script], {
       encoding: 'utf8',
       env: {
-        PATH: process.env.PATH,
+        PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
         KAFKA_BIN: join(dir, 'bin'),
         KAFKA_PASSWORD_DIR: passwords,
         KAFKA_TLS_DIR: join(dir, 'tls'),
@@ -155,5 +167,65 @@ describe('production bootstrap script: SCRAM credentials from the password files
     expect(
       lines.filter((l) => l.startsWith('acl ')).every((l) => / --allow-principal User:hub-b\.[a-z]/.test(l)),
     ).to.equal(true);
+  });
+
+  describe('waits for the brokers that the topics are replicated to', () => {
+    const looks = () =>
+      readFileSync(join(dir, 'broker-looks'), 'utf8').split('\n').filter(Boolean).map(Number);
+    const topicsCreated = () => {
+      try {
+        return readFileSync(join(dir, 'kafka-topics.calls'), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('--create'));
+      } catch {
+        return [];
+      }
+    };
+
+    it('keeps waiting while 2 of 3 brokers are registered, then gives up naming the count, having made nothing', () => {
+      writeFileSync(join(dir, 'brokers'), '2\n');
+      const result = run();
+      expect(result.status).to.not.equal(0);
+      expect(result.stderr).to.contain(
+        '2 brokers answer at broker:9094 after 5 minutes; the topics need 3 (KAFKA_TOPIC_REPLICAS)',
+      );
+      // 60 looks 5 s apart, and one more to say how many answered.
+      expect(looks()).to.have.length(61);
+      expect(topicsCreated()).to.deep.equal([]);
+      expect(() => recorded()).to.throw(/ENOENT/);
+    });
+
+    it('goes on once the third broker registers', () => {
+      // Two answer for the first looks, then three.
+      const bin = join(dir, 'bin', 'kafka-broker-api-versions.sh');
+      const tool = readFileSync(bin, 'utf8').replace(
+        /^n=.*$/m,
+        `n=2; if [ "$(wc -l < '${join(dir, 'broker-looks')}' 2>/dev/null || echo 0)" -ge 4 ]; then n=3; fi`,
+      );
+      writeFileSync(bin, tool);
+      const result = run();
+      expect(result.status, result.stderr).to.equal(0);
+      expect(looks()).to.deep.equal([2, 2, 2, 2, 3]);
+      expect(topicsCreated().length).to.be.greaterThan(3);
+      expect(topicsCreated().every((l) => l.includes('--replication-factor 3'))).to.equal(true);
+    });
+
+    it('waits for KAFKA_TOPIC_REPLICAS brokers only, on a one-broker test cluster', () => {
+      writeFileSync(join(dir, 'brokers'), '1\n');
+      const result = spawnSync('sh', [join(dir, 'bootstrap-security.sh')], {
+        encoding: 'utf8',
+        env: {
+          PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+          KAFKA_BIN: join(dir, 'bin'),
+          KAFKA_PASSWORD_DIR: passwords,
+          KAFKA_TLS_DIR: join(dir, 'tls'),
+          KAFKA_INTERNAL_BOOTSTRAP: 'broker:9094',
+          KAFKA_TOPIC_REPLICAS: '1',
+        },
+      });
+      expect(result.status, result.stderr).to.equal(0);
+      expect(looks()).to.deep.equal([1]);
+      expect(topicsCreated().every((l) => l.includes('--replication-factor 1'))).to.equal(true);
+    });
   });
 });

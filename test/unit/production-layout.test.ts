@@ -16,10 +16,13 @@ type Service = {
   command?: string[];
   entrypoint?: string[];
   environment?: Record<string, string>;
-  volumes?: string[];
+  volumes?: (string | { source: string; target: string })[];
   ports?: string[];
   stop_grace_period?: string;
   healthcheck?: { test?: string[] };
+  mem_limit?: string;
+  init?: boolean;
+  logging?: { driver?: string; options?: Record<string, string> };
 };
 type Compose = { services: Record<string, Service> };
 type Prometheus = {
@@ -28,9 +31,18 @@ type Prometheus = {
     job_name: string;
     scheme?: string;
     tls_config?: { ca_file?: string };
-    static_configs: { targets: string[] }[];
+    static_configs: { targets: string[]; labels?: Record<string, string> }[];
   }[];
 };
+/** The storage layer's scrape jobs: not hub-*, so that HubServiceDown leaves them to their own alerts. */
+const storageJobs = ['kafka', 'mongodb', 'host'];
+
+/** A compose memory size ('512m', '2g') in bytes. */
+function bytes(size: string | undefined): number {
+  const m = /^(\d+)([kmg])$/.exec(size ?? '');
+  if (!m) throw new Error(`memory size ${String(size)}: expected <number>k|m|g`);
+  return Number(m[1]) * 1024 ** { k: 1, m: 2, g: 3 }[m[2] as 'k' | 'm' | 'g'];
+}
 type Rule = {
   alert: string;
   expr: string;
@@ -123,9 +135,12 @@ describe('production layout (infra/production)', () => {
     });
     expect(expected).to.include.members(['coordinator-1:9100', 'coordinator-2:9100', 'query-api:8080']);
     const prometheus = yaml<Prometheus>('monitoring/prometheus.yml');
-    const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((sc) => sc.targets));
+    const targets = prometheus.scrape_configs
+      .filter((c) => c.job_name.startsWith('hub-'))
+      .flatMap((c) => c.static_configs.flatMap((sc) => sc.targets));
     expect([...targets].sort()).to.deep.equal([...expected].sort());
-    for (const job of prometheus.scrape_configs) expect(job.job_name).to.match(/^hub-/);
+    for (const job of prometheus.scrape_configs)
+      expect(job.job_name).to.satisfy((n: string) => n.startsWith('hub-') || storageJobs.includes(n));
     // Compose runs it with both files where its configuration says.
     const mounts = services.prometheus?.volumes ?? [];
     expect(mounts).to.include('./monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
@@ -253,41 +268,170 @@ describe('production layout (infra/production)', () => {
       expect(names.has(alert), `${alert}: in the README, not in alerts.yml`).to.equal(true);
   });
 
-  it('has mongo-init give up, naming the member, when one does not answer within 2 minutes', () => {
+  it('limits the memory of every service and rotates every log', () => {
     const { services } = yaml<Compose>('docker-compose.yml');
-    const entrypoint = services['mongo-init']?.entrypoint ?? [];
-    expect(entrypoint.slice(0, 2)).to.deep.equal(['/bin/sh', '-c']);
-    // Compose turns $$ into $ before the shell sees it.
-    const script = (entrypoint[2] ?? '').replace(/\$\$/g, '$');
-    const dir = mkdtempSync(join(tmpdir(), 'hub-mongo-init-'));
-    try {
-      // mongosh never answers from mongo-2; the clock moves 10 s at each look, sleep takes none.
+    expect(Object.keys(services).length).to.be.greaterThan(10);
+    for (const [name, s] of Object.entries(services)) {
+      expect(bytes(s.mem_limit), `${name}: mem_limit`).to.be.greaterThan(0);
+      expect(s.logging?.driver, `${name}: logging`).to.equal('json-file');
+      expect(s.logging?.options, `${name}: logging`).to.deep.equal({ 'max-size': '50m', 'max-file': '5' });
+    }
+  });
+
+  it("keeps each mongod's cache, each broker's heap and each node's heap inside its memory limit", () => {
+    const { services } = yaml<Compose>('docker-compose.yml');
+    const members = ['mongo-1', 'mongo-2', 'mongo-3'];
+    for (const name of members) {
+      const command = services[name]?.command ?? [];
+      const at = command.indexOf('--wiredTigerCacheSizeGB');
+      expect(at, `${name}: --wiredTigerCacheSizeGB`).to.be.at.least(0);
+      const cache = Number(command[at + 1]) * 1024 ** 3;
+      expect(cache, name).to.be.greaterThan(0);
+      // mongod needs memory beyond its cache: connections, sorts, index builds.
+      expect(cache, name).to.be.at.most(bytes(services[name]?.mem_limit) / 2);
+    }
+    for (const name of ['kafka-1', 'kafka-2', 'kafka-3']) {
+      const heap = /^-Xmx(\d+)g -Xms\1g$/.exec(services[name]?.environment?.KAFKA_HEAP_OPTS ?? '');
+      expect(heap, `${name}: KAFKA_HEAP_OPTS`).to.not.equal(null);
+      // The rest is the JVM's own and the page cache Kafka reads its logs through.
+      expect(Number(heap![1]) * 1024 ** 3, name).to.be.at.most(bytes(services[name]?.mem_limit) / 2);
+    }
+    const hub = Object.entries(services).filter(([, s]) => s.build);
+    expect(hub.length).to.be.greaterThan(2);
+    for (const [name, s] of hub) {
+      const heap = /--max-old-space-size=(\d+)/.exec(s.environment?.NODE_OPTIONS ?? '');
+      expect(heap, `${name}: NODE_OPTIONS`).to.not.equal(null);
+      expect(Number(heap![1]) * 1024 ** 2, name).to.be.below(bytes(s.mem_limit));
+      // An init process forwards SIGTERM: node as PID 1 would ignore it until its handlers are installed.
+      expect(s.init, `${name}: init`).to.equal(true);
+    }
+  });
+
+  it('publishes Prometheus, which has no login, on loopback only', () => {
+    const { services } = yaml<Compose>('docker-compose.yml');
+    expect(services.prometheus?.ports).to.deep.equal(['127.0.0.1:9090:9090']);
+    const published = Object.entries(services).flatMap(([name, s]) =>
+      (s.ports ?? []).map((p) => [name, p] as const),
+    );
+    // Published on every interface: the brokers' EXTERNAL listeners and the national node (TLS, tokens) only.
+    expect(published.filter(([, p]) => !p.startsWith('127.0.0.1:')).map(([n]) => n)).to.have.members([
+      'kafka-1',
+      'kafka-2',
+      'kafka-3',
+      'node-kz',
+    ]);
+  });
+
+  it('builds the services on a Node.js line that package.json allows and that is still supported', () => {
+    const dockerfile = readFileSync(join(production, 'Dockerfile'), 'utf8');
+    const major = Number(/^FROM node:(\d+)-/m.exec(dockerfile)?.[1]);
+    const engines = (
+      JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { engines: { node: string } }
+    ).engines.node;
+    const floor = Number(/^>=(\d+)/.exec(engines)?.[1]);
+    expect(major).to.be.at.least(floor);
+    // Node.js 20 reached its end of life in April 2026.
+    expect(major).to.be.at.least(22);
+  });
+
+  describe('mongo-init', () => {
+    let dir: string;
+    const script = () => {
+      const { services } = yaml<Compose>('docker-compose.yml');
+      const entrypoint = services['mongo-init']?.entrypoint ?? [];
+      expect(entrypoint.slice(0, 2)).to.deep.equal(['/bin/sh', '-c']);
+      // Compose turns $$ into $ before the shell sees it.
+      return (entrypoint[2] ?? '').replace(/\$\$/g, '$');
+    };
+    /**
+     * Runs the job with a stand-in mongosh: `hello` maps a member to what its db.hello() tells (setName and primary,
+     * '-' for none) or to null for a member that does not answer. The clock moves 10 s at each look; sleep takes none.
+     */
+    const run = (hello: Record<string, string | null>) => {
       const bin = join(dir, 'bin');
-      mkdirSync(bin);
+      mkdirSync(bin, { recursive: true });
       const tool = (name: string, body: string) => {
         writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
         chmodSync(join(bin, name), 0o755);
       };
-      tool('mongosh', `echo "$*" >> '${join(dir, 'calls')}'\ncase "$*" in *mongo-2*) exit 1;; esac\nexit 0`);
+      const answers = Object.entries(hello).map(([member, says]) =>
+        says === null ? `*"--host ${member} "*) exit 1;;` : `*"--host ${member} "*) echo "hello ${says}";;`,
+      );
+      tool(
+        'mongosh',
+        [
+          `echo "$*" >> '${join(dir, 'calls')}'`,
+          'case "$* " in',
+          '  *replica-set.js*) exit 0;;',
+          ...answers,
+          'esac',
+        ].join('\n'),
+      );
       tool('sleep', 'exit 0');
       tool(
         'date',
         `t=$(cat '${join(dir, 'clock')}' 2>/dev/null || echo 1000000)\necho $((t + 10)) > '${join(dir, 'clock')}'\necho $t`,
       );
-      const run = spawnSync('/bin/sh', ['-c', script], {
+      const result = spawnSync('/bin/sh', ['-c', script()], {
         encoding: 'utf8',
         env: { PATH: `${bin}:${process.env.PATH}` },
         timeout: 20000,
       });
-      expect(run.status, run.stderr).to.equal(1);
-      expect(run.stderr).to.contain('mongo-init: mongo-2 did not answer within 2 minutes');
       const calls = readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(Boolean);
-      const tries = calls.filter((c) => c.includes('mongo-2')).length;
+      return { ...result, calls, init: calls.filter((c) => c.includes('/init/replica-set.js')) };
+    };
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'hub-mongo-init-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('gives up on a first initiation, naming the member, when one does not answer within 2 minutes', () => {
+      const result = run({ 'mongo-1': '- -', 'mongo-2': null, 'mongo-3': '- -' });
+      expect(result.status, result.stderr).to.equal(1);
+      expect(result.stderr).to.contain('mongo-init: mongo-2 did not answer within 2 minutes');
+      const tries = result.calls.filter((c) => c.includes('mongo-2')).length;
       // About 2 minutes of 10 s looks: gave up after some tries, never reached the init script.
       expect(tries).to.be.within(5, 20);
-      expect(calls.some((c) => c.includes('/init/replica-set.js'))).to.equal(false);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      expect(result.init).to.deep.equal([]);
+    });
+
+    it('initiates the set over localhost once all three members answer, none initiated', () => {
+      const result = run({ 'mongo-1': '- -', 'mongo-2': '- -', 'mongo-3': '- -' });
+      expect(result.status, result.stderr).to.equal(0);
+      expect(result.init).to.deep.equal(['--host 127.0.0.1 --quiet /init/replica-set.js']);
+    });
+
+    it('with the set initiated and mongo-2 silent, sets the users on mongo-1, the primary, at once', () => {
+      const result = run({
+        'mongo-1': 'hub-rs mongo-1:27017',
+        'mongo-2': null,
+        'mongo-3': 'hub-rs mongo-1:27017',
+      });
+      expect(result.status, result.stderr).to.equal(0);
+      expect(result.init).to.deep.equal(['--host 127.0.0.1 --quiet /init/replica-set.js']);
+      // One look at each member, no waiting for mongo-2.
+      expect(result.calls.filter((c) => c.includes('--host mongo-2'))).to.have.length(1);
+      expect(result.stderr).to.contain('not answering: mongo-2');
+    });
+
+    it('with mongo-1 not the primary, sets the users on the primary over the replica set', () => {
+      const result = run({
+        'mongo-1': 'hub-rs mongo-3:27017',
+        'mongo-2': null,
+        'mongo-3': 'hub-rs mongo-3:27017',
+      });
+      expect(result.status, result.stderr).to.equal(0);
+      expect(result.init).to.deep.equal([
+        'mongodb://mongo-1:27017,mongo-2:27017,mongo-3:27017/?replicaSet=hub-rs --quiet /init/replica-set.js',
+      ]);
+    });
+
+    it('with the set initiated but no primary elected within 2 minutes, fails saying so', () => {
+      const result = run({ 'mongo-1': null, 'mongo-2': 'hub-rs -', 'mongo-3': 'hub-rs -' });
+      expect(result.status).to.equal(1);
+      expect(result.stderr).to.contain('mongo-init: replica set hub-rs has no primary after 2 minutes');
+      expect(result.stderr).to.contain('not answering: mongo-1');
+      expect(result.init).to.deep.equal([]);
+    });
   });
 });

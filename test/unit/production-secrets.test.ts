@@ -28,8 +28,9 @@ type Service = {
   command?: string[];
   entrypoint?: string[];
   environment?: Record<string, string>;
-  volumes?: string[];
+  volumes?: (string | { source: string; target: string; read_only?: boolean })[];
   secrets?: string[];
+  env_file?: string[];
   network_mode?: string;
   depends_on?: Record<string, { condition: string }> | string[];
 };
@@ -49,6 +50,9 @@ const hubServices = Object.keys(compose.services).filter((n) =>
   ['coordinator', 'api', 'node'].includes(service(n).command?.[0] ?? ''),
 );
 const mongoMembers = ['mongo-1', 'mongo-2', 'mongo-3'];
+/** A volume as its short syntax reads, `source:target[:ro]`, whichever syntax the compose file uses. */
+const mountLine = (mount: NonNullable<Service['volumes']>[number]): string =>
+  typeof mount === 'string' ? mount : `${mount.source}:${mount.target}${mount.read_only ? ':ro' : ''}`;
 
 /** The README's shell block that starts with the comment `# <title>`. */
 function readmeBlock(title: string): string {
@@ -79,7 +83,7 @@ describe('production layout: what each service is given (infra/production)', () 
   it('mounts into no service the CA folder or a CA key, nor hands it one as a secret', () => {
     expect(hubServices).to.include.members(['coordinator-1', 'coordinator-2', 'query-api', 'node-kz']);
     for (const [name, s] of Object.entries(compose.services))
-      for (const mount of s.volumes ?? []) {
+      for (const mount of (s.volumes ?? []).map(mountLine)) {
         expect(mount, name).not.to.match(/secrets\/hub(\/|:|$)/);
         expect(mount, name).not.to.match(/ca\.key|\/ca(:|$)/);
       }
@@ -99,7 +103,7 @@ describe('production layout: what each service is given (infra/production)', () 
     expect(compose.volumes).to.have.property('node-kz');
     for (const name of hubServices) {
       expect(service(name).environment?.HUB_HOME, name).to.equal('/var/lib/hub');
-      for (const mount of service(name).volumes ?? [])
+      for (const mount of (service(name).volumes ?? []).map(mountLine))
         if (mount.startsWith('./')) expect(mount, `${name} mounts ${mount}`).to.match(/:ro$/);
     }
   });
@@ -114,11 +118,19 @@ describe('production layout: what each service is given (infra/production)', () 
     expect(secrets('mongo-init')).to.deep.equal([
       'mongo-password-coordinator',
       'mongo-password-hub-admin',
+      'mongo-password-monitoring',
       'mongo-password-query-api',
     ]);
     expect(compose.secrets['mongo-keyfile']?.file).to.equal('./secrets/mongo/keyfile');
-    for (const user of ['hub-admin', 'coordinator', 'query-api'])
+    for (const user of ['hub-admin', 'coordinator', 'query-api', 'monitoring'])
       expect(compose.secrets[`mongo-password-${user}`]?.file).to.equal(`./secrets/mongo/${user}.password`);
+    // The exporters take no Docker secret (the image reads none): each its member's URL from an env file.
+    mongoMembers.forEach((m, i) => {
+      expect(secrets(`mongo-exporter-${i + 1}`)).to.deep.equal([]);
+      expect(service(`mongo-exporter-${i + 1}`).env_file).to.deep.equal([
+        `./secrets/mongo/monitoring-${m}.env`,
+      ]);
+    });
   });
 
   it('runs the replica set with a keyFile and access control, its users made at init', () => {
@@ -144,8 +156,13 @@ describe('production layout: what each service is given (infra/production)', () 
     const script = readFileSync(join(production, 'mongo', 'replica-set.js'), 'utf8');
     expect(script).to.contain('/run/secrets/mongo-password-${user}');
     expect(script).to.match(/createUser\(\{ user: 'hub-admin', pwd: adminPassword, roles: \['root'\] \}\)/);
-    expect(script).to.contain("for (const user of ['coordinator', 'query-api'])");
-    expect(script).to.contain("roles: [{ role: 'readWrite', db: DB }]");
+    expect(script).to.contain(
+      "for (const user of ['coordinator', 'query-api']) setUser(user, [{ role: 'readWrite', db: DB }]);",
+    );
+    // The exporters' user reads server and replica-set status, no data.
+    expect(script).to.match(
+      /setUser\('monitoring', \[\s*\{ role: 'clusterMonitor', db: 'admin' \},\s*\{ role: 'read', db: 'local' \},\s*\]\);/,
+    );
     expect(script).to.contain("const DB = 'seizurehub';");
     expect(loadConfig({ HUB_HOME: tmpdir() }).mongo.dbName).to.equal('seizurehub');
   });
@@ -302,20 +319,30 @@ describe('production layout: what each service is given (infra/production)', () 
           'coordinator.url',
           'hub-admin.password',
           'keyfile',
+          'monitoring-mongo-1.env',
+          'monitoring-mongo-2.env',
+          'monitoring-mongo-3.env',
+          'monitoring.password',
           'query-api.password',
           'query-api.url',
         ].sort(),
       );
+      const users = ['hub-admin', 'coordinator', 'query-api', 'monitoring'];
       const password = (u: string) => readFileSync(join(mongo, `${u}.password`), 'utf8').trim();
-      const before = ['hub-admin', 'coordinator', 'query-api'].map(password);
+      const before = users.map(password);
       // replica-set.js takes 16 or more URL-safe characters.
       for (const p of before) expect(p).to.match(/^[A-Za-z0-9_-]{16,}$/);
-      expect(new Set(before).size).to.equal(3);
+      expect(new Set(before).size).to.equal(4);
+      // Each exporter's env file: the monitoring user's URL of its member alone.
+      for (const m of mongoMembers)
+        expect(readFileSync(join(mongo, `monitoring-${m}.env`), 'utf8')).to.equal(
+          `MONGODB_URI=mongodb://monitoring:${password('monitoring')}@${m}:27017/admin\n`,
+        );
       expect(readFileSync(join(mongo, 'keyfile'), 'utf8').replace(/\s/g, '')).to.match(
         /^[A-Za-z0-9+/=]{6,1024}$/,
       );
       runSh(block, dir);
-      expect(['hub-admin', 'coordinator', 'query-api'].map(password)).to.deep.equal(before);
+      expect(users.map(password)).to.deep.equal(before);
       for (const user of ['coordinator', 'query-api']) {
         const { mongo: store } = loadConfig({
           HUB_HOME: folders.coordinator,

@@ -1,7 +1,9 @@
 // Initiates the hub's 3-member replica set and creates the store's users; run again, it changes nothing but each
-// user's password, set again to its file's. Run by the mongo-init service in mongo-1's network, on localhost: the
-// members run with --auth and a keyFile, and until the first user exists mongod takes rs.initiate and that user
-// from localhost only (the localhost exception). The passwords are Docker secrets (secrets/mongo/<user>.password).
+// user's password, set again to its file's. Run by the mongo-init service in mongo-1's network: on localhost for
+// the first initiation and whenever mongo-1 is the primary (the members run with --auth and a keyFile, and until
+// the first user exists mongod takes rs.initiate and that user from localhost only: the localhost exception), else
+// on the primary over the replica set's URL, where only hub-admin's password lets it in. The passwords are Docker
+// secrets (secrets/mongo/<user>.password).
 const fs = require('fs');
 
 // HUB_MONGO_DB's default: the services' users may read and write this database only. Change both together.
@@ -49,20 +51,32 @@ if (!signedIn) {
     admin.createUser({ user: 'hub-admin', pwd: adminPassword, roles: ['root'] });
   } catch (e) {
     throw new Error(
-      `hub-admin cannot sign in with secrets/mongo/hub-admin.password, and users exist already (${e.message}): put back the password it had, or change it in the store first (db.getSiblingDB('admin').changeUserPassword('hub-admin', '<new>'), signed in with the old one)`,
+      `hub-admin cannot sign in with secrets/mongo/hub-admin.password, and no user can be created without it (${e.message}): ` +
+        "if users exist, put back the password it had, or change it in the store first (db.getSiblingDB('admin').changeUserPassword('hub-admin', '<new>'), signed in with the old one); " +
+        'if none exists yet, the first is created on mongo-1 over localhost only: run mongo-init again once mongo-1 is the primary',
     );
   }
   admin.auth('hub-admin', adminPassword);
   print('created hub-admin');
 }
 
-// One user per service that uses the store; a national node has none (it reaches the hub through Kafka only).
-for (const user of ['coordinator', 'query-api']) {
-  const spec = { pwd: password(user), roles: [{ role: 'readWrite', db: DB }] };
+/** Creates the user with these roles and its file's password, or sets both again when it exists. */
+function setUser(user, roles) {
+  const spec = { pwd: password(user), roles };
   if (admin.getUser(user)) admin.updateUser(user, spec);
   else {
     admin.createUser({ user, ...spec });
     print(`created ${user}`);
   }
 }
-print('replica set hub-rs ready; users hub-admin, coordinator and query-api set from their password files');
+
+// One user per service that uses the store; a national node has none (it reaches the hub through Kafka only).
+for (const user of ['coordinator', 'query-api']) setUser(user, [{ role: 'readWrite', db: DB }]);
+// Prometheus's MongoDB exporters (mongo-exporter-<n>): server and replica-set status, the oplog's size; no data.
+setUser('monitoring', [
+  { role: 'clusterMonitor', db: 'admin' },
+  { role: 'read', db: 'local' },
+]);
+print(
+  'replica set hub-rs ready; users hub-admin, coordinator, query-api and monitoring set from their password files',
+);

@@ -23,11 +23,19 @@ ssl.truststore.type=PEM
 ssl.truststore.location=$TLS/ca.crt
 EOF
 
-# The brokers may still be starting.
+# The brokers may still be starting. A topic is made with $REPLICAS replicas, which takes $REPLICAS brokers
+# registered with the controllers (fenced ones are not listed): one answering broker is not enough.
+brokers() {
+  "$BIN/kafka-broker-api-versions.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" \
+    2>/dev/null | grep -c ' (id: .* -> (' || true
+}
 tries=0
-until "$BIN/kafka-topics.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/client.properties" --list >/dev/null 2>&1; do
+until [ "$(brokers)" -ge "$REPLICAS" ]; do
   tries=$((tries + 1))
-  if [ "$tries" -ge 60 ]; then echo "no broker answers at $BOOTSTRAP" >&2; exit 1; fi
+  if [ "$tries" -ge 60 ]; then
+    echo "$(brokers) brokers answer at $BOOTSTRAP after 5 minutes; the topics need $REPLICAS (KAFKA_TOPIC_REPLICAS)" >&2
+    exit 1
+  fi
   sleep 5
 done
 

@@ -228,7 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     },
     mongo: {
       url: mongoUrl,
-      dbName: mongoDbName(env.HUB_MONGO_DB, namespace),
+      dbName: mongoDbName(env.HUB_MONGO_DB, namespace, mongoUrl),
       fromLocalStack: !mongoUrlGiven,
     },
     apiPort: intFrom(env, 'HUB_API_PORT', 8080),
@@ -311,7 +311,7 @@ function withoutCredentials(url: string): string {
 
 /**
  * HUB_KAFKA_BROKERS: `host:port` entries separated by commas (blank ones skipped), at least one. A broker without its
- * port, or a URL, is refused here: kafkajs would take it and fail at the first connection.
+ * port, a URL, or an IPv6 literal is refused here: kafkajs would take it and fail at the first connection.
  */
 function brokerList(raw: string): string[] {
   const brokers = raw
@@ -324,7 +324,13 @@ function brokerList(raw: string): string[] {
       `HUB_KAFKA_BROKERS=${raw} names no broker: give host:port, several separated by commas (kafka-1:9092,kafka-2:9092), or unset it for the local stack`,
     );
   for (const broker of brokers) {
-    const m = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(broker);
+    // kafkajs splits a broker at its first colon: an IPv6 literal, bracketed or not, would be looked up as host '['.
+    if (broker.startsWith('[') || (/^[0-9A-Fa-f:.]+$/.test(broker) && broker.split(':').length > 2))
+      throw new HubError(
+        'CONFIG_INVALID',
+        `HUB_KAFKA_BROKERS=${raw}: ${JSON.stringify(broker)} is an IPv6 address, which the Kafka client cannot connect to (it splits host:port at the first colon): name the broker by a host name that resolves to it (e.g. localhost, or one in /etc/hosts), or by its IPv4 address`,
+      );
+    const m = /^[A-Za-z0-9._-]+:(\d{1,5})$/.exec(broker);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535)
       throw new HubError(
         'CONFIG_INVALID',
@@ -360,12 +366,31 @@ export function databaseNameProblem(name: string): string | undefined {
 }
 
 /**
- * HUB_MONGO_DB, or seizurehub (seizurehub-<namespace> under HUB_NAMESPACE) when unset or blank: an empty name would
- * be the driver's own default, `test`.
+ * The database a MongoDB connection string names in its path (mongodb://host/<db>?...), or undefined. Its user and
+ * password carry no unescaped `/` (the connection string's rules), so the path starts at the first `/` after the
+ * scheme.
  */
-function mongoDbName(raw: string | undefined, namespace: string): string {
+export function urlDatabase(url: string): string | undefined {
+  const rest = url.replace(/^mongodb(\+srv)?:\/\//, '');
+  const slash = rest.indexOf('/');
+  if (slash < 0) return undefined;
+  const path = rest.slice(slash + 1).split('?')[0] ?? '';
+  try {
+    return decodeURIComponent(path) || undefined;
+  } catch {
+    return path || undefined;
+  }
+}
+
+/**
+ * HUB_MONGO_DB; when blank (set but empty), the database HUB_MONGO_URL names in its path, as the driver took an empty
+ * name before; otherwise, and when unset, seizurehub (seizurehub-<namespace> under HUB_NAMESPACE): an empty name
+ * given to the driver with no database in the URL would be its own default, `test`.
+ */
+function mongoDbName(raw: string | undefined, namespace: string, url: string): string {
   const name = raw?.trim();
-  if (!name) return namespace ? `seizurehub-${namespace}` : 'seizurehub';
+  const fallback = namespace ? `seizurehub-${namespace}` : 'seizurehub';
+  if (!name) return (raw !== undefined && urlDatabase(url)) || fallback;
   const problem = databaseNameProblem(name);
   if (problem)
     throw new HubError(

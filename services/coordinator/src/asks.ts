@@ -185,7 +185,8 @@ export function startAsks(options: AsksOptions): Asks {
     const sent = await asks
       .find(
         { state: 'sent', kind: { $ne: 'redrive' } },
-        { projection: { _id: 1, messageId: 1, signedAt: 1, sentAt: 1 } },
+        // What settling reads, and what the log names (described): kind and askedBy too.
+        { projection: { _id: 1, kind: 1, askedBy: 1, messageId: 1, signedAt: 1, sentAt: 1 } },
       )
       .toArray();
     if (sent.length === 0) return;
@@ -233,9 +234,16 @@ export function startAsks(options: AsksOptions): Asks {
   const check = async (): Promise<number> => {
     if (options.send === false) return 0;
     const now = clock();
+    // A failed settling is tried again a minute later, and keeps nothing else waiting: the queued asks and re-drives
+    // below are sent all the same.
     if (now - settledAt > SETTLE_EVERY_MS) {
-      await settleSent(now);
       settledAt = now;
+      await settleSent(now).catch((err: unknown) =>
+        logger.warn(
+          { err: (err as Error).message },
+          'sent information requests not settled by the intake this time; tried again in a minute',
+        ),
+      );
     }
     if (now - cleanedAt > CLEAN_EVERY_MS) {
       await asks.deleteMany({
@@ -332,11 +340,6 @@ async function intakeRefusals(
     .toArray();
   return new Map(entries.map((e) => [e.messageId!, e]));
 }
-
-/**
- * Why the intake refused a request after it was sent, as an ask's error (GET /v1/requests/asked/:id answers the same
- * for one not settled yet: routes-requests.ts).
- */
 
 /** The broker's error code kafkajs names (a KafkaJSProtocolError's type, also when wrapped as the cause). */
 function brokerErrorType(err: unknown): string | undefined {

@@ -34,7 +34,7 @@ function atMost(field: string, list: unknown, max: number): FieldError[] {
  */
 const EARLIEST = Date.UTC(1970, 0, 1);
 /** How far ahead of the coordinator's clock a node's may run: as for an envelope's signedAt (the verifier's skew). */
-const CLOCK_SKEW_MS = 5 * 60000;
+export const CLOCK_SKEW_MS = 5 * 60000;
 
 /** A time as an error shows it: ISO 8601 where it is a date, else the number sent. */
 export const shownTime = (t: number) =>

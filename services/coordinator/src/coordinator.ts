@@ -1134,7 +1134,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   // A replay reviews nothing: it sends nothing, so an erasure or a warning made in it would be told to no one (with
   // --replace, in the live store); the erasures it rebuilds are those of hub.erasures.
   const retention =
-    options.sideEffects === false ? { stop: async () => undefined } : startRetention(retentionDeps);
+    options.sideEffects === false
+      ? { stop: async () => undefined }
+      : // A record fallen due is not erased while a renewal sent in time may wait unread in its originator's topic.
+        startRetention({ ...retentionDeps, intakeBehind: intakeBehindOn(admin, groupId, names) });
   let refreshing = false;
   const escalation = startEscalation({
     store,

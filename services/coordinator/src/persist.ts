@@ -6,7 +6,7 @@
 // write it does without a scan, and new records are the common case: history entries and first versions are
 // inserted outright, and only what turns out to exist already (a redelivery, a later version, a conflict) is
 // looked up.
-import type { AnyBulkWriteOperation, Document } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import { BSON } from 'mongodb';
 import type { FieldError } from '@hub/errors';
 import type { Region } from '@hub/schemas';
@@ -100,8 +100,17 @@ export async function persistBatch(
   const routes = await currentVersions(store, COLLECTIONS.routes, [...asRoute]);
   const annualReturns = await currentVersions(store, COLLECTIONS.annualReturns, [...asAnnual]);
   const firstHere = new Set(records.filter((a) => a.subjectVersion === 1).map((a) => a.subjectId));
+  // A report and its withdrawal in one batch, no report stored under the id: the id is looked for among the other
+  // kinds too, since the report version may be one step 1 finds stale (the id a route's or an annual return's), and
+  // the withdrawal then a withdrawal of that route or return (withdrawalsOfOtherKinds).
+  const reportsHere = named('SeizureReport');
+  const reportAndWithdrawal = new Set([...named('SeizureRetraction')].filter((id) => reportsHere.has(id)));
   const unresolved = checked.filter(
-    (id) => !stored.has(id) && !routes.has(id) && !annualReturns.has(id) && !firstHere.has(id),
+    (id) =>
+      !stored.has(id) &&
+      !routes.has(id) &&
+      !annualReturns.has(id) &&
+      (!firstHere.has(id) || reportAndWithdrawal.has(id)),
   );
   for (const d of await findEach(
     reports,
@@ -133,6 +142,17 @@ export async function persistBatch(
     reports: stored,
     routes,
     annualReturns,
+    staleReports: await staleReportVersions(
+      versions,
+      records.filter(
+        (a) =>
+          a.envelope.messageType === 'SeizureReport' &&
+          reportAndWithdrawal.has(a.subjectId) &&
+          !stored.has(a.subjectId) &&
+          (routes.has(a.subjectId) || annualReturns.has(a.subjectId)),
+      ),
+      keyOf,
+    ),
   });
 
   // 1. History, one document per version, never overwritten; a version number may be used once: another message
@@ -435,14 +455,20 @@ const INSTEAD_OF_WITHDRAWAL: Record<string, string> = {
  * The withdrawals (SeizureRetraction) of `records` naming a trafficking route or an annual return, each with its
  * refusal (`invalid-content`, naming the kind and the rule). The kind is the store's under the id (`stored`, as step 0
  * read it: a report there is withdrawn as usual), else the kind the batch's own versions of it are (a route and its
- * withdrawal in one batch). A withdrawal of an id the hub holds nothing under is left to be kept in the history: a
+ * withdrawal in one batch). A report version in the batch makes it a report's withdrawal, but for one that claims no
+ * version (`staleReports`: step 1 finds it stale), which leaves the withdrawal to the kind stored under the id. A withdrawal of an id the hub holds nothing under is left to be kept in the history: a
  * report refused into quarantine and re-driven later is stored withdrawn by it. Those `refused` as another country's
  * are left to that refusal.
  */
 function withdrawalsOfOtherKinds(
   records: Accepted[],
   refused: ReadonlyMap<Accepted, string>,
-  stored: { reports: ReadonlyMap<string, unknown>; routes: CurrentVersions; annualReturns: CurrentVersions },
+  stored: {
+    reports: ReadonlyMap<string, unknown>;
+    routes: CurrentVersions;
+    annualReturns: CurrentVersions;
+    staleReports: ReadonlySet<string>;
+  },
 ): Map<Accepted, Rejected> {
   const out = new Map<Accepted, Rejected>();
   const withdrawals = records.filter(
@@ -456,12 +482,12 @@ function withdrawalsOfOtherKinds(
   for (const a of withdrawals) {
     const id = a.subjectId;
     const here = kindsHere.get(id);
-    if (stored.reports.has(id) || here?.has('SeizureReport')) continue;
+    if (stored.reports.has(id) || (here?.has('SeizureReport') && !stored.staleReports.has(id))) continue;
     const kind = stored.routes.has(id)
       ? 'TraffickingRoute'
       : stored.annualReturns.has(id)
         ? 'AnnualSeizureReturn'
-        : [...(here ?? [])][0];
+        : [...(here ?? [])].find((k) => k !== 'SeizureReport');
     if (!kind) continue;
     const message = `${id} is a${kind === 'AnnualSeizureReturn' ? 'n' : ''} ${kind}, not a seizure report: only seizure reports are withdrawn; ${INSTEAD_OF_WITHDRAWAL[kind]}`;
     const field: FieldError = { field: 'reportId', message, value: id };
@@ -475,6 +501,31 @@ function withdrawalsOfOtherKinds(
     });
   }
   return out;
+}
+
+/**
+ * The ids of `reports` (report versions of ids a route or an annual return is stored under, each with its withdrawal
+ * in the batch) none of whose versions here claims its number: each taken in the history by another message (the
+ * route's, the return's), so step 1 finds them stale. Rare: the history, the largest collection, is read only then.
+ */
+async function staleReportVersions(
+  versions: Collection<StoredReport>,
+  reports: Accepted[],
+  keyOf: (a: Accepted) => string,
+): Promise<Set<string>> {
+  if (reports.length === 0) return new Set();
+  const claimedBy = new Map(
+    (await findEach(versions, '_id', reports.map(keyOf), { messageId: 1 })).map((d) => [d._id, d.messageId]),
+  );
+  const claiming = new Set(
+    reports
+      .filter((a) => {
+        const by = claimedBy.get(keyOf(a));
+        return by === undefined || by === a.envelope.messageId;
+      })
+      .map((a) => a.subjectId),
+  );
+  return new Set(reports.map((a) => a.subjectId).filter((id) => !claiming.has(id)));
 }
 
 /**

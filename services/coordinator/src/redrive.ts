@@ -192,7 +192,7 @@ export interface RedriveOptions {
 export interface RedriveResult {
   entry: Pick<
     StoredQuarantine,
-    '_id' | 'topic' | 'reasonCode' | 'messageId' | 'origin' | 'redriveOf' | 'redrive'
+    '_id' | 'topic' | 'reasonCode' | 'messageId' | 'origin' | 'redriveOf' | 'redrive' | 'quarantinedAt'
   >;
   redriveId?: string;
   /** What came of it, when waited for and known in time. */
@@ -200,6 +200,28 @@ export interface RedriveResult {
 }
 
 const MAX_REDRIVE = 10_000;
+
+/** The most entries a list gives (`hub quarantine list`); it reads one more, to know that more match. */
+export const MAX_LISTED = MAX_REDRIVE;
+
+/**
+ * The entries of a list to give (`found`: as selectQuarantined read them in list mode, oldest first, up to one more
+ * than MAX_LISTED), and, when more match than that, what to say: how many at least, and how to narrow them or go on.
+ */
+export function listed<T extends { entry: { quarantinedAt: number } }>(
+  found: T[],
+): { entries: T[]; more?: string } {
+  if (found.length <= MAX_LISTED) return { entries: found };
+  const entries = found.slice(0, MAX_LISTED);
+  const last = new Date(entries[entries.length - 1]!.entry.quarantinedAt).toISOString();
+  return {
+    entries,
+    more:
+      `more than ${MAX_LISTED} entries match (at least ${found.length}): only the oldest ${MAX_LISTED} were listed; ` +
+      `narrow them with --reason, --country or --since (the next ones: --since ${last}, which lists from the last one ` +
+      'given on)',
+  };
+}
 
 /** The entries the options name, as they are to be re-driven (re-driven ones refused again are not listed). */
 export async function selectQuarantined(
@@ -224,6 +246,7 @@ export async function selectQuarantined(
         .limit(MAX_REDRIVE + 1)
         .project<StoredQuarantine>(options.listOnly ? { originalBytes: 0 } : {})
         .toArray();
+  // Listed as found, up to one more than MAX_LISTED: `listed` says when more match than are given.
   if (options.listOnly) return entries;
   if (options.ids?.length) {
     const found = new Set(entries.map((e) => e._id));

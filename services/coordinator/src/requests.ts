@@ -16,7 +16,7 @@ import {
   type StoredRequest,
   type StoredResponse,
 } from '@hub/store';
-import { notAhead, shownTime } from './content-checks';
+import { CLOCK_SKEW_MS, notAhead, shownTime } from './content-checks';
 import { storedHandling } from './documents';
 import type { Accepted, Outcome } from './outcome';
 import type { Outgoing } from './outgoing';
@@ -25,10 +25,10 @@ import { derivedUuid } from './replies';
 const COUNTRY = /^[A-Z]{2}$/;
 const MAX_DUE_MS = 366 * 86400000;
 /**
- * How far before its request's sentAt an answer's respondedAt may be: the two come from two nodes' clocks, each
- * allowed to run this far off (as content-checks' CLOCK_SKEW_MS allows ahead of the hub's).
+ * How far before its request's sentAt an answer's respondedAt may be: the two come from two nodes' clocks, the
+ * requester's and the addressee's, each of which may run CLOCK_SKEW_MS off, one ahead and the other behind.
  */
-const ANSWER_SKEW_MS = 5 * 60000;
+const ANSWER_SKEW_MS = 2 * CLOCK_SKEW_MS;
 
 /**
  * Message types that belong to the request workflow (kept in `requests`, not as report versions): requests and
@@ -153,7 +153,7 @@ export function checkRespondedAfterSent(
   return [
     {
       field: 'respondedAt',
-      message: `${shownTime(respondedAt)} is before request ${requestId} was sent (sentAt ${shownTime(sentAt)}), by more than the ${ANSWER_SKEW_MS / 60000} minutes allowed for clock skew: an answer is given after its request`,
+      message: `${shownTime(respondedAt)} is before request ${requestId} was sent (sentAt ${shownTime(sentAt)}), by more than the ${ANSWER_SKEW_MS / 60000} minutes allowed for clock skew (the requester's and the addressee's clocks, each up to ${CLOCK_SKEW_MS / 60000} minutes off): an answer is given after its request`,
       value: respondedAt,
     },
   ];
@@ -276,10 +276,17 @@ export type AnswerVerdict<T> =
  * an answer its node gave after its own closing answer (which a node's API refuses to give: a node writing to its
  * topic on its own, a clock set back) may be taken, read first, and dropped later (see DroppedAnswer).
  *
- * Of a node that sends two closing answers, the one appended first closes the request in every order of reading. A
- * partial answer given between the two respondedAt it claims, when the one appended later claims the earlier time and
- * is read first, is refused then, where read in another order it would be kept: only that node's own answers depend on
- * the order, never which answer closed the request.
+ * Of a node that sends two closing answers (its API gives one: a node writing to its topic on its own, or restored
+ * from a backup), the one appended first closes the request in every order of reading. A partial answer that node
+ * dated after the other one (appended later, dated earlier) and before the one that closes the request depends on the
+ * order: it is lost (refused, or taken and dropped) when it (its last copy) and that other closing answer are both
+ * read before the one that closes the request, and kept in every other order. No rule does better without keeping
+ * something of an answer refused: read after the closing answer, the other one is refused and nothing of it stored,
+ * so a partial answer read later is judged by the closing answer alone; read before it, the other one closes the
+ * request until then, and the partial answer, refused or dropped, is not stored either. (Keeping the earliest
+ * respondedAt of every closing answer, refused ones too, and dropping the partial answers after it would make the
+ * request independent of the order, a refused answer then changing what is stored.) Which answer closes the request,
+ * and every answer of a node that sent one closing answer, never depend on the order.
  */
 export function judgeAnswer<T extends Placed>(answers: readonly T[], answer: Placed): AnswerVerdict<T> {
   const same = answers.find((a) => a.messageId === answer.messageId);
@@ -678,8 +685,9 @@ async function storeAnswers(
 /**
  * An answer accepted (its receipt said so, its copy went to the requester) that its request no longer holds: an
  * answer read after it comes before it and closed the request, or took its response id (judgeAnswer). Only an answer
- * its node gave after its own closing answer, or a second closing answer appended after the first, can be dropped;
- * never silently: the intake logs and counts each (answerDropReporter).
+ * its node gave after its own closing answer, a second closing answer appended after the first, a partial answer
+ * given after such a second closing answer, or an answer whose response id another message, dated before it, reuses,
+ * can be dropped; never silently: the intake logs and counts each (answerDropReporter).
  */
 export interface DroppedAnswer {
   requestId: string;

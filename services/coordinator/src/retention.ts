@@ -39,6 +39,7 @@ import {
   dropSupersededRouteKeys,
   type AlertRecord,
 } from './correlate';
+import type { TopicReads } from './request-escalation';
 import { lockedStagesNamingEach } from './resume';
 import { versionHandlings } from './persist';
 
@@ -56,13 +57,15 @@ export interface RetentionPolicy {
   /** How many records one hold of the store's read-models lock reviews (default 100): the intake stores between. */
   reviewSlice?: number;
   /**
-   * How long after start the first review runs (default: checkMs, at most 30 s): an erasure a stop cut short is
-   * finished then, not an hour later.
+   * How long after start an early review runs (default: checkMs, at most 30 s): an erasure a stop cut short is
+   * finished then, not an hour later. It finishes those alone: a record that has fallen due waits for the first
+   * regular review, checkMs after start, so that the intake has read the renewals sent in time first (startRetention).
+   * None when this is checkMs or more.
    */
   firstCheckMs?: number;
 }
 
-/** The longest wait for the first review after start (RetentionPolicy.firstCheckMs). */
+/** The longest wait for the early review after start (RetentionPolicy.firstCheckMs). */
 const FIRST_CHECK_MAX_MS = 30000;
 
 export const DEFAULT_RETENTION: RetentionPolicy = {
@@ -260,6 +263,12 @@ export interface RetentionDeps {
   clock: () => number;
   /** false during a replay: nothing is sent. */
   send: boolean;
+  /**
+   * Whether the intake has not yet read and committed, on `origin`'s topic (hub.node.XX.out), every record appended by
+   * `at` (request-escalation.ts, intakeBehindOn): a record due at `at` is not erased while a renewal its originator
+   * sent in time may wait unread there (a backlog after a stop). Absent: the review does not ask (tests, tools).
+   */
+  intakeBehind?: (origin: string, at: number, reads?: TopicReads) => Promise<boolean>;
 }
 
 function signed(deps: RetentionDeps, type: string, value: unknown, messageId: string): Buffer {
@@ -750,6 +759,9 @@ export async function eraseRecords(
   return entries;
 }
 
+/** What a review takes: every record due or to be warned, or only those whose erasure was begun (marked). */
+type ReviewScope = 'all' | 'marked';
+
 /** The periodic review: warn what is due soon, erase what is due; under the read-models lock, a slice at a time. */
 export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; runOnce(): Promise<void> } {
   let running: Promise<void> | undefined;
@@ -758,22 +770,28 @@ export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; ru
   /**
    * One slice: the records due soonest that are to be erased or warned (those warned already wait for their date),
    * and those whose erasure was begun (erasing: its date may be ahead of this instance's clock), reviewed under the
-   * read-models lock. The ids it reviewed (fewer than a slice: none are left).
+   * read-models lock; `marked`: those whose erasure was begun alone. The ids it reviewed (fewer than a slice: none are
+   * left).
    */
-  const reviewSlice = async (): Promise<string[]> => {
+  const reviewSlice = async (scope: ReviewScope): Promise<string[]> => {
     const now = deps.clock();
     const due = await retention
-      .find({
-        $or: [
-          { erasing: { $exists: true } },
-          { reviewAt: { $lte: new Date(now) } },
-          { reviewAt: { $lte: new Date(now + deps.policy.warnMs) }, warnedAt: null },
-        ],
-      })
+      .find(
+        scope === 'marked'
+          ? { erasing: { $exists: true } }
+          : {
+              $or: [
+                { erasing: { $exists: true } },
+                { reviewAt: { $lte: new Date(now) } },
+                { reviewAt: { $lte: new Date(now + deps.policy.warnMs) }, warnedAt: null },
+              ],
+            },
+      )
       .sort({ reviewAt: 1 })
       .limit(slice)
       .toArray();
     if (due.length === 0) return [];
+    const waiting = await renewalsMayWait(due.filter((d) => !d.erasing && d.reviewAt.getTime() <= now));
     await withLock(deps.store, 'read-models', async () => {
       // Read again under the lock: a renewal the intake stored while this waited for it (the intake applies them
       // under the same lock) has moved the record's date, and the record is neither erased nor warned now.
@@ -782,7 +800,9 @@ export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; ru
         '_id',
         due.map((d) => d._id),
       );
-      const expired = current.filter((d) => d.erasing || d.reviewAt.getTime() <= now);
+      const expired = current.filter(
+        (d) => d.erasing || (scope === 'all' && d.reviewAt.getTime() <= now && !waiting.has(d._id)),
+      );
       // Each erasure begun finishes with the reason it was begun for.
       const byReason = new Map<ErasureLogEntry['reasonCode'], RetentionDoc[]>();
       for (const d of expired) {
@@ -797,6 +817,7 @@ export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; ru
           );
       const toWarn = current.filter(
         (d) =>
+          scope === 'all' &&
           !d.erasing &&
           d.reviewAt.getTime() > now &&
           d.reviewAt.getTime() <= now + deps.policy.warnMs &&
@@ -822,22 +843,54 @@ export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; ru
     });
     return due.map((d) => d._id);
   };
+  /**
+   * Of the records fallen due (not marked), those the intake may not have read every renewal of yet: their
+   * originator's topic not committed past their review date (RetentionDeps.intakeBehind). Where the brokers cannot
+   * say, the record waits too. Asked latest date first for each originator: once read past one date, past the earlier.
+   */
+  const renewalsMayWait = async (fallenDue: RetentionDoc[]): Promise<Set<string>> => {
+    const waiting = new Set<string>();
+    const behind = deps.intakeBehind;
+    if (!behind) return waiting;
+    const reads: TopicReads = new Map();
+    const byOrigin = new Map<string, RetentionDoc[]>();
+    for (const d of fallenDue) byOrigin.set(d.originCountry, [...(byOrigin.get(d.originCountry) ?? []), d]);
+    for (const [origin, docs] of byOrigin)
+      try {
+        for (const d of docs.sort((a, b) => b.reviewAt.getTime() - a.reviewAt.getTime())) {
+          if (!(await behind(origin, d.reviewAt.getTime(), reads))) break;
+          waiting.add(d._id);
+        }
+      } catch (err) {
+        for (const d of docs) waiting.add(d._id);
+        deps.logger.warn(
+          { origin, records: docs.length, err: (err as Error).message },
+          "records fallen due not erased yet: where the intake stands in their originator's topic is not known",
+        );
+      }
+    if (waiting.size)
+      deps.logger.info(
+        { records: waiting.size },
+        "records fallen due wait until the intake has read their originators' renewals sent in time",
+      );
+    return waiting;
+  };
   // Slice after slice, the lock given up between them: a day when many records fall due (a country's backlog
   // imported at once, its period over) must not hold the intake, which stores under the same lock, until every one
   // is erased. Every record of a slice leaves the review (erased, or warned and waiting for its date); should one
-  // not, the same slice coming again ends the run rather than looping on it.
-  const slices = async () => {
+  // not (one waiting for the intake), the same slice coming again ends the run rather than looping on it.
+  const slices = async (scope: ReviewScope) => {
     let last = '';
     for (;;) {
-      const ids = await reviewSlice();
+      const ids = await reviewSlice(scope);
       if (ids.length < slice || ids.join() === last) return;
       last = ids.join();
     }
   };
   /** A review, after the one running (the timer's, or another caller's) has ended: never two at once. */
-  const runOnce = async (): Promise<void> => {
+  const review = async (scope: ReviewScope): Promise<void> => {
     while (running) await running.catch(() => undefined);
-    const run = slices();
+    const run = slices(scope);
     running = run;
     try {
       await run;
@@ -845,21 +898,21 @@ export function startRetention(deps: RetentionDeps): { stop(): Promise<void>; ru
       if (running === run) running = undefined;
     }
   };
-  const tick = () => {
+  const tick = (scope: ReviewScope) => () => {
     if (running) return;
-    void runOnce().catch((err: unknown) =>
+    void review(scope).catch((err: unknown) =>
       deps.logger.error({ err: (err as Error).message }, 'retention review failed'),
     );
   };
-  // The first review soon after start, then every checkMs: an erasure that a stop cut short (its notices out, some
-  // of its content still stored) is finished then, not a whole checkMs later.
-  const first = setTimeout(
-    tick,
-    deps.policy.firstCheckMs ?? Math.min(deps.policy.checkMs, FIRST_CHECK_MAX_MS),
-  );
-  const timer = setInterval(tick, deps.policy.checkMs);
+  // An early review soon after start finishes the erasures that a stop cut short (their notices out, some of their
+  // content still stored), not a whole checkMs later. Only those: a record that fell due while the coordinator was
+  // stopped may have a renewal sent in time waiting unread in its originator's topic, which the intake reads first;
+  // the regular review, every checkMs from start, erases what has fallen due.
+  const early = deps.policy.firstCheckMs ?? Math.min(deps.policy.checkMs, FIRST_CHECK_MAX_MS);
+  const first = early < deps.policy.checkMs ? setTimeout(tick('marked'), early) : undefined;
+  const timer = setInterval(tick('all'), deps.policy.checkMs);
   return {
-    runOnce,
+    runOnce: () => review('all'),
     async stop() {
       clearTimeout(first);
       clearInterval(timer);

@@ -4,13 +4,13 @@
 // finishes the erasure, whatever the record's date, soon after a start. On the store in memory.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { createSigner, decodeEnvelope } from '@hub/envelope';
-import { PartitionCounts, topicNames, type Message, type Producer } from '@hub/kafka';
-import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
+import { decodeEnvelope } from '@hub/envelope';
+import { topicNames } from '@hub/kafka';
+import { loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS, type CollectionName, type Store } from '@hub/store';
-import { testPki } from '../../pki/test/fixtures';
 import { acceptedMessage } from './accepted';
 import { memoryStore, type MemoryStore } from './memory-store';
+import { retentionDeps, type SentMessage } from './retention-deps';
 import type { Accepted, Rejected } from '../src/outcome';
 import { checkRenewals } from '../src/renewal-checks';
 import {
@@ -26,7 +26,6 @@ const DAY = 86400000;
 const NOW = Date.UTC(2029, 11, 7);
 const names = topicNames('');
 const registry = loadSchemaRegistry();
-const regions = loadRegions();
 const GREEN = { tlp: 'GREEN', releasableCountries: [], releasableTo: [] };
 
 type Filter = Record<string, unknown>;
@@ -84,37 +83,18 @@ const reviewStore = (mem: MemoryStore, fail: { failing?: CollectionName }): Stor
 
 describe('coordinator: an erasure cut short after its notices went out', function () {
   this.timeout(30000);
-  const pki = testPki();
-  const signer = createSigner({
-    privateKey: pki.hub.key,
-    certificate: pki.hub.cert.certificatePem,
-    origin: 'HUB',
-  });
   let mem: MemoryStore;
-  let sent: { topic: string; message: Message }[];
+  let sent: SentMessage[];
   let erased: ErasedSet;
   let fail: { failing?: CollectionName };
   const deps = (clock = NOW): RetentionDeps =>
-    ({
+    retentionDeps({
       store: reviewStore(mem, fail),
-      producer: {
-        send: async ({ topic, messages }: { topic: string; messages: Message[] }) => {
-          for (const message of messages) sent.push({ topic, message });
-          return [];
-        },
-      } as unknown as Producer,
-      partitions: new PartitionCounts(async () => 1),
-      signer,
-      registry,
-      names,
-      regions,
       policy: { periods: { seizure: 1095 * DAY }, warnMs: 90 * DAY, checkMs: 3600000 },
       erased,
-      matchSecret: Buffer.alloc(32, 7),
-      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-      clock: () => clock,
-      send: true,
-    }) as unknown as RetentionDeps;
+      clock,
+      onSend: (s) => sent.push(s),
+    });
 
   /** KZ's report `id` stored with its history, archived envelope and statistics, its review date `reviewAt`. */
   const seed = (id: string, reviewAt: number): RetentionDoc => {

@@ -4,11 +4,10 @@
 // keys) is another test's.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { createSigner, decodeEnvelope } from '@hub/envelope';
-import { PartitionCounts, topicNames, type Message, type Producer } from '@hub/kafka';
+import { decodeEnvelope } from '@hub/envelope';
+import { topicNames } from '@hub/kafka';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { alertScore, COLLECTIONS, type CollectionName, type Store } from '@hub/store';
-import { testPki } from '../../pki/test/fixtures';
 import { alertRecipients } from '../src/erasure-reach';
 import { derivedUuid } from '../src/replies';
 import {
@@ -19,6 +18,7 @@ import {
   type RetentionDoc,
 } from '../src/retention';
 import { memoryStore, type MemoryStore } from './memory-store';
+import { retentionDeps, type SentMessage } from './retention-deps';
 
 const NOW = Date.UTC(2026, 11, 7, 9, 0);
 const names = topicNames('');
@@ -82,36 +82,17 @@ const storedAlert = (matched: [string, string][]) => ({
 
 describe('coordinator: an erasure notice reaches every country an alert naming the record went to', function () {
   this.timeout(30000);
-  const pki = testPki();
-  const signer = createSigner({
-    privateKey: pki.hub.key,
-    certificate: pki.hub.cert.certificatePem,
-    origin: 'HUB',
-  });
   let mem: MemoryStore;
-  let sent: { topic: string; message: Message }[];
+  let sent: SentMessage[];
   let erased: ErasedSet;
   const deps = (store: Store): RetentionDeps =>
-    ({
+    retentionDeps({
       store,
-      producer: {
-        send: async ({ topic, messages }: { topic: string; messages: Message[] }) => {
-          for (const message of messages) sent.push({ topic, message });
-          return [];
-        },
-      } as unknown as Producer,
-      partitions: new PartitionCounts(async () => 1),
-      signer,
-      registry,
-      names,
-      regions,
       policy: { periods: { seizure: 1000 }, warnMs: 100, checkMs: 100 },
       erased,
-      matchSecret: Buffer.alloc(32, 7),
-      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-      clock: () => NOW,
-      send: true,
-    }) as unknown as RetentionDeps;
+      clock: NOW,
+      onSend: (s) => sent.push(s),
+    });
   /** The nodes' inbound topics the notice of `id` went to, sorted, each as often as it went there. */
   const nodesTold = (id: string) =>
     sent

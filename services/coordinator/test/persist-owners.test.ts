@@ -4,15 +4,14 @@
 // originator's own next version and withdrawal are still taken.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { annualReturnFromJson, routeReportFromJson, seizureReportFromJson } from '@hub/domain';
+import { seizureReportFromJson } from '@hub/domain';
 import { loadRegions } from '@hub/schemas';
 import { COLLECTIONS } from '@hub/store';
-import { persistBatch } from '../src/persist';
 import type { Accepted, Outcome } from '../src/outcome';
 import { acceptedMessage } from './accepted';
 import { memoryStore, type MemoryStore } from './memory-store';
+import { annual, made, NOW, route, storedBatches } from './stored-batches';
 
-const NOW = Date.UTC(2026, 11, 6, 9, 0);
 const regions = loadRegions();
 
 /** A message as the intake accepts it, from `country`'s node. */
@@ -22,13 +21,6 @@ const accepted = (
   value: Record<string, unknown>,
   id: string,
 ): Accepted => acceptedMessage(country, messageType, value, id, NOW);
-
-const ctx = (country: string, version: number) => ({
-  nodeCountry: country,
-  now: NOW,
-  versionOf: () => version,
-  regions: new Set<string>(),
-});
 
 const report = (country: string, reportId: string, version: number) =>
   accepted(
@@ -43,35 +35,10 @@ const report = (country: string, reportId: string, version: number) =>
         drugs: [{ substance: 'heroin', quantity: 12.5, unit: 'kg' }],
         handling: { tlp: 'GREEN' },
       },
-      ctx(country, version),
+      made(country, version),
     ).value as unknown as Record<string, unknown>,
     reportId,
   );
-
-const route = (country: string, routeId: string, version: number) =>
-  accepted(
-    country,
-    'TraffickingRoute',
-    routeReportFromJson(
-      { routeId, name: 'Northern route', legs: [{ from: 'TJ', to: country }], handling: { tlp: 'GREEN' } },
-      ctx(country, version),
-    ).value as unknown as Record<string, unknown>,
-    routeId,
-  );
-
-/** An annual return; `returnId` as a node writing straight to its topic may set it (a node's API derives it). */
-const annual = (country: string, version: number, returnId?: string) => {
-  const value = annualReturnFromJson(
-    {
-      year: 2025,
-      rows: [{ drugName: 'Heroin', drugGroup: 'Opioids', kilograms: 10 }],
-      handling: { tlp: 'GREEN' },
-    },
-    ctx(country, version),
-  ).value as unknown as Record<string, unknown>;
-  if (returnId) value.returnId = returnId;
-  return accepted(country, 'AnnualSeizureReturn', value, String(value.returnId));
-};
 
 const retraction = (country: string, reportId: string, version: number) =>
   accepted(
@@ -88,14 +55,7 @@ const mismatch = (id: string, owner: string) =>
 
 describe('coordinator: one owner per record id, whatever kind of message names it', () => {
   let mem: MemoryStore;
-  // Each batch a second after the one before: the history keeps when each version came.
-  let clock = NOW;
-  const persist = (outcomes: Outcome[]) => {
-    const at = (clock += 1000);
-    return persistBatch(mem.store, outcomes, regions, () => at);
-  };
-  const history = () => mem.docs(COLLECTIONS.reportVersions);
-  const archived = (a: Accepted) => mem.docs(COLLECTIONS.envelopes).has(a.envelope.messageId);
+  const { persist, history, archived } = storedBatches(() => mem, regions);
 
   beforeEach(() => {
     mem = memoryStore();

@@ -4,47 +4,14 @@
 // the history, as before, for a report re-driven from quarantine later. Storing batches on the store in memory.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { annualReturnFromJson, routeReportFromJson } from '@hub/domain';
 import { loadRegions } from '@hub/schemas';
 import { COLLECTIONS } from '@hub/store';
-import { persistBatch } from '../src/persist';
-import type { Accepted, Outcome, Rejected } from '../src/outcome';
+import type { Outcome, Rejected } from '../src/outcome';
 import { acceptedMessage } from './accepted';
 import { memoryStore, type MemoryStore } from './memory-store';
+import { annual, NOW, route, storedBatches } from './stored-batches';
 
-const NOW = Date.UTC(2026, 11, 6, 9, 0);
 const regions = loadRegions();
-
-const ctx = (country: string, version: number) => ({
-  nodeCountry: country,
-  now: NOW,
-  versionOf: () => version,
-  regions: new Set<string>(),
-});
-
-const route = (country: string, routeId: string, version: number, name = 'Northern route') =>
-  acceptedMessage(
-    country,
-    'TraffickingRoute',
-    routeReportFromJson(
-      { routeId, name, legs: [{ from: 'TJ', to: country }], handling: { tlp: 'GREEN' } },
-      ctx(country, version),
-    ).value as unknown as Record<string, unknown>,
-    routeId,
-    NOW,
-  );
-
-const annual = (country: string, version: number) => {
-  const value = annualReturnFromJson(
-    {
-      year: 2025,
-      rows: [{ drugName: 'Heroin', drugGroup: 'Opioids', kilograms: 10 * version }],
-      handling: { tlp: 'GREEN' },
-    },
-    ctx(country, version),
-  ).value as unknown as Record<string, unknown>;
-  return acceptedMessage(country, 'AnnualSeizureReturn', value, String(value.returnId), NOW);
-};
 
 const withdrawal = (country: string, reportId: string, version: number) =>
   acceptedMessage(
@@ -64,13 +31,7 @@ const annualRefusal = (id: string) =>
 
 describe('coordinator: a withdrawal withdraws a seizure report, nothing else', () => {
   let mem: MemoryStore;
-  let clock = NOW;
-  const persist = (outcomes: Outcome[]) => {
-    const at = (clock += 1000);
-    return persistBatch(mem.store, outcomes, regions, () => at);
-  };
-  const history = () => mem.docs(COLLECTIONS.reportVersions);
-  const archived = (a: Accepted) => mem.docs(COLLECTIONS.envelopes).has(a.envelope.messageId);
+  const { persist, history, archived } = storedBatches(() => mem, regions);
   /** The refusal of `outcome`, as its receipt gives it. */
   const refusal = (outcome: Outcome | undefined) => {
     expect(outcome?.kind).to.equal('rejected');

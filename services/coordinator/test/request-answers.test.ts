@@ -333,7 +333,7 @@ describe('coordinator: an answer dated before the answer that closed its request
     expect(late?.kind === 'rejected' && late.fields).to.deep.equal([
       {
         field: 'respondedAt',
-        message: `2026-03-13T09:00:00.000Z is before request ${REQUEST_ID} was sent (sentAt 2026-03-14T09:00:00.000Z), by more than the 5 minutes allowed for clock skew: an answer is given after its request`,
+        message: `2026-03-13T09:00:00.000Z is before request ${REQUEST_ID} was sent (sentAt 2026-03-14T09:00:00.000Z), by more than the 10 minutes allowed for clock skew (the requester's and the addressee's clocks, each up to 5 minutes off): an answer is given after its request`,
         value: dayBefore,
       },
     ]);
@@ -341,8 +341,8 @@ describe('coordinator: an answer dated before the answer that closed its request
     // The first answer too, and a partial one: the two nodes' clocks may differ by the skew allowed, not more.
     const fresh = requestsStore([storedRequest()]);
     const early = await intake(fresh.store, [
-      answer(1, 'partial', NOW + MINUTE, NOW - 5 * MINUTE - 1),
-      answer(2, 'partial', NOW + MINUTE, NOW - 5 * MINUTE),
+      answer(1, 'partial', NOW + MINUTE, NOW - 10 * MINUTE - 1),
+      answer(2, 'partial', NOW + MINUTE, NOW - 10 * MINUTE),
     ]);
     expect(early.kinds).to.deep.equal(['rejected', 'accepted']);
   });

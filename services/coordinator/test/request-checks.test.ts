@@ -37,6 +37,18 @@ const memoryStore = (docs: Partial<StoredRequest>[] = []): Store =>
     }),
   }) as unknown as Store;
 
+/** The store holding KZ's request to UZ already (its id request().requestId), sent as message request-message. */
+const storedAlready = () =>
+  memoryStore([
+    {
+      _id: request().requestId,
+      requester: 'KZ',
+      addressee: 'UZ',
+      messageId: 'request-message',
+      response: null,
+    },
+  ]);
+
 describe('coordinator: information request checks', () => {
   it('accepts a well-formed request from its own country', () => {
     expect(checkInformationRequest(request(), 'KZ', NOW)).to.deep.equal([]);
@@ -60,15 +72,7 @@ describe('coordinator: information request checks', () => {
     expect(checkInformationRequest(request({ to: 'KZ' }), 'KZ', NOW)).to.deep.equal([
       { field: 'to', message: 'KZ is the asking country (from): a country cannot ask itself', value: 'KZ' },
     ]);
-    const stored = memoryStore([
-      {
-        _id: request().requestId,
-        requester: 'KZ',
-        addressee: 'UZ',
-        messageId: 'request-message',
-        response: null,
-      },
-    ]);
+    const stored = storedAlready();
     const another = {
       kind: 'accepted',
       record: { topic: 'hub.node.KZ.out', partition: 0, offset: '8', key: null, bytes: Buffer.alloc(0) },
@@ -260,15 +264,7 @@ describe('coordinator: information request checks', () => {
       // A topic made before its records carried the brokers' time: its producer's is not taken for it.
       expect((await check([read(undefined)])).map((o) => o.kind)).to.deep.equal(['accepted']);
       // Stored already (its message id): taken again even when read with a later time.
-      const stored = memoryStore([
-        {
-          _id: request().requestId,
-          requester: 'KZ',
-          addressee: 'UZ',
-          messageId: 'request-message',
-          response: null,
-        },
-      ]);
+      const stored = storedAlready();
       expect((await check([read(NOW + 3 * 3600000)], stored)).map((o) => o.kind)).to.deep.equal(['accepted']);
     });
 

@@ -1,5 +1,4 @@
 // The national node's HTTP API (CONTRACT.md): what agencies' systems call.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { NodeClientToken } from '@hub/config';
@@ -217,10 +216,19 @@ export function createSeizureAcceptor(
     id: string | undefined,
     digest: string | undefined,
     make: () => Normalised<SeizureReportRecord>,
+    unnamed?: () => string,
   ): Promise<AcceptedSeizure> => {
-    const earlier = id === undefined || digest === undefined ? undefined : sentBefore(id, digest);
+    let earlier = id === undefined || digest === undefined ? undefined : sentBefore(id, digest);
+    // `unnamed`: the digest of the body without its reportId. A report first sent without one (the node gave it its
+    // id, listed in the answer) and sent again with it is the same content: known by that digest too.
+    const alias =
+      earlier === undefined && id !== undefined && unnamed && deps.reports.latest(id) > 0
+        ? unnamed()
+        : undefined;
+    if (alias !== undefined) earlier = sentBefore(id as string, alias);
     if (earlier === undefined && id !== undefined && digest !== undefined) {
-      const withdrawn = withdrawnBefore(id, digest);
+      const withdrawn =
+        withdrawnBefore(id, digest) ?? (alias === undefined ? undefined : withdrawnBefore(id, alias));
       if (withdrawn) throw withdrawnRefusal(id, withdrawn);
     }
     if (earlier?.refused) {
@@ -247,6 +255,10 @@ export function createSeizureAcceptor(
   ): Promise<RetractedSeizure> => {
     if (deps.reports.latest(reportId) === 0)
       throw new HubError('NOT_FOUND', `this node has not sent report ${reportId}`);
+    // Erased (whatever its kind): answered as such, before the kind's refusal, which would send the agency to a
+    // corrected version the node would refuse too.
+    const erased = deps.reports.erasedRefusalOf(reportId);
+    if (erased) throw erased;
     // The coordinator refuses it (invalid-content): refused here, before a version is spent on it.
     const kind = kindOf(reportId);
     if (kind === 'TraffickingRoute' || kind === 'AnnualSeizureReturn') throw notWithdrawable(reportId, kind);
@@ -288,7 +300,9 @@ export function createSeizureAcceptor(
       // Without an id the report gets a new one: nothing to wait for.
       return given === undefined
         ? submitOnce(undefined, digest, make)
-        : turns.run(given, () => submitOnce(deps.reports.idOf(given), digest, make));
+        : turns.run(given, () =>
+            submitOnce(deps.reports.idOf(given), digest, make, () => bodyDigest(withoutReportId(body))),
+          );
     },
   };
 }
@@ -306,54 +320,126 @@ function givenReportId(body: unknown): string | undefined {
   return typeof id === 'string' ? id.trim() : undefined;
 }
 
+/** A body with a reportId without it (as it was sent when the node gave it its id). */
+function withoutReportId(body: unknown): unknown {
+  const { reportId: _id, ...rest } = body as Record<string, unknown>;
+  return rest;
+}
+
 /** The reportId a body gives, in lower case (ids differing in case only are one report), or undefined. */
 function reportIdOf(body: unknown): string | undefined {
   return givenReportId(body)?.toLowerCase();
 }
 
-/** What a request put in the outbox so far (its first QUEUED_LISTED records, and how many in all). */
+/** A record in the outbox: one a request put there, or found there (the same body sent before: a duplicate). */
+interface QueuedRecord {
+  type: string;
+  id: string;
+  version?: number;
+  messageId: string;
+}
+
+/**
+ * What a request put in the outbox so far, or found there (its first QUEUED_LISTED records, and how many in all), so
+ * that a failure after it (building or sending the answer) is never answered as "nothing was accepted": sent again, a
+ * route or a return would be sent twice, and a retry made only of duplicates would be told to send them again.
+ */
 interface Queued {
   count: number;
-  records: { type: string; id: string; version?: number; messageId: string }[];
+  /** Of `count`, those found in the outbox already (duplicates of an earlier sending). */
+  found: number;
+  records: QueuedRecord[];
 }
 const QUEUED_LISTED = 100;
+
+function noteQueued(queued: Queued, record: QueuedRecord): void {
+  if (queued.count++ < QUEUED_LISTED) queued.records.push(record);
+}
+
+/** `submitter`, each record it takes noted in `queued` (the request's own: handed to its routes in res.locals). */
+function queuedThrough(submitter: Submitter, queued: Queued): Submitter {
+  return {
+    async submit(messageType, key, value, extras) {
+      const sent = await submitter.submit(messageType, key, value, extras);
+      const { version } = (value ?? {}) as { version?: unknown };
+      noteQueued(queued, {
+        type: messageType,
+        id: key,
+        ...(typeof version === 'number' && { version }),
+        messageId: sent.messageId,
+      });
+      return sent;
+    },
+  };
+}
+
+/** `acceptor`, each answer it gives as a duplicate noted in `queued` as found there (with its envelope's id). */
+function duplicatesNoted(acceptor: SeizureAcceptor, queued: Queued): SeizureAcceptor {
+  const found = <T extends { reportId: string; version: number; messageId?: string; duplicate?: boolean }>(
+    type: string,
+    answer: T,
+  ): T => {
+    if (answer.duplicate && answer.messageId !== undefined) {
+      queued.found++;
+      noteQueued(queued, { type, id: answer.reportId, version: answer.version, messageId: answer.messageId });
+    }
+    return answer;
+  };
+  return {
+    context: (source) => acceptor.context(source),
+    submit: async (report, digest) => found('SeizureReport', await acceptor.submit(report, digest)),
+    accept: async (body, client, suggestions) =>
+      found('SeizureReport', await acceptor.accept(body, client, suggestions)),
+    retract: async (reportId, reason, client, digest) =>
+      found('SeizureRetraction', await acceptor.retract(reportId, reason, client, digest)),
+  };
+}
 
 export function createApp(deps: NodeAppDeps): express.Express {
   const app = express();
   const clock = deps.clock ?? Date.now;
   app.disable('x-powered-by');
+  // Whatever NODE_ENV says: express's own last-resort handler (an error thrown while this app's handler answered)
+  // then answers with the status alone, never with a stack trace (which names the files and folders it ran from).
+  app.set('env', 'production');
   app.use(httpRequestMetrics(deps.metrics));
-  // What each request queued, so that a failure after it (building or sending the answer) is never answered as
-  // "nothing was accepted": sent again, a route or a return would be sent twice. Followed through the request's
-  // async work (the submitter is called deep in the acceptor and the CSV import).
-  const queuedBy = new AsyncLocalStorage<Queued>();
-  app.use('/v1', (_req, res, next) => {
-    const queued: Queued = { count: 0, records: [] };
-    res.locals.queued = queued;
-    queuedBy.run(queued, next);
-  });
-  const submitter: Submitter = {
-    async submit(messageType, key, value, extras) {
-      const sent = await deps.submitter.submit(messageType, key, value, extras);
-      const queued = queuedBy.getStore();
-      if (queued && queued.count++ < QUEUED_LISTED) {
-        const { version } = (value ?? {}) as { version?: unknown };
-        queued.records.push({
-          type: messageType,
-          id: key,
-          ...(typeof version === 'number' && { version }),
-          messageId: sent.messageId,
-        });
-      }
-      return sent;
-    },
+  /**
+   * Logged, never thrown: a log stream gone (EPIPE) must not turn an answer into a failure, nor, thrown where an
+   * answer has ended, stop the node.
+   */
+  const logSafely = (level: 'info' | 'error', fields: Record<string, unknown>, message: string) => {
+    try {
+      deps.logger[level](fields, message);
+    } catch {
+      // Nothing left to tell it to.
+    }
   };
+  const logError = (fields: Record<string, unknown>, message: string) => logSafely('error', fields, message);
+  const bookkeeping = deps.bookkeeping ?? createBookkeeping(deps.logger, deps.metrics);
+  const acceptorDeps = { ...deps, bookkeeping };
+  // What is not a request's (the routes' fallback: an app built without this middleware in front of them).
+  const submitter = deps.submitter;
+  const acceptor = createSeizureAcceptor(acceptorDeps);
+  // What each request queued (Queued), noted by a submitter and an acceptor of its own, handed to its routes in
+  // res.locals (`submitter`, `acceptor`). Passed explicitly: an AsyncLocalStorage would turn on promise hooks for the
+  // whole process, every await of the Kafka consumer and publisher paying for them.
+  app.use('/v1', (_req, res, next) => {
+    const queued: Queued = { count: 0, found: 0, records: [] };
+    const own = queuedThrough(deps.submitter, queued);
+    res.locals.queued = queued;
+    res.locals.submitter = own;
+    res.locals.acceptor = duplicatesNoted(createSeizureAcceptor({ ...acceptorDeps, submitter: own }), queued);
+    next();
+  });
+  /** The request's acceptor (what it queues is noted for its answer). */
+  const acceptorOf = (res: Response) => (res.locals.acceptor as SeizureAcceptor | undefined) ?? acceptor;
   // Every request that may change something is logged with how it ended (a refused token too), and by whom when
   // the node asks for tokens: what an agency's system sent and when, at the node.
   app.use('/v1', (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD')
       res.once('finish', () =>
-        deps.logger.info(
+        logSafely(
+          'info',
           {
             client: clientOf(res),
             method: req.method,
@@ -393,10 +479,8 @@ export function createApp(deps: NodeAppDeps): express.Express {
     });
   });
 
-  const bookkeeping = deps.bookkeeping ?? createBookkeeping(deps.logger, deps.metrics);
-  const acceptor = createSeizureAcceptor({ ...deps, submitter, bookkeeping });
   const acceptSeizure = (body: unknown, res: Response, suggestions?: SuggestionBudget) =>
-    acceptor.accept(body, clientOf(res), suggestions);
+    acceptorOf(res).accept(body, clientOf(res), suggestions);
 
   app.use(
     annualRoutes({
@@ -469,7 +553,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
               outboxFailure.reports += 1;
             }
             if (!(err instanceof HubError))
-              deps.logger.error({ err, index }, 'a report of a batch could not be accepted');
+              logError({ err, index }, 'a report of a batch could not be accepted');
             const error =
               err instanceof HubError
                 ? { code: err.code, message: err.message }
@@ -482,7 +566,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
           }
         }),
       );
-    if (outboxFailure) deps.logger.error(outboxFailure, 'the outbox cannot write');
+    if (outboxFailure) logError({ ...outboxFailure }, 'the outbox cannot write');
     const accepted = results.filter((r) => r.status === 'queued').length;
     // Nothing taken (the node may sign nothing now, say): the batch is refused whole, with the reason's status and
     // code, and with every report's outcome, so that the invalid ones are mended before it is sent again.
@@ -517,7 +601,7 @@ export function createApp(deps: NodeAppDeps): express.Express {
     // The report as the node keeps it: ids differing in case only are one report.
     const reportId = deps.reports.idOf(given);
     const reason = readReason(req.body, TEXT_MAX.SeizureRetraction.reason, 'say why the report is withdrawn');
-    const { version, messageId } = await acceptor.retract(reportId, reason, clientOf(res));
+    const { version, messageId } = await acceptorOf(res).retract(reportId, reason, clientOf(res));
     res.status(202).json({ reportId, version, messageId, status: 'queued' });
   });
 
@@ -528,20 +612,22 @@ export function createApp(deps: NodeAppDeps): express.Express {
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such endpoint; see /openapi.json' } });
   });
+  // Each branch answers first and logs after (logError): a log stream gone must not take the answer with it.
   app.use((thrown: unknown, req: Request, res: Response, _next: NextFunction) => {
     const queued = res.locals.queued as Queued | undefined;
     // The answer was begun (a failure while sending it): it cannot be taken back, nor a second one given.
     if (res.headersSent) {
-      deps.logger.error(
-        { err: thrown, queued: queued?.count ?? 0 },
-        'request failed after its answer was begun',
-      );
       if (!res.writableEnded) res.destroy();
+      logError({ err: thrown, queued: queued?.count ?? 0 }, 'request failed after its answer was begun');
       return;
     }
-    // Something was put in the outbox before the failure: it is sent, and the answer says so.
+    // Something was put in the outbox before the failure (or found there): it is sent, and the answer says so.
     if (queued && queued.count > 0) {
-      answerQueuedThenFailed(res, queued, thrown, deps.logger);
+      answerQueuedThenFailed(res, queued);
+      logError(
+        { err: thrown, queued: queued.count, found: queued.found, records: queued.records },
+        'request failed after it queued records',
+      );
       return;
     }
     const unread = unreadableRequest(thrown);
@@ -568,37 +654,64 @@ export function createApp(deps: NodeAppDeps): express.Express {
       return;
     }
     if (err instanceof HubError) {
-      // The agency is told to send it again; where and why the outbox failed (its folder, errno) is the operator's.
-      if (err.code === 'OUTBOX_WRITE_FAILED') deps.logger.error({ err }, 'the outbox cannot write');
       res.status(httpStatusOf(err)).json({ error: { code: err.code, message: err.message } });
+      // The agency is told to send it again; where and why the outbox failed (its folder, errno) is the operator's.
+      if (err.code === 'OUTBOX_WRITE_FAILED') logError({ err }, 'the outbox cannot write');
       return;
     }
-    deps.logger.error({ err }, 'request failed');
     res.status(500).json({
       error: { code: 'INTERNAL', message: 'internal error; the report was not accepted, send it again' },
     });
+    logError({ err }, 'request failed');
   });
   return app;
 }
 
 /**
- * 500 for a request that failed after it queued records: what was queued (they go to the hub), never "not accepted"
- * (sent again, a route, a return or a request would be sent twice).
+ * 500 for a request that failed after it queued records (or found them queued: duplicates): what was queued (they go
+ * to the hub), never "not accepted" (sent again, a route, a return or a request would be sent twice), and what may
+ * be sent again as what, by the kinds of record queued.
  */
-function answerQueuedThenFailed(res: Response, queued: Queued, err: unknown, logger: Logger): void {
+function answerQueuedThenFailed(res: Response, queued: Queued): void {
   const n = queued.count;
-  logger.error({ err, queued: n, records: queued.records }, 'request failed after it queued records');
   const some = n === 1 ? '1 record of this request was' : `${n} records of this request were`;
+  const before = queued.found > 0 ? `, ${queued.found} of them by an earlier sending of the same` : '';
   const listed = n > queued.records.length ? `the first ${queued.records.length} listed` : 'listed';
+  const types = new Set(queued.records.map((r) => r.type));
+  const resend = [...RESENT].filter(([type]) => types.has(type)).map(([, said]) => said);
+  if ([...types].some((t) => !RESENT.has(t)))
+    resend.push(
+      `${resend.length ? 'anything else' : 'what is'} listed is sent twice if sent again: do not send it again`,
+    );
   res.status(500).json({
     error: {
       code: 'INTERNAL',
-      message: `internal error after ${some} queued (${listed} in queued): ${n === 1 ? 'it stays' : 'they stay'} queued and go to the hub, so do not take the request as refused; see GET /v1/receipts/{id} before sending anything again (a seizure report or CSV file sent again unchanged is answered as a duplicate, not sent twice)`,
+      message: `internal error after ${some} queued${before} (${listed} in queued): ${n === 1 ? 'it stays' : 'they stay'} queued and go to the hub, so do not take the request as refused; see GET /v1/receipts/{id} before sending anything again. Sent again: ${resend.join('; ')}`,
     },
     queued: queued.records,
     ...(n > queued.records.length && { queuedTotal: n }),
   });
 }
+
+/**
+ * What becomes of a queued record of each type sent again (answerQueuedThenFailed). Only content the node knows by its
+ * id is answered as a duplicate: a seizure report or a request sent without its id is given a new one.
+ */
+const RESENT: ReadonlyMap<string, string> = new Map([
+  [
+    'SeizureReport',
+    'a seizure report is answered as a duplicate, not sent twice, only when sent unchanged with the reportId listed for it in queued (added to the report when it had none: without it, it is taken as a new report, under a new id); a CSV file sent again unchanged is answered with duplicates (its rows make the same ids)',
+  ],
+  [
+    'SeizureRetraction',
+    'a withdrawal asked again is a second withdrawal (one in a CSV file sent again unchanged is answered as a duplicate)',
+  ],
+  [
+    'InformationRequest',
+    'an information request is answered as a duplicate only when sent unchanged and its body gave the requestId listed for it in queued (one sent without a requestId goes again as a new request)',
+  ],
+  ['InformationResponse', 'an answer to a request sent again unchanged is answered as a duplicate'],
+]);
 
 /**
  * Whether the request carries a body, as body-parser judges it (type-is's hasBody): announced by its length, or sent

@@ -244,7 +244,13 @@ export async function startNationalNode(options: NationalNodeOptions): Promise<R
   }
   const webhookTarget = options.webhook === false ? undefined : (options.webhook ?? config.nodeWebhook);
   const webhook = webhookTarget
-    ? startWebhook({ ...webhookTarget, cursorFile: join(nodeDir, 'webhook.cursor'), inbound, logger })
+    ? startWebhook({
+        ...webhookTarget,
+        cursorFile: join(nodeDir, 'webhook.cursor'),
+        inbound,
+        logger,
+        registry,
+      })
     : undefined;
   if (webhook)
     new Gauge({

@@ -40,6 +40,13 @@ interface Withdrawal {
   withdrew?: { version: number; digest?: string };
 }
 
+/** What a record's last lower version was: what a withdrawal (or the same withdrawal written again) follows. */
+interface Before {
+  version: number;
+  digest?: string;
+  withdrawn?: Withdrawal;
+}
+
 interface Entry {
   version: number;
   digest?: string;
@@ -54,15 +61,21 @@ interface Entry {
   position: number;
   /** The record's kind, as the latest version that named one said (unknown for lines written before 2026-12-08). */
   kind?: RecordKind;
+  /** What the latest version went as, when its line said (from 2026-12-08). */
+  type?: VersionType;
   /** Set while the latest version is a withdrawal. */
   withdrawn?: Withdrawal;
   /**
-   * Read from a line a failed write or a crash cut short (the file's unfinished last line, or one whose sending time
-   * is cut): any field may be cut, the message id whole and the time not. `reconcile` replaces it from the outbox.
+   * Read from a line a failed write or a crash cut short (the file's unfinished last line, one whose sending time is
+   * cut, or one without the type that the record's lines say from 2026-12-08 on): any field may be cut.
+   * `reconcile` replaces it from the outbox.
    */
   partWritten?: boolean;
-  /** Of a part-written entry: the one it replaced (what a withdrawal written again whole follows). */
-  previous?: Entry;
+  /**
+   * The record's last lower version (none: this is its first). Kept whatever replaces the same version (a line cut
+   * anywhere, then written again whole; the same line written twice): the withdrawal it makes always follows it.
+   */
+  before?: Before;
 }
 
 /**
@@ -110,12 +123,15 @@ export class ReportsIndex {
       const version = Number(v);
       if (!id || !Number.isInteger(version) || version <= 0) return;
       const sentAt = at === undefined ? undefined : Number(at);
-      const cut = sentAt !== undefined && !(Number.isSafeInteger(sentAt) && sentAt >= EARLIEST_SENT_AT);
       const before = this.entries.get(id);
+      // Cut in its time, or without the type the record's lines say from 2026-12-08 on (cut in or before it): a
+      // fragment, whatever field the cut fell in (`…m2 1796`, `…m2`, `…SeizureRetr`).
+      const cut =
+        (sentAt !== undefined && !(Number.isSafeInteger(sentAt) && sentAt >= EARLIEST_SENT_AT)) ||
+        (before?.type !== undefined && !isVersionType(type));
       // A fragment never replaces the same version read whole (a line written again after a failed flush, say).
       if (cut && before?.version === version && !before.partWritten) return;
       // '-': a version sent without a body digest (a retraction, a route, a return), with its envelope's id.
-      // A type cut short is no type (`isVersionType`); one cut off after the time is not known.
       this.remember(
         id,
         version,
@@ -126,14 +142,14 @@ export class ReportsIndex {
       );
       const entry = this.entries.get(id);
       if (entry?.version !== version) return;
-      if (cut) this.markPartWritten(entry, before);
+      if (cut) entry.partWritten = true;
       last = { id, entry, before };
     });
     if (!ended && last) {
       // The unfinished last line: what it holds may be cut anywhere (its time, its message id).
       const { id, entry, before } = last;
       if (before?.version === entry.version && !before.partWritten) this.entries.set(id, before);
-      else this.markPartWritten(entry, before);
+      else entry.partWritten = true;
     }
     // A line torn by a crash is ended before the next, so that the next one is read whole.
     this.lines = new LineFile(file, { ended });
@@ -176,12 +192,6 @@ export class ReportsIndex {
     }
   }
 
-  /** `before`: the entry it replaced, kept so that the same version read again whole follows what it followed. */
-  private markPartWritten(entry: Entry, before: Entry | undefined): void {
-    entry.partWritten = true;
-    if (before && before.version < entry.version) entry.previous = before;
-  }
-
   private remember(
     id: string,
     version: number,
@@ -197,10 +207,14 @@ export class ReportsIndex {
     const lower = id.toLowerCase();
     if (id !== lower && !this.spelled.has(lower)) this.spelled.set(lower, id);
     const entry: Entry = { version, digest, messageId, sentAt, position };
+    // The same version again (written whole after a fragment, or twice) follows what it followed the first time.
+    const before = have && (have.version < version ? snapshot(have) : have.before);
+    if (before) entry.before = before;
+    if (type) entry.type = type;
     // A withdrawal says nothing of the kind: the record keeps the one its versions said.
     const kind = type !== undefined && RECORD_KINDS.has(type) ? (type as RecordKind) : have?.kind;
     if (kind) entry.kind = kind;
-    if (type === 'SeizureRetraction') entry.withdrawn = withdrawalAt(version, have);
+    if (type === 'SeizureRetraction') entry.withdrawn = withdrawalAt(version, before);
     this.entries.set(id, entry);
     for (const l of this.changeListeners) l(id);
   }
@@ -343,14 +357,27 @@ export class ReportsIndex {
   }
 
   /**
+   * The refusal `next` throws for a record erased at retention review whose id is the agency's to choose (CONFLICT,
+   * rule ERASED_RULE, with its erasureId), else undefined: asked first by what refuses for other reasons too (a
+   * withdrawal of a route), so that an erased record is answered as erased.
+   */
+  erasedRefusalOf(reportId: string): HubError | undefined {
+    const erasure = this.erasureOf(reportId);
+    return erasure && ID_CHOSEN_BY_AGENCY.has(erasure.subjectType)
+      ? erasedRefusal(reportId, erasure)
+      : undefined;
+  }
+
+  /**
    * Reserve the next version (in memory); `record` makes it durable once the envelope is in the outbox. A record erased
    * at retention review is refused (CONFLICT) when its id is the agency's to choose: the hub holds none of it, and the
    * new content is a new report, under a new id. An annual return (its id is its year's) goes on after the versions
    * erased: never one the hub would pass over unanswered as erased.
    */
   next(reportId: string): number {
+    const refusal = this.erasedRefusalOf(reportId);
+    if (refusal) throw refusal;
     const erasure = this.erasureOf(reportId);
-    if (erasure && ID_CHOSEN_BY_AGENCY.has(erasure.subjectType)) throw erasedRefusal(reportId, erasure);
     const v =
       Math.max(this.latest(reportId), this.reserved.get(reportId) ?? 0, erasure?.versionsUpTo ?? 0) + 1;
     this.reserved.set(reportId, v);
@@ -428,17 +455,23 @@ export class ReportsIndex {
   }
 }
 
+/** What of an entry the record's next version keeps (not the entry itself: no chain of every version is held). */
+function snapshot(entry: Entry): Before {
+  const s: Before = { version: entry.version };
+  if (entry.digest !== undefined) s.digest = entry.digest;
+  if (entry.withdrawn) s.withdrawn = entry.withdrawn;
+  return s;
+}
+
 /**
- * What a withdrawal at `version` withdrew, after `have` (the entry it replaces): the version before it, or, when that
- * was a withdrawal too, what that one withdrew. The same version written again (a part-written line, then whole)
- * follows what the part-written one followed.
+ * What a withdrawal at `version` withdrew, after `before` (the record's last lower version): that version, or, when
+ * it was a withdrawal too, what that one withdrew.
  */
-function withdrawalAt(version: number, have: Entry | undefined): Withdrawal {
-  const follows = have && (have.version < version ? have : have.previous);
-  if (!follows) return have?.withdrawn ?? { at: version };
-  const withdrew = follows.withdrawn
-    ? follows.withdrawn.withdrew
-    : { version: follows.version, digest: follows.digest };
+function withdrawalAt(version: number, before: Before | undefined): Withdrawal {
+  if (!before) return { at: version };
+  const withdrew = before.withdrawn
+    ? before.withdrawn.withdrew
+    : { version: before.version, digest: before.digest };
   return withdrew ? { at: version, withdrew } : { at: version };
 }
 

@@ -5,7 +5,7 @@ import { annualReturnFromJson, routeReportFromJson } from '@hub/domain';
 import { clientOf } from './client-auth';
 import { turnsOf } from './report-turns';
 import type { ReportsIndex } from './reports-index';
-import { createBookkeeping, type Bookkeeping, type Submitter } from './submit';
+import { createBookkeeping, submitterOf, type Bookkeeping, type Submitter } from './submit';
 
 export function annualRoutes(deps: {
   country: string;
@@ -55,7 +55,7 @@ export function annualRoutes(deps: {
           client: clientOf(res),
         }),
       (v) => v.returnId,
-      (v) => deps.submitter.submit('AnnualSeizureReturn', v.returnId, v),
+      (v) => submitterOf(res, deps.submitter).submit('AnnualSeizureReturn', v.returnId, v),
     );
     deps.onAccepted?.(1);
     res.status(202).json({
@@ -88,7 +88,7 @@ export function annualRoutes(deps: {
         return read;
       },
       (v) => v.routeId,
-      (v) => deps.submitter.submit('TraffickingRoute', v.routeId, v),
+      (v) => submitterOf(res, deps.submitter).submit('TraffickingRoute', v.routeId, v),
     );
     deps.onAccepted?.(1);
     res.status(202).json({

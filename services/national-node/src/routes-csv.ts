@@ -490,7 +490,6 @@ function defaultProblems(
  */
 export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): Router {
   const router = express.Router();
-  const importCsv = createCsvImporter(deps);
   const { regions } = deps.acceptor.context();
   // The query is judged before the file is read: its defaults are the same for every report.
   const queryDefaults = (req: Request, res: Response, next: NextFunction) => {
@@ -539,6 +538,10 @@ export function csvRouter(deps: { acceptor: SeizureAcceptor; logger: Logger }): 
       return;
     }
     const defaults = res.locals.csvDefaults as CsvDefaults;
+    // The request's own acceptor, when the app gives one (res.locals): it notes what the import queued, for the
+    // answer to a failure after it.
+    const acceptor = (res.locals.acceptor as SeizureAcceptor | undefined) ?? deps.acceptor;
+    const importCsv = createCsvImporter({ acceptor, logger: deps.logger });
     const { refusal, ...result } = await importCsv(parsed, {
       channel: 'csv',
       client: clientOf(res),

@@ -16,7 +16,7 @@ import { bodyDigest } from './report-digest';
 import type { InboundStore } from './inbox-store';
 import { readAgain, REQUEST_NOTICE, type KeptRequestNotice, type UnreadOriginal } from './request-notices';
 import type { RequestsLog } from './requests-log';
-import { createBookkeeping, type Bookkeeping, type Submitter } from './submit';
+import { createBookkeeping, submitterOf, type Bookkeeping, type Submitter } from './submit';
 import { loadSchemaRegistry, UUID, type SchemaRegistry } from '@hub/schemas';
 
 /**
@@ -378,10 +378,15 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
       );
     asking.add(value.requestId);
     try {
-      const { messageId } = await deps.submitter.submit('InformationRequest', value.requestId, value, {
-        bodyDigest: digest,
-        notes: normalisations,
-      });
+      const { messageId } = await submitterOf(res, deps.submitter).submit(
+        'InformationRequest',
+        value.requestId,
+        value,
+        {
+          bodyDigest: digest,
+          notes: normalisations,
+        },
+      );
       bookkeeping('a request sent', { requestId: value.requestId, messageId }, () =>
         deps.requests.add({
           kind: 'sent',
@@ -466,10 +471,15 @@ export function requestRoutes(deps: RequestRoutesDeps): Router {
     const { value, normalisations } = informationResponseFromJson(req.body, request, ctx(res));
     answering.add(requestId);
     try {
-      const { messageId } = await deps.submitter.submit('InformationResponse', value.responseId, value, {
-        bodyDigest: digest,
-        notes: normalisations,
-      });
+      const { messageId } = await submitterOf(res, deps.submitter).submit(
+        'InformationResponse',
+        value.responseId,
+        value,
+        {
+          bodyDigest: digest,
+          notes: normalisations,
+        },
+      );
       bookkeeping(
         'an answer given',
         { requestId: value.requestId, responseId: value.responseId, messageId },

@@ -10,7 +10,7 @@ import { clientOf } from './client-auth';
 import type { InboundStore } from './inbox-store';
 import { newestFirst, queryReader } from './query';
 import type { ReportsIndex } from './reports-index';
-import type { Submitter } from './submit';
+import { submitterOf, type Submitter } from './submit';
 import { TEXT_MAX, UUID } from '@hub/schemas';
 
 /** RetentionNotice's kinds (without its `unknown` default). */
@@ -46,7 +46,7 @@ export function retentionRoutes(deps: {
     const renewalId = randomUUID();
     // Signed with the agency system that asked (RetentionRenewal v2), as a retraction is: any of the country's
     // systems may renew a record another of them sent.
-    const { messageId } = await deps.submitter.submit('RetentionRenewal', subjectId, {
+    const { messageId } = await submitterOf(res, deps.submitter).submit('RetentionRenewal', subjectId, {
       renewalId,
       subjectType,
       subjectId,

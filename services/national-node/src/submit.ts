@@ -1,5 +1,6 @@
 // One submission path for every adapter: validate → encode (Avro) → sign → durable outbox → publisher.
 import type { Signer } from '@hub/envelope';
+import type { Response } from 'express';
 import type { HubError } from '@hub/errors';
 import { Counter, type Logger, type Registry } from '@hub/observability';
 import type { SchemaRegistry } from '@hub/schemas';
@@ -18,6 +19,14 @@ export interface Submitter {
     value: unknown,
     extras?: RecordExtras,
   ): Promise<{ messageId: string }>;
+}
+
+/**
+ * The submitter of the request `res` answers: the app's own for it (createApp puts it in res.locals: it notes what the
+ * request queued, for an answer to a failure after it), else `fallback`.
+ */
+export function submitterOf(res: Pick<Response, 'locals'>, fallback: Submitter): Submitter {
+  return (res.locals.submitter as Submitter | undefined) ?? fallback;
 }
 
 export function createSubmitter(deps: {

@@ -1,6 +1,6 @@
 // The coordinator's RequestNotices for the request tests: a request or an answer signed by its originator's node,
 // encoded with the schemas given (a newer release's, to be read by a node one release behind), forwarded whole in a
-// notice the coordinator signs.
+// notice the coordinator signs; and what a node trusting some of the test PKI's certificates keeps of one.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +9,12 @@ import {
   informationResponseFromJson,
   type InformationRequestRecord,
 } from '@hub/domain';
-import { createSigner, HUB_ORIGIN, type Envelope } from '@hub/envelope';
+import { createSigner, createVerifier, HUB_ORIGIN, type Envelope } from '@hub/envelope';
+import type { Logger, Registry } from '@hub/observability';
+import { createTrustStore } from '@hub/pki';
 import { AVRO_DIR, loadSchemaRegistry, type SchemaRegistry } from '@hub/schemas';
 import type { TestIdentity } from '../../pki/test/fixtures';
+import { readInboundValue } from '../src/request-notices';
 
 const regions = new Set(['central-asia']);
 
@@ -107,4 +110,41 @@ export function forwardedResponse(options: {
     requester: 'KZ',
     addressee: 'UZ',
   });
+}
+
+/**
+ * What a node reading with `registry` keeps of `envelope` (readInboundValue), trusting the CA `caPem` and the
+ * certificates of `trusted` (`revoked`: one of them revoked, and when); and how often it found it unreadable.
+ * `metrics`: where it counts the notices it refuses; `validAt`: when the original's signer is judged valid.
+ */
+export function readAsNode(
+  envelope: Envelope,
+  options: {
+    caPem: string;
+    trusted: TestIdentity[];
+    registry: SchemaRegistry;
+    logger: Logger;
+    revoked?: { identity: TestIdentity; at: number };
+    metrics?: Registry;
+    validAt?: number;
+  },
+): { value: Record<string, unknown> | undefined; unreadable: number } {
+  const trust = createTrustStore(options.caPem);
+  for (const id of options.trusted) trust.add(id.cert.certificatePem);
+  if (options.revoked)
+    trust.revoke({
+      fingerprint: options.revoked.identity.cert.fingerprint,
+      revokedAt: options.revoked.at,
+      reason: 'key compromise',
+    });
+  let unreadable = 0;
+  const value = readInboundValue(envelope, {
+    verifier: createVerifier({ trust }),
+    registry: options.registry,
+    logger: options.logger,
+    onUnreadable: () => unreadable++,
+    ...(options.metrics && { metrics: options.metrics }),
+    ...(options.validAt !== undefined && { validAt: options.validAt }),
+  });
+  return { value, unreadable };
 }

@@ -7,8 +7,8 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, type NodeClientToken } from '@hub/config';
-import { createLogger, createMetricsRegistry } from '@hub/observability';
-import { createApp } from '../src/app';
+import { createLogger, createMetricsRegistry, type Logger } from '@hub/observability';
+import { createApp, type NodeAppDeps } from '../src/app';
 import { InboundStore } from '../src/inbox-store';
 import { ReportsIndex } from '../src/reports-index';
 import { RequestsLog } from '../src/requests-log';
@@ -16,6 +16,14 @@ import { RequestsLog } from '../src/requests-log';
 export const minimal = JSON.parse(
   readFileSync(join(repoRoot, 'docs', 'examples', 'minimal-report.json'), 'utf8'),
 ) as Record<string, unknown>;
+
+/** KZ's route `routeId` (GREEN, one leg from TJ) as an agency posts it to /v1/routes. */
+export const routeBody = (routeId: string) => ({
+  routeId,
+  name: 'Northern route',
+  legs: [{ from: 'TJ', to: 'KZ' }],
+  handling: { tlp: 'GREEN' },
+});
 
 /** An item's error as the node answers it. */
 export interface FieldError {
@@ -57,8 +65,13 @@ export interface IntakeApp {
   close(): void;
 }
 
-/** `clientTokens`: the agencies' tokens the node asks for (none: it asks for no token). */
-export async function startIntakeApp(options: { clientTokens?: NodeClientToken[] } = {}): Promise<IntakeApp> {
+/**
+ * `clientTokens`: the agencies' tokens the node asks for (none: it asks for no token); `logger`: the node's (default:
+ * silent); `deps`: any other of the app's collaborators, in place of the harness's (its submitter, say).
+ */
+export async function startIntakeApp(
+  options: { clientTokens?: NodeClientToken[]; logger?: Logger; deps?: Partial<NodeAppDeps> } = {},
+): Promise<IntakeApp> {
   const dir = mkdtempSync(join(tmpdir(), 'hub-node-intake-'));
   const reports = new ReportsIndex(join(dir, 'reports.idx'));
   const inbound = new InboundStore(join(dir, 'inbound.jsonl'));
@@ -88,7 +101,8 @@ export async function startIntakeApp(options: { clientTokens?: NodeClientToken[]
     regions: new Set(['central-asia']),
     metrics: createMetricsRegistry('national-node'),
     health: [],
-    logger: createLogger('test:intake', { level: 'silent' }),
+    logger: options.logger ?? createLogger('test:intake', { level: 'silent' }),
+    ...options.deps,
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -117,6 +131,25 @@ export async function startIntakeApp(options: { clientTokens?: NodeClientToken[]
       rmSync(dir, { recursive: true, force: true });
     },
   });
+}
+
+/** `logger`, its line `msg` failing to be written (a log stream gone: write EPIPE), its other lines written. */
+export function failingToLog(logger: Logger, msg: string): Logger {
+  const info = logger.info.bind(logger);
+  logger.info = ((obj: unknown, line?: string) => {
+    if (line === msg) throw new Error('write EPIPE');
+    info(obj as object, line);
+  }) as Logger['info'];
+  return logger;
+}
+
+/** A logger (of `name`) that keeps each line it writes, parsed, for a test to read what the operator would find. */
+export function recordingLogger(name: string): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger(name, {
+    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  return { logger, lines };
 }
 
 /** A promise and its resolve, to hold a submission up until the test lets it go. */

@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { routeReportFromJson } from '@hub/domain';
-import { createSigner } from '@hub/envelope';
 import { loadSchemaRegistry } from '@hub/schemas';
-import { testPki } from '../../pki/test/fixtures';
+import { signerOf, testPki } from '../../pki/test/fixtures';
 import { createSeizureAcceptor } from '../src/app';
 import { recoveredFrom } from '../src/node';
 import { OutboxLog } from '../src/outbox/log';
@@ -21,13 +20,8 @@ import { minimal } from './intake-app';
 
 describe('national node: record kinds recovered from the outbox after a crash', function () {
   this.timeout(30000);
-  const pki = testPki();
   const registry = loadSchemaRegistry();
-  const signer = createSigner({
-    privateKey: pki.kz.key,
-    certificate: pki.kz.cert.certificatePem,
-    origin: 'KZ',
-  });
+  const signer = signerOf(testPki().kz, 'KZ');
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'hub-node-kinds-'));

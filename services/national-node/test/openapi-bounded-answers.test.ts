@@ -4,20 +4,12 @@
 // its route and status, and every top-level field it carries is described.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { asJsonSchema } from '@hub/errors/openapi';
-import { createLogger, createMetricsRegistry, type Logger } from '@hub/observability';
+import { createLogger } from '@hub/observability';
 import { openApiChecker, type OpenApiDoc } from '../../../test/support/openapi';
-import { createApp } from '../src/app';
-import { InboundStore } from '../src/inbox-store';
 import { nodeOpenApi } from '../src/openapi';
-import { ReportsIndex } from '../src/reports-index';
-import { RequestsLog } from '../src/requests-log';
 import { CSV_ERRORS_LISTED, CSV_MAX_ROWS } from '../src/routes-csv';
-import { startIntakeApp, type IntakeApp } from './intake-app';
+import { failingToLog, routeBody, startIntakeApp, type IntakeApp } from './intake-app';
 
 type Schema = { $ref?: string; properties?: Record<string, Schema>; anyOf?: Schema[] };
 
@@ -82,12 +74,7 @@ describe('national node: bounded and refused answers as its OpenAPI description 
 
   it('describes the refusal of a withdrawal of a route (409)', async () => {
     const routeId = randomUUID();
-    const route = await node.post('/v1/routes', {
-      routeId,
-      name: 'Northern route',
-      legs: [{ from: 'TJ', to: 'KZ' }],
-      handling: { tlp: 'GREEN' },
-    });
+    const route = await node.post('/v1/routes', routeBody(routeId));
     expect(route.status, JSON.stringify(route.body)).to.equal(202);
     const answer = await node.post(`/v1/seizures/${routeId}/retract`, { reason: 'wrong' });
     expect(answer.status, JSON.stringify(answer.body)).to.equal(409);
@@ -96,51 +83,20 @@ describe('national node: bounded and refused answers as its OpenAPI description 
 });
 
 describe('national node: a 500 after records were queued, as its OpenAPI description says', () => {
-  let dir: string;
-  let server: Server;
-  let reports: ReportsIndex;
-  afterEach(() => {
-    server.closeAllConnections();
-    server.close();
-    reports.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  let node: IntakeApp;
+  afterEach(() => node.close());
 
   it('describes the records it lists in queued', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hub-openapi-queued-'));
-    reports = new ReportsIndex(join(dir, 'reports.idx'));
-    const logger: Logger = createLogger('test:openapi-queued', { level: 'silent' });
     // The import's own log line fails (a log stream gone): after its reports were queued.
-    const info = logger.info.bind(logger);
-    logger.info = ((obj: unknown, msg?: string) => {
-      if (msg === 'CSV import') throw new Error('write EPIPE');
-      info(obj as object, msg);
-    }) as Logger['info'];
-    const app = createApp({
-      country: 'KZ',
-      submitter: { submit: async () => ({ messageId: randomUUID() }) },
-      reports,
-      inbound: new InboundStore(join(dir, 'inbound.jsonl')),
-      requests: new RequestsLog(join(dir, 'requests.jsonl')),
-      regions: new Set(['central-asia']),
-      metrics: createMetricsRegistry('national-node'),
-      health: [],
-      logger,
-    });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    const res = await fetch(
-      `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/seizures/csv`,
-      {
-        method: 'POST',
-        headers: csv,
-        body: [HEADER, 'Q-1,2026-04-01,Heroin,1,kg,Khorgos,customs,AMBER'].join('\n'),
-      },
+    const logger = createLogger('test:openapi-queued', { level: 'silent' });
+    node = await startIntakeApp({ logger: failingToLog(logger, 'CSV import') });
+    const answer = await node.post(
+      '/v1/seizures/csv',
+      [HEADER, 'Q-1,2026-04-01,Heroin,1,kg,Khorgos,customs,AMBER'].join('\n'),
+      csv,
     );
-    const body = (await res.json()) as Record<string, unknown>;
-    expect(res.status, JSON.stringify(body)).to.equal(500);
-    expect(body.queued).to.have.length(1);
-    asDescribed('/v1/seizures/csv', 'post', 500, body);
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(500);
+    expect(answer.body.queued).to.have.length(1);
+    asDescribed('/v1/seizures/csv', 'post', 500, answer.body);
   });
 });

@@ -4,87 +4,50 @@
 // answered as the first time, not refused as another request under a taken id (nor sent as a second answer). The
 // routes over a real outbox, signer and requests log in a directory of the test's own; nothing is published.
 import { expect } from 'chai';
-import express, { type NextFunction, type Request, type Response } from 'express';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { informationRequestFromJson } from '@hub/domain';
-import { createSigner } from '@hub/envelope';
-import { HubError, ValidationError } from '@hub/errors';
 import { loadSchemaRegistry } from '@hub/schemas';
-import { testPki } from '../../pki/test/fixtures';
-import { httpStatusOf } from '../src/error-status';
+import { signerOf, testPki } from '../../pki/test/fixtures';
 import { InboundStore } from '../src/inbox-store';
 import { recoveredFrom } from '../src/node';
 import { OutboxLog } from '../src/outbox/log';
 import type { Publisher } from '../src/outbox/publisher';
 import { RequestsLog, type RequestsLogEntry } from '../src/requests-log';
-import { requestRoutes } from '../src/routes-requests';
 import { createSubmitter } from '../src/submit';
-
-type Answer = { status: number; body: Record<string, unknown> & { error?: { code: string } } };
+import { startRequestNode, type RequestNode } from './request-app';
 
 describe('national node: a request recovered from the outbox after a crash', function () {
   this.timeout(30000);
-  const pki = testPki();
   const registry = loadSchemaRegistry();
-  const signer = createSigner({
-    privateKey: pki.kz.key,
-    certificate: pki.kz.cert.certificatePem,
-    origin: 'KZ',
-  });
+  const signer = signerOf(testPki().kz, 'KZ');
   let dir: string;
-  const servers: Server[] = [];
+  const nodes: RequestNode[] = [];
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'hub-node-recovery-'));
   });
   afterEach(() => {
-    for (const s of servers.splice(0)) {
-      s.closeAllConnections();
-      s.close();
-    }
+    // Their folder is the test's, gone after them.
+    for (const node of nodes.splice(0)) node.close(true);
     rmSync(dir, { recursive: true, force: true });
   });
 
   /** KZ's request routes over `log`, signing into the outbox `outbox`: POST a body, answered as the node answers. */
   const routesOver = async (outbox: OutboxLog, log: RequestsLog) => {
-    const app = express();
-    app.use(express.json());
-    app.use(
-      requestRoutes({
-        country: 'KZ',
-        submitter: createSubmitter({
-          registry,
-          signer,
-          log: outbox,
-          publisher: { enqueue: () => undefined } as unknown as Publisher,
-        }),
-        inbound: new InboundStore(join(dir, 'inbound.jsonl')),
-        requests: log,
-        regions: new Set(['central-asia']),
-        clock: Date.now,
+    const node = await startRequestNode('KZ', {
+      dir,
+      submitter: createSubmitter({
+        registry,
+        signer,
+        log: outbox,
+        publisher: { enqueue: () => undefined } as unknown as Publisher,
       }),
-    );
-    app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-      if (err instanceof ValidationError) res.status(400).json({ errors: err.errors });
-      else if (err instanceof HubError)
-        res.status(httpStatusOf(err)).json({ error: { code: err.code, message: err.message } });
-      else res.status(500).json({ error: { code: 'INTERNAL', message: String(err) } });
+      requests: log,
+      clock: Date.now,
     });
-    const server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    servers.push(server);
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    return async (body: unknown, path = '/v1/requests'): Promise<Answer> => {
-      const res = await fetch(`${url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as Answer['body'] };
-    };
+    nodes.push(node);
+    return (body: unknown, path = '/v1/requests') => node.post(path, body);
   };
 
   it('answers the same body sent again as a duplicate, with the normalisations of the first time', async () => {

@@ -2,19 +2,18 @@
 // agencies' answers say nothing of the node's folders, so the log line (one per request) says which, and why.
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import fs, { fstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createLogger, createMetricsRegistry } from '@hub/observability';
+import { createMetricsRegistry } from '@hub/observability';
 import { createApp } from '../src/app';
 import { InboundStore } from '../src/inbox-store';
 import { OutboxLog } from '../src/outbox/log';
 import { ReportsIndex } from '../src/reports-index';
 import { RequestsLog } from '../src/requests-log';
-import { minimal } from './intake-app';
+import { minimal, recordingLogger } from './intake-app';
+import { fillDiskUnderOutbox } from './outbox-disk-full';
 
 describe('national node: an outbox that cannot write, in the log of a JSON request', () => {
   let root: string;
@@ -24,28 +23,16 @@ describe('national node: an outbox that cannot write, in the log of a JSON reque
   let server: Server;
   let url: string;
   let lines: Record<string, unknown>[];
-  const real = { fdatasyncSync: fs.fdatasyncSync };
+  let restoreDisk: () => void;
 
   beforeEach(async () => {
     root = mkdtempSync(join(tmpdir(), 'hub-outbox-failed-logged-'));
     outboxDir = join(root, 'nodes', 'KZ', 'outbox');
     log = OutboxLog.open({ dir: outboxDir }).log;
     // A full disk under the outbox only: its writes never reach the disk.
-    const inOutbox = (fd: number) => {
-      const { ino } = fstatSync(fd);
-      return readdirSync(outboxDir).some((name) => statSync(join(outboxDir, name)).ino === ino);
-    };
-    fs.fdatasyncSync = (fd: number) => {
-      if (inOutbox(fd))
-        throw Object.assign(new Error('ENOSPC: no space left on device, fdatasync'), {
-          code: 'ENOSPC',
-          errno: -28,
-          syscall: 'fdatasync',
-        });
-      real.fdatasyncSync(fd);
-    };
-    syncBuiltinESMExports();
-    lines = [];
+    restoreDisk = fillDiskUnderOutbox(outboxDir);
+    const recording = recordingLogger('test:outbox-failed-logged');
+    lines = recording.lines;
     reports = new ReportsIndex(join(root, 'reports.idx'));
     const app = createApp({
       country: 'KZ',
@@ -61,14 +48,7 @@ describe('national node: an outbox that cannot write, in the log of a JSON reque
       regions: new Set(['central-asia']),
       metrics: createMetricsRegistry('national-node'),
       health: [],
-      logger: createLogger('test:outbox-failed-logged', {
-        destination: new Writable({
-          write(chunk: Buffer, _encoding, done) {
-            lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-            done();
-          },
-        }),
-      }),
+      logger: recording.logger,
     });
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -76,8 +56,7 @@ describe('national node: an outbox that cannot write, in the log of a JSON reque
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
   afterEach(async () => {
-    Object.assign(fs, real);
-    syncBuiltinESMExports();
+    restoreDisk();
     server.closeAllConnections();
     server.close();
     reports.close();

@@ -1,18 +1,16 @@
 // An outbox that cannot write (a full or failing disk), as the agencies' systems are told it and as the operator sees
 // it: the answers say what to do and nothing of the node's folders; the log says where and why.
 import { expect } from 'chai';
-import fs, { fstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { HubError } from '@hub/errors';
-import { createLogger } from '@hub/observability';
 import { createSeizureAcceptor } from '../src/app';
 import { OutboxLog } from '../src/outbox/log';
 import { ReportsIndex } from '../src/reports-index';
 import { createCsvImporter } from '../src/routes-csv';
-import { minimal, startIntakeApp, type IntakeApp } from './intake-app';
+import { minimal, recordingLogger, startIntakeApp, type IntakeApp } from './intake-app';
+import { fillDiskUnderOutbox } from './outbox-disk-full';
 
 const MESSAGE = 'the node cannot write to its disk now; nothing was accepted, send it again';
 const CSV = [
@@ -24,7 +22,7 @@ describe('national node: an outbox that cannot write', () => {
   let root: string;
   let outboxDir: string;
   let log: OutboxLog;
-  const real = { fdatasyncSync: fs.fdatasyncSync };
+  let restoreDisk: () => void;
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'hub-outbox-failed-'));
@@ -32,24 +30,10 @@ describe('national node: an outbox that cannot write', () => {
     log = OutboxLog.open({ dir: outboxDir }).log;
     // A full disk under the outbox (the node's other files are written as ever): a write may reach the page cache,
     // its flush never reaches the disk.
-    const inOutbox = (fd: number) => {
-      const { ino } = fstatSync(fd);
-      return readdirSync(outboxDir).some((name) => statSync(join(outboxDir, name)).ino === ino);
-    };
-    fs.fdatasyncSync = (fd: number) => {
-      if (inOutbox(fd))
-        throw Object.assign(new Error('ENOSPC: no space left on device, fdatasync'), {
-          code: 'ENOSPC',
-          errno: -28,
-          syscall: 'fdatasync',
-        });
-      real.fdatasyncSync(fd);
-    };
-    syncBuiltinESMExports();
+    restoreDisk = fillDiskUnderOutbox(outboxDir);
   });
   afterEach(async () => {
-    Object.assign(fs, real);
-    syncBuiltinESMExports();
+    restoreDisk();
     await log.close();
     rmSync(root, { recursive: true, force: true });
   });
@@ -102,15 +86,7 @@ describe('national node: an outbox that cannot write', () => {
   it('logs the folder and the errno once for a CSV import, for the operator', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hub-outbox-failed-index-'));
     const reports = new ReportsIndex(join(dir, 'reports.idx'));
-    const lines: Record<string, unknown>[] = [];
-    const logger = createLogger('test:outbox-failed', {
-      destination: new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-          done();
-        },
-      }),
-    });
+    const { logger, lines } = recordingLogger('test:outbox-failed');
     try {
       const acceptor = createSeizureAcceptor({
         country: 'KZ',

@@ -13,7 +13,7 @@ import type { SchemaRegistry } from '@hub/schemas';
 import { httpStatusOf } from '../src/error-status';
 import { InboundStore } from '../src/inbox-store';
 import { RequestsLog } from '../src/requests-log';
-import { requestRoutes } from '../src/routes-requests';
+import { requestRoutes, type RequestRoutesDeps } from '../src/routes-requests';
 
 export const NOW = Date.UTC(2026, 2, 14, 9, 0);
 export const HOUR = 3600000;
@@ -35,11 +35,19 @@ export interface RequestNode {
 
 /**
  * `country`'s node: its request routes, its requests log and inbound store in a fresh directory or in `dir`;
- * `registry`: what its routes read again the notices kept unreadable with (default: this release's schemas).
+ * `registry`: what its routes read again the notices kept unreadable with (default: this release's schemas);
+ * `submitter`, `requests`, `clock`: the node's own, in place of one that keeps what it is given (`submitted`), a
+ * requests log in its directory and a clock standing at `now`.
  */
 export async function startRequestNode(
   country: string,
-  options: { dir?: string; registry?: SchemaRegistry } = {},
+  options: {
+    dir?: string;
+    registry?: SchemaRegistry;
+    submitter?: RequestRoutesDeps['submitter'];
+    requests?: RequestsLog;
+    clock?: () => number;
+  } = {},
 ): Promise<RequestNode> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'hub-node-requests-'));
   const inbound = new InboundStore(join(dir, 'inbound.jsonl'));
@@ -49,16 +57,16 @@ export async function startRequestNode(
   app.use(
     requestRoutes({
       country,
-      submitter: {
+      submitter: options.submitter ?? {
         async submit(type, key, value) {
           node.submitted.push({ type, key, value: value as Record<string, unknown> });
           return { messageId: randomUUID() };
         },
       },
       inbound,
-      requests: new RequestsLog(join(dir, 'requests.jsonl')),
+      requests: options.requests ?? new RequestsLog(join(dir, 'requests.jsonl')),
       regions,
-      clock: () => node.now,
+      clock: options.clock ?? (() => node.now),
       ...(options.registry && { registry: options.registry }),
     }),
   );

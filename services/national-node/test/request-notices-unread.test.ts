@@ -3,13 +3,12 @@
 // envelope kept), and one whose originator's signature this node cannot trust (refused: counted by reason, listed
 // without any of its content).
 import { expect } from 'chai';
-import { createVerifier, type Envelope } from '@hub/envelope';
+import type { Envelope } from '@hub/envelope';
 import { createLogger, Registry, type Counter } from '@hub/observability';
-import { createTrustStore } from '@hub/pki';
 import { loadSchemaRegistry, type SchemaRegistry } from '@hub/schemas';
 import { identity, testPki } from '../../pki/test/fixtures';
-import { readAgain, readInboundValue, type KeptRequestNotice } from '../src/request-notices';
-import { forwardedRequest, forwardedResponse, registryWithout } from './forwarded-notices';
+import { readAgain, type KeptRequestNotice } from '../src/request-notices';
+import { forwardedRequest, forwardedResponse, readAsNode, registryWithout } from './forwarded-notices';
 import { startRequestNode, type RequestNode } from './request-app';
 
 const MINUTE = 60_000;
@@ -32,20 +31,12 @@ describe('national node: a request notice whose original it cannot read or trust
     options: { kz?: typeof pki.kz; revokedAt?: number; metrics?: Registry; validAt?: number } = {},
   ) => {
     const kz = options.kz ?? pki.kz;
-    const trust = createTrustStore(pki.ca.certPem);
-    for (const cert of [pki.hub, kz, pki.uz]) trust.add(cert.cert.certificatePem);
-    if (options.revokedAt !== undefined)
-      trust.revoke({
-        fingerprint: kz.cert.fingerprint,
-        revokedAt: options.revokedAt,
-        reason: 'key compromise',
-      });
-    let unreadable = 0;
-    const value = readInboundValue(envelope, {
-      verifier: createVerifier({ trust }),
+    const { value, unreadable } = readAsNode(envelope, {
+      caPem: pki.ca.certPem,
+      trusted: [pki.hub, kz, pki.uz],
       registry,
       logger,
-      onUnreadable: () => unreadable++,
+      ...(options.revokedAt !== undefined && { revoked: { identity: kz, at: options.revokedAt } }),
       ...(options.metrics && { metrics: options.metrics }),
       ...(options.validAt !== undefined && { validAt: options.validAt }),
     });

@@ -9,6 +9,7 @@ import { createTrustStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
 import { identity, testPki, type TestIdentity } from '../../pki/test/fixtures';
 import { readInboundValue, SignerNotKnownYet } from '../src/request-notices';
+import { readAsNode } from './forwarded-notices';
 
 describe("national node: reading the coordinator's request notices", function () {
   this.timeout(30000);
@@ -55,19 +56,13 @@ describe("national node: reading the coordinator's request notices", function ()
   };
 
   /** What UZ's node reads, knowing the coordinator's certificate and, when `kzKnown`, KZ's node's. */
-  const read = (envelope: Envelope, kzKnown: boolean) => {
-    const trust = createTrustStore(pki.ca.certPem);
-    trust.add(pki.hub.cert.certificatePem);
-    if (kzKnown) trust.add(pki.kz.cert.certificatePem);
-    let unreadable = 0;
-    const value = readInboundValue(envelope, {
-      verifier: createVerifier({ trust }),
+  const read = (envelope: Envelope, kzKnown: boolean) =>
+    readAsNode(envelope, {
+      caPem: pki.ca.certPem,
+      trusted: kzKnown ? [pki.hub, pki.kz] : [pki.hub],
       registry,
       logger,
-      onUnreadable: () => unreadable++,
     });
-    return { value, unreadable };
-  };
 
   it('keeps a request signed under a certificate that has expired since it came, judged as of then', () => {
     const day = 86_400_000;

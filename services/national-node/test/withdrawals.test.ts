@@ -6,14 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createLogger } from '@hub/observability';
 import { createSeizureAcceptor } from '../src/app';
 import type { InboundItem } from '../src/inbox-store';
 import { bodyDigest } from '../src/report-digest';
 import { ReportsIndex } from '../src/reports-index';
 import { createCsvImporter } from '../src/routes-csv';
-import { minimal, startIntakeApp, type IntakeApp } from './intake-app';
+import { minimal, recordingLogger, routeBody, startIntakeApp, type IntakeApp } from './intake-app';
 
 const CSV = [
   'Seizure Reference,Seizure Date,Drug/Substance,Quantity Seized,Measurement Unit,Place,Agency,TLP',
@@ -48,12 +46,7 @@ describe('national node: withdrawals', () => {
   describe('of a record that is not a seizure report', () => {
     it('refuses a route 409 CONFLICT with what to send instead, and queues nothing', async () => {
       const routeId = randomUUID();
-      const route = await node.post('/v1/routes', {
-        routeId,
-        name: 'Northern route',
-        legs: [{ from: 'TJ', to: 'KZ' }],
-        handling: { tlp: 'GREEN' },
-      });
+      const route = await node.post('/v1/routes', routeBody(routeId));
       expect(route.status, JSON.stringify(route.body)).to.equal(202);
       // POST /v1/routes records its kind with its version: known before the hub's receipt comes.
       const before = sent();
@@ -214,15 +207,7 @@ describe('national node: withdrawals', () => {
     });
 
     it('as CSV rows of the inbox imported again, is no failure of the node: nothing queued, nothing logged', async () => {
-      const lines: Record<string, unknown>[] = [];
-      const logger = createLogger('test:withdrawn-csv', {
-        destination: new Writable({
-          write(chunk: Buffer, _encoding, done) {
-            lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-            done();
-          },
-        }),
-      });
+      const { logger, lines } = recordingLogger('test:withdrawn-csv');
       const acceptor = createSeizureAcceptor({
         country: 'KZ',
         reports: node.reports,

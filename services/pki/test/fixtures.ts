@@ -1,5 +1,6 @@
 // Test PKI made once per process: a CA, node certificates and a second, foreign CA. Keys are generated here.
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createSigner, type Signer } from '@hub/envelope';
 import { createCa, issueCertificate, type CaMaterial, type IssuedCertificate } from '../src/ca';
 
 export interface TestIdentity {
@@ -41,6 +42,11 @@ export function testPki() {
     };
   }
   return cached;
+}
+
+/** A signer with `id`'s key and certificate, for `origin` (a country, or HUB). */
+export function signerOf(id: TestIdentity, origin: string): Signer {
+  return createSigner({ privateKey: id.key, certificate: id.cert.certificatePem, origin });
 }
 
 export { identity };

@@ -553,11 +553,12 @@ export interface StoreCheck {
 /**
  * Gives a subscriber, in order, what it may be given now of `items` (events given again after its `lastEventId`: held,
  * read back, or live ones held meanwhile), judged by their subjects' current documents, read once for them all. When
- * the store cannot say, none of the events is given and a gap says so: a record is never given again unchecked, and
- * the stream goes on past them.
+ * the store cannot say, none of the events with subjects is given and a gap says so: a record is never given again
+ * unchecked, and the stream goes on past them. Events without subjects (erasures) need no check and are given always.
  */
 export async function giveChecked(sub: Subscriber, items: Pending[], lastEventId: string, check: StoreCheck) {
-  const events = items.flatMap((i) => ('event' in i ? [i.event] : []));
+  // Only events with subjects are judged by the store; one without (an erasure) is given whatever the store says.
+  const events = items.flatMap((i) => ('event' in i && i.event.subjects.length ? [i.event] : []));
   let now: Current | undefined;
   if (events.length && !sub.res.destroyed)
     try {
@@ -569,8 +570,8 @@ export async function giveChecked(sub: Subscriber, items: Pending[], lastEventId
     }
   for (const item of items) {
     if ('gap' in item) gap(sub.res, lastEventId, item.gap);
-    else if (now) {
-      const shown = item.event.shownTo(sub.caller, now);
+    else if (now || item.event.subjects.length === 0) {
+      const shown = item.event.shownTo(sub.caller, now ?? new Map());
       if (shown) give(sub, item.event, shown);
     }
   }

@@ -163,7 +163,9 @@ export const SCHEMAS: Record<string, Schema> = {
     required: ['verified'],
     properties: {
       verified: bool,
-      reason: str('why it did not verify'),
+      reason: str(
+        'why it did not verify: a signature or chain reason, content-mismatch (changed in the store), newer-release (stored by a newer hub release: upgrade the query API), no archived envelope',
+      ),
       messageId: uuid,
       signer: object({ origin: str(), certificateFingerprint: str('SHA-256 of the certificate, hex') }),
       issuer: object(

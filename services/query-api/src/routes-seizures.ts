@@ -6,7 +6,7 @@ import { createVerifier, type Envelope } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import { certificatesOf, commonNameOf, createTrustStore, fingerprintOf, type TrustStore } from '@hub/pki';
 import { loadSchemaRegistry, stableJson, type SchemaRegistry } from '@hub/schemas';
-import { sameAsSigned } from '@hub/schemas/same-as-signed';
+import { compareWithSigned, type SignedComparison } from '@hub/schemas/same-as-signed';
 import { COLLECTIONS, type Store, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { AuditLog } from './audit';
 import type { Caller } from './auth';
@@ -173,14 +173,22 @@ export function seizureRoutes(deps: {
   return router;
 }
 
+/** Why provenance is not verified when the record shown is not the signed payload (`reason`). */
+const CONTENT_REASON = {
+  same: undefined,
+  'newer-release': 'newer-release',
+  mismatch: 'content-mismatch',
+} as const;
+
 /**
  * Re-verify the archived original with the hub CA certificates alone (`trust` holds them, and the signers' certificates
- * judged before; no revocations).
+ * judged before; no revocations); the record shown is judged by `schemas` (this release's).
  */
 export function provenanceOf(
   envelope: StoredEnvelope,
   trust: TrustStore,
   shown?: StoredReport,
+  schemas: SchemaRegistry = registry(),
 ): Record<string, unknown> {
   trust.add(envelope.signerCertificatePem);
   // Provenance asks whether the signature was valid when made, so judge validity at signing time.
@@ -193,16 +201,13 @@ export function provenanceOf(
   // its withdrawal, whose payload is not the report.
   const content =
     result.ok && shown && shown.status !== 'retracted'
-      ? shownAsSigned(shown, envelope, result.envelope)
+      ? shownAsSigned(shown, envelope, result.envelope, schemas)
       : undefined;
   return {
-    verified: result.ok && content !== false,
-    reason: result.ok ? (content === false ? 'content-mismatch' : undefined) : result.reason,
-    ...(content !== undefined && {
-      content: content
-        ? 'the record shown is the signed payload'
-        : 'the record shown differs from the signed payload (changed in the store since it was stored)',
-    }),
+    verified: result.ok && (content === undefined || content.kind === 'same'),
+    // A record a newer release stored is not called changed: this release cannot judge the fields it added.
+    reason: result.ok ? content && CONTENT_REASON[content.kind] : result.reason,
+    ...(content !== undefined && { content: contentText(content) }),
     messageId: envelope._id,
     signer: { origin: envelope.origin, certificateFingerprint: envelope.signerFingerprint },
     // Which hub CA issued the signer's certificate (after a rollover, the current one or one it replaced).
@@ -216,24 +221,49 @@ export function provenanceOf(
   };
 }
 
-/** Whether a stored report is, field for field, the payload its archived envelope signed, with its handling. */
-function shownAsSigned(shown: StoredReport, envelope: StoredEnvelope, signed: Envelope): boolean {
+/** What provenance says of the record shown against the signed payload (`content`). */
+function contentText(content: SignedComparison): string {
+  switch (content.kind) {
+    case 'same':
+      return 'the record shown is the signed payload';
+    case 'newer-release':
+      return (
+        `the record shown has fields this release of the query API does not know (${content.fields.join(', ')}): ` +
+        'stored by a newer release of the hub, it is verified once the query API is upgraded'
+      );
+    case 'mismatch':
+      return 'the record shown differs from the signed payload (changed in the store since it was stored)';
+  }
+}
+
+/**
+ * Whether a stored report is, field for field, the payload its archived envelope signed, with its handling; or,
+ * but for fields a newer release of the hub stored that this one does not know, `newer-release` (compareWithSigned).
+ */
+function shownAsSigned(
+  shown: StoredReport,
+  envelope: StoredEnvelope,
+  signed: Envelope,
+  schemas: SchemaRegistry,
+): SignedComparison {
   let payload: Record<string, unknown>;
+  let content: SignedComparison;
   try {
     // Judged by the version that stored it: a report stored before its schema gained a field has no such key.
-    if (!sameAsSigned(registry(), signed, shown.report)) return false;
-    payload = registry().decode(signed.schemaFingerprint, signed.payload);
+    content = compareWithSigned(schemas, signed, shown.report);
+    if (content.kind === 'mismatch') return content;
+    payload = schemas.decode(signed.schemaFingerprint, signed.payload);
   } catch {
-    return false;
+    return { kind: 'mismatch' };
   }
   const handling = (payload.handling ?? {}) as Record<string, unknown>;
-  return (
+  const same =
     envelope.subjectId === shown.reportId &&
     envelope.origin === shown.originCountry &&
     tlpLabel(String(handling.tlp)) === shown.handling.tlp &&
     stableJson(handling.releasableTo ?? []) === stableJson(shown.handling.releasableTo) &&
-    (handling.evaluation ?? null) === shown.handling.evaluation
-  );
+    (handling.evaluation ?? null) === shown.handling.evaluation;
+  return same ? content : { kind: 'mismatch' };
 }
 
 let schemas: SchemaRegistry | undefined;

@@ -3,15 +3,15 @@
 // and nothing of its content; it is not refused (and does not page on-call through HubFeedRecordsRefused).
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'express';
-import { createSigner, createVerifier, type Verifier } from '@hub/envelope';
-import { PartitionCounts, topicNames, type Message, type Producer } from '@hub/kafka';
+import { createVerifier, type Verifier } from '@hub/envelope';
+import { topicNames, type Message } from '@hub/kafka';
 import { createTrustStore } from '@hub/pki';
 import { loadRegions, loadSchemaRegistry } from '@hub/schemas';
 import { COLLECTIONS } from '@hub/store';
-import { ErasedSet, eraseRecords, type RetentionDeps } from '../../coordinator/src/retention';
+import { ErasedSet, eraseRecords } from '../../coordinator/src/retention';
 import { memoryStore } from '../../coordinator/test/memory-store';
-import { testPki } from '../../pki/test/fixtures';
+import { retentionDeps, type SentMessage } from '../../coordinator/test/retention-deps';
+import { signerOf, testPki } from '../../pki/test/fixtures';
 import type { Caller } from '../src/auth';
 import {
   deliver,
@@ -22,8 +22,8 @@ import {
   type EventMaking,
   type FeedEvent,
   type FeedRecordRead,
-  type Subscriber,
 } from '../src/feed-stream';
+import { feedSubscriber } from './feed-subscriber';
 
 const names = topicNames('');
 const registry = loadSchemaRegistry();
@@ -31,8 +31,7 @@ const regions = loadRegions();
 const ORDERED_AT = Date.UTC(2026, 10, 3, 4, 0);
 
 /** What the coordinator wrote on each topic when it erased KZ's GREEN report `id`, released to central Asia. */
-async function erasedOnTopics(id: string): Promise<{ topic: string; message: Message }[]> {
-  const pki = testPki();
+async function erasedOnTopics(id: string): Promise<SentMessage[]> {
   const mem = memoryStore();
   mem.docs(COLLECTIONS.reports).set(id, {
     _id: id,
@@ -41,32 +40,14 @@ async function erasedOnTopics(id: string): Promise<{ topic: string; message: Mes
     status: 'active',
     handling: { tlp: 'GREEN', releasableCountries: [], releasableTo: ['central-asia'] },
   });
-  const sent: { topic: string; message: Message }[] = [];
-  const producer = {
-    send: async ({ topic, messages }: { topic: string; messages: Message[] }) => {
-      for (const message of messages) sent.push({ topic, message });
-      return [];
-    },
-  } as unknown as Producer;
-  const deps: RetentionDeps = {
+  const sent: SentMessage[] = [];
+  const deps = retentionDeps({
     store: mem.store,
-    producer,
-    partitions: new PartitionCounts(async () => 1),
-    signer: createSigner({
-      privateKey: pki.hub.key,
-      certificate: pki.hub.cert.certificatePem,
-      origin: 'HUB',
-    }),
-    registry,
-    names,
-    regions,
-    policy: { periods: { seizure: 1000 }, warnMs: 100, checkMs: 100 } as unknown as RetentionDeps['policy'],
+    policy: { periods: { seizure: 1000 }, warnMs: 100, checkMs: 100 },
     erased: new ErasedSet(),
-    matchSecret: Buffer.alloc(32, 7),
-    logger: { info() {}, warn() {}, error() {}, debug() {} } as unknown as RetentionDeps['logger'],
-    clock: () => ORDERED_AT,
-    send: true,
-  };
+    clock: ORDERED_AT,
+    onSend: (s) => sent.push(s),
+  });
   await eraseRecords(
     deps,
     [
@@ -91,31 +72,6 @@ function hubVerifier(): Verifier {
   const trust = createTrustStore(pki.ca.certPem);
   trust.add(pki.hub.cert.certificatePem);
   return createVerifier({ trust });
-}
-
-/** A subscriber of `region`'s feed as `caller`, and the events its client was sent. */
-function subscriber(caller: Caller, region: string) {
-  const sent: { event: string; id?: string; data: Record<string, unknown> }[] = [];
-  const res = {
-    writableEnded: false,
-    destroyed: false,
-    write(text: string) {
-      const fields = Object.fromEntries(
-        text
-          .trim()
-          .split('\n')
-          .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
-      );
-      sent.push({
-        event: fields.event!,
-        id: fields.id,
-        data: JSON.parse(fields.data!) as Record<string, unknown>,
-      });
-      return true;
-    },
-  } as unknown as Response;
-  const sub: Subscriber = { caller, res, region, given: { ids: [], origins: [] } };
-  return { sub, sent };
 }
 
 describe('feed stream: an erasure notice on a feed', function () {
@@ -183,11 +139,11 @@ describe('feed stream: an erasure notice on a feed', function () {
 
   it('is sent to every subscriber of the feed live, and again to one reconnecting, whatever the store holds', async () => {
     const event = feedEvent(read(12), making) as FeedEvent;
-    const kz = subscriber(
+    const kz = feedSubscriber(
       { sub: 'k', role: 'analyst', country: 'KZ', clearance: 'AMBER', regions: [] } as Caller,
       region,
     );
-    const uz = subscriber(
+    const uz = feedSubscriber(
       { sub: 'u', role: 'analyst', country: 'UZ', clearance: 'GREEN', regions: [] } as Caller,
       region,
     );
@@ -202,11 +158,7 @@ describe('feed stream: an erasure notice on a feed', function () {
 
   it('is refused when it is not signed by the coordinator', () => {
     const pki = testPki();
-    const kzSigner = createSigner({
-      privateKey: pki.kz.key,
-      certificate: pki.kz.cert.certificatePem,
-      origin: 'KZ',
-    });
+    const kzSigner = signerOf(pki.kz, 'KZ');
     const { payload, fingerprint } = registry.encode('ErasureNotice', {
       erasureId: randomUUID(),
       subjectType: 'SeizureReport',

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import type { Caller } from '../src/auth';
-import type { Response } from 'express';
 import {
   alertEvent,
   checkLive,
@@ -20,6 +19,7 @@ import {
 } from '../src/feed-stream';
 import type { Store } from '@hub/store';
 import type { CurrentDoc } from '../src/routes-alerts';
+import { feedSubscriber } from './feed-subscriber';
 
 /** Where a feed's reader stands, per partition. */
 const at = (...offsets: number[]) => new Map(offsets.map((o, p) => [p, BigInt(o)]));
@@ -190,29 +190,8 @@ describe('feed stream: what cannot be checked against the store is told of as a 
   const as = (role: Caller['role'], country: string) =>
     ({ sub: `${role}-${country}`, role, country, clearance: 'AMBER', regions: [] }) as Caller;
   /** A subscriber of the central-asia feed, and what its client was sent, event by event. */
-  const subscriber = (caller: Caller, over: Partial<Subscriber> = {}) => {
-    const sent: { event: string; id?: string; data: Record<string, unknown> }[] = [];
-    const res = {
-      writableEnded: false,
-      destroyed: false,
-      write(text: string) {
-        const fields = Object.fromEntries(
-          text
-            .trim()
-            .split('\n')
-            .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
-        );
-        sent.push({
-          event: fields.event!,
-          id: fields.id,
-          data: JSON.parse(fields.data!) as Record<string, unknown>,
-        });
-        return true;
-      },
-    } as unknown as Response;
-    const sub: Subscriber = { caller, res, region: 'central-asia', given: { ids: [], origins: [] }, ...over };
-    return { sub, sent };
-  };
+  const subscriber = (caller: Caller, over: Partial<Subscriber> = {}) =>
+    feedSubscriber(caller, 'central-asia', over);
   const alert = alertEvent(
     { id: '0:7', partition: 0, offset: 7n },
     {

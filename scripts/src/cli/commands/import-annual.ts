@@ -56,6 +56,22 @@ function csvCell(v: string | number): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * Write the error report of `errors` (line, column, value, why; by line) to `path`, or to stderr when it cannot be
+ * written after all, and say where it is.
+ */
+function reportErrors(path: string, errors: AnnexError[], log: (line: string) => void): void {
+  errors.sort((a, b) => a.line - b.line);
+  const written = writeReport(
+    path,
+    [
+      'line,column,value,message',
+      ...errors.map((e) => [e.line, e.column, e.value, e.message].map(csvCell).join(',')),
+    ].join('\n') + '\n',
+  );
+  log(`${errors.length} lines unreadable, refused or not sent: see ${written ? path : 'the report above'}`);
+}
+
 async function healthy(url: string): Promise<boolean> {
   try {
     return (await agencyFetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok;
@@ -256,10 +272,14 @@ export const importAnnualCommand: Command = {
         `--only ${absent.join(',')}: ${file} has no readable row of ${absent.join(', ')}; nothing of it is sent`,
       );
     if (only && byCountry.size === 0) {
+      // Rows of those countries may be among the unreadable ones: the operator learns which, and why, from the report.
+      if (errors.length) reportErrors(errorFile, errors, log);
       log('nothing to send');
       return 1;
     }
-    checkReportWritable(errorFile, values.errors !== undefined);
+    // Checked only when a report will be written (rows unreadable): a clean annex needs no writable folder, and a
+    // report of refusals by the nodes that cannot be written after all goes to stderr (writeReport).
+    if (errors.length) checkReportWritable(errorFile, values.errors !== undefined);
 
     const pki = new PkiStore(join(config.hubHome, 'pki'));
     if (!pki.hasCa())
@@ -346,17 +366,7 @@ export const importAnnualCommand: Command = {
         `the certificates of ${endingWithCa.length} send-only nodes (${endingWithCa.sort().join(', ')}) end with the hub CA on ${caEnd.toISOString()}, and none issued from it can last longer: run 'hub pki rollover' for a new CA (the next import then issues them again from it)`,
       );
 
-    if (errors.length) {
-      errors.sort((a, b) => a.line - b.line);
-      const written = writeReport(
-        errorFile,
-        [
-          'line,column,value,message',
-          ...errors.map((e) => [e.line, e.column, e.value, e.message].map(csvCell).join(',')),
-        ].join('\n') + '\n',
-      );
-      log(`${errors.length} lines refused or not sent: see ${written ? errorFile : 'the report above'}`);
-    }
+    if (errors.length) reportErrors(errorFile, errors, log);
     log(
       `done: ${sentRows} rows in ${sentReturns} of ${selected.length} returns sent; the coordinator's receipts follow on each node`,
     );

@@ -290,7 +290,7 @@ export const importCommand: Command = {
     if (plan.chunks.length && !(await reachable(url)))
       throw new HubError(
         'NODE_UNREACHABLE',
-        `cannot reach the ${cc} node at ${url}; start it ('npm start' or 'hub node ${cc}') or give --url`,
+        `cannot reach the ${cc} node at ${url}; start it ('npm start', or 'hub node ${cc} --port ${new URL(url).port || (new URL(url).protocol === 'https:' ? 443 : 80)}') or give --url`,
       );
     const bar = progressBar(plan.rows);
     bar.update(sentRows, 0, sentRows);

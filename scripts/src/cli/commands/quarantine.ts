@@ -1,7 +1,7 @@
 // `hub quarantine list|redrive`: the records the coordinator refused, and taking them again once the cause is mended.
 import { hostname, userInfo } from 'node:os';
 import { loadConfig } from '@hub/config';
-import { redriveQuarantined, type RedriveResult } from '@hub/coordinator';
+import { listed, redriveQuarantined, type RedriveResult } from '@hub/coordinator';
 import { HubError } from '@hub/errors';
 import type { Command } from '../command';
 import { parse, say } from '../command';
@@ -30,10 +30,12 @@ the filters match, refused when named.
   --by NAME    who asks for it, recorded with each re-drive (default: user@host)
 
 list: the entries that match, oldest first, one JSON object a line, with what came of their last re-drive; without
-a filter, every entry.
+a filter, every entry. At most 10,000: when more match, it says so on stderr and exits 1 (narrow with the filters,
+or go on with --since the time it names).
 
 Prints one JSON object a line per entry: id, topic, reason, messageId, and (redrive) the outcome when known.
-Exit status: 0 done (every entry accepted when waited for), 1 some refused again or not taken in time, 2 usage.`;
+Exit status: 0 done (every entry accepted when waited for), 1 some refused again or not taken in time (list: more
+entries match than it gives), 2 usage.`;
 
 /** What `hub quarantine` was asked, checked before anything connects. */
 export interface QuarantineOptions {
@@ -131,8 +133,8 @@ export const quarantineCommand: Command = {
       requestedBy: options.by ?? `${userInfo().username}@${hostname()}`,
       waitMs: waitSeconds * 1000,
     });
+    if (listOnly) return printList(results, (text) => process.stdout.write(text), log);
     for (const r of results) process.stdout.write(`${JSON.stringify(line(r))}\n`);
-    if (listOnly) return 0;
     if (options.dryRun) {
       log(`${results.length} entries would be re-driven`);
       return 0;
@@ -149,6 +151,22 @@ export const quarantineCommand: Command = {
     return refused || (waitSeconds > 0 && unknown) ? 1 : 0;
   },
 };
+
+/**
+ * `hub quarantine list`: the entries found, one JSON object a line to `out`; when more match than a list gives, says
+ * so (`log`, on stderr) and comes to 1, so that a script reading the list does not take it for all of them.
+ */
+export function printList(
+  results: RedriveResult[],
+  out: (text: string) => void,
+  log: (line: string) => void,
+): number {
+  const { entries, more } = listed(results);
+  for (const r of entries) out(`${JSON.stringify(line(r))}\n`);
+  if (!more) return 0;
+  log(more);
+  return 1;
+}
 
 function line(r: RedriveResult) {
   const mark = r.outcome ?? r.entry.redrive;

@@ -340,20 +340,35 @@ export async function replaceLive(
 
 /**
  * The answers the live intake took and then dropped from their requests (`droppedAnswers`, coordinator requests.ts):
- * what the intake answered, not what the messages say, so a replay reading in order makes no such list. Carried into
- * the rebuilt store before the swap, so that a copy of such an answer keeps the verdict of its first copy.
+ * what the intake answered in the order it read the messages, not what the messages say, so a replay does not make
+ * the same list (none, or the answers it dropped itself, reading the topics side by side). Carried into the rebuilt
+ * store before the swap, so that a copy of such an answer keeps the verdict of its first copy, and merged with the
+ * replay's own: the live ones first, then the replay's not among them, each once by its response and message ids.
  */
-async function carryDroppedAnswers(live: Store, rebuilt: Store): Promise<void> {
-  type WithDrops = { _id: string; droppedAnswers?: unknown[] };
-  const ops = [];
-  for await (const d of live
-    .collection<WithDrops>(COLLECTIONS.requests)
-    .find({ droppedAnswers: { $exists: true } }, { projection: { droppedAnswers: 1 } }))
-    ops.push({
-      updateOne: { filter: { _id: d._id }, update: { $set: { droppedAnswers: d.droppedAnswers } } },
-    });
-  if (ops.length)
-    await rebuilt.collection<WithDrops>(COLLECTIONS.requests).bulkWrite(ops, { ordered: false });
+export async function carryDroppedAnswers(live: Store, rebuilt: Store): Promise<void> {
+  type Dropped = { responseId?: unknown; messageId?: unknown };
+  type WithDrops = { _id: string; droppedAnswers?: Dropped[] };
+  const withDrops = async (store: Store) => {
+    const out = new Map<string, Dropped[]>();
+    for await (const d of store
+      .collection<WithDrops>(COLLECTIONS.requests)
+      .find({ droppedAnswers: { $exists: true } }, { projection: { droppedAnswers: 1 } }))
+      out.set(d._id, d.droppedAnswers ?? []);
+    return out;
+  };
+  const fromLive = await withDrops(live);
+  if (fromLive.size === 0) return;
+  const fromReplay = await withDrops(rebuilt);
+  const key = (a: Dropped) => `${String(a.messageId)} ${String(a.responseId)}`;
+  const ops = [...fromLive].map(([id, dropped]) => {
+    const merged = new Map<string, Dropped>();
+    for (const a of [...dropped, ...(fromReplay.get(id) ?? [])])
+      if (!merged.has(key(a))) merged.set(key(a), a);
+    return {
+      updateOne: { filter: { _id: id }, update: { $set: { droppedAnswers: [...merged.values()] } } },
+    };
+  });
+  await rebuilt.collection<WithDrops>(COLLECTIONS.requests).bulkWrite(ops, { ordered: false });
 }
 
 /** The swap itself (swapIn), then the rebuilt database dropped; a failure half-way says how to finish it. */

@@ -21,20 +21,11 @@ function port(option: string, value: string | undefined, fallback: number, from:
 const forever = () => new Promise<number>(() => undefined);
 
 /**
- * The port `hub node <cc>` listens on: --port, or the one `hub start` gives the country (HUB_NODE_BASE_PORT plus its
- * place in HUB_DEMO_COUNTRIES), so that two nodes started without --port do not take the same one; HUB_NODE_BASE_PORT
- * for a country not listed there.
+ * The port `hub node <cc>` listens on: --port, or HUB_NODE_BASE_PORT (8101) whatever the country, as documented, so
+ * that a deployment's node keeps its port. `hub start` gives each node its own port with --port.
  */
-export function nodePort(
-  config: Pick<HubConfig, 'nodeBasePort' | 'demoCountries'>,
-  cc: string,
-  given: string | undefined,
-): number {
-  const place = Math.max(0, config.demoCountries.indexOf(cc));
-  const from = place
-    ? `HUB_NODE_BASE_PORT+${place} (${cc}'s place in HUB_DEMO_COUNTRIES)`
-    : 'HUB_NODE_BASE_PORT';
-  return port('--port', given, config.nodeBasePort + place, from);
+export function nodePort(config: Pick<HubConfig, 'nodeBasePort'>, given: string | undefined): number {
+  return port('--port', given, config.nodeBasePort, 'HUB_NODE_BASE_PORT');
 }
 
 /**
@@ -60,15 +51,15 @@ export const nodeCommand: Command = {
   usage: `hub node <CC> [--port N]
 
 Runs the national node of country CC (ISO alpha-2) with the key and certificate in $HUB_HOME/pki/nodes/<CC>
-(create them with 'hub pki issue <CC>'). Default port: the one 'hub start' gives CC, HUB_NODE_BASE_PORT (8101) plus
-its place in HUB_DEMO_COUNTRIES (KZ 8101, KG 8102, ...); HUB_NODE_BASE_PORT for a country not listed there.`,
+(create them with 'hub pki issue <CC>'). Default port: HUB_NODE_BASE_PORT (8101), whatever the country; give
+--port to run several nodes on one host ('hub start' gives node i of HUB_DEMO_COUNTRIES HUB_NODE_BASE_PORT+i).`,
   async run(args) {
     const { values, positionals } = parse(args, { port: { type: 'string' } }, this.usage);
     if (!positionals[0])
       throw new HubError('USAGE', `give the node's country as an ISO alpha-2 code\nusage: ${this.usage}`);
     const cc = countryArgument(positionals[0], "the node's country", this.usage);
     refuseExtra(positionals.slice(1), 'hub node takes the country and options only', this.usage);
-    const listen = nodePort(loadConfig(), cc, values.port);
+    const listen = nodePort(loadConfig(), values.port);
     const { runNationalNode } = await import('@hub/national-node/main');
     await listeningOn(() => runNationalNode(cc, listen), listen, '--port');
     return forever();

@@ -6,7 +6,7 @@ import { createVerifier } from '@hub/envelope';
 import { HubError } from '@hub/errors';
 import { PkiStore, commonNameOf, createTrustStore, fingerprintOf, type TrustStore } from '@hub/pki';
 import { loadSchemaRegistry } from '@hub/schemas';
-import { sameAsSigned } from '@hub/schemas/same-as-signed';
+import { compareWithSigned, type SignedComparison } from '@hub/schemas/same-as-signed';
 import { COLLECTIONS, connectStore, type StoredEnvelope, type StoredReport } from '@hub/store';
 import type { Command } from '../command';
 import { parse, refuseExtra } from '../command';
@@ -16,7 +16,9 @@ const USAGE = `hub verify <reportId> [--ca FILE] [--version N]
 Re-verifies the archived original envelope of a stored report (its current version, or --version N):
 signature, certificate chain to a hub CA (from --ca, a PEM file of one or more CA certificates; default the
 hub's CA in $HUB_HOME/pki/ca/ca.crt and those it replaced, in pki/ca/previous), validity at signing time,
-and that the stored record is exactly the signed payload. Exit 0 only if everything holds.`;
+and that the stored record is exactly the signed payload. Exit 0 only if everything holds (VALID); 1 if not
+(INVALID), or if a newer release of the hub stored the record with fields this one does not know (UNVERIFIED:
+upgrade, then verify again).`;
 
 /**
  * Which hub CA issued the signer's certificate: its name and fingerprint, and whether a rollover replaced it since
@@ -27,6 +29,33 @@ function issuerOf(trust: TrustStore, fingerprint: string, ownBundle: boolean): s
   if (!ca) return 'the hub CA';
   const replaced = ownBundle && ca !== trust.caCertificate;
   return `${commonNameOf(ca) || 'the hub CA'} (${fingerprintOf(ca).slice(0, 16)}${replaced ? ', a CA since replaced' : ''})`;
+}
+
+/**
+ * What `hub verify` says of the stored record against the signed payload (compareWithSigned), and its verdict: VALID
+ * only when they are the same; UNVERIFIED when a newer release stored fields this one cannot judge (neither valid
+ * nor shown changed: an upgraded `hub verify` decides); INVALID otherwise.
+ */
+export function contentVerdict(comparison: SignedComparison): {
+  line: string;
+  verdict: 'VALID' | 'UNVERIFIED' | 'INVALID';
+} {
+  switch (comparison.kind) {
+    case 'same':
+      return { line: 'content  the stored record equals the signed payload', verdict: 'VALID' };
+    case 'newer-release':
+      return {
+        line:
+          `content  NEWER RELEASE: the stored record has fields this release does not know ` +
+          `(${comparison.fields.join(', ')}), stored by a newer release of the hub: upgrade hub verify to verify it`,
+        verdict: 'UNVERIFIED',
+      };
+    case 'mismatch':
+      return {
+        line: 'content  MISMATCH: the stored record differs from the signed payload',
+        verdict: 'INVALID',
+      };
+  }
 }
 
 export const verifyCommand: Command = {
@@ -89,7 +118,7 @@ export const verifyCommand: Command = {
         `report   ${reportId} version ${doc.version}`,
         `message  ${archived._id} from ${archived.origin}`,
       ];
-      let ok = result.ok;
+      let verdict: 'VALID' | 'UNVERIFIED' | 'INVALID' = result.ok ? 'VALID' : 'INVALID';
       if (result.ok) {
         lines.push(
           `signer   ${result.signer.country} ${result.signer.agency} (certificate ${result.signer.fingerprint})`,
@@ -103,20 +132,18 @@ export const verifyCommand: Command = {
         if (doc.status !== 'retracted') {
           // Judged by the schema version that stored it, not today's newest: a report stored before a version added
           // a field has no such key, one stored after has it at its default.
-          const same = sameAsSigned(loadSchemaRegistry(), result.envelope, doc.report);
-          lines.push(
-            same
-              ? 'content  the stored record equals the signed payload'
-              : 'content  MISMATCH: the stored record differs from the signed payload',
+          const content = contentVerdict(
+            compareWithSigned(loadSchemaRegistry(), result.envelope, doc.report),
           );
-          ok = ok && same;
+          lines.push(content.line);
+          verdict = content.verdict;
         }
       } else {
         lines.push(`FAILED   ${result.reason}: ${result.detail}`);
       }
-      lines.push(ok ? 'VALID' : 'INVALID');
+      lines.push(verdict);
       process.stdout.write(`${lines.join('\n')}\n`);
-      return ok ? 0 : 1;
+      return verdict === 'VALID' ? 0 : 1;
     } finally {
       await store.close();
     }

@@ -44,10 +44,13 @@ export function parseDueAt(r: FieldReader, value: string, rule: DueAtRule): numb
     return undefined;
   }
   if (!time.hasTime) {
-    const date = value.trim();
+    // The example: the date given, with a time and the offset given if any (2026-03-20Z → 2026-03-20T18:00Z).
+    const given = value.trim();
+    const date = given.slice(0, 10);
+    const offset = given.slice(10).trim() || '+05:00';
     r.error(
       'dueAt',
-      `${date} has no time: give the date and time it falls due with its UTC offset, e.g. ${date}T18:00+05:00 (a date alone would be read as midnight UTC, up to a day early)`,
+      `${given} has no time: give the date and time it falls due with its UTC offset, e.g. ${date}T18:00${offset} (a date alone would be read as midnight UTC, up to a day early)`,
       value,
     );
     return undefined;
